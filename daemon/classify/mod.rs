@@ -1,0 +1,1 @@
+//! Procedure classification (issue: procedure packs). Not built yet.

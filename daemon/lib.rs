@@ -1,0 +1,18 @@
+//! triaged: watches a support mailbox over IMAP, works out which written
+//! procedure each message belongs to, checks who sent it, tells the staff
+//! channel, and leaves a ready-to-send reply in Drafts. It never sends mail
+//! to a user by itself.
+//!
+//! The modules follow the pipeline, in the order mail flows:
+//! mailbox → message → verify → classify → act → store.
+
+pub mod backoff;
+pub mod config;
+pub mod mailbox;
+pub mod message;
+pub mod verify;
+pub mod classify;
+pub mod act;
+pub mod store;
+pub mod daemon;
+pub mod status;

@@ -1,0 +1,566 @@
+//! The sled store and the only code that touches it. Named trees, typed
+//! keys, one function per state transition; each transition is one sled
+//! transaction, flushed before the side effect that depends on it
+//! ("plan, persist, then act"). A crash between any two lines leaves either
+//! the old state or the new one, and the pending actions say what is left
+//! to do.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {}: {source}; check that the folder exists, is writable by triaged's user and has free space", path.display())]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("store {} is in use by another triaged process (the daemon is running?)", path.display())]
+    Locked { path: PathBuf },
+    #[error("store write failed: {0}; check free space and permissions of the store folder")]
+    Io(#[from] sled::Error),
+    #[error("store holds a record that cannot be read ({what}): {source}")]
+    Corrupt { what: String, source: serde_json::Error },
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// A ticket number, `#N` to staff. Allocated sequentially from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TicketId(pub u64);
+
+impl std::fmt::Display for TicketId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where a folder's sync stands: everything up to `last_uid` under
+/// `validity` has been recorded (as a ticket, a duplicate or quarantine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub validity: u32,
+    pub last_uid: u32,
+}
+
+/// One message's place in a folder (RFC 3501 2.3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uid {
+    pub validity: u32,
+    pub uid: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    New,
+    Claimed,
+    Waiting,
+    Answered,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub folder: String,
+    pub uid: Uid,
+    pub message_id: String,
+    /// Sender as shown to staff (sanitised).
+    pub from: String,
+    pub subject: String,
+    pub procedure: String,
+    pub state: TicketState,
+    pub created: jiff::Timestamp,
+    /// Message-IDs of the drafts made for this ticket, in order.
+    #[serde(default)]
+    pub drafts: Vec<String>,
+    /// Staff-only facts (verification report, classification reasons,
+    /// procedure data); never rendered into a user-facing draft.
+    #[serde(default)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A side effect planned and persisted before it is carried out. Each is
+/// safe to repeat: a draft is looked up by Message-ID before it is appended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    AppendDraft {
+        ticket: TicketId,
+        /// The watched folder whose session carries this out.
+        folder: String,
+        mailbox: String,
+        message_id: String,
+        #[serde(with = "bytes_b64")]
+        bytes: Vec<u8>,
+    },
+}
+
+impl Action {
+    pub fn folder(&self) -> &str {
+        match self {
+            Action::AppendDraft { folder, .. } => folder,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quarantined {
+    pub folder: String,
+    pub uid: Uid,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub reason: String,
+    pub at: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: jiff::Timestamp,
+    pub event: String,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    cursors: sled::Tree,
+    msgids: sled::Tree,
+    tickets: sled::Tree,
+    pending: sled::Tree,
+    quarantine: sled::Tree,
+    attempts: sled::Tree,
+    audit: sled::Tree,
+}
+
+const NEXT_TICKET: &[u8] = b"next_ticket";
+
+fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("store records serialise")
+}
+
+fn dec<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        what: what.to_string(),
+        source,
+    })
+}
+
+fn uid_key(folder: &str, uid: Uid) -> Vec<u8> {
+    let mut k = folder.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&uid.validity.to_be_bytes());
+    k.extend_from_slice(&uid.uid.to_be_bytes());
+    k
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn flatten<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Io(e),
+    })
+}
+
+/// The trees a transition touches, inside one transaction.
+pub struct Tx<'a> {
+    meta: &'a TransactionalTree,
+    cursors: &'a TransactionalTree,
+    msgids: &'a TransactionalTree,
+    tickets: &'a TransactionalTree,
+    pending: &'a TransactionalTree,
+    quarantine: &'a TransactionalTree,
+    attempts: &'a TransactionalTree,
+    audit: &'a TransactionalTree,
+}
+
+impl Tx<'_> {
+    fn set_cursor(&self, folder: &str, c: Cursor) -> TxResult<()> {
+        self.cursors.insert(folder.as_bytes(), enc(&c))?;
+        Ok(())
+    }
+
+    fn put_ticket(&self, t: &Ticket) -> TxResult<()> {
+        self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
+        Ok(())
+    }
+
+    fn audit(&self, ticket: TicketId, event: String) -> TxResult<()> {
+        let seq = self.meta.generate_id()?;
+        let mut k = ticket.0.to_be_bytes().to_vec();
+        k.extend_from_slice(&seq.to_be_bytes());
+        self.audit.insert(
+            k,
+            enc(&AuditEntry {
+                at: jiff::Timestamp::now(),
+                event,
+            }),
+        )?;
+        Ok(())
+    }
+
+    fn plan(&self, action: &Action) -> TxResult<u64> {
+        let id = self.meta.generate_id()?;
+        self.pending.insert(&id.to_be_bytes(), enc(action))?;
+        Ok(id)
+    }
+}
+
+/// A new message turned into a ticket: everything that must be written in
+/// one transaction before any side effect.
+pub struct NewTicket {
+    pub folder: String,
+    pub uid: Uid,
+    pub message_id: String,
+    pub from: String,
+    pub subject: String,
+    pub procedure: String,
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: sled::Error::Io(e),
+        })?;
+        let db = sled::Config::new()
+            .path(path.join("db"))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {
+                    StoreError::Locked {
+                        path: path.to_path_buf(),
+                    }
+                }
+                _ => StoreError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
+        let t = |n: &str| db.open_tree(n);
+        Ok(Store {
+            path: path.to_path_buf(),
+            meta: t("meta")?,
+            cursors: t("cursors")?,
+            msgids: t("msgids")?,
+            tickets: t("tickets")?,
+            pending: t("pending")?,
+            quarantine: t("quarantine")?,
+            attempts: t("attempts")?,
+            audit: t("audit")?,
+            db,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// For the store's own sub-modules, which open their named trees here.
+    #[allow(dead_code)]
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    fn tx<R>(&self, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
+        let r = (
+            &self.meta,
+            &self.cursors,
+            &self.msgids,
+            &self.tickets,
+            &self.pending,
+            &self.quarantine,
+            &self.attempts,
+            &self.audit,
+        )
+            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit)| {
+                f(&Tx {
+                    meta,
+                    cursors,
+                    msgids,
+                    tickets,
+                    pending,
+                    quarantine,
+                    attempts,
+                    audit,
+                })
+            });
+        let r = flatten(r)?;
+        self.db.flush()?;
+        Ok(r)
+    }
+
+    pub fn cursor(&self, folder: &str) -> Result<Option<Cursor>, StoreError> {
+        self.cursors
+            .get(folder.as_bytes())?
+            .map(|v| dec("cursor", &v))
+            .transpose()
+    }
+
+    /// A new UIDVALIDITY: start the folder over. Message-IDs already seen
+    /// keep the re-sync from making duplicates.
+    pub fn reset_cursor(&self, folder: &str, validity: u32) -> Result<(), StoreError> {
+        self.tx(|tx| tx.set_cursor(folder, Cursor { validity, last_uid: 0 }))
+    }
+
+    /// The ticket a Message-ID belongs to (incoming messages and our drafts).
+    pub fn ticket_for_message_id(&self, message_id: &str) -> Result<Option<TicketId>, StoreError> {
+        Ok(self
+            .msgids
+            .get(message_id.as_bytes())?
+            .map(|v| TicketId(u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))))
+    }
+
+    /// A message that needs nothing (already seen under another UID):
+    /// only the cursor moves.
+    pub fn skip(&self, folder: &str, uid: Uid) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            tx.attempts.remove(uid_key(folder, uid))?;
+            tx.set_cursor(folder, Cursor { validity: uid.validity, last_uid: uid.uid })
+        })
+    }
+
+    /// Opens ticket #N for a new message and plans its first actions, built
+    /// by `plan` once the number is known; all in one transaction with the
+    /// cursor moving past the message. Returns the ticket and the ids of the
+    /// planned actions.
+    pub fn open_ticket(
+        &self,
+        new: &NewTicket,
+        plan: impl Fn(TicketId) -> Vec<Action>,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
+        self.tx(|tx| {
+            let next = match tx.meta.get(NEXT_TICKET)? {
+                Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+                None => 1,
+            };
+            tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
+            let id = TicketId(next);
+            let actions = plan(id);
+            let mut ticket = Ticket {
+                id,
+                folder: new.folder.clone(),
+                uid: new.uid,
+                message_id: new.message_id.clone(),
+                from: new.from.clone(),
+                subject: new.subject.clone(),
+                procedure: new.procedure.clone(),
+                state: TicketState::New,
+                created: jiff::Timestamp::now(),
+                drafts: Vec::new(),
+                data: new.data.clone(),
+            };
+            let mut planned = Vec::new();
+            for a in &actions {
+                let Action::AppendDraft { message_id, .. } = a;
+                ticket.drafts.push(message_id.clone());
+                tx.msgids.insert(message_id.as_bytes(), &id.0.to_be_bytes())?;
+                planned.push((tx.plan(a)?, a.clone()));
+            }
+            tx.msgids.insert(new.message_id.as_bytes(), &id.0.to_be_bytes())?;
+            tx.put_ticket(&ticket)?;
+            tx.audit(id, format!("opened from {} UID {} ({})", new.folder, new.uid.uid, new.message_id))?;
+            tx.attempts.remove(uid_key(&new.folder, new.uid))?;
+            tx.set_cursor(&new.folder, Cursor { validity: new.uid.validity, last_uid: new.uid.uid })?;
+            Ok((ticket, planned))
+        })
+    }
+
+    pub fn pending_actions(&self) -> Result<Vec<(u64, Action)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.pending.iter() {
+            let (k, v) = item?;
+            let id = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
+            out.push((id, dec("pending action", &v)?));
+        }
+        Ok(out)
+    }
+
+    /// The action is done; note it in the ticket's audit log.
+    pub fn complete_action(&self, id: u64, ticket: TicketId, event: &str) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            tx.pending.remove(&id.to_be_bytes())?;
+            tx.audit(ticket, event.to_string())
+        })
+    }
+
+    /// Counts a failed attempt at a message and returns the count so far.
+    pub fn count_attempt(&self, folder: &str, uid: Uid) -> Result<u32, StoreError> {
+        let n = self.tx(|tx| {
+            let k = uid_key(folder, uid);
+            let n = match tx.attempts.get(&k)? {
+                Some(v) => u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])) + 1,
+                None => 1,
+            };
+            tx.attempts.insert(k, &n.to_be_bytes())?;
+            Ok(n)
+        })?;
+        Ok(n)
+    }
+
+    /// Records why a message cannot be handled and moves past it.
+    pub fn quarantine(&self, q: &Quarantined) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            let k = uid_key(&q.folder, q.uid);
+            tx.quarantine.insert(k.clone(), enc(q))?;
+            tx.attempts.remove(k)?;
+            if let Some(id) = &q.message_id {
+                // Quarantined Message-IDs count as seen: a re-sync after a
+                // UIDVALIDITY change must not quarantine them twice.
+                tx.msgids.insert(id.as_bytes(), &0u64.to_be_bytes())?;
+            }
+            tx.set_cursor(&q.folder, Cursor { validity: q.uid.validity, last_uid: q.uid.uid })
+        })
+    }
+
+    pub fn quarantined(&self) -> Result<Vec<Quarantined>, StoreError> {
+        self.quarantine
+            .iter()
+            .map(|r| {
+                let (_, v) = r?;
+                dec("quarantine entry", &v)
+            })
+            .collect()
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.tickets
+            .get(id.0.to_be_bytes())?
+            .map(|v| dec("ticket", &v))
+            .transpose()
+    }
+
+    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets
+            .iter()
+            .map(|r| {
+                let (_, v) = r?;
+                dec("ticket", &v)
+            })
+            .collect()
+    }
+
+    pub fn audit_log(&self, id: TicketId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit
+            .scan_prefix(id.0.to_be_bytes())
+            .map(|r| {
+                let (_, v) = r?;
+                dec("audit entry", &v)
+            })
+            .collect()
+    }
+
+    pub fn cursors(&self) -> Result<Vec<(String, Cursor)>, StoreError> {
+        self.cursors
+            .iter()
+            .map(|r| {
+                let (k, v) = r?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), dec("cursor", &v)?))
+            })
+            .collect()
+    }
+}
+
+mod bytes_b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(uid: u32, mid: &str) -> NewTicket {
+        NewTicket {
+            folder: "INBOX".into(),
+            uid: Uid { validity: 7, uid },
+            message_id: mid.into(),
+            from: "a@x".into(),
+            subject: "s".into(),
+            procedure: "p".into(),
+            data: Default::default(),
+        }
+    }
+
+    fn draft(id: TicketId) -> Vec<Action> {
+        vec![Action::AppendDraft {
+            ticket: id,
+            folder: "INBOX".into(),
+            mailbox: "Drafts".into(),
+            message_id: format!("d{}@t", id.0),
+            bytes: b"x".to_vec(),
+        }]
+    }
+
+    #[test]
+    fn tickets_are_numbered_and_cursor_moves_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let (t1, a1) = s.open_ticket(&new(3, "m1"), draft).unwrap();
+        let (t2, _) = s.open_ticket(&new(5, "m2"), draft).unwrap();
+        assert_eq!((t1.id, t2.id), (TicketId(1), TicketId(2)));
+        assert_eq!(s.cursor("INBOX").unwrap(), Some(Cursor { validity: 7, last_uid: 5 }));
+        assert_eq!(s.ticket_for_message_id("m2").unwrap(), Some(TicketId(2)));
+        assert_eq!(s.ticket_for_message_id("d1@t").unwrap(), Some(TicketId(1)));
+        assert_eq!(s.pending_actions().unwrap().len(), 2);
+        s.complete_action(a1[0].0, t1.id, "appended").unwrap();
+        assert_eq!(s.pending_actions().unwrap().len(), 1);
+        assert_eq!(s.audit_log(t1.id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn state_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.open_ticket(&new(1, "m1"), draft).unwrap();
+            s.quarantine(&Quarantined {
+                folder: "INBOX".into(),
+                uid: Uid { validity: 7, uid: 2 },
+                message_id: None,
+                from: None,
+                subject: None,
+                reason: "too big".into(),
+                at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.tickets().unwrap().len(), 1);
+        assert_eq!(s.quarantined().unwrap()[0].reason, "too big");
+        assert_eq!(s.cursor("INBOX").unwrap().unwrap().last_uid, 2);
+        let (t, _) = s.open_ticket(&new(3, "m3"), draft).unwrap();
+        assert_eq!(t.id, TicketId(2));
+    }
+
+    #[test]
+    fn attempts_count_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let u = Uid { validity: 1, uid: 9 };
+        assert_eq!(s.count_attempt("INBOX", u).unwrap(), 1);
+        assert_eq!(s.count_attempt("INBOX", u).unwrap(), 2);
+        s.skip("INBOX", u).unwrap();
+        assert_eq!(s.count_attempt("INBOX", u).unwrap(), 1);
+    }
+}

@@ -1,0 +1,1 @@
+//! Identity verification (issue: identity factors). Not built yet.
