@@ -1,1 +1,7 @@
-//! Identity verification (issue: identity factors). Not built yet.
+//! Identity verification: who really sent a message, as factors checked
+//! against the keys on file for the account. Never trusts a key's user ID
+//! or a display name; only keys and addresses on file count.
+
+pub mod factor;
+
+pub use factor::{Factor, Outcome};

@@ -3,7 +3,9 @@
 //! dropped.
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod dovecot;
+pub mod ircd;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the race with another
 /// process taking it meanwhile is accepted in tests).

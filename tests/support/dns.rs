@@ -1,0 +1,1 @@
+//! (DNS server helper: to be written)

@@ -1,0 +1,1 @@
+//! (IRC server helper: to be written)
