@@ -1,1 +1,276 @@
-//! (backbone, in progress)
+//! The long-running job: one worker per watched folder, each owning one
+//! IMAP session through select → sync → idle (or poll) → … and reconnecting
+//! through the shared backoff policy. A message that cannot be handled is
+//! quarantined and never blocks the ones behind it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::act::{ActError, Actor};
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::mailbox::{Connection, Waiting, Woke};
+use crate::message::Message;
+use crate::status;
+use crate::store::{Quarantined, Store, StoreError, Uid};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Act(#[from] ActError),
+    #[error("folder {folder}: {source}")]
+    Folder { folder: String, source: ActError },
+    #[error("worker for {0} stopped unexpectedly")]
+    Worker(String),
+}
+
+/// When each folder last finished a sync pass, for `status`.
+pub type SyncTimes = Arc<Mutex<BTreeMap<String, jiff::Timestamp>>>;
+
+struct Worker {
+    folder: String,
+    config: Arc<Config>,
+    actor: Arc<Actor>,
+    cancel: CancellationToken,
+    once: bool,
+    synced: SyncTimes,
+}
+
+enum Outcome {
+    Ticket(u64),
+    Duplicate,
+    Gone,
+    Quarantined,
+}
+
+/// Runs until `cancel` fires, or for one full pass when `once`.
+pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
+    let config = Arc::new(config);
+    let store = Store::open(&config.store_path)?;
+    let actor = Arc::new(Actor::new(&config, store.clone()).map_err(ActError::from)?);
+    let synced: SyncTimes = Arc::default();
+    info!(
+        host = %config.imap.host,
+        folders = ?config.imap.folders,
+        once,
+        "triaged starting"
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for folder in &config.imap.folders {
+        let w = Worker {
+            folder: folder.clone(),
+            config: config.clone(),
+            actor: actor.clone(),
+            cancel: cancel.clone(),
+            once,
+            synced: synced.clone(),
+        };
+        tasks.spawn(async move {
+            let folder = w.folder.clone();
+            w.run().await.map_err(|source| DaemonError::Folder { folder, source })
+        });
+    }
+    let mut first_err = None;
+    while let Some(r) = tasks.join_next().await {
+        let r = r.unwrap_or_else(|e| Err(DaemonError::Worker(e.to_string())));
+        if let Err(e) = r {
+            warn!("{e}");
+            first_err.get_or_insert(e);
+        }
+    }
+    status::write_snapshot(&store, &synced.lock().expect("sync times lock").clone());
+    info!("triaged stopped");
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+impl Worker {
+    async fn run(self) -> Result<(), ActError> {
+        let mut backoff = Backoff::new(Duration::from_secs(1), self.config.imap.backoff_max);
+        let mut failures = 0;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Ok(());
+            }
+            match self.session(&mut backoff).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    failures += 1;
+                    // One pass must still finish on a flaky link, but must
+                    // not hang a script forever.
+                    if self.once && failures >= 3 {
+                        return Err(e);
+                    }
+                    let delay = backoff.next_delay();
+                    warn!(folder = %self.folder, "IMAP session ended: {e}; reconnecting in {:.1}s", delay.as_secs_f64());
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.cancel.cancelled() => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection's life: recover, then sync and wait until told to stop.
+    async fn session(&self, backoff: &mut Backoff) -> Result<(), ActError> {
+        let imap = &self.config.imap;
+        let mut conn = Connection::open(imap).await?;
+        backoff.reset();
+        let recovered = self.actor.recover(&mut conn, &self.folder).await?;
+        if recovered > 0 {
+            info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
+        }
+        loop {
+            self.sync(&mut conn).await?;
+            self.synced
+                .lock()
+                .expect("sync times lock")
+                .insert(self.folder.clone(), jiff::Timestamp::now());
+            status::write_snapshot(&self.actor.store, &self.synced.lock().expect("sync times lock").clone());
+            if self.once || self.cancel.is_cancelled() {
+                conn.logout().await;
+                return Ok(());
+            }
+            if conn.supports_idle() {
+                let (c, woke) = conn.idle(imap.idle_renew, &self.cancel).await?;
+                conn = c;
+                if woke == Woke::Cancelled {
+                    conn.logout().await;
+                    return Ok(());
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(imap.poll_interval) => {}
+                    _ = self.cancel.cancelled() => {
+                        conn.logout().await;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles every message after the cursor, oldest first.
+    async fn sync(&self, conn: &mut Connection) -> Result<(), ActError> {
+        let store = &self.actor.store;
+        let selected = conn.select(&self.folder).await?;
+        let last = match store.cursor(&self.folder)? {
+            Some(c) if c.validity == selected.validity => c.last_uid,
+            Some(c) => {
+                warn!(
+                    folder = %self.folder,
+                    old = c.validity,
+                    new = selected.validity,
+                    "UIDVALIDITY changed: re-reading the folder; messages already handled are recognised by Message-ID"
+                );
+                store.reset_cursor(&self.folder, selected.validity)?;
+                0
+            }
+            None => 0,
+        };
+        if selected.exists == 0 {
+            return Ok(());
+        }
+        let waiting = conn.waiting(last).await?;
+        let total = waiting.len();
+        if total > 1 {
+            info!(folder = %self.folder, backlog = total, "messages to handle");
+        }
+        for (i, w) in waiting.into_iter().enumerate() {
+            // Finish the message in hand, then stop: never half a message.
+            if self.cancel.is_cancelled() {
+                info!(folder = %self.folder, left = total - i, "stopping; the rest waits for the next start");
+                break;
+            }
+            let uid = Uid {
+                validity: selected.validity,
+                uid: w.uid,
+            };
+            let outcome = self.handle(conn, uid, w).await?;
+            let outcome_text = match outcome {
+                Outcome::Ticket(n) => format!("ticket #{n}, draft appended"),
+                Outcome::Duplicate => "already handled (same Message-ID)".into(),
+                Outcome::Gone => "expunged before it could be read".into(),
+                Outcome::Quarantined => "quarantined".into(),
+            };
+            info!(folder = %self.folder, uid = w.uid, "{outcome_text}");
+            if total >= 100 && (i + 1) % 100 == 0 {
+                info!(folder = %self.folder, "progress: {}/{} messages", i + 1, total);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
+        let store = &self.actor.store;
+        let limits = &self.config.limits;
+        // Counted before the work, so a message that crashes the daemon or
+        // hangs every time is quarantined on a later start instead of
+        // blocking the folder forever.
+        let attempts = store.count_attempt(&self.folder, uid)?;
+        if attempts > limits.max_attempts {
+            self.quarantine(uid, None, format!("failed {} times while being handled; look at it by hand", attempts - 1))?;
+            return Ok(Outcome::Quarantined);
+        }
+        if w.size > limits.max_message_bytes {
+            self.quarantine(
+                uid,
+                None,
+                format!(
+                    "{} bytes is over limits.max_message_bytes = {}",
+                    w.size, limits.max_message_bytes
+                ),
+            )?;
+            return Ok(Outcome::Quarantined);
+        }
+        let Some(raw) = conn.fetch(uid.uid).await? else {
+            store.skip(&self.folder, uid)?;
+            return Ok(Outcome::Gone);
+        };
+        let msg = match Message::parse(raw) {
+            Ok(m) => m,
+            Err(e) => {
+                self.quarantine(uid, None, format!("cannot parse: {e}"))?;
+                return Ok(Outcome::Quarantined);
+            }
+        };
+        if store.ticket_for_message_id(&msg.message_id)?.is_some() {
+            store.skip(&self.folder, uid)?;
+            return Ok(Outcome::Duplicate);
+        }
+        let (ticket, actions) = match self.actor.open_ticket(&self.folder, uid, &msg) {
+            Ok(t) => t,
+            Err(ActError::Store(StoreError::Plan(reason))) => {
+                self.quarantine(uid, Some(&msg), reason)?;
+                return Ok(Outcome::Quarantined);
+            }
+            Err(e) => return Err(e),
+        };
+        for (id, action) in &actions {
+            self.actor.execute(conn, *id, action, false).await?;
+        }
+        Ok(Outcome::Ticket(ticket.id.0))
+    }
+
+    fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {
+        warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
+        self.actor.store.quarantine(&Quarantined {
+            folder: self.folder.clone(),
+            uid,
+            message_id: msg.map(|m| m.message_id.clone()),
+            from: msg.map(|m| m.from[0].display()),
+            subject: msg.map(|m| m.subject_line(200)),
+            reason,
+            at: jiff::Timestamp::now(),
+        })
+    }
+}

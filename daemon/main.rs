@@ -1,1 +1,137 @@
-fn main() {}
+//! The command line: parse arguments, load the config, pick the command.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use triaged::config::Config;
+use triaged::status::StatusReport;
+
+#[derive(Parser)]
+#[command(name = "triaged", version, about = "Support-mailbox triage: IMAP in, verified and classified, reply drafted")]
+struct Cli {
+    /// The config file (see config.example.toml).
+    #[arg(long, short, global = true, default_value = "/etc/triaged/config.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run {
+        /// One full pass over every folder, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Validate the config; print every problem with file:line.
+    CheckConfig,
+    /// Classify .eml files by procedure, offline.
+    Classify {
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Verify the sender identity of .eml files, offline.
+    Verify {
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Tickets, pending work and quarantine.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("triaged: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Command::CheckConfig => match Config::load(&cli.config) {
+            Ok(c) => {
+                println!("{}: ok (imap {}:{}, pack {})", cli.config.display(), c.imap.host, c.imap.port, c.procedures.pack);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                println!("{e}");
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Run { once } => {
+            let config = load(&cli.config)?;
+            let cancel = CancellationToken::new();
+            rt.block_on(async {
+                tokio::spawn(stop_on_signal(cancel.clone()));
+                triaged::daemon::run(config, once, cancel).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => {
+            let config = load(&cli.config)?;
+            let report = StatusReport::load(&config.store_path)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                report.write_text(&mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Classify { .. } => {
+            anyhow::bail!("classify is not built yet: procedure packs land with the classification work")
+        }
+        Command::Verify { .. } => {
+            anyhow::bail!("verify is not built yet: identity checks land with the verification work")
+        }
+    }
+}
+
+/// SIGTERM or SIGINT: finish the message in hand, log out, exit 0.
+async fn stop_on_signal(cancel: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stop requested; finishing the message in hand");
+    cancel.cancel();
+}

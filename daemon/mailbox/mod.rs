@@ -1,1 +1,315 @@
-//! (backbone, in progress)
+//! The IMAP side: one session, TLS by default, what the sync loop needs and
+//! nothing more. Messages are fetched with `BODY.PEEK[]` so `\Seen` is never
+//! touched; progress lives in the store as UIDVALIDITY + last UID, never in
+//! flags on the server.
+
+pub mod tls;
+
+use std::time::Duration;
+
+use async_imap::extensions::idle::IdleResponse;
+use futures::TryStreamExt;
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ImapConfig, TlsMode};
+pub use tls::ImapStream;
+
+type Session = async_imap::Session<ImapStream>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    #[error("cannot connect to {addr}: {source} (is the server up and the host/port in [imap] right?)")]
+    Connect { addr: String, source: std::io::Error },
+    #[error("TLS with {host} failed: {source} (for a private CA set imap.ca_file)")]
+    Tls { host: String, source: std::io::Error },
+    #[error(transparent)]
+    TlsSetup(#[from] tls::TlsSetupError),
+    #[error("{host} refused the login for {user}: {detail} (check imap.username and the password file)")]
+    Login { host: String, user: String, detail: String },
+    #[error("{host} does not offer STARTTLS; use tls = \"implicit\" on port 993")]
+    NoStartTls { host: String },
+    #[error("{0} timed out; the server is not answering")]
+    Timeout(&'static str),
+    #[error("IMAP: {0}")]
+    Imap(#[from] async_imap::error::Error),
+    #[error("folder {folder:?} has no UIDVALIDITY; the server is not RFC 3501 compliant")]
+    NoUidValidity { folder: String },
+}
+
+impl MailboxError {
+    /// Login failures won't fix themselves by retrying quickly; the rest are
+    /// network weather.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, MailboxError::Login { .. })
+    }
+}
+
+/// What SELECT told us about a folder.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected {
+    pub validity: u32,
+    pub exists: u32,
+}
+
+/// A new message waiting in the selected folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    pub uid: u32,
+    pub size: u64,
+}
+
+/// Why an IDLE wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woke {
+    Changed,
+    Renew,
+    Cancelled,
+}
+
+pub struct Connection {
+    session: Session,
+    idle: bool,
+    timeout: Duration,
+}
+
+struct Plain<'a> {
+    user: &'a str,
+    password: &'a str,
+}
+
+impl async_imap::Authenticator for Plain<'_> {
+    type Response = Vec<u8>;
+    // RFC 4616: authzid NUL authcid NUL passwd.
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        format!("\0{}\0{}", self.user, self.password).into_bytes()
+    }
+}
+
+async fn timed<T, E: Into<MailboxError>>(
+    limit: Duration,
+    what: &'static str,
+    f: impl Future<Output = Result<T, E>>,
+) -> Result<T, MailboxError> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err(MailboxError::Timeout(what)),
+    }
+}
+
+impl Connection {
+    pub async fn open(cfg: &ImapConfig) -> Result<Connection, MailboxError> {
+        let addr = format!("{}:{}", cfg.host, cfg.port);
+        let tcp = tokio::time::timeout(cfg.timeout, TcpStream::connect(&addr))
+            .await
+            .map_err(|_| MailboxError::Timeout("TCP connect"))?
+            .map_err(|source| MailboxError::Connect {
+                addr: addr.clone(),
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        let tls_err = |source| MailboxError::Tls {
+            host: cfg.host.clone(),
+            source,
+        };
+        let stream = match cfg.tls {
+            TlsMode::Implicit => {
+                let tc = tls::client_config(cfg.ca_file.as_deref())?;
+                timed(cfg.timeout, "TLS handshake", async {
+                    tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
+                })
+                .await?
+            }
+            TlsMode::None | TlsMode::Starttls => ImapStream::Plain(tcp),
+        };
+        let mut client = async_imap::Client::new(stream);
+        timed(cfg.timeout, "server greeting", async {
+            client
+                .read_response()
+                .await
+                .map_err(|e| MailboxError::Imap(e.into()))
+        })
+        .await?;
+        if cfg.tls == TlsMode::Starttls {
+            timed(cfg.timeout, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
+                .await
+                .map_err(|_| MailboxError::NoStartTls {
+                    host: cfg.host.clone(),
+                })?;
+            let ImapStream::Plain(tcp) = client.into_inner() else {
+                unreachable!("STARTTLS starts from a plain stream")
+            };
+            let tc = tls::client_config(cfg.ca_file.as_deref())?;
+            let stream = timed(cfg.timeout, "TLS handshake", async {
+                tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
+            })
+            .await?;
+            client = async_imap::Client::new(stream);
+        }
+        let login_err = |e: async_imap::error::Error| MailboxError::Login {
+            host: cfg.host.clone(),
+            user: cfg.username.clone(),
+            detail: e.to_string(),
+        };
+        let auth = Plain {
+            user: &cfg.username,
+            password: cfg.password.expose(),
+        };
+        let mut session = match tokio::time::timeout(cfg.timeout, client.authenticate("PLAIN", auth)).await {
+            Err(_) => return Err(MailboxError::Timeout("login")),
+            Ok(Ok(s)) => s,
+            // Servers without SASL PLAIN still speak LOGIN (RFC 3501 6.2.3).
+            Ok(Err((_, client))) => timed(cfg.timeout, "login", async {
+                client
+                    .login(&cfg.username, cfg.password.expose())
+                    .await
+                    .map_err(|(e, _)| login_err(e))
+            })
+            .await?,
+        };
+        let caps = timed(cfg.timeout, "CAPABILITY", session.capabilities()).await?;
+        let idle = caps.has_str("IDLE");
+        Ok(Connection {
+            session,
+            idle,
+            timeout: cfg.timeout,
+        })
+    }
+
+    pub fn supports_idle(&self) -> bool {
+        self.idle
+    }
+
+    fn drain_unsolicited(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+
+    pub async fn select(&mut self, folder: &str) -> Result<Selected, MailboxError> {
+        self.drain_unsolicited();
+        let mb = timed(self.timeout, "SELECT", self.session.select(folder)).await?;
+        let validity = mb.uid_validity.ok_or_else(|| MailboxError::NoUidValidity {
+            folder: folder.into(),
+        })?;
+        Ok(Selected {
+            validity,
+            exists: mb.exists,
+        })
+    }
+
+    /// UIDs and sizes of the messages after `last_uid`, oldest first.
+    pub async fn waiting(&mut self, last_uid: u32) -> Result<Vec<Waiting>, MailboxError> {
+        let set = format!("{}:*", last_uid.saturating_add(1));
+        let timeout = self.timeout;
+        let mut out: Vec<Waiting> = timed(timeout, "UID FETCH sizes", async {
+            let stream = self.session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+            let fetches: Vec<_> = stream.try_collect().await?;
+            Ok::<_, async_imap::error::Error>(
+                fetches
+                    .iter()
+                    .filter_map(|f| {
+                        Some(Waiting {
+                            uid: f.uid?,
+                            size: u64::from(f.size.unwrap_or(0)),
+                        })
+                    })
+                    .collect(),
+            )
+        })
+        .await?;
+        // "N:*" always includes the highest UID, even when it is below N
+        // (RFC 3501 6.4.8).
+        out.retain(|w| w.uid > last_uid);
+        out.sort_by_key(|w| w.uid);
+        out.dedup_by_key(|w| w.uid);
+        Ok(out)
+    }
+
+    /// The exact bytes of one message, without setting `\Seen`. `None` when
+    /// it was expunged meanwhile.
+    pub async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
+        let timeout = self.timeout;
+        timed(timeout, "UID FETCH body", async {
+            let stream = self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?;
+            let fetches: Vec<_> = stream.try_collect().await?;
+            Ok::<_, async_imap::error::Error>(
+                fetches
+                    .iter()
+                    .find(|f| f.uid == Some(uid))
+                    .and_then(|f| f.body().map(<[u8]>::to_vec)),
+            )
+        })
+        .await
+    }
+
+    /// Appends a draft, creating the folder when the append fails and the
+    /// folder is missing (RFC 3501 6.3.11, TRYCREATE).
+    pub async fn append_draft(&mut self, mailbox: &str, bytes: &[u8]) -> Result<(), MailboxError> {
+        let flags = Some("(\\Draft)");
+        match timed(self.timeout, "APPEND", self.session.append(mailbox, flags, None, bytes)).await {
+            Err(MailboxError::Imap(async_imap::error::Error::Append | async_imap::error::Error::No(_))) => {
+                // CREATE fails harmlessly when the folder exists; then the
+                // second APPEND reports the real problem.
+                if timed(self.timeout, "CREATE", self.session.create(mailbox)).await.is_ok() {
+                    tracing::info!(mailbox, "created the drafts folder");
+                }
+                timed(self.timeout, "APPEND", self.session.append(mailbox, flags, None, bytes)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `mailbox` already holds a message with this Message-ID; a
+    /// missing mailbox holds nothing. Leaves `mailbox` examined (read-only).
+    pub async fn contains_message_id(&mut self, mailbox: &str, message_id: &str) -> Result<bool, MailboxError> {
+        match timed(self.timeout, "EXAMINE", self.session.examine(mailbox)).await {
+            Ok(_) => {}
+            Err(MailboxError::Imap(async_imap::error::Error::No(_))) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        // Message-IDs we make hold no quote or backslash, so the quoted
+        // string needs no escaping.
+        let query = format!("HEADER Message-ID \"<{message_id}>\"");
+        let found = timed(self.timeout, "UID SEARCH", self.session.uid_search(query)).await?;
+        Ok(!found.is_empty())
+    }
+
+    /// Waits in IDLE (RFC 2177) until the folder changes, `renew` passes, or
+    /// `cancel` fires. Consumes and returns the connection, since IDLE owns
+    /// the session while it runs.
+    pub async fn idle(self, renew: Duration, cancel: &CancellationToken) -> Result<(Connection, Woke), MailboxError> {
+        let Connection {
+            session,
+            idle,
+            timeout,
+        } = self;
+        let mut handle = session.idle();
+        timed(timeout, "IDLE", handle.init()).await?;
+        let woke = {
+            let (wait, stop) = handle.wait_with_timeout(renew);
+            tokio::select! {
+                r = wait => match r? {
+                    IdleResponse::NewData(_) => Woke::Changed,
+                    IdleResponse::Timeout => Woke::Renew,
+                    IdleResponse::ManualInterrupt => Woke::Cancelled,
+                },
+                _ = cancel.cancelled() => {
+                    drop(stop);
+                    Woke::Cancelled
+                }
+            }
+        };
+        let session = timed(timeout, "IDLE DONE", handle.done()).await?;
+        Ok((
+            Connection {
+                session,
+                idle,
+                timeout,
+            },
+            woke,
+        ))
+    }
+
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+    }
+}

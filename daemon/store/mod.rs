@@ -19,6 +19,8 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("store write failed: {0}; check free space and permissions of the store folder")]
     Io(#[from] sled::Error),
+    #[error("cannot plan the reply: {0}")]
+    Plan(String),
     #[error("store holds a record that cannot be read ({what}): {source}")]
     Corrupt { what: String, source: serde_json::Error },
 }
@@ -336,7 +338,7 @@ impl Store {
     pub fn open_ticket(
         &self,
         new: &NewTicket,
-        plan: impl Fn(TicketId) -> Vec<Action>,
+        plan: impl Fn(TicketId) -> Result<Vec<Action>, String>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
             let next = match tx.meta.get(NEXT_TICKET)? {
@@ -345,7 +347,7 @@ impl Store {
             };
             tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
             let id = TicketId(next);
-            let actions = plan(id);
+            let actions = plan(id).map_err(|e| abort(StoreError::Plan(e)))?;
             let mut ticket = Ticket {
                 id,
                 folder: new.folder.clone(),
@@ -502,14 +504,14 @@ mod tests {
         }
     }
 
-    fn draft(id: TicketId) -> Vec<Action> {
-        vec![Action::AppendDraft {
+    fn draft(id: TicketId) -> Result<Vec<Action>, String> {
+        Ok(vec![Action::AppendDraft {
             ticket: id,
             folder: "INBOX".into(),
             mailbox: "Drafts".into(),
             message_id: format!("d{}@t", id.0),
             bytes: b"x".to_vec(),
-        }]
+        }])
     }
 
     #[test]

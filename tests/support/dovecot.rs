@@ -1,1 +1,297 @@
-//! (backbone, in progress)
+//! A real Dovecot on 127.0.0.1 with free ports, a temporary maildir and one
+//! passwd-file user; stopped when dropped. Mail goes in and comes out with
+//! `doveadm`, an implementation independent of triaged's IMAP client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::free_port;
+
+pub const USER: &str = "support@example.org";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    pub tls_port: u16,
+    child: Option<Child>,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn whoami(flag: &str) -> String {
+    let o = Command::new("id").arg(flag).output().expect("id");
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+impl Dovecot {
+    pub fn start() -> Dovecot {
+        let dir = tempfile::Builder::new().prefix("triaged-dovecot-").tempdir().unwrap();
+        let d = dir.path();
+        // Dovecot's unprivileged processes must be able to reach the files.
+        run(Command::new("chmod").arg("755").arg(d));
+        make_certificates(d);
+        std::fs::write(d.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
+        std::fs::write(d.join("password"), format!("{PASSWORD}\n")).unwrap();
+        for sub in ["mail", "home"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        let (user, group, internal, login, igroup) = if is_root() {
+            // Dovecot refuses uid 0 for mail and for its login processes.
+            run(Command::new("chown").arg("-R").arg("dovecot:dovecot").arg(d.join("mail")).arg(d.join("home")));
+            ("dovecot".into(), "dovecot".into(), "dovecot".into(), "dovenull".into(), "dovecot".into())
+        } else {
+            let u = whoami("-un");
+            let g = whoami("-gn");
+            (u.clone(), g.clone(), u.clone(), u, g)
+        };
+        let port = free_port();
+        let tls_port = free_port();
+        let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dovecot.conf.in")).unwrap();
+        let conf = template
+            .replace("@DIR@", &d.display().to_string())
+            .replace("@PORT@", &port.to_string())
+            .replace("@TLSPORT@", &tls_port.to_string())
+            .replace("@USER@", &user)
+            .replace("@GROUP@", &group)
+            .replace("@INTERNALUSER@", &internal)
+            .replace("@LOGINUSER@", &login)
+            .replace("@INTERNALGROUP@", &igroup);
+        std::fs::write(d.join("dovecot.conf"), conf).unwrap();
+        let mut dv = Dovecot {
+            dir,
+            port,
+            tls_port,
+            child: None,
+        };
+        dv.spawn();
+        dv
+    }
+
+    fn spawn(&mut self) {
+        let _ = std::fs::remove_dir_all(self.dir.path().join("run"));
+        let child = Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(self.conf())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dovecot: install dovecot-imapd (the README test command does)");
+        self.child = Some(child);
+        wait_for_port(self.port);
+        wait_for_port(self.tls_port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            // The master's children notice their parent is gone and exit;
+            // wait for the ports to be released before a restart.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("dovecot.conf")
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn password_file(&self) -> PathBuf {
+        self.dir.path().join("password")
+    }
+
+    fn doveadm(&self) -> Command {
+        let mut c = Command::new("doveadm");
+        c.arg("-c").arg(self.conf());
+        c
+    }
+
+    /// Delivers one message into `folder` (created when missing).
+    pub fn deliver(&self, folder: &str, bytes: &[u8]) {
+        use std::io::Write;
+        let mut child = self
+            .doveadm()
+            .args(["save", "-u", USER, "-m", folder])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        if !out.status.success() {
+            // A missing folder: create it and try once more.
+            self.create(folder);
+            let mut child = self
+                .doveadm()
+                .args(["save", "-u", USER, "-m", folder])
+                .stdin(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(bytes).unwrap();
+            assert!(child.wait().unwrap().success(), "doveadm save into {folder} failed");
+        }
+    }
+
+    pub fn create(&self, folder: &str) {
+        let _ = self.doveadm().args(["mailbox", "create", "-u", USER, folder]).output();
+    }
+
+    /// UIDs in `folder`, empty when it does not exist.
+    pub fn uids(&self, folder: &str) -> Vec<u32> {
+        let out = self
+            .doveadm()
+            .args(["search", "-u", USER, "mailbox", folder, "ALL"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .collect()
+    }
+
+    /// The messages in `folder`, oldest first, as stored.
+    pub fn messages(&self, folder: &str) -> Vec<Vec<u8>> {
+        self.uids(folder)
+            .into_iter()
+            .map(|uid| {
+                let out = self
+                    .doveadm()
+                    .args(["fetch", "-u", USER, "text", "mailbox", folder, "uid", &uid.to_string()])
+                    .output()
+                    .unwrap();
+                let text = out.stdout;
+                // "text:\n<message>\n"
+                let start = text.iter().position(|&b| b == b'\n').map(|i| i + 1).unwrap_or(0);
+                text[start..].to_vec()
+            })
+            .collect()
+    }
+
+    /// Flags of every message in `folder`, one string per message.
+    pub fn flags(&self, folder: &str) -> Vec<String> {
+        let out = self
+            .doveadm()
+            .args(["fetch", "-u", USER, "flags", "mailbox", folder, "ALL"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("flags:").map(|f| f.trim().to_string()))
+            .collect()
+    }
+
+    pub fn uidvalidity(&self, folder: &str) -> u32 {
+        let out = self
+            .doveadm()
+            .args(["-f", "flow", "mailbox", "status", "-u", USER, "uidvalidity", folder])
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&out.stdout);
+        s.split("uidvalidity=").nth(1).and_then(|v| v.trim().parse().ok()).expect("uidvalidity")
+    }
+
+    /// Gives `folder` a new UIDVALIDITY, as a server restore or migration
+    /// does: every UID the client knew becomes meaningless.
+    pub fn reset_uidvalidity(&self, folder: &str) {
+        let new = self.uidvalidity(folder) + 1000;
+        let out = self
+            .doveadm()
+            .args(["mailbox", "update", "-u", USER, "--uid-validity", &new.to_string(), folder])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(self.uidvalidity(folder), new);
+    }
+
+    /// A triaged config for this server: loopback plain text on `port`, or
+    /// TLS with the test certificate when `tls` is "implicit"/"starttls".
+    pub fn triaged_config(&self, store: &Path, tls: &str, extra: &str) -> String {
+        let port = if tls == "implicit" { self.tls_port } else { self.port };
+        format!(
+            r#"[imap]
+host = "127.0.0.1"
+port = {port}
+tls = "{tls}"
+username = "{USER}"
+password_file = "{pw}"
+ca_file = "{ca}"
+folders = ["INBOX"]
+drafts = "Drafts"
+poll_interval_secs = 1
+
+[store]
+path = "{store}"
+
+[procedures]
+pack = "sourcehut"
+templates = "{templates}"
+
+[draft]
+from = "Example Support <{USER}>"
+signature = "-- \nThe support team"
+{extra}
+"#,
+            pw = self.password_file().display(),
+            ca = self.ca_file().display(),
+            store = store.display(),
+            templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").display(),
+        )
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A test CA (`ca.pem`) and a server certificate for 127.0.0.1/localhost
+/// signed by it (`cert.pem`, `key.pem`): rustls rejects a self-signed end
+/// certificate used as its own CA, as it should.
+pub fn make_certificates(d: &Path) {
+    let ossl = |args: &[&str]| run(Command::new("openssl").current_dir(d).args(args));
+    ossl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=triaged test CA", "-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    ossl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "server.csr"]);
+    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+    ossl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "cert.pem"]);
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("nothing listens on 127.0.0.1:{port} after 15s");
+}

@@ -1,0 +1,230 @@
+//! Drafts: render a pack template, then build the reply the way a mail
+//! client builds one (Reply-To else From; `Re: [#N]` subject; In-Reply-To;
+//! References; Date; our own Message-ID; RFC 2047 / UTF-8 encodings done by
+//! lettre). User text reaches templates only as values, never as template
+//! source, and only single-line, control-free text reaches headers.
+
+use std::path::Path;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, header};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::message::{Message, sanitize_line};
+use crate::store::TicketId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error("template {name}: {source}")]
+    Template { name: String, source: minijinja::Error },
+    #[error("cannot reply to {address:?}: {detail}")]
+    Recipient { address: String, detail: String },
+    #[error("draft.from {0:?} is not a mail address")]
+    From(String),
+    #[error("cannot build the reply: {0}")]
+    Build(String),
+}
+
+/// A reply ready to append to Drafts.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Without angle brackets.
+    pub message_id: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Drafter {
+    env: Environment<'static>,
+    from: Mailbox,
+    signature: String,
+}
+
+impl Drafter {
+    /// Templates come from the pack folder (`templates/<pack>/`).
+    pub fn new(pack_dir: &Path, from: &str, signature: &str) -> Result<Drafter, DraftError> {
+        let mut env = Environment::new();
+        env.set_loader(minijinja::path_loader(pack_dir));
+        // A typo in a template must fail loudly, not draft an empty field.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        Ok(Drafter {
+            env,
+            from: from.parse().map_err(|_| DraftError::From(from.to_string()))?,
+            signature: signature.to_string(),
+        })
+    }
+
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+
+    pub fn render<C: Serialize>(&self, template: &str, ctx: &C) -> Result<String, DraftError> {
+        let err = |source| DraftError::Template {
+            name: template.to_string(),
+            source,
+        };
+        self.env.get_template(template).map_err(err)?.render(ctx).map_err(err)
+    }
+
+    /// The Message-ID of ticket `ticket`'s draft number `seq`: stable for a
+    /// given ticket and incoming message, so planning twice names the same
+    /// draft.
+    pub fn draft_message_id(&self, ticket: TicketId, seq: usize, incoming: &str) -> String {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(incoming.as_bytes());
+        let domain = self.from.email.domain();
+        format!("triaged.{}.{}.{}@{}", ticket.0, seq, hex::encode(&h[..6]), domain)
+    }
+
+    /// Builds the reply to `msg` for ticket `ticket` with `body`.
+    pub fn build(&self, msg: &Message, ticket: TicketId, message_id: &str, body: String) -> Result<Draft, DraftError> {
+        let rcpt = msg.reply_recipient();
+        let address = rcpt.email.parse().map_err(|e: lettre::address::AddressError| DraftError::Recipient {
+            address: rcpt.email.clone(),
+            detail: e.to_string(),
+        })?;
+        let to = Mailbox::new(rcpt.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()), address);
+        let mut references: Vec<String> = if msg.references.is_empty() {
+            msg.in_reply_to.clone()
+        } else {
+            msg.references.clone()
+        };
+        references.push(msg.message_id.clone());
+        // Long threads: the first and the last few are what threading needs
+        // (RFC 5322 3.6.4 suggests keeping the first).
+        if references.len() > 10 {
+            let tail = references.split_off(references.len() - 9);
+            references.truncate(1);
+            references.extend(tail);
+        }
+        let refs = references
+            .iter()
+            .filter(|r| is_msg_id(r))
+            .map(|r| format!("<{r}>"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut b = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(reply_subject(&msg.subject, ticket))
+            .date_now()
+            .message_id(Some(format!("<{message_id}>")))
+            .header(TicketHeader(ticket.0.to_string()))
+            .header(ContentType::TEXT_PLAIN);
+        if is_msg_id(&msg.message_id) {
+            b = b.in_reply_to(format!("<{}>", msg.message_id));
+        }
+        if !refs.is_empty() {
+            b = b.references(refs);
+        }
+        let m = b.body(body).map_err(|e| DraftError::Build(e.to_string()))?;
+        Ok(Draft {
+            message_id: message_id.to_string(),
+            bytes: m.formatted(),
+        })
+    }
+}
+
+/// A Message-ID we can safely put between angle brackets in a header.
+fn is_msg_id(s: &str) -> bool {
+    !s.is_empty() && s.len() < 500 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+}
+
+/// `Re: [#N] subject`, without stacking `Re:`/`AW:` prefixes or tags.
+pub fn reply_subject(original: &str, ticket: TicketId) -> String {
+    let mut s = sanitize_line(original);
+    loop {
+        let lower = s.to_lowercase();
+        let cut = ["re:", "aw:", "sv:", "antw:", "fwd:", "fw:", "wg:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map(|p| p.len());
+        match cut {
+            Some(n) => s = s[n..].trim_start().to_string(),
+            None => break,
+        }
+    }
+    let tag = format!("[{ticket}]");
+    if s.contains(&tag) {
+        format!("Re: {s}")
+    } else if s.is_empty() {
+        format!("Re: {tag}")
+    } else {
+        format!("Re: {tag} {s}")
+    }
+}
+
+/// `X-Triaged-Ticket`: lets the Sent folder and staff tools find the ticket
+/// even when a mail client rewrites the subject.
+#[derive(Clone)]
+struct TicketHeader(String);
+
+impl header::Header for TicketHeader {
+    fn name() -> header::HeaderName {
+        header::HeaderName::new_from_ascii_str("X-Triaged-Ticket")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(TicketHeader(s.to_string()))
+    }
+
+    fn display(&self) -> header::HeaderValue {
+        header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_gets_one_re_and_one_tag() {
+        let t = TicketId(7);
+        assert_eq!(reply_subject("Delete my account", t), "Re: [#7] Delete my account");
+        assert_eq!(reply_subject("RE: Aw: re: hello", t), "Re: [#7] hello");
+        assert_eq!(reply_subject("Re: [#7] hello", t), "Re: [#7] hello");
+        assert_eq!(reply_subject("evil\r\nBcc: x@y", t), "Re: [#7] evil Bcc: x@y");
+        assert_eq!(reply_subject("", t), "Re: [#7]");
+    }
+
+    fn drafter(dir: &Path) -> Drafter {
+        std::fs::write(dir.join("t.txt"), "Hello {{ name }},\nticket {{ ticket }}\n").unwrap();
+        Drafter::new(dir, "Support <support@example.org>", "-- \nSupport").unwrap()
+    }
+
+    #[test]
+    fn user_text_is_data_not_template() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = drafter(dir.path());
+        let out = d
+            .render("t.txt", &serde_json::json!({"name": "{{ 7*7 }} {% if true %}x{% endif %}", "ticket": 3}))
+            .unwrap();
+        assert_eq!(out, "Hello {{ 7*7 }} {% if true %}x{% endif %},\nticket 3\n");
+        assert!(d.render("t.txt", &serde_json::json!({"ticket": 3})).is_err(), "undefined must fail");
+    }
+
+    #[test]
+    fn reply_headers_thread_and_encode() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = drafter(dir.path());
+        let msg = Message::parse(
+            "From: Jürgen <j@example.net>\r\nReply-To: Jürgen Müller <jm@example.net>\r\nSubject: Konto löschen\r\nMessage-ID: <m1@example.net>\r\nReferences: <r0@example.net>\r\n\r\nBitte löschen\r\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        let id = d.draft_message_id(TicketId(4), 0, &msg.message_id);
+        let draft = d.build(&msg, TicketId(4), &id, "Grüße ✓\n".into()).unwrap();
+        let parsed = Message::parse(draft.bytes.clone()).unwrap();
+        assert_eq!(parsed.subject, "Re: [#4] Konto löschen");
+        assert_eq!(parsed.in_reply_to, vec!["m1@example.net"]);
+        assert_eq!(parsed.references, vec!["r0@example.net", "m1@example.net"]);
+        assert_eq!(parsed.message_id, id);
+        assert!(parsed.text.contains("Grüße ✓"));
+        let raw = String::from_utf8_lossy(&draft.bytes);
+        assert!(raw.contains("To: =?utf-8?"), "{raw}");
+        assert!(raw.contains("jm@example.net"));
+        assert!(raw.is_ascii(), "headers and body must be encoded");
+    }
+}
