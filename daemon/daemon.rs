@@ -76,6 +76,15 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
             w.run().await.map_err(|source| DaemonError::Folder { folder, source })
         });
     }
+    if !once {
+        crate::service::spawn_watchdog(cancel.clone());
+        crate::service::ready();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            c.cancelled().await;
+            crate::service::stopping();
+        });
+    }
     let mut first_err = None;
     while let Some(r) = tasks.join_next().await {
         let r = r.unwrap_or_else(|e| Err(DaemonError::Worker(e.to_string())));
@@ -136,6 +145,7 @@ impl Worker {
                 .expect("sync times lock")
                 .insert(self.folder.clone(), jiff::Timestamp::now());
             status::write_snapshot(&self.actor.store, &self.synced.lock().expect("sync times lock").clone());
+            crate::service::status(&format!("{}: synced at {}", self.folder, jiff::Timestamp::now()));
             if self.once || self.cancel.is_cancelled() {
                 conn.logout().await;
                 return Ok(());

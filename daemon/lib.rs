@@ -15,4 +15,5 @@ pub mod classify;
 pub mod act;
 pub mod store;
 pub mod daemon;
+pub mod service;
 pub mod status;
