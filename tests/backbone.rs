@@ -3,97 +3,10 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::dovecot::Dovecot;
-use triaged::message::Message;
-
-struct Setup {
-    dovecot: Dovecot,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-fn setup_with(tls: &str, extra: &str) -> Setup {
-    let dovecot = Dovecot::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triaged.toml");
-    std::fs::write(&config, dovecot.triaged_config(&dir.path().join("store"), tls, extra)).unwrap();
-    Setup { dovecot, dir, config }
-}
-
-fn setup() -> Setup {
-    setup_with("none", "")
-}
-
-fn triaged(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_triaged"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("TRIAGED_LOG", "info")
-        .output()
-        .unwrap()
-}
-
-fn run_once(s: &Setup) -> Output {
-    let out = triaged(&s.config, &["run", "--once"]);
-    assert!(
-        out.status.success(),
-        "run --once failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn spawn_daemon(s: &Setup) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_triaged"))
-        .arg("--config")
-        .arg(&s.config)
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn mail(n: usize, subject: &str, body: &str) -> Vec<u8> {
-    format!(
-        "From: User {n} <user{n}@example.net>\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <m{n}@example.net>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
-    )
-    .into_bytes()
-}
-
-fn drafts(s: &Setup) -> Vec<Message> {
-    s.dovecot
-        .messages("Drafts")
-        .into_iter()
-        .map(|raw| Message::parse(raw).expect("draft parses"))
-        .collect()
-}
-
-fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// Drafts per incoming Message-ID; every value must be 1.
-fn drafts_per_message(s: &Setup) -> HashMap<String, usize> {
-    let mut count = HashMap::new();
-    for d in drafts(s) {
-        *count.entry(d.in_reply_to.first().cloned().unwrap_or_default()).or_insert(0) += 1;
-    }
-    count
-}
+use support::harness::*;
 
 #[test]
 fn drafts_are_threaded_replies_and_non_ascii_survives() {

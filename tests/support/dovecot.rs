@@ -229,8 +229,10 @@ impl Dovecot {
 
     /// A triaged config for this server: loopback plain text on `port`, or
     /// TLS with the test certificate when `tls` is "implicit"/"starttls".
-    pub fn triaged_config(&self, store: &Path, tls: &str, extra: &str) -> String {
-        let port = if tls == "implicit" { self.tls_port } else { self.port };
+    /// `port`: connect there instead (a fault-injecting proxy);
+    /// `imap_extra`: more `[imap]` keys; `extra`: more sections.
+    pub fn triaged_config(&self, store: &Path, tls: &str, port: Option<u16>, imap_extra: &str, extra: &str) -> String {
+        let port = port.unwrap_or(if tls == "implicit" { self.tls_port } else { self.port });
         format!(
             r#"[imap]
 host = "127.0.0.1"
@@ -241,7 +243,9 @@ password_file = "{pw}"
 ca_file = "{ca}"
 folders = ["INBOX"]
 drafts = "Drafts"
-poll_interval_secs = 1
+# Long, so that only IDLE can explain a prompt draft.
+poll_interval_secs = 300
+{imap_extra}
 
 [store]
 path = "{store}"

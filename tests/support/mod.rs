@@ -5,7 +5,9 @@
 
 pub mod dns;
 pub mod dovecot;
+pub mod harness;
 pub mod ircd;
+pub mod proxy;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the race with another
 /// process taking it meanwhile is accepted in tests).

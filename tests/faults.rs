@@ -1,0 +1,75 @@
+//! Faults injected from outside: connections cut or stalled by a TCP proxy,
+//! the IMAP server restarted. The daemon recovers by itself and loses
+//! nothing.
+
+mod support;
+
+use std::time::Duration;
+
+use support::harness::*;
+use support::proxy::Proxy;
+
+fn sigterm(child: std::process::Child) -> std::process::Output {
+    let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    out
+}
+
+#[test]
+fn a_cut_connection_is_reopened_and_nothing_is_lost() {
+    let s = setup();
+    let proxy = Proxy::start(s.dovecot.port);
+    s.reconfigure("none", Some(proxy.port), "backoff_max_secs = 2", "");
+    s.dovecot.deliver("INBOX", &mail(1, "before the cut", "one"));
+    let child = spawn_daemon(&s);
+    wait_until("the first draft", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 1);
+
+    proxy.cut();
+    s.dovecot.deliver("INBOX", &mail(2, "after the cut", "two"));
+    wait_until("the draft after reconnecting", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 2);
+    assert!(proxy.accepted() >= 2, "a new connection was made");
+
+    let log = String::from_utf8_lossy(&sigterm(child).stderr).into_owned();
+    assert!(log.contains("reconnecting in"), "{log}");
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 2);
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+}
+
+#[test]
+fn a_stalled_connection_is_abandoned_after_the_timeout() {
+    let s = setup();
+    let proxy = Proxy::start(s.dovecot.port);
+    s.reconfigure("none", Some(proxy.port), "idle_renew_secs = 2\ntimeout_secs = 2\nbackoff_max_secs = 2", "");
+    s.dovecot.deliver("INBOX", &mail(1, "first", "one"));
+    let child = spawn_daemon(&s);
+    wait_until("the first draft", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 1);
+
+    // The open session goes silent, as behind a dead NAT entry.
+    proxy.stall_open_connections();
+    s.dovecot.deliver("INBOX", &mail(2, "while stalled", "two"));
+    wait_until("the draft over a fresh connection", Duration::from_secs(30), || {
+        s.dovecot.uids("Drafts").len() == 2
+    });
+    let log = String::from_utf8_lossy(&sigterm(child).stderr).into_owned();
+    assert!(log.contains("timed out"), "{log}");
+    assert_eq!(drafts_per_message(&s).len(), 2);
+}
+
+#[test]
+fn dovecot_restart_is_survived() {
+    let mut s = setup_custom("none", None, "backoff_max_secs = 2", "");
+    s.dovecot.deliver("INBOX", &mail(1, "first", "one"));
+    let child = spawn_daemon(&s);
+    wait_until("the first draft", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 1);
+
+    s.dovecot.restart();
+    s.dovecot.deliver("INBOX", &mail(2, "after the restart", "two"));
+    wait_until("the draft after the restart", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 2);
+    sigterm(child);
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 2);
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+}

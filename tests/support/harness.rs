@@ -1,0 +1,109 @@
+//! The daemon under test against a real Dovecot: a temporary config and
+//! store, the `triaged` binary run as a user would run it, and the Drafts
+//! folder read back with doveadm.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::dovecot::Dovecot;
+use triaged::message::Message;
+
+pub struct Setup {
+    pub dovecot: Dovecot,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+pub fn setup_with(tls: &str, extra: &str) -> Setup {
+    setup_custom(tls, None, "", extra)
+}
+
+/// `port`: connect through a proxy there; `imap_extra`: more `[imap]` keys.
+pub fn setup_custom(tls: &str, port: Option<u16>, imap_extra: &str, extra: &str) -> Setup {
+    let dovecot = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("triaged.toml");
+    std::fs::write(&config, dovecot.triaged_config(&dir.path().join("store"), tls, port, imap_extra, extra)).unwrap();
+    Setup { dovecot, dir, config }
+}
+
+impl Setup {
+    /// Rewrites the config, e.g. to go through a proxy started after Dovecot.
+    pub fn reconfigure(&self, tls: &str, port: Option<u16>, imap_extra: &str, extra: &str) {
+        let text = self.dovecot.triaged_config(&self.dir.path().join("store"), tls, port, imap_extra, extra);
+        std::fs::write(&self.config, text).unwrap();
+    }
+}
+
+pub fn setup() -> Setup {
+    setup_with("none", "")
+}
+
+pub fn triaged(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("TRIAGED_LOG", "info")
+        .output()
+        .unwrap()
+}
+
+pub fn run_once(s: &Setup) -> Output {
+    let out = triaged(&s.config, &["run", "--once"]);
+    assert!(
+        out.status.success(),
+        "run --once failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn spawn_daemon(s: &Setup) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+pub fn mail(n: usize, subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: User {n} <user{n}@example.net>\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <m{n}@example.net>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+pub fn drafts(s: &Setup) -> Vec<Message> {
+    s.dovecot
+        .messages("Drafts")
+        .into_iter()
+        .map(|raw| Message::parse(raw).expect("draft parses"))
+        .collect()
+}
+
+pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Drafts per incoming Message-ID; every value must be 1.
+pub fn drafts_per_message(s: &Setup) -> HashMap<String, usize> {
+    let mut count = HashMap::new();
+    for d in drafts(s) {
+        *count.entry(d.in_reply_to.first().cloned().unwrap_or_default()).or_insert(0) += 1;
+    }
+    count
+}
+
