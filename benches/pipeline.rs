@@ -1,0 +1,42 @@
+//! Per-stage costs on one realistic message: parse and draft (render +
+//! build). Run with `cargo bench --bench pipeline`; results in
+//! docs/BENCHMARKS.md.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use triaged::act::draft::Drafter;
+use triaged::message::Message;
+use triaged::store::TicketId;
+
+fn sample() -> Vec<u8> {
+    let mut m = String::from(
+        "From: =?utf-8?q?J=C3=BCrgen?= <j@example.net>\r\nTo: support@example.org\r\nSubject: Please delete my account\r\nMessage-ID: <bench@example.net>\r\nReferences: <a@x> <b@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+    );
+    for _ in 0..40 {
+        m.push_str("Hello, I would like my account and all my repositories removed, thanks.\r\n");
+    }
+    m.push_str("--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hello, please delete my account.</p>\r\n--b--\r\n");
+    m.into_bytes()
+}
+
+fn stages(c: &mut Criterion) {
+    let raw = sample();
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("parse", |b| b.iter(|| Message::parse(raw.clone()).unwrap()));
+
+    let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sourcehut");
+    let drafter = Drafter::new(std::path::Path::new(templates), "Support <support@example.org>", "-- \nSupport").unwrap();
+    let msg = Message::parse(raw.clone()).unwrap();
+    let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});
+    g.bench_function("render+build draft", |b| {
+        b.iter(|| {
+            let body = drafter.render("acknowledge.txt", &ctx).unwrap();
+            let id = drafter.draft_message_id(TicketId(42), 0, &msg.message_id);
+            drafter.build(&msg, TicketId(42), &id, body).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
