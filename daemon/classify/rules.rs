@@ -1,0 +1,156 @@
+//! Scoring a message against a pack's weighted rules. Each rule counts at
+//! most once; quoted lines, attribution lines and `Re:`/`Fwd:` prefixes are
+//! removed first so that a reply is judged by what its author wrote, not by
+//! what it quotes.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::pack::{Field, Pack};
+use super::{Classification, UNCLASSIFIED};
+use crate::message::Message;
+
+static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:(?:re|fwd?|aw|wg|tr|sv|vs|antw|rif|r|enc)\s*(?:\[\d+\])?\s*:\s*|\[#\d+\]\s*)+")
+        .expect("static regex")
+});
+
+static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:|-+ ?original message ?-+|-+ ?ursprüngliche nachricht ?-+)\s*$")
+        .expect("static regex")
+});
+
+/// The subject without reply/forward prefixes and ticket tags.
+pub fn clean_subject(s: &str) -> String {
+    REPLY_PREFIX.replace(s, "").trim().to_string()
+}
+
+/// The body without quoted lines, attribution lines and the signature.
+pub fn strip_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim_end();
+        if t == "--" || t == "-- " {
+            break;
+        }
+        if t.trim_start().starts_with('>') || ATTRIBUTION.is_match(t.trim()) {
+            continue;
+        }
+        out.push_str(t);
+        out.push('\n');
+    }
+    out
+}
+
+/// Header values by (lowercase) name from the raw header section, unfolded.
+fn headers(raw: &[u8]) -> Vec<(String, String)> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len());
+    let section = String::from_utf8_lossy(&raw[..end]);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in section.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            out.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    out
+}
+
+impl Pack {
+    /// The best procedure for `msg`, with the rules that fired and the
+    /// runner-up; `unclassified` when the best score is below the threshold.
+    pub fn classify(&self, msg: &Message) -> Classification {
+        let subject = clean_subject(&msg.subject);
+        let body = strip_quoted(&msg.text);
+        let text = format!("{subject}\n{body}");
+        let needs_headers = self
+            .procedures
+            .iter()
+            .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
+        let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
+
+        let mut scored: Vec<(f64, &str, Vec<String>)> = self
+            .procedures
+            .iter()
+            .map(|p| {
+                let mut score = 0.0;
+                let mut fired = Vec::new();
+                for r in &p.rules {
+                    let hit = match &r.field {
+                        Field::Subject => r.regex.is_match(&subject),
+                        Field::Body => r.regex.is_match(&body),
+                        Field::Text => r.regex.is_match(&text),
+                        Field::Header(h) => hdrs.iter().any(|(n, v)| n == h && r.regex.is_match(v)),
+                    };
+                    if hit {
+                        score += r.weight;
+                        fired.push(r.name.clone());
+                    }
+                }
+                (round2(score), p.id.as_str(), fired)
+            })
+            .collect();
+        // Highest score first; ties keep pack order (stable sort), so the
+        // pack author decides precedence by ordering procedures.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let runner_up = scored.get(1).filter(|s| s.0 > 0.0).map(|s| s.1.to_string());
+        match scored.into_iter().next() {
+            Some((score, id, rules)) if score >= self.effective_threshold() && score > 0.0 => Classification {
+                procedure: id.to_string(),
+                score,
+                rules,
+                runner_up,
+            },
+            Some((score, id, rules)) => Classification {
+                procedure: UNCLASSIFIED.to_string(),
+                score: score.max(0.0),
+                rules,
+                // The near miss is the most useful hint for a human.
+                runner_up: (score > 0.0).then(|| id.to_string()),
+            },
+            None => Classification {
+                procedure: UNCLASSIFIED.to_string(),
+                score: 0.0,
+                rules: Vec::new(),
+                runner_up: None,
+            },
+        }
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_tags_are_removed() {
+        assert_eq!(clean_subject("Re: AW: Fwd: [#12] Delete my account"), "Delete my account");
+        assert_eq!(clean_subject("RE[2]: hello"), "hello");
+        assert_eq!(clean_subject("Reset password"), "Reset password");
+    }
+
+    #[test]
+    fn quotes_attribution_and_signature_are_removed() {
+        let t = "Yes please.\nOn Mon, 1 Jan 2024 Bob <b@x> wrote:\n> delete my account\n> now\n-- \nAlice\ndelete";
+        assert_eq!(strip_quoted(t), "Yes please.\n");
+    }
+
+    #[test]
+    fn folded_headers_are_unfolded() {
+        let h = headers(b"X-Tag: a\r\n b\r\nSubject: s\r\n\r\nbody: x\r\n");
+        assert_eq!(h, vec![("x-tag".into(), "a b".into()), ("subject".into(), "s".into())]);
+    }
+}
