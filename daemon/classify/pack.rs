@@ -20,6 +20,7 @@ pub enum IdentityPolicy {
     /// One factor.
     One,
     /// One factor, two when the account has two-factor authentication.
+    #[serde(rename = "two_for_2fa")]
     TwoFor2fa,
     /// Billing matters: like `two_for_2fa`, and the last four card digits
     /// count as a factor.

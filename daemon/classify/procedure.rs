@@ -274,6 +274,13 @@ impl<'a> Engine<'a> {
                 procedure: proc.id.clone(),
                 step: name.clone(),
             })?;
+            // Entering a step: record its data first, so its own routes
+            // (and later steps) can use it.
+            for (key, src) in &step.set {
+                let v = eval(step, &format!("set.{key}"), src, &ctx(&updates))?;
+                let v = serde_json::to_value(&v).unwrap_or(Value::Null);
+                updates.insert(key.clone(), v);
+            }
             let c = ctx(&updates);
             let mut next = None;
             for r in &step.routes {
@@ -293,11 +300,6 @@ impl<'a> Engine<'a> {
                 None => break step,
             }
         };
-        for (key, src) in &step.set {
-            let v = eval(step, &format!("set.{key}"), src, &ctx(&updates))?;
-            let v = serde_json::to_value(&v).unwrap_or(Value::Null);
-            updates.insert(key.clone(), v);
-        }
         if let Some(a) = &step.allocate
             && !ticket.data.contains_key(&a.key)
         {
