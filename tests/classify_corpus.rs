@@ -2,9 +2,8 @@
 //! folder name is the right answer ("unclassified" for mail no procedure
 //! should claim). Measures accuracy per pack, prints the confusion table,
 //! and fails below 95% or when a sensitive procedure (2FA, deletion,
-//! billing) is confused with a harmless one in either direction. Files
-//! numbered 11 and up were held out while the rules were written; their
-//! accuracy is reported separately.
+//! billing) is confused with a harmless one in either direction. Accuracy
+//! is also reported per split (see `Outcome::split`).
 //!
 //! cargo test --test classify_corpus -- --nocapture
 
@@ -21,7 +20,10 @@ struct Outcome {
     expected: String,
     got: String,
     why: String,
-    held_out: bool,
+    /// 01-10: written first, rules tuned on them; 11-20: held out in the
+    /// first round; 21+: written after tuning, measured once before any
+    /// further change.
+    split: &'static str,
 }
 
 fn run(pack_name: &str) -> (Pack, Vec<Outcome>) {
@@ -52,7 +54,11 @@ fn run(pack_name: &str) -> (Pack, Vec<Outcome>) {
                 expected: expected.clone(),
                 got,
                 why,
-                held_out: n >= 11,
+                split: match n {
+                    0..=10 => "tuning",
+                    11..=20 => "held-out",
+                    _ => "fresh",
+                },
             });
         }
     }
@@ -80,9 +86,15 @@ fn check(pack_name: &str) {
         (right, sel.len())
     };
     let (right, total) = acc(&|_| true);
-    let (hr, ht) = acc(&|o| o.held_out);
     let accuracy = right as f64 / total as f64;
-    println!("\n## {pack_name}: {right}/{total} = {:.1}% (held-out {hr}/{ht} = {:.1}%)\n", accuracy * 100.0, hr as f64 * 100.0 / ht.max(1) as f64);
+    let splits: Vec<String> = ["tuning", "held-out", "fresh"]
+        .iter()
+        .map(|s| {
+            let (r, t) = acc(&|o| o.split == *s);
+            format!("{s} {r}/{t}")
+        })
+        .collect();
+    println!("\n## {pack_name}: {right}/{total} = {:.1}% ({})\n", accuracy * 100.0, splits.join(", "));
     let short = |s: &str| s.chars().take(12).collect::<String>();
     print!("| expected \\ got |");
     for l in &labels {
