@@ -32,6 +32,11 @@ pub fn load_pack(config: &Config) -> std::io::Result<Pack> {
     Ok(pack)
 }
 
+/// For `check-config`: every problem of the configured pack, with file:line.
+pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
+    Pack::load(&config.procedures.pack_dir()).map(|_| ())
+}
+
 fn classify_file(pack: &Pack, file: &PathBuf) -> Result<Classification, String> {
     let raw = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
     let msg = Message::parse(raw).map_err(|e| e.to_string())?;

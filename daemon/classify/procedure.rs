@@ -30,6 +30,13 @@ pub struct SystemClock {
     pub tz: TimeZone,
 }
 
+impl SystemClock {
+    /// The system clock in the configured time zone.
+    pub fn from_config(config: &crate::config::Config) -> SystemClock {
+        SystemClock { tz: config.procedures.timezone.clone() }
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> Zoned {
         Timestamp::now().to_zoned(self.tz.clone())
@@ -129,6 +136,9 @@ pub struct Plan {
     pub deadlines: Vec<(String, Timestamp)>,
     /// Keys to merge into the ticket's data.
     pub data: Map<String, Value>,
+    /// The number this step allocated (series, number): the key of the
+    /// documentation row in the store.
+    pub number: Option<(String, u64)>,
     /// A row for the procedure's documentation table.
     pub document: Option<Map<String, Value>>,
     /// Why a human must look (the event did not match the procedure).
@@ -232,6 +242,7 @@ impl<'a> Engine<'a> {
             state: if handoff.is_some() { "new".into() } else { cur.map(|s| s.state.as_str()).unwrap_or("new").into() },
             deadlines: Vec::new(),
             data: Map::new(),
+            number: None,
             document: None,
             handoff,
         }
@@ -300,14 +311,16 @@ impl<'a> Engine<'a> {
                 None => break step,
             }
         };
-        if let Some(a) = &step.allocate
-            && !ticket.data.contains_key(&a.key)
-        {
+        // Allocation is idempotent per ticket, so planning the same event
+        // again (after a crash) yields the same number, never a new one.
+        let mut number = None;
+        if let Some(a) = &step.allocate {
             let n = numbers.allocate(&a.series, ticket.number).map_err(|reason| EngineError::Numbering {
                 series: a.series.clone(),
                 reason,
             })?;
             updates.insert(a.key.clone(), Value::from(format!("{}.{n}", a.series)));
+            number = Some((a.series.clone(), n));
         }
         let mut deadlines = Vec::new();
         let mut deadline_dates = Map::new();
@@ -351,6 +364,7 @@ impl<'a> Engine<'a> {
             state: step.state.as_str().to_string(),
             deadlines,
             data: updates,
+            number,
             document,
             handoff: None,
         })

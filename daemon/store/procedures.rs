@@ -4,6 +4,9 @@
 
 use super::{StoreError, abort, dec, enc, flatten};
 
+/// One documentation row: column name → value.
+pub type DocumentRow = serde_json::Map<String, serde_json::Value>;
+
 const NUMBERS: &str = "procedure_numbers";
 const DOCUMENTS: &str = "procedure_documents";
 
@@ -58,7 +61,7 @@ impl super::Store {
         &self,
         series: &str,
         number: u64,
-        row: &serde_json::Map<String, serde_json::Value>,
+        row: &DocumentRow,
     ) -> Result<(), StoreError> {
         let docs = self.db().open_tree(DOCUMENTS)?;
         docs.insert(document_key(series, number), enc(row))?;
@@ -67,7 +70,7 @@ impl super::Store {
     }
 
     /// The documentation table of `series`, in number order.
-    pub fn documents(&self, series: &str) -> Result<Vec<(u64, serde_json::Map<String, serde_json::Value>)>, StoreError> {
+    pub fn documents(&self, series: &str) -> Result<Vec<(u64, DocumentRow)>, StoreError> {
         let docs = self.db().open_tree(DOCUMENTS)?;
         let mut prefix = series.as_bytes().to_vec();
         prefix.push(0);
