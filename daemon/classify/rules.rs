@@ -21,6 +21,14 @@ static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+static TICKET_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[#(\d{1,18})\]").expect("static regex"));
+
+/// The ticket number of a `[#N]` tag in a subject, for joining a reply to
+/// its ticket when In-Reply-To/References do not name one.
+pub fn ticket_tag(subject: &str) -> Option<u64> {
+    TICKET_TAG.captures(subject)?.get(1)?.as_str().parse().ok()
+}
+
 /// The subject without reply/forward prefixes and ticket tags.
 pub fn clean_subject(s: &str) -> String {
     REPLY_PREFIX.replace(s, "").trim().to_string()
@@ -140,6 +148,13 @@ mod tests {
         assert_eq!(clean_subject("Re: AW: Fwd: [#12] Delete my account"), "Delete my account");
         assert_eq!(clean_subject("RE[2]: hello"), "hello");
         assert_eq!(clean_subject("Reset password"), "Reset password");
+    }
+
+    #[test]
+    fn ticket_tags_are_found() {
+        assert_eq!(ticket_tag("Re: [#42] Delete my account"), Some(42));
+        assert_eq!(ticket_tag("Re: Delete my account"), None);
+        assert_eq!(ticket_tag("[#99999999999999999999999]"), None);
     }
 
     #[test]
