@@ -27,6 +27,24 @@ pub enum IdentityPolicy {
     Billing,
 }
 
+impl IdentityPolicy {
+    /// How many distinct factors the sender must prove.
+    pub fn required_factors(self, account_has_2fa: bool) -> u8 {
+        match self {
+            IdentityPolicy::None => 0,
+            IdentityPolicy::One => 1,
+            IdentityPolicy::TwoFor2fa | IdentityPolicy::Billing => {
+                if account_has_2fa { 2 } else { 1 }
+            }
+        }
+    }
+
+    /// The last four card digits prove identity only for billing matters.
+    pub fn card_digits_count(self) -> bool {
+        self == IdentityPolicy::Billing
+    }
+}
+
 /// The ticket state a step leaves behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -741,6 +759,16 @@ state = "closed"
 "#;
 
     #[test]
+    fn identity_policies() {
+        assert_eq!(IdentityPolicy::None.required_factors(true), 0);
+        assert_eq!(IdentityPolicy::One.required_factors(true), 1);
+        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(true), 2);
+        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(false), 1);
+        assert!(IdentityPolicy::Billing.card_digits_count());
+        assert!(!IdentityPolicy::TwoFor2fa.card_digits_count());
+    }
+
+    #[test]
     fn good_pack_loads() {
         let p = load(GOOD, &["ask.txt", "acknowledge.txt"]).unwrap();
         assert_eq!(p.procedures[0].rules[0].name, "delete/word");
@@ -753,7 +781,7 @@ state = "closed"
             .replace("pattern = 'delete'", "pattern = 'del(ete'\ncolour = 'red'")
             .replace("next = \"done\" }", "next = \"nowhere\" }")
             .replace("on_confirmation = \"done\"", "on_confirmation = \"ask\"")
-            .replace("after = \"14 days\"", "after = \"fortnight\"");
+            .replace("after = \"14 days\"", "after = \"fortnight\", nam = \"x\"");
         let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
         let all: Vec<String> = errs.iter().map(|p| p.to_string()).collect();
         let joined = all.join("\n");
@@ -763,5 +791,6 @@ state = "closed"
         assert!(joined.contains("no step named \"nowhere\""), "{joined}");
         assert!(joined.contains("\"fortnight\" is not a duration"), "{joined}");
         assert!(joined.contains("step \"done\" is unreachable"), "{joined}");
+        assert!(joined.contains(":23: unknown key `nam` in a [deadline] table"), "{joined}");
     }
 }

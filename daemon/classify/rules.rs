@@ -163,6 +163,57 @@ mod tests {
         assert_eq!(strip_quoted(t), "Yes please.\n");
     }
 
+    fn pack() -> Pack {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("acknowledge.txt"), "hi").unwrap();
+        let proc = |id: &str, rules: &str| {
+            format!("[[procedure]]\nid = \"{id}\"\ntitle = \"{id}\"\nidentity = \"none\"\n{rules}[[procedure.step]]\nname = \"s\"\nstate = \"new\"\n")
+        };
+        let rule = |name: &str, on: &str, pattern: &str, weight: f64| {
+            format!("[[procedure.rule]]\nname = \"{name}\"\non = \"{on}\"\npattern = '{pattern}'\nweight = {weight}\n")
+        };
+        let toml = format!(
+            "[pack]\nname = \"t\"\nthreshold = 3.0\n{}{}",
+            proc(
+                "delete",
+                &(rule("word", "text", r"\bdelete\b", 3.0) + &rule("not-repo", "body", r"\brepository\b", -4.0))
+            ),
+            proc("mailer", &(rule("hdr", "header:X-Mailer", "^Acme", 2.0) + &rule("word", "body", "acme", 1.5))),
+        );
+        std::fs::write(dir.path().join("procedures.toml"), toml).unwrap();
+        Pack::load(dir.path()).unwrap()
+    }
+
+    fn msg(head: &str, body: &str) -> Message {
+        Message::parse(format!("From: a@example.org\r\n{head}\r\n\r\n{body}\r\n").into_bytes()).unwrap()
+    }
+
+    #[test]
+    fn quoted_text_and_prefixes_do_not_count() {
+        let p = pack();
+        let c = p.classify(&msg("Subject: Re: Fwd: question", "Thanks!\r\n> please delete my account\r\n> delete delete"));
+        assert_eq!(c.procedure, UNCLASSIFIED);
+        assert!(c.rules.is_empty(), "{c:?}");
+        let c = p.classify(&msg("Subject: Re: please delete it", "thanks"));
+        assert_eq!((c.procedure.as_str(), c.score), ("delete", 3.0));
+        assert_eq!(c.rules, ["delete/word"]);
+    }
+
+    #[test]
+    fn negative_rules_headers_and_runner_up_are_explained() {
+        let p = pack();
+        let c = p.classify(&msg("Subject: delete\r\nX-Mailer: Acme 2.0", "delete the repository, acme"));
+        // delete: 3 - 4 = -1; mailer: 2 + 1.5 = 3.5.
+        assert_eq!(c.procedure, "mailer");
+        assert_eq!(c.score, 3.5);
+        assert_eq!(c.rules, ["mailer/hdr", "mailer/word"]);
+        assert_eq!(c.runner_up, None, "a negative score is no runner-up");
+        let c = p.classify(&msg("Subject: delete", "acme"));
+        assert_eq!((c.procedure.as_str(), c.runner_up.as_deref()), ("delete", Some("mailer")));
+        let c = p.classify(&msg("Subject: hello", "acme"));
+        assert_eq!((c.procedure.as_str(), c.runner_up.as_deref()), (UNCLASSIFIED, Some("mailer")));
+    }
+
     #[test]
     fn folded_headers_are_unfolded() {
         let h = headers(b"X-Tag: a\r\n b\r\nSubject: s\r\n\r\nbody: x\r\n");
