@@ -507,3 +507,38 @@ fn a_missing_variable_is_an_error_not_a_blank() {
     assert!(err.contains("acknowledge.txt"), "{err}");
     assert!(render(&pack, "nope.txt", &json!({})).is_err());
 }
+
+/// Every template and staff note a step names renders with the context the
+/// engine builds from the documented ticket data (strict undefined would
+/// fail on a variable nobody provides).
+#[test]
+fn every_step_template_renders_with_the_documented_data() {
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let documented = json!({
+        "verified": true, "two_factor": true, "other_account_verified": true,
+        "payment_date": "2024-02-01", "credential_kinds": ["AWS access key"],
+        "assurances": 0, "active_certificates": 0, "last_certificate_expiry": "2024-01-15",
+        "received": "2024-02-28", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
+        "cca_termination_date": "2024-03-01", "arbitration_number": "a20111128.3.1",
+    });
+    let mut rendered = 0;
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let pack = pack(name);
+        for proc in &pack.procedures {
+            let t = Ticket::new(&pack, &clock, 1, &proc.id, documented.clone());
+            let mut ctx = t.data.clone();
+            ctx.insert("ticket".into(), json!(1));
+            ctx.insert("today".into(), json!("2024-03-01"));
+            ctx.insert("deadlines".into(), json!({ "reminder": "2024-03-15" }));
+            for step in &proc.steps {
+                for tmpl in step.template.iter().chain(&step.staff_note) {
+                    let out = render(&pack, tmpl, &Value::Object(ctx.clone()))
+                        .unwrap_or_else(|e| panic!("{name}/{}/{}: {e}", proc.id, step.name));
+                    assert!(!out.trim().is_empty());
+                    rendered += 1;
+                }
+            }
+        }
+    }
+    assert!(rendered > 30, "{rendered}");
+}
