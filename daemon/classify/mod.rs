@@ -7,6 +7,7 @@
 //! template's source: user text is only ever data.
 
 pub mod cli;
+pub mod explain;
 pub mod pack;
 pub mod procedure;
 pub mod render;
@@ -15,6 +16,7 @@ pub mod sensitive;
 
 pub use pack::{IdentityPolicy, Pack, Procedure, Step, TicketState};
 pub use procedure::{Clock, Event, Plan, SystemClock};
+pub use explain::explain;
 pub use render::{RenderError, render};
 
 /// The procedure name for messages no procedure claims with enough score.
