@@ -225,6 +225,13 @@ fn cacert_preconditions_route_to_staff_queues() {
     let mut active = Ticket::new(&pack, &clock, 2, "account-deletion", json!({ "assurances": 0, "active_certificates": 1 }));
     assert_eq!(active.on(Event::NewMessage, &mut numbers).queue.as_deref(), Some("dispute"));
 
+    let mut as_text = Ticket::new(&pack, &clock, 5, "account-deletion", json!({ "assurances": "1", "active_certificates": "0" }));
+    assert_eq!(as_text.on(Event::NewMessage, &mut numbers).queue.as_deref(), Some("dispute"));
+    let garbage = json!({ "assurances": "many", "active_certificates": 0 });
+    let view = TicketView { number: 6, step: None, data: garbage.as_object().unwrap() };
+    let err = Engine::new(&pack, &clock).plan("account-deletion", view, &Event::NewMessage, &mut numbers).unwrap_err();
+    assert!(err.to_string().contains("step preconditions: route"), "{err}");
+
     let mut unknown = Ticket::new(&pack, &clock, 3, "account-deletion", json!({}));
     let p = unknown.on(Event::NewMessage, &mut numbers);
     assert_eq!((p.step.as_deref(), p.queue.as_deref(), p.template.as_deref()), (Some("facts-needed"), Some("SE"), None));
@@ -326,6 +333,10 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     let mail = t.last_draft();
     assert!(mail.contains("register a new account"), "{mail}");
     assert!(mail.contains("account cannot be deleted"), "{mail}");
+
+    // Only a real boolean from the verify stage counts, not a truthy string.
+    let mut text = Ticket::new(&pack, &clock, 4, "2fa-disable", json!({ "two_factor": true, "verified": "false" }));
+    assert_eq!(text.on(Event::NewMessage, &mut n).path, ["check"]);
 
     let mut ok = Ticket::new(&pack, &clock, 3, "2fa-disable", json!({ "two_factor": true, "verified": true }));
     let p = ok.on(Event::NewMessage, &mut n);
