@@ -17,9 +17,21 @@ static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:|-+ ?original message ?-+|-+ ?ursprüngliche nachricht ?-+)\s*$")
+    Regex::new(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
         .expect("static regex")
 });
+
+/// Where a top-posted reply's unquoted copy of the original begins
+/// (Outlook and friends): everything after it is the other side's text.
+static ORIGINAL_BEGINS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
+        .expect("static regex")
+});
+
+static OUTLOOK_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\*?(from|von|de):\*? .+").expect("static regex"));
+static OUTLOOK_SENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+").expect("static regex"));
 
 static TICKET_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[#(\d{1,18})\]").expect("static regex"));
 
@@ -37,9 +49,12 @@ pub fn clean_subject(s: &str) -> String {
 /// The body without quoted lines, attribution lines and the signature.
 pub fn strip_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         let t = line.trim_end();
-        if t == "--" || t == "-- " {
+        let outlook_header = OUTLOOK_FROM.is_match(t.trim())
+            && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
+        if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
             break;
         }
         if t.trim_start().starts_with('>') || ATTRIBUTION.is_match(t.trim()) {
@@ -212,6 +227,16 @@ mod tests {
         assert_eq!((c.procedure.as_str(), c.runner_up.as_deref()), ("delete", Some("mailer")));
         let c = p.classify(&msg("Subject: hello", "acme"));
         assert_eq!((c.procedure.as_str(), c.runner_up.as_deref()), (UNCLASSIFIED, Some("mailer")));
+    }
+
+    #[test]
+    fn unquoted_originals_below_a_reply_are_cut() {
+        let t = "Thanks, all good now.\n\n-----Original Message-----\nFrom: Support\nplease delete your account";
+        assert_eq!(strip_quoted(t), "Thanks, all good now.\n\n");
+        let t = "Fine.\nFrom: Bob <b@x>\nSent: Monday\nSubject: delete my account\n";
+        assert_eq!(strip_quoted(t), "Fine.\n");
+        let t = "From: my old address I wrote before\nplease delete my account\n";
+        assert_eq!(strip_quoted(t), t, "a From: line alone is the user's text");
     }
 
     #[test]
