@@ -41,6 +41,10 @@ pub fn ticket_tag(subject: &str) -> Option<u64> {
     TICKET_TAG.captures(subject)?.get(1)?.as_str().parse().ok()
 }
 
+/// A reply (not a forward): its subject was written by the other side.
+static IS_REPLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(re|aw|sv|antw|rif|vs)\s*(\[\d+\])?\s*:").expect("static regex"));
+
 /// The subject without reply/forward prefixes and ticket tags.
 pub fn clean_subject(s: &str) -> String {
     REPLY_PREFIX.replace(s, "").trim().to_string()
@@ -94,7 +98,10 @@ impl Pack {
     pub fn classify(&self, msg: &Message) -> Classification {
         let subject = clean_subject(&msg.subject);
         let body = strip_quoted(&msg.text);
-        let text = format!("{subject}\n{body}");
+        // In a reply the subject is inherited from the other side: it still
+        // counts, at half weight, so that "Re: hub down" above "fixed now,
+        // thanks" does not reopen the outage procedure.
+        let subject_factor = if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 };
         let needs_headers = self
             .procedures
             .iter()
@@ -108,14 +115,16 @@ impl Pack {
                 let mut score = 0.0;
                 let mut fired = Vec::new();
                 for r in &p.rules {
-                    let hit = match &r.field {
-                        Field::Subject => r.regex.is_match(&subject),
-                        Field::Body => r.regex.is_match(&body),
-                        Field::Text => r.regex.is_match(&text),
-                        Field::Header(h) => hdrs.iter().any(|(n, v)| n == h && r.regex.is_match(v)),
+                    let in_subject = || r.regex.is_match(&subject);
+                    let factor = match &r.field {
+                        Field::Subject => in_subject().then_some(subject_factor),
+                        Field::Body => r.regex.is_match(&body).then_some(1.0),
+                        Field::Text if r.regex.is_match(&body) => Some(1.0),
+                        Field::Text => in_subject().then_some(subject_factor),
+                        Field::Header(h) => hdrs.iter().any(|(n, v)| n == h && r.regex.is_match(v)).then_some(1.0),
                     };
-                    if hit {
-                        score += r.weight;
+                    if let Some(f) = factor {
+                        score += r.weight * f;
                         fired.push(r.name.clone());
                     }
                 }
@@ -209,7 +218,10 @@ mod tests {
         let c = p.classify(&msg("Subject: Re: Fwd: question", "Thanks!\r\n> please delete my account\r\n> delete delete"));
         assert_eq!(c.procedure, UNCLASSIFIED);
         assert!(c.rules.is_empty(), "{c:?}");
+        // A reply's subject is the other side's: half weight.
         let c = p.classify(&msg("Subject: Re: please delete it", "thanks"));
+        assert_eq!((c.procedure.as_str(), c.score, c.runner_up.as_deref()), (UNCLASSIFIED, 1.5, Some("delete")));
+        let c = p.classify(&msg("Subject: Fwd: please delete it", "see below"));
         assert_eq!((c.procedure.as_str(), c.score), ("delete", 3.0));
         assert_eq!(c.rules, ["delete/word"]);
     }
