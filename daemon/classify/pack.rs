@@ -776,6 +776,23 @@ state = "closed"
     }
 
     #[test]
+    fn a_route_loop_is_an_error_not_a_hang() {
+        use crate::classify::procedure::{Engine, Event, ManualClock, MemoryNumbers, TicketView};
+        let looping = GOOD.replace(
+            "on_confirmation = \"done\"",
+            "on_confirmation = \"done\"\nroute = [{ when = \"true\", next = \"done\" }]",
+        )
+        .replace("state = \"closed\"", "state = \"closed\"\nroute = [{ when = \"1 == 1\", next = \"ask\" }]");
+        let p = load(&looping, &["ask.txt", "acknowledge.txt"]).unwrap();
+        let clock = ManualClock::new(jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC));
+        let data = serde_json::Map::new();
+        let view = TicketView { number: 1, step: None, data: &data };
+        let err = Engine::new(&p, &clock).plan("delete", view, &Event::NewMessage, &mut MemoryNumbers::default());
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("routes loop through ask → done → ask"), "{err}");
+    }
+
+    #[test]
     fn every_problem_is_reported_with_its_line() {
         let bad = GOOD
             .replace("pattern = 'delete'", "pattern = 'del(ete'\ncolour = 'red'")
