@@ -206,7 +206,8 @@ impl<'a> Engine<'a> {
             None => None,
         };
         let target = match (event, current) {
-            (Event::NewMessage, _) | (_, None) => Some(proc.steps[0].name.clone()),
+            (Event::DeadlineDue { .. }, None) => None,
+            (Event::NewMessage, _) | (Event::Reply { .. }, None) => Some(proc.steps[0].name.clone()),
             (Event::Reply { confirms, .. }, Some(cur)) => {
                 let by_confirmation = cur.on_confirmation.clone().filter(|_| *confirms);
                 by_confirmation.or_else(|| cur.on_reply.clone())
