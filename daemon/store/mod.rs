@@ -25,6 +25,8 @@ pub enum StoreError {
     Corrupt { what: String, source: serde_json::Error },
 }
 
+mod procedures;
+
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 /// A ticket number, `#N` to staff. Allocated sequentially from 1.

@@ -1,0 +1,73 @@
+//! `triaged classify [--json] FILE.eml...`: classify saved messages offline
+//! with the configured pack. One line per file; a file that cannot be read
+//! or parsed gets an error line and the others still run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{Classification, Pack};
+use crate::config::Config;
+use crate::message::Message;
+
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    file: &'a str,
+    #[serde(flatten)]
+    result: &'a Classification,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorRow<'a> {
+    file: &'a str,
+    error: &'a str,
+}
+
+/// Load the configured pack or say why not, as an I/O error the caller
+/// prints.
+pub fn load_pack(config: &Config) -> std::io::Result<Pack> {
+    let mut pack = Pack::load(&config.procedures.pack_dir()).map_err(|problems| {
+        std::io::Error::other(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
+    })?;
+    pack.default_threshold = config.procedures.threshold;
+    Ok(pack)
+}
+
+/// For `check-config`: every problem of the configured pack, with file:line.
+pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
+    Pack::load(&config.procedures.pack_dir()).map(|_| ())
+}
+
+fn classify_file(pack: &Pack, file: &PathBuf) -> Result<Classification, String> {
+    let raw = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
+    let msg = Message::parse(raw).map_err(|e| e.to_string())?;
+    Ok(pack.classify(&msg))
+}
+
+/// Returns `Ok(false)` when any file could not be classified.
+pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut dyn Write) -> std::io::Result<bool> {
+    let pack = load_pack(config)?;
+    let mut all_ok = true;
+    if !json {
+        writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
+    }
+    for file in files {
+        let name = file.display().to_string();
+        let result = classify_file(&pack, file);
+        all_ok &= result.is_ok();
+        match (&result, json) {
+            (Ok(c), true) => writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c })?)?,
+            (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
+            (Ok(c), false) => writeln!(
+                out,
+                "{:<40} {:<24} {:>6.2}  {:<20} {}",
+                name,
+                c.procedure,
+                c.score,
+                c.runner_up.as_deref().unwrap_or("-"),
+                c.rules.join(", ")
+            )?,
+            (Err(e), false) => writeln!(out, "{name:<40} error: {e}")?,
+        }
+    }
+    Ok(all_ok)
+}

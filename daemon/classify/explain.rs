@@ -1,0 +1,62 @@
+//! One-line explanations of a classification for staff (IRC notices, the
+//! audit log, `status`): the procedure, its score against the threshold,
+//! each rule that fired with its weight, and the runner-up. Only pack-defined
+//! names appear, never message text.
+
+use super::{Classification, Pack, UNCLASSIFIED};
+
+pub fn explain(pack: &Pack, c: &Classification) -> String {
+    let weight = |name: &str| {
+        pack.procedures
+            .iter()
+            .flat_map(|p| &p.rules)
+            .find(|r| r.name == name)
+            .map(|r| r.weight)
+    };
+    let rules: Vec<String> = c
+        .rules
+        .iter()
+        .map(|r| match weight(r) {
+            Some(w) => format!("{r} {w:+}"),
+            None => r.clone(),
+        })
+        .collect();
+    let threshold = pack.effective_threshold();
+    let verdict = if c.procedure == UNCLASSIFIED {
+        format!("unclassified (best score {} < {threshold})", c.score)
+    } else {
+        format!("{} (score {} ≥ {threshold})", c.procedure, c.score)
+    };
+    let mut out = verdict;
+    if !rules.is_empty() {
+        out.push_str(": ");
+        out.push_str(&rules.join(", "));
+    }
+    if let Some(r) = &c.runner_up {
+        out.push_str("; runner-up ");
+        out.push_str(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explanation_names_rules_weights_and_runner_up() {
+        let pack = Pack::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sourcehut")).unwrap();
+        let c = Classification {
+            procedure: "refund".into(),
+            score: 6.0,
+            rules: vec!["refund/refund".into(), "refund/wrong-charge".into()],
+            runner_up: Some("cannot-pay".into()),
+        };
+        assert_eq!(
+            explain(&pack, &c),
+            "refund (score 6 ≥ 3): refund/refund +4, refund/wrong-charge +2; runner-up cannot-pay"
+        );
+        let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None };
+        assert_eq!(explain(&pack, &u), "unclassified (best score 0 < 3)");
+    }
+}

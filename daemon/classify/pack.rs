@@ -1,0 +1,813 @@
+//! Loading and validating a procedure pack: `templates/<pack>/procedures.toml`
+//! plus the reply templates beside it. Validation works like a compiler:
+//! every problem (unknown key, bad regex, bad duration, unknown template,
+//! unknown or unreachable step, bad condition) is reported at once with
+//! `file:line`, so a pack either loads completely or not at all.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::Problem;
+
+/// Who must be proven to be the account holder before the procedure acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityPolicy {
+    /// Nothing is disclosed or changed: no verification needed.
+    None,
+    /// One factor.
+    One,
+    /// One factor, two when the account has two-factor authentication.
+    #[serde(rename = "two_for_2fa")]
+    TwoFor2fa,
+    /// Billing matters: like `two_for_2fa`, and the last four card digits
+    /// count as a factor.
+    Billing,
+}
+
+impl IdentityPolicy {
+    /// How many distinct factors the sender must prove.
+    pub fn required_factors(self, account_has_2fa: bool) -> u8 {
+        match self {
+            IdentityPolicy::None => 0,
+            IdentityPolicy::One => 1,
+            IdentityPolicy::TwoFor2fa | IdentityPolicy::Billing => {
+                if account_has_2fa { 2 } else { 1 }
+            }
+        }
+    }
+
+    /// The last four card digits prove identity only for billing matters.
+    pub fn card_digits_count(self) -> bool {
+        self == IdentityPolicy::Billing
+    }
+}
+
+/// The ticket state a step leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    New,
+    Claimed,
+    Waiting,
+    Answered,
+    Closed,
+}
+
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::New => "new",
+            TicketState::Claimed => "claimed",
+            TicketState::Waiting => "waiting",
+            TicketState::Answered => "answered",
+            TicketState::Closed => "closed",
+        }
+    }
+}
+
+/// Which part of a message a rule looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Subject,
+    Body,
+    /// Subject and body.
+    Text,
+    /// One header, by name (case-insensitive); all its values.
+    Header(String),
+}
+
+impl Field {
+    fn parse(s: &str) -> Option<Field> {
+        match s {
+            "subject" => Some(Field::Subject),
+            "body" => Some(Field::Body),
+            "text" => Some(Field::Text),
+            _ => s
+                .strip_prefix("header:")
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && b != b':'))
+                .map(|h| Field::Header(h.to_ascii_lowercase())),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `procedure/rule-name`, as shown in explanations.
+    pub name: String,
+    pub field: Field,
+    pub regex: regex::Regex,
+    /// Negative for rules that speak against the procedure.
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    pub name: String,
+    /// Time after entering the step (or after `at`).
+    pub after: Option<jiff::Span>,
+    /// A condition-language expression giving a date (`YYYY-MM-DD`); the
+    /// deadline is the start of that day in the configured time zone.
+    pub at: Option<String>,
+    pub next: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub when: String,
+    pub next: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allocate {
+    /// The numbering series, e.g. `a20111128.3`.
+    pub series: String,
+    /// The ticket data key that receives `series.N`.
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub template: Option<String>,
+    pub staff_note: Option<String>,
+    pub queue: Option<String>,
+    pub state: TicketState,
+    pub on_reply: Option<String>,
+    pub on_confirmation: Option<String>,
+    pub deadlines: Vec<Deadline>,
+    pub routes: Vec<Route>,
+    /// Data updates: key → expression, evaluated in order.
+    pub set: Vec<(String, String)>,
+    pub allocate: Option<Allocate>,
+    pub document: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Procedure {
+    pub id: String,
+    pub title: String,
+    pub identity: IdentityPolicy,
+    pub billing: bool,
+    /// Confusing this procedure with a harmless one would be harmful.
+    pub sensitive: bool,
+    pub rules: Vec<Rule>,
+    pub steps: Vec<Step>,
+}
+
+impl Procedure {
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// A loaded, validated pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub name: String,
+    pub dir: PathBuf,
+    /// From the pack; falls back to `default_threshold` (the config's).
+    pub threshold: Option<f64>,
+    pub default_threshold: f64,
+    pub confirmation: regex::Regex,
+    pub procedures: Vec<Procedure>,
+    /// Template file name → source, read once at load.
+    pub templates: HashMap<String, String>,
+}
+
+impl Pack {
+    pub fn procedure(&self, id: &str) -> Option<&Procedure> {
+        self.procedures.iter().find(|p| p.id == id)
+    }
+
+    pub fn effective_threshold(&self) -> f64 {
+        self.threshold.unwrap_or(self.default_threshold)
+    }
+
+    /// Whether a reply confirms what was asked (quoted lines ignored).
+    pub fn confirms(&self, reply_text: &str) -> bool {
+        self.confirmation.is_match(&super::rules::strip_quoted(reply_text))
+    }
+
+    /// Load `dir/procedures.toml` and every template it names.
+    pub fn load(dir: &Path) -> Result<Pack, Vec<Problem>> {
+        let file = dir.join("procedures.toml");
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            vec![Problem {
+                file: file.clone(),
+                line: None,
+                message: format!("cannot read the pack: {e}; procedures.templates/procedures.pack must name a folder holding procedures.toml"),
+            }]
+        })?;
+        Self::from_str_at(&text, dir, &file)
+    }
+
+    fn from_str_at(text: &str, dir: &Path, file: &Path) -> Result<Pack, Vec<Problem>> {
+        let loc = Locator::new(text, file);
+        let mut problems = loc.unknown_keys();
+        let raw: RawPack = match toml::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(Problem {
+                    file: file.to_path_buf(),
+                    line: e.span().map(|s| loc.line_of_offset(s.start)),
+                    message: e.message().trim().to_string(),
+                });
+                return Err(problems);
+            }
+        };
+        let mut v = Validator { loc: &loc, dir, problems, templates: HashMap::new() };
+        let pack = v.pack(raw);
+        if v.problems.is_empty() { Ok(pack) } else { Err(v.problems) }
+    }
+}
+
+// ---------------------------------------------------------------- raw file
+
+#[derive(Deserialize)]
+struct RawPack {
+    pack: RawSettings,
+    #[serde(default)]
+    procedure: Vec<RawProcedure>,
+}
+
+#[derive(Deserialize)]
+struct RawSettings {
+    name: String,
+    threshold: Option<f64>,
+    confirmation: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawProcedure {
+    id: String,
+    title: String,
+    identity: IdentityPolicy,
+    #[serde(default)]
+    billing: bool,
+    #[serde(default)]
+    sensitive: bool,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+    #[serde(default)]
+    step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    name: String,
+    on: String,
+    pattern: String,
+    weight: f64,
+    #[serde(default)]
+    case_sensitive: bool,
+}
+
+#[derive(Deserialize)]
+struct RawStep {
+    name: String,
+    template: Option<String>,
+    staff_note: Option<String>,
+    queue: Option<String>,
+    state: TicketState,
+    on_reply: Option<String>,
+    on_confirmation: Option<String>,
+    #[serde(default)]
+    deadline: Vec<RawDeadline>,
+    #[serde(default)]
+    route: Vec<RawRoute>,
+    #[serde(default)]
+    set: BTreeMap<String, String>,
+    allocate: Option<RawAllocate>,
+    #[serde(default)]
+    document: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawDeadline {
+    name: String,
+    after: Option<String>,
+    at: Option<String>,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct RawRoute {
+    when: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct RawAllocate {
+    series: String,
+    key: String,
+}
+
+/// Every key the format knows, per table kind, for the unknown-key check.
+const SCHEMA: &[(&str, &[&str])] = &[
+    ("", &["pack", "procedure"]),
+    ("pack", &["name", "threshold", "confirmation"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "rule", "step"]),
+    ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
+    (
+        "step",
+        &[
+            "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "deadline", "route",
+            "set", "allocate", "document",
+        ],
+    ),
+    ("deadline", &["name", "after", "at", "next"]),
+    ("route", &["when", "next"]),
+    ("allocate", &["series", "key"]),
+];
+
+// ---------------------------------------------------------------- locating
+
+/// A path into the document: table keys and array-of-table indices.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Locator<'a> {
+    text: &'a str,
+    file: PathBuf,
+    doc: Option<toml_edit::ImDocument<&'a str>>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(text: &'a str, file: &Path) -> Self {
+        Locator { text, file: file.to_path_buf(), doc: toml_edit::ImDocument::parse(text).ok() }
+    }
+
+    fn line_of_offset(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    }
+
+    /// The line of the deepest part of `path` that can be found.
+    fn line_of(&self, path: &[Seg]) -> Option<usize> {
+        enum Cur<'d> {
+            Table(&'d dyn toml_edit::TableLike),
+            Tables(&'d toml_edit::ArrayOfTables),
+            Array(&'d toml_edit::Array),
+            Leaf,
+        }
+        fn from_item(item: &toml_edit::Item) -> Cur<'_> {
+            match item {
+                toml_edit::Item::ArrayOfTables(a) => Cur::Tables(a),
+                toml_edit::Item::Value(toml_edit::Value::Array(a)) => Cur::Array(a),
+                other => other.as_table_like().map(Cur::Table).unwrap_or(Cur::Leaf),
+            }
+        }
+        let doc = self.doc.as_ref()?;
+        let mut cur = Cur::Table(doc.as_table());
+        let mut best = None;
+        for seg in path {
+            let (next, span) = match (*seg, cur) {
+                (Seg::Key(k), Cur::Table(t)) => match t.get_key_value(k) {
+                    Some((key, v)) => (from_item(v), key.span().or_else(|| v.span())),
+                    None => break,
+                },
+                (Seg::Index(i), Cur::Tables(a)) => match a.get(i) {
+                    Some(t) => (Cur::Table(t), t.span()),
+                    None => break,
+                },
+                (Seg::Index(i), Cur::Array(a)) => match a.get(i) {
+                    Some(v) => (
+                        v.as_inline_table().map(|t| Cur::Table(t as &dyn toml_edit::TableLike)).unwrap_or(Cur::Leaf),
+                        v.span(),
+                    ),
+                    None => break,
+                },
+                _ => break,
+            };
+            if let Some(s) = span {
+                best = Some(self.line_of_offset(s.start));
+            }
+            cur = next;
+        }
+        best
+    }
+
+    fn problem(&self, path: &[Seg], message: impl Into<String>) -> Problem {
+        let dotted: Vec<String> = path
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => k.to_string(),
+                Seg::Index(i) => format!("[{i}]"),
+            })
+            .collect();
+        Problem {
+            file: self.file.clone(),
+            line: self.line_of(path),
+            message: format!("{}: {}", dotted.join(".").replace(".[", "["), message.into()),
+        }
+    }
+
+    /// Keys the format does not know, anywhere, each with its line.
+    fn unknown_keys(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if let Some(doc) = &self.doc {
+            self.check_table(doc.as_table(), "", &mut out);
+        }
+        out
+    }
+
+    fn check_table(&self, table: &dyn toml_edit::TableLike, kind: &str, out: &mut Vec<Problem>) {
+        let known = SCHEMA.iter().find(|(k, _)| *k == kind).map(|(_, keys)| *keys).unwrap_or(&[]);
+        for (key, item) in table.iter() {
+            if kind == "step" && key == "set" {
+                continue; // free-form: data key → expression
+            }
+            if !known.contains(&key) {
+                let line = table.key(key).and_then(|k| k.span()).map(|s| self.line_of_offset(s.start));
+                out.push(Problem {
+                    file: self.file.clone(),
+                    line,
+                    message: format!(
+                        "unknown key `{key}`{}; known keys here: {}",
+                        if kind.is_empty() { String::new() } else { format!(" in a [{kind}] table") },
+                        known.join(", ")
+                    ),
+                });
+                continue;
+            }
+            let child_kind = key;
+            match item {
+                toml_edit::Item::Table(t) => self.check_table(t, child_kind, out),
+                toml_edit::Item::ArrayOfTables(a) => {
+                    for t in a.iter() {
+                        self.check_table(t, child_kind, out);
+                    }
+                }
+                toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => self.check_table(t, child_kind, out),
+                toml_edit::Item::Value(toml_edit::Value::Array(a)) => {
+                    for v in a.iter() {
+                        if let Some(t) = v.as_inline_table() {
+                            self.check_table(t, child_kind, out);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- validating
+
+struct Validator<'a> {
+    loc: &'a Locator<'a>,
+    dir: &'a Path,
+    problems: Vec<Problem>,
+    templates: HashMap<String, String>,
+}
+
+/// Template names are plain file names inside the pack (sub-folders
+/// allowed), never absolute or escaping it.
+fn safe_template_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && name.split('/').all(|part| !part.is_empty() && part != ".." && part != ".")
+}
+
+impl Validator<'_> {
+    fn bad(&mut self, path: &[Seg], message: impl Into<String>) {
+        let p = self.loc.problem(path, message);
+        self.problems.push(p);
+    }
+
+    fn template(&mut self, path: &[Seg], name: &str) {
+        if self.templates.contains_key(name) {
+            return;
+        }
+        if !safe_template_name(name) {
+            self.bad(path, format!("{name:?} must be a file name inside the pack folder"));
+            return;
+        }
+        let p = self.dir.join(name);
+        match std::fs::read_to_string(&p) {
+            Ok(src) => {
+                let mut env = minijinja::Environment::new();
+                if let Err(e) = env.add_template_owned(name.to_string(), src.clone()) {
+                    self.bad(path, format!("template {name} does not compile: {e}"));
+                }
+                self.templates.insert(name.to_string(), src);
+            }
+            Err(e) => self.bad(path, format!("unknown template {name:?}: cannot read {}: {e}", p.display())),
+        }
+    }
+
+    fn expression(&mut self, path: &[Seg], src: &str) {
+        let env = super::procedure::expression_env();
+        if let Err(e) = env.compile_expression(src) {
+            self.bad(path, format!("condition {src:?} does not parse: {e}"));
+        }
+    }
+
+    fn duration(&mut self, path: &[Seg], s: &str) -> Option<jiff::Span> {
+        match s.parse::<jiff::Span>() {
+            Ok(span) if span.is_positive() => Some(span),
+            Ok(_) => {
+                self.bad(path, format!("{s:?} must be a positive duration such as \"14 days\""));
+                None
+            }
+            Err(e) => {
+                self.bad(path, format!("{s:?} is not a duration ({e}); write e.g. \"14 days\", \"3 months\", \"1 year\""));
+                None
+            }
+        }
+    }
+
+    fn pack(&mut self, raw: RawPack) -> Pack {
+        use Seg::{Index as I, Key as K};
+        if let Some(t) = raw.pack.threshold
+            && !(t.is_finite() && t >= 0.0)
+        {
+            self.bad(&[K("pack"), K("threshold")], "must be a number ≥ 0, e.g. 3.0");
+        }
+        let confirmation_src = raw
+            .pack
+            .confirmation
+            .clone()
+            .unwrap_or_else(|| r"\b(confirm|confirmed|yes)\b".to_string());
+        let confirmation = match regex::RegexBuilder::new(&confirmation_src).case_insensitive(true).build() {
+            Ok(r) => r,
+            Err(e) => {
+                self.bad(&[K("pack"), K("confirmation")], format!("bad regex: {e}"));
+                regex::Regex::new("$^").expect("never-matching regex")
+            }
+        };
+        self.template(&[K("pack"), K("name")], "acknowledge.txt");
+        if raw.procedure.is_empty() {
+            self.bad(&[K("pack")], "the pack defines no [[procedure]]");
+        }
+        let mut ids = BTreeSet::new();
+        let mut procedures = Vec::new();
+        for (pi, rp) in raw.procedure.into_iter().enumerate() {
+            let here = [K("procedure"), I(pi)];
+            if !valid_id(&rp.id) || rp.id == super::UNCLASSIFIED {
+                self.bad(&[K("procedure"), I(pi), K("id")], format!("{:?} must be lowercase letters, digits and '-', and not \"unclassified\"", rp.id));
+            }
+            if !ids.insert(rp.id.clone()) {
+                self.bad(&[K("procedure"), I(pi), K("id")], format!("procedure {:?} is defined twice", rp.id));
+            }
+            let mut rules = Vec::new();
+            let mut rule_names = BTreeSet::new();
+            for (ri, r) in rp.rule.iter().enumerate() {
+                let rpath = |k| [K("procedure"), I(pi), K("rule"), I(ri), K(k)];
+                if !rule_names.insert(r.name.clone()) {
+                    self.bad(&rpath("name"), format!("rule {:?} is defined twice in this procedure", r.name));
+                }
+                let field = Field::parse(&r.on);
+                if field.is_none() {
+                    self.bad(&rpath("on"), format!("{:?}: use \"subject\", \"body\", \"text\" or \"header:Name\"", r.on));
+                }
+                if !r.weight.is_finite() || r.weight == 0.0 {
+                    self.bad(&rpath("weight"), "must be a non-zero number (negative for a rule that speaks against)");
+                }
+                let regex = regex::RegexBuilder::new(&r.pattern)
+                    .case_insensitive(!r.case_sensitive)
+                    .size_limit(1 << 20)
+                    .build();
+                match (regex, field) {
+                    (Ok(regex), Some(field)) => rules.push(Rule {
+                        name: format!("{}/{}", rp.id, r.name),
+                        field,
+                        regex,
+                        weight: r.weight,
+                    }),
+                    (Err(e), _) => self.bad(&rpath("pattern"), format!("bad regex: {e}")),
+                    _ => {}
+                }
+            }
+            if !rules.iter().any(|r| r.weight > 0.0) {
+                self.bad(&here, format!("procedure {:?} has no positive rule, so nothing can ever reach it", rp.id));
+            }
+            let steps = self.steps(pi, &rp);
+            procedures.push(Procedure {
+                id: rp.id,
+                title: rp.title,
+                identity: rp.identity,
+                billing: rp.billing,
+                sensitive: rp.sensitive,
+                rules,
+                steps,
+            });
+        }
+        Pack {
+            name: raw.pack.name,
+            dir: self.dir.to_path_buf(),
+            threshold: raw.pack.threshold,
+            default_threshold: 3.0,
+            confirmation,
+            procedures,
+            templates: std::mem::take(&mut self.templates),
+        }
+    }
+
+    fn steps(&mut self, pi: usize, rp: &RawProcedure) -> Vec<Step> {
+        use Seg::{Index as I, Key as K};
+        if rp.step.is_empty() {
+            self.bad(&[K("procedure"), I(pi)], format!("procedure {:?} has no [[procedure.step]]", rp.id));
+        }
+        let names: Vec<&str> = rp.step.iter().map(|s| s.name.as_str()).collect();
+        let mut steps = Vec::new();
+        let mut edges: Vec<(usize, Vec<String>)> = Vec::new();
+        for (si, s) in rp.step.iter().enumerate() {
+            let sp = |k| [K("procedure"), I(pi), K("step"), I(si), K(k)];
+            if names.iter().filter(|n| **n == s.name).count() > 1 {
+                self.bad(&sp("name"), format!("step {:?} is defined twice", s.name));
+            }
+            for (key, t) in [("template", &s.template), ("staff_note", &s.staff_note)] {
+                if let Some(t) = t {
+                    self.template(&sp(key), t);
+                }
+            }
+            let mut next = Vec::new();
+            let mut target = |v: &mut Self, path: &[Seg], n: &str| {
+                if !names.contains(&n) {
+                    v.bad(path, format!("no step named {n:?} in procedure {:?} (steps: {})", rp.id, names.join(", ")));
+                }
+                next.push(n.to_string());
+            };
+            for (key, t) in [("on_reply", &s.on_reply), ("on_confirmation", &s.on_confirmation)] {
+                if let Some(t) = t {
+                    target(self, &sp(key), t);
+                }
+            }
+            let mut deadlines = Vec::new();
+            for (di, d) in s.deadline.iter().enumerate() {
+                let dp = |k| [K("procedure"), I(pi), K("step"), I(si), K("deadline"), I(di), K(k)];
+                target(self, &dp("next"), &d.next);
+                let after = d.after.as_deref().and_then(|a| self.duration(&dp("after"), a));
+                if let Some(at) = &d.at {
+                    self.expression(&dp("at"), at);
+                }
+                if d.after.is_none() && d.at.is_none() {
+                    self.bad(&dp("name"), "a deadline needs `after = \"14 days\"`, `at = \"<date expression>\"` or both");
+                }
+                deadlines.push(Deadline { name: d.name.clone(), after, at: d.at.clone(), next: d.next.clone() });
+            }
+            let mut routes = Vec::new();
+            for (ri, r) in s.route.iter().enumerate() {
+                let rp_ = |k| [K("procedure"), I(pi), K("step"), I(si), K("route"), I(ri), K(k)];
+                target(self, &rp_("next"), &r.next);
+                self.expression(&rp_("when"), &r.when);
+                routes.push(Route { when: r.when.clone(), next: r.next.clone() });
+            }
+            for (k, e) in &s.set {
+                self.expression(&[K("procedure"), I(pi), K("step"), I(si), K("set"), K(k)], e);
+            }
+            if let Some(a) = &s.allocate
+                && (a.series.is_empty() || !valid_key(&a.key))
+            {
+                self.bad(&sp("allocate"), "allocate needs a series (e.g. \"a20111128.3\") and a data key");
+            }
+            edges.push((si, next));
+            steps.push(Step {
+                name: s.name.clone(),
+                template: s.template.clone(),
+                staff_note: s.staff_note.clone(),
+                queue: s.queue.clone(),
+                state: s.state,
+                on_reply: s.on_reply.clone(),
+                on_confirmation: s.on_confirmation.clone(),
+                deadlines,
+                routes,
+                set: s.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                allocate: s.allocate.as_ref().map(|a| Allocate { series: a.series.clone(), key: a.key.clone() }),
+                document: s.document.clone(),
+            });
+        }
+        // Reachability from the first step.
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![0usize];
+        while let Some(i) = todo.pop() {
+            if i >= names.len() || !seen.insert(i) {
+                continue;
+            }
+            for n in &edges[i].1 {
+                if let Some(j) = names.iter().position(|x| x == n) {
+                    todo.push(j);
+                }
+            }
+        }
+        for (si, s) in rp.step.iter().enumerate() {
+            if !seen.contains(&si) {
+                self.bad(
+                    &[K("procedure"), I(pi), K("step"), I(si), K("name")],
+                    format!("step {:?} is unreachable from the first step {:?}", s.name, names[0]),
+                );
+            }
+        }
+        steps
+    }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn valid_key(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, templates: &[&str]) -> Result<Pack, Vec<Problem>> {
+        let dir = tempfile::tempdir().unwrap();
+        for t in templates {
+            std::fs::write(dir.path().join(t), "Hello {{ sender_name }}\n").unwrap();
+        }
+        std::fs::write(dir.path().join("procedures.toml"), toml).unwrap();
+        Pack::load(dir.path())
+    }
+
+    const GOOD: &str = r#"
+[pack]
+name = "t"
+threshold = 2.0
+
+[[procedure]]
+id = "delete"
+title = "Delete"
+identity = "one"
+
+[[procedure.rule]]
+name = "word"
+on = "subject"
+pattern = 'delete'
+weight = 3
+
+[[procedure.step]]
+name = "ask"
+template = "ask.txt"
+state = "waiting"
+on_confirmation = "done"
+deadline = [{ name = "reminder", after = "14 days", next = "done" }]
+
+[[procedure.step]]
+name = "done"
+template = "ask.txt"
+state = "closed"
+"#;
+
+    #[test]
+    fn identity_policies() {
+        assert_eq!(IdentityPolicy::None.required_factors(true), 0);
+        assert_eq!(IdentityPolicy::One.required_factors(true), 1);
+        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(true), 2);
+        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(false), 1);
+        assert!(IdentityPolicy::Billing.card_digits_count());
+        assert!(!IdentityPolicy::TwoFor2fa.card_digits_count());
+    }
+
+    #[test]
+    fn good_pack_loads() {
+        let p = load(GOOD, &["ask.txt", "acknowledge.txt"]).unwrap();
+        assert_eq!(p.procedures[0].rules[0].name, "delete/word");
+        assert_eq!(p.procedures[0].steps[0].deadlines[0].after.unwrap().get_days(), 14);
+    }
+
+    #[test]
+    fn a_route_loop_is_an_error_not_a_hang() {
+        use crate::classify::procedure::{Engine, Event, ManualClock, MemoryNumbers, TicketView};
+        let looping = GOOD.replace(
+            "on_confirmation = \"done\"",
+            "on_confirmation = \"done\"\nroute = [{ when = \"true\", next = \"done\" }]",
+        )
+        .replace("state = \"closed\"", "state = \"closed\"\nroute = [{ when = \"1 == 1\", next = \"ask\" }]");
+        let p = load(&looping, &["ask.txt", "acknowledge.txt"]).unwrap();
+        let clock = ManualClock::new(jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC));
+        let data = serde_json::Map::new();
+        let view = TicketView { number: 1, step: None, data: &data };
+        let err = Engine::new(&p, &clock).plan("delete", view, &Event::NewMessage, &mut MemoryNumbers::default());
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("routes loop through ask → done → ask"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let bad = GOOD
+            .replace("pattern = 'delete'", "pattern = 'del(ete'\ncolour = 'red'")
+            .replace("next = \"done\" }", "next = \"nowhere\" }")
+            .replace("on_confirmation = \"done\"", "on_confirmation = \"ask\"")
+            .replace("after = \"14 days\"", "after = \"fortnight\", nam = \"x\"");
+        let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
+        let all: Vec<String> = errs.iter().map(|p| p.to_string()).collect();
+        let joined = all.join("\n");
+        assert!(joined.contains(":15: unknown key `colour`"), "{joined}");
+        assert!(joined.contains(":14: procedure[0].rule[0].pattern: bad regex"), "{joined}");
+        assert!(joined.contains("unknown template \"ask.txt\""), "{joined}");
+        assert!(joined.contains("no step named \"nowhere\""), "{joined}");
+        assert!(joined.contains("\"fortnight\" is not a duration"), "{joined}");
+        assert!(joined.contains("step \"done\" is unreachable"), "{joined}");
+        assert!(joined.contains(":23: unknown key `nam` in a [deadline] table"), "{joined}");
+    }
+}
