@@ -128,15 +128,25 @@ fn valid_web_path(path: &str) -> bool {
 
 /// Look up `TXT <dns_name>.<domain>` for each of the account's domains.
 pub async fn check_dns(resolver: &TokioResolver, domains: &[String], challenge: Option<&Challenge>) -> Factor {
+    each_domain("DNS", domains, challenge, async |d, c| probe_dns(resolver, d, c).await).await
+}
+
+/// Probe every domain on file; a missing challenge or domain list is `none`.
+async fn each_domain(
+    what: &str,
+    domains: &[String],
+    challenge: Option<&Challenge>,
+    probe: impl AsyncFn(&str, &Challenge) -> Probe,
+) -> Factor {
     let Some(challenge) = challenge else {
-        return Factor::none("no DNS challenge issued");
+        return Factor::none(format!("no {what} challenge issued"));
     };
     if domains.is_empty() {
         return Factor::none("the account has no domain on file");
     }
     let mut probes = Vec::new();
     for domain in domains {
-        probes.push(probe_dns(resolver, domain, challenge).await);
+        probes.push(probe(domain, challenge).await);
     }
     combine(probes)
 }
@@ -205,17 +215,7 @@ pub fn web_client_builder() -> reqwest::ClientBuilder {
 
 /// Fetch `https://<domain>/<web_path>` for each of the account's domains.
 pub async fn check_web(client: &reqwest::Client, domains: &[String], challenge: Option<&Challenge>) -> Factor {
-    let Some(challenge) = challenge else {
-        return Factor::none("no web challenge issued");
-    };
-    if domains.is_empty() {
-        return Factor::none("the account has no domain on file");
-    }
-    let mut probes = Vec::new();
-    for domain in domains {
-        probes.push(probe_web(client, domain, challenge).await);
-    }
-    combine(probes)
+    each_domain("web", domains, challenge, async |d, c| probe_web(client, d, c).await).await
 }
 
 async fn probe_web(client: &reqwest::Client, domain: &str, challenge: &Challenge) -> Probe {
