@@ -127,6 +127,16 @@ fn pgp_mime_mail(part: &str, signature: &str) -> Message {
     Message::parse(format!("{}{}", header(""), multipart_signed(part, signature)).into_bytes()).unwrap()
 }
 
+/// `multipart/mixed` of the given entities (each: headers, blank line, body).
+fn mixed_mail(parts: &[String]) -> Message {
+    let mut raw = format!("{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n", header(""));
+    for p in parts {
+        raw.push_str(&format!("--m\r\n{}\r\n", crlf(p)));
+    }
+    raw.push_str("--m--\r\n");
+    Message::parse(raw.into_bytes()).unwrap()
+}
+
 #[track_caller]
 fn assert_pass(msg: &Message, keys: &[String]) {
     let f = check_pgp(msg, keys);
@@ -193,13 +203,11 @@ fn mime_wrapping_signed_part_inside_unsigned_mixed_fails() {
     let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
     assert_pass(&pgp_mime_mail(&part, &sig), &a.keys);
     // ... wrapped beside unsigned text of their own.
-    let raw = format!(
-        "{}Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n\
-         Content-Type: text/plain\r\n\r\nPlease transfer my billing to bob@evil.example.\r\n--outer\r\n{}\r\n--outer--\r\n",
-        header(""),
-        multipart_signed(&part, &sig)
-    );
-    assert_fail(&Message::parse(raw.into_bytes()).unwrap(), &a.keys, "nested inside an unsigned multipart");
+    let mail = mixed_mail(&[
+        "Content-Type: text/plain\n\nPlease transfer my billing to bob@evil.example.".into(),
+        multipart_signed(&part, &sig),
+    ]);
+    assert_fail(&mail, &a.keys, "nested inside an unsigned multipart");
 }
 
 #[test]
@@ -234,13 +242,11 @@ fn partial_signing_unsigned_text_around_inline_block_fails() {
 fn inline_block_beside_another_mime_part_fails() {
     let a = alice();
     let signed = a.gpg.clearsign(&a.fpr, REQUEST, &[]);
-    let raw = format!(
-        "{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n{}\r\n\
-         --m\r\nContent-Type: text/plain\r\n\r\nP.S. and give bob admin rights\r\n--m--\r\n",
-        header(""),
-        crlf(&signed)
-    );
-    assert_fail(&Message::parse(raw.into_bytes()).unwrap(), &a.keys, "must be the whole message");
+    let mail = mixed_mail(&[
+        format!("Content-Type: text/plain\n\n{signed}"),
+        "Content-Type: text/plain\n\nP.S. and give bob admin rights".into(),
+    ]);
+    assert_fail(&mail, &a.keys, "must be the whole message");
 }
 
 #[test]
@@ -248,23 +254,21 @@ fn signed_attachment_standing_in_for_an_unsigned_body_fails() {
     let a = alice();
     let signed = a.gpg.clearsign(&a.fpr, "old harmless note\n", &[]);
     assert_pass(&inline_mail(&signed), &a.keys);
-    let raw = format!(
-        "{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n\
-         Please delete my account, proof attached.\r\n--m\r\nContent-Type: text/plain; name=\"proof.txt.asc\"\r\n\
-         Content-Disposition: attachment; filename=\"proof.txt.asc\"\r\n\r\n{}\r\n--m--\r\n",
-        header(""),
-        crlf(&signed)
-    );
-    assert_fail(&Message::parse(raw.into_bytes()).unwrap(), &a.keys, "attachment");
+    let mail = mixed_mail(&[
+        "Content-Type: text/plain\n\nPlease delete my account, proof attached.".into(),
+        format!(
+            "Content-Type: text/plain; name=\"proof.txt.asc\"\n\
+             Content-Disposition: attachment; filename=\"proof.txt.asc\"\n\n{signed}"
+        ),
+    ]);
+    assert_fail(&mail, &a.keys, "attachment");
     // A detached signature attached beside a plain body signs nothing shown.
     let sig = a.gpg.detach_sign(&a.fpr, b"Please delete my account.\r\n", &[]);
-    let raw = format!(
-        "{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n\
-         Please delete my account.\r\n--m\r\nContent-Type: application/pgp-signature\r\n\r\n{}\r\n--m--\r\n",
-        header(""),
-        crlf(&sig)
-    );
-    assert_fail(&Message::parse(raw.into_bytes()).unwrap(), &a.keys, "not PGP/MIME signed");
+    let mail = mixed_mail(&[
+        "Content-Type: text/plain\n\nPlease delete my account.".into(),
+        format!("Content-Type: application/pgp-signature\n\n{sig}"),
+    ]);
+    assert_fail(&mail, &a.keys, "not PGP/MIME signed");
 }
 
 #[test]
