@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use futures::future::join_all;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::proto::rr::RData;
 use rand::RngCore;
@@ -128,27 +129,21 @@ fn valid_web_path(path: &str) -> bool {
 
 /// Look up `TXT <dns_name>.<domain>` for each of the account's domains.
 pub async fn check_dns(resolver: &TokioResolver, domains: &[String], challenge: Option<&Challenge>) -> Factor {
-    each_domain("DNS", domains, challenge, async |d, c| probe_dns(resolver, d, c).await).await
+    let challenge = match wanted("DNS", domains, challenge) {
+        Ok(c) => c,
+        Err(none) => return none,
+    };
+    combine(join_all(domains.iter().map(|d| probe_dns(resolver, d, challenge))).await)
 }
 
-/// Probe every domain on file; a missing challenge or domain list is `none`.
-async fn each_domain(
-    what: &str,
-    domains: &[String],
-    challenge: Option<&Challenge>,
-    probe: impl AsyncFn(&str, &Challenge) -> Probe,
-) -> Factor {
-    let Some(challenge) = challenge else {
-        return Factor::none(format!("no {what} challenge issued"));
-    };
-    if domains.is_empty() {
-        return Factor::none("the account has no domain on file");
+/// The challenge to check, or `none` when nothing was issued or the account
+/// has no domain.
+fn wanted<'c>(what: &str, domains: &[String], challenge: Option<&'c Challenge>) -> Result<&'c Challenge, Factor> {
+    match challenge {
+        None => Err(Factor::none(format!("no {what} challenge issued"))),
+        Some(_) if domains.is_empty() => Err(Factor::none("the account has no domain on file")),
+        Some(c) => Ok(c),
     }
-    let mut probes = Vec::new();
-    for domain in domains {
-        probes.push(probe(domain, challenge).await);
-    }
-    combine(probes)
 }
 
 async fn probe_dns(resolver: &TokioResolver, domain: &str, challenge: &Challenge) -> Probe {
@@ -215,7 +210,11 @@ pub fn web_client_builder() -> reqwest::ClientBuilder {
 
 /// Fetch `https://<domain>/<web_path>` for each of the account's domains.
 pub async fn check_web(client: &reqwest::Client, domains: &[String], challenge: Option<&Challenge>) -> Factor {
-    each_domain("web", domains, challenge, async |d, c| probe_web(client, d, c).await).await
+    let challenge = match wanted("web", domains, challenge) {
+        Ok(c) => c,
+        Err(none) => return none,
+    };
+    combine(join_all(domains.iter().map(|d| probe_web(client, d, challenge))).await)
 }
 
 async fn probe_web(client: &reqwest::Client, domain: &str, challenge: &Challenge) -> Probe {
