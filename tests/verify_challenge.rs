@@ -272,6 +272,11 @@ fn client(pki: &Pki, addr: SocketAddr) -> reqwest::Client {
         .unwrap()
 }
 
+/// The web factor for `example.org` served at `addr`.
+async fn web_at(pki: &Pki, addr: SocketAddr, c: &Challenge) -> Factor {
+    check_web(&client(pki, addr), &domains(&[DOMAIN]), Some(c)).await
+}
+
 fn challenge() -> Challenge {
     issue(7, "alice", ".well-known/triaged.txt")
 }
@@ -283,21 +288,21 @@ async fn web_token_over_https_passes_and_other_answers_do_not() {
     let pki = Pki::new();
     let c = challenge();
     let server = Https::start(&pki, &[(PATH, Reply::Body(format!("{}\n", c.token)))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Pass, false);
     assert!(f.reason.contains("https://example.org/.well-known/triaged.txt"), "{}", f.reason);
     assert_eq!(server.asked(), vec![PATH.to_string()]);
 
     let other = issue(8, "alice", ".well-known/triaged.txt");
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&other)).await;
+    let f = web_at(&pki, server.addr, &other).await;
     assert_outcome(&f, Outcome::Fail, false);
 
     let empty = Https::start(&pki, &[]).await;
-    let f = check_web(&client(&pki, empty.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, empty.addr, &c).await;
     assert_outcome(&f, Outcome::None, false);
 
     let broken = Https::start(&pki, &[(PATH, Reply::Status(503))]).await;
-    let f = check_web(&client(&pki, broken.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, broken.addr, &c).await;
     assert_outcome(&f, Outcome::None, true);
 }
 
@@ -307,11 +312,11 @@ async fn web_body_is_read_only_up_to_4_kib() {
     let c = challenge();
     let late = format!("{}{}", "x".repeat(8192), c.token);
     let server = Https::start(&pki, &[(PATH, Reply::Body(late))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Fail, false);
     let early = format!("{}\n{}", c.token, "x".repeat(100_000));
     let server = Https::start(&pki, &[(PATH, Reply::Body(early))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Pass, false);
 }
 
@@ -323,7 +328,7 @@ async fn web_never_speaks_plain_http() {
     // A redirect to http:// on the same host is refused, not followed.
     let to_http = format!("http://example.org:{}{PATH}", plain.addr.port());
     let server = Https::start(&pki, &[(PATH, Reply::Redirect(to_http.clone()))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Fail, false);
     assert!(f.reason.contains("redirect"), "{}", f.reason);
     // Even a caller's default client (follows redirects, allows http) does not
@@ -338,7 +343,7 @@ async fn web_never_speaks_plain_http() {
     let http_requests = plain.seen().len();
     assert_eq!(http_requests, 1, "only the lax client followed the redirect");
     // Pointed at a plain-HTTP port, the production client speaks TLS to it.
-    let f = check_web(&client(&pki, plain.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, plain.addr, &c).await;
     assert_outcome(&f, Outcome::None, true);
     let seen = plain.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
@@ -352,13 +357,13 @@ async fn web_redirects_are_followed_only_to_https_on_the_same_host() {
     let target = Https::start(&pki, &[("/moved.txt", Reply::Body(c.token.clone()))]).await;
     let same = format!("https://example.org:{}/moved.txt", target.addr.port());
     let server = Https::start(&pki, &[(PATH, Reply::Redirect(same))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Pass, false);
     assert_eq!(target.asked(), vec!["/moved.txt".to_string()]);
     // The same file on another host (also trusted, also reachable) is not followed.
     let other = format!("https://www.example.org:{}/moved.txt", target.addr.port());
     let server = Https::start(&pki, &[(PATH, Reply::Redirect(other))]).await;
-    let f = check_web(&client(&pki, server.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Fail, false);
     assert_eq!(target.asked().len(), 1, "the other host was never asked");
 }
@@ -371,10 +376,10 @@ async fn web_unreachable_or_silent_server_is_temporary() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let f = check_web(&client(&pki, closed), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, closed, &c).await;
     assert_outcome(&f, Outcome::None, true);
     let silent = Https::start(&pki, &[(PATH, Reply::Hang)]).await;
-    let f = check_web(&client(&pki, silent.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = web_at(&pki, silent.addr, &c).await;
     assert_outcome(&f, Outcome::None, true);
     // An untrusted certificate is not accepted either.
     let good = Https::start(&pki, &[(PATH, Reply::Body(c.token.clone()))]).await;
