@@ -403,3 +403,38 @@ fn armor_comment_header_is_unsigned_text() {
     assert_fail(&inline_mail(&commented), &a.keys, "Comment");
 }
 
+
+/// `--faked-system-time` for `days` ago.
+fn days_ago(days: i64) -> String {
+    let t = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    format!("{}!", t.strftime("%Y%m%dT%H%M%S"))
+}
+
+#[test]
+fn old_signed_mail_replayed_fails_and_a_fresh_one_passes() {
+    let gpg = Gpg::new();
+    let created = days_ago(90);
+    let fpr = gpg.key("Alice <alice@example.org>", "ed25519", "0", &["--faked-system-time", &created]);
+    let keys = vec![gpg.export(&fpr)];
+    let old = gpg.clearsign(&fpr, REQUEST, &["--faked-system-time", &days_ago(60)]);
+    assert_fail(&inline_mail(&old), &keys, "days ago");
+    let recent = gpg.clearsign(&fpr, REQUEST, &["--faked-system-time", &days_ago(2)]);
+    assert_pass(&inline_mail(&recent), &keys);
+}
+
+#[test]
+fn quoted_signed_block_in_an_unsigned_reply_is_no_signature() {
+    let a = alice();
+    let signed = a.gpg.clearsign(&a.fpr, REQUEST, &[]);
+    let quoted: String = signed.lines().map(|l| format!("> {l}\n")).collect();
+    let f = check_pgp(&inline_mail(&format!("Any news?\n\n{quoted}")), &a.keys);
+    assert_eq!(f.result, Outcome::None, "{f:?}");
+}
+
+#[test]
+fn weak_rsa_key_fails() {
+    let gpg = Gpg::new();
+    let fpr = gpg.key("Alice <alice@example.org>", "rsa1024", "0", &[]);
+    let signed = gpg.clearsign(&fpr, REQUEST, &[]);
+    assert_fail(&inline_mail(&signed), &[gpg.export(&fpr)], "weak 1024-bit RSA");
+}

@@ -31,6 +31,9 @@ const BEGIN_MESSAGE: &str = "-----BEGIN PGP MESSAGE-----";
 const MIN_RSA_BITS: u16 = 2048;
 /// Clock skew tolerated for a signature dated in the future.
 const FUTURE_SKEW_SECS: i64 = 600;
+/// A signed mail is replayable (list archives keep them forever); a request
+/// signed longer ago than this is not taken as the sender speaking now.
+pub const MAX_SIGNATURE_AGE_DAYS: i64 = 30;
 
 /// Check the message's OpenPGP signature against the account's registered
 /// keys (armored public key blocks).
@@ -249,23 +252,28 @@ fn pgp_mime_signatures(part: &[u8]) -> Result<Vec<Signature>, String> {
 /// unsigned (quoted text, a `-- ` signature, a forwarded request) rides along.
 fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
     let text = &msg.text;
-    if !text.contains(BEGIN_SIGNED) {
-        if text.contains(BEGIN_SIGNATURE) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // Only a marker at the start of its own line counts: one inside a quoted
+    // earlier message ("> -----BEGIN ...") is not the user signing this one.
+    let marker_line = |marker: &str| lines.iter().position(|l| l.trim_end() == marker);
+    let Some(begin) = marker_line(BEGIN_SIGNED) else {
+        if marker_line(BEGIN_SIGNATURE).is_some() {
             return Located::Refused(
                 "a detached PGP signature is pasted into the body: it does not sign the text".into(),
             );
         }
-        if text.contains(BEGIN_MESSAGE) {
+        if marker_line(BEGIN_MESSAGE).is_some() {
             return Located::Unsupported(
                 "an armored PGP MESSAGE is not checked: sign with --clearsign or PGP/MIME".into(),
             );
         }
         return Located::Nothing;
-    }
+    };
     let single_text_part = parsed.parts.len() == 1
-        && parsed.parts[0]
-            .content_type()
-            .is_none_or(|ct| ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("plain")));
+        && parsed.parts[0].content_type().is_none_or(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("plain"))
+        });
     if !single_text_part {
         return Located::Refused(format!(
             "an inline-signed block must be the whole message, but the message has {} MIME parts \
@@ -273,16 +281,12 @@ fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
             parsed.parts.len()
         ));
     }
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is = |line: &str, marker: &str| line.trim_end() == marker;
-    let Some(begin) = lines.iter().position(|l| is(l, BEGIN_SIGNED)) else {
-        return Located::Refused(
-            "the BEGIN PGP SIGNED MESSAGE marker is not on a line of its own".into(),
-        );
-    };
-    let Some(end) = lines.iter().rposition(|l| is(l, END_SIGNATURE)) else {
+    let Some(end) = lines.iter().rposition(|l| l.trim_end() == END_SIGNATURE) else {
         return Located::Refused("the inline PGP block has no END PGP SIGNATURE line".into());
     };
+    if end < begin {
+        return Located::Refused("the inline PGP block is out of order".into());
+    }
     if let Some(extra) = lines[..begin].iter().find(|l| !l.trim().is_empty()) {
         return Located::Refused(format!(
             "unsigned text before the signed block: {:?}",
@@ -294,9 +298,6 @@ fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
             "unsigned text after the signed block: {:?}",
             excerpt(extra)
         ));
-    }
-    if end < begin {
-        return Located::Refused("the inline PGP block is out of order".into());
     }
     let block: String = lines[begin..=end].concat();
     let parsed_block = guarded(|| CleartextSignedMessage::from_string(&block));
@@ -637,6 +638,13 @@ fn check_signature(sig: &Signature, data: &[u8], ring: &Keyring, now: i64) -> Re
         }
         if created < c.created {
             reasons.push(format!("dated before its key {} was created", c.label));
+            continue;
+        }
+        if created < now - MAX_SIGNATURE_AGE_DAYS * 86_400 {
+            reasons.push(format!(
+                "signed on {}, more than {MAX_SIGNATURE_AGE_DAYS} days ago: an old signed mail may be replayed",
+                date(created)
+            ));
             continue;
         }
         if let Some(secs) = sig.signature_expiration_time().map(|d| d.num_seconds()) {
