@@ -4,9 +4,9 @@
 //! local server with `ClientBuilder::resolve`, exactly as production would
 //! reach the real host.
 
-mod support;
 #[path = "support/dns_sig.rs"]
 mod dns_sig;
+mod support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -53,7 +53,11 @@ async fn dns_txt_with_the_token_passes_and_a_wrong_token_fails() {
     let r = resolver(dns.addr);
     let f = check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await;
     assert_outcome(&f, Outcome::Pass, false);
-    assert!(f.reason.contains("_triaged-challenge.example.org"), "{}", f.reason);
+    assert!(
+        f.reason.contains("_triaged-challenge.example.org"),
+        "{}",
+        f.reason
+    );
     // The token of another ticket does not count.
     let f = check_dns(&r, &domains(&["stale.example.org"]), Some(&c)).await;
     assert_outcome(&f, Outcome::Fail, false);
@@ -82,9 +86,18 @@ async fn dns_upstream_failure_and_stopped_server_are_temporary() {
     let f = check_dns(&r, &domains(&["broken.example"]), Some(&c)).await;
     assert_outcome(&f, Outcome::None, true);
     // A temporary answer outranks a definite none or fail elsewhere.
-    let f = check_dns(&r, &domains(&["broken.example", "stale.example.org"]), Some(&c)).await;
+    let f = check_dns(
+        &r,
+        &domains(&["broken.example", "stale.example.org"]),
+        Some(&c),
+    )
+    .await;
     assert!(f.temporary, "{f:?}");
-    assert_outcome(&check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await, Outcome::Pass, false);
+    assert_outcome(
+        &check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await,
+        Outcome::Pass,
+        false,
+    );
     dns.stop();
     let f = check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await;
     assert_outcome(&f, Outcome::None, true);
@@ -97,9 +110,16 @@ async fn dns_without_challenge_or_domain_is_none_and_runs_on_a_spawned_task() {
     let dns = dns_with(&[("_triaged-challenge.example.org", c.txt_value())]);
     let r = resolver(dns.addr);
     let f = check_dns(&r, &domains(&[DOMAIN]), None).await;
-    assert_eq!((f.result, f.reason.as_str()), (Outcome::None, "no DNS challenge issued"));
+    assert_eq!(
+        (f.result, f.reason.as_str()),
+        (Outcome::None, "no DNS challenge issued")
+    );
     assert_outcome(&check_dns(&r, &[], Some(&c)).await, Outcome::None, false);
-    assert_outcome(&check_dns(&r, &domains(&["evil.org/x"]), Some(&c)).await, Outcome::None, false);
+    assert_outcome(
+        &check_dns(&r, &domains(&["evil.org/x"]), Some(&c)).await,
+        Outcome::None,
+        false,
+    );
     // The daemon checks factors on spawned tasks: the future must be Send.
     let f = tokio::spawn(async move { check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await })
         .await
@@ -118,33 +138,96 @@ impl Pki {
     fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-        openssl(d, &[&["req", "-x509"], &ec[..], &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=triaged test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign"]].concat());
-        openssl(d, &[&["req"], &ec[..], &["-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=example.org"]].concat());
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            d,
+            &[
+                &["req", "-x509"],
+                &ec[..],
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=triaged test CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            d,
+            &[
+                &["req"],
+                &ec[..],
+                &[
+                    "-keyout",
+                    "srv.key",
+                    "-out",
+                    "srv.csr",
+                    "-subj",
+                    "/CN=example.org",
+                ],
+            ]
+            .concat(),
+        );
         std::fs::write(
             d.join("ext.cnf"),
             "subjectAltName=DNS:example.org,DNS:www.example.org\nbasicConstraints=critical,CA:FALSE\n\
              keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
-        openssl(d, &["x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"]);
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "srv.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "srv.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+            ],
+        );
         Pki { dir }
     }
 
     fn ca(&self) -> reqwest::Certificate {
-        reqwest::Certificate::from_pem(&std::fs::read(self.dir.path().join("ca.pem")).unwrap()).unwrap()
+        reqwest::Certificate::from_pem(&std::fs::read(self.dir.path().join("ca.pem")).unwrap())
+            .unwrap()
     }
 
     fn server_config(&self) -> Arc<ServerConfig> {
-        let certs = rustls_pemfile::certs(&mut &std::fs::read(self.dir.path().join("srv.pem")).unwrap()[..])
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = rustls_pemfile::private_key(&mut &std::fs::read(self.dir.path().join("srv.key")).unwrap()[..])
-            .unwrap()
-            .unwrap();
+        let certs = rustls_pemfile::certs(
+            &mut &std::fs::read(self.dir.path().join("srv.pem")).unwrap()[..],
+        )
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+        let key = rustls_pemfile::private_key(
+            &mut &std::fs::read(self.dir.path().join("srv.key")).unwrap()[..],
+        )
+        .unwrap()
+        .unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -157,8 +240,16 @@ impl Pki {
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("openssl is installed");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[derive(Clone)]
@@ -181,23 +272,39 @@ impl Https {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let acceptor = TlsAcceptor::from(pki.server_config());
-        let routes: Arc<HashMap<String, Reply>> =
-            Arc::new(routes.iter().map(|(p, r)| (p.to_string(), r.clone())).collect());
+        let routes: Arc<HashMap<String, Reply>> = Arc::new(
+            routes
+                .iter()
+                .map(|(p, r)| (p.to_string(), r.clone()))
+                .collect(),
+        );
         let asked = Arc::new(Mutex::new(Vec::new()));
         let log = asked.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { return };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
                 let (acceptor, routes, log) = (acceptor.clone(), routes.clone(), log.clone());
                 tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
-                    let Some(path) = read_request_path(&mut tls).await else { return };
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Some(path) = read_request_path(&mut tls).await else {
+                        return;
+                    };
                     log.lock().unwrap().push(path.clone());
                     let response = match routes.get(&path) {
-                        Some(Reply::Body(b)) => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len()),
-                        Some(Reply::Status(s)) => format!("HTTP/1.1 {s} X\r\nContent-Length: 0\r\n\r\n"),
+                        Some(Reply::Body(b)) => {
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len())
+                        }
+                        Some(Reply::Status(s)) => {
+                            format!("HTTP/1.1 {s} X\r\nContent-Length: 0\r\n\r\n")
+                        }
                         Some(Reply::Redirect(to)) => {
-                            format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
+                            format!(
+                                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+                            )
                         }
                         Some(Reply::Hang) => {
                             tokio::time::sleep(Duration::from_secs(60)).await;
@@ -290,7 +397,12 @@ async fn web_token_over_https_passes_and_other_answers_do_not() {
     let server = Https::start(&pki, &[(PATH, Reply::Body(format!("{}\n", c.token)))]).await;
     let f = web_at(&pki, server.addr, &c).await;
     assert_outcome(&f, Outcome::Pass, false);
-    assert!(f.reason.contains("https://example.org/.well-known/triaged.txt"), "{}", f.reason);
+    assert!(
+        f.reason
+            .contains("https://example.org/.well-known/triaged.txt"),
+        "{}",
+        f.reason
+    );
     assert_eq!(server.asked(), vec![PATH.to_string()]);
 
     let other = issue(8, "alice", ".well-known/triaged.txt");
@@ -341,13 +453,20 @@ async fn web_never_speaks_plain_http() {
     let f = check_web(&lax, &domains(&[DOMAIN]), Some(&c)).await;
     assert!(!f.passed(), "{f:?}");
     let http_requests = plain.seen().len();
-    assert_eq!(http_requests, 1, "only the lax client followed the redirect");
+    assert_eq!(
+        http_requests, 1,
+        "only the lax client followed the redirect"
+    );
     // Pointed at a plain-HTTP port, the production client speaks TLS to it.
     let f = web_at(&pki, plain.addr, &c).await;
     assert_outcome(&f, Outcome::None, true);
     let seen = plain.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
-    assert_eq!(seen[1].first(), Some(&0x16), "a TLS handshake record, not an HTTP request: {seen:?}");
+    assert_eq!(
+        seen[1].first(),
+        Some(&0x16),
+        "a TLS handshake record, not an HTTP request: {seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -383,7 +502,10 @@ async fn web_unreachable_or_silent_server_is_temporary() {
     assert_outcome(&f, Outcome::None, true);
     // An untrusted certificate is not accepted either.
     let good = Https::start(&pki, &[(PATH, Reply::Body(c.token.clone()))]).await;
-    let untrusting = web_client_builder().resolve(DOMAIN, good.addr).build().unwrap();
+    let untrusting = web_client_builder()
+        .resolve(DOMAIN, good.addr)
+        .build()
+        .unwrap();
     let f = check_web(&untrusting, &domains(&[DOMAIN]), Some(&c)).await;
     assert!(!f.passed(), "{f:?}");
 }
@@ -395,8 +517,15 @@ async fn web_without_challenge_or_domain_is_none() {
     let server = Https::start(&pki, &[(PATH, Reply::Body(c.token.clone()))]).await;
     let http = client(&pki, server.addr);
     let f = check_web(&http, &domains(&[DOMAIN]), None).await;
-    assert_eq!((f.result, f.reason.as_str()), (Outcome::None, "no web challenge issued"));
+    assert_eq!(
+        (f.result, f.reason.as_str()),
+        (Outcome::None, "no web challenge issued")
+    );
     assert_outcome(&check_web(&http, &[], Some(&c)).await, Outcome::None, false);
-    assert_outcome(&check_web(&http, &domains(&["user@example.org"]), Some(&c)).await, Outcome::None, false);
+    assert_outcome(
+        &check_web(&http, &domains(&["user@example.org"]), Some(&c)).await,
+        Outcome::None,
+        false,
+    );
     assert!(server.asked().is_empty());
 }

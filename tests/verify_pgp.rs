@@ -17,8 +17,15 @@ struct Gpg {
 
 impl Gpg {
     fn new() -> Gpg {
-        let home = tempfile::Builder::new().prefix("gpg").tempdir_in("/tmp").unwrap();
-        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(
+            home.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
         Gpg { home }
     }
 
@@ -26,7 +33,14 @@ impl Gpg {
         let mut child = Command::new("gpg")
             .arg("--homedir")
             .arg(self.home.path())
-            .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args([
+                "--batch",
+                "--yes",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -35,7 +49,11 @@ impl Gpg {
             .expect("gpg is installed");
         child.stdin.take().unwrap().write_all(stdin).unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -51,7 +69,10 @@ impl Gpg {
     fn fingerprints(&self, uid: &str) -> Vec<String> {
         self.run(&["--with-colons", "--list-keys", uid], b"")
             .lines()
-            .filter_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
+            .filter_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_string())
+            })
             .collect()
     }
 
@@ -73,8 +94,14 @@ impl Gpg {
 
     /// Import the revocation certificate GnuPG made at key generation.
     fn revoke(&self, fpr: &str) {
-        let path = self.home.path().join("openpgp-revocs.d").join(format!("{fpr}.rev"));
-        let cert = std::fs::read_to_string(path).unwrap().replace(":-----BEGIN", "-----BEGIN");
+        let path = self
+            .home
+            .path()
+            .join("openpgp-revocs.d")
+            .join(format!("{fpr}.rev"));
+        let cert = std::fs::read_to_string(path)
+            .unwrap()
+            .replace(":-----BEGIN", "-----BEGIN");
         self.run(&["--import"], cert.as_bytes());
     }
 }
@@ -103,13 +130,20 @@ fn header(extra: &str) -> String {
 }
 
 fn inline_mail(body: &str) -> Message {
-    let raw = format!("{}Content-Type: text/plain; charset=utf-8\r\n\r\n{}", header(""), crlf(body));
+    let raw = format!(
+        "{}Content-Type: text/plain; charset=utf-8\r\n\r\n{}",
+        header(""),
+        crlf(body)
+    );
     Message::parse(raw.into_bytes()).unwrap()
 }
 
 /// The signed MIME entity of a PGP/MIME message, exactly as signed.
 fn signed_part(text: &str) -> String {
-    format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n{}", crlf(text))
+    format!(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n{}",
+        crlf(text)
+    )
 }
 
 fn multipart_signed(part: &str, signature: &str) -> String {
@@ -124,12 +158,16 @@ fn multipart_signed(part: &str, signature: &str) -> String {
 }
 
 fn pgp_mime_mail(part: &str, signature: &str) -> Message {
-    Message::parse(format!("{}{}", header(""), multipart_signed(part, signature)).into_bytes()).unwrap()
+    Message::parse(format!("{}{}", header(""), multipart_signed(part, signature)).into_bytes())
+        .unwrap()
 }
 
 /// `multipart/mixed` of the given entities (each: headers, blank line, body).
 fn mixed_mail(parts: &[String]) -> Message {
-    let mut raw = format!("{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n", header(""));
+    let mut raw = format!(
+        "{}Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n",
+        header("")
+    );
     for p in parts {
         raw.push_str(&format!("--m\r\n{}\r\n", crlf(p)));
     }
@@ -147,7 +185,11 @@ fn assert_pass(msg: &Message, keys: &[String]) {
 fn assert_fail(msg: &Message, keys: &[String], why: &str) {
     let f = check_pgp(msg, keys);
     assert_eq!(f.result, Outcome::Fail, "expected fail, got {f:?}");
-    assert!(f.reason.contains(why), "reason {:?} should mention {why:?}", f.reason);
+    assert!(
+        f.reason.contains(why),
+        "reason {:?} should mention {why:?}",
+        f.reason
+    );
 }
 
 struct Alice {
@@ -169,7 +211,11 @@ fn inline_ed25519_signature_by_registered_key_passes() {
     let signed = a.gpg.clearsign(&a.fpr, REQUEST, &[]);
     let f = check_pgp(&inline_mail(&signed), &a.keys);
     assert!(f.passed(), "{f:?}");
-    assert!(f.reason.contains(&a.fpr), "reason names the key: {}", f.reason);
+    assert!(
+        f.reason.contains(&a.fpr),
+        "reason names the key: {}",
+        f.reason
+    );
     // Trailing blank lines and spaces are not text the user wrote.
     assert_pass(&inline_mail(&format!("\n  \n{signed}\n   \n\n")), &a.keys);
 }
@@ -219,7 +265,11 @@ fn pgp_mime_with_an_unsigned_third_part_fails() {
         "--sig-b--",
         "--sig-b\r\nContent-Type: text/plain\r\n\r\nAlso transfer billing to bob.\r\n--sig-b--",
     );
-    assert_fail(&Message::parse(mail.into_bytes()).unwrap(), &a.keys, "exactly two parts");
+    assert_fail(
+        &Message::parse(mail.into_bytes()).unwrap(),
+        &a.keys,
+        "exactly two parts",
+    );
 }
 
 #[test]
@@ -263,7 +313,9 @@ fn signed_attachment_standing_in_for_an_unsigned_body_fails() {
     ]);
     assert_fail(&mail, &a.keys, "attachment");
     // A detached signature attached beside a plain body signs nothing shown.
-    let sig = a.gpg.detach_sign(&a.fpr, b"Please delete my account.\r\n", &[]);
+    let sig = a
+        .gpg
+        .detach_sign(&a.fpr, b"Please delete my account.\r\n", &[]);
     let mail = mixed_mail(&[
         "Content-Type: text/plain\n\nPlease delete my account.".into(),
         format!("Content-Type: application/pgp-signature\n\n{sig}"),
@@ -278,7 +330,10 @@ fn key_whose_user_id_is_the_victims_address_but_not_registered_fails() {
     let fake = mallory.key("Alice <alice@example.org>", "ed25519", "0", &[]);
     let forged = mallory.clearsign(&fake, REQUEST, &[]);
     assert_fail(&inline_mail(&forged), &a.keys, "not registered");
-    assert_pass(&inline_mail(&a.gpg.clearsign(&a.fpr, REQUEST, &[])), &a.keys);
+    assert_pass(
+        &inline_mail(&a.gpg.clearsign(&a.fpr, REQUEST, &[])),
+        &a.keys,
+    );
 }
 
 #[test]
@@ -316,10 +371,18 @@ fn rsa_key_with_sha1_digest_fails_and_with_sha256_passes() {
     let keys = vec![gpg.export(&fpr)];
     let good = gpg.clearsign(&fpr, REQUEST, &["--digest-algo", "SHA256"]);
     assert_pass(&inline_mail(&good), &keys);
-    let weak = gpg.clearsign(&fpr, REQUEST, &["--digest-algo", "SHA1", "--allow-weak-digest-algos"]);
+    let weak = gpg.clearsign(
+        &fpr,
+        REQUEST,
+        &["--digest-algo", "SHA1", "--allow-weak-digest-algos"],
+    );
     assert_fail(&inline_mail(&weak), &keys, "SHA1");
     let part = signed_part(REQUEST);
-    let weak = gpg.detach_sign(&fpr, part.as_bytes(), &["--digest-algo", "SHA1", "--allow-weak-digest-algos"]);
+    let weak = gpg.detach_sign(
+        &fpr,
+        part.as_bytes(),
+        &["--digest-algo", "SHA1", "--allow-weak-digest-algos"],
+    );
     assert_fail(&pgp_mime_mail(&part, &weak), &keys, "too weak");
     let good = gpg.detach_sign(&fpr, part.as_bytes(), &["--digest-algo", "SHA512"]);
     assert_pass(&pgp_mime_mail(&part, &good), &keys);
@@ -341,7 +404,11 @@ fn expired_key_fails_and_unexpired_key_passes() {
     let past = ["--faked-system-time", "20200101T000000!"];
     let old = gpg.key("Alice <alice@example.org>", "ed25519", "1d", &past);
     let signed = gpg.clearsign(&old, REQUEST, &past);
-    assert_fail(&inline_mail(&signed), &[gpg.export(&old)], "expired on 2020-01-02");
+    assert_fail(
+        &inline_mail(&signed),
+        &[gpg.export(&old)],
+        "expired on 2020-01-02",
+    );
     let current = gpg.key("Alice2 <alice@example.org>", "ed25519", "1y", &[]);
     let signed = gpg.clearsign(&current, REQUEST, &[]);
     assert_pass(&inline_mail(&signed), &[gpg.export(&current)]);
@@ -350,7 +417,8 @@ fn expired_key_fails_and_unexpired_key_passes() {
 #[test]
 fn signing_subkey_of_a_registered_key_passes() {
     let a = alice();
-    a.gpg.run(&["--quick-add-key", &a.fpr, "ed25519", "sign", "0"], b"");
+    a.gpg
+        .run(&["--quick-add-key", &a.fpr, "ed25519", "sign", "0"], b"");
     let fprs = a.gpg.fingerprints(&a.fpr);
     let sub = fprs.last().unwrap().clone();
     assert_ne!(sub, a.fpr);
@@ -362,7 +430,11 @@ fn signing_subkey_of_a_registered_key_passes() {
     // Registered keys that do not include this subkey do not count.
     let other = Gpg::new();
     let other_fpr = other.key("Alice <alice@example.org>", "ed25519", "0", &[]);
-    assert_fail(&inline_mail(&signed), &[other.export(&other_fpr)], "not registered");
+    assert_fail(
+        &inline_mail(&signed),
+        &[other.export(&other_fpr)],
+        "not registered",
+    );
 }
 
 #[test]
@@ -375,21 +447,32 @@ fn malformed_input_gives_reasons_not_panics() {
     assert_fail(&inline_mail(&broken), &a.keys, "malformed");
     // Garbage base64 in a PGP/MIME signature part.
     let part = signed_part(REQUEST);
-    let garbage = "-----BEGIN PGP SIGNATURE-----\n\nbm90IGEgc2lnbmF0dXJl\n-----END PGP SIGNATURE-----\n";
+    let garbage =
+        "-----BEGIN PGP SIGNATURE-----\n\nbm90IGEgc2lnbmF0dXJl\n-----END PGP SIGNATURE-----\n";
     assert_fail(&pgp_mime_mail(&part, garbage), &a.keys, "malformed");
     // No closing boundary.
     let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
     let mail = format!("{}{}", header(""), multipart_signed(&part, &sig)).replace("--sig-b--", "");
-    assert_fail(&Message::parse(mail.into_bytes()).unwrap(), &a.keys, "closing boundary");
+    assert_fail(
+        &Message::parse(mail.into_bytes()).unwrap(),
+        &a.keys,
+        "closing boundary",
+    );
     // A corrupt registered key is reported, the good one still works.
-    let bad_key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n".to_string();
-    let f = check_pgp(&inline_mail(&signed), &[bad_key.clone()]);
+    let bad_key =
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n"
+            .to_string();
+    let f = check_pgp(&inline_mail(&signed), std::slice::from_ref(&bad_key));
     assert_eq!(f.result, Outcome::None, "{f:?}");
     assert!(f.reason.contains("could be read"), "{}", f.reason);
     assert_pass(&inline_mail(&signed), &[bad_key, a.keys[0].clone()]);
     // A pasted detached signature signs nothing in the body.
     let detached = a.gpg.detach_sign(&a.fpr, REQUEST.as_bytes(), &[]);
-    assert_fail(&inline_mail(&format!("{REQUEST}\n{detached}")), &a.keys, "pasted");
+    assert_fail(
+        &inline_mail(&format!("{REQUEST}\n{detached}")),
+        &a.keys,
+        "pasted",
+    );
 }
 
 #[test]
@@ -403,7 +486,6 @@ fn armor_comment_header_is_unsigned_text() {
     assert_fail(&inline_mail(&commented), &a.keys, "Comment");
 }
 
-
 /// `--faked-system-time` for `days` ago.
 fn days_ago(days: i64) -> String {
     let t = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
@@ -414,7 +496,12 @@ fn days_ago(days: i64) -> String {
 fn old_signed_mail_replayed_fails_and_a_fresh_one_passes() {
     let gpg = Gpg::new();
     let created = days_ago(90);
-    let fpr = gpg.key("Alice <alice@example.org>", "ed25519", "0", &["--faked-system-time", &created]);
+    let fpr = gpg.key(
+        "Alice <alice@example.org>",
+        "ed25519",
+        "0",
+        &["--faked-system-time", &created],
+    );
     let keys = vec![gpg.export(&fpr)];
     let old = gpg.clearsign(&fpr, REQUEST, &["--faked-system-time", &days_ago(60)]);
     assert_fail(&inline_mail(&old), &keys, "days ago");
@@ -436,5 +523,9 @@ fn weak_rsa_key_fails() {
     let gpg = Gpg::new();
     let fpr = gpg.key("Alice <alice@example.org>", "rsa1024", "0", &[]);
     let signed = gpg.clearsign(&fpr, REQUEST, &[]);
-    assert_fail(&inline_mail(&signed), &[gpg.export(&fpr)], "weak 1024-bit RSA");
+    assert_fail(
+        &inline_mail(&signed),
+        &[gpg.export(&fpr)],
+        "weak 1024-bit RSA",
+    );
 }

@@ -56,7 +56,11 @@ impl Challenge {
 
     /// Where the web token must be published for one domain.
     pub fn web_url(&self, domain: &str) -> String {
-        format!("https://{}/{}", domain.trim_end_matches('.'), self.web_path.trim_start_matches('/'))
+        format!(
+            "https://{}/{}",
+            domain.trim_end_matches('.'),
+            self.web_path.trim_start_matches('/')
+        )
     }
 }
 
@@ -115,7 +119,9 @@ fn valid_domain(domain: &str) -> bool {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -128,7 +134,11 @@ fn valid_web_path(path: &str) -> bool {
 }
 
 /// Look up `TXT <dns_name>.<domain>` for each of the account's domains.
-pub async fn check_dns(resolver: &TokioResolver, domains: &[String], challenge: Option<&Challenge>) -> Factor {
+pub async fn check_dns(
+    resolver: &TokioResolver,
+    domains: &[String],
+    challenge: Option<&Challenge>,
+) -> Factor {
     let challenge = match wanted("DNS", domains, challenge) {
         Ok(c) => c,
         Err(none) => return none,
@@ -138,7 +148,11 @@ pub async fn check_dns(resolver: &TokioResolver, domains: &[String], challenge: 
 
 /// The challenge to check, or `none` when nothing was issued or the account
 /// has no domain.
-fn wanted<'c>(what: &str, domains: &[String], challenge: Option<&'c Challenge>) -> Result<&'c Challenge, Factor> {
+fn wanted<'c>(
+    what: &str,
+    domains: &[String],
+    challenge: Option<&'c Challenge>,
+) -> Result<&'c Challenge, Factor> {
     match challenge {
         None => Err(Factor::none(format!("no {what} challenge issued"))),
         Some(_) if domains.is_empty() => Err(Factor::none("the account has no domain on file")),
@@ -152,15 +166,16 @@ async fn probe_dns(resolver: &TokioResolver, domain: &str, challenge: &Challenge
     }
     let name = challenge.txt_name(domain);
     let fqdn = format!("{name}.");
-    let lookup = match tokio::time::timeout(LOOKUP_TIMEOUT, resolver.txt_lookup(fqdn.as_str())).await {
-        Err(_) => return Probe::Temporary(format!("TXT {name}: lookup timed out")),
-        Ok(Err(e)) if e.is_nx_domain() || e.is_no_records_found() => {
-            return Probe::None(format!("TXT {name}: no record"));
-        }
-        // Timeouts, SERVFAIL, refused, unreachable server: ask again later.
-        Ok(Err(e)) => return Probe::Temporary(format!("TXT {name}: {e}")),
-        Ok(Ok(lookup)) => lookup,
-    };
+    let lookup =
+        match tokio::time::timeout(LOOKUP_TIMEOUT, resolver.txt_lookup(fqdn.as_str())).await {
+            Err(_) => return Probe::Temporary(format!("TXT {name}: lookup timed out")),
+            Ok(Err(e)) if e.is_nx_domain() || e.is_no_records_found() => {
+                return Probe::None(format!("TXT {name}: no record"));
+            }
+            // Timeouts, SERVFAIL, refused, unreachable server: ask again later.
+            Ok(Err(e)) => return Probe::Temporary(format!("TXT {name}: {e}")),
+            Ok(Ok(lookup)) => lookup,
+        };
     let expected = challenge.txt_value();
     let values: Vec<String> = lookup
         .answers()
@@ -193,7 +208,10 @@ pub fn web_client_builder() -> reqwest::ClientBuilder {
             .previous()
             .first()
             .is_some_and(|first| first.host_str() == attempt.url().host_str());
-        if attempt.url().scheme() == "https" && same_host && attempt.previous().len() <= MAX_REDIRECTS {
+        if attempt.url().scheme() == "https"
+            && same_host
+            && attempt.previous().len() <= MAX_REDIRECTS
+        {
             attempt.follow()
         } else {
             attempt.stop()
@@ -205,11 +223,19 @@ pub fn web_client_builder() -> reqwest::ClientBuilder {
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .timeout(FETCH_TIMEOUT)
-        .user_agent(concat!("triaged/", env!("CARGO_PKG_VERSION"), " (identity challenge)"))
+        .user_agent(concat!(
+            "triaged/",
+            env!("CARGO_PKG_VERSION"),
+            " (identity challenge)"
+        ))
 }
 
 /// Fetch `https://<domain>/<web_path>` for each of the account's domains.
-pub async fn check_web(client: &reqwest::Client, domains: &[String], challenge: Option<&Challenge>) -> Factor {
+pub async fn check_web(
+    client: &reqwest::Client,
+    domains: &[String],
+    challenge: Option<&Challenge>,
+) -> Factor {
     let challenge = match wanted("web", domains, challenge) {
         Ok(c) => c,
         Err(none) => return none,
@@ -220,7 +246,9 @@ pub async fn check_web(client: &reqwest::Client, domains: &[String], challenge: 
 async fn probe_web(client: &reqwest::Client, domain: &str, challenge: &Challenge) -> Probe {
     let path = challenge.web_path.trim_start_matches('/');
     if !valid_domain(domain) || !valid_web_path(path) {
-        return Probe::None(format!("cannot build an HTTPS address from {domain:?} and {path:?}"));
+        return Probe::None(format!(
+            "cannot build an HTTPS address from {domain:?} and {path:?}"
+        ));
     }
     let url_text = challenge.web_url(domain);
     let url = match reqwest::Url::parse(&url_text) {
@@ -243,7 +271,9 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Prob
     // from the domain itself counts.
     let final_url = response.url();
     if final_url.scheme() != "https" || final_url.host_str() != url.host_str() {
-        return Probe::Fail(format!("{shown}: answered from {final_url}, not the domain over HTTPS"));
+        return Probe::Fail(format!(
+            "{shown}: answered from {final_url}, not the domain over HTTPS"
+        ));
     }
     let status = response.status();
     if status.is_redirection() {
@@ -253,7 +283,9 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Prob
             .and_then(|l| l.to_str().ok())
             .map(crate::message::sanitize_line)
             .unwrap_or_default();
-        return Probe::Fail(format!("{shown}: redirects to {to:?}; only HTTPS on the same host is followed"));
+        return Probe::Fail(format!(
+            "{shown}: redirects to {to:?}; only HTTPS on the same host is followed"
+        ));
     }
     if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
         return Probe::None(format!("{shown}: nothing published ({status})"));
@@ -276,7 +308,9 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Prob
     if String::from_utf8_lossy(&body).contains(token) {
         Probe::Pass(format!("{shown} holds the issued token"))
     } else {
-        Probe::Fail(format!("{shown} does not hold the issued token in its first {WEB_BODY_LIMIT} bytes"))
+        Probe::Fail(format!(
+            "{shown} does not hold the issued token in its first {WEB_BODY_LIMIT} bytes"
+        ))
     }
 }
 
@@ -302,10 +336,19 @@ mod tests {
         assert_ne!(a.token, b.token);
         assert_eq!(a.token.len(), TOKEN_BYTES * 2);
         assert!(a.token.bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(a.ssh_text, format!("triaged identity challenge for alice, ticket #7: {}\n", a.token));
+        assert_eq!(
+            a.ssh_text,
+            format!(
+                "triaged identity challenge for alice, ticket #7: {}\n",
+                a.token
+            )
+        );
         assert_eq!(a.dns_name, "_triaged-challenge");
         assert_eq!(a.web_path, ".well-known/triaged.txt");
-        assert_eq!(a.web_url("example.org"), "https://example.org/.well-known/triaged.txt");
+        assert_eq!(
+            a.web_url("example.org"),
+            "https://example.org/.well-known/triaged.txt"
+        );
         assert_eq!(a.txt_value(), format!("triaged-challenge={}", a.token));
     }
 
@@ -319,7 +362,15 @@ mod tests {
     fn domain_and_path_validation() {
         assert!(valid_domain("example.org"));
         assert!(valid_domain("example.org."));
-        for bad in ["", "a..b", "evil.org/x", "user@evil.org", "evil.org:8080", "-x.org", "a b.org"] {
+        for bad in [
+            "",
+            "a..b",
+            "evil.org/x",
+            "user@evil.org",
+            "evil.org:8080",
+            "-x.org",
+            "a b.org",
+        ] {
             assert!(!valid_domain(bad), "{bad}");
         }
         assert!(valid_web_path(".well-known/triaged.txt"));

@@ -72,7 +72,10 @@ pub fn check_pgp(msg: &Message, registered_keys: &[String]) -> Factor {
     }
     let mut reason = format!("{} signature refused: {}", signed.form, refusals.join("; "));
     if !ring.problems.is_empty() {
-        reason.push_str(&format!(" (unreadable registered keys: {})", ring.problems.join("; ")));
+        reason.push_str(&format!(
+            " (unreadable registered keys: {})",
+            ring.problems.join("; ")
+        ));
     }
     Factor::fail(reason)
 }
@@ -121,7 +124,9 @@ fn locate(msg: &Message) -> Located {
         }
     }
     for id in &parsed.attachments {
-        let Some(part) = parsed.parts.get(*id as usize) else { continue };
+        let Some(part) = parsed.parts.get(*id as usize) else {
+            continue;
+        };
         let contents = String::from_utf8_lossy(part.contents());
         if contents.contains(BEGIN_SIGNED) || contents.contains(BEGIN_SIGNATURE) {
             return Located::Refused(
@@ -205,7 +210,10 @@ fn signed_part_is_the_body(
     {
         return Err("the signed part is an attachment, not the message body".into());
     }
-    let inner_text = inner.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let inner_text = inner
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
     if inner_text.trim().is_empty() {
         return Err("the signed part contains no text".into());
     }
@@ -227,9 +235,7 @@ fn pgp_mime_signatures(part: &[u8]) -> Result<Vec<Signature>, String> {
         .ok_or("the signature part cannot be parsed")?;
     let first = entity.parts.first().ok_or("the signature part is empty")?;
     if !first.is_content_type("application", "pgp-signature") {
-        return Err(
-            "the second part of multipart/signed is not application/pgp-signature".into(),
-        );
+        return Err("the second part of multipart/signed is not application/pgp-signature".into());
     }
     let armored = match &first.body {
         PartType::Text(t) => t.as_bytes().to_vec(),
@@ -259,7 +265,8 @@ fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
     let Some(begin) = marker_line(BEGIN_SIGNED) else {
         if marker_line(BEGIN_SIGNATURE).is_some() {
             return Located::Refused(
-                "a detached PGP signature is pasted into the body: it does not sign the text".into(),
+                "a detached PGP signature is pasted into the body: it does not sign the text"
+                    .into(),
             );
         }
         if marker_line(BEGIN_MESSAGE).is_some() {
@@ -272,7 +279,9 @@ fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
     let single_text_part = parsed.parts.len() == 1
         && parsed.parts[0].content_type().is_none_or(|ct| {
             ct.ctype().eq_ignore_ascii_case("text")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("plain"))
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("plain"))
         });
     if !single_text_part {
         return Located::Refused(format!(
@@ -327,7 +336,10 @@ fn inline(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
 }
 
 fn excerpt(line: &str) -> String {
-    crate::message::sanitize_line(line).chars().take(60).collect()
+    crate::message::sanitize_line(line)
+        .chars()
+        .take(60)
+        .collect()
 }
 
 /// Split a multipart body at its delimiter lines (RFC 2046 sec. 5.1.1). The
@@ -344,7 +356,9 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>, 
             .position(|&b| b == b'\n')
             .map_or(body.len(), |i| pos + i);
         let next = (line_end + 1).min(body.len());
-        let line = body[pos..line_end].strip_suffix(b"\r").unwrap_or(&body[pos..line_end]);
+        let line = body[pos..line_end]
+            .strip_suffix(b"\r")
+            .unwrap_or(&body[pos..line_end]);
         if let Some(rest) = line.strip_prefix(delimiter) {
             let (closing, rest) = match rest.strip_prefix(b"--") {
                 Some(r) => (true, r),
@@ -419,7 +433,9 @@ impl Keyring {
                 iter.collect::<pgp::errors::Result<Vec<_>>>()
             });
             match keys {
-                Ok(keys) if keys.is_empty() => ring.problems.push(format!("key #{}: no key in the block", i + 1)),
+                Ok(keys) if keys.is_empty() => ring
+                    .problems
+                    .push(format!("key #{}: no key in the block", i + 1)),
                 Ok(keys) => {
                     for key in &keys {
                         ring.add(key, now);
@@ -482,7 +498,9 @@ fn primary_state(key: &SignedPublicKey, now: i64) -> Option<String> {
     match any_revocation {
         Some(true) => return Some("is revoked".into()),
         // Could come from a designated revoker we cannot check: stay safe.
-        Some(false) => return Some("carries a revocation we cannot verify, so counts as revoked".into()),
+        Some(false) => {
+            return Some("carries a revocation we cannot verify, so counts as revoked".into());
+        }
         None => {}
     }
     let direct = key
@@ -493,7 +511,8 @@ fn primary_state(key: &SignedPublicKey, now: i64) -> Option<String> {
         .filter(|s| guarded(|| s.verify_key(primary)).is_ok());
     let certs = key.details.users.iter().flat_map(|u| {
         u.signatures.iter().filter(move |s| {
-            s.is_certification() && guarded(|| s.verify_certification(primary, Tag::UserId, &u.id)).is_ok()
+            s.is_certification()
+                && guarded(|| s.verify_certification(primary, Tag::UserId, &u.id)).is_ok()
         })
     });
     let Some(newest) = direct.chain(certs).max_by_key(|s| created(s)) else {
@@ -505,7 +524,11 @@ fn primary_state(key: &SignedPublicKey, now: i64) -> Option<String> {
     expired(primary.created_at().timestamp(), newest, now)
 }
 
-fn subkey_state(primary: &packet::PublicKey, sub: &pgp::composed::SignedPublicSubKey, now: i64) -> Option<String> {
+fn subkey_state(
+    primary: &packet::PublicKey,
+    sub: &pgp::composed::SignedPublicSubKey,
+    now: i64,
+) -> Option<String> {
     if let Some(weak) = weak_algorithm(sub.key.public_params()) {
         return Some(weak);
     }
@@ -567,9 +590,10 @@ fn weak_algorithm(params: &PublicParams) -> Option<String> {
             (bits < MIN_RSA_BITS).then(|| format!("is a weak {bits}-bit RSA key"))
         }
         PublicParams::DSA(_) => Some("is a DSA key, which is no longer accepted".into()),
-        PublicParams::Elgamal(_) | PublicParams::ECDH(_) | PublicParams::X25519(_) | PublicParams::X448(_) => {
-            Some("is an encryption-only key".into())
-        }
+        PublicParams::Elgamal(_)
+        | PublicParams::ECDH(_)
+        | PublicParams::X25519(_)
+        | PublicParams::X448(_) => Some("is an encryption-only key".into()),
         PublicParams::Unknown { .. } => Some("uses an unknown algorithm".into()),
         _ => None,
     }
@@ -577,12 +601,23 @@ fn weak_algorithm(params: &PublicParams) -> Option<String> {
 
 /// Checks one signature over `data`: a registered, usable key named as
 /// issuer, a strong digest, a sane date, and a valid cryptographic check.
-fn check_signature(sig: &Signature, data: &[u8], ring: &Keyring, now: i64) -> Result<String, String> {
+fn check_signature(
+    sig: &Signature,
+    data: &[u8],
+    ring: &Keyring,
+    now: i64,
+) -> Result<String, String> {
     match sig.typ() {
         Some(SignatureType::Binary | SignatureType::Text) => {}
-        other => return Err(format!("signature of type {other:?} does not sign a document")),
+        other => {
+            return Err(format!(
+                "signature of type {other:?} does not sign a document"
+            ));
+        }
     }
-    let hash = sig.hash_alg().ok_or("signature of an unsupported version")?;
+    let hash = sig
+        .hash_alg()
+        .ok_or("signature of an unsupported version")?;
     if !matches!(
         hash,
         HashAlgorithm::Sha256
@@ -592,7 +627,9 @@ fn check_signature(sig: &Signature, data: &[u8], ring: &Keyring, now: i64) -> Re
             | HashAlgorithm::Sha3_256
             | HashAlgorithm::Sha3_512
     ) {
-        return Err(format!("digest {hash} is too weak (SHA-256 or stronger is required)"));
+        return Err(format!(
+            "digest {hash} is too weak (SHA-256 or stronger is required)"
+        ));
     }
     let ids = sig.issuer();
     let fprs = sig.issuer_fingerprint();
@@ -614,7 +651,10 @@ fn check_signature(sig: &Signature, data: &[u8], ring: &Keyring, now: i64) -> Re
             "made by key {who}, which is not registered to this account"
         ));
     }
-    let created = sig.created().map(|t| t.timestamp()).ok_or("the signature has no creation time")?;
+    let created = sig
+        .created()
+        .map(|t| t.timestamp())
+        .ok_or("the signature has no creation time")?;
     let mut reasons = Vec::new();
     for c in named {
         let verified = guarded(|| match &c.key {
@@ -647,11 +687,15 @@ fn check_signature(sig: &Signature, data: &[u8], ring: &Keyring, now: i64) -> Re
             ));
             continue;
         }
-        if let Some(secs) = sig.signature_expiration_time().map(|d| d.num_seconds()) {
-            if secs > 0 && created.saturating_add(secs) <= now {
-                reasons.push(format!("the signature expired on {}", date(created + secs)));
-                continue;
-            }
+        let lifetime = sig
+            .signature_expiration_time()
+            .map_or(0, |d| d.num_seconds());
+        if lifetime > 0 && created.saturating_add(lifetime) <= now {
+            reasons.push(format!(
+                "the signature expired on {}",
+                date(created + lifetime)
+            ));
+            continue;
         }
         return Ok(format!("by registered {} ({hash})", c.label));
     }
@@ -697,13 +741,19 @@ mod tests {
     fn multipart_split_keeps_exact_bytes() {
         let body = b"preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\r\n--b\r\nsig\r\n--b--\r\nepilogue";
         let parts = split_multipart(body, "b").unwrap();
-        assert_eq!(parts, vec![&b"Content-Type: text/plain\r\n\r\nhi\r\n"[..], &b"sig"[..]]);
+        assert_eq!(
+            parts,
+            vec![&b"Content-Type: text/plain\r\n\r\nhi\r\n"[..], &b"sig"[..]]
+        );
     }
 
     #[test]
     fn boundary_prefix_is_not_a_delimiter() {
         let body = b"--b\r\nx\r\n--bb\r\ny\r\n--b--\r\n";
-        assert_eq!(split_multipart(body, "b").unwrap(), vec![&b"x\r\n--bb\r\ny"[..]]);
+        assert_eq!(
+            split_multipart(body, "b").unwrap(),
+            vec![&b"x\r\n--bb\r\ny"[..]]
+        );
         assert!(split_multipart(b"--b\r\nx\r\n", "b").is_err());
     }
 

@@ -20,7 +20,11 @@ pub const NAMESPACE: &str = "file";
 
 /// Check the message's SSH signature(s) against the issued challenge text and
 /// the account's registered OpenSSH public key lines.
-pub fn check_ssh(msg: &Message, challenge_text: Option<&str>, registered_keys: &[String]) -> Factor {
+pub fn check_ssh(
+    msg: &Message,
+    challenge_text: Option<&str>,
+    registered_keys: &[String],
+) -> Factor {
     let Some(challenge) = challenge_text else {
         return Factor::none("no SSH challenge issued");
     };
@@ -48,7 +52,11 @@ pub fn check_ssh(msg: &Message, challenge_text: Option<&str>, registered_keys: &
     let mut refusals = Vec::new();
     for (source, pem) in &armored {
         match check_one(pem, challenge.as_bytes(), &keys) {
-            Ok(by) => return Factor::pass(format!("SSH signature ({source}) over the issued challenge, {by}")),
+            Ok(by) => {
+                return Factor::pass(format!(
+                    "SSH signature ({source}) over the issued challenge, {by}"
+                ));
+            }
             Err(why) => refusals.push(format!("{source}: {why}")),
         }
     }
@@ -72,11 +80,17 @@ fn check_one(pem: &str, challenge: &[u8], keys: &[PublicKey]) -> Result<String, 
     }
     let Some(key) = keys.iter().find(|k| k.key_data() == sig.public_key()) else {
         let fp = PublicKey::from(sig.public_key().clone()).fingerprint(HashAlg::Sha256);
-        return Err(format!("made by key {fp}, which is not registered to this account"));
+        return Err(format!(
+            "made by key {fp}, which is not registered to this account"
+        ));
     };
-    key.verify(NAMESPACE, challenge, &sig)
-        .map_err(|e| format!("does not verify over the issued challenge text (signed another text?): {e}"))?;
-    Ok(format!("by registered key {}", key.fingerprint(HashAlg::Sha256)))
+    key.verify(NAMESPACE, challenge, &sig).map_err(|e| {
+        format!("does not verify over the issued challenge text (signed another text?): {e}")
+    })?;
+    Ok(format!(
+        "by registered key {}",
+        key.fingerprint(HashAlg::Sha256)
+    ))
 }
 
 /// Armored signatures pasted in the body (quote markers stripped) and
@@ -126,7 +140,8 @@ mod tests {
 
     #[test]
     fn quoted_armor_is_unquoted() {
-        let text = "hi\n> -----BEGIN SSH SIGNATURE-----\n> AAAA\n> -----END SSH SIGNATURE-----\nbye";
+        let text =
+            "hi\n> -----BEGIN SSH SIGNATURE-----\n> AAAA\n> -----END SSH SIGNATURE-----\nbye";
         assert_eq!(
             armored_blocks(text),
             vec!["-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n"]

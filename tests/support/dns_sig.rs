@@ -40,7 +40,10 @@ impl Dnsmasq {
         .arg(format!("--port={port}"))
         .arg(format!("--local=/{zone}/"))
         .arg(format!("--server=/{broken_zone}/127.0.0.1#{dead}"))
-        .arg(format!("--log-facility={}", dir.path().join("dnsmasq.log").display()));
+        .arg(format!(
+            "--log-facility={}",
+            dir.path().join("dnsmasq.log").display()
+        ));
         // dnsmasq drops privileges to an account that may not exist here.
         if running_as_root() {
             cmd.args(["--user=root", "--group=root"]);
@@ -55,13 +58,25 @@ impl Dnsmasq {
             .spawn()
             .expect("dnsmasq is installed (Debian: dnsmasq-base)");
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-        let mut server = Dnsmasq { child: Some(child), addr, dir };
+        let mut server = Dnsmasq {
+            child: Some(child),
+            addr,
+            dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(addr).is_err() {
-            if let Some(status) = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = server
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("dnsmasq exited with {status}: {}", server.log());
             }
-            assert!(Instant::now() < deadline, "dnsmasq did not start: {}", server.log());
+            assert!(
+                Instant::now() < deadline,
+                "dnsmasq did not start: {}",
+                server.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server
@@ -88,7 +103,10 @@ impl Drop for Dnsmasq {
 
 fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
