@@ -23,6 +23,10 @@ use super::Factor;
 pub const DNS_LABEL: &str = "_triaged-challenge";
 /// Prefix of the TXT value: `triaged-challenge=<token>`.
 pub const TXT_PREFIX: &str = "triaged-challenge=";
+/// What the draft tells the user to run, with `ssh_text` saved as
+/// `challenge.txt` (byte for byte, final newline included); it writes
+/// `challenge.txt.sig`, to be attached or pasted into the reply.
+pub const SSH_SIGN_COMMAND: &str = "ssh-keygen -Y sign -n file -f ~/.ssh/<key> challenge.txt";
 /// Random bytes per token (160 bits).
 const TOKEN_BYTES: usize = 20;
 /// At most this much of the web file is read.

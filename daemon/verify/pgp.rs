@@ -511,7 +511,10 @@ fn primary_state(key: &SignedPublicKey, now: i64) -> Option<String> {
         .filter(|s| guarded(|| s.verify_key(primary)).is_ok());
     let certs = key.details.users.iter().flat_map(|u| {
         u.signatures.iter().filter(move |s| {
+            // A user ID revocation (0x30) is a certification too, but it
+            // carries no key expiry or flags and must not become "newest".
             s.is_certification()
+                && s.typ() != Some(SignatureType::CertRevocation)
                 && guarded(|| s.verify_certification(primary, Tag::UserId, &u.id)).is_ok()
         })
     });
