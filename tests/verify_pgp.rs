@@ -529,3 +529,22 @@ fn weak_rsa_key_fails() {
         "weak 1024-bit RSA",
     );
 }
+
+#[test]
+fn pgp_mime_with_signed_attachments_inside_passes_but_a_signed_attachment_as_body_fails() {
+    let a = alice();
+    let part = crlf(
+        "Content-Type: multipart/mixed; boundary=\"inner\"\n\n--inner\nContent-Type: text/plain\n\n\
+         Please delete my account; the invoice is attached.\n--inner\n\
+         Content-Type: application/pdf; name=\"invoice.pdf\"\nContent-Disposition: attachment; filename=\"invoice.pdf\"\n\
+         Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--inner--\n",
+    );
+    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
+    assert_pass(&pgp_mime_mail(&part, &sig), &a.keys);
+    let as_attachment = crlf(
+        "Content-Type: text/plain; name=\"old.txt\"\nContent-Disposition: attachment; filename=\"old.txt\"\n\n\
+         I agree.\n",
+    );
+    let sig = a.gpg.detach_sign(&a.fpr, as_attachment.as_bytes(), &[]);
+    assert_fail(&pgp_mime_mail(&as_attachment, &sig), &a.keys, "signed part");
+}
