@@ -3,5 +3,8 @@
 //! or a display name; only keys and addresses on file count.
 
 pub mod factor;
+pub mod pgp;
+pub mod ssh;
+pub mod challenge;
 
 pub use factor::{Factor, Outcome};
