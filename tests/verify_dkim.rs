@@ -263,3 +263,40 @@ async fn long_keys_are_served_in_255_byte_strings() {
     let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
     assert_verified(&w.verify(&raw).await);
 }
+
+/// A mailing list that checked DKIM, then added a footer (breaking it) and
+/// sealed the result with ARC. Staff see what the list claims; the claim
+/// never counts as a factor.
+#[tokio::test]
+async fn arc_is_shown_but_never_counted() {
+    use mail_auth::arc::ArcSealer;
+    use mail_auth::common::headers::HeaderWriter;
+    use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator};
+
+    let w = World::start();
+    let original = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let r = w.verify(&original).await;
+    assert_verified(&r);
+    assert_eq!(r.arc, None);
+
+    let list = MessageAuthenticator(triaged::verify::dkim::resolver(&w.config.dns).unwrap());
+    let parsed = AuthenticatedMessage::parse(original.as_bytes()).unwrap();
+    let dkim = list.verify_dkim(&parsed).await;
+    let results = AuthenticationResults::new("lists.example.net").with_dkim_results(&dkim, "alice@example.org");
+    let modified = format!("{original}-- \r\nYou are subscribed to support-users.\r\n");
+    let parsed = AuthenticatedMessage::parse(modified.as_bytes()).unwrap();
+    let arc_so_far = list.verify_arc(&parsed).await;
+    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
+        .domain("lists.example.net")
+        .selector("rsa")
+        .headers(["From", "To", "Subject", "DKIM-Signature"])
+        .seal(&parsed, &results, &arc_so_far)
+        .unwrap();
+    let sealed = format!("{}{modified}", set.to_header());
+
+    let r = w.verify(&sealed).await;
+    let arc = r.arc.clone().expect("ARC summary");
+    assert!(arc.starts_with("ARC pass"), "{arc}");
+    assert!(arc.contains("lists.example.net") && arc.contains("dkim=pass"), "{arc}");
+    assert_dkim(&r, Outcome::Fail, "body was changed");
+}

@@ -190,6 +190,7 @@ impl World {
             Record::txt("testing._domainkey.example.org", format!("v=DKIM1; k=rsa; t=y; p={}", rsa.public_b64)),
             Record::txt("revoked._domainkey.example.org", "v=DKIM1; k=rsa; p="),
             Record::txt("rsa._domainkey.attacker.test", key(&rsa.public_b64)),
+            Record::txt("rsa._domainkey.lists.example.net", key(&rsa.public_b64)),
         ]);
         let config = write_config(dir.path(), &dns, accounts, identity_extra);
         World { dir, dns, rsa, weak, ed, config }
