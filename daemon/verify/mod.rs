@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use accounts::{Account, Directory, DirectoryError};
 pub use challenge::Challenge;
@@ -52,7 +52,7 @@ pub struct VerifyContext {
 }
 
 /// The six factors, in the order DESIGN.md lists them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Factors {
     pub dkim: Factor,
     pub pgp: Factor,
@@ -88,7 +88,7 @@ impl Factors {
 }
 
 /// The `verify --json` shape (DESIGN.md), plus advice for staff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub account: Option<String>,
     pub factors: Factors,
@@ -96,11 +96,11 @@ pub struct Report {
     pub met: u32,
     pub verified: bool,
     /// ARC chain as seen; advice only, never counted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arc: Option<String>,
     /// Some factor could not be checked now; verifying again later may
     /// change the result.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub temporary: bool,
 }
 
@@ -310,6 +310,8 @@ mod tests {
         assert_eq!(v["verified"], false);
         assert!(v.get("arc").is_none() && v.get("temporary").is_none());
         assert_eq!(r.summary(), "identity 1/2 NOT verified (~alice): dkim pass");
+        // The ticket keeps it as JSON and reads it back for `status`.
+        assert_eq!(serde_json::from_value::<Report>(v).unwrap(), r);
     }
 
     #[test]
