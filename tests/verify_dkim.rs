@@ -126,6 +126,19 @@ async fn headers_added_after_signing_do_not_pass() {
     assert_dkim(&r, Outcome::Fail, "reply-to header is not signed");
 }
 
+/// Regression guard for the rule above: hops add Received headers after
+/// signing, and a signer that covered its own Received must still pass.
+#[tokio::test]
+async fn trace_headers_added_in_transit_still_pass() {
+    let w = World::start();
+    let msg = format!("Received: from desk by mx.example.org; Mon, 23 Nov 2026 10:00:00 +0000\r\n{}", message(ALICE, "x", BODY));
+    let mut headers = SIGNED.to_vec();
+    headers.push("Received");
+    let signed = plain_with_headers(w.rsa.mail_auth_key(), "example.org", "rsa", &headers, &msg);
+    let relayed = format!("Received: from mx.example.org by mx.sr.ht; Mon, 23 Nov 2026 10:00:01 +0000\r\nAuthentication-Results: mx.sr.ht; dkim=pass\r\n{signed}");
+    assert_verified(&w.verify(&relayed).await);
+}
+
 #[tokio::test]
 async fn text_beyond_l_does_not_pass() {
     let w = World::start();

@@ -309,6 +309,11 @@ fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option
     let count_signed = |name: &str| sig.h.iter().filter(|h| h.trim().eq_ignore_ascii_case(name)).count();
     for name in &sig.h {
         let name = name.trim();
+        // Trace headers (Received, Authentication-Results, …) are added by
+        // every hop; only what a person reads or the reply uses matters.
+        if !is_content_header(name) {
+            continue;
+        }
         let present = count_in_message(name);
         let signed = count_signed(name);
         if present > signed {
@@ -323,6 +328,17 @@ fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option
         }
     }
     None
+}
+
+/// Headers that change what staff read, who it is from, or where the
+/// reply goes.
+fn is_content_header(name: &str) -> bool {
+    const NAMES: [&str; 11] = [
+        "from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
+        "mime-version",
+    ];
+    let name = name.to_ascii_lowercase();
+    NAMES.contains(&name.as_str()) || name.starts_with("content-")
 }
 
 fn trim_name(n: &[u8]) -> &[u8] {
@@ -371,6 +387,14 @@ mod tests {
         assert!(!aligned("ample.org", "example.org"));
         assert!(!aligned("org", "example.org"));
         assert!(!aligned("attacker.test", "example.org"));
+    }
+
+    #[test]
+    fn only_content_headers_must_not_gain_copies() {
+        assert!(is_content_header("Subject"));
+        assert!(is_content_header("Content-Disposition"));
+        assert!(!is_content_header("Received"));
+        assert!(!is_content_header("Authentication-Results"));
     }
 
     #[test]
