@@ -313,3 +313,61 @@ async fn arc_is_shown_but_never_counted() {
     assert!(arc.contains("lists.example.net") && arc.contains("dkim=pass"), "{arc}");
     assert_dkim(&r, Outcome::Fail, "body was changed");
 }
+
+/// The last four card digits count only when the procedure is a billing
+/// matter, and then they are a second factor for a 2FA account.
+#[tokio::test]
+async fn card_digits_count_only_for_billing() {
+    use triaged::verify::VerifyContext;
+    let w = World::start_with(
+        &ACCOUNTS.replace("two_factor = false", "two_factor = true"),
+        "",
+    );
+    let body = "Hello,\r\n\r\nplease refund my last payment, the card ends in 4242.\r\n";
+    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Refund", body));
+    let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
+    let v = w.verifier().await;
+
+    let r = v.verify(&msg, &VerifyContext::default()).await;
+    assert_eq!(r.factors.billing_last4.result, Outcome::None, "{r:#?}");
+    assert_eq!((r.required, r.met, r.verified), (2, 1, false));
+
+    let billing = VerifyContext { billing: true, ..Default::default() };
+    let r = v.verify(&msg, &billing).await;
+    assert!(r.factors.billing_last4.passed(), "{r:#?}");
+    assert_eq!((r.required, r.met, r.verified), (2, 2, true));
+
+    // Wrong digits: fail, still one factor.
+    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Refund", &body.replace("4242", "1234")));
+    let r = v.verify(&triaged::message::Message::parse(raw.into_bytes()).unwrap(), &billing).await;
+    assert_eq!(r.factors.billing_last4.result, Outcome::Fail);
+    assert!(!r.verified);
+}
+
+/// The helper other identity tests rely on: A records and TXT records of
+/// any length, through the resolver triaged builds from the config.
+#[tokio::test]
+async fn dns_helper_serves_a_and_long_txt_records() {
+    use support::dns::{Dns, Record};
+    let long = "x".repeat(600);
+    let dns = Dns::start(&[
+        Record::a("www.example.org", std::net::Ipv4Addr::LOCALHOST),
+        Record::txt("_triaged-challenge.example.org", long.clone()),
+    ]);
+    let config = triaged::config::DnsConfig { nameservers: vec![dns.addr()], timeout: std::time::Duration::from_secs(2) };
+    let resolver = triaged::verify::dkim::resolver(&config).unwrap();
+    let ips = resolver.ipv4_lookup("www.example.org.").await.unwrap();
+    assert_eq!(ips.answers().len(), 1, "{ips:?}");
+    let txt = resolver.txt_lookup("_triaged-challenge.example.org.").await.unwrap();
+    let joined: Vec<u8> = txt
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            hickory_resolver::proto::rr::RData::TXT(t) => Some(t.txt_data.concat()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(joined, long.as_bytes());
+    assert!(resolver.txt_lookup("nosuch.example.org.").await.is_err());
+}
