@@ -19,7 +19,11 @@ fn assert_verified(r: &Report) {
 
 fn assert_dkim(r: &Report, outcome: Outcome, reason_part: &str) {
     assert_eq!(r.factors.dkim.result, outcome, "{r:#?}");
-    assert!(r.factors.dkim.reason.contains(reason_part), "reason {:?} lacks {reason_part:?}", r.factors.dkim.reason);
+    assert!(
+        r.factors.dkim.reason.contains(reason_part),
+        "reason {:?} lacks {reason_part:?}",
+        r.factors.dkim.reason
+    );
     assert!(!r.verified, "{r:#?}");
     assert_eq!(r.met, 0, "{r:#?}");
 }
@@ -28,17 +32,32 @@ fn assert_dkim(r: &Report, outcome: Outcome, reason_part: &str) {
 #[tokio::test]
 async fn valid_signatures_pass() {
     let w = World::start();
-    let rsa = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Delete", BODY));
+    let rsa = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "Delete", BODY),
+    );
     let r = w.verify(&rsa).await;
     assert_verified(&r);
     assert!(r.factors.dkim.reason.contains("d=example.org"), "{r:#?}");
     assert_eq!((r.required, r.met), (1, 1));
 
-    let ed = plain(w.ed.key(), "example.org", "ed", &message(ALICE, "Delete", BODY));
+    let ed = plain(
+        w.ed.key(),
+        "example.org",
+        "ed",
+        &message(ALICE, "Delete", BODY),
+    );
     assert_verified(&w.verify(&ed).await);
 
     // A subdomain sender aligns with a parent-domain signature.
-    let sub = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("carol@mail.example.org", "x", BODY));
+    let sub = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("carol@mail.example.org", "x", BODY),
+    );
     let r = w.verify(&sub).await;
     assert_eq!(r.account.as_deref(), Some("carol"));
     assert!(r.factors.dkim.passed(), "{r:#?}");
@@ -47,7 +66,12 @@ async fn valid_signatures_pass() {
 #[tokio::test]
 async fn two_factor_account_needs_a_second_factor() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("carol@example.org", "Disable 2FA", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("carol@example.org", "Disable 2FA", BODY),
+    );
     let r = w.verify(&raw).await;
     assert_eq!(r.account.as_deref(), Some("carol"));
     assert!(r.factors.dkim.passed(), "{r:#?}");
@@ -58,18 +82,27 @@ async fn two_factor_account_needs_a_second_factor() {
 #[tokio::test]
 async fn multiple_from_headers_give_no_identity() {
     let w = World::start();
-    let control = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let control = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     assert_verified(&w.verify(&control).await);
 
     // Signed by the real domain, but with a second From the signer let in.
     let two = message(ALICE, "x", BODY).replacen("To:", "From: evil@attacker.test\r\nTo:", 1);
-    let r = w.verify(&plain(w.rsa.mail_auth_key(), "example.org", "rsa", &two)).await;
+    let r = w
+        .verify(&plain(w.rsa.mail_auth_key(), "example.org", "rsa", &two))
+        .await;
     assert_eq!(r.account, None);
     assert!(r.factors.iter().all(|(_, f)| !f.passed()), "{r:#?}");
     assert!(!r.verified);
 
     // A From prepended after signing.
-    let r = w.verify(&format!("From: evil@attacker.test\r\n{control}")).await;
+    let r = w
+        .verify(&format!("From: evil@attacker.test\r\n{control}"))
+        .await;
     assert_eq!(r.account, None);
     assert_dkim(&r, Outcome::Fail, "exactly one sender");
 }
@@ -77,7 +110,12 @@ async fn multiple_from_headers_give_no_identity() {
 #[tokio::test]
 async fn multiple_from_addresses_give_no_identity() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("alice@example.org, evil@attacker.test", "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("alice@example.org, evil@attacker.test", "x", BODY),
+    );
     let r = w.verify(&raw).await;
     assert_eq!(r.account, None);
     assert_dkim(&r, Outcome::Fail, "2 address(es)");
@@ -92,37 +130,75 @@ async fn display_name_and_encoded_word_tricks_select_no_account() {
         "=?utf-8?q?alice=40example=2Eorg?= <evil@attacker.test>",
     ] {
         // A perfectly valid signature by the attacker's own domain.
-        let raw = plain(w.rsa.mail_auth_key(), "attacker.test", "rsa", &message(from, "x", BODY));
+        let raw = plain(
+            w.rsa.mail_auth_key(),
+            "attacker.test",
+            "rsa",
+            &message(from, "x", BODY),
+        );
         let r = w.verify(&raw).await;
         assert_eq!(r.account, None, "{from}: {r:#?}");
-        assert!(r.factors.dkim.reason.contains("evil@attacker.test"), "{r:#?}");
+        assert!(
+            r.factors.dkim.reason.contains("evil@attacker.test"),
+            "{r:#?}"
+        );
         assert!(!r.verified);
     }
     // Control: the real alice, same shape of header.
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("\"Alice\" <alice@example.org>", "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("\"Alice\" <alice@example.org>", "x", BODY),
+    );
     assert_verified(&w.verify(&raw).await);
 }
 
 #[tokio::test]
 async fn headers_added_after_signing_do_not_pass() {
     let w = World::start();
-    let control = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Question about billing", BODY));
+    let control = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "Question about billing", BODY),
+    );
     assert_verified(&w.verify(&control).await);
 
     // A second Subject on top: it is the one a mail client shows.
-    let r = w.verify(&format!("Subject: Please delete my account\r\n{control}")).await;
+    let r = w
+        .verify(&format!("Subject: Please delete my account\r\n{control}"))
+        .await;
     assert_dkim(&r, Outcome::Fail, "added after signing");
 
     // Reply-To is in h= even when absent (mail-auth signs it as empty),
     // so adding one breaks the signature.
-    let r = w.verify(&control.replacen("To: support", "Reply-To: evil@attacker.test\r\nTo: support", 1)).await;
+    let r = w
+        .verify(&control.replacen(
+            "To: support",
+            "Reply-To: evil@attacker.test\r\nTo: support",
+            1,
+        ))
+        .await;
     assert_dkim(&r, Outcome::Fail, "does not match");
 
     // A signer that does not cover Reply-To: adding one keeps the
     // signature valid, but it would send our answer to the attacker.
-    let loose = plain_with_headers(w.rsa.mail_auth_key(), "example.org", "rsa", &["From", "To", "Subject", "Date", "Content-Type"], &message(ALICE, "x", BODY));
+    let loose = plain_with_headers(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &["From", "To", "Subject", "Date", "Content-Type"],
+        &message(ALICE, "x", BODY),
+    );
     assert_verified(&w.verify(&loose).await);
-    let r = w.verify(&loose.replacen("To: support", "Reply-To: evil@attacker.test\r\nTo: support", 1)).await;
+    let r = w
+        .verify(&loose.replacen(
+            "To: support",
+            "Reply-To: evil@attacker.test\r\nTo: support",
+            1,
+        ))
+        .await;
     assert_dkim(&r, Outcome::Fail, "reply-to header is not signed");
 }
 
@@ -131,18 +207,29 @@ async fn headers_added_after_signing_do_not_pass() {
 #[tokio::test]
 async fn trace_headers_added_in_transit_still_pass() {
     let w = World::start();
-    let msg = format!("Received: from desk by mx.example.org; Mon, 23 Nov 2026 10:00:00 +0000\r\n{}", message(ALICE, "x", BODY));
+    let msg = format!(
+        "Received: from desk by mx.example.org; Mon, 23 Nov 2026 10:00:00 +0000\r\n{}",
+        message(ALICE, "x", BODY)
+    );
     let mut headers = SIGNED.to_vec();
     headers.push("Received");
     let signed = plain_with_headers(w.rsa.mail_auth_key(), "example.org", "rsa", &headers, &msg);
-    let relayed = format!("Received: from mx.example.org by mx.sr.ht; Mon, 23 Nov 2026 10:00:01 +0000\r\nAuthentication-Results: mx.sr.ht; dkim=pass\r\n{signed}");
+    let relayed = format!(
+        "Received: from mx.example.org by mx.sr.ht; Mon, 23 Nov 2026 10:00:01 +0000\r\nAuthentication-Results: mx.sr.ht; dkim=pass\r\n{signed}"
+    );
     assert_verified(&w.verify(&relayed).await);
 }
 
 #[tokio::test]
 async fn text_beyond_l_does_not_pass() {
     let w = World::start();
-    let signed = sign(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY), |s| s.body_length(true));
+    let signed = sign(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+        |s| s.body_length(true),
+    );
     assert!(signed.contains(" l="), "{signed}");
     // Control: l= covering the whole body is fine.
     assert_verified(&w.verify(&signed).await);
@@ -155,7 +242,12 @@ async fn text_beyond_l_does_not_pass() {
 #[tokio::test]
 async fn misaligned_d_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "attacker.test", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "attacker.test",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     let r = w.verify(&raw).await;
     assert_eq!(r.account.as_deref(), Some("alice"));
     assert_dkim(&r, Outcome::Fail, "does not align");
@@ -165,10 +257,20 @@ async fn misaligned_d_does_not_pass() {
 async fn rsa_sha1_does_not_pass() {
     let w = World::start();
     // Control: the same openssl-backed signer with SHA-256 passes.
-    let raw = plain(w.rsa.openssl_key::<Sha256>(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.openssl_key::<Sha256>(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     assert_verified(&w.verify(&raw).await);
 
-    let raw = plain(w.rsa.openssl_key::<Sha1>(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.openssl_key::<Sha1>(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     assert!(raw.contains("a=rsa-sha1"), "{raw}");
     assert_dkim(&w.verify(&raw).await, Outcome::Fail, "rsa-sha1");
 }
@@ -176,28 +278,48 @@ async fn rsa_sha1_does_not_pass() {
 #[tokio::test]
 async fn weak_key_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.weak.openssl_key::<Sha256>(), "example.org", "weak", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.weak.openssl_key::<Sha256>(),
+        "example.org",
+        "weak",
+        &message(ALICE, "x", BODY),
+    );
     assert_dkim(&w.verify(&raw).await, Outcome::Fail, "bits");
 }
 
 #[tokio::test]
 async fn testing_mode_key_counts_as_unsigned() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "testing", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "testing",
+        &message(ALICE, "x", BODY),
+    );
     assert_dkim(&w.verify(&raw).await, Outcome::None, "t=y");
 }
 
 #[tokio::test]
 async fn revoked_key_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "revoked", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "revoked",
+        &message(ALICE, "x", BODY),
+    );
     assert_dkim(&w.verify(&raw).await, Outcome::Fail, "revoked");
 }
 
 #[tokio::test]
 async fn unpublished_selector_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "nosuch", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "nosuch",
+        &message(ALICE, "x", BODY),
+    );
     let r = w.verify(&raw).await;
     assert_dkim(&r, Outcome::Fail, "no DKIM key");
     assert!(!r.temporary, "NXDOMAIN is an answer, not an outage: {r:#?}");
@@ -206,50 +328,100 @@ async fn unpublished_selector_does_not_pass() {
 #[tokio::test]
 async fn tampered_body_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     assert_verified(&w.verify(&raw).await);
-    let r = w.verify(&raw.replace("delete my account", "give evil my account")).await;
+    let r = w
+        .verify(&raw.replace("delete my account", "give evil my account"))
+        .await;
     assert_dkim(&r, Outcome::Fail, "body was changed");
 }
 
 #[tokio::test]
 async fn tampered_signed_header_does_not_pass() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Refund please", BODY));
-    let r = w.verify(&raw.replace("Subject: Refund please", "Subject: Delete everything")).await;
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "Refund please", BODY),
+    );
+    let r = w
+        .verify(&raw.replace("Subject: Refund please", "Subject: Delete everything"))
+        .await;
     assert_dkim(&r, Outcome::Fail, "does not match");
 }
 
 #[tokio::test]
 async fn expired_signature_does_not_pass() {
     let w = World::start();
-    let raw = sign(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY), |s| s.expiration(1));
+    let raw = sign(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+        |s| s.expiration(1),
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_dkim(&w.verify(&raw).await, Outcome::Fail, "expired");
     // Control: a generous x= still passes.
-    let raw = sign(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY), |s| s.expiration(3600));
+    let raw = sign(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+        |s| s.expiration(3600),
+    );
     assert_verified(&w.verify(&raw).await);
 }
 
 #[tokio::test]
 async fn unknown_sender_has_no_account() {
     let w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("mallory@example.org", "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("mallory@example.org", "x", BODY),
+    );
     let r = w.verify(&raw).await;
     assert_eq!(r.account, None);
-    assert_dkim(&r, Outcome::None, "no account has the address mallory@example.org");
+    assert_dkim(
+        &r,
+        Outcome::None,
+        "no account has the address mallory@example.org",
+    );
     // The local part is exact: Alice@ is not alice@.
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("Alice@EXAMPLE.org", "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("Alice@EXAMPLE.org", "x", BODY),
+    );
     assert_eq!(w.verify(&raw).await.account, None);
     // The domain is not: alice@EXAMPLE.ORG is alice.
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("alice@EXAMPLE.ORG", "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message("alice@EXAMPLE.ORG", "x", BODY),
+    );
     assert_verified(&w.verify(&raw).await);
 }
 
 #[tokio::test]
 async fn dns_outage_is_temporary_none_never_fail() {
     let mut w = World::start();
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     let verifier = w.verifier().await;
     w.dns.stop();
     let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
@@ -273,7 +445,12 @@ async fn long_keys_are_served_in_255_byte_strings() {
     // The 2048-bit key record is ~410 bytes: more than one TXT string.
     let w = World::start();
     assert!(w.rsa.public_b64.len() > 255);
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     assert_verified(&w.verify(&raw).await);
 }
 
@@ -287,7 +464,12 @@ async fn arc_is_shown_but_never_counted() {
     use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator};
 
     let w = World::start();
-    let original = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "x", BODY));
+    let original = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "x", BODY),
+    );
     let r = w.verify(&original).await;
     assert_verified(&r);
     assert_eq!(r.arc, None);
@@ -295,7 +477,8 @@ async fn arc_is_shown_but_never_counted() {
     let list = MessageAuthenticator(triaged::verify::dkim::resolver(&w.config.dns).unwrap());
     let parsed = AuthenticatedMessage::parse(original.as_bytes()).unwrap();
     let dkim = list.verify_dkim(&parsed).await;
-    let results = AuthenticationResults::new("lists.example.net").with_dkim_results(&dkim, "alice@example.org");
+    let results = AuthenticationResults::new("lists.example.net")
+        .with_dkim_results(&dkim, "alice@example.org");
     let modified = format!("{original}-- \r\nYou are subscribed to support-users.\r\n");
     let parsed = AuthenticatedMessage::parse(modified.as_bytes()).unwrap();
     let arc_so_far = list.verify_arc(&parsed).await;
@@ -310,7 +493,10 @@ async fn arc_is_shown_but_never_counted() {
     let r = w.verify(&sealed).await;
     let arc = r.arc.clone().expect("ARC summary");
     assert!(arc.starts_with("ARC pass"), "{arc}");
-    assert!(arc.contains("lists.example.net") && arc.contains("dkim=pass"), "{arc}");
+    assert!(
+        arc.contains("lists.example.net") && arc.contains("dkim=pass"),
+        "{arc}"
+    );
     assert_dkim(&r, Outcome::Fail, "body was changed");
 }
 
@@ -324,7 +510,12 @@ async fn card_digits_count_only_for_billing() {
         "",
     );
     let body = "Hello,\r\n\r\nplease refund my last payment, the card ends in 4242.\r\n";
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Refund", body));
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "Refund", body),
+    );
     let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
     let v = w.verifier().await;
 
@@ -332,14 +523,27 @@ async fn card_digits_count_only_for_billing() {
     assert_eq!(r.factors.billing_last4.result, Outcome::None, "{r:#?}");
     assert_eq!((r.required, r.met, r.verified), (2, 1, false));
 
-    let billing = VerifyContext { billing: true, ..Default::default() };
+    let billing = VerifyContext {
+        billing: true,
+        ..Default::default()
+    };
     let r = v.verify(&msg, &billing).await;
     assert!(r.factors.billing_last4.passed(), "{r:#?}");
     assert_eq!((r.required, r.met, r.verified), (2, 2, true));
 
     // Wrong digits: fail, still one factor.
-    let raw = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message(ALICE, "Refund", &body.replace("4242", "1234")));
-    let r = v.verify(&triaged::message::Message::parse(raw.into_bytes()).unwrap(), &billing).await;
+    let raw = plain(
+        w.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &message(ALICE, "Refund", &body.replace("4242", "1234")),
+    );
+    let r = v
+        .verify(
+            &triaged::message::Message::parse(raw.into_bytes()).unwrap(),
+            &billing,
+        )
+        .await;
     assert_eq!(r.factors.billing_last4.result, Outcome::Fail);
     assert!(!r.verified);
 }
@@ -354,11 +558,17 @@ async fn dns_helper_serves_a_and_long_txt_records() {
         Record::a("www.example.org", std::net::Ipv4Addr::LOCALHOST),
         Record::txt("_triaged-challenge.example.org", long.clone()),
     ]);
-    let config = triaged::config::DnsConfig { nameservers: vec![dns.addr()], timeout: std::time::Duration::from_secs(2) };
+    let config = triaged::config::DnsConfig {
+        nameservers: vec![dns.addr()],
+        timeout: std::time::Duration::from_secs(2),
+    };
     let resolver = triaged::verify::dkim::resolver(&config).unwrap();
     let ips = resolver.ipv4_lookup("www.example.org.").await.unwrap();
     assert_eq!(ips.answers().len(), 1, "{ips:?}");
-    let txt = resolver.txt_lookup("_triaged-challenge.example.org.").await.unwrap();
+    let txt = resolver
+        .txt_lookup("_triaged-challenge.example.org.")
+        .await
+        .unwrap();
     let joined: Vec<u8> = txt
         .answers()
         .iter()

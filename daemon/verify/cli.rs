@@ -43,7 +43,13 @@ pub async fn verify_files(
         };
         match result {
             Ok(report) if json => {
-                serde_json::to_writer(&mut *out, &Line { file, report: &report })?;
+                serde_json::to_writer(
+                    &mut *out,
+                    &Line {
+                        file,
+                        report: &report,
+                    },
+                )?;
                 writeln!(out)?;
             }
             Ok(report) => write_table(out, &file, &report)?,
@@ -62,14 +68,20 @@ pub async fn verify_files(
 }
 
 async fn check(verifier: &Verifier, path: &std::path::Path) -> Result<Report, String> {
-    let raw = tokio::fs::read(path).await.map_err(|e| format!("cannot read: {e}"))?;
+    let raw = tokio::fs::read(path)
+        .await
+        .map_err(|e| format!("cannot read: {e}"))?;
     let msg = Message::parse(raw).map_err(|e| e.to_string())?;
     Ok(verifier.verify_offline(&msg).await)
 }
 
 fn write_table(out: &mut (dyn Write + Send), file: &str, r: &Report) -> std::io::Result<()> {
     writeln!(out, "{file}")?;
-    writeln!(out, "  account   {}", r.account.as_deref().unwrap_or("(none)"))?;
+    writeln!(
+        out,
+        "  account   {}",
+        r.account.as_deref().unwrap_or("(none)")
+    )?;
     for (name, f) in r.factors.iter() {
         let word = match f.result {
             Outcome::Pass => "pass",
@@ -86,7 +98,15 @@ fn write_table(out: &mut (dyn Write + Send), file: &str, r: &Report) -> std::io:
         "  => {} of {} factor(s): {}{}\n",
         r.met,
         r.required,
-        if r.verified { "verified" } else { "NOT verified" },
-        if r.temporary { " (some checks could not run now; try again)" } else { "" }
+        if r.verified {
+            "verified"
+        } else {
+            "NOT verified"
+        },
+        if r.temporary {
+            " (some checks could not run now; try again)"
+        } else {
+            ""
+        }
     )
 }

@@ -32,14 +32,22 @@ const MIN_RSA_BITS: usize = 1024;
 const FLAG_TESTING: u64 = 0x10;
 /// Headers that change what staff read or where the reply goes: when
 /// present they must be signed, else a replayed message can be re-dressed.
-const MUST_SIGN_IF_PRESENT: [&str; 4] = ["subject", "reply-to", "content-type", "content-transfer-encoding"];
+const MUST_SIGN_IF_PRESENT: [&str; 4] = [
+    "subject",
+    "reply-to",
+    "content-type",
+    "content-transfer-encoding",
+];
 
 /// The resolver every DNS-based check uses: the configured nameservers, or
 /// the system's when none are configured.
 pub fn resolver(dns: &DnsConfig) -> std::io::Result<TokioResolver> {
     let (config, mut opts) = if dns.nameservers.is_empty() {
-        hickory_resolver::system_conf::read_system_conf()
-            .map_err(|e| std::io::Error::other(format!("cannot read the system resolver configuration: {e}")))?
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+            std::io::Error::other(format!(
+                "cannot read the system resolver configuration: {e}"
+            ))
+        })?
     } else {
         let mut servers = Vec::new();
         for ns in &dns.nameservers {
@@ -49,16 +57,22 @@ pub fn resolver(dns: &DnsConfig) -> std::io::Result<TokioResolver> {
             }
             servers.push(s);
         }
-        (ResolverConfig::from_name_servers(servers), ResolverOpts::default())
+        (
+            ResolverConfig::from_name_servers(servers),
+            ResolverOpts::default(),
+        )
     };
     opts.timeout = dns.timeout;
     opts.attempts = 1;
     // Local files never answer for a signing domain.
     opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
-    TokioResolver::builder_with_config(config, hickory_resolver::net::runtime::TokioRuntimeProvider::default())
-        .with_options(opts)
-        .build()
-        .map_err(|e| std::io::Error::other(format!("cannot build the DNS resolver: {e}")))
+    TokioResolver::builder_with_config(
+        config,
+        hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+    )
+    .with_options(opts)
+    .build()
+    .map_err(|e| std::io::Error::other(format!("cannot build the DNS resolver: {e}")))
 }
 
 /// The factor, and the ARC chain as advice for staff.
@@ -111,17 +125,26 @@ pub async fn check(
         };
     }
     let Some((_, from_domain)) = from_email.rsplit_once('@') else {
-        return DkimVerdict { factor: Factor::fail("the From address has no domain"), arc };
+        return DkimVerdict {
+            factor: Factor::fail("the From address has no domain"),
+            arc,
+        };
     };
     if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors {
-        return DkimVerdict { factor: Factor::none("no DKIM signature"), arc };
+        return DkimVerdict {
+            factor: Factor::none("no DKIM signature"),
+            arc,
+        };
     }
 
     let outputs = match tokio::time::timeout(timeout * 3, auth.verify_dkim(&parsed)).await {
         Ok(o) => o,
         Err(_) => {
             return DkimVerdict {
-                factor: Factor::temporary(format!("DKIM keys could not be fetched within {}s", (timeout * 3).as_secs())),
+                factor: Factor::temporary(format!(
+                    "DKIM keys could not be fetched within {}s",
+                    (timeout * 3).as_secs()
+                )),
                 arc,
             };
         }
@@ -193,7 +216,9 @@ fn is_temporary(err: &Error) -> bool {
         Error::Dns(DnsError::Resolver(_)) => true,
         // SERVFAIL, REFUSED…: the zone could not answer, which is not the
         // same as "there is no key".
-        Error::Dns(DnsError::RecordNotFound(code)) => !matches!(*code, ResponseCode::NXDomain | ResponseCode::NoError),
+        Error::Dns(DnsError::RecordNotFound(code)) => {
+            !matches!(*code, ResponseCode::NXDomain | ResponseCode::NoError)
+        }
         _ => false,
     }
 }
@@ -220,7 +245,9 @@ async fn judge(
     // ATPS (RFC 6541) lets a third party sign for a domain; mail-auth may
     // pass it, we never do: only d= itself counts for alignment.
     if !aligned(&sig.d, from_domain) {
-        return Verdict::Fail(format!("signed by {who}, which does not align with the From domain {from_domain}"));
+        return Verdict::Fail(format!(
+            "signed by {who}, which does not align with the From domain {from_domain}"
+        ));
     }
     // RFC 8301 sec 3.1: rsa-sha1 must not be considered valid.
     if sig.a == Algorithm::RsaSha1 {
@@ -239,7 +266,10 @@ async fn judge(
                 && let Ok(key) = domain_key(auth, sig).await
                 && key.p.public_key_bits() < MIN_RSA_BITS
             {
-                return Verdict::Fail(format!("{who}: the key is {} bits, under {MIN_RSA_BITS}", key.p.public_key_bits()));
+                return Verdict::Fail(format!(
+                    "{who}: the key is {} bits, under {MIN_RSA_BITS}",
+                    key.p.public_key_bits()
+                ));
             }
             return Verdict::Fail(format!("{who}: {}", describe(e)));
         }
@@ -255,7 +285,9 @@ async fn judge(
     // RFC 6376 sec 8.2: with l= anything may be appended to the body.
     if sig.l > 0 {
         let mut canonical = Vec::new();
-        sig.cb.canonical_body(parsed.raw_body(), u64::MAX).write(&mut canonical);
+        sig.cb
+            .canonical_body(parsed.raw_body(), u64::MAX)
+            .write(&mut canonical);
         if canonical.len() as u64 > sig.l {
             return Verdict::Fail(format!(
                 "{who} covers only the first {} bytes of the body (l=); {} bytes were added after signing",
@@ -270,16 +302,27 @@ async fn judge(
         Err(e) => return Verdict::Fail(format!("{who}: {}", describe(&e))),
     };
     if key.p.public_key_bits() < MIN_RSA_BITS {
-        return Verdict::Fail(format!("{who}: the key is {} bits, under {MIN_RSA_BITS}", key.p.public_key_bits()));
+        return Verdict::Fail(format!(
+            "{who}: the key is {} bits, under {MIN_RSA_BITS}",
+            key.p.public_key_bits()
+        ));
     }
     if key.f & FLAG_TESTING != 0 {
-        return Verdict::Testing(format!("{who}: the key is marked t=y (testing), which counts as unsigned (RFC 6376 sec 3.6.1)"));
+        return Verdict::Testing(format!(
+            "{who}: the key is marked t=y (testing), which counts as unsigned (RFC 6376 sec 3.6.1)"
+        ));
     }
-    Verdict::Pass(format!("valid signature by {who}, aligned with the From domain {from_domain}"))
+    Verdict::Pass(format!(
+        "valid signature by {who}, aligned with the From domain {from_domain}"
+    ))
 }
 
-async fn domain_key(auth: &MessageAuthenticator, sig: &Signature) -> mail_auth::Result<std::sync::Arc<DomainKey>> {
-    auth.txt_lookup::<DomainKey>(sig.domain_key(), None::<&TxtCache>).await
+async fn domain_key(
+    auth: &MessageAuthenticator,
+    sig: &Signature,
+) -> mail_auth::Result<std::sync::Arc<DomainKey>> {
+    auth.txt_lookup::<DomainKey>(sig.domain_key(), None::<&TxtCache>)
+        .await
 }
 
 /// mail-auth's error, in words staff can act on.
@@ -289,8 +332,13 @@ fn describe(e: &Error) -> String {
         Error::Dkim(D::FailedBodyHashMatch) => "the body was changed after signing".into(),
         Error::Dkim(D::SignatureExpired) => "the signature has expired (x=)".into(),
         Error::Dkim(D::RevokedPublicKey) => "the key has been revoked (empty p= in DNS)".into(),
-        Error::Crypto(_) => "the signature does not match the signed headers (changed after signing, or a forgery)".into(),
-        Error::Dns(DnsError::RecordNotFound(_)) => "no DKIM key is published for this selector".into(),
+        Error::Crypto(_) => {
+            "the signature does not match the signed headers (changed after signing, or a forgery)"
+                .into()
+        }
+        Error::Dns(DnsError::RecordNotFound(_)) => {
+            "no DKIM key is published for this selector".into()
+        }
         other => other.to_string(),
     }
 }
@@ -306,7 +354,12 @@ fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option
             .filter(|(n, _)| trim_name(n).eq_ignore_ascii_case(name.as_bytes()))
             .count()
     };
-    let count_signed = |name: &str| sig.h.iter().filter(|h| h.trim().eq_ignore_ascii_case(name)).count();
+    let count_signed = |name: &str| {
+        sig.h
+            .iter()
+            .filter(|h| h.trim().eq_ignore_ascii_case(name))
+            .count()
+    };
     for name in &sig.h {
         let name = name.trim();
         // Trace headers (Received, Authentication-Results, …) are added by
@@ -324,7 +377,9 @@ fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option
     }
     for name in MUST_SIGN_IF_PRESENT {
         if count_in_message(name) > 0 && count_signed(name) == 0 {
-            return Some(format!("the {name} header is not signed, so it may have been changed"));
+            return Some(format!(
+                "the {name} header is not signed, so it may have been changed"
+            ));
         }
     }
     None
@@ -334,7 +389,16 @@ fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option
 /// reply goes.
 fn is_content_header(name: &str) -> bool {
     const NAMES: [&str; 11] = [
-        "from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
         "mime-version",
     ];
     let name = name.to_ascii_lowercase();
@@ -342,14 +406,21 @@ fn is_content_header(name: &str) -> bool {
 }
 
 fn trim_name(n: &[u8]) -> &[u8] {
-    let end = n.iter().rposition(|b| !b.is_ascii_whitespace() && *b != b':').map_or(0, |p| p + 1);
+    let end = n
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace() && *b != b':')
+        .map_or(0, |p| p + 1);
     &n[..end]
 }
 
 /// ARC (RFC 8617) as one line for staff: whether the chain validates, who
 /// sealed last, and what that hop claims to have seen. Never a factor: any
 /// intermediary can seal whatever it likes.
-async fn arc_summary(auth: &MessageAuthenticator, parsed: &AuthenticatedMessage<'_>, timeout: Duration) -> Option<String> {
+async fn arc_summary(
+    auth: &MessageAuthenticator,
+    parsed: &AuthenticatedMessage<'_>,
+    timeout: Duration,
+) -> Option<String> {
     if parsed.as_headers.is_empty() && parsed.ams_headers.is_empty() && !parsed.has_arc_errors {
         return None;
     }
@@ -399,16 +470,27 @@ mod tests {
 
     #[test]
     fn temporary_dns_is_told_apart_from_missing_keys() {
-        assert!(is_temporary(&Error::Dns(DnsError::Resolver("timeout".into()))));
-        assert!(is_temporary(&Error::Dns(DnsError::RecordNotFound(ResponseCode::ServFail))));
-        assert!(!is_temporary(&Error::Dns(DnsError::RecordNotFound(ResponseCode::NXDomain))));
-        assert!(!is_temporary(&Error::Dkim(mail_auth::dkim::DkimError::FailedBodyHashMatch)));
+        assert!(is_temporary(&Error::Dns(DnsError::Resolver(
+            "timeout".into()
+        ))));
+        assert!(is_temporary(&Error::Dns(DnsError::RecordNotFound(
+            ResponseCode::ServFail
+        ))));
+        assert!(!is_temporary(&Error::Dns(DnsError::RecordNotFound(
+            ResponseCode::NXDomain
+        ))));
+        assert!(!is_temporary(&Error::Dkim(
+            mail_auth::dkim::DkimError::FailedBodyHashMatch
+        )));
     }
 
     #[test]
     fn a_pass_wins_and_dns_trouble_beats_failure() {
         assert!(combine(vec![Verdict::Fail("x".into()), Verdict::Pass("ok".into())]).passed());
-        let f = combine(vec![Verdict::Fail("x".into()), Verdict::Temporary("t".into())]);
+        let f = combine(vec![
+            Verdict::Fail("x".into()),
+            Verdict::Temporary("t".into()),
+        ]);
         assert!(f.temporary);
         let f = combine(vec![Verdict::Testing("t=y".into())]);
         assert_eq!(f.result, super::super::Outcome::None);

@@ -37,7 +37,10 @@ pub enum VerifyError {
     #[error("DNS: {0} (check [dns] nameservers in the config)")]
     Dns(std::io::Error),
     #[error("{}: {problem} (identity.challenges is a TOML table: alice = \"the exact challenge text\")", path.display())]
-    Challenges { path: std::path::PathBuf, problem: String },
+    Challenges {
+        path: std::path::PathBuf,
+        problem: String,
+    },
     #[error("cannot build the HTTPS client for web challenges: {0}")]
     Http(String),
 }
@@ -107,7 +110,11 @@ pub struct Report {
 impl Report {
     fn new(account: Option<&Account>, factors: Factors, arc: Option<String>) -> Report {
         let required = policy::required(account);
-        let met = if account.is_some() { policy::met(factors.iter().map(|(_, f)| f)) } else { 0 };
+        let met = if account.is_some() {
+            policy::met(factors.iter().map(|(_, f)| f))
+        } else {
+            0
+        };
         let temporary = factors.iter().any(|(_, f)| f.temporary);
         Report {
             account: account.map(|a| a.username.clone()),
@@ -140,7 +147,11 @@ impl Report {
                 format!("{name} {word}")
             })
             .collect();
-        let verdict = if self.verified { "verified" } else { "NOT verified" };
+        let verdict = if self.verified {
+            "verified"
+        } else {
+            "NOT verified"
+        };
         format!(
             "identity {}/{} {verdict} ({who}): {}",
             self.met,
@@ -181,8 +192,10 @@ impl Verifier {
             // A redirect could lead off the account's domain.
             .redirect(reqwest::redirect::Policy::none());
         if let Some(ca) = &config.identity.web_ca_file {
-            let pem = std::fs::read(ca).map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
             http = http.add_root_certificate(cert);
         }
         let http = http.build().map_err(|e| VerifyError::Http(e.to_string()))?;
@@ -199,8 +212,13 @@ impl Verifier {
     /// Every factor for a message of a ticket; never panics, never errors:
     /// whatever cannot be checked is `none` with the reason.
     pub async fn verify(&self, msg: &Message, ctx: &VerifyContext) -> Report {
-        self.verify_with(msg, ctx.billing, SshText::Issued(ctx.challenge.as_ref()), ctx.challenge.as_ref())
-            .await
+        self.verify_with(
+            msg,
+            ctx.billing,
+            SshText::Issued(ctx.challenge.as_ref()),
+            ctx.challenge.as_ref(),
+        )
+        .await
     }
 
     /// As `verify`, for `triaged verify FILE`: no ticket, so no DNS or web
@@ -228,7 +246,11 @@ impl Verifier {
             Ok(l) => l,
             Err(e) => {
                 let reason = format!("account directory unavailable: {e}");
-                let make: fn(String) -> Factor = if e.is_temporary() { Factor::temporary } else { Factor::none };
+                let make: fn(String) -> Factor = if e.is_temporary() {
+                    Factor::temporary
+                } else {
+                    Factor::none
+                };
                 return Report::new(None, Factors::all(&reason, make), None);
             }
         };
@@ -242,7 +264,10 @@ impl Verifier {
 
         let ssh_text: Option<&str> = match ssh_text {
             SshText::Issued(c) => c.map(|c| c.ssh_text.as_str()),
-            SshText::Offline => self.offline_challenges.get(&account.username).map(String::as_str),
+            SshText::Offline => self
+                .offline_challenges
+                .get(&account.username)
+                .map(String::as_str),
         };
         let (dkim, dns, web) = tokio::join!(
             dkim::check(&self.auth, msg, Some(account), self.dns_timeout),
@@ -272,10 +297,16 @@ impl Verifier {
 
 /// `[identity] challenges`: username → the exact text issued to it.
 fn load_challenges(path: &Path) -> Result<BTreeMap<String, String>, VerifyError> {
-    let err = |problem: String| VerifyError::Challenges { path: path.to_path_buf(), problem };
+    let err = |problem: String| VerifyError::Challenges {
+        path: path.to_path_buf(),
+        problem,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
     toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start].matches('\n').count() + 1)
+            .unwrap_or(1);
         err(format!("line {line}: {}", e.message().trim()))
     })
 }
@@ -319,6 +350,9 @@ mod tests {
         let factors = Factors::all("x", Factor::pass);
         let r = Report::new(None, factors, None);
         assert_eq!((r.met, r.verified), (0, false));
-        assert_eq!(serde_json::to_value(&r).unwrap()["account"], serde_json::Value::Null);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap()["account"],
+            serde_json::Value::Null
+        );
     }
 }

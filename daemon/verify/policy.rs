@@ -67,7 +67,10 @@ pub fn check_billing_last4(text: &str, account: Option<&Account>, billing: bool)
     let Some(on_file) = account.and_then(|a| a.billing_last4.as_deref()) else {
         return Factor::none("no card on file for this account");
     };
-    let words: Vec<(usize, usize)> = CARD_WORDS.find_iter(text).map(|m| (m.start(), m.end())).collect();
+    let words: Vec<(usize, usize)> = CARD_WORDS
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect();
     let mut candidates: Vec<&str> = four_digit_groups(text)
         .into_iter()
         .filter(|&(start, end)| {
@@ -81,7 +84,9 @@ pub fn check_billing_last4(text: &str, account: Option<&Account>, billing: bool)
     candidates.dedup();
     match candidates.as_slice() {
         [] => Factor::none("the message gives no card digits"),
-        [one] if *one == on_file => Factor::pass("the last four card digits match the card on file"),
+        [one] if *one == on_file => {
+            Factor::pass("the last four card digits match the card on file")
+        }
         [_] => Factor::fail("the card digits given do not match the card on file"),
         _ => Factor::fail(format!(
             "the message names {} different 4-digit numbers near card words; ask for the last four digits alone",
@@ -111,7 +116,12 @@ mod tests {
         assert_eq!(required(Some(&account(true))), 2);
         assert_eq!(required(Some(&account(false))), 1);
         assert_eq!(required(None), 1);
-        let f = [Factor::pass("a"), Factor::fail("b"), Factor::none("c"), Factor::pass("d")];
+        let f = [
+            Factor::pass("a"),
+            Factor::fail("b"),
+            Factor::none("c"),
+            Factor::pass("d"),
+        ];
         assert_eq!(met(&f), 2);
     }
 
@@ -130,7 +140,10 @@ mod tests {
         assert!(!check_billing_last4("card charged 2024-4242", Some(&a), true).passed());
         assert!(!check_billing_last4("card at 12:4242", Some(&a), true).passed());
         // Wrong, or several guesses.
-        assert_eq!(check_billing_last4("card ending 1234", Some(&a), true).result, super::super::Outcome::Fail);
+        assert_eq!(
+            check_billing_last4("card ending 1234", Some(&a), true).result,
+            super::super::Outcome::Fail
+        );
         assert_eq!(
             check_billing_last4("card ending 1234 or maybe 4242", Some(&a), true).result,
             super::super::Outcome::Fail

@@ -52,7 +52,11 @@ impl Dns {
                         .chunks(255)
                         .map(|c| quoted(std::str::from_utf8(c).expect("ASCII TXT data")))
                         .collect();
-                    let parts = if parts.is_empty() { vec!["\"\"".to_string()] } else { parts };
+                    let parts = if parts.is_empty() {
+                        vec!["\"\"".to_string()]
+                    } else {
+                        parts
+                    };
                     conf.push_str(&format!("txt-record={name},{}\n", parts.join(",")));
                 }
                 Record::A(name, ip) => conf.push_str(&format!("host-record={name},{ip}\n")),
@@ -71,13 +75,22 @@ impl Dns {
             .spawn()
             .expect("dnsmasq must be installed (Debian package dnsmasq-base)");
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut dns = Dns { child: Some(child), addr, _dir: dir, log };
+        let mut dns = Dns {
+            child: Some(child),
+            addr,
+            _dir: dir,
+            log,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Some(status) = dns.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 panic!("dnsmasq exited with {status}: {}", dns.log_text());
             }
-            assert!(Instant::now() < deadline, "dnsmasq did not start: {}", dns.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "dnsmasq did not start: {}",
+                dns.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         dns

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine;
-use mail_auth::common::crypto::{Algorithm, Ed25519Key, HashImpl, RsaKey, Sha1, Sha256, SigningKey};
+use mail_auth::common::crypto::{
+    Algorithm, Ed25519Key, HashImpl, RsaKey, Sha1, Sha256, SigningKey,
+};
 use mail_auth::common::headers::{HeaderWriter, Writable};
 use mail_auth::dkim::DkimSigner;
 use tokio_rustls::rustls::pki_types::PrivateKeyDer;
@@ -16,9 +18,18 @@ use tokio_rustls::rustls::pki_types::PrivateKeyDer;
 use crate::support::dns::{Dns, Record};
 use triaged::config::Config;
 use triaged::message::Message;
-use triaged::verify::{Report, VerifyContext, Verifier};
+use triaged::verify::{Report, Verifier, VerifyContext};
 
-pub const SIGNED: [&str; 8] = ["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "Content-Type", "MIME-Version"];
+pub const SIGNED: [&str; 8] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "Content-Type",
+    "MIME-Version",
+];
 
 pub fn openssl(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     use std::io::Write;
@@ -33,7 +44,11 @@ pub fn openssl(args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
     input.write_all(stdin.unwrap_or_default()).unwrap();
     drop(input);
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -47,21 +62,59 @@ pub struct RsaPair {
 impl RsaPair {
     pub fn generate(dir: &Path, bits: u32) -> RsaPair {
         let pem = dir.join(format!("rsa{bits}.pem"));
-        openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}"), "-out", pem.to_str().unwrap()], None);
-        let der = openssl(&["pkey", "-in", pem.to_str().unwrap(), "-pubout", "-outform", "DER"], None);
-        RsaPair { pem, public_b64: base64::engine::general_purpose::STANDARD.encode(der) }
+        openssl(
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                &format!("rsa_keygen_bits:{bits}"),
+                "-out",
+                pem.to_str().unwrap(),
+            ],
+            None,
+        );
+        let der = openssl(
+            &[
+                "pkey",
+                "-in",
+                pem.to_str().unwrap(),
+                "-pubout",
+                "-outform",
+                "DER",
+            ],
+            None,
+        );
+        RsaPair {
+            pem,
+            public_b64: base64::engine::general_purpose::STANDARD.encode(der),
+        }
     }
 
     /// mail-auth's own RSA signer (rsa-sha256, keys of 2048 bits and more).
     pub fn mail_auth_key(&self) -> RsaKey<Sha256> {
-        let der = openssl(&["pkcs8", "-topk8", "-nocrypt", "-in", self.pem.to_str().unwrap(), "-outform", "DER"], None);
+        let der = openssl(
+            &[
+                "pkcs8",
+                "-topk8",
+                "-nocrypt",
+                "-in",
+                self.pem.to_str().unwrap(),
+                "-outform",
+                "DER",
+            ],
+            None,
+        );
         RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs8(der.into())).expect("RSA key")
     }
 
     /// A signer that lets openssl do the RSA operation, for what mail-auth
     /// refuses to produce: rsa-sha1 and short keys.
     pub fn openssl_key<H: HashImpl>(&self) -> OpensslRsa<H> {
-        OpensslRsa { pem: self.pem.clone(), _hash: PhantomData }
+        OpensslRsa {
+            pem: self.pem.clone(),
+            _hash: PhantomData,
+        }
     }
 }
 
@@ -73,7 +126,10 @@ pub struct OpensslRsa<H> {
 fn openssl_sign(pem: &Path, digest: &str, input: impl Writable) -> Vec<u8> {
     let mut data = Vec::new();
     input.write(&mut data);
-    openssl(&["dgst", digest, "-sign", pem.to_str().unwrap()], Some(&data))
+    openssl(
+        &["dgst", digest, "-sign", pem.to_str().unwrap()],
+        Some(&data),
+    )
 }
 
 impl SigningKey for OpensslRsa<Sha256> {
@@ -105,7 +161,10 @@ impl Ed25519Pair {
     pub fn generate() -> Ed25519Pair {
         let pkcs8 = Ed25519Key::generate_pkcs8().unwrap();
         let key = Ed25519Key::from_pkcs8_der(&pkcs8).unwrap();
-        Ed25519Pair { public_b64: base64::engine::general_purpose::STANDARD.encode(key.public_key()), pkcs8 }
+        Ed25519Pair {
+            public_b64: base64::engine::general_purpose::STANDARD.encode(key.public_key()),
+            pkcs8,
+        }
     }
 
     pub fn key(&self) -> Ed25519Key {
@@ -115,15 +174,32 @@ impl Ed25519Pair {
 
 /// Signs `message` with the usual header set and returns the message with
 /// its DKIM-Signature on top.
-pub fn sign<K: SigningKey>(key: K, domain: &str, selector: &str, message: &str, tweak: impl FnOnce(DkimSigner<K, mail_auth::dkim::Done>) -> DkimSigner<K, mail_auth::dkim::Done>) -> String {
-    let signer = tweak(DkimSigner::from_key(key).domain(domain).selector(selector).headers(SIGNED));
+pub fn sign<K: SigningKey>(
+    key: K,
+    domain: &str,
+    selector: &str,
+    message: &str,
+    tweak: impl FnOnce(DkimSigner<K, mail_auth::dkim::Done>) -> DkimSigner<K, mail_auth::dkim::Done>,
+) -> String {
+    let signer = tweak(
+        DkimSigner::from_key(key)
+            .domain(domain)
+            .selector(selector)
+            .headers(SIGNED),
+    );
     let sig = signer.sign(message.as_bytes()).expect("signing");
     format!("{}{message}", sig.to_header())
 }
 
 /// Signs only `headers`, so others can be added without breaking the
 /// signature (what a careless signer allows).
-pub fn plain_with_headers(key: impl SigningKey, domain: &str, selector: &str, headers: &[&str], message: &str) -> String {
+pub fn plain_with_headers(
+    key: impl SigningKey,
+    domain: &str,
+    selector: &str,
+    headers: &[&str],
+    message: &str,
+) -> String {
     let sig = DkimSigner::from_key(key)
         .domain(domain)
         .selector(selector)
@@ -185,15 +261,28 @@ impl World {
         let key = |p: &str| format!("v=DKIM1; k=rsa; p={p}");
         let dns = Dns::start(&[
             Record::txt("rsa._domainkey.example.org", key(&rsa.public_b64)),
-            Record::txt("ed._domainkey.example.org", format!("v=DKIM1; k=ed25519; p={}", ed.public_b64)),
+            Record::txt(
+                "ed._domainkey.example.org",
+                format!("v=DKIM1; k=ed25519; p={}", ed.public_b64),
+            ),
             Record::txt("weak._domainkey.example.org", key(&weak.public_b64)),
-            Record::txt("testing._domainkey.example.org", format!("v=DKIM1; k=rsa; t=y; p={}", rsa.public_b64)),
+            Record::txt(
+                "testing._domainkey.example.org",
+                format!("v=DKIM1; k=rsa; t=y; p={}", rsa.public_b64),
+            ),
             Record::txt("revoked._domainkey.example.org", "v=DKIM1; k=rsa; p="),
             Record::txt("rsa._domainkey.attacker.test", key(&rsa.public_b64)),
             Record::txt("rsa._domainkey.lists.example.net", key(&rsa.public_b64)),
         ]);
         let config = write_config(dir.path(), &dns, accounts, identity_extra);
-        World { dir, dns, rsa, weak, ed, config }
+        World {
+            dir,
+            dns,
+            rsa,
+            weak,
+            ed,
+            config,
+        }
     }
 
     pub async fn verifier(&self) -> Verifier {
@@ -202,7 +291,10 @@ impl World {
 
     pub async fn verify(&self, raw: &str) -> Report {
         let msg = Message::parse(raw.as_bytes().to_vec()).expect("parsable test message");
-        self.verifier().await.verify(&msg, &VerifyContext::default()).await
+        self.verifier()
+            .await
+            .verify(&msg, &VerifyContext::default())
+            .await
     }
 }
 

@@ -44,7 +44,12 @@ impl CommandDirectory {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| self.error(format!("cannot start it: {e} (check identity.accounts_command)"), false))?;
+            .map_err(|e| {
+                self.error(
+                    format!("cannot start it: {e} (check identity.accounts_command)"),
+                    false,
+                )
+            })?;
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr = child.stderr.take().expect("stderr is piped");
         let run = async {
@@ -66,7 +71,10 @@ impl CommandDirectory {
             // Dropping the future drops the child, and kill_on_drop kills it.
             Err(_) => {
                 return Err(self.error(
-                    format!("no answer within {}s; it was killed", self.timeout.as_secs_f32()),
+                    format!(
+                        "no answer within {}s; it was killed",
+                        self.timeout.as_secs_f32()
+                    ),
                     true,
                 ));
             }
@@ -74,7 +82,10 @@ impl CommandDirectory {
         if !status.success() {
             let stderr = String::from_utf8_lossy(&err);
             return Err(self.error(
-                format!("exited with {status}: {}", crate::message::sanitize_line(&stderr)),
+                format!(
+                    "exited with {status}: {}",
+                    crate::message::sanitize_line(&stderr)
+                ),
                 true,
             ));
         }
@@ -83,12 +94,19 @@ impl CommandDirectory {
         if text.is_empty() || text == "null" {
             return Ok(None);
         }
-        let raw: RawAccount = serde_json::from_str(text)
-            .map_err(|e| self.error(format!("printed something that is not one account as JSON: {e}"), false))?;
+        let raw: RawAccount = serde_json::from_str(text).map_err(|e| {
+            self.error(
+                format!("printed something that is not one account as JSON: {e}"),
+                false,
+            )
+        })?;
         let account = raw.validate().map_err(|e| self.error(e, false))?;
         if !account.has_address(address) {
             return Err(self.error(
-                format!("answered {address} with account {:?}, which does not list that address", account.username),
+                format!(
+                    "answered {address} with account {:?}, which does not list that address",
+                    account.username
+                ),
                 false,
             ));
         }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use super::{normalize_address, Account, DirectoryError, RawAccount};
+use super::{Account, DirectoryError, RawAccount, normalize_address};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +34,10 @@ pub struct AccountFile {
 impl AccountFile {
     pub fn load(path: PathBuf) -> Result<AccountFile, DirectoryError> {
         let loaded = read(&path)?;
-        Ok(AccountFile { path, loaded: Mutex::new(loaded) })
+        Ok(AccountFile {
+            path,
+            loaded: Mutex::new(loaded),
+        })
     }
 
     pub fn lookup(&self, address: &str) -> Result<Option<Account>, DirectoryError> {
@@ -42,7 +45,9 @@ impl AccountFile {
             return Ok(None);
         };
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
         if modified != loaded.modified {
             match read(&self.path) {
                 Ok(fresh) => *loaded = fresh,
@@ -52,7 +57,10 @@ impl AccountFile {
                 }
             }
         }
-        Ok(loaded.by_address.get(&address).map(|&i| loaded.accounts[i].clone()))
+        Ok(loaded
+            .by_address
+            .get(&address)
+            .map(|&i| loaded.accounts[i].clone()))
     }
 }
 
@@ -64,7 +72,11 @@ fn read(path: &Path) -> Result<Loaded, DirectoryError> {
             path.display()
         ))
     })?;
-    parse(&text, path).map(|(accounts, by_address)| Loaded { modified, by_address, accounts })
+    parse(&text, path).map(|(accounts, by_address)| Loaded {
+        modified,
+        by_address,
+        accounts,
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -75,7 +87,8 @@ type Parsed = (Vec<Account>, HashMap<String, usize>);
 
 /// Every problem at once, each as `file:line: what to do`.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Parsed, DirectoryError> {
-    let at = |offset: usize, msg: &str| format!("{}:{}: {msg}", path.display(), line_of(text, offset));
+    let at =
+        |offset: usize, msg: &str| format!("{}:{}: {msg}", path.display(), line_of(text, offset));
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         DirectoryError::File(at(offset, e.message().trim()))
@@ -94,7 +107,13 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Parsed, DirectoryError> {
             }
         };
         if let Some(line) = usernames.insert(account.username.clone(), line_of(text, start)) {
-            problems.push(at(start, &format!("username {:?} is already used on line {line}", account.username)));
+            problems.push(at(
+                start,
+                &format!(
+                    "username {:?} is already used on line {line}",
+                    account.username
+                ),
+            ));
             continue;
         }
         for email in &account.emails {
@@ -102,7 +121,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Parsed, DirectoryError> {
             // whichever comes first answer for both.
             if let Some(&other) = by_address.get(email) {
                 let other: &Account = &accounts[other];
-                problems.push(at(start, &format!("{email} already belongs to account {:?}", other.username)));
+                problems.push(at(
+                    start,
+                    &format!("{email} already belongs to account {:?}", other.username),
+                ));
             }
         }
         for email in &account.emails {
@@ -144,7 +166,8 @@ mod tests {
         assert!(err.starts_with("accounts.toml:5: "), "{err}");
         assert!(err.contains("not a mail address"), "{err}");
 
-        let err = parse_str("[[account]]\nusername = \"alice\"\nemial = \"a@x.org\"\n").unwrap_err();
+        let err =
+            parse_str("[[account]]\nusername = \"alice\"\nemial = \"a@x.org\"\n").unwrap_err();
         assert!(err.starts_with("accounts.toml:3: "), "{err}");
         assert!(err.contains("unknown field"), "{err}");
     }
@@ -153,6 +176,9 @@ mod tests {
     fn an_address_on_two_accounts_is_refused() {
         let err = parse_str("[[account]]\nusername = \"a\"\nemail = \"x@x.org\"\n[[account]]\nusername = \"b\"\nemail = \"x@X.org\"\n")
             .unwrap_err();
-        assert!(err.contains("accounts.toml:4: x@x.org already belongs to account \"a\""), "{err}");
+        assert!(
+            err.contains("accounts.toml:4: x@x.org already belongs to account \"a\""),
+            "{err}"
+        );
     }
 }

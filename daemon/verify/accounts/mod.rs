@@ -65,7 +65,10 @@ impl RawAccount {
         }
         for e in &mut emails {
             *e = normalize_address(e).ok_or_else(|| {
-                format!("account {:?}: {e:?} is not a mail address (local@domain)", self.username)
+                format!(
+                    "account {:?}: {e:?} is not a mail address (local@domain)",
+                    self.username
+                )
             })?;
         }
         emails.dedup();
@@ -116,7 +119,10 @@ pub fn normalize_address(address: &str) -> Option<String> {
     if local.is_empty() || domain.is_empty() || domain.contains(char::is_whitespace) {
         return None;
     }
-    Some(format!("{local}@{}", domain.trim_end_matches('.').to_lowercase()))
+    Some(format!(
+        "{local}@{}",
+        domain.trim_end_matches('.').to_lowercase()
+    ))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +130,11 @@ pub enum DirectoryError {
     #[error("{0}")]
     File(String),
     #[error("account command {program:?}: {problem}")]
-    Command { program: String, problem: String, temporary: bool },
+    Command {
+        program: String,
+        problem: String,
+        temporary: bool,
+    },
     #[error("sourcehut base URL {0:?} must be https:// (http:// only for a loopback host)")]
     InsecureSourcehut(String),
     #[error("cannot build the HTTP client for sourcehut keys: {0}")]
@@ -135,7 +145,13 @@ impl DirectoryError {
     /// Worth retrying later (a slow or crashed helper), as opposed to a
     /// configuration the operator must fix.
     pub fn is_temporary(&self) -> bool {
-        matches!(self, DirectoryError::Command { temporary: true, .. })
+        matches!(
+            self,
+            DirectoryError::Command {
+                temporary: true,
+                ..
+            }
+        )
     }
 }
 
@@ -175,7 +191,9 @@ impl Directory {
         })
     }
 
-    pub fn from_config(identity: &crate::config::IdentityConfig) -> Result<Directory, DirectoryError> {
+    pub fn from_config(
+        identity: &crate::config::IdentityConfig,
+    ) -> Result<Directory, DirectoryError> {
         Directory::new(
             identity.accounts.clone(),
             identity
@@ -200,7 +218,10 @@ impl Directory {
         {
             account = c.lookup(address).await?;
         }
-        let mut lookup = Lookup { account, keys_unavailable: None };
+        let mut lookup = Lookup {
+            account,
+            keys_unavailable: None,
+        };
         if let (Some(account), Some(sh)) = (&mut lookup.account, &self.sourcehut) {
             match sh.keys(&account.username).await {
                 Ok(keys) => {
@@ -250,7 +271,12 @@ mod tests {
 
     #[test]
     fn bad_fields_are_refused_with_a_reason() {
-        assert!(raw("not-an-address").validate().unwrap_err().contains("not a mail address"));
+        assert!(
+            raw("not-an-address")
+                .validate()
+                .unwrap_err()
+                .contains("not a mail address")
+        );
         let mut r = raw("a@x.org");
         r.billing_last4 = Some("42".into());
         assert!(r.validate().unwrap_err().contains("four digits"));

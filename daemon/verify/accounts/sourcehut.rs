@@ -27,14 +27,16 @@ pub struct SourcehutKeys {
 fn valid_username(u: &str) -> bool {
     !u.is_empty()
         && u.len() <= 64
-        && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
         && !u.starts_with('.')
 }
 
 impl SourcehutKeys {
     pub fn new(base: &str, ttl: Duration) -> Result<SourcehutKeys, DirectoryError> {
         let base = base.trim_end_matches('/').to_string();
-        let url = reqwest::Url::parse(&base).map_err(|_| DirectoryError::InsecureSourcehut(base.clone()))?;
+        let url = reqwest::Url::parse(&base)
+            .map_err(|_| DirectoryError::InsecureSourcehut(base.clone()))?;
         let loopback = url.host_str().is_some_and(crate::config::is_loopback);
         if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
             return Err(DirectoryError::InsecureSourcehut(base));
@@ -44,15 +46,26 @@ impl SourcehutKeys {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| DirectoryError::Http(e.to_string()))?;
-        Ok(SourcehutKeys { base, client, ttl, cache: Mutex::new(HashMap::new()) })
+        Ok(SourcehutKeys {
+            base,
+            client,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The user's published keys; an error says what could not be fetched.
     pub async fn keys(&self, username: &str) -> Result<Keys, String> {
         if !valid_username(username) {
-            return Err(format!("{username:?} is not a sourcehut username; no keys fetched"));
+            return Err(format!(
+                "{username:?} is not a sourcehut username; no keys fetched"
+            ));
         }
-        if let Some((at, keys)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(username)
+        if let Some((at, keys)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(username)
             && at.elapsed() < self.ttl
         {
             return Ok(keys.clone());
@@ -90,7 +103,10 @@ impl SourcehutKeys {
         if !response.status().is_success() {
             return Err(format!("{url} answered {}", response.status()));
         }
-        response.text().await.map_err(|e| format!("cannot read {url}: {e}"))
+        response
+            .text()
+            .await
+            .map_err(|e| format!("cannot read {url}: {e}"))
     }
 }
 
@@ -100,7 +116,9 @@ fn split_armored(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
-        let Some(len) = rest[start..].find(END) else { break };
+        let Some(len) = rest[start..].find(END) else {
+            break;
+        };
         let end = start + len + END.len();
         keys.push(format!("{}\n", &rest[start..end]));
         rest = &rest[end..];
