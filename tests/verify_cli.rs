@@ -470,3 +470,49 @@ async fn accounts_file_is_reread_when_it_changes() {
         "dave"
     );
 }
+
+/// sourcehut down: the keys it would add are missing, so PGP and SSH
+/// results that did not pass may change later and are marked temporary;
+/// DKIM does not depend on them.
+#[tokio::test]
+async fn sourcehut_outage_marks_key_factors_temporary() {
+    let w = World::start();
+    let (base, _) = sourcehut().await;
+    let accounts = ACCOUNTS.replace("username = \"alice\"", "username = \"broken\"");
+    let config = write_config(
+        w.dir.path(),
+        &w.dns,
+        &accounts,
+        &format!("sourcehut_base = \"{base}\""),
+    );
+    let a = write(
+        &w,
+        "a.eml",
+        &plain(
+            w.rsa.mail_auth_key(),
+            "example.org",
+            "rsa",
+            &message("alice@example.org", "x", BODY),
+        ),
+    );
+    let mut out = Vec::new();
+    assert!(verify_files(&config, &[a], true, &mut out).await.unwrap());
+    let line = &json_lines(std::str::from_utf8(&out).unwrap())[0];
+    assert_eq!(line["account"], "broken");
+    assert_eq!(line["factors"]["dkim"]["result"], "pass", "{line}");
+    for f in ["pgp", "ssh"] {
+        assert_eq!(line["factors"][f]["result"], "none", "{line}");
+        assert_eq!(line["factors"][f]["temporary"], true, "{line}");
+        assert!(
+            line["factors"][f]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("500"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        line["verified"], true,
+        "one factor is enough for this account"
+    );
+}
