@@ -44,16 +44,7 @@ fn write(w: &World, name: &str, text: &str) -> PathBuf {
 #[tokio::test]
 async fn json_lines_follow_the_design_contract() {
     let w = World::start();
-    let good = write(
-        &w,
-        "good.eml",
-        &plain(
-            w.rsa.mail_auth_key(),
-            "example.org",
-            "rsa",
-            &message("alice@example.org", "Delete", BODY),
-        ),
-    );
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "Delete"));
     let missing = w.dir.path().join("missing.eml");
     let garbage = write(&w, "empty.eml", "");
     let unknown = write(
@@ -115,16 +106,7 @@ async fn json_lines_follow_the_design_contract() {
 #[tokio::test]
 async fn table_output_is_readable() {
     let w = World::start();
-    let good = write(
-        &w,
-        "good.eml",
-        &plain(
-            w.rsa.mail_auth_key(),
-            "example.org",
-            "rsa",
-            &message("alice@example.org", "x", BODY),
-        ),
-    );
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "x"));
     let (ok, out) = run(&w, &[good], false).await;
     assert!(ok);
     assert!(out.contains("account   alice"), "{out}");
@@ -206,16 +188,7 @@ async fn command_backend_answers_by_address() {
         ),
     );
     let mut out = Vec::new();
-    let good = write(
-        &w,
-        "good.eml",
-        &plain(
-            w.rsa.mail_auth_key(),
-            "example.org",
-            "rsa",
-            &message("alice@example.org", "x", BODY),
-        ),
-    );
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "x"));
     let other = write(&w, "other.eml", &message("bob@example.org", "x", BODY));
     assert!(
         verify_files(&config, &[good, other], true, &mut out)
@@ -290,16 +263,7 @@ async fn slow_command_is_killed_and_the_result_is_temporary() {
             s.display()
         ),
     );
-    let a = write(
-        &w,
-        "a.eml",
-        &plain(
-            w.rsa.mail_auth_key(),
-            "example.org",
-            "rsa",
-            &message("alice@example.org", "x", BODY),
-        ),
-    );
+    let a = write(&w, "a.eml", &w.signed("alice@example.org", "x"));
     let started = Instant::now();
     let mut out = Vec::new();
     verify_files(&config, &[a], true, &mut out).await.unwrap();
@@ -485,16 +449,7 @@ async fn sourcehut_outage_marks_key_factors_temporary() {
         &accounts,
         &format!("sourcehut_base = \"{base}\""),
     );
-    let a = write(
-        &w,
-        "a.eml",
-        &plain(
-            w.rsa.mail_auth_key(),
-            "example.org",
-            "rsa",
-            &message("alice@example.org", "x", BODY),
-        ),
-    );
+    let a = write(&w, "a.eml", &w.signed("alice@example.org", "x"));
     let mut out = Vec::new();
     assert!(verify_files(&config, &[a], true, &mut out).await.unwrap());
     let line = &json_lines(std::str::from_utf8(&out).unwrap())[0];

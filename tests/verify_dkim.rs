@@ -32,12 +32,7 @@ fn assert_dkim(r: &Report, outcome: Outcome, reason_part: &str) {
 #[tokio::test]
 async fn valid_signatures_pass() {
     let w = World::start();
-    let rsa = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "Delete", BODY),
-    );
+    let rsa = w.signed(ALICE, "Delete");
     let r = w.verify(&rsa).await;
     assert_verified(&r);
     assert!(r.factors.dkim.reason.contains("d=example.org"), "{r:#?}");
@@ -52,12 +47,7 @@ async fn valid_signatures_pass() {
     assert_verified(&w.verify(&ed).await);
 
     // A subdomain sender aligns with a parent-domain signature.
-    let sub = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("carol@mail.example.org", "x", BODY),
-    );
+    let sub = w.signed("carol@mail.example.org", "x");
     let r = w.verify(&sub).await;
     assert_eq!(r.account.as_deref(), Some("carol"));
     assert!(r.factors.dkim.passed(), "{r:#?}");
@@ -66,12 +56,7 @@ async fn valid_signatures_pass() {
 #[tokio::test]
 async fn two_factor_account_needs_a_second_factor() {
     let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("carol@example.org", "Disable 2FA", BODY),
-    );
+    let raw = w.signed("carol@example.org", "Disable 2FA");
     let r = w.verify(&raw).await;
     assert_eq!(r.account.as_deref(), Some("carol"));
     assert!(r.factors.dkim.passed(), "{r:#?}");
@@ -82,12 +67,7 @@ async fn two_factor_account_needs_a_second_factor() {
 #[tokio::test]
 async fn multiple_from_headers_give_no_identity() {
     let w = World::start();
-    let control = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
+    let control = w.signed(ALICE, "x");
     assert_verified(&w.verify(&control).await);
 
     // Signed by the real domain, but with a second From the signer let in.
@@ -110,12 +90,7 @@ async fn multiple_from_headers_give_no_identity() {
 #[tokio::test]
 async fn multiple_from_addresses_give_no_identity() {
     let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("alice@example.org, evil@attacker.test", "x", BODY),
-    );
+    let raw = w.signed("alice@example.org, evil@attacker.test", "x");
     let r = w.verify(&raw).await;
     assert_eq!(r.account, None);
     assert_dkim(&r, Outcome::Fail, "2 address(es)");
@@ -145,24 +120,14 @@ async fn display_name_and_encoded_word_tricks_select_no_account() {
         assert!(!r.verified);
     }
     // Control: the real alice, same shape of header.
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("\"Alice\" <alice@example.org>", "x", BODY),
-    );
+    let raw = w.signed("\"Alice\" <alice@example.org>", "x");
     assert_verified(&w.verify(&raw).await);
 }
 
 #[tokio::test]
 async fn headers_added_after_signing_do_not_pass() {
     let w = World::start();
-    let control = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "Question about billing", BODY),
-    );
+    let control = w.signed(ALICE, "Question about billing");
     assert_verified(&w.verify(&control).await);
 
     // A second Subject on top: it is the one a mail client shows.
@@ -328,12 +293,7 @@ async fn unpublished_selector_does_not_pass() {
 #[tokio::test]
 async fn tampered_body_does_not_pass() {
     let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
+    let raw = w.signed(ALICE, "x");
     assert_verified(&w.verify(&raw).await);
     let r = w
         .verify(&raw.replace("delete my account", "give evil my account"))
@@ -344,12 +304,7 @@ async fn tampered_body_does_not_pass() {
 #[tokio::test]
 async fn tampered_signed_header_does_not_pass() {
     let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "Refund please", BODY),
-    );
+    let raw = w.signed(ALICE, "Refund please");
     let r = w
         .verify(&raw.replace("Subject: Refund please", "Subject: Delete everything"))
         .await;
@@ -382,12 +337,7 @@ async fn expired_signature_does_not_pass() {
 #[tokio::test]
 async fn unknown_sender_has_no_account() {
     let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("mallory@example.org", "x", BODY),
-    );
+    let raw = w.signed("mallory@example.org", "x");
     let r = w.verify(&raw).await;
     assert_eq!(r.account, None);
     assert_dkim(
@@ -396,32 +346,17 @@ async fn unknown_sender_has_no_account() {
         "no account has the address mallory@example.org",
     );
     // The local part is exact: Alice@ is not alice@.
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("Alice@EXAMPLE.org", "x", BODY),
-    );
+    let raw = w.signed("Alice@EXAMPLE.org", "x");
     assert_eq!(w.verify(&raw).await.account, None);
     // The domain is not: alice@EXAMPLE.ORG is alice.
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message("alice@EXAMPLE.ORG", "x", BODY),
-    );
+    let raw = w.signed("alice@EXAMPLE.ORG", "x");
     assert_verified(&w.verify(&raw).await);
 }
 
 #[tokio::test]
 async fn dns_outage_is_temporary_none_never_fail() {
     let mut w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
+    let raw = w.signed(ALICE, "x");
     let verifier = w.verifier().await;
     w.dns.stop();
     let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
@@ -445,12 +380,7 @@ async fn long_keys_are_served_in_255_byte_strings() {
     // The 2048-bit key record is ~410 bytes: more than one TXT string.
     let w = World::start();
     assert!(w.rsa.public_b64.len() > 255);
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
+    let raw = w.signed(ALICE, "x");
     assert_verified(&w.verify(&raw).await);
 }
 
@@ -464,12 +394,7 @@ async fn arc_is_shown_but_never_counted() {
     use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator};
 
     let w = World::start();
-    let original = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
+    let original = w.signed(ALICE, "x");
     let r = w.verify(&original).await;
     assert_verified(&r);
     assert_eq!(r.arc, None);

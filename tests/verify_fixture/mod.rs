@@ -285,6 +285,16 @@ impl World {
         }
     }
 
+    /// A plain request from `from`, validly signed by example.org.
+    pub fn signed(&self, from: &str, subject: &str) -> String {
+        plain(
+            self.rsa.mail_auth_key(),
+            "example.org",
+            "rsa",
+            &message(from, subject, BODY),
+        )
+    }
+
     pub async fn verifier(&self) -> Verifier {
         Verifier::new(&self.config).await.expect("verifier")
     }
