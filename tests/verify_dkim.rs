@@ -506,3 +506,32 @@ async fn dns_helper_serves_a_and_long_txt_records() {
     assert_eq!(joined, long.as_bytes());
     assert!(resolver.txt_lookup("nosuch.example.org.").await.is_err());
 }
+
+/// A nameserver that takes queries and never answers (fault injection, in
+/// the place of the real server): the check gives up after the configured
+/// timeout and says "temporary", never "fail".
+#[tokio::test]
+async fn dns_timeout_is_temporary_and_bounded() {
+    let w = World::start();
+    let raw = w.signed(ALICE, "x");
+    let hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tcp_hole = std::net::TcpListener::bind(hole.local_addr().unwrap()).unwrap();
+    let config = triaged::config::DnsConfig {
+        nameservers: vec![hole.local_addr().unwrap()],
+        timeout: std::time::Duration::from_secs(1),
+    };
+    let mut config_all = w.config.clone();
+    config_all.dns = config;
+    let v = triaged::verify::Verifier::new(&config_all).await.unwrap();
+    let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    let r = v.verify(&msg, &Default::default()).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.factors.dkim.result, Outcome::None, "{r:#?}");
+    assert!(r.factors.dkim.temporary && r.temporary, "{r:#?}");
+    drop((hole, tcp_hole));
+}
