@@ -535,3 +535,42 @@ async fn dns_timeout_is_temporary_and_bounded() {
     assert!(r.factors.dkim.temporary && r.temporary, "{r:#?}");
     drop((hole, tcp_hole));
 }
+
+/// Malformed signatures and key records give a reason, never a crash, and
+/// never a pass.
+#[tokio::test]
+async fn malformed_signatures_and_keys_give_a_reason() {
+    let w = World::start();
+    for selector in ["garbage", "dsa", "short"] {
+        let raw = plain(
+            w.rsa.mail_auth_key(),
+            "example.org",
+            selector,
+            &message(ALICE, "x", BODY),
+        );
+        let r = w.verify(&raw).await;
+        assert_eq!(r.factors.dkim.result, Outcome::Fail, "{selector}: {r:#?}");
+        assert!(
+            r.factors.dkim.reason.contains(&format!("s={selector}")),
+            "{r:#?}"
+        );
+        assert!(!r.verified);
+    }
+    let control = w.signed(ALICE, "x");
+    for bad in [
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=rsa; h=from; bh=@@@; b=@@@\r\n",
+        "DKIM-Signature: v=2; a=rsa-sha256; d=example.org; s=rsa; h=from; bh=AAAA; b=AAAA\r\n",
+        "DKIM-Signature: v=1; a=rsa-md5; d=example.org; s=rsa; h=from; bh=AAAA; b=AAAA\r\n",
+        "DKIM-Signature: \r\n",
+        "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=rsa; h=from; bh=AAAA; b=AAAA; l=99999999999999999999999\r\n",
+    ] {
+        // Alone: no pass.
+        let r = w
+            .verify(&format!("{bad}{}", message(ALICE, "x", BODY)))
+            .await;
+        assert!(!r.factors.dkim.passed(), "{bad}: {r:#?}");
+        assert!(!r.factors.dkim.reason.is_empty());
+        // Beside a valid signature: the valid one still counts.
+        assert_verified(&w.verify(&format!("{bad}{control}")).await);
+    }
+}

@@ -305,7 +305,7 @@ fn load_challenges(path: &Path) -> Result<BTreeMap<String, String>, VerifyError>
     toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| text[..s.start].matches('\n').count() + 1)
+            .map(|s| accounts::line_of(&text, s.start))
             .unwrap_or(1);
         err(format!("line {line}: {}", e.message().trim()))
     })

@@ -271,6 +271,15 @@ impl World {
                 format!("v=DKIM1; k=rsa; t=y; p={}", rsa.public_b64),
             ),
             Record::txt("revoked._domainkey.example.org", "v=DKIM1; k=rsa; p="),
+            Record::txt(
+                "garbage._domainkey.example.org",
+                "v=DKIM1; k=rsa; p=!!!not-base64!!!",
+            ),
+            Record::txt(
+                "dsa._domainkey.example.org",
+                "v=DKIM1; k=dsa; p=AAAAB3NzaC1kc3M=",
+            ),
+            Record::txt("short._domainkey.example.org", "v=DKIM1; k=rsa; p=MAA="),
             Record::txt("rsa._domainkey.attacker.test", key(&rsa.public_b64)),
             Record::txt("rsa._domainkey.lists.example.net", key(&rsa.public_b64)),
         ]);

@@ -79,8 +79,14 @@ fn read(path: &Path) -> Result<Loaded, DirectoryError> {
     })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// 1-based line of a byte offset (counted on bytes: an offset inside a
+/// multi-byte character must not panic).
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 type Parsed = (Vec<Account>, HashMap<String, usize>);

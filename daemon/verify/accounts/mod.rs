@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use command::CommandDirectory;
 pub use file::AccountFile;
+pub(crate) use file::line_of;
 pub use sourcehut::SourcehutKeys;
 
 /// One account as the directory knows it.
