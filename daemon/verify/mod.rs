@@ -345,6 +345,19 @@ mod tests {
         assert_eq!(serde_json::from_value::<Report>(v).unwrap(), r);
     }
 
+    /// The daemon verifies inside spawned tasks: the future must be Send.
+    #[test]
+    fn verification_can_run_in_a_spawned_task() {
+        fn send<T: Send>(_: T) {}
+        fn check(v: &Verifier, m: &Message, c: &VerifyContext) {
+            send(v.verify(m, c));
+            send(v.verify_offline(m));
+        }
+        fn shared<T: Send + Sync>() {}
+        shared::<Verifier>();
+        let _ = check;
+    }
+
     #[test]
     fn no_account_is_never_verified() {
         let factors = Factors::all("x", Factor::pass);
