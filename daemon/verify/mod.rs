@@ -162,9 +162,9 @@ impl Report {
 }
 
 /// Where the SSH check takes its challenge text from.
-enum SshText<'a> {
-    /// The challenge issued to the ticket (daemon).
-    Issued(Option<&'a Challenge>),
+enum SshText {
+    /// The challenge issued to the ticket, if any (daemon).
+    Issued,
     /// `[identity] challenges`, by username (offline `verify`).
     Offline,
 }
@@ -212,13 +212,8 @@ impl Verifier {
     /// Every factor for a message of a ticket; never panics, never errors:
     /// whatever cannot be checked is `none` with the reason.
     pub async fn verify(&self, msg: &Message, ctx: &VerifyContext) -> Report {
-        self.verify_with(
-            msg,
-            ctx.billing,
-            SshText::Issued(ctx.challenge.as_ref()),
-            ctx.challenge.as_ref(),
-        )
-        .await
+        self.verify_with(msg, ctx.billing, SshText::Issued, ctx.challenge.as_ref())
+            .await
     }
 
     /// As `verify`, for `triaged verify FILE`: no ticket, so no DNS or web
@@ -231,7 +226,7 @@ impl Verifier {
         &self,
         msg: &Message,
         billing: bool,
-        ssh_text: SshText<'_>,
+        ssh_text: SshText,
         challenge: Option<&Challenge>,
     ) -> Report {
         let Some(from) = msg.single_from() else {
@@ -263,7 +258,7 @@ impl Verifier {
         };
 
         let ssh_text: Option<&str> = match ssh_text {
-            SshText::Issued(c) => c.map(|c| c.ssh_text.as_str()),
+            SshText::Issued => challenge.map(|c| c.ssh_text.as_str()),
             SshText::Offline => self
                 .offline_challenges
                 .get(&account.username)
