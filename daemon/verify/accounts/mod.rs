@@ -20,7 +20,8 @@ pub(crate) use file::line_of;
 pub use sourcehut::SourcehutKeys;
 
 /// One account as the directory knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Already validated; read raw input through the file or command backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub username: String,
     pub emails: Vec<String>,
