@@ -1,1 +1,120 @@
-//! (DNS server helper: to be written)
+//! A real DNS server for tests: dnsmasq on 127.0.0.1 with a free port,
+//! authoritative for the records given (nothing is forwarded anywhere;
+//! names it does not know get NXDOMAIN). `stop()` kills it to simulate an
+//! outage; dropping the handle kills it too.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub enum Record {
+    /// Any length: split into 255-byte character-strings as RFC 1035
+    /// requires (DKIM keys are longer than one string).
+    Txt(String, String),
+    A(String, Ipv4Addr),
+}
+
+impl Record {
+    pub fn txt(name: impl Into<String>, text: impl Into<String>) -> Record {
+        Record::Txt(name.into(), text.into())
+    }
+
+    pub fn a(name: impl Into<String>, ip: Ipv4Addr) -> Record {
+        Record::A(name.into(), ip)
+    }
+}
+
+pub struct Dns {
+    child: Option<Child>,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl Dns {
+    pub fn start(records: &[Record]) -> Dns {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = super::free_port();
+        let mut conf = format!(
+            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\npid-file=\nlocal=/#/\n"
+        );
+        for r in records {
+            match r {
+                Record::Txt(name, text) => {
+                    let parts: Vec<String> = text
+                        .as_bytes()
+                        .chunks(255)
+                        .map(|c| quoted(std::str::from_utf8(c).expect("ASCII TXT data")))
+                        .collect();
+                    let parts = if parts.is_empty() {
+                        vec!["\"\"".to_string()]
+                    } else {
+                        parts
+                    };
+                    conf.push_str(&format!("txt-record={name},{}\n", parts.join(",")));
+                }
+                Record::A(name, ip) => conf.push_str(&format!("host-record={name},{ip}\n")),
+            }
+        }
+        let conf_path = dir.path().join("dnsmasq.conf");
+        std::fs::write(&conf_path, conf).expect("write dnsmasq.conf");
+        let log = dir.path().join("dnsmasq.log");
+        let child = Command::new("dnsmasq")
+            .arg("--keep-in-foreground")
+            .arg(format!("--conf-file={}", conf_path.display()))
+            .arg("--log-facility=-")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("dnsmasq must be installed (Debian package dnsmasq-base)");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut dns = Dns {
+            child: Some(child),
+            addr,
+            _dir: dir,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = dns.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("dnsmasq exited with {status}: {}", dns.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dnsmasq did not start: {}",
+                dns.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        dns
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Kills the server: queries then time out or are refused.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

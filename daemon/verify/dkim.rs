@@ -1,0 +1,499 @@
+//! The `dkim` factor: a DKIM signature (RFC 6376) that mail-auth verifies
+//! AND that passes our own stricter rules, by a domain aligned with the
+//! single From address, which must be an address of the account.
+//!
+//! mail-auth answers "is this signature mathematically valid"; we must also
+//! answer "does it prove who wrote what staff will read". So on top of it we
+//! refuse: rsa-sha1, RSA keys under 1024 bits, keys in testing mode (t=y),
+//! body text beyond l=, a From header that is not signed, and any header
+//! that appears more often than it was signed (an unsigned copy added after
+//! signing is what a mail client shows). ARC is reported, never counted.
+
+use std::time::Duration;
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::proto::op::ResponseCode;
+use mail_auth::common::cache::NoCache;
+use mail_auth::common::crypto::Algorithm;
+use mail_auth::common::headers::Writable;
+use mail_auth::common::verify::{DomainKey, VerifySignature};
+use mail_auth::dkim::Signature;
+use mail_auth::{AuthenticatedMessage, DkimResult, DnsError, Error, MessageAuthenticator, Txt};
+
+use super::Factor;
+use super::accounts::Account;
+use crate::config::DnsConfig;
+use crate::message::{Message, sanitize_line};
+
+/// RFC 8301 sec 3.2: verifiers must not consider keys under 1024 bits valid.
+const MIN_RSA_BITS: usize = 1024;
+/// `t=y` in the key record (RFC 6376 sec 3.6.1).
+const FLAG_TESTING: u64 = 0x10;
+/// Headers that change what staff read or where the reply goes: when
+/// present they must be signed, else a replayed message can be re-dressed.
+const MUST_SIGN_IF_PRESENT: [&str; 4] = [
+    "subject",
+    "reply-to",
+    "content-type",
+    "content-transfer-encoding",
+];
+
+/// The resolver every DNS-based check uses: the configured nameservers, or
+/// the system's when none are configured.
+pub fn resolver(dns: &DnsConfig) -> std::io::Result<TokioResolver> {
+    let (config, mut opts) = if dns.nameservers.is_empty() {
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+            std::io::Error::other(format!(
+                "cannot read the system resolver configuration: {e}"
+            ))
+        })?
+    } else {
+        let mut servers = Vec::new();
+        for ns in &dns.nameservers {
+            let mut s = NameServerConfig::udp_and_tcp(ns.ip());
+            for c in &mut s.connections {
+                c.port = ns.port();
+            }
+            servers.push(s);
+        }
+        (
+            ResolverConfig::from_name_servers(servers),
+            ResolverOpts::default(),
+        )
+    };
+    opts.timeout = dns.timeout;
+    opts.attempts = 1;
+    // Local files never answer for a signing domain.
+    opts.use_hosts_file = hickory_resolver::config::ResolveHosts::Never;
+    TokioResolver::builder_with_config(
+        config,
+        hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+    )
+    .with_options(opts)
+    .build()
+    .map_err(|e| std::io::Error::other(format!("cannot build the DNS resolver: {e}")))
+}
+
+/// The factor, and the ARC chain as advice for staff.
+pub struct DkimVerdict {
+    pub factor: Factor,
+    pub arc: Option<String>,
+}
+
+/// What one signature proves, after our rules.
+enum Verdict {
+    Pass(String),
+    /// DNS could not answer now; may pass later.
+    Temporary(String),
+    /// RFC 6376 sec 3.6.1: a key in testing mode counts as no signature.
+    Testing(String),
+    Fail(String),
+}
+
+type TxtCache = NoCache<Box<str>, Txt>;
+
+pub async fn check(
+    auth: &MessageAuthenticator,
+    msg: &Message,
+    account: Option<&Account>,
+    timeout: Duration,
+) -> DkimVerdict {
+    let Some(from) = msg.single_from() else {
+        return DkimVerdict {
+            factor: Factor::fail("the message does not have exactly one From address"),
+            arc: None,
+        };
+    };
+    let Some(parsed) = AuthenticatedMessage::parse_with_opts(msg.raw(), None, false) else {
+        return DkimVerdict {
+            factor: Factor::fail("the header section cannot be parsed for DKIM"),
+            arc: None,
+        };
+    };
+    let arc = arc_summary(auth, &parsed, timeout).await;
+    let from_email = from.email.to_lowercase();
+    // Two parsers must agree on who sent it; a difference is an attack on
+    // one of them.
+    if parsed.from != [from_email.clone()] {
+        return DkimVerdict {
+            factor: Factor::fail(format!(
+                "the From header reads as {:?} to the DKIM parser but {:?} to the message parser",
+                parsed.from, from_email
+            )),
+            arc,
+        };
+    }
+    let Some((_, from_domain)) = from_email.rsplit_once('@') else {
+        return DkimVerdict {
+            factor: Factor::fail("the From address has no domain"),
+            arc,
+        };
+    };
+    if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors {
+        return DkimVerdict {
+            factor: Factor::none("no DKIM signature"),
+            arc,
+        };
+    }
+
+    let outputs = match tokio::time::timeout(timeout * 3, auth.verify_dkim(&parsed)).await {
+        Ok(o) => o,
+        Err(_) => {
+            return DkimVerdict {
+                factor: Factor::temporary(format!(
+                    "DKIM keys could not be fetched within {}s",
+                    (timeout * 3).as_secs()
+                )),
+                arc,
+            };
+        }
+    };
+    let mut verdicts = Vec::new();
+    for out in &outputs {
+        let v = match out.signature() {
+            Some(sig) => judge(auth, &parsed, sig, out.result(), from_domain).await,
+            None => Verdict::Fail(format!("malformed DKIM-Signature: {}", out.result())),
+        };
+        verdicts.push(v);
+    }
+    let factor = combine(verdicts);
+    let factor = match (factor.passed(), account) {
+        (true, Some(a)) if a.has_address(&from.email) => factor,
+        (true, Some(a)) => Factor::fail(format!(
+            "{} is not an address of account {:?} ({})",
+            sanitize_line(&from.email),
+            a.username,
+            factor.reason
+        )),
+        (_, None) => Factor::none(format!(
+            "no account has the address {} ({}: {})",
+            sanitize_line(&from.email),
+            outcome_word(&factor),
+            factor.reason
+        )),
+        (false, Some(_)) => factor,
+    };
+    DkimVerdict { factor, arc }
+}
+
+fn outcome_word(f: &Factor) -> &'static str {
+    match f.result {
+        super::Outcome::Pass => "signature valid",
+        super::Outcome::Fail => "signature not valid",
+        super::Outcome::None => "no usable signature",
+    }
+}
+
+/// A passing signature wins; otherwise a DNS problem means "try again",
+/// then any failure, then testing-mode keys.
+fn combine(verdicts: Vec<Verdict>) -> Factor {
+    let mut temporary = Vec::new();
+    let mut failed = Vec::new();
+    let mut testing = Vec::new();
+    for v in verdicts {
+        match v {
+            Verdict::Pass(r) => return Factor::pass(r),
+            Verdict::Temporary(r) => temporary.push(r),
+            Verdict::Fail(r) => failed.push(r),
+            Verdict::Testing(r) => testing.push(r),
+        }
+    }
+    if !temporary.is_empty() {
+        Factor::temporary(temporary.join("; "))
+    } else if !failed.is_empty() {
+        failed.truncate(3);
+        Factor::fail(failed.join("; "))
+    } else if !testing.is_empty() {
+        Factor::none(testing.join("; "))
+    } else {
+        Factor::none("no DKIM signature")
+    }
+}
+
+fn is_temporary(err: &Error) -> bool {
+    match err {
+        Error::Dns(DnsError::Resolver(_)) => true,
+        // SERVFAIL, REFUSED…: the zone could not answer, which is not the
+        // same as "there is no key".
+        Error::Dns(DnsError::RecordNotFound(code)) => {
+            !matches!(*code, ResponseCode::NXDomain | ResponseCode::NoError)
+        }
+        _ => false,
+    }
+}
+
+/// Relaxed alignment without a public-suffix list: d= is the From domain or
+/// one of its parents, and has at least two labels (RFC 7489 sec 3.1.1 in
+/// spirit, stricter: a sibling subdomain does not align).
+fn aligned(d: &str, from_domain: &str) -> bool {
+    let d = d.trim_end_matches('.').to_ascii_lowercase();
+    let from_domain = from_domain.trim_end_matches('.');
+    d.contains('.')
+        && !d.starts_with('.')
+        && (from_domain == d || from_domain.ends_with(&format!(".{d}")))
+}
+
+async fn judge(
+    auth: &MessageAuthenticator,
+    parsed: &AuthenticatedMessage<'_>,
+    sig: &Signature,
+    result: &DkimResult,
+    from_domain: &str,
+) -> Verdict {
+    let who = format!("d={} s={}", sanitize_line(&sig.d), sanitize_line(&sig.s));
+    // ATPS (RFC 6541) lets a third party sign for a domain; mail-auth may
+    // pass it, we never do: only d= itself counts for alignment.
+    if !aligned(&sig.d, from_domain) {
+        return Verdict::Fail(format!(
+            "signed by {who}, which does not align with the From domain {from_domain}"
+        ));
+    }
+    // RFC 8301 sec 3.1: rsa-sha1 must not be considered valid.
+    if sig.a == Algorithm::RsaSha1 {
+        return Verdict::Fail(format!("{who} uses rsa-sha1, which is broken (RFC 8301)"));
+    }
+    match result {
+        DkimResult::Pass => {}
+        DkimResult::TempError(e) => return Verdict::Temporary(format!("{who}: {e}")),
+        DkimResult::Neutral(e) | DkimResult::Fail(e) | DkimResult::PermError(e) => {
+            if is_temporary(e) {
+                return Verdict::Temporary(format!("{who}: {e}"));
+            }
+            // A short key is rejected by the crypto library before we see
+            // it; say so rather than "verification failed".
+            if let Error::Crypto(_) = e
+                && let Ok(key) = domain_key(auth, sig).await
+                && key.p.public_key_bits() < MIN_RSA_BITS
+            {
+                return Verdict::Fail(format!(
+                    "{who}: the key is {} bits, under {MIN_RSA_BITS}",
+                    key.p.public_key_bits()
+                ));
+            }
+            return Verdict::Fail(format!("{who}: {}", describe(e)));
+        }
+        DkimResult::None => return Verdict::Fail(format!("{who}: no result")),
+    }
+    // RFC 6376 sec 5.4: the From header field MUST be signed.
+    if !sig.h.iter().any(|h| h.eq_ignore_ascii_case("from")) {
+        return Verdict::Fail(format!("{who} does not sign the From header"));
+    }
+    if let Some(problem) = unsigned_copies(parsed, sig) {
+        return Verdict::Fail(format!("{who}: {problem}"));
+    }
+    // RFC 6376 sec 8.2: with l= anything may be appended to the body.
+    if sig.l > 0 {
+        let mut canonical = Vec::new();
+        sig.cb
+            .canonical_body(parsed.raw_body(), u64::MAX)
+            .write(&mut canonical);
+        if canonical.len() as u64 > sig.l {
+            return Verdict::Fail(format!(
+                "{who} covers only the first {} bytes of the body (l=); {} bytes were added after signing",
+                sig.l,
+                canonical.len() as u64 - sig.l
+            ));
+        }
+    }
+    let key = match domain_key(auth, sig).await {
+        Ok(k) => k,
+        Err(e) if is_temporary(&e) => return Verdict::Temporary(format!("{who}: {e}")),
+        Err(e) => return Verdict::Fail(format!("{who}: {}", describe(&e))),
+    };
+    if key.p.public_key_bits() < MIN_RSA_BITS {
+        return Verdict::Fail(format!(
+            "{who}: the key is {} bits, under {MIN_RSA_BITS}",
+            key.p.public_key_bits()
+        ));
+    }
+    if key.f & FLAG_TESTING != 0 {
+        return Verdict::Testing(format!(
+            "{who}: the key is marked t=y (testing), which counts as unsigned (RFC 6376 sec 3.6.1)"
+        ));
+    }
+    Verdict::Pass(format!(
+        "valid signature by {who}, aligned with the From domain {from_domain}"
+    ))
+}
+
+async fn domain_key(
+    auth: &MessageAuthenticator,
+    sig: &Signature,
+) -> mail_auth::Result<std::sync::Arc<DomainKey>> {
+    auth.txt_lookup::<DomainKey>(sig.domain_key(), None::<&TxtCache>)
+        .await
+}
+
+/// mail-auth's error, in words staff can act on.
+fn describe(e: &Error) -> String {
+    use mail_auth::dkim::DkimError as D;
+    match e {
+        Error::Dkim(D::FailedBodyHashMatch) => "the body was changed after signing".into(),
+        Error::Dkim(D::SignatureExpired) => "the signature has expired (x=)".into(),
+        Error::Dkim(D::RevokedPublicKey) => "the key has been revoked (empty p= in DNS)".into(),
+        Error::Crypto(_) => {
+            "the signature does not match the signed headers (changed after signing, or a forgery)"
+                .into()
+        }
+        Error::Dns(DnsError::RecordNotFound(_)) => {
+            "no DKIM key is published for this selector".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// RFC 6376 sec 5.4.2 and 8.15: a header listed k times in h= protects
+/// only its k bottom-most instances; an extra instance is unsigned and is
+/// usually the one a mail client shows.
+fn unsigned_copies(parsed: &AuthenticatedMessage<'_>, sig: &Signature) -> Option<String> {
+    let count_in_message = |name: &str| {
+        parsed
+            .raw_parsed_headers()
+            .iter()
+            .filter(|(n, _)| trim_name(n).eq_ignore_ascii_case(name.as_bytes()))
+            .count()
+    };
+    let count_signed = |name: &str| {
+        sig.h
+            .iter()
+            .filter(|h| h.trim().eq_ignore_ascii_case(name))
+            .count()
+    };
+    for name in &sig.h {
+        let name = name.trim();
+        // Trace headers (Received, Authentication-Results, …) are added by
+        // every hop; only what a person reads or the reply uses matters.
+        if !is_content_header(name) {
+            continue;
+        }
+        let present = count_in_message(name);
+        let signed = count_signed(name);
+        if present > signed {
+            return Some(format!(
+                "the message has {present} {name} headers but only {signed} signed; one was added after signing"
+            ));
+        }
+    }
+    for name in MUST_SIGN_IF_PRESENT {
+        if count_in_message(name) > 0 && count_signed(name) == 0 {
+            return Some(format!(
+                "the {name} header is not signed, so it may have been changed"
+            ));
+        }
+    }
+    None
+}
+
+/// Headers that change what staff read, who it is from, or where the
+/// reply goes.
+fn is_content_header(name: &str) -> bool {
+    const NAMES: [&str; 11] = [
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+    ];
+    let name = name.to_ascii_lowercase();
+    NAMES.contains(&name.as_str()) || name.starts_with("content-")
+}
+
+fn trim_name(n: &[u8]) -> &[u8] {
+    let end = n
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace() && *b != b':')
+        .map_or(0, |p| p + 1);
+    &n[..end]
+}
+
+/// ARC (RFC 8617) as one line for staff: whether the chain validates, who
+/// sealed last, and what that hop claims to have seen. Never a factor: any
+/// intermediary can seal whatever it likes.
+async fn arc_summary(
+    auth: &MessageAuthenticator,
+    parsed: &AuthenticatedMessage<'_>,
+    timeout: Duration,
+) -> Option<String> {
+    if parsed.as_headers.is_empty() && parsed.ams_headers.is_empty() && !parsed.has_arc_errors {
+        return None;
+    }
+    let out = match tokio::time::timeout(timeout * 3, auth.verify_arc(parsed)).await {
+        Ok(o) => o,
+        Err(_) => return Some("ARC not checked: DNS did not answer in time".into()),
+    };
+    let mut line = format!("ARC {} ({} hop(s))", out.result(), out.sets().len());
+    if let Some(last) = out.sets().last() {
+        let claims = parsed
+            .aar_headers
+            .iter()
+            .find(|h| h.header.i == last.results.header.i)
+            .map(|h| sanitize_line(&String::from_utf8_lossy(h.value)))
+            .unwrap_or_default();
+        let claims: String = claims.chars().take(300).collect();
+        line.push_str(&format!(
+            "; last sealed by {}, which says: {}",
+            sanitize_line(&last.seal.header.d),
+            claims
+        ));
+    }
+    Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alignment_is_the_domain_or_a_parent() {
+        assert!(aligned("example.org", "example.org"));
+        assert!(aligned("Example.ORG", "mail.example.org"));
+        assert!(!aligned("mail.example.org", "example.org"));
+        assert!(!aligned("ample.org", "example.org"));
+        assert!(!aligned("org", "example.org"));
+        assert!(!aligned("attacker.test", "example.org"));
+    }
+
+    #[test]
+    fn only_content_headers_must_not_gain_copies() {
+        assert!(is_content_header("Subject"));
+        assert!(is_content_header("Content-Disposition"));
+        assert!(!is_content_header("Received"));
+        assert!(!is_content_header("Authentication-Results"));
+    }
+
+    #[test]
+    fn temporary_dns_is_told_apart_from_missing_keys() {
+        assert!(is_temporary(&Error::Dns(DnsError::Resolver(
+            "timeout".into()
+        ))));
+        assert!(is_temporary(&Error::Dns(DnsError::RecordNotFound(
+            ResponseCode::ServFail
+        ))));
+        assert!(!is_temporary(&Error::Dns(DnsError::RecordNotFound(
+            ResponseCode::NXDomain
+        ))));
+        assert!(!is_temporary(&Error::Dkim(
+            mail_auth::dkim::DkimError::FailedBodyHashMatch
+        )));
+    }
+
+    #[test]
+    fn a_pass_wins_and_dns_trouble_beats_failure() {
+        assert!(combine(vec![Verdict::Fail("x".into()), Verdict::Pass("ok".into())]).passed());
+        let f = combine(vec![
+            Verdict::Fail("x".into()),
+            Verdict::Temporary("t".into()),
+        ]);
+        assert!(f.temporary);
+        let f = combine(vec![Verdict::Testing("t=y".into())]);
+        assert_eq!(f.result, super::super::Outcome::None);
+        assert!(!f.temporary);
+    }
+}
