@@ -83,10 +83,18 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Command::CheckConfig => match Config::load(&cli.config) {
-            Ok(c) => {
-                println!("{}: ok (imap {}:{}, pack {})", cli.config.display(), c.imap.host, c.imap.port, c.procedures.pack);
-                Ok(ExitCode::SUCCESS)
-            }
+            Ok(c) => match triaged::classify::cli::check_pack(&c) {
+                Ok(()) => {
+                    println!("{}: ok (imap {}:{}, pack {})", cli.config.display(), c.imap.host, c.imap.port, c.procedures.pack);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => {
+                    for p in problems {
+                        println!("{p}");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+            },
             Err(e) => {
                 println!("{e}");
                 Ok(ExitCode::from(1))
@@ -113,11 +121,18 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Classify { .. } => {
-            anyhow::bail!("classify is not built yet: procedure packs land with the classification work")
+        Command::Classify { json, files } => {
+            let config = load(&cli.config)?;
+            let ok = triaged::classify::cli::classify_files(&config, &files, json, &mut std::io::stdout().lock())?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Verify { .. } => {
-            anyhow::bail!("verify is not built yet: identity checks land with the verification work")
+        Command::Verify { json, files } => {
+            let config = load(&cli.config)?;
+            let ok = rt.block_on(async {
+                let mut out = std::io::stdout();
+                triaged::verify::cli::verify_files(&config, &files, json, &mut out).await
+            })?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
 }
