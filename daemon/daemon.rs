@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::act::{ActError, Actor};
+use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::mailbox::{Connection, Waiting, Woke};
@@ -43,7 +43,8 @@ struct Worker {
 }
 
 enum Outcome {
-    Ticket(u64),
+    Ticket(u64, String),
+    Reply(u64, String),
     Duplicate,
     Gone,
     Quarantined,
@@ -53,7 +54,13 @@ enum Outcome {
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let store = Store::open(&config.store_path)?;
-    let actor = Arc::new(Actor::new(&config, store.clone()).map_err(ActError::from)?);
+    let actor = Arc::new(Actor::new(&config, store.clone()).await?);
+    // Deadlines missed while stopped fire now; their drafts go out with
+    // each folder's pending actions.
+    let fired = actor.fire_due()?;
+    if fired > 0 {
+        info!(fired, "deadlines that came due while triaged was stopped");
+    }
     let synced: SyncTimes = Arc::default();
     info!(
         host = %config.imap.host,
@@ -77,6 +84,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         });
     }
     if !once {
+        tokio::spawn(deadline_timer(actor.clone(), cancel.clone()));
         crate::service::spawn_watchdog(cancel.clone());
         crate::service::ready();
         let c = cancel.clone();
@@ -98,6 +106,39 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     match first_err {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// Sleeps until the earliest deadline, fires it, and wakes the folder
+/// workers to append what it drafted. Re-reads the store at least every
+/// minute, so a deadline armed meanwhile is never late by more than that;
+/// intake wakes it at once through `wake`.
+async fn deadline_timer(actor: Arc<Actor>, cancel: CancellationToken) {
+    loop {
+        let now = jiff::Timestamp::now();
+        let wait = match actor.store.next_deadline() {
+            Ok(Some(due)) if due <= now => Duration::ZERO,
+            Ok(Some(due)) => Duration::try_from(due.duration_since(now)).unwrap_or(Duration::ZERO).min(Duration::from_secs(60)),
+            Ok(None) => Duration::from_secs(60),
+            Err(e) => {
+                warn!("deadline timer: {e}");
+                Duration::from_secs(5)
+            }
+        };
+        if !wait.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = actor.deadlines_changed.notified() => {}
+                _ = cancel.cancelled() => return,
+            }
+        }
+        if let Err(e) = actor.fire_due() {
+            warn!("firing deadlines: {e}");
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = cancel.cancelled() => return,
+            }
+        }
     }
 }
 
@@ -134,11 +175,15 @@ impl Worker {
         let imap = &self.config.imap;
         let mut conn = Connection::open(imap).await?;
         backoff.reset();
-        let recovered = self.actor.recover(&mut conn, &self.folder).await?;
+        let mut wake = self.actor.wake_receiver();
+        let recovered = self.actor.run_pending(&mut conn, &self.folder, true).await?;
         if recovered > 0 {
             info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
         }
         loop {
+            // Drafts planned by deadlines or staff since the last pass.
+            wake.borrow_and_update();
+            self.actor.run_pending(&mut conn, &self.folder, false).await?;
             self.sync(&mut conn).await?;
             self.synced
                 .lock()
@@ -151,7 +196,10 @@ impl Worker {
                 return Ok(());
             }
             if conn.supports_idle() {
-                let (c, woke) = conn.idle(imap.idle_renew, &self.cancel).await?;
+                let woken = async {
+                    let _ = wake.changed().await;
+                };
+                let (c, woke) = conn.idle(imap.idle_renew, &self.cancel, woken).await?;
                 conn = c;
                 if woke == Woke::Cancelled {
                     conn.logout().await;
@@ -160,6 +208,7 @@ impl Worker {
             } else {
                 tokio::select! {
                     _ = tokio::time::sleep(imap.poll_interval) => {}
+                    _ = wake.changed() => {}
                     _ = self.cancel.cancelled() => {
                         conn.logout().await;
                         return Ok(());
@@ -207,7 +256,8 @@ impl Worker {
             };
             let outcome = self.handle(conn, uid, w).await?;
             let outcome_text = match outcome {
-                Outcome::Ticket(n) => format!("ticket #{n}, draft appended"),
+                Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
+                Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
                 Outcome::Duplicate => "already handled (same Message-ID)".into(),
                 Outcome::Gone => "expunged before it could be read".into(),
                 Outcome::Quarantined => "quarantined".into(),
@@ -257,18 +307,28 @@ impl Worker {
             store.skip(&self.folder, uid)?;
             return Ok(Outcome::Duplicate);
         }
-        let (ticket, actions) = match self.actor.open_ticket(&self.folder, uid, &msg) {
-            Ok(t) => t,
+        let handled = match self.actor.intake(&self.folder, uid, &msg).await {
+            Ok(h) => h,
+            // Planning failed the same way it will every time: park it.
             Err(ActError::Store(StoreError::Plan(reason))) => {
                 self.quarantine(uid, Some(&msg), reason)?;
                 return Ok(Outcome::Quarantined);
             }
+            Err(ActError::Draft(e)) => {
+                self.quarantine(uid, Some(&msg), format!("cannot draft a reply: {e}"))?;
+                return Ok(Outcome::Quarantined);
+            }
             Err(e) => return Err(e),
+        };
+        let (outcome, actions) = match handled {
+            Handled::Opened(t, a) => (Outcome::Ticket(t.id.0, t.procedure.clone()), a),
+            Handled::Reply(t, a) => (Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()), a),
         };
         for (id, action) in &actions {
             self.actor.execute(conn, *id, action, false).await?;
         }
-        Ok(Outcome::Ticket(ticket.id.0))
+        self.actor.deadlines_changed.notify_one();
+        Ok(outcome)
     }
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {

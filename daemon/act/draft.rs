@@ -1,23 +1,19 @@
-//! Drafts: render a pack template, then build the reply the way a mail
-//! client builds one (Reply-To else From; `Re: [#N]` subject; In-Reply-To;
-//! References; Date; our own Message-ID; RFC 2047 / UTF-8 encodings done by
-//! lettre). User text reaches templates only as values, never as template
-//! source, and only single-line, control-free text reaches headers.
-
-use std::path::Path;
+//! Drafts: build the reply the way a mail client builds one (Reply-To else
+//! From; `Re: [#N]` subject; In-Reply-To; References; Date; our own
+//! Message-ID; RFC 2047 / UTF-8 encodings done by lettre). The body comes
+//! rendered from the pack (`classify::render`, where user text is only
+//! ever data); only single-line, control-free text reaches headers.
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, header};
-use minijinja::{Environment, UndefinedBehavior};
-use serde::Serialize;
 
 use crate::message::{Message, sanitize_line};
-use crate::store::TicketId;
+use crate::store::{ReplyTarget, TicketId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {
-    #[error("template {name}: {source}")]
-    Template { name: String, source: minijinja::Error },
+    #[error(transparent)]
+    Template(#[from] crate::classify::RenderError),
     #[error("cannot reply to {address:?}: {detail}")]
     Recipient { address: String, detail: String },
     #[error("draft.from {0:?} is not a mail address")]
@@ -35,36 +31,39 @@ pub struct Draft {
 }
 
 pub struct Drafter {
-    env: Environment<'static>,
     from: Mailbox,
-    signature: String,
+}
+
+/// What a reply to `msg` answers: Reply-To else From, and its thread.
+pub fn reply_target(msg: &Message) -> ReplyTarget {
+    let rcpt = msg.reply_recipient();
+    let mut references: Vec<String> = if msg.references.is_empty() {
+        msg.in_reply_to.clone()
+    } else {
+        msg.references.clone()
+    };
+    references.push(msg.message_id.clone());
+    // Long threads: the first and the last few are what threading needs
+    // (RFC 5322 3.6.4 suggests keeping the first).
+    if references.len() > 10 {
+        let tail = references.split_off(references.len() - 9);
+        references.truncate(1);
+        references.extend(tail);
+    }
+    ReplyTarget {
+        name: rcpt.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()),
+        email: rcpt.email.clone(),
+        subject: msg.subject.clone(),
+        message_id: msg.message_id.clone(),
+        references,
+    }
 }
 
 impl Drafter {
-    /// Templates come from the pack folder (`templates/<pack>/`).
-    pub fn new(pack_dir: &Path, from: &str, signature: &str) -> Result<Drafter, DraftError> {
-        let mut env = Environment::new();
-        env.set_loader(minijinja::path_loader(pack_dir));
-        // A typo in a template must fail loudly, not draft an empty field.
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
+    pub fn new(from: &str) -> Result<Drafter, DraftError> {
         Ok(Drafter {
-            env,
             from: from.parse().map_err(|_| DraftError::From(from.to_string()))?,
-            signature: signature.to_string(),
         })
-    }
-
-    pub fn signature(&self) -> &str {
-        &self.signature
-    }
-
-    pub fn render<C: Serialize>(&self, template: &str, ctx: &C) -> Result<String, DraftError> {
-        let err = |source| DraftError::Template {
-            name: template.to_string(),
-            source,
-        };
-        self.env.get_template(template).map_err(err)?.render(ctx).map_err(err)
     }
 
     /// The Message-ID of ticket `ticket`'s draft number `seq`: stable for a
@@ -77,28 +76,15 @@ impl Drafter {
         format!("triaged.{}.{}.{}@{}", ticket.0, seq, hex::encode(&h[..6]), domain)
     }
 
-    /// Builds the reply to `msg` for ticket `ticket` with `body`.
-    pub fn build(&self, msg: &Message, ticket: TicketId, message_id: &str, body: String) -> Result<Draft, DraftError> {
-        let rcpt = msg.reply_recipient();
-        let address = rcpt.email.parse().map_err(|e: lettre::address::AddressError| DraftError::Recipient {
-            address: rcpt.email.clone(),
+    /// Builds the reply to `target` for ticket `ticket` with `body`.
+    pub fn build(&self, target: &ReplyTarget, ticket: TicketId, message_id: &str, body: String) -> Result<Draft, DraftError> {
+        let address = target.email.parse().map_err(|e: lettre::address::AddressError| DraftError::Recipient {
+            address: target.email.clone(),
             detail: e.to_string(),
         })?;
-        let to = Mailbox::new(rcpt.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()), address);
-        let mut references: Vec<String> = if msg.references.is_empty() {
-            msg.in_reply_to.clone()
-        } else {
-            msg.references.clone()
-        };
-        references.push(msg.message_id.clone());
-        // Long threads: the first and the last few are what threading needs
-        // (RFC 5322 3.6.4 suggests keeping the first).
-        if references.len() > 10 {
-            let tail = references.split_off(references.len() - 9);
-            references.truncate(1);
-            references.extend(tail);
-        }
-        let refs = references
+        let to = Mailbox::new(target.name.clone(), address);
+        let refs = target
+            .references
             .iter()
             .filter(|r| is_msg_id(r))
             .map(|r| format!("<{r}>"))
@@ -107,13 +93,13 @@ impl Drafter {
         let mut b = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(reply_subject(&msg.subject, ticket))
+            .subject(reply_subject(&target.subject, ticket))
             .date_now()
             .message_id(Some(format!("<{message_id}>")))
             .header(TicketHeader(ticket.0.to_string()))
             .header(ContentType::TEXT_PLAIN);
-        if is_msg_id(&msg.message_id) {
-            b = b.in_reply_to(format!("<{}>", msg.message_id));
+        if is_msg_id(&target.message_id) {
+            b = b.in_reply_to(format!("<{}>", target.message_id));
         }
         if !refs.is_empty() {
             b = b.references(refs);
@@ -188,26 +174,9 @@ mod tests {
         assert_eq!(reply_subject("", t), "Re: [#7]");
     }
 
-    fn drafter(dir: &Path) -> Drafter {
-        std::fs::write(dir.join("t.txt"), "Hello {{ name }},\nticket {{ ticket }}\n").unwrap();
-        Drafter::new(dir, "Support <support@example.org>", "-- \nSupport").unwrap()
-    }
-
-    #[test]
-    fn user_text_is_data_not_template() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = drafter(dir.path());
-        let out = d
-            .render("t.txt", &serde_json::json!({"name": "{{ 7*7 }} {% if true %}x{% endif %}", "ticket": 3}))
-            .unwrap();
-        assert_eq!(out, "Hello {{ 7*7 }} {% if true %}x{% endif %},\nticket 3\n");
-        assert!(d.render("t.txt", &serde_json::json!({"ticket": 3})).is_err(), "undefined must fail");
-    }
-
     #[test]
     fn reply_headers_thread_and_encode() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = drafter(dir.path());
+        let d = Drafter::new("Support <support@example.org>").unwrap();
         let msg = Message::parse(
             "From: Jürgen <j@example.net>\r\nReply-To: Jürgen Müller <jm@example.net>\r\nSubject: Konto löschen\r\nMessage-ID: <m1@example.net>\r\nReferences: <r0@example.net>\r\n\r\nBitte löschen\r\n"
                 .as_bytes()
@@ -215,7 +184,7 @@ mod tests {
         )
         .unwrap();
         let id = d.draft_message_id(TicketId(4), 0, &msg.message_id);
-        let draft = d.build(&msg, TicketId(4), &id, "Grüße ✓\n".into()).unwrap();
+        let draft = d.build(&reply_target(&msg), TicketId(4), &id, "Grüße ✓\n".into()).unwrap();
         let parsed = Message::parse(draft.bytes.clone()).unwrap();
         assert_eq!(parsed.subject, "Re: [#4] Konto löschen");
         assert_eq!(parsed.in_reply_to, vec!["m1@example.net"]);

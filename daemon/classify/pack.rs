@@ -45,28 +45,8 @@ impl IdentityPolicy {
     }
 }
 
-/// The ticket state a step leaves behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketState {
-    New,
-    Claimed,
-    Waiting,
-    Answered,
-    Closed,
-}
-
-impl TicketState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketState::New => "new",
-            TicketState::Claimed => "claimed",
-            TicketState::Waiting => "waiting",
-            TicketState::Answered => "answered",
-            TicketState::Closed => "closed",
-        }
-    }
-}
+/// The ticket state a step leaves behind: the store's states.
+pub use crate::store::TicketState;
 
 /// Which part of a message a rule looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -273,10 +273,15 @@ impl Connection {
         Ok(!found.is_empty())
     }
 
-    /// Waits in IDLE (RFC 2177) until the folder changes, `renew` passes, or
-    /// `cancel` fires. Consumes and returns the connection, since IDLE owns
+    /// Waits in IDLE (RFC 2177) until the folder changes, `renew` passes,
+    /// `wake` is notified (work planned elsewhere), or `cancel` fires. Consumes and returns the connection, since IDLE owns
     /// the session while it runs.
-    pub async fn idle(self, renew: Duration, cancel: &CancellationToken) -> Result<(Connection, Woke), MailboxError> {
+    pub async fn idle(
+        self,
+        renew: Duration,
+        cancel: &CancellationToken,
+        wake: impl Future<Output = ()>,
+    ) -> Result<(Connection, Woke), MailboxError> {
         let Connection {
             session,
             idle,
@@ -292,6 +297,10 @@ impl Connection {
                     IdleResponse::Timeout => Woke::Renew,
                     IdleResponse::ManualInterrupt => Woke::Cancelled,
                 },
+                _ = wake => {
+                    drop(stop);
+                    Woke::Changed
+                }
                 _ = cancel.cancelled() => {
                     drop(stop);
                     Woke::Cancelled

@@ -65,6 +65,23 @@ pub enum TicketState {
     Closed,
 }
 
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::New => "new",
+            TicketState::Claimed => "claimed",
+            TicketState::Waiting => "waiting",
+            TicketState::Answered => "answered",
+            TicketState::Closed => "closed",
+        }
+    }
+
+    /// A state named in a pack or by staff.
+    pub fn parse(s: &str) -> Option<TicketState> {
+        serde_json::from_value(serde_json::Value::from(s)).ok()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: TicketId,
@@ -73,17 +90,59 @@ pub struct Ticket {
     pub message_id: String,
     /// Sender as shown to staff (sanitised).
     pub from: String,
+    /// The sender's address: replies join the ticket only from it.
+    #[serde(default)]
+    pub sender_email: String,
     pub subject: String,
     pub procedure: String,
     pub state: TicketState,
     pub created: jiff::Timestamp,
+    /// The procedure step the ticket is in (None: not started).
+    #[serde(default)]
+    pub step: Option<String>,
+    /// The staff queue it belongs in, when the procedure names one.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// Armed timers; each fires once.
+    #[serde(default)]
+    pub deadlines: Vec<Deadline>,
     /// Message-IDs of the drafts made for this ticket, in order.
     #[serde(default)]
     pub drafts: Vec<String>,
+    /// What the next draft replies to: the latest message from the sender.
+    #[serde(default)]
+    pub reply_to: Option<ReplyTarget>,
     /// Staff-only facts (verification report, classification reasons,
     /// procedure data); never rendered into a user-facing draft.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The message a draft answers: enough to address and thread a reply
+/// without keeping the message itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTarget {
+    pub name: Option<String>,
+    pub email: String,
+    pub subject: String,
+    pub message_id: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub name: String,
+    pub due: jiff::Timestamp,
+}
+
+/// A message entering the store: where it was, so the cursor moves past it
+/// in the same transaction.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub folder: String,
+    pub uid: Uid,
+    pub message_id: String,
 }
 
 /// A side effect planned and persisted before it is carried out. Each is
@@ -139,6 +198,7 @@ pub struct Store {
     quarantine: sled::Tree,
     attempts: sled::Tree,
     audit: sled::Tree,
+    deadlines: sled::Tree,
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
@@ -183,6 +243,7 @@ pub struct Tx<'a> {
     quarantine: &'a TransactionalTree,
     attempts: &'a TransactionalTree,
     audit: &'a TransactionalTree,
+    deadlines: &'a TransactionalTree,
 }
 
 impl Tx<'_> {
@@ -210,6 +271,35 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Keeps the deadline index in step with a ticket's armed timers.
+    fn reindex_deadlines(&self, id: TicketId, old: &[Deadline], new: &[Deadline]) -> TxResult<()> {
+        for d in old {
+            self.deadlines.remove(deadline_key(d.due, id, &d.name))?;
+        }
+        for d in new {
+            self.deadlines.insert(deadline_key(d.due, id, &d.name), &[])?;
+        }
+        Ok(())
+    }
+
+    fn intake(&self, id: TicketId, i: &Intake) -> TxResult<()> {
+        self.msgids.insert(i.message_id.as_bytes(), &id.0.to_be_bytes())?;
+        self.attempts.remove(uid_key(&i.folder, i.uid))?;
+        self.set_cursor(&i.folder, Cursor { validity: i.uid.validity, last_uid: i.uid.uid })
+    }
+
+    /// Persists planned actions and indexes the drafts among them.
+    fn plan_all(&self, t: &mut Ticket, actions: &[Action]) -> TxResult<Vec<(u64, Action)>> {
+        let mut planned = Vec::new();
+        for a in actions {
+            let Action::AppendDraft { message_id, .. } = a;
+            t.drafts.push(message_id.clone());
+            self.msgids.insert(message_id.as_bytes(), &t.id.0.to_be_bytes())?;
+            planned.push((self.plan(a)?, a.clone()));
+        }
+        Ok(planned)
+    }
+
     fn plan(&self, action: &Action) -> TxResult<u64> {
         let id = self.meta.generate_id()?;
         self.pending.insert(&id.to_be_bytes(), enc(action))?;
@@ -217,16 +307,22 @@ impl Tx<'_> {
     }
 }
 
-/// A new message turned into a ticket: everything that must be written in
-/// one transaction before any side effect.
-pub struct NewTicket {
-    pub folder: String,
-    pub uid: Uid,
-    pub message_id: String,
-    pub from: String,
-    pub subject: String,
-    pub procedure: String,
-    pub data: serde_json::Map<String, serde_json::Value>,
+/// Deadline index key: due time first, so the earliest sorts first.
+fn deadline_key(due: jiff::Timestamp, id: TicketId, name: &str) -> Vec<u8> {
+    // Shift to unsigned so that times before 1970 still sort in order.
+    let ms = (due.as_millisecond() as i128 - i64::MIN as i128) as u64;
+    let mut k = ms.to_be_bytes().to_vec();
+    k.extend_from_slice(&id.0.to_be_bytes());
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
+    let ms = u64::from_be_bytes(k.get(..8)?.try_into().ok()?);
+    let ms = (ms as i128 + i64::MIN as i128) as i64;
+    let id = u64::from_be_bytes(k.get(8..16)?.try_into().ok()?);
+    let name = String::from_utf8(k.get(16..)?.to_vec()).ok()?;
+    Some((jiff::Timestamp::from_millisecond(ms).ok()?, TicketId(id), name))
 }
 
 impl Store {
@@ -261,6 +357,7 @@ impl Store {
             quarantine: t("quarantine")?,
             attempts: t("attempts")?,
             audit: t("audit")?,
+            deadlines: t("deadlines")?,
             db,
         })
     }
@@ -285,8 +382,9 @@ impl Store {
             &self.quarantine,
             &self.attempts,
             &self.audit,
+            &self.deadlines,
         )
-            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit)| {
+            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines)| {
                 f(&Tx {
                     meta,
                     cursors,
@@ -296,6 +394,7 @@ impl Store {
                     quarantine,
                     attempts,
                     audit,
+                    deadlines,
                 })
             });
         let r = flatten(r)?;
@@ -333,49 +432,91 @@ impl Store {
         })
     }
 
-    /// Opens ticket #N for a new message and plans its first actions, built
-    /// by `plan` once the number is known; all in one transaction with the
-    /// cursor moving past the message. Returns the ticket and the ids of the
-    /// planned actions.
-    pub fn open_ticket(
-        &self,
-        new: &NewTicket,
-        plan: impl Fn(TicketId) -> Result<Vec<Action>, String>,
-    ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
+    /// The number the next ticket will get. Callers that plan a ticket
+    /// before opening it serialise on their side; `open_ticket` refuses a
+    /// ticket whose number has been taken meanwhile.
+    pub fn next_ticket_id(&self) -> Result<TicketId, StoreError> {
+        Ok(TicketId(match self.meta.get(NEXT_TICKET)? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+            None => 1,
+        }))
+    }
+
+    /// Opens `ticket` (numbered by `next_ticket_id`) for the message in
+    /// `intake`, with its first actions, in one transaction with the folder
+    /// cursor. Returns the stored ticket and the ids of the actions.
+    pub fn open_ticket(&self, ticket: &Ticket, intake: &Intake, actions: &[Action]) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
             let next = match tx.meta.get(NEXT_TICKET)? {
                 Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
                 None => 1,
             };
-            tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
-            let id = TicketId(next);
-            let actions = plan(id).map_err(|e| abort(StoreError::Plan(e)))?;
-            let mut ticket = Ticket {
-                id,
-                folder: new.folder.clone(),
-                uid: new.uid,
-                message_id: new.message_id.clone(),
-                from: new.from.clone(),
-                subject: new.subject.clone(),
-                procedure: new.procedure.clone(),
-                state: TicketState::New,
-                created: jiff::Timestamp::now(),
-                drafts: Vec::new(),
-                data: new.data.clone(),
-            };
-            let mut planned = Vec::new();
-            for a in &actions {
-                let Action::AppendDraft { message_id, .. } = a;
-                ticket.drafts.push(message_id.clone());
-                tx.msgids.insert(message_id.as_bytes(), &id.0.to_be_bytes())?;
-                planned.push((tx.plan(a)?, a.clone()));
+            if next != ticket.id.0 {
+                return Err(abort(StoreError::Plan(format!(
+                    "ticket number {} was taken meanwhile (next is {next}); the message is handled again",
+                    ticket.id
+                ))));
             }
-            tx.msgids.insert(new.message_id.as_bytes(), &id.0.to_be_bytes())?;
-            tx.put_ticket(&ticket)?;
-            tx.audit(id, format!("opened from {} UID {} ({})", new.folder, new.uid.uid, new.message_id))?;
-            tx.attempts.remove(uid_key(&new.folder, new.uid))?;
-            tx.set_cursor(&new.folder, Cursor { validity: new.uid.validity, last_uid: new.uid.uid })?;
-            Ok((ticket, planned))
+            tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
+            let mut t = ticket.clone();
+            t.drafts.clear();
+            let planned = tx.plan_all(&mut t, actions)?;
+            tx.reindex_deadlines(t.id, &[], &t.deadlines)?;
+            tx.put_ticket(&t)?;
+            tx.audit(t.id, format!("opened from {} UID {} ({}) as {}", intake.folder, intake.uid.uid, intake.message_id, t.procedure))?;
+            tx.intake(t.id, intake)?;
+            Ok((t, planned))
+        })
+    }
+
+    /// Changes ticket `id` with `change`, which gets the current ticket and
+    /// returns the actions to plan; all in one transaction, with the
+    /// message in `intake` (a reply) recorded and the deadline index kept
+    /// in step. `change` may run more than once (transaction retries), so
+    /// it must only compute.
+    pub fn update_ticket(
+        &self,
+        id: TicketId,
+        intake: Option<&Intake>,
+        event: &str,
+        change: impl Fn(&mut Ticket) -> Vec<Action>,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
+        self.tx(|tx| {
+            let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else {
+                return Err(abort(StoreError::Plan(format!("no ticket {id}"))));
+            };
+            let old: Ticket = dec("ticket", &v).map_err(abort)?;
+            let mut t = old.clone();
+            let actions = change(&mut t);
+            let planned = tx.plan_all(&mut t, &actions)?;
+            tx.reindex_deadlines(id, &old.deadlines, &t.deadlines)?;
+            tx.put_ticket(&t)?;
+            tx.audit(id, event.to_string())?;
+            if let Some(i) = intake {
+                tx.intake(id, i)?;
+            }
+            Ok((t, planned))
+        })
+    }
+
+    /// Deadlines due at `now`, earliest first.
+    pub fn due_deadlines(&self, now: jiff::Timestamp) -> Result<Vec<(jiff::Timestamp, TicketId, String)>, StoreError> {
+        let end = deadline_key(now + jiff::SignedDuration::from_millis(1), TicketId(0), "");
+        let mut out = Vec::new();
+        for item in self.deadlines.range(..end) {
+            let (k, _) = item?;
+            if let Some(d) = parse_deadline_key(&k) {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// When the earliest armed deadline is due.
+    pub fn next_deadline(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        Ok(match self.deadlines.first()? {
+            Some((k, _)) => parse_deadline_key(&k).map(|d| d.0),
+            None => None,
         })
     }
 
@@ -494,34 +635,56 @@ mod bytes_b64 {
 mod tests {
     use super::*;
 
-    fn new(uid: u32, mid: &str) -> NewTicket {
-        NewTicket {
+    fn ticket(s: &Store, mid: &str) -> Ticket {
+        Ticket {
+            id: s.next_ticket_id().unwrap(),
             folder: "INBOX".into(),
-            uid: Uid { validity: 7, uid },
+            uid: Uid { validity: 7, uid: 0 },
             message_id: mid.into(),
             from: "a@x".into(),
+            sender_email: "a@x".into(),
             subject: "s".into(),
             procedure: "p".into(),
+            state: TicketState::New,
+            created: jiff::Timestamp::now(),
+            step: None,
+            queue: None,
+            deadlines: Vec::new(),
+            drafts: Vec::new(),
+            reply_to: None,
             data: Default::default(),
         }
     }
 
-    fn draft(id: TicketId) -> Result<Vec<Action>, String> {
-        Ok(vec![Action::AppendDraft {
+    fn intake(uid: u32, mid: &str) -> Intake {
+        Intake {
+            folder: "INBOX".into(),
+            uid: Uid { validity: 7, uid },
+            message_id: mid.into(),
+        }
+    }
+
+    fn open(s: &Store, uid: u32, mid: &str) -> (Ticket, Vec<(u64, Action)>) {
+        let t = ticket(s, mid);
+        s.open_ticket(&t, &intake(uid, mid), &draft(t.id)).unwrap()
+    }
+
+    fn draft(id: TicketId) -> Vec<Action> {
+        vec![Action::AppendDraft {
             ticket: id,
             folder: "INBOX".into(),
             mailbox: "Drafts".into(),
             message_id: format!("d{}@t", id.0),
             bytes: b"x".to_vec(),
-        }])
+        }]
     }
 
     #[test]
     fn tickets_are_numbered_and_cursor_moves_with_them() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
-        let (t1, a1) = s.open_ticket(&new(3, "m1"), draft).unwrap();
-        let (t2, _) = s.open_ticket(&new(5, "m2"), draft).unwrap();
+        let (t1, a1) = open(&s, 3, "m1");
+        let (t2, _) = open(&s, 5, "m2");
         assert_eq!((t1.id, t2.id), (TicketId(1), TicketId(2)));
         assert_eq!(s.cursor("INBOX").unwrap(), Some(Cursor { validity: 7, last_uid: 5 }));
         assert_eq!(s.ticket_for_message_id("m2").unwrap(), Some(TicketId(2)));
@@ -537,7 +700,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            s.open_ticket(&new(1, "m1"), draft).unwrap();
+            open(&s, 1, "m1");
             s.quarantine(&Quarantined {
                 folder: "INBOX".into(),
                 uid: Uid { validity: 7, uid: 2 },
@@ -553,8 +716,41 @@ mod tests {
         assert_eq!(s.tickets().unwrap().len(), 1);
         assert_eq!(s.quarantined().unwrap()[0].reason, "too big");
         assert_eq!(s.cursor("INBOX").unwrap().unwrap().last_uid, 2);
-        let (t, _) = s.open_ticket(&new(3, "m3"), draft).unwrap();
+        let (t, _) = open(&s, 3, "m3");
         assert_eq!(t.id, TicketId(2));
+        let stale = Ticket { id: TicketId(2), ..t };
+        assert!(s.open_ticket(&stale, &intake(4, "m4"), &[]).is_err(), "a taken number is refused");
+    }
+
+    #[test]
+    fn deadlines_are_indexed_by_due_time_and_follow_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t0: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let (a, _) = open(&s, 1, "m1");
+        let (b, _) = open(&s, 2, "m2");
+        let arm = |id, name: &str, due: jiff::Timestamp| {
+            s.update_ticket(id, None, "armed", |t| {
+                t.deadlines = vec![Deadline { name: name.into(), due }];
+                Vec::new()
+            })
+            .unwrap()
+        };
+        arm(a.id, "late", t0 + jiff::SignedDuration::from_hours(48));
+        arm(b.id, "soon", t0 + jiff::SignedDuration::from_hours(1));
+        assert_eq!(s.next_deadline().unwrap(), Some(t0 + jiff::SignedDuration::from_hours(1)));
+        assert!(s.due_deadlines(t0).unwrap().is_empty());
+        let due = s.due_deadlines(t0 + jiff::SignedDuration::from_hours(2)).unwrap();
+        assert_eq!(due, vec![(t0 + jiff::SignedDuration::from_hours(1), b.id, "soon".to_string())]);
+        // Re-arming replaces the old entry.
+        arm(b.id, "soon", t0 + jiff::SignedDuration::from_hours(72));
+        assert_eq!(s.next_deadline().unwrap(), Some(t0 + jiff::SignedDuration::from_hours(48)));
+        s.update_ticket(a.id, None, "fired", |t| {
+            t.deadlines.clear();
+            Vec::new()
+        })
+        .unwrap();
+        assert_eq!(s.next_deadline().unwrap(), Some(t0 + jiff::SignedDuration::from_hours(72)));
     }
 
     #[test]
