@@ -1,1 +1,3 @@
 //! (backbone, in progress)
+
+pub mod notice;

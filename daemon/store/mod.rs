@@ -5,6 +5,8 @@
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
 
+pub mod claims;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
