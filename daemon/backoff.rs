@@ -50,8 +50,14 @@ mod tests {
     fn grows_to_the_cap_and_resets() {
         let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
         let d: Vec<_> = (0..8).map(|_| b.next_delay()).collect();
-        assert!(d[0] >= Duration::from_millis(50) && d[0] <= Duration::from_millis(100), "{d:?}");
-        assert!(d[3] >= Duration::from_millis(400) && d[3] <= Duration::from_millis(800), "{d:?}");
+        assert!(
+            d[0] >= Duration::from_millis(50) && d[0] <= Duration::from_millis(100),
+            "{d:?}"
+        );
+        assert!(
+            d[3] >= Duration::from_millis(400) && d[3] <= Duration::from_millis(800),
+            "{d:?}"
+        );
         assert!(d.iter().all(|x| *x <= Duration::from_secs(2)), "{d:?}");
         assert!(d[7] >= Duration::from_secs(1), "{d:?}");
         b.reset();

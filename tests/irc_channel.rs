@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::ircd::{Bot, Ircd, bot_joined, irc_config, store_with_tickets};
+use support::ircd::{Scene, bot_joined, scene};
 use triaged::act::notice::{Notice, StaffCommand, when};
 use triaged::store::{TicketId, TicketState};
 
@@ -14,12 +14,13 @@ const CH: &str = "#staff";
 
 #[tokio::test]
 async fn a_new_ticket_is_announced_and_every_command_works() {
-    let ircd = Ircd::start();
-    let (_d, store) = store_with_tickets(2);
-    let mut alice = ircd.connect("alice").await;
-    alice.join(CH).await;
-    let mut bot = Bot::start(irc_config(&ircd, CH, &["alice", "bob"]), store.clone());
-    alice.wait_for(bot_joined, T).await;
+    let Scene {
+        ircd,
+        store,
+        first: mut alice,
+        mut bot,
+        store_dir: _store_dir,
+    } = scene(CH, "alice", 2, &["alice", "bob"], |_| ()).await;
 
     bot.notifier.notify(Notice::NewTicket {
         ticket: TicketId(1),
@@ -45,25 +46,41 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
     bob.join(CH).await;
     bob.say(CH, "!claim 1").await;
     let refused = bob.said_by("triaged", CH, |t| t.starts_with("bob: "), T).await;
-    assert_eq!(refused, format!("bob: #1 is held by alice since {}", when(since, jiff::Timestamp::now())));
+    assert_eq!(
+        refused,
+        format!("bob: #1 is held by alice since {}", when(since, jiff::Timestamp::now()))
+    );
     assert_eq!(store.claim_of(TicketId(1)).unwrap().unwrap().nick, "alice");
 
     bob.say(CH, "!show 1").await;
-    let show = bob.said_by("triaged", CH, |t| t.starts_with("#1 account-deletion — "), T).await;
+    let show = bob
+        .said_by("triaged", CH, |t| t.starts_with("#1 account-deletion — "), T)
+        .await;
     assert!(show.contains("claimed (held by alice since"), "{show}");
-    assert!(show.contains("from user1@example.org: \"Please delete my account (1)\""), "{show}");
-    bob.said_by("triaged", CH, |t| t == "#1 identity: no verification report", T).await;
+    assert!(
+        show.contains("from user1@example.org: \"Please delete my account (1)\""),
+        "{show}"
+    );
+    bob.said_by("triaged", CH, |t| t == "#1 identity: no verification report", T)
+        .await;
 
     bob.say(CH, "!queue").await;
     let queue = bob.said_by("triaged", CH, |t| t.starts_with("queue "), T).await;
-    assert!(queue.starts_with("queue (1): #2 account-deletion (new, unclaimed, "), "{queue}");
+    assert!(
+        queue.starts_with("queue (1): #2 account-deletion (new, unclaimed, "),
+        "{queue}"
+    );
 
     bob.say(CH, "!done 1").await;
     let refused = bob.said_by("triaged", CH, |t| t.starts_with("bob: "), T).await;
-    assert!(refused.starts_with("bob: #1 is held by alice since ") && refused.ends_with("!release 1 first"), "{refused}");
+    assert!(
+        refused.starts_with("bob: #1 is held by alice since ") && refused.ends_with("!release 1 first"),
+        "{refused}"
+    );
 
     alice.say(CH, "!release 1").await;
-    bob.said_by("triaged", CH, |t| t == "#1 released by alice, back in the queue", T).await;
+    bob.said_by("triaged", CH, |t| t == "#1 released by alice, back in the queue", T)
+        .await;
     assert_eq!(store.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::New);
 
     bob.say(CH, "!claim 1").await;
@@ -75,7 +92,12 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
 
     alice.say(CH, "!reclassify 2 billing").await;
     alice
-        .said_by("triaged", CH, |t| t == "reclassifying #2 as billing (asked by alice)", T)
+        .said_by(
+            "triaged",
+            CH,
+            |t| t == "reclassifying #2 as billing (asked by alice)",
+            T,
+        )
         .await;
     let fwd = tokio::time::timeout(T, bot.commands.recv()).await.unwrap().unwrap();
     assert_eq!(
@@ -90,28 +112,36 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
     alice.say(CH, "!claim").await;
     alice.said_by("triaged", CH, |t| t == "alice: usage: !claim N", T).await;
     alice.say(CH, "!claim 99").await;
-    alice.said_by("triaged", CH, |t| t == "alice: there is no ticket #99", T).await;
+    alice
+        .said_by("triaged", CH, |t| t == "alice: there is no ticket #99", T)
+        .await;
 
     // Someone not on the staff list is refused politely and nothing changes.
     let mut mallory = ircd.connect("mallory").await;
     mallory.join(CH).await;
     mallory.say(CH, "!claim 2").await;
     let refused = mallory.said_by("triaged", CH, |t| t.starts_with("mallory: "), T).await;
-    assert_eq!(refused, "mallory: sorry, !claim is for support staff only (a nick listed in irc.staff)");
+    assert_eq!(
+        refused,
+        "mallory: sorry, !claim is for support staff only (a nick listed in irc.staff)"
+    );
     assert_eq!(store.claim_of(TicketId(2)).unwrap(), None);
 
     bot.stop().await;
-    alice.wait_for(|l| l.starts_with(":triaged!") && l.contains(" QUIT "), T).await;
+    alice
+        .wait_for(|l| l.starts_with(":triaged!") && l.contains(" QUIT "), T)
+        .await;
 }
 
 #[tokio::test]
 async fn long_notices_are_split_and_sent_at_a_flood_safe_rate() {
-    let ircd = Ircd::start();
-    let (_d, store) = store_with_tickets(0);
-    let mut alice = ircd.connect("alice").await;
-    alice.join(CH).await;
-    let bot = Bot::start(irc_config(&ircd, CH, &["alice"]), store);
-    alice.wait_for(bot_joined, T).await;
+    let Scene {
+        first: mut alice,
+        bot,
+        ircd: _ircd,
+        store_dir: _store_dir,
+        store: _store,
+    } = scene(CH, "alice", 0, &["alice"], |_| ()).await;
 
     // One notice far over the IRC line limit, with multi-byte characters.
     let long: String = (0..150).map(|i| format!("wörd{i}")).collect::<Vec<_>>().join(" ");
@@ -140,25 +170,31 @@ async fn long_notices_are_split_and_sent_at_a_flood_safe_rate() {
     let burst = at[3] - at[0];
     eprintln!("8 lines: first 4 within {burst:?}, all 8 within {spread:?}");
     assert!(burst < Duration::from_millis(900), "burst took {burst:?}");
-    assert!(spread >= Duration::from_millis(3500), "8 lines in {spread:?}: not rate limited");
+    assert!(
+        spread >= Duration::from_millis(3500),
+        "8 lines in {spread:?}: not rate limited"
+    );
     bot.stop().await;
 }
 
 #[tokio::test]
 async fn bytes_that_are_not_utf8_do_not_disconnect_the_bot() {
-    let ircd = Ircd::start();
-    let (_d, store) = store_with_tickets(1);
-    let mut alice = ircd.connect("alice").await;
-    alice.join(CH).await;
-    let bot = Bot::start(irc_config(&ircd, CH, &["alice"]), store);
-    alice.wait_for(bot_joined, T).await;
+    let Scene {
+        ircd,
+        first: mut alice,
+        bot,
+        store_dir: _store_dir,
+        store: _store,
+    } = scene(CH, "alice", 1, &["alice"], |_| ()).await;
 
     let mut mallory = ircd.connect("mallory").await;
     mallory.join(CH).await;
     mallory.send_bytes(b"PRIVMSG #staff :caf\xe9 \xff\xfe !claim 1").await;
     mallory.send_bytes(b"PRIVMSG #staff :!claim \xff").await;
     alice.say(CH, "!queue").await;
-    alice.said_by("triaged", CH, |t| t.starts_with("queue (1): #1 "), T).await;
+    alice
+        .said_by("triaged", CH, |t| t.starts_with("queue (1): #1 "), T)
+        .await;
     let joins = alice.log.iter().filter(|l| bot_joined(l)).count();
     assert_eq!(joins, 1, "the bot reconnected:\n{}", alice.log.join("\n"));
     bot.stop().await;
@@ -166,15 +202,14 @@ async fn bytes_that_are_not_utf8_do_not_disconnect_the_bot() {
 
 #[tokio::test]
 async fn channel_operators_may_use_commands_when_allowed() {
-    let ircd = Ircd::start();
-    let (_d, store) = store_with_tickets(2);
     // The first to join a new channel is its operator.
-    let mut carol = ircd.connect("carol").await;
-    carol.join(CH).await;
-    let mut cfg = irc_config(&ircd, CH, &[]);
-    cfg.allow_channel_operators = true;
-    let bot = Bot::start(cfg, store.clone());
-    carol.wait_for(bot_joined, T).await;
+    let Scene {
+        ircd,
+        store,
+        first: mut carol,
+        bot,
+        store_dir: _store_dir,
+    } = scene(CH, "carol", 2, &[], |c| c.allow_channel_operators = true).await;
     let mut dave = ircd.connect("dave").await;
     dave.join(CH).await;
 
@@ -192,20 +227,22 @@ async fn channel_operators_may_use_commands_when_allowed() {
 
 #[tokio::test]
 async fn a_services_account_is_required_when_configured() {
-    let ircd = Ircd::start();
-    let (_d, store) = store_with_tickets(3);
+    let Scene {
+        ircd,
+        store,
+        first: mut alice,
+        bot,
+        store_dir: _store_dir,
+    } = scene(CH, "alice", 3, &["alice"], |c| c.staff_require_account = true).await;
     let mut services = ircd.services().await;
-    let mut alice = ircd.connect("alice").await;
-    alice.join(CH).await;
-    let mut cfg = irc_config(&ircd, CH, &["alice"]);
-    cfg.staff_require_account = true;
-    let bot = Bot::start(cfg, store.clone());
-    alice.wait_for(bot_joined, T).await;
 
     // The right nick without the account proves nothing.
     alice.say(CH, "!claim 1").await;
     let refused = alice.said_by("triaged", CH, |t| t.starts_with("alice: "), T).await;
-    assert!(refused.starts_with("alice: sorry, !claim is for support staff only (logged in to a services account"), "{refused}");
+    assert!(
+        refused.starts_with("alice: sorry, !claim is for support staff only (logged in to a services account"),
+        "{refused}"
+    );
     assert_eq!(store.claim_of(TicketId(1)).unwrap(), None);
 
     services.log_in("alice", "alice").await;
@@ -223,7 +260,9 @@ async fn a_services_account_is_required_when_configured() {
     mallory.join(CH).await;
     services.log_in("mallory", "mallory").await;
     mallory.say(CH, "!claim 3").await;
-    mallory.said_by("triaged", CH, |t| t.starts_with("mallory: sorry"), T).await;
+    mallory
+        .said_by("triaged", CH, |t| t.starts_with("mallory: sorry"), T)
+        .await;
     assert_eq!(store.claim_of(TicketId(3)).unwrap(), None);
     bot.stop().await;
 }

@@ -98,8 +98,14 @@ impl super::Store {
 
     fn claim_tx<R>(&self, f: impl Fn(&ClaimTx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
         let claims = self.claims_tree()?;
-        let r = (&self.tickets, &claims, &self.meta, &self.audit)
-            .transaction(|(tickets, claims, meta, audit)| f(&ClaimTx { tickets, claims, meta, audit }));
+        let r = (&self.tickets, &claims, &self.meta, &self.audit).transaction(|(tickets, claims, meta, audit)| {
+            f(&ClaimTx {
+                tickets,
+                claims,
+                meta,
+                audit,
+            })
+        });
         let r = flatten(r)?;
         self.db().flush()?;
         Ok(r)
@@ -122,7 +128,10 @@ impl super::Store {
                     ClaimOutcome::HeldBy(c)
                 });
             }
-            let c = Claim { nick: nick.to_string(), since: now };
+            let c = Claim {
+                nick: nick.to_string(),
+                since: now,
+            };
             tx.claims.insert(&ticket.0.to_be_bytes(), enc(&c))?;
             if t.state == TicketState::New {
                 tx.set_state(t, TicketState::Claimed)?;
@@ -230,15 +239,27 @@ mod tests {
     fn second_claim_names_the_holder_and_keeps_the_first() {
         let (_d, s) = store_with(1);
         let t = TicketId(1);
-        assert_eq!(s.claim(t, "alice", at("2026-01-01T14:02:00Z")).unwrap(), ClaimOutcome::Claimed);
+        assert_eq!(
+            s.claim(t, "alice", at("2026-01-01T14:02:00Z")).unwrap(),
+            ClaimOutcome::Claimed
+        );
         let held = s.claim(t, "bob", at("2026-01-01T14:05:00Z")).unwrap();
         assert_eq!(
             held,
-            ClaimOutcome::HeldBy(Claim { nick: "alice".into(), since: at("2026-01-01T14:02:00Z") })
+            ClaimOutcome::HeldBy(Claim {
+                nick: "alice".into(),
+                since: at("2026-01-01T14:02:00Z")
+            })
         );
-        assert!(matches!(s.claim(t, "ALICE", at("2026-01-01T14:06:00Z")).unwrap(), ClaimOutcome::AlreadyYours(_)));
+        assert!(matches!(
+            s.claim(t, "ALICE", at("2026-01-01T14:06:00Z")).unwrap(),
+            ClaimOutcome::AlreadyYours(_)
+        ));
         assert_eq!(s.ticket(t).unwrap().unwrap().state, TicketState::Claimed);
-        assert_eq!(s.claim(TicketId(9), "bob", at("2026-01-01T14:05:00Z")).unwrap(), ClaimOutcome::NoSuchTicket);
+        assert_eq!(
+            s.claim(TicketId(9), "bob", at("2026-01-01T14:05:00Z")).unwrap(),
+            ClaimOutcome::NoSuchTicket
+        );
     }
 
     #[test]
@@ -246,13 +267,18 @@ mod tests {
         let (_d, s) = store_with(2);
         let now = at("2026-01-01T10:00:00Z");
         s.claim(TicketId(1), "alice", now).unwrap();
-        assert!(matches!(s.release(TicketId(1), "bob", now).unwrap(), ReleaseOutcome::Released(c) if c.nick == "alice"));
+        assert!(
+            matches!(s.release(TicketId(1), "bob", now).unwrap(), ReleaseOutcome::Released(c) if c.nick == "alice")
+        );
         assert_eq!(s.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::New);
         assert_eq!(s.release(TicketId(1), "bob", now).unwrap(), ReleaseOutcome::NotClaimed);
 
         s.claim(TicketId(2), "alice", now).unwrap();
         assert!(matches!(s.done(TicketId(2), "bob", now).unwrap(), DoneOutcome::HeldBy(c) if c.nick == "alice"));
-        assert!(matches!(s.done(TicketId(2), "alice", now).unwrap(), DoneOutcome::Done(Some(_))));
+        assert!(matches!(
+            s.done(TicketId(2), "alice", now).unwrap(),
+            DoneOutcome::Done(Some(_))
+        ));
         assert_eq!(s.ticket(TicketId(2)).unwrap().unwrap().state, TicketState::Closed);
         assert_eq!(s.claim_of(TicketId(2)).unwrap(), None);
         assert_eq!(s.done(TicketId(2), "alice", now).unwrap(), DoneOutcome::AlreadyClosed);

@@ -132,9 +132,14 @@ impl Ircd {
     /// A server link acting as the network's services.
     pub async fn services(&self) -> Services {
         let mut link = IrcClient::open(self.port, SERVICES_NAME).await;
-        link.send_raw(&format!("PASS {SERVICES_PASSWORD} 0210-IRC+ ngircd|26.1:CLMSX P")).await;
+        link.send_raw(&format!("PASS {SERVICES_PASSWORD} 0210-IRC+ ngircd|26.1:CLMSX P"))
+            .await;
         link.send_raw(&format!("SERVER {SERVICES_NAME} 1 :test services")).await;
-        link.wait_for(|l| l.contains(&format!("SERVER {SERVER_NAME}")), Duration::from_secs(10)).await;
+        link.wait_for(
+            |l| l.contains(&format!("SERVER {SERVER_NAME}")),
+            Duration::from_secs(10),
+        )
+        .await;
         Services { link }
     }
 }
@@ -148,24 +153,64 @@ impl Drop for Ircd {
 /// CA → server certificate for 127.0.0.1 and localhost, made with openssl.
 fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run(&[&["req", "-x509"][..], &ec, &[
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=triaged test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    ]]
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=triaged test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    ]
     .concat());
-    run(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]].concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+    ]
+    .concat());
     std::fs::write(
         dir.join("server.ext"),
         "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
     run(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-        "server.pem", "-days", "2", "-extfile", "server.ext",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
     ]);
     (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
 }
@@ -197,7 +242,8 @@ impl IrcClient {
         let mut c = IrcClient::open(port, nick).await;
         c.send_raw(&format!("NICK {nick}")).await;
         c.send_raw(&format!("USER {nick} 0 * :test staff {nick}")).await;
-        c.wait_for(|l| l.split(' ').nth(1) == Some("001"), Duration::from_secs(10)).await;
+        c.wait_for(|l| l.split(' ').nth(1) == Some("001"), Duration::from_secs(10))
+            .await;
         c
     }
 
@@ -232,14 +278,19 @@ impl IrcClient {
     /// The next line (answering PINGs on the way), or `None` at `deadline`.
     pub async fn next_line(&mut self, deadline: tokio::time::Instant) -> Option<String> {
         loop {
-            let n = tokio::time::timeout_at(deadline, self.reader.read_until(b'\n', &mut self.buf)).await.ok()?.ok()?;
+            let n = tokio::time::timeout_at(deadline, self.reader.read_until(b'\n', &mut self.buf))
+                .await
+                .ok()?
+                .ok()?;
             if n == 0 {
                 return None;
             }
             if !self.buf.ends_with(b"\n") {
                 continue;
             }
-            let line = String::from_utf8_lossy(&self.buf).trim_end_matches(['\r', '\n']).to_string();
+            let line = String::from_utf8_lossy(&self.buf)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
             self.buf.clear();
             self.log.push(line.clone());
             let ping = line.split(' ').position(|w| w == "PING");
@@ -264,11 +315,21 @@ impl IrcClient {
                 return line;
             }
         }
-        panic!("{}: nothing matched within {timeout:?}; received:\n{}", self.nick, self.log[start..].join("\n"));
+        panic!(
+            "{}: nothing matched within {timeout:?}; received:\n{}",
+            self.nick,
+            self.log[start..].join("\n")
+        );
     }
 
     /// The text of the next PRIVMSG from `from` to `channel` that matches.
-    pub async fn said_by(&mut self, from: &str, channel: &str, pred: impl Fn(&str) -> bool, timeout: Duration) -> String {
+    pub async fn said_by(
+        &mut self,
+        from: &str,
+        channel: &str,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
         let line = self
             .wait_for(|l| privmsg_from(l, from, channel).is_some_and(&pred), timeout)
             .await;
@@ -336,18 +397,22 @@ pub fn irc_config(ircd: &Ircd, channel: &str, staff: &[&str]) -> triaged::config
 /// loads them (for secrets read from files: password, channel key). Files
 /// named in the section are relative to `dir`.
 pub fn irc_config_from_toml(dir: &Path, irc_section: &str) -> triaged::config::IrcConfig {
+    load_config(dir, &format!("[irc]\n{irc_section}\n"))
+        .irc
+        .expect("[irc] section")
+}
+
+/// A whole config: a minimal `[imap]` and `[procedures]` plus `sections`.
+pub fn load_config(dir: &Path, sections: &str) -> triaged::config::Config {
     std::fs::create_dir_all(dir.join("templates/sourcehut")).unwrap();
     std::fs::write(dir.join("imap-password"), "x\n").unwrap();
     let text = format!(
         "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\npassword_file = \"imap-password\"\n\
-         [procedures]\ntemplates = \"templates\"\n[irc]\n{irc_section}\n"
+         [procedures]\ntemplates = \"templates\"\n{sections}"
     );
     let path = dir.join("triaged.toml");
     std::fs::write(&path, &text).unwrap();
-    triaged::config::Config::load(&path)
-        .unwrap_or_else(|e| panic!("test config does not load: {e}"))
-        .irc
-        .expect("[irc] section")
+    triaged::config::Config::load(&path).unwrap_or_else(|e| panic!("test config does not load: {e}"))
 }
 
 /// A store holding `n` new tickets, numbered 1..=n.
@@ -408,4 +473,39 @@ impl Bot {
 /// Is this line the bot (nick `triaged`) joining?
 pub fn bot_joined(line: &str) -> bool {
     line.starts_with(":triaged!") && line.contains(" JOIN ")
+}
+
+/// The usual start of a channel test: a server, a store with `tickets`
+/// tickets, `first` in the channel (its operator, being first), and the bot
+/// joined with `staff` and whatever `tweak` changes in its config.
+pub struct Scene {
+    pub ircd: Ircd,
+    pub store_dir: tempfile::TempDir,
+    pub store: triaged::store::Store,
+    pub first: IrcClient,
+    pub bot: Bot,
+}
+
+pub async fn scene(
+    channel: &str,
+    first: &str,
+    tickets: u32,
+    staff: &[&str],
+    tweak: impl FnOnce(&mut triaged::config::IrcConfig),
+) -> Scene {
+    let ircd = Ircd::start();
+    let (store_dir, store) = store_with_tickets(tickets);
+    let mut client = ircd.connect(first).await;
+    client.join(channel).await;
+    let mut cfg = irc_config(&ircd, channel, staff);
+    tweak(&mut cfg);
+    let bot = Bot::start(cfg, store.clone());
+    client.wait_for(bot_joined, Duration::from_secs(20)).await;
+    Scene {
+        ircd,
+        store_dir,
+        store,
+        first: client,
+        bot,
+    }
 }

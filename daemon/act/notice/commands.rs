@@ -53,7 +53,11 @@ pub(crate) fn parse(text: &str) -> Option<Result<Command, String>> {
         }
     };
     let exact = |n: usize, usage: &str, cmd: Result<Command, String>| {
-        if args.len() == n { cmd } else { Err(format!("usage: {usage}")) }
+        if args.len() == n {
+            cmd
+        } else {
+            Err(format!("usage: {usage}"))
+        }
     };
     let cmd = match verb.as_str() {
         "claim" => exact(1, "!claim N", ticket("!claim N").map(Command::Claim)),
@@ -67,9 +71,15 @@ pub(crate) fn parse(text: &str) -> Option<Result<Command, String>> {
             let procedure = args.get(1).copied().unwrap_or("");
             let valid = !procedure.is_empty()
                 && procedure.len() <= 64
-                && procedure.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                && procedure
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
             if valid {
-                exact(2, usage, ticket(usage).map(|t| Command::Reclassify(t, procedure.to_string())))
+                exact(
+                    2,
+                    usage,
+                    ticket(usage).map(|t| Command::Reclassify(t, procedure.to_string())),
+                )
             } else {
                 Err(format!("usage: {usage} (a procedure name: letters, digits, - _ .)"))
             }
@@ -227,7 +237,11 @@ fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
         when(t.created, now)
     );
     if let Some(d) = deadline(t) {
-        first.push_str(&format!(" — deadline {}{}", when(d, now), if d <= now { " (passed)" } else { "" }));
+        first.push_str(&format!(
+            " — deadline {}{}",
+            when(d, now),
+            if d <= now { " (passed)" } else { "" }
+        ));
     }
     let identity = t
         .data
@@ -309,7 +323,11 @@ mod tests {
         let now = ts("2026-11-23T12:00:00Z");
         s.claim(TicketId(2), "alice", ts("2026-11-23T11:00:00Z")).unwrap();
         let r = run(&s, &Command::Show(TicketId(2)), "bob", now).unwrap();
-        assert!(r.lines[0].contains("claimed (held by alice since 11:00 UTC)"), "{:?}", r.lines);
+        assert!(
+            r.lines[0].contains("claimed (held by alice since 11:00 UTC)"),
+            "{:?}",
+            r.lines
+        );
         assert!(r.lines[0].contains("deadline 10:00 UTC (passed)"), "{:?}", r.lines);
         assert_eq!(r.lines[1], "#2 identity: no verification report");
         let r = run(&s, &Command::Show(TicketId(9)), "bob", now).unwrap();
@@ -323,7 +341,11 @@ mod tests {
         let r = run(&s, &Command::Reclassify(TicketId(1), "billing".into()), "alice", now).unwrap();
         assert_eq!(
             r.forward,
-            Some(StaffCommand::Reclassify { ticket: TicketId(1), procedure: "billing".into(), by: "alice".into() })
+            Some(StaffCommand::Reclassify {
+                ticket: TicketId(1),
+                procedure: "billing".into(),
+                by: "alice".into()
+            })
         );
         let r = run(&s, &Command::Reclassify(TicketId(5), "billing".into()), "alice", now).unwrap();
         assert_eq!(r.forward, None);

@@ -63,7 +63,9 @@ pub enum IrcError {
     Closed(Option<String>),
     #[error("{0} timed out")]
     Timeout(&'static str),
-    #[error("the server does not offer SASL, and irc.password_file is set: triaged will not log in without it; remove the password or use a server with SASL")]
+    #[error(
+        "the server does not offer SASL, and irc.password_file is set: triaged will not log in without it; remove the password or use a server with SASL"
+    )]
     NoSasl,
     #[error("SASL login as {user:?} failed ({reply}); check irc.sasl_username and the password file")]
     SaslFailed { user: String, reply: String },
@@ -240,7 +242,9 @@ impl Wire {
                 )));
             }
             if self.buf.ends_with(b"\n") {
-                let line = String::from_utf8_lossy(&self.buf).trim_end_matches(['\r', '\n']).to_string();
+                let line = String::from_utf8_lossy(&self.buf)
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string();
                 self.buf.clear();
                 if !line.is_empty() {
                     return Ok(line);
@@ -251,7 +255,14 @@ impl Wire {
 
     async fn send(&mut self, verb: &str, params: &[&str]) -> Result<(), IrcError> {
         let line = format_line(verb, params);
-        tracing::trace!("irc >> {}", if verb == "AUTHENTICATE" { "AUTHENTICATE ***" } else { &line });
+        tracing::trace!(
+            "irc >> {}",
+            if verb == "AUTHENTICATE" {
+                "AUTHENTICATE ***"
+            } else {
+                &line
+            }
+        );
         self.writer.write_all(line.as_bytes()).await?;
         self.writer.write_all(b"\r\n").await?;
         self.writer.flush().await?;
@@ -457,11 +468,18 @@ struct Session<'a> {
     registered: bool,
     joined: bool,
     rejoin_at: Option<Instant>,
+    /// Until the channel is joined: when to give up on this connection.
+    join_by: Option<Instant>,
     whois: HashMap<String, Pending>,
 }
 
 /// One connection, from connect to error or shutdown. `Ok` only on shutdown.
-async fn session(ctx: &Ctx, queue: &mut Queue, backoff: &mut Backoff, cancel: &CancellationToken) -> Result<(), IrcError> {
+async fn session(
+    ctx: &Ctx,
+    queue: &mut Queue,
+    backoff: &mut Backoff,
+    cancel: &CancellationToken,
+) -> Result<(), IrcError> {
     let wire = tokio::select! {
         _ = cancel.cancelled() => return Ok(()),
         w = Wire::connect(&ctx.cfg) => w?,
@@ -477,6 +495,7 @@ async fn session(ctx: &Ctx, queue: &mut Queue, backoff: &mut Backoff, cancel: &C
         registered: false,
         joined: false,
         rejoin_at: None,
+        join_by: Some(Instant::now() + REGISTER_TIMEOUT),
         whois: HashMap::new(),
     };
     // IRCv3 capability negotiation, then the classic registration; the
@@ -484,9 +503,10 @@ async fn session(ctx: &Ctx, queue: &mut Queue, backoff: &mut Backoff, cancel: &C
     s.wire.send("CAP", &["LS", "302"]).await?;
     let nick = s.nick.clone();
     s.wire.send("NICK", &[&nick]).await?;
-    s.wire.send("USER", &[&nick, "0", "*", "triaged support notices"]).await?;
+    s.wire
+        .send("USER", &[&nick, "0", "*", "triaged support notices"])
+        .await?;
 
-    let register_by = Instant::now() + REGISTER_TIMEOUT;
     let mut check_at = Instant::now() + IDLE_PING;
     let mut awaiting_pong = false;
     loop {
@@ -515,15 +535,20 @@ async fn session(ctx: &Ctx, queue: &mut Queue, backoff: &mut Backoff, cancel: &C
                 if let Some(line) = queue.outbox.pop_front() {
                     queue.bucket.take(Instant::now());
                     let channel = ctx.cfg.channel.clone();
-                    s.wire.send("PRIVMSG", &[&channel, &line]).await?;
+                    if let Err(e) = s.wire.send("PRIVMSG", &[&channel, &line]).await {
+                        // Not sent: it goes out first on the next connection.
+                        queue.outbox.push_front(line);
+                        return Err(e);
+                    }
                 }
             }
             _ = sleep_until(whois_at.unwrap_or(far)), if whois_at.is_some() => s.expire_whois(queue),
             _ = sleep_until(s.rejoin_at.unwrap_or(far)), if s.rejoin_at.is_some() => {
                 s.rejoin_at = None;
+                s.join_by = Some(Instant::now() + REGISTER_TIMEOUT);
                 s.join().await?;
             }
-            _ = sleep_until(register_by), if !s.joined && s.rejoin_at.is_none() => {
+            _ = sleep_until(s.join_by.unwrap_or(far)), if s.join_by.is_some() => {
                 return Err(IrcError::Timeout(if s.registered { "joining the channel" } else { "registering with the server" }));
             }
             _ = sleep_until(check_at) => {
@@ -598,11 +623,17 @@ impl Session<'_> {
             "NICK" if me(&l.nick, &self.nick) => self.nick = l.param(0).to_string(),
             "JOIN" if me(&l.nick, &self.nick) && same(l.param(0), &self.cfg().channel) => {
                 self.joined = true;
+                self.join_by = None;
                 backoff.reset();
                 tracing::info!("irc: joined {} as {}", self.cfg().channel, self.nick);
             }
             "KICK" if same(l.param(0), &self.cfg().channel) && same(l.param(1), &self.nick) => {
-                tracing::warn!("irc: kicked from {} by {:?}: {}", l.param(0), l.nick, sanitise(l.param(2)));
+                tracing::warn!(
+                    "irc: kicked from {} by {:?}: {}",
+                    l.param(0),
+                    l.nick,
+                    sanitise(l.param(2))
+                );
                 self.joined = false;
                 self.rejoin_at = Some(Instant::now() + REJOIN_DELAY);
             }
@@ -643,7 +674,10 @@ impl Session<'_> {
     }
 
     fn sasl_user(&self) -> String {
-        self.cfg().sasl_username.clone().unwrap_or_else(|| self.cfg().nick.clone())
+        self.cfg()
+            .sasl_username
+            .clone()
+            .unwrap_or_else(|| self.cfg().nick.clone())
     }
 
     async fn on_cap(&mut self, l: &Line) -> Result<(), IrcError> {
@@ -651,9 +685,16 @@ impl Session<'_> {
         match l.param(1).to_ascii_uppercase().as_str() {
             "LS" => {
                 // Multi-line LS (302): "CAP * LS * :caps" until a line without "*".
-                let (more, list) = if l.param(2) == "*" { (true, l.param(3)) } else { (false, l.param(2)) };
-                self.caps_offered
-                    .extend(list.split(' ').filter(|c| !c.is_empty()).map(|c| c.split('=').next().unwrap_or(c).to_string()));
+                let (more, list) = if l.param(2) == "*" {
+                    (true, l.param(3))
+                } else {
+                    (false, l.param(2))
+                };
+                self.caps_offered.extend(
+                    list.split(' ')
+                        .filter(|c| !c.is_empty())
+                        .map(|c| c.split('=').next().unwrap_or(c).to_string()),
+                );
                 if more {
                     return Ok(());
                 }
@@ -742,11 +783,19 @@ impl Session<'_> {
 
     fn expire_whois(&mut self, queue: &mut Queue) {
         let now = Instant::now();
-        let expired: Vec<String> = self.whois.iter().filter(|(_, p)| p.deadline <= now).map(|(k, _)| k.clone()).collect();
+        let expired: Vec<String> = self
+            .whois
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         for nick in expired {
             if let Some(p) = self.whois.remove(&nick) {
                 for cmd in p.commands {
-                    queue.reply(&format!("{nick}: could not check who you are (no WHOIS answer); {} not run, try again", cmd.name()));
+                    queue.reply(&format!(
+                        "{nick}: could not check who you are (no WHOIS answer); {} not run, try again",
+                        cmd.name()
+                    ));
                 }
             }
         }
@@ -761,7 +810,10 @@ impl Session<'_> {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("irc: {} from {nick}: {e}", cmd.name());
-                return queue.reply(&format!("{nick}: {} failed: the store did not answer; see the daemon's log", cmd.name()));
+                return queue.reply(&format!(
+                    "{nick}: {} failed: the store did not answer; see the daemon's log",
+                    cmd.name()
+                ));
             }
         };
         for line in &reply.lines {
@@ -771,7 +823,10 @@ impl Session<'_> {
             && let Err(e) = self.ctx.commands.try_send(fwd)
         {
             tracing::warn!("irc: cannot hand {} to the daemon: {e}", cmd.name());
-            queue.reply(&format!("{nick}: the daemon is busy or stopping; {} was not done, try again", cmd.name()));
+            queue.reply(&format!(
+                "{nick}: the daemon is busy or stopping; {} was not done, try again",
+                cmd.name()
+            ));
         }
     }
 }
@@ -812,7 +867,10 @@ mod tests {
 
     #[test]
     fn outgoing_lines_cannot_be_broken_open() {
-        assert_eq!(format_line("PRIVMSG", &["#c", "hi\r\nQUIT :x"]), "PRIVMSG #c :hiQUIT :x");
+        assert_eq!(
+            format_line("PRIVMSG", &["#c", "hi\r\nQUIT :x"]),
+            "PRIVMSG #c :hiQUIT :x"
+        );
         assert_eq!(format_line("JOIN", &["#c", "key"]), "JOIN #c key");
         assert_eq!(format_line("PONG", &[""]), "PONG :");
     }
@@ -835,10 +893,19 @@ mod tests {
         assert_eq!(authorise(&acct, "alice", None, None), Auth::Ask);
         assert_eq!(authorise(&acct, "alice", Some(None), None), Auth::Deny);
         assert_eq!(authorise(&acct, "anything", Some(Some("alice")), None), Auth::Allow);
-        let w = |account: Option<&str>, op| Whois { account: account.map(str::to_string), op };
+        let w = |account: Option<&str>, op| Whois {
+            account: account.map(str::to_string),
+            op,
+        };
         assert_eq!(authorise(&acct, "alice", None, Some(&w(None, true))), Auth::Deny);
-        assert_eq!(authorise(&acct, "alice", None, Some(&w(Some("mallory"), false))), Auth::Deny);
-        assert_eq!(authorise(&acct, "alias", None, Some(&w(Some("alice"), false))), Auth::Allow);
+        assert_eq!(
+            authorise(&acct, "alice", None, Some(&w(Some("mallory"), false))),
+            Auth::Deny
+        );
+        assert_eq!(
+            authorise(&acct, "alias", None, Some(&w(Some("alice"), false))),
+            Auth::Allow
+        );
 
         let ops = cfg(&["alice"], false, true);
         assert_eq!(authorise(&ops, "alice", None, None), Auth::Allow);

@@ -105,7 +105,9 @@ impl Notice {
             } => format!(
                 "quarantined {} UID {uid} from {}: \"{}\" — {} (see `triaged status`)",
                 f(folder, 60),
-                from.as_deref().map(|s| f(s, FROM_CHARS)).unwrap_or_else(|| "(unknown sender)".into()),
+                from.as_deref()
+                    .map(|s| f(s, FROM_CHARS))
+                    .unwrap_or_else(|| "(unknown sender)".into()),
                 subject.as_deref().map(|s| f(s, SUBJECT_CHARS)).unwrap_or_default(),
                 f(reason, FIELD_CHARS)
             ),
@@ -196,7 +198,9 @@ pub fn sanitise(s: &str) -> String {
             '\x03' => skip_colour(&mut chars, |c| c.is_ascii_digit(), 2),
             // Hex colour: ^D[RRGGBB[,RRGGBB]].
             '\x04' => skip_colour(&mut chars, |c| c.is_ascii_hexdigit(), 6),
-            '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\u{85}' | '\u{2028}' | '\u{2029}' => push(&mut out, ' ', &mut space),
+            '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                push(&mut out, ' ', &mut space)
+            }
             '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' => {}
             c if c.is_control() => {}
             c if c.is_whitespace() => push(&mut out, ' ', &mut space),
@@ -263,7 +267,10 @@ pub fn split_line(line: &str, max: usize) -> Vec<String> {
 
 /// "14:02 UTC" today, "2026-11-22 14:02 UTC" on another day.
 pub fn when(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
-    let (d, nd) = (t.to_zoned(jiff::tz::TimeZone::UTC), now.to_zoned(jiff::tz::TimeZone::UTC));
+    let (d, nd) = (
+        t.to_zoned(jiff::tz::TimeZone::UTC),
+        now.to_zoned(jiff::tz::TimeZone::UTC),
+    );
     if d.date() == nd.date() {
         d.strftime("%H:%M UTC").to_string()
     } else {
@@ -329,7 +336,10 @@ mod tests {
     #[test]
     fn sanitise_strips_line_breaks_colours_and_controls() {
         assert_eq!(sanitise("a\r\nPRIVMSG #x :owned"), "a PRIVMSG #x :owned");
-        assert_eq!(sanitise("\x0304,12red\x03 \x02bold\x02 \x1funder\x0f"), "red bold under");
+        assert_eq!(
+            sanitise("\x0304,12red\x03 \x02bold\x02 \x1funder\x0f"),
+            "red bold under"
+        );
         assert_eq!(sanitise("\x03,5 keeps comma"), ",5 keeps comma");
         assert_eq!(sanitise("\x0412ab34hex\x04"), "hex");
         assert_eq!(sanitise("  tab\there\u{7}\u{202e}gnp.exe  "), "tab heregnp.exe");
@@ -346,7 +356,11 @@ mod tests {
         assert_eq!(parts.concat(), long);
         let words = "word ".repeat(200);
         let parts = split_line(&words, 400);
-        assert!(parts.iter().all(|p| p.len() <= 400 && !p.starts_with(' ') && p.ends_with("word")));
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.len() <= 400 && !p.starts_with(' ') && p.ends_with("word"))
+        );
         assert_eq!(split_line("", 400), vec![String::new()]);
     }
 
@@ -371,11 +385,17 @@ mod tests {
 
     #[test]
     fn identity_texts() {
-        assert_eq!(identity_summary(&json!({"account": null})), "NOT verified: no account on file for the sender");
+        assert_eq!(
+            identity_summary(&json!({"account": null})),
+            "NOT verified: no account on file for the sender"
+        );
         let v = json!({"account": "bob", "required": 2, "met": 1, "verified": false,
             "factors": {"dkim": {"result": "pass", "reason": "aligned"}, "pgp": {"result": "fail", "reason": "bad\nsig"}}});
         assert_eq!(identity_summary(&v), "NOT verified 1/2 as bob (dkim)");
-        assert_eq!(identity_report(&v), "NOT verified 1/2 as bob; dkim pass: aligned; pgp fail: bad sig");
+        assert_eq!(
+            identity_report(&v),
+            "NOT verified 1/2 as bob; dkim pass: aligned; pgp fail: bad sig"
+        );
     }
 
     #[test]
@@ -393,6 +413,9 @@ mod tests {
     fn when_shows_the_date_only_for_other_days() {
         let now: jiff::Timestamp = "2026-11-23T18:00:00Z".parse().unwrap();
         assert_eq!(when("2026-11-23T14:02:00Z".parse().unwrap(), now), "14:02 UTC");
-        assert_eq!(when("2026-11-22T14:02:00Z".parse().unwrap(), now), "2026-11-22 14:02 UTC");
+        assert_eq!(
+            when("2026-11-22T14:02:00Z".parse().unwrap(), now),
+            "2026-11-22 14:02 UTC"
+        );
     }
 }

@@ -27,13 +27,24 @@ enum PostError {
     Busy(reqwest::StatusCode),
 }
 
-/// The JSON body for one notice.
+/// The JSON body for one notice. Every string in it is sanitised like the
+/// IRC line: bridges paste fields into chat messages as they are.
 pub fn body(n: &Notice) -> serde_json::Value {
     let mut v = serde_json::to_value(n).unwrap_or_else(|_| serde_json::json!({}));
+    clean(&mut v);
     if let Some(obj) = v.as_object_mut() {
         obj.insert("text".into(), n.render().into());
     }
     v
+}
+
+fn clean(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => *s = super::sanitise(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
+        serde_json::Value::Object(o) => o.values_mut().for_each(clean),
+        _ => {}
+    }
 }
 
 /// Starts the webhook task; it posts every notice given to the returned
@@ -68,7 +79,10 @@ pub fn spawn_webhook(config: WebhookConfig, cancel: CancellationToken) -> (Notif
                         break;
                     }
                     Err(e) if attempt == ATTEMPTS => {
-                        tracing::warn!("webhook: notice dropped after {ATTEMPTS} tries: {}", e.to_string().replace(config.url.expose(), "<webhook url>"));
+                        tracing::warn!(
+                            "webhook: notice dropped after {ATTEMPTS} tries: {}",
+                            e.to_string().replace(config.url.expose(), "<webhook url>")
+                        );
                     }
                     Err(_) => {
                         tokio::select! {
@@ -97,5 +111,40 @@ async fn post(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> 
         Err(PostError::Busy(status))
     } else {
         Err(PostError::Rejected(status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn load(webhook: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "x").unwrap();
+        std::fs::write(dir.path().join("hook"), "https://chat.example.org/hooks/abc\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        let text = format!(
+            "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\npassword_file = \"pw\"\n[procedures]\ntemplates = \"templates\"\n[webhook]\n{webhook}\n"
+        );
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn webhook_urls_must_be_https_unless_loopback() {
+        assert!(
+            load("url = \"https://chat.example.org/hooks/x\"")
+                .unwrap()
+                .webhook
+                .is_some()
+        );
+        assert!(load("url = \"http://127.0.0.1:9/x\"").unwrap().webhook.is_some());
+        let err = load("url = \"http://chat.example.org/hooks/x\"").unwrap_err();
+        assert!(err.contains("webhook.url: must be an https:// URL"), "{err}");
+        let c = load("url_file = \"hook\"").unwrap();
+        assert_eq!(c.webhook.unwrap().url.expose(), "https://chat.example.org/hooks/abc");
+        let err = load("url = \"https://a.example/\"\nurl_file = \"hook\"").unwrap_err();
+        assert!(err.contains("exactly one of url or url_file"), "{err}");
     }
 }
