@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::ircd::{Scene, bot_joined, scene};
-use triaged::act::notice::{Notice, StaffCommand, when};
+use support::ircd::{bot_joined, claim_is_refused, scene};
+use triaged::act::notice::{Notice, StaffCommand};
 use triaged::store::{TicketId, TicketState};
 
 const T: Duration = Duration::from_secs(15);
@@ -14,13 +14,9 @@ const CH: &str = "#staff";
 
 #[tokio::test]
 async fn a_new_ticket_is_announced_and_every_command_works() {
-    let Scene {
-        ircd,
-        store,
-        first: mut alice,
-        mut bot,
-        store_dir: _store_dir,
-    } = scene(CH, "alice", 2, &["alice", "bob"], |_| ()).await;
+    let (sc, mut alice, mut bot) = scene(CH, "alice", 2, &["alice", "bob"], |_| ()).await;
+    let ircd = &sc.ircd;
+    let store = &sc.store;
 
     bot.notifier.notify(Notice::NewTicket {
         ticket: TicketId(1),
@@ -44,12 +40,7 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
     // A second claim is refused and names the holder and since when.
     let mut bob = ircd.connect("bob").await;
     bob.join(CH).await;
-    bob.say(CH, "!claim 1").await;
-    let refused = bob.said_by("triaged", CH, |t| t.starts_with("bob: "), T).await;
-    assert_eq!(
-        refused,
-        format!("bob: #1 is held by alice since {}", when(since, jiff::Timestamp::now()))
-    );
+    claim_is_refused(&mut bob, CH, 1, "alice", since).await;
     assert_eq!(store.claim_of(TicketId(1)).unwrap().unwrap().nick, "alice");
 
     bob.say(CH, "!show 1").await;
@@ -135,13 +126,7 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
 
 #[tokio::test]
 async fn long_notices_are_split_and_sent_at_a_flood_safe_rate() {
-    let Scene {
-        first: mut alice,
-        bot,
-        ircd: _ircd,
-        store_dir: _store_dir,
-        store: _store,
-    } = scene(CH, "alice", 0, &["alice"], |_| ()).await;
+    let (_sc, mut alice, bot) = scene(CH, "alice", 0, &["alice"], |_| ()).await;
 
     // One notice far over the IRC line limit, with multi-byte characters.
     let long: String = (0..150).map(|i| format!("wörd{i}")).collect::<Vec<_>>().join(" ");
@@ -179,13 +164,8 @@ async fn long_notices_are_split_and_sent_at_a_flood_safe_rate() {
 
 #[tokio::test]
 async fn bytes_that_are_not_utf8_do_not_disconnect_the_bot() {
-    let Scene {
-        ircd,
-        first: mut alice,
-        bot,
-        store_dir: _store_dir,
-        store: _store,
-    } = scene(CH, "alice", 1, &["alice"], |_| ()).await;
+    let (sc, mut alice, bot) = scene(CH, "alice", 1, &["alice"], |_| ()).await;
+    let ircd = &sc.ircd;
 
     let mut mallory = ircd.connect("mallory").await;
     mallory.join(CH).await;
@@ -203,13 +183,9 @@ async fn bytes_that_are_not_utf8_do_not_disconnect_the_bot() {
 #[tokio::test]
 async fn channel_operators_may_use_commands_when_allowed() {
     // The first to join a new channel is its operator.
-    let Scene {
-        ircd,
-        store,
-        first: mut carol,
-        bot,
-        store_dir: _store_dir,
-    } = scene(CH, "carol", 2, &[], |c| c.allow_channel_operators = true).await;
+    let (sc, mut carol, bot) = scene(CH, "carol", 2, &[], |c| c.allow_channel_operators = true).await;
+    let ircd = &sc.ircd;
+    let store = &sc.store;
     let mut dave = ircd.connect("dave").await;
     dave.join(CH).await;
 
@@ -227,13 +203,9 @@ async fn channel_operators_may_use_commands_when_allowed() {
 
 #[tokio::test]
 async fn a_services_account_is_required_when_configured() {
-    let Scene {
-        ircd,
-        store,
-        first: mut alice,
-        bot,
-        store_dir: _store_dir,
-    } = scene(CH, "alice", 3, &["alice"], |c| c.staff_require_account = true).await;
+    let (sc, mut alice, bot) = scene(CH, "alice", 3, &["alice"], |c| c.staff_require_account = true).await;
+    let ircd = &sc.ircd;
+    let store = &sc.store;
     let mut services = ircd.services().await;
 
     // The right nick without the account proves nothing.

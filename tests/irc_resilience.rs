@@ -7,9 +7,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::ircd::{
-    Bot, Ircd, IrcdOptions, Scene, bot_joined, irc_config, irc_config_from_toml, scene, store_with_tickets,
+    Bot, Ircd, IrcdOptions, Scene, bot_joined, claim_is_refused, irc_config, irc_config_from_toml, scene,
+    store_with_tickets,
 };
-use triaged::act::notice::{Notice, when};
+use triaged::act::notice::Notice;
 use triaged::store::{Store, TicketId};
 
 const T: Duration = Duration::from_secs(20);
@@ -17,13 +18,8 @@ const CH: &str = "#staff";
 
 #[tokio::test]
 async fn the_bot_reconnects_after_the_server_restarts_and_later_notices_arrive() {
-    let Scene {
-        mut ircd,
-        first: mut alice,
-        bot,
-        store_dir: _store_dir,
-        store: _store,
-    } = scene(CH, "alice", 1, &["alice"], |_| ()).await;
+    let (mut sc, mut alice, bot) = scene(CH, "alice", 1, &["alice"], |_| ()).await;
+    let ircd = &mut sc.ircd;
     bot.notifier.notify(Notice::Text("before the restart".into()));
     alice.said_by("triaged", CH, |t| t == "before the restart", T).await;
 
@@ -51,13 +47,7 @@ async fn the_bot_reconnects_after_the_server_restarts_and_later_notices_arrive()
 #[tokio::test]
 async fn the_bot_rejoins_after_a_kick() {
     // First in the channel: operator, allowed to kick.
-    let Scene {
-        first: mut alice,
-        bot,
-        ircd: _ircd,
-        store_dir: _store_dir,
-        store: _store,
-    } = scene(CH, "alice", 0, &["alice"], |_| ()).await;
+    let (_sc, mut alice, bot) = scene(CH, "alice", 0, &["alice"], |_| ()).await;
     alice.send_raw("KICK #staff triaged :testing").await;
     alice.wait_for(|l| l.contains(" KICK #staff triaged "), T).await;
     // A line the bot sends before it has read the KICK is lost (the server
@@ -71,30 +61,20 @@ async fn the_bot_rejoins_after_a_kick() {
 
 #[tokio::test]
 async fn claims_survive_a_restart_of_the_bot_and_the_store() {
-    let Scene {
-        ircd,
-        store_dir: dir,
-        store,
-        first: mut alice,
-        bot,
-    } = scene(CH, "alice", 1, &["alice", "bob"], |_| ()).await;
+    let (sc, mut alice, bot) = scene(CH, "alice", 1, &["alice", "bob"], |_| ()).await;
+    let Scene { ircd, store_dir, store } = sc;
     alice.say(CH, "!claim 1").await;
     alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
     bot.stop().await;
     drop(store);
 
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(store_dir.path()).unwrap();
     let since = store.claim_of(TicketId(1)).unwrap().expect("claim persisted").since;
     let bot = Bot::start(irc_config(&ircd, CH, &["alice", "bob"]), store);
     alice.wait_for(bot_joined, T).await;
     let mut bob = ircd.connect("bob").await;
     bob.join(CH).await;
-    bob.say(CH, "!claim 1").await;
-    let refused = bob.said_by("triaged", CH, |t| t.starts_with("bob: "), T).await;
-    assert_eq!(
-        refused,
-        format!("bob: #1 is held by alice since {}", when(since, jiff::Timestamp::now()))
-    );
+    claim_is_refused(&mut bob, CH, 1, "alice", since).await;
     bot.stop().await;
 }
 

@@ -475,24 +475,23 @@ pub fn bot_joined(line: &str) -> bool {
     line.starts_with(":triaged!") && line.contains(" JOIN ")
 }
 
-/// The usual start of a channel test: a server, a store with `tickets`
-/// tickets, `first` in the channel (its operator, being first), and the bot
-/// joined with `staff` and whatever `tweak` changes in its config.
+/// What a channel test keeps alive: the server and the store.
 pub struct Scene {
     pub ircd: Ircd,
     pub store_dir: tempfile::TempDir,
     pub store: triaged::store::Store,
-    pub first: IrcClient,
-    pub bot: Bot,
 }
 
+/// The usual start of a channel test: a server, a store with `tickets`
+/// tickets, `first` in the channel (its operator, being first), and the bot
+/// joined with `staff` and whatever `tweak` changes in its config.
 pub async fn scene(
     channel: &str,
     first: &str,
     tickets: u32,
     staff: &[&str],
     tweak: impl FnOnce(&mut triaged::config::IrcConfig),
-) -> Scene {
+) -> (Scene, IrcClient, Bot) {
     let ircd = Ircd::start();
     let (store_dir, store) = store_with_tickets(tickets);
     let mut client = ircd.connect(first).await;
@@ -501,11 +500,17 @@ pub async fn scene(
     tweak(&mut cfg);
     let bot = Bot::start(cfg, store.clone());
     client.wait_for(bot_joined, Duration::from_secs(20)).await;
-    Scene {
-        ircd,
-        store_dir,
-        store,
-        first: client,
-        bot,
-    }
+    (Scene { ircd, store_dir, store }, client, bot)
+}
+
+/// `c` tries `!claim ticket` in `channel` and must be told who holds it
+/// since when.
+pub async fn claim_is_refused(c: &mut IrcClient, channel: &str, ticket: u64, holder: &str, since: jiff::Timestamp) {
+    c.say(channel, &format!("!claim {ticket}")).await;
+    let prefix = format!("{}: ", c.nick);
+    let refused = c
+        .said_by("triaged", channel, |t| t.starts_with(&prefix), Duration::from_secs(15))
+        .await;
+    let when = triaged::act::notice::when(since, jiff::Timestamp::now());
+    assert_eq!(refused, format!("{}#{ticket} is held by {holder} since {when}", prefix));
 }
