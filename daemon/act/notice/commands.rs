@@ -108,6 +108,8 @@ fn held(id: TicketId, c: &Claim, now: jiff::Timestamp) -> String {
     format!("{id} is held by {} since {}", c.nick, when(c.since, now))
 }
 
+/// The ticket's next deadline, as the ticket stage records it:
+/// `data["deadline"]`, an RFC 3339 timestamp.
 fn deadline(t: &Ticket) -> Option<jiff::Timestamp> {
     t.data.get("deadline")?.as_str()?.parse().ok()
 }

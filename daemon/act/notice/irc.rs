@@ -52,6 +52,9 @@ const MAX_LINE: usize = 16 * 1024;
 /// Replies beyond this backlog are dropped (notices never are), so someone
 /// spamming commands cannot grow the queue without bound.
 const REPLY_BACKLOG: usize = 50;
+/// Bounds on commands waiting for a WHOIS answer, per nick and nicks at once.
+const MAX_WAITING_COMMANDS: usize = 5;
+const MAX_WHOIS: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IrcError {
@@ -87,6 +90,11 @@ pub fn spawn_irc(
     commands: mpsc::Sender<StaffCommand>,
 ) -> (Notifier, JoinHandle<()>) {
     let (notifier, notices) = Notifier::channel();
+    if config.staff.is_empty() && !config.allow_channel_operators {
+        tracing::warn!(
+            "irc: irc.staff is empty and allow_channel_operators is off: nobody can use the channel commands"
+        );
+    }
     let ctx = Ctx {
         cfg: config,
         store,
@@ -389,6 +397,22 @@ fn unescape_tag(v: &str) -> String {
 /// ngIRCd and most servers announce (CASEMAPPING=ascii).
 fn same(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
+}
+
+/// The AUTHENTICATE arguments for SASL PLAIN (RFC 4616: empty authzid,
+/// authcid, password), base64 in chunks of 400 with a closing `+` when the
+/// last chunk is exactly 400 long (IRCv3 sasl-3.1).
+fn sasl_plain(user: &str, password: &str) -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    let mut out: Vec<String> = b64
+        .as_bytes()
+        .chunks(400)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    if b64.len() % 400 == 0 {
+        out.push("+".into());
+    }
+    out
 }
 
 // ---------------------------------------------------------------- authorisation
@@ -732,20 +756,12 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// SASL PLAIN (RFC 4616): authzid empty, authcid, password; base64 in
-    /// chunks of 400, an empty chunk `+` when the last one is exactly 400.
     async fn sasl_payload(&mut self) -> Result<(), IrcError> {
         let Some(password) = self.cfg().password.clone() else {
             return self.wire.send("AUTHENTICATE", &["*"]).await;
         };
-        let raw = format!("\0{}\0{}", self.sasl_user(), password.expose());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-        for chunk in b64.as_bytes().chunks(400) {
-            let chunk = std::str::from_utf8(chunk).unwrap_or("");
-            self.wire.send("AUTHENTICATE", &[chunk]).await?;
-        }
-        if b64.len() % 400 == 0 {
-            self.wire.send("AUTHENTICATE", &["+"]).await?;
+        for chunk in sasl_plain(&self.sasl_user(), password.expose()) {
+            self.wire.send("AUTHENTICATE", &[&chunk]).await?;
         }
         Ok(())
     }
@@ -763,8 +779,15 @@ impl Session<'_> {
             Auth::Ask => {
                 let key = nick.to_ascii_lowercase();
                 if let Some(p) = self.whois.get_mut(&key) {
-                    p.commands.push(cmd);
+                    if p.commands.len() < MAX_WAITING_COMMANDS {
+                        p.commands.push(cmd);
+                    }
                     return;
+                }
+                if self.whois.len() >= MAX_WHOIS {
+                    return queue.reply(&format!(
+                        "{nick}: too many people asking at once; try again in a moment"
+                    ));
                 }
                 self.whois.insert(
                     key,
@@ -873,6 +896,21 @@ mod tests {
         );
         assert_eq!(format_line("JOIN", &["#c", "key"]), "JOIN #c key");
         assert_eq!(format_line("PONG", &[""]), "PONG :");
+    }
+
+    #[test]
+    fn sasl_plain_payload_and_chunking() {
+        let decode = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+        let short = sasl_plain("triaged", "hunter2");
+        assert_eq!(short.len(), 1);
+        assert_eq!(decode(&short[0]), b"\0triaged\0hunter2");
+        // 300 raw bytes are exactly 400 base64 characters: a closing "+".
+        let exact = sasl_plain("u", &"p".repeat(297));
+        assert_eq!(exact.iter().map(String::len).collect::<Vec<_>>(), [400, 1]);
+        assert_eq!(exact[1], "+");
+        let long = sasl_plain("u", &"p".repeat(400));
+        assert_eq!(long.len(), 2);
+        assert_eq!(decode(&long.concat()).len(), 403);
     }
 
     #[test]
