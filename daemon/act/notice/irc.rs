@@ -47,6 +47,7 @@ const WHOIS_TIMEOUT: Duration = Duration::from_secs(15);
 /// Silence after which we PING, and how long the PONG may take.
 const IDLE_PING: Duration = Duration::from_secs(120);
 const PONG_TIMEOUT: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 const REJOIN_DELAY: Duration = Duration::from_secs(10);
 const MAX_LINE: usize = 16 * 1024;
 /// Replies beyond this backlog are dropped (notices never are), so someone
@@ -271,9 +272,14 @@ impl Wire {
                 &line
             }
         );
-        self.writer.write_all(line.as_bytes()).await?;
-        self.writer.write_all(b"\r\n").await?;
-        self.writer.flush().await?;
+        let line = line + "\r\n";
+        // A server that stops reading must not stall the bot forever.
+        timeout(WRITE_TIMEOUT, async {
+            self.writer.write_all(line.as_bytes()).await?;
+            self.writer.flush().await
+        })
+        .await
+        .map_err(|_| IrcError::Timeout("writing to the server"))??;
         Ok(())
     }
 }
