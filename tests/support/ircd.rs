@@ -79,6 +79,20 @@ impl Ircd {
     }
 
     fn spawn(&mut self) {
+        self.spawn_process();
+        let ports = [Some(self.port), self.tls_port];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for p in ports.into_iter().flatten() {
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                if Instant::now() > deadline {
+                    panic!("ngircd did not listen on {p}:\n{}", self.log());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    fn spawn_process(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("ngircd.log")).unwrap();
         let child = Command::new("/usr/sbin/ngircd")
             .arg("--nodaemon")
@@ -90,16 +104,6 @@ impl Ircd {
             .spawn()
             .expect("ngircd runs (Debian package ngircd)");
         self.child = Some(child);
-        let ports = [Some(self.port), self.tls_port];
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for p in ports.into_iter().flatten() {
-            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
-                if Instant::now() > deadline {
-                    panic!("ngircd did not listen on {p}:\n{}", self.log());
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
     }
 
     /// Kills the server (every connection drops) and starts it again on
@@ -107,6 +111,14 @@ impl Ircd {
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
+    }
+
+    /// Starts a stopped server again on the same ports and returns at
+    /// once, without waiting for it to listen: `connect` waits. A test uses
+    /// this to be first in the server's accept queue.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        self.spawn_process();
     }
 
     pub fn stop(&mut self) {
@@ -227,8 +239,18 @@ pub struct IrcClient {
 }
 
 impl IrcClient {
+    /// Connects, retrying every 2 ms for up to 20 s while the server is
+    /// still starting.
     async fn open(port: u16, nick: &str) -> IrcClient {
-        let (r, w) = TcpStream::connect(("127.0.0.1", port)).await.unwrap().into_split();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let tcp = loop {
+            match TcpStream::connect(("127.0.0.1", port)).await {
+                Ok(t) => break t,
+                Err(e) if Instant::now() > deadline => panic!("{nick}: cannot connect to 127.0.0.1:{port}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
+        };
+        let (r, w) = tcp.into_split();
         IrcClient {
             nick: nick.to_string(),
             reader: BufReader::new(r),
