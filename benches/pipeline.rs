@@ -1,9 +1,10 @@
-//! Per-stage costs on one realistic message: parse and draft (render +
-//! build). Run with `cargo bench --bench pipeline`; results in
+//! Per-stage costs on one realistic message: parse, classify (the
+//! sourcehut pack) and draft (render + build). Run with `cargo bench --bench pipeline`; results in
 //! docs/BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use triaged::act::draft::Drafter;
+use triaged::act::draft::{Drafter, reply_target};
+use triaged::classify::Pack;
 use triaged::message::Message;
 use triaged::store::TicketId;
 
@@ -24,15 +25,17 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("parse", |b| b.iter(|| Message::parse(raw.clone()).unwrap()));
 
-    let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sourcehut");
-    let drafter = Drafter::new(std::path::Path::new(templates), "Support <support@example.org>", "-- \nSupport").unwrap();
+    let pack = Pack::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sourcehut"))).unwrap();
     let msg = Message::parse(raw.clone()).unwrap();
+    g.bench_function("classify", |b| b.iter(|| pack.classify(&msg)));
+
+    let drafter = Drafter::new("Support <support@example.org>").unwrap();
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});
     g.bench_function("render+build draft", |b| {
         b.iter(|| {
-            let body = drafter.render("acknowledge.txt", &ctx).unwrap();
+            let body = triaged::classify::render(&pack, "acknowledge.txt", &ctx).unwrap();
             let id = drafter.draft_message_id(TicketId(42), 0, &msg.message_id);
-            drafter.build(&msg, TicketId(42), &id, body).unwrap()
+            drafter.build(&reply_target(&msg), TicketId(42), &id, body).unwrap()
         })
     });
     g.finish();

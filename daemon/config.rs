@@ -58,6 +58,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub limits: RawLimits,
     pub irc: Option<RawIrc>,
+    pub webhook: Option<RawWebhook>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +172,16 @@ pub struct RawIrc {
     pub allow_channel_operators: bool,
 }
 
+/// A JSON POST of every notice (Slack, Mattermost, Matrix bridges).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub url: Option<String>,
+    /// The URL read from a file: webhook URLs usually carry a token.
+    pub url_file: Option<String>,
+    pub timeout_secs: Option<u64>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -198,6 +209,7 @@ pub struct Config {
     pub draft: DraftConfig,
     pub limits: Limits,
     pub irc: Option<IrcConfig>,
+    pub webhook: Option<WebhookConfig>,
 }
 
 #[derive(Clone)]
@@ -314,6 +326,18 @@ impl fmt::Debug for IrcConfig {
             .field("nick", &self.nick)
             .field("channel", &self.channel)
             .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct WebhookConfig {
+    pub url: Secret,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig").field("timeout", &self.timeout).finish_non_exhaustive()
     }
 }
 
@@ -594,6 +618,7 @@ impl Validator<'_> {
         }
 
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
+        let webhook = raw.webhook.as_ref().and_then(|r| self.webhook(r));
 
         Some(Config {
             source: self.locator.file.clone(),
@@ -610,6 +635,7 @@ impl Validator<'_> {
             draft,
             limits,
             irc,
+            webhook,
         })
     }
 
@@ -699,6 +725,45 @@ impl Validator<'_> {
             staff: r.staff.clone(),
             staff_require_account: r.staff_require_account,
             allow_channel_operators: r.allow_channel_operators,
+        })
+    }
+}
+
+impl Validator<'_> {
+    fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
+        let url = match (&r.url, &r.url_file) {
+            (Some(u), None) => u.trim().to_string(),
+            (None, Some(f)) => {
+                let p = self.resolve(f);
+                match std::fs::read_to_string(&p) {
+                    Ok(s) => s.trim().to_string(),
+                    Err(e) => {
+                        self.bad(&["webhook", "url_file"], format!("cannot read {}: {e}", p.display()));
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                self.bad(&["webhook"], "set exactly one of url or url_file");
+                return None;
+            }
+        };
+        let key = if r.url.is_some() { "url" } else { "url_file" };
+        match reqwest::Url::parse(&url) {
+            Ok(u) if u.scheme() == "https" => {}
+            Ok(u) if u.scheme() == "http" && u.host_str().is_some_and(is_loopback) => {}
+            Ok(_) => {
+                self.bad(&["webhook", key], "must be an https:// URL (http:// only to a loopback host)");
+                return None;
+            }
+            Err(e) => {
+                self.bad(&["webhook", key], format!("not a URL: {e}"));
+                return None;
+            }
+        }
+        Some(WebhookConfig {
+            url: Secret(url),
+            timeout: Duration::from_secs(r.timeout_secs.unwrap_or(10).clamp(1, 300)),
         })
     }
 }

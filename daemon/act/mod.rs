@@ -9,6 +9,7 @@
 //! through a template that names them.
 
 pub mod draft;
+pub mod notice;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};

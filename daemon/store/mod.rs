@@ -5,6 +5,8 @@
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
 
+pub mod claims;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -116,6 +118,31 @@ pub struct Ticket {
     /// procedure data); never rendered into a user-facing draft.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Ticket {
+    /// A ticket for the message in `intake`, at no step, with nothing
+    /// planned yet.
+    pub fn new(id: TicketId, intake: &Intake, from: &str, subject: &str, procedure: &str) -> Ticket {
+        Ticket {
+            id,
+            folder: intake.folder.clone(),
+            uid: intake.uid,
+            message_id: intake.message_id.clone(),
+            from: from.to_string(),
+            sender_email: from.to_string(),
+            subject: subject.to_string(),
+            procedure: procedure.to_string(),
+            state: TicketState::New,
+            created: jiff::Timestamp::now(),
+            step: None,
+            queue: None,
+            deadlines: Vec::new(),
+            drafts: Vec::new(),
+            reply_to: None,
+            data: Default::default(),
+        }
+    }
 }
 
 /// The message a draft answers: enough to address and thread a reply
@@ -635,27 +662,6 @@ mod bytes_b64 {
 mod tests {
     use super::*;
 
-    fn ticket(s: &Store, mid: &str) -> Ticket {
-        Ticket {
-            id: s.next_ticket_id().unwrap(),
-            folder: "INBOX".into(),
-            uid: Uid { validity: 7, uid: 0 },
-            message_id: mid.into(),
-            from: "a@x".into(),
-            sender_email: "a@x".into(),
-            subject: "s".into(),
-            procedure: "p".into(),
-            state: TicketState::New,
-            created: jiff::Timestamp::now(),
-            step: None,
-            queue: None,
-            deadlines: Vec::new(),
-            drafts: Vec::new(),
-            reply_to: None,
-            data: Default::default(),
-        }
-    }
-
     fn intake(uid: u32, mid: &str) -> Intake {
         Intake {
             folder: "INBOX".into(),
@@ -665,8 +671,9 @@ mod tests {
     }
 
     fn open(s: &Store, uid: u32, mid: &str) -> (Ticket, Vec<(u64, Action)>) {
-        let t = ticket(s, mid);
-        s.open_ticket(&t, &intake(uid, mid), &draft(t.id)).unwrap()
+        let i = intake(uid, mid);
+        let t = Ticket::new(s.next_ticket_id().unwrap(), &i, "a@x", "s", "p");
+        s.open_ticket(&t, &i, &draft(t.id)).unwrap()
     }
 
     fn draft(id: TicketId) -> Vec<Action> {

@@ -1,0 +1,355 @@
+//! Staff commands typed in the channel: parsed from the message text and
+//! answered from the store. Who may run them is decided before `run` is
+//! called (see `irc.rs`); here the nick is already known to be staff.
+
+use std::collections::HashMap;
+
+use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
+use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
+
+use super::{StaffCommand, cut, identity_report, sanitise, when};
+
+pub(crate) const USAGE: &str = "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE";
+
+/// Queue entries shown before "… and N more", to keep the channel readable.
+const QUEUE_MAX: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command {
+    Claim(TicketId),
+    Release(TicketId),
+    Done(TicketId),
+    Queue,
+    Show(TicketId),
+    Reclassify(TicketId, String),
+    Help,
+}
+
+impl Command {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Command::Claim(_) => "!claim",
+            Command::Release(_) => "!release",
+            Command::Done(_) => "!done",
+            Command::Queue => "!queue",
+            Command::Show(_) => "!show",
+            Command::Reclassify(..) => "!reclassify",
+            Command::Help => "!help",
+        }
+    }
+}
+
+/// `None` when the text is not one of our commands (other bots in the
+/// channel have their own `!` commands); `Some(Err(usage))` when it is ours
+/// but malformed.
+pub(crate) fn parse(text: &str) -> Option<Result<Command, String>> {
+    let mut words = text.trim().split_whitespace();
+    let verb = words.next()?.strip_prefix('!')?.to_ascii_lowercase();
+    let args: Vec<&str> = words.collect();
+    let ticket = |usage: &str| -> Result<TicketId, String> {
+        match args.first().map(|a| a.trim_start_matches('#').parse::<u64>()) {
+            Some(Ok(n)) if n > 0 => Ok(TicketId(n)),
+            _ => Err(format!("usage: {usage}")),
+        }
+    };
+    let exact = |n: usize, usage: &str, cmd: Result<Command, String>| {
+        if args.len() == n {
+            cmd
+        } else {
+            Err(format!("usage: {usage}"))
+        }
+    };
+    let cmd = match verb.as_str() {
+        "claim" => exact(1, "!claim N", ticket("!claim N").map(Command::Claim)),
+        "release" => exact(1, "!release N", ticket("!release N").map(Command::Release)),
+        "done" => exact(1, "!done N", ticket("!done N").map(Command::Done)),
+        "show" => exact(1, "!show N", ticket("!show N").map(Command::Show)),
+        "queue" => exact(0, "!queue", Ok(Command::Queue)),
+        "help" => Ok(Command::Help),
+        "reclassify" => {
+            let usage = "!reclassify N PROCEDURE";
+            let procedure = args.get(1).copied().unwrap_or("");
+            let valid = !procedure.is_empty()
+                && procedure.len() <= 64
+                && procedure
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if valid {
+                exact(
+                    2,
+                    usage,
+                    ticket(usage).map(|t| Command::Reclassify(t, procedure.to_string())),
+                )
+            } else {
+                Err(format!("usage: {usage} (a procedure name: letters, digits, - _ .)"))
+            }
+        }
+        _ => return None,
+    };
+    Some(cmd)
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Reply {
+    pub lines: Vec<String>,
+    pub forward: Option<StaffCommand>,
+}
+
+impl Reply {
+    fn line(s: String) -> Reply {
+        Reply {
+            lines: vec![s],
+            forward: None,
+        }
+    }
+}
+
+fn held(id: TicketId, c: &Claim, now: jiff::Timestamp) -> String {
+    format!("{id} is held by {} since {}", c.nick, when(c.since, now))
+}
+
+/// The ticket's next armed deadline.
+fn deadline(t: &Ticket) -> Option<jiff::Timestamp> {
+    t.deadlines.iter().map(|d| d.due).min()
+}
+
+fn state_word(s: TicketState) -> &'static str {
+    match s {
+        TicketState::New => "new",
+        TicketState::Claimed => "claimed",
+        TicketState::Waiting => "waiting",
+        TicketState::Answered => "answered",
+        TicketState::Closed => "closed",
+    }
+}
+
+fn age(from: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let mins = now.duration_since(from).as_secs().max(0) / 60;
+    match mins {
+        0..60 => format!("{mins}m"),
+        60..2880 => format!("{}h", mins / 60),
+        _ => format!("{}d", mins / 1440),
+    }
+}
+
+/// Carries out a command for `nick` and says what to answer.
+pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp) -> Result<Reply, StoreError> {
+    let missing = |id: TicketId| Reply::line(format!("{nick}: there is no ticket {id}"));
+    Ok(match cmd {
+        Command::Help => Reply::line(format!("{nick}: {USAGE}")),
+        Command::Claim(id) => Reply::line(match store.claim(*id, nick, now)? {
+            ClaimOutcome::Claimed => format!("{id} claimed by {nick}"),
+            ClaimOutcome::AlreadyYours(c) => format!("{nick}: you already hold {id} (since {})", when(c.since, now)),
+            ClaimOutcome::HeldBy(c) => format!("{nick}: {}", held(*id, &c, now)),
+            ClaimOutcome::Finished => format!("{nick}: {id} is closed"),
+            ClaimOutcome::NoSuchTicket => return Ok(missing(*id)),
+        }),
+        Command::Release(id) => Reply::line(match store.release(*id, nick, now)? {
+            ReleaseOutcome::Released(c) if c.nick.eq_ignore_ascii_case(nick) => {
+                format!("{id} released by {nick}, back in the queue")
+            }
+            ReleaseOutcome::Released(c) => format!(
+                "{id} released by {nick} (was held by {} since {}), back in the queue",
+                c.nick,
+                when(c.since, now)
+            ),
+            ReleaseOutcome::NotClaimed => format!("{nick}: {id} is not claimed"),
+            ReleaseOutcome::NoSuchTicket => return Ok(missing(*id)),
+        }),
+        Command::Done(id) => Reply::line(match store.done(*id, nick, now)? {
+            DoneOutcome::Done(_) => format!("{id} closed by {nick}"),
+            DoneOutcome::HeldBy(c) => format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0),
+            DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
+            DoneOutcome::NoSuchTicket => return Ok(missing(*id)),
+        }),
+        Command::Queue => Reply::line(queue(store, now)?),
+        Command::Show(id) => match store.ticket(*id)? {
+            Some(t) => show(&t, store.claim_of(*id)?, now),
+            None => missing(*id),
+        },
+        Command::Reclassify(id, procedure) => {
+            if store.ticket(*id)?.is_none() {
+                return Ok(missing(*id));
+            }
+            Reply {
+                lines: vec![format!("reclassifying {id} as {procedure} (asked by {nick})")],
+                forward: Some(StaffCommand::Reclassify {
+                    ticket: *id,
+                    procedure: procedure.clone(),
+                    by: nick.to_string(),
+                }),
+            }
+        }
+    })
+}
+
+/// Unclaimed open tickets and tickets past their deadline, due ones first.
+fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
+    let claims: HashMap<TicketId, Claim> = store.claims()?.into_iter().collect();
+    let mut entries = Vec::new();
+    for t in store.tickets()? {
+        let due = deadline(&t).filter(|d| *d <= now);
+        let claim = claims.get(&t.id);
+        let listed = match t.state {
+            TicketState::Closed => false,
+            // Staff replied; it comes back only when its deadline fires.
+            TicketState::Answered => due.is_some(),
+            _ => claim.is_none() || due.is_some(),
+        };
+        if !listed {
+            continue;
+        }
+        let mut parts = vec![state_word(t.state).to_string()];
+        match claim {
+            Some(c) => parts.push(format!("held by {}", c.nick)),
+            None => parts.push("unclaimed".into()),
+        }
+        if let Some(d) = due {
+            parts.push(format!("due since {}", when(d, now)));
+        }
+        parts.push(format!("{} old", age(t.created, now)));
+        let text = format!("{} {} ({})", t.id, cut(&sanitise(&t.procedure), 40), parts.join(", "));
+        entries.push((due.is_none(), t.id, text));
+    }
+    if entries.is_empty() {
+        return Ok("queue is empty: nothing unclaimed or due".into());
+    }
+    entries.sort();
+    let total = entries.len();
+    let mut shown: Vec<String> = entries.into_iter().take(QUEUE_MAX).map(|e| e.2).collect();
+    if total > QUEUE_MAX {
+        shown.push(format!("… and {} more", total - QUEUE_MAX));
+    }
+    Ok(format!("queue ({total}): {}", shown.join("; ")))
+}
+
+fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
+    let state = match (&claim, t.state) {
+        (_, TicketState::Closed) => "closed".to_string(),
+        (Some(c), s) => format!("{} (held by {} since {})", state_word(s), c.nick, when(c.since, now)),
+        (None, s) => format!("{}, unclaimed", state_word(s)),
+    };
+    let mut first = format!(
+        "{} {} — {state} — from {}: \"{}\" — opened {}",
+        t.id,
+        cut(&sanitise(&t.procedure), 60),
+        cut(&sanitise(&t.from), 80),
+        cut(&sanitise(&t.subject), 120),
+        when(t.created, now)
+    );
+    if let Some(d) = deadline(t) {
+        first.push_str(&format!(
+            " — deadline {}{}",
+            when(d, now),
+            if d <= now { " (passed)" } else { "" }
+        ));
+    }
+    let identity = t
+        .data
+        .get("verification")
+        .map(identity_report)
+        .unwrap_or_else(|| "no verification report".into());
+    Reply {
+        lines: vec![first, format!("{} identity: {identity}", t.id)],
+        forward: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Intake, Ticket, Uid};
+
+    fn ts(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn store(n: u32) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        for uid in 1..=n {
+            let data = serde_json::Map::new();
+            let intake = Intake {
+                folder: "INBOX".into(),
+                uid: Uid { validity: 1, uid },
+                message_id: format!("m{uid}@x"),
+            };
+            let mut t = Ticket::new(s.next_ticket_id().unwrap(), &intake, &format!("user{uid}@example.org"), &format!("subject {uid}"), "account-deletion");
+            t.data = data;
+            if uid == 2 {
+                t.deadlines.push(crate::store::Deadline {
+                    name: "reminder".into(),
+                    due: "2026-11-23T10:00:00Z".parse().unwrap(),
+                });
+            }
+            s.open_ticket(&t, &intake, &[]).unwrap();
+        }
+        (dir, s)
+    }
+
+    #[test]
+    fn parses_commands_and_ignores_others() {
+        assert_eq!(parse("!claim 12"), Some(Ok(Command::Claim(TicketId(12)))));
+        assert_eq!(parse("  !CLAIM #12 "), Some(Ok(Command::Claim(TicketId(12)))));
+        assert_eq!(parse("!queue"), Some(Ok(Command::Queue)));
+        assert_eq!(
+            parse("!reclassify 3 billing"),
+            Some(Ok(Command::Reclassify(TicketId(3), "billing".into())))
+        );
+        assert_eq!(parse("!claim"), Some(Err("usage: !claim N".into())));
+        assert_eq!(parse("!claim 0"), Some(Err("usage: !claim N".into())));
+        assert_eq!(parse("!claim 1 2"), Some(Err("usage: !claim N".into())));
+        assert!(matches!(parse("!reclassify 3 a;b"), Some(Err(_))));
+        assert_eq!(parse("!weather"), None);
+        assert_eq!(parse("claim 12"), None);
+        assert_eq!(parse(""), None);
+    }
+
+    #[test]
+    fn queue_lists_unclaimed_and_due_first() {
+        let (_d, s) = store(3);
+        let now = ts("2026-11-23T12:00:00Z");
+        s.claim(TicketId(1), "alice", now).unwrap();
+        s.claim(TicketId(2), "bob", now).unwrap();
+        let q = run(&s, &Command::Queue, "carol", now).unwrap().lines.join("\n");
+        let (due, unclaimed) = (q.find("#2 ").unwrap(), q.find("#3 ").unwrap());
+        assert!(due < unclaimed, "{q}");
+        assert!(q.contains("held by bob, due since 10:00 UTC"), "{q}");
+        assert!(!q.contains("#1 "), "{q}");
+        assert!(q.starts_with("queue (2): "), "{q}");
+    }
+
+    #[test]
+    fn show_reports_state_claim_and_deadline() {
+        let (_d, s) = store(2);
+        let now = ts("2026-11-23T12:00:00Z");
+        s.claim(TicketId(2), "alice", ts("2026-11-23T11:00:00Z")).unwrap();
+        let r = run(&s, &Command::Show(TicketId(2)), "bob", now).unwrap();
+        assert!(
+            r.lines[0].contains("claimed (held by alice since 11:00 UTC)"),
+            "{:?}",
+            r.lines
+        );
+        assert!(r.lines[0].contains("deadline 10:00 UTC (passed)"), "{:?}", r.lines);
+        assert_eq!(r.lines[1], "#2 identity: no verification report");
+        let r = run(&s, &Command::Show(TicketId(9)), "bob", now).unwrap();
+        assert_eq!(r.lines, vec!["bob: there is no ticket #9"]);
+    }
+
+    #[test]
+    fn reclassify_is_forwarded_only_for_existing_tickets() {
+        let (_d, s) = store(1);
+        let now = ts("2026-11-23T12:00:00Z");
+        let r = run(&s, &Command::Reclassify(TicketId(1), "billing".into()), "alice", now).unwrap();
+        assert_eq!(
+            r.forward,
+            Some(StaffCommand::Reclassify {
+                ticket: TicketId(1),
+                procedure: "billing".into(),
+                by: "alice".into()
+            })
+        );
+        let r = run(&s, &Command::Reclassify(TicketId(5), "billing".into()), "alice", now).unwrap();
+        assert_eq!(r.forward, None);
+    }
+}

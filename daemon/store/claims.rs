@@ -1,0 +1,298 @@
+//! Claims: which staff member holds a ticket and since when. A claim and
+//! the ticket state it implies change in one transaction, so `!claim` from
+//! two people at the same moment gives exactly one holder, and a restart
+//! keeps every claim.
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::TransactionalTree;
+
+use super::{StoreError, Ticket, TicketId, TicketState, TxResult, abort, dec, enc, flatten};
+
+const CLAIMS: &str = "claims";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub nick: String,
+    pub since: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimOutcome {
+    Claimed,
+    /// The same person claimed it again; nothing changed.
+    AlreadyYours(Claim),
+    HeldBy(Claim),
+    /// Closed tickets cannot be claimed.
+    Finished,
+    NoSuchTicket,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReleaseOutcome {
+    /// The claim that was dropped (it may have been someone else's).
+    Released(Claim),
+    NotClaimed,
+    NoSuchTicket,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DoneOutcome {
+    /// Closed; the claim it had, if any.
+    Done(Option<Claim>),
+    /// Only the holder closes a claimed ticket.
+    HeldBy(Claim),
+    AlreadyClosed,
+    NoSuchTicket,
+}
+
+/// IRC nicks compare case-insensitively (RFC 2812 2.2, ASCII folding is
+/// what every current server advertises via CASEMAPPING or close to it).
+fn same_nick(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+struct ClaimTx<'a> {
+    tickets: &'a TransactionalTree,
+    claims: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
+    audit: &'a TransactionalTree,
+}
+
+impl ClaimTx<'_> {
+    fn ticket(&self, id: TicketId) -> TxResult<Option<Ticket>> {
+        match self.tickets.get(id.0.to_be_bytes())? {
+            Some(v) => Ok(Some(dec("ticket", &v).map_err(abort)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn claim(&self, id: TicketId) -> TxResult<Option<Claim>> {
+        match self.claims.get(id.0.to_be_bytes())? {
+            Some(v) => Ok(Some(dec("claim", &v).map_err(abort)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn set_state(&self, mut t: Ticket, state: TicketState) -> TxResult<()> {
+        if t.state != state {
+            t.state = state;
+            self.tickets.insert(&t.id.0.to_be_bytes(), enc(&t))?;
+        }
+        Ok(())
+    }
+
+    fn note(&self, id: TicketId, at: jiff::Timestamp, event: String) -> TxResult<()> {
+        let seq = self.meta.generate_id()?;
+        let mut k = id.0.to_be_bytes().to_vec();
+        k.extend_from_slice(&seq.to_be_bytes());
+        self.audit.insert(k, enc(&super::AuditEntry { at, event }))?;
+        Ok(())
+    }
+}
+
+impl super::Store {
+    fn claims_tree(&self) -> Result<sled::Tree, StoreError> {
+        Ok(self.db().open_tree(CLAIMS)?)
+    }
+
+    fn claim_tx<R>(&self, f: impl Fn(&ClaimTx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
+        let claims = self.claims_tree()?;
+        let r = (&self.tickets, &claims, &self.meta, &self.audit).transaction(|(tickets, claims, meta, audit)| {
+            f(&ClaimTx {
+                tickets,
+                claims,
+                meta,
+                audit,
+            })
+        });
+        let r = flatten(r)?;
+        self.db().flush()?;
+        Ok(r)
+    }
+
+    /// `nick` takes the ticket. A new ticket becomes `claimed`; a ticket
+    /// waiting on the user keeps its state and just gains a holder.
+    pub fn claim(&self, ticket: TicketId, nick: &str, now: jiff::Timestamp) -> Result<ClaimOutcome, StoreError> {
+        self.claim_tx(|tx| {
+            let Some(t) = tx.ticket(ticket)? else {
+                return Ok(ClaimOutcome::NoSuchTicket);
+            };
+            if t.state == TicketState::Closed {
+                return Ok(ClaimOutcome::Finished);
+            }
+            if let Some(c) = tx.claim(ticket)? {
+                return Ok(if same_nick(&c.nick, nick) {
+                    ClaimOutcome::AlreadyYours(c)
+                } else {
+                    ClaimOutcome::HeldBy(c)
+                });
+            }
+            let c = Claim {
+                nick: nick.to_string(),
+                since: now,
+            };
+            tx.claims.insert(&ticket.0.to_be_bytes(), enc(&c))?;
+            if t.state == TicketState::New {
+                tx.set_state(t, TicketState::Claimed)?;
+            }
+            tx.note(ticket, now, format!("claimed by {nick}"))?;
+            Ok(ClaimOutcome::Claimed)
+        })
+    }
+
+    /// Drops the claim, whoever holds it: a teammate on holiday must not
+    /// block a ticket. The audit log says who released whose claim.
+    pub fn release(&self, ticket: TicketId, nick: &str, now: jiff::Timestamp) -> Result<ReleaseOutcome, StoreError> {
+        self.claim_tx(|tx| {
+            let Some(t) = tx.ticket(ticket)? else {
+                return Ok(ReleaseOutcome::NoSuchTicket);
+            };
+            let Some(c) = tx.claim(ticket)? else {
+                return Ok(ReleaseOutcome::NotClaimed);
+            };
+            tx.claims.remove(&ticket.0.to_be_bytes())?;
+            if t.state == TicketState::Claimed {
+                tx.set_state(t, TicketState::New)?;
+            }
+            tx.note(ticket, now, format!("claim of {} released by {nick}", c.nick))?;
+            Ok(ReleaseOutcome::Released(c))
+        })
+    }
+
+    /// Closes the ticket. Refused while someone else holds it, so two
+    /// people never both think they finished it.
+    pub fn done(&self, ticket: TicketId, nick: &str, now: jiff::Timestamp) -> Result<DoneOutcome, StoreError> {
+        self.claim_tx(|tx| {
+            let Some(t) = tx.ticket(ticket)? else {
+                return Ok(DoneOutcome::NoSuchTicket);
+            };
+            if t.state == TicketState::Closed {
+                return Ok(DoneOutcome::AlreadyClosed);
+            }
+            let claim = tx.claim(ticket)?;
+            if let Some(c) = &claim
+                && !same_nick(&c.nick, nick)
+            {
+                return Ok(DoneOutcome::HeldBy(c.clone()));
+            }
+            tx.claims.remove(&ticket.0.to_be_bytes())?;
+            tx.set_state(t, TicketState::Closed)?;
+            tx.note(ticket, now, format!("closed by {nick}"))?;
+            Ok(DoneOutcome::Done(claim))
+        })
+    }
+
+    pub fn claim_of(&self, ticket: TicketId) -> Result<Option<Claim>, StoreError> {
+        self.claims_tree()?
+            .get(ticket.0.to_be_bytes())?
+            .map(|v| dec("claim", &v))
+            .transpose()
+    }
+
+    /// Every claim held, by ticket number.
+    pub fn claims(&self) -> Result<Vec<(TicketId, Claim)>, StoreError> {
+        self.claims_tree()?
+            .iter()
+            .map(|r| {
+                let (k, v) = r?;
+                let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
+                Ok((id, dec("claim", &v)?))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Intake, Store, Ticket, Uid};
+
+    fn open_with(path: &std::path::Path, n: u32) -> Store {
+        let s = Store::open(path).unwrap();
+        for uid in 1..=n {
+            let intake = Intake {
+                folder: "INBOX".into(),
+                uid: Uid { validity: 1, uid },
+                message_id: format!("m{uid}@x"),
+            };
+            let t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "u@x", "s", "p");
+            s.open_ticket(&t, &intake, &[]).unwrap();
+        }
+        s
+    }
+
+    fn store_with(n: u32) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open_with(dir.path(), n);
+        (dir, s)
+    }
+
+    fn at(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn second_claim_names_the_holder_and_keeps_the_first() {
+        let (_d, s) = store_with(1);
+        let t = TicketId(1);
+        assert_eq!(
+            s.claim(t, "alice", at("2026-01-01T14:02:00Z")).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        let held = s.claim(t, "bob", at("2026-01-01T14:05:00Z")).unwrap();
+        assert_eq!(
+            held,
+            ClaimOutcome::HeldBy(Claim {
+                nick: "alice".into(),
+                since: at("2026-01-01T14:02:00Z")
+            })
+        );
+        assert!(matches!(
+            s.claim(t, "ALICE", at("2026-01-01T14:06:00Z")).unwrap(),
+            ClaimOutcome::AlreadyYours(_)
+        ));
+        assert_eq!(s.ticket(t).unwrap().unwrap().state, TicketState::Claimed);
+        assert_eq!(
+            s.claim(TicketId(9), "bob", at("2026-01-01T14:05:00Z")).unwrap(),
+            ClaimOutcome::NoSuchTicket
+        );
+    }
+
+    #[test]
+    fn release_and_done_move_the_state() {
+        let (_d, s) = store_with(2);
+        let now = at("2026-01-01T10:00:00Z");
+        s.claim(TicketId(1), "alice", now).unwrap();
+        assert!(
+            matches!(s.release(TicketId(1), "bob", now).unwrap(), ReleaseOutcome::Released(c) if c.nick == "alice")
+        );
+        assert_eq!(s.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::New);
+        assert_eq!(s.release(TicketId(1), "bob", now).unwrap(), ReleaseOutcome::NotClaimed);
+
+        s.claim(TicketId(2), "alice", now).unwrap();
+        assert!(matches!(s.done(TicketId(2), "bob", now).unwrap(), DoneOutcome::HeldBy(c) if c.nick == "alice"));
+        assert!(matches!(
+            s.done(TicketId(2), "alice", now).unwrap(),
+            DoneOutcome::Done(Some(_))
+        ));
+        assert_eq!(s.ticket(TicketId(2)).unwrap().unwrap().state, TicketState::Closed);
+        assert_eq!(s.claim_of(TicketId(2)).unwrap(), None);
+        assert_eq!(s.done(TicketId(2), "alice", now).unwrap(), DoneOutcome::AlreadyClosed);
+        assert_eq!(s.claim(TicketId(2), "bob", now).unwrap(), ClaimOutcome::Finished);
+        let log: Vec<_> = s.audit_log(TicketId(2)).unwrap().into_iter().map(|e| e.event).collect();
+        assert_eq!(&log[1..], ["claimed by alice", "closed by alice"]);
+    }
+
+    #[test]
+    fn claims_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open_with(dir.path(), 1);
+            s.claim(TicketId(1), "alice", at("2026-01-01T10:00:00Z")).unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.claim_of(TicketId(1)).unwrap().unwrap().nick, "alice");
+        assert_eq!(s.claims().unwrap().len(), 1);
+    }
+}
