@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::act::notice::{self, Notice, Notifier, StaffCommand};
 use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
 use crate::config::Config;
@@ -54,7 +56,21 @@ enum Outcome {
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let store = Store::open(&config.store_path)?;
-    let actor = Arc::new(Actor::new(&config, store.clone()).await?);
+    let Notices { notifier, staff, irc_task } = start_notices(&config, &store, &cancel, once);
+    let actor = Arc::new(Actor::new(&config, store.clone(), notifier).await?);
+    if let Some(mut staff) = staff {
+        let actor = actor.clone();
+        tokio::spawn(async move {
+            while let Some(cmd) = staff.recv().await {
+                let StaffCommand::Reclassify { ticket, procedure, by } = cmd;
+                let text = match actor.reclassify(ticket, &procedure, &by) {
+                    Ok(t) => format!("{ticket} is now {}/{}; new draft planned", t.procedure, t.step.as_deref().unwrap_or("-")),
+                    Err(e) => format!("{ticket} not reclassified: {e}"),
+                };
+                actor.notifier.notify(Notice::Text(text));
+            }
+        });
+    }
     // Deadlines missed while stopped fire now; their drafts go out with
     // each folder's pending actions.
     let fired = actor.fire_due()?;
@@ -102,11 +118,55 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         }
     }
     status::write_snapshot(&store, &synced.lock().expect("sync times lock").clone());
+    // `--once`: give the staff channel a moment to post what is queued.
+    let Ok(actor) = Arc::try_unwrap(actor) else {
+        info!("triaged stopped");
+        return first_err.map_or(Ok(()), Err);
+    };
+    drop(actor);
+    if let Some(h) = irc_task
+        && tokio::time::timeout(Duration::from_secs(30), h).await.is_err()
+    {
+        warn!("the staff channel did not take every notice within 30 s");
+    }
     info!("triaged stopped");
     match first_err {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// The notice sinks the config names, and the staff commands from IRC.
+fn start_notices(
+    config: &Config,
+    store: &Store,
+    cancel: &CancellationToken,
+    once: bool,
+) -> Notices {
+    let mut notifier = Notifier::disabled();
+    let mut staff = None;
+    let mut irc_task = None;
+    if let Some(irc) = &config.irc {
+        let (tx, rx) = mpsc::channel(16);
+        // In `--once` the task ends by itself once every notice is posted.
+        let token = if once { CancellationToken::new() } else { cancel.clone() };
+        let (n, handle) = notice::irc::spawn_irc(irc.clone(), store.clone(), token, tx);
+        irc_task = Some(handle);
+        notifier = notifier.and(n);
+        // A one-shot pass posts notices but takes no commands.
+        staff = (!once).then_some(rx);
+    }
+    if let Some(w) = &config.webhook {
+        let (n, _) = notice::webhook::spawn_webhook(w.clone(), cancel.clone());
+        notifier = notifier.and(n);
+    }
+    Notices { notifier, staff, irc_task }
+}
+
+struct Notices {
+    notifier: Notifier,
+    staff: Option<mpsc::Receiver<StaffCommand>>,
+    irc_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Sleeps until the earliest deadline, fires it, and wakes the folder
@@ -320,19 +380,27 @@ impl Worker {
             }
             Err(e) => return Err(e),
         };
-        let (outcome, actions) = match handled {
+        let (outcome, actions) = match &handled {
             Handled::Opened(t, a) => (Outcome::Ticket(t.id.0, t.procedure.clone()), a),
             Handled::Reply(t, a) => (Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()), a),
         };
-        for (id, action) in &actions {
+        for (id, action) in actions {
             self.actor.execute(conn, *id, action, false).await?;
         }
+        self.actor.announce(&handled);
         self.actor.deadlines_changed.notify_one();
         Ok(outcome)
     }
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {
         warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
+        self.actor.notifier.notify(Notice::Quarantined {
+            folder: self.folder.clone(),
+            uid: uid.uid,
+            from: msg.map(|m| m.from[0].display()),
+            subject: msg.map(|m| m.subject_line(200)),
+            reason: reason.clone(),
+        });
         self.actor.store.quarantine(&Quarantined {
             folder: self.folder.clone(),
             uid,

@@ -22,6 +22,7 @@ use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
+use notice::{Notice, Notifier};
 
 /// The generic reply used when no procedure claims the message.
 pub const ACKNOWLEDGE_TEMPLATE: &str = "acknowledge.txt";
@@ -65,10 +66,12 @@ pub struct Actor {
     wake: watch::Sender<u64>,
     /// Woken when a ticket may have armed a deadline.
     pub deadlines_changed: Notify,
+    /// The staff channel (IRC, webhook), or nothing.
+    pub notifier: Notifier,
 }
 
 impl Actor {
-    pub async fn new(config: &Config, store: Store) -> Result<Actor, ActError> {
+    pub async fn new(config: &Config, store: Store, notifier: Notifier) -> Result<Actor, ActError> {
         let pack = classify::cli::load_pack(config).map_err(|e| ActError::Pack(e.to_string()))?;
         let verifier = Verifier::new(config).await.map_err(|e| ActError::Verify(e.to_string()))?;
         Ok(Actor {
@@ -83,6 +86,7 @@ impl Actor {
             intake: Mutex::new(()),
             wake: watch::Sender::new(0),
             deadlines_changed: Notify::new(),
+            notifier,
         })
     }
 
@@ -249,6 +253,12 @@ impl Actor {
             })?;
             self.record_document(&t)?;
             tracing::info!(ticket = id.0, deadline = %name, step = ?t.step, "deadline fired");
+            self.notifier.notify(Notice::DeadlineFired {
+                ticket: *id,
+                procedure: t.procedure.clone(),
+                what: format!("{name}; now at step {}", t.step.as_deref().unwrap_or("-")),
+                draft_ready: !actions.is_empty(),
+            });
         }
         if !due.is_empty() {
             self.wake_workers();
@@ -276,6 +286,44 @@ impl Actor {
         })?;
         self.wake_workers();
         Ok(t)
+    }
+
+    /// Tells staff what became of a message, once its draft is in Drafts.
+    pub fn announce(&self, handled: &Handled) {
+        let (t, actions, reply) = match handled {
+            Handled::Opened(t, a) => (t, a, false),
+            Handled::Reply(t, a) => (t, a, true),
+        };
+        let identity = t
+            .data
+            .get("identity_summary")
+            .and_then(Value::as_str)
+            .unwrap_or("identity not checked")
+            .to_string();
+        let mut procedure = t.procedure.clone();
+        if let Some(step) = &t.step {
+            procedure = format!("{procedure}/{step}");
+        }
+        if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
+            procedure = format!("{procedure} (staff: {h})");
+        }
+        if reply {
+            self.notifier.notify(Notice::Text(format!(
+                "{}: reply from {} → {procedure}; {identity}{}",
+                t.id,
+                t.from,
+                if actions.is_empty() { "" } else { "; draft ready" }
+            )));
+        } else {
+            self.notifier.notify(Notice::NewTicket {
+                ticket: t.id,
+                procedure,
+                from: t.from.clone(),
+                subject: t.subject.clone(),
+                identity,
+                draft_ready: !actions.is_empty(),
+            });
+        }
     }
 
     /// Runs the procedure engine for `event` on `ticket` (changed in

@@ -540,6 +540,12 @@ async fn session(
     let mut check_at = Instant::now() + IDLE_PING;
     let mut awaiting_pong = false;
     loop {
+        // Every Notifier is gone (`run --once` is finishing) and everything
+        // queued has been posted: leave.
+        if !queue.notices_open && queue.outbox.is_empty() {
+            let _ = timeout(Duration::from_secs(2), s.wire.send("QUIT", &["triaged: pass complete"])).await;
+            return Ok(());
+        }
         let now = Instant::now();
         let send_at = (s.joined && !queue.outbox.is_empty()).then(|| queue.bucket.ready_at(now));
         let whois_at = s.whois.values().map(|p| p.deadline).min();

@@ -1,0 +1,99 @@
+//! The whole daemon as support staff meet it: mail arrives in a real
+//! Dovecot, triaged announces it in a real ngIRCd channel, staff claim and
+//! reclassify from IRC, and the drafts follow in Drafts.
+
+mod support;
+
+use std::time::Duration;
+
+use support::harness::*;
+use support::ircd::{Ircd, IrcClient};
+
+const T: Duration = Duration::from_secs(30);
+const CH: &str = "#support-staff";
+
+fn irc_section(ircd: &Ircd) -> String {
+    format!(
+        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{CH}\"\nstaff = [\"alice\"]\n",
+        ircd.port
+    )
+}
+
+async fn wait_drafts(s: &Setup, n: usize) {
+    let deadline = tokio::time::Instant::now() + T;
+    while s.dovecot.uids("Drafts").len() < n {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
+    let ircd = Ircd::start();
+    let s = setup_with("none", &irc_section(&ircd));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    let mut mallory = IrcClient::connect(ircd.port, "mallory").await;
+    mallory.join(CH).await;
+
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
+    let child = spawn_daemon(&s);
+
+    let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    assert!(notice.contains("account-deletion"), "{notice}");
+    assert!(notice.contains("user1@example.net"), "{notice}");
+    assert!(notice.contains("draft ready"), "{notice}");
+    wait_drafts(&s, 1).await;
+
+    mallory.say(CH, "!claim 1").await;
+    mallory.said_by("triaged", CH, |t| t.contains("mallory") && !t.contains("claimed by"), T).await;
+
+    alice.say(CH, "!claim 1").await;
+    alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+
+    // Staff move the ticket to the rename procedure: a new draft follows.
+    alice.say(CH, "!reclassify 1 account-rename").await;
+    let answer = alice.said_by("triaged", CH, |t| t.starts_with("#1 is now") || t.contains("not reclassified"), T).await;
+    assert!(answer.starts_with("#1 is now account-rename"), "{answer}");
+    wait_drafts(&s, 2).await;
+    let drafts = drafts(&s);
+    assert!(drafts.iter().all(|d| d.subject.starts_with("Re: [#1]")), "both drafts belong to ticket 1");
+    assert!(
+        drafts.iter().any(|d| d.text.to_lowercase().contains("renaming accounts is not available")),
+        "the second draft is the rename answer"
+    );
+
+    // A reply from the sender joins the ticket instead of opening #2.
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: User 1 <user1@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <r1@example.net>\r\nIn-Reply-To: <m1@example.net>\r\n\r\nThanks, I will do that.\r\n",
+    );
+    let reply = alice.said_by("triaged", CH, |t| t.starts_with("#1: reply"), T).await;
+    assert!(reply.contains("user1@example.net"), "{reply}");
+
+    // The same tag from a stranger opens a ticket of its own.
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: Eve <eve@example.com>\r\nSubject: Re: [#1] yes, delete it\r\nMessage-ID: <e1@example.com>\r\nIn-Reply-To: <m1@example.net>\r\n\r\nyes\r\n",
+    );
+    alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
+
+    let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quarantined_message_is_announced() {
+    let ircd = Ircd::start();
+    let s = setup_with("none", &irc_section(&ircd));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver("INBOX", b"\x00\x01 not mail at all\r\n");
+    // A one-shot pass posts its notices before it exits.
+    let out = triaged(&s.config, &["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = alice.said_by("triaged", CH, |t| t.to_lowercase().contains("quarantine"), T).await;
+    assert!(line.contains("cannot parse"), "{line}");
+}
