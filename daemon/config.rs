@@ -168,6 +168,10 @@ pub struct RawIrc {
     pub staff: Vec<String>,
     #[serde(default)]
     pub staff_require_account: bool,
+    /// Staff nick → the address they send from, so a reply seen in Sent
+    /// can be matched to the claim holder.
+    #[serde(default)]
+    pub staff_addresses: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub allow_channel_operators: bool,
 }
@@ -315,6 +319,7 @@ pub struct IrcConfig {
     pub ca_file: Option<PathBuf>,
     pub staff: Vec<String>,
     pub staff_require_account: bool,
+    pub staff_addresses: std::collections::BTreeMap<String, String>,
     pub allow_channel_operators: bool,
 }
 
@@ -724,6 +729,7 @@ impl Validator<'_> {
             ca_file: self.existing_file(&["irc", "ca_file"], &r.ca_file),
             staff: r.staff.clone(),
             staff_require_account: r.staff_require_account,
+            staff_addresses: r.staff_addresses.clone(),
             allow_channel_operators: r.allow_channel_operators,
         })
     }

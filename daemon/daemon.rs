@@ -35,8 +35,18 @@ pub enum DaemonError {
 /// When each folder last finished a sync pass, for `status`.
 pub type SyncTimes = Arc<Mutex<BTreeMap<String, jiff::Timestamp>>>;
 
+/// What a watched folder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Support mail: each message opens or joins a ticket.
+    Support,
+    /// Staff's sent mail: each message may answer a ticket.
+    Sent,
+}
+
 struct Worker {
     folder: String,
+    role: Role,
     config: Arc<Config>,
     actor: Arc<Actor>,
     cancel: CancellationToken,
@@ -50,6 +60,8 @@ enum Outcome {
     Duplicate,
     Gone,
     Quarantined,
+    Answered(u64),
+    Ignored,
 }
 
 /// Runs until `cancel` fires, or for one full pass when `once`.
@@ -85,9 +97,14 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         "triaged starting"
     );
     let mut tasks = tokio::task::JoinSet::new();
-    for folder in &config.imap.folders {
+    let mut folders: Vec<(String, Role)> = config.imap.folders.iter().map(|f| (f.clone(), Role::Support)).collect();
+    if !config.imap.sent.is_empty() && !config.imap.folders.contains(&config.imap.sent) {
+        folders.push((config.imap.sent.clone(), Role::Sent));
+    }
+    for (folder, role) in folders {
         let w = Worker {
-            folder: folder.clone(),
+            folder,
+            role,
             config: config.clone(),
             actor: actor.clone(),
             cancel: cancel.clone(),
@@ -244,7 +261,7 @@ impl Worker {
             // Drafts planned by deadlines or staff since the last pass.
             wake.borrow_and_update();
             self.actor.run_pending(&mut conn, &self.folder, false).await?;
-            self.sync(&mut conn).await?;
+            let selected = self.sync(&mut conn).await?;
             self.synced
                 .lock()
                 .expect("sync times lock")
@@ -255,7 +272,7 @@ impl Worker {
                 conn.logout().await;
                 return Ok(());
             }
-            if conn.supports_idle() {
+            if conn.supports_idle() && selected {
                 let woken = async {
                     let _ = wake.changed().await;
                 };
@@ -266,8 +283,11 @@ impl Worker {
                     return Ok(());
                 }
             } else {
+                // A folder that does not exist yet is looked for again
+                // within a minute, whatever the poll interval.
+                let wait = if selected { imap.poll_interval } else { imap.poll_interval.min(Duration::from_secs(60)) };
                 tokio::select! {
-                    _ = tokio::time::sleep(imap.poll_interval) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = wake.changed() => {}
                     _ = self.cancel.cancelled() => {
                         conn.logout().await;
@@ -279,9 +299,18 @@ impl Worker {
     }
 
     /// Handles every message after the cursor, oldest first.
-    async fn sync(&self, conn: &mut Connection) -> Result<(), ActError> {
+    /// Returns false when the folder does not exist (a Sent folder not
+    /// created yet): nothing to do until it does.
+    async fn sync(&self, conn: &mut Connection) -> Result<bool, ActError> {
         let store = &self.actor.store;
-        let selected = conn.select(&self.folder).await?;
+        let selected = match conn.select(&self.folder).await {
+            Ok(s) => s,
+            Err(crate::mailbox::MailboxError::Imap(async_imap::error::Error::No(_))) if self.role == Role::Sent => {
+                tracing::debug!(folder = %self.folder, "no such folder yet; staff replies are not tracked until it exists");
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let last = match store.cursor(&self.folder)? {
             Some(c) if c.validity == selected.validity => c.last_uid,
             Some(c) => {
@@ -297,7 +326,7 @@ impl Worker {
             None => 0,
         };
         if selected.exists == 0 {
-            return Ok(());
+            return Ok(true);
         }
         let waiting = conn.waiting(last).await?;
         let total = waiting.len();
@@ -314,20 +343,25 @@ impl Worker {
                 validity: selected.validity,
                 uid: w.uid,
             };
-            let outcome = self.handle(conn, uid, w).await?;
+            let outcome = match self.role {
+                Role::Support => self.handle(conn, uid, w).await?,
+                Role::Sent => self.handle_sent(conn, uid, w).await?,
+            };
             let outcome_text = match outcome {
                 Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
                 Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
                 Outcome::Duplicate => "already handled (same Message-ID)".into(),
                 Outcome::Gone => "expunged before it could be read".into(),
                 Outcome::Quarantined => "quarantined".into(),
+                Outcome::Answered(n) => format!("staff answered ticket #{n}"),
+                Outcome::Ignored => "not an answer to a ticket".into(),
             };
             info!(folder = %self.folder, uid = w.uid, "{outcome_text}");
             if total >= 100 && (i + 1) % 100 == 0 {
                 info!(folder = %self.folder, "progress: {}/{} messages", i + 1, total);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
@@ -390,6 +424,36 @@ impl Worker {
         self.actor.announce(&handled);
         self.actor.deadlines_changed.notify_one();
         Ok(outcome)
+    }
+
+    /// A message in the Sent folder. Nothing here is quarantined: it is
+    /// staff's own mail, and what is not an answer is simply passed over.
+    async fn handle_sent(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
+        let store = &self.actor.store;
+        if w.size > self.config.limits.max_message_bytes {
+            store.skip(&self.folder, uid)?;
+            return Ok(Outcome::Ignored);
+        }
+        let Some(raw) = conn.fetch(uid.uid).await? else {
+            store.skip(&self.folder, uid)?;
+            return Ok(Outcome::Gone);
+        };
+        let Ok(msg) = Message::parse(raw) else {
+            store.skip(&self.folder, uid)?;
+            return Ok(Outcome::Ignored);
+        };
+        let intake = crate::store::Intake {
+            folder: self.folder.clone(),
+            uid,
+            message_id: msg.message_id.clone(),
+        };
+        match self.actor.sent(&intake, &msg)? {
+            Some(t) => Ok(Outcome::Answered(t.0)),
+            None => {
+                store.skip(&self.folder, uid)?;
+                Ok(Outcome::Ignored)
+            }
+        }
     }
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {

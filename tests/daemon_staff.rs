@@ -14,7 +14,7 @@ const CH: &str = "#support-staff";
 
 fn irc_section(ircd: &Ircd) -> String {
     format!(
-        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{CH}\"\nstaff = [\"alice\"]\n",
+        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{CH}\"\nstaff = [\"alice\"]\nstaff_addresses = {{ alice = \"alice@example.org\" }}\n",
         ircd.port
     )
 }
@@ -37,6 +37,7 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
     mallory.join(CH).await;
 
     s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
+    s.dovecot.create("Sent");
     let child = spawn_daemon(&s);
 
     let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
@@ -78,10 +79,25 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
     );
     alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
 
+    // Bob answers #1 from his mail client although Alice holds it: the
+    // Sent folder shows it, the ticket is answered, the channel warned.
+    s.dovecot.deliver(
+        "Sent",
+        b"From: Bob <bob@example.org>\r\nTo: user1@example.net\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <s1@example.org>\r\nIn-Reply-To: <m1@example.net>\r\n\r\nDone.\r\n",
+    );
+    let answered = alice.said_by("triaged", CH, |t| t.starts_with("#1 answered"), T).await;
+    assert_eq!(
+        answered,
+        "#1 answered by bob@example.org — warning: sent by bob@example.org, but #1 is held by alice (alice@example.org)"
+    );
+
     let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     assert!(ok.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"][0]["state"], "answered");
 }
 
 #[tokio::test(flavor = "multi_thread")]

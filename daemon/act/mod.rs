@@ -68,6 +68,8 @@ pub struct Actor {
     pub deadlines_changed: Notify,
     /// The staff channel (IRC, webhook), or nothing.
     pub notifier: Notifier,
+    /// Staff nick → sending address, to check who answered a claimed ticket.
+    staff_addresses: std::collections::BTreeMap<String, String>,
 }
 
 impl Actor {
@@ -87,6 +89,7 @@ impl Actor {
             wake: watch::Sender::new(0),
             deadlines_changed: Notify::new(),
             notifier,
+            staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
         })
     }
 
@@ -286,6 +289,49 @@ impl Actor {
         })?;
         self.wake_workers();
         Ok(t)
+    }
+
+    /// A message staff sent from their mail client (seen in the Sent
+    /// folder): the ticket it answers becomes answered and the channel is
+    /// told, with a warning when it did not come from the claim holder.
+    /// Returns the ticket, or `None` when the message answers no ticket.
+    pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
+        let mut candidates: Vec<TicketId> = Vec::new();
+        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+            if let Some(t) = self.store.ticket_for_message_id(id)?
+                && t.0 != 0
+            {
+                candidates.push(t);
+            }
+        }
+        // Our own Sent folder: the subject tag is trusted here.
+        candidates.extend(classify::rules::ticket_tag(&msg.subject).map(TicketId));
+        let Some(ticket) = candidates.into_iter().find_map(|id| self.store.ticket(id).ok().flatten()) else {
+            return Ok(None);
+        };
+        let by = msg.from.first().map(|a| a.email.clone()).unwrap_or_default();
+        let warning = match self.store.claim_of(ticket.id)? {
+            Some(claim) => match self.staff_addresses.get(&claim.nick) {
+                Some(addr) if !addr.eq_ignore_ascii_case(&by) => Some(format!(
+                    "sent by {by}, but {} is held by {} ({addr})",
+                    ticket.id, claim.nick
+                )),
+                _ => None,
+            },
+            None => None,
+        };
+        self.store.update_ticket(ticket.id, Some(intake), &format!("answered by {by} ({})", msg.message_id), |t| {
+            if t.state != TicketState::Closed {
+                t.state = TicketState::Answered;
+            }
+            Vec::new()
+        })?;
+        self.notifier.notify(Notice::Answered {
+            ticket: ticket.id,
+            by,
+            warning,
+        });
+        Ok(Some(ticket.id))
     }
 
     /// Tells staff what became of a message, once its draft is in Drafts.

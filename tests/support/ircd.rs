@@ -411,6 +411,7 @@ pub fn irc_config(ircd: &Ircd, channel: &str, staff: &[&str]) -> triaged::config
         ca_file: None,
         staff: staff.iter().map(|s| s.to_string()).collect(),
         staff_require_account: false,
+        staff_addresses: Default::default(),
         allow_channel_operators: false,
     }
 }
