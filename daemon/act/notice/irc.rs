@@ -883,6 +883,7 @@ mod tests {
             ca_file: None,
             staff: staff.iter().map(|s| s.to_string()).collect(),
             staff_require_account: require_account,
+            staff_addresses: Default::default(),
             allow_channel_operators: ops,
         }
     }
