@@ -186,11 +186,8 @@ impl Verifier {
             Some(p) => load_challenges(p)?,
             None => BTreeMap::new(),
         };
-        let mut http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .https_only(true)
-            // A redirect could lead off the account's domain.
-            .redirect(reqwest::redirect::Policy::none());
+        // HTTPS only, same-host HTTPS redirects only, bounded time.
+        let mut http = challenge::web_client_builder();
         if let Some(ca) = &config.identity.web_ca_file {
             let pem = std::fs::read(ca)
                 .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
