@@ -1,0 +1,140 @@
+//! Identity inside a ticket, end to end: the draft hands out an SSH
+//! challenge, the user signs exactly that text with a registered key and
+//! replies, and the procedure moves on; a signature by any other key gets
+//! the refusal instead. Staff-only facts never reach the user's draft.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::harness::*;
+
+fn keygen(dir: &Path, name: &str) -> String {
+    let key = dir.join(name);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(key.with_extension("pub")).unwrap().trim().to_string()
+}
+
+/// `ssh-keygen -Y sign -n file` over `text`, as the draft tells the user.
+fn sign(dir: &Path, key: &str, text: &str) -> String {
+    let file = dir.join("message.txt");
+    std::fs::write(&file, text).unwrap();
+    let _ = std::fs::remove_file(dir.join("message.txt.sig"));
+    let out = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "file", "-f"])
+        .arg(dir.join(key))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(dir.join("message.txt.sig")).unwrap()
+}
+
+fn setup_account(keys: &Path, two_factor: bool) -> Setup {
+    let alice = keygen(keys, "alice");
+    let accounts = keys.join("accounts.toml");
+    std::fs::write(
+        &accounts,
+        format!(
+            "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = {two_factor}\nssh_keys = [\"{alice}\"]\n"
+        ),
+    )
+    .unwrap();
+    // Nothing may leave loopback: the resolver is a closed local port.
+    setup_with(
+        "none",
+        &format!(
+            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"127.0.0.1:9\"]\ntimeout_secs = 1\n",
+            accounts.display()
+        ),
+    )
+}
+
+const REQUEST: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Please disable 2FA on my account\r\nMessage-ID: <req@example.org>\r\n\r\nI lost my phone and cannot log in; please disable two-factor authentication.\r\n";
+
+fn reply(signature: &str) -> Vec<u8> {
+    format!(
+        "From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Re: [#1] Please disable 2FA on my account\r\nMessage-ID: <rep@example.org>\r\nIn-Reply-To: <req@example.org>\r\nReferences: <req@example.org>\r\n\r\nHere is the signature.\r\n\r\n{}\r\n",
+        signature.replace('\n', "\r\n")
+    )
+    .into_bytes()
+}
+
+/// The challenge line the draft asks the user to save and sign.
+fn challenge_text(draft: &str) -> String {
+    let line = draft
+        .lines()
+        .find(|l| l.contains("triaged identity challenge for"))
+        .unwrap_or_else(|| panic!("no challenge in the draft:\n{draft}"));
+    format!("{}\n", line.trim())
+}
+
+#[test]
+fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
+    let keys = tempfile::tempdir().unwrap();
+    let s = setup_account(keys.path(), false);
+    s.dovecot.deliver("INBOX", REQUEST);
+    run_once(&s);
+
+    let first = drafts(&s);
+    assert_eq!(first.len(), 1);
+    let text = &first[0].text;
+    assert!(text.contains("ssh-keygen -Y sign -n file"), "{text}");
+    assert!(!text.contains("dkim"), "the verification report is staff-only: {text}");
+    let challenge = challenge_text(text);
+    assert!(challenge.contains("ticket #1"), "{challenge}");
+
+    s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "alice", &challenge)));
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 2, "the reply joins ticket #1 and gets its answer");
+    let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
+    assert!(answer.to_lowercase().contains("disabled"), "{answer}");
+
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 1, "no second ticket");
+    assert_eq!(v["tickets"][0]["state"], "answered");
+}
+
+#[test]
+fn a_challenge_signed_by_an_unregistered_key_is_refused() {
+    let keys = tempfile::tempdir().unwrap();
+    let s = setup_account(keys.path(), false);
+    keygen(keys.path(), "mallory");
+    s.dovecot.deliver("INBOX", REQUEST);
+    run_once(&s);
+    let challenge = challenge_text(&drafts(&s)[0].text);
+
+    s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "mallory", &challenge)));
+    run_once(&s);
+    let d = drafts(&s);
+    let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
+    assert!(!answer.to_lowercase().contains("has been disabled"), "{answer}");
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"][0]["state"], "closed", "refused: {answer}");
+}
+
+#[test]
+fn with_two_factor_one_signature_is_not_enough() {
+    let keys = tempfile::tempdir().unwrap();
+    let s = setup_account(keys.path(), true);
+    s.dovecot.deliver("INBOX", REQUEST);
+    run_once(&s);
+    let first = &drafts(&s)[0].text;
+    assert!(first.contains("TWO of the proofs"), "{first}");
+    let challenge = challenge_text(first);
+
+    s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "alice", &challenge)));
+    run_once(&s);
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_ne!(v["tickets"][0]["state"], "answered", "one factor must not disable 2FA on a 2FA account");
+}
