@@ -660,6 +660,11 @@ impl Validator<'_> {
                 format!("\"none\" sends the password in clear text and is allowed only for a loopback host, not {:?}; use \"implicit\" (port 993) or \"starttls\" (port 143)", r.host),
             );
         }
+        for (key, name) in r.folders.iter().map(|f| ("folders", f)).chain([("drafts", &r.drafts), ("sent", &r.sent)]) {
+            if name.chars().any(|c| c.is_control()) {
+                self.bad(&["imap", key], format!("{name:?} holds a control character; IMAP folder names cannot"));
+            }
+        }
         if r.folders.is_empty() {
             self.bad(&["imap", "folders"], "list at least one folder to watch, e.g. [\"INBOX\"]");
         }

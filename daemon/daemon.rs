@@ -54,6 +54,44 @@ struct Worker {
     synced: SyncTimes,
 }
 
+/// What `take` made of a message.
+enum Taken {
+    /// Nothing more to do (duplicate, quarantined).
+    Done(Outcome),
+    /// A ticket opened or advanced; its drafts still to append.
+    Handled(Handled, Outcome),
+}
+
+/// Messages per batch, and bytes fetched per batch: one round trip for
+/// many small messages, bounded memory for large ones.
+const BATCH_MESSAGES: usize = 64;
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Splits the waiting list into batches; a message over the byte budget
+/// (but under the size limit) travels alone.
+fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, w) in waiting.iter().enumerate() {
+        let size = if w.size > max_message_bytes { 0 } else { w.size };
+        if i > start && (i - start >= BATCH_MESSAGES || bytes + size > BATCH_BYTES) {
+            out.push(&waiting[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < waiting.len() {
+        out.push(&waiting[start..]);
+    }
+    out
+}
+
+fn oversize(size: u64, max: u64) -> String {
+    format!("{size} bytes is over limits.max_message_bytes = {max}")
+}
+
 enum Outcome {
     Ticket(u64, String),
     Reply(u64, String),
@@ -333,97 +371,160 @@ impl Worker {
         if total > 1 {
             info!(folder = %self.folder, backlog = total, "messages to handle");
         }
-        for (i, w) in waiting.into_iter().enumerate() {
-            // Finish the message in hand, then stop: never half a message.
+        let mut done = 0;
+        for batch in batches(&waiting, self.config.limits.max_message_bytes) {
+            // Finish the batch in hand, then stop: never half a message.
             if self.cancel.is_cancelled() {
-                info!(folder = %self.folder, left = total - i, "stopping; the rest waits for the next start");
+                info!(folder = %self.folder, left = total - done, "stopping; the rest waits for the next start");
                 break;
             }
-            let uid = Uid {
-                validity: selected.validity,
-                uid: w.uid,
+            let outcomes = match self.role {
+                Role::Support => self.handle_batch(conn, selected.validity, batch).await?,
+                Role::Sent => {
+                    let mut out = Vec::new();
+                    for w in batch {
+                        let uid = Uid { validity: selected.validity, uid: w.uid };
+                        out.push((w.uid, self.handle_sent(conn, uid, *w).await?));
+                    }
+                    out
+                }
             };
-            let outcome = match self.role {
-                Role::Support => self.handle(conn, uid, w).await?,
-                Role::Sent => self.handle_sent(conn, uid, w).await?,
-            };
-            let outcome_text = match outcome {
-                Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
-                Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
-                Outcome::Duplicate => "already handled (same Message-ID)".into(),
-                Outcome::Gone => "expunged before it could be read".into(),
-                Outcome::Quarantined => "quarantined".into(),
-                Outcome::Answered(n) => format!("staff answered ticket #{n}"),
-                Outcome::Ignored => "not an answer to a ticket".into(),
-            };
-            info!(folder = %self.folder, uid = w.uid, "{outcome_text}");
-            if total >= 100 && (i + 1) % 100 == 0 {
-                info!(folder = %self.folder, "progress: {}/{} messages", i + 1, total);
+            for (uid, outcome) in outcomes {
+                let outcome_text = match outcome {
+                    Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
+                    Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
+                    Outcome::Duplicate => "already handled (same Message-ID)".into(),
+                    Outcome::Gone => "expunged before it could be read".into(),
+                    Outcome::Quarantined => "quarantined".into(),
+                    Outcome::Answered(n) => format!("staff answered ticket #{n}"),
+                    Outcome::Ignored => "not an answer to a ticket".into(),
+                };
+                info!(folder = %self.folder, uid, "{outcome_text}");
+                done += 1;
+                if total >= 100 && done % 100 == 0 {
+                    info!(folder = %self.folder, "progress: {done}/{total} messages");
+                }
             }
         }
         Ok(true)
     }
 
+    /// A batch of new support messages: one FETCH for all of them, each
+    /// taken in UID order (so the cursor only moves forward), then their
+    /// drafts in one append. A batch that was attempted before (the daemon
+    /// died in it) is handled one message at a time instead, so that a
+    /// message which kills the daemon is found and quarantined alone.
+    async fn handle_batch(&self, conn: &mut Connection, validity: u32, batch: &[Waiting]) -> Result<Vec<(u32, Outcome)>, ActError> {
+        let store = &self.actor.store;
+        let uids: Vec<u32> = batch.iter().map(|w| w.uid).collect();
+        if batch.len() > 1 && store.attempted_before(&self.folder, validity, &uids)? {
+            let mut out = Vec::new();
+            for w in batch {
+                out.push((w.uid, self.handle(conn, Uid { validity, uid: w.uid }, *w).await?));
+            }
+            return Ok(out);
+        }
+        store.mark_attempts(&self.folder, validity, &uids)?;
+        let max = self.config.limits.max_message_bytes;
+        let wanted: Vec<u32> = batch.iter().filter(|w| w.size <= max).map(|w| w.uid).collect();
+        let mut bodies: std::collections::HashMap<u32, Vec<u8>> = conn.fetch_many(&wanted).await?.into_iter().collect();
+        let mut out = Vec::new();
+        let mut handled = Vec::new();
+        let mut actions = Vec::new();
+        for w in batch {
+            let uid = Uid { validity, uid: w.uid };
+            if w.size > max {
+                self.quarantine(uid, None, oversize(w.size, max))?;
+                out.push((w.uid, Outcome::Quarantined));
+                continue;
+            }
+            let Some(raw) = bodies.remove(&w.uid) else {
+                store.skip(&self.folder, uid)?;
+                out.push((w.uid, Outcome::Gone));
+                continue;
+            };
+            match self.take(uid, raw).await? {
+                Taken::Done(o) => out.push((w.uid, o)),
+                Taken::Handled(h, o) => {
+                    actions.extend(h.actions().iter().cloned());
+                    handled.push(h);
+                    out.push((w.uid, o));
+                }
+            }
+        }
+        self.actor.execute_fresh(conn, &actions).await?;
+        for h in &handled {
+            self.actor.announce(h);
+        }
+        if !handled.is_empty() {
+            self.actor.deadlines_changed.notify_one();
+        }
+        Ok(out)
+    }
+
+    /// One message, after a crash in its batch: counted on its own before
+    /// it is even fetched, so the one that kills the daemon is quarantined
+    /// after `limits.max_attempts` and the others go through.
     async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
         let store = &self.actor.store;
         let limits = &self.config.limits;
-        // Counted before the work, so a message that crashes the daemon or
-        // hangs every time is quarantined on a later start instead of
-        // blocking the folder forever.
         let attempts = store.count_attempt(&self.folder, uid)?;
         if attempts > limits.max_attempts {
             self.quarantine(uid, None, format!("failed {} times while being handled; look at it by hand", attempts - 1))?;
             return Ok(Outcome::Quarantined);
         }
         if w.size > limits.max_message_bytes {
-            self.quarantine(
-                uid,
-                None,
-                format!(
-                    "{} bytes is over limits.max_message_bytes = {}",
-                    w.size, limits.max_message_bytes
-                ),
-            )?;
+            self.quarantine(uid, None, oversize(w.size, limits.max_message_bytes))?;
             return Ok(Outcome::Quarantined);
         }
         let Some(raw) = conn.fetch(uid.uid).await? else {
             store.skip(&self.folder, uid)?;
             return Ok(Outcome::Gone);
         };
+        match self.take(uid, raw).await? {
+            Taken::Done(o) => Ok(o),
+            Taken::Handled(h, o) => {
+                self.actor.execute_fresh(conn, h.actions()).await?;
+                self.actor.announce(&h);
+                self.actor.deadlines_changed.notify_one();
+                Ok(o)
+            }
+        }
+    }
+
+    /// Parse, recognise duplicates, and hand the message to the actor.
+    /// Failures that would repeat on every try are quarantined.
+    async fn take(&self, uid: Uid, raw: Vec<u8>) -> Result<Taken, ActError> {
+        let store = &self.actor.store;
         let msg = match Message::parse(raw) {
             Ok(m) => m,
             Err(e) => {
                 self.quarantine(uid, None, format!("cannot parse: {e}"))?;
-                return Ok(Outcome::Quarantined);
+                return Ok(Taken::Done(Outcome::Quarantined));
             }
         };
         if store.ticket_for_message_id(&msg.message_id)?.is_some() {
             store.skip(&self.folder, uid)?;
-            return Ok(Outcome::Duplicate);
+            return Ok(Taken::Done(Outcome::Duplicate));
         }
         let handled = match self.actor.intake(&self.folder, uid, &msg).await {
             Ok(h) => h,
             // Planning failed the same way it will every time: park it.
             Err(ActError::Store(StoreError::Plan(reason))) => {
                 self.quarantine(uid, Some(&msg), reason)?;
-                return Ok(Outcome::Quarantined);
+                return Ok(Taken::Done(Outcome::Quarantined));
             }
             Err(ActError::Draft(e)) => {
                 self.quarantine(uid, Some(&msg), format!("cannot draft a reply: {e}"))?;
-                return Ok(Outcome::Quarantined);
+                return Ok(Taken::Done(Outcome::Quarantined));
             }
             Err(e) => return Err(e),
         };
-        let (outcome, actions) = match &handled {
-            Handled::Opened(t, a) => (Outcome::Ticket(t.id.0, t.procedure.clone()), a),
-            Handled::Reply(t, a) => (Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()), a),
+        let outcome = match &handled {
+            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone()),
+            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()),
         };
-        for (id, action) in actions {
-            self.actor.execute(conn, *id, action, false).await?;
-        }
-        self.actor.announce(&handled);
-        self.actor.deadlines_changed.notify_one();
-        Ok(outcome)
+        Ok(Taken::Handled(handled, outcome))
     }
 
     /// A message in the Sent folder. Nothing here is quarantined: it is
@@ -474,5 +575,31 @@ impl Worker {
             reason,
             at: jiff::Timestamp::now(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(uid: u32, size: u64) -> Waiting {
+        Waiting { uid, size }
+    }
+
+    #[test]
+    fn batches_respect_count_and_bytes_and_keep_order() {
+        let many: Vec<_> = (1..=130).map(|u| w(u, 1000)).collect();
+        let b = batches(&many, 1 << 30);
+        assert_eq!(b.iter().map(|b| b.len()).collect::<Vec<_>>(), vec![64, 64, 2]);
+        assert_eq!(b.concat(), many, "every message once, in order");
+
+        let big = vec![w(1, 10), w(2, BATCH_BYTES), w(3, 10), w(4, 10)];
+        let b = batches(&big, 1 << 30);
+        assert_eq!(b.iter().map(|b| b.len()).collect::<Vec<_>>(), vec![1, 1, 2]);
+
+        // Oversized messages are never fetched, so they cost no budget.
+        let over = vec![w(1, 10), w(2, 1 << 40), w(3, 10)];
+        assert_eq!(batches(&over, 1 << 20).len(), 1);
+        assert!(batches(&[], 10).is_empty());
     }
 }

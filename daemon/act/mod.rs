@@ -48,6 +48,15 @@ pub enum Handled {
     Reply(Ticket, Vec<(u64, Action)>),
 }
 
+impl Handled {
+    /// The planned actions (with their store ids) still to carry out.
+    pub fn actions(&self) -> &[(u64, Action)] {
+        match self {
+            Handled::Opened(_, a) | Handled::Reply(_, a) => a,
+        }
+    }
+}
+
 pub struct Actor {
     pub store: Store,
     pub pack: Pack,
@@ -499,6 +508,32 @@ impl Actor {
                 self.store
                     .complete_action(id, *ticket, &format!("draft <{message_id}> appended to {mailbox}"))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Carries out freshly planned actions (never attempted before) as one
+    /// batch: drafts for the same folder go in one MULTIAPPEND where the
+    /// server allows, and are recorded done in one transaction.
+    pub async fn execute_fresh(&self, conn: &mut Connection, actions: &[(u64, Action)]) -> Result<(), ActError> {
+        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<&(u64, Action)>> = Default::default();
+        for a in actions {
+            let Action::AppendDraft { mailbox, .. } = &a.1;
+            by_mailbox.entry(mailbox.as_str()).or_default().push(a);
+        }
+        for (mailbox, group) in by_mailbox {
+            let bytes: Vec<&[u8]> = group
+                .iter()
+                .map(|(_, Action::AppendDraft { bytes, .. })| bytes.as_slice())
+                .collect();
+            conn.append_drafts(mailbox, &bytes).await?;
+            let done: Vec<_> = group
+                .iter()
+                .map(|(id, Action::AppendDraft { ticket, message_id, .. })| {
+                    (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}"))
+                })
+                .collect();
+            self.store.complete_actions(&done)?;
         }
         Ok(())
     }

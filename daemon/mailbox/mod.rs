@@ -70,6 +70,9 @@ pub enum Woke {
 pub struct Connection {
     session: Session,
     idle: bool,
+    /// MULTIAPPEND (RFC 3502) with LITERAL+ (RFC 7888): a batch of drafts
+    /// in one command and one round trip.
+    multiappend: bool,
     timeout: Duration,
 }
 
@@ -169,9 +172,11 @@ impl Connection {
         };
         let caps = timed(cfg.timeout, "CAPABILITY", session.capabilities()).await?;
         let idle = caps.has_str("IDLE");
+        let multiappend = caps.has_str("MULTIAPPEND") && caps.has_str("LITERAL+");
         Ok(Connection {
             session,
             idle,
+            multiappend,
             timeout: cfg.timeout,
         })
     }
@@ -241,6 +246,59 @@ impl Connection {
         .await
     }
 
+    /// The exact bytes of several messages in one UID FETCH, without
+    /// setting `\Seen`; expunged ones are simply absent.
+    pub async fn fetch_many(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let timeout = self.timeout;
+        timed(timeout, "UID FETCH bodies", async {
+            let stream = self.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
+            let fetches: Vec<_> = stream.try_collect().await?;
+            Ok::<_, async_imap::error::Error>(
+                fetches
+                    .iter()
+                    .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    /// Appends drafts: in one MULTIAPPEND command when the server offers it
+    /// (one round trip and, on Dovecot, one index update for the batch),
+    /// else one APPEND each. Creates the folder when it is missing.
+    pub async fn append_drafts(&mut self, mailbox: &str, drafts: &[&[u8]]) -> Result<(), MailboxError> {
+        // Literals go into the command text, which must be UTF-8; lettre's
+        // output is 7-bit, but check rather than assume.
+        let batchable = self.multiappend && drafts.len() > 1 && drafts.iter().all(|d| d.is_ascii() && !d.contains(&0));
+        if !batchable {
+            for d in drafts {
+                self.append_draft(mailbox, d).await?;
+            }
+            return Ok(());
+        }
+        let mut cmd = format!("APPEND {}", quote(mailbox));
+        for d in drafts {
+            cmd.push_str(&format!(" (\\Draft) {{{}+}}\r\n", d.len()));
+            cmd.push_str(std::str::from_utf8(d).expect("checked ASCII"));
+        }
+        let bytes: usize = drafts.iter().map(|d| d.len()).sum();
+        // Big batches take longer to write; allow for a slow 1 MB/s.
+        let limit = self.timeout + Duration::from_secs((bytes / 1_000_000) as u64);
+        match timed(limit, "MULTIAPPEND", self.session.run_command_and_check_ok(&cmd)).await {
+            Err(MailboxError::Imap(async_imap::error::Error::No(_))) => {
+                if timed(self.timeout, "CREATE", self.session.create(mailbox)).await.is_ok() {
+                    tracing::info!(mailbox, "created the drafts folder");
+                }
+                timed(limit, "MULTIAPPEND", self.session.run_command_and_check_ok(&cmd)).await
+            }
+            other => other,
+        }
+    }
+
     /// Appends a draft, creating the folder when the append fails and the
     /// folder is missing (RFC 3501 6.3.11, TRYCREATE).
     pub async fn append_draft(&mut self, mailbox: &str, bytes: &[u8]) -> Result<(), MailboxError> {
@@ -285,6 +343,7 @@ impl Connection {
         let Connection {
             session,
             idle,
+            multiappend,
             timeout,
         } = self;
         let mut handle = session.idle();
@@ -312,6 +371,7 @@ impl Connection {
             Connection {
                 session,
                 idle,
+                multiappend,
                 timeout,
             },
             woke,
@@ -321,4 +381,10 @@ impl Connection {
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
     }
+}
+
+/// An IMAP quoted string (RFC 3501 4.3). Config validation keeps CR and LF
+/// out of folder names.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }

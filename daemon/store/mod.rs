@@ -557,11 +557,47 @@ impl Store {
         Ok(out)
     }
 
+    /// Several actions done at once (a batch of drafts); one transaction.
+    pub fn complete_actions(&self, done: &[(u64, TicketId, String)]) -> Result<(), StoreError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        self.tx(|tx| {
+            for (id, ticket, event) in done {
+                tx.pending.remove(&id.to_be_bytes())?;
+                tx.audit(*ticket, event.clone())?;
+            }
+            Ok(())
+        })
+    }
+
     /// The action is done; note it in the ticket's audit log.
     pub fn complete_action(&self, id: u64, ticket: TicketId, event: &str) -> Result<(), StoreError> {
         self.tx(|tx| {
             tx.pending.remove(&id.to_be_bytes())?;
             tx.audit(ticket, event.to_string())
+        })
+    }
+
+    /// Whether any of these messages was attempted before and not finished
+    /// (a crash or a hang in an earlier run).
+    pub fn attempted_before(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<bool, StoreError> {
+        for &uid in uids {
+            if self.attempts.contains_key(uid_key(folder, Uid { validity, uid }))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Counts one attempt at each of these messages, in one transaction:
+    /// a batch that crashes the daemon is then handled one by one.
+    pub fn mark_attempts(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for &uid in uids {
+                tx.attempts.insert(uid_key(folder, Uid { validity, uid }), &1u32.to_be_bytes())?;
+            }
+            Ok(())
         })
     }
 
