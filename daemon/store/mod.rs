@@ -361,6 +361,8 @@ impl Store {
         let db = sled::Config::new()
             .path(path.join("db"))
             .mode(sled::Mode::HighThroughput)
+            // sled caches 1 GiB by default; a support mailbox needs little.
+            .cache_capacity(16 * 1024 * 1024)
             .open()
             .map_err(|source| match &source {
                 sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {

@@ -7,7 +7,8 @@
 dovecot_start() {
   local run=$1 port=$2 tlsport=$3 user=$4 password=$5 u g iu lu ig
   local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  pkill -f "dovecot -c $run/dovecot.conf" 2>/dev/null || true
+  # A Dovecot left over from an earlier run of the same folder.
+  [ -f "$run/run/master.pid" ] && kill "$(cat "$run/run/master.pid")" 2>/dev/null && sleep 1
   rm -rf "$run"; mkdir -p "$run/mail" "$run/home"; chmod 755 "$run"
   (cd "$run"
    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=triaged local CA" \
