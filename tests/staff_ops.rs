@@ -123,6 +123,20 @@ async fn reclassify_with_the_daemon_stopped_drafts_on_the_next_start() {
     // Nothing refused planned a draft.
     run_once(&s);
     assert_eq!(drafts(&s).len(), 2);
+
+    // A request the daemon did not pick up before it stopped is applied
+    // by the next pass, before the folders are synced.
+    let spool = s.dir.path().join("store").join("requests");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(
+        spool.join("00000000000000000005-left.json"),
+        br#"{"action":"reclassify","ticket":1,"procedure":"account-deletion","by":"bob"}"#,
+    )
+    .unwrap();
+    let out = run_once(&s);
+    assert!(stderr(&out).contains("#1 is now account-deletion/"), "{}", stderr(&out));
+    assert_eq!(drafts(&s).len(), 3);
+    assert!(spool_files(&s).is_empty(), "{:?}", spool_files(&s));
 }
 
 #[tokio::test(flavor = "multi_thread")]
