@@ -112,14 +112,16 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         let actor = actor.clone();
         tokio::spawn(async move {
             while let Some(cmd) = staff.recv().await {
-                let StaffCommand::Reclassify { ticket, procedure, by } = cmd;
-                let text = match actor.reclassify(ticket, &procedure, &by) {
-                    Ok(t) => format!("{ticket} is now {}/{}; new draft planned", t.procedure, t.step.as_deref().unwrap_or("-")),
-                    Err(e) => format!("{ticket} not reclassified: {e}"),
-                };
-                actor.notifier.notify(Notice::Text(text));
+                crate::control::apply(&actor, &cmd);
             }
         });
+    }
+    // Requests from `triaged reclassify`/`set` run while the store is ours.
+    let requests = crate::control::spool_dir(&config.store_path);
+    if once {
+        crate::control::apply_waiting(&actor, &requests);
+    } else {
+        tokio::spawn(crate::control::serve(actor.clone(), requests, cancel.clone()));
     }
     // Deadlines missed while stopped fire now; their drafts go out with
     // each folder's pending actions.

@@ -15,5 +15,6 @@ pub mod classify;
 pub mod act;
 pub mod store;
 pub mod daemon;
+pub mod control;
 pub mod service;
 pub mod status;

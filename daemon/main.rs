@@ -50,6 +50,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move ticket N to another procedure; the draft of its first step follows.
+    Reclassify {
+        #[arg(value_parser = triaged::control::parse_ticket)]
+        ticket: u64,
+        procedure: String,
+    },
+    /// Record facts staff know on ticket N; a ticket waiting for them moves on.
+    Set {
+        #[arg(value_parser = triaged::control::parse_ticket)]
+        ticket: u64,
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        facts: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -126,6 +139,17 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let ok = triaged::classify::cli::classify_files(&config, &files, json, &mut std::io::stdout().lock())?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Reclassify { ticket, procedure } => {
+            let req = triaged::control::reclassify_request(ticket, &procedure);
+            staff_request(&rt, &cli.config, req)
+        }
+        Command::Set { ticket, facts } => match triaged::control::set_request(ticket, &facts) {
+            Ok(req) => staff_request(&rt, &cli.config, req),
+            Err(e) => {
+                eprintln!("triaged: nothing recorded: {e}");
+                Ok(ExitCode::from(if matches!(e, triaged::act::facts::FactError::NotKeyValue(_)) { 2 } else { 1 }))
+            }
+        },
         Command::Verify { json, files } => {
             let config = load(&cli.config)?;
             let ok = rt.block_on(async {
@@ -135,6 +159,15 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
+}
+
+/// Applies a staff request, or queues it for the running daemon; exit 1
+/// when refused.
+fn staff_request(rt: &tokio::runtime::Runtime, config: &std::path::Path, req: triaged::control::Request) -> anyhow::Result<ExitCode> {
+    let config = load(config)?;
+    let done = rt.block_on(triaged::control::submit(&config, &req))?;
+    println!("{}", done.report());
+    Ok(if done.refused() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// SIGTERM or SIGINT: finish the message in hand, log out, exit 0.

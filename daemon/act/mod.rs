@@ -9,6 +9,7 @@
 //! through a template that names them.
 
 pub mod draft;
+pub mod facts;
 pub mod notice;
 
 use serde_json::{Map, Value, json};
@@ -39,6 +40,9 @@ pub enum ActError {
     Pack(String),
     #[error("identity checks: {0}")]
     Verify(String),
+    /// Staff asked for something that cannot be done; the text says why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// What became of a message.

@@ -37,6 +37,16 @@ impl Setup {
     }
 }
 
+/// Like [`setup_with`], with the procedure pack `pack` instead of sourcehut.
+pub fn setup_pack(pack: &str, extra: &str) -> Setup {
+    let s = setup_with("none", extra);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let swapped = text.replacen("pack = \"sourcehut\"", &format!("pack = \"{pack}\""), 1);
+    assert_ne!(text, swapped, "the test config names a pack");
+    std::fs::write(&s.config, swapped).unwrap();
+    s
+}
+
 pub fn setup() -> Setup {
     setup_with("none", "")
 }

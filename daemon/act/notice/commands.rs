@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
+use crate::act::facts::{self, MAX_FACTS};
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
 use super::{StaffCommand, cut, identity_report, sanitise, when};
 
-pub(crate) const USAGE: &str = "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE";
+pub(crate) const USAGE: &str =
+    "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
 
 /// Queue entries shown before "… and N more", to keep the channel readable.
 const QUEUE_MAX: usize = 12;
@@ -22,6 +24,7 @@ pub(crate) enum Command {
     Queue,
     Show(TicketId),
     Reclassify(TicketId, String),
+    Set(TicketId, Vec<(String, serde_json::Value)>),
     Help,
 }
 
@@ -34,6 +37,7 @@ impl Command {
             Command::Queue => "!queue",
             Command::Show(_) => "!show",
             Command::Reclassify(..) => "!reclassify",
+            Command::Set(..) => "!set",
             Command::Help => "!help",
         }
     }
@@ -82,6 +86,18 @@ pub(crate) fn parse(text: &str) -> Option<Result<Command, String>> {
                 )
             } else {
                 Err(format!("usage: {usage} (a procedure name: letters, digits, - _ .)"))
+            }
+        }
+        "set" => {
+            let usage = "usage: !set N key=value [key=value...]";
+            if args.len() < 2 || args.len() > MAX_FACTS + 1 {
+                Err(usage.to_string())
+            } else {
+                ticket("!set N key=value [key=value...]").and_then(|t| {
+                    let facts = args[1..].iter().map(|a| facts::parse_fact(a));
+                    let facts = facts.collect::<Result<Vec<_>, _>>().map_err(|e| format!("not recorded: {e}"))?;
+                    Ok(Command::Set(t, facts))
+                })
             }
         }
         _ => return None,
@@ -180,6 +196,18 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
                 }),
             }
         }
+        // The daemon answers with what became of the ticket.
+        Command::Set(id, facts) => match store.ticket(*id)? {
+            Some(_) => Reply {
+                lines: Vec::new(),
+                forward: Some(StaffCommand::SetFacts {
+                    ticket: *id,
+                    facts: facts.clone(),
+                    by: nick.to_string(),
+                }),
+            },
+            None => missing(*id),
+        },
     })
 }
 
@@ -303,6 +331,39 @@ mod tests {
         assert_eq!(parse("!weather"), None);
         assert_eq!(parse("claim 12"), None);
         assert_eq!(parse(""), None);
+    }
+
+    #[test]
+    fn set_parses_typed_facts_and_refuses_identity() {
+        assert_eq!(
+            parse("!set #3 assurances=0 last_certificate_expiry=2026-01-31"),
+            Some(Ok(Command::Set(
+                TicketId(3),
+                vec![
+                    ("assurances".into(), serde_json::json!(0)),
+                    ("last_certificate_expiry".into(), serde_json::json!("2026-01-31"))
+                ]
+            )))
+        );
+        let refused = parse("!set 3 verified=true").unwrap().unwrap_err();
+        assert!(refused.contains("identity can never be set by hand"), "{refused}");
+        assert_eq!(parse("!set 3"), Some(Err("usage: !set N key=value [key=value...]".into())));
+        assert!(matches!(parse("!set x a=1"), Some(Err(_))));
+        assert!(matches!(parse("!set 3 a"), Some(Err(_))));
+    }
+
+    #[test]
+    fn set_is_forwarded_only_for_existing_tickets() {
+        let (_d, s) = store(1);
+        let now = ts("2026-11-23T12:00:00Z");
+        let facts = vec![("payment_date".to_string(), serde_json::json!("2026-10-01"))];
+        let r = run(&s, &Command::Set(TicketId(1), facts.clone()), "alice", now).unwrap();
+        assert_eq!(
+            r.forward,
+            Some(StaffCommand::SetFacts { ticket: TicketId(1), facts: facts.clone(), by: "alice".into() })
+        );
+        let r = run(&s, &Command::Set(TicketId(7), facts), "alice", now).unwrap();
+        assert_eq!((r.forward, r.lines), (None, vec!["alice: there is no ticket #7".to_string()]));
     }
 
     #[test]

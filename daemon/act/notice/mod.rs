@@ -124,12 +124,21 @@ impl Notice {
     }
 }
 
-/// A request from staff that only the daemon can carry out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request from staff that only the daemon can carry out. Also the
+/// format of the command line's requests to the running daemon (see
+/// `control.rs`), hence the JSON shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StaffCommand {
     Reclassify {
         ticket: TicketId,
         procedure: String,
+        by: String,
+    },
+    /// Facts staff know (`!set N key=value ...`), keys already checked.
+    SetFacts {
+        ticket: TicketId,
+        facts: Vec<(String, serde_json::Value)>,
         by: String,
     },
 }
