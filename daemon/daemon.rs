@@ -232,7 +232,7 @@ struct Notices {
 /// intake wakes it at once through `wake`.
 async fn deadline_timer(actor: Arc<Actor>, cancel: CancellationToken) {
     loop {
-        let now = jiff::Timestamp::now();
+        let now = actor.now();
         let wait = match actor.store.next_deadline() {
             Ok(Some(due)) if due <= now => Duration::ZERO,
             Ok(Some(due)) => Duration::try_from(due.duration_since(now)).unwrap_or(Duration::ZERO).min(Duration::from_secs(60)),

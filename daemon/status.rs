@@ -28,6 +28,15 @@ pub struct TicketSummary {
     pub subject: String,
     pub created: jiff::Timestamp,
     pub drafts: usize,
+    /// The procedure step it is at.
+    #[serde(default)]
+    pub step: Option<String>,
+    /// The next armed deadline.
+    #[serde(default)]
+    pub next_deadline: Option<jiff::Timestamp>,
+    /// A number the procedure allocated (e.g. "a20111128.3.4").
+    #[serde(default)]
+    pub case_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,7 +105,9 @@ impl StatusReport {
         let open: Vec<_> = self.tickets.iter().filter(|t| t.state != "closed" && t.state != "answered").collect();
         writeln!(out, "Tickets: {} in all, {} open", self.tickets.len(), open.len())?;
         for t in open {
-            writeln!(out, "  #{:<5} {:<9} {:<22} {} — {}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
+            let step = t.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
+            let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
+            writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
         }
         writeln!(out, "Pending actions: {}", self.pending_actions)?;
         writeln!(out, "Quarantine: {}", self.quarantine.len())?;
@@ -126,6 +137,11 @@ fn summary(t: &Ticket) -> TicketSummary {
         subject: t.subject.clone(),
         created: t.created,
         drafts: t.drafts.len(),
+        step: t.step.clone(),
+        next_deadline: t.deadlines.iter().map(|d| d.due).min(),
+        case_number: t.data.get("number").and_then(|n| {
+            Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
+        }),
     }
 }
 

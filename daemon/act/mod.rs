@@ -255,9 +255,15 @@ impl Actor {
         Ok((t, planned))
     }
 
+    /// The procedures' "now" (see `SystemClock`).
+    pub fn now(&self) -> jiff::Timestamp {
+        use crate::classify::Clock;
+        self.clock.now().timestamp()
+    }
+
     /// Fires every deadline due now; returns how many fired.
     pub fn fire_due(&self) -> Result<usize, ActError> {
-        let now = jiff::Timestamp::now();
+        let now = self.now();
         let due = self.store.due_deadlines(now)?;
         for (_, id, name) in &due {
             let Some(mut ticket) = self.store.ticket(*id)? else { continue };

@@ -28,18 +28,41 @@ pub trait Clock {
 
 pub struct SystemClock {
     pub tz: TimeZone,
+    /// Added to the system time: zero, except for a rehearsal started with
+    /// `TRIAGED_NOW` (see [`SystemClock::from_config`]).
+    pub offset: jiff::SignedDuration,
 }
 
 impl SystemClock {
-    /// The system clock in the configured time zone.
+    /// The system clock in the configured time zone. `TRIAGED_NOW` (an
+    /// RFC 3339 instant) starts the clock at that instant instead, running
+    /// on from there: a way to rehearse what the deadlines of the coming
+    /// weeks will do (and how the tests check the CAcert timeline end to
+    /// end) without touching the system clock.
     pub fn from_config(config: &crate::config::Config) -> SystemClock {
-        SystemClock { tz: config.procedures.timezone.clone() }
+        let offset = match std::env::var("TRIAGED_NOW") {
+            Ok(s) => match s.parse::<Timestamp>() {
+                Ok(t) => {
+                    tracing::warn!("TRIAGED_NOW is set: the procedures' clock starts at {t}, not at the system time");
+                    t.duration_since(Timestamp::now())
+                }
+                Err(e) => {
+                    tracing::warn!("TRIAGED_NOW={s:?} is not an RFC 3339 instant ({e}); using the system time");
+                    jiff::SignedDuration::ZERO
+                }
+            },
+            Err(_) => jiff::SignedDuration::ZERO,
+        };
+        SystemClock {
+            tz: config.procedures.timezone.clone(),
+            offset,
+        }
     }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> Zoned {
-        Timestamp::now().to_zoned(self.tz.clone())
+        (Timestamp::now() + self.offset).to_zoned(self.tz.clone())
     }
 }
 
