@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::locate::{Locator, keys};
+
 /// One problem in the config file, located.
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -362,7 +364,7 @@ impl Config {
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let locator = Locator::new(text, path);
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            problems: vec![locator.from_toml_error(&e)],
+            problems: vec![locator.toml_error(&e)],
         })?;
         let mut v = Validator {
             locator: &locator,
@@ -380,81 +382,6 @@ impl Config {
     }
 }
 
-/// Maps dotted key paths and byte offsets of the source to line numbers.
-struct Locator<'a> {
-    text: &'a str,
-    file: PathBuf,
-    doc: Option<toml_edit::ImDocument<&'a str>>,
-}
-
-impl<'a> Locator<'a> {
-    fn new(text: &'a str, file: &Path) -> Self {
-        Locator {
-            text,
-            file: file.to_path_buf(),
-            doc: toml_edit::ImDocument::parse(text).ok(),
-        }
-    }
-
-    fn line_of_offset(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
-    }
-
-    /// The line of `section.key` (or of `[section]` when the key is absent).
-    fn line_of(&self, path: &[&str]) -> Option<usize> {
-        let doc = self.doc.as_ref()?;
-        let mut table: &dyn toml_edit::TableLike = doc.as_table();
-        let mut best = None;
-        for (i, part) in path.iter().enumerate() {
-            let (key, item) = table.get_key_value(part)?;
-            let span = if i + 1 == path.len() {
-                key.span().or_else(|| item.span())
-            } else {
-                item.as_table_like()
-                    .and_then(|_| item.as_table().and_then(|t| t.span()))
-                    .or_else(|| key.span())
-            };
-            if let Some(s) = span {
-                best = Some(self.line_of_offset(s.start));
-            }
-            match item.as_table_like() {
-                Some(t) => table = t,
-                None => break,
-            }
-        }
-        best
-    }
-
-    fn problem(&self, path: &[&str], message: impl Into<String>) -> Problem {
-        Problem {
-            file: self.file.clone(),
-            line: self.line_of(path).or_else(|| self.line_of(&path[..path.len().saturating_sub(1)])),
-            message: format!("{}: {}", path.join("."), message.into()),
-        }
-    }
-
-    fn from_toml_error(&self, e: &toml::de::Error) -> Problem {
-        let line = e.span().map(|s| self.line_of_offset(s.start));
-        let msg = e.message().trim().to_string();
-        let hint = if msg.contains("unknown field") {
-            " (check the spelling against config.example.toml, which lists every option)"
-        } else if msg.contains("missing field") {
-            " (add it; config.example.toml shows every required key)"
-        } else {
-            ""
-        };
-        Problem {
-            file: self.file.clone(),
-            line,
-            message: format!("{msg}{hint}"),
-        }
-    }
-}
-
 struct Validator<'a> {
     locator: &'a Locator<'a>,
     base: PathBuf,
@@ -463,7 +390,7 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn bad(&mut self, path: &[&str], message: impl Into<String>) {
-        let p = self.locator.problem(path, message);
+        let p = self.locator.problem(&keys(path), message);
         self.problems.push(p);
     }
 

@@ -8,6 +8,7 @@
 
 pub mod backoff;
 pub mod config;
+pub mod locate;
 pub mod mailbox;
 pub mod message;
 pub mod verify;

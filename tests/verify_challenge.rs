@@ -10,8 +10,6 @@ mod support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -137,78 +135,7 @@ struct Pki {
 impl Pki {
     fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        openssl(
-            d,
-            &[
-                &["req", "-x509"],
-                &ec[..],
-                &[
-                    "-keyout",
-                    "ca.key",
-                    "-out",
-                    "ca.pem",
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=triaged test CA",
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ],
-            ]
-            .concat(),
-        );
-        openssl(
-            d,
-            &[
-                &["req"],
-                &ec[..],
-                &[
-                    "-keyout",
-                    "srv.key",
-                    "-out",
-                    "srv.csr",
-                    "-subj",
-                    "/CN=example.org",
-                ],
-            ]
-            .concat(),
-        );
-        std::fs::write(
-            d.join("ext.cnf"),
-            "subjectAltName=DNS:example.org,DNS:www.example.org\nbasicConstraints=critical,CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "srv.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "srv.pem",
-                "-days",
-                "2",
-                "-extfile",
-                "ext.cnf",
-            ],
-        );
+        support::make_certs(dir.path(), "DNS:example.org,DNS:www.example.org");
         Pki { dir }
     }
 
@@ -219,12 +146,12 @@ impl Pki {
 
     fn server_config(&self) -> Arc<ServerConfig> {
         let certs = rustls_pemfile::certs(
-            &mut &std::fs::read(self.dir.path().join("srv.pem")).unwrap()[..],
+            &mut &std::fs::read(self.dir.path().join("cert.pem")).unwrap()[..],
         )
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
         let key = rustls_pemfile::private_key(
-            &mut &std::fs::read(self.dir.path().join("srv.key")).unwrap()[..],
+            &mut &std::fs::read(self.dir.path().join("key.pem")).unwrap()[..],
         )
         .unwrap()
         .unwrap();
@@ -237,19 +164,6 @@ impl Pki {
             .unwrap();
         Arc::new(config)
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[derive(Clone)]

@@ -200,24 +200,11 @@ impl Actor {
             data.insert("challenge_issued".into(), serde_json::to_value(&ch).unwrap_or_default());
         }
         let target = reply_target(msg);
-        let mut ticket = Ticket {
-            id,
-            folder: intake.folder.clone(),
-            uid: intake.uid,
-            message_id: msg.message_id.clone(),
-            from: msg.from[0].display(),
-            sender_email: msg.single_from().map(|a| a.email.clone()).unwrap_or_default(),
-            subject: classify::sensitive::redact(&msg.subject_line(200)),
-            procedure: class.procedure.clone(),
-            state: TicketState::New,
-            created: jiff::Timestamp::now(),
-            step: None,
-            queue: None,
-            deadlines: Vec::new(),
-            drafts: Vec::new(),
-            reply_to: Some(target),
-            data,
-        };
+        let subject = classify::sensitive::redact(&msg.subject_line(200));
+        let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &subject, &class.procedure);
+        ticket.sender_email = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        ticket.reply_to = Some(target);
+        ticket.data = data;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let (t, planned) = self.store.open_ticket(&ticket, intake, &actions)?;
         self.record_document(&t)?;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::config::Problem;
+use crate::locate::{Locator, Seg};
 
 /// Who must be proven to be the account holder before the procedure acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -190,11 +191,7 @@ impl Pack {
         let raw: RawPack = match toml::from_str(text) {
             Ok(r) => r,
             Err(e) => {
-                problems.push(Problem {
-                    file: file.to_path_buf(),
-                    line: e.span().map(|s| loc.line_of_offset(s.start)),
-                    message: e.message().trim().to_string(),
-                });
+                problems.push(loc.toml_error(&e));
                 return Err(problems);
             }
         };
@@ -305,88 +302,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
 
 // ---------------------------------------------------------------- locating
 
-/// A path into the document: table keys and array-of-table indices.
-#[derive(Clone, Copy)]
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-struct Locator<'a> {
-    text: &'a str,
-    file: PathBuf,
-    doc: Option<toml_edit::ImDocument<&'a str>>,
-}
-
-impl<'a> Locator<'a> {
-    fn new(text: &'a str, file: &Path) -> Self {
-        Locator { text, file: file.to_path_buf(), doc: toml_edit::ImDocument::parse(text).ok() }
-    }
-
-    fn line_of_offset(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
-    }
-
-    /// The line of the deepest part of `path` that can be found.
-    fn line_of(&self, path: &[Seg]) -> Option<usize> {
-        enum Cur<'d> {
-            Table(&'d dyn toml_edit::TableLike),
-            Tables(&'d toml_edit::ArrayOfTables),
-            Array(&'d toml_edit::Array),
-            Leaf,
-        }
-        fn from_item(item: &toml_edit::Item) -> Cur<'_> {
-            match item {
-                toml_edit::Item::ArrayOfTables(a) => Cur::Tables(a),
-                toml_edit::Item::Value(toml_edit::Value::Array(a)) => Cur::Array(a),
-                other => other.as_table_like().map(Cur::Table).unwrap_or(Cur::Leaf),
-            }
-        }
-        let doc = self.doc.as_ref()?;
-        let mut cur = Cur::Table(doc.as_table());
-        let mut best = None;
-        for seg in path {
-            let (next, span) = match (*seg, cur) {
-                (Seg::Key(k), Cur::Table(t)) => match t.get_key_value(k) {
-                    Some((key, v)) => (from_item(v), key.span().or_else(|| v.span())),
-                    None => break,
-                },
-                (Seg::Index(i), Cur::Tables(a)) => match a.get(i) {
-                    Some(t) => (Cur::Table(t), t.span()),
-                    None => break,
-                },
-                (Seg::Index(i), Cur::Array(a)) => match a.get(i) {
-                    Some(v) => (
-                        v.as_inline_table().map(|t| Cur::Table(t as &dyn toml_edit::TableLike)).unwrap_or(Cur::Leaf),
-                        v.span(),
-                    ),
-                    None => break,
-                },
-                _ => break,
-            };
-            if let Some(s) = span {
-                best = Some(self.line_of_offset(s.start));
-            }
-            cur = next;
-        }
-        best
-    }
-
-    fn problem(&self, path: &[Seg], message: impl Into<String>) -> Problem {
-        let dotted: Vec<String> = path
-            .iter()
-            .map(|s| match s {
-                Seg::Key(k) => k.to_string(),
-                Seg::Index(i) => format!("[{i}]"),
-            })
-            .collect();
-        Problem {
-            file: self.file.clone(),
-            line: self.line_of(path),
-            message: format!("{}: {}", dotted.join(".").replace(".[", "["), message.into()),
-        }
-    }
-
+impl Locator<'_> {
     /// Keys the format does not know, anywhere, each with its line.
     fn unknown_keys(&self) -> Vec<Problem> {
         let mut out = Vec::new();

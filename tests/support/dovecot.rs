@@ -37,7 +37,7 @@ impl Dovecot {
         let d = dir.path();
         // Dovecot's unprivileged processes must be able to reach the files.
         run(Command::new("chmod").arg("755").arg(d));
-        make_certificates(d);
+        super::make_certs(d, "DNS:localhost,IP:127.0.0.1");
         std::fs::write(d.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         std::fs::write(d.join("password"), format!("{PASSWORD}\n")).unwrap();
         for sub in ["mail", "home"] {
@@ -271,17 +271,6 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A test CA (`ca.pem`) and a server certificate for 127.0.0.1/localhost
-/// signed by it (`cert.pem`, `key.pem`): rustls rejects a self-signed end
-/// certificate used as its own CA, as it should.
-pub fn make_certificates(d: &Path) {
-    let ossl = |args: &[&str]| run(Command::new("openssl").current_dir(d).args(args));
-    ossl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=triaged test CA", "-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    ossl(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "server.csr"]);
-    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
-    ossl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "cert.pem"]);
 }
 
 fn run(cmd: &mut Command) {

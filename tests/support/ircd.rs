@@ -53,7 +53,7 @@ impl Ircd {
         );
         let (mut tls_port, mut ca_file) = (None, None);
         if opts.tls {
-            let (ca, cert, key) = make_certs(dir.path());
+            let super::Certs { ca, cert, key } = super::make_certs(dir.path(), "IP:127.0.0.1,DNS:localhost");
             let p = free_port();
             conf.push_str(&format!(
                 "[SSL]\nCertFile = {}\nKeyFile = {}\nPorts = {p}\n",
@@ -162,70 +162,6 @@ impl Drop for Ircd {
     }
 }
 
-/// CA → server certificate for 127.0.0.1 and localhost, made with openssl.
-fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    run(&[
-        &["req", "-x509"][..],
-        &ec,
-        &[
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=triaged test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    ]
-    .concat());
-    run(&[
-        &["req"][..],
-        &ec,
-        &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
-    ]
-    .concat());
-    std::fs::write(
-        dir.join("server.ext"),
-        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-    ]);
-    (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
-}
 
 /// One person (or server link) on the IRC server, speaking raw lines.
 pub struct IrcClient {
