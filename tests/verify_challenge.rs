@@ -4,8 +4,6 @@
 //! local server with `ClientBuilder::resolve`, exactly as production would
 //! reach the real host.
 
-#[path = "support/dns_sig.rs"]
-mod dns_sig;
 mod support;
 
 use std::collections::HashMap;
@@ -20,7 +18,7 @@ use tokio_rustls::rustls::{self, ServerConfig};
 use triaged::verify::challenge::{Challenge, check_dns, check_web, issue, web_client_builder};
 use triaged::verify::{Factor, Outcome};
 
-use dns_sig::{Dnsmasq, resolver};
+use support::dns::{Dns, Record, resolver};
 
 const DOMAIN: &str = "example.org";
 
@@ -35,9 +33,10 @@ fn assert_outcome(f: &Factor, result: Outcome, temporary: bool) {
 
 // ---- DNS -------------------------------------------------------------------
 
-fn dns_with(records: &[(&str, String)]) -> Dnsmasq {
-    let txt: Vec<(&str, &str)> = records.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    Dnsmasq::start(DOMAIN, "broken.example", &txt)
+fn dns_with(records: &[(&str, String)]) -> Dns {
+    let mut all: Vec<Record> = records.iter().map(|(n, v)| Record::txt(*n, v.clone())).collect();
+    all.push(Record::Failing("broken.example".into()));
+    Dns::start(&all)
 }
 
 #[tokio::test]
@@ -48,7 +47,7 @@ async fn dns_txt_with_the_token_passes_and_a_wrong_token_fails() {
         ("_triaged-challenge.example.org", c.txt_value()),
         ("_triaged-challenge.stale.example.org", other.txt_value()),
     ]);
-    let r = resolver(dns.addr);
+    let r = resolver(dns.addr());
     let f = check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await;
     assert_outcome(&f, Outcome::Pass, false);
     assert!(
@@ -61,7 +60,7 @@ async fn dns_txt_with_the_token_passes_and_a_wrong_token_fails() {
     assert_outcome(&f, Outcome::Fail, false);
     // The bare token is not the documented format.
     let bare = dns_with(&[("_triaged-challenge.example.org", c.token.clone())]);
-    let f = check_dns(&resolver(bare.addr), &domains(&[DOMAIN]), Some(&c)).await;
+    let f = check_dns(&resolver(bare.addr()), &domains(&[DOMAIN]), Some(&c)).await;
     assert_outcome(&f, Outcome::Fail, false);
 }
 
@@ -69,7 +68,7 @@ async fn dns_txt_with_the_token_passes_and_a_wrong_token_fails() {
 async fn dns_without_a_record_is_none_and_any_domain_on_file_may_pass() {
     let c = issue(7, "alice", "triaged.txt");
     let dns = dns_with(&[("_triaged-challenge.second.example.org", c.txt_value())]);
-    let r = resolver(dns.addr);
+    let r = resolver(dns.addr());
     let f = check_dns(&r, &domains(&[DOMAIN]), Some(&c)).await;
     assert_outcome(&f, Outcome::None, false);
     let f = check_dns(&r, &domains(&[DOMAIN, "second.example.org"]), Some(&c)).await;
@@ -80,7 +79,7 @@ async fn dns_without_a_record_is_none_and_any_domain_on_file_may_pass() {
 async fn dns_upstream_failure_and_stopped_server_are_temporary() {
     let c = issue(7, "alice", "triaged.txt");
     let mut dns = dns_with(&[("_triaged-challenge.example.org", c.txt_value())]);
-    let r = resolver(dns.addr);
+    let r = resolver(dns.addr());
     let f = check_dns(&r, &domains(&["broken.example"]), Some(&c)).await;
     assert_outcome(&f, Outcome::None, true);
     // A temporary answer outranks a definite none or fail elsewhere.
@@ -106,7 +105,7 @@ async fn dns_upstream_failure_and_stopped_server_are_temporary() {
 async fn dns_without_challenge_or_domain_is_none_and_runs_on_a_spawned_task() {
     let c = issue(7, "alice", "triaged.txt");
     let dns = dns_with(&[("_triaged-challenge.example.org", c.txt_value())]);
-    let r = resolver(dns.addr);
+    let r = resolver(dns.addr());
     let f = check_dns(&r, &domains(&[DOMAIN]), None).await;
     assert_eq!(
         (f.result, f.reason.as_str()),

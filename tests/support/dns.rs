@@ -14,6 +14,9 @@ pub enum Record {
     /// requires (DKIM keys are longer than one string).
     Txt(String, String),
     A(String, Ipv4Addr),
+    /// Names under this zone are forwarded to a closed port, so they fail
+    /// upstream (SERVFAIL/REFUSED) instead of being NXDOMAIN.
+    Failing(String),
 }
 
 impl Record {
@@ -60,6 +63,7 @@ impl Dns {
                     conf.push_str(&format!("txt-record={name},{}\n", parts.join(",")));
                 }
                 Record::A(name, ip) => conf.push_str(&format!("host-record={name},{ip}\n")),
+                Record::Failing(zone) => conf.push_str(&format!("server=/{zone}/127.0.0.1#{}\n", super::free_port())),
             }
         }
         let conf_path = dir.path().join("dnsmasq.conf");
@@ -117,4 +121,22 @@ impl Drop for Dns {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A resolver that asks only `server`, with a short timeout and no cache,
+/// so a test sees each change at once.
+pub fn resolver(server: SocketAddr) -> hickory_resolver::TokioResolver {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+    for c in &mut ns.connections {
+        c.port = server.port();
+    }
+    let config = ResolverConfig::from_parts(None, vec![], vec![ns]);
+    let mut builder = hickory_resolver::TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+    let opts = builder.options_mut();
+    opts.timeout = Duration::from_secs(1);
+    opts.attempts = 1;
+    opts.cache_size = 0;
+    builder.build().expect("resolver config is valid")
 }
