@@ -18,6 +18,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::Factor;
+use super::factor::{Evidence, combine};
 
 /// Relative DNS label under which the TXT record is published.
 pub const DNS_LABEL: &str = "_triaged-challenge";
@@ -83,36 +84,6 @@ pub fn issue(ticket: u64, account: &str, web_path: &str) -> Challenge {
     }
 }
 
-/// What one domain said; the factor is the best over all domains:
-/// pass, then temporary (it may still pass), then fail, then none.
-enum Probe {
-    Pass(String),
-    Temporary(String),
-    Fail(String),
-    None(String),
-}
-
-fn combine(probes: Vec<Probe>) -> Factor {
-    let mut temporary = Vec::new();
-    let mut fail = Vec::new();
-    let mut none = Vec::new();
-    for p in probes {
-        match p {
-            Probe::Pass(r) => return Factor::pass(r),
-            Probe::Temporary(r) => temporary.push(r),
-            Probe::Fail(r) => fail.push(r),
-            Probe::None(r) => none.push(r),
-        }
-    }
-    if !temporary.is_empty() {
-        Factor::temporary(temporary.join("; "))
-    } else if !fail.is_empty() {
-        Factor::fail(fail.join("; "))
-    } else {
-        Factor::none(none.join("; "))
-    }
-}
-
 /// A hostname safe to put into a DNS query or URL: letters, digits, `-`,
 /// `_`, dots between non-empty labels.
 fn valid_domain(domain: &str) -> bool {
@@ -147,7 +118,7 @@ pub async fn check_dns(
         Ok(c) => c,
         Err(none) => return none,
     };
-    combine(join_all(domains.iter().map(|d| probe_dns(resolver, d, challenge))).await)
+    combine(join_all(domains.iter().map(|d| probe_dns(resolver, d, challenge))).await, "the account lists no domain")
 }
 
 /// The challenge to check, or `none` when nothing was issued or the account
@@ -164,20 +135,20 @@ fn wanted<'c>(
     }
 }
 
-async fn probe_dns(resolver: &TokioResolver, domain: &str, challenge: &Challenge) -> Probe {
+async fn probe_dns(resolver: &TokioResolver, domain: &str, challenge: &Challenge) -> Evidence {
     if !valid_domain(domain) || !valid_domain(&challenge.dns_name) {
-        return Probe::None(format!("{domain:?} is not a valid domain name"));
+        return Evidence::None(format!("{domain:?} is not a valid domain name"));
     }
     let name = challenge.txt_name(domain);
     let fqdn = format!("{name}.");
     let lookup =
         match tokio::time::timeout(LOOKUP_TIMEOUT, resolver.txt_lookup(fqdn.as_str())).await {
-            Err(_) => return Probe::Temporary(format!("TXT {name}: lookup timed out")),
+            Err(_) => return Evidence::Temporary(format!("TXT {name}: lookup timed out")),
             Ok(Err(e)) if e.is_nx_domain() || e.is_no_records_found() => {
-                return Probe::None(format!("TXT {name}: no record"));
+                return Evidence::None(format!("TXT {name}: no record"));
             }
             // Timeouts, SERVFAIL, refused, unreachable server: ask again later.
-            Ok(Err(e)) => return Probe::Temporary(format!("TXT {name}: {e}")),
+            Ok(Err(e)) => return Evidence::Temporary(format!("TXT {name}: {e}")),
             Ok(Ok(lookup)) => lookup,
         };
     let expected = challenge.txt_value();
@@ -195,12 +166,12 @@ async fn probe_dns(resolver: &TokioResolver, domain: &str, challenge: &Challenge
         })
         .collect();
     if values.iter().any(|v| v.trim() == expected) {
-        return Probe::Pass(format!("TXT {name} holds the issued token"));
+        return Evidence::Pass(format!("TXT {name} holds the issued token"));
     }
     if values.is_empty() {
-        return Probe::None(format!("TXT {name}: no record"));
+        return Evidence::None(format!("TXT {name}: no record"));
     }
-    Probe::Fail(format!("TXT {name} does not hold the issued token"))
+    Evidence::Fail(format!("TXT {name} does not hold the issued token"))
 }
 
 /// A `reqwest` client fit for web challenges: HTTPS only, redirects followed
@@ -244,38 +215,38 @@ pub async fn check_web(
         Ok(c) => c,
         Err(none) => return none,
     };
-    combine(join_all(domains.iter().map(|d| probe_web(client, d, challenge))).await)
+    combine(join_all(domains.iter().map(|d| probe_web(client, d, challenge))).await, "the account lists no domain")
 }
 
-async fn probe_web(client: &reqwest::Client, domain: &str, challenge: &Challenge) -> Probe {
+async fn probe_web(client: &reqwest::Client, domain: &str, challenge: &Challenge) -> Evidence {
     let path = challenge.web_path.trim_start_matches('/');
     if !valid_domain(domain) || !valid_web_path(path) {
-        return Probe::None(format!(
+        return Evidence::None(format!(
             "cannot build an HTTPS address from {domain:?} and {path:?}"
         ));
     }
     let url_text = challenge.web_url(domain);
     let url = match reqwest::Url::parse(&url_text) {
         Ok(u) if u.scheme() == "https" && u.host_str() == Some(domain.trim_end_matches('.')) => u,
-        _ => return Probe::None(format!("cannot build an HTTPS address from {domain:?}")),
+        _ => return Evidence::None(format!("cannot build an HTTPS address from {domain:?}")),
     };
     match tokio::time::timeout(FETCH_TIMEOUT, fetch(client, url, &challenge.token)).await {
-        Err(_) => Probe::Temporary(format!("{url_text}: timed out")),
+        Err(_) => Evidence::Temporary(format!("{url_text}: timed out")),
         Ok(p) => p,
     }
 }
 
-async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Probe {
+async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Evidence {
     let shown = url.to_string();
     let mut response = match client.get(url.clone()).send().await {
         Ok(r) => r,
-        Err(e) => return Probe::Temporary(format!("{shown}: {}", error_chain(&e))),
+        Err(e) => return Evidence::Temporary(format!("{shown}: {}", error_chain(&e))),
     };
     // Whatever the caller's client does with redirects, only an HTTPS answer
     // from the domain itself counts.
     let final_url = response.url();
     if final_url.scheme() != "https" || final_url.host_str() != url.host_str() {
-        return Probe::Fail(format!(
+        return Evidence::Fail(format!(
             "{shown}: answered from {final_url}, not the domain over HTTPS"
         ));
     }
@@ -287,32 +258,32 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, token: &str) -> Prob
             .and_then(|l| l.to_str().ok())
             .map(crate::message::sanitize_line)
             .unwrap_or_default();
-        return Probe::Fail(format!(
+        return Evidence::Fail(format!(
             "{shown}: redirects to {to:?}; only HTTPS on the same host is followed"
         ));
     }
     if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
-        return Probe::None(format!("{shown}: nothing published ({status})"));
+        return Evidence::None(format!("{shown}: nothing published ({status})"));
     }
     if status.is_server_error() {
-        return Probe::Temporary(format!("{shown}: server error {status}"));
+        return Evidence::Temporary(format!("{shown}: server error {status}"));
     }
     if !status.is_success() {
-        return Probe::Fail(format!("{shown}: answered {status}"));
+        return Evidence::Fail(format!("{shown}: answered {status}"));
     }
     let mut body = Vec::new();
     while body.len() < WEB_BODY_LIMIT {
         match response.chunk().await {
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
-            Err(e) => return Probe::Temporary(format!("{shown}: {}", error_chain(&e))),
+            Err(e) => return Evidence::Temporary(format!("{shown}: {}", error_chain(&e))),
         }
     }
     body.truncate(WEB_BODY_LIMIT);
     if String::from_utf8_lossy(&body).contains(token) {
-        Probe::Pass(format!("{shown} holds the issued token"))
+        Evidence::Pass(format!("{shown} holds the issued token"))
     } else {
-        Probe::Fail(format!(
+        Evidence::Fail(format!(
             "{shown} does not hold the issued token in its first {WEB_BODY_LIMIT} bytes"
         ))
     }
@@ -385,11 +356,11 @@ mod tests {
 
     #[test]
     fn temporary_outranks_fail_but_not_pass() {
-        let f = combine(vec![Probe::Fail("f".into()), Probe::Temporary("t".into())]);
+        let f = combine(vec![Evidence::Fail("f".into()), Evidence::Temporary("t".into())], "-");
         assert!(f.temporary);
-        let f = combine(vec![Probe::Temporary("t".into()), Probe::Pass("p".into())]);
+        let f = combine(vec![Evidence::Temporary("t".into()), Evidence::Pass("p".into())], "-");
         assert!(f.passed());
-        let f = combine(vec![Probe::None("n".into()), Probe::Fail("f".into())]);
+        let f = combine(vec![Evidence::None("n".into()), Evidence::Fail("f".into())], "-");
         assert_eq!(f.result, crate::verify::Outcome::Fail);
     }
 }

@@ -22,6 +22,7 @@ use mail_auth::dkim::Signature;
 use mail_auth::{AuthenticatedMessage, DkimResult, DnsError, Error, MessageAuthenticator, Txt};
 
 use super::Factor;
+use super::factor::{Evidence, combine};
 use super::accounts::Account;
 use crate::config::DnsConfig;
 use crate::message::{Message, sanitize_line};
@@ -79,16 +80,6 @@ pub fn resolver(dns: &DnsConfig) -> std::io::Result<TokioResolver> {
 pub struct DkimVerdict {
     pub factor: Factor,
     pub arc: Option<String>,
-}
-
-/// What one signature proves, after our rules.
-enum Verdict {
-    Pass(String),
-    /// DNS could not answer now; may pass later.
-    Temporary(String),
-    /// RFC 6376 sec 3.6.1: a key in testing mode counts as no signature.
-    Testing(String),
-    Fail(String),
 }
 
 type TxtCache = NoCache<Box<str>, Txt>;
@@ -153,11 +144,11 @@ pub async fn check(
     for out in &outputs {
         let v = match out.signature() {
             Some(sig) => judge(auth, &parsed, sig, out.result(), from_domain).await,
-            None => Verdict::Fail(format!("malformed DKIM-Signature: {}", out.result())),
+            None => Evidence::Fail(format!("malformed DKIM-Signature: {}", out.result())),
         };
         verdicts.push(v);
     }
-    let factor = combine(verdicts);
+    let factor = combine(verdicts, "no DKIM signature");
     let factor = match (factor.passed(), account) {
         (true, Some(a)) if a.has_address(&from.email) => factor,
         (true, Some(a)) => Factor::fail(format!(
@@ -182,32 +173,6 @@ fn outcome_word(f: &Factor) -> &'static str {
         super::Outcome::Pass => "signature valid",
         super::Outcome::Fail => "signature not valid",
         super::Outcome::None => "no usable signature",
-    }
-}
-
-/// A passing signature wins; otherwise a DNS problem means "try again",
-/// then any failure, then testing-mode keys.
-fn combine(verdicts: Vec<Verdict>) -> Factor {
-    let mut temporary = Vec::new();
-    let mut failed = Vec::new();
-    let mut testing = Vec::new();
-    for v in verdicts {
-        match v {
-            Verdict::Pass(r) => return Factor::pass(r),
-            Verdict::Temporary(r) => temporary.push(r),
-            Verdict::Fail(r) => failed.push(r),
-            Verdict::Testing(r) => testing.push(r),
-        }
-    }
-    if !temporary.is_empty() {
-        Factor::temporary(temporary.join("; "))
-    } else if !failed.is_empty() {
-        failed.truncate(3);
-        Factor::fail(failed.join("; "))
-    } else if !testing.is_empty() {
-        Factor::none(testing.join("; "))
-    } else {
-        Factor::none("no DKIM signature")
     }
 }
 
@@ -240,25 +205,25 @@ async fn judge(
     sig: &Signature,
     result: &DkimResult,
     from_domain: &str,
-) -> Verdict {
+) -> Evidence {
     let who = format!("d={} s={}", sanitize_line(&sig.d), sanitize_line(&sig.s));
     // ATPS (RFC 6541) lets a third party sign for a domain; mail-auth may
     // pass it, we never do: only d= itself counts for alignment.
     if !aligned(&sig.d, from_domain) {
-        return Verdict::Fail(format!(
+        return Evidence::Fail(format!(
             "signed by {who}, which does not align with the From domain {from_domain}"
         ));
     }
     // RFC 8301 sec 3.1: rsa-sha1 must not be considered valid.
     if sig.a == Algorithm::RsaSha1 {
-        return Verdict::Fail(format!("{who} uses rsa-sha1, which is broken (RFC 8301)"));
+        return Evidence::Fail(format!("{who} uses rsa-sha1, which is broken (RFC 8301)"));
     }
     match result {
         DkimResult::Pass => {}
-        DkimResult::TempError(e) => return Verdict::Temporary(format!("{who}: {e}")),
+        DkimResult::TempError(e) => return Evidence::Temporary(format!("{who}: {e}")),
         DkimResult::Neutral(e) | DkimResult::Fail(e) | DkimResult::PermError(e) => {
             if is_temporary(e) {
-                return Verdict::Temporary(format!("{who}: {e}"));
+                return Evidence::Temporary(format!("{who}: {e}"));
             }
             // A short key is rejected by the crypto library before we see
             // it; say so rather than "verification failed".
@@ -266,21 +231,21 @@ async fn judge(
                 && let Ok(key) = domain_key(auth, sig).await
                 && key.p.public_key_bits() < MIN_RSA_BITS
             {
-                return Verdict::Fail(format!(
+                return Evidence::Fail(format!(
                     "{who}: the key is {} bits, under {MIN_RSA_BITS}",
                     key.p.public_key_bits()
                 ));
             }
-            return Verdict::Fail(format!("{who}: {}", describe(e)));
+            return Evidence::Fail(format!("{who}: {}", describe(e)));
         }
-        DkimResult::None => return Verdict::Fail(format!("{who}: no result")),
+        DkimResult::None => return Evidence::Fail(format!("{who}: no result")),
     }
     // RFC 6376 sec 5.4: the From header field MUST be signed.
     if !sig.h.iter().any(|h| h.eq_ignore_ascii_case("from")) {
-        return Verdict::Fail(format!("{who} does not sign the From header"));
+        return Evidence::Fail(format!("{who} does not sign the From header"));
     }
     if let Some(problem) = unsigned_copies(parsed, sig) {
-        return Verdict::Fail(format!("{who}: {problem}"));
+        return Evidence::Fail(format!("{who}: {problem}"));
     }
     // RFC 6376 sec 8.2: with l= anything may be appended to the body.
     if sig.l > 0 {
@@ -289,7 +254,7 @@ async fn judge(
             .canonical_body(parsed.raw_body(), u64::MAX)
             .write(&mut canonical);
         if canonical.len() as u64 > sig.l {
-            return Verdict::Fail(format!(
+            return Evidence::Fail(format!(
                 "{who} covers only the first {} bytes of the body (l=); {} bytes were added after signing",
                 sig.l,
                 canonical.len() as u64 - sig.l
@@ -298,21 +263,21 @@ async fn judge(
     }
     let key = match domain_key(auth, sig).await {
         Ok(k) => k,
-        Err(e) if is_temporary(&e) => return Verdict::Temporary(format!("{who}: {e}")),
-        Err(e) => return Verdict::Fail(format!("{who}: {}", describe(&e))),
+        Err(e) if is_temporary(&e) => return Evidence::Temporary(format!("{who}: {e}")),
+        Err(e) => return Evidence::Fail(format!("{who}: {}", describe(&e))),
     };
     if key.p.public_key_bits() < MIN_RSA_BITS {
-        return Verdict::Fail(format!(
+        return Evidence::Fail(format!(
             "{who}: the key is {} bits, under {MIN_RSA_BITS}",
             key.p.public_key_bits()
         ));
     }
     if key.f & FLAG_TESTING != 0 {
-        return Verdict::Testing(format!(
+        return Evidence::None(format!(
             "{who}: the key is marked t=y (testing), which counts as unsigned (RFC 6376 sec 3.6.1)"
         ));
     }
-    Verdict::Pass(format!(
+    Evidence::Pass(format!(
         "valid signature by {who}, aligned with the From domain {from_domain}"
     ))
 }
@@ -486,13 +451,13 @@ mod tests {
 
     #[test]
     fn a_pass_wins_and_dns_trouble_beats_failure() {
-        assert!(combine(vec![Verdict::Fail("x".into()), Verdict::Pass("ok".into())]).passed());
+        assert!(combine(vec![Evidence::Fail("x".into()), Evidence::Pass("ok".into())], "no DKIM signature").passed());
         let f = combine(vec![
-            Verdict::Fail("x".into()),
-            Verdict::Temporary("t".into()),
-        ]);
+            Evidence::Fail("x".into()),
+            Evidence::Temporary("t".into()),
+        ], "no DKIM signature");
         assert!(f.temporary);
-        let f = combine(vec![Verdict::Testing("t=y".into())]);
+        let f = combine(vec![Evidence::None("t=y".into())], "no DKIM signature");
         assert_eq!(f.result, super::super::Outcome::None);
         assert!(!f.temporary);
     }
