@@ -37,6 +37,9 @@ pub struct TicketSummary {
     /// A number the procedure allocated (e.g. "a20111128.3.4").
     #[serde(default)]
     pub case_number: Option<String>,
+    /// The identity report in one line (staff only).
+    #[serde(default)]
+    pub identity: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,6 +111,9 @@ impl StatusReport {
             let step = t.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
             writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
+            if let Some(id) = &t.identity {
+                writeln!(out, "         {id}")?;
+            }
         }
         writeln!(out, "Pending actions: {}", self.pending_actions)?;
         writeln!(out, "Quarantine: {}", self.quarantine.len())?;
@@ -139,6 +145,7 @@ fn summary(t: &Ticket) -> TicketSummary {
         drafts: t.drafts.len(),
         step: t.step.clone(),
         next_deadline: t.deadlines.iter().map(|d| d.due).min(),
+        identity: t.data.get("identity_summary").and_then(|v| v.as_str()).map(str::to_string),
         case_number: t.data.get("number").and_then(|n| {
             Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
         }),

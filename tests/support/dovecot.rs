@@ -156,6 +156,37 @@ impl Dovecot {
         }
     }
 
+    /// Delivers many messages into `folder` at once (one `doveadm import`
+    /// of an mbox): a 500-message backlog in a fraction of a second.
+    pub fn deliver_many(&self, folder: &str, messages: &[Vec<u8>]) {
+        let dir = self.dir.path().join("import");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut mbox = Vec::new();
+        for m in messages {
+            mbox.extend_from_slice(b"From import@localhost Mon Nov 23 10:00:00 2026\n");
+            for line in m.split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                // mboxrd: a body line starting with "From " is quoted.
+                if line.starts_with(b"From ") {
+                    mbox.push(b'>');
+                }
+                mbox.extend_from_slice(line);
+                mbox.push(b'\n');
+            }
+            mbox.push(b'\n');
+        }
+        std::fs::write(dir.join("in"), mbox).unwrap();
+        // doveadm runs as the mail user, who keeps an index beside the mbox.
+        run(Command::new("chmod").arg("-R").arg("a+rwX").arg(&dir));
+        let location = format!("mbox:{}:INBOX={}", dir.display(), dir.join("in").display());
+        let out = self.doveadm().args(["import", "-u", USER, &location, "", "all"]).output().unwrap();
+        assert!(out.status.success(), "doveadm import: {}", String::from_utf8_lossy(&out.stderr));
+        if folder != "INBOX" {
+            panic!("deliver_many imports into INBOX only");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     pub fn create(&self, folder: &str) {
         let _ = self.doveadm().args(["mailbox", "create", "-u", USER, folder]).output();
     }
