@@ -125,7 +125,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     }
     // Deadlines missed while stopped fire now; their drafts go out with
     // each folder's pending actions.
-    let fired = actor.fire_due()?;
+    let fired = actor.fire_due().await?;
     if fired > 0 {
         info!(fired, "deadlines that came due while triaged was stopped");
     }
@@ -249,7 +249,7 @@ async fn deadline_timer(actor: Arc<Actor>, cancel: CancellationToken) {
                 _ = cancel.cancelled() => return,
             }
         }
-        if let Err(e) = actor.fire_due() {
+        if let Err(e) = actor.fire_due().await {
             warn!("firing deadlines: {e}");
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}

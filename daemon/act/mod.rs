@@ -11,6 +11,7 @@
 pub mod draft;
 pub mod facts;
 pub mod notice;
+pub mod reverify;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
@@ -205,6 +206,7 @@ impl Actor {
         ticket.sender_email = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
         ticket.reply_to = Some(target);
         ticket.data = data;
+        self.schedule_reverify(&mut ticket, msg, &report)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let (t, planned) = self.store.open_ticket(&ticket, intake, &actions)?;
         self.record_document(&t)?;
@@ -227,6 +229,7 @@ impl Actor {
         let mut planned_ticket = ticket.clone();
         record_identity(&mut planned_ticket.data, &report);
         planned_ticket.reply_to = Some(target);
+        self.schedule_reverify(&mut planned_ticket, msg, &report)?;
         let actions = self.step(&mut planned_ticket, &event)?;
         let note = format!(
             "reply {} ({}){}",
@@ -249,10 +252,14 @@ impl Actor {
     }
 
     /// Fires every deadline due now; returns how many fired.
-    pub fn fire_due(&self) -> Result<usize, ActError> {
+    pub async fn fire_due(&self) -> Result<usize, ActError> {
         let now = self.now();
         let due = self.store.due_deadlines(now)?;
         for (_, id, name) in &due {
+            if name == reverify::REVERIFY {
+                self.reverify(*id).await?;
+                continue;
+            }
             let Some(mut ticket) = self.store.ticket(*id)? else { continue };
             ticket.deadlines.retain(|d| &d.name != name);
             let actions = self.step(&mut ticket, &Event::DeadlineDue { name: name.clone() })?;
@@ -286,7 +293,7 @@ impl Actor {
         };
         ticket.procedure = procedure.to_string();
         ticket.step = None;
-        ticket.deadlines.clear();
+        ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), |t| {
             t.procedure = ticket.procedure.clone();
@@ -432,11 +439,12 @@ impl Actor {
             ticket.data.insert(k.clone(), v.clone());
         }
         if plan.step.is_some() {
-            ticket.deadlines = plan
+            // A new step arms its own deadlines; triaged's own timers
+            // (identity re-checks) stay.
+            ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
+            ticket
                 .deadlines
-                .iter()
-                .map(|(name, due)| Deadline { name: name.clone(), due: *due })
-                .collect();
+                .extend(plan.deadlines.iter().map(|(name, due)| Deadline { name: name.clone(), due: *due }));
         }
         if let Some(h) = &plan.handoff {
             ticket.data.insert("handoff".into(), Value::from(h.clone()));

@@ -6,6 +6,7 @@
 //! to do.
 
 pub mod claims;
+mod reverify;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,96 @@
+//! Identity factors that could not be checked now (`none (temporary)`:
+//! a DNS timeout, a key server down) are checked again later, never turned
+//! into `fail`. The message is kept in the store meanwhile; a ticket
+//! deadline named [`REVERIFY`] brings it back every few minutes, for an
+//! hour at most. When the check settles, staff are told, and a ticket that
+//! was waiting for identity moves on as if the user had answered.
+
+use serde_json::Value;
+
+use super::{ActError, Actor, apply, record_identity};
+use crate::act::notice::Notice;
+use crate::classify::procedure::Event;
+use crate::message::Message;
+use crate::store::{Deadline, Ticket, TicketId};
+use crate::verify::{Report, VerifyContext};
+
+/// The deadline name; procedure deadlines never use the `triaged:` prefix.
+pub const REVERIFY: &str = "triaged:reverify";
+const EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+const TRIES: u64 = 12;
+
+impl Actor {
+    /// After a check with temporary gaps: keep the message and arm the
+    /// retry on the (not yet stored) ticket.
+    pub(super) fn schedule_reverify(&self, ticket: &mut Ticket, msg: &Message, report: &Report) -> Result<(), ActError> {
+        if !report.temporary {
+            return Ok(());
+        }
+        self.store.keep_for_reverify(ticket.id, msg.raw())?;
+        arm(ticket, self.now());
+        Ok(())
+    }
+
+    /// The retry deadline fired: check the kept message again.
+    pub(super) async fn reverify(&self, id: TicketId) -> Result<(), ActError> {
+        let Some(mut ticket) = self.store.ticket(id)? else { return Ok(()) };
+        ticket.deadlines.retain(|d| d.name != REVERIFY);
+        let Some(raw) = self.store.reverify_message(id)? else {
+            self.store.update_ticket(id, None, "identity re-check: nothing kept", |t| {
+                t.deadlines.retain(|d| d.name != REVERIFY);
+                Vec::new()
+            })?;
+            return Ok(());
+        };
+        let Ok(msg) = Message::parse(raw) else {
+            self.store.forget_reverify(id)?;
+            return Ok(());
+        };
+        let challenge = ticket.data.get("challenge_issued").and_then(|v| serde_json::from_value(v.clone()).ok());
+        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
+        let report = self.verifier.verify(&msg, &VerifyContext { billing, challenge }).await;
+        let was_verified = ticket.data.get("verified") == Some(&Value::Bool(true));
+        record_identity(&mut ticket.data, &report);
+        let now_verified = ticket.data.get("verified") == Some(&Value::Bool(true));
+        let tries = ticket.data.get("reverify_tries").and_then(Value::as_u64).unwrap_or(0) + 1;
+        ticket.data.insert("reverify_tries".into(), Value::from(tries));
+        let again = report.temporary && tries < TRIES;
+        if again {
+            arm(&mut ticket, self.now());
+        } else {
+            self.store.forget_reverify(id)?;
+        }
+        // Identity newly established while the ticket waits for it: the
+        // procedure moves on as on a reply (its routes read `verified`).
+        let actions = if now_verified && !was_verified && ticket.step.is_some() {
+            self.step(&mut ticket, &Event::Reply { text: String::new(), confirms: false })?
+        } else {
+            Vec::new()
+        };
+        let summary = report.summary();
+        let (t, _) = self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), |t| {
+            apply(t, &ticket);
+            actions.clone()
+        })?;
+        let outcome = if again {
+            "still partly unreachable; trying again in 5 minutes".to_string()
+        } else if report.temporary {
+            format!("still partly unreachable after {tries} tries; check by hand")
+        } else {
+            "settled".to_string()
+        };
+        self.notifier.notify(Notice::Text(format!(
+            "{id}: identity re-checked, {outcome}: {summary}{}",
+            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", t.step.as_deref().unwrap_or("-")) }
+        )));
+        Ok(())
+    }
+}
+
+fn arm(ticket: &mut Ticket, now: jiff::Timestamp) {
+    ticket.deadlines.retain(|d| d.name != REVERIFY);
+    ticket.deadlines.push(Deadline {
+        name: REVERIFY.into(),
+        due: now + EVERY,
+    });
+}
