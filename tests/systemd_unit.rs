@@ -32,6 +32,18 @@ fn unit_for_this_build(dir: &Path) -> PathBuf {
     copy
 }
 
+/// systemd-analyze and the unit copy in a temporary directory (kept alive
+/// by the returned guard), or None with the reason printed.
+fn prepare() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
+    let Some(analyze) = analyze() else {
+        eprintln!("skipped: systemd-analyze not installed (scripts/install-deps installs the systemd package)");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let unit = unit_for_this_build(dir.path());
+    Some((analyze, dir, unit))
+}
+
 /// "→ Overall exposure level for triaged.service: 1.1 OK 🙂" → 1.1
 fn exposure(stdout: &str) -> Option<f64> {
     let line = stdout.lines().find(|l| l.contains("Overall exposure level"))?;
@@ -63,12 +75,9 @@ fn unit_asks_for_what_the_daemon_relies_on() {
 
 #[test]
 fn systemd_analyze_verify_is_clean() {
-    let Some(analyze) = analyze() else {
-        eprintln!("skipped: systemd-analyze not installed (scripts/install-deps installs the systemd package)");
+    let Some((analyze, _dir, unit)) = prepare() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let unit = unit_for_this_build(dir.path());
     let out = run(&analyze, &["verify", unit.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "systemd-analyze verify failed:\n{stderr}");
@@ -77,12 +86,9 @@ fn systemd_analyze_verify_is_clean() {
 
 #[test]
 fn systemd_analyze_security_exposure_is_at_most_2() {
-    let Some(analyze) = analyze() else {
-        eprintln!("skipped: systemd-analyze not installed (scripts/install-deps installs the systemd package)");
+    let Some((analyze, _dir, unit)) = prepare() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let unit = unit_for_this_build(dir.path());
     let out = run(&analyze, &["security", "--offline=true", "--no-pager", unit.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
