@@ -397,6 +397,10 @@ impl Worker {
                 return Ok(Outcome::Quarantined);
             }
         };
+        if let Err(over) = msg.check_limits(limits) {
+            self.quarantine(uid, Some(&msg), over.to_string())?;
+            return Ok(Outcome::Quarantined);
+        }
         if store.ticket_for_message_id(&msg.message_id)?.is_some() {
             store.skip(&self.folder, uid)?;
             return Ok(Outcome::Duplicate);
