@@ -150,6 +150,9 @@ pub struct RawDraft {
 pub struct RawLimits {
     pub max_message_bytes: Option<u64>,
     pub max_attempts: Option<u32>,
+    pub max_mime_depth: Option<usize>,
+    pub max_header_bytes: Option<usize>,
+    pub max_attachments: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +309,12 @@ pub struct DraftConfig {
 pub struct Limits {
     pub max_message_bytes: u64,
     pub max_attempts: u32,
+    /// Multipart or attached-message containers around the deepest part.
+    pub max_mime_depth: usize,
+    /// The longest header section, the message's or any part's.
+    pub max_header_bytes: usize,
+    /// Attachments in the whole message, attached messages' included.
+    pub max_attachments: usize,
 }
 
 #[derive(Clone)]
@@ -544,9 +553,18 @@ impl Validator<'_> {
         let limits = Limits {
             max_message_bytes: raw.limits.max_message_bytes.unwrap_or(25 * 1024 * 1024),
             max_attempts: raw.limits.max_attempts.unwrap_or(3).max(1),
+            max_mime_depth: raw.limits.max_mime_depth.unwrap_or(20),
+            max_header_bytes: raw.limits.max_header_bytes.unwrap_or(256 * 1024),
+            max_attachments: raw.limits.max_attachments.unwrap_or(100),
         };
         if limits.max_message_bytes < 1024 {
             self.bad(&["limits", "max_message_bytes"], "must be at least 1024");
+        }
+        if limits.max_header_bytes < 1024 {
+            self.bad(&["limits", "max_header_bytes"], "must be at least 1024");
+        }
+        if limits.max_mime_depth < 1 {
+            self.bad(&["limits", "max_mime_depth"], "must be at least 1 (a multipart message has depth 1)");
         }
 
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
@@ -757,6 +775,7 @@ templates = "templates"
         assert_eq!(c.imap.drafts, "Drafts");
         assert_eq!(c.procedures.pack, "sourcehut");
         assert_eq!(c.limits.max_attempts, 3);
+        assert_eq!((c.limits.max_mime_depth, c.limits.max_header_bytes, c.limits.max_attachments), (20, 256 * 1024, 100));
     }
 
     #[test]

@@ -3,8 +3,7 @@
 //! through the shared backoff policy. A message that cannot be handled is
 //! quarantined and never blocks the ones behind it.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -32,9 +31,6 @@ pub enum DaemonError {
     Worker(String),
 }
 
-/// When each folder last finished a sync pass, for `status`.
-pub type SyncTimes = Arc<Mutex<BTreeMap<String, jiff::Timestamp>>>;
-
 /// What a watched folder is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -51,7 +47,7 @@ struct Worker {
     actor: Arc<Actor>,
     cancel: CancellationToken,
     once: bool,
-    synced: SyncTimes,
+    health: status::Health,
 }
 
 /// What `take` made of a message.
@@ -105,8 +101,8 @@ enum Outcome {
 /// Runs until `cancel` fires, or for one full pass when `once`.
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
-    let store = Store::open(&config.store_path)?;
-    let Notices { notifier, staff, irc_task } = start_notices(&config, &store, &cancel, once);
+    let store = status::open_store_for_daemon(&config.store_path).await?;
+    let Notices { notifier, staff, irc_task, irc_health } = start_notices(&config, &store, &cancel, once);
     let actor = Arc::new(Actor::new(&config, store.clone(), notifier).await?);
     if let Some(mut staff) = staff {
         let actor = actor.clone();
@@ -129,7 +125,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     if fired > 0 {
         info!(fired, "deadlines that came due while triaged was stopped");
     }
-    let synced: SyncTimes = Arc::default();
+    let health = status::Health::default().with_irc(irc_health);
     info!(
         host = %config.imap.host,
         folders = ?config.imap.folders,
@@ -149,7 +145,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
             actor: actor.clone(),
             cancel: cancel.clone(),
             once,
-            synced: synced.clone(),
+            health: health.clone(),
         };
         tasks.spawn(async move {
             let folder = w.folder.clone();
@@ -159,6 +155,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     if !once {
         tokio::spawn(deadline_timer(actor.clone(), cancel.clone()));
         crate::service::spawn_watchdog(cancel.clone());
+        status::spawn_snapshots(store.clone(), health.clone(), cancel.clone());
         crate::service::ready();
         let c = cancel.clone();
         tokio::spawn(async move {
@@ -174,7 +171,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
             first_err.get_or_insert(e);
         }
     }
-    status::write_snapshot(&store, &synced.lock().expect("sync times lock").clone());
+    status::write_snapshot(&store, &health);
     // `--once`: give the staff channel a moment to post what is queued.
     let Ok(actor) = Arc::try_unwrap(actor) else {
         info!("triaged stopped");
@@ -203,12 +200,14 @@ fn start_notices(
     let mut notifier = Notifier::disabled();
     let mut staff = None;
     let mut irc_task = None;
+    let mut irc_health = None;
     if let Some(irc) = &config.irc {
         let (tx, rx) = mpsc::channel(16);
         // In `--once` the task ends by itself once every notice is posted.
         let token = if once { CancellationToken::new() } else { cancel.clone() };
-        let (n, handle) = notice::irc::spawn_irc(irc.clone(), store.clone(), token, tx);
+        let (n, handle, health) = notice::irc::spawn_irc_watched(irc.clone(), store.clone(), token, tx);
         irc_task = Some(handle);
+        irc_health = Some(health);
         notifier = notifier.and(n);
         // A one-shot pass posts notices but takes no commands.
         staff = (!once).then_some(rx);
@@ -217,13 +216,14 @@ fn start_notices(
         let (n, _) = notice::webhook::spawn_webhook(w.clone(), cancel.clone());
         notifier = notifier.and(n);
     }
-    Notices { notifier, staff, irc_task }
+    Notices { notifier, staff, irc_task, irc_health }
 }
 
 struct Notices {
     notifier: Notifier,
     staff: Option<mpsc::Receiver<StaffCommand>>,
     irc_task: Option<tokio::task::JoinHandle<()>>,
+    irc_health: Option<tokio::sync::watch::Receiver<notice::irc::IrcHealth>>,
 }
 
 /// Sleeps until the earliest deadline, fires it, and wakes the folder
@@ -302,11 +302,8 @@ impl Worker {
             wake.borrow_and_update();
             self.actor.run_pending(&mut conn, &self.folder, false).await?;
             let selected = self.sync(&mut conn).await?;
-            self.synced
-                .lock()
-                .expect("sync times lock")
-                .insert(self.folder.clone(), jiff::Timestamp::now());
-            status::write_snapshot(&self.actor.store, &self.synced.lock().expect("sync times lock").clone());
+            self.health.synced(&self.folder);
+            status::write_snapshot(&self.actor.store, &self.health);
             crate::service::status(&format!("{}: synced at {}", self.folder, jiff::Timestamp::now()));
             if self.once || self.cancel.is_cancelled() {
                 conn.logout().await;
@@ -366,12 +363,15 @@ impl Worker {
             None => 0,
         };
         if selected.exists == 0 {
+            self.health.backlog(&self.folder, 0);
             return Ok(true);
         }
         let waiting = conn.waiting(last).await?;
         let total = waiting.len();
+        self.health.backlog(&self.folder, total);
         if total > 1 {
             info!(folder = %self.folder, backlog = total, "messages to handle");
+            status::write_snapshot(store, &self.health);
         }
         let mut done = 0;
         for batch in batches(&waiting, self.config.limits.max_message_bytes) {
@@ -405,9 +405,12 @@ impl Worker {
                 done += 1;
                 if total >= 100 && done % 100 == 0 {
                     info!(folder = %self.folder, "progress: {done}/{total} messages");
+                    self.health.backlog(&self.folder, total - done);
+                    status::write_snapshot(store, &self.health);
                 }
             }
         }
+        self.health.backlog(&self.folder, total - done);
         Ok(true)
     }
 
@@ -505,6 +508,10 @@ impl Worker {
                 return Ok(Taken::Done(Outcome::Quarantined));
             }
         };
+        if let Err(over) = msg.check_limits(&self.config.limits) {
+            self.quarantine(uid, Some(&msg), over.to_string())?;
+            return Ok(Taken::Done(Outcome::Quarantined));
+        }
         if store.ticket_for_message_id(&msg.message_id)?.is_some() {
             store.skip(&self.folder, uid)?;
             return Ok(Taken::Done(Outcome::Duplicate));

@@ -24,11 +24,12 @@ pub fn stopping() {
 /// come from the runtime itself, so a wedged runtime stops them and systemd
 /// restarts the service.
 pub fn spawn_watchdog(cancel: CancellationToken) {
-    let mut usec = 0;
-    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+    let usec = std::env::var("WATCHDOG_USEC").ok();
+    let pid = std::env::var("WATCHDOG_PID").ok();
+    let Some(interval) = watchdog_interval(usec.as_deref(), pid.as_deref(), std::process::id()) else {
         return;
-    }
-    let every = Duration::from_micros(usec / 2);
+    };
+    let every = interval / 2;
     tokio::spawn(async move {
         loop {
             let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
@@ -38,4 +39,34 @@ pub fn spawn_watchdog(cancel: CancellationToken) {
             }
         }
     });
+}
+
+/// The watchdog interval as sd_watchdog_enabled(3) reads the environment:
+/// WATCHDOG_USEC set and positive, and WATCHDOG_PID, when set, naming this
+/// process (a child that inherited the variables must not ping for it).
+fn watchdog_interval(usec: Option<&str>, pid: Option<&str>, me: u32) -> Option<Duration> {
+    let usec: u64 = usec?.trim().parse().ok().filter(|&u| u > 0)?;
+    if let Some(pid) = pid
+        && pid.trim().parse::<u32>().ok() != Some(me)
+    {
+        return None;
+    }
+    Some(Duration::from_micros(usec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watchdog_follows_sd_watchdog_enabled() {
+        let two = Some(Duration::from_secs(2));
+        assert_eq!(watchdog_interval(Some("2000000"), Some("42"), 42), two);
+        assert_eq!(watchdog_interval(Some("2000000"), None, 42), two);
+        assert_eq!(watchdog_interval(Some("2000000"), Some("43"), 42), None);
+        assert_eq!(watchdog_interval(Some("2000000"), Some("x"), 42), None);
+        assert_eq!(watchdog_interval(Some("0"), None, 42), None);
+        assert_eq!(watchdog_interval(Some("soon"), None, 42), None);
+        assert_eq!(watchdog_interval(None, Some("42"), 42), None);
+    }
 }

@@ -1,4 +1,5 @@
-//! `triaged status`: tickets, pending work and quarantine. sled allows one
+//! `triaged status`: health (last sync and backlog per folder, deadlines,
+//! the staff channel), tickets, pending work and quarantine. sled allows one
 //! process per store, so while the daemon runs it keeps a snapshot
 //! (`status.json` beside the database, replaced atomically) that `status`
 //! reads instead.
@@ -6,9 +7,15 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
+use crate::act::notice::irc::IrcHealth;
 use crate::store::{Quarantined, Store, StoreError, Ticket};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,6 +24,71 @@ pub struct FolderStatus {
     pub uidvalidity: u32,
     pub last_uid: u32,
     pub last_sync: Option<jiff::Timestamp>,
+    /// Messages after the cursor not handled yet, as of the last sync pass;
+    /// unknown while the daemon is not running.
+    #[serde(default)]
+    pub backlog: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// Due and not fired yet: the daemon fires them within a minute, so a
+    /// long list here means it is stopped or stuck.
+    pub due: Vec<DueDeadline>,
+    pub next: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DueDeadline {
+    pub ticket: u64,
+    pub deadline: String,
+    pub at: jiff::Timestamp,
+}
+
+/// What the running daemon knows beyond the store, shared by its tasks and
+/// written into every snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    folders: Arc<Mutex<BTreeMap<String, FolderHealth>>>,
+    irc: Option<watch::Receiver<IrcHealth>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct FolderHealth {
+    last_sync: Option<jiff::Timestamp>,
+    backlog: Option<usize>,
+}
+
+impl Health {
+    /// Follows the staff channel's connection too.
+    pub fn with_irc(self, irc: Option<watch::Receiver<IrcHealth>>) -> Health {
+        Health { irc, ..self }
+    }
+
+    /// A sync pass over `folder` just finished.
+    pub fn synced(&self, folder: &str) {
+        self.update(folder, |f| f.last_sync = Some(jiff::Timestamp::now()));
+    }
+
+    /// `waiting` messages after the cursor are not handled yet.
+    pub fn backlog(&self, folder: &str, waiting: usize) {
+        self.update(folder, |f| f.backlog = Some(waiting));
+    }
+
+    fn update(&self, folder: &str, f: impl FnOnce(&mut FolderHealth)) {
+        // A panic elsewhere while holding the lock leaves plain data behind.
+        let mut folders = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        f(folders.entry(folder.to_string()).or_default());
+    }
+
+    fn folders(&self) -> Vec<String> {
+        self.folders.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+
+    fn folder(&self, folder: &str) -> FolderHealth {
+        let folders = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        folders.get(folder).copied().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +121,12 @@ pub struct StatusReport {
     #[serde(default)]
     pub snapshot: bool,
     pub folders: Vec<FolderStatus>,
+    #[serde(default)]
+    pub deadlines: Deadlines,
+    /// The staff channel; None without `[irc]` or while the daemon is not
+    /// running.
+    #[serde(default)]
+    pub irc: Option<IrcHealth>,
     pub tickets: Vec<TicketSummary>,
     pub pending_actions: usize,
     pub quarantine: Vec<Quarantined>,
@@ -57,22 +135,43 @@ pub struct StatusReport {
 const SNAPSHOT: &str = "status.json";
 
 impl StatusReport {
-    pub fn from_store(store: &Store, synced: &BTreeMap<String, jiff::Timestamp>) -> Result<StatusReport, StoreError> {
-        let folders = store
-            .cursors()?
+    pub fn from_store(store: &Store, health: &Health) -> Result<StatusReport, StoreError> {
+        let mut cursors: BTreeMap<String, (u32, u32)> =
+            store.cursors()?.into_iter().map(|(f, c)| (f, (c.validity, c.last_uid))).collect();
+        // A folder the daemon is reading for the first time has no cursor
+        // yet, and may have the biggest backlog of all.
+        for folder in health.folders() {
+            cursors.entry(folder).or_default();
+        }
+        let folders = cursors
             .into_iter()
-            .map(|(folder, c)| FolderStatus {
-                last_sync: synced.get(&folder).copied(),
-                folder,
-                uidvalidity: c.validity,
-                last_uid: c.last_uid,
+            .map(|(folder, (uidvalidity, last_uid))| {
+                let h = health.folder(&folder);
+                FolderStatus {
+                    folder,
+                    uidvalidity,
+                    last_uid,
+                    last_sync: h.last_sync,
+                    backlog: h.backlog,
+                }
             })
             .collect();
+        let now = jiff::Timestamp::now();
+        let deadlines = Deadlines {
+            due: store
+                .due_deadlines(now)?
+                .into_iter()
+                .map(|(at, ticket, deadline)| DueDeadline { ticket: ticket.0, deadline, at })
+                .collect(),
+            next: store.next_deadline()?,
+        };
         let tickets = store.tickets()?.iter().map(summary).collect();
         Ok(StatusReport {
-            generated: jiff::Timestamp::now(),
+            generated: now,
             snapshot: false,
             folders,
+            deadlines,
+            irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
             tickets,
             pending_actions: store.pending_actions()?.len(),
             quarantine: store.quarantined()?,
@@ -80,9 +179,10 @@ impl StatusReport {
     }
 
     /// The store when it is free, else the running daemon's snapshot.
+    /// Opening the store locks it for a moment: see [`open_store_for_daemon`].
     pub fn load(store_path: &Path) -> Result<StatusReport, StoreError> {
         match Store::open(store_path) {
-            Ok(store) => StatusReport::from_store(&store, &BTreeMap::new()),
+            Ok(store) => StatusReport::from_store(&store, &Health::default()),
             Err(StoreError::Locked { path }) => {
                 let text = std::fs::read(store_path.join(SNAPSHOT)).map_err(|_| StoreError::Locked { path })?;
                 let mut r: StatusReport = serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt {
@@ -103,7 +203,22 @@ impl StatusReport {
         writeln!(out, "Folders:")?;
         for f in &self.folders {
             let when = f.last_sync.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-            writeln!(out, "  {:<20} uidvalidity {:<10} last uid {:<8} last sync {}", f.folder, f.uidvalidity, f.last_uid, when)?;
+            let backlog = f.backlog.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "  {:<20} uidvalidity {:<10} last uid {:<8} last sync {:<28} backlog {}",
+                f.folder, f.uidvalidity, f.last_uid, when, backlog
+            )?;
+        }
+        let next = self.deadlines.next.map(|t| t.to_string()).unwrap_or_else(|| "none".into());
+        writeln!(out, "Deadlines: {} due, next {}", self.deadlines.due.len(), next)?;
+        for d in &self.deadlines.due {
+            writeln!(out, "  #{:<5} {:<22} due {}", d.ticket, d.deadline, d.at)?;
+        }
+        match (&self.irc, self.snapshot) {
+            (Some(irc), _) => writeln!(out, "IRC: {irc}")?,
+            (None, true) => writeln!(out, "IRC: not configured")?,
+            (None, false) => writeln!(out, "IRC: unknown (the daemon is not running)")?,
         }
         let open: Vec<_> = self.tickets.iter().filter(|t| t.state != "closed" && t.state != "answered").collect();
         writeln!(out, "Tickets: {} in all, {} open", self.tickets.len(), open.len())?;
@@ -152,16 +267,65 @@ fn summary(t: &Ticket) -> TicketSummary {
     }
 }
 
-/// Best effort: a failed snapshot only makes `status` staler.
-pub fn write_snapshot(store: &Store, synced: &BTreeMap<String, jiff::Timestamp>) {
-    let Ok(report) = StatusReport::from_store(store, synced) else {
+/// Opens the store for the daemon. `triaged status` holds the store for a
+/// few milliseconds while the daemon is not running (or has not written
+/// its first snapshot yet); a daemon starting at that moment waits for it
+/// instead of failing. A store still locked after a few seconds belongs to
+/// another daemon.
+pub async fn open_store_for_daemon(path: &Path) -> Result<Store, StoreError> {
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match Store::open(path) {
+            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < give_up => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Keeps the snapshot fresh between sync passes: at once when the staff
+/// channel's state changes, else every minute (deadlines come due while
+/// the folders are quiet).
+pub fn spawn_snapshots(store: Store, health: Health, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut irc = health.irc.clone();
+        loop {
+            let irc_changed = async {
+                let changed = match irc.as_mut() {
+                    Some(rx) => rx.changed().await.is_ok(),
+                    None => false,
+                };
+                // No IRC, or its task is gone: only the clock is left.
+                if !changed {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = irc_changed => {}
+            }
+            let (store, health) = (store.clone(), health.clone());
+            let _ = tokio::task::spawn_blocking(move || write_snapshot(&store, &health)).await;
+        }
+    });
+}
+
+/// Best effort: a failed snapshot only makes `status` staler. Each write
+/// has its own temporary file, as several tasks write snapshots.
+pub fn write_snapshot(store: &Store, health: &Health) {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let Ok(report) = StatusReport::from_store(store, health) else {
         return;
     };
     let dir = store.path();
-    let tmp = dir.join(format!("{SNAPSHOT}.tmp"));
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!("{SNAPSHOT}.{n}.tmp"));
     let ok = std::fs::write(&tmp, serde_json::to_vec_pretty(&report).unwrap_or_default())
         .and_then(|_| std::fs::rename(&tmp, dir.join(SNAPSHOT)));
     if let Err(e) = ok {
+        let _ = std::fs::remove_file(&tmp);
         tracing::debug!("status snapshot not written: {e}");
     }
 }

@@ -72,14 +72,7 @@ pub fn run_once(s: &Setup) -> Output {
 }
 
 pub fn spawn_daemon(s: &Setup) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_triaged"))
-        .arg("--config")
-        .arg(&s.config)
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    spawn_daemon_with_env(s, &[])
 }
 
 pub fn mail(n: usize, subject: &str, body: &str) -> Vec<u8> {
@@ -117,3 +110,25 @@ pub fn drafts_per_message(s: &Setup) -> HashMap<String, usize> {
     count
 }
 
+
+/// `triaged run` with extra environment, e.g. systemd's NOTIFY_SOCKET.
+pub fn spawn_daemon_with_env(s: &Setup, env: &[(&str, &str)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .arg("run")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Stops the daemon as systemd does and expects a clean exit.
+pub fn sigterm(child: Child) -> Output {
+    let ok = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    out
+}

@@ -23,7 +23,7 @@ use std::time::Duration;
 use base64::Engine;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_rustls::rustls;
@@ -81,6 +81,38 @@ pub enum IrcError {
     CaFile { path: String, reason: String },
 }
 
+/// The staff channel's connection, as `triaged status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IrcHealth {
+    pub state: IrcState,
+    /// When the connection entered this state.
+    pub since: jiff::Timestamp,
+    /// The server, the channel once joined, or why it was lost.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IrcState {
+    Connecting,
+    /// Connected to the server, not (or no longer) in the channel.
+    Connected,
+    Joined,
+    Disconnected,
+}
+
+impl std::fmt::Display for IrcHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            IrcState::Connecting => "connecting",
+            IrcState::Connected => "connected, not in the channel",
+            IrcState::Joined => "joined",
+            IrcState::Disconnected => "disconnected",
+        };
+        write!(f, "{state} since {} ({})", self.since, self.detail)
+    }
+}
+
 /// Starts the IRC task. It connects, joins `config.channel`, posts every
 /// notice given to the returned [`Notifier`] and answers staff commands
 /// until `cancel` fires; `!reclassify` goes to `commands`.
@@ -90,7 +122,23 @@ pub fn spawn_irc(
     cancel: CancellationToken,
     commands: mpsc::Sender<StaffCommand>,
 ) -> (Notifier, JoinHandle<()>) {
+    let (notifier, handle, _) = spawn_irc_watched(config, store, cancel, commands);
+    (notifier, handle)
+}
+
+/// [`spawn_irc`], and the connection's state as it changes.
+pub fn spawn_irc_watched(
+    config: IrcConfig,
+    store: Store,
+    cancel: CancellationToken,
+    commands: mpsc::Sender<StaffCommand>,
+) -> (Notifier, JoinHandle<()>, watch::Receiver<IrcHealth>) {
     let (notifier, notices) = Notifier::channel();
+    let (health, health_rx) = watch::channel(IrcHealth {
+        state: IrcState::Connecting,
+        since: jiff::Timestamp::now(),
+        detail: format!("{}:{}", config.server, config.port),
+    });
     if config.staff.is_empty() && !config.allow_channel_operators {
         tracing::warn!(
             "irc: irc.staff is empty and allow_channel_operators is off: nobody can use the channel commands"
@@ -100,6 +148,7 @@ pub fn spawn_irc(
         cfg: config,
         store,
         commands,
+        health,
     };
     let mut queue = Queue {
         notices,
@@ -111,8 +160,12 @@ pub fn spawn_irc(
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
         loop {
             match session(&ctx, &mut queue, &mut backoff, &cancel).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    ctx.set_health(IrcState::Disconnected, "stopped".into());
+                    return;
+                }
                 Err(e) => {
+                    ctx.set_health(IrcState::Disconnected, e.to_string());
                     let delay = backoff.next_delay();
                     tracing::warn!("irc: {e}; reconnecting in {:.1}s", delay.as_secs_f64());
                     tokio::select! {
@@ -123,13 +176,31 @@ pub fn spawn_irc(
             }
         }
     });
-    (notifier, handle)
+    (notifier, handle, health_rx)
 }
 
 struct Ctx {
     cfg: IrcConfig,
     store: Store,
     commands: mpsc::Sender<StaffCommand>,
+    health: watch::Sender<IrcHealth>,
+}
+
+impl Ctx {
+    /// `since` moves only when the state does.
+    fn set_health(&self, state: IrcState, detail: String) {
+        self.health.send_if_modified(|h| {
+            if h.state == state && h.detail == detail {
+                return false;
+            }
+            *h = IrcHealth {
+                state,
+                since: if h.state == state { h.since } else { jiff::Timestamp::now() },
+                detail,
+            };
+            true
+        });
+    }
 }
 
 /// What outlives a connection: notices not yet posted and the flood budget.
@@ -514,6 +585,7 @@ async fn session(
         _ = cancel.cancelled() => return Ok(()),
         w = Wire::connect(&ctx.cfg) => w?,
     };
+    ctx.set_health(IrcState::Connected, format!("{}:{}", ctx.cfg.server, ctx.cfg.port));
     let mut s = Session {
         ctx,
         wire,
@@ -661,6 +733,7 @@ impl Session<'_> {
                 self.joined = true;
                 self.join_by = None;
                 backoff.reset();
+                self.ctx.set_health(IrcState::Joined, self.cfg().channel.clone());
                 tracing::info!("irc: joined {} as {}", self.cfg().channel, self.nick);
             }
             "KICK" if same(l.param(0), &self.cfg().channel) && same(l.param(1), &self.nick) => {
@@ -672,6 +745,7 @@ impl Session<'_> {
                 );
                 self.joined = false;
                 self.rejoin_at = Some(Instant::now() + REJOIN_DELAY);
+                self.ctx.set_health(IrcState::Connected, format!("kicked from {}", self.cfg().channel));
             }
             "403" | "405" | "471" | "473" | "474" | "475" | "477" if same(l.param(1), &self.cfg().channel) => {
                 return Err(IrcError::JoinRefused {
