@@ -459,6 +459,7 @@ impl Worker {
         }
         self.actor.execute_fresh(conn, &actions).await?;
         for h in &handled {
+            self.tag(conn, h).await?;
             self.actor.announce(h);
         }
         if !handled.is_empty() {
@@ -490,11 +491,22 @@ impl Worker {
             Taken::Done(o) => Ok(o),
             Taken::Handled(h, o) => {
                 self.actor.execute_fresh(conn, h.actions()).await?;
+                self.tag(conn, &h).await?;
                 self.actor.announce(&h);
                 self.actor.deadlines_changed.notify_one();
                 Ok(o)
             }
         }
+    }
+
+    /// Keywords on the original message, so a mail client shows the ticket
+    /// and its procedure beside it.
+    async fn tag(&self, conn: &mut Connection, h: &Handled) -> Result<(), ActError> {
+        if let Handled::Opened(t, _) = h {
+            let keywords = [format!("triaged-ticket-{}", t.id.0), format!("triaged-{}", t.procedure)];
+            conn.add_keywords(t.uid.uid, &keywords).await?;
+        }
+        Ok(())
     }
 
     /// Parse, recognise duplicates, and hand the message to the actor.

@@ -42,9 +42,14 @@ fn drafts_are_threaded_replies_and_non_ascii_survives() {
     assert!(to.is_ascii(), "the draft is 7-bit clean with RFC 2047 / transfer encodings");
 
     assert!(s.dovecot.flags("Drafts").iter().all(|f| f.contains("\\Draft")));
+    let inbox_flags = s.dovecot.flags("INBOX");
     assert!(
-        s.dovecot.flags("INBOX").iter().all(|f| !f.contains("\\Seen")),
+        inbox_flags.iter().all(|f| !f.contains("\\Seen")),
         "BODY.PEEK[] must not mark the originals read"
+    );
+    assert!(
+        inbox_flags[0].contains("triaged-ticket-1") && inbox_flags[0].contains("triaged-account-deletion"),
+        "the original carries keywords a mail client can show: {inbox_flags:?}"
     );
 
     // A second pass finds nothing new.

@@ -267,6 +267,35 @@ impl Connection {
         .await
     }
 
+    /// Adds keywords to a message of the selected folder, for mail clients
+    /// to show (Thunderbird shows them as tags). Best effort: a server that
+    /// does not allow keywords just refuses, and that is logged, not fatal.
+    pub async fn add_keywords(&mut self, uid: u32, keywords: &[String]) -> Result<(), MailboxError> {
+        let atoms: Vec<&str> = keywords
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+            .collect();
+        if atoms.is_empty() {
+            return Ok(());
+        }
+        let query = format!("+FLAGS.SILENT ({})", atoms.join(" "));
+        let timeout = self.timeout;
+        let r = timed(timeout, "UID STORE", async {
+            let stream = self.session.uid_store(uid.to_string(), &query).await?;
+            let _: Vec<_> = stream.try_collect().await?;
+            Ok::<_, async_imap::error::Error>(())
+        })
+        .await;
+        match r {
+            Err(MailboxError::Imap(async_imap::error::Error::No(e) | async_imap::error::Error::Bad(e))) => {
+                tracing::debug!(uid, "keywords not stored: {e}");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Appends drafts: in one MULTIAPPEND command when the server offers it
     /// (one round trip and, on Dovecot, one index update for the batch),
     /// else one APPEND each. Creates the folder when it is missing.
