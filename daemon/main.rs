@@ -71,7 +71,9 @@ fn main() -> ExitCode {
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("triaged: {e:#}");
+            // Our errors carry their causes in their message already;
+            // the alternate form would repeat each one.
+            eprintln!("triaged: {e}");
             ExitCode::from(2)
         }
     }
