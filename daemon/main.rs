@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -95,7 +94,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<Config> {
 }
 
 fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     match cli.command {
         Command::CheckConfig => match Config::load(&cli.config) {
             Ok(c) => match triaged::classify::cli::check_pack(&c) {
