@@ -54,7 +54,9 @@ impl Actor {
         let now_verified = ticket.data.get("verified") == Some(&Value::Bool(true));
         let tries = ticket.data.get("reverify_tries").and_then(Value::as_u64).unwrap_or(0) + 1;
         ticket.data.insert("reverify_tries".into(), Value::from(tries));
-        let again = report.temporary && tries < TRIES;
+        // Once the sender is verified, what is still unreachable no longer
+        // matters.
+        let again = report.temporary && !now_verified && tries < TRIES;
         if again {
             arm(&mut ticket, self.now());
         } else {

@@ -205,6 +205,25 @@ pub fn web_client_builder() -> reqwest::ClientBuilder {
         ))
 }
 
+/// Name resolution for web challenges through the resolver the rest of
+/// verification uses (`[dns] nameservers`), not the system's: one source of
+/// truth for an account's domains, and nothing looked up elsewhere.
+pub struct WebResolver(pub TokioResolver);
+
+impl reqwest::dns::Resolve for WebResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.0.clone();
+        Box::pin(async move {
+            let ips = resolver
+                .lookup_ip(name.as_str())
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+            let addrs: Vec<std::net::SocketAddr> = ips.iter().map(|ip| std::net::SocketAddr::new(ip, 0)).collect();
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Fetch `https://<domain>/<web_path>` for each of the account's domains.
 pub async fn check_web(
     client: &reqwest::Client,

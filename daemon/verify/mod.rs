@@ -187,7 +187,8 @@ impl Verifier {
             None => BTreeMap::new(),
         };
         // HTTPS only, same-host HTTPS redirects only, bounded time.
-        let mut http = challenge::web_client_builder();
+        let mut http = challenge::web_client_builder()
+            .dns_resolver(std::sync::Arc::new(challenge::WebResolver(resolver.clone())));
         if let Some(ca) = &config.identity.web_ca_file {
             let pem = std::fs::read(ca)
                 .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;

@@ -1,0 +1,79 @@
+//! A DNS outage while a request arrives: the DKIM factor is `none
+//! (temporary)`, never `fail`; the message is checked again later, and when
+//! the resolver answers, the sender is verified and the waiting procedure
+//! moves on by itself.
+
+mod support;
+mod verify_fixture;
+
+use std::process::Command;
+
+use support::harness::*;
+use verify_fixture::World;
+
+fn run_at(s: &Setup, now: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .args(["run", "--once"])
+        .env("TRIAGED_NOW", now)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn config_with_dns(s: &Setup, world: &World, nameserver: &str) {
+    let extra = format!(
+        "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = 1\n",
+        world.dir.path().join("accounts.toml").display()
+    );
+    s.reconfigure("none", None, "", &extra);
+}
+
+fn first_ticket(s: &Setup) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    v["tickets"][0].clone()
+}
+
+#[test]
+fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
+    let world = World::start();
+    let s = setup();
+    // The resolver is down: a closed port on loopback.
+    config_with_dns(&s, &world, &format!("127.0.0.1:{}", support::free_port()));
+    let request = verify_fixture::plain(
+        world.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &verify_fixture::message(
+            "Alice <alice@example.org>",
+            "Please disable 2FA on my account",
+            "Hello,\r\n\r\nI lost my phone; please disable two-factor authentication.\r\n",
+        ),
+    );
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    run_at(&s, "2026-12-01T09:00:00Z");
+
+    let t = first_ticket(&s);
+    assert_eq!(t["procedure"], "2fa-disable");
+    let identity = t["identity"].as_str().unwrap().to_string();
+    assert!(identity.contains("NOT verified"), "{identity}");
+    assert!(!identity.contains("dkim fail"), "a DNS outage is never a failure: {identity}");
+    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-01T09:05"), "re-check in 5 minutes: {t}");
+    let asked = drafts(&s);
+    assert_eq!(asked.len(), 1, "the user is asked to verify meanwhile");
+
+    // The resolver is back; five minutes later the check runs again.
+    config_with_dns(&s, &world, &world.dns.addr().to_string());
+    run_at(&s, "2026-12-01T09:04:00Z");
+    assert_eq!(drafts(&s).len(), 1, "not before it is due");
+    run_at(&s, "2026-12-01T09:06:00Z");
+    let t = first_ticket(&s);
+    let identity = t["identity"].as_str().unwrap();
+    assert!(identity.contains("dkim pass") && !identity.contains("NOT verified"), "{identity}");
+    assert_eq!(t["state"], "answered", "the 2FA request moved on: {t}");
+    let d = drafts(&s);
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().any(|m| m.text.to_lowercase().contains("disabled")), "the answer follows");
+    assert!(t["next_deadline"].is_null(), "no more re-checks: {t}");
+}
