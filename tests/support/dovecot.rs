@@ -288,8 +288,15 @@ templates = "{templates}"
 [draft]
 from = "Example Support <{USER}>"
 signature = "-- \nThe support team"
+{dns}
 {extra}
 "#,
+            // Nothing in a test may ask a resolver off this machine.
+            dns = if extra.contains("[dns]") {
+                String::new()
+            } else {
+                format!("[dns]\nnameservers = [\"127.0.0.1:{}\"]\ntimeout_secs = 1\n", super::free_port())
+            },
             pw = self.password_file().display(),
             ca = self.ca_file().display(),
             store = store.display(),
