@@ -293,6 +293,7 @@ impl Worker {
         let mut conn = Connection::open(imap).await?;
         backoff.reset();
         let mut wake = self.actor.wake_receiver();
+        let mut claims = self.actor.store.claims_changed();
         let recovered = self.actor.run_pending(&mut conn, &self.folder, true).await?;
         if recovered > 0 {
             info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
@@ -302,6 +303,10 @@ impl Worker {
             wake.borrow_and_update();
             self.actor.run_pending(&mut conn, &self.folder, false).await?;
             let selected = self.sync(&mut conn).await?;
+            if selected && self.role == Role::Support {
+                claims.borrow_and_update();
+                self.sync_claim_keywords(&mut conn).await?;
+            }
             self.health.synced(&self.folder);
             status::write_snapshot(&self.actor.store, &self.health);
             crate::service::status(&format!("{}: synced at {}", self.folder, jiff::Timestamp::now()));
@@ -311,7 +316,10 @@ impl Worker {
             }
             if conn.supports_idle() && selected {
                 let woken = async {
-                    let _ = wake.changed().await;
+                    tokio::select! {
+                        _ = wake.changed() => {}
+                        _ = claims.changed() => {}
+                    }
                 };
                 let (c, woke) = conn.idle(imap.idle_renew, &self.cancel, woken).await?;
                 conn = c;
@@ -326,6 +334,7 @@ impl Worker {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = wake.changed() => {}
+                    _ = claims.changed() => {}
                     _ = self.cancel.cancelled() => {
                         conn.logout().await;
                         return Ok(());
@@ -497,6 +506,28 @@ impl Worker {
                 Ok(o)
             }
         }
+    }
+
+    /// The claimed-by keyword on each original message of this folder
+    /// follows its ticket's claim (made, moved or released from IRC).
+    async fn sync_claim_keywords(&self, conn: &mut Connection) -> Result<(), ActError> {
+        let store = &self.actor.store;
+        let validity = store.cursor(&self.folder)?.map(|c| c.validity);
+        for (t, have, want) in store.claim_keywords_to_sync(&self.folder)? {
+            // After a UIDVALIDITY change the old UID names another message.
+            if Some(t.uid.validity) != validity {
+                store.set_claim_keyword(t.id, want.as_deref())?;
+                continue;
+            }
+            if let Some(k) = have {
+                conn.remove_keywords(t.uid.uid, &[k]).await?;
+            }
+            if let Some(k) = &want {
+                conn.add_keywords(t.uid.uid, std::slice::from_ref(k)).await?;
+            }
+            store.set_claim_keyword(t.id, want.as_deref())?;
+        }
+        Ok(())
     }
 
     /// Keywords on the original message, so a mail client shows the ticket

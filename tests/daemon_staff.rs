@@ -51,6 +51,12 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
 
     alice.say(CH, "!claim 1").await;
     alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+    // The original message in INBOX shows who holds it.
+    let deadline = tokio::time::Instant::now() + T;
+    while !s.dovecot.flags("INBOX")[0].contains("triaged-claimed-alice") {
+        assert!(tokio::time::Instant::now() < deadline, "claimed-by keyword: {:?}", s.dovecot.flags("INBOX"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Staff move the ticket to the rename procedure: a new draft follows.
     alice.say(CH, "!reclassify 1 account-rename").await;

@@ -271,6 +271,14 @@ impl Connection {
     /// to show (Thunderbird shows them as tags). Best effort: a server that
     /// does not allow keywords just refuses, and that is logged, not fatal.
     pub async fn add_keywords(&mut self, uid: u32, keywords: &[String]) -> Result<(), MailboxError> {
+        self.store_keywords(uid, '+', keywords).await
+    }
+
+    pub async fn remove_keywords(&mut self, uid: u32, keywords: &[String]) -> Result<(), MailboxError> {
+        self.store_keywords(uid, '-', keywords).await
+    }
+
+    async fn store_keywords(&mut self, uid: u32, sign: char, keywords: &[String]) -> Result<(), MailboxError> {
         let atoms: Vec<&str> = keywords
             .iter()
             .map(String::as_str)
@@ -279,7 +287,7 @@ impl Connection {
         if atoms.is_empty() {
             return Ok(());
         }
-        let query = format!("+FLAGS.SILENT ({})", atoms.join(" "));
+        let query = format!("{sign}FLAGS.SILENT ({})", atoms.join(" "));
         let timeout = self.timeout;
         let r = timed(timeout, "UID STORE", async {
             let stream = self.session.uid_store(uid.to_string(), &query).await?;

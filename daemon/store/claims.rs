@@ -48,6 +48,15 @@ pub enum DoneOutcome {
 
 /// IRC nicks compare case-insensitively (RFC 2812 2.2, ASCII folding is
 /// what every current server advertises via CASEMAPPING or close to it).
+const CLAIM_KEYWORDS: &str = "claim_keywords";
+
+/// The IMAP keyword naming a claim holder: an atom, so only letters,
+/// digits, `-` and `_` of the nick.
+fn claim_keyword(nick: &str) -> String {
+    let safe: String = nick.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    format!("triaged-claimed-{safe}")
+}
+
 fn same_nick(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
@@ -108,7 +117,50 @@ impl super::Store {
         });
         let r = flatten(r)?;
         self.db().flush()?;
+        self.claims_changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(r)
+    }
+
+    /// Changes when a claim is made, released or closed.
+    pub fn claims_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.claims_changed.subscribe()
+    }
+
+    /// Tickets of `folder` whose claimed-by keyword on the server differs
+    /// from their claim: (ticket, keyword set now, keyword wanted).
+    pub fn claim_keywords_to_sync(&self, folder: &str) -> Result<Vec<(Ticket, Option<String>, Option<String>)>, StoreError> {
+        let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
+        let mut ids: std::collections::BTreeMap<TicketId, (Option<String>, Option<String>)> = Default::default();
+        for (id, c) in self.claims()? {
+            ids.entry(id).or_default().1 = Some(claim_keyword(&c.nick));
+        }
+        for r in tagged.iter() {
+            let (k, v) = r?;
+            let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
+            ids.entry(id).or_default().0 = Some(String::from_utf8_lossy(&v).into_owned());
+        }
+        let mut out = Vec::new();
+        for (id, (have, want)) in ids {
+            if have == want {
+                continue;
+            }
+            if let Some(t) = self.ticket(id)?
+                && t.folder == folder
+            {
+                out.push((t, have, want));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records the claimed-by keyword now on the server for `ticket`.
+    pub fn set_claim_keyword(&self, ticket: TicketId, keyword: Option<&str>) -> Result<(), StoreError> {
+        let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
+        match keyword {
+            Some(k) => tagged.insert(ticket.0.to_be_bytes(), k.as_bytes())?,
+            None => tagged.remove(ticket.0.to_be_bytes())?,
+        };
+        Ok(())
     }
 
     /// `nick` takes the ticket. A new ticket becomes `claimed`; a ticket

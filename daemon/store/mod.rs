@@ -227,6 +227,9 @@ pub struct Store {
     attempts: sled::Tree,
     audit: sled::Tree,
     deadlines: sled::Tree,
+    /// Bumped after every claim change, so folder workers can update the
+    /// claimed-by keywords at once (claims are made from the IRC task).
+    claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
@@ -388,6 +391,7 @@ impl Store {
             attempts: t("attempts")?,
             audit: t("audit")?,
             deadlines: t("deadlines")?,
+            claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             db,
         })
     }
