@@ -12,13 +12,6 @@ use support::ircd::{Ircd, IrcClient};
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
 
-fn irc_section(ircd: &Ircd) -> String {
-    format!(
-        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{CH}\"\nstaff = [\"alice\"]\nstaff_addresses = {{ alice = \"alice@example.org\" }}\n",
-        ircd.port
-    )
-}
-
 async fn wait_drafts(s: &Setup, n: usize) {
     let deadline = tokio::time::Instant::now() + T;
     while s.dovecot.uids("Drafts").len() < n {
@@ -30,7 +23,7 @@ async fn wait_drafts(s: &Setup, n: usize) {
 #[tokio::test(flavor = "multi_thread")]
 async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
     let ircd = Ircd::start();
-    let s = setup_with("none", &irc_section(&ircd));
+    let s = setup_with("none", &support::ircd::daemon_irc_section(&ircd, CH));
     let mut alice = IrcClient::connect(ircd.port, "alice").await;
     alice.join(CH).await;
     let mut mallory = IrcClient::connect(ircd.port, "mallory").await;
@@ -109,7 +102,7 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_quarantined_message_is_announced() {
     let ircd = Ircd::start();
-    let s = setup_with("none", &irc_section(&ircd));
+    let s = setup_with("none", &support::ircd::daemon_irc_section(&ircd, CH));
     let mut alice = IrcClient::connect(ircd.port, "alice").await;
     alice.join(CH).await;
     s.dovecot.deliver("INBOX", b"\x00\x01 not mail at all\r\n");

@@ -223,17 +223,10 @@ async fn set_moves_a_cacert_deletion_from_facts_needed_to_the_initial_mail() {
     assert_eq!(v["tickets"][0]["drafts"], 1, "{v}");
 }
 
-fn irc_section(ircd: &Ircd) -> String {
-    format!(
-        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{CH}\"\nstaff = [\"alice\"]\n",
-        ircd.port
-    )
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn set_from_the_staff_channel() {
     let ircd = Ircd::start();
-    let s = setup_pack("cacert", &irc_section(&ircd));
+    let s = setup_pack("cacert", &support::ircd::daemon_irc_section(&ircd, CH));
     let mut alice = IrcClient::connect(ircd.port, "alice").await;
     alice.join(CH).await;
     let mut mallory = IrcClient::connect(ircd.port, "mallory").await;

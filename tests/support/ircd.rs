@@ -332,6 +332,15 @@ impl Services {
 
 // ---------------------------------------------------------------- the triaged side
 
+/// The `[irc]` section of a daemon config for this server: plain text, the
+/// given channel, staff nick alice (who sends from alice@example.org).
+pub fn daemon_irc_section(ircd: &Ircd, channel: &str) -> String {
+    format!(
+        "[irc]\nserver = \"127.0.0.1\"\nport = {}\ntls = false\nnick = \"triaged\"\nchannel = \"{channel}\"\nstaff = [\"alice\"]\nstaff_addresses = {{ alice = \"alice@example.org\" }}\n",
+        ircd.port
+    )
+}
+
 /// triaged's IRC settings for this server: plain text, the given channel
 /// and staff nicks, nothing else required.
 pub fn irc_config(ircd: &Ircd, channel: &str, staff: &[&str]) -> triaged::config::IrcConfig {
