@@ -196,4 +196,21 @@ mod tests {
         assert!(raw.contains("jm@example.net"));
         assert!(raw.is_ascii(), "headers and body must be encoded");
     }
+
+    /// Found by the `pipeline` fuzz target on a corpus message from
+    /// `tomás@example.org`: an internationalised address has no 7-bit form
+    /// (RFC 6532), so it is the one thing left as UTF-8; the name, subject
+    /// and body around it are still encoded, and the draft reads back.
+    #[test]
+    fn fuzz_found_internationalised_recipient_stays_utf8() {
+        let d = Drafter::new("Support <support@example.org>").unwrap();
+        let msg = Message::parse("From: Tomás Ruiz <tomás@example.org>\r\nSubject: Grüße\r\n\r\nhallo\r\n".as_bytes().to_vec()).unwrap();
+        let target = reply_target(&msg);
+        let draft = d.build(&target, TicketId(9), "x@example.org", "Grüße\n".into()).unwrap();
+        let raw = String::from_utf8(draft.bytes.clone()).unwrap();
+        assert!(raw.replace("tomás@example.org", "").is_ascii(), "{raw}");
+        let parsed = Message::parse(draft.bytes).unwrap();
+        assert_eq!(parsed.single_from().unwrap().email, "support@example.org");
+        assert_eq!(parsed.subject, "Re: [#9] Grüße");
+    }
 }
