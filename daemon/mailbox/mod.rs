@@ -13,6 +13,9 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ImapConfig, TlsMode};
+
+/// Largest piece of a message body one FETCH response carries.
+const SLICE: usize = 1 << 20;
 pub use tls::ImapStream;
 
 type Session = async_imap::Session<ImapStream>;
@@ -232,18 +235,7 @@ impl Connection {
     /// The exact bytes of one message, without setting `\Seen`. `None` when
     /// it was expunged meanwhile.
     pub async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, MailboxError> {
-        let timeout = self.timeout;
-        timed(timeout, "UID FETCH body", async {
-            let stream = self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?;
-            let fetches: Vec<_> = stream.try_collect().await?;
-            Ok::<_, async_imap::error::Error>(
-                fetches
-                    .iter()
-                    .find(|f| f.uid == Some(uid))
-                    .and_then(|f| f.body().map(<[u8]>::to_vec)),
-            )
-        })
-        .await
+        Ok(self.bodies(&uid.to_string()).await?.into_iter().find(|(u, _)| *u == uid).map(|(_, b)| b))
     }
 
     /// The exact bytes of several messages in one UID FETCH, without
@@ -253,18 +245,55 @@ impl Connection {
             return Ok(Vec::new());
         }
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        self.bodies(&set).await
+    }
+
+    /// Bodies come in slices of at most `SLICE` bytes, each copied into one
+    /// buffer sized from RFC822.SIZE and freed at once: a message is held
+    /// whole only once. Fetched in one piece, the IMAP reader's buffer and
+    /// our copy of it were both alive, so a 27 MB message cost 55 MB.
+    async fn bodies(&mut self, set: &str) -> Result<Vec<(u32, Vec<u8>)>, MailboxError> {
         let timeout = self.timeout;
-        timed(timeout, "UID FETCH bodies", async {
-            let stream = self.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
-            let fetches: Vec<_> = stream.try_collect().await?;
-            Ok::<_, async_imap::error::Error>(
-                fetches
-                    .iter()
-                    .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
-                    .collect(),
-            )
+        let first = timed(timeout, "UID FETCH bodies", async {
+            let query = format!("(UID RFC822.SIZE BODY.PEEK[]<0.{SLICE}>)");
+            let stream = self.session.uid_fetch(set, &query).await?;
+            stream
+                .try_filter_map(|f| async move {
+                    Ok(f.uid.zip(f.body()).map(|(uid, b)| {
+                        let size = f.size.map_or(0, |s| s as usize).max(b.len());
+                        let mut body = Vec::with_capacity(size);
+                        body.extend_from_slice(b);
+                        (uid, body, size)
+                    }))
+                })
+                .try_collect::<Vec<_>>()
+                .await
         })
-        .await
+        .await?;
+        let mut out = Vec::with_capacity(first.len());
+        'messages: for (uid, mut body, size) in first {
+            while body.len() < size {
+                let query = format!("(UID BODY.PEEK[]<{}.{SLICE}>)", body.len());
+                let slice = timed(timeout, "UID FETCH body slice", async {
+                    let stream = self.session.uid_fetch(uid.to_string(), &query).await?;
+                    let fetches: Vec<_> = stream.try_collect().await?;
+                    Ok::<_, async_imap::error::Error>(
+                        fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body().map(<[u8]>::to_vec)),
+                    )
+                })
+                .await?;
+                match slice {
+                    // Expunged between slices: a truncated message must
+                    // never be handled as if it were the whole one.
+                    None => continue 'messages,
+                    // The server has no more than this after all.
+                    Some(s) if s.is_empty() => break,
+                    Some(s) => body.extend_from_slice(&s),
+                }
+            }
+            out.push((uid, body));
+        }
+        Ok(out)
     }
 
     /// Adds keywords to a message of the selected folder, for mail clients
