@@ -415,7 +415,11 @@ impl Worker {
                 if total >= 100 && done % 100 == 0 {
                     info!(folder = %self.folder, "progress: {done}/{total} messages");
                     self.health.backlog(&self.folder, total - done);
-                    status::write_snapshot(store, &self.health);
+                    // The snapshot lists every ticket: refreshing it every
+                    // 100 messages would make a long backlog quadratic.
+                    if done % 1000 == 0 {
+                        status::write_snapshot(store, &self.health);
+                    }
                 }
             }
         }

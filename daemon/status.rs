@@ -165,7 +165,8 @@ impl StatusReport {
                 .collect(),
             next: store.next_deadline()?,
         };
-        let tickets = store.tickets()?.iter().map(summary).collect();
+        let mut tickets = Vec::new();
+        store.for_each_ticket(|t| tickets.push(summary(&t)))?;
         Ok(StatusReport {
             generated: now,
             snapshot: false,

@@ -77,3 +77,30 @@ fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     assert!(d.iter().any(|m| m.text.to_lowercase().contains("disabled")), "the answer follows");
     assert!(t["next_deadline"].is_null(), "no more re-checks: {t}");
 }
+
+/// Regression: a billing transfer from an already verified sender was
+/// quarantined, because its template names the challenge for the second
+/// account and none had been issued.
+#[test]
+fn a_verified_sender_asking_for_a_billing_transfer_gets_a_draft() {
+    let world = World::start();
+    let s = setup();
+    config_with_dns(&s, &world, &world.dns.addr().to_string());
+    let request = verify_fixture::plain(
+        world.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &verify_fixture::message(
+            "Alice <alice@example.org>",
+            "Transfer my billing information to my new account",
+            "Hello,\r\n\r\nplease move the billing information of ~alice to my new account ~alice2.\r\n",
+        ),
+    );
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    run_at(&s, "2026-12-01T09:00:00Z");
+    let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    assert!(v["quarantine"].as_array().unwrap().is_empty(), "{}", v["quarantine"]);
+    assert_eq!(v["tickets"][0]["procedure"], "billing-transfer");
+    assert!(v["tickets"][0]["identity"].as_str().unwrap().contains("dkim pass"));
+    assert_eq!(drafts(&s).len(), 1);
+}

@@ -182,9 +182,11 @@ impl Actor {
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
         record_identity(&mut data, &report);
+        // Issued whenever the procedure needs identity, also to a sender
+        // already verified: a step may still ask for more (a second account,
+        // a second factor later), and its template names the challenge.
         if let Some(p) = procedure
             && p.identity != IdentityPolicy::None
-            && !report.verified
         {
             let domain = sender.email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
             let ch = challenge::issue(id.0, report.account.as_deref().unwrap_or(&sender.email), &self.web_path);

@@ -664,6 +664,16 @@ impl Store {
             .collect()
     }
 
+    /// Every ticket, one at a time: for reports over a large store, which
+    /// must not hold every ticket's data at once.
+    pub fn for_each_ticket(&self, mut f: impl FnMut(Ticket)) -> Result<(), StoreError> {
+        for r in self.tickets.iter() {
+            let (_, v) = r?;
+            f(dec("ticket", &v)?);
+        }
+        Ok(())
+    }
+
     pub fn audit_log(&self, id: TicketId) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit
             .scan_prefix(id.0.to_be_bytes())

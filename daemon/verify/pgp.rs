@@ -97,6 +97,10 @@ enum Located {
     Signed(Signed),
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn locate(msg: &Message) -> Located {
     let Some(parsed) = MessageParser::default().parse(msg.raw()) else {
         return Located::Nothing;
@@ -127,8 +131,9 @@ fn locate(msg: &Message) -> Located {
         let Some(part) = parsed.parts.get(*id as usize) else {
             continue;
         };
-        let contents = String::from_utf8_lossy(part.contents());
-        if contents.contains(BEGIN_SIGNED) || contents.contains(BEGIN_SIGNATURE) {
+        // Searched as bytes: a 20 MB binary attachment is not copied.
+        let contents = part.contents();
+        if contains(contents, BEGIN_SIGNED.as_bytes()) || contains(contents, BEGIN_SIGNATURE.as_bytes()) {
             return Located::Refused(
                 "an attachment carries a PGP signature, but the message body is not signed: \
                  a signed attachment does not vouch for the unsigned body"

@@ -95,6 +95,15 @@ fn check_one(pem: &str, challenge: &[u8], keys: &[PublicKey]) -> Result<String, 
 
 /// Armored signatures pasted in the body (quote markers stripped) and
 /// attached files named `*.sig` or holding an armored signature.
+/// `bytes` as text when they could be a signature: UTF-8 and at most
+/// 64 KiB.
+fn small_text(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() > 64 * 1024 {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 fn find_signatures(msg: &Message) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = armored_blocks(&msg.text)
         .into_iter()
@@ -102,11 +111,15 @@ fn find_signatures(msg: &Message) -> Vec<(String, String)> {
         .collect();
     if let Some(parsed) = MessageParser::default().parse(msg.raw()) {
         for part in parsed.attachments() {
+            // An SSH signature is a few KiB of ASCII armor; a large or
+            // binary attachment is not one, and is not copied to look.
+            let Some(contents) = small_text(part.contents()) else {
+                continue;
+            };
             let name = part.attachment_name().unwrap_or("").to_string();
-            let contents = String::from_utf8_lossy(part.contents());
             let blocks = armored_blocks(&contents);
             if blocks.is_empty() && name.to_ascii_lowercase().ends_with(".sig") {
-                found.push((format!("attachment {name:?}"), contents.into_owned()));
+                found.push((format!("attachment {name:?}"), contents.to_string()));
             }
             for b in blocks {
                 found.push((format!("attachment {name:?}"), b));
