@@ -471,8 +471,8 @@ impl Worker {
             }
         }
         self.actor.execute_fresh(conn, &actions).await?;
+        self.tag(conn, &handled).await?;
         for h in &handled {
-            self.tag(conn, h).await?;
             self.actor.announce(h);
         }
         if !handled.is_empty() {
@@ -504,7 +504,7 @@ impl Worker {
             Taken::Done(o) => Ok(o),
             Taken::Handled(h, o) => {
                 self.actor.execute_fresh(conn, h.actions()).await?;
-                self.tag(conn, &h).await?;
+                self.tag(conn, std::slice::from_ref(&h)).await?;
                 self.actor.announce(&h);
                 self.actor.deadlines_changed.notify_one();
                 Ok(o)
@@ -524,22 +524,28 @@ impl Worker {
                 continue;
             }
             if let Some(k) = have {
-                conn.remove_keywords(t.uid.uid, &[k]).await?;
+                conn.remove_keywords(&[t.uid.uid], &[k]).await?;
             }
             if let Some(k) = &want {
-                conn.add_keywords(t.uid.uid, std::slice::from_ref(k)).await?;
+                conn.add_keywords(&[t.uid.uid], std::slice::from_ref(k)).await?;
             }
             store.set_claim_keyword(t.id, want.as_deref())?;
         }
         Ok(())
     }
 
-    /// Keywords on the original message, so a mail client shows the ticket
-    /// and its procedure beside it.
-    async fn tag(&self, conn: &mut Connection, h: &Handled) -> Result<(), ActError> {
-        if let Handled::Opened(t, _) = h {
-            let keywords = [format!("triaged-ticket-{}", t.id.0), format!("triaged-{}", t.procedure)];
-            conn.add_keywords(t.uid.uid, &keywords).await?;
+    /// A keyword on each new ticket's original message naming its
+    /// procedure, so a mail client shows it as a tag: one UID STORE per
+    /// procedure in the batch.
+    async fn tag(&self, conn: &mut Connection, handled: &[Handled]) -> Result<(), ActError> {
+        let mut by_procedure: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+        for h in handled {
+            if let Handled::Opened(t, _) = h {
+                by_procedure.entry(format!("triaged-{}", t.procedure)).or_default().push(t.uid.uid);
+            }
+        }
+        for (keyword, uids) in by_procedure {
+            conn.add_keywords(&uids, &[keyword]).await?;
         }
         Ok(())
     }

@@ -299,34 +299,37 @@ impl Connection {
     /// Adds keywords to a message of the selected folder, for mail clients
     /// to show (Thunderbird shows them as tags). Best effort: a server that
     /// does not allow keywords just refuses, and that is logged, not fatal.
-    pub async fn add_keywords(&mut self, uid: u32, keywords: &[String]) -> Result<(), MailboxError> {
-        self.store_keywords(uid, '+', keywords).await
+    pub async fn add_keywords(&mut self, uids: &[u32], keywords: &[String]) -> Result<(), MailboxError> {
+        self.store_keywords(uids, '+', keywords).await
     }
 
-    pub async fn remove_keywords(&mut self, uid: u32, keywords: &[String]) -> Result<(), MailboxError> {
-        self.store_keywords(uid, '-', keywords).await
+    pub async fn remove_keywords(&mut self, uids: &[u32], keywords: &[String]) -> Result<(), MailboxError> {
+        self.store_keywords(uids, '-', keywords).await
     }
 
-    async fn store_keywords(&mut self, uid: u32, sign: char, keywords: &[String]) -> Result<(), MailboxError> {
+    /// One UID STORE for many messages: keywords cost a round trip per
+    /// batch, not per message.
+    async fn store_keywords(&mut self, uids: &[u32], sign: char, keywords: &[String]) -> Result<(), MailboxError> {
         let atoms: Vec<&str> = keywords
             .iter()
             .map(String::as_str)
             .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
             .collect();
-        if atoms.is_empty() {
+        if atoms.is_empty() || uids.is_empty() {
             return Ok(());
         }
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let query = format!("{sign}FLAGS.SILENT ({})", atoms.join(" "));
         let timeout = self.timeout;
         let r = timed(timeout, "UID STORE", async {
-            let stream = self.session.uid_store(uid.to_string(), &query).await?;
+            let stream = self.session.uid_store(&set, &query).await?;
             let _: Vec<_> = stream.try_collect().await?;
             Ok::<_, async_imap::error::Error>(())
         })
         .await;
         match r {
             Err(MailboxError::Imap(async_imap::error::Error::No(e) | async_imap::error::Error::Bad(e))) => {
-                tracing::debug!(uid, "keywords not stored: {e}");
+                tracing::debug!(set, "keywords not stored: {e}");
                 Ok(())
             }
             other => other,

@@ -364,7 +364,7 @@ impl Store {
         })?;
         let db = sled::Config::new()
             .path(path.join("db"))
-            .mode(sled::Mode::HighThroughput)
+            .mode(sled::Mode::LowSpace)
             // sled caches 1 GiB by default; a support mailbox needs little.
             .cache_capacity(16 * 1024 * 1024)
             .open()
