@@ -30,6 +30,16 @@ fn config_with_dns(s: &Setup, world: &World, nameserver: &str) {
     s.reconfigure("none", None, "", &extra);
 }
 
+/// A request from alice, DKIM-signed by example.org.
+fn from_alice(world: &World, subject: &str, body: &str) -> String {
+    verify_fixture::plain(
+        world.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &verify_fixture::message("Alice <alice@example.org>", subject, body),
+    )
+}
+
 fn first_ticket(s: &Setup) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
     v["tickets"][0].clone()
@@ -41,16 +51,7 @@ fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     let s = setup();
     // The resolver is down: a closed port on loopback.
     config_with_dns(&s, &world, &format!("127.0.0.1:{}", support::free_port()));
-    let request = verify_fixture::plain(
-        world.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &verify_fixture::message(
-            "Alice <alice@example.org>",
-            "Please disable 2FA on my account",
-            "Hello,\r\n\r\nI lost my phone; please disable two-factor authentication.\r\n",
-        ),
-    );
+    let request = from_alice(&world, "Please disable 2FA on my account", "Hello,\r\n\r\nI lost my phone; please disable two-factor authentication.\r\n");
     s.dovecot.deliver("INBOX", request.as_bytes());
     run_at(&s, "2026-12-01T09:00:00Z");
 
@@ -86,16 +87,7 @@ fn a_verified_sender_asking_for_a_billing_transfer_gets_a_draft() {
     let world = World::start();
     let s = setup();
     config_with_dns(&s, &world, &world.dns.addr().to_string());
-    let request = verify_fixture::plain(
-        world.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &verify_fixture::message(
-            "Alice <alice@example.org>",
-            "Transfer my billing information to my new account",
-            "Hello,\r\n\r\nplease move the billing information of ~alice to my new account ~alice2.\r\n",
-        ),
-    );
+    let request = from_alice(&world, "Transfer my billing information to my new account", "Hello,\r\n\r\nplease move the billing information of ~alice to my new account ~alice2.\r\n");
     s.dovecot.deliver("INBOX", request.as_bytes());
     run_at(&s, "2026-12-01T09:00:00Z");
     let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
