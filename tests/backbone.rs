@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::harness::*;
@@ -179,18 +178,11 @@ fn idle_picks_up_new_mail_and_sigterm_exits_cleanly() {
     // us; the log says which path ran.
     let _ = t;
 
-    unsafe_sigterm(child.id());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "exit status {:?}", out.status);
+    let out = sigterm(child);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("ticket #2"), "{log}");
     assert!(log.contains("stop requested"), "{log}");
     assert!(!log.contains("two\r\n"), "bodies never reach the log");
-}
-
-fn unsafe_sigterm(pid: u32) {
-    let ok = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
-    assert!(ok.success());
 }
 
 #[test]

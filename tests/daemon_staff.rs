@@ -90,10 +90,7 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
         "#1 answered by bob@example.org — warning: sent by bob@example.org, but #1 is held by alice (alice@example.org)"
     );
 
-    let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    assert!(ok.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    sigterm(child);
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["tickets"][0]["state"], "answered");

@@ -9,14 +9,6 @@ use std::time::Duration;
 use support::harness::*;
 use support::proxy::Proxy;
 
-fn sigterm(child: std::process::Child) -> std::process::Output {
-    let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    assert!(ok.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "exit status {:?}", out.status);
-    out
-}
-
 #[test]
 fn a_cut_connection_is_reopened_and_nothing_is_lost() {
     let s = setup();

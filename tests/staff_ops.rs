@@ -47,11 +47,7 @@ async fn wait_drafts(s: &Setup, n: usize) {
 
 /// SIGTERM, then the daemon's log.
 fn stop(child: Child) -> String {
-    let ok = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-    assert!(ok.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    stderr(&out)
+    stderr(&sigterm(child))
 }
 
 /// Today plus 14 days in UTC (the test config's time zone), as the

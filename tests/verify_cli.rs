@@ -201,20 +201,17 @@ async fn command_backend_answers_by_address() {
     assert_eq!(lines[1]["account"], Value::Null);
 }
 
+/// A directory backed only by the shell script `script`.
+fn command_directory(script: &std::path::Path) -> Directory {
+    Directory::new(None, Some((vec!["sh".into(), script.display().to_string()], Duration::from_secs(5))), None).unwrap()
+}
+
 #[tokio::test]
 async fn command_answering_for_another_address_gives_no_identity() {
     let w = World::start();
     // A buggy helper: whoever asks, it answers alice.
     let s = script(&w, "lookup.sh", &format!("echo '{ALICE_JSON}'"));
-    let dir = Directory::new(
-        None,
-        Some((
-            vec!["sh".into(), s.display().to_string()],
-            Duration::from_secs(5),
-        )),
-        None,
-    )
-    .unwrap();
+    let dir = command_directory(&s);
     assert_eq!(
         dir.lookup("alice@example.org")
             .await
@@ -232,15 +229,7 @@ async fn command_answering_for_another_address_gives_no_identity() {
     assert!(err.contains("does not list that address"), "{err}");
 
     let s = script(&w, "bad.sh", "echo '{\"username\": \"x\"'");
-    let dir = Directory::new(
-        None,
-        Some((
-            vec!["sh".into(), s.display().to_string()],
-            Duration::from_secs(5),
-        )),
-        None,
-    )
-    .unwrap();
+    let dir = command_directory(&s);
     let err = dir.lookup("x@example.org").await.unwrap_err().to_string();
     assert!(err.contains("not one account as JSON"), "{err}");
 }
