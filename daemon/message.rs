@@ -117,6 +117,9 @@ impl Drop for Flat<'_> {
 #[derive(Debug, Clone)]
 pub struct Message {
     raw: Vec<u8>,
+    /// `raw` without the bulk of its large base64 attachments, when it has
+    /// any: see [`outline`].
+    outline: Option<Vec<u8>>,
     /// As in the header, without angle brackets; synthesised from a hash of
     /// the bytes when missing so that duplicates are still recognised.
     pub message_id: String,
@@ -137,7 +140,12 @@ pub struct Message {
 
 impl Message {
     pub fn parse(raw: Vec<u8>) -> Result<Message, ParseError> {
-        let parsed = Flat(MessageParser::default().parse(&raw[..]).ok_or(ParseError::NotMail)?);
+        let outline = outline(&raw);
+        let parsed = Flat(
+            MessageParser::default()
+                .parse(outline.as_deref().unwrap_or(&raw))
+                .ok_or(ParseError::NotMail)?,
+        );
         if parsed.headers().is_empty() {
             return Err(ParseError::NotMail);
         }
@@ -201,9 +209,18 @@ impl Message {
             attachment_count: parsed.attachment_count(),
             shape: Shape::of(&parsed.0),
             raw: Vec::new(),
+            outline: None,
         };
         drop(parsed);
-        Ok(Message { raw, ..msg })
+        Ok(Message { raw, outline, ..msg })
+    }
+
+    /// The message for reading its MIME structure, text and small parts:
+    /// the raw bytes, or their [`outline`] when large attachments were left
+    /// out. The header and every part's offsets up to the first cut are the
+    /// same in both; signature checks over exact bytes use [`Message::raw`].
+    pub fn outline(&self) -> &[u8] {
+        self.outline.as_deref().unwrap_or(&self.raw)
     }
 
     /// The first `[limits]` this message is over, if any.
@@ -251,6 +268,113 @@ impl Message {
     }
 }
 
+/// Base64 kept from each long encoded attachment: far more than any
+/// signature or text a stage reads from one, small beside a 20 MB file.
+const OUTLINE_KEEP: usize = 64 * 1024;
+/// A header block longer than this is not looked at for an encoding.
+const OUTLINE_HEADER_BYTES: usize = 16 * 1024;
+
+/// `raw` with all but the first [`OUTLINE_KEEP`] bytes of every long base64
+/// attachment body left out, or `None` when there is nothing to leave out.
+///
+/// mail-parser decodes every part it parses; nothing in triaged reads more
+/// than the start of an attachment, and decoding a 20 MB one cost 20 MB on
+/// top of the 27 MB message. Only the body of a part whose own header says
+/// `Content-Transfer-Encoding: base64`, and which is not inline text, is
+/// shortened: the text a user wrote is never cut. A cut starts and ends at
+/// a line end, so the structure (boundaries, headers, part count) stays and
+/// what is kept still decodes.
+fn outline(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut cuts: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut block_start = 0;
+    let mut pos = 0;
+    while pos < raw.len() {
+        let end = line_end(raw, pos);
+        let line = trim_eol(&raw[pos..end]);
+        if line.is_empty() {
+            let body = end;
+            if cuttable_part(&raw[block_start..pos]) {
+                let mut run = body;
+                while run < raw.len() {
+                    let e = line_end(raw, run);
+                    let l = trim_eol(&raw[run..e]);
+                    if l.is_empty() || !l.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+                        break;
+                    }
+                    if run - body >= OUTLINE_KEEP && cuts.last().is_none_or(|c| c.end != run) {
+                        cuts.push(run..run);
+                    }
+                    if let Some(c) = cuts.last_mut().filter(|c| c.end == run) {
+                        c.end = e;
+                    }
+                    run = e;
+                }
+            }
+            block_start = end;
+        } else if line.starts_with(b"--") {
+            block_start = end;
+        }
+        pos = end;
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len() - cuts.iter().map(|c| c.len()).sum::<usize>());
+    let mut from = 0;
+    for c in cuts {
+        out.extend_from_slice(&raw[from..c.start]);
+        from = c.end;
+    }
+    out.extend_from_slice(&raw[from..]);
+    Some(out)
+}
+
+/// Just past the next LF, or the end.
+fn line_end(raw: &[u8], from: usize) -> usize {
+    raw[from..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| from + i + 1)
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Whether `block` is a MIME header block announcing a base64 body that is
+/// not inline text (a missing Content-Type means text/plain).
+fn cuttable_part(block: &[u8]) -> bool {
+    if block.is_empty() || block.len() > OUTLINE_HEADER_BYTES {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(block) else {
+        return false;
+    };
+    let (mut base64, mut text_type, mut attachment) = (false, true, false);
+    let mut fields: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match fields.last_mut() {
+            Some(f) if line.starts_with([' ', '\t']) => f.push_str(line),
+            _ => fields.push(line.to_string()),
+        }
+    }
+    for field in &fields {
+        let Some((name, value)) = field.split_once(':') else {
+            // Not a header block: a paragraph of text before a blank line.
+            return false;
+        };
+        if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic()) {
+            return false;
+        }
+        let value = value.trim().to_ascii_lowercase();
+        match name.to_ascii_lowercase().as_str() {
+            "content-transfer-encoding" => base64 = value == "base64",
+            "content-type" => text_type = value.starts_with("text/"),
+            "content-disposition" => attachment = value.starts_with("attachment"),
+            _ => {}
+        }
+    }
+    base64 && (attachment || !text_type)
+}
+
 /// One line of text: control characters (CR, LF, ESC, IRC formatting)
 /// replaced by spaces, runs of whitespace collapsed.
 pub fn sanitize_line(s: &str) -> String {
@@ -274,6 +398,65 @@ pub fn sanitize_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
+
+    /// A message with a text part and one base64 part of `kib` KiB whose
+    /// part header is `part_header`.
+    fn with_part(part_header: &str, kib: usize) -> Vec<u8> {
+        let line = format!("{}\r\n", "QUJD".repeat(19));
+        let body = line.repeat(kib * 1024 / line.len() + 1);
+        format!(
+            "From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\nplease delete my account\r\n\
+             --b\r\n{part_header}Content-Transfer-Encoding: base64\r\n\r\n{body}--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_large_attachment_is_left_out_of_the_outline_but_the_structure_stays() {
+        let raw = with_part("Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"x.pdf\"\r\n", 512);
+        let outline = outline(&raw).expect("a 512 KiB attachment is shortened");
+        assert!(outline.len() < OUTLINE_KEEP + 2048, "outline is {} bytes", outline.len());
+        assert!(outline.ends_with(b"--b--\r\n"), "the closing boundary stays");
+        let whole = MessageParser::default().parse(&raw[..]).unwrap();
+        let short = MessageParser::default().parse(&outline[..]).unwrap();
+        assert_eq!(short.parts.len(), whole.parts.len());
+        assert_eq!(short.attachment_count(), 1);
+        assert_eq!(short.attachment(0).unwrap().attachment_name(), Some("x.pdf"));
+        let kept = short.attachment(0).unwrap().contents();
+        assert!(whole.attachment(0).unwrap().contents().starts_with(kept), "what is kept decodes to the start");
+        let m = Message::parse(raw.clone()).unwrap();
+        assert_eq!(m.raw(), &raw[..], "signature checks still get the exact bytes");
+        assert_eq!(m.outline(), &outline[..]);
+        assert_eq!(m.text.trim(), "please delete my account");
+        assert_eq!(m.attachment_count, 1);
+        assert_eq!(m.shape, Shape::of(&whole));
+    }
+
+    #[test]
+    fn text_the_user_wrote_is_never_shortened() {
+        // Inline base64 text, large: the whole text is read.
+        let raw = with_part("Content-Type: text/plain; charset=utf-8\r\n", 256);
+        assert!(outline(&raw).is_none());
+        // No Content-Type means text/plain.
+        assert!(outline(&with_part("", 256)).is_none());
+        // Text sent as an attachment (a log file) is an attachment.
+        assert!(outline(&with_part("Content-Type: text/plain\r\nContent-Disposition: attachment\r\n", 256)).is_some());
+        // Small attachments are parsed whole.
+        assert!(outline(&with_part("Content-Type: application/pdf\r\n", 32)).is_none());
+    }
+
+    #[test]
+    fn a_paragraph_that_mentions_base64_is_not_a_header_block() {
+        let line = format!("{}\r\n", "QUJD".repeat(19));
+        let raw = format!(
+            "From: a@example.org\r\nSubject: s\r\n\r\nI was told to set\r\nContent-Transfer-Encoding: base64\r\nContent-Type: image/png\r\n\r\n{}",
+            line.repeat(2000)
+        );
+        assert!(outline(raw.as_bytes()).is_none());
+    }
 
     #[test]
     fn parses_a_plain_message() {

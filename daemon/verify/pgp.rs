@@ -102,7 +102,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 fn locate(msg: &Message) -> Located {
-    let Some(parsed) = MessageParser::default().parse(msg.raw()) else {
+    let Some(parsed) = MessageParser::default().parse(msg.outline()) else {
         return Located::Nothing;
     };
     let Some(root) = parsed.parts.first() else {
@@ -131,7 +131,10 @@ fn locate(msg: &Message) -> Located {
         let Some(part) = parsed.parts.get(*id as usize) else {
             continue;
         };
-        // Searched as bytes: a 20 MB binary attachment is not copied.
+        // Only the start of a large attachment is in the outline; a marker
+        // further in is missed, which costs a clearer reason, never a pass:
+        // the body is then either unsigned or, with attachments beside it,
+        // refused by `inline`.
         let contents = part.contents();
         if contains(contents, BEGIN_SIGNED.as_bytes()) || contains(contents, BEGIN_SIGNATURE.as_bytes()) {
             return Located::Refused(
@@ -171,6 +174,8 @@ fn pgp_mime(msg: &Message, parsed: &mail_parser::Message<'_>) -> Located {
     let Some(boundary) = ct.attribute("boundary").filter(|b| !b.is_empty()) else {
         return Located::Refused("multipart/signed without a boundary".into());
     };
+    // The signed bytes come from the exact message, not its outline; the
+    // root header, hence offset_body, is the same in both.
     let raw = msg.raw();
     let body = raw.get(root.offset_body as usize..).unwrap_or_default();
     let parts = match split_multipart(body, boundary) {

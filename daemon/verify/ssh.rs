@@ -109,7 +109,7 @@ fn find_signatures(msg: &Message) -> Vec<(String, String)> {
         .into_iter()
         .map(|b| ("in the text".to_string(), b))
         .collect();
-    if let Some(parsed) = MessageParser::default().parse(msg.raw()) {
+    if let Some(parsed) = MessageParser::default().parse(msg.outline()) {
         for part in parsed.attachments() {
             // An SSH signature is a few KiB of ASCII armor; a large or
             // binary attachment is not one, and is not copied to look.
