@@ -179,6 +179,8 @@ pub struct RawIrc {
     pub staff_addresses: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub allow_channel_operators: bool,
+    /// Flood control: lines a second on average (bursts of four).
+    pub lines_per_second: Option<f64>,
 }
 
 /// A JSON POST of every notice (Slack, Mattermost, Matrix bridges).
@@ -332,6 +334,8 @@ pub struct IrcConfig {
     pub staff_require_account: bool,
     pub staff_addresses: std::collections::BTreeMap<String, String>,
     pub allow_channel_operators: bool,
+    /// Flood control: lines a second on average, after a burst of four.
+    pub lines_per_second: f64,
 }
 
 impl fmt::Debug for IrcConfig {
@@ -653,6 +657,13 @@ impl Validator<'_> {
         if !r.tls && !is_loopback(&r.server) {
             self.bad(&["irc", "tls"], "plain-text IRC is allowed only to a loopback server; set tls = true");
         }
+        let lines_per_second = r.lines_per_second.unwrap_or(1.0);
+        if !(lines_per_second > 0.0 && lines_per_second <= 100.0) {
+            self.bad(
+                &["irc", "lines_per_second"],
+                "must be a number above 0 and at most 100; 1 keeps the bot below most servers' flood limits",
+            );
+        }
         let password = self.secret("irc", &r.password_file, &r.password_credential);
         let channel_key = match &r.channel_key_file {
             Some(f) => {
@@ -681,6 +692,7 @@ impl Validator<'_> {
             staff_require_account: r.staff_require_account,
             staff_addresses: r.staff_addresses.clone(),
             allow_channel_operators: r.allow_channel_operators,
+            lines_per_second,
         })
     }
 }

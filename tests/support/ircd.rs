@@ -358,6 +358,7 @@ pub fn irc_config(ircd: &Ircd, channel: &str, staff: &[&str]) -> triaged::config
         staff_require_account: false,
         staff_addresses: Default::default(),
         allow_channel_operators: false,
+        lines_per_second: 1.0,
     }
 }
 
@@ -401,7 +402,7 @@ pub fn add_tickets(store: &triaged::store::Store, n: u32) {
         };
         let id = store.next_ticket_id().unwrap();
         let t = triaged::store::Ticket::new(id, &intake, &format!("user{uid}@example.org"), &format!("Please delete my account ({uid})"), "account-deletion");
-        store.open_ticket(&t, &intake, &[]).unwrap();
+        store.open_ticket(&t, &intake, &[], None).unwrap();
     }
 }
 
