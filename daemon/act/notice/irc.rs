@@ -342,6 +342,9 @@ impl Wire {
             .await
             .map_err(|_| fail("no answer within 30s".into()))?
             .map_err(|e| fail(e.to_string()))?;
+        // A line and the PING that confirms it go out at once, not after
+        // the server's delayed ACK of the line.
+        let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = if cfg.tls {
             let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(cfg)?));
             let name = rustls::pki_types::ServerName::try_from(cfg.server.clone())

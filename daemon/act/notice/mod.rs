@@ -249,8 +249,9 @@ pub(crate) fn read_queued(sink: &str, seq: u64, q: &Queued) -> Option<Notice> {
 }
 
 /// Marks a line whose notices were handed to the server before a crash or
-/// a lost connection: they may have been posted already.
-pub const REPEAT_MARK: &str = "(repeated after a restart) ";
+/// a lost connection: they may have been posted already. Only such lines
+/// carry it, so staff can trust every unmarked line to be a first post.
+pub const REPEAT_MARK: &str = "(may be a repeat) ";
 
 /// More waiting new-ticket notices than this are posted as digest lines.
 pub const DIGEST_AFTER: usize = 4;
