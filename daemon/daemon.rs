@@ -236,12 +236,13 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 async fn drain_sinks(store: &Store, tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>) {
     let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
     for (sink, handle) in tasks {
-        if tokio::time::timeout_at(deadline, handle).await.is_err() {
-            let left = store.queued_notices().ok().and_then(|q| q.get(sink).copied()).unwrap_or(0);
-            warn!(
-                "{sink}: {left} notices not posted within {}s; they stay queued for the next run",
-                DRAIN_LIMIT.as_secs()
-            );
+        let why = match tokio::time::timeout_at(deadline, handle).await {
+            Ok(_) => "waiting for drafts not appended in this run",
+            Err(_) => "not posted within 30 s",
+        };
+        let left = store.queued_notices().ok().and_then(|q| q.get(sink).copied()).unwrap_or(0);
+        if left > 0 {
+            warn!("{sink}: {left} notices {why}; they stay queued for the next run");
         }
     }
 }

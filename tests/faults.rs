@@ -231,6 +231,16 @@ async fn a_notice_queued_while_irc_is_down_is_posted_after_the_daemon_restarts()
     assert_eq!(v["queued_notices"]["irc"], 1, "the notice waits in the store: {}", v["queued_notices"]);
     let text = String::from_utf8_lossy(&triaged(&s.config, &["status"]).stdout).into_owned();
     assert!(text.contains("Queued notices: irc 1"), "{text}");
+    // A one-shot pass while the channel is still down waits a bounded
+    // time and says what stays queued.
+    let s = tokio::task::spawn_blocking(move || {
+        let out = run_once(&s);
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(log.contains("irc: 1 notices not posted within 30 s; they stay queued for the next run"), "{log}");
+        s
+    })
+    .await
+    .unwrap();
 
     ircd.start_again();
     let mut alice = ircd.connect("alice").await;

@@ -169,6 +169,11 @@ pub fn spawn_irc_watched(
     let handle = tokio::spawn(async move {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
         loop {
+            // `run --once` with nothing to post: no need to connect.
+            if queue.finished(&ctx) {
+                ctx.set_health(IrcState::Disconnected, "stopped".into());
+                return;
+            }
             match session(&ctx, &mut queue, &mut backoff, &cancel).await {
                 Ok(()) => {
                     ctx.set_health(IrcState::Disconnected, "stopped".into());
@@ -237,6 +242,17 @@ struct Flight {
     pinged: bool,
     /// The server refused a line (kicked meanwhile): post again.
     refused: bool,
+}
+
+impl Queue {
+    /// Every notifier is gone (`run --once` is finishing) and nothing is
+    /// left to post.
+    fn finished(&self, ctx: &Ctx) -> bool {
+        (!self.wake_open || self.wake.is_closed())
+            && self.flight.is_none()
+            && self.outbox.is_empty()
+            && ctx.store.ready_notices(IRC, 1).is_ok_and(|r| r.is_empty())
+    }
 }
 
 impl Ctx {
@@ -687,9 +703,7 @@ async fn session(
                 }
             }
         }
-        // Every Notifier is gone (`run --once` is finishing) and everything
-        // queued has been posted: leave.
-        if !queue.wake_open && !queue.look && queue.flight.is_none() && queue.outbox.is_empty() {
+        if queue.finished(ctx) {
             let _ = timeout(Duration::from_secs(2), s.wire.send("QUIT", &["triaged: pass complete"])).await;
             return Ok(());
         }
