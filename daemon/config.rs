@@ -791,6 +791,16 @@ templates = "templates"
     }
 
     #[test]
+    fn irc_flood_rate_defaults_to_one_line_a_second_and_must_be_positive() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\n";
+        assert_eq!(load(&format!("{OK}{irc}")).unwrap().irc.unwrap().lines_per_second, 1.0);
+        let fast = load(&format!("{OK}{irc}lines_per_second = 20\n")).unwrap();
+        assert_eq!(fast.irc.unwrap().lines_per_second, 20.0);
+        let err = load(&format!("{OK}{irc}lines_per_second = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("irc.lines_per_second: must be a number above 0"), "{err}");
+    }
+
+    #[test]
     fn unknown_key_is_reported_with_its_line() {
         let err = load(&OK.replace("port = 1143", "port = 1143\nprot = 3")).unwrap_err().to_string();
         assert!(err.contains("triaged.toml:5:"), "{err}");

@@ -143,3 +143,26 @@ async fn server_errors_are_retried_and_refusals_are_not() {
     cancel.cancel();
     handle.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_notice_the_webhook_keeps_failing_stays_queued_until_it_is_taken() {
+    let (port, mut rx) = http_sink(vec![503, 503, 503, 503]).await;
+    let (_d, cfg) = webhook_config(port);
+    let cancel = CancellationToken::new();
+    let (_s, store) = store_with_tickets(0);
+    let (notifier, handle) = spawn_webhook(cfg, store.clone(), cancel.clone());
+    notifier.notify(Notice::Text("persistent".into()));
+    for _ in 0..4 {
+        assert_eq!(next(&mut rx).await.1["text"], "persistent");
+    }
+    // Four failures: the notice waits in the store for the next round.
+    assert_eq!(store.queued_notices().unwrap().get("webhook"), Some(&1));
+    assert_eq!(next(&mut rx).await.1["text"], "persistent");
+    let deadline = tokio::time::Instant::now() + T;
+    while store.queued_notices().unwrap().get("webhook").is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "the posted notice left the queue");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cancel.cancel();
+    handle.await.unwrap();
+}

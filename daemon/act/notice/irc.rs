@@ -245,6 +245,25 @@ struct Flight {
 }
 
 impl Queue {
+    /// The server answered the PING `token`: if it followed the line in
+    /// flight, that line is posted and its notices leave the queue.
+    /// Returns whether it did.
+    fn pong(&mut self, ctx: &Ctx, token: &str) -> bool {
+        let Some(f) = &self.flight else { return false };
+        if !f.pinged || f.token != token {
+            return false;
+        }
+        if f.refused {
+            tracing::warn!("irc: the server refused a notice line; posting it again");
+        } else if let Err(e) = ctx.store.notices_done(IRC, &f.seqs) {
+            // They stay in flight: posted again, marked.
+            tracing::error!("irc: posted notices not taken off the queue: {e}");
+        }
+        self.flight = None;
+        self.look = true;
+        true
+    }
+
     /// Every notifier is gone (`run --once` is finishing) and nothing is
     /// left to post.
     fn finished(&self, ctx: &Ctx) -> bool {
@@ -714,6 +733,18 @@ async fn session(
         let far = now + Duration::from_secs(3600);
         tokio::select! {
             _ = cancel.cancelled() => {
+                // A line just sent: its PONG is a moment away, and without
+                // it the next start would post the line again, marked.
+                let _ = timeout(Duration::from_secs(2), async {
+                    while queue.flight.as_ref().is_some_and(|f| f.pinged) {
+                        let Some(l) = Line::parse(&s.wire.read_line().await?) else { continue };
+                        if l.verb == "PONG" {
+                            queue.pong(ctx, l.params.last().map(String::as_str).unwrap_or(""));
+                        }
+                    }
+                    Ok::<_, IrcError>(())
+                })
+                .await;
                 let _ = timeout(Duration::from_secs(2), s.wire.send("QUIT", &["triaged shutting down"])).await;
                 return Ok(());
             }
@@ -796,19 +827,7 @@ impl Session<'_> {
         match l.verb.as_str() {
             "PING" => self.wire.send("PONG", &[l.param(0)]).await?,
             "PONG" => {
-                if let Some(f) = &queue.flight
-                    && f.pinged
-                    && l.params.last().is_some_and(|t| *t == f.token)
-                {
-                    if f.refused {
-                        tracing::warn!("irc: the server refused a notice line; posting it again");
-                    } else if let Err(e) = self.ctx.store.notices_done(IRC, &f.seqs) {
-                        // They stay in flight: posted again, marked.
-                        tracing::error!("irc: posted notices not taken off the queue: {e}");
-                    }
-                    queue.flight = None;
-                    queue.look = true;
-                }
+                queue.pong(self.ctx, l.params.last().map(String::as_str).unwrap_or(""));
             }
             // Cannot send to the channel (kicked before we knew).
             "404" if same(l.param(1), &self.cfg().channel) => {
