@@ -247,11 +247,10 @@ struct Flight {
 impl Queue {
     /// The server answered the PING `token`: if it followed the line in
     /// flight, that line is posted and its notices leave the queue.
-    /// Returns whether it did.
-    fn pong(&mut self, ctx: &Ctx, token: &str) -> bool {
-        let Some(f) = &self.flight else { return false };
+    fn pong(&mut self, ctx: &Ctx, token: &str) {
+        let Some(f) = &self.flight else { return };
         if !f.pinged || f.token != token {
-            return false;
+            return;
         }
         if f.refused {
             tracing::warn!("irc: the server refused a notice line; posting it again");
@@ -261,7 +260,6 @@ impl Queue {
         }
         self.flight = None;
         self.look = true;
-        true
     }
 
     /// Every notifier is gone (`run --once` is finishing) and nothing is

@@ -606,7 +606,7 @@ mod tests {
         let hostile = "Mallory\r\nPRIVMSG #x :\x0304owned\x03 \u{202e}";
         let notices: Vec<Notice> = (1..=500)
             .map(|n| match n % 7 {
-                0 => new_ticket(n, "account-deletion\r\nQUIT :bye", &hostile),
+                0 => new_ticket(n, "account-deletion\r\nQUIT :bye", hostile),
                 3 => new_ticket(n, &"ü".repeat(300), &"😀".repeat(300)),
                 _ => new_ticket(n, "billing", &format!("User {n} <user{n}@example.net>")),
             })
