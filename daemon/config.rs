@@ -179,6 +179,8 @@ pub struct RawIrc {
     pub staff_addresses: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub allow_channel_operators: bool,
+    /// Flood control: lines a second on average (bursts of four).
+    pub lines_per_second: Option<f64>,
 }
 
 /// A JSON POST of every notice (Slack, Mattermost, Matrix bridges).
@@ -332,6 +334,8 @@ pub struct IrcConfig {
     pub staff_require_account: bool,
     pub staff_addresses: std::collections::BTreeMap<String, String>,
     pub allow_channel_operators: bool,
+    /// Flood control: lines a second on average, after a burst of four.
+    pub lines_per_second: f64,
 }
 
 impl fmt::Debug for IrcConfig {
@@ -653,6 +657,13 @@ impl Validator<'_> {
         if !r.tls && !is_loopback(&r.server) {
             self.bad(&["irc", "tls"], "plain-text IRC is allowed only to a loopback server; set tls = true");
         }
+        let lines_per_second = r.lines_per_second.unwrap_or(1.0);
+        if !(lines_per_second > 0.0 && lines_per_second <= 100.0) {
+            self.bad(
+                &["irc", "lines_per_second"],
+                "must be a number above 0 and at most 100; 1 keeps the bot below most servers' flood limits",
+            );
+        }
         let password = self.secret("irc", &r.password_file, &r.password_credential);
         let channel_key = match &r.channel_key_file {
             Some(f) => {
@@ -681,6 +692,7 @@ impl Validator<'_> {
             staff_require_account: r.staff_require_account,
             staff_addresses: r.staff_addresses.clone(),
             allow_channel_operators: r.allow_channel_operators,
+            lines_per_second,
         })
     }
 }
@@ -776,6 +788,16 @@ templates = "templates"
         assert_eq!(c.procedures.pack, "sourcehut");
         assert_eq!(c.limits.max_attempts, 3);
         assert_eq!((c.limits.max_mime_depth, c.limits.max_header_bytes, c.limits.max_attachments), (20, 256 * 1024, 100));
+    }
+
+    #[test]
+    fn irc_flood_rate_defaults_to_one_line_a_second_and_must_be_positive() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\n";
+        assert_eq!(load(&format!("{OK}{irc}")).unwrap().irc.unwrap().lines_per_second, 1.0);
+        let fast = load(&format!("{OK}{irc}lines_per_second = 20\n")).unwrap();
+        assert_eq!(fast.irc.unwrap().lines_per_second, 20.0);
+        let err = load(&format!("{OK}{irc}lines_per_second = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("irc.lines_per_second: must be a number above 0"), "{err}");
     }
 
     #[test]

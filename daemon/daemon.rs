@@ -102,7 +102,7 @@ enum Outcome {
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let store = status::open_store_for_daemon(&config.store_path).await?;
-    let Notices { notifier, staff, irc_task, irc_health } = start_notices(&config, &store, &cancel, once);
+    let Notices { notifier, staff, sink_tasks, irc_health } = start_notices(&config, &store, &cancel, once)?;
     let actor = Arc::new(Actor::new(&config, store.clone(), notifier).await?);
     if let Some(mut staff) = staff {
         let actor = actor.clone();
@@ -172,17 +172,14 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         }
     }
     status::write_snapshot(&store, &health);
-    // `--once`: give the staff channel a moment to post what is queued.
+    // `--once`: the sinks post what is queued, then end (the last notifier
+    // is the actor's).
     let Ok(actor) = Arc::try_unwrap(actor) else {
         info!("triaged stopped");
         return first_err.map_or(Ok(()), Err);
     };
     drop(actor);
-    if let Some(h) = irc_task
-        && tokio::time::timeout(Duration::from_secs(30), h).await.is_err()
-    {
-        warn!("the staff channel did not take every notice within 30 s");
-    }
+    drain_sinks(&store, sink_tasks).await;
     info!("triaged stopped");
     match first_err {
         Some(e) => Err(e),
@@ -191,39 +188,63 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
 }
 
 /// The notice sinks the config names, and the staff commands from IRC.
+/// The queue of a sink no longer configured is dropped.
 fn start_notices(
     config: &Config,
     store: &Store,
     cancel: &CancellationToken,
     once: bool,
-) -> Notices {
+) -> Result<Notices, StoreError> {
     let mut notifier = Notifier::disabled();
     let mut staff = None;
-    let mut irc_task = None;
+    let mut sink_tasks = Vec::new();
     let mut irc_health = None;
+    // In `--once` a sink ends by itself once every notice is posted.
+    let token = if once { CancellationToken::new() } else { cancel.clone() };
     if let Some(irc) = &config.irc {
         let (tx, rx) = mpsc::channel(16);
-        // In `--once` the task ends by itself once every notice is posted.
-        let token = if once { CancellationToken::new() } else { cancel.clone() };
-        let (n, handle, health) = notice::irc::spawn_irc_watched(irc.clone(), store.clone(), token, tx);
-        irc_task = Some(handle);
+        let (n, handle, health) = notice::irc::spawn_irc_watched(irc.clone(), store.clone(), token.clone(), tx);
+        sink_tasks.push((notice::IRC, handle));
         irc_health = Some(health);
         notifier = notifier.and(n);
         // A one-shot pass posts notices but takes no commands.
         staff = (!once).then_some(rx);
     }
     if let Some(w) = &config.webhook {
-        let (n, _) = notice::webhook::spawn_webhook(w.clone(), cancel.clone());
+        let (n, handle) = notice::webhook::spawn_webhook(w.clone(), store.clone(), token);
+        sink_tasks.push((notice::WEBHOOK, handle));
         notifier = notifier.and(n);
     }
-    Notices { notifier, staff, irc_task, irc_health }
+    for (sink, n) in store.drop_stale_queues(&notifier.sink_names())? {
+        warn!("dropped {n} queued notices for {sink}: it is no longer configured");
+    }
+    Ok(Notices { notifier, staff, sink_tasks, irc_health })
 }
 
 struct Notices {
     notifier: Notifier,
     staff: Option<mpsc::Receiver<StaffCommand>>,
-    irc_task: Option<tokio::task::JoinHandle<()>>,
+    sink_tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
     irc_health: Option<tokio::sync::watch::Receiver<notice::irc::IrcHealth>>,
+}
+
+/// How long `run --once` waits for the sinks to post what is queued.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// `run --once`: waits (bounded) for every sink to post its queue; what
+/// is left stays queued for the next run, and says so.
+async fn drain_sinks(store: &Store, tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>) {
+    let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+    for (sink, handle) in tasks {
+        let why = match tokio::time::timeout_at(deadline, handle).await {
+            Ok(_) => "waiting for drafts not appended in this run",
+            Err(_) => "not posted within 30 s",
+        };
+        let left = store.queued_notices().ok().and_then(|q| q.get(sink).copied()).unwrap_or(0);
+        if left > 0 {
+            warn!("{sink}: {left} notices {why}; they stay queued for the next run");
+        }
+    }
 }
 
 /// Sleeps until the earliest deadline, fires it, and wakes the folder
@@ -472,9 +493,8 @@ impl Worker {
         }
         self.actor.execute_fresh(conn, &actions).await?;
         self.tag(conn, &handled).await?;
-        for h in &handled {
-            self.actor.announce(h);
-        }
+        // Their notices, queued with the tickets, may go now.
+        self.actor.notifier.wake();
         if !handled.is_empty() {
             self.actor.deadlines_changed.notify_one();
         }
@@ -505,7 +525,7 @@ impl Worker {
             Taken::Handled(h, o) => {
                 self.actor.execute_fresh(conn, h.actions()).await?;
                 self.tag(conn, std::slice::from_ref(&h)).await?;
-                self.actor.announce(&h);
+                self.actor.notifier.wake();
                 self.actor.deadlines_changed.notify_one();
                 Ok(o)
             }
@@ -621,7 +641,7 @@ impl Worker {
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {
         warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
-        self.actor.notifier.notify(Notice::Quarantined {
+        let notice = self.actor.notifier.outgoing(&Notice::Quarantined {
             folder: self.folder.clone(),
             uid: uid.uid,
             from: msg.map(|m| m.from[0].display()),
@@ -636,7 +656,9 @@ impl Worker {
             subject: msg.map(|m| m.subject_line(200)),
             reason,
             at: jiff::Timestamp::now(),
-        })
+        }, notice.as_ref())?;
+        self.actor.notifier.wake();
+        Ok(())
     }
 }
 

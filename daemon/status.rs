@@ -129,6 +129,9 @@ pub struct StatusReport {
     pub irc: Option<IrcHealth>,
     pub tickets: Vec<TicketSummary>,
     pub pending_actions: usize,
+    /// Notices waiting in the outbox, per sink ("irc", "webhook").
+    #[serde(default)]
+    pub queued_notices: BTreeMap<String, usize>,
     pub quarantine: Vec<Quarantined>,
 }
 
@@ -175,6 +178,7 @@ impl StatusReport {
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
             tickets,
             pending_actions: store.pending_actions()?.len(),
+            queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
         })
     }
@@ -232,6 +236,12 @@ impl StatusReport {
             }
         }
         writeln!(out, "Pending actions: {}", self.pending_actions)?;
+        if self.queued_notices.is_empty() {
+            writeln!(out, "Queued notices: none")?;
+        } else {
+            let per: Vec<String> = self.queued_notices.iter().map(|(sink, n)| format!("{sink} {n}")).collect();
+            writeln!(out, "Queued notices: {}", per.join(", "))?;
+        }
         writeln!(out, "Quarantine: {}", self.quarantine.len())?;
         for q in &self.quarantine {
             writeln!(

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use support::ircd::load_config;
+use support::ircd::{load_config, store_with_tickets};
 use triaged::act::notice::{Notice, spawn_webhook};
 use triaged::store::TicketId;
 
@@ -82,7 +82,8 @@ async fn notices_are_posted_as_json_with_the_rendered_line() {
     let (port, mut rx) = http_sink(vec![]).await;
     let (_d, cfg) = webhook_config(port);
     let cancel = CancellationToken::new();
-    let (notifier, handle) = spawn_webhook(cfg, cancel.clone());
+    let (_s, store) = store_with_tickets(0);
+    let (notifier, handle) = spawn_webhook(cfg, store, cancel.clone());
     notifier.notify(Notice::NewTicket {
         ticket: TicketId(7),
         procedure: "account-deletion".into(),
@@ -109,7 +110,8 @@ async fn server_errors_are_retried_and_refusals_are_not() {
     let (port, mut rx) = http_sink(vec![503, 404]).await;
     let (_d, cfg) = webhook_config(port);
     let cancel = CancellationToken::new();
-    let (notifier, handle) = spawn_webhook(cfg, cancel.clone());
+    let (_s, store) = store_with_tickets(0);
+    let (notifier, handle) = spawn_webhook(cfg, store, cancel.clone());
     notifier.notify(Notice::Text("first".into()));
     notifier.notify(Notice::Text("second".into()));
     notifier.notify(Notice::Answered {
@@ -138,6 +140,29 @@ async fn server_errors_are_retried_and_refusals_are_not() {
         tokio::time::timeout(Duration::from_secs(2), rx.recv()).await.is_err(),
         "a refused notice was retried"
     );
+    cancel.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_notice_the_webhook_keeps_failing_stays_queued_until_it_is_taken() {
+    let (port, mut rx) = http_sink(vec![503, 503, 503, 503]).await;
+    let (_d, cfg) = webhook_config(port);
+    let cancel = CancellationToken::new();
+    let (_s, store) = store_with_tickets(0);
+    let (notifier, handle) = spawn_webhook(cfg, store.clone(), cancel.clone());
+    notifier.notify(Notice::Text("persistent".into()));
+    for _ in 0..4 {
+        assert_eq!(next(&mut rx).await.1["text"], "persistent");
+    }
+    // Four failures: the notice waits in the store for the next round.
+    assert_eq!(store.queued_notices().unwrap().get("webhook"), Some(&1));
+    assert_eq!(next(&mut rx).await.1["text"], "persistent");
+    let deadline = tokio::time::Instant::now() + T;
+    while store.queued_notices().unwrap().contains_key("webhook") {
+        assert!(tokio::time::Instant::now() < deadline, "the posted notice left the queue");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     cancel.cancel();
     handle.await.unwrap();
 }

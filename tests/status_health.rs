@@ -118,7 +118,7 @@ fn a_stopped_daemon_reports_due_deadlines_from_the_store() {
     {
         let store = Store::open(&s.dir.path().join("store")).unwrap();
         store
-            .update_ticket(TicketId(1), None, "test: deadlines armed", |t| {
+            .update_ticket(TicketId(1), None, "test: deadlines armed", None, |t| {
                 t.deadlines = vec![
                     Deadline { name: "reminder".into(), due: overdue },
                     Deadline { name: "close".into(), due: later },

@@ -185,7 +185,7 @@ impl Actor {
             describe(facts),
             if rerun { "; procedure run again from its start" } else { "" }
         );
-        let (t, _) = self.store.update_ticket(id, None, &note, |t| {
+        let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
             record(&mut t.data, facts);
             if rerun {
                 forget_handoff(&mut t.data);

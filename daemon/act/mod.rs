@@ -210,7 +210,8 @@ impl Actor {
         ticket.data = data;
         self.schedule_reverify(&mut ticket, msg, &report)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
-        let (t, planned) = self.store.open_ticket(&ticket, intake, &actions)?;
+        let notice = self.notifier.outgoing(&ticket_notice(&ticket, !actions.is_empty(), false));
+        let (t, planned) = self.store.open_ticket(&ticket, intake, &actions, notice.as_ref())?;
         self.record_document(&t)?;
         Ok((t, planned))
     }
@@ -239,7 +240,8 @@ impl Actor {
             report.summary(),
             if confirms { ", confirms" } else { "" }
         );
-        let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, |t| {
+        let notice = self.notifier.outgoing(&ticket_notice(&planned_ticket, !actions.is_empty(), true));
+        let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);
             actions.clone()
         })?;
@@ -265,20 +267,23 @@ impl Actor {
             let Some(mut ticket) = self.store.ticket(*id)? else { continue };
             ticket.deadlines.retain(|d| &d.name != name);
             let actions = self.step(&mut ticket, &Event::DeadlineDue { name: name.clone() })?;
-            let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), |t| {
+            let notice = self.notifier.outgoing(&Notice::DeadlineFired {
+                ticket: *id,
+                procedure: ticket.procedure.clone(),
+                what: format!("{name}; now at step {}", ticket.step.as_deref().unwrap_or("-")),
+                draft_ready: !actions.is_empty(),
+            });
+            let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {
                 apply(t, &ticket);
                 actions.clone()
             })?;
             self.record_document(&t)?;
             tracing::info!(ticket = id.0, deadline = %name, step = ?t.step, "deadline fired");
-            self.notifier.notify(Notice::DeadlineFired {
-                ticket: *id,
-                procedure: t.procedure.clone(),
-                what: format!("{name}; now at step {}", t.step.as_deref().unwrap_or("-")),
-                draft_ready: !actions.is_empty(),
-            });
         }
         if !due.is_empty() {
+            // A notice without a draft may go now; the others once the
+            // workers have appended theirs.
+            self.notifier.wake();
             self.wake_workers();
         }
         Ok(due.len())
@@ -297,7 +302,7 @@ impl Actor {
         ticket.step = None;
         ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
-        let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), |t| {
+        let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {
             t.procedure = ticket.procedure.clone();
             apply(t, &ticket);
             actions.clone()
@@ -335,56 +340,20 @@ impl Actor {
             },
             None => None,
         };
-        self.store.update_ticket(ticket.id, Some(intake), &format!("answered by {by} ({})", msg.message_id), |t| {
+        let notice = self.notifier.outgoing(&Notice::Answered {
+            ticket: ticket.id,
+            by: by.clone(),
+            warning,
+        });
+        let event = format!("answered by {by} ({})", msg.message_id);
+        self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             if t.state != TicketState::Closed {
                 t.state = TicketState::Answered;
             }
             Vec::new()
         })?;
-        self.notifier.notify(Notice::Answered {
-            ticket: ticket.id,
-            by,
-            warning,
-        });
+        self.notifier.wake();
         Ok(Some(ticket.id))
-    }
-
-    /// Tells staff what became of a message, once its draft is in Drafts.
-    pub fn announce(&self, handled: &Handled) {
-        let (t, actions, reply) = match handled {
-            Handled::Opened(t, a) => (t, a, false),
-            Handled::Reply(t, a) => (t, a, true),
-        };
-        let identity = t
-            .data
-            .get("identity_summary")
-            .and_then(Value::as_str)
-            .unwrap_or("identity not checked")
-            .to_string();
-        let mut procedure = t.procedure.clone();
-        if let Some(step) = &t.step {
-            procedure = format!("{procedure}/{step}");
-        }
-        if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
-            procedure = format!("{procedure} (staff: {h})");
-        }
-        if reply {
-            self.notifier.notify(Notice::Text(format!(
-                "{}: reply from {} → {procedure}; {identity}{}",
-                t.id,
-                t.from,
-                if actions.is_empty() { "" } else { "; draft ready" }
-            )));
-        } else {
-            self.notifier.notify(Notice::NewTicket {
-                ticket: t.id,
-                procedure,
-                from: t.from.clone(),
-                subject: t.subject.clone(),
-                identity,
-                draft_ready: !actions.is_empty(),
-            });
-        }
     }
 
     /// Runs the procedure engine for `event` on `ticket` (changed in
@@ -557,7 +526,47 @@ impl Actor {
         for (id, action) in &pending {
             self.execute(conn, *id, action, check_first).await?;
         }
+        if !pending.is_empty() {
+            // Notices queued with these drafts (before a restart too) may go.
+            self.notifier.wake();
+        }
         Ok(pending.len())
+    }
+}
+
+/// What staff are told about a ticket a message opened (`reply`: advanced),
+/// queued in the same transaction as the ticket: a crash after the draft
+/// can never lose it.
+fn ticket_notice(t: &Ticket, draft_ready: bool, reply: bool) -> Notice {
+    let identity = t
+        .data
+        .get("identity_summary")
+        .and_then(Value::as_str)
+        .unwrap_or("identity not checked")
+        .to_string();
+    let mut procedure = t.procedure.clone();
+    if let Some(step) = &t.step {
+        procedure = format!("{procedure}/{step}");
+    }
+    if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
+        procedure = format!("{procedure} (staff: {h})");
+    }
+    if reply {
+        Notice::Text(format!(
+            "{}: reply from {} → {procedure}; {identity}{}",
+            t.id,
+            t.from,
+            if draft_ready { "; draft ready" } else { "" }
+        ))
+    } else {
+        Notice::NewTicket {
+            ticket: t.id,
+            procedure,
+            from: t.from.clone(),
+            subject: t.subject.clone(),
+            identity,
+            draft_ready,
+        }
     }
 }
 

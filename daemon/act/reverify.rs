@@ -36,7 +36,7 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else { return Ok(()) };
         ticket.deadlines.retain(|d| d.name != REVERIFY);
         let Some(raw) = self.store.reverify_message(id)? else {
-            self.store.update_ticket(id, None, "identity re-check: nothing kept", |t| {
+            self.store.update_ticket(id, None, "identity re-check: nothing kept", None, |t| {
                 t.deadlines.retain(|d| d.name != REVERIFY);
                 Vec::new()
             })?;
@@ -70,7 +70,7 @@ impl Actor {
             Vec::new()
         };
         let summary = report.summary();
-        let (t, _) = self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), |t| {
+        let (t, _) = self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), None, |t| {
             apply(t, &ticket);
             actions.clone()
         })?;

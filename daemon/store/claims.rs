@@ -269,7 +269,7 @@ mod tests {
                 message_id: format!("m{uid}@x"),
             };
             let t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "u@x", "s", "p");
-            s.open_ticket(&t, &intake, &[]).unwrap();
+            s.open_ticket(&t, &intake, &[], None).unwrap();
         }
         s
     }

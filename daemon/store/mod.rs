@@ -6,7 +6,10 @@
 //! to do.
 
 pub mod claims;
+mod outbox;
 mod reverify;
+
+pub use outbox::{Outgoing, Queued};
 
 use std::path::{Path, PathBuf};
 
@@ -227,6 +230,7 @@ pub struct Store {
     attempts: sled::Tree,
     audit: sled::Tree,
     deadlines: sled::Tree,
+    outbox: sled::Tree,
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
@@ -275,6 +279,7 @@ pub struct Tx<'a> {
     attempts: &'a TransactionalTree,
     audit: &'a TransactionalTree,
     deadlines: &'a TransactionalTree,
+    outbox: &'a TransactionalTree,
 }
 
 impl Tx<'_> {
@@ -329,6 +334,14 @@ impl Tx<'_> {
             planned.push((self.plan(a)?, a.clone()));
         }
         Ok(planned)
+    }
+
+    /// Queues the notice of a transition, held until its actions are done.
+    fn announce(&self, notice: Option<&Outgoing>, planned: &[(u64, Action)]) -> TxResult<()> {
+        match notice {
+            Some(n) => self.enqueue(n, &planned.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
+            None => Ok(()),
+        }
     }
 
     fn plan(&self, action: &Action) -> TxResult<u64> {
@@ -391,6 +404,7 @@ impl Store {
             attempts: t("attempts")?,
             audit: t("audit")?,
             deadlines: t("deadlines")?,
+            outbox: t("outbox")?,
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             db,
         })
@@ -417,8 +431,9 @@ impl Store {
             &self.attempts,
             &self.audit,
             &self.deadlines,
+            &self.outbox,
         )
-            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines)| {
+            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox)| {
                 f(&Tx {
                     meta,
                     cursors,
@@ -429,6 +444,7 @@ impl Store {
                     attempts,
                     audit,
                     deadlines,
+                    outbox,
                 })
             });
         let r = flatten(r)?;
@@ -478,8 +494,15 @@ impl Store {
 
     /// Opens `ticket` (numbered by `next_ticket_id`) for the message in
     /// `intake`, with its first actions, in one transaction with the folder
-    /// cursor. Returns the stored ticket and the ids of the actions.
-    pub fn open_ticket(&self, ticket: &Ticket, intake: &Intake, actions: &[Action]) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
+    /// cursor and its notice (`notice`, held until the actions are done).
+    /// Returns the stored ticket and the ids of the actions.
+    pub fn open_ticket(
+        &self,
+        ticket: &Ticket,
+        intake: &Intake,
+        actions: &[Action],
+        notice: Option<&Outgoing>,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
             let next = match tx.meta.get(NEXT_TICKET)? {
                 Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
@@ -499,6 +522,7 @@ impl Store {
             tx.put_ticket(&t)?;
             tx.audit(t.id, format!("opened from {} UID {} ({}) as {}", intake.folder, intake.uid.uid, intake.message_id, t.procedure))?;
             tx.intake(t.id, intake)?;
+            tx.announce(notice, &planned)?;
             Ok((t, planned))
         })
     }
@@ -506,13 +530,15 @@ impl Store {
     /// Changes ticket `id` with `change`, which gets the current ticket and
     /// returns the actions to plan; all in one transaction, with the
     /// message in `intake` (a reply) recorded and the deadline index kept
-    /// in step. `change` may run more than once (transaction retries), so
-    /// it must only compute.
+    /// in step, and `notice` queued (held until the actions are done).
+    /// `change` may run more than once (transaction retries), so it must
+    /// only compute.
     pub fn update_ticket(
         &self,
         id: TicketId,
         intake: Option<&Intake>,
         event: &str,
+        notice: Option<&Outgoing>,
         change: impl Fn(&mut Ticket) -> Vec<Action>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
@@ -529,6 +555,7 @@ impl Store {
             if let Some(i) = intake {
                 tx.intake(id, i)?;
             }
+            tx.announce(notice, &planned)?;
             Ok((t, planned))
         })
     }
@@ -622,9 +649,11 @@ impl Store {
         Ok(n)
     }
 
-    /// Records why a message cannot be handled and moves past it.
-    pub fn quarantine(&self, q: &Quarantined) -> Result<(), StoreError> {
+    /// Records why a message cannot be handled and moves past it, with
+    /// the notice that tells staff.
+    pub fn quarantine(&self, q: &Quarantined, notice: Option<&Outgoing>) -> Result<(), StoreError> {
         self.tx(|tx| {
+            tx.announce(notice, &[])?;
             let k = uid_key(&q.folder, q.uid);
             tx.quarantine.insert(k.clone(), enc(q))?;
             tx.attempts.remove(k)?;
@@ -726,7 +755,7 @@ mod tests {
     fn open(s: &Store, uid: u32, mid: &str) -> (Ticket, Vec<(u64, Action)>) {
         let i = intake(uid, mid);
         let t = Ticket::new(s.next_ticket_id().unwrap(), &i, "a@x", "s", "p");
-        s.open_ticket(&t, &i, &draft(t.id)).unwrap()
+        s.open_ticket(&t, &i, &draft(t.id), None).unwrap()
     }
 
     fn draft(id: TicketId) -> Vec<Action> {
@@ -769,7 +798,7 @@ mod tests {
                 subject: None,
                 reason: "too big".into(),
                 at: jiff::Timestamp::now(),
-            })
+            }, None)
             .unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
@@ -779,7 +808,7 @@ mod tests {
         let (t, _) = open(&s, 3, "m3");
         assert_eq!(t.id, TicketId(2));
         let stale = Ticket { id: TicketId(2), ..t };
-        assert!(s.open_ticket(&stale, &intake(4, "m4"), &[]).is_err(), "a taken number is refused");
+        assert!(s.open_ticket(&stale, &intake(4, "m4"), &[], None).is_err(), "a taken number is refused");
     }
 
     #[test]
@@ -790,7 +819,7 @@ mod tests {
         let (a, _) = open(&s, 1, "m1");
         let (b, _) = open(&s, 2, "m2");
         let arm = |id, name: &str, due: jiff::Timestamp| {
-            s.update_ticket(id, None, "armed", |t| {
+            s.update_ticket(id, None, "armed", None, |t| {
                 t.deadlines = vec![Deadline { name: name.into(), due }];
                 Vec::new()
             })
@@ -805,7 +834,7 @@ mod tests {
         // Re-arming replaces the old entry.
         arm(b.id, "soon", t0 + jiff::SignedDuration::from_hours(72));
         assert_eq!(s.next_deadline().unwrap(), Some(t0 + jiff::SignedDuration::from_hours(48)));
-        s.update_ticket(a.id, None, "fired", |t| {
+        s.update_ticket(a.id, None, "fired", None, |t| {
             t.deadlines.clear();
             Vec::new()
         })

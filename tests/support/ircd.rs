@@ -24,6 +24,9 @@ pub struct IrcdOptions {
     pub tls: bool,
     /// A predefined channel protected by a key: (channel, key).
     pub keyed_channel: Option<(String, String)>,
+    /// No flood penalties (ngIRCd reads about 1 KiB a second from a client
+    /// otherwise): for tests that post a large backlog quickly.
+    pub no_penalties: bool,
 }
 
 pub struct Ircd {
@@ -46,10 +49,11 @@ impl Ircd {
         let mut conf = format!(
             "[Global]\nName = {SERVER_NAME}\nInfo = triaged test server\nListen = 127.0.0.1\nPorts = {port}\n\
              PidFile = {pid}\nMotdPhrase = test server\nAdminInfo1 = test\nAdminInfo2 = test\nAdminEMail = test@example.org\n\
-             [Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 300\nPongTimeout = 60\n\
+             [Limits]\nMaxConnectionsIP = 0\nMaxNickLength = 30\nPingTimeout = 300\nPongTimeout = 60\nMaxPenaltyTime = {penalty}\n\
              [Options]\nPAM = no\nIdent = no\nDNS = no\n\
              [Server]\nName = {SERVICES_NAME}\nMyPassword = {SERVICES_PASSWORD}\nPeerPassword = {SERVICES_PASSWORD}\nServiceMask = *Serv\n",
             pid = dir.path().join("ngircd.pid").display(),
+            penalty = if opts.no_penalties { 0 } else { -1 },
         );
         let (mut tls_port, mut ca_file) = (None, None);
         if opts.tls {
@@ -358,6 +362,7 @@ pub fn irc_config(ircd: &Ircd, channel: &str, staff: &[&str]) -> triaged::config
         staff_require_account: false,
         staff_addresses: Default::default(),
         allow_channel_operators: false,
+        lines_per_second: 1.0,
     }
 }
 
@@ -401,7 +406,7 @@ pub fn add_tickets(store: &triaged::store::Store, n: u32) {
         };
         let id = store.next_ticket_id().unwrap();
         let t = triaged::store::Ticket::new(id, &intake, &format!("user{uid}@example.org"), &format!("Please delete my account ({uid})"), "account-deletion");
-        store.open_ticket(&t, &intake, &[]).unwrap();
+        store.open_ticket(&t, &intake, &[], None).unwrap();
     }
 }
 

@@ -310,7 +310,7 @@ mod tests {
                     due: "2026-11-23T10:00:00Z".parse().unwrap(),
                 });
             }
-            s.open_ticket(&t, &intake, &[]).unwrap();
+            s.open_ticket(&t, &intake, &[], None).unwrap();
         }
         (dir, s)
     }

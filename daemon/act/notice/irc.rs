@@ -3,7 +3,13 @@
 //! the staff commands typed in the channel.
 //!
 //! Lines go out through a token bucket and are split below the server's
-//! line limit, so a burst of notices cannot get the bot kicked for flooding.
+//! line limit, so a burst of notices cannot get the bot kicked for flooding;
+//! a backlog of new tickets goes out as digest lines. Notices come from the
+//! store's outbox, one line at a time: the line's notices are marked in
+//! flight (flushed), the line is sent, then a PING; the server answers the
+//! PING only after it has taken the line (one connection is processed in
+//! order), and only then are the notices deleted. A line in flight at a
+//! crash or a lost connection is posted again, marked as a possible repeat.
 //! A command runs only once its sender is authorised as configured: a nick
 //! in `irc.staff`, or with `staff_require_account` a services account in
 //! `irc.staff` (IRCv3 account-tag when the server has it, WHOIS otherwise),
@@ -30,17 +36,19 @@ use tokio_rustls::rustls;
 use tokio_util::sync::CancellationToken;
 
 use super::commands::{self, Command};
-use super::{Notice, Notifier, StaffCommand, sanitise, split_line};
+use super::{IRC, Notifier, StaffCommand, next_post, read_queued, sanitise, split_line};
 use crate::backoff::Backoff;
 use crate::config::IrcConfig;
 use crate::store::Store;
 
 /// Payload bytes per PRIVMSG: 512 minus the command, the channel and the
 /// `:nick!user@host` prefix the server adds when relaying.
-const LINE_BYTES: usize = 400;
-/// Flood control: one line a second on average, bursts of four.
-const RATE_PER_SEC: f64 = 1.0;
+pub const LINE_BYTES: usize = 400;
+/// Flood control: bursts of four, then `irc.lines_per_second`.
 const BURST: f64 = 4.0;
+/// Queued notices read at once to choose the next line (a digest covers
+/// at most this many).
+const OUTBOX_WINDOW: usize = 1000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(60);
 const WHOIS_TIMEOUT: Duration = Duration::from_secs(15);
@@ -133,7 +141,7 @@ pub fn spawn_irc_watched(
     cancel: CancellationToken,
     commands: mpsc::Sender<StaffCommand>,
 ) -> (Notifier, JoinHandle<()>, watch::Receiver<IrcHealth>) {
-    let (notifier, notices) = Notifier::channel();
+    let (notifier, wake) = Notifier::sink(store.clone(), IRC);
     let (health, health_rx) = watch::channel(IrcHealth {
         state: IrcState::Connecting,
         since: jiff::Timestamp::now(),
@@ -151,14 +159,21 @@ pub fn spawn_irc_watched(
         health,
     };
     let mut queue = Queue {
-        notices,
-        notices_open: true,
+        wake,
+        wake_open: true,
+        look: true,
+        flight: None,
         outbox: VecDeque::new(),
-        bucket: TokenBucket::new(RATE_PER_SEC, BURST),
+        bucket: TokenBucket::new(ctx.cfg.lines_per_second, BURST),
     };
     let handle = tokio::spawn(async move {
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
         loop {
+            // `run --once` with nothing to post: no need to connect.
+            if queue.finished(&ctx) {
+                ctx.set_health(IrcState::Disconnected, "stopped".into());
+                return;
+            }
             match session(&ctx, &mut queue, &mut backoff, &cancel).await {
                 Ok(()) => {
                     ctx.set_health(IrcState::Disconnected, "stopped".into());
@@ -203,12 +218,86 @@ impl Ctx {
     }
 }
 
-/// What outlives a connection: notices not yet posted and the flood budget.
+/// What outlives a connection: replies not yet posted and the flood
+/// budget. Notices wait in the store.
 struct Queue {
-    notices: mpsc::UnboundedReceiver<Notice>,
-    notices_open: bool,
+    /// Woken when notices were queued; closed when every notifier is gone.
+    wake: mpsc::Receiver<()>,
+    wake_open: bool,
+    /// The outbox may hold something to post.
+    look: bool,
+    /// The line being posted and the notices it covers.
+    flight: Option<Flight>,
+    /// Replies to staff commands (not kept across a restart).
     outbox: VecDeque<String>,
     bucket: TokenBucket,
+}
+
+/// Queued notices on their way: marked in flight in the store, sent as
+/// `lines`, then confirmed by the PONG to `token`.
+struct Flight {
+    seqs: Vec<u64>,
+    lines: VecDeque<String>,
+    token: String,
+    pinged: bool,
+    /// The server refused a line (kicked meanwhile): post again.
+    refused: bool,
+}
+
+impl Queue {
+    /// The server answered the PING `token`: if it followed the line in
+    /// flight, that line is posted and its notices leave the queue.
+    fn pong(&mut self, ctx: &Ctx, token: &str) {
+        let Some(f) = &self.flight else { return };
+        if !f.pinged || f.token != token {
+            return;
+        }
+        if f.refused {
+            tracing::warn!("irc: the server refused a notice line; posting it again");
+        } else if let Err(e) = ctx.store.notices_done(IRC, &f.seqs) {
+            // They stay in flight: posted again, marked.
+            tracing::error!("irc: posted notices not taken off the queue: {e}");
+        }
+        self.flight = None;
+        self.look = true;
+    }
+
+    /// Every notifier is gone (`run --once` is finishing) and nothing is
+    /// left to post.
+    fn finished(&self, ctx: &Ctx) -> bool {
+        (!self.wake_open || self.wake.is_closed())
+            && self.flight.is_none()
+            && self.outbox.is_empty()
+            && ctx.store.ready_notices(IRC, 1).is_ok_and(|r| r.is_empty())
+    }
+}
+
+impl Ctx {
+    /// The next line from the outbox, its notices marked in flight
+    /// (flushed) before anything is sent.
+    fn next_flight(&self) -> Result<Option<Flight>, crate::store::StoreError> {
+        let queued = self.store.ready_notices(IRC, OUTBOX_WINDOW)?;
+        let mut waiting = Vec::with_capacity(queued.len());
+        let mut unreadable = Vec::new();
+        for (seq, q) in &queued {
+            match read_queued(IRC, *seq, q) {
+                Some(n) => waiting.push((*seq, n, q.in_flight)),
+                None => unreadable.push(*seq),
+            }
+        }
+        self.store.notices_done(IRC, &unreadable)?;
+        let Some((seqs, line)) = next_post(&waiting, LINE_BYTES) else {
+            return Ok(None);
+        };
+        self.store.notices_in_flight(IRC, &seqs)?;
+        Ok(Some(Flight {
+            token: format!("triaged-posted-{}", seqs[0]),
+            seqs,
+            lines: split_line(&sanitise(&line), LINE_BYTES).into(),
+            pinged: false,
+            refused: false,
+        }))
+    }
 }
 
 impl Queue {
@@ -286,6 +375,9 @@ impl Wire {
             .await
             .map_err(|_| fail("no answer within 30s".into()))?
             .map_err(|e| fail(e.to_string()))?;
+        // A line and the PING that confirms it go out at once, not after
+        // the server's delayed ACK of the line.
+        let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = if cfg.tls {
             let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(cfg)?));
             let name = rustls::pki_types::ServerName::try_from(cfg.server.clone())
@@ -611,19 +703,46 @@ async fn session(
 
     let mut check_at = Instant::now() + IDLE_PING;
     let mut awaiting_pong = false;
+    // A line in flight on the last connection stays marked in the store
+    // and goes out again, marked, on this one.
+    queue.flight = None;
+    queue.look = true;
     loop {
-        // Every Notifier is gone (`run --once` is finishing) and everything
-        // queued has been posted: leave.
-        if !queue.notices_open && queue.outbox.is_empty() {
+        if s.joined && queue.flight.is_none() && queue.look {
+            match ctx.next_flight() {
+                Ok(f) => {
+                    queue.look = f.is_some();
+                    queue.flight = f;
+                }
+                Err(e) => {
+                    tracing::error!("irc: cannot read the queued notices: {e}");
+                    queue.look = false;
+                }
+            }
+        }
+        if queue.finished(ctx) {
             let _ = timeout(Duration::from_secs(2), s.wire.send("QUIT", &["triaged: pass complete"])).await;
             return Ok(());
         }
         let now = Instant::now();
-        let send_at = (s.joined && !queue.outbox.is_empty()).then(|| queue.bucket.ready_at(now));
+        let line_waiting = !queue.outbox.is_empty() || queue.flight.as_ref().is_some_and(|f| !f.lines.is_empty());
+        let send_at = (s.joined && line_waiting).then(|| queue.bucket.ready_at(now));
         let whois_at = s.whois.values().map(|p| p.deadline).min();
         let far = now + Duration::from_secs(3600);
         tokio::select! {
             _ = cancel.cancelled() => {
+                // A line just sent: its PONG is a moment away, and without
+                // it the next start would post the line again, marked.
+                let _ = timeout(Duration::from_secs(2), async {
+                    while queue.flight.as_ref().is_some_and(|f| f.pinged) {
+                        let Some(l) = Line::parse(&s.wire.read_line().await?) else { continue };
+                        if l.verb == "PONG" {
+                            queue.pong(ctx, l.params.last().map(String::as_str).unwrap_or(""));
+                        }
+                    }
+                    Ok::<_, IrcError>(())
+                })
+                .await;
                 let _ = timeout(Duration::from_secs(2), s.wire.send("QUIT", &["triaged shutting down"])).await;
                 return Ok(());
             }
@@ -635,18 +754,28 @@ async fn session(
                     s.handle(line, queue, backoff).await?;
                 }
             }
-            n = queue.notices.recv(), if s.joined && queue.notices_open => match n {
-                Some(n) => queue.push(&n.render()),
-                None => queue.notices_open = false,
-            },
+            w = queue.wake.recv(), if queue.wake_open => {
+                queue.look = true;
+                queue.wake_open = w.is_some();
+            }
             _ = sleep_until(send_at.unwrap_or(far)), if send_at.is_some() => {
+                queue.bucket.take(Instant::now());
+                let channel = ctx.cfg.channel.clone();
+                // Replies first: someone is waiting for them.
                 if let Some(line) = queue.outbox.pop_front() {
-                    queue.bucket.take(Instant::now());
-                    let channel = ctx.cfg.channel.clone();
                     if let Err(e) = s.wire.send("PRIVMSG", &[&channel, &line]).await {
                         // Not sent: it goes out first on the next connection.
                         queue.outbox.push_front(line);
                         return Err(e);
+                    }
+                } else if let Some(f) = &mut queue.flight
+                    && let Some(line) = f.lines.pop_front()
+                {
+                    s.wire.send("PRIVMSG", &[&channel, &line]).await?;
+                    if f.lines.is_empty() {
+                        // Answered only once the server has taken the line.
+                        s.wire.send("PING", &[&f.token]).await?;
+                        f.pinged = true;
                     }
                 }
             }
@@ -695,6 +824,15 @@ impl Session<'_> {
         let me = |n: &Option<String>, nick: &str| n.as_deref().is_some_and(|n| same(n, nick));
         match l.verb.as_str() {
             "PING" => self.wire.send("PONG", &[l.param(0)]).await?,
+            "PONG" => {
+                queue.pong(self.ctx, l.params.last().map(String::as_str).unwrap_or(""));
+            }
+            // Cannot send to the channel (kicked before we knew).
+            "404" if same(l.param(1), &self.cfg().channel) => {
+                if let Some(f) = &mut queue.flight {
+                    f.refused = true;
+                }
+            }
             "ERROR" => return Err(IrcError::Closed(Some(sanitise(l.param(0))))),
             "CAP" => self.on_cap(&l).await?,
             "AUTHENTICATE" if l.param(0) == "+" => self.sasl_payload().await?,
@@ -959,6 +1097,7 @@ mod tests {
             staff_require_account: require_account,
             staff_addresses: Default::default(),
             allow_channel_operators: ops,
+            lines_per_second: 1.0,
         }
     }
 

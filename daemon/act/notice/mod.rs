@@ -14,17 +14,17 @@ mod commands;
 pub mod irc;
 pub mod webhook;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::store::TicketId;
+use crate::store::{Outgoing, Queued, Store, TicketId};
 
 pub use irc::spawn_irc;
 pub use webhook::spawn_webhook;
 
 /// Something staff should know about, rendered as one line by
 /// [`Notice::render`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Notice {
     NewTicket {
@@ -143,12 +143,32 @@ pub enum StaffCommand {
     },
 }
 
-/// Hands notices to every configured sink. Cheap to clone; never blocks.
-/// A sink that is reconnecting keeps its notices queued and posts them
-/// once it is back.
-#[derive(Debug, Clone, Default)]
+/// The name of the IRC sink's queue in the outbox.
+pub const IRC: &str = "irc";
+/// The name of the webhook sink's queue in the outbox.
+pub const WEBHOOK: &str = "webhook";
+
+/// Hands notices to every configured sink through the store's outbox, so a
+/// notice outlives a crash or an outage of its sink. Cheap to clone; never
+/// blocks on a sink. When the last clone is dropped the sinks know no more
+/// notices will come (`run --once` then drains and ends).
+#[derive(Clone, Default)]
 pub struct Notifier {
-    sinks: Vec<mpsc::UnboundedSender<Notice>>,
+    store: Option<Store>,
+    sinks: Vec<Sink>,
+}
+
+#[derive(Clone)]
+struct Sink {
+    name: &'static str,
+    /// Capacity one: a wake already waiting covers every later one.
+    wake: mpsc::Sender<()>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.sinks.iter().map(|s| s.name)).finish()
+    }
 }
 
 impl Notifier {
@@ -157,23 +177,159 @@ impl Notifier {
         Notifier::default()
     }
 
-    pub(crate) fn channel() -> (Notifier, mpsc::UnboundedReceiver<Notice>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Notifier { sinks: vec![tx] }, rx)
+    /// A notifier feeding the queue `name` in `store`, and the sink's side:
+    /// woken when there is something new, closed when every notifier is gone.
+    pub(crate) fn sink(store: Store, name: &'static str) -> (Notifier, mpsc::Receiver<()>) {
+        let (wake, rx) = mpsc::channel(1);
+        (
+            Notifier {
+                store: Some(store),
+                sinks: vec![Sink { name, wake }],
+            },
+            rx,
+        )
     }
 
     /// One notifier that feeds both.
     pub fn and(mut self, other: Notifier) -> Notifier {
+        self.store = self.store.or(other.store);
         self.sinks.extend(other.sinks);
         self
     }
 
+    /// The names of the sinks fed.
+    pub fn sink_names(&self) -> Vec<&'static str> {
+        self.sinks.iter().map(|s| s.name).collect()
+    }
+
+    /// `n` ready to be queued in a store transition (a ticket opened, a
+    /// message quarantined), so the notice is as durable as what it tells;
+    /// `None` without sinks. Call [`Notifier::wake`] after the transition.
+    pub fn outgoing(&self, n: &Notice) -> Option<Outgoing> {
+        if self.sinks.is_empty() {
+            return None;
+        }
+        Some(Outgoing {
+            sinks: self.sinks.iter().map(|s| s.name.to_string()).collect(),
+            notice: serde_json::to_value(n).unwrap_or_default(),
+        })
+    }
+
+    /// Queues `n` on its own and wakes the sinks.
     pub fn notify(&self, n: Notice) {
+        let (Some(store), Some(out)) = (&self.store, self.outgoing(&n)) else {
+            return;
+        };
+        if let Err(e) = store.enqueue_notice(&out) {
+            tracing::error!("notice not queued: {e}: {}", n.render());
+        }
+        self.wake();
+    }
+
+    /// Tells every sink to look at its queue (notices queued by a store
+    /// transition, or drafts done that notices were waiting for).
+    pub fn wake(&self) {
         for s in &self.sinks {
-            // A sink that has stopped (shutdown) just drops the notice.
-            let _ = s.send(n.clone());
+            // Full: a wake is already waiting. Closed: the sink stopped.
+            let _ = s.wake.try_send(());
         }
     }
+}
+
+/// What a sink posts from a queued notice: the notice, or `None` for one
+/// this version cannot read (logged; the sink drops it).
+pub(crate) fn read_queued(sink: &str, seq: u64, q: &Queued) -> Option<Notice> {
+    match serde_json::from_value(q.notice.clone()) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            tracing::warn!("{sink}: queued notice {seq} cannot be read ({e}); dropped");
+            None
+        }
+    }
+}
+
+/// Marks a line whose notices were handed to the server before a crash or
+/// a lost connection: they may have been posted already. Only such lines
+/// carry it, so staff can trust every unmarked line to be a first post.
+pub const REPEAT_MARK: &str = "(may be a repeat) ";
+
+/// More waiting new-ticket notices than this are posted as digest lines.
+pub const DIGEST_AFTER: usize = 4;
+
+/// One post for a sink that speaks lines: the queued notices it covers
+/// (by sequence number) and its line. `waiting` is the queue, oldest
+/// first, each with its sequence and whether it was in flight before.
+/// Usually the oldest notice alone; when more than [`DIGEST_AFTER`]
+/// new-ticket notices wait, as many of them as fit in one digest line of
+/// at most `max` bytes. Notices that were in flight go out on their own
+/// marked lines, so a possible repeat never hides a first post.
+pub fn next_post(waiting: &[(u64, Notice, bool)], max: usize) -> Option<(Vec<u64>, String)> {
+    let (_, first, repeat) = waiting.first()?;
+    let mark = if *repeat { REPEAT_MARK } else { "" };
+    let max = max - mark.len();
+    let new: Vec<(u64, &Notice)> = waiting
+        .iter()
+        .filter(|(_, n, r)| matches!(n, Notice::NewTicket { .. }) && r == repeat)
+        .map(|(seq, n, _)| (*seq, n))
+        .collect();
+    if matches!(first, Notice::NewTicket { .. }) && new.len() > DIGEST_AFTER {
+        let notices: Vec<&Notice> = new.iter().map(|(_, n)| *n).collect();
+        let (line, taken) = digest(&notices, max).into_iter().next()?;
+        return Some((new[..taken].iter().map(|(seq, _)| *seq).collect(), format!("{mark}{line}")));
+    }
+    Some((vec![waiting[0].0], format!("{mark}{}", first.render())))
+}
+
+const DIGEST_TAIL: &str = " — !queue for details";
+
+/// New-ticket notices as digest lines of at most `max` bytes, each with
+/// how many of `tickets` (in order) it names: every ticket in exactly one
+/// line, as `12 new tickets: #101 account-deletion (alice@example.org), …`.
+/// Other notices among `tickets` are left out.
+pub fn digest(tickets: &[&Notice], max: usize) -> Vec<(String, usize)> {
+    let items: Vec<String> = tickets
+        .iter()
+        .filter_map(|n| match n {
+            Notice::NewTicket { ticket, procedure, from, .. } => Some(format!(
+                "{ticket} {} ({})",
+                cut(&sanitise(procedure), 40),
+                cut(&sanitise(from), 60)
+            )),
+            _ => None,
+        })
+        .collect();
+    // The widest head this digest can need: the count of all of them.
+    let head = |n: usize| format!("{n} new ticket{}: ", if n == 1 { "" } else { "s" });
+    let budget = max.saturating_sub(head(items.len().max(2)).len() + DIGEST_TAIL.len());
+    let mut out = Vec::new();
+    let mut rest = &items[..];
+    while !rest.is_empty() {
+        let mut line = cut_bytes(&rest[0], budget);
+        let mut taken = 1;
+        for item in &rest[1..] {
+            if line.len() + 2 + item.len() > budget {
+                break;
+            }
+            line.push_str(", ");
+            line.push_str(item);
+            taken += 1;
+        }
+        out.push((format!("{}{line}{DIGEST_TAIL}", head(taken)), taken));
+        rest = &rest[taken..];
+    }
+    out
+}
+
+/// At most `max` bytes, cut on a character boundary, with "…" marking a cut.
+pub fn cut_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", s[..end].trim_end())
 }
 
 /// reqwest's rustls needs a process-wide crypto provider when more than one
@@ -408,14 +564,97 @@ mod tests {
     }
 
     #[test]
-    fn notifier_fans_out_and_survives_closed_sinks() {
-        let (a, mut ra) = Notifier::channel();
-        let (b, rb) = Notifier::channel();
+    fn notifier_queues_for_every_sink_and_survives_closed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, mut ra) = Notifier::sink(store.clone(), IRC);
+        let (b, rb) = Notifier::sink(store.clone(), WEBHOOK);
         drop(rb);
         let n = a.and(b);
         n.notify(Notice::Text("hi".into()));
-        assert_eq!(ra.try_recv().unwrap(), Notice::Text("hi".into()));
+        n.notify(Notice::Text("again".into()));
+        assert_eq!(ra.try_recv(), Ok(()));
+        assert!(ra.try_recv().is_err(), "wakes coalesce");
+        for sink in [IRC, WEBHOOK] {
+            let q = store.ready_notices(sink, 10).unwrap();
+            let texts: Vec<_> = q.iter().map(|(seq, q)| read_queued(sink, *seq, q).unwrap()).collect();
+            assert_eq!(texts, [Notice::Text("hi".into()), Notice::Text("again".into())]);
+        }
         Notifier::disabled().notify(Notice::Text("nobody".into()));
+        drop(n);
+        assert!(matches!(ra.try_recv(), Err(mpsc::error::TryRecvError::Disconnected)));
+    }
+
+    fn new_ticket(n: u64, procedure: &str, from: &str) -> Notice {
+        Notice::NewTicket {
+            ticket: TicketId(n),
+            procedure: procedure.into(),
+            from: from.into(),
+            subject: format!("request {n}"),
+            identity: "identity not checked".into(),
+            draft_ready: true,
+        }
+    }
+
+    /// Every `#N` named in a line.
+    fn named(line: &str) -> Vec<u64> {
+        line.split('#').skip(1).filter_map(|p| p.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
+    }
+
+    #[test]
+    fn digest_names_each_ticket_once_within_the_line_limit() {
+        let hostile = "Mallory\r\nPRIVMSG #x :\x0304owned\x03 \u{202e}";
+        let notices: Vec<Notice> = (1..=500)
+            .map(|n| match n % 7 {
+                0 => new_ticket(n, "account-deletion\r\nQUIT :bye", hostile),
+                3 => new_ticket(n, &"ü".repeat(300), &"😀".repeat(300)),
+                _ => new_ticket(n, "billing", &format!("User {n} <user{n}@example.net>")),
+            })
+            .collect();
+        let refs: Vec<&Notice> = notices.iter().collect();
+        let lines = digest(&refs, 400);
+        assert!(lines.len() > 1 && lines.len() < 500, "{} lines", lines.len());
+        let mut seen = Vec::new();
+        for (line, taken) in &lines {
+            assert!(line.len() <= 400, "{} bytes: {line}", line.len());
+            assert!(!line.chars().any(|c| c.is_control() || c == '\u{202e}'), "{line:?}");
+            assert!(line.starts_with(&format!("{taken} new ticket")), "{line}");
+            assert!(line.ends_with(" — !queue for details"), "{line}");
+            let n = named(line);
+            assert_eq!(n.len(), *taken, "{line}");
+            seen.extend(n);
+        }
+        assert_eq!(seen, (1..=500).collect::<Vec<_>>(), "every ticket exactly once, in order");
+        // An IRC command smuggled in a field stays text on the same line.
+        assert!(lines.iter().any(|(l, _)| l.contains("account-deletion QUIT :bye")));
+    }
+
+    #[test]
+    fn few_waiting_go_one_by_one_and_many_as_a_digest() {
+        let few: Vec<_> = (1..=4).map(|n| (n, new_ticket(n, "billing", "a@x"), false)).collect();
+        let (seqs, line) = next_post(&few, 400).unwrap();
+        assert_eq!(seqs, [1]);
+        assert_eq!(line, few[0].1.render());
+
+        let mut many: Vec<_> = (1..=6).map(|n| (n, new_ticket(n, "billing", "a@x"), false)).collect();
+        many.insert(2, (100, Notice::Text("between".into()), false));
+        let (seqs, line) = next_post(&many, 400).unwrap();
+        assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            line,
+            "6 new tickets: #1 billing (a@x), #2 billing (a@x), #3 billing (a@x), #4 billing (a@x), #5 billing (a@x), #6 billing (a@x) — !queue for details"
+        );
+
+        // Notices in flight at a crash: their own line, marked.
+        let mut after_crash: Vec<_> = (1..=6).map(|n| (n, new_ticket(n, "billing", "a@x"), n <= 2)).collect();
+        after_crash.push((7, Notice::Text("later".into()), false));
+        let (seqs, line) = next_post(&after_crash, 400).unwrap();
+        assert_eq!(seqs, [1]);
+        assert!(line.starts_with(REPEAT_MARK), "{line}");
+        let (seqs, line) = next_post(&after_crash[2..], 400).unwrap();
+        assert_eq!(seqs, [3]);
+        assert!(!line.starts_with(REPEAT_MARK));
+        assert_eq!(next_post(&[], 400), None);
     }
 
     #[test]

@@ -3,17 +3,21 @@
 //! carries the rendered line as `text` (what those bridges display) and the
 //! structured notice beside it:
 //! `{"text": "#12 account-deletion from ...", "kind": "new_ticket", "data": {...}}`.
-//! Best effort: a notice that still fails after a few tries is logged and
-//! dropped, never allowed to hold up the ones behind it.
+//! Notices wait in the store's outbox and leave it once the webhook
+//! answered 2xx (at least once: a crash between the answer and the delete
+//! posts that notice again). One the webhook refuses (4xx) is logged and
+//! dropped; one that keeps failing (5xx, 429, no answer) stays queued and
+//! the sink tries again later, with the ones behind it.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Notice, Notifier};
+use super::{Notice, Notifier, WEBHOOK, read_queued};
 use crate::backoff::Backoff;
 use crate::config::WebhookConfig;
+use crate::store::{Store, StoreError};
 
 const ATTEMPTS: u32 = 4;
 
@@ -48,10 +52,11 @@ fn clean(v: &mut serde_json::Value) {
 }
 
 /// Starts the webhook task; it posts every notice given to the returned
-/// [`Notifier`] until `cancel` fires.
-pub fn spawn_webhook(config: WebhookConfig, cancel: CancellationToken) -> (Notifier, JoinHandle<()>) {
+/// [`Notifier`] (queued in `store`) until `cancel` fires, or, once every
+/// notifier is gone, until nothing it can post is left.
+pub fn spawn_webhook(config: WebhookConfig, store: Store, cancel: CancellationToken) -> (Notifier, JoinHandle<()>) {
     super::install_crypto_provider();
-    let (notifier, mut rx) = Notifier::channel();
+    let (notifier, mut wake) = Notifier::sink(store.clone(), WEBHOOK);
     let handle = tokio::spawn(async move {
         let client = match reqwest::Client::builder()
             .timeout(config.timeout)
@@ -60,41 +65,99 @@ pub fn spawn_webhook(config: WebhookConfig, cancel: CancellationToken) -> (Notif
         {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!("webhook: cannot build the HTTP client: {e}; notices go to IRC only");
+                tracing::error!("webhook: cannot build the HTTP client: {e}; notices stay queued");
                 return;
             }
         };
+        let mut open = true;
+        // After a webhook that keeps failing: wait before the next round.
+        let mut outage = Backoff::new(Duration::from_secs(5), Duration::from_secs(300));
         loop {
-            let n = tokio::select! {
+            let delivered = match post_queued(&client, &config, &store, &cancel).await {
+                Ok(Round::Emptied) if !open => return,
+                Ok(Round::Emptied) => {
+                    outage.reset();
+                    None
+                }
+                Ok(Round::Failing) => Some(outage.next_delay()),
+                Ok(Round::Cancelled) => return,
+                Err(e) => {
+                    tracing::error!("webhook: cannot read the queued notices: {e}");
+                    Some(outage.next_delay())
+                }
+            };
+            let retry = async {
+                match delivered {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
                 _ = cancel.cancelled() => return,
-                n = rx.recv() => match n { Some(n) => n, None => return },
+                w = wake.recv(), if open => open = w.is_some(),
+                _ = retry => {}
+            }
+        }
+    });
+    (notifier, handle)
+}
+
+enum Round {
+    /// Nothing left that may go now.
+    Emptied,
+    /// The webhook keeps failing: the rest waits.
+    Failing,
+    Cancelled,
+}
+
+/// Posts what is queued, oldest first; a notice leaves the queue once
+/// answered 2xx, or when refused for good (4xx: posting again cannot help).
+async fn post_queued(
+    client: &reqwest::Client,
+    config: &WebhookConfig,
+    store: &Store,
+    cancel: &CancellationToken,
+) -> Result<Round, StoreError> {
+    loop {
+        let queued = store.ready_notices(WEBHOOK, 50)?;
+        if queued.is_empty() {
+            return Ok(Round::Emptied);
+        }
+        for (seq, q) in &queued {
+            let Some(n) = read_queued(WEBHOOK, *seq, q) else {
+                store.notices_done(WEBHOOK, &[*seq])?;
+                continue;
             };
             let body = body(&n);
             let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
             for attempt in 1..=ATTEMPTS {
-                match post(&client, config.url.expose(), &body).await {
-                    Ok(()) => break,
+                match post(client, config.url.expose(), &body).await {
+                    Ok(()) => {
+                        store.notices_done(WEBHOOK, &[*seq])?;
+                        break;
+                    }
                     Err(e @ PostError::Rejected(_)) => {
                         tracing::warn!("webhook: notice dropped: {e}");
+                        store.notices_done(WEBHOOK, &[*seq])?;
                         break;
                     }
                     Err(e) if attempt == ATTEMPTS => {
                         tracing::warn!(
-                            "webhook: notice dropped after {ATTEMPTS} tries: {}",
+                            "webhook: not posted after {ATTEMPTS} tries, kept queued: {}",
                             e.to_string().replace(config.url.expose(), "<webhook url>")
                         );
+                        return Ok(Round::Failing);
                     }
                     Err(_) => {
                         tokio::select! {
-                            _ = cancel.cancelled() => return,
+                            _ = cancel.cancelled() => return Ok(Round::Cancelled),
                             _ = tokio::time::sleep(backoff.next_delay()) => {}
                         }
                     }
                 }
             }
         }
-    });
-    (notifier, handle)
+    }
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> Result<(), PostError> {
