@@ -128,6 +128,10 @@ pub struct StatusReport {
     #[serde(default)]
     pub irc: Option<IrcHealth>,
     pub tickets: Vec<TicketSummary>,
+    /// True when `tickets` holds only the newest: the running daemon's
+    /// snapshot lists at most [`SNAPSHOT_TICKETS`].
+    #[serde(default)]
+    pub tickets_truncated: bool,
     pub pending_actions: usize,
     /// Notices waiting in the outbox, per sink ("irc", "webhook").
     #[serde(default)]
@@ -136,9 +140,20 @@ pub struct StatusReport {
 }
 
 const SNAPSHOT: &str = "status.json";
+/// Tickets listed in the daemon's snapshot. Listing all of them meant
+/// reading every ticket after every sync pass: at 10,000 tickets that cost
+/// more memory than the rest of the daemon together.
+pub const SNAPSHOT_TICKETS: usize = 500;
+
+/// Which tickets a report lists.
+#[derive(Debug, Clone, Copy)]
+pub enum TicketList {
+    All,
+    Newest(usize),
+}
 
 impl StatusReport {
-    pub fn from_store(store: &Store, health: &Health) -> Result<StatusReport, StoreError> {
+    pub fn from_store(store: &Store, health: &Health, list: TicketList) -> Result<StatusReport, StoreError> {
         let mut cursors: BTreeMap<String, (u32, u32)> =
             store.cursors()?.into_iter().map(|(f, c)| (f, (c.validity, c.last_uid))).collect();
         // A folder the daemon is reading for the first time has no cursor
@@ -168,8 +183,17 @@ impl StatusReport {
                 .collect(),
             next: store.next_deadline()?,
         };
-        let mut tickets = Vec::new();
-        store.for_each_ticket(|t| tickets.push(summary(&t)))?;
+        let (tickets, tickets_truncated) = match list {
+            TicketList::All => {
+                let mut tickets = Vec::new();
+                store.for_each_ticket(|t| tickets.push(summary(&t)))?;
+                (tickets, false)
+            }
+            TicketList::Newest(n) => {
+                let (newest, older) = store.newest_tickets(n)?;
+                (newest.iter().map(summary).collect(), older)
+            }
+        };
         Ok(StatusReport {
             generated: now,
             snapshot: false,
@@ -177,6 +201,7 @@ impl StatusReport {
             deadlines,
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
             tickets,
+            tickets_truncated,
             pending_actions: store.pending_actions()?.len(),
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
@@ -187,7 +212,7 @@ impl StatusReport {
     /// Opening the store locks it for a moment: see [`open_store_for_daemon`].
     pub fn load(store_path: &Path) -> Result<StatusReport, StoreError> {
         match Store::open(store_path) {
-            Ok(store) => StatusReport::from_store(&store, &Health::default()),
+            Ok(store) => StatusReport::from_store(&store, &Health::default(), TicketList::All),
             Err(StoreError::Locked { path }) => {
                 let text = std::fs::read(store_path.join(SNAPSHOT)).map_err(|_| StoreError::Locked { path })?;
                 let mut r: StatusReport = serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt {
@@ -226,7 +251,16 @@ impl StatusReport {
             (None, false) => writeln!(out, "IRC: unknown (the daemon is not running)")?,
         }
         let open: Vec<_> = self.tickets.iter().filter(|t| t.state != "closed" && t.state != "answered").collect();
-        writeln!(out, "Tickets: {} in all, {} open", self.tickets.len(), open.len())?;
+        if self.tickets_truncated {
+            writeln!(
+                out,
+                "Tickets: the newest {} ({} open among them; the running daemon's snapshot lists no older ones)",
+                self.tickets.len(),
+                open.len()
+            )?;
+        } else {
+            writeln!(out, "Tickets: {} in all, {} open", self.tickets.len(), open.len())?;
+        }
         for t in open {
             let step = t.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
@@ -327,7 +361,7 @@ pub fn spawn_snapshots(store: Store, health: Health, cancel: CancellationToken) 
 /// has its own temporary file, as several tasks write snapshots.
 pub fn write_snapshot(store: &Store, health: &Health) {
     static WRITES: AtomicU64 = AtomicU64::new(0);
-    let Ok(report) = StatusReport::from_store(store, health) else {
+    let Ok(report) = StatusReport::from_store(store, health, TicketList::Newest(SNAPSHOT_TICKETS)) else {
         return;
     };
     let dir = store.path();
@@ -338,5 +372,36 @@ pub fn write_snapshot(store: &Store, health: &Health) {
     if let Err(e) = ok {
         let _ = std::fs::remove_file(&tmp);
         tracing::debug!("status snapshot not written: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Intake, Uid};
+
+    #[test]
+    fn the_snapshot_lists_only_the_newest_tickets_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for n in 1..=3u32 {
+            let intake = Intake {
+                folder: "INBOX".into(),
+                uid: Uid { validity: 1, uid: n },
+                message_id: format!("m{n}@x"),
+            };
+            let t = Ticket::new(store.next_ticket_id().unwrap(), &intake, "a@x", &format!("subject {n}"), "p");
+            store.open_ticket(&t, &intake, &[], None).unwrap();
+        }
+        let all = StatusReport::from_store(&store, &Health::default(), TicketList::All).unwrap();
+        assert_eq!((all.tickets.len(), all.tickets_truncated), (3, false));
+        let capped = StatusReport::from_store(&store, &Health::default(), TicketList::Newest(2)).unwrap();
+        let numbers: Vec<u64> = capped.tickets.iter().map(|t| t.ticket).collect();
+        assert_eq!((numbers, capped.tickets_truncated), (vec![2, 3], true));
+        let mut text = Vec::new();
+        capped.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("Tickets: the newest 2 (2 open among them"), "{text}");
+        assert!(!text.contains("subject 1"), "{text}");
     }
 }

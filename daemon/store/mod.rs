@@ -695,6 +695,23 @@ impl Store {
 
     /// Every ticket, one at a time: for reports over a large store, which
     /// must not hold every ticket's data at once.
+    /// The `limit` highest-numbered tickets, oldest first, and whether
+    /// there are older ones. Reads only their pages, whatever the total.
+    pub fn newest_tickets(&self, limit: usize) -> Result<(Vec<Ticket>, bool), StoreError> {
+        let mut newest = Vec::new();
+        let mut older = false;
+        for r in self.tickets.iter().rev() {
+            let (_, v) = r?;
+            if newest.len() == limit {
+                older = true;
+                break;
+            }
+            newest.push(dec("ticket", &v)?);
+        }
+        newest.reverse();
+        Ok((newest, older))
+    }
+
     pub fn for_each_ticket(&self, mut f: impl FnMut(Ticket)) -> Result<(), StoreError> {
         for r in self.tickets.iter() {
             let (_, v) = r?;
@@ -766,6 +783,21 @@ mod tests {
             message_id: format!("d{}@t", id.0),
             bytes: b"x".to_vec(),
         }]
+    }
+
+    #[test]
+    fn newest_tickets_are_the_highest_numbers_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        // Past 255, so that a little-endian key would sort them wrongly.
+        for n in 1..=300u32 {
+            open(&s, n, &format!("m{n}"));
+        }
+        let ids = |v: Vec<Ticket>| v.iter().map(|t| t.id.0).collect::<Vec<_>>();
+        let (newest, older) = s.newest_tickets(3).unwrap();
+        assert_eq!((ids(newest), older), (vec![298, 299, 300], true));
+        let (all, older) = s.newest_tickets(300).unwrap();
+        assert_eq!((all.len(), older), (300, false));
     }
 
     #[test]
