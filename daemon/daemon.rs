@@ -80,6 +80,12 @@ const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Splits the waiting list into batches; a message over the byte budget
 /// (but under the size limit) travels alone.
+/// What fetching `batch` brings into memory: oversized messages are not
+/// fetched.
+fn batch_bytes(batch: &[Waiting], max_message_bytes: u64) -> u64 {
+    batch.iter().map(|w| w.size).filter(|&s| s <= max_message_bytes).sum()
+}
+
 fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -503,6 +509,7 @@ impl Worker {
         batches: Vec<&[Waiting]>,
         mut each: impl FnMut(Vec<(u32, Outcome)>),
     ) -> Result<(), ActError> {
+        let max = self.config.limits.max_message_bytes;
         let mut batches = batches.into_iter();
         let mut in_hand: Option<Planned> = None;
         let mut fetched = match batches.next() {
@@ -533,6 +540,13 @@ impl Worker {
                 }
                 Some(Fetched::Bodies(batch, bodies)) => {
                     let before = in_hand.take();
+                    // Bodies held at once stay within one batch's bytes (or
+                    // one large message): the batch after one with a 20 MB
+                    // attachment is fetched once that one is planned.
+                    let (following, after) = match following {
+                        Some(b) if batch_bytes(batch, max) + batch_bytes(b, max) > BATCH_BYTES => (None, Some(b)),
+                        f => (f, None),
+                    };
                     let network = async {
                         let finished = match before {
                             Some(p) => Some(self.finish(conn, p).await?),
@@ -550,7 +564,10 @@ impl Worker {
                         each(out);
                     }
                     in_hand = Some(planned?);
-                    fetched = next;
+                    fetched = match after {
+                        Some(b) => Some(self.fetch_batch(conn, validity, b).await?),
+                        None => next,
+                    };
                 }
             }
         }
