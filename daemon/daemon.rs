@@ -356,6 +356,9 @@ impl Worker {
                 conn.logout().await;
                 return Ok(());
             }
+            if selected && conn.more_mail_reported() {
+                continue;
+            }
             if conn.supports_idle() && selected {
                 let woken = async {
                     tokio::select! {

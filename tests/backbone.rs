@@ -159,6 +159,22 @@ fn sigkill_in_a_200_message_backlog_leaves_exactly_one_draft_each() {
 }
 
 #[test]
+fn mail_that_arrives_during_a_sync_pass_is_not_left_for_the_idle_renewal() {
+    let s = setup();
+    let backlog: Vec<Vec<u8>> = (1..=300).map(|n| mail(n, &format!("request {n}"), "please help")).collect();
+    s.dovecot.deliver_many("INBOX", &backlog);
+    let child = spawn_daemon(&s);
+    // The first drafts are in while the rest of the backlog is handled:
+    // this one arrives after the pass listed what was waiting, and Dovecot
+    // reports it once, in a response to one of the pass's own commands.
+    wait_until("the first drafts", Duration::from_secs(30), || !s.dovecot.uids("Drafts").is_empty());
+    s.dovecot.deliver("INBOX", &mail(301, "late", "arrived during the pass"));
+    assert!(s.dovecot.uids("Drafts").len() < 300, "the pass was over before the late message arrived");
+    wait_until("a draft for the late message too", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 301);
+    sigterm(child);
+}
+
+#[test]
 fn idle_picks_up_new_mail_and_sigterm_exits_cleanly() {
     let s = setup();
     s.dovecot.deliver("INBOX", &mail(1, "first", "one"));

@@ -192,6 +192,19 @@ impl Connection {
         while self.session.unsolicited_responses.try_recv().is_ok() {}
     }
 
+    /// Whether the server reported more messages in the selected folder
+    /// (an EXISTS or RECENT among the responses to our own commands) since
+    /// it was selected. Mail that arrives during a sync pass is reported
+    /// that way, and IDLE would not report it again: without a look here
+    /// it waited for the next arrival or the IDLE renewal, up to 29 min.
+    pub fn more_mail_reported(&mut self) -> bool {
+        let mut more = false;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            more |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
+        }
+        more
+    }
+
     pub async fn select(&mut self, folder: &str) -> Result<Selected, MailboxError> {
         self.drain_unsolicited();
         let mb = timed(self.timeout, "SELECT", self.session.select(folder)).await?;
