@@ -70,10 +70,6 @@ impl Actor {
             Vec::new()
         };
         let summary = report.summary();
-        let (t, _) = self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), None, |t| {
-            apply(t, &ticket);
-            actions.clone()
-        })?;
         let outcome = if again {
             "still partly unreachable; trying again in 5 minutes".to_string()
         } else if report.temporary {
@@ -81,10 +77,16 @@ impl Actor {
         } else {
             "settled".to_string()
         };
-        self.notifier.notify(Notice::Text(format!(
+        // Queued with the change and held until its draft is appended, as
+        // every ticket notice is.
+        let notice = self.notifier.outgoing(&Notice::Text(format!(
             "{id}: identity re-checked, {outcome}: {summary}{}",
-            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", t.step.as_deref().unwrap_or("-")) }
+            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", ticket.step.as_deref().unwrap_or("-")) }
         )));
+        self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), notice.as_ref(), |t| {
+            apply(t, &ticket);
+            actions.clone()
+        })?;
         Ok(())
     }
 }

@@ -188,10 +188,6 @@ impl Connection {
         self.idle
     }
 
-    fn drain_unsolicited(&mut self) {
-        while self.session.unsolicited_responses.try_recv().is_ok() {}
-    }
-
     /// Whether the server reported more messages in the selected folder
     /// (an EXISTS or RECENT among the responses to our own commands) since
     /// it was selected. Mail that arrives during a sync pass is reported
@@ -206,7 +202,8 @@ impl Connection {
     }
 
     pub async fn select(&mut self, folder: &str) -> Result<Selected, MailboxError> {
-        self.drain_unsolicited();
+        // What was reported about the folder before is about to be read.
+        self.more_mail_reported();
         let mb = timed(self.timeout, "SELECT", self.session.select(folder)).await?;
         let validity = mb.uid_validity.ok_or_else(|| MailboxError::NoUidValidity {
             folder: folder.into(),

@@ -693,8 +693,6 @@ impl Store {
             .collect()
     }
 
-    /// Every ticket, one at a time: for reports over a large store, which
-    /// must not hold every ticket's data at once.
     /// The `limit` highest-numbered tickets, oldest first, and whether
     /// there are older ones. Reads only their pages, whatever the total.
     pub fn newest_tickets(&self, limit: usize) -> Result<(Vec<Ticket>, bool), StoreError> {
@@ -712,6 +710,8 @@ impl Store {
         Ok((newest, older))
     }
 
+    /// Every ticket, one at a time: for reports over a large store, which
+    /// must not hold every ticket's data at once.
     pub fn for_each_ticket(&self, mut f: impl FnMut(Ticket)) -> Result<(), StoreError> {
         for r in self.tickets.iter() {
             let (_, v) = r?;
