@@ -53,6 +53,21 @@ async fn valid_signatures_pass() {
     assert!(r.factors.dkim.passed(), "{r:#?}");
 }
 
+/// The key our own rules judge (its size, t=y) is the key mail-auth
+/// verified the signature with: fetched once per check, not asked for a
+/// second time, when the zone might already answer differently.
+#[tokio::test]
+async fn the_key_is_fetched_once_per_check() {
+    let w = World::start();
+    let queries = || w.dns.log_text().matches("query[TXT] rsa._domainkey.example.org").count();
+    assert_eq!(queries(), 0);
+    assert_verified(&w.verify(&w.signed(ALICE, "Delete")).await);
+    assert_eq!(queries(), 1, "{}", w.dns.log_text());
+    // Each message asks again: nothing is kept beyond one check.
+    assert_verified(&w.verify(&w.signed(ALICE, "Delete")).await);
+    assert_eq!(queries(), 2, "{}", w.dns.log_text());
+}
+
 #[tokio::test]
 async fn two_factor_account_needs_a_second_factor() {
     let w = World::start();

@@ -14,12 +14,14 @@ use std::time::Duration;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::proto::op::ResponseCode;
-use mail_auth::common::cache::NoCache;
+use std::borrow::Borrow;
+use std::hash::Hash;
+
 use mail_auth::common::crypto::Algorithm;
 use mail_auth::common::headers::Writable;
 use mail_auth::common::verify::{DomainKey, VerifySignature};
 use mail_auth::dkim::Signature;
-use mail_auth::{AuthenticatedMessage, DkimResult, DnsError, Error, MessageAuthenticator, Txt};
+use mail_auth::{AuthenticatedMessage, DkimResult, DnsError, Error, MessageAuthenticator, Parameters, ResolverCache, Txt};
 
 use super::Factor;
 use super::factor::{Evidence, combine};
@@ -82,7 +84,38 @@ pub struct DkimVerdict {
     pub arc: Option<String>,
 }
 
-type TxtCache = NoCache<Box<str>, Txt>;
+/// The key records fetched during one message's check, and nothing
+/// longer: the key our rules judge (its size, `t=y`) is then the very key
+/// mail-auth verified the signature with, not a second answer that may
+/// differ, and each selector costs one query instead of two. Records live
+/// only as long as the check (milliseconds), so a zone's TTL, even 0, is
+/// never stretched across messages.
+#[derive(Default)]
+struct OneCheck(std::sync::Mutex<std::collections::HashMap<Box<str>, Txt>>);
+
+impl ResolverCache<Box<str>, Txt> for OneCheck {
+    fn get<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.lock().ok()?.get(name).cloned()
+    }
+
+    fn remove<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.lock().ok()?.remove(name)
+    }
+
+    fn insert(&self, key: Box<str>, value: Txt, _valid_until: std::time::Instant) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, value);
+        }
+    }
+}
 
 pub async fn check(
     auth: &MessageAuthenticator,
@@ -102,7 +135,8 @@ pub async fn check(
             arc: None,
         };
     };
-    let arc = arc_summary(auth, &parsed, timeout).await;
+    let keys = OneCheck::default();
+    let arc = arc_summary(auth, &parsed, &keys, timeout).await;
     let from_email = from.email.to_lowercase();
     // Two parsers must agree on who sent it; a difference is an attack on
     // one of them.
@@ -128,7 +162,7 @@ pub async fn check(
         };
     }
 
-    let outputs = match tokio::time::timeout(timeout * 3, auth.verify_dkim(&parsed)).await {
+    let outputs = match tokio::time::timeout(timeout * 3, auth.verify_dkim(Parameters::new(&parsed).with_txt_cache(&keys))).await {
         Ok(o) => o,
         Err(_) => {
             return DkimVerdict {
@@ -143,7 +177,7 @@ pub async fn check(
     let mut verdicts = Vec::new();
     for out in &outputs {
         let v = match out.signature() {
-            Some(sig) => judge(auth, &parsed, sig, out.result(), from_domain).await,
+            Some(sig) => judge(auth, &keys, &parsed, sig, out.result(), from_domain).await,
             None => Evidence::Fail(format!("malformed DKIM-Signature: {}", out.result())),
         };
         verdicts.push(v);
@@ -201,6 +235,7 @@ fn aligned(d: &str, from_domain: &str) -> bool {
 
 async fn judge(
     auth: &MessageAuthenticator,
+    keys: &OneCheck,
     parsed: &AuthenticatedMessage<'_>,
     sig: &Signature,
     result: &DkimResult,
@@ -228,7 +263,7 @@ async fn judge(
             // A short key is rejected by the crypto library before we see
             // it; say so rather than "verification failed".
             if let Error::Crypto(_) = e
-                && let Ok(key) = domain_key(auth, sig).await
+                && let Ok(key) = domain_key(auth, keys, sig).await
                 && key.p.public_key_bits() < MIN_RSA_BITS
             {
                 return Evidence::Fail(format!(
@@ -261,7 +296,7 @@ async fn judge(
             ));
         }
     }
-    let key = match domain_key(auth, sig).await {
+    let key = match domain_key(auth, keys, sig).await {
         Ok(k) => k,
         Err(e) if is_temporary(&e) => return Evidence::Temporary(format!("{who}: {e}")),
         Err(e) => return Evidence::Fail(format!("{who}: {}", describe(&e))),
@@ -284,9 +319,10 @@ async fn judge(
 
 async fn domain_key(
     auth: &MessageAuthenticator,
+    keys: &OneCheck,
     sig: &Signature,
 ) -> mail_auth::Result<std::sync::Arc<DomainKey>> {
-    auth.txt_lookup::<DomainKey>(sig.domain_key(), None::<&TxtCache>)
+    auth.txt_lookup::<DomainKey>(sig.domain_key(), Some(keys))
         .await
 }
 
@@ -384,12 +420,13 @@ fn trim_name(n: &[u8]) -> &[u8] {
 async fn arc_summary(
     auth: &MessageAuthenticator,
     parsed: &AuthenticatedMessage<'_>,
+    keys: &OneCheck,
     timeout: Duration,
 ) -> Option<String> {
     if parsed.as_headers.is_empty() && parsed.ams_headers.is_empty() && !parsed.has_arc_errors {
         return None;
     }
-    let out = match tokio::time::timeout(timeout * 3, auth.verify_arc(parsed)).await {
+    let out = match tokio::time::timeout(timeout * 3, auth.verify_arc(Parameters::new(parsed).with_txt_cache(keys))).await {
         Ok(o) => o,
         Err(_) => return Some("ARC not checked: DNS did not answer in time".into()),
     };

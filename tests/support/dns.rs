@@ -45,7 +45,7 @@ impl Dns {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = super::free_port();
         let mut conf = format!(
-            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\npid-file=\nlocal=/#/\n"
+            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\npid-file=\nlocal=/#/\nlog-queries\n"
         );
         for r in records {
             match r {
