@@ -345,6 +345,10 @@ impl Worker {
             wake.borrow_and_update();
             self.actor.run_pending(&mut conn, &self.folder, false).await?;
             let selected = self.sync(&mut conn).await?;
+            // The pass's last completions, durable before waiting.
+            self.actor.store.persist()?;
+            // The pass's last completions, durable before waiting.
+            self.actor.store.persist()?;
             if selected && self.role == Role::Support {
                 claims.borrow_and_update();
                 self.sync_claim_keywords(&mut conn).await?;

@@ -467,6 +467,7 @@ impl Actor {
     /// attempt's result before acting (after a restart or a lost
     /// connection, when the server may have applied it).
     pub async fn execute(&self, conn: &mut Connection, id: u64, action: &Action, check_first: bool) -> Result<(), ActError> {
+        self.store.persist()?;
         match action {
             Action::AppendDraft {
                 ticket,
@@ -492,6 +493,9 @@ impl Actor {
     /// batch: drafts for the same folder go in one MULTIAPPEND where the
     /// server allows, and are recorded done in one transaction.
     pub async fn execute_fresh(&self, conn: &mut Connection, actions: &[(u64, Action)]) -> Result<(), ActError> {
+        // The tickets behind these drafts are durable before the server
+        // sees a draft (plan, persist, then act).
+        self.store.persist()?;
         let mut by_mailbox: std::collections::BTreeMap<&str, Vec<&(u64, Action)>> = Default::default();
         for a in actions {
             let Action::AppendDraft { mailbox, .. } = &a.1;

@@ -123,6 +123,9 @@ async fn post_queued(
         if queued.is_empty() {
             return Ok(Round::Emptied);
         }
+        // What a notice tells (a quarantine, a ticket) is durable before
+        // anyone reads it.
+        store.persist()?;
         for (seq, q) in &queued {
             let Some(n) = read_queued(WEBHOOK, *seq, q) else {
                 store.notices_done(WEBHOOK, &[*seq])?;
