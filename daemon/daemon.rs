@@ -78,14 +78,14 @@ struct Planned {
 const BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Splits the waiting list into batches; a message over the byte budget
-/// (but under the size limit) travels alone.
 /// What fetching `batch` brings into memory: oversized messages are not
 /// fetched.
 fn batch_bytes(batch: &[Waiting], max_message_bytes: u64) -> u64 {
     batch.iter().map(|w| w.size).filter(|&s| s <= max_message_bytes).sum()
 }
 
+/// Splits the waiting list into batches; a message over the byte budget
+/// (but under the size limit) travels alone.
 fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -103,10 +103,6 @@ fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
         out.push(&waiting[start..]);
     }
     out
-}
-
-fn oversize(size: u64, max: u64) -> String {
-    format!("{size} bytes is over limits.max_message_bytes = {max}")
 }
 
 enum Outcome {
@@ -589,12 +585,11 @@ impl Worker {
         mut bodies: std::collections::HashMap<u32, Vec<u8>>,
     ) -> Result<Planned, ActError> {
         let store = &self.actor.store;
-        let max = self.config.limits.max_message_bytes;
         let mut planned = Planned::default();
         for w in batch {
             let uid = Uid { validity, uid: w.uid };
-            if w.size > max {
-                self.quarantine(uid, None, oversize(w.size, max))?;
+            if let Err(over) = self.config.limits.check_size(w.size) {
+                self.quarantine(uid, None, over.to_string())?;
                 planned.outcomes.push((w.uid, Outcome::Quarantined));
                 continue;
             }
@@ -638,8 +633,8 @@ impl Worker {
             self.quarantine(uid, None, format!("failed {} times while being handled; look at it by hand", attempts - 1))?;
             return Ok(Outcome::Quarantined);
         }
-        if w.size > limits.max_message_bytes {
-            self.quarantine(uid, None, oversize(w.size, limits.max_message_bytes))?;
+        if let Err(over) = limits.check_size(w.size) {
+            self.quarantine(uid, None, over.to_string())?;
             return Ok(Outcome::Quarantined);
         }
         let Some(raw) = conn.fetch(uid.uid).await? else {
@@ -739,7 +734,7 @@ impl Worker {
     /// staff's own mail, and what is not an answer is simply passed over.
     async fn handle_sent(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
         let store = &self.actor.store;
-        if w.size > self.config.limits.max_message_bytes {
+        if self.config.limits.check_size(w.size).is_err() {
             store.skip(&self.folder, uid)?;
             return Ok(Outcome::Ignored);
         }

@@ -36,12 +36,24 @@ pub enum ParseError {
 /// before any stage reads it. The text names the key to raise.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum LimitExceeded {
+    #[error("{bytes} bytes is over limits.max_message_bytes = {max}")]
+    MessageBytes { bytes: u64, max: u64 },
     #[error("MIME depth {depth} is over limits.max_mime_depth = {max}")]
     MimeDepth { depth: usize, max: usize },
     #[error("a header section of {bytes} bytes is over limits.max_header_bytes = {max}")]
     HeaderBytes { bytes: usize, max: usize },
     #[error("{count} attachments are over limits.max_attachments = {max}")]
     Attachments { count: usize, max: usize },
+}
+
+impl Limits {
+    /// Whether a message of `bytes` may be read at all.
+    pub fn check_size(&self, bytes: u64) -> Result<(), LimitExceeded> {
+        if bytes > self.max_message_bytes {
+            return Err(LimitExceeded::MessageBytes { bytes, max: self.max_message_bytes });
+        }
+        Ok(())
+    }
 }
 
 /// The size of the MIME structure, measured once at parse time.
@@ -236,6 +248,19 @@ impl Message {
             return Err(LimitExceeded::Attachments { count: s.attachments, max: limits.max_attachments });
         }
         Ok(())
+    }
+
+    /// A message file for the offline commands (`verify`, `classify`),
+    /// under the daemon's own `[limits]`: a file over
+    /// `max_message_bytes` is not even read. The error says why, for the
+    /// command's per-file error line.
+    pub fn read_file(path: &std::path::Path, limits: &Limits) -> Result<Message, String> {
+        let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
+        limits.check_size(size).map_err(|e| e.to_string())?;
+        let raw = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+        let msg = Message::parse(raw).map_err(|e| e.to_string())?;
+        msg.check_limits(limits).map_err(|e| e.to_string())?;
+        Ok(msg)
     }
 
     /// The exact bytes as fetched, for signature checks.

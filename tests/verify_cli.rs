@@ -103,6 +103,37 @@ async fn json_lines_follow_the_design_contract() {
     assert!(ok);
 }
 
+/// `verify` reads a file under the daemon's own `[limits]`: what the
+/// daemon would quarantine is an error line here, naming the key to raise,
+/// and the other files are still checked.
+#[tokio::test]
+async fn files_over_the_limits_are_refused_with_the_key_to_raise() {
+    let w = World::start();
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "Delete"));
+    let long_body = format!("{BODY}{}", "more text\r\n".repeat(2000));
+    let big = write(&w, "big.eml", &message("alice@example.org", "Delete", &long_body));
+    let attached = write(
+        &w,
+        "attached.eml",
+        &message("alice@example.org", "Delete", BODY).replace(
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n",
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\nxx\r\n--b--\r\n",
+        ),
+    );
+    let mut config = w.config.clone();
+    config.limits.max_message_bytes = 10_000;
+    config.limits.max_attachments = 0;
+    let mut out = Vec::new();
+    let ok = verify_files(&config, &[good, big, attached], true, &mut out).await.unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(!ok, "{out}");
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["factors"]["dkim"]["result"], "pass", "{out}");
+    let error = |i: usize| lines[i]["error"].as_str().unwrap_or_default().to_string();
+    assert!(error(1).contains("over limits.max_message_bytes = 10000"), "{out}");
+    assert!(error(2).contains("1 attachments are over limits.max_attachments = 0"), "{out}");
+}
+
 #[tokio::test]
 async fn table_output_is_readable() {
     let w = World::start();

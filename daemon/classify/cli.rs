@@ -37,10 +37,8 @@ pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
     Pack::load(&config.procedures.pack_dir()).map(|_| ())
 }
 
-fn classify_file(pack: &Pack, file: &PathBuf) -> Result<Classification, String> {
-    let raw = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
-    let msg = Message::parse(raw).map_err(|e| e.to_string())?;
-    Ok(pack.classify(&msg))
+fn classify_file(pack: &Pack, file: &PathBuf, limits: &crate::config::Limits) -> Result<Classification, String> {
+    Ok(pack.classify(&Message::read_file(file, limits)?))
 }
 
 /// Returns `Ok(false)` when any file could not be classified.
@@ -52,7 +50,7 @@ pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut 
     }
     for file in files {
         let name = file.display().to_string();
-        let result = classify_file(&pack, file);
+        let result = classify_file(&pack, file, &config.limits);
         all_ok &= result.is_ok();
         match (&result, json) {
             (Ok(c), true) => writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c })?)?,

@@ -38,7 +38,10 @@ pub async fn verify_files(
     for path in files {
         let file = path.display().to_string();
         let result = match &verifier {
-            Ok(v) => check(v, path).await,
+            Ok(v) => match Message::read_file(path, &config.limits) {
+                Ok(msg) => Ok(v.verify_offline(&msg).await),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e.to_string()),
         };
         match result {
@@ -65,14 +68,6 @@ pub async fn verify_files(
         }
     }
     Ok(all_ok)
-}
-
-async fn check(verifier: &Verifier, path: &std::path::Path) -> Result<Report, String> {
-    let raw = tokio::fs::read(path)
-        .await
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let msg = Message::parse(raw).map_err(|e| e.to_string())?;
-    Ok(verifier.verify_offline(&msg).await)
 }
 
 fn write_table(out: &mut (dyn Write + Send), file: &str, r: &Report) -> std::io::Result<()> {
