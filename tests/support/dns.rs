@@ -42,11 +42,25 @@ fn quoted(s: &str) -> String {
 
 impl Dns {
     pub fn start(records: &[Record]) -> Dns {
+        Self::launch(records, false)
+    }
+
+    /// As `start`, with every query written to the log (`log_text`), so a
+    /// test can count them; benchmarks use `start`, which does not pay
+    /// for the logging.
+    pub fn start_logging_queries(records: &[Record]) -> Dns {
+        Self::launch(records, true)
+    }
+
+    fn launch(records: &[Record], log_queries: bool) -> Dns {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = super::free_port();
         let mut conf = format!(
-            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\npid-file=\nlocal=/#/\nlog-queries\n"
+            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nno-poll\npid-file=\nlocal=/#/\n"
         );
+        if log_queries {
+            conf.push_str("log-queries\n");
+        }
         for r in records {
             match r {
                 Record::Txt(name, text) => {

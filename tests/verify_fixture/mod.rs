@@ -259,7 +259,7 @@ impl World {
         let weak = RsaPair::generate(dir.path(), 512);
         let ed = Ed25519Pair::generate();
         let key = |p: &str| format!("v=DKIM1; k=rsa; p={p}");
-        let dns = Dns::start(&[
+        let dns = Dns::start_logging_queries(&[
             Record::txt("rsa._domainkey.example.org", key(&rsa.public_b64)),
             Record::txt(
                 "ed._domainkey.example.org",
