@@ -9,14 +9,13 @@
 //! that appears more often than it was signed (an unsigned copy added after
 //! signing is what a mail client shows). ARC is reported, never counted.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::proto::op::ResponseCode;
-use std::borrow::Borrow;
-use std::hash::Hash;
-
 use mail_auth::common::crypto::Algorithm;
 use mail_auth::common::headers::Writable;
 use mail_auth::common::verify::{DomainKey, VerifySignature};
