@@ -318,15 +318,11 @@ fn summary(t: &Ticket) -> TicketSummary {
 /// instead of failing. A store still locked after a few seconds belongs to
 /// another daemon.
 pub async fn open_store_for_daemon(path: &Path) -> Result<Store, StoreError> {
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        match Store::open(path) {
-            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < give_up => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            r => return r,
-        }
-    }
+    let path = path.to_path_buf();
+    let waiting = path.clone();
+    tokio::task::spawn_blocking(move || Store::open_waiting(&waiting, Duration::from_secs(5)))
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Open { path, source: sled::Error::Io(std::io::Error::other(e.to_string())) }))
 }
 
 /// Keeps the snapshot fresh between sync passes: at once when the staff

@@ -343,7 +343,7 @@ mod tests {
             let s = open_with(dir.path(), 1);
             s.claim(TicketId(1), "alice", at("2026-01-01T10:00:00Z")).unwrap();
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();
         assert_eq!(s.claim_of(TicketId(1)).unwrap().unwrap().nick, "alice");
         assert_eq!(s.claims().unwrap().len(), 1);
     }

@@ -35,6 +35,10 @@ mod procedures;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
+/// How long tests that reopen a store in the same process wait for it.
+#[cfg(test)]
+pub(crate) const REOPEN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A ticket number, `#N` to staff. Allocated sequentially from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -408,6 +412,22 @@ impl Store {
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             db,
         })
+    }
+
+    /// As `open`, waiting up to `patience` for sled's lock: a handle
+    /// dropped in this process releases it when sled's last background job
+    /// for it ends, a moment after the drop; another process, when it
+    /// stops.
+    pub fn open_waiting(path: &Path, patience: std::time::Duration) -> Result<Store, StoreError> {
+        let give_up = std::time::Instant::now() + patience;
+        loop {
+            match Store::open(path) {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < give_up => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                r => return r,
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -860,7 +880,7 @@ mod tests {
             }, None)
             .unwrap();
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();
         assert_eq!(s.tickets().unwrap().len(), 1);
         assert_eq!(s.quarantined().unwrap()[0].reason, "too big");
         assert_eq!(s.cursor("INBOX").unwrap().unwrap().last_uid, 2);

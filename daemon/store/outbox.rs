@@ -175,7 +175,7 @@ mod tests {
             assert_eq!(irc.iter().map(|(_, q)| q.notice.clone()).collect::<Vec<_>>(), ["a", "b"]);
             s.notices_in_flight("irc", &[irc[0].0]).unwrap();
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();
         let irc = s.ready_notices("irc", 10).unwrap();
         assert!(irc[0].1.in_flight && !irc[1].1.in_flight);
         s.notices_done("irc", &[irc[0].0]).unwrap();

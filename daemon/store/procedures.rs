@@ -99,7 +99,7 @@ mod tests {
             assert_eq!(s.allocate_number("a20111128.3", 10).unwrap(), 1);
             assert_eq!(s.allocate_number("other", 10).unwrap(), 1);
         }
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();
         assert_eq!(s.allocate_number("a20111128.3", 12).unwrap(), 3);
         let row = serde_json::json!({"ticket": 12}).as_object().unwrap().clone();
         s.record_document("a20111128.3", 3, &row).unwrap();
