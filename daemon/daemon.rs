@@ -465,8 +465,8 @@ impl Worker {
             return Ok(Fetched::OneByOne(batch));
         }
         store.mark_attempts(&self.folder, validity, &uids)?;
-        let max = self.config.limits.max_message_bytes;
-        let wanted: Vec<u32> = batch.iter().filter(|w| w.size <= max).map(|w| w.uid).collect();
+        let limits = &self.config.limits;
+        let wanted: Vec<u32> = batch.iter().filter(|w| limits.check_size(w.size).is_ok()).map(|w| w.uid).collect();
         Ok(Fetched::Bodies(batch, conn.fetch_many(&wanted).await?.into_iter().collect()))
     }
 
@@ -644,10 +644,8 @@ impl Worker {
         match self.take(uid, raw).await? {
             Taken::Done(o) => Ok(o),
             Taken::Handled(h, o) => {
-                self.actor.execute_fresh(conn, h.actions()).await?;
-                self.tag(conn, std::slice::from_ref(&h)).await?;
-                self.actor.notifier.wake();
-                self.actor.deadlines_changed.notify_one();
+                let actions = h.actions().to_vec();
+                self.finish(conn, Planned { actions, handled: vec![h], outcomes: Vec::new() }).await?;
                 Ok(o)
             }
         }
