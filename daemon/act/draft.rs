@@ -32,6 +32,7 @@ pub struct Draft {
 
 pub struct Drafter {
     from: Mailbox,
+    key: [u8; 32],
 }
 
 /// What a reply to `msg` answers: Reply-To else From, and its thread.
@@ -63,7 +64,15 @@ impl Drafter {
     pub fn new(from: &str) -> Result<Drafter, DraftError> {
         Ok(Drafter {
             from: from.parse().map_err(|_| DraftError::From(from.to_string()))?,
+            key: [0; 32],
         })
+    }
+
+    /// Derive draft Message-IDs with `key` (the store's draft key), so no
+    /// sender can compute one.
+    pub fn with_key(mut self, key: [u8; 32]) -> Drafter {
+        self.key = key;
+        self
     }
 
     /// The Message-ID of ticket `ticket`'s draft number `seq`: stable for a
@@ -71,9 +80,13 @@ impl Drafter {
     /// draft.
     pub fn draft_message_id(&self, ticket: TicketId, seq: usize, incoming: &str) -> String {
         use sha2::Digest;
-        let h = sha2::Sha256::digest(incoming.as_bytes());
+        let mut h = sha2::Sha256::new();
+        h.update(self.key);
+        h.update(ticket.0.to_be_bytes());
+        h.update(incoming.as_bytes());
+        let h = h.finalize();
         let domain = self.from.email.domain();
-        format!("triaged.{}.{}.{}@{}", ticket.0, seq, hex::encode(&h[..6]), domain)
+        format!("triaged.{}.{}.{}@{}", ticket.0, seq, hex::encode(&h[..12]), domain)
     }
 
     /// Builds the reply to `target` for ticket `ticket` with `body`.

@@ -5,10 +5,11 @@
 //! ticket waiting at a hand-off step for them runs its procedure again from
 //! the start and moves on.
 //!
-//! Identity is never among them: `verified` and the factors come only from
-//! the checks in `verify`, so nobody can talk a ticket into being verified.
-//! Other keys triaged writes itself are refused as well, so a hand-set
-//! value never hides what the daemon recorded.
+//! They are kept in the ticket's own `facts` map, apart from what triaged
+//! recorded and from its typed identity: a step sees staff facts first,
+//! shadowed by triaged's data and then by identity, so nobody can talk a
+//! ticket into being verified. Keys that would be shadowed are refused
+//! with the reason, so a hand-set value never silently does nothing.
 
 use serde_json::{Map, Value};
 
@@ -20,6 +21,7 @@ use crate::store::{Ticket, TicketId, TicketState};
 /// Keys the identity checks own.
 const IDENTITY_KEYS: &[&str] = &[
     "verified",
+    "factors",
     "two_factor",
     "factors_passed",
     "verification",
@@ -48,6 +50,7 @@ const DAEMON_KEYS: &[&str] = &[
     "now",
     "procedure_title",
     "deadlines",
+    "reverify_tries",
 ];
 
 const MAX_KEY_CHARS: usize = 40;
@@ -171,7 +174,7 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
-        record(&mut ticket.data, facts);
+        record(&mut ticket.facts, facts);
         let rerun = ticket.state != TicketState::Closed && self.at_handoff(&ticket);
         let actions = if rerun {
             forget_handoff(&mut ticket.data);
@@ -186,7 +189,7 @@ impl Actor {
             if rerun { "; procedure run again from its start" } else { "" }
         );
         let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
-            record(&mut t.data, facts);
+            record(&mut t.facts, facts);
             if rerun {
                 forget_handoff(&mut t.data);
                 apply(t, &ticket);

@@ -22,6 +22,8 @@ use crate::config::Config;
 use crate::mailbox::{Connection, MailboxError};
 use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
+use crate::store::ReplyTarget;
+use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
 use notice::{Notice, Notifier};
@@ -90,10 +92,11 @@ impl Actor {
     pub async fn new(config: &Config, store: Store, notifier: Notifier) -> Result<Actor, ActError> {
         let pack = classify::cli::load_pack(config).map_err(|e| ActError::Pack(e.to_string()))?;
         let verifier = Verifier::new(config).await.map_err(|e| ActError::Verify(e.to_string()))?;
+        let drafter = Drafter::new(&config.draft.from)?.with_key(store.draft_key()?);
         Ok(Actor {
             store,
             pack,
-            drafter: Drafter::new(&config.draft.from)?,
+            drafter,
             verifier,
             clock: SystemClock::from_config(config),
             drafts_mailbox: config.imap.drafts.clone(),
@@ -116,8 +119,7 @@ impl Actor {
         self.wake.subscribe()
     }
 
-    /// A new message: the reply it is to a ticket of the same sender, or a
-    /// new ticket.
+    /// A new message: a reply to one of our tickets, or a new ticket.
     pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message) -> Result<Handled, ActError> {
         let _one_at_a_time = self.intake.lock().await;
         let intake = Intake {
@@ -125,38 +127,44 @@ impl Actor {
             uid,
             message_id: msg.message_id.clone(),
         };
-        if let Some(ticket) = self.thread_of(msg)? {
-            let (t, a) = self.reply(ticket, &intake, msg).await?;
+        if let Some((ticket, joined_by)) = self.thread_of(msg)? {
+            let (t, a) = self.reply(ticket, joined_by, &intake, msg).await?;
             return Ok(Handled::Reply(t, a));
         }
         let (t, a) = self.open(&intake, msg).await?;
         Ok(Handled::Opened(t, a))
     }
 
-    /// The ticket `msg` answers: by In-Reply-To/References, else by the
-    /// `[#N]` subject tag; only when it comes from the ticket's sender.
-    /// Anyone can quote a Message-ID or a tag from a public list, and a
-    /// stranger's "yes" must not confirm someone else's deletion.
-    fn thread_of(&self, msg: &Message) -> Result<Option<Ticket>, ActError> {
+    /// The ticket `msg` answers, and the header that says so. A message
+    /// joins a ticket only from the ticket's own address (normalised as the
+    /// account lookup normalises it) and only by naming one of *our*
+    /// drafts (In-Reply-To/References) or the `[#N]` subject tag: incoming
+    /// Message-IDs are chosen by whoever sent them, so they never pick a
+    /// ticket. Whether the joining header is signed is decided later
+    /// ([`Binding`]); joining alone changes nothing.
+    fn thread_of(&self, msg: &Message) -> Result<Option<(Ticket, JoinedBy)>, ActError> {
         let Some(sender) = msg.single_from() else {
             return Ok(None);
         };
-        let mut candidates: Vec<TicketId> = Vec::new();
-        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
-            if let Some(t) = self.store.ticket_for_message_id(id)?
-                && t.0 != 0
-            {
-                candidates.push(t);
+        let mut candidates: Vec<(TicketId, JoinedBy, Option<&str>)> = Vec::new();
+        for (header, ids) in [(JoinedBy::InReplyTo, &msg.in_reply_to), (JoinedBy::References, &msg.references)] {
+            for id in ids.iter().rev() {
+                if let Some(t) = self.store.ticket_for_message_id(id)?
+                    && t.0 != 0
+                {
+                    candidates.push((t, header, Some(id.as_str())));
+                }
             }
         }
         if let Some(n) = classify::rules::ticket_tag(&msg.subject) {
-            candidates.push(TicketId(n));
+            candidates.push((TicketId(n), JoinedBy::SubjectTag, None));
         }
-        for id in candidates {
+        for (id, header, draft) in candidates {
             if let Some(t) = self.store.ticket(id)?
-                && t.sender_email.eq_ignore_ascii_case(&sender.email)
+                && draft.is_none_or(|d| t.drafts.iter().any(|ours| ours == d))
+                && is_ticket_address(&t, &sender.email)
             {
-                return Ok(Some(t));
+                return Ok(Some((t, header)));
             }
         }
         Ok(None)
@@ -166,73 +174,87 @@ impl Actor {
         let class = self.pack.classify(msg);
         let procedure = self.pack.procedure(&class.procedure);
         let billing = procedure.map(|p| p.billing).unwrap_or(false);
+        let id = self.store.next_ticket_id()?;
+        let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        // Issued before the check, so the DNS and web tokens of a user who
+        // publishes them early are read too; the SSH answer comes later.
+        let needs_identity = procedure.is_some_and(|p| p.identity != IdentityPolicy::None);
+        let challenge = needs_identity.then(|| challenge::issue(id.0, &address, &self.web_path));
         let report = self
             .verifier
-            .verify(msg, &VerifyContext { billing, challenge: None })
+            .verify(msg, &VerifyContext { billing, challenge: challenge.clone() })
             .await;
-        let id = self.store.next_ticket_id()?;
-        let sender = msg.reply_recipient();
+        let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
+        identity.challenge = challenge;
+        let (target, address_note) = addressed(msg, &report);
         let mut data = Map::new();
-        data.insert("sender_name".into(), Value::from(sender.name.as_deref().map(sanitize_line).unwrap_or_default()));
-        data.insert("sender_email".into(), Value::from(sender.email.clone()));
+        data.insert("sender_name".into(), Value::from(target.name.clone().unwrap_or_default()));
+        data.insert("sender_email".into(), Value::from(target.email.clone()));
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));
         data.insert("classification".into(), serde_json::to_value(&class).unwrap_or_default());
         let findings = classify::sensitive::scan(&msg.text);
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
-        record_identity(&mut data, &report);
-        // Issued whenever the procedure needs identity, also to a sender
-        // already verified: a step may still ask for more (a second account,
-        // a second factor later), and its template names the challenge.
-        if let Some(p) = procedure
-            && p.identity != IdentityPolicy::None
-        {
-            let domain = sender.email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
-            let ch = challenge::issue(id.0, report.account.as_deref().unwrap_or(&sender.email), &self.web_path);
-            data.insert(
-                "challenge".into(),
-                json!({
-                    "ssh_text": ch.ssh_text,
-                    "ssh_command": challenge::SSH_SIGN_COMMAND,
-                    "dns_name": ch.txt_name(&domain),
-                    "dns_value": ch.txt_value(),
-                    "web_url": ch.web_url(&domain),
-                }),
-            );
-            data.insert("challenge_issued".into(), serde_json::to_value(&ch).unwrap_or_default());
-        }
-        let target = reply_target(msg);
         let subject = classify::sensitive::redact(&msg.subject_line(200));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &subject, &class.procedure);
-        ticket.sender_email = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        ticket.sender_email = identity.address.clone();
         ticket.reply_to = Some(target);
         ticket.data = data;
+        ticket.identity = identity;
         self.schedule_reverify(&mut ticket, msg, &report)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
-        let notice = self.notifier.outgoing(&ticket_notice(&ticket, !actions.is_empty(), false));
+        let notice = self
+            .notifier
+            .outgoing(&self.ticket_notice(&ticket, !actions.is_empty(), None, address_note.as_deref()));
         let (t, planned) = self.store.open_ticket(&ticket, intake, &actions, notice.as_ref())?;
         self.record_document(&t)?;
         Ok((t, planned))
     }
 
-    async fn reply(&self, ticket: Ticket, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let challenge = ticket
-            .data
-            .get("challenge_issued")
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
+    async fn reply(
+        &self,
+        ticket: Ticket,
+        joined_by: JoinedBy,
+        intake: &Intake,
+        msg: &Message,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
         let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
+        let binding = binding(&ticket, msg, &report, joined_by);
+        let mut planned_ticket = ticket.clone();
+        let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
+        self.schedule_reverify(&mut planned_ticket, msg, &report)?;
+        if planned_ticket.identity.account.is_some() && !counts {
+            // Someone wrote as the ticket's account without proving it: a
+            // person looks; nothing moves, nothing is drafted.
+            let what = format!(
+                "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
+                msg.message_id,
+                sanitize_line(planned_ticket.identity.account.as_deref().unwrap_or_default()),
+                unauthenticated_reason(&report, binding),
+            );
+            let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {what}", ticket.id)));
+            let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
+                t.identity = planned_ticket.identity.clone();
+                t.deadlines = planned_ticket.deadlines.clone();
+                Vec::new()
+            })?;
+            self.notifier.wake();
+            return Ok((t, planned));
+        }
         let confirms = self.pack.confirms(&msg.text);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
             confirms,
         };
-        let target = reply_target(msg);
-        let mut planned_ticket = ticket.clone();
-        record_identity(&mut planned_ticket.data, &report);
+        let (target, address_note) = if planned_ticket.identity.account.is_some() {
+            addressed(msg, &report)
+        } else {
+            (reply_target(msg), reply_to_note(msg))
+        };
         planned_ticket.reply_to = Some(target);
-        self.schedule_reverify(&mut planned_ticket, msg, &report)?;
         let actions = self.step(&mut planned_ticket, &event)?;
         let note = format!(
             "reply {} ({}){}",
@@ -240,7 +262,12 @@ impl Actor {
             report.summary(),
             if confirms { ", confirms" } else { "" }
         );
-        let notice = self.notifier.outgoing(&ticket_notice(&planned_ticket, !actions.is_empty(), true));
+        let notice = self.notifier.outgoing(&self.ticket_notice(
+            &planned_ticket,
+            !actions.is_empty(),
+            Some(&msg.from[0].display()),
+            address_note.as_deref(),
+        ));
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);
             actions.clone()
@@ -366,13 +393,14 @@ impl Actor {
                 ticket.state = TicketState::New;
                 return Ok(Vec::new());
             }
-            acknowledgement(ticket)
+            acknowledgement(ticket, self.context(ticket))
         } else {
             let engine = Engine::new(&self.pack, &self.clock);
+            let context = self.context(ticket);
             let view = TicketView {
                 number: ticket.id.0,
                 step: ticket.step.as_deref(),
-                data: &ticket.data,
+                data: &context,
             };
             let mut numbers = self.store.clone();
             match engine.plan(&ticket.procedure, view, event, &mut numbers) {
@@ -385,7 +413,7 @@ impl Actor {
                     if !matches!(event, Event::NewMessage) {
                         return Ok(Vec::new());
                     }
-                    acknowledgement(ticket)
+                    acknowledgement(ticket, self.context(ticket))
                 }
             }
         };
@@ -393,6 +421,10 @@ impl Actor {
     }
 
     fn apply_plan(&self, ticket: &mut Ticket, plan: &Plan) -> Result<Vec<Action>, ActError> {
+        // For `status` and `!show`, which know no procedure policy.
+        ticket
+            .data
+            .insert("identity_summary".into(), Value::from(ticket.identity.summary(self.policy(ticket))));
         if let Some(step) = &plan.step {
             ticket.step = Some(step.clone());
         }
@@ -538,79 +570,196 @@ impl Actor {
     }
 }
 
-/// What staff are told about a ticket a message opened (`reply`: advanced),
-/// queued in the same transaction as the ticket: a crash after the draft
-/// can never lose it.
-fn ticket_notice(t: &Ticket, draft_ready: bool, reply: bool) -> Notice {
-    let identity = t
-        .data
-        .get("identity_summary")
-        .and_then(Value::as_str)
-        .unwrap_or("identity not checked")
-        .to_string();
-    let mut procedure = t.procedure.clone();
-    if let Some(step) = &t.step {
-        procedure = format!("{procedure}/{step}");
-    }
-    if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
-        procedure = format!("{procedure} (staff: {h})");
-    }
-    if reply {
-        Notice::Text(format!(
-            "{}: reply from {} → {procedure}; {identity}{}",
-            t.id,
-            t.from,
-            if draft_ready { "; draft ready" } else { "" }
-        ))
-    } else {
-        Notice::NewTicket {
-            ticket: t.id,
-            procedure,
-            from: t.from.clone(),
-            subject: t.subject.clone(),
-            identity,
-            draft_ready,
+/// The header by which a reply named its ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JoinedBy {
+    InReplyTo,
+    References,
+    SubjectTag,
+}
+
+impl JoinedBy {
+    fn header(self) -> &'static str {
+        match self {
+            JoinedBy::InReplyTo => "in-reply-to",
+            JoinedBy::References => "references",
+            JoinedBy::SubjectTag => "subject",
         }
     }
 }
 
-/// Identity facts the procedures read: `verified` only as a real boolean,
-/// and the union of factors passed over the ticket's messages (DKIM on the
-/// request, then an SSH signature in the reply, make two).
-fn record_identity(data: &mut Map<String, Value>, report: &Report) {
-    let mut passed: Vec<String> = data
-        .get("factors_passed")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    for (name, factor) in report.factors.iter() {
-        if factor.passed() && !passed.iter().any(|p| p == name) {
-            passed.push(name.to_string());
+/// Whether `address` is the address ticket `t` is about, under the account
+/// lookup's normalisation (`ALICE@` is not `alice@`).
+fn is_ticket_address(t: &Ticket, address: &str) -> bool {
+    if !t.identity.address.is_empty() {
+        return t.identity.is_address(address);
+    }
+    // A ticket stored before the typed identity: its sender address.
+    let norm = crate::verify::accounts::normalize_address;
+    norm(address).is_some_and(|a| Some(a) == norm(&t.sender_email))
+}
+
+/// What signed fact ties a reply to its ticket (see [`Binding`]).
+fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy) -> Binding {
+    if report.factors.ssh.passed() {
+        // The SSH answer signs the text issued to this very ticket.
+        return Binding::Challenge;
+    }
+    if report.signs_header(joined_by.header()) {
+        return Binding::SignedHeader;
+    }
+    if report.factors.pgp.passed() {
+        // A PGP signature covers the whole text the user wrote; it ties the
+        // message to this ticket only when that text names it.
+        let tag = format!("[{}]", ticket.id);
+        let token = ticket.identity.challenge.as_ref().map(|c| c.token.as_str());
+        if msg.text.contains(&tag) || token.is_some_and(|t| msg.text.contains(t)) {
+            return Binding::SignedText;
         }
     }
-    let required = report.required as usize;
-    let same_account = match (data.get("account").and_then(Value::as_str), report.account.as_deref()) {
-        (Some(a), Some(b)) => a == b,
-        (None, _) => true,
-        (Some(_), None) => false,
+    if report.factors.billing_last4.passed() {
+        return Binding::CardDigits;
+    }
+    Binding::Unsigned
+}
+
+/// Why a reply did not count, for staff.
+fn unauthenticated_reason(report: &Report, binding: Binding) -> String {
+    let passed: Vec<&str> = report.factors.iter().filter(|(_, f)| f.passed()).map(|(n, _)| n).collect();
+    if report.account.is_none() {
+        "its address matches no account".into()
+    } else if passed.is_empty() {
+        "no factor of its own passed".into()
+    } else if binding == Binding::Unsigned {
+        format!(
+            "{} passed, but no signature covers the header that names this ticket",
+            passed.join(", ")
+        )
+    } else {
+        format!("only {} passed, which prove no author", passed.join(", "))
+    }
+}
+
+/// Where a draft to `msg`'s sender goes. When the From address belongs to
+/// an account, to that address, the only one the directory vouches for;
+/// its Reply-To only when a passing DKIM signature covers it. A sender no
+/// account knows gets the reply a mail client would send (Reply-To, else
+/// From): nothing about an account is ever disclosed to them. The second
+/// value tells staff when From and Reply-To differ.
+fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
+    let mut target = reply_target(msg);
+    let (Some(from), Some(_)) = (msg.single_from(), report.account.as_ref()) else {
+        return (target, reply_to_note(msg));
     };
-    if !same_account {
-        // Factors for another account never add up with this one's.
-        passed.clear();
+    let Some(reply_to) = msg.reply_to.as_ref().filter(|r| !r.email.eq_ignore_ascii_case(&from.email)) else {
+        return (target, None);
+    };
+    if report.signs_header("reply-to") {
+        return (target, Some(format!("Reply-To {} (signed) differs from From", sanitize_line(&reply_to.email))));
     }
-    let verified = report.account.is_some() && same_account && (report.verified || passed.len() >= required);
-    if let Some(a) = &report.account {
-        data.insert("account".into(), Value::from(a.clone()));
+    target.email = from.email.clone();
+    target.name = from.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty());
+    let note = format!(
+        "Reply-To {} ignored: no signature covers it; drafts go to {}",
+        sanitize_line(&reply_to.email),
+        sanitize_line(&from.email)
+    );
+    (target, Some(note))
+}
+
+/// For a sender no account knows: say when replies go elsewhere than From.
+fn reply_to_note(msg: &Message) -> Option<String> {
+    let from = msg.from.first()?;
+    let reply_to = msg.reply_to.as_ref()?;
+    (!reply_to.email.eq_ignore_ascii_case(&from.email)).then(|| {
+        format!(
+            "Reply-To {} differs from From {}",
+            sanitize_line(&reply_to.email),
+            sanitize_line(&from.email)
+        )
+    })
+}
+
+impl Actor {
+    /// The identity policy of the ticket's procedure (none for a ticket no
+    /// procedure claims).
+    fn policy(&self, t: &Ticket) -> IdentityPolicy {
+        self.pack.procedure(&t.procedure).map(|p| p.identity).unwrap_or(IdentityPolicy::None)
     }
-    data.insert("factors_passed".into(), json!(passed));
-    data.insert("verified".into(), Value::Bool(verified));
-    data.insert("two_factor".into(), Value::Bool(report.required >= 2));
-    data.insert("verification".into(), serde_json::to_value(report).unwrap_or_default());
-    data.insert("identity_summary".into(), Value::from(report.summary()));
+
+    /// What a step's expressions and templates see: staff facts, then what
+    /// triaged recorded, then identity, each shadowing the one before, so
+    /// a hand-set fact can never stand in for a check. Account facts
+    /// (username, 2FA status) are only there once the sender is verified.
+    fn context(&self, t: &Ticket) -> Map<String, Value> {
+        let mut c = t.facts.clone();
+        c.extend(t.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let verdict = t.identity.verdict(self.policy(t));
+        c.insert("verified".into(), Value::Bool(verdict.verified));
+        c.insert("factors".into(), json!(verdict.factors));
+        c.remove("account");
+        c.remove("two_factor");
+        if verdict.verified {
+            c.insert("account".into(), json!(t.identity.account));
+        }
+        match &t.identity.challenge {
+            Some(ch) => {
+                let domain = t.identity.address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+                c.insert(
+                    "challenge".into(),
+                    json!({
+                        "ssh_text": ch.ssh_text,
+                        "ssh_command": challenge::SSH_SIGN_COMMAND,
+                        "dns_name": ch.txt_name(domain),
+                        "dns_label": ch.dns_name,
+                        "dns_value": ch.txt_value(),
+                        "web_path": ch.web_path,
+                    }),
+                );
+            }
+            None => {
+                c.remove("challenge");
+            }
+        }
+        c
+    }
+
+    /// What staff are told about a ticket a message opened (`reply_from`:
+    /// a reply moved it), queued in the same transaction as the ticket: a
+    /// crash after the draft can never lose it.
+    fn ticket_notice(&self, t: &Ticket, draft_ready: bool, reply_from: Option<&str>, address_note: Option<&str>) -> Notice {
+        let mut identity = t.identity.summary(self.policy(t));
+        if let Some(note) = address_note {
+            identity = format!("{identity}; {note}");
+        }
+        let mut procedure = t.procedure.clone();
+        if let Some(step) = &t.step {
+            procedure = format!("{procedure}/{step}");
+        }
+        if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
+            procedure = format!("{procedure} (staff: {h})");
+        }
+        match reply_from {
+            Some(from) => Notice::Text(format!(
+                "{}: reply from {} → {procedure}; identity {identity}{}",
+                t.id,
+                sanitize_line(from),
+                if draft_ready { "; draft ready" } else { "" }
+            )),
+            None => Notice::NewTicket {
+                ticket: t.id,
+                procedure,
+                from: t.from.clone(),
+                subject: t.subject.clone(),
+                identity,
+                draft_ready,
+            },
+        }
+    }
 }
 
 /// The plan for a message no procedure claims: acknowledge, leave it new.
-fn acknowledgement(ticket: &Ticket) -> Plan {
-    let mut context = ticket.data.clone();
+fn acknowledgement(ticket: &Ticket, mut context: Map<String, Value>) -> Plan {
     context.insert("ticket".into(), Value::from(ticket.id.0));
     Plan {
         step: None,
@@ -638,6 +787,7 @@ fn apply(stored: &mut Ticket, planned: &Ticket) {
     stored.queue = planned.queue.clone();
     stored.deadlines = planned.deadlines.clone();
     stored.reply_to = planned.reply_to.clone();
+    stored.identity = planned.identity.clone();
     for (k, v) in &planned.data {
         stored.data.insert(k.clone(), v.clone());
     }

@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use super::{ActError, Actor, apply, record_identity};
+use super::{ActError, Actor, apply};
+use crate::verify::conversation::Binding;
 use crate::act::notice::Notice;
 use crate::classify::procedure::Event;
 use crate::message::Message;
@@ -46,12 +47,22 @@ impl Actor {
             self.store.forget_reverify(id)?;
             return Ok(());
         };
-        let challenge = ticket.data.get("challenge_issued").and_then(|v| serde_json::from_value(v.clone()).ok());
+        let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
         let report = self.verifier.verify(&msg, &VerifyContext { billing, challenge }).await;
-        let was_verified = ticket.data.get("verified") == Some(&Value::Bool(true));
-        record_identity(&mut ticket.data, &report);
-        let now_verified = ticket.data.get("verified") == Some(&Value::Bool(true));
+        let policy = self.policy(&ticket);
+        let was_verified = ticket.identity.verdict(policy).verified;
+        // The message keeps the link to the ticket it was judged by; only
+        // its factors are checked again.
+        let binding = ticket
+            .identity
+            .messages
+            .iter()
+            .find(|e| e.message_id == msg.message_id)
+            .map(|e| e.binding)
+            .unwrap_or(Binding::Unsigned);
+        ticket.identity.record(&report, &msg.message_id, binding);
+        let now_verified = ticket.identity.verdict(policy).verified;
         let tries = ticket.data.get("reverify_tries").and_then(Value::as_u64).unwrap_or(0) + 1;
         ticket.data.insert("reverify_tries".into(), Value::from(tries));
         // Once the sender is verified, what is still unreachable no longer

@@ -18,28 +18,19 @@ use crate::locate::{Locator, Seg};
 pub enum IdentityPolicy {
     /// Nothing is disclosed or changed: no verification needed.
     None,
-    /// One factor.
+    /// The account's rule: one factor, two when the account has (or may
+    /// have) two-factor authentication. What "verified" means is decided
+    /// in one place: `verify::conversation::TicketIdentity::required`.
     One,
-    /// One factor, two when the account has two-factor authentication.
+    /// Two factors whatever the directory says: the procedure is about 2FA.
     #[serde(rename = "two_for_2fa")]
     TwoFor2fa,
-    /// Billing matters: like `two_for_2fa`, and the last four card digits
+    /// Billing matters: the account's rule, and the last four card digits
     /// count as a factor.
     Billing,
 }
 
 impl IdentityPolicy {
-    /// How many distinct factors the sender must prove.
-    pub fn required_factors(self, account_has_2fa: bool) -> u8 {
-        match self {
-            IdentityPolicy::None => 0,
-            IdentityPolicy::One => 1,
-            IdentityPolicy::TwoFor2fa | IdentityPolicy::Billing => {
-                if account_has_2fa { 2 } else { 1 }
-            }
-        }
-    }
-
     /// The last four card digits prove identity only for billing matters.
     pub fn card_digits_count(self) -> bool {
         self == IdentityPolicy::Billing
@@ -656,10 +647,6 @@ state = "closed"
 
     #[test]
     fn identity_policies() {
-        assert_eq!(IdentityPolicy::None.required_factors(true), 0);
-        assert_eq!(IdentityPolicy::One.required_factors(true), 1);
-        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(true), 2);
-        assert_eq!(IdentityPolicy::TwoFor2fa.required_factors(false), 1);
         assert!(IdentityPolicy::Billing.card_digits_count());
         assert!(!IdentityPolicy::TwoFor2fa.card_digits_count());
     }

@@ -122,10 +122,19 @@ pub struct Ticket {
     /// What the next draft replies to: the latest message from the sender.
     #[serde(default)]
     pub reply_to: Option<ReplyTarget>,
-    /// Staff-only facts (verification report, classification reasons,
-    /// procedure data); never rendered into a user-facing draft.
+    /// Staff-only facts (classification reasons, procedure data); never
+    /// rendered into a user-facing draft except through a template that
+    /// names them.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+    /// Who the conversation is with and what its messages proved; the only
+    /// source of "verified" (see `verify::conversation`).
+    #[serde(default)]
+    pub identity: crate::verify::conversation::TicketIdentity,
+    /// Facts staff recorded (`!set`, `triaged set`): kept apart, so they
+    /// can never stand in for what triaged checked or recorded itself.
+    #[serde(default)]
+    pub facts: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Ticket {
@@ -149,6 +158,8 @@ impl Ticket {
             drafts: Vec::new(),
             reply_to: None,
             data: Default::default(),
+            identity: Default::default(),
+            facts: Default::default(),
         }
     }
 }
@@ -241,6 +252,7 @@ pub struct Store {
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
+const DRAFT_KEY: &[u8] = b"draft_key";
 
 fn enc<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("store records serialise")
@@ -522,6 +534,24 @@ impl Store {
             tx.attempts.remove(uid_key(folder, uid))?;
             tx.set_cursor(folder, Cursor { validity: uid.validity, last_uid: uid.uid })
         })
+    }
+
+    /// A random key made once per store, which our drafts' Message-IDs are
+    /// derived with: stable across retries, unguessable to a sender, so
+    /// naming one of our drafts in In-Reply-To takes having received it.
+    pub fn draft_key(&self) -> Result<[u8; 32], StoreError> {
+        if let Some(v) = self.meta.get(DRAFT_KEY)?
+            && let Ok(k) = <[u8; 32]>::try_from(v.as_ref())
+        {
+            return Ok(k);
+        }
+        let mut k = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
+        // Only the first key ever written is used, even if two callers race.
+        let _ = self.meta.compare_and_swap(DRAFT_KEY, None as Option<&[u8]>, Some(&k[..]))?;
+        self.meta.flush()?;
+        let v = self.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Plan("the draft key was not stored".into()))?;
+        <[u8; 32]>::try_from(v.as_ref()).map_err(|_| StoreError::Plan("the stored draft key is not 32 bytes".into()))
     }
 
     /// The number the next ticket will get. Callers that plan a ticket

@@ -81,6 +81,9 @@ pub fn resolver(dns: &DnsConfig) -> std::io::Result<TokioResolver> {
 pub struct DkimVerdict {
     pub factor: Factor,
     pub arc: Option<String>,
+    /// Header names (lowercase) covered by a passing, aligned signature:
+    /// which of the headers nobody else signed this one vouches for.
+    pub signed: Vec<String>,
 }
 
 /// The key records fetched during one message's check, and nothing
@@ -126,12 +129,14 @@ pub async fn check(
         return DkimVerdict {
             factor: Factor::fail("the message does not have exactly one From address"),
             arc: None,
+            signed: Vec::new(),
         };
     };
     let Some(parsed) = AuthenticatedMessage::parse_with_opts(msg.raw(), None, false) else {
         return DkimVerdict {
             factor: Factor::fail("the header section cannot be parsed for DKIM"),
             arc: None,
+            signed: Vec::new(),
         };
     };
     let keys = OneCheck::default();
@@ -146,18 +151,21 @@ pub async fn check(
                 parsed.from, from_email
             )),
             arc,
+            signed: Vec::new(),
         };
     }
     let Some((_, from_domain)) = from_email.rsplit_once('@') else {
         return DkimVerdict {
             factor: Factor::fail("the From address has no domain"),
             arc,
+            signed: Vec::new(),
         };
     };
     if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors {
         return DkimVerdict {
             factor: Factor::none("no DKIM signature"),
             arc,
+            signed: Vec::new(),
         };
     }
 
@@ -170,17 +178,27 @@ pub async fn check(
                     (timeout * 3).as_secs()
                 )),
                 arc,
+                signed: Vec::new(),
             };
         }
     };
     let mut verdicts = Vec::new();
+    let mut signed: Vec<String> = Vec::new();
     for out in &outputs {
         let v = match out.signature() {
-            Some(sig) => judge(auth, &keys, &parsed, sig, out.result(), from_domain).await,
+            Some(sig) => {
+                let v = judge(auth, &keys, &parsed, sig, out.result(), from_domain).await;
+                if matches!(v, Evidence::Pass(_)) {
+                    signed.extend(sig.h.iter().map(|h| h.to_ascii_lowercase()));
+                }
+                v
+            }
             None => Evidence::Fail(format!("malformed DKIM-Signature: {}", out.result())),
         };
         verdicts.push(v);
     }
+    signed.sort_unstable();
+    signed.dedup();
     let factor = combine(verdicts, "no DKIM signature");
     let factor = match (factor.passed(), account) {
         (true, Some(a)) if a.has_address(&from.email) => factor,
@@ -198,7 +216,10 @@ pub async fn check(
         )),
         (false, Some(_)) => factor,
     };
-    DkimVerdict { factor, arc }
+    if !factor.passed() {
+        signed.clear();
+    }
+    DkimVerdict { factor, arc, signed }
 }
 
 fn outcome_word(f: &Factor) -> &'static str {

@@ -272,11 +272,17 @@ fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
             if d <= now { " (passed)" } else { "" }
         ));
     }
-    let identity = t
-        .data
-        .get("verification")
-        .map(identity_report)
+    let latest = t
+        .identity
+        .last_report
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r).ok())
+        .map(|v| identity_report(&v))
         .unwrap_or_else(|| "no verification report".into());
+    let identity = match t.data.get("identity_summary").and_then(|v| v.as_str()) {
+        Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
+        None => latest,
+    };
     Reply {
         lines: vec![first, format!("{} identity: {identity}", t.id)],
         forward: None,

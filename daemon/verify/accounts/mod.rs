@@ -41,8 +41,9 @@ pub(crate) struct RawAccount {
     pub email: Option<String>,
     #[serde(default)]
     pub emails: Vec<String>,
+    /// Missing: not known, which counts as enabled (fail safe).
     #[serde(default)]
-    pub two_factor: bool,
+    pub two_factor: Option<bool>,
     #[serde(default)]
     pub pgp_keys: Vec<String>,
     #[serde(default)]
@@ -96,7 +97,10 @@ impl RawAccount {
         Ok(Account {
             username: self.username,
             emails,
-            two_factor: self.two_factor,
+            // A directory that does not say is treated as "has 2FA":
+            // asking for a second factor is an inconvenience, skipping it
+            // is a takeover.
+            two_factor: self.two_factor.unwrap_or(true),
             pgp_keys: self.pgp_keys,
             ssh_keys: self.ssh_keys,
             domains,
@@ -254,7 +258,7 @@ mod tests {
             username: "alice".into(),
             email: Some(email.into()),
             emails: vec![],
-            two_factor: false,
+            two_factor: Some(false),
             pgp_keys: vec![],
             ssh_keys: vec![],
             domains: vec![],
