@@ -6,35 +6,9 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use support::harness::*;
-
-fn keygen(dir: &Path, name: &str) -> String {
-    let key = dir.join(name);
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::read_to_string(key.with_extension("pub")).unwrap().trim().to_string()
-}
-
-/// `ssh-keygen -Y sign -n file` over `text`, as the draft tells the user.
-fn sign(dir: &Path, key: &str, text: &str) -> String {
-    let file = dir.join("message.txt");
-    std::fs::write(&file, text).unwrap();
-    let _ = std::fs::remove_file(dir.join("message.txt.sig"));
-    let out = Command::new("ssh-keygen")
-        .args(["-Y", "sign", "-n", "file", "-f"])
-        .arg(dir.join(key))
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::read_to_string(dir.join("message.txt.sig")).unwrap()
-}
+use support::ssh::{challenge_text, keygen, sign};
 
 fn setup_account(keys: &Path, two_factor: bool) -> Setup {
     let alice = keygen(keys, "alice");
@@ -64,15 +38,6 @@ fn reply(signature: &str) -> Vec<u8> {
         signature.replace('\n', "\r\n")
     )
     .into_bytes()
-}
-
-/// The challenge line the draft asks the user to save and sign.
-fn challenge_text(draft: &str) -> String {
-    let line = draft
-        .lines()
-        .find(|l| l.contains("triaged identity challenge for"))
-        .unwrap_or_else(|| panic!("no challenge in the draft:\n{draft}"));
-    format!("{}\n", line.trim())
 }
 
 #[test]

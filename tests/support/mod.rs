@@ -8,6 +8,7 @@ pub mod dovecot;
 pub mod harness;
 pub mod ircd;
 pub mod proxy;
+pub mod ssh;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the race with another
 /// process taking it meanwhile is accepted in tests).
