@@ -47,8 +47,9 @@ impl<'a> Ticket<'a> {
             "challenge": {
                 "ssh_text": "triaged challenge 7f3a9c for ticket #1\n",
                 "dns_name": "_triaged-challenge.example.org",
+                "dns_label": "_triaged-challenge",
                 "dns_value": "triaged-7f3a9c",
-                "web_url": "https://example.org/.well-known/triaged-challenge.txt"
+                "web_path": ".well-known/triaged-challenge.txt"
             }
         });
         d.as_object_mut().unwrap().extend(data.as_object().unwrap().clone());
@@ -311,8 +312,10 @@ fn sourcehut_deletion_offers_self_service_first_then_verifies() {
     assert!(mail.contains("ssh-keygen -Y sign -n file -f ~/.ssh/<key> message.txt"), "{mail}");
     assert!(mail.contains("triaged challenge 7f3a9c for ticket #1"), "{mail}");
     assert!(mail.contains("_triaged-challenge.example.org  TXT  \"triaged-7f3a9c\""), "{mail}");
-    assert!(mail.contains("https://example.org/.well-known/triaged-challenge.txt"), "{mail}");
-    assert!(mail.contains("One of the\nproofs below is enough"), "{mail}");
+    assert!(mail.contains("https://<your profile's domain>/.well-known/triaged-challenge.txt"), "{mail}");
+    // The first draft to a sender not yet verified says nothing about the
+    // account, not even whether it has 2FA.
+    assert!(mail.contains("An account with two-factor\nauthentication needs TWO"), "{mail}");
     t.data.insert("verified".into(), json!(true));
     let p = t.reply("Signed, see attachment.", &mut n);
     assert_eq!(p.path, ["admin-recheck", "admin-delete"]);
@@ -326,7 +329,7 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     let mut n = MemoryNumbers::default();
     let mut t = Ticket::new(&pack, &clock, 2, "2fa-disable", json!({ "two_factor": true, "verified": false }));
     t.on(Event::NewMessage, &mut n);
-    assert!(t.last_draft().contains("we need TWO of the proofs below"), "{}", t.last_draft());
+    assert!(t.last_draft().contains("needs TWO of the proofs below"), "{}", t.last_draft());
     assert!(t.last_draft().contains("also applies when the request is to disable 2FA"));
     let p = t.reply("I really am Alice, please just do it.", &mut n);
     assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("refuse"), "closed"));

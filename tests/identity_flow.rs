@@ -32,6 +32,9 @@ fn setup_account(keys: &Path, two_factor: bool) -> Setup {
 
 const REQUEST: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Please disable 2FA on my account\r\nMessage-ID: <req@example.org>\r\n\r\nI lost my phone and cannot log in; please disable two-factor authentication.\r\n";
 
+/// A request one factor is enough for (on an account without 2FA).
+const AID: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Please disable 2FA on my account\r\nMessage-ID: <req@example.org>\r\n\r\nI am a student and cannot afford the subscription any more.\r\n";
+
 fn reply(signature: &str) -> Vec<u8> {
     format!(
         "From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Re: [#1] Please disable 2FA on my account\r\nMessage-ID: <rep@example.org>\r\nIn-Reply-To: <req@example.org>\r\nReferences: <req@example.org>\r\n\r\nHere is the signature.\r\n\r\n{}\r\n",
@@ -44,7 +47,7 @@ fn reply(signature: &str) -> Vec<u8> {
 fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
     let keys = tempfile::tempdir().unwrap();
     let s = setup_account(keys.path(), false);
-    s.dovecot.deliver("INBOX", REQUEST);
+    s.dovecot.deliver("INBOX", AID);
     run_once(&s);
 
     let first = drafts(&s);
@@ -60,7 +63,7 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
     let d = drafts(&s);
     assert_eq!(d.len(), 2, "the reply joins ticket #1 and gets its answer");
     let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
-    assert!(answer.to_lowercase().contains("disabled"), "{answer}");
+    assert!(answer.contains("one year of\nfree service"), "{answer}");
 
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
@@ -68,23 +71,25 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
     assert_eq!(v["tickets"][0]["state"], "answered");
 }
 
+/// A reply whose signature is by a key not on the account proves nothing:
+/// it is kept for staff and changes nothing (a forged "reply" must not be
+/// able to close someone's ticket either).
 #[test]
-fn a_challenge_signed_by_an_unregistered_key_is_refused() {
+fn a_challenge_signed_by_an_unregistered_key_changes_nothing() {
     let keys = tempfile::tempdir().unwrap();
     let s = setup_account(keys.path(), false);
     keygen(keys.path(), "mallory");
-    s.dovecot.deliver("INBOX", REQUEST);
+    s.dovecot.deliver("INBOX", AID);
     run_once(&s);
     let challenge = challenge_text(&drafts(&s)[0].text);
 
     s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "mallory", &challenge)));
     run_once(&s);
-    let d = drafts(&s);
-    let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
-    assert!(!answer.to_lowercase().contains("has been disabled"), "{answer}");
+    assert_eq!(drafts(&s).len(), 1, "nothing drafted for it");
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(v["tickets"][0]["state"], "closed", "refused: {answer}");
+    assert_eq!(v["tickets"][0]["state"], "waiting");
+    assert!(v["tickets"][0]["identity"].as_str().unwrap().contains("NOT verified"), "{}", v["tickets"][0]);
 }
 
 #[test]

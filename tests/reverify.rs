@@ -51,15 +51,15 @@ fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     let s = setup();
     // The resolver is down: a closed port on loopback.
     config_with_dns(&s, &world, &format!("127.0.0.1:{}", support::free_port()));
-    let request = from_alice(&world, "Please disable 2FA on my account", "Hello,\r\n\r\nI lost my phone; please disable two-factor authentication.\r\n");
+    let request = from_alice(&world, "Financial aid", "Hello,\r\n\r\nI am a student and cannot afford the subscription any more.\r\n");
     s.dovecot.deliver("INBOX", request.as_bytes());
     run_at(&s, "2026-12-01T09:00:00Z");
 
     let t = first_ticket(&s);
-    assert_eq!(t["procedure"], "2fa-disable");
+    assert_eq!(t["procedure"], "cannot-pay");
     let identity = t["identity"].as_str().unwrap().to_string();
     assert!(identity.contains("NOT verified"), "{identity}");
-    assert!(!identity.contains("dkim fail"), "a DNS outage is never a failure: {identity}");
+    assert!(identity.contains("dkim retry") && !identity.contains("FAIL"), "a DNS outage is never a failure: {identity}");
     assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-01T09:05"), "re-check in 5 minutes: {t}");
     let asked = drafts(&s);
     assert_eq!(asked.len(), 1, "the user is asked to verify meanwhile");
@@ -71,12 +71,13 @@ fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     run_at(&s, "2026-12-01T09:06:00Z");
     let t = first_ticket(&s);
     let identity = t["identity"].as_str().unwrap();
-    assert!(identity.contains("dkim pass") && !identity.contains("NOT verified"), "{identity}");
-    assert_eq!(t["state"], "answered", "the 2FA request moved on: {t}");
+    assert!(identity.contains("verified 1/1 (dkim)") && !identity.contains("NOT verified"), "{identity}");
+    assert_eq!(t["state"], "answered", "the request moved on: {t}");
     let d = drafts(&s);
     assert_eq!(d.len(), 2);
-    assert!(d.iter().any(|m| m.text.to_lowercase().contains("disabled")), "the answer follows");
-    assert!(t["next_deadline"].is_null(), "no more re-checks: {t}");
+    assert!(d.iter().any(|m| m.text.contains("free service")), "the answer follows");
+    // No more re-checks: the one timer left is the end of the aid year.
+    assert!(t["next_deadline"].as_str().unwrap().starts_with("2027-12-01"), "{t}");
 }
 
 /// Regression: a billing transfer from an already verified sender was
@@ -93,6 +94,6 @@ fn a_verified_sender_asking_for_a_billing_transfer_gets_a_draft() {
     let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
     assert!(v["quarantine"].as_array().unwrap().is_empty(), "{}", v["quarantine"]);
     assert_eq!(v["tickets"][0]["procedure"], "billing-transfer");
-    assert!(v["tickets"][0]["identity"].as_str().unwrap().contains("dkim pass"));
+    assert!(v["tickets"][0]["identity"].as_str().unwrap().contains("(dkim)"), "{}", v["tickets"][0]);
     assert_eq!(drafts(&s).len(), 1);
 }

@@ -209,11 +209,17 @@ impl TicketIdentity {
 
     /// For staff: who the ticket is about and what the latest message
     /// proved, e.g. `verified 2/2 (dkim, ssh) as ~alice`.
+    /// Until verified, what the latest message's checks said follows
+    /// (`; latest: dkim retry, pgp FAIL`), so staff see why.
     pub fn summary(&self, policy: IdentityPolicy) -> String {
         let v = self.verdict(policy);
-        match &self.account {
+        let head = match &self.account {
             Some(a) => format!("{} as ~{}", v.summary(), sanitize_line(a)),
             None => format!("{} (no account has {})", v.summary(), sanitize_line(&self.address)),
+        };
+        match &self.last_report {
+            Some(r) if !v.verified => format!("{head}; latest: {}", r.factor_words().join(", ")),
+            _ => head,
         }
     }
 
@@ -314,7 +320,10 @@ mod tests {
     fn no_account_is_never_verified() {
         let t = TicketIdentity::open("x@example.net", &report(None, 1, &["dkim"]), "a");
         assert!(!t.verdict(IdentityPolicy::One).verified);
-        assert_eq!(t.summary(IdentityPolicy::One), "NOT verified 0/1 (no account has x@example.net)");
+        assert_eq!(
+            t.summary(IdentityPolicy::One),
+            "NOT verified 0/1 (no account has x@example.net); latest: dkim pass"
+        );
     }
 
     #[test]

@@ -133,19 +133,10 @@ impl Report {
         }
     }
 
-    /// Whether a passing DKIM signature covers header `name`.
-    pub fn signs_header(&self, name: &str) -> bool {
-        self.factors.dkim.passed() && self.dkim_signed.iter().any(|h| h.eq_ignore_ascii_case(name))
-    }
-
-    /// One line for staff notices: "identity 1/2: dkim pass, pgp none, …".
-    pub fn summary(&self) -> String {
-        let who = match &self.account {
-            Some(a) => format!("~{}", sanitize_line(a)),
-            None => "no account".into(),
-        };
-        let factors: Vec<String> = self
-            .factors
+    /// `dkim pass`, `pgp FAIL`, `dns retry`…: every factor that said
+    /// something, and DKIM always.
+    pub fn factor_words(&self) -> Vec<String> {
+        self.factors
             .iter()
             .filter(|(name, f)| f.result != Outcome::None || f.temporary || *name == "dkim")
             .map(|(name, f)| {
@@ -157,7 +148,21 @@ impl Report {
                 };
                 format!("{name} {word}")
             })
-            .collect();
+            .collect()
+    }
+
+    /// Whether a passing DKIM signature covers header `name`.
+    pub fn signs_header(&self, name: &str) -> bool {
+        self.factors.dkim.passed() && self.dkim_signed.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// One line for staff notices: "identity 1/2: dkim pass, pgp none, …".
+    pub fn summary(&self) -> String {
+        let who = match &self.account {
+            Some(a) => format!("~{}", sanitize_line(a)),
+            None => "no account".into(),
+        };
+        let factors = self.factor_words();
         let verdict = if self.verified {
             "verified"
         } else {
