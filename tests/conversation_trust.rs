@@ -16,8 +16,9 @@ use support::ssh::{challenge_text, keygen, sign};
 use triaged::message::Message;
 use verify_fixture::{SIGNED, World};
 
-/// A support team with alice (one factor, card 4242) and carol (2FA), both
-/// at example.org, whose DKIM key the test DNS serves.
+/// A support team with alice (one factor, card 4242), carol (2FA) and bob
+/// (alice's new account), all at example.org, whose DKIM key the test DNS
+/// serves.
 struct Team {
     world: World,
     s: Setup,
@@ -31,7 +32,8 @@ impl Team {
         let carol = keygen(keys.path(), "carol");
         let accounts = format!(
             "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = false\nbilling_last4 = \"4242\"\nssh_keys = [\"{alice}\"]\n\n\
-             [[account]]\nusername = \"carol\"\nemail = \"carol@example.org\"\ntwo_factor = true\nssh_keys = [\"{carol}\"]\n"
+             [[account]]\nusername = \"carol\"\nemail = \"carol@example.org\"\ntwo_factor = true\nssh_keys = [\"{carol}\"]\n\n\
+             [[account]]\nusername = \"bob\"\nemail = \"bob@example.org\"\ntwo_factor = false\n"
         );
         let world = World::start_with(&accounts, "");
         let s = setup();
@@ -347,4 +349,43 @@ fn the_last_four_card_digits_verify_a_billing_question() {
     assert_eq!(t["procedure"], "refund");
     assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (billing_last4)"), "{t}");
     assert_eq!(t["step"], "lookup", "verified, staff look up the payment date: {t}");
+}
+
+#[test]
+fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(
+        &mail(
+            "Alice <alice@example.org>",
+            "Transfer my billing information to my new account",
+            "",
+            "Please move the billing information of ~alice to my new account ~bob.",
+        ),
+        &[],
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    // Staff cannot type the second account's verification in.
+    let out = triaged(&team.s.config, &["set", "1", "other_account_verified=true"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Someone writing as bob without a signature: nothing.
+    team.deliver_and_run(&mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, Some(MALLORY)), "Yes, that is my new account."));
+    assert_eq!(team.ticket(1)["step"], "check");
+    assert_eq!(team.tickets().len(), 1);
+
+    // bob's own signed reply, as the draft asks: the same ticket moves on.
+    team.deliver_and_run(&team.dkim(
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Yes, ~bob is my new account."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "transfer", "{t}");
+    assert_eq!(team.tickets().len(), 1, "no second ticket for the second account");
+    let d = team.drafts();
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|(to, _)| to == "Alice <alice@example.org>"), "{:?}", d.iter().map(|x| &x.0).collect::<Vec<_>>());
+    no_draft_to(&team, MALLORY);
 }

@@ -22,6 +22,7 @@ use crate::store::{Ticket, TicketId, TicketState};
 const IDENTITY_KEYS: &[&str] = &[
     "verified",
     "factors",
+    "other_account_verified",
     "two_factor",
     "factors_passed",
     "verification",
@@ -244,7 +245,7 @@ mod tests {
     fn values_are_typed() {
         assert_eq!(parse_fact("assurances=0"), Ok(("assurances".into(), json!(0))));
         assert_eq!(parse_fact("delta=-3"), Ok(("delta".into(), json!(-3))));
-        assert_eq!(parse_fact("other_account_verified=true"), Ok(("other_account_verified".into(), json!(true))));
+        assert_eq!(parse_fact("card_cancelled=true"), Ok(("card_cancelled".into(), json!(true))));
         assert_eq!(parse_fact("payment_date=2026-10-01"), Ok(("payment_date".into(), json!("2026-10-01"))));
         assert_eq!(parse_fact("code=007"), Ok(("code".into(), json!("007"))));
         assert_eq!(parse_fact("note=a=b c"), Ok(("note".into(), json!("a=b c"))));

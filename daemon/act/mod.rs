@@ -127,9 +127,17 @@ impl Actor {
             uid,
             message_id: msg.message_id.clone(),
         };
-        if let Some((ticket, joined_by)) = self.thread_of(msg)? {
-            let (t, a) = self.reply(ticket, joined_by, &intake, msg).await?;
-            return Ok(Handled::Reply(t, a));
+        match self.thread_of(msg)? {
+            Some((ticket, joined_by, Party::Owner)) => {
+                let (t, a) = self.reply(ticket, joined_by, &intake, msg).await?;
+                return Ok(Handled::Reply(t, a));
+            }
+            Some((ticket, joined_by, Party::Second)) => {
+                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, msg).await? {
+                    return Ok(Handled::Reply(t, a));
+                }
+            }
+            None => {}
         }
         let (t, a) = self.open(&intake, msg).await?;
         Ok(Handled::Opened(t, a))
@@ -142,7 +150,11 @@ impl Actor {
     /// Message-IDs are chosen by whoever sent them, so they never pick a
     /// ticket. Whether the joining header is signed is decided later
     /// ([`Binding`]); joining alone changes nothing.
-    fn thread_of(&self, msg: &Message) -> Result<Option<(Ticket, JoinedBy)>, ActError> {
+    ///
+    /// A procedure that involves a second account (`second_account`) also
+    /// takes a message from another address naming the ticket the same
+    /// way; whether it is that account's is checked when it is verified.
+    fn thread_of(&self, msg: &Message) -> Result<Option<(Ticket, JoinedBy, Party)>, ActError> {
         let Some(sender) = msg.single_from() else {
             return Ok(None);
         };
@@ -160,11 +172,17 @@ impl Actor {
             candidates.push((TicketId(n), JoinedBy::SubjectTag, None));
         }
         for (id, header, draft) in candidates {
-            if let Some(t) = self.store.ticket(id)?
-                && draft.is_none_or(|d| t.drafts.iter().any(|ours| ours == d))
-                && is_ticket_address(&t, &sender.email)
-            {
-                return Ok(Some((t, header)));
+            let Some(t) = self.store.ticket(id)? else { continue };
+            if !draft.is_none_or(|d| t.drafts.iter().any(|ours| ours == d)) {
+                continue;
+            }
+            if is_ticket_address(&t, &sender.email) {
+                return Ok(Some((t, header, Party::Owner)));
+            }
+            let second_wanted = self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account);
+            let second_fits = t.identity.second.as_ref().is_none_or(|s| s.is_address(&sender.email));
+            if second_wanted && second_fits {
+                return Ok(Some((t, header, Party::Second)));
             }
         }
         Ok(None)
@@ -226,23 +244,10 @@ impl Actor {
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
         self.schedule_reverify(&mut planned_ticket, msg, &report)?;
-        if planned_ticket.identity.account.is_some() && !counts {
-            // Someone wrote as the ticket's account without proving it: a
-            // person looks; nothing moves, nothing is drafted.
-            let what = format!(
-                "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
-                msg.message_id,
-                sanitize_line(planned_ticket.identity.account.as_deref().unwrap_or_default()),
-                unauthenticated_reason(&report, binding),
-            );
-            let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {what}", ticket.id)));
-            let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
-                t.identity = planned_ticket.identity.clone();
-                t.deadlines = planned_ticket.deadlines.clone();
-                Vec::new()
-            })?;
-            self.notifier.wake();
-            return Ok((t, planned));
+        if let Some(account) = planned_ticket.identity.account.clone()
+            && !counts
+        {
+            return self.hold(&planned_ticket, intake, msg, &account, &report, binding);
         }
         let confirms = self.pack.confirms(&msg.text);
         let event = Event::Reply {
@@ -274,6 +279,86 @@ impl Actor {
         })?;
         self.record_document(&t)?;
         Ok((t, planned))
+    }
+
+    /// A reply from the second account of a procedure that involves one.
+    /// `None` when the sender is no other account (it opens a ticket of
+    /// its own instead).
+    async fn second_reply(
+        &self,
+        ticket: Ticket,
+        joined_by: JoinedBy,
+        intake: &Intake,
+        msg: &Message,
+    ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+        let challenge = ticket.identity.challenge.clone();
+        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
+        let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
+        let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
+            return Ok(None);
+        };
+        let binding = binding(&ticket, msg, &report, joined_by);
+        let mut planned_ticket = ticket.clone();
+        let second = match planned_ticket.identity.second.take() {
+            Some(mut s) => {
+                s.record(&report, &msg.message_id, binding);
+                s
+            }
+            None => {
+                let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+                Box::new(TicketIdentity::second_party(&address, &report, &msg.message_id, binding))
+            }
+        };
+        let counts = second.counted(&msg.message_id);
+        planned_ticket.identity.second = Some(second);
+        if !counts {
+            return self.hold(&planned_ticket, intake, msg, &account, &report, binding).map(Some);
+        }
+        // The second account's words confirm nothing; its proof is what
+        // the procedure waited for.
+        let event = Event::Reply { text: String::new(), confirms: false };
+        let actions = self.step(&mut planned_ticket, &event)?;
+        let second = planned_ticket.identity.second.as_deref().map(|s| s.summary(self.policy(&planned_ticket)));
+        let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
+        let notice = self.notifier.outgoing(&Notice::Text(format!(
+            "{}: second account {}{}",
+            ticket.id,
+            second.unwrap_or_default(),
+            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", planned_ticket.step.as_deref().unwrap_or("-")) }
+        )));
+        let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
+            apply(t, &planned_ticket);
+            actions.clone()
+        })?;
+        Ok(Some((t, planned)))
+    }
+
+    /// Someone wrote as `account` without proving it: the message is kept
+    /// (its evidence in `planned`'s identity) and shown to staff; nothing
+    /// moves and nothing is drafted.
+    fn hold(
+        &self,
+        planned: &Ticket,
+        intake: &Intake,
+        msg: &Message,
+        account: &str,
+        report: &Report,
+        binding: Binding,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let what = format!(
+            "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
+            msg.message_id,
+            sanitize_line(account),
+            unauthenticated_reason(report, binding),
+        );
+        let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {what}", planned.id)));
+        let (t, actions) = self.store.update_ticket(planned.id, Some(intake), &what, notice.as_ref(), |t| {
+            t.identity = planned.identity.clone();
+            t.deadlines = planned.deadlines.clone();
+            Vec::new()
+        })?;
+        self.notifier.wake();
+        Ok((t, actions))
     }
 
     /// The procedures' "now" (see `SystemClock`).
@@ -570,6 +655,14 @@ impl Actor {
     }
 }
 
+/// Whose message a reply is: the ticket's own sender, or the second
+/// account of a procedure that involves one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Party {
+    Owner,
+    Second,
+}
+
 /// The header by which a reply named its ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JoinedBy {
@@ -696,6 +789,10 @@ impl Actor {
         c.extend(t.data.iter().map(|(k, v)| (k.clone(), v.clone())));
         let verdict = t.identity.verdict(self.policy(t));
         c.insert("verified".into(), Value::Bool(verdict.verified));
+        if self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account) {
+            let other = t.identity.second.as_deref().is_some_and(|s| s.verdict(self.policy(t)).verified);
+            c.insert("other_account_verified".into(), Value::Bool(other));
+        }
         c.insert("factors".into(), json!(verdict.factors));
         c.remove("account");
         c.remove("two_factor");

@@ -125,6 +125,10 @@ pub struct Procedure {
     pub billing: bool,
     /// Confusing this procedure with a harmless one would be harmful.
     pub sensitive: bool,
+    /// The procedure involves a second account (a billing transfer): its
+    /// owner may reply into the ticket from that account's address, and is
+    /// verified by the same rules (`other_account_verified`).
+    pub second_account: bool,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
 }
@@ -218,6 +222,8 @@ struct RawProcedure {
     #[serde(default)]
     sensitive: bool,
     #[serde(default)]
+    second_account: bool,
+    #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
     step: Vec<RawStep>,
@@ -277,7 +283,7 @@ struct RawAllocate {
 const SCHEMA: &[(&str, &[&str])] = &[
     ("", &["pack", "procedure"]),
     ("pack", &["name", "threshold", "confirmation"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
@@ -481,6 +487,7 @@ impl Validator<'_> {
                 identity: rp.identity,
                 billing: rp.billing,
                 sensitive: rp.sensitive,
+                second_account: rp.second_account,
                 rules,
                 steps,
             });

@@ -92,6 +92,10 @@ pub struct TicketIdentity {
     pub messages: Vec<Evidence>,
     /// The latest report, for staff.
     pub last_report: Option<Report>,
+    /// A second account the procedure involves (a billing transfer), with
+    /// its own messages and factors: the two never add up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second: Option<Box<TicketIdentity>>,
 }
 
 /// What the procedures may read about identity: the only way identity
@@ -127,8 +131,17 @@ impl TicketIdentity {
             challenge: None,
             messages: Vec::new(),
             last_report: None,
+            second: None,
         };
         id.record(report, message_id, Binding::Opening);
+        id
+    }
+
+    /// The identity of a second account, first heard of in a reply tied to
+    /// the ticket by `binding` (never the opening's).
+    pub fn second_party(address: &str, report: &Report, message_id: &str, binding: Binding) -> TicketIdentity {
+        let mut id = TicketIdentity::open(address, report, message_id);
+        id.record(report, message_id, binding);
         id
     }
 
@@ -324,6 +337,17 @@ mod tests {
             t.summary(IdentityPolicy::One),
             "NOT verified 0/1 (no account has x@example.net); latest: dkim pass"
         );
+    }
+
+    #[test]
+    fn a_second_account_is_verified_on_its_own() {
+        let mut t = TicketIdentity::open("alice@example.org", &report(Some("alice"), 1, &["dkim"]), "a");
+        let bob = TicketIdentity::second_party("bob@example.org", &report(Some("bob"), 1, &["dkim"]), "b", Binding::SignedHeader);
+        assert!(bob.verdict(IdentityPolicy::Billing).verified);
+        let unsigned = TicketIdentity::second_party("bob@example.org", &report(Some("bob"), 1, &["dkim"]), "b", Binding::Unsigned);
+        assert!(!unsigned.verdict(IdentityPolicy::Billing).verified, "grafted by an unsigned header");
+        t.second = Some(Box::new(bob));
+        assert_eq!(t.verdict(IdentityPolicy::Billing).factors.len(), 1, "the accounts' factors never add up");
     }
 
     #[test]
