@@ -11,18 +11,21 @@ mod verify_fixture;
 use std::path::Path;
 
 use support::dns::{Dns, Record};
+use support::gpg::Gpg;
 use support::harness::*;
 use support::ssh::{challenge_text, keygen, sign};
 use triaged::message::Message;
 use verify_fixture::{SIGNED, World};
 
-/// A support team with alice (one factor, card 4242), carol (2FA) and bob
-/// (alice's new account), all at example.org, whose DKIM key the test DNS
-/// serves.
+/// A support team with alice (one factor, card 4242), carol (2FA), bob
+/// (alice's new account) and dave (a PGP key on file), all at example.org,
+/// whose DKIM key the test DNS serves.
 struct Team {
     world: World,
     s: Setup,
     keys: tempfile::TempDir,
+    /// dave's GnuPG, whose key is on his account.
+    gpg: Gpg,
 }
 
 impl Team {
@@ -30,14 +33,18 @@ impl Team {
         let keys = tempfile::tempdir().unwrap();
         let alice = keygen(keys.path(), "alice");
         let carol = keygen(keys.path(), "carol");
+        let gpg = Gpg::new();
+        let fpr = gpg.key("Dave <dave@example.org>", "ed25519", "never", &[]);
+        let dave = gpg.export(&fpr);
         let accounts = format!(
             "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = false\nbilling_last4 = \"4242\"\nssh_keys = [\"{alice}\"]\n\n\
              [[account]]\nusername = \"carol\"\nemail = \"carol@example.org\"\ntwo_factor = true\nssh_keys = [\"{carol}\"]\n\n\
-             [[account]]\nusername = \"bob\"\nemail = \"bob@example.org\"\ntwo_factor = false\n"
+             [[account]]\nusername = \"bob\"\nemail = \"bob@example.org\"\ntwo_factor = false\n\n\
+             [[account]]\nusername = \"dave\"\nemail = \"dave@example.org\"\ntwo_factor = false\npgp_keys = [\"\"\"{dave}\"\"\"]\n"
         );
         let world = World::start_with(&accounts, "");
         let s = setup();
-        let team = Team { world, s, keys };
+        let team = Team { world, s, keys, gpg };
         team.use_dns(&team.world.dns.addr().to_string());
         team
     }
@@ -388,4 +395,35 @@ fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
     assert_eq!(d.len(), 2);
     assert!(d.iter().all(|(to, _)| to == "Alice <alice@example.org>"), "{:?}", d.iter().map(|x| &x.0).collect::<Vec<_>>());
     no_draft_to(&team, MALLORY);
+}
+
+/// `text` clear-signed by dave, as a mail body.
+fn signed_by_dave(team: &Team, text: &str) -> String {
+    team.gpg.clearsign("dave@example.org", text, &[]).replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+#[test]
+fn a_pgp_signed_deletion_reaches_the_admin_step_and_a_replayed_signed_mail_does_not() {
+    let team = Team::start();
+    let request = signed_by_dave(&team, "Hello,\n\nplease delete my account.\n\nDave\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Please delete my account", "", &request));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("account-deletion"), Some("self-service")), "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (pgp)"), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    // A mail dave signed for some other purpose, grafted on: it proves dave
+    // wrote it, not that he answers ticket #1.
+    let elsewhere = signed_by_dave(&team, "I cannot log in any more, please do it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), &elsewhere));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+    assert_eq!(team.drafts().len(), 1);
+
+    // His answer names the ticket inside the signed text, as the drafts ask.
+    let answer = signed_by_dave(&team, "Re [#1]: I cannot log in any more, please delete it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), &answer));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "admin-delete", "{t}");
+    let d = team.drafts();
+    assert!(d.iter().all(|(to, _)| to == "Dave <dave@example.org>"));
 }

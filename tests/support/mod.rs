@@ -5,6 +5,7 @@
 
 pub mod dns;
 pub mod dovecot;
+pub mod gpg;
 pub mod harness;
 pub mod ircd;
 pub mod proxy;
