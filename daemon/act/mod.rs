@@ -173,7 +173,7 @@ impl Actor {
         let id = self.store.next_ticket_id()?;
         let sender = msg.reply_recipient();
         let mut data = Map::new();
-        data.insert("sender_name".into(), Value::from(sender.name.as_deref().map(sanitize_line).unwrap_or_default()));
+        data.insert("sender_name".into(), Value::from(sender.name.as_deref().map(|n| classify::sensitive::redact(&sanitize_line(n))).unwrap_or_default()));
         data.insert("sender_email".into(), Value::from(sender.email.clone()));
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));
