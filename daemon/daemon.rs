@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use crate::act::notice::{self, Notice, Notifier, StaffCommand};
 use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
+use crate::classify::sensitive::redact;
 use crate::config::Config;
 use crate::mailbox::{Connection, Waiting, Woke};
 use crate::message::Message;
@@ -759,20 +760,25 @@ impl Worker {
     }
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {
+        // The log, the notice and the store get no secret the sender pasted
+        // (a reason may quote an address or a header).
+        let reason = redact(&reason);
+        let from = msg.map(|m| redact(&m.from[0].display()));
+        let subject = msg.map(|m| redact(&m.subject_line(200)));
         warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
         let notice = self.actor.notifier.outgoing(&Notice::Quarantined {
             folder: self.folder.clone(),
             uid: uid.uid,
-            from: msg.map(|m| m.from[0].display()),
-            subject: msg.map(|m| m.subject_line(200)),
+            from: from.clone(),
+            subject: subject.clone(),
             reason: reason.clone(),
         });
         self.actor.store.quarantine(&Quarantined {
             folder: self.folder.clone(),
             uid,
             message_id: msg.map(|m| m.message_id.clone()),
-            from: msg.map(|m| m.from[0].display()),
-            subject: msg.map(|m| m.subject_line(200)),
+            from,
+            subject,
             reason,
             at: jiff::Timestamp::now(),
         }, notice.as_ref())?;

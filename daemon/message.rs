@@ -401,12 +401,13 @@ fn cuttable_part(block: &[u8]) -> bool {
 }
 
 /// One line of text: control characters (CR, LF, ESC, IRC formatting)
-/// replaced by spaces, runs of whitespace collapsed.
+/// replaced by spaces, invisible ones ([`is_invisible`]) dropped, blank
+/// look-alikes ([`is_blank`]) and runs of whitespace collapsed to one space.
 pub fn sanitize_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_space = false;
-    for c in s.chars() {
-        let c = if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c };
+    for c in s.chars().filter(|c| !is_invisible(*c)) {
+        let c = if c.is_control() || is_blank(c) { ' ' } else { c };
         if c.is_whitespace() {
             if !last_space && !out.is_empty() {
                 out.push(' ');
@@ -418,6 +419,27 @@ pub fn sanitize_line(s: &str) -> String {
         }
     }
     out.trim_end().to_string()
+}
+
+/// Characters that draw nothing but can hide text from a reader or a
+/// filter: Unicode's format characters (general category Cf: zero-width
+/// space and joiners, bidi controls, the BOM, soft hyphen, tags) and the
+/// other default-ignorable code points (variation selectors, Hangul
+/// fillers, Mongolian selectors). A sender can put them anywhere.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{600}'..='\u{605}' | '\u{6dd}' | '\u{70f}' | '\u{890}'..='\u{891}'
+        | '\u{8e2}' | '\u{17b4}'..='\u{17b5}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+        | '\u{fff0}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// Characters that draw as an empty space without being Unicode white
+/// space, so a sender can use them where a reader sees word breaks:
+/// U+2800 BRAILLE PATTERN BLANK and the Hangul fillers. Read as a space.
+pub fn is_blank(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{2800}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
 }
 
 #[cfg(test)]

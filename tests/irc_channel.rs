@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use support::ircd::{bot_joined, claim_is_refused, scene};
-use triaged::act::notice::{Notice, StaffCommand};
+use triaged::act::notice::{CONTINUED, Notice, StaffCommand};
 use triaged::store::{TicketId, TicketState};
 
 const T: Duration = Duration::from_secs(15);
@@ -132,13 +132,16 @@ async fn long_notices_are_split_and_sent_at_a_flood_safe_rate() {
     let long: String = (0..150).map(|i| format!("wörd{i}")).collect::<Vec<_>>().join(" ");
     assert!(long.len() > 1000);
     bot.notifier.notify(Notice::Text(long.clone()));
-    let mut parts = Vec::new();
-    while parts.join(" ").len() < long.len() {
+    // Every line after the first says it continues one.
+    let mut parts: Vec<String> = Vec::new();
+    let text = |parts: &[String]| parts.iter().map(|p| p.trim_start_matches(CONTINUED)).collect::<Vec<_>>().join(" ");
+    while text(&parts).len() < long.len() {
         parts.push(alice.said_by("triaged", CH, |_| true, T).await);
     }
     assert!(parts.len() >= 3, "{parts:?}");
     assert!(parts.iter().all(|p| p.len() <= 400), "{parts:?}");
-    assert_eq!(parts.join(" "), long);
+    assert!(parts[1..].iter().all(|p| p.starts_with(CONTINUED)), "{parts:?}");
+    assert_eq!(text(&parts), long);
 
     // Eight short notices: a burst, then about one line a second.
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -589,3 +589,69 @@ async fn malformed_signatures_and_keys_give_a_reason() {
         assert_verified(&w.verify(&format!("{bad}{control}")).await);
     }
 }
+
+/// A DKIM-Signature header nobody can verify: `d`, `s` and `l` as given.
+fn bogus_signature(d: &str, s: &str, l: usize) -> String {
+    format!(
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={d}; s={s}; h=from:subject; l={l};\r\n bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGhpcyBpcyBub3QgYSBzaWduYXR1cmU=\r\n"
+    )
+}
+
+/// DNS queries of any type the test DNS server has answered so far.
+fn dns_queries(w: &World) -> usize {
+    w.dns.log_text().matches("query[").count()
+}
+
+/// RFC 6376 sec 6.1 lets a verifier limit the signatures it checks. A
+/// genuine message buried in 1,000 signatures with distinct d= and l=
+/// (each a DNS query and a pass over the body, unbounded) costs a handful
+/// of queries, and the genuine signature still passes when it is among the
+/// first aligned ones.
+#[tokio::test]
+async fn a_thousand_signatures_cost_a_bounded_number_of_dns_queries() {
+    use triaged::verify::dkim::{MAX_ARC_SETS, MAX_SIGNATURES};
+    let w = World::start();
+    let genuine = w.signed(ALICE, "Delete");
+    let crowd = |from: usize, n: usize| -> String {
+        (from..from + n).map(|i| bogus_signature(&format!("d{i}.attacker.test"), "s", i)).collect()
+    };
+    let aligned_decoys = |n: usize, tag: &str| -> String {
+        (1..=n).map(|i| bogus_signature("example.org", &format!("{tag}{i}"), i)).collect()
+    };
+    let budget = 2 * MAX_SIGNATURES + MAX_ARC_SETS + 1;
+
+    // Two forged aligned signatures above it, a crowd of foreign ones and
+    // more aligned decoys below it.
+    let below = genuine.replacen("From: ", &format!("{}From: ", aligned_decoys(20, "low")), 1);
+    let raw = format!("{}{}{}{below}", crowd(0, 500), aligned_decoys(2, "top"), crowd(500, 500));
+    assert_eq!(raw.matches("DKIM-Signature:").count(), 1023);
+    let before = dns_queries(&w);
+    let r = w.verify(&raw).await;
+    let used = dns_queries(&w) - before;
+    assert_verified(&r);
+    assert!(used <= budget, "{used} DNS queries, more than {budget}:\n{}", w.dns.log_text());
+    assert!(used >= 1, "the genuine key was asked for");
+    assert!(r.factors.dkim.reason.contains("not checked"), "{}", r.factors.dkim.reason);
+
+    // Pushed below the first MAX_SIGNATURES aligned ones, it is not
+    // checked: the limit is real, and says so.
+    let raw = format!("{}{}{genuine}", aligned_decoys(MAX_SIGNATURES, "top"), crowd(0, 1000));
+    let before = dns_queries(&w);
+    let r = w.verify(&raw).await;
+    let used = dns_queries(&w) - before;
+    assert!(used <= budget, "{used} DNS queries:\n{}", w.dns.log_text());
+    assert_dkim(&r, Outcome::Fail, "over the limit of 5 signatures");
+}
+
+/// Within the limits nothing is left out: a foreign signature next to the
+/// genuine one is still checked and named.
+#[tokio::test]
+async fn a_few_signatures_are_all_checked() {
+    let w = World::start();
+    let raw = format!("{}{}", bogus_signature("attacker.test", "s", 0), w.signed(ALICE, "Delete"));
+    let r = w.verify(&raw).await;
+    assert_verified(&r);
+    assert!(!r.factors.dkim.reason.contains("not checked"), "{}", r.factors.dkim.reason);
+    let only_foreign = format!("{}{}", bogus_signature("attacker.test", "s", 0), message(ALICE, "x", BODY));
+    assert_dkim(&w.verify(&only_foreign).await, Outcome::Fail, "signed by d=attacker.test s=s, which does not align");
+}

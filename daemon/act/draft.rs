@@ -2,11 +2,15 @@
 //! From; `Re: [#N]` subject; In-Reply-To; References; Date; our own
 //! Message-ID; RFC 2047 / UTF-8 encodings done by lettre). The body comes
 //! rendered from the pack (`classify::render`, where user text is only
-//! ever data); only single-line, control-free text reaches headers.
+//! ever data); only single-line, control-free text reaches headers. A
+//! secret the sender pasted (a password in the subject, an age block) is
+//! redacted from every header and the body here, at the last step before
+//! the bytes exist, whatever the target was built from.
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, header};
 
+use crate::classify::sensitive::redact;
 use crate::message::{Message, sanitize_line};
 use crate::store::{ReplyTarget, TicketId};
 
@@ -95,7 +99,7 @@ impl Drafter {
             address: target.email.clone(),
             detail: e.to_string(),
         })?;
-        let to = Mailbox::new(target.name.clone(), address);
+        let to = Mailbox::new(target.name.as_deref().map(|n| redact(&sanitize_line(n))), address);
         let refs = target
             .references
             .iter()
@@ -117,7 +121,7 @@ impl Drafter {
         if !refs.is_empty() {
             b = b.references(refs);
         }
-        let m = b.body(body).map_err(|e| DraftError::Build(e.to_string()))?;
+        let m = b.body(redact(&body)).map_err(|e| DraftError::Build(e.to_string()))?;
         Ok(Draft {
             message_id: message_id.to_string(),
             bytes: m.formatted(),
@@ -130,9 +134,10 @@ fn is_msg_id(s: &str) -> bool {
     !s.is_empty() && s.len() < 500 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
 }
 
-/// `Re: [#N] subject`, without stacking `Re:`/`AW:` prefixes or tags.
+/// `Re: [#N] subject`, without stacking `Re:`/`AW:` prefixes or tags, and
+/// with any secret in it redacted.
 pub fn reply_subject(original: &str, ticket: TicketId) -> String {
-    let mut s = sanitize_line(original);
+    let mut s = redact(&sanitize_line(original));
     loop {
         let lower = s.to_lowercase();
         let cut = ["re:", "aw:", "sv:", "antw:", "fwd:", "fw:", "wg:"]
@@ -208,6 +213,38 @@ mod tests {
         assert!(raw.contains("To: =?utf-8?"), "{raw}");
         assert!(raw.contains("jm@example.net"));
         assert!(raw.is_ascii(), "headers and body must be encoded");
+    }
+
+    /// A password and an age block in the subject and the name, sent
+    /// RFC 2047-encoded: the draft neither repeats them raw nor encoded,
+    /// and the stored target keeps neither.
+    #[test]
+    fn secrets_in_subject_and_name_never_reach_the_draft() {
+        let d = Drafter::new("Support <support@example.org>").unwrap();
+        let raw = "From: =?utf-8?b?cGFzc3dvcmQ6IHMzY3JldE5hbWUh?= <a@example.net>\r\n\
+                   Subject: =?utf-8?q?Konto_l=C3=B6schen=2C_my_password_is_hunter2hunter2_?= \r\n \
+                   =?utf-8?q?-----BEGIN_AGE_ENCRYPTED_FILE-----_YWdlLWVuY3J5cHRpb24?=\r\n\
+                   Message-ID: <m1@example.net>\r\n\r\nhello\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        assert!(msg.subject.contains("hunter2hunter2") && msg.from[0].display().contains("s3cretName!"), "the test sends them");
+        let target = reply_target(&msg);
+        let stored = serde_json::to_string(&target).unwrap();
+        assert!(!stored.contains("hunter2") && !stored.contains("YWdl") && !stored.contains("s3cret"), "{stored}");
+        let body = "You wrote: my password is hunter2hunter2\n".to_string();
+        let draft = d.build(&target, TicketId(2), "x@example.org", body).unwrap();
+        let parsed = Message::parse(draft.bytes.clone()).unwrap();
+        let raw = String::from_utf8(draft.bytes.clone()).unwrap();
+        for secret in ["hunter2", "YWdl", "s3cret", "aHVudGVy", "czNjcmV0"] {
+            assert!(!raw.contains(secret), "{secret} in {raw}");
+            assert!(!parsed.subject.contains(secret) && !parsed.text.contains(secret), "{secret}: {parsed:?}");
+        }
+        let decoded = mail_parser::MessageParser::default().parse(&draft.bytes).unwrap();
+        let to = decoded.to().and_then(|t| t.first()).expect("a To header");
+        assert_eq!(to.name(), Some("[password or secret removed]"));
+        assert_eq!(
+            parsed.subject,
+            "Re: [#2] Konto löschen, my [password or secret removed] [age-encrypted block removed]"
+        );
     }
 
     /// Found by the `pipeline` fuzz target on a corpus message from

@@ -206,7 +206,10 @@ impl Actor {
         identity.challenge = challenge;
         let (target, address_note) = addressed(msg, &report);
         let mut data = Map::new();
-        data.insert("sender_name".into(), Value::from(target.name.clone().unwrap_or_default()));
+        data.insert(
+            "sender_name".into(),
+            Value::from(target.name.as_deref().map(classify::sensitive::redact).unwrap_or_default()),
+        );
         data.insert("sender_email".into(), Value::from(target.email.clone()));
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));

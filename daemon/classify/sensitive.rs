@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::message::is_invisible;
+
 static AGE_BLOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)-----BEGIN AGE ENCRYPTED FILE-----.*?(?:-----END AGE ENCRYPTED FILE-----|\z)").expect("static regex")
 });
@@ -56,8 +58,17 @@ pub fn scan(text: &str) -> Findings {
     Findings { age_blocks, credentials }
 }
 
-/// `text` with age blocks and credentials replaced by a short placeholder.
+/// `text` with age blocks and credentials replaced by a short placeholder,
+/// and without invisible characters: one inside "pass\u{200b}word is ..."
+/// would hide the secret from the patterns, and from no reader.
 pub fn redact(text: &str) -> String {
+    let visible: String;
+    let text = if text.chars().any(is_invisible) {
+        visible = text.chars().filter(|c| !is_invisible(*c)).collect();
+        &visible
+    } else {
+        text
+    };
     let out = AGE_BLOCK.replace_all(text, "[age-encrypted block removed]");
     let mut out = out.into_owned();
     for (name, re) in CREDENTIALS.iter() {
@@ -89,6 +100,12 @@ mod tests {
         assert!(f.credentials.contains(&"password or secret"));
         let r = redact(t);
         assert!(!r.contains("hunter2") && !r.contains("AKIAABCDEFGHIJKLMNOP"), "{r}");
+    }
+
+    #[test]
+    fn invisible_characters_hide_no_secret() {
+        let r = redact("my pass\u{200b}word\u{2060} is hunter2\u{feff}hunter2 ok");
+        assert_eq!(r, "my [password or secret removed] ok");
     }
 
     #[test]

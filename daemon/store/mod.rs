@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
+use crate::classify::sensitive::redact;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store {}: {source}; check that the folder exists, is writable by triaged's user and has free space", path.display())]
@@ -98,7 +100,7 @@ pub struct Ticket {
     pub folder: String,
     pub uid: Uid,
     pub message_id: String,
-    /// Sender as shown to staff (sanitised).
+    /// Sender as shown to staff (sanitised, secrets redacted).
     pub from: String,
     /// The sender's address: replies join the ticket only from it.
     #[serde(default)]
@@ -146,7 +148,7 @@ impl Ticket {
             folder: intake.folder.clone(),
             uid: intake.uid,
             message_id: intake.message_id.clone(),
-            from: from.to_string(),
+            from: redact(from),
             sender_email: from.to_string(),
             subject: subject.to_string(),
             procedure: procedure.to_string(),
@@ -168,12 +170,27 @@ impl Ticket {
 /// without keeping the message itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyTarget {
+    #[serde(serialize_with = "redacted_opt")]
     pub name: Option<String>,
     pub email: String,
+    /// Stored redacted: the store never keeps a secret pasted in a subject
+    /// (the draft's own subject is redacted again when it is built).
+    #[serde(serialize_with = "redacted")]
     pub subject: String,
     pub message_id: String,
     #[serde(default)]
     pub references: Vec<String>,
+}
+
+fn redacted<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&redact(s))
+}
+
+fn redacted_opt<S: serde::Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_some(&redact(s)),
+        None => ser.serialize_none(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,13 @@
 //! body text beyond l=, a From header that is not signed, and any header
 //! that appears more often than it was signed (an unsigned copy added after
 //! signing is what a mail client shows). ARC is reported, never counted.
+//!
+//! The work one message may cause is bounded (RFC 6376 sec 6.1 lets a
+//! verifier limit the signatures it checks): mail-auth is handed a view of
+//! the message with at most [`MAX_SIGNATURES`] DKIM signatures, those
+//! aligned with the From domain first (no other can count), over at most
+//! [`MAX_BODY_HASHES`] distinct bodies (`c=`, `a=`, `l=`), and at most
+//! [`MAX_ARC_SETS`] ARC sets; the rest is left out, and the factor says so.
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -40,6 +47,17 @@ const MUST_SIGN_IF_PRESENT: [&str; 4] = [
     "content-type",
     "content-transfer-encoding",
 ];
+
+/// DKIM signatures evaluated per message: each may cost a key query (and
+/// a `_report` query when it fails with r=y). Mail with more than two or
+/// three genuine signatures is rare; 1,000 is an attack.
+pub const MAX_SIGNATURES: usize = 5;
+/// Distinct body hashes computed per message for DKIM: a signature with
+/// its own `l=` costs a pass over the whole body.
+pub const MAX_BODY_HASHES: usize = 3;
+/// ARC sets beyond which the chain is not checked at all (RFC 8617 allows
+/// 50; each set costs a key query and its own body hash).
+pub const MAX_ARC_SETS: usize = 5;
 
 /// The resolver every DNS-based check uses: the configured nameservers, or
 /// the system's when none are configured.
@@ -132,7 +150,9 @@ pub async fn check(
             signed: Vec::new(),
         };
     };
-    let Some(parsed) = AuthenticatedMessage::parse_with_opts(msg.raw(), None, false) else {
+    let from_email = from.email.to_lowercase();
+    let view = Bounded::of(msg.raw(), from_email.rsplit_once('@').map_or("", |(_, d)| d));
+    let Some(parsed) = AuthenticatedMessage::parse_with_opts(&view.raw, None, false) else {
         return DkimVerdict {
             factor: Factor::fail("the header section cannot be parsed for DKIM"),
             arc: None,
@@ -140,8 +160,10 @@ pub async fn check(
         };
     };
     let keys = OneCheck::default();
-    let arc = arc_summary(auth, &parsed, &keys, timeout).await;
-    let from_email = from.email.to_lowercase();
+    let arc = match &view.arc_left_out {
+        Some(why) => Some(why.clone()),
+        None => arc_summary(auth, &parsed, &keys, timeout).await,
+    };
     // Two parsers must agree on who sent it; a difference is an attack on
     // one of them.
     if parsed.from != [from_email.clone()] {
@@ -161,7 +183,7 @@ pub async fn check(
             signed: Vec::new(),
         };
     };
-    if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors {
+    if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors && view.not_aligned.is_empty() {
         return DkimVerdict {
             factor: Factor::none("no DKIM signature"),
             arc,
@@ -199,7 +221,11 @@ pub async fn check(
     }
     signed.sort_unstable();
     signed.dedup();
-    let factor = combine(verdicts, "no DKIM signature");
+    verdicts.extend(view.not_aligned.iter().map(|who| Evidence::Fail(not_aligned(who, from_domain))));
+    let mut factor = combine(verdicts, "no DKIM signature");
+    if let Some(note) = &view.left_out {
+        factor.reason = format!("{}; {note}", factor.reason);
+    }
     let factor = match (factor.passed(), account) {
         (true, Some(a)) if a.has_address(&from.email) => factor,
         (true, Some(a)) => Factor::fail(format!(
@@ -261,13 +287,11 @@ async fn judge(
     result: &DkimResult,
     from_domain: &str,
 ) -> Evidence {
-    let who = format!("d={} s={}", sanitize_line(&sig.d), sanitize_line(&sig.s));
+    let who = signer(sig);
     // ATPS (RFC 6541) lets a third party sign for a domain; mail-auth may
     // pass it, we never do: only d= itself counts for alignment.
     if !aligned(&sig.d, from_domain) {
-        return Evidence::Fail(format!(
-            "signed by {who}, which does not align with the From domain {from_domain}"
-        ));
+        return Evidence::Fail(not_aligned(&who, from_domain));
     }
     // RFC 8301 sec 3.1: rsa-sha1 must not be considered valid.
     if sig.a == Algorithm::RsaSha1 {
@@ -335,6 +359,134 @@ async fn judge(
     Evidence::Pass(format!(
         "valid signature by {who}, aligned with the From domain {from_domain}"
     ))
+}
+
+fn signer(sig: &Signature) -> String {
+    format!("d={} s={}", sanitize_line(&sig.d), sanitize_line(&sig.s))
+}
+
+fn not_aligned(who: &str, from_domain: &str) -> String {
+    format!("signed by {who}, which does not align with the From domain {from_domain}")
+}
+
+/// The message as mail-auth gets to see it: the original bytes when they
+/// are within the limits, else a copy without the DKIM-Signature and ARC
+/// headers that are over them. Leaving a header out can only make a
+/// signature that covers it fail, never make one pass.
+struct Bounded<'a> {
+    raw: std::borrow::Cow<'a, [u8]>,
+    /// Signers left out because they do not align with the From domain
+    /// (at most three, for the reason staff read): they could never count,
+    /// so they cost no DNS query.
+    not_aligned: Vec<String>,
+    /// What was left out over the limits, for the factor's reason.
+    left_out: Option<String>,
+    /// Why ARC was not checked, when its headers were left out.
+    arc_left_out: Option<String>,
+}
+
+impl<'a> Bounded<'a> {
+    fn of(raw: &'a [u8], from_domain: &str) -> Bounded<'a> {
+        let mut view = Bounded {
+            raw: raw.into(),
+            not_aligned: Vec::new(),
+            left_out: None,
+            arc_left_out: None,
+        };
+        // The header section alone: parsing it hashes an empty body, so it
+        // costs next to nothing however many signatures it holds.
+        let Some(headers) = AuthenticatedMessage::parse_with_opts(&raw[..header_end(raw)], None, false) else {
+            return view;
+        };
+        let span = |name: &[u8], value: &[u8]| {
+            let start = name.as_ptr() as usize - raw.as_ptr() as usize;
+            start..(value.as_ptr() as usize - raw.as_ptr() as usize + value.len())
+        };
+        let body = |sig: &Signature| (sig.cb, sig.a == Algorithm::RsaSha1, sig.l);
+        let mut bodies: Vec<(mail_auth::dkim::Canonicalization, bool, u64)> = Vec::new();
+        for h in &headers.dkim_headers {
+            if !bodies.contains(&body(&h.header)) {
+                bodies.push(body(&h.header));
+            }
+        }
+        let malformed: Vec<_> = headers.errors.iter().filter(|e| matches!(e.header, Error::Dkim(_))).collect();
+        // Within the limits every signature is checked as it is: leaving
+        // any out would break an ARC seal that covers it.
+        let dkim_fits = headers.dkim_headers.len() + malformed.len() <= MAX_SIGNATURES && bodies.len() <= MAX_BODY_HASHES;
+        bodies.clear();
+        let mut drop = Vec::new();
+        let (mut kept, mut over, mut foreign) = (0, 0, 0);
+        for h in headers.dkim_headers.iter().filter(|_| !dkim_fits) {
+            let sig = &h.header;
+            if !aligned(&sig.d, from_domain) {
+                foreign += 1;
+                if view.not_aligned.len() < 3 {
+                    view.not_aligned.push(signer(sig));
+                }
+                drop.push(span(h.name, h.value));
+                continue;
+            }
+            let new_body = !bodies.contains(&body(sig));
+            if kept == MAX_SIGNATURES || (new_body && bodies.len() == MAX_BODY_HASHES) {
+                over += 1;
+                drop.push(span(h.name, h.value));
+                continue;
+            }
+            kept += 1;
+            if new_body {
+                bodies.push(body(sig));
+            }
+        }
+        // Malformed signatures cost no query, but each is a line of reason.
+        for e in malformed.iter().skip(MAX_SIGNATURES) {
+            drop.push(span(e.name, e.value));
+        }
+        over += malformed.len().saturating_sub(MAX_SIGNATURES);
+        let arc_sets = headers.as_headers.len().max(headers.ams_headers.len()).max(headers.aar_headers.len());
+        if arc_sets > MAX_ARC_SETS {
+            view.arc_left_out = Some(format!(
+                "ARC not checked: {arc_sets} sets, more than the {MAX_ARC_SETS} checked per message"
+            ));
+            let arc = headers.as_headers.iter().map(|h| span(h.name, h.value));
+            let arc = arc.chain(headers.ams_headers.iter().map(|h| span(h.name, h.value)));
+            drop.extend(arc.chain(headers.aar_headers.iter().map(|h| span(h.name, h.value))));
+        }
+        let mut why = Vec::new();
+        if foreign > view.not_aligned.len() {
+            why.push(format!("{} more not aligned with {from_domain}", foreign - view.not_aligned.len()));
+        }
+        if over > 0 {
+            why.push(format!(
+                "{over} over the limit of {MAX_SIGNATURES} signatures and {MAX_BODY_HASHES} body hashes checked per message (RFC 6376 sec 6.1)"
+            ));
+        }
+        if !why.is_empty() {
+            view.left_out = Some(format!("DKIM signatures not checked: {}", why.join(", ")));
+        }
+        if !drop.is_empty() {
+            drop.sort_by_key(|r| r.start);
+            let mut out = Vec::with_capacity(raw.len());
+            let mut at = 0;
+            for r in drop {
+                out.extend_from_slice(&raw[at..r.start.max(at)]);
+                at = at.max(r.end);
+            }
+            out.extend_from_slice(&raw[at..]);
+            view.raw = out.into();
+        }
+        view
+    }
+}
+
+/// Where the header section ends: after the first empty line, or at the
+/// end of a message that has no body.
+fn header_end(raw: &[u8]) -> usize {
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    let crlf = raw.windows(3).position(|w| w == b"\n\r\n").map(|p| p + 3);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(raw.len()),
+    }
 }
 
 async fn domain_key(

@@ -8,7 +8,7 @@ use crate::act::facts::{self, MAX_FACTS};
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
-use super::{StaffCommand, cut, identity_report, sanitise, when};
+use super::{StaffCommand, cut, identity_report, sanitise, shown, when};
 
 pub(crate) const USAGE: &str =
     "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
@@ -261,8 +261,8 @@ fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
         "{} {} — {state} — from {}: \"{}\" — opened {}",
         t.id,
         cut(&sanitise(&t.procedure), 60),
-        cut(&sanitise(&t.from), 80),
-        cut(&sanitise(&t.subject), 120),
+        cut(&shown(&t.from), 80),
+        cut(&shown(&t.subject), 120),
         when(t.created, now)
     );
     if let Some(d) = deadline(t) {

@@ -4,9 +4,13 @@
 //! an optional webhook; both get the same one-line rendering.
 //!
 //! Everything here treats user-derived text (sender, subject, reasons) as
-//! hostile: it is stripped of CR/LF, control and IRC formatting codes and cut
-//! to length before it reaches any wire, so a subject can never inject an
-//! IRC command or fake a second line. Apart from claims, which staff own,
+//! hostile: secrets are redacted, CR/LF, control, invisible and IRC
+//! formatting codes stripped, and each field cut to length before it
+//! reaches any wire, so a subject can never inject an IRC command. A line
+//! too long for one message is split, and every piece after the first
+//! starts with our own [`CONTINUED`] mark: a split never makes mail text
+//! the start of a line, whatever the sender chose as its "spaces".
+//! Apart from claims, which staff own,
 //! nothing here changes a ticket; other requests go to the daemon as
 //! [`StaffCommand`]s.
 
@@ -17,6 +21,7 @@ pub mod webhook;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use crate::message::{is_blank, is_invisible};
 use crate::store::{Outgoing, Queued, Store, TicketId};
 
 pub use irc::spawn_irc;
@@ -66,7 +71,7 @@ const FIELD_CHARS: usize = 200;
 impl Notice {
     /// The line staff read. Never contains CR, LF or control characters.
     pub fn render(&self) -> String {
-        let f = |s: &str, n: usize| cut(&sanitise(s), n);
+        let f = |s: &str, n: usize| cut(&shown(s), n);
         let draft = |ready: bool| if ready { " — draft ready in Drafts" } else { "" };
         match self {
             Notice::NewTicket {
@@ -119,7 +124,7 @@ impl Notice {
                 }
                 line
             }
-            Notice::Text(t) => sanitise(t),
+            Notice::Text(t) => shown(t),
         }
     }
 }
@@ -292,8 +297,8 @@ pub fn digest(tickets: &[&Notice], max: usize) -> Vec<(String, usize)> {
         .filter_map(|n| match n {
             Notice::NewTicket { ticket, procedure, from, .. } => Some(format!(
                 "{ticket} {} ({})",
-                cut(&sanitise(procedure), 40),
-                cut(&sanitise(from), 60)
+                cut(&shown(procedure), 40),
+                cut(&shown(from), 60)
             )),
             _ => None,
         })
@@ -338,9 +343,17 @@ pub(crate) fn install_crypto_provider() {
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
 }
 
+/// User text as staff may see it: [`sanitise`]d, then secrets redacted
+/// (after, so that a zero-width character inside "pass\u{200b}word: ..."
+/// does not hide it from the redaction and then vanish).
+pub fn shown(s: &str) -> String {
+    crate::classify::sensitive::redact(&sanitise(s))
+}
+
 /// `s` made safe for one IRC line: IRC formatting (bold, colours with
-/// their digits, reverse, ...) and bidi overrides removed, line breaks and
-/// tabs turned into spaces, other control characters dropped, runs of
+/// their digits, reverse, ...), bidi controls and every other invisible
+/// character removed, line breaks, tabs and blank look-alikes (U+2800)
+/// turned into spaces, other control characters dropped, runs of
 /// whitespace collapsed.
 pub fn sanitise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -366,9 +379,8 @@ pub fn sanitise(s: &str) -> String {
             '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 push(&mut out, ' ', &mut space)
             }
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' => {}
-            c if c.is_control() => {}
-            c if c.is_whitespace() => push(&mut out, ' ', &mut space),
+            c if is_invisible(c) || c.is_control() => {}
+            c if is_blank(c) => push(&mut out, ' ', &mut space),
             c => push(&mut out, c, &mut space),
         }
     }
@@ -405,19 +417,34 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
+/// Starts every piece of a split line after the first, so that what
+/// follows a split is always ours: "↳ #12 (cont.) " when the line is about
+/// ticket #12, else "↳ (cont.) ".
+pub const CONTINUED: &str = "↳ (cont.) ";
+
 /// Splits a line into pieces of at most `max` bytes, on character
 /// boundaries, preferring the last space in the second half of a piece.
+/// Pieces after the first start with the continuation mark (see
+/// [`CONTINUED`]): the split point may be one the sender chose (a subject
+/// of "spaces" that are not spaces, a name padded to push `#77 claimed
+/// by bob` to the start of the next line), the start of a line never is.
 pub fn split_line(line: &str, max: usize) -> Vec<String> {
-    let max = max.max(8);
+    let line = line.trim();
+    let mark = continuation_mark(line);
+    let max = max.max(mark.len() + 8);
     let mut out = Vec::new();
-    let mut rest = line.trim();
-    while rest.len() > max {
-        let mut end = max;
+    let mut rest = line;
+    loop {
+        let room = if out.is_empty() { max } else { max - mark.len() };
+        if rest.len() <= room {
+            break;
+        }
+        let mut end = room;
         while !rest.is_char_boundary(end) {
             end -= 1;
         }
         if let Some(sp) = rest[..end].rfind(' ')
-            && sp >= max / 2
+            && sp >= room / 2
         {
             end = sp;
         }
@@ -427,7 +454,20 @@ pub fn split_line(line: &str, max: usize) -> Vec<String> {
     if !rest.is_empty() || out.is_empty() {
         out.push(rest.to_string());
     }
+    for piece in out.iter_mut().skip(1) {
+        piece.insert_str(0, &mark);
+    }
     out
+}
+
+/// The continuation mark for `line`: it names the ticket when the line
+/// starts with one (`#12 ...`, `#12: ...`), as all ticket notices do.
+fn continuation_mark(line: &str) -> String {
+    let digits = line.strip_prefix('#').map(|r| r.bytes().take_while(u8::is_ascii_digit).count()).unwrap_or(0);
+    if digits == 0 || digits > 20 {
+        return CONTINUED.to_string();
+    }
+    format!("↳ {} (cont.) ", &line[..=digits])
 }
 
 /// "14:02 UTC" today, "2026-11-22 14:02 UTC" on another day.
@@ -509,6 +549,95 @@ mod tests {
         assert_eq!(sanitise("\x0412ab34hex\x04"), "hex");
         assert_eq!(sanitise("  tab\there\u{7}\u{202e}gnp.exe  "), "tab heregnp.exe");
         assert_eq!(sanitise("\x0399,99 ok"), "ok");
+        assert_eq!(sanitise("\x031,2a\x03b\x0312c\x03,d\x03123e"), "abc,d3e");
+        assert_eq!(sanitise("\x04FF00FF,00ff00x\x04ABCy"), "xy");
+    }
+
+    #[test]
+    fn invisible_characters_go_and_blank_look_alikes_become_spaces() {
+        let s = "a\u{200b}b\u{200d}c\u{2060}d\u{feff}e\u{ad}f\u{61c}g\u{e0041}h\u{fe0f}i\u{2066}j\u{180e}k";
+        assert_eq!(sanitise(s), "abcdefghijk");
+        let s = "#77\u{2800}claimed\u{3000}by\u{a0}bob\u{3164}\u{2800}\u{2800}now\u{2029}x";
+        assert_eq!(sanitise(s), "#77 claimed by bob now x");
+    }
+
+    #[test]
+    fn staff_lines_redact_secrets_even_behind_invisible_characters() {
+        let n = Notice::NewTicket {
+            ticket: TicketId(3),
+            procedure: "other".into(),
+            from: "password: hunter2hunter2 <a@example.org>".into(),
+            subject: "my pass\u{200b}word is hunter2hunter2, and -----BEGIN AGE ENCRYPTED FILE----- YWdl".into(),
+            identity: "identity not checked".into(),
+            draft_ready: false,
+        };
+        let line = n.render();
+        assert!(!line.contains("hunter2") && !line.contains("YWdl"), "{line}");
+        assert!(line.contains("[password or secret removed]") && line.contains("[age-encrypted block removed]"), "{line}");
+        let text = Notice::Text("#3: reply from password=hunter2hunter2".into()).render();
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    /// The lines the IRC sink would send for `n` (as `irc::next_flight`).
+    fn wire(n: &Notice) -> Vec<String> {
+        let (_, line) = next_post(&[(1, n.clone(), false)], irc::LINE_BYTES).unwrap();
+        split_line(&sanitise(&line), irc::LINE_BYTES)
+    }
+
+    /// What an attacker controls in a notice is the sender's name and
+    /// address, the subject and the reasons quoting them. Shaped so that
+    /// any split falls where they want it, with every "space" they might
+    /// pick, the line after a split must still start with our own mark.
+    #[test]
+    fn hostile_fields_never_start_a_staff_line() {
+        let forged = "#77 claimed by bob, deletion approved — !done 77";
+        let spaces = [
+            " ", "\u{2800}", "\u{200b}", "\u{3000}", "\u{feff}", "\u{a0}", "\u{2007}", "\u{3164}", "\u{115f}", "\u{1680}",
+            "\u{205f}", "\u{2060}", "\u{180e}", "\u{e0020}", "_", "\u{ff3f}", "\x03", "\x0301,01", "\r\n", "\u{2028}",
+        ];
+        let fillers = ["a", "ü", "😀", "\u{2800}", "語", "\u{200b}x"];
+        let mut lines = 0;
+        for sp in spaces {
+            let payload = forged.replace(' ', sp);
+            for fill in fillers {
+                for pad in (0..420).step_by(7) {
+                    let name = format!("{} <m@evil.example>", fill.repeat(pad / 4));
+                    let subject = format!("{}{sp}{payload}", fill.repeat(pad));
+                    let notices = [
+                        Notice::NewTicket {
+                            ticket: TicketId(5),
+                            procedure: "account-deletion".into(),
+                            from: name.clone(),
+                            subject: subject.clone(),
+                            identity: identity_summary(&json!({"account": null})),
+                            draft_ready: true,
+                        },
+                        Notice::Quarantined {
+                            folder: "INBOX".into(),
+                            uid: 9,
+                            from: Some(name.clone()),
+                            subject: Some(subject.clone()),
+                            reason: format!("cannot reply to {subject:?}"),
+                        },
+                        Notice::Text(format!("#5: reply from {name}{sp}{payload} → account-deletion")),
+                    ];
+                    for n in &notices {
+                        for (i, l) in wire(n).iter().enumerate() {
+                            lines += 1;
+                            assert!(l.len() <= irc::LINE_BYTES, "{} bytes", l.len());
+                            assert!(!l.chars().any(|c| c.is_control() || is_invisible(c)), "{l:?}");
+                            let ours = if i == 0 {
+                                l.starts_with("#5 ") || l.starts_with("#5: ") || l.starts_with("quarantined INBOX UID 9 ")
+                            } else {
+                                l.starts_with("↳ #5 (cont.) ") || l.starts_with(CONTINUED)
+                            };
+                            assert!(ours, "line {i} of {n:?} starts with the sender's text: {l:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(lines > 3000, "{lines} lines");
     }
 
     #[test]
@@ -518,7 +647,8 @@ mod tests {
         let long = "ü".repeat(300);
         let parts = split_line(&long, 401);
         assert!(parts.iter().all(|p| p.len() <= 401));
-        assert_eq!(parts.concat(), long);
+        assert!(parts[1..].iter().all(|p| p.starts_with(CONTINUED)), "{parts:?}");
+        assert_eq!(parts.iter().map(|p| p.trim_start_matches(CONTINUED)).collect::<String>(), long);
         let words = "word ".repeat(200);
         let parts = split_line(&words, 400);
         assert!(
@@ -527,6 +657,10 @@ mod tests {
                 .all(|p| p.len() <= 400 && !p.starts_with(' ') && p.ends_with("word"))
         );
         assert_eq!(split_line("", 400), vec![String::new()]);
+        let ticket = format!("#12 {}", "x".repeat(500));
+        let parts = split_line(&ticket, 400);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[1].starts_with("↳ #12 (cont.) x"), "{}", parts[1]);
     }
 
     #[test]

@@ -31,7 +31,7 @@ enum PostError {
     Busy(reqwest::StatusCode),
 }
 
-/// The JSON body for one notice. Every string in it is sanitised like the
+/// The JSON body for one notice. Every string in it is cleaned and redacted like the
 /// IRC line: bridges paste fields into chat messages as they are.
 pub fn body(n: &Notice) -> serde_json::Value {
     let mut v = serde_json::to_value(n).unwrap_or_else(|_| serde_json::json!({}));
@@ -44,7 +44,7 @@ pub fn body(n: &Notice) -> serde_json::Value {
 
 fn clean(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::String(s) => *s = super::sanitise(s),
+        serde_json::Value::String(s) => *s = super::shown(s),
         serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
         serde_json::Value::Object(o) => o.values_mut().for_each(clean),
         _ => {}
