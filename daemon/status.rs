@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+mod window;
+
 use crate::act::notice::irc::IrcHealth;
 use crate::store::{Quarantined, Store, StoreError, Ticket};
 
@@ -51,6 +53,8 @@ pub struct DueDeadline {
 pub struct Health {
     folders: Arc<Mutex<BTreeMap<String, FolderHealth>>>,
     irc: Option<watch::Receiver<IrcHealth>>,
+    /// The newest tickets, kept between snapshots.
+    newest: window::NewestTickets,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -189,10 +193,7 @@ impl StatusReport {
                 store.for_each_ticket(|t| tickets.push(summary(&t)))?;
                 (tickets, false)
             }
-            TicketList::Newest(n) => {
-                let (newest, older) = store.newest_tickets(n)?;
-                (newest.iter().map(summary).collect(), older)
-            }
+            TicketList::Newest(n) => health.newest.read(store, n)?,
         };
         Ok(StatusReport {
             generated: now,
@@ -202,7 +203,7 @@ impl StatusReport {
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
             tickets,
             tickets_truncated,
-            pending_actions: store.pending_actions()?.len(),
+            pending_actions: store.pending_count()?,
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
         })

@@ -5,10 +5,12 @@
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
 
+mod changes;
 pub mod claims;
 mod outbox;
 mod reverify;
 
+pub use changes::Touched;
 pub use outbox::{Outgoing, Queued};
 
 use std::path::{Path, PathBuf};
@@ -238,6 +240,8 @@ pub struct Store {
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Tickets written since the status snapshot last looked.
+    touched: std::sync::Arc<std::sync::Mutex<Touched>>,
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
@@ -284,6 +288,8 @@ pub struct Tx<'a> {
     audit: &'a TransactionalTree,
     deadlines: &'a TransactionalTree,
     outbox: &'a TransactionalTree,
+    /// Tickets this attempt wrote, announced once it commits.
+    touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl Tx<'_> {
@@ -294,6 +300,7 @@ impl Tx<'_> {
 
     fn put_ticket(&self, t: &Ticket) -> TxResult<()> {
         self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
+        self.touched.borrow_mut().push(t.id);
         Ok(())
     }
 
@@ -397,7 +404,7 @@ impl Store {
                 },
             })?;
         let t = |n: &str| db.open_tree(n);
-        Ok(Store {
+        let store = Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
             cursors: t("cursors")?,
@@ -410,8 +417,11 @@ impl Store {
             deadlines: t("deadlines")?,
             outbox: t("outbox")?,
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            touched: Default::default(),
             db,
-        })
+        };
+        store.index_stale_claim_keywords()?;
+        Ok(store)
     }
 
     /// As `open`, waiting up to `patience` for sled's lock: a handle
@@ -457,6 +467,7 @@ impl Store {
     /// instead of one per message, which made planning wait for a log
     /// write per message.
     fn tx_deferred<R>(&self, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
+        let touched = std::cell::RefCell::new(Vec::new());
         let r = (
             &self.meta,
             &self.cursors,
@@ -470,6 +481,8 @@ impl Store {
             &self.outbox,
         )
             .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox)| {
+                // A retried attempt starts over.
+                touched.borrow_mut().clear();
                 f(&Tx {
                     meta,
                     cursors,
@@ -481,9 +494,12 @@ impl Store {
                     audit,
                     deadlines,
                     outbox,
+                    touched: &touched,
                 })
             });
-        flatten(r)
+        let r = flatten(r)?;
+        self.touch(&touched.into_inner());
+        Ok(r)
     }
 
     /// Makes every transition so far durable: called before an effect
@@ -622,6 +638,17 @@ impl Store {
             Some((k, _)) => parse_deadline_key(&k).map(|d| d.0),
             None => None,
         })
+    }
+
+    /// How many actions are pending, without decoding them (a draft's
+    /// bytes are most of a pending action).
+    pub fn pending_count(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for k in self.pending.iter().keys() {
+            k?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     pub fn pending_actions(&self) -> Result<Vec<(u64, Action)>, StoreError> {
