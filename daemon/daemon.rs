@@ -173,6 +173,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         tokio::spawn(deadline_timer(actor.clone(), cancel.clone()));
         crate::service::spawn_watchdog(cancel.clone());
         status::spawn_snapshots(store.clone(), health.clone(), cancel.clone());
+        crate::retention::spawn(store.clone(), config.store_retention, cancel.clone());
         crate::service::ready();
         let c = cancel.clone();
         tokio::spawn(async move {

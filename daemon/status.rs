@@ -141,6 +141,10 @@ pub struct StatusReport {
     #[serde(default)]
     pub queued_notices: BTreeMap<String, usize>,
     pub quarantine: Vec<Quarantined>,
+    /// The store's files on disk, in bytes (None in a snapshot written
+    /// before this was reported).
+    #[serde(default)]
+    pub store_bytes: Option<u64>,
 }
 
 const SNAPSHOT: &str = "status.json";
@@ -206,6 +210,7 @@ impl StatusReport {
             pending_actions: store.pending_count()?,
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
+            store_bytes: store.size_on_disk().ok(),
         })
     }
 
@@ -276,6 +281,9 @@ impl StatusReport {
         } else {
             let per: Vec<String> = self.queued_notices.iter().map(|(sink, n)| format!("{sink} {n}")).collect();
             writeln!(out, "Queued notices: {}", per.join(", "))?;
+        }
+        if let Some(bytes) = self.store_bytes {
+            writeln!(out, "Store: {:.1} MiB on disk", bytes as f64 / 1048576.0)?;
         }
         writeln!(out, "Quarantine: {}", self.quarantine.len())?;
         for q in &self.quarantine {

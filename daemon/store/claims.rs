@@ -79,6 +79,7 @@ struct ClaimTx<'a> {
     meta: &'a TransactionalTree,
     audit: &'a TransactionalTree,
     stale: &'a TransactionalTree,
+    closed: &'a TransactionalTree,
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
@@ -100,6 +101,7 @@ impl ClaimTx<'_> {
     fn set_state(&self, mut t: Ticket, state: TicketState) -> TxResult<()> {
         if t.state != state {
             t.state = state;
+            super::retention::index_closing(self.closed, &mut t)?;
             self.tickets.insert(&t.id.0.to_be_bytes(), enc(&t))?;
             self.touched.borrow_mut().push(t.id);
         }
@@ -135,8 +137,8 @@ impl super::Store {
         let claims = self.claims_tree()?;
         let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
         let touched = std::cell::RefCell::new(Vec::new());
-        let r = (&self.tickets, &claims, &self.meta, &self.audit, &stale).transaction(
-            |(tickets, claims, meta, audit, stale)| {
+        let r = (&self.tickets, &claims, &self.meta, &self.audit, &stale, &self.closed).transaction(
+            |(tickets, claims, meta, audit, stale, closed)| {
                 touched.borrow_mut().clear();
                 f(&ClaimTx {
                     tickets,
@@ -144,6 +146,7 @@ impl super::Store {
                     meta,
                     audit,
                     stale,
+                    closed,
                     touched: &touched,
                 })
             },

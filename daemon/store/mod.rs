@@ -34,6 +34,9 @@ pub enum StoreError {
 }
 
 mod procedures;
+mod retention;
+
+pub use retention::Pruned;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -128,6 +131,13 @@ pub struct Ticket {
     /// procedure data); never rendered into a user-facing draft.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+    /// When it was last closed (None while open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<jiff::Timestamp>,
+    /// When its message content was dropped under `[store]
+    /// retention_days` (see `retention.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_dropped: Option<jiff::Timestamp>,
 }
 
 impl Ticket {
@@ -151,6 +161,8 @@ impl Ticket {
             drafts: Vec::new(),
             reply_to: None,
             data: Default::default(),
+            closed: None,
+            content_dropped: None,
         }
     }
 }
@@ -237,6 +249,7 @@ pub struct Store {
     audit: sled::Tree,
     deadlines: sled::Tree,
     outbox: sled::Tree,
+    closed: sled::Tree,
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
@@ -288,6 +301,7 @@ pub struct Tx<'a> {
     audit: &'a TransactionalTree,
     deadlines: &'a TransactionalTree,
     outbox: &'a TransactionalTree,
+    closed: &'a TransactionalTree,
     /// Tickets this attempt wrote, announced once it commits.
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
@@ -298,7 +312,9 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn put_ticket(&self, t: &Ticket) -> TxResult<()> {
+    /// Stores `t`, its close indexed (`closed` set) when it is closed.
+    fn put_ticket(&self, t: &mut Ticket) -> TxResult<()> {
+        retention::index_closing(self.closed, t)?;
         self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
         self.touched.borrow_mut().push(t.id);
         Ok(())
@@ -416,6 +432,7 @@ impl Store {
             audit: t("audit")?,
             deadlines: t("deadlines")?,
             outbox: t("outbox")?,
+            closed: t(retention::CLOSED)?,
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             touched: Default::default(),
             db,
@@ -479,8 +496,9 @@ impl Store {
             &self.audit,
             &self.deadlines,
             &self.outbox,
+            &self.closed,
         )
-            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox)| {
+            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox, closed)| {
                 // A retried attempt starts over.
                 touched.borrow_mut().clear();
                 f(&Tx {
@@ -494,6 +512,7 @@ impl Store {
                     audit,
                     deadlines,
                     outbox,
+                    closed,
                     touched: &touched,
                 })
             });
@@ -578,7 +597,7 @@ impl Store {
             t.drafts.clear();
             let planned = tx.plan_all(&mut t, actions)?;
             tx.reindex_deadlines(t.id, &[], &t.deadlines)?;
-            tx.put_ticket(&t)?;
+            tx.put_ticket(&mut t)?;
             tx.audit(t.id, format!("opened from {} UID {} ({}) as {}", intake.folder, intake.uid.uid, intake.message_id, t.procedure))?;
             tx.intake(t.id, intake)?;
             tx.announce(notice, &planned)?;
@@ -609,7 +628,7 @@ impl Store {
             let actions = change(&mut t);
             let planned = tx.plan_all(&mut t, &actions)?;
             tx.reindex_deadlines(id, &old.deadlines, &t.deadlines)?;
-            tx.put_ticket(&t)?;
+            tx.put_ticket(&mut t)?;
             tx.audit(id, event.to_string())?;
             if let Some(i) = intake {
                 tx.intake(id, i)?;
