@@ -105,6 +105,7 @@ pub enum TlsMode {
 pub struct RawStore {
     pub path: Option<String>,
     pub retention_days: Option<u64>,
+    pub cache_mib: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -217,6 +218,8 @@ pub struct Config {
     pub store_path: PathBuf,
     /// How long a closed ticket keeps its message content (None: forever).
     pub store_retention: Option<Duration>,
+    /// sled's page cache, MiB.
+    pub store_cache_mib: u64,
     pub dns: DnsConfig,
     pub identity: IdentityConfig,
     pub procedures: ProceduresConfig,
@@ -489,6 +492,10 @@ impl Validator<'_> {
             Some(d) => Some(Duration::from_secs(d.saturating_mul(86_400))),
             None => None,
         };
+        let store_cache_mib = raw.store.cache_mib.unwrap_or(crate::store::DEFAULT_CACHE_MIB);
+        if !(1..=1024).contains(&store_cache_mib) {
+            self.bad(&["store", "cache_mib"], "must be between 1 and 1024 (MiB of sled's page cache; 4 unless set)");
+        }
 
         let mut nameservers = Vec::new();
         for ns in &raw.dns.nameservers {
@@ -590,6 +597,7 @@ impl Validator<'_> {
             imap: imap?,
             store_path,
             store_retention,
+            store_cache_mib,
             dns,
             identity,
             procedures: ProceduresConfig {
@@ -809,6 +817,14 @@ templates = "templates"
         assert_eq!(kept.store_retention, Some(Duration::from_secs(90 * 86_400)));
         let err = load(&format!("{OK}\n[store]\nretention_days = 0\n")).unwrap_err().to_string();
         assert!(err.contains("store.retention_days: must be at least 1"), "{err}");
+    }
+
+    #[test]
+    fn the_store_cache_is_small_unless_set_and_bounded() {
+        assert_eq!(load(OK).unwrap().store_cache_mib, crate::store::DEFAULT_CACHE_MIB);
+        assert_eq!(load(&format!("{OK}\n[store]\ncache_mib = 16\n")).unwrap().store_cache_mib, 16);
+        let err = load(&format!("{OK}\n[store]\ncache_mib = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("store.cache_mib: must be between 1 and 1024"), "{err}");
     }
 
     #[test]

@@ -118,6 +118,7 @@ enum Outcome {
 /// Runs until `cancel` fires, or for one full pass when `once`.
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
+    crate::store::set_cache_mib(config.store_cache_mib);
     let store = status::open_store_for_daemon(&config.store_path).await?;
     let Notices { notifier, staff, sink_tasks, irc_health } = start_notices(&config, &store, &cancel, once)?;
     let actor = Arc::new(Actor::new(&config, store.clone(), notifier).await?);

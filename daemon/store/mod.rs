@@ -396,6 +396,20 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
     Some((jiff::Timestamp::from_millisecond(ms).ok()?, TicketId(id), name))
 }
 
+/// sled's page cache, in bytes of its pages as written: `[store]
+/// cache_mib`, 4 MiB unless set. The cache fills up to its capacity as
+/// the history grows, and sled holds a cached page in memory at more than
+/// its written size, so this bounds the part of resident memory that
+/// grows with tickets (docs/BENCHMARKS.md, "History").
+static CACHE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_CACHE_MIB * 1024 * 1024);
+pub const DEFAULT_CACHE_MIB: u64 = 4;
+
+/// Sets sled's cache for stores opened from now on (the daemon, from its
+/// configuration, before it opens the store).
+pub fn set_cache_mib(mib: u64) {
+    CACHE_BYTES.store(mib.max(1) * 1024 * 1024, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
@@ -406,7 +420,7 @@ impl Store {
             .path(path.join("db"))
             .mode(sled::Mode::LowSpace)
             // sled caches 1 GiB by default; a support mailbox needs little.
-            .cache_capacity(16 * 1024 * 1024)
+            .cache_capacity(CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed))
             .open()
             .map_err(|source| match &source {
                 sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {
