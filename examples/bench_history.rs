@@ -7,9 +7,13 @@
 //! years. The tickets belong to a folder the benchmark does not watch
 //! ("Archive"), so the daemon's own folders start empty.
 //!
-//! Usage: bench_history --store PATH --n N [--rss]
+//! Usage: bench_history --store PATH --n N [--rss] [--retention-days D]
 //! --rss: after the fill, open the store again, read it as the daemon
 //! does at start (a snapshot) and print the resident memory.
+//! --retention-days D: then drop the content of tickets closed more than
+//! D days ago as the daemon would (counting the fill's dates: the
+//! benchmark backdates them), and print the store's size before and
+//! after, and after a reopen.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,12 +25,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut store_path = None;
     let mut n = 100_000u64;
     let mut rss = false;
+    let mut retention_days: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--store" => store_path = args.next().map(PathBuf::from),
             "--n" => n = args.next().ok_or("--n needs a number")?.parse()?,
             "--rss" => rss = true,
+            "--retention-days" => retention_days = Some(args.next().ok_or("--retention-days needs a number")?.parse()?),
             _ => return Err(format!("unknown argument {a}; usage: bench_history --store PATH --n N [--rss]").into()),
         }
     }
@@ -106,6 +112,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             vm_rss_kib()
         );
     }
+    if let Some(days) = retention_days {
+        prune(&store_path, days, n)?;
+    }
+    Ok(())
+}
+
+/// Drops the content of the tickets closed more than `days` ago, as the
+/// daemon's first pass after retention is turned on would.
+fn prune(store_path: &std::path::Path, days: u64, n: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open_waiting(store_path, std::time::Duration::from_secs(5))?;
+    let before = dir_bytes(store_path);
+    let t0 = Instant::now();
+    let dropped = store.drop_old_content(std::time::Duration::from_secs(days * 86_400), jiff::Timestamp::now())?.tickets;
+    let took = t0.elapsed();
+    let after = dir_bytes(store_path);
+    drop(store);
+    let store = Store::open_waiting(store_path, std::time::Duration::from_secs(5))?;
+    store.persist()?;
+    drop(store);
+    eprintln!(
+        "content of {dropped} of {n} tickets dropped in {:.1} s; store {:.1} MiB before, {:.1} MiB after, {:.1} MiB after a reopen",
+        took.as_secs_f64(),
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        dir_bytes(store_path) as f64 / 1048576.0
+    );
     Ok(())
 }
 

@@ -98,10 +98,10 @@ impl ClaimTx<'_> {
         }
     }
 
-    fn set_state(&self, mut t: Ticket, state: TicketState) -> TxResult<()> {
+    fn set_state(&self, mut t: Ticket, state: TicketState, now: jiff::Timestamp) -> TxResult<()> {
         if t.state != state {
             t.state = state;
-            super::retention::index_closing(self.closed, &mut t)?;
+            super::retention::index_closing(self.closed, &mut t, now)?;
             self.tickets.insert(&t.id.0.to_be_bytes(), enc(&t))?;
             self.touched.borrow_mut().push(t.id);
         }
@@ -257,7 +257,7 @@ impl super::Store {
             };
             tx.set_claim(ticket, Some(&c))?;
             if t.state == TicketState::New {
-                tx.set_state(t, TicketState::Claimed)?;
+                tx.set_state(t, TicketState::Claimed, now)?;
             }
             tx.note(ticket, now, format!("claimed by {nick}"))?;
             Ok(ClaimOutcome::Claimed)
@@ -276,7 +276,7 @@ impl super::Store {
             };
             tx.set_claim(ticket, None)?;
             if t.state == TicketState::Claimed {
-                tx.set_state(t, TicketState::New)?;
+                tx.set_state(t, TicketState::New, now)?;
             }
             tx.note(ticket, now, format!("claim of {} released by {nick}", c.nick))?;
             Ok(ReleaseOutcome::Released(c))
@@ -302,7 +302,7 @@ impl super::Store {
             if claim.is_some() {
                 tx.set_claim(ticket, None)?;
             }
-            tx.set_state(t, TicketState::Closed)?;
+            tx.set_state(t, TicketState::Closed, now)?;
             tx.note(ticket, now, format!("closed by {nick}"))?;
             Ok(DoneOutcome::Done(claim))
         })

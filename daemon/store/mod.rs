@@ -314,7 +314,7 @@ impl Tx<'_> {
 
     /// Stores `t`, its close indexed (`closed` set) when it is closed.
     fn put_ticket(&self, t: &mut Ticket) -> TxResult<()> {
-        retention::index_closing(self.closed, t)?;
+        retention::index_closing(self.closed, t, jiff::Timestamp::now())?;
         self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
         self.touched.borrow_mut().push(t.id);
         Ok(())

@@ -39,11 +39,12 @@ pub struct Pruned {
 }
 
 /// Keeps the index in step with a ticket about to be stored: closing it
-/// records when, reopening it drops the record.
-pub(super) fn index_closing(closed: &TransactionalTree, t: &mut Ticket) -> TxResult<()> {
+/// records when (`now`, the transition's time), reopening it drops the
+/// record.
+pub(super) fn index_closing(closed: &TransactionalTree, t: &mut Ticket, now: jiff::Timestamp) -> TxResult<()> {
     match (t.state == TicketState::Closed, t.closed) {
         (true, None) => {
-            let at = to_millisecond(jiff::Timestamp::now());
+            let at = to_millisecond(now);
             t.closed = Some(at);
             closed.insert(deadline_key(at, t.id, ""), &[])?;
         }
