@@ -19,7 +19,9 @@ pub struct NewestTickets(Arc<Mutex<Option<Window>>>);
 #[derive(Debug)]
 struct Window {
     limit: usize,
-    summaries: BTreeMap<u64, TicketSummary>,
+    /// Each summary with its JSON, so that writing the snapshot encodes
+    /// only the tickets that changed.
+    summaries: BTreeMap<u64, (TicketSummary, String)>,
     /// Tickets older than the window exist.
     older: bool,
 }
@@ -28,6 +30,26 @@ impl NewestTickets {
     /// The `limit` newest tickets, oldest first, and whether older ones
     /// exist.
     pub fn read(&self, store: &Store, limit: usize) -> Result<(Vec<TicketSummary>, bool), StoreError> {
+        self.with(store, limit, |w| (w.summaries.values().map(|(t, _)| t.clone()).collect(), w.older))
+    }
+
+    /// As `read`, as a JSON array (what `read` gives, encoded).
+    pub fn json(&self, store: &Store, limit: usize) -> Result<(String, bool), StoreError> {
+        self.with(store, limit, |w| {
+            let mut out = String::from("[");
+            for (i, (_, json)) in w.summaries.values().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(json);
+            }
+            out.push(']');
+            (out, w.older)
+        })
+    }
+
+    /// The window brought up to date, given to `f`.
+    fn with<R>(&self, store: &Store, limit: usize, f: impl FnOnce(&Window) -> R) -> Result<R, StoreError> {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let touched = store.take_touched();
         let result = match kept.as_mut() {
@@ -36,13 +58,22 @@ impl NewestTickets {
                 *kept = Some(w);
             }),
         };
-        let Some(w) = kept.as_ref().filter(|_| result.is_ok()) else {
-            // What was taken is lost with the failed read: start over.
-            *kept = None;
-            return Err(result.err().expect("a window is kept unless reading failed"));
-        };
-        Ok((w.summaries.values().cloned().collect(), w.older))
+        match (result, kept.as_ref()) {
+            (Ok(()), Some(w)) => Ok(f(w)),
+            (r, _) => {
+                // What was taken is lost with the failed read: start over.
+                *kept = None;
+                Err(r.err().unwrap_or_else(|| StoreError::Plan("status window not loaded".into())))
+            }
+        }
     }
+}
+
+/// A ticket's summary and its JSON.
+fn entry(t: &crate::store::Ticket) -> (TicketSummary, String) {
+    let s = summary(t);
+    let json = serde_json::to_string(&s).unwrap_or_default();
+    (s, json)
 }
 
 impl Window {
@@ -50,7 +81,7 @@ impl Window {
         let (newest, older) = store.newest_tickets(limit)?;
         Ok(Window {
             limit,
-            summaries: newest.iter().map(|t| (t.id.0, summary(t))).collect(),
+            summaries: newest.iter().map(|t| (t.id.0, entry(t))).collect(),
             older,
         })
     }
@@ -62,7 +93,7 @@ impl Window {
                 continue;
             }
             match store.ticket(id)? {
-                Some(t) => self.summaries.insert(id.0, summary(&t)),
+                Some(t) => self.summaries.insert(id.0, entry(&t)),
                 None => self.summaries.remove(&id.0),
             };
         }
@@ -127,5 +158,9 @@ mod tests {
         assert_eq!(now, fresh(&s, 3));
         assert_eq!(now.0[1].2, "changed");
         assert_eq!(now.0[2].1, TicketState::Claimed.as_str());
+        let (json, older) = w.json(&s, 3).unwrap();
+        let decoded: Vec<TicketSummary> = serde_json::from_str(&json).unwrap();
+        let listed: Vec<_> = decoded.into_iter().map(|t| (t.ticket, t.state, t.subject)).collect();
+        assert_eq!((listed, older), fresh(&s, 3), "the JSON lists the same");
     }
 }
