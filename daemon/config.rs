@@ -104,6 +104,8 @@ pub enum TlsMode {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
+    pub retention_days: Option<u64>,
+    pub cache_mib: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -214,6 +216,10 @@ pub struct Config {
     pub source: PathBuf,
     pub imap: ImapConfig,
     pub store_path: PathBuf,
+    /// How long a closed ticket keeps its message content (None: forever).
+    pub store_retention: Option<Duration>,
+    /// sled's page cache, MiB.
+    pub store_cache_mib: u64,
     pub dns: DnsConfig,
     pub identity: IdentityConfig,
     pub procedures: ProceduresConfig,
@@ -478,6 +484,18 @@ impl Validator<'_> {
     fn validate(&mut self, raw: RawConfig) -> Option<Config> {
         let imap = self.imap(&raw.imap);
         let store_path = self.resolve(raw.store.path.as_deref().unwrap_or("/var/lib/triaged"));
+        let store_retention = match raw.store.retention_days {
+            Some(0) => {
+                self.bad(&["store", "retention_days"], "must be at least 1 (days after a ticket is closed); leave it out to keep content forever");
+                None
+            }
+            Some(d) => Some(Duration::from_secs(d.saturating_mul(86_400))),
+            None => None,
+        };
+        let store_cache_mib = raw.store.cache_mib.unwrap_or(crate::store::DEFAULT_CACHE_MIB);
+        if !(1..=1024).contains(&store_cache_mib) {
+            self.bad(&["store", "cache_mib"], "must be between 1 and 1024 (MiB of sled's page cache; 4 unless set)");
+        }
 
         let mut nameservers = Vec::new();
         for ns in &raw.dns.nameservers {
@@ -578,6 +596,8 @@ impl Validator<'_> {
             source: self.locator.file.clone(),
             imap: imap?,
             store_path,
+            store_retention,
+            store_cache_mib,
             dns,
             identity,
             procedures: ProceduresConfig {
@@ -788,6 +808,23 @@ templates = "templates"
         assert_eq!(c.procedures.pack, "sourcehut");
         assert_eq!(c.limits.max_attempts, 3);
         assert_eq!((c.limits.max_mime_depth, c.limits.max_header_bytes, c.limits.max_attachments), (20, 256 * 1024, 100));
+    }
+
+    #[test]
+    fn retention_is_off_unless_set_and_counts_days() {
+        assert_eq!(load(OK).unwrap().store_retention, None);
+        let kept = load(&format!("{OK}\n[store]\nretention_days = 90\n")).unwrap();
+        assert_eq!(kept.store_retention, Some(Duration::from_secs(90 * 86_400)));
+        let err = load(&format!("{OK}\n[store]\nretention_days = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("store.retention_days: must be at least 1"), "{err}");
+    }
+
+    #[test]
+    fn the_store_cache_is_small_unless_set_and_bounded() {
+        assert_eq!(load(OK).unwrap().store_cache_mib, crate::store::DEFAULT_CACHE_MIB);
+        assert_eq!(load(&format!("{OK}\n[store]\ncache_mib = 16\n")).unwrap().store_cache_mib, 16);
+        let err = load(&format!("{OK}\n[store]\ncache_mib = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("store.cache_mib: must be between 1 and 1024"), "{err}");
     }
 
     #[test]

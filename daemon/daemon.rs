@@ -119,6 +119,7 @@ enum Outcome {
 /// Runs until `cancel` fires, or for one full pass when `once`.
 pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
+    crate::store::set_cache_mib(config.store_cache_mib);
     let store = status::open_store_for_daemon(&config.store_path).await?;
     let Notices { notifier, staff, sink_tasks, irc_health } = start_notices(&config, &store, &cancel, once)?;
     let actor = Arc::new(Actor::new(&config, store.clone(), notifier).await?);
@@ -174,6 +175,7 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         tokio::spawn(deadline_timer(actor.clone(), cancel.clone()));
         crate::service::spawn_watchdog(cancel.clone());
         status::spawn_snapshots(store.clone(), health.clone(), cancel.clone());
+        crate::retention::spawn(store.clone(), config.store_retention, cancel.clone());
         crate::service::ready();
         let c = cancel.clone();
         tokio::spawn(async move {

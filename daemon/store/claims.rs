@@ -46,9 +46,19 @@ pub enum DoneOutcome {
     NoSuchTicket,
 }
 
-/// IRC nicks compare case-insensitively (RFC 2812 2.2, ASCII folding is
-/// what every current server advertises via CASEMAPPING or close to it).
+/// The claimed-by keyword each ticket's original message carries on the
+/// server, as far as we set it.
 const CLAIM_KEYWORDS: &str = "claim_keywords";
+/// Tickets whose claim changed since their keyword was last set: ticket
+/// → a sequence number of the change. Written in the claim's own
+/// transaction, so a sync pass looks only at what changed (not at every
+/// claim ever made) and a change made just before a crash is still synced
+/// after it. An entry is removed only if its number is unchanged, so a
+/// claim changed during the sync stays marked.
+const CLAIM_KEYWORDS_STALE: &str = "claim_keywords_stale";
+/// Set once the stale index covers every claim (stores made before it
+/// had none): see `index_stale_claim_keywords`.
+const STALE_INDEXED: &[u8] = b"claim_keywords_stale_indexed";
 
 /// The IMAP keyword naming a claim holder: an atom, so only letters,
 /// digits, `-` and `_` of the nick.
@@ -57,6 +67,8 @@ fn claim_keyword(nick: &str) -> String {
     format!("triaged-claimed-{safe}")
 }
 
+/// IRC nicks compare case-insensitively (RFC 2812 2.2, ASCII folding is
+/// what every current server advertises via CASEMAPPING or close to it).
 fn same_nick(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
@@ -66,6 +78,9 @@ struct ClaimTx<'a> {
     claims: &'a TransactionalTree,
     meta: &'a TransactionalTree,
     audit: &'a TransactionalTree,
+    stale: &'a TransactionalTree,
+    closed: &'a TransactionalTree,
+    touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl ClaimTx<'_> {
@@ -83,11 +98,24 @@ impl ClaimTx<'_> {
         }
     }
 
-    fn set_state(&self, mut t: Ticket, state: TicketState) -> TxResult<()> {
+    fn set_state(&self, mut t: Ticket, state: TicketState, now: jiff::Timestamp) -> TxResult<()> {
         if t.state != state {
             t.state = state;
+            super::retention::index_closing(self.closed, &mut t, now)?;
             self.tickets.insert(&t.id.0.to_be_bytes(), enc(&t))?;
+            self.touched.borrow_mut().push(t.id);
         }
+        Ok(())
+    }
+
+    /// The claim of `id` changes: its keyword on the server is stale.
+    fn set_claim(&self, id: TicketId, claim: Option<&Claim>) -> TxResult<()> {
+        match claim {
+            Some(c) => self.claims.insert(&id.0.to_be_bytes(), enc(c))?,
+            None => self.claims.remove(&id.0.to_be_bytes())?,
+        };
+        let seq = self.meta.generate_id()?;
+        self.stale.insert(&id.0.to_be_bytes(), &seq.to_be_bytes())?;
         Ok(())
     }
 
@@ -107,15 +135,24 @@ impl super::Store {
 
     fn claim_tx<R>(&self, f: impl Fn(&ClaimTx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
         let claims = self.claims_tree()?;
-        let r = (&self.tickets, &claims, &self.meta, &self.audit).transaction(|(tickets, claims, meta, audit)| {
-            f(&ClaimTx {
-                tickets,
-                claims,
-                meta,
-                audit,
-            })
-        });
+        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
+        let touched = std::cell::RefCell::new(Vec::new());
+        let r = (&self.tickets, &claims, &self.meta, &self.audit, &stale, &self.closed).transaction(
+            |(tickets, claims, meta, audit, stale, closed)| {
+                touched.borrow_mut().clear();
+                f(&ClaimTx {
+                    tickets,
+                    claims,
+                    meta,
+                    audit,
+                    stale,
+                    closed,
+                    touched: &touched,
+                })
+            },
+        );
         let r = flatten(r)?;
+        self.touch(&touched.into_inner());
         self.db().flush()?;
         self.claims_changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(r)
@@ -127,40 +164,74 @@ impl super::Store {
     }
 
     /// Tickets of `folder` whose claimed-by keyword on the server differs
-    /// from their claim: (ticket, keyword set now, keyword wanted).
+    /// from their claim: (ticket, keyword set now, keyword wanted). Reads
+    /// only the tickets whose claim changed since their keyword was set.
     pub fn claim_keywords_to_sync(&self, folder: &str) -> Result<Vec<(Ticket, Option<String>, Option<String>)>, StoreError> {
         let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
-        let mut ids: std::collections::BTreeMap<TicketId, (Option<String>, Option<String>)> = Default::default();
-        for (id, c) in self.claims()? {
-            ids.entry(id).or_default().1 = Some(claim_keyword(&c.nick));
-        }
-        for r in tagged.iter() {
-            let (k, v) = r?;
-            let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
-            ids.entry(id).or_default().0 = Some(String::from_utf8_lossy(&v).into_owned());
-        }
+        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
         let mut out = Vec::new();
-        for (id, (have, want)) in ids {
+        for r in stale.iter() {
+            let (k, seq) = r?;
+            let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
+            let want = self.claim_of(id)?.map(|c| claim_keyword(&c.nick));
+            let have = tagged.get(&k)?.map(|v| String::from_utf8_lossy(&v).into_owned());
             if have == want {
+                // Claimed and released between two passes: nothing to do.
+                stale.compare_and_swap(&k, Some(seq), None::<&[u8]>)?.ok();
                 continue;
             }
-            if let Some(t) = self.ticket(id)?
-                && t.folder == folder
-            {
-                out.push((t, have, want));
+            match self.ticket(id)? {
+                Some(t) if t.folder == folder => out.push((t, have, want)),
+                Some(_) => {}
+                // A claim on no ticket cannot be made; nothing to tag.
+                None => {
+                    stale.compare_and_swap(&k, Some(seq), None::<&[u8]>)?.ok();
+                }
             }
         }
         Ok(out)
     }
 
-    /// Records the claimed-by keyword now on the server for `ticket`.
+    /// Records the claimed-by keyword now on the server for `ticket`; the
+    /// ticket is no longer stale if that is the keyword its claim wants
+    /// (it may have changed again meanwhile).
     pub fn set_claim_keyword(&self, ticket: TicketId, keyword: Option<&str>) -> Result<(), StoreError> {
         let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
+        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
+        let k = ticket.0.to_be_bytes();
         match keyword {
-            Some(k) => tagged.insert(ticket.0.to_be_bytes(), k.as_bytes())?,
-            None => tagged.remove(ticket.0.to_be_bytes())?,
+            Some(kw) => tagged.insert(k, kw.as_bytes())?,
+            None => tagged.remove(k)?,
         };
+        // Read the mark before the claim: a claim changed after this read
+        // renumbers the mark, and the swap below fails.
+        let seq = stale.get(k)?;
+        let want = self.claim_of(ticket)?.map(|c| claim_keyword(&c.nick));
+        if seq.is_some() && want.as_deref() == keyword {
+            stale.compare_and_swap(k, seq, None::<&[u8]>)?.ok();
+        }
         Ok(())
+    }
+
+    /// Marks every claim and every keyword set as stale, once per store:
+    /// stores written before the stale index existed have claims it does
+    /// not list. Later changes are marked in their own transaction.
+    pub(super) fn index_stale_claim_keywords(&self) -> Result<(), StoreError> {
+        if self.meta.contains_key(STALE_INDEXED)? {
+            return Ok(());
+        }
+        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
+        for r in self.claims_tree()?.iter().keys().chain(self.db().open_tree(CLAIM_KEYWORDS)?.iter().keys()) {
+            stale.insert(r?, &0u64.to_be_bytes())?;
+        }
+        self.meta.insert(STALE_INDEXED, &[])?;
+        self.db().flush()?;
+        Ok(())
+    }
+
+    /// How many tickets' claimed-by keywords wait to be synced.
+    pub fn stale_claim_keywords(&self) -> Result<usize, StoreError> {
+        Ok(self.db().open_tree(CLAIM_KEYWORDS_STALE)?.len())
     }
 
     /// `nick` takes the ticket. A new ticket becomes `claimed`; a ticket
@@ -184,9 +255,9 @@ impl super::Store {
                 nick: nick.to_string(),
                 since: now,
             };
-            tx.claims.insert(&ticket.0.to_be_bytes(), enc(&c))?;
+            tx.set_claim(ticket, Some(&c))?;
             if t.state == TicketState::New {
-                tx.set_state(t, TicketState::Claimed)?;
+                tx.set_state(t, TicketState::Claimed, now)?;
             }
             tx.note(ticket, now, format!("claimed by {nick}"))?;
             Ok(ClaimOutcome::Claimed)
@@ -203,9 +274,9 @@ impl super::Store {
             let Some(c) = tx.claim(ticket)? else {
                 return Ok(ReleaseOutcome::NotClaimed);
             };
-            tx.claims.remove(&ticket.0.to_be_bytes())?;
+            tx.set_claim(ticket, None)?;
             if t.state == TicketState::Claimed {
-                tx.set_state(t, TicketState::New)?;
+                tx.set_state(t, TicketState::New, now)?;
             }
             tx.note(ticket, now, format!("claim of {} released by {nick}", c.nick))?;
             Ok(ReleaseOutcome::Released(c))
@@ -228,8 +299,10 @@ impl super::Store {
             {
                 return Ok(DoneOutcome::HeldBy(c.clone()));
             }
-            tx.claims.remove(&ticket.0.to_be_bytes())?;
-            tx.set_state(t, TicketState::Closed)?;
+            if claim.is_some() {
+                tx.set_claim(ticket, None)?;
+            }
+            tx.set_state(t, TicketState::Closed, now)?;
             tx.note(ticket, now, format!("closed by {nick}"))?;
             Ok(DoneOutcome::Done(claim))
         })
@@ -334,6 +407,54 @@ mod tests {
         assert_eq!(s.claim(TicketId(2), "bob", now).unwrap(), ClaimOutcome::Finished);
         let log: Vec<_> = s.audit_log(TicketId(2)).unwrap().into_iter().map(|e| e.event).collect();
         assert_eq!(&log[1..], ["claimed by alice", "closed by alice"]);
+    }
+
+    #[test]
+    fn only_changed_claims_are_synced_and_a_change_during_the_sync_is_kept() {
+        let (_d, s) = store_with(3);
+        let now = at("2026-01-01T10:00:00Z");
+        let ids = |v: Vec<(Ticket, Option<String>, Option<String>)>| {
+            v.into_iter().map(|(t, have, want)| (t.id.0, have, want)).collect::<Vec<_>>()
+        };
+        assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
+        s.claim(TicketId(2), "alice", now).unwrap();
+        let todo = ids(s.claim_keywords_to_sync("INBOX").unwrap());
+        assert_eq!(todo, [(2, None, Some("triaged-claimed-alice".into()))]);
+        assert!(s.claim_keywords_to_sync("Other").unwrap().is_empty(), "another folder's ticket");
+        // bob takes it over between the look and the keyword being set.
+        s.release(TicketId(2), "bob", now).unwrap();
+        s.claim(TicketId(2), "bob", now).unwrap();
+        s.set_claim_keyword(TicketId(2), Some("triaged-claimed-alice")).unwrap();
+        let todo = ids(s.claim_keywords_to_sync("INBOX").unwrap());
+        assert_eq!(
+            todo,
+            [(2, Some("triaged-claimed-alice".into()), Some("triaged-claimed-bob".into()))]
+        );
+        s.set_claim_keyword(TicketId(2), Some("triaged-claimed-bob")).unwrap();
+        assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
+        assert_eq!(s.stale_claim_keywords().unwrap(), 0, "nothing left to look at");
+        // Claimed and released before a pass: nothing to do, and forgotten.
+        s.claim(TicketId(3), "carol", now).unwrap();
+        s.release(TicketId(3), "carol", now).unwrap();
+        assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
+        assert_eq!(s.stale_claim_keywords().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_store_without_the_stale_index_syncs_every_claim_once() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open_with(dir.path(), 2);
+            s.claim(TicketId(1), "alice", at("2026-01-01T10:00:00Z")).unwrap();
+            // As a store written before the index: the claim is unlisted.
+            s.db().drop_tree(CLAIM_KEYWORDS_STALE).unwrap();
+            s.meta.remove(STALE_INDEXED).unwrap();
+            assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
+        }
+        let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();
+        let todo = s.claim_keywords_to_sync("INBOX").unwrap();
+        assert_eq!(todo.len(), 1);
+        assert_eq!(todo[0].0.id, TicketId(1));
     }
 
     #[test]

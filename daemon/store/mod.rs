@@ -5,10 +5,12 @@
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
 
+mod changes;
 pub mod claims;
 mod outbox;
 mod reverify;
 
+pub use changes::Touched;
 pub use outbox::{Outgoing, Queued};
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,9 @@ pub enum StoreError {
 }
 
 mod procedures;
+mod retention;
+
+pub use retention::Pruned;
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -137,6 +142,13 @@ pub struct Ticket {
     /// can never stand in for what triaged checked or recorded itself.
     #[serde(default)]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// When it was last closed (None while open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<jiff::Timestamp>,
+    /// When its message content was dropped under `[store]
+    /// retention_days` (see `retention.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_dropped: Option<jiff::Timestamp>,
 }
 
 impl Ticket {
@@ -162,6 +174,8 @@ impl Ticket {
             data: Default::default(),
             identity: Default::default(),
             facts: Default::default(),
+            closed: None,
+            content_dropped: None,
         }
     }
 }
@@ -263,9 +277,12 @@ pub struct Store {
     audit: sled::Tree,
     deadlines: sled::Tree,
     outbox: sled::Tree,
+    closed: sled::Tree,
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Tickets written since the status snapshot last looked.
+    touched: std::sync::Arc<std::sync::Mutex<Touched>>,
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
@@ -313,6 +330,9 @@ pub struct Tx<'a> {
     audit: &'a TransactionalTree,
     deadlines: &'a TransactionalTree,
     outbox: &'a TransactionalTree,
+    closed: &'a TransactionalTree,
+    /// Tickets this attempt wrote, announced once it commits.
+    touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl Tx<'_> {
@@ -321,8 +341,11 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn put_ticket(&self, t: &Ticket) -> TxResult<()> {
+    /// Stores `t`, its close indexed (`closed` set) when it is closed.
+    fn put_ticket(&self, t: &mut Ticket) -> TxResult<()> {
+        retention::index_closing(self.closed, t, jiff::Timestamp::now())?;
         self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
+        self.touched.borrow_mut().push(t.id);
         Ok(())
     }
 
@@ -402,6 +425,20 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
     Some((jiff::Timestamp::from_millisecond(ms).ok()?, TicketId(id), name))
 }
 
+/// sled's page cache, in bytes of its pages as written: `[store]
+/// cache_mib`, 4 MiB unless set. The cache fills up to its capacity as
+/// the history grows, and sled holds a cached page in memory at more than
+/// its written size, so this bounds the part of resident memory that
+/// grows with tickets (docs/BENCHMARKS.md, "History").
+static CACHE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_CACHE_MIB * 1024 * 1024);
+pub const DEFAULT_CACHE_MIB: u64 = 4;
+
+/// Sets sled's cache for stores opened from now on (the daemon, from its
+/// configuration, before it opens the store).
+pub fn set_cache_mib(mib: u64) {
+    CACHE_BYTES.store(mib.max(1) * 1024 * 1024, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
@@ -412,7 +449,7 @@ impl Store {
             .path(path.join("db"))
             .mode(sled::Mode::LowSpace)
             // sled caches 1 GiB by default; a support mailbox needs little.
-            .cache_capacity(16 * 1024 * 1024)
+            .cache_capacity(CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed))
             .open()
             .map_err(|source| match &source {
                 sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {
@@ -426,7 +463,7 @@ impl Store {
                 },
             })?;
         let t = |n: &str| db.open_tree(n);
-        Ok(Store {
+        let store = Store {
             path: path.to_path_buf(),
             meta: t("meta")?,
             cursors: t("cursors")?,
@@ -438,9 +475,13 @@ impl Store {
             audit: t("audit")?,
             deadlines: t("deadlines")?,
             outbox: t("outbox")?,
+            closed: t(retention::CLOSED)?,
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            touched: Default::default(),
             db,
-        })
+        };
+        store.index_stale_claim_keywords()?;
+        Ok(store)
     }
 
     /// As `open`, waiting up to `patience` for sled's lock: a handle
@@ -486,6 +527,7 @@ impl Store {
     /// instead of one per message, which made planning wait for a log
     /// write per message.
     fn tx_deferred<R>(&self, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
+        let touched = std::cell::RefCell::new(Vec::new());
         let r = (
             &self.meta,
             &self.cursors,
@@ -497,8 +539,11 @@ impl Store {
             &self.audit,
             &self.deadlines,
             &self.outbox,
+            &self.closed,
         )
-            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox)| {
+            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox, closed)| {
+                // A retried attempt starts over.
+                touched.borrow_mut().clear();
                 f(&Tx {
                     meta,
                     cursors,
@@ -510,9 +555,13 @@ impl Store {
                     audit,
                     deadlines,
                     outbox,
+                    closed,
+                    touched: &touched,
                 })
             });
-        flatten(r)
+        let r = flatten(r)?;
+        self.touch(&touched.into_inner());
+        Ok(r)
     }
 
     /// Makes every transition so far durable: called before an effect
@@ -609,7 +658,7 @@ impl Store {
             t.drafts.clear();
             let planned = tx.plan_all(&mut t, actions)?;
             tx.reindex_deadlines(t.id, &[], &t.deadlines)?;
-            tx.put_ticket(&t)?;
+            tx.put_ticket(&mut t)?;
             tx.audit(t.id, format!("opened from {} UID {} ({}) as {}", intake.folder, intake.uid.uid, intake.message_id, t.procedure))?;
             tx.intake(t.id, intake)?;
             tx.announce(notice, &planned)?;
@@ -640,7 +689,7 @@ impl Store {
             let actions = change(&mut t);
             let planned = tx.plan_all(&mut t, &actions)?;
             tx.reindex_deadlines(id, &old.deadlines, &t.deadlines)?;
-            tx.put_ticket(&t)?;
+            tx.put_ticket(&mut t)?;
             tx.audit(id, event.to_string())?;
             if let Some(i) = intake {
                 tx.intake(id, i)?;
@@ -669,6 +718,17 @@ impl Store {
             Some((k, _)) => parse_deadline_key(&k).map(|d| d.0),
             None => None,
         })
+    }
+
+    /// How many actions are pending, without decoding them (a draft's
+    /// bytes are most of a pending action).
+    pub fn pending_count(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for k in self.pending.iter().keys() {
+            k?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     pub fn pending_actions(&self) -> Result<Vec<(u64, Action)>, StoreError> {

@@ -4,7 +4,7 @@
 
 use super::{Store, StoreError, TicketId};
 
-const TREE: &str = "reverify";
+pub(super) const TREE: &str = "reverify";
 
 impl Store {
     pub fn keep_for_reverify(&self, ticket: TicketId, raw: &[u8]) -> Result<(), StoreError> {

@@ -215,7 +215,8 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
 fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
     let claims: HashMap<TicketId, Claim> = store.claims()?.into_iter().collect();
     let mut entries = Vec::new();
-    for t in store.tickets()? {
+    // One ticket at a time: the history may hold 100,000 of them.
+    store.for_each_ticket(|t| {
         let due = deadline(&t).filter(|d| *d <= now);
         let claim = claims.get(&t.id);
         let listed = match t.state {
@@ -225,7 +226,7 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
             _ => claim.is_none() || due.is_some(),
         };
         if !listed {
-            continue;
+            return;
         }
         let mut parts = vec![state_word(t.state).to_string()];
         match claim {
@@ -238,7 +239,7 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
         parts.push(format!("{} old", age(t.created, now)));
         let text = format!("{} {} ({})", t.id, cut(&sanitise(&t.procedure), 40), parts.join(", "));
         entries.push((due.is_none(), t.id, text));
-    }
+    })?;
     if entries.is_empty() {
         return Ok("queue is empty: nothing unclaimed or due".into());
     }
