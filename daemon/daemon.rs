@@ -106,13 +106,41 @@ fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
 }
 
 enum Outcome {
-    Ticket(u64, String),
-    Reply(u64, String),
+    Ticket(u64, String, Drafted),
+    Reply(u64, String, Drafted),
     Duplicate,
     Gone,
     Quarantined,
     Answered(u64),
     Ignored,
+}
+
+/// Whether a message got a draft, and if not, the state its ticket is
+/// left in for staff: the log line says which, and the benchmark counts
+/// drafts from it.
+enum Drafted {
+    Yes,
+    No(crate::store::TicketState),
+}
+
+impl Drafted {
+    fn of(handled: &Handled, state: crate::store::TicketState) -> Drafted {
+        if handled.actions().iter().any(|(_, a)| matches!(a, crate::store::Action::AppendDraft { .. })) {
+            Drafted::Yes
+        } else {
+            Drafted::No(state)
+        }
+    }
+}
+
+impl std::fmt::Display for Drafted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drafted::Yes => f.write_str("draft appended"),
+            Drafted::No(crate::store::TicketState::Claimed) => f.write_str("claimed for staff, no draft"),
+            Drafted::No(state) => write!(f, "no draft, left {} for staff", state.as_str()),
+        }
+    }
 }
 
 /// Runs until `cancel` fires, or for one full pass when `once`.
@@ -474,9 +502,9 @@ impl Worker {
     fn report(&self, outcomes: Vec<(u32, Outcome)>, done: &mut usize, total: usize) {
         for (uid, outcome) in outcomes {
             let outcome_text = match outcome {
-                Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
-                Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
-                Outcome::Duplicate => "already handled (same Message-ID)".into(),
+                Outcome::Ticket(n, procedure, drafted) => format!("ticket #{n} ({procedure}), {drafted}"),
+                Outcome::Reply(n, step, drafted) => format!("reply joins ticket #{n}, now at step {step:?}, {drafted}"),
+                Outcome::Duplicate => "set aside: already handled (same Message-ID)".into(),
                 Outcome::Gone => "expunged before it could be read".into(),
                 Outcome::Quarantined => "quarantined".into(),
                 Outcome::Answered(n) => format!("staff answered ticket #{n}"),
@@ -722,8 +750,8 @@ impl Worker {
             Err(e) => return Err(e),
         };
         let outcome = match &handled {
-            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone()),
-            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()),
+            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone(), Drafted::of(&handled, t.state)),
+            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default(), Drafted::of(&handled, t.state)),
         };
         Ok(Taken::Handled(handled, outcome))
     }
