@@ -19,3 +19,5 @@ pub mod daemon;
 pub mod control;
 pub mod service;
 pub mod status;
+pub mod check;
+pub mod logging;

@@ -30,6 +30,8 @@ pub enum MailboxError {
     TlsSetup(#[from] tls::TlsSetupError),
     #[error("{host} refused the login for {user}: {detail} (check imap.username and the password file)")]
     Login { host: String, user: String, detail: String },
+    #[error("{0}")]
+    Password(crate::config::Problem),
     #[error("{host} does not offer STARTTLS; use tls = \"implicit\" on port 993")]
     NoStartTls { host: String },
     #[error("{0} timed out; the server is not answering")]
@@ -44,7 +46,7 @@ impl MailboxError {
     /// Login failures won't fix themselves by retrying quickly; the rest are
     /// network weather.
     pub fn is_auth(&self) -> bool {
-        matches!(self, MailboxError::Login { .. })
+        matches!(self, MailboxError::Login { .. } | MailboxError::Password(_))
     }
 }
 
@@ -157,9 +159,11 @@ impl Connection {
             user: cfg.username.clone(),
             detail: e.to_string(),
         };
+        // Read at each login: a rotated password is used from the next one.
+        let password = cfg.password.read().map_err(MailboxError::Password)?;
         let auth = Plain {
             user: &cfg.username,
-            password: cfg.password.expose(),
+            password: password.expose(),
         };
         let mut session = match tokio::time::timeout(cfg.timeout, client.authenticate("PLAIN", auth)).await {
             Err(_) => return Err(MailboxError::Timeout("login")),
@@ -167,7 +171,7 @@ impl Connection {
             // Servers without SASL PLAIN still speak LOGIN (RFC 3501 6.2.3).
             Ok(Err((_, client))) => timed(cfg.timeout, "login", async {
                 client
-                    .login(&cfg.username, cfg.password.expose())
+                    .login(&cfg.username, password.expose())
                     .await
                     .map_err(|(e, _)| login_err(e))
             })
