@@ -178,3 +178,39 @@ fn worker_threads_are_configured_and_checked() {
     assert_eq!(check.status.code(), Some(1));
     assert!(text(&check).contains("daemon.workers: must be 1 to 16"), "{}", text(&check));
 }
+
+/// A host that refuses threads (TasksMax=, ulimit -u): `run` says why and
+/// exits 2 at once; it used to panic in the runtime and then hang. Made
+/// here with RLIMIT_NPROC for an unprivileged user (root is exempt from it).
+#[test]
+fn refused_threads_are_a_clean_error() {
+    let tools = ["prlimit", "setpriv"].map(|t| Command::new(t).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !(tools.iter().all(|t| *t) && root) {
+        eprintln!("skipped: needs root, prlimit and setpriv (util-linux)");
+        return;
+    }
+    let s = setup_with("none", "[daemon]\nworkers = 4\n");
+    let open = |p: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    open(s.dir.path());
+    for f in [s.config.clone(), s.dovecot.password_file()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    open(s.dovecot.dir());
+    let out = Command::new("prlimit")
+        .args(["--nproc=3", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot start 4 worker threads") && err.contains("lower [daemon] workers, or raise TasksMax="), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
