@@ -94,6 +94,9 @@ pub struct RawImap {
     /// config file, which is usually world-readable and often in git.
     pub password: Option<String>,
     pub ca_file: Option<String>,
+    /// The server certificate's SHA-256, `sha256:AB:CD:...`: accepted
+    /// whatever its issuer.
+    pub tls_fingerprint: Option<String>,
     #[serde(default = "default_folders")]
     pub folders: Vec<String>,
     #[serde(default = "default_drafts")]
@@ -259,6 +262,7 @@ pub struct ImapConfig {
     pub username: String,
     pub password: SecretRef,
     pub ca_file: Option<PathBuf>,
+    pub tls_fingerprint: Option<crate::mailbox::pinned::Fingerprint>,
     pub folders: Vec<String>,
     pub drafts: String,
     pub sent: String,
@@ -776,6 +780,16 @@ impl Validator<'_> {
             );
         }
         let ca_file = self.existing_file(&["imap", "ca_file"], &r.ca_file);
+        let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.bad(
+                    &["imap", "tls_fingerprint"],
+                    format!("{e}; write what `openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints, after \"sha256:\""),
+                );
+                None
+            }
+        });
         let port = r.port.unwrap_or(match r.tls {
             TlsMode::Implicit => 993,
             _ => 143,
@@ -790,6 +804,7 @@ impl Validator<'_> {
             username: r.username.clone(),
             password: password?,
             ca_file,
+            tls_fingerprint,
             folders: r.folders.clone(),
             drafts: r.drafts.clone(),
             sent: r.sent.clone(),

@@ -3,6 +3,7 @@
 //! touched; progress lives in the store as UIDVALIDITY + last UID, never in
 //! flags on the server.
 
+pub mod pinned;
 pub mod tls;
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ type Session = async_imap::Session<ImapStream>;
 pub enum MailboxError {
     #[error("cannot connect to {addr}: {source} (is the server up and the host/port in [imap] right?)")]
     Connect { addr: String, source: std::io::Error },
-    #[error("TLS with {host} failed: {source} (for a private CA set imap.ca_file)")]
+    #[error("TLS with {host} failed: {source} (for a private CA, or the server's own self-signed certificate, set imap.ca_file; or pin it with imap.tls_fingerprint)")]
     Tls { host: String, source: std::io::Error },
     #[error(transparent)]
     TlsSetup(#[from] tls::TlsSetupError),
@@ -122,7 +123,7 @@ impl Connection {
         };
         let stream = match cfg.tls {
             TlsMode::Implicit => {
-                let tc = tls::client_config(cfg.ca_file.as_deref())?;
+                let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
                 timed(cfg.timeout, "TLS handshake", async {
                     tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
                 })
@@ -147,7 +148,7 @@ impl Connection {
             let ImapStream::Plain(tcp) = client.into_inner() else {
                 unreachable!("STARTTLS starts from a plain stream")
             };
-            let tc = tls::client_config(cfg.ca_file.as_deref())?;
+            let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
             let stream = timed(cfg.timeout, "TLS handshake", async {
                 tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
             })
