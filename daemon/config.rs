@@ -161,6 +161,7 @@ pub struct RawProcedures {
 pub struct RawDraft {
     pub from: Option<String>,
     pub signature: Option<String>,
+    pub quote: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -415,6 +416,8 @@ pub struct DraftConfig {
     /// The From of drafted replies: the support address staff send as.
     pub from: String,
     pub signature: String,
+    /// The customer's text quoted below the reply.
+    pub quote: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -702,6 +705,7 @@ impl Validator<'_> {
         let draft = DraftConfig {
             from,
             signature: raw.draft.signature.clone().unwrap_or_default(),
+            quote: raw.draft.quote.unwrap_or(true),
         };
 
         let limits = Limits {

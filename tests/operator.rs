@@ -214,3 +214,27 @@ fn refused_threads_are_a_clean_error() {
     assert!(err.contains("cannot start 4 worker threads") && err.contains("lower [daemon] workers, or raise TasksMax="), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn drafts_are_seen_quote_the_customer_and_say_their_mime_version() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it.\nMy api_key = abcdef123456 if that helps."));
+    run_once(&s);
+    let flags = s.dovecot.flags("Drafts");
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].contains("\\Seen") && flags[0].contains("\\Draft"), "{flags:?}");
+    let d = &drafts(&s)[0];
+    let raw = String::from_utf8_lossy(d.raw()).into_owned();
+    assert!(raw.lines().any(|l| l.trim_end() == "MIME-Version: 1.0"), "{raw}");
+    let text = d.text.replace("\r\n", "\n");
+    let reply_end = text.find("On Mon, 23 Nov 2026 10:00 UTC, User 1 wrote:\n> Hi, please delete it.\n> My [").unwrap_or_else(|| panic!("{text}"));
+    assert!(text[..reply_end].contains("Hi User 1,"), "the reply comes first: {text}");
+    assert!(!text.contains("abcdef123456"), "the quote is redacted: {text}");
+
+    // [draft] quote = false: the reply alone.
+    let s = setup_with("none", "");
+    replace_in_config(&s, "[draft]", "[draft]\nquote = false");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it."));
+    run_once(&s);
+    assert!(!drafts(&s)[0].text.contains("wrote:"));
+}

@@ -93,7 +93,7 @@ impl Actor {
         Ok(Actor {
             store,
             pack,
-            drafter: Drafter::new(&config.draft.from)?,
+            drafter: Drafter::new(&config.draft.from)?.quoting(config.draft.quote),
             verifier,
             clock: SystemClock::from_config(config),
             drafts_mailbox: config.imap.drafts.clone(),

@@ -21,6 +21,9 @@ pub use tls::ImapStream;
 
 type Session = async_imap::Session<ImapStream>;
 
+/// The flags of an appended draft: a draft, and not unread mail.
+const DRAFT_FLAGS: &str = "(\\Seen \\Draft)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
     #[error("cannot connect to {addr}: {source} (is the server up and the host/port in [imap] right?)")]
@@ -349,7 +352,8 @@ impl Connection {
         }
     }
 
-    /// Appends drafts: in one MULTIAPPEND command when the server offers it
+    /// Appends drafts, flagged \\Draft and \\Seen (a draft is not new mail
+    /// to the staff reading the folder): in one MULTIAPPEND command when the server offers it
     /// (one round trip and, on Dovecot, one index update for the batch),
     /// else one APPEND each. Creates the folder when it is missing.
     pub async fn append_drafts(&mut self, mailbox: &str, drafts: &[&[u8]]) -> Result<(), MailboxError> {
@@ -364,7 +368,7 @@ impl Connection {
         }
         let mut cmd = format!("APPEND {}", quote(mailbox));
         for d in drafts {
-            cmd.push_str(&format!(" (\\Draft) {{{}+}}\r\n", d.len()));
+            cmd.push_str(&format!(" {DRAFT_FLAGS} {{{}+}}\r\n", d.len()));
             cmd.push_str(std::str::from_utf8(d).expect("checked ASCII"));
         }
         let bytes: usize = drafts.iter().map(|d| d.len()).sum();
@@ -384,7 +388,7 @@ impl Connection {
     /// Appends a draft, creating the folder when the append fails and the
     /// folder is missing (RFC 3501 6.3.11, TRYCREATE).
     pub async fn append_draft(&mut self, mailbox: &str, bytes: &[u8]) -> Result<(), MailboxError> {
-        let flags = Some("(\\Draft)");
+        let flags = Some(DRAFT_FLAGS);
         match timed(self.timeout, "APPEND", self.session.append(mailbox, flags, None, bytes)).await {
             Err(MailboxError::Imap(async_imap::error::Error::Append | async_imap::error::Error::No(_))) => {
                 // CREATE fails harmlessly when the folder exists; then the

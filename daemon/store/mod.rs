@@ -163,6 +163,10 @@ pub struct ReplyTarget {
     pub message_id: String,
     #[serde(default)]
     pub references: Vec<String>,
+    /// The customer's text as the draft quotes it ("On DATE, NAME wrote:"
+    /// and "> " lines), redacted and bounded (`act::draft::quote`).
+    #[serde(default)]
+    pub quote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
