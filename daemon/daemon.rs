@@ -425,11 +425,25 @@ impl Worker {
         let selected = match conn.select(&self.folder).await {
             Ok(s) => s,
             Err(crate::mailbox::MailboxError::Imap(async_imap::error::Error::No(_))) if self.role == Role::Sent => {
-                tracing::debug!(folder = %self.folder, "no such folder yet; staff replies are not tracked until it exists");
-                return Ok(false);
+                // Staff clients fail to file sent mail into a folder that
+                // is not there, and their answers go unseen: make it.
+                match conn.create(&self.folder).await {
+                    Ok(()) => {
+                        info!(folder = %self.folder, "created the sent folder (imap.sent), which did not exist");
+                        conn.select(&self.folder).await?
+                    }
+                    Err(e) => {
+                        if !self.health.is_missing(&self.folder) {
+                            warn!(folder = %self.folder, "the sent folder (imap.sent) does not exist and cannot be created ({e}); staff answers are not tracked until it exists: create it or fix imap.sent");
+                        }
+                        self.health.missing(&self.folder);
+                        return Ok(false);
+                    }
+                }
             }
             Err(e) => return Err(e.into()),
         };
+        self.health.present(&self.folder);
         let last = match store.cursor(&self.folder)? {
             Some(c) if c.validity == selected.validity => c.last_uid,
             Some(c) => {
@@ -787,7 +801,12 @@ impl Worker {
     }
 
     fn quarantine(&self, uid: Uid, msg: Option<&Message>, reason: String) -> Result<(), StoreError> {
-        warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
+        // A reply that cannot be handled still belongs with its ticket.
+        let ticket = msg.and_then(|m| self.actor.thread_of(m).ok().flatten()).map(|t| t.id.0);
+        match ticket {
+            Some(n) => warn!(folder = %self.folder, uid = uid.uid, ticket = n, "quarantined: {reason}"),
+            None => warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}"),
+        }
         let notice = self.actor.notifier.outgoing(&Notice::Quarantined {
             folder: self.folder.clone(),
             uid: uid.uid,
@@ -803,6 +822,7 @@ impl Worker {
             subject: msg.map(|m| m.subject_line(200)),
             reason,
             at: jiff::Timestamp::now(),
+            ticket,
         }, notice.as_ref())?;
         self.actor.notifier.wake();
         Ok(())

@@ -49,6 +49,11 @@ enum Command {
     Status {
         #[arg(long)]
         json: bool,
+        /// For monitoring: print what needs attention (daemon stopped,
+        /// quarantine, backlog, deadlines not fired, missing folder, staff
+        /// channel down), or "ok"; exit 1 when there is any.
+        #[arg(long)]
+        check: bool,
     },
     /// Move ticket N to another procedure; the draft of its first step follows.
     Reclassify {
@@ -140,17 +145,25 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Status { json } => {
+        Command::Status { json, check } => {
             let config = load(&cli.config)?;
             let report = StatusReport::load(&config.store_path)?;
+            let problems = report.problems();
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer(&mut out, &report)?;
                 writeln!(out)?;
+            } else if check {
+                for p in &problems {
+                    writeln!(out, "{p}")?;
+                }
+                if problems.is_empty() {
+                    writeln!(out, "ok")?;
+                }
             } else {
                 report.write_text(&mut out)?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if check && !problems.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Classify { json, files } => {
             let config = load(&cli.config)?;

@@ -238,3 +238,35 @@ fn drafts_are_seen_quote_the_customer_and_say_their_mime_version() {
     run_once(&s);
     assert!(!drafts(&s)[0].text.contains("wrote:"));
 }
+
+#[test]
+fn status_says_what_needs_attention() {
+    let s = setup_with("none", "[limits]\nmax_header_bytes = 1024\n");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it."));
+    // A reply to ticket #1 that is over a limit: quarantined, and linked.
+    let long = format!("X-Padding: {}\r\n", "p".repeat(2000));
+    s.dovecot.deliver(
+        "INBOX",
+        format!("From: User 1 <user1@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <m2@example.net>\r\nIn-Reply-To: <m1@example.net>\r\n{long}\r\nAny news?\r\n").as_bytes(),
+    );
+    let run = run_once(&s);
+    let log = String::from_utf8_lossy(&run.stderr);
+    // The sent folder did not exist: made, so staff clients can file mail.
+    assert!(log.contains("created the sent folder"), "{log}");
+    let check = triaged_env(&s.config, &["status", "--check"], &[]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(out.contains("the daemon is not running") && out.contains("1 message(s) in quarantine"), "{out}");
+
+    let v: serde_json::Value = serde_json::from_slice(&triaged_env(&s.config, &["status", "--json"], &[]).stdout).unwrap();
+    assert_eq!(v["quarantine"][0]["ticket"], 1, "{v}");
+    let status = triaged_env(&s.config, &["status"], &[]);
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(out.contains("[reply to ticket #1]"), "{out}");
+    // The last sync is the stopped daemon's, to the second, and says so.
+    let inbox = out.lines().find(|l| l.trim_start().starts_with("INBOX")).unwrap();
+    let stamp = inbox.split("last sync ").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(stamp.ends_with('Z') && !stamp.contains('.'), "{inbox}");
+    assert!(inbox.contains("(daemon not running)"), "{inbox}");
+    assert!(s.dovecot.uids("Sent").is_empty(), "Sent exists and is empty");
+}

@@ -137,7 +137,7 @@ impl Actor {
     /// `[#N]` subject tag; only when it comes from the ticket's sender.
     /// Anyone can quote a Message-ID or a tag from a public list, and a
     /// stranger's "yes" must not confirm someone else's deletion.
-    fn thread_of(&self, msg: &Message) -> Result<Option<Ticket>, ActError> {
+    pub(crate) fn thread_of(&self, msg: &Message) -> Result<Option<Ticket>, ActError> {
         let Some(sender) = msg.single_from() else {
             return Ok(None);
         };

@@ -222,6 +222,11 @@ impl Connection {
         })
     }
 
+    /// Creates `folder`; an error when the server refuses (it may exist).
+    pub async fn create(&mut self, folder: &str) -> Result<(), MailboxError> {
+        timed(self.timeout, "CREATE", self.session.create(folder)).await
+    }
+
     /// UIDs and sizes of the messages after `last_uid`, oldest first.
     pub async fn waiting(&mut self, last_uid: u32) -> Result<Vec<Waiting>, MailboxError> {
         let set = format!("{}:*", last_uid.saturating_add(1));

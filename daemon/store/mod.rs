@@ -217,6 +217,10 @@ pub struct Quarantined {
     pub subject: Option<String>,
     pub reason: String,
     pub at: jiff::Timestamp,
+    /// The ticket it is a reply to, found as a reply joins a ticket
+    /// (its thread, from the ticket's sender).
+    #[serde(default)]
+    pub ticket: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -881,6 +885,7 @@ mod tests {
                 subject: None,
                 reason: "too big".into(),
                 at: jiff::Timestamp::now(),
+                ticket: None,
             }, None)
             .unwrap();
         }
