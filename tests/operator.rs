@@ -270,3 +270,25 @@ fn status_says_what_needs_attention() {
     assert!(inbox.contains("(daemon not running)"), "{inbox}");
     assert!(s.dovecot.uids("Sent").is_empty(), "Sent exists and is empty");
 }
+
+/// The config README.md's install section writes is one check-config
+/// accepts (with the packs where the package puts them, here the tree's).
+#[test]
+fn the_readme_install_config_passes_check_config() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("cat > /etc/triaged/config.toml <<'EOF'\n").expect("README writes the config");
+    let body: String = readme[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.trim() != "EOF")
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    assert!(body.contains("templates = \"/usr/share/triaged/templates\""), "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, body.replace("/usr/share/triaged/templates", templates)).unwrap();
+    let out = triaged_env(&config, &["check-config"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("ok (imap imap.example.org:993, pack sourcehut"), "{}", text(&out));
+}
