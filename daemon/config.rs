@@ -1,8 +1,15 @@
 //! Configuration: the TOML file as written (`Raw*`, serde, unknown keys
 //! rejected) turned into a validated [`Config`] (paths resolved against the
-//! config file's folder, secrets read from files). Every problem is reported
-//! with `file:line` and what to do about it, all at once, the way a compiler
-//! would. Secrets are never accepted inline.
+//! config file's folder). Every problem is reported with `file:line` and
+//! what to do about it, all at once, the way a compiler would. Secrets are
+//! never accepted inline.
+//!
+//! Loading is in two phases: [`Config::load`] parses and checks everything
+//! but opens no secret; a secret is a [`SecretRef`], read where it is used
+//! (the IMAP login, the IRC login, the webhook post), which only `run`
+//! does. So `status`, `set` or `check-config` work from a shell where the
+//! password file is unreadable or `$CREDENTIALS_DIRECTORY` unset, and `run`
+//! checks every secret before it starts ([`Config::unreadable_secrets`]).
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -61,6 +68,14 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub irc: Option<RawIrc>,
     pub webhook: Option<RawWebhook>,
+    #[serde(default)]
+    pub daemon: RawDaemon,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +94,9 @@ pub struct RawImap {
     /// config file, which is usually world-readable and often in git.
     pub password: Option<String>,
     pub ca_file: Option<String>,
+    /// The server certificate's SHA-256, `sha256:AB:CD:...`: accepted
+    /// whatever its issuer.
+    pub tls_fingerprint: Option<String>,
     #[serde(default = "default_folders")]
     pub folders: Vec<String>,
     #[serde(default = "default_drafts")]
@@ -145,6 +163,7 @@ pub struct RawProcedures {
 pub struct RawDraft {
     pub from: Option<String>,
     pub signature: Option<String>,
+    pub quote: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -227,6 +246,19 @@ pub struct Config {
     pub limits: Limits,
     pub irc: Option<IrcConfig>,
     pub webhook: Option<WebhookConfig>,
+    /// Threads of `run`'s async runtime (`[daemon] workers`).
+    pub workers: usize,
+}
+
+/// The most worker threads `[daemon] workers` may ask for: the daemon is
+/// I/O-bound, one thread per watched folder is more than it uses, and the
+/// unit's TasksMax= counts every thread.
+pub const MAX_WORKERS: usize = 16;
+
+/// One worker per core, at most four: a support mailbox's load fits in
+/// two, and many cores must not mean many threads under TasksMax=.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
 #[derive(Clone)]
@@ -235,8 +267,9 @@ pub struct ImapConfig {
     pub port: u16,
     pub tls: TlsMode,
     pub username: String,
-    pub password: Secret,
+    pub password: SecretRef,
     pub ca_file: Option<PathBuf>,
+    pub tls_fingerprint: Option<crate::mailbox::pinned::Fingerprint>,
     pub folders: Vec<String>,
     pub drafts: String,
     pub sent: String,
@@ -261,6 +294,84 @@ impl fmt::Debug for ImapConfig {
 /// A secret read from a file; never printed.
 #[derive(Clone)]
 pub struct Secret(String);
+
+/// Where a secret is, and the config line that says so: read at each use,
+/// so only the commands that use it need to be able to read it, and a
+/// rotated password is picked up at the next login.
+#[derive(Clone)]
+pub struct SecretRef {
+    source: SecretSource,
+    /// Where the key is written, for the problem a failed read reports.
+    at: Problem,
+}
+
+#[derive(Clone)]
+enum SecretSource {
+    File(PathBuf),
+    /// A systemd credential, `$CREDENTIALS_DIRECTORY/NAME`.
+    Credential(String),
+    /// Written in the config itself (a webhook `url`, not a password).
+    Inline(String),
+}
+
+impl SecretRef {
+    /// A value that was written in the config (for tests and the webhook's
+    /// inline `url`).
+    pub fn inline(value: &str) -> SecretRef {
+        SecretRef {
+            source: SecretSource::Inline(value.to_string()),
+            at: Problem { file: PathBuf::new(), line: None, message: String::new() },
+        }
+    }
+
+    /// Reads the secret now; the problem names the config line and the fix.
+    pub fn read(&self) -> Result<Secret, Problem> {
+        let problem = |what: String| Problem {
+            file: self.at.file.clone(),
+            line: self.at.line,
+            message: format!("{}: {what}", self.at.message),
+        };
+        let read = |p: &Path| -> Result<Secret, std::io::Error> {
+            let s = std::fs::read_to_string(p)?;
+            Ok(Secret(s.trim_end_matches(['\r', '\n']).to_string()))
+        };
+        match &self.source {
+            SecretSource::Inline(v) => Ok(Secret(v.clone())),
+            SecretSource::File(p) => read(p).map_err(|e| {
+                problem(format!(
+                    "cannot read {}: {e}; `triaged run` needs it: write the secret on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd",
+                    p.display()
+                ))
+            }),
+            SecretSource::Credential(name) => {
+                let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
+                    return Err(problem(format!(
+                        "CREDENTIALS_DIRECTORY is not set, so credential {name:?} cannot be read here; `triaged run` needs it: run it under systemd with LoadCredential={name}:/path/to/file, or use password_file"
+                    )));
+                };
+                let p = Path::new(&dir).join(name);
+                read(&p).map_err(|e| {
+                    problem(format!(
+                        "cannot read credential {}: {e}; `triaged run` needs it: check LoadCredential={name}:... in the unit",
+                        p.display()
+                    ))
+                })
+            }
+        }
+    }
+
+    /// A systemd credential, readable only inside the service: a shell
+    /// (`check-config`) cannot tell whether it will be there.
+    pub fn is_credential(&self) -> bool {
+        matches!(self.source, SecretSource::Credential(_))
+    }
+}
+
+impl fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretRef(..)")
+    }
+}
 
 impl Secret {
     pub fn expose(&self) -> &str {
@@ -311,6 +422,8 @@ pub struct DraftConfig {
     /// The From of drafted replies: the support address staff send as.
     pub from: String,
     pub signature: String,
+    /// The customer's text quoted below the reply.
+    pub quote: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -332,8 +445,8 @@ pub struct IrcConfig {
     pub tls: bool,
     pub nick: String,
     pub channel: String,
-    pub channel_key: Option<Secret>,
-    pub password: Option<Secret>,
+    pub channel_key: Option<SecretRef>,
+    pub password: Option<SecretRef>,
     pub sasl_username: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub staff: Vec<String>,
@@ -357,7 +470,7 @@ impl fmt::Debug for IrcConfig {
 
 #[derive(Clone)]
 pub struct WebhookConfig {
-    pub url: Secret,
+    pub url: SecretRef,
     pub timeout: Duration,
 }
 
@@ -381,23 +494,76 @@ impl Config {
     /// Parse `text` as if it were the file at `path` (used for messages and
     /// to resolve relative paths).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let locator = Locator::new(text, path);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            problems: vec![locator.toml_error(&e)],
+        let (config, problems) = Self::checked_str_at(text, path);
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError::Invalid { problems }),
+        }
+    }
+
+    /// For `check-config`: every problem of the file, and the config as far
+    /// as it could be made (None when the file does not parse or lacks
+    /// [imap]), so that what it names (packs, accounts) can be checked too.
+    pub fn load_checked(path: &Path) -> Result<(Option<Config>, Vec<Problem>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
+        Ok(Self::checked_str_at(&text, path))
+    }
+
+    fn checked_str_at(text: &str, path: &Path) -> (Option<Config>, Vec<Problem>) {
+        let locator = Locator::new(text, path);
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => return (None, vec![locator.toml_error(&e)]),
+        };
         let mut v = Validator {
             locator: &locator,
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             problems: Vec::new(),
         };
         let config = v.validate(raw);
-        if v.problems.is_empty() {
-            Ok(config.expect("validated config without problems"))
-        } else {
-            Err(ConfigError::Invalid {
-                problems: v.problems,
-            })
+        (config, v.problems)
+    }
+}
+
+/// A secret `run` could not read now.
+#[derive(Debug)]
+pub struct UnreadableSecret {
+    pub problem: Problem,
+    /// A systemd credential: only the service can tell whether it is there.
+    pub credential: bool,
+}
+
+impl Config {
+    /// Reads every secret `run` will use, as `run` does before it starts;
+    /// each one that cannot be read (or, for a webhook `url_file`, is not a
+    /// URL we post to) says where it is configured and what to do.
+    pub fn unreadable_secrets(&self) -> Vec<UnreadableSecret> {
+        let mut refs: Vec<&SecretRef> = vec![&self.imap.password];
+        if let Some(irc) = &self.irc {
+            refs.extend(irc.password.iter().chain(irc.channel_key.iter()));
         }
+        let mut out = Vec::new();
+        for r in refs {
+            if let Err(problem) = r.read() {
+                out.push(UnreadableSecret { problem, credential: r.is_credential() });
+            }
+        }
+        if let Some(w) = &self.webhook {
+            let checked = w.url.read().and_then(|url| {
+                check_webhook_url(url.expose()).map_err(|m| Problem {
+                    file: w.url.at.file.clone(),
+                    line: w.url.at.line,
+                    message: format!("{}: the file holds no usable URL: {m}", w.url.at.message),
+                })
+            });
+            if let Err(problem) = checked {
+                out.push(UnreadableSecret { problem, credential: false });
+            }
+        }
+        out
     }
 }
 
@@ -434,51 +600,38 @@ impl Validator<'_> {
         Some(resolved)
     }
 
-    /// A secret from `*_file` or from a systemd credential.
-    fn secret(
-        &mut self,
-        section: &str,
-        file: &Option<String>,
-        credential: &Option<String>,
-    ) -> Option<Secret> {
-        let read = |p: &Path| -> Result<Secret, std::io::Error> {
-            let s = std::fs::read_to_string(p)?;
-            Ok(Secret(s.trim_end_matches(['\r', '\n']).to_string()))
-        };
-        if let Some(f) = file {
-            let p = self.resolve(f);
-            return match read(&p) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.bad(
-                        &[section, "password_file"],
-                        format!("cannot read {}: {e}; create it with the password on one line, readable only by triaged's user", p.display()),
-                    );
-                    None
-                }
-            };
+    /// Where `path` is written, for a problem found later.
+    fn located(&self, path: &[&str]) -> Problem {
+        Problem {
+            file: self.locator.file.clone(),
+            line: self.locator.line_of(&keys(path)),
+            message: path.join("."),
         }
-        if let Some(name) = credential {
-            let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
-                self.bad(
-                    &[section, "password_credential"],
-                    "CREDENTIALS_DIRECTORY is not set: run under systemd with LoadCredential=, or use password_file",
-                );
-                return None;
-            };
-            let p = Path::new(&dir).join(name);
-            return match read(&p) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.bad(
-                        &[section, "password_credential"],
-                        format!("cannot read credential {}: {e}", p.display()),
-                    );
-                    None
-                }
-            };
+    }
+
+    /// A secret file named by `path`, not read yet.
+    fn secret_file(&self, path: &[&str], file: &str) -> SecretRef {
+        SecretRef {
+            source: SecretSource::File(self.resolve(file)),
+            at: self.located(path),
         }
-        None
+    }
+
+    /// A secret from `*_file` or from a systemd credential, not read yet.
+    fn secret(&mut self, section: &str, file: &Option<String>, credential: &Option<String>) -> Option<SecretRef> {
+        match (file, credential) {
+            (Some(f), _) => Some(self.secret_file(&[section, "password_file"], f)),
+            (None, Some(name)) => {
+                if name.is_empty() || name.contains('/') {
+                    self.bad(&[section, "password_credential"], "must be a credential name (the NAME of LoadCredential=NAME:path), without '/'");
+                }
+                Some(SecretRef {
+                    source: SecretSource::Credential(name.clone()),
+                    at: self.located(&[section, "password_credential"]),
+                })
+            }
+            (None, None) => None,
+        }
     }
 
     fn validate(&mut self, raw: RawConfig) -> Option<Config> {
@@ -570,6 +723,7 @@ impl Validator<'_> {
         let draft = DraftConfig {
             from,
             signature: raw.draft.signature.clone().unwrap_or_default(),
+            quote: raw.draft.quote.unwrap_or(true),
         };
 
         let limits = Limits {
@@ -591,6 +745,10 @@ impl Validator<'_> {
 
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
         let webhook = raw.webhook.as_ref().and_then(|r| self.webhook(r));
+        let workers = raw.daemon.workers.unwrap_or_else(default_workers);
+        if !(1..=MAX_WORKERS).contains(&workers) {
+            self.bad(&["daemon", "workers"], format!("must be 1 to {MAX_WORKERS}; leave it out for one per core, at most 4"));
+        }
 
         Some(Config {
             source: self.locator.file.clone(),
@@ -610,6 +768,7 @@ impl Validator<'_> {
             limits,
             irc,
             webhook,
+            workers: workers.clamp(1, MAX_WORKERS),
         })
     }
 
@@ -645,6 +804,16 @@ impl Validator<'_> {
             );
         }
         let ca_file = self.existing_file(&["imap", "ca_file"], &r.ca_file);
+        let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.bad(
+                    &["imap", "tls_fingerprint"],
+                    format!("{e}; write what `openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints, after \"sha256:\""),
+                );
+                None
+            }
+        });
         let port = r.port.unwrap_or(match r.tls {
             TlsMode::Implicit => 993,
             _ => 143,
@@ -659,6 +828,7 @@ impl Validator<'_> {
             username: r.username.clone(),
             password: password?,
             ca_file,
+            tls_fingerprint,
             folders: r.folders.clone(),
             drafts: r.drafts.clone(),
             sent: r.sent.clone(),
@@ -685,19 +855,7 @@ impl Validator<'_> {
             );
         }
         let password = self.secret("irc", &r.password_file, &r.password_credential);
-        let channel_key = match &r.channel_key_file {
-            Some(f) => {
-                let p = self.resolve(f);
-                match std::fs::read_to_string(&p) {
-                    Ok(s) => Some(Secret(s.trim().to_string())),
-                    Err(e) => {
-                        self.bad(&["irc", "channel_key_file"], format!("cannot read {}: {e}", p.display()));
-                        None
-                    }
-                }
-            }
-            None => None,
-        };
+        let channel_key = r.channel_key_file.as_ref().map(|f| self.secret_file(&["irc", "channel_key_file"], f));
         Some(IrcConfig {
             server: r.server.clone(),
             port: r.port.unwrap_or(if r.tls { 6697 } else { 6667 }),
@@ -720,39 +878,35 @@ impl Validator<'_> {
 impl Validator<'_> {
     fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
         let url = match (&r.url, &r.url_file) {
-            (Some(u), None) => u.trim().to_string(),
-            (None, Some(f)) => {
-                let p = self.resolve(f);
-                match std::fs::read_to_string(&p) {
-                    Ok(s) => s.trim().to_string(),
-                    Err(e) => {
-                        self.bad(&["webhook", "url_file"], format!("cannot read {}: {e}", p.display()));
-                        return None;
-                    }
-                }
-            }
+            (Some(u), None) => SecretRef::inline(u.trim()),
+            (None, Some(f)) => self.secret_file(&["webhook", "url_file"], f),
             _ => {
                 self.bad(&["webhook"], "set exactly one of url or url_file");
                 return None;
             }
         };
-        let key = if r.url.is_some() { "url" } else { "url_file" };
-        match reqwest::Url::parse(&url) {
-            Ok(u) if u.scheme() == "https" => {}
-            Ok(u) if u.scheme() == "http" && u.host_str().is_some_and(is_loopback) => {}
-            Ok(_) => {
-                self.bad(&["webhook", key], "must be an https:// URL (http:// only to a loopback host)");
-                return None;
-            }
-            Err(e) => {
-                self.bad(&["webhook", key], format!("not a URL: {e}"));
-                return None;
-            }
+        // A URL in a file is checked when it is read, by `run` and
+        // `check-config`; a URL written here is checked now.
+        if let Some(u) = &r.url
+            && let Err(message) = check_webhook_url(u.trim())
+        {
+            self.bad(&["webhook", "url"], message);
+            return None;
         }
         Some(WebhookConfig {
-            url: Secret(url),
+            url,
             timeout: Duration::from_secs(r.timeout_secs.unwrap_or(10).clamp(1, 300)),
         })
+    }
+}
+
+/// A webhook URL we will post to: https, or http to a loopback host.
+pub fn check_webhook_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" => Ok(()),
+        Ok(u) if u.scheme() == "http" && u.host_str().is_some_and(is_loopback) => Ok(()),
+        Ok(_) => Err("must be an https:// URL (http:// only to a loopback host)".into()),
+        Err(e) => Err(format!("not a URL: {e}")),
     }
 }
 
@@ -802,7 +956,6 @@ templates = "templates"
     #[test]
     fn minimal_config_loads_with_defaults() {
         let c = load(OK).unwrap();
-        assert_eq!(c.imap.password.expose(), "secret");
         assert_eq!(c.imap.folders, vec!["INBOX"]);
         assert_eq!(c.imap.drafts, "Drafts");
         assert_eq!(c.procedures.pack, "sourcehut");
@@ -866,10 +1019,52 @@ templates = "templates"
     }
 
     #[test]
-    fn missing_password_file_names_the_path() {
-        let err = load(&OK.replace("\"pw\"", "\"nope\"")).unwrap_err().to_string();
+    fn password_file_is_read_at_each_use() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        let path = dir.path().join("triaged.toml");
+        std::fs::write(&path, OK).unwrap();
+        let c = Config::load(&path).unwrap();
+        std::fs::write(dir.path().join("pw"), "secret\n").unwrap();
+        assert_eq!(c.imap.password.read().unwrap().expose(), "secret");
+        std::fs::write(dir.path().join("pw"), "rotated\n").unwrap();
+        assert_eq!(c.imap.password.read().unwrap().expose(), "rotated");
+    }
+
+    #[test]
+    fn missing_password_file_is_reported_only_when_read() {
+        let c = load(&OK.replace("\"pw\"", "\"nope\"")).unwrap();
+        let err = c.imap.password.read().unwrap_err().to_string();
         assert!(err.contains("nope"), "{err}");
-        assert!(err.contains(":7: imap.password_file"), "{err}");
+        assert!(err.contains(":7: imap.password_file: cannot read"), "{err}");
+        assert!(err.contains("`triaged run` needs it"), "{err}");
+        let unreadable = c.unreadable_secrets();
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert!(!unreadable[0].credential);
+    }
+
+    #[test]
+    fn credential_outside_systemd_loads_and_says_where_it_is_read() {
+        let text = OK.replace("password_file = \"pw\"", "password_credential = \"imap\"");
+        let c = load(&text).unwrap();
+        let unreadable = c.unreadable_secrets();
+        if std::env::var_os("CREDENTIALS_DIRECTORY").is_none() {
+            assert_eq!(unreadable.len(), 1);
+            assert!(unreadable[0].credential);
+            let msg = unreadable[0].problem.to_string();
+            assert!(msg.contains(":7: imap.password_credential: CREDENTIALS_DIRECTORY is not set"), "{msg}");
+            assert!(msg.contains("LoadCredential=imap:"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn workers_default_to_cores_up_to_four_and_are_bounded() {
+        let c = load(OK).unwrap();
+        assert_eq!(c.workers, default_workers());
+        assert!((1..=4).contains(&c.workers));
+        assert_eq!(load(&format!("{OK}[daemon]\nworkers = 2\n")).unwrap().workers, 2);
+        let err = load(&format!("{OK}[daemon]\nworkers = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("triaged.toml:12: daemon.workers: must be 1 to 16"), "{err}");
     }
 
     #[test]

@@ -107,13 +107,41 @@ fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
 }
 
 enum Outcome {
-    Ticket(u64, String),
-    Reply(u64, String),
+    Ticket(u64, String, Drafted),
+    Reply(u64, String, Drafted),
     Duplicate,
     Gone,
     Quarantined,
     Answered(u64),
     Ignored,
+}
+
+/// Whether a message got a draft, and if not, the state its ticket is
+/// left in for staff: the log line says which, and the benchmark counts
+/// drafts from it.
+enum Drafted {
+    Yes,
+    No(crate::store::TicketState),
+}
+
+impl Drafted {
+    fn of(handled: &Handled, state: crate::store::TicketState) -> Drafted {
+        if handled.actions().iter().any(|(_, a)| matches!(a, crate::store::Action::AppendDraft { .. })) {
+            Drafted::Yes
+        } else {
+            Drafted::No(state)
+        }
+    }
+}
+
+impl std::fmt::Display for Drafted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drafted::Yes => f.write_str("draft appended"),
+            Drafted::No(crate::store::TicketState::Claimed) => f.write_str("claimed for staff, no draft"),
+            Drafted::No(state) => write!(f, "no draft, left {} for staff", state.as_str()),
+        }
+    }
 }
 
 /// Runs until `cancel` fires, or for one full pass when `once`.
@@ -400,11 +428,25 @@ impl Worker {
         let selected = match conn.select(&self.folder).await {
             Ok(s) => s,
             Err(crate::mailbox::MailboxError::Imap(async_imap::error::Error::No(_))) if self.role == Role::Sent => {
-                tracing::debug!(folder = %self.folder, "no such folder yet; staff replies are not tracked until it exists");
-                return Ok(false);
+                // Staff clients fail to file sent mail into a folder that
+                // is not there, and their answers go unseen: make it.
+                match conn.create(&self.folder).await {
+                    Ok(()) => {
+                        info!(folder = %self.folder, "created the sent folder (imap.sent), which did not exist");
+                        conn.select(&self.folder).await?
+                    }
+                    Err(e) => {
+                        if !self.health.is_missing(&self.folder) {
+                            warn!(folder = %self.folder, "the sent folder (imap.sent) does not exist and cannot be created ({e}); staff answers are not tracked until it exists: create it or fix imap.sent");
+                        }
+                        self.health.missing(&self.folder);
+                        return Ok(false);
+                    }
+                }
             }
             Err(e) => return Err(e.into()),
         };
+        self.health.present(&self.folder);
         let last = match store.cursor(&self.folder)? {
             Some(c) if c.validity == selected.validity => c.last_uid,
             Some(c) => {
@@ -477,9 +519,9 @@ impl Worker {
     fn report(&self, outcomes: Vec<(u32, Outcome)>, done: &mut usize, total: usize) {
         for (uid, outcome) in outcomes {
             let outcome_text = match outcome {
-                Outcome::Ticket(n, procedure) => format!("ticket #{n} ({procedure}), draft appended"),
-                Outcome::Reply(n, step) => format!("reply joins ticket #{n}, now at step {step:?}"),
-                Outcome::Duplicate => "already handled (same Message-ID)".into(),
+                Outcome::Ticket(n, procedure, drafted) => format!("ticket #{n} ({procedure}), {drafted}"),
+                Outcome::Reply(n, step, drafted) => format!("reply joins ticket #{n}, now at step {step:?}, {drafted}"),
+                Outcome::Duplicate => "set aside: already handled (same Message-ID)".into(),
                 Outcome::Gone => "expunged before it could be read".into(),
                 Outcome::Quarantined => "quarantined".into(),
                 Outcome::Answered(n) => format!("staff answered ticket #{n}"),
@@ -725,8 +767,8 @@ impl Worker {
             Err(e) => return Err(e),
         };
         let outcome = match &handled {
-            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone()),
-            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default()),
+            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone(), Drafted::of(&handled, t.state)),
+            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default(), Drafted::of(&handled, t.state)),
         };
         Ok(Taken::Handled(handled, outcome))
     }
@@ -767,7 +809,12 @@ impl Worker {
         let reason = redact(&reason);
         let from = msg.map(|m| redact(&m.from[0].display()));
         let subject = msg.map(|m| redact(&m.subject_line(200)));
-        warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}");
+        // A reply that cannot be handled still belongs with its ticket.
+        let ticket = msg.and_then(|m| self.actor.ticket_of(m)).map(|t| t.0);
+        match ticket {
+            Some(n) => warn!(folder = %self.folder, uid = uid.uid, ticket = n, "quarantined: {reason}"),
+            None => warn!(folder = %self.folder, uid = uid.uid, "quarantined: {reason}"),
+        }
         let notice = self.actor.notifier.outgoing(&Notice::Quarantined {
             folder: self.folder.clone(),
             uid: uid.uid,
@@ -783,6 +830,7 @@ impl Worker {
             subject,
             reason,
             at: jiff::Timestamp::now(),
+            ticket,
         }, notice.as_ref())?;
         self.actor.notifier.wake();
         Ok(())

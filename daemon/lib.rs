@@ -20,3 +20,5 @@ pub mod control;
 pub mod service;
 pub mod status;
 pub mod retention;
+pub mod check;
+pub mod logging;

@@ -28,7 +28,8 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Validate the config; print every problem with file:line.
+    /// Load what `run` loads (config, secrets, pack, templates, accounts);
+    /// print every problem with file:line. Exit 0: ok, 1: problems.
     CheckConfig,
     /// Classify .eml files by procedure, offline.
     Classify {
@@ -48,6 +49,11 @@ enum Command {
     Status {
         #[arg(long)]
         json: bool,
+        /// For monitoring: print what needs attention (daemon stopped,
+        /// quarantine, backlog, deadlines not fired, missing folder, staff
+        /// channel down), or "ok"; exit 1 when there is any.
+        #[arg(long)]
+        check: bool,
     },
     /// Move ticket N to another procedure; the draft of its first step follows.
     Reclassify {
@@ -72,7 +78,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // Our errors carry their causes in their message already;
             // the alternate form would repeat each one.
-            eprintln!("triaged: {e}");
+            let priority = if triaged::logging::to_journal() { "<3>" } else { "" };
+            for line in format!("triaged: {e}").lines() {
+                eprintln!("{priority}{line}");
+            }
             ExitCode::from(2)
         }
     }
@@ -81,41 +90,54 @@ fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGED_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_target(false);
+    if triaged::logging::to_journal() {
+        fmt.with_ansi(false).event_format(triaged::logging::JournalFormat::default()).init();
+    } else {
+        fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
 }
 
+/// The runtime of the commands other than `run`: one thread, so that they
+/// work wherever a thread cannot be spared (a unit's TasksMax=).
+fn command_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+}
+
 fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     match cli.command {
-        Command::CheckConfig => match Config::load(&cli.config) {
-            Ok(c) => match triaged::classify::cli::check_pack(&c) {
-                Ok(()) => {
-                    println!("{}: ok (imap {}:{}, pack {})", cli.config.display(), c.imap.host, c.imap.port, c.procedures.pack);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(problems) => {
-                    for p in problems {
-                        println!("{p}");
-                    }
-                    Ok(ExitCode::from(1))
-                }
-            },
-            Err(e) => {
-                println!("{e}");
+        Command::CheckConfig => {
+            let report = command_runtime()?.block_on(triaged::check::check(&cli.config));
+            for line in report.problems.iter().chain(&report.notes) {
+                println!("{line}");
+            }
+            if report.ok() {
+                println!("{}", report.summary);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{}: {} problem{}; `triaged run` would refuse to start", cli.config.display(), report.problems.len(), if report.problems.len() == 1 { "" } else { "s" });
                 Ok(ExitCode::from(1))
             }
-        },
+        }
         Command::Run { once } => {
             let config = load(&cli.config)?;
+            // Secrets are read at each use; a missing one stops the start
+            // here, with every one named, rather than at the first login.
+            let unreadable = config.unreadable_secrets();
+            if !unreadable.is_empty() {
+                anyhow::bail!("{}", unreadable.iter().map(|u| u.problem.to_string()).collect::<Vec<_>>().join("\n"));
+            }
+            let rt = triaged::service::runtime(config.workers)?;
             let cancel = CancellationToken::new();
             rt.block_on(async {
                 tokio::spawn(stop_on_signal(cancel.clone()));
@@ -123,17 +145,25 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Status { json } => {
+        Command::Status { json, check } => {
             let config = load(&cli.config)?;
             let report = StatusReport::load(&config.store_path)?;
+            let problems = report.problems();
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer(&mut out, &report)?;
                 writeln!(out)?;
+            } else if check {
+                for p in &problems {
+                    writeln!(out, "{p}")?;
+                }
+                if problems.is_empty() {
+                    writeln!(out, "ok")?;
+                }
             } else {
                 report.write_text(&mut out)?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if check && !problems.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Classify { json, files } => {
             let config = load(&cli.config)?;
@@ -142,10 +172,10 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Reclassify { ticket, procedure } => {
             let req = triaged::control::reclassify_request(ticket, &procedure);
-            staff_request(&rt, &cli.config, req)
+            staff_request(&cli.config, req)
         }
         Command::Set { ticket, facts } => match triaged::control::set_request(ticket, &facts) {
-            Ok(req) => staff_request(&rt, &cli.config, req),
+            Ok(req) => staff_request(&cli.config, req),
             Err(e) => {
                 eprintln!("triaged: nothing recorded: {e}");
                 Ok(ExitCode::from(if matches!(e, triaged::act::facts::FactError::NotKeyValue(_)) { 2 } else { 1 }))
@@ -153,7 +183,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Verify { json, files } => {
             let config = load(&cli.config)?;
-            let ok = rt.block_on(async {
+            let ok = command_runtime()?.block_on(async {
                 let mut out = std::io::stdout();
                 triaged::verify::cli::verify_files(&config, &files, json, &mut out).await
             })?;
@@ -164,9 +194,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Applies a staff request, or queues it for the running daemon; exit 1
 /// when refused.
-fn staff_request(rt: &tokio::runtime::Runtime, config: &std::path::Path, req: triaged::control::Request) -> anyhow::Result<ExitCode> {
+fn staff_request(config: &std::path::Path, req: triaged::control::Request) -> anyhow::Result<ExitCode> {
     let config = load(config)?;
-    let done = rt.block_on(triaged::control::submit(&config, &req))?;
+    let done = command_runtime()?.block_on(triaged::control::submit(&config, &req))?;
     println!("{}", done.report());
     Ok(if done.refused() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

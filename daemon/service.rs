@@ -70,3 +70,32 @@ mod tests {
         assert_eq!(watchdog_interval(None, Some("42"), 42), None);
     }
 }
+
+/// Threads of the blocking pool (file reads, name lookups) on top of the
+/// workers: tokio's default of 512 would outgrow the unit's TasksMax=.
+pub const BLOCKING_THREADS: usize = 8;
+
+/// `run`'s runtime: `workers` threads and at most [`BLOCKING_THREADS`]
+/// more. When the system refuses a thread (TasksMax=, ulimit -u), tokio
+/// panics inside its thread pool and the process then waited on the
+/// threads it had started; this says why and exits at once instead.
+pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if text.contains("can't spawn worker thread") {
+            eprintln!(
+                "triaged: cannot start {workers} worker threads ({text}); lower [daemon] workers, or raise TasksMax= in the unit (or ulimit -u)"
+            );
+            std::process::exit(2);
+        }
+        eprintln!("{info}");
+    }));
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .max_blocking_threads(BLOCKING_THREADS)
+        .enable_all()
+        .build();
+    std::panic::set_hook(previous);
+    built
+}

@@ -30,6 +30,10 @@ pub struct FolderStatus {
     /// unknown while the daemon is not running.
     #[serde(default)]
     pub backlog: Option<usize>,
+    /// The folder does not exist on the server and could not be created
+    /// (the sent folder: staff answers go untracked).
+    #[serde(default)]
+    pub missing: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,6 +65,7 @@ pub struct Health {
 struct FolderHealth {
     last_sync: Option<jiff::Timestamp>,
     backlog: Option<usize>,
+    missing: bool,
 }
 
 impl Health {
@@ -71,7 +76,20 @@ impl Health {
 
     /// A sync pass over `folder` just finished.
     pub fn synced(&self, folder: &str) {
-        self.update(folder, |f| f.last_sync = Some(jiff::Timestamp::now()));
+        self.update(folder, |f| f.last_sync = Some(to_seconds(jiff::Timestamp::now())));
+    }
+
+    /// `folder` is not on the server, and could not be created.
+    pub fn missing(&self, folder: &str) {
+        self.update(folder, |f| f.missing = true);
+    }
+
+    pub fn present(&self, folder: &str) {
+        self.update(folder, |f| f.missing = false);
+    }
+
+    pub fn is_missing(&self, folder: &str) -> bool {
+        self.folder(folder).missing
     }
 
     /// `waiting` messages after the cursor are not handled yet.
@@ -116,6 +134,11 @@ pub struct TicketSummary {
     /// The identity report in one line (staff only).
     #[serde(default)]
     pub identity: Option<String>,
+    /// Who claimed it in the staff channel, and since when.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    #[serde(default)]
+    pub claimed_since: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +160,9 @@ pub struct StatusReport {
     #[serde(default)]
     pub tickets_truncated: bool,
     pub pending_actions: usize,
+    /// Tickets whose draft is planned but not yet in the drafts folder.
+    #[serde(default)]
+    pub unsent_drafts: Vec<u64>,
     /// Notices waiting in the outbox, per sink ("irc", "webhook").
     #[serde(default)]
     pub queued_notices: BTreeMap<String, usize>,
@@ -148,10 +174,30 @@ pub struct StatusReport {
 }
 
 const SNAPSHOT: &str = "status.json";
+
+/// Times as people read them: to the second.
+fn to_seconds(t: jiff::Timestamp) -> jiff::Timestamp {
+    t.round(jiff::Unit::Second).unwrap_or(t)
+}
+
+/// How long ago, in the largest two units: "3d 4h", "12m 5s".
+fn age(since: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let s = now.as_second().saturating_sub(since.as_second()).max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m {}s", s % 60),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
 /// Tickets listed in the daemon's snapshot. Listing all of them meant
 /// reading every ticket after every sync pass: at 10,000 tickets that cost
 /// more memory than the rest of the daemon together.
 pub const SNAPSHOT_TICKETS: usize = 500;
+/// A folder backlog `status --check` reports: more than a sync pass takes
+/// in stride.
+pub const BACKLOG_ALERT: usize = 100;
 
 /// Which tickets a report lists.
 #[derive(Debug, Clone, Copy)]
@@ -182,6 +228,7 @@ impl StatusReport {
                     last_uid,
                     last_sync: h.last_sync,
                     backlog: h.backlog,
+                    missing: h.missing,
                 }
             })
             .collect();
@@ -194,6 +241,15 @@ impl StatusReport {
                 .collect(),
             next: store.next_deadline()?,
         };
+        let claims: BTreeMap<u64, crate::store::claims::Claim> = store.claims()?.into_iter().map(|(t, c)| (t.0, c)).collect();
+        let summary = |t: &Ticket| {
+            let mut s = summary(t);
+            if let Some(c) = claims.get(&s.ticket) {
+                s.claimed_by = Some(c.nick.clone());
+                s.claimed_since = Some(to_seconds(c.since));
+            }
+            s
+        };
         let (tickets, tickets_truncated) = match list {
             TicketList::All => {
                 let mut tickets = Vec::new();
@@ -203,15 +259,30 @@ impl StatusReport {
             TicketList::Newest(n) => health.newest.read(store, n)?,
             TicketList::Omitted => (Vec::new(), false),
         };
+        let pending = store.pending_actions()?;
+        let mut unsent_drafts: Vec<u64> = pending
+            .iter()
+            .map(|(_, a)| match a {
+                crate::store::Action::AppendDraft { ticket, .. } => ticket.0,
+            })
+            .collect();
+        unsent_drafts.sort_unstable();
+        unsent_drafts.dedup();
+        // Rounded up: a snapshot is never dated before the state it shows
+        // (a reader waiting for a snapshot newer than a moment relies on it).
+        let generated = now
+            .round(jiff::TimestampRound::new().smallest(jiff::Unit::Second).mode(jiff::RoundMode::Ceil))
+            .unwrap_or(now);
         Ok(StatusReport {
-            generated: now,
+            generated,
             snapshot: false,
             folders,
             deadlines,
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
             tickets,
             tickets_truncated,
-            pending_actions: store.pending_count()?,
+            pending_actions: pending.len(),
+            unsent_drafts,
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
             store_bytes: store.size_on_disk().ok(),
@@ -222,7 +293,20 @@ impl StatusReport {
     /// Opening the store locks it for a moment: see [`open_store_for_daemon`].
     pub fn load(store_path: &Path) -> Result<StatusReport, StoreError> {
         match Store::open(store_path) {
-            Ok(store) => StatusReport::from_store(&store, &Health::default(), TicketList::All),
+            Ok(store) => {
+                let mut r = StatusReport::from_store(&store, &Health::default(), TicketList::All)?;
+                // The daemon is stopped: its last snapshot still says when
+                // each folder was last synced.
+                if let Some(last) = std::fs::read(store_path.join(SNAPSHOT)).ok().and_then(|t| serde_json::from_slice::<StatusReport>(&t).ok()) {
+                    for f in &mut r.folders {
+                        if let Some(old) = last.folders.iter().find(|o| o.folder == f.folder) {
+                            f.last_sync = old.last_sync;
+                            f.missing = old.missing;
+                        }
+                    }
+                }
+                Ok(r)
+            }
             Err(StoreError::Locked { path }) => {
                 let text = std::fs::read(store_path.join(SNAPSHOT)).map_err(|_| StoreError::Locked { path })?;
                 let mut r: StatusReport = serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt {
@@ -236,19 +320,56 @@ impl StatusReport {
         }
     }
 
+    /// What a monitor should hear about (`triaged status --check`): the
+    /// daemon stopped, mail in quarantine, a backlog, deadlines it did not
+    /// fire, a missing folder, the staff channel down. Empty when all is
+    /// well.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.snapshot {
+            out.push("the daemon is not running".to_string());
+        }
+        if !self.quarantine.is_empty() {
+            out.push(format!("{} message(s) in quarantine; `triaged status` lists them", self.quarantine.len()));
+        }
+        for f in &self.folders {
+            if let Some(n) = f.backlog.filter(|n| *n >= BACKLOG_ALERT) {
+                out.push(format!("{}: {n} messages waiting", f.folder));
+            }
+            if f.missing {
+                out.push(format!("{}: the folder does not exist on the server", f.folder));
+            }
+        }
+        if !self.deadlines.due.is_empty() {
+            out.push(format!("{} deadline(s) due and not fired", self.deadlines.due.len()));
+        }
+        if let Some(irc) = self.irc.as_ref().filter(|i| i.state != crate::act::notice::irc::IrcState::Joined) {
+            out.push(format!("staff channel: {irc}"));
+        }
+        out
+    }
+
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.snapshot {
             writeln!(out, "(the daemon is running; snapshot from {})", self.generated)?;
         }
         writeln!(out, "Folders:")?;
         for f in &self.folders {
-            let when = f.last_sync.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+            let when = match (f.last_sync, self.snapshot) {
+                (Some(t), true) => t.to_string(),
+                (Some(t), false) => format!("{t} (daemon not running)"),
+                (None, true) => "not yet".into(),
+                (None, false) => "never (daemon not running)".into(),
+            };
             let backlog = f.backlog.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
             writeln!(
                 out,
                 "  {:<20} uidvalidity {:<10} last uid {:<8} last sync {:<28} backlog {}",
                 f.folder, f.uidvalidity, f.last_uid, when, backlog
             )?;
+            if f.missing {
+                writeln!(out, "    missing on the server: staff clients cannot file mail there; create it, or fix imap.sent")?;
+            }
         }
         let next = self.deadlines.next.map(|t| t.to_string()).unwrap_or_else(|| "none".into());
         writeln!(out, "Deadlines: {} due, next {}", self.deadlines.due.len(), next)?;
@@ -274,12 +395,19 @@ impl StatusReport {
         for t in open {
             let step = t.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
-            writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
+            let claim = t.claimed_by.as_deref().map(|n| format!(", claimed by {n}")).unwrap_or_default();
+            let age = age(t.created, self.generated);
+            writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due} — age {age}{claim}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
             if let Some(id) = &t.identity {
                 writeln!(out, "         {id}")?;
             }
         }
-        writeln!(out, "Pending actions: {}", self.pending_actions)?;
+        if self.unsent_drafts.is_empty() {
+            writeln!(out, "Pending actions: {}", self.pending_actions)?;
+        } else {
+            let list: Vec<String> = self.unsent_drafts.iter().map(|n| format!("#{n}")).collect();
+            writeln!(out, "Pending actions: {} (unsent drafts for {})", self.pending_actions, list.join(", "))?;
+        }
         if self.queued_notices.is_empty() {
             writeln!(out, "Queued notices: none")?;
         } else {
@@ -291,12 +419,14 @@ impl StatusReport {
         }
         writeln!(out, "Quarantine: {}", self.quarantine.len())?;
         for q in &self.quarantine {
+            let ticket = q.ticket.map(|n| format!(" [reply to ticket #{n}]")).unwrap_or_default();
             writeln!(
                 out,
-                "  {} UID {} ({}): {}",
+                "  {} UID {} ({}) at {}{ticket}: {}",
                 q.folder,
                 q.uid.uid,
                 q.from.as_deref().unwrap_or("sender unknown"),
+                to_seconds(q.at),
                 q.reason
             )?;
         }
@@ -314,10 +444,12 @@ fn summary(t: &Ticket) -> TicketSummary {
         procedure: t.procedure.clone(),
         from: t.from.clone(),
         subject: t.subject.clone(),
-        created: t.created,
+        created: to_seconds(t.created),
         drafts: t.drafts.len(),
         step: t.step.clone(),
-        next_deadline: t.deadlines.iter().map(|d| d.due).min(),
+        next_deadline: t.deadlines.iter().map(|d| d.due).min().map(to_seconds),
+        claimed_by: None,
+        claimed_since: None,
         identity: t.data.get("identity_summary").and_then(|v| v.as_str()).map(str::to_string),
         case_number: t.data.get("number").and_then(|n| {
             Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
@@ -453,5 +585,39 @@ mod tests {
         assert_eq!(json(&read), json(&fresh));
         assert_eq!(read.tickets[1].state, "claimed");
         assert_eq!(read.tickets[0].subject, "\"tickets\":[]");
+    }
+
+    #[test]
+    fn tickets_show_their_claim_and_age_to_the_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let intake = Intake {
+            folder: "INBOX".into(),
+            uid: Uid { validity: 1, uid: 1 },
+            message_id: "m1@x".into(),
+        };
+        let mut t = Ticket::new(store.next_ticket_id().unwrap(), &intake, "a@x", "help", "p");
+        t.created = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3 * 86_400 + 4 * 3600 + 17);
+        store.open_ticket(&t, &intake, &[], None).unwrap();
+        store.claim(t.id, "alice", jiff::Timestamp::now()).unwrap();
+        let r = StatusReport::from_store(&store, &Health::default(), TicketList::All).unwrap();
+        assert_eq!(r.tickets[0].claimed_by.as_deref(), Some("alice"));
+        assert_eq!(r.generated.subsec_nanosecond(), 0);
+        assert_eq!(r.tickets[0].created.subsec_nanosecond(), 0);
+        let mut text = Vec::new();
+        r.write_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("— age 3d 4h, claimed by alice"), "{text}");
+        assert!(r.problems().contains(&"the daemon is not running".to_string()), "{:?}", r.problems());
+    }
+
+    #[test]
+    fn ages_read_in_two_units() {
+        let now = jiff::Timestamp::from_second(1_000_000).unwrap();
+        let ago = |s: i64| age(jiff::Timestamp::from_second(1_000_000 - s).unwrap(), now);
+        assert_eq!(ago(5), "5s");
+        assert_eq!(ago(125), "2m 5s");
+        assert_eq!(ago(3 * 3600 + 120), "3h 2m");
+        assert_eq!(ago(2 * 86_400 + 3600), "2d 1h");
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/triaged.service");
+/// One instance per mailbox: `triaged@NAME`.
+const TEMPLATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/triaged@.service");
 const MAX_EXPOSURE: f64 = 2.0;
 
 fn analyze() -> Option<PathBuf> {
@@ -25,9 +27,13 @@ fn run(analyze: &Path, args: &[&str]) -> Output {
 /// The unit with its ExecStart paths pointing at the binary under test:
 /// `verify` insists the commands exist, and nothing is installed system-wide.
 fn unit_for_this_build(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(UNIT).unwrap();
+    copy_for_this_build(UNIT, dir)
+}
+
+fn copy_for_this_build(unit: &str, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(unit).unwrap();
     assert!(text.contains("/usr/bin/triaged"), "the unit runs /usr/bin/triaged");
-    let copy = dir.join("triaged.service");
+    let copy = dir.join(Path::new(unit).file_name().unwrap());
     std::fs::write(&copy, text.replace("/usr/bin/triaged", env!("CARGO_BIN_EXE_triaged"))).unwrap();
     copy
 }
@@ -98,5 +104,48 @@ fn systemd_analyze_security_exposure_is_at_most_2() {
     );
     let level = exposure(&stdout).unwrap_or_else(|| panic!("no exposure level in:\n{stdout}"));
     println!("exposure level {level}");
+    assert!(level <= MAX_EXPOSURE, "exposure {level} is over {MAX_EXPOSURE}:\n{stdout}");
+}
+
+/// The template gives each instance its own config, store and credentials,
+/// and differs from the single unit in nothing else: the same hardening.
+#[test]
+fn template_unit_keeps_instances_apart_and_is_hardened_alike() {
+    let single = std::fs::read_to_string(UNIT).unwrap();
+    let template = std::fs::read_to_string(TEMPLATE).unwrap();
+    for line in [
+        "ExecStart=/usr/bin/triaged --config /etc/triaged/%i/config.toml run",
+        "ExecStartPre=/usr/bin/triaged --config /etc/triaged/%i/config.toml check-config",
+        "StateDirectory=triaged/%i",
+        "LoadCredential=imap:/etc/triaged/%i/imap-password",
+        "LoadCredential=irc:/etc/triaged/%i/irc-password",
+    ] {
+        assert!(template.lines().any(|l| l == line), "{TEMPLATE} lacks {line}");
+    }
+    let settings = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+            .filter(|l| !l.contains("%i") && !l.starts_with("Description=") && !l.contains("/etc/triaged") && !l.starts_with("StateDirectory=") && !l.starts_with("ConfigurationDirectory="))
+            .map(str::to_string)
+            .collect()
+    };
+    let single_settings = settings(&single);
+    assert!(single_settings.len() > 30, "{single_settings:?}");
+    assert_eq!(settings(&template), single_settings);
+}
+
+#[test]
+fn template_unit_verifies_and_exposure_is_at_most_2() {
+    let Some((analyze, dir, _)) = prepare() else {
+        return;
+    };
+    copy_for_this_build(TEMPLATE, dir.path());
+    let instance = dir.path().join("triaged@support.service");
+    let out = run(&analyze, &["verify", instance.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify:\n{stderr}");
+    let out = run(&analyze, &["security", "--offline=true", "--no-pager", instance.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let level = exposure(&stdout).unwrap_or_else(|| panic!("no exposure level in:\n{stdout}"));
     assert!(level <= MAX_EXPOSURE, "exposure {level} is over {MAX_EXPOSURE}:\n{stdout}");
 }

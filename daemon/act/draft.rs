@@ -37,6 +37,8 @@ pub struct Draft {
 pub struct Drafter {
     from: Mailbox,
     key: [u8; 32],
+    /// `[draft] quote`: the customer's text below the reply.
+    quote: bool,
 }
 
 /// What a reply to `msg` answers: Reply-To else From, and its thread.
@@ -61,7 +63,57 @@ pub fn reply_target(msg: &Message) -> ReplyTarget {
         subject: msg.subject.clone(),
         message_id: msg.message_id.clone(),
         references,
+        quote: quote(msg),
     }
+}
+
+/// The most of the customer's text a draft quotes: enough to review the
+/// reply without opening the original, bounded so a long message (or a
+/// pasted log) neither swamps the draft nor grows the store.
+pub const QUOTE_MAX_LINES: usize = 40;
+pub const QUOTE_MAX_CHARS: usize = 3000;
+
+/// The customer's text as a reply quotes it: "On DATE, NAME wrote:" and
+/// "> " lines, with secrets redacted (`classify::sensitive::redact`), cut
+/// to [`QUOTE_MAX_LINES`] and [`QUOTE_MAX_CHARS`]. The name and date are
+/// the sender's and may say anything: they are made single-line and
+/// bounded. None when there is no text.
+pub fn quote(msg: &Message) -> Option<String> {
+    let text = crate::classify::sensitive::redact(msg.text.trim());
+    if text.is_empty() {
+        return None;
+    }
+    let rcpt = msg.from.first();
+    let who = rcpt
+        .and_then(|a| a.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()))
+        .or_else(|| rcpt.map(|a| a.email.clone()))
+        .unwrap_or_else(|| "you".into());
+    let who: String = redact(&who).chars().take(80).collect();
+    // The parsed Date is RFC 3339; people read "Mon, 23 Nov 2026 10:00 UTC".
+    let date = msg.date.as_deref().map(|d| match d.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%a, %-d %b %Y %H:%M UTC").to_string(),
+        Err(_) => sanitize_line(d),
+    });
+    let mut out = match date.filter(|d| !d.is_empty()) {
+        Some(date) => format!("On {}, {who} wrote:\n", date.chars().take(64).collect::<String>()),
+        None => format!("{who} wrote:\n"),
+    };
+    let mut cut = false;
+    for (n, line) in text.lines().enumerate() {
+        if n == QUOTE_MAX_LINES || out.len() + line.len() > QUOTE_MAX_CHARS {
+            cut = true;
+            break;
+        }
+        // Control characters other than tabs would reach the draft as is.
+        let line: String = line.trim_end().chars().filter(|c| !c.is_control() || *c == '\t').collect();
+        out.push_str(if line.is_empty() { ">" } else { "> " });
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if cut {
+        out.push_str("> [...]\n");
+    }
+    Some(out)
 }
 
 impl Drafter {
@@ -69,6 +121,7 @@ impl Drafter {
         Ok(Drafter {
             from: from.parse().map_err(|_| DraftError::From(from.to_string()))?,
             key: [0; 32],
+            quote: true,
         })
     }
 
@@ -76,6 +129,12 @@ impl Drafter {
     /// sender can compute one.
     pub fn with_key(mut self, key: [u8; 32]) -> Drafter {
         self.key = key;
+        self
+    }
+
+    /// Whether drafts quote the customer's text (`[draft] quote`).
+    pub fn quoting(mut self, quote: bool) -> Drafter {
+        self.quote = quote;
         self
     }
 
@@ -94,7 +153,14 @@ impl Drafter {
     }
 
     /// Builds the reply to `target` for ticket `ticket` with `body`.
-    pub fn build(&self, target: &ReplyTarget, ticket: TicketId, message_id: &str, body: String) -> Result<Draft, DraftError> {
+    pub fn build(&self, target: &ReplyTarget, ticket: TicketId, message_id: &str, mut body: String) -> Result<Draft, DraftError> {
+        if let (true, Some(quote)) = (self.quote, &target.quote) {
+            if !body.ends_with('\n') {
+                body.push('\n');
+            }
+            body.push('\n');
+            body.push_str(quote);
+        }
         let address = target.email.parse().map_err(|e: lettre::address::AddressError| DraftError::Recipient {
             address: target.email.clone(),
             detail: e.to_string(),
@@ -114,6 +180,7 @@ impl Drafter {
             .date_now()
             .message_id(Some(format!("<{message_id}>")))
             .header(TicketHeader(ticket.0.to_string()))
+            .header(header::MIME_VERSION_1_0)
             .header(ContentType::TEXT_PLAIN);
         if is_msg_id(&target.message_id) {
             b = b.in_reply_to(format!("<{}>", target.message_id));
@@ -262,5 +329,42 @@ mod tests {
         let parsed = Message::parse(draft.bytes).unwrap();
         assert_eq!(parsed.single_from().unwrap().email, "support@example.org");
         assert_eq!(parsed.subject, "Re: [#9] Grüße");
+    }
+
+    fn parsed(raw: &str) -> Message {
+        Message::parse(raw.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn drafts_quote_the_customer_redacted_and_say_mime_version() {
+        let d = Drafter::new("Support <support@example.org>").unwrap();
+        let msg = parsed(
+            "From: Ann <ann@example.net>\r\nSubject: help\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <q1@example.net>\r\n\r\nHello,\r\n\r\nmy password is hunter2hunter2 please help\r\n",
+        );
+        let draft = d.build(&reply_target(&msg), TicketId(3), "x@example.org", "We are on it.".into()).unwrap();
+        let raw = String::from_utf8(draft.bytes.clone()).unwrap();
+        assert!(raw.contains("MIME-Version: 1.0\r\n"), "{raw}");
+        let text = Message::parse(draft.bytes).unwrap().text.replace("\r\n", "\n");
+        assert!(text.starts_with("We are on it.\n\nOn Mon, 23 Nov 2026 10:00 UTC, Ann wrote:\n> Hello,\n>\n> my "), "{text}");
+        assert!(text.contains("[password or secret removed]") && !text.contains("hunter2"), "{text}");
+
+        let plain = Drafter::new("Support <support@example.org>").unwrap().quoting(false);
+        let draft = plain.build(&reply_target(&msg), TicketId(3), "x@example.org", "We are on it.\n".into()).unwrap();
+        assert!(!Message::parse(draft.bytes).unwrap().text.contains("wrote:"));
+    }
+
+    #[test]
+    fn quotes_are_bounded_and_the_senders_words_stay_on_their_lines() {
+        let long: String = (0..500).map(|n| format!("line {n}\r\n")).collect();
+        let msg = parsed(&format!("From: \"Evil\\r\\nBcc: x@y\" <e@example.net>\r\nSubject: s\r\n\r\n{long}"));
+        let q = quote(&msg).unwrap();
+        assert_eq!(q.lines().filter(|l| l.starts_with("> line")).count(), QUOTE_MAX_LINES, "{q}");
+        assert!(q.ends_with("> [...]\n"), "{q}");
+        assert!(q.lines().next().unwrap().ends_with(" wrote:"), "{q}");
+        assert!(q.lines().skip(1).all(|l| l.starts_with('>')), "{q}");
+        let wide = parsed(&format!("From: a@example.net\r\nSubject: s\r\n\r\n{}\r\n", "word ".repeat(2000)));
+        let q = quote(&wide).unwrap();
+        assert!(q.len() <= QUOTE_MAX_CHARS + 100, "{}", q.len());
+        assert!(quote(&parsed("From: a@example.net\r\nSubject: s\r\n\r\n\r\n")).is_none());
     }
 }

@@ -92,7 +92,9 @@ impl Actor {
     pub async fn new(config: &Config, store: Store, notifier: Notifier) -> Result<Actor, ActError> {
         let pack = classify::cli::load_pack(config).map_err(|e| ActError::Pack(e.to_string()))?;
         let verifier = Verifier::new(config).await.map_err(|e| ActError::Verify(e.to_string()))?;
-        let drafter = Drafter::new(&config.draft.from)?.with_key(store.draft_key()?);
+        let drafter = Drafter::new(&config.draft.from)?
+            .quoting(config.draft.quote)
+            .with_key(store.draft_key()?);
         Ok(Actor {
             store,
             pack,
@@ -141,6 +143,11 @@ impl Actor {
         }
         let (t, a) = self.open(&intake, msg).await?;
         Ok(Handled::Opened(t, a))
+    }
+
+    /// The ticket `msg` would join, for a quarantine entry's log line.
+    pub(crate) fn ticket_of(&self, msg: &Message) -> Option<TicketId> {
+        self.thread_of(msg).ok().flatten().map(|(t, _, _)| t.id)
     }
 
     /// The ticket `msg` answers, and the header that says so. A message

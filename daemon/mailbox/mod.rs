@@ -3,6 +3,7 @@
 //! touched; progress lives in the store as UIDVALIDITY + last UID, never in
 //! flags on the server.
 
+pub mod pinned;
 pub mod tls;
 
 use std::time::Duration;
@@ -20,16 +21,21 @@ pub use tls::ImapStream;
 
 type Session = async_imap::Session<ImapStream>;
 
+/// The flags of an appended draft: a draft, and not unread mail.
+const DRAFT_FLAGS: &str = "(\\Seen \\Draft)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
     #[error("cannot connect to {addr}: {source} (is the server up and the host/port in [imap] right?)")]
     Connect { addr: String, source: std::io::Error },
-    #[error("TLS with {host} failed: {source} (for a private CA set imap.ca_file)")]
+    #[error("TLS with {host} failed: {source} (for a private CA, or the server's own self-signed certificate, set imap.ca_file; or pin it with imap.tls_fingerprint)")]
     Tls { host: String, source: std::io::Error },
     #[error(transparent)]
     TlsSetup(#[from] tls::TlsSetupError),
     #[error("{host} refused the login for {user}: {detail} (check imap.username and the password file)")]
     Login { host: String, user: String, detail: String },
+    #[error("{0}")]
+    Password(crate::config::Problem),
     #[error("{host} does not offer STARTTLS; use tls = \"implicit\" on port 993")]
     NoStartTls { host: String },
     #[error("{0} timed out; the server is not answering")]
@@ -44,7 +50,7 @@ impl MailboxError {
     /// Login failures won't fix themselves by retrying quickly; the rest are
     /// network weather.
     pub fn is_auth(&self) -> bool {
-        matches!(self, MailboxError::Login { .. })
+        matches!(self, MailboxError::Login { .. } | MailboxError::Password(_))
     }
 }
 
@@ -120,7 +126,7 @@ impl Connection {
         };
         let stream = match cfg.tls {
             TlsMode::Implicit => {
-                let tc = tls::client_config(cfg.ca_file.as_deref())?;
+                let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
                 timed(cfg.timeout, "TLS handshake", async {
                     tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
                 })
@@ -145,7 +151,7 @@ impl Connection {
             let ImapStream::Plain(tcp) = client.into_inner() else {
                 unreachable!("STARTTLS starts from a plain stream")
             };
-            let tc = tls::client_config(cfg.ca_file.as_deref())?;
+            let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
             let stream = timed(cfg.timeout, "TLS handshake", async {
                 tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
             })
@@ -157,9 +163,11 @@ impl Connection {
             user: cfg.username.clone(),
             detail: e.to_string(),
         };
+        // Read at each login: a rotated password is used from the next one.
+        let password = cfg.password.read().map_err(MailboxError::Password)?;
         let auth = Plain {
             user: &cfg.username,
-            password: cfg.password.expose(),
+            password: password.expose(),
         };
         let mut session = match tokio::time::timeout(cfg.timeout, client.authenticate("PLAIN", auth)).await {
             Err(_) => return Err(MailboxError::Timeout("login")),
@@ -167,7 +175,7 @@ impl Connection {
             // Servers without SASL PLAIN still speak LOGIN (RFC 3501 6.2.3).
             Ok(Err((_, client))) => timed(cfg.timeout, "login", async {
                 client
-                    .login(&cfg.username, cfg.password.expose())
+                    .login(&cfg.username, password.expose())
                     .await
                     .map_err(|(e, _)| login_err(e))
             })
@@ -212,6 +220,11 @@ impl Connection {
             validity,
             exists: mb.exists,
         })
+    }
+
+    /// Creates `folder`; an error when the server refuses (it may exist).
+    pub async fn create(&mut self, folder: &str) -> Result<(), MailboxError> {
+        timed(self.timeout, "CREATE", self.session.create(folder)).await
     }
 
     /// UIDs and sizes of the messages after `last_uid`, oldest first.
@@ -344,7 +357,8 @@ impl Connection {
         }
     }
 
-    /// Appends drafts: in one MULTIAPPEND command when the server offers it
+    /// Appends drafts, flagged \\Draft and \\Seen (a draft is not new mail
+    /// to the staff reading the folder): in one MULTIAPPEND command when the server offers it
     /// (one round trip and, on Dovecot, one index update for the batch),
     /// else one APPEND each. Creates the folder when it is missing.
     pub async fn append_drafts(&mut self, mailbox: &str, drafts: &[&[u8]]) -> Result<(), MailboxError> {
@@ -359,7 +373,7 @@ impl Connection {
         }
         let mut cmd = format!("APPEND {}", quote(mailbox));
         for d in drafts {
-            cmd.push_str(&format!(" (\\Draft) {{{}+}}\r\n", d.len()));
+            cmd.push_str(&format!(" {DRAFT_FLAGS} {{{}+}}\r\n", d.len()));
             cmd.push_str(std::str::from_utf8(d).expect("checked ASCII"));
         }
         let bytes: usize = drafts.iter().map(|d| d.len()).sum();
@@ -379,7 +393,7 @@ impl Connection {
     /// Appends a draft, creating the folder when the append fails and the
     /// folder is missing (RFC 3501 6.3.11, TRYCREATE).
     pub async fn append_draft(&mut self, mailbox: &str, bytes: &[u8]) -> Result<(), MailboxError> {
-        let flags = Some("(\\Draft)");
+        let flags = Some(DRAFT_FLAGS);
         match timed(self.timeout, "APPEND", self.session.append(mailbox, flags, None, bytes)).await {
             Err(MailboxError::Imap(async_imap::error::Error::Append | async_imap::error::Error::No(_))) => {
                 // CREATE fails harmlessly when the folder exists; then the

@@ -14,6 +14,8 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 
+use super::pinned::{Fingerprint, PinnedVerifier};
+
 #[derive(Debug)]
 pub enum ImapStream {
     Plain(TcpStream),
@@ -62,15 +64,20 @@ pub enum TlsSetupError {
     NoRoots,
     #[error("{host:?} is not a valid TLS server name")]
     ServerName { host: String },
+    #[error("cannot set up certificate checks: {0}")]
+    Verifier(String),
 }
 
-/// A TLS client configuration: system roots, plus `ca_file` when given.
-pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
+/// A TLS client configuration: system roots, plus `ca_file` when given;
+/// a server certificate that is one of `ca_file`'s, or has the
+/// `fingerprint`, is accepted as pinned (see [`super::pinned`]).
+pub fn client_config(ca_file: Option<&Path>, fingerprint: Option<Fingerprint>) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         // A broken system certificate must not stop us; the others count.
         let _ = roots.add(cert);
     }
+    let mut pins: Vec<Fingerprint> = fingerprint.into_iter().collect();
     if let Some(path) = ca_file {
         let shown = path.display().to_string();
         let pem = std::fs::read(path).map_err(|source| TlsSetupError::CaFile {
@@ -79,9 +86,11 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>
         })?;
         let mut added = 0;
         for cert in rustls_pemfile::certs(&mut &pem[..]).flatten() {
-            if roots.add(cert).is_ok() {
-                added += 1;
-            }
+            pins.push(super::pinned::fingerprint(cert.as_ref()));
+            // A self-signed server certificate may not be a usable root;
+            // it still counts as pinned.
+            let _ = roots.add(cert);
+            added += 1;
         }
         if added == 0 {
             return Err(TlsSetupError::CaEmpty { path: shown });
@@ -91,11 +100,20 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>
         return Err(TlsSetupError::NoRoots);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .expect("ring supports the default protocol versions");
+    let config = if pins.is_empty() {
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedVerifier::new(pins, webpki, provider)))
+            .with_no_client_auth()
+    };
     Ok(Arc::new(config))
 }
 

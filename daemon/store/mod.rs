@@ -194,6 +194,10 @@ pub struct ReplyTarget {
     pub message_id: String,
     #[serde(default)]
     pub references: Vec<String>,
+    /// The customer's text as the draft quotes it ("On DATE, NAME wrote:"
+    /// and "> " lines), redacted and bounded (`act::draft::quote`).
+    #[serde(default)]
+    pub quote: Option<String>,
 }
 
 fn redacted<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
@@ -255,6 +259,10 @@ pub struct Quarantined {
     pub subject: Option<String>,
     pub reason: String,
     pub at: jiff::Timestamp,
+    /// The ticket it is a reply to, found as a reply joins a ticket
+    /// (its thread, from the ticket's sender).
+    #[serde(default)]
+    pub ticket: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -984,6 +992,7 @@ mod tests {
                 subject: None,
                 reason: "too big".into(),
                 at: jiff::Timestamp::now(),
+                ticket: None,
             }, None)
             .unwrap();
         }

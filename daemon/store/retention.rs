@@ -229,6 +229,7 @@ mod tests {
             from: Some("Ann <ann@example.org>".into()),
             subject: Some("secret".into()),
             reason: "cannot parse".into(),
+            ticket: None,
             at,
         };
         s.quarantine(&q(1, at), None).unwrap();

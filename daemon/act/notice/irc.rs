@@ -87,6 +87,8 @@ pub enum IrcError {
     JoinRefused { channel: String, reply: String },
     #[error("irc.ca_file {path}: {reason}")]
     CaFile { path: String, reason: String },
+    #[error("{0}")]
+    Secret(crate::config::Problem),
 }
 
 /// The staff channel's connection, as `triaged status` shows it.
@@ -809,8 +811,8 @@ impl Session<'_> {
         let channel = self.cfg().channel.clone();
         match &self.cfg().channel_key {
             Some(key) => {
-                let key = key.expose().to_string();
-                self.wire.send("JOIN", &[&channel, &key]).await
+                let key = key.read().map_err(IrcError::Secret)?;
+                self.wire.send("JOIN", &[&channel, key.expose()]).await
             }
             None => self.wire.send("JOIN", &[&channel]).await,
         }
@@ -984,6 +986,7 @@ impl Session<'_> {
         let Some(password) = self.cfg().password.clone() else {
             return self.wire.send("AUTHENTICATE", &["*"]).await;
         };
+        let password = password.read().map_err(IrcError::Secret)?;
         for chunk in sasl_plain(&self.sasl_user(), password.expose()) {
             self.wire.send("AUTHENTICATE", &[&chunk]).await?;
         }

@@ -126,6 +126,15 @@ async fn post_queued(
         // What a notice tells (a quarantine, a ticket) is durable before
         // anyone reads it.
         store.persist()?;
+        // Read at each round: `run` checked it at start, and a URL changed
+        // in its file since is used from the next round on.
+        let url = match config.url.read() {
+            Ok(url) => url,
+            Err(problem) => {
+                tracing::warn!("webhook: notices kept queued: {problem}");
+                return Ok(Round::Failing);
+            }
+        };
         for (seq, q) in &queued {
             let Some(n) = read_queued(WEBHOOK, *seq, q) else {
                 store.notices_done(WEBHOOK, &[*seq])?;
@@ -134,7 +143,7 @@ async fn post_queued(
             let body = body(&n);
             let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
             for attempt in 1..=ATTEMPTS {
-                match post(client, config.url.expose(), &body).await {
+                match post(client, url.expose(), &body).await {
                     Ok(()) => {
                         store.notices_done(WEBHOOK, &[*seq])?;
                         break;
@@ -147,7 +156,7 @@ async fn post_queued(
                     Err(e) if attempt == ATTEMPTS => {
                         tracing::warn!(
                             "webhook: not posted after {ATTEMPTS} tries, kept queued: {}",
-                            e.to_string().replace(config.url.expose(), "<webhook url>")
+                            e.to_string().replace(url.expose(), "<webhook url>")
                         );
                         return Ok(Round::Failing);
                     }
@@ -185,14 +194,17 @@ mod tests {
     use crate::config::Config;
 
     fn load(webhook: &str) -> Result<Config, String> {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pw"), "x").unwrap();
-        std::fs::write(dir.path().join("hook"), "https://chat.example.org/hooks/abc\n").unwrap();
-        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        load_in(tempfile::tempdir().unwrap().path(), webhook)
+    }
+
+    fn load_in(dir: &std::path::Path, webhook: &str) -> Result<Config, String> {
+        std::fs::write(dir.join("pw"), "x").unwrap();
+        std::fs::write(dir.join("hook"), "https://chat.example.org/hooks/abc\n").unwrap();
+        std::fs::create_dir_all(dir.join("templates/sourcehut")).unwrap();
         let text = format!(
             "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\npassword_file = \"pw\"\n[procedures]\ntemplates = \"templates\"\n[webhook]\n{webhook}\n"
         );
-        let path = dir.path().join("t.toml");
+        let path = dir.join("t.toml");
         std::fs::write(&path, text).unwrap();
         Config::load(&path).map_err(|e| e.to_string())
     }
@@ -208,8 +220,16 @@ mod tests {
         assert!(load("url = \"http://127.0.0.1:9/x\"").unwrap().webhook.is_some());
         let err = load("url = \"http://chat.example.org/hooks/x\"").unwrap_err();
         assert!(err.contains("webhook.url: must be an https:// URL"), "{err}");
-        let c = load("url_file = \"hook\"").unwrap();
-        assert_eq!(c.webhook.unwrap().url.expose(), "https://chat.example.org/hooks/abc");
+        // A URL in a file is read, and checked, when it is used.
+        let dir = tempfile::tempdir().unwrap();
+        let c = load_in(dir.path(), "url_file = \"hook\"").unwrap();
+        assert!(c.unreadable_secrets().is_empty());
+        assert_eq!(c.webhook.as_ref().unwrap().url.read().unwrap().expose(), "https://chat.example.org/hooks/abc");
+        std::fs::write(dir.path().join("hook"), "http://chat.example.org/hooks/abc\n").unwrap();
+        let unreadable = c.unreadable_secrets();
+        assert_eq!(unreadable.len(), 1);
+        let msg = unreadable[0].problem.to_string();
+        assert!(msg.contains(":9: webhook.url_file: the file holds no usable URL: must be an https:// URL"), "{msg}");
         let err = load("url = \"https://a.example/\"\nurl_file = \"hook\"").unwrap_err();
         assert!(err.contains("exactly one of url or url_file"), "{err}");
     }
