@@ -61,6 +61,30 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub irc: Option<RawIrc>,
     pub webhook: Option<RawWebhook>,
+    #[serde(default)]
+    pub intake: RawIntake,
+    #[serde(default)]
+    pub lists: Vec<RawList>,
+}
+
+/// `[intake]`: what the daemon trusts about how a message reached it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    /// The host (or domain) of the mail server that receives support mail
+    /// and runs its spam filter; only its own headers are believed.
+    pub receiving_server: Option<String>,
+}
+
+/// `[[lists]]`: a mailing list support mail arrives through.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawList {
+    pub id: String,
+    #[serde(default)]
+    pub sealers: Vec<String>,
+    #[serde(default)]
+    pub reply_to_list: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,6 +245,26 @@ pub struct Config {
     pub limits: Limits,
     pub irc: Option<IrcConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub intake: IntakeConfig,
+    /// Mailing lists support mail arrives through (`[[lists]]`).
+    pub lists: Vec<ListConfig>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IntakeConfig {
+    /// Lowercase host or domain of the receiving mail server; `None`: no
+    /// spam verdict in a header is believed.
+    pub receiving_server: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListConfig {
+    /// The List-Id value without the angle brackets.
+    pub id: String,
+    /// ARC sealer domains trusted for this list.
+    pub sealers: Vec<String>,
+    /// Also address drafts to the list.
+    pub reply_to_list: bool,
 }
 
 #[derive(Clone)]
@@ -573,6 +617,16 @@ impl Validator<'_> {
 
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
         let webhook = raw.webhook.as_ref().and_then(|r| self.webhook(r));
+        let intake = self.intake(&raw.intake);
+        let lists = raw
+            .lists
+            .iter()
+            .map(|l| ListConfig {
+                id: l.id.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
+                sealers: l.sealers.clone(),
+                reply_to_list: l.reply_to_list,
+            })
+            .collect();
 
         Some(Config {
             source: self.locator.file.clone(),
@@ -590,7 +644,22 @@ impl Validator<'_> {
             limits,
             irc,
             webhook,
+            intake,
+            lists,
         })
+    }
+
+    fn intake(&mut self, r: &RawIntake) -> IntakeConfig {
+        let receiving_server = r.receiving_server.as_ref().map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase());
+        if let Some(h) = &receiving_server
+            && (h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        {
+            self.bad(
+                &["intake", "receiving_server"],
+                format!("{h:?} is not a host name; write the name your mail server puts after \"by\" in its Received: lines, e.g. \"mx.example.org\""),
+            );
+        }
+        IntakeConfig { receiving_server }
     }
 
     fn imap(&mut self, r: &RawImap) -> Option<ImapConfig> {

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::act::notice::irc::IrcHealth;
+use crate::classify::aside::{Aside, AsideKind, SET_ASIDE};
 use crate::store::{Quarantined, Store, StoreError, Ticket};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +113,9 @@ pub struct TicketSummary {
     /// The identity report in one line (staff only).
     #[serde(default)]
     pub identity: Option<String>,
+    /// Why the message was set aside (not a request), while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<Aside>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,9 +141,15 @@ pub struct StatusReport {
     #[serde(default)]
     pub queued_notices: BTreeMap<String, usize>,
     pub quarantine: Vec<Quarantined>,
+    /// Tickets set aside (bounce, auto-reply, bulk, spam) among `tickets`,
+    /// per kind.
+    #[serde(default)]
+    pub set_aside: BTreeMap<AsideKind, usize>,
 }
 
 const SNAPSHOT: &str = "status.json";
+/// Set-aside tickets the text report lists, newest first.
+const SET_ASIDE_LISTED: usize = 10;
 /// Tickets listed in the daemon's snapshot. Listing all of them meant
 /// reading every ticket after every sync pass: at 10,000 tickets that cost
 /// more memory than the rest of the daemon together.
@@ -205,7 +215,9 @@ impl StatusReport {
             pending_actions: store.pending_actions()?.len(),
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
-        })
+            set_aside: BTreeMap::new(),
+        }
+        .with_set_aside_counted())
     }
 
     /// The store when it is free, else the running daemon's snapshot.
@@ -224,6 +236,13 @@ impl StatusReport {
             }
             Err(e) => Err(e),
         }
+    }
+
+    fn with_set_aside_counted(mut self) -> StatusReport {
+        for kind in self.tickets.iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
+            *self.set_aside.entry(kind).or_default() += 1;
+        }
+        self
     }
 
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -269,6 +288,25 @@ impl StatusReport {
                 writeln!(out, "         {id}")?;
             }
         }
+        let aside: Vec<&TicketSummary> = self.tickets.iter().filter(|t| t.set_aside.is_some()).collect();
+        if aside.is_empty() {
+            writeln!(out, "Set aside: none")?;
+        } else {
+            let per: Vec<String> = self.set_aside.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+            writeln!(
+                out,
+                "Set aside (no draft; `triaged reclassify N PROCEDURE` answers one): {} ({})",
+                aside.len(),
+                per.join(", ")
+            )?;
+            for t in aside.iter().rev().take(SET_ASIDE_LISTED) {
+                let why = t.set_aside.as_ref().map(|a| a.reason.as_str()).unwrap_or_default();
+                writeln!(out, "  #{:<5} {} — {} — {why}", t.ticket, t.from, t.subject)?;
+            }
+            if aside.len() > SET_ASIDE_LISTED {
+                writeln!(out, "  … {} older (status --json lists them)", aside.len() - SET_ASIDE_LISTED)?;
+            }
+        }
         writeln!(out, "Pending actions: {}", self.pending_actions)?;
         if self.queued_notices.is_empty() {
             writeln!(out, "Queued notices: none")?;
@@ -306,6 +344,9 @@ fn summary(t: &Ticket) -> TicketSummary {
         step: t.step.clone(),
         next_deadline: t.deadlines.iter().map(|d| d.due).min(),
         identity: t.data.get("identity_summary").and_then(|v| v.as_str()).map(str::to_string),
+        set_aside: (t.procedure == SET_ASIDE)
+            .then(|| t.data.get("set_aside").and_then(|a| serde_json::from_value(a.clone()).ok()))
+            .flatten(),
         case_number: t.data.get("number").and_then(|n| {
             Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
         }),

@@ -8,6 +8,7 @@
 //! live in the ticket's data and never reach a user-facing draft except
 //! through a template that names them.
 
+pub mod aside;
 pub mod draft;
 pub mod facts;
 pub mod notice;
@@ -84,6 +85,9 @@ pub struct Actor {
     pub notifier: Notifier,
     /// Staff nick → sending address, to check who answered a claimed ticket.
     staff_addresses: std::collections::BTreeMap<String, String>,
+    /// What is set aside before classification (bounces, auto-replies,
+    /// bulk, spam): see `classify::aside`.
+    aside: classify::aside::AsidePolicy,
 }
 
 impl Actor {
@@ -104,6 +108,7 @@ impl Actor {
             deadlines_changed: Notify::new(),
             notifier,
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
+            aside: classify::aside::AsidePolicy::from_config(config),
         })
     }
 
@@ -163,6 +168,9 @@ impl Actor {
     }
 
     async fn open(&self, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        if let Some(aside) = self.aside.judge(msg) {
+            return self.open_set_aside(intake, msg, &aside);
+        }
         let class = self.pack.classify(msg);
         let procedure = self.pack.procedure(&class.procedure);
         let billing = procedure.map(|p| p.billing).unwrap_or(false);
@@ -188,19 +196,7 @@ impl Actor {
         if let Some(p) = procedure
             && p.identity != IdentityPolicy::None
         {
-            let domain = sender.email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
-            let ch = challenge::issue(id.0, report.account.as_deref().unwrap_or(&sender.email), &self.web_path);
-            data.insert(
-                "challenge".into(),
-                json!({
-                    "ssh_text": ch.ssh_text,
-                    "ssh_command": challenge::SSH_SIGN_COMMAND,
-                    "dns_name": ch.txt_name(&domain),
-                    "dns_value": ch.txt_value(),
-                    "web_url": ch.web_url(&domain),
-                }),
-            );
-            data.insert("challenge_issued".into(), serde_json::to_value(&ch).unwrap_or_default());
+            self.issue_challenge(&mut data, id, report.account.as_deref().unwrap_or(&sender.email), &sender.email);
         }
         let target = reply_target(msg);
         let subject = classify::sensitive::redact(&msg.subject_line(200));
@@ -217,6 +213,10 @@ impl Actor {
     }
 
     async fn reply(&self, ticket: Ticket, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        // Answering a bounce or an auto-reply starts a mail loop.
+        if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
+            return self.automatic_answer(&ticket, intake, msg, &aside);
+        }
         let challenge = ticket
             .data
             .get("challenge_issued")
@@ -247,6 +247,23 @@ impl Actor {
         })?;
         self.record_document(&t)?;
         Ok((t, planned))
+    }
+
+    /// Records the identity challenges for ticket `id` in its data.
+    fn issue_challenge(&self, data: &mut Map<String, Value>, id: TicketId, account: &str, sender_email: &str) {
+        let domain = sender_email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+        let ch = challenge::issue(id.0, account, &self.web_path);
+        data.insert(
+            "challenge".into(),
+            json!({
+                "ssh_text": ch.ssh_text,
+                "ssh_command": challenge::SSH_SIGN_COMMAND,
+                "dns_name": ch.txt_name(&domain),
+                "dns_value": ch.txt_value(),
+                "web_url": ch.web_url(&domain),
+            }),
+        );
+        data.insert("challenge_issued".into(), serde_json::to_value(&ch).unwrap_or_default());
     }
 
     /// The procedures' "now" (see `SystemClock`).
@@ -300,6 +317,16 @@ impl Actor {
         };
         ticket.procedure = procedure.to_string();
         ticket.step = None;
+        // A ticket that started without a procedure needing identity (set
+        // aside, unclassified) has no challenge yet for the new one's
+        // verification request to name.
+        if self.pack.procedure(procedure).is_some_and(|p| p.identity != IdentityPolicy::None)
+            && !ticket.data.contains_key("challenge")
+        {
+            let account = ticket.data.get("account").and_then(Value::as_str).unwrap_or(&ticket.sender_email).to_string();
+            let email = ticket.sender_email.clone();
+            self.issue_challenge(&mut ticket.data, id, &account, &email);
+        }
         ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {

@@ -6,6 +6,7 @@
 //! ([`render`]). It never sends anything and never puts user text into a
 //! template's source: user text is only ever data.
 
+pub mod aside;
 pub mod cli;
 pub mod explain;
 pub mod pack;
@@ -21,6 +22,9 @@ pub use render::{RenderError, render};
 
 /// The procedure name for messages no procedure claims with enough score.
 pub const UNCLASSIFIED: &str = "unclassified";
+/// The procedure name for messages that are not requests (bounces,
+/// auto-replies, bulk, spam): see [`aside`].
+pub use aside::SET_ASIDE;
 
 /// The explainable result: the procedure, its score, the rules that fired
 /// (`procedure/rule-name`) and the next best procedure.

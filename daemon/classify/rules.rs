@@ -70,8 +70,9 @@ pub fn strip_quoted(text: &str) -> String {
     out
 }
 
-/// Header values by (lowercase) name from the raw header section, unfolded.
-fn headers(raw: &[u8]) -> Vec<(String, String)> {
+/// Header values by (lowercase) name from the raw header section, unfolded,
+/// in their order (the newest trace headers first).
+pub(crate) fn headers(raw: &[u8]) -> Vec<(String, String)> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
