@@ -47,10 +47,13 @@ fn json_lines_follow_the_contract_and_errors_do_not_stop_the_run() {
 
     // Keys in the documented order.
     let at = |k: &str| raw[0].find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing: {}", raw[0]));
-    let order = ["file", "procedure", "score", "rules", "runner_up"].map(at);
+    let order = ["file", "procedure", "score", "rules", "runner_up", "words"].map(at);
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", raw[0]);
     let first = lines[0].as_object().unwrap();
-    assert_eq!(first.len(), 5);
+    assert_eq!(first.len(), 6);
+    // Which words each rule fired on.
+    let words = first["words"].as_array().unwrap();
+    assert!(words.iter().any(|w| w.as_str().unwrap().starts_with("refund/refund: \"")), "{words:?}");
     assert_eq!(first["file"], files[0].display().to_string());
     assert_eq!(first["procedure"], "refund");
     assert!(first["score"].as_f64().unwrap() >= 3.0);

@@ -51,7 +51,7 @@ fn classify_file(
     let msg = Message::read_file(file, limits)?;
     Ok(match policy.judge(&msg) {
         Some(aside) => {
-            let c = Classification { procedure: SET_ASIDE.into(), score: 0.0, rules: Vec::new(), runner_up: None };
+            let c = Classification { procedure: SET_ASIDE.into(), ..Default::default() };
             (c, Some(aside))
         }
         None => (pack.classify(&msg), None),
