@@ -99,6 +99,9 @@ fn measure() -> BTreeMap<(String, String), Score> {
         let got = c.procedure.as_str();
         let sensitive = |id: &str| pack.procedure(id).is_some_and(|p| p.sensitive);
         let s = scores.entry((item.pack.clone(), item.half.clone())).or_default();
+        // Details only for the tuned half: the held-out half is measured,
+        // never read while tuning.
+        let show = item.half == "tune";
         if item.label != UNCLASSIFIED {
             s.requests += 1;
             s.recalled += usize::from(got == item.label);
@@ -110,17 +113,20 @@ fn measure() -> BTreeMap<(String, String), Score> {
             } else {
                 let touches = sensitive(got) || sensitive(&item.label);
                 s.sensitive_misroutes += usize::from(touches);
-                println!(
-                    "wrong route{}: {} expected {} got {} ({})",
+                if show {
+                    println!(
+                    "wrong route{} ({}): {} expected {} got {} ({})",
                     if touches { " (sensitive)" } else { "" },
+                    item.half,
                     item.source,
                     item.label,
                     got,
                     c.rules.join(", ")
-                );
+                    );
+                }
             }
-        } else if item.label != UNCLASSIFIED && std::env::var_os("SHOW_MISSES").is_some() {
-            println!("missed: {} expected {}: {:?} {:?}", item.source, item.label, item.subject, item.body);
+        } else if show && item.label != UNCLASSIFIED && std::env::var_os("SHOW_MISSES").is_some() {
+            println!("missed ({}): {} expected {}: {:?} {:?}", item.half, item.source, item.label, item.subject, item.body);
         }
     }
     scores

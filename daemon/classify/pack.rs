@@ -364,6 +364,11 @@ impl Locator<'_> {
 
 // ---------------------------------------------------------------- validating
 
+/// The most a rule's compiled regex may take. Word lists make large
+/// alternations under Unicode word boundaries; 8 MiB holds the shipped
+/// packs' largest with room, and still stops a runaway pattern.
+const RULE_SIZE_LIMIT: usize = 8 << 20;
+
 /// `pattern` with each `{name}` of a word list replaced by its alternation.
 /// Regex repetitions (`{2}`, `{0,30}`) and classes (`\p{L}`) stay as they are.
 fn expand(pattern: &str, vocabulary: &BTreeMap<String, String>) -> Result<String, String> {
@@ -520,7 +525,7 @@ impl Validator<'_> {
                 };
                 let regex = regex::RegexBuilder::new(&pattern)
                     .case_insensitive(!r.case_sensitive)
-                    .size_limit(1 << 20)
+                    .size_limit(RULE_SIZE_LIMIT)
                     .build();
                 match (regex, field) {
                     (Ok(regex), Some(field)) => rules.push(Rule {
