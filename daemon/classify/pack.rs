@@ -566,7 +566,7 @@ impl Validator<'_> {
     }
 
     /// Each word list as a regex alternation: words are literal, a
-    /// trailing `*` stands for any word ending (stems: `delet*` is delete,
+    /// word's trailing `*` stands for any word ending (stems: `delet*` is delete,
     /// deleted, deleting, deletion), a space for any run of spaces.
     fn vocabulary(&mut self, raw: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, String> {
         use Seg::Key as K;
@@ -583,13 +583,11 @@ impl Validator<'_> {
             let alts: Vec<String> = words
                 .iter()
                 .map(|w| {
-                    let w = w.trim();
-                    let (stem, open) = match w.strip_suffix('*') {
-                        Some(stem) => (stem, true),
-                        None => (w, false),
+                    let token = |t: &str| match t.strip_suffix('*') {
+                        Some(stem) => format!(r"{}\w*", regex::escape(stem)),
+                        None => regex::escape(t),
                     };
-                    let body = stem.split_whitespace().map(regex::escape).collect::<Vec<_>>().join(r"\s+");
-                    if open { format!(r"{body}\w*") } else { body }
+                    w.split_whitespace().map(token).collect::<Vec<_>>().join(r"\s+")
                 })
                 .collect();
             out.insert(name.clone(), format!(r"\b(?:{})\b", alts.join("|")));
