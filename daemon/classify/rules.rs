@@ -103,8 +103,9 @@ static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// A fallback clause's rules count this much: the first request decides.
-const FALLBACK_FACTOR: f64 = 0.5;
+/// A fallback clause's rules count this much: the first request decides,
+/// also against a procedure with several rules that fire on the fallback.
+const FALLBACK_FACTOR: f64 = 0.25;
 
 /// The text without its fallback clauses (see [`FALLBACK`]).
 fn primary(text: &str) -> std::borrow::Cow<'_, str> {
