@@ -149,17 +149,20 @@ fn real_text_meets_the_measured_floors() {
             s.sensitive_misroutes
         );
     }
-    // (pack, half) → (recall, precision, sensitive misroutes at most).
+    // (pack, half) → (recall, precision, sensitive misroutes at most): what
+    // was measured when they were set (docs/CLASSIFICATION.md, "Real text").
+    // Raise them when the packs get better; never lower them to pass.
     let floors: &[(&str, &str, f64, f64, usize)] = &[
-        ("sourcehut", "tune", 0.0, 0.0, usize::MAX),
-        ("sourcehut", "held-out", 0.0, 0.0, usize::MAX),
-        ("2i2c", "tune", 0.0, 0.0, usize::MAX),
-        ("2i2c", "held-out", 0.0, 0.0, usize::MAX),
+        ("sourcehut", "tune", 244.0 / 248.0, 244.0 / 245.0, 1),
+        ("sourcehut", "held-out", 191.0 / 214.0, 191.0 / 196.0, 5),
+        ("2i2c", "tune", 2.0 / 2.0, 2.0 / 3.0, 0),
+        ("2i2c", "held-out", 6.0 / 8.0, 7.0 / 8.0, 0),
     ];
     for (pack, half, recall, precision, misroutes) in floors {
         let s = scores[&(pack.to_string(), half.to_string())];
-        assert!(s.recall() >= *recall, "{pack} {half}: recall {:.3} < {recall}", s.recall());
-        assert!(s.precision() >= *precision, "{pack} {half}: precision {:.3} < {precision}", s.precision());
+        // A hair of slack for floating point, none for a message.
+        assert!(s.recall() >= recall - 1e-9, "{pack} {half}: recall {:.4} < {recall:.4}", s.recall());
+        assert!(s.precision() >= precision - 1e-9, "{pack} {half}: precision {:.4} < {precision:.4}", s.precision());
         assert!(s.sensitive_misroutes <= *misroutes, "{pack} {half}: {} sensitive misroutes", s.sensitive_misroutes);
     }
 }
