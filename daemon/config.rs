@@ -860,6 +860,21 @@ templates = "templates"
     }
 
     #[test]
+    fn intake_server_and_support_lists() {
+        let c = load(OK).unwrap();
+        assert_eq!((c.intake.receiving_server, c.lists.len()), (None, 0));
+        let text = format!(
+            "{OK}\n[intake]\nreceiving_server = \"MX.Example.org.\"\n\n[[lists]]\nid = \"<Support.Lists.Example.org>\"\nsealers = [\"lists.example.org\"]\n"
+        );
+        let c = load(&text).unwrap();
+        assert_eq!(c.intake.receiving_server.as_deref(), Some("mx.example.org"));
+        assert_eq!(c.lists[0].id, "support.lists.example.org");
+        assert_eq!((c.lists[0].sealers.as_slice(), c.lists[0].reply_to_list), (&["lists.example.org".to_string()][..], false));
+        let err = load(&format!("{OK}\n[intake]\nreceiving_server = \"mx example\"\n")).unwrap_err().to_string();
+        assert!(err.contains(":13: intake.receiving_server: \"mx example\" is not a host name"), "{err}");
+    }
+
+    #[test]
     fn irc_flood_rate_defaults_to_one_line_a_second_and_must_be_positive() {
         let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\n";
         assert_eq!(load(&format!("{OK}{irc}")).unwrap().irc.unwrap().lines_per_second, 1.0);
