@@ -8,8 +8,12 @@ use std::path::Path;
 use triaged::classify::{Pack, UNCLASSIFIED};
 use triaged::message::Message;
 
+fn load(name: &str) -> Pack {
+    Pack::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(name)).expect("the pack loads")
+}
+
 fn sourcehut() -> Pack {
-    Pack::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sourcehut")).expect("the pack loads")
+    load("sourcehut")
 }
 
 fn classify(pack: &Pack, body: &str) -> String {
@@ -35,6 +39,19 @@ fn deletion_in_seven_languages() {
         "Vorrei chiudere il mio account, grazie.",
         "Por favor, excluam a minha conta.",
         "Graag mijn account verwijderen.",
+    ]);
+}
+
+#[test]
+fn cacert_deletion_in_seven_languages() {
+    expect(&load("cacert"), "account-deletion", &[
+        "Please terminate my CAcert account and membership.",
+        "Ich möchte mein CAcert-Konto kündigen und löschen lassen.",
+        "Je souhaite la suppression de mon compte CAcert.",
+        "Quiero cerrar mi cuenta de CAcert.",
+        "Vorrei chiudere il mio account CAcert.",
+        "Quero encerrar a minha conta no CAcert.",
+        "Wilt u mijn CAcert-account opheffen?",
     ]);
 }
 
