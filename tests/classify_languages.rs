@@ -120,3 +120,22 @@ fn the_first_request_decides_a_mixed_one() {
     // Two requests stated outright: a person decides.
     assert!(classify(&p, "Change my username and delete my account.").starts_with(UNCLASSIFIED));
 }
+
+#[test]
+fn foreign_questions_do_not_reach_2i2c_infrastructure_on_one_word() {
+    let p = load("2i2c");
+    for body in [
+        "Our weekly digest: the outage report and what we learned.",
+        "What is a hub, and how is it different from a notebook server?",
+        "Please submit a change request to add your project to our list.",
+        "I installed JupyterHub with pip3 on my own server and the hub is down with a 502.",
+        "docker run jupyterhub/jupyterhub, then adduser: spawn failed, the hub does not start.",
+    ] {
+        let got = classify(&p, body);
+        assert!(got.starts_with(UNCLASSIFIED) || got.starts_with("out-of-scope "), "{body:?}: {got}");
+    }
+    expect(&p, "infrastructure", &[
+        "The hub is down, nobody can log in since this morning.",
+        "Please increase the memory limit on our hub for the workshop.",
+    ]);
+}
