@@ -104,3 +104,21 @@ fn a_broken_pack_is_an_error_with_file_and_line() {
     assert!(err.contains("procedures.toml:11: procedure[0].rule[0].pattern: bad regex"), "{err}");
     assert!(err.contains("procedures.toml:16: procedure[0].step[0].template: unknown template \"gone.txt\""), "{err}");
 }
+
+#[test]
+fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let news = dir.path().join("news.eml");
+    std::fs::write(
+        &news,
+        "From: News <news@example.net>\r\nList-Id: Weekly <weekly.example.net>\r\nSubject: Refunds and free plans\r\n\r\nHow to get a refund.\r\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &[news], true, &mut out).unwrap());
+    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(line["procedure"], "set-aside", "{line}");
+    assert_eq!(line["aside"], serde_json::json!({"kind": "bulk", "reason": "List-Id: weekly.example.net"}));
+    assert_eq!(line["rules"], serde_json::json!([]), "no procedure's rules were asked");
+}
