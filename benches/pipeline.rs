@@ -1,5 +1,5 @@
 //! Per-stage costs on one realistic message: parse, classify (the
-//! sourcehut pack) and draft (render + build). Run with `cargo bench --bench pipeline`; results in
+//! sourcehut pack), the set-aside check and draft (render + build). Run with `cargo bench --bench pipeline`; results in
 //! docs/BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -28,6 +28,12 @@ fn stages(c: &mut Criterion) {
     let pack = Pack::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sourcehut"))).unwrap();
     let msg = Message::parse(raw.clone()).unwrap();
     g.bench_function("classify", |b| b.iter(|| pack.classify(&msg)));
+    // What the daemon does before classifying: is it mail nobody answers?
+    let aside = triaged::classify::aside::AsidePolicy {
+        receiving_server: Some("mx.example.org".into()),
+        support_lists: vec!["support.lists.example.org".into()],
+    };
+    g.bench_function("set-aside check", |b| b.iter(|| aside.judge(&msg)));
 
     let drafter = Drafter::new("Support <support@example.org>").unwrap();
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});

@@ -70,12 +70,36 @@ pub struct RawConfig {
     pub webhook: Option<RawWebhook>,
     #[serde(default)]
     pub daemon: RawDaemon,
+    #[serde(default)]
+    pub intake: RawIntake,
+    #[serde(default)]
+    pub lists: Vec<RawList>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawDaemon {
     pub workers: Option<usize>,
+}
+
+/// `[intake]`: what the daemon trusts about how a message reached it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    /// The host (or domain) of the mail server that receives support mail
+    /// and runs its spam filter; only its own headers are believed.
+    pub receiving_server: Option<String>,
+}
+
+/// `[[lists]]`: a mailing list support mail arrives through.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawList {
+    pub id: String,
+    #[serde(default)]
+    pub sealers: Vec<String>,
+    #[serde(default)]
+    pub reply_to_list: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +272,9 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// Threads of `run`'s async runtime (`[daemon] workers`).
     pub workers: usize,
+    pub intake: IntakeConfig,
+    /// Mailing lists support mail arrives through (`[[lists]]`).
+    pub lists: Vec<ListConfig>,
 }
 
 /// The most worker threads `[daemon] workers` may ask for: the daemon is
@@ -259,6 +286,23 @@ pub const MAX_WORKERS: usize = 16;
 /// two, and many cores must not mean many threads under TasksMax=.
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IntakeConfig {
+    /// Lowercase host or domain of the receiving mail server; `None`: no
+    /// spam verdict in a header is believed.
+    pub receiving_server: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListConfig {
+    /// The List-Id value without the angle brackets.
+    pub id: String,
+    /// ARC sealer domains trusted for this list.
+    pub sealers: Vec<String>,
+    /// Also address drafts to the list.
+    pub reply_to_list: bool,
 }
 
 #[derive(Clone)]
@@ -749,6 +793,16 @@ impl Validator<'_> {
         if !(1..=MAX_WORKERS).contains(&workers) {
             self.bad(&["daemon", "workers"], format!("must be 1 to {MAX_WORKERS}; leave it out for one per core, at most 4"));
         }
+        let intake = self.intake(&raw.intake);
+        let lists = raw
+            .lists
+            .iter()
+            .map(|l| ListConfig {
+                id: l.id.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
+                sealers: l.sealers.clone(),
+                reply_to_list: l.reply_to_list,
+            })
+            .collect();
 
         Some(Config {
             source: self.locator.file.clone(),
@@ -769,7 +823,22 @@ impl Validator<'_> {
             irc,
             webhook,
             workers: workers.clamp(1, MAX_WORKERS),
+            intake,
+            lists,
         })
+    }
+
+    fn intake(&mut self, r: &RawIntake) -> IntakeConfig {
+        let receiving_server = r.receiving_server.as_ref().map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase());
+        if let Some(h) = &receiving_server
+            && (h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        {
+            self.bad(
+                &["intake", "receiving_server"],
+                format!("{h:?} is not a host name; write the name your mail server puts after \"by\" in its Received: lines, e.g. \"mx.example.org\""),
+            );
+        }
+        IntakeConfig { receiving_server }
     }
 
     fn imap(&mut self, r: &RawImap) -> Option<ImapConfig> {
@@ -978,6 +1047,21 @@ templates = "templates"
         assert_eq!(load(&format!("{OK}\n[store]\ncache_mib = 16\n")).unwrap().store_cache_mib, 16);
         let err = load(&format!("{OK}\n[store]\ncache_mib = 0\n")).unwrap_err().to_string();
         assert!(err.contains("store.cache_mib: must be between 1 and 1024"), "{err}");
+    }
+
+    #[test]
+    fn intake_server_and_support_lists() {
+        let c = load(OK).unwrap();
+        assert_eq!((c.intake.receiving_server, c.lists.len()), (None, 0));
+        let text = format!(
+            "{OK}\n[intake]\nreceiving_server = \"MX.Example.org.\"\n\n[[lists]]\nid = \"<Support.Lists.Example.org>\"\nsealers = [\"lists.example.org\"]\n"
+        );
+        let c = load(&text).unwrap();
+        assert_eq!(c.intake.receiving_server.as_deref(), Some("mx.example.org"));
+        assert_eq!(c.lists[0].id, "support.lists.example.org");
+        assert_eq!((c.lists[0].sealers.as_slice(), c.lists[0].reply_to_list), (&["lists.example.org".to_string()][..], false));
+        let err = load(&format!("{OK}\n[intake]\nreceiving_server = \"mx example\"\n")).unwrap_err().to_string();
+        assert!(err.contains(":13: intake.receiving_server: \"mx example\" is not a host name"), "{err}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 mod window;
 
 use crate::act::notice::irc::IrcHealth;
+use crate::classify::aside::{Aside, AsideKind, SET_ASIDE};
 use crate::store::{Quarantined, Store, StoreError, Ticket};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +140,9 @@ pub struct TicketSummary {
     pub claimed_by: Option<String>,
     #[serde(default)]
     pub claimed_since: Option<jiff::Timestamp>,
+    /// Why the message was set aside (not a request), while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<Aside>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -171,6 +175,10 @@ pub struct StatusReport {
     /// before this was reported).
     #[serde(default)]
     pub store_bytes: Option<u64>,
+    /// Tickets set aside (bounce, auto-reply, bulk, spam) among `tickets`,
+    /// per kind.
+    #[serde(default)]
+    pub set_aside: BTreeMap<AsideKind, usize>,
 }
 
 const SNAPSHOT: &str = "status.json";
@@ -191,6 +199,9 @@ fn age(since: jiff::Timestamp, now: jiff::Timestamp) -> String {
         (d, h, _) => format!("{d}d {h}h"),
     }
 }
+
+/// Set-aside tickets the text report lists, newest first.
+const SET_ASIDE_LISTED: usize = 10;
 /// Tickets listed in the daemon's snapshot. Listing all of them meant
 /// reading every ticket after every sync pass: at 10,000 tickets that cost
 /// more memory than the rest of the daemon together.
@@ -286,7 +297,9 @@ impl StatusReport {
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
             store_bytes: store.size_on_disk().ok(),
-        })
+            set_aside: BTreeMap::new(),
+        }
+        .with_set_aside_counted())
     }
 
     /// The store when it is free, else the running daemon's snapshot.
@@ -349,6 +362,13 @@ impl StatusReport {
         out
     }
 
+    fn with_set_aside_counted(mut self) -> StatusReport {
+        for kind in self.tickets.iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
+            *self.set_aside.entry(kind).or_default() += 1;
+        }
+        self
+    }
+
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.snapshot {
             writeln!(out, "(the daemon is running; snapshot from {})", self.generated)?;
@@ -408,6 +428,25 @@ impl StatusReport {
             let list: Vec<String> = self.unsent_drafts.iter().map(|n| format!("#{n}")).collect();
             writeln!(out, "Pending actions: {} (unsent drafts for {})", self.pending_actions, list.join(", "))?;
         }
+        let aside: Vec<&TicketSummary> = self.tickets.iter().filter(|t| t.set_aside.is_some()).collect();
+        if aside.is_empty() {
+            writeln!(out, "Set aside: none")?;
+        } else {
+            let per: Vec<String> = self.set_aside.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+            writeln!(
+                out,
+                "Set aside (no draft; `triaged reclassify N PROCEDURE` answers one): {} ({})",
+                aside.len(),
+                per.join(", ")
+            )?;
+            for t in aside.iter().rev().take(SET_ASIDE_LISTED) {
+                let why = t.set_aside.as_ref().map(|a| a.reason.as_str()).unwrap_or_default();
+                writeln!(out, "  #{:<5} {} — {} — {why}", t.ticket, t.from, t.subject)?;
+            }
+            if aside.len() > SET_ASIDE_LISTED {
+                writeln!(out, "  … {} older (status --json lists them)", aside.len() - SET_ASIDE_LISTED)?;
+            }
+        }
         if self.queued_notices.is_empty() {
             writeln!(out, "Queued notices: none")?;
         } else {
@@ -451,6 +490,9 @@ fn summary(t: &Ticket) -> TicketSummary {
         claimed_by: None,
         claimed_since: None,
         identity: t.data.get("identity_summary").and_then(|v| v.as_str()).map(str::to_string),
+        set_aside: (t.procedure == SET_ASIDE)
+            .then(|| t.data.get("set_aside").and_then(|a| serde_json::from_value(a.clone()).ok()))
+            .flatten(),
         case_number: t.data.get("number").and_then(|n| {
             Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
         }),

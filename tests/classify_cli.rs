@@ -47,10 +47,13 @@ fn json_lines_follow_the_contract_and_errors_do_not_stop_the_run() {
 
     // Keys in the documented order.
     let at = |k: &str| raw[0].find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing: {}", raw[0]));
-    let order = ["file", "procedure", "score", "rules", "runner_up"].map(at);
+    let order = ["file", "procedure", "score", "rules", "runner_up", "words"].map(at);
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", raw[0]);
     let first = lines[0].as_object().unwrap();
-    assert_eq!(first.len(), 5);
+    assert_eq!(first.len(), 6);
+    // Which words each rule fired on.
+    let words = first["words"].as_array().unwrap();
+    assert!(words.iter().any(|w| w.as_str().unwrap().starts_with("refund/refund: \"")), "{words:?}");
     assert_eq!(first["file"], files[0].display().to_string());
     assert_eq!(first["procedure"], "refund");
     assert!(first["score"].as_f64().unwrap() >= 3.0);
@@ -100,4 +103,22 @@ fn a_broken_pack_is_an_error_with_file_and_line() {
     let err = classify_files(&cfg, &[], true, &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("procedures.toml:11: procedure[0].rule[0].pattern: bad regex"), "{err}");
     assert!(err.contains("procedures.toml:16: procedure[0].step[0].template: unknown template \"gone.txt\""), "{err}");
+}
+
+#[test]
+fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let news = dir.path().join("news.eml");
+    std::fs::write(
+        &news,
+        "From: News <news@example.net>\r\nList-Id: Weekly <weekly.example.net>\r\nSubject: Refunds and free plans\r\n\r\nHow to get a refund.\r\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &[news], true, &mut out).unwrap());
+    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(line["procedure"], "set-aside", "{line}");
+    assert_eq!(line["aside"], serde_json::json!({"kind": "bulk", "reason": "List-Id: weekly.example.net"}));
+    assert_eq!(line["rules"], serde_json::json!([]), "no procedure's rules were asked");
 }

@@ -8,6 +8,7 @@
 //! live in the ticket's data and never reach a user-facing draft except
 //! through a template that names them.
 
+pub mod aside;
 pub mod draft;
 pub mod facts;
 pub mod notice;
@@ -86,6 +87,9 @@ pub struct Actor {
     pub notifier: Notifier,
     /// Staff nick → sending address, to check who answered a claimed ticket.
     staff_addresses: std::collections::BTreeMap<String, String>,
+    /// What is set aside before classification (bounces, auto-replies,
+    /// bulk, spam): see `classify::aside`.
+    aside: classify::aside::AsidePolicy,
 }
 
 impl Actor {
@@ -109,6 +113,7 @@ impl Actor {
             deadlines_changed: Notify::new(),
             notifier,
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
+            aside: classify::aside::AsidePolicy::from_config(config),
         })
     }
 
@@ -196,6 +201,9 @@ impl Actor {
     }
 
     async fn open(&self, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        if let Some(aside) = self.aside.judge(msg) {
+            return self.open_set_aside(intake, msg, &aside);
+        }
         let class = self.pack.classify(msg);
         let procedure = self.pack.procedure(&class.procedure);
         let billing = procedure.map(|p| p.billing).unwrap_or(false);
@@ -247,6 +255,10 @@ impl Actor {
         intake: &Intake,
         msg: &Message,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        // Answering a bounce or an auto-reply starts a mail loop.
+        if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
+            return self.automatic_answer(&ticket, intake, msg, &aside);
+        }
         let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
         let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
@@ -301,6 +313,9 @@ impl Actor {
         intake: &Intake,
         msg: &Message,
     ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+        if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
+            return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
+        }
         let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
         let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
@@ -422,6 +437,15 @@ impl Actor {
         };
         ticket.procedure = procedure.to_string();
         ticket.step = None;
+        // A ticket that started without a procedure needing identity (set
+        // aside, unclassified) has no challenge yet for the new one's
+        // verification request to name.
+        if self.pack.procedure(procedure).is_some_and(|p| p.identity != IdentityPolicy::None)
+            && ticket.identity.challenge.is_none()
+        {
+            let address = if ticket.identity.address.is_empty() { &ticket.sender_email } else { &ticket.identity.address };
+            ticket.identity.challenge = Some(challenge::issue(id.0, address, &self.web_path));
+        }
         ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {

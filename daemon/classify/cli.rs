@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::aside::{Aside, AsidePolicy, SET_ASIDE};
 use super::{Classification, Pack};
 use crate::config::Config;
 use crate::message::Message;
@@ -14,6 +15,9 @@ struct Row<'a> {
     file: &'a str,
     #[serde(flatten)]
     result: &'a Classification,
+    /// Set aside before classification: why (procedure `set-aside`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aside: Option<&'a Aside>,
 }
 
 #[derive(serde::Serialize)]
@@ -37,32 +41,48 @@ pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
     Pack::load(&config.procedures.pack_dir()).map(|_| ())
 }
 
-fn classify_file(pack: &Pack, file: &PathBuf, limits: &crate::config::Limits) -> Result<Classification, String> {
-    Ok(pack.classify(&Message::read_file(file, limits)?))
+/// What the daemon would decide: set aside, or the pack's classification.
+fn classify_file(
+    pack: &Pack,
+    policy: &AsidePolicy,
+    file: &PathBuf,
+    limits: &crate::config::Limits,
+) -> Result<(Classification, Option<Aside>), String> {
+    let msg = Message::read_file(file, limits)?;
+    Ok(match policy.judge(&msg) {
+        Some(aside) => {
+            let c = Classification { procedure: SET_ASIDE.into(), ..Default::default() };
+            (c, Some(aside))
+        }
+        None => (pack.classify(&msg), None),
+    })
 }
 
 /// Returns `Ok(false)` when any file could not be classified.
 pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut dyn Write) -> std::io::Result<bool> {
     let pack = load_pack(config)?;
+    let policy = AsidePolicy::from_config(config);
     let mut all_ok = true;
     if !json {
         writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
     }
     for file in files {
         let name = file.display().to_string();
-        let result = classify_file(&pack, file, &config.limits);
+        let result = classify_file(&pack, &policy, file, &config.limits);
         all_ok &= result.is_ok();
         match (&result, json) {
-            (Ok(c), true) => writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c })?)?,
+            (Ok((c, aside)), true) => {
+                writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c, aside: aside.as_ref() })?)?
+            }
             (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
-            (Ok(c), false) => writeln!(
+            (Ok((c, aside)), false) => writeln!(
                 out,
                 "{:<40} {:<24} {:>6.2}  {:<20} {}",
                 name,
                 c.procedure,
                 c.score,
                 c.runner_up.as_deref().unwrap_or("-"),
-                c.rules.join(", ")
+                aside.as_ref().map(|a| format!("{}: {}", a.kind.as_str(), a.reason)).unwrap_or_else(|| c.rules.join(", "))
             )?,
             (Err(e), false) => writeln!(out, "{name:<40} error: {e}")?,
         }

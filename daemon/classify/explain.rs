@@ -22,7 +22,9 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
         })
         .collect();
     let threshold = pack.effective_threshold();
-    let verdict = if c.procedure == UNCLASSIFIED {
+    let verdict = if let Some(why) = c.held_back.as_deref().filter(|_| c.procedure == UNCLASSIFIED) {
+        format!("unclassified ({why})")
+    } else if c.procedure == UNCLASSIFIED {
         format!("unclassified (best score {} < {threshold})", c.score)
     } else {
         format!("{} (score {} ≥ {threshold})", c.procedure, c.score)
@@ -51,12 +53,13 @@ mod tests {
             score: 6.0,
             rules: vec!["refund/refund".into(), "refund/wrong-charge".into()],
             runner_up: Some("cannot-pay".into()),
+            ..Default::default()
         };
         assert_eq!(
             explain(&pack, &c),
             "refund (score 6 ≥ 3): refund/refund +4, refund/wrong-charge +2; runner-up cannot-pay"
         );
-        let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None };
+        let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None, ..Default::default() };
         assert_eq!(explain(&pack, &u), "unclassified (best score 0 < 3)");
     }
 }

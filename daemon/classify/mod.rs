@@ -6,6 +6,7 @@
 //! ([`render`]). It never sends anything and never puts user text into a
 //! template's source: user text is only ever data.
 
+pub mod aside;
 pub mod cli;
 pub mod explain;
 pub mod pack;
@@ -21,13 +22,25 @@ pub use render::{RenderError, render};
 
 /// The procedure name for messages no procedure claims with enough score.
 pub const UNCLASSIFIED: &str = "unclassified";
+/// The procedure name for messages that are not requests (bounces,
+/// auto-replies, bulk, spam): see [`aside`].
+pub use aside::SET_ASIDE;
 
 /// The explainable result: the procedure, its score, the rules that fired
 /// (`procedure/rule-name`) and the next best procedure.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Classification {
     pub procedure: String,
     pub score: f64,
     pub rules: Vec<String>,
     pub runner_up: Option<String>,
+    /// For each rule that fired: `procedure/rule: "the words it matched"`,
+    /// marked `(fallback)` when they were in a fallback clause ("or else
+    /// …"). Message text: for staff and `classify`, never for notices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// Why the best procedure was not routed to (below its threshold, or
+    /// not far enough ahead of the runner-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<String>,
 }

@@ -148,6 +148,10 @@ pub struct Pack {
     pub threshold: Option<f64>,
     pub default_threshold: f64,
     pub confirmation: regex::Regex,
+    /// How far the best procedure must lead the runner-up to be routed.
+    pub margin: f64,
+    /// The score a sensitive procedure needs (else the threshold).
+    pub sensitive_threshold: Option<f64>,
     pub procedures: Vec<Procedure>,
     /// Template file name → source, read once at load.
     pub templates: HashMap<String, String>,
@@ -201,6 +205,9 @@ impl Pack {
 #[derive(Deserialize)]
 struct RawPack {
     pack: RawSettings,
+    /// Word lists, used in patterns as `{name}`.
+    #[serde(default)]
+    vocabulary: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     procedure: Vec<RawProcedure>,
 }
@@ -210,6 +217,8 @@ struct RawSettings {
     name: String,
     threshold: Option<f64>,
     confirmation: Option<String>,
+    margin: Option<f64>,
+    sensitive_threshold: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -281,8 +290,8 @@ struct RawAllocate {
 
 /// Every key the format knows, per table kind, for the unknown-key check.
 const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["pack", "procedure"]),
-    ("pack", &["name", "threshold", "confirmation"]),
+    ("", &["pack", "vocabulary", "procedure"]),
+    ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
     ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
@@ -312,8 +321,8 @@ impl Locator<'_> {
     fn check_table(&self, table: &dyn toml_edit::TableLike, kind: &str, out: &mut Vec<Problem>) {
         let known = SCHEMA.iter().find(|(k, _)| *k == kind).map(|(_, keys)| *keys).unwrap_or(&[]);
         for (key, item) in table.iter() {
-            if kind == "step" && key == "set" {
-                continue; // free-form: data key → expression
+            if (kind == "step" && key == "set") || (kind.is_empty() && key == "vocabulary") {
+                continue; // free-form: data key → expression, list name → words
             }
             if !known.contains(&key) {
                 let line = table.key(key).and_then(|k| k.span()).map(|s| self.line_of_offset(s.start));
@@ -351,6 +360,41 @@ impl Locator<'_> {
 }
 
 // ---------------------------------------------------------------- validating
+
+/// The most a rule's compiled regex may take. Word lists make large
+/// alternations under Unicode word boundaries; 8 MiB holds the shipped
+/// packs' largest with room, and still stops a runaway pattern.
+const RULE_SIZE_LIMIT: usize = 8 << 20;
+
+/// `pattern` with each `{name}` of a word list replaced by its alternation.
+/// Regex repetitions (`{2}`, `{0,30}`) and classes (`\p{L}`) stay as they are.
+fn expand(pattern: &str, vocabulary: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        let class = before.ends_with("\\p") || before.ends_with("\\P");
+        let name_end = after[1..].find('}').map(|i| i + 1);
+        match name_end {
+            Some(end) if !class && after[1..end].starts_with(|c: char| c.is_ascii_lowercase()) => {
+                let name = &after[1..end];
+                let words = vocabulary.get(name).ok_or_else(|| {
+                    let known: Vec<&str> = vocabulary.keys().map(String::as_str).collect();
+                    format!("{{{name}}} names no word list; define it under [vocabulary] (known: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })
+                })?;
+                out.push_str(words);
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
 
 struct Validator<'a> {
     loc: &'a Locator<'a>,
@@ -417,11 +461,18 @@ impl Validator<'_> {
 
     fn pack(&mut self, raw: RawPack) -> Pack {
         use Seg::{Index as I, Key as K};
-        if let Some(t) = raw.pack.threshold
-            && !(t.is_finite() && t >= 0.0)
-        {
-            self.bad(&[K("pack"), K("threshold")], "must be a number ≥ 0, e.g. 3.0");
+        for (key, value) in [
+            ("threshold", raw.pack.threshold),
+            ("margin", raw.pack.margin),
+            ("sensitive_threshold", raw.pack.sensitive_threshold),
+        ] {
+            if let Some(t) = value
+                && !(t.is_finite() && t >= 0.0)
+            {
+                self.bad(&[K("pack"), K(key)], "must be a number ≥ 0, e.g. 3.0");
+            }
         }
+        let vocabulary = self.vocabulary(&raw.vocabulary);
         let confirmation_src = raw
             .pack
             .confirmation
@@ -462,9 +513,16 @@ impl Validator<'_> {
                 if !r.weight.is_finite() || r.weight == 0.0 {
                     self.bad(&rpath("weight"), "must be a non-zero number (negative for a rule that speaks against)");
                 }
-                let regex = regex::RegexBuilder::new(&r.pattern)
+                let pattern = match expand(&r.pattern, &vocabulary) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.bad(&rpath("pattern"), e);
+                        continue;
+                    }
+                };
+                let regex = regex::RegexBuilder::new(&pattern)
                     .case_insensitive(!r.case_sensitive)
-                    .size_limit(1 << 20)
+                    .size_limit(RULE_SIZE_LIMIT)
                     .build();
                 match (regex, field) {
                     (Ok(regex), Some(field)) => rules.push(Rule {
@@ -498,9 +556,41 @@ impl Validator<'_> {
             threshold: raw.pack.threshold,
             default_threshold: 3.0,
             confirmation,
+            margin: raw.pack.margin.unwrap_or(0.0),
+            sensitive_threshold: raw.pack.sensitive_threshold,
             procedures,
             templates: std::mem::take(&mut self.templates),
         }
+    }
+
+    /// Each word list as a regex alternation: words are literal, a
+    /// word's trailing `*` stands for any word ending (stems: `delet*` is delete,
+    /// deleted, deleting, deletion), a space for any run of spaces.
+    fn vocabulary(&mut self, raw: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, String> {
+        use Seg::Key as K;
+        let mut out = BTreeMap::new();
+        for (name, words) in raw {
+            if !valid_id(name) || name.starts_with(|c: char| c.is_ascii_digit()) {
+                self.bad(&[K("vocabulary"), K(name)], format!("{name:?}: a word list's name is lowercase letters, digits and '-', starting with a letter"));
+                continue;
+            }
+            if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
+                self.bad(&[K("vocabulary"), K(name)], "list at least one word, and no empty ones");
+                continue;
+            }
+            let alts: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    let token = |t: &str| match t.strip_suffix('*') {
+                        Some(stem) => format!(r"{}\w*", regex::escape(stem)),
+                        None => regex::escape(t),
+                    };
+                    w.split_whitespace().map(token).collect::<Vec<_>>().join(r"\s+")
+                })
+                .collect();
+            out.insert(name.clone(), format!(r"\b(?:{})\b", alts.join("|")));
+        }
+        out
     }
 
     fn steps(&mut self, pi: usize, rp: &RawProcedure) -> Vec<Step> {

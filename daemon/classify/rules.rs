@@ -70,8 +70,9 @@ pub fn strip_quoted(text: &str) -> String {
     out
 }
 
-/// Header values by (lowercase) name from the raw header section, unfolded.
-fn headers(raw: &[u8]) -> Vec<(String, String)> {
+/// Header values by (lowercase) name from the raw header section, unfolded,
+/// in their order (the newest trace headers first).
+pub(crate) fn headers(raw: &[u8]) -> Vec<(String, String)> {
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -92,14 +93,47 @@ fn headers(raw: &[u8]) -> Vec<(String, String)> {
     out
 }
 
+/// Where a request turns into its fallback ("change my username, or else
+/// delete the account"): the clause from here to the end of the sentence
+/// is what the sender wants only if the first request cannot be done.
+static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(or else|otherwise|if not|if (that|this|it)(['’]s| is) (not |im)possible|if (that|this|it) (can['’]?t|cannot) be done|if you can['’]?t|failing that|sonst|andernfalls|ansonsten|falls (das|dies) nicht (möglich|geht)|sinon|à défaut|si ce n'est pas possible|si no|de lo contrario|si no es posible|altrimenti|se non è possibile|zo niet|anders|als dat niet kan|caso contrário|senão|se não for possível)\b[^.!?\n]*",
+    )
+    .expect("static regex")
+});
+
+/// A fallback clause's rules count this much: the first request decides,
+/// also against a procedure with several rules that fire on the fallback.
+const FALLBACK_FACTOR: f64 = 0.25;
+
+/// The text without its fallback clauses (see [`FALLBACK`]).
+fn primary(text: &str) -> std::borrow::Cow<'_, str> {
+    FALLBACK.replace_all(text, " ")
+}
+
+/// A rule's match: the weight factor and the words it matched.
+struct Hit {
+    factor: f64,
+    words: String,
+    fallback: bool,
+}
+
+/// At most this much of the text that matched a rule is shown.
+const WORDS_SHOWN: usize = 40;
+
 impl Pack {
-    /// The best procedure for `msg`, with the rules that fired and the
-    /// runner-up; `unclassified` when the best score is below the threshold.
+    /// The best procedure for `msg`, with the rules that fired, the words
+    /// they fired on, and the runner-up; `unclassified` when the best score
+    /// is below the threshold (a sensitive procedure's, for one), or does not
+    /// lead the runner-up by the pack's margin.
     pub fn classify(&self, msg: &Message) -> Classification {
         let subject = clean_subject(&msg.subject);
         let body = strip_quoted(&msg.text);
+        let first_body = primary(&body);
+        let first_subject = primary(&subject);
         // In a reply the subject is inherited from the other side: it still
-        // counts, at half weight, so that "Re: hub down" above "fixed now,
+        // counts, at half weight, so that "Re: hub down" over "fixed now,
         // thanks" does not reopen the outage procedure.
         let subject_factor = if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 };
         let needs_headers = self
@@ -108,53 +142,92 @@ impl Pack {
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
         let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
 
-        let mut scored: Vec<(f64, &str, Vec<String>)> = self
+        struct Scored<'a> {
+            score: f64,
+            id: &'a str,
+            sensitive: bool,
+            rules: Vec<String>,
+            words: Vec<String>,
+        }
+        let mut scored: Vec<Scored> = self
             .procedures
             .iter()
             .map(|p| {
                 let mut score = 0.0;
-                let mut fired = Vec::new();
+                let mut rules = Vec::new();
+                let mut words = Vec::new();
                 for r in &p.rules {
-                    let in_subject = || r.regex.is_match(&subject);
-                    let factor = match &r.field {
-                        Field::Subject => in_subject().then_some(subject_factor),
-                        Field::Body => r.regex.is_match(&body).then_some(1.0),
-                        Field::Text if r.regex.is_match(&body) => Some(1.0),
-                        Field::Text => in_subject().then_some(subject_factor),
-                        Field::Header(h) => hdrs.iter().any(|(n, v)| n == h && r.regex.is_match(v)).then_some(1.0),
+                    // The first request counts in full, a fallback clause
+                    // at FALLBACK_FACTOR; a reply's subject at half weight.
+                    let find = |text: &str, f: f64, fallback: bool| {
+                        r.regex.find(text).map(|m| Hit { factor: f, words: m.as_str().to_string(), fallback })
                     };
-                    if let Some(f) = factor {
-                        score += r.weight * f;
-                        fired.push(r.name.clone());
+                    let in_subject = || {
+                        find(&first_subject, subject_factor, false)
+                            .or_else(|| find(&subject, subject_factor * FALLBACK_FACTOR, true))
+                    };
+                    let in_body = || find(&first_body, 1.0, false).or_else(|| find(&body, FALLBACK_FACTOR, true));
+                    let hit = match &r.field {
+                        Field::Subject => in_subject(),
+                        Field::Body => in_body(),
+                        Field::Text => [in_body(), in_subject()]
+                            .into_iter()
+                            .flatten()
+                            .max_by(|a, b| a.factor.total_cmp(&b.factor)),
+                        Field::Header(h) => hdrs.iter().find_map(|(n, v)| if n == h { find(v, 1.0, false) } else { None }),
+                    };
+                    if let Some(hit) = hit {
+                        score += r.weight * hit.factor;
+                        rules.push(r.name.clone());
+                        let shown: String = crate::message::sanitize_line(&hit.words).chars().take(WORDS_SHOWN).collect();
+                        words.push(format!("{}: {shown:?}{}", r.name, if hit.fallback { " (fallback)" } else { "" }));
                     }
                 }
-                (round2(score), p.id.as_str(), fired)
+                Scored { score: round2(score), id: p.id.as_str(), sensitive: p.sensitive, rules, words }
             })
             .collect();
         // Highest score first; ties keep pack order (stable sort), so the
         // pack author decides precedence by ordering procedures.
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let runner_up = scored.get(1).filter(|s| s.0 > 0.0).map(|s| s.1.to_string());
-        match scored.into_iter().next() {
-            Some((score, id, rules)) if score >= self.effective_threshold() && score > 0.0 => Classification {
-                procedure: id.to_string(),
-                score,
-                rules,
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let second = scored.get(1).map(|s| s.score).filter(|s| *s > 0.0);
+        let runner_up = scored.get(1).filter(|s| s.score > 0.0).map(|s| s.id.to_string());
+        let Some(best) = scored.into_iter().next() else {
+            return Classification { procedure: UNCLASSIFIED.to_string(), ..Default::default() };
+        };
+        let threshold = match self.sensitive_threshold {
+            Some(t) if best.sensitive => t.max(self.effective_threshold()),
+            _ => self.effective_threshold(),
+        };
+        let held_back = if best.score <= 0.0 {
+            None
+        } else if best.score < threshold {
+            Some(format!("{} scored {} < {threshold}{}", best.id, best.score, if best.sensitive && self.sensitive_threshold.is_some() { " (sensitive)" } else { "" }))
+        } else if let Some(second) = second.filter(|s| best.score - s < self.margin) {
+            Some(format!(
+                "{} scored {} and {} {second}: a route needs a lead of {}",
+                best.id,
+                best.score,
+                runner_up.as_deref().unwrap_or("-"),
+                self.margin
+            ))
+        } else {
+            return Classification {
+                procedure: best.id.to_string(),
+                score: best.score,
+                rules: best.rules,
                 runner_up,
-            },
-            Some((score, id, rules)) => Classification {
-                procedure: UNCLASSIFIED.to_string(),
-                score: score.max(0.0),
-                rules,
-                // The near miss is the most useful hint for a human.
-                runner_up: (score > 0.0).then(|| id.to_string()),
-            },
-            None => Classification {
-                procedure: UNCLASSIFIED.to_string(),
-                score: 0.0,
-                rules: Vec::new(),
-                runner_up: None,
-            },
+                words: best.words,
+                held_back: None,
+            };
+        };
+        Classification {
+            procedure: UNCLASSIFIED.to_string(),
+            score: best.score.max(0.0),
+            rules: best.rules,
+            // The near miss is the most useful hint for a human.
+            runner_up: (best.score > 0.0).then(|| best.id.to_string()),
+            words: best.words,
+            held_back,
         }
     }
 }
@@ -249,6 +322,104 @@ mod tests {
         assert_eq!(strip_quoted(t), "Fine.\n");
         let t = "From: my old address I wrote before\nplease delete my account\n";
         assert_eq!(strip_quoted(t), t, "a From: line alone is the user's text");
+    }
+
+    fn vocabulary_pack(settings: &str) -> Pack {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("acknowledge.txt"), "hi").unwrap();
+        let toml = format!(
+            r#"[pack]
+name = "t"
+threshold = 3.0
+{settings}
+
+[vocabulary]
+delete = ["delet*", "remov*", "erase", "close", "end", "get rid of"]
+rename = ["renam*", "change"]
+
+[[procedure]]
+id = "rename"
+title = "Rename"
+identity = "none"
+[[procedure.rule]]
+name = "rename-user"
+on = "text"
+pattern = '{{rename}}.{{0,20}}\b(user ?name|handle)'
+weight = 3.5
+[[procedure.step]]
+name = "s"
+state = "new"
+
+[[procedure]]
+id = "delete"
+title = "Delete"
+identity = "none"
+sensitive = true
+[[procedure.rule]]
+name = "delete-account"
+on = "text"
+pattern = '{{delete}}.{{0,20}}\baccount'
+weight = 3.5
+[[procedure.step]]
+name = "s"
+state = "new"
+"#
+        );
+        std::fs::write(dir.path().join("procedures.toml"), toml).unwrap();
+        Pack::load(dir.path()).unwrap()
+    }
+
+    #[test]
+    fn word_lists_cover_stems_and_synonyms_and_say_which_words_decided() {
+        let p = vocabulary_pack("");
+        for body in ["I am asking to end my account", "please get rid of the account", "Deleting my account, please", "remove this account"] {
+            let c = p.classify(&msg("Subject: hi", body));
+            assert_eq!(c.procedure, "delete", "{body}: {c:?}");
+        }
+        let c = p.classify(&msg("Subject: hi", "I am asking to END my account"));
+        assert_eq!(c.words, [r#"delete/delete-account: "END my account""#]);
+        assert_eq!(p.classify(&msg("Subject: hi", "the endpoint of my account")).procedure, UNCLASSIFIED, "a stem needs its star");
+    }
+
+    #[test]
+    fn a_fallback_request_does_not_decide() {
+        let p = vocabulary_pack("margin = 1.0");
+        for body in [
+            "Change my username, or else delete the account.",
+            "Please rename my username. If that's not possible, delete my account.",
+            "Bitte den Benutzernamen ändern, change my username; sonst delete my account",
+        ] {
+            let c = p.classify(&msg("Subject: hi", body));
+            assert_eq!(c.procedure, "rename", "{body}: {c:?}");
+        }
+        let c = p.classify(&msg("Subject: hi", "Change my username, or else delete the account."));
+        assert!(c.words.is_empty() || c.words.iter().all(|w| !w.contains("fallback")), "the winner's words: {c:?}");
+        assert_eq!(c.runner_up.as_deref(), Some("delete"));
+        // Both asked for outright: too close to call, a person decides.
+        let c = p.classify(&msg("Subject: hi", "Change my username and delete my account."));
+        assert_eq!(c.procedure, UNCLASSIFIED, "{c:?}");
+        assert_eq!(c.held_back.as_deref(), Some("rename scored 3.5 and delete 3.5: a route needs a lead of 1"));
+    }
+
+    #[test]
+    fn sensitive_procedures_need_their_own_threshold() {
+        let p = vocabulary_pack("sensitive_threshold = 4.0");
+        let c = p.classify(&msg("Subject: hi", "delete my account"));
+        assert_eq!(c.procedure, UNCLASSIFIED);
+        assert_eq!(c.held_back.as_deref(), Some("delete scored 3.5 < 4 (sensitive)"));
+        assert_eq!(p.classify(&msg("Subject: hi", "change my username")).procedure, "rename");
+    }
+
+    #[test]
+    fn a_word_list_that_does_not_exist_is_a_located_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("acknowledge.txt"), "hi").unwrap();
+        let toml = "[pack]\nname = \"t\"\n[vocabulary]\nok = [\"a\"]\n[[procedure]]\nid = \"x\"\ntitle = \"x\"\nidentity = \"none\"\n[[procedure.rule]]\nname = \"r\"\non = \"text\"\npattern = '{nope} a{2} \\p{L}'\nweight = 3\n[[procedure.step]]\nname = \"s\"\nstate = \"new\"\n";
+        std::fs::write(dir.path().join("procedures.toml"), toml).unwrap();
+        let errs: Vec<String> = Pack::load(dir.path()).unwrap_err().iter().map(|p| p.to_string()).collect();
+        let want = ":12: procedure[0].rule[0].pattern: {nope} names no word list; define it under [vocabulary] (known: ok)";
+        assert!(errs.iter().any(|e| e.ends_with(want)), "{errs:?}");
+        assert!(!errs.iter().any(|e| e.contains("a{2}") || e.contains("p{L}")), "repetitions and classes are not word lists: {errs:?}");
     }
 
     #[test]
