@@ -59,6 +59,8 @@ pub struct RawConfig {
     pub draft: RawDraft,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub learning: RawLearning,
     pub irc: Option<RawIrc>,
     pub webhook: Option<RawWebhook>,
 }
@@ -147,6 +149,14 @@ pub struct RawDraft {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+pub struct RawLearning {
+    pub enabled: Option<bool>,
+    pub min_probability: Option<f64>,
+    pub min_examples: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct RawLimits {
     pub max_message_bytes: Option<u64>,
     pub max_attempts: Option<u32>,
@@ -219,6 +229,7 @@ pub struct Config {
     pub procedures: ProceduresConfig,
     pub draft: DraftConfig,
     pub limits: Limits,
+    pub learning: LearningConfig,
     pub irc: Option<IrcConfig>,
     pub webhook: Option<WebhookConfig>,
 }
@@ -317,6 +328,23 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Attachments in the whole message, attached messages' included.
     pub max_attachments: usize,
+}
+
+/// The local model trained from staff decisions (`daemon/learn/`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearningConfig {
+    pub enabled: bool,
+    /// The model routes a message the rules left unclassified only with at
+    /// least this probability...
+    pub min_probability: f64,
+    /// ...and when its procedure has at least this many examples.
+    pub min_examples: u32,
+}
+
+impl Default for LearningConfig {
+    fn default() -> LearningConfig {
+        LearningConfig { enabled: true, min_probability: 0.9, min_examples: 3 }
+    }
 }
 
 #[derive(Clone)]
@@ -571,6 +599,19 @@ impl Validator<'_> {
             self.bad(&["limits", "max_mime_depth"], "must be at least 1 (a multipart message has depth 1)");
         }
 
+        let defaults = LearningConfig::default();
+        let learning = LearningConfig {
+            enabled: raw.learning.enabled.unwrap_or(defaults.enabled),
+            min_probability: raw.learning.min_probability.unwrap_or(defaults.min_probability),
+            min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
+        };
+        if !(0.5..=1.0).contains(&learning.min_probability) {
+            self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");
+        }
+        if learning.min_examples < 1 {
+            self.bad(&["learning", "min_examples"], "must be at least 1 (3 is a good start)");
+        }
+
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
         let webhook = raw.webhook.as_ref().and_then(|r| self.webhook(r));
 
@@ -588,6 +629,7 @@ impl Validator<'_> {
             },
             draft,
             limits,
+            learning,
             irc,
             webhook,
         })

@@ -84,12 +84,16 @@ pub struct Actor {
     pub notifier: Notifier,
     /// Staff nick → sending address, to check who answered a claimed ticket.
     staff_addresses: std::collections::BTreeMap<String, String>,
+    /// The local model: routes what the rules leave unclassified, learns
+    /// from staff moving tickets.
+    pub learner: crate::learn::Learner,
 }
 
 impl Actor {
     pub async fn new(config: &Config, store: Store, notifier: Notifier) -> Result<Actor, ActError> {
         let pack = classify::cli::load_pack(config).map_err(|e| ActError::Pack(e.to_string()))?;
         let verifier = Verifier::new(config).await.map_err(|e| ActError::Verify(e.to_string()))?;
+        let learner = crate::learn::Learner::open(&store, config.learning)?;
         Ok(Actor {
             store,
             pack,
@@ -104,6 +108,7 @@ impl Actor {
             deadlines_changed: Notify::new(),
             notifier,
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
+            learner,
         })
     }
 
@@ -163,7 +168,7 @@ impl Actor {
     }
 
     async fn open(&self, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let class = self.pack.classify(msg);
+        let (class, features) = self.learner.classify(&self.pack, msg);
         let procedure = self.pack.procedure(&class.procedure);
         let billing = procedure.map(|p| p.billing).unwrap_or(false);
         let report = self
@@ -178,6 +183,9 @@ impl Actor {
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));
         data.insert("classification".into(), serde_json::to_value(&class).unwrap_or_default());
+        if let Some(lang) = classify::language::of_message(msg) {
+            data.insert("language".into(), Value::from(lang));
+        }
         let findings = classify::sensitive::scan(&msg.text);
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
@@ -209,6 +217,7 @@ impl Actor {
         ticket.reply_to = Some(target);
         ticket.data = data;
         self.schedule_reverify(&mut ticket, msg, &report)?;
+        self.learner.remember_ticket(id, features.as_ref())?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self.notifier.outgoing(&ticket_notice(&ticket, !actions.is_empty(), false));
         let (t, planned) = self.store.open_ticket(&ticket, intake, &actions, notice.as_ref())?;
@@ -308,6 +317,11 @@ impl Actor {
             actions.clone()
         })?;
         self.wake_workers();
+        // Staff know better than rules and model: the next mail like this
+        // one goes where they put it ("unclassified": to a person).
+        if let Err(e) = self.learner.staff_decided(id, procedure, by) {
+            tracing::warn!(ticket = id.0, "reclassified, but not learned from: {e}");
+        }
         Ok(t)
     }
 
@@ -437,6 +451,7 @@ impl Actor {
         let Some(template) = &plan.template else {
             return Ok(Vec::new());
         };
+        let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
         let body = classify::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
             .reply_to

@@ -7,7 +7,15 @@ use std::path::PathBuf;
 
 use super::{Classification, Pack};
 use crate::config::Config;
+use crate::learn::{Learner, Opinion};
 use crate::message::Message;
+use crate::store::{Store, StoreError};
+
+/// The model's part of a text line: its vote and the words behind it.
+fn model_column(m: &Opinion) -> String {
+    let words = if m.vote.words.is_empty() { String::new() } else { format!(" [{}]", m.vote.words.join(", ")) };
+    format!("  {}{words}", m.explain())
+}
 
 #[derive(serde::Serialize)]
 struct Row<'a> {
@@ -37,32 +45,62 @@ pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
     Pack::load(&config.procedures.pack_dir()).map(|_| ())
 }
 
-fn classify_file(pack: &Pack, file: &PathBuf, limits: &crate::config::Limits) -> Result<Classification, String> {
-    Ok(pack.classify(&Message::read_file(file, limits)?))
+fn classify_file(pack: &Pack, learner: Option<&Learner>, file: &PathBuf, limits: &crate::config::Limits) -> Result<Classification, String> {
+    let msg = Message::read_file(file, limits)?;
+    Ok(match learner {
+        Some(l) => l.classify(pack, &msg).0,
+        None => pack.classify(&msg),
+    })
+}
+
+/// What was learned, from the configured store; `None` (with the reason
+/// on stderr) when learning is off, nothing was ever stored, or the
+/// running daemon holds the store.
+fn open_learner(config: &Config) -> Option<Learner> {
+    if !config.learning.enabled || !config.store_path.join("db").exists() {
+        return None;
+    }
+    let opened = Store::open(&config.store_path).and_then(|s| Learner::open(&s, config.learning));
+    match opened {
+        Ok(l) => Some(l),
+        Err(StoreError::Locked { .. }) => {
+            eprintln!(
+                "note: the running daemon holds the store {}: classifying with the rules alone (the daemon itself uses what was learned)",
+                config.store_path.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("note: classifying with the rules alone: {e}");
+            None
+        }
+    }
 }
 
 /// Returns `Ok(false)` when any file could not be classified.
 pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut dyn Write) -> std::io::Result<bool> {
     let pack = load_pack(config)?;
+    let learner = open_learner(config);
     let mut all_ok = true;
     if !json {
         writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
     }
     for file in files {
         let name = file.display().to_string();
-        let result = classify_file(&pack, file, &config.limits);
+        let result = classify_file(&pack, learner.as_ref(), file, &config.limits);
         all_ok &= result.is_ok();
         match (&result, json) {
             (Ok(c), true) => writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c })?)?,
             (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
             (Ok(c), false) => writeln!(
                 out,
-                "{:<40} {:<24} {:>6.2}  {:<20} {}",
+                "{:<40} {:<24} {:>6.2}  {:<20} {}{}",
                 name,
                 c.procedure,
                 c.score,
                 c.runner_up.as_deref().unwrap_or("-"),
-                c.rules.join(", ")
+                c.rules.join(", "),
+                c.model.as_ref().map(model_column).unwrap_or_default()
             )?,
             (Err(e), false) => writeln!(out, "{name:<40} error: {e}")?,
         }

@@ -22,7 +22,9 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
         })
         .collect();
     let threshold = pack.effective_threshold();
-    let verdict = if c.procedure == UNCLASSIFIED {
+    let verdict = if let Some(m) = c.model.as_ref().filter(|m| m.decided) {
+        format!("{} (model, probability {} from {} examples; rules' best score {} < {threshold})", c.procedure, m.vote.probability, m.vote.examples, c.score)
+    } else if c.procedure == UNCLASSIFIED {
         format!("unclassified (best score {} < {threshold})", c.score)
     } else {
         format!("{} (score {} ≥ {threshold})", c.procedure, c.score)
@@ -35,6 +37,10 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
     if let Some(r) = &c.runner_up {
         out.push_str("; runner-up ");
         out.push_str(r);
+    }
+    if let Some(m) = &c.model {
+        out.push_str("; ");
+        out.push_str(&m.explain());
     }
     out
 }
@@ -51,12 +57,13 @@ mod tests {
             score: 6.0,
             rules: vec!["refund/refund".into(), "refund/wrong-charge".into()],
             runner_up: Some("cannot-pay".into()),
+            model: None,
         };
         assert_eq!(
             explain(&pack, &c),
             "refund (score 6 ≥ 3): refund/refund +4, refund/wrong-charge +2; runner-up cannot-pay"
         );
-        let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None };
+        let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None, model: None };
         assert_eq!(explain(&pack, &u), "unclassified (best score 0 < 3)");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod explain;
+pub mod language;
 pub mod pack;
 pub mod procedure;
 pub mod render;
@@ -23,11 +24,14 @@ pub use render::{RenderError, render};
 pub const UNCLASSIFIED: &str = "unclassified";
 
 /// The explainable result: the procedure, its score, the rules that fired
-/// (`procedure/rule-name`) and the next best procedure.
+/// (`procedure/rule-name`), the next best procedure, and what the local
+/// model made of it when it was asked.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Classification {
     pub procedure: String,
     pub score: f64,
     pub rules: Vec<String>,
     pub runner_up: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::learn::Opinion>,
 }

@@ -92,10 +92,53 @@ fn headers(raw: &[u8]) -> Vec<(String, String)> {
     out
 }
 
+/// One procedure's score for a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored<'a> {
+    pub score: f64,
+    pub procedure: &'a str,
+    /// `procedure/rule-name` of each rule that fired.
+    pub rules: Vec<String>,
+}
+
 impl Pack {
     /// The best procedure for `msg`, with the rules that fired and the
     /// runner-up; `unclassified` when the best score is below the threshold.
     pub fn classify(&self, msg: &Message) -> Classification {
+        let mut scored = self.scores(msg);
+        // Highest score first; ties keep pack order (stable sort), so the
+        // pack author decides precedence by ordering procedures.
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let runner_up = scored.get(1).filter(|s| s.score > 0.0).map(|s| s.procedure.to_string());
+        match scored.into_iter().next() {
+            Some(Scored { score, procedure, rules }) if score >= self.effective_threshold() && score > 0.0 => Classification {
+                procedure: procedure.to_string(),
+                score,
+                rules,
+                runner_up,
+                model: None,
+            },
+            Some(Scored { score, procedure, rules }) => Classification {
+                procedure: UNCLASSIFIED.to_string(),
+                score: score.max(0.0),
+                rules,
+                // The near miss is the most useful hint for a human.
+                runner_up: (score > 0.0).then(|| procedure.to_string()),
+                model: None,
+            },
+            None => Classification {
+                procedure: UNCLASSIFIED.to_string(),
+                score: 0.0,
+                rules: Vec::new(),
+                runner_up: None,
+                model: None,
+            },
+        }
+    }
+
+    /// Every procedure's score for `msg` and the rules of it that fired,
+    /// in pack order.
+    pub fn scores(&self, msg: &Message) -> Vec<Scored<'_>> {
         let subject = clean_subject(&msg.subject);
         let body = strip_quoted(&msg.text);
         // In a reply the subject is inherited from the other side: it still
@@ -108,7 +151,7 @@ impl Pack {
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
         let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
 
-        let mut scored: Vec<(f64, &str, Vec<String>)> = self
+        self
             .procedures
             .iter()
             .map(|p| {
@@ -128,34 +171,9 @@ impl Pack {
                         fired.push(r.name.clone());
                     }
                 }
-                (round2(score), p.id.as_str(), fired)
+                Scored { score: round2(score), procedure: p.id.as_str(), rules: fired }
             })
-            .collect();
-        // Highest score first; ties keep pack order (stable sort), so the
-        // pack author decides precedence by ordering procedures.
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let runner_up = scored.get(1).filter(|s| s.0 > 0.0).map(|s| s.1.to_string());
-        match scored.into_iter().next() {
-            Some((score, id, rules)) if score >= self.effective_threshold() && score > 0.0 => Classification {
-                procedure: id.to_string(),
-                score,
-                rules,
-                runner_up,
-            },
-            Some((score, id, rules)) => Classification {
-                procedure: UNCLASSIFIED.to_string(),
-                score: score.max(0.0),
-                rules,
-                // The near miss is the most useful hint for a human.
-                runner_up: (score > 0.0).then(|| id.to_string()),
-            },
-            None => Classification {
-                procedure: UNCLASSIFIED.to_string(),
-                score: 0.0,
-                rules: Vec::new(),
-                runner_up: None,
-            },
-        }
+            .collect()
     }
 }
 

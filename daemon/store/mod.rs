@@ -8,6 +8,9 @@
 pub mod claims;
 mod outbox;
 mod reverify;
+mod examples;
+
+pub use examples::{Example, ExampleKey};
 
 pub use outbox::{Outgoing, Queued};
 
