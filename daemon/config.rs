@@ -397,12 +397,27 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_str_at(&text, path)
+        Self::parse(&text, path, false)
+    }
+
+    /// For the commands that never connect (`classify`, `verify`,
+    /// `learn`): as [`Config::load`], but the IMAP password is neither
+    /// required nor read, so they run where it is not readable.
+    pub fn load_offline(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path, true)
     }
 
     /// Parse `text` as if it were the file at `path` (used for messages and
     /// to resolve relative paths).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::parse(text, path, false)
+    }
+
+    fn parse(text: &str, path: &Path, offline: bool) -> Result<Config, ConfigError> {
         let locator = Locator::new(text, path);
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             problems: vec![locator.toml_error(&e)],
@@ -411,6 +426,7 @@ impl Config {
             locator: &locator,
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             problems: Vec::new(),
+            offline,
         };
         let config = v.validate(raw);
         if v.problems.is_empty() {
@@ -427,6 +443,8 @@ struct Validator<'a> {
     locator: &'a Locator<'a>,
     base: PathBuf,
     problems: Vec<Problem>,
+    /// The IMAP password is not needed (see [`Config::load_offline`]).
+    offline: bool,
 }
 
 impl Validator<'_> {
@@ -659,8 +677,12 @@ impl Validator<'_> {
         if r.folders.is_empty() {
             self.bad(&["imap", "folders"], "list at least one folder to watch, e.g. [\"INBOX\"]");
         }
-        let password = self.secret("imap", &r.password_file, &r.password_credential);
-        if r.password_file.is_none() && r.password_credential.is_none() {
+        let password = if self.offline {
+            Some(Secret(String::new()))
+        } else {
+            self.secret("imap", &r.password_file, &r.password_credential)
+        };
+        if r.password_file.is_none() && r.password_credential.is_none() && !self.offline {
             self.bad(
                 &["imap", "password_file"],
                 "missing: set password_file = \"/path/to/file\" (or password_credential under systemd)",

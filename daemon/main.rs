@@ -161,13 +161,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify { json, files } => {
-            let config = load(&cli.config)?;
+            let config = Config::load_offline(&cli.config)?;
             let ok = triaged::classify::cli::classify_files(&config, &files, json, &mut std::io::stdout().lock())?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Learn { not, list, forget, json, archive, map, args } => {
             let task = triaged::learn::cli::task(not, list, forget, json, archive, &map, &args)?;
-            let config = load(&cli.config)?;
+            let config = Config::load_offline(&cli.config)?;
             let ok = rt.block_on(triaged::learn::cli::run(&config, task, &mut std::io::stdout().lock()))?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -183,7 +183,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Verify { json, files } => {
-            let config = load(&cli.config)?;
+            let config = Config::load_offline(&cli.config)?;
             let ok = rt.block_on(async {
                 let mut out = std::io::stdout();
                 triaged::verify::cli::verify_files(&config, &files, json, &mut out).await

@@ -183,6 +183,7 @@ impl Actor {
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));
         data.insert("classification".into(), serde_json::to_value(&class).unwrap_or_default());
+        data.insert("explanation".into(), Value::from(classify::explain(&self.pack, &class)));
         if let Some(lang) = classify::language::of_message(msg) {
             data.insert("language".into(), Value::from(lang));
         }
@@ -218,6 +219,7 @@ impl Actor {
         ticket.data = data;
         self.schedule_reverify(&mut ticket, msg, &report)?;
         self.learner.remember_ticket(id, features.as_ref())?;
+        tracing::info!(ticket = id.0, "classified: {}", classify::explain(&self.pack, &class));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self.notifier.outgoing(&ticket_notice(&ticket, !actions.is_empty(), false));
         let (t, planned) = self.store.open_ticket(&ticket, intake, &actions, notice.as_ref())?;
@@ -569,6 +571,10 @@ fn ticket_notice(t: &Ticket, draft_ready: bool, reply: bool) -> Notice {
     }
     if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
         procedure = format!("{procedure} (staff: {h})");
+    }
+    let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
+    if by_model && !reply {
+        procedure = format!("{procedure} (chosen by the model: the rules were not sure)");
     }
     if reply {
         Notice::Text(format!(

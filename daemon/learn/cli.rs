@@ -233,7 +233,7 @@ async fn submit(config: &Config, requests: Vec<Request>, out: &mut dyn Write) ->
             }
             store.persist()?;
             writeln!(out, "applied directly (the daemon is not running): {}", summary(&texts))?;
-            let counts: Vec<String> = learner.counts().iter().map(|(l, n)| format!("{l} {n}")).collect();
+            let counts: Vec<String> = learner.counts()?.iter().map(|(l, n)| format!("{l} {n}")).collect();
             writeln!(out, "examples now: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") })?;
             Ok(ok)
         }

@@ -176,8 +176,13 @@ impl Learner {
         Ok(true)
     }
 
-    /// Examples per label.
-    pub fn counts(&self) -> Vec<(String, u32)> {
-        self.model().examples().map(|(l, n)| (l.to_string(), n)).collect()
+    /// Examples per label in the store (also those the model ignores while
+    /// learning is off), by label.
+    pub fn counts(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
+        for (_, ex) in self.store.examples()? {
+            *counts.entry(ex.label).or_default() += 1;
+        }
+        Ok(counts.into_iter().collect())
     }
 }
