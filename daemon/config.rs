@@ -900,6 +900,20 @@ templates = "templates"
     }
 
     #[test]
+    fn offline_commands_need_no_password_and_learning_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let procedures = format!("[procedures]\ntemplates = \"{}/templates\"\n", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(&path, format!("[imap]\nhost = \"h\"\nusername = \"u@example.org\"\npassword_file = \"missing\"\n{procedures}")).unwrap();
+        assert!(Config::load(&path).unwrap_err().to_string().contains("imap.password_file"));
+        let c = Config::load_offline(&path).unwrap();
+        assert_eq!(c.learning, LearningConfig::default());
+        std::fs::write(&path, format!("[imap]\nhost = \"h\"\nusername = \"u@example.org\"\n{procedures}[learning]\nenabled = false\nmin_probability = 0.3\nmin_examples = 0\n")).unwrap();
+        let err = Config::load_offline(&path).unwrap_err().to_string();
+        assert!(err.contains("learning.min_probability") && err.contains("learning.min_examples"), "{err}");
+    }
+
+    #[test]
     fn bad_timezone_and_nameserver() {
         let text = format!("{OK}timezone = \"Mars/Olympus\"\n[dns]\nnameservers = [\"nope\"]\n");
         let err = load(&text).unwrap_err().to_string();

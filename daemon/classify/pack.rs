@@ -715,6 +715,27 @@ state = "closed"
     }
 
     #[test]
+    fn translations_load_beside_their_templates_and_strays_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["ask.txt", "acknowledge.txt"] {
+            std::fs::write(dir.path().join(t), "Hello {{ sender_name }}\n").unwrap();
+        }
+        std::fs::write(dir.path().join("procedures.toml"), GOOD).unwrap();
+        std::fs::create_dir_all(dir.path().join("de")).unwrap();
+        std::fs::create_dir_all(dir.path().join("staff")).unwrap();
+        std::fs::write(dir.path().join("de/ask.txt"), "Hallo {{ sender_name }}\n").unwrap();
+        let p = Pack::load(dir.path()).unwrap();
+        assert_eq!(p.templates["de/ask.txt"], "Hallo {{ sender_name }}\n");
+        std::fs::write(dir.path().join("de/aks.txt"), "Hallo\n").unwrap();
+        std::fs::write(dir.path().join("de/acknowledge.txt"), "Hallo {{ sender_name \n").unwrap();
+        let problems = Pack::load(dir.path()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text.iter().any(|t| t.contains("de/aks.txt") && t.contains("translates no template")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("de/acknowledge.txt") && t.contains("does not compile")), "{text:?}");
+    }
+
+    #[test]
     fn a_route_loop_is_an_error_not_a_hang() {
         use crate::classify::procedure::{Engine, Event, ManualClock, MemoryNumbers, TicketView};
         let looping = GOOD.replace(
