@@ -57,13 +57,20 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let rename = drafts(&s).into_iter().find(|d| d.in_reply_to.first().is_some_and(|r| r == "m2@example.net")).unwrap();
     assert!(rename.text.contains("Renaming accounts is not available"), "the procedure's own reply: {}", rename.text);
 
+    // While the daemon holds the store, learn goes through the spool.
+    let path = s.dir.path().join("n3.eml");
+    std::fs::write(&path, "From: x@example.net\r\nSubject: docs\r\n\r\nWhere is the documentation for the mailing lists?\r\n").unwrap();
+    let out = triaged(&s.config, &["learn", "--not", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("queued for the running daemon, which answered: learned 1 examples"), "{said}");
+
     let out = sigterm(child);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("account-rename (model, probability"), "the log explains the choice: {log}");
     let out = triaged(&s.config, &["learn", "--list"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("ticket #1, reclassified by alice"), "{list}");
-    assert!(list.contains("3 examples: account-rename 1, unclassified 2"), "{list}");
+    assert!(list.contains("4 examples: account-rename 1, unclassified 3"), "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

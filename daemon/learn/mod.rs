@@ -176,6 +176,11 @@ impl Learner {
         Ok(true)
     }
 
+    /// About how many bytes the model holds in memory.
+    pub fn footprint(&self) -> usize {
+        self.model().footprint()
+    }
+
     /// Examples per label in the store (also those the model ignores while
     /// learning is off), by label.
     pub fn counts(&self) -> Result<Vec<(String, u32)>, StoreError> {

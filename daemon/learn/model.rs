@@ -57,6 +57,12 @@ impl Model {
         self.classes.iter().filter(|c| c.examples > 0).map(|c| (c.label.as_str(), c.examples))
     }
 
+    /// About how many bytes the counts take (hash-map slots and control
+    /// bytes), for the memory budget.
+    pub fn footprint(&self) -> usize {
+        self.counts.capacity() * (8 + 4 + 1) + self.seen.capacity() * (4 + 4 + 1)
+    }
+
     fn class_index(&mut self, label: &str) -> usize {
         if let Some(i) = self.classes.iter().position(|c| c.label == label) {
             return i;
