@@ -66,6 +66,8 @@ pub struct RawConfig {
     pub draft: RawDraft,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub learning: RawLearning,
     pub irc: Option<RawIrc>,
     pub webhook: Option<RawWebhook>,
     #[serde(default)]
@@ -192,6 +194,14 @@ pub struct RawDraft {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+pub struct RawLearning {
+    pub enabled: Option<bool>,
+    pub min_probability: Option<f64>,
+    pub min_examples: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct RawLimits {
     pub max_message_bytes: Option<u64>,
     pub max_attempts: Option<u32>,
@@ -268,6 +278,7 @@ pub struct Config {
     pub procedures: ProceduresConfig,
     pub draft: DraftConfig,
     pub limits: Limits,
+    pub learning: LearningConfig,
     pub irc: Option<IrcConfig>,
     pub webhook: Option<WebhookConfig>,
     /// Threads of `run`'s async runtime (`[daemon] workers`).
@@ -356,6 +367,9 @@ enum SecretSource {
     Credential(String),
     /// Written in the config itself (a webhook `url`, not a password).
     Inline(String),
+    /// Not configured: only `run` (and `check-config`) need it; `classify`,
+    /// `verify`, `learn` and the staff commands never connect.
+    Missing,
 }
 
 impl SecretRef {
@@ -381,6 +395,9 @@ impl SecretRef {
         };
         match &self.source {
             SecretSource::Inline(v) => Ok(Secret(v.clone())),
+            SecretSource::Missing => Err(problem(
+                "missing: `triaged run` needs it: set password_file = \"/path/to/file\" (or password_credential under systemd)".into(),
+            )),
             SecretSource::File(p) => read(p).map_err(|e| {
                 problem(format!(
                     "cannot read {}: {e}; `triaged run` needs it: write the secret on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd",
@@ -480,6 +497,23 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Attachments in the whole message, attached messages' included.
     pub max_attachments: usize,
+}
+
+/// The local model trained from staff decisions (`daemon/learn/`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearningConfig {
+    pub enabled: bool,
+    /// The model routes a message the rules left unclassified only with at
+    /// least this probability...
+    pub min_probability: f64,
+    /// ...and when its procedure has at least this many examples.
+    pub min_examples: u32,
+}
+
+impl Default for LearningConfig {
+    fn default() -> LearningConfig {
+        LearningConfig { enabled: true, min_probability: 0.9, min_examples: 3 }
+    }
 }
 
 #[derive(Clone)]
@@ -787,6 +821,19 @@ impl Validator<'_> {
             self.bad(&["limits", "max_mime_depth"], "must be at least 1 (a multipart message has depth 1)");
         }
 
+        let defaults = LearningConfig::default();
+        let learning = LearningConfig {
+            enabled: raw.learning.enabled.unwrap_or(defaults.enabled),
+            min_probability: raw.learning.min_probability.unwrap_or(defaults.min_probability),
+            min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
+        };
+        if !(0.5..=1.0).contains(&learning.min_probability) {
+            self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");
+        }
+        if learning.min_examples < 1 {
+            self.bad(&["learning", "min_examples"], "must be at least 1 (3 is a good start)");
+        }
+
         let irc = raw.irc.as_ref().and_then(|r| self.irc(r));
         let webhook = raw.webhook.as_ref().and_then(|r| self.webhook(r));
         let workers = raw.daemon.workers.unwrap_or_else(default_workers);
@@ -820,6 +867,7 @@ impl Validator<'_> {
             },
             draft,
             limits,
+            learning,
             irc,
             webhook,
             workers: workers.clamp(1, MAX_WORKERS),
@@ -865,13 +913,12 @@ impl Validator<'_> {
         if r.folders.is_empty() {
             self.bad(&["imap", "folders"], "list at least one folder to watch, e.g. [\"INBOX\"]");
         }
-        let password = self.secret("imap", &r.password_file, &r.password_credential);
-        if r.password_file.is_none() && r.password_credential.is_none() {
-            self.bad(
-                &["imap", "password_file"],
-                "missing: set password_file = \"/path/to/file\" (or password_credential under systemd)",
-            );
-        }
+        // Only `run` logs in: a config without a password still serves
+        // the commands that never connect; `run` and `check-config` say
+        // it is missing (`Config::unreadable_secrets`).
+        let password = self
+            .secret("imap", &r.password_file, &r.password_credential)
+            .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]) }));
         let ca_file = self.existing_file(&["imap", "ca_file"], &r.ca_file);
         let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
             Ok(f) => Some(f),
@@ -1098,8 +1145,15 @@ templates = "templates"
         let text = OK.replace("password_file = \"pw\"", "password = \"hunter2\"");
         let err = load(&text).unwrap_err().to_string();
         assert!(err.contains("triaged.toml:7: imap.password: passwords are never written"), "{err}");
-        assert!(err.contains("imap.password_file: missing"), "{err}");
         assert!(!err.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_config_without_a_password_serves_the_commands_that_never_connect() {
+        let c = load(&OK.replace("password_file = \"pw\"\n", "")).unwrap();
+        let missing: Vec<String> = c.unreadable_secrets().into_iter().map(|u| u.problem.to_string()).collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].contains("imap.password_file: missing: `triaged run` needs it"), "{missing:?}");
     }
 
     #[test]
@@ -1149,6 +1203,13 @@ templates = "templates"
         assert_eq!(load(&format!("{OK}[daemon]\nworkers = 2\n")).unwrap().workers, 2);
         let err = load(&format!("{OK}[daemon]\nworkers = 0\n")).unwrap_err().to_string();
         assert!(err.contains("triaged.toml:12: daemon.workers: must be 1 to 16"), "{err}");
+    }
+
+    #[test]
+    fn learning_is_on_by_default_and_checked() {
+        assert_eq!(load(OK).unwrap().learning, LearningConfig::default());
+        let err = load(&format!("{OK}[learning]\nenabled = false\nmin_probability = 0.3\nmin_examples = 0\n")).unwrap_err().to_string();
+        assert!(err.contains("learning.min_probability") && err.contains("learning.min_examples"), "{err}");
     }
 
     #[test]

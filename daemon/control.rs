@@ -73,7 +73,7 @@ pub fn parse_ticket(s: &str) -> Result<u64, String> {
 }
 
 /// Who runs the command, for the ticket's history: the login name.
-fn command_line_user() -> String {
+pub fn command_line_user() -> String {
     let user: String = std::env::var("USER")
         .unwrap_or_default()
         .chars()
@@ -111,7 +111,9 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
     let answer = carry_out(actor, req);
     let by = match req {
-        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } => sanitise(by),
+        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } | Request::Learn { by, .. } | Request::Forget { by, .. } => {
+            sanitise(by)
+        }
     };
     if answer.ok {
         info!(by, "{}", answer.text);
@@ -125,6 +127,7 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
 fn carry_out(actor: &Actor, req: &Request) -> Answer {
     let (id, by) = match req {
         Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } => (*ticket, sanitise(by)),
+        Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
     };
     let drafts_before = match actor.store.ticket(id) {
         Ok(Some(t)) => t.drafts.len(),
@@ -149,6 +152,38 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             }
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
+        Request::Learn { .. } | Request::Forget { .. } => unreachable!("answered above"),
+    }
+}
+
+/// Carries out a `learn` request (the other requests are refused).
+pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer {
+    match req {
+        Request::Learn { examples, .. } => {
+            for ex in examples {
+                if let Err(e) = learner.learn(ex) {
+                    return refused(format!("learning stopped: {e}"));
+                }
+            }
+            ok(false, format!("learned {} examples", examples.len()))
+        }
+        Request::Forget { keys, .. } => {
+            let mut forgotten = 0;
+            let mut unknown = Vec::new();
+            for k in keys {
+                match crate::store::ExampleKey::parse(k).map(|key| learner.forget(key)) {
+                    Some(Ok(true)) => forgotten += 1,
+                    Some(Err(e)) => return refused(format!("forgetting stopped: {e}")),
+                    _ => unknown.push(sanitise(k)),
+                }
+            }
+            if unknown.is_empty() {
+                ok(false, format!("forgot {forgotten} examples"))
+            } else {
+                refused(format!("forgot {forgotten} examples; no example {} (see learn --list)", unknown.join(", ")))
+            }
+        }
+        Request::Reclassify { .. } | Request::SetFacts { .. } => refused("not a learning request".into()),
     }
 }
 
@@ -214,6 +249,19 @@ pub async fn submit(config: &Config, req: &Request) -> Result<Submitted, Control
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// For the command line while the daemon runs: queues every request at
+/// once (the daemon applies them in one pass), then collects the answers;
+/// `None` for one that did not come in time.
+pub async fn submit_queued(config: &Config, reqs: &[Request]) -> Result<Vec<Option<Answer>>, ControlError> {
+    let spool = Spool::new(spool_dir(&config.store_path));
+    let files = reqs.iter().map(|r| spool.put(r)).collect::<Result<Vec<_>, _>>()?;
+    let mut answers = Vec::with_capacity(files.len());
+    for file in &files {
+        answers.push(spool.wait_answer(file, ANSWER_WAIT).await);
+    }
+    Ok(answers)
 }
 
 /// The daemon's side: applies waiting requests every [`POLL`] until

@@ -13,6 +13,7 @@ pub mod mailbox;
 pub mod message;
 pub mod verify;
 pub mod classify;
+pub mod learn;
 pub mod act;
 pub mod store;
 pub mod daemon;

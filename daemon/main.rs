@@ -61,6 +61,31 @@ enum Command {
         ticket: u64,
         procedure: String,
     },
+    /// Labelled examples for the local model: `learn PROCEDURE FILE.eml...`,
+    /// `learn --not FILE.eml...`, `learn --archive DIR --map FOLDER=PROCEDURE...`,
+    /// `learn --list`, `learn --forget ID|FILE.eml...`.
+    Learn {
+        /// The files are examples of "no procedure".
+        #[arg(long)]
+        not: bool,
+        /// List the examples learned.
+        #[arg(long)]
+        list: bool,
+        /// Forget examples, by id (from --list) or by the .eml file learned.
+        #[arg(long)]
+        forget: bool,
+        /// With --list: one JSON object per example.
+        #[arg(long)]
+        json: bool,
+        /// A folder of archived mail, one sub-folder per --map.
+        #[arg(long, value_name = "DIR")]
+        archive: Option<PathBuf>,
+        /// Which procedure a sub-folder's mail belongs to (`unclassified`: none).
+        #[arg(long, value_name = "FOLDER=PROCEDURE")]
+        map: Vec<String>,
+        #[arg(value_name = "PROCEDURE|FILE|ID")]
+        args: Vec<String>,
+    },
     /// Record facts staff know on ticket N; a ticket waiting for them moves on.
     Set {
         #[arg(value_parser = triaged::control::parse_ticket)]
@@ -168,6 +193,12 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify { json, files } => {
             let config = load(&cli.config)?;
             let ok = triaged::classify::cli::classify_files(&config, &files, json, &mut std::io::stdout().lock())?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Learn { not, list, forget, json, archive, map, args } => {
+            let task = triaged::learn::cli::task(not, list, forget, json, archive, &map, &args)?;
+            let config = load(&cli.config)?;
+            let ok = command_runtime()?.block_on(triaged::learn::cli::run(&config, task, &mut std::io::stdout().lock()))?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Reclassify { ticket, procedure } => {

@@ -90,6 +90,9 @@ pub struct Actor {
     /// What is set aside before classification (bounces, auto-replies,
     /// bulk, spam): see `classify::aside`.
     aside: classify::aside::AsidePolicy,
+    /// The local model: routes what the rules leave unclassified, learns
+    /// from staff moving tickets.
+    pub learner: crate::learn::Learner,
 }
 
 impl Actor {
@@ -99,6 +102,7 @@ impl Actor {
         let drafter = Drafter::new(&config.draft.from)?
             .quoting(config.draft.quote)
             .with_key(store.draft_key()?);
+        let learner = crate::learn::Learner::open(&store, config.learning)?;
         Ok(Actor {
             store,
             pack,
@@ -114,6 +118,7 @@ impl Actor {
             notifier,
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
             aside: classify::aside::AsidePolicy::from_config(config),
+            learner,
         })
     }
 
@@ -204,7 +209,7 @@ impl Actor {
         if let Some(aside) = self.aside.judge(msg) {
             return self.open_set_aside(intake, msg, &aside);
         }
-        let class = self.pack.classify(msg);
+        let (class, features) = self.learner.classify(&self.pack, msg);
         let procedure = self.pack.procedure(&class.procedure);
         let billing = procedure.map(|p| p.billing).unwrap_or(false);
         let id = self.store.next_ticket_id()?;
@@ -229,6 +234,10 @@ impl Actor {
         data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
         data.insert("signature".into(), Value::from(self.signature.clone()));
         data.insert("classification".into(), serde_json::to_value(&class).unwrap_or_default());
+        data.insert("explanation".into(), Value::from(classify::explain(&self.pack, &class)));
+        if let Some(lang) = classify::language::of_message(msg) {
+            data.insert("language".into(), Value::from(lang));
+        }
         let findings = classify::sensitive::scan(&msg.text);
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
@@ -239,6 +248,8 @@ impl Actor {
         ticket.data = data;
         ticket.identity = identity;
         self.schedule_reverify(&mut ticket, msg, &report)?;
+        self.learner.remember_ticket(id, features.as_ref())?;
+        tracing::info!(ticket = id.0, "classified: {}", classify::explain(&self.pack, &class));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
             .notifier
@@ -454,6 +465,11 @@ impl Actor {
             actions.clone()
         })?;
         self.wake_workers();
+        // Staff know better than rules and model: the next mail like this
+        // one goes where they put it ("unclassified": to a person).
+        if let Err(e) = self.learner.staff_decided(id, procedure, by) {
+            tracing::warn!(ticket = id.0, "reclassified, but not learned from: {e}");
+        }
         Ok(t)
     }
 
@@ -588,6 +604,7 @@ impl Actor {
         let Some(template) = &plan.template else {
             return Ok(Vec::new());
         };
+        let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
         let body = classify::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
             .reply_to
@@ -869,6 +886,10 @@ impl Actor {
         }
         if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
             procedure = format!("{procedure} (staff: {h})");
+        }
+        let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
+        if by_model && reply_from.is_none() {
+            procedure = format!("{procedure} (chosen by the model: the rules were not sure)");
         }
         match reply_from {
             Some(from) => Notice::Text(format!(

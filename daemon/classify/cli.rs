@@ -8,7 +8,15 @@ use std::path::PathBuf;
 use super::aside::{Aside, AsidePolicy, SET_ASIDE};
 use super::{Classification, Pack};
 use crate::config::Config;
+use crate::learn::{Learner, Opinion};
 use crate::message::Message;
+use crate::store::{Store, StoreError};
+
+/// The model's part of a text line: its vote and the words behind it.
+fn model_column(m: &Opinion) -> String {
+    let words = if m.vote.words.is_empty() { String::new() } else { format!(" [{}]", m.vote.words.join(", ")) };
+    format!("  {}{words}", m.explain())
+}
 
 #[derive(serde::Serialize)]
 struct Row<'a> {
@@ -41,10 +49,12 @@ pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
     Pack::load(&config.procedures.pack_dir()).map(|_| ())
 }
 
-/// What the daemon would decide: set aside, or the pack's classification.
+/// What the daemon would decide: set aside, or the pack's classification
+/// (with what was learned, when there is a model).
 fn classify_file(
     pack: &Pack,
     policy: &AsidePolicy,
+    learner: Option<&Learner>,
     file: &PathBuf,
     limits: &crate::config::Limits,
 ) -> Result<(Classification, Option<Aside>), String> {
@@ -54,21 +64,49 @@ fn classify_file(
             let c = Classification { procedure: SET_ASIDE.into(), ..Default::default() };
             (c, Some(aside))
         }
-        None => (pack.classify(&msg), None),
+        None => match learner {
+            Some(l) => (l.classify(pack, &msg).0, None),
+            None => (pack.classify(&msg), None),
+        },
     })
+}
+
+/// What was learned, from the configured store; `None` (with the reason
+/// on stderr) when learning is off, nothing was ever stored, or the
+/// running daemon holds the store.
+fn open_learner(config: &Config) -> Option<Learner> {
+    if !config.learning.enabled || !config.store_path.join("db").exists() {
+        return None;
+    }
+    let opened = Store::open(&config.store_path).and_then(|s| Learner::open(&s, config.learning));
+    match opened {
+        Ok(l) => Some(l),
+        Err(StoreError::Locked { .. }) => {
+            eprintln!(
+                "note: the running daemon holds the store {}: classifying with the rules alone (the daemon itself uses what was learned)",
+                config.store_path.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("note: classifying with the rules alone: {e}");
+            None
+        }
+    }
 }
 
 /// Returns `Ok(false)` when any file could not be classified.
 pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut dyn Write) -> std::io::Result<bool> {
     let pack = load_pack(config)?;
     let policy = AsidePolicy::from_config(config);
+    let learner = open_learner(config);
     let mut all_ok = true;
     if !json {
         writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
     }
     for file in files {
         let name = file.display().to_string();
-        let result = classify_file(&pack, &policy, file, &config.limits);
+        let result = classify_file(&pack, &policy, learner.as_ref(), file, &config.limits);
         all_ok &= result.is_ok();
         match (&result, json) {
             (Ok((c, aside)), true) => {
@@ -77,12 +115,13 @@ pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut 
             (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
             (Ok((c, aside)), false) => writeln!(
                 out,
-                "{:<40} {:<24} {:>6.2}  {:<20} {}",
+                "{:<40} {:<24} {:>6.2}  {:<20} {}{}",
                 name,
                 c.procedure,
                 c.score,
                 c.runner_up.as_deref().unwrap_or("-"),
-                aside.as_ref().map(|a| format!("{}: {}", a.kind.as_str(), a.reason)).unwrap_or_else(|| c.rules.join(", "))
+                aside.as_ref().map(|a| format!("{}: {}", a.kind.as_str(), a.reason)).unwrap_or_else(|| c.rules.join(", ")),
+                c.model.as_ref().map(model_column).unwrap_or_default()
             )?,
             (Err(e), false) => writeln!(out, "{name:<40} error: {e}")?,
         }

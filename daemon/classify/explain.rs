@@ -22,7 +22,9 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
         })
         .collect();
     let threshold = pack.effective_threshold();
-    let verdict = if let Some(why) = c.held_back.as_deref().filter(|_| c.procedure == UNCLASSIFIED) {
+    let verdict = if let Some(m) = c.model.as_ref().filter(|m| m.decided) {
+        format!("{} (model, probability {} from {} examples; rules' best score {} < {threshold})", c.procedure, m.vote.probability, m.vote.examples, c.score)
+    } else if let Some(why) = c.held_back.as_deref().filter(|_| c.procedure == UNCLASSIFIED) {
         format!("unclassified ({why})")
     } else if c.procedure == UNCLASSIFIED {
         format!("unclassified (best score {} < {threshold})", c.score)
@@ -37,6 +39,10 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
     if let Some(r) = &c.runner_up {
         out.push_str("; runner-up ");
         out.push_str(r);
+    }
+    if let Some(m) = &c.model {
+        out.push_str("; ");
+        out.push_str(&m.explain());
     }
     out
 }

@@ -9,6 +9,7 @@
 pub mod aside;
 pub mod cli;
 pub mod explain;
+pub mod language;
 pub mod pack;
 pub mod procedure;
 pub mod render;
@@ -27,7 +28,8 @@ pub const UNCLASSIFIED: &str = "unclassified";
 pub use aside::SET_ASIDE;
 
 /// The explainable result: the procedure, its score, the rules that fired
-/// (`procedure/rule-name`) and the next best procedure.
+/// (`procedure/rule-name`), the next best procedure, and what the local
+/// model made of it when it was asked.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Classification {
     pub procedure: String,
@@ -43,4 +45,6 @@ pub struct Classification {
     /// not far enough ahead of the runner-up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::learn::Opinion>,
 }

@@ -438,6 +438,48 @@ impl Validator<'_> {
         }
     }
 
+    /// `<lang>/<template>` beside the pack's templates (two-letter
+    /// language folders): loaded under that name and compiled like the
+    /// template they translate. A file there that translates no template
+    /// of the pack is a mistake worth naming.
+    fn translations(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.dir) else { return };
+        let mut langs: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                (name.len() == 2 && name.bytes().all(|b| b.is_ascii_lowercase())).then(|| (name, e.path()))
+            })
+            .collect();
+        langs.sort();
+        let originals: Vec<String> = self.templates.keys().cloned().collect();
+        for (lang, folder) in langs {
+            let Ok(files) = std::fs::read_dir(&folder) else { continue };
+            for file in files.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()) {
+                let problem = |message: String| Problem { file: file.clone(), line: None, message };
+                let Some(name) = file.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+                if !originals.contains(&name) {
+                    self.problems.push(problem(format!(
+                        "translates no template of the pack (none is named {name:?}); rename it after the template it translates or remove it"
+                    )));
+                    continue;
+                }
+                let key = format!("{lang}/{name}");
+                match std::fs::read_to_string(&file) {
+                    Ok(src) => {
+                        let mut env = minijinja::Environment::new();
+                        if let Err(e) = env.add_template_owned(key.clone(), src.clone()) {
+                            self.problems.push(problem(format!("template {key} does not compile: {e}")));
+                        }
+                        self.templates.insert(key, src);
+                    }
+                    Err(e) => self.problems.push(problem(format!("cannot read the translation: {e}"))),
+                }
+            }
+        }
+    }
+
     fn expression(&mut self, path: &[Seg], src: &str) {
         let env = super::procedure::expression_env();
         if let Err(e) = env.compile_expression(src) {
@@ -550,6 +592,7 @@ impl Validator<'_> {
                 steps,
             });
         }
+        self.translations();
         Pack {
             name: raw.pack.name,
             dir: self.dir.to_path_buf(),
@@ -753,6 +796,27 @@ state = "closed"
         let p = load(GOOD, &["ask.txt", "acknowledge.txt"]).unwrap();
         assert_eq!(p.procedures[0].rules[0].name, "delete/word");
         assert_eq!(p.procedures[0].steps[0].deadlines[0].after.unwrap().get_days(), 14);
+    }
+
+    #[test]
+    fn translations_load_beside_their_templates_and_strays_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for t in ["ask.txt", "acknowledge.txt"] {
+            std::fs::write(dir.path().join(t), "Hello {{ sender_name }}\n").unwrap();
+        }
+        std::fs::write(dir.path().join("procedures.toml"), GOOD).unwrap();
+        std::fs::create_dir_all(dir.path().join("de")).unwrap();
+        std::fs::create_dir_all(dir.path().join("staff")).unwrap();
+        std::fs::write(dir.path().join("de/ask.txt"), "Hallo {{ sender_name }}\n").unwrap();
+        let p = Pack::load(dir.path()).unwrap();
+        assert_eq!(p.templates["de/ask.txt"], "Hallo {{ sender_name }}\n");
+        std::fs::write(dir.path().join("de/aks.txt"), "Hallo\n").unwrap();
+        std::fs::write(dir.path().join("de/acknowledge.txt"), "Hallo {{ sender_name \n").unwrap();
+        let problems = Pack::load(dir.path()).unwrap_err();
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text.iter().any(|t| t.contains("de/aks.txt") && t.contains("translates no template")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("de/acknowledge.txt") && t.contains("does not compile")), "{text:?}");
     }
 
     #[test]

@@ -122,12 +122,75 @@ struct Hit {
 /// At most this much of the text that matched a rule is shown.
 const WORDS_SHOWN: usize = 40;
 
+/// One procedure's score for a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored<'a> {
+    pub score: f64,
+    pub procedure: &'a str,
+    pub sensitive: bool,
+    /// `procedure/rule-name` of each rule that fired.
+    pub rules: Vec<String>,
+    /// What each rule matched (see `Classification::words`).
+    pub words: Vec<String>,
+}
+
 impl Pack {
     /// The best procedure for `msg`, with the rules that fired, the words
     /// they fired on, and the runner-up; `unclassified` when the best score
     /// is below the threshold (a sensitive procedure's, for one), or does not
     /// lead the runner-up by the pack's margin.
     pub fn classify(&self, msg: &Message) -> Classification {
+        let mut scored = self.scores(msg);
+        // Highest score first; ties keep pack order (stable sort), so the
+        // pack author decides precedence by ordering procedures.
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let second = scored.get(1).map(|s| s.score).filter(|s| *s > 0.0);
+        let runner_up = scored.get(1).filter(|s| s.score > 0.0).map(|s| s.procedure.to_string());
+        let Some(best) = scored.into_iter().next() else {
+            return Classification { procedure: UNCLASSIFIED.to_string(), ..Default::default() };
+        };
+        let threshold = match self.sensitive_threshold {
+            Some(t) if best.sensitive => t.max(self.effective_threshold()),
+            _ => self.effective_threshold(),
+        };
+        let held_back = if best.score <= 0.0 {
+            None
+        } else if best.score < threshold {
+            Some(format!("{} scored {} < {threshold}{}", best.procedure, best.score, if best.sensitive && self.sensitive_threshold.is_some() { " (sensitive)" } else { "" }))
+        } else if let Some(second) = second.filter(|s| best.score - s < self.margin) {
+            Some(format!(
+                "{} scored {} and {} {second}: a route needs a lead of {}",
+                best.procedure,
+                best.score,
+                runner_up.as_deref().unwrap_or("-"),
+                self.margin
+            ))
+        } else {
+            return Classification {
+                procedure: best.procedure.to_string(),
+                score: best.score,
+                rules: best.rules,
+                runner_up,
+                words: best.words,
+                held_back: None,
+                model: None,
+            };
+        };
+        Classification {
+            procedure: UNCLASSIFIED.to_string(),
+            score: best.score.max(0.0),
+            rules: best.rules,
+            // The near miss is the most useful hint for a human.
+            runner_up: (best.score > 0.0).then(|| best.procedure.to_string()),
+            words: best.words,
+            held_back,
+            model: None,
+        }
+    }
+
+    /// Every procedure's score for `msg` and the rules of it that fired,
+    /// in pack order.
+    pub fn scores(&self, msg: &Message) -> Vec<Scored<'_>> {
         let subject = clean_subject(&msg.subject);
         let body = strip_quoted(&msg.text);
         let first_body = primary(&body);
@@ -142,14 +205,7 @@ impl Pack {
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
         let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
 
-        struct Scored<'a> {
-            score: f64,
-            id: &'a str,
-            sensitive: bool,
-            rules: Vec<String>,
-            words: Vec<String>,
-        }
-        let mut scored: Vec<Scored> = self
+        self
             .procedures
             .iter()
             .map(|p| {
@@ -183,52 +239,9 @@ impl Pack {
                         words.push(format!("{}: {shown:?}{}", r.name, if hit.fallback { " (fallback)" } else { "" }));
                     }
                 }
-                Scored { score: round2(score), id: p.id.as_str(), sensitive: p.sensitive, rules, words }
+                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, rules, words }
             })
-            .collect();
-        // Highest score first; ties keep pack order (stable sort), so the
-        // pack author decides precedence by ordering procedures.
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let second = scored.get(1).map(|s| s.score).filter(|s| *s > 0.0);
-        let runner_up = scored.get(1).filter(|s| s.score > 0.0).map(|s| s.id.to_string());
-        let Some(best) = scored.into_iter().next() else {
-            return Classification { procedure: UNCLASSIFIED.to_string(), ..Default::default() };
-        };
-        let threshold = match self.sensitive_threshold {
-            Some(t) if best.sensitive => t.max(self.effective_threshold()),
-            _ => self.effective_threshold(),
-        };
-        let held_back = if best.score <= 0.0 {
-            None
-        } else if best.score < threshold {
-            Some(format!("{} scored {} < {threshold}{}", best.id, best.score, if best.sensitive && self.sensitive_threshold.is_some() { " (sensitive)" } else { "" }))
-        } else if let Some(second) = second.filter(|s| best.score - s < self.margin) {
-            Some(format!(
-                "{} scored {} and {} {second}: a route needs a lead of {}",
-                best.id,
-                best.score,
-                runner_up.as_deref().unwrap_or("-"),
-                self.margin
-            ))
-        } else {
-            return Classification {
-                procedure: best.id.to_string(),
-                score: best.score,
-                rules: best.rules,
-                runner_up,
-                words: best.words,
-                held_back: None,
-            };
-        };
-        Classification {
-            procedure: UNCLASSIFIED.to_string(),
-            score: best.score.max(0.0),
-            rules: best.rules,
-            // The near miss is the most useful hint for a human.
-            runner_up: (best.score > 0.0).then(|| best.id.to_string()),
-            words: best.words,
-            held_back,
-        }
+            .collect()
     }
 }
 

@@ -9,6 +9,9 @@ mod changes;
 pub mod claims;
 mod outbox;
 mod reverify;
+mod examples;
+
+pub use examples::{Example, ExampleKey};
 
 pub use changes::Touched;
 pub use outbox::{Outgoing, Queued};

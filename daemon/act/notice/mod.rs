@@ -146,6 +146,17 @@ pub enum StaffCommand {
         facts: Vec<(String, serde_json::Value)>,
         by: String,
     },
+    /// Labelled examples for the local model (`triaged learn`): features
+    /// only, never the mail.
+    Learn {
+        examples: Vec<crate::store::Example>,
+        by: String,
+    },
+    /// Examples to drop, by id (`triaged learn --forget`).
+    Forget {
+        keys: Vec<String>,
+        by: String,
+    },
 }
 
 /// The name of the IRC sink's queue in the outbox.

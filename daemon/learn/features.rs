@@ -1,0 +1,173 @@
+//! What the model reads of a message: the words its author wrote (the
+//! subject without `Re:` prefixes, the body without quotes and signature),
+//! stemmed in the message's language, plus character trigrams of each word
+//! (typos, compounds, inflections the stemmer misses) and pairs of adjacent
+//! words ("delete account" is not "delete repository"). Everything is
+//! hashed to 32 bits: a stored example keeps the hashes, never the words.
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::classify::rules::{clean_subject, strip_quoted};
+use crate::message::Message;
+
+/// Only the first words count: a pasted log should not outweigh the
+/// request above it.
+const MAX_WORDS: usize = 300;
+/// Longer tokens are hashes, keys or URLs, not words.
+const MAX_WORD_CHARS: usize = 32;
+
+/// One piece of evidence: a word (or a pair of words) as it appears in the
+/// message, with the features it contributes. The model weighs each piece
+/// once, however many features it has, so a long word does not count more
+/// than a short one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub word: String,
+    pub features: Vec<u32>,
+}
+
+/// A message as the model sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub language: Option<whatlang::Lang>,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Features {
+    pub fn of_message(msg: &Message) -> Features {
+        Features::of_text(&clean_subject(&msg.subject), &strip_quoted(&msg.text))
+    }
+
+    pub fn of_text(subject: &str, body: &str) -> Features {
+        let text = format!("{subject}\n{body}");
+        let language = language(&text);
+        let stemmer = Stemmer::create(stemmer_for(language));
+        let mut evidence: Vec<Evidence> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut previous: Option<String> = None;
+        for token in words(&text).take(MAX_WORDS) {
+            let stem = stemmer.stem(&token).into_owned();
+            if let Some(p) = previous.replace(stem.clone()) {
+                let pair = format!("{p} {stem}");
+                if seen.insert(pair.clone()) {
+                    evidence.push(Evidence { word: pair.clone(), features: vec![hash(b'p', &pair)] });
+                }
+            }
+            if STOP_WORDS.contains(&token.as_str()) || !seen.insert(stem.clone()) {
+                continue;
+            }
+            let mut features = vec![hash(b'w', &stem)];
+            let padded: Vec<char> = std::iter::once('^').chain(token.chars()).chain(std::iter::once('$')).collect();
+            for tri in padded.windows(3) {
+                features.push(hash(b'c', &tri.iter().collect::<String>()));
+            }
+            evidence.push(Evidence { word: token, features });
+        }
+        Features { language, evidence }
+    }
+
+    /// The sorted, distinct hashes: what an example stores.
+    pub fn hashes(&self) -> Vec<u32> {
+        let mut all: Vec<u32> = self.evidence.iter().flat_map(|e| e.features.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// Words too common to say anything alone (they still count in pairs:
+/// "my account"): the most frequent function words of English, German and
+/// French, the languages the shipped packs answer in.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could",
+    "did", "do", "does", "for", "from", "had", "has", "have", "he", "hello", "hi", "how", "i", "i'm", "if", "in", "is", "it", "its",
+    "just", "me", "my", "no", "not", "of", "on", "or", "our", "please", "she", "so", "than", "thank", "thanks", "that", "the",
+    "their", "them", "then", "there", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "which", "who",
+    "will", "with", "would", "you", "your", "aber", "auch", "auf", "aus", "bei", "bin", "bis", "bitte", "da", "dann", "das",
+    "dass", "dem", "den", "der", "des", "die", "ein", "eine", "einen", "er", "es", "für", "hallo", "hat", "habe", "ich", "ihr",
+    "ihre", "im", "ist", "ja", "kann", "mein", "meine", "meinen", "mich", "mir", "mit", "nach", "nicht", "noch", "nur", "oder",
+    "sie", "sind", "so", "und", "uns", "von", "vor", "war", "was", "wie", "wir", "zu", "zum", "zur", "au", "aux", "avec", "ce",
+    "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "je", "la", "le", "les", "leur", "ma", "mais", "me",
+    "merci", "mes", "mon", "ne", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son",
+    "sur", "ta", "te", "tu", "un", "une", "vos", "votre", "vous",
+];
+
+/// Lowercased words of letters; tokens with digits (numbers, account ids,
+/// dates) and very long ones are skipped: they name a case, not a request.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
+        .filter(|w| w.chars().count() >= 2 && w.chars().count() <= MAX_WORD_CHARS && !w.chars().any(|c| c.is_numeric()))
+        .map(str::to_lowercase)
+}
+
+/// The language the text is written in, when whatlang is confident.
+pub fn language(text: &str) -> Option<whatlang::Lang> {
+    let info = whatlang::detect(text)?;
+    (info.is_reliable() || info.confidence() >= 0.5).then(|| info.lang())
+}
+
+fn stemmer_for(lang: Option<whatlang::Lang>) -> Algorithm {
+    use whatlang::Lang::*;
+    match lang {
+        Some(Deu) => Algorithm::German,
+        Some(Fra) => Algorithm::French,
+        Some(Spa) => Algorithm::Spanish,
+        Some(Ita) => Algorithm::Italian,
+        Some(Por) => Algorithm::Portuguese,
+        Some(Nld) => Algorithm::Dutch,
+        Some(Swe) => Algorithm::Swedish,
+        Some(Nob) => Algorithm::Norwegian,
+        Some(Dan) => Algorithm::Danish,
+        Some(Fin) => Algorithm::Finnish,
+        Some(Rus) => Algorithm::Russian,
+        Some(Hun) => Algorithm::Hungarian,
+        Some(Ron) => Algorithm::Romanian,
+        Some(Tur) => Algorithm::Turkish,
+        Some(Ell) => Algorithm::Greek,
+        Some(Ara) => Algorithm::Arabic,
+        Some(Tam) => Algorithm::Tamil,
+        _ => Algorithm::English,
+    }
+}
+
+/// FNV-1a over a kind byte and the text: stable across versions and
+/// machines, which a stored example needs.
+fn hash(kind: u8, s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in std::iter::once(kind).chain(s.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflections_share_a_stem_and_numbers_are_not_words() {
+        let a = Features::of_text("Delete my account", "please delete account 12345");
+        let b = Features::of_text("Deleting accounts", "");
+        let words: Vec<&str> = a.evidence.iter().map(|e| e.word.as_str()).collect();
+        assert_eq!(words, ["delete", "delet my", "my account", "account", "account pleas", "pleas delet", "delet account"]);
+        assert_eq!(a.evidence[0].features[0], b.evidence[0].features[0], "delete and deleting stem alike");
+        assert!(!a.evidence.iter().any(|e| e.word.contains("12345")));
+    }
+
+    #[test]
+    fn german_text_is_stemmed_as_german() {
+        let f = Features::of_text("Konto löschen", "Hallo, bitte löschen Sie mein Konto und alle meine Daten. Vielen Dank.");
+        assert_eq!(f.language, Some(whatlang::Lang::Deu));
+        assert!(f.evidence.iter().any(|e| e.word == "konto losch"), "{:?}", f.evidence.iter().map(|e| &e.word).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn hashes_are_sorted_distinct_and_stable() {
+        let h = Features::of_text("refund", "refund refund").hashes();
+        assert!(h.windows(2).all(|w| w[0] < w[1]));
+        // Stored examples depend on this value never changing.
+        assert_eq!(hash(b'w', "refund"), 0x214d_c954);
+    }
+}

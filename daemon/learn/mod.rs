@@ -1,0 +1,193 @@
+//! Learning from the team: labelled examples (from `triaged learn`, an
+//! archive, or staff moving a ticket to another procedure) train a small
+//! local model that routes what the pack's rules leave unclassified. It
+//! owns the examples' features and the model's counts; it never keeps a
+//! message's text, never overrules a rule that is sure, and never routes
+//! into a sensitive procedure against a rule of that procedure that speaks
+//! against it. Identity is not its business: a procedure it picks is gated
+//! exactly as one the rules picked.
+
+pub mod cli;
+pub mod features;
+pub mod model;
+
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{Classification, Pack, UNCLASSIFIED};
+use crate::config::LearningConfig;
+use crate::message::Message;
+use crate::store::{Example, ExampleKey, Store, StoreError, TicketId};
+pub use features::Features;
+pub use model::{Model, Vote};
+
+/// What the model made of a message, as `classify --json` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opinion {
+    #[serde(flatten)]
+    pub vote: Vote,
+    /// The model chose the procedure (the rules had left it unclassified).
+    pub decided: bool,
+    /// Why its vote was not taken, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_used: Option<String>,
+}
+
+impl Opinion {
+    /// For staff notices: the model's part without the message's words.
+    pub fn explain(&self) -> String {
+        let v = &self.vote;
+        match (&self.not_used, self.decided) {
+            (_, true) => format!("chosen by the model ({} examples learned)", v.examples),
+            (Some(why), false) => format!("model: {} {} (not used: {why})", v.procedure, v.probability),
+            (None, false) => format!("model: {} {}", v.procedure, v.probability),
+        }
+    }
+}
+
+/// The model and the examples behind it. Shared by the intake and the
+/// staff requests of one process.
+pub struct Learner {
+    store: Store,
+    settings: LearningConfig,
+    model: RwLock<Model>,
+}
+
+impl Learner {
+    /// Counts in every stored example. Ten thousand take a fraction of a
+    /// second (docs/BENCHMARKS.md), so the counts are not stored twice.
+    pub fn open(store: &Store, settings: LearningConfig) -> Result<Learner, StoreError> {
+        let mut model = Model::default();
+        if settings.enabled {
+            for (_, ex) in store.examples()? {
+                model.add(&ex.label, &ex.features);
+            }
+        }
+        Ok(Learner { store: store.clone(), settings, model: RwLock::new(model) })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.settings.enabled
+    }
+
+    fn model(&self) -> std::sync::RwLockReadGuard<'_, Model> {
+        // A panic while counting leaves counts that are merely off by one
+        // example; classification goes on.
+        self.model.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The pack's rules, then the model where they are not sure. Returns
+    /// the message's features too, for [`Learner::remember_ticket`].
+    pub fn classify(&self, pack: &Pack, msg: &Message) -> (Classification, Option<Features>) {
+        let mut class = pack.classify(msg);
+        if !self.settings.enabled {
+            return (class, None);
+        }
+        let features = Features::of_message(msg);
+        let Some(vote) = self.model().vote(&features) else {
+            return (class, Some(features));
+        };
+        let not_used = self.why_not(pack, msg, &class, &vote);
+        let decided = not_used.is_none();
+        if decided {
+            class.procedure = vote.procedure.clone();
+        }
+        class.model = Some(Opinion { vote, decided, not_used });
+        (class, Some(features))
+    }
+
+    /// Why the model's vote must not decide, or `None` when it may.
+    fn why_not(&self, pack: &Pack, msg: &Message, rules: &Classification, vote: &Vote) -> Option<String> {
+        if rules.procedure != UNCLASSIFIED {
+            return Some("the rules decided".into());
+        }
+        if vote.procedure == UNCLASSIFIED {
+            return Some("its best guess is no procedure".into());
+        }
+        let Some(procedure) = pack.procedure(&vote.procedure) else {
+            return Some(format!("pack {} has no procedure {}", pack.name, vote.procedure));
+        };
+        if vote.probability < self.settings.min_probability {
+            return Some(format!("probability below learning.min_probability {}", self.settings.min_probability));
+        }
+        if vote.examples < self.settings.min_examples {
+            return Some(format!("{} examples, learning.min_examples is {}", vote.examples, self.settings.min_examples));
+        }
+        if self.model().examples().count() < 2 {
+            return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());
+        }
+        if procedure.sensitive {
+            let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
+            let scored = pack.scores(msg);
+            let against = scored
+                .iter()
+                .filter(|s| s.procedure == procedure.id)
+                .flat_map(|s| &s.rules)
+                .find(|r| weight(r) < 0.0);
+            if let Some(rule) = against {
+                return Some(format!("{} is sensitive and its rule {rule} speaks against it", procedure.id));
+            }
+        }
+        None
+    }
+
+    /// Records one example and counts it into the model; a message learned
+    /// before is counted out with its old label first.
+    pub fn learn(&self, example: &Example) -> Result<(), StoreError> {
+        let old = self.store.learn_example(example)?;
+        let mut model = self.model.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = old {
+            model.remove(&old.label, &old.features);
+        }
+        model.add(&example.label, &example.features);
+        Ok(())
+    }
+
+    /// Removes one example; false when there was none.
+    pub fn forget(&self, key: ExampleKey) -> Result<bool, StoreError> {
+        let Some(old) = self.store.forget_example(key)? else { return Ok(false) };
+        self.model.write().unwrap_or_else(|e| e.into_inner()).remove(&old.label, &old.features);
+        Ok(true)
+    }
+
+    /// Keeps a new ticket's features for a later staff decision.
+    pub fn remember_ticket(&self, id: TicketId, features: Option<&Features>) -> Result<(), StoreError> {
+        match features {
+            Some(f) if self.settings.enabled => self.store.keep_ticket_features(id, &f.hashes()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Staff moved ticket `id` to `procedure`: its first message becomes an
+    /// example of it (replacing whatever it was learned as before). Does
+    /// nothing when learning is off or the ticket predates it.
+    pub fn staff_decided(&self, id: TicketId, procedure: &str, by: &str) -> Result<bool, StoreError> {
+        if !self.settings.enabled {
+            return Ok(false);
+        }
+        let Some(features) = self.store.ticket_features(id)? else { return Ok(false) };
+        self.learn(&Example {
+            label: procedure.to_string(),
+            source: format!("ticket {id}, reclassified by {by}"),
+            added: jiff::Timestamp::now(),
+            features,
+        })?;
+        Ok(true)
+    }
+
+    /// About how many bytes the model holds in memory.
+    pub fn footprint(&self) -> usize {
+        self.model().footprint()
+    }
+
+    /// Examples per label in the store (also those the model ignores while
+    /// learning is off), by label.
+    pub fn counts(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
+        for (_, ex) in self.store.examples()? {
+            *counts.entry(ex.label).or_default() += 1;
+        }
+        Ok(counts.into_iter().collect())
+    }
+}

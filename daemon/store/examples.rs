@@ -1,0 +1,144 @@
+//! What the local model learns from (`daemon/learn/`): labelled examples,
+//! each only the hashed features of a message (never its text), and the
+//! features of each ticket's first message, kept so that a staff decision
+//! on the ticket can become an example later.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, TicketId};
+
+const EXAMPLES: &str = "learn_examples";
+const TICKET_FEATURES: &str = "learn_ticket_features";
+
+/// A labelled example: a procedure id, or `unclassified` for "no
+/// procedure".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    pub label: String,
+    /// Where it came from, for `learn --list`: a file name, or the ticket
+    /// and who decided.
+    pub source: String,
+    pub added: jiff::Timestamp,
+    /// Sorted, distinct feature hashes.
+    #[serde(with = "features_b64")]
+    pub features: Vec<u32>,
+}
+
+/// An example's key: a digest of its features, so the same message
+/// learned again replaces its label instead of counting twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExampleKey(pub [u8; 8]);
+
+impl ExampleKey {
+    pub fn of(features: &[u32]) -> ExampleKey {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for f in features {
+            h.update(f.to_le_bytes());
+        }
+        let d = h.finalize();
+        ExampleKey(d[..8].try_into().expect("8 bytes of a digest"))
+    }
+
+    /// The 16 hex digits `learn --list` shows and `learn --forget` takes.
+    pub fn parse(s: &str) -> Option<ExampleKey> {
+        let b = hex::decode(s).ok()?;
+        Some(ExampleKey(b.try_into().ok()?))
+    }
+}
+
+impl std::fmt::Display for ExampleKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+fn corrupt(what: &str) -> impl FnOnce(serde_json::Error) -> StoreError + '_ {
+    move |source| StoreError::Corrupt { what: what.to_string(), source }
+}
+
+impl Store {
+    /// Records `ex`; returns the example it replaces (the same message
+    /// learned before, perhaps with another label).
+    pub fn learn_example(&self, ex: &Example) -> Result<Option<Example>, StoreError> {
+        let key = ExampleKey::of(&ex.features);
+        let value = serde_json::to_vec(ex).map_err(corrupt("a learned example"))?;
+        let old = self.db().open_tree(EXAMPLES)?.insert(key.0, value)?;
+        old.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
+    }
+
+    /// Removes one example; returns it when there was one.
+    pub fn forget_example(&self, key: ExampleKey) -> Result<Option<Example>, StoreError> {
+        let old = self.db().open_tree(EXAMPLES)?.remove(key.0)?;
+        old.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
+    }
+
+    /// Every example, in key order.
+    pub fn examples(&self) -> Result<Vec<(ExampleKey, Example)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.db().open_tree(EXAMPLES)?.iter() {
+            let (k, v) = kv?;
+            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else { continue };
+            out.push((ExampleKey(key), serde_json::from_slice(&v).map_err(corrupt("a learned example"))?));
+        }
+        Ok(out)
+    }
+
+    /// The features of ticket `id`'s first message, for a later decision.
+    pub fn keep_ticket_features(&self, id: TicketId, features: &[u32]) -> Result<(), StoreError> {
+        let bytes: Vec<u8> = features.iter().flat_map(|f| f.to_le_bytes()).collect();
+        self.db().open_tree(TICKET_FEATURES)?.insert(id.0.to_be_bytes(), bytes)?;
+        Ok(())
+    }
+
+    pub fn ticket_features(&self, id: TicketId) -> Result<Option<Vec<u32>>, StoreError> {
+        Ok(self
+            .db()
+            .open_tree(TICKET_FEATURES)?
+            .get(id.0.to_be_bytes())?
+            .map(|v| features_b64::from_le(&v)))
+    }
+}
+
+mod features_b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn from_le(b: &[u8]) -> Vec<u32> {
+        b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+    }
+
+    pub fn serialize<S: Serializer>(f: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = f.iter().flat_map(|x| x.to_le_bytes()).collect();
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        let s = String::deserialize(d)?;
+        let b = base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom)?;
+        Ok(from_le(&b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_message_learned_again_replaces_its_label() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ex = |label: &str| Example { label: label.into(), source: "a.eml".into(), added: jiff::Timestamp::UNIX_EPOCH, features: vec![1, 7, 90000] };
+        assert_eq!(store.learn_example(&ex("refund")).unwrap(), None);
+        assert_eq!(store.learn_example(&ex("unclassified")).unwrap().map(|e| e.label), Some("refund".into()));
+        let all = store.examples().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].1, ex("unclassified"));
+        assert_eq!(ExampleKey::parse(&all[0].0.to_string()), Some(all[0].0));
+        assert!(store.forget_example(all[0].0).unwrap().is_some());
+        assert!(store.examples().unwrap().is_empty());
+        store.keep_ticket_features(TicketId(3), &[5, 6]).unwrap();
+        assert_eq!(store.ticket_features(TicketId(3)).unwrap(), Some(vec![5, 6]));
+        assert_eq!(store.ticket_features(TicketId(4)).unwrap(), None);
+    }
+}
