@@ -437,10 +437,11 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
 }
 
 /// sled's page cache, in bytes of its pages as written: `[store]
-/// cache_mib`, 4 MiB unless set. The cache fills up to its capacity as
-/// the history grows, and sled holds a cached page in memory at more than
-/// its written size, so this bounds the part of resident memory that
-/// grows with tickets (docs/BENCHMARKS.md, "History").
+/// cache_mib`, 4 MiB unless set (sled's default is 1 GiB). It bounds
+/// what sled keeps of the pages it reads, not all of sled's memory: what
+/// it holds for a store it opens grows with the store, and random lookups
+/// over a large tree (Message-IDs) cost more than the capacity
+/// (docs/BENCHMARKS.md, "A store with a history").
 static CACHE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_CACHE_MIB * 1024 * 1024);
 pub const DEFAULT_CACHE_MIB: u64 = 4;
 

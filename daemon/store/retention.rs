@@ -10,9 +10,9 @@
 //!
 //! Closed tickets are indexed by when they were closed, in the
 //! transaction that closes them, so a pass reads only the tickets whose
-//! time has come. sled reuses the space of rewritten records itself (its
-//! segments are cleaned as their live share drops): measured in
-//! docs/BENCHMARKS.md ("History").
+//! time has come. How much disk space that gives back is up to sled's
+//! segment cleaning, which this does not force: measured in
+//! docs/BENCHMARKS.md ("A store with a history").
 
 use sled::transaction::TransactionalTree;
 
