@@ -91,6 +91,14 @@ pub fn reclassify_request(ticket: u64, procedure: &str) -> Request {
     }
 }
 
+/// `triaged done N`: staff carried out the ticket's staff action.
+pub fn done_request(ticket: u64) -> Request {
+    Request::StaffDone {
+        ticket: TicketId(ticket),
+        by: command_line_user(),
+    }
+}
+
 /// `triaged set N key=value...`: the facts checked as `!set` checks them.
 pub fn set_request(ticket: u64, args: &[String]) -> Result<Request, facts::FactError> {
     let facts = args.iter().map(|a| facts::parse_fact(a)).collect::<Result<Vec<_>, _>>()?;
@@ -111,7 +119,7 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
     let answer = carry_out(actor, req);
     let by = match req {
-        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } => sanitise(by),
+        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } | Request::StaffDone { by, .. } => sanitise(by),
     };
     if answer.ok {
         info!(by, "{}", answer.text);
@@ -124,7 +132,9 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
 
 fn carry_out(actor: &Actor, req: &Request) -> Answer {
     let (id, by) = match req {
-        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } => (*ticket, sanitise(by)),
+        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } | Request::StaffDone { ticket, by } => {
+            (*ticket, sanitise(by))
+        }
     };
     let drafts_before = match actor.store.ticket(id) {
         Ok(Some(t)) => t.drafts.len(),
@@ -148,6 +158,14 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
                 ok(draft, format!("{id} {} recorded; {now}", sanitise(&facts::describe(f))))
             }
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
+        },
+        Request::StaffDone { .. } => match actor.staff_done(id, &by) {
+            Ok(t) => {
+                let draft = t.drafts.len() > drafts_before;
+                let what = if draft { ", draft planned" } else { "" };
+                ok(draft, format!("{id} staff action done by {by}; now at step {}{what}", step(&t)))
+            }
+            Err(e) => refused(format!("{id}: {e}")),
         },
     }
 }

@@ -19,3 +19,4 @@ pub mod daemon;
 pub mod control;
 pub mod service;
 pub mod status;
+pub mod document;

@@ -83,8 +83,8 @@ impl<'a> Ticket<'a> {
     }
 
     fn reply(&mut self, text: &str, numbers: &mut dyn Numbers) -> Plan {
-        let confirms = self.pack.confirms(text);
-        self.on(Event::Reply { text: text.into(), confirms }, numbers)
+        let intent = self.pack.intent(text);
+        self.on(Event::Reply { text: text.into(), intent }, numbers)
     }
 
     /// Fire the earliest deadline that is due by the clock, if any.
@@ -275,7 +275,7 @@ fn cacert_numbers_are_gap_free_across_tickets_and_retries_in_the_store() {
             .plan(
                 "account-deletion",
                 TicketView { number: ticket, step: step.as_deref(), data: &view_data },
-                &Event::Reply { text: "I confirm.".into(), confirms: true },
+                &Event::Reply { text: "I confirm.".into(), intent: triaged::classify::Intent::Confirm },
                 &mut store,
             )
             .unwrap();

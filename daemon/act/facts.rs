@@ -13,7 +13,7 @@
 use serde_json::{Map, Value};
 
 use super::{ActError, Actor, apply};
-use crate::classify::procedure::Event;
+use crate::classify::procedure::{Clock, Event};
 use crate::message::sanitize_line;
 use crate::store::{Ticket, TicketId, TicketState};
 
@@ -218,6 +218,24 @@ impl Actor {
             .flat_map(|p| &p.steps)
             .any(|s| s.allocate.as_ref().is_some_and(|a| a.key == key))
     }
+}
+
+/// `received`: the day of the request itself (CAcert: "your account
+/// deletion request dated ..."), from its Date header in the configured
+/// zone, else the day it arrived; never the day staff got to it.
+pub(super) fn record_request_date(data: &mut Map<String, Value>, msg: &crate::message::Message, clock: &dyn Clock) {
+    let now = clock.now();
+    let sent = msg
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+        // A Date in the future is a wrong clock (or a lie): arrival it is.
+        .filter(|t| *t <= now.timestamp());
+    let day = match sent {
+        Some(t) => t.to_zoned(now.time_zone().clone()).date(),
+        None => now.date(),
+    };
+    data.insert("received".into(), Value::from(day.to_string()));
 }
 
 fn record(data: &mut Map<String, Value>, facts: &[(String, Value)]) {

@@ -12,6 +12,7 @@ pub mod draft;
 pub mod facts;
 pub mod notice;
 pub mod reverify;
+pub mod staff_action;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
@@ -182,6 +183,7 @@ impl Actor {
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
         record_identity(&mut data, &report);
+        facts::record_request_date(&mut data, msg, &self.clock);
         // Issued whenever the procedure needs identity, also to a sender
         // already verified: a step may still ask for more (a second account,
         // a second factor later), and its template names the challenge.
@@ -223,10 +225,10 @@ impl Actor {
             .and_then(|v| serde_json::from_value(v.clone()).ok());
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
         let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
-        let confirms = self.pack.confirms(&msg.text);
+        let intent = self.pack.intent(&msg.text);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
-            confirms,
+            intent,
         };
         let target = reply_target(msg);
         let mut planned_ticket = ticket.clone();
@@ -234,12 +236,7 @@ impl Actor {
         planned_ticket.reply_to = Some(target);
         self.schedule_reverify(&mut planned_ticket, msg, &report)?;
         let actions = self.step(&mut planned_ticket, &event)?;
-        let note = format!(
-            "reply {} ({}){}",
-            msg.message_id,
-            report.summary(),
-            if confirms { ", confirms" } else { "" }
-        );
+        let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         let notice = self.notifier.outgoing(&ticket_notice(&planned_ticket, !actions.is_empty(), true));
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);
@@ -270,7 +267,7 @@ impl Actor {
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),
-                what: format!("{name}; now at step {}", ticket.step.as_deref().unwrap_or("-")),
+                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), staff_action::notice_suffix(&ticket)),
                 draft_ready: !actions.is_empty(),
             });
             let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {
@@ -347,9 +344,7 @@ impl Actor {
         });
         let event = format!("answered by {by} ({})", msg.message_id);
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            if t.state != TicketState::Closed {
-                t.state = TicketState::Answered;
-            }
+            staff_action::answered(t);
             Vec::new()
         })?;
         self.notifier.wake();
@@ -426,6 +421,7 @@ impl Actor {
         if let Some(doc) = &plan.document {
             ticket.data.insert("document".into(), Value::Object(doc.clone()));
         }
+        staff_action::record(ticket, plan);
         if let Some(note) = &plan.staff_note {
             match classify::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
@@ -444,6 +440,7 @@ impl Actor {
             .ok_or_else(|| DraftError::Build("the ticket has no message to reply to".into()))?;
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
+        staff_action::draft_waiting(ticket, plan);
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),
@@ -555,6 +552,7 @@ fn ticket_notice(t: &Ticket, draft_ready: bool, reply: bool) -> Notice {
     if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
         procedure = format!("{procedure} (staff: {h})");
     }
+    procedure.push_str(&staff_action::notice_suffix(t));
     if reply {
         Notice::Text(format!(
             "{}: reply from {} → {procedure}; {identity}{}",
@@ -617,6 +615,7 @@ fn acknowledgement(ticket: &Ticket) -> Plan {
         path: Vec::new(),
         template: Some(ACKNOWLEDGE_TEMPLATE.into()),
         staff_note: None,
+        staff_action: None,
         queue: None,
         context: Value::Object(context),
         state: TicketState::New.as_str().into(),
@@ -641,4 +640,5 @@ fn apply(stored: &mut Ticket, planned: &Ticket) {
     for (k, v) in &planned.data {
         stored.data.insert(k.clone(), v.clone());
     }
+    staff_action::carry(stored, planned);
 }

@@ -118,6 +118,14 @@ pub struct Step {
     pub state: TicketState,
     pub on_reply: Option<String>,
     pub on_confirmation: Option<String>,
+    /// Where a reply that takes the request back goes (sent by accident,
+    /// do not delete); without it such a reply takes `on_reply`.
+    pub on_decline: Option<String>,
+    /// Something staff must carry out (refund, delete, lock...) before the
+    /// procedure goes on: shown with the ticket, which waits open until
+    /// staff say it is done; then `on_done`.
+    pub staff_action: Option<String>,
+    pub on_done: Option<String>,
     pub deadlines: Vec<Deadline>,
     pub routes: Vec<Route>,
     /// Data updates: key → expression, evaluated in order.
@@ -153,6 +161,9 @@ pub struct Pack {
     pub threshold: Option<f64>,
     pub default_threshold: f64,
     pub confirmation: regex::Regex,
+    /// Numbering series → the last number already used before triaged
+    /// (`[numbering]`): allocation continues after it.
+    pub numbering: BTreeMap<String, u64>,
     pub procedures: Vec<Procedure>,
     /// Template file name → source, read once at load.
     pub templates: HashMap<String, String>,
@@ -167,9 +178,11 @@ impl Pack {
         self.threshold.unwrap_or(self.default_threshold)
     }
 
-    /// Whether a reply confirms what was asked (quoted lines ignored).
-    pub fn confirms(&self, reply_text: &str) -> bool {
-        self.confirmation.is_match(&super::rules::strip_quoted(reply_text))
+    /// What a reply means for the step that asked (quoted lines ignored):
+    /// a confirmation only when the pack's `confirmation` pattern matches
+    /// and nothing in the reply takes it back (see [`super::intent`]).
+    pub fn intent(&self, reply_text: &str) -> super::intent::Intent {
+        super::intent::intent(&self.confirmation, reply_text)
     }
 
     /// Load `dir/procedures.toml` and every template it names.
@@ -207,6 +220,8 @@ impl Pack {
 struct RawPack {
     pack: RawSettings,
     #[serde(default)]
+    numbering: BTreeMap<String, u64>,
+    #[serde(default)]
     procedure: Vec<RawProcedure>,
 }
 
@@ -226,6 +241,10 @@ struct RawProcedure {
     billing: bool,
     #[serde(default)]
     sensitive: bool,
+    /// Ticket data staff record for this procedure (`!set`); its templates
+    /// may use them.
+    #[serde(default)]
+    facts: Vec<String>,
     #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
@@ -251,6 +270,9 @@ struct RawStep {
     state: TicketState,
     on_reply: Option<String>,
     on_confirmation: Option<String>,
+    on_decline: Option<String>,
+    staff_action: Option<String>,
+    on_done: Option<String>,
     #[serde(default)]
     deadline: Vec<RawDeadline>,
     #[serde(default)]
@@ -284,15 +306,15 @@ struct RawAllocate {
 
 /// Every key the format knows, per table kind, for the unknown-key check.
 const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["pack", "procedure"]),
+    ("", &["pack", "numbering", "procedure"]),
     ("pack", &["name", "threshold", "confirmation"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
         &[
-            "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "deadline", "route",
-            "set", "allocate", "document",
+            "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "on_decline",
+            "staff_action", "on_done", "deadline", "route", "set", "allocate", "document",
         ],
     ),
     ("deadline", &["name", "after", "at", "next"]),
@@ -315,8 +337,8 @@ impl Locator<'_> {
     fn check_table(&self, table: &dyn toml_edit::TableLike, kind: &str, out: &mut Vec<Problem>) {
         let known = SCHEMA.iter().find(|(k, _)| *k == kind).map(|(_, keys)| *keys).unwrap_or(&[]);
         for (key, item) in table.iter() {
-            if kind == "step" && key == "set" {
-                continue; // free-form: data key → expression
+            if (kind == "step" && key == "set") || (kind.is_empty() && key == "numbering") {
+                continue; // free-form: data key → expression, series → number
             }
             if !known.contains(&key) {
                 let line = table.key(key).and_then(|k| k.span()).map(|s| self.line_of_offset(s.start));
@@ -500,6 +522,7 @@ impl Validator<'_> {
             threshold: raw.pack.threshold,
             default_threshold: 3.0,
             confirmation,
+            numbering: raw.numbering,
             procedures,
             templates: std::mem::take(&mut self.templates),
         }
@@ -530,10 +553,29 @@ impl Validator<'_> {
                 }
                 next.push(n.to_string());
             };
-            for (key, t) in [("on_reply", &s.on_reply), ("on_confirmation", &s.on_confirmation)] {
+            for (key, t) in [
+                ("on_reply", &s.on_reply),
+                ("on_confirmation", &s.on_confirmation),
+                ("on_decline", &s.on_decline),
+                ("on_done", &s.on_done),
+            ] {
                 if let Some(t) = t {
                     target(self, &sp(key), t);
                 }
+            }
+            if s.on_confirmation.is_some() && s.on_reply == s.on_confirmation {
+                self.bad(&sp("on_reply"), "on_reply goes where on_confirmation goes, so a reply that is not a confirmation would act as one; send it to a review step");
+            }
+            if s.on_confirmation.is_some() && s.on_decline == s.on_confirmation {
+                self.bad(&sp("on_decline"), "on_decline goes where on_confirmation goes; a decline must never act as a confirmation");
+            }
+            match (&s.staff_action, &s.on_done) {
+                (Some(a), _) if a.trim().is_empty() || a.contains(['\r', '\n']) => {
+                    self.bad(&sp("staff_action"), "write what staff must do in one line, e.g. \"refund the payment, then !done N\"")
+                }
+                (Some(_), None) => self.bad(&sp("on_done"), "a step with a staff_action needs on_done: the step reached when staff say it is done"),
+                (None, Some(_)) => self.bad(&sp("staff_action"), "on_done without staff_action: say what staff must do first"),
+                _ => {}
             }
             let mut deadlines = Vec::new();
             for (di, d) in s.deadline.iter().enumerate() {
@@ -572,6 +614,9 @@ impl Validator<'_> {
                 state: s.state,
                 on_reply: s.on_reply.clone(),
                 on_confirmation: s.on_confirmation.clone(),
+                on_decline: s.on_decline.clone(),
+                staff_action: s.staff_action.clone(),
+                on_done: s.on_done.clone(),
                 deadlines,
                 routes,
                 set: s.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -597,6 +642,22 @@ impl Validator<'_> {
                 self.bad(
                     &[K("procedure"), I(pi), K("step"), I(si), K("name")],
                     format!("step {:?} is unreachable from the first step {:?}", s.name, names[0]),
+                );
+            }
+        }
+        if !steps.is_empty() {
+            let edges: Vec<Vec<usize>> = edges
+                .iter()
+                .map(|(_, next)| next.iter().filter_map(|n| names.iter().position(|x| x == n)).collect())
+                .collect();
+            for u in super::guarantee::check(&steps, &edges, rp.identity, &rp.facts, &self.templates) {
+                let at = u.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                self.bad(
+                    &[K("procedure"), I(pi), K("step"), I(u.step), K(u.key)],
+                    format!(
+                        "template {}{at} uses {{{{ {} }}}}, which step {:?} does not guarantee: {}",
+                        u.template, u.variable, steps[u.step].name, u.why
+                    ),
                 );
             }
         }

@@ -141,6 +141,9 @@ pub enum StaffCommand {
         facts: Vec<(String, serde_json::Value)>,
         by: String,
     },
+    /// Staff carried out the ticket's staff action (`!done N` on a ticket
+    /// that waits for one, `triaged done N`).
+    StaffDone { ticket: TicketId, by: String },
 }
 
 /// The name of the IRC sink's queue in the outbox.
