@@ -750,6 +750,36 @@ state = "closed"
     }
 
     #[test]
+    fn a_template_naming_what_its_step_does_not_guarantee_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("acknowledge.txt"), "Hello {{ sender_name }}\n").unwrap();
+        std::fs::write(dir.path().join("ask.txt"), "Hello {{ sender_name }}\nSign {{ challenge.ssh_text }}\n").unwrap();
+        std::fs::write(dir.path().join("done.txt"), "Done on {{ executed }} until {{ deadlines.reminder }}\n").unwrap();
+        let toml = GOOD
+            .replace("identity = \"one\"", "identity = \"none\"")
+            .replace("name = \"done\"\ntemplate = \"ask.txt\"", "name = \"done\"\ntemplate = \"done.txt\"");
+        std::fs::write(dir.path().join("procedures.toml"), &toml).unwrap();
+        let all: Vec<String> = Pack::load(dir.path()).unwrap_err().iter().map(|p| p.to_string()).collect();
+        let joined = all.join("\n");
+        assert!(
+            joined.contains(":19: procedure[0].step[0].template: template ask.txt (line 2) uses {{ challenge.ssh_text }}, which step \"ask\" does not guarantee: the procedure has identity = \"none\""),
+            "{joined}"
+        );
+        assert!(joined.contains("template done.txt (line 1) uses {{ executed }}, which step \"done\" does not guarantee"), "{joined}");
+        assert!(joined.contains("uses {{ deadlines.reminder }}, which step \"done\" does not guarantee: step \"done\" arms no deadline"), "{joined}");
+        assert_eq!(all.len(), 3, "{joined}");
+
+        // Set by a step before it, with a challenge issued: fine.
+        let toml = toml
+            .replace("identity = \"none\"", "identity = \"one\"")
+            .replace("on_confirmation = \"done\"", "on_confirmation = \"done\"\nset = { executed = \"today\" }")
+            .replace("{{ deadlines.reminder }}", "");
+        std::fs::write(dir.path().join("done.txt"), "Done on {{ executed }}\n").unwrap();
+        std::fs::write(dir.path().join("procedures.toml"), &toml).unwrap();
+        Pack::load(dir.path()).unwrap();
+    }
+
+    #[test]
     fn every_problem_is_reported_with_its_line() {
         let bad = GOOD
             .replace("pattern = 'delete'", "pattern = 'del(ete'\ncolour = 'red'")
