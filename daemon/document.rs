@@ -33,7 +33,8 @@ pub enum DocumentError {
 pub fn load(config: &Config, series: &str) -> Result<Table, DocumentError> {
     let pack = crate::classify::cli::load_pack(config).map_err(|e| DocumentError::Pack(e.to_string()))?;
     let steps = || pack.procedures.iter().flat_map(|p| &p.steps);
-    let Some(step) = steps().find(|s| s.allocate.as_ref().is_some_and(|a| a.series == series)) else {
+    let allocates = |p: &&crate::classify::Procedure| p.steps.iter().any(|s| s.allocate.as_ref().is_some_and(|a| a.series == series));
+    let Some(procedure) = pack.procedures.iter().find(allocates) else {
         let known: Vec<String> = steps().filter_map(|s| s.allocate.as_ref().map(|a| a.series.clone())).collect();
         return Err(DocumentError::UnknownSeries {
             pack: pack.name.clone(),
@@ -41,8 +42,11 @@ pub fn load(config: &Config, series: &str) -> Result<Table, DocumentError> {
             known: if known.is_empty() { "none".into() } else { known.join(", ") },
         });
     };
+    // The row is recorded by the step that documents the case (CAcert:
+    // after the execution), not necessarily the one that numbered it.
+    let columns = procedure.steps.iter().map(|s| &s.document).find(|d| !d.is_empty()).cloned().unwrap_or_default();
     let store = Store::open(&config.store_path)?;
-    Ok(table(series, &step.document, &store.documents(series)?))
+    Ok(table(series, &columns, &store.documents(series)?))
 }
 
 fn table(series: &str, columns: &[String], rows: &[(u64, serde_json::Map<String, Value>)]) -> Table {
