@@ -92,6 +92,16 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
 
     s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "alice", &challenge)));
     run_once(&s);
+    // Verified: staff disable 2FA, and only then is "disabled" drafted.
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 1, "no second ticket");
+    assert_eq!(v["tickets"][0]["step"], "disable");
+    assert!(v["tickets"][0]["staff_action"].as_str().unwrap().contains("disable two-factor"), "{v}");
+    assert_eq!(drafts(&s).len(), 1);
+    let done = triaged(&s.config, &["done", "1"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    run_once(&s);
     let d = drafts(&s);
     assert_eq!(d.len(), 2, "the reply joins ticket #1 and gets its answer");
     let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
@@ -99,8 +109,7 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
 
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(v["tickets"].as_array().unwrap().len(), 1, "no second ticket");
-    assert_eq!(v["tickets"][0]["state"], "answered");
+    assert_eq!(v["tickets"][0]["draft_waiting"], true, "open until the answer is sent: {v}");
 }
 
 #[test]
@@ -119,7 +128,8 @@ fn a_challenge_signed_by_an_unregistered_key_is_refused() {
     assert!(!answer.to_lowercase().contains("has been disabled"), "{answer}");
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(v["tickets"][0]["state"], "closed", "refused: {answer}");
+    assert_eq!(v["tickets"][0]["step"], "refuse", "refused: {answer}");
+    assert_eq!(v["tickets"][0]["draft_waiting"], true, "closed once the refusal is sent: {answer}");
 }
 
 #[test]
