@@ -391,6 +391,7 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     t.on(Event::NewMessage, &mut n);
     assert!(t.last_draft().contains("we need TWO of the proofs below"), "{}", t.last_draft());
     assert!(t.last_draft().contains("also applies when the request is to disable 2FA"));
+    assert!(!t.last_draft().contains("credit card"), "card digits count only for billing matters");
     let p = t.reply("I really am Alice, please just do it.", &mut n);
     assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("refuse"), "closed"));
     let mail = t.last_draft();
@@ -475,6 +476,15 @@ fn sourcehut_refund_within_a_quarter_of_the_payment_date() {
         let mut t = Ticket::new(&pack, &clock, 10 + i as u64, "refund", data);
         let p = t.on(Event::NewMessage, &mut n);
         assert_eq!(p.step.as_deref(), Some(step), "case {i}");
+        if step == "late" {
+            // "Generally speaking": staff decide, the draft is no firm refusal.
+            let mail = t.last_draft();
+            assert!(mail.contains("Generally speaking") && mail.contains("cannot promise a refund"), "{mail}");
+            assert!(!mail.contains("not able to refund"), "{mail}");
+        }
+        if step == "check" {
+            assert!(t.last_draft().contains("last four digits of the credit card on\nfile also count as one proof"), "{}", t.last_draft());
+        }
         if step == "refund" {
             assert!(t.drafts.is_empty(), "no \"refunded\" before anyone refunded");
             assert!(t.notes.last().unwrap().contains("set the account type to\nnon-paying"));
@@ -624,6 +634,29 @@ fn a_missing_variable_is_an_error_not_a_blank() {
 /// Every template and staff note a step names renders with the context the
 /// engine builds from the documented ticket data (strict undefined would
 /// fail on a variable nobody provides).
+/// Seed 10: "Hi ," when the sender gave no display name. Every draft's
+/// greeting reads well with and without one.
+#[test]
+fn every_greeting_reads_well_without_a_display_name() {
+    let mut checked = 0;
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let pack = pack(name);
+        for (file, src) in &pack.templates {
+            if file.starts_with("staff/") {
+                continue;
+            }
+            let greeting = src.lines().next().unwrap_or_default();
+            let env = minijinja::Environment::new();
+            for (sender, want) in [("", "Hello,"), ("Ann Example", "Ann Example,")] {
+                let out = env.render_str(greeting, minijinja::context! { sender_name => sender }).unwrap();
+                assert!(out.ends_with(want) && !out.contains(" ,"), "{name}/{file}: {out:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 24, "{checked}");
+}
+
 #[test]
 fn every_step_template_renders_with_the_documented_data() {
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
@@ -643,6 +676,7 @@ fn every_step_template_renders_with_the_documented_data() {
             ctx.insert("ticket".into(), json!(1));
             ctx.insert("today".into(), json!("2024-03-01"));
             ctx.insert("deadlines".into(), json!({ "reminder": "2024-03-15" }));
+            ctx.insert("billing".into(), json!(proc.billing));
             for step in &proc.steps {
                 for tmpl in step.template.iter().chain(&step.staff_note) {
                     let out = render(&pack, tmpl, &Value::Object(ctx.clone()))

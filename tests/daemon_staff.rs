@@ -12,14 +12,6 @@ use support::ircd::{Ircd, IrcClient};
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
 
-async fn wait_drafts(s: &Setup, n: usize) {
-    let deadline = tokio::time::Instant::now() + T;
-    while s.dovecot.uids("Drafts").len() < n {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
     let ircd = Ircd::start();

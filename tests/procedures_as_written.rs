@@ -36,14 +36,6 @@ fn sent_by_staff(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn wait_drafts(s: &Setup, n: usize) {
-    let deadline = tokio::time::Instant::now() + T;
-    while s.dovecot.uids("Drafts").len() < n {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// CAcert: "SE hijacks the account and anonymizes the account ... the user
 /// needs to be informed that the execution was successful. The CCA
 /// termination date is the date of the execution." The SE sees the action
@@ -148,4 +140,18 @@ fn a_drafted_answer_is_open_until_the_sent_folder_shows_it() {
     assert!(text.contains("Tickets: 1 in all, 0 open"), "{text}");
     let t = &status_json(&s)["tickets"][0];
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("answered"), Some(false)), "{t}");
+}
+
+/// "Hi ," was the greeting of a sender without a display name.
+#[test]
+fn a_sender_without_a_display_name_is_greeted_hello() {
+    let s = setup();
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: bob@example.net\r\nTo: support@example.org\r\nSubject: rename\r\nMessage-ID: <bare@example.net>\r\n\r\nCan you rename my account from ~bob to ~robert?\r\n",
+    );
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1);
+    assert!(d[0].text.starts_with("Hello,\r\n") || d[0].text.starts_with("Hello,\n"), "{:?}", d[0].text);
 }

@@ -37,14 +37,6 @@ async fn cli(config: &Path, args: &[&str]) -> Output {
     .unwrap()
 }
 
-async fn wait_drafts(s: &Setup, n: usize) {
-    let deadline = tokio::time::Instant::now() + T;
-    while s.dovecot.uids("Drafts").len() < n {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// SIGTERM, then the daemon's log.
 fn stop(child: Child) -> String {
     stderr(&sigterm(child))

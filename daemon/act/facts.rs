@@ -47,6 +47,7 @@ const DAEMON_KEYS: &[&str] = &[
     "today",
     "now",
     "procedure_title",
+    "billing",
     "deadlines",
 ];
 

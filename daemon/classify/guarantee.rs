@@ -30,6 +30,7 @@ pub const ALWAYS: &[&str] = &[
     "today",
     "now",
     "procedure_title",
+    "billing",
     "deadlines",
 ];
 

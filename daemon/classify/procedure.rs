@@ -309,6 +309,8 @@ impl<'a> Engine<'a> {
             c.insert("today".into(), Value::from(today.clone()));
             c.insert("now".into(), Value::from(now.timestamp().to_string()));
             c.insert("procedure_title".into(), Value::from(proc.title.clone()));
+            // A billing matter: the last four card digits count as a proof.
+            c.insert("billing".into(), Value::from(proc.billing));
             // What the reply that moved the ticket meant, for routes such as
             // "nothing more requested": only while this event is planned.
             if let Event::Reply { intent, .. } = event {
