@@ -209,7 +209,9 @@ impl Actor {
             .procedure(&t.procedure)
             .zip(t.step.as_deref())
             .and_then(|(p, s)| p.step(s));
-        step.is_some_and(|s| s.template.is_none() && s.deadlines.is_empty())
+        // A step waiting for its staff action is no hand-off: running the
+        // procedure again would send its first mail again.
+        step.is_some_and(|s| s.template.is_none() && s.deadlines.is_empty() && s.staff_action.is_none())
     }
 
     fn allocated_key(&self, key: &str) -> bool {
