@@ -459,6 +459,13 @@ fn sourcehut_cannot_pay_grants_a_year_but_not_for_foss_alone() {
     assert!(f.last_draft().contains("not by itself a reason"));
     // Declaring a need afterwards is enough: no proof asked.
     assert_eq!(f.reply("Honestly I'm between jobs and can't pay.", &mut n).step.as_deref(), Some("grant"));
+
+    // "If in doubt, offer them free service": a request that gives no
+    // reason at all is granted once verified.
+    let doubtful = classified("Hi, could I get free service for my account?");
+    assert_eq!(doubtful["procedure"], "cannot-pay");
+    let mut d = Ticket::new(&pack, &clock, 7, "cannot-pay", json!({ "verified": true, "classification": doubtful }));
+    assert_eq!(d.on(Event::NewMessage, &mut n).path, ["check", "grant"]);
 }
 
 #[test]

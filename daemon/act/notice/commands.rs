@@ -325,7 +325,7 @@ pub(crate) fn staff_lines(t: &Ticket) -> Vec<String> {
     if let Some(a) = staff_action::pending(t) {
         out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
     }
-    if let Some(n) = text("staff_note").filter(|_| t.state != TicketState::Closed) {
+    if let Some(n) = text("staff_note") {
         // Several lines in the template: one line in the channel.
         let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
