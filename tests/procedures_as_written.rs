@@ -101,6 +101,7 @@ async fn the_se_sees_what_to_execute_and_i_executed_is_drafted_only_after_done()
     sigterm(child);
     let t = &status_json(&s)["tickets"][0];
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("closed"), Some(false)), "{t}");
+    assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "nothing left to tell staff to do: {t}");
 }
 
 /// sourcehut: "Users can perform self-service account deletion ... This is

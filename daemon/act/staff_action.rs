@@ -12,17 +12,28 @@ use super::{ActError, Actor, apply};
 use crate::classify::procedure::{Event, Plan};
 use crate::store::{Ticket, TicketId, TicketState};
 
+const STAFF_NOTE: &str = "staff_note";
+const HANDOFF: &str = "handoff";
+
 /// Ticket data key: what staff must carry out now (one line).
 pub const STAFF_ACTION: &str = "staff_action";
 /// Ticket data key: a draft of ours waits in Drafts; the value is the state
 /// the step leaves once the Sent folder shows it ("answered", "closed").
 pub const DRAFT_WAITING: &str = "draft_waiting";
 
-/// Records the staff action of the step the plan enters (or clears the one
-/// of the step it leaves).
+/// Records the staff action of the step the plan enters, and clears what
+/// staff were told about the step it leaves (its action, its note, why a
+/// person had to look): `!show` and `status` must not tell staff to do
+/// what is done.
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     if plan.step.is_none() {
         return;
+    }
+    if plan.staff_note.is_none() {
+        ticket.data.remove(STAFF_NOTE);
+    }
+    if plan.handoff.is_none() {
+        ticket.data.remove(HANDOFF);
     }
     match &plan.staff_action {
         Some(a) => {
@@ -61,10 +72,9 @@ pub(super) fn answered(t: &mut Ticket) {
     t.state = after;
 }
 
-/// `apply` copies keys; these two are also removed when the plan removed
-/// them.
+/// `apply` copies keys; these are also removed when the plan removed them.
 pub(super) fn carry(stored: &mut Ticket, planned: &Ticket) {
-    for key in [STAFF_ACTION, DRAFT_WAITING] {
+    for key in [STAFF_ACTION, DRAFT_WAITING, STAFF_NOTE, HANDOFF] {
         if !planned.data.contains_key(key) {
             stored.data.remove(key);
         }
