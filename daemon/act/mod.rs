@@ -13,6 +13,7 @@ pub mod facts;
 pub mod notice;
 pub mod reverify;
 pub mod staff_action;
+pub mod withdraw;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
@@ -298,7 +299,9 @@ impl Actor {
         ticket.procedure = procedure.to_string();
         ticket.step = None;
         ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
-        let actions = self.step(&mut ticket, &Event::NewMessage)?;
+        // The old procedure's drafts are stale: the new one drafts its own.
+        let mut actions = withdraw::superseded(&mut ticket, &self.drafts_mailbox);
+        actions.extend(self.step(&mut ticket, &Event::NewMessage)?);
         let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {
             t.procedure = ticket.procedure.clone();
             apply(t, &ticket);
@@ -343,11 +346,14 @@ impl Actor {
             warning,
         });
         let event = format!("answered by {by} ({})", msg.message_id);
+        let drafts = self.drafts_mailbox.clone();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t);
-            Vec::new()
+            // Answered: any draft of ours still waiting is stale.
+            withdraw::superseded(t, &drafts)
         })?;
         self.notifier.wake();
+        self.wake_workers();
         Ok(Some(ticket.id))
     }
 
@@ -441,6 +447,7 @@ impl Actor {
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
         staff_action::draft_waiting(ticket, plan);
+        withdraw::remember(ticket, &draft.message_id, &draft.bytes);
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),
@@ -482,6 +489,7 @@ impl Actor {
                 self.store
                     .complete_action(id, *ticket, &format!("draft <{message_id}> appended to {mailbox}"))?;
             }
+            Action::WithdrawDraft { .. } => self.withdraw(conn, id, action).await?,
         }
         Ok(())
     }
@@ -493,22 +501,21 @@ impl Actor {
         // The tickets behind these drafts are durable before the server
         // sees a draft (plan, persist, then act).
         self.store.persist()?;
-        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<&(u64, Action)>> = Default::default();
-        for a in actions {
-            let Action::AppendDraft { mailbox, .. } = &a.1;
-            by_mailbox.entry(mailbox.as_str()).or_default().push(a);
+        // Withdrawals are never planned by intake (they select Drafts, and
+        // a sync pass holds its folder selected): left pending, they run
+        // with the next `run_pending`.
+        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<(u64, TicketId, &str, &[u8])>> = Default::default();
+        for (id, a) in actions {
+            if let Action::AppendDraft { ticket, mailbox, message_id, bytes, .. } = a {
+                by_mailbox.entry(mailbox.as_str()).or_default().push((*id, *ticket, message_id, bytes));
+            }
         }
         for (mailbox, group) in by_mailbox {
-            let bytes: Vec<&[u8]> = group
-                .iter()
-                .map(|(_, Action::AppendDraft { bytes, .. })| bytes.as_slice())
-                .collect();
+            let bytes: Vec<&[u8]> = group.iter().map(|g| g.3).collect();
             conn.append_drafts(mailbox, &bytes).await?;
             let done: Vec<_> = group
                 .iter()
-                .map(|(id, Action::AppendDraft { ticket, message_id, .. })| {
-                    (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}"))
-                })
+                .map(|(id, ticket, message_id, _)| (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}")))
                 .collect();
             self.store.complete_actions(&done)?;
         }
