@@ -66,20 +66,26 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-/// A flat no at the start of the reply.
-static LEADING_NO: LazyLock<Regex> = LazyLock::new(|| words(r"^\W*(no|nope|nein|non|no,)\b"));
-
-/// Doubt, delay, or a question in words: not a confirmation, not a decline.
-static HEDGE: LazyLock<Regex> = LazyLock::new(|| {
+/// Doubt, delay, or a question in words.
+static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(wait|hold( on| off)?|on hold|maybe|perhaps|not sure|unsure|before (you|that)|first|later|think about|let me|what happens|how do|can i|could i|would it|is it possible)\b|",
-        r"\b(do not|don'?t|dont|not|never|no|cannot|can'?t)\b|",
-        // de
-        r"\b(warte\w*|moment|vielleicht|nicht sicher|zuerst|später|nicht|kein\w*|nie|niemals)\b|",
-        // fr
-        r"\b(attendez|attends|peut-être|pas sûr|d.abord|plus tard|ne|pas|jamais|non)\b|",
-        // es
-        r"\b(espera\w*|quizás|quizá|tal vez|no estoy seguro|primero|más tarde|nunca)\b"
+        r"\b(warte\w*|moment|vielleicht|nicht sicher|zuerst|später)\b|",
+        r"\b(attendez|attends|peut-être|pas sûr|d.abord|plus tard)\b|",
+        r"\b(espera\w*|quizás|quizá|tal vez|no estoy seguro|primero|más tarde)\b"
+    ))
+});
+
+/// A negation anywhere ("no", "not", "never", "nein"...): what it denies
+/// is not for a pattern to guess, so the reply is no confirmation. A flat
+/// "no" alone is not a decline either ("No, I don't want to recover it,
+/// delete it"): a person reads it.
+static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(do not|don'?t|dont|not|never|no|nope|cannot|can'?t)\b|",
+        r"\b(nein|nicht|kein\w*|nie|niemals)\b|",
+        r"\b(ne|pas|jamais|non)\b|",
+        r"\b(nunca)\b"
     ))
 });
 
@@ -102,22 +108,23 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     if text.is_empty() {
         return Intent::Other;
     }
-    if DECLINE.is_match(text) || LEADING_NO.is_match(text) {
+    if DECLINE.is_match(text) {
         return Intent::Decline;
     }
     if text.contains('?') || text.contains('¿') {
         return Intent::Question;
     }
     let confirms = confirmation.is_match(text);
-    let hedged = HEDGE.is_match(text);
-    if confirms && !hedged {
+    let doubt = DOUBT.is_match(text);
+    let negated = NEGATION.is_match(text);
+    if confirms && !doubt && !negated {
         return Intent::Confirm;
     }
-    if hedged && !RESOLVED.is_match(text) {
-        return if confirms { Intent::Other } else { Intent::Question };
-    }
-    if RESOLVED.is_match(text) && !confirms {
+    if RESOLVED.is_match(text) && !confirms && !doubt {
         return Intent::Resolved;
+    }
+    if doubt && !confirms {
+        return Intent::Question;
     }
     Intent::Other
 }
@@ -155,6 +162,10 @@ mod tests {
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),
+        ("No.", Intent::Other),
+        ("Nein", Intent::Other),
+        ("No, I don't want to recover it, please delete it.", Intent::Other),
+        ("No problem, yes, go ahead.", Intent::Other),
         ("Yes - wait, what happens to my certificates?", Intent::Question),
         ("Will my certificates still work?", Intent::Question),
         ("¿Qué pasa con mis certificados?", Intent::Question),
