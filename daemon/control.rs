@@ -118,8 +118,14 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 /// happened. Refusals are answers too, never errors.
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
     let answer = carry_out(actor, req);
+    if answer.ok && answer.text.is_empty() {
+        return answer; // nothing to tell: a closed ticket without drafts to withdraw
+    }
     let by = match req {
-        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } | Request::StaffDone { by, .. } => sanitise(by),
+        Request::Reclassify { by, .. }
+        | Request::SetFacts { by, .. }
+        | Request::StaffDone { by, .. }
+        | Request::WithdrawStale { by, .. } => sanitise(by),
     };
     if answer.ok {
         info!(by, "{}", answer.text);
@@ -132,9 +138,10 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
 
 fn carry_out(actor: &Actor, req: &Request) -> Answer {
     let (id, by) = match req {
-        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } | Request::StaffDone { ticket, by } => {
-            (*ticket, sanitise(by))
-        }
+        Request::Reclassify { ticket, by, .. }
+        | Request::SetFacts { ticket, by, .. }
+        | Request::StaffDone { ticket, by }
+        | Request::WithdrawStale { ticket, by } => (*ticket, sanitise(by)),
     };
     let drafts_before = match actor.store.ticket(id) {
         Ok(Some(t)) => t.drafts.len(),
@@ -165,6 +172,11 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
                 let what = if draft { ", draft planned" } else { "" };
                 ok(draft, format!("{id} staff action done by {by}; now at step {}{what}", step(&t)))
             }
+            Err(e) => refused(format!("{id}: {e}")),
+        },
+        Request::WithdrawStale { .. } => match actor.withdraw_stale(id) {
+            Ok(0) => ok(false, String::new()),
+            Ok(n) => ok(false, format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")),
             Err(e) => refused(format!("{id}: {e}")),
         },
     }

@@ -156,3 +156,23 @@ fn a_sender_without_a_display_name_is_greeted_hello() {
     assert_eq!(d.len(), 1);
     assert!(d[0].text.starts_with("Hello,\r\n") || d[0].text.starts_with("Hello,\n"), "{:?}", d[0].text);
 }
+
+/// A ticket staff close with `!done N` keeps no draft of ours in Drafts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_closed_with_done_leaves_no_draft_of_ours() {
+    let ircd = Ircd::start();
+    let s = setup_with("none", &support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    let child = spawn_daemon(&s);
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    wait_drafts(&s, 1).await;
+
+    alice.say(CH, "!done 1").await;
+    alice.said_by("triaged", CH, |t| t == "#1 closed by alice", T).await;
+    let said = alice.said_by("triaged", CH, |t| t.starts_with("#1 closed:"), T).await;
+    assert_eq!(said, "#1 closed: 1 draft(s) of ours withdrawn from Drafts unless edited");
+    wait_until("the draft withdrawn", T, || s.dovecot.uids("Drafts").is_empty());
+    sigterm(child);
+}

@@ -45,6 +45,17 @@ pub(super) fn superseded(ticket: &mut Ticket, mailbox: &str) -> Vec<Action> {
 }
 
 impl Actor {
+    /// A closed ticket's drafts of ours still waiting are stale: plans
+    /// their withdrawal; how many.
+    pub fn withdraw_stale(&self, id: crate::store::TicketId) -> Result<usize, ActError> {
+        let mailbox = self.drafts_mailbox.clone();
+        let (_, planned) = self.store.update_ticket(id, None, "stale drafts withdrawn", None, |t| superseded(t, &mailbox))?;
+        if !planned.is_empty() {
+            self.wake_workers();
+        }
+        Ok(planned.len())
+    }
+
     /// Carries out one withdrawal (planned `id`).
     pub(super) async fn withdraw(&self, conn: &mut Connection, id: u64, action: &Action) -> Result<(), ActError> {
         let Action::WithdrawDraft { ticket, mailbox, message_id, sha256, .. } = action else {

@@ -197,7 +197,12 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
             }
         }
         Command::Done(id) => Reply::line(match store.done(*id, nick, now)? {
-            DoneOutcome::Done(_) => format!("{id} closed by {nick}"),
+            DoneOutcome::Done(_) => {
+                return Ok(Reply {
+                    lines: vec![format!("{id} closed by {nick}")],
+                    forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
+                });
+            }
             DoneOutcome::HeldBy(c) => format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0),
             DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
             DoneOutcome::NoSuchTicket => return Ok(missing(*id)),
