@@ -91,6 +91,14 @@ pub fn reclassify_request(ticket: u64, procedure: &str) -> Request {
     }
 }
 
+/// `triaged done N`: staff carried out the ticket's staff action.
+pub fn done_request(ticket: u64) -> Request {
+    Request::StaffDone {
+        ticket: TicketId(ticket),
+        by: command_line_user(),
+    }
+}
+
 /// `triaged set N key=value...`: the facts checked as `!set` checks them.
 pub fn set_request(ticket: u64, args: &[String]) -> Result<Request, facts::FactError> {
     let facts = args.iter().map(|a| facts::parse_fact(a)).collect::<Result<Vec<_>, _>>()?;
@@ -110,10 +118,16 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 /// happened. Refusals are answers too, never errors.
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
     let answer = carry_out(actor, req);
+    if answer.ok && answer.text.is_empty() {
+        return answer; // nothing to tell: a closed ticket without drafts to withdraw
+    }
     let by = match req {
-        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } | Request::Learn { by, .. } | Request::Forget { by, .. } => {
-            sanitise(by)
-        }
+        Request::Reclassify { by, .. }
+        | Request::SetFacts { by, .. }
+        | Request::StaffDone { by, .. }
+        | Request::WithdrawStale { by, .. }
+        | Request::Learn { by, .. }
+        | Request::Forget { by, .. } => sanitise(by),
     };
     if answer.ok {
         info!(by, "{}", answer.text);
@@ -126,7 +140,10 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
 
 fn carry_out(actor: &Actor, req: &Request) -> Answer {
     let (id, by) = match req {
-        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } => (*ticket, sanitise(by)),
+        Request::Reclassify { ticket, by, .. }
+        | Request::SetFacts { ticket, by, .. }
+        | Request::StaffDone { ticket, by }
+        | Request::WithdrawStale { ticket, by } => (*ticket, sanitise(by)),
         Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
     };
     let drafts_before = match actor.store.ticket(id) {
@@ -153,6 +170,19 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
         Request::Learn { .. } | Request::Forget { .. } => unreachable!("answered above"),
+        Request::StaffDone { .. } => match actor.staff_done(id, &by) {
+            Ok(t) => {
+                let draft = t.drafts.len() > drafts_before;
+                let what = if draft { ", draft planned" } else { "" };
+                ok(draft, format!("{id} staff action done by {by}; now at step {}{what}", step(&t)))
+            }
+            Err(e) => refused(format!("{id}: {e}")),
+        },
+        Request::WithdrawStale { .. } => match actor.withdraw_stale(id) {
+            Ok(0) => ok(false, String::new()),
+            Ok(n) => ok(false, format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")),
+            Err(e) => refused(format!("{id}: {e}")),
+        },
     }
 }
 
@@ -183,7 +213,9 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
                 refused(format!("forgot {forgotten} examples; no example {} (see learn --list)", unknown.join(", ")))
             }
         }
-        Request::Reclassify { .. } | Request::SetFacts { .. } => refused("not a learning request".into()),
+        Request::Reclassify { .. } | Request::SetFacts { .. } | Request::StaffDone { .. } | Request::WithdrawStale { .. } => {
+            refused("not a learning request".into())
+        }
     }
 }
 

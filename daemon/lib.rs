@@ -23,3 +23,4 @@ pub mod status;
 pub mod retention;
 pub mod check;
 pub mod logging;
+pub mod document;

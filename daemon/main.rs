@@ -93,6 +93,18 @@ enum Command {
         #[arg(required = true, value_name = "KEY=VALUE")]
         facts: Vec<String>,
     },
+    /// Staff carried out ticket N's staff action (refund, delete, lock...); the procedure goes on.
+    Done {
+        #[arg(value_parser = triaged::control::parse_ticket)]
+        ticket: u64,
+    },
+    /// Print a numbering series' documentation table (e.g. a20111128.3).
+    Document {
+        series: String,
+        /// CSV instead of a Markdown table.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -212,6 +224,14 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(if matches!(e, triaged::act::facts::FactError::NotKeyValue(_)) { 2 } else { 1 }))
             }
         },
+        Command::Done { ticket } => staff_request(&cli.config, triaged::control::done_request(ticket)),
+        Command::Document { series, csv } => {
+            let config = load(&cli.config)?;
+            let table = triaged::document::load(&config, &series)?;
+            let mut out = std::io::stdout().lock();
+            if csv { table.write_csv(&mut out)? } else { table.write_markdown(&mut out)? }
+            Ok(if table.rows.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Verify { json, files } => {
             let config = load(&cli.config)?;
             let ok = command_runtime()?.block_on(async {

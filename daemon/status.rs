@@ -19,6 +19,7 @@ mod window;
 
 use crate::act::notice::irc::IrcHealth;
 use crate::classify::aside::{Aside, AsideKind, SET_ASIDE};
+use crate::act::staff_action;
 use crate::store::{Quarantined, Store, StoreError, Ticket};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +144,20 @@ pub struct TicketSummary {
     /// Why the message was set aside (not a request), while it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_aside: Option<Aside>,
+    /// What staff must carry out before the procedure goes on (`done N`).
+    #[serde(default)]
+    pub staff_action: Option<String>,
+    /// The staff note of the step (never part of a draft).
+    #[serde(default)]
+    pub staff_note: Option<String>,
+    /// The staff queue (CAcert: "SE", "dispute").
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub issue_type: Option<String>,
+    /// A draft of ours waits in Drafts: open until Sent shows it.
+    #[serde(default)]
+    pub draft_waiting: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,8 +288,9 @@ impl StatusReport {
         let pending = store.pending_actions()?;
         let mut unsent_drafts: Vec<u64> = pending
             .iter()
-            .map(|(_, a)| match a {
-                crate::store::Action::AppendDraft { ticket, .. } => ticket.0,
+            .filter_map(|(_, a)| match a {
+                crate::store::Action::AppendDraft { ticket, .. } => Some(ticket.0),
+                crate::store::Action::WithdrawDraft { .. } => None,
             })
             .collect();
         unsent_drafts.sort_unstable();
@@ -401,7 +417,8 @@ impl StatusReport {
             (None, true) => writeln!(out, "IRC: not configured")?,
             (None, false) => writeln!(out, "IRC: unknown (the daemon is not running)")?,
         }
-        let open: Vec<_> = self.tickets.iter().filter(|t| t.state != "closed" && t.state != "answered").collect();
+        let open: Vec<_> =
+            self.tickets.iter().filter(|t| t.draft_waiting || (t.state != "closed" && t.state != "answered")).collect();
         if self.tickets_truncated {
             writeln!(
                 out,
@@ -417,9 +434,28 @@ impl StatusReport {
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
             let claim = t.claimed_by.as_deref().map(|n| format!(", claimed by {n}")).unwrap_or_default();
             let age = age(t.created, self.generated);
-            writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due} — age {age}{claim}", t.ticket, t.state, t.procedure, t.from, t.subject)?;
+            let state = match (&t.staff_action, t.draft_waiting) {
+                (Some(_), _) => "waiting for staff",
+                (None, true) => "draft waiting",
+                (None, false) => t.state.as_str(),
+            };
+            writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due} — age {age}{claim}", t.ticket, state, t.procedure, t.from, t.subject)?;
             if let Some(id) = &t.identity {
                 writeln!(out, "         {id}")?;
+            }
+            let mut about = Vec::new();
+            about.extend(t.queue.as_ref().map(|q| format!("queue {q}")));
+            about.extend(t.issue_type.as_ref().map(|i| format!("issue type {i}")));
+            if !about.is_empty() {
+                writeln!(out, "         {}", about.join(", "))?;
+            }
+            if let Some(a) = &t.staff_action {
+                writeln!(out, "         staff action: {a}, then `triaged done {}`", t.ticket)?;
+            }
+            if let Some(n) = &t.staff_note {
+                for line in n.lines().filter(|l| !l.trim().is_empty()) {
+                    writeln!(out, "         | {}", line.trim_end())?;
+                }
             }
         }
         if self.unsent_drafts.is_empty() {
@@ -496,6 +532,11 @@ fn summary(t: &Ticket) -> TicketSummary {
         case_number: t.data.get("number").and_then(|n| {
             Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
         }),
+        staff_action: staff_action::pending(t).map(str::to_string),
+        staff_note: t.data.get("staff_note").and_then(|v| v.as_str()).map(str::to_string),
+        queue: t.queue.clone(),
+        issue_type: t.data.get("issue_type").and_then(|v| v.as_str()).map(str::to_string),
+        draft_waiting: staff_action::waiting_draft(t),
     }
 }
 

@@ -84,8 +84,8 @@ impl<'a> Ticket<'a> {
     }
 
     fn reply(&mut self, text: &str, numbers: &mut dyn Numbers) -> Plan {
-        let confirms = self.pack.confirms(text);
-        self.on(Event::Reply { text: text.into(), confirms }, numbers)
+        let intent = self.pack.intent(text);
+        self.on(Event::Reply { text: text.into(), intent }, numbers)
     }
 
     /// Fire the earliest deadline that is due by the clock, if any.
@@ -93,6 +93,11 @@ impl<'a> Ticket<'a> {
         let now = self.clock.now().timestamp();
         let (name, _) = self.deadlines.iter().filter(|(_, at)| *at <= now).min_by_key(|(_, at)| *at)?.clone();
         Some(self.on(Event::DeadlineDue { name }, numbers))
+    }
+
+    /// Staff say they carried out the step's staff action (`!done N`).
+    fn done(&mut self, numbers: &mut dyn Numbers) -> Plan {
+        self.on(Event::StaffDone { by: "sam".into() }, numbers)
     }
 
     fn last_draft(&self) -> &str {
@@ -134,19 +139,68 @@ fn cacert_confirmation_executes_with_the_next_arbitration_number() {
     clock.advance(3.days());
     let p = t.reply("Yes, I confirm the deletion and accept the arbitration.\n> If this was sent by accident", &mut store);
     assert_eq!(p.path, ["decide", "execute"]);
-    assert_eq!(p.state, "closed");
+    assert_eq!(p.state, "new", "open until the SE has executed");
+    assert!(p.staff_action.as_deref().unwrap().contains("anonymise the account"));
     assert_eq!(t.data["arbitration_number"], "a20111128.3.1");
-    assert_eq!(t.data["cca_termination_date"], "2024-03-04");
+    assert_eq!(t.drafts.len(), 1, "\"I executed\" is not drafted before anyone executed");
+    assert!(t.notes.last().unwrap().contains("anonymising string a20111128.3.1"));
+
+    // The SE executes two days later: that day terminates the CCA.
+    clock.advance(2.days());
+    let p = t.done(&mut store);
+    assert_eq!(p.path, ["executed"]);
+    assert_eq!(p.state, "closed");
+    assert_eq!(t.data["cca_termination_date"], "2024-03-06");
     let mail = t.last_draft();
-    assert!(mail.contains("CCA [2] is terminated on 2024-03-04."), "{mail}");
+    assert!(mail.contains("CCA [2] is terminated on 2024-03-06."), "{mail}");
     assert_eq!(
         p.document.unwrap(),
-        json!({"ticket": 17, "arbitration_number": "a20111128.3.1", "cca_termination_date": "2024-03-04"})
+        json!({"ticket": 17, "arbitration_number": "a20111128.3.1", "cca_termination_date": "2024-03-06"})
             .as_object()
             .unwrap()
             .clone()
     );
-    assert!(t.notes.last().unwrap().contains("anonymising string a20111128.3.1"));
+}
+
+#[test]
+fn cacert_sent_by_accident_do_not_delete_executes_nothing_and_uses_no_number() {
+    let pack = pack("cacert");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut t = Ticket::new(&pack, &clock, 18, "account-deletion", cacert_facts(None));
+    t.on(Event::NewMessage, &mut store);
+    let p = t.reply("yes, it was sent by accident, do NOT delete", &mut store);
+    assert_eq!((p.path.as_slice(), p.state.as_str()), (["withdrawn".to_string()].as_slice(), "closed"));
+    assert!(p.template.is_none() && p.staff_action.is_none());
+    assert!(t.notes.last().unwrap().contains("sent by accident"), "staff are told why");
+    assert!(!t.data.contains_key("arbitration_number"));
+    // The deadline of the initial mail is gone with its step.
+    assert!(t.deadlines.is_empty());
+    // The next case still gets .1: nothing was used up.
+    let mut next = Ticket::new(&pack, &clock, 19, "account-deletion", cacert_facts(None));
+    next.on(Event::NewMessage, &mut store);
+    next.reply("I confirm.", &mut store);
+    assert_eq!(next.data["arbitration_number"], "a20111128.3.1");
+}
+
+#[test]
+fn cacert_numbering_continues_from_the_last_number_of_the_precedent_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join("cacert");
+    let ok = std::process::Command::new("cp").arg("-r").arg(&src).arg(dir.path()).status().unwrap();
+    assert!(ok.success());
+    let toml = dir.path().join("cacert/procedures.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace("[numbering]\n", "[numbering]\n\"a20111128.3\" = 41\n");
+    std::fs::write(&toml, text).unwrap();
+    let pack = Pack::load(&dir.path().join("cacert")).unwrap();
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut numbers = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 3, "account-deletion", cacert_facts(None));
+    t.on(Event::NewMessage, &mut numbers);
+    let p = t.reply("Yes, I confirm.", &mut numbers);
+    assert_eq!(t.data["arbitration_number"], "a20111128.3.42");
+    assert_eq!(p.number, Some(("a20111128.3".to_string(), 42)), "the documentation row is keyed by the same number");
 }
 
 #[test]
@@ -164,8 +218,9 @@ fn cacert_silence_until_the_deadline_executes_exactly_at_the_deadline() {
     clock.advance(Span::new().seconds(1));
     let p = t.fire_due(&mut numbers).expect("deadline due");
     assert_eq!(p.step.as_deref(), Some("execute"));
-    assert_eq!(t.data["cca_termination_date"], "2024-04-03");
     assert_eq!(t.data["arbitration_number"], "a20111128.3.1");
+    t.done(&mut numbers);
+    assert_eq!(t.data["cca_termination_date"], "2024-04-03");
     // The deadline of the old step is gone: nothing fires twice.
     assert!(t.fire_due(&mut numbers).is_none());
 }
@@ -182,7 +237,8 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     assert_eq!(p.path, ["decide", "on-hold"]);
     assert_eq!(p.state, "waiting");
     assert_eq!(t.data["retention_date"], "2024-05-10");
-    assert_eq!(t.data["account_locked"], true);
+    assert_eq!(p.staff_action.as_deref(), Some("lock the account for the retention time"));
+    assert!(!t.data.contains_key("account_locked"), "locked when staff say so");
     assert_eq!(p.deadlines, vec![("retention".to_string(), berlin("2024-05-10T00:00:00").timestamp())]);
     let mail = t.last_draft();
     assert!(mail.contains("on hold until 2024-05-10"), "{mail}");
@@ -190,14 +246,21 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     assert!(mail.contains("Lesson20#CCATermCalc"), "{mail}");
     assert!(t.notes.last().unwrap().contains("lock the account"));
     assert!(!t.data.contains_key("arbitration_number"), "no number before execution");
+    clock.advance(1.days());
+    let p = t.done(&mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("locked"), "waiting"));
+    assert_eq!(t.data["account_locked"], true);
+    assert_eq!(p.deadlines, vec![("retention".to_string(), berlin("2024-05-10T00:00:00").timestamp())], "still due then");
 
     clock.set(berlin("2024-05-09T23:59:59"));
     assert!(t.fire_due(&mut numbers).is_none());
     clock.set(berlin("2024-05-10T00:00:00"));
     let p = t.fire_due(&mut numbers).unwrap();
     assert_eq!(p.step.as_deref(), Some("execute"));
-    assert_eq!(t.data["cca_termination_date"], "2024-05-10");
-    assert!(t.last_draft().contains("terminated on 2024-05-10"));
+    clock.set(berlin("2024-05-11T09:00:00"));
+    t.done(&mut numbers);
+    assert_eq!(t.data["cca_termination_date"], "2024-05-11", "the day the SE executed");
+    assert!(t.last_draft().contains("terminated on 2024-05-11"));
 }
 
 #[test]
@@ -276,13 +339,13 @@ fn cacert_numbers_are_gap_free_across_tickets_and_retries_in_the_store() {
             .plan(
                 "account-deletion",
                 TicketView { number: ticket, step: step.as_deref(), data: &view_data },
-                &Event::Reply { text: "I confirm.".into(), confirms: true },
+                &Event::Reply { text: "I confirm.".into(), intent: triaged::classify::Intent::Confirm },
                 &mut store,
             )
             .unwrap();
         assert_eq!(again.data["arbitration_number"], p.data["arbitration_number"]);
-        let row = p.document.unwrap();
         let (series, n) = p.number.unwrap();
+        let row = t.done(&mut store).document.unwrap();
         assert_eq!(row["arbitration_number"], format!("{series}.{n}"));
         store.record_document(&series, n, &row).unwrap();
         numbers_seen.push(n);
@@ -331,6 +394,7 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     t.on(Event::NewMessage, &mut n);
     assert!(t.last_draft().contains("needs TWO of the proofs below"), "{}", t.last_draft());
     assert!(t.last_draft().contains("also applies when the request is to disable 2FA"));
+    assert!(!t.last_draft().contains("credit card"), "card digits count only for billing matters");
     let p = t.reply("I really am Alice, please just do it.", &mut n);
     assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("refuse"), "closed"));
     let mail = t.last_draft();
@@ -344,6 +408,9 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     let mut ok = Ticket::new(&pack, &clock, 3, "2fa-disable", json!({ "two_factor": true, "verified": true }));
     let p = ok.on(Event::NewMessage, &mut n);
     assert_eq!(p.path, ["check", "disable"]);
+    assert!(ok.drafts.is_empty(), "nothing says \"disabled\" before staff disabled it");
+    assert!(p.staff_action.is_some());
+    ok.done(&mut n);
     assert!(ok.last_draft().contains("Two-factor\nauthentication has been disabled"));
 }
 
@@ -374,12 +441,14 @@ fn sourcehut_cannot_pay_grants_a_year_but_not_for_foss_alone() {
     let p = t.on(Event::NewMessage, &mut n);
     assert_eq!(p.path, ["check", "grant"]);
     assert_eq!(t.data["aid_until"], "2025-03-01");
+    assert!(t.drafts.is_empty(), "granted once the zero invoice exists");
+    let note = t.notes.last().unwrap().clone();
+    let p = t.done(&mut n);
     assert_eq!(p.deadlines, vec![("aid-ends".to_string(), berlin("2025-03-01T10:00:00").timestamp())]);
     let mail = t.last_draft();
     assert!(mail.contains("one year of\nfree service, until 2025-03-01"), "{mail}");
     assert!(mail.contains("email us\nagain"), "{mail}");
     // Staff-only instructions stay out of the user's draft.
-    let note = t.notes.last().unwrap();
     assert!(note.contains("\"Financial aid\", amount 0, term 1 year"), "{note}");
     for secret in ["Financial aid", "amount 0", "invoice"] {
         assert!(!mail.contains(secret), "staff detail {secret:?} leaked into the draft: {mail}");
@@ -393,6 +462,15 @@ fn sourcehut_cannot_pay_grants_a_year_but_not_for_foss_alone() {
     assert!(f.last_draft().contains("not by itself a reason"));
     // Declaring a need afterwards is enough: no proof asked.
     assert_eq!(f.reply("Honestly I'm between jobs and can't pay.", &mut n).step.as_deref(), Some("grant"));
+
+    // "If in doubt, offer them free service": a request that gives no
+    // reason at all is granted once verified.
+    // (Classifying "free service" alone is held back for a person: the pack
+    // needs stronger evidence before a sensitive procedure. Once staff
+    // route it here, the engine gives the benefit of the doubt.)
+    let doubtful = json!({ "procedure": "cannot-pay", "score": 3.0, "rules": ["cannot-pay/free-service"], "runner_up": null });
+    let mut d = Ticket::new(&pack, &clock, 7, "cannot-pay", json!({ "verified": true, "classification": doubtful }));
+    assert_eq!(d.on(Event::NewMessage, &mut n).path, ["check", "grant"]);
 }
 
 #[test]
@@ -410,9 +488,20 @@ fn sourcehut_refund_within_a_quarter_of_the_payment_date() {
         let mut t = Ticket::new(&pack, &clock, 10 + i as u64, "refund", data);
         let p = t.on(Event::NewMessage, &mut n);
         assert_eq!(p.step.as_deref(), Some(step), "case {i}");
+        if step == "late" {
+            // "Generally speaking": staff decide, the draft is no firm refusal.
+            let mail = t.last_draft();
+            assert!(mail.contains("Generally speaking") && mail.contains("cannot promise a refund"), "{mail}");
+            assert!(!mail.contains("not able to refund"), "{mail}");
+        }
+        if step == "check" {
+            assert!(t.last_draft().contains("last four digits of the credit card on\nfile also count as one proof"), "{}", t.last_draft());
+        }
         if step == "refund" {
-            assert!(t.last_draft().contains("non-paying account"));
+            assert!(t.drafts.is_empty(), "no \"refunded\" before anyone refunded");
             assert!(t.notes.last().unwrap().contains("set the account type to\nnon-paying"));
+            t.done(&mut n);
+            assert!(t.last_draft().contains("non-paying account"));
         }
     }
 }
@@ -433,7 +522,38 @@ fn sourcehut_billing_transfer_needs_both_accounts_verified() {
     assert!(t.notes.last().unwrap().contains("meta.sr.ht user admin UI"));
 }
 
+#[test]
+fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 7, "account-deletion", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("Thanks, I deleted it myself.", &mut n);
+    assert_eq!(p.path, ["self-service-reply", "nothing-more"]);
+    assert_eq!(p.state, "closed");
+    assert_eq!(t.drafts.len(), 1, "no \"account has been deleted\" draft");
+}
+
 // ---------------------------------------------------------------- 2i2c
+
+#[test]
+fn twoi2c_when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
+    let pack = pack("2i2c");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 1, "infrastructure", json!({ "verified": true, "subject": "hub down" }));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("It is still down for everyone.", &mut n);
+    assert_eq!(p.step.as_deref(), Some("follow-up"));
+    let p = t.reply("Any news?", &mut n);
+    assert_eq!(p.step, None, "the follow-up does not loop: the reply goes to a person");
+    assert!(p.handoff.is_some());
+    let p = t.done(&mut n);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("resolved"), "closed"));
+    let mail = t.last_draft();
+    assert!(mail.contains("is\nresolved, and we are closing the ticket"), "{mail}");
+}
 
 #[test]
 fn twoi2c_only_community_representatives_get_infrastructure_support() {
@@ -442,7 +562,8 @@ fn twoi2c_only_community_representatives_get_infrastructure_support() {
     let mut n = MemoryNumbers::default();
     let mut rep = Ticket::new(&pack, &clock, 1, "infrastructure", json!({ "verified": true }));
     let p = rep.on(Event::NewMessage, &mut n);
-    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("accept"), "claimed"));
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("accept"), "new"));
+    assert!(p.staff_action.is_some(), "open until an engineer resolves it");
     assert!(rep.last_draft().contains("https://github.com/2i2c-org/infrastructure"));
     assert!(rep.last_draft().contains("support@2i2c.org"));
 
@@ -525,11 +646,37 @@ fn a_missing_variable_is_an_error_not_a_blank() {
 /// Every template and staff note a step names renders with the context the
 /// engine builds from the documented ticket data (strict undefined would
 /// fail on a variable nobody provides).
+/// Seed 10: "Hi ," when the sender gave no display name. Every draft's
+/// greeting reads well with and without one.
+#[test]
+fn every_greeting_reads_well_without_a_display_name() {
+    let mut checked = 0;
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let pack = pack(name);
+        for (file, src) in &pack.templates {
+            if file.starts_with("staff/") {
+                continue;
+            }
+            let greeting = src.lines().next().unwrap_or_default();
+            let env = minijinja::Environment::new();
+            // A translation (`de/…`) greets in its own language.
+            let translated = file.contains('/');
+            for (sender, want) in [("", "Hello,"), ("Ann Example", "Ann Example,")] {
+                let out = env.render_str(greeting, minijinja::context! { sender_name => sender }).unwrap();
+                let fits = if translated && sender.is_empty() { out.ends_with(',') } else { out.ends_with(want) };
+                assert!(fits && !out.contains(" ,"), "{name}/{file}: {out:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 24, "{checked}");
+}
+
 #[test]
 fn every_step_template_renders_with_the_documented_data() {
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
     let documented = json!({
-        "verified": true, "two_factor": true, "other_account_verified": true,
+        "verified": true, "factors": ["dkim", "ssh"], "other_account_verified": true,
         "payment_date": "2024-02-01", "credential_kinds": ["AWS access key"],
         "assurances": 0, "active_certificates": 0, "last_certificate_expiry": "2024-01-15",
         "received": "2024-02-28", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
@@ -544,6 +691,7 @@ fn every_step_template_renders_with_the_documented_data() {
             ctx.insert("ticket".into(), json!(1));
             ctx.insert("today".into(), json!("2024-03-01"));
             ctx.insert("deadlines".into(), json!({ "reminder": "2024-03-15" }));
+            ctx.insert("billing".into(), json!(proc.billing));
             for step in &proc.steps {
                 for tmpl in step.template.iter().chain(&step.staff_note) {
                     let out = render(&pack, tmpl, &Value::Object(ctx.clone()))

@@ -60,6 +60,17 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
 
     s.dovecot.deliver("INBOX", &reply(&sign(keys.path(), "alice", &challenge)));
     run_once(&s);
+    // Verified: staff issue the zero invoice, and only then is the grant
+    // drafted.
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 1, "no second ticket");
+    assert_eq!(v["tickets"][0]["step"], "grant");
+    assert!(v["tickets"][0]["staff_action"].is_string(), "{v}");
+    assert_eq!(drafts(&s).len(), 1);
+    let done = triaged(&s.config, &["done", "1"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    run_once(&s);
     let d = drafts(&s);
     assert_eq!(d.len(), 2, "the reply joins ticket #1 and gets its answer");
     let answer = &d.iter().find(|m| m.in_reply_to == ["rep@example.org"]).expect("reply to the reply").text;
@@ -67,8 +78,7 @@ fn a_signed_challenge_verifies_the_sender_and_the_procedure_moves_on() {
 
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(v["tickets"].as_array().unwrap().len(), 1, "no second ticket");
-    assert_eq!(v["tickets"][0]["state"], "answered");
+    assert_eq!(v["tickets"][0]["draft_waiting"], true, "open until the answer is sent: {v}");
 }
 
 /// A reply whose signature is by a key not on the account proves nothing:

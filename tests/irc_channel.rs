@@ -80,6 +80,9 @@ async fn a_new_ticket_is_announced_and_every_command_works() {
     bob.said_by("triaged", CH, |t| t == "#1 closed by bob", T).await;
     assert_eq!(store.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::Closed);
     assert_eq!(store.claim_of(TicketId(1)).unwrap(), None);
+    // The daemon is asked to withdraw the closed ticket's drafts of ours.
+    let fwd = tokio::time::timeout(T, bot.commands.recv()).await.unwrap().unwrap();
+    assert_eq!(fwd, StaffCommand::WithdrawStale { ticket: TicketId(1), by: "bob".into() });
 
     alice.say(CH, "!reclassify 2 billing").await;
     alice

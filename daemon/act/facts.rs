@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 
 use super::{ActError, Actor, apply};
-use crate::classify::procedure::Event;
+use crate::classify::procedure::{Clock, Event};
 use crate::message::sanitize_line;
 use crate::store::{Ticket, TicketId, TicketState};
 
@@ -44,12 +44,16 @@ const DAEMON_KEYS: &[&str] = &[
     "age_blocks",
     "handoff",
     "staff_note",
+    "staff_action",
+    "draft_waiting",
+    "our_drafts",
     "number",
     "document",
     "ticket",
     "today",
     "now",
     "procedure_title",
+    "billing",
     "deadlines",
     "reverify_tries",
 ];
@@ -212,7 +216,9 @@ impl Actor {
             .procedure(&t.procedure)
             .zip(t.step.as_deref())
             .and_then(|(p, s)| p.step(s));
-        step.is_some_and(|s| s.template.is_none() && s.deadlines.is_empty())
+        // A step waiting for its staff action is no hand-off: running the
+        // procedure again would send its first mail again.
+        step.is_some_and(|s| s.template.is_none() && s.deadlines.is_empty() && s.staff_action.is_none())
     }
 
     fn allocated_key(&self, key: &str) -> bool {
@@ -222,6 +228,24 @@ impl Actor {
             .flat_map(|p| &p.steps)
             .any(|s| s.allocate.as_ref().is_some_and(|a| a.key == key))
     }
+}
+
+/// `received`: the day of the request itself (CAcert: "your account
+/// deletion request dated ..."), from its Date header in the configured
+/// zone, else the day it arrived; never the day staff got to it.
+pub(super) fn record_request_date(data: &mut Map<String, Value>, msg: &crate::message::Message, clock: &dyn Clock) {
+    let now = clock.now();
+    let sent = msg
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+        // A Date in the future is a wrong clock (or a lie): arrival it is.
+        .filter(|t| *t <= now.timestamp());
+    let day = match sent {
+        Some(t) => t.to_zoned(now.time_zone().clone()).date(),
+        None => now.date(),
+    };
+    data.insert("received".into(), Value::from(day.to_string()));
 }
 
 fn record(data: &mut Map<String, Value>, facts: &[(String, Value)]) {

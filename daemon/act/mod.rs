@@ -13,10 +13,13 @@ pub mod draft;
 pub mod facts;
 pub mod notice;
 pub mod reverify;
+pub mod staff_action;
+pub mod withdraw;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
 
+use crate::classify::intent::Intent;
 use crate::classify::procedure::{Engine, Event, Plan, SystemClock, TicketView};
 use crate::classify::{self, IdentityPolicy, Pack, UNCLASSIFIED};
 use crate::config::Config;
@@ -241,6 +244,7 @@ impl Actor {
         let findings = classify::sensitive::scan(&msg.text);
         data.insert("credential_kinds".into(), json!(findings.credentials));
         data.insert("age_blocks".into(), json!(findings.age_blocks));
+        facts::record_request_date(&mut data, msg, &self.clock);
         let subject = classify::sensitive::redact(&msg.subject_line(200));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &subject, &class.procedure);
         ticket.sender_email = identity.address.clone();
@@ -282,10 +286,10 @@ impl Actor {
         {
             return self.hold(&planned_ticket, intake, msg, &account, &report, binding);
         }
-        let confirms = self.pack.confirms(&msg.text);
+        let intent = self.pack.intent(&msg.text);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
-            confirms,
+            intent,
         };
         let (target, address_note) = if planned_ticket.identity.account.is_some() {
             addressed(msg, &report)
@@ -294,12 +298,7 @@ impl Actor {
         };
         planned_ticket.reply_to = Some(target);
         let actions = self.step(&mut planned_ticket, &event)?;
-        let note = format!(
-            "reply {} ({}){}",
-            msg.message_id,
-            report.summary(),
-            if confirms { ", confirms" } else { "" }
-        );
+        let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         let notice = self.notifier.outgoing(&self.ticket_notice(
             &planned_ticket,
             !actions.is_empty(),
@@ -352,7 +351,7 @@ impl Actor {
         }
         // The second account's words confirm nothing; its proof is what
         // the procedure waited for.
-        let event = Event::Reply { text: String::new(), confirms: false };
+        let event = Event::Reply { text: String::new(), intent: Intent::Other };
         let actions = self.step(&mut planned_ticket, &event)?;
         let second = planned_ticket.identity.second.as_deref().map(|s| s.summary(self.policy(&planned_ticket)));
         let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
@@ -418,7 +417,7 @@ impl Actor {
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),
-                what: format!("{name}; now at step {}", ticket.step.as_deref().unwrap_or("-")),
+                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), staff_action::notice_suffix(&ticket)),
                 draft_ready: !actions.is_empty(),
             });
             let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {
@@ -458,7 +457,9 @@ impl Actor {
             ticket.identity.challenge = Some(challenge::issue(id.0, address, &self.web_path));
         }
         ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
-        let actions = self.step(&mut ticket, &Event::NewMessage)?;
+        // The old procedure's drafts are stale: the new one drafts its own.
+        let mut actions = withdraw::superseded(&mut ticket, &self.drafts_mailbox);
+        actions.extend(self.step(&mut ticket, &Event::NewMessage)?);
         let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {
             t.procedure = ticket.procedure.clone();
             apply(t, &ticket);
@@ -508,13 +509,14 @@ impl Actor {
             warning,
         });
         let event = format!("answered by {by} ({})", msg.message_id);
+        let drafts = self.drafts_mailbox.clone();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            if t.state != TicketState::Closed {
-                t.state = TicketState::Answered;
-            }
-            Vec::new()
+            staff_action::answered(t);
+            // Answered: any draft of ours still waiting is stale.
+            withdraw::superseded(t, &drafts)
         })?;
         self.notifier.wake();
+        self.wake_workers();
         Ok(Some(ticket.id))
     }
 
@@ -593,6 +595,7 @@ impl Actor {
         if let Some(doc) = &plan.document {
             ticket.data.insert("document".into(), Value::Object(doc.clone()));
         }
+        staff_action::record(ticket, plan);
         if let Some(note) = &plan.staff_note {
             match classify::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
@@ -612,6 +615,8 @@ impl Actor {
             .ok_or_else(|| DraftError::Build("the ticket has no message to reply to".into()))?;
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
+        staff_action::draft_waiting(ticket, plan);
+        withdraw::remember(ticket, &draft.message_id, &draft.bytes);
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),
@@ -653,6 +658,7 @@ impl Actor {
                 self.store
                     .complete_action(id, *ticket, &format!("draft <{message_id}> appended to {mailbox}"))?;
             }
+            Action::WithdrawDraft { .. } => self.withdraw(conn, id, action).await?,
         }
         Ok(())
     }
@@ -664,22 +670,21 @@ impl Actor {
         // The tickets behind these drafts are durable before the server
         // sees a draft (plan, persist, then act).
         self.store.persist()?;
-        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<&(u64, Action)>> = Default::default();
-        for a in actions {
-            let Action::AppendDraft { mailbox, .. } = &a.1;
-            by_mailbox.entry(mailbox.as_str()).or_default().push(a);
+        // Withdrawals are never planned by intake (they select Drafts, and
+        // a sync pass holds its folder selected): left pending, they run
+        // with the next `run_pending`.
+        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<(u64, TicketId, &str, &[u8])>> = Default::default();
+        for (id, a) in actions {
+            if let Action::AppendDraft { ticket, mailbox, message_id, bytes, .. } = a {
+                by_mailbox.entry(mailbox.as_str()).or_default().push((*id, *ticket, message_id, bytes));
+            }
         }
         for (mailbox, group) in by_mailbox {
-            let bytes: Vec<&[u8]> = group
-                .iter()
-                .map(|(_, Action::AppendDraft { bytes, .. })| bytes.as_slice())
-                .collect();
+            let bytes: Vec<&[u8]> = group.iter().map(|g| g.3).collect();
             conn.append_drafts(mailbox, &bytes).await?;
             let done: Vec<_> = group
                 .iter()
-                .map(|(id, Action::AppendDraft { ticket, message_id, .. })| {
-                    (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}"))
-                })
+                .map(|(id, ticket, message_id, _)| (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}")))
                 .collect();
             self.store.complete_actions(&done)?;
         }
@@ -887,6 +892,7 @@ impl Actor {
         if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
             procedure = format!("{procedure} (staff: {h})");
         }
+        procedure.push_str(&staff_action::notice_suffix(t));
         let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
         if by_model && reply_from.is_none() {
             procedure = format!("{procedure} (chosen by the model: the rules were not sure)");
@@ -918,6 +924,7 @@ fn acknowledgement(ticket: &Ticket, mut context: Map<String, Value>) -> Plan {
         path: Vec::new(),
         template: Some(ACKNOWLEDGE_TEMPLATE.into()),
         staff_note: None,
+        staff_action: None,
         queue: None,
         context: Value::Object(context),
         state: TicketState::New.as_str().into(),
@@ -943,4 +950,5 @@ fn apply(stored: &mut Ticket, planned: &Ticket) {
     for (k, v) in &planned.data {
         stored.data.insert(k.clone(), v.clone());
     }
+    staff_action::carry(stored, planned);
 }

@@ -76,7 +76,7 @@ impl Actor {
         // Identity newly established while the ticket waits for it: the
         // procedure moves on as on a reply (its routes read `verified`).
         let actions = if now_verified && !was_verified && ticket.step.is_some() {
-            self.step(&mut ticket, &Event::Reply { text: String::new(), confirms: false })?
+            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::classify::Intent::Other })?
         } else {
             Vec::new()
         };

@@ -109,6 +109,14 @@ pub struct Step {
     pub state: TicketState,
     pub on_reply: Option<String>,
     pub on_confirmation: Option<String>,
+    /// Where a reply that takes the request back goes (sent by accident,
+    /// do not delete); without it such a reply takes `on_reply`.
+    pub on_decline: Option<String>,
+    /// Something staff must carry out (refund, delete, lock...) before the
+    /// procedure goes on: shown with the ticket, which waits open until
+    /// staff say it is done; then `on_done`.
+    pub staff_action: Option<String>,
+    pub on_done: Option<String>,
     pub deadlines: Vec<Deadline>,
     pub routes: Vec<Route>,
     /// Data updates: key → expression, evaluated in order.
@@ -152,6 +160,9 @@ pub struct Pack {
     pub margin: f64,
     /// The score a sensitive procedure needs (else the threshold).
     pub sensitive_threshold: Option<f64>,
+    /// Numbering series → the last number already used before triaged
+    /// (`[numbering]`): allocation continues after it.
+    pub numbering: BTreeMap<String, u64>,
     pub procedures: Vec<Procedure>,
     /// Template file name → source, read once at load.
     pub templates: HashMap<String, String>,
@@ -166,9 +177,11 @@ impl Pack {
         self.threshold.unwrap_or(self.default_threshold)
     }
 
-    /// Whether a reply confirms what was asked (quoted lines ignored).
-    pub fn confirms(&self, reply_text: &str) -> bool {
-        self.confirmation.is_match(&super::rules::strip_quoted(reply_text))
+    /// What a reply means for the step that asked (quoted lines ignored):
+    /// a confirmation only when the pack's `confirmation` pattern matches
+    /// and nothing in the reply takes it back (see [`super::intent`]).
+    pub fn intent(&self, reply_text: &str) -> super::intent::Intent {
+        super::intent::intent(&self.confirmation, reply_text)
     }
 
     /// Load `dir/procedures.toml` and every template it names.
@@ -209,6 +222,8 @@ struct RawPack {
     #[serde(default)]
     vocabulary: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    numbering: BTreeMap<String, u64>,
+    #[serde(default)]
     procedure: Vec<RawProcedure>,
 }
 
@@ -230,6 +245,10 @@ struct RawProcedure {
     billing: bool,
     #[serde(default)]
     sensitive: bool,
+    /// Ticket data staff record for this procedure (`!set`); its templates
+    /// may use them.
+    #[serde(default)]
+    facts: Vec<String>,
     #[serde(default)]
     second_account: bool,
     #[serde(default)]
@@ -257,6 +276,9 @@ struct RawStep {
     state: TicketState,
     on_reply: Option<String>,
     on_confirmation: Option<String>,
+    on_decline: Option<String>,
+    staff_action: Option<String>,
+    on_done: Option<String>,
     #[serde(default)]
     deadline: Vec<RawDeadline>,
     #[serde(default)]
@@ -290,15 +312,15 @@ struct RawAllocate {
 
 /// Every key the format knows, per table kind, for the unknown-key check.
 const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["pack", "vocabulary", "procedure"]),
+    ("", &["pack", "vocabulary", "numbering", "procedure"]),
     ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
         &[
-            "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "deadline", "route",
-            "set", "allocate", "document",
+            "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "on_decline",
+            "staff_action", "on_done", "deadline", "route", "set", "allocate", "document",
         ],
     ),
     ("deadline", &["name", "after", "at", "next"]),
@@ -321,8 +343,8 @@ impl Locator<'_> {
     fn check_table(&self, table: &dyn toml_edit::TableLike, kind: &str, out: &mut Vec<Problem>) {
         let known = SCHEMA.iter().find(|(k, _)| *k == kind).map(|(_, keys)| *keys).unwrap_or(&[]);
         for (key, item) in table.iter() {
-            if (kind == "step" && key == "set") || (kind.is_empty() && key == "vocabulary") {
-                continue; // free-form: data key → expression, list name → words
+            if (kind == "step" && key == "set") || (kind.is_empty() && (key == "vocabulary" || key == "numbering")) {
+                continue; // free-form: data key → expression, list name → words, series → number
             }
             if !known.contains(&key) {
                 let line = table.key(key).and_then(|k| k.span()).map(|s| self.line_of_offset(s.start));
@@ -601,6 +623,7 @@ impl Validator<'_> {
             confirmation,
             margin: raw.pack.margin.unwrap_or(0.0),
             sensitive_threshold: raw.pack.sensitive_threshold,
+            numbering: raw.numbering,
             procedures,
             templates: std::mem::take(&mut self.templates),
         }
@@ -661,10 +684,29 @@ impl Validator<'_> {
                 }
                 next.push(n.to_string());
             };
-            for (key, t) in [("on_reply", &s.on_reply), ("on_confirmation", &s.on_confirmation)] {
+            for (key, t) in [
+                ("on_reply", &s.on_reply),
+                ("on_confirmation", &s.on_confirmation),
+                ("on_decline", &s.on_decline),
+                ("on_done", &s.on_done),
+            ] {
                 if let Some(t) = t {
                     target(self, &sp(key), t);
                 }
+            }
+            if s.on_confirmation.is_some() && s.on_reply == s.on_confirmation {
+                self.bad(&sp("on_reply"), "on_reply goes where on_confirmation goes, so a reply that is not a confirmation would act as one; send it to a review step");
+            }
+            if s.on_confirmation.is_some() && s.on_decline == s.on_confirmation {
+                self.bad(&sp("on_decline"), "on_decline goes where on_confirmation goes; a decline must never act as a confirmation");
+            }
+            match (&s.staff_action, &s.on_done) {
+                (Some(a), _) if a.trim().is_empty() || a.contains(['\r', '\n']) => {
+                    self.bad(&sp("staff_action"), "write what staff must do in one line, e.g. \"refund the payment, then !done N\"")
+                }
+                (Some(_), None) => self.bad(&sp("on_done"), "a step with a staff_action needs on_done: the step reached when staff say it is done"),
+                (None, Some(_)) => self.bad(&sp("staff_action"), "on_done without staff_action: say what staff must do first"),
+                _ => {}
             }
             let mut deadlines = Vec::new();
             for (di, d) in s.deadline.iter().enumerate() {
@@ -703,6 +745,9 @@ impl Validator<'_> {
                 state: s.state,
                 on_reply: s.on_reply.clone(),
                 on_confirmation: s.on_confirmation.clone(),
+                on_decline: s.on_decline.clone(),
+                staff_action: s.staff_action.clone(),
+                on_done: s.on_done.clone(),
                 deadlines,
                 routes,
                 set: s.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -728,6 +773,22 @@ impl Validator<'_> {
                 self.bad(
                     &[K("procedure"), I(pi), K("step"), I(si), K("name")],
                     format!("step {:?} is unreachable from the first step {:?}", s.name, names[0]),
+                );
+            }
+        }
+        if !steps.is_empty() {
+            let edges: Vec<Vec<usize>> = edges
+                .iter()
+                .map(|(_, next)| next.iter().filter_map(|n| names.iter().position(|x| x == n)).collect())
+                .collect();
+            for u in super::guarantee::check(&steps, &edges, rp.identity, &rp.facts, &self.templates) {
+                let at = u.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                self.bad(
+                    &[K("procedure"), I(pi), K("step"), I(u.step), K(u.key)],
+                    format!(
+                        "template {}{at} uses {{{{ {} }}}}, which step {:?} does not guarantee: {}",
+                        u.template, u.variable, steps[u.step].name, u.why
+                    ),
                 );
             }
         }
@@ -834,6 +895,36 @@ state = "closed"
         let err = Engine::new(&p, &clock).plan("delete", view, &Event::NewMessage, &mut MemoryNumbers::default());
         let err = err.unwrap_err().to_string();
         assert!(err.contains("routes loop through ask → done → ask"), "{err}");
+    }
+
+    #[test]
+    fn a_template_naming_what_its_step_does_not_guarantee_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("acknowledge.txt"), "Hello {{ sender_name }}\n").unwrap();
+        std::fs::write(dir.path().join("ask.txt"), "Hello {{ sender_name }}\nSign {{ challenge.ssh_text }}\n").unwrap();
+        std::fs::write(dir.path().join("done.txt"), "Done on {{ executed }} until {{ deadlines.reminder }}\n").unwrap();
+        let toml = GOOD
+            .replace("identity = \"one\"", "identity = \"none\"")
+            .replace("name = \"done\"\ntemplate = \"ask.txt\"", "name = \"done\"\ntemplate = \"done.txt\"");
+        std::fs::write(dir.path().join("procedures.toml"), &toml).unwrap();
+        let all: Vec<String> = Pack::load(dir.path()).unwrap_err().iter().map(|p| p.to_string()).collect();
+        let joined = all.join("\n");
+        assert!(
+            joined.contains(":19: procedure[0].step[0].template: template ask.txt (line 2) uses {{ challenge.ssh_text }}, which step \"ask\" does not guarantee: the procedure has identity = \"none\""),
+            "{joined}"
+        );
+        assert!(joined.contains("template done.txt (line 1) uses {{ executed }}, which step \"done\" does not guarantee"), "{joined}");
+        assert!(joined.contains("uses {{ deadlines.reminder }}, which step \"done\" does not guarantee: step \"done\" arms no deadline"), "{joined}");
+        assert_eq!(all.len(), 3, "{joined}");
+
+        // Set by a step before it, with a challenge issued: fine.
+        let toml = toml
+            .replace("identity = \"none\"", "identity = \"one\"")
+            .replace("on_confirmation = \"done\"", "on_confirmation = \"done\"\nset = { executed = \"today\" }")
+            .replace("{{ deadlines.reminder }}", "");
+        std::fs::write(dir.path().join("done.txt"), "Done on {{ executed }}\n").unwrap();
+        std::fs::write(dir.path().join("procedures.toml"), &toml).unwrap();
+        Pack::load(dir.path()).unwrap();
     }
 
     #[test]

@@ -18,6 +18,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
 use serde_json::{Map, Value};
 
+use super::intent::Intent;
 use super::pack::{Pack, Procedure, Step};
 
 /// Where "now" comes from: the system in production, a hand-moved clock in
@@ -127,9 +128,13 @@ impl Numbers for crate::store::Store {
 pub enum Event {
     /// A new ticket (or a reclassified one): start at the first step.
     NewMessage,
-    /// The user answered; `confirms` when the answer confirms the request
-    /// (see [`Pack::confirms`]).
-    Reply { text: String, confirms: bool },
+    /// The user answered; `intent` is what the answer means for the step
+    /// that asked (see [`Pack::intent`]). Only a [`Intent::Confirm`] takes
+    /// `on_confirmation`.
+    Reply { text: String, intent: Intent },
+    /// Staff say they carried out the step's `staff_action` (`!done N`,
+    /// `triaged done N`).
+    StaffDone { by: String },
     /// A deadline armed by the current step is due.
     DeadlineDue { name: String },
 }
@@ -152,6 +157,9 @@ pub struct Plan {
     pub template: Option<String>,
     /// Staff-only notes template (never part of the user's draft).
     pub staff_note: Option<String>,
+    /// What staff must carry out before the procedure goes on (`!done N`):
+    /// the ticket waits for them, open.
+    pub staff_action: Option<String>,
     /// The staff queue the ticket belongs in (e.g. "SE", "dispute").
     pub queue: Option<String>,
     pub context: Value,
@@ -231,16 +239,22 @@ impl<'a> Engine<'a> {
         let target = match (event, current) {
             (Event::DeadlineDue { .. }, None) => None,
             (Event::NewMessage, _) | (Event::Reply { .. }, None) => Some(proc.steps[0].name.clone()),
-            (Event::Reply { confirms, .. }, Some(cur)) => {
-                let by_confirmation = cur.on_confirmation.clone().filter(|_| *confirms);
-                by_confirmation.or_else(|| cur.on_reply.clone())
-            }
+            (Event::Reply { intent, .. }, Some(cur)) => match intent {
+                Intent::Confirm => cur.on_confirmation.clone().or_else(|| cur.on_reply.clone()),
+                // Anything not clearly a confirmation never takes
+                // `on_confirmation`; `on_reply` of a step that asks for a
+                // confirmation is a review step (checked at load).
+                Intent::Decline => cur.on_decline.clone().or_else(|| cur.on_reply.clone()),
+                _ => cur.on_reply.clone(),
+            },
+            (Event::StaffDone { .. }, None) => None,
+            (Event::StaffDone { .. }, Some(cur)) => cur.on_done.clone(),
             (Event::DeadlineDue { name }, Some(cur)) => {
                 cur.deadlines.iter().find(|d| &d.name == name).map(|d| d.next.clone())
             }
         };
         match target {
-            Some(t) => self.enter(proc, ticket, &t, numbers),
+            Some(t) => self.enter(proc, ticket, &t, event, numbers),
             None => Ok(self.stay(proc, ticket, current, event)),
         }
     }
@@ -249,8 +263,9 @@ impl<'a> Engine<'a> {
     /// unexpected reply goes to a human.
     fn stay(&self, proc: &Procedure, ticket: TicketView<'_>, cur: Option<&Step>, event: &Event) -> Plan {
         let handoff = match event {
-            Event::Reply { .. } => Some(format!(
-                "a reply in step {:?} of {} that the procedure does not cover: a person decides what to do",
+            Event::Reply { intent, .. } => Some(format!(
+                "a reply ({}) in step {:?} of {} that the procedure does not cover: a person decides what to do",
+                intent.as_str(),
                 cur.map(|s| s.name.as_str()).unwrap_or("-"),
                 proc.id
             )),
@@ -261,6 +276,7 @@ impl<'a> Engine<'a> {
             path: Vec::new(),
             template: None,
             staff_note: None,
+            staff_action: cur.and_then(|s| s.staff_action.clone()),
             queue: cur.and_then(|s| s.queue.clone()),
             context: Value::Object(ticket.data.clone()),
             state: if handoff.is_some() { "new".into() } else { cur.map(|s| s.state.as_str()).unwrap_or("new").into() },
@@ -277,6 +293,7 @@ impl<'a> Engine<'a> {
         proc: &Procedure,
         ticket: TicketView<'_>,
         first: &str,
+        event: &Event,
         numbers: &mut dyn Numbers,
     ) -> Result<Plan, EngineError> {
         let env = expression_env();
@@ -292,6 +309,13 @@ impl<'a> Engine<'a> {
             c.insert("today".into(), Value::from(today.clone()));
             c.insert("now".into(), Value::from(now.timestamp().to_string()));
             c.insert("procedure_title".into(), Value::from(proc.title.clone()));
+            // A billing matter: the last four card digits count as a proof.
+            c.insert("billing".into(), Value::from(proc.billing));
+            // What the reply that moved the ticket meant, for routes such as
+            // "nothing more requested": only while this event is planned.
+            if let Event::Reply { intent, .. } = event {
+                c.insert("reply_intent".into(), Value::from(intent.as_str()));
+            }
             c
         };
         let eval = |step: &Step, what: &str, src: &str, c: &Map<String, Value>| -> Result<minijinja::Value, EngineError> {
@@ -343,6 +367,9 @@ impl<'a> Engine<'a> {
                 series: a.series.clone(),
                 reason,
             })?;
+            // The store counts from 1 in every store; the pack says which
+            // number the real table already reached.
+            let n = n + self.pack.numbering.get(&a.series).copied().unwrap_or(0);
             updates.insert(a.key.clone(), Value::from(format!("{}.{n}", a.series)));
             number = Some((a.series.clone(), n));
         }
@@ -383,6 +410,7 @@ impl<'a> Engine<'a> {
             path,
             template: step.template.clone(),
             staff_note: step.staff_note.clone(),
+            staff_action: step.staff_action.clone(),
             queue: step.queue.clone(),
             context: Value::Object(context),
             state: step.state.as_str().to_string(),

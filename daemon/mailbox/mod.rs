@@ -422,6 +422,46 @@ impl Connection {
         Ok(!found.is_empty())
     }
 
+    /// Removes from `mailbox` the messages with this Message-ID whose bytes
+    /// hash to `sha256` (a draft of ours, untouched); a copy with other
+    /// bytes (staff edited it) is left where it is. Leaves `mailbox`
+    /// selected: the caller selects its own folder again before reading it.
+    pub async fn withdraw_draft(&mut self, mailbox: &str, message_id: &str, sha256: &str) -> Result<Withdrawal, MailboxError> {
+        use sha2::Digest;
+        match timed(self.timeout, "SELECT", self.session.select(mailbox)).await {
+            Ok(_) => {}
+            Err(MailboxError::Imap(async_imap::error::Error::No(_))) => return Ok(Withdrawal::Absent),
+            Err(e) => return Err(e),
+        }
+        let query = format!("HEADER Message-ID \"<{message_id}>\"");
+        let found: Vec<u32> = timed(self.timeout, "UID SEARCH", self.session.uid_search(query)).await?.into_iter().collect();
+        let bodies = self.fetch_many(&found).await?;
+        let ours: Vec<u32> = bodies
+            .iter()
+            .filter(|(_, b)| hex(&sha2::Sha256::digest(b)) == sha256)
+            .map(|(uid, _)| *uid)
+            .collect();
+        if !ours.is_empty() {
+            let set = ours.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let timeout = self.timeout;
+            timed(timeout, "UID STORE \\Deleted", async {
+                let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?;
+                stream.try_for_each(|_| async { Ok(()) }).await
+            })
+            .await?;
+            timed(timeout, "UID EXPUNGE", async {
+                let stream = self.session.uid_expunge(&set).await?;
+                stream.try_for_each(|_| async { Ok(()) }).await
+            })
+            .await?;
+        }
+        Ok(match (ours.is_empty(), ours.len() < bodies.len()) {
+            (_, true) => Withdrawal::Edited,
+            (true, false) => Withdrawal::Absent,
+            (false, false) => Withdrawal::Removed,
+        })
+    }
+
     /// Waits in IDLE (RFC 2177) until the folder changes, `renew` passes,
     /// `wake` is notified (work planned elsewhere), or `cancel` fires. Consumes and returns the connection, since IDLE owns
     /// the session while it runs.
@@ -478,4 +518,20 @@ impl Connection {
 /// out of folder names.
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// What became of a draft to withdraw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// Removed: it was ours, byte for byte.
+    Removed,
+    /// A copy with other bytes is there (staff edited it): left alone.
+    Edited,
+    /// Not there (sent, deleted, or saved under another Message-ID).
+    Absent,
+}
+
+/// Lowercase hex, as the withdrawal's hash is stored.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

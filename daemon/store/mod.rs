@@ -243,12 +243,23 @@ pub enum Action {
         #[serde(with = "bytes_b64")]
         bytes: Vec<u8>,
     },
+    /// Remove a draft of ours that a later event made stale (the ticket
+    /// was reclassified, or staff answered it): only the copy whose bytes
+    /// still hash to what we appended, never one staff edited.
+    WithdrawDraft {
+        ticket: TicketId,
+        folder: String,
+        mailbox: String,
+        message_id: String,
+        /// SHA-256 of the bytes appended, lowercase hex.
+        sha256: String,
+    },
 }
 
 impl Action {
     pub fn folder(&self) -> &str {
         match self {
-            Action::AppendDraft { folder, .. } => folder,
+            Action::AppendDraft { folder, .. } | Action::WithdrawDraft { folder, .. } => folder,
         }
     }
 }
@@ -395,9 +406,10 @@ impl Tx<'_> {
     fn plan_all(&self, t: &mut Ticket, actions: &[Action]) -> TxResult<Vec<(u64, Action)>> {
         let mut planned = Vec::new();
         for a in actions {
-            let Action::AppendDraft { message_id, .. } = a;
-            t.drafts.push(message_id.clone());
-            self.msgids.insert(message_id.as_bytes(), &t.id.0.to_be_bytes())?;
+            if let Action::AppendDraft { message_id, .. } = a {
+                t.drafts.push(message_id.clone());
+                self.msgids.insert(message_id.as_bytes(), &t.id.0.to_be_bytes())?;
+            }
             planned.push((self.plan(a)?, a.clone()));
         }
         Ok(planned)

@@ -132,3 +132,13 @@ pub fn sigterm(child: Child) -> Output {
     assert!(out.status.success(), "exit status {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
     out
 }
+
+/// Until Drafts holds `n` messages (a running daemon appends them), at
+/// most 30 s.
+pub async fn wait_drafts(s: &Setup, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while s.dovecot.uids("Drafts").len() < n {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

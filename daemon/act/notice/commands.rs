@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::act::facts::{self, MAX_FACTS};
+use crate::act::staff_action;
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
@@ -139,6 +140,18 @@ fn state_word(s: TicketState) -> &'static str {
     }
 }
 
+/// The state as staff need it: waiting for their action, or for a draft
+/// of ours to be sent, before the stored state.
+fn ticket_state(t: &Ticket) -> String {
+    if staff_action::pending(t).is_some() {
+        "waiting for staff".into()
+    } else if staff_action::waiting_draft(t) {
+        "draft waiting".into()
+    } else {
+        state_word(t.state).into()
+    }
+}
+
 fn age(from: jiff::Timestamp, now: jiff::Timestamp) -> String {
     let mins = now.duration_since(from).as_secs().max(0) / 60;
     match mins {
@@ -172,8 +185,24 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
             ReleaseOutcome::NotClaimed => format!("{nick}: {id} is not claimed"),
             ReleaseOutcome::NoSuchTicket => return Ok(missing(*id)),
         }),
+        // A ticket waiting for its staff action goes on with its procedure
+        // (the daemon drafts "it is done"); any other ticket is closed.
+        Command::Done(id) if store.ticket(*id)?.as_ref().and_then(staff_action::pending).is_some() => {
+            if let Some(c) = store.claim_of(*id)?.filter(|c| !c.nick.eq_ignore_ascii_case(nick)) {
+                return Ok(Reply::line(format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0)));
+            }
+            Reply {
+                lines: Vec::new(),
+                forward: Some(StaffCommand::StaffDone { ticket: *id, by: nick.to_string() }),
+            }
+        }
         Command::Done(id) => Reply::line(match store.done(*id, nick, now)? {
-            DoneOutcome::Done(_) => format!("{id} closed by {nick}"),
+            DoneOutcome::Done(_) => {
+                return Ok(Reply {
+                    lines: vec![format!("{id} closed by {nick}")],
+                    forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
+                });
+            }
             DoneOutcome::HeldBy(c) => format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0),
             DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
             DoneOutcome::NoSuchTicket => return Ok(missing(*id)),
@@ -220,6 +249,7 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
         let due = deadline(&t).filter(|d| *d <= now);
         let claim = claims.get(&t.id);
         let listed = match t.state {
+            _ if staff_action::waiting_draft(&t) => claim.is_none() || due.is_some(),
             TicketState::Closed => false,
             // Staff replied; it comes back only when its deadline fires.
             TicketState::Answered => due.is_some(),
@@ -228,7 +258,7 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
         if !listed {
             return;
         }
-        let mut parts = vec![state_word(t.state).to_string()];
+        let mut parts = vec![ticket_state(&t)];
         match claim {
             Some(c) => parts.push(format!("held by {}", c.nick)),
             None => parts.push("unclaimed".into()),
@@ -255,8 +285,8 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
 fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
     let state = match (&claim, t.state) {
         (_, TicketState::Closed) => "closed".to_string(),
-        (Some(c), s) => format!("{} (held by {} since {})", state_word(s), c.nick, when(c.since, now)),
-        (None, s) => format!("{}, unclaimed", state_word(s)),
+        (Some(c), _) => format!("{} (held by {} since {})", ticket_state(t), c.nick, when(c.since, now)),
+        (None, _) => format!("{}, unclaimed", ticket_state(t)),
     };
     let mut first = format!(
         "{} {} — {state} — from {}: \"{}\" — opened {}",
@@ -284,10 +314,38 @@ fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
         Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
         None => latest,
     };
-    Reply {
-        lines: vec![first, format!("{} identity: {identity}", t.id)],
-        forward: None,
+    let mut lines = vec![first, format!("{} identity: {identity}", t.id)];
+    lines.extend(staff_lines(t).into_iter().map(|l| format!("{} {l}", t.id)));
+    Reply { lines, forward: None }
+}
+
+/// What staff need to act on the ticket: its queue and issue type, the
+/// action it waits for, the step's staff note, why a person must look.
+pub(crate) fn staff_lines(t: &Ticket) -> Vec<String> {
+    let text = |k: &str| t.data.get(k).and_then(serde_json::Value::as_str).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut head = Vec::new();
+    if let Some(q) = &t.queue {
+        head.push(format!("queue {}", sanitise(q)));
     }
+    if let Some(i) = text("issue_type") {
+        head.push(format!("issue type {}", sanitise(&i)));
+    }
+    let mut out = Vec::new();
+    if !head.is_empty() {
+        out.push(head.join(", "));
+    }
+    if let Some(a) = staff_action::pending(t) {
+        out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
+    }
+    if let Some(n) = text("staff_note") {
+        // Several lines in the template: one line in the channel.
+        let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
+    }
+    if let Some(h) = text("handoff").filter(|_| t.state != TicketState::Closed) {
+        out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -157,6 +157,11 @@ pub enum StaffCommand {
         keys: Vec<String>,
         by: String,
     },
+    /// Staff carried out the ticket's staff action (`!done N` on a ticket
+    /// that waits for one, `triaged done N`).
+    StaffDone { ticket: TicketId, by: String },
+    /// `!done N` closed the ticket: drafts of ours still waiting are stale.
+    WithdrawStale { ticket: TicketId, by: String },
 }
 
 /// The name of the IRC sink's queue in the outbox.

@@ -1,0 +1,141 @@
+//! What staff must do, and what was sent. A step whose outcome staff carry
+//! out (refund, delete, disable 2FA, lock) leaves its `staff_action` on the
+//! ticket, which waits, open, until staff say it is done (`!done N`,
+//! `triaged done N`); only then does the procedure draft "it is done". A
+//! step that answers the user leaves the ticket open with its draft
+//! waiting until the Sent folder shows the reply: drafting is not
+//! answering.
+
+use serde_json::Value;
+
+use super::{ActError, Actor, apply};
+use crate::classify::procedure::{Event, Plan};
+use crate::store::{Ticket, TicketId, TicketState};
+
+const STAFF_NOTE: &str = "staff_note";
+const HANDOFF: &str = "handoff";
+
+/// Ticket data key: what staff must carry out now (one line).
+pub const STAFF_ACTION: &str = "staff_action";
+/// Ticket data key: a draft of ours waits in Drafts; the value is the state
+/// the step leaves once the Sent folder shows it ("answered", "closed").
+pub const DRAFT_WAITING: &str = "draft_waiting";
+
+/// Records the staff action of the step the plan enters, and clears what
+/// staff were told about the step it leaves (its action, its note, why a
+/// person had to look): `!show` and `status` must not tell staff to do
+/// what is done.
+pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
+    if plan.step.is_none() {
+        return;
+    }
+    if plan.staff_note.is_none() {
+        ticket.data.remove(STAFF_NOTE);
+    }
+    if plan.handoff.is_none() {
+        ticket.data.remove(HANDOFF);
+    }
+    match &plan.staff_action {
+        Some(a) => {
+            ticket.data.insert(STAFF_ACTION.into(), Value::from(a.clone()));
+        }
+        None => {
+            ticket.data.remove(STAFF_ACTION);
+        }
+    }
+}
+
+/// The plan drafted a reply: a step that would leave the ticket answered or
+/// closed leaves it open until the reply is seen in Sent.
+pub(super) fn draft_waiting(ticket: &mut Ticket, plan: &Plan) {
+    let Some(after) = TicketState::parse(&plan.state).filter(|s| matches!(s, TicketState::Answered | TicketState::Closed))
+    else {
+        return;
+    };
+    ticket.data.insert(DRAFT_WAITING.into(), Value::from(after.as_str()));
+    if ticket.state != TicketState::Claimed {
+        ticket.state = TicketState::New;
+    }
+}
+
+/// A reply of ours was seen in Sent: the state the step meant, "answered"
+/// when it meant none (staff wrote their own reply).
+pub(super) fn answered(t: &mut Ticket) {
+    if t.state == TicketState::Closed {
+        return;
+    }
+    let after = t
+        .data
+        .remove(DRAFT_WAITING)
+        .and_then(|v| v.as_str().and_then(TicketState::parse))
+        .unwrap_or(TicketState::Answered);
+    t.state = after;
+}
+
+/// `apply` copies keys; these are also removed when the plan removed them.
+pub(super) fn carry(stored: &mut Ticket, planned: &Ticket) {
+    for key in [STAFF_ACTION, DRAFT_WAITING, STAFF_NOTE, HANDOFF] {
+        if !planned.data.contains_key(key) {
+            stored.data.remove(key);
+        }
+    }
+}
+
+/// The ticket's pending staff action, if it waits for one.
+pub fn pending(t: &Ticket) -> Option<&str> {
+    if t.state == TicketState::Closed {
+        return None;
+    }
+    t.data.get(STAFF_ACTION).and_then(Value::as_str)
+}
+
+/// For the ticket's notice: the queue, the issue type and the action staff
+/// must carry out, e.g. " [queue SE, issue type Delete account precedent;
+/// staff action: ... then !done 4]".
+pub fn notice_suffix(t: &Ticket) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &t.queue {
+        parts.push(format!("queue {q}"));
+    }
+    if let Some(i) = t.data.get("issue_type").and_then(Value::as_str) {
+        parts.push(format!("issue type {i}"));
+    }
+    let mut out = if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) };
+    if let Some(a) = pending(t) {
+        out.push_str(&format!(" — staff action: {a}, then !done {}", t.id.0));
+    }
+    out
+}
+
+/// Whether an unsent draft of ours waits in Drafts.
+pub fn waiting_draft(t: &Ticket) -> bool {
+    t.state != TicketState::Closed && t.data.contains_key(DRAFT_WAITING)
+}
+
+impl Actor {
+    /// Staff (`by`) carried out the staff action of ticket `id`: the
+    /// procedure goes on to the step's `on_done`, whose draft is planned for
+    /// the folder workers. Refused when the ticket waits for no action.
+    pub fn staff_done(&self, id: TicketId, by: &str) -> Result<Ticket, ActError> {
+        let Some(mut ticket) = self.store.ticket(id)? else {
+            return Err(ActError::Refused(format!("there is no ticket {id}")));
+        };
+        let Some(action) = pending(&ticket).map(str::to_string) else {
+            return Err(ActError::Refused(format!(
+                "{id} waits for no staff action (step {}); close it with !done {} in the channel",
+                ticket.step.as_deref().unwrap_or("-"),
+                id.0
+            )));
+        };
+        let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;
+        let note = format!("{by} did: {action}");
+        let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
+            apply(t, &ticket);
+            actions.clone()
+        })?;
+        self.record_document(&t)?;
+        self.wake_workers();
+        self.deadlines_changed.notify_one();
+        Ok(t)
+    }
+}
