@@ -195,6 +195,10 @@ impl Pack {
         let body = strip_quoted(&msg.text);
         let first_body = primary(&body);
         let first_subject = primary(&subject);
+        // Without a fallback clause (most mail) the second look is the same
+        // text again: skip it.
+        let body_fallback = matches!(first_body, std::borrow::Cow::Owned(_));
+        let subject_fallback = matches!(first_subject, std::borrow::Cow::Owned(_));
         // In a reply the subject is inherited from the other side: it still
         // counts, at half weight, so that "Re: hub down" over "fixed now,
         // thanks" does not reopen the outage procedure.
@@ -219,10 +223,14 @@ impl Pack {
                         r.regex.find(text).map(|m| Hit { factor: f, words: m.as_str().to_string(), fallback })
                     };
                     let in_subject = || {
-                        find(&first_subject, subject_factor, false)
-                            .or_else(|| find(&subject, subject_factor * FALLBACK_FACTOR, true))
+                        find(&first_subject, subject_factor, false).or_else(|| {
+                            subject_fallback.then(|| find(&subject, subject_factor * FALLBACK_FACTOR, true)).flatten()
+                        })
                     };
-                    let in_body = || find(&first_body, 1.0, false).or_else(|| find(&body, FALLBACK_FACTOR, true));
+                    let in_body = || {
+                        find(&first_body, 1.0, false)
+                            .or_else(|| body_fallback.then(|| find(&body, FALLBACK_FACTOR, true)).flatten())
+                    };
                     let hit = match &r.field {
                         Field::Subject => in_subject(),
                         Field::Body => in_body(),
