@@ -35,6 +35,26 @@ fn stages(c: &mut Criterion) {
     };
     g.bench_function("set-aside check", |b| b.iter(|| aside.judge(&msg)));
 
+    // The rules and the local model, trained on the 10,003 messages of
+    // tests/learn-data (features only; the model the daemon would hold).
+    let dir = tempfile::tempdir().unwrap();
+    let store = triaged::store::Store::open(dir.path()).unwrap();
+    let learner = triaged::learn::Learner::open(&store, triaged::config::LearningConfig::default()).unwrap();
+    let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/learn-data/banking77-train.csv")).unwrap();
+    for line in csv.lines().skip(1) {
+        let Some((text, intent)) = line.rsplit_once(',') else { continue };
+        let label = if intent == "request_refund" { "refund" } else { triaged::classify::UNCLASSIFIED };
+        let features = triaged::learn::Features::of_text("", text).hashes();
+        let ex = triaged::store::Example { label: label.into(), source: String::new(), added: jiff::Timestamp::UNIX_EPOCH, features };
+        learner.learn(&ex).unwrap();
+    }
+    g.bench_function("classify+model", |b| b.iter(|| learner.classify(&pack, &msg)));
+    let unclassified = Message::parse(
+        b"From: a@example.net\r\nSubject: a question\r\n\r\nI was billed for a plan I never used, could you return what I paid?\r\n".to_vec(),
+    )
+    .unwrap();
+    g.bench_function("classify+model, rules unsure", |b| b.iter(|| learner.classify(&pack, &unclassified)));
+
     let drafter = Drafter::new("Support <support@example.org>").unwrap();
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});
     g.bench_function("render+build draft", |b| {

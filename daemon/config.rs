@@ -197,6 +197,7 @@ pub struct RawDraft {
 pub struct RawLearning {
     pub enabled: Option<bool>,
     pub min_probability: Option<f64>,
+    pub min_probability_sensitive: Option<f64>,
     pub min_examples: Option<u32>,
 }
 
@@ -506,13 +507,15 @@ pub struct LearningConfig {
     /// The model routes a message the rules left unclassified only with at
     /// least this probability...
     pub min_probability: f64,
+    /// ...or this one for a sensitive procedure, where a wrong guess harms...
+    pub min_probability_sensitive: f64,
     /// ...and when its procedure has at least this many examples.
     pub min_examples: u32,
 }
 
 impl Default for LearningConfig {
     fn default() -> LearningConfig {
-        LearningConfig { enabled: true, min_probability: 0.9, min_examples: 3 }
+        LearningConfig { enabled: true, min_probability: 0.9, min_probability_sensitive: 0.99, min_examples: 3 }
     }
 }
 
@@ -825,10 +828,14 @@ impl Validator<'_> {
         let learning = LearningConfig {
             enabled: raw.learning.enabled.unwrap_or(defaults.enabled),
             min_probability: raw.learning.min_probability.unwrap_or(defaults.min_probability),
+            min_probability_sensitive: raw.learning.min_probability_sensitive.unwrap_or(defaults.min_probability_sensitive),
             min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
         };
         if !(0.5..=1.0).contains(&learning.min_probability) {
             self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");
+        }
+        if !(0.5..=1.0).contains(&learning.min_probability_sensitive) {
+            self.bad(&["learning", "min_probability_sensitive"], "must be between 0.5 and 1.0 (0.99 is a good start)");
         }
         if learning.min_examples < 1 {
             self.bad(&["learning", "min_examples"], "must be at least 1 (3 is a good start)");

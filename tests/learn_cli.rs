@@ -66,7 +66,7 @@ impl Desk {
 
 #[test]
 fn a_paraphrase_the_rules_miss_is_routed_after_learning_and_the_model_is_named() {
-    let desk = Desk::new("min_examples = 2");
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let q = desk.mail("q.eml", "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?");
     let before = desk.classify(&q);
     assert_eq!(before["procedure"], "unclassified", "{before}");
@@ -98,7 +98,7 @@ fn a_paraphrase_the_rules_miss_is_routed_after_learning_and_the_model_is_named()
 
 #[test]
 fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
-    let desk = Desk::new("min_examples = 2");
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     desk.teach_refunds();
     let list = desk.ok(&["learn", "--list"]);
     assert!(list.contains("4 examples: refund 2, unclassified 2"), "{list}");
@@ -131,7 +131,7 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
 
 #[test]
 fn the_model_never_routes_into_a_sensitive_procedure_against_its_negative_rule() {
-    let desk = Desk::new("min_examples = 2");
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let a = desk.mail("d1.eml", "leaving", "Please make my account go away for good, I do not use it any more.");
     let b = desk.mail("d2.eml", "leaving sourcehut", "I want my account gone for good, please make it go away.");
     let c = desk.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
@@ -162,7 +162,7 @@ fn with_learning_off_examples_are_kept_but_not_used() {
 
 #[test]
 fn an_archive_is_learned_folder_by_folder_with_progress_and_bad_input_is_named() {
-    let desk = Desk::new("min_examples = 2");
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let archive = desk.dir.path().join("archive");
     for (folder, body) in [("refunds", "You billed my card for a plan I never used, return the payment please"), ("misc", "my build is stuck in the queue"), ("spam", "buy cheap watches")] {
         std::fs::create_dir_all(archive.join(folder)).unwrap();

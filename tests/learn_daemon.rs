@@ -92,3 +92,30 @@ async fn a_german_request_gets_the_german_draft_and_an_english_one_the_default()
     let english = &to(2).text;
     assert!(english.contains("You can delete your account yourself"), "{english}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_procedure_the_model_chooses_is_still_gated_by_identity() {
+    let s = setup_with("none", "[learning]\nmin_examples = 2\nmin_probability_sensitive = 0.9\n");
+    let learn = |label: &str, name: &str, body: &str| {
+        let path = s.dir.path().join(name);
+        std::fs::write(&path, format!("From: x@example.net\r\nSubject: question\r\n\r\n{body}\r\n")).unwrap();
+        let out = triaged(&s.config, &["learn", label, path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    learn("refund", "r1.eml", "I was billed for a yearly plan I never used. Could you return what I paid to my card?");
+    learn("refund", "r2.eml", "You billed my card for a plan I did not want. Please return the payment.");
+    learn("--not", "n1.eml", "git push over ssh fails with permission denied on my repository.");
+    learn("--not", "n2.eml", "My builds are stuck in the queue since yesterday, is the build service down?");
+
+    // Unsigned mail from an address no account has: refund is a billing
+    // matter, so the draft asks for proof instead of promising money.
+    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?"));
+    run_once(&s);
+    wait_drafts(&s, 1).await;
+    let draft = &drafts(&s)[0];
+    assert!(draft.text.contains("make sure we are talking to its owner"), "{}", draft.text);
+    assert!(!draft.text.contains("We have refunded"), "{}", draft.text);
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"][0]["procedure"], "refund", "{v}");
+}

@@ -108,8 +108,13 @@ impl Learner {
         let Some(procedure) = pack.procedure(&vote.procedure) else {
             return Some(format!("pack {} has no procedure {}", pack.name, vote.procedure));
         };
-        if vote.probability < self.settings.min_probability {
-            return Some(format!("probability below learning.min_probability {}", self.settings.min_probability));
+        let (key, least) = if procedure.sensitive {
+            ("min_probability_sensitive", self.settings.min_probability_sensitive)
+        } else {
+            ("min_probability", self.settings.min_probability)
+        };
+        if vote.probability < least {
+            return Some(format!("probability below learning.{key} {least}"));
         }
         if vote.examples < self.settings.min_examples {
             return Some(format!("{} examples, learning.min_examples is {}", vote.examples, self.settings.min_examples));
