@@ -109,9 +109,13 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 /// Carries out `req`, tells the staff channel and the log, and says what
 /// happened. Refusals are answers too, never errors.
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
+    // Reading a history changes nothing: nobody needs to hear about it.
+    if let Request::Show { ticket, .. } = req {
+        return show(actor, *ticket);
+    }
     let answer = carry_out(actor, req);
     let by = match req {
-        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } => sanitise(by),
+        Request::Reclassify { by, .. } | Request::SetFacts { by, .. } | Request::Show { by, .. } => sanitise(by),
     };
     if answer.ok {
         info!(by, "{}", answer.text);
@@ -124,7 +128,7 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
 
 fn carry_out(actor: &Actor, req: &Request) -> Answer {
     let (id, by) = match req {
-        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } => (*ticket, sanitise(by)),
+        Request::Reclassify { ticket, by, .. } | Request::SetFacts { ticket, by, .. } | Request::Show { ticket, by } => (*ticket, sanitise(by)),
     };
     let drafts_before = match actor.store.ticket(id) {
         Ok(Some(t)) => t.drafts.len(),
@@ -149,6 +153,23 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             }
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
+        Request::Show { .. } => show(actor, id),
+    }
+}
+
+/// `triaged show`: the history as JSON in the answer's text.
+fn show(actor: &Actor, id: TicketId) -> Answer {
+    match crate::history::History::load(&actor.store, id) {
+        Ok(Some(h)) => ok(false, serde_json::to_string(&h).expect("a history serialises")),
+        Ok(None) => refused(format!("{id}: there is no ticket {id}")),
+        Err(e) => refused(format!("{id}: {e}")),
+    }
+}
+
+pub fn show_request(ticket: u64) -> Request {
+    Request::Show {
+        ticket: TicketId(ticket),
+        by: command_line_user(),
     }
 }
 

@@ -21,3 +21,4 @@ pub mod service;
 pub mod status;
 pub mod check;
 pub mod logging;
+pub mod history;

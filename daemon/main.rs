@@ -61,6 +61,13 @@ enum Command {
         ticket: u64,
         procedure: String,
     },
+    /// One ticket's history (messages, drafts, notes, claims, actions).
+    Show {
+        #[arg(value_parser = triaged::control::parse_ticket)]
+        ticket: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Record facts staff know on ticket N; a ticket waiting for them moves on.
     Set {
         #[arg(value_parser = triaged::control::parse_ticket)]
@@ -181,6 +188,30 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(if matches!(e, triaged::act::facts::FactError::NotKeyValue(_)) { 2 } else { 1 }))
             }
         },
+        Command::Show { ticket, json } => {
+            let config = load(&cli.config)?;
+            let req = triaged::control::show_request(ticket);
+            let done = command_runtime()?.block_on(triaged::control::submit(&config, &req))?;
+            let answer = match done {
+                triaged::control::Submitted::Applied(a) | triaged::control::Submitted::Queued { answer: Some(a), .. } => a,
+                queued @ triaged::control::Submitted::Queued { answer: None, .. } => {
+                    eprintln!("triaged: {}", queued.report());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            if !answer.ok {
+                eprintln!("triaged: {}", answer.text);
+                return Ok(ExitCode::from(1));
+            }
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", answer.text)?;
+            } else {
+                let history: triaged::history::History = serde_json::from_str(&answer.text)?;
+                history.write_text(&mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify { json, files } => {
             let config = load(&cli.config)?;
             let ok = command_runtime()?.block_on(async {

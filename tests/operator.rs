@@ -292,3 +292,36 @@ fn the_readme_install_config_passes_check_config() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("ok (imap imap.example.org:993, pack sourcehut"), "{}", text(&out));
 }
+
+#[test]
+fn show_tells_a_tickets_history_whether_the_daemon_runs_or_not() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it."));
+    run_once(&s);
+    let set = triaged_env(&s.config, &["set", "1", "username=alice"], &[]);
+    assert!(set.status.success(), "{}", text(&set));
+
+    let out = triaged_env(&s.config, &["show", "1"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.starts_with("#1 ") && shown.contains("account-deletion"), "{shown}");
+    assert!(shown.contains("opened from INBOX UID 1"), "{shown}");
+    assert!(shown.contains("draft <triaged.1.0."), "the draft: {shown}");
+    assert!(shown.contains("username=alice recorded by"), "the staff action: {shown}");
+    assert_eq!(triaged_env(&s.config, &["show", "9"], &[]).status.code(), Some(1));
+
+    // While the daemon holds the store, through the spool.
+    let daemon = spawn_daemon(&s);
+    wait_until("the daemon holds the store", std::time::Duration::from_secs(20), || s.dir.path().join("store/status.json").exists() && {
+        let out = triaged_env(&s.config, &["status", "--json"], &[]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|v| v["snapshot"] == true)
+    });
+    let out = triaged_env(&s.config, &["show", "1", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ticket"], 1);
+    assert_eq!(v["drafts"].as_array().unwrap().len(), 1);
+    let events: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert!(events.len() >= 3 && events[0].starts_with("opened from INBOX UID 1"), "{events:?}");
+    sigterm(daemon);
+}

@@ -141,6 +141,12 @@ pub enum StaffCommand {
         facts: Vec<(String, serde_json::Value)>,
         by: String,
     },
+    /// `triaged show N`: the ticket's history, read only; the answer's
+    /// text is the history as JSON (`history::History`).
+    Show {
+        ticket: TicketId,
+        by: String,
+    },
 }
 
 /// The name of the IRC sink's queue in the outbox.
