@@ -22,3 +22,4 @@ pub mod status;
 pub mod check;
 pub mod logging;
 pub mod history;
+pub mod quarantine;

@@ -61,6 +61,11 @@ enum Command {
         ticket: u64,
         procedure: String,
     },
+    /// Messages set aside: list them, or retry or dismiss one.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
     /// One ticket's history (messages, drafts, notes, claims, actions).
     Show {
         #[arg(value_parser = triaged::control::parse_ticket)]
@@ -75,6 +80,19 @@ enum Command {
         #[arg(required = true, value_name = "KEY=VALUE")]
         facts: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum QuarantineAction {
+    /// What is quarantined, and why (also while the daemon runs).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read FOLDER's message UID again at the next start (daemon stopped).
+    Retry { folder: String, uid: u32 },
+    /// Forget the entry; the message stays unhandled (daemon stopped).
+    Dismiss { folder: String, uid: u32 },
 }
 
 fn main() -> ExitCode {
@@ -188,6 +206,38 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(if matches!(e, triaged::act::facts::FactError::NotKeyValue(_)) { 2 } else { 1 }))
             }
         },
+        Command::Quarantine { action } => {
+            let config = load(&cli.config)?;
+            let decision = match action {
+                QuarantineAction::List { json } => {
+                    let report = StatusReport::load(&config.store_path)?;
+                    let mut out = std::io::stdout().lock();
+                    if json {
+                        serde_json::to_writer(&mut out, &report.quarantine)?;
+                        writeln!(out)?;
+                    } else {
+                        for q in &report.quarantine {
+                            let ticket = q.ticket.map(|n| format!(" [reply to ticket #{n}]")).unwrap_or_default();
+                            let from = q.from.as_deref().unwrap_or("sender unknown");
+                            writeln!(out, "{} {} ({from}){ticket}: {}", q.folder, q.uid.uid, q.reason)?;
+                        }
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                QuarantineAction::Retry { folder, uid } => (folder, uid, triaged::quarantine::Decision::Retry),
+                QuarantineAction::Dismiss { folder, uid } => (folder, uid, triaged::quarantine::Decision::Dismiss),
+            };
+            match triaged::quarantine::decide(&config.store_path, &decision.0, decision.1, decision.2) {
+                Ok(text) => {
+                    println!("{text}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("triaged: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::Show { ticket, json } => {
             let config = load(&cli.config)?;
             let req = triaged::control::show_request(ticket);

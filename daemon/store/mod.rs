@@ -8,6 +8,7 @@
 pub mod claims;
 mod outbox;
 mod reverify;
+mod requeue;
 
 pub use outbox::{Outgoing, Queued};
 
