@@ -117,6 +117,10 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 /// Carries out `req`, tells the staff channel and the log, and says what
 /// happened. Refusals are answers too, never errors.
 pub fn apply(actor: &Actor, req: &Request) -> Answer {
+    // Reading a history changes nothing: nobody needs to hear about it.
+    if let Request::Show { ticket, .. } = req {
+        return show(actor, *ticket);
+    }
     let answer = carry_out(actor, req);
     if answer.ok && answer.text.is_empty() {
         return answer; // nothing to tell: a closed ticket without drafts to withdraw
@@ -126,6 +130,7 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
         | Request::SetFacts { by, .. }
         | Request::StaffDone { by, .. }
         | Request::WithdrawStale { by, .. }
+        | Request::Show { by, .. }
         | Request::Learn { by, .. }
         | Request::Forget { by, .. } => sanitise(by),
     };
@@ -143,7 +148,8 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         Request::Reclassify { ticket, by, .. }
         | Request::SetFacts { ticket, by, .. }
         | Request::StaffDone { ticket, by }
-        | Request::WithdrawStale { ticket, by } => (*ticket, sanitise(by)),
+        | Request::WithdrawStale { ticket, by }
+        | Request::Show { ticket, by } => (*ticket, sanitise(by)),
         Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
     };
     let drafts_before = match actor.store.ticket(id) {
@@ -183,6 +189,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             Ok(n) => ok(false, format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")),
             Err(e) => refused(format!("{id}: {e}")),
         },
+        Request::Show { .. } => show(actor, id),
     }
 }
 
@@ -213,9 +220,28 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
                 refused(format!("forgot {forgotten} examples; no example {} (see learn --list)", unknown.join(", ")))
             }
         }
-        Request::Reclassify { .. } | Request::SetFacts { .. } | Request::StaffDone { .. } | Request::WithdrawStale { .. } => {
-            refused("not a learning request".into())
-        }
+        Request::Reclassify { .. }
+        | Request::SetFacts { .. }
+        | Request::StaffDone { .. }
+        | Request::WithdrawStale { .. }
+        | Request::Show { .. } => refused("not a learning request".into()),
+    }
+}
+
+
+/// `triaged show`: the history as JSON in the answer's text.
+fn show(actor: &Actor, id: TicketId) -> Answer {
+    match crate::history::History::load(&actor.store, id) {
+        Ok(Some(h)) => ok(false, serde_json::to_string(&h).expect("a history serialises")),
+        Ok(None) => refused(format!("{id}: there is no ticket {id}")),
+        Err(e) => refused(format!("{id}: {e}")),
+    }
+}
+
+pub fn show_request(ticket: u64) -> Request {
+    Request::Show {
+        ticket: TicketId(ticket),
+        by: command_line_user(),
     }
 }
 

@@ -116,6 +116,9 @@ enum Outcome {
     Ignored,
 }
 
+/// The IMAP keyword on a quarantined message.
+pub const QUARANTINED_KEYWORD: &str = "triaged-quarantined";
+
 /// Whether a message got a draft, and if not, the state its ticket is
 /// left in for staff: the log line says which, and the benchmark counts
 /// drafts from it.
@@ -659,6 +662,8 @@ impl Worker {
     async fn finish(&self, conn: &mut Connection, p: Planned) -> Result<Vec<(u32, Outcome)>, ActError> {
         self.actor.execute_fresh(conn, &p.actions).await?;
         self.tag(conn, &p.handled).await?;
+        let quarantined: Vec<u32> = p.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Quarantined)).map(|(uid, _)| *uid).collect();
+        self.mark_quarantined(conn, &quarantined).await?;
         // Their notices, queued with the tickets, may go now.
         self.actor.notifier.wake();
         if !p.handled.is_empty() {
@@ -671,6 +676,21 @@ impl Worker {
     /// it is even fetched, so the one that kills the daemon is quarantined
     /// after `limits.max_attempts` and the others go through.
     async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
+        let outcome = self.handle_alone(conn, uid, w).await?;
+        if matches!(outcome, Outcome::Quarantined) {
+            self.mark_quarantined(conn, &[uid.uid]).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// The keyword [`QUARANTINED_KEYWORD`] on quarantined messages, so a
+    /// mail client shows which ones triaged set aside (where the server
+    /// allows keywords; refused, it is logged and nothing else).
+    async fn mark_quarantined(&self, conn: &mut Connection, uids: &[u32]) -> Result<(), ActError> {
+        Ok(conn.add_keywords(uids, &[QUARANTINED_KEYWORD.to_string()]).await?)
+    }
+
+    async fn handle_alone(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
         let store = &self.actor.store;
         let limits = &self.config.limits;
         let attempts = store.count_attempt(&self.folder, uid)?;

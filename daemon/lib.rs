@@ -24,3 +24,5 @@ pub mod retention;
 pub mod check;
 pub mod logging;
 pub mod document;
+pub mod history;
+pub mod quarantine;

@@ -86,6 +86,18 @@ enum Command {
         #[arg(value_name = "PROCEDURE|FILE|ID")]
         args: Vec<String>,
     },
+    /// Messages set aside: list them, or retry or dismiss one.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// One ticket's history (messages, drafts, notes, claims, actions).
+    Show {
+        #[arg(value_parser = triaged::control::parse_ticket)]
+        ticket: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Record facts staff know on ticket N; a ticket waiting for them moves on.
     Set {
         #[arg(value_parser = triaged::control::parse_ticket)]
@@ -105,6 +117,19 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum QuarantineAction {
+    /// What is quarantined, and why (also while the daemon runs).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read FOLDER's message UID again at the next start (daemon stopped).
+    Retry { folder: String, uid: u32 },
+    /// Forget the entry; the message stays unhandled (daemon stopped).
+    Dismiss { folder: String, uid: u32 },
 }
 
 fn main() -> ExitCode {
@@ -231,6 +256,62 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             if csv { table.write_csv(&mut out)? } else { table.write_markdown(&mut out)? }
             Ok(if table.rows.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Quarantine { action } => {
+            let config = load(&cli.config)?;
+            let decision = match action {
+                QuarantineAction::List { json } => {
+                    let report = StatusReport::load(&config.store_path)?;
+                    let mut out = std::io::stdout().lock();
+                    if json {
+                        serde_json::to_writer(&mut out, &report.quarantine)?;
+                        writeln!(out)?;
+                    } else {
+                        for q in &report.quarantine {
+                            let ticket = q.ticket.map(|n| format!(" [reply to ticket #{n}]")).unwrap_or_default();
+                            let from = q.from.as_deref().unwrap_or("sender unknown");
+                            writeln!(out, "{} {} ({from}){ticket}: {}", q.folder, q.uid.uid, q.reason)?;
+                        }
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                QuarantineAction::Retry { folder, uid } => (folder, uid, triaged::quarantine::Decision::Retry),
+                QuarantineAction::Dismiss { folder, uid } => (folder, uid, triaged::quarantine::Decision::Dismiss),
+            };
+            match triaged::quarantine::decide(&config.store_path, &decision.0, decision.1, decision.2) {
+                Ok(text) => {
+                    println!("{text}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("triaged: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Show { ticket, json } => {
+            let config = load(&cli.config)?;
+            let req = triaged::control::show_request(ticket);
+            let done = command_runtime()?.block_on(triaged::control::submit(&config, &req))?;
+            let answer = match done {
+                triaged::control::Submitted::Applied(a) | triaged::control::Submitted::Queued { answer: Some(a), .. } => a,
+                queued @ triaged::control::Submitted::Queued { answer: None, .. } => {
+                    eprintln!("triaged: {}", queued.report());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            if !answer.ok {
+                eprintln!("triaged: {}", answer.text);
+                return Ok(ExitCode::from(1));
+            }
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", answer.text)?;
+            } else {
+                let history: triaged::history::History = serde_json::from_str(&answer.text)?;
+                history.write_text(&mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Verify { json, files } => {
             let config = load(&cli.config)?;

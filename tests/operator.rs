@@ -292,3 +292,84 @@ fn the_readme_install_config_passes_check_config() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("ok (imap imap.example.org:993, pack sourcehut"), "{}", text(&out));
 }
+
+#[test]
+fn show_tells_a_tickets_history_whether_the_daemon_runs_or_not() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it."));
+    run_once(&s);
+    let set = triaged_env(&s.config, &["set", "1", "username=alice"], &[]);
+    assert!(set.status.success(), "{}", text(&set));
+
+    let out = triaged_env(&s.config, &["show", "1"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.starts_with("#1 ") && shown.contains("account-deletion"), "{shown}");
+    assert!(shown.contains("opened from INBOX UID 1"), "{shown}");
+    assert!(shown.contains("draft <triaged.1.0."), "the draft: {shown}");
+    assert!(shown.contains("username=alice recorded by"), "the staff action: {shown}");
+    assert_eq!(triaged_env(&s.config, &["show", "9"], &[]).status.code(), Some(1));
+
+    // While the daemon holds the store, through the spool.
+    let daemon = spawn_daemon(&s);
+    wait_until("the daemon holds the store", std::time::Duration::from_secs(20), || s.dir.path().join("store/status.json").exists() && {
+        let out = triaged_env(&s.config, &["status", "--json"], &[]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|v| v["snapshot"] == true)
+    });
+    let out = triaged_env(&s.config, &["show", "1", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ticket"], 1);
+    assert_eq!(v["drafts"].as_array().unwrap().len(), 1);
+    let events: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert!(events.len() >= 3 && events[0].starts_with("opened from INBOX UID 1"), "{events:?}");
+    sigterm(daemon);
+}
+
+#[test]
+fn quarantined_mail_is_tagged_and_staff_retry_or_dismiss_it() {
+    let s = setup_with("none", "[limits]\nmax_header_bytes = 1024\n");
+    let long = |n: usize| {
+        format!("From: User {n} <user{n}@example.net>\r\nSubject: Please delete my account\r\nMessage-ID: <m{n}@example.net>\r\nX-Padding: {}\r\n\r\nHi, please delete it.\r\n", "p".repeat(2000))
+            .into_bytes()
+    };
+    s.dovecot.deliver("INBOX", &long(1));
+    s.dovecot.deliver("INBOX", &mail(2, "Please delete my account", "Hi, please delete it."));
+    s.dovecot.deliver("INBOX", &long(3));
+    run_once(&s);
+    let flags = s.dovecot.flags("INBOX");
+    assert!(flags[0].contains("triaged-quarantined") && flags[2].contains("triaged-quarantined"), "{flags:?}");
+    assert!(!flags[1].contains("triaged-quarantined"), "{flags:?}");
+    assert_eq!(drafts(&s).len(), 1);
+
+    let list = triaged_env(&s.config, &["quarantine", "list"], &[]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.lines().all(|l| l.contains("max_header_bytes")), "{listed}");
+
+    // Staff raise the limit and retry one; dismiss the other.
+    replace_in_config(&s, "max_header_bytes = 1024", "max_header_bytes = 8192");
+    let retry = triaged_env(&s.config, &["quarantine", "retry", "INBOX", "1"], &[]);
+    assert!(retry.status.success(), "{}", text(&retry));
+    let dismiss = triaged_env(&s.config, &["quarantine", "dismiss", "INBOX", "3"], &[]);
+    assert!(dismiss.status.success(), "{}", text(&dismiss));
+    assert_eq!(triaged_env(&s.config, &["quarantine", "dismiss", "INBOX", "3"], &[]).status.code(), Some(1));
+    let again = run_once(&s);
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(log.contains("uid=2") && log.contains("set aside: already handled"), "message 2 is passed over: {log}");
+    let per = drafts_per_message(&s);
+    assert_eq!((per.len(), per["m1@example.net"], per["m2@example.net"]), (2, 1, 1), "{per:?}");
+    let v: serde_json::Value = serde_json::from_slice(&triaged_env(&s.config, &["quarantine", "list", "--json"], &[]).stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 0, "{v}");
+
+    // With the daemon holding the store: a clear refusal.
+    let daemon = spawn_daemon(&s);
+    wait_until("the daemon holds the store", std::time::Duration::from_secs(20), || {
+        let out = triaged_env(&s.config, &["status", "--json"], &[]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok_and(|v| v["snapshot"] == true)
+    });
+    let refused = triaged_env(&s.config, &["quarantine", "retry", "INBOX", "3"], &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains("the daemon is running") && text(&refused).contains("stop it"), "{}", text(&refused));
+    sigterm(daemon);
+}

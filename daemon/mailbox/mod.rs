@@ -357,10 +357,11 @@ impl Connection {
         }
     }
 
-    /// Appends drafts, flagged \\Draft and \\Seen (a draft is not new mail
-    /// to the staff reading the folder): in one MULTIAPPEND command when the server offers it
-    /// (one round trip and, on Dovecot, one index update for the batch),
-    /// else one APPEND each. Creates the folder when it is missing.
+    /// Appends drafts, flagged \\Draft and \\Seen (a draft is not new
+    /// mail to the staff reading the folder): in one MULTIAPPEND command
+    /// when the server offers it (one round trip and, on Dovecot, one index
+    /// update for the batch), else one APPEND each. Creates the folder when
+    /// it is missing.
     pub async fn append_drafts(&mut self, mailbox: &str, drafts: &[&[u8]]) -> Result<(), MailboxError> {
         // Literals go into the command text, which must be UTF-8; lettre's
         // output is 7-bit, but check rather than assume.

@@ -10,6 +10,7 @@ pub mod claims;
 mod outbox;
 mod reverify;
 mod examples;
+mod requeue;
 
 pub use examples::{Example, ExampleKey};
 

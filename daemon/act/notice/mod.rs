@@ -162,6 +162,12 @@ pub enum StaffCommand {
     StaffDone { ticket: TicketId, by: String },
     /// `!done N` closed the ticket: drafts of ours still waiting are stale.
     WithdrawStale { ticket: TicketId, by: String },
+    /// `triaged show N`: the ticket's history, read only; the answer's
+    /// text is the history as JSON (`history::History`).
+    Show {
+        ticket: TicketId,
+        by: String,
+    },
 }
 
 /// The name of the IRC sink's queue in the outbox.

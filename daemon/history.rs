@@ -1,0 +1,79 @@
+//! `triaged show N`: one ticket's history — its messages, drafts, notes,
+//! claims and staff actions, with their times — from the store's audit log,
+//! which every change to a ticket writes in the same transaction as the
+//! change. While the daemon runs (it holds the store) the request goes
+//! through the spool like `reclassify` (control.rs); the answer carries the
+//! history as JSON.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{AuditEntry, Quarantined, Store, StoreError, TicketId};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct History {
+    pub ticket: u64,
+    pub procedure: String,
+    pub state: String,
+    #[serde(default)]
+    pub step: Option<String>,
+    pub from: String,
+    pub subject: String,
+    pub created: jiff::Timestamp,
+    /// Who holds the claim, and since when.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    #[serde(default)]
+    pub claimed_since: Option<jiff::Timestamp>,
+    /// The Message-IDs of its drafts, oldest first.
+    pub drafts: Vec<String>,
+    /// Everything that happened to it, oldest first.
+    pub events: Vec<AuditEntry>,
+    /// Replies to it that were quarantined.
+    pub quarantined: Vec<Quarantined>,
+}
+
+impl History {
+    /// None when there is no such ticket.
+    pub fn load(store: &Store, id: TicketId) -> Result<Option<History>, StoreError> {
+        let Some(t) = store.ticket(id)? else {
+            return Ok(None);
+        };
+        let claim = store.claim_of(id)?;
+        let quarantined = store.quarantined()?.into_iter().filter(|q| q.ticket == Some(id.0)).collect();
+        Ok(Some(History {
+            ticket: id.0,
+            procedure: t.procedure.clone(),
+            state: t.state.as_str().to_string(),
+            step: t.step.clone(),
+            from: t.from.clone(),
+            subject: t.subject.clone(),
+            created: t.created,
+            claimed_by: claim.as_ref().map(|c| c.nick.clone()),
+            claimed_since: claim.map(|c| c.since),
+            drafts: t.drafts.clone(),
+            events: store.audit_log(id)?,
+            quarantined,
+        }))
+    }
+
+    pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let secs = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t);
+        let step = self.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
+        writeln!(out, "#{} {} {}{step} — {} — {}", self.ticket, self.state, self.procedure, self.from, self.subject)?;
+        writeln!(out, "opened {}", secs(self.created))?;
+        if let (Some(nick), Some(since)) = (&self.claimed_by, self.claimed_since) {
+            writeln!(out, "claimed by {nick} since {}", secs(since))?;
+        }
+        writeln!(out, "drafts: {}", self.drafts.len())?;
+        writeln!(out, "History:")?;
+        for e in &self.events {
+            writeln!(out, "  {}  {}", secs(e.at), e.event)?;
+        }
+        for q in &self.quarantined {
+            writeln!(out, "  {}  quarantined: {} UID {}: {}", secs(q.at), q.folder, q.uid.uid, q.reason)?;
+        }
+        Ok(())
+    }
+}
