@@ -136,6 +136,94 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
     ListVerdict::Vouched(ListAuthor { list_id: id, author, dkim })
 }
 
+/// The author's words in list mail, without what the list added: its
+/// subject tag (`[sr.ht-support]`, any bracketed prefix of the List-Id)
+/// and its footer (from the last separator line of underscores, or a last
+/// "-- " block that names the list or how to unsubscribe). Classification
+/// and quoting read this, not the list's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecorated {
+    pub subject: String,
+    pub text: String,
+}
+
+/// `subject` and `text` of mail through `list` without the list's tag and
+/// footer; unchanged when the list added neither.
+pub fn undecorated(list: &ListConfig, subject: &str, text: &str) -> Undecorated {
+    Undecorated { subject: without_tag(&list.id, subject), text: without_footer(&list.id, text) }
+}
+
+fn without_tag(list_id: &str, subject: &str) -> String {
+    let mut from = 0;
+    while let Some(open) = subject[from..].find('[').map(|i| i + from) {
+        let Some(close) = subject[open..].find(']').map(|i| i + open) else { break };
+        let tag = subject[open + 1..close].trim().to_ascii_lowercase();
+        let ours = !tag.is_empty() && (tag == list_id || list_id.starts_with(&format!("{tag}.")));
+        if ours {
+            let rest = subject[close + 1..].trim_start();
+            return sanitize_line(&format!("{}{rest}", &subject[..open]));
+        }
+        from = close + 1;
+    }
+    subject.to_string()
+}
+
+fn without_footer(list_id: &str, text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_rule = |l: &str| l.trim().len() >= 20 && l.trim().chars().all(|c| c == '_');
+    let domain = list_id.split_once('.').map_or(list_id, |(_, d)| d);
+    let names_list = |rest: &[&str]| {
+        rest.iter().any(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains(domain) || l.contains("unsubscribe") || l.contains("mailing list")
+        })
+    };
+    let cut = lines.iter().rposition(|l| is_rule(l)).or_else(|| {
+        let sig = lines.iter().rposition(|l| *l == "-- ")?;
+        (lines.len() - sig <= 10 && names_list(&lines[sig + 1..])).then_some(sig)
+    });
+    match cut {
+        Some(at) => lines[..at].join("\n").trim_end().to_string() + "\n",
+        None => text.to_string(),
+    }
+}
+
+/// A PGP/MIME message the list wrapped to add its footer as a second part
+/// (`multipart/mixed` of the author's `multipart/signed` and one
+/// `text/plain` footer), as the author sent it: the same header section
+/// with the signed entity as the whole body. The footer part is dropped,
+/// not trusted, so what is verified and read is the signed text alone.
+/// `None` for any other shape. Inline signatures do not survive a footer
+/// added to their text, and nothing here restores them.
+pub fn without_footer_part(msg: &Message) -> Option<Message> {
+    use mail_parser::{MessageParser, MimeHeaders, PartType};
+    let raw = msg.raw();
+    let parsed = MessageParser::default().parse(raw)?;
+    let root = parsed.parts.first()?;
+    let PartType::Multipart(children) = &root.body else { return None };
+    if !root.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed"))) {
+        return None;
+    }
+    let [signed, footer] = children.as_slice() else { return None };
+    let (signed, footer) = (parsed.parts.get(*signed as usize)?, parsed.parts.get(*footer as usize)?);
+    let is = |p: &mail_parser::MessagePart<'_>, t: &str, sub: &str| {
+        p.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case(t) && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case(sub)))
+    };
+    if !is(signed, "multipart", "signed") || !is(footer, "text", "plain") || footer.attachment_name().is_some() {
+        return None;
+    }
+    // The top-level headers but Content-Type, then the signed entity.
+    let mut out = Vec::with_capacity(raw.len());
+    for h in &root.headers {
+        if h.name.as_str().eq_ignore_ascii_case("content-type") || h.name.as_str().eq_ignore_ascii_case("content-transfer-encoding") {
+            continue;
+        }
+        out.extend_from_slice(raw.get(h.offset_field as usize..h.offset_end as usize)?);
+    }
+    out.extend_from_slice(raw.get(signed.offset_header as usize..signed.offset_end as usize)?);
+    Message::parse(out).ok()
+}
+
 /// The author's DKIM result as the sealer recorded it on arrival.
 fn author_dkim(results: &[u8], author: &Address, sealer: &str) -> Factor {
     let author_domain = author.email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
@@ -253,6 +341,19 @@ mod tests {
         assert!(!f.passed() && f.reason.contains("no passing signature aligned with mail.example.org"), "{f:?}");
         assert!(!author_dkim(b"i=1; l; dkim=fail header.d=example.org", &alice, "l.test").passed());
         assert!(!author_dkim(b"i=1; l; spf=pass", &alice, "l.test").passed());
+    }
+
+    #[test]
+    fn the_lists_tag_and_footer_are_not_the_authors_text() {
+        let list = ListConfig { id: "sr.ht-support.lists.example.org".into(), sealers: vec![], reply_to_list: false };
+        let text = "Please delete my account.\n\nAlice\n_______________________________________________\nsr.ht-support mailing list -- sr.ht-support@lists.example.org\nTo unsubscribe send an email to sr.ht-support-leave@lists.example.org\n";
+        let u = undecorated(&list, "Re: [sr.ht-support] Delete my account [urgent]", text);
+        assert_eq!(u.subject, "Re: Delete my account [urgent]");
+        assert_eq!(u.text, "Please delete my account.\n\nAlice\n");
+        let sig = "Delete it.\n-- \nAlice, who writes a long signature\n";
+        assert_eq!(undecorated(&list, "[other] x", sig), Undecorated { subject: "[other] x".into(), text: sig.into() });
+        let list_sig = "Delete it.\n-- \nYou received this because you are subscribed to sr.ht-support\nunsubscribe: sr.ht-support+unsubscribe@lists.example.org\n";
+        assert_eq!(undecorated(&list, "x", list_sig).text, "Delete it.\n");
     }
 
     #[test]
