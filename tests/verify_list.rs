@@ -155,3 +155,34 @@ async fn untrusted_sealer_broken_chain_or_unconfigured_list_give_nothing() {
     // Not list mail.
     assert_eq!(verdict(&w, &lists(), &original).await, ListVerdict::NotListMail);
 }
+
+/// A chain longer than the sets checked per message is not checked at all
+/// (each set is a key query and a body hash): advice, no author. One at
+/// the limit is checked.
+#[tokio::test]
+async fn a_chain_over_the_limit_is_not_checked() {
+    use triaged::verify::dkim::MAX_ARC_SETS;
+    let w = World::start();
+    let original = w.signed("Alice <alice@example.org>", "Please delete my account");
+    let mut raw = through_list(&w, &original, Author::ReplyTo, SEALER).await;
+    let list = authenticator(&w);
+    for sets in 2..=MAX_ARC_SETS + 1 {
+        let parsed = AuthenticatedMessage::parse(raw.as_bytes()).unwrap();
+        let arc_so_far = list.verify_arc(&parsed).await;
+        let results = AuthenticationResults::new(SEALER).with_arc_result(&arc_so_far, "127.0.0.1".parse().unwrap());
+        let set = ArcSealer::from_key(w.rsa.mail_auth_key())
+            .domain(SEALER)
+            .selector("rsa")
+            .headers(["From", "Reply-To", "List-Id"])
+            .seal(&parsed, &results, &arc_so_far)
+            .unwrap();
+        raw = format!("{}{raw}", set.to_header());
+        if sets == MAX_ARC_SETS {
+            // The control: a chain at the limit, all sealed by the list.
+            let v = verdict(&w, &lists(), &raw).await;
+            assert!(v.author().is_some(), "{sets} sets: {v:?}");
+        }
+    }
+    let v = verdict(&w, &lists(), &raw).await;
+    assert!(advice(&v).contains(&format!("ARC not checked: {} sets", MAX_ARC_SETS + 1)), "{v:?}");
+}
