@@ -350,8 +350,9 @@ fn not_aligned(who: &str, from_domain: &str) -> String {
 
 /// The message as mail-auth gets to see it: the original bytes when they
 /// are within the limits, else a copy without the DKIM-Signature and ARC
-/// headers that are over them. Leaving a header out can only make a
-/// signature that covers it fail, never make one pass.
+/// headers that are over them. Leaving a header out can make a signature
+/// that covers it fail; it cannot make one pass over bytes its signer did
+/// not sign.
 pub(crate) struct Bounded<'a> {
     pub(crate) raw: std::borrow::Cow<'a, [u8]>,
     /// Signers left out because they do not align with the From domain
