@@ -111,7 +111,8 @@ fn verify(c: &mut Criterion) {
     let first = rt.block_on(verifier.verify(&worst, &ctx));
     assert_eq!(first.factors.dkim.result, Outcome::Pass, "{:?}", first.factors.dkim);
     let mut g = c.benchmark_group("worst case");
-    g.sample_size(10);
+    // Seconds per iteration before the limits: ten single runs.
+    g.sample_size(10).sampling_mode(criterion::SamplingMode::Flat);
     g.bench_function("verify (4 MB, 1,001 DKIM signatures, distinct d= and l=)", |b| {
         b.iter(|| rt.block_on(verifier.verify(&worst, &ctx)))
     });

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::locate::{Locator, keys};
+use crate::locate::{Locator, Seg, keys};
 
 /// One problem in the config file, located.
 #[derive(Debug, Clone)]
@@ -307,11 +307,13 @@ pub struct IntakeConfig {
     pub receiving_server: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// A mailing list support mail arrives through, and whom the team trusts
+/// to vouch for what it passes on (see `verify::list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListConfig {
-    /// The List-Id value without the angle brackets.
+    /// The List-Id value without angle brackets, lower case.
     pub id: String,
-    /// ARC sealer domains trusted for this list.
+    /// ARC sealer domains (d= of the ARC-Seal), lower case.
     pub sealers: Vec<String>,
     /// Also address drafts to the list.
     pub reply_to_list: bool,
@@ -848,15 +850,7 @@ impl Validator<'_> {
             self.bad(&["daemon", "workers"], format!("must be 1 to {MAX_WORKERS}; leave it out for one per core, at most 4"));
         }
         let intake = self.intake(&raw.intake);
-        let lists = raw
-            .lists
-            .iter()
-            .map(|l| ListConfig {
-                id: l.id.trim().trim_matches(['<', '>']).to_ascii_lowercase(),
-                sealers: l.sealers.clone(),
-                reply_to_list: l.reply_to_list,
-            })
-            .collect();
+        let lists = self.lists(&raw.lists);
 
         Some(Config {
             source: self.locator.file.clone(),
@@ -894,6 +888,37 @@ impl Validator<'_> {
             );
         }
         IntakeConfig { receiving_server }
+    }
+
+    fn lists(&mut self, raw: &[RawList]) -> Vec<ListConfig> {
+        let mut out: Vec<ListConfig> = Vec::new();
+        for (n, r) in raw.iter().enumerate() {
+            let at = |key: &'static str| vec![Seg::Key("lists"), Seg::Index(n), Seg::Key(key)];
+            let id = r.id.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+            if id.is_empty() || !id.contains('.') || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                let p = self.locator.problem(&at("id"), format!("{:?} is not a List-Id; write the value of the list's List-Id header between < and >, e.g. \"sr.ht-support.lists.example.org\"", r.id));
+                self.problems.push(p);
+            } else if out.iter().any(|l| l.id == id) {
+                let p = self.locator.problem(&at("id"), format!("list {id:?} is configured twice; keep one [[lists]] entry per list"));
+                self.problems.push(p);
+            }
+            if r.sealers.is_empty() {
+                let p = self.locator.problem(&at("sealers"), "no sealer: name the domain(s) that ARC-seal this list's mail (the d= of its ARC-Seal header), or remove the list");
+                self.problems.push(p);
+            }
+            let sealers: Vec<String> = r.sealers.iter().map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
+            for (i, d) in sealers.iter().enumerate() {
+                if !d.contains('.') || d.starts_with('.') || d.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')) {
+                    let p = self.locator.problem(
+                        &[Seg::Key("lists"), Seg::Index(n), Seg::Key("sealers"), Seg::Index(i)],
+                        format!("{d:?} is not a domain name; write the sealer's domain, e.g. \"lists.example.org\""),
+                    );
+                    self.problems.push(p);
+                }
+            }
+            out.push(ListConfig { id, sealers, reply_to_list: r.reply_to_list });
+        }
+        out
     }
 
     fn imap(&mut self, r: &RawImap) -> Option<ImapConfig> {
@@ -1225,5 +1250,24 @@ templates = "templates"
         let err = load(&text).unwrap_err().to_string();
         assert!(err.contains("procedures.timezone"), "{err}");
         assert!(err.contains("dns.nameservers"), "{err}");
+    }
+
+    #[test]
+    fn lists_are_read_and_bad_ones_named_with_their_line() {
+        let text = format!(
+            "{OK}\n[[lists]]\nid = \"<SR.HT-support.lists.example.org>\"\nsealers = [\"Lists.Example.org.\"]\nreply_to_list = true\n"
+        );
+        let c = load(&text).unwrap();
+        assert_eq!(
+            c.lists,
+            vec![ListConfig { id: "sr.ht-support.lists.example.org".into(), sealers: vec!["lists.example.org".into()], reply_to_list: true }]
+        );
+        assert!(load(OK).unwrap().lists.is_empty());
+        let bad = format!("{OK}\n[[lists]]\nid = \"support\"\nsealers = []\n[[lists]]\nid = \"a.b\"\nsealers = [\"not a domain\"]\n");
+        let err = load(&bad).unwrap_err().to_string();
+        assert!(err.contains("lists[0].id: \"support\" is not a List-Id"), "{err}");
+        assert!(err.contains("lists[0].sealers: no sealer"), "{err}");
+        assert!(err.contains("lists[1].sealers[0]: \"not a domain\" is not a domain name"), "{err}");
+        assert!(err.contains("triaged.toml:"), "{err}");
     }
 }

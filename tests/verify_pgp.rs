@@ -440,3 +440,34 @@ fn pgp_mime_with_signed_attachments_inside_passes_but_a_signed_attachment_as_bod
     let sig = a.gpg.detach_sign(&a.fpr, as_attachment.as_bytes(), &[]);
     assert_fail(&pgp_mime_mail(&as_attachment, &sig), &a.keys, "signed part");
 }
+
+/// A mailing list that adds its footer as a part of its own wraps the
+/// author's PGP/MIME message in multipart/mixed. Seen whole, that is a
+/// signed part inside an unsigned multipart, refused; with the footer part
+/// dropped the author's signed text verifies, and only it is read.
+#[test]
+fn a_list_footer_part_outside_the_signed_part_is_dropped_not_trusted() {
+    use triaged::verify::list::without_footer_part;
+    let a = alice();
+    let part = signed_part(REQUEST);
+    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
+    let footer = "Content-Type: text/plain; charset=\"us-ascii\"\nContent-Transfer-Encoding: 7bit\n\n_______________________________________________\nsr.ht-support mailing list -- sr.ht-support@lists.example.net\n".to_string();
+    let wrapped = mixed_mail(&[multipart_signed(&part, &sig), footer.clone()]);
+    assert_fail(&wrapped, &a.keys, "nested inside an unsigned multipart");
+    let view = without_footer_part(&wrapped).expect("the list's shape is recognised");
+    assert_pass(&view, &a.keys);
+    assert_eq!(view.text.trim(), crlf(REQUEST).trim());
+    assert_eq!(view.subject, "delete my account");
+    assert_eq!(view.single_from().unwrap().email, "alice@example.org");
+
+    // Any other shape is left alone: unsigned text first, a third part, a
+    // footer that is an attachment, or nothing signed at all.
+    let before = mixed_mail(&[footer.clone(), multipart_signed(&part, &sig)]);
+    assert!(without_footer_part(&before).is_none());
+    let three = mixed_mail(&[multipart_signed(&part, &sig), footer.clone(), footer.clone()]);
+    assert!(without_footer_part(&three).is_none());
+    let attached = footer.replacen("\n\n", "\nContent-Disposition: attachment; filename=\"x.txt\"\n\n", 1);
+    assert!(without_footer_part(&mixed_mail(&[multipart_signed(&part, &sig), attached])).is_none());
+    assert!(without_footer_part(&mixed_mail(&[part.clone(), footer])).is_none());
+    assert!(without_footer_part(&pgp_mime_mail(&part, &sig)).is_none());
+}

@@ -111,7 +111,7 @@ pub struct DkimVerdict {
 /// only as long as the check (milliseconds), so a zone's TTL, even 0, is
 /// never stretched across messages.
 #[derive(Default)]
-struct OneCheck(std::sync::Mutex<std::collections::HashMap<Box<str>, Txt>>);
+pub(crate) struct OneCheck(std::sync::Mutex<std::collections::HashMap<Box<str>, Txt>>);
 
 impl ResolverCache<Box<str>, Txt> for OneCheck {
     fn get<Q>(&self, name: &Q) -> Option<Txt>
@@ -271,7 +271,7 @@ fn is_temporary(err: &Error) -> bool {
 /// Relaxed alignment without a public-suffix list: d= is the From domain or
 /// one of its parents, and has at least two labels (RFC 7489 sec 3.1.1 in
 /// spirit, stricter: a sibling subdomain does not align).
-fn aligned(d: &str, from_domain: &str) -> bool {
+pub(crate) fn aligned(d: &str, from_domain: &str) -> bool {
     let d = d.trim_end_matches('.').to_ascii_lowercase();
     let from_domain = from_domain.trim_end_matches('.');
     d.contains('.')
@@ -371,10 +371,11 @@ fn not_aligned(who: &str, from_domain: &str) -> String {
 
 /// The message as mail-auth gets to see it: the original bytes when they
 /// are within the limits, else a copy without the DKIM-Signature and ARC
-/// headers that are over them. Leaving a header out can only make a
-/// signature that covers it fail, never make one pass.
-struct Bounded<'a> {
-    raw: std::borrow::Cow<'a, [u8]>,
+/// headers that are over them. Leaving a header out can make a signature
+/// that covers it fail; it cannot make one pass over bytes its signer did
+/// not sign.
+pub(crate) struct Bounded<'a> {
+    pub(crate) raw: std::borrow::Cow<'a, [u8]>,
     /// Signers left out because they do not align with the From domain
     /// (at most three, for the reason staff read): they could never count,
     /// so they cost no DNS query.
@@ -382,11 +383,11 @@ struct Bounded<'a> {
     /// What was left out over the limits, for the factor's reason.
     left_out: Option<String>,
     /// Why ARC was not checked, when its headers were left out.
-    arc_left_out: Option<String>,
+    pub(crate) arc_left_out: Option<String>,
 }
 
 impl<'a> Bounded<'a> {
-    fn of(raw: &'a [u8], from_domain: &str) -> Bounded<'a> {
+    pub(crate) fn of(raw: &'a [u8], from_domain: &str) -> Bounded<'a> {
         let mut view = Bounded {
             raw: raw.into(),
             not_aligned: Vec::new(),

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod cli;
 pub mod dkim;
 pub mod factor;
+pub mod list;
 pub mod policy;
 
 pub mod challenge;

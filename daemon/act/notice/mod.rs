@@ -520,7 +520,7 @@ pub fn identity_report(v: &serde_json::Value) -> String {
 
 fn identity_text(v: &serde_json::Value, detail: bool) -> String {
     if let Some(s) = v.as_str() {
-        return sanitise(s);
+        return shown(s);
     }
     let Some(obj) = v.as_object() else {
         return "no verification report".into();
@@ -537,7 +537,7 @@ fn identity_text(v: &serde_json::Value, detail: bool) -> String {
             let result = f.get("result").and_then(|r| r.as_str()).unwrap_or("none");
             if detail {
                 let reason = f.get("reason").and_then(|r| r.as_str()).unwrap_or("");
-                parts.push(format!("{name} {result}: {}", cut(&sanitise(reason), 100)));
+                parts.push(format!("{name} {result}: {}", cut(&shown(reason), 100)));
             } else if result == "pass" {
                 parts.push(name.clone());
             }
