@@ -21,6 +21,20 @@ async fn wait_drafts(s: &Setup, n: usize) {
     }
 }
 
+/// Waits for the rename reply to the message with Message-ID `to`.
+async fn wait_for_draft(s: &Setup, to: &str) {
+    let deadline = tokio::time::Instant::now() + T;
+    let ready = || {
+        drafts(s)
+            .iter()
+            .any(|d| d.in_reply_to.first().is_some_and(|r| r == to) && d.text.contains("Renaming accounts is not available"))
+    };
+    while !ready() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for the rename draft to {to}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let ircd = Ircd::start();
@@ -48,12 +62,13 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     alice.say(CH, "!reclassify 1 account-rename").await;
     let answer = alice.said_by("triaged", CH, |t| t.starts_with("#1 is now") || t.contains("not reclassified"), T).await;
     assert!(answer.starts_with("#1 is now account-rename"), "{answer}");
-    wait_drafts(&s, 2).await;
+    // The acknowledgement is withdrawn and the rename reply takes its place.
+    wait_for_draft(&s, "m1@example.net").await;
 
     s.dovecot.deliver("INBOX", &mail(2, "my name", "I signed up under an embarrassing name. Can I be called ~jane on the site instead?"));
     let second = alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
     assert!(second.contains("account-rename") && second.contains("chosen by the model"), "{second}");
-    wait_drafts(&s, 3).await;
+    wait_for_draft(&s, "m2@example.net").await;
     let rename = drafts(&s).into_iter().find(|d| d.in_reply_to.first().is_some_and(|r| r == "m2@example.net")).unwrap();
     assert!(rename.text.contains("Renaming accounts is not available"), "the procedure's own reply: {}", rename.text);
 
