@@ -13,14 +13,6 @@ use support::ircd::{IrcClient, Ircd};
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
 
-async fn wait_drafts(s: &Setup, n: usize) {
-    let deadline = tokio::time::Instant::now() + T;
-    while s.dovecot.uids("Drafts").len() < n {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits for the rename reply to the message with Message-ID `to`.
 async fn wait_for_draft(s: &Setup, to: &str) {
     let deadline = tokio::time::Instant::now() + T;

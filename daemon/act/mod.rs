@@ -274,9 +274,7 @@ impl Actor {
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside);
         }
-        let challenge = ticket.identity.challenge.clone();
-        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
-        let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
+        let report = self.check_in(&ticket, msg).await;
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
@@ -326,9 +324,7 @@ impl Actor {
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
         }
-        let challenge = ticket.identity.challenge.clone();
-        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
-        let report = self.verifier.verify(msg, &VerifyContext { billing, challenge }).await;
+        let report = self.check_in(&ticket, msg).await;
         let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
             return Ok(None);
         };
@@ -366,6 +362,14 @@ impl Actor {
             actions.clone()
         })?;
         Ok(Some((t, planned)))
+    }
+
+    /// The checks of a message on `ticket`: its challenge, and the card
+    /// digits when the procedure is a billing matter.
+    async fn check_in(&self, ticket: &Ticket, msg: &Message) -> Report {
+        let challenge = ticket.identity.challenge.clone();
+        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
+        self.verifier.verify(msg, &VerifyContext { billing, challenge }).await
     }
 
     /// Someone wrote as `account` without proving it: the message is kept

@@ -13,7 +13,7 @@ use crate::act::notice::Notice;
 use crate::classify::procedure::Event;
 use crate::message::Message;
 use crate::store::{Deadline, Ticket, TicketId};
-use crate::verify::{Report, VerifyContext};
+use crate::verify::Report;
 
 /// The deadline name; procedure deadlines never use the `triaged:` prefix.
 pub const REVERIFY: &str = "triaged:reverify";
@@ -47,9 +47,7 @@ impl Actor {
             self.store.forget_reverify(id)?;
             return Ok(());
         };
-        let challenge = ticket.identity.challenge.clone();
-        let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
-        let report = self.verifier.verify(&msg, &VerifyContext { billing, challenge }).await;
+        let report = self.check_in(&ticket, &msg).await;
         let policy = self.policy(&ticket);
         let was_verified = ticket.identity.verdict(policy).verified;
         // The message keeps the link to the ticket it was judged by; only
