@@ -28,6 +28,7 @@ use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
 use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
+use crate::verify::list::Arrival;
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
 use notice::{Notice, Notifier};
@@ -137,6 +138,10 @@ impl Actor {
     /// A new message: a reply to one of our tickets, or a new ticket.
     pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message) -> Result<Handled, ActError> {
         let _one_at_a_time = self.intake.lock().await;
+        // From here on the message is read as its author sent it (a list's
+        // rewritten From, tag and footer are the list's, not theirs).
+        let arrival = self.verifier.arrival(msg).await;
+        let msg = arrival.message();
         let intake = Intake {
             folder: folder.to_string(),
             uid,
@@ -144,17 +149,17 @@ impl Actor {
         };
         match self.thread_of(msg)? {
             Some((ticket, joined_by, Party::Owner)) => {
-                let (t, a) = self.reply(ticket, joined_by, &intake, msg).await?;
+                let (t, a) = self.reply(ticket, joined_by, &intake, &arrival).await?;
                 return Ok(Handled::Reply(t, a));
             }
             Some((ticket, joined_by, Party::Second)) => {
-                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, msg).await? {
+                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, &arrival).await? {
                     return Ok(Handled::Reply(t, a));
                 }
             }
             None => {}
         }
-        let (t, a) = self.open(&intake, msg).await?;
+        let (t, a) = self.open(&intake, &arrival).await?;
         Ok(Handled::Opened(t, a))
     }
 
@@ -208,7 +213,8 @@ impl Actor {
         Ok(None)
     }
 
-    async fn open(&self, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+    async fn open(&self, intake: &Intake, arrival: &Arrival<'_>) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let msg = arrival.message();
         if let Some(aside) = self.aside.judge(msg) {
             return self.open_set_aside(intake, msg, &aside);
         }
@@ -223,11 +229,11 @@ impl Actor {
         let challenge = needs_identity.then(|| challenge::issue(id.0, &address, &self.web_path));
         let report = self
             .verifier
-            .verify(msg, &VerifyContext { billing, challenge: challenge.clone() })
+            .verify(msg, &VerifyContext { billing, challenge: challenge.clone(), list: arrival.list.clone() })
             .await;
         let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
         identity.challenge = challenge;
-        let (target, address_note) = addressed(msg, &report);
+        let (target, address_note) = through(arrival, addressed(msg, &report));
         let mut data = Map::new();
         data.insert(
             "sender_name".into(),
@@ -268,13 +274,14 @@ impl Actor {
         ticket: Ticket,
         joined_by: JoinedBy,
         intake: &Intake,
-        msg: &Message,
+        arrival: &Arrival<'_>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let msg = arrival.message();
         // Answering a bounce or an auto-reply starts a mail loop.
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside);
         }
-        let report = self.check_in(&ticket, msg).await;
+        let report = self.check_in(&ticket, arrival).await;
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
@@ -289,11 +296,10 @@ impl Actor {
             text: classify::sensitive::redact(&msg.text),
             intent,
         };
-        let (target, address_note) = if planned_ticket.identity.account.is_some() {
-            addressed(msg, &report)
-        } else {
-            (reply_target(msg), reply_to_note(msg))
-        };
+        let (target, address_note) = through(
+            arrival,
+            if planned_ticket.identity.account.is_some() { addressed(msg, &report) } else { (reply_target(msg), reply_to_note(msg)) },
+        );
         planned_ticket.reply_to = Some(target);
         let actions = self.step(&mut planned_ticket, &event)?;
         let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
@@ -319,12 +325,13 @@ impl Actor {
         ticket: Ticket,
         joined_by: JoinedBy,
         intake: &Intake,
-        msg: &Message,
+        arrival: &Arrival<'_>,
     ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+        let msg = arrival.message();
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
         }
-        let report = self.check_in(&ticket, msg).await;
+        let report = self.check_in(&ticket, arrival).await;
         let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
             return Ok(None);
         };
@@ -366,10 +373,11 @@ impl Actor {
 
     /// The checks of a message on `ticket`: its challenge, and the card
     /// digits when the procedure is a billing matter.
-    async fn check_in(&self, ticket: &Ticket, msg: &Message) -> Report {
+    async fn check_in(&self, ticket: &Ticket, arrival: &Arrival<'_>) -> Report {
         let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
-        self.verifier.verify(msg, &VerifyContext { billing, challenge }).await
+        let ctx = VerifyContext { billing, challenge, list: arrival.list.clone() };
+        self.verifier.verify(arrival.message(), &ctx).await
     }
 
     /// Someone wrote as `account` without proving it: the message is kept
@@ -818,6 +826,18 @@ fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
         sanitize_line(&from.email)
     );
     (target, Some(note))
+}
+
+/// The recipients and staff note of `addressed`, for mail that came
+/// through a list: the list is copied when the team replies to it, and
+/// staff are told what the list proved.
+fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
+    target.cc = arrival.copy_to().map(str::to_string);
+    let note = match (note, arrival.note()) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    (target, note)
 }
 
 /// For a sender no account knows: say when replies go elsewhere than From.
