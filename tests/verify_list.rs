@@ -9,69 +9,15 @@ mod verify_fixture;
 
 use mail_auth::arc::ArcSealer;
 use mail_auth::common::headers::HeaderWriter;
-use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator};
+use mail_auth::{AuthenticatedMessage, AuthenticationResults};
 use triaged::config::ListConfig;
 use triaged::message::Message;
 use triaged::verify::list::{ListVerdict, list_author};
+use verify_fixture::list::{Author, LIST_ID, SEALER, authenticator, through_list};
 use verify_fixture::*;
-
-const LIST_ID: &str = "sr.ht-support.lists.example.net";
-const SEALER: &str = "lists.example.net";
 
 fn lists() -> Vec<ListConfig> {
     vec![ListConfig { id: LIST_ID.into(), sealers: vec![SEALER.into()], reply_to_list: false }]
-}
-
-fn authenticator(w: &World) -> MessageAuthenticator {
-    MessageAuthenticator(triaged::verify::dkim::resolver(&w.config.dns).unwrap())
-}
-
-/// How the list rewrites a message it passes on.
-#[derive(Clone, Copy)]
-enum Author {
-    ReplyTo,
-    OriginalFrom,
-}
-
-/// `original` as the list delivers it: From munged, the author moved,
-/// List-Id, subject tag and footer added, then sealed by `sealer` (d=)
-/// after checking the author's DKIM, as the list's MTA does on arrival.
-async fn through_list(w: &World, original: &str, author: Author, sealer: &str) -> String {
-    let list = authenticator(w);
-    let parsed = AuthenticatedMessage::parse(original.as_bytes()).unwrap();
-    let dkim = list.verify_dkim(&parsed).await;
-    let results = AuthenticationResults::new(sealer).with_dkim_results(&dkim, "alice@example.org");
-
-    let (head, body) = original.split_once("\r\n\r\n").unwrap();
-    let mut headers = Vec::new();
-    let mut from = String::new();
-    for line in head.split("\r\n") {
-        if let Some(v) = line.strip_prefix("From: ") {
-            from = v.to_string();
-            headers.push("From: Alice via sr.ht-support <sr.ht-support@lists.example.net>".to_string());
-        } else if let Some(v) = line.strip_prefix("Subject: ") {
-            headers.push(format!("Subject: [sr.ht-support] {v}"));
-        } else {
-            headers.push(line.to_string());
-        }
-    }
-    headers.push(match author {
-        Author::ReplyTo => format!("Reply-To: {from}"),
-        Author::OriginalFrom => format!("X-Original-From: {from}"),
-    });
-    headers.push(format!("List-Id: \"sr.ht support\" <{LIST_ID}>"));
-    let footer = "_______________________________________________\r\nsr.ht-support mailing list -- sr.ht-support@lists.example.net\r\nTo unsubscribe send an email to sr.ht-support-leave@lists.example.net\r\n";
-    let rewritten = format!("{}\r\n\r\n{body}{footer}", headers.join("\r\n"));
-
-    let parsed = AuthenticatedMessage::parse(rewritten.as_bytes()).unwrap();
-    let arc_so_far = list.verify_arc(&parsed).await;
-    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
-        .domain(sealer)
-        .selector("rsa")
-        .headers(["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "X-Original-From", "List-Id", "DKIM-Signature"])
-        .seal(&parsed, &results, &arc_so_far)
-        .unwrap();
-    format!("{}{rewritten}", set.to_header())
 }
 
 async fn verdict(w: &World, lists: &[ListConfig], raw: &str) -> ListVerdict {

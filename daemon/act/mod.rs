@@ -619,6 +619,10 @@ impl Actor {
         let Some(template) = &plan.template else {
             return Ok(Vec::new());
         };
+        if ticket.reply_to.as_ref().is_some_and(|t| t.email.is_empty()) {
+            // Nobody to answer (`through`): staff were told why.
+            return Ok(Vec::new());
+        }
         let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
         let body = classify::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
@@ -831,13 +835,17 @@ fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
 /// The recipients and staff note of `addressed`, for mail that came
 /// through a list: the list is copied when the team replies to it, and
 /// staff are told what the list proved.
+/// A message from a list's own address that nobody vouches for gets no
+/// draft (an empty address: see `apply_plan`), never one to the list.
 fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
     target.cc = arrival.copy_to().map(str::to_string);
-    let note = match (note, arrival.note()) {
-        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b),
-    };
-    (target, note)
+    let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
+    if arrival.is_the_list(&target.email) {
+        notes.push(format!("no draft: the only address to answer is the list's own ({})", sanitize_line(&target.email)));
+        target.email.clear();
+        target.cc = None;
+    }
+    (target, (!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 /// For a sender no account knows: say when replies go elsewhere than From.

@@ -266,12 +266,15 @@ pub struct Arrival<'m> {
     copy_to: Option<String>,
     /// `reply_to_list` is set but no posting address is vouched for.
     copy_refused: bool,
+    /// The List-Id, when From is that list's own address and nobody
+    /// vouches for the author: nobody to answer but the list.
+    list_from: Option<String>,
 }
 
 impl<'m> Arrival<'m> {
     /// `msg` as it came, whatever its headers say about lists.
     pub fn direct(msg: &'m Message) -> Arrival<'m> {
-        Arrival { message: Cow::Borrowed(msg), list: ListVerdict::NotListMail, copy_to: None, copy_refused: false }
+        Arrival { message: Cow::Borrowed(msg), list: ListVerdict::NotListMail, copy_to: None, copy_refused: false, list_from: None }
     }
 
     /// `msg` read with what `list` proves. Through a configured list its
@@ -279,13 +282,14 @@ impl<'m> Arrival<'m> {
     /// replaces From (and drops the list's Reply-To, so replies go to the
     /// author).
     pub fn new(msg: &'m Message, mut list: ListVerdict, lists: &[ListConfig]) -> Arrival<'m> {
+        let list_from = list.author().is_none().then(|| from_is_list(msg)).flatten();
         let id = match &list {
             ListVerdict::Vouched(a) => Some(a.list_id.clone()),
             ListVerdict::Advice(_) => Some(list_ids(msg)).filter(|ids| ids.len() == 1).map(|mut ids| ids.remove(0)),
             ListVerdict::NotListMail => None,
         };
         let Some(config) = id.and_then(|id| lists.iter().find(|l| l.id == id)) else {
-            return Arrival { list, ..Arrival::direct(msg) };
+            return Arrival { list, list_from, ..Arrival::direct(msg) };
         };
         let words = undecorated(config, &msg.subject, &msg.text);
         let mut view = msg.clone();
@@ -301,7 +305,15 @@ impl<'m> Arrival<'m> {
             copy_to = a.post.clone().filter(|_| config.reply_to_list);
             copy_refused = config.reply_to_list && copy_to.is_none();
         }
-        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused }
+        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
+    }
+
+    /// Whether `address` is the list's own, in mail whose From is the list
+    /// and whose author nobody vouches for: a draft there would go to
+    /// every subscriber, answering someone nobody can name.
+    pub fn is_the_list(&self, address: &str) -> bool {
+        let Some(id) = &self.list_from else { return false };
+        is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address))
     }
 
     /// The message as its author sent it, as far as signed facts tell.
@@ -327,9 +339,9 @@ impl<'m> Arrival<'m> {
                     (None, false) => String::new(),
                 };
                 Some(format!(
-                    "author {} via the list's ARC seal ({}), list <{}>{copy}",
-                    sanitize_line(&a.author.email),
+                    "via the list's ARC seal ({}): author {}, list <{}>{copy}",
                     sanitize_line(&a.sealer),
+                    sanitize_line(&a.author.email),
                     sanitize_line(&a.list_id)
                 ))
             }

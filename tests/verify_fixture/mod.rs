@@ -3,6 +3,8 @@
 //! that points triaged at both. Shared by verify_dkim.rs and verify_cli.rs.
 #![allow(dead_code)]
 
+pub mod list;
+
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
