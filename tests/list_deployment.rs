@@ -274,3 +274,41 @@ fn a_reply_through_the_list_claiming_the_author_without_her_seal_does_not_move_t
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
+
+#[test]
+fn a_signed_mail_grafted_onto_a_ticket_before_the_list_does_not_count_and_her_own_reply_does() {
+    let desk = Desk::start(&trusted(false), "");
+    const AID: &str = "I am a student and cannot afford the subscription.";
+    // alice asks through the list without a signature: the ticket waits.
+    let request = mail("Alice <alice@example.org>", "Financial aid", "", AID);
+    desk.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
+    let waiting = desk.ticket(1);
+    assert!(waiting["identity"].as_str().unwrap().contains("NOT verified"), "{waiting}");
+    let ours = desk.drafts()[0].2.message_id.clone();
+
+    // A genuine mail of alice's about something else, its signature not
+    // covering the In-Reply-To someone added before posting it to the
+    // list: the list's seal covers the link, alice's signature does not.
+    let genuine = verify_fixture::plain_with_headers(
+        desk.world.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &SIGNED,
+        &mail("Alice <alice@example.org>", "Re: [#1] Financial aid", "", "Is the build farm down?"),
+    );
+    let grafted = format!("{}{genuine}", replying_to(&ours));
+    desk.deliver_and_run(&block_on(through_list(&desk.world, &grafted, Author::ReplyTo, SEALER)));
+    let t = desk.ticket(1);
+    assert_eq!(t["step"], waiting["step"], "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("NOT verified"), "{t}");
+    assert_eq!(desk.drafts_of(Some(1)).len(), 1);
+
+    // Her own reply, signed with its link, through the list: it counts.
+    let reply = desk.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Financial aid", &replying_to(&ours), "Yes, it is me."));
+    desk.deliver_and_run(&block_on(through_list(&desk.world, &reply, Author::ReplyTo, SEALER)));
+    let t = desk.ticket(1);
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (dkim) as ~alice"), "{t}");
+    assert_ne!(t["step"], waiting["step"], "{t}");
+    assert_eq!(desk.tickets().len(), 1);
+    assert!(desk.drafts().iter().all(|(to, cc, _)| to == "Alice <alice@example.org>" && cc.is_empty()));
+}
