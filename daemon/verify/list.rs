@@ -576,4 +576,53 @@ mod tests {
         assert_eq!(single_address(b" Alice <alice@example.org>").map(|a| a.email).as_deref(), Some("alice@example.org"));
         assert_eq!(single_address(b" a@example.org, b@example.org"), None);
     }
+
+    #[test]
+    fn a_lists_own_address_and_its_posting_address() {
+        assert!(is_list_address("SR.HT-support@Lists.example.org", "sr.ht-support.lists.example.org"));
+        assert!(!is_list_address("alice@example.org", "sr.ht-support.lists.example.org"));
+        assert_eq!(mailto(b" <mailto:list@example.org?subject=help>").as_deref(), Some("list@example.org"));
+        assert_eq!(mailto(b" NO (posting not allowed)"), None);
+        assert_eq!(mailto(b" <mailto:a b@example.org>"), None);
+        let m = |h: &str| Message::parse(format!("{h}Subject: x\r\n\r\nhi\r\n").into_bytes()).unwrap();
+        let munged = m("From: Alice via support <support@lists.example.org>\r\nList-Id: <support.lists.example.org>\r\n");
+        assert_eq!(from_is_list(&munged).as_deref(), Some("support.lists.example.org"));
+        let posted = m("From: list@example.org\r\nList-Id: <x.example.org>\r\nList-Post: <mailto:list@example.org>\r\n");
+        assert_eq!(from_is_list(&posted).as_deref(), Some("x.example.org"));
+        assert_eq!(from_is_list(&m("From: alice@example.org\r\nList-Id: <support.lists.example.org>\r\n")), None);
+        assert_eq!(from_is_list(&m("From: support@lists.example.org\r\n")), None, "no List-Id: not list mail");
+    }
+
+    #[test]
+    fn an_arrival_is_read_as_the_author_sent_it_only_when_vouched() {
+        let list = ListConfig { id: "support.lists.example.org".into(), sealers: vec![], reply_to_list: true };
+        let raw = "From: Alice via support <support@lists.example.org>\r\nReply-To: Alice <alice@example.org>\r\nList-Id: <support.lists.example.org>\r\nSubject: [support] Delete my account\r\n\r\nPlease delete it.\r\n_______________________________________________\r\nsupport mailing list -- support@lists.example.org\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        let alice = Address { name: Some("Alice".into()), email: "alice@example.org".into() };
+        let vouched = ListAuthor {
+            list_id: list.id.clone(),
+            author: alice,
+            dkim: Factor::pass("via the seal"),
+            sealer: "lists.example.org".into(),
+            signed: Vec::new(),
+            post: Some("support@lists.example.org".into()),
+            footer_cut: false,
+        };
+        let a = Arrival::new(&msg, ListVerdict::Vouched(vouched), std::slice::from_ref(&list));
+        let m = a.message();
+        assert_eq!((m.single_from().map(|f| f.email.as_str()), m.reply_to.as_ref()), (Some("alice@example.org"), None));
+        assert_eq!((m.subject.as_str(), m.text.as_str()), ("Delete my account", "Please delete it.\n"));
+        assert!(a.list.author().is_some_and(|x| x.footer_cut));
+        assert_eq!(a.copy_to(), Some("support@lists.example.org"));
+        assert!(!a.is_the_list("support@lists.example.org"), "the author is known: the list is only a copy");
+        assert!(a.note().unwrap().starts_with("via the list's ARC seal (lists.example.org): author alice@example.org"));
+
+        let a = Arrival::new(&msg, ListVerdict::Advice("its seal is not trusted".into()), std::slice::from_ref(&list));
+        let m = a.message();
+        assert_eq!(m.single_from().map(|f| f.email.as_str()), Some("support@lists.example.org"), "nobody vouched: From stays");
+        assert_eq!(m.subject, "Delete my account", "the tag is the list's whoever vouches");
+        assert_eq!(a.copy_to(), None);
+        assert!(a.is_the_list("support@lists.example.org") && !a.is_the_list("alice@example.org"));
+        assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
+    }
 }
