@@ -51,8 +51,6 @@ pub struct ListAuthor {
     /// The list's posting address (List-Post), when the sealer's signature
     /// covers it.
     pub post: Option<String>,
-    /// The list appended a footer to the author's text ([`Arrival`] cuts it).
-    pub footer_cut: bool,
 }
 
 /// What list headers prove about a message.
@@ -167,7 +165,7 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
     let author_domain = author.email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
     let dkim = author_dkim(newest.results.value, &author, &seal_d);
     let signed = vouched_headers(&parsed, sealed, &author_domain);
-    ListVerdict::Vouched(ListAuthor { list_id: id, author, dkim, sealer: seal_d, signed, post, footer_cut: false })
+    ListVerdict::Vouched(ListAuthor { list_id: id, author, dkim, sealer: seal_d, signed, post })
 }
 
 /// Whether every copy of header `name` in the message is covered by a
@@ -281,7 +279,7 @@ impl<'m> Arrival<'m> {
     /// tag and footer are cut whoever vouches; only a vouched author
     /// replaces From (and drops the list's Reply-To, so replies go to the
     /// author).
-    pub fn new(msg: &'m Message, mut list: ListVerdict, lists: &[ListConfig]) -> Arrival<'m> {
+    pub fn new(msg: &'m Message, list: ListVerdict, lists: &[ListConfig]) -> Arrival<'m> {
         let list_from = list.author().is_none().then(|| from_is_list(msg)).flatten();
         let id = match &list {
             ListVerdict::Vouched(a) => Some(a.list_id.clone()),
@@ -293,12 +291,10 @@ impl<'m> Arrival<'m> {
         };
         let words = undecorated(config, &msg.subject, &msg.text);
         let mut view = msg.clone();
-        let footer_cut = words.text != msg.text;
         view.subject = words.subject;
         view.text = words.text;
         let (mut copy_to, mut copy_refused) = (None, false);
-        if let ListVerdict::Vouched(a) = &mut list {
-            a.footer_cut = footer_cut;
+        if let ListVerdict::Vouched(a) = &list {
             view.from = vec![a.author.clone()];
             view.from_header_count = 1;
             view.reply_to = None;
@@ -606,13 +602,11 @@ mod tests {
             sealer: "lists.example.org".into(),
             signed: Vec::new(),
             post: Some("support@lists.example.org".into()),
-            footer_cut: false,
         };
         let a = Arrival::new(&msg, ListVerdict::Vouched(vouched), std::slice::from_ref(&list));
         let m = a.message();
         assert_eq!((m.single_from().map(|f| f.email.as_str()), m.reply_to.as_ref()), (Some("alice@example.org"), None));
         assert_eq!((m.subject.as_str(), m.text.as_str()), ("Delete my account", "Please delete it.\n"));
-        assert!(a.list.author().is_some_and(|x| x.footer_cut));
         assert_eq!(a.copy_to(), Some("support@lists.example.org"));
         assert!(!a.is_the_list("support@lists.example.org"), "the author is known: the list is only a copy");
         assert!(a.note().unwrap().starts_with("via the list's ARC seal (lists.example.org): author alice@example.org"));

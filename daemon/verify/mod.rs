@@ -333,9 +333,9 @@ impl Verifier {
             challenge::check_dns(&self.resolver, &dns_domains, challenge),
             challenge::check_web(&self.http, &account.domains, challenge),
         );
-        let mut pgp = match vouched {
-            Some(a) => list_pgp(a, msg, &account.pgp_keys),
-            None => pgp::check_pgp(msg, &account.pgp_keys),
+        let mut pgp = match list {
+            list::ListVerdict::NotListMail => pgp::check_pgp(msg, &account.pgp_keys),
+            _ => list_pgp(msg, &account.pgp_keys),
         };
         let mut ssh = ssh::check_ssh(msg, ssh_text, &account.ssh_keys);
         if let Some(problem) = &lookup.keys_unavailable {
@@ -379,20 +379,24 @@ fn list_dkim(a: &list::ListAuthor, account: Option<&Account>) -> dkim::DkimVerdi
     dkim::DkimVerdict { factor, arc, signed }
 }
 
-/// PGP of mail a trusted list passed on: a PGP/MIME message it wrapped
-/// with a footer part is verified without that part; an inline signature
-/// the list appended its footer to is refused, and the reason says why.
-fn list_pgp(a: &list::ListAuthor, msg: &Message, keys: &[String]) -> Factor {
-    if let Some(signed) = list::without_footer_part(msg) {
+/// PGP of list mail, judged on the text as it came (`msg` is read as its
+/// author sent it, without the list's footer: a signature must not pass
+/// over a cut a heuristic made). A PGP/MIME message the list wrapped with
+/// a footer part is verified without that part; an inline signature the
+/// list appended its footer to fails, and the reason says why.
+fn list_pgp(msg: &Message, keys: &[String]) -> Factor {
+    let Ok(came) = Message::parse(msg.raw().to_vec()) else {
+        return pgp::check_pgp(msg, keys);
+    };
+    if let Some(signed) = list::without_footer_part(&came) {
         return pgp::check_pgp(&signed, keys);
     }
-    let mut pgp = pgp::check_pgp(msg, keys);
-    if a.footer_cut && !pgp.passed() && msg.text.contains("-----BEGIN PGP SIGNED MESSAGE-----") {
+    let mut pgp = pgp::check_pgp(&came, keys);
+    if came.text != msg.text && !pgp.passed() && came.text.contains("-----BEGIN PGP SIGNED MESSAGE-----") {
         pgp.reason = format!(
-            "{}; the list <{}> appended its footer to the inline-signed text, which no inline signature survives: \
+            "{}; the list appended its footer to the inline-signed text, which no inline signature survives: \
              ask the author for a PGP/MIME signature, or to write to us directly",
-            pgp.reason,
-            sanitize_line(&a.list_id)
+            pgp.reason
         );
     }
     pgp
