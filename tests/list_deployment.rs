@@ -58,21 +58,6 @@ impl Desk {
         verify_fixture::plain_with_headers(self.world.rsa.mail_auth_key(), "example.org", "rsa", &headers, message)
     }
 
-    fn deliver_and_run(&self, raw: &str) {
-        self.s.dovecot.deliver("INBOX", raw.as_bytes());
-        run_once(&self.s);
-    }
-
-    fn tickets(&self) -> Vec<serde_json::Value> {
-        let out = triaged(&self.s.config, &["status", "--json"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["tickets"].as_array().unwrap().clone()
-    }
-
-    fn ticket(&self, n: u64) -> serde_json::Value {
-        self.tickets().into_iter().find(|t| t["ticket"] == n).unwrap_or_else(|| panic!("no ticket {n}"))
-    }
-
     /// Every draft with its To and Cc.
     fn drafts(&self) -> Vec<(String, String, Message)> {
         self.drafts_of(None)
@@ -84,8 +69,8 @@ impl Desk {
             .dovecot
             .messages("Drafts")
             .into_iter()
-            .filter(|raw| n.is_none_or(|n| header(raw, "X-Triaged-Ticket") == n.to_string()))
-            .map(|raw| (header(&raw, "To"), header(&raw, "Cc"), Message::parse(raw).unwrap()))
+            .filter(|raw| n.is_none_or(|n| first_header(raw, "X-Triaged-Ticket") == n.to_string()))
+            .map(|raw| (first_header(&raw, "To"), first_header(&raw, "Cc"), Message::parse(raw).unwrap()))
             .collect()
     }
 
@@ -94,18 +79,6 @@ impl Desk {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         run_once(&self.s);
     }
-}
-
-/// The first `name:` header of `raw`, unfolded.
-fn header(raw: &[u8], name: &str) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
-    head.lines()
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-        .unwrap_or_default()
 }
 
 fn mail(from: &str, subject: &str, extra: &str, body: &str) -> String {
@@ -125,7 +98,7 @@ fn trusted(reply_to_list: bool) -> String {
 
 /// No draft is to the list, and none names anything of carol's account.
 fn nothing_unlocked(desk: &Desk) {
-    for t in desk.tickets() {
+    for t in desk.s.tickets() {
         let identity = t["identity"].as_str().unwrap_or_default();
         assert!(!identity.contains("as ~carol") || identity.contains("NOT verified"), "{t}");
         assert_ne!(t["step"], "disable", "{t}");
@@ -146,12 +119,12 @@ async fn a_2fa_request_through_a_trusted_list_reaches_the_verified_step_with_eve
     // carol's own DKIM holds when the list receives it; the list's tag,
     // footer and From break it on the way.
     let request = desk.dkim(&mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE));
-    desk.deliver_and_run(&through_list(&desk.world, &request, Author::OriginalFrom, SEALER).await);
+    desk.s.deliver_and_run(&through_list(&desk.world, &request, Author::OriginalFrom, SEALER).await);
 
     let line = staff.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
     assert!(line.contains("via the list's ARC seal (lists.example.net)"), "{line}");
     assert!(line.contains("NOT verified 1/2 (dkim) as ~carol"), "{line}");
-    let t = desk.ticket(1);
+    let t = desk.s.ticket(1);
     assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("2fa-disable"), Some("check")), "{t}");
     let d = desk.drafts();
     assert_eq!(d.len(), 1);
@@ -169,11 +142,11 @@ async fn a_2fa_request_through_a_trusted_list_reaches_the_verified_step_with_eve
         &replying_to(&first.message_id),
         &format!("Here it is.\r\n\r\n{}", signature.replace('\n', "\r\n")),
     );
-    desk.deliver_and_run(&through_list(&desk.world, &answer, Author::ReplyTo, SEALER).await);
-    let t = desk.ticket(1);
+    desk.s.deliver_and_run(&through_list(&desk.world, &answer, Author::ReplyTo, SEALER).await);
+    let t = desk.s.ticket(1);
     assert_eq!(t["step"], "disable", "{t}");
     assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, ssh)"), "{t}");
-    assert_eq!(desk.tickets().len(), 1, "the answer joined by its vouched author, not the list's From");
+    assert_eq!(desk.s.tickets().len(), 1, "the answer joined by its vouched author, not the list's From");
 
     desk.staff_done(1);
     let d = desk.drafts();
@@ -189,7 +162,7 @@ fn with_reply_to_list_the_draft_goes_to_the_author_and_the_list_in_its_thread() 
     let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
     let via = block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER));
     let incoming = Message::parse(via.clone().into_bytes()).unwrap();
-    desk.deliver_and_run(&via);
+    desk.s.deliver_and_run(&via);
     let d = desk.drafts();
     assert_eq!(d.len(), 1);
     let (to, cc, draft) = &d[0];
@@ -205,9 +178,9 @@ fn the_same_request_through_a_list_not_configured_unlocks_nothing() {
     for lists in [String::new(), other] {
         let desk = Desk::start(&lists, "");
         let request = desk.dkim(&mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE));
-        desk.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
+        desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
         // Mail from a list nobody configured is bulk: set aside, no draft.
-        let t = desk.tickets();
+        let t = desk.s.tickets();
         assert_eq!(t.len(), 1);
         assert!(t[0]["set_aside"].is_object(), "{}", t[0]);
         assert!(desk.drafts().is_empty());
@@ -220,15 +193,15 @@ fn a_forged_chain_or_an_untrusted_sealer_unlocks_nothing() {
     let desk = Desk::start(&trusted(false), "");
     let request = desk.dkim(&mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE));
     // Sealed by a domain that is not the list's sealer (its key is served).
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, "attacker.test")));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, "attacker.test")));
     // The list's own seal, but the author changed after sealing.
     let request = desk.dkim(&mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE));
     let sealed = block_on(through_list(&desk.world, &request, Author::OriginalFrom, SEALER));
     let forged = sealed.replace("X-Original-From: Carol <carol@example.org>", "X-Original-From: Carol <alice@example.org>");
     assert_ne!(forged, sealed);
-    desk.deliver_and_run(&forged);
+    desk.s.deliver_and_run(&forged);
 
-    let t = desk.tickets();
+    let t = desk.s.tickets();
     assert_eq!(t.len(), 2, "{t:?}");
     for t in &t {
         let identity = t["identity"].as_str().unwrap_or_default();
@@ -247,27 +220,27 @@ fn a_forged_chain_or_an_untrusted_sealer_unlocks_nothing() {
 fn a_reply_through_the_list_claiming_the_author_without_her_seal_does_not_move_the_ticket() {
     let desk = Desk::start(&trusted(false), "");
     let request = desk.dkim(&mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE));
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::OriginalFrom, SEALER)));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::OriginalFrom, SEALER)));
     let ours = desk.drafts()[0].2.message_id.clone();
-    let signed_step = desk.ticket(1)["step"].clone();
+    let signed_step = desk.s.ticket(1)["step"].clone();
 
     // Mallory posts to the list, then adds carol as X-Original-From to the
     // sealed copy: the seal does not cover it.
     let posted = mail("Mallory <mallory@attacker.test>", "Re: [#1] Please disable 2FA", &replying_to(&ours), "Yes, disable it.");
     let sealed = block_on(through_list(&desk.world, &posted, Author::ReplyTo, SEALER));
-    desk.deliver_and_run(&format!("X-Original-From: Carol <carol@example.org>\r\n{sealed}"));
+    desk.s.deliver_and_run(&format!("X-Original-From: Carol <carol@example.org>\r\n{sealed}"));
     // Or sends it as carol, unsigned: the list records her DKIM failing.
     let as_carol = mail("Carol <carol@example.org>", "Re: [#1] Please disable 2FA", &replying_to(&ours), "Yes, disable it.");
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &as_carol, Author::OriginalFrom, SEALER)));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &as_carol, Author::OriginalFrom, SEALER)));
 
-    let t = desk.ticket(1);
+    let t = desk.s.ticket(1);
     assert_eq!(t["step"], signed_step, "{t}");
     assert!(t["identity"].as_str().unwrap().contains("NOT verified 1/2 (dkim)"), "{t}");
     assert_eq!(desk.drafts_of(Some(1)).len(), 1, "nothing drafted on #1 for either");
     // The first is a ticket of its own, from the list's address (whoever
     // wrote it gets the reply any stranger gets); the second joined #1 by
     // its vouched author and was held.
-    assert_eq!(desk.tickets().len(), 2);
+    assert_eq!(desk.s.tickets().len(), 2);
     nothing_unlocked(&desk);
 }
 
@@ -281,8 +254,8 @@ fn a_signed_mail_grafted_onto_a_ticket_before_the_list_does_not_count_and_her_ow
     const AID: &str = "I am a student and cannot afford the subscription.";
     // alice asks through the list without a signature: the ticket waits.
     let request = mail("Alice <alice@example.org>", "Financial aid", "", AID);
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
-    let waiting = desk.ticket(1);
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
+    let waiting = desk.s.ticket(1);
     assert!(waiting["identity"].as_str().unwrap().contains("NOT verified"), "{waiting}");
     let ours = desk.drafts()[0].2.message_id.clone();
 
@@ -297,18 +270,18 @@ fn a_signed_mail_grafted_onto_a_ticket_before_the_list_does_not_count_and_her_ow
         &mail("Alice <alice@example.org>", "Re: [#1] Financial aid", "", "Is the build farm down?"),
     );
     let grafted = format!("{}{genuine}", replying_to(&ours));
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &grafted, Author::ReplyTo, SEALER)));
-    let t = desk.ticket(1);
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &grafted, Author::ReplyTo, SEALER)));
+    let t = desk.s.ticket(1);
     assert_eq!(t["step"], waiting["step"], "{t}");
     assert!(t["identity"].as_str().unwrap().contains("NOT verified"), "{t}");
     assert_eq!(desk.drafts_of(Some(1)).len(), 1);
 
     // Her own reply, signed with its link, through the list: it counts.
     let reply = desk.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Financial aid", &replying_to(&ours), "Yes, it is me."));
-    desk.deliver_and_run(&block_on(through_list(&desk.world, &reply, Author::ReplyTo, SEALER)));
-    let t = desk.ticket(1);
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &reply, Author::ReplyTo, SEALER)));
+    let t = desk.s.ticket(1);
     assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (dkim) as ~alice"), "{t}");
     assert_ne!(t["step"], waiting["step"], "{t}");
-    assert_eq!(desk.tickets().len(), 1);
+    assert_eq!(desk.s.tickets().len(), 1);
     assert!(desk.drafts().iter().all(|(to, cc, _)| to == "Alice <alice@example.org>" && cc.is_empty()));
 }

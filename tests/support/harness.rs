@@ -30,6 +30,24 @@ pub fn setup_custom(tls: &str, port: Option<u16>, imap_extra: &str, extra: &str)
 }
 
 impl Setup {
+    /// Delivers `raw` to INBOX and runs one pass over it.
+    pub fn deliver_and_run(&self, raw: &str) {
+        self.dovecot.deliver("INBOX", raw.as_bytes());
+        run_once(self);
+    }
+
+    /// The tickets as `status --json` lists them.
+    pub fn tickets(&self) -> Vec<serde_json::Value> {
+        let out = triaged(&self.config, &["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["tickets"].as_array().unwrap().clone()
+    }
+
+    /// Ticket `n` as `status --json` shows it.
+    pub fn ticket(&self, n: u64) -> serde_json::Value {
+        self.tickets().into_iter().find(|t| t["ticket"] == n).unwrap_or_else(|| panic!("no ticket {n}"))
+    }
+
     /// Rewrites the config, e.g. to go through a proxy started after Dovecot.
     pub fn reconfigure(&self, tls: &str, port: Option<u16>, imap_extra: &str, extra: &str) {
         let text = self.dovecot.triaged_config(&self.dir.path().join("store"), tls, port, imap_extra, extra);
@@ -141,4 +159,16 @@ pub async fn wait_drafts(s: &Setup, n: usize) {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The first `name:` header of `raw`, unfolded.
+pub fn first_header(raw: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
+    head.lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_default()
 }
