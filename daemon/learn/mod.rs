@@ -168,16 +168,28 @@ impl Learner {
     /// example of it (replacing whatever it was learned as before). Does
     /// nothing when learning is off or the ticket predates it.
     pub fn staff_decided(&self, id: TicketId, procedure: &str, by: &str) -> Result<bool, StoreError> {
+        self.ticket_example(id, procedure, format!("ticket {id}, reclassified by {by}"))
+    }
+
+    /// Staff sent our draft of `procedure` for ticket `id` as it was
+    /// drafted: they agreed with the route, so the ticket's first message
+    /// is an example of it. A draft they edited, or a ticket closed with
+    /// `!done` and nothing sent, teaches nothing: the edit may be the
+    /// correction.
+    pub fn draft_sent_unchanged(&self, id: TicketId, procedure: &str, by: &str) -> Result<bool, StoreError> {
+        if procedure == UNCLASSIFIED {
+            // An acknowledgement says nothing about where the mail belongs.
+            return Ok(false);
+        }
+        self.ticket_example(id, procedure, format!("ticket {id}, draft sent unchanged by {by}"))
+    }
+
+    fn ticket_example(&self, id: TicketId, label: &str, source: String) -> Result<bool, StoreError> {
         if !self.settings.enabled {
             return Ok(false);
         }
         let Some(features) = self.store.ticket_features(id)? else { return Ok(false) };
-        self.learn(&Example {
-            label: procedure.to_string(),
-            source: format!("ticket {id}, reclassified by {by}"),
-            added: jiff::Timestamp::now(),
-            features,
-        })?;
+        self.learn(&Example { label: label.to_string(), source, added: jiff::Timestamp::now(), features })?;
         Ok(true)
     }
 
