@@ -116,7 +116,7 @@ async fn a_procedure_the_model_chooses_is_still_gated_by_identity() {
 
     // Unsigned mail from an address no account has: refund is a billing
     // matter, so the draft asks for proof instead of promising money.
-    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?"));
+    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "An unexpected charge for a plan I never used, can you return the payment to my card?"));
     run_once(&s);
     wait_drafts(&s, 1).await;
     let draft = &drafts(&s)[0];

@@ -122,17 +122,18 @@ impl Learner {
         if self.model().examples().count() < 2 {
             return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());
         }
-        if procedure.sensitive {
-            let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
-            let scored = pack.scores(msg);
-            let against = scored
-                .iter()
-                .filter(|s| s.procedure == procedure.id)
-                .flat_map(|s| &s.rules)
-                .find(|r| weight(r) < 0.0);
-            if let Some(rule) = against {
-                return Some(format!("{} is sensitive and its rule {rule} speaks against it", procedure.id));
-            }
+        // The rules' view of the model's procedure: a rule of it that
+        // speaks against the message wins over any probability, and a
+        // sensitive procedure needs a sign of it the rules saw too (a near
+        // miss the model confirms, never a guess from words alone).
+        let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
+        let scored = pack.scores(msg);
+        let mine = scored.iter().find(|s| s.procedure == procedure.id)?;
+        if let Some(rule) = mine.rules.iter().find(|r| weight(r) < 0.0) {
+            return Some(format!("its rule {rule} speaks against {}", procedure.id));
+        }
+        if procedure.sensitive && mine.score <= 0.0 {
+            return Some(format!("{} is sensitive and none of its rules saw a sign of it", procedure.id));
         }
         None
     }
