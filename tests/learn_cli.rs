@@ -186,14 +186,26 @@ fn an_archive_is_learned_folder_by_folder_with_progress_and_bad_input_is_named()
         }
     }
     std::fs::write(archive.join("misc/broken.eml"), b"\x00\x01 not mail").unwrap();
+    // An IMAP folder copied as a Maildir (mbsync, offlineimap): its
+    // messages in cur/ and new/, named as the tool names them; tmp/ is
+    // mail still being written.
+    let maildir = archive.join("Deletions");
+    for (part, name, body) in [
+        ("cur", "1764600000.M1P7.host,U=1:2,S", "please close my account for good, thanks"),
+        ("new", "1764600100.M2P7.host", "I want to delete my account and all my data"),
+        ("tmp", "1764600200.M3P7.host", "half written"),
+    ] {
+        std::fs::create_dir_all(maildir.join(part)).unwrap();
+        std::fs::write(maildir.join(part).join(name), format!("From: u@example.net\r\nSubject: leaving\r\n\r\n{body}\r\n")).unwrap();
+    }
     let a = archive.display().to_string();
-    let out = desk.run(&["learn", "--archive", &a, "--map", "refunds=refund", "--map", "misc=unclassified"]);
+    let out = desk.run(&["learn", "--archive", &a, "--map", "refunds=refund", "--map", "misc=unclassified", "--map", "Deletions=account-deletion"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "one file could not be learned: {stdout}");
     assert!(stdout.contains("broken.eml: not learned") && stdout.contains("skipped (no --map): spam"), "{stdout}");
-    assert!(stdout.contains("refund 3, unclassified 3"), "{stdout}");
-    assert!(stderr.contains("learn: read 7/7 files (100%)"), "{stderr}");
+    assert!(stdout.contains("account-deletion 2, refund 3, unclassified 3"), "{stdout}");
+    assert!(stderr.contains("learn: read 9/9 files (100%)"), "{stderr}");
 
     let bad = desk.run(&["learn", "--archive", &a, "--map", "refunds=no-such"]);
     assert_eq!(bad.status.code(), Some(2));
