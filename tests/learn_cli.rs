@@ -152,7 +152,7 @@ fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
     let v = desk.classify(&plain);
     assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("account-deletion")), "{v}");
     let why = v["model"]["not_used"].as_str().unwrap();
-    assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it");
+    assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)");
     // A rule of it that speaks against the message wins over the model.
     let against = desk.mail("q2.eml", "go away", "Please make it go away for good, not the whole account, just one repository.");
     let v = desk.classify(&against);

@@ -132,8 +132,11 @@ impl Learner {
         if let Some(rule) = mine.rules.iter().find(|r| weight(r) < 0.0) {
             return Some(format!("its rule {rule} speaks against {}", procedure.id));
         }
-        if procedure.sensitive && mine.score <= 0.0 {
-            return Some(format!("{} is sensitive and none of its rules saw a sign of it", procedure.id));
+        if procedure.sensitive && self.settings.sensitive_needs_rule_sign && mine.score <= 0.0 {
+            return Some(format!(
+                "{} is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)",
+                procedure.id
+            ));
         }
         None
     }
