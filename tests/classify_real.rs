@@ -177,7 +177,7 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 243.0 / 248.0, 243.0 / 244.0, 1),
+        ("sourcehut", "tune", 243.0 / 248.0, 243.0 / 243.0, 0),
         ("sourcehut", "held-out", 188.0 / 214.0, 188.0 / 190.0, 2),
         ("2i2c", "tune", 19.0 / 19.0, 21.0 / 21.0, 0),
         ("2i2c", "held-out", 21.0 / 26.0, 23.0 / 25.0, 0),
