@@ -488,7 +488,8 @@ impl Actor {
 
     /// A message staff sent from their mail client (seen in the Sent
     /// folder): the ticket it answers becomes answered and the channel is
-    /// told, with a warning when it did not come from the claim holder.
+    /// told, with a warning when it did not come from the claim holder; a
+    /// draft of ours sent word for word teaches the model its procedure.
     /// Returns the ticket, or `None` when the message answers no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
         let mut candidates: Vec<TicketId> = Vec::new();
@@ -521,6 +522,7 @@ impl Actor {
             warning,
         });
         let event = format!("answered by {by} ({})", msg.message_id);
+        let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t);
@@ -529,6 +531,12 @@ impl Actor {
         })?;
         self.notifier.wake();
         self.wake_workers();
+        // Sent as we drafted it: staff agreed with the route.
+        if let Some(procedure) = as_drafted
+            && let Err(e) = self.learner.draft_sent_unchanged(ticket.id, &procedure, &by)
+        {
+            tracing::warn!(ticket = ticket.id.0, "draft sent unchanged, but not learned from: {e}");
+        }
         Ok(Some(ticket.id))
     }
 
