@@ -142,6 +142,18 @@ pub fn spawn_daemon_with_env(s: &Setup, env: &[(&str, &str)]) -> Child {
         .unwrap()
 }
 
+/// Fails the test with the daemon's exit status and log when it is no
+/// longer running, instead of letting a later step guess why.
+pub fn assert_running(child: &mut Child) {
+    if let Some(status) = child.try_wait().unwrap() {
+        let mut log = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            std::io::Read::read_to_string(&mut err, &mut log).ok();
+        }
+        panic!("the daemon exited ({status}): {log}");
+    }
+}
+
 /// Stops the daemon as systemd does and expects a clean exit.
 pub fn sigterm(child: Child) -> Output {
     let ok = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
