@@ -194,3 +194,25 @@ async fn the_link_of_a_reply_counts_only_where_the_author_signed_it_too() {
         assert_eq!(a.post.as_deref(), Some(LIST_ADDRESS));
     }
 }
+
+#[tokio::test]
+async fn an_author_header_the_sender_wrote_is_not_the_lists_word() {
+    let w = World::start();
+    // Mallory has a mailbox at alice's provider: the list records a pass
+    // for example.org, the domain, whoever the author header names.
+    let with = |header: &str| {
+        let sent = message("Mallory <mallory@example.org>", "Please delete my account", BODY).replacen("To: ", &format!("{header}\r\nTo: "), 1);
+        plain(w.rsa.mail_auth_key(), "example.org", "rsa", &sent)
+    };
+    let control = through_list(&w, &with("Comments: none"), Author::ReplyTo, SEALER).await;
+    assert_eq!(verdict(&w, &lists(), &control).await.author().map(|a| a.author.email.as_str()), Some("mallory@example.org"));
+
+    // Her own X-Original-From, passed on by a list that writes Reply-To.
+    let raw = through_list(&w, &with("X-Original-From: Alice <alice@example.org>"), Author::ReplyTo, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    assert!(advice(&v).contains("name different authors"), "{v:?}");
+    // Her own X-Original-From next to the one the list writes.
+    let raw = through_list(&w, &with("X-Original-From: Alice <alice@example.org>"), Author::OriginalFrom, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    assert!(advice(&v).contains("with 2 x-original-from headers"), "{v:?}");
+}

@@ -143,21 +143,46 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
     };
     let munged = is_list_address(&from.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&from.email));
     let candidates: &[&str] = if munged { &AUTHOR_HEADERS } else { &["from"] };
-    let Some((header, value)) = candidates
-        .iter()
-        .find_map(|name| header_values(&parsed, name).first().map(|v| (*name, *v)))
-    else {
-        return ListVerdict::Advice(format!("came through the list <{shown}> with neither X-Original-From nor Reply-To: the author cannot be told"));
-    };
-    if !covers(header) {
-        let present = header_values(&parsed, header).len();
-        let signed = sealed.iter().filter(|h| h.trim().eq_ignore_ascii_case(header)).count();
-        return ListVerdict::Advice(format!(
-            "came through the list <{shown}>, but its seal does not cover the {header} header ({present} present, {signed} signed): the author cannot be told"
-        ));
+    // Every author header present must be the list's one copy and name the
+    // same address: a list passes on headers the sender wrote (an
+    // X-Original-From to a list that writes Reply-To, a second copy next
+    // to the list's own), and its seal covers those just the same.
+    let mut author: Option<(&str, Address)> = None;
+    for &header in candidates {
+        let values = header_values(&parsed, header);
+        let value = match values.as_slice() {
+            [] => continue,
+            [one] => *one,
+            _ => {
+                return ListVerdict::Advice(format!(
+                    "came through the list <{shown}> with {} {header} headers: the author cannot be told",
+                    values.len()
+                ));
+            }
+        };
+        if !covers(header) {
+            let signed = sealed.iter().filter(|h| h.trim().eq_ignore_ascii_case(header)).count();
+            return ListVerdict::Advice(format!(
+                "came through the list <{shown}>, but its seal does not cover the {header} header (1 present, {signed} signed): the author cannot be told"
+            ));
+        }
+        let Some(named) = single_address(value) else {
+            return ListVerdict::Advice(format!("came through the list <{shown}>, but its {header} header does not hold exactly one address"));
+        };
+        match &author {
+            Some((first, a)) if !a.email.eq_ignore_ascii_case(&named.email) => {
+                return ListVerdict::Advice(format!(
+                    "came through the list <{shown}>, whose {first} ({}) and {header} ({}) name different authors: the author cannot be told",
+                    sanitize_line(&a.email),
+                    sanitize_line(&named.email)
+                ));
+            }
+            Some(_) => {}
+            None => author = Some((header, named)),
+        }
     }
-    let Some(author) = single_address(value) else {
-        return ListVerdict::Advice(format!("came through the list <{shown}>, but its {header} header does not hold exactly one address"));
+    let Some((header, author)) = author else {
+        return ListVerdict::Advice(format!("came through the list <{shown}> with neither X-Original-From nor Reply-To: the author cannot be told"));
     };
     if is_list_address(&author.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&author.email)) {
         return ListVerdict::Advice(format!("came through the list <{shown}>, whose {header} names the list itself: the author cannot be told"));
