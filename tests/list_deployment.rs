@@ -173,6 +173,19 @@ fn with_reply_to_list_the_draft_goes_to_the_author_and_the_list_in_its_thread() 
 }
 
 #[test]
+fn with_reply_to_list_a_post_that_only_names_the_author_is_not_copied_to_the_list() {
+    let desk = Desk::start(&trusted(true), "");
+    // Mallory posts as carol, unsigned: the seal covers the name the list
+    // moved to X-Original-From, and records her DKIM as absent.
+    let as_carol = mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE);
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &as_carol, Author::OriginalFrom, SEALER)));
+    let d = desk.drafts();
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].0.as_str(), d[0].1.as_str()), ("Carol <carol@example.org>", ""), "to the address only, never to the subscribers");
+    nothing_unlocked(&desk);
+}
+
+#[test]
 fn the_same_request_through_a_list_not_configured_unlocks_nothing() {
     let other = format!("[[lists]]\nid = \"other.lists.example.net\"\nsealers = [\"{SEALER}\"]\n");
     for lists in [String::new(), other] {

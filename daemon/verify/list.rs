@@ -323,7 +323,9 @@ impl<'m> Arrival<'m> {
             view.from = vec![a.author.clone()];
             view.from_header_count = 1;
             view.reply_to = None;
-            copy_to = a.post.clone().filter(|_| config.reply_to_list);
+            // Every subscriber reads the copy: only for an author whose
+            // own signature the seal records, never for a name alone.
+            copy_to = a.post.clone().filter(|_| config.reply_to_list && a.dkim.passed());
             copy_refused = config.reply_to_list && copy_to.is_none();
         }
         Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
@@ -356,6 +358,9 @@ impl<'m> Arrival<'m> {
             ListVerdict::Vouched(a) => {
                 let copy = match (&self.copy_to, self.copy_refused) {
                     (Some(list), _) => format!("; drafts go to the author and the list {}", sanitize_line(list)),
+                    (None, true) if !a.dkim.passed() => {
+                        "; reply_to_list is set, but the seal records no passing signature of the author: drafts go to the author only".into()
+                    }
                     (None, true) => "; reply_to_list is set, but the seal covers no List-Post address: drafts go to the author only".into(),
                     (None, false) => String::new(),
                 };
@@ -643,5 +648,26 @@ mod tests {
         assert_eq!(a.copy_to(), None);
         assert!(a.is_the_list("support@lists.example.org") && !a.is_the_list("alice@example.org"));
         assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
+    }
+
+    #[test]
+    fn the_list_gets_no_copy_for_an_author_whose_signature_the_seal_does_not_record() {
+        // The seal covers whatever author header the sender wrote: without
+        // the author's own signature that is a name, and a copy to the list
+        // would show every subscriber the draft for that name's account.
+        let list = ListConfig { id: "support.lists.example.org".into(), sealers: vec![], reply_to_list: true };
+        let raw = "From: Alice via support <support@lists.example.org>\r\nReply-To: Alice <alice@example.org>\r\nList-Id: <support.lists.example.org>\r\nSubject: [support] Is 2FA on?\r\n\r\nWhat is my username?\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        let named = ListAuthor {
+            list_id: list.id.clone(),
+            author: Address { name: Some("Alice".into()), email: "alice@example.org".into() },
+            dkim: Factor::fail("the list's ARC seal records no passing signature aligned with example.org: dkim=pass header.d=attacker.test"),
+            sealer: "lists.example.org".into(),
+            signed: Vec::new(),
+            post: Some("support@lists.example.org".into()),
+        };
+        let a = Arrival::new(&msg, ListVerdict::Vouched(named), std::slice::from_ref(&list));
+        assert_eq!(a.copy_to(), None);
+        assert!(a.note().unwrap().ends_with("the seal records no passing signature of the author: drafts go to the author only"), "{:?}", a.note());
     }
 }
