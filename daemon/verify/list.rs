@@ -417,10 +417,15 @@ fn without_footer(list_id: &str, text: &str) -> String {
             l.contains(domain) || l.contains("unsubscribe") || l.contains("mailing list")
         })
     };
-    let cut = lines.iter().rposition(|l| is_rule(l)).or_else(|| {
-        let sig = lines.iter().rposition(|l| *l == "-- ")?;
-        (lines.len() - sig <= 10 && names_list(&lines[sig + 1..])).then_some(sig)
-    });
+    // Only a short last block that names the list is its footer: a rule or
+    // a "-- " in the author's own text (above a challenge answer, a
+    // "do not delete it yet") is theirs to the end.
+    let footer = |at: usize| (lines.len() - at <= 10 && names_list(&lines[at + 1..])).then_some(at);
+    let cut = lines
+        .iter()
+        .rposition(|l| is_rule(l))
+        .and_then(footer)
+        .or_else(|| lines.iter().rposition(|l| *l == "-- ").and_then(footer));
     match cut {
         Some(at) => lines[..at].join("\n").trim_end().to_string() + "\n",
         None => text.to_string(),
@@ -593,6 +598,18 @@ mod tests {
         assert_eq!(undecorated(&list, "[other] x", sig), Undecorated { subject: "[other] x".into(), text: sig.into() });
         let list_sig = "Delete it.\n-- \nYou received this because you are subscribed to sr.ht-support\nunsubscribe: sr.ht-support+unsubscribe@lists.example.org\n";
         assert_eq!(undecorated(&list, "x", list_sig).text, "Delete it.\n");
+    }
+
+    #[test]
+    fn a_rule_in_the_authors_text_is_not_the_lists_footer() {
+        let list = ListConfig { id: "sr.ht-support.lists.example.org".into(), sealers: vec![], reply_to_list: false };
+        let text = "Please delete my account.\n______________________________\nSorry, not yet: I still need the repositories.\n";
+        assert_eq!(undecorated(&list, "x", text).text, text);
+        let answer = "My answer:\n____________________\n-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n";
+        assert_eq!(undecorated(&list, "x", answer).text, answer);
+        // The list's own footer under the author's rule is still cut there.
+        let both = format!("{answer}_______________________________________________\nsr.ht-support mailing list\n");
+        assert_eq!(undecorated(&list, "x", &both).text, answer);
     }
 
     #[test]
