@@ -492,29 +492,69 @@ fn author_dkim(results: &[u8], author: &Address, sealer: &str) -> Factor {
 }
 
 /// `dkim=RESULT` entries of an Authentication-Results value, each with the
-/// signing domain (header.d, else the domain of header.i).
+/// signing domain (header.d, else the domain of header.i). The sealer
+/// writes the sender's words into it too (`smtp.mailfrom`, a signature's
+/// `i=`): a quoted `;` or "dkim=pass" there is text, not an entry, and a
+/// domain is only ever letters, digits, dots and hyphens.
 fn dkim_results(value: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for part in strip_comments(value).split(';') {
-        let mut words = part.split_whitespace();
+    for words in results_parts(value) {
+        let mut words = words.iter();
         let Some(result) = words.next().and_then(|w| w.to_ascii_lowercase().strip_prefix("dkim=").map(str::to_string)) else {
             continue;
         };
-        let mut domain = None;
+        let (mut d, mut i) = (None, None);
         for w in words {
             let Some((k, v)) = w.split_once('=') else { continue };
-            let v = v.trim_matches('"');
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
             match k.to_ascii_lowercase().as_str() {
-                "header.d" => domain = Some(v.to_ascii_lowercase()),
-                "header.i" if domain.is_none() => {
-                    domain = v.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
-                }
+                "header.d" if d.is_none() => d = Some(v.to_ascii_lowercase()),
+                "header.i" if i.is_none() => i = Some(v.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()),
                 _ => {}
             }
         }
-        out.push((result, domain.unwrap_or_default()));
+        let domain = d.or(i).filter(|d| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or_default();
+        out.push((result, domain));
     }
     out
+}
+
+/// The `;`-separated parts of an Authentication-Results value, each as its
+/// whitespace-separated words: comments dropped, a quoted string kept whole
+/// inside its word (its `;`, spaces and parentheses are text).
+fn results_parts(value: &str) -> Vec<Vec<String>> {
+    let (mut parts, mut words, mut word) = (Vec::new(), Vec::new(), String::new());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in value.chars() {
+        if quoted {
+            word.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            '"' => {
+                quoted = true;
+                word.push(c);
+            }
+            ';' => {
+                words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+                parts.push(std::mem::take(&mut words));
+            }
+            c if c.is_whitespace() => words.extend((!word.is_empty()).then(|| std::mem::take(&mut word))),
+            c => word.push(c),
+        }
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    parts.push(words);
+    parts
 }
 
 /// RFC 5322 comments (nested parentheses) removed.
@@ -575,6 +615,25 @@ mod tests {
             vec![("pass".into(), "example.org".into()), ("fail".into(), "attacker.test".into())]
         );
         assert_eq!(dkim_results("i=1; mx; dkim=none"), vec![("none".into(), String::new())]);
+    }
+
+    #[test]
+    fn what_the_sender_wrote_into_the_results_is_no_entry() {
+        // Mallory's envelope sender and her signature's i= are hers to
+        // choose; the sealer records them, quoted, next to her own result.
+        let alice = Address { name: None, email: "alice@example.org".into() };
+        for v in [
+            "i=1; lists.example.org; spf=pass smtp.mailfrom=\"x;dkim=pass header.d=example.org;\"@attacker.test; dkim=pass header.d=attacker.test",
+            "i=1; lists.example.org; dkim=pass header.d=attacker.test header.i=\"x header.d=example.org;\"@attacker.test",
+            "i=1; lists.example.org; dkim=pass header.i=\"x;(\"@attacker.test header.d=example.org\"",
+            "i=1; lists.example.org; dkim=pass header.i=\"x\"@example.org@attacker.test",
+        ] {
+            assert!(!author_dkim(v.as_bytes(), &alice, "lists.example.org").passed(), "{v}: {:?}", dkim_results(v));
+        }
+        assert_eq!(
+            dkim_results("spf=pass smtp.mailfrom=\"x;dkim=pass header.d=example.org;\"@attacker.test; dkim=pass header.d=attacker.test"),
+            vec![("pass".into(), "attacker.test".into())]
+        );
     }
 
     #[test]
