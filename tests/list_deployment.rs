@@ -298,3 +298,21 @@ fn a_signed_mail_grafted_onto_a_ticket_before_the_list_does_not_count_and_her_ow
     assert_eq!(desk.s.tickets().len(), 1);
     assert!(desk.drafts().iter().all(|(to, cc, _)| to == "Alice <alice@example.org>" && cc.is_empty()));
 }
+
+#[test]
+fn a_stranger_whose_reply_to_is_the_list_gets_no_draft_to_the_list() {
+    // A list that sets Reply-To to itself and leaves From alone; the seal
+    // is missing (or anybody's), so nothing is vouched and Reply-To stays.
+    let desk = Desk::start(&trusted(false), "");
+    let stranger = mail(
+        "Dave <dave@stranger.test>",
+        "[sr.ht-support] How do I delete my account?",
+        &format!("Reply-To: {LIST_ADDRESS}\r\nList-Id: <{LIST_ID}>\r\nList-Post: <mailto:{LIST_ADDRESS}>\r\n"),
+        "How do I delete my account?",
+    );
+    desk.s.deliver_and_run(&stranger);
+    assert_eq!(desk.s.tickets().len(), 1);
+    for (to, cc, d) in desk.drafts() {
+        assert!(!to.contains(LIST_ADDRESS) && !cc.contains(LIST_ADDRESS), "a draft to every subscriber: {to} {cc}\n{}", d.text);
+    }
+}

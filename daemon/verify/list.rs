@@ -331,12 +331,23 @@ impl<'m> Arrival<'m> {
         Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
     }
 
-    /// Whether `address` is the list's own, in mail whose From is the list
-    /// and whose author nobody vouches for: a draft there would go to
-    /// every subscriber, answering someone nobody can name.
+    /// Whether `address` is the list's own, in list mail whose author
+    /// nobody vouches for: a draft there would go to every subscriber,
+    /// answering someone nobody can name. Besides a From that is the list,
+    /// a Reply-To can be (a list that sets it to itself, or a sender who
+    /// does): any List-Id or List-Post address counts, signed or not, as it
+    /// only takes a recipient away.
     pub fn is_the_list(&self, address: &str) -> bool {
-        let Some(id) = &self.list_from else { return false };
-        is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address))
+        if let Some(id) = &self.list_from
+            && (is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address)))
+        {
+            return true;
+        }
+        if !matches!(self.list, ListVerdict::Advice(_)) {
+            return false;
+        }
+        let (ids, posts) = list_headers(&self.message);
+        ids.iter().any(|id| is_list_address(address, id)) || posts.iter().any(|p| p.eq_ignore_ascii_case(address))
     }
 
     /// The message as its author sent it, as far as signed facts tell.
@@ -723,6 +734,16 @@ mod tests {
         assert_eq!(m.subject, "Delete my account", "the tag is the list's whoever vouches");
         assert_eq!(a.copy_to(), None);
         assert!(a.is_the_list("support@lists.example.org") && !a.is_the_list("alice@example.org"));
+
+        // From is someone, Reply-To the list (or its List-Post address).
+        let stranger = raw
+            .replace("From: Alice via support <support@lists.example.org>", "From: Dave <dave@stranger.test>")
+            .replace("Reply-To: Alice <alice@example.org>", "Reply-To: support@lists.example.org\r\nList-Post: <mailto:post@lists.example.org>");
+        let msg = Message::parse(stranger.into_bytes()).unwrap();
+        let a = Arrival::new(&msg, ListVerdict::Advice("no ARC seal".into()), std::slice::from_ref(&list));
+        assert!(a.is_the_list("support@lists.example.org") && a.is_the_list("Post@lists.example.org"));
+        assert!(!a.is_the_list("dave@stranger.test"));
+        assert!(!Arrival::direct(&msg).is_the_list("support@lists.example.org"), "not read as list mail: unchanged");
         assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
     }
 
