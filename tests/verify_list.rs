@@ -216,3 +216,17 @@ async fn an_author_header_the_sender_wrote_is_not_the_lists_word() {
     let v = verdict(&w, &lists(), &raw).await;
     assert!(advice(&v).contains("with 2 x-original-from headers"), "{v:?}");
 }
+
+#[tokio::test]
+async fn a_list_post_the_sender_wrote_is_not_where_the_list_takes_mail() {
+    let w = World::start();
+    let sent = w.signed("Alice <alice@example.org>", "Please delete my account").replacen(
+        "To: ",
+        "List-Post: <mailto:mallory@attacker.test>\r\nTo: ",
+        1,
+    );
+    let raw = through_list(&w, &sent, Author::ReplyTo, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    let a = v.author().unwrap_or_else(|| panic!("{v:?}"));
+    assert_eq!(a.post, None, "two List-Post headers: neither is the list's word");
+}

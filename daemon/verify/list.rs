@@ -136,7 +136,12 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
     }
     let sealed = &newest.signature.header.h;
     let covers = |name: &str| covered(&parsed, sealed, name);
-    let post = covers("list-post").then(|| header_values(&parsed, "list-post").first().and_then(|v| mailto(v))).flatten();
+    // One List-Post, the list's: a sender's own passed on next to it would
+    // take the copy of the draft, and make its From read as the list's.
+    let post = match header_values(&parsed, "list-post").as_slice() {
+        [one] if covers("list-post") => mailto(one),
+        _ => None,
+    };
     // A list that rewrites From against DMARC puts its own address there.
     let Some(from) = msg.single_from() else {
         return ListVerdict::Advice(format!("came through the list <{shown}>, but not with exactly one From address"));
