@@ -230,3 +230,32 @@ async fn a_list_post_the_sender_wrote_is_not_where_the_list_takes_mail() {
     let a = v.author().unwrap_or_else(|| panic!("{v:?}"));
     assert_eq!(a.post, None, "two List-Post headers: neither is the list's word");
 }
+
+/// A host seals all its lists with one key: a seal that does not cover
+/// List-Id does not say which of them the mail came through.
+#[tokio::test]
+async fn a_seal_that_does_not_cover_the_list_id_does_not_name_the_list() {
+    let w = World::start();
+    let original = w.signed("Alice <alice@example.org>", "Please delete my account");
+    let through_other = through_list(&w, &original, Author::ReplyTo, SEALER).await;
+    // The host's next hop seals again, over everything but List-Id, and
+    // records what it saw.
+    let list = authenticator(&w);
+    let parsed = AuthenticatedMessage::parse(through_other.as_bytes()).unwrap();
+    let arc_so_far = list.verify_arc(&parsed).await;
+    let dkim = list.verify_dkim(&parsed).await;
+    let results = AuthenticationResults::new(SEALER).with_dkim_results(&dkim, "alice@example.org");
+    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
+        .domain(SEALER)
+        .selector("rsa")
+        .headers(["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Post", "DKIM-Signature"])
+        .seal(&parsed, &results, &arc_so_far)
+        .unwrap();
+    let sealed = format!("{}{through_other}", set.to_header());
+    let support = vec![ListConfig { id: "support.lists.example.net".into(), sealers: vec![SEALER.into()], reply_to_list: true }];
+    let control = sealed.replace(&format!("<{LIST_ID}>"), "<support.lists.example.net>");
+    assert_ne!(control, sealed);
+    let v = verdict(&w, &support, &control).await;
+    assert!(advice(&v).contains("does not cover its List-Id"), "{v:?}");
+    assert!(verdict(&w, &lists(), &sealed).await.author().is_none(), "not even for the list it came through");
+}

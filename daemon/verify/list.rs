@@ -136,6 +136,14 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
     }
     let sealed = &newest.signature.header.h;
     let covers = |name: &str| covered(&parsed, sealed, name);
+    // One sealer may serve many lists: only a List-Id under its signature
+    // says which one this came through (and so what the team trusts it for).
+    if !covers("list-id") {
+        return ListVerdict::Advice(format!(
+            "came through the list <{shown}>, but its seal does not cover its List-Id: it may be another list of {}",
+            sanitize_line(&seal_d)
+        ));
+    }
     // One List-Post, the list's: a sender's own passed on next to it would
     // take the copy of the draft, and make its From read as the list's.
     let post = match header_values(&parsed, "list-post").as_slice() {
