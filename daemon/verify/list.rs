@@ -401,8 +401,9 @@ impl<'m> Arrival<'m> {
 
 /// The author's words in list mail, without what the list added: its
 /// subject tag (`[sr.ht-support]`, any bracketed prefix of the List-Id)
-/// and its footer (from the last separator line of underscores, or a last
-/// "-- " block that names the list or how to unsubscribe). Classification
+/// and its footer (from the last separator line of underscores, else the
+/// last "-- ", when at most ten lines follow and they name the list or how
+/// to unsubscribe). Classification
 /// and quoting read this, not the list's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecorated {
