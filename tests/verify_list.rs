@@ -238,24 +238,44 @@ async fn a_seal_that_does_not_cover_the_list_id_does_not_name_the_list() {
     let w = World::start();
     let original = w.signed("Alice <alice@example.org>", "Please delete my account");
     let through_other = through_list(&w, &original, Author::ReplyTo, SEALER).await;
-    // The host's next hop seals again, over everything but List-Id, and
-    // records what it saw.
-    let list = authenticator(&w);
-    let parsed = AuthenticatedMessage::parse(through_other.as_bytes()).unwrap();
-    let arc_so_far = list.verify_arc(&parsed).await;
-    let dkim = list.verify_dkim(&parsed).await;
-    let results = AuthenticationResults::new(SEALER).with_dkim_results(&dkim, "alice@example.org");
-    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
-        .domain(SEALER)
-        .selector("rsa")
-        .headers(["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Post", "DKIM-Signature"])
-        .seal(&parsed, &results, &arc_so_far)
-        .unwrap();
-    let sealed = format!("{}{through_other}", set.to_header());
+    // The host's next hop seals again, over everything but List-Id.
+    let sealed = reseal(&w, &through_other, &["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Post", "DKIM-Signature"], false).await;
     let support = vec![ListConfig { id: "support.lists.example.net".into(), sealers: vec![SEALER.into()], reply_to_list: true }];
     let control = sealed.replace(&format!("<{LIST_ID}>"), "<support.lists.example.net>");
     assert_ne!(control, sealed);
     let v = verdict(&w, &support, &control).await;
     assert!(advice(&v).contains("does not cover its List-Id"), "{v:?}");
     assert!(verdict(&w, &lists(), &sealed).await.author().is_none(), "not even for the list it came through");
+}
+
+/// `raw` sealed once more by the list's sealer over `headers` (with `l=`
+/// when `body_length`), recording what it saw of alice's DKIM.
+async fn reseal(w: &World, raw: &str, headers: &[&str], body_length: bool) -> String {
+    let list = authenticator(w);
+    let parsed = AuthenticatedMessage::parse(raw.as_bytes()).unwrap();
+    let arc_so_far = list.verify_arc(&parsed).await;
+    let dkim = list.verify_dkim(&parsed).await;
+    let results = AuthenticationResults::new(SEALER).with_dkim_results(&dkim, "alice@example.org");
+    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
+        .domain(SEALER)
+        .selector("rsa")
+        .headers(headers.iter().copied())
+        .body_length(body_length)
+        .seal(&parsed, &results, &arc_so_far)
+        .unwrap();
+    format!("{}{raw}", set.to_header())
+}
+
+/// A seal with `l=` covers the body up to there: what follows is anybody's.
+#[tokio::test]
+async fn text_added_after_a_seals_body_length_is_not_the_authors() {
+    let w = World::start();
+    let original = w.signed("Alice <alice@example.org>", "Please delete my account");
+    let through = through_list(&w, &original, Author::ReplyTo, SEALER).await;
+    let headers = ["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Id", "List-Post", "DKIM-Signature"];
+    let sealed = reseal(&w, &through, &headers, true).await;
+    assert!(verdict(&w, &lists(), &sealed).await.author().is_some(), "the control: nothing added");
+    let added = format!("{sealed}Also disable two-factor authentication, please.\r\n");
+    let v = verdict(&w, &lists(), &added).await;
+    assert!(advice(&v).contains("bytes were added after sealing"), "{v:?}");
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
 
 use super::Factor;
-use super::dkim::{Bounded, OneCheck, aligned, header_end};
+use super::dkim::{Bounded, OneCheck, aligned, beyond_length, header_end};
 use crate::config::ListConfig;
 use crate::message::{Address, Message, sanitize_line};
 
@@ -132,6 +132,14 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
         return ListVerdict::Advice(format!(
             "came through the list <{shown}>, but the newest ARC seal is by {}, not by its sealer(s) {sealers}",
             sanitize_line(&seal_d)
+        ));
+    }
+    // The chain validates over the body up to the seal's l=; what follows
+    // would be read as the author's text.
+    if let Some(added) = beyond_length(newest.signature.header.cb, newest.signature.header.l, parsed.raw_body()) {
+        return ListVerdict::Advice(format!(
+            "came through the list <{shown}>, but its seal covers only the first {} bytes of the body (l=); {added} bytes were added after sealing",
+            newest.signature.header.l
         ));
     }
     let sealed = &newest.signature.header.h;
