@@ -316,3 +316,27 @@ fn a_stranger_whose_reply_to_is_the_list_gets_no_draft_to_the_list() {
         assert!(!to.contains(LIST_ADDRESS) && !cc.contains(LIST_ADDRESS), "a draft to every subscriber: {to} {cc}\n{}", d.text);
     }
 }
+
+#[test]
+fn our_own_reply_coming_back_through_the_list_gets_no_draft() {
+    // With reply_to_list the reply staff send reaches the list, and the
+    // list delivers it to us like any post, sealed, our DKIM passing.
+    let desk = Desk::start(&trusted(true), "");
+    let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
+    let via = block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER));
+    desk.s.deliver_and_run(&via);
+    let asked = Message::parse(via.into_bytes()).unwrap().message_id;
+    assert_eq!(desk.drafts().len(), 1);
+
+    let sent = desk.dkim(&mail(
+        "Example Support <support@example.org>",
+        "Re: [#1] Please delete my account",
+        &replying_to(&asked),
+        "We have deleted your account.",
+    ));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &sent, Author::OriginalFrom, SEALER)));
+    for (to, cc, d) in desk.drafts() {
+        assert!(!to.contains("support@example.org") && !cc.contains("support@example.org"), "a draft to ourselves: {to} {cc}\n{}", d.text);
+    }
+    assert_eq!(desk.drafts().len(), 1, "nothing drafted for our own reply");
+}

@@ -313,12 +313,22 @@ pub struct Arrival<'m> {
     /// The List-Id, when From is that list's own address and nobody
     /// vouches for the author: nobody to answer but the list.
     list_from: Option<String>,
+    /// The address drafts are sent from, in list mail: the list hands
+    /// the replies staff send back to us like any post.
+    ours: Option<String>,
 }
 
 impl<'m> Arrival<'m> {
     /// `msg` as it came, whatever its headers say about lists.
     pub fn direct(msg: &'m Message) -> Arrival<'m> {
-        Arrival { message: Cow::Borrowed(msg), list: ListVerdict::NotListMail, copy_to: None, copy_refused: false, list_from: None }
+        Arrival {
+            message: Cow::Borrowed(msg),
+            list: ListVerdict::NotListMail,
+            copy_to: None,
+            copy_refused: false,
+            list_from: None,
+            ours: None,
+        }
     }
 
     /// `msg` read with what `list` proves. Through a configured list its
@@ -349,7 +359,21 @@ impl<'m> Arrival<'m> {
             copy_to = a.post.clone().filter(|_| config.reply_to_list && a.dkim.passed());
             copy_refused = config.reply_to_list && copy_to.is_none();
         }
-        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
+        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from, ours: None }
+    }
+
+    /// The arrival, knowing `address` is ours (`[draft] from`): list mail
+    /// from it is a reply staff sent, which nobody is to answer.
+    pub fn answering_as(mut self, address: Option<&str>) -> Self {
+        if !matches!(self.list, ListVerdict::NotListMail) {
+            self.ours = address.map(str::to_string);
+        }
+        self
+    }
+
+    /// Whether `address` is ours, in list mail (`answering_as`).
+    pub fn is_ours(&self, address: &str) -> bool {
+        self.ours.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(address))
     }
 
     /// Whether `address` is the list's own, in list mail whose author
@@ -624,6 +648,11 @@ fn list_id(value: &[u8]) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
+/// The address of `value` ("Support <support@example.org>"), if it holds one.
+pub(crate) fn address_of(value: &str) -> Option<String> {
+    single_address(value.as_bytes()).map(|a| a.email)
+}
+
 /// The one address of an address header value (RFC 2047 names decoded).
 fn single_address(value: &[u8]) -> Option<Address> {
     let mut raw = b"From:".to_vec();
@@ -766,6 +795,10 @@ mod tests {
         assert!(a.is_the_list("support@lists.example.org") && a.is_the_list("Post@lists.example.org"));
         assert!(!a.is_the_list("dave@stranger.test"));
         assert!(!Arrival::direct(&msg).is_the_list("support@lists.example.org"), "not read as list mail: unchanged");
+        assert_eq!(address_of("Example Support <Support@example.org>").as_deref(), Some("Support@example.org"));
+        let ours = Some("support@example.org");
+        assert!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).answering_as(ours).is_ours("Support@example.org"));
+        assert!(!Arrival::direct(&msg).answering_as(ours).is_ours("support@example.org"), "mail without List-Id: unchanged");
         assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
     }
 
