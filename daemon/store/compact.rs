@@ -108,7 +108,10 @@ pub fn compact(path: &Path) -> Result<Compacted, StoreError> {
 }
 
 /// Opens the finished copy until sled's lock on it is free: the proof
-/// that nothing of this process still writes to it.
+/// that nothing of this process still writes to it. The opening also
+/// writes sled's snapshot of the copy's pages, so the daemon's first start
+/// does not replay the whole log (sled replays what was written since the
+/// last opening).
 fn wait_unlocked(dir: &Path) -> Result<(), StoreError> {
     let give_up = Instant::now() + Duration::from_secs(10);
     loop {
