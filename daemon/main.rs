@@ -276,6 +276,10 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::SUCCESS)
                 }
+                Err(triaged::store::StoreError::Locked { path }) => {
+                    eprintln!("triaged: store {} is in use: the daemon is running; stop it, compact, then start it again", path.display());
+                    Ok(ExitCode::from(1))
+                }
                 Err(e) => {
                     eprintln!("triaged: {e}");
                     Ok(ExitCode::from(1))
