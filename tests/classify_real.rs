@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use sha2::Digest;
+
 use triaged::classify::{Classification, Pack, UNCLASSIFIED};
 use triaged::config::LearningConfig;
 use triaged::learn::{Features, Learner};
@@ -32,7 +34,22 @@ fn tsv(name: &str) -> Vec<Vec<String>> {
     text.lines().skip(1).map(|l| l.split('\t').map(str::to_string).collect()).collect()
 }
 
+/// `REAL_HALF=tune` while tuning: the held-out half is then not even
+/// counted, so its figures cannot steer a rule (they are printed once
+/// before and once after a round of tuning, never in between).
+fn only_half() -> Option<String> {
+    std::env::var("REAL_HALF").ok()
+}
+
 fn items() -> Vec<Item> {
+    let mut items = all_items();
+    if let Some(half) = only_half() {
+        items.retain(|i| i.half == half);
+    }
+    items
+}
+
+fn all_items() -> Vec<Item> {
     let mut out = Vec::new();
     // row, half, label, intent, text: one-line customer queries, as a body.
     for r in tsv("banking77.tsv") {
@@ -99,9 +116,13 @@ fn packs() -> BTreeMap<String, Pack> {
 }
 
 /// Scores every item with `classify` (the pack's rules, or rules and model).
-fn measure(packs: &BTreeMap<String, Pack>, classify: impl Fn(&str, &Pack, &Message) -> Classification) -> BTreeMap<(String, String), Score> {
+fn measure(
+    packs: &BTreeMap<String, Pack>,
+    items: Vec<Item>,
+    classify: impl Fn(&str, &Pack, &Message) -> Classification,
+) -> BTreeMap<(String, String), Score> {
     let mut scores: BTreeMap<(String, String), Score> = BTreeMap::new();
-    for item in items() {
+    for item in items {
         let pack = &packs[&item.pack];
         let c = classify(&item.pack, pack, &message(&item.subject, &item.body));
         let got = c.procedure.as_str();
@@ -123,13 +144,15 @@ fn measure(packs: &BTreeMap<String, Pack>, classify: impl Fn(&str, &Pack, &Messa
                 s.sensitive_misroutes += usize::from(touches);
                 if show {
                     println!(
-                    "wrong route{} ({}): {} expected {} got {} ({})",
-                    if touches { " (sensitive)" } else { "" },
-                    item.half,
-                    item.source,
-                    item.label,
-                    got,
-                    c.rules.join(", ")
+                        "wrong route{} ({}): {} expected {} got {} ({}): {:?} {:?}",
+                        if touches { " (sensitive)" } else { "" },
+                        item.half,
+                        item.source,
+                        item.label,
+                        got,
+                        c.words.join(", "),
+                        item.subject,
+                        item.body.chars().take(160).collect::<String>()
                     );
                 }
             }
@@ -162,7 +185,10 @@ type Floors<'a> = &'a [(&'a str, &'a str, f64, f64, usize)];
 
 fn assert_floors(scores: &BTreeMap<(String, String), Score>, floors: Floors<'_>) {
     for (pack, half, recall, precision, misroutes) in floors {
-        let s = scores[&(pack.to_string(), half.to_string())];
+        let Some(&s) = scores.get(&(pack.to_string(), half.to_string())) else {
+            assert!(only_half().is_some_and(|h| h != *half), "{pack} {half}: no items");
+            continue;
+        };
         // A hair of slack for floating point, none for a message.
         assert!(s.recall() >= recall - 1e-9, "{pack} {half}: recall {:.4} < {recall:.4}", s.recall());
         assert!(s.precision() >= precision - 1e-9, "{pack} {half}: precision {:.4} < {precision:.4}", s.precision());
@@ -172,7 +198,7 @@ fn assert_floors(scores: &BTreeMap<(String, String), Score>, floors: Floors<'_>)
 
 #[test]
 fn real_text_meets_the_measured_floors() {
-    let scores = measure(&packs(), |_, pack, msg| pack.classify(msg));
+    let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
@@ -182,6 +208,81 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c", "tune", 19.0 / 19.0, 21.0 / 21.0, 0),
         ("2i2c", "held-out", 21.0 / 26.0, 23.0 / 25.0, 0),
     ];
+    assert_floors(&scores, floors);
+}
+
+/// Every query of Banking77's train split (tests/learn-data/) whose hash
+/// puts it in the tune half, not only the few per intent sampled into
+/// banking77.tsv: the bank mail the sourcehut pack's precision was tuned
+/// on. Labels as in scripts/real-corpus (banking77.tsv's, where the query
+/// is there). Tune text only: no held-out figure comes from here.
+fn banking77_tune_half() -> Vec<Item> {
+    let labels: BTreeMap<String, String> = tsv("banking77.tsv").into_iter().map(|r| (r[4].clone(), r[2].clone())).collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/learn-data/banking77-train.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    for (n, record) in csv_records(&text).into_iter().enumerate().skip(1) {
+        let [query, intent] = &record[..] else { panic!("{}: record {n}: not two fields", path.display()) };
+        let intent = intent.as_str();
+        let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        if sha2::Sha256::digest(query.as_bytes())[0] % 2 != 0 {
+            continue;
+        }
+        let label = labels.get(&query).cloned().unwrap_or_else(|| {
+            match intent {
+                "request_refund" | "transaction_charged_twice" => "refund",
+                "terminate_account" => "account-deletion",
+                _ => UNCLASSIFIED,
+            }
+            .to_string()
+        });
+        out.push(Item {
+            source: format!("banking77-train.csv record {n} ({intent})"),
+            half: "tune".into(),
+            pack: "sourcehut".into(),
+            label,
+            subject: String::new(),
+            body: query,
+        });
+    }
+    out
+}
+
+/// The records of a CSV file (RFC 4180: a quoted field may hold commas,
+/// newlines and doubled quotes).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+#[test]
+fn banking77_train_tune_half_meets_the_measured_floors() {
+    let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    let floors: Floors<'_> = &[("sourcehut", "tune", 0.0, 0.0, 1000)];
     assert_floors(&scores, floors);
 }
 
@@ -220,11 +321,11 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     let loose = LearningConfig { sensitive_needs_rule_sign: false, ..LearningConfig::default() };
     let learners_loose = learners(&packs, &dir.path().join("loose"), loose);
     println!("rules + model, learning.sensitive_needs_rule_sign = false:");
-    table(&measure(&packs, |name, pack, msg| learners_loose[name].classify(pack, msg).0));
+    table(&measure(&packs, items(), |name, pack, msg| learners_loose[name].classify(pack, msg).0));
 
     let learners = learners(&packs, &dir.path().join("defaults"), LearningConfig::default());
     println!("rules + model, the defaults:");
-    let scores = measure(&packs, |name, pack, msg| learners[name].classify(pack, msg).0);
+    let scores = measure(&packs, items(), |name, pack, msg| learners[name].classify(pack, msg).0);
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
