@@ -211,6 +211,41 @@ fn real_text_meets_the_measured_floors() {
     assert_floors(&scores, floors);
 }
 
+/// The habits the real set taught, one sentence each, so that a change
+/// that loses one fails by name: paraphrases route; talk about a feature,
+/// a refund already on its way, denials, hypotheticals and bulk mail do
+/// not reach a sensitive procedure.
+#[test]
+fn requests_route_and_talk_about_them_does_not() {
+    let packs = packs();
+    let cases = [
+        ("sourcehut", "", "I am asking to end my account", "account-deletion"),
+        ("sourcehut", "", "I'm not satisfied and no longer want to be a customer", "account-deletion"),
+        ("sourcehut", "", "my card was charged 3 times for one month", "refund"),
+        ("sourcehut", "", "We're a non-profit research team, a free plan would help us a lot", "cannot-pay"),
+        ("sourcehut", "Locked out", "I lost my phone with the authenticator app and have no recovery codes, I can't log in", "2fa-disable"),
+        ("sourcehut", "", "I don't want to delete my account, only to understand what happens to my repos", UNCLASSIFIED),
+        ("sourcehut", "", "If I deleted my account, would my mailing list archives stay up?", UNCLASSIFIED),
+        ("sourcehut", "Delete account", "As a user I want to be able to delete my account so that my data is removed", UNCLASSIFIED),
+        ("sourcehut", "Delete account button broken", "Steps to reproduce: click the delete my account button. Expected result: the account is deleted", UNCLASSIFIED),
+        ("sourcehut", "Cannot enable TOTP", "When I scan the QR code the TOTP code is rejected", UNCLASSIFIED),
+        ("sourcehut", "", "Where is my refund? It still hasn't shown up on my statement", UNCLASSIFIED),
+        ("sourcehut", "", "I asked the seller for a refund but the merchant won't answer", UNCLASSIFIED),
+        ("sourcehut", "", "There is a payment I don't recognise, I want my money back", UNCLASSIFIED),
+        ("sourcehut", "Our spring sale", "Free hosting for open source, 100% money back guarantee! Click here. Unsubscribe", UNCLASSIFIED),
+        ("sourcehut", "", "I want to top up my account by bank transfer, how do I go about it?", UNCLASSIFIED),
+        ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
+    ];
+    let mut wrong = Vec::new();
+    for (pack, subject, body, want) in cases {
+        let c = packs[pack].classify(&message(subject, body));
+        if c.procedure != want {
+            wrong.push(format!("{pack}: {subject:?} {body:?}: want {want}, got {} ({})", c.procedure, c.words.join(", ")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// Every query of Banking77's train split (tests/learn-data/) whose hash
 /// puts it in the tune half, not only the few per intent sampled into
 /// banking77.tsv: the bank mail the sourcehut pack's precision was tuned
