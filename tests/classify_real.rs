@@ -234,6 +234,9 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "There is a payment I don't recognise, I want my money back", UNCLASSIFIED),
         ("sourcehut", "Our spring sale", "Free hosting for open source, 100% money back guarantee! Click here. Unsubscribe", UNCLASSIFIED),
         ("sourcehut", "", "I want to top up my account by bank transfer, how do I go about it?", UNCLASSIFIED),
+        ("sourcehut", "", "Please change my username, or else delete the account", "account-rename"),
+        ("sourcehut", "Bug: disable user registration", "Add an option to disable user registration on self-hosted instances", UNCLASSIFIED),
+        ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
         ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
