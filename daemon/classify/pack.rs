@@ -644,17 +644,7 @@ impl Validator<'_> {
                 self.bad(&[K("vocabulary"), K(name)], "list at least one word, and no empty ones");
                 continue;
             }
-            let alts: Vec<String> = words
-                .iter()
-                .map(|w| {
-                    let token = |t: &str| match t.strip_suffix('*') {
-                        Some(stem) => format!(r"{}\w*", regex::escape(stem)),
-                        None => regex::escape(t),
-                    };
-                    w.split_whitespace().map(token).collect::<Vec<_>>().join(r"\s+")
-                })
-                .collect();
-            out.insert(name.clone(), format!(r"\b(?:{})\b", alts.join("|")));
+            out.insert(name.clone(), word_list_regex(words));
         }
         out
     }
@@ -796,6 +786,33 @@ impl Validator<'_> {
     }
 }
 
+/// One word list as a regex alternation. The single-word stems share one
+/// `\w*` (`(?:delet|remov)\w*`) instead of one each: every copy of the
+/// Unicode `\w` class compiles to hundreds of automaton states, in each
+/// rule that uses the list, and in every worker's search cache; a list of
+/// twenty-seven stems made the shipped packs' rules most of the daemon's
+/// heap (docs/BENCHMARKS.md, "Memory: the packs' word lists"). The
+/// alternation matches the same words as one `stem\w*` per stem.
+fn word_list_regex(words: &[String]) -> String {
+    let token = |t: &str| match t.strip_suffix('*') {
+        Some(stem) => format!(r"{}\w*", regex::escape(stem)),
+        None => regex::escape(t),
+    };
+    let mut stems = Vec::new();
+    let mut alts = Vec::new();
+    for w in words {
+        let tokens: Vec<&str> = w.split_whitespace().collect();
+        match tokens.as_slice() {
+            [one] if one.len() > 1 && one.ends_with('*') => stems.push(regex::escape(&one[..one.len() - 1])),
+            _ => alts.push(tokens.iter().map(|t| token(t)).collect::<Vec<_>>().join(r"\s+")),
+        }
+    }
+    if !stems.is_empty() {
+        alts.insert(0, format!(r"(?:{})\w*", stems.join("|")));
+    }
+    format!(r"\b(?:{})\b", alts.join("|"))
+}
+
 fn valid_id(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
@@ -850,6 +867,28 @@ state = "closed"
     fn identity_policies() {
         assert!(IdentityPolicy::Billing.card_digits_count());
         assert!(!IdentityPolicy::TwoFor2fa.card_digits_count());
+    }
+
+    #[test]
+    fn word_list_stems_share_one_word_class_and_match_as_before() {
+        let words: Vec<String> =
+            ["delet*", "remov*", "close", "close* out", "cancel", "*"].iter().map(|w| w.to_string()).collect();
+        let src = word_list_regex(&words);
+        // One shared `\w*` for the single-word stems, one for the phrase's,
+        // one for the lone `*`: not one per stem.
+        assert_eq!(src.matches(r"\w*").count(), 3, "{src}");
+        let shared = regex::RegexBuilder::new(&src).case_insensitive(true).build().unwrap();
+        let one_each = regex::RegexBuilder::new(r"\b(?:delet\w*|remov\w*|close|close\w*\s+out|cancel|\w*)\b")
+            .case_insensitive(true)
+            .build()
+            .unwrap();
+        for text in ["deletion", "Removed", "close", "closing out", "cancel", "closet", "undelete", "cancelled", "déletion", "", "delete my account"] {
+            assert_eq!(shared.is_match(text), one_each.is_match(text), "{text:?} under {src}");
+        }
+        let no_lone_star: Vec<String> = ["delet*", "remov*", "close"].iter().map(|w| w.to_string()).collect();
+        let strict = regex::RegexBuilder::new(&word_list_regex(&no_lone_star)).case_insensitive(true).build().unwrap();
+        assert!(strict.is_match("please DELETING it") && strict.is_match("removal") && strict.is_match("close"));
+        assert!(!strict.is_match("closet") && !strict.is_match("undelete") && !strict.is_match("remo"));
     }
 
     #[test]
