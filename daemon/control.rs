@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::act::notice::{Notice, Notifier, sanitise};
+use crate::staff::{Notice, Notifier, sanitise};
 use crate::act::{ActError, Actor, facts};
 use crate::config::Config;
 use crate::store::{Store, StoreError, TicketId};
@@ -42,7 +42,7 @@ const ANSWERS: &str = "answers";
 
 /// Something staff want done to a ticket: the same requests the channel
 /// forwards, stored as JSON in the spool.
-pub use crate::act::notice::StaffCommand as Request;
+pub use crate::staff::StaffCommand as Request;
 
 /// What became of a request, as staff read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::act::notice::{self, Notice, Notifier, StaffCommand};
+use crate::staff::{self, Notice, Notifier, StaffCommand};
 use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
 use crate::classify::sensitive::redact;
@@ -254,16 +254,16 @@ fn start_notices(
     let token = if once { CancellationToken::new() } else { cancel.clone() };
     if let Some(irc) = &config.irc {
         let (tx, rx) = mpsc::channel(16);
-        let (n, handle, health) = notice::irc::spawn_irc_watched(irc.clone(), store.clone(), token.clone(), tx);
-        sink_tasks.push((notice::IRC, handle));
+        let (n, handle, health) = staff::irc::spawn_irc_watched(irc.clone(), store.clone(), token.clone(), tx);
+        sink_tasks.push((staff::IRC, handle));
         irc_health = Some(health);
         notifier = notifier.and(n);
         // A one-shot pass posts notices but takes no commands.
         staff = (!once).then_some(rx);
     }
     if let Some(w) = &config.webhook {
-        let (n, handle) = notice::webhook::spawn_webhook(w.clone(), store.clone(), token);
-        sink_tasks.push((notice::WEBHOOK, handle));
+        let (n, handle) = staff::webhook::spawn_webhook(w.clone(), store.clone(), token);
+        sink_tasks.push((staff::WEBHOOK, handle));
         notifier = notifier.and(n);
     }
     for (sink, n) in store.drop_stale_queues(&notifier.sink_names())? {
@@ -276,7 +276,7 @@ struct Notices {
     notifier: Notifier,
     staff: Option<mpsc::Receiver<StaffCommand>>,
     sink_tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
-    irc_health: Option<tokio::sync::watch::Receiver<notice::irc::IrcHealth>>,
+    irc_health: Option<tokio::sync::watch::Receiver<staff::irc::IrcHealth>>,
 }
 
 /// How long `run --once` waits for the sinks to post what is queued.

@@ -15,6 +15,7 @@ pub mod verify;
 pub mod classify;
 pub mod learn;
 pub mod act;
+pub mod staff;
 pub mod store;
 pub mod daemon;
 pub mod control;

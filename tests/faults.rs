@@ -88,7 +88,7 @@ fn tickets_named(line: &str) -> Vec<u64> {
 async fn twenty_sigkills_in_a_500_message_backlog_leave_one_draft_and_ticket_each_and_lose_no_notice() {
     use rand::Rng;
     use support::ircd::{Ircd, IrcdOptions, daemon_irc_section};
-    use triaged::act::notice::REPEAT_MARK;
+    use triaged::staff::REPEAT_MARK;
     const KILLS: usize = 20;
 
     let ircd = Ircd::start_with(IrcdOptions {

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use support::ircd::{bot_joined, claim_is_refused, scene};
-use triaged::act::notice::{CONTINUED, Notice, StaffCommand};
+use triaged::staff::{CONTINUED, Notice, StaffCommand};
 use triaged::store::{TicketId, TicketState};
 
 const T: Duration = Duration::from_secs(15);

@@ -10,7 +10,7 @@ use support::ircd::{
     Bot, Ircd, IrcdOptions, Scene, bot_joined, claim_is_refused, irc_config, irc_config_from_toml, scene,
     store_with_tickets,
 };
-use triaged::act::notice::{Notice, REPEAT_MARK};
+use triaged::staff::{Notice, REPEAT_MARK};
 use triaged::store::{Store, TicketId};
 
 const T: Duration = Duration::from_secs(20);

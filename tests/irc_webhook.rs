@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use support::ircd::{load_config, store_with_tickets};
-use triaged::act::notice::{Notice, spawn_webhook};
+use triaged::staff::{Notice, spawn_webhook};
 use triaged::store::TicketId;
 
 const T: Duration = Duration::from_secs(15);

@@ -11,7 +11,6 @@
 pub mod aside;
 pub mod draft;
 pub mod facts;
-pub mod notice;
 pub mod reverify;
 pub mod staff_action;
 pub mod withdraw;
@@ -30,7 +29,7 @@ use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
-use notice::{Notice, Notifier};
+use crate::staff::{Notice, Notifier};
 
 /// The generic reply used when no procedure claims the message.
 pub const ACKNOWLEDGE_TEMPLATE: &str = "acknowledge.txt";

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{ActError, Actor, apply};
 use crate::verify::conversation::Binding;
-use crate::act::notice::Notice;
+use crate::staff::Notice;
 use crate::classify::procedure::Event;
 use crate::message::Message;
 use crate::store::{Deadline, Ticket, TicketId};

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use sha2::Digest;
 
-use super::notice::Notice;
+use crate::staff::Notice;
 use super::{ActError, Actor};
 use crate::mailbox::{Connection, Withdrawal, hex};
 use crate::store::{Action, Ticket};

@@ -283,7 +283,7 @@ fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnE
     }
     writeln!(out, "{:<16}  {:<24} {:<20} source", "id", "label", "added")?;
     for (key, ex) in &examples {
-        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::act::notice::sanitise(&ex.source))?;
+        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
     }
     let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
     for (_, ex) in &examples {
