@@ -35,7 +35,7 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
     mallory.said_by("triaged", CH, |t| t.contains("mallory") && !t.contains("claimed by"), T).await;
 
     alice.say(CH, "!claim 1").await;
-    alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+    alice.said_by("triaged", CH, |t| t == support::ircd::claimed("alice", 1), T).await;
     // The original message in INBOX shows who holds it.
     let deadline = tokio::time::Instant::now() + T;
     while !s.dovecot.flags("INBOX")[0].contains("triaged-claimed-alice") {
@@ -66,7 +66,7 @@ async fn new_mail_is_announced_claimed_and_reclassified_from_irc() {
         "INBOX",
         b"From: User 1 <user1@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <r1@example.net>\r\nIn-Reply-To: <m1@example.net>\r\n\r\nThanks, I will do that.\r\n",
     );
-    let reply = alice.said_by("triaged", CH, |t| t.starts_with("#1: reply"), T).await;
+    let reply = alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from "), T).await;
     assert!(reply.contains("user1@example.net"), "{reply}");
 
     // The same tag from a stranger opens a ticket of its own.

@@ -57,7 +57,7 @@ async fn the_bot_reconnects_after_the_server_restarts_and_later_notices_arrive()
     alice.said_by("triaged", CH, |t| t == "after the restart", T).await;
     // Commands work on the new connection too.
     alice.say(CH, "!claim 1").await;
-    alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+    alice.said_by("triaged", CH, |t| t == support::ircd::claimed("alice", 1), T).await;
     bot.stop().await;
 }
 
@@ -81,7 +81,7 @@ async fn claims_survive_a_restart_of_the_bot_and_the_store() {
     let (sc, mut alice, bot) = scene(CH, "alice", 1, &["alice", "bob"], |_| ()).await;
     let Scene { ircd, store_dir, store } = sc;
     alice.say(CH, "!claim 1").await;
-    alice.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+    alice.said_by("triaged", CH, |t| t == support::ircd::claimed("alice", 1), T).await;
     bot.stop().await;
     drop(store);
 

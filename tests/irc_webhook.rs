@@ -84,20 +84,18 @@ async fn notices_are_posted_as_json_with_the_rendered_line() {
     let cancel = CancellationToken::new();
     let (_s, store) = store_with_tickets(0);
     let (notifier, handle) = spawn_webhook(cfg, store, cancel.clone());
-    notifier.notify(Notice::NewTicket {
+    let notice = Notice::NewTicket {
         ticket: TicketId(7),
         procedure: "account-deletion".into(),
         from: "user@example.org".into(),
         subject: "Delete\r\nme \x0304now".into(),
-        identity: "NOT verified 0/1 as user".into(),
+        identity: "NOT verified 0/1".into(),
         draft_ready: false,
-    });
+    };
+    notifier.notify(notice.clone());
     let (what, body) = next(&mut rx).await;
     assert_eq!(what, "POST /hooks/staff");
-    assert_eq!(
-        body["text"],
-        "#7 account-deletion from user@example.org: \"Delete me now\" — identity: NOT verified 0/1 as user — !claim 7"
-    );
+    assert_eq!(body["text"], notice.render());
     assert_eq!(body["kind"], "new_ticket");
     assert_eq!(body["data"]["ticket"], 7);
     assert_eq!(body["data"]["subject"], "Delete me now");

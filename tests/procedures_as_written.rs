@@ -56,7 +56,7 @@ async fn the_se_sees_what_to_execute_and_i_executed_is_drafted_only_after_done()
     wait_drafts(&s, 1).await;
 
     s.dovecot.deliver("INBOX", &reply_from_user(1, "Yes, I confirm the deletion and accept the arbitration."));
-    let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1: reply from"), T).await;
+    let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from "), T).await;
     assert!(notice.contains("account-deletion/execute"), "{notice}");
     assert!(notice.contains("[queue SE, issue type Delete account precedent]"), "{notice}");
     assert!(

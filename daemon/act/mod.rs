@@ -29,7 +29,7 @@ use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
-use crate::staff::{Notice, Notifier};
+use crate::staff::{Notice, Notifier, lines};
 
 /// The generic reply used when no procedure claims the message.
 pub const ACKNOWLEDGE_TEMPLATE: &str = "acknowledge.txt";
@@ -299,7 +299,7 @@ impl Actor {
         let notice = self.notifier.outgoing(&self.ticket_notice(
             &planned_ticket,
             !actions.is_empty(),
-            Some(&msg.from[0].display()),
+            Some(&msg.from[0].email),
             address_note.as_deref(),
         ));
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
@@ -350,12 +350,11 @@ impl Actor {
         let actions = self.step(&mut planned_ticket, &event)?;
         let second = planned_ticket.identity.second.as_deref().map(|s| s.summary(self.policy(&planned_ticket)));
         let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
-        let notice = self.notifier.outgoing(&Notice::Text(format!(
-            "{}: second account {}{}",
-            ticket.id,
-            second.unwrap_or_default(),
-            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", planned_ticket.step.as_deref().unwrap_or("-")) }
-        )));
+        let notice = self.notifier.outgoing(&Notice::SecondAccount {
+            ticket: ticket.id,
+            identity: second.unwrap_or_default(),
+            step: (!actions.is_empty()).then(|| planned_ticket.step.clone().unwrap_or_else(|| "-".into())),
+        });
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);
             actions.clone()
@@ -383,13 +382,14 @@ impl Actor {
         report: &Report,
         binding: Binding,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let what = format!(
-            "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
-            msg.message_id,
-            sanitize_line(account),
-            unauthenticated_reason(report, binding),
-        );
-        let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {what}", planned.id)));
+        let reason = unauthenticated_reason(report, binding);
+        let what = lines::unproven(&msg.message_id, account, &reason);
+        let notice = self.notifier.outgoing(&Notice::Unproven {
+            ticket: planned.id,
+            message_id: msg.message_id.clone(),
+            account: account.to_string(),
+            reason,
+        });
         let (t, actions) = self.store.update_ticket(planned.id, Some(intake), &what, notice.as_ref(), |t| {
             t.identity = planned.identity.clone();
             t.deadlines = planned.deadlines.clone();
@@ -420,7 +420,7 @@ impl Actor {
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),
-                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), staff_action::notice_suffix(&ticket)),
+                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), lines::staff_suffix(&ticket)),
                 draft_ready: !actions.is_empty(),
             });
             let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {
@@ -884,33 +884,24 @@ impl Actor {
     /// a reply moved it), queued in the same transaction as the ticket: a
     /// crash after the draft can never lose it.
     fn ticket_notice(&self, t: &Ticket, draft_ready: bool, reply_from: Option<&str>, address_note: Option<&str>) -> Notice {
-        let mut identity = t.identity.summary(self.policy(t));
+        let mut identity = lines::identity(&t.identity.verdict(self.policy(t)));
         if let Some(note) = address_note {
             identity = format!("{identity}; {note}");
         }
-        let mut procedure = t.procedure.clone();
-        if let Some(step) = &t.step {
-            procedure = format!("{procedure}/{step}");
-        }
-        if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
-            procedure = format!("{procedure} (staff: {h})");
-        }
-        procedure.push_str(&staff_action::notice_suffix(t));
         let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
-        if by_model && reply_from.is_none() {
-            procedure = format!("{procedure} (chosen by the model: the rules were not sure)");
-        }
+        let procedure = lines::ticket_procedure(t, by_model && reply_from.is_none());
         match reply_from {
-            Some(from) => Notice::Text(format!(
-                "{}: reply from {} → {procedure}; identity {identity}{}",
-                t.id,
-                sanitize_line(from),
-                if draft_ready { "; draft ready" } else { "" }
-            )),
+            Some(from) => Notice::Reply {
+                ticket: t.id,
+                from: from.to_string(),
+                procedure,
+                identity,
+                draft_ready,
+            },
             None => Notice::NewTicket {
                 ticket: t.id,
                 procedure,
-                from: t.from.clone(),
+                from: t.identity.address.clone(),
                 subject: t.subject.clone(),
                 identity,
                 draft_ready,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{ActError, Actor, apply};
 use crate::verify::conversation::Binding;
-use crate::staff::Notice;
+use crate::staff::{Notice, lines};
 use crate::classify::procedure::Event;
 use crate::message::Message;
 use crate::store::{Deadline, Ticket, TicketId};
@@ -88,10 +88,13 @@ impl Actor {
         };
         // Queued with the change and held until its draft is appended, as
         // every ticket notice is.
-        let notice = self.notifier.outgoing(&Notice::Text(format!(
-            "{id}: identity re-checked, {outcome}: {summary}{}",
-            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", ticket.step.as_deref().unwrap_or("-")) }
-        )));
+        let notice = self.notifier.outgoing(&Notice::Rechecked {
+            ticket: id,
+            outcome,
+            identity: lines::identity(&ticket.identity.verdict(policy)),
+            latest: report.factor_words().join(", "),
+            step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
+        });
         self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), notice.as_ref(), |t| {
             apply(t, &ticket);
             actions.clone()

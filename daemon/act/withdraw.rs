@@ -66,9 +66,7 @@ impl Actor {
             Withdrawal::Removed => format!("stale draft <{message_id}> withdrawn from {mailbox}"),
             Withdrawal::Absent => format!("stale draft <{message_id}> no longer in {mailbox}"),
             Withdrawal::Edited => {
-                self.notifier.notify(Notice::Text(format!(
-                    "{ticket}: a draft of ours that is out of date was edited in {mailbox}; left there: check it before sending"
-                )));
+                self.notifier.notify(Notice::StaleDraftEdited { ticket: *ticket, mailbox: mailbox.clone() });
                 format!("stale draft <{message_id}> was edited by staff; left in {mailbox}")
             }
         };

@@ -1,6 +1,6 @@
 //! Staff commands typed in the channel: parsed from the message text and
 //! answered from the store. Who may run them is decided before `run` is
-//! called (see `irc.rs`); here the nick is already known to be staff.
+//! called (see `irc/authorise.rs`); here the nick is already known to be staff.
 
 use std::collections::HashMap;
 
@@ -9,13 +9,13 @@ use crate::act::staff_action;
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
-use super::{StaffCommand, cut, identity_report, sanitise, shown, when};
+use super::{StaffCommand, lines};
 
 pub(crate) const USAGE: &str =
     "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
 
 /// Queue entries shown before "… and N more", to keep the channel readable.
-const QUEUE_MAX: usize = 12;
+pub(crate) const QUEUE_MAX: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
@@ -121,95 +121,49 @@ impl Reply {
     }
 }
 
-fn held(id: TicketId, c: &Claim, now: jiff::Timestamp) -> String {
-    format!("{id} is held by {} since {}", c.nick, when(c.since, now))
-}
-
 /// The ticket's next armed deadline.
 fn deadline(t: &Ticket) -> Option<jiff::Timestamp> {
     t.deadlines.iter().map(|d| d.due).min()
 }
 
-fn state_word(s: TicketState) -> &'static str {
-    match s {
-        TicketState::New => "new",
-        TicketState::Claimed => "claimed",
-        TicketState::Waiting => "waiting",
-        TicketState::Answered => "answered",
-        TicketState::Closed => "closed",
-    }
-}
-
-/// The state as staff need it: waiting for their action, or for a draft
-/// of ours to be sent, before the stored state.
-fn ticket_state(t: &Ticket) -> String {
-    if staff_action::pending(t).is_some() {
-        "waiting for staff".into()
-    } else if staff_action::waiting_draft(t) {
-        "draft waiting".into()
-    } else {
-        state_word(t.state).into()
-    }
-}
-
-fn age(from: jiff::Timestamp, now: jiff::Timestamp) -> String {
-    let mins = now.duration_since(from).as_secs().max(0) / 60;
-    match mins {
-        0..60 => format!("{mins}m"),
-        60..2880 => format!("{}h", mins / 60),
-        _ => format!("{}d", mins / 1440),
-    }
-}
-
 /// Carries out a command for `nick` and says what to answer.
 pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp) -> Result<Reply, StoreError> {
-    let missing = |id: TicketId| Reply::line(format!("{nick}: there is no ticket {id}"));
+    let missing = |id: TicketId| Reply::line(lines::no_ticket(nick, id));
     Ok(match cmd {
-        Command::Help => Reply::line(format!("{nick}: {USAGE}")),
-        Command::Claim(id) => Reply::line(match store.claim(*id, nick, now)? {
-            ClaimOutcome::Claimed => format!("{id} claimed by {nick}"),
-            ClaimOutcome::AlreadyYours(c) => format!("{nick}: you already hold {id} (since {})", when(c.since, now)),
-            ClaimOutcome::HeldBy(c) => format!("{nick}: {}", held(*id, &c, now)),
-            ClaimOutcome::Finished => format!("{nick}: {id} is closed"),
-            ClaimOutcome::NoSuchTicket => return Ok(missing(*id)),
-        }),
-        Command::Release(id) => Reply::line(match store.release(*id, nick, now)? {
-            ReleaseOutcome::Released(c) if c.nick.eq_ignore_ascii_case(nick) => {
-                format!("{id} released by {nick}, back in the queue")
-            }
-            ReleaseOutcome::Released(c) => format!(
-                "{id} released by {nick} (was held by {} since {}), back in the queue",
-                c.nick,
-                when(c.since, now)
-            ),
-            ReleaseOutcome::NotClaimed => format!("{nick}: {id} is not claimed"),
-            ReleaseOutcome::NoSuchTicket => return Ok(missing(*id)),
-        }),
+        Command::Help => Reply::line(lines::usage(nick)),
+        Command::Claim(id) => match store.claim(*id, nick, now)? {
+            ClaimOutcome::NoSuchTicket => missing(*id),
+            outcome => Reply::line(lines::claim(nick, *id, &outcome, now)),
+        },
+        Command::Release(id) => match store.release(*id, nick, now)? {
+            ReleaseOutcome::NoSuchTicket => missing(*id),
+            outcome => Reply::line(lines::release(nick, *id, &outcome, now)),
+        },
         // A ticket waiting for its staff action goes on with its procedure
         // (the daemon drafts "it is done"); any other ticket is closed.
         Command::Done(id) if store.ticket(*id)?.as_ref().and_then(staff_action::pending).is_some() => {
             if let Some(c) = store.claim_of(*id)?.filter(|c| !c.nick.eq_ignore_ascii_case(nick)) {
-                return Ok(Reply::line(format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0)));
+                return Ok(Reply::line(lines::held_by_another(nick, *id, &c, now)));
             }
             Reply {
                 lines: Vec::new(),
                 forward: Some(StaffCommand::StaffDone { ticket: *id, by: nick.to_string() }),
             }
         }
-        Command::Done(id) => Reply::line(match store.done(*id, nick, now)? {
-            DoneOutcome::Done(_) => {
-                return Ok(Reply {
-                    lines: vec![format!("{id} closed by {nick}")],
-                    forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
-                });
-            }
-            DoneOutcome::HeldBy(c) => format!("{nick}: {}; ask them, or !release {} first", held(*id, &c, now), id.0),
-            DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
-            DoneOutcome::NoSuchTicket => return Ok(missing(*id)),
-        }),
+        Command::Done(id) => match store.done(*id, nick, now)? {
+            DoneOutcome::NoSuchTicket => missing(*id),
+            outcome @ DoneOutcome::Done(_) => Reply {
+                lines: vec![lines::done(nick, *id, &outcome, now)],
+                forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
+            },
+            outcome => Reply::line(lines::done(nick, *id, &outcome, now)),
+        },
         Command::Queue => Reply::line(queue(store, now)?),
         Command::Show(id) => match store.ticket(*id)? {
-            Some(t) => show(&t, store.claim_of(*id)?, now),
+            Some(t) => Reply {
+                lines: lines::show(&t, store.claim_of(*id)?.as_ref(), deadline(&t), now),
+                forward: None,
+            },
             None => missing(*id),
         },
         Command::Reclassify(id, procedure) => {
@@ -217,7 +171,7 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
                 return Ok(missing(*id));
             }
             Reply {
-                lines: vec![format!("reclassifying {id} as {procedure} (asked by {nick})")],
+                lines: vec![lines::reclassifying(nick, *id, procedure)],
                 forward: Some(StaffCommand::Reclassify {
                     ticket: *id,
                     procedure: procedure.clone(),
@@ -255,97 +209,14 @@ fn queue(store: &Store, now: jiff::Timestamp) -> Result<String, StoreError> {
             TicketState::Answered => due.is_some(),
             _ => claim.is_none() || due.is_some(),
         };
-        if !listed {
-            return;
+        if listed {
+            entries.push((due.is_none(), t.id, lines::queue_entry(&t, claim, due, now)));
         }
-        let mut parts = vec![ticket_state(&t)];
-        match claim {
-            Some(c) => parts.push(format!("held by {}", c.nick)),
-            None => parts.push("unclaimed".into()),
-        }
-        if let Some(d) = due {
-            parts.push(format!("due since {}", when(d, now)));
-        }
-        parts.push(format!("{} old", age(t.created, now)));
-        let text = format!("{} {} ({})", t.id, cut(&sanitise(&t.procedure), 40), parts.join(", "));
-        entries.push((due.is_none(), t.id, text));
     })?;
-    if entries.is_empty() {
-        return Ok("queue is empty: nothing unclaimed or due".into());
-    }
     entries.sort();
     let total = entries.len();
-    let mut shown: Vec<String> = entries.into_iter().take(QUEUE_MAX).map(|e| e.2).collect();
-    if total > QUEUE_MAX {
-        shown.push(format!("… and {} more", total - QUEUE_MAX));
-    }
-    Ok(format!("queue ({total}): {}", shown.join("; ")))
-}
-
-fn show(t: &Ticket, claim: Option<Claim>, now: jiff::Timestamp) -> Reply {
-    let state = match (&claim, t.state) {
-        (_, TicketState::Closed) => "closed".to_string(),
-        (Some(c), _) => format!("{} (held by {} since {})", ticket_state(t), c.nick, when(c.since, now)),
-        (None, _) => format!("{}, unclaimed", ticket_state(t)),
-    };
-    let mut first = format!(
-        "{} {} — {state} — from {}: \"{}\" — opened {}",
-        t.id,
-        cut(&sanitise(&t.procedure), 60),
-        cut(&shown(&t.from), 80),
-        cut(&shown(&t.subject), 120),
-        when(t.created, now)
-    );
-    if let Some(d) = deadline(t) {
-        first.push_str(&format!(
-            " — deadline {}{}",
-            when(d, now),
-            if d <= now { " (passed)" } else { "" }
-        ));
-    }
-    let latest = t
-        .identity
-        .last_report
-        .as_ref()
-        .and_then(|r| serde_json::to_value(r).ok())
-        .map(|v| identity_report(&v))
-        .unwrap_or_else(|| "no verification report".into());
-    let identity = match t.data.get("identity_summary").and_then(|v| v.as_str()) {
-        Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
-        None => latest,
-    };
-    let mut lines = vec![first, format!("{} identity: {identity}", t.id)];
-    lines.extend(staff_lines(t).into_iter().map(|l| format!("{} {l}", t.id)));
-    Reply { lines, forward: None }
-}
-
-/// What staff need to act on the ticket: its queue and issue type, the
-/// action it waits for, the step's staff note, why a person must look.
-pub(crate) fn staff_lines(t: &Ticket) -> Vec<String> {
-    let text = |k: &str| t.data.get(k).and_then(serde_json::Value::as_str).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let mut head = Vec::new();
-    if let Some(q) = &t.queue {
-        head.push(format!("queue {}", sanitise(q)));
-    }
-    if let Some(i) = text("issue_type") {
-        head.push(format!("issue type {}", sanitise(&i)));
-    }
-    let mut out = Vec::new();
-    if !head.is_empty() {
-        out.push(head.join(", "));
-    }
-    if let Some(a) = staff_action::pending(t) {
-        out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
-    }
-    if let Some(n) = text("staff_note") {
-        // Several lines in the template: one line in the channel.
-        let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
-    }
-    if let Some(h) = text("handoff").filter(|_| t.state != TicketState::Closed) {
-        out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
-    }
-    out
+    let shown: Vec<String> = entries.into_iter().take(QUEUE_MAX).map(|e| e.2).collect();
+    Ok(lines::queue(&shown, total))
 }
 
 #[cfg(test)]

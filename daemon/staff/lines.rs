@@ -9,11 +9,20 @@
 use crate::message::{is_blank, is_invisible};
 
 use super::Notice;
+use crate::act::staff_action;
+use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
+use crate::store::{Ticket, TicketId, TicketState};
+use crate::verify::conversation::Verdict;
+
+/// The width of the client staff read in. A new-ticket line fits it: its
+/// subject is cut to the room the other fields leave.
+pub const COLUMNS: usize = 100;
 
 const FROM_CHARS: usize = 80;
-
+const PROCEDURE_CHARS: usize = 60;
 const SUBJECT_CHARS: usize = 120;
-
+/// However long the other fields, this much of a subject is shown.
+const SUBJECT_MIN: usize = 20;
 const FIELD_CHARS: usize = 200;
 
 impl Notice {
@@ -21,6 +30,10 @@ impl Notice {
     pub fn render(&self) -> String {
         let f = |s: &str, n: usize| cut(&shown(s), n);
         let draft = |ready: bool| if ready { " — draft ready in Drafts" } else { "" };
+        let moved = |step: &Option<String>| match step {
+            Some(step) => format!("; now at step {}, draft ready", f(step, PROCEDURE_CHARS)),
+            None => String::new(),
+        };
         match self {
             Notice::NewTicket {
                 ticket,
@@ -29,14 +42,51 @@ impl Notice {
                 subject,
                 identity,
                 draft_ready,
+            } => {
+                // The procedure may carry the staff action: never cut short.
+                let head = format!("{ticket} {} {}", f(procedure, FIELD_CHARS), f(bare(from), FROM_CHARS));
+                let tail = format!(" {}{}", f(identity, FIELD_CHARS), if *draft_ready { ", draft ready" } else { "" });
+                let room = COLUMNS.saturating_sub(head.chars().count() + tail.chars().count() + 3);
+                format!("{head} \"{}\"{tail}", f(subject, room.clamp(SUBJECT_MIN, SUBJECT_CHARS)))
+            }
+            Notice::Reply {
+                ticket,
+                from,
+                procedure,
+                identity,
+                draft_ready,
             } => format!(
-                "{ticket} {} from {}: \"{}\" — identity: {}{} — !claim {}",
-                f(procedure, 60),
-                f(from, FROM_CHARS),
-                f(subject, SUBJECT_CHARS),
+                "{ticket} reply from {} → {}; {}{}",
+                f(bare(from), FROM_CHARS),
+                f(procedure, FIELD_CHARS),
                 f(identity, FIELD_CHARS),
-                draft(*draft_ready),
-                ticket.0
+                if *draft_ready { "; draft ready" } else { "" }
+            ),
+            Notice::Unproven {
+                ticket,
+                message_id,
+                account,
+                reason,
+            } => format!("{ticket} {}", unproven(message_id, account, reason)),
+            Notice::SecondAccount { ticket, identity, step } => {
+                format!("{ticket} second account {}{}", f(identity, FIELD_CHARS), moved(step))
+            }
+            Notice::Rechecked {
+                ticket,
+                outcome,
+                identity,
+                latest,
+                step,
+            } => format!(
+                "{ticket} identity re-checked, {}: {}; latest: {}{}",
+                f(outcome, FIELD_CHARS),
+                f(identity, FIELD_CHARS),
+                f(latest, FIELD_CHARS),
+                moved(step)
+            ),
+            Notice::StaleDraftEdited { ticket, mailbox } => format!(
+                "{ticket} a draft of ours that is out of date was edited in {}; left there: check it before sending",
+                f(mailbox, PROCEDURE_CHARS)
             ),
             Notice::DeadlineFired {
                 ticket,
@@ -45,7 +95,7 @@ impl Notice {
                 draft_ready,
             } => format!(
                 "{ticket} deadline reached ({}): {}{}",
-                f(procedure, 60),
+                f(procedure, PROCEDURE_CHARS),
                 f(what, FIELD_CHARS),
                 draft(*draft_ready)
             ),
@@ -57,7 +107,7 @@ impl Notice {
                 reason,
             } => format!(
                 "quarantined {} UID {uid} from {}: \"{}\" — {} (see `triaged status`)",
-                f(folder, 60),
+                f(folder, PROCEDURE_CHARS),
                 from.as_deref()
                     .map(|s| f(s, FROM_CHARS))
                     .unwrap_or_else(|| "(unknown sender)".into()),
@@ -75,6 +125,33 @@ impl Notice {
             Notice::Text(t) => shown(t),
         }
     }
+}
+
+/// A reply that claims `account` without proving it, as its notice and
+/// the ticket's history tell it.
+pub fn unproven(message_id: &str, account: &str, reason: &str) -> String {
+    format!(
+        "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
+        cut(&shown(message_id), FROM_CHARS),
+        cut(&shown(account), FROM_CHARS),
+        cut(&shown(reason), FIELD_CHARS)
+    )
+}
+
+/// `alice@example.org` out of `Alice <alice@example.org>`: notices queued
+/// before they carried the bare address still show one.
+fn bare(from: &str) -> &str {
+    match from.trim().strip_suffix('>').and_then(|f| f.rsplit_once('<')) {
+        Some((_, address)) if !address.is_empty() => address,
+        _ => from,
+    }
+}
+
+/// The identity as every staff line shows it: `verified 2/2 (dkim, pgp)`
+/// or `NOT verified 0/1` (the verdict's own words, which the templates
+/// read too).
+pub fn identity(v: &Verdict) -> String {
+    v.summary()
 }
 
 /// Marks a line whose notices were handed to the server before a crash or
@@ -122,7 +199,7 @@ pub fn digest(tickets: &[&Notice], max: usize) -> Vec<(String, usize)> {
             Notice::NewTicket { ticket, procedure, from, .. } => Some(format!(
                 "{ticket} {} ({})",
                 cut(&shown(procedure), 40),
-                cut(&shown(from), 60)
+                cut(&shown(bare(from)), 60)
             )),
             _ => None,
         })
@@ -301,20 +378,11 @@ pub fn when(t: jiff::Timestamp, now: jiff::Timestamp) -> String {
     }
 }
 
-/// The staff-facing summary of a verification report as stored in
-/// `ticket.data["verification"]` (the `verify --json` shape:
-/// `account`, `factors.{name}.{result,reason}`, `required`, `met`,
-/// `verified`): "verified 2/2 as alice (dkim, pgp)".
-pub fn identity_summary(v: &serde_json::Value) -> String {
-    identity_text(v, false)
-}
-
-/// Like [`identity_summary`], with every factor and its reason.
+/// A verification report as `!show` gives it, every factor with its
+/// reason: `NOT verified 1/2 as bob; dkim pass: aligned; pgp fail: bad sig`.
+/// `v` is the report in its `verify --json` shape (`account`,
+/// `factors.{name}.{result,reason}`, `required`, `met`, `verified`).
 pub fn identity_report(v: &serde_json::Value) -> String {
-    identity_text(v, true)
-}
-
-fn identity_text(v: &serde_json::Value, detail: bool) -> String {
     if let Some(s) = v.as_str() {
         return shown(s);
     }
@@ -327,28 +395,257 @@ fn identity_text(v: &serde_json::Value, detail: bool) -> String {
     let met = obj.get("met").and_then(|m| m.as_u64()).unwrap_or(0);
     let required = obj.get("required").and_then(|m| m.as_u64()).unwrap_or(1);
     let verified = obj.get("verified").and_then(|m| m.as_bool()).unwrap_or(false);
-    let mut parts = Vec::new();
-    if let Some(factors) = obj.get("factors").and_then(|f| f.as_object()) {
-        for (name, f) in factors {
-            let result = f.get("result").and_then(|r| r.as_str()).unwrap_or("none");
-            if detail {
-                let reason = f.get("reason").and_then(|r| r.as_str()).unwrap_or("");
-                parts.push(format!("{name} {result}: {}", cut(&shown(reason), 100)));
-            } else if result == "pass" {
-                parts.push(name.clone());
-            }
-        }
-    }
-    let head = format!(
+    let mut line = format!(
         "{} {met}/{required} as {}",
         if verified { "verified" } else { "NOT verified" },
         cut(&sanitise(account), 40)
     );
-    match (parts.is_empty(), detail) {
-        (true, _) => head,
-        (false, false) => format!("{head} ({})", parts.join(", ")),
-        (false, true) => format!("{head}; {}", parts.join("; ")),
+    for (name, f) in obj.get("factors").and_then(|f| f.as_object()).into_iter().flatten() {
+        let result = f.get("result").and_then(|r| r.as_str()).unwrap_or("none");
+        let reason = f.get("reason").and_then(|r| r.as_str()).unwrap_or("");
+        line.push_str(&format!("; {name} {result}: {}", cut(&shown(reason), 100)));
     }
+    line
+}
+
+// ------------------------------------------------ answers in the channel
+
+/// `alice: commands: !claim N, …`
+pub fn usage(nick: &str) -> String {
+    format!("{nick}: {}", super::commands::USAGE)
+}
+
+pub fn no_ticket(nick: &str, id: TicketId) -> String {
+    format!("{nick}: there is no ticket {id}")
+}
+
+fn held(id: TicketId, c: &Claim, now: jiff::Timestamp) -> String {
+    format!("{id} is held by {} since {}", c.nick, when(c.since, now))
+}
+
+/// `!done` or `!claim` on a ticket someone else holds.
+pub fn held_by_another(nick: &str, id: TicketId, c: &Claim, now: jiff::Timestamp) -> String {
+    format!("{nick}: {}; ask them, or !release {} first", held(id, c, now), id.0)
+}
+
+pub fn claim(nick: &str, id: TicketId, outcome: &ClaimOutcome, now: jiff::Timestamp) -> String {
+    match outcome {
+        ClaimOutcome::Claimed => format!("{id} claimed by {nick}"),
+        ClaimOutcome::AlreadyYours(c) => format!("{nick}: you already hold {id} (since {})", when(c.since, now)),
+        ClaimOutcome::HeldBy(c) => format!("{nick}: {}", held(id, c, now)),
+        ClaimOutcome::Finished => format!("{nick}: {id} is closed"),
+        ClaimOutcome::NoSuchTicket => no_ticket(nick, id),
+    }
+}
+
+pub fn release(nick: &str, id: TicketId, outcome: &ReleaseOutcome, now: jiff::Timestamp) -> String {
+    match outcome {
+        ReleaseOutcome::Released(c) if c.nick.eq_ignore_ascii_case(nick) => format!("{id} released by {nick}, back in the queue"),
+        ReleaseOutcome::Released(c) => format!(
+            "{id} released by {nick} (was held by {} since {}), back in the queue",
+            c.nick,
+            when(c.since, now)
+        ),
+        ReleaseOutcome::NotClaimed => format!("{nick}: {id} is not claimed"),
+        ReleaseOutcome::NoSuchTicket => no_ticket(nick, id),
+    }
+}
+
+pub fn done(nick: &str, id: TicketId, outcome: &DoneOutcome, now: jiff::Timestamp) -> String {
+    match outcome {
+        DoneOutcome::Done(_) => format!("{id} closed by {nick}"),
+        DoneOutcome::HeldBy(c) => held_by_another(nick, id, c, now),
+        DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
+        DoneOutcome::NoSuchTicket => no_ticket(nick, id),
+    }
+}
+
+pub fn reclassifying(nick: &str, id: TicketId, procedure: &str) -> String {
+    format!("reclassifying {id} as {procedure} (asked by {nick})")
+}
+
+/// Someone not allowed to run `cmd`; `who` says who is.
+pub fn refused(nick: &str, cmd: &str, who: &str) -> String {
+    format!("{nick}: sorry, {cmd} is for support staff only ({who})")
+}
+
+/// A command waited for a WHOIS answer that never came.
+pub fn unchecked(nick: &str, cmd: &str) -> String {
+    format!("{nick}: could not check who you are (no WHOIS answer); {cmd} not run, try again")
+}
+
+/// Too many nicks wait for a WHOIS answer at once.
+pub fn too_many_asking(nick: &str) -> String {
+    format!("{nick}: too many people asking at once; try again in a moment")
+}
+
+pub fn store_failed(nick: &str, cmd: &str) -> String {
+    format!("{nick}: {cmd} failed: the store did not answer; see the daemon's log")
+}
+
+pub fn daemon_busy(nick: &str, cmd: &str) -> String {
+    format!("{nick}: the daemon is busy or stopping; {cmd} was not done, try again")
+}
+
+/// A malformed command of ours: its usage.
+pub fn malformed(nick: &str, usage: &str) -> String {
+    format!("{nick}: {usage}")
+}
+
+fn state_word(s: TicketState) -> &'static str {
+    match s {
+        TicketState::New => "new",
+        TicketState::Claimed => "claimed",
+        TicketState::Waiting => "waiting",
+        TicketState::Answered => "answered",
+        TicketState::Closed => "closed",
+    }
+}
+
+/// The state as staff need it: waiting for their action, or for a draft
+/// of ours to be sent, before the stored state.
+fn ticket_state(t: &Ticket) -> String {
+    if staff_action::pending(t).is_some() {
+        "waiting for staff".into()
+    } else if staff_action::waiting_draft(t) {
+        "draft waiting".into()
+    } else {
+        state_word(t.state).into()
+    }
+}
+
+fn age(from: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    let mins = now.duration_since(from).as_secs().max(0) / 60;
+    match mins {
+        0..60 => format!("{mins}m"),
+        60..2880 => format!("{}h", mins / 60),
+        _ => format!("{}d", mins / 1440),
+    }
+}
+
+/// One ticket in `!queue`: `#9 billing (waiting, held by dave, due since
+/// 09:00 UTC, 3d old)`.
+pub fn queue_entry(t: &Ticket, claim: Option<&Claim>, due: Option<jiff::Timestamp>, now: jiff::Timestamp) -> String {
+    let mut parts = vec![ticket_state(t)];
+    match claim {
+        Some(c) => parts.push(format!("held by {}", c.nick)),
+        None => parts.push("unclaimed".into()),
+    }
+    if let Some(d) = due {
+        parts.push(format!("due since {}", when(d, now)));
+    }
+    parts.push(format!("{} old", age(t.created, now)));
+    format!("{} {} ({})", t.id, cut(&sanitise(&t.procedure), 40), parts.join(", "))
+}
+
+/// `!queue`'s answer: the first `entries` of `total`.
+pub fn queue(entries: &[String], total: usize) -> String {
+    if total == 0 {
+        return "queue is empty: nothing unclaimed or due".into();
+    }
+    let mut line = format!("queue ({total}): {}", entries.join("; "));
+    if total > entries.len() {
+        line.push_str(&format!("; … and {} more", total - entries.len()));
+    }
+    line
+}
+
+/// `!show N`: the ticket, its identity report, and what staff need.
+pub fn show(t: &Ticket, claim: Option<&Claim>, deadline: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Vec<String> {
+    let state = match (claim, t.state) {
+        (_, TicketState::Closed) => "closed".to_string(),
+        (Some(c), _) => format!("{} (held by {} since {})", ticket_state(t), c.nick, when(c.since, now)),
+        (None, _) => format!("{}, unclaimed", ticket_state(t)),
+    };
+    let mut first = format!(
+        "{} {} — {state} — from {}: \"{}\" — opened {}",
+        t.id,
+        cut(&sanitise(&t.procedure), 60),
+        cut(&shown(&t.from), 80),
+        cut(&shown(&t.subject), 120),
+        when(t.created, now)
+    );
+    if let Some(d) = deadline {
+        first.push_str(&format!(" — deadline {}{}", when(d, now), if d <= now { " (passed)" } else { "" }));
+    }
+    let latest = t
+        .identity
+        .last_report
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r).ok())
+        .map(|v| identity_report(&v))
+        .unwrap_or_else(|| "no verification report".into());
+    let identity = match t.data.get("identity_summary").and_then(|v| v.as_str()) {
+        Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
+        None => latest,
+    };
+    let mut lines = vec![first, format!("{} identity: {identity}", t.id)];
+    lines.extend(staff_lines(t).into_iter().map(|l| format!("{} {l}", t.id)));
+    lines
+}
+
+/// What staff need to act on the ticket: its queue and issue type, the
+/// action it waits for, the step's staff note, why a person must look.
+pub fn staff_lines(t: &Ticket) -> Vec<String> {
+    let text = |k: &str| t.data.get(k).and_then(serde_json::Value::as_str).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut head = Vec::new();
+    if let Some(q) = &t.queue {
+        head.push(format!("queue {}", sanitise(q)));
+    }
+    if let Some(i) = text("issue_type") {
+        head.push(format!("issue type {}", sanitise(&i)));
+    }
+    let mut out = Vec::new();
+    if !head.is_empty() {
+        out.push(head.join(", "));
+    }
+    if let Some(a) = staff_action::pending(t) {
+        out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
+    }
+    if let Some(n) = text("staff_note") {
+        // Several lines in the template: one line in the channel.
+        let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
+    }
+    if let Some(h) = text("handoff").filter(|_| t.state != TicketState::Closed) {
+        out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
+    }
+    out
+}
+
+/// A ticket's procedure as its notices name it: procedure/step, who must
+/// look and why, the queue and the staff action it waits for, and whether
+/// the local model chose it.
+pub fn ticket_procedure(t: &Ticket, by_model: bool) -> String {
+    let mut procedure = t.procedure.clone();
+    if let Some(step) = &t.step {
+        procedure = format!("{procedure}/{step}");
+    }
+    if let Some(h) = t.data.get("handoff").and_then(serde_json::Value::as_str) {
+        procedure = format!("{procedure} (staff: {h})");
+    }
+    procedure.push_str(&staff_suffix(t));
+    if by_model {
+        procedure.push_str(" (chosen by the model: the rules were not sure)");
+    }
+    procedure
+}
+
+/// What a ticket notice adds to its procedure: the queue and issue type,
+/// and the staff action it waits for.
+pub fn staff_suffix(t: &Ticket) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &t.queue {
+        parts.push(format!("queue {q}"));
+    }
+    if let Some(i) = t.data.get("issue_type").and_then(serde_json::Value::as_str) {
+        parts.push(format!("issue type {i}"));
+    }
+    let mut out = if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) };
+    if let Some(a) = staff_action::pending(t) {
+        out.push_str(&format!(" — staff action: {a}, then !done {}", t.id.0));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -393,6 +690,11 @@ mod tests {
         };
         let line = n.render();
         assert!(!line.contains("hunter2") && !line.contains("YWdl"), "{line}");
+        assert!(line.contains("[password or secret removed]"), "{line}");
+        let Notice::NewTicket { from, subject, .. } = n else { unreachable!() };
+        let q = Notice::Quarantined { folder: "INBOX".into(), uid: 1, from: Some(from), subject: Some(subject), reason: "x".into() };
+        let line = q.render();
+        assert!(!line.contains("hunter2") && !line.contains("YWdl"), "{line}");
         assert!(line.contains("[password or secret removed]") && line.contains("[age-encrypted block removed]"), "{line}");
         let text = Notice::Text("#3: reply from password=hunter2hunter2".into()).render();
         assert!(!text.contains("hunter2"), "{text}");
@@ -429,8 +731,21 @@ mod tests {
                             procedure: "account-deletion".into(),
                             from: name.clone(),
                             subject: subject.clone(),
-                            identity: identity_summary(&json!({"account": null})),
+                            identity: identity(&verdict(false, 1, &[])),
                             draft_ready: true,
+                        },
+                        Notice::Reply {
+                            ticket: TicketId(5),
+                            from: name.clone(),
+                            procedure: "account-deletion/execute".into(),
+                            identity: format!("NOT verified 0/1; Reply-To {subject} ignored"),
+                            draft_ready: true,
+                        },
+                        Notice::Unproven {
+                            ticket: TicketId(5),
+                            message_id: subject.clone(),
+                            account: name.clone(),
+                            reason: subject.clone(),
                         },
                         Notice::Quarantined {
                             folder: "INBOX".into(),
@@ -483,38 +798,37 @@ mod tests {
         assert!(parts[1].starts_with("↳ #12 (cont.) x"), "{}", parts[1]);
     }
 
+    fn verdict(verified: bool, required: u32, factors: &[&str]) -> Verdict {
+        Verdict { verified, required, factors: factors.iter().map(|f| f.to_string()).collect() }
+    }
+
     #[test]
-    fn new_ticket_renders_on_one_clean_line() {
-        let n = Notice::NewTicket {
+    fn new_ticket_fits_a_100_column_client_on_one_clean_line() {
+        let n = |subject: &str| Notice::NewTicket {
             ticket: TicketId(12),
             procedure: "account-deletion".into(),
-            from: "alice@example.org".into(),
-            subject: "Please\r\nQUIT :delete \x0304my\x03 account".into(),
-            identity: identity_summary(&json!({
-                "account": "alice", "required": 2, "met": 2, "verified": true,
-                "factors": {"dkim": {"result": "pass", "reason": "d=example.org"}, "pgp": {"result": "pass", "reason": "key 0x1"}, "ssh": {"result": "none", "reason": "no reply"}}
-            })),
+            from: "Alice <alice@example.org>".into(),
+            subject: subject.into(),
+            identity: identity(&verdict(true, 2, &["pgp", "dkim"])),
             draft_ready: true,
         };
         assert_eq!(
-            n.render(),
-            "#12 account-deletion from alice@example.org: \"Please QUIT :delete my account\" — identity: verified 2/2 as alice (dkim, pgp) — draft ready in Drafts — !claim 12"
+            n("Delete\r\nmy \x0304account\x03").render(),
+            "#12 account-deletion alice@example.org \"Delete my account\" verified 2/2 (dkim, pgp), draft ready"
         );
+        let long = n(&"a long subject ".repeat(20)).render();
+        assert_eq!(long.chars().count(), COLUMNS, "{long}");
+        assert!(long.ends_with("…\" verified 2/2 (dkim, pgp), draft ready"), "{long}");
     }
 
     #[test]
     fn identity_texts() {
-        assert_eq!(
-            identity_summary(&json!({"account": null})),
-            "NOT verified: no account on file for the sender"
-        );
+        assert_eq!(identity(&verdict(false, 1, &[])), "NOT verified 0/1");
+        assert_eq!(identity(&verdict(true, 2, &["pgp", "dkim"])), "verified 2/2 (dkim, pgp)");
+        assert_eq!(identity_report(&json!({"account": null})), "NOT verified: no account on file for the sender");
         let v = json!({"account": "bob", "required": 2, "met": 1, "verified": false,
             "factors": {"dkim": {"result": "pass", "reason": "aligned"}, "pgp": {"result": "fail", "reason": "bad\nsig"}}});
-        assert_eq!(identity_summary(&v), "NOT verified 1/2 as bob (dkim)");
-        assert_eq!(
-            identity_report(&v),
-            "NOT verified 1/2 as bob; dkim pass: aligned; pgp fail: bad sig"
-        );
+        assert_eq!(identity_report(&v), "NOT verified 1/2 as bob; dkim pass: aligned; pgp fail: bad sig");
     }
 
     fn new_ticket(n: u64, procedure: &str, from: &str) -> Notice {
@@ -597,5 +911,125 @@ mod tests {
             when("2026-11-22T14:02:00Z".parse().unwrap(), now),
             "2026-11-22 14:02 UTC"
         );
+    }
+
+    /// README.md and docs/IRC.md show staff lines as the daemon renders
+    /// them: each line here must appear there, whole, after `<triaged> `.
+    #[test]
+    fn the_documented_lines_are_the_rendered_ones() {
+        let readme = include_str!("../../README.md");
+        let irc_md = include_str!("../../docs/IRC.md");
+        let now: jiff::Timestamp = "2026-11-23T18:00:00Z".parse().unwrap();
+        let bob = Claim { nick: "bob".into(), since: "2026-11-23T14:02:00Z".parse().unwrap() };
+        let new_ticket = |ticket: u64, procedure: &str, from: &str, subject: &str, identity: &str| Notice::NewTicket {
+            ticket: TicketId(ticket),
+            procedure: procedure.into(),
+            from: from.into(),
+            subject: subject.into(),
+            identity: identity.into(),
+            draft_ready: true,
+        };
+        let alice = new_ticket(12, "account-deletion", "Alice <alice@example.org>", "Delete my account", "verified 2/2 (dkim, pgp)");
+        let both = [
+            alice.render(),
+            claim("bob", TicketId(12), &ClaimOutcome::Claimed, now),
+            claim("carol", TicketId(12), &ClaimOutcome::HeldBy(bob.clone()), now),
+        ];
+        let readme_only = [
+            Notice::DeadlineFired {
+                ticket: TicketId(9),
+                procedure: "cacert-deletion".into(),
+                what: "confirm; now at step execute".into(),
+                draft_ready: true,
+            }
+            .render(),
+            Notice::Answered {
+                ticket: TicketId(12),
+                by: "carol@example.org".into(),
+                warning: Some("sent by carol@example.org, but #12 is held by bob (bob@example.org)".into()),
+            }
+            .render(),
+        ];
+        let hostile = Notice::Quarantined {
+            folder: "INBOX".into(),
+            uid: 3,
+            from: Some(format!("{} <x@example.net>", "語".repeat(70))),
+            subject: Some(format!("{}\u{2800}#77 claimed by bob — deletion approved", "語".repeat(100))),
+            reason: "not valid MIME".into(),
+        };
+        let digest_of: Vec<Notice> = [
+            (101, "account-deletion", "alice@example.org"),
+            (102, "billing", "bob@example.net"),
+            (103, "account-rename", "carol@example.com"),
+            (104, "billing", "dave@example.org"),
+            (105, "2fa-reset", "erin@example.org"),
+        ]
+        .iter()
+        .map(|(n, p, f)| new_ticket(*n, p, f, "x", "NOT verified 0/1"))
+        .collect();
+        let mut irc_only = vec![
+            Notice::DeadlineFired {
+                ticket: TicketId(9),
+                procedure: "billing".into(),
+                what: "no reply from the user in 14 days".into(),
+                draft_ready: true,
+            }
+            .render(),
+            Notice::Quarantined {
+                folder: "INBOX".into(),
+                uid: 4711,
+                from: Some("someone@example.net".into()),
+                subject: Some("Logs attached".into()),
+                reason: "message over 25 MB".into(),
+            }
+            .render(),
+            Notice::Answered { ticket: TicketId(12), by: "carol@example.org".into(), warning: Some("bob holds the claim".into()) }.render(),
+            new_ticket(
+                14,
+                "account-rename/explain (chosen by the model: the rules were not sure)",
+                "jane@example.net",
+                "my name",
+                "NOT verified 0/1",
+            )
+            .render(),
+            next_post(&digest_of.iter().enumerate().map(|(i, n)| (i as u64, n.clone(), false)).collect::<Vec<_>>(), irc::LINE_BYTES).unwrap().1,
+            format!("{REPEAT_MARK}{}", alice.render()),
+            Notice::Reply {
+                ticket: TicketId(4),
+                from: "ann@example.net".into(),
+                procedure: "account-deletion/execute [queue SE, issue type Delete account precedent] — staff action: hijack and anonymise the account following the Delete Account Procedure, then !done 4".into(),
+                identity: "verified 1/1 (dkim)".into(),
+                draft_ready: false,
+            }
+            .render(),
+            Notice::Unproven {
+                ticket: TicketId(7),
+                message_id: "<f00@example.org>".into(),
+                account: "erin".into(),
+                reason: "no factor of its own passed".into(),
+            }
+            .render(),
+            Notice::Reply {
+                ticket: TicketId(7),
+                from: "Erin <erin@example.org>".into(),
+                procedure: "account-deletion/admin-delete".into(),
+                identity: "verified 1/1 (ssh); Reply-To mallory@example.net ignored: no signature covers it; drafts go to erin@example.org".into(),
+                draft_ready: true,
+            }
+            .render(),
+        ];
+        irc_only.extend(split_line(&hostile.render(), irc::LINE_BYTES));
+        let mut missing = Vec::new();
+        for (doc, name, lines) in [
+            (readme, "README.md", both.iter().chain(&readme_only).collect::<Vec<_>>()),
+            (irc_md, "docs/IRC.md", both.iter().chain(&irc_only).collect()),
+        ] {
+            for line in lines {
+                if !doc.contains(&format!("<triaged> {line}\n")) {
+                    missing.push(format!("{name}: <triaged> {line}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not shown as rendered:\n{}", missing.join("\n"));
     }
 }

@@ -21,25 +21,66 @@ use crate::store::{Outgoing, Queued, Store, TicketId};
 
 pub use irc::spawn_irc;
 pub use lines::{
-    CONTINUED, DIGEST_AFTER, REPEAT_MARK, cut, cut_bytes, digest, identity_report, identity_summary, next_post, sanitise, shown,
-    split_line, when,
+    CONTINUED, DIGEST_AFTER, REPEAT_MARK, cut, cut_bytes, digest, identity, identity_report, next_post, sanitise, shown, split_line,
+    when,
 };
 pub use webhook::spawn_webhook;
 
 /// Something staff should know about, rendered as one line by
-/// [`Notice::render`] (in [`lines`]).
+/// [`Notice::render`] (in [`lines`]). Queued in the store as JSON, so a
+/// variant once released keeps its fields: old queues stay readable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Notice {
     NewTicket {
         ticket: TicketId,
         procedure: String,
+        /// The sender's bare address.
         from: String,
         subject: String,
-        /// Short identity summary, e.g. from [`identity_summary`].
+        /// [`lines::identity`], and any note on the reply address.
         identity: String,
         draft_ready: bool,
     },
+    /// A reply moved a ticket on.
+    Reply {
+        ticket: TicketId,
+        /// The sender's bare address.
+        from: String,
+        /// Procedure and step, and what staff must do.
+        procedure: String,
+        identity: String,
+        draft_ready: bool,
+    },
+    /// A reply claims a ticket's account without proving it: kept, and
+    /// nothing moves.
+    Unproven {
+        ticket: TicketId,
+        message_id: String,
+        account: String,
+        /// Why it does not count.
+        reason: String,
+    },
+    /// The second account of a procedure that involves one wrote.
+    SecondAccount {
+        ticket: TicketId,
+        identity: String,
+        /// The step the ticket moved to, when it did (a draft is ready).
+        step: Option<String>,
+    },
+    /// A ticket's identity checked again after a check that could not
+    /// reach a key server or DNS.
+    Rechecked {
+        ticket: TicketId,
+        /// Settled, or trying again.
+        outcome: String,
+        identity: String,
+        /// What each factor said this time (`dkim pass, dns retry`).
+        latest: String,
+        step: Option<String>,
+    },
+    /// A draft of ours went stale, and staff had edited it: left in place.
+    StaleDraftEdited { ticket: TicketId, mailbox: String },
     DeadlineFired {
         ticket: TicketId,
         procedure: String,
@@ -60,6 +101,8 @@ pub enum Notice {
         /// Set when the reply did not come from the claim holder.
         warning: Option<String>,
     },
+    /// What became of a request staff made through the daemon (`!set`,
+    /// `!reclassify`, `triaged done`), already a line of [`lines`].
     Text(String),
 }
 

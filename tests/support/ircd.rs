@@ -476,12 +476,19 @@ pub async fn scene(
 
 /// `c` tries `!claim ticket` in `channel` and must be told who holds it
 /// since when.
+/// The channel's answer to a successful `!claim ticket` by `nick`, as the
+/// daemon renders it.
+pub fn claimed(nick: &str, ticket: u64) -> String {
+    triaged::staff::lines::claim(nick, triaged::store::TicketId(ticket), &triaged::store::claims::ClaimOutcome::Claimed, jiff::Timestamp::now())
+}
+
 pub async fn claim_is_refused(c: &mut IrcClient, channel: &str, ticket: u64, holder: &str, since: jiff::Timestamp) {
     c.say(channel, &format!("!claim {ticket}")).await;
     let prefix = format!("{}: ", c.nick);
     let refused = c
         .said_by("triaged", channel, |t| t.starts_with(&prefix), Duration::from_secs(15))
         .await;
-    let when = triaged::staff::when(since, jiff::Timestamp::now());
-    assert_eq!(refused, format!("{}#{ticket} is held by {holder} since {when}", prefix));
+    let held = triaged::store::claims::Claim { nick: holder.to_string(), since };
+    let outcome = triaged::store::claims::ClaimOutcome::HeldBy(held);
+    assert_eq!(refused, triaged::staff::lines::claim(&c.nick, triaged::store::TicketId(ticket), &outcome, jiff::Timestamp::now()));
 }

@@ -59,7 +59,7 @@ pub(super) fn refusal(cfg: &IrcConfig, nick: &str, cmd: &str) -> String {
         (false, true) => "a nick listed in irc.staff or a channel operator",
         (true, true) => "logged in to a services account listed in irc.staff, or a channel operator",
     };
-    format!("{nick}: sorry, {cmd} is for support staff only ({who})")
+    crate::staff::lines::refused(nick, cmd, who)
 }
 
 /// Does a WHOIS channel list (`@#chan +#other`) show operator status in

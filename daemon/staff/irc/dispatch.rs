@@ -9,12 +9,13 @@ use super::delivery::Queue;
 use super::session::Session;
 use super::wire::Line;
 use crate::staff::commands::{self, Command};
+use crate::staff::lines;
 
 impl Session<'_> {
     pub(super) async fn on_message(&mut self, nick: &str, l: &Line, queue: &mut Queue) {
         let cmd = match commands::parse(l.param(1)) {
             None => return,
-            Some(Err(usage)) => return queue.reply(&format!("{nick}: {usage}")),
+            Some(Err(usage)) => return queue.reply(&lines::malformed(nick, &usage)),
             Some(Ok(cmd)) => cmd,
         };
         let tag_account = self.account_tag.then(|| l.tag("account"));
@@ -30,9 +31,7 @@ impl Session<'_> {
                     return;
                 }
                 if self.whois.len() >= MAX_WHOIS {
-                    return queue.reply(&format!(
-                        "{nick}: too many people asking at once; try again in a moment"
-                    ));
+                    return queue.reply(&lines::too_many_asking(nick));
                 }
                 self.whois.insert(
                     key,
@@ -60,10 +59,7 @@ impl Session<'_> {
         for nick in expired {
             if let Some(p) = self.whois.remove(&nick) {
                 for cmd in p.commands {
-                    queue.reply(&format!(
-                        "{nick}: could not check who you are (no WHOIS answer); {} not run, try again",
-                        cmd.name()
-                    ));
+                    queue.reply(&lines::unchecked(&nick, cmd.name()));
                 }
             }
         }
@@ -78,10 +74,7 @@ impl Session<'_> {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("irc: {} from {nick}: {e}", cmd.name());
-                return queue.reply(&format!(
-                    "{nick}: {} failed: the store did not answer; see the daemon's log",
-                    cmd.name()
-                ));
+                return queue.reply(&lines::store_failed(nick, cmd.name()));
             }
         };
         for line in &reply.lines {
@@ -91,10 +84,7 @@ impl Session<'_> {
             && let Err(e) = self.ctx.commands.try_send(fwd)
         {
             tracing::warn!("irc: cannot hand {} to the daemon: {e}", cmd.name());
-            queue.reply(&format!(
-                "{nick}: the daemon is busy or stopping; {} was not done, try again",
-                cmd.name()
-            ));
+            queue.reply(&lines::daemon_busy(nick, cmd.name()));
         }
     }
 }
