@@ -12,6 +12,7 @@ pub mod locate;
 pub mod mailbox;
 pub mod message;
 pub mod verify;
+pub mod procedures;
 pub mod classify;
 pub mod learn;
 pub mod act;

@@ -12,7 +12,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use triaged::classify::{Pack, UNCLASSIFIED};
+use triaged::classify::UNCLASSIFIED;
+use triaged::procedures::Pack;
 use triaged::message::Message;
 
 struct Outcome {

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use triaged::classify::{Pack, UNCLASSIFIED};
+use triaged::classify::UNCLASSIFIED;
+use triaged::procedures::Pack;
 use triaged::message::Message;
 
 fn load(name: &str) -> Pack {

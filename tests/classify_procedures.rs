@@ -9,9 +9,9 @@ use std::path::Path;
 
 use jiff::{Span, Timestamp, ToSpan, Zoned};
 use serde_json::{Map, Value, json};
-use triaged::classify::Clock;
-use triaged::classify::procedure::{Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, TicketView};
-use triaged::classify::{Pack, render};
+use triaged::procedures::Clock;
+use triaged::procedures::engine::{Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, TicketView};
+use triaged::procedures::{Pack, render};
 use triaged::message::Message;
 use triaged::store::Store;
 
@@ -339,7 +339,7 @@ fn cacert_numbers_are_gap_free_across_tickets_and_retries_in_the_store() {
             .plan(
                 "account-deletion",
                 TicketView { number: ticket, step: step.as_deref(), data: &view_data },
-                &Event::Reply { text: "I confirm.".into(), intent: triaged::classify::Intent::Confirm },
+                &Event::Reply { text: "I confirm.".into(), intent: triaged::procedures::Intent::Confirm },
                 &mut store,
             )
             .unwrap();

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use triaged::classify::{Pack, UNCLASSIFIED};
+use triaged::classify::UNCLASSIFIED;
+use triaged::procedures::Pack;
 use triaged::message::Message;
 
 struct Item {

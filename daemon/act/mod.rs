@@ -18,9 +18,10 @@ pub mod withdraw;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
 
-use crate::classify::intent::Intent;
-use crate::classify::procedure::{Engine, Event, Plan, SystemClock, TicketView};
-use crate::classify::{self, IdentityPolicy, Pack, UNCLASSIFIED};
+use crate::procedures::intent::Intent;
+use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
+use crate::classify::{self, UNCLASSIFIED};
+use crate::procedures::{self, IdentityPolicy, Pack};
 use crate::config::Config;
 use crate::mailbox::{Connection, MailboxError};
 use crate::message::{Message, sanitize_line};
@@ -401,7 +402,7 @@ impl Actor {
 
     /// The procedures' "now" (see `SystemClock`).
     pub fn now(&self) -> jiff::Timestamp {
-        use crate::classify::Clock;
+        use crate::procedures::Clock;
         self.clock.now().timestamp()
     }
 
@@ -600,7 +601,7 @@ impl Actor {
         }
         staff_action::record(ticket, plan);
         if let Some(note) = &plan.staff_note {
-            match classify::render(&self.pack, note, &plan.context) {
+            match procedures::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
                     ticket.data.insert("staff_note".into(), Value::from(text));
                 }
@@ -611,7 +612,7 @@ impl Actor {
             return Ok(Vec::new());
         };
         let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
-        let body = classify::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
+        let body = procedures::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
             .reply_to
             .clone()

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{ActError, Actor, apply};
 use crate::verify::conversation::Binding;
 use crate::staff::{Notice, lines};
-use crate::classify::procedure::Event;
+use crate::procedures::engine::Event;
 use crate::message::Message;
 use crate::store::{Deadline, Ticket, TicketId};
 use crate::verify::Report;
@@ -74,7 +74,7 @@ impl Actor {
         // Identity newly established while the ticket waits for it: the
         // procedure moves on as on a reply (its routes read `verified`).
         let actions = if now_verified && !was_verified && ticket.step.is_some() {
-            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::classify::Intent::Other })?
+            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::procedures::Intent::Other })?
         } else {
             Vec::new()
         };

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::{ActError, Actor, apply};
-use crate::classify::procedure::{Event, Plan};
+use crate::procedures::engine::{Event, Plan};
 use crate::store::{Ticket, TicketId, TicketState};
 
 const STAFF_NOTE: &str = "staff_note";

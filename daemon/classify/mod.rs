@@ -10,19 +10,10 @@ pub mod aside;
 pub mod cli;
 pub mod explain;
 pub mod language;
-pub mod guarantee;
-pub mod intent;
-pub mod pack;
-pub mod procedure;
-pub mod render;
 pub mod rules;
 pub mod sensitive;
 
-pub use pack::{IdentityPolicy, Pack, Procedure, Step, TicketState};
-pub use procedure::{Clock, Event, Plan, SystemClock};
 pub use explain::explain;
-pub use intent::Intent;
-pub use render::{RenderError, render};
 
 /// The procedure name for messages no procedure claims with enough score.
 pub const UNCLASSIFIED: &str = "unclassified";

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::pack::{Field, Pack};
+use crate::procedures::pack::{Field, Pack};
 use super::{Classification, UNCLASSIFIED};
 use crate::message::Message;
 

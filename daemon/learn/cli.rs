@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Features, Learner};
-use crate::classify::{Pack, UNCLASSIFIED};
+use crate::classify::UNCLASSIFIED;
+use crate::procedures::Pack;
 use crate::config::Config;
 use crate::control::{self, Request};
 use crate::message::Message;

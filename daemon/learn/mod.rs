@@ -15,7 +15,8 @@ use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{Classification, Pack, UNCLASSIFIED};
+use crate::classify::{Classification, UNCLASSIFIED};
+use crate::procedures::Pack;
 use crate::config::LearningConfig;
 use crate::message::Message;
 use crate::store::{Example, ExampleKey, Store, StoreError, TicketId};

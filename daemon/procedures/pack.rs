@@ -503,7 +503,7 @@ impl Validator<'_> {
     }
 
     fn expression(&mut self, path: &[Seg], src: &str) {
-        let env = super::procedure::expression_env();
+        let env = super::engine::expression_env();
         if let Err(e) = env.compile_expression(src) {
             self.bad(path, format!("condition {src:?} does not parse: {e}"));
         }
@@ -557,7 +557,7 @@ impl Validator<'_> {
         let mut procedures = Vec::new();
         for (pi, rp) in raw.procedure.into_iter().enumerate() {
             let here = [K("procedure"), I(pi)];
-            if !valid_id(&rp.id) || rp.id == super::UNCLASSIFIED {
+            if !valid_id(&rp.id) || rp.id == crate::classify::UNCLASSIFIED {
                 self.bad(&[K("procedure"), I(pi), K("id")], format!("{:?} must be lowercase letters, digits and '-', and not \"unclassified\"", rp.id));
             }
             if !ids.insert(rp.id.clone()) {
@@ -882,7 +882,7 @@ state = "closed"
 
     #[test]
     fn a_route_loop_is_an_error_not_a_hang() {
-        use crate::classify::procedure::{Engine, Event, ManualClock, MemoryNumbers, TicketView};
+        use crate::procedures::engine::{Engine, Event, ManualClock, MemoryNumbers, TicketView};
         let looping = GOOD.replace(
             "on_confirmation = \"done\"",
             "on_confirmation = \"done\"\nroute = [{ when = \"true\", next = \"done\" }]",
