@@ -1,10 +1,8 @@
-//! Classification: which written procedure a message belongs to, and what
-//! that procedure does next. A pack (`templates/<pack>/procedures.toml` plus
-//! its reply templates) is data; this module loads and validates it
-//! ([`pack`]), scores messages against its rules ([`rules`]), runs the
-//! procedure's steps as pure planning ([`procedure`]) and renders replies
-//! ([`render`]). It never sends anything and never puts user text into a
-//! template's source: user text is only ever data.
+//! Classification: which written procedure a message belongs to. It
+//! scores the message against the pack's rules ([`rules`]), sets aside what
+//! is no request at all ([`aside`]), and explains its choice ([`explain`]).
+//! What the procedure then does is `procedures`' business; nothing here
+//! changes a ticket.
 
 pub mod aside;
 pub mod cli;
@@ -16,7 +14,7 @@ pub mod sensitive;
 pub use explain::explain;
 
 /// The procedure name for messages no procedure claims with enough score.
-pub const UNCLASSIFIED: &str = "unclassified";
+pub use crate::procedures::UNCLASSIFIED;
 /// The procedure name for messages that are not requests (bounces,
 /// auto-replies, bulk, spam): see [`aside`].
 pub use aside::SET_ASIDE;

@@ -19,7 +19,8 @@ use jiff::{Span, Timestamp, Zoned};
 use serde_json::{Map, Value};
 
 use super::intent::Intent;
-use super::pack::{Pack, Procedure, Step};
+use super::pack::Pack;
+use super::procedure::{Procedure, Step};
 
 /// Where "now" comes from: the system in production, a hand-moved clock in
 /// tests. The zone of the returned time is the configured one.
@@ -195,19 +196,6 @@ pub enum EngineError {
     Numbering { series: String, reason: String },
 }
 
-/// The expression environment: `plus(date, "3 months")` adds a calendar
-/// duration to a `YYYY-MM-DD` date; dates compare as strings.
-pub fn expression_env() -> minijinja::Environment<'static> {
-    let mut env = minijinja::Environment::new();
-    env.add_filter("plus", |date: String, span: String| -> Result<String, minijinja::Error> {
-        let bad = |m: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, m);
-        let d: Date = date.parse().map_err(|e| bad(format!("{date:?} is not a date YYYY-MM-DD: {e}")))?;
-        let s: Span = span.parse().map_err(|e| bad(format!("{span:?} is not a duration: {e}")))?;
-        d.checked_add(s).map(|d| d.to_string()).map_err(|e| bad(e.to_string()))
-    });
-    env
-}
-
 pub struct Engine<'a> {
     pub pack: &'a Pack,
     pub clock: &'a dyn Clock,
@@ -296,7 +284,7 @@ impl<'a> Engine<'a> {
         event: &Event,
         numbers: &mut dyn Numbers,
     ) -> Result<Plan, EngineError> {
-        let env = expression_env();
+        let env = super::expression::env();
         let now = self.clock.now();
         let today = now.date().to_string();
         let mut updates = Map::new();
@@ -426,14 +414,6 @@ impl<'a> Engine<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plus_adds_calendar_months() {
-        let env = expression_env();
-        let e = env.compile_expression("d | plus('3 months')").unwrap();
-        let v = e.eval(minijinja::context! { d => "2024-11-30" }).unwrap();
-        assert_eq!(v.as_str(), Some("2025-02-28"));
-    }
 
     #[test]
     fn memory_numbers_do_not_repeat_for_a_retry() {

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::pack::{IdentityPolicy, Step};
+use super::procedure::{IdentityPolicy, Step};
 
 /// Set by the daemon on every ticket before any step runs (act/mod.rs
 /// `open` and `Actor::context`, which adds what identity allows) or by the

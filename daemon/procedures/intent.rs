@@ -103,7 +103,7 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 /// The intent of `reply_text` (the whole body; quotes are cut here).
 /// `confirmation` is the pack's pattern for a confirming reply.
 pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
-    let own = crate::classify::rules::strip_quoted(reply_text);
+    let own = crate::message::strip_quoted(reply_text);
     let text = own.trim();
     if text.is_empty() {
         return Intent::Other;

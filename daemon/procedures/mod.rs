@@ -8,12 +8,18 @@
 //! is only ever data.
 
 pub mod engine;
+pub mod expression;
 pub mod guarantee;
 pub mod intent;
 pub mod pack;
+pub mod procedure;
 pub mod render;
 
 pub use engine::{Clock, Event, Plan, SystemClock};
 pub use intent::Intent;
 pub use pack::{IdentityPolicy, Pack, Procedure, Step, TicketState};
 pub use render::{RenderError, render};
+
+/// The procedure of messages no procedure claims with enough score: they
+/// are acknowledged and left for staff.
+pub const UNCLASSIFIED: &str = "unclassified";

@@ -11,11 +11,8 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
 use super::{StaffCommand, lines};
 
-pub(crate) const USAGE: &str =
-    "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
-
 /// Queue entries shown before "… and N more", to keep the channel readable.
-pub(crate) const QUEUE_MAX: usize = 12;
+const QUEUE_MAX: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {

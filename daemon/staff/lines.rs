@@ -410,9 +410,12 @@ pub fn identity_report(v: &serde_json::Value) -> String {
 
 // ------------------------------------------------ answers in the channel
 
-/// `alice: commands: !claim N, …`
+const USAGE: &str =
+    "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
+
+/// `!help`: `alice: commands: !claim N, …`
 pub fn usage(nick: &str) -> String {
-    format!("{nick}: {}", super::commands::USAGE)
+    format!("{nick}: {USAGE}")
 }
 
 pub fn no_ticket(nick: &str, id: TicketId) -> String {
