@@ -15,7 +15,7 @@ use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
 use crate::classify::sensitive::redact;
 use crate::config::Config;
-use crate::mailbox::{Connection, Waiting, Woke};
+use crate::mailbox::{Connection, Waiting, Woke, plans};
 use crate::message::Message;
 use crate::status;
 use crate::store::{Action, Quarantined, Store, StoreError, Uid};
@@ -359,6 +359,20 @@ impl Worker {
         }
     }
 
+    /// Carries out what `act` planned for this folder (see
+    /// `mailbox::plans`); how many actions.
+    async fn carry_out_pending(&self, conn: &mut Connection, check_first: bool) -> Result<usize, ActError> {
+        let carried = plans::run_pending(conn, &self.actor.store, &self.folder, check_first).await?;
+        for e in carried.edited {
+            self.actor.notifier.notify(Notice::StaleDraftEdited { ticket: e.ticket, mailbox: e.mailbox });
+        }
+        if carried.actions > 0 {
+            // Notices queued with these drafts (before a restart too) may go.
+            self.actor.notifier.wake();
+        }
+        Ok(carried.actions)
+    }
+
     /// One connection's life: recover, then sync and wait until told to stop.
     async fn session(&self, backoff: &mut Backoff) -> Result<(), ActError> {
         let imap = &self.config.imap;
@@ -366,14 +380,14 @@ impl Worker {
         backoff.reset();
         let mut wake = self.actor.wake_receiver();
         let mut claims = self.actor.store.claims_changed();
-        let recovered = self.actor.run_pending(&mut conn, &self.folder, true).await?;
+        let recovered = self.carry_out_pending(&mut conn, true).await?;
         if recovered > 0 {
             info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
         }
         loop {
             // Drafts planned by deadlines or staff since the last pass.
             wake.borrow_and_update();
-            self.actor.run_pending(&mut conn, &self.folder, false).await?;
+            self.carry_out_pending(&mut conn, false).await?;
             let selected = self.sync(&mut conn).await?;
             // The pass's last completions, durable before waiting.
             self.actor.store.persist()?;
@@ -660,7 +674,7 @@ impl Worker {
 
     /// Appends a planned batch's drafts and tags its messages; its outcomes.
     async fn finish(&self, conn: &mut Connection, p: Planned) -> Result<Vec<(u32, Outcome)>, ActError> {
-        self.actor.execute_fresh(conn, &p.actions).await?;
+        plans::execute_fresh(conn, &self.actor.store, &p.actions).await?;
         self.tag(conn, &p.handled).await?;
         let quarantined: Vec<u32> = p.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Quarantined)).map(|(uid, _)| *uid).collect();
         self.mark_quarantined(conn, &quarantined).await?;

@@ -23,7 +23,8 @@ use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
 use crate::classify::{self, UNCLASSIFIED};
 use crate::procedures::{self, IdentityPolicy, Pack};
 use crate::config::Config;
-use crate::mailbox::{Connection, MailboxError};
+use crate::mailbox::MailboxError;
+use crate::mailbox::plans::PlanError;
 use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
 use crate::store::ReplyTarget;
@@ -50,6 +51,15 @@ pub enum ActError {
     /// Staff asked for something that cannot be done; the text says why.
     #[error("{0}")]
     Refused(String),
+}
+
+impl From<PlanError> for ActError {
+    fn from(e: PlanError) -> ActError {
+        match e {
+            PlanError::Mailbox(e) => ActError::Mailbox(e),
+            PlanError::Store(e) => ActError::Store(e),
+        }
+    }
 }
 
 /// What became of a message.
@@ -638,80 +648,6 @@ impl Actor {
             }
         }
         Ok(())
-    }
-
-    /// Carries out one planned action. `check_first`: look for an earlier
-    /// attempt's result before acting (after a restart or a lost
-    /// connection, when the server may have applied it).
-    pub async fn execute(&self, conn: &mut Connection, id: u64, action: &Action, check_first: bool) -> Result<(), ActError> {
-        self.store.persist()?;
-        match action {
-            Action::AppendDraft {
-                ticket,
-                mailbox,
-                message_id,
-                bytes,
-                ..
-            } => {
-                if check_first && conn.contains_message_id(mailbox, message_id).await? {
-                    tracing::info!(ticket = ticket.0, mailbox, "draft already there, not appending again");
-                    self.store.complete_action(id, *ticket, "draft found in the drafts folder after a restart")?;
-                    return Ok(());
-                }
-                conn.append_draft(mailbox, bytes).await?;
-                self.store
-                    .complete_action(id, *ticket, &format!("draft <{message_id}> appended to {mailbox}"))?;
-            }
-            Action::WithdrawDraft { .. } => self.withdraw(conn, id, action).await?,
-        }
-        Ok(())
-    }
-
-    /// Carries out freshly planned actions (never attempted before) as one
-    /// batch: drafts for the same folder go in one MULTIAPPEND where the
-    /// server allows, and are recorded done in one transaction.
-    pub async fn execute_fresh(&self, conn: &mut Connection, actions: &[(u64, Action)]) -> Result<(), ActError> {
-        // The tickets behind these drafts are durable before the server
-        // sees a draft (plan, persist, then act).
-        self.store.persist()?;
-        // Withdrawals are never planned by intake (they select Drafts, and
-        // a sync pass holds its folder selected): left pending, they run
-        // with the next `run_pending`.
-        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<(u64, TicketId, &str, &[u8])>> = Default::default();
-        for (id, a) in actions {
-            if let Action::AppendDraft { ticket, mailbox, message_id, bytes, .. } = a {
-                by_mailbox.entry(mailbox.as_str()).or_default().push((*id, *ticket, message_id, bytes));
-            }
-        }
-        for (mailbox, group) in by_mailbox {
-            let bytes: Vec<&[u8]> = group.iter().map(|g| g.3).collect();
-            conn.append_drafts(mailbox, &bytes).await?;
-            let done: Vec<_> = group
-                .iter()
-                .map(|(id, ticket, message_id, _)| (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}")))
-                .collect();
-            self.store.complete_actions(&done)?;
-        }
-        Ok(())
-    }
-
-    /// Carries out what is pending for `folder`: after a restart or a lost
-    /// connection (`check_first`), or actions planned by a deadline.
-    pub async fn run_pending(&self, conn: &mut Connection, folder: &str, check_first: bool) -> Result<usize, ActError> {
-        let pending: Vec<_> = self
-            .store
-            .pending_actions()?
-            .into_iter()
-            .filter(|(_, a)| a.folder() == folder)
-            .collect();
-        for (id, action) in &pending {
-            self.execute(conn, *id, action, check_first).await?;
-        }
-        if !pending.is_empty() {
-            // Notices queued with these drafts (before a restart too) may go.
-            self.notifier.wake();
-        }
-        Ok(pending.len())
     }
 }
 
