@@ -51,6 +51,9 @@ struct Worker {
     health: status::Health,
 }
 
+/// Attempts at a message whose ticket number another worker took first.
+const INTAKE_TRIES: u32 = 3;
+
 /// What `take` made of a message.
 enum Taken {
     /// Nothing more to do (duplicate, quarantined).
@@ -787,11 +790,21 @@ impl Worker {
             store.skip(&self.folder, uid)?;
             return Ok(Taken::Done(Outcome::Duplicate));
         }
-        let handled = match self.actor.intake(&self.folder, uid, &msg).await {
+        let mut tries = 0;
+        let handled = loop {
+            tries += 1;
+            match self.actor.intake(&self.folder, uid, &msg).await {
+                // Another worker took the ticket number: nothing was
+                // written, so the message is simply handled again.
+                Err(ActError::Store(StoreError::TicketNumberTaken { .. })) if tries < INTAKE_TRIES => continue,
+                r => break r,
+            }
+        };
+        let handled = match handled {
             Ok(h) => h,
             // Planning failed the same way it will every time: park it.
-            Err(ActError::Store(StoreError::Plan(reason))) => {
-                self.quarantine(uid, Some(&msg), reason)?;
+            Err(ActError::Store(e @ (StoreError::NoTicket(_) | StoreError::TicketNumberTaken { .. } | StoreError::Missing(_)))) => {
+                self.quarantine(uid, Some(&msg), e.to_string())?;
                 return Ok(Taken::Done(Outcome::Quarantined));
             }
             Err(ActError::Draft(e)) => {

@@ -457,7 +457,7 @@ impl Actor {
             return Err(ActError::Pack(format!("no procedure {procedure:?} in pack {}; known: {}", self.pack.name, known.join(", "))));
         }
         let Some(mut ticket) = self.store.ticket(id)? else {
-            return Err(ActError::Store(StoreError::Plan(format!("no ticket {id}"))));
+            return Err(ActError::Store(StoreError::NoTicket(id)));
         };
         ticket.procedure = procedure.to_string();
         ticket.step = None;
