@@ -10,6 +10,7 @@ pub mod harness;
 pub mod ircd;
 pub mod proxy;
 pub mod ssh;
+pub mod verify_fixture;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the race with another
 /// process taking it meanwhile is accepted in tests).
