@@ -1,5 +1,5 @@
 //! Per-stage costs on one realistic message: parse, classify (the
-//! sourcehut pack), the set-aside check and draft (render + build). Run with `cargo bench --bench pipeline`; results in
+//! sourcehut pack; the 2i2c pack on a hub incident), the set-aside check and draft (render + build). Run with `cargo bench --bench pipeline`; results in
 //! docs/BENCHMARKS.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -34,6 +34,14 @@ fn stages(c: &mut Criterion) {
         support_lists: vec!["support.lists.example.org".into()],
     };
     g.bench_function("set-aside check", |b| b.iter(|| aside.judge(&msg)));
+    // The 2i2c pack on a hub incident as community representatives write
+    // them (the real set's kind of text).
+    let twoi2c = Pack::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/2i2c"))).unwrap();
+    let incident = Message::parse(
+        b"From: a@example.net\r\nSubject: Our hub is unreachable\r\n\r\nSince this morning nobody can start a server on https://ohw.2i2c.cloud: spawn failed, 503 errors. Kernels that were running died. We have a class at 2pm, please have a look.\r\n".to_vec(),
+    )
+    .unwrap();
+    g.bench_function("classify (2i2c pack)", |b| b.iter(|| twoi2c.classify(&incident)));
 
     // The rules and the local model, trained on the 10,003 messages of
     // tests/learn-data (features only; the model the daemon would hold).

@@ -199,6 +199,7 @@ pub struct RawLearning {
     pub min_probability: Option<f64>,
     pub min_probability_sensitive: Option<f64>,
     pub min_examples: Option<u32>,
+    pub sensitive_needs_rule_sign: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -513,11 +514,21 @@ pub struct LearningConfig {
     pub min_probability_sensitive: f64,
     /// ...and when its procedure has at least this many examples.
     pub min_examples: u32,
+    /// A sensitive procedure also needs a sign of it that its own rules
+    /// saw: the model confirms a near miss, it never routes into deletion,
+    /// 2FA, money or credentials on learned words alone.
+    pub sensitive_needs_rule_sign: bool,
 }
 
 impl Default for LearningConfig {
     fn default() -> LearningConfig {
-        LearningConfig { enabled: true, min_probability: 0.9, min_probability_sensitive: 0.99, min_examples: 3 }
+        LearningConfig {
+            enabled: true,
+            min_probability: 0.9,
+            min_probability_sensitive: 0.99,
+            min_examples: 3,
+            sensitive_needs_rule_sign: true,
+        }
     }
 }
 
@@ -832,6 +843,7 @@ impl Validator<'_> {
             min_probability: raw.learning.min_probability.unwrap_or(defaults.min_probability),
             min_probability_sensitive: raw.learning.min_probability_sensitive.unwrap_or(defaults.min_probability_sensitive),
             min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
+            sensitive_needs_rule_sign: raw.learning.sensitive_needs_rule_sign.unwrap_or(defaults.sensitive_needs_rule_sign),
         };
         if !(0.5..=1.0).contains(&learning.min_probability) {
             self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");

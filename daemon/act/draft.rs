@@ -64,6 +64,7 @@ pub fn reply_target(msg: &Message) -> ReplyTarget {
         message_id: msg.message_id.clone(),
         references,
         quote: quote(msg),
+        cc: None,
     }
 }
 
@@ -182,6 +183,13 @@ impl Drafter {
             .header(TicketHeader(ticket.0.to_string()))
             .header(header::MIME_VERSION_1_0)
             .header(ContentType::TEXT_PLAIN);
+        if let Some(list) = &target.cc {
+            let address = list.parse().map_err(|e: lettre::address::AddressError| DraftError::Recipient {
+                address: list.clone(),
+                detail: e.to_string(),
+            })?;
+            b = b.cc(Mailbox::new(None, address));
+        }
         if is_msg_id(&target.message_id) {
             b = b.in_reply_to(format!("<{}>", target.message_id));
         }

@@ -47,6 +47,7 @@ const DAEMON_KEYS: &[&str] = &[
     "staff_action",
     "draft_waiting",
     "our_drafts",
+    "our_draft_texts",
     "number",
     "document",
     "ticket",

@@ -29,6 +29,7 @@ use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
 use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
+use crate::verify::list::Arrival;
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
 use crate::staff::{Notice, Notifier, lines};
@@ -147,6 +148,10 @@ impl Actor {
     /// A new message: a reply to one of our tickets, or a new ticket.
     pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message) -> Result<Handled, ActError> {
         let _one_at_a_time = self.intake.lock().await;
+        // From here on the message is read as its author sent it (a list's
+        // rewritten From, tag and footer are the list's, not theirs).
+        let arrival = self.verifier.arrival(msg).await;
+        let msg = arrival.message();
         let intake = Intake {
             folder: folder.to_string(),
             uid,
@@ -154,17 +159,17 @@ impl Actor {
         };
         match self.thread_of(msg)? {
             Some((ticket, joined_by, Party::Owner)) => {
-                let (t, a) = self.reply(ticket, joined_by, &intake, msg).await?;
+                let (t, a) = self.reply(ticket, joined_by, &intake, &arrival).await?;
                 return Ok(Handled::Reply(t, a));
             }
             Some((ticket, joined_by, Party::Second)) => {
-                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, msg).await? {
+                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, &arrival).await? {
                     return Ok(Handled::Reply(t, a));
                 }
             }
             None => {}
         }
-        let (t, a) = self.open(&intake, msg).await?;
+        let (t, a) = self.open(&intake, &arrival).await?;
         Ok(Handled::Opened(t, a))
     }
 
@@ -218,7 +223,8 @@ impl Actor {
         Ok(None)
     }
 
-    async fn open(&self, intake: &Intake, msg: &Message) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+    async fn open(&self, intake: &Intake, arrival: &Arrival<'_>) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let msg = arrival.message();
         if let Some(aside) = self.aside.judge(msg) {
             return self.open_set_aside(intake, msg, &aside);
         }
@@ -233,11 +239,11 @@ impl Actor {
         let challenge = needs_identity.then(|| challenge::issue(id.0, &address, &self.web_path));
         let report = self
             .verifier
-            .verify(msg, &VerifyContext { billing, challenge: challenge.clone() })
+            .verify(msg, &VerifyContext { billing, challenge: challenge.clone(), list: arrival.list.clone() })
             .await;
         let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
         identity.challenge = challenge;
-        let (target, address_note) = addressed(msg, &report);
+        let (target, address_note) = through(arrival, addressed(msg, &report));
         let mut data = Map::new();
         data.insert(
             "sender_name".into(),
@@ -278,13 +284,14 @@ impl Actor {
         ticket: Ticket,
         joined_by: JoinedBy,
         intake: &Intake,
-        msg: &Message,
+        arrival: &Arrival<'_>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+        let msg = arrival.message();
         // Answering a bounce or an auto-reply starts a mail loop.
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside);
         }
-        let report = self.check_in(&ticket, msg).await;
+        let report = self.check_in(&ticket, arrival).await;
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
@@ -299,11 +306,10 @@ impl Actor {
             text: classify::sensitive::redact(&msg.text),
             intent,
         };
-        let (target, address_note) = if planned_ticket.identity.account.is_some() {
-            addressed(msg, &report)
-        } else {
-            (reply_target(msg), reply_to_note(msg))
-        };
+        let (target, address_note) = through(
+            arrival,
+            if planned_ticket.identity.account.is_some() { addressed(msg, &report) } else { (reply_target(msg), reply_to_note(msg)) },
+        );
         planned_ticket.reply_to = Some(target);
         let actions = self.step(&mut planned_ticket, &event)?;
         let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
@@ -329,12 +335,13 @@ impl Actor {
         ticket: Ticket,
         joined_by: JoinedBy,
         intake: &Intake,
-        msg: &Message,
+        arrival: &Arrival<'_>,
     ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+        let msg = arrival.message();
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
             return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
         }
-        let report = self.check_in(&ticket, msg).await;
+        let report = self.check_in(&ticket, arrival).await;
         let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
             return Ok(None);
         };
@@ -375,10 +382,11 @@ impl Actor {
 
     /// The checks of a message on `ticket`: its challenge, and the card
     /// digits when the procedure is a billing matter.
-    async fn check_in(&self, ticket: &Ticket, msg: &Message) -> Report {
+    async fn check_in(&self, ticket: &Ticket, arrival: &Arrival<'_>) -> Report {
         let challenge = ticket.identity.challenge.clone();
         let billing = self.pack.procedure(&ticket.procedure).map(|p| p.billing).unwrap_or(false);
-        self.verifier.verify(msg, &VerifyContext { billing, challenge }).await
+        let ctx = VerifyContext { billing, challenge, list: arrival.list.clone() };
+        self.verifier.verify(arrival.message(), &ctx).await
     }
 
     /// Someone wrote as `account` without proving it: the message is kept
@@ -490,7 +498,8 @@ impl Actor {
 
     /// A message staff sent from their mail client (seen in the Sent
     /// folder): the ticket it answers becomes answered and the channel is
-    /// told, with a warning when it did not come from the claim holder.
+    /// told, with a warning when it did not come from the claim holder; a
+    /// draft of ours sent word for word teaches the model its procedure.
     /// Returns the ticket, or `None` when the message answers no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
         let mut candidates: Vec<TicketId> = Vec::new();
@@ -523,6 +532,7 @@ impl Actor {
             warning,
         });
         let event = format!("answered by {by} ({})", msg.message_id);
+        let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t);
@@ -531,6 +541,12 @@ impl Actor {
         })?;
         self.notifier.wake();
         self.wake_workers();
+        // Sent as we drafted it: staff agreed with the route.
+        if let Some(procedure) = as_drafted
+            && let Err(e) = self.learner.draft_sent_unchanged(ticket.id, &procedure, &by)
+        {
+            tracing::warn!(ticket = ticket.id.0, "draft sent unchanged, but not learned from: {e}");
+        }
         Ok(Some(ticket.id))
     }
 
@@ -621,6 +637,10 @@ impl Actor {
         let Some(template) = &plan.template else {
             return Ok(Vec::new());
         };
+        if ticket.reply_to.as_ref().is_some_and(|t| t.email.is_empty()) {
+            // Nobody to answer (`through`): staff were told why.
+            return Ok(Vec::new());
+        }
         let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
         let body = procedures::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
@@ -754,6 +774,22 @@ fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
         sanitize_line(&from.email)
     );
     (target, Some(note))
+}
+
+/// The recipients and staff note of `addressed`, for mail that came
+/// through a list: the list is copied when the team replies to it, and
+/// staff are told what the list proved.
+/// A message from a list's own address that nobody vouches for gets no
+/// draft (an empty address: see `apply_plan`), never one to the list.
+fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
+    target.cc = arrival.copy_to().map(str::to_string);
+    let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
+    if arrival.is_the_list(&target.email) {
+        notes.push(format!("no draft: the only address to answer is the list's own ({})", sanitize_line(&target.email)));
+        target.email.clear();
+        target.cc = None;
+    }
+    (target, (!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 /// For a sender no account knows: say when replies go elsewhere than From.

@@ -47,7 +47,8 @@ impl Actor {
             self.store.forget_reverify(id)?;
             return Ok(());
         };
-        let report = self.check_in(&ticket, &msg).await;
+        let arrival = self.verifier.arrival(&msg).await;
+        let report = self.check_in(&ticket, &arrival).await;
         let policy = self.policy(&ticket);
         let was_verified = ticket.identity.verdict(policy).verified;
         // The message keeps the link to the ticket it was judged by; only

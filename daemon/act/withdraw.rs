@@ -16,12 +16,43 @@ use crate::store::{Action, Ticket};
 /// withdrawn.
 pub const OUR_DRAFTS: &str = "our_drafts";
 
-/// Remembers a draft about to be appended, to recognise it unedited later.
+/// Ticket data key: Message-ID → the text fingerprint and procedure of
+/// each draft of ours, to recognise it in the Sent folder when staff send
+/// it as drafted (a positive example for the model).
+pub const OUR_DRAFT_TEXTS: &str = "our_draft_texts";
+
+/// Remembers a draft about to be appended, to recognise it unedited later:
+/// in Drafts by its bytes, in Sent by its text.
 pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8]) {
     let entry = ticket.data.entry(OUR_DRAFTS).or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(m) = entry {
         m.insert(message_id.to_string(), Value::from(hex(&sha2::Sha256::digest(bytes))));
     }
+    let Ok(draft) = crate::message::Message::parse(bytes.to_vec()) else { return };
+    let procedure = Value::from(ticket.procedure.clone());
+    let entry = ticket.data.entry(OUR_DRAFT_TEXTS).or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(m) = entry {
+        m.insert(message_id.to_string(), serde_json::json!({"text": text_fingerprint(&draft.text), "procedure": procedure}));
+    }
+}
+
+/// The procedure of the draft of ours that `sent_text` is, word for word,
+/// if it is one. Only the words count: the Sent copy has its own headers,
+/// and mail clients re-wrap lines and re-encode the body.
+pub(super) fn sent_as_drafted(ticket: &Ticket, sent_text: &str) -> Option<String> {
+    let fingerprint = text_fingerprint(sent_text);
+    ticket
+        .data
+        .get(OUR_DRAFT_TEXTS)?
+        .as_object()?
+        .values()
+        .find(|d| d["text"].as_str() == Some(fingerprint.as_str()))
+        .and_then(|d| d["procedure"].as_str().map(str::to_string))
+}
+
+fn text_fingerprint(text: &str) -> String {
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    hex(&sha2::Sha256::digest(words.as_bytes()))
 }
 
 /// Plans the withdrawal of every draft of ours the ticket still has, and

@@ -20,8 +20,8 @@ pub enum Task {
     /// `learn PROCEDURE FILE...` or `learn --not FILE...`.
     Files { label: String, files: Vec<PathBuf> },
     /// `learn --archive DIR --map FOLDER=PROCEDURE...`: each sub-folder's
-    /// .eml files (recursively) under its procedure; folders not mapped are
-    /// skipped and named.
+    /// .eml files and Maildir messages (recursively) under its procedure;
+    /// folders not mapped are skipped and named.
     Archive { dir: PathBuf, map: Vec<(String, String)> },
     /// `learn --forget KEY|FILE...`.
     Forget { items: Vec<String> },
@@ -182,13 +182,22 @@ fn read_archive(config: &Config, dir: &Path, map: &[(String, String)], out: &mut
     Ok((examples, ok))
 }
 
+/// The .eml files under `dir`, and the messages of any Maildir in it (the
+/// files of its `cur` and `new`, whatever their names; `tmp` holds mail
+/// still being written). A Maildir is what an IMAP folder becomes when a
+/// standard tool copies it (`mbsync`, `offlineimap`, `doveadm backup`), so
+/// an archive on the server is learned without `learn` connecting to it.
 fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let maildir_part = dir.file_name().is_some_and(|n| n == "cur" || n == "new");
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
+        let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if p.is_dir() {
-            eml_files(&p, out)?;
-        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+            if !(p.file_name().is_some_and(|n| n == "tmp") && p.with_file_name("cur").is_dir()) {
+                eml_files(&p, out)?;
+            }
+        } else if (maildir_part && !hidden) || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
             out.push(p);
         }
     }

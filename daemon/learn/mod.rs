@@ -123,17 +123,21 @@ impl Learner {
         if self.model().examples().count() < 2 {
             return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());
         }
-        if procedure.sensitive {
-            let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
-            let scored = pack.scores(msg);
-            let against = scored
-                .iter()
-                .filter(|s| s.procedure == procedure.id)
-                .flat_map(|s| &s.rules)
-                .find(|r| weight(r) < 0.0);
-            if let Some(rule) = against {
-                return Some(format!("{} is sensitive and its rule {rule} speaks against it", procedure.id));
-            }
+        // The rules' view of the model's procedure: a rule of it that
+        // speaks against the message wins over any probability, and a
+        // sensitive procedure needs a sign of it the rules saw too (a near
+        // miss the model confirms, never a guess from words alone).
+        let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
+        let scored = pack.scores(msg);
+        let mine = scored.iter().find(|s| s.procedure == procedure.id)?;
+        if let Some(rule) = mine.rules.iter().find(|r| weight(r) < 0.0) {
+            return Some(format!("its rule {rule} speaks against {}", procedure.id));
+        }
+        if procedure.sensitive && self.settings.sensitive_needs_rule_sign && mine.score <= 0.0 {
+            return Some(format!(
+                "{} is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)",
+                procedure.id
+            ));
         }
         None
     }
@@ -169,16 +173,28 @@ impl Learner {
     /// example of it (replacing whatever it was learned as before). Does
     /// nothing when learning is off or the ticket predates it.
     pub fn staff_decided(&self, id: TicketId, procedure: &str, by: &str) -> Result<bool, StoreError> {
+        self.ticket_example(id, procedure, format!("ticket {id}, reclassified by {by}"))
+    }
+
+    /// Staff sent our draft of `procedure` for ticket `id` as it was
+    /// drafted: they agreed with the route, so the ticket's first message
+    /// is an example of it. A draft they edited, or a ticket closed with
+    /// `!done` and nothing sent, teaches nothing: the edit may be the
+    /// correction.
+    pub fn draft_sent_unchanged(&self, id: TicketId, procedure: &str, by: &str) -> Result<bool, StoreError> {
+        if procedure == UNCLASSIFIED {
+            // An acknowledgement says nothing about where the mail belongs.
+            return Ok(false);
+        }
+        self.ticket_example(id, procedure, format!("ticket {id}, draft sent unchanged by {by}"))
+    }
+
+    fn ticket_example(&self, id: TicketId, label: &str, source: String) -> Result<bool, StoreError> {
         if !self.settings.enabled {
             return Ok(false);
         }
         let Some(features) = self.store.ticket_features(id)? else { return Ok(false) };
-        self.learn(&Example {
-            label: procedure.to_string(),
-            source: format!("ticket {id}, reclassified by {by}"),
-            added: jiff::Timestamp::now(),
-            features,
-        })?;
+        self.learn(&Example { label: label.to_string(), source, added: jiff::Timestamp::now(), features })?;
         Ok(true)
     }
 

@@ -209,6 +209,10 @@ pub struct ReplyTarget {
     /// and "> " lines), redacted and bounded (`act::draft::quote`).
     #[serde(default)]
     pub quote: Option<String>,
+    /// A mailing list's posting address the draft is copied to
+    /// (`[[lists]] reply_to_list`, as the list's seal vouches for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<String>,
 }
 
 fn redacted<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {

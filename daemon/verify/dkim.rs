@@ -481,7 +481,7 @@ impl<'a> Bounded<'a> {
 
 /// Where the header section ends: after the first empty line, or at the
 /// end of a message that has no body.
-fn header_end(raw: &[u8]) -> usize {
+pub(crate) fn header_end(raw: &[u8]) -> usize {
     let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
     let crlf = raw.windows(3).position(|w| w == b"\n\r\n").map(|p| p + 3);
     match (lf, crlf) {

@@ -12,13 +12,19 @@
 //! result is the one the trusted sealer recorded in its own
 //! ARC-Authentication-Results on arrival: an earlier hop's record is only
 //! that hop's word. Anything else yields advice for staff, never an author.
+//!
+//! [`Arrival`] is what the rest of the pipeline reads: the message as its
+//! author sent it (From the vouched author, no Reply-To, the list's tag and
+//! footer cut), decided once per message. A From that is a list's own
+//! address is never an account, whoever vouches ([`from_is_list`]).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
 
 use super::Factor;
-use super::dkim::{Bounded, OneCheck, aligned};
+use super::dkim::{Bounded, OneCheck, aligned, header_end};
 use crate::config::ListConfig;
 use crate::message::{Address, Message, sanitize_line};
 
@@ -34,12 +40,24 @@ pub struct ListAuthor {
     /// trusted sealer recorded `dkim=pass` for a domain aligned with the
     /// author's address, "pass via the list's ARC seal (lists.example.org)".
     pub dkim: Factor,
+    /// The sealer (d= of the newest ARC-Seal), one of the list's `sealers`.
+    pub sealer: String,
+    /// Headers (lowercase) the list vouches the author signed: covered,
+    /// every copy, by the sealer's signature and by each of the author's
+    /// own DKIM signatures (which the sealer's signature covers too). What
+    /// ties a reply through the list to its ticket, like a DKIM signature's
+    /// `h=` for direct mail.
+    pub signed: Vec<String>,
+    /// The list's posting address (List-Post), when the sealer's signature
+    /// covers it.
+    pub post: Option<String>,
 }
 
 /// What list headers prove about a message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum ListVerdict {
     /// No List-Id header: not list mail.
+    #[default]
     NotListMail,
     /// Through a configured list whose seal vouches for the author.
     Vouched(ListAuthor),
@@ -64,7 +82,7 @@ impl ListVerdict {
 }
 
 /// Headers that carry the author of a From-munged list message, in the
-/// order they are believed.
+/// order they are believed. A list that leaves From alone vouches for From.
 const AUTHOR_HEADERS: [&str; 2] = ["x-original-from", "reply-to"];
 
 /// Who wrote `msg` according to the configured list it came through, if
@@ -72,12 +90,8 @@ const AUTHOR_HEADERS: [&str; 2] = ["x-original-from", "reply-to"];
 /// for DKIM); the ARC work itself is bounded like DKIM's
 /// (`dkim::MAX_ARC_SETS`).
 pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg: &Message, timeout: Duration) -> ListVerdict {
-    let from_domain = msg.single_from().and_then(|a| a.email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()));
-    let view = Bounded::of(msg.raw(), from_domain.as_deref().unwrap_or(""));
-    let Some(parsed) = AuthenticatedMessage::parse_with_opts(&view.raw, None, false) else {
-        return ListVerdict::NotListMail;
-    };
-    let ids: Vec<String> = header_values(&parsed, "list-id").iter().filter_map(|v| list_id(v)).collect();
+    // The header section first: most mail is no list's, and costs no more.
+    let ids = list_ids(msg);
     let id = match ids.as_slice() {
         [] => return ListVerdict::NotListMail,
         [id] => id.clone(),
@@ -88,6 +102,11 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
         return ListVerdict::Advice(format!(
             "came through the list <{shown}>, which is not configured in [[lists]]: its headers and ARC seal prove nothing"
         ));
+    };
+    let from_domain = msg.single_from().and_then(|a| a.email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()));
+    let view = Bounded::of(msg.raw(), from_domain.as_deref().unwrap_or(""));
+    let Some(parsed) = AuthenticatedMessage::parse_with_opts(&view.raw, None, false) else {
+        return ListVerdict::Advice(format!("came through the list <{shown}>, but its header section cannot be parsed"));
     };
     let sealers = list.sealers.join(", ");
     if let Some(why) = &view.arc_left_out {
@@ -115,25 +134,215 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
             sanitize_line(&seal_d)
         ));
     }
-    let signed = |name: &str| newest.signature.header.h.iter().filter(|h| h.trim().eq_ignore_ascii_case(name)).count();
-    let Some((header, value)) = AUTHOR_HEADERS
+    let sealed = &newest.signature.header.h;
+    let covers = |name: &str| covered(&parsed, sealed, name);
+    let post = covers("list-post").then(|| header_values(&parsed, "list-post").first().and_then(|v| mailto(v))).flatten();
+    // A list that rewrites From against DMARC puts its own address there.
+    let Some(from) = msg.single_from() else {
+        return ListVerdict::Advice(format!("came through the list <{shown}>, but not with exactly one From address"));
+    };
+    let munged = is_list_address(&from.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&from.email));
+    let candidates: &[&str] = if munged { &AUTHOR_HEADERS } else { &["from"] };
+    let Some((header, value)) = candidates
         .iter()
         .find_map(|name| header_values(&parsed, name).first().map(|v| (*name, *v)))
     else {
         return ListVerdict::Advice(format!("came through the list <{shown}> with neither X-Original-From nor Reply-To: the author cannot be told"));
     };
-    let present = header_values(&parsed, header).len();
-    if present > signed(header) {
+    if !covers(header) {
+        let present = header_values(&parsed, header).len();
+        let signed = sealed.iter().filter(|h| h.trim().eq_ignore_ascii_case(header)).count();
         return ListVerdict::Advice(format!(
-            "came through the list <{shown}>, but its seal does not cover the {header} header ({present} present, {} signed): the author cannot be told",
-            signed(header)
+            "came through the list <{shown}>, but its seal does not cover the {header} header ({present} present, {signed} signed): the author cannot be told"
         ));
     }
     let Some(author) = single_address(value) else {
         return ListVerdict::Advice(format!("came through the list <{shown}>, but its {header} header does not hold exactly one address"));
     };
+    if is_list_address(&author.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&author.email)) {
+        return ListVerdict::Advice(format!("came through the list <{shown}>, whose {header} names the list itself: the author cannot be told"));
+    }
+    let author_domain = author.email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
     let dkim = author_dkim(newest.results.value, &author, &seal_d);
-    ListVerdict::Vouched(ListAuthor { list_id: id, author, dkim })
+    let signed = vouched_headers(&parsed, sealed, &author_domain);
+    ListVerdict::Vouched(ListAuthor { list_id: id, author, dkim, sealer: seal_d, signed, post })
+}
+
+/// Whether every copy of header `name` in the message is covered by a
+/// signature whose `h=` is `signed` (RFC 6376 sec 5.4.2: a name listed k
+/// times covers the k bottom-most copies). A header that is not there is
+/// not covered.
+fn covered(parsed: &AuthenticatedMessage<'_>, signed: &[String], name: &str) -> bool {
+    let present = header_values(parsed, name).len();
+    present > 0 && present <= signed.iter().filter(|h| h.trim().eq_ignore_ascii_case(name)).count()
+}
+
+/// The headers the list vouches the author signed: those the sealer's
+/// signature covers (every copy) that each DKIM signature aligned with the
+/// author's domain covered too (every copy), provided the sealer's
+/// signature covers those DKIM signatures themselves (else they could
+/// have been rewritten after sealing). The sealer recorded that one of
+/// them passed, not which: a header counts only when all of them cover it.
+fn vouched_headers(parsed: &AuthenticatedMessage<'_>, sealed: &[String], author_domain: &str) -> Vec<String> {
+    if !covered(parsed, sealed, "dkim-signature") {
+        return Vec::new();
+    }
+    let by_author: Vec<&[String]> = parsed
+        .dkim_headers
+        .iter()
+        .filter(|h| aligned(&h.header.d, author_domain))
+        .map(|h| h.header.h.as_slice())
+        .collect();
+    if by_author.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = sealed
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| covered(parsed, sealed, h) && by_author.iter().all(|signed| covered(parsed, signed, h)))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether `address` is the list's own: Mailman, Google Groups and others
+/// form the List-Id from the posting address with `@` made a dot.
+fn is_list_address(address: &str, list_id: &str) -> bool {
+    address.to_ascii_lowercase().replacen('@', ".", 1) == list_id
+}
+
+/// The address of a `List-Post: <mailto:list@example.org>` value.
+fn mailto(value: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(value);
+    let start = text.find("<mailto:")? + "<mailto:".len();
+    let end = start + text[start..].find('>')?;
+    let address = text[start..end].split('?').next()?.trim();
+    let ok = address.contains('@') && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+    ok.then(|| address.to_string())
+}
+
+/// The List-Id when `msg`'s single From is that list's own address (or its
+/// List-Post address): mail a list rewrote, whose From no account may own.
+/// Read from unsigned headers on purpose: it can only take trust away.
+pub fn from_is_list(msg: &Message) -> Option<String> {
+    let from = msg.single_from()?;
+    let (ids, posts) = list_headers(msg);
+    let own = ids.iter().find(|id| is_list_address(&from.email, id)).cloned();
+    let posted = posts.iter().any(|p| p.eq_ignore_ascii_case(&from.email));
+    own.or_else(|| posted.then(|| ids.first().cloned()).flatten())
+}
+
+/// The List-Id values of `msg` (lower case), read from its header section.
+fn list_ids(msg: &Message) -> Vec<String> {
+    list_headers(msg).0
+}
+
+/// The List-Id values and List-Post addresses of `msg`.
+fn list_headers(msg: &Message) -> (Vec<String>, Vec<String>) {
+    let raw = msg.raw();
+    let Some(parsed) = AuthenticatedMessage::parse_with_opts(&raw[..header_end(raw)], None, false) else {
+        return (Vec::new(), Vec::new());
+    };
+    let ids = header_values(&parsed, "list-id").iter().filter_map(|v| list_id(v)).collect();
+    let posts = header_values(&parsed, "list-post").iter().filter_map(|v| mailto(v)).collect();
+    (ids, posts)
+}
+
+/// How a message reached the mailbox, decided once per message
+/// ([`Verifier::arrival`](super::Verifier::arrival)) and read by every
+/// later stage: classification, the identity checks, thread joining and
+/// the draft's recipients all see [`Arrival::message`].
+#[derive(Debug)]
+pub struct Arrival<'m> {
+    message: Cow<'m, Message>,
+    /// What the list headers prove; carried into the identity checks
+    /// (`VerifyContext::list`).
+    pub list: ListVerdict,
+    /// The list's posting address, when the team replies to the list
+    /// (`reply_to_list`) and the seal vouches for the address.
+    copy_to: Option<String>,
+    /// `reply_to_list` is set but no posting address is vouched for.
+    copy_refused: bool,
+    /// The List-Id, when From is that list's own address and nobody
+    /// vouches for the author: nobody to answer but the list.
+    list_from: Option<String>,
+}
+
+impl<'m> Arrival<'m> {
+    /// `msg` as it came, whatever its headers say about lists.
+    pub fn direct(msg: &'m Message) -> Arrival<'m> {
+        Arrival { message: Cow::Borrowed(msg), list: ListVerdict::NotListMail, copy_to: None, copy_refused: false, list_from: None }
+    }
+
+    /// `msg` read with what `list` proves. Through a configured list its
+    /// tag and footer are cut whoever vouches; only a vouched author
+    /// replaces From (and drops the list's Reply-To, so replies go to the
+    /// author).
+    pub fn new(msg: &'m Message, list: ListVerdict, lists: &[ListConfig]) -> Arrival<'m> {
+        let list_from = list.author().is_none().then(|| from_is_list(msg)).flatten();
+        let id = match &list {
+            ListVerdict::Vouched(a) => Some(a.list_id.clone()),
+            ListVerdict::Advice(_) => Some(list_ids(msg)).filter(|ids| ids.len() == 1).map(|mut ids| ids.remove(0)),
+            ListVerdict::NotListMail => None,
+        };
+        let Some(config) = id.and_then(|id| lists.iter().find(|l| l.id == id)) else {
+            return Arrival { list, list_from, ..Arrival::direct(msg) };
+        };
+        let words = undecorated(config, &msg.subject, &msg.text);
+        let mut view = msg.clone();
+        view.subject = words.subject;
+        view.text = words.text;
+        let (mut copy_to, mut copy_refused) = (None, false);
+        if let ListVerdict::Vouched(a) = &list {
+            view.from = vec![a.author.clone()];
+            view.from_header_count = 1;
+            view.reply_to = None;
+            copy_to = a.post.clone().filter(|_| config.reply_to_list);
+            copy_refused = config.reply_to_list && copy_to.is_none();
+        }
+        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
+    }
+
+    /// Whether `address` is the list's own, in mail whose From is the list
+    /// and whose author nobody vouches for: a draft there would go to
+    /// every subscriber, answering someone nobody can name.
+    pub fn is_the_list(&self, address: &str) -> bool {
+        let Some(id) = &self.list_from else { return false };
+        is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address))
+    }
+
+    /// The message as its author sent it, as far as signed facts tell.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
+    /// Where drafts go besides the author: the list, when the team
+    /// replies to it (`reply_to_list`).
+    pub fn copy_to(&self) -> Option<&str> {
+        self.copy_to.as_deref()
+    }
+
+    /// For staff: how the message came through a list, if it did.
+    pub fn note(&self) -> Option<String> {
+        match &self.list {
+            ListVerdict::NotListMail => None,
+            ListVerdict::Advice(why) => Some(format!("list mail that proves nothing: {why}")),
+            ListVerdict::Vouched(a) => {
+                let copy = match (&self.copy_to, self.copy_refused) {
+                    (Some(list), _) => format!("; drafts go to the author and the list {}", sanitize_line(list)),
+                    (None, true) => "; reply_to_list is set, but the seal covers no List-Post address: drafts go to the author only".into(),
+                    (None, false) => String::new(),
+                };
+                Some(format!(
+                    "via the list's ARC seal ({}): author {}, list <{}>{copy}",
+                    sanitize_line(&a.sealer),
+                    sanitize_line(&a.author.email),
+                    sanitize_line(&a.list_id)
+                ))
+            }
+        }
+    }
 }
 
 /// The author's words in list mail, without what the list added: its
@@ -362,5 +571,52 @@ mod tests {
         assert_eq!(list_id(b" no brackets"), None);
         assert_eq!(single_address(b" Alice <alice@example.org>").map(|a| a.email).as_deref(), Some("alice@example.org"));
         assert_eq!(single_address(b" a@example.org, b@example.org"), None);
+    }
+
+    #[test]
+    fn a_lists_own_address_and_its_posting_address() {
+        assert!(is_list_address("SR.HT-support@Lists.example.org", "sr.ht-support.lists.example.org"));
+        assert!(!is_list_address("alice@example.org", "sr.ht-support.lists.example.org"));
+        assert_eq!(mailto(b" <mailto:list@example.org?subject=help>").as_deref(), Some("list@example.org"));
+        assert_eq!(mailto(b" NO (posting not allowed)"), None);
+        assert_eq!(mailto(b" <mailto:a b@example.org>"), None);
+        let m = |h: &str| Message::parse(format!("{h}Subject: x\r\n\r\nhi\r\n").into_bytes()).unwrap();
+        let munged = m("From: Alice via support <support@lists.example.org>\r\nList-Id: <support.lists.example.org>\r\n");
+        assert_eq!(from_is_list(&munged).as_deref(), Some("support.lists.example.org"));
+        let posted = m("From: list@example.org\r\nList-Id: <x.example.org>\r\nList-Post: <mailto:list@example.org>\r\n");
+        assert_eq!(from_is_list(&posted).as_deref(), Some("x.example.org"));
+        assert_eq!(from_is_list(&m("From: alice@example.org\r\nList-Id: <support.lists.example.org>\r\n")), None);
+        assert_eq!(from_is_list(&m("From: support@lists.example.org\r\n")), None, "no List-Id: not list mail");
+    }
+
+    #[test]
+    fn an_arrival_is_read_as_the_author_sent_it_only_when_vouched() {
+        let list = ListConfig { id: "support.lists.example.org".into(), sealers: vec![], reply_to_list: true };
+        let raw = "From: Alice via support <support@lists.example.org>\r\nReply-To: Alice <alice@example.org>\r\nList-Id: <support.lists.example.org>\r\nSubject: [support] Delete my account\r\n\r\nPlease delete it.\r\n_______________________________________________\r\nsupport mailing list -- support@lists.example.org\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        let alice = Address { name: Some("Alice".into()), email: "alice@example.org".into() };
+        let vouched = ListAuthor {
+            list_id: list.id.clone(),
+            author: alice,
+            dkim: Factor::pass("via the seal"),
+            sealer: "lists.example.org".into(),
+            signed: Vec::new(),
+            post: Some("support@lists.example.org".into()),
+        };
+        let a = Arrival::new(&msg, ListVerdict::Vouched(vouched), std::slice::from_ref(&list));
+        let m = a.message();
+        assert_eq!((m.single_from().map(|f| f.email.as_str()), m.reply_to.as_ref()), (Some("alice@example.org"), None));
+        assert_eq!((m.subject.as_str(), m.text.as_str()), ("Delete my account", "Please delete it.\n"));
+        assert_eq!(a.copy_to(), Some("support@lists.example.org"));
+        assert!(!a.is_the_list("support@lists.example.org"), "the author is known: the list is only a copy");
+        assert!(a.note().unwrap().starts_with("via the list's ARC seal (lists.example.org): author alice@example.org"));
+
+        let a = Arrival::new(&msg, ListVerdict::Advice("its seal is not trusted".into()), std::slice::from_ref(&list));
+        let m = a.message();
+        assert_eq!(m.single_from().map(|f| f.email.as_str()), Some("support@lists.example.org"), "nobody vouched: From stays");
+        assert_eq!(m.subject, "Delete my account", "the tag is the list's whoever vouches");
+        assert_eq!(a.copy_to(), None);
+        assert!(a.is_the_list("support@lists.example.org") && !a.is_the_list("alice@example.org"));
+        assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
     }
 }

@@ -54,6 +54,9 @@ pub struct VerifyContext {
     pub billing: bool,
     /// The challenge issued to this ticket, if any.
     pub challenge: Option<Challenge>,
+    /// What the message's list headers prove (`Verifier::arrival`): a
+    /// vouched author is checked with the list's word for their DKIM.
+    pub list: list::ListVerdict,
 }
 
 /// The six factors, in the order DESIGN.md lists them.
@@ -195,6 +198,8 @@ pub struct Verifier {
     http: reqwest::Client,
     dns_timeout: Duration,
     offline_challenges: BTreeMap<String, String>,
+    /// `[[lists]]`: the lists whose seal may vouch for an author.
+    lists: Vec<crate::config::ListConfig>,
 }
 
 impl Verifier {
@@ -223,20 +228,31 @@ impl Verifier {
             http,
             dns_timeout: config.dns.timeout,
             offline_challenges,
+            lists: config.lists.clone(),
         })
+    }
+
+    /// How `msg` reached us: through a configured list that vouches for
+    /// its author, or as it came (see `list::Arrival`). Decided once per
+    /// message; every later stage reads [`list::Arrival::message`].
+    pub async fn arrival<'m>(&self, msg: &'m Message) -> list::Arrival<'m> {
+        let verdict = list::list_author(&self.auth, &self.lists, msg, self.dns_timeout).await;
+        list::Arrival::new(msg, verdict, &self.lists)
     }
 
     /// Every factor for a message of a ticket; never panics, never errors:
     /// whatever cannot be checked is `none` with the reason.
     pub async fn verify(&self, msg: &Message, ctx: &VerifyContext) -> Report {
-        self.verify_with(msg, ctx.billing, SshText::Issued, ctx.challenge.as_ref())
+        self.verify_with(msg, ctx.billing, SshText::Issued, ctx.challenge.as_ref(), &ctx.list)
             .await
     }
 
     /// As `verify`, for `triaged verify FILE`: no ticket, so no DNS or web
-    /// token; the SSH text comes from `[identity] challenges`.
+    /// token; the SSH text comes from `[identity] challenges`. Mail through
+    /// a configured list is read as its author sent it.
     pub async fn verify_offline(&self, msg: &Message) -> Report {
-        self.verify_with(msg, false, SshText::Offline, None).await
+        let arrival = self.arrival(msg).await;
+        self.verify_with(arrival.message(), false, SshText::Offline, None, &arrival.list).await
     }
 
     async fn verify_with(
@@ -245,6 +261,7 @@ impl Verifier {
         billing: bool,
         ssh_text: SshText,
         challenge: Option<&Challenge>,
+        list: &list::ListVerdict,
     ) -> Report {
         let Some(from) = msg.single_from() else {
             let reason = format!(
@@ -254,6 +271,19 @@ impl Verifier {
             );
             return Report::new(None, Factors::all(&reason, Factor::fail), None);
         };
+        // The list's word for the author, when `msg` is read as that author's.
+        let vouched = list.author().filter(|a| a.author.email == from.email);
+        if vouched.is_none()
+            && let Some(id) = list::from_is_list(msg)
+        {
+            let reason = format!(
+                "From is the address of the list <{}>, which is no account: only a configured list's seal tells who wrote it",
+                sanitize_line(&id)
+            );
+            let mut factors = Factors::all(&reason, Factor::none);
+            factors.dkim = Factor::none(reason);
+            return Report::new(None, factors, list.advice().map(str::to_string));
+        }
         let lookup = match self.directory.lookup(&from.email).await {
             Ok(l) => l,
             Err(e) => {
@@ -267,11 +297,14 @@ impl Verifier {
             }
         };
         let Some(account) = lookup.account.as_ref() else {
-            let dkim = dkim::check(&self.auth, msg, None, self.dns_timeout).await;
+            let dkim = match vouched {
+                Some(a) => list_dkim(a, None),
+                None => dkim::check(&self.auth, msg, None, self.dns_timeout).await,
+            };
             let reason = format!("no account has the address {}", sanitize_line(&from.email));
             let mut factors = Factors::all(&reason, Factor::none);
             factors.dkim = dkim.factor;
-            return Report::new(None, factors, dkim.arc);
+            return Report::new(None, factors, with_advice(dkim.arc, list));
         };
 
         let ssh_text: Option<&str> = match ssh_text {
@@ -291,12 +324,21 @@ impl Verifier {
                 dns_domains.push(d);
             }
         }
+        let dkim = async {
+            match vouched {
+                Some(a) => list_dkim(a, Some(account)),
+                None => dkim::check(&self.auth, msg, Some(account), self.dns_timeout).await,
+            }
+        };
         let (dkim, dns, web) = tokio::join!(
-            dkim::check(&self.auth, msg, Some(account), self.dns_timeout),
+            dkim,
             challenge::check_dns(&self.resolver, &dns_domains, challenge),
             challenge::check_web(&self.http, &account.domains, challenge),
         );
-        let mut pgp = pgp::check_pgp(msg, &account.pgp_keys);
+        let mut pgp = match list {
+            list::ListVerdict::NotListMail => pgp::check_pgp(msg, &account.pgp_keys),
+            _ => list_pgp(msg, &account.pgp_keys),
+        };
         let mut ssh = ssh::check_ssh(msg, ssh_text, &account.ssh_keys);
         if let Some(problem) = &lookup.keys_unavailable {
             for f in [&mut pgp, &mut ssh] {
@@ -313,9 +355,62 @@ impl Verifier {
             web,
             billing_last4: policy::check_billing_last4(&msg.text, Some(account), billing),
         };
-        let mut report = Report::new(Some(account), factors, dkim.arc);
+        let mut report = Report::new(Some(account), factors, with_advice(dkim.arc, list));
         report.dkim_signed = dkim.signed;
         report
+    }
+}
+
+/// The DKIM factor of mail a trusted list vouches for: the author's result
+/// as the list's seal recorded it, for an address of `account`; the
+/// headers it vouches for are those both the seal and the author signed.
+fn list_dkim(a: &list::ListAuthor, account: Option<&Account>) -> dkim::DkimVerdict {
+    let arc = Some(format!("via the list's ARC seal ({}), list <{}>", sanitize_line(&a.sealer), sanitize_line(&a.list_id)));
+    let factor = match account {
+        Some(acc) if !acc.has_address(&a.author.email) && a.dkim.passed() => Factor::fail(format!(
+            "{} is not an address of account {:?} ({})",
+            sanitize_line(&a.author.email),
+            acc.username,
+            a.dkim.reason
+        )),
+        Some(_) => a.dkim.clone(),
+        None if a.dkim.passed() => Factor::none(format!("no account has the address {} ({})", sanitize_line(&a.author.email), a.dkim.reason)),
+        None => a.dkim.clone(),
+    };
+    let signed = if factor.passed() { a.signed.clone() } else { Vec::new() };
+    dkim::DkimVerdict { factor, arc, signed }
+}
+
+/// PGP of list mail, judged on the text as it came (`msg` is read as its
+/// author sent it, without the list's footer: a signature must not pass
+/// over a cut a heuristic made). A PGP/MIME message the list wrapped with
+/// a footer part is verified without that part; an inline signature the
+/// list appended its footer to fails, and the reason says why.
+fn list_pgp(msg: &Message, keys: &[String]) -> Factor {
+    let Ok(came) = Message::parse(msg.raw().to_vec()) else {
+        return pgp::check_pgp(msg, keys);
+    };
+    if let Some(signed) = list::without_footer_part(&came) {
+        return pgp::check_pgp(&signed, keys);
+    }
+    let mut pgp = pgp::check_pgp(&came, keys);
+    if came.text != msg.text && !pgp.passed() && came.text.contains("-----BEGIN PGP SIGNED MESSAGE-----") {
+        pgp.reason = format!(
+            "{}; the list appended its footer to the inline-signed text, which no inline signature survives: \
+             ask the author for a PGP/MIME signature, or to write to us directly",
+            pgp.reason
+        );
+    }
+    pgp
+}
+
+/// The ARC line for staff, with what the list headers proved when they
+/// proved nothing.
+fn with_advice(arc: Option<String>, list: &list::ListVerdict) -> Option<String> {
+    match (arc, list.advice()) {
+        (Some(arc), Some(why)) => Some(format!("{arc}; list mail: {why}")),
+        (None, Some(why)) => Some(format!("list mail: {why}")),
+        (arc, None) => arc,
     }
 }
 

@@ -66,7 +66,9 @@ impl Desk {
 #[test]
 fn a_paraphrase_the_rules_miss_is_routed_after_learning_and_the_model_is_named() {
     let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
-    let q = desk.mail("q.eml", "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?");
+    // "unexpected charge" is a sign of a refund, too weak for the rules to
+    // route on (2 < 3.5): the model may confirm it once it learned more.
+    let q = desk.mail("q.eml", "plan I never used", "An unexpected charge for a plan I never used, can you return the payment to my card?");
     let before = desk.classify(&q);
     assert_eq!(before["procedure"], "unclassified", "{before}");
     assert!(before.get("model").is_none(), "nothing learned yet: {before}");
@@ -79,7 +81,12 @@ fn a_paraphrase_the_rules_miss_is_routed_after_learning_and_the_model_is_named()
     let at = |k: &str| line.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing: {line}"));
     let order = ["file", "procedure", "score", "rules", "runner_up", "model"].map(at);
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{line}");
-    assert_eq!(after.as_object().unwrap().len(), 6);
+    // The rules' near miss is explained too: what held it back, and the
+    // words of the sign the model confirmed.
+    let mut keys: Vec<&str> = after.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["file", "held_back", "model", "procedure", "rules", "runner_up", "score", "words"]);
+    assert_eq!(after["rules"], serde_json::json!(["refund/wrong-charge"]), "{after}");
     let model = &after["model"];
     assert_eq!((model["procedure"].as_str(), model["decided"].as_bool(), model["examples"].as_u64()), (Some("refund"), Some(true), Some(2)));
     assert!(model["probability"].as_f64().unwrap() >= 0.9, "{model}");
@@ -129,7 +136,7 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
 }
 
 #[test]
-fn the_model_never_routes_into_a_sensitive_procedure_against_its_negative_rule() {
+fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
     let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let a = desk.mail("d1.eml", "leaving", "Please make my account go away for good, I do not use it any more.");
     let b = desk.mail("d2.eml", "leaving sourcehut", "I want my account gone for good, please make it go away.");
@@ -138,14 +145,20 @@ fn the_model_never_routes_into_a_sensitive_procedure_against_its_negative_rule()
     desk.ok(&["learn", "account-deletion", &a, &b]);
     desk.ok(&["learn", "--not", &c, &d]);
 
+    // The model is sure, but no rule of the sensitive procedure saw any
+    // sign of it: words alone never route into deletion.
     let plain = desk.mail("q1.eml", "go away", "Please make my account go away for good.");
-    assert_eq!(desk.classify(&plain)["procedure"], "account-deletion");
+    let v = desk.classify(&plain);
+    assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("account-deletion")), "{v}");
+    let why = v["model"]["not_used"].as_str().unwrap();
+    assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)");
+    // A rule of it that speaks against the message wins over the model.
     let against = desk.mail("q2.eml", "go away", "Please make it go away for good, not the whole account, just one repository.");
     let v = desk.classify(&against);
     assert_eq!(v["procedure"], "unclassified", "{v}");
     assert_eq!(v["model"]["procedure"], "account-deletion", "{v}");
     let why = v["model"]["not_used"].as_str().unwrap();
-    assert!(why.contains("sensitive") && why.contains("account-deletion/not-the-account"), "{why}");
+    assert!(why.contains("speaks against account-deletion") && why.contains("account-deletion/not-the-account"), "{why}");
 }
 
 #[test]
@@ -172,14 +185,26 @@ fn an_archive_is_learned_folder_by_folder_with_progress_and_bad_input_is_named()
         }
     }
     std::fs::write(archive.join("misc/broken.eml"), b"\x00\x01 not mail").unwrap();
+    // An IMAP folder copied as a Maildir (mbsync, offlineimap): its
+    // messages in cur/ and new/, named as the tool names them; tmp/ is
+    // mail still being written.
+    let maildir = archive.join("Deletions");
+    for (part, name, body) in [
+        ("cur", "1764600000.M1P7.host,U=1:2,S", "please close my account for good, thanks"),
+        ("new", "1764600100.M2P7.host", "I want to delete my account and all my data"),
+        ("tmp", "1764600200.M3P7.host", "half written"),
+    ] {
+        std::fs::create_dir_all(maildir.join(part)).unwrap();
+        std::fs::write(maildir.join(part).join(name), format!("From: u@example.net\r\nSubject: leaving\r\n\r\n{body}\r\n")).unwrap();
+    }
     let a = archive.display().to_string();
-    let out = desk.run(&["learn", "--archive", &a, "--map", "refunds=refund", "--map", "misc=unclassified"]);
+    let out = desk.run(&["learn", "--archive", &a, "--map", "refunds=refund", "--map", "misc=unclassified", "--map", "Deletions=account-deletion"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "one file could not be learned: {stdout}");
     assert!(stdout.contains("broken.eml: not learned") && stdout.contains("skipped (no --map): spam"), "{stdout}");
-    assert!(stdout.contains("refund 3, unclassified 3"), "{stdout}");
-    assert!(stderr.contains("learn: read 7/7 files (100%)"), "{stderr}");
+    assert!(stdout.contains("account-deletion 2, refund 3, unclassified 3"), "{stdout}");
+    assert!(stderr.contains("learn: read 9/9 files (100%)"), "{stderr}");
 
     let bad = desk.run(&["learn", "--archive", &a, "--map", "refunds=no-such"]);
     assert_eq!(bad.status.code(), Some(2));

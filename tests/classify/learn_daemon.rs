@@ -115,7 +115,7 @@ async fn a_procedure_the_model_chooses_is_still_gated_by_identity() {
 
     // Unsigned mail from an address no account has: refund is a billing
     // matter, so the draft asks for proof instead of promising money.
-    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?"));
+    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "An unexpected charge for a plan I never used, can you return the payment to my card?"));
     run_once(&s);
     wait_drafts(&s, 1).await;
     let draft = &drafts(&s)[0];
@@ -124,4 +124,51 @@ async fn a_procedure_the_model_chooses_is_still_gated_by_identity() {
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["tickets"][0]["procedure"], "refund", "{v}");
+}
+
+/// Staff sending our draft as it was drafted agree with its procedure: the
+/// ticket's message becomes an example of it. A reply they wrote
+/// themselves teaches nothing (it may be the correction), and an unanswered
+/// ticket nothing either.
+#[test]
+fn a_draft_sent_unchanged_is_learned_and_an_edited_one_is_not() {
+    let s = setup_with("none", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    s.dovecot.deliver("INBOX", &mail(2, "New username", "Please rename my account from ~ann to ~anne."));
+    s.dovecot.deliver("INBOX", &mail(3, "Delete my account", "Please delete my account."));
+    run_once(&s);
+    let drafts = drafts(&s);
+    assert_eq!(drafts.len(), 3, "one draft per request");
+    let raw = s.dovecot.messages("Drafts");
+    let draft_to = |n: usize| {
+        let i = drafts.iter().position(|d| d.in_reply_to.first().is_some_and(|r| r == &format!("m{n}@example.net"))).unwrap();
+        String::from_utf8(raw[i].clone()).unwrap()
+    };
+
+    // #1 as drafted, as a mail client files it: its own Message-ID and
+    // Date, the body re-wrapped.
+    let drafted = draft_to(1).replace("\r\n", "\n");
+    let (head, body) = drafted.split_once("\n\n").unwrap();
+    let head: String = head
+        .split('\n')
+        .filter(|l| !l.starts_with("Message-ID:") && !l.starts_with("Date:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let rewrapped = body.replace('\n', " \r\n").replace(". ", ".\r\n");
+    let sent = format!("{head}Message-ID: <sent1@example.org>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\n\r\n{rewrapped}");
+    s.dovecot.deliver("Sent", sent.as_bytes());
+    // #2 answered in the staff member's own words.
+    s.dovecot.deliver(
+        "Sent",
+        b"From: Support <support@example.org>\r\nTo: user2@example.net\r\nSubject: Re: [#2] New username\r\nMessage-ID: <sent2@example.org>\r\nIn-Reply-To: <m2@example.net>\r\n\r\nDone, you are ~anne now.\r\n",
+    );
+    run_once(&s);
+
+    let t: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    let state = |n: usize| t["tickets"].as_array().unwrap().iter().find(|x| x["ticket"] == n).unwrap()["state"].clone();
+    assert_eq!((state(1), state(2)), ("answered".into(), "answered".into()), "{t}");
+    let out = triaged(&s.config, &["learn", "--list"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains("ticket #1, draft sent unchanged by support@example.org"), "{list}");
+    assert!(list.contains("1 examples: account-rename 1"), "only the draft sent as drafted: {list}");
 }

@@ -48,22 +48,25 @@ fn in_14_days() -> String {
     today.checked_add(jiff::Span::new().days(14)).unwrap().to_string()
 }
 
-/// Until the daemon just started has synced once, so it holds the store.
-async fn wait_daemon_synced(s: &Setup) {
-    let started = jiff::Timestamp::now();
+/// Starts the daemon and waits until it has synced once, so it holds the
+/// store. The old snapshot goes first: one written by an earlier `run
+/// --once` is dated by its second rounded up, which can be later than this
+/// call, so a date alone does not tell whose snapshot it is.
+async fn spawn_daemon_synced(s: &Setup) -> Child {
     let snapshot = s.dir.path().join("store").join("status.json");
+    match std::fs::remove_file(&snapshot) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("{}: {e}", snapshot.display()),
+    }
+    let mut child = spawn_daemon(s);
     let deadline = tokio::time::Instant::now() + T;
-    loop {
-        let generated = std::fs::read(&snapshot)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["generated"].as_str().and_then(|g| g.parse::<jiff::Timestamp>().ok()));
-        if generated.is_some_and(|g| g > started) {
-            return;
-        }
+    while !snapshot.exists() {
+        assert_running(&mut child);
         assert!(tokio::time::Instant::now() < deadline, "the daemon did not sync");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    child
 }
 
 fn spool_files(s: &Setup) -> Vec<String> {
@@ -192,13 +195,14 @@ async fn set_moves_a_cacert_deletion_from_facts_needed_to_the_initial_mail() {
 
     // The second, with the daemon running: through the spool, and the
     // procedure moves on to the initial mail with its 14-day deadline.
-    let child = spawn_daemon(&s);
-    wait_daemon_synced(&s).await;
+    let mut child = spawn_daemon_synced(&s).await;
     let out = cli(&s.config, &["set", "9", "assurances=0"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("there is no ticket #9"), "{}", stdout(&out));
+    assert_running(&mut child);
     let out = cli(&s.config, &["set", "1", "active_certificates=0"]).await;
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_running(&mut child);
     assert_eq!(
         stdout(&out).trim(),
         "queued for the running daemon, which answered: #1 active_certificates=0 recorded; now at step initial, draft planned"

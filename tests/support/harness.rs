@@ -30,6 +30,24 @@ pub fn setup_custom(tls: &str, port: Option<u16>, imap_extra: &str, extra: &str)
 }
 
 impl Setup {
+    /// Delivers `raw` to INBOX and runs one pass over it.
+    pub fn deliver_and_run(&self, raw: &str) {
+        self.dovecot.deliver("INBOX", raw.as_bytes());
+        run_once(self);
+    }
+
+    /// The tickets as `status --json` lists them.
+    pub fn tickets(&self) -> Vec<serde_json::Value> {
+        let out = triaged(&self.config, &["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["tickets"].as_array().unwrap().clone()
+    }
+
+    /// Ticket `n` as `status --json` shows it.
+    pub fn ticket(&self, n: u64) -> serde_json::Value {
+        self.tickets().into_iter().find(|t| t["ticket"] == n).unwrap_or_else(|| panic!("no ticket {n}"))
+    }
+
     /// Rewrites the config, e.g. to go through a proxy started after Dovecot.
     pub fn reconfigure(&self, tls: &str, port: Option<u16>, imap_extra: &str, extra: &str) {
         let text = self.dovecot.triaged_config(&self.dir.path().join("store"), tls, port, imap_extra, extra);
@@ -124,6 +142,18 @@ pub fn spawn_daemon_with_env(s: &Setup, env: &[(&str, &str)]) -> Child {
         .unwrap()
 }
 
+/// Fails the test with the daemon's exit status and log when it is no
+/// longer running, instead of letting a later step guess why.
+pub fn assert_running(child: &mut Child) {
+    if let Some(status) = child.try_wait().unwrap() {
+        let mut log = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            std::io::Read::read_to_string(&mut err, &mut log).ok();
+        }
+        panic!("the daemon exited ({status}): {log}");
+    }
+}
+
 /// Stops the daemon as systemd does and expects a clean exit.
 pub fn sigterm(child: Child) -> Output {
     let ok = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
@@ -141,4 +171,16 @@ pub async fn wait_drafts(s: &Setup, n: usize) {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {n} drafts");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The first `name:` header of `raw`, unfolded.
+pub fn first_header(raw: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
+    head.lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_default()
 }

@@ -2,6 +2,8 @@
 //! mail-auth), published by a real dnsmasq, an accounts file, and a config
 //! that points triaged at both. Shared by the identity tests (tests/verify/).
 
+pub mod list;
+
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -64,21 +64,15 @@ impl Team {
     }
 
     fn deliver_and_run(&self, raw: &str) {
-        self.s.dovecot.deliver("INBOX", raw.as_bytes());
-        run_once(&self.s);
+        self.s.deliver_and_run(raw);
     }
 
     fn tickets(&self) -> Vec<serde_json::Value> {
-        let out = triaged(&self.s.config, &["status", "--json"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["tickets"].as_array().unwrap().clone()
+        self.s.tickets()
     }
 
     fn ticket(&self, n: u64) -> serde_json::Value {
-        self.tickets()
-            .into_iter()
-            .find(|t| t["ticket"] == n)
-            .unwrap_or_else(|| panic!("no ticket {n}"))
+        self.s.ticket(n)
     }
 
     /// Every draft with the address it is to.
@@ -88,7 +82,7 @@ impl Team {
             .messages("Drafts")
             .into_iter()
             .map(|raw| {
-                let to = header(&raw, "To");
+                let to = first_header(&raw, "To");
                 (to, Message::parse(raw).unwrap())
             })
             .collect()
@@ -105,18 +99,6 @@ impl Team {
     fn keys(&self) -> &Path {
         self.keys.path()
     }
-}
-
-/// The first `name:` header of `raw`, unfolded.
-fn header(raw: &[u8], name: &str) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ");
-    head.lines()
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-        .unwrap_or_default()
 }
 
 /// A mail as a user (or an attacker) writes it; `extra` are more header

@@ -527,8 +527,14 @@ async fn dns_helper_serves_a_and_long_txt_records() {
 async fn dns_timeout_is_temporary_and_bounded() {
     let w = World::start();
     let raw = w.signed(ALICE, "x");
-    let hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let tcp_hole = std::net::TcpListener::bind(hole.local_addr().unwrap()).unwrap();
+    // The same port for UDP and TCP; another process may hold the TCP one.
+    let (hole, tcp_hole) = (0..50)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let tcp = std::net::TcpListener::bind(udp.local_addr().ok()?).ok()?;
+            Some((udp, tcp))
+        })
+        .expect("a free UDP and TCP port pair");
     let config = triaged::config::DnsConfig {
         nameservers: vec![hole.local_addr().unwrap()],
         timeout: std::time::Duration::from_secs(1),

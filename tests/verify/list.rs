@@ -7,69 +7,17 @@
 
 use mail_auth::arc::ArcSealer;
 use mail_auth::common::headers::HeaderWriter;
-use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator};
+use mail_auth::{AuthenticatedMessage, AuthenticationResults};
 use triaged::config::ListConfig;
 use triaged::message::Message;
+use crate::support::gpg::Gpg;
 use triaged::verify::list::{ListVerdict, list_author};
+use triaged::verify::{Verifier, VerifyContext};
+use crate::support::verify_fixture::list::{Author, LIST_ID, SEALER, authenticator, through_list};
 use crate::support::verify_fixture::*;
-
-const LIST_ID: &str = "sr.ht-support.lists.example.net";
-const SEALER: &str = "lists.example.net";
 
 fn lists() -> Vec<ListConfig> {
     vec![ListConfig { id: LIST_ID.into(), sealers: vec![SEALER.into()], reply_to_list: false }]
-}
-
-fn authenticator(w: &World) -> MessageAuthenticator {
-    MessageAuthenticator(triaged::verify::dkim::resolver(&w.config.dns).unwrap())
-}
-
-/// How the list rewrites a message it passes on.
-#[derive(Clone, Copy)]
-enum Author {
-    ReplyTo,
-    OriginalFrom,
-}
-
-/// `original` as the list delivers it: From munged, the author moved,
-/// List-Id, subject tag and footer added, then sealed by `sealer` (d=)
-/// after checking the author's DKIM, as the list's MTA does on arrival.
-async fn through_list(w: &World, original: &str, author: Author, sealer: &str) -> String {
-    let list = authenticator(w);
-    let parsed = AuthenticatedMessage::parse(original.as_bytes()).unwrap();
-    let dkim = list.verify_dkim(&parsed).await;
-    let results = AuthenticationResults::new(sealer).with_dkim_results(&dkim, "alice@example.org");
-
-    let (head, body) = original.split_once("\r\n\r\n").unwrap();
-    let mut headers = Vec::new();
-    let mut from = String::new();
-    for line in head.split("\r\n") {
-        if let Some(v) = line.strip_prefix("From: ") {
-            from = v.to_string();
-            headers.push("From: Alice via sr.ht-support <sr.ht-support@lists.example.net>".to_string());
-        } else if let Some(v) = line.strip_prefix("Subject: ") {
-            headers.push(format!("Subject: [sr.ht-support] {v}"));
-        } else {
-            headers.push(line.to_string());
-        }
-    }
-    headers.push(match author {
-        Author::ReplyTo => format!("Reply-To: {from}"),
-        Author::OriginalFrom => format!("X-Original-From: {from}"),
-    });
-    headers.push(format!("List-Id: \"sr.ht support\" <{LIST_ID}>"));
-    let footer = "_______________________________________________\r\nsr.ht-support mailing list -- sr.ht-support@lists.example.net\r\nTo unsubscribe send an email to sr.ht-support-leave@lists.example.net\r\n";
-    let rewritten = format!("{}\r\n\r\n{body}{footer}", headers.join("\r\n"));
-
-    let parsed = AuthenticatedMessage::parse(rewritten.as_bytes()).unwrap();
-    let arc_so_far = list.verify_arc(&parsed).await;
-    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
-        .domain(sealer)
-        .selector("rsa")
-        .headers(["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "X-Original-From", "List-Id", "DKIM-Signature"])
-        .seal(&parsed, &results, &arc_so_far)
-        .unwrap();
-    format!("{}{rewritten}", set.to_header())
 }
 
 async fn verdict(w: &World, lists: &[ListConfig], raw: &str) -> ListVerdict {
@@ -183,4 +131,64 @@ async fn a_chain_over_the_limit_is_not_checked() {
     }
     let v = verdict(&w, &lists(), &raw).await;
     assert!(advice(&v).contains(&format!("ARC not checked: {} sets", MAX_ARC_SETS + 1)), "{v:?}");
+}
+
+/// Through the verifier: the vouched author is the account, the DKIM factor
+/// is the list's word, and an inline signature the list's footer broke
+/// fails saying so. Without the list configured, its From is no account.
+#[tokio::test]
+async fn the_verifier_reads_the_author_and_says_when_the_footer_broke_an_inline_signature() {
+    let gpg = Gpg::new();
+    let fpr = gpg.key("Alice <alice@example.org>", "ed25519", "never", &[]);
+    let accounts = format!(
+        "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = true\npgp_keys = [\"\"\"{}\"\"\"]\n",
+        gpg.export(&fpr)
+    );
+    let mut w = World::start_with(&accounts, "");
+    let body = gpg.clearsign("alice@example.org", "Please delete my account.\n", &[]).replace("\r\n", "\n").replace('\n', "\r\n");
+    let original = plain(w.rsa.mail_auth_key(), "example.org", "rsa", &message("Alice <alice@example.org>", "Please delete my account", &body));
+    let raw = through_list(&w, &original, Author::OriginalFrom, SEALER).await;
+    let msg = Message::parse(raw.clone().into_bytes()).unwrap();
+
+    let unconfigured = w.verify(&raw).await;
+    assert_eq!(unconfigured.account, None, "the list's own From is no account: {unconfigured:#?}");
+    assert!(unconfigured.factors.dkim.reason.contains("From is the address of the list"), "{unconfigured:#?}");
+
+    w.config.lists = lists();
+    let v = Verifier::new(&w.config).await.unwrap();
+    let arrival = v.arrival(&msg).await;
+    let ctx = VerifyContext { list: arrival.list.clone(), ..Default::default() };
+    let r = v.verify(arrival.message(), &ctx).await;
+    assert_eq!(r.account.as_deref(), Some("alice"), "{r:#?}");
+    assert!(r.factors.dkim.passed() && r.factors.dkim.reason.contains("via the list's ARC seal (lists.example.net)"), "{r:#?}");
+    assert!(!r.factors.pgp.passed(), "{r:#?}");
+    assert!(r.factors.pgp.reason.contains("appended its footer to the inline-signed text"), "{:?}", r.factors.pgp);
+    // `triaged verify FILE` reads it the same way.
+    let offline = v.verify_offline(&msg).await;
+    assert_eq!((offline.account.as_deref(), offline.factors.dkim.passed()), (Some("alice"), true), "{offline:#?}");
+}
+
+/// The headers a reply through the list is tied to its ticket by are those
+/// both the seal and the author's own signature cover; the List-Post
+/// address is the seal's word too.
+#[tokio::test]
+async fn the_link_of_a_reply_counts_only_where_the_author_signed_it_too() {
+    use crate::support::verify_fixture::list::LIST_ADDRESS;
+    let w = World::start();
+    let reply = |signed: &[&str]| {
+        let m = message("Alice <alice@example.org>", "Re: [#1] Please delete my account", BODY);
+        let m = m.replacen("Subject:", "In-Reply-To: <draft@example.org>\r\nSubject:", 1);
+        crate::support::verify_fixture::plain_with_headers(w.rsa.mail_auth_key(), "example.org", "rsa", signed, &m)
+    };
+    let mut with_link: Vec<&str> = SIGNED.to_vec();
+    with_link.push("In-Reply-To");
+    for (signed, linked) in [(with_link.as_slice(), true), (&SIGNED[..], false)] {
+        let raw = through_list(&w, &reply(signed), Author::ReplyTo, SEALER).await;
+        let v = verdict(&w, &lists(), &raw).await;
+        let a = v.author().unwrap_or_else(|| panic!("{v:?}"));
+        assert!(a.dkim.passed(), "{a:?}");
+        assert_eq!(a.signed.contains(&"in-reply-to".to_string()), linked, "{:?}", a.signed);
+        assert!(a.signed.contains(&"subject".to_string()), "{:?}", a.signed);
+        assert_eq!(a.post.as_deref(), Some(LIST_ADDRESS));
+    }
 }

@@ -11,6 +11,7 @@ mod conversation_trust;
 mod dkim;
 mod identity_flow;
 mod list;
+mod list_deployment;
 mod pgp;
 mod reverify;
 mod ssh;
