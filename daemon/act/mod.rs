@@ -439,7 +439,7 @@ impl Actor {
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),
-                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), lines::staff_suffix(&ticket)),
+                what: lines::deadline_reached(name, &ticket),
                 draft_ready: !actions.is_empty(),
             });
             let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {

@@ -467,6 +467,40 @@ pub fn reclassifying(nick: &str, id: TicketId, procedure: &str) -> String {
     format!("reclassifying {id} as {procedure} (asked by {nick})")
 }
 
+fn step_of(t: &Ticket) -> &str {
+    t.step.as_deref().unwrap_or("-")
+}
+
+/// What a fired deadline did, for its notice: `confirm; now at step
+/// execute`, with the staff action the step waits for.
+pub fn deadline_reached(name: &str, t: &Ticket) -> String {
+    format!("{name}; now at step {}{}", step_of(t), staff_suffix(t))
+}
+
+/// `!reclassify` carried out: `#1 is now account-rename/explain; new draft
+/// planned`.
+pub fn reclassified(t: &Ticket, drafted: bool) -> String {
+    let what = if drafted { "new draft planned" } else { "no draft for this step" };
+    format!("{} is now {}/{}; {what}", t.id, t.procedure, step_of(t))
+}
+
+/// `!set` carried out; `described`: the facts as `key=value ...`.
+pub fn facts_recorded(t: &Ticket, described: &str, drafted: bool) -> String {
+    let now = if drafted { format!("now at step {}, draft planned", step_of(t)) } else { format!("at step {}", step_of(t)) };
+    format!("{} {} recorded; {now}", t.id, sanitise(described))
+}
+
+/// `!done` on a ticket that waited for its staff action.
+pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
+    let what = if drafted { ", draft planned" } else { "" };
+    format!("{} staff action done by {by}; now at step {}{what}", t.id, step_of(t))
+}
+
+/// `!done` closed a ticket with `n` drafts of ours still waiting.
+pub fn closed_withdrawn(id: TicketId, n: usize) -> String {
+    format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")
+}
+
 /// Someone not allowed to run `cmd`; `who` says who is.
 pub fn refused(nick: &str, cmd: &str, who: &str) -> String {
     format!("{nick}: sorry, {cmd} is for support staff only ({who})")
@@ -938,7 +972,19 @@ mod tests {
             claim("bob", TicketId(12), &ClaimOutcome::Claimed, now),
             claim("carol", TicketId(12), &ClaimOutcome::HeldBy(bob.clone()), now),
         ];
+        let at_step = |n: u64, step: &str| {
+            let intake = crate::store::Intake {
+                folder: "INBOX".into(),
+                uid: crate::store::Uid { validity: 1, uid: 1 },
+                message_id: "m@x".into(),
+            };
+            let mut t = Ticket::new(TicketId(n), &intake, "a@x", "s", "cacert-deletion");
+            t.step = Some(step.into());
+            t
+        };
+        let recorded = facts_recorded(&at_step(3, "initial"), "assurances=0 active_certificates=0", true);
         let readme_only = [
+            recorded.clone(),
             Notice::DeadlineFired {
                 ticket: TicketId(9),
                 procedure: "cacert-deletion".into(),
@@ -971,6 +1017,8 @@ mod tests {
         .map(|(n, p, f)| new_ticket(*n, p, f, "x", "NOT verified 0/1"))
         .collect();
         let mut irc_only = vec![
+            recorded,
+            staff_action_done(&at_step(4, "executed"), "bob", true),
             Notice::DeadlineFired {
                 ticket: TicketId(9),
                 procedure: "billing".into(),
