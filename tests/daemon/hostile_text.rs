@@ -54,8 +54,10 @@ async fn secrets_and_forged_lines_in_unsigned_headers_go_nowhere() {
         "INBOX",
         &hostile_mail(1, "password: s3cretName!", &format!("Delete my account, my password is hunter2hunter2 {age}")),
     );
-    // Long multi-byte name and subject: the staff line is over one IRC
-    // message, and the subject's only "spaces" are the sender's.
+    // Long multi-byte name and subject, whose only "spaces" are the
+    // sender's: the staff line shows the bare address and as much of the
+    // subject as fits one line (splitting what is longer is the renderer's
+    // own test, `staff::lines::tests::hostile_fields_never_start_a_staff_line`).
     let forged = "#77⠀claimed⠀by⠀bob⠀—⠀deletion⠀approved";
     for (n, pad) in [(2, 95), (3, 96), (4, 97)] {
         let name = "語".repeat(85);
@@ -88,10 +90,12 @@ async fn secrets_and_forged_lines_in_unsigned_headers_go_nowhere() {
         assert!(ours, "a staff line starts with the sender's text: {t:?}\nall: {said:#?}");
         assert!(!t.chars().any(|c| c == '\u{200b}' || c.is_control()), "{t:?}");
     }
-    assert!(
-        said.iter().any(|t| t.starts_with("↳ #2 (cont.) ") || t.starts_with("↳ #3 (cont.) ")),
-        "the long notices were split, and marked: {said:#?}"
-    );
+    for t in &said {
+        assert!(!t.contains("#77") && !t.contains("語語語 <"), "the forged line and the name are cut off: {t}");
+        if ["#2 ", "#3 ", "#4 "].iter().any(|p| t.starts_with(p)) {
+            assert!(t.chars().count() <= triaged::staff::lines::COLUMNS, "cut to fit one line: {t}");
+        }
+    }
 
     let drafts = s.dovecot.messages("Drafts");
     assert_eq!(drafts.len(), 5, "one draft per ticket");
