@@ -1,6 +1,7 @@
 //! Real peers for the integration tests: each helper starts a Debian server
 //! on 127.0.0.1 with free ports and a temporary directory, and stops it when
 //! dropped.
+// Each test binary (one per area) uses part of the support code.
 #![allow(dead_code)]
 
 pub mod dns;
