@@ -784,7 +784,11 @@ fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
 fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
     target.cc = arrival.copy_to().map(str::to_string);
     let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
-    if arrival.is_the_list(&target.email) {
+    if arrival.is_ours(&target.email) {
+        notes.push(format!("no draft: {} is our own address, a reply we sent that the list handed back", sanitize_line(&target.email)));
+        target.email.clear();
+        target.cc = None;
+    } else if arrival.is_the_list(&target.email) {
         notes.push(format!("no draft: the only address to answer is the list's own ({})", sanitize_line(&target.email)));
         target.email.clear();
         target.cc = None;

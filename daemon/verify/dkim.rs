@@ -279,6 +279,18 @@ pub(crate) fn aligned(d: &str, from_domain: &str) -> bool {
         && (from_domain == d || from_domain.ends_with(&format!(".{d}")))
 }
 
+/// How many bytes of `body` (canonicalized by `cb`) lie beyond a
+/// signature's `l=`, if any: RFC 6376 sec 8.2, with l= anything may be
+/// appended to the body and the signature still verifies.
+pub(crate) fn beyond_length(cb: mail_auth::dkim::Canonicalization, l: u64, body: &[u8]) -> Option<u64> {
+    if l == 0 {
+        return None;
+    }
+    let mut canonical = Vec::new();
+    cb.canonical_body(body, u64::MAX).write(&mut canonical);
+    (canonical.len() as u64 > l).then(|| canonical.len() as u64 - l)
+}
+
 async fn judge(
     auth: &MessageAuthenticator,
     keys: &OneCheck,
@@ -326,19 +338,11 @@ async fn judge(
     if let Some(problem) = unsigned_copies(parsed, sig) {
         return Evidence::Fail(format!("{who}: {problem}"));
     }
-    // RFC 6376 sec 8.2: with l= anything may be appended to the body.
-    if sig.l > 0 {
-        let mut canonical = Vec::new();
-        sig.cb
-            .canonical_body(parsed.raw_body(), u64::MAX)
-            .write(&mut canonical);
-        if canonical.len() as u64 > sig.l {
-            return Evidence::Fail(format!(
-                "{who} covers only the first {} bytes of the body (l=); {} bytes were added after signing",
-                sig.l,
-                canonical.len() as u64 - sig.l
-            ));
-        }
+    if let Some(added) = beyond_length(sig.cb, sig.l, parsed.raw_body()) {
+        return Evidence::Fail(format!(
+            "{who} covers only the first {} bytes of the body (l=); {added} bytes were added after signing",
+            sig.l
+        ));
     }
     let key = match domain_key(auth, keys, sig).await {
         Ok(k) => k,

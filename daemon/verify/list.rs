@@ -24,7 +24,7 @@ use std::time::Duration;
 use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
 
 use super::Factor;
-use super::dkim::{Bounded, OneCheck, aligned, header_end};
+use super::dkim::{Bounded, OneCheck, aligned, beyond_length, header_end};
 use crate::config::ListConfig;
 use crate::message::{Address, Message, sanitize_line};
 
@@ -134,30 +134,76 @@ pub async fn list_author(auth: &MessageAuthenticator, lists: &[ListConfig], msg:
             sanitize_line(&seal_d)
         ));
     }
+    // The chain validates over the body up to the seal's l=; what follows
+    // would be read as the author's text.
+    if let Some(added) = beyond_length(newest.signature.header.cb, newest.signature.header.l, parsed.raw_body()) {
+        return ListVerdict::Advice(format!(
+            "came through the list <{shown}>, but its seal covers only the first {} bytes of the body (l=); {added} bytes were added after sealing",
+            newest.signature.header.l
+        ));
+    }
     let sealed = &newest.signature.header.h;
     let covers = |name: &str| covered(&parsed, sealed, name);
-    let post = covers("list-post").then(|| header_values(&parsed, "list-post").first().and_then(|v| mailto(v))).flatten();
+    // One sealer may serve many lists: only a List-Id under its signature
+    // says which one this came through (and so what the team trusts it for).
+    if !covers("list-id") {
+        return ListVerdict::Advice(format!(
+            "came through the list <{shown}>, but its seal does not cover its List-Id: it may be another list of {}",
+            sanitize_line(&seal_d)
+        ));
+    }
+    // One List-Post, the list's: a sender's own passed on next to it would
+    // take the copy of the draft, and make its From read as the list's.
+    let post = match header_values(&parsed, "list-post").as_slice() {
+        [one] if covers("list-post") => mailto(one),
+        _ => None,
+    };
     // A list that rewrites From against DMARC puts its own address there.
     let Some(from) = msg.single_from() else {
         return ListVerdict::Advice(format!("came through the list <{shown}>, but not with exactly one From address"));
     };
     let munged = is_list_address(&from.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&from.email));
     let candidates: &[&str] = if munged { &AUTHOR_HEADERS } else { &["from"] };
-    let Some((header, value)) = candidates
-        .iter()
-        .find_map(|name| header_values(&parsed, name).first().map(|v| (*name, *v)))
-    else {
-        return ListVerdict::Advice(format!("came through the list <{shown}> with neither X-Original-From nor Reply-To: the author cannot be told"));
-    };
-    if !covers(header) {
-        let present = header_values(&parsed, header).len();
-        let signed = sealed.iter().filter(|h| h.trim().eq_ignore_ascii_case(header)).count();
-        return ListVerdict::Advice(format!(
-            "came through the list <{shown}>, but its seal does not cover the {header} header ({present} present, {signed} signed): the author cannot be told"
-        ));
+    // Every author header present must be the list's one copy and name the
+    // same address: a list passes on headers the sender wrote (an
+    // X-Original-From to a list that writes Reply-To, a second copy next
+    // to the list's own), and its seal covers those just the same.
+    let mut author: Option<(&str, Address)> = None;
+    for &header in candidates {
+        let values = header_values(&parsed, header);
+        let value = match values.as_slice() {
+            [] => continue,
+            [one] => *one,
+            _ => {
+                return ListVerdict::Advice(format!(
+                    "came through the list <{shown}> with {} {header} headers: the author cannot be told",
+                    values.len()
+                ));
+            }
+        };
+        if !covers(header) {
+            let signed = sealed.iter().filter(|h| h.trim().eq_ignore_ascii_case(header)).count();
+            return ListVerdict::Advice(format!(
+                "came through the list <{shown}>, but its seal does not cover the {header} header (1 present, {signed} signed): the author cannot be told"
+            ));
+        }
+        let Some(named) = single_address(value) else {
+            return ListVerdict::Advice(format!("came through the list <{shown}>, but its {header} header does not hold exactly one address"));
+        };
+        match &author {
+            Some((first, a)) if !a.email.eq_ignore_ascii_case(&named.email) => {
+                return ListVerdict::Advice(format!(
+                    "came through the list <{shown}>, whose {first} ({}) and {header} ({}) name different authors: the author cannot be told",
+                    sanitize_line(&a.email),
+                    sanitize_line(&named.email)
+                ));
+            }
+            Some(_) => {}
+            None => author = Some((header, named)),
+        }
     }
-    let Some(author) = single_address(value) else {
-        return ListVerdict::Advice(format!("came through the list <{shown}>, but its {header} header does not hold exactly one address"));
+    let Some((header, author)) = author else {
+        return ListVerdict::Advice(format!("came through the list <{shown}> with neither X-Original-From nor Reply-To: the author cannot be told"));
     };
     if is_list_address(&author.email, &id) || post.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&author.email)) {
         return ListVerdict::Advice(format!("came through the list <{shown}>, whose {header} names the list itself: the author cannot be told"));
@@ -267,12 +313,22 @@ pub struct Arrival<'m> {
     /// The List-Id, when From is that list's own address and nobody
     /// vouches for the author: nobody to answer but the list.
     list_from: Option<String>,
+    /// The address drafts are sent from, in list mail: the list hands
+    /// the replies staff send back to us like any post.
+    ours: Option<String>,
 }
 
 impl<'m> Arrival<'m> {
     /// `msg` as it came, whatever its headers say about lists.
     pub fn direct(msg: &'m Message) -> Arrival<'m> {
-        Arrival { message: Cow::Borrowed(msg), list: ListVerdict::NotListMail, copy_to: None, copy_refused: false, list_from: None }
+        Arrival {
+            message: Cow::Borrowed(msg),
+            list: ListVerdict::NotListMail,
+            copy_to: None,
+            copy_refused: false,
+            list_from: None,
+            ours: None,
+        }
     }
 
     /// `msg` read with what `list` proves. Through a configured list its
@@ -298,18 +354,45 @@ impl<'m> Arrival<'m> {
             view.from = vec![a.author.clone()];
             view.from_header_count = 1;
             view.reply_to = None;
-            copy_to = a.post.clone().filter(|_| config.reply_to_list);
+            // Every subscriber reads the copy: only for an author whose
+            // own signature the seal records, never for a name alone.
+            copy_to = a.post.clone().filter(|_| config.reply_to_list && a.dkim.passed());
             copy_refused = config.reply_to_list && copy_to.is_none();
         }
-        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from }
+        Arrival { message: Cow::Owned(view), list, copy_to, copy_refused, list_from, ours: None }
     }
 
-    /// Whether `address` is the list's own, in mail whose From is the list
-    /// and whose author nobody vouches for: a draft there would go to
-    /// every subscriber, answering someone nobody can name.
+    /// The arrival, knowing `address` is ours (`[draft] from`): list mail
+    /// from it is a reply staff sent, which nobody is to answer.
+    pub fn answering_as(mut self, address: Option<&str>) -> Self {
+        if !matches!(self.list, ListVerdict::NotListMail) {
+            self.ours = address.map(str::to_string);
+        }
+        self
+    }
+
+    /// Whether `address` is ours, in list mail (`answering_as`).
+    pub fn is_ours(&self, address: &str) -> bool {
+        self.ours.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(address))
+    }
+
+    /// Whether `address` is the list's own, in list mail whose author
+    /// nobody vouches for: a draft there would go to every subscriber,
+    /// answering someone nobody can name. Besides a From that is the list,
+    /// a Reply-To can be (a list that sets it to itself, or a sender who
+    /// does): any List-Id or List-Post address counts, signed or not, as it
+    /// only takes a recipient away.
     pub fn is_the_list(&self, address: &str) -> bool {
-        let Some(id) = &self.list_from else { return false };
-        is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address))
+        if let Some(id) = &self.list_from
+            && (is_list_address(address, id) || self.message.single_from().is_some_and(|f| f.email.eq_ignore_ascii_case(address)))
+        {
+            return true;
+        }
+        if !matches!(self.list, ListVerdict::Advice(_)) {
+            return false;
+        }
+        let (ids, posts) = list_headers(&self.message);
+        ids.iter().any(|id| is_list_address(address, id)) || posts.iter().any(|p| p.eq_ignore_ascii_case(address))
     }
 
     /// The message as its author sent it, as far as signed facts tell.
@@ -331,6 +414,9 @@ impl<'m> Arrival<'m> {
             ListVerdict::Vouched(a) => {
                 let copy = match (&self.copy_to, self.copy_refused) {
                     (Some(list), _) => format!("; drafts go to the author and the list {}", sanitize_line(list)),
+                    (None, true) if !a.dkim.passed() => {
+                        "; reply_to_list is set, but the seal records no passing signature of the author: drafts go to the author only".into()
+                    }
                     (None, true) => "; reply_to_list is set, but the seal covers no List-Post address: drafts go to the author only".into(),
                     (None, false) => String::new(),
                 };
@@ -347,8 +433,9 @@ impl<'m> Arrival<'m> {
 
 /// The author's words in list mail, without what the list added: its
 /// subject tag (`[sr.ht-support]`, any bracketed prefix of the List-Id)
-/// and its footer (from the last separator line of underscores, or a last
-/// "-- " block that names the list or how to unsubscribe). Classification
+/// and its footer (from the last separator line of underscores, else the
+/// last "-- ", when at most ten lines follow and they name the list or how
+/// to unsubscribe). Classification
 /// and quoting read this, not the list's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecorated {
@@ -387,10 +474,15 @@ fn without_footer(list_id: &str, text: &str) -> String {
             l.contains(domain) || l.contains("unsubscribe") || l.contains("mailing list")
         })
     };
-    let cut = lines.iter().rposition(|l| is_rule(l)).or_else(|| {
-        let sig = lines.iter().rposition(|l| *l == "-- ")?;
-        (lines.len() - sig <= 10 && names_list(&lines[sig + 1..])).then_some(sig)
-    });
+    // Only a short last block that names the list is its footer: a rule or
+    // a "-- " in the author's own text (above a challenge answer, a
+    // "do not delete it yet") is theirs to the end.
+    let footer = |at: usize| (lines.len() - at <= 10 && names_list(&lines[at + 1..])).then_some(at);
+    let cut = lines
+        .iter()
+        .rposition(|l| is_rule(l))
+        .and_then(footer)
+        .or_else(|| lines.iter().rposition(|l| *l == "-- ").and_then(footer));
     match cut {
         Some(at) => lines[..at].join("\n").trim_end().to_string() + "\n",
         None => text.to_string(),
@@ -457,29 +549,69 @@ fn author_dkim(results: &[u8], author: &Address, sealer: &str) -> Factor {
 }
 
 /// `dkim=RESULT` entries of an Authentication-Results value, each with the
-/// signing domain (header.d, else the domain of header.i).
+/// signing domain (header.d, else the domain of header.i). The sealer
+/// writes the sender's words into it too (`smtp.mailfrom`, a signature's
+/// `i=`): a quoted `;` or "dkim=pass" there is text, not an entry, and a
+/// domain is only ever letters, digits, dots and hyphens.
 fn dkim_results(value: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for part in strip_comments(value).split(';') {
-        let mut words = part.split_whitespace();
+    for words in results_parts(value) {
+        let mut words = words.iter();
         let Some(result) = words.next().and_then(|w| w.to_ascii_lowercase().strip_prefix("dkim=").map(str::to_string)) else {
             continue;
         };
-        let mut domain = None;
+        let (mut d, mut i) = (None, None);
         for w in words {
             let Some((k, v)) = w.split_once('=') else { continue };
-            let v = v.trim_matches('"');
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
             match k.to_ascii_lowercase().as_str() {
-                "header.d" => domain = Some(v.to_ascii_lowercase()),
-                "header.i" if domain.is_none() => {
-                    domain = v.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
-                }
+                "header.d" if d.is_none() => d = Some(v.to_ascii_lowercase()),
+                "header.i" if i.is_none() => i = Some(v.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default()),
                 _ => {}
             }
         }
-        out.push((result, domain.unwrap_or_default()));
+        let domain = d.or(i).filter(|d| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or_default();
+        out.push((result, domain));
     }
     out
+}
+
+/// The `;`-separated parts of an Authentication-Results value, each as its
+/// whitespace-separated words: comments dropped, a quoted string kept whole
+/// inside its word (its `;`, spaces and parentheses are text).
+fn results_parts(value: &str) -> Vec<Vec<String>> {
+    let (mut parts, mut words, mut word) = (Vec::new(), Vec::new(), String::new());
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for c in value.chars() {
+        if quoted {
+            word.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            '"' => {
+                quoted = true;
+                word.push(c);
+            }
+            ';' => {
+                words.extend((!word.is_empty()).then(|| std::mem::take(&mut word)));
+                parts.push(std::mem::take(&mut words));
+            }
+            c if c.is_whitespace() => words.extend((!word.is_empty()).then(|| std::mem::take(&mut word))),
+            c => word.push(c),
+        }
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    parts.push(words);
+    parts
 }
 
 /// RFC 5322 comments (nested parentheses) removed.
@@ -516,6 +648,11 @@ fn list_id(value: &[u8]) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
+/// The address of `value` ("Support <support@example.org>"), if it holds one.
+pub(crate) fn address_of(value: &str) -> Option<String> {
+    single_address(value.as_bytes()).map(|a| a.email)
+}
+
 /// The one address of an address header value (RFC 2047 names decoded).
 fn single_address(value: &[u8]) -> Option<Address> {
     let mut raw = b"From:".to_vec();
@@ -543,6 +680,25 @@ mod tests {
     }
 
     #[test]
+    fn what_the_sender_wrote_into_the_results_is_no_entry() {
+        // Mallory's envelope sender and her signature's i= are hers to
+        // choose; the sealer records them, quoted, next to her own result.
+        let alice = Address { name: None, email: "alice@example.org".into() };
+        for v in [
+            "i=1; lists.example.org; spf=pass smtp.mailfrom=\"x;dkim=pass header.d=example.org;\"@attacker.test; dkim=pass header.d=attacker.test",
+            "i=1; lists.example.org; dkim=pass header.d=attacker.test header.i=\"x header.d=example.org;\"@attacker.test",
+            "i=1; lists.example.org; dkim=pass header.i=\"x;(\"@attacker.test header.d=example.org\"",
+            "i=1; lists.example.org; dkim=pass header.i=\"x\"@example.org@attacker.test",
+        ] {
+            assert!(!author_dkim(v.as_bytes(), &alice, "lists.example.org").passed(), "{v}: {:?}", dkim_results(v));
+        }
+        assert_eq!(
+            dkim_results("spf=pass smtp.mailfrom=\"x;dkim=pass header.d=example.org;\"@attacker.test; dkim=pass header.d=attacker.test"),
+            vec![("pass".into(), "attacker.test".into())]
+        );
+    }
+
+    #[test]
     fn the_author_factor_needs_a_pass_aligned_with_the_author() {
         let alice = Address { name: None, email: "alice@mail.example.org".into() };
         assert!(author_dkim(b"i=1; l; dkim=pass header.d=example.org", &alice, "l.test").passed());
@@ -563,6 +719,18 @@ mod tests {
         assert_eq!(undecorated(&list, "[other] x", sig), Undecorated { subject: "[other] x".into(), text: sig.into() });
         let list_sig = "Delete it.\n-- \nYou received this because you are subscribed to sr.ht-support\nunsubscribe: sr.ht-support+unsubscribe@lists.example.org\n";
         assert_eq!(undecorated(&list, "x", list_sig).text, "Delete it.\n");
+    }
+
+    #[test]
+    fn a_rule_in_the_authors_text_is_not_the_lists_footer() {
+        let list = ListConfig { id: "sr.ht-support.lists.example.org".into(), sealers: vec![], reply_to_list: false };
+        let text = "Please delete my account.\n______________________________\nSorry, not yet: I still need the repositories.\n";
+        assert_eq!(undecorated(&list, "x", text).text, text);
+        let answer = "My answer:\n____________________\n-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n";
+        assert_eq!(undecorated(&list, "x", answer).text, answer);
+        // The list's own footer under the author's rule is still cut there.
+        let both = format!("{answer}_______________________________________________\nsr.ht-support mailing list\n");
+        assert_eq!(undecorated(&list, "x", &both).text, answer);
     }
 
     #[test]
@@ -617,6 +785,41 @@ mod tests {
         assert_eq!(m.subject, "Delete my account", "the tag is the list's whoever vouches");
         assert_eq!(a.copy_to(), None);
         assert!(a.is_the_list("support@lists.example.org") && !a.is_the_list("alice@example.org"));
+
+        // From is someone, Reply-To the list (or its List-Post address).
+        let stranger = raw
+            .replace("From: Alice via support <support@lists.example.org>", "From: Dave <dave@stranger.test>")
+            .replace("Reply-To: Alice <alice@example.org>", "Reply-To: support@lists.example.org\r\nList-Post: <mailto:post@lists.example.org>");
+        let msg = Message::parse(stranger.into_bytes()).unwrap();
+        let a = Arrival::new(&msg, ListVerdict::Advice("no ARC seal".into()), std::slice::from_ref(&list));
+        assert!(a.is_the_list("support@lists.example.org") && a.is_the_list("Post@lists.example.org"));
+        assert!(!a.is_the_list("dave@stranger.test"));
+        assert!(!Arrival::direct(&msg).is_the_list("support@lists.example.org"), "not read as list mail: unchanged");
+        assert_eq!(address_of("Example Support <Support@example.org>").as_deref(), Some("Support@example.org"));
+        let ours = Some("support@example.org");
+        assert!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).answering_as(ours).is_ours("Support@example.org"));
+        assert!(!Arrival::direct(&msg).answering_as(ours).is_ours("support@example.org"), "mail without List-Id: unchanged");
         assert_eq!(Arrival::new(&msg, ListVerdict::Advice("x".into()), &[]).message().subject, "[support] Delete my account");
+    }
+
+    #[test]
+    fn the_list_gets_no_copy_for_an_author_whose_signature_the_seal_does_not_record() {
+        // The seal covers whatever author header the sender wrote: without
+        // the author's own signature that is a name, and a copy to the list
+        // would show every subscriber the draft for that name's account.
+        let list = ListConfig { id: "support.lists.example.org".into(), sealers: vec![], reply_to_list: true };
+        let raw = "From: Alice via support <support@lists.example.org>\r\nReply-To: Alice <alice@example.org>\r\nList-Id: <support.lists.example.org>\r\nSubject: [support] Is 2FA on?\r\n\r\nWhat is my username?\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        let named = ListAuthor {
+            list_id: list.id.clone(),
+            author: Address { name: Some("Alice".into()), email: "alice@example.org".into() },
+            dkim: Factor::fail("the list's ARC seal records no passing signature aligned with example.org: dkim=pass header.d=attacker.test"),
+            sealer: "lists.example.org".into(),
+            signed: Vec::new(),
+            post: Some("support@lists.example.org".into()),
+        };
+        let a = Arrival::new(&msg, ListVerdict::Vouched(named), std::slice::from_ref(&list));
+        assert_eq!(a.copy_to(), None);
+        assert!(a.note().unwrap().ends_with("the seal records no passing signature of the author: drafts go to the author only"), "{:?}", a.note());
     }
 }

@@ -200,6 +200,8 @@ pub struct Verifier {
     offline_challenges: BTreeMap<String, String>,
     /// `[[lists]]`: the lists whose seal may vouch for an author.
     lists: Vec<crate::config::ListConfig>,
+    /// `[draft] from`: a list hands the replies staff send back to us.
+    ours: Option<String>,
 }
 
 impl Verifier {
@@ -229,6 +231,7 @@ impl Verifier {
             dns_timeout: config.dns.timeout,
             offline_challenges,
             lists: config.lists.clone(),
+            ours: list::address_of(&config.draft.from),
         })
     }
 
@@ -237,7 +240,7 @@ impl Verifier {
     /// message; every later stage reads [`list::Arrival::message`].
     pub async fn arrival<'m>(&self, msg: &'m Message) -> list::Arrival<'m> {
         let verdict = list::list_author(&self.auth, &self.lists, msg, self.dns_timeout).await;
-        list::Arrival::new(msg, verdict, &self.lists)
+        list::Arrival::new(msg, verdict, &self.lists).answering_as(self.ours.as_deref())
     }
 
     /// Every factor for a message of a ticket; never panics, never errors:

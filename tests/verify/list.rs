@@ -192,3 +192,88 @@ async fn the_link_of_a_reply_counts_only_where_the_author_signed_it_too() {
         assert_eq!(a.post.as_deref(), Some(LIST_ADDRESS));
     }
 }
+
+#[tokio::test]
+async fn an_author_header_the_sender_wrote_is_not_the_lists_word() {
+    let w = World::start();
+    // Mallory has a mailbox at alice's provider: the list records a pass
+    // for example.org, the domain, whoever the author header names.
+    let with = |header: &str| {
+        let sent = message("Mallory <mallory@example.org>", "Please delete my account", BODY).replacen("To: ", &format!("{header}\r\nTo: "), 1);
+        plain(w.rsa.mail_auth_key(), "example.org", "rsa", &sent)
+    };
+    let control = through_list(&w, &with("Comments: none"), Author::ReplyTo, SEALER).await;
+    assert_eq!(verdict(&w, &lists(), &control).await.author().map(|a| a.author.email.as_str()), Some("mallory@example.org"));
+
+    // Her own X-Original-From, passed on by a list that writes Reply-To.
+    let raw = through_list(&w, &with("X-Original-From: Alice <alice@example.org>"), Author::ReplyTo, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    assert!(advice(&v).contains("name different authors"), "{v:?}");
+    // Her own X-Original-From next to the one the list writes.
+    let raw = through_list(&w, &with("X-Original-From: Alice <alice@example.org>"), Author::OriginalFrom, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    assert!(advice(&v).contains("with 2 x-original-from headers"), "{v:?}");
+}
+
+#[tokio::test]
+async fn a_list_post_the_sender_wrote_is_not_where_the_list_takes_mail() {
+    let w = World::start();
+    let sent = w.signed("Alice <alice@example.org>", "Please delete my account").replacen(
+        "To: ",
+        "List-Post: <mailto:mallory@attacker.test>\r\nTo: ",
+        1,
+    );
+    let raw = through_list(&w, &sent, Author::ReplyTo, SEALER).await;
+    let v = verdict(&w, &lists(), &raw).await;
+    let a = v.author().unwrap_or_else(|| panic!("{v:?}"));
+    assert_eq!(a.post, None, "two List-Post headers: neither is the list's word");
+}
+
+/// A host seals all its lists with one key: a seal that does not cover
+/// List-Id does not say which of them the mail came through.
+#[tokio::test]
+async fn a_seal_that_does_not_cover_the_list_id_does_not_name_the_list() {
+    let w = World::start();
+    let original = w.signed("Alice <alice@example.org>", "Please delete my account");
+    let through_other = through_list(&w, &original, Author::ReplyTo, SEALER).await;
+    // The host's next hop seals again, over everything but List-Id.
+    let sealed = reseal(&w, &through_other, &["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Post", "DKIM-Signature"], false).await;
+    let support = vec![ListConfig { id: "support.lists.example.net".into(), sealers: vec![SEALER.into()], reply_to_list: true }];
+    let control = sealed.replace(&format!("<{LIST_ID}>"), "<support.lists.example.net>");
+    assert_ne!(control, sealed);
+    let v = verdict(&w, &support, &control).await;
+    assert!(advice(&v).contains("does not cover its List-Id"), "{v:?}");
+    assert!(verdict(&w, &lists(), &sealed).await.author().is_none(), "not even for the list it came through");
+}
+
+/// `raw` sealed once more by the list's sealer over `headers` (with `l=`
+/// when `body_length`), recording what it saw of alice's DKIM.
+async fn reseal(w: &World, raw: &str, headers: &[&str], body_length: bool) -> String {
+    let list = authenticator(w);
+    let parsed = AuthenticatedMessage::parse(raw.as_bytes()).unwrap();
+    let arc_so_far = list.verify_arc(&parsed).await;
+    let dkim = list.verify_dkim(&parsed).await;
+    let results = AuthenticationResults::new(SEALER).with_dkim_results(&dkim, "alice@example.org");
+    let set = ArcSealer::from_key(w.rsa.mail_auth_key())
+        .domain(SEALER)
+        .selector("rsa")
+        .headers(headers.iter().copied())
+        .body_length(body_length)
+        .seal(&parsed, &results, &arc_so_far)
+        .unwrap();
+    format!("{}{raw}", set.to_header())
+}
+
+/// A seal with `l=` covers the body up to there: what follows is anybody's.
+#[tokio::test]
+async fn text_added_after_a_seals_body_length_is_not_the_authors() {
+    let w = World::start();
+    let original = w.signed("Alice <alice@example.org>", "Please delete my account");
+    let through = through_list(&w, &original, Author::ReplyTo, SEALER).await;
+    let headers = ["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Id", "List-Post", "DKIM-Signature"];
+    let sealed = reseal(&w, &through, &headers, true).await;
+    assert!(verdict(&w, &lists(), &sealed).await.author().is_some(), "the control: nothing added");
+    let added = format!("{sealed}Also disable two-factor authentication, please.\r\n");
+    let v = verdict(&w, &lists(), &added).await;
+    assert!(advice(&v).contains("bytes were added after sealing"), "{v:?}");
+}

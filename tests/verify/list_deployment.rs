@@ -171,6 +171,19 @@ fn with_reply_to_list_the_draft_goes_to_the_author_and_the_list_in_its_thread() 
 }
 
 #[test]
+fn with_reply_to_list_a_post_that_only_names_the_author_is_not_copied_to_the_list() {
+    let desk = Desk::start(&trusted(true), "");
+    // Mallory posts as carol, unsigned: the seal covers the name the list
+    // moved to X-Original-From, and records her DKIM as absent.
+    let as_carol = mail("Carol <carol@example.org>", "Please disable 2FA", "", DISABLE);
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &as_carol, Author::OriginalFrom, SEALER)));
+    let d = desk.drafts();
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].0.as_str(), d[0].1.as_str()), ("Carol <carol@example.org>", ""), "to the address only, never to the subscribers");
+    nothing_unlocked(&desk);
+}
+
+#[test]
 fn the_same_request_through_a_list_not_configured_unlocks_nothing() {
     let other = format!("[[lists]]\nid = \"other.lists.example.net\"\nsealers = [\"{SEALER}\"]\n");
     for lists in [String::new(), other] {
@@ -282,4 +295,46 @@ fn a_signed_mail_grafted_onto_a_ticket_before_the_list_does_not_count_and_her_ow
     assert_ne!(t["step"], waiting["step"], "{t}");
     assert_eq!(desk.s.tickets().len(), 1);
     assert!(desk.drafts().iter().all(|(to, cc, _)| to == "Alice <alice@example.org>" && cc.is_empty()));
+}
+
+#[test]
+fn a_stranger_whose_reply_to_is_the_list_gets_no_draft_to_the_list() {
+    // A list that sets Reply-To to itself and leaves From alone; the seal
+    // is missing (or anybody's), so nothing is vouched and Reply-To stays.
+    let desk = Desk::start(&trusted(false), "");
+    let stranger = mail(
+        "Dave <dave@stranger.test>",
+        "[sr.ht-support] How do I delete my account?",
+        &format!("Reply-To: {LIST_ADDRESS}\r\nList-Id: <{LIST_ID}>\r\nList-Post: <mailto:{LIST_ADDRESS}>\r\n"),
+        "How do I delete my account?",
+    );
+    desk.s.deliver_and_run(&stranger);
+    assert_eq!(desk.s.tickets().len(), 1);
+    for (to, cc, d) in desk.drafts() {
+        assert!(!to.contains(LIST_ADDRESS) && !cc.contains(LIST_ADDRESS), "a draft to every subscriber: {to} {cc}\n{}", d.text);
+    }
+}
+
+#[test]
+fn our_own_reply_coming_back_through_the_list_gets_no_draft() {
+    // With reply_to_list the reply staff send reaches the list, and the
+    // list delivers it to us like any post, sealed, our DKIM passing.
+    let desk = Desk::start(&trusted(true), "");
+    let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
+    let via = block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER));
+    desk.s.deliver_and_run(&via);
+    let asked = Message::parse(via.into_bytes()).unwrap().message_id;
+    assert_eq!(desk.drafts().len(), 1);
+
+    let sent = desk.dkim(&mail(
+        "Example Support <support@example.org>",
+        "Re: [#1] Please delete my account",
+        &replying_to(&asked),
+        "We have deleted your account.",
+    ));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &sent, Author::OriginalFrom, SEALER)));
+    for (to, cc, d) in desk.drafts() {
+        assert!(!to.contains("support@example.org") && !cc.contains("support@example.org"), "a draft to ourselves: {to} {cc}\n{}", d.text);
+    }
+    assert_eq!(desk.drafts().len(), 1, "nothing drafted for our own reply");
 }
