@@ -466,8 +466,8 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
 /// it holds for a store it opens grows with the store, and random lookups
 /// over a large tree (Message-IDs) cost more than the capacity
 /// (docs/BENCHMARKS.md, "A store with a history").
-static CACHE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_CACHE_MIB * 1024 * 1024);
-pub const DEFAULT_CACHE_MIB: u64 = 4;
+static CACHE_BYTES: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(crate::config::DEFAULT_STORE_CACHE_MIB * 1024 * 1024);
 
 /// Sets sled's cache for stores opened from now on (the daemon, from its
 /// configuration, before it opens the store).
