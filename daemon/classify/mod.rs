@@ -8,6 +8,7 @@ pub mod aside;
 pub mod cli;
 pub mod explain;
 pub mod language;
+pub mod opinion;
 pub mod rules;
 pub mod sensitive;
 
@@ -38,5 +39,5 @@ pub struct Classification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<crate::learn::Opinion>,
+    pub model: Option<opinion::Opinion>,
 }
