@@ -7,6 +7,7 @@
 
 mod changes;
 pub mod claims;
+mod compact;
 mod outbox;
 mod reverify;
 mod examples;
@@ -15,6 +16,7 @@ mod requeue;
 pub use examples::{Example, ExampleKey};
 
 pub use changes::Touched;
+pub use compact::{Compacted, compact};
 pub use outbox::{Outgoing, Queued};
 
 use std::path::{Path, PathBuf};
@@ -475,17 +477,30 @@ pub fn set_cache_mib(mib: u64) {
     CACHE_BYTES.store(mib.max(1) * 1024 * 1024, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// sled's settings, for the store and for a compacted copy of it.
+fn sled_config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        .mode(sled::Mode::LowSpace)
+        // sled caches 1 GiB by default; a support mailbox needs little.
+        .cache_capacity(CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed))
+        // No background flusher: every transition is made durable by our
+        // own flush (`persist`, once per batch) before anything depends on
+        // it, and the flusher's other work, cleaning old log segments as
+        // fast as it can, cost a large store a third more CPU per message.
+        // sled still cleans one page per page it writes, so space is
+        // reclaimed at the pace of writes (docs/BENCHMARKS.md).
+        .flush_every_ms(None)
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
             path: path.to_path_buf(),
             source: sled::Error::Io(e),
         })?;
-        let db = sled::Config::new()
-            .path(path.join("db"))
-            .mode(sled::Mode::LowSpace)
-            // sled caches 1 GiB by default; a support mailbox needs little.
-            .cache_capacity(CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed))
+        compact::clear_leftovers(path)?;
+        let db = sled_config(&compact::live_dir(path))
             .open()
             .map_err(|source| match &source {
                 sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {

@@ -10,9 +10,9 @@
 //!
 //! Closed tickets are indexed by when they were closed, in the
 //! transaction that closes them, so a pass reads only the tickets whose
-//! time has come. How much disk space that gives back is up to sled's
-//! segment cleaning, which this does not force: measured in
-//! docs/BENCHMARKS.md ("A store with a history").
+//! time has come. sled writes the stripped tickets anew and keeps the old
+//! versions' space; `triaged compact` (compact.rs) gives it back:
+//! measured in docs/BENCHMARKS.md ("A store with a history").
 
 use sled::transaction::TransactionalTree;
 

@@ -372,3 +372,39 @@ fn quarantined_mail_is_tagged_and_staff_retry_or_dismiss_it() {
     assert!(text(&refused).contains("the daemon is running") && text(&refused).contains("stop it"), "{}", text(&refused));
     sigterm(daemon);
 }
+
+/// `triaged compact` rewrites the store with the daemon stopped, and the
+/// daemon goes on from where it was: the tickets are the same, nothing is
+/// drafted twice, new mail gets the next number. With the daemon holding
+/// the store it is refused, saying what to do.
+#[test]
+fn compact_keeps_the_history_and_waits_for_the_daemon_to_stop() {
+    let s = setup();
+    for n in 1..=3 {
+        s.dovecot.deliver("INBOX", &mail(n, "Please delete my account", "Hi, please delete it."));
+    }
+    run_once(&s);
+    let status = || serde_json::from_slice::<serde_json::Value>(&triaged_env(&s.config, &["status", "--json"], &[]).stdout).unwrap();
+    let before = status();
+    assert_eq!(before["tickets"].as_array().unwrap().len(), 3, "{before}");
+
+    let compact = triaged_env(&s.config, &["compact"], &[]);
+    assert!(compact.status.success(), "{}", text(&compact));
+    assert!(text(&compact).contains("compacted:") && text(&compact).contains("MiB after"), "{}", text(&compact));
+    assert_eq!(status()["tickets"], before["tickets"]);
+
+    s.dovecot.deliver("INBOX", &mail(4, "Please delete my account", "Hi, please delete it."));
+    run_once(&s);
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 4, "{per:?}");
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+    let numbers: Vec<u64> = status()["tickets"].as_array().unwrap().iter().map(|t| t["ticket"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+
+    let daemon = spawn_daemon(&s);
+    wait_until("the daemon holds the store", std::time::Duration::from_secs(20), || status()["snapshot"] == true);
+    let refused = triaged_env(&s.config, &["compact"], &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("the daemon is running") && text(&refused).contains("stop it"), "{}", text(&refused));
+    sigterm(daemon);
+}
