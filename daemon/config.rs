@@ -601,7 +601,7 @@ impl Config {
             Ok(raw) => raw,
             Err(e) => return (None, vec![locator.toml_error(&e)]),
         };
-        let mut v = Validator {
+        let mut v = ConfigCheck {
             locator: &locator,
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             problems: Vec::new(),
@@ -650,13 +650,13 @@ impl Config {
     }
 }
 
-struct Validator<'a> {
+struct ConfigCheck<'a> {
     locator: &'a Locator<'a>,
     base: PathBuf,
     problems: Vec<Problem>,
 }
 
-impl Validator<'_> {
+impl ConfigCheck<'_> {
     fn bad(&mut self, path: &[&str], message: impl Into<String>) {
         let p = self.locator.problem(&keys(path), message);
         self.problems.push(p);
@@ -1024,7 +1024,7 @@ impl Validator<'_> {
     }
 }
 
-impl Validator<'_> {
+impl ConfigCheck<'_> {
     fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
         let url = match (&r.url, &r.url_file) {
             (Some(u), None) => SecretRef::inline(u.trim()),

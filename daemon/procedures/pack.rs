@@ -74,7 +74,7 @@ impl Pack {
                 return Err(problems);
             }
         };
-        let mut v = Validator { loc: &loc, dir, problems, templates: HashMap::new() };
+        let mut v = PackCheck { loc: &loc, dir, problems, templates: HashMap::new() };
         let pack = v.pack(raw);
         if v.problems.is_empty() { Ok(pack) } else { Err(v.problems) }
     }
@@ -285,7 +285,7 @@ fn expand(pattern: &str, vocabulary: &BTreeMap<String, String>) -> Result<String
     Ok(out)
 }
 
-struct Validator<'a> {
+struct PackCheck<'a> {
     loc: &'a Locator<'a>,
     dir: &'a Path,
     problems: Vec<Problem>,
@@ -300,7 +300,7 @@ fn safe_template_name(name: &str) -> bool {
         && name.split('/').all(|part| !part.is_empty() && part != ".." && part != ".")
 }
 
-impl Validator<'_> {
+impl PackCheck<'_> {
     fn bad(&mut self, path: &[Seg], message: impl Into<String>) {
         let p = self.loc.problem(path, message);
         self.problems.push(p);
