@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use triaged::act::draft::{Drafter, reply_target};
-use triaged::classify::Pack;
+use triaged::procedures::Pack;
 use triaged::message::Message;
 use triaged::store::TicketId;
 
@@ -67,7 +67,7 @@ fn stages(c: &mut Criterion) {
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});
     g.bench_function("render+build draft", |b| {
         b.iter(|| {
-            let body = triaged::classify::render(&pack, "acknowledge.txt", &ctx).unwrap();
+            let body = triaged::procedures::render(&pack, "acknowledge.txt", &ctx).unwrap();
             let id = drafter.draft_message_id(TicketId(42), 0, &msg.message_id);
             drafter.build(&reply_target(&msg), TicketId(42), &id, body).unwrap()
         })

@@ -1,6 +1,7 @@
 //! The one reconnect policy every network client uses: capped exponential
-//! backoff with full jitter, so a fleet of clients that lost the same
-//! server does not come back in lockstep.
+//! backoff with "equal" jitter (half the delay fixed, half random), so a
+//! fleet of clients that lost the same server does not come back in
+//! lockstep, and none retries at once.
 
 use std::time::Duration;
 

@@ -20,22 +20,11 @@ use serde::Deserialize;
 
 use crate::locate::{Locator, Seg, keys};
 
-/// One problem in the config file, located.
-#[derive(Debug, Clone)]
-pub struct Problem {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
+pub use crate::locate::Problem;
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
-        }
-    }
-}
+/// sled's cache for the store unless `[store] cache_mib` says otherwise
+/// (docs/BENCHMARKS.md, "A store with a history").
+pub const DEFAULT_STORE_CACHE_MIB: u64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -612,7 +601,7 @@ impl Config {
             Ok(raw) => raw,
             Err(e) => return (None, vec![locator.toml_error(&e)]),
         };
-        let mut v = Validator {
+        let mut v = ConfigCheck {
             locator: &locator,
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             problems: Vec::new(),
@@ -661,13 +650,13 @@ impl Config {
     }
 }
 
-struct Validator<'a> {
+struct ConfigCheck<'a> {
     locator: &'a Locator<'a>,
     base: PathBuf,
     problems: Vec<Problem>,
 }
 
-impl Validator<'_> {
+impl ConfigCheck<'_> {
     fn bad(&mut self, path: &[&str], message: impl Into<String>) {
         let p = self.locator.problem(&keys(path), message);
         self.problems.push(p);
@@ -739,7 +728,7 @@ impl Validator<'_> {
             Some(d) => Some(Duration::from_secs(d.saturating_mul(86_400))),
             None => None,
         };
-        let store_cache_mib = raw.store.cache_mib.unwrap_or(crate::store::DEFAULT_CACHE_MIB);
+        let store_cache_mib = raw.store.cache_mib.unwrap_or(DEFAULT_STORE_CACHE_MIB);
         if !(1..=1024).contains(&store_cache_mib) {
             self.bad(&["store", "cache_mib"], "must be between 1 and 1024 (MiB of sled's page cache; 4 unless set)");
         }
@@ -1035,7 +1024,7 @@ impl Validator<'_> {
     }
 }
 
-impl Validator<'_> {
+impl ConfigCheck<'_> {
     fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
         let url = match (&r.url, &r.url_file) {
             (Some(u), None) => SecretRef::inline(u.trim()),
@@ -1134,7 +1123,7 @@ templates = "templates"
 
     #[test]
     fn the_store_cache_is_small_unless_set_and_bounded() {
-        assert_eq!(load(OK).unwrap().store_cache_mib, crate::store::DEFAULT_CACHE_MIB);
+        assert_eq!(load(OK).unwrap().store_cache_mib, DEFAULT_STORE_CACHE_MIB);
         assert_eq!(load(&format!("{OK}\n[store]\ncache_mib = 16\n")).unwrap().store_cache_mib, 16);
         let err = load(&format!("{OK}\n[store]\ncache_mib = 0\n")).unwrap_err().to_string();
         assert!(err.contains("store.cache_mib: must be between 1 and 1024"), "{err}");

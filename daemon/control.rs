@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::act::notice::{Notice, Notifier, sanitise};
+use crate::staff::{Notice, Notifier, lines, sanitise};
 use crate::act::{ActError, Actor, facts};
 use crate::config::Config;
 use crate::store::{Store, StoreError, TicketId};
@@ -42,7 +42,7 @@ const ANSWERS: &str = "answers";
 
 /// Something staff want done to a ticket: the same requests the channel
 /// forwards, stored as JSON in the spool.
-pub use crate::act::notice::StaffCommand as Request;
+pub use crate::staff::StaffCommand as Request;
 
 /// What became of a request, as staff read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,36 +157,24 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         Ok(None) => return refused(format!("{id}: there is no ticket {id}")),
         Err(e) => return refused(format!("{id}: {e}")),
     };
-    let step = |t: &crate::store::Ticket| t.step.clone().unwrap_or_else(|| "-".into());
+    let drafted = |t: &crate::store::Ticket| t.drafts.len() > drafts_before;
     match req {
         Request::Reclassify { procedure, .. } => match actor.reclassify(id, procedure, &by) {
-            Ok(t) => {
-                let draft = t.drafts.len() > drafts_before;
-                let what = if draft { "new draft planned" } else { "no draft for this step" };
-                ok(draft, format!("{id} is now {}/{}; {what}", t.procedure, step(&t)))
-            }
+            Ok(t) => ok(drafted(&t), lines::reclassified(&t, drafted(&t))),
             Err(e) => refused(format!("{id} not reclassified: {e}")),
         },
         Request::SetFacts { facts: f, .. } => match actor.record_facts(id, f, &by) {
-            Ok(t) => {
-                let draft = t.drafts.len() > drafts_before;
-                let now = if draft { format!("now at step {}, draft planned", step(&t)) } else { format!("at step {}", step(&t)) };
-                ok(draft, format!("{id} {} recorded; {now}", sanitise(&facts::describe(f))))
-            }
+            Ok(t) => ok(drafted(&t), lines::facts_recorded(&t, &facts::describe(f), drafted(&t))),
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
         Request::Learn { .. } | Request::Forget { .. } => unreachable!("answered above"),
         Request::StaffDone { .. } => match actor.staff_done(id, &by) {
-            Ok(t) => {
-                let draft = t.drafts.len() > drafts_before;
-                let what = if draft { ", draft planned" } else { "" };
-                ok(draft, format!("{id} staff action done by {by}; now at step {}{what}", step(&t)))
-            }
+            Ok(t) => ok(drafted(&t), lines::staff_action_done(&t, &by, drafted(&t))),
             Err(e) => refused(format!("{id}: {e}")),
         },
         Request::WithdrawStale { .. } => match actor.withdraw_stale(id) {
             Ok(0) => ok(false, String::new()),
-            Ok(n) => ok(false, format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")),
+            Ok(n) => ok(false, lines::closed_withdrawn(id, n)),
             Err(e) => refused(format!("{id}: {e}")),
         },
         Request::Show { .. } => show(actor, id),

@@ -10,12 +10,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::act::notice::{self, Notice, Notifier, StaffCommand};
+use crate::staff::{self, Notice, Notifier, StaffCommand};
 use crate::act::{ActError, Actor, Handled};
 use crate::backoff::Backoff;
 use crate::classify::sensitive::redact;
 use crate::config::Config;
-use crate::mailbox::{Connection, Waiting, Woke};
+use crate::mailbox::{Connection, Waiting, Woke, plans};
 use crate::message::Message;
 use crate::status;
 use crate::store::{Action, Quarantined, Store, StoreError, Uid};
@@ -51,16 +51,19 @@ struct Worker {
     health: status::Health,
 }
 
+/// Attempts at a message whose ticket number another worker took first.
+const INTAKE_TRIES: u32 = 3;
+
 /// What `take` made of a message.
 enum Taken {
     /// Nothing more to do (duplicate, quarantined).
-    Done(Outcome),
+    Done(Disposition),
     /// A ticket opened or advanced; its drafts still to append.
-    Handled(Handled, Outcome),
+    Handled(Handled),
 }
 
 /// A batch fetched (or to be handled one message at a time).
-enum Fetched<'b> {
+enum FetchedBatch<'b> {
     Bodies(&'b [Waiting], std::collections::HashMap<u32, Vec<u8>>),
     OneByOne(&'b [Waiting]),
 }
@@ -68,10 +71,10 @@ enum Fetched<'b> {
 /// A batch whose tickets and drafts are planned and stored, its drafts not
 /// appended yet.
 #[derive(Default)]
-struct Planned {
+struct PlannedBatch {
     actions: Vec<(u64, Action)>,
     handled: Vec<Handled>,
-    outcomes: Vec<(u32, Outcome)>,
+    dispositions: Vec<(u32, Disposition)>,
 }
 
 /// Messages per batch, and bytes fetched per batch: one round trip for
@@ -106,7 +109,8 @@ fn batches(waiting: &[Waiting], max_message_bytes: u64) -> Vec<&[Waiting]> {
     out
 }
 
-enum Outcome {
+/// What became of one message, as the log and `run --once` tell it.
+enum Disposition {
     Ticket(u64, String, Drafted),
     Reply(u64, String, Drafted),
     Duplicate,
@@ -114,6 +118,16 @@ enum Outcome {
     Quarantined,
     Answered(u64),
     Ignored,
+}
+
+impl Disposition {
+    /// A ticket opened or moved by the message.
+    fn of(handled: &Handled) -> Disposition {
+        match handled {
+            Handled::Opened(t, _) => Disposition::Ticket(t.id.0, t.procedure.clone(), Drafted::of(handled, t.state)),
+            Handled::Reply(t, _) => Disposition::Reply(t.id.0, t.step.clone().unwrap_or_default(), Drafted::of(handled, t.state)),
+        }
+    }
 }
 
 /// The IMAP keyword on a quarantined message.
@@ -254,16 +268,16 @@ fn start_notices(
     let token = if once { CancellationToken::new() } else { cancel.clone() };
     if let Some(irc) = &config.irc {
         let (tx, rx) = mpsc::channel(16);
-        let (n, handle, health) = notice::irc::spawn_irc_watched(irc.clone(), store.clone(), token.clone(), tx);
-        sink_tasks.push((notice::IRC, handle));
+        let (n, handle, health) = staff::irc::spawn_irc_watched(irc.clone(), store.clone(), token.clone(), tx);
+        sink_tasks.push((staff::IRC, handle));
         irc_health = Some(health);
         notifier = notifier.and(n);
         // A one-shot pass posts notices but takes no commands.
         staff = (!once).then_some(rx);
     }
     if let Some(w) = &config.webhook {
-        let (n, handle) = notice::webhook::spawn_webhook(w.clone(), store.clone(), token);
-        sink_tasks.push((notice::WEBHOOK, handle));
+        let (n, handle) = staff::webhook::spawn_webhook(w.clone(), store.clone(), token);
+        sink_tasks.push((staff::WEBHOOK, handle));
         notifier = notifier.and(n);
     }
     for (sink, n) in store.drop_stale_queues(&notifier.sink_names())? {
@@ -276,7 +290,7 @@ struct Notices {
     notifier: Notifier,
     staff: Option<mpsc::Receiver<StaffCommand>>,
     sink_tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
-    irc_health: Option<tokio::sync::watch::Receiver<notice::irc::IrcHealth>>,
+    irc_health: Option<tokio::sync::watch::Receiver<staff::irc::IrcHealth>>,
 }
 
 /// How long `run --once` waits for the sinks to post what is queued.
@@ -359,6 +373,20 @@ impl Worker {
         }
     }
 
+    /// Carries out what `act` planned for this folder (see
+    /// `mailbox::plans`); how many actions.
+    async fn carry_out_pending(&self, conn: &mut Connection, check_first: bool) -> Result<usize, ActError> {
+        let carried = plans::run_pending(conn, &self.actor.store, &self.folder, check_first).await?;
+        for e in carried.edited {
+            self.actor.notifier.notify(Notice::StaleDraftEdited { ticket: e.ticket, mailbox: e.mailbox });
+        }
+        if carried.actions > 0 {
+            // Notices queued with these drafts (before a restart too) may go.
+            self.actor.notifier.wake();
+        }
+        Ok(carried.actions)
+    }
+
     /// One connection's life: recover, then sync and wait until told to stop.
     async fn session(&self, backoff: &mut Backoff) -> Result<(), ActError> {
         let imap = &self.config.imap;
@@ -366,14 +394,14 @@ impl Worker {
         backoff.reset();
         let mut wake = self.actor.wake_receiver();
         let mut claims = self.actor.store.claims_changed();
-        let recovered = self.actor.run_pending(&mut conn, &self.folder, true).await?;
+        let recovered = self.carry_out_pending(&mut conn, true).await?;
         if recovered > 0 {
             info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
         }
         loop {
             // Drafts planned by deadlines or staff since the last pass.
             wake.borrow_and_update();
-            self.actor.run_pending(&mut conn, &self.folder, false).await?;
+            self.carry_out_pending(&mut conn, false).await?;
             let selected = self.sync(&mut conn).await?;
             // The pass's last completions, durable before waiting.
             self.actor.store.persist()?;
@@ -477,7 +505,7 @@ impl Worker {
         }
         let mut done = 0;
         let batches = batches(&waiting, self.config.limits.max_message_bytes);
-        let report = |outcomes: Vec<(u32, Outcome)>| self.report(outcomes, &mut done, total);
+        let report = |dispositions: Vec<(u32, Disposition)>| self.report(dispositions, &mut done, total);
         match self.role {
             Role::Support => self.support_pass(conn, selected.validity, batches, report).await?,
             Role::Sent => {
@@ -506,31 +534,31 @@ impl Worker {
     /// it was attempted before (the daemon died in it), left to be handled
     /// one message at a time, so that a message which kills the daemon is
     /// found and quarantined alone.
-    async fn fetch_batch<'b>(&self, conn: &mut Connection, validity: u32, batch: &'b [Waiting]) -> Result<Fetched<'b>, ActError> {
+    async fn fetch_batch<'b>(&self, conn: &mut Connection, validity: u32, batch: &'b [Waiting]) -> Result<FetchedBatch<'b>, ActError> {
         let store = &self.actor.store;
         let uids: Vec<u32> = batch.iter().map(|w| w.uid).collect();
         if batch.len() > 1 && store.attempted_before(&self.folder, validity, &uids)? {
-            return Ok(Fetched::OneByOne(batch));
+            return Ok(FetchedBatch::OneByOne(batch));
         }
         store.mark_attempts(&self.folder, validity, &uids)?;
         let limits = &self.config.limits;
         let wanted: Vec<u32> = batch.iter().filter(|w| limits.check_size(w.size).is_ok()).map(|w| w.uid).collect();
-        Ok(Fetched::Bodies(batch, conn.fetch_many(&wanted).await?.into_iter().collect()))
+        Ok(FetchedBatch::Bodies(batch, conn.fetch_many(&wanted).await?.into_iter().collect()))
     }
 
     /// Logs what became of each message, with progress on a long backlog.
-    fn report(&self, outcomes: Vec<(u32, Outcome)>, done: &mut usize, total: usize) {
-        for (uid, outcome) in outcomes {
-            let outcome_text = match outcome {
-                Outcome::Ticket(n, procedure, drafted) => format!("ticket #{n} ({procedure}), {drafted}"),
-                Outcome::Reply(n, step, drafted) => format!("reply joins ticket #{n}, now at step {step:?}, {drafted}"),
-                Outcome::Duplicate => "set aside: already handled (same Message-ID)".into(),
-                Outcome::Gone => "expunged before it could be read".into(),
-                Outcome::Quarantined => "quarantined".into(),
-                Outcome::Answered(n) => format!("staff answered ticket #{n}"),
-                Outcome::Ignored => "not an answer to a ticket".into(),
+    fn report(&self, dispositions: Vec<(u32, Disposition)>, done: &mut usize, total: usize) {
+        for (uid, disposition) in dispositions {
+            let said = match disposition {
+                Disposition::Ticket(n, procedure, drafted) => format!("ticket #{n} ({procedure}), {drafted}"),
+                Disposition::Reply(n, step, drafted) => format!("reply joins ticket #{n}, now at step {step:?}, {drafted}"),
+                Disposition::Duplicate => "set aside: already handled (same Message-ID)".into(),
+                Disposition::Gone => "expunged before it could be read".into(),
+                Disposition::Quarantined => "quarantined".into(),
+                Disposition::Answered(n) => format!("staff answered ticket #{n}"),
+                Disposition::Ignored => "not an answer to a ticket".into(),
             };
-            info!(folder = %self.folder, uid, "{outcome_text}");
+            info!(folder = %self.folder, uid, "{said}");
             *done += 1;
             if total >= 100 && *done % 100 == 0 {
                 info!(folder = %self.folder, "progress: {done}/{total} messages");
@@ -551,18 +579,18 @@ impl Worker {
     /// as long as planning them. Each batch is still taken in UID order and
     /// after the one before, so the cursor only moves forward; what is
     /// planned is durable before its own append, and recovery finishes any
-    /// append a failure cut short. `each` gets the outcomes of every batch
+    /// append a failure cut short. `each` gets the dispositions of every batch
     /// once its drafts are appended. Stops between batches when cancelled.
     async fn support_pass(
         &self,
         conn: &mut Connection,
         validity: u32,
         batches: Vec<&[Waiting]>,
-        mut each: impl FnMut(Vec<(u32, Outcome)>),
+        mut each: impl FnMut(Vec<(u32, Disposition)>),
     ) -> Result<(), ActError> {
         let max = self.config.limits.max_message_bytes;
         let mut batches = batches.into_iter();
-        let mut in_hand: Option<Planned> = None;
+        let mut in_hand: Option<PlannedBatch> = None;
         let mut fetched = match batches.next() {
             Some(b) => Some(self.fetch_batch(conn, validity, b).await?),
             None => None,
@@ -576,7 +604,7 @@ impl Worker {
                     }
                     return Ok(());
                 }
-                Some(Fetched::OneByOne(batch)) => {
+                Some(FetchedBatch::OneByOne(batch)) => {
                     if let Some(p) = in_hand.take() {
                         each(self.finish(conn, p).await?);
                     }
@@ -589,7 +617,7 @@ impl Worker {
                         fetched = Some(self.fetch_batch(conn, validity, b).await?);
                     }
                 }
-                Some(Fetched::Bodies(batch, bodies)) => {
+                Some(FetchedBatch::Bodies(batch, bodies)) => {
                     let before = in_hand.take();
                     // Bodies held at once stay within one batch's bytes (or
                     // one large message): the batch after one with a 20 MB
@@ -631,56 +659,56 @@ impl Worker {
         validity: u32,
         batch: &[Waiting],
         mut bodies: std::collections::HashMap<u32, Vec<u8>>,
-    ) -> Result<Planned, ActError> {
+    ) -> Result<PlannedBatch, ActError> {
         let store = &self.actor.store;
-        let mut planned = Planned::default();
+        let mut planned = PlannedBatch::default();
         for w in batch {
             let uid = Uid { validity, uid: w.uid };
             if let Err(over) = self.config.limits.check_size(w.size) {
                 self.quarantine(uid, None, over.to_string())?;
-                planned.outcomes.push((w.uid, Outcome::Quarantined));
+                planned.dispositions.push((w.uid, Disposition::Quarantined));
                 continue;
             }
             let Some(raw) = bodies.remove(&w.uid) else {
                 store.skip(&self.folder, uid)?;
-                planned.outcomes.push((w.uid, Outcome::Gone));
+                planned.dispositions.push((w.uid, Disposition::Gone));
                 continue;
             };
             match self.take(uid, raw).await? {
-                Taken::Done(o) => planned.outcomes.push((w.uid, o)),
-                Taken::Handled(h, o) => {
+                Taken::Done(o) => planned.dispositions.push((w.uid, o)),
+                Taken::Handled(h) => {
+                    planned.dispositions.push((w.uid, Disposition::of(&h)));
                     planned.actions.extend(h.actions().iter().cloned());
                     planned.handled.push(h);
-                    planned.outcomes.push((w.uid, o));
                 }
             }
         }
         Ok(planned)
     }
 
-    /// Appends a planned batch's drafts and tags its messages; its outcomes.
-    async fn finish(&self, conn: &mut Connection, p: Planned) -> Result<Vec<(u32, Outcome)>, ActError> {
-        self.actor.execute_fresh(conn, &p.actions).await?;
+    /// Appends a planned batch's drafts and tags its messages; its dispositions.
+    async fn finish(&self, conn: &mut Connection, p: PlannedBatch) -> Result<Vec<(u32, Disposition)>, ActError> {
+        plans::execute_fresh(conn, &self.actor.store, &p.actions).await?;
         self.tag(conn, &p.handled).await?;
-        let quarantined: Vec<u32> = p.outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Quarantined)).map(|(uid, _)| *uid).collect();
+        let quarantined: Vec<u32> = p.dispositions.iter().filter(|(_, o)| matches!(o, Disposition::Quarantined)).map(|(uid, _)| *uid).collect();
         self.mark_quarantined(conn, &quarantined).await?;
         // Their notices, queued with the tickets, may go now.
         self.actor.notifier.wake();
         if !p.handled.is_empty() {
             self.actor.deadlines_changed.notify_one();
         }
-        Ok(p.outcomes)
+        Ok(p.dispositions)
     }
 
     /// One message, after a crash in its batch: counted on its own before
     /// it is even fetched, so the one that kills the daemon is quarantined
     /// after `limits.max_attempts` and the others go through.
-    async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
-        let outcome = self.handle_alone(conn, uid, w).await?;
-        if matches!(outcome, Outcome::Quarantined) {
+    async fn handle(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Disposition, ActError> {
+        let disposition = self.handle_alone(conn, uid, w).await?;
+        if matches!(disposition, Disposition::Quarantined) {
             self.mark_quarantined(conn, &[uid.uid]).await?;
         }
-        Ok(outcome)
+        Ok(disposition)
     }
 
     /// The keyword [`QUARANTINED_KEYWORD`] on quarantined messages, so a
@@ -690,28 +718,29 @@ impl Worker {
         Ok(conn.add_keywords(uids, &[QUARANTINED_KEYWORD.to_string()]).await?)
     }
 
-    async fn handle_alone(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
+    async fn handle_alone(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Disposition, ActError> {
         let store = &self.actor.store;
         let limits = &self.config.limits;
         let attempts = store.count_attempt(&self.folder, uid)?;
         if attempts > limits.max_attempts {
             self.quarantine(uid, None, format!("failed {} times while being handled; look at it by hand", attempts - 1))?;
-            return Ok(Outcome::Quarantined);
+            return Ok(Disposition::Quarantined);
         }
         if let Err(over) = limits.check_size(w.size) {
             self.quarantine(uid, None, over.to_string())?;
-            return Ok(Outcome::Quarantined);
+            return Ok(Disposition::Quarantined);
         }
         let Some(raw) = conn.fetch(uid.uid).await? else {
             store.skip(&self.folder, uid)?;
-            return Ok(Outcome::Gone);
+            return Ok(Disposition::Gone);
         };
         match self.take(uid, raw).await? {
             Taken::Done(o) => Ok(o),
-            Taken::Handled(h, o) => {
+            Taken::Handled(h) => {
+                let disposition = Disposition::of(&h);
                 let actions = h.actions().to_vec();
-                self.finish(conn, Planned { actions, handled: vec![h], outcomes: Vec::new() }).await?;
-                Ok(o)
+                self.finish(conn, PlannedBatch { actions, handled: vec![h], dispositions: Vec::new() }).await?;
+                Ok(disposition)
             }
         }
     }
@@ -762,52 +791,58 @@ impl Worker {
             Ok(m) => m,
             Err(e) => {
                 self.quarantine(uid, None, format!("cannot parse: {e}"))?;
-                return Ok(Taken::Done(Outcome::Quarantined));
+                return Ok(Taken::Done(Disposition::Quarantined));
             }
         };
         if let Err(over) = msg.check_limits(&self.config.limits) {
             self.quarantine(uid, Some(&msg), over.to_string())?;
-            return Ok(Taken::Done(Outcome::Quarantined));
+            return Ok(Taken::Done(Disposition::Quarantined));
         }
         if store.ticket_for_message_id(&msg.message_id)?.is_some() {
             store.skip(&self.folder, uid)?;
-            return Ok(Taken::Done(Outcome::Duplicate));
+            return Ok(Taken::Done(Disposition::Duplicate));
         }
-        let handled = match self.actor.intake(&self.folder, uid, &msg).await {
+        let mut tries = 0;
+        let handled = loop {
+            tries += 1;
+            match self.actor.intake(&self.folder, uid, &msg).await {
+                // Another worker took the ticket number: nothing was
+                // written, so the message is simply handled again.
+                Err(ActError::Store(StoreError::TicketNumberTaken { .. })) if tries < INTAKE_TRIES => continue,
+                r => break r,
+            }
+        };
+        let handled = match handled {
             Ok(h) => h,
             // Planning failed the same way it will every time: park it.
-            Err(ActError::Store(StoreError::Plan(reason))) => {
-                self.quarantine(uid, Some(&msg), reason)?;
-                return Ok(Taken::Done(Outcome::Quarantined));
+            Err(ActError::Store(e @ (StoreError::NoTicket(_) | StoreError::TicketNumberTaken { .. } | StoreError::Missing(_)))) => {
+                self.quarantine(uid, Some(&msg), e.to_string())?;
+                return Ok(Taken::Done(Disposition::Quarantined));
             }
             Err(ActError::Draft(e)) => {
                 self.quarantine(uid, Some(&msg), format!("cannot draft a reply: {e}"))?;
-                return Ok(Taken::Done(Outcome::Quarantined));
+                return Ok(Taken::Done(Disposition::Quarantined));
             }
             Err(e) => return Err(e),
         };
-        let outcome = match &handled {
-            Handled::Opened(t, _) => Outcome::Ticket(t.id.0, t.procedure.clone(), Drafted::of(&handled, t.state)),
-            Handled::Reply(t, _) => Outcome::Reply(t.id.0, t.step.clone().unwrap_or_default(), Drafted::of(&handled, t.state)),
-        };
-        Ok(Taken::Handled(handled, outcome))
+        Ok(Taken::Handled(handled))
     }
 
     /// A message in the Sent folder. Nothing here is quarantined: it is
     /// staff's own mail, and what is not an answer is simply passed over.
-    async fn handle_sent(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Outcome, ActError> {
+    async fn handle_sent(&self, conn: &mut Connection, uid: Uid, w: Waiting) -> Result<Disposition, ActError> {
         let store = &self.actor.store;
         if self.config.limits.check_size(w.size).is_err() {
             store.skip(&self.folder, uid)?;
-            return Ok(Outcome::Ignored);
+            return Ok(Disposition::Ignored);
         }
         let Some(raw) = conn.fetch(uid.uid).await? else {
             store.skip(&self.folder, uid)?;
-            return Ok(Outcome::Gone);
+            return Ok(Disposition::Gone);
         };
         let Ok(msg) = Message::parse(raw) else {
             store.skip(&self.folder, uid)?;
-            return Ok(Outcome::Ignored);
+            return Ok(Disposition::Ignored);
         };
         let intake = crate::store::Intake {
             folder: self.folder.clone(),
@@ -815,10 +850,10 @@ impl Worker {
             message_id: msg.message_id.clone(),
         };
         match self.actor.sent(&intake, &msg)? {
-            Some(t) => Ok(Outcome::Answered(t.0)),
+            Some(t) => Ok(Disposition::Answered(t.0)),
             None => {
                 store.skip(&self.folder, uid)?;
-                Ok(Outcome::Ignored)
+                Ok(Disposition::Ignored)
             }
         }
     }

@@ -33,7 +33,7 @@ pub enum DocumentError {
 pub fn load(config: &Config, series: &str) -> Result<Table, DocumentError> {
     let pack = crate::classify::cli::load_pack(config).map_err(|e| DocumentError::Pack(e.to_string()))?;
     let steps = || pack.procedures.iter().flat_map(|p| &p.steps);
-    let allocates = |p: &&crate::classify::Procedure| p.steps.iter().any(|s| s.allocate.as_ref().is_some_and(|a| a.series == series));
+    let allocates = |p: &&crate::procedures::Procedure| p.steps.iter().any(|s| s.allocate.as_ref().is_some_and(|a| a.series == series));
     let Some(procedure) = pack.procedures.iter().find(allocates) else {
         let known: Vec<String> = steps().filter_map(|s| s.allocate.as_ref().map(|a| a.series.clone())).collect();
         return Err(DocumentError::UnknownSeries {

@@ -3,8 +3,11 @@
 //! channel, and leaves a ready-to-send reply in Drafts. It never sends mail
 //! to a user by itself.
 //!
-//! The modules follow the pipeline, in the order mail flows:
-//! mailbox → message → verify → classify → act → store.
+//! The modules follow the pipeline, in the order mail flows: mailbox →
+//! message → classify → verify → procedures → act → store, and back to
+//! mailbox, which carries out what act planned; staff is the channel staff
+//! read. docs/DESIGN.md, "The path of one message", follows one message
+//! through them.
 
 pub mod backoff;
 pub mod config;
@@ -12,9 +15,11 @@ pub mod locate;
 pub mod mailbox;
 pub mod message;
 pub mod verify;
+pub mod procedures;
 pub mod classify;
 pub mod learn;
 pub mod act;
+pub mod staff;
 pub mod store;
 pub mod daemon;
 pub mod control;

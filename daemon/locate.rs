@@ -2,9 +2,25 @@
 //! line numbers, so that every config and pack problem is reported as
 //! `file:line: key: what is wrong and what to do`.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::Problem;
+/// One problem in a file (the config, a pack), located.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
 
 /// A path into the document: table keys and array-of-table indices.
 #[derive(Clone, Copy)]

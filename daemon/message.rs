@@ -2,7 +2,10 @@
 //! only signature verification goes back to the exact raw bytes, which this
 //! type keeps beside the extracted fields.
 
+use std::sync::LazyLock;
+
 use mail_parser::{HeaderName, MessageParser, PartType};
+use regex::Regex;
 
 use crate::config::Limits;
 
@@ -440,6 +443,45 @@ pub fn is_invisible(c: char) -> bool {
 /// U+2800 BRAILLE PATTERN BLANK and the Hangul fillers. Read as a space.
 pub fn is_blank(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{2800}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
+}
+
+// ---------------------------------------------------------------- the author's own words
+
+static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
+        .expect("static regex")
+});
+
+/// Where a top-posted reply's unquoted copy of the original begins
+/// (Outlook and friends): everything after it is the other side's text.
+static ORIGINAL_BEGINS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
+        .expect("static regex")
+});
+
+static OUTLOOK_FROM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\*?(from|von|de):\*? .+").expect("static regex"));
+static OUTLOOK_SENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+").expect("static regex"));
+
+/// The body without quoted lines, attribution lines and the signature.
+pub fn strip_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_end();
+        let outlook_header = OUTLOOK_FROM.is_match(t.trim())
+            && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
+        if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
+            break;
+        }
+        if t.trim_start().starts_with('>') || ATTRIBUTION.is_match(t.trim()) {
+            continue;
+        }
+        out.push_str(t);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 mod window;
 
-use crate::act::notice::irc::IrcHealth;
+use crate::staff::irc::IrcHealth;
 use crate::classify::aside::{Aside, AsideKind, SET_ASIDE};
 use crate::act::staff_action;
 use crate::store::{Quarantined, Store, StoreError, Ticket};
@@ -372,7 +372,7 @@ impl StatusReport {
         if !self.deadlines.due.is_empty() {
             out.push(format!("{} deadline(s) due and not fired", self.deadlines.due.len()));
         }
-        if let Some(irc) = self.irc.as_ref().filter(|i| i.state != crate::act::notice::irc::IrcState::Joined) {
+        if let Some(irc) = self.irc.as_ref().filter(|i| i.state != crate::staff::irc::IrcState::Joined) {
             out.push(format!("staff channel: {irc}"));
         }
         out

@@ -1,7 +1,7 @@
 //! Drafts: build the reply the way a mail client builds one (Reply-To else
 //! From; `Re: [#N]` subject; In-Reply-To; References; Date; our own
 //! Message-ID; RFC 2047 / UTF-8 encodings done by lettre). The body comes
-//! rendered from the pack (`classify::render`, where user text is only
+//! rendered from the pack (`procedures::render`, where user text is only
 //! ever data); only single-line, control-free text reaches headers. A
 //! secret the sender pasted (a password in the subject, an age block) is
 //! redacted from every header and the body here, at the last step before
@@ -17,7 +17,7 @@ use crate::store::{ReplyTarget, TicketId};
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {
     #[error(transparent)]
-    Template(#[from] crate::classify::RenderError),
+    Template(#[from] crate::procedures::RenderError),
     #[error("cannot reply to {address:?}: {detail}")]
     Recipient { address: String, detail: String },
     #[error("draft.from {0:?} is not a mail address")]

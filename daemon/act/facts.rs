@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 
 use super::{ActError, Actor, apply};
-use crate::classify::procedure::{Clock, Event};
+use crate::procedures::engine::{Clock, Event};
 use crate::message::sanitize_line;
 use crate::store::{Ticket, TicketId, TicketState};
 

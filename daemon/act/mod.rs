@@ -11,7 +11,6 @@
 pub mod aside;
 pub mod draft;
 pub mod facts;
-pub mod notice;
 pub mod reverify;
 pub mod staff_action;
 pub mod withdraw;
@@ -19,11 +18,13 @@ pub mod withdraw;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
 
-use crate::classify::intent::Intent;
-use crate::classify::procedure::{Engine, Event, Plan, SystemClock, TicketView};
-use crate::classify::{self, IdentityPolicy, Pack, UNCLASSIFIED};
+use crate::procedures::intent::Intent;
+use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
+use crate::classify::{self, UNCLASSIFIED};
+use crate::procedures::{self, IdentityPolicy, Pack};
 use crate::config::Config;
-use crate::mailbox::{Connection, MailboxError};
+use crate::mailbox::MailboxError;
+use crate::mailbox::plans::PlanError;
 use crate::message::{Message, sanitize_line};
 use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
 use crate::store::ReplyTarget;
@@ -31,7 +32,7 @@ use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::list::Arrival;
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
-use notice::{Notice, Notifier};
+use crate::staff::{Notice, Notifier, lines};
 
 /// The generic reply used when no procedure claims the message.
 pub const ACKNOWLEDGE_TEMPLATE: &str = "acknowledge.txt";
@@ -51,6 +52,15 @@ pub enum ActError {
     /// Staff asked for something that cannot be done; the text says why.
     #[error("{0}")]
     Refused(String),
+}
+
+impl From<PlanError> for ActError {
+    fn from(e: PlanError) -> ActError {
+        match e {
+            PlanError::Mailbox(e) => ActError::Mailbox(e),
+            PlanError::Store(e) => ActError::Store(e),
+        }
+    }
 }
 
 /// What became of a message.
@@ -306,7 +316,7 @@ impl Actor {
         let notice = self.notifier.outgoing(&self.ticket_notice(
             &planned_ticket,
             !actions.is_empty(),
-            Some(&msg.from[0].display()),
+            Some(&msg.from[0].email),
             address_note.as_deref(),
         ));
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
@@ -358,12 +368,11 @@ impl Actor {
         let actions = self.step(&mut planned_ticket, &event)?;
         let second = planned_ticket.identity.second.as_deref().map(|s| s.summary(self.policy(&planned_ticket)));
         let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
-        let notice = self.notifier.outgoing(&Notice::Text(format!(
-            "{}: second account {}{}",
-            ticket.id,
-            second.unwrap_or_default(),
-            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", planned_ticket.step.as_deref().unwrap_or("-")) }
-        )));
+        let notice = self.notifier.outgoing(&Notice::SecondAccount {
+            ticket: ticket.id,
+            identity: second.unwrap_or_default(),
+            step: (!actions.is_empty()).then(|| planned_ticket.step.clone().unwrap_or_else(|| "-".into())),
+        });
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);
             actions.clone()
@@ -392,13 +401,14 @@ impl Actor {
         report: &Report,
         binding: Binding,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let what = format!(
-            "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
-            msg.message_id,
-            sanitize_line(account),
-            unauthenticated_reason(report, binding),
-        );
-        let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {what}", planned.id)));
+        let reason = unauthenticated_reason(report, binding);
+        let what = lines::unproven(&msg.message_id, account, &reason);
+        let notice = self.notifier.outgoing(&Notice::Unproven {
+            ticket: planned.id,
+            message_id: msg.message_id.clone(),
+            account: account.to_string(),
+            reason,
+        });
         let (t, actions) = self.store.update_ticket(planned.id, Some(intake), &what, notice.as_ref(), |t| {
             t.identity = planned.identity.clone();
             t.deadlines = planned.deadlines.clone();
@@ -410,7 +420,7 @@ impl Actor {
 
     /// The procedures' "now" (see `SystemClock`).
     pub fn now(&self) -> jiff::Timestamp {
-        use crate::classify::Clock;
+        use crate::procedures::Clock;
         self.clock.now().timestamp()
     }
 
@@ -429,7 +439,7 @@ impl Actor {
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),
-                what: format!("{name}; now at step {}{}", ticket.step.as_deref().unwrap_or("-"), staff_action::notice_suffix(&ticket)),
+                what: lines::deadline_reached(name, &ticket),
                 draft_ready: !actions.is_empty(),
             });
             let (t, _) = self.store.update_ticket(*id, None, &format!("deadline {name} fired"), notice.as_ref(), |t| {
@@ -455,7 +465,7 @@ impl Actor {
             return Err(ActError::Pack(format!("no procedure {procedure:?} in pack {}; known: {}", self.pack.name, known.join(", "))));
         }
         let Some(mut ticket) = self.store.ticket(id)? else {
-            return Err(ActError::Store(StoreError::Plan(format!("no ticket {id}"))));
+            return Err(ActError::Store(StoreError::NoTicket(id)));
         };
         ticket.procedure = procedure.to_string();
         ticket.step = None;
@@ -617,7 +627,7 @@ impl Actor {
         }
         staff_action::record(ticket, plan);
         if let Some(note) = &plan.staff_note {
-            match classify::render(&self.pack, note, &plan.context) {
+            match procedures::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
                     ticket.data.insert("staff_note".into(), Value::from(text));
                 }
@@ -632,7 +642,7 @@ impl Actor {
             return Ok(Vec::new());
         }
         let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
-        let body = classify::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
+        let body = procedures::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
             .reply_to
             .clone()
@@ -658,80 +668,6 @@ impl Actor {
             }
         }
         Ok(())
-    }
-
-    /// Carries out one planned action. `check_first`: look for an earlier
-    /// attempt's result before acting (after a restart or a lost
-    /// connection, when the server may have applied it).
-    pub async fn execute(&self, conn: &mut Connection, id: u64, action: &Action, check_first: bool) -> Result<(), ActError> {
-        self.store.persist()?;
-        match action {
-            Action::AppendDraft {
-                ticket,
-                mailbox,
-                message_id,
-                bytes,
-                ..
-            } => {
-                if check_first && conn.contains_message_id(mailbox, message_id).await? {
-                    tracing::info!(ticket = ticket.0, mailbox, "draft already there, not appending again");
-                    self.store.complete_action(id, *ticket, "draft found in the drafts folder after a restart")?;
-                    return Ok(());
-                }
-                conn.append_draft(mailbox, bytes).await?;
-                self.store
-                    .complete_action(id, *ticket, &format!("draft <{message_id}> appended to {mailbox}"))?;
-            }
-            Action::WithdrawDraft { .. } => self.withdraw(conn, id, action).await?,
-        }
-        Ok(())
-    }
-
-    /// Carries out freshly planned actions (never attempted before) as one
-    /// batch: drafts for the same folder go in one MULTIAPPEND where the
-    /// server allows, and are recorded done in one transaction.
-    pub async fn execute_fresh(&self, conn: &mut Connection, actions: &[(u64, Action)]) -> Result<(), ActError> {
-        // The tickets behind these drafts are durable before the server
-        // sees a draft (plan, persist, then act).
-        self.store.persist()?;
-        // Withdrawals are never planned by intake (they select Drafts, and
-        // a sync pass holds its folder selected): left pending, they run
-        // with the next `run_pending`.
-        let mut by_mailbox: std::collections::BTreeMap<&str, Vec<(u64, TicketId, &str, &[u8])>> = Default::default();
-        for (id, a) in actions {
-            if let Action::AppendDraft { ticket, mailbox, message_id, bytes, .. } = a {
-                by_mailbox.entry(mailbox.as_str()).or_default().push((*id, *ticket, message_id, bytes));
-            }
-        }
-        for (mailbox, group) in by_mailbox {
-            let bytes: Vec<&[u8]> = group.iter().map(|g| g.3).collect();
-            conn.append_drafts(mailbox, &bytes).await?;
-            let done: Vec<_> = group
-                .iter()
-                .map(|(id, ticket, message_id, _)| (*id, *ticket, format!("draft <{message_id}> appended to {mailbox}")))
-                .collect();
-            self.store.complete_actions(&done)?;
-        }
-        Ok(())
-    }
-
-    /// Carries out what is pending for `folder`: after a restart or a lost
-    /// connection (`check_first`), or actions planned by a deadline.
-    pub async fn run_pending(&self, conn: &mut Connection, folder: &str, check_first: bool) -> Result<usize, ActError> {
-        let pending: Vec<_> = self
-            .store
-            .pending_actions()?
-            .into_iter()
-            .filter(|(_, a)| a.folder() == folder)
-            .collect();
-        for (id, action) in &pending {
-            self.execute(conn, *id, action, check_first).await?;
-        }
-        if !pending.is_empty() {
-            // Notices queued with these drafts (before a restart too) may go.
-            self.notifier.wake();
-        }
-        Ok(pending.len())
     }
 }
 
@@ -925,33 +861,24 @@ impl Actor {
     /// a reply moved it), queued in the same transaction as the ticket: a
     /// crash after the draft can never lose it.
     fn ticket_notice(&self, t: &Ticket, draft_ready: bool, reply_from: Option<&str>, address_note: Option<&str>) -> Notice {
-        let mut identity = t.identity.summary(self.policy(t));
+        let mut identity = lines::identity(&t.identity.verdict(self.policy(t)));
         if let Some(note) = address_note {
             identity = format!("{identity}; {note}");
         }
-        let mut procedure = t.procedure.clone();
-        if let Some(step) = &t.step {
-            procedure = format!("{procedure}/{step}");
-        }
-        if let Some(h) = t.data.get("handoff").and_then(Value::as_str) {
-            procedure = format!("{procedure} (staff: {h})");
-        }
-        procedure.push_str(&staff_action::notice_suffix(t));
         let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
-        if by_model && reply_from.is_none() {
-            procedure = format!("{procedure} (chosen by the model: the rules were not sure)");
-        }
+        let procedure = lines::ticket_procedure(t, by_model && reply_from.is_none());
         match reply_from {
-            Some(from) => Notice::Text(format!(
-                "{}: reply from {} → {procedure}; identity {identity}{}",
-                t.id,
-                sanitize_line(from),
-                if draft_ready { "; draft ready" } else { "" }
-            )),
+            Some(from) => Notice::Reply {
+                ticket: t.id,
+                from: from.to_string(),
+                procedure,
+                identity,
+                draft_ready,
+            },
             None => Notice::NewTicket {
                 ticket: t.id,
                 procedure,
-                from: t.from.clone(),
+                from: t.identity.address.clone(),
                 subject: t.subject.clone(),
                 identity,
                 draft_ready,

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::{ActError, Actor, apply};
 use crate::verify::conversation::Binding;
-use crate::act::notice::Notice;
-use crate::classify::procedure::Event;
+use crate::staff::{Notice, lines};
+use crate::procedures::engine::Event;
 use crate::message::Message;
 use crate::store::{Deadline, Ticket, TicketId};
 use crate::verify::Report;
@@ -75,7 +75,7 @@ impl Actor {
         // Identity newly established while the ticket waits for it: the
         // procedure moves on as on a reply (its routes read `verified`).
         let actions = if now_verified && !was_verified && ticket.step.is_some() {
-            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::classify::Intent::Other })?
+            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::procedures::Intent::Other })?
         } else {
             Vec::new()
         };
@@ -89,10 +89,13 @@ impl Actor {
         };
         // Queued with the change and held until its draft is appended, as
         // every ticket notice is.
-        let notice = self.notifier.outgoing(&Notice::Text(format!(
-            "{id}: identity re-checked, {outcome}: {summary}{}",
-            if actions.is_empty() { String::new() } else { format!("; now at step {}, draft ready", ticket.step.as_deref().unwrap_or("-")) }
-        )));
+        let notice = self.notifier.outgoing(&Notice::Rechecked {
+            ticket: id,
+            outcome,
+            identity: lines::identity(&ticket.identity.verdict(policy)),
+            latest: report.factor_words().join(", "),
+            step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
+        });
         self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), notice.as_ref(), |t| {
             apply(t, &ticket);
             actions.clone()

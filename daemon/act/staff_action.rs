@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::{ActError, Actor, apply};
-use crate::classify::procedure::{Event, Plan};
+use crate::procedures::engine::{Event, Plan};
 use crate::store::{Ticket, TicketId, TicketState};
 
 const STAFF_NOTE: &str = "staff_note";
@@ -87,24 +87,6 @@ pub fn pending(t: &Ticket) -> Option<&str> {
         return None;
     }
     t.data.get(STAFF_ACTION).and_then(Value::as_str)
-}
-
-/// For the ticket's notice: the queue, the issue type and the action staff
-/// must carry out, e.g. " [queue SE, issue type Delete account precedent;
-/// staff action: ... then !done 4]".
-pub fn notice_suffix(t: &Ticket) -> String {
-    let mut parts = Vec::new();
-    if let Some(q) = &t.queue {
-        parts.push(format!("queue {q}"));
-    }
-    if let Some(i) = t.data.get("issue_type").and_then(Value::as_str) {
-        parts.push(format!("issue type {i}"));
-    }
-    let mut out = if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) };
-    if let Some(a) = pending(t) {
-        out.push_str(&format!(" — staff action: {a}, then !done {}", t.id.0));
-    }
-    out
 }
 
 /// Whether an unsent draft of ours waits in Drafts.

@@ -8,9 +8,8 @@
 use serde_json::{Map, Value};
 use sha2::Digest;
 
-use super::notice::Notice;
 use super::{ActError, Actor};
-use crate::mailbox::{Connection, Withdrawal, hex};
+use crate::mailbox::hex;
 use crate::store::{Action, Ticket};
 
 /// Ticket data key: Message-ID → SHA-256 of each draft of ours not yet
@@ -85,26 +84,5 @@ impl Actor {
             self.wake_workers();
         }
         Ok(planned.len())
-    }
-
-    /// Carries out one withdrawal (planned `id`).
-    pub(super) async fn withdraw(&self, conn: &mut Connection, id: u64, action: &Action) -> Result<(), ActError> {
-        let Action::WithdrawDraft { ticket, mailbox, message_id, sha256, .. } = action else {
-            return Ok(());
-        };
-        let outcome = conn.withdraw_draft(mailbox, message_id, sha256).await?;
-        let what = match outcome {
-            Withdrawal::Removed => format!("stale draft <{message_id}> withdrawn from {mailbox}"),
-            Withdrawal::Absent => format!("stale draft <{message_id}> no longer in {mailbox}"),
-            Withdrawal::Edited => {
-                self.notifier.notify(Notice::Text(format!(
-                    "{ticket}: a draft of ours that is out of date was edited in {mailbox}; left there: check it before sending"
-                )));
-                format!("stale draft <{message_id}> was edited by staff; left in {mailbox}")
-            }
-        };
-        tracing::info!(ticket = ticket.0, "{what}");
-        self.store.complete_action(id, *ticket, &what)?;
-        Ok(())
     }
 }

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::aside::{Aside, AsidePolicy, SET_ASIDE};
-use super::{Classification, Pack};
+use super::Classification;
+use crate::procedures::Pack;
 use crate::config::Config;
 use crate::learn::{Learner, Opinion};
 use crate::message::Message;

@@ -3,7 +3,8 @@
 //! each rule that fired with its weight, and the runner-up. Only pack-defined
 //! names appear, never message text.
 
-use super::{Classification, Pack, UNCLASSIFIED};
+use super::{Classification, UNCLASSIFIED};
+use crate::procedures::Pack;
 
 pub fn explain(pack: &Pack, c: &Classification) -> String {
     let weight = |name: &str| {

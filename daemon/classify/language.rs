@@ -4,7 +4,7 @@
 //! the pack has it, else the pack's own. Staff notes are never translated:
 //! they are for the team.
 
-use super::Pack;
+use crate::procedures::Pack;
 use crate::message::Message;
 
 /// The request's language as an ISO 639-1 code, when the text says so

@@ -1,31 +1,21 @@
-//! Classification: which written procedure a message belongs to, and what
-//! that procedure does next. A pack (`templates/<pack>/procedures.toml` plus
-//! its reply templates) is data; this module loads and validates it
-//! ([`pack`]), scores messages against its rules ([`rules`]), runs the
-//! procedure's steps as pure planning ([`procedure`]) and renders replies
-//! ([`render`]). It never sends anything and never puts user text into a
-//! template's source: user text is only ever data.
+//! Classification: which written procedure a message belongs to. It
+//! scores the message against the pack's rules ([`rules`]), sets aside what
+//! is no request at all ([`aside`]), and explains its choice ([`explain`]).
+//! What the procedure then does is `procedures`' business; nothing here
+//! changes a ticket.
 
 pub mod aside;
 pub mod cli;
 pub mod explain;
 pub mod language;
-pub mod guarantee;
-pub mod intent;
-pub mod pack;
-pub mod procedure;
-pub mod render;
+pub mod opinion;
 pub mod rules;
 pub mod sensitive;
 
-pub use pack::{IdentityPolicy, Pack, Procedure, Step, TicketState};
-pub use procedure::{Clock, Event, Plan, SystemClock};
 pub use explain::explain;
-pub use intent::Intent;
-pub use render::{RenderError, render};
 
 /// The procedure name for messages no procedure claims with enough score.
-pub const UNCLASSIFIED: &str = "unclassified";
+pub use crate::procedures::UNCLASSIFIED;
 /// The procedure name for messages that are not requests (bounces,
 /// auto-replies, bulk, spam): see [`aside`].
 pub use aside::SET_ASIDE;
@@ -49,5 +39,5 @@ pub struct Classification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<crate::learn::Opinion>,
+    pub model: Option<opinion::Opinion>,
 }

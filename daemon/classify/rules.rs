@@ -7,31 +7,15 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::pack::{Field, Pack};
+use crate::procedures::pack::{Field, Pack};
 use super::{Classification, UNCLASSIFIED};
+pub use crate::message::strip_quoted;
 use crate::message::Message;
 
 static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:(?:re|fwd?|aw|wg|tr|sv|vs|antw|rif|r|enc)\s*(?:\[\d+\])?\s*:\s*|\[#\d+\]\s*)+")
         .expect("static regex")
 });
-
-static ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
-        .expect("static regex")
-});
-
-/// Where a top-posted reply's unquoted copy of the original begins
-/// (Outlook and friends): everything after it is the other side's text.
-static ORIGINAL_BEGINS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
-        .expect("static regex")
-});
-
-static OUTLOOK_FROM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\*?(from|von|de):\*? .+").expect("static regex"));
-static OUTLOOK_SENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+").expect("static regex"));
 
 static TICKET_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[#(\d{1,18})\]").expect("static regex"));
 
@@ -48,26 +32,6 @@ static IS_REPLY: LazyLock<Regex> =
 /// The subject without reply/forward prefixes and ticket tags.
 pub fn clean_subject(s: &str) -> String {
     REPLY_PREFIX.replace(s, "").trim().to_string()
-}
-
-/// The body without quoted lines, attribution lines and the signature.
-pub fn strip_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.trim_end();
-        let outlook_header = OUTLOOK_FROM.is_match(t.trim())
-            && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
-        if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
-            break;
-        }
-        if t.trim_start().starts_with('>') || ATTRIBUTION.is_match(t.trim()) {
-            continue;
-        }
-        out.push_str(t);
-        out.push('\n');
-    }
-    out
 }
 
 /// Header values by (lowercase) name from the raw header section, unfolded,

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Features, Learner};
-use crate::classify::{Pack, UNCLASSIFIED};
+use crate::classify::UNCLASSIFIED;
+use crate::procedures::Pack;
 use crate::config::Config;
 use crate::control::{self, Request};
 use crate::message::Message;
@@ -292,7 +293,7 @@ fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnE
     }
     writeln!(out, "{:<16}  {:<24} {:<20} source", "id", "label", "added")?;
     for (key, ex) in &examples {
-        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::act::notice::sanitise(&ex.source))?;
+        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
     }
     let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
     for (_, ex) in &examples {

@@ -13,38 +13,14 @@ pub mod model;
 
 use std::sync::RwLock;
 
-use serde::{Deserialize, Serialize};
-
-use crate::classify::{Classification, Pack, UNCLASSIFIED};
+use crate::classify::{Classification, UNCLASSIFIED};
+use crate::procedures::Pack;
 use crate::config::LearningConfig;
 use crate::message::Message;
 use crate::store::{Example, ExampleKey, Store, StoreError, TicketId};
 pub use features::Features;
+pub use crate::classify::opinion::Opinion;
 pub use model::{Model, Vote};
-
-/// What the model made of a message, as `classify --json` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Opinion {
-    #[serde(flatten)]
-    pub vote: Vote,
-    /// The model chose the procedure (the rules had left it unclassified).
-    pub decided: bool,
-    /// Why its vote was not taken, when it was not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_used: Option<String>,
-}
-
-impl Opinion {
-    /// For staff notices: the model's part without the message's words.
-    pub fn explain(&self) -> String {
-        let v = &self.vote;
-        match (&self.not_used, self.decided) {
-            (_, true) => format!("chosen by the model ({} examples learned)", v.examples),
-            (Some(why), false) => format!("model: {} {} (not used: {why})", v.procedure, v.probability),
-            (None, false) => format!("model: {} {}", v.procedure, v.probability),
-        }
-    }
-}
 
 /// The model and the examples behind it. Shared by the intake and the
 /// staff requests of one process.

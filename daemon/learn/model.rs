@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::features::Features;
+pub use crate::classify::opinion::Vote;
 
 /// Additive smoothing of the feature counts.
 const ALPHA: f64 = 0.1;
@@ -28,19 +29,6 @@ pub struct Model {
     counts: HashMap<u64, u32>,
     /// feature → examples with it, all classes: the vocabulary.
     seen: HashMap<u32, u32>,
-}
-
-/// The model's opinion of one message.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Vote {
-    /// A procedure id, or `unclassified`.
-    pub procedure: String,
-    pub probability: f64,
-    /// Examples the model holds for this procedure.
-    pub examples: u32,
-    /// The words of the message that weighed most for it against the
-    /// runner-up, strongest first.
-    pub words: Vec<String>,
 }
 
 fn key(feature: u32, class: usize) -> u64 {

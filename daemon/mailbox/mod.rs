@@ -4,6 +4,7 @@
 //! flags on the server.
 
 pub mod pinned;
+pub mod plans;
 pub mod tls;
 
 use std::time::Duration;

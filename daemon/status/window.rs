@@ -63,7 +63,7 @@ impl NewestTickets {
             (r, _) => {
                 // What was taken is lost with the failed read: start over.
                 *kept = None;
-                Err(r.err().unwrap_or_else(|| StoreError::Plan("status window not loaded".into())))
+                Err(r.err().unwrap_or_else(|| StoreError::Missing("status window: not loaded")))
             }
         }
     }

@@ -35,8 +35,15 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("store write failed: {0}; check free space and permissions of the store folder")]
     Io(#[from] sled::Error),
-    #[error("cannot plan the reply: {0}")]
-    Plan(String),
+    #[error("there is no ticket {0}")]
+    NoTicket(TicketId),
+    /// Another worker opened a ticket with the number this one planned:
+    /// nothing was written, and the message is handled again.
+    #[error("ticket number {wanted} was taken meanwhile (next is #{next}); the message is handled again")]
+    TicketNumberTaken { wanted: TicketId, next: u64 },
+    /// A record the store itself keeps is missing or malformed.
+    #[error("store record {0}; restore the store from a backup or remove it to start afresh")]
+    Missing(&'static str),
     #[error("store holds a record that cannot be read ({what}): {source}")]
     Corrupt { what: String, source: serde_json::Error },
 }
@@ -461,8 +468,8 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
 /// it holds for a store it opens grows with the store, and random lookups
 /// over a large tree (Message-IDs) cost more than the capacity
 /// (docs/BENCHMARKS.md, "A store with a history").
-static CACHE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_CACHE_MIB * 1024 * 1024);
-pub const DEFAULT_CACHE_MIB: u64 = 4;
+static CACHE_BYTES: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(crate::config::DEFAULT_STORE_CACHE_MIB * 1024 * 1024);
 
 /// Sets sled's cache for stores opened from now on (the daemon, from its
 /// configuration, before it opens the store).
@@ -660,8 +667,8 @@ impl Store {
         // Only the first key ever written is used, even if two callers race.
         let _ = self.meta.compare_and_swap(DRAFT_KEY, None as Option<&[u8]>, Some(&k[..]))?;
         self.meta.flush()?;
-        let v = self.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Plan("the draft key was not stored".into()))?;
-        <[u8; 32]>::try_from(v.as_ref()).map_err(|_| StoreError::Plan("the stored draft key is not 32 bytes".into()))
+        let v = self.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Missing("draft key: not stored"))?;
+        <[u8; 32]>::try_from(v.as_ref()).map_err(|_| StoreError::Missing("draft key: not 32 bytes"))
     }
 
     /// The number the next ticket will get. Callers that plan a ticket
@@ -692,10 +699,7 @@ impl Store {
                 None => 1,
             };
             if next != ticket.id.0 {
-                return Err(abort(StoreError::Plan(format!(
-                    "ticket number {} was taken meanwhile (next is {next}); the message is handled again",
-                    ticket.id
-                ))));
+                return Err(abort(StoreError::TicketNumberTaken { wanted: ticket.id, next }));
             }
             tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
             let mut t = ticket.clone();
@@ -726,7 +730,7 @@ impl Store {
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
             let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else {
-                return Err(abort(StoreError::Plan(format!("no ticket {id}"))));
+                return Err(abort(StoreError::NoTicket(id)));
             };
             let old: Ticket = dec("ticket", &v).map_err(abort)?;
             let mut t = old.clone();
@@ -996,6 +1000,22 @@ mod tests {
         assert_eq!((ids(newest), older), (vec![298, 299, 300], true));
         let (all, older) = s.newest_tickets(300).unwrap();
         assert_eq!((all.len(), older), (300, false));
+    }
+
+    /// The two ways a plan finds the store changed, told apart: the caller
+    /// handles the message again for one and parks it for the other.
+    #[test]
+    fn a_taken_ticket_number_and_a_missing_ticket_are_different_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let i = intake(1, "m1");
+        let planned = Ticket::new(s.next_ticket_id().unwrap(), &i, "a@x", "s", "p");
+        open(&s, 2, "m2");
+        let taken = s.open_ticket(&planned, &i, &[], None).unwrap_err();
+        assert!(matches!(taken, StoreError::TicketNumberTaken { wanted: TicketId(1), next: 2 }), "{taken}");
+        assert_eq!(s.ticket_for_message_id("m1").unwrap(), None, "nothing written");
+        let missing = s.update_ticket(TicketId(9), None, "x", None, |_| Vec::new()).unwrap_err();
+        assert!(matches!(missing, StoreError::NoTicket(TicketId(9))), "{missing}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::{Challenge, Report};
-use crate::classify::IdentityPolicy;
+use crate::procedures::IdentityPolicy;
 use crate::message::sanitize_line;
 
 /// Factors a message carries itself: each proves who wrote *this* message.

@@ -160,7 +160,9 @@ impl Report {
         self.factors.dkim.passed() && self.dkim_signed.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 
-    /// One line for staff notices: "identity 1/2: dkim pass, pgp none, …".
+    /// One line for a ticket's history: "identity 1/2 NOT verified
+    /// (~alice): dkim pass, pgp FAIL". Staff lines show the verdict instead
+    /// (`staff::lines::identity`).
     pub fn summary(&self) -> String {
         let who = match &self.account {
             Some(a) => format!("~{}", sanitize_line(a)),

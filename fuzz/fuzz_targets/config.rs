@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use triaged::classify::Pack;
+use triaged::procedures::Pack;
 use triaged::config::Config;
 
 /// A scratch pack folder holding the sourcehut templates; only its

@@ -14,8 +14,9 @@ use libfuzzer_sys::fuzz_target;
 use mail_parser::{HeaderName, MessageParser};
 use serde_json::{Map, Value, json};
 use triaged::act::draft::{Drafter, reply_target};
-use triaged::classify::procedure::{Engine, ManualClock, MemoryNumbers, TicketView};
-use triaged::classify::{Event, Pack, render, sensitive};
+use triaged::procedures::engine::{Engine, ManualClock, MemoryNumbers, TicketView};
+use triaged::classify::sensitive;
+use triaged::procedures::{Event, Pack, render};
 use triaged::message::{Message, sanitize_line};
 use triaged::store::TicketId;
 

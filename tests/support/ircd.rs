@@ -412,8 +412,8 @@ pub fn add_tickets(store: &triaged::store::Store, n: u32) {
 
 /// triaged's IRC task, started for a test.
 pub struct Bot {
-    pub notifier: triaged::act::notice::Notifier,
-    pub commands: tokio::sync::mpsc::Receiver<triaged::act::notice::StaffCommand>,
+    pub notifier: triaged::staff::Notifier,
+    pub commands: tokio::sync::mpsc::Receiver<triaged::staff::StaffCommand>,
     cancel: tokio_util::sync::CancellationToken,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -422,7 +422,7 @@ impl Bot {
     pub fn start(config: triaged::config::IrcConfig, store: triaged::store::Store) -> Bot {
         let cancel = tokio_util::sync::CancellationToken::new();
         let (tx, commands) = tokio::sync::mpsc::channel(8);
-        let (notifier, handle) = triaged::act::notice::spawn_irc(config, store, cancel.clone(), tx);
+        let (notifier, handle) = triaged::staff::spawn_irc(config, store, cancel.clone(), tx);
         Bot {
             notifier,
             commands,
@@ -476,12 +476,19 @@ pub async fn scene(
 
 /// `c` tries `!claim ticket` in `channel` and must be told who holds it
 /// since when.
+/// The channel's answer to a successful `!claim ticket` by `nick`, as the
+/// daemon renders it.
+pub fn claimed(nick: &str, ticket: u64) -> String {
+    triaged::staff::lines::claim(nick, triaged::store::TicketId(ticket), &triaged::store::claims::ClaimOutcome::Claimed, jiff::Timestamp::now())
+}
+
 pub async fn claim_is_refused(c: &mut IrcClient, channel: &str, ticket: u64, holder: &str, since: jiff::Timestamp) {
     c.say(channel, &format!("!claim {ticket}")).await;
     let prefix = format!("{}: ", c.nick);
     let refused = c
         .said_by("triaged", channel, |t| t.starts_with(&prefix), Duration::from_secs(15))
         .await;
-    let when = triaged::act::notice::when(since, jiff::Timestamp::now());
-    assert_eq!(refused, format!("{}#{ticket} is held by {holder} since {when}", prefix));
+    let held = triaged::store::claims::Claim { nick: holder.to_string(), since };
+    let outcome = triaged::store::claims::ClaimOutcome::HeldBy(held);
+    assert_eq!(refused, triaged::staff::lines::claim(&c.nick, triaged::store::TicketId(ticket), &outcome, jiff::Timestamp::now()));
 }

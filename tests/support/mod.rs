@@ -1,6 +1,7 @@
 //! Real peers for the integration tests: each helper starts a Debian server
 //! on 127.0.0.1 with free ports and a temporary directory, and stops it when
 //! dropped.
+// Each test binary (one per area) uses part of the support code.
 #![allow(dead_code)]
 
 pub mod dns;
@@ -10,6 +11,7 @@ pub mod harness;
 pub mod ircd;
 pub mod proxy;
 pub mod ssh;
+pub mod verify_fixture;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the race with another
 /// process taking it meanwhile is accepted in tests).

@@ -1,0 +1,42 @@
+//! What the local model said about a message, as part of its
+//! classification: the model itself (`learn`) is above the rules and asks
+//! them first; these are only the words of its answer.
+
+use serde::{Deserialize, Serialize};
+
+/// The model's opinion of one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vote {
+    /// A procedure id, or `unclassified`.
+    pub procedure: String,
+    pub probability: f64,
+    /// Examples the model holds for this procedure.
+    pub examples: u32,
+    /// The words of the message that weighed most for it against the
+    /// runner-up, strongest first.
+    pub words: Vec<String>,
+}
+
+/// What the model made of a message, as `classify --json` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opinion {
+    #[serde(flatten)]
+    pub vote: Vote,
+    /// The model chose the procedure (the rules had left it unclassified).
+    pub decided: bool,
+    /// Why its vote was not taken, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_used: Option<String>,
+}
+
+impl Opinion {
+    /// For staff notices: the model's part without the message's words.
+    pub fn explain(&self) -> String {
+        let v = &self.vote;
+        match (&self.not_used, self.decided) {
+            (_, true) => format!("chosen by the model ({} examples learned)", v.examples),
+            (Some(why), false) => format!("model: {} {} (not used: {why})", v.procedure, v.probability),
+            (None, false) => format!("model: {} {}", v.procedure, v.probability),
+        }
+    }
+}

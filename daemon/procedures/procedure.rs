@@ -1,0 +1,142 @@
+//! A written procedure as the engine reads it: its identity policy, the
+//! rules that recognise its requests, and its steps with their replies,
+//! deadlines, routes and staff actions. Plain data, checked by [`super::pack`]
+//! when a pack is loaded.
+
+use serde::Deserialize;
+
+/// Who must be proven to be the account holder before the procedure acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityPolicy {
+    /// Nothing is disclosed or changed: no verification needed.
+    None,
+    /// The account's rule: one factor, two when the account has (or may
+    /// have) two-factor authentication. What "verified" means is decided
+    /// in one place: `verify::conversation::TicketIdentity::required`.
+    One,
+    /// Two factors whatever the directory says: the procedure is about 2FA.
+    #[serde(rename = "two_for_2fa")]
+    TwoFor2fa,
+    /// Billing matters: the account's rule, and the last four card digits
+    /// count as a factor.
+    Billing,
+}
+
+impl IdentityPolicy {
+    /// The last four card digits prove identity only for billing matters.
+    pub fn card_digits_count(self) -> bool {
+        self == IdentityPolicy::Billing
+    }
+}
+
+/// The ticket state a step leaves behind: the store's states.
+pub use crate::store::TicketState;
+
+/// Which part of a message a rule looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Subject,
+    Body,
+    /// Subject and body.
+    Text,
+    /// One header, by name (case-insensitive); all its values.
+    Header(String),
+}
+
+impl Field {
+    pub(super) fn parse(s: &str) -> Option<Field> {
+        match s {
+            "subject" => Some(Field::Subject),
+            "body" => Some(Field::Body),
+            "text" => Some(Field::Text),
+            _ => s
+                .strip_prefix("header:")
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && b != b':'))
+                .map(|h| Field::Header(h.to_ascii_lowercase())),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `procedure/rule-name`, as shown in explanations.
+    pub name: String,
+    pub field: Field,
+    pub regex: regex::Regex,
+    /// Negative for rules that speak against the procedure.
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepDeadline {
+    pub name: String,
+    /// Time after entering the step (or after `at`).
+    pub after: Option<jiff::Span>,
+    /// A condition-language expression giving a date (`YYYY-MM-DD`); the
+    /// deadline is the start of that day in the configured time zone.
+    pub at: Option<String>,
+    pub next: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub when: String,
+    pub next: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allocate {
+    /// The numbering series, e.g. `a20111128.3`.
+    pub series: String,
+    /// The ticket data key that receives `series.N`.
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub template: Option<String>,
+    pub staff_note: Option<String>,
+    pub queue: Option<String>,
+    pub state: TicketState,
+    pub on_reply: Option<String>,
+    pub on_confirmation: Option<String>,
+    /// Where a reply that takes the request back goes (sent by accident,
+    /// do not delete); without it such a reply takes `on_reply`.
+    pub on_decline: Option<String>,
+    /// Something staff must carry out (refund, delete, lock...) before the
+    /// procedure goes on: shown with the ticket, which waits open until
+    /// staff say it is done; then `on_done`.
+    pub staff_action: Option<String>,
+    pub on_done: Option<String>,
+    pub deadlines: Vec<StepDeadline>,
+    pub routes: Vec<Route>,
+    /// Data updates: key → expression, evaluated in order.
+    pub set: Vec<(String, String)>,
+    pub allocate: Option<Allocate>,
+    pub document: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Procedure {
+    pub id: String,
+    pub title: String,
+    pub identity: IdentityPolicy,
+    pub billing: bool,
+    /// Confusing this procedure with a harmless one would be harmful.
+    pub sensitive: bool,
+    /// The procedure involves a second account (a billing transfer): its
+    /// owner may reply into the ticket from that account's address, and is
+    /// verified by the same rules (`other_account_verified`).
+    pub second_account: bool,
+    pub rules: Vec<Rule>,
+    pub steps: Vec<Step>,
+}
+
+impl Procedure {
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+

@@ -1,0 +1,123 @@
+//! `triaged classify [--json]` on saved messages: the exact JSON line
+//! contract from DESIGN.md, an error line for an unreadable file while the
+//! others still run, and the readable table.
+
+
+use std::path::{Path, PathBuf};
+
+use triaged::classify::cli::classify_files;
+use triaged::config::Config;
+
+fn config(dir: &Path, pack: &str) -> Config {
+    std::fs::write(dir.join("pw"), "x\n").unwrap();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let text = format!(
+        "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\npassword_file = \"pw\"\n\n[procedures]\npack = \"{pack}\"\ntemplates = \"{}\"\n",
+        templates.display()
+    );
+    let path = dir.join("triaged.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::load(&path).unwrap()
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(rel)
+}
+
+#[test]
+fn json_lines_follow_the_contract_and_errors_do_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let garbage = dir.path().join("garbage.eml");
+    std::fs::write(&garbage, b"\x00\x01 not mail").unwrap();
+    let files = vec![
+        corpus("sourcehut/refund/01.eml"),
+        dir.path().join("missing.eml"),
+        garbage,
+        corpus("sourcehut/unclassified/03.eml"),
+    ];
+    let mut out = Vec::new();
+    let ok = classify_files(&cfg, &files, true, &mut out).unwrap();
+    assert!(!ok, "an unreadable file makes the run fail");
+    let text = String::from_utf8(out).unwrap();
+    let raw: Vec<&str> = text.lines().collect();
+    let lines: Vec<serde_json::Value> = raw.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+
+    // Keys in the documented order.
+    let at = |k: &str| raw[0].find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing: {}", raw[0]));
+    let order = ["file", "procedure", "score", "rules", "runner_up", "words"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", raw[0]);
+    let first = lines[0].as_object().unwrap();
+    assert_eq!(first.len(), 6);
+    // Which words each rule fired on.
+    let words = first["words"].as_array().unwrap();
+    assert!(words.iter().any(|w| w.as_str().unwrap().starts_with("refund/refund: \"")), "{words:?}");
+    assert_eq!(first["file"], files[0].display().to_string());
+    assert_eq!(first["procedure"], "refund");
+    assert!(first["score"].as_f64().unwrap() >= 3.0);
+    assert!(first["rules"].as_array().unwrap().iter().any(|r| r == "refund/refund"));
+
+    for bad in &lines[1..3] {
+        let keys: Vec<&String> = bad.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["error", "file"]);
+    }
+    assert!(lines[1]["error"].as_str().unwrap().contains("cannot read"));
+    assert_eq!(lines[3]["procedure"], "unclassified");
+}
+
+#[test]
+fn all_good_files_return_true_and_the_table_is_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "cacert");
+    let files = vec![corpus("cacert/account-deletion/03.eml"), corpus("cacert/unclassified/01.eml")];
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &files, false, &mut out).unwrap());
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("file"), "{text}");
+    assert!(rows[1].contains("account-deletion") && rows[1].contains("account-deletion/delete-account-de-fr-es"), "{text}");
+    assert!(rows[2].contains("unclassified"), "{text}");
+}
+
+#[test]
+fn a_broken_pack_is_an_error_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates/broken");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("acknowledge.txt"), "hi").unwrap();
+    std::fs::write(
+        templates.join("procedures.toml"),
+        "[pack]\nname = \"broken\"\n\n[[procedure]]\nid = \"x\"\ntitle = \"X\"\nidentity = \"none\"\n[[procedure.rule]]\nname = \"r\"\non = \"body\"\npattern = \"(\"\nweight = 1\n[[procedure.step]]\nname = \"s\"\nstate = \"new\"\ntemplate = \"gone.txt\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pw"), "x\n").unwrap();
+    let path = dir.path().join("triaged.toml");
+    std::fs::write(
+        &path,
+        "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"s@example.org\"\npassword_file = \"pw\"\n[procedures]\npack = \"broken\"\ntemplates = \"templates\"\n",
+    )
+    .unwrap();
+    let cfg = Config::load(&path).unwrap();
+    let err = classify_files(&cfg, &[], true, &mut Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("procedures.toml:11: procedure[0].rule[0].pattern: bad regex"), "{err}");
+    assert!(err.contains("procedures.toml:16: procedure[0].step[0].template: unknown template \"gone.txt\""), "{err}");
+}
+
+#[test]
+fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let news = dir.path().join("news.eml");
+    std::fs::write(
+        &news,
+        "From: News <news@example.net>\r\nList-Id: Weekly <weekly.example.net>\r\nSubject: Refunds and free plans\r\n\r\nHow to get a refund.\r\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &[news], true, &mut out).unwrap());
+    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(line["procedure"], "set-aside", "{line}");
+    assert_eq!(line["aside"], serde_json::json!({"kind": "bulk", "reason": "List-Id: weekly.example.net"}));
+    assert_eq!(line["rules"], serde_json::json!([]), "no procedure's rules were asked");
+}

@@ -1,0 +1,142 @@
+//! The sourcehut procedures' phrases in the languages its mail comes in:
+//! German, French, Spanish, Italian, Portuguese and Dutch, each written the
+//! way a short request in that language is usually put, plus mixed
+//! requests, where the first request decides and a fallback does not.
+
+use std::path::Path;
+
+use triaged::classify::UNCLASSIFIED;
+use triaged::procedures::Pack;
+use triaged::message::Message;
+
+fn load(name: &str) -> Pack {
+    Pack::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(name)).expect("the pack loads")
+}
+
+fn sourcehut() -> Pack {
+    load("sourcehut")
+}
+
+fn classify(pack: &Pack, body: &str) -> String {
+    let raw = format!("From: a@example.net\r\nSubject: sr.ht\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+    let c = pack.classify(&Message::parse(raw.into_bytes()).unwrap());
+    format!("{} {:?}", c.procedure, c.words)
+}
+
+fn expect(pack: &Pack, procedure: &str, bodies: &[&str]) {
+    for body in bodies {
+        let got = classify(pack, body);
+        assert!(got.starts_with(&format!("{procedure} ")), "{body:?}: expected {procedure}, got {got}");
+    }
+}
+
+#[test]
+fn deletion_in_seven_languages() {
+    expect(&sourcehut(), "account-deletion", &[
+        "Please close my account, I no longer use it.",
+        "Bitte löschen Sie mein Konto.",
+        "Merci de supprimer mon compte.",
+        "Por favor, eliminen mi cuenta.",
+        "Vorrei chiudere il mio account, grazie.",
+        "Por favor, excluam a minha conta.",
+        "Graag mijn account verwijderen.",
+    ]);
+}
+
+#[test]
+fn cacert_deletion_in_seven_languages() {
+    expect(&load("cacert"), "account-deletion", &[
+        "Please terminate my CAcert account and membership.",
+        "Ich möchte mein CAcert-Konto kündigen und löschen lassen.",
+        "Je souhaite la suppression de mon compte CAcert.",
+        "Quiero cerrar mi cuenta de CAcert.",
+        "Vorrei chiudere il mio account CAcert.",
+        "Quero encerrar a minha conta no CAcert.",
+        "Wilt u mijn CAcert-account opheffen?",
+    ]);
+}
+
+#[test]
+fn refunds_in_seven_languages() {
+    expect(&sourcehut(), "refund", &[
+        "I was charged twice this month.",
+        "Ich möchte eine Rückerstattung für die letzte Zahlung.",
+        "Je voudrais être remboursé, j'ai payé deux fois.",
+        "Quisiera un reembolso del último pago.",
+        "Vorrei un rimborso per l'ultimo pagamento.",
+        "Gostaria de um reembolso do último pagamento.",
+        "Ik wil graag een terugbetaling van de laatste betaling.",
+    ]);
+}
+
+#[test]
+fn two_factor_in_seven_languages() {
+    expect(&sourcehut(), "2fa-disable", &[
+        "I lost my phone and cannot log in because of 2FA.",
+        "Ich habe mein Handy verloren, bitte die Zwei-Faktor-Authentifizierung abschalten.",
+        "J'ai perdu mon téléphone, merci de désactiver la double authentification.",
+        "Perdí mi teléfono, por favor desactiven la autenticación de dos factores.",
+        "Ho perso il telefono, potete disattivare l'autenticazione a due fattori?",
+        "Perdi o celular, podem desativar a autenticação de dois fatores?",
+        "Ik ben mijn telefoon kwijt, kunnen jullie de tweestapsverificatie uitzetten?",
+    ]);
+}
+
+#[test]
+fn renames_in_seven_languages() {
+    expect(&sourcehut(), "account-rename", &[
+        "Can I change my username?",
+        "Kann ich meinen Benutzernamen ändern?",
+        "Puis-je changer mon nom d'utilisateur ?",
+        "¿Puedo cambiar mi nombre de usuario?",
+        "Posso cambiare il mio nome utente?",
+        "Posso mudar o meu nome de usuário?",
+        "Kan ik mijn gebruikersnaam wijzigen?",
+    ]);
+}
+
+#[test]
+fn financial_aid_in_seven_languages() {
+    expect(&sourcehut(), "cannot-pay", &[
+        "I lost my job and cannot afford the subscription.",
+        "Ich bin arbeitslos und kann mir das Abo nicht leisten.",
+        "Je n'ai pas les moyens de payer l'abonnement.",
+        "No puedo pagar la suscripción este año.",
+        "Non posso pagare l'abbonamento, sono disoccupato.",
+        "Não posso pagar a assinatura, estou desempregado.",
+        "Ik kan het abonnement niet betalen, ik ben werkloos.",
+    ]);
+}
+
+#[test]
+fn the_first_request_decides_a_mixed_one() {
+    let p = sourcehut();
+    expect(&p, "account-rename", &[
+        "Change my username, or else delete the account.",
+        "Please rename my account to ~newname. If that's not possible, delete my account.",
+        "Bitte ändern Sie meinen Benutzernamen, sonst löschen Sie mein Konto.",
+        "Merci de changer mon nom d'utilisateur, sinon supprimez mon compte.",
+    ]);
+    expect(&p, "account-deletion", &["Delete my account; otherwise change my username."]);
+    // Two requests stated outright: a person decides.
+    assert!(classify(&p, "Change my username and delete my account.").starts_with(UNCLASSIFIED));
+}
+
+#[test]
+fn foreign_questions_do_not_reach_2i2c_infrastructure_on_one_word() {
+    let p = load("2i2c");
+    for body in [
+        "Our weekly digest: the outage report and what we learned.",
+        "What is a hub, and how is it different from a notebook server?",
+        "Please submit a change request to add your project to our list.",
+        "I installed JupyterHub with pip3 on my own server and the hub is down with a 502.",
+        "docker run jupyterhub/jupyterhub, then adduser: spawn failed, the hub does not start.",
+    ] {
+        let got = classify(&p, body);
+        assert!(got.starts_with(UNCLASSIFIED) || got.starts_with("out-of-scope "), "{body:?}: {got}");
+    }
+    expect(&p, "infrastructure", &[
+        "The hub is down, nobody can log in since this morning.",
+        "Please increase the memory limit on our hub for the workshop.",
+    ]);
+}

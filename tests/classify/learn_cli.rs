@@ -1,0 +1,216 @@
+//! `triaged learn` and `classify` on the command line with the daemon
+//! stopped: examples go straight into the store named in the config, and
+//! the next `classify` routes a paraphrase the rules leave unclassified,
+//! naming the model; safety rules hold against the model.
+
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use crate::support::harness::triaged;
+
+struct Desk {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Desk {
+    /// A config with a store and no IMAP password file at all: `learn` and
+    /// `classify` never connect.
+    fn new(learning: &str) -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let config = dir.path().join("triaged.toml");
+        let text = format!(
+            "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\n\n[store]\npath = \"store\"\n\n[procedures]\npack = \"sourcehut\"\ntemplates = \"{}\"\n\n[learning]\n{learning}\n",
+            templates.display()
+        );
+        std::fs::write(&config, text).unwrap();
+        Desk { dir, config }
+    }
+
+    fn mail(&self, name: &str, subject: &str, body: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, format!("From: someone@example.net\r\nSubject: {subject}\r\nMessage-ID: <{name}@example.net>\r\n\r\n{body}\r\n")).unwrap();
+        path.display().to_string()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        triaged(&self.config, args)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn classify(&self, file: &str) -> Value {
+        serde_json::from_str(self.ok(&["classify", "--json", file]).trim()).unwrap()
+    }
+
+    /// Two refund paraphrases and two ordinary mails the rules do not know.
+    fn teach_refunds(&self) {
+        let a = self.mail("r1.eml", "billed for nothing", "I was billed for a yearly plan I never used. Could you return what I paid to my card?");
+        let b = self.mail("r2.eml", "please return my payment", "You billed my card for a plan I did not want. Please return the payment.");
+        let c = self.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
+        let d = self.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
+        let out = self.ok(&["learn", "refund", &a, &b]);
+        assert!(out.contains("learned 2 examples") && out.contains("refund 2"), "{out}");
+        let out = self.ok(&["learn", "--not", &c, &d]);
+        assert!(out.contains("refund 2, unclassified 2"), "{out}");
+    }
+}
+
+#[test]
+fn a_paraphrase_the_rules_miss_is_routed_after_learning_and_the_model_is_named() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    // "unexpected charge" is a sign of a refund, too weak for the rules to
+    // route on (2 < 3.5): the model may confirm it once it learned more.
+    let q = desk.mail("q.eml", "plan I never used", "An unexpected charge for a plan I never used, can you return the payment to my card?");
+    let before = desk.classify(&q);
+    assert_eq!(before["procedure"], "unclassified", "{before}");
+    assert!(before.get("model").is_none(), "nothing learned yet: {before}");
+
+    desk.teach_refunds();
+    let line = desk.ok(&["classify", "--json", &q]);
+    let after: Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(after["procedure"], "refund", "{after}");
+    // The contract's keys first, in order; the model's contribution added.
+    let at = |k: &str| line.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} missing: {line}"));
+    let order = ["file", "procedure", "score", "rules", "runner_up", "model"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{line}");
+    // The rules' near miss is explained too: what held it back, and the
+    // words of the sign the model confirmed.
+    let mut keys: Vec<&str> = after.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["file", "held_back", "model", "procedure", "rules", "runner_up", "score", "words"]);
+    assert_eq!(after["rules"], serde_json::json!(["refund/wrong-charge"]), "{after}");
+    let model = &after["model"];
+    assert_eq!((model["procedure"].as_str(), model["decided"].as_bool(), model["examples"].as_u64()), (Some("refund"), Some(true), Some(2)));
+    assert!(model["probability"].as_f64().unwrap() >= 0.9, "{model}");
+    let words: Vec<&str> = model["words"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(words.iter().any(|w| ["billed", "return", "payment", "card"].contains(w)), "{words:?}");
+    let table = desk.ok(&["classify", &q]);
+    assert!(table.contains("refund") && table.contains("chosen by the model"), "{table}");
+
+    // Mail like the "no procedure" examples stays with a person.
+    let other = desk.mail("o.eml", "ssh push", "my git push over ssh is denied, permission problem on the repository");
+    let v = desk.classify(&other);
+    assert_eq!(v["procedure"], "unclassified", "{v}");
+    assert_eq!(v["model"]["decided"], false, "{v}");
+}
+
+#[test]
+fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    desk.teach_refunds();
+    let list = desk.ok(&["learn", "--list"]);
+    assert!(list.contains("4 examples: refund 2, unclassified 2"), "{list}");
+    assert!(list.contains("r1.eml") && list.contains("n2.eml"), "{list}");
+    let rows: Vec<Value> = desk.ok(&["learn", "--list", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["features"].as_u64().unwrap() > 10), "features, not text: {rows:?}");
+    let stored = std::fs::read_dir(desk.dir.path().join("store/db")).unwrap().count();
+    assert!(stored > 0);
+
+    // Learning the same file under another label replaces it.
+    let r1 = desk.dir.path().join("r1.eml").display().to_string();
+    let out = desk.ok(&["learn", "--not", &r1]);
+    assert!(out.contains("refund 1, unclassified 3"), "{out}");
+
+    // Forget by file and by id.
+    let out = desk.ok(&["learn", "--forget", &r1]);
+    assert!(out.contains("forgot 1 examples"), "{out}");
+    let id = rows.iter().find(|r| r["source"] == "r2.eml").unwrap()["id"].as_str().unwrap().to_string();
+    desk.ok(&["learn", "--forget", &id]);
+    let list = desk.ok(&["learn", "--list"]);
+    assert!(list.contains("2 examples: unclassified 2"), "{list}");
+    let q = desk.mail("q.eml", "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?");
+    assert_eq!(desk.classify(&q)["procedure"], "unclassified");
+
+    let out = desk.run(&["learn", "--forget", "0123456789abcdef"]);
+    assert_eq!(out.status.code(), Some(1), "an unknown id is refused");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no example 0123456789abcdef"));
+}
+
+#[test]
+fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    let a = desk.mail("d1.eml", "leaving", "Please make my account go away for good, I do not use it any more.");
+    let b = desk.mail("d2.eml", "leaving sourcehut", "I want my account gone for good, please make it go away.");
+    let c = desk.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
+    let d = desk.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
+    desk.ok(&["learn", "account-deletion", &a, &b]);
+    desk.ok(&["learn", "--not", &c, &d]);
+
+    // The model is sure, but no rule of the sensitive procedure saw any
+    // sign of it: words alone never route into deletion.
+    let plain = desk.mail("q1.eml", "go away", "Please make my account go away for good.");
+    let v = desk.classify(&plain);
+    assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("account-deletion")), "{v}");
+    let why = v["model"]["not_used"].as_str().unwrap();
+    assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)");
+    // A rule of it that speaks against the message wins over the model.
+    let against = desk.mail("q2.eml", "go away", "Please make it go away for good, not the whole account, just one repository.");
+    let v = desk.classify(&against);
+    assert_eq!(v["procedure"], "unclassified", "{v}");
+    assert_eq!(v["model"]["procedure"], "account-deletion", "{v}");
+    let why = v["model"]["not_used"].as_str().unwrap();
+    assert!(why.contains("speaks against account-deletion") && why.contains("account-deletion/not-the-account"), "{why}");
+}
+
+#[test]
+fn with_learning_off_examples_are_kept_but_not_used() {
+    let desk = Desk::new("enabled = false");
+    desk.teach_refunds();
+    let q = desk.mail("q.eml", "plan I never used", "I got billed for a plan I never used, can you return the payment to my card?");
+    let v = desk.classify(&q);
+    assert_eq!(v["procedure"], "unclassified");
+    assert!(v.get("model").is_none(), "{v}");
+    assert!(desk.ok(&["learn", "--list"]).contains("enabled = false"));
+}
+
+#[test]
+fn an_archive_is_learned_folder_by_folder_with_progress_and_bad_input_is_named() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    let archive = desk.dir.path().join("archive");
+    for (folder, body) in [("refunds", "You billed my card for a plan I never used, return the payment please"), ("misc", "my build is stuck in the queue"), ("spam", "buy cheap watches")] {
+        std::fs::create_dir_all(archive.join(folder)).unwrap();
+        // Numbers are not words: each mail differs by a word, else they
+        // would be one example.
+        for word in ["today", "again", "urgently"] {
+            std::fs::write(archive.join(folder).join(format!("{word}.eml")), format!("From: u@example.net\r\nSubject: case\r\n\r\n{body} {word}\r\n")).unwrap();
+        }
+    }
+    std::fs::write(archive.join("misc/broken.eml"), b"\x00\x01 not mail").unwrap();
+    // An IMAP folder copied as a Maildir (mbsync, offlineimap): its
+    // messages in cur/ and new/, named as the tool names them; tmp/ is
+    // mail still being written.
+    let maildir = archive.join("Deletions");
+    for (part, name, body) in [
+        ("cur", "1764600000.M1P7.host,U=1:2,S", "please close my account for good, thanks"),
+        ("new", "1764600100.M2P7.host", "I want to delete my account and all my data"),
+        ("tmp", "1764600200.M3P7.host", "half written"),
+    ] {
+        std::fs::create_dir_all(maildir.join(part)).unwrap();
+        std::fs::write(maildir.join(part).join(name), format!("From: u@example.net\r\nSubject: leaving\r\n\r\n{body}\r\n")).unwrap();
+    }
+    let a = archive.display().to_string();
+    let out = desk.run(&["learn", "--archive", &a, "--map", "refunds=refund", "--map", "misc=unclassified", "--map", "Deletions=account-deletion"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one file could not be learned: {stdout}");
+    assert!(stdout.contains("broken.eml: not learned") && stdout.contains("skipped (no --map): spam"), "{stdout}");
+    assert!(stdout.contains("account-deletion 2, refund 3, unclassified 3"), "{stdout}");
+    assert!(stderr.contains("learn: read 9/9 files (100%)"), "{stderr}");
+
+    let bad = desk.run(&["learn", "--archive", &a, "--map", "refunds=no-such"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no procedure \"no-such\" in pack sourcehut; known:"));
+    let bad = desk.run(&["learn", "refund"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("name a procedure and at least one file"));
+    let bad = desk.run(&["learn", "--not", "--list"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("do not go together"));
+}

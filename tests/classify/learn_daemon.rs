@@ -1,0 +1,174 @@
+//! Learning through the running daemon, as staff meet it: a paraphrase the
+//! rules do not know goes unclassified, staff `!reclassify` it in the
+//! channel, and the next mail phrased like it is routed by the model, which
+//! the notice names. And a German request gets the German draft.
+
+
+use std::time::Duration;
+
+use crate::support::harness::*;
+use crate::support::ircd::{IrcClient, Ircd};
+
+const T: Duration = Duration::from_secs(30);
+const CH: &str = "#support-staff";
+
+/// Waits for the rename reply to the message with Message-ID `to`.
+async fn wait_for_draft(s: &Setup, to: &str) {
+    let deadline = tokio::time::Instant::now() + T;
+    let ready = || {
+        drafts(s)
+            .iter()
+            .any(|d| d.in_reply_to.first().is_some_and(|r| r == to) && d.text.contains("Renaming accounts is not available"))
+    };
+    while !ready() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for the rename draft to {to}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
+    let ircd = Ircd::start();
+    let extra = format!("{}\n[learning]\nmin_examples = 1\n", crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let s = setup_with("none", &extra);
+    // The team's archive taught it what ordinary mail looks like.
+    for (name, body) in [
+        ("n1.eml", "git push over ssh fails with permission denied on my repository."),
+        ("n2.eml", "My builds are stuck in the queue since yesterday, is the build service down?"),
+    ] {
+        let path = s.dir.path().join(name);
+        std::fs::write(&path, format!("From: x@example.net\r\nSubject: question\r\n\r\n{body}\r\n")).unwrap();
+        let out = triaged(&s.config, &["learn", "--not", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+
+    s.dovecot.deliver("INBOX", &mail(1, "embarrassing name", "I picked an embarrassing name when I signed up, ~coolguy. Could I be called ~jdoe on the site instead?"));
+    let child = spawn_daemon(&s);
+    let first = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    assert!(first.contains("unclassified"), "the rules do not know this phrasing: {first}");
+    assert!(!first.contains("chosen by the model"), "{first}");
+
+    alice.say(CH, "!reclassify 1 account-rename").await;
+    let answer = alice.said_by("triaged", CH, |t| t.starts_with("#1 is now") || t.contains("not reclassified"), T).await;
+    assert!(answer.starts_with("#1 is now account-rename"), "{answer}");
+    // The acknowledgement is withdrawn and the rename reply takes its place.
+    wait_for_draft(&s, "m1@example.net").await;
+
+    s.dovecot.deliver("INBOX", &mail(2, "my name", "I signed up under an embarrassing name. Can I be called ~jane on the site instead?"));
+    let second = alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
+    assert!(second.contains("account-rename") && second.contains("chosen by the model"), "{second}");
+    wait_for_draft(&s, "m2@example.net").await;
+    let rename = drafts(&s).into_iter().find(|d| d.in_reply_to.first().is_some_and(|r| r == "m2@example.net")).unwrap();
+    assert!(rename.text.contains("Renaming accounts is not available"), "the procedure's own reply: {}", rename.text);
+
+    // While the daemon holds the store, learn goes through the spool.
+    let path = s.dir.path().join("n3.eml");
+    std::fs::write(&path, "From: x@example.net\r\nSubject: docs\r\n\r\nWhere is the documentation for the mailing lists?\r\n").unwrap();
+    let out = triaged(&s.config, &["learn", "--not", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("queued for the running daemon, which answered: learned 1 examples"), "{said}");
+
+    let out = sigterm(child);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("account-rename (model, probability"), "the log explains the choice: {log}");
+    let out = triaged(&s.config, &["learn", "--list"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains("ticket #1, reclassified by alice"), "{list}");
+    assert!(list.contains("4 examples: account-rename 1, unclassified 3"), "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_german_request_gets_the_german_draft_and_an_english_one_the_default() {
+    let s = setup();
+    s.dovecot.deliver(
+        "INBOX",
+        &mail(1, "Konto löschen", "Hallo, bitte löschen Sie mein Konto und alle dazugehörigen Daten. Ich brauche es nicht mehr. Vielen Dank!"),
+    );
+    s.dovecot.deliver("INBOX", &mail(2, "Delete my account", "Hello, please delete my account and all its data, I no longer need it. Thanks!"));
+    run_once(&s);
+    wait_drafts(&s, 2).await;
+    let drafts = drafts(&s);
+    let to = |n: usize| drafts.iter().find(|d| d.in_reply_to.first().is_some_and(|r| r == &format!("m{n}@example.net"))).expect("a draft per message");
+    let german = &to(1).text;
+    assert!(german.contains("Sie können Ihr Konto selbst löschen"), "{german}");
+    assert!(german.contains("https://meta.sr.ht"), "{german}");
+    assert!(german.contains("-- \nThe support team") || german.contains("The support team"), "the team's signature stays: {german}");
+    let english = &to(2).text;
+    assert!(english.contains("You can delete your account yourself"), "{english}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_procedure_the_model_chooses_is_still_gated_by_identity() {
+    let s = setup_with("none", "[learning]\nmin_examples = 2\nmin_probability_sensitive = 0.9\n");
+    let learn = |label: &str, name: &str, body: &str| {
+        let path = s.dir.path().join(name);
+        std::fs::write(&path, format!("From: x@example.net\r\nSubject: question\r\n\r\n{body}\r\n")).unwrap();
+        let out = triaged(&s.config, &["learn", label, path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    learn("refund", "r1.eml", "I was billed for a yearly plan I never used. Could you return what I paid to my card?");
+    learn("refund", "r2.eml", "You billed my card for a plan I did not want. Please return the payment.");
+    learn("--not", "n1.eml", "git push over ssh fails with permission denied on my repository.");
+    learn("--not", "n2.eml", "My builds are stuck in the queue since yesterday, is the build service down?");
+
+    // Unsigned mail from an address no account has: refund is a billing
+    // matter, so the draft asks for proof instead of promising money.
+    s.dovecot.deliver("INBOX", &mail(1, "plan I never used", "An unexpected charge for a plan I never used, can you return the payment to my card?"));
+    run_once(&s);
+    wait_drafts(&s, 1).await;
+    let draft = &drafts(&s)[0];
+    assert!(draft.text.contains("make sure we are talking to its owner"), "{}", draft.text);
+    assert!(!draft.text.contains("We have refunded"), "{}", draft.text);
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"][0]["procedure"], "refund", "{v}");
+}
+
+/// Staff sending our draft as it was drafted agree with its procedure: the
+/// ticket's message becomes an example of it. A reply they wrote
+/// themselves teaches nothing (it may be the correction), and an unanswered
+/// ticket nothing either.
+#[test]
+fn a_draft_sent_unchanged_is_learned_and_an_edited_one_is_not() {
+    let s = setup_with("none", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    s.dovecot.deliver("INBOX", &mail(2, "New username", "Please rename my account from ~ann to ~anne."));
+    s.dovecot.deliver("INBOX", &mail(3, "Delete my account", "Please delete my account."));
+    run_once(&s);
+    let drafts = drafts(&s);
+    assert_eq!(drafts.len(), 3, "one draft per request");
+    let raw = s.dovecot.messages("Drafts");
+    let draft_to = |n: usize| {
+        let i = drafts.iter().position(|d| d.in_reply_to.first().is_some_and(|r| r == &format!("m{n}@example.net"))).unwrap();
+        String::from_utf8(raw[i].clone()).unwrap()
+    };
+
+    // #1 as drafted, as a mail client files it: its own Message-ID and
+    // Date, the body re-wrapped.
+    let drafted = draft_to(1).replace("\r\n", "\n");
+    let (head, body) = drafted.split_once("\n\n").unwrap();
+    let head: String = head
+        .split('\n')
+        .filter(|l| !l.starts_with("Message-ID:") && !l.starts_with("Date:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let rewrapped = body.replace('\n', " \r\n").replace(". ", ".\r\n");
+    let sent = format!("{head}Message-ID: <sent1@example.org>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\n\r\n{rewrapped}");
+    s.dovecot.deliver("Sent", sent.as_bytes());
+    // #2 answered in the staff member's own words.
+    s.dovecot.deliver(
+        "Sent",
+        b"From: Support <support@example.org>\r\nTo: user2@example.net\r\nSubject: Re: [#2] New username\r\nMessage-ID: <sent2@example.org>\r\nIn-Reply-To: <m2@example.net>\r\n\r\nDone, you are ~anne now.\r\n",
+    );
+    run_once(&s);
+
+    let t: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    let state = |n: usize| t["tickets"].as_array().unwrap().iter().find(|x| x["ticket"] == n).unwrap()["state"].clone();
+    assert_eq!((state(1), state(2)), ("answered".into(), "answered".into()), "{t}");
+    let out = triaged(&s.config, &["learn", "--list"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains("ticket #1, draft sent unchanged by support@example.org"), "{list}");
+    assert!(list.contains("1 examples: account-rename 1"), "only the draft sent as drafted: {list}");
+}

@@ -1,0 +1,13 @@
+//! Classification: the rules and the local model over corpora, the
+//! `classify` and `learn` commands.
+
+// One support module for every test binary, from its folder.
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod corpus;
+mod languages;
+mod learn_cli;
+mod learn_daemon;
+mod real;

@@ -1,0 +1,377 @@
+//! Accuracy on real support text written by people outside the project
+//! (tests/corpus/real/, sources and licences in SOURCES.md), per pack and
+//! separately for the half the rules were tuned on and the held-out half.
+//! The floors are the figures measured when they were set: a change that
+//! makes the packs worse on real text fails here.
+//!
+//!     cargo test --test classify real:: -- --nocapture
+//!
+//! prints the figures (docs/CLASSIFICATION.md, "Real text").
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::Digest;
+
+use triaged::classify::{Classification, UNCLASSIFIED};
+use triaged::config::LearningConfig;
+use triaged::learn::{Features, Learner};
+use triaged::procedures::Pack;
+use triaged::message::Message;
+use triaged::store::{Example, Store};
+
+struct Item {
+    source: String,
+    half: String,
+    pack: String,
+    label: String,
+    subject: String,
+    body: String,
+}
+
+fn tsv(name: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/real").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().skip(1).map(|l| l.split('\t').map(str::to_string).collect()).collect()
+}
+
+/// `REAL_HALF=tune` while tuning: the held-out half is then not even
+/// counted, so its figures cannot steer a rule (they are printed once
+/// before and once after a round of tuning, never in between).
+fn only_half() -> Option<String> {
+    std::env::var("REAL_HALF").ok()
+}
+
+fn items() -> Vec<Item> {
+    let mut items = all_items();
+    if let Some(half) = only_half() {
+        items.retain(|i| i.half == half);
+    }
+    items
+}
+
+fn all_items() -> Vec<Item> {
+    let mut out = Vec::new();
+    // row, half, label, intent, text: one-line customer queries, as a body.
+    for r in tsv("banking77.tsv") {
+        out.push(Item {
+            source: format!("banking77.tsv row {} ({})", r[0], r[3]),
+            half: r[1].clone(),
+            pack: "sourcehut".into(),
+            label: r[2].clone(),
+            subject: String::new(),
+            body: r[4].clone(),
+        });
+    }
+    // source, half, pack, label, subject, body: an issue's title and text.
+    for r in tsv("issues.tsv") {
+        out.push(Item {
+            source: r[0].clone(),
+            half: r[1].clone(),
+            pack: r[2].clone(),
+            label: r[3].clone(),
+            subject: r[4].clone(),
+            body: r[5].clone(),
+        });
+    }
+    out
+}
+
+fn message(subject: &str, body: &str) -> Message {
+    let raw = format!(
+        "From: Someone <someone@example.net>\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <real@example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    Message::parse(raw.into_bytes()).expect("a test message parses")
+}
+
+#[derive(Default, Debug, Clone, Copy)]
+struct Score {
+    requests: usize,
+    recalled: usize,
+    routed: usize,
+    routed_right: usize,
+    sensitive_misroutes: usize,
+}
+
+impl Score {
+    fn recall(&self) -> f64 {
+        if self.requests == 0 { 1.0 } else { self.recalled as f64 / self.requests as f64 }
+    }
+    fn precision(&self) -> f64 {
+        if self.routed == 0 { 1.0 } else { self.routed_right as f64 / self.routed as f64 }
+    }
+}
+
+/// For 2i2c a foreign question may be redirected (`out-of-scope`) as well
+/// as handed to a person.
+fn right(pack: &str, expected: &str, got: &str) -> bool {
+    got == expected || (pack == "2i2c" && expected == UNCLASSIFIED && got == "out-of-scope")
+}
+
+fn packs() -> BTreeMap<String, Pack> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    ["sourcehut", "2i2c"]
+        .into_iter()
+        .map(|name| (name.to_string(), Pack::load(&root.join(name)).expect("the shipped pack loads")))
+        .collect()
+}
+
+/// Scores every item with `classify` (the pack's rules, or rules and model).
+fn measure(
+    packs: &BTreeMap<String, Pack>,
+    items: Vec<Item>,
+    classify: impl Fn(&str, &Pack, &Message) -> Classification,
+) -> BTreeMap<(String, String), Score> {
+    let mut scores: BTreeMap<(String, String), Score> = BTreeMap::new();
+    for item in items {
+        let pack = &packs[&item.pack];
+        let c = classify(&item.pack, pack, &message(&item.subject, &item.body));
+        let got = c.procedure.as_str();
+        let sensitive = |id: &str| pack.procedure(id).is_some_and(|p| p.sensitive);
+        let s = scores.entry((item.pack.clone(), item.half.clone())).or_default();
+        // Details only for the tuned half: the held-out half is measured,
+        // never read while tuning.
+        let show = item.half == "tune";
+        if item.label != UNCLASSIFIED {
+            s.requests += 1;
+            s.recalled += usize::from(got == item.label);
+        }
+        if got != UNCLASSIFIED {
+            s.routed += 1;
+            if right(&item.pack, &item.label, got) {
+                s.routed_right += 1;
+            } else {
+                let touches = sensitive(got) || sensitive(&item.label);
+                s.sensitive_misroutes += usize::from(touches);
+                if show {
+                    println!(
+                        "wrong route{} ({}): {} expected {} got {} ({}): {:?} {:?}",
+                        if touches { " (sensitive)" } else { "" },
+                        item.half,
+                        item.source,
+                        item.label,
+                        got,
+                        c.words.join(", "),
+                        item.subject,
+                        item.body.chars().take(160).collect::<String>()
+                    );
+                }
+            }
+        } else if show && item.label != UNCLASSIFIED && std::env::var_os("SHOW_MISSES").is_some() {
+            println!("missed ({}): {} expected {}: {:?} {:?}", item.half, item.source, item.label, item.subject, item.body);
+        }
+    }
+    scores
+}
+
+fn table(scores: &BTreeMap<(String, String), Score>) {
+    println!("| pack | half | recall | precision | sensitive misroutes |");
+    println!("|---|---|---|---|---|");
+    for ((pack, half), s) in scores {
+        println!(
+            "| {pack} | {half} | {}/{} = {:.1}% | {}/{} = {:.1}% | {} |",
+            s.recalled,
+            s.requests,
+            100.0 * s.recall(),
+            s.routed_right,
+            s.routed,
+            100.0 * s.precision(),
+            s.sensitive_misroutes
+        );
+    }
+}
+
+/// (pack, half) → (recall, precision, sensitive misroutes at most).
+type Floors<'a> = &'a [(&'a str, &'a str, f64, f64, usize)];
+
+fn assert_floors(scores: &BTreeMap<(String, String), Score>, floors: Floors<'_>) {
+    for (pack, half, recall, precision, misroutes) in floors {
+        let Some(&s) = scores.get(&(pack.to_string(), half.to_string())) else {
+            assert!(only_half().is_some_and(|h| h != *half), "{pack} {half}: no items");
+            continue;
+        };
+        // A hair of slack for floating point, none for a message.
+        assert!(s.recall() >= recall - 1e-9, "{pack} {half}: recall {:.4} < {recall:.4}", s.recall());
+        assert!(s.precision() >= precision - 1e-9, "{pack} {half}: precision {:.4} < {precision:.4}", s.precision());
+        assert!(s.sensitive_misroutes <= *misroutes, "{pack} {half}: {} sensitive misroutes", s.sensitive_misroutes);
+    }
+}
+
+#[test]
+fn real_text_meets_the_measured_floors() {
+    let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    // What was measured when they were set (docs/CLASSIFICATION.md, "Real
+    // text"). Raise them when the packs get better; never lower them to pass.
+    let floors: Floors<'_> = &[
+        ("sourcehut", "tune", 247.0 / 254.0, 247.0 / 247.0, 0),
+        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 197.0, 3),
+        ("2i2c", "tune", 20.0 / 20.0, 22.0 / 22.0, 0),
+        ("2i2c", "held-out", 20.0 / 26.0, 22.0 / 24.0, 0),
+    ];
+    assert_floors(&scores, floors);
+}
+
+/// The habits the real set taught, one sentence each, so that a change
+/// that loses one fails by name: paraphrases route; talk about a feature,
+/// a refund already on its way, denials, hypotheticals and bulk mail do
+/// not reach a sensitive procedure.
+#[test]
+fn requests_route_and_talk_about_them_does_not() {
+    let packs = packs();
+    let cases = [
+        ("sourcehut", "", "I am asking to end my account", "account-deletion"),
+        ("sourcehut", "", "I'm not satisfied and no longer want to be a customer", "account-deletion"),
+        ("sourcehut", "", "my card was charged 3 times for one month", "refund"),
+        ("sourcehut", "", "We're a non-profit research team, a free plan would help us a lot", "cannot-pay"),
+        ("sourcehut", "Locked out", "I lost my phone with the authenticator app and have no recovery codes, I can't log in", "2fa-disable"),
+        ("sourcehut", "", "I don't want to delete my account, only to understand what happens to my repos", UNCLASSIFIED),
+        ("sourcehut", "", "If I deleted my account, would my mailing list archives stay up?", UNCLASSIFIED),
+        ("sourcehut", "Delete account", "As a user I want to be able to delete my account so that my data is removed", UNCLASSIFIED),
+        ("sourcehut", "Delete account button broken", "Steps to reproduce: click the delete my account button. Expected result: the account is deleted", UNCLASSIFIED),
+        ("sourcehut", "Cannot enable TOTP", "When I scan the QR code the TOTP code is rejected", UNCLASSIFIED),
+        ("sourcehut", "", "Where is my refund? It still hasn't shown up on my statement", UNCLASSIFIED),
+        ("sourcehut", "", "I asked the seller for a refund but the merchant won't answer", UNCLASSIFIED),
+        ("sourcehut", "", "There is a payment I don't recognise, I want my money back", UNCLASSIFIED),
+        ("sourcehut", "Our spring sale", "Free hosting for open source, 100% money back guarantee! Click here. Unsubscribe", UNCLASSIFIED),
+        ("sourcehut", "", "I want to top up my account by bank transfer, how do I go about it?", UNCLASSIFIED),
+        ("sourcehut", "", "Please change my username, or else delete the account", "account-rename"),
+        ("sourcehut", "Bug: disable user registration", "Add an option to disable user registration on self-hosted instances", UNCLASSIFIED),
+        ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
+        ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
+    ];
+    let mut wrong = Vec::new();
+    for (pack, subject, body, want) in cases {
+        let c = packs[pack].classify(&message(subject, body));
+        if c.procedure != want {
+            wrong.push(format!("{pack}: {subject:?} {body:?}: want {want}, got {} ({})", c.procedure, c.words.join(", ")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Every query of Banking77's train split (tests/learn-data/) whose hash
+/// puts it in the tune half, not only the few per intent sampled into
+/// banking77.tsv: the bank mail the sourcehut pack's precision was tuned
+/// on. Labels as in scripts/real-corpus (banking77.tsv's, where the query
+/// is there). Tune text only: no held-out figure comes from here.
+fn banking77_tune_half() -> Vec<Item> {
+    let labels: BTreeMap<String, String> = tsv("banking77.tsv").into_iter().map(|r| (r[4].clone(), r[2].clone())).collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/learn-data/banking77-train.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    for (n, record) in csv_records(&text).into_iter().enumerate().skip(1) {
+        let [query, intent] = &record[..] else { panic!("{}: record {n}: not two fields", path.display()) };
+        let intent = intent.as_str();
+        let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        if sha2::Sha256::digest(query.as_bytes())[0] % 2 != 0 {
+            continue;
+        }
+        let label = labels.get(&query).cloned().unwrap_or_else(|| {
+            match intent {
+                "request_refund" | "transaction_charged_twice" => "refund",
+                "terminate_account" => "account-deletion",
+                _ => UNCLASSIFIED,
+            }
+            .to_string()
+        });
+        out.push(Item {
+            source: format!("banking77-train.csv record {n} ({intent})"),
+            half: "tune".into(),
+            pack: "sourcehut".into(),
+            label,
+            subject: String::new(),
+            body: query,
+        });
+    }
+    out
+}
+
+/// The records of a CSV file (RFC 4180: a quoted field may hold commas,
+/// newlines and doubled quotes).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+#[test]
+fn banking77_train_tune_half_meets_the_measured_floors() {
+    let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    // Measured when set (docs/CLASSIFICATION.md, "Real text").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 235.0 / 242.0, 235.0 / 237.0, 2)];
+    assert_floors(&scores, floors);
+}
+
+/// Issue 16's benchmark: the model learns every item of the tuned half
+/// (its label, or "no procedure"), with the shipped learning settings, and
+/// the held-out half is classified by rules and model together. The
+/// figures for the tuned half are the model's own training data: shown,
+/// not claimed.
+/// A learner per pack that learned every item of the tuned half.
+fn learners(packs: &BTreeMap<String, Pack>, dir: &Path, settings: LearningConfig) -> BTreeMap<String, Learner> {
+    let learners: BTreeMap<String, Learner> = packs
+        .keys()
+        .map(|name| {
+            let store = Store::open(&dir.join(name)).expect("a fresh store opens");
+            (name.clone(), Learner::open(&store, settings).unwrap())
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut learned = 0;
+    for item in items().into_iter().filter(|i| i.half == "tune") {
+        let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
+        let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
+        learners[&item.pack].learn(&example).unwrap();
+        learned += 1;
+    }
+    println!("learned {learned} examples in {:?}", started.elapsed());
+    learners
+}
+
+#[test]
+fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
+    let packs = packs();
+    let dir = tempfile::tempdir().unwrap();
+    // What a team that lets the model route into sensitive procedures on
+    // learned words alone would get: shown, for the trade it is.
+    let loose = LearningConfig { sensitive_needs_rule_sign: false, ..LearningConfig::default() };
+    let learners_loose = learners(&packs, &dir.path().join("loose"), loose);
+    println!("rules + model, learning.sensitive_needs_rule_sign = false:");
+    table(&measure(&packs, items(), |name, pack, msg| learners_loose[name].classify(pack, msg).0));
+
+    let learners = learners(&packs, &dir.path().join("defaults"), LearningConfig::default());
+    println!("rules + model, the defaults:");
+    let scores = measure(&packs, items(), |name, pack, msg| learners[name].classify(pack, msg).0);
+    table(&scores);
+    // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
+    let floors: Floors<'_> = &[
+        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 198.0, 4),
+        ("2i2c", "held-out", 22.0 / 26.0, 25.0 / 29.0, 0),
+    ];
+    assert_floors(&scores, floors);
+}
+

@@ -1,0 +1,219 @@
+//! The backbone against a real Dovecot: mail in INBOX becomes exactly one
+//! threaded draft in Drafts, whatever happens to the daemon in between.
+
+
+use std::time::{Duration, Instant};
+
+use crate::support::harness::*;
+
+#[test]
+fn drafts_are_threaded_replies_and_non_ascii_survives() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "Hi, please delete it."));
+    s.dovecot.deliver(
+        "INBOX",
+        "From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.net>\r\nReply-To: Jürgen <reply@example.net>\r\nSubject: =?utf-8?q?Konto_l=C3=B6schen_=E2=9C=93?=\r\nMessage-ID: <m2@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nBitte lösche mein Konto. Grüße\r\n"
+            .as_bytes(),
+    );
+    run_once(&s);
+
+    let d = drafts(&s);
+    assert_eq!(d.len(), 2, "one draft per message");
+    let first = d.iter().find(|m| m.in_reply_to == ["m1@example.net"]).unwrap();
+    assert_eq!(first.subject, "Re: [#1] Please delete my account");
+    assert_eq!(first.references, vec!["m1@example.net"]);
+    assert_eq!(first.from[0].email, "support@example.org");
+    let raw1 = String::from_utf8_lossy(first.raw()).into_owned();
+    assert!(raw1.contains("To: \"User 1\" <user1@example.net>") || raw1.contains("To: User 1 <user1@example.net>"), "{raw1}");
+    assert!(first.text.contains("Hi User 1,"), "{}", first.text);
+    assert!(first.date.is_some());
+    assert!(first.message_id.ends_with("@example.org"));
+
+    let second = d.iter().find(|m| m.in_reply_to == ["m2@example.net"]).unwrap();
+    assert_eq!(second.subject, "Re: [#2] Konto löschen ✓");
+    assert_eq!(second.references, vec!["earlier@example.net", "m2@example.net"]);
+    assert_eq!(second.from.len(), 1);
+    let to = second.raw();
+    let to = String::from_utf8_lossy(to);
+    assert!(to.contains("reply@example.net"), "Reply-To wins over From: {to}");
+    assert!(second.text.contains("Jürgen"), "{}", second.text);
+    assert!(to.is_ascii(), "the draft is 7-bit clean with RFC 2047 / transfer encodings");
+
+    assert!(s.dovecot.flags("Drafts").iter().all(|f| f.contains("\\Draft")));
+    let inbox_flags = s.dovecot.flags("INBOX");
+    assert!(
+        inbox_flags.iter().all(|f| !f.contains("\\Seen")),
+        "BODY.PEEK[] must not mark the originals read"
+    );
+    assert!(
+        inbox_flags[0].contains("triaged-account-deletion"),
+        "the original carries keywords a mail client can show: {inbox_flags:?}"
+    );
+
+    // A second pass finds nothing new.
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 2);
+
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(v["pending_actions"], 0);
+    assert_eq!(v["folders"][0]["folder"], "INBOX");
+}
+
+#[test]
+fn implicit_tls_and_starttls_with_a_private_ca() {
+    for mode in ["implicit", "starttls"] {
+        let s = setup_with(mode, "");
+        s.dovecot.deliver("INBOX", &mail(1, "hello over TLS", "body"));
+        run_once(&s);
+        assert_eq!(drafts(&s).len(), 1, "{mode}");
+    }
+}
+
+#[test]
+fn wrong_password_is_a_clear_error() {
+    let s = setup();
+    std::fs::write(s.dovecot.password_file(), "wrong\n").unwrap();
+    let out = triaged(&s.config, &["run", "--once"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the login"), "{err}");
+    assert!(!err.contains("wrong"), "the password never appears in logs");
+}
+
+#[test]
+fn malformed_and_oversized_are_quarantined_and_the_rest_drafted() {
+    let s = setup_with("none", "[limits]\nmax_message_bytes = 4096\n");
+    s.dovecot.deliver("INBOX", &mail(1, "first", "ok"));
+    s.dovecot.deliver("INBOX", b"\x89PNG\r\n\x1a\n\x00\x00binary garbage with no header at all\r\n");
+    s.dovecot.deliver("INBOX", &mail(3, "huge", &"x".repeat(10_000)));
+    s.dovecot.deliver("INBOX", b"Subject: nobody sent this\r\n\r\nno From header\r\n");
+    s.dovecot.deliver("INBOX", &mail(5, "last", "ok"));
+    run_once(&s);
+
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 2, "{per:?}");
+    assert_eq!(per["m1@example.net"], 1);
+    assert_eq!(per["m5@example.net"], 1);
+
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let q = v["quarantine"].as_array().unwrap();
+    let reasons: Vec<&str> = q.iter().map(|e| e["reason"].as_str().unwrap()).collect();
+    assert_eq!(q.len(), 3, "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("max_message_bytes")), "{reasons:?}");
+    assert!(reasons.iter().filter(|r| r.contains("cannot parse")).count() == 2, "{reasons:?}");
+
+    let text = triaged(&s.config, &["status"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Quarantine: 3"));
+}
+
+#[test]
+fn uidvalidity_reset_resyncs_without_duplicates() {
+    let s = setup();
+    for n in 1..=3 {
+        s.dovecot.deliver("INBOX", &mail(n, "before", "b"));
+    }
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 3);
+
+    s.dovecot.reset_uidvalidity("INBOX");
+    s.dovecot.deliver("INBOX", &mail(4, "after", "a"));
+    let out = run_once(&s);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UIDVALIDITY changed"));
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 4, "{per:?}");
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+}
+
+#[test]
+fn sigkill_in_a_200_message_backlog_leaves_exactly_one_draft_each() {
+    let s = setup();
+    for n in 1..=200 {
+        s.dovecot.deliver("INBOX", &mail(n, &format!("backlog {n}"), "please help"));
+    }
+    // Kill the daemon three times at different depths of the backlog.
+    for stop_at in [20, 90, 150] {
+        let mut child = spawn_daemon(&s);
+        wait_until("drafts to pile up", Duration::from_secs(120), || {
+            s.dovecot.uids("Drafts").len() >= stop_at
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    run_once(&s);
+    let per = drafts_per_message(&s);
+    assert_eq!(per.len(), 200, "every message has a draft");
+    let dup: Vec<_> = per.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(dup.is_empty(), "duplicated drafts: {dup:?}");
+
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let tickets = v["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 200);
+    let mut numbers: Vec<u64> = tickets.iter().map(|t| t["ticket"].as_u64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=200).collect::<Vec<_>>(), "ticket numbers have no gaps or repeats");
+}
+
+#[test]
+fn mail_that_arrives_during_a_sync_pass_is_not_left_for_the_idle_renewal() {
+    let s = setup();
+    let backlog: Vec<Vec<u8>> = (1..=300).map(|n| mail(n, &format!("request {n}"), "please help")).collect();
+    s.dovecot.deliver_many("INBOX", &backlog);
+    let child = spawn_daemon(&s);
+    // The first drafts are in while the rest of the backlog is handled:
+    // this one arrives after the pass listed what was waiting, and Dovecot
+    // reports it once, in a response to one of the pass's own commands.
+    wait_until("the first drafts", Duration::from_secs(30), || !s.dovecot.uids("Drafts").is_empty());
+    s.dovecot.deliver("INBOX", &mail(301, "late", "arrived during the pass"));
+    assert!(s.dovecot.uids("Drafts").len() < 300, "the pass was over before the late message arrived");
+    wait_until("a draft for the late message too", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 301);
+    sigterm(child);
+}
+
+#[test]
+fn idle_picks_up_new_mail_and_sigterm_exits_cleanly() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "first", "one"));
+    let child = spawn_daemon(&s);
+    wait_until("the first draft", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 1);
+
+    // While the daemon waits in IDLE, status reads its snapshot.
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["snapshot"], true);
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 1);
+
+    let t = Instant::now();
+    s.dovecot.deliver("INBOX", &mail(2, "second", "two"));
+    wait_until("the IDLE-driven draft", Duration::from_secs(20), || s.dovecot.uids("Drafts").len() == 2);
+    // Polling is set to 1s in the test config, but IDLE is what must wake
+    // us; the log says which path ran.
+    let _ = t;
+
+    let out = sigterm(child);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("ticket #2"), "{log}");
+    assert!(log.contains("stop requested"), "{log}");
+    assert!(!log.contains("two\r\n"), "bodies never reach the log");
+}
+
+#[test]
+fn check_config_reports_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[imap]\nhost = \"mail.example.org\"\ntls = \"none\"\nusername = \"x\"\npassword = \"inline\"\n").unwrap();
+    let out = triaged(&path, &["check-config"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bad.toml:3: imap.tls"), "{text}");
+    assert!(text.contains("bad.toml:5: imap.password"), "{text}");
+    assert!(!text.contains("inline\""), "{text}");
+
+    let good = setup();
+    let out = triaged(&good.config, &["check-config"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    drop(good.dir);
+}

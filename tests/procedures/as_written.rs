@@ -1,0 +1,177 @@
+//! The seeds' rules that decide what happens in a conversation, through the
+//! running daemon against a real Dovecot (and a real ngIRCd for the staff
+//! channel): staff see what they must do and say when it is done, a
+//! drafted reply is not an answer until it is sent, and a user who did it
+//! themselves gets no "we did it" mail.
+
+
+use std::time::Duration;
+
+use crate::support::harness::*;
+use crate::support::ircd::{IrcClient, Ircd};
+
+const T: Duration = Duration::from_secs(30);
+const CH: &str = "#support-staff";
+
+fn status_json(s: &Setup) -> serde_json::Value {
+    serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap()
+}
+
+fn status_text(s: &Setup) -> String {
+    String::from_utf8(triaged(&s.config, &["status"]).stdout).unwrap()
+}
+
+fn reply_from_user(n: usize, text: &str) -> Vec<u8> {
+    format!(
+        "From: User {n} <user{n}@example.net>\r\nTo: support@example.org\r\nSubject: Re: [#{n}] request\r\nMessage-ID: <re{n}@example.net>\r\nIn-Reply-To: <m{n}@example.net>\r\n\r\n{text}\r\n"
+    )
+    .into_bytes()
+}
+
+fn sent_by_staff(n: usize) -> Vec<u8> {
+    format!(
+        "From: Support <support@example.org>\r\nTo: user{n}@example.net\r\nSubject: Re: [#{n}] request\r\nMessage-ID: <sent{n}@example.org>\r\nIn-Reply-To: <m{n}@example.net>\r\n\r\nSent as drafted.\r\n"
+    )
+    .into_bytes()
+}
+
+/// CAcert: "SE hijacks the account and anonymizes the account ... the user
+/// needs to be informed that the execution was successful. The CCA
+/// termination date is the date of the execution." The SE sees the action
+/// in the channel (the notice, `!show`, `!queue`), says `!done 1`, and only
+/// then is "I executed" drafted; the ticket stays open until it is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_se_sees_what_to_execute_and_i_executed_is_drafted_only_after_done() {
+    let ircd = Ircd::start();
+    let s = setup_pack("cacert", &crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.create("Sent");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
+    let child = spawn_daemon(&s);
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    alice.say(CH, "!set 1 assurances=0 active_certificates=0").await;
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 ") && t.contains("now at step initial"), T).await;
+    wait_drafts(&s, 1).await;
+
+    s.dovecot.deliver("INBOX", &reply_from_user(1, "Yes, I confirm the deletion and accept the arbitration."));
+    let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from "), T).await;
+    assert!(notice.contains("account-deletion/execute"), "{notice}");
+    assert!(notice.contains("[queue SE, issue type Delete account precedent]"), "{notice}");
+    assert!(
+        notice.contains("staff action: hijack and anonymise the account following the Delete Account Procedure, then !done 1"),
+        "{notice}"
+    );
+
+    alice.say(CH, "!show 1").await;
+    let first = alice.said_by("triaged", CH, |t| t.starts_with("#1 account-deletion"), T).await;
+    assert!(first.contains("waiting for staff, unclaimed"), "{first}");
+    let lines = [
+        alice.said_by("triaged", CH, |t| t.starts_with("#1 queue"), T).await,
+        alice.said_by("triaged", CH, |t| t.starts_with("#1 staff action"), T).await,
+        alice.said_by("triaged", CH, |t| t.starts_with("#1 staff note"), T).await,
+    ];
+    assert_eq!(lines[0], "#1 queue SE, issue type Delete account precedent");
+    assert!(lines[1].ends_with("then !done 1"), "{}", lines[1]);
+    assert!(lines[2].contains("anonymising string a20111128.3.1"), "{}", lines[2]);
+    assert_eq!(s.dovecot.uids("Drafts").len(), 1, "nothing says executed before the SE executed");
+
+    alice.say(CH, "!queue").await;
+    let q = alice.said_by("triaged", CH, |t| t.starts_with("queue"), T).await;
+    assert!(q.contains("#1 account-deletion (waiting for staff, unclaimed"), "{q}");
+
+    alice.say(CH, "!done 1").await;
+    let done = alice.said_by("triaged", CH, |t| t.starts_with("#1 staff action done"), T).await;
+    assert_eq!(done, "#1 staff action done by alice; now at step executed, draft planned");
+    wait_drafts(&s, 2).await;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    assert!(
+        drafts(&s).iter().any(|d| d.text.contains(&format!("CCA [2] is terminated on {today}."))),
+        "dated the day of the execution"
+    );
+
+    // Drafted is not sent: the ticket is open ("draft waiting") until the
+    // reply shows up in Sent; then the step's own state (closed) holds.
+    alice.say(CH, "!queue").await;
+    let q = alice.said_by("triaged", CH, |t| t.starts_with("queue"), T).await;
+    assert!(q.contains("#1 account-deletion (draft waiting, unclaimed"), "{q}");
+    s.dovecot.deliver("Sent", &sent_by_staff(1));
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 answered"), T).await;
+    sigterm(child);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("closed"), Some(false)), "{t}");
+    assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "nothing left to tell staff to do: {t}");
+}
+
+/// sourcehut: "Users can perform self-service account deletion ... This is
+/// preferred to admin intervention". A reply that they did it themselves
+/// asks for nothing more: the ticket closes, no "account has been
+/// deleted" draft, no verification mail.
+#[test]
+fn a_user_who_deleted_the_account_themselves_gets_no_account_deleted_mail() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Delete my account", "Please delete my account."));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1);
+    assert!(drafts(&s)[0].text.contains("https://meta.sr.ht"), "self-service first");
+
+    s.dovecot.deliver("INBOX", &reply_from_user(1, "Thanks, I deleted it myself."));
+    run_once(&s);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("nothing-more"), Some("closed")), "{t}");
+    assert_eq!(drafts(&s).len(), 1, "nothing more is drafted");
+}
+
+/// "answered" means a reply was sent: a drafted answer leaves the ticket
+/// open ("draft waiting") in `status` until the Sent folder shows it.
+#[test]
+fn a_drafted_answer_is_open_until_the_sent_folder_shows_it() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1);
+    let text = status_text(&s);
+    assert!(text.contains("Tickets: 1 in all, 1 open"), "{text}");
+    assert!(text.contains("#1     draft waiting account-rename/explain"), "{text}");
+
+    s.dovecot.deliver("Sent", &sent_by_staff(1));
+    run_once(&s);
+    let text = status_text(&s);
+    assert!(text.contains("Tickets: 1 in all, 0 open"), "{text}");
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("answered"), Some(false)), "{t}");
+}
+
+/// "Hi ," was the greeting of a sender without a display name.
+#[test]
+fn a_sender_without_a_display_name_is_greeted_hello() {
+    let s = setup();
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: bob@example.net\r\nTo: support@example.org\r\nSubject: rename\r\nMessage-ID: <bare@example.net>\r\n\r\nCan you rename my account from ~bob to ~robert?\r\n",
+    );
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1);
+    assert!(d[0].text.starts_with("Hello,\r\n") || d[0].text.starts_with("Hello,\n"), "{:?}", d[0].text);
+}
+
+/// A ticket staff close with `!done N` keeps no draft of ours in Drafts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_closed_with_done_leaves_no_draft_of_ours() {
+    let ircd = Ircd::start();
+    let s = setup_with("none", &crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    let child = spawn_daemon(&s);
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    wait_drafts(&s, 1).await;
+
+    alice.say(CH, "!done 1").await;
+    alice.said_by("triaged", CH, |t| t == "#1 closed by alice", T).await;
+    let said = alice.said_by("triaged", CH, |t| t.starts_with("#1 closed:"), T).await;
+    assert_eq!(said, "#1 closed: 1 draft(s) of ours withdrawn from Drafts unless edited");
+    wait_until("the draft withdrawn", T, || s.dovecot.uids("Drafts").is_empty());
+    sigterm(child);
+}

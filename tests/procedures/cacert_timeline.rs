@@ -1,0 +1,180 @@
+//! Precedent case a20111128.3 through the whole daemon: the request waits
+//! for the Support Engineer's facts, the initial mail sets the 14-day
+//! deadline, silence past it leads to the on-hold mail (the last
+//! certificate expired less than three months ago), the retention date
+//! leads to the execution, and a confirmation goes straight to it. The SE
+//! executes (`triaged done N`), and only then is "I executed" drafted,
+//! dated that day. Arbitration sub-numbers come without gaps. A reply that
+//! the request was sent by accident executes nothing. The clock is moved
+//! with `TRIAGED_NOW`, the daemon's rehearsal clock.
+
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::harness::*;
+
+fn at(config: &Path, now: &str, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("TRIAGED_NOW", now)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn ticket(s: &Setup, n: u64) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    v["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ticket"] == n)
+        .cloned()
+        .unwrap_or_else(|| panic!("no ticket #{n} in {v}"))
+}
+
+fn draft_texts(s: &Setup) -> Vec<String> {
+    drafts(s).into_iter().map(|d| d.text).collect()
+}
+
+fn request(n: usize, from: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@cacert.org\r\nSubject: Please delete my account\r\nMessage-ID: <del{n}@example.net>\r\nDate: Sat, 28 Nov 2026 18:00:00 +0000\r\n\r\nHello, please delete my CAcert account, I do not need it any more.\r\n"
+    )
+    .into_bytes()
+}
+
+fn reply(n: usize, from: &str, text: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nSubject: Re: [#{n}] Please delete my account\r\nMessage-ID: <re{n}@example.org>\r\nIn-Reply-To: <del{n}@example.net>\r\n\r\n{text}\r\n"
+    )
+    .into_bytes()
+}
+
+fn status_text(s: &Setup) -> String {
+    String::from_utf8(triaged(&s.config, &["status"]).stdout).unwrap()
+}
+
+#[test]
+fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
+    let s = setup_pack("cacert", "");
+    let day0 = "2026-12-01T09:00:00Z";
+
+    // Ticket 1: the request waits for the facts; no mail goes out yet.
+    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
+    at(&s.config, day0, &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "facts-needed");
+    assert!(drafts(&s).is_empty(), "nothing is sent before the preconditions are known");
+
+    // The Support Engineer records them: no assurances, no active
+    // certificates, the last one expired on 2026-11-15.
+    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0", "last_certificate_expiry=2026-11-15"]);
+    at(&s.config, day0, &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial");
+    assert_eq!(t["state"], "waiting");
+    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-15T09:00:00"), "14 days: {t}");
+    let initial = draft_texts(&s);
+    assert_eq!(initial.len(), 1);
+    assert!(initial[0].contains("deadline set to: 2026-12-15"), "{}", initial[0]);
+    // "deletion request dated": the request's own date, not the day the
+    // facts were recorded.
+    assert!(initial[0].contains("deletion request dated 2026-11-28."), "{}", initial[0]);
+
+    // Day 13: nothing fires yet.
+    at(&s.config, "2026-12-14T09:00:00Z", &["run", "--once"]);
+    assert_eq!(drafts(&s).len(), 1);
+
+    // Day 15, silence: the certificate expired less than 3 months ago, so
+    // the deletion is on hold until 2027-02-15.
+    at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "on-hold");
+    let texts = draft_texts(&s);
+    assert_eq!(texts.len(), 2);
+    let hold = texts.iter().find(|t| t.contains("on hold")).expect("on-hold mail");
+    assert!(hold.contains("until 2027-02-15"), "{hold}");
+    assert!(hold.contains("which is 2026-11-15"), "{hold}");
+
+    // Ticket 2 confirms within the window and has no certificates at all.
+    s.dovecot.deliver("INBOX", &request(2, "Bo <bo@example.org>"));
+    at(&s.config, "2026-12-20T09:00:00Z", &["run", "--once"]);
+    at(&s.config, "2026-12-20T09:00:00Z", &["set", "2", "assurances=0", "active_certificates=0"]);
+    at(&s.config, "2026-12-20T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 2)["step"], "initial");
+    s.dovecot.deliver("INBOX", &reply(2, "Bo <bo@example.org>", "Yes, I confirm the deletion and accept the arbitration."));
+    at(&s.config, "2026-12-21T09:00:00Z", &["run", "--once"]);
+    let t2 = ticket(&s, 2);
+    assert_eq!(t2["step"], "execute");
+    assert_eq!(t2["state"], "new", "open until the SE has executed: {t2}");
+    assert_eq!(t2["case_number"], "a20111128.3.1");
+    assert!(t2["staff_action"].as_str().unwrap().contains("anonymise the account"), "{t2}");
+    assert!(!draft_texts(&s).iter().any(|t| t.contains("I executed")), "nothing says executed before the SE executed");
+    let status = status_text(&s);
+    assert!(status.contains("#2     waiting for staff account-deletion/execute"), "{status}");
+    assert!(status.contains("queue SE, issue type Delete account precedent"), "{status}");
+    assert!(status.contains("anonymising string a20111128.3.1"), "the staff note is shown: {status}");
+
+    // The SE executes the next day: "I executed", dated that day.
+    at(&s.config, "2026-12-22T15:00:00Z", &["done", "2"]);
+    at(&s.config, "2026-12-22T15:00:00Z", &["run", "--once"]);
+    let t2 = ticket(&s, 2);
+    assert_eq!((t2["step"].as_str(), t2["draft_waiting"].as_bool()), (Some("executed"), Some(true)), "{t2}");
+    assert!(draft_texts(&s).iter().any(|t| t.contains("terminated on 2026-12-22")));
+    assert!(status_text(&s).contains("#2     draft waiting"), "open until the mail is sent");
+
+    // The retention date passes: ticket 1 is executed and gets the next
+    // number, with no gap.
+    at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
+    let t1 = ticket(&s, 1);
+    assert_eq!(t1["step"], "execute");
+    assert_eq!(t1["case_number"], "a20111128.3.2");
+    at(&s.config, "2027-02-16T10:00:00Z", &["done", "1"]);
+    at(&s.config, "2027-02-16T10:00:00Z", &["run", "--once"]);
+    assert!(draft_texts(&s).iter().any(|t| t.contains("terminated on 2027-02-16")));
+
+    // The documentation table at the end of the precedent case.
+    let table = at(&s.config, "2027-02-16T10:00:00Z", &["document", "a20111128.3"]);
+    assert_eq!(
+        String::from_utf8(table.stdout).unwrap(),
+        "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n| 2 | a20111128.3.1 | 2026-12-22 |\n| 1 | a20111128.3.2 | 2027-02-16 |\n"
+    );
+    let csv = at(&s.config, "2027-02-16T10:00:00Z", &["document", "a20111128.3", "--csv"]);
+    assert!(String::from_utf8(csv.stdout).unwrap().ends_with("1,a20111128.3.2,2027-02-16\r\n"));
+
+    // Every deadline fired once: a later pass adds nothing.
+    let before = drafts(&s).len();
+    at(&s.config, "2027-06-01T10:00:00Z", &["run", "--once"]);
+    assert_eq!(drafts(&s).len(), before);
+}
+
+#[test]
+fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_number() {
+    let s = setup_pack("cacert", "");
+    let day0 = "2026-12-01T09:00:00Z";
+    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
+    at(&s.config, day0, &["run", "--once"]);
+    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
+    at(&s.config, day0, &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "initial");
+
+    s.dovecot.deliver("INBOX", &reply(1, "Ann <ann@example.net>", "yes, it was sent by accident, do NOT delete"));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("withdrawn"), Some("closed")), "{t}");
+    assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
+    assert!(t["staff_note"].as_str().unwrap().contains("sent by accident"), "staff are told: {t}");
+    assert_eq!(drafts(&s).len(), 1, "no execution mail");
+
+    // The 14-day deadline passes: nothing happens to a withdrawn request.
+    at(&s.config, "2026-12-20T09:00:00Z", &["run", "--once"]);
+    assert_eq!(drafts(&s).len(), 1);
+    assert!(ticket(&s, 1)["next_deadline"].is_null());
+    let out = triaged(&s.config, &["document", "a20111128.3"]);
+    assert!(!out.status.success(), "an empty table says so");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n");
+}

@@ -1,0 +1,75 @@
+//! 2i2c: "When the issue is resolved, we'll send you a confirmation via
+//! support@2i2c.org, and we'll close the support ticket." A community
+//! representative (DKIM-verified against a real DNS server on loopback)
+//! reports an outage; the ticket waits for the engineers, who say it is
+//! resolved with `triaged done N`; the confirmation is drafted, and the
+//! ticket closes once the Sent folder shows it.
+
+
+use crate::support::harness::*;
+use crate::support::verify_fixture::World;
+
+fn ticket(s: &Setup) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    v["tickets"][0].clone()
+}
+
+#[test]
+fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
+    let world = World::start();
+    let s = setup_pack("2i2c", "");
+    let extra = format!(
+        "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n",
+        world.dir.path().join("accounts.toml").display(),
+        world.dns.addr()
+    );
+    s.reconfigure("none", None, "", &extra);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, text.replacen("pack = \"sourcehut\"", "pack = \"2i2c\"", 1)).unwrap();
+    s.dovecot.create("Sent");
+
+    let request = crate::support::verify_fixture::plain(
+        world.rsa.mail_auth_key(),
+        "example.org",
+        "rsa",
+        &crate::support::verify_fixture::message(
+            "Alice <alice@example.org>",
+            "Our hub is down",
+            "Hello,\r\n\r\nour JupyterHub is down: users can't start their servers since this morning.\r\n",
+        ),
+    );
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    run_once(&s);
+    let t = ticket(&s);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("infrastructure"), Some("accept")), "{t}");
+    assert!(t["staff_action"].as_str().unwrap().contains("resolve the issue"), "{t}");
+    assert_eq!(drafts(&s).len(), 1, "the acknowledgement");
+
+    // The engineers resolved it.
+    let done = triaged(&s.config, &["done", "1"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("#1 staff action done"), "{}", String::from_utf8_lossy(&done.stdout));
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 2);
+    let texts: Vec<String> = d.iter().map(|m| m.text.replace("\r\n", "\n")).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("is\nresolved, and we are closing the ticket")),
+        "the confirmation: {texts:?}"
+    );
+    let t = ticket(&s);
+    assert_eq!((t["step"].as_str(), t["draft_waiting"].as_bool()), (Some("resolved"), Some(true)), "{t}");
+
+    // A second `done` has nothing left to do.
+    let again = triaged(&s.config, &["done", "1"]);
+    assert!(!again.status.success(), "refused");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("waits for no staff action"));
+
+    let in_reply_to = d[0].in_reply_to.first().cloned().unwrap_or_default();
+    s.dovecot.deliver(
+        "Sent",
+        format!("From: support@2i2c.org\r\nTo: alice@example.org\r\nSubject: Re: [#1] Our hub is down\r\nMessage-ID: <sent1@2i2c.org>\r\nIn-Reply-To: <{in_reply_to}>\r\n\r\nResolved.\r\n").as_bytes(),
+    );
+    run_once(&s);
+    assert_eq!(ticket(&s)["state"], "closed");
+}

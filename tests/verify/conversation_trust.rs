@@ -1,0 +1,420 @@
+//! Conversation trust, played as an attacker would, through the daemon
+//! against a real Dovecot and a real DNS server: every header nobody signed
+//! (From, Reply-To, In-Reply-To, References, Subject) is the attacker's.
+//! Whatever they write, a ticket does not move, nothing is drafted to an
+//! address no signature vouches for, and no account fact reaches an
+//! unverified sender. The genuine flows next to each attack still work.
+
+
+use std::path::Path;
+
+use crate::support::dns::{Dns, Record};
+use crate::support::gpg::Gpg;
+use crate::support::harness::*;
+use crate::support::ssh::{challenge_text, keygen, sign};
+use triaged::message::Message;
+use crate::support::verify_fixture::{SIGNED, World};
+
+/// A support team with alice (one factor, card 4242), carol (2FA), bob
+/// (alice's new account) and dave (a PGP key on file), all at example.org,
+/// whose DKIM key the test DNS serves.
+struct Team {
+    world: World,
+    s: Setup,
+    keys: tempfile::TempDir,
+    /// dave's GnuPG, whose key is on his account.
+    gpg: Gpg,
+}
+
+impl Team {
+    fn start() -> Team {
+        let keys = tempfile::tempdir().unwrap();
+        let alice = keygen(keys.path(), "alice");
+        let carol = keygen(keys.path(), "carol");
+        let gpg = Gpg::new();
+        let fpr = gpg.key("Dave <dave@example.org>", "ed25519", "never", &[]);
+        let dave = gpg.export(&fpr);
+        let accounts = format!(
+            "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = false\nbilling_last4 = \"4242\"\nssh_keys = [\"{alice}\"]\n\n\
+             [[account]]\nusername = \"carol\"\nemail = \"carol@example.org\"\ntwo_factor = true\nssh_keys = [\"{carol}\"]\n\n\
+             [[account]]\nusername = \"bob\"\nemail = \"bob@example.org\"\ntwo_factor = false\n\n\
+             [[account]]\nusername = \"dave\"\nemail = \"dave@example.org\"\ntwo_factor = false\npgp_keys = [\"\"\"{dave}\"\"\"]\n"
+        );
+        let world = World::start_with(&accounts, "");
+        let s = setup();
+        let team = Team { world, s, keys, gpg };
+        team.use_dns(&team.world.dns.addr().to_string());
+        team
+    }
+
+    fn use_dns(&self, nameserver: &str) {
+        let extra = format!(
+            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = 1\n",
+            self.world.dir.path().join("accounts.toml").display()
+        );
+        self.s.reconfigure("none", None, "", &extra);
+    }
+
+    /// `message` with a DKIM signature by example.org over the usual
+    /// headers plus `also`.
+    fn dkim(&self, message: &str, also: &[&str]) -> String {
+        let mut headers: Vec<&str> = SIGNED.to_vec();
+        headers.extend_from_slice(also);
+        crate::support::verify_fixture::plain_with_headers(self.world.rsa.mail_auth_key(), "example.org", "rsa", &headers, message)
+    }
+
+    fn deliver_and_run(&self, raw: &str) {
+        self.s.deliver_and_run(raw);
+    }
+
+    fn tickets(&self) -> Vec<serde_json::Value> {
+        self.s.tickets()
+    }
+
+    fn ticket(&self, n: u64) -> serde_json::Value {
+        self.s.ticket(n)
+    }
+
+    /// Every draft with the address it is to.
+    fn drafts(&self) -> Vec<(String, Message)> {
+        self.s
+            .dovecot
+            .messages("Drafts")
+            .into_iter()
+            .map(|raw| {
+                let to = first_header(&raw, "To");
+                (to, Message::parse(raw).unwrap())
+            })
+            .collect()
+    }
+
+    /// Staff carried out the ticket's action (`triaged done N`); the "it is
+    /// done" draft follows at the next pass.
+    fn staff_done(&self, n: u64) {
+        let out = triaged(&self.s.config, &["done", &n.to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        run_once(&self.s);
+    }
+
+    fn keys(&self) -> &Path {
+        self.keys.path()
+    }
+}
+
+/// A mail as a user (or an attacker) writes it; `extra` are more header
+/// lines, each ending in CRLF.
+fn mail(from: &str, subject: &str, extra: &str, body: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: support@sr.ht\r\n{extra}Subject: {subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        rand::random::<u64>()
+    )
+}
+
+/// In-Reply-To and References naming `id`, and a Reply-To when given.
+fn reply_headers(id: &str, reply_to: Option<&str>) -> String {
+    let mut h = format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n");
+    if let Some(r) = reply_to {
+        h.push_str(&format!("Reply-To: {r}\r\n"));
+    }
+    h
+}
+
+fn no_draft_to(team: &Team, who: &str) {
+    for (to, d) in team.drafts() {
+        assert!(!to.contains(who), "a draft went to {to}:\n{}", d.text);
+    }
+}
+
+const DELETE: &str = "Hello,\r\n\r\nplease delete my account.\r\n\r\nAlice";
+const MALLORY: &str = "mallory@attacker.test";
+
+#[test]
+fn a_forged_reply_does_not_inherit_the_requests_verification() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE), &[]));
+    let first = team.drafts();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, "Alice <alice@example.org>");
+    assert_eq!(team.ticket(1)["step"], "self-service");
+    let ours = first[0].1.message_id.clone();
+
+    // The attacker even knows our draft's Message-ID and the ticket tag.
+    let forged = mail(
+        "Alice <alice@example.org>",
+        "Re: [#1] Please delete my account",
+        &reply_headers(&ours, Some(MALLORY)),
+        "Yes, go ahead, I cannot log in any more.",
+    );
+    team.deliver_and_run(&forged);
+    // Signed, but by a domain that is not alice's.
+    let by_attacker = crate::support::verify_fixture::plain(
+        team.world.rsa.mail_auth_key(),
+        "attacker.test",
+        "rsa",
+        &mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), "Yes."),
+    );
+    team.deliver_and_run(&by_attacker);
+
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "self-service", "the ticket did not move: {t}");
+    assert_eq!(team.tickets().len(), 1, "the forged replies joined ticket #1 and changed nothing");
+    assert_eq!(team.drafts().len(), 1, "nothing drafted for the forged replies");
+    no_draft_to(&team, MALLORY);
+}
+
+#[test]
+fn a_genuine_signed_mail_grafted_onto_a_forged_ticket_verifies_nothing() {
+    let team = Team::start();
+    // The attacker opens the ticket as alice, unsigned.
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE));
+    let ours = team.drafts()[0].1.message_id.clone();
+    team.deliver_and_run(&mail(
+        "Alice <alice@example.org>",
+        "Re: [#1] Please delete my account",
+        &reply_headers(&ours, None),
+        "Yes, go ahead.",
+    ));
+    // Then re-sends a genuine mail of alice's about something else, with
+    // an In-Reply-To and References added outside her signature.
+    let genuine = team.dkim(&mail("Alice <alice@example.org>", "Builds are slow today", "", "Is the build farm down?"), &[]);
+    let grafted = format!("{}{genuine}", reply_headers(&ours, None));
+    team.deliver_and_run(&grafted);
+
+    let t = team.ticket(1);
+    assert!(t["identity"].as_str().unwrap().contains("NOT verified"), "{t}");
+    assert_eq!(t["step"], "self-service", "{t}");
+    for (_, d) in team.drafts() {
+        assert!(!d.text.contains("has been deleted"), "{}", d.text);
+    }
+}
+
+#[test]
+fn drafts_go_to_the_accounts_address_not_an_unsigned_reply_to() {
+    let team = Team::start();
+    // Reply-To added after alice signed: DKIM no longer holds, and the
+    // unsigned Reply-To is ignored.
+    let signed = team.dkim(
+        &mail("Alice <alice@example.org>", "Financial aid", "", "I am a student and cannot afford the subscription."),
+        &[],
+    );
+    team.deliver_and_run(&format!("Reply-To: {MALLORY}\r\n{signed}"));
+    let d = team.drafts();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].0, "Alice <alice@example.org>", "{}", d[0].1.text);
+    no_draft_to(&team, MALLORY);
+}
+
+#[test]
+fn a_forged_reply_after_a_published_dns_token_does_not_disable_2fa() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(
+        &mail("Carol <carol@example.org>", "Please disable 2FA", "", "I lost my phone, please disable two-factor authentication."),
+        &[],
+    ));
+    let first = team.drafts();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, "Carol <carol@example.org>");
+    let ours = first[0].1.message_id.clone();
+    let token = first[0]
+        .1
+        .text
+        .split_whitespace()
+        .find_map(|w| w.trim_matches('"').strip_prefix("triaged-challenge=").map(str::to_string))
+        .expect("the draft offers a DNS challenge");
+    // Carol publishes the token on her mail domain, as the draft says.
+    let dns = Dns::start(&[
+        Record::txt("rsa._domainkey.example.org", format!("v=DKIM1; k=rsa; p={}", team.world.rsa.public_b64)),
+        Record::txt("_triaged-challenge.example.org", format!("triaged-challenge={token}")),
+    ]);
+    team.use_dns(&dns.addr().to_string());
+
+    team.deliver_and_run(&mail(
+        "Carol <carol@example.org>",
+        "Re: [#1] Please disable 2FA",
+        &reply_headers(&ours, Some(MALLORY)),
+        "Done, I published it.",
+    ));
+    let t = team.ticket(1);
+    assert_ne!(t["step"], "disable", "{t}");
+    assert_eq!(team.drafts().len(), 1, "nothing drafted for the forged reply");
+    no_draft_to(&team, MALLORY);
+
+    // Carol's own signed reply: DKIM and the DNS token, two factors.
+    team.deliver_and_run(&team.dkim(
+        &mail("Carol <carol@example.org>", "Re: [#1] Please disable 2FA", &reply_headers(&ours, None), "Done, I published it."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "disable", "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, dns)"), "{t}");
+    team.staff_done(1);
+    let d = team.drafts();
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|(to, _)| to == "Carol <carol@example.org>"), "{:?}", d.iter().map(|x| &x.0).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_first_draft_to_an_unverified_sender_names_no_account_facts() {
+    let team = Team::start();
+    team.deliver_and_run(&mail(
+        "Someone <carol@example.org>",
+        "Please disable 2FA",
+        &format!("Reply-To: {MALLORY}\r\n"),
+        "I lost my phone, please disable two-factor authentication.",
+    ));
+    let d = team.drafts();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].0, "Someone <carol@example.org>", "to the account's address, never the attacker's");
+    let text = &d[0].1.text;
+    assert!(!text.contains("~carol"), "no username: {text}");
+    assert!(!text.contains("Your account has"), "no 2FA status: {text}");
+    assert!(!text.contains("challenge for carol,"), "the challenge names no username: {text}");
+}
+
+#[test]
+fn two_factors_even_to_disable_2fa_on_a_one_factor_account() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(
+        &mail("Alice <alice@example.org>", "Please disable 2FA", "", "I lost my phone, please disable two-factor authentication."),
+        &[],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "check", "DKIM alone is one factor: {t}");
+    assert!(t["identity"].as_str().unwrap().contains("NOT verified 1/2 (dkim)"), "{t}");
+}
+
+#[test]
+fn a_2fa_user_with_dkim_and_an_ssh_answer_gets_2fa_disabled() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(
+        &mail("Carol <carol@example.org>", "Please disable 2FA", "", "I lost my phone, please disable two-factor authentication."),
+        &[],
+    ));
+    let first = &team.drafts()[0].1;
+    let challenge = challenge_text(&first.text);
+    let signature = sign(team.keys(), "carol", &challenge);
+    // The answer is not DKIM-signed: the SSH signature over this ticket's
+    // challenge is what ties it to the ticket.
+    team.deliver_and_run(&mail(
+        "Carol <carol@example.org>",
+        "Re: [#1] Please disable 2FA",
+        &reply_headers(&first.message_id, None),
+        &format!("Here it is.\r\n\r\n{}", signature.replace('\n', "\r\n")),
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "disable", "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, ssh)"), "{t}");
+    team.staff_done(1);
+    let d = team.drafts();
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|(to, _)| to == "Carol <carol@example.org>"));
+    assert!(d[1].1.text.to_lowercase().contains("disabled") || d[0].1.text.to_lowercase().contains("disabled"));
+}
+
+#[test]
+fn a_forged_reply_cannot_close_a_pending_ticket_nor_a_case_variant_join_it() {
+    let team = Team::start();
+    // alice asks without a signature: the ticket waits for her proof.
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Financial aid", "", "I am a student and cannot afford the subscription."));
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("check"), Some("waiting")), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Re: [#1] Financial aid", &reply_headers(&ours, None), "Never mind."));
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("check"), Some("waiting")), "not refused: {t}");
+
+    // ALICE@ is no address of alice's account (the local part is exact):
+    // it does not join her ticket.
+    team.deliver_and_run(&mail("ALICE@example.org", "Re: [#1] Financial aid", &reply_headers(&ours, None), "Never mind."));
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("check"), Some("waiting")), "{t}");
+    assert_eq!(team.tickets().len(), 2, "the case variant is a ticket of its own");
+    assert_eq!(team.drafts().iter().filter(|(_, d)| d.text.contains("unable to help")).count(), 0, "no refusal");
+}
+
+#[test]
+fn the_last_four_card_digits_verify_a_billing_question() {
+    let team = Team::start();
+    team.deliver_and_run(&mail(
+        "Alice <alice@example.org>",
+        "Refund please",
+        "",
+        "I was charged twice this month, please refund one payment. My card ends in 4242.",
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["procedure"], "refund");
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (billing_last4)"), "{t}");
+    assert_eq!(t["step"], "lookup", "verified, staff look up the payment date: {t}");
+}
+
+#[test]
+fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(
+        &mail(
+            "Alice <alice@example.org>",
+            "Transfer my billing information to my new account",
+            "",
+            "Please move the billing information of ~alice to my new account ~bob.",
+        ),
+        &[],
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    // Staff cannot type the second account's verification in.
+    let out = triaged(&team.s.config, &["set", "1", "other_account_verified=true"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Someone writing as bob without a signature: nothing.
+    team.deliver_and_run(&mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, Some(MALLORY)), "Yes, that is my new account."));
+    assert_eq!(team.ticket(1)["step"], "check");
+    assert_eq!(team.tickets().len(), 1);
+
+    // bob's own signed reply, as the draft asks: the same ticket moves on.
+    team.deliver_and_run(&team.dkim(
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Yes, ~bob is my new account."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "transfer", "{t}");
+    assert_eq!(team.tickets().len(), 1, "no second ticket for the second account");
+    team.staff_done(1);
+    let d = team.drafts();
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|(to, _)| to == "Alice <alice@example.org>"), "{:?}", d.iter().map(|x| &x.0).collect::<Vec<_>>());
+    no_draft_to(&team, MALLORY);
+}
+
+/// `text` clear-signed by dave, as a mail body.
+fn signed_by_dave(team: &Team, text: &str) -> String {
+    team.gpg.clearsign("dave@example.org", text, &[]).replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+#[test]
+fn a_pgp_signed_deletion_reaches_the_admin_step_and_a_replayed_signed_mail_does_not() {
+    let team = Team::start();
+    let request = signed_by_dave(&team, "Hello,\n\nplease delete my account.\n\nDave\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Please delete my account", "", &request));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("account-deletion"), Some("self-service")), "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (pgp)"), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    // A mail dave signed for some other purpose, grafted on: it proves dave
+    // wrote it, not that he answers ticket #1.
+    let elsewhere = signed_by_dave(&team, "I cannot log in any more, please do it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), &elsewhere));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+    assert_eq!(team.drafts().len(), 1);
+
+    // His answer names the ticket inside the signed text, as the drafts ask.
+    let answer = signed_by_dave(&team, "Re [#1]: I cannot log in any more, please delete it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), &answer));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "admin-delete", "{t}");
+    let d = team.drafts();
+    assert!(d.iter().all(|(to, _)| to == "Dave <dave@example.org>"));
+}
