@@ -31,8 +31,10 @@ fn setup_account(keys: &Path, two_factor: bool) -> Setup {
 
 const REQUEST: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Please disable 2FA on my account\r\nMessage-ID: <req@example.org>\r\n\r\nI lost my phone and cannot log in; please disable two-factor authentication.\r\n";
 
-/// A request one factor is enough for (on an account without 2FA).
-const AID: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: Please disable 2FA on my account\r\nMessage-ID: <req@example.org>\r\n\r\nI am a student and cannot afford the subscription any more.\r\n";
+/// A request one factor is enough for (on an account without 2FA). Its
+/// subject is its own: a 2FA subject over an aid body is a mixed request,
+/// which the pack leaves to a person.
+const AID: &[u8] = b"From: Alice <alice@example.org>\r\nTo: support@example.org\r\nSubject: I can no longer pay for my account\r\nMessage-ID: <req@example.org>\r\n\r\nI am a student and cannot afford the subscription any more.\r\n";
 
 fn reply(signature: &str) -> Vec<u8> {
     format!(
