@@ -23,15 +23,15 @@ pub struct Table {
 pub enum DocumentError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Pack(String),
+    #[error(transparent)]
+    Pack(#[from] crate::classify::cli::PackLoadError),
     #[error("no step of pack {pack} allocates from series {series:?}; series here: {known}")]
     UnknownSeries { pack: String, series: String, known: String },
 }
 
 /// The table of `series` from the store (the daemon must not hold it).
 pub fn load(config: &Config, series: &str) -> Result<Table, DocumentError> {
-    let pack = crate::classify::cli::load_pack(config).map_err(|e| DocumentError::Pack(e.to_string()))?;
+    let pack = crate::classify::cli::load_pack(config)?;
     let steps = || pack.procedures.iter().flat_map(|p| &p.steps);
     let allocates = |p: &&crate::procedures::Procedure| p.steps.iter().any(|s| s.allocate.as_ref().is_some_and(|a| a.series == series));
     let Some(procedure) = pack.procedures.iter().find(allocates) else {

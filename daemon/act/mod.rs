@@ -46,9 +46,12 @@ pub enum ActError {
     #[error(transparent)]
     Draft(#[from] DraftError),
     #[error("procedure pack: {0}")]
-    Pack(String),
+    Pack(#[from] crate::classify::cli::PackLoadError),
+    /// Staff named a procedure the pack does not have.
+    #[error("no procedure {procedure:?} in pack {pack}; known: {known}")]
+    UnknownProcedure { procedure: String, pack: String, known: String },
     #[error("identity checks: {0}")]
-    Verify(String),
+    Verify(#[from] crate::verify::VerifyError),
     /// Staff asked for something that cannot be done; the text says why.
     #[error("{0}")]
     Refused(String),
@@ -111,8 +114,8 @@ pub struct Actor {
 
 impl Actor {
     pub async fn new(config: &Config, store: Store, notifier: Notifier) -> Result<Actor, ActError> {
-        let pack = classify::cli::load_pack(config).map_err(|e| ActError::Pack(e.to_string()))?;
-        let verifier = Verifier::new(config).await.map_err(|e| ActError::Verify(e.to_string()))?;
+        let pack = classify::cli::load_pack(config)?;
+        let verifier = Verifier::new(config).await?;
         let drafter = Drafter::new(&config.draft.from)?
             .quoting(config.draft.quote)
             .with_key(store.draft_key()?);
@@ -462,7 +465,7 @@ impl Actor {
     pub fn reclassify(&self, id: TicketId, procedure: &str, by: &str) -> Result<Ticket, ActError> {
         if procedure != UNCLASSIFIED && self.pack.procedure(procedure).is_none() {
             let known: Vec<_> = self.pack.procedures.iter().map(|p| p.id.as_str()).collect();
-            return Err(ActError::Pack(format!("no procedure {procedure:?} in pack {}; known: {}", self.pack.name, known.join(", "))));
+            return Err(ActError::UnknownProcedure { procedure: procedure.to_string(), pack: self.pack.name.clone(), known: known.join(", ") });
         }
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Store(StoreError::NoTicket(id)));

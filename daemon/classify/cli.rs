@@ -35,12 +35,32 @@ struct ErrorRow<'a> {
     error: &'a str,
 }
 
-/// Load the configured pack or say why not, as an I/O error the caller
-/// prints.
-pub fn load_pack(config: &Config) -> std::io::Result<Pack> {
-    let mut pack = Pack::load(&config.procedures.pack_dir()).map_err(|problems| {
-        std::io::Error::other(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
-    })?;
+/// The configured pack could not be loaded: every problem found, each
+/// with its file:line and the fix.
+#[derive(Debug)]
+pub struct PackLoadError {
+    pub problems: Vec<crate::config::Problem>,
+}
+
+impl std::fmt::Display for PackLoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.problems.iter().map(|p| p.to_string()).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for PackLoadError {}
+
+/// The commands that print an I/O error print this one the same way.
+impl From<PackLoadError> for std::io::Error {
+    fn from(e: PackLoadError) -> std::io::Error {
+        std::io::Error::other(e)
+    }
+}
+
+/// Load the configured pack or say why not.
+pub fn load_pack(config: &Config) -> Result<Pack, PackLoadError> {
+    let mut pack = Pack::load(&config.procedures.pack_dir()).map_err(|problems| PackLoadError { problems })?;
     pack.default_threshold = config.procedures.threshold;
     Ok(pack)
 }

@@ -38,6 +38,8 @@ pub enum LearnError {
     #[error(transparent)]
     Control(#[from] control::ControlError),
     #[error("{0}")]
+    Pack(#[from] crate::classify::cli::PackLoadError),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
