@@ -52,42 +52,36 @@ impl Dovecot {
             let g = whoami("-gn");
             (u.clone(), g.clone(), u.clone(), u, g)
         };
-        let port = free_port();
-        let tls_port = free_port();
         let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dovecot.conf.in")).unwrap();
-        let conf = template
+        let template = template
             .replace("@DIR@", &d.display().to_string())
-            .replace("@PORT@", &port.to_string())
-            .replace("@TLSPORT@", &tls_port.to_string())
             .replace("@USER@", &user)
             .replace("@GROUP@", &group)
             .replace("@INTERNALUSER@", &internal)
             .replace("@LOGINUSER@", &login)
             .replace("@INTERNALGROUP@", &igroup);
-        std::fs::write(d.join("dovecot.conf"), conf).unwrap();
-        let mut dv = Dovecot {
-            dir,
-            port,
-            tls_port,
-            child: None,
-        };
-        dv.spawn();
-        dv
+        // A port from `free_port` is free when chosen, not when Dovecot binds
+        // it: a parallel test may take it in between. Such a start fails
+        // fast (the master exits), so it is retried on fresh ports; any other
+        // failure panics with Dovecot's own log.
+        let mut last = String::new();
+        for _ in 0..3 {
+            let (port, tls_port) = (free_port(), free_port());
+            let conf = template.replace("@PORT@", &port.to_string()).replace("@TLSPORT@", &tls_port.to_string());
+            std::fs::write(d.join("dovecot.conf"), conf).unwrap();
+            match launch(d, port, tls_port) {
+                Ok(child) => return Dovecot { dir, port, tls_port, child: Some(child) },
+                Err(why) => last = why,
+            }
+        }
+        panic!("dovecot did not start on fresh ports three times: {last}");
     }
 
     fn spawn(&mut self) {
-        let _ = std::fs::remove_dir_all(self.dir.path().join("run"));
-        let child = Command::new("dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(self.conf())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dovecot: install dovecot-imapd (the README test command does)");
-        self.child = Some(child);
-        wait_for_port(self.port);
-        wait_for_port(self.tls_port);
+        match launch(self.dir.path(), self.port, self.tls_port) {
+            Ok(child) => self.child = Some(child),
+            Err(why) => panic!("{why}"),
+        }
     }
 
     pub fn stop(&mut self) {
@@ -311,18 +305,47 @@ impl Drop for Dovecot {
     }
 }
 
+/// Starts a master on `dir/dovecot.conf` and waits until both listeners
+/// accept, or stops it and says why not (it exited, or nothing listens after
+/// 30 s) with the end of Dovecot's log.
+fn launch(dir: &Path, port: u16, tls_port: u16) -> Result<Child, String> {
+    let _ = std::fs::remove_dir_all(dir.join("run"));
+    let mut child = Command::new("dovecot")
+        .arg("-F")
+        .arg("-c")
+        .arg(dir.join("dovecot.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dovecot: install dovecot-imapd (the README test command does)");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for p in [port, tls_port] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+                let what = match exited {
+                    Some(status) => format!("dovecot exited ({status})"),
+                    None => "nothing listens after 30s".to_string(),
+                };
+                return Err(format!("{what} on 127.0.0.1:{p}; dovecot.log ends:\n{tail}"));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+    // Another process that won the port race would also accept.
+    if let Ok(Some(status)) = child.try_wait() {
+        return Err(format!("dovecot exited ({status}) although 127.0.0.1:{port} accepts: another process holds the port"));
+    }
+    Ok(child)
+}
+
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-pub fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("nothing listens on 127.0.0.1:{port} after 15s");
-}
