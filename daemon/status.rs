@@ -525,17 +525,13 @@ fn summary(t: &Ticket) -> TicketSummary {
         next_deadline: t.deadlines.iter().map(|d| d.due).min().map(to_seconds),
         claimed_by: None,
         claimed_since: None,
-        identity: t.data.get("identity_summary").and_then(|v| v.as_str()).map(str::to_string),
-        set_aside: (t.procedure == SET_ASIDE)
-            .then(|| t.data.get("set_aside").and_then(|a| serde_json::from_value(a.clone()).ok()))
-            .flatten(),
-        case_number: t.data.get("number").and_then(|n| {
-            Some(format!("{}.{}", n.get("series")?.as_str()?, n.get("number")?.as_u64()?))
-        }),
+        identity: t.notes.identity_summary.clone(),
+        set_aside: (t.procedure == SET_ASIDE).then(|| t.notes.set_aside.clone()).flatten(),
+        case_number: t.notes.number.as_ref().map(ToString::to_string),
         staff_action: staff_action::pending(t).map(str::to_string),
-        staff_note: t.data.get("staff_note").and_then(|v| v.as_str()).map(str::to_string),
+        staff_note: t.notes.staff_note.clone(),
         queue: t.queue.clone(),
-        issue_type: t.data.get("issue_type").and_then(|v| v.as_str()).map(str::to_string),
+        issue_type: t.notes.issue_type.clone(),
         draft_waiting: staff_action::waiting_draft(t),
     }
 }

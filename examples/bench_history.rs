@@ -19,7 +19,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::json;
-use triaged::store::{Action, Intake, Outgoing, Store, Ticket, TicketId, Uid};
+use triaged::classify::Classification;
+use triaged::store::{Action, Intake, Outgoing, Store, Ticket, TicketId, TicketNotes, Uid};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut store_path = None;
@@ -55,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Oldest first, evenly over two years.
         t.created = now - two_years + jiff::SignedDuration::from_secs((two_years.as_secs() * k as i64) / n.max(1) as i64);
         t.step = Some("confirm".into());
-        t.data = staff_data(&sender);
+        t.notes = staff_notes(&sender);
         let draft = Action::AppendDraft {
             ticket: t.id,
             folder: "Archive".into(),
@@ -143,21 +144,24 @@ fn prune(store_path: &std::path::Path, days: u64, n: u64) -> Result<(), Box<dyn 
 
 /// What the daemon keeps for staff about a request: identity report,
 /// classification reasons, sender and redacted subject (about 1 KiB).
-fn staff_data(sender: &str) -> serde_json::Map<String, serde_json::Value> {
-    let v = json!({
-        "sender_name": "User",
-        "sender_email": sender,
-        "subject": "Please delete my account",
-        "signature": "The support team",
-        "classification": {"procedure": "delete-account", "confidence": "high", "reasons": ["subject matches /delete (my )?account/", "body mentions account removal", "sender has an account"]},
-        "credential_kinds": [],
-        "age_blocks": [],
-        "account": "user",
-        "factors_passed": ["dkim", "account-email"],
-        "verified": true,
-        "identity_summary": format!("verified: dkim pass (example.org, rsa-2048), {sender} is the registered address of account user"),
-    });
-    v.as_object().cloned().unwrap_or_default()
+fn staff_notes(sender: &str) -> TicketNotes {
+    TicketNotes {
+        sender_name: Some("User".into()),
+        sender_email: Some(sender.into()),
+        subject: Some("Please delete my account".into()),
+        signature: Some("The support team".into()),
+        classification: Some(Classification {
+            procedure: "delete-account".into(),
+            score: 3.5,
+            rules: vec!["delete-account/subject".into(), "delete-account/removal".into(), "delete-account/account".into()],
+            words: vec!["delete-account/subject: \"delete my account\"".into()],
+            ..Classification::default()
+        }),
+        credential_kinds: Some(Vec::new()),
+        age_blocks: Some(0),
+        identity_summary: Some(format!("verified: dkim pass (example.org, rsa-2048), {sender} is the registered address of account user")),
+        ..TicketNotes::default()
+    }
 }
 
 fn draft_bytes(i: u64, sender: &str) -> Vec<u8> {

@@ -4,14 +4,12 @@
 //! automatic answer (bounce, auto-reply) on an existing ticket is recorded
 //! on it and changes nothing: answering it would start a mail loop.
 
-use serde_json::{Value, json};
-
 use super::draft::reply_target;
 use super::{ActError, Actor};
 use crate::classify::aside::{Aside, SET_ASIDE};
 use crate::classify::sensitive;
 use crate::message::{Message, sanitize_line};
-use crate::store::{Action, Intake, Ticket, TicketState};
+use crate::store::{Action, Intake, Ticket, TicketNotes, TicketState};
 
 impl Actor {
     /// A new message that is not a request.
@@ -34,16 +32,11 @@ impl Actor {
         // facts a new ticket starts with, except the identity check, which
         // is not run on mail nobody answers (a reply's proofs still count).
         let sender = msg.reply_recipient();
-        let data = &mut ticket.data;
-        data.insert("sender_name".into(), Value::from(sender.name.as_deref().map(sanitize_line).unwrap_or_default()));
-        data.insert("sender_email".into(), Value::from(sender.email.clone()));
-        data.insert("subject".into(), Value::from(subject));
-        data.insert("signature".into(), Value::from(self.signature.clone()));
-        data.insert("classification".into(), serde_json::to_value(self.pack.classify(msg)).unwrap_or_default());
-        let findings = sensitive::scan(&msg.text);
-        data.insert("credential_kinds".into(), json!(findings.credentials));
-        data.insert("age_blocks".into(), json!(findings.age_blocks));
-        data.insert("set_aside".into(), serde_json::to_value(aside).unwrap_or_default());
+        let name = sender.name.as_deref().map(sanitize_line).unwrap_or_default();
+        ticket.notes = TicketNotes {
+            set_aside: Some(aside.clone()),
+            ..self.request_notes(msg, name, &sender.email, subject, self.pack.classify(msg))
+        };
         let (t, planned) = self.store.open_ticket(&ticket, intake, &[], None)?;
         tracing::info!(ticket = t.id.0, kind = aside.kind.as_str(), reason = %aside.reason, "set aside: no draft, no notice");
         Ok((t, planned))

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::{ActError, Actor, apply};
 use crate::procedures::engine::{Clock, Event};
 use crate::message::sanitize_line;
-use crate::store::{Ticket, TicketId, TicketState};
+use crate::store::{Ticket, TicketId, TicketNotes, TicketState};
 
 /// Keys the identity checks own.
 const IDENTITY_KEYS: &[&str] = &[
@@ -183,7 +183,7 @@ impl Actor {
         record(&mut ticket.facts, facts);
         let rerun = ticket.state != TicketState::Closed && self.at_handoff(&ticket);
         let actions = if rerun {
-            forget_handoff(&mut ticket.data);
+            forget_handoff(&mut ticket.notes);
             ticket.deadlines.clear();
             self.step(&mut ticket, &Event::NewMessage)?
         } else {
@@ -197,7 +197,7 @@ impl Actor {
         let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
             record(&mut t.facts, facts);
             if rerun {
-                forget_handoff(&mut t.data);
+                forget_handoff(&mut t.notes);
                 apply(t, &ticket);
             }
             actions.clone()
@@ -231,10 +231,10 @@ impl Actor {
     }
 }
 
-/// `received`: the day of the request itself (CAcert: "your account
+/// The day of the request itself (`received`) (CAcert: "your account
 /// deletion request dated ..."), from its Date header in the configured
 /// zone, else the day it arrived; never the day staff got to it.
-pub(super) fn record_request_date(data: &mut Map<String, Value>, msg: &crate::message::Message, clock: &dyn Clock) {
+pub(super) fn request_date(msg: &crate::message::Message, clock: &dyn Clock) -> String {
     let now = clock.now();
     let sent = msg
         .date
@@ -246,7 +246,7 @@ pub(super) fn record_request_date(data: &mut Map<String, Value>, msg: &crate::me
         Some(t) => t.to_zoned(now.time_zone().clone()).date(),
         None => now.date(),
     };
-    data.insert("received".into(), Value::from(day.to_string()));
+    day.to_string()
 }
 
 fn record(data: &mut Map<String, Value>, facts: &[(String, Value)]) {
@@ -256,9 +256,9 @@ fn record(data: &mut Map<String, Value>, facts: &[(String, Value)]) {
 }
 
 /// The notes of the step being left; the step reached writes its own.
-fn forget_handoff(data: &mut Map<String, Value>) {
-    data.remove("handoff");
-    data.remove("staff_note");
+fn forget_handoff(notes: &mut TicketNotes) {
+    notes.handoff = None;
+    notes.staff_note = None;
 }
 
 #[cfg(test)]

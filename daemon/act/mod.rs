@@ -20,13 +20,13 @@ use tokio::sync::{Mutex, Notify, watch};
 
 use crate::procedures::intent::Intent;
 use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
-use crate::classify::{self, UNCLASSIFIED};
+use crate::classify::{self, Classification, UNCLASSIFIED};
 use crate::procedures::{self, IdentityPolicy, Pack};
 use crate::config::Config;
 use crate::mailbox::MailboxError;
 use crate::mailbox::plans::PlanError;
 use crate::message::{Message, sanitize_line};
-use crate::store::{Action, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketState, Uid};
+use crate::store::{Action, CaseNumber, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketNotes, TicketState, Uid};
 use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::list::Arrival;
@@ -176,6 +176,23 @@ impl Actor {
         Ok(Handled::Opened(t, a))
     }
 
+    /// What every ticket a request opens starts with, whatever becomes of
+    /// it: whom a draft greets and addresses, the subject, the signature,
+    /// the classification, and which credentials the text gave away.
+    fn request_notes(&self, msg: &Message, name: String, email: &str, subject: String, class: Classification) -> TicketNotes {
+        let findings = classify::sensitive::scan(&msg.text);
+        TicketNotes {
+            sender_name: Some(name),
+            sender_email: Some(email.to_string()),
+            subject: Some(subject),
+            signature: Some(self.signature.clone()),
+            classification: Some(class),
+            credential_kinds: Some(findings.credentials.iter().map(|k| k.to_string()).collect()),
+            age_blocks: Some(findings.age_blocks as u64),
+            ..TicketNotes::default()
+        }
+    }
+
     /// The ticket `msg` would join, for a quarantine entry's log line.
     pub(crate) fn ticket_of(&self, msg: &Message) -> Option<TicketId> {
         self.thread_of(msg).ok().flatten().map(|(t, _, _)| t.id)
@@ -247,28 +264,18 @@ impl Actor {
         let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
         identity.challenge = challenge;
         let (target, address_note) = through(arrival, addressed(msg, &report));
-        let mut data = Map::new();
-        data.insert(
-            "sender_name".into(),
-            Value::from(target.name.as_deref().map(classify::sensitive::redact).unwrap_or_default()),
-        );
-        data.insert("sender_email".into(), Value::from(target.email.clone()));
-        data.insert("subject".into(), Value::from(classify::sensitive::redact(&msg.subject_line(200))));
-        data.insert("signature".into(), Value::from(self.signature.clone()));
-        data.insert("classification".into(), serde_json::to_value(&class).unwrap_or_default());
-        data.insert("explanation".into(), Value::from(classify::explain(&self.pack, &class)));
-        if let Some(lang) = classify::language::of_message(msg) {
-            data.insert("language".into(), Value::from(lang));
-        }
-        let findings = classify::sensitive::scan(&msg.text);
-        data.insert("credential_kinds".into(), json!(findings.credentials));
-        data.insert("age_blocks".into(), json!(findings.age_blocks));
-        facts::record_request_date(&mut data, msg, &self.clock);
         let subject = classify::sensitive::redact(&msg.subject_line(200));
+        let name = target.name.as_deref().map(classify::sensitive::redact).unwrap_or_default();
+        let notes = TicketNotes {
+            explanation: Some(classify::explain(&self.pack, &class)),
+            language: classify::language::of_message(msg).map(str::to_string),
+            received: Some(facts::request_date(msg, &self.clock)),
+            ..self.request_notes(msg, name, &target.email, subject.clone(), class.clone())
+        };
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &subject, &class.procedure);
         ticket.sender_email = identity.address.clone();
         ticket.reply_to = Some(target);
-        ticket.data = data;
+        ticket.notes = notes;
         ticket.identity = identity;
         self.schedule_reverify(&mut ticket, msg, &report)?;
         self.learner.remember_ticket(id, features.as_ref())?;
@@ -579,7 +586,7 @@ impl Actor {
                     // The message still gets an answer; staff see why the
                     // procedure could not run.
                     tracing::warn!(ticket = ticket.id.0, "procedure engine: {e}");
-                    ticket.data.insert("handoff".into(), Value::from(e.to_string()));
+                    ticket.notes.handoff = Some(e.to_string());
                     if !matches!(event, Event::NewMessage) {
                         return Ok(Vec::new());
                     }
@@ -592,9 +599,7 @@ impl Actor {
 
     fn apply_plan(&self, ticket: &mut Ticket, plan: &Plan) -> Result<Vec<Action>, ActError> {
         // For `status` and `!show`, which know no procedure policy.
-        ticket
-            .data
-            .insert("identity_summary".into(), Value::from(ticket.identity.summary(self.policy(ticket))));
+        ticket.notes.identity_summary = Some(ticket.identity.summary(self.policy(ticket)));
         if let Some(step) = &plan.step {
             ticket.step = Some(step.clone());
         }
@@ -608,8 +613,8 @@ impl Actor {
         if plan.queue.is_some() {
             ticket.queue = plan.queue.clone();
         }
-        for (k, v) in &plan.data {
-            ticket.data.insert(k.clone(), v.clone());
+        if let Err(e) = ticket.notes.record_procedure_data(&plan.data) {
+            tracing::warn!(ticket = ticket.id.0, "{e}");
         }
         if plan.step.is_some() {
             // A new step arms its own deadlines; triaged's own timers
@@ -620,19 +625,19 @@ impl Actor {
                 .extend(plan.deadlines.iter().map(|(name, due)| Deadline { name: name.clone(), due: *due }));
         }
         if let Some(h) = &plan.handoff {
-            ticket.data.insert("handoff".into(), Value::from(h.clone()));
+            ticket.notes.handoff = Some(h.clone());
         }
         if let Some((series, number)) = &plan.number {
-            ticket.data.insert("number".into(), json!({"series": series, "number": number}));
+            ticket.notes.number = Some(CaseNumber { series: series.clone(), number: *number });
         }
         if let Some(doc) = &plan.document {
-            ticket.data.insert("document".into(), Value::Object(doc.clone()));
+            ticket.notes.document = Some(doc.clone());
         }
         staff_action::record(ticket, plan);
         if let Some(note) = &plan.staff_note {
             match procedures::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
-                    ticket.data.insert("staff_note".into(), Value::from(text));
+                    ticket.notes.staff_note = Some(text);
                 }
                 Err(e) => tracing::warn!(ticket = ticket.id.0, "staff note: {e}"),
             }
@@ -644,7 +649,7 @@ impl Actor {
             // Nobody to answer (`through`): staff were told why.
             return Ok(Vec::new());
         }
-        let template = classify::language::template_for(&self.pack, template, ticket.data.get("language").and_then(Value::as_str));
+        let template = classify::language::template_for(&self.pack, template, ticket.notes.language.as_deref());
         let body = procedures::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
         let target = ticket
             .reply_to
@@ -664,11 +669,8 @@ impl Actor {
     }
 
     fn record_document(&self, t: &Ticket) -> Result<(), ActError> {
-        if let (Some(doc), Some(num)) = (t.data.get("document").and_then(Value::as_object), t.data.get("number")) {
-            let series = num["series"].as_str().unwrap_or_default();
-            if let Some(n) = num["number"].as_u64() {
-                self.store.record_document(series, n, doc)?;
-            }
+        if let (Some(doc), Some(num)) = (&t.notes.document, &t.notes.number) {
+            self.store.record_document(&num.series, num.number, doc)?;
         }
         Ok(())
     }
@@ -825,7 +827,7 @@ impl Actor {
     /// (username, 2FA status) are only there once the sender is verified.
     fn context(&self, t: &Ticket) -> Map<String, Value> {
         let mut c = t.facts.clone();
-        c.extend(t.data.iter().map(|(k, v)| (k.clone(), v.clone())));
+        c.extend(t.notes.to_map());
         let verdict = t.identity.verdict(self.policy(t));
         c.insert("verified".into(), Value::Bool(verdict.verified));
         if self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account) {
@@ -868,7 +870,7 @@ impl Actor {
         if let Some(note) = address_note {
             identity = format!("{identity}; {note}");
         }
-        let by_model = t.data.get("classification").and_then(|c| c.get("model")).and_then(|m| m.get("decided")) == Some(&Value::Bool(true));
+        let by_model = t.notes.classification.as_ref().and_then(|c| c.model.as_ref()).is_some_and(|m| m.decided);
         let procedure = lines::ticket_procedure(t, by_model && reply_from.is_none());
         match reply_from {
             Some(from) => Notice::Reply {
@@ -921,8 +923,5 @@ fn apply(stored: &mut Ticket, planned: &Ticket) {
     stored.deadlines = planned.deadlines.clone();
     stored.reply_to = planned.reply_to.clone();
     stored.identity = planned.identity.clone();
-    for (k, v) in &planned.data {
-        stored.data.insert(k.clone(), v.clone());
-    }
-    staff_action::carry(stored, planned);
+    stored.notes.merge(&planned.notes);
 }

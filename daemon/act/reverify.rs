@@ -5,7 +5,6 @@
 //! hour at most. When the check settles, staff are told, and a ticket that
 //! was waiting for identity moves on as if the user had answered.
 
-use serde_json::Value;
 
 use super::{ActError, Actor, apply};
 use crate::verify::conversation::Binding;
@@ -62,8 +61,8 @@ impl Actor {
             .unwrap_or(Binding::Unsigned);
         ticket.identity.record(&report, &msg.message_id, binding);
         let now_verified = ticket.identity.verdict(policy).verified;
-        let tries = ticket.data.get("reverify_tries").and_then(Value::as_u64).unwrap_or(0) + 1;
-        ticket.data.insert("reverify_tries".into(), Value::from(tries));
+        let tries = ticket.notes.reverify_tries.unwrap_or(0) + 1;
+        ticket.notes.reverify_tries = Some(tries);
         // Once the sender is verified, what is still unreachable no longer
         // matters.
         let again = report.temporary && !now_verified && tries < TRIES;

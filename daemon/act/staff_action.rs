@@ -6,20 +6,9 @@
 //! waiting until the Sent folder shows the reply: drafting is not
 //! answering.
 
-use serde_json::Value;
-
 use super::{ActError, Actor, apply};
 use crate::procedures::engine::{Event, Plan};
 use crate::store::{Ticket, TicketId, TicketState};
-
-const STAFF_NOTE: &str = "staff_note";
-const HANDOFF: &str = "handoff";
-
-/// Ticket data key: what staff must carry out now (one line).
-pub const STAFF_ACTION: &str = "staff_action";
-/// Ticket data key: a draft of ours waits in Drafts; the value is the state
-/// the step leaves once the Sent folder shows it ("answered", "closed").
-pub const DRAFT_WAITING: &str = "draft_waiting";
 
 /// Records the staff action of the step the plan enters, and clears what
 /// staff were told about the step it leaves (its action, its note, why a
@@ -30,19 +19,12 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         return;
     }
     if plan.staff_note.is_none() {
-        ticket.data.remove(STAFF_NOTE);
+        ticket.notes.staff_note = None;
     }
     if plan.handoff.is_none() {
-        ticket.data.remove(HANDOFF);
+        ticket.notes.handoff = None;
     }
-    match &plan.staff_action {
-        Some(a) => {
-            ticket.data.insert(STAFF_ACTION.into(), Value::from(a.clone()));
-        }
-        None => {
-            ticket.data.remove(STAFF_ACTION);
-        }
-    }
+    ticket.notes.staff_action = plan.staff_action.clone();
 }
 
 /// The plan drafted a reply: a step that would leave the ticket answered or
@@ -52,7 +34,7 @@ pub(super) fn draft_waiting(ticket: &mut Ticket, plan: &Plan) {
     else {
         return;
     };
-    ticket.data.insert(DRAFT_WAITING.into(), Value::from(after.as_str()));
+    ticket.notes.draft_waiting = Some(after);
     if ticket.state != TicketState::Claimed {
         ticket.state = TicketState::New;
     }
@@ -64,21 +46,7 @@ pub(super) fn answered(t: &mut Ticket) {
     if t.state == TicketState::Closed {
         return;
     }
-    let after = t
-        .data
-        .remove(DRAFT_WAITING)
-        .and_then(|v| v.as_str().and_then(TicketState::parse))
-        .unwrap_or(TicketState::Answered);
-    t.state = after;
-}
-
-/// `apply` copies keys; these are also removed when the plan removed them.
-pub(super) fn carry(stored: &mut Ticket, planned: &Ticket) {
-    for key in [STAFF_ACTION, DRAFT_WAITING, STAFF_NOTE, HANDOFF] {
-        if !planned.data.contains_key(key) {
-            stored.data.remove(key);
-        }
-    }
+    t.state = t.notes.draft_waiting.take().unwrap_or(TicketState::Answered);
 }
 
 /// The ticket's pending staff action, if it waits for one.
@@ -86,12 +54,12 @@ pub fn pending(t: &Ticket) -> Option<&str> {
     if t.state == TicketState::Closed {
         return None;
     }
-    t.data.get(STAFF_ACTION).and_then(Value::as_str)
+    t.notes.staff_action.as_deref()
 }
 
 /// Whether an unsent draft of ours waits in Drafts.
 pub fn waiting_draft(t: &Ticket) -> bool {
-    t.state != TicketState::Closed && t.data.contains_key(DRAFT_WAITING)
+    t.state != TicketState::Closed && t.notes.draft_waiting.is_some()
 }
 
 impl Actor {

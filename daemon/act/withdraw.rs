@@ -5,35 +5,25 @@
 //! still exactly those we appended: a draft staff edited is theirs, it
 //! stays, and the channel is told.
 
-use serde_json::{Map, Value};
 use sha2::Digest;
 
 use super::{ActError, Actor};
 use crate::mailbox::hex;
-use crate::store::{Action, Ticket};
-
-/// Ticket data key: Message-ID → SHA-256 of each draft of ours not yet
-/// withdrawn.
-pub const OUR_DRAFTS: &str = "our_drafts";
-
-/// Ticket data key: Message-ID → the text fingerprint and procedure of
-/// each draft of ours, to recognise it in the Sent folder when staff send
-/// it as drafted (a positive example for the model).
-pub const OUR_DRAFT_TEXTS: &str = "our_draft_texts";
+use crate::store::{Action, DraftText, Ticket};
 
 /// Remembers a draft about to be appended, to recognise it unedited later:
 /// in Drafts by its bytes, in Sent by its text.
 pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8]) {
-    let entry = ticket.data.entry(OUR_DRAFTS).or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = entry {
-        m.insert(message_id.to_string(), Value::from(hex(&sha2::Sha256::digest(bytes))));
-    }
+    let notes = &mut ticket.notes;
+    notes
+        .our_drafts
+        .get_or_insert_default()
+        .insert(message_id.to_string(), hex(&sha2::Sha256::digest(bytes)));
     let Ok(draft) = crate::message::Message::parse(bytes.to_vec()) else { return };
-    let procedure = Value::from(ticket.procedure.clone());
-    let entry = ticket.data.entry(OUR_DRAFT_TEXTS).or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = entry {
-        m.insert(message_id.to_string(), serde_json::json!({"text": text_fingerprint(&draft.text), "procedure": procedure}));
-    }
+    // Its words, to recognise it in Sent when staff send it as drafted (a
+    // positive example for the model).
+    let text = DraftText { text: text_fingerprint(&draft.text), procedure: ticket.procedure.clone() };
+    notes.our_draft_texts.get_or_insert_default().insert(message_id.to_string(), text);
 }
 
 /// The procedure of the draft of ours that `sent_text` is, word for word,
@@ -42,12 +32,12 @@ pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8]) {
 pub(super) fn sent_as_drafted(ticket: &Ticket, sent_text: &str) -> Option<String> {
     let fingerprint = text_fingerprint(sent_text);
     ticket
-        .data
-        .get(OUR_DRAFT_TEXTS)?
-        .as_object()?
+        .notes
+        .our_draft_texts
+        .as_ref()?
         .values()
-        .find(|d| d["text"].as_str() == Some(fingerprint.as_str()))
-        .and_then(|d| d["procedure"].as_str().map(str::to_string))
+        .find(|d| d.text == fingerprint)
+        .map(|d| d.procedure.clone())
 }
 
 fn text_fingerprint(text: &str) -> String {
@@ -58,18 +48,16 @@ fn text_fingerprint(text: &str) -> String {
 /// Plans the withdrawal of every draft of ours the ticket still has, and
 /// forgets them.
 pub(super) fn superseded(ticket: &mut Ticket, mailbox: &str) -> Vec<Action> {
-    let Some(Value::Object(ours)) = ticket.data.insert(OUR_DRAFTS.into(), Value::Object(Map::new())) else {
+    let Some(ours) = ticket.notes.our_drafts.replace(Default::default()) else {
         return Vec::new();
     };
     ours.into_iter()
-        .filter_map(|(message_id, sha)| {
-            Some(Action::WithdrawDraft {
-                ticket: ticket.id,
-                folder: ticket.folder.clone(),
-                mailbox: mailbox.to_string(),
-                message_id,
-                sha256: sha.as_str()?.to_string(),
-            })
+        .map(|(message_id, sha256)| Action::WithdrawDraft {
+            ticket: ticket.id,
+            folder: ticket.folder.clone(),
+            mailbox: mailbox.to_string(),
+            message_id,
+            sha256,
         })
         .collect()
 }

@@ -229,14 +229,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         for uid in 1..=n {
-            let data = serde_json::Map::new();
             let intake = Intake {
                 folder: "INBOX".into(),
                 uid: Uid { validity: 1, uid },
                 message_id: format!("m{uid}@x"),
             };
             let mut t = Ticket::new(s.next_ticket_id().unwrap(), &intake, &format!("user{uid}@example.org"), &format!("subject {uid}"), "account-deletion");
-            t.data = data;
             if uid == 2 {
                 t.deadlines.push(crate::store::Deadline {
                     name: "reminder".into(),

@@ -612,7 +612,7 @@ pub fn show(t: &Ticket, claim: Option<&Claim>, deadline: Option<jiff::Timestamp>
         .and_then(|r| serde_json::to_value(r).ok())
         .map(|v| identity_report(&v))
         .unwrap_or_else(|| "no verification report".into());
-    let identity = match t.data.get("identity_summary").and_then(|v| v.as_str()) {
+    let identity = match t.notes.identity_summary.as_deref() {
         Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
         None => latest,
     };
@@ -624,12 +624,12 @@ pub fn show(t: &Ticket, claim: Option<&Claim>, deadline: Option<jiff::Timestamp>
 /// What staff need to act on the ticket: its queue and issue type, the
 /// action it waits for, the step's staff note, why a person must look.
 pub fn staff_lines(t: &Ticket) -> Vec<String> {
-    let text = |k: &str| t.data.get(k).and_then(serde_json::Value::as_str).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let mut head = Vec::new();
     if let Some(q) = &t.queue {
         head.push(format!("queue {}", sanitise(q)));
     }
-    if let Some(i) = text("issue_type") {
+    if let Some(i) = text(&t.notes.issue_type) {
         head.push(format!("issue type {}", sanitise(&i)));
     }
     let mut out = Vec::new();
@@ -639,12 +639,12 @@ pub fn staff_lines(t: &Ticket) -> Vec<String> {
     if let Some(a) = staff_action::pending(t) {
         out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
     }
-    if let Some(n) = text("staff_note") {
+    if let Some(n) = text(&t.notes.staff_note) {
         // Several lines in the template: one line in the channel.
         let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
     }
-    if let Some(h) = text("handoff").filter(|_| t.state != TicketState::Closed) {
+    if let Some(h) = text(&t.notes.handoff).filter(|_| t.state != TicketState::Closed) {
         out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
     }
     out
@@ -658,7 +658,7 @@ pub fn ticket_procedure(t: &Ticket, by_model: bool) -> String {
     if let Some(step) = &t.step {
         procedure = format!("{procedure}/{step}");
     }
-    if let Some(h) = t.data.get("handoff").and_then(serde_json::Value::as_str) {
+    if let Some(h) = &t.notes.handoff {
         procedure = format!("{procedure} (staff: {h})");
     }
     procedure.push_str(&staff_suffix(t));
@@ -675,7 +675,7 @@ pub fn staff_suffix(t: &Ticket) -> String {
     if let Some(q) = &t.queue {
         parts.push(format!("queue {q}"));
     }
-    if let Some(i) = t.data.get("issue_type").and_then(serde_json::Value::as_str) {
+    if let Some(i) = &t.notes.issue_type {
         parts.push(format!("issue type {i}"));
     }
     let mut out = if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) };

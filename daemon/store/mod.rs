@@ -112,6 +112,9 @@ impl TicketState {
     }
 }
 
+mod notes;
+pub use notes::{CaseNumber, DraftText, NoteTypeError, TicketNotes};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: TicketId,
@@ -142,17 +145,20 @@ pub struct Ticket {
     /// What the next draft replies to: the latest message from the sender.
     #[serde(default)]
     pub reply_to: Option<ReplyTarget>,
-    /// Staff-only facts (classification reasons, procedure data); never
-    /// rendered into a user-facing draft except through a template that
-    /// names them.
-    #[serde(default)]
-    pub data: serde_json::Map<String, serde_json::Value>,
+    /// What triaged recorded (classification, staff notes, drafts of ours,
+    /// the case number, the pack's own step data); never rendered into a
+    /// user-facing draft except through a template that names it. Stored
+    /// as `data`, its name before it was typed.
+    #[serde(default, rename = "data")]
+    pub notes: TicketNotes,
     /// Who the conversation is with and what its messages proved; the only
     /// source of "verified" (see `verify::conversation`).
     #[serde(default)]
     pub identity: crate::verify::conversation::TicketIdentity,
     /// Facts staff recorded (`!set`, `triaged set`): kept apart, so they
-    /// can never stand in for what triaged checked or recorded itself.
+    /// can never stand in for what triaged checked or recorded itself. A
+    /// map, because the names are free-form: whatever a pack's procedure
+    /// asks staff for (`assurances`, `last_certificate_expiry`, …).
     #[serde(default)]
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// When it was last closed (None while open).
@@ -184,7 +190,7 @@ impl Ticket {
             deadlines: Vec::new(),
             drafts: Vec::new(),
             reply_to: None,
-            data: Default::default(),
+            notes: Default::default(),
             identity: Default::default(),
             facts: Default::default(),
             closed: None,

@@ -24,9 +24,6 @@ pub(super) const CLOSED: &str = "closed";
 /// Set once every closed ticket is in the index: tickets closed before it
 /// existed have no close time and count as closed when first indexed.
 const CLOSED_INDEXED: &[u8] = b"closed_indexed";
-/// Staff facts kept: a procedure's case number is the team's record, not
-/// the sender's data.
-const KEPT_DATA: [&str; 1] = ["number"];
 /// Tickets stripped per transaction batch; the pass goes on until none is
 /// due, flushing after each batch.
 const PER_BATCH: usize = 256;
@@ -69,7 +66,7 @@ fn strip(t: &mut Ticket, now: jiff::Timestamp) {
     t.sender_email.clear();
     t.subject.clear();
     t.reply_to = None;
-    t.data.retain(|k, _| KEPT_DATA.contains(&k.as_str()));
+    t.notes = t.notes.retained();
     // Staff facts and what the checks said about the sender's messages
     // (addresses, account, factors) are the sender's data too.
     t.facts.clear();
@@ -179,8 +176,8 @@ mod tests {
         for uid in 1..=3u32 {
             let i = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid }, message_id: format!("<m{uid}@x>") };
             let mut t = Ticket::new(s.next_ticket_id().unwrap(), &i, "Ann <ann@example.org>", "my IBAN is DE00", "refund");
-            t.data.insert("identity_summary".into(), "dkim pass, account ann".into());
-            t.data.insert("number".into(), serde_json::json!({"series": "a1", "number": uid}));
+            t.notes.identity_summary = Some("dkim pass, account ann".into());
+            t.notes.number = Some(crate::store::CaseNumber { series: "a1".into(), number: uid.into() });
             t.facts.insert("payment_date".into(), "2026-01-01".into());
             t.identity.address = "ann@example.org".into();
             t.identity.account = Some("ann".into());
@@ -203,7 +200,7 @@ mod tests {
         assert_eq!(s.drop_old_content(retention, later).unwrap(), Pruned { tickets: 1, quarantine: 0 });
         let t = s.ticket(closed).unwrap().unwrap();
         assert_eq!((t.from.as_str(), t.subject.as_str(), t.sender_email.as_str()), ("", "", ""));
-        assert_eq!(t.data.keys().collect::<Vec<_>>(), ["number"]);
+        assert_eq!(t.notes.to_map().keys().collect::<Vec<_>>(), ["number"]);
         assert!(t.facts.is_empty() && t.identity.address.is_empty() && t.identity.account.is_none());
         assert_eq!((t.procedure.as_str(), t.state, t.content_dropped), ("refund", TicketState::Closed, Some(later)));
         assert!(t.closed.is_some());
