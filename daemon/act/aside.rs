@@ -32,10 +32,11 @@ impl Actor {
         // facts a new ticket starts with, except the identity check, which
         // is not run on mail nobody answers (a reply's proofs still count).
         let sender = msg.reply_recipient();
-        let name = sender.name.as_deref().map(sanitize_line).unwrap_or_default();
         ticket.notes = TicketNotes {
+            sender_name: Some(sender.name.as_deref().map(sanitize_line).unwrap_or_default()),
+            sender_email: Some(sender.email.clone()),
             set_aside: Some(aside.clone()),
-            ..self.request_notes(msg, name, &sender.email, subject, self.pack.classify(msg))
+            ..self.request_notes(subject, self.pack.classify(msg), &sensitive::scan(&msg.text))
         };
         let (t, planned) = self.store.open_ticket(&ticket, intake, &[], None)?;
         tracing::info!(ticket = t.id.0, kind = aside.kind.as_str(), reason = %aside.reason, "set aside: no draft, no notice");

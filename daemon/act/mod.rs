@@ -20,7 +20,9 @@ use tokio::sync::{Mutex, Notify, watch};
 
 use crate::procedures::intent::Intent;
 use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
+use crate::classify::sensitive::Findings;
 use crate::classify::{self, Classification, UNCLASSIFIED};
+use crate::learn::Features;
 use crate::procedures::{self, IdentityPolicy, Pack};
 use crate::config::Config;
 use crate::mailbox::MailboxError;
@@ -148,7 +150,9 @@ impl Actor {
         self.wake.subscribe()
     }
 
-    /// A new message: a reply to one of our tickets, or a new ticket.
+    /// A new message, parsed once by the folder worker: read as its author
+    /// sent it (`Arrival`: a list's changes undone), then a reply to one of
+    /// our tickets (`reply`, `second_reply`) or a new request (`open`).
     pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message) -> Result<Handled, ActError> {
         let _one_at_a_time = self.intake.lock().await;
         // From here on the message is read as its author sent it (a list's
@@ -177,13 +181,11 @@ impl Actor {
     }
 
     /// What every ticket a request opens starts with, whatever becomes of
-    /// it: whom a draft greets and addresses, the subject, the signature,
-    /// the classification, and which credentials the text gave away.
-    fn request_notes(&self, msg: &Message, name: String, email: &str, subject: String, class: Classification) -> TicketNotes {
-        let findings = classify::sensitive::scan(&msg.text);
+    /// it: the subject, the signature, the classification, and which
+    /// credentials the text gave away (whom drafts greet and address is
+    /// decided once the sender is checked).
+    fn request_notes(&self, subject: String, class: Classification, findings: &Findings) -> TicketNotes {
         TicketNotes {
-            sender_name: Some(name),
-            sender_email: Some(email.to_string()),
             subject: Some(subject),
             signature: Some(self.signature.clone()),
             classification: Some(class),
@@ -243,43 +245,25 @@ impl Actor {
         Ok(None)
     }
 
+    /// A new request, stage by stage: classify, verify, record, procedure
+    /// step (plan, render), store. Classification comes before the
+    /// identity check because the procedure decides what the check counts:
+    /// a billing matter counts the card digits, and only a procedure that
+    /// needs identity issues a challenge for the user to answer.
     async fn open(&self, intake: &Intake, arrival: &Arrival<'_>) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
         let msg = arrival.message();
+        // Not a request (bounce, auto-reply, bulk, spam): recorded, never
+        // answered.
         if let Some(aside) = self.aside.judge(msg) {
             return self.open_set_aside(intake, msg, &aside);
         }
-        let (class, features) = self.learner.classify(&self.pack, msg);
-        let procedure = self.pack.procedure(&class.procedure);
-        let billing = procedure.map(|p| p.billing).unwrap_or(false);
+        let classified = self.classify_request(msg);
         let id = self.store.next_ticket_id()?;
-        let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
-        // Issued before the check, so the DNS and web tokens of a user who
-        // publishes them early are read too; the SSH answer comes later.
-        let needs_identity = procedure.is_some_and(|p| p.identity != IdentityPolicy::None);
-        let challenge = needs_identity.then(|| challenge::issue(id.0, &address, &self.web_path));
-        let report = self
-            .verifier
-            .verify(msg, &VerifyContext { billing, challenge: challenge.clone(), list: arrival.list.clone() })
-            .await;
-        let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
-        identity.challenge = challenge;
-        let (target, address_note) = through(arrival, addressed(msg, &report));
-        let subject = classify::sensitive::redact(&msg.subject_line(200));
-        let name = target.name.as_deref().map(classify::sensitive::redact).unwrap_or_default();
-        let notes = TicketNotes {
-            explanation: Some(classify::explain(&self.pack, &class)),
-            language: classify::language::of_message(msg).map(str::to_string),
-            received: Some(facts::request_date(msg, &self.clock)),
-            ..self.request_notes(msg, name, &target.email, subject.clone(), class.clone())
-        };
-        let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &subject, &class.procedure);
-        ticket.sender_email = identity.address.clone();
-        ticket.reply_to = Some(target);
-        ticket.notes = notes;
-        ticket.identity = identity;
+        let (report, identity) = self.verify_request(id, arrival, &classified).await;
+        self.learner.remember_ticket(id, classified.features.as_ref())?;
+        tracing::info!(ticket = id.0, "classified: {}", classified.explanation);
+        let (mut ticket, address_note) = self.new_ticket(id, intake, arrival, classified, &report, identity);
         self.schedule_reverify(&mut ticket, msg, &report)?;
-        self.learner.remember_ticket(id, features.as_ref())?;
-        tracing::info!(ticket = id.0, "classified: {}", classify::explain(&self.pack, &class));
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
             .notifier
@@ -289,6 +273,75 @@ impl Actor {
         Ok((t, planned))
     }
 
+    /// Classify stage of a new request: its procedure (rules, then the
+    /// local model), and what its text tells: the language, and which
+    /// credentials it gave away.
+    fn classify_request(&self, msg: &Message) -> Classified {
+        let (class, features) = self.learner.classify(&self.pack, msg);
+        let procedure = self.pack.procedure(&class.procedure);
+        Classified {
+            explanation: classify::explain(&self.pack, &class),
+            billing: procedure.is_some_and(|p| p.billing),
+            needs_identity: procedure.is_some_and(|p| p.identity != IdentityPolicy::None),
+            language: classify::language::of_message(msg),
+            findings: classify::sensitive::scan(&msg.text),
+            subject: classify::sensitive::redact(&msg.subject_line(200)),
+            class,
+            features,
+        }
+    }
+
+    /// Verify stage of a new request, under what its procedure counts.
+    async fn verify_request(&self, id: TicketId, arrival: &Arrival<'_>, classified: &Classified) -> (Report, TicketIdentity) {
+        let msg = arrival.message();
+        let Classified { billing, needs_identity, .. } = *classified;
+        let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        // Issued before the check, so the DNS and web tokens of a user who
+        // publishes them early are read too; the SSH answer comes later.
+        let challenge = needs_identity.then(|| challenge::issue(id.0, &address, &self.web_path));
+        let report = self
+            .verifier
+            .verify(msg, &VerifyContext { billing, challenge: challenge.clone(), list: arrival.list.clone() })
+            .await;
+        let mut identity = TicketIdentity::open(&address, &report, &msg.message_id);
+        identity.challenge = challenge;
+        (report, identity)
+    }
+
+    /// Record stage of a new request: the ticket, whom its drafts answer
+    /// (and what staff must know about that address), what triaged knows.
+    fn new_ticket(
+        &self,
+        id: TicketId,
+        intake: &Intake,
+        arrival: &Arrival<'_>,
+        classified: Classified,
+        report: &Report,
+        identity: TicketIdentity,
+    ) -> (Ticket, Option<String>) {
+        let msg = arrival.message();
+        let (target, address_note) = through(arrival, addressed(msg, report));
+        let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &classified.subject, &classified.class.procedure);
+        ticket.sender_email = identity.address.clone();
+        ticket.notes = TicketNotes {
+            sender_name: Some(target.name.as_deref().map(classify::sensitive::redact).unwrap_or_default()),
+            sender_email: Some(target.email.clone()),
+            explanation: Some(classified.explanation),
+            language: classified.language.map(str::to_string),
+            received: Some(facts::request_date(msg, &self.clock)),
+            ..self.request_notes(classified.subject, classified.class, &classified.findings)
+        };
+        ticket.reply_to = Some(target);
+        ticket.identity = identity;
+        (ticket, address_note)
+    }
+
+    /// A reply from the ticket's sender, stage by stage: verify (the
+    /// procedure is known, so the check counts what it counts from the
+    /// start), record its evidence on the ticket's identity, classify what
+    /// it means (`Pack::intent`), procedure step (plan, render), store. A
+    /// reply that claims an account without proving it stops after the
+    /// record stage (`hold`).
     async fn reply(
         &self,
         ticket: Ticket,
@@ -311,16 +364,16 @@ impl Actor {
         {
             return self.hold(&planned_ticket, intake, msg, &account, &report, binding);
         }
-        let intent = self.pack.intent(&msg.text);
-        let event = Event::Reply {
-            text: classify::sensitive::redact(&msg.text),
-            intent,
-        };
         let (target, address_note) = through(
             arrival,
             if planned_ticket.identity.account.is_some() { addressed(msg, &report) } else { (reply_target(msg), reply_to_note(msg)) },
         );
         planned_ticket.reply_to = Some(target);
+        let intent = self.pack.intent(&msg.text);
+        let event = Event::Reply {
+            text: classify::sensitive::redact(&msg.text),
+            intent,
+        };
         let actions = self.step(&mut planned_ticket, &event)?;
         let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         let notice = self.notifier.outgoing(&self.ticket_notice(
@@ -560,17 +613,27 @@ impl Actor {
         Ok(Some(ticket.id))
     }
 
-    /// Runs the procedure engine for `event` on `ticket` (changed in
-    /// place) and returns the draft to append, if the step has one. A
-    /// message no procedure claims gets the acknowledgement.
+    /// The procedure step for `event` on `ticket` (changed in place):
+    /// plan it, record it on the ticket, render its draft. Returns the
+    /// draft to append, if the step has one.
     fn step(&self, ticket: &mut Ticket, event: &Event) -> Result<Vec<Action>, ActError> {
-        let plan = if ticket.procedure == UNCLASSIFIED || self.pack.procedure(&ticket.procedure).is_none() {
+        let Some(plan) = self.plan(ticket, event) else {
+            return Ok(Vec::new());
+        };
+        self.record_plan(ticket, &plan);
+        self.render(ticket, &plan)
+    }
+
+    /// Runs the procedure engine. A message no procedure claims gets the
+    /// acknowledgement; `None` when nothing is to be done (staff decide).
+    fn plan(&self, ticket: &mut Ticket, event: &Event) -> Option<Plan> {
+        if ticket.procedure == UNCLASSIFIED || self.pack.procedure(&ticket.procedure).is_none() {
             if !matches!(event, Event::NewMessage) {
                 // A reply to an unclassified ticket waits for staff.
                 ticket.state = TicketState::New;
-                return Ok(Vec::new());
+                return None;
             }
-            acknowledgement(ticket, self.context(ticket))
+            Some(acknowledgement(ticket, self.context(ticket)))
         } else {
             let engine = Engine::new(&self.pack, &self.clock);
             let context = self.context(ticket);
@@ -581,23 +644,21 @@ impl Actor {
             };
             let mut numbers = self.store.clone();
             match engine.plan(&ticket.procedure, view, event, &mut numbers) {
-                Ok(p) => p,
+                Ok(p) => Some(p),
                 Err(e) => {
                     // The message still gets an answer; staff see why the
                     // procedure could not run.
                     tracing::warn!(ticket = ticket.id.0, "procedure engine: {e}");
                     ticket.notes.handoff = Some(e.to_string());
-                    if !matches!(event, Event::NewMessage) {
-                        return Ok(Vec::new());
-                    }
-                    acknowledgement(ticket, self.context(ticket))
+                    matches!(event, Event::NewMessage).then(|| acknowledgement(ticket, self.context(ticket)))
                 }
             }
-        };
-        self.apply_plan(ticket, &plan)
+        }
     }
 
-    fn apply_plan(&self, ticket: &mut Ticket, plan: &Plan) -> Result<Vec<Action>, ActError> {
+    /// What the plan changes on the ticket: its step, state, queue,
+    /// deadlines and notes.
+    fn record_plan(&self, ticket: &mut Ticket, plan: &Plan) {
         // For `status` and `!show`, which know no procedure policy.
         ticket.notes.identity_summary = Some(ticket.identity.summary(self.policy(ticket)));
         if let Some(step) = &plan.step {
@@ -634,6 +695,11 @@ impl Actor {
             ticket.notes.document = Some(doc.clone());
         }
         staff_action::record(ticket, plan);
+    }
+
+    /// The texts the plan names, rendered: the staff note onto the ticket,
+    /// the reply into a draft to append.
+    fn render(&self, ticket: &mut Ticket, plan: &Plan) -> Result<Vec<Action>, ActError> {
         if let Some(note) = &plan.staff_note {
             match procedures::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
@@ -674,6 +740,23 @@ impl Actor {
         }
         Ok(())
     }
+}
+
+/// A new request after the classify stage: what the verify and record
+/// stages need of it.
+struct Classified {
+    class: Classification,
+    /// What the local model read, to learn from staff moving the ticket.
+    features: Option<Features>,
+    explanation: String,
+    /// The procedure counts the card digits as a proof.
+    billing: bool,
+    /// The procedure needs the sender's identity: a challenge is issued.
+    needs_identity: bool,
+    language: Option<&'static str>,
+    findings: Findings,
+    /// The subject, redacted and cut, as staff and drafts show it.
+    subject: String,
 }
 
 /// Whose message a reply is: the ticket's own sender, or the second

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::procedure::{IdentityPolicy, Step};
 
 /// Set by the daemon on every ticket before any step runs (act/mod.rs
-/// `open` and `Actor::context`, which adds what identity allows) or by the
+/// `new_ticket` and `Actor::context`, which adds what identity allows) or by the
 /// engine for every plan. Account facts (`account`) are there only once
 /// the sender is verified, so no template may count on them.
 pub const ALWAYS: &[&str] = &[
