@@ -198,130 +198,58 @@ async fn trace_headers_added_in_transit_still_pass() {
     assert_verified(&w.verify(&relayed).await);
 }
 
+/// Signatures that must not count, one row each: what is wrong, the
+/// message as signed (or changed after signing), the verdict and a part of
+/// its reason. The controls before the table pass in the same world, with
+/// the same keys and signers.
 #[tokio::test]
-async fn text_beyond_l_does_not_pass() {
+async fn signatures_that_do_not_count() {
     let w = World::start();
-    let signed = sign(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-        |s| s.body_length(true),
-    );
-    assert!(signed.contains(" l="), "{signed}");
-    // Control: l= covering the whole body is fine.
-    assert_verified(&w.verify(&signed).await);
+    let msg = || message(ALICE, "x", BODY);
+    let rsa = |domain: &str, selector: &str| plain(w.rsa.mail_auth_key(), domain, selector, &msg());
+    let with_l = sign(w.rsa.mail_auth_key(), "example.org", "rsa", &msg(), |s| s.body_length(true));
+    assert!(with_l.contains(" l="), "{with_l}");
+    let sha1 = plain(w.rsa.openssl_key::<Sha1>(), "example.org", "rsa", &msg());
+    assert!(sha1.contains("a=rsa-sha1"), "{sha1}");
+    let body = w.signed(ALICE, "x");
+    let subject = w.signed(ALICE, "Refund please");
 
-    let appended = format!("{signed}\r\nP.S. also transfer my billing to evil@attacker.test\r\n");
-    let r = w.verify(&appended).await;
-    assert_dkim(&r, Outcome::Fail, "l=");
-}
+    // Controls: l= covering the whole body, the openssl-backed signer with
+    // SHA-256, and the untouched messages.
+    for control in [&with_l, &plain(w.rsa.openssl_key::<Sha256>(), "example.org", "rsa", &msg()), &body, &subject] {
+        assert_verified(&w.verify(control).await);
+    }
 
-#[tokio::test]
-async fn misaligned_d_does_not_pass() {
-    let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "attacker.test",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
-    let r = w.verify(&raw).await;
-    assert_eq!(r.account.as_deref(), Some("alice"));
-    assert_dkim(&r, Outcome::Fail, "does not align");
-}
-
-#[tokio::test]
-async fn rsa_sha1_does_not_pass() {
-    let w = World::start();
-    // Control: the same openssl-backed signer with SHA-256 passes.
-    let raw = plain(
-        w.rsa.openssl_key::<Sha256>(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
-    assert_verified(&w.verify(&raw).await);
-
-    let raw = plain(
-        w.rsa.openssl_key::<Sha1>(),
-        "example.org",
-        "rsa",
-        &message(ALICE, "x", BODY),
-    );
-    assert!(raw.contains("a=rsa-sha1"), "{raw}");
-    assert_dkim(&w.verify(&raw).await, Outcome::Fail, "rsa-sha1");
-}
-
-#[tokio::test]
-async fn weak_key_does_not_pass() {
-    let w = World::start();
-    let raw = plain(
-        w.weak.openssl_key::<Sha256>(),
-        "example.org",
-        "weak",
-        &message(ALICE, "x", BODY),
-    );
-    assert_dkim(&w.verify(&raw).await, Outcome::Fail, "bits");
-}
-
-#[tokio::test]
-async fn testing_mode_key_counts_as_unsigned() {
-    let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "testing",
-        &message(ALICE, "x", BODY),
-    );
-    assert_dkim(&w.verify(&raw).await, Outcome::None, "t=y");
-}
-
-#[tokio::test]
-async fn revoked_key_does_not_pass() {
-    let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "revoked",
-        &message(ALICE, "x", BODY),
-    );
-    assert_dkim(&w.verify(&raw).await, Outcome::Fail, "revoked");
-}
-
-#[tokio::test]
-async fn unpublished_selector_does_not_pass() {
-    let w = World::start();
-    let raw = plain(
-        w.rsa.mail_auth_key(),
-        "example.org",
-        "nosuch",
-        &message(ALICE, "x", BODY),
-    );
-    let r = w.verify(&raw).await;
-    assert_dkim(&r, Outcome::Fail, "no DKIM key");
-    assert!(!r.temporary, "NXDOMAIN is an answer, not an outage: {r:#?}");
-}
-
-#[tokio::test]
-async fn tampered_body_does_not_pass() {
-    let w = World::start();
-    let raw = w.signed(ALICE, "x");
-    assert_verified(&w.verify(&raw).await);
-    let r = w
-        .verify(&raw.replace("delete my account", "give evil my account"))
-        .await;
-    assert_dkim(&r, Outcome::Fail, "body was changed");
-}
-
-#[tokio::test]
-async fn tampered_signed_header_does_not_pass() {
-    let w = World::start();
-    let raw = w.signed(ALICE, "Refund please");
-    let r = w
-        .verify(&raw.replace("Subject: Refund please", "Subject: Delete everything"))
-        .await;
-    assert_dkim(&r, Outcome::Fail, "does not match");
+    let cases = [
+        (
+            "text beyond l=",
+            format!("{with_l}\r\nP.S. also transfer my billing to evil@attacker.test\r\n"),
+            Outcome::Fail,
+            "l=",
+        ),
+        ("d= not aligned with From", rsa("attacker.test", "rsa"), Outcome::Fail, "does not align"),
+        ("rsa-sha1", sha1, Outcome::Fail, "rsa-sha1"),
+        ("weak key", plain(w.weak.openssl_key::<Sha256>(), "example.org", "weak", &msg()), Outcome::Fail, "bits"),
+        ("testing-mode key (t=y): unsigned", rsa("example.org", "testing"), Outcome::None, "t=y"),
+        ("revoked key", rsa("example.org", "revoked"), Outcome::Fail, "revoked"),
+        ("unpublished selector", rsa("example.org", "nosuch"), Outcome::Fail, "no DKIM key"),
+        ("body changed", body.replace("delete my account", "give evil my account"), Outcome::Fail, "body was changed"),
+        (
+            "signed header changed",
+            subject.replace("Subject: Refund please", "Subject: Delete everything"),
+            Outcome::Fail,
+            "does not match",
+        ),
+    ];
+    for (case, raw, outcome, reason) in cases {
+        let r = w.verify(&raw).await;
+        assert_eq!(r.account.as_deref(), Some("alice"), "{case}: the address still names the account: {r:#?}");
+        assert_eq!(r.factors.dkim.result, outcome, "{case}: {r:#?}");
+        assert!(r.factors.dkim.reason.contains(reason), "{case}: reason {:?} lacks {reason:?}", r.factors.dkim.reason);
+        assert!(!r.verified && r.met == 0, "{case}: {r:#?}");
+        // NXDOMAIN for a selector is an answer, not an outage.
+        assert!(!r.temporary, "{case}: {r:#?}");
+    }
 }
 
 #[tokio::test]

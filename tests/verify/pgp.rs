@@ -132,86 +132,102 @@ fn no_signature_is_none() {
     assert_eq!(f.result, Outcome::None, "no key on file: {f:?}");
 }
 
+/// A genuine signature of Alice's around text it does not cover, one row
+/// each: what the attacker did, the message, a part of the reason. The
+/// controls, the same signatures in messages of their own, pass.
 #[test]
-fn mime_wrapping_signed_part_inside_unsigned_mixed_fails() {
+fn a_genuine_signature_beside_text_it_does_not_cover_fails() {
     let a = alice();
-    // The attacker replays a genuine signed part Alice once sent ...
-    let part = signed_part("Thanks for the quick answer!\n");
-    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
-    assert_pass(&pgp_mime_mail(&part, &sig), &a.keys);
-    // ... wrapped beside unsigned text of their own.
-    let mail = mixed_mail(&[
-        "Content-Type: text/plain\n\nPlease transfer my billing to bob@evil.example.".into(),
-        multipart_signed(&part, &sig),
-    ]);
-    assert_fail(&mail, &a.keys, "nested inside an unsigned multipart");
-}
-
-#[test]
-fn pgp_mime_with_an_unsigned_third_part_fails() {
-    let a = alice();
-    let part = signed_part(REQUEST);
-    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
-    let mail = format!("{}{}", header(""), multipart_signed(&part, &sig)).replace(
+    let clearsign = |text: &str| a.gpg.clearsign(&a.fpr, text, &[]);
+    let detach_sign = |part: &str| a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
+    // A genuine signed part Alice once sent, for an attacker to replay.
+    let thanks = signed_part("Thanks for the quick answer!\n");
+    let thanks_sig = detach_sign(&thanks);
+    let request = signed_part(REQUEST);
+    let request_sig = detach_sign(&request);
+    let agree = clearsign("I agree.\n");
+    let inline_request = clearsign(REQUEST);
+    let note = clearsign("old harmless note\n");
+    for control in [
+        pgp_mime_mail(&thanks, &thanks_sig),
+        pgp_mime_mail(&request, &request_sig),
+        inline_mail(&agree),
+        inline_mail(&inline_request),
+        inline_mail(&note),
+    ] {
+        assert_pass(&control, &a.keys);
+    }
+    let third_part = format!("{}{}", header(""), multipart_signed(&request, &request_sig)).replace(
         "--sig-b--",
         "--sig-b\r\nContent-Type: text/plain\r\n\r\nAlso transfer billing to bob.\r\n--sig-b--",
     );
-    assert_fail(
-        &Message::parse(mail.into_bytes()).unwrap(),
-        &a.keys,
-        "exactly two parts",
-    );
-}
+    let tampered = inline_request.replace("account alice", "account bob");
+    assert_ne!(tampered, inline_request);
+    let detached = a.gpg.detach_sign(&a.fpr, b"Please delete my account.\r\n", &[]);
 
-#[test]
-fn partial_signing_unsigned_text_around_inline_block_fails() {
-    let a = alice();
-    let signed = a.gpg.clearsign(&a.fpr, "I agree.\n", &[]);
-    assert_pass(&inline_mail(&signed), &a.keys);
-    let before = format!("Please delete the account of bob too.\n\n{signed}");
-    assert_fail(&inline_mail(&before), &a.keys, "unsigned text before");
-    let after = format!("{signed}\nAnd transfer billing to mallory.\n");
-    assert_fail(&inline_mail(&after), &a.keys, "unsigned text after");
-    // The user's own signature delimiter and a quoted reply are unsigned too.
-    let sig_delim = format!("{signed}-- \nAlice, sent from my phone\n");
-    assert_fail(&inline_mail(&sig_delim), &a.keys, "unsigned text after");
-    let quoted = format!("{signed}\nOn Monday support wrote:\n> Please confirm.\n");
-    assert_fail(&inline_mail(&quoted), &a.keys, "unsigned text after");
-}
-
-#[test]
-fn inline_block_beside_another_mime_part_fails() {
-    let a = alice();
-    let signed = a.gpg.clearsign(&a.fpr, REQUEST, &[]);
-    let mail = mixed_mail(&[
-        format!("Content-Type: text/plain\n\n{signed}"),
-        "Content-Type: text/plain\n\nP.S. and give bob admin rights".into(),
-    ]);
-    assert_fail(&mail, &a.keys, "must be the whole message");
-}
-
-#[test]
-fn signed_attachment_standing_in_for_an_unsigned_body_fails() {
-    let a = alice();
-    let signed = a.gpg.clearsign(&a.fpr, "old harmless note\n", &[]);
-    assert_pass(&inline_mail(&signed), &a.keys);
-    let mail = mixed_mail(&[
-        "Content-Type: text/plain\n\nPlease delete my account, proof attached.".into(),
-        format!(
-            "Content-Type: text/plain; name=\"proof.txt.asc\"\n\
-             Content-Disposition: attachment; filename=\"proof.txt.asc\"\n\n{signed}"
+    let cases = [
+        (
+            "a replayed signed part wrapped beside unsigned text",
+            mixed_mail(&[
+                "Content-Type: text/plain\n\nPlease transfer my billing to bob@evil.example.".into(),
+                multipart_signed(&thanks, &thanks_sig),
+            ]),
+            "nested inside an unsigned multipart",
         ),
-    ]);
-    assert_fail(&mail, &a.keys, "attachment");
-    // A detached signature attached beside a plain body signs nothing shown.
-    let sig = a
-        .gpg
-        .detach_sign(&a.fpr, b"Please delete my account.\r\n", &[]);
-    let mail = mixed_mail(&[
-        "Content-Type: text/plain\n\nPlease delete my account.".into(),
-        format!("Content-Type: application/pgp-signature\n\n{sig}"),
-    ]);
-    assert_fail(&mail, &a.keys, "not PGP/MIME signed");
+        ("an unsigned third part in multipart/signed", Message::parse(third_part.into_bytes()).unwrap(), "exactly two parts"),
+        (
+            "unsigned text before an inline block",
+            inline_mail(&format!("Please delete the account of bob too.\n\n{agree}")),
+            "unsigned text before",
+        ),
+        ("unsigned text after an inline block", inline_mail(&format!("{agree}\nAnd transfer billing to mallory.\n")), "unsigned text after"),
+        // The user's own signature delimiter and a quoted reply are unsigned too.
+        ("a signature delimiter after the block", inline_mail(&format!("{agree}-- \nAlice, sent from my phone\n")), "unsigned text after"),
+        (
+            "a quoted reply after the block",
+            inline_mail(&format!("{agree}\nOn Monday support wrote:\n> Please confirm.\n")),
+            "unsigned text after",
+        ),
+        (
+            "an inline block beside another MIME part",
+            mixed_mail(&[
+                format!("Content-Type: text/plain\n\n{inline_request}"),
+                "Content-Type: text/plain\n\nP.S. and give bob admin rights".into(),
+            ]),
+            "must be the whole message",
+        ),
+        (
+            "a signed attachment standing in for an unsigned body",
+            mixed_mail(&[
+                "Content-Type: text/plain\n\nPlease delete my account, proof attached.".into(),
+                format!(
+                    "Content-Type: text/plain; name=\"proof.txt.asc\"\n\
+                     Content-Disposition: attachment; filename=\"proof.txt.asc\"\n\n{note}"
+                ),
+            ]),
+            "attachment",
+        ),
+        // A detached signature attached beside a plain body signs nothing shown.
+        (
+            "a detached signature attached beside a plain body",
+            mixed_mail(&[
+                "Content-Type: text/plain\n\nPlease delete my account.".into(),
+                format!("Content-Type: application/pgp-signature\n\n{detached}"),
+            ]),
+            "not PGP/MIME signed",
+        ),
+        ("inline text changed after signing", inline_mail(&tampered), "does not verify"),
+        (
+            "a PGP/MIME part changed after signing",
+            pgp_mime_mail(&request.replace("account alice", "account bob"), &request_sig),
+            "does not verify",
+        ),
+    ];
+    for (case, mail, why) in &cases {
+        let f = check_pgp(mail, &a.keys);
+        assert_eq!(f.result, Outcome::Fail, "{case}: expected fail, got {f:?}");
+        assert!(f.reason.contains(why), "{case}: reason {:?} should mention {why:?}", f.reason);
+    }
 }
 
 #[test]
@@ -237,22 +253,6 @@ fn unregistered_key_fails_and_its_own_registration_passes() {
     let sig = a.gpg.detach_sign(&bob, part.as_bytes(), &[]);
     assert_fail(&pgp_mime_mail(&part, &sig), &a.keys, "not registered");
     assert_pass(&inline_mail(&signed), &[a.gpg.export(&bob)]);
-}
-
-#[test]
-fn tampered_body_fails() {
-    let a = alice();
-    let signed = a.gpg.clearsign(&a.fpr, REQUEST, &[]);
-    assert_pass(&inline_mail(&signed), &a.keys);
-    let tampered = signed.replace("account alice", "account bob");
-    assert_ne!(tampered, signed);
-    assert_fail(&inline_mail(&tampered), &a.keys, "does not verify");
-
-    let part = signed_part(REQUEST);
-    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
-    assert_pass(&pgp_mime_mail(&part, &sig), &a.keys);
-    let changed = part.replace("account alice", "account bob");
-    assert_fail(&pgp_mime_mail(&changed, &sig), &a.keys, "does not verify");
 }
 
 #[test]
