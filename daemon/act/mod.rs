@@ -5,7 +5,7 @@
 //! one draft per message.
 //!
 //! Staff-only facts (verification report, classification, staff notes)
-//! live in the ticket's data and never reach a user-facing draft except
+//! live in the ticket's notes (`store::TicketNotes`) and never reach a user-facing draft except
 //! through a template that names them.
 
 pub mod aside;

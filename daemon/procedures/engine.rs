@@ -166,7 +166,7 @@ pub struct Plan {
     pub context: Value,
     pub state: String,
     pub deadlines: Vec<(String, Timestamp)>,
-    /// Keys to merge into the ticket's data.
+    /// Keys the step records (`set`, `allocate`), for the ticket's notes.
     pub data: Map<String, Value>,
     /// The number this step allocated (series, number): the key of the
     /// documentation row in the store.
