@@ -5,8 +5,8 @@
 //! one draft per message.
 //!
 //! Staff-only facts (verification report, classification, staff notes)
-//! live in the ticket's notes (`store::TicketNotes`) and never reach a user-facing draft except
-//! through a template that names them.
+//! live in the ticket's notes (`store::TicketNotes`) and never reach a
+//! user-facing draft except through a template that names them.
 
 pub mod aside;
 pub mod draft;
@@ -180,21 +180,6 @@ impl Actor {
         Ok(Handled::Opened(t, a))
     }
 
-    /// What every ticket a request opens starts with, whatever becomes of
-    /// it: the subject, the signature, the classification, and which
-    /// credentials the text gave away (whom drafts greet and address is
-    /// decided once the sender is checked).
-    fn request_notes(&self, subject: String, class: Classification, findings: &Findings) -> TicketNotes {
-        TicketNotes {
-            subject: Some(subject),
-            signature: Some(self.signature.clone()),
-            classification: Some(class),
-            credential_kinds: Some(findings.credentials.iter().map(|k| k.to_string()).collect()),
-            age_blocks: Some(findings.age_blocks as u64),
-            ..TicketNotes::default()
-        }
-    }
-
     /// The ticket `msg` would join, for a quarantine entry's log line.
     pub(crate) fn ticket_of(&self, msg: &Message) -> Option<TicketId> {
         self.thread_of(msg).ok().flatten().map(|(t, _, _)| t.id)
@@ -334,6 +319,21 @@ impl Actor {
         ticket.reply_to = Some(target);
         ticket.identity = identity;
         (ticket, address_note)
+    }
+
+    /// What every ticket a request opens starts with, whatever becomes of
+    /// it: the subject, the signature, the classification, and which
+    /// credentials the text gave away (whom drafts greet and address is
+    /// decided once the sender is checked).
+    fn request_notes(&self, subject: String, class: Classification, findings: &Findings) -> TicketNotes {
+        TicketNotes {
+            subject: Some(subject),
+            signature: Some(self.signature.clone()),
+            classification: Some(class),
+            credential_kinds: Some(findings.credentials.iter().map(|k| k.to_string()).collect()),
+            age_blocks: Some(findings.age_blocks as u64),
+            ..TicketNotes::default()
+        }
     }
 
     /// A reply from the ticket's sender, stage by stage: verify (the
