@@ -161,6 +161,38 @@ fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
     assert!(why.contains("speaks against account-deletion") && why.contains("account-deletion/not-the-account"), "{why}");
 }
 
+/// A near miss is confirmed only when the rules saw a fair part of it
+/// alone and chose nothing else: one weak word is no sign of a lockout, and
+/// two procedures the rules could not tell apart are a person's call.
+#[test]
+fn the_model_confirms_a_sensitive_near_miss_only_when_the_rules_saw_enough_and_nothing_else() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    let a = desk.mail("l1.eml", "locked out", "I am locked out of my sourcehut account since this morning, please help me get in.");
+    let b = desk.mail("l2.eml", "locked out of sourcehut", "Please help me get in, I am locked out of my sourcehut account since this morning.");
+    let r1 = desk.mail("r1.eml", "cannot afford it", "I can't afford the plan any more, please give me my money back for this month.");
+    let r2 = desk.mail("r2.eml", "money back", "Please give me my money back for this month, I can't afford the plan any more.");
+    let c = desk.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
+    let d = desk.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
+    desk.ok(&["learn", "2fa-disable", &a, &b]);
+    desk.ok(&["learn", "refund", &r1, &r2]);
+    desk.ok(&["learn", "--not", &c, &d]);
+
+    // "Locked out" alone is 1.5 of the 3.5 the rules need for 2FA.
+    let weak = desk.mail("q1.eml", "locked out", "I am locked out of my sourcehut account since this morning, please help.");
+    let v = desk.classify(&weak);
+    assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("2fa-disable")), "{v}");
+    let why = v["model"]["not_used"].as_str().unwrap();
+    assert!(why.contains("2fa-disable is sensitive and its rules saw too little of it: score 1.5 < 1.75"), "{why}");
+
+    // Refund (money back, 4) and financial aid (can't afford, 3.5): the
+    // rules held back between them, and the model does not pick one.
+    let torn = desk.mail("q2.eml", "cannot afford it", "I can't afford the plan any more, please give me my money back.");
+    let v = desk.classify(&torn);
+    assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("refund")), "{v}");
+    let why = v["model"]["not_used"].as_str().unwrap();
+    assert!(why.contains("refund is sensitive and its rules found cannot-pay as likely"), "{why}");
+}
+
 #[test]
 fn with_learning_off_examples_are_kept_but_not_used() {
     let desk = Desk::new("enabled = false");
