@@ -205,8 +205,8 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 247.0 / 254.0, 247.0 / 247.0, 0),
-        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 197.0, 3),
+        ("sourcehut", "tune", 248.0 / 254.0, 248.0 / 248.0, 0),
+        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 199.0, 3),
         ("2i2c", "tune", 20.0 / 20.0, 22.0 / 22.0, 0),
         ("2i2c", "held-out", 20.0 / 26.0, 22.0 / 24.0, 0),
     ];
@@ -334,7 +334,7 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Real text").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 235.0 / 242.0, 235.0 / 237.0, 2)];
+    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 238.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -381,7 +381,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 198.0, 4),
+        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 200.0, 4),
         ("2i2c", "held-out", 22.0 / 26.0, 25.0 / 29.0, 0),
     ];
     assert_floors(&scores, floors);
@@ -423,4 +423,7 @@ fn learning_within_the_tune_half() {
     println!("odd tune rows, rules + model (even tune rows learned), the defaults:");
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
+    // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 123.0 / 127.0, 123.0 / 124.0, 1), ("2i2c", "tune", 10.0 / 10.0, 11.0 / 11.0, 0)];
+    assert_floors(&scores, floors);
 }
