@@ -193,6 +193,23 @@ fn the_model_confirms_a_sensitive_near_miss_only_when_the_rules_saw_enough_and_n
     assert!(why.contains("refund is sensitive and its rules found cannot-pay as likely"), "{why}");
 }
 
+/// Where the rules lean to another procedure, the model does not overrule
+/// them: a rename the model knows, next to a charge the rules saw, is a
+/// mixed request for a person.
+#[test]
+fn the_model_does_not_overrule_a_lean_of_the_rules() {
+    let desk = Desk::new("min_examples = 2");
+    let a = desk.mail("n1.eml", "my login", "Could my login read alice from now on instead of the old one?");
+    let b = desk.mail("n2.eml", "login name", "From now on my login should read bob instead of the old one, could it?");
+    desk.ok(&["learn", "account-rename", &a, &b]);
+    desk.teach_ordinary();
+    let quiet = desk.mail("q1.eml", "my login", "Could my login read carol from now on instead of the old one?");
+    assert_eq!(desk.classify(&quiet)["procedure"], "account-rename", "the model fills the rules' silence");
+    let mixed = desk.mail("q2.eml", "my login", "Could my login read carol from now on instead of the old one? Also there was an unexpected charge.");
+    let why = desk.model_refused(&mixed, "account-rename");
+    assert_eq!(why, "the rules lean to refund (score 2 against 0 for account-rename)");
+}
+
 #[test]
 fn with_learning_off_examples_are_kept_but_not_used() {
     let desk = Desk::new("enabled = false");
