@@ -113,10 +113,7 @@ impl Pack {
         let Some(best) = scored.into_iter().next() else {
             return Classification { procedure: UNCLASSIFIED.to_string(), ..Default::default() };
         };
-        let threshold = match self.sensitive_threshold {
-            Some(t) if best.sensitive => t.max(self.effective_threshold()),
-            _ => self.effective_threshold(),
-        };
+        let threshold = self.threshold_for(best.sensitive);
         let held_back = if best.score <= 0.0 {
             None
         } else if best.score < threshold {
@@ -149,6 +146,16 @@ impl Pack {
             words: best.words,
             held_back,
             model: None,
+        }
+    }
+
+    /// The score a procedure's rules need to route to it: the pack's
+    /// `sensitive_threshold` for a sensitive one (never below the ordinary
+    /// threshold), else the threshold.
+    pub fn threshold_for(&self, sensitive: bool) -> f64 {
+        match self.sensitive_threshold {
+            Some(t) if sensitive => t.max(self.effective_threshold()),
+            _ => self.effective_threshold(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod model;
 
 use std::sync::RwLock;
 
+use crate::classify::rules::Scored;
 use crate::classify::{Classification, UNCLASSIFIED};
 use crate::procedures::Pack;
 use crate::config::LearningConfig;
@@ -108,10 +109,43 @@ impl Learner {
         if let Some(rule) = mine.rules.iter().find(|r| weight(r) < 0.0) {
             return Some(format!("its rule {rule} speaks against {}", procedure.id));
         }
-        if procedure.sensitive && self.settings.sensitive_needs_rule_sign && mine.score <= 0.0 {
+        // Where the rules lean to another procedure (a stack trace for
+        // out-of-scope, a lockout word for 2FA), the model fills no silence:
+        // it would overrule them on learned words.
+        let lean = scored.iter().filter(|s| s.score > mine.score.max(0.0)).max_by(|a, b| a.score.total_cmp(&b.score));
+        if let Some(lean) = lean {
+            return Some(format!("the rules lean to {} (score {} against {} for {})", lean.procedure, lean.score, mine.score, procedure.id));
+        }
+        if procedure.sensitive && self.settings.sensitive_needs_rule_sign {
+            return self.why_not_sensitive(pack, &scored, mine);
+        }
+        None
+    }
+
+    /// A sensitive procedure is confirmed, never guessed: the rules must
+    /// have seen a fair part of the evidence they need themselves (half
+    /// their threshold: one weak word such as "student" or "locked out" is
+    /// not a sign of a refund or a lockout), and it must be their own best
+    /// candidate, clear of every other procedure by the pack's margin. When
+    /// the rules held back between two procedures, that is a question for a
+    /// person, not for learned word counts; the model breaks no such tie.
+    fn why_not_sensitive(&self, pack: &Pack, scored: &[Scored<'_>], mine: &Scored<'_>) -> Option<String> {
+        let id = mine.procedure;
+        let floor = pack.threshold_for(true) / 2.0;
+        if mine.score <= 0.0 {
+            return Some(format!("{id} is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)"));
+        }
+        if mine.score < floor {
             return Some(format!(
-                "{} is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)",
-                procedure.id
+                "{id} is sensitive and its rules saw too little of it: score {} < {floor}, half of what they need (learning.sensitive_needs_rule_sign)",
+                mine.score
+            ));
+        }
+        let rival = scored.iter().filter(|s| s.procedure != id && s.score > 0.0).find(|s| mine.score - s.score < pack.margin);
+        if let Some(rival) = rival {
+            return Some(format!(
+                "{id} is sensitive and its rules found {} as likely (scores {} and {}): the model does not choose between them (learning.sensitive_needs_rule_sign)",
+                rival.procedure, mine.score, rival.score
             ));
         }
         None

@@ -54,12 +54,25 @@ impl Desk {
     fn teach_refunds(&self) {
         let a = self.mail("r1.eml", "billed for nothing", "I was billed for a yearly plan I never used. Could you return what I paid to my card?");
         let b = self.mail("r2.eml", "please return my payment", "You billed my card for a plan I did not want. Please return the payment.");
-        let c = self.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
-        let d = self.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
         let out = self.ok(&["learn", "refund", &a, &b]);
         assert!(out.contains("learned 2 examples") && out.contains("refund 2"), "{out}");
-        let out = self.ok(&["learn", "--not", &c, &d]);
+        let out = self.teach_ordinary();
         assert!(out.contains("refund 2, unclassified 2"), "{out}");
+    }
+
+    /// The message stays unclassified although the model voted for
+    /// `procedure`: why its vote was not taken.
+    fn model_refused(&self, file: &str, procedure: &str) -> String {
+        let v = self.classify(file);
+        assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some(procedure)), "{v}");
+        v["model"]["not_used"].as_str().unwrap().to_string()
+    }
+
+    /// Two ordinary mails no procedure answers, learned as "no procedure".
+    fn teach_ordinary(&self) -> String {
+        let c = self.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
+        let d = self.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
+        self.ok(&["learn", "--not", &c, &d])
     }
 }
 
@@ -140,25 +153,61 @@ fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
     let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let a = desk.mail("d1.eml", "leaving", "Please make my account go away for good, I do not use it any more.");
     let b = desk.mail("d2.eml", "leaving sourcehut", "I want my account gone for good, please make it go away.");
-    let c = desk.mail("n1.eml", "push fails", "git push over ssh fails with permission denied on my repository.");
-    let d = desk.mail("n2.eml", "builds stuck", "My builds are stuck in the queue since yesterday, is the build service down?");
     desk.ok(&["learn", "account-deletion", &a, &b]);
-    desk.ok(&["learn", "--not", &c, &d]);
+    desk.teach_ordinary();
 
     // The model is sure, but no rule of the sensitive procedure saw any
     // sign of it: words alone never route into deletion.
     let plain = desk.mail("q1.eml", "go away", "Please make my account go away for good.");
-    let v = desk.classify(&plain);
-    assert_eq!((v["procedure"].as_str(), v["model"]["procedure"].as_str()), (Some("unclassified"), Some("account-deletion")), "{v}");
-    let why = v["model"]["not_used"].as_str().unwrap();
+    let why = desk.model_refused(&plain, "account-deletion");
     assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)");
     // A rule of it that speaks against the message wins over the model.
     let against = desk.mail("q2.eml", "go away", "Please make it go away for good, not the whole account, just one repository.");
-    let v = desk.classify(&against);
-    assert_eq!(v["procedure"], "unclassified", "{v}");
-    assert_eq!(v["model"]["procedure"], "account-deletion", "{v}");
-    let why = v["model"]["not_used"].as_str().unwrap();
+    let why = desk.model_refused(&against, "account-deletion");
     assert!(why.contains("speaks against account-deletion") && why.contains("account-deletion/not-the-account"), "{why}");
+}
+
+/// A near miss is confirmed only when the rules saw a fair part of it
+/// alone and chose nothing else: one weak word is no sign of a lockout, and
+/// two procedures the rules could not tell apart are a person's call.
+#[test]
+fn the_model_confirms_a_sensitive_near_miss_only_when_the_rules_saw_enough_and_nothing_else() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    let a = desk.mail("l1.eml", "locked out", "I am locked out of my sourcehut account since this morning, please help me get in.");
+    let b = desk.mail("l2.eml", "locked out of sourcehut", "Please help me get in, I am locked out of my sourcehut account since this morning.");
+    let r1 = desk.mail("r1.eml", "cannot afford it", "I can't afford the plan any more, please give me my money back for this month.");
+    let r2 = desk.mail("r2.eml", "money back", "Please give me my money back for this month, I can't afford the plan any more.");
+    desk.ok(&["learn", "2fa-disable", &a, &b]);
+    desk.ok(&["learn", "refund", &r1, &r2]);
+    desk.teach_ordinary();
+
+    // "Locked out" alone is 1.5 of the 3.5 the rules need for 2FA.
+    let weak = desk.mail("q1.eml", "locked out", "I am locked out of my sourcehut account since this morning, please help.");
+    let why = desk.model_refused(&weak, "2fa-disable");
+    assert!(why.contains("2fa-disable is sensitive and its rules saw too little of it: score 1.5 < 1.75"), "{why}");
+
+    // Refund (money back, 4) and financial aid (can't afford, 3.5): the
+    // rules held back between them, and the model does not pick one.
+    let torn = desk.mail("q2.eml", "cannot afford it", "I can't afford the plan any more, please give me my money back.");
+    let why = desk.model_refused(&torn, "refund");
+    assert!(why.contains("refund is sensitive and its rules found cannot-pay as likely"), "{why}");
+}
+
+/// Where the rules lean to another procedure, the model does not overrule
+/// them: a rename the model knows, next to a charge the rules saw, is a
+/// mixed request for a person.
+#[test]
+fn the_model_does_not_overrule_a_lean_of_the_rules() {
+    let desk = Desk::new("min_examples = 2");
+    let a = desk.mail("n1.eml", "my login", "Could my login read alice from now on instead of the old one?");
+    let b = desk.mail("n2.eml", "login name", "From now on my login should read bob instead of the old one, could it?");
+    desk.ok(&["learn", "account-rename", &a, &b]);
+    desk.teach_ordinary();
+    let quiet = desk.mail("q1.eml", "my login", "Could my login read carol from now on instead of the old one?");
+    assert_eq!(desk.classify(&quiet)["procedure"], "account-rename", "the model fills the rules' silence");
+    let mixed = desk.mail("q2.eml", "my login", "Could my login read carol from now on instead of the old one? Also there was an unexpected charge.");
+    let why = desk.model_refused(&mixed, "account-rename");
+    assert_eq!(why, "the rules lean to refund (score 2 against 0 for account-rename)");
 }
 
 #[test]

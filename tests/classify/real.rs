@@ -20,6 +20,7 @@ use triaged::procedures::Pack;
 use triaged::message::Message;
 use triaged::store::{Example, Store};
 
+#[derive(Clone)]
 struct Item {
     source: String,
     half: String,
@@ -204,8 +205,8 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 247.0 / 254.0, 247.0 / 247.0, 0),
-        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 197.0, 3),
+        ("sourcehut", "tune", 248.0 / 254.0, 248.0 / 248.0, 0),
+        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 199.0, 3),
         ("2i2c", "tune", 20.0 / 20.0, 22.0 / 22.0, 0),
         ("2i2c", "held-out", 20.0 / 26.0, 22.0 / 24.0, 0),
     ];
@@ -236,6 +237,17 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Our spring sale", "Free hosting for open source, 100% money back guarantee! Click here. Unsubscribe", UNCLASSIFIED),
         ("sourcehut", "", "I want to top up my account by bank transfer, how do I go about it?", UNCLASSIFIED),
         ("sourcehut", "", "Please change my username, or else delete the account", "account-rename"),
+        ("sourcehut", "", "I see two identical charges on my statement for the same month", "refund"),
+        ("sourcehut", "", "The same amount was taken out of my account two times", "refund"),
+        ("sourcehut", "", "Why was I charged again? I already paid for this month", "refund"),
+        ("sourcehut", "", "My card was declined but it shows as multiple charges?", "refund"),
+        ("sourcehut", "", "I tried to pay twice but it was declined both times", UNCLASSIFIED),
+        ("sourcehut", "", "Can I get my money returned?", "refund"),
+        ("sourcehut", "", "I'd like to cancel my subscription and get the rest of the year paid back", "refund"),
+        ("sourcehut", "", "I don't want this account anymore", "account-deletion"),
+        ("sourcehut", "", "I'm done with this service, please delete everything you have about me", "account-deletion"),
+        ("sourcehut", "", "How do I delete my data from a repository?", UNCLASSIFIED),
+        ("sourcehut", "", "I changed phones and the 2FA codes no longer work", "2fa-disable"),
         ("sourcehut", "Bug: disable user registration", "Add an option to disable user registration on self-hosted instances", UNCLASSIFIED),
         ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
         ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
@@ -322,7 +334,7 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Real text").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 235.0 / 242.0, 235.0 / 237.0, 2)];
+    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 238.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -369,9 +381,49 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 194.0 / 225.0, 194.0 / 198.0, 4),
+        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 200.0, 4),
         ("2i2c", "held-out", 22.0 / 26.0, 25.0 / 29.0, 0),
     ];
     assert_floors(&scores, floors);
 }
 
+
+/// Issue 16's measure within the tune half alone (the held-out half is not
+/// involved): every other tune item learned, the rest classified by rules
+/// and model. This is where the model's guard for sensitive procedures is
+/// chosen; its wrong routes are printed, since they are tune text.
+#[test]
+fn learning_within_the_tune_half() {
+    let packs = packs();
+    let dir = tempfile::tempdir().unwrap();
+    // The set's tune rows, and Banking77's tune-half train queries that are
+    // not among them: bank mail is where the model meets most near misses.
+    let mut tune: Vec<Item> = all_items().into_iter().filter(|i| i.half == "tune").collect();
+    let known: std::collections::BTreeSet<String> = tune.iter().map(|i| i.body.clone()).collect();
+    tune.extend(banking77_tune_half().into_iter().filter(|i| !known.contains(&i.body)));
+    let (learned, tested): (Vec<(usize, Item)>, Vec<(usize, Item)>) = tune.into_iter().enumerate().partition(|(n, _)| n % 2 == 0);
+    let run = |settings: LearningConfig, name: &str| {
+        let learners: BTreeMap<String, Learner> = packs
+            .keys()
+            .map(|pack| (pack.clone(), Learner::open(&Store::open(&dir.path().join(name).join(pack)).unwrap(), settings).unwrap()))
+            .collect();
+        for (_, item) in &learned {
+            let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
+            let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
+            learners[&item.pack].learn(&example).unwrap();
+        }
+        let tested = tested.iter().map(|(_, i)| i.clone()).collect();
+        measure(&packs, tested, |pack, p, msg| learners[pack].classify(p, msg).0)
+    };
+    let rules = measure(&packs, tested.iter().map(|(_, i)| i.clone()).collect(), |_, pack, msg| pack.classify(msg));
+    println!("odd tune rows, rules alone:");
+    table(&rules);
+    println!("odd tune rows, rules + model (even tune rows learned), learning.sensitive_needs_rule_sign = false:");
+    table(&run(LearningConfig { sensitive_needs_rule_sign: false, ..LearningConfig::default() }, "loose"));
+    println!("odd tune rows, rules + model (even tune rows learned), the defaults:");
+    let scores = run(LearningConfig::default(), "defaults");
+    table(&scores);
+    // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 123.0 / 127.0, 123.0 / 124.0, 1), ("2i2c", "tune", 10.0 / 10.0, 11.0 / 11.0, 0)];
+    assert_floors(&scores, floors);
+}
