@@ -229,10 +229,13 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 248.0 / 254.0, 248.0 / 248.0, 0),
-        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 199.0, 3),
-        ("2i2c", "tune", 20.0 / 20.0, 22.0 / 22.0, 0),
-        ("2i2c", "held-out", 20.0 / 26.0, 22.0 / 24.0, 0),
+        ("sourcehut", "tune", 265.0 / 272.0, 265.0 / 268.0, 2),
+        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 217.0, 7),
+        ("2i2c", "tune", 40.0 / 41.0, 48.0 / 52.0, 0),
+        ("2i2c", "held-out", 30.0 / 44.0, 36.0 / 43.0, 0),
+        // The second set alone: text no rule had seen when it was added.
+        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 18.0, 4),
+        ("2i2c r2", "held-out", 9.0 / 18.0, 13.0 / 18.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -273,6 +276,12 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "How do I delete my data from a repository?", UNCLASSIFIED),
         ("sourcehut", "", "I changed phones and the 2FA codes no longer work", "2fa-disable"),
         ("sourcehut", "Bug: disable user registration", "Add an option to disable user registration on self-hosted instances", UNCLASSIFIED),
+        ("sourcehut", "", "You refunded the whole year by mistake, how do I send back the excess?", UNCLASSIFIED),
+        ("sourcehut", "Locked out", "I reset my phone and lost all my authentication codes, how can I get back in?", "2fa-disable"),
+        ("sourcehut", "doble cobro", "Me cobraron dos veces el plan de este mes", "refund"),
+        ("sourcehut", "", "I would like to request the permanent deletion of my sourcehut user account", "account-deletion"),
+        ("2i2c", "Binder link broken", "The mybinder.org launch fails with a 504 timeout for our class", UNCLASSIFIED),
+        ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", "infrastructure"),
         ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
         ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
     ];
@@ -406,8 +415,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 196.0 / 225.0, 196.0 / 200.0, 4),
-        ("2i2c", "held-out", 22.0 / 26.0, 25.0 / 29.0, 0),
+        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 218.0, 8),
+        ("2i2c", "held-out", 37.0 / 44.0, 43.0 / 53.0, 0),
+        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 18.0, 4),
+        ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 24.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -449,6 +460,6 @@ fn learning_within_the_tune_half() {
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 123.0 / 127.0, 123.0 / 124.0, 1), ("2i2c", "tune", 10.0 / 10.0, 11.0 / 11.0, 0)];
+    let floors: Floors<'_> = &[("sourcehut", "tune", 131.0 / 135.0, 131.0 / 133.0, 2), ("2i2c", "tune", 23.0 / 23.0, 26.0 / 27.0, 0)];
     assert_floors(&scores, floors);
 }
