@@ -41,7 +41,7 @@ impl Store {
             // Only the quarantine's own mark (ticket 0): a Message-ID that
             // names a ticket keeps its duplicate out.
             if let Some(id) = &q.message_id
-                && tx.msgids.get(id.as_bytes())?.is_some_and(|v| v.as_ref() == 0u64.to_be_bytes())
+                && tx.msgids.get(id.as_bytes())?.is_some_and(|v| v == 0u64.to_be_bytes())
             {
                 tx.msgids.remove(id.as_bytes())?;
             }
