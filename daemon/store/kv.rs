@@ -57,6 +57,9 @@ pub(super) struct Db {
     pub(super) redb: Database,
     /// A deferred commit was made since the last durable one.
     dirty: AtomicBool,
+    /// The first write to fail on the file: redb refuses every write after
+    /// one fails until the store is reopened, and says only that.
+    first_failure: std::sync::Mutex<Option<String>>,
 }
 
 impl Drop for Db {
@@ -72,13 +75,33 @@ pub(super) fn open(store: &Path, file: &Path, cache_bytes: usize) -> Result<Arc<
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked { path: store.to_path_buf() },
         e => StoreError::Open { path: store.to_path_buf(), source: e.into() },
     })?;
-    Ok(Arc::new(Db { redb, dirty: AtomicBool::new(false) }))
+    Ok(Arc::new(Db { redb, dirty: AtomicBool::new(false), first_failure: Default::default() }))
 }
 
 impl Db {
     /// Runs `f` in one write transaction; `durable` says whether it is on
     /// disk when this returns (see the module's comment).
     pub(super) fn write<R>(&self, durable: bool, f: impl FnOnce(&Tables<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        self.write_once(durable, f).map_err(|e| self.explain(e))
+    }
+
+    /// An error of a write, with the cause of the first failed write when
+    /// this one failed only because of it.
+    fn explain(&self, e: StoreError) -> StoreError {
+        let mut first = self.first_failure.lock().unwrap_or_else(|p| p.into_inner());
+        match (&e, first.as_ref()) {
+            (StoreError::Io(redb::Error::PreviousIo), Some(cause)) => StoreError::Io(redb::Error::Io(std::io::Error::other(format!(
+                "{cause} (an earlier write; the store takes writes again once triaged is restarted)"
+            )))),
+            (StoreError::Io(redb::Error::Io(io)), None) => {
+                *first = Some(io.to_string());
+                e
+            }
+            _ => e,
+        }
+    }
+
+    fn write_once<R>(&self, durable: bool, f: impl FnOnce(&Tables<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
         let mut txn = self.redb.begin_write()?;
         txn.set_durability(if durable { Durability::Immediate } else { Durability::None })?;
         let r = {
@@ -254,12 +277,15 @@ impl Tree {
 
     /// `f` on the table as it is now, or `None` when it was never written.
     fn read<R>(&self, f: impl FnOnce(&redb::ReadOnlyTable<&'static [u8], &'static [u8]>) -> Result<R, StoreError>) -> Result<Option<R>, StoreError> {
-        let r = self.db.redb.begin_read()?;
-        match r.open_table(def(self.name)) {
-            Ok(t) => f(&t).map(Some),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let read = || {
+            let r = self.db.redb.begin_read()?;
+            match r.open_table(def(self.name)) {
+                Ok(t) => f(&t).map(Some),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        };
+        read().map_err(|e| self.db.explain(e))
     }
 
     pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StoreError> {
