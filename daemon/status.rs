@@ -1,5 +1,5 @@
 //! `triaged status`: health (last sync and backlog per folder, deadlines,
-//! the staff channel), tickets, pending work and quarantine. sled allows one
+//! the staff channel), tickets, pending work and quarantine. The store allows one
 //! process per store, so while the daemon runs it keeps a snapshot
 //! (`status.json` beside the database, replaced atomically) that `status`
 //! reads instead.
