@@ -72,18 +72,15 @@ fn same_nick(a: &str, b: &str) -> bool {
 }
 
 struct ClaimTx<'a> {
-    tickets: TxTree<'a>,
+    trees: super::Named<TxTree<'a>>,
     claims: TxTree<'a>,
-    meta: TxTree<'a>,
-    audit: TxTree<'a>,
     stale: TxTree<'a>,
-    closed: TxTree<'a>,
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl ClaimTx<'_> {
     fn ticket(&self, id: TicketId) -> TxResult<Option<Ticket>> {
-        match self.tickets.get(id.0.to_be_bytes())? {
+        match self.trees.tickets.get(id.0.to_be_bytes())? {
             Some(v) => Ok(Some(dec("ticket", &v).map_err(abort)?)),
             None => Ok(None),
         }
@@ -99,8 +96,8 @@ impl ClaimTx<'_> {
     fn set_state(&self, mut t: Ticket, state: TicketState, now: jiff::Timestamp) -> TxResult<()> {
         if t.state != state {
             t.state = state;
-            super::retention::index_closing(&self.closed, &mut t, now)?;
-            self.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
+            super::retention::index_closing(&self.trees.closed, &mut t, now)?;
+            self.trees.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
             self.touched.borrow_mut().push(t.id);
         }
         Ok(())
@@ -112,16 +109,16 @@ impl ClaimTx<'_> {
             Some(c) => self.claims.insert(id.0.to_be_bytes(), enc(c))?,
             None => self.claims.remove(id.0.to_be_bytes())?,
         };
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         self.stale.insert(id.0.to_be_bytes(), seq.to_be_bytes())?;
         Ok(())
     }
 
     fn note(&self, id: TicketId, at: jiff::Timestamp, event: String) -> TxResult<()> {
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         let mut k = id.0.to_be_bytes().to_vec();
         k.extend_from_slice(&seq.to_be_bytes());
-        self.audit.insert(k, enc(&super::AuditEntry { at, event }))?;
+        self.trees.audit.insert(k, enc(&super::AuditEntry { at, event }))?;
         Ok(())
     }
 }
@@ -137,12 +134,9 @@ impl super::Store {
         let touched = std::cell::RefCell::new(Vec::new());
         let r = self.db.write(true, |tables| {
             f(&ClaimTx {
-                tickets: tables.tree("tickets"),
+                trees: super::Named::new(|n| tables.tree(n)),
                 claims: tables.tree(CLAIMS),
-                meta: tables.tree(kv::META),
-                audit: tables.tree("audit"),
                 stale: tables.tree(CLAIM_KEYWORDS_STALE),
-                closed: tables.tree(super::retention::CLOSED),
                 touched: &touched,
             })
         })?;
@@ -214,7 +208,7 @@ impl super::Store {
     /// stores written before the stale index existed have claims it does
     /// not list. Later changes are marked in their own transaction.
     pub(super) fn index_stale_claim_keywords(&self) -> Result<(), StoreError> {
-        if self.meta.contains_key(STALE_INDEXED)? {
+        if self.trees.meta.contains_key(STALE_INDEXED)? {
             return Ok(());
         }
         let mut keys = Vec::new();
@@ -447,7 +441,7 @@ mod tests {
             s.claim(TicketId(1), "alice", at("2026-01-01T10:00:00Z")).unwrap();
             // As a store written before the index: the claim is unlisted.
             s.tree(CLAIM_KEYWORDS_STALE).remove(1u64.to_be_bytes()).unwrap();
-            s.meta.remove(STALE_INDEXED).unwrap();
+            s.trees.meta.remove(STALE_INDEXED).unwrap();
             assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
         }
         let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();

@@ -307,17 +307,7 @@ pub struct AuditEntry {
 pub struct Store {
     path: PathBuf,
     db: std::sync::Arc<kv::Db>,
-    meta: Tree,
-    cursors: Tree,
-    msgids: Tree,
-    tickets: Tree,
-    pending: Tree,
-    quarantine: Tree,
-    attempts: Tree,
-    audit: Tree,
-    deadlines: Tree,
-    outbox: Tree,
-    closed: Tree,
+    trees: Named<Tree>,
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
@@ -357,42 +347,68 @@ fn abort(e: StoreError) -> StoreError {
     e
 }
 
-/// The trees a transition touches, inside one transaction.
+/// The store's tables, by their names in the file (sled's tree names,
+/// kept so that a sled store's import copies them as they are): as
+/// handles of their own (`Tree`) or inside one transaction (`TxTree`).
+#[derive(Clone)]
+struct Named<T> {
+    meta: T,
+    cursors: T,
+    msgids: T,
+    tickets: T,
+    pending: T,
+    quarantine: T,
+    attempts: T,
+    audit: T,
+    deadlines: T,
+    outbox: T,
+    closed: T,
+}
+
+impl<T> Named<T> {
+    fn new(mut table: impl FnMut(&'static str) -> T) -> Named<T> {
+        Named {
+            meta: table(kv::META),
+            cursors: table("cursors"),
+            msgids: table("msgids"),
+            tickets: table("tickets"),
+            pending: table("pending"),
+            quarantine: table("quarantine"),
+            attempts: table("attempts"),
+            audit: table("audit"),
+            deadlines: table("deadlines"),
+            outbox: table("outbox"),
+            closed: table(retention::CLOSED),
+        }
+    }
+}
+
+/// The tables a transition touches, inside one transaction.
 pub struct Tx<'a> {
-    meta: TxTree<'a>,
-    cursors: TxTree<'a>,
-    msgids: TxTree<'a>,
-    tickets: TxTree<'a>,
-    pending: TxTree<'a>,
-    quarantine: TxTree<'a>,
-    attempts: TxTree<'a>,
-    audit: TxTree<'a>,
-    deadlines: TxTree<'a>,
-    outbox: TxTree<'a>,
-    closed: TxTree<'a>,
+    trees: Named<TxTree<'a>>,
     /// Tickets this attempt wrote, announced once it commits.
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl Tx<'_> {
     fn set_cursor(&self, folder: &str, c: Cursor) -> TxResult<()> {
-        self.cursors.insert(folder.as_bytes(), enc(&c))?;
+        self.trees.cursors.insert(folder.as_bytes(), enc(&c))?;
         Ok(())
     }
 
     /// Stores `t`, its close indexed (`closed` set) when it is closed.
     fn put_ticket(&self, t: &mut Ticket) -> TxResult<()> {
-        retention::index_closing(&self.closed, t, jiff::Timestamp::now())?;
-        self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
+        retention::index_closing(&self.trees.closed, t, jiff::Timestamp::now())?;
+        self.trees.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
         self.touched.borrow_mut().push(t.id);
         Ok(())
     }
 
     fn audit(&self, ticket: TicketId, event: String) -> TxResult<()> {
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         let mut k = ticket.0.to_be_bytes().to_vec();
         k.extend_from_slice(&seq.to_be_bytes());
-        self.audit.insert(
+        self.trees.audit.insert(
             k,
             enc(&AuditEntry {
                 at: jiff::Timestamp::now(),
@@ -405,17 +421,17 @@ impl Tx<'_> {
     /// Keeps the deadline index in step with a ticket's armed timers.
     fn reindex_deadlines(&self, id: TicketId, old: &[Deadline], new: &[Deadline]) -> TxResult<()> {
         for d in old {
-            self.deadlines.remove(deadline_key(d.due, id, &d.name))?;
+            self.trees.deadlines.remove(deadline_key(d.due, id, &d.name))?;
         }
         for d in new {
-            self.deadlines.insert(deadline_key(d.due, id, &d.name), [])?;
+            self.trees.deadlines.insert(deadline_key(d.due, id, &d.name), [])?;
         }
         Ok(())
     }
 
     fn intake(&self, id: TicketId, i: &Intake) -> TxResult<()> {
-        self.msgids.insert(i.message_id.as_bytes(), id.0.to_be_bytes())?;
-        self.attempts.remove(uid_key(&i.folder, i.uid))?;
+        self.trees.msgids.insert(i.message_id.as_bytes(), id.0.to_be_bytes())?;
+        self.trees.attempts.remove(uid_key(&i.folder, i.uid))?;
         self.set_cursor(&i.folder, Cursor { validity: i.uid.validity, last_uid: i.uid.uid })
     }
 
@@ -425,7 +441,7 @@ impl Tx<'_> {
         for a in actions {
             if let Action::AppendDraft { message_id, .. } = a {
                 t.drafts.push(message_id.clone());
-                self.msgids.insert(message_id.as_bytes(), t.id.0.to_be_bytes())?;
+                self.trees.msgids.insert(message_id.as_bytes(), t.id.0.to_be_bytes())?;
             }
             planned.push((self.plan(a)?, a.clone()));
         }
@@ -441,8 +457,8 @@ impl Tx<'_> {
     }
 
     fn plan(&self, action: &Action) -> TxResult<u64> {
-        let id = self.meta.generate_id()?;
-        self.pending.insert(id.to_be_bytes(), enc(action))?;
+        let id = self.trees.meta.generate_id()?;
+        self.trees.pending.insert(id.to_be_bytes(), enc(action))?;
         Ok(id)
     }
 }
@@ -492,20 +508,9 @@ impl Store {
         compact::clear_leftovers(path)?;
         import::from_sled_once(path)?;
         let db = kv::open(path, &kv::file(path), cache_bytes())?;
-        let t = |n: &'static str| Tree::new(&db, n);
         let store = Store {
             path: path.to_path_buf(),
-            meta: t(kv::META),
-            cursors: t("cursors"),
-            msgids: t("msgids"),
-            tickets: t("tickets"),
-            pending: t("pending"),
-            quarantine: t("quarantine"),
-            attempts: t("attempts"),
-            audit: t("audit"),
-            deadlines: t("deadlines"),
-            outbox: t("outbox"),
-            closed: t(retention::CLOSED),
+            trees: Named::new(|n| Tree::new(&db, n)),
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             touched: Default::default(),
             db,
@@ -558,19 +563,8 @@ impl Store {
     fn transition<R>(&self, durable: bool, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
         let touched = std::cell::RefCell::new(Vec::new());
         let r = self.db.write(durable, |tables| {
-            let t = |n: &'static str| tables.tree(n);
             f(&Tx {
-                meta: t(kv::META),
-                cursors: t("cursors"),
-                msgids: t("msgids"),
-                tickets: t("tickets"),
-                pending: t("pending"),
-                quarantine: t("quarantine"),
-                attempts: t("attempts"),
-                audit: t("audit"),
-                deadlines: t("deadlines"),
-                outbox: t("outbox"),
-                closed: t(retention::CLOSED),
+                trees: Named::new(|n| tables.tree(n)),
                 touched: &touched,
             })
         })?;
@@ -585,7 +579,7 @@ impl Store {
     }
 
     pub fn cursor(&self, folder: &str) -> Result<Option<Cursor>, StoreError> {
-        self.cursors
+        self.trees.cursors
             .get(folder.as_bytes())?
             .map(|v| dec("cursor", &v))
             .transpose()
@@ -599,10 +593,7 @@ impl Store {
 
     /// The ticket a Message-ID belongs to (incoming messages and our drafts).
     pub fn ticket_for_message_id(&self, message_id: &str) -> Result<Option<TicketId>, StoreError> {
-        Ok(self
-            .msgids
-            .get(message_id.as_bytes())?
-            .map(|v| TicketId(be_u64(&v))))
+        Ok(self.trees.msgids.get(message_id.as_bytes())?.map(|v| TicketId(be_u64(&v))))
     }
 
     /// A message that needs nothing (already seen under another UID):
@@ -610,7 +601,7 @@ impl Store {
     /// Not durable until `persist` (see `tx_deferred`).
     pub fn skip(&self, folder: &str, uid: Uid) -> Result<(), StoreError> {
         self.tx_deferred(|tx| {
-            tx.attempts.remove(uid_key(folder, uid))?;
+            tx.trees.attempts.remove(uid_key(folder, uid))?;
             tx.set_cursor(folder, Cursor { validity: uid.validity, last_uid: uid.uid })
         })
     }
@@ -619,7 +610,7 @@ impl Store {
     /// derived with: stable across retries, unguessable to a sender, so
     /// naming one of our drafts in In-Reply-To takes having received it.
     pub fn draft_key(&self) -> Result<[u8; 32], StoreError> {
-        if let Some(v) = self.meta.get(DRAFT_KEY)?
+        if let Some(v) = self.trees.meta.get(DRAFT_KEY)?
             && let Ok(k) = <[u8; 32]>::try_from(v.as_ref())
         {
             return Ok(k);
@@ -627,9 +618,9 @@ impl Store {
         let mut k = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
         // Only the first key ever written is used, even if two callers race.
-        self.meta.compare_and_swap(DRAFT_KEY, None, Some(&k[..]))?;
+        self.trees.meta.compare_and_swap(DRAFT_KEY, None, Some(&k[..]))?;
         self.persist()?;
-        let v = self.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Missing("draft key: not stored"))?;
+        let v = self.trees.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Missing("draft key: not stored"))?;
         <[u8; 32]>::try_from(v.as_ref()).map_err(|_| StoreError::Missing("draft key: not 32 bytes"))
     }
 
@@ -637,7 +628,7 @@ impl Store {
     /// before opening it serialise on their side; `open_ticket` refuses a
     /// ticket whose number has been taken meanwhile.
     pub fn next_ticket_id(&self) -> Result<TicketId, StoreError> {
-        Ok(TicketId(self.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v))))
+        Ok(TicketId(self.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v))))
     }
 
     /// Opens `ticket` (numbered by `next_ticket_id`) for the message in
@@ -653,11 +644,11 @@ impl Store {
         notice: Option<&Outgoing>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx_deferred(|tx| {
-            let next = tx.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v));
+            let next = tx.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v));
             if next != ticket.id.0 {
                 return Err(abort(StoreError::TicketNumberTaken { wanted: ticket.id, next }));
             }
-            tx.meta.insert(NEXT_TICKET, (next + 1).to_be_bytes())?;
+            tx.trees.meta.insert(NEXT_TICKET, (next + 1).to_be_bytes())?;
             let mut t = ticket.clone();
             t.drafts.clear();
             let planned = tx.plan_all(&mut t, actions)?;
@@ -685,7 +676,7 @@ impl Store {
         change: impl Fn(&mut Ticket) -> Vec<Action>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
-            let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else {
+            let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else {
                 return Err(abort(StoreError::NoTicket(id)));
             };
             let old: Ticket = dec("ticket", &v).map_err(abort)?;
@@ -707,7 +698,7 @@ impl Store {
     pub fn due_deadlines(&self, now: jiff::Timestamp) -> Result<Vec<(jiff::Timestamp, TicketId, String)>, StoreError> {
         let end = deadline_key(now + jiff::SignedDuration::from_millis(1), TicketId(0), "");
         let mut out = Vec::new();
-        self.deadlines.scan(kv::below(end), false, |k, _| {
+        self.trees.deadlines.scan(kv::below(end), false, |k, _| {
             out.extend(parse_deadline_key(k));
             Ok(true)
         })?;
@@ -716,18 +707,18 @@ impl Store {
 
     /// When the earliest armed deadline is due.
     pub fn next_deadline(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
-        Ok(self.deadlines.entries(kv::all(), 1)?.first().and_then(|(k, _)| parse_deadline_key(k)).map(|d| d.0))
+        Ok(self.trees.deadlines.entries(kv::all(), 1)?.first().and_then(|(k, _)| parse_deadline_key(k)).map(|d| d.0))
     }
 
     /// How many actions are pending, without decoding them (a draft's
     /// bytes are most of a pending action).
     pub fn pending_count(&self) -> Result<usize, StoreError> {
-        self.pending.len()
+        self.trees.pending.len()
     }
 
     pub fn pending_actions(&self) -> Result<Vec<(u64, Action)>, StoreError> {
         let mut out = Vec::new();
-        self.pending.scan(kv::all(), false, |k, v| {
+        self.trees.pending.scan(kv::all(), false, |k, v| {
             out.push((be_u64(k), dec("pending action", v)?));
             Ok(true)
         })?;
@@ -743,7 +734,7 @@ impl Store {
         }
         self.tx_deferred(|tx| {
             for (id, ticket, event) in done {
-                tx.pending.remove(id.to_be_bytes())?;
+                tx.trees.pending.remove(id.to_be_bytes())?;
                 tx.audit(*ticket, event.clone())?;
             }
             Ok(())
@@ -753,7 +744,7 @@ impl Store {
     /// The action is done; note it in the ticket's audit log.
     pub fn complete_action(&self, id: u64, ticket: TicketId, event: &str) -> Result<(), StoreError> {
         self.tx(|tx| {
-            tx.pending.remove(id.to_be_bytes())?;
+            tx.trees.pending.remove(id.to_be_bytes())?;
             tx.audit(ticket, event.to_string())
         })
     }
@@ -762,7 +753,7 @@ impl Store {
     /// (a crash or a hang in an earlier run).
     pub fn attempted_before(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<bool, StoreError> {
         for &uid in uids {
-            if self.attempts.contains_key(uid_key(folder, Uid { validity, uid }))? {
+            if self.trees.attempts.contains_key(uid_key(folder, Uid { validity, uid }))? {
                 return Ok(true);
             }
         }
@@ -774,7 +765,7 @@ impl Store {
     pub fn mark_attempts(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<(), StoreError> {
         self.tx(|tx| {
             for &uid in uids {
-                tx.attempts.insert(uid_key(folder, Uid { validity, uid }), 1u32.to_be_bytes())?;
+                tx.trees.attempts.insert(uid_key(folder, Uid { validity, uid }), 1u32.to_be_bytes())?;
             }
             Ok(())
         })
@@ -784,11 +775,11 @@ impl Store {
     pub fn count_attempt(&self, folder: &str, uid: Uid) -> Result<u32, StoreError> {
         let n = self.tx(|tx| {
             let k = uid_key(folder, uid);
-            let n = match tx.attempts.get(&k)? {
+            let n = match tx.trees.attempts.get(&k)? {
                 Some(v) => u32::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 4])) + 1,
                 None => 1,
             };
-            tx.attempts.insert(k, n.to_be_bytes())?;
+            tx.trees.attempts.insert(k, n.to_be_bytes())?;
             Ok(n)
         })?;
         Ok(n)
@@ -802,12 +793,12 @@ impl Store {
         self.tx_deferred(|tx| {
             tx.announce(notice, &[])?;
             let k = uid_key(&q.folder, q.uid);
-            tx.quarantine.insert(k.clone(), enc(q))?;
-            tx.attempts.remove(k)?;
+            tx.trees.quarantine.insert(k.clone(), enc(q))?;
+            tx.trees.attempts.remove(k)?;
             if let Some(id) = &q.message_id {
                 // Quarantined Message-IDs count as seen: a re-sync after a
                 // UIDVALIDITY change must not quarantine them twice.
-                tx.msgids.insert(id.as_bytes(), 0u64.to_be_bytes())?;
+                tx.trees.msgids.insert(id.as_bytes(), 0u64.to_be_bytes())?;
             }
             tx.set_cursor(&q.folder, Cursor { validity: q.uid.validity, last_uid: q.uid.uid })
         })
@@ -815,7 +806,7 @@ impl Store {
 
     pub fn quarantined(&self) -> Result<Vec<Quarantined>, StoreError> {
         let mut out = Vec::new();
-        self.quarantine.scan(kv::all(), false, |_, v| {
+        self.trees.quarantine.scan(kv::all(), false, |_, v| {
             out.push(dec("quarantine entry", v)?);
             Ok(true)
         })?;
@@ -823,7 +814,7 @@ impl Store {
     }
 
     pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.tickets
+        self.trees.tickets
             .get(id.0.to_be_bytes())?
             .map(|v| dec("ticket", &v))
             .transpose()
@@ -840,7 +831,7 @@ impl Store {
     pub fn newest_tickets(&self, limit: usize) -> Result<(Vec<Ticket>, bool), StoreError> {
         let mut newest = Vec::new();
         let mut older = false;
-        self.tickets.scan(kv::all(), true, |_, v| {
+        self.trees.tickets.scan(kv::all(), true, |_, v| {
             if newest.len() == limit {
                 older = true;
                 return Ok(false);
@@ -855,7 +846,7 @@ impl Store {
     /// Every ticket, one at a time: for reports over a large store, which
     /// must not hold every ticket's data at once.
     pub fn for_each_ticket(&self, mut f: impl FnMut(Ticket)) -> Result<(), StoreError> {
-        self.tickets.scan(kv::all(), false, |_, v| {
+        self.trees.tickets.scan(kv::all(), false, |_, v| {
             f(dec("ticket", v)?);
             Ok(true)
         })
@@ -863,7 +854,7 @@ impl Store {
 
     pub fn audit_log(&self, id: TicketId) -> Result<Vec<AuditEntry>, StoreError> {
         let mut out = Vec::new();
-        self.audit.scan(kv::prefixed(&id.0.to_be_bytes()), false, |_, v| {
+        self.trees.audit.scan(kv::prefixed(&id.0.to_be_bytes()), false, |_, v| {
             out.push(dec("audit entry", v)?);
             Ok(true)
         })?;
@@ -872,7 +863,7 @@ impl Store {
 
     pub fn cursors(&self) -> Result<Vec<(String, Cursor)>, StoreError> {
         let mut out = Vec::new();
-        self.cursors.scan(kv::all(), false, |k, v| {
+        self.trees.cursors.scan(kv::all(), false, |k, v| {
             out.push((String::from_utf8_lossy(k).into_owned(), dec("cursor", v)?));
             Ok(true)
         })?;

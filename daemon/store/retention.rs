@@ -90,18 +90,18 @@ impl Store {
         let reverify = self.tree(super::reverify::TREE);
         let mut pruned = Pruned::default();
         loop {
-            let due: Vec<_> = self.closed.entries(kv::below(end.clone()), PER_BATCH)?.into_iter().map(|(k, _)| k).collect();
+            let due: Vec<_> = self.trees.closed.entries(kv::below(end.clone()), PER_BATCH)?.into_iter().map(|(k, _)| k).collect();
             if due.is_empty() {
                 break;
             }
             for k in &due {
                 let Some((at, id, _)) = parse_deadline_key(k) else {
-                    self.closed.remove(k)?;
+                    self.trees.closed.remove(k)?;
                     continue;
                 };
                 let stripped = self.tx_deferred(|tx| {
-                    tx.closed.remove(k)?;
-                    let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else { return Ok(false) };
+                    tx.trees.closed.remove(k)?;
+                    let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else { return Ok(false) };
                     let mut t: Ticket = dec("ticket", &v).map_err(abort)?;
                     // Reopened since (and maybe closed again, indexed anew).
                     if t.closed != Some(at) || t.content_dropped.is_some() {
@@ -120,7 +120,7 @@ impl Store {
             self.persist()?;
         }
         let mut old = Vec::new();
-        self.quarantine.scan(kv::all(), false, |k, v| {
+        self.trees.quarantine.scan(kv::all(), false, |k, v| {
             let mut q: Quarantined = dec("quarantine entry", v)?;
             if q.at < before && (q.from.is_some() || q.subject.is_some()) {
                 q.from = None;
@@ -132,7 +132,7 @@ impl Store {
         pruned.quarantine = old.len();
         self.tx(|tx| {
             for (k, v) in &old {
-                tx.quarantine.insert(k, v)?;
+                tx.trees.quarantine.insert(k, v)?;
             }
             Ok(())
         })?;
@@ -144,7 +144,7 @@ impl Store {
     /// not recorded), so their content is kept a full retention period
     /// from the upgrade.
     fn index_closed_once(&self, now: jiff::Timestamp) -> Result<(), StoreError> {
-        if self.meta.contains_key(CLOSED_INDEXED)? {
+        if self.trees.meta.contains_key(CLOSED_INDEXED)? {
             return Ok(());
         }
         let now = to_millisecond(now);
@@ -158,10 +158,10 @@ impl Store {
             for t in &unindexed {
                 let mut t = t.clone();
                 t.closed = Some(now);
-                tx.closed.insert(deadline_key(now, t.id, ""), [])?;
-                tx.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
+                tx.trees.closed.insert(deadline_key(now, t.id, ""), [])?;
+                tx.trees.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
             }
-            tx.meta.insert(CLOSED_INDEXED, [])
+            tx.trees.meta.insert(CLOSED_INDEXED, [])
         })
     }
 
@@ -261,9 +261,9 @@ mod tests {
         // As written before the index: no close time, not indexed.
         let mut old = s.ticket(id).unwrap().unwrap();
         old.closed = None;
-        s.tickets.insert(id.0.to_be_bytes(), enc(&old)).unwrap();
-        let closes = s.closed.entries(kv::all(), usize::MAX).unwrap();
-        s.tx(|tx| closes.iter().try_for_each(|(k, _)| tx.closed.remove(k))).unwrap();
+        s.trees.tickets.insert(id.0.to_be_bytes(), enc(&old)).unwrap();
+        let closes = s.trees.closed.entries(kv::all(), usize::MAX).unwrap();
+        s.tx(|tx| closes.iter().try_for_each(|(k, _)| tx.trees.closed.remove(k))).unwrap();
         let upgrade = jiff::Timestamp::now() + days(400);
         let retention = std::time::Duration::from_secs(30 * 86_400);
         assert_eq!(s.drop_old_content(retention, upgrade).unwrap().tickets, 0);
