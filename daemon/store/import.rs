@@ -23,13 +23,18 @@ const ASIDE: &str = "sled-before-redb";
 /// The import while it is written.
 const PARTIAL: &str = "store.redb.import";
 
+/// Whether `store` holds the sled database of an earlier version.
+pub(super) fn has_sled_store(store: &Path) -> bool {
+    store.join(SLED_DIR).is_dir()
+}
+
 /// Imports the sled database of an earlier version, if `store` has one
 /// and no redb file yet; then moves it aside.
 pub(super) fn from_sled_once(store: &Path) -> Result<(), StoreError> {
-    let sled_dir = store.join(SLED_DIR);
-    if !sled_dir.is_dir() {
+    if !has_sled_store(store) {
         return Ok(());
     }
+    let sled_dir = store.join(SLED_DIR);
     let file = kv::file(store);
     if !file.exists() {
         let (keys, tickets) = import(store, &sled_dir, &file)?;

@@ -519,6 +519,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether a store was ever written at `path` (by this version, or by
+    /// an earlier one whose store `open` imports), without creating one.
+    pub fn exists(path: &Path) -> bool {
+        kv::file(path).exists() || import::has_sled_store(path)
+    }
+
     /// As `open`, waiting up to `patience` for the store's lock: another
     /// process holds it until it stops.
     pub fn open_waiting(path: &Path, patience: std::time::Duration) -> Result<Store, StoreError> {
