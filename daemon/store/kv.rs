@@ -376,8 +376,8 @@ pub(super) fn file(store: &Path) -> PathBuf {
     store.join(FILE)
 }
 
-/// Copies every table of `from` into `to` (a fresh database), in key
-/// order, `per_txn` keys per transaction; returns how many keys.
+/// Fills the tables `names` of `to` (a fresh database) with what `each`
+/// hands over for each, in one transaction; returns how many keys.
 pub(super) fn copy_tables(
     names: &[String],
     mut each: impl FnMut(&str, &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>) -> Result<(), StoreError>,
