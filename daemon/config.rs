@@ -22,7 +22,7 @@ use crate::locate::{Locator, Seg, keys};
 
 pub use crate::locate::Problem;
 
-/// sled's cache for the store unless `[store] cache_mib` says otherwise
+/// The store's cache unless `[store] cache_mib` says otherwise
 /// (docs/BENCHMARKS.md, "A store with a history").
 pub const DEFAULT_STORE_CACHE_MIB: u64 = 4;
 
@@ -262,7 +262,7 @@ pub struct Config {
     pub store_path: PathBuf,
     /// How long a closed ticket keeps its message content (None: forever).
     pub store_retention: Option<Duration>,
-    /// sled's page cache, MiB.
+    /// The store's cache (redb's read cache and write buffer), MiB.
     pub store_cache_mib: u64,
     pub dns: DnsConfig,
     pub identity: IdentityConfig,
@@ -730,7 +730,7 @@ impl ConfigCheck<'_> {
         };
         let store_cache_mib = raw.store.cache_mib.unwrap_or(DEFAULT_STORE_CACHE_MIB);
         if !(1..=1024).contains(&store_cache_mib) {
-            self.bad(&["store", "cache_mib"], "must be between 1 and 1024 (MiB of sled's page cache; 4 unless set)");
+            self.bad(&["store", "cache_mib"], "must be between 1 and 1024 (MiB of the store's cache; 4 unless set)");
         }
 
         let mut nameservers = Vec::new();

@@ -1,5 +1,5 @@
 //! Staff acting on tickets from the command line (`triaged reclassify`,
-//! `triaged set`). sled allows one process per store, so while the daemon
+//! `triaged set`). The store allows one process at a time, so while the daemon
 //! runs the command cannot open it; instead it leaves a request in a spool
 //! beside the store (`<store>/requests/`), which the daemon picks up within
 //! seconds, applies, and answers there, in the staff channel and in its log.

@@ -1,5 +1,5 @@
 //! `triaged status`: health (last sync and backlog per folder, deadlines,
-//! the staff channel), tickets, pending work and quarantine. sled allows one
+//! the staff channel), tickets, pending work and quarantine. The store allows one
 //! process per store, so while the daemon runs it keeps a snapshot
 //! (`status.json` beside the database, replaced atomically) that `status`
 //! reads instead.
@@ -546,7 +546,7 @@ pub async fn open_store_for_daemon(path: &Path) -> Result<Store, StoreError> {
     let waiting = path.clone();
     tokio::task::spawn_blocking(move || Store::open_waiting(&waiting, Duration::from_secs(5)))
         .await
-        .unwrap_or_else(|e| Err(StoreError::Open { path, source: sled::Error::Io(std::io::Error::other(e.to_string())) }))
+        .unwrap_or_else(|e| Err(StoreError::Open { path, source: redb::Error::Io(std::io::Error::other(e.to_string())) }))
 }
 
 /// Keeps the snapshot fresh between sync passes: at once when the staff

@@ -96,7 +96,7 @@ fn classify_file(
 /// on stderr) when learning is off, nothing was ever stored, or the
 /// running daemon holds the store.
 fn open_learner(config: &Config) -> Option<Learner> {
-    if !config.learning.enabled || !config.store_path.join("db").exists() {
+    if !config.learning.enabled || !Store::exists(&config.store_path) {
         return None;
     }
     let opened = Store::open(&config.store_path).and_then(|s| Learner::open(&s, config.learning));

@@ -4,10 +4,8 @@
 //! keeps every claim.
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::TransactionalTree;
-
-use super::{StoreError, Ticket, TicketId, TicketState, TxResult, abort, dec, enc, flatten};
+use super::kv::{self, Tree, TxTree};
+use super::{StoreError, Ticket, TicketId, TicketState, TxResult, abort, be_u64, dec, enc};
 
 const CLAIMS: &str = "claims";
 
@@ -74,18 +72,15 @@ fn same_nick(a: &str, b: &str) -> bool {
 }
 
 struct ClaimTx<'a> {
-    tickets: &'a TransactionalTree,
-    claims: &'a TransactionalTree,
-    meta: &'a TransactionalTree,
-    audit: &'a TransactionalTree,
-    stale: &'a TransactionalTree,
-    closed: &'a TransactionalTree,
+    trees: super::Named<TxTree<'a>>,
+    claims: TxTree<'a>,
+    stale: TxTree<'a>,
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl ClaimTx<'_> {
     fn ticket(&self, id: TicketId) -> TxResult<Option<Ticket>> {
-        match self.tickets.get(id.0.to_be_bytes())? {
+        match self.trees.tickets.get(id.0.to_be_bytes())? {
             Some(v) => Ok(Some(dec("ticket", &v).map_err(abort)?)),
             None => Ok(None),
         }
@@ -101,8 +96,8 @@ impl ClaimTx<'_> {
     fn set_state(&self, mut t: Ticket, state: TicketState, now: jiff::Timestamp) -> TxResult<()> {
         if t.state != state {
             t.state = state;
-            super::retention::index_closing(self.closed, &mut t, now)?;
-            self.tickets.insert(&t.id.0.to_be_bytes(), enc(&t))?;
+            super::retention::index_closing(&self.trees.closed, &mut t, now)?;
+            self.trees.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
             self.touched.borrow_mut().push(t.id);
         }
         Ok(())
@@ -111,49 +106,41 @@ impl ClaimTx<'_> {
     /// The claim of `id` changes: its keyword on the server is stale.
     fn set_claim(&self, id: TicketId, claim: Option<&Claim>) -> TxResult<()> {
         match claim {
-            Some(c) => self.claims.insert(&id.0.to_be_bytes(), enc(c))?,
-            None => self.claims.remove(&id.0.to_be_bytes())?,
+            Some(c) => self.claims.insert(id.0.to_be_bytes(), enc(c))?,
+            None => self.claims.remove(id.0.to_be_bytes())?,
         };
-        let seq = self.meta.generate_id()?;
-        self.stale.insert(&id.0.to_be_bytes(), &seq.to_be_bytes())?;
+        let seq = self.trees.meta.generate_id()?;
+        self.stale.insert(id.0.to_be_bytes(), seq.to_be_bytes())?;
         Ok(())
     }
 
     fn note(&self, id: TicketId, at: jiff::Timestamp, event: String) -> TxResult<()> {
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         let mut k = id.0.to_be_bytes().to_vec();
         k.extend_from_slice(&seq.to_be_bytes());
-        self.audit.insert(k, enc(&super::AuditEntry { at, event }))?;
+        self.trees.audit.insert(k, enc(&super::AuditEntry { at, event }))?;
         Ok(())
     }
 }
 
 impl super::Store {
-    fn claims_tree(&self) -> Result<sled::Tree, StoreError> {
-        Ok(self.db().open_tree(CLAIMS)?)
+    fn claims_tree(&self) -> Tree {
+        self.tree(CLAIMS)
     }
 
+    /// One claim transition, durable before it returns (staff are told
+    /// the outcome at once).
     fn claim_tx<R>(&self, f: impl Fn(&ClaimTx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
-        let claims = self.claims_tree()?;
-        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
         let touched = std::cell::RefCell::new(Vec::new());
-        let r = (&self.tickets, &claims, &self.meta, &self.audit, &stale, &self.closed).transaction(
-            |(tickets, claims, meta, audit, stale, closed)| {
-                touched.borrow_mut().clear();
-                f(&ClaimTx {
-                    tickets,
-                    claims,
-                    meta,
-                    audit,
-                    stale,
-                    closed,
-                    touched: &touched,
-                })
-            },
-        );
-        let r = flatten(r)?;
+        let r = self.db.write(true, |tables| {
+            f(&ClaimTx {
+                trees: super::Named::new(|n| tables.tree(n)),
+                claims: tables.tree(CLAIMS),
+                stale: tables.tree(CLAIM_KEYWORDS_STALE),
+                touched: &touched,
+            })
+        })?;
         self.touch(&touched.into_inner());
-        self.db().flush()?;
         self.claims_changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(r)
     }
@@ -167,17 +154,21 @@ impl super::Store {
     /// from their claim: (ticket, keyword set now, keyword wanted). Reads
     /// only the tickets whose claim changed since their keyword was set.
     pub fn claim_keywords_to_sync(&self, folder: &str) -> Result<Vec<(Ticket, Option<String>, Option<String>)>, StoreError> {
-        let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
-        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
+        let tagged = self.tree(CLAIM_KEYWORDS);
+        let stale = self.tree(CLAIM_KEYWORDS_STALE);
+        let mut marks = Vec::new();
+        stale.scan(kv::all(), false, |k, seq| {
+            marks.push((k.to_vec(), seq.to_vec()));
+            Ok(true)
+        })?;
         let mut out = Vec::new();
-        for r in stale.iter() {
-            let (k, seq) = r?;
-            let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
+        for (k, seq) in marks {
+            let id = TicketId(be_u64(&k));
             let want = self.claim_of(id)?.map(|c| claim_keyword(&c.nick));
             let have = tagged.get(&k)?.map(|v| String::from_utf8_lossy(&v).into_owned());
             if have == want {
                 // Claimed and released between two passes: nothing to do.
-                stale.compare_and_swap(&k, Some(seq), None::<&[u8]>)?.ok();
+                stale.compare_and_swap(&k, Some(&seq), None)?;
                 continue;
             }
             match self.ticket(id)? {
@@ -185,7 +176,7 @@ impl super::Store {
                 Some(_) => {}
                 // A claim on no ticket cannot be made; nothing to tag.
                 None => {
-                    stale.compare_and_swap(&k, Some(seq), None::<&[u8]>)?.ok();
+                    stale.compare_and_swap(&k, Some(&seq), None)?;
                 }
             }
         }
@@ -196,8 +187,8 @@ impl super::Store {
     /// ticket is no longer stale if that is the keyword its claim wants
     /// (it may have changed again meanwhile).
     pub fn set_claim_keyword(&self, ticket: TicketId, keyword: Option<&str>) -> Result<(), StoreError> {
-        let tagged = self.db().open_tree(CLAIM_KEYWORDS)?;
-        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
+        let tagged = self.tree(CLAIM_KEYWORDS);
+        let stale = self.tree(CLAIM_KEYWORDS_STALE);
         let k = ticket.0.to_be_bytes();
         match keyword {
             Some(kw) => tagged.insert(k, kw.as_bytes())?,
@@ -208,7 +199,7 @@ impl super::Store {
         let seq = stale.get(k)?;
         let want = self.claim_of(ticket)?.map(|c| claim_keyword(&c.nick));
         if seq.is_some() && want.as_deref() == keyword {
-            stale.compare_and_swap(k, seq, None::<&[u8]>)?.ok();
+            stale.compare_and_swap(k, seq.as_deref(), None)?;
         }
         Ok(())
     }
@@ -217,21 +208,28 @@ impl super::Store {
     /// stores written before the stale index existed have claims it does
     /// not list. Later changes are marked in their own transaction.
     pub(super) fn index_stale_claim_keywords(&self) -> Result<(), StoreError> {
-        if self.meta.contains_key(STALE_INDEXED)? {
+        if self.trees.meta.contains_key(STALE_INDEXED)? {
             return Ok(());
         }
-        let stale = self.db().open_tree(CLAIM_KEYWORDS_STALE)?;
-        for r in self.claims_tree()?.iter().keys().chain(self.db().open_tree(CLAIM_KEYWORDS)?.iter().keys()) {
-            stale.insert(r?, &0u64.to_be_bytes())?;
+        let mut keys = Vec::new();
+        for tree in [self.claims_tree(), self.tree(CLAIM_KEYWORDS)] {
+            tree.scan(kv::all(), false, |k, _| {
+                keys.push(k.to_vec());
+                Ok(true)
+            })?;
         }
-        self.meta.insert(STALE_INDEXED, &[])?;
-        self.db().flush()?;
-        Ok(())
+        self.db.write(true, |tables| {
+            let stale = tables.tree(CLAIM_KEYWORDS_STALE);
+            for k in &keys {
+                stale.insert(k, 0u64.to_be_bytes())?;
+            }
+            tables.tree(kv::META).insert(STALE_INDEXED, [])
+        })
     }
 
     /// How many tickets' claimed-by keywords wait to be synced.
     pub fn stale_claim_keywords(&self) -> Result<usize, StoreError> {
-        Ok(self.db().open_tree(CLAIM_KEYWORDS_STALE)?.len())
+        self.tree(CLAIM_KEYWORDS_STALE).len()
     }
 
     /// `nick` takes the ticket. A new ticket becomes `claimed`; a ticket
@@ -309,22 +307,17 @@ impl super::Store {
     }
 
     pub fn claim_of(&self, ticket: TicketId) -> Result<Option<Claim>, StoreError> {
-        self.claims_tree()?
-            .get(ticket.0.to_be_bytes())?
-            .map(|v| dec("claim", &v))
-            .transpose()
+        self.claims_tree().get(ticket.0.to_be_bytes())?.map(|v| dec("claim", &v)).transpose()
     }
 
     /// Every claim held, by ticket number.
     pub fn claims(&self) -> Result<Vec<(TicketId, Claim)>, StoreError> {
-        self.claims_tree()?
-            .iter()
-            .map(|r| {
-                let (k, v) = r?;
-                let id = TicketId(u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8])));
-                Ok((id, dec("claim", &v)?))
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.claims_tree().scan(kv::all(), false, |k, v| {
+            out.push((TicketId(be_u64(k)), dec("claim", v)?));
+            Ok(true)
+        })?;
+        Ok(out)
     }
 }
 
@@ -447,8 +440,8 @@ mod tests {
             let s = open_with(dir.path(), 2);
             s.claim(TicketId(1), "alice", at("2026-01-01T10:00:00Z")).unwrap();
             // As a store written before the index: the claim is unlisted.
-            s.db().drop_tree(CLAIM_KEYWORDS_STALE).unwrap();
-            s.meta.remove(STALE_INDEXED).unwrap();
+            s.tree(CLAIM_KEYWORDS_STALE).remove(1u64.to_be_bytes()).unwrap();
+            s.trees.meta.remove(STALE_INDEXED).unwrap();
             assert!(s.claim_keywords_to_sync("INBOX").unwrap().is_empty());
         }
         let s = Store::open_waiting(dir.path(), crate::store::REOPEN).unwrap();

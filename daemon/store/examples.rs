@@ -63,40 +63,37 @@ impl Store {
     pub fn learn_example(&self, ex: &Example) -> Result<Option<Example>, StoreError> {
         let key = ExampleKey::of(&ex.features);
         let value = serde_json::to_vec(ex).map_err(corrupt("a learned example"))?;
-        let old = self.db().open_tree(EXAMPLES)?.insert(key.0, value)?;
+        let old = self.tree(EXAMPLES).insert(key.0, value)?;
         old.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
     }
 
     /// Removes one example; returns it when there was one.
     pub fn forget_example(&self, key: ExampleKey) -> Result<Option<Example>, StoreError> {
-        let old = self.db().open_tree(EXAMPLES)?.remove(key.0)?;
+        let old = self.tree(EXAMPLES).remove(key.0)?;
         old.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
     }
 
     /// Every example, in key order.
     pub fn examples(&self) -> Result<Vec<(ExampleKey, Example)>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.db().open_tree(EXAMPLES)?.iter() {
-            let (k, v) = kv?;
-            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else { continue };
-            out.push((ExampleKey(key), serde_json::from_slice(&v).map_err(corrupt("a learned example"))?));
-        }
+        self.tree(EXAMPLES).scan(super::kv::all(), false, |k, v| {
+            if let Ok(key) = <[u8; 8]>::try_from(k) {
+                out.push((ExampleKey(key), serde_json::from_slice(v).map_err(corrupt("a learned example"))?));
+            }
+            Ok(true)
+        })?;
         Ok(out)
     }
 
     /// The features of ticket `id`'s first message, for a later decision.
     pub fn keep_ticket_features(&self, id: TicketId, features: &[u32]) -> Result<(), StoreError> {
         let bytes: Vec<u8> = features.iter().flat_map(|f| f.to_le_bytes()).collect();
-        self.db().open_tree(TICKET_FEATURES)?.insert(id.0.to_be_bytes(), bytes)?;
+        self.tree(TICKET_FEATURES).insert(id.0.to_be_bytes(), bytes)?;
         Ok(())
     }
 
     pub fn ticket_features(&self, id: TicketId) -> Result<Option<Vec<u32>>, StoreError> {
-        Ok(self
-            .db()
-            .open_tree(TICKET_FEATURES)?
-            .get(id.0.to_be_bytes())?
-            .map(|v| features_b64::from_le(&v)))
+        Ok(self.tree(TICKET_FEATURES).get(id.0.to_be_bytes())?.map(|v| features_b64::from_le(&v)))
     }
 }
 

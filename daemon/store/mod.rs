@@ -1,6 +1,6 @@
-//! The sled store and the only code that touches it. Named trees, typed
-//! keys, one function per state transition; each transition is one sled
-//! transaction, flushed before the side effect that depends on it
+//! The store and the only code that touches it. Named tables, typed
+//! keys, one function per state transition; each transition is one write
+//! transaction, durable before the side effect that depends on it
 //! ("plan, persist, then act"). A crash between any two lines leaves either
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
@@ -8,6 +8,8 @@
 mod changes;
 pub mod claims;
 mod compact;
+mod import;
+mod kv;
 mod outbox;
 mod reverify;
 mod examples;
@@ -22,19 +24,21 @@ pub use outbox::{Outgoing, Queued};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use kv::{Tree, TxTree};
 
 use crate::classify::sensitive::redact;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store {}: {source}; check that the folder exists, is writable by triaged's user and has free space", path.display())]
-    Open { path: PathBuf, source: sled::Error },
+    Open { path: PathBuf, source: redb::Error },
     #[error("store {} is in use by another triaged process (the daemon is running?)", path.display())]
     Locked { path: PathBuf },
     #[error("store write failed: {0}; check free space and permissions of the store folder")]
-    Io(#[from] sled::Error),
+    Io(#[from] redb::Error),
+    /// The sled store of an earlier version could not be read to import it.
+    #[error("store {}: the sled database of an earlier version cannot be read to import it ({source}); the store is unchanged: check its permissions, or restore it from a backup", path.display())]
+    Import { path: PathBuf, source: sled::Error },
     #[error("there is no ticket {0}")]
     NoTicket(TicketId),
     /// Another worker opened a ticket with the number this one planned:
@@ -53,7 +57,7 @@ mod retention;
 
 pub use retention::Pruned;
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+type TxResult<T> = Result<T, StoreError>;
 
 /// How long tests that reopen a store in the same process wait for it.
 #[cfg(test)]
@@ -308,18 +312,8 @@ pub struct AuditEntry {
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
-    meta: sled::Tree,
-    cursors: sled::Tree,
-    msgids: sled::Tree,
-    tickets: sled::Tree,
-    pending: sled::Tree,
-    quarantine: sled::Tree,
-    attempts: sled::Tree,
-    audit: sled::Tree,
-    deadlines: sled::Tree,
-    outbox: sled::Tree,
-    closed: sled::Tree,
+    db: std::sync::Arc<kv::Db>,
+    trees: Named<Tree>,
     /// Bumped after every claim change, so folder workers can update the
     /// claimed-by keywords at once (claims are made from the IRC task).
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
@@ -341,6 +335,11 @@ fn dec<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, Stor
     })
 }
 
+/// A big-endian u64 key or value (0 if it is not 8 bytes).
+fn be_u64(b: &[u8]) -> u64 {
+    u64::from_be_bytes(b.try_into().unwrap_or([0; 8]))
+}
+
 fn uid_key(folder: &str, uid: Uid) -> Vec<u8> {
     let mut k = folder.as_bytes().to_vec();
     k.push(0);
@@ -349,53 +348,73 @@ fn uid_key(folder: &str, uid: Uid) -> Vec<u8> {
     k
 }
 
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(e)
+/// An error that ends a transaction: nothing it wrote is kept.
+fn abort(e: StoreError) -> StoreError {
+    e
 }
 
-fn flatten<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
-    r.map_err(|e| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Io(e),
-    })
+/// The store's tables, by their names in the file (sled's tree names,
+/// kept so that a sled store's import copies them as they are): as
+/// handles of their own (`Tree`) or inside one transaction (`TxTree`).
+#[derive(Clone)]
+struct Named<T> {
+    meta: T,
+    cursors: T,
+    msgids: T,
+    tickets: T,
+    pending: T,
+    quarantine: T,
+    attempts: T,
+    audit: T,
+    deadlines: T,
+    outbox: T,
+    closed: T,
 }
 
-/// The trees a transition touches, inside one transaction.
+impl<T> Named<T> {
+    fn new(mut table: impl FnMut(&'static str) -> T) -> Named<T> {
+        Named {
+            meta: table(kv::META),
+            cursors: table("cursors"),
+            msgids: table("msgids"),
+            tickets: table("tickets"),
+            pending: table("pending"),
+            quarantine: table("quarantine"),
+            attempts: table("attempts"),
+            audit: table("audit"),
+            deadlines: table("deadlines"),
+            outbox: table("outbox"),
+            closed: table(retention::CLOSED),
+        }
+    }
+}
+
+/// The tables a transition touches, inside one transaction.
 pub struct Tx<'a> {
-    meta: &'a TransactionalTree,
-    cursors: &'a TransactionalTree,
-    msgids: &'a TransactionalTree,
-    tickets: &'a TransactionalTree,
-    pending: &'a TransactionalTree,
-    quarantine: &'a TransactionalTree,
-    attempts: &'a TransactionalTree,
-    audit: &'a TransactionalTree,
-    deadlines: &'a TransactionalTree,
-    outbox: &'a TransactionalTree,
-    closed: &'a TransactionalTree,
+    trees: Named<TxTree<'a>>,
     /// Tickets this attempt wrote, announced once it commits.
     touched: &'a std::cell::RefCell<Vec<TicketId>>,
 }
 
 impl Tx<'_> {
     fn set_cursor(&self, folder: &str, c: Cursor) -> TxResult<()> {
-        self.cursors.insert(folder.as_bytes(), enc(&c))?;
+        self.trees.cursors.insert(folder.as_bytes(), enc(&c))?;
         Ok(())
     }
 
     /// Stores `t`, its close indexed (`closed` set) when it is closed.
     fn put_ticket(&self, t: &mut Ticket) -> TxResult<()> {
-        retention::index_closing(self.closed, t, jiff::Timestamp::now())?;
-        self.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
+        retention::index_closing(&self.trees.closed, t, jiff::Timestamp::now())?;
+        self.trees.tickets.insert(&t.id.0.to_be_bytes(), enc(t))?;
         self.touched.borrow_mut().push(t.id);
         Ok(())
     }
 
     fn audit(&self, ticket: TicketId, event: String) -> TxResult<()> {
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         let mut k = ticket.0.to_be_bytes().to_vec();
         k.extend_from_slice(&seq.to_be_bytes());
-        self.audit.insert(
+        self.trees.audit.insert(
             k,
             enc(&AuditEntry {
                 at: jiff::Timestamp::now(),
@@ -408,17 +427,17 @@ impl Tx<'_> {
     /// Keeps the deadline index in step with a ticket's armed timers.
     fn reindex_deadlines(&self, id: TicketId, old: &[Deadline], new: &[Deadline]) -> TxResult<()> {
         for d in old {
-            self.deadlines.remove(deadline_key(d.due, id, &d.name))?;
+            self.trees.deadlines.remove(deadline_key(d.due, id, &d.name))?;
         }
         for d in new {
-            self.deadlines.insert(deadline_key(d.due, id, &d.name), &[])?;
+            self.trees.deadlines.insert(deadline_key(d.due, id, &d.name), [])?;
         }
         Ok(())
     }
 
     fn intake(&self, id: TicketId, i: &Intake) -> TxResult<()> {
-        self.msgids.insert(i.message_id.as_bytes(), &id.0.to_be_bytes())?;
-        self.attempts.remove(uid_key(&i.folder, i.uid))?;
+        self.trees.msgids.insert(i.message_id.as_bytes(), id.0.to_be_bytes())?;
+        self.trees.attempts.remove(uid_key(&i.folder, i.uid))?;
         self.set_cursor(&i.folder, Cursor { validity: i.uid.validity, last_uid: i.uid.uid })
     }
 
@@ -428,7 +447,7 @@ impl Tx<'_> {
         for a in actions {
             if let Action::AppendDraft { message_id, .. } = a {
                 t.drafts.push(message_id.clone());
-                self.msgids.insert(message_id.as_bytes(), &t.id.0.to_be_bytes())?;
+                self.trees.msgids.insert(message_id.as_bytes(), t.id.0.to_be_bytes())?;
             }
             planned.push((self.plan(a)?, a.clone()));
         }
@@ -444,8 +463,8 @@ impl Tx<'_> {
     }
 
     fn plan(&self, action: &Action) -> TxResult<u64> {
-        let id = self.meta.generate_id()?;
-        self.pending.insert(&id.to_be_bytes(), enc(action))?;
+        let id = self.trees.meta.generate_id()?;
+        self.trees.pending.insert(id.to_be_bytes(), enc(action))?;
         Ok(id)
     }
 }
@@ -468,71 +487,36 @@ fn parse_deadline_key(k: &[u8]) -> Option<(jiff::Timestamp, TicketId, String)> {
     Some((jiff::Timestamp::from_millisecond(ms).ok()?, TicketId(id), name))
 }
 
-/// sled's page cache, in bytes of its pages as written: `[store]
-/// cache_mib`, 4 MiB unless set (sled's default is 1 GiB). It bounds
-/// what sled keeps of the pages it reads, not all of sled's memory: what
-/// it holds for a store it opens grows with the store, and random lookups
-/// over a large tree (Message-IDs) cost more than the capacity
+/// The store's cache, in bytes: `[store] cache_mib`, 4 MiB unless set
+/// (redb's default is 1 GiB). It bounds all that redb keeps of the file in
+/// memory: nine tenths for pages read, one tenth for pages written and not
+/// yet handed to the file; nothing else it holds grows with the store
 /// (docs/BENCHMARKS.md, "A store with a history").
 static CACHE_BYTES: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(crate::config::DEFAULT_STORE_CACHE_MIB * 1024 * 1024);
 
-/// Sets sled's cache for stores opened from now on (the daemon, from its
+/// Sets the cache for stores opened from now on (the daemon, from its
 /// configuration, before it opens the store).
 pub fn set_cache_mib(mib: u64) {
     CACHE_BYTES.store(mib.max(1) * 1024 * 1024, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// sled's settings, for the store and for a compacted copy of it.
-fn sled_config(dir: &Path) -> sled::Config {
-    sled::Config::new()
-        .path(dir)
-        .mode(sled::Mode::LowSpace)
-        // sled caches 1 GiB by default; a support mailbox needs little.
-        .cache_capacity(CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed))
-        // No background flusher: every transition is made durable by our
-        // own flush (`persist`, once per batch) before anything depends on
-        // it, and the flusher's other work, cleaning old log segments as
-        // fast as it can, cost a large store a third more CPU per message.
-        // sled still cleans one page per page it writes, so space is
-        // reclaimed at the pace of writes (docs/BENCHMARKS.md).
-        .flush_every_ms(None)
+fn cache_bytes() -> usize {
+    CACHE_BYTES.load(std::sync::atomic::Ordering::Relaxed) as usize
 }
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path).map_err(|e| StoreError::Open {
             path: path.to_path_buf(),
-            source: sled::Error::Io(e),
+            source: redb::Error::Io(e),
         })?;
         compact::clear_leftovers(path)?;
-        let db = sled_config(&compact::live_dir(path))
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock") => {
-                    StoreError::Locked {
-                        path: path.to_path_buf(),
-                    }
-                }
-                _ => StoreError::Open {
-                    path: path.to_path_buf(),
-                    source,
-                },
-            })?;
-        let t = |n: &str| db.open_tree(n);
+        import::from_sled_once(path)?;
+        let db = kv::open(path, &kv::file(path), cache_bytes())?;
         let store = Store {
             path: path.to_path_buf(),
-            meta: t("meta")?,
-            cursors: t("cursors")?,
-            msgids: t("msgids")?,
-            tickets: t("tickets")?,
-            pending: t("pending")?,
-            quarantine: t("quarantine")?,
-            attempts: t("attempts")?,
-            audit: t("audit")?,
-            deadlines: t("deadlines")?,
-            outbox: t("outbox")?,
-            closed: t(retention::CLOSED)?,
+            trees: Named::new(|n| Tree::new(&db, n)),
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             touched: Default::default(),
             db,
@@ -541,10 +525,14 @@ impl Store {
         Ok(store)
     }
 
-    /// As `open`, waiting up to `patience` for sled's lock: a handle
-    /// dropped in this process releases it when sled's last background job
-    /// for it ends, a moment after the drop; another process, when it
-    /// stops.
+    /// Whether a store was ever written at `path` (by this version, or by
+    /// an earlier one whose store `open` imports), without creating one.
+    pub fn exists(path: &Path) -> bool {
+        kv::file(path).exists() || import::has_sled_store(path)
+    }
+
+    /// As `open`, waiting up to `patience` for the store's lock: another
+    /// process holds it until it stops.
     pub fn open_waiting(path: &Path, patience: std::time::Duration) -> Result<Store, StoreError> {
         let give_up = std::time::Instant::now() + patience;
         loop {
@@ -561,62 +549,37 @@ impl Store {
         &self.path
     }
 
-    /// For the store's own sub-modules, which open their named trees here.
-    #[allow(dead_code)]
-    pub(crate) fn db(&self) -> &sled::Db {
-        &self.db
+    /// A table by name, for the store's own sub-modules.
+    fn tree(&self, name: &'static str) -> Tree {
+        Tree::new(&self.db, name)
     }
 
-    /// One state transition, flushed before it returns: for transitions
+    /// One state transition, durable before it returns: for transitions
     /// an outside effect may follow at once (a reply on IRC, a spool file
     /// removed).
     fn tx<R>(&self, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
-        let r = self.tx_deferred(f)?;
-        self.persist()?;
-        Ok(r)
+        self.transition(true, f)
     }
 
     /// One state transition, atomic but not yet durable: for the intake
     /// path, where every outside effect that depends on it (a draft's
     /// APPEND, a notice) is preceded by `persist`. A crash before that
     /// loses the transition whole, with the cursor, so the message is
-    /// handled again; nothing outside ever saw it. One flush per batch
-    /// instead of one per message, which made planning wait for a log
-    /// write per message.
+    /// handled again; nothing outside ever saw it. One durable commit per
+    /// batch instead of one per message, which would make planning wait
+    /// for a disk write per message.
     fn tx_deferred<R>(&self, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
+        self.transition(false, f)
+    }
+
+    fn transition<R>(&self, durable: bool, f: impl Fn(&Tx<'_>) -> TxResult<R>) -> Result<R, StoreError> {
         let touched = std::cell::RefCell::new(Vec::new());
-        let r = (
-            &self.meta,
-            &self.cursors,
-            &self.msgids,
-            &self.tickets,
-            &self.pending,
-            &self.quarantine,
-            &self.attempts,
-            &self.audit,
-            &self.deadlines,
-            &self.outbox,
-            &self.closed,
-        )
-            .transaction(|(meta, cursors, msgids, tickets, pending, quarantine, attempts, audit, deadlines, outbox, closed)| {
-                // A retried attempt starts over.
-                touched.borrow_mut().clear();
-                f(&Tx {
-                    meta,
-                    cursors,
-                    msgids,
-                    tickets,
-                    pending,
-                    quarantine,
-                    attempts,
-                    audit,
-                    deadlines,
-                    outbox,
-                    closed,
-                    touched: &touched,
-                })
-            });
-        let r = flatten(r)?;
+        let r = self.db.write(durable, |tables| {
+            f(&Tx {
+                trees: Named::new(|n| tables.tree(n)),
+                touched: &touched,
+            })
+        })?;
         self.touch(&touched.into_inner());
         Ok(r)
     }
@@ -624,12 +587,11 @@ impl Store {
     /// Makes every transition so far durable: called before an effect
     /// outside the store that depends on them.
     pub fn persist(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.db.persist()
     }
 
     pub fn cursor(&self, folder: &str) -> Result<Option<Cursor>, StoreError> {
-        self.cursors
+        self.trees.cursors
             .get(folder.as_bytes())?
             .map(|v| dec("cursor", &v))
             .transpose()
@@ -643,10 +605,7 @@ impl Store {
 
     /// The ticket a Message-ID belongs to (incoming messages and our drafts).
     pub fn ticket_for_message_id(&self, message_id: &str) -> Result<Option<TicketId>, StoreError> {
-        Ok(self
-            .msgids
-            .get(message_id.as_bytes())?
-            .map(|v| TicketId(u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))))
+        Ok(self.trees.msgids.get(message_id.as_bytes())?.map(|v| TicketId(be_u64(&v))))
     }
 
     /// A message that needs nothing (already seen under another UID):
@@ -654,7 +613,7 @@ impl Store {
     /// Not durable until `persist` (see `tx_deferred`).
     pub fn skip(&self, folder: &str, uid: Uid) -> Result<(), StoreError> {
         self.tx_deferred(|tx| {
-            tx.attempts.remove(uid_key(folder, uid))?;
+            tx.trees.attempts.remove(uid_key(folder, uid))?;
             tx.set_cursor(folder, Cursor { validity: uid.validity, last_uid: uid.uid })
         })
     }
@@ -663,7 +622,7 @@ impl Store {
     /// derived with: stable across retries, unguessable to a sender, so
     /// naming one of our drafts in In-Reply-To takes having received it.
     pub fn draft_key(&self) -> Result<[u8; 32], StoreError> {
-        if let Some(v) = self.meta.get(DRAFT_KEY)?
+        if let Some(v) = self.trees.meta.get(DRAFT_KEY)?
             && let Ok(k) = <[u8; 32]>::try_from(v.as_ref())
         {
             return Ok(k);
@@ -671,9 +630,9 @@ impl Store {
         let mut k = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
         // Only the first key ever written is used, even if two callers race.
-        let _ = self.meta.compare_and_swap(DRAFT_KEY, None as Option<&[u8]>, Some(&k[..]))?;
-        self.meta.flush()?;
-        let v = self.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Missing("draft key: not stored"))?;
+        self.trees.meta.compare_and_swap(DRAFT_KEY, None, Some(&k[..]))?;
+        self.persist()?;
+        let v = self.trees.meta.get(DRAFT_KEY)?.ok_or_else(|| StoreError::Missing("draft key: not stored"))?;
         <[u8; 32]>::try_from(v.as_ref()).map_err(|_| StoreError::Missing("draft key: not 32 bytes"))
     }
 
@@ -681,10 +640,7 @@ impl Store {
     /// before opening it serialise on their side; `open_ticket` refuses a
     /// ticket whose number has been taken meanwhile.
     pub fn next_ticket_id(&self) -> Result<TicketId, StoreError> {
-        Ok(TicketId(match self.meta.get(NEXT_TICKET)? {
-            Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
-            None => 1,
-        }))
+        Ok(TicketId(self.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v))))
     }
 
     /// Opens `ticket` (numbered by `next_ticket_id`) for the message in
@@ -700,14 +656,11 @@ impl Store {
         notice: Option<&Outgoing>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx_deferred(|tx| {
-            let next = match tx.meta.get(NEXT_TICKET)? {
-                Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
-                None => 1,
-            };
+            let next = tx.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v));
             if next != ticket.id.0 {
                 return Err(abort(StoreError::TicketNumberTaken { wanted: ticket.id, next }));
             }
-            tx.meta.insert(NEXT_TICKET, &(next + 1).to_be_bytes())?;
+            tx.trees.meta.insert(NEXT_TICKET, (next + 1).to_be_bytes())?;
             let mut t = ticket.clone();
             t.drafts.clear();
             let planned = tx.plan_all(&mut t, actions)?;
@@ -735,7 +688,7 @@ impl Store {
         change: impl Fn(&mut Ticket) -> Vec<Action>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
-            let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else {
+            let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else {
                 return Err(abort(StoreError::NoTicket(id)));
             };
             let old: Ticket = dec("ticket", &v).map_err(abort)?;
@@ -757,41 +710,30 @@ impl Store {
     pub fn due_deadlines(&self, now: jiff::Timestamp) -> Result<Vec<(jiff::Timestamp, TicketId, String)>, StoreError> {
         let end = deadline_key(now + jiff::SignedDuration::from_millis(1), TicketId(0), "");
         let mut out = Vec::new();
-        for item in self.deadlines.range(..end) {
-            let (k, _) = item?;
-            if let Some(d) = parse_deadline_key(&k) {
-                out.push(d);
-            }
-        }
+        self.trees.deadlines.scan(kv::below(end), false, |k, _| {
+            out.extend(parse_deadline_key(k));
+            Ok(true)
+        })?;
         Ok(out)
     }
 
     /// When the earliest armed deadline is due.
     pub fn next_deadline(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
-        Ok(match self.deadlines.first()? {
-            Some((k, _)) => parse_deadline_key(&k).map(|d| d.0),
-            None => None,
-        })
+        Ok(self.trees.deadlines.entries(kv::all(), 1)?.first().and_then(|(k, _)| parse_deadline_key(k)).map(|d| d.0))
     }
 
     /// How many actions are pending, without decoding them (a draft's
     /// bytes are most of a pending action).
     pub fn pending_count(&self) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for k in self.pending.iter().keys() {
-            k?;
-            n += 1;
-        }
-        Ok(n)
+        self.trees.pending.len()
     }
 
     pub fn pending_actions(&self) -> Result<Vec<(u64, Action)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.pending.iter() {
-            let (k, v) = item?;
-            let id = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
-            out.push((id, dec("pending action", &v)?));
-        }
+        self.trees.pending.scan(kv::all(), false, |k, v| {
+            out.push((be_u64(k), dec("pending action", v)?));
+            Ok(true)
+        })?;
         Ok(out)
     }
 
@@ -804,7 +746,7 @@ impl Store {
         }
         self.tx_deferred(|tx| {
             for (id, ticket, event) in done {
-                tx.pending.remove(&id.to_be_bytes())?;
+                tx.trees.pending.remove(id.to_be_bytes())?;
                 tx.audit(*ticket, event.clone())?;
             }
             Ok(())
@@ -814,7 +756,7 @@ impl Store {
     /// The action is done; note it in the ticket's audit log.
     pub fn complete_action(&self, id: u64, ticket: TicketId, event: &str) -> Result<(), StoreError> {
         self.tx(|tx| {
-            tx.pending.remove(&id.to_be_bytes())?;
+            tx.trees.pending.remove(id.to_be_bytes())?;
             tx.audit(ticket, event.to_string())
         })
     }
@@ -823,7 +765,7 @@ impl Store {
     /// (a crash or a hang in an earlier run).
     pub fn attempted_before(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<bool, StoreError> {
         for &uid in uids {
-            if self.attempts.contains_key(uid_key(folder, Uid { validity, uid }))? {
+            if self.trees.attempts.contains_key(uid_key(folder, Uid { validity, uid }))? {
                 return Ok(true);
             }
         }
@@ -835,7 +777,7 @@ impl Store {
     pub fn mark_attempts(&self, folder: &str, validity: u32, uids: &[u32]) -> Result<(), StoreError> {
         self.tx(|tx| {
             for &uid in uids {
-                tx.attempts.insert(uid_key(folder, Uid { validity, uid }), &1u32.to_be_bytes())?;
+                tx.trees.attempts.insert(uid_key(folder, Uid { validity, uid }), 1u32.to_be_bytes())?;
             }
             Ok(())
         })
@@ -845,11 +787,11 @@ impl Store {
     pub fn count_attempt(&self, folder: &str, uid: Uid) -> Result<u32, StoreError> {
         let n = self.tx(|tx| {
             let k = uid_key(folder, uid);
-            let n = match tx.attempts.get(&k)? {
-                Some(v) => u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])) + 1,
+            let n = match tx.trees.attempts.get(&k)? {
+                Some(v) => u32::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 4])) + 1,
                 None => 1,
             };
-            tx.attempts.insert(k, &n.to_be_bytes())?;
+            tx.trees.attempts.insert(k, n.to_be_bytes())?;
             Ok(n)
         })?;
         Ok(n)
@@ -863,42 +805,37 @@ impl Store {
         self.tx_deferred(|tx| {
             tx.announce(notice, &[])?;
             let k = uid_key(&q.folder, q.uid);
-            tx.quarantine.insert(k.clone(), enc(q))?;
-            tx.attempts.remove(k)?;
+            tx.trees.quarantine.insert(k.clone(), enc(q))?;
+            tx.trees.attempts.remove(k)?;
             if let Some(id) = &q.message_id {
                 // Quarantined Message-IDs count as seen: a re-sync after a
                 // UIDVALIDITY change must not quarantine them twice.
-                tx.msgids.insert(id.as_bytes(), &0u64.to_be_bytes())?;
+                tx.trees.msgids.insert(id.as_bytes(), 0u64.to_be_bytes())?;
             }
             tx.set_cursor(&q.folder, Cursor { validity: q.uid.validity, last_uid: q.uid.uid })
         })
     }
 
     pub fn quarantined(&self) -> Result<Vec<Quarantined>, StoreError> {
-        self.quarantine
-            .iter()
-            .map(|r| {
-                let (_, v) = r?;
-                dec("quarantine entry", &v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.trees.quarantine.scan(kv::all(), false, |_, v| {
+            out.push(dec("quarantine entry", v)?);
+            Ok(true)
+        })?;
+        Ok(out)
     }
 
     pub fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.tickets
+        self.trees.tickets
             .get(id.0.to_be_bytes())?
             .map(|v| dec("ticket", &v))
             .transpose()
     }
 
     pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        self.tickets
-            .iter()
-            .map(|r| {
-                let (_, v) = r?;
-                dec("ticket", &v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.for_each_ticket(|t| out.push(t))?;
+        Ok(out)
     }
 
     /// The `limit` highest-numbered tickets, oldest first, and whether
@@ -906,14 +843,14 @@ impl Store {
     pub fn newest_tickets(&self, limit: usize) -> Result<(Vec<Ticket>, bool), StoreError> {
         let mut newest = Vec::new();
         let mut older = false;
-        for r in self.tickets.iter().rev() {
-            let (_, v) = r?;
+        self.trees.tickets.scan(kv::all(), true, |_, v| {
             if newest.len() == limit {
                 older = true;
-                break;
+                return Ok(false);
             }
-            newest.push(dec("ticket", &v)?);
-        }
+            newest.push(dec("ticket", v)?);
+            Ok(true)
+        })?;
         newest.reverse();
         Ok((newest, older))
     }
@@ -921,31 +858,28 @@ impl Store {
     /// Every ticket, one at a time: for reports over a large store, which
     /// must not hold every ticket's data at once.
     pub fn for_each_ticket(&self, mut f: impl FnMut(Ticket)) -> Result<(), StoreError> {
-        for r in self.tickets.iter() {
-            let (_, v) = r?;
-            f(dec("ticket", &v)?);
-        }
-        Ok(())
+        self.trees.tickets.scan(kv::all(), false, |_, v| {
+            f(dec("ticket", v)?);
+            Ok(true)
+        })
     }
 
     pub fn audit_log(&self, id: TicketId) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit
-            .scan_prefix(id.0.to_be_bytes())
-            .map(|r| {
-                let (_, v) = r?;
-                dec("audit entry", &v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.trees.audit.scan(kv::prefixed(&id.0.to_be_bytes()), false, |_, v| {
+            out.push(dec("audit entry", v)?);
+            Ok(true)
+        })?;
+        Ok(out)
     }
 
     pub fn cursors(&self) -> Result<Vec<(String, Cursor)>, StoreError> {
-        self.cursors
-            .iter()
-            .map(|r| {
-                let (k, v) = r?;
-                Ok((String::from_utf8_lossy(&k).into_owned(), dec("cursor", &v)?))
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.trees.cursors.scan(kv::all(), false, |k, v| {
+            out.push((String::from_utf8_lossy(k).into_owned(), dec("cursor", v)?));
+            Ok(true)
+        })?;
+        Ok(out)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::kv;
 use super::{Store, StoreError, Tx, TxResult, dec, enc};
 
 /// A notice on its way into the outbox, already encoded by the notice
@@ -50,14 +51,14 @@ fn split_key(k: &[u8]) -> Option<(String, u64)> {
 impl Tx<'_> {
     /// Queues `out` for each of its sinks, held until `after` are done.
     pub(super) fn enqueue(&self, out: &Outgoing, after: &[u64]) -> TxResult<()> {
-        let seq = self.meta.generate_id()?;
+        let seq = self.trees.meta.generate_id()?;
         let q = Queued {
             notice: out.notice.clone(),
             after: after.to_vec(),
             in_flight: false,
         };
         for sink in &out.sinks {
-            self.outbox.insert(key(sink, seq), enc(&q))?;
+            self.trees.outbox.insert(key(sink, seq), enc(&q))?;
         }
         Ok(())
     }
@@ -73,21 +74,21 @@ impl Store {
     /// their sequence numbers; notices still waiting for a draft are left.
     pub fn ready_notices(&self, sink: &str, limit: usize) -> Result<Vec<(u64, Queued)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.outbox.scan_prefix(prefix(sink)) {
-            let (k, v) = item?;
-            let Some((_, seq)) = split_key(&k) else { continue };
-            let q: Queued = dec("queued notice", &v)?;
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.trees.outbox.scan(kv::prefixed(&prefix(sink)), false, |k, v| {
+            let Some((_, seq)) = split_key(k) else { return Ok(true) };
+            let q: Queued = dec("queued notice", v)?;
             let mut held = false;
             for id in &q.after {
-                held |= self.pending.contains_key(id.to_be_bytes())?;
+                held |= self.trees.pending.contains_key(id.to_be_bytes())?;
             }
             if !held {
                 out.push((seq, q));
-                if out.len() >= limit {
-                    break;
-                }
             }
-        }
+            Ok(out.len() < limit)
+        })?;
         Ok(out)
     }
 
@@ -96,10 +97,10 @@ impl Store {
     pub fn notices_in_flight(&self, sink: &str, seqs: &[u64]) -> Result<(), StoreError> {
         self.tx(|tx| {
             for &seq in seqs {
-                if let Some(v) = tx.outbox.get(key(sink, seq))? {
+                if let Some(v) = tx.trees.outbox.get(key(sink, seq))? {
                     let mut q: Queued = dec("queued notice", &v).map_err(super::abort)?;
                     q.in_flight = true;
-                    tx.outbox.insert(key(sink, seq), enc(&q))?;
+                    tx.trees.outbox.insert(key(sink, seq), enc(&q))?;
                 }
             }
             Ok(())
@@ -113,7 +114,7 @@ impl Store {
         }
         self.tx(|tx| {
             for &seq in seqs {
-                tx.outbox.remove(key(sink, seq))?;
+                tx.trees.outbox.remove(key(sink, seq))?;
             }
             Ok(())
         })
@@ -122,12 +123,12 @@ impl Store {
     /// Notices waiting per sink (posted or held alike).
     pub fn queued_notices(&self) -> Result<std::collections::BTreeMap<String, usize>, StoreError> {
         let mut counts = std::collections::BTreeMap::new();
-        for item in self.outbox.iter() {
-            let (k, _) = item?;
-            if let Some((sink, _)) = split_key(&k) {
+        self.trees.outbox.scan(kv::all(), false, |k, _| {
+            if let Some((sink, _)) = split_key(k) {
                 *counts.entry(sink).or_insert(0) += 1;
             }
-        }
+            Ok(true)
+        })?;
         Ok(counts)
     }
 
@@ -140,13 +141,17 @@ impl Store {
             .filter(|(sink, _)| !configured.contains(&sink.as_str()))
             .collect();
         for (sink, _) in &stale {
-            for item in self.outbox.scan_prefix(prefix(sink)) {
-                let (k, _) = item?;
-                self.outbox.remove(k)?;
-            }
-        }
-        if !stale.is_empty() {
-            self.db.flush()?;
+            let mut keys = Vec::new();
+            self.trees.outbox.scan(kv::prefixed(&prefix(sink)), false, |k, _| {
+                keys.push(k.to_vec());
+                Ok(true)
+            })?;
+            self.tx(|tx| {
+                for k in &keys {
+                    tx.trees.outbox.remove(k)?;
+                }
+                Ok(())
+            })?;
         }
         Ok(stale)
     }

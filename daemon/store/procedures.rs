@@ -2,7 +2,7 @@
 //! CAcert arbitration sub-numbers a20111128.3.x) and the documentation
 //! table each numbered case is recorded in.
 
-use super::{StoreError, abort, dec, enc, flatten};
+use super::{StoreError, abort, dec, enc, kv};
 
 /// One documentation row: column name → value.
 pub type DocumentRow = serde_json::Map<String, serde_json::Value>;
@@ -37,8 +37,8 @@ impl super::Store {
     /// one transaction, so numbers have neither gaps nor repeats, also
     /// across crashes and concurrent callers.
     pub fn allocate_number(&self, series: &str, ticket: u64) -> Result<u64, StoreError> {
-        let tree = self.db().open_tree(NUMBERS)?;
-        let r = tree.transaction(|t| {
+        self.db.write(true, |tables| {
+            let t = tables.tree(NUMBERS);
             if let Some(v) = t.get(ticket_key(series, ticket))? {
                 return dec::<u64>("numbering assignment", &v).map_err(abort);
             }
@@ -49,10 +49,7 @@ impl super::Store {
             t.insert(counter_key(series), enc(&next))?;
             t.insert(ticket_key(series, ticket), enc(&next))?;
             Ok(next)
-        });
-        let n = flatten(r)?;
-        self.db().flush()?;
-        Ok(n)
+        })
     }
 
     /// Record the documentation row of case `series.number` (idempotent:
@@ -63,24 +60,19 @@ impl super::Store {
         number: u64,
         row: &DocumentRow,
     ) -> Result<(), StoreError> {
-        let docs = self.db().open_tree(DOCUMENTS)?;
-        docs.insert(document_key(series, number), enc(row))?;
-        self.db().flush()?;
-        Ok(())
+        self.tree(DOCUMENTS).insert(document_key(series, number), enc(row))?;
+        self.persist()
     }
 
     /// The documentation table of `series`, in number order.
     pub fn documents(&self, series: &str) -> Result<Vec<(u64, DocumentRow)>, StoreError> {
-        let docs = self.db().open_tree(DOCUMENTS)?;
         let mut prefix = series.as_bytes().to_vec();
         prefix.push(0);
         let mut out = Vec::new();
-        for kv in docs.scan_prefix(&prefix) {
-            let (k, v) = kv?;
-            let mut n = [0u8; 8];
-            n.copy_from_slice(&k[prefix.len()..]);
-            out.push((u64::from_be_bytes(n), dec("documentation row", &v)?));
-        }
+        self.tree(DOCUMENTS).scan(kv::prefixed(&prefix), false, |k, v| {
+            out.push((super::be_u64(&k[prefix.len()..]), dec("documentation row", v)?));
+            Ok(true)
+        })?;
         Ok(out)
     }
 }

@@ -7,7 +7,7 @@ use super::{Cursor, Quarantined, Store, StoreError, Uid, dec, uid_key};
 
 impl Store {
     fn quarantine_entry(&self, folder: &str, uid: Uid) -> Result<Option<Quarantined>, StoreError> {
-        self.quarantine.get(uid_key(folder, uid))?.map(|v| dec("quarantine entry", &v)).transpose()
+        self.trees.quarantine.get(uid_key(folder, uid))?.map(|v| dec("quarantine entry", &v)).transpose()
     }
 
     /// The entry of `folder` UID `uid` (any UIDVALIDITY), if quarantined.
@@ -21,7 +21,7 @@ impl Store {
             return Ok(false);
         }
         self.tx(|tx| {
-            tx.quarantine.remove(uid_key(&q.folder, q.uid))?;
+            tx.trees.quarantine.remove(uid_key(&q.folder, q.uid))?;
             Ok(())
         })?;
         Ok(true)
@@ -36,14 +36,14 @@ impl Store {
         }
         let cursor = self.cursor(&q.folder)?;
         self.tx(|tx| {
-            tx.quarantine.remove(uid_key(&q.folder, q.uid))?;
-            tx.attempts.remove(uid_key(&q.folder, q.uid))?;
+            tx.trees.quarantine.remove(uid_key(&q.folder, q.uid))?;
+            tx.trees.attempts.remove(uid_key(&q.folder, q.uid))?;
             // Only the quarantine's own mark (ticket 0): a Message-ID that
             // names a ticket keeps its duplicate out.
             if let Some(id) = &q.message_id
-                && tx.msgids.get(id.as_bytes())?.is_some_and(|v| v.as_ref() == 0u64.to_be_bytes())
+                && tx.trees.msgids.get(id.as_bytes())?.is_some_and(|v| v == 0u64.to_be_bytes())
             {
-                tx.msgids.remove(id.as_bytes())?;
+                tx.trees.msgids.remove(id.as_bytes())?;
             }
             if let Some(c) = cursor
                 && c.validity == q.uid.validity

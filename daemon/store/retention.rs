@@ -10,12 +10,11 @@
 //!
 //! Closed tickets are indexed by when they were closed, in the
 //! transaction that closes them, so a pass reads only the tickets whose
-//! time has come. sled writes the stripped tickets anew and keeps the old
-//! versions' space; `triaged compact` (compact.rs) gives it back:
-//! measured in docs/BENCHMARKS.md ("A store with a history").
+//! time has come. The file keeps the space the old versions took, reused
+//! by later writes; `triaged compact` (compact.rs) gives it back to the
+//! file system: measured in docs/BENCHMARKS.md ("A store with a history").
 
-use sled::transaction::TransactionalTree;
-
+use super::kv::{self, TxTree};
 use super::{Quarantined, Store, StoreError, Ticket, TicketId, TicketState, TxResult, abort, dec, deadline_key, enc, parse_deadline_key};
 
 /// Closed tickets by when they were closed (key as the deadline index's:
@@ -38,12 +37,12 @@ pub struct Pruned {
 /// Keeps the index in step with a ticket about to be stored: closing it
 /// records when (`now`, the transition's time), reopening it drops the
 /// record.
-pub(super) fn index_closing(closed: &TransactionalTree, t: &mut Ticket, now: jiff::Timestamp) -> TxResult<()> {
+pub(super) fn index_closing(closed: &TxTree<'_>, t: &mut Ticket, now: jiff::Timestamp) -> TxResult<()> {
     match (t.state == TicketState::Closed, t.closed) {
         (true, None) => {
             let at = to_millisecond(now);
             t.closed = Some(at);
-            closed.insert(deadline_key(at, t.id, ""), &[])?;
+            closed.insert(deadline_key(at, t.id, ""), [])?;
         }
         (false, Some(at)) => {
             closed.remove(deadline_key(at, t.id, ""))?;
@@ -85,21 +84,21 @@ impl Store {
         let before = now.checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
         let days = retention.as_secs() / 86_400;
         let end = deadline_key(before, TicketId(u64::MAX), "");
-        let reverify = self.db().open_tree(super::reverify::TREE)?;
+        let reverify = self.tree(super::reverify::TREE);
         let mut pruned = Pruned::default();
         loop {
-            let due: Vec<_> = self.closed.range(..end.clone()).keys().take(PER_BATCH).collect::<Result<_, _>>()?;
+            let due: Vec<_> = self.trees.closed.entries(kv::below(end.clone()), PER_BATCH)?.into_iter().map(|(k, _)| k).collect();
             if due.is_empty() {
                 break;
             }
             for k in &due {
                 let Some((at, id, _)) = parse_deadline_key(k) else {
-                    self.closed.remove(k)?;
+                    self.trees.closed.remove(k)?;
                     continue;
                 };
                 let stripped = self.tx_deferred(|tx| {
-                    tx.closed.remove(k.as_ref())?;
-                    let Some(v) = tx.tickets.get(id.0.to_be_bytes())? else { return Ok(false) };
+                    tx.trees.closed.remove(k)?;
+                    let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else { return Ok(false) };
                     let mut t: Ticket = dec("ticket", &v).map_err(abort)?;
                     // Reopened since (and maybe closed again, indexed anew).
                     if t.closed != Some(at) || t.content_dropped.is_some() {
@@ -117,17 +116,23 @@ impl Store {
             }
             self.persist()?;
         }
-        for r in self.quarantine.iter() {
-            let (k, v) = r?;
-            let mut q: Quarantined = dec("quarantine entry", &v)?;
+        let mut old = Vec::new();
+        self.trees.quarantine.scan(kv::all(), false, |k, v| {
+            let mut q: Quarantined = dec("quarantine entry", v)?;
             if q.at < before && (q.from.is_some() || q.subject.is_some()) {
                 q.from = None;
                 q.subject = None;
-                self.quarantine.insert(k, enc(&q))?;
-                pruned.quarantine += 1;
+                old.push((k.to_vec(), enc(&q)));
             }
-        }
-        self.persist()?;
+            Ok(true)
+        })?;
+        pruned.quarantine = old.len();
+        self.tx(|tx| {
+            for (k, v) in &old {
+                tx.trees.quarantine.insert(k, v)?;
+            }
+            Ok(())
+        })?;
         Ok(pruned)
     }
 
@@ -136,26 +141,30 @@ impl Store {
     /// not recorded), so their content is kept a full retention period
     /// from the upgrade.
     fn index_closed_once(&self, now: jiff::Timestamp) -> Result<(), StoreError> {
-        if self.meta.contains_key(CLOSED_INDEXED)? {
+        if self.trees.meta.contains_key(CLOSED_INDEXED)? {
             return Ok(());
         }
         let now = to_millisecond(now);
-        for r in self.tickets.iter() {
-            let (k, v) = r?;
-            let mut t: Ticket = dec("ticket", &v)?;
+        let mut unindexed = Vec::new();
+        self.for_each_ticket(|t| {
             if t.state == TicketState::Closed && t.closed.is_none() && t.content_dropped.is_none() {
-                t.closed = Some(now);
-                self.closed.insert(deadline_key(now, t.id, ""), &[])?;
-                self.tickets.insert(k, enc(&t))?;
+                unindexed.push(t);
             }
-        }
-        self.meta.insert(CLOSED_INDEXED, &[])?;
-        self.persist()
+        })?;
+        self.tx(|tx| {
+            for t in &unindexed {
+                let mut t = t.clone();
+                t.closed = Some(now);
+                tx.trees.closed.insert(deadline_key(now, t.id, ""), [])?;
+                tx.trees.tickets.insert(t.id.0.to_be_bytes(), enc(&t))?;
+            }
+            tx.trees.meta.insert(CLOSED_INDEXED, [])
+        })
     }
 
-    /// The store's files on disk, in bytes.
+    /// The store's file on disk, in bytes.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(std::fs::metadata(kv::file(&self.path)).map_err(redb::Error::Io)?.len())
     }
 }
 
@@ -249,8 +258,9 @@ mod tests {
         // As written before the index: no close time, not indexed.
         let mut old = s.ticket(id).unwrap().unwrap();
         old.closed = None;
-        s.tickets.insert(id.0.to_be_bytes(), enc(&old)).unwrap();
-        s.closed.clear().unwrap();
+        s.trees.tickets.insert(id.0.to_be_bytes(), enc(&old)).unwrap();
+        let closes = s.trees.closed.entries(kv::all(), usize::MAX).unwrap();
+        s.tx(|tx| closes.iter().try_for_each(|(k, _)| tx.trees.closed.remove(k))).unwrap();
         let upgrade = jiff::Timestamp::now() + days(400);
         let retention = std::time::Duration::from_secs(30 * 86_400);
         assert_eq!(s.drop_old_content(retention, upgrade).unwrap().tickets, 0);

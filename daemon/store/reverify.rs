@@ -8,17 +8,16 @@ pub(super) const TREE: &str = "reverify";
 
 impl Store {
     pub fn keep_for_reverify(&self, ticket: TicketId, raw: &[u8]) -> Result<(), StoreError> {
-        self.db().open_tree(TREE)?.insert(ticket.0.to_be_bytes(), raw)?;
-        self.db().flush()?;
-        Ok(())
+        self.tree(TREE).insert(ticket.0.to_be_bytes(), raw)?;
+        self.persist()
     }
 
     pub fn reverify_message(&self, ticket: TicketId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db().open_tree(TREE)?.get(ticket.0.to_be_bytes())?.map(|v| v.to_vec()))
+        self.tree(TREE).get(ticket.0.to_be_bytes())
     }
 
     pub fn forget_reverify(&self, ticket: TicketId) -> Result<(), StoreError> {
-        self.db().open_tree(TREE)?.remove(ticket.0.to_be_bytes())?;
+        self.tree(TREE).remove(ticket.0.to_be_bytes())?;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The packs' procedures, step by step, as the seeds describe them: each
 //! test drives the engine with a hand-moved clock and checks the drafts it
 //! renders, the states and deadlines it plans and, for CAcert, the
-//! arbitration numbering kept in a real sled store.
+//! arbitration numbering kept in a real store.
 
 
 use std::path::Path;

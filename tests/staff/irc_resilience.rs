@@ -84,7 +84,7 @@ async fn claims_survive_a_restart_of_the_bot_and_the_store() {
     bot.stop().await;
     drop(store);
 
-    // sled lets go of its lock a moment after the last handle is dropped.
+    // The bot may still hold a handle for a moment after it stops.
     let store = Store::open_waiting(store_dir.path(), std::time::Duration::from_secs(5)).unwrap();
     let since = store.claim_of(TicketId(1)).unwrap().expect("claim persisted").since;
     let bot = Bot::start(irc_config(&ircd, CH, &["alice", "bob"]), store);
