@@ -128,7 +128,7 @@ impl Pack {
                 runner_up.as_deref().unwrap_or("-"),
                 self.margin
             ))
-        } else if let Some(why) = best.sensitive.then(|| super::guard::hold_sensitive(&self.writers_text(msg))).flatten() {
+        } else if let Some(why) = best.sensitive.then(|| self.sensitive_hold(msg)).flatten() {
             Some(format!("{} scored {} but {why}: a sensitive route needs the writer's own request", best.procedure, best.score))
         } else {
             return Classification {
@@ -163,10 +163,11 @@ impl Pack {
         }
     }
 
-    /// What the writer wrote: the subject and the body without quotes, the
-    /// text the precision guard reads.
-    fn writers_text(&self, msg: &Message) -> String {
-        format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text))
+    /// Why the precision guard holds back any route of `msg` into a
+    /// sensitive procedure ([`super::guard`]), by rules or by the model. It
+    /// reads what the writer wrote: the subject and the unquoted body.
+    pub fn sensitive_hold(&self, msg: &Message) -> Option<String> {
+        super::guard::hold_sensitive(&format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text)))
     }
 
     /// Every procedure's score for `msg` and the rules of it that fired,

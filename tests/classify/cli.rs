@@ -121,3 +121,25 @@ fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
     assert_eq!(line["aside"], serde_json::json!({"kind": "bulk", "reason": "List-Id: weekly.example.net"}));
     assert_eq!(line["rules"], serde_json::json!([]), "no procedure's rules were asked");
 }
+
+#[test]
+fn classify_json_says_why_the_precision_guard_held_a_route_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let report = dir.path().join("report.eml");
+    std::fs::write(
+        &report,
+        "From: a@example.net\r\nSubject: Refund\r\n\r\nPlease refund me, I was charged twice\r\nTraceback (most recent call last):\r\n  File \"pay.py\", line 3\r\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &[report], true, &mut out).unwrap());
+    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(line["procedure"], "unclassified", "{line}");
+    assert_eq!(line["runner_up"], "refund", "the near miss stays visible: {line}");
+    let why = line["held_back"].as_str().unwrap_or_else(|| panic!("no held_back: {line}"));
+    assert!(
+        why.ends_with("but it reads as a bug report (stack trace), not a request about the writer's own account: a sensitive route needs the writer's own request"),
+        "{why}"
+    );
+}
