@@ -1,12 +1,14 @@
 //! Classification: which written procedure a message belongs to. It
 //! scores the message against the pack's rules ([`rules`]), sets aside what
-//! is no request at all ([`aside`]), and explains its choice ([`explain`]).
+//! is no request at all ([`aside`]), holds back sensitive routes the
+//! message does not ask for ([`guard`]), and explains its choice ([`explain`]).
 //! What the procedure then does is `procedures`' business; nothing here
 //! changes a ticket.
 
 pub mod aside;
 pub mod cli;
 pub mod explain;
+pub mod guard;
 pub mod language;
 pub mod opinion;
 pub mod rules;
@@ -34,8 +36,8 @@ pub struct Classification {
     /// …"). Message text: for staff and `classify`, never for notices.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<String>,
-    /// Why the best procedure was not routed to (below its threshold, or
-    /// not far enough ahead of the runner-up).
+    /// Why the best procedure was not routed to (below its threshold, not
+    /// far enough ahead of the runner-up, or stopped by the precision guard).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_back: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -101,8 +101,10 @@ pub struct Scored<'a> {
 impl Pack {
     /// The best procedure for `msg`, with the rules that fired, the words
     /// they fired on, and the runner-up; `unclassified` when the best score
-    /// is below the threshold (a sensitive procedure's, for one), or does not
-    /// lead the runner-up by the pack's margin.
+    /// is below the threshold (a sensitive procedure's, for one), does not
+    /// lead the runner-up by the pack's margin, or is a sensitive procedure
+    /// the message does not ask for as its writer's own request
+    /// ([`super::guard`]).
     pub fn classify(&self, msg: &Message) -> Classification {
         let mut scored = self.scores(msg);
         // Highest score first; ties keep pack order (stable sort), so the
@@ -126,6 +128,8 @@ impl Pack {
                 runner_up.as_deref().unwrap_or("-"),
                 self.margin
             ))
+        } else if let Some(why) = best.sensitive.then(|| self.sensitive_hold(msg)).flatten() {
+            Some(format!("{} scored {} but {why}: a sensitive route needs the writer's own request", best.procedure, best.score))
         } else {
             return Classification {
                 procedure: best.procedure.to_string(),
@@ -157,6 +161,13 @@ impl Pack {
             Some(t) if sensitive => t.max(self.effective_threshold()),
             _ => self.effective_threshold(),
         }
+    }
+
+    /// Why the precision guard holds back any route of `msg` into a
+    /// sensitive procedure ([`super::guard`]), by rules or by the model. It
+    /// reads what the writer wrote: the subject and the unquoted body.
+    pub fn sensitive_hold(&self, msg: &Message) -> Option<String> {
+        super::guard::hold_sensitive(&format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text)))
     }
 
     /// Every procedure's score for `msg` and the rules of it that fired,

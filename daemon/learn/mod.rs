@@ -96,6 +96,11 @@ impl Learner {
         if vote.examples < self.settings.min_examples {
             return Some(format!("{} examples, learning.min_examples is {}", vote.examples, self.settings.min_examples));
         }
+        // The precision guard holds for the model as for the rules: a bug
+        // report or talk about other people's accounts is no request.
+        if let Some(why) = procedure.sensitive.then(|| pack.sensitive_hold(msg)).flatten() {
+            return Some(format!("{} is sensitive and {why}", procedure.id));
+        }
         if self.model().examples().count() < 2 {
             return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());
         }

@@ -104,20 +104,37 @@ fn a_broken_pack_is_an_error_with_file_and_line() {
     assert!(err.contains("procedures.toml:16: procedure[0].step[0].template: unknown template \"gone.txt\""), "{err}");
 }
 
-#[test]
-fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
+/// `classify --json` on one saved message with the sourcehut pack: its line.
+fn classify_one_with_sourcehut(raw: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "sourcehut");
-    let news = dir.path().join("news.eml");
-    std::fs::write(
-        &news,
-        "From: News <news@example.net>\r\nList-Id: Weekly <weekly.example.net>\r\nSubject: Refunds and free plans\r\n\r\nHow to get a refund.\r\n",
-    )
-    .unwrap();
+    let file = dir.path().join("one.eml");
+    std::fs::write(&file, raw).unwrap();
     let mut out = Vec::new();
-    assert!(classify_files(&cfg, &[news], true, &mut out).unwrap());
-    let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(classify_files(&cfg, &[file], true, &mut out).unwrap());
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn mail_that_is_not_a_request_is_shown_set_aside_with_its_reason() {
+    let line = classify_one_with_sourcehut(
+        "From: News <news@example.net>\r\nList-Id: Weekly <weekly.example.net>\r\nSubject: Refunds and free plans\r\n\r\nHow to get a refund.\r\n",
+    );
     assert_eq!(line["procedure"], "set-aside", "{line}");
     assert_eq!(line["aside"], serde_json::json!({"kind": "bulk", "reason": "List-Id: weekly.example.net"}));
     assert_eq!(line["rules"], serde_json::json!([]), "no procedure's rules were asked");
+}
+
+#[test]
+fn classify_json_says_why_the_precision_guard_held_a_route_back() {
+    let line = classify_one_with_sourcehut(
+        "From: a@example.net\r\nSubject: Refund\r\n\r\nPlease refund me, I was charged twice\r\nTraceback (most recent call last):\r\n  File \"pay.py\", line 3\r\n",
+    );
+    assert_eq!(line["procedure"], "unclassified", "{line}");
+    assert_eq!(line["runner_up"], "refund", "the near miss stays visible: {line}");
+    let why = line["held_back"].as_str().unwrap_or_else(|| panic!("no held_back: {line}"));
+    assert!(
+        why.ends_with("but it reads as a bug report (stack trace), not a request about the writer's own account: a sensitive route needs the writer's own request"),
+        "{why}"
+    );
 }

@@ -263,3 +263,19 @@ fn an_archive_is_learned_folder_by_folder_with_progress_and_bad_input_is_named()
     let bad = desk.run(&["learn", "--not", "--list"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("do not go together"));
 }
+
+/// The precision guard holds the model as it holds the rules: a bug report
+/// about a charge is no refund request, however sure the model is.
+#[test]
+fn the_model_routes_no_bug_report_into_a_sensitive_procedure() {
+    let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
+    desk.teach_refunds();
+    // The paraphrase the model routes (above), with a stack trace under it.
+    let q = desk.mail(
+        "q.eml",
+        "plan I never used",
+        "An unexpected charge for a plan I never used, can you return the payment to my card?\nTraceback (most recent call last):\n  File \"billing.py\", line 12",
+    );
+    let why = desk.model_refused(&q, "refund");
+    assert_eq!(why, "refund is sensitive and it reads as a bug report (stack trace), not a request about the writer's own account");
+}

@@ -229,12 +229,12 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 265.0 / 272.0, 265.0 / 268.0, 2),
-        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 217.0, 7),
+        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 266.0, 1),
+        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 214.0, 4),
         ("2i2c", "tune", 40.0 / 41.0, 48.0 / 52.0, 0),
         ("2i2c", "held-out", 30.0 / 44.0, 36.0 / 43.0, 0),
         // The second set alone: text no rule had seen when it was added.
-        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 18.0, 4),
+        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
         ("2i2c r2", "held-out", 9.0 / 18.0, 13.0 / 18.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
     ];
@@ -291,6 +291,40 @@ fn requests_route_and_talk_about_them_does_not() {
         let c = packs[pack].classify(&message(subject, body));
         if c.procedure != want {
             wrong.push(format!("{pack}: {subject:?} {body:?}: want {want}, got {} ({})", c.procedure, c.words.join(", ")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The precision guard (daemon/classify/guard.rs), one sentence a rule: a
+/// sensitive route needs the writer's own request, and the guard says in
+/// `held_back` (shown by `classify --json`) which sign stopped it.
+#[test]
+fn the_precision_guard_holds_back_talk_about_sensitive_topics() {
+    let packs = packs();
+    let cases = [
+        // A bug report that mentions 2FA is not a 2FA lockout.
+        ("2FA broken", "I lost my phone and I am locked out of my account, 2FA codes fail\n```\nerror: invalid totp\n```", Some("code block")),
+        // A stack trace under a refund request makes it a bug report.
+        ("", "Please refund me, I was charged twice\nTraceback (most recent call last):\n  File \"pay.py\", line 3", Some("stack trace")),
+        // A version number and a log line together are a report's shape.
+        ("", "I want a refund, I was charged twice since v2.1\n2024-05-01 10:00 payment retried", Some("version number, log line")),
+        // A request about other users' accounts is not the writer's deletion.
+        ("", "Please delete the accounts of users who have been inactive for a year", Some("other people")),
+        // The writer's own request passes, even when it mentions other people.
+        ("", "Please delete my account, the other users of our team stay", None),
+        // One sign of a report alone is not a report: a version number in a refund request.
+        ("", "I was charged twice for the 2.0.1 plan, please refund me", None),
+    ];
+    let mut wrong = Vec::new();
+    for (subject, body, held) in cases {
+        let c = packs["sourcehut"].classify(&message(subject, body));
+        let ok = match held {
+            Some(sign) => c.procedure == UNCLASSIFIED && c.held_back.as_deref().is_some_and(|h| h.contains(sign)),
+            None => c.procedure != UNCLASSIFIED,
+        };
+        if !ok {
+            wrong.push(format!("{subject:?} {body:?}: want held back by {held:?}, got {} ({:?})", c.procedure, c.held_back));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -416,9 +450,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 218.0, 8),
+        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 215.0, 5),
         ("2i2c", "held-out", 37.0 / 44.0, 43.0 / 53.0, 0),
-        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 18.0, 4),
+        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
         ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 24.0, 0),
     ];
     assert_floors(&scores, floors);
