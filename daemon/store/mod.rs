@@ -152,8 +152,10 @@ pub struct Ticket {
     /// What triaged recorded (classification, staff notes, drafts of ours,
     /// the case number, the pack's own step data); never rendered into a
     /// user-facing draft except through a template that names it. Stored
-    /// as `data`, its name before it was typed.
-    #[serde(default, rename = "data")]
+    /// as `data`, its name before it was typed; read leniently
+    /// (`notes::read_stored`), so no value an older version stored makes
+    /// the ticket unreadable.
+    #[serde(default, rename = "data", deserialize_with = "notes::read_stored")]
     pub notes: TicketNotes,
     /// Who the conversation is with and what its messages proved; the only
     /// source of "verified" (see `verify::conversation`).

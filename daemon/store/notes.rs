@@ -140,6 +140,37 @@ pub struct NoteTypeError {
     reason: String,
 }
 
+/// Reads a stored ticket's notes. Before the notes were typed, a pack
+/// step could store any value under any name, one of the names above
+/// included (`set = { language = 3 }`); such a value does not fit its field,
+/// and failing on it would make the whole ticket unreadable. It is kept
+/// under its name with the pack's own keys instead, so it is written back
+/// as it was and nothing is lost, and a warning names it.
+pub(super) fn read_stored<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TicketNotes, D::Error> {
+    let stored = Value::deserialize(d)?;
+    if let Ok(notes) = TicketNotes::deserialize(&stored) {
+        return Ok(notes);
+    }
+    let Value::Object(map) = stored else {
+        return Err(serde::de::Error::custom("a ticket's data is not a JSON object"));
+    };
+    let (mut fits, mut misfits) = (Map::new(), Map::new());
+    for (key, value) in map {
+        let alone = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
+        if TicketNotes::deserialize(&alone).is_ok() {
+            fits.insert(key, value);
+        } else {
+            misfits.insert(key, value);
+        }
+    }
+    let mut notes = TicketNotes::deserialize(&Value::Object(fits)).map_err(serde::de::Error::custom)?;
+    for (key, value) in misfits {
+        tracing::warn!(key = %key, "a stored ticket holds {key} = {value}, which is not what triaged records under that name; kept as the pack's own data");
+        notes.procedure.insert(key, value);
+    }
+    Ok(notes)
+}
+
 impl TicketNotes {
     /// The notes as templates and expressions see them: one key per field
     /// that is set, and the pack's own keys beside them.
@@ -267,6 +298,21 @@ mod tests {
             assert_eq!(serde_json::to_value(&ticket).unwrap(), stored, "{name}: written back as it was read");
             assert_eq!(Value::Object(ticket.notes.to_map()), stored["data"], "{name}: templates see the same data");
         }
+    }
+
+    #[test]
+    fn a_stored_value_that_does_not_fit_its_field_is_kept_and_the_ticket_still_reads() {
+        let stored = include_str!("../../tests/fixtures/stored-ticket-executed.json");
+        let mut ticket: serde_json::Value = serde_json::from_str(stored).unwrap();
+        ticket["data"]["language"] = serde_json::json!(3);
+        ticket["data"]["reverify_tries"] = serde_json::json!("twice");
+        let read: super::super::Ticket = serde_json::from_value(ticket.clone()).expect("the ticket reads");
+        assert_eq!(read.notes.language, None);
+        assert_eq!(read.notes.procedure.get("language"), Some(&serde_json::json!(3)));
+        assert_eq!(read.notes.procedure.get("reverify_tries"), Some(&serde_json::json!("twice")));
+        assert!(read.notes.subject.is_some(), "the fields that fit are read as usual");
+        let written = serde_json::to_value(&read).unwrap();
+        assert_eq!(written["data"], ticket["data"], "written back as it was stored");
     }
 
     #[test]
