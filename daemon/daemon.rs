@@ -537,7 +537,9 @@ impl Worker {
     async fn fetch_batch<'b>(&self, conn: &mut Connection, validity: u32, batch: &'b [Waiting]) -> Result<FetchedBatch<'b>, ActError> {
         let store = &self.actor.store;
         let uids: Vec<u32> = batch.iter().map(|w| w.uid).collect();
-        if batch.len() > 1 && store.attempted_before(&self.folder, validity, &uids)? {
+        // A batch of one too: marked afresh, a lone message the daemon
+        // died in would never be counted, and would kill it on every start.
+        if store.attempted_before(&self.folder, validity, &uids)? {
             return Ok(FetchedBatch::OneByOne(batch));
         }
         store.mark_attempts(&self.folder, validity, &uids)?;

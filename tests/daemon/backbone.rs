@@ -109,6 +109,35 @@ fn malformed_and_oversized_are_quarantined_and_the_rest_drafted() {
     assert!(String::from_utf8_lossy(&text.stdout).contains("Quarantine: 3"));
 }
 
+/// A message the daemon died in is counted on its own on the next start and
+/// quarantined once it has failed `limits.max_attempts` times, even when it
+/// is the only new message (a batch of one was marked afresh on every start,
+/// so it was never counted: the daemon died on it forever).
+#[test]
+fn a_lone_message_the_daemon_died_in_is_quarantined_after_its_attempts() {
+    let s = setup_with("none", "[limits]\nmax_attempts = 1\n");
+    s.dovecot.deliver("INBOX", &mail(1, "first", "ok"));
+    run_once(&s);
+    s.dovecot.deliver("INBOX", &mail(2, "second", "the daemon dies in this one"));
+    // What a daemon killed while handling it leaves behind: its attempt
+    // mark on disk, the cursor not moved past it.
+    {
+        let store = triaged::store::Store::open(&s.dir.path().join("store")).unwrap();
+        let validity = store.cursor("INBOX").unwrap().expect("the first run set the cursor").validity;
+        store.mark_attempts("INBOX", validity, &[2]).unwrap();
+        store.persist().unwrap();
+    }
+    run_once(&s);
+
+    let per = drafts_per_message(&s);
+    assert_eq!(per.get("m1@example.net"), Some(&1), "{per:?}");
+    assert_eq!(per.get("m2@example.net"), None, "no draft for the message the daemon died in: {per:?}");
+    let status = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let reasons: Vec<&str> = v["quarantine"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["failed 1 times while being handled; look at it by hand"]);
+}
+
 #[test]
 fn uidvalidity_reset_resyncs_without_duplicates() {
     let s = setup();
