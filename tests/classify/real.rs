@@ -163,20 +163,32 @@ fn measure(
                 one.sensitive_misroutes += usize::from(touches);
                 if show {
                     println!(
-                        "wrong route{} ({}): {} expected {} got {} ({}): {:?} {:?}",
+                        "wrong route{} ({}): {} expected {} got {} ({}{}): {:?} {:?}",
                         if touches { " (sensitive)" } else { "" },
                         item.half,
                         item.source,
                         item.label,
                         got,
                         c.words.join(", "),
+                        c.model.as_ref().map(|o| format!("; model: {} {}", o.vote.procedure, o.vote.probability)).unwrap_or_default(),
                         item.subject,
                         item.body.chars().take(160).collect::<String>()
                     );
                 }
             }
         } else if show && item.label != UNCLASSIFIED && std::env::var_os("SHOW_MISSES").is_some() {
-            println!("missed ({}): {} expected {}: {:?} {:?}", item.half, item.source, item.label, item.subject, item.body);
+            // What the rules held back on and what the model made of it:
+            // why a miss stayed a miss.
+            let model = c.model.as_ref().map(|o| o.explain()).unwrap_or_default();
+            println!(
+                "missed ({}): {} expected {} (held back: {}; {model}): {:?} {:?}",
+                item.half,
+                item.source,
+                item.label,
+                c.held_back.as_deref().unwrap_or("-"),
+                item.subject,
+                item.body
+            );
         }
         let mut keys = vec![(item.pack.clone(), item.half.clone())];
         if item.round != "r1" {
