@@ -61,6 +61,21 @@ pub struct OwnVerdict {
     pub gated: Vec<String>,
 }
 
+impl OwnVerdict {
+    /// For staff notices: the kind of sign, never the words it was found
+    /// in ("sign of ours: hub address"), or what its absence kept out.
+    pub fn explain(&self) -> Option<String> {
+        match (&self.sign, self.gated.is_empty()) {
+            (Some(sign), _) => Some(format!("sign of ours: {}", sign.split(" \"").next().unwrap_or(sign))),
+            (None, false) => {
+                let kept: Vec<&str> = self.gated.iter().filter_map(|g| g.split(' ').next()).collect();
+                Some(format!("no sign of ours, so not {}", kept.join(" or ")))
+            }
+            (None, true) => None,
+        }
+    }
+}
+
 /// A host name in running text (also inside URLs and mail addresses).
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\b").expect("static regex")
@@ -231,6 +246,15 @@ mod tests {
             assert_eq!(o.sign(t, Sender::Unknown), None, "{t}");
         }
         assert_eq!(o.sign("our hub is down", Sender::Account).as_deref(), Some("the sender is a known account"));
+    }
+
+    #[test]
+    fn notices_name_the_kind_of_sign_never_its_words() {
+        let v = |sign: Option<&str>, gated: &[&str]| OwnVerdict { sign: sign.map(str::to_string), gated: gated.iter().map(|g| g.to_string()).collect() };
+        assert_eq!(v(Some(r#"hub address "leap.2i2c.cloud""#), &[]).explain().as_deref(), Some("sign of ours: hub address"));
+        assert_eq!(v(Some("the sender is a known account"), &[]).explain().as_deref(), Some("sign of ours: the sender is a known account"));
+        assert_eq!(v(None, &["infrastructure 3.5"]).explain().as_deref(), Some("no sign of ours, so not infrastructure"));
+        assert_eq!(v(None, &[]).explain(), None);
     }
 
     #[test]
