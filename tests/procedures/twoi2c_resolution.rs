@@ -14,9 +14,9 @@ fn ticket(s: &Setup) -> serde_json::Value {
     v["tickets"][0].clone()
 }
 
-#[test]
-fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
-    let world = World::start();
+/// The 2i2c pack, with the world's account directory (Alice is a
+/// community representative) and DNS.
+fn setup_2i2c(world: &World) -> Setup {
     let s = setup_pack("2i2c", "");
     let extra = format!(
         "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n",
@@ -26,6 +26,13 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
     s.reconfigure("none", None, "", &extra);
     let text = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(&s.config, text.replacen("pack = \"sourcehut\"", "pack = \"2i2c\"", 1)).unwrap();
+    s
+}
+
+#[test]
+fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
+    let world = World::start();
+    let s = setup_2i2c(&world);
     s.dovecot.create("Sent");
 
     let request = crate::support::verify_fixture::plain(
@@ -81,15 +88,7 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
 #[test]
 fn the_same_outage_from_a_stranger_goes_to_a_person() {
     let world = World::start();
-    let s = setup_pack("2i2c", "");
-    let extra = format!(
-        "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n",
-        world.dir.path().join("accounts.toml").display(),
-        world.dns.addr()
-    );
-    s.reconfigure("none", None, "", &extra);
-    let text = std::fs::read_to_string(&s.config).unwrap();
-    std::fs::write(&s.config, text.replacen("pack = \"sourcehut\"", "pack = \"2i2c\"", 1)).unwrap();
+    let s = setup_2i2c(&world);
 
     let body = "Hello,\r\n\r\nour JupyterHub is down: users can't start their servers since this morning.\r\n";
     let stranger = crate::support::verify_fixture::message("Dana <dana@university.example>", "Our hub is down", body);
