@@ -554,7 +554,7 @@ impl PackCheck<'_> {
             &raw.short_names,
             &raw.kinds,
             &raw.trackers,
-            |words| word_list_regex(words),
+            word_list_regex,
         );
         match built {
             Ok(own) => Some(own),

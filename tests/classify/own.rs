@@ -118,7 +118,7 @@ fn the_model_never_routes_a_foreign_hub_to_infrastructure() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let learner = Learner::open(&store, LearningConfig::default()).unwrap();
-    let mut learn = |label: &str, body: &str| {
+    let learn = |label: &str, body: &str| {
         let features = Features::of_message(&message("", body)).hashes();
         let example = Example { label: label.into(), source: body.into(), added: jiff::Timestamp::now(), features };
         learner.learn(&example).unwrap();
