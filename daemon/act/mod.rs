@@ -242,7 +242,14 @@ impl Actor {
         if let Some(aside) = self.aside.judge(msg) {
             return self.open_set_aside(intake, msg, &aside);
         }
-        let classified = self.classify_request(msg);
+        // Whose service it is, for a pack whose procedures ask: a sender
+        // the directory knows is one of the people the team serves.
+        let sender = if self.pack.procedures.iter().any(|p| p.needs_own) {
+            self.verifier.knows_sender(msg).await
+        } else {
+            classify::own::Sender::Unknown
+        };
+        let classified = self.classify_request(msg, sender);
         let id = self.store.next_ticket_id()?;
         let (report, identity) = self.verify_request(id, arrival, &classified).await;
         self.learner.remember_ticket(id, classified.features.as_ref())?;
@@ -261,8 +268,8 @@ impl Actor {
     /// Classify stage of a new request: its procedure (rules, then the
     /// local model), and what its text tells: the language, and which
     /// credentials it gave away.
-    fn classify_request(&self, msg: &Message) -> Classified {
-        let (class, features) = self.learner.classify(&self.pack, msg);
+    fn classify_request(&self, msg: &Message, sender: classify::own::Sender) -> Classified {
+        let (class, features) = self.learner.classify_from(&self.pack, msg, sender);
         let procedure = self.pack.procedure(&class.procedure);
         Classified {
             explanation: classify::explain(&self.pack, &class),

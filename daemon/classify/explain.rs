@@ -45,6 +45,10 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
         out.push_str("; ");
         out.push_str(&m.explain());
     }
+    if let Some(own) = c.own.as_ref().and_then(|o| o.explain()) {
+        out.push_str("; ");
+        out.push_str(&own);
+    }
     out
 }
 

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod guard;
 pub mod language;
 pub mod opinion;
+pub mod own;
 pub mod rules;
 pub mod sensitive;
 
@@ -42,4 +43,8 @@ pub struct Classification {
     pub held_back: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<opinion::Opinion>,
+    /// For a pack that lists its own services (`[own]`): the sign of them
+    /// found, or none, and which procedures that kept out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own: Option<own::OwnVerdict>,
 }

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::procedures::pack::{Field, Pack};
+use super::own::{OwnVerdict, Sender};
 use super::{Classification, UNCLASSIFIED};
 pub use crate::message::strip_quoted;
 use crate::message::Message;
@@ -104,9 +105,62 @@ impl Pack {
     /// is below the threshold (a sensitive procedure's, for one), does not
     /// lead the runner-up by the pack's margin, or is a sensitive procedure
     /// the message does not ask for as its writer's own request
-    /// ([`super::guard`]).
+    /// ([`super::guard`]). Only the text speaks for the sender: see
+    /// [`Pack::classify_from`].
     pub fn classify(&self, msg: &Message) -> Classification {
+        self.classify_from(msg, Sender::Unknown)
+    }
+
+    /// As [`Pack::classify`], knowing whether the account directory knows
+    /// the sender: for a procedure with `needs_own`, that is a sign of the
+    /// team's own services as good as a hub address ([`super::own`]).
+    pub fn classify_from(&self, msg: &Message, sender: Sender) -> Classification {
         let mut scored = self.scores(msg);
+        let mut own = self.own.as_ref().map(|o| OwnVerdict { sign: o.sign(&self.writer_text(msg), sender), gated: Vec::new() });
+        // A procedure that needs a sign of our own services is no
+        // candidate without one: the others are ranked as if it had no
+        // rules, so a code question can still be redirected.
+        let mut gated: Option<Scored<'_>> = None;
+        if let Some(verdict) = own.as_mut().filter(|v| v.sign.is_none()) {
+            scored.retain(|s| {
+                let keep = s.score <= 0.0 || !self.procedure(s.procedure).is_some_and(|p| p.needs_own);
+                if !keep {
+                    verdict.gated.push(format!("{} {}", s.procedure, s.score));
+                    if gated.as_ref().is_none_or(|g| s.score > g.score) {
+                        gated = Some(s.clone());
+                    }
+                }
+                keep
+            });
+        }
+        let mut c = self.rank(msg, scored);
+        if let Some(g) = gated.filter(|g| c.procedure == UNCLASSIFIED && g.score >= c.score && g.score >= self.threshold_for(g.sensitive)) {
+            // The gated procedure was the near miss: it is what staff
+            // should see, with why it was not taken (no message text here:
+            // held_back reaches notices).
+            c = Classification {
+                procedure: UNCLASSIFIED.to_string(),
+                score: g.score,
+                held_back: Some(format!(
+                    "{} scored {} but the message names none of our own services (no address, name or tracker of ours{}): {} needs one",
+                    g.procedure,
+                    g.score,
+                    if sender == Sender::Account { "" } else { ", and the sender is no known account" },
+                    g.procedure
+                )),
+                runner_up: Some(g.procedure.to_string()),
+                rules: g.rules,
+                words: g.words,
+                model: None,
+                own: None,
+            };
+        }
+        c.own = own;
+        c
+    }
+
+    /// The routing decision over candidates already scored.
+    fn rank(&self, msg: &Message, mut scored: Vec<Scored<'_>>) -> Classification {
         // Highest score first; ties keep pack order (stable sort), so the
         // pack author decides precedence by ordering procedures.
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -137,8 +191,7 @@ impl Pack {
                 rules: best.rules,
                 runner_up,
                 words: best.words,
-                held_back: None,
-                model: None,
+                ..Default::default()
             };
         };
         Classification {
@@ -149,7 +202,7 @@ impl Pack {
             runner_up: (best.score > 0.0).then(|| best.procedure.to_string()),
             words: best.words,
             held_back,
-            model: None,
+            ..Default::default()
         }
     }
 
@@ -167,7 +220,13 @@ impl Pack {
     /// sensitive procedure ([`super::guard`]), by rules or by the model. It
     /// reads what the writer wrote: the subject and the unquoted body.
     pub fn sensitive_hold(&self, msg: &Message) -> Option<String> {
-        super::guard::hold_sensitive(&format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text)))
+        super::guard::hold_sensitive(&self.writer_text(msg))
+    }
+
+    /// What the writer wrote: the subject without prefixes and the body
+    /// without quotes, attribution and signature.
+    fn writer_text(&self, msg: &Message) -> String {
+        format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text))
     }
 
     /// Every procedure's score for `msg` and the rules of it that fired,

@@ -14,6 +14,7 @@ pub mod model;
 use std::sync::RwLock;
 
 use crate::classify::rules::Scored;
+use crate::classify::own::Sender;
 use crate::classify::{Classification, UNCLASSIFIED};
 use crate::procedures::Pack;
 use crate::config::LearningConfig;
@@ -57,7 +58,13 @@ impl Learner {
     /// The pack's rules, then the model where they are not sure. Returns
     /// the message's features too, for [`Learner::remember_ticket`].
     pub fn classify(&self, pack: &Pack, msg: &Message) -> (Classification, Option<Features>) {
-        let mut class = pack.classify(msg);
+        self.classify_from(pack, msg, Sender::Unknown)
+    }
+
+    /// As [`Learner::classify`], knowing whether the account directory
+    /// knows the sender ([`Pack::classify_from`]).
+    pub fn classify_from(&self, pack: &Pack, msg: &Message, sender: Sender) -> (Classification, Option<Features>) {
+        let mut class = pack.classify_from(msg, sender);
         if !self.settings.enabled {
             return (class, None);
         }
@@ -85,6 +92,11 @@ impl Learner {
         let Some(procedure) = pack.procedure(&vote.procedure) else {
             return Some(format!("pack {} has no procedure {}", pack.name, vote.procedure));
         };
+        // Whose service it is holds for the model as for the rules: learned
+        // words ("hub", "spawn") never say it.
+        if procedure.needs_own && rules.own.as_ref().is_some_and(|o| o.sign.is_none()) {
+            return Some(format!("{} needs a sign of our own services (an address, name or tracker of ours, or a known sender) and the message has none", procedure.id));
+        }
         let (key, least) = if procedure.sensitive {
             ("min_probability_sensitive", self.settings.min_probability_sensitive)
         } else {

@@ -27,6 +27,9 @@ pub struct Pack {
     pub margin: f64,
     /// The score a sensitive procedure needs (else the threshold).
     pub sensitive_threshold: Option<f64>,
+    /// The services the team runs (`[own]`): what a procedure with
+    /// `needs_own` needs a sign of (`classify::own`).
+    pub own: Option<crate::classify::own::OwnServices>,
     /// Numbering series → the last number already used before triaged
     /// (`[numbering]`): allocation continues after it.
     pub numbering: BTreeMap<String, u64>,
@@ -90,8 +93,24 @@ struct RawPack {
     vocabulary: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     numbering: BTreeMap<String, u64>,
+    /// The team's own services (`classify::own`).
+    own: Option<RawOwn>,
     #[serde(default)]
     procedure: Vec<RawProcedure>,
+}
+
+#[derive(Deserialize)]
+struct RawOwn {
+    #[serde(default)]
+    domains: Vec<String>,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    short_names: Vec<String>,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    trackers: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +137,9 @@ struct RawProcedure {
     facts: Vec<String>,
     #[serde(default)]
     second_account: bool,
+    /// Routed to only on a sign of the team's own services.
+    #[serde(default)]
+    needs_own: bool,
     #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
@@ -179,9 +201,10 @@ struct RawAllocate {
 
 /// Every key the format knows, per table kind, for the unknown-key check.
 const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["pack", "vocabulary", "numbering", "procedure"]),
+    ("", &["pack", "vocabulary", "numbering", "own", "procedure"]),
+    ("own", &["domains", "names", "short_names", "kinds", "trackers"]),
     ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "facts", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
@@ -404,6 +427,7 @@ impl PackCheck<'_> {
             }
         }
         let vocabulary = self.vocabulary(&raw.vocabulary);
+        let own = raw.own.as_ref().and_then(|o| self.own(o));
         let confirmation_src = raw
             .pack
             .confirmation
@@ -466,6 +490,9 @@ impl PackCheck<'_> {
                     _ => {}
                 }
             }
+            if rp.needs_own && raw.own.is_none() {
+                self.bad(&[K("procedure"), I(pi), K("needs_own")], format!("procedure {:?} needs a sign of the team's own services, but the pack has no [own] table listing them (domains, names, short_names, kinds, trackers)", rp.id));
+            }
             if !rules.iter().any(|r| r.weight > 0.0) {
                 self.bad(&here, format!("procedure {:?} has no positive rule, so nothing can ever reach it", rp.id));
             }
@@ -477,6 +504,7 @@ impl PackCheck<'_> {
                 billing: rp.billing,
                 sensitive: rp.sensitive,
                 second_account: rp.second_account,
+                needs_own: rp.needs_own,
                 rules,
                 steps,
             });
@@ -490,6 +518,7 @@ impl PackCheck<'_> {
             confirmation,
             margin: raw.pack.margin.unwrap_or(0.0),
             sensitive_threshold: raw.pack.sensitive_threshold,
+            own,
             numbering: raw.numbering,
             procedures,
             templates: std::mem::take(&mut self.templates),
@@ -514,6 +543,28 @@ impl PackCheck<'_> {
             out.insert(name.clone(), word_list_regex(words));
         }
         out
+    }
+
+    /// `[own]`, compiled; each problem located at its list.
+    fn own(&mut self, raw: &RawOwn) -> Option<crate::classify::own::OwnServices> {
+        use Seg::Key as K;
+        let built = crate::classify::own::OwnServices::new(
+            &raw.domains,
+            &raw.names,
+            &raw.short_names,
+            &raw.kinds,
+            &raw.trackers,
+            word_list_regex,
+        );
+        match built {
+            Ok(own) => Some(own),
+            Err(problems) => {
+                for (key, message) in problems {
+                    self.bad(&[K("own"), K(key)], message);
+                }
+                None
+            }
+        }
     }
 
     fn steps(&mut self, pi: usize, rp: &RawProcedure) -> Vec<Step> {

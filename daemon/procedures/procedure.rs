@@ -130,6 +130,9 @@ pub struct Procedure {
     /// owner may reply into the ticket from that account's address, and is
     /// verified by the same rules (`other_account_verified`).
     pub second_account: bool,
+    /// Routed to only on a sign of the team's own services (`[own]`, a
+    /// known sender): `classify::own`.
+    pub needs_own: bool,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
 }

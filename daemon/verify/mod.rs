@@ -243,6 +243,24 @@ impl Verifier {
         list::Arrival::new(msg, verdict, &self.lists).answering_as(self.ours.as_deref())
     }
 
+    /// Whether the account directory knows the sender of `msg` (one From
+    /// address), for classification: a known sender is a sign that the
+    /// service they write about is the team's (`classify::own`). It proves
+    /// nothing about identity; `verify` decides that. A directory that
+    /// cannot answer gives no sign, and the text still counts.
+    pub async fn knows_sender(&self, msg: &Message) -> crate::classify::own::Sender {
+        use crate::classify::own::Sender;
+        let Some(from) = msg.single_from() else { return Sender::Unknown };
+        match self.directory.has_account(&from.email).await {
+            Ok(true) => Sender::Account,
+            Ok(false) => Sender::Unknown,
+            Err(e) => {
+                tracing::warn!("account directory unavailable for classification: {e}");
+                Sender::Unknown
+            }
+        }
+    }
+
     /// Every factor for a message of a ticket; never panics, never errors:
     /// whatever cannot be checked is `none` with the reason.
     pub async fn verify(&self, msg: &Message, ctx: &VerifyContext) -> Report {

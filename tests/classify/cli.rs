@@ -138,3 +138,33 @@ fn classify_json_says_why_the_precision_guard_held_a_route_back() {
         "{why}"
     );
 }
+
+/// Whose hub: for a pack that lists its own services, `classify --json`
+/// says which sign it found (`"own": {"sign": ...}`), or that there was
+/// none and which procedure that kept out, after the contract's keys.
+#[test]
+fn json_explains_the_sign_of_our_own_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "2i2c");
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("From: a@example.net\r\nSubject: Hub down\r\n\r\n{body}\r\n")).unwrap();
+        p
+    };
+    let files = vec![
+        write("ours.eml", "The hub at https://openscapes.2i2c.cloud is down, every spawn times out."),
+        write("foreign.eml", "The hub at https://hub.example.edu is down, every spawn times out."),
+    ];
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &files, true, &mut out).unwrap());
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["procedure"], "infrastructure", "{text}");
+    assert_eq!(lines[0]["own"]["sign"], "hub address \"openscapes.2i2c.cloud\"", "{text}");
+    assert_eq!(lines[1]["procedure"], "unclassified", "{text}");
+    assert_eq!(lines[1]["own"]["sign"], serde_json::Value::Null, "{text}");
+    assert_eq!(lines[1]["own"]["gated"][0], "infrastructure 3.5", "{text}");
+    assert!(lines[1]["held_back"].as_str().unwrap().contains("names none of our own services"), "{text}");
+    let first = text.lines().next().unwrap();
+    assert!(first.find("\"runner_up\"").unwrap() < first.find("\"own\"").unwrap(), "{first}");
+}

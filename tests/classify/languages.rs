@@ -135,8 +135,13 @@ fn foreign_questions_do_not_reach_2i2c_infrastructure_on_one_word() {
         let got = classify(&p, body);
         assert!(got.starts_with(UNCLASSIFIED) || got.starts_with("out-of-scope "), "{body:?}: {got}");
     }
+    // Whose hub: by text alone only a hub of 2i2c's is routed; "our hub"
+    // from a sender the directory knows is one too (tests/classify/own.rs).
     expect(&p, "infrastructure", &[
-        "The hub is down, nobody can log in since this morning.",
-        "Please increase the memory limit on our hub for the workshop.",
+        "The hub at https://leap.2i2c.cloud is down, nobody can log in since this morning.",
+        "Please increase the memory limit on the openscapes hub for the workshop.",
     ]);
+    for body in ["The hub is down, nobody can log in since this morning.", "Please increase the memory limit on our hub for the workshop."] {
+        assert!(classify(&p, body).starts_with(UNCLASSIFIED), "{body:?}: no sign of whose hub");
+    }
 }

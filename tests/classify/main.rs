@@ -10,4 +10,5 @@ mod corpus;
 mod languages;
 mod learn_cli;
 mod learn_daemon;
+mod own;
 mod real;

@@ -243,11 +243,14 @@ fn real_text_meets_the_measured_floors() {
     let floors: Floors<'_> = &[
         ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 266.0, 1),
         ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 214.0, 4),
-        ("2i2c", "tune", 40.0 / 41.0, 48.0 / 52.0, 0),
-        ("2i2c", "held-out", 30.0 / 44.0, 36.0 / 43.0, 0),
+        // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
+        // a sign of a 2i2c hub, which this text-only set often lacks (its
+        // senders are no known accounts here): recall fell, precision rose.
+        ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
+        ("2i2c", "held-out", 24.0 / 44.0, 31.0 / 32.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
-        ("2i2c r2", "held-out", 9.0 / 18.0, 13.0 / 18.0, 0),
+        ("2i2c r2", "held-out", 6.0 / 18.0, 11.0 / 12.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
     ];
     assert_floors(&scores, floors);
@@ -294,7 +297,9 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "doble cobro", "Me cobraron dos veces el plan de este mes", "refund"),
         ("sourcehut", "", "I would like to request the permanent deletion of my sourcehut user account", "account-deletion"),
         ("2i2c", "Binder link broken", "The mybinder.org launch fails with a 504 timeout for our class", UNCLASSIFIED),
-        ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", "infrastructure"),
+        // Whose hub: the same words route only with a sign of a 2i2c hub.
+        ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", UNCLASSIFIED),
+        ("2i2c", "Hub slow", "Our students see time-outs on server start of the LEAP hub and the R image is failing", "infrastructure"),
         ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
         ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
     ];
@@ -463,9 +468,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
         ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 215.0, 5),
-        ("2i2c", "held-out", 37.0 / 44.0, 43.0 / 53.0, 0),
+        ("2i2c", "held-out", 27.0 / 44.0, 34.0 / 35.0, 0),
         ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
-        ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 24.0, 0),
+        ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -507,6 +512,29 @@ fn learning_within_the_tune_half() {
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 131.0 / 135.0, 131.0 / 133.0, 2), ("2i2c", "tune", 23.0 / 23.0, 26.0 / 27.0, 0)];
+    let floors: Floors<'_> = &[("sourcehut", "tune", 131.0 / 135.0, 131.0 / 133.0, 2), ("2i2c", "tune", 22.0 / 23.0, 25.0 / 25.0, 0)];
     assert_floors(&scores, floors);
+}
+
+/// Whose hub with the account path: in the daemon a community
+/// representative is a known account, which is a sign of a 2i2c hub. This
+/// set has no directory; as a stand-in, the author of a row taken from a
+/// 2i2c-org repository counts as a known account (2i2c's communities file
+/// there), whatever the row's label, and everyone else as unknown.
+/// Measured on the tune half only so far (docs/CLASSIFICATION.md, "Whose
+/// hub").
+#[test]
+fn whose_hub_with_2i2c_org_authors_as_known_accounts() {
+    use triaged::classify::own::Sender;
+    let twoi2c: Vec<Item> = items().into_iter().filter(|i| i.pack == "2i2c").collect();
+    let packs = packs();
+    let known: std::collections::BTreeSet<String> =
+        twoi2c.iter().filter(|i| i.source.starts_with("https://github.com/2i2c-org/")).map(|i| format!("{}\n{}", i.subject, i.body)).collect();
+    let scores = measure(&packs, twoi2c, |_, pack, msg| {
+        let key = format!("{}\n{}", msg.subject, triaged::message::strip_quoted(&msg.text).trim_end());
+        let sender = if known.contains(&key) { Sender::Account } else { Sender::Unknown };
+        pack.classify_from(msg, sender)
+    });
+    table(&scores);
+    assert_floors(&scores, &[("2i2c", "tune", 40.0 / 41.0, 48.0 / 48.0, 0)]);
 }

@@ -14,9 +14,9 @@ fn ticket(s: &Setup) -> serde_json::Value {
     v["tickets"][0].clone()
 }
 
-#[test]
-fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
-    let world = World::start();
+/// The 2i2c pack, with the world's account directory (Alice is a
+/// community representative) and DNS.
+fn setup_2i2c(world: &World) -> Setup {
     let s = setup_pack("2i2c", "");
     let extra = format!(
         "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n",
@@ -26,6 +26,13 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
     s.reconfigure("none", None, "", &extra);
     let text = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(&s.config, text.replacen("pack = \"sourcehut\"", "pack = \"2i2c\"", 1)).unwrap();
+    s
+}
+
+#[test]
+fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
+    let world = World::start();
+    let s = setup_2i2c(&world);
     s.dovecot.create("Sent");
 
     let request = crate::support::verify_fixture::plain(
@@ -72,4 +79,37 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
     );
     run_once(&s);
     assert_eq!(ticket(&s)["state"], "closed");
+}
+
+/// Whose hub (docs/CLASSIFICATION.md): the same words from someone the
+/// account directory does not know name no hub of 2i2c's, so no
+/// infrastructure ticket is opened for them. The message is acknowledged
+/// and handed to a person, who sees why.
+#[test]
+fn the_same_outage_from_a_stranger_goes_to_a_person() {
+    let world = World::start();
+    let s = setup_2i2c(&world);
+
+    let body = "Hello,\r\n\r\nour JupyterHub is down: users can't start their servers since this morning.\r\n";
+    let stranger = crate::support::verify_fixture::message("Dana <dana@university.example>", "Our hub is down", body);
+    s.dovecot.deliver("INBOX", stranger.as_bytes());
+    let out = run_once(&s);
+    let t = ticket(&s);
+    assert_eq!(t["procedure"].as_str(), Some("unclassified"), "{t}");
+    // The log's `classified:` line (and the notice) says why.
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("infrastructure scored") && log.contains("names none of our own services"), "{log}");
+    assert_eq!(drafts(&s).len(), 1, "the acknowledgement only");
+
+    // Naming the hub by its address is a sign, whoever sends it.
+    let named = crate::support::verify_fixture::message(
+        "Dana <dana@university.example>",
+        "Hub down",
+        "Hello,\r\n\r\nour JupyterHub at https://dana-lab.2i2c.cloud is down: users can't start their servers.\r\n",
+    );
+    s.dovecot.deliver("INBOX", named.as_bytes());
+    run_once(&s);
+    let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+    let procedures: Vec<&str> = v["tickets"].as_array().unwrap().iter().filter_map(|t| t["procedure"].as_str()).collect();
+    assert!(procedures.contains(&"infrastructure"), "{v}");
 }

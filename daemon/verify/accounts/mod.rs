@@ -213,6 +213,21 @@ impl Directory {
         )
     }
 
+    /// Whether an account owns `address`, asking the file and the command
+    /// but fetching no keys: classification only needs to know whether
+    /// the sender is one of the people the team serves.
+    pub async fn has_account(&self, address: &str) -> Result<bool, DirectoryError> {
+        if let Some(f) = &self.file
+            && f.lookup(address)?.is_some()
+        {
+            return Ok(true);
+        }
+        match &self.command {
+            Some(c) => Ok(c.lookup(address).await?.is_some()),
+            None => Ok(false),
+        }
+    }
+
     /// The account owning `address`, with sourcehut keys added.
     pub async fn lookup(&self, address: &str) -> Result<Lookup, DirectoryError> {
         let mut account = match &self.file {
