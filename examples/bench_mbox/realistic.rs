@@ -120,7 +120,7 @@ fn shape(i: usize, senders: usize) -> Shape {
     // A reply answers the request sent `senders` messages before, which
     // came from the same sender (the sender is `i % senders`); early in
     // the mailbox, one 20 messages before.
-    let reply_to = (i > 20 && i % 4 == 0).then(|| if i > senders { i - senders } else { i - 20 });
+    let reply_to = (i > 20 && i.is_multiple_of(4)).then(|| if i > senders { i - senders } else { i - 20 });
     Shape { lang: (i / 3) % REQUESTS.len(), request: i % 5, reply_to, attachment, log: (i % 50 == 15).then_some(400 << 10) }
 }
 
