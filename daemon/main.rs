@@ -136,6 +136,7 @@ enum QuarantineAction {
 }
 
 fn main() -> ExitCode {
+    triaged::service::tune_allocator();
     let cli = Cli::parse();
     init_logging();
     match real_main(cli) {

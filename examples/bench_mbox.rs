@@ -5,7 +5,14 @@
 //! mail-auth's signer (rsa-sha256, relaxed/relaxed), so the key served by
 //! the benchmark's dnsmasq verifies them.
 //!
-//! Usage: bench_mbox --n N --out PATH [--files] [--attachments]
+//! With --realistic the mix is the backlog a support team comes back to
+//! (see `realistic`): requests in nine languages, quoted-printable and
+//! base64 text, replies with long References chains and quoted history,
+//! long Received chains, pasted logs, attachments up to 7 MiB decoded and
+//! a 20 MiB one every 100 messages (27 MiB encoded: over the default
+//! `limits.max_message_bytes`, so quarantined without being fetched).
+//!
+//! Usage: bench_mbox --n N --out PATH [--files] [--attachments | --realistic]
 //!        [--dkim KEY.pk8.der --domain D --selector S] [--senders K]
 //! Without --files PATH is one mbox; with it, a folder of one file per
 //! message (for delivering them one at a time).
@@ -39,12 +46,13 @@ struct Args {
     out: PathBuf,
     files: bool,
     attachments: bool,
+    realistic: bool,
     dkim: Option<(PathBuf, String, String)>,
     senders: usize,
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { n: 1000, out: PathBuf::new(), files: false, attachments: false, dkim: None, senders: 200 };
+    let mut a = Args { n: 1000, out: PathBuf::new(), files: false, attachments: false, realistic: false, dkim: None, senders: 200 };
     let (mut key, mut domain, mut selector) = (None, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,11 +63,15 @@ fn args() -> Result<Args, String> {
             "--out" => a.out = value()?.into(),
             "--files" => a.files = true,
             "--attachments" => a.attachments = true,
+            "--realistic" => a.realistic = true,
             "--dkim" => key = Some(PathBuf::from(value()?)),
             "--domain" => domain = Some(value()?),
             "--selector" => selector = Some(value()?),
             _ => return Err(format!("unknown flag {flag}")),
         }
+    }
+    if a.attachments && a.realistic {
+        return Err("--attachments and --realistic are two different mixes: give one".into());
     }
     if a.out.as_os_str().is_empty() || a.senders == 0 {
         return Err("--out is required and --senders must be at least 1".into());
@@ -82,7 +94,7 @@ fn attachment(i: usize) -> Option<usize> {
     }
 }
 
-fn base64_lines(bytes: &[u8]) -> String {
+pub(crate) fn base64_lines(bytes: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
     let mut out = String::with_capacity(b64.len() + b64.len() / 38);
     for line in b64.as_bytes().chunks(76) {
@@ -127,6 +139,9 @@ fn message(i: usize, a: &Args, domain: &str) -> String {
     m
 }
 
+#[path = "bench_mbox/realistic.rs"]
+mod realistic;
+
 fn main() -> Result<(), String> {
     let a = args()?;
     let signer = match &a.dkim {
@@ -149,7 +164,7 @@ fn main() -> Result<(), String> {
         Some(BufWriter::with_capacity(1 << 20, f))
     };
     for i in 1..=a.n {
-        let mut m = message(i, &a, &domain);
+        let mut m = if a.realistic { realistic::message(i, a.senders, &domain) } else { message(i, &a, &domain) };
         if let Some(s) = &signer {
             let sig = s.sign(m.as_bytes()).map_err(|e| format!("signing message {i}: {e}"))?;
             m.insert_str(0, &sig.to_header());

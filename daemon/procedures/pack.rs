@@ -278,6 +278,15 @@ impl Locator<'_> {
 /// packs' largest with room, and still stops a runaway pattern.
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
+/// The most each rule's lazy DFA keeps of the states it builds while
+/// searching (per thread that runs the rule; it starts again when full).
+/// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
+/// nine languages grew these caches without any bound we set. At 256 KiB
+/// the classifications of a realistic backlog are the same, its CPU the
+/// same within noise, and its peak 7 MiB lower (docs/BENCHMARKS.md, "A
+/// realistic backlog").
+const RULE_DFA_CACHE: usize = 256 << 10;
+
 /// `pattern` with each `{name}` of a word list replaced by its alternation.
 /// Regex repetitions (`{2}`, `{0,30}`) and classes (`\p{L}`) stay as they are.
 fn expand(pattern: &str, vocabulary: &BTreeMap<String, String>) -> Result<String, String> {
@@ -478,6 +487,7 @@ impl PackCheck<'_> {
                 let regex = regex::RegexBuilder::new(&pattern)
                     .case_insensitive(!r.case_sensitive)
                     .size_limit(RULE_SIZE_LIMIT)
+                    .dfa_size_limit(RULE_DFA_CACHE)
                     .build();
                 match (regex, field) {
                     (Ok(regex), Some(field)) => rules.push(Rule {
