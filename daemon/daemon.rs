@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::mailbox::{Connection, Waiting, Woke, plans};
 use crate::message::Message;
 use crate::status;
-use crate::store::{Action, Quarantined, Store, StoreError, Uid};
+use crate::store::{Action, Commit, Quarantined, Store, StoreError, Uid};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -410,9 +410,9 @@ impl Worker {
             wake.borrow_and_update();
             self.carry_out_pending(&mut conn, false).await?;
             let selected = self.sync(&mut conn).await?;
-            // The pass's last completions, durable before waiting.
-            self.actor.store.persist()?;
-            // The pass's last completions, durable before waiting.
+            // Everything the pass wrote, durable before waiting. Usually
+            // already so (see `plan`); not after a pass that only skipped
+            // or quarantined.
             self.actor.store.persist()?;
             if selected && self.role == Role::Support {
                 claims.borrow_and_update();
@@ -663,6 +663,19 @@ impl Worker {
 
     /// Takes each message of a fetched batch: tickets and drafts planned
     /// and stored, nothing sent to the server yet.
+    ///
+    /// When the store commits, for a sync pass: each commit writes the
+    /// pages from the root to every leaf it changed, so its cost grows
+    /// with the depth of the store's trees (the history), and a message
+    /// alone in a pass (the steady state under IDLE) paid for six. Now:
+    /// the batch's attempt mark, durable before its messages are parsed
+    /// (`fetch_batch`); one transaction per message, its ticket with all
+    /// it keeps (the classifier's features too), deferred except the
+    /// batch's last, which is durable and so makes the others durable
+    /// before the APPEND (`plans::execute_fresh` persists first, and finds
+    /// nothing left to write); the completion of the batch's drafts,
+    /// durable, the pass's last write before the worker waits. A lone
+    /// message: three commits.
     async fn plan(
         &self,
         validity: u32,
@@ -671,8 +684,9 @@ impl Worker {
     ) -> Result<PlannedBatch, ActError> {
         let store = &self.actor.store;
         let mut planned = PlannedBatch::default();
-        for w in batch {
+        for (i, w) in batch.iter().enumerate() {
             let uid = Uid { validity, uid: w.uid };
+            let commit = if i + 1 == batch.len() { Commit::Durable } else { Commit::Deferred };
             if let Err(over) = self.config.limits.check_size(w.size) {
                 self.quarantine(uid, None, over.to_string())?;
                 planned.dispositions.push((w.uid, Disposition::Quarantined));
@@ -683,7 +697,7 @@ impl Worker {
                 planned.dispositions.push((w.uid, Disposition::Gone));
                 continue;
             };
-            match self.take(uid, raw).await? {
+            match self.take(uid, raw, commit).await? {
                 Taken::Done(o) => planned.dispositions.push((w.uid, o)),
                 Taken::Handled(h) => {
                     planned.dispositions.push((w.uid, Disposition::of(&h)));
@@ -743,7 +757,8 @@ impl Worker {
             store.skip(&self.folder, uid)?;
             return Ok(Disposition::Gone);
         };
-        match self.take(uid, raw).await? {
+        // Alone: nothing else to wait for before its APPEND.
+        match self.take(uid, raw, Commit::Durable).await? {
             Taken::Done(o) => Ok(o),
             Taken::Handled(h) => {
                 let disposition = Disposition::of(&h);
@@ -794,7 +809,8 @@ impl Worker {
 
     /// Parse, recognise duplicates, and hand the message to the actor.
     /// Failures that would repeat on every try are quarantined.
-    async fn take(&self, uid: Uid, raw: Vec<u8>) -> Result<Taken, ActError> {
+    /// `commit`: how a new ticket is committed (see `plan`).
+    async fn take(&self, uid: Uid, raw: Vec<u8>, commit: Commit) -> Result<Taken, ActError> {
         let store = &self.actor.store;
         let msg = match Message::parse(raw) {
             Ok(m) => m,
@@ -814,7 +830,7 @@ impl Worker {
         let mut tries = 0;
         let handled = loop {
             tries += 1;
-            match self.actor.intake(&self.folder, uid, &msg).await {
+            match self.actor.intake(&self.folder, uid, &msg, commit).await {
                 // Another worker took the ticket number: nothing was
                 // written, so the message is simply handled again.
                 Err(ActError::Store(StoreError::TicketNumberTaken { .. })) if tries < INTAKE_TRIES => continue,

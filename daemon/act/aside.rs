@@ -9,7 +9,7 @@ use super::{ActError, Actor};
 use crate::classify::aside::{Aside, SET_ASIDE};
 use crate::classify::sensitive;
 use crate::message::{Message, sanitize_line};
-use crate::store::{Action, Intake, Ticket, TicketNotes, TicketState};
+use crate::store::{Action, Commit, Intake, Ticket, TicketNotes, TicketState};
 
 impl Actor {
     /// A new message that is not a request.
@@ -18,6 +18,7 @@ impl Actor {
         intake: &Intake,
         msg: &Message,
         aside: &Aside,
+        commit: Commit,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
         let id = self.store.next_ticket_id()?;
         let subject = sensitive::redact(&msg.subject_line(200));
@@ -38,7 +39,7 @@ impl Actor {
             set_aside: Some(aside.clone()),
             ..self.request_notes(subject, self.pack.classify(msg), &sensitive::scan(&msg.text))
         };
-        let (t, planned) = self.store.open_ticket(&ticket, intake, &[], None)?;
+        let (t, planned) = self.store.open_ticket_with(&ticket, intake, &[], None, None, commit)?;
         tracing::info!(ticket = t.id.0, kind = aside.kind.as_str(), reason = %aside.reason, "set aside: no draft, no notice");
         Ok((t, planned))
     }

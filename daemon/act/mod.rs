@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::mailbox::MailboxError;
 use crate::mailbox::plans::PlanError;
 use crate::message::{Message, sanitize_line};
-use crate::store::{Action, CaseNumber, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketNotes, TicketState, Uid};
+use crate::store::{Action, CaseNumber, Commit, Deadline, Intake, Store, StoreError, Ticket, TicketId, TicketNotes, TicketState, Uid};
 use crate::store::ReplyTarget;
 use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::list::Arrival;
@@ -153,7 +153,9 @@ impl Actor {
     /// A new message, parsed once by the folder worker: read as its author
     /// sent it (`Arrival`: a list's changes undone), then a reply to one of
     /// our tickets (`reply`, `second_reply`) or a new request (`open`).
-    pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message) -> Result<Handled, ActError> {
+    /// `commit` says how a new ticket is committed (the folder worker's
+    /// choice); a reply's change is always durable at once.
+    pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message, commit: Commit) -> Result<Handled, ActError> {
         let _one_at_a_time = self.intake.lock().await;
         // From here on the message is read as its author sent it (a list's
         // rewritten From, tag and footer are the list's, not theirs).
@@ -176,7 +178,7 @@ impl Actor {
             }
             None => {}
         }
-        let (t, a) = self.open(&intake, &arrival).await?;
+        let (t, a) = self.open(&intake, &arrival, commit).await?;
         Ok(Handled::Opened(t, a))
     }
 
@@ -235,12 +237,12 @@ impl Actor {
     /// identity check because the procedure decides what the check counts:
     /// a billing matter counts the card digits, and only a procedure that
     /// needs identity issues a challenge for the user to answer.
-    async fn open(&self, intake: &Intake, arrival: &Arrival<'_>) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+    async fn open(&self, intake: &Intake, arrival: &Arrival<'_>, commit: Commit) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
         let msg = arrival.message();
         // Not a request (bounce, auto-reply, bulk, spam): recorded, never
         // answered.
         if let Some(aside) = self.aside.judge(msg) {
-            return self.open_set_aside(intake, msg, &aside);
+            return self.open_set_aside(intake, msg, &aside, commit);
         }
         // Whose service it is, for a pack whose procedures ask: a sender
         // the directory knows is one of the people the team serves.
@@ -252,7 +254,8 @@ impl Actor {
         let classified = self.classify_request(msg, sender);
         let id = self.store.next_ticket_id()?;
         let (report, identity) = self.verify_request(id, arrival, &classified).await;
-        self.learner.remember_ticket(id, classified.features.as_ref())?;
+        // Kept with the ticket, in its transaction, for a later decision.
+        let features = self.learner.ticket_features(classified.features.as_ref());
         tracing::info!(ticket = id.0, "classified: {}", classified.explanation);
         let (mut ticket, address_note) = self.new_ticket(id, intake, arrival, classified, &report, identity);
         self.schedule_reverify(&mut ticket, msg, &report)?;
@@ -260,7 +263,7 @@ impl Actor {
         let notice = self
             .notifier
             .outgoing(&self.ticket_notice(&ticket, !actions.is_empty(), None, address_note.as_deref()));
-        let (t, planned) = self.store.open_ticket(&ticket, intake, &actions, notice.as_ref())?;
+        let (t, planned) = self.store.open_ticket_with(&ticket, intake, &actions, notice.as_ref(), features.as_deref(), commit)?;
         self.record_document(&t)?;
         Ok((t, planned))
     }

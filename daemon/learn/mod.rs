@@ -56,7 +56,7 @@ impl Learner {
     }
 
     /// The pack's rules, then the model where they are not sure. Returns
-    /// the message's features too, for [`Learner::remember_ticket`].
+    /// the message's features too, for [`Learner::ticket_features`].
     pub fn classify(&self, pack: &Pack, msg: &Message) -> (Classification, Option<Features>) {
         self.classify_from(pack, msg, Sender::Unknown)
     }
@@ -187,12 +187,10 @@ impl Learner {
         Ok(true)
     }
 
-    /// Keeps a new ticket's features for a later staff decision.
-    pub fn remember_ticket(&self, id: TicketId, features: Option<&Features>) -> Result<(), StoreError> {
-        match features {
-            Some(f) if self.settings.enabled => self.store.keep_ticket_features(id, &f.hashes()),
-            _ => Ok(()),
-        }
+    /// What of a new ticket's features to keep with it for a later staff
+    /// decision (`Store::open_ticket_with`): none while learning is off.
+    pub fn ticket_features(&self, features: Option<&Features>) -> Option<Vec<u32>> {
+        features.filter(|_| self.settings.enabled).map(Features::hashes)
     }
 
     /// Staff moved ticket `id` to `procedure`: its first message becomes an

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Store, StoreError, TicketId};
 
 const EXAMPLES: &str = "learn_examples";
-const TICKET_FEATURES: &str = "learn_ticket_features";
+pub(super) const TICKET_FEATURES: &str = "learn_ticket_features";
 
 /// A labelled example: a procedure id, or `unclassified` for "no
 /// procedure".
@@ -85,16 +85,18 @@ impl Store {
         Ok(out)
     }
 
-    /// The features of ticket `id`'s first message, for a later decision.
-    pub fn keep_ticket_features(&self, id: TicketId, features: &[u32]) -> Result<(), StoreError> {
-        let bytes: Vec<u8> = features.iter().flat_map(|f| f.to_le_bytes()).collect();
-        self.tree(TICKET_FEATURES).insert(id.0.to_be_bytes(), bytes)?;
-        Ok(())
-    }
-
+    /// The features of ticket `id`'s first message, kept when it was
+    /// opened (`Store::open_ticket_with`), for a later decision.
     pub fn ticket_features(&self, id: TicketId) -> Result<Option<Vec<u32>>, StoreError> {
         Ok(self.tree(TICKET_FEATURES).get(id.0.to_be_bytes())?.map(|v| features_b64::from_le(&v)))
     }
+}
+
+/// Stores the features of ticket `id`'s first message in `t` (the
+/// `TICKET_FEATURES` table), inside a transaction of the caller's.
+pub(super) fn keep_features(t: &super::TxTree<'_>, id: TicketId, features: &[u32]) -> Result<(), StoreError> {
+    let bytes: Vec<u8> = features.iter().flat_map(|f| f.to_le_bytes()).collect();
+    t.insert(id.0.to_be_bytes(), bytes)
 }
 
 mod features_b64 {
@@ -134,8 +136,26 @@ mod tests {
         assert_eq!(ExampleKey::parse(&all[0].0.to_string()), Some(all[0].0));
         assert!(store.forget_example(all[0].0).unwrap().is_some());
         assert!(store.examples().unwrap().is_empty());
-        store.keep_ticket_features(TicketId(3), &[5, 6]).unwrap();
-        assert_eq!(store.ticket_features(TicketId(3)).unwrap(), Some(vec![5, 6]));
-        assert_eq!(store.ticket_features(TicketId(4)).unwrap(), None);
+    }
+
+    #[test]
+    fn a_tickets_features_are_kept_with_it_or_not_at_all() {
+        use crate::store::{Commit, Intake, Ticket, Uid};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let i = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
+        let t = Ticket::new(store.next_ticket_id().unwrap(), &i, "a@x", "s", "p");
+        let id = store.open_ticket_with(&t, &i, &[], None, Some(&[5, 6]), Commit::Durable).unwrap().0.id;
+        assert_eq!(store.ticket_features(id).unwrap(), Some(vec![5, 6]));
+        // A ticket that is not opened (its number was taken meanwhile)
+        // leaves no features behind under that number.
+        let j = Intake { uid: Uid { validity: 1, uid: 2 }, message_id: "m2@x".into(), ..i.clone() };
+        let stale = Ticket::new(id, &j, "b@x", "s", "p");
+        assert!(matches!(
+            store.open_ticket_with(&stale, &j, &[], None, Some(&[7]), Commit::Deferred),
+            Err(StoreError::TicketNumberTaken { .. })
+        ));
+        assert_eq!(store.ticket_features(id).unwrap(), Some(vec![5, 6]));
+        assert_eq!(store.ticket_features(TicketId(id.0 + 1)).unwrap(), None);
     }
 }

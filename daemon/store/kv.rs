@@ -14,9 +14,12 @@
 //! (`Durability::Immediate`: `Store::tx`, for transitions an outside effect
 //! follows at once) or atomically but only in memory (`Durability::None`:
 //! the intake path's `Store::tx_deferred`), made durable by the next
-//! immediate commit, which `Store::persist` makes before any effect that
-//! depends on it. A crash loses the deferred commits whole, never half of
-//! one: redb opens at the last durable commit.
+//! immediate commit, whichever it is: `Store::persist`, before any effect
+//! that depends on them, makes an empty one only when no other came after
+//! them. A crash loses the deferred commits whole, never half of one:
+//! redb opens at the last durable commit. Every commit, deferred or not,
+//! writes its pages to the file (a deferred one leaves out only the
+//! `fsync`), so fewer commits is what saves work, not fewer `fsync`s.
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -110,12 +113,24 @@ impl Db {
         };
         match r {
             Ok(r) => {
-                // Marked before the commit: a durable commit that races this
-                // one and misses it leaves the mark for the next `persist`.
-                if !durable {
+                // Write transactions run one at a time (`begin_write` waits
+                // for the one before), so every deferred commit that set
+                // the mark is already in the file: a durable commit makes
+                // it durable with this one, and `persist` has nothing left
+                // to do. A deferred one sets the mark before its commit,
+                // so a `persist` racing it cannot miss it.
+                let was_dirty = if durable {
+                    self.dirty.swap(false, Ordering::SeqCst)
+                } else {
                     self.dirty.store(true, Ordering::SeqCst);
+                    false
+                };
+                if let Err(e) = txn.commit() {
+                    if was_dirty {
+                        self.dirty.store(true, Ordering::SeqCst);
+                    }
+                    return Err(e.into());
                 }
-                txn.commit()?;
                 Ok(r)
             }
             Err(e) => {
@@ -126,14 +141,12 @@ impl Db {
     }
 
     /// Makes every commit so far durable: one empty durable commit, when a
-    /// deferred one was made since the last.
+    /// deferred one was made since the last durable one (none when a
+    /// durable commit came after it: see `write_once`).
     pub(super) fn persist(&self) -> Result<(), StoreError> {
-        if self.dirty.swap(false, Ordering::SeqCst) {
-            let r = self.write(true, |_| Ok(()));
-            if r.is_err() {
-                self.dirty.store(true, Ordering::SeqCst);
-            }
-            r?;
+        if self.dirty.load(Ordering::SeqCst) {
+            // The durable commit clears the mark, and sets it again if it fails.
+            self.write(true, |_| Ok(()))?;
         }
         Ok(())
     }

@@ -59,6 +59,21 @@ pub use retention::Pruned;
 
 type TxResult<T> = Result<T, StoreError>;
 
+/// How an intake transition (a new ticket) is committed. The folder
+/// worker chooses (`Worker::plan` in daemon.rs); what it must keep: the
+/// transition is durable before the server sees its draft (`persist`
+/// comes before the APPEND).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Atomic now, durable with the next durable commit: more of the
+    /// batch follows, and one durable commit covers them all.
+    Deferred,
+    /// On disk when it returns: the batch's last transition, so the
+    /// `persist` before the APPEND finds nothing left to write instead of
+    /// making an empty commit of its own.
+    Durable,
+}
+
 /// How long tests that reopen a store in the same process wait for it.
 #[cfg(test)]
 pub(crate) const REOPEN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -371,6 +386,7 @@ struct Named<T> {
     deadlines: T,
     outbox: T,
     closed: T,
+    ticket_features: T,
 }
 
 impl<T> Named<T> {
@@ -387,6 +403,7 @@ impl<T> Named<T> {
             deadlines: table("deadlines"),
             outbox: table("outbox"),
             closed: table(retention::CLOSED),
+            ticket_features: table(examples::TICKET_FEATURES),
         }
     }
 }
@@ -657,7 +674,22 @@ impl Store {
         actions: &[Action],
         notice: Option<&Outgoing>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
-        self.tx_deferred(|tx| {
+        self.open_ticket_with(ticket, intake, actions, notice, None, Commit::Deferred)
+    }
+
+    /// As `open_ticket`, with the features of its message kept for the
+    /// local model (`features`: learning is on) in the same transaction,
+    /// committed as `commit` says.
+    pub fn open_ticket_with(
+        &self,
+        ticket: &Ticket,
+        intake: &Intake,
+        actions: &[Action],
+        notice: Option<&Outgoing>,
+        features: Option<&[u32]>,
+        commit: Commit,
+    ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
+        self.transition(commit == Commit::Durable, |tx| {
             let next = tx.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v));
             if next != ticket.id.0 {
                 return Err(abort(StoreError::TicketNumberTaken { wanted: ticket.id, next }));
@@ -671,6 +703,9 @@ impl Store {
             tx.audit(t.id, format!("opened from {} UID {} ({}) as {}", intake.folder, intake.uid.uid, intake.message_id, t.procedure))?;
             tx.intake(t.id, intake)?;
             tx.announce(notice, &planned)?;
+            if let Some(f) = features {
+                examples::keep_features(&tx.trees.ticket_features, t.id, f)?;
+            }
             Ok((t, planned))
         })
     }
@@ -739,14 +774,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Several actions done at once (a batch of drafts); one transaction.
-    /// Not durable until `persist`: an action whose completion a crash
-    /// loses is looked for on the server before it is done again.
+    /// Several actions done at once (a batch of drafts); one durable
+    /// transaction. Durable because it is the last write of a sync pass
+    /// that appends drafts, which is durable before the worker waits: as a
+    /// deferred commit it took an empty durable commit after it. (A
+    /// completion a crash loses is safe either way: the action is looked
+    /// for on the server before it is done again.)
     pub fn complete_actions(&self, done: &[(u64, TicketId, String)]) -> Result<(), StoreError> {
         if done.is_empty() {
             return Ok(());
         }
-        self.tx_deferred(|tx| {
+        self.tx(|tx| {
             for (id, ticket, event) in done {
                 tx.trees.pending.remove(id.to_be_bytes())?;
                 tx.audit(*ticket, event.clone())?;
@@ -1044,5 +1082,30 @@ mod tests {
         assert_eq!(s.count_attempt("INBOX", u).unwrap(), 2);
         s.skip("INBOX", u).unwrap();
         assert_eq!(s.count_attempt("INBOX", u).unwrap(), 1);
+    }
+
+    /// What the worker's commits rely on (`Worker::plan` in daemon.rs): a
+    /// deferred commit is lost in a crash until a durable one follows, and
+    /// any durable one (not only `persist`'s) makes it durable. A copy of
+    /// the file while the store is open is what a crash leaves.
+    #[test]
+    fn a_durable_commit_makes_the_deferred_ones_before_it_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let crash = |n: u32| {
+            let at = dir.path().join(format!("crash{n}"));
+            std::fs::create_dir(&at).unwrap();
+            std::fs::copy(kv::file(dir.path()), kv::file(&at)).unwrap();
+            Store::open(&at).unwrap().cursor("INBOX").unwrap().map(|c| c.last_uid)
+        };
+        s.reset_cursor("INBOX", 1).unwrap();
+        s.skip("INBOX", Uid { validity: 1, uid: 5 }).unwrap();
+        assert_eq!(crash(1), Some(0), "the deferred commit is not on disk yet");
+        // A durable commit of something else (the next batch's attempt mark).
+        s.mark_attempts("Other", 1, &[9]).unwrap();
+        assert_eq!(crash(2), Some(5), "the durable commit took the deferred one with it");
+        s.skip("INBOX", Uid { validity: 1, uid: 6 }).unwrap();
+        s.persist().unwrap();
+        assert_eq!(crash(3), Some(6), "persist makes the next one durable");
     }
 }

@@ -209,7 +209,10 @@ fn idle_picks_up_new_mail_and_sigterm_exits_cleanly() {
     let child = spawn_daemon(&s);
     wait_until("the first draft", Duration::from_secs(30), || s.dovecot.uids("Drafts").len() == 1);
 
-    // While the daemon waits in IDLE, status reads its snapshot.
+    // While the daemon waits in IDLE, status reads its snapshot. The
+    // draft is on the server before the pass ends and writes its first
+    // snapshot: until then status says the store is in use.
+    wait_until("the first snapshot", Duration::from_secs(10), || triaged(&s.config, &["status", "--json"]).status.success());
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["snapshot"], true);
