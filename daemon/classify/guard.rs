@@ -24,7 +24,7 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Other people as the subject: whose account it would be.
 static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|people|everyone|everybody|someone['’]s|their accounts?|customers|members|nutzer|benutzer|utilisateurs|usuarios)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|people|everyone|everybody|someone['’]s|their accounts?|customers|members|nutzer|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
 });
 
 /// Bug-report shape that decides alone: report templates, stack traces,
@@ -56,6 +56,26 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// A user story: "As a <role>, I want …", the template of a requirement
+/// for software, in the packs' languages. It speaks in the first person for
+/// every user of some program, so the first person does not make it the
+/// writer's own request. The role is one to three words; the story may be
+/// numbered ("US-30 - As a user …").
+static USER_STORY: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?im)^\s*(?:\[?(?:US|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|en tant qu['’e]\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
+});
+
+/// A helpline advertisement: a telephone number to call for some company's
+/// "customer service". Spam of this kind names refunds, cancellations and
+/// lost accounts to be found; nobody asking for their own refund tells us
+/// a number to call.
+static HELPLINE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?:\+\s*)?\d(?:[\s.()\[\]{}<>+-]{0,3}\d){9,}")
+});
+static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:call(?:ing)? (?:us|now|today|at|on|the|our|toll)|dial|helpline|help line|hotline|toll[- ]free|customer (?:care|service|support)|support number)\b|\b24(?:/|\*)7\b|\bcall(?:ing)? [+(\d]")
+});
+
 /// Why a route into a sensitive procedure is held back, or `None` when the
 /// message reads as its writer's own request. `text` is what the writer
 /// wrote: the subject and the body without quotes.
@@ -65,6 +85,12 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     if !strong.is_empty() || weak.len() >= 2 {
         let signs = strong.into_iter().chain(weak).collect::<Vec<_>>().join(", ");
         return Some(format!("it reads as a bug report ({signs}), not a request about the writer's own account"));
+    }
+    if USER_STORY.is_match(text) {
+        return Some("it reads as a user story (\"as a <role>, I want …\"), a requirement for software, not the writer's own request".to_string());
+    }
+    if HELPLINE_NUMBER.is_match(text) && HELPLINE_WORDS.is_match(text) {
+        return Some("it reads as a helpline advertisement (a telephone number to call for customer service), not a request".to_string());
     }
     if OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
@@ -97,5 +123,45 @@ mod tests {
         assert!(hold_sensitive("Allow people to delete their accounts").unwrap().contains("other people"));
         assert!(hold_sensitive("we should remove all data for a user when the account is closed").unwrap().contains("other people"));
         assert_eq!(hold_sensitive("my users' data can go, delete my account"), None);
+        assert!(hold_sensitive("Permettre à l'utilisateur de supprimer leur compte").unwrap().contains("other people"));
+        assert_eq!(hold_sensitive("Je voudrais supprimer mon compte utilisateur"), None);
+    }
+
+    #[test]
+    fn a_user_story_is_a_requirement_not_a_request() {
+        for t in [
+            "As a registered member, I want to close my account so that my data is gone",
+            "US-12 - As an admin I need to remove my profile",
+            "Story 3.1: as a shopper I should be able to cancel my subscription and get a refund",
+            "Als Kundin möchte ich mein Konto löschen können",
+            "En tant qu'utilisateur, je veux pouvoir supprimer mon compte",
+            "Como cliente quiero pedir el reembolso de mi compra",
+            "Come utente voglio cancellare il mio account",
+            "Als gebruiker wil ik mijn account verwijderen",
+        ] {
+            assert!(hold_sensitive(t).is_some_and(|why| why.contains("user story")), "{t}");
+        }
+        for t in [
+            "I am a student and want to ask for a free plan",
+            "As I said, please delete my account",
+            "As soon as possible, I want my account deleted",
+            "Please delete my account, as I no longer need it",
+        ] {
+            assert_eq!(hold_sensitive(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_helpline_advertisement_is_no_request() {
+        let t = "Refund for your antivirus? Call 1-800-555-0199 now, customer service 24/7";
+        assert!(hold_sensitive(t).unwrap().contains("helpline"));
+        let t = "Cancel and get your money back: dial +44 (20) 7946 0958";
+        assert!(hold_sensitive(t).unwrap().contains("helpline"));
+        for t in [
+            "I was charged twice on card ending 4242, order 1234567890, please refund me",
+            "Please refund me, you can call me on +49 30 1234 5678",
+        ] {
+            assert_eq!(hold_sensitive(t), None, "{t}");
+        }
     }
 }
