@@ -87,7 +87,7 @@ fn tickets_named(line: &str) -> Vec<u64> {
 async fn twenty_sigkills_in_a_500_message_backlog_leave_one_draft_and_ticket_each_and_lose_no_notice() {
     use rand::Rng;
     use crate::support::ircd::{Ircd, IrcdOptions, daemon_irc_section};
-    use triaged::staff::REPEAT_MARK;
+    use triaged::staff::{DIGEST_AFTER, REPEAT_MARK};
     const KILLS: usize = 20;
 
     let ircd = Ircd::start_with(IrcdOptions {
@@ -165,7 +165,15 @@ async fn twenty_sigkills_in_a_500_message_backlog_leave_one_draft_and_ticket_eac
         marked <= KILLS * largest,
         "{marked} tickets in marked repeats, more than {KILLS} kills × {largest} per line could leave in flight"
     );
-    assert!(lines.len() < 250, "a backlog is posted as digest lines, not one line each: {} lines", lines.len());
+    // How many lines depends on the machine's speed, not only on the
+    // daemon: a kill leaves batches in flight, the next start takes those
+    // one message at a time, and a notice goes out alone unless more than
+    // DIGEST_AFTER wait behind the flood limit. On an idle machine this
+    // backlog took about 90 lines, under a load of two busy cores 145 to
+    // 350; a fixed count flaked. What holds on any machine: lines that name
+    // several tickets, and fewer lines than tickets.
+    assert!(largest > DIGEST_AFTER, "a backlog is posted as digest lines, yet no line named more than {DIGEST_AFTER} tickets");
+    assert!(lines.len() < 500, "a backlog is posted as digest lines, not one line each: {} lines", lines.len());
     eprintln!("{} lines, up to {largest} tickets a line, {marked} tickets in marked repeats", lines.len());
 
     // And nothing else went wrong: one draft each, nothing left queued.
