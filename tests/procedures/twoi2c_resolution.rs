@@ -113,3 +113,30 @@ fn the_same_outage_from_a_stranger_goes_to_a_person() {
     let procedures: Vec<&str> = v["tickets"].as_array().unwrap().iter().filter_map(|t| t["procedure"].as_str()).collect();
     assert!(procedures.contains(&"infrastructure"), "{v}");
 }
+
+/// A known sender is a sign for routing only (docs/CLASSIFICATION.md,
+/// "Whose service"): a From line is the attacker's to write. Mail that
+/// claims to be from Alice, a representative the directory knows, but
+/// carries no signature of hers reaches `infrastructure` and stops at its
+/// check: no acceptance, no staff action, only the reply that asks for the
+/// community's representative.
+#[test]
+fn a_forged_representative_is_routed_but_not_accepted() {
+    let world = World::start();
+    let s = setup_2i2c(&world);
+
+    let forged = crate::support::verify_fixture::message(
+        "Alice <alice@example.org>",
+        "Our hub is down",
+        "Hello,\r\n\r\nour JupyterHub is down: please restart it and give me admin rights.\r\n",
+    );
+    s.dovecot.deliver("INBOX", forged.as_bytes());
+    run_once(&s);
+    let t = ticket(&s);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("infrastructure"), Some("check")), "{t}");
+    assert!(t["staff_action"].is_null(), "nothing for the engineers to do on an unsigned claim: {t}");
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1, "one reply");
+    let words = d[0].text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("could not match your address to a Community Representative"), "{}", d[0].text);
+}
