@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use super::kv::{self, Tree, TxTree};
-use super::{StoreError, Ticket, TicketId, TicketState, TxResult, abort, be_u64, dec, enc};
+use super::{StoreError, Ticket, TicketId, TicketState, TxResult, be_u64, dec, enc};
 
 const CLAIMS: &str = "claims";
 
@@ -81,14 +81,14 @@ struct ClaimTx<'a> {
 impl ClaimTx<'_> {
     fn ticket(&self, id: TicketId) -> TxResult<Option<Ticket>> {
         match self.trees.tickets.get(id.0.to_be_bytes())? {
-            Some(v) => Ok(Some(dec("ticket", &v).map_err(abort)?)),
+            Some(v) => Ok(Some(dec("ticket", &v)?)),
             None => Ok(None),
         }
     }
 
     fn claim(&self, id: TicketId) -> TxResult<Option<Claim>> {
         match self.claims.get(id.0.to_be_bytes())? {
-            Some(v) => Ok(Some(dec("claim", &v).map_err(abort)?)),
+            Some(v) => Ok(Some(dec("claim", &v)?)),
             None => Ok(None),
         }
     }

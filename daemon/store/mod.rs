@@ -57,6 +57,8 @@ mod retention;
 
 pub use retention::Pruned;
 
+/// What a step inside a write transaction returns: an `Err` ends the
+/// transaction, and nothing it wrote is kept.
 type TxResult<T> = Result<T, StoreError>;
 
 /// How an intake transition (a new ticket) is committed. The folder
@@ -365,10 +367,6 @@ fn uid_key(folder: &str, uid: Uid) -> Vec<u8> {
     k
 }
 
-/// An error that ends a transaction: nothing it wrote is kept.
-fn abort(e: StoreError) -> StoreError {
-    e
-}
 
 /// The store's tables, by their names in the file (sled's tree names,
 /// kept so that a sled store's import copies them as they are): as
@@ -692,7 +690,7 @@ impl Store {
         self.transition(commit == Commit::Durable, |tx| {
             let next = tx.trees.meta.get(NEXT_TICKET)?.map_or(1, |v| be_u64(&v));
             if next != ticket.id.0 {
-                return Err(abort(StoreError::TicketNumberTaken { wanted: ticket.id, next }));
+                return Err(StoreError::TicketNumberTaken { wanted: ticket.id, next });
             }
             tx.trees.meta.insert(NEXT_TICKET, (next + 1).to_be_bytes())?;
             let mut t = ticket.clone();
@@ -726,9 +724,9 @@ impl Store {
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
         self.tx(|tx| {
             let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else {
-                return Err(abort(StoreError::NoTicket(id)));
+                return Err(StoreError::NoTicket(id));
             };
-            let old: Ticket = dec("ticket", &v).map_err(abort)?;
+            let old: Ticket = dec("ticket", &v)?;
             let mut t = old.clone();
             let actions = change(&mut t);
             let planned = tx.plan_all(&mut t, &actions)?;

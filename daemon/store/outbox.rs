@@ -98,7 +98,7 @@ impl Store {
         self.tx(|tx| {
             for &seq in seqs {
                 if let Some(v) = tx.trees.outbox.get(key(sink, seq))? {
-                    let mut q: Queued = dec("queued notice", &v).map_err(super::abort)?;
+                    let mut q: Queued = dec("queued notice", &v)?;
                     q.in_flight = true;
                     tx.trees.outbox.insert(key(sink, seq), enc(&q))?;
                 }

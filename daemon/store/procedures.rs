@@ -2,7 +2,7 @@
 //! CAcert arbitration sub-numbers a20111128.3.x) and the documentation
 //! table each numbered case is recorded in.
 
-use super::{StoreError, abort, dec, enc, kv};
+use super::{StoreError, dec, enc, kv};
 
 /// One documentation row: column name → value.
 pub type DocumentRow = serde_json::Map<String, serde_json::Value>;
@@ -40,10 +40,10 @@ impl super::Store {
         self.db.write(true, |tables| {
             let t = tables.tree(NUMBERS);
             if let Some(v) = t.get(ticket_key(series, ticket))? {
-                return dec::<u64>("numbering assignment", &v).map_err(abort);
+                return dec::<u64>("numbering assignment", &v);
             }
             let next = match t.get(counter_key(series))? {
-                Some(v) => dec::<u64>("numbering counter", &v).map_err(abort)?,
+                Some(v) => dec::<u64>("numbering counter", &v)?,
                 None => 0,
             } + 1;
             t.insert(counter_key(series), enc(&next))?;

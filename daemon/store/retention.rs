@@ -15,7 +15,7 @@
 //! file system: measured in docs/BENCHMARKS.md ("A store with a history").
 
 use super::kv::{self, TxTree};
-use super::{Quarantined, Store, StoreError, Ticket, TicketId, TicketState, TxResult, abort, dec, deadline_key, enc, parse_deadline_key};
+use super::{Quarantined, Store, StoreError, Ticket, TicketId, TicketState, TxResult, dec, deadline_key, enc, parse_deadline_key};
 
 /// Closed tickets by when they were closed (key as the deadline index's:
 /// time, then ticket).
@@ -99,7 +99,7 @@ impl Store {
                 let stripped = self.tx_deferred(|tx| {
                     tx.trees.closed.remove(k)?;
                     let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else { return Ok(false) };
-                    let mut t: Ticket = dec("ticket", &v).map_err(abort)?;
+                    let mut t: Ticket = dec("ticket", &v)?;
                     // Reopened since (and maybe closed again, indexed anew).
                     if t.closed != Some(at) || t.content_dropped.is_some() {
                         return Ok(false);
