@@ -509,9 +509,14 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
         ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 215.0, 5),
-        ("2i2c", "held-out", 27.0 / 44.0, 34.0 / 35.0, 0),
+        ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
         ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
-        ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
+        ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
+        // The third set after the whole tune half learned: with negated
+        // words as their own features the model no longer routes a
+        // complaint that there is "no way to recover" into 2fa-disable.
+        ("sourcehut r3", "held-out", 26.0 / 34.0, 26.0 / 29.0, 1),
+        ("2i2c r3", "held-out", 10.0 / 24.0, 11.0 / 12.0, 0),
     ];
     assert_floors(&scores, floors);
 }
