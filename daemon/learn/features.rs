@@ -100,7 +100,7 @@ impl Features {
             let padded: Vec<char> = std::iter::once('^').chain(token.chars()).chain(std::iter::once('$')).collect();
             for n in 3..=set.longest_ngram.max(3) {
                 for gram in padded.windows(n) {
-                    features.push(hash(b'c', &format!("{mark}{}", gram.iter().collect::<String>())));
+                    features.push(hash_gram(mark, gram));
                 }
             }
             let word = if negated { format!("not {token}") } else { token };
@@ -218,6 +218,23 @@ fn hash(kind: u8, s: &str) -> u32 {
     h
 }
 
+/// [`hash`] of kind `c` over `mark` and the characters of `gram`, without
+/// building the string: a message has a few thousand n-grams.
+fn hash_gram(mark: &str, gram: &[char]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut feed = |b: u8| {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    };
+    feed(b'c');
+    mark.bytes().for_each(&mut feed);
+    let mut buf = [0u8; 4];
+    for c in gram {
+        c.encode_utf8(&mut buf).bytes().for_each(&mut feed);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +291,9 @@ mod tests {
         assert!(h.windows(2).all(|w| w[0] < w[1]));
         // Stored examples depend on this value never changing.
         assert_eq!(hash(b'w', "refund"), 0x214d_c954);
+        for (mark, gram) in [("", "^ré"), ("!", "fun"), ("", "ünd$")] {
+            let chars: Vec<char> = gram.chars().collect();
+            assert_eq!(hash_gram(mark, &chars), hash(b'c', &format!("{mark}{gram}")));
+        }
     }
 }
