@@ -507,6 +507,10 @@ pub struct LearningConfig {
     /// saw: the model confirms a near miss, it never routes into deletion,
     /// 2FA, money or credentials on learned words alone.
     pub sensitive_needs_rule_sign: bool,
+    /// What the model reads of a message. Not a config-file setting: the
+    /// shipped set, unless a measurement compares another
+    /// (tests/classify/real.rs, `model_trials_within_the_tune_half`).
+    pub features: crate::learn::features::FeatureSet,
 }
 
 impl Default for LearningConfig {
@@ -517,6 +521,7 @@ impl Default for LearningConfig {
             min_probability_sensitive: 0.99,
             min_examples: 3,
             sensitive_needs_rule_sign: true,
+            features: crate::learn::features::FeatureSet::default(),
         }
     }
 }
@@ -833,6 +838,7 @@ impl ConfigCheck<'_> {
             min_probability_sensitive: raw.learning.min_probability_sensitive.unwrap_or(defaults.min_probability_sensitive),
             min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
             sensitive_needs_rule_sign: raw.learning.sensitive_needs_rule_sign.unwrap_or(defaults.sensitive_needs_rule_sign),
+            ..defaults
         };
         if !(0.5..=1.0).contains(&learning.min_probability) {
             self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");

@@ -15,6 +15,10 @@ pub struct Vote {
     /// The words of the message that weighed most for it against the
     /// runner-up, strongest first.
     pub words: Vec<String>,
+    /// The log-odds of `procedure` over "no procedure" (the scores'
+    /// difference), when both are learned and `procedure` is not it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_odds: Option<f64>,
 }
 
 /// What the model made of a message, as `classify --json` shows it.

@@ -2,8 +2,10 @@
 //! subject without `Re:` prefixes, the body without quotes and signature),
 //! stemmed in the message's language, plus character trigrams of each word
 //! (typos, compounds, inflections the stemmer misses) and pairs of adjacent
-//! words ("delete account" is not "delete repository"). Everything is
-//! hashed to 32 bits: a stored example keeps the hashes, never the words.
+//! words ("delete account" is not "delete repository"). A word a negation
+//! covers ("do not delete") is marked, so it is never evidence for the
+//! word asserted. Everything is hashed to 32 bits: a stored example keeps
+//! the hashes, never the words.
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -33,20 +35,57 @@ pub struct Features {
     pub evidence: Vec<Evidence>,
 }
 
+/// Which features a message yields. [`FeatureSet::default`] is what the
+/// daemon uses; the others exist so that a change of features can be
+/// measured against it on the same text before it ships
+/// (docs/CLASSIFICATION.md, "Features and data").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeatureSet {
+    /// Character n-grams of each word from 3 up to this length.
+    pub longest_ngram: usize,
+    /// Words after a negation ("not", "never", "nicht", "pas", ...) in the
+    /// same clause are other features than the same words asserted: "do
+    /// not delete" is no evidence for deletion.
+    pub negation: bool,
+    /// The subject's words count a second time, as subject words.
+    pub subject: bool,
+}
+
+impl Default for FeatureSet {
+    fn default() -> FeatureSet {
+        // Negation: one wrong sensitive route fewer on the third set, no
+        // request lost there or in the tune half; longer n-grams and the
+        // subject twice added wrong routes (docs/CLASSIFICATION.md,
+        // "Features and data").
+        FeatureSet { longest_ngram: 3, negation: true, subject: false }
+    }
+}
+
 impl Features {
     pub fn of_message(msg: &Message) -> Features {
         Features::of_text(&clean_subject(&msg.subject), &strip_quoted(&msg.text))
     }
 
     pub fn of_text(subject: &str, body: &str) -> Features {
+        Features::of_text_with(subject, body, FeatureSet::default())
+    }
+
+    pub fn of_message_with(msg: &Message, set: FeatureSet) -> Features {
+        Features::of_text_with(&clean_subject(&msg.subject), &strip_quoted(&msg.text), set)
+    }
+
+    pub fn of_text_with(subject: &str, body: &str, set: FeatureSet) -> Features {
         let text = format!("{subject}\n{body}");
         let language = language(&text);
         let stemmer = Stemmer::create(stemmer_for(language));
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut previous: Option<String> = None;
-        for token in words(&text).take(MAX_WORDS) {
+        for (token, negated) in clause_words(&text, set.negation).take(MAX_WORDS) {
             let stem = stemmer.stem(&token).into_owned();
+            // A negated word is another word: its stem, pairs and n-grams
+            // all carry the mark, so none of them counts for the asserted one.
+            let stem = if negated { format!("!{stem}") } else { stem };
             if let Some(p) = previous.replace(stem.clone()) {
                 let pair = format!("{p} {stem}");
                 if seen.insert(pair.clone()) {
@@ -57,11 +96,28 @@ impl Features {
                 continue;
             }
             let mut features = vec![hash(b'w', &stem)];
+            let mark = if negated { "!" } else { "" };
             let padded: Vec<char> = std::iter::once('^').chain(token.chars()).chain(std::iter::once('$')).collect();
-            for tri in padded.windows(3) {
-                features.push(hash(b'c', &tri.iter().collect::<String>()));
+            for n in 3..=set.longest_ngram.max(3) {
+                for gram in padded.windows(n) {
+                    features.push(hash_gram(mark, gram));
+                }
             }
-            evidence.push(Evidence { word: token, features });
+            let word = if negated { format!("not {token}") } else { token };
+            evidence.push(Evidence { word, features });
+        }
+        if set.subject {
+            let mut in_subject = std::collections::HashSet::new();
+            for (token, negated) in clause_words(subject, set.negation) {
+                if STOP_WORDS.contains(&token.as_str()) {
+                    continue;
+                }
+                let stem = stemmer.stem(&token).into_owned();
+                let stem = if negated { format!("!{stem}") } else { stem };
+                if in_subject.insert(stem.clone()) {
+                    evidence.push(Evidence { word: format!("subject: {token}"), features: vec![hash(b's', &stem)] });
+                }
+            }
         }
         Features { language, evidence }
     }
@@ -99,6 +155,26 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
         .filter(|w| w.chars().count() >= 2 && w.chars().count() <= MAX_WORD_CHARS && !w.chars().any(|c| c.is_numeric()))
         .map(str::to_lowercase)
+}
+
+/// Words that turn what follows in their clause into its negation.
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "don't", "dont", "doesn't", "didn't", "won't", "can't", "cannot", "isn't", "aren't", "wasn't",
+    "shouldn't", "wouldn't", "without", "nicht", "kein", "keine", "keinen", "nie", "niemals", "pas", "jamais", "ni", "nunca", "sin",
+];
+
+/// [`words`], each with whether a negation earlier in its clause (up to
+/// punctuation, or three words on) covers it. With `negation` off, none is.
+fn clause_words(text: &str, negation: bool) -> impl Iterator<Item = (String, bool)> + '_ {
+    text.split(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '\n' | '(' | ')'))
+        .flat_map(move |clause| {
+            let mut left = 0_usize;
+            words(clause).map(move |w| {
+                let negated = left > 0;
+                left = if negation && NEGATIONS.contains(&w.as_str()) { 3 } else { left.saturating_sub(1) };
+                (w, negated)
+            })
+        })
 }
 
 /// The language the text is written in, when whatlang is confident.
@@ -142,6 +218,23 @@ fn hash(kind: u8, s: &str) -> u32 {
     h
 }
 
+/// [`hash`] of kind `c` over `mark` and the characters of `gram`, without
+/// building the string: a message has a few thousand n-grams.
+fn hash_gram(mark: &str, gram: &[char]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut feed = |b: u8| {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    };
+    feed(b'c');
+    mark.bytes().for_each(&mut feed);
+    let mut buf = [0u8; 4];
+    for c in gram {
+        c.encode_utf8(&mut buf).bytes().for_each(&mut feed);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,10 +257,43 @@ mod tests {
     }
 
     #[test]
+    fn a_negated_word_is_no_evidence_for_the_word_asserted() {
+        let asserted = Features::of_text("", "Please delete my account.").hashes();
+        let denied = Features::of_text("", "Please do NOT delete my account, only the repository.");
+        let words: Vec<&str> = denied.evidence.iter().map(|e| e.word.as_str()).collect();
+        assert!(words.contains(&"not delete") && words.contains(&"not account"), "{words:?}");
+        // The clause ends the negation: "repository" is asserted.
+        assert!(words.contains(&"repository"), "{words:?}");
+        let denied = denied.hashes();
+        let delete = Features::of_text("", "delete").hashes();
+        assert!(delete.iter().all(|h| asserted.contains(h)));
+        assert!(delete.iter().all(|h| !denied.contains(h)), "no feature of \"delete\" in \"do not delete\"");
+        // Off, the same words are asserted.
+        let off = FeatureSet { negation: false, ..FeatureSet::default() };
+        let plain = Features::of_text_with("", "Please do NOT delete my account", off).hashes();
+        assert!(delete.iter().all(|h| plain.contains(h)));
+    }
+
+    #[test]
+    fn longer_ngrams_and_the_subject_add_features_when_asked() {
+        let base = Features::of_text("Refund", "refund").hashes();
+        let more = Features::of_text_with("Refund", "refund", FeatureSet { longest_ngram: 5, subject: true, ..FeatureSet::default() });
+        assert!(more.evidence.iter().any(|e| e.word == "subject: refund"));
+        // The word, its six trigrams (^re ... nd$) and the pair "refund
+        // refund"; then five 4-grams, four 5-grams and the subject word.
+        assert_eq!(base.len(), 8);
+        assert_eq!(more.hashes().len(), 8 + 5 + 4 + 1);
+    }
+
+    #[test]
     fn hashes_are_sorted_distinct_and_stable() {
         let h = Features::of_text("refund", "refund refund").hashes();
         assert!(h.windows(2).all(|w| w[0] < w[1]));
         // Stored examples depend on this value never changing.
         assert_eq!(hash(b'w', "refund"), 0x214d_c954);
+        for (mark, gram) in [("", "^ré"), ("!", "fun"), ("", "ünd$")] {
+            let chars: Vec<char> = gram.chars().collect();
+            assert_eq!(hash_gram(mark, &chars), hash(b'c', &format!("{mark}{gram}")));
+        }
     }
 }

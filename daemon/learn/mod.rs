@@ -68,7 +68,7 @@ impl Learner {
         if !self.settings.enabled {
             return (class, None);
         }
-        let features = Features::of_message(msg);
+        let features = Features::of_message_with(msg, self.settings.features);
         let Some(vote) = self.model().vote(&features) else {
             return (class, Some(features));
         };

@@ -121,7 +121,10 @@ impl Model {
             Some(&(other, _)) => self.strongest_words(msg, best.0, other),
             None => Vec::new(),
         };
+        let none = scores.iter().find(|s| self.classes[s.0].label == crate::classify::UNCLASSIFIED);
+        let log_odds = none.filter(|n| n.0 != best.0).map(|n| ((best.1 - n.1) * 10.0).round() / 10.0);
         Some(Vote {
+            log_odds,
             procedure: self.classes[best.0].label.clone(),
             probability: (probability * 1000.0).round() / 1000.0,
             examples: self.classes[best.0].examples,
@@ -178,8 +181,11 @@ mod tests {
         assert!(v.probability > 0.9, "{v:?}");
         assert_eq!(v.examples, 2);
         assert!(v.words.iter().any(|w| w.contains("charged") || w.contains("money")), "{v:?}");
+        // How much more the model believes it than "no procedure".
+        assert!(v.log_odds.is_some_and(|l| l > 2.0), "{v:?}");
         let v = vote(&m, "my ssh push to the repository fails");
         assert_eq!(v.procedure, "unclassified");
+        assert_eq!(v.log_odds, None);
     }
 
     #[test]

@@ -404,6 +404,12 @@ fn the_precision_guard_holds_back_talk_about_sensitive_topics() {
 /// on. Labels as in scripts/real-corpus (banking77.tsv's, where the query
 /// is there). Tune text only: no held-out figure comes from here.
 fn banking77_tune_half() -> Vec<Item> {
+    banking77_train(true)
+}
+
+/// Banking77's train queries of one hash half (`tune`: the tune half's;
+/// else the other), labelled as in [`banking77_tune_half`].
+fn banking77_train(tune: bool) -> Vec<Item> {
     let labels: BTreeMap<String, String> = tsv("banking77.tsv").into_iter().map(|r| (r[4].clone(), r[2].clone())).collect();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/learn-data/banking77-train.csv");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -412,7 +418,7 @@ fn banking77_tune_half() -> Vec<Item> {
         let [query, intent] = &record[..] else { panic!("{}: record {n}: not two fields", path.display()) };
         let intent = intent.as_str();
         let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
-        if sha2::Sha256::digest(query.as_bytes())[0] % 2 != 0 {
+        if (sha2::Sha256::digest(query.as_bytes())[0] % 2 == 0) != tune {
             continue;
         }
         let label = labels.get(&query).cloned().unwrap_or_else(|| {
@@ -425,7 +431,7 @@ fn banking77_tune_half() -> Vec<Item> {
         });
         out.push(Item {
             source: format!("banking77-train.csv record {n} ({intent})"),
-            half: "tune".into(),
+            half: if tune { "tune" } else { "other" }.into(),
             round: "r1",
             pack: "sourcehut".into(),
             label,
@@ -519,13 +525,27 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
         ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 215.0, 5),
-        ("2i2c", "held-out", 27.0 / 44.0, 34.0 / 35.0, 0),
+        ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
         ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
-        ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
+        ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
+        // The third set after the whole tune half learned: with negated
+        // words as their own features the model no longer routes a
+        // complaint that there is "no way to recover" into 2fa-disable.
+        ("sourcehut r3", "held-out", 26.0 / 34.0, 26.0 / 29.0, 1),
+        ("2i2c r3", "held-out", 10.0 / 24.0, 11.0 / 12.0, 0),
     ];
     assert_floors(&scores, floors);
 }
 
+
+/// The set's tune rows, and Banking77's tune-half train queries that are
+/// not among them: bank mail is where the model meets most near misses.
+fn tune_text() -> Vec<Item> {
+    let mut tune: Vec<Item> = all_items().into_iter().filter(|i| i.half == "tune").collect();
+    let known: std::collections::BTreeSet<String> = tune.iter().map(|i| i.body.clone()).collect();
+    tune.extend(banking77_tune_half().into_iter().filter(|i| !known.contains(&i.body)));
+    tune
+}
 
 /// Issue 16's measure within the tune half alone (the held-out half is not
 /// involved): every other tune item learned, the rest classified by rules
@@ -535,11 +555,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
 fn learning_within_the_tune_half() {
     let packs = packs();
     let dir = tempfile::tempdir().unwrap();
-    // The set's tune rows, and Banking77's tune-half train queries that are
-    // not among them: bank mail is where the model meets most near misses.
-    let mut tune: Vec<Item> = all_items().into_iter().filter(|i| i.half == "tune").collect();
-    let known: std::collections::BTreeSet<String> = tune.iter().map(|i| i.body.clone()).collect();
-    tune.extend(banking77_tune_half().into_iter().filter(|i| !known.contains(&i.body)));
+    let tune = tune_text();
     let (learned, tested): (Vec<(usize, Item)>, Vec<(usize, Item)>) = tune.into_iter().enumerate().partition(|(n, _)| n % 2 == 0);
     let run = |settings: LearningConfig, name: &str| {
         let learners: BTreeMap<String, Learner> = packs
@@ -588,4 +604,130 @@ fn whose_hub_with_2i2c_org_authors_as_known_accounts() {
     });
     table(&scores);
     assert_floors(&scores, &[("2i2c", "tune", 40.0 / 41.0, 48.0 / 48.0, 0)]);
+}
+
+/// The trials of docs/CLASSIFICATION.md, "Features and data": the split of
+/// [`learning_within_the_tune_half`], learned and tested once per feature
+/// set, training data and gate, tune text only. Slow (minutes in a debug
+/// build), so run by name:
+///
+///     REAL_HALF=tune cargo test --test classify model_trials -- --ignored --nocapture
+#[test]
+#[ignore]
+fn model_trials_within_the_tune_half() {
+    use triaged::learn::features::FeatureSet;
+    let packs = packs();
+    let dir = tempfile::tempdir().unwrap();
+    let tune = tune_text();
+    let (even, odd): (Vec<(usize, Item)>, Vec<(usize, Item)>) = tune.clone().into_iter().enumerate().partition(|(n, _)| n % 2 == 0);
+    let (even, odd): (Vec<Item>, Vec<Item>) = (even.into_iter().map(|(_, i)| i).collect(), odd.into_iter().map(|(_, i)| i).collect());
+    // Two splits: the odd tune rows after the even ones (text the rules
+    // were tuned on, so they leave the model little), and the third set
+    // after the whole tune half (read once already, so tune text now, and
+    // text the rules miss more of). MODEL_TRIALS=odd or =r3 runs one.
+    let r3 = sealed_items();
+    let splits = [("odd tune rows", &even, &odd), ("r3", &tune, &r3)];
+    let only = std::env::var("MODEL_TRIALS").ok();
+    // The other hash half of Banking77's train split, less every query of
+    // banking77.tsv (its held-out rows among them): more bank mail, never
+    // a row of the set.
+    let in_set: std::collections::BTreeSet<String> = tsv("banking77.tsv").into_iter().map(|r| r[4].clone()).collect();
+    let more: Vec<Item> = banking77_train(false).into_iter().filter(|i| !in_set.contains(&i.body)).collect();
+    // Each change alone against the features before this round (trigrams,
+    // no negation), then all three.
+    let before = FeatureSet { longest_ngram: 3, negation: false, subject: false };
+    let sets = [
+        ("trigrams, no negation (before)", before),
+        ("3-5-grams", FeatureSet { longest_ngram: 5, ..before }),
+        ("negation (shipped)", FeatureSet { negation: true, ..before }),
+        ("subject", FeatureSet { subject: true, ..before }),
+        ("all three", FeatureSet { longest_ngram: 5, negation: true, subject: true }),
+    ];
+    assert_eq!(sets[2].1, FeatureSet::default());
+    let names: Option<String> = std::env::var("MODEL_TRIAL_SETS").ok();
+    let sensitive = |pack: &str, id: &str| packs[pack].procedure(id).is_some_and(|p| p.sensitive);
+    for (split, learned, tested) in splits {
+    if only.as_deref().is_some_and(|o| !split.starts_with(o)) {
+        continue;
+    }
+    for (data, extra) in [("tune", &[][..]), ("tune + other Banking77 half", &more[..])] {
+        let data = format!("{split}, learned: {data}");
+        for (name, set) in sets.into_iter().filter(|(n, _)| names.as_deref().is_none_or(|w| w.split(',').any(|w| n.starts_with(w)))) {
+            let settings = LearningConfig { features: set, ..LearningConfig::default() };
+            let sub = dir.path().join(format!("{data}-{name}"));
+            let learners: BTreeMap<String, Learner> =
+                packs.keys().map(|p| (p.clone(), Learner::open(&Store::open(&sub.join(p)).unwrap(), settings).unwrap())).collect();
+            let started = std::time::Instant::now();
+            for item in learned.iter().chain(extra) {
+                let features = Features::of_message_with(&message(&item.subject, &item.body), set).hashes();
+                let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
+                learners[&item.pack].learn(&example).unwrap();
+            }
+            drop(learners);
+            let learners: BTreeMap<String, Learner> =
+                packs.keys().map(|p| (p.clone(), Learner::open(&Store::open(&sub.join(p)).unwrap(), settings).unwrap())).collect();
+            println!("## {data}, {name}: learned in {:?}", started.elapsed());
+            // The model alone where it names a sensitive procedure: right and
+            // wrong at each log-odds over "no procedure", rules ignored.
+            let steps = [0.0, 5.0, 10.0, 20.0, 40.0];
+            let mut alone = vec![(0, 0); steps.len()];
+            // Each row once with the shipped gate. What a gate on the log-odds
+            // over "no procedure" would add follows from the vote and why it
+            // was refused: only a missing rule sign may be outweighed (a tie
+            // the rules saw stays a person's question), every other check of
+            // `Learner` holds.
+            let mut rows: Vec<(String, String, String, Option<(String, f64)>)> = Vec::new();
+            for item in tested {
+                let (c, _) = learners[&item.pack].classify(&packs[&item.pack], &message(&item.subject, &item.body));
+                let unsigned = c.model.as_ref().filter(|o| {
+                    o.not_used.as_deref().is_some_and(|w| w.ends_with("(learning.sensitive_needs_rule_sign)") && !w.contains("as likely"))
+                });
+                let candidate = unsigned.and_then(|o| Some((o.vote.procedure.clone(), o.vote.log_odds?)));
+                if c.model.as_ref().is_some_and(|o| o.decided) && !right(&item.pack, &item.label, &c.procedure) {
+                    let o = c.model.as_ref().unwrap();
+                    println!(
+                        "{data} | {name} | the model's wrong route: {} expected {} got {} ({} log-odds {:?}; {}): {:?} {:?}",
+                        item.source, item.label, c.procedure, o.vote.probability, o.vote.log_odds, o.vote.words.join(", "), item.subject,
+                        item.body.chars().take(200).collect::<String>()
+                    );
+                }
+                rows.push((item.pack.clone(), item.label.clone(), c.procedure.clone(), candidate));
+                if let Some(o) = c.model.as_ref().filter(|o| sensitive(&item.pack, &o.vote.procedure)) {
+                    for (k, step) in steps.iter().enumerate() {
+                        if o.vote.log_odds.is_some_and(|l| l >= *step) {
+                            if item.label == o.vote.procedure { alone[k].0 += 1 } else { alone[k].1 += 1 }
+                        }
+                    }
+                }
+            }
+            for gate in [None, Some(5.0), Some(10.0), Some(20.0), Some(40.0)] {
+                for pack in ["sourcehut", "2i2c"] {
+                    let mut s = Score::default();
+                    for (p, label, got, candidate) in rows.iter().filter(|r| r.0 == pack) {
+                        let got = match (gate, candidate) {
+                            (Some(g), Some((proc, l))) if *l >= g => proc.as_str(),
+                            _ => got.as_str(),
+                        };
+                        s.requests += usize::from(label != UNCLASSIFIED);
+                        s.recalled += usize::from(label != UNCLASSIFIED && got == label);
+                        if got != UNCLASSIFIED {
+                            s.routed += 1;
+                            if right(p, label, got) {
+                                s.routed_right += 1;
+                            } else {
+                                s.sensitive_misroutes += usize::from(sensitive(p, got) || sensitive(p, label));
+                            }
+                        }
+                    }
+                    println!(
+                        "{data} | {name} | sensitive log-odds gate {gate:?} | {pack} | {}/{} | {}/{} | {}",
+                        s.recalled, s.requests, s.routed_right, s.routed, s.sensitive_misroutes
+                    );
+                }
+            }
+            let alone: Vec<String> = steps.iter().zip(&alone).map(|(s, (r, w))| format!("≥{s}: {r} right {w} wrong")).collect();
+            println!("{data} | {name} | model alone, sensitive votes: {}", alone.join("; "));
+        }
+    }
+    }
 }
