@@ -506,12 +506,19 @@ impl Worker {
         let waiting = conn.waiting(last).await?;
         let total = waiting.len();
         self.health.backlog(&self.folder, total);
+        let batches = batches(&waiting, self.config.limits.max_message_bytes);
         if total > 1 {
             info!(folder = %self.folder, backlog = total, "messages to handle");
+        }
+        // The backlog shows in `status` before a pass of several batches
+        // (it takes a while); a pass of one batch is over soon, and the
+        // snapshot after it follows. Under IDLE most passes hold two or
+        // three messages; the second snapshot of such a pass took 8 % of a
+        // profiled stream's CPU on a store with a history.
+        if batches.len() > 1 {
             status::write_snapshot(store, &self.health);
         }
         let mut done = 0;
-        let batches = batches(&waiting, self.config.limits.max_message_bytes);
         let report = |dispositions: Vec<(u32, Disposition)>| self.report(dispositions, &mut done, total);
         match self.role {
             Role::Support => self.support_pass(conn, selected.validity, batches, report).await?,

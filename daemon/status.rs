@@ -267,19 +267,21 @@ impl StatusReport {
                 .collect(),
             next: store.next_deadline()?,
         };
-        let claims: BTreeMap<u64, crate::store::claims::Claim> = store.claims()?.into_iter().map(|(t, c)| (t.0, c)).collect();
-        let summary = |t: &Ticket| {
-            let mut s = summary(t);
-            if let Some(c) = claims.get(&s.ticket) {
-                s.claimed_by = Some(c.nick.clone());
-                s.claimed_since = Some(to_seconds(c.since));
-            }
-            s
-        };
         let (tickets, tickets_truncated) = match list {
             TicketList::All => {
+                // Read only to list every ticket: there is a claim for
+                // each ticket being worked on, and the snapshot written
+                // after every sync pass lists no ticket from here.
+                let claims: BTreeMap<u64, crate::store::claims::Claim> = store.claims()?.into_iter().map(|(t, c)| (t.0, c)).collect();
                 let mut tickets = Vec::new();
-                store.for_each_ticket(|t| tickets.push(summary(&t)))?;
+                store.for_each_ticket(|t| {
+                    let mut s = summary(&t);
+                    if let Some(c) = claims.get(&s.ticket) {
+                        s.claimed_by = Some(c.nick.clone());
+                        s.claimed_since = Some(to_seconds(c.since));
+                    }
+                    tickets.push(s)
+                })?;
                 (tickets, false)
             }
             TicketList::Newest(n) => health.newest.read(store, n)?,
@@ -577,35 +579,45 @@ pub fn spawn_snapshots(store: Store, health: Health, cancel: CancellationToken) 
     });
 }
 
-/// The snapshot as JSON: the report without tickets, with the newest
-/// tickets' JSON kept by the window put in their place. Encoding 500
-/// tickets after every sync pass cost more than the pass on a store
-/// with a history; this encodes only the tickets written since the last
-/// snapshot.
-fn snapshot_json(store: &Store, health: &Health) -> Option<Vec<u8>> {
+/// Writes the snapshot as JSON to `out`: the report without tickets,
+/// with the newest tickets' JSON kept by the window put in their place.
+/// Encoding 500 tickets after every sync pass cost more than the pass on a
+/// store with a history; this encodes only the tickets written since the
+/// last snapshot. The tickets go straight from the window to `out`: built
+/// as one string first (twice: the list, then the report around it), the
+/// 230 KB of a full window took a tenth of a profiled stream's CPU on a
+/// store with a history, most of it faulting in fresh pages for each copy
+/// (docs/BENCHMARKS.md, "A store with a history").
+fn write_snapshot_json(out: &mut impl Write, store: &Store, health: &Health) -> Option<()> {
     let mut report = StatusReport::from_store(store, health, TicketList::Omitted).ok()?;
-    let (tickets, older) = health.newest.json(store, SNAPSHOT_TICKETS).ok()?;
-    report.tickets_truncated = older;
-    let json = serde_json::to_string(&report).ok()?;
-    // The key's own quotes: a string value with the same text would have
-    // its quotes escaped, so this finds the field and nothing else.
-    const EMPTY: &str = "\"tickets\":[]";
-    let at = json.find(EMPTY)?;
-    Some(format!("{}\"tickets\":{tickets}{}", &json[..at], &json[at + EMPTY.len()..]).into_bytes())
+    let written = health.newest.with_json(store, SNAPSHOT_TICKETS, |tickets| {
+        report.tickets_truncated = tickets.older();
+        let json = serde_json::to_string(&report).map_err(std::io::Error::other)?;
+        // The key's own quotes: a string value with the same text would
+        // have its quotes escaped, so this finds the field and nothing else.
+        const EMPTY: &str = "\"tickets\":[]";
+        let at = json.find(EMPTY).ok_or_else(|| std::io::Error::other("no ticket list in the report"))?;
+        out.write_all(json[..at].as_bytes())?;
+        out.write_all(b"\"tickets\":")?;
+        tickets.write_to(out)?;
+        out.write_all(json[at + EMPTY.len()..].as_bytes())
+    });
+    written.ok()?.ok()
 }
 
 /// Best effort: a failed snapshot only makes `status` staler. Each write
 /// has its own temporary file, as several tasks write snapshots.
 pub fn write_snapshot(store: &Store, health: &Health) {
     static WRITES: AtomicU64 = AtomicU64::new(0);
-    let Some(bytes) = snapshot_json(store, health) else {
-        return;
-    };
     let dir = store.path();
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!("{SNAPSHOT}.{n}.tmp"));
-    let ok = std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, dir.join(SNAPSHOT)));
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, f);
+        write_snapshot_json(&mut out, store, health).ok_or_else(|| std::io::Error::other("cannot make the snapshot"))?;
+        out.flush()
+    });
+    let ok = written.and_then(|_| std::fs::rename(&tmp, dir.join(SNAPSHOT)));
     if let Err(e) = ok {
         let _ = std::fs::remove_file(&tmp);
         tracing::debug!("status snapshot not written: {e}");

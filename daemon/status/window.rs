@@ -33,19 +33,10 @@ impl NewestTickets {
         self.with(store, limit, |w| (w.summaries.values().map(|(t, _)| t.clone()).collect(), w.older))
     }
 
-    /// As `read`, as a JSON array (what `read` gives, encoded).
-    pub fn json(&self, store: &Store, limit: usize) -> Result<(String, bool), StoreError> {
-        self.with(store, limit, |w| {
-            let mut out = String::from("[");
-            for (i, (_, json)) in w.summaries.values().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(json);
-            }
-            out.push(']');
-            (out, w.older)
-        })
+    /// As `read`, as a JSON array that `f` writes where it wants it
+    /// (what `read` gives, encoded), without building it in memory.
+    pub fn with_json<R>(&self, store: &Store, limit: usize, f: impl FnOnce(JsonList<'_>) -> R) -> Result<R, StoreError> {
+        self.with(store, limit, |w| f(JsonList(w)))
     }
 
     /// The window brought up to date, given to `f`.
@@ -66,6 +57,28 @@ impl NewestTickets {
                 Err(r.err().unwrap_or_else(|| StoreError::Missing("status window: not loaded")))
             }
         }
+    }
+}
+
+/// The window's tickets as JSON, for [`NewestTickets::with_json`].
+pub struct JsonList<'w>(&'w Window);
+
+impl JsonList<'_> {
+    /// Tickets older than the listed ones exist.
+    pub fn older(&self) -> bool {
+        self.0.older
+    }
+
+    /// The tickets as one JSON array, oldest first.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(b"[")?;
+        for (i, (_, json)) in self.0.summaries.values().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(json.as_bytes())?;
+        }
+        out.write_all(b"]")
     }
 }
 
@@ -158,7 +171,13 @@ mod tests {
         assert_eq!(now, fresh(&s, 3));
         assert_eq!(now.0[1].2, "changed");
         assert_eq!(now.0[2].1, TicketState::Claimed.as_str());
-        let (json, older) = w.json(&s, 3).unwrap();
+        let (json, older) = w
+            .with_json(&s, 3, |list| {
+                let mut json = Vec::new();
+                list.write_to(&mut json).unwrap();
+                (String::from_utf8(json).unwrap(), list.older())
+            })
+            .unwrap();
         let decoded: Vec<TicketSummary> = serde_json::from_str(&json).unwrap();
         let listed: Vec<_> = decoded.into_iter().map(|t| (t.ticket, t.state, t.subject)).collect();
         assert_eq!((listed, older), fresh(&s, 3), "the JSON lists the same");
