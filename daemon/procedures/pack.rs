@@ -279,7 +279,8 @@ impl Locator<'_> {
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
 /// The most each rule's lazy DFA keeps of the states it builds while
-/// searching (per thread that runs the rule; it starts again when full).
+/// searching (one cache a rule, shared by the threads: `RuleRegex`; it
+/// starts again when full).
 /// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
 /// nine languages grew these caches without any bound we set. At 256 KiB
 /// the classifications of a realistic backlog are the same, its CPU the
