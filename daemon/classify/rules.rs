@@ -261,7 +261,7 @@ impl Pack {
                     // The first request counts in full, a fallback clause
                     // at FALLBACK_FACTOR; a reply's subject at half weight.
                     let find = |text: &str, f: f64, fallback: bool| {
-                        r.regex.find(text).map(|m| Hit { factor: f, words: m.as_str().to_string(), fallback })
+                        r.regex.find(text).map(|m| Hit { factor: f, words: m.to_string(), fallback })
                     };
                     let in_subject = || {
                         find(&first_subject, subject_factor, false).or_else(|| {

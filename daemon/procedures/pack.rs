@@ -279,13 +279,43 @@ impl Locator<'_> {
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
 /// The most each rule's lazy DFA keeps of the states it builds while
-/// searching (per thread that runs the rule; it starts again when full).
+/// searching (one cache a rule, shared by the threads: `RuleRegex`; it
+/// starts again when full).
 /// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
 /// nine languages grew these caches without any bound we set. At 256 KiB
 /// the classifications of a realistic backlog are the same, its CPU the
 /// same within noise, and its peak 7 MiB lower (docs/BENCHMARKS.md, "A
 /// realistic backlog").
 const RULE_DFA_CACHE: usize = 256 << 10;
+
+/// A rule's pattern compiled as `regex::RegexBuilder` would compile it with
+/// these limits (leftmost-first, UTF-8, the same syntax options), but as
+/// the underlying `meta::Regex`, whose search cache the caller owns: the
+/// rule keeps one for all threads ([`super::procedure::RuleRegex`]).
+fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedure::RuleRegex, String> {
+    use regex_automata::{meta, util::syntax, MatchKind};
+    let config = meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .nfa_size_limit(Some(RULE_SIZE_LIMIT))
+        .hybrid_cache_capacity(RULE_DFA_CACHE);
+    let built = meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().case_insensitive(case_insensitive).utf8(true))
+        .build(pattern);
+    built.map(super::procedure::RuleRegex::new).map_err(|e| {
+        // regex's own wording of the error (the pattern with a caret under
+        // the fault), which pack authors already know; the rejection
+        // itself is the same, since it is the same compiler.
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(RULE_SIZE_LIMIT)
+            .dfa_size_limit(RULE_DFA_CACHE)
+            .build()
+            .err()
+            .map_or_else(|| e.to_string(), |e| e.to_string())
+    })
+}
 
 /// `pattern` with each `{name}` of a word list replaced by its alternation.
 /// Regex repetitions (`{2}`, `{0,30}`) and classes (`\p{L}`) stay as they are.
@@ -484,11 +514,7 @@ impl PackCheck<'_> {
                         continue;
                     }
                 };
-                let regex = regex::RegexBuilder::new(&pattern)
-                    .case_insensitive(!r.case_sensitive)
-                    .size_limit(RULE_SIZE_LIMIT)
-                    .dfa_size_limit(RULE_DFA_CACHE)
-                    .build();
+                let regex = compile_rule(&pattern, !r.case_sensitive);
                 match (regex, field) {
                     (Ok(regex), Some(field)) => rules.push(Rule {
                         name: format!("{}/{}", rp.id, r.name),
@@ -795,6 +821,51 @@ state = "closed"
     fn identity_policies() {
         assert!(IdentityPolicy::Billing.card_digits_count());
         assert!(!IdentityPolicy::TwoFor2fa.card_digits_count());
+    }
+
+    /// A rule compiled for a shared cache finds what `regex::Regex` finds
+    /// (same span, so the words shown are the same), from any thread, and
+    /// still refuses what regex refuses, in regex's words.
+    #[test]
+    fn rules_match_as_regex_does_from_every_thread() {
+        let patterns = [
+            (r"\b(?:delet|remov)\w*\b.{0,40}\baccount", true),
+            (r"\bkonto\b.{0,30}\bl(?:ö|oe)sch", true),
+            (r"(?:two|2)[- ]?factor|2fa", true),
+            (r"\bRefund\b", false),
+            (r"^$", true),
+        ];
+        let texts = [
+            "Please DELETE my old account, thanks",
+            "Bitte mein Konto löschen.",
+            "turn off 2FA / two-factor",
+            "refund please; Refund now",
+            "",
+            "Supprimer mon compte: déléter? removal of the account",
+        ];
+        let compiled: Vec<_> = patterns.iter().map(|(p, ci)| compile_rule(p, *ci).unwrap()).collect();
+        let expected: Vec<Vec<Option<String>>> = patterns
+            .iter()
+            .map(|(p, ci)| {
+                let r = regex::RegexBuilder::new(p).case_insensitive(*ci).build().unwrap();
+                texts.iter().map(|t| r.find(t).map(|m| m.as_str().to_string())).collect()
+            })
+            .collect();
+        assert!(expected.iter().flatten().any(Option::is_some) && expected.iter().flatten().any(Option::is_none));
+        let found = |rules: &[super::super::procedure::RuleRegex]| -> Vec<Vec<Option<String>>> {
+            rules.iter().map(|r| texts.iter().map(|t| r.find(t).map(str::to_string)).collect()).collect()
+        };
+        assert_eq!(found(&compiled), expected);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..3).map(|_| s.spawn(|| found(&compiled))).collect();
+            for h in handles {
+                assert_eq!(h.join().unwrap(), expected);
+            }
+        });
+        let cloned: Vec<_> = compiled.to_vec();
+        assert_eq!(found(&cloned), expected);
+        let wanted = regex::Regex::new("(unclosed").unwrap_err().to_string();
+        assert_eq!(compile_rule("(unclosed", true).err(), Some(wanted));
     }
 
     #[test]
