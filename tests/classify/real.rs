@@ -8,12 +8,16 @@
 //!
 //! prints the figures (docs/CLASSIFICATION.md, "Real text").
 //!
-//! The third set (issues-r3.tsv, "r3") is held out whole: it is scored
-//! only as `<pack> r3`, only when REAL_HALF is not `tune` (under
-//! `REAL_HALF=tune` the file is not even read), and never folded into the
-//! whole-set figures the other floors were measured on. It was sealed until
-//! its one look (docs/CLASSIFICATION.md, "Third set"); its floors are the
-//! figures after the guard's shapes that look taught.
+//! The third set (issues-r3.tsv, "r3") was held out whole until its one
+//! look (docs/CLASSIFICATION.md, "Third set"); its rows have been read
+//! since, so it is tune text now: scored as `<pack> r3`, half `tune`
+//! (also under `REAL_HALF=tune`), and never folded into the whole-set
+//! figures the other floors were measured on.
+//!
+//! The foreign set (foreign.tsv, "foreign"): spam, business mail and other
+//! projects' issues that use the sensitive procedures' words, almost none
+//! of it a request (scripts/real-foreign). Scored as `<pack> foreign`, per
+//! half, never in the whole-set figures.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,8 +36,8 @@ struct Item {
     source: String,
     half: String,
     /// Which set the item came from: `r1` (banking77.tsv, issues.tsv),
-    /// `r2` (issues-r2.tsv, written after the rules of "Real text") or `r3`
-    /// (issues-r3.tsv, sealed: see `sealed_items`).
+    /// `r2` (issues-r2.tsv, written after the rules of "Real text"), `r3`
+    /// (issues-r3.tsv: see `third_set`) or `foreign` (foreign.tsv).
     round: &'static str,
     pack: String,
     label: String,
@@ -56,22 +60,24 @@ fn only_half() -> Option<String> {
 
 fn items() -> Vec<Item> {
     let mut items = all_items();
-    // The sealed set is not loaded while tuning, so not one of its rows can
-    // be printed, counted or learned from then.
-    if only_half().as_deref() != Some("tune") {
-        items.extend(sealed_items());
-    }
+    items.extend(third_set());
+    items.extend(issue_items("foreign.tsv", "foreign"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half);
     }
     items
 }
 
-/// issues-r3.tsv: every row held out (its half column says so), committed
-/// before any rule was run on it, to be measured once. Kept out of
+/// issues-r3.tsv: committed before any rule was run on it and measured
+/// once with every row held out (its half column still says so); its rows
+/// were read after that look, so it counts as tune text. Kept out of
 /// `all_items`, which the tune-half tests read.
-fn sealed_items() -> Vec<Item> {
-    issue_items("issues-r3.tsv", "r3")
+fn third_set() -> Vec<Item> {
+    let mut items = issue_items("issues-r3.tsv", "r3");
+    for item in &mut items {
+        item.half = "tune".into();
+    }
+    items
 }
 
 /// source, half, pack, label, subject, body: an issue's title and text.
@@ -215,10 +221,11 @@ fn measure(
                 item.body
             );
         }
-        // The sealed set stands alone: adding it to the whole-set figures
-        // would move numbers whose floors were measured without it.
+        // The third and foreign sets stand alone: adding them to the
+        // whole-set figures would move numbers whose floors were measured
+        // without them.
         let mut keys = Vec::new();
-        if item.round != "r3" {
+        if matches!(item.round, "r1" | "r2") {
             keys.push((item.pack.clone(), item.half.clone()));
         }
         if item.round != "r1" {
@@ -284,9 +291,9 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements (no longer unseen text).
-        ("sourcehut r3", "held-out", 26.0 / 34.0, 26.0 / 29.0, 1),
-        ("2i2c r3", "held-out", 9.0 / 24.0, 10.0 / 10.0, 0),
-        ("cacert r3", "held-out", 1.0 / 1.0, 1.0 / 1.0, 0),
+        ("sourcehut r3", "tune", 26.0 / 34.0, 26.0 / 29.0, 1),
+        ("2i2c r3", "tune", 9.0 / 24.0, 10.0 / 10.0, 0),
+        ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -331,6 +338,13 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Locked out", "I reset my phone and lost all my authentication codes, how can I get back in?", "2fa-disable"),
         ("sourcehut", "doble cobro", "Me cobraron dos veces el plan de este mes", "refund"),
         ("sourcehut", "", "I would like to request the permanent deletion of my sourcehut user account", "account-deletion"),
+        // The foreign set's tune half: a refund named in business mail or
+        // in work on payment code, a bank's discount, asked-for aid.
+        ("sourcehut", "pending refund order", "The commission discussed the latest refund order for the western utilities today", UNCLASSIFIED),
+        ("sourcehut", "Quickfix double refund due to webhook", "Sometimes a webhook arrives twice and the refund is issued twice", UNCLASSIFIED),
+        ("sourcehut", "", "If I exchange currency often, can I have a discount?", UNCLASSIFIED),
+        ("sourcehut", "", "Hello, I'm from Turkey and the price is very high for my country. Can I get a little discount?", "cannot-pay"),
+        ("sourcehut", "", "I'm interested in getting a refund for the plan I bought", "refund"),
         ("2i2c", "Binder link broken", "The mybinder.org launch fails with a 504 timeout for our class", UNCLASSIFIED),
         // Whose hub: the same words route only with a sign of a 2i2c hub.
         ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", UNCLASSIFIED),
@@ -475,7 +489,8 @@ fn learners(packs: &BTreeMap<String, Pack>, dir: &Path, settings: LearningConfig
         .collect();
     let started = std::time::Instant::now();
     let mut learned = 0;
-    for item in items().into_iter().filter(|i| i.half == "tune") {
+    // The first two sets' tune rows, as when the floors below were set.
+    for item in items().into_iter().filter(|i| i.half == "tune" && matches!(i.round, "r1" | "r2")) {
         let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
         let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
         learners[&item.pack].learn(&example).unwrap();
