@@ -345,6 +345,9 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "If I exchange currency often, can I have a discount?", UNCLASSIFIED),
         ("sourcehut", "", "Hello, I'm from Turkey and the price is very high for my country. Can I get a little discount?", "cannot-pay"),
         ("sourcehut", "", "I'm interested in getting a refund for the plan I bought", "refund"),
+        // A guarded procedure: an admin's question about another user.
+        ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
+        ("sourcehut", "", "Please rename my account to alice2, I misspelt it when signing up", "account-rename"),
         ("2i2c", "Binder link broken", "The mybinder.org launch fails with a 504 timeout for our class", UNCLASSIFIED),
         // Whose hub: the same words route only with a sign of a 2i2c hub.
         ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", UNCLASSIFIED),
