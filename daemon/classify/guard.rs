@@ -111,6 +111,10 @@ static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// message reads as its writer's own request. `text` is what the writer
 /// wrote: the subject and the body without quotes.
 pub fn hold_sensitive(text: &str) -> Option<String> {
+    // The writer's words, not what they pasted: an encrypted block or a
+    // key is neither a notice's length nor anybody's first person.
+    let redacted = super::sensitive::redact(text);
+    let text = redacted.as_str();
     let strong: Vec<&str> = REPORT_STRONG.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     let weak: Vec<&str> = REPORT_WEAK.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     if !strong.is_empty() || weak.len() >= 2 {
