@@ -291,21 +291,37 @@ const RULE_SIZE_LIMIT: usize = 8 << 20;
 /// realistic backlog").
 const RULE_DFA_CACHE: usize = 256 << 10;
 
+/// The most a large rule's search cache may hold (regex's own default):
+/// see `compile_rule`. One cache a rule, shared by the workers.
+const RULE_DFA_CACHE_MAX: usize = 2 << 20;
+
 /// A rule's pattern compiled as `regex::RegexBuilder` would compile it with
 /// these limits (leftmost-first, UTF-8, the same syntax options), but as
 /// the underlying `meta::Regex`, whose search cache the caller owns: the
 /// rule keeps one for all threads ([`super::procedure::RuleRegex`]).
 fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedure::RuleRegex, String> {
     use regex_automata::{meta, util::syntax, MatchKind};
-    let config = meta::Config::new()
-        .match_kind(MatchKind::LeftmostFirst)
-        .utf8_empty(true)
-        .nfa_size_limit(Some(RULE_SIZE_LIMIT))
-        .hybrid_cache_capacity(RULE_DFA_CACHE);
-    let built = meta::Builder::new()
-        .configure(config)
-        .syntax(syntax::Config::new().case_insensitive(case_insensitive).utf8(true))
-        .build(pattern);
+    let build = |cache: usize| {
+        let config = meta::Config::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .utf8_empty(true)
+            .nfa_size_limit(Some(RULE_SIZE_LIMIT))
+            .hybrid_cache_capacity(cache);
+        meta::Builder::new()
+            .configure(config)
+            .syntax(syntax::Config::new().case_insensitive(case_insensitive).utf8(true))
+            .build(pattern)
+    };
+    // A large automaton (a word list under `.{0,30}` gaps in several
+    // languages) makes large lazy-DFA states: with the same cap as a small
+    // rule its cache fills within one message, is cleared again and again,
+    // and the search falls back to a far slower engine (6.9 ms a message
+    // for the sourcehut pack against 0.25 ms). So a rule's cache may hold
+    // twice its automaton, between `RULE_DFA_CACHE` and `RULE_DFA_CACHE_MAX`.
+    let built = build(RULE_DFA_CACHE).and_then(|r| {
+        let wanted = (r.memory_usage() * 2).clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
+        if wanted > RULE_DFA_CACHE { build(wanted) } else { Ok(r) }
+    });
     built.map(super::procedure::RuleRegex::new).map_err(|e| {
         // regex's own wording of the error (the pattern with a caret under
         // the fault), which pack authors already know; the rejection
