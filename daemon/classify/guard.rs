@@ -25,7 +25,7 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
 /// Other people as the subject: whose account it would be. An admin's
 /// work on "a specific user" or "another user" is about someone else too.
 static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|members|admins|nutzer|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
 });
 
 /// The writer, alone or with others: first person singular or plural.
@@ -107,6 +107,20 @@ static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:call(?:ing)? (?:us|now|today|at|on|the|our|toll)|dial|helpline|help line|hotline|toll[- ]free|customer (?:care|service|support)|support number)\b|\b24(?:/|\*)7\b|\bcall(?:ing)? [+(\d]")
 });
 
+/// The writer runs the software themselves: an administrator of their own
+/// installation asks how to turn off a second factor or remove an account
+/// there, which is a question about some program, not a request to us.
+static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]hosted|my (?:own )?(?:instance|installation|deployment)\b|deployed (?:server|instance))")
+});
+
+/// A wish for a feature ("it would be useful to be able to delete my
+/// data", "we have to add a link to remove an account"): a requirement for
+/// some software, in the packs' languages.
+static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add)\b")
+});
+
 /// Why a route into a sensitive procedure is held back, or `None` when the
 /// message reads as its writer's own request. `text` is what the writer
 /// wrote: the subject and the body without quotes.
@@ -126,6 +140,12 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     }
     if HELPLINE_NUMBER.is_match(text) && HELPLINE_WORDS.is_match(text) {
         return Some("it reads as a helpline advertisement (a telephone number to call for customer service), not a request".to_string());
+    }
+    if OWN_INSTALL.is_match(text) {
+        return Some("its writer runs the software themselves (their own server or installation): a question about a program, not a request about an account with us".to_string());
+    }
+    if FEATURE_WISH.is_match(text) {
+        return Some("it reads as a wish for a feature (\"it would be useful to be able to …\"), not the writer's own request".to_string());
     }
     if OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
@@ -149,6 +169,33 @@ mod tests {
     #[test]
     fn a_request_in_the_first_person_passes() {
         for t in ["Please delete my account", "please delete account", "We're a non-profit, a free plan would help us", "Me cobraron dos veces", "Löschen Sie bitte mein Konto", "J'ai perdu mon téléphone"] {
+            assert_eq!(hold_sensitive(t), None, "{t}");
+        }
+    }
+
+    /// An administrator of their own installation, a merchant writing about
+    /// their clients' charges and a wish for a feature are not requests
+    /// about the writer's account with us; the same topics asked for
+    /// oneself still pass.
+    #[test]
+    fn own_installs_clients_and_feature_wishes_are_held_back() {
+        for (t, why) in [
+            ("I lost my phone and 2FA says wrong code. I still have access to the server, how do I disable 2FA?", "runs the software"),
+            ("Since I'm the administrator I cannot log in anymore, how to disable two factor?", "runs the software"),
+            ("Two of our clients were charged twice for one order, we only see one payment. Please check.", "other people"),
+            ("Il serait utile de pouvoir supprimer mon compte depuis l'espace personnel.", "wish for a feature"),
+            ("It would be useful to be able to delete my account from the settings page.", "wish for a feature"),
+            ("GDPR: we have to add a link to remove an account", "wish for a feature"),
+        ] {
+            let held = hold_sensitive(t).unwrap_or_else(|| panic!("not held: {t}"));
+            assert!(held.contains(why), "{t}: {held}");
+        }
+        for t in [
+            "I lost my phone and cannot log in to my account, please disable 2FA",
+            "I was charged twice for my plan, please refund one of the charges",
+            "Bitte löschen Sie mein Konto und alle meine Daten",
+            "It would be great if you could delete my account",
+        ] {
             assert_eq!(hold_sensitive(t), None, "{t}");
         }
     }
