@@ -281,9 +281,10 @@ impl Locator<'_> {
 /// packs' largest with room, and still stops a runaway pattern.
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
-/// The most each rule's lazy DFA keeps of the states it builds while
+/// The most a small rule's lazy DFA keeps of the states it builds while
 /// searching (one cache a rule, shared by the threads: `RuleRegex`; it
-/// starts again when full).
+/// starts again when full); a large rule may keep more, up to
+/// `RULE_DFA_CACHE_MAX` (`compile_rule`).
 /// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
 /// nine languages grew these caches without any bound we set. At 256 KiB
 /// the classifications of a realistic backlog are the same, its CPU the
@@ -318,6 +319,9 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedur
     // and the search falls back to a far slower engine (6.9 ms a message
     // for the sourcehut pack against 0.25 ms). So a rule's cache may hold
     // twice its automaton, between `RULE_DFA_CACHE` and `RULE_DFA_CACHE_MAX`.
+    // The automaton's size is known only once it is built and the cache's
+    // capacity is a build option, so a large rule is compiled twice, once,
+    // when the pack loads.
     let built = build(RULE_DFA_CACHE).and_then(|r| {
         let wanted = (r.memory_usage() * 2).clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
         if wanted > RULE_DFA_CACHE { build(wanted) } else { Ok(r) }

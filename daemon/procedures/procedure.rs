@@ -70,7 +70,7 @@ pub struct Rule {
 
 /// A rule's compiled pattern and the one search cache that every thread
 /// running it shares. `regex::Regex` keeps a cache for each thread that
-/// runs it (a lazy DFA of up to `RULE_DFA_CACHE` plus sets sized by the
+/// runs it (a lazy DFA of up to the rule's capacity, `pack::compile_rule`, plus sets sized by the
 /// automaton, about 8 MiB over the shipped packs' rules), so each worker
 /// thread held its own copy of all of them; here the number of workers
 /// does not change it. A search holds the rule's lock only while it runs
