@@ -19,6 +19,12 @@
 //! of it a request (scripts/real-foreign). Scored as `<pack> foreign`, per
 //! half, never in the whole-set figures.
 //!
+//! The foreign issues (foreign-issues.tsv, "foreign-issues"): other
+//! software projects' bug reports, feature requests and questions that use
+//! the same words, almost none of them a request to a support team
+//! (scripts/real-foreign-issues). Scored as `<pack> foreign-issues`, per
+//! half, never in the whole-set figures.
+//!
 //! The fourth set (issues-r4.tsv, "r4") was sealed the same way: scored
 //! only as `<pack> r4`, only when REAL_HALF is not `tune` (under
 //! `REAL_HALF=tune` the file is not even read), outside the whole-set
@@ -44,7 +50,8 @@ struct Item {
     half: String,
     /// Which set the item came from: `r1` (banking77.tsv, issues.tsv),
     /// `r2` (issues-r2.tsv, written after the rules of "Real text"), `r3`
-    /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv) or `r4`
+    /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv),
+    /// `foreign-issues` (foreign-issues.tsv) or `r4`
     /// (issues-r4.tsv, sealed: see `sealed_items`).
     round: &'static str,
     pack: String,
@@ -70,6 +77,7 @@ fn items() -> Vec<Item> {
     let mut items = all_items();
     items.extend(third_set());
     items.extend(issue_items("foreign.tsv", "foreign"));
+    items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
     // The sealed set is not loaded while tuning, so not one of its rows
     // can be printed, counted or learned from then.
     if only_half().as_deref() != Some("tune") {
