@@ -52,10 +52,10 @@ const IMPERSONAL_MAX: usize = 120;
 /// Work on software rather than a request about an account: a feature
 /// request's or a change's title ("Feature: delete account", "Add
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
-/// page", "Update lost-two-step-device.md"), or two different words of
-/// development work in the text.
+/// page", "Update lost-two-step-device.md", "refund policy update"), or
+/// two different words of development work in the text.
 static DEV_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -311,6 +311,7 @@ mod tests {
             ("HMP-004d: DELETE /users/me account deletion (GDPR)\nDelete the current user and all associated data", "work on software"),
             ("Update lost-two-step-device.md\nUpdated lost 2FA document", "work on software"),
             ("Corrected refund policy page\nFixes issue #2927", "work on software"),
+            ("refund policy update\nRefund policy update.", "work on software"),
         ]);
         passes(&[
             "I'd like to delete my account, please",
