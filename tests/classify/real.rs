@@ -335,9 +335,22 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut foreign", "tune", 1.0 / 2.0, 1.0, 0),
         ("sourcehut foreign", "held-out", 1.0, 0.0, 1),
         ("2i2c foreign", "tune", 1.0, 1.0, 0),
-        ("2i2c foreign", "held-out", 1.0, 2.0 / 3.0, 1),
+        // Since the fifth round (2i2c's secret-value needs a secret-looking
+        // value after "is"): the one wrong route there is gone.
+        ("2i2c foreign", "held-out", 1.0, 1.0, 0),
         ("cacert foreign", "tune", 1.0, 1.0, 0),
         ("cacert foreign", "held-out", 1.0, 0.0, 2),
+        // Other projects' issue reports (foreign-issues.tsv, "Fifth round"
+        // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
+        // half measured once before and once after. The held-out sourcehut
+        // figure is far from the targets; it is recorded so that it cannot
+        // get worse unnoticed.
+        ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 7.0, 2),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
+        ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
+        ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
+        ("cacert foreign-issues", "held-out", 1.0, 2.0 / 3.0, 1),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -586,6 +599,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 33.0, 1),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
+        // Other projects' issue reports, with the model (the defaults).
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
