@@ -19,6 +19,12 @@
 //! of it a request (scripts/real-foreign). Scored as `<pack> foreign`, per
 //! half, never in the whole-set figures.
 //!
+//! The foreign issues (foreign-issues.tsv, "foreign-issues"): other
+//! software projects' bug reports, feature requests and questions that use
+//! the same words, almost none of them a request to a support team
+//! (scripts/real-foreign-issues). Scored as `<pack> foreign-issues`, per
+//! half, never in the whole-set figures.
+//!
 //! The fourth set (issues-r4.tsv, "r4") was sealed the same way: scored
 //! only as `<pack> r4`, only when REAL_HALF is not `tune` (under
 //! `REAL_HALF=tune` the file is not even read), outside the whole-set
@@ -51,9 +57,9 @@ struct Item {
     half: String,
     /// Which set the item came from: `r1` (banking77.tsv, issues.tsv),
     /// `r2` (issues-r2.tsv, written after the rules of "Real text"), `r3`
-    /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv), `r4`
-    /// (issues-r4.tsv) or `r5` (issues-r5.tsv), both sealed: see
-    /// `sealed_items`.
+    /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv),
+    /// `foreign-issues` (foreign-issues.tsv), `r4` (issues-r4.tsv) or `r5`
+    /// (issues-r5.tsv), both sealed: see `sealed_items`.
     round: &'static str,
     pack: String,
     label: String,
@@ -78,6 +84,7 @@ fn items() -> Vec<Item> {
     let mut items = all_items();
     items.extend(third_set());
     items.extend(issue_items("foreign.tsv", "foreign"));
+    items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
     // The sealed sets are not loaded while tuning, so not one of their
     // rows can be printed, counted or learned from then.
     if only_half().as_deref() != Some("tune") {
@@ -368,9 +375,22 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut foreign", "tune", 1.0 / 2.0, 1.0, 0),
         ("sourcehut foreign", "held-out", 1.0, 0.0, 1),
         ("2i2c foreign", "tune", 1.0, 1.0, 0),
-        ("2i2c foreign", "held-out", 1.0, 2.0 / 3.0, 1),
+        // Since the fifth round (2i2c's secret-value needs a secret-looking
+        // value after "is"): the one wrong route there is gone.
+        ("2i2c foreign", "held-out", 1.0, 1.0, 0),
         ("cacert foreign", "tune", 1.0, 1.0, 0),
         ("cacert foreign", "held-out", 1.0, 0.0, 2),
+        // Other projects' issue reports (foreign-issues.tsv, "Fifth round"
+        // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
+        // half measured once before and once after. The held-out sourcehut
+        // figure is far from the targets; it is recorded so that it cannot
+        // get worse unnoticed.
+        ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 7.0, 2),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
+        ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
+        ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
+        ("cacert foreign-issues", "held-out", 1.0, 2.0 / 3.0, 1),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -619,6 +639,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 33.0, 1),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
+        // Other projects' issue reports, with the model (the defaults).
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
