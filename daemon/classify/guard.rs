@@ -11,10 +11,12 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
 
+/// The guard reads folded text (`hold_sensitive`), so its signs are
+/// compiled as the rules are: the same words, a fraction of the automata.
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("static regex")
+    crate::procedures::rule_text::fixed(pattern)
 }
 
 /// The writer alone: first-person singular.
@@ -135,7 +137,8 @@ static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
 pub fn hold_sensitive(text: &str) -> Option<String> {
     // The writer's words, not what they pasted: an encrypted block or a
     // key is neither a notice's length nor anybody's first person.
-    let redacted = super::sensitive::redact(text);
+    let folded = crate::procedures::rule_text::fold(text);
+    let redacted = super::sensitive::redact(&folded);
     let text = redacted.as_str();
     let strong: Vec<&str> = REPORT_STRONG.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     let weak: Vec<&str> = REPORT_WEAK.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
@@ -159,7 +162,7 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
     }
     let title = text.lines().next().unwrap_or("");
-    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| m.as_str().to_lowercase()).collect();
+    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| text[m.range()].to_lowercase()).collect();
     if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 {
         return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
     }

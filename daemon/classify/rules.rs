@@ -234,7 +234,7 @@ impl Pack {
     /// What the writer wrote: the subject without prefixes and the body
     /// without quotes, attribution and signature.
     fn writer_text(&self, msg: &Message) -> String {
-        format!("{}\n{}", clean_subject(&fold(&msg.subject)), strip_quoted(&fold(&msg.text)))
+        format!("{}\n{}", clean_subject(&msg.subject), strip_quoted(&msg.text))
     }
 
     /// Every procedure's score for `msg` and the rules of it that fired,

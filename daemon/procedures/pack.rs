@@ -301,11 +301,10 @@ const RULE_DFA_CACHE_MAX: usize = 2 << 20;
 /// the underlying `meta::Regex`, whose search cache the caller owns: the
 /// rule keeps one for all threads ([`super::procedure::RuleRegex`]).
 fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedure::RuleRegex, String> {
-    use regex_automata::{meta, util::syntax, MatchKind};
+    use regex_automata::{meta, MatchKind};
     // The rules read folded text through compacted classes
-    // (`super::rule_text`): a tenth of the automaton for the same words.
-    let hir = syntax::parse_with(pattern, &syntax::Config::new().case_insensitive(case_insensitive).utf8(true))
-        .map(super::rule_text::compact);
+    // (`super::rule_text`): the same words with less than half the automata.
+    let hir = super::rule_text::parse(pattern, case_insensitive);
     let build = |cache: usize| {
         let config = meta::Config::new()
             .match_kind(MatchKind::LeftmostFirst)
@@ -314,7 +313,7 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedur
             .hybrid_cache_capacity(cache);
         match &hir {
             Ok(hir) => meta::Builder::new().configure(config).build_from_hir(hir).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.clone()),
         }
     };
     // A large automaton (a word list under `.{0,30}` gaps in several

@@ -26,6 +26,21 @@ use std::borrow::Cow;
 
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
+/// `pattern` parsed as regex parses it, its large classes compacted.
+pub fn parse(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
+    let config = regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive).utf8(true);
+    regex_automata::util::syntax::parse_with(pattern, &config).map(compact).map_err(|e| e.to_string())
+}
+
+/// One of the code's own fixed patterns that read what the rules read
+/// (the precision guard's signs), compiled the same way; regex's defaults
+/// otherwise, so each thread that searches keeps its own cache.
+pub fn fixed(pattern: &str) -> regex_automata::meta::Regex {
+    parse(pattern, false)
+        .and_then(|hir| regex_automata::meta::Regex::builder().build_from_hir(&hir).map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
+}
+
 /// A class with more ranges above ASCII than this is compacted. `\s` has
 /// 8 and stays (it is small), every class named above has far more; a
 /// case-insensitive letter has 1 or 2.
@@ -109,12 +124,7 @@ mod tests {
     use super::*;
 
     fn rule(pattern: &str) -> regex_automata::meta::Regex {
-        let hir = regex_automata::util::syntax::parse_with(
-            pattern,
-            &regex_automata::util::syntax::Config::new().case_insensitive(true),
-        )
-        .unwrap();
-        regex_automata::meta::Regex::builder().build_from_hir(&compact(hir)).unwrap()
+        regex_automata::meta::Regex::builder().build_from_hir(&parse(pattern, true).unwrap()).unwrap()
     }
 
     fn finds<'h>(re: &regex_automata::meta::Regex, text: &'h str) -> Option<&'h str> {
