@@ -11,15 +11,17 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
 
+/// The guard reads folded text (`hold_sensitive`), so its signs are
+/// compiled as the rules are: the same words, a fraction of the automata.
 fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("static regex")
+    crate::procedures::rule_text::fixed(pattern)
 }
 
 /// The writer alone: first-person singular.
 static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]|我")
 });
 
 /// Other people as the subject: whose account it would be. An admin's
@@ -27,12 +29,12 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
 static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
 });
 
 /// The writer, alone or with others: first person singular or plural.
 static FIRST_ANY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我")
 });
 
 /// The reader's own: a text about "your" order or account that never
@@ -101,7 +103,7 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// writer's own request. The role is one to three words; the story may be
 /// numbered ("US-30 - As a user …").
 static USER_STORY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(?:\[?(?:US|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|en tant qu['’e]\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
+    re(r"(?im)^\s*(?:\[?(?:US|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
 });
 
 /// A helpline advertisement: a telephone number to call for some company's
@@ -119,15 +121,19 @@ static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// installation asks how to turn off a second factor or remove an account
 /// there, which is a question about some program, not a request to us.
 static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]hosted|my (?:own )?(?:instance|installation|deployment)\b|deployed (?:server|instance))")
+    re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]?hosted|my (?:own )?(?:instance|installation|deployment|portal)\b|users of my\b|deployed (?:server|instance))")
 });
 
 /// A wish for a feature ("it would be useful to be able to delete my
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
 static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could)\b")
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b")
 });
+
+/// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
+/// accounts") is about other people's accounts even in the first person.
+static SPAM_ACCOUNTS: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
 
 /// Why a route into a sensitive procedure is held back, or `None` when the
 /// message reads as its writer's own request. `text` is what the writer
@@ -135,7 +141,8 @@ static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
 pub fn hold_sensitive(text: &str) -> Option<String> {
     // The writer's words, not what they pasted: an encrypted block or a
     // key is neither a notice's length nor anybody's first person.
-    let redacted = super::sensitive::redact(text);
+    let folded = crate::procedures::rule_text::fold(text);
+    let redacted = super::sensitive::redact(&folded);
     let text = redacted.as_str();
     let strong: Vec<&str> = REPORT_STRONG.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
     let weak: Vec<&str> = REPORT_WEAK.iter().filter(|(_, r)| r.is_match(text)).map(|(n, _)| *n).collect();
@@ -155,11 +162,11 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     if FEATURE_WISH.is_match(text) {
         return Some("it reads as a wish for a feature (\"it would be useful to be able to …\"), not the writer's own request".to_string());
     }
-    if OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text) {
+    if SPAM_ACCOUNTS.is_match(text) || (OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text)) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
     }
     let title = text.lines().next().unwrap_or("");
-    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| m.as_str().to_lowercase()).collect();
+    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| text[m.range()].to_lowercase()).collect();
     if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 {
         return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
     }
@@ -187,6 +194,26 @@ mod tests {
         for t in texts {
             assert_eq!(hold_sensitive(t), None, "{t}");
         }
+    }
+
+    /// The fifth set's lookalikes, after its one look: an admin of a
+    /// self-hosted portal, a French user story under its abbreviation, an
+    /// idea for a feature, a hypothetical user, a moderator's purge of spam
+    /// accounts; and the same requests asked for oneself, also in Chinese.
+    #[test]
+    fn self_hosted_admins_story_abbreviations_ideas_and_other_users_are_held_back() {
+        held_for(&[
+            ("One of users of my selfhosted portal lost his phone. I would like to reset two-factor authentication for him", "runs the software themselves"),
+            ("ETQ usager, je souhaite pouvoir supprimer mon compte", "user story"),
+            ("I think it might be a good idea to have an option to reset 2FA by email", "wish for a feature"),
+            ("What happens if an user has lost their authenticator account?", "other people"),
+            ("Today I deleted several hundred spam accounts from the forum", "other people"),
+        ]);
+        passes(&[
+            "I lost my phone, please reset two-factor authentication on my account",
+            "请删除我的账户",
+            "Please delete my account, I host my code elsewhere now",
+        ]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::procedures::pack::{Field, Pack};
+use crate::procedures::rule_text::fold;
 use super::own::{OwnVerdict, Sender};
 use super::{Classification, UNCLASSIFIED};
 pub use crate::message::strip_quoted;
@@ -239,8 +240,9 @@ impl Pack {
     /// Every procedure's score for `msg` and the rules of it that fired,
     /// in pack order.
     pub fn scores(&self, msg: &Message) -> Vec<Scored<'_>> {
-        let subject = clean_subject(&msg.subject);
-        let body = strip_quoted(&msg.text);
+        // The rules' classes are compiled for folded text (rule_text).
+        let subject = clean_subject(&fold(&msg.subject));
+        let body = strip_quoted(&fold(&msg.text));
         let first_body = primary(&body);
         let first_subject = primary(&subject);
         // Without a fallback clause (most mail) the second look is the same

@@ -14,6 +14,7 @@ pub mod intent;
 pub mod pack;
 pub mod procedure;
 pub mod render;
+pub mod rule_text;
 
 pub use engine::{Clock, Event, Plan, SystemClock};
 pub use intent::Intent;

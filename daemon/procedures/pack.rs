@@ -301,17 +301,20 @@ const RULE_DFA_CACHE_MAX: usize = 2 << 20;
 /// the underlying `meta::Regex`, whose search cache the caller owns: the
 /// rule keeps one for all threads ([`super::procedure::RuleRegex`]).
 fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedure::RuleRegex, String> {
-    use regex_automata::{meta, util::syntax, MatchKind};
+    use regex_automata::{meta, MatchKind};
+    // The rules read folded text through compacted classes
+    // (`super::rule_text`): the same words with less than half the automata.
+    let hir = super::rule_text::parse(pattern, case_insensitive);
     let build = |cache: usize| {
         let config = meta::Config::new()
             .match_kind(MatchKind::LeftmostFirst)
             .utf8_empty(true)
             .nfa_size_limit(Some(RULE_SIZE_LIMIT))
             .hybrid_cache_capacity(cache);
-        meta::Builder::new()
-            .configure(config)
-            .syntax(syntax::Config::new().case_insensitive(case_insensitive).utf8(true))
-            .build(pattern)
+        match &hir {
+            Ok(hir) => meta::Builder::new().configure(config).build_from_hir(hir).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        }
     };
     // A large automaton (a word list under `.{0,30}` gaps in several
     // languages) makes large lazy-DFA states: with the same cap as a small
@@ -336,7 +339,7 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedur
             .dfa_size_limit(RULE_DFA_CACHE)
             .build()
             .err()
-            .map_or_else(|| e.to_string(), |e| e.to_string())
+            .map_or_else(|| e, |e| e.to_string())
     })
 }
 
