@@ -288,7 +288,7 @@ impl Pack {
                             .into_iter()
                             .flatten()
                             .max_by(|a, b| a.factor.total_cmp(&b.factor)),
-                        Field::Header(h) => hdrs.iter().find_map(|(n, v)| if n == h { find(v, 1.0, false) } else { None }),
+                        Field::Header(h) => hdrs.iter().find_map(|(n, v)| if n == h { find(&fold(v), 1.0, false) } else { None }),
                     };
                     if let Some(hit) = hit {
                         score += r.weight * hit.factor;
@@ -331,25 +331,46 @@ mod tests {
         assert_eq!(strip_quoted(t), "Yes please.\n");
     }
 
-    fn pack() -> Pack {
+    fn proc(id: &str, rules: &str) -> String {
+        format!("[[procedure]]\nid = \"{id}\"\ntitle = \"{id}\"\nidentity = \"none\"\n{rules}[[procedure.step]]\nname = \"s\"\nstate = \"new\"\n")
+    }
+
+    fn rule(name: &str, on: &str, pattern: &str, weight: f64) -> String {
+        format!("[[procedure.rule]]\nname = \"{name}\"\non = \"{on}\"\npattern = '{pattern}'\nweight = {weight}\n")
+    }
+
+    /// A pack of `procedures` (threshold 3).
+    fn pack_of(procedures: &str) -> Pack {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("acknowledge.txt"), "hi").unwrap();
-        let proc = |id: &str, rules: &str| {
-            format!("[[procedure]]\nid = \"{id}\"\ntitle = \"{id}\"\nidentity = \"none\"\n{rules}[[procedure.step]]\nname = \"s\"\nstate = \"new\"\n")
-        };
-        let rule = |name: &str, on: &str, pattern: &str, weight: f64| {
-            format!("[[procedure.rule]]\nname = \"{name}\"\non = \"{on}\"\npattern = '{pattern}'\nweight = {weight}\n")
-        };
-        let toml = format!(
-            "[pack]\nname = \"t\"\nthreshold = 3.0\n{}{}",
+        std::fs::write(dir.path().join("procedures.toml"), format!("[pack]\nname = \"t\"\nthreshold = 3.0\n{procedures}")).unwrap();
+        Pack::load(dir.path()).unwrap()
+    }
+
+    fn pack() -> Pack {
+        pack_of(&format!(
+            "{}{}",
             proc(
                 "delete",
                 &(rule("word", "text", r"\bdelete\b", 3.0) + &rule("not-repo", "body", r"\brepository\b", -4.0))
             ),
             proc("mailer", &(rule("hdr", "header:X-Mailer", "^Acme", 2.0) + &rule("word", "body", "acme", 1.5))),
-        );
-        std::fs::write(dir.path().join("procedures.toml"), toml).unwrap();
-        Pack::load(dir.path()).unwrap()
+        ))
+    }
+
+    /// Rules read folded text (`procedures::rule_text`): a no-break space
+    /// or a typographic apostrophe in the subject, the body or a header is
+    /// the ASCII one to a pattern, wherever the rule looks.
+    #[test]
+    fn every_field_a_rule_reads_is_folded() {
+        let p = pack_of(&proc(
+            "x",
+            &(rule("subject", "subject", r"^can\Wt\W+log", 1.0)
+                + &rule("body", "body", r"\bdon\Wt\W+work", 1.0)
+                + &rule("hdr", "header:X-Ticket", r"^urgent\W+case$", 1.0)),
+        ));
+        let c = p.classify(&msg("Subject: can\u{2019}t\u{a0}log in\r\nX-Ticket: urgent\u{a0}case", "it don\u{2019}t\u{2003}work"));
+        assert_eq!(c.rules, ["x/subject", "x/body", "x/hdr"], "{c:?}");
     }
 
     fn msg(head: &str, body: &str) -> Message {

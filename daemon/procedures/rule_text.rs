@@ -18,8 +18,9 @@
 //!   dashes and the full-width forms of East Asian text become their ASCII
 //!   counterparts, so that what separates words is ASCII.
 //!
-//! Small classes (`\s`, a case-insensitive letter, `.`, `[^a-z]`) are
-//! left as they are. `\b` stays Unicode's word boundary, which agrees with the
+//! Small classes (`\s`, a case-insensitive letter, `.`, `[^a-z]`) and a
+//! class of one script's letters (`\p{Greek}`, `\p{Han}`) are left as they
+//! are. `\b` stays Unicode's word boundary, which agrees with the
 //! folded text for letters in every script.
 
 use std::borrow::Cow;
@@ -45,6 +46,9 @@ pub fn fixed(pattern: &str) -> regex_automata::meta::Regex {
 /// 8 and stays (it is small), every class named above has far more; a
 /// case-insensitive letter has 1 or 2.
 const LARGE_CLASS: usize = 8;
+
+/// A letter of each of the scripts beside Latin that a rule may name.
+const SCRIPT_LETTERS: [char; 9] = ['α', 'ж', 'ա', 'א', 'ا', 'अ', '中', 'あ', '한'];
 
 /// `hir` with its large Unicode classes compacted as the module says.
 pub fn compact(hir: Hir) -> Hir {
@@ -73,6 +77,11 @@ fn compact_class(class: ClassUnicode) -> ClassUnicode {
         return class;
     }
     let holds = |c: char| class.ranges().iter().any(|r| r.start() <= c && c <= r.end());
+    // A class of one script's letters (`\p{Greek}`, `\p{Han}`) is what its
+    // author meant exactly: neither widened nor cut.
+    if !holds('é') && SCRIPT_LETTERS.iter().any(|&c| holds(c)) {
+        return class;
+    }
     let mut ranges: Vec<ClassUnicodeRange> = class
         .ranges()
         .iter()
@@ -166,6 +175,14 @@ mod tests {
         // case-insensitive 'k' the Kelvin sign.
         assert_eq!(finds(&re, "un café noir"), Some("café"));
         assert_eq!(finds(&re, "\u{212a}ëy"), Some("\u{212a}ëy"));
+    }
+
+    #[test]
+    fn a_class_of_one_script_is_kept_exactly() {
+        let re = rule(r"\p{Greek}+|\p{Han}+");
+        assert_eq!(finds(&re, "abc αβγ"), Some("αβγ"));
+        assert_eq!(finds(&re, "é 中文"), Some("中文"));
+        assert_eq!(finds(&re, "plain café"), None);
     }
 
     #[test]
