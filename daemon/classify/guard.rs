@@ -21,7 +21,7 @@ fn re(pattern: &str) -> Regex {
 
 /// The writer alone: first-person singular.
 static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]|我")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]|我(?:[^们]|$)")
 });
 
 /// Other people as the subject: whose account it would be. An admin's

@@ -240,15 +240,19 @@ impl Pack {
     /// Every procedure's score for `msg` and the rules of it that fired,
     /// in pack order.
     pub fn scores(&self, msg: &Message) -> Vec<Scored<'_>> {
-        // The rules' classes are compiled for folded text (rule_text).
-        let subject = clean_subject(&fold(&msg.subject));
-        let body = strip_quoted(&fold(&msg.text));
+        let subject = clean_subject(&msg.subject);
+        let body = strip_quoted(&msg.text);
         let first_body = primary(&body);
         let first_subject = primary(&subject);
         // Without a fallback clause (most mail) the second look is the same
         // text again: skip it.
         let body_fallback = matches!(first_body, std::borrow::Cow::Owned(_));
         let subject_fallback = matches!(first_subject, std::borrow::Cow::Owned(_));
+        // The rules' classes are compiled for folded text (rule_text);
+        // quotes, signatures and the fallback clause are found first, on
+        // the text as written, as the precision guard does.
+        let (subject, body) = (fold(&subject), fold(&body));
+        let (first_subject, first_body) = (fold(&first_subject), fold(&first_body));
         // In a reply the subject is inherited from the other side: it still
         // counts, at half weight, so that "Re: hub down" over "fixed now,
         // thanks" does not reopen the outage procedure.

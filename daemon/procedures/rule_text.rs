@@ -10,18 +10,19 @@
 //! (docs/BENCHMARKS.md, "The rules' classes"). A rule only needs to tell
 //! letters from the spaces and punctuation between words, so:
 //!
-//! - a large class that holds letters (`\w`, `\p{L}`) keeps its ASCII part
-//!   and takes every non-ASCII character as a letter;
-//! - a large class that holds no letters (`\W`, `\d`, a negated
-//!   `\p{L}`) keeps only its ASCII part;
+//! - `\w` and `\p{L}` (alone or inside a larger class) keep their ASCII
+//!   part and take every non-ASCII character as a letter, except the
+//!   signs, punctuation, spaces and emoji that mail often holds, which stay
+//!   what Unicode makes them (`Known::not_word`);
+//! - `\W` and `\P{L}` keep their ASCII part and those signs;
 //! - the text is folded beforehand ([`fold`]): Unicode spaces, quotes,
 //!   dashes and the full-width forms of East Asian text become their ASCII
-//!   counterparts, so that what separates words is ASCII.
+//!   counterparts.
 //!
-//! Small classes (`\s`, a case-insensitive letter, `.`, `[^a-z]`) and a
-//! class of one script's letters (`\p{Greek}`, `\p{Han}`) are left as they
-//! are. `\b` stays Unicode's word boundary, which agrees with the
-//! folded text for letters in every script.
+//! Every other class (`\d`, `\s`, a script such as `\p{Greek}`, a
+//! case-insensitive letter, `.`, `[^a-z]`) is left as it is. `\b` stays
+//! Unicode's word boundary, which agrees with the compacted classes on
+//! letters of every script and on the signs named above.
 
 use std::borrow::Cow;
 
@@ -42,15 +43,58 @@ pub fn fixed(pattern: &str) -> regex_automata::meta::Regex {
         .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
 }
 
-/// A class with more ranges above ASCII than this is compacted. `\s` has
-/// 8 and stays (it is small), every class named above has far more; a
-/// case-insensitive letter has 1 or 2.
-const LARGE_CLASS: usize = 8;
+/// The classes a rule may compact, by their part above ASCII, and what
+/// that part becomes (`compact_class`).
+struct Known {
+    /// The part above ASCII of `\w` and `\p{L}`.
+    letters: [ClassUnicode; 2],
+    /// The part above ASCII of `\W` and `\P{L}`.
+    non_letters: [ClassUnicode; 2],
+    /// What Unicode counts as no part of a word among the non-ASCII
+    /// characters mail often holds: Latin-1's signs and spaces, × and ÷,
+    /// Arabic and Devanagari punctuation, general punctuation (zero-width
+    /// and direction marks among it), currency signs, arrows,
+    /// mathematical and technical signs, box drawing, dingbats, CJK
+    /// punctuation, the byte-order mark and emoji; computed from `\W`
+    /// within those blocks, so it agrees with `\b` there.
+    not_word: ClassUnicode,
+}
 
-/// A letter of each of the scripts beside Latin that a rule may name.
-const SCRIPT_LETTERS: [char; 9] = ['α', 'ж', 'ա', 'א', 'ا', 'अ', '中', 'あ', '한'];
+static KNOWN: std::sync::LazyLock<Known> = std::sync::LazyLock::new(|| {
+    let above = |pattern: &str| {
+        let mut class = unicode_class(pattern);
+        class.intersect(&ClassUnicode::new([ClassUnicodeRange::new('\u{80}', '\u{10FFFF}')]));
+        class
+    };
+    let blocks = ClassUnicode::new(
+        [
+            ('\u{80}', '\u{BF}'),
+            ('\u{D7}', '\u{D7}'),
+            ('\u{F7}', '\u{F7}'),
+            ('\u{600}', '\u{60F}'),
+            ('\u{61B}', '\u{61F}'),
+            ('\u{66A}', '\u{66D}'),
+            ('\u{964}', '\u{965}'),
+            ('\u{2000}', '\u{2BFF}'),
+            ('\u{3000}', '\u{303F}'),
+            ('\u{FEFF}', '\u{FEFF}'),
+            ('\u{1F000}', '\u{1FAFF}'),
+        ]
+        .map(|(a, b)| ClassUnicodeRange::new(a, b)),
+    );
+    let mut not_word = above(r"\W");
+    not_word.intersect(&blocks);
+    Known { letters: [above(r"\w"), above(r"\p{L}")], non_letters: [above(r"\W"), above(r"\P{L}")], not_word }
+});
 
-/// `hir` with its large Unicode classes compacted as the module says.
+fn unicode_class(pattern: &str) -> ClassUnicode {
+    match regex_automata::util::syntax::parse(pattern).map(Hir::into_kind) {
+        Ok(HirKind::Class(Class::Unicode(class))) => class,
+        other => unreachable!("{pattern} is a Unicode class: {other:?}"),
+    }
+}
+
+/// `hir` with its classes compacted as the module says.
 pub fn compact(hir: Hir) -> Hir {
     match hir.into_kind() {
         HirKind::Class(Class::Unicode(class)) => Hir::class(Class::Unicode(compact_class(class))),
@@ -71,29 +115,28 @@ pub fn compact(hir: Hir) -> Hir {
     }
 }
 
+/// `\w` and `\p{L}` (also inside a larger class such as `[\w:-]`) take
+/// every non-ASCII character as a letter but `Known::not_word`; `\W` and
+/// `\P{L}` take `Known::not_word` alone above ASCII. Every other class
+/// (`\d`, `\s`, `\p{Greek}`, `\p{Latin}`, a case-insensitive letter, a
+/// list of accented letters) is exactly what regex makes of it.
 fn compact_class(class: ClassUnicode) -> ClassUnicode {
-    let wide = class.ranges().iter().filter(|r| r.end() > '\x7f').count();
-    if wide <= LARGE_CLASS {
-        return class;
+    let known = &*KNOWN;
+    let mut ascii = class.clone();
+    ascii.intersect(&ClassUnicode::new([ClassUnicodeRange::new('\0', '\x7f')]));
+    let mut above = class.clone();
+    above.difference(&ascii);
+    if known.letters.contains(&above) {
+        let mut letters = ClassUnicode::new([ClassUnicodeRange::new('\u{80}', '\u{10FFFF}')]);
+        letters.difference(&known.not_word);
+        ascii.union(&letters);
+        ascii
+    } else if known.non_letters.contains(&above) {
+        ascii.union(&known.not_word);
+        ascii
+    } else {
+        class
     }
-    let holds = |c: char| class.ranges().iter().any(|r| r.start() <= c && c <= r.end());
-    // A class of one script's letters (`\p{Greek}`, `\p{Han}`) is what its
-    // author meant exactly: neither widened nor cut.
-    if !holds('é') && SCRIPT_LETTERS.iter().any(|&c| holds(c)) {
-        return class;
-    }
-    let mut ranges: Vec<ClassUnicodeRange> = class
-        .ranges()
-        .iter()
-        .filter(|r| r.start() <= '\x7f')
-        .map(|r| ClassUnicodeRange::new(r.start(), r.end().min('\x7f')))
-        .collect();
-    // 'é' stands for the letters of every script: Unicode's letter
-    // classes all hold it, its spaces, digits and punctuation do not.
-    if holds('é') {
-        ranges.push(ClassUnicodeRange::new('\u{80}', '\u{10FFFF}'));
-    }
-    ClassUnicode::new(ranges)
 }
 
 /// `text` as the rules read it: every Unicode space (no-break, thin,
@@ -156,8 +199,22 @@ mod tests {
         let re = rule(r"\b\d+\W+times\b");
         assert_eq!(finds(&re, &fold("charged 3\u{a0}times")), Some("3 times"));
         assert_eq!(finds(&re, &fold("charged \u{ff13} times")), Some("3 times"));
-        // Unfolded, the no-break space is not punctuation to the rule.
-        assert_eq!(finds(&re, "charged 3\u{a0}times"), None);
+        // `\d` is Unicode's: other scripts' digits are digits.
+        assert_eq!(finds(&re, "charged \u{663} times"), Some("\u{663} times"));
+    }
+
+    #[test]
+    fn signs_and_emoji_are_no_part_of_a_word() {
+        let cancel = rule(r"\bcancel\w*\b\s+(?:my|our)\s+(?:\w+\s+)?(purchase|payment)s?\b");
+        assert_eq!(finds(&cancel, "please cancel my €20 payment"), None, "as with Unicode's \\w: € is no letter");
+        assert_eq!(finds(&cancel, "please cancel my last payment"), Some("cancel my last payment"));
+        let gap = rule(r"\bdelete\W+(?:\w+\W+){0,2}?account\b");
+        assert_eq!(finds(&gap, "delete 🙏 my old account"), Some("delete 🙏 my old account"));
+        assert_eq!(finds(&gap, "delete\u{200b}my\u{200b}account"), Some("delete\u{200b}my\u{200b}account"));
+        let unicode = regex_automata::meta::Regex::new(r"(?i)\bdelete\W+(?:\w+\W+){0,2}?account\b").unwrap();
+        for text in ["delete 🙏 my old account", "delete — © my account", "délete my account", "delete 我的 旧 朋友 account"] {
+            assert_eq!(finds(&gap, text), unicode.find(text).map(|m| &text[m.range()]), "{text}");
+        }
     }
 
     #[test]
@@ -169,20 +226,19 @@ mod tests {
     }
 
     #[test]
-    fn small_classes_are_left_as_they_are() {
+    fn other_classes_are_left_as_they_are() {
         let re = rule(r"caf[^a-z]\b|k.y");
         // `[^a-z]` still holds 'é', `.` any character, and the
         // case-insensitive 'k' the Kelvin sign.
         assert_eq!(finds(&re, "un café noir"), Some("café"));
         assert_eq!(finds(&re, "\u{212a}ëy"), Some("\u{212a}ëy"));
-    }
-
-    #[test]
-    fn a_class_of_one_script_is_kept_exactly() {
-        let re = rule(r"\p{Greek}+|\p{Han}+");
-        assert_eq!(finds(&re, "abc αβγ"), Some("αβγ"));
-        assert_eq!(finds(&re, "é 中文"), Some("中文"));
-        assert_eq!(finds(&re, "plain café"), None);
+        let latin = rule(r"^\p{Latin}+$");
+        assert_eq!(finds(&latin, "café"), Some("café"));
+        assert_eq!(finds(&latin, "кафе"), None);
+        let katakana = rule(r"\p{Katakana}+");
+        assert_eq!(finds(&katakana, "カフェ"), Some("カフェ"));
+        let accents = rule(r"[àâäçéèêëîïôöùûüÿ]");
+        assert_eq!(finds(&accents, "中文"), None);
     }
 
     #[test]
