@@ -135,6 +135,56 @@ static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
 /// accounts") is about other people's accounts even in the first person.
 static SPAM_ACCOUNTS: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
 
+/// The writer asks the reader for something, or tells of what happened to
+/// their own account: the positive sign of a request. Talk about the topic
+/// (what a law requires, how a feature works, a blog post, a forum's tips)
+/// speaks in the first person too, but asks nothing of us and reports no
+/// charge or loss of the writer's own. The signs, in the packs' languages:
+/// a polite word; a question put to the reader ("can you", "is it
+/// possible", "how do I"); the writer's want or need ("I would like",
+/// "I need", "we are applying"); a request named as one; an imperative on
+/// the writer's own account ("delete my account", "refund me"); and what
+/// happened to the writer (charged, billed, lost, locked out, cannot log
+/// in).
+static ASKS: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?i)\b(?:please|pls|plz|kindly|bitte|s'il vous pla[iî]t|s'il te pla[iî]t|svp|merci de|por favor|per favore|alstublieft|graag)\b",
+        // A question put to the reader.
+        r"|\b(?:can|could|would|will|may) (?:you|u|someone|somebody|anyone|anybody|i|we|your team|the team|support)\b",
+        r"|\b(?:is|would) (?:it|there) (?:be )?(?:possible|a way|any way|an option)\b|\bis there (?:a|any) (?:way|option|process|form|possibility)\b",
+        r"|\b(?:how|where|what) (?:do|can|could|should|would|must) (?:i|we)\b|\bwhat (?:are|is) (?:my|our) options\b",
+        r"|\b(?:k[öo]nn(?:en|ten)|w[üu]rden) sie\b|\bkannst du\b|\bwie kann ich\b|\bist es m[öo]glich\b|\bgibt es (?:eine|die) m[öo]glichkeit\b",
+        r"|\b(?:pourriez|pouvez|pourrais|pouvais)[- ](?:vous|tu)\b|\best-(?:il|ce) possible\b|\bcomment (?:puis-je|faire pour|je peux)\b",
+        r"|\b(?:puede|pueden|podr[íi]an?|podr[íi]as?|pod[ée]is)\b|\bes posible\b|\bc[óo]mo (?:puedo|hago)\b",
+        r"|\b(?:potete|potreste|potresti|pu[òo]i|potrebbe)\b|\b[èe] possibile\b|\bcome posso\b",
+        r"|\b(?:kunnen jullie|kunt u|kan iemand|is het mogelijk)\b",
+        // The writer's want or need.
+        r"|\b(?:would|'d|should) (?:like|love|prefer|appreciate) (?:to|it|if|a|an|the|my|our|some|your|help)\b|\b(?:i|we)(?: would|'d| should) (?:like|love|prefer|appreciate)\b",
+        r"|\b(?:i|we) (?:(?:just|really|also|still|too|urgently|kindly|now|do|don't|do not) ){0,2}(?:want|wanna|need|wish|require|request|ask|am asking|are asking|am requesting|are requesting|am writing|are writing|am applying|are applying|am contacting|have to|must|hope|am hoping|are hoping|am looking|are looking|am trying|am reaching|tried|have tried|contacted|have contacted|emailed|have emailed|wrote|have written)\b|\bi've (?:tried|contacted|emailed|written)\b",
+        r"|\b(?:and|but|so) (?:want|need|would like|wish) (?:to|the|my|a|an|our)\b|\bneed (?:your |some )?(?:help|assistance|support)\b|\b(?:give|provide|offer|send|grant|get) (?:me|us)\b|\b(?:get|have) (?:my|our) money back\b|\bif you (?:could|can|would|provide|give|offer|let)\b|\b(?:can|could) i (?:get|have|ask)\b",
+        r"|\bi'm (?:asking|requesting|writing|applying|contacting|hoping|looking|trying|reaching)\b|\bwe're (?:asking|requesting|writing|applying|contacting|hoping|looking|reaching)\b",
+        r"|\b(?:help me|help us|assist me|advise me)\b",
+        r"|\bich (?:m[öo]chte|will|wollte|w[üu]rde gerne|brauche|bitte|beantrage|ersuche|hoffe)\b|\b(?:m[öo]chte|will|wollte|w[üu]rde|brauche|bitte|beantrage|ersuche) ich\b|\bwir (?:m[öo]chten|wollen|brauchen|bitten|beantragen|w[üu]rden gerne)\b",
+        r"|\bje (?:voudrais|souhaite|souhaiterais|veux|demande|sollicite|dois|cherche)\b|\bj'(?:aimerais|ai besoin)\b|\bnous (?:voudrions|souhaitons|souhaiterions|demandons|sollicitons|avons besoin)\b",
+        r"|\b(?:quiero|quisiera|necesito|solicito|deseo|queremos|quisi[ée]ramos|necesitamos|solicitamos)\b|\bme gustar[íi]a\b|\bnos gustar[íi]a\b",
+        r"|\b(?:vorrei|voglio|chiedo|vorremmo|chiediamo)\b|\bho bisogno\b|\bik (?:wil|zou graag|vraag)\b",
+        r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|お願い|ください|요청|부탁",
+        // A request named as one.
+        r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
+        // An imperative on the writer's own account, or on the writer.
+        r"|\b(?:delete|remove|close|cancel|erase|deactivate|terminate|refund|reset|disable|turn off|rename|change|transfer|move|switch|update|attach|link|merge|downgrade|unregister|unsubscribe)\s+(?:my|our|me|us)\b",
+        r"|\b(?:l[öo]schen|entfernen|schlie[ßs]en|k[üu]ndigen|erstatten) sie\b|\b(?:supprimez|fermez|rembourse[zr]?|annulez|effacez)\b|\b(?:eliminen|borren|cierren|reembolsen|cancelen|eliminad|borrad)\b|\b(?:cancellate|eliminate|rimborsate|chiudete)\b",
+        // What happened to the writer: charged, lost, locked out.
+        r"|\b(?:i|we|i've|we've|i'm|we're|my(?: \w+){1,2}|our(?: \w+){1,2})\s+(?:was |were |have been |has been |had been |got |been |am being |are being |just got |was just |got double[- ])?(?:charged|billed|debited|overcharged|double[- ]charged|refused|declined|locked out|banned|suspended|blocked|deleted|hacked|compromised)\b|\b(?:charged|billed|debited) (?:me|us|my|our)\b|\bme (?:\w+ ){0,2}(?:cobr\w+|debit\w+|carg\w+)\b",
+        r"|\b(?:i|we) (?:(?:have|had|just|recently|accidentally|unfortunately|too|also|somehow|apparently|already|mistakenly) ){0,2}(?:lost|broke|dropped|reset|replaced|wiped|forgot|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created|accidentally|mistakenly)\b|\bi've (?:(?:just|also|accidentally) )?(?:lost|broken|reset|replaced|wiped|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created)\b|\bby mistake\b",
+        r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|do not have|no longer have)\b|\b(?:i|we)'m (?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
+        r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
+        r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
+        r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
+        r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
+    ))
+});
+
 /// Why a route into a sensitive procedure is held back, or `None` when the
 /// message reads as its writer's own request. `text` is what the writer
 /// wrote: the subject and the body without quotes.
@@ -173,6 +223,9 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     let short = text.chars().count() <= IMPERSONAL_MAX;
     if !FIRST_ANY.is_match(text) && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
         return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
+    }
+    if !short && !ASKS.is_match(text) {
+        return Some("it asks nothing of the reader and tells of no charge, loss or lock-out of the writer's own (no please, no question to us, no \"I would like\" or \"I need\"): talk about the topic, not a request".to_string());
     }
     None
 }
@@ -346,6 +399,29 @@ mod tests {
             "Stripe charged my card twice for one month, please refund one of the charges",
             "Update my billing contact to my colleague, please",
             "It would be great if you could delete my account",
+        ]);
+    }
+
+    /// A long text about the topic that asks nothing of the reader and
+    /// tells of nothing that happened to its writer's own account is talk:
+    /// what a law requires, how a feature behaves, a forum's tips, a blog
+    /// post. The same topics asked of us, or told as the writer's own
+    /// charge, loss or lock-out, pass, in the packs' languages.
+    #[test]
+    fn talk_that_asks_nothing_of_us_is_no_request() {
+        held_for(&[
+            ("Data protection and deleted accounts\nUnder the GDPR my data has to be erased once an account is closed. Keeping it around after the account is deleted is not what the law means.", "asks nothing"),
+            ("Two-factor without the app\nYou cannot turn off two-factor authentication when the generator is gone; I think the recovery codes are the only way and my friends always lose them.", "asks nothing"),
+            ("Why I left the old forge\nThis week my repositories moved to a new forge, which is free software and costs little. Deleting the old account took a minute and my code lives elsewhere.", "asks nothing"),
+        ]);
+        passes(&[
+            "Account removal\nHello, I tried to reach you by mail about deleting all my personal data, without an answer, so here it is again in your tracker.",
+            "Charged twice\nMy subscription was charged twice this month, on the 17th and again on the 18th, for the same plan and the same account.",
+            "Lost authenticator\nI too have lost access to my authenticator app after switching phones and need to have the second factor reset on the account.",
+            "Datenlöschung\nSehr geehrte Damen und Herren, hiermit beantrage ich die Löschung meines Kontos und meiner Daten gemäß DSGVO, mit Bestätigung.",
+            "Doble cobro\nMe debitaron de la cuenta el pago del plan dos veces en el mismo mes, el día 9 y otra vez el 16, por el mismo plan.",
+            "Non-profit organisation request\nWe are a non-profit research team at a university. We run simulations and publish the code openly, and the paid plan is beyond our grant.",
+            "Switch payment to my other account\nI have two accounts and want the payment attached to the work one instead of the personal one from next month.",
         ]);
     }
 
