@@ -187,8 +187,11 @@ static ASKS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Why a route into a sensitive procedure is held back, or `None` when the
 /// message reads as its writer's own request. `text` is what the writer
-/// wrote: the subject and the body without quotes.
-pub fn hold_sensitive(text: &str) -> Option<String> {
+/// wrote: the subject and the body without quotes. `ask`: a text longer
+/// than a title must show a positive sign of a request ([`ASKS`]); false
+/// for a procedure decided by what the message carries (a secret pasted
+/// in a long report is still a secret).
+pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     // The writer's words, not what they pasted: an encrypted block or a
     // key is neither a notice's length nor anybody's first person.
     let folded = crate::procedures::rule_text::fold(text);
@@ -224,7 +227,7 @@ pub fn hold_sensitive(text: &str) -> Option<String> {
     if !FIRST_ANY.is_match(text) && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
         return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
     }
-    if !short && !ASKS.is_match(text) {
+    if ask && !short && !ASKS.is_match(text) {
         return Some("it asks nothing of the reader and tells of no charge, loss or lock-out of the writer's own (no please, no question to us, no \"I would like\" or \"I need\"): talk about the topic, not a request".to_string());
     }
     None
@@ -237,7 +240,7 @@ mod tests {
     /// Each text is held back, for the reason named.
     fn held_for(cases: &[(&str, &str)]) {
         for (t, why) in cases {
-            let held = hold_sensitive(t).unwrap_or_else(|| panic!("not held: {t}"));
+            let held = hold_sensitive(t, true).unwrap_or_else(|| panic!("not held: {t}"));
             assert!(held.contains(why), "{t}: {held}");
         }
     }
@@ -245,7 +248,7 @@ mod tests {
     /// Each text reads as its writer's own request.
     fn passes(texts: &[&str]) {
         for t in texts {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 
@@ -272,7 +275,7 @@ mod tests {
     #[test]
     fn a_request_in_the_first_person_passes() {
         for t in ["Please delete my account", "please delete account", "We're a non-profit, a free plan would help us", "Me cobraron dos veces", "Löschen Sie bitte mein Konto", "J'ai perdu mon téléphone"] {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 
@@ -301,19 +304,19 @@ mod tests {
     #[test]
     fn a_bug_report_is_no_request() {
         let t = "I cannot disable 2FA on my account\n```\nerror 500\n```";
-        assert!(hold_sensitive(t).unwrap().contains("code block"));
+        assert!(hold_sensitive(t, true).unwrap().contains("code block"));
         let t = "My 2FA fails since v2.3\n## Logs\nsee above";
-        assert!(hold_sensitive(t).unwrap().contains("version number, markdown heading"));
-        assert_eq!(hold_sensitive("I was charged 9.99 twice, please refund me"), None, "a price is no version");
+        assert!(hold_sensitive(t, true).unwrap().contains("version number, markdown heading"));
+        assert_eq!(hold_sensitive("I was charged 9.99 twice, please refund me", true), None, "a price is no version");
     }
 
     #[test]
     fn talk_about_others_is_no_request() {
-        assert!(hold_sensitive("Allow people to delete their accounts").unwrap().contains("other people"));
-        assert!(hold_sensitive("we should remove all data for a user when the account is closed").unwrap().contains("other people"));
-        assert_eq!(hold_sensitive("my users' data can go, delete my account"), None);
-        assert!(hold_sensitive("Permettre à l'utilisateur de supprimer leur compte").unwrap().contains("other people"));
-        assert_eq!(hold_sensitive("Je voudrais supprimer mon compte utilisateur"), None);
+        assert!(hold_sensitive("Allow people to delete their accounts", true).unwrap().contains("other people"));
+        assert!(hold_sensitive("we should remove all data for a user when the account is closed", true).unwrap().contains("other people"));
+        assert_eq!(hold_sensitive("my users' data can go, delete my account", true), None);
+        assert!(hold_sensitive("Permettre à l'utilisateur de supprimer leur compte", true).unwrap().contains("other people"));
+        assert_eq!(hold_sensitive("Je voudrais supprimer mon compte utilisateur", true), None);
     }
 
     #[test]
@@ -328,7 +331,7 @@ mod tests {
             "Come utente voglio cancellare il mio account",
             "Als gebruiker wil ik mijn account verwijderen",
         ] {
-            assert!(hold_sensitive(t).is_some_and(|why| why.contains("user story")), "{t}");
+            assert!(hold_sensitive(t, true).is_some_and(|why| why.contains("user story")), "{t}");
         }
         for t in [
             "I am a student and want to ask for a free plan",
@@ -336,7 +339,7 @@ mod tests {
             "As soon as possible, I want my account deleted",
             "Please delete my account, as I no longer need it",
         ] {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 
@@ -348,13 +351,13 @@ mod tests {
             "Feature: delete account\nI think one should be able to close it",
             "Double refund\nI refunded one item through the API and the webhook refunded it again",
         ] {
-            assert!(hold_sensitive(t).is_some_and(|why| why.contains("work on software")), "{t}");
+            assert!(hold_sensitive(t, true).is_some_and(|why| why.contains("work on software")), "{t}");
         }
         for t in [
             "Option to disable 2fa for lost authentication\nCan you please help me disable 2fa for my account, I lost my mobile",
             "Delete my account\nThe delete button in the settings does nothing, please delete it for me",
         ] {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 
@@ -366,10 +369,10 @@ mod tests {
             // A long one is a notice even when it says please.
             "cdnow shipment confirmation\nthank you for shopping, please keep this email invoice for your records: order 30320418 was shipped on june 16 to the address on file",
         ] {
-            assert!(hold_sensitive(t).is_some_and(|why| why.contains("never speaks for its writer")), "{t}");
+            assert!(hold_sensitive(t, true).is_some_and(|why| why.contains("never speaks for its writer")), "{t}");
         }
         for t in ["please delete account", "Can you delete the account?", "Can you explain your refund policy, please?", "refund needed for the duplicate charge", "i ' m locked out , please reset the second factor"] {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 
@@ -425,17 +428,27 @@ mod tests {
         ]);
     }
 
+    /// A procedure decided by what the message carries is asked for no
+    /// sign of a request: a secret pasted into a long account of an outage
+    /// is a secret whether or not the writer asks for anything.
+    #[test]
+    fn content_needs_no_sign_of_a_request() {
+        let t = "Hub outage notes\nThe hub was down this morning after the upgrade; the config we used then had password = Xk93!mmq2 in it, and the pods came back after an hour.";
+        assert!(hold_sensitive(t, true).unwrap().contains("asks nothing"));
+        assert_eq!(hold_sensitive(t, false), None);
+    }
+
     #[test]
     fn a_helpline_advertisement_is_no_request() {
         let t = "Refund for your antivirus? Call 1-800-555-0199 now, customer service 24/7";
-        assert!(hold_sensitive(t).unwrap().contains("helpline"));
+        assert!(hold_sensitive(t, true).unwrap().contains("helpline"));
         let t = "Cancel and get your money back: dial +44 (20) 7946 0958";
-        assert!(hold_sensitive(t).unwrap().contains("helpline"));
+        assert!(hold_sensitive(t, true).unwrap().contains("helpline"));
         for t in [
             "I was charged twice on card ending 4242, order 1234567890, please refund me",
             "Please refund me, you can call me on +49 30 1234 5678",
         ] {
-            assert_eq!(hold_sensitive(t), None, "{t}");
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
 }

@@ -96,6 +96,8 @@ pub struct Scored<'a> {
     pub sensitive: bool,
     /// Held by the precision guard (sensitive, or `needs_request`).
     pub needs_request: bool,
+    /// The guard asks no positive sign of a request (`by_content`).
+    pub by_content: bool,
     /// `procedure/rule-name` of each rule that fired.
     pub rules: Vec<String>,
     /// What each rule matched (see `Classification::words`).
@@ -185,7 +187,7 @@ impl Pack {
                 runner_up.as_deref().unwrap_or("-"),
                 self.margin
             ))
-        } else if let Some(why) = best.needs_request.then(|| self.sensitive_hold(msg)).flatten() {
+        } else if let Some(why) = best.needs_request.then(|| self.sensitive_hold(msg, !best.by_content)).flatten() {
             Some(format!(
                 "{} scored {} but {why}: a {} route needs the writer's own request",
                 best.procedure,
@@ -227,8 +229,10 @@ impl Pack {
     /// Why the precision guard holds back any route of `msg` into a
     /// sensitive procedure ([`super::guard`]), by rules or by the model. It
     /// reads what the writer wrote: the subject and the unquoted body.
-    pub fn sensitive_hold(&self, msg: &Message) -> Option<String> {
-        super::guard::hold_sensitive(&self.writer_text(msg))
+    /// `ask`: whether a long text needs a positive sign of a request (not
+    /// for a procedure decided by what the message carries).
+    pub fn sensitive_hold(&self, msg: &Message, ask: bool) -> Option<String> {
+        super::guard::hold_sensitive(&self.writer_text(msg), ask)
     }
 
     /// What the writer wrote: the subject without prefixes and the body
@@ -301,7 +305,7 @@ impl Pack {
                         words.push(format!("{}: {shown:?}{}", r.name, if hit.fallback { " (fallback)" } else { "" }));
                     }
                 }
-                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, needs_request: p.needs_request, rules, words }
+                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, needs_request: p.needs_request, by_content: p.by_content, rules, words }
             })
             .collect()
     }

@@ -143,6 +143,9 @@ struct RawProcedure {
     /// Held by the precision guard although not sensitive.
     #[serde(default)]
     needs_request: bool,
+    /// Decided by what the message carries, not by what its writer asks.
+    #[serde(default)]
+    by_content: bool,
     #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
@@ -207,7 +210,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("", &["pack", "vocabulary", "numbering", "own", "procedure"]),
     ("own", &["domains", "names", "short_names", "kinds", "trackers"]),
     ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "facts", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "by_content", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
@@ -568,6 +571,7 @@ impl PackCheck<'_> {
                 second_account: rp.second_account,
                 needs_own: rp.needs_own,
                 needs_request: rp.needs_request || rp.sensitive,
+                by_content: rp.by_content,
                 rules,
                 steps,
             });

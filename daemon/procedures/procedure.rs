@@ -186,6 +186,11 @@ pub struct Procedure {
     /// needs the writer's own request (`classify::guard`). Always true for
     /// a sensitive one.
     pub needs_request: bool,
+    /// Decided by what the message carries (a secret, an encrypted
+    /// block), not by what its writer asks: the guard does not ask it for
+    /// a positive sign of a request (`classify::guard`), only that it is
+    /// no report, story or talk about others.
+    pub by_content: bool,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
 }

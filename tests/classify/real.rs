@@ -497,6 +497,13 @@ fn requests_route_and_talk_about_them_does_not() {
         ("2i2c", "Hub slow", "Our students see time-outs on server start of the LEAP hub and the R image is failing", "infrastructure"),
         ("2i2c", "Larger image option", "I opened a pull request to implement a larger image option in the profile list", UNCLASSIFIED),
         ("2i2c", "This week in cloud computing", "Outage report: the hub upgrade went down at a big provider. Read more. Unsubscribe", UNCLASSIFIED),
+        // A secret pasted into a long account that asks for nothing is
+        // still a secret: the procedure is decided by what the mail carries.
+        ("2i2c", "Hub outage notes", "The hub was down this morning after the upgrade; the config we used then had password = Xk93!mmq2 in it, and the pods came back after an hour.", "cleartext-credentials"),
+        // Talk about the topic that asks nothing of us is no request,
+        // however many of the procedure's words it has.
+        ("sourcehut", "Data protection and deleted accounts", "Under the GDPR my data has to be erased once my account is closed. Keeping it around after the account is deleted is not what the law means by deletion.", UNCLASSIFIED),
+        ("sourcehut", "Account removal", "Hello, I tried to reach you by mail about deleting my account and all my personal data, without an answer, so here it is again in your tracker.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
