@@ -29,7 +29,7 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
 static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
 });
 
 /// The writer, alone or with others: first person singular or plural.
@@ -57,7 +57,7 @@ const IMPERSONAL_MAX: usize = 120;
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
 static DEV_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -121,7 +121,7 @@ static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// installation asks how to turn off a second factor or remove an account
 /// there, which is a question about some program, not a request to us.
 static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]?hosted|my (?:own )?(?:instance|installation|deployment|portal)\b|users of my\b|deployed (?:server|instance))")
+    re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]?hosted|my (?:own )?(?:[\w.-]+ )?(?:instance|installation|deployment|portal)\b|users of my\b|deployed (?:server|instance))")
 });
 
 /// A wish for a feature ("it would be useful to be able to delete my
@@ -130,6 +130,22 @@ static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
 static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b")
 });
+
+/// A help page: its title asks in the first person ("How can I delete my
+/// account?", "What should I do if I lose my phone?") and its text answers
+/// the reader ("You can delete your account by …"; "contact us" is the
+/// service speaking) and never in the first person singular. Another
+/// service's FAQ, not a request to us.
+fn help_page(text: &str) -> bool {
+    let Some((title, body)) = text.split_once('\n') else {
+        return false;
+    };
+    title.trim_end().ends_with('?')
+        && FIRST_ANY.is_match(title)
+        && body.chars().count() > IMPERSONAL_MAX
+        && SECOND.is_match(body)
+        && !FIRST_SINGULAR.is_match(body)
+}
 
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
@@ -211,6 +227,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     }
     if OWN_INSTALL.is_match(text) {
         return Some("its writer runs the software themselves (their own server or installation): a question about a program, not a request about an account with us".to_string());
+    }
+    if help_page(text) {
+        return Some("it reads as a help page (a question in the first person, answered to \"you\"), not a request".to_string());
     }
     if FEATURE_WISH.is_match(text) {
         return Some("it reads as a wish for a feature (\"it would be useful to be able to …\"), not the writer's own request".to_string());
@@ -425,6 +444,28 @@ mod tests {
             "Doble cobro\nMe debitaron de la cuenta el pago del plan dos veces en el mismo mes, el día 9 y otra vez el 16, por el mismo plan.",
             "Non-profit organisation request\nWe are a non-profit research team at a university. We run simulations and publish the code openly, and the paid plan is beyond our grant.",
             "Switch payment to my other account\nI have two accounts and want the payment attached to the work one instead of the personal one from next month.",
+        ]);
+    }
+
+    /// The sixth set's lookalikes, after its one look: another service's
+    /// help page (a question in the first person, answered to "you"), a
+    /// tracker's title about "User" and counted reports, a title that names
+    /// a feature, an admin of their own instance of some product; and the
+    /// same topics asked for oneself.
+    #[test]
+    fn help_pages_reports_of_users_and_feature_titles_are_held_back() {
+        held_for(&[
+            ("How can I delete my account?\nYou can delete your account from the settings page. Open the account menu, choose delete, and confirm; contact us if the button is missing.", "help page"),
+            ("I was charged twice. What should I do?\nIf you were charged twice for a purchase, contact our staff before you dispute it with your bank; duplicate payments are refunded.", "help page"),
+            ("[Circle] - User was charged twice for the same subscription", "other people"),
+            ("Subscription is being paid twice\nAt least 4 reports of this.", "other people"),
+            ("Delete Account functionality\nThough we find it hard why someone would want to leave, we need to provide these options to close an account.", "work on software"),
+            ("What if I lose my phone?\nI just activated 2FA for my owncloud instance and it works. What happens when my phone is gone, can I still get in?", "runs the software"),
+        ]);
+        passes(&[
+            "How can I delete my account?\nI looked everywhere in the settings and there is no button, please delete it for me.",
+            "I was charged twice, what should I do?\nMy card shows two payments for the same plan this month; I would like one of them refunded.",
+            "I lost my phone\nMy authenticator was on it and I cannot log in to my account any more; please help.",
         ]);
     }
 

@@ -40,11 +40,11 @@
 //! prints their wrong routes (their rows stay marked held-out, so no
 //! model learns from them).
 //!
-//! The sixth set (issues-r6.tsv, "r6") is sealed the same way: scored only
-//! as `<pack> r6`, only when REAL_HALF is not `tune`, outside the
-//! whole-set figures. It was committed before any rule, model or
-//! `classify` run touched it and has not been scored yet
-//! (docs/CLASSIFICATION.md, "Sixth set"); it has no floors.
+//! The sixth set (issues-r6.tsv, "r6") was sealed the same way, audited
+//! against its sources before any score, and measured once
+//! (docs/CLASSIFICATION.md, "Sixth set: the one look"), on the sixth
+//! round's positive sign of a request; tune text since, like the fourth
+//! and fifth.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -93,16 +93,12 @@ fn items() -> Vec<Item> {
     items.extend(third_set());
     items.extend(issue_items("foreign.tsv", "foreign"));
     items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
-    // The fourth and fifth sets were read after their one looks: tune
-    // text since, under `REAL_HALF=tune` too (their rows stay marked
-    // held-out, so they are never learned from). The sixth is sealed: not
-    // loaded while tuning, so not one of its rows can be printed, counted
-    // or learned from then.
+    // The fourth, fifth and sixth sets were read after their one looks:
+    // tune text since, under `REAL_HALF=tune` too (their rows stay marked
+    // held-out, so they are never learned from).
     items.extend(sealed_items("issues-r4.tsv", "r4"));
     items.extend(sealed_items("issues-r5.tsv", "r5"));
-    if only_half().as_deref() != Some("tune") {
-        items.extend(sealed_items("issues-r6.tsv", "r6"));
-    }
+    items.extend(sealed_items("issues-r6.tsv", "r6"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
     }
@@ -111,7 +107,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5")
+    matches!(round, "r4" | "r5" | "r6")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -367,14 +363,11 @@ fn fifth_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r5.tsv", "r5", 120);
 }
 
-/// The sixth set is read here without being scored (`check_sealed_set`):
-/// it has not been scored yet. Under `REAL_HALF=tune` the file is not read
-/// at all.
+/// The sixth set must still parse, sealed and labelled as committed
+/// (`check_sealed_set`): its rows stay marked held-out, so no model
+/// learns from them.
 #[test]
 fn sixth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
-    }
     check_sealed_set("issues-r6.tsv", "r6", 110);
 }
 
@@ -383,25 +376,28 @@ fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
-    // text"). Raise them when the packs get better; never lower them to pass.
+    // text"). Raise them when the packs get better; never lower them to
+    // pass. The one lowering since was a measured trade, taken for what it
+    // does on unseen text: the sixth round's positive sign of a request
+    // ("Sixth round" there) costs the held-out half 5 of 242 requests and
+    // two of the second set's 17, and removes 7 sensitive misroutes on
+    // text no rule was tuned on, the sixth set's among them.
     let floors: Floors<'_> = &[
-        // Since the fourth round (docs/CLASSIFICATION.md, "Fourth round"):
-        // the held-out half lost one request to the round's precision work.
         ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 265.0, 1),
-        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 213.0, 4),
+        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 207.0, 3),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
         ("2i2c", "held-out", 24.0 / 44.0, 31.0 / 32.0, 0),
         // The second set alone: text no rule had seen when it was added.
-        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
+        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 13.0, 1),
         ("2i2c r2", "held-out", 6.0 / 18.0, 11.0 / 12.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
         // text since its look).
-        ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 33.0, 1),
+        ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
         ("2i2c r3", "tune", 9.0 / 24.0, 10.0 / 10.0, 0),
         ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
         // The foreign set (text that is not ours): its held-out half
@@ -413,30 +409,36 @@ fn real_text_meets_the_measured_floors() {
         // value after "is"): the one wrong route there is gone.
         ("2i2c foreign", "held-out", 1.0, 1.0, 0),
         ("cacert foreign", "tune", 1.0, 1.0, 0),
-        ("cacert foreign", "held-out", 1.0, 0.0, 2),
+        ("cacert foreign", "held-out", 1.0, 0.0, 1),
         // Other projects' issue reports (foreign-issues.tsv, "Fifth round"
         // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
         // half measured once before and once after. The held-out sourcehut
         // figure is far from the targets; it is recorded so that it cannot
         // get worse unnoticed.
-        ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 7.0, 2),
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 5.0, 1),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 13.0, 9),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
-        ("cacert foreign-issues", "held-out", 1.0, 2.0 / 3.0, 1),
+        ("cacert foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 20.0 / 31.0, 20.0 / 23.0, 2),
+        ("sourcehut r4", "held-out", 20.0 / 31.0, 20.0 / 21.0, 1),
         ("2i2c r4", "held-out", 6.0 / 20.0, 9.0 / 10.0, 0),
-        ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 4.0, 1),
+        ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 20.0 / 32.0, 20.0 / 29.0, 9),
+        ("sourcehut r5", "held-out", 20.0 / 32.0, 20.0 / 24.0, 4),
         ("2i2c r5", "held-out", 9.0 / 20.0, 11.0 / 11.0, 0),
-        ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 6.0, 3),
+        ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 5.0, 2),
+        // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
+        // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
+        // reports about "User", feature titles, own instances.
+        ("sourcehut r6", "held-out", 16.0 / 30.0, 16.0 / 23.0, 4),
+        ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
+        ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -676,18 +678,19 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 214.0, 5),
+        // Lowered with the rules' floors by the sixth round's measured trade.
+        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 208.0, 4),
         ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
-        ("sourcehut r2", "held-out", 14.0 / 17.0, 14.0 / 15.0, 1),
+        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 13.0, 1),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
         // that there is "no way to recover" into 2fa-disable: negated words
         // are their own features).
-        ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 33.0, 1),
+        ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
         // Other projects' issue reports, with the model (the defaults).
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 14.0, 10),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 13.0, 9),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
