@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::staff::{self, Notice, Notifier, StaffCommand};
 use crate::act::{ActError, Actor, Handled};
@@ -426,6 +426,7 @@ impl Worker {
                 return Ok(());
             }
             if selected && conn.more_mail_reported() {
+                debug!(folder = %self.folder, "more mail arrived during the pass: another pass at once");
                 continue;
             }
             if conn.supports_idle() && selected {
@@ -541,6 +542,7 @@ impl Worker {
             info!(folder = %self.folder, left = total - done, "stopping; the rest waits for the next start");
         }
         self.health.backlog(&self.folder, total - done);
+        debug!(folder = %self.folder, messages = done, "sync pass");
         Ok(true)
     }
 
