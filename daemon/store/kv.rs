@@ -11,22 +11,33 @@
 //! (docs/BENCHMARKS.md, "A store with a history").
 //!
 //! Durability: a write transaction commits either at once to disk
-//! (`Durability::Immediate`: `Store::tx`, for transitions an outside effect
-//! follows at once) or atomically but only in memory (`Durability::None`:
-//! the intake path's `Store::tx_deferred`), made durable by the next
-//! immediate commit, whichever it is: `Store::persist`, before any effect
-//! that depends on them, makes an empty one only when no other came after
-//! them. A crash loses the deferred commits whole, never half of one:
-//! redb opens at the last durable commit. Every commit, deferred or not,
-//! writes its pages to the file (a deferred one leaves out only the
-//! `fsync`), so fewer commits is what saves work, not fewer `fsync`s.
+//! (`Store::tx`, for transitions an outside effect follows at once) or
+//! atomically but only in memory (the intake path's `Store::tx_deferred`),
+//! made durable by the next durable commit, whichever it is:
+//! `Store::persist`, before any effect that depends on them, makes an empty
+//! one only when no other came after them. A crash loses the deferred
+//! commits whole, never half of one.
+//!
+//! A deferred commit's writes stay in memory (`Overlay`), where every read
+//! sees them, until the next durable commit writes them to the file with
+//! its own, in one redb transaction. redb writes every page a commit
+//! changed, durable or not, from each changed leaf up to the root of every
+//! table it touched: one commit per message made a batch of k messages
+//! write those paths k times, and on a store with a long history (deeper
+//! trees) that was most of the extra cost per message (docs/BENCHMARKS.md,
+//! "the profile at 100,000 tickets"). Now the batch's tickets share their
+//! paths. The overlay is bounded (`OVERLAY_BYTES`): past that, a deferred
+//! commit writes it to the file without `fsync`, as every deferred commit
+//! did before.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle};
+use redb::{Database, Durability, ReadableDatabase, ReadableTableMetadata, TableDefinition, TableHandle};
 
 use super::StoreError;
 
@@ -58,11 +69,86 @@ via_redb_error!(redb::StorageError, redb::TableError, redb::TransactionError, re
 /// last one makes what was committed durable.
 pub(super) struct Db {
     pub(super) redb: Database,
-    /// A deferred commit was made since the last durable one.
+    /// A deferred commit was written to the file (the overlay was full)
+    /// since the last durable one.
     dirty: AtomicBool,
+    /// Write transactions, one at a time: a deferred one never opens
+    /// redb's, which would have made them wait for each other.
+    writer: Mutex<()>,
+    /// What deferred commits wrote since the last durable one. Changed only
+    /// with `writer` held; read by everyone.
+    overlay: RwLock<Overlay>,
     /// The first write to fail on the file: redb refuses every write after
     /// one fails until the store is reopened, and says only that.
-    first_failure: std::sync::Mutex<Option<String>>,
+    first_failure: Mutex<Option<String>>,
+}
+
+/// Past this many bytes of keys and values, a deferred commit writes the
+/// overlay to the file without `fsync`, as every deferred commit was
+/// before they were kept in memory. It bounds the memory of deferred
+/// writes: a batch of messages with long drafts, or writes no durable
+/// commit follows for a while.
+const OVERLAY_BYTES: usize = 1 << 20;
+
+/// A value as the overlay holds it: `None` when the key was removed.
+type Held = Option<Arc<[u8]>>;
+
+/// The writes of the deferred commits since the last durable one, by
+/// table, in key order.
+#[derive(Default)]
+struct Overlay {
+    tables: HashMap<&'static str, BTreeMap<Vec<u8>, Held>>,
+    bytes: usize,
+}
+
+/// How to take a merge back: each key's entry in the overlay before it
+/// (`None`: it had none).
+type Undo = Vec<(&'static str, Vec<u8>, Option<Held>)>;
+
+impl Overlay {
+    fn is_empty(&self) -> bool {
+        self.tables.values().all(BTreeMap::is_empty)
+    }
+
+    /// The overlay's entry for `k`: `Some(None)` when it was removed,
+    /// `None` when the file has the answer.
+    fn get(&self, name: &str, k: &[u8]) -> Option<Held> {
+        self.tables.get(name)?.get(k).cloned()
+    }
+
+    /// Adds a transaction's writes; what takes them back.
+    fn merge(&mut self, writes: BTreeMap<(&'static str, Vec<u8>), Held>) -> Undo {
+        let mut undo = Vec::with_capacity(writes.len());
+        for ((name, k), v) in writes {
+            self.bytes += k.len() + v.as_ref().map_or(0, |v| v.len());
+            let before = self.tables.entry(name).or_default().insert(k.clone(), v);
+            undo.push((name, k, before));
+        }
+        undo
+    }
+
+    fn take_back(&mut self, undo: Undo) {
+        for (name, k, before) in undo.into_iter().rev() {
+            let table = self.tables.entry(name).or_default();
+            match before {
+                Some(v) => table.insert(k, v),
+                None => table.remove(&k),
+            };
+        }
+    }
+
+    fn clear(&mut self) {
+        self.tables.clear();
+        self.bytes = 0;
+    }
+
+    /// The entries of `name` in `range`, in key order.
+    fn range(&self, name: &str, range: &KeyRange) -> Vec<(Vec<u8>, Held)> {
+        match self.tables.get(name) {
+            Some(t) => t.range::<[u8], _>(as_slices(range)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            None => Vec::new(),
+        }
+    }
 }
 
 impl Drop for Db {
@@ -78,7 +164,13 @@ pub(super) fn open(store: &Path, file: &Path, cache_bytes: usize) -> Result<Arc<
         redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked { path: store.to_path_buf() },
         e => StoreError::Open { path: store.to_path_buf(), source: e.into() },
     })?;
-    Ok(Arc::new(Db { redb, dirty: AtomicBool::new(false), first_failure: Default::default() }))
+    Ok(Arc::new(Db {
+        redb,
+        dirty: AtomicBool::new(false),
+        writer: Mutex::new(()),
+        overlay: RwLock::new(Overlay::default()),
+        first_failure: Default::default(),
+    }))
 }
 
 impl Db {
@@ -105,34 +197,59 @@ impl Db {
     }
 
     fn write_once<R>(&self, durable: bool, f: impl FnOnce(&Tables<'_>) -> Result<R, StoreError>) -> Result<R, StoreError> {
-        let mut txn = self.redb.begin_write()?;
-        txn.set_durability(if durable { Durability::Immediate } else { Durability::None })?;
-        let r = {
-            let tables = Tables { txn: &txn, open: Default::default() };
-            f(&tables)
+        let _one_at_a_time = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tables = Tables { db: self, base: self.redb.begin_read()?, open: Default::default(), writes: Default::default() };
+        // An error leaves nothing behind: the writes were only in `tables`.
+        let r = f(&tables)?;
+        let writes = tables.writes.into_inner();
+        let undo = {
+            let mut overlay = self.overlay.write().unwrap_or_else(|p| p.into_inner());
+            let undo = overlay.merge(writes);
+            if !durable && overlay.bytes <= OVERLAY_BYTES {
+                return Ok(r);
+            }
+            undo
         };
-        match r {
-            Ok(r) => {
-                // Write transactions run one at a time (`begin_write` waits
-                // for the one before), so every deferred commit that set
-                // the mark is already in the file: a durable commit makes
-                // it durable with this one, and `persist` has nothing left
-                // to do. A deferred one sets the mark before its commit,
-                // so a `persist` racing it cannot miss it.
-                let was_dirty = if durable {
-                    self.dirty.swap(false, Ordering::SeqCst)
-                } else {
-                    self.dirty.store(true, Ordering::SeqCst);
-                    false
-                };
-                if let Err(e) = txn.commit() {
-                    if was_dirty {
-                        self.dirty.store(true, Ordering::SeqCst);
-                    }
-                    return Err(e.into());
-                }
+        // Readers keep seeing the overlay while it is written (it holds
+        // the same values as the file will), and the file after.
+        let written = self.write_file(durable, &self.overlay.read().unwrap_or_else(|p| p.into_inner()));
+        let mut overlay = self.overlay.write().unwrap_or_else(|p| p.into_inner());
+        match written {
+            Ok(()) => {
+                overlay.clear();
+                // A durable commit makes the deferred ones written before
+                // it durable with it; one written without `fsync` needs a
+                // durable one after it (`persist`).
+                self.dirty.store(!durable, Ordering::SeqCst);
                 Ok(r)
             }
+            Err(e) => {
+                // This transaction failed; the deferred ones before it are
+                // still in the overlay, for the next commit.
+                overlay.take_back(undo);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the overlay to the file in one redb transaction.
+    fn write_file(&self, durable: bool, overlay: &Overlay) -> Result<(), StoreError> {
+        let mut txn = self.redb.begin_write()?;
+        txn.set_durability(if durable { Durability::Immediate } else { Durability::None })?;
+        let filled = (|| {
+            for (name, entries) in &overlay.tables {
+                let mut t = txn.open_table(def(name))?;
+                for (k, v) in entries {
+                    match v {
+                        Some(v) => drop(t.insert(k.as_slice(), &**v)?),
+                        None => drop(t.remove(k.as_slice())?),
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        })();
+        match filled {
+            Ok(()) => Ok(txn.commit()?),
             Err(e) => {
                 txn.abort()?;
                 Err(e)
@@ -144,14 +261,15 @@ impl Db {
     /// deferred one was made since the last durable one (none when a
     /// durable commit came after it: see `write_once`).
     pub(super) fn persist(&self) -> Result<(), StoreError> {
-        if self.dirty.load(Ordering::SeqCst) {
+        if self.dirty.load(Ordering::SeqCst) || !self.overlay.read().unwrap_or_else(|p| p.into_inner()).is_empty() {
             // The durable commit clears the mark, and sets it again if it fails.
             self.write(true, |_| Ok(()))?;
         }
         Ok(())
     }
 
-    /// How many keys the tables hold together.
+    /// How many keys the tables hold together in the file (after
+    /// `persist`: the overlay's are not counted).
     pub(super) fn count_keys(&self) -> Result<u64, StoreError> {
         let r = self.redb.begin_read()?;
         let mut keys = 0;
@@ -162,32 +280,44 @@ impl Db {
     }
 }
 
-/// The tables one write transaction touches, each opened the first time it
-/// is used.
+/// One write transaction's view: its own writes, over the overlay, over
+/// the file as the transaction found it. Nothing is written until it
+/// commits (`Db::write_once`).
 pub(super) struct Tables<'a> {
-    txn: &'a redb::WriteTransaction,
-    open: std::cell::RefCell<Vec<(&'static str, redb::Table<'a, &'static [u8], &'static [u8]>)>>,
+    db: &'a Db,
+    base: redb::ReadTransaction,
+    /// The file's tables read so far (`None`: not in the file yet).
+    open: RefCell<Vec<(&'static str, Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>)>>,
+    writes: RefCell<BTreeMap<(&'static str, Vec<u8>), Held>>,
 }
 
-impl<'a> Tables<'a> {
+impl Tables<'_> {
     pub(super) fn tree(&self, name: &'static str) -> TxTree<'_> {
         TxTree { tables: self, name }
     }
 
-    fn with<R>(
-        &self,
-        name: &'static str,
-        f: impl FnOnce(&mut redb::Table<'a, &'static [u8], &'static [u8]>) -> Result<R, redb::StorageError>,
-    ) -> Result<R, StoreError> {
+    fn from_file(&self, name: &'static str, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let mut open = self.open.borrow_mut();
         let i = match open.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
-                open.push((name, self.txn.open_table(def(name))?));
+                open.push((name, open_read(&self.base, name)?));
                 open.len() - 1
             }
         };
-        Ok(f(&mut open[i].1)?)
+        match &open[i].1 {
+            Some(t) => Ok(t.get(k)?.map(|v| v.value().to_vec())),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `name` in the read transaction `r`, or `None` when it was never written.
+fn open_read(r: &redb::ReadTransaction, name: &str) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>, StoreError> {
+    match r.open_table(def(name)) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -200,15 +330,25 @@ trait Opener {
 
 impl Opener for Tables<'_> {
     fn get(&self, name: &'static str, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with(name, |t| Ok(t.get(k)?.map(|v| v.value().to_vec())))
+        if let Some(v) = self.writes.borrow().get(&(name, k.to_vec())) {
+            return Ok(v.as_deref().map(<[u8]>::to_vec));
+        }
+        // Writers are one at a time, so the overlay is as it was when the
+        // transaction began.
+        if let Some(v) = self.db.overlay.read().unwrap_or_else(|p| p.into_inner()).get(name, k) {
+            return Ok(v.as_deref().map(<[u8]>::to_vec));
+        }
+        self.from_file(name, k)
     }
 
     fn insert(&self, name: &'static str, k: &[u8], v: &[u8]) -> Result<(), StoreError> {
-        self.with(name, |t| t.insert(k, v).map(drop))
+        self.writes.borrow_mut().insert((name, k.to_vec()), Some(Arc::from(v)));
+        Ok(())
     }
 
     fn remove(&self, name: &'static str, k: &[u8]) -> Result<(), StoreError> {
-        self.with(name, |t| t.remove(k).map(drop))
+        self.writes.borrow_mut().insert((name, k.to_vec()), None);
+        Ok(())
     }
 }
 
@@ -288,47 +428,113 @@ impl Tree {
         Tree { db: db.clone(), name }
     }
 
-    /// `f` on the table as it is now, or `None` when it was never written.
-    fn read<R>(&self, f: impl FnOnce(&redb::ReadOnlyTable<&'static [u8], &'static [u8]>) -> Result<R, StoreError>) -> Result<Option<R>, StoreError> {
+    /// The overlay's entry for `k` if it has one, else the file's answer.
+    pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = k.as_ref();
         let read = || {
-            let r = self.db.redb.begin_read()?;
-            match r.open_table(def(self.name)) {
-                Ok(t) => f(&t).map(Some),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
+            let base = {
+                let overlay = self.db.overlay.read().unwrap_or_else(|p| p.into_inner());
+                if let Some(v) = overlay.get(self.name, k) {
+                    return Ok(v.as_deref().map(<[u8]>::to_vec));
+                }
+                // Begun before the overlay can be cleared: the file as
+                // the overlay stands on it, or with the overlay written.
+                self.db.redb.begin_read()?
+            };
+            match open_read(&base, self.name)? {
+                Some(t) => Ok(t.get(k)?.map(|v| v.value().to_vec())),
+                None => Ok(None),
             }
         };
         read().map_err(|e| self.db.explain(e))
     }
 
-    pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.read(|t| Ok(t.get(k.as_ref())?.map(|v| v.value().to_vec())))?.flatten())
+    pub fn contains_key(&self, k: impl AsRef<[u8]>) -> Result<bool, StoreError> {
+        Ok(self.get(k)?.is_some())
     }
 
-    pub fn contains_key(&self, k: impl AsRef<[u8]>) -> Result<bool, StoreError> {
-        Ok(self.read(|t| Ok(t.get(k.as_ref())?.is_some()))?.unwrap_or(false))
+    /// The overlay's entries in `range` (in key order) and a read
+    /// transaction on the file they stand on, taken together.
+    fn view(&self, range: &KeyRange) -> Result<(Vec<(Vec<u8>, Held)>, redb::ReadTransaction), StoreError> {
+        let overlay = self.db.overlay.read().unwrap_or_else(|p| p.into_inner());
+        let entries = overlay.range(self.name, range);
+        let base = self.db.redb.begin_read().map_err(|e| self.db.explain(e.into()))?;
+        Ok((entries, base))
     }
 
     pub fn len(&self) -> Result<usize, StoreError> {
-        Ok(self.read(|t| Ok(t.len()? as usize))?.unwrap_or(0))
+        let (entries, base) = self.view(&all())?;
+        let count = || {
+            let Some(t) = open_read(&base, self.name)? else {
+                return Ok(entries.iter().filter(|(_, v)| v.is_some()).count());
+            };
+            let mut n = t.len()? as usize;
+            for (k, v) in &entries {
+                match (t.get(k.as_slice())?.is_some(), v.is_some()) {
+                    (false, true) => n += 1,
+                    (true, false) => n -= 1,
+                    _ => {}
+                }
+            }
+            Ok(n)
+        };
+        count().map_err(|e| self.db.explain(e))
     }
 
     /// Calls `f` on each entry in `range`, in key order (`rev`: the
-    /// reverse), until it returns false. One read transaction: the entries
-    /// are as they were when it began.
+    /// reverse), until it returns false. The entries are as they were when
+    /// it began: the file in one read transaction, and the overlay's over
+    /// it.
     pub fn scan(&self, range: KeyRange, rev: bool, mut f: impl FnMut(&[u8], &[u8]) -> Result<bool, StoreError>) -> Result<(), StoreError> {
-        self.read(|t| {
-            let mut it = t.range::<&[u8]>(as_slices(&range))?;
-            loop {
-                let next = if rev { it.next_back() } else { it.next() };
-                let Some(kv) = next else { return Ok(()) };
-                let (k, v) = kv?;
+        let (mut entries, base) = self.view(&range)?;
+        if rev {
+            entries.reverse();
+        }
+        let mut held = entries.into_iter().peekable();
+        let table = open_read(&base, self.name).map_err(|e| self.db.explain(e))?;
+        let mut file = match &table {
+            Some(t) => Some(t.range::<&[u8]>(as_slices(&range)).map_err(|e| self.db.explain(e.into()))?),
+            None => None,
+        };
+        type Entry<'g> = (redb::AccessGuard<'g, &'static [u8]>, redb::AccessGuard<'g, &'static [u8]>);
+        let mut next_in_file = || -> Result<Option<Entry<'_>>, StoreError> {
+            let Some(it) = file.as_mut() else { return Ok(None) };
+            match if rev { it.next_back() } else { it.next() } {
+                Some(kv) => Ok(Some(kv.map_err(|e| self.db.explain(e.into()))?)),
+                None => Ok(None),
+            }
+        };
+        let mut in_file = next_in_file()?;
+        loop {
+            // The overlay's entry first when it comes first in the order,
+            // or names the same key (it is the newer).
+            let overlay_first = match (held.peek(), &in_file) {
+                (None, None) => return Ok(()),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((h, _)), Some((k, _))) => {
+                    let k = k.value();
+                    if rev { h.as_slice() >= k } else { h.as_slice() <= k }
+                }
+            };
+            if overlay_first {
+                let Some((k, v)) = held.next() else { return Ok(()) };
+                if in_file.as_ref().is_some_and(|(fk, _)| fk.value() == k.as_slice()) {
+                    in_file = next_in_file()?;
+                }
+                if let Some(v) = v
+                    && !f(&k, &v)?
+                {
+                    return Ok(());
+                }
+            } else {
+                let Some((k, v)) = in_file.take() else { return Ok(()) };
                 if !f(k.value(), v.value())? {
                     return Ok(());
                 }
+                in_file = next_in_file()?;
             }
-        })?;
-        Ok(())
+        }
     }
 
     /// The entries in `range`, at most `limit`, in key order.
@@ -413,4 +619,143 @@ pub(super) fn copy_tables(
 /// A file-system step of the store that failed, saying which and where.
 pub(super) fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {
     StoreError::Io(redb::Error::Io(std::io::Error::new(e.kind(), format!("{}: cannot {what}: {e}", path.display()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(dir: &Path) -> Arc<Db> {
+        open(dir, &file(dir), 1 << 20).unwrap()
+    }
+
+    fn put(db: &Db, durable: bool, name: &'static str, pairs: &[(&str, Option<&str>)]) {
+        db.write(durable, |t| {
+            for (k, v) in pairs {
+                match v {
+                    Some(v) => t.tree(name).insert(k, v)?,
+                    None => t.tree(name).remove(k)?,
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn scan(tree: &Tree, range: KeyRange, rev: bool, limit: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        tree.scan(range, rev, |k, v| {
+            out.push(format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)));
+            Ok(out.len() < limit)
+        })
+        .unwrap();
+        out
+    }
+
+    /// What a crash leaves: a copy of the file, opened on its own.
+    fn after_crash(dir: &Path, n: u32) -> Tree {
+        let at = dir.join(format!("crash{n}"));
+        std::fs::create_dir(&at).unwrap();
+        std::fs::copy(file(dir), file(&at)).unwrap();
+        Tree::new(&db(&at), "t")
+    }
+
+    #[test]
+    fn a_deferred_commit_is_read_at_once_and_is_on_disk_only_after_a_durable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        let t = Tree::new(&db, "t");
+        put(&db, false, "t", &[("a", Some("1"))]);
+        assert_eq!(t.get("a").unwrap().as_deref(), Some(&b"1"[..]), "read at once");
+        assert_eq!(after_crash(dir.path(), 1).get("a").unwrap(), None, "not on disk yet");
+        // A durable commit of another table takes it along.
+        put(&db, true, "other", &[("x", Some("y"))]);
+        assert_eq!(after_crash(dir.path(), 2).get("a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert!(db.overlay.read().unwrap().is_empty(), "written, so no longer held");
+    }
+
+    #[test]
+    fn scans_and_counts_see_the_deferred_writes_over_the_file_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        let t = Tree::new(&db, "t");
+        put(&db, true, "t", &[("b", Some("file")), ("d", Some("file")), ("f", Some("file"))]);
+        // Deferred: one new key before, one between and one after the
+        // file's, one replaced and one removed.
+        put(&db, false, "t", &[("a", Some("new")), ("c", Some("new")), ("g", Some("new")), ("d", Some("newer")), ("f", None)]);
+        put(&db, false, "t", &[("h", Some("new")), ("h", None), ("zz", None)]);
+        assert_eq!(scan(&t, all(), false, 99), ["a=new", "b=file", "c=new", "d=newer", "g=new"]);
+        assert_eq!(scan(&t, all(), true, 99), ["g=new", "d=newer", "c=new", "b=file", "a=new"]);
+        assert_eq!(scan(&t, all(), false, 2), ["a=new", "b=file"], "stops when told");
+        assert_eq!(scan(&t, prefixed(b"d"), false, 99), ["d=newer"]);
+        assert_eq!(scan(&t, below(b"c".to_vec()), true, 99), ["b=file", "a=new"]);
+        assert_eq!(t.len().unwrap(), 5);
+        assert!(!t.contains_key("f").unwrap() && t.contains_key("c").unwrap());
+        // The same once written to the file.
+        db.persist().unwrap();
+        assert_eq!(scan(&t, all(), false, 99), ["a=new", "b=file", "c=new", "d=newer", "g=new"]);
+        assert_eq!(t.len().unwrap(), 5);
+        // A table only the overlay has.
+        put(&db, false, "fresh", &[("k", Some("v")), ("gone", None)]);
+        let fresh = Tree::new(&db, "fresh");
+        assert_eq!((scan(&fresh, all(), false, 9), fresh.len().unwrap()), (vec!["k=v".to_string()], 1));
+    }
+
+    #[test]
+    fn a_transaction_reads_its_own_writes_and_the_deferred_ones_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        put(&db, true, "t", &[("a", Some("file"))]);
+        put(&db, false, "t", &[("b", Some("deferred"))]);
+        let seen = db
+            .write(false, |t| {
+                let t = t.tree("t");
+                t.insert("a", "own")?;
+                t.remove("b")?;
+                Ok((t.get("a")?, t.get("b")?, t.generate_id()?, t.generate_id()?))
+            })
+            .unwrap();
+        assert_eq!(seen, (Some(b"own".to_vec()), None, 0, 1));
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_nothing_and_the_deferred_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        let t = Tree::new(&db, "t");
+        put(&db, false, "t", &[("a", Some("1"))]);
+        for durable in [false, true] {
+            let r = db.write(durable, |tables| {
+                tables.tree("t").insert("a", "2")?;
+                tables.tree("t").insert("b", "2")?;
+                Err::<(), _>(StoreError::Missing("refused"))
+            });
+            assert!(r.is_err());
+            assert_eq!((t.get("a").unwrap(), t.get("b").unwrap()), (Some(b"1".to_vec()), None));
+        }
+        db.persist().unwrap();
+        assert_eq!(after_crash(dir.path(), 1).get("a").unwrap(), Some(b"1".to_vec()));
+    }
+
+    /// Deferred writes no durable commit follows for a while (a long
+    /// backlog of skips, say) do not grow memory without bound: past
+    /// `OVERLAY_BYTES` they go to the file, still not durable.
+    #[test]
+    fn a_full_overlay_goes_to_the_file_without_becoming_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        let t = Tree::new(&db, "t");
+        let value = "v".repeat(64 << 10);
+        let n = OVERLAY_BYTES / value.len() + 2;
+        for i in 0..n {
+            put(&db, false, "t", &[(&format!("{i:04}"), Some(&value))]);
+            assert!(db.overlay.read().unwrap().bytes <= OVERLAY_BYTES + value.len() + 4);
+        }
+        assert!(db.dirty.load(Ordering::SeqCst), "written without fsync");
+        assert_eq!(t.len().unwrap(), n);
+        assert_eq!(after_crash(dir.path(), 1).len().unwrap(), 0, "not durable");
+        db.persist().unwrap();
+        assert_eq!(after_crash(dir.path(), 2).len().unwrap(), n);
+        assert!(!db.dirty.load(Ordering::SeqCst));
+    }
 }
