@@ -89,6 +89,19 @@ struct PlannedBatch {
 const BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: u64 = 4 * 1024 * 1024;
 
+/// How far apart the passes of a worker begin when mail arrives during a
+/// pass. Each pass has costs of its own, whatever it holds: the server's
+/// sync of the folder at each command (Dovecot's maildir reads the whole
+/// folder when it changed, so these grow with the folder), three commits,
+/// the status snapshot. Starting the next pass at once made passes of one
+/// or two messages as soon as a pass took longer than mail took to come:
+/// in a 30-minute soak at 10 messages a second, after some 15,000
+/// messages in the folder, CPU per message rose by a third
+/// (docs/BENCHMARKS.md, "A 30-minute soak"). Under IDLE, Dovecot reports
+/// new mail about half a second after it came, which spaces passes the
+/// same way; mail a pass missed waits no longer than mail IDLE reports.
+const PASS_SPACING: Duration = Duration::from_millis(500);
+
 /// What fetching `batch` brings into memory: oversized messages are not
 /// fetched.
 fn batch_bytes(batch: &[Waiting], max_message_bytes: u64) -> u64 {
@@ -406,6 +419,7 @@ impl Worker {
             info!(folder = %self.folder, recovered, "finished actions planned before the last stop");
         }
         loop {
+            let began = tokio::time::Instant::now();
             // Drafts planned by deadlines or staff since the last pass.
             wake.borrow_and_update();
             self.carry_out_pending(&mut conn, false).await?;
@@ -426,7 +440,14 @@ impl Worker {
                 return Ok(());
             }
             if selected && conn.more_mail_reported() {
-                debug!(folder = %self.folder, "more mail arrived during the pass: another pass at once");
+                debug!(folder = %self.folder, "more mail arrived during the pass: another pass follows");
+                tokio::select! {
+                    _ = tokio::time::sleep_until(began + PASS_SPACING) => {}
+                    _ = self.cancel.cancelled() => {
+                        conn.logout().await;
+                        return Ok(());
+                    }
+                }
                 continue;
             }
             if conn.supports_idle() && selected {
