@@ -21,7 +21,7 @@ fn re(pattern: &str) -> Regex {
 
 /// The writer alone: first-person singular.
 static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas)\b|\bj['’]|我(?:[^们]|$)")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои)\b|\bj['’]|我(?:[^们]|$)|私|僕|わたし")
 });
 
 /// Other people as the subject: whose account it would be. An admin's
@@ -34,7 +34,7 @@ static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The writer, alone or with others: first person singular or plural.
 static FIRST_ANY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои|мы|нас|нам|наш\w*)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし")
 });
 
 /// The reader's own: a text about "your" order or account that never
@@ -103,7 +103,7 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// writer's own request. The role is one to three words; the story may be
 /// numbered ("US-30 - As a user …").
 static USER_STORY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(?:\[?(?:US|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
+    re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
 });
 
 /// A helpline advertisement: a telephone number to call for some company's
@@ -128,7 +128,15 @@ static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
 static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b")
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
+});
+
+/// Requests as a class of work: how staff handle, process or answer them
+/// ("How to handle account deletion requests", "before addressing deletion
+/// requests"): a procedure for a team, someone else's or ours, not a
+/// request. Plural only: "please process my deletion request" is one.
+static HANDLING_REQUESTS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:handl\w*|process\w*|address\w*|answer\w*|deal\w* with|respond\w* to|review\w*|triag\w*)\s+(?:(?:all|any|such|incoming|these|those|new|the|pending)\s+)?(?:[\w-]+\s+){0,2}requests\b")
 });
 
 /// A help page: its title asks in the first person ("How can I delete my
@@ -184,6 +192,9 @@ static ASKS: LazyLock<Regex> = LazyLock::new(|| {
         r"|\bje (?:voudrais|souhaite|souhaiterais|veux|demande|sollicite|dois|cherche)\b|\bj'(?:aimerais|ai besoin)\b|\bnous (?:voudrions|souhaitons|souhaiterions|demandons|sollicitons|avons besoin)\b",
         r"|\b(?:quiero|quisiera|necesito|solicito|deseo|queremos|quisi[ée]ramos|necesitamos|solicitamos)\b|\bme gustar[íi]a\b|\bnos gustar[íi]a\b",
         r"|\b(?:vorrei|voglio|chiedo|vorremmo|chiediamo)\b|\bho bisogno\b|\bik (?:wil|zou graag|vraag)\b",
+        r"|\b(?:quero|gostaria|preciso|solicitamos|queremos|precisamos|poderiam|podem|pode)\b",
+        r"|\b(?:пожалуйста|прошу|помогите|подскажите|хочу|хотел бы|хотела бы|нужно|мне нужн\w*|можно ли)\b|\bкак (?:мне )?(?:удалить|отключить|вернуть|сменить|изменить|оплатить|закрыть)\b",
+        r"|したい|ほしい|欲しい",
         r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|お願い|ください|요청|부탁",
         // A request named as one.
         r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
@@ -198,6 +209,7 @@ static ASKS: LazyLock<Regex> = LazyLock::new(|| {
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
         r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
         r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
+        r"|\bне (?:могу|смог|смогла|получается)\b|できません|できない",
     ))
 });
 
@@ -233,6 +245,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     }
     if FEATURE_WISH.is_match(text) {
         return Some("it reads as a wish for a feature (\"it would be useful to be able to …\"), not the writer's own request".to_string());
+    }
+    if HANDLING_REQUESTS.is_match(text) {
+        return Some("it is about handling requests (\"how to handle deletion requests\"), a team's procedure, not a request".to_string());
     }
     if SPAM_ACCOUNTS.is_match(text) || (OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text)) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
@@ -288,6 +303,29 @@ mod tests {
             "I lost my phone, please reset two-factor authentication on my account",
             "请删除我的账户",
             "Please delete my account, I host my code elsewhere now",
+        ]);
+    }
+
+    /// The seventh set's lookalikes, after its one look: a Spanish user
+    /// story under its tracker tag, tasks to add the possibility of
+    /// deleting an account (Portuguese) or of changing a username (a
+    /// Chinese suggestion), and a help page on handling deletion requests;
+    /// and requests in Russian, Portuguese and Japanese, which speak for
+    /// their writers in their own words.
+    #[test]
+    fn story_tags_suggestions_and_procedures_for_requests_are_held_back() {
+        held_for(&[
+            ("[HU3] Como cliente, deseo borrar mi cuenta.", "user story"),
+            ("Conta\nAdicionar a possibilidade de excluir a conta pelo aplicativo.", "wish for a feature"),
+            ("用户名\n建议增加修改用户名的功能", "wish for a feature"),
+            ("Удаление аккаунта\nБыло бы неплохо иметь возможность удалить свой аккаунт из настроек профиля.", "wish for a feature"),
+            ("Handling refund requests\nBefore you process refund requests, check that the card on file matches the one the sender names.", "handling requests"),
+        ]);
+        passes(&[
+            "Удаление аккаунта\nЗдравствуйте! Удалите, пожалуйста, мой аккаунт: я больше не пользуюсь сервисом и не нашёл в настройках, где это сделать.",
+            "Exclusão da conta\nSolicito a exclusão da minha conta: não uso mais o serviço e gostaria que os meus dados fossem apagados também, obrigado.",
+            "Please process my account deletion request as soon as you can, I no longer use the service and want my data gone.",
+            "アカウントの削除をお願いします",
         ]);
     }
 

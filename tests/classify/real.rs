@@ -98,7 +98,7 @@ fn items() -> Vec<Item> {
     items.extend(third_set());
     items.extend(issue_items("foreign.tsv", "foreign"));
     items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
-    // The fourth, fifth and sixth sets were read after their one looks:
+    // The fourth to seventh sets were read after their one looks:
     // tune text since, under `REAL_HALF=tune` too (their rows stay marked
     // held-out, so they are never learned from).
     items.extend(sealed_items("issues-r4.tsv", "r4"));
@@ -113,7 +113,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6")
+    matches!(round, "r4" | "r5" | "r6" | "r7")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -436,26 +436,32 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 20.0 / 31.0, 20.0 / 21.0, 1),
+        ("sourcehut r4", "held-out", 21.0 / 31.0, 21.0 / 22.0, 1),
         ("2i2c r4", "held-out", 6.0 / 20.0, 9.0 / 10.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 20.0 / 32.0, 20.0 / 24.0, 4),
+        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 26.0, 4),
         ("2i2c r5", "held-out", 9.0 / 20.0, 11.0 / 11.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 5.0, 2),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 16.0 / 30.0, 16.0 / 23.0, 4),
+        ("sourcehut r6", "held-out", 20.0 / 32.0, 20.0 / 27.0, 4),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        // The seventh set's one look (docs/CLASSIFICATION.md, "Seventh
-        // set: the one look"), on the code after the sixth set's lessons.
-        ("sourcehut r7", "held-out", 13.0 / 25.0, 13.0 / 19.0, 5),
+        // The seventh set after its one look (docs/CLASSIFICATION.md,
+        // "Seventh set: the one look"; sourcehut 13/25, 13/19, 5 and CAcert
+        // 2/3, 2/3, 1 at the look): stories under a tracker's tag, tasks
+        // to add a possibility, suggestions, procedures for handling
+        // requests, Russian, Japanese and Portuguese requests; and the
+        // seed's "unable to pay using their preferred payment method",
+        // which relabelled two rows of each of the fifth to seventh sets
+        // (their figures above are on the new labels).
+        ("sourcehut r7", "held-out", 23.0 / 27.0, 23.0 / 26.0, 3),
         ("2i2c r7", "held-out", 12.0 / 20.0, 13.0 / 14.0, 0),
-        ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
+        ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -469,6 +475,22 @@ fn requests_route_and_talk_about_them_does_not() {
     let packs = packs();
     let cases = [
         ("sourcehut", "", "I am asking to end my account", "account-deletion"),
+        // The seventh set's lessons: requests in Russian, Japanese and
+        // Portuguese; a refund in Chinese; a licence moved to another
+        // address; Google's "step two verification".
+        ("sourcehut", "Удаление аккаунта", "Удалите, пожалуйста, мой аккаунт", "account-deletion"),
+        ("sourcehut", "アカウントの削除", "アカウントを削除してください", "account-deletion"),
+        ("sourcehut", "Exclusão da conta", "Solicito a exclusão da minha conta.", "account-deletion"),
+        ("sourcehut", "退款", "我被重复扣款了，请退款。", "refund"),
+        ("sourcehut", "License", "Could you move my license to my new email address? I can no longer read the old one.", "billing-transfer"),
+        ("sourcehut", "", "I cannot switch off step two verification, I lost the phone. Please help", "2fa-disable"),
+        // The seed grants free service to those "unable to pay using their
+        // preferred payment method" and for "political problems (e.g.
+        // Russian sanctions)": a way to pay that is missing is this
+        // procedure. A company's notice about sanctions is not.
+        ("sourcehut", "Unable to pay", "I want to pay for my account but I can't do it from Russia", "cannot-pay"),
+        ("sourcehut", "", "Is there any way to pay for the paid plan from Russia? My cards are declined because of the sanctions.", "cannot-pay"),
+        ("sourcehut", "Sanctions", "Payments from Russia and Belarus may be declined at the moment because of the sanctions on their banks, and subscriptions from those countries will lapse.", UNCLASSIFIED),
         ("sourcehut", "", "I'm not satisfied and no longer want to be a customer", "account-deletion"),
         ("sourcehut", "", "my card was charged 3 times for one month", "refund"),
         ("sourcehut", "", "We're a non-profit research team, a free plan would help us a lot", "cannot-pay"),
