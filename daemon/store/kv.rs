@@ -201,32 +201,42 @@ impl Db {
         let tables = Tables { db: self, base: self.redb.begin_read()?, open: Default::default(), writes: Default::default() };
         // An error leaves nothing behind: the writes were only in `tables`.
         let r = f(&tables)?;
-        let writes = tables.writes.into_inner();
-        let undo = {
-            let mut overlay = self.overlay.write().unwrap_or_else(|p| p.into_inner());
-            let undo = overlay.merge(writes);
-            if !durable && overlay.bytes <= OVERLAY_BYTES {
-                return Ok(r);
-            }
-            undo
-        };
-        // Readers keep seeing the overlay while it is written (it holds
-        // the same values as the file will), and the file after.
-        let written = self.write_file(durable, &self.overlay.read().unwrap_or_else(|p| p.into_inner()));
+        // The read transaction ends here: one left open would keep redb
+        // from reusing the pages this commit frees.
+        let Tables { writes, base, open, .. } = tables;
+        drop(open);
+        drop(base);
+        let writes = writes.into_inner();
         let mut overlay = self.overlay.write().unwrap_or_else(|p| p.into_inner());
-        match written {
+        let undo = overlay.merge(writes);
+        if !durable && overlay.bytes <= OVERLAY_BYTES {
+            return Ok(r);
+        }
+        // The overlay stays locked while it is written: no reader sees a
+        // transaction that may still fail, or the file half way between.
+        // Readers wait for that write (a durable one's `fsync` included);
+        // deferred commits, most of them, hold the lock only to merge.
+        if !durable {
+            // Set before the write, so that a `persist` never finds neither
+            // the overlay nor the mark.
+            self.dirty.store(true, Ordering::SeqCst);
+        }
+        match self.write_file(durable, &overlay) {
             Ok(()) => {
                 overlay.clear();
-                // A durable commit makes the deferred ones written before
-                // it durable with it; one written without `fsync` needs a
-                // durable one after it (`persist`).
-                self.dirty.store(!durable, Ordering::SeqCst);
+                if durable {
+                    // A durable commit makes the ones written without
+                    // `fsync` before it durable with it.
+                    self.dirty.store(false, Ordering::SeqCst);
+                }
                 Ok(r)
             }
             Err(e) => {
                 // This transaction failed; the deferred ones before it are
-                // still in the overlay, for the next commit.
+                // still in the overlay, for the next commit, and `persist`
+                // tries one (and meets the error) rather than trusting it.
                 overlay.take_back(undo);
+                self.dirty.store(true, Ordering::SeqCst);
                 Err(e)
             }
         }
@@ -261,8 +271,12 @@ impl Db {
     /// deferred one was made since the last durable one (none when a
     /// durable commit came after it: see `write_once`).
     pub(super) fn persist(&self) -> Result<(), StoreError> {
-        if self.dirty.load(Ordering::SeqCst) || !self.overlay.read().unwrap_or_else(|p| p.into_inner()).is_empty() {
-            // The durable commit clears the mark, and sets it again if it fails.
+        // The overlay first: a flush that empties it sets `dirty` before it
+        // lets go of the overlay, so one of the two shows it.
+        let held = !self.overlay.read().unwrap_or_else(|p| p.into_inner()).is_empty();
+        if held || self.dirty.load(Ordering::SeqCst) {
+            // A durable commit clears the mark and empties the overlay; a
+            // failed one leaves both as they were.
             self.write(true, |_| Ok(()))?;
         }
         Ok(())
