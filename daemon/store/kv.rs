@@ -28,7 +28,9 @@
 //! "the profile at 100,000 tickets"). Now the batch's tickets share their
 //! paths. The overlay is bounded (`OVERLAY_BYTES`): past that, a deferred
 //! commit writes it to the file without `fsync`, as every deferred commit
-//! did before.
+//! did before. Reads wait while the overlay is written (a durable
+//! commit's `fsync` included), so none sees a transaction that may still
+//! fail.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
