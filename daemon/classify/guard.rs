@@ -11,16 +11,16 @@
 
 use std::sync::LazyLock;
 
-use regex_automata::meta::Regex;
+use crate::shared_regex::SharedRegex;
 
 /// The guard reads folded text (`hold_sensitive`), so its signs are
 /// compiled as the rules are: the same words, a fraction of the automata.
-fn re(pattern: &str) -> Regex {
+fn re(pattern: &str) -> SharedRegex {
     crate::procedures::rule_text::fixed(pattern)
 }
 
 /// The writer alone: first-person singular.
-static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
+static FIRST_SINGULAR: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои)\b|\bj['’]|我(?:[^们]|$)|私|僕|わたし")
 });
 
@@ -28,23 +28,23 @@ static FIRST_SINGULAR: LazyLock<Regex> = LazyLock::new(|| {
 /// work on "a specific user" or "another user" is about someone else too,
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
-static OTHERS: LazyLock<Regex> = LazyLock::new(|| {
+static OTHERS: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
 });
 
 /// The writer, alone or with others: first person singular or plural.
-static FIRST_ANY: LazyLock<Regex> = LazyLock::new(|| {
+static FIRST_ANY: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои|мы|нас|нам|наш\w*)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし")
 });
 
 /// The reader's own: a text about "your" order or account that never
 /// speaks for its writer is a notice, an invoice or a how-to question
 /// about any service ("How can you delete your account in X?").
-static SECOND: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
+static SECOND: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
 
 /// A short text that asks ("Can you explain your refund policy, please?")
 /// is a request even without I or my.
-static PLEASE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
+static PLEASE: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
 
 /// A request that does not say who asks is a short one ("please delete
 /// account", "refund needed"); past this many characters a text that never
@@ -56,21 +56,21 @@ const IMPERSONAL_MAX: usize = 120;
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
-static DEV_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+static DEV_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
 /// apart from the words above.
-static TICKET_KEY: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*\[?[A-Z][A-Z0-9]+-\d+[a-z]?\]?\s*[:\]-]"));
+static TICKET_KEY: LazyLock<SharedRegex> = LazyLock::new(|| re(r"^\s*\[?[A-Z][A-Z0-9]+-\d+[a-z]?\]?\s*[:\]-]"));
 
-static DEV_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+static DEV_WORDS: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:bug|bugs|bugfix|webhooks?|endpoints?|api|pull request|PR|merged?|commits?|repo|repository|changelog|faq|docs|documentation|feature request|enhancement|backoffice|admin (?:ui|panel|page)|user management|wireframe|roadmap|implement\w*|refactor\w*|test mode|idempoten\w*|ui|ux|stripe|paypal|woocommerce|prestashop|shopify|magento|payment gateway|order status|payment status|payment accepted|sandbox|(?:fixes|closes|resolves) #\d+|(?:get|post|put|patch|delete) /[\w/{}:.-]*)\b")
 });
 
 /// Bug-report shape that decides alone: report templates, stack traces,
 /// code blocks.
-static REPORT_STRONG: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+static REPORT_STRONG: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|| {
     [
         ("report template", r"(?i)\b(?:steps to reproduce|to reproduce:|expected (?:behaviou?r|result)|actual (?:behaviou?r|result)|describe the bug|reproduction steps|what steps will reproduce|what is the expected output)\b"),
         ("stack trace", r#"(?m)(?:Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(.*\)\s*$|^\s*File "[^"]+", line \d+|panicked at|Exception in thread|^\s*goroutine \d+ \[)"#),
@@ -82,7 +82,7 @@ static REPORT_STRONG: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 });
 
 /// Bug-report shape where two different signs are needed.
-static REPORT_WEAK: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+static REPORT_WEAK: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|| {
     [
         ("version number", r"(?i)\bv\d+\.\d+\b|\bversion:?\s*\d+\.\d+|\b\d+\.\d+\.\d{1,3}\b"),
         ("markdown heading", r"(?m)^#{2,6} \S"),
@@ -102,7 +102,7 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// every user of some program, so the first person does not make it the
 /// writer's own request. The role is one to three words; the story may be
 /// numbered ("US-30 - As a user …").
-static USER_STORY: LazyLock<Regex> = LazyLock::new(|| {
+static USER_STORY: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
 });
 
@@ -110,24 +110,24 @@ static USER_STORY: LazyLock<Regex> = LazyLock::new(|| {
 /// "customer service". Spam of this kind names refunds, cancellations and
 /// lost accounts to be found; nobody asking for their own refund tells us
 /// a number to call.
-static HELPLINE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+static HELPLINE_NUMBER: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?:\+\s*)?\d(?:[\s.()\[\]{}<>+-]{0,3}\d){9,}")
 });
-static HELPLINE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+static HELPLINE_WORDS: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:call(?:ing)? (?:us|now|today|at|on|the|our|toll)|dial|helpline|help line|hotline|toll[- ]free|customer (?:care|service|support)|support number)\b|\b24(?:/|\*)7\b|\bcall(?:ing)? [+(\d]")
 });
 
 /// The writer runs the software themselves: an administrator of their own
 /// installation asks how to turn off a second factor or remove an account
 /// there, which is a question about some program, not a request to us.
-static OWN_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
+static OWN_INSTALL: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]?hosted|my (?:own )?(?:[\w.-]+ )?(?:instance|installation|deployment|portal)\b|users of my\b|deployed (?:server|instance))")
 });
 
 /// A wish for a feature ("it would be useful to be able to delete my
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
-static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
+static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
 });
 
@@ -135,7 +135,7 @@ static FEATURE_WISH: LazyLock<Regex> = LazyLock::new(|| {
 /// ("How to handle account deletion requests", "before addressing deletion
 /// requests"): a procedure for a team, someone else's or ours, not a
 /// request. Plural only: "please process my deletion request" is one.
-static HANDLING_REQUESTS: LazyLock<Regex> = LazyLock::new(|| {
+static HANDLING_REQUESTS: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:handl\w*|process\w*|address\w*|answer\w*|deal\w* with|respond\w* to|review\w*|triag\w*)\s+(?:(?:all|any|such|incoming|these|those|new|the|pending)\s+)?(?:[\w-]+\s+){0,2}requests\b")
 });
 
@@ -157,7 +157,7 @@ fn help_page(text: &str) -> bool {
 
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
-static SPAM_ACCOUNTS: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
+static SPAM_ACCOUNTS: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
 
 /// The writer asks the reader for something, or tells of what happened to
 /// their own account: the positive sign of a request. Talk about the topic
@@ -170,7 +170,7 @@ static SPAM_ACCOUNTS: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:
 /// the writer's own account ("delete my account", "refund me"); and what
 /// happened to the writer (charged, billed, lost, locked out, cannot log
 /// in).
-static ASKS: LazyLock<Regex> = LazyLock::new(|| {
+static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(concat!(
         r"(?i)\b(?:please|pls|plz|kindly|bitte|s'il vous pla[iî]t|s'il te pla[iî]t|svp|merci de|por favor|per favore|alstublieft|graag)\b",
         // A question put to the reader.
@@ -253,7 +253,7 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
     }
     let title = text.lines().next().unwrap_or("");
-    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_iter(text).map(|m| text[m.range()].to_lowercase()).collect();
+    let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_ranges(text).into_iter().map(|m| text[m].to_lowercase()).collect();
     if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 {
         return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
     }

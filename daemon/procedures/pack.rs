@@ -285,7 +285,7 @@ impl Locator<'_> {
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
 /// The most a small rule's lazy DFA keeps of the states it builds while
-/// searching (one cache a rule, shared by the threads: `RuleRegex`; it
+/// searching (one cache a rule, shared by the threads: `SharedRegex`; it
 /// starts again when full); a large rule may keep more, up to
 /// `RULE_DFA_CACHE_MAX` (`compile_rule`).
 /// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
@@ -302,8 +302,8 @@ const RULE_DFA_CACHE_MAX: usize = 2 << 20;
 /// A rule's pattern compiled as `regex::RegexBuilder` would compile it with
 /// these limits (leftmost-first, UTF-8, the same syntax options), but as
 /// the underlying `meta::Regex`, whose search cache the caller owns: the
-/// rule keeps one for all threads ([`super::procedure::RuleRegex`]).
-fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedure::RuleRegex, String> {
+/// rule keeps one for all threads ([`crate::shared_regex::SharedRegex`]).
+fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<crate::shared_regex::SharedRegex, String> {
     use regex_automata::{meta, MatchKind};
     // The rules read folded text through compacted classes
     // (`super::rule_text`): the same words with less than half the automata.
@@ -332,7 +332,7 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<super::procedur
         let wanted = (r.memory_usage() * 2).clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
         if wanted > RULE_DFA_CACHE { build(wanted) } else { Ok(r) }
     });
-    built.map(super::procedure::RuleRegex::new).map_err(|e| {
+    built.map(crate::shared_regex::SharedRegex::new).map_err(|e| {
         // regex's own wording of the error (the pattern with a caret under
         // the fault), which pack authors already know; the rejection
         // itself is the same, since it is the same compiler.
@@ -883,7 +883,7 @@ state = "closed"
             })
             .collect();
         assert!(expected.iter().flatten().any(Option::is_some) && expected.iter().flatten().any(Option::is_none));
-        let found = |rules: &[super::super::procedure::RuleRegex]| -> Vec<Vec<Option<String>>> {
+        let found = |rules: &[crate::shared_regex::SharedRegex]| -> Vec<Vec<Option<String>>> {
             rules.iter().map(|r| texts.iter().map(|t| r.find(t).map(str::to_string)).collect()).collect()
         };
         assert_eq!(found(&compiled), expected);

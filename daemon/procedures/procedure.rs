@@ -63,58 +63,10 @@ pub struct Rule {
     /// `procedure/rule-name`, as shown in explanations.
     pub name: String,
     pub field: Field,
-    pub regex: RuleRegex,
+    /// One search cache for every worker: `crate::shared_regex`.
+    pub regex: crate::shared_regex::SharedRegex,
     /// Negative for rules that speak against the procedure.
     pub weight: f64,
-}
-
-/// A rule's compiled pattern and the one search cache that every thread
-/// running it shares. `regex::Regex` keeps a cache for each thread that
-/// runs it (a lazy DFA of up to the rule's capacity, `pack::compile_rule`, plus sets sized by the
-/// automaton, about 8 MiB over the shipped packs' rules), so each worker
-/// thread held its own copy of all of them; here the number of workers
-/// does not change it. A search holds the rule's lock only while it runs
-/// (microseconds): two workers classifying at once wait on each other at
-/// most one rule at a time. The match is the same as `regex::Regex::find`
-/// (same engine, same configuration: `pack::compile_rule`).
-pub struct RuleRegex {
-    regex: regex_automata::meta::Regex,
-    /// Made at the first search, so a pack loaded only to be checked
-    /// (`check-config`) never builds one.
-    cache: std::sync::Mutex<Option<regex_automata::meta::Cache>>,
-}
-
-impl RuleRegex {
-    pub fn new(regex: regex_automata::meta::Regex) -> RuleRegex {
-        RuleRegex { regex, cache: std::sync::Mutex::new(None) }
-    }
-
-    /// The leftmost-first match in `text`, as `regex::Regex::find` gives it.
-    pub fn find<'h>(&self, text: &'h str) -> Option<&'h str> {
-        let mut slot = self.cache.lock().unwrap_or_else(|poisoned| {
-            // A search that panicked may have left its cache half
-            // updated: start from a fresh one.
-            self.cache.clear_poison();
-            let mut slot = poisoned.into_inner();
-            *slot = None;
-            slot
-        });
-        let cache = slot.get_or_insert_with(|| self.regex.create_cache());
-        self.regex.search_with(cache, &regex_automata::Input::new(text)).map(|m| &text[m.range()])
-    }
-}
-
-/// A copy shares the compiled pattern and makes its own cache when used.
-impl Clone for RuleRegex {
-    fn clone(&self) -> RuleRegex {
-        RuleRegex::new(self.regex.clone())
-    }
-}
-
-impl std::fmt::Debug for RuleRegex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("RuleRegex").field(&self.regex).finish()
-    }
 }
 
 #[derive(Debug, Clone)]

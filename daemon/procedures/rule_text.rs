@@ -36,10 +36,11 @@ pub fn parse(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
 
 /// One of the code's own fixed patterns that read what the rules read
 /// (the precision guard's signs), compiled the same way; regex's defaults
-/// otherwise, so each thread that searches keeps its own cache.
-pub fn fixed(pattern: &str) -> regex_automata::meta::Regex {
+/// otherwise, with one search cache for every thread.
+pub fn fixed(pattern: &str) -> crate::shared_regex::SharedRegex {
     parse(pattern, false)
         .and_then(|hir| regex_automata::meta::Regex::builder().build_from_hir(&hir).map_err(|e| e.to_string()))
+        .map(crate::shared_regex::SharedRegex::new)
         .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
 }
 
