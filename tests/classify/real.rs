@@ -50,6 +50,12 @@
 //! and audited against its sources by people who had not seen the rules,
 //! and measured once, on the code of the sixth round and what the sixth
 //! set taught (docs/CLASSIFICATION.md, "Seventh set: the one look").
+//!
+//! The eighth set (issues-r8.tsv, "r8") was sealed the same way, built
+//! by people who had not seen the rules, from sources the earlier sets
+//! mostly did not draw on. It is scored only as `<pack> r8`, outside the
+//! whole-set figures, and has not been looked at yet: it is not tune text
+//! (`read_since_look` leaves it out).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,8 +77,8 @@ struct Item {
     /// `r2` (issues-r2.tsv, written after the rules of "Real text"), `r3`
     /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv),
     /// `foreign-issues` (foreign-issues.tsv), `r4` (issues-r4.tsv), `r5`
-    /// (issues-r5.tsv), `r6` (issues-r6.tsv) or `r7` (issues-r7.tsv), all
-    /// four sealed: see `sealed_items`.
+    /// (issues-r5.tsv), `r6` (issues-r6.tsv), `r7` (issues-r7.tsv) or `r8`
+    /// (issues-r8.tsv), all five sealed: see `sealed_items`.
     round: &'static str,
     pack: String,
     label: String,
@@ -105,6 +111,9 @@ fn items() -> Vec<Item> {
     items.extend(sealed_items("issues-r5.tsv", "r5"));
     items.extend(sealed_items("issues-r6.tsv", "r6"));
     items.extend(sealed_items("issues-r7.tsv", "r7"));
+    // The eighth set is sealed and not yet looked at: held out, so
+    // `REAL_HALF=tune` leaves it out.
+    items.extend(sealed_items("issues-r8.tsv", "r8"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
     }
@@ -128,7 +137,7 @@ fn third_set() -> Vec<Item> {
     items
 }
 
-/// A sealed set (issues-r4.tsv to issues-r7.tsv): every row
+/// A sealed set (issues-r4.tsv to issues-r8.tsv): every row
 /// held out (the half column says so), committed before any rule was run
 /// on it, to be measured once. Kept out of `all_items`, which the tune-half tests read.
 fn sealed_items(file: &str, round: &'static str) -> Vec<Item> {
@@ -381,6 +390,13 @@ fn sixth_set_parses_sealed_and_labelled_without_scoring() {
 #[test]
 fn seventh_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r7.tsv", "r7", 113);
+}
+
+/// The eighth set, as committed: 111 rows, read here without being scored
+/// (`check_sealed_set`).
+#[test]
+fn eighth_set_parses_sealed_and_labelled_without_scoring() {
+    check_sealed_set("issues-r8.tsv", "r8", 111);
 }
 
 #[test]
