@@ -101,9 +101,12 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|
 /// for software, in the packs' languages. It speaks in the first person for
 /// every user of some program, so the first person does not make it the
 /// writer's own request. The role is one to three words; the story may be
-/// numbered ("US-30 - As a user …").
+/// numbered ("US-30 - As a user …") or labelled ("Descripción: Como
+/// usuario …"). A requirement put in the third person ("The user can
+/// delete their account", "El usuario puede eliminar su cuenta") is the
+/// same template.
 static USER_STORY: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
+    re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:(?:description|descripción|descripcion|beschreibung|descrição|descricao|story|historia|user story|historia de usuario)\s*:\s*)?(?:(?:the|a) user (?:can|must|should|shall|is able to|will be able to)|el usuario (?:puede|debe|podrá|podra|deberá|debera)|der (?:benutzer|nutzer) (?:kann|muss|soll)|l['’]utilisateur (?:peut|doit|pourra)|o usuário (?:pode|deve|poderá)|de gebruiker (?:kan|moet)|l['’]utente (?:può|deve)|as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
 });
 
 /// A helpline advertisement: a telephone number to call for some company's
@@ -128,7 +131,7 @@ static OWN_INSTALL: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
 static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
 });
 
 /// Requests as a class of work: how staff handle, process or answer them
@@ -154,6 +157,20 @@ fn help_page(text: &str) -> bool {
         && SECOND.is_match(body)
         && !FIRST_SINGULAR.is_match(body)
 }
+
+/// A notice to readers rather than a request: a page titled as a policy,
+/// guidelines, tips or an announcement ("Account Deletion Policy", "Tips
+/// for New Members"), or a writer who warns the others ("I would like to
+/// warn you all"). It names deletion or 2FA as its topic, for everyone. A
+/// policy title over the writer's own question ("Refund Policy: is it
+/// possible for me to get a refund …") is a request still: the title
+/// counts only when the text speaks of others or asks nothing.
+static NOTICE_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:polic(?:y|ies)|guidelines?|faqs?|tips (?:for|on|and)|terms of (?:service|use)|announcement|psa|heads[- ]up)\b")
+});
+static WARNING: LazyLock<SharedRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:(?:would like|want|wanted|like) to warn (?:you|everyone|everybody|all|others|other users)|(?:a )?(?:friendly )?(?:warning|heads[- ]up) (?:to|for) (?:everyone|everybody|all|others|you all))\b")
+});
 
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
@@ -257,6 +274,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 {
         return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
     }
+    if (NOTICE_TITLE.is_match(title) && (OTHERS.is_match(text) || !ASKS.is_match(text))) || WARNING.is_match(text) {
+        return Some("it reads as a notice to readers (a policy, tips, an announcement or a warning to others), not the writer's own request".to_string());
+    }
     let short = text.chars().count() <= IMPERSONAL_MAX;
     if !FIRST_ANY.is_match(text) && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
         return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
@@ -326,6 +346,27 @@ mod tests {
             "Exclusão da conta\nSolicito a exclusão da minha conta: não uso mais o serviço e gostaria que os meus dados fossem apagados também, obrigado.",
             "Please process my account deletion request as soon as you can, I no longer use the service and want my data gone.",
             "アカウントの削除をお願いします",
+        ]);
+    }
+
+    /// The eighth set's lookalikes, after its one look: a requirement in
+    /// the third person and a labelled user story (Spanish), wishes for a
+    /// feature in Dutch and Chinese, a forum's policy about people's
+    /// accounts and a warning to the others; and a request under a policy
+    /// title, which still speaks for its writer.
+    #[test]
+    fn requirements_policies_and_warnings_are_held_back() {
+        held_for(&[
+            ("Eliminar cuenta\nEl usuario puede eliminar su cuenta registrada.", "user story"),
+            ("Cuenta\nDescripción: Como usuario necesito poder eliminar la cuenta.", "user story"),
+            ("Verwijderen account\nMogelijkheid verwijderen account toevoegen", "wish for a feature"),
+            ("注销账号\n希望能够提供注销账号的功能", "wish for a feature"),
+            ("Account Deletion Policy\nI run this forum. When people ask me to delete their accounts, I remove their posts after 30 days; nobody's account is kept longer than that.", "notice to readers"),
+            ("2FA\nI would like to warn you all: my 2FA device broke and I lost access to my account on that forge for good.", "notice to readers"),
+        ]);
+        passes(&[
+            "Refund Policy\nIs it possible for me to get a refund of the premium? My brother bought it by mistake under my account.",
+            "注销账号\n请帮我注销我的账号，谢谢",
         ]);
     }
 

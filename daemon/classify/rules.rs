@@ -62,9 +62,11 @@ pub(crate) fn headers(raw: &[u8]) -> Vec<(String, String)> {
 /// Where a request turns into its fallback ("change my username, or else
 /// delete the account"): the clause from here to the end of the sentence
 /// is what the sender wants only if the first request cannot be done.
+/// In Chinese an alternative after a comma ("修改用户名，或者删除账号":
+/// change the username, or delete the account) is put the same way.
 static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(or else|otherwise|if not|if (that|this|it)(['’]s| is) (not |im)possible|if (that|this|it) (can['’]?t|cannot) be done|if you can['’]?t|failing that|sonst|andernfalls|ansonsten|falls (das|dies) nicht (möglich|geht)|sinon|à défaut|si ce n'est pas possible|si no|de lo contrario|si no es posible|altrimenti|se non è possibile|zo niet|anders|als dat niet kan|caso contrário|senão|se não for possível)\b[^.!?\n]*",
+        r"(?i)\b(or else|otherwise|if not|if (that|this|it)(['’]s| is) (not |im)possible|if (that|this|it) (can['’]?t|cannot) be done|if you can['’]?t|failing that|sonst|andernfalls|ansonsten|falls (das|dies) nicht (möglich|geht)|sinon|à défaut|si ce n'est pas possible|si no|de lo contrario|si no es posible|altrimenti|se non è possibile|zo niet|anders|als dat niet kan|caso contrário|senão|se não for possível)\b[^.!?\n]*|[，,]\s*(?:或者|或是|要不然|要不|否则|不然)[^。！？.!?\n]*",
     )
     .expect("static regex")
 });

@@ -111,8 +111,8 @@ fn items() -> Vec<Item> {
     items.extend(sealed_items("issues-r5.tsv", "r5"));
     items.extend(sealed_items("issues-r6.tsv", "r6"));
     items.extend(sealed_items("issues-r7.tsv", "r7"));
-    // The eighth set is sealed and not yet looked at: held out, so
-    // `REAL_HALF=tune` leaves it out.
+    // The eighth set, sealed, then looked at once (docs/CLASSIFICATION.md,
+    // "Eighth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r8.tsv", "r8"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -122,7 +122,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -417,10 +417,10 @@ fn real_text_meets_the_measured_floors() {
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
-        ("2i2c", "held-out", 24.0 / 44.0, 31.0 / 32.0, 0),
+        ("2i2c", "held-out", 25.0 / 44.0, 32.0 / 33.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 13.0, 1),
-        ("2i2c r2", "held-out", 6.0 / 18.0, 11.0 / 12.0, 0),
+        ("2i2c r2", "held-out", 7.0 / 18.0, 12.0 / 13.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
@@ -444,7 +444,7 @@ fn real_text_meets_the_measured_floors() {
         // figure is far from the targets; it is recorded so that it cannot
         // get worse unnoticed.
         ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 13.0, 9),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
@@ -453,18 +453,18 @@ fn real_text_meets_the_measured_floors() {
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
         ("sourcehut r4", "held-out", 21.0 / 31.0, 21.0 / 22.0, 1),
-        ("2i2c r4", "held-out", 6.0 / 20.0, 9.0 / 10.0, 0),
+        ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 26.0, 4),
-        ("2i2c r5", "held-out", 9.0 / 20.0, 11.0 / 11.0, 0),
+        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 25.0, 3),
+        ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 5.0, 2),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 20.0 / 32.0, 20.0 / 27.0, 4),
+        ("sourcehut r6", "held-out", 21.0 / 32.0, 21.0 / 28.0, 4),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -476,8 +476,18 @@ fn real_text_meets_the_measured_floors() {
         // which relabelled two rows of each of the fifth to seventh sets
         // (their figures above are on the new labels).
         ("sourcehut r7", "held-out", 23.0 / 27.0, 23.0 / 26.0, 3),
-        ("2i2c r7", "held-out", 12.0 / 20.0, 13.0 / 14.0, 0),
+        ("2i2c r7", "held-out", 15.0 / 20.0, 16.0 / 17.0, 0),
         ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
+        // The eighth set after its one look (docs/CLASSIFICATION.md,
+        // "Eighth set: the one look"; sourcehut 12/26, 12/18, 6, 2i2c
+        // 7/19, 9/9, 0 and CAcert 2/3, 2/4, 2 at the look): code questions
+        // in Spanish and Chinese, PayPal where the writer lives, licences
+        // bought under a mistyped address, requirements, policies and
+        // warnings; the 2i2c figures of earlier sets rose with its code
+        // questions.
+        ("sourcehut r8", "held-out", 24.0 / 26.0, 24.0 / 26.0, 2),
+        ("2i2c r8", "held-out", 16.0 / 19.0, 18.0 / 18.0, 0),
+        ("cacert r8", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -491,6 +501,35 @@ fn requests_route_and_talk_about_them_does_not() {
     let packs = packs();
     let cases = [
         ("sourcehut", "", "I am asking to end my account", "account-deletion"),
+        // The eighth set's lessons: the writer's own words between "my"
+        // and "account"; Chinese deletion, but not a wish for the feature;
+        // getting an account back is the opposite request; money back with
+        // the account closed is a refund; a host name is not a bug report;
+        // double charges in Spanish; PayPal that does not work where the
+        // writer lives; a licence bought under a mistyped address; a
+        // requirement in the third person, a Dutch wish, a policy and a
+        // warning to others are not requests; an alternative after a
+        // Chinese comma is a fallback.
+        ("sourcehut", "", "Please close my SourceHut Pages account.", "account-deletion"),
+        ("sourcehut", "注销账号", "请帮我注销我的账号", "account-deletion"),
+        ("sourcehut", "", "希望能提供删除账号的功能", UNCLASSIFIED),
+        ("sourcehut", "", "Is there a way to reactivate my account after it was deactivated?", UNCLASSIFIED),
+        ("sourcehut", "", "I was charged after I cancelled. I would like my money refunded and my account closed.", "refund"),
+        ("sourcehut", "2FA reset request", "I lost my 2FA device and cannot log into the web interface. Please reset my 2FA.", "2fa-disable"),
+        ("sourcehut", "Username", "I signed up on bugs.example.org years ago with my old name. Could you change my username?", "account-rename"),
+        ("sourcehut", "Cobros dobles", "Me hicieron 2 cobros el mismo día en mi tarjeta.", "refund"),
+        ("sourcehut", "", "I'd like to subscribe, but PayPal does not work in my country. Is there another way?", "cannot-pay"),
+        ("sourcehut", "", "I typed a wrong email when I bought the license, what can I do?", "billing-transfer"),
+        ("sourcehut", "Eliminar cuenta", "El usuario puede eliminar su cuenta.", UNCLASSIFIED),
+        ("sourcehut", "Account verwijderen", "Mogelijkheid om account te verwijderen toevoegen", UNCLASSIFIED),
+        ("sourcehut", "Account Deletion Policy", "Members who want their accounts deleted write to the admins, and we delete them within a week.", UNCLASSIFIED),
+        ("sourcehut", "2FA", "I would like to warn you all: if you lose your 2FA device you may lose access to your account for good.", UNCLASSIFIED),
+        ("sourcehut", "用户名修改", "能不能修改用户名，或者删除账号", "account-rename"),
+        ("cacert", "", "Please delete my CAcert community account.", "account-deletion"),
+        ("cacert", "", "Is there a way to reactivate an account after it has been deactivated?", UNCLASSIFIED),
+        ("2i2c", "Error in notebook", "When I run the notebook I get an error. How do I fix it?", "out-of-scope"),
+        ("2i2c", "Consulta", "Al ejecutar una celda me salió un error, ¿cómo lo soluciono?", "out-of-scope"),
+        ("2i2c", "跑Jupyter出错", "跑Jupyter Notebook的时候出错了，是什么原因", "out-of-scope"),
         // The seventh set's lessons: requests in Russian, Japanese and
         // Portuguese; a refund in Chinese; a licence moved to another
         // address; Google's "step two verification".
@@ -745,7 +784,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
         // Other projects' issue reports, with the model (the defaults).
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 13.0, 9),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
