@@ -511,6 +511,7 @@ fn requests_route_and_talk_about_them_does_not() {
         // warning to others are not requests; an alternative after a
         // Chinese comma is a fallback.
         ("sourcehut", "", "Please close my SourceHut Pages account.", "account-deletion"),
+        ("sourcehut", "", "Please remove my email from account settings, it is shown on my profile.", UNCLASSIFIED),
         ("sourcehut", "注销账号", "请帮我注销我的账号", "account-deletion"),
         ("sourcehut", "", "希望能提供删除账号的功能", UNCLASSIFIED),
         ("sourcehut", "", "Is there a way to reactivate my account after it was deactivated?", UNCLASSIFIED),
