@@ -216,6 +216,8 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         once,
         "triaged starting"
     );
+    let released = crate::service::release_startup_pages();
+    debug!(mib = released >> 20, "start-up pages of the binary handed back to the kernel");
     let mut tasks = tokio::task::JoinSet::new();
     let mut folders: Vec<(String, Role)> = config.imap.folders.iter().map(|f| (f.clone(), Role::Support)).collect();
     if !config.imap.sent.is_empty() && !config.imap.folders.contains(&config.imap.sent) {
