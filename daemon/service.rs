@@ -154,8 +154,8 @@ pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
 /// the kernel maps the pages around each one it faults in: after start
 /// about 19 MiB of the 25 MB binary stayed resident. The pages the workers
 /// need are faulted in again from the page cache as they run; the others
-/// stay out until something needs them (docs/BENCHMARKS.md, "Start-up
-/// pages handed back"). `MADV_PAGEOUT` needs Linux 5.4; elsewhere, or if
+/// stay out until something needs them (docs/BENCHMARKS.md, "The
+/// stream's memory, 2026-12-02 afternoon"). `MADV_PAGEOUT` needs Linux 5.4; elsewhere, or if
 /// the kernel refuses, nothing changes.
 pub fn release_startup_pages() -> usize {
     #[cfg(target_os = "linux")]

@@ -6,8 +6,8 @@
 //! by the automaton. For the packs' rules that was about 8 MiB a worker
 //! thread, and for the code's own larger patterns (the precision guard's
 //! signs, the quote stripping's attributions) another 3 MiB a worker
-//! (docs/BENCHMARKS.md, "A realistic backlog", and "One search cache for
-//! the code's own patterns"). Here the number of workers does not change
+//! (docs/BENCHMARKS.md, "A realistic backlog", and "The stream's memory,
+//! 2026-12-02 afternoon"). Here the number of workers does not change
 //! it. A search holds the pattern's lock only while it runs
 //! (microseconds): two workers searching at once wait on each other at
 //! most one pattern at a time. The matches are the same as
