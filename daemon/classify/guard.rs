@@ -29,12 +29,12 @@ static FIRST_SINGULAR: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
 static OTHERS: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their (?:\w+ )?accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b|大家|各位")
 });
 
 /// The writer, alone or with others: first person singular or plural.
 static FIRST_ANY: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|meu|minha|meus|minhas|nós|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои|мы|нас|нам|наш\w*)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし")
+    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|io|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|eu|meu|minha|meus|minhas|nós|nosso|nossa|nossos|nossas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои|мы|нас|нам|наш\w*)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし")
 });
 
 /// The reader's own: a text about "your" order or account that never
@@ -57,7 +57,7 @@ const IMPERSONAL_MAX: usize = 120;
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
 static DEV_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|.*功能\s*$)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -75,6 +75,8 @@ static REPORT_STRONG: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new
         ("report template", r"(?i)\b(?:steps to reproduce|to reproduce:|expected (?:behaviou?r|result)|actual (?:behaviou?r|result)|describe the bug|reproduction steps|what steps will reproduce|what is the expected output)\b"),
         ("stack trace", r#"(?m)(?:Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(.*\)\s*$|^\s*File "[^"]+", line \d+|panicked at|Exception in thread|^\s*goroutine \d+ \[)"#),
         ("code block", r"(?m)^\s*(?:```|~~~)"),
+        // Chinese "reports an error" ("一直报错": it keeps failing).
+        ("error reported", r"报错|出错了|错误提示"),
     ]
     .into_iter()
     .map(|(n, r)| (n, re(r)))
@@ -106,7 +108,13 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|
 /// delete their account", "El usuario puede eliminar su cuenta") is the
 /// same template.
 static USER_STORY: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:(?:description|descripción|descripcion|beschreibung|descrição|descricao|story|historia|user story|historia de usuario)\s*:\s*)?(?:(?:the|a) user (?:can|must|should|shall|is able to|will be able to)|el usuario (?:puede|debe|podrá|podra|deberá|debera)|der (?:benutzer|nutzer) (?:kann|muss|soll)|l['’]utilisateur (?:peut|doit|pourra)|o usuário (?:pode|deve|poderá)|de gebruiker (?:kan|moet)|l['’]utente (?:può|deve)|as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik)\b")
+    re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:(?:description|descripción|descripcion|beschreibung|descrição|descricao|story|historia|user story|historia de usuario)\s*:\s*)?(?:(?:the|a) user (?:can|must|should|shall|is able to|will be able to)|el usuario (?:puede|debe|podrá|podra|deberá|debera)|der (?:benutzer|nutzer) (?:kann|muss|soll)|l['’]utilisateur (?:peut|doit|pourra)|o usuário (?:pode|deve|poderá)|de gebruiker (?:kan|moet)|l['’]utente (?:può|deve)|as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik|comme (?:[\w:'’-]+\s+){0,2}[\w:'’-]+,?\s+(?:je|j['’]|nous)\s*(?:veux|voudrais|souhaite|dois|peux|aimerais|voulons|devons)|(?:я\s+)?как (?:[\w-]+\s+){0,2}[\w-]+,?\s+(?:я\s+)?(?:хочу|могу|должен|должна|хотел бы|хотела бы))\b")
+});
+
+/// A developers' task: the headings of a task template ("Acceptance
+/// criteria", "Описание задачи … Критерии приемки"), whoever it is about.
+static TASK_TEMPLATE: LazyLock<SharedRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:acceptance criteria|definition of done|crit[èe]res d['’]acceptation|criterios de aceptaci[óo]n|crit[ée]rios de aceita[çc][ãa]o|akzeptanzkriterien|критерии при[её]мки|описание задачи)\b")
 });
 
 /// A helpline advertisement: a telephone number to call for some company's
@@ -131,7 +139,7 @@ static OWN_INSTALL: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
 static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|it would be (?:nice|cool|great|useful|good|helpful|awesome) if there (?:were|was|is|would be)|(?:can|could|should) we (?:please )?add|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|(?:会有|有没有|能否有|可以有|是否有|何时有|什么时候有)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
 });
 
 /// Requests as a class of work: how staff handle, process or answer them
@@ -166,7 +174,7 @@ fn help_page(text: &str) -> bool {
 /// possible for me to get a refund …") is a request still: the title
 /// counts only when the text speaks of others or asks nothing.
 static NOTICE_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:polic(?:y|ies)|guidelines?|faqs?|tips (?:for|on|and)|terms of (?:service|use)|announcement|psa|heads[- ]up)\b")
+    re(r"(?i)\b(?:polic(?:y|ies)|guidelines?|faqs?|tips (?:for|on|and)|terms of (?:service|use)|announcement|psa|heads[- ]up)\b|指南|攻略|教程|避坑|记录一次")
 });
 static WARNING: LazyLock<SharedRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:(?:would like|want|wanted|like) to warn (?:you|everyone|everybody|all|others|other users)|(?:a )?(?:friendly )?(?:warning|heads[- ]up) (?:to|for) (?:everyone|everybody|all|others|you all))\b")
@@ -192,6 +200,7 @@ static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
         r"(?i)\b(?:please|pls|plz|kindly|bitte|s'il vous pla[iî]t|s'il te pla[iî]t|svp|merci de|por favor|per favore|alstublieft|graag)\b",
         // A question put to the reader.
         r"|\b(?:can|could|would|will|may) (?:you|u|someone|somebody|anyone|anybody|i|we|your team|the team|support)\b",
+        r"|\b(?:are|were) you able to\b|\bany (?:suggestions?|ideas?|advice|tips|help)\b|\b(?:can|could|would|may) (?:the|my|our|this|that) (?:[\w-]+ ){0,3}be\b",
         r"|\b(?:is|would) (?:it|there) (?:be )?(?:possible|a way|any way|an option)\b|\bis there (?:a|any) (?:way|option|process|form|possibility)\b",
         r"|\b(?:how|where|what) (?:do|can|could|should|would|must) (?:i|we)\b|\bwhat (?:are|is) (?:my|our) options\b",
         r"|\b(?:k[öo]nn(?:en|ten)|w[üu]rden) sie\b|\bkannst du\b|\bwie kann ich\b|\bist es m[öo]glich\b|\bgibt es (?:eine|die) m[öo]glichkeit\b",
@@ -209,10 +218,10 @@ static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
         r"|\bje (?:voudrais|souhaite|souhaiterais|veux|demande|sollicite|dois|cherche)\b|\bj'(?:aimerais|ai besoin)\b|\bnous (?:voudrions|souhaitons|souhaiterions|demandons|sollicitons|avons besoin)\b",
         r"|\b(?:quiero|quisiera|necesito|solicito|deseo|queremos|quisi[ée]ramos|necesitamos|solicitamos)\b|\bme gustar[íi]a\b|\bnos gustar[íi]a\b",
         r"|\b(?:vorrei|voglio|chiedo|vorremmo|chiediamo)\b|\bho bisogno\b|\bik (?:wil|zou graag|vraag)\b",
-        r"|\b(?:quero|gostaria|preciso|solicitamos|queremos|precisamos|poderiam|podem|pode)\b",
+        r"|\b(?:quero|queria|gostaria|preciso|solicitamos|queremos|precisamos|poderiam|podem|pode)\b|\bcomo (?:eu )?(?:fa[çc]o|posso|tenho que|devo)\b|\bdesde j[áa] agrade[çc]o\b",
         r"|\b(?:пожалуйста|прошу|помогите|подскажите|хочу|хотел бы|хотела бы|нужно|мне нужн\w*|можно ли)\b|\bкак (?:мне )?(?:удалить|отключить|вернуть|сменить|изменить|оплатить|закрыть)\b",
         r"|したい|ほしい|欲しい",
-        r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|お願い|ください|요청|부탁",
+        r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|能不能|可不可以|能否|可否|お願い|ください|요청|부탁",
         // A request named as one.
         r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
         // An imperative on the writer's own account, or on the writer.
@@ -221,7 +230,7 @@ static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
         // What happened to the writer: charged, lost, locked out.
         r"|\b(?:i|we|i've|we've|i'm|we're|my(?: \w+){1,2}|our(?: \w+){1,2})\s+(?:was |were |have been |has been |had been |got |been |am being |are being |just got |was just |got double[- ])?(?:charged|billed|debited|overcharged|double[- ]charged|refused|declined|locked out|banned|suspended|blocked|deleted|hacked|compromised)\b|\b(?:charged|billed|debited) (?:me|us|my|our)\b|\bme (?:\w+ ){0,2}(?:cobr\w+|debit\w+|carg\w+)\b",
         r"|\b(?:i|we) (?:(?:have|had|just|recently|accidentally|unfortunately|too|also|somehow|apparently|already|mistakenly) ){0,2}(?:lost|broke|dropped|reset|replaced|wiped|forgot|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created|accidentally|mistakenly)\b|\bi've (?:(?:just|also|accidentally) )?(?:lost|broken|reset|replaced|wiped|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created)\b|\bby mistake\b",
-        r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|do not have|no longer have)\b|\b(?:i|we)'m (?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
+        r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|do not have|no longer have)\b|\b(?:i|we)'m (?:\w+ )?(?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
         r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
         r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
@@ -250,6 +259,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     }
     if USER_STORY.is_match(text) {
         return Some("it reads as a user story (\"as a <role>, I want …\"), a requirement for software, not the writer's own request".to_string());
+    }
+    if TASK_TEMPLATE.is_match(text) {
+        return Some("it reads as a developers' task (acceptance criteria, a task description), a requirement for software, not the writer's own request".to_string());
     }
     if HELPLINE_NUMBER.is_match(text) && HELPLINE_WORDS.is_match(text) {
         return Some("it reads as a helpline advertisement (a telephone number to call for customer service), not a request".to_string());
@@ -367,6 +379,33 @@ mod tests {
         passes(&[
             "Refund Policy\nIs it possible for me to get a refund of the premium? My brother bought it by mistake under my account.",
             "注销账号\n请帮我注销我的账号，谢谢",
+        ]);
+    }
+
+    /// The ninth set's lookalikes, after its one look: a developers' task
+    /// and a user story in Russian, a task title in Russian, a French
+    /// feature title and story, a wish for "an easy way", a question when
+    /// a feature comes, a requirement about "their entire account", a
+    /// Chinese guide to others, a Chinese bug report; and the requests
+    /// that passed only once the guard read their ask.
+    #[test]
+    fn tasks_titles_and_guides_in_more_languages_are_held_back() {
+        held_for(&[
+            ("Удаление аккаунта\nОписание задачи: добавить функционал удаления аккаунта. Критерии приемки: в личном кабинете есть кнопка.", "developers' task"),
+            ("Удаление аккаунта\nЯ как зарегистрированный пользователь, хочу иметь возможность удалить свой аккаунт.", "user story"),
+            ("Добавить удаление аккаунта", "work on software"),
+            ("Possibilité de supprimer mon compte depuis l'app", "work on software"),
+            ("Modifier nom d'utilisateur\ncomme chercheur d'emploi je veux pouvoir modifier mon nom d'utilisateur", "user story"),
+            ("change username?\nIt would be nice if there were an easy way to change one's username.", "wish for a feature"),
+            ("账号注销\n你好，请问什么时候会有账号注销的功能？", "wish for a feature"),
+            ("Cancel Account\nAllow a signed-in account owner to cancel and remove their entire account.", "other people's accounts"),
+            ("【避坑指南】记录一次海外订阅退款\n记录下来，也希望能帮到大家避开自动续费的陷阱。我每个月都被扣费。", "notice to readers"),
+            ("不能修改用户名\n在设置中心更改用户名的时候，我提交后一直报错", "bug report"),
+        ]);
+        passes(&[
+            "Locked Out of Two-Factor Authentication\nSomehow I screwed up when setting up Two-Factor Authentication. I don't receive a login token when attempting to sign in, so it seems I'm permanently locked out of my account. Any suggestions?",
+            "I've cancelled my subscription but it keeps charging.\nI believe it's been cancelled long time ago, are you able to process a refund for me?",
+            "Desabilitar autenticação de dois fatores\nQueria desabilitar autenticação de dois fatores mas não tenho mais o celular onde está ativa. Como eu tenho que fazer?",
         ]);
     }
 

@@ -58,9 +58,9 @@
 //!
 //! The ninth set (issues-r9.tsv, "r9") was sealed the same way, built and
 //! audited against its sources by people who had not seen the classifier's
-//! output. It is scored only as `<pack> r9`, outside the whole-set figures,
-//! and has not been looked at yet: it is not tune text (`read_since_look`
-//! leaves it out).
+//! output, and measured once (docs/CLASSIFICATION.md, "Ninth set: the one
+//! look"); tune text since. It is scored only as `<pack> r9`, outside the
+//! whole-set figures.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -120,8 +120,8 @@ fn items() -> Vec<Item> {
     // The eighth set, sealed, then looked at once (docs/CLASSIFICATION.md,
     // "Eighth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r8.tsv", "r8"));
-    // The ninth set, sealed and not yet looked at: scored as `<pack> r9`
-    // only, and never under `REAL_HALF=tune`.
+    // The ninth set, sealed, then looked at once (docs/CLASSIFICATION.md,
+    // "Ninth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r9.tsv", "r9"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -131,7 +131,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -503,6 +503,16 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r8", "held-out", 24.0 / 26.0, 24.0 / 26.0, 2),
         ("2i2c r8", "held-out", 16.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r8", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
+        // The ninth set after its one look (docs/CLASSIFICATION.md, "Ninth
+        // set: the one look"; sourcehut 14/31, 14/23, 6, 2i2c 6/21, 9/9, 0
+        // and CAcert 4/4, 4/5, 1 at the look): user stories and task
+        // titles in Russian and French, wishes put as questions, licences
+        // moved to another account, cards refused abroad, refunds asked in
+        // the passive, packages that will not install. No other set's
+        // figure moved.
+        ("sourcehut r9", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
+        ("2i2c r9", "held-out", 16.0 / 21.0, 19.0 / 19.0, 0),
+        ("cacert r9", "held-out", 4.0 / 4.0, 4.0 / 4.0, 0),
     ];
     assert_floors(&scores, floors);
 }
@@ -543,6 +553,33 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "用户名修改", "能不能修改用户名，或者删除账号", "account-rename"),
         ("cacert", "", "Please delete my CAcert community account.", "account-deletion"),
         ("cacert", "", "Is there a way to reactivate an account after it has been deactivated?", UNCLASSIFIED),
+        // The ninth set's lessons. Requests: a licence moved to another
+        // account; a card refused when paying from abroad; a card not
+        // accepted and nothing bought; a refund asked in the passive;
+        // "any suggestions?" from a writer locked out; a rename in Chinese
+        // with 一下; 2FA turned off in Portuguese. Not requests: a Russian
+        // user story and task, a French feature title and story, a wish
+        // for "an easy way", a question when a feature will come, a
+        // requirement about "their entire account", a Chinese blog's
+        // guide, a Chinese bug report.
+        ("sourcehut", "", "I would like to transfer my individual license to a different Google account, would that be possible?", "billing-transfer"),
+        ("sourcehut", "Card declined", "I'm trying to subscribe from Algeria, but all my payments are declined. Could you check my account?", "cannot-pay"),
+        ("sourcehut", "I can't buy it", "Will there be another option? My card is not accepted.", "cannot-pay"),
+        ("sourcehut", "", "We cancelled the subscription today. Can the subscription amount be refunded for this month?", "refund"),
+        ("sourcehut", "Locked out of two-factor authentication", "I don't receive a login token, so I'm permanently locked out of my account. Any suggestions?", "2fa-disable"),
+        ("sourcehut", "能不能修改一下用户名", "注册的时候填了手机号，现在想改", "account-rename"),
+        ("sourcehut", "Desabilitar autenticação de dois fatores", "Queria desabilitar a autenticação de dois fatores, perdi o celular. Como eu faço?", "2fa-disable"),
+        ("sourcehut", "Я как пользователь, хочу удалить свой аккаунт", "Добавить кнопку удаления аккаунта.", UNCLASSIFIED),
+        ("sourcehut", "Добавить удаление аккаунта", "", UNCLASSIFIED),
+        ("sourcehut", "Possibilité de supprimer mon compte depuis l'app", "", UNCLASSIFIED),
+        ("sourcehut", "Modifier nom d'utilisateur", "comme chercheur d'emploi je veux pouvoir modifier mon nom d'utilisateur", UNCLASSIFIED),
+        ("sourcehut", "change username?", "It would be nice if there were an easy way to change one's username.", UNCLASSIFIED),
+        ("sourcehut", "账号注销功能", "请问什么时候会有账号注销的功能？", UNCLASSIFIED),
+        ("sourcehut", "Cancel Account", "Allow a signed-in account owner to cancel and remove their entire account.", UNCLASSIFIED),
+        ("sourcehut", "【避坑指南】记录一次订阅退款", "记录下来，希望能帮到大家避开自动续费的陷阱，我也申请了退款。", UNCLASSIFIED),
+        ("sourcehut", "不能修改用户名", "在设置中心更改用户名的时候一直报错", UNCLASSIFIED),
+        ("cacert", "", "Can we add a section that shows what data is kept after account closure?", UNCLASSIFIED),
+        ("2i2c", "installation of package had non-zero exit status", "I am trying to install the package but I keep getting warnings. Any advice?", "out-of-scope"),
         ("2i2c", "Error in notebook", "When I run the notebook I get an error. How do I fix it?", "out-of-scope"),
         ("2i2c", "Consulta", "Al ejecutar una celda me salió un error, ¿cómo lo soluciono?", "out-of-scope"),
         ("2i2c", "跑Jupyter出错", "跑Jupyter Notebook的时候出错了，是什么原因", "out-of-scope"),
