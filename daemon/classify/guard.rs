@@ -57,7 +57,7 @@ const IMPERSONAL_MAX: usize = 120;
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
 static DEV_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|.*功能\s*$)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -139,7 +139,7 @@ static OWN_INSTALL: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
 static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|it would be (?:nice|cool|great|useful|good|helpful|awesome) if there (?:were|was|is|would be)|(?:can|could|should) we (?:please )?add|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|(?:会有|有没有|能否有|可以有|是否有|何时有|什么时候有)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
+    re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|it would be (?:nice|cool|great|useful|good|helpful|awesome) if there (?:were|was|is|would be)|(?:can|could|should) we (?:please )?add|(?:dare|dar|donner) (?:la|a) possibilit\w*|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|(?:会有|有没有|能否有|可以有|是否有|何时有|什么时候有)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
 });
 
 /// Requests as a class of work: how staff handle, process or answer them
@@ -221,6 +221,7 @@ static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
         r"|\b(?:quero|queria|gostaria|preciso|solicitamos|queremos|precisamos|poderiam|podem|pode)\b|\bcomo (?:eu )?(?:fa[çc]o|posso|tenho que|devo)\b|\bdesde j[áa] agrade[çc]o\b",
         r"|\b(?:пожалуйста|прошу|помогите|подскажите|хочу|хотел бы|хотела бы|нужно|мне нужн\w*|можно ли)\b|\bкак (?:мне )?(?:удалить|отключить|вернуть|сменить|изменить|оплатить|закрыть)\b",
         r"|したい|ほしい|欲しい",
+        r"|\b(?:istiyorum|isterim|misiniz|mısınız|lütfen|l[üu]tfen|prosz[eę]|przosze|chc[eę]|potrzebuj[eę])\b|주세요|드립니다|원합니다",
         r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|能不能|可不可以|能否|可否|お願い|ください|요청|부탁",
         // A request named as one.
         r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
@@ -401,6 +402,12 @@ mod tests {
             ("Cancel Account\nAllow a signed-in account owner to cancel and remove their entire account.", "other people's accounts"),
             ("【避坑指南】记录一次海外订阅退款\n记录下来，也希望能帮到大家避开自动续费的陷阱。我每个月都被扣费。", "notice to readers"),
             ("不能修改用户名\n在设置中心更改用户名的时候，我提交后一直报错", "bug report"),
+            // The tenth set's: feature titles in Japanese and Spanish, a
+            // title that allows something, an Italian wish.
+            ("退会機能を実装する\n退会の際に連携のSNS情報を削除する", "work on software"),
+            ("Botón \"Darme de baja\"\nDebe aparecer en el menú de logueo.", "work on software"),
+            ("Allow removing 2FA without a code.\nI lose my access to my 2fa app. I can't remove 2fa.", "work on software"),
+            ("Elimina profilo\nDare la possibilità, da profilo, di eliminarlo definitivamente.", "wish for a feature"),
         ]);
         passes(&[
             "Locked Out of Two-Factor Authentication\nSomehow I screwed up when setting up Two-Factor Authentication. I don't receive a login token when attempting to sign in, so it seems I'm permanently locked out of my account. Any suggestions?",
