@@ -19,9 +19,18 @@ fn re(pattern: &str) -> SharedRegex {
     crate::procedures::rule_text::fixed(pattern)
 }
 
+/// First-person singular words in the packs' languages. One list for both
+/// patterns below: kept as two copies, a word added to one was missing from
+/// the other (Portuguese "eu" and Italian "io" were singular, yet a text in
+/// them "never spoke for its writer").
+const SINGULAR_WORDS: &str = "i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои";
+
+/// First-person plural words in the packs' languages.
+const PLURAL_WORDS: &str = "we|we['’](?:re|ve|d|ll)|us|our|ours|wir|uns|unser\\w*|nous|nos|notre|nosotros|nuestr[oa]s?|noi|nostr[oaie]|wij|ons|onze|nós|nosso|nossa|nossos|nossas|мы|нас|нам|наш\\w*";
+
 /// The writer alone: first-person singular.
 static FIRST_SINGULAR: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои)\b|\bj['’]|我(?:[^们]|$)|私|僕|わたし")
+    re(&format!(r"(?i)\b(?:{SINGULAR_WORDS})\b|\bj['’]|我(?:[^们]|$)|私|僕|わたし"))
 });
 
 /// Other people as the subject: whose account it would be. An admin's
@@ -34,7 +43,7 @@ static OTHERS: LazyLock<SharedRegex> = LazyLock::new(|| {
 
 /// The writer, alone or with others: first person singular or plural.
 static FIRST_ANY: LazyLock<SharedRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|we|we['’](?:re|ve|d|ll)|us|our|ours|ich|mich|mir|mein\w*|wir|uns|unser\w*|moi|mon|ma|mes|nous|nos|notre|yo|mi|mis|nosotros|nuestr[oa]s?|io|mio|mia|miei|noi|nostr[oaie]|ik|mij|mijn|wij|we|ons|onze|eu|meu|minha|meus|minhas|nós|nosso|nossa|nossos|nossas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои|мы|нас|нам|наш\w*)\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし")
+    re(&format!(r"(?i)\b(?:{SINGULAR_WORDS}|{PLURAL_WORDS})\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし"))
 });
 
 /// The reader's own: a text about "your" order or account that never
