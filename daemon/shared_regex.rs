@@ -17,9 +17,22 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-use regex_automata::meta::{Cache, Regex};
+use regex_automata::meta::{self, Cache, Regex};
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::util::iter::Searcher;
 use regex_automata::Input;
+
+/// How every shared pattern is compiled: regex's defaults, except that
+/// only the match as a whole is tracked, never its groups, since no caller
+/// reads a group. That changes no match. It matters when the lazy DFA gives
+/// up (a Unicode `\b` over non-ASCII text) and a search falls back to the
+/// PikeVM, whose cache keeps every group's start and end for every state of
+/// the automaton: 6.2 MB for one of the sourcehut pack's rules over a
+/// 1,000-character text, 0.55 MB with the whole match alone
+/// (docs/BENCHMARKS.md, "Rules that track no groups").
+pub fn config() -> meta::Config {
+    meta::Config::new().which_captures(WhichCaptures::Implicit)
+}
 
 pub struct SharedRegex {
     regex: Regex,
@@ -33,9 +46,10 @@ impl SharedRegex {
         SharedRegex { regex, cache: Mutex::new(None) }
     }
 
-    /// A fixed pattern of the code's own, with regex's defaults.
+    /// A fixed pattern of the code's own, with regex's defaults but for
+    /// [`config`]'s.
     pub fn fixed(pattern: &str) -> SharedRegex {
-        SharedRegex::new(Regex::new(pattern).unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}")))
+        SharedRegex::new(Regex::builder().configure(config()).build(pattern).unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}")))
     }
 
     /// Runs `search` with the one cache, holding the lock for it alone.
@@ -54,7 +68,7 @@ impl SharedRegex {
 
     /// The leftmost-first match in `text`, as `regex::Regex::find` gives it.
     pub fn find<'h>(&self, text: &'h str) -> Option<&'h str> {
-        self.with_cache(|regex, cache| regex.search_with(cache, &Input::new(text)).map(|m| &text[m.range()]))
+        self.with_cache(|regex, cache| regex.search_with(cache, &Input::new(text)).map(|m| &text[on_characters(text, m.range())]))
     }
 
     /// Whether the pattern matches anywhere in `text`.
@@ -66,14 +80,30 @@ impl SharedRegex {
     pub fn find_ranges(&self, text: &str) -> Vec<Range<usize>> {
         self.with_cache(|regex, cache| {
             let mut searcher = Searcher::new(Input::new(text));
-            std::iter::from_fn(|| searcher.advance(|input| Ok(regex.search_with(cache, input)))).map(|m| m.range()).collect()
+            std::iter::from_fn(|| searcher.advance(|input| Ok(regex.search_with(cache, input)))).map(|m| on_characters(text, m.range())).collect()
         })
+    }
+
+    /// What the search cache holds now (nothing before the first search).
+    #[cfg(test)]
+    fn cache_memory(&self) -> usize {
+        self.cache.lock().unwrap().as_ref().map_or(0, Cache::memory_usage)
     }
 
     /// What the compiled pattern holds, without its cache.
     pub fn memory_usage(&self) -> usize {
         self.regex.memory_usage()
     }
+}
+
+/// `range` widened to the characters it touches. A rule's gaps are compiled
+/// as bytes (`procedures::rule_text`), and the packs' patterns make them end
+/// between characters; should one not, the words shown are whole
+/// characters and never a panic.
+fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
+    let start = (0..=range.start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let end = (range.end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    start..end
 }
 
 /// A copy shares the compiled pattern and makes its own cache when used.
@@ -120,6 +150,29 @@ mod tests {
             });
             assert_eq!(answers(&shared.clone()), expected, "{pattern}, a copy");
         }
+    }
+
+    /// A pattern of many groups over long non-ASCII text: the lazy DFA
+    /// gives up at the first non-ASCII byte (a Unicode `\b`) and the
+    /// search runs on the PikeVM. Its cache holds the match's two ends a
+    /// state, not every group's, and the match is the same.
+    #[test]
+    fn a_fallback_search_keeps_the_whole_match_not_every_group() {
+        let groups = (0..16).map(|i| format!("(w{i}|x{i})")).collect::<Vec<_>>().join(".{0,9}");
+        let pattern = format!(r"\b(licen[cs]e|purchase)\b.{{0,60}}\b(another|new) (account|address)\b|{groups}");
+        let text = format!("{} my licence — please move it to another account", "Grüße aus Köln, ".repeat(400));
+        let shared = SharedRegex::fixed(&pattern);
+        let every_group = regex_automata::meta::Regex::new(&pattern).unwrap();
+        let mut cache = every_group.create_cache();
+        let expected = every_group.search_with(&mut cache, &Input::new(&text)).map(|m| &text[m.range()]);
+        assert_eq!(shared.find(&text), expected);
+        assert_eq!(expected, Some("licence — please move it to another account"));
+        assert!(
+            shared.cache_memory() * 4 < cache.memory_usage(),
+            "{} bytes against {} tracking every group",
+            shared.cache_memory(),
+            cache.memory_usage()
+        );
     }
 
     /// A search that panics while holding the cache does not leave the

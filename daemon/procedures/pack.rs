@@ -309,7 +309,7 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<crate::shared_r
     // (`super::rule_text`): the same words with less than half the automata.
     let hir = super::rule_text::parse(pattern, case_insensitive);
     let build = |cache: usize| {
-        let config = meta::Config::new()
+        let config = crate::shared_regex::config()
             .match_kind(MatchKind::LeftmostFirst)
             .utf8_empty(true)
             .nfa_size_limit(Some(RULE_SIZE_LIMIT))

@@ -20,13 +20,22 @@
 //!   counterparts.
 //!
 //! Every other class (`\d`, `\s`, a script such as `\p{Greek}`, a
-//! case-insensitive letter, `.`, `[^a-z]`) is left as it is. `\b` stays
+//! case-insensitive letter, `[^a-z]`) is left as it is. `\b` stays
 //! Unicode's word boundary, which agrees with the compacted classes on
 //! letters of every script and on the signs named above.
+//!
+//! A gap of any characters (`.{0,60}`, the packs' most common way to say
+//! "then, a little further on") is compiled as bytes: one character is a
+//! byte that starts one (ASCII or a UTF-8 lead byte) and the continuation
+//! bytes after it. On text that is UTF-8, as a `&str` always is, that is
+//! exactly one character, as `.` is, in two automaton states where
+//! Unicode's `.` takes about ten; in the sourcehut pack the gaps were 85%
+//! of the automata (docs/BENCHMARKS.md, "Rules that track no groups; gaps
+//! as bytes").
 
 use std::borrow::Cow;
 
-use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
 
 /// `pattern` parsed as regex parses it, its large classes compacted.
 pub fn parse(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
@@ -39,7 +48,7 @@ pub fn parse(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
 /// otherwise, with one search cache for every thread.
 pub fn fixed(pattern: &str) -> crate::shared_regex::SharedRegex {
     parse(pattern, false)
-        .and_then(|hir| regex_automata::meta::Regex::builder().build_from_hir(&hir).map_err(|e| e.to_string()))
+        .and_then(|hir| regex_automata::meta::Regex::builder().configure(crate::shared_regex::config()).build_from_hir(&hir).map_err(|e| e.to_string()))
         .map(crate::shared_regex::SharedRegex::new)
         .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
 }
@@ -101,7 +110,10 @@ pub fn compact(hir: Hir) -> Hir {
         HirKind::Class(Class::Unicode(class)) => Hir::class(Class::Unicode(compact_class(class))),
         HirKind::Class(class) => Hir::class(class),
         HirKind::Repetition(mut rep) => {
-            rep.sub = Box::new(compact(*rep.sub));
+            rep.sub = Box::new(match any_character(&rep.sub) {
+                Some(newline) => one_character_as_bytes(newline),
+                None => compact(*rep.sub),
+            });
             Hir::repetition(rep)
         }
         HirKind::Capture(mut cap) => {
@@ -114,6 +126,39 @@ pub fn compact(hir: Hir) -> Hir {
         HirKind::Literal(lit) => Hir::literal(lit.0),
         HirKind::Look(look) => Hir::look(look),
     }
+}
+
+/// Whether `hir` is `.` (`Some(false)`) or `(?s:.)` (`Some(true)`, the
+/// newline too), in Unicode.
+fn any_character(hir: &Hir) -> Option<bool> {
+    let HirKind::Class(Class::Unicode(class)) = hir.kind() else { return None };
+    let all = ClassUnicode::new([ClassUnicodeRange::new('\0', '\u{10FFFF}')]);
+    let mut but_newline = all.clone();
+    but_newline.difference(&ClassUnicode::new([ClassUnicodeRange::new('\n', '\n')]));
+    if *class == all {
+        Some(true)
+    } else if *class == but_newline {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// One character of UTF-8 text as bytes: a byte that starts a character,
+/// then the continuation bytes (`10xxxxxx`) that follow it. A repetition of
+/// it stops between characters wherever what follows it starts with a
+/// character (a letter, a class, a group of words) or is a word boundary,
+/// which is how the packs use gaps; the match's ends are then character
+/// boundaries, and `SharedRegex` widens any that were not.
+fn one_character_as_bytes(newline: bool) -> Hir {
+    let mut starts = vec![ClassBytesRange::new(0x00, 0x7F), ClassBytesRange::new(0xC0, 0xFF)];
+    if !newline {
+        starts[0] = ClassBytesRange::new(0x00, 0x09);
+        starts.insert(1, ClassBytesRange::new(0x0B, 0x7F));
+    }
+    let start = Hir::class(Class::Bytes(ClassBytes::new(starts)));
+    let continuation = Hir::class(Class::Bytes(ClassBytes::new([ClassBytesRange::new(0x80, 0xBF)])));
+    Hir::concat(vec![start, Hir::repetition(Repetition { min: 0, max: None, greedy: true, sub: Box::new(continuation) })])
 }
 
 /// `\w` and `\p{L}` (also inside a larger class such as `[\w:-]`) take
@@ -240,6 +285,60 @@ mod tests {
         assert_eq!(finds(&katakana, "カフェ"), Some("カフェ"));
         let accents = rule(r"[àâäçéèêëîïôöùûüÿ]");
         assert_eq!(finds(&accents, "中文"), None);
+    }
+
+    /// A gap of up to N characters counts characters of any script, as
+    /// Unicode's `.` does, stops at a newline unless `(?s)` says otherwise,
+    /// and the words found are the same.
+    #[test]
+    fn a_gap_counts_characters_not_bytes_and_finds_what_unicode_finds() {
+        let patterns = [
+            r"\bcharged\b.{0,5}\btwice\b",
+            r"licen[cs]e.{0,4}(?:account|compte|账户)",
+            r"(?s)\bdelete\b.{0,6}account",
+            r"账户.{0,2}删除",
+            r"\bplease\b.{1,5}?\bnow\b",
+            r"refund.*",
+            r"x.?y",
+        ];
+        let texts = [
+            "charged é€ twice",
+            "charged 中文字 twice",
+            "charged 中文字字 twice",
+            "charged 🙏🙏 twice",
+            "licence: compte",
+            "licence→ 账户",
+            "licence ééééé account",
+            "delete\nmy account",
+            "delete\n\n\n\n\n\n\naccount",
+            "账户请删除",
+            "账户请你删除",
+            "please ✓✓ now",
+            "please ✓✓✓✓✓✓ now",
+            "refund me ✓ — now",
+            "xéy xy x\ny",
+            "",
+        ];
+        let mut found = 0;
+        for pattern in patterns {
+            let ours = crate::shared_regex::SharedRegex::new(rule(pattern));
+            let unicode = regex::RegexBuilder::new(pattern).case_insensitive(true).build().unwrap();
+            for text in texts {
+                let expected = unicode.find(text).map(|m| m.as_str());
+                found += usize::from(expected.is_some());
+                assert_eq!(ours.find(text), expected, "{pattern} in {text:?}");
+                let all: Vec<_> = unicode.find_iter(text).map(|m| m.range()).collect();
+                assert_eq!(ours.find_ranges(text), all, "{pattern} in {text:?}");
+            }
+        }
+        assert!(found > 10, "the texts must hold matches, not only misses");
+    }
+
+    #[test]
+    fn gaps_as_bytes_make_a_far_smaller_automaton() {
+        let gap = r"\blicen[cs]e\b.{0,200}\b(?:another|new) (?:account|address)\b";
+        let unicode_gap = regex_automata::meta::Regex::builder().configure(crate::shared_regex::config()).build(&format!("(?i){gap}")).unwrap();
+        assert!(rule(gap).memory_usage() * 3 < unicode_gap.memory_usage(), "{} against {}", rule(gap).memory_usage(), unicode_gap.memory_usage());
     }
 
     #[test]
