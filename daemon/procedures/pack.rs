@@ -899,6 +899,50 @@ state = "closed"
         assert_eq!(compile_rule("(unclosed", true).err(), Some(wanted));
     }
 
+    /// Every rule of the shipped packs finds the same words, with its gaps
+    /// compiled as bytes, as with Unicode's `.`, over the real texts of
+    /// tests/corpus/real (every third one, and every one that is not
+    /// ASCII, for time).
+    #[test]
+    fn the_shipped_rules_find_the_same_words_with_gaps_as_bytes() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/real");
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(&corpus).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "tsv") {
+                for (i, row) in std::fs::read_to_string(&path).unwrap().lines().skip(1).enumerate() {
+                    let text = row.split('\t').skip(4).collect::<Vec<_>>().join("\n").replace("\\n", "\n");
+                    if i % 3 == 0 || !text.is_ascii() {
+                        texts.push(super::super::rule_text::fold(&text).into_owned());
+                    }
+                }
+            }
+        }
+        assert!(texts.len() > 1000 && texts.iter().filter(|t| !t.is_ascii()).count() > 150, "{} texts", texts.len());
+        let (mut rules, mut found) = (0, 0);
+        for pack in ["sourcehut", "2i2c", "cacert"] {
+            let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(pack).join("procedures.toml")).unwrap();
+            let raw: RawPack = toml::from_str(&toml).unwrap();
+            let vocabulary: BTreeMap<String, String> = raw.vocabulary.iter().map(|(k, v)| (k.clone(), word_list_regex(v))).collect();
+            for r in raw.procedure.iter().flat_map(|p| &p.rule).filter(|r| r.pattern.contains(".{") || r.pattern.contains(".*") || r.pattern.contains(".?")) {
+                let pattern = expand(&r.pattern, &vocabulary).unwrap();
+                let bytes = compile_rule(&pattern, !r.case_sensitive).unwrap();
+                let hir = super::super::rule_text::parse_with_unicode_gaps(&pattern, !r.case_sensitive).unwrap();
+                let unicode = regex_automata::meta::Builder::new()
+                    .configure(regex_automata::meta::Config::new().match_kind(regex_automata::MatchKind::LeftmostFirst).utf8_empty(true).nfa_size_limit(Some(RULE_SIZE_LIMIT)))
+                    .build_from_hir(&hir)
+                    .unwrap();
+                rules += 1;
+                for text in &texts {
+                    let expected = unicode.find(text.as_str()).map(|m| &text[m.range()]);
+                    found += usize::from(expected.is_some());
+                    assert_eq!(bytes.find(text), expected, "{pack} rule {} on {text:?}", r.name);
+                }
+            }
+        }
+        assert!(rules > 30 && found > 500, "{rules} rules with gaps, {found} matches");
+    }
+
     #[test]
     fn word_list_stems_share_one_word_class_and_match_as_before() {
         let words: Vec<String> =

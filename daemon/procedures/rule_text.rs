@@ -104,13 +104,27 @@ fn unicode_class(pattern: &str) -> ClassUnicode {
     }
 }
 
-/// `hir` with its classes compacted as the module says.
+/// `hir` with its classes compacted and its gaps made bytes, as the module
+/// says.
 pub fn compact(hir: Hir) -> Hir {
+    compact_as(hir, true)
+}
+
+/// `pattern` parsed and its classes compacted, but its gaps left as
+/// Unicode's `.` makes them: what the gaps as bytes must agree with.
+#[cfg(test)]
+pub fn parse_with_unicode_gaps(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
+    let config = regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive).utf8(true);
+    regex_automata::util::syntax::parse_with(pattern, &config).map(|hir| compact_as(hir, false)).map_err(|e| e.to_string())
+}
+
+fn compact_as(hir: Hir, gaps_as_bytes: bool) -> Hir {
+    let compact = |hir| compact_as(hir, gaps_as_bytes);
     match hir.into_kind() {
         HirKind::Class(Class::Unicode(class)) => Hir::class(Class::Unicode(compact_class(class))),
         HirKind::Class(class) => Hir::class(class),
         HirKind::Repetition(mut rep) => {
-            rep.sub = Box::new(match any_character(&rep.sub) {
+            rep.sub = Box::new(match any_character(&rep.sub).filter(|_| gaps_as_bytes) {
                 Some(newline) => one_character_as_bytes(newline),
                 None => compact(*rep.sub),
             });
