@@ -297,21 +297,33 @@ impl Connection {
         'messages: for (uid, mut body, size) in first {
             while body.len() < size {
                 let query = format!("(UID BODY.PEEK[]<{}.{SLICE}>)", body.len());
-                let slice = timed(timeout, "UID FETCH body slice", async {
-                    let stream = self.session.uid_fetch(uid.to_string(), &query).await?;
-                    let fetches: Vec<_> = stream.try_collect().await?;
-                    Ok::<_, async_imap::error::Error>(
-                        fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body().map(<[u8]>::to_vec)),
-                    )
+                // Each slice goes straight from the response onto the body,
+                // not through a copy of its own: one SLICE less on the heap
+                // beside the largest message, though not less resident
+                // memory at the peak (docs/BENCHMARKS.md, "Where the
+                // realistic backlog's base is now").
+                let body = &mut body;
+                let appended = timed(timeout, "UID FETCH body slice", async {
+                    let mut stream = std::pin::pin!(self.session.uid_fetch(uid.to_string(), &query).await?);
+                    let mut appended = None;
+                    // Read to the end: the session is usable again only
+                    // once the command's last response has been read.
+                    while let Some(f) = stream.try_next().await? {
+                        if appended.is_none() && f.uid == Some(uid) && let Some(b) = f.body() {
+                            body.extend_from_slice(b);
+                            appended = Some(b.len());
+                        }
+                    }
+                    Ok::<_, async_imap::error::Error>(appended)
                 })
                 .await?;
-                match slice {
+                match appended {
                     // Expunged between slices: a truncated message must
                     // never be handled as if it were the whole one.
                     None => continue 'messages,
                     // The server has no more than this after all.
-                    Some(s) if s.is_empty() => break,
-                    Some(s) => body.extend_from_slice(&s),
+                    Some(0) => break,
+                    Some(_) => {}
                 }
             }
             out.push((uid, body));

@@ -99,3 +99,23 @@ fn raised_limits_let_the_same_messages_through() {
     assert_eq!(status["quarantine"].as_array().unwrap().len(), 0, "{status}");
     assert_eq!(drafts_per_message(&s).len(), 3);
 }
+
+/// A message larger than one FETCH slice (1 MiB) arrives whole: the request
+/// is in the text part after a 2 MiB attachment, so a body cut after any
+/// slice would leave nothing to route.
+#[test]
+fn a_message_of_several_slices_is_fetched_whole() {
+    let s = setup();
+    let mut m = header(7, "Hello", "multipart/mixed; boundary=\"B\"");
+    m += "\r\n--B\r\nContent-Type: application/octet-stream; name=\"dump.bin\"\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    let line = format!("{}\r\n", "QUJDRA".repeat(12) + "QUJD");
+    m += &line.repeat(2 * 1024 * 1024 / 57);
+    m += "--B\r\nContent-Type: text/plain\r\n\r\nPlease delete my account, my username is user7.\r\n--B--\r\n";
+    assert!(m.len() > 2 << 20, "{}", m.len());
+    s.dovecot.deliver("INBOX", m.as_bytes());
+    run_once(&s);
+    let tickets = s.tickets();
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    assert_eq!(tickets[0]["procedure"], "account-deletion", "{tickets:?}");
+    assert_eq!(drafts_per_message(&s).get("m7@example.net"), Some(&1));
+}
