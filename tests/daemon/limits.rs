@@ -1,7 +1,8 @@
 //! `[limits]` against a real Dovecot: a message nested too deeply, one with
 //! too many attachments and one with an oversized header are quarantined
 //! with a reason naming the key to raise, and the ordinary message behind
-//! them is drafted as usual.
+//! them is drafted as usual. A message larger than one FETCH slice, within
+//! the limits, arrives whole.
 
 
 use crate::support::harness::*;
