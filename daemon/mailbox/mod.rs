@@ -302,7 +302,6 @@ impl Connection {
                 // beside the largest message, though not less resident
                 // memory at the peak (docs/BENCHMARKS.md, "Where the
                 // realistic backlog's base is now").
-                let body = &mut body;
                 let appended = timed(timeout, "UID FETCH body slice", async {
                     let mut stream = std::pin::pin!(self.session.uid_fetch(uid.to_string(), &query).await?);
                     let mut appended = None;
