@@ -81,6 +81,7 @@ fn primary(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A rule's match: the weight factor and the words it matched.
+#[derive(Clone)]
 struct Hit {
     factor: f64,
     words: String,
@@ -269,6 +270,9 @@ impl Pack {
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
         let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
 
+        // What a rule that several procedures share found, by pattern and
+        // field: searched once a message (see `Rule::regex`).
+        let mut shared: Vec<(*const crate::shared_regex::SharedRegex, &Field, Option<Hit>)> = Vec::new();
         self
             .procedures
             .iter()
@@ -291,7 +295,7 @@ impl Pack {
                         find(&first_body, 1.0, false)
                             .or_else(|| body_fallback.then(|| find(&body, FALLBACK_FACTOR, true)).flatten())
                     };
-                    let hit = match &r.field {
+                    let search = || match &r.field {
                         Field::Subject => in_subject(),
                         Field::Body => in_body(),
                         Field::Text => [in_body(), in_subject()]
@@ -299,6 +303,19 @@ impl Pack {
                             .flatten()
                             .max_by(|a, b| a.factor.total_cmp(&b.factor)),
                         Field::Header(h) => hdrs.iter().find_map(|(n, v)| if n == h { find(&fold(v), 1.0, false) } else { None }),
+                    };
+                    let hit = if !r.shared {
+                        search()
+                    } else {
+                        let key = std::sync::Arc::as_ptr(&r.regex);
+                        match shared.iter().find(|(k, f, _)| *k == key && *f == &r.field) {
+                            Some((_, _, hit)) => hit.clone(),
+                            None => {
+                                let hit = search();
+                                shared.push((key, &r.field, hit.clone()));
+                                hit
+                            }
+                        }
                     };
                     if let Some(hit) = hit {
                         score += r.weight * hit.factor;
@@ -320,6 +337,7 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::procedures::procedure::Rule;
 
     #[test]
     fn prefixes_and_tags_are_removed() {
@@ -385,6 +403,41 @@ mod tests {
 
     fn msg(head: &str, body: &str) -> Message {
         Message::parse(format!("From: a@example.org\r\n{head}\r\n\r\n{body}\r\n").into_bytes()).unwrap()
+    }
+
+    /// A rule that several procedures hold word for word is compiled
+    /// once and searched once a message, and still counts in each of them
+    /// with its own weight, in the subject as in the body; the same
+    /// pattern on another field is a rule of its own.
+    #[test]
+    fn a_rule_that_several_procedures_hold_is_compiled_once_and_counts_in_each() {
+        let against = |w: f64| rule("bulk", "text", r"\bunsubscribe\b", w);
+        let p = pack_of(
+            &[
+                proc("a", &(rule("word", "text", r"\balpha\b", 3.0) + &against(-4.0))),
+                proc("b", &(rule("word", "text", r"\bbeta\b", 3.0) + &against(-2.0))),
+                proc("c", &(rule("word", "text", r"\bgamma\b", 3.0) + &rule("bulk", "subject", r"\bunsubscribe\b", -1.0))),
+            ]
+            .concat(),
+        );
+        let bulk: Vec<&Rule> = p.procedures.iter().flat_map(|p| &p.rules).filter(|r| r.name.ends_with("/bulk")).collect();
+        assert!(std::sync::Arc::ptr_eq(&bulk[0].regex, &bulk[1].regex) && std::sync::Arc::ptr_eq(&bulk[1].regex, &bulk[2].regex));
+        assert!(bulk.iter().all(|r| r.shared));
+        assert!(p.procedures.iter().flat_map(|p| &p.rules).filter(|r| r.name.ends_with("/word")).all(|r| !r.shared));
+
+        let score = |head: &str, body: &str| -> Vec<(String, f64)> {
+            p.scores(&msg(head, body)).iter().map(|s| (s.rules.join(" "), s.score)).collect()
+        };
+        let by = |a: &str, b: &str, c: &str, sa: f64, sb: f64, sc: f64| vec![(a.to_string(), sa), (b.to_string(), sb), (c.to_string(), sc)];
+        // In the body: the text rules of a and b, not c's subject rule.
+        assert_eq!(
+            score("Subject: news", "alpha beta gamma; to unsubscribe click"),
+            by("a/word a/bulk", "b/word b/bulk", "c/word", -1.0, 1.0, 3.0)
+        );
+        // In the subject: all three.
+        assert_eq!(score("Subject: unsubscribe", "alpha beta gamma"), by("a/word a/bulk", "b/word b/bulk", "c/word c/bulk", -1.0, 1.0, 2.0));
+        // Nowhere: none, and the next message is searched afresh.
+        assert_eq!(score("Subject: news", "alpha beta gamma"), by("a/word", "b/word", "c/word", 3.0, 3.0, 3.0));
     }
 
     #[test]

@@ -514,6 +514,10 @@ impl PackCheck<'_> {
         }
         let mut ids = BTreeSet::new();
         let mut procedures = Vec::new();
+        // A pattern that several procedures hold, compiled once: its
+        // automaton and search cache are the pack's largest after the
+        // request rules' (docs/BENCHMARKS.md, "One rule, one automaton").
+        let mut compiled: HashMap<(String, bool), std::sync::Arc<crate::shared_regex::SharedRegex>> = HashMap::new();
         for (pi, rp) in raw.procedure.into_iter().enumerate() {
             let here = [K("procedure"), I(pi)];
             if !valid_id(&rp.id) || rp.id == super::UNCLASSIFIED {
@@ -543,12 +547,19 @@ impl PackCheck<'_> {
                         continue;
                     }
                 };
-                let regex = compile_rule(&pattern, !r.case_sensitive);
+                let key = (pattern, !r.case_sensitive);
+                let regex = match compiled.get(&key) {
+                    Some(regex) => Ok(regex.clone()),
+                    None => compile_rule(&key.0, key.1).map(std::sync::Arc::new).inspect(|regex| {
+                        compiled.insert(key, regex.clone());
+                    }),
+                };
                 match (regex, field) {
                     (Ok(regex), Some(field)) => rules.push(Rule {
                         name: format!("{}/{}", rp.id, r.name),
                         field,
                         regex,
+                        shared: false,
                         weight: r.weight,
                     }),
                     (Err(e), _) => self.bad(&rpath("pattern"), format!("bad regex: {e}")),
@@ -575,6 +586,10 @@ impl PackCheck<'_> {
                 rules,
                 steps,
             });
+        }
+        drop(compiled);
+        for r in procedures.iter_mut().flat_map(|p| &mut p.rules) {
+            r.shared = std::sync::Arc::strong_count(&r.regex) > 1;
         }
         self.translations();
         Pack {

@@ -63,8 +63,13 @@ pub struct Rule {
     /// `procedure/rule-name`, as shown in explanations.
     pub name: String,
     pub field: Field,
-    /// One search cache for every worker: `crate::shared_regex`.
-    pub regex: crate::shared_regex::SharedRegex,
+    /// One search cache for every worker: `crate::shared_regex`. Shared
+    /// with every other rule of the pack that has the same pattern (the
+    /// word lists that speak against every procedure, such as `{bulk}`):
+    /// compiled once, searched once a message (`Pack::scores`).
+    pub regex: std::sync::Arc<crate::shared_regex::SharedRegex>,
+    /// Whether another rule of the pack holds the same `regex`.
+    pub shared: bool,
     /// Negative for rules that speak against the procedure.
     pub weight: f64,
 }
