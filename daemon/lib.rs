@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod config;
 pub mod locate;
+pub mod forward_regex;
 pub mod shared_regex;
 pub mod mailbox;
 pub mod message;

@@ -54,14 +54,7 @@ impl SharedRegex {
 
     /// Runs `search` with the one cache, holding the lock for it alone.
     fn with_cache<R>(&self, search: impl FnOnce(&Regex, &mut Cache) -> R) -> R {
-        let mut slot = self.cache.lock().unwrap_or_else(|poisoned| {
-            // A search that panicked may have left its cache half
-            // updated: start from a fresh one.
-            self.cache.clear_poison();
-            let mut slot = poisoned.into_inner();
-            *slot = None;
-            slot
-        });
+        let mut slot = lock_cache(&self.cache);
         let cache = slot.get_or_insert_with(|| self.regex.create_cache());
         search(&self.regex, cache)
     }
@@ -86,7 +79,7 @@ impl SharedRegex {
 
     /// What the search cache holds now (nothing before the first search).
     #[cfg(test)]
-    fn cache_memory(&self) -> usize {
+    pub fn cache_memory(&self) -> usize {
         self.cache.lock().unwrap().as_ref().map_or(0, Cache::memory_usage)
     }
 
@@ -96,11 +89,22 @@ impl SharedRegex {
     }
 }
 
+/// The one search cache of a pattern, locked. A search that panicked
+/// may have left it half updated: the next one starts from a fresh cache.
+pub(crate) fn lock_cache<C>(cache: &Mutex<Option<C>>) -> std::sync::MutexGuard<'_, Option<C>> {
+    cache.lock().unwrap_or_else(|poisoned| {
+        cache.clear_poison();
+        let mut slot = poisoned.into_inner();
+        *slot = None;
+        slot
+    })
+}
+
 /// `range` widened to the characters it touches. A rule's gaps are compiled
 /// as bytes (`procedures::rule_text`), and the packs' patterns make them end
 /// between characters; should one not, the words shown are whole
 /// characters and never a panic.
-fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
+pub(crate) fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
     let start = (0..=range.start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
     let end = (range.end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
     start..end

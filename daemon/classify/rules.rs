@@ -272,7 +272,7 @@ impl Pack {
 
         // What a rule that several procedures share found, by pattern and
         // field: searched once a message (see `Rule::regex`).
-        let mut shared: Vec<(*const crate::shared_regex::SharedRegex, &Field, Option<Hit>)> = Vec::new();
+        let mut shared: Vec<(*const crate::forward_regex::RuleRegex, &Field, Option<Hit>)> = Vec::new();
         self
             .procedures
             .iter()

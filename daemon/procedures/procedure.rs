@@ -63,11 +63,12 @@ pub struct Rule {
     /// `procedure/rule-name`, as shown in explanations.
     pub name: String,
     pub field: Field,
-    /// One search cache for every worker: `crate::shared_regex`. Shared
+    /// Searched forward only, one search cache for every worker:
+    /// `crate::forward_regex`. Shared
     /// with every other rule of the pack that has the same pattern (the
     /// word lists that speak against every procedure, such as `{bulk}`):
     /// compiled once, searched once a message (`Pack::scores`).
-    pub regex: std::sync::Arc<crate::shared_regex::SharedRegex>,
+    pub regex: std::sync::Arc<crate::forward_regex::RuleRegex>,
     /// Whether another rule of the pack holds the same `regex`.
     pub shared: bool,
     /// Negative for rules that speak against the procedure.
