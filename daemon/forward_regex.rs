@@ -1,40 +1,54 @@
-//! A pack's rule, compiled to search forward only where that is as quick.
+//! A pack's rule, compiled to search forward only.
 //!
 //! `regex`'s own engine (`meta::Regex`) finds where a match starts by
 //! searching backwards from where it ends, with an automaton of the
 //! pattern reversed, compiled beside the forward one and searched with a
 //! lazy DFA of its own. For the packs' rules, word lists in nine languages,
 //! that reversed automaton is 60 % of what a rule holds (docs/BENCHMARKS.md,
-//! "Rules searched forward only"). A rule is
-//! searched for whether it matches, and only when it does for the words it
-//! matched, to explain the route; so a [`ForwardRegex`] has no reversed
-//! automaton:
+//! "Rules searched forward only"). A rule is searched for whether it
+//! matches ([`ForwardRegex::is_match`]), and only for the procedure a
+//! person is shown for the words it matched ([`ForwardRegex::find`]); so
+//! a [`ForwardRegex`] has no reversed automaton:
 //!
-//! - the lazy DFA scans forward for the end of the first match, as
-//!   `meta::Regex` does (and with the same prefilter of the pattern's
-//!   leading words); most rules do not match most mail, and that is all
-//!   their search costs;
-//! - on a match, where it starts is the first place from which the same
-//!   lazy DFA, anchored there, finds a match: leftmost-first means the
-//!   match that starts leftmost, and from its start the anchored search
-//!   ends where the first one did. The places tried are those where the
-//!   pattern's leading words are, and each attempt stops at that end;
+//! - first, the words one of which every match holds somewhere, up to
+//!   ASCII case ([`required_words`]: "refund" or "money back" in "I … want
+//!   … a refund"): a text without any of them is not searched. regex finds
+//!   such inner words too, and searches backwards from them with its
+//!   reversed automaton; most mail holds none of a rule's, and that look
+//!   is all the rule costs;
+//! - the lazy DFA scans forward for the first place a match is certain
+//!   (whether it matches), or for the end of the first match (its words),
+//!   with regex's prefilter of the pattern's leading words where that is
+//!   quick;
+//! - for the words, where the match starts is the first place from which
+//!   the same lazy DFA, anchored there, finds a match: leftmost-first
+//!   means the match that starts leftmost, and from its start the
+//!   anchored search ends where the first one did. The places tried are
+//!   those where the pattern's leading words are, up to ASCII case, and
+//!   each attempt stops at that end;
 //! - where the lazy DFA gives up (a Unicode `\b` next to a non-ASCII
 //!   letter, or a cache that fills again and again), the bounded
 //!   backtracker or the PikeVM finds the whole match in one forward pass,
 //!   as `meta::Regex` falls back to them.
 //!
-//! That is as quick as `meta::Regex` only when the leading words are quick
-//! to search for ([`ForwardRegex::new`]): a rule that opens with a long
-//! list of words, or with short ones ("I", "my", "please"), would be tried
-//! at every place before the end, and on long mail such rules were two to
-//! three times slower; those keep `regex`'s engine ([`RuleRegex::Both`]).
-//! In the sourcehut pack 34 rules of 62 are searched forward only.
-//!
-//! The match is the one `meta::Regex` finds with the same configuration
+//! The answer is the one `meta::Regex` gives with the same configuration
 //! (`tests`, and every shipped rule over the real corpus in
-//! `procedures::pack`). One search cache for every thread, as in
-//! [`crate::shared_regex`].
+//! `procedures::pack`).
+//!
+//! One search cache for every thread. `regex::Regex` keeps a cache for
+//! each thread that searches at the same time: for the packs' rules that
+//! was about 8 MiB a worker thread, and for the code's own larger patterns
+//! (the precision guard's signs, the quote stripping's attributions)
+//! another 3 MiB a worker (docs/BENCHMARKS.md, "A realistic backlog", and
+//! "The stream's memory, 2026-12-02 afternoon"). Here the number of
+//! workers does not change it. A search holds the pattern's lock only
+//! while it runs (microseconds): two workers searching at once wait on
+//! each other at most one pattern at a time. Only the match as a whole is
+//! tracked, never its groups, since no caller reads a group: when the lazy
+//! DFA gives up and the PikeVM searches, its cache keeps two ends a state,
+//! not every group's (6.2 MB for one of the sourcehut pack's rules over a
+//! 1,000-character text, 0.55 MB with the whole match alone;
+//! docs/BENCHMARKS.md, "Rules that track no groups").
 
 use std::ops::Range;
 use std::sync::Mutex;
@@ -42,13 +56,20 @@ use std::sync::Mutex;
 use regex_automata::hybrid::dfa::{self, DFA};
 use regex_automata::nfa::thompson::{self, backtrack::BoundedBacktracker, pikevm::PikeVM, WhichCaptures, NFA};
 use regex_automata::util::prefilter::Prefilter;
-use regex_automata::{Anchored, Input, MatchKind, Span};
-use regex_syntax::hir::Hir;
+use regex_automata::util::iter::Searcher;
+use regex_automata::{Anchored, Input, Match, MatchKind};
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+use regex_syntax::hir::{Capture, Class, Hir, HirKind, Repetition};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 pub struct ForwardRegex {
     nfa: NFA,
-    /// Where a match may start: the pattern's leading words.
-    prefilter: Prefilter,
+    /// Where a match may start: the pattern's leading words, up to ASCII
+    /// case, when it has any.
+    leading: Option<AhoCorasick>,
+    /// Words one of which every match holds, somewhere: a text without
+    /// any of them is not searched at all (see [`required_words`]).
+    required: Option<AhoCorasick>,
     /// None when the automaton is too large for the cache capacity to
     /// hold a few of its states: every search then runs on the fallback.
     dfa: Option<DFA>,
@@ -68,28 +89,11 @@ struct Caches {
 impl ForwardRegex {
     /// `hir` compiled leftmost-first as `meta::Regex` would compile it,
     /// its lazy DFA's cache holding at most `cache_capacity(the
-    /// automaton's bytes)`; `None` when a forward search would not find
-    /// where a match starts about as quickly as `meta::Regex` does, which
-    /// needs the pattern's leading words to be quick to search for (the
-    /// start is looked for where they are). Otherwise the start is looked
-    /// for at every place before the end, and on long mail that made the
-    /// packs' slowest rules two to three times slower (docs/BENCHMARKS.md,
-    /// "Rules searched forward only"). An automaton over `size_limit` is an
-    /// error.
-    pub fn new(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<Option<ForwardRegex>, String> {
-        match Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir) {
-            Some(prefilter) if prefilter.is_fast() => ForwardRegex::compile(hir, size_limit, cache_capacity, prefilter).map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    /// `hir` compiled, whether or not that is quick.
-    fn compile(
-        hir: &Hir,
-        size_limit: usize,
-        cache_capacity: impl FnOnce(usize) -> usize,
-        prefilter: Prefilter,
-    ) -> Result<ForwardRegex, String> {
+    /// automaton's bytes)`. An automaton over `size_limit` is an error.
+    pub fn new(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
+        // regex's prefilter of the leading words, when it is quick, lets
+        // the lazy DFA skip to them; otherwise the DFA reads every byte.
+        let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir).filter(Prefilter::is_fast);
         let nfa = thompson::Compiler::new()
             .configure(thompson::Config::new().utf8(true).shrink(false).which_captures(WhichCaptures::Implicit).nfa_size_limit(Some(size_limit)))
             .build_from_hir(hir)
@@ -99,7 +103,7 @@ impl ForwardRegex {
                 DFA::config()
                     .match_kind(MatchKind::LeftmostFirst)
                     .specialize_start_states(true)
-                    .prefilter(Some(prefilter.clone()))
+                    .prefilter(prefilter)
                     .unicode_word_boundary(true)
                     .cache_capacity(cache_capacity(nfa.memory_usage()))
                     .skip_cache_capacity_check(false)
@@ -113,46 +117,114 @@ impl ForwardRegex {
             .configure(PikeVM::config().match_kind(MatchKind::LeftmostFirst))
             .build_from_nfa(nfa.clone())
             .map_err(|e| e.to_string())?;
-        Ok(ForwardRegex { nfa, prefilter, dfa, backtrack, pikevm, cache: Mutex::new(None) })
+        let required = required_words(hir);
+        let leading = leading_words(hir);
+        Ok(ForwardRegex { nfa, leading, required, dfa, backtrack, pikevm, cache: Mutex::new(None) })
+    }
+
+    /// One of the code's own fixed patterns, with regex's syntax and
+    /// limits; a pattern that does not compile is a bug, and panics.
+    pub fn fixed(pattern: &str) -> ForwardRegex {
+        regex_automata::util::syntax::parse(pattern)
+            .map_err(|e| e.to_string())
+            .and_then(|hir| ForwardRegex::fixed_hir(&hir))
+            .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
+    }
+
+    /// A fixed pattern already parsed: regex's size limit, and a search
+    /// cache of five times the automaton between 256 KiB and regex's 2 MiB,
+    /// as the packs' rules have.
+    pub fn fixed_hir(hir: &Hir) -> Result<ForwardRegex, String> {
+        ForwardRegex::new(hir, 10 << 20, |automaton| (automaton * 5).clamp(256 << 10, 2 << 20))
+    }
+
+    /// Whether `text` holds a match: the lazy DFA alone, stopping at the
+    /// first place a match is certain.
+    pub fn is_match(&self, text: &str) -> bool {
+        if !self.may_match(text) {
+            return false;
+        }
+        self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true)).is_some())
+    }
+
+    /// False when `text` lacks every word a match must hold.
+    fn may_match(&self, text: &str) -> bool {
+        self.required.as_ref().is_none_or(|words| words.is_match(text))
     }
 
     /// The leftmost-first match in `text`, widened to whole characters.
     pub fn find<'h>(&self, text: &'h str) -> Option<&'h str> {
-        let mut slot = crate::shared_regex::lock_cache(&self.cache);
+        if !self.may_match(text) {
+            return None;
+        }
+        let found = self.with_caches(|caches| self.search(caches, &Input::new(text)));
+        found.map(|range| &text[on_characters(text, range)])
+    }
+
+    /// Every match in `text`, as `regex::Regex::find_iter` gives them,
+    /// widened to whole characters.
+    pub fn find_ranges(&self, text: &str) -> Vec<Range<usize>> {
+        if !self.may_match(text) {
+            return Vec::new();
+        }
+        self.with_caches(|caches| {
+            let mut searcher = Searcher::new(Input::new(text));
+            std::iter::from_fn(|| searcher.advance(|input| Ok(self.search(caches, input).map(|range| Match::must(0, range)))))
+                .map(|m| on_characters(text, m.range()))
+                .collect()
+        })
+    }
+
+    /// Runs `search` with the one set of caches, holding the lock for it
+    /// alone.
+    fn with_caches<R>(&self, search: impl FnOnce(&mut Caches) -> R) -> R {
+        let mut slot = lock_cache(&self.cache);
         let caches = slot.get_or_insert_with(|| Caches {
             dfa: self.dfa.as_ref().map(dfa::Cache::new),
             backtrack: None,
             pikevm: None,
         });
-        let found = match self.forward(caches, text) {
+        search(caches)
+    }
+
+    /// The leftmost-first match in `input`'s span (or, for an `earliest`
+    /// input, whether there is one: any range then).
+    fn search(&self, caches: &mut Caches, input: &Input<'_>) -> Option<Range<usize>> {
+        match self.forward(caches, input) {
             Ok(found) => found,
-            Err(GaveUp) => self.fallback(caches, text),
-        };
-        found.map(|range| &text[crate::shared_regex::on_characters(text, range)])
+            Err(GaveUp) => self.fallback(caches, input),
+        }
     }
 
     /// The match by the lazy DFA, or `GaveUp`.
-    fn forward(&self, caches: &mut Caches, text: &str) -> Result<Option<Range<usize>>, GaveUp> {
+    fn forward(&self, caches: &mut Caches, input: &Input<'_>) -> Result<Option<Range<usize>>, GaveUp> {
         let (Some(dfa), Some(cache)) = (&self.dfa, caches.dfa.as_mut()) else { return Err(GaveUp) };
-        let Some(end) = dfa.try_search_fwd(cache, &Input::new(text)).map_err(|_| GaveUp)?.map(|m| m.offset()) else {
+        let Some(end) = dfa.try_search_fwd(cache, input).map_err(|_| GaveUp)?.map(|m| m.offset()) else {
             return Ok(None);
         };
+        if input.get_earliest() {
+            return Ok(Some(end..end));
+        }
         // Where the match starts: the first place from which an anchored
         // search finds one, among the places the pattern's leading words
         // are found. Anything else (an empty match, which may split a
         // character and which regex steps over by rules of its own) is
         // left to the fallback.
-        let mut from = 0;
+        let text = input.haystack();
+        let mut from = input.start();
         while from < end {
-            let start = match self.prefilter.find(text.as_bytes(), Span::from(from..text.len())) {
-                Some(found) if found.start < end => found.start,
-                _ => break,
+            let start = match &self.leading {
+                Some(words) => match words.find(aho_corasick::Input::new(text).range(from..input.end())) {
+                    Some(found) if found.start() < end => found.start(),
+                    _ => break,
+                },
+                None => from,
             };
             from = start + 1;
-            if !text.is_char_boundary(start) {
+            if !input.is_char_boundary(start) {
                 continue;
             }
-            let anchored = Input::new(text).range(start..end).anchored(Anchored::Yes);
+            let anchored = input.clone().range(start..end).anchored(Anchored::Yes);
             match dfa.try_search_fwd(cache, &anchored).map_err(|_| GaveUp)? {
                 Some(m) if m.offset() == end => return Ok(Some(start..end)),
                 Some(_) => return Err(GaveUp),
@@ -163,19 +235,18 @@ impl ForwardRegex {
     }
 
     /// The match by an engine that finds both ends in one pass and never
-    /// gives up: the bounded backtracker when the text is short enough for
+    /// gives up: the bounded backtracker when the span is short enough for
     /// it, else the PikeVM.
-    fn fallback(&self, caches: &mut Caches, text: &str) -> Option<Range<usize>> {
-        let input = Input::new(text);
-        let found = if text.len() <= self.backtrack.max_haystack_len() {
+    fn fallback(&self, caches: &mut Caches, input: &Input<'_>) -> Option<Range<usize>> {
+        let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
             let cache = caches.backtrack.get_or_insert_with(|| self.backtrack.create_cache());
-            self.backtrack.try_find(cache, input).ok().flatten()
+            self.backtrack.try_find(cache, input.clone()).ok().flatten()
         } else {
             None
         };
         let found = found.or_else(|| {
             let cache = caches.pikevm.get_or_insert_with(|| self.pikevm.create_cache());
-            self.pikevm.find(cache, Input::new(text))
+            self.pikevm.find(cache, input.clone())
         });
         found.map(|m| m.range())
     }
@@ -183,7 +254,10 @@ impl ForwardRegex {
     /// What the compiled pattern holds, without its caches.
     pub fn memory_usage(&self) -> usize {
         // The fallback engines share the automaton and hold nothing else.
-        self.nfa.memory_usage() + self.dfa.as_ref().map_or(0, DFA::memory_usage)
+        self.nfa.memory_usage()
+            + self.dfa.as_ref().map_or(0, DFA::memory_usage)
+            + self.leading.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.required.as_ref().map_or(0, AhoCorasick::memory_usage)
     }
 
     /// What the search caches hold now (nothing before the first search).
@@ -197,6 +271,142 @@ impl ForwardRegex {
     }
 }
 
+/// The one search cache of a pattern, locked. A search that panicked
+/// may have left it half updated: the next one starts from a fresh cache.
+pub(crate) fn lock_cache<C>(cache: &Mutex<Option<C>>) -> std::sync::MutexGuard<'_, Option<C>> {
+    cache.lock().unwrap_or_else(|poisoned| {
+        cache.clear_poison();
+        let mut slot = poisoned.into_inner();
+        *slot = None;
+        slot
+    })
+}
+
+/// `range` widened to the characters it touches. A rule's gaps are compiled
+/// as bytes (`procedures::rule_text`), and the packs' patterns make them end
+/// between characters; should one not, the words shown are whole
+/// characters and never a panic.
+pub(crate) fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
+    let start = (0..=range.start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let end = (range.end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    start..end
+}
+
+/// Words one of which every match of `hir` holds, up to ASCII case, when
+/// there are a few worth searching for (each at least [`REQUIRED_LEN`]
+/// bytes): for each alternative of an alternation, the words its own
+/// matches hold; in a concatenation, the best of its parts' (the leading
+/// words of each suffix of it, or what a part itself requires). regex
+/// finds such inner words too, and searches backwards from them with its
+/// reversed automaton; here they only tell which texts need no search.
+pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
+    let mut words = required(&ascii_lowercase(hir))?;
+    words.sort();
+    words.dedup();
+    words.minimize_by_preference();
+    let literals = words.literals()?;
+    if literals.len() > REQUIRED_MAX || words.min_literal_len()? < REQUIRED_LEN {
+        return None;
+    }
+    searcher(literals)
+}
+
+/// Where a match of `hir` may start: before one of its leading words, up
+/// to ASCII case (a rule that opens with a list of words in several
+/// languages has too many mixes of cases for regex's own prefilter).
+fn leading_words(hir: &Hir) -> Option<AhoCorasick> {
+    let mut words = Extractor::new().kind(ExtractKind::Prefix).extract(&ascii_lowercase(hir));
+    words.sort();
+    words.dedup();
+    words.minimize_by_preference();
+    let literals = words.literals()?;
+    (literals.len() <= REQUIRED_MAX && words.min_literal_len()? > 0).then(|| searcher(literals))?
+}
+
+/// A search for any of `words`, up to ASCII case, leftmost first.
+fn searcher(words: &[regex_syntax::hir::literal::Literal]) -> Option<AhoCorasick> {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(words.iter().map(|l| l.as_bytes()))
+        .ok()
+}
+
+fn required(hir: &Hir) -> Option<Seq> {
+    let leading = |hir: &Hir| {
+        let mut words = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+        (words.is_finite() && words.min_literal_len()? >= REQUIRED_LEN).then(|| {
+            words.make_inexact();
+            words
+        })
+    };
+    let better = |a: Option<Seq>, b: Option<Seq>| match (a, b) {
+        (Some(a), Some(b)) => {
+            let rank = |s: &Seq| (s.min_literal_len(), std::cmp::Reverse(s.len()));
+            Some(if rank(&b) > rank(&a) { b } else { a })
+        }
+        (a, b) => a.or(b),
+    };
+    match hir.kind() {
+        HirKind::Capture(c) => required(&c.sub),
+        HirKind::Repetition(r) if r.min > 0 => required(&r.sub),
+        HirKind::Alternation(alternatives) => {
+            let mut all = Seq::empty();
+            for alternative in alternatives {
+                all.union(&mut required(alternative)?);
+            }
+            Some(all)
+        }
+        HirKind::Concat(parts) => (0..parts.len())
+            .map(|i| better(leading(&Hir::concat(parts[i..].to_vec())), required(&parts[i])))
+            .fold(None, better),
+        _ => leading(hir),
+    }
+}
+
+/// `hir` with its ASCII letters lower case, and each class that is one
+/// ASCII letter in either case that letter: what it matches, up to ASCII
+/// case, is the same, and its words are not one per mix of cases.
+fn ascii_lowercase(hir: &Hir) -> Hir {
+    let one_letter = |chars: &mut dyn Iterator<Item = u32>| {
+        let mut letter = None;
+        for c in chars {
+            let lower = u8::try_from(c).ok().filter(u8::is_ascii_alphabetic)?.to_ascii_lowercase();
+            if letter.is_some_and(|l| l != lower) {
+                return None;
+            }
+            letter = Some(lower);
+        }
+        letter
+    };
+    match hir.kind() {
+        HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
+        HirKind::Class(Class::Unicode(c)) if c.ranges().len() <= 2 => {
+            match one_letter(&mut c.ranges().iter().flat_map(|r| u32::from(r.start())..=u32::from(r.end()))) {
+                Some(letter) => Hir::literal([letter]),
+                None => hir.clone(),
+            }
+        }
+        HirKind::Class(Class::Bytes(c)) if c.ranges().len() <= 2 => {
+            match one_letter(&mut c.ranges().iter().flat_map(|r| u32::from(r.start())..=u32::from(r.end()))) {
+                Some(letter) => Hir::literal([letter]),
+                None => hir.clone(),
+            }
+        }
+        HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(ascii_lowercase(&r.sub)), ..r.clone() }),
+        HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(ascii_lowercase(&c.sub)), ..c.clone() }),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(ascii_lowercase).collect()),
+        HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(ascii_lowercase).collect()),
+        _ => hir.clone(),
+    }
+}
+
+/// Shorter words are in too many texts to spare a search.
+const REQUIRED_LEN: usize = 3;
+/// More words than this are no quicker to look for than the rule itself.
+const REQUIRED_MAX: usize = 256;
+
 /// The lazy DFA could not answer: a Unicode `\b` beside a non-ASCII
 /// character, a cache cleared too often, or a match it cannot place.
 struct GaveUp;
@@ -206,7 +416,8 @@ impl Clone for ForwardRegex {
     fn clone(&self) -> ForwardRegex {
         ForwardRegex {
             nfa: self.nfa.clone(),
-            prefilter: self.prefilter.clone(),
+            leading: self.leading.clone(),
+            required: self.required.clone(),
             dfa: self.dfa.clone(),
             backtrack: self.backtrack.clone(),
             pikevm: self.pikevm.clone(),
@@ -217,7 +428,7 @@ impl Clone for ForwardRegex {
 
 impl std::fmt::Debug for ForwardRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).finish()
+        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).finish()
     }
 }
 
@@ -225,11 +436,75 @@ impl std::fmt::Debug for ForwardRegex {
 mod tests {
     use super::*;
 
+    /// The same answers as `regex::Regex` for the same pattern, from any
+    /// thread, including a pattern that matches the empty string (where
+    /// an iterator must step over the empty match without splitting a
+    /// character).
+    #[test]
+    fn matches_as_regex_does_from_every_thread() {
+        let patterns = [r"(?i)\bdelet\w*", r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:)\s*$", r"x*", r"ü"];
+        let texts = ["Please DELETE my account, deleted? Delete!", "On Mon, 1 Dec, Ann wrote:", "äxüx", "", "nothing here"];
+        for pattern in patterns {
+            let shared = ForwardRegex::fixed(pattern);
+            let plain = regex::Regex::new(pattern).unwrap();
+            let answers = |r: &ForwardRegex| -> Vec<(bool, Option<String>, Vec<Range<usize>>)> {
+                texts.iter().map(|t| (r.is_match(t), r.find(t).map(str::to_string), r.find_ranges(t))).collect()
+            };
+            let expected: Vec<_> = texts
+                .iter()
+                .map(|t| (plain.is_match(t), plain.find(t).map(|m| m.as_str().to_string()), plain.find_iter(t).map(|m| m.range()).collect()))
+                .collect();
+            assert_eq!(answers(&shared), expected, "{pattern}");
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..3).map(|_| s.spawn(|| answers(&shared))).collect();
+                for h in handles {
+                    assert_eq!(h.join().unwrap(), expected, "{pattern} from another thread");
+                }
+            });
+            assert_eq!(answers(&shared.clone()), expected, "{pattern}, a copy");
+        }
+    }
+
+    /// A pattern of many groups over long non-ASCII text: the lazy DFA
+    /// gives up at the first non-ASCII byte (a Unicode `\b`) and the
+    /// search runs on the PikeVM. Its cache holds the match's two ends a
+    /// state, not every group's, and the match is the same.
+    #[test]
+    fn a_fallback_search_keeps_the_whole_match_not_every_group() {
+        let groups = (0..16).map(|i| format!("(w{i}|x{i})")).collect::<Vec<_>>().join(".{0,9}");
+        let pattern = format!(r"\b(licen[cs]e|purchase)\b.{{0,60}}\b(another|new) (account|address)\b|{groups}");
+        let text = format!("{} my licence — please move it to another account", "Grüße aus Köln, ".repeat(400));
+        let shared = ForwardRegex::fixed(&pattern);
+        let every_group = regex_automata::meta::Regex::new(&pattern).unwrap();
+        let mut cache = every_group.create_cache();
+        let expected = every_group.search_with(&mut cache, &regex_automata::Input::new(&text)).map(|m| &text[m.range()]);
+        assert_eq!(shared.find(&text), expected);
+        assert_eq!(expected, Some("licence — please move it to another account"));
+        assert!(
+            shared.cache_memory() * 4 < cache.memory_usage(),
+            "{} bytes against {} tracking every group",
+            shared.cache_memory(),
+            cache.memory_usage()
+        );
+    }
+
+    /// A search that panics while holding the cache does not leave the
+    /// pattern unusable: the next search starts from a fresh cache.
+    #[test]
+    fn a_search_that_panicked_leaves_the_pattern_usable() {
+        let shared = ForwardRegex::fixed(r"\bdelete\b");
+        assert!(shared.is_match("please delete"));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.with_caches(|_| panic!("a search fails halfway"));
+        }));
+        assert!(result.is_err());
+        assert!(shared.is_match("please delete"));
+        assert_eq!(shared.find("do not delete it"), Some("delete"));
+    }
+
     fn compiled(pattern: &str, capacity: usize) -> ForwardRegex {
         let hir = regex_automata::util::syntax::parse_with(pattern, &regex_automata::util::syntax::Config::new().case_insensitive(true)).unwrap();
-        // Searched forward only even where that is not the quickest.
-        let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir).unwrap_or_else(|| panic!("{pattern} opens with words"));
-        ForwardRegex::compile(&hir, 8 << 20, |_| capacity, prefilter).unwrap()
+        ForwardRegex::new(&hir, 8 << 20, |_| capacity).unwrap()
     }
 
     /// Whatever engine answers (the lazy DFA, then anchored attempts; the
@@ -246,6 +521,9 @@ mod tests {
             r"^hello|bye$",
             r"\bend\b",
             r"—\s+end|!!",
+            r"(?:i|we|my)\W+(?:\w+\W+){0,8}?\b(refund\w*|money back)\b|\brefund me\b",
+            r"\b(?:stop|kündig|résili)\w*\s+(?:\w+\s+)?(?:abo|subscription)",
+            r"(?:please|bitte)\W+(?:\w+\W+){0,3}?(?:lösch|delet)\w*",
         ];
         let long_ascii = format!("{}and at last we want a refund, then delete the account", "words between them. ".repeat(300));
         let long_german = format!("{} Bitte mein Konto löschen und I want my refund", "Grüße aus Köln, ".repeat(300));
@@ -257,6 +535,9 @@ mod tests {
             "Müller: we  ask for a refund à la carte",
             "",
             "äxüx",
+            "I only want my MONEY BACK, or: refund me",
+            "ſtop my subscription, Kündigen Sie mein ABO",
+            "Bitte mein Konto LÖSCHEN",
             "hello, bye",
             "the end, ending, end.",
             "émigré — end …  !!",
@@ -271,25 +552,31 @@ mod tests {
                 let forward = compiled(pattern, capacity);
                 for text in texts {
                     assert_eq!(forward.find(text), expected.find(text).map(|m| m.as_str()), "{pattern} on {text:?}, cache {capacity}");
+                    assert_eq!(forward.is_match(text), expected.is_match(text), "{pattern} on {text:?}, cache {capacity}");
                 }
             }
         }
     }
 
-    /// A pattern is searched forward only when where a match starts can be
-    /// found quickly, at its leading words; not a pattern that opens with
-    /// "I" or "we", whatever words come after.
+    /// A rule is not searched in a text that lacks every word its matches
+    /// need, up to case: "refund" or "money back" for a refund asked by
+    /// "I", "we" or "my", wherever they are; a rule of short words only
+    /// has no such words, and is searched in every text.
     #[test]
-    fn searched_forward_only_where_the_start_is_quick_to_find() {
-        let fits = |pattern: &str| {
-            let hir = regex_automata::util::syntax::parse_with(pattern, &regex_automata::util::syntax::Config::new().case_insensitive(true)).unwrap();
-            ForwardRegex::new(&hir, 8 << 20, |_| 256 << 10).unwrap().is_some()
-        };
-        assert!(fits(r"\b(?:delet|remov)\w*\s+my\s+account"));
-        assert!(fits(r"\bgdpr\b|\berasure\b"));
-        assert!(!fits(r"(?:i|we|my)\W+(?:\w+\W+){0,4}?\b(?:cancel|revers)\w*\s+(?:the\s+)?order"));
-        assert!(!fits(r"\bgdpr\b|(?:i|we)\W+want"));
-        assert!(!fits(r"x*"));
+    fn a_text_without_the_words_every_match_needs_is_not_searched() {
+        let hir = |pattern: &str| regex_automata::util::syntax::parse_with(pattern, &regex_automata::util::syntax::Config::new().case_insensitive(true)).unwrap();
+        let refund = r"(?:i|we|my)\W+(?:\w+\W+){0,8}?\b(refund\w*|money back)\b|\brefund me\b";
+        let words = required_words(&hir(refund)).expect("a refund rule needs its words");
+        assert!(words.is_match("I want a REFUND") && words.is_match("my Money Back"));
+        assert!(!words.is_match("I want my money returned") && !words.is_match("we need it back"));
+        // Case as regex folds it: the long s is an s to (?i), and it stays
+        // one to the words the rule needs.
+        let stop = r"\bstop\w*\s+my\s+subscriptions?\b";
+        let forward = compiled(stop, 256 << 10);
+        assert!(forward.is_match("please ſtop my SUBSCRIPTION"));
+        assert!(required_words(&hir(r"(?:i|we)\W+\w+")).is_none());
+        assert!(required_words(&hir(r"\bgdpr\b|(?:i|we)\W+want")).is_some_and(|w| w.is_match("we want") && !w.is_match("we wish")));
+        assert!(required_words(&hir(r"\bgdpr\b|(?:i|we)\W+\w+")).is_none(), "one alternative needs no long word");
     }
 
     /// Without the reversed automaton `meta::Regex` compiles beside the
@@ -298,47 +585,11 @@ mod tests {
     fn holds_no_reverse_automaton() {
         let pattern = r"\b(?:gdpr|dsgvo|rgpd|article 17|right to erasure)\b.{0,40}\b(?:delet|remov|lösch|supprim|borr|efface)\w*";
         let meta = regex_automata::meta::Regex::builder()
-            .configure(crate::shared_regex::config())
+            .configure(regex_automata::meta::Config::new().which_captures(WhichCaptures::Implicit))
             .syntax(regex_automata::util::syntax::Config::new().case_insensitive(true))
             .build(&pattern)
             .unwrap();
         let forward = compiled(&pattern, 256 << 10);
         assert!(forward.memory_usage() * 2 < meta.memory_usage(), "{} against {}", forward.memory_usage(), meta.memory_usage());
-    }
-}
-
-/// A pack's rule, compiled: forward only where that is as quick
-/// ([`ForwardRegex::new`]), else as `regex` compiles it, with its
-/// reversed automaton.
-#[derive(Debug, Clone)]
-pub enum RuleRegex {
-    Forward(ForwardRegex),
-    Both(crate::shared_regex::SharedRegex),
-}
-
-impl RuleRegex {
-    /// The leftmost-first match in `text`, as `regex::Regex::find` gives it.
-    pub fn find<'h>(&self, text: &'h str) -> Option<&'h str> {
-        match self {
-            RuleRegex::Forward(r) => r.find(text),
-            RuleRegex::Both(r) => r.find(text),
-        }
-    }
-
-    /// What the compiled pattern holds, without its caches.
-    pub fn memory_usage(&self) -> usize {
-        match self {
-            RuleRegex::Forward(r) => r.memory_usage(),
-            RuleRegex::Both(r) => r.memory_usage(),
-        }
-    }
-
-    /// What the search caches hold now.
-    #[cfg(test)]
-    pub fn cache_memory(&self) -> usize {
-        match self {
-            RuleRegex::Forward(r) => r.cache_memory(),
-            RuleRegex::Both(r) => r.cache_memory(),
-        }
     }
 }

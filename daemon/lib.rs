@@ -13,7 +13,6 @@ pub mod backoff;
 pub mod config;
 pub mod locate;
 pub mod forward_regex;
-pub mod shared_regex;
 pub mod mailbox;
 pub mod message;
 pub mod verify;

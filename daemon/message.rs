@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, MessageParser, PartType};
-use crate::shared_regex::SharedRegex;
+use crate::forward_regex::ForwardRegex;
 
 use crate::config::Limits;
 
@@ -447,20 +447,20 @@ pub fn is_blank(c: char) -> bool {
 
 // ---------------------------------------------------------------- the author's own words
 
-static ATTRIBUTION: LazyLock<SharedRegex> = LazyLock::new(|| {
-    SharedRegex::fixed(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
+static ATTRIBUTION: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    ForwardRegex::fixed(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
 });
 
 /// Where a top-posted reply's unquoted copy of the original begins
 /// (Outlook and friends): everything after it is the other side's text.
-static ORIGINAL_BEGINS: LazyLock<SharedRegex> = LazyLock::new(|| {
-    SharedRegex::fixed(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
+static ORIGINAL_BEGINS: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    ForwardRegex::fixed(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
 });
 
-static OUTLOOK_FROM: LazyLock<SharedRegex> =
-    LazyLock::new(|| SharedRegex::fixed(r"(?i)^\*?(from|von|de):\*? .+"));
-static OUTLOOK_SENT: LazyLock<SharedRegex> =
-    LazyLock::new(|| SharedRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+"));
+static OUTLOOK_FROM: LazyLock<ForwardRegex> =
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de):\*? .+"));
+static OUTLOOK_SENT: LazyLock<ForwardRegex> =
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+"));
 
 /// The body without quoted lines, attribution lines and the signature.
 pub fn strip_quoted(text: &str) -> String {

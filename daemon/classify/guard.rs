@@ -11,11 +11,11 @@
 
 use std::sync::LazyLock;
 
-use crate::shared_regex::SharedRegex;
+use crate::forward_regex::ForwardRegex;
 
 /// The guard reads folded text (`hold_sensitive`), so its signs are
 /// compiled as the rules are: the same words, a fraction of the automata.
-fn re(pattern: &str) -> SharedRegex {
+fn re(pattern: &str) -> ForwardRegex {
     crate::procedures::rule_text::fixed(pattern)
 }
 
@@ -29,7 +29,7 @@ const SINGULAR_WORDS: &str = "i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ic
 const PLURAL_WORDS: &str = "we|we['’](?:re|ve|d|ll)|us|our|ours|wir|uns|unser\\w*|nous|nos|notre|nosotros|nuestr[oa]s?|noi|nostr[oaie]|wij|ons|onze|nós|nosso|nossa|nossos|nossas|мы|нас|нам|наш\\w*";
 
 /// The writer alone: first-person singular.
-static FIRST_SINGULAR: LazyLock<SharedRegex> = LazyLock::new(|| {
+static FIRST_SINGULAR: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(&format!(r"(?i)\b(?:{SINGULAR_WORDS})\b|\bj['’]|我(?:[^们]|$)|私|僕|わたし"))
 });
 
@@ -37,23 +37,23 @@ static FIRST_SINGULAR: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// work on "a specific user" or "another user" is about someone else too,
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
-static OTHERS: LazyLock<SharedRegex> = LazyLock::new(|| {
+static OTHERS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their (?:\w+ )?accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b|大家|各位")
 });
 
 /// The writer, alone or with others: first person singular or plural.
-static FIRST_ANY: LazyLock<SharedRegex> = LazyLock::new(|| {
+static FIRST_ANY: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(&format!(r"(?i)\b(?:{SINGULAR_WORDS}|{PLURAL_WORDS})\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし"))
 });
 
 /// The reader's own: a text about "your" order or account that never
 /// speaks for its writer is a notice, an invoice or a how-to question
 /// about any service ("How can you delete your account in X?").
-static SECOND: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
+static SECOND: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
 
 /// A short text that asks ("Can you explain your refund policy, please?")
 /// is a request even without I or my.
-static PLEASE: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
+static PLEASE: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
 
 /// A request that does not say who asks is a short one ("please delete
 /// account", "refund needed"); past this many characters a text that never
@@ -65,21 +65,21 @@ const IMPERSONAL_MAX: usize = 120;
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
-static DEV_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
+static DEV_TITLE: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
 /// apart from the words above.
-static TICKET_KEY: LazyLock<SharedRegex> = LazyLock::new(|| re(r"^\s*\[?[A-Z][A-Z0-9]+-\d+[a-z]?\]?\s*[:\]-]"));
+static TICKET_KEY: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"^\s*\[?[A-Z][A-Z0-9]+-\d+[a-z]?\]?\s*[:\]-]"));
 
-static DEV_WORDS: LazyLock<SharedRegex> = LazyLock::new(|| {
+static DEV_WORDS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:bug|bugs|bugfix|webhooks?|endpoints?|api|pull request|PR|merged?|commits?|repo|repository|changelog|faq|docs|documentation|feature request|enhancement|backoffice|admin (?:ui|panel|page)|user management|wireframe|roadmap|implement\w*|refactor\w*|test mode|idempoten\w*|ui|ux|stripe|paypal|woocommerce|prestashop|shopify|magento|payment gateway|order status|payment status|payment accepted|sandbox|(?:fixes|closes|resolves) #\d+|(?:get|post|put|patch|delete) /[\w/{}:.-]*)\b")
 });
 
 /// Bug-report shape that decides alone: report templates, stack traces,
 /// code blocks.
-static REPORT_STRONG: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|| {
+static REPORT_STRONG: LazyLock<Vec<(&'static str, ForwardRegex)>> = LazyLock::new(|| {
     [
         ("report template", r"(?i)\b(?:steps to reproduce|to reproduce:|expected (?:behaviou?r|result)|actual (?:behaviou?r|result)|describe the bug|reproduction steps|what steps will reproduce|what is the expected output)\b"),
         ("stack trace", r#"(?m)(?:Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(.*\)\s*$|^\s*File "[^"]+", line \d+|panicked at|Exception in thread|^\s*goroutine \d+ \[)"#),
@@ -93,7 +93,7 @@ static REPORT_STRONG: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new
 });
 
 /// Bug-report shape where two different signs are needed.
-static REPORT_WEAK: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|| {
+static REPORT_WEAK: LazyLock<Vec<(&'static str, ForwardRegex)>> = LazyLock::new(|| {
     [
         ("version number", r"(?i)\bv\d+\.\d+\b|\bversion:?\s*\d+\.\d+|\b\d+\.\d+\.\d{1,3}\b"),
         ("markdown heading", r"(?m)^#{2,6} \S"),
@@ -116,13 +116,13 @@ static REPORT_WEAK: LazyLock<Vec<(&'static str, SharedRegex)>> = LazyLock::new(|
 /// usuario …"). A requirement put in the third person ("The user can
 /// delete their account", "El usuario puede eliminar su cuenta") is the
 /// same template.
-static USER_STORY: LazyLock<SharedRegex> = LazyLock::new(|| {
+static USER_STORY: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?im)^\s*(?:\[?(?:US|HU|story)[- ]?[\d.]+\]?\s*[-:–]?\s*)?(?:(?:description|descripción|descripcion|beschreibung|descrição|descricao|story|historia|user story|historia de usuario)\s*:\s*)?(?:(?:the|a) user (?:can|must|should|shall|is able to|will be able to)|el usuario (?:puede|debe|podrá|podra|deberá|debera)|der (?:benutzer|nutzer) (?:kann|muss|soll)|l['’]utilisateur (?:peut|doit|pourra)|o usuário (?:pode|deve|poderá)|de gebruiker (?:kan|moet)|l['’]utente (?:può|deve)|as an? (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:(?:i|we)\s+(?:want|need|would like|wish|should|must|can|could|am able|expect)|(?:i|we)['’]d like)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:möchte|will|muss|kann|soll|brauche)\s+ich|(?:en tant qu['’e]|etq)\s*(?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:je|j['’]|nous)|como (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:yo\s+)?(?:quiero|deseo|necesito|debo|puedo|quisiera)|come (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:io\s+)?(?:voglio|vorrei|devo|posso)|als (?:[\w:-]+\s+){0,2}[\w:-]+,?\s+(?:wil|moet|kan)\s+ik|comme (?:[\w:'’-]+\s+){0,2}[\w:'’-]+,?\s+(?:je|j['’]|nous)\s*(?:veux|voudrais|souhaite|dois|peux|aimerais|voulons|devons)|(?:я\s+)?как (?:[\w-]+\s+){0,2}[\w-]+,?\s+(?:я\s+)?(?:хочу|могу|должен|должна|хотел бы|хотела бы))\b")
 });
 
 /// A developers' task: the headings of a task template ("Acceptance
 /// criteria", "Описание задачи … Критерии приемки"), whoever it is about.
-static TASK_TEMPLATE: LazyLock<SharedRegex> = LazyLock::new(|| {
+static TASK_TEMPLATE: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:acceptance criteria|definition of done|crit[èe]res d['’]acceptation|criterios de aceptaci[óo]n|crit[ée]rios de aceita[çc][ãa]o|akzeptanzkriterien|критерии при[её]мки|описание задачи)\b")
 });
 
@@ -130,24 +130,24 @@ static TASK_TEMPLATE: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// "customer service". Spam of this kind names refunds, cancellations and
 /// lost accounts to be found; nobody asking for their own refund tells us
 /// a number to call.
-static HELPLINE_NUMBER: LazyLock<SharedRegex> = LazyLock::new(|| {
+static HELPLINE_NUMBER: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?:\+\s*)?\d(?:[\s.()\[\]{}<>+-]{0,3}\d){9,}")
 });
-static HELPLINE_WORDS: LazyLock<SharedRegex> = LazyLock::new(|| {
+static HELPLINE_WORDS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:call(?:ing)? (?:us|now|today|at|on|the|our|toll)|dial|helpline|help line|hotline|toll[- ]free|customer (?:care|service|support)|support number)\b|\b24(?:/|\*)7\b|\bcall(?:ing)? [+(\d]")
 });
 
 /// The writer runs the software themselves: an administrator of their own
 /// installation asks how to turn off a second factor or remove an account
 /// there, which is a question about some program, not a request to us.
-static OWN_INSTALL: LazyLock<SharedRegex> = LazyLock::new(|| {
+static OWN_INSTALL: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:access to (?:the|my|our) (?:own )?(?:server|database|instance|installation|host)|permission to log ?in to (?:the|my|our) (?:deployed )?server|(?:i am|i'm|i’m) the (?:sys)?admin(?:istrator)?\b|self[- ]?hosted|my (?:own )?(?:[\w.-]+ )?(?:instance|installation|deployment|portal)\b|users of my\b|deployed (?:server|instance))")
 });
 
 /// A wish for a feature ("it would be useful to be able to delete my
 /// data", "we have to add a link to remove an account"): a requirement for
 /// some software, in the packs' languages.
-static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
+static FEATURE_WISH: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:it would be (?:nice|useful|great|helpful|good) to (?:be able to|have an? (?:option|button|way|link))|il serait (?:peut-être |peut-etre )?(?:utile|bien|pratique|intéressant) de pouvoir|es wäre (?:schön|gut|hilfreich|praktisch|sinnvoll),? wenn man|sería (?:útil|bueno|genial) poder|we (?:have|need) to add|would be an? (?:nice|great|useful|cool|good|helpful) feature|it would be (?:nice|cool|great|useful|good|helpful|awesome) if (?:i|we|users?|one|people) could|it would be (?:nice|cool|great|useful|good|helpful|awesome) if there (?:were|was|is|would be)|(?:can|could|should) we (?:please )?add|(?:dare|dar|donner) (?:la|a) possibilit\w*|(?:it|that|this) (?:might|would|could) be a good idea|i think it (?:might|would|could) be (?:a good idea|useful|nice|better))\b|\b(?:add|adding|adicionar|adicione|agregar|añadir|ajouter|hinzufügen|aggiungere)\s+(?:(?:an?|the|uma?|la|el|una?|une|die|eine|der|la)\s+)?(?:possibilit\w*|possibilid\w*|posibilidad\w*|option|opção|opcao|opción|möglichkeit|opzione|funcionalidad\w*|fonctionnalité)\b|建议(?:在|增加|添加|加入|提供|支持|可以|能)|(?:提供|添加|增加|加入|支持|开放|实现|提供一个|添加一个)[^。！？\n]{0,24}功能|(?:会有|有没有|能否有|可以有|是否有|何时有|什么时候有)[^。！？\n]{0,24}功能|\bmogelijkheid\b.{0,40}\btoevoegen\b|\btoevoegen (?:van )?(?:een |de )?mogelijkheid\b|\b(?:было бы (?:неплохо|хорошо|здорово|удобно|полезно)|хотелось бы (?:иметь|видеть)|добавить возможность)\b")
 });
 
@@ -155,7 +155,7 @@ static FEATURE_WISH: LazyLock<SharedRegex> = LazyLock::new(|| {
 /// ("How to handle account deletion requests", "before addressing deletion
 /// requests"): a procedure for a team, someone else's or ours, not a
 /// request. Plural only: "please process my deletion request" is one.
-static HANDLING_REQUESTS: LazyLock<SharedRegex> = LazyLock::new(|| {
+static HANDLING_REQUESTS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:handl\w*|process\w*|address\w*|answer\w*|deal\w* with|respond\w* to|review\w*|triag\w*)\s+(?:(?:all|any|such|incoming|these|those|new|the|pending)\s+)?(?:[\w-]+\s+){0,2}requests\b")
 });
 
@@ -182,16 +182,16 @@ fn help_page(text: &str) -> bool {
 /// policy title over the writer's own question ("Refund Policy: is it
 /// possible for me to get a refund …") is a request still: the title
 /// counts only when the text speaks of others or asks nothing.
-static NOTICE_TITLE: LazyLock<SharedRegex> = LazyLock::new(|| {
+static NOTICE_TITLE: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:polic(?:y|ies)|guidelines?|faqs?|tips (?:for|on|and)|terms of (?:service|use)|announcement|psa|heads[- ]up)\b|指南|攻略|教程|避坑|记录一次")
 });
-static WARNING: LazyLock<SharedRegex> = LazyLock::new(|| {
+static WARNING: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:(?:would like|want|wanted|like) to warn (?:you|everyone|everybody|all|others|other users)|(?:a )?(?:friendly )?(?:warning|heads[- ]up) (?:to|for) (?:everyone|everybody|all|others|you all))\b")
 });
 
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
-static SPAM_ACCOUNTS: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
+static SPAM_ACCOUNTS: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
 
 /// The writer asks the reader for something, or tells of what happened to
 /// their own account: the positive sign of a request. Talk about the topic
@@ -204,7 +204,7 @@ static SPAM_ACCOUNTS: LazyLock<SharedRegex> = LazyLock::new(|| re(r"(?i)\bspam[-
 /// the writer's own account ("delete my account", "refund me"); and what
 /// happened to the writer (charged, billed, lost, locked out, cannot log
 /// in).
-static ASKS: LazyLock<SharedRegex> = LazyLock::new(|| {
+static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(concat!(
         r"(?i)\b(?:please|pls|plz|kindly|bitte|s'il vous pla[iî]t|s'il te pla[iî]t|svp|merci de|por favor|per favore|alstublieft|graag)\b",
         // A question put to the reader.

@@ -80,12 +80,70 @@ fn primary(text: &str) -> std::borrow::Cow<'_, str> {
     FALLBACK.replace_all(text, " ")
 }
 
-/// A rule's match: the weight factor and the words it matched.
-#[derive(Clone)]
+/// A rule's match: the weight factor, and where it was found.
+#[derive(Clone, Copy)]
 struct Hit {
     factor: f64,
-    words: String,
-    fallback: bool,
+    found: Found,
+}
+
+/// Which of a message's texts a rule matched: the words it matched are
+/// looked for again there, only for the procedure a person is shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Found {
+    Subject { fallback: bool },
+    Body { fallback: bool },
+    /// The value of the message's `n`th header.
+    Header(usize),
+}
+
+/// What the rules read of a message, folded once.
+struct Texts {
+    subject: String,
+    body: String,
+    /// The subject and the body without their fallback clauses: borrowed
+    /// when there is none, which is most mail.
+    first_subject: Option<String>,
+    first_body: Option<String>,
+    /// A reply's subject counts at half weight.
+    subject_factor: f64,
+    /// Folded header values by lowercase name, when a rule reads headers.
+    headers: Vec<(String, String)>,
+}
+
+impl Texts {
+    fn of(msg: &Message, needs_headers: bool) -> Texts {
+        let subject = clean_subject(&msg.subject);
+        let body = strip_quoted(&msg.text);
+        // The rules' classes are compiled for folded text (rule_text);
+        // quotes, signatures and the fallback clause are found first, on
+        // the text as written, as the precision guard does.
+        let first = |text: &str| match primary(text) {
+            std::borrow::Cow::Owned(first) => Some(fold(&first).into_owned()),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        Texts {
+            first_subject: first(&subject),
+            first_body: first(&body),
+            subject: fold(&subject).into_owned(),
+            body: fold(&body).into_owned(),
+            // In a reply the subject is inherited from the other side: it
+            // still counts, at half weight, so that "Re: hub down" over
+            // "fixed now, thanks" does not reopen the outage procedure.
+            subject_factor: if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 },
+            headers: if needs_headers { headers(msg.raw()).into_iter().map(|(n, v)| (n, fold(&v).into_owned())).collect() } else { Vec::new() },
+        }
+    }
+
+    fn text(&self, found: Found) -> &str {
+        match found {
+            Found::Subject { fallback: true } => &self.subject,
+            Found::Subject { fallback: false } => self.first_subject.as_deref().unwrap_or(&self.subject),
+            Found::Body { fallback: true } => &self.body,
+            Found::Body { fallback: false } => self.first_body.as_deref().unwrap_or(&self.body),
+            Found::Header(n) => self.headers.get(n).map_or("", |(_, v)| v.as_str()),
+        }
+    }
 }
 
 /// At most this much of the text that matched a rule is shown.
@@ -103,8 +161,11 @@ pub struct Scored<'a> {
     pub by_content: bool,
     /// `procedure/rule-name` of each rule that fired.
     pub rules: Vec<String>,
-    /// What each rule matched (see `Classification::words`).
+    /// What each rule matched (see `Classification::words`): filled in
+    /// only for the procedure a classification names ([`Pack::words`]).
     pub words: Vec<String>,
+    /// Where each rule of `rules` fired, by its index in the procedure.
+    pub found: Vec<(usize, Found)>,
 }
 
 impl Pack {
@@ -123,7 +184,8 @@ impl Pack {
     /// the sender: for a procedure with `needs_own`, that is a sign of the
     /// team's own services as good as a hub address ([`super::own`]).
     pub fn classify_from(&self, msg: &Message, sender: Sender) -> Classification {
-        let mut scored = self.scores(msg);
+        let texts = self.texts(msg);
+        let mut scored = self.scores_of(&texts);
         let mut own = self.own.as_ref().map(|o| OwnVerdict { sign: o.sign(&self.writer_text(msg), sender), gated: Vec::new() });
         // A procedure that needs a sign of our own services is no
         // candidate without one: the others are ranked as if it had no
@@ -141,7 +203,7 @@ impl Pack {
                 keep
             });
         }
-        let mut c = self.rank(msg, scored);
+        let mut c = self.rank(msg, &texts, scored);
         if let Some(g) = gated.filter(|g| c.procedure == UNCLASSIFIED && g.score >= c.score && g.score >= self.threshold_for(g.sensitive)) {
             // The gated procedure was the near miss: it is what staff
             // should see, with why it was not taken (no message text here:
@@ -157,8 +219,8 @@ impl Pack {
                     g.procedure
                 )),
                 runner_up: Some(g.procedure.to_string()),
+                words: self.words(&texts, &g),
                 rules: g.rules,
-                words: g.words,
                 model: None,
                 own: None,
             };
@@ -168,7 +230,7 @@ impl Pack {
     }
 
     /// The routing decision over candidates already scored.
-    fn rank(&self, msg: &Message, mut scored: Vec<Scored<'_>>) -> Classification {
+    fn rank(&self, msg: &Message, texts: &Texts, mut scored: Vec<Scored<'_>>) -> Classification {
         // Highest score first; ties keep pack order (stable sort), so the
         // pack author decides precedence by ordering procedures.
         scored.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -178,6 +240,7 @@ impl Pack {
             return Classification { procedure: UNCLASSIFIED.to_string(), ..Default::default() };
         };
         let threshold = self.threshold_for(best.sensitive);
+        let words = self.words(texts, &best);
         let held_back = if best.score <= 0.0 {
             None
         } else if best.score < threshold {
@@ -203,7 +266,7 @@ impl Pack {
                 score: best.score,
                 rules: best.rules,
                 runner_up,
-                words: best.words,
+                words,
                 ..Default::default()
             };
         };
@@ -213,7 +276,7 @@ impl Pack {
             rules: best.rules,
             // The near miss is the most useful hint for a human.
             runner_up: (best.score > 0.0).then(|| best.procedure.to_string()),
-            words: best.words,
+            words,
             held_back,
             ..Default::default()
         }
@@ -245,55 +308,46 @@ impl Pack {
     }
 
     /// Every procedure's score for `msg` and the rules of it that fired,
-    /// in pack order.
+    /// in pack order (without the words they matched: [`Pack::words`]).
     pub fn scores(&self, msg: &Message) -> Vec<Scored<'_>> {
-        let subject = clean_subject(&msg.subject);
-        let body = strip_quoted(&msg.text);
-        let first_body = primary(&body);
-        let first_subject = primary(&subject);
-        // Without a fallback clause (most mail) the second look is the same
-        // text again: skip it.
-        let body_fallback = matches!(first_body, std::borrow::Cow::Owned(_));
-        let subject_fallback = matches!(first_subject, std::borrow::Cow::Owned(_));
-        // The rules' classes are compiled for folded text (rule_text);
-        // quotes, signatures and the fallback clause are found first, on
-        // the text as written, as the precision guard does.
-        let (subject, body) = (fold(&subject), fold(&body));
-        let (first_subject, first_body) = (fold(&first_subject), fold(&first_body));
-        // In a reply the subject is inherited from the other side: it still
-        // counts, at half weight, so that "Re: hub down" over "fixed now,
-        // thanks" does not reopen the outage procedure.
-        let subject_factor = if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 };
+        self.scores_of(&self.texts(msg))
+    }
+
+    fn texts(&self, msg: &Message) -> Texts {
         let needs_headers = self
             .procedures
             .iter()
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
-        let hdrs = if needs_headers { headers(msg.raw()) } else { Vec::new() };
+        Texts::of(msg, needs_headers)
+    }
 
+    fn scores_of(&self, texts: &Texts) -> Vec<Scored<'_>> {
         // What a rule that several procedures share found, by pattern and
         // field: searched once a message (see `Rule::regex`).
-        let mut shared: Vec<(*const crate::forward_regex::RuleRegex, &Field, Option<Hit>)> = Vec::new();
+        let mut shared: Vec<(*const crate::forward_regex::ForwardRegex, &Field, Option<Hit>)> = Vec::new();
+        let sf = texts.subject_factor;
         self
             .procedures
             .iter()
             .map(|p| {
                 let mut score = 0.0;
                 let mut rules = Vec::new();
-                let mut words = Vec::new();
-                for r in &p.rules {
+                let mut found = Vec::new();
+                for (i, r) in p.rules.iter().enumerate() {
                     // The first request counts in full, a fallback clause
                     // at FALLBACK_FACTOR; a reply's subject at half weight.
-                    let find = |text: &str, f: f64, fallback: bool| {
-                        r.regex.find(text).map(|m| Hit { factor: f, words: m.to_string(), fallback })
-                    };
+                    // Whether it matches is all a rule is searched for
+                    // here: most rules match nothing, and the words of
+                    // those that do are looked for only if shown.
+                    let hit = |found: Found, factor: f64| r.regex.is_match(texts.text(found)).then_some(Hit { factor, found });
                     let in_subject = || {
-                        find(&first_subject, subject_factor, false).or_else(|| {
-                            subject_fallback.then(|| find(&subject, subject_factor * FALLBACK_FACTOR, true)).flatten()
+                        hit(Found::Subject { fallback: false }, sf).or_else(|| {
+                            texts.first_subject.is_some().then(|| hit(Found::Subject { fallback: true }, sf * FALLBACK_FACTOR)).flatten()
                         })
                     };
                     let in_body = || {
-                        find(&first_body, 1.0, false)
-                            .or_else(|| body_fallback.then(|| find(&body, FALLBACK_FACTOR, true)).flatten())
+                        hit(Found::Body { fallback: false }, 1.0)
+                            .or_else(|| texts.first_body.is_some().then(|| hit(Found::Body { fallback: true }, FALLBACK_FACTOR)).flatten())
                     };
                     let search = || match &r.field {
                         Field::Subject => in_subject(),
@@ -302,17 +356,17 @@ impl Pack {
                             .into_iter()
                             .flatten()
                             .max_by(|a, b| a.factor.total_cmp(&b.factor)),
-                        Field::Header(h) => hdrs.iter().find_map(|(n, v)| if n == h { find(&fold(v), 1.0, false) } else { None }),
+                        Field::Header(h) => texts.headers.iter().enumerate().find_map(|(n, (name, _))| if name == h { hit(Found::Header(n), 1.0) } else { None }),
                     };
                     let hit = if !r.shared {
                         search()
                     } else {
                         let key = std::sync::Arc::as_ptr(&r.regex);
                         match shared.iter().find(|(k, f, _)| *k == key && *f == &r.field) {
-                            Some((_, _, hit)) => hit.clone(),
+                            Some((_, _, hit)) => *hit,
                             None => {
                                 let hit = search();
-                                shared.push((key, &r.field, hit.clone()));
+                                shared.push((key, &r.field, hit));
                                 hit
                             }
                         }
@@ -320,11 +374,27 @@ impl Pack {
                     if let Some(hit) = hit {
                         score += r.weight * hit.factor;
                         rules.push(r.name.clone());
-                        let shown: String = crate::message::sanitize_line(&hit.words).chars().take(WORDS_SHOWN).collect();
-                        words.push(format!("{}: {shown:?}{}", r.name, if hit.fallback { " (fallback)" } else { "" }));
+                        found.push((i, hit.found));
                     }
                 }
-                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, needs_request: p.needs_request, by_content: p.by_content, rules, words }
+                Scored { score: round2(score), procedure: p.id.as_str(), sensitive: p.sensitive, needs_request: p.needs_request, by_content: p.by_content, rules, words: Vec::new(), found }
+            })
+            .collect()
+    }
+
+    /// The words each rule of `scored` matched, as a person is shown them:
+    /// looked for again, in the text each rule fired on.
+    fn words(&self, texts: &Texts, scored: &Scored<'_>) -> Vec<String> {
+        let Some(p) = self.procedure(scored.procedure) else { return Vec::new() };
+        scored
+            .found
+            .iter()
+            .filter_map(|&(i, found)| {
+                let r = p.rules.get(i)?;
+                let words = r.regex.find(texts.text(found)).unwrap_or_default();
+                let shown: String = crate::message::sanitize_line(words).chars().take(WORDS_SHOWN).collect();
+                let fallback = matches!(found, Found::Subject { fallback: true } | Found::Body { fallback: true });
+                Some(format!("{}: {shown:?}{}", r.name, if fallback { " (fallback)" } else { "" }))
             })
             .collect()
     }

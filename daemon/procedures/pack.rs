@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::config::Problem;
+use crate::forward_regex::ForwardRegex;
 use crate::locate::{Locator, Seg};
 
 pub use super::procedure::{Allocate, Field, IdentityPolicy, Procedure, Route, Rule, Step, StepDeadline, TicketState};
@@ -285,7 +286,7 @@ impl Locator<'_> {
 const RULE_SIZE_LIMIT: usize = 8 << 20;
 
 /// The most a small rule's lazy DFA keeps of the states it builds while
-/// searching (one cache a rule, shared by the threads: `SharedRegex`; it
+/// searching (one cache a rule, shared by the threads: `ForwardRegex`; it
 /// starts again when full); a large rule may keep more, up to
 /// `RULE_DFA_CACHE_MAX` (`compile_rule`).
 /// regex's default is 2 MiB a rule: with the shipped packs' rules, mail in
@@ -301,11 +302,9 @@ const RULE_DFA_CACHE_MAX: usize = 2 << 20;
 
 /// A rule's pattern compiled as `regex::RegexBuilder` would compile it with
 /// these limits (leftmost-first, UTF-8, the same syntax options), with a
-/// search cache the rule keeps for all threads; searched forward only
-/// where that is as quick ([`crate::forward_regex`]).
-fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<crate::forward_regex::RuleRegex, String> {
-    use crate::forward_regex::{ForwardRegex, RuleRegex};
-    use regex_automata::{meta, MatchKind};
+/// search cache the rule keeps for all threads, and searched forward only
+/// ([`crate::forward_regex`]).
+fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<ForwardRegex, String> {
     // The rules read folded text through compacted classes
     // (`super::rule_text`): the same words with less than half the automata.
     let hir = super::rule_text::parse(pattern, case_insensitive);
@@ -314,30 +313,11 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<crate::forward_
     // rule its cache fills within one message, is cleared again and again,
     // and the search falls back to a far slower engine (6.9 ms a message
     // for the sourcehut pack against 0.25 ms). So a rule's cache may hold
-    // twice its automata, between `RULE_DFA_CACHE` and `RULE_DFA_CACHE_MAX`;
-    // without the reversed automaton, which is about one and a half times
-    // the forward one, five times the forward one.
-    let capacity = |automata: usize| automata.clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
-    let both = |hir: &regex_syntax::hir::Hir, cache: usize| {
-        let config = crate::shared_regex::config()
-            .match_kind(MatchKind::LeftmostFirst)
-            .utf8_empty(true)
-            .nfa_size_limit(Some(RULE_SIZE_LIMIT))
-            .hybrid_cache_capacity(cache);
-        meta::Builder::new().configure(config).build_from_hir(hir).map_err(|e| e.to_string())
-    };
-    // The automaton's size is known only once it is built and the cache's
-    // capacity is a build option, so a large rule is compiled twice, once,
-    // when the pack loads.
-    let built = hir.and_then(|hir| match ForwardRegex::new(&hir, RULE_SIZE_LIMIT, |forward| capacity(forward * 5))? {
-        Some(forward) => Ok(RuleRegex::Forward(forward)),
-        None => both(&hir, RULE_DFA_CACHE)
-            .and_then(|r| {
-                let wanted = capacity(r.memory_usage() * 2);
-                if wanted > RULE_DFA_CACHE { both(&hir, wanted) } else { Ok(r) }
-            })
-            .map(|r| RuleRegex::Both(crate::shared_regex::SharedRegex::new(r))),
-    });
+    // five times its automaton, between `RULE_DFA_CACHE` and
+    // `RULE_DFA_CACHE_MAX` (twice regex's, which holds a reversed
+    // automaton about one and a half times the forward one beside it).
+    let capacity = |automaton: usize| (automaton * 5).clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
+    let built = hir.and_then(|hir| ForwardRegex::new(&hir, RULE_SIZE_LIMIT, capacity));
     built.map_err(|e| {
         // regex's own wording of the error (the pattern with a caret under
         // the fault), which pack authors already know; the rejection
@@ -523,7 +503,7 @@ impl PackCheck<'_> {
         // A pattern that several procedures hold, compiled once: its
         // automaton and search cache are the pack's largest after the
         // request rules' (docs/BENCHMARKS.md, "One rule, one automaton").
-        let mut compiled: HashMap<(String, bool), std::sync::Arc<crate::forward_regex::RuleRegex>> = HashMap::new();
+        let mut compiled: HashMap<(String, bool), std::sync::Arc<ForwardRegex>> = HashMap::new();
         for (pi, rp) in raw.procedure.into_iter().enumerate() {
             let here = [K("procedure"), I(pi)];
             if !valid_id(&rp.id) || rp.id == super::UNCLASSIFIED {
@@ -904,7 +884,7 @@ state = "closed"
             })
             .collect();
         assert!(expected.iter().flatten().any(Option::is_some) && expected.iter().flatten().any(Option::is_none));
-        let found = |rules: &[crate::forward_regex::RuleRegex]| -> Vec<Vec<Option<String>>> {
+        let found = |rules: &[ForwardRegex]| -> Vec<Vec<Option<String>>> {
             rules.iter().map(|r| texts.iter().map(|t| r.find(t).map(str::to_string)).collect()).collect()
         };
         assert_eq!(found(&compiled), expected);
@@ -920,8 +900,9 @@ state = "closed"
         assert_eq!(compile_rule("(unclosed", true).err(), Some(wanted));
     }
 
-    /// Every rule of the shipped packs, searched forward only and with its
-    /// gaps compiled as bytes, finds the same words as regex's own engine
+    /// Every rule of the shipped packs, searched forward only, with the
+    /// words it needs looked for first and its gaps compiled as bytes,
+    /// matches the same texts and finds the same words as regex's own engine
     /// with Unicode's `.`, over the real texts of tests/corpus/real (every
     /// third one, and every one that is not ASCII, for time).
     #[test]
@@ -958,6 +939,7 @@ state = "closed"
                     let expected = unicode.find(text.as_str()).map(|m| &text[m.range()]);
                     found += usize::from(expected.is_some());
                     assert_eq!(bytes.find(text), expected, "{pack} rule {} on {text:?}", r.name);
+                    assert_eq!(bytes.is_match(text), expected.is_some(), "{pack} rule {} on {text:?}", r.name);
                 }
             }
         }
@@ -1080,3 +1062,4 @@ state = "closed"
         assert!(joined.contains(":23: unknown key `nam` in a [deadline] table"), "{joined}");
     }
 }
+

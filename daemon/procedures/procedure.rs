@@ -68,7 +68,7 @@ pub struct Rule {
     /// with every other rule of the pack that has the same pattern (the
     /// word lists that speak against every procedure, such as `{bulk}`):
     /// compiled once, searched once a message (`Pack::scores`).
-    pub regex: std::sync::Arc<crate::forward_regex::RuleRegex>,
+    pub regex: std::sync::Arc<crate::forward_regex::ForwardRegex>,
     /// Whether another rule of the pack holds the same `regex`.
     pub shared: bool,
     /// Negative for rules that speak against the procedure.

@@ -44,12 +44,11 @@ pub fn parse(pattern: &str, case_insensitive: bool) -> Result<Hir, String> {
 }
 
 /// One of the code's own fixed patterns that read what the rules read
-/// (the precision guard's signs), compiled the same way; regex's defaults
-/// otherwise, with one search cache for every thread.
-pub fn fixed(pattern: &str) -> crate::shared_regex::SharedRegex {
+/// (the precision guard's signs), compiled the same way and searched
+/// forward only, with one search cache for every thread.
+pub fn fixed(pattern: &str) -> crate::forward_regex::ForwardRegex {
     parse(pattern, false)
-        .and_then(|hir| regex_automata::meta::Regex::builder().configure(crate::shared_regex::config()).build_from_hir(&hir).map_err(|e| e.to_string()))
-        .map(crate::shared_regex::SharedRegex::new)
+        .and_then(|hir| crate::forward_regex::ForwardRegex::fixed_hir(&hir))
         .unwrap_or_else(|e| panic!("fixed pattern {pattern:?}: {e}"))
 }
 
@@ -163,7 +162,7 @@ fn any_character(hir: &Hir) -> Option<bool> {
 /// it stops between characters wherever what follows it starts with a
 /// character (a letter, a class, a group of words) or is a word boundary,
 /// which is how the packs use gaps; the match's ends are then character
-/// boundaries, and `SharedRegex` widens any that were not.
+/// boundaries, and `ForwardRegex` widens any that were not.
 fn one_character_as_bytes(newline: bool) -> Hir {
     let mut starts = vec![ClassBytesRange::new(0x00, 0x7F), ClassBytesRange::new(0xC0, 0xFF)];
     if !newline {
@@ -335,7 +334,7 @@ mod tests {
         ];
         let mut found = 0;
         for pattern in patterns {
-            let ours = crate::shared_regex::SharedRegex::new(rule(pattern));
+            let ours = crate::forward_regex::ForwardRegex::fixed_hir(&parse(pattern, true).unwrap()).unwrap();
             let unicode = regex::RegexBuilder::new(pattern).case_insensitive(true).build().unwrap();
             for text in texts {
                 let expected = unicode.find(text).map(|m| m.as_str());
@@ -351,7 +350,7 @@ mod tests {
     #[test]
     fn gaps_as_bytes_make_a_far_smaller_automaton() {
         let gap = r"\blicen[cs]e\b.{0,200}\b(?:another|new) (?:account|address)\b";
-        let unicode_gap = regex_automata::meta::Regex::builder().configure(crate::shared_regex::config()).build(&format!("(?i){gap}")).unwrap();
+        let unicode_gap = regex_automata::meta::Regex::builder().configure(regex_automata::meta::Config::new().which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)).build(&format!("(?i){gap}")).unwrap();
         assert!(rule(gap).memory_usage() * 3 < unicode_gap.memory_usage(), "{} against {}", rule(gap).memory_usage(), unicode_gap.memory_usage());
     }
 
