@@ -49,7 +49,15 @@
 //! not every group's (6.2 MB for one of the sourcehut pack's rules over a
 //! 1,000-character text, 0.55 MB with the whole match alone;
 //! docs/BENCHMARKS.md, "Rules that track no groups").
+//!
+//! The fallback engines' caches are one set a thread, whatever the
+//! pattern: the lazy DFA gives up rarely, and only on the text in hand, so
+//! a set kept for each pattern that ever fell back held memory for nothing
+//! (2.7 MB of a realistic backlog's peak, docs/BENCHMARKS.md, "One heap").
+//! Each fallback search resets the thread's set to its pattern, which
+//! costs a pass over the pattern's states, less than the search itself.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -78,12 +86,20 @@ pub struct ForwardRegex {
     cache: Mutex<Option<Caches>>,
 }
 
-/// What searching keeps between searches. The fallback engines' caches
-/// are made when first needed: most rules never need them.
+/// What searching a pattern keeps between searches: its lazy DFA's states.
 struct Caches {
     dfa: Option<dfa::Cache>,
-    backtrack: Option<thompson::backtrack::Cache>,
-    pikevm: Option<thompson::pikevm::Cache>,
+}
+
+/// The fallback engines' caches of one thread, made when it first needs
+/// them and reset to the pattern of each search (see the module's notes).
+struct Fallback {
+    backtrack: thompson::backtrack::Cache,
+    pikevm: thompson::pikevm::Cache,
+}
+
+thread_local! {
+    static FALLBACK: RefCell<Option<Fallback>> = const { RefCell::new(None) };
 }
 
 impl ForwardRegex {
@@ -179,11 +195,7 @@ impl ForwardRegex {
     /// alone.
     fn with_caches<R>(&self, search: impl FnOnce(&mut Caches) -> R) -> R {
         let mut slot = lock_cache(&self.cache);
-        let caches = slot.get_or_insert_with(|| Caches {
-            dfa: self.dfa.as_ref().map(dfa::Cache::new),
-            backtrack: None,
-            pikevm: None,
-        });
+        let caches = slot.get_or_insert_with(|| Caches { dfa: self.dfa.as_ref().map(dfa::Cache::new) });
         search(caches)
     }
 
@@ -192,7 +204,7 @@ impl ForwardRegex {
     fn search(&self, caches: &mut Caches, input: &Input<'_>) -> Option<Range<usize>> {
         match self.forward(caches, input) {
             Ok(found) => found,
-            Err(GaveUp) => self.fallback(caches, input),
+            Err(GaveUp) => self.fallback(input),
         }
     }
 
@@ -237,18 +249,25 @@ impl ForwardRegex {
     /// The match by an engine that finds both ends in one pass and never
     /// gives up: the bounded backtracker when the span is short enough for
     /// it, else the PikeVM.
-    fn fallback(&self, caches: &mut Caches, input: &Input<'_>) -> Option<Range<usize>> {
-        let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
-            let cache = caches.backtrack.get_or_insert_with(|| self.backtrack.create_cache());
-            self.backtrack.try_find(cache, input.clone()).ok().flatten()
-        } else {
-            None
-        };
-        let found = found.or_else(|| {
-            let cache = caches.pikevm.get_or_insert_with(|| self.pikevm.create_cache());
-            self.pikevm.find(cache, input.clone())
-        });
-        found.map(|m| m.range())
+    fn fallback(&self, input: &Input<'_>) -> Option<Range<usize>> {
+        FALLBACK.with_borrow_mut(|slot| {
+            let caches = match slot {
+                Some(caches) => {
+                    // A search that panicked leaves nothing behind that a
+                    // reset does not clear.
+                    caches.backtrack.reset(&self.backtrack);
+                    caches.pikevm.reset(&self.pikevm);
+                    caches
+                }
+                None => slot.insert(Fallback { backtrack: self.backtrack.create_cache(), pikevm: self.pikevm.create_cache() }),
+            };
+            let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
+                self.backtrack.try_find(&mut caches.backtrack, input.clone()).ok().flatten()
+            } else {
+                None
+            };
+            found.or_else(|| self.pikevm.find(&mut caches.pikevm, input.clone())).map(|m| m.range())
+        })
     }
 
     /// What the compiled pattern holds, without its caches.
@@ -260,15 +279,18 @@ impl ForwardRegex {
             + self.required.as_ref().map_or(0, AhoCorasick::memory_usage)
     }
 
-    /// What the search caches hold now (nothing before the first search).
+    /// What the search caches hold now (nothing before the first search):
+    /// the pattern's, and this thread's fallback caches.
     #[cfg(test)]
     pub fn cache_memory(&self) -> usize {
-        self.cache.lock().unwrap().as_ref().map_or(0, |c| {
-            c.dfa.as_ref().map_or(0, dfa::Cache::memory_usage)
-                + c.backtrack.as_ref().map_or(0, thompson::backtrack::Cache::memory_usage)
-                + c.pikevm.as_ref().map_or(0, thompson::pikevm::Cache::memory_usage)
-        })
+        self.cache.lock().unwrap().as_ref().map_or(0, |c| c.dfa.as_ref().map_or(0, dfa::Cache::memory_usage)) + fallback_memory()
     }
+}
+
+/// What this thread's fallback caches hold.
+#[cfg(test)]
+fn fallback_memory() -> usize {
+    FALLBACK.with_borrow(|slot| slot.as_ref().map_or(0, |f| f.backtrack.memory_usage() + f.pikevm.memory_usage()))
 }
 
 /// The one search cache of a pattern, locked. A search that panicked
@@ -486,6 +508,41 @@ mod tests {
             shared.cache_memory(),
             cache.memory_usage()
         );
+    }
+
+    /// Patterns that fall back share one set of fallback caches a thread:
+    /// after searches with two of them the thread holds less than the two
+    /// would apart, and each answer is still regex's.
+    #[test]
+    fn patterns_that_fall_back_share_one_set_of_caches_a_thread() {
+        let text = format!("{} my licence — please move it to another account, Konto löschen", "Grüße aus Köln, ".repeat(300));
+        let patterns = [r"\b(licen[cs]e|purchase)\b.{0,60}\b(another|new) (account|address)\b", r"(?i)\bkonto\w*\s+l(?:ö|oe)sch\w*"];
+        let compiled = patterns.map(ForwardRegex::fixed);
+        let expected = patterns.map(|p| regex::Regex::new(p).unwrap().find(&text).map(|m| m.as_str().to_string()));
+        assert!(expected.iter().all(Option::is_some));
+        let alone = |i: usize| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    assert_eq!(compiled[i].find(&text).map(str::to_string), expected[i]);
+                    fallback_memory()
+                })
+                .join()
+                .unwrap()
+            })
+        };
+        let (first, second) = (alone(0), alone(1));
+        assert!(first > 0 && second > 0, "both searches fell back: {first}, {second}");
+        let together = std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in [0, 1, 0, 1] {
+                    assert_eq!(compiled[i].find(&text).map(str::to_string), expected[i], "{}", patterns[i]);
+                }
+                fallback_memory()
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(together < first + second, "{together} bytes against {first} + {second}");
     }
 
     /// A search that panics while holding the cache does not leave the

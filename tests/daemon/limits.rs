@@ -2,7 +2,7 @@
 //! too many attachments and one with an oversized header are quarantined
 //! with a reason naming the key to raise, and the ordinary message behind
 //! them is drafted as usual. A message larger than one FETCH slice, within
-//! the limits, arrives whole.
+//! the limits, arrives whole. The workers allocate from one heap.
 
 
 use crate::support::harness::*;
@@ -119,4 +119,45 @@ fn a_message_of_several_slices_is_fetched_whole() {
     assert_eq!(tickets.len(), 1, "{tickets:?}");
     assert_eq!(tickets[0]["procedure"], "account-deletion", "{tickets:?}");
     assert_eq!(drafts_per_message(&s).get("m7@example.net"), Some(&1));
+}
+
+/// The heaps glibc's malloc made beside the main one in process `pid`:
+/// each is a 64 MiB reservation, the part not yet used mapped without
+/// access (thread stacks' guards are a page).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn thread_heaps(pid: u32) -> usize {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    maps.lines()
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (start, end) = fields[0].split_once('-').unwrap();
+            let size = u64::from_str_radix(end, 16).unwrap() - u64::from_str_radix(start, 16).unwrap();
+            fields[1] == "---p" && fields[4] == "0" && fields.len() == 5 && size >= 1 << 20
+        })
+        .count()
+}
+
+/// Two workers that parse, verify and classify side by side allocate from
+/// one heap: free space left by one is used by the other (docs/BENCHMARKS.md,
+/// "One heap"). An operator's own MALLOC_ARENA_MAX is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_workers_allocate_from_one_heap_unless_the_operator_says_otherwise() {
+    let s = setup_with("none", "[daemon]\nworkers = 2\n");
+    for n in 1..=20 {
+        s.dovecot.deliver("INBOX", &mail(n, "Password reset", "I forgot my password, please help."));
+    }
+    let heaps = |env: &[(&str, &str)], drafts: usize| {
+        let mut child = spawn_daemon_with_env(&s, env);
+        wait_until("the drafts", std::time::Duration::from_secs(60), || s.dovecot.uids("Drafts").len() >= drafts);
+        assert_running(&mut child);
+        let heaps = thread_heaps(child.id());
+        sigterm(child);
+        heaps
+    };
+    assert_eq!(heaps(&[], 20), 0);
+    for n in 21..=40 {
+        s.dovecot.deliver("INBOX", &mail(n, "Password reset", "I forgot my password, please help."));
+    }
+    assert!(heaps(&[("MALLOC_ARENA_MAX", "8")], 40) > 0);
 }
