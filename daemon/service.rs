@@ -112,9 +112,10 @@ mod tests {
 /// and space freed in one is never used by another: a message parsed on
 /// one worker and classified on the other left free space in both. One
 /// heap took 2.5–3.4 MiB off a realistic backlog's peak at the same
-/// speed (docs/BENCHMARKS.md, "One heap"); small blocks still come
-/// from each thread's own cache without the lock. An operator's own
-/// `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` wins.
+/// speed, and about 2.3 MiB off a stream's, where CPU a message may be
+/// up to a tenth higher (docs/BENCHMARKS.md, "One heap"); small blocks
+/// still come from each thread's own cache without the lock. An
+/// operator's own `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` wins.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
