@@ -251,16 +251,11 @@ impl ForwardRegex {
     /// it, else the PikeVM.
     fn fallback(&self, input: &Input<'_>) -> Option<Range<usize>> {
         FALLBACK.with_borrow_mut(|slot| {
-            let caches = match slot {
-                Some(caches) => {
-                    // A search that panicked leaves nothing behind that a
-                    // reset does not clear.
-                    caches.backtrack.reset(&self.backtrack);
-                    caches.pikevm.reset(&self.pikevm);
-                    caches
-                }
-                None => slot.insert(Fallback { backtrack: self.backtrack.create_cache(), pikevm: self.pikevm.create_cache() }),
-            };
+            let caches = slot.get_or_insert_with(|| Fallback { backtrack: self.backtrack.create_cache(), pikevm: self.pikevm.create_cache() });
+            // Made for another pattern, or left by a search that panicked:
+            // a reset clears either.
+            caches.backtrack.reset(&self.backtrack);
+            caches.pikevm.reset(&self.pikevm);
             let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
                 self.backtrack.try_find(&mut caches.backtrack, input.clone()).ok().flatten()
             } else {
@@ -520,28 +515,23 @@ mod tests {
         let compiled = patterns.map(ForwardRegex::fixed);
         let expected = patterns.map(|p| regex::Regex::new(p).unwrap().find(&text).map(|m| m.as_str().to_string()));
         assert!(expected.iter().all(Option::is_some));
-        let alone = |i: usize| {
+        // The fallback memory of a new thread after searches with the
+        // patterns `order` names.
+        let on_a_new_thread = |order: &[usize]| {
             std::thread::scope(|s| {
                 s.spawn(|| {
-                    assert_eq!(compiled[i].find(&text).map(str::to_string), expected[i]);
+                    for &i in order {
+                        assert_eq!(compiled[i].find(&text).map(str::to_string), expected[i], "{}", patterns[i]);
+                    }
                     fallback_memory()
                 })
                 .join()
                 .unwrap()
             })
         };
-        let (first, second) = (alone(0), alone(1));
+        let (first, second) = (on_a_new_thread(&[0]), on_a_new_thread(&[1]));
         assert!(first > 0 && second > 0, "both searches fell back: {first}, {second}");
-        let together = std::thread::scope(|s| {
-            s.spawn(|| {
-                for i in [0, 1, 0, 1] {
-                    assert_eq!(compiled[i].find(&text).map(str::to_string), expected[i], "{}", patterns[i]);
-                }
-                fallback_memory()
-            })
-            .join()
-            .unwrap()
-        });
+        let together = on_a_new_thread(&[0, 1, 0, 1]);
         assert!(together < first + second, "{together} bytes against {first} + {second}");
     }
 

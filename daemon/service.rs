@@ -107,8 +107,8 @@ mod tests {
 /// a realistic backlog peaked 19 MiB higher (docs/BENCHMARKS.md, "A
 /// realistic backlog"). A fixed threshold turns that adjustment off.
 ///
-/// One heap for every thread. glibc gives each thread that allocates
-/// while another holds the lock a heap of its own (up to eight a core),
+/// One heap for every thread. glibc gives each thread a heap of its own
+/// when it first allocates (up to eight a core),
 /// and space freed in one is never used by another: a message parsed on
 /// one worker and classified on the other left free space in both. One
 /// heap took 2.5–3.4 MiB off a realistic backlog's peak at the same
