@@ -3,6 +3,9 @@
 # template the Rust tests use), with a test CA for TLS.
 #   dovecot_start DIR IMAP_PORT IMAPS_PORT USER PASSWORD
 #   dovecot_stop DIR
+# DOVECOT_MAIL_FORMAT=mdbox (or sdbox) stores the mail in that format
+# instead of the template's maildir: a maildir folder costs Dovecot more
+# per message the more files it holds, a dbox folder does not.
 
 dovecot_start() {
   local run=$1 port=$2 tlsport=$3 user=$4 password=$5 u g iu lu ig
@@ -30,6 +33,12 @@ dovecot_start() {
   sed -e "s#@DIR@#$run#g; s#@PORT@#$port#g; s#@TLSPORT@#$tlsport#g; s#@USER@#$u#g; s#@GROUP@#$g#g" \
       -e "s#@INTERNALUSER@#$iu#g; s#@LOGINUSER@#$lu#g; s#@INTERNALGROUP@#$ig#g" \
       "$root/tests/fixtures/dovecot.conf.in" > "$run/dovecot.conf"
+  case ${DOVECOT_MAIL_FORMAT:-maildir} in
+    maildir) ;;
+    mdbox|sdbox) sed -i "s#^mail_location = maildir:\([^:]*\):LAYOUT=fs\$#mail_location = $DOVECOT_MAIL_FORMAT:\1#" "$run/dovecot.conf"
+      grep -q "^mail_location = $DOVECOT_MAIL_FORMAT:" "$run/dovecot.conf" || { echo "could not set the mail format in $run/dovecot.conf" >&2; return 1; } ;;
+    *) echo "DOVECOT_MAIL_FORMAT=$DOVECOT_MAIL_FORMAT: use maildir, mdbox or sdbox" >&2; return 1 ;;
+  esac
   dovecot -c "$run/dovecot.conf"
   for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$tlsport") 2>/dev/null && return 0; sleep 0.1; done
   echo "dovecot did not start; see $run/dovecot.log" >&2
