@@ -428,6 +428,14 @@ fn tenth_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r10.tsv", "r10", 103);
 }
 
+/// The eleventh set, as committed: 104 rows, parsed and label-checked
+/// here without being scored (`check_sealed_set`); no other test reads it
+/// until its one look.
+#[test]
+fn eleventh_set_parses_sealed_and_labelled_without_scoring() {
+    check_sealed_set("issues-r11.tsv", "r11", 104);
+}
+
 #[test]
 fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
