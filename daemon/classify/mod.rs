@@ -12,6 +12,7 @@ pub mod guard;
 pub mod language;
 pub mod opinion;
 pub mod own;
+pub mod request;
 pub mod rules;
 pub mod sensitive;
 

@@ -255,7 +255,7 @@ impl Pack {
                 runner_up.as_deref().unwrap_or("-"),
                 self.margin
             ))
-        } else if let Some(why) = best.needs_request.then(|| self.sensitive_hold(msg, !best.by_content)).flatten() {
+        } else if let Some(why) = best.needs_request.then(|| self.sensitive_hold(msg, !best.by_content, best.sensitive)).flatten() {
             Some(format!(
                 "{} scored {} but {why}: a {} route needs the writer's own request",
                 best.procedure,
@@ -298,9 +298,21 @@ impl Pack {
     /// sensitive procedure ([`super::guard`]), by rules or by the model. It
     /// reads what the writer wrote: the subject and the unquoted body.
     /// `ask`: whether a long text needs a positive sign of a request (not
-    /// for a procedure decided by what the message carries).
-    pub fn sensitive_hold(&self, msg: &Message, ask: bool) -> Option<String> {
-        super::guard::hold_sensitive(&self.writer_text(msg), ask)
+    /// for a procedure decided by what the message carries). A sensitive
+    /// route that passes the guard's signs still needs the request model
+    /// ([`super::request`]) to read the text as its writer's own request.
+    pub fn sensitive_hold(&self, msg: &Message, ask: bool, sensitive: bool) -> Option<String> {
+        if let Some(why) = super::guard::hold_sensitive(&self.writer_text(msg), ask) {
+            return Some(why);
+        }
+        if !(sensitive && ask) {
+            return None;
+        }
+        let p = super::request::hold(&clean_subject(&msg.subject), &strip_quoted(&msg.text))?;
+        Some(format!(
+            "the request model reads it as talk about the topic ({p:.2} that it is its writer's own request, below {})",
+            super::request::MIN_REQUEST
+        ))
     }
 
     /// What the writer wrote: the subject without prefixes and the body

@@ -110,7 +110,7 @@ impl Learner {
         }
         // The precision guard holds for the model as for the rules: a bug
         // report or talk about other people's accounts is no request.
-        if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content)).flatten() {
+        if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content, procedure.sensitive)).flatten() {
             return Some(format!("{} is {} and {why}", procedure.id, if procedure.sensitive { "sensitive" } else { "guarded" }));
         }
         if self.model().examples().count() < 2 {

@@ -12,3 +12,4 @@ mod learn_cli;
 mod learn_daemon;
 mod own;
 mod real;
+mod request_model;

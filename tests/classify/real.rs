@@ -66,6 +66,11 @@
 //! and audited by people who read neither the classifier's output nor its
 //! rule patterns, and measured once (docs/CLASSIFICATION.md, "Tenth set:
 //! the one look"); tune text since. It is scored only as `<pack> r10`.
+//!
+//! The eleventh set (issues-r11.tsv, "r11") was sealed the same way and
+//! measured once with and without the request model (docs/CLASSIFICATION.md,
+//! "Eleventh set"). Its rows were not read after: it stays text nobody has
+//! tuned on, scored only as `<pack> r11`, its rows never printed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -88,8 +93,8 @@ struct Item {
     /// (issues-r3.tsv: see `third_set`), `foreign` (foreign.tsv),
     /// `foreign-issues` (foreign-issues.tsv), `r4` (issues-r4.tsv), `r5`
     /// (issues-r5.tsv), `r6` (issues-r6.tsv), `r7` (issues-r7.tsv), `r8`
-    /// (issues-r8.tsv), `r9` (issues-r9.tsv) or `r10` (issues-r10.tsv),
-    /// all seven sealed: see `sealed_items`.
+    /// (issues-r8.tsv), `r9` (issues-r9.tsv), `r10` (issues-r10.tsv) or
+    /// `r11` (issues-r11.tsv), all eight sealed: see `sealed_items`.
     round: &'static str,
     pack: String,
     label: String,
@@ -131,6 +136,11 @@ fn items() -> Vec<Item> {
     // The tenth set, sealed, then looked at once (docs/CLASSIFICATION.md,
     // "Tenth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r10.tsv", "r10"));
+    // The eleventh set, sealed, looked at once (docs/CLASSIFICATION.md,
+    // "Eleventh set") and not read since: scored as `<pack> r11` only,
+    // its rows never printed, never under `REAL_HALF=tune`, and not in the
+    // request model's corpus. Text nobody has tuned on, to measure again.
+    items.extend(sealed_items("issues-r11.tsv", "r11"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
     }
@@ -442,21 +452,28 @@ fn real_text_meets_the_measured_floors() {
     table(&scores);
     // What was measured when they were set (docs/CLASSIFICATION.md, "Real
     // text"). Raise them when the packs get better; never lower them to
-    // pass. The one lowering since was a measured trade, taken for what it
-    // does on unseen text: the sixth round's positive sign of a request
+    // pass. The two lowerings since were measured trades, taken for what
+    // they do on unseen text: the sixth round's positive sign of a request
     // ("Sixth round" there) costs the held-out half 5 of 242 requests and
     // two of the second set's 17, and removes 7 sensitive misroutes on
-    // text no rule was tuned on, the sixth set's among them.
+    // text no rule was tuned on, the sixth set's among them; the request
+    // model ("The request model") costs one more and removes 5 of the
+    // held-out rows' 11.
     let floors: Floors<'_> = &[
-        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 265.0, 1),
-        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 207.0, 3),
+        // The request model (docs/CLASSIFICATION.md, "The request model"),
+        // a second measured trade: on the held-out halves it costs one
+        // request of 242 and removes two of three sensitive misroutes, and
+        // one each on the held-out halves of the foreign set and of other
+        // projects' issue reports.
+        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 264.0, 0),
+        ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 204.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
         ("2i2c", "held-out", 25.0 / 44.0, 32.0 / 33.0, 0),
         // The second set alone: text no rule had seen when it was added.
-        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 13.0, 1),
+        ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
         ("2i2c r2", "held-out", 7.0 / 18.0, 12.0 / 13.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
@@ -468,20 +485,20 @@ fn real_text_meets_the_measured_floors() {
         // The foreign set (text that is not ours): its held-out half
         // measured once, at the end of the fourth round.
         ("sourcehut foreign", "tune", 1.0 / 2.0, 1.0, 0),
-        ("sourcehut foreign", "held-out", 1.0, 0.0, 1),
+        ("sourcehut foreign", "held-out", 1.0, 1.0, 0),
         ("2i2c foreign", "tune", 1.0, 1.0, 0),
         // Since the fifth round (2i2c's secret-value needs a secret-looking
         // value after "is"): the one wrong route there is gone.
         ("2i2c foreign", "held-out", 1.0, 1.0, 0),
         ("cacert foreign", "tune", 1.0, 1.0, 0),
-        ("cacert foreign", "held-out", 1.0, 0.0, 1),
+        ("cacert foreign", "held-out", 1.0, 1.0, 0),
         // Other projects' issue reports (foreign-issues.tsv, "Fifth round"
         // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
         // half measured once before and once after. The held-out sourcehut
         // figure is far from the targets; it is recorded so that it cannot
         // get worse unnoticed.
         ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
@@ -489,19 +506,19 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 21.0 / 31.0, 21.0 / 22.0, 1),
+        ("sourcehut r4", "held-out", 21.0 / 31.0, 21.0 / 21.0, 0),
         ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 25.0, 3),
+        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 22.0, 0),
         ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
-        ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 5.0, 2),
+        ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 21.0 / 32.0, 21.0 / 28.0, 4),
+        ("sourcehut r6", "held-out", 21.0 / 32.0, 21.0 / 24.0, 0),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -512,7 +529,7 @@ fn real_text_meets_the_measured_floors() {
         // seed's "unable to pay using their preferred payment method",
         // which relabelled two rows of each of the fifth to seventh sets
         // (their figures above are on the new labels).
-        ("sourcehut r7", "held-out", 23.0 / 27.0, 23.0 / 26.0, 3),
+        ("sourcehut r7", "held-out", 23.0 / 27.0, 23.0 / 25.0, 2),
         ("2i2c r7", "held-out", 15.0 / 20.0, 16.0 / 17.0, 0),
         ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
         // The eighth set after its one look (docs/CLASSIFICATION.md,
@@ -522,7 +539,7 @@ fn real_text_meets_the_measured_floors() {
         // bought under a mistyped address, requirements, policies and
         // warnings; the 2i2c figures of earlier sets rose with its code
         // questions.
-        ("sourcehut r8", "held-out", 24.0 / 26.0, 24.0 / 26.0, 2),
+        ("sourcehut r8", "held-out", 24.0 / 26.0, 24.0 / 25.0, 1),
         ("2i2c r8", "held-out", 16.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r8", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The ninth set after its one look (docs/CLASSIFICATION.md, "Ninth
@@ -540,9 +557,14 @@ fn real_text_meets_the_measured_floors() {
         // and CAcert 1/3, 1/2, 1 at the look): deletion in Turkish, Polish
         // and Korean, cards refused in a country, licences whose e-mail
         // changed, feature titles in Japanese and Spanish.
-        ("sourcehut r10", "held-out", 23.0 / 27.0, 23.0 / 26.0, 2),
+        ("sourcehut r10", "held-out", 23.0 / 27.0, 23.0 / 24.0, 0),
         ("2i2c r10", "held-out", 10.0 / 19.0, 11.0 / 11.0, 0),
         ("cacert r10", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
+        // Since the request model, the third to tenth sets' figures above
+        // are partly its training text: their sensitive misroutes fell
+        // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
+        // What it does on text it did not learn is in the first looks'
+        // replay (tests/classify/request_model.rs) and the held-out rows.
     ];
     assert_floors(&scores, floors);
 }
@@ -877,10 +899,11 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
-        // Lowered with the rules' floors by the sixth round's measured trade.
-        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 208.0, 4),
+        // Lowered with the rules' floors by the sixth round's measured
+        // trade, and by the request model's.
+        ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 205.0, 2),
         ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
-        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 13.0, 1),
+        ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
@@ -889,7 +912,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
         // Other projects' issue reports, with the model (the defaults).
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];

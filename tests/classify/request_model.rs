@@ -1,0 +1,85 @@
+//! The request model's weights are the ones its corpus trains: nobody can
+//! ship weights from text that is not in the tree, and a changed set is
+//! not forgotten in the model.
+
+use std::path::Path;
+
+use triaged::classify::request;
+
+#[test]
+fn the_shipped_request_model_is_the_one_the_real_text_trains() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = request::corpus(root).expect("the real sets read");
+    let examples: Vec<_> = corpus.iter().map(|t| (request::features(&t.subject, &t.body), t.request)).collect();
+    assert!(examples.iter().filter(|(_, y)| *y).count() > 400, "the requests of the real sets are learned");
+    let (bias, weights) = request::train(&examples);
+    let shipped = std::fs::read(root.join("daemon/classify/request_model.bin")).expect("the shipped weights");
+    assert!(
+        request::to_bytes(bias, &weights) == shipped,
+        "daemon/classify/request_model.bin is not what tests/corpus/real trains: run `cargo run --release --example train_request_model` and commit the file"
+    );
+}
+
+/// The measure behind `MIN_REQUEST` and `MIN_CHARS` (docs/CLASSIFICATION.md,
+/// "The request model"): each sealed set's one look replayed, its routes
+/// into sensitive procedures taken from tests/corpus/real/first-looks.tsv
+/// (the rules as they were before anyone read the set), judged by a model
+/// trained on everything but that set; and the packs' written mail, half
+/// learned and half judged.
+///
+///     cargo test --test classify request_model_on_the_first_looks -- --ignored --nocapture
+#[test]
+#[ignore = "a measurement: prints the tables of docs/CLASSIFICATION.md"]
+fn request_model_on_the_first_looks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = request::corpus(root).expect("the real sets read");
+    let packs: std::collections::BTreeMap<&str, triaged::procedures::Pack> = ["sourcehut", "cacert"]
+        .into_iter()
+        .map(|p| (p, triaged::procedures::Pack::load(&root.join("templates").join(p)).expect("the pack loads")))
+        .collect();
+    let sensitive = |pack: &str, id: &str| packs[pack].procedure(id).is_some_and(|p| p.sensitive);
+    let looks = std::fs::read_to_string(root.join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
+    let looks: Vec<Vec<&str>> = looks.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let model_without = |leave: &dyn Fn(&request::Text) -> bool| {
+        let examples: Vec<_> = corpus.iter().filter(|t| !leave(t)).map(|t| (request::features(&t.subject, &t.body), t.request)).collect();
+        let (bias, weights) = request::train(&examples);
+        request::to_bytes(bias, &weights)
+    };
+    let thresholds = [0.0, 0.3, 0.4, 0.5];
+    // (threshold, gated) -> (right kept, right held, wrong kept, wrong held)
+    let mut table: std::collections::BTreeMap<(usize, bool), [usize; 4]> = Default::default();
+    for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10"] {
+        let file = format!("issues-{round}.tsv");
+        let bytes = model_without(&|t: &request::Text| t.set == file);
+        let model = request::RequestModel::from_bytes(&bytes).expect("a model");
+        let texts: std::collections::HashMap<(&str, bool), &request::Text> = corpus.iter().filter(|t| t.set == file).map(|t| ((t.source.as_str(), t.request), t)).collect();
+        for row in looks.iter().filter(|r| r[0] == round && packs.contains_key(r[3]) && sensitive(r[3], r[5])) {
+            let (source, pack, label, route) = (row[2], row[3], row[4], row[5]);
+            let t = texts[&(source, label != "unclassified")];
+            let p = model.probability(&t.subject, &t.body);
+            let _ = pack;
+            for (i, min) in thresholds.iter().enumerate() {
+                for gated in [false, true] {
+                    let held = p < *min && (!gated || request::judged(&t.subject, &t.body));
+                    let cell = &mut table.entry((i, gated)).or_default()[usize::from(label != route) * 2 + usize::from(held)];
+                    *cell += 1;
+                }
+            }
+        }
+    }
+    println!("| sensitive routes of the first looks (r4 to r10) | gates | right kept | right held back | wrong kept | wrong held back |");
+    println!("|---|---|---|---|---|---|");
+    for ((i, gated), c) in &table {
+        println!("| p < {} | {} | {} | {} | {} | {} |", thresholds[*i], if *gated { "English, > 80 chars" } else { "none" }, c[0], c[1], c[2], c[3]);
+    }
+    // Written mail: every other file learned, the rest judged.
+    let mail: Vec<&request::Text> = corpus.iter().filter(|t| t.set == "mail").collect();
+    let judged: std::collections::HashSet<&str> = mail.iter().skip(1).step_by(2).map(|t| t.source.as_str()).collect();
+    let bytes = model_without(&|t: &request::Text| judged.contains(t.source.as_str()));
+    let model = request::RequestModel::from_bytes(&bytes).expect("a model");
+    for min in thresholds {
+        let requests: Vec<&&request::Text> = mail.iter().filter(|t| t.request && judged.contains(t.source.as_str())).collect();
+        let held = requests.iter().filter(|t| request::judged(&t.subject, &t.body) && model.probability(&t.subject, &t.body) < min).count();
+        println!("written mail not learned, requests held back at p < {min} (gated): {held}/{}", requests.len());
+    }
+}
