@@ -28,6 +28,17 @@ fn stages(c: &mut Criterion) {
     let pack = Pack::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/sourcehut"))).unwrap();
     let msg = Message::parse(raw.clone()).unwrap();
     g.bench_function("classify", |b| b.iter(|| pack.classify(&msg)));
+    // A sensitive route the request model judges (English the language
+    // detector is sure of, over 80 characters; the sample above is not
+    // one), and the model's own share of it.
+    let judged = Message::parse(
+        b"From: a@example.net\r\nTo: support@example.org\r\nSubject: Please delete my account\r\nMessage-ID: <j@example.net>\r\n\r\nHi, I no longer use the service and would like you to delete my account and all my repositories. Thank you!\r\n".to_vec(),
+    )
+    .unwrap();
+    let (subject, body) = (triaged::classify::rules::clean_subject(&judged.subject), triaged::message::strip_quoted(&judged.text));
+    assert!(triaged::classify::request::judged(&subject, &body), "the request model judges this one");
+    g.bench_function("classify, judged by the request model", |b| b.iter(|| pack.classify(&judged)));
+    g.bench_function("classify: the request model alone", |b| b.iter(|| triaged::classify::request::hold(&subject, &body)));
     // What the daemon does before classifying: is it mail nobody answers?
     let aside = triaged::classify::aside::AsidePolicy {
         receiving_server: Some("mx.example.org".into()),

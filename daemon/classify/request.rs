@@ -42,6 +42,9 @@ pub const MIN_CHARS: usize = 80;
 /// early, and the cost stays flat with a pasted log.
 const MAX_CHARS: usize = 8192;
 
+/// How much of the text the language is told from.
+const LANGUAGE_CHARS: usize = 1024;
+
 const MAGIC: &[u8; 8] = b"TRQM0001";
 
 /// The shipped weights: [`MAGIC`], the bias and the weights' scale as f32,
@@ -73,9 +76,9 @@ pub fn hold(subject: &str, body: &str) -> Option<f64> {
 /// Whether the model judges this text at all: English, and longer than
 /// [`MIN_CHARS`].
 pub fn judged(subject: &str, body: &str) -> bool {
-    // Its start is enough to tell the language, and keeps a pasted log
-    // from costing time.
-    let start: String = format!("{subject}\n{}", body.trim()).chars().take(MAX_CHARS).collect();
+    // The start is enough to tell the language: the detector's cost grows
+    // with the text, and it runs on every sensitive route.
+    let start: String = format!("{subject}\n{}", body.trim()).chars().take(LANGUAGE_CHARS).collect();
     start.chars().count() > MIN_CHARS + 1 && crate::learn::features::language(&start) == Some(whatlang::Lang::Eng)
 }
 
@@ -137,22 +140,26 @@ pub fn features(subject: &str, body: &str) -> Vec<(u32, f32)> {
     let text: String = format!("{subject}\n{body}").chars().take(MAX_CHARS).collect::<String>().to_lowercase();
     let subject = subject.to_lowercase();
     let mut counts: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
-    let mut add = |tag: u8, parts: &[&str]| *counts.entry(hash(tag, parts)).or_default() += 1.0;
+    let mut add = |h: u32| *counts.entry(h).or_default() += 1.0;
     let words: Vec<&str> = words(&text).collect();
+    let mut marked: Vec<char> = Vec::new();
     for word in &words {
-        add(b'w', &[word]);
-        let marked: Vec<char> = std::iter::once('^').chain(word.chars()).chain(std::iter::once('$')).collect();
+        add(hash(b'w', &[word]));
+        marked.clear();
+        marked.push('^');
+        marked.extend(word.chars());
+        marked.push('$');
         for n in [3, 4] {
             for gram in marked.windows(n) {
-                add(b'0' + n as u8, &[&gram.iter().collect::<String>()]);
+                add(hash_chars(b'0' + n as u8, gram));
             }
         }
     }
     for pair in words.windows(2) {
-        add(b'b', &[pair[0], pair[1]]);
+        add(hash(b'b', &[pair[0], pair[1]]));
     }
     for word in words_of(&subject) {
-        add(b's', &[word]);
+        add(hash(b's', &[word]));
     }
     // Summing in a fixed order makes the weights and the probability the
     // same on every run (a map's order is not).
@@ -173,17 +180,43 @@ fn words_of(text: &str) -> impl Iterator<Item = &str> {
 
 /// FNV-1a over a tag and the parts (separated, so "ab"+"c" is not "a"+"bc").
 fn hash(tag: u8, parts: &[&str]) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(tag);
+    let mut h = Fnv::new(tag);
     for part in parts {
-        eat(0xff);
-        part.bytes().for_each(&mut eat);
+        h.eat(0xff);
+        part.bytes().for_each(|b| h.eat(b));
     }
-    (h % BUCKETS as u64) as u32
+    h.bucket()
+}
+
+/// [`hash`] of one part given as letters, without building the string:
+/// the same bytes, so the same bucket.
+fn hash_chars(tag: u8, letters: &[char]) -> u32 {
+    let mut h = Fnv::new(tag);
+    h.eat(0xff);
+    let mut utf8 = [0u8; 4];
+    for c in letters {
+        c.encode_utf8(&mut utf8).bytes().for_each(|b| h.eat(b));
+    }
+    h.bucket()
+}
+
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(tag: u8) -> Fnv {
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        h.eat(tag);
+        h
+    }
+
+    fn eat(&mut self, b: u8) {
+        self.0 ^= u64::from(b);
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+
+    fn bucket(&self) -> u32 {
+        (self.0 % BUCKETS as u64) as u32
+    }
 }
 
 /// Trains the model: logistic regression by stochastic gradient descent,

@@ -83,3 +83,48 @@ fn request_model_on_the_first_looks() {
         println!("written mail not learned, requests held back at p < {min} (gated): {held}/{}", requests.len());
     }
 }
+
+fn classify(pack: &str, subject: &str, body: &str) -> triaged::classify::Classification {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pack = triaged::procedures::Pack::load(&root.join("templates").join(pack)).expect("the pack loads");
+    let raw = format!("From: someone@example.net\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <r@example.net>\r\n\r\n{body}\r\n");
+    pack.classify(&triaged::message::Message::parse(raw.into_bytes()).expect("parses"))
+}
+
+/// "A sensitive route that passes the guard's signs still needs the
+/// request model to read the text as its writer's own request": a
+/// question about a student plan (a row of the real set, which the model
+/// learned as no request) is held back, and `held_back` says by what.
+#[test]
+fn a_sensitive_route_the_model_reads_as_talk_goes_to_a_person() {
+    let c = classify(
+        "sourcehut",
+        "Free to personal account - Do we need it?",
+        "I can read this in the website: As a student you can upgrade your free account to a personal account (normally $7/month). Do we need to do it now? Thank you",
+    );
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert_eq!(c.runner_up.as_deref(), Some("cannot-pay"));
+    let why = c.held_back.unwrap_or_default();
+    assert!(why.contains("the request model reads it as talk about the topic"), "{why}");
+}
+
+/// The writer's own request, in English and long enough to be judged,
+/// still routes.
+#[test]
+fn a_request_in_plain_words_passes_the_request_model() {
+    let c = classify(
+        "sourcehut",
+        "Please delete my account",
+        "Hi, I no longer use the service and would like you to delete my account and all my repositories. Thank you!",
+    );
+    assert_eq!(c.procedure, "account-deletion", "{c:?}");
+}
+
+/// "It judges only English text longer than 80 characters": a request in
+/// German of any length is the rules' and the guard's alone.
+#[test]
+fn text_in_other_languages_is_not_judged_by_the_request_model() {
+    assert!(!request::judged("Konto löschen", "Hallo, bitte löschen Sie mein Konto und alle meine Repositories. Ich brauche es nicht mehr. Vielen Dank!"));
+    assert!(!request::judged("Delete", "Please delete my account."), "too short to judge");
+    assert!(request::judged("Please delete my account", "Hi, I no longer use the service and would like you to delete my account and all my repositories. Thank you!"));
+}
