@@ -11,14 +11,13 @@
 //! words' letter 3- and 4-grams (which read inflections and scripts without
 //! spaces), hashed into [`BUCKETS`] weights. It is trained by
 //! `cargo run --release --example train_request_model` on the labelled
-//! real text in `tests/corpus/real` (requests against the same words asking
-//! for nothing, in the sourcehut and CAcert packs), and the weights ship in
+//! text of the tree ([`corpus`]: real requests against the same words
+//! asking for nothing, and the packs' written mail), and the weights ship in
 //! `request_model.bin`; `tests/classify/request_model.rs` checks they are
 //! the ones that text trains. It says nothing about *which* procedure:
 //! the rules decide that; it only holds a route back.
 
-/// Number of hashed weights (2^18): few enough collisions for the ~250,000
-/// features the corpus holds, 512 KiB as 16-bit weights.
+/// Number of hashed weights (2^18): 512 KiB as 16-bit weights.
 pub const BUCKETS: usize = 1 << 18;
 
 /// A sensitive route needs at least this probability that the text is its
@@ -144,7 +143,7 @@ pub fn features(subject: &str, body: &str) -> Vec<(u32, f32)> {
     // cost more than the model.
     let mut buckets: Vec<u32> = Vec::new();
     let mut add = |h: u32| buckets.push(h);
-    let words: Vec<&str> = words(&text).collect();
+    let words: Vec<&str> = words_of(&text).collect();
     let mut marked: Vec<char> = Vec::new();
     for word in &words {
         add(hash(b'w', &[word]));
@@ -177,10 +176,6 @@ pub fn features(subject: &str, body: &str) -> Vec<(u32, f32)> {
     let norm = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
     out.iter_mut().for_each(|(_, v)| *v /= norm);
     out
-}
-
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    words_of(text)
 }
 
 fn words_of(text: &str) -> impl Iterator<Item = &str> {
