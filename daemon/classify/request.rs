@@ -64,7 +64,8 @@ pub struct RequestModel<'a> {
 /// languages it read the language, not the request (it held back German
 /// and French requests on their word endings).
 pub fn hold(subject: &str, body: &str) -> Option<f64> {
-    if subject.chars().count() + body.trim().chars().count() <= MIN_CHARS {
+    // Counted only as far as the limit: a long body need not be walked.
+    if subject.chars().chain(body.trim().chars()).take(MIN_CHARS + 1).count() <= MIN_CHARS {
         return None;
     }
     let p = RequestModel::shipped().probability(subject, body);

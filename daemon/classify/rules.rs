@@ -302,13 +302,15 @@ impl Pack {
     /// route that passes the guard's signs still needs the request model
     /// ([`super::request`]) to read the text as its writer's own request.
     pub fn sensitive_hold(&self, msg: &Message, ask: bool, sensitive: bool) -> Option<String> {
-        if let Some(why) = super::guard::hold_sensitive(&self.writer_text(msg), ask) {
+        // What the writer wrote, cleaned once for both opinions.
+        let (subject, body) = (clean_subject(&msg.subject), strip_quoted(&msg.text));
+        if let Some(why) = super::guard::hold_sensitive(&format!("{subject}\n{body}"), ask) {
             return Some(why);
         }
         if !(sensitive && ask) {
             return None;
         }
-        let p = super::request::hold(&clean_subject(&msg.subject), &strip_quoted(&msg.text))?;
+        let p = super::request::hold(&subject, &body)?;
         Some(format!(
             "the request model reads it as talk about the topic ({p:.2} that it is its writer's own request, below {})",
             super::request::MIN_REQUEST

@@ -54,10 +54,9 @@ fn request_model_on_the_first_looks() {
         let model = request::RequestModel::from_bytes(&bytes).expect("a model");
         let texts: std::collections::HashMap<(&str, bool), &request::Text> = corpus.iter().filter(|t| t.set == file).map(|t| ((t.source.as_str(), t.request), t)).collect();
         for row in looks.iter().filter(|r| r[0] == round && packs.contains_key(r[3]) && sensitive(r[3], r[5])) {
-            let (source, pack, label, route) = (row[2], row[3], row[4], row[5]);
+            let (source, label, route) = (row[2], row[4], row[5]);
             let t = texts[&(source, label != "unclassified")];
             let p = model.probability(&t.subject, &t.body);
-            let _ = pack;
             for (i, min) in thresholds.iter().enumerate() {
                 for gated in [false, true] {
                     let held = p < *min && (!gated || request::judged(&t.subject, &t.body));
