@@ -53,6 +53,18 @@ fn stages(c: &mut Criterion) {
     )
     .unwrap();
     g.bench_function("classify (2i2c pack)", |b| b.iter(|| twoi2c.classify(&incident)));
+    // A usage question the rules miss and the pack's model routes, and the
+    // model's own share of it.
+    let question = Message::parse(
+        b"From: a@example.net\r\nSubject: Reading a shapefile\r\n\r\nI can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?\r\n".to_vec(),
+    )
+    .unwrap();
+    assert!(twoi2c.classify(&question).pack_model.is_some(), "the pack's model routes this one");
+    g.bench_function("classify (2i2c pack), routed by the pack's model", |b| b.iter(|| twoi2c.classify(&question)));
+    let model = twoi2c.model.clone().expect("the 2i2c pack ships a model");
+    g.bench_function("classify: the pack's model alone", |b| {
+        b.iter(|| model.best(&triaged::classify::pack_model::features("Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?")))
+    });
 
     // The rules and the local model, trained on the 10,003 messages of
     // tests/learn-data (features only; the model the daemon would hold).

@@ -19,6 +19,11 @@ fn model_column(m: &Opinion) -> String {
     format!("  {}{words}", m.explain())
 }
 
+/// The pack's model's part of a text line, when it routed.
+fn pack_model_column(c: &Classification) -> String {
+    c.pack_model.as_ref().map(|m| format!("  routed by the pack's model: {} {} [{}]", m.procedure, m.probability, m.words.join(", "))).unwrap_or_default()
+}
+
 #[derive(serde::Serialize)]
 struct Row<'a> {
     file: &'a str,
@@ -136,13 +141,14 @@ pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut 
             (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
             (Ok((c, aside)), false) => writeln!(
                 out,
-                "{:<40} {:<24} {:>6.2}  {:<20} {}{}",
+                "{:<40} {:<24} {:>6.2}  {:<20} {}{}{}",
                 name,
                 c.procedure,
                 c.score,
                 c.runner_up.as_deref().unwrap_or("-"),
                 aside.as_ref().map(|a| format!("{}: {}", a.kind.as_str(), a.reason)).unwrap_or_else(|| c.rules.join(", ")),
-                c.model.as_ref().map(model_column).unwrap_or_default()
+                c.model.as_ref().map(model_column).unwrap_or_default(),
+                pack_model_column(c)
             )?,
             (Err(e), false) => writeln!(out, "{name:<40} error: {e}")?,
         }

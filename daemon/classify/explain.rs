@@ -23,7 +23,9 @@ pub fn explain(pack: &Pack, c: &Classification) -> String {
         })
         .collect();
     let threshold = pack.effective_threshold();
-    let verdict = if let Some(m) = c.model.as_ref().filter(|m| m.decided) {
+    let verdict = if let Some(m) = c.pack_model.as_ref() {
+        format!("{} (the pack's model, probability {}; rules' best score {} < {threshold})", c.procedure, m.probability, c.score)
+    } else if let Some(m) = c.model.as_ref().filter(|m| m.decided) {
         format!("{} (model, probability {} from {} examples; rules' best score {} < {threshold})", c.procedure, m.vote.probability, m.vote.examples, c.score)
     } else if let Some(why) = c.held_back.as_deref().filter(|_| c.procedure == UNCLASSIFIED) {
         format!("unclassified ({why})")

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod language;
 pub mod opinion;
 pub mod own;
+pub mod pack_model;
 pub mod request;
 pub mod rules;
 pub mod sensitive;
@@ -48,4 +49,8 @@ pub struct Classification {
     /// found, or none, and which procedures that kept out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own: Option<own::OwnVerdict>,
+    /// What the pack's model made of it, when the pack ships one and it
+    /// was asked ([`pack_model`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_model: Option<pack_model::PackOpinion>,
 }

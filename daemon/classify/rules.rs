@@ -10,6 +10,7 @@ use regex::Regex;
 use crate::procedures::pack::{Field, Pack};
 use crate::procedures::rule_text::fold;
 use super::own::{OwnVerdict, Sender};
+use super::pack_model::RuleView;
 use super::{Classification, UNCLASSIFIED};
 pub use crate::message::strip_quoted;
 use crate::message::Message;
@@ -188,6 +189,14 @@ impl Pack {
     pub fn classify_from(&self, msg: &Message, sender: Sender) -> Classification {
         let texts = self.texts(msg);
         let mut scored = self.scores_of(&texts);
+        let views: Vec<RuleView<'_>> = scored
+            .iter()
+            .map(|s| RuleView {
+                procedure: s.procedure,
+                score: s.score,
+                against: self.procedure(s.procedure).and_then(|p| s.found.iter().map(|&(i, _)| &p.rules[i]).find(|r| r.weight < 0.0)).map(|r| r.name.as_str()),
+            })
+            .collect();
         let mut own = self.own.as_ref().map(|o| OwnVerdict { sign: o.sign(&self.writer_text(msg), sender), gated: Vec::new() });
         // A procedure that needs a sign of our own services is no
         // candidate without one: the others are ranked as if it had no
@@ -225,9 +234,12 @@ impl Pack {
                 rules: g.rules,
                 model: None,
                 own: None,
+                pack_model: None,
             };
         }
+        let own_missing = own.as_ref().is_some_and(|o| o.sign.is_none());
         c.own = own;
+        super::pack_model::look(self, msg, &mut c, &views, own_missing);
         c
     }
 

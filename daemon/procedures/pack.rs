@@ -31,6 +31,8 @@ pub struct Pack {
     /// The services the team runs (`[own]`): what a procedure with
     /// `needs_own` needs a sign of (`classify::own`).
     pub own: Option<crate::classify::own::OwnServices>,
+    /// The pack's model (`classify::pack_model`), when the pack ships one.
+    pub model: Option<std::sync::Arc<crate::classify::pack_model::PackModel>>,
     /// Numbering series → the last number already used before triaged
     /// (`[numbering]`): allocation continues after it.
     pub numbering: BTreeMap<String, u64>,
@@ -578,6 +580,7 @@ impl PackCheck<'_> {
             r.shared = std::sync::Arc::strong_count(&r.regex) > 1;
         }
         self.translations();
+        let model = self.model(&procedures);
         Pack {
             name: raw.pack.name,
             dir: self.dir.to_path_buf(),
@@ -587,9 +590,39 @@ impl PackCheck<'_> {
             margin: raw.pack.margin.unwrap_or(0.0),
             sensitive_threshold: raw.pack.sensitive_threshold,
             own,
+            model,
             numbering: raw.numbering,
             procedures,
             templates: std::mem::take(&mut self.templates),
+        }
+    }
+
+    /// The model beside the pack, if any: every procedure it has weights
+    /// for must be one of the pack's.
+    fn model(&mut self, procedures: &[Procedure]) -> Option<std::sync::Arc<crate::classify::pack_model::PackModel>> {
+        use crate::classify::pack_model::{FILE, PackModel};
+        let file = self.dir.join(FILE);
+        match PackModel::load(self.dir) {
+            Ok(None) => None,
+            Ok(Some(model)) => {
+                let unknown: Vec<&str> = model.procedures().filter(|id| !procedures.iter().any(|p| p.id == *id)).collect();
+                if unknown.is_empty() {
+                    return Some(std::sync::Arc::new(model));
+                }
+                self.problems.push(Problem {
+                    file,
+                    line: None,
+                    message: format!(
+                        "the pack's model has weights for {}, which the pack has no procedure for: train it again with `cargo run --release --example train_pack_model -- PACK`, or remove the file",
+                        unknown.join(", ")
+                    ),
+                });
+                None
+            }
+            Err(message) => {
+                self.problems.push(Problem { file, line: None, message });
+                None
+            }
         }
     }
 

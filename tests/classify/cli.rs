@@ -168,3 +168,31 @@ fn json_explains_the_sign_of_our_own_services() {
     let first = text.lines().next().unwrap();
     assert!(first.find("\"runner_up\"").unwrap() < first.find("\"own\"").unwrap(), "{first}");
 }
+
+/// The pack's model: when it routed the message, `classify --json` shows
+/// its procedure, probability and the words that weighed most
+/// (`"pack_model"`, after the contract's keys), and the table's line
+/// names it.
+#[test]
+fn json_and_table_say_when_the_packs_model_routed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "2i2c");
+    let file = dir.path().join("shapefile.eml");
+    std::fs::write(
+        &file,
+        "From: a@example.net\r\nSubject: Reading a shapefile\r\n\r\nI can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?\r\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, std::slice::from_ref(&file), true, &mut out).unwrap());
+    let text = String::from_utf8(out).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["procedure"], "out-of-scope", "{text}");
+    assert_eq!(line["pack_model"]["procedure"], "out-of-scope", "{text}");
+    assert!(line["pack_model"]["probability"].as_f64().unwrap() >= 0.9, "{text}");
+    assert!(line["pack_model"]["words"].as_array().is_some_and(|w| !w.is_empty()), "{text}");
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &[file], false, &mut out).unwrap());
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("routed by the pack's model: out-of-scope"), "{table}");
+}

@@ -11,5 +11,6 @@ mod languages;
 mod learn_cli;
 mod learn_daemon;
 mod own;
+mod pack_model;
 mod real;
 mod request_model;

@@ -120,6 +120,11 @@ fn items() -> Vec<Item> {
     items.extend(third_set());
     items.extend(issue_items("foreign.tsv", "foreign"));
     items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
+    // Ordinary issue reports of other projects, not chosen for any word
+    // (generic-issues.tsv, "Ordinary issue reports" in
+    // docs/CLASSIFICATION.md): sealed, measured once, its rows (either
+    // half) never printed.
+    items.extend(issue_items("generic-issues.tsv", "generic-issues"));
     // The fourth to seventh sets were read after their one looks:
     // tune text since, under `REAL_HALF=tune` too (their rows stay marked
     // held-out, so they are never learned from).
@@ -277,7 +282,7 @@ fn measure(
         // Details only for tune text: the tuned halves, and the fourth and
         // fifth sets, read since their one looks. The held-out halves are
         // measured, never read while tuning.
-        let show = item.half == "tune" || read_since_look(item.round);
+        let show = (item.half == "tune" || read_since_look(item.round)) && item.round != "generic-issues";
         if item.label != UNCLASSIFIED {
             one.requests += 1;
             one.recalled += usize::from(got == item.label);
@@ -470,10 +475,12 @@ fn real_text_meets_the_measured_floors() {
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
-        ("2i2c", "held-out", 25.0 / 44.0, 32.0 / 33.0, 0),
+        // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
+        // two more requests on the held-out half, one on the second set's.
+        ("2i2c", "held-out", 27.0 / 44.0, 35.0 / 36.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
-        ("2i2c r2", "held-out", 7.0 / 18.0, 12.0 / 13.0, 0),
+        ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
@@ -502,6 +509,16 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
         ("cacert foreign-issues", "held-out", 1.0, 1.0, 0),
+        // Ordinary issue reports (generic-issues.tsv), sealed, measured
+        // once with the pack's model (docs/CLASSIFICATION.md, "Ordinary
+        // issue reports"): sourcehut and CAcert route none of 312; 2i2c
+        // routes usage questions to out-of-scope and nothing else.
+        ("sourcehut generic-issues", "tune", 1.0, 1.0, 0),
+        ("sourcehut generic-issues", "held-out", 1.0, 1.0, 0),
+        ("cacert generic-issues", "tune", 1.0, 1.0, 0),
+        ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
+        ("2i2c generic-issues", "tune", 8.0 / 23.0, 22.0 / 22.0, 0),
+        ("2i2c generic-issues", "held-out", 11.0 / 23.0, 20.0 / 20.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -563,7 +580,8 @@ fn real_text_meets_the_measured_floors() {
         // (docs/CLASSIFICATION.md, "Eleventh set: the one look"; without
         // the request model sourcehut was 14/28, 14/23, 7). Not read since.
         ("sourcehut r11", "held-out", 14.0 / 28.0, 14.0 / 20.0, 4),
-        ("2i2c r11", "held-out", 13.0 / 19.0, 13.0 / 13.0, 0),
+        // The pack's model: two more, on text it never learned.
+        ("2i2c r11", "held-out", 16.0 / 19.0, 16.0 / 16.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -855,8 +873,11 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
 fn banking77_train_tune_half_meets_the_measured_floors() {
     let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
     table(&scores);
-    // Measured when set (docs/CLASSIFICATION.md, "Real text").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 238.0, 2)];
+    // Measured when set (docs/CLASSIFICATION.md, "Real text"). Since the
+    // pack's model, one more route: "Can I change my name?" to
+    // account-rename, which the bank's label calls personal details; to
+    // sourcehut it is a rename question, an ordinary procedure staff read.
+    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 239.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -907,7 +928,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // Lowered with the rules' floors by the sixth round's measured
         // trade, and by the request model's.
         ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 205.0, 2),
-        ("2i2c", "held-out", 28.0 / 44.0, 35.0 / 36.0, 0),
+        ("2i2c", "held-out", 28.0 / 44.0, 36.0 / 37.0, 0),
         ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
         // The third set, tune text since the fourth round, so learned with
@@ -921,7 +942,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set's one look, with the model (the defaults).
         ("sourcehut r11", "held-out", 14.0 / 28.0, 14.0 / 20.0, 4),
-        ("2i2c r11", "held-out", 14.0 / 19.0, 14.0 / 14.0, 0),
+        ("2i2c r11", "held-out", 16.0 / 19.0, 16.0 / 16.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The fourth set is scored here too but held only by the rules' floors.
     ];

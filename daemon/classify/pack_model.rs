@@ -1,0 +1,318 @@
+//! The pack's model: for each procedure of a pack, how likely a text is a
+//! request for it, learned from the public labelled text of the tree
+//! (`tests/corpus/real`, the pack's written mail) and shipped beside the
+//! pack as [`FILE`]. Where the team's own model (`learn`) starts empty, this
+//! one knows from the first message how other people asked for each
+//! procedure.
+//!
+//! Its one power is narrow (docs/CLASSIFICATION.md, "The pack's model"):
+//! when the rules leave a message unclassified, it may route it to an
+//! ordinary procedure (never a sensitive one, never one decided by
+//! content) that it finds at [`MIN_ROUTE`] or more, if no rule speaks
+//! against that procedure, the rules lean to no other, whose service it
+//! is holds (`needs_own`), and the precision guard lets it through. It
+//! holds no route of the rules back: tried, that held back right routes
+//! and short requests in other languages, and no wrong route it alone
+//! would have caught.
+//!
+//! One logistic regression per procedure (that procedure against every
+//! other text) over the request model's features ([`super::request`]),
+//! folded into [`BUCKETS`] weights each. `cargo run --release --example
+//! train_pack_model -- PACK` writes the file; `tests/classify/pack_model.rs`
+//! checks it is what the tree's text trains.
+
+use std::path::Path;
+
+use super::rules::clean_subject;
+use super::{Classification, UNCLASSIFIED, request};
+use crate::message::{Message, strip_quoted};
+use crate::procedures::Pack;
+
+/// The file beside `procedures.toml`. A pack without one has no model.
+pub const FILE: &str = "pack-model.bin";
+
+/// Weights per procedure (2^16): 128 KiB each as 16-bit weights. On the
+/// first looks 2^18 added one right route and 2^14 lost two.
+pub const BUCKETS: usize = 1 << 16;
+
+/// The probability the model needs to route a message the rules left
+/// unclassified. Chosen on the sealed sets' first looks, each judged by a
+/// model trained without that set: for 2i2c, 0.9 routed 28 requests the
+/// rules had missed for 1 wrong route, 0.8 34 for 8.
+pub const MIN_ROUTE: f64 = 0.9;
+
+const MAGIC: &[u8; 8] = b"TRPM0001";
+
+/// How many words [`PackModel::words`] names.
+const WORDS_SHOWN: usize = 5;
+
+/// One procedure's weights.
+#[derive(Debug)]
+struct Weights {
+    procedure: String,
+    bias: f32,
+    scale: f32,
+    weights: Vec<i16>,
+}
+
+impl Weights {
+    fn weight(&self, bucket: u32) -> f32 {
+        f32::from(self.weights[bucket as usize % BUCKETS]) * self.scale
+    }
+
+    fn probability(&self, features: &[(u32, f32)]) -> f64 {
+        let z = self.bias + features.iter().map(|&(b, v)| self.weight(b) * v).sum::<f32>();
+        request::sigmoid(f64::from(z))
+    }
+}
+
+/// The pack's model: weights for each procedure it learned.
+#[derive(Debug)]
+pub struct PackModel {
+    procedures: Vec<Weights>,
+}
+
+/// What the pack's model did to a message, as `classify --json` shows it:
+/// only when it routed it (otherwise the line is the rules' alone).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PackOpinion {
+    /// The procedure it routed to.
+    pub procedure: String,
+    pub probability: f64,
+    /// The writer's words that weighed most for `procedure`, strongest
+    /// first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+}
+
+/// The rules' view of one procedure, for the model's gates: its score and
+/// whether a rule of it that speaks against it fired.
+pub struct RuleView<'a> {
+    pub procedure: &'a str,
+    pub score: f64,
+    pub against: Option<&'a str>,
+}
+
+/// The model's look at a message the rules left unclassified: it may
+/// route it to an ordinary procedure (the module's doc). `rules`: every
+/// procedure's score before any was set aside; `own_missing`: the pack
+/// lists its own services and the message shows none of them.
+pub fn look(pack: &Pack, msg: &Message, c: &mut Classification, rules: &[RuleView<'_>], own_missing: bool) {
+    let Some(model) = pack.model.as_deref().filter(|_| c.procedure == UNCLASSIFIED) else { return };
+    let (subject, body) = (clean_subject(&msg.subject), strip_quoted(&msg.text));
+    let Some((best, p)) = model.best(&features(&subject, &body)) else { return };
+    if let Some(why) = why_not(pack, msg, best, p, rules, own_missing) {
+        tracing::trace!(procedure = best, probability = p, "the pack's model does not route: {why}");
+        return;
+    }
+    let words = model.words(best, &subject, &body);
+    c.procedure = best.to_string();
+    c.held_back = None;
+    c.pack_model = Some(PackOpinion { procedure: best.to_string(), probability: round2(p), words });
+}
+
+/// Why the model may not route to `best`, or `None` when it may.
+fn why_not(pack: &Pack, msg: &Message, best: &str, p: f64, rules: &[RuleView<'_>], own_missing: bool) -> Option<String> {
+    let procedure = pack.procedure(best)?;
+    if procedure.sensitive || procedure.by_content {
+        return Some(format!("{best} is {}: the pack's model routes only ordinary procedures", if procedure.sensitive { "sensitive" } else { "decided by content" }));
+    }
+    if p < MIN_ROUTE {
+        return Some(format!("probability {p:.2} below {MIN_ROUTE}"));
+    }
+    if procedure.needs_own && own_missing {
+        return Some(format!("{best} needs a sign of our own services (an address, name or tracker of ours, or a known sender) and the message has none"));
+    }
+    let mine = rules.iter().find(|r| r.procedure == best);
+    if let Some(rule) = mine.and_then(|r| r.against) {
+        return Some(format!("its rule {rule} speaks against {best}"));
+    }
+    let floor = mine.map_or(0.0, |r| r.score.max(0.0));
+    if let Some(lean) = rules.iter().filter(|r| r.score > floor).max_by(|a, b| a.score.total_cmp(&b.score)) {
+        return Some(format!("the rules lean to {} (score {} against {floor} for {best})", lean.procedure, lean.score));
+    }
+    if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content, false)).flatten() {
+        return Some(format!("{best} is guarded and {why}"));
+    }
+    None
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A labelled text as the model learns it: its [`features`] and its
+/// procedure, or `unclassified`.
+pub type Example = (Vec<(u32, f32)>, String);
+
+/// The features the model reads: the request model's, folded into
+/// [`BUCKETS`] (the sum of the buckets that fold together).
+pub fn features(subject: &str, body: &str) -> Vec<(u32, f32)> {
+    let mut folded: Vec<(u32, f32)> = request::features(subject, body).into_iter().map(|(b, v)| (b % BUCKETS as u32, v)).collect();
+    folded.sort_by_key(|&(b, _)| b);
+    let mut out: Vec<(u32, f32)> = Vec::with_capacity(folded.len());
+    for (b, v) in folded {
+        match out.last_mut() {
+            Some((last, sum)) if *last == b => *sum += v,
+            _ => out.push((b, v)),
+        }
+    }
+    out
+}
+
+impl PackModel {
+    /// The model beside the pack in `dir` ([`FILE`]), if there is one; an
+    /// error that says what to do when it is not a model (the caller names
+    /// the file).
+    pub fn load(dir: &Path) -> Result<Option<PackModel>, String> {
+        let path = dir.join(FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read the pack's model: {e}")),
+        };
+        PackModel::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{e}: write it again with `cargo run --release --example train_pack_model -- PACK`, or remove it to run the pack without a model"))
+    }
+
+    /// Trains one regression per procedure of `procedures` over
+    /// `examples` (features by [`features`], and each text's procedure or
+    /// `unclassified`).
+    pub fn train(examples: &[Example], procedures: &[&str]) -> PackModel {
+        let procedures = procedures
+            .iter()
+            .map(|id| {
+                let labelled: Vec<(Vec<(u32, f32)>, bool)> = examples.iter().map(|(f, label)| (f.clone(), label == id)).collect();
+                let (bias, weights) = request::train_sized(&labelled, BUCKETS);
+                let largest = weights.iter().fold(0f32, |m, w| m.max(w.abs())).max(f32::MIN_POSITIVE);
+                let scale = largest / f32::from(i16::MAX);
+                Weights { procedure: id.to_string(), bias, scale, weights: weights.iter().map(|w| (w / scale).round() as i16).collect() }
+            })
+            .collect();
+        PackModel { procedures }
+    }
+
+    /// The file format: [`MAGIC`], the number of procedures (u32), then for
+    /// each its id's length (u8) and id, bias and scale (f32), and
+    /// [`BUCKETS`] i16 weights, all little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12 + self.procedures.len() * (64 + 2 * BUCKETS));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(self.procedures.len() as u32).to_le_bytes());
+        for w in &self.procedures {
+            out.push(w.procedure.len() as u8);
+            out.extend_from_slice(w.procedure.as_bytes());
+            out.extend_from_slice(&w.bias.to_le_bytes());
+            out.extend_from_slice(&w.scale.to_le_bytes());
+            w.weights.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<PackModel, String> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Result<&[u8], String> {
+            let part = bytes.get(at..at + n).ok_or("the file ends early")?;
+            at += n;
+            Ok(part)
+        };
+        if take(MAGIC.len())? != MAGIC {
+            return Err("not a pack model (no TRPM0001 at its start)".into());
+        }
+        let n = u32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
+        let mut procedures = Vec::new();
+        for _ in 0..n {
+            let len = take(1)?[0] as usize;
+            let procedure = std::str::from_utf8(take(len)?).map_err(|_| "a procedure id is not UTF-8")?.to_string();
+            let bias = f32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
+            let scale = f32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
+            let weights = take(2 * BUCKETS)?.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+            procedures.push(Weights { procedure, bias, scale, weights });
+        }
+        if at != bytes.len() {
+            return Err(format!("{} bytes after the last procedure", bytes.len() - at));
+        }
+        Ok(PackModel { procedures })
+    }
+
+    /// The procedures it has weights for.
+    pub fn procedures(&self) -> impl Iterator<Item = &str> {
+        self.procedures.iter().map(|w| w.procedure.as_str())
+    }
+
+    /// The probability that a text with these features asks for
+    /// `procedure`; `None` when the model has no weights for it.
+    pub fn probability(&self, procedure: &str, features: &[(u32, f32)]) -> Option<f64> {
+        self.procedures.iter().find(|w| w.procedure == procedure).map(|w| w.probability(features))
+    }
+
+    /// Its most likely procedure and that probability.
+    pub fn best(&self, features: &[(u32, f32)]) -> Option<(&str, f64)> {
+        self.procedures.iter().map(|w| (w.procedure.as_str(), w.probability(features))).max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// The words of the text that weighed most for `procedure`, strongest
+    /// first: each word's own features' weights summed.
+    pub fn words(&self, procedure: &str, subject: &str, body: &str) -> Vec<String> {
+        let Some(w) = self.procedures.iter().find(|w| w.procedure == procedure) else {
+            return Vec::new();
+        };
+        let text: String = format!("{subject}\n{body}").chars().take(1024).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut weighed: Vec<(f32, String)> = request::words_of(&text)
+            .map(str::to_lowercase)
+            .filter(|word| seen.insert(word.clone()))
+            .map(|word| (request::word_buckets(&word).iter().map(|&b| w.weight(b)).sum::<f32>(), word))
+            .filter(|(x, _)| *x > 0.0)
+            .collect();
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        weighed.into_iter().take(WORDS_SHOWN).map(|(_, word)| word).collect()
+    }
+}
+
+/// The text the model of `pack` is trained on, under `root`: the pack's
+/// rows of the tree's labelled real text that are tune text, and its
+/// written mail ([`request::labelled`]).
+pub fn corpus(root: &Path, pack: &str) -> Result<Vec<Example>, String> {
+    Ok(request::labelled(root, &[pack])?.into_iter().map(|t| (features(&t.subject, &t.body), t.label)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> PackModel {
+        let f = |s: &str| features("", s);
+        let mut examples = Vec::new();
+        for _ in 0..5 {
+            examples.push((f("my notebook raises a KeyError when I read the csv"), "out-of-scope".to_string()));
+            examples.push((f("the hub will not start my server, spawn timeout"), "infrastructure".to_string()));
+            examples.push((f("thanks for the newsletter, see you at the conference"), "unclassified".to_string()));
+        }
+        PackModel::train(&examples, &["infrastructure", "out-of-scope"])
+    }
+
+    #[test]
+    fn a_model_survives_its_file_format_and_a_damaged_file_is_an_error() {
+        let model = toy();
+        let bytes = model.to_bytes();
+        let back = PackModel::from_bytes(&bytes).expect("reads back");
+        assert_eq!(back.procedures().collect::<Vec<_>>(), ["infrastructure", "out-of-scope"]);
+        let f = features("", "the hub will not start my server");
+        assert_eq!(back.probability("infrastructure", &f), model.probability("infrastructure", &f));
+        assert!(PackModel::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err().contains("ends early"));
+        assert!(PackModel::from_bytes(b"TRQM0001....").unwrap_err().contains("not a pack model"));
+    }
+
+    #[test]
+    fn it_learns_which_procedure_and_names_the_words() {
+        let model = toy();
+        let f = features("", "my hub server will not start");
+        let (best, p) = model.best(&f).expect("a procedure");
+        assert_eq!(best, "infrastructure", "{p}");
+        let words = model.words("infrastructure", "", "my hub server will not start");
+        assert!(words.iter().any(|w| w == "hub" || w == "server" || w == "start"), "{words:?}");
+        assert!(model.probability("refund", &f).is_none());
+    }
+}

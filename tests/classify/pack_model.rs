@@ -1,0 +1,155 @@
+//! The pack's model (`daemon/classify/pack_model.rs`): its weights are the
+//! ones the tree's labelled text trains, it routes only ordinary
+//! procedures, and only where the rules and whose service it is allow.
+
+use std::path::Path;
+
+use triaged::classify::pack_model::{self, PackModel};
+use triaged::procedures::Pack;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pack(name: &str) -> Pack {
+    Pack::load(&root().join("templates").join(name)).expect("the pack loads")
+}
+
+fn classify(pack: &Pack, subject: &str, body: &str) -> triaged::classify::Classification {
+    let raw = format!("From: someone@example.net\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <p@example.net>\r\n\r\n{body}\r\n");
+    pack.classify(&triaged::message::Message::parse(raw.into_bytes()).expect("parses"))
+}
+
+#[test]
+fn the_shipped_pack_models_are_the_ones_the_real_text_trains() {
+    for name in ["2i2c", "sourcehut"] {
+        let dir = root().join("templates").join(name);
+        let shipped = std::fs::read(dir.join(pack_model::FILE)).expect("the shipped model");
+        let model = PackModel::from_bytes(&shipped).expect("a model");
+        let ids: Vec<&str> = model.procedures().collect();
+        let examples = pack_model::corpus(root(), name).expect("the real sets read");
+        assert!(
+            PackModel::train(&examples, &ids).to_bytes() == shipped,
+            "templates/{name}/{} is not what tests/corpus/real trains: run `cargo run --release --example train_pack_model -- {name}` and commit the file",
+            pack_model::FILE
+        );
+    }
+}
+
+/// "When the rules leave a message unclassified, it may route it to an
+/// ordinary procedure it finds at 0.9 or more": a usage question in words
+/// no rule of 2i2c's knows, with the words that weighed most.
+#[test]
+fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
+    let p = pack("2i2c");
+    let c = classify(&p, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?");
+    assert_eq!(c.procedure, "out-of-scope", "{c:?}");
+    let m = c.pack_model.clone().expect("the pack's model was asked");
+    assert!(m.probability >= pack_model::MIN_ROUTE, "{m:?}");
+    assert!(m.words.iter().any(|w| w == "shapefile" || w == "geopandas"), "{m:?}");
+    assert!(c.held_back.is_none(), "{c:?}");
+    let line = triaged::classify::explain(&p, &c);
+    assert!(line.contains("out-of-scope (the pack's model, probability"), "{line}");
+    // The rules alone left it to a person.
+    let mut bare = pack("2i2c");
+    bare.model = None;
+    assert_eq!(classify(&bare, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?").procedure, "unclassified");
+}
+
+/// "Never a sensitive one": a deletion request the rules miss stays with a
+/// person, even when the model is sure of it (here a model that learned
+/// this very text as a deletion request).
+#[test]
+fn the_pack_model_never_routes_into_a_sensitive_procedure() {
+    let (subject, body) = ("Close everything", "I'm done with the service. Please wipe my user and every repository I own.");
+    let mut p = pack("sourcehut");
+    let mut examples = Vec::new();
+    for _ in 0..5 {
+        examples.push((pack_model::features(subject, body), "account-deletion".to_string()));
+        examples.push((pack_model::features("Build failed", "The build of my project fails since the last update of the image."), "unclassified".to_string()));
+    }
+    let model = PackModel::train(&examples, &["account-deletion"]);
+    assert!(model.probability("account-deletion", &pack_model::features(subject, body)).is_some_and(|x| x >= pack_model::MIN_ROUTE));
+    p.model = Some(std::sync::Arc::new(model));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert!(c.pack_model.is_none(), "{c:?}");
+}
+
+/// "Whose service it is holds": the shipped model is sure this is a hub
+/// request, but nothing in it names a hub of 2i2c's, so it is not routed.
+#[test]
+fn the_pack_model_does_not_route_another_services_request() {
+    let (subject, body) = ("Need more memory", "Our workshop participants run out of memory on the default server size, can the hub offer an 8 GB option for next week?");
+    let p = pack("2i2c");
+    let (best, x) = p.model.as_ref().expect("2i2c ships a model").best(&pack_model::features(subject, body)).expect("a procedure");
+    assert_eq!(best, "infrastructure");
+    assert!(x >= pack_model::MIN_ROUTE, "{x}");
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert!(c.pack_model.is_none(), "{c:?}");
+    assert!(c.held_back.unwrap_or_default().contains("names none of our own services"));
+}
+
+/// A damaged model file is a located error at load, with what to do.
+#[test]
+fn a_damaged_pack_model_is_an_error_naming_the_file() {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("a folder");
+        for entry in std::fs::read_dir(from).expect("the pack") {
+            let path = entry.expect("an entry").path();
+            let target = to.join(path.file_name().expect("a name"));
+            if path.is_dir() { copy(&path, &target) } else { std::fs::copy(&path, &target).map(|_| ()).expect("copied") }
+        }
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    copy(&root().join("templates/2i2c"), dir.path());
+    Pack::load(dir.path()).expect("the copy loads with its model");
+    std::fs::write(dir.path().join(pack_model::FILE), b"TRPM0001\x01\x00").expect("written");
+    let problems = Pack::load(dir.path()).expect_err("the pack does not load");
+    let text = format!("{problems:?}");
+    assert!(text.contains(pack_model::FILE) && text.contains("train_pack_model"), "{text}");
+}
+
+/// The measure behind `MIN_ROUTE` (docs/CLASSIFICATION.md, "The pack's
+/// model"): each sealed set's one look replayed from
+/// tests/corpus/real/first-looks.tsv (the rules' routes before anyone read
+/// the set), with a pack model trained on everything but that set. A
+/// message the rules left unclassified is routed to the model's best
+/// ordinary procedure at `MIN_ROUTE`.
+///
+///     cargo test --test classify pack_model_on_the_first_looks -- --ignored --nocapture
+#[test]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+fn pack_model_on_the_first_looks() {
+    use triaged::classify::request;
+    let looks = std::fs::read_to_string(root().join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
+    let looks: Vec<Vec<&str>> = looks.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    println!("| first looks r4 to r10 | rules: right, wrong routes; requests | routed by the model: right, wrong |");
+    println!("|---|---|---|");
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let p = pack(name);
+        let texts = request::labelled(root(), &[name]).expect("the real sets read");
+        let (mut rules, mut routed) = ([0usize; 3], [0usize; 2]);
+        for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10"] {
+            let file = format!("issues-{round}.tsv");
+            let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+            let ids: Vec<&str> = p.procedures.iter().filter(|q| !q.by_content && examples.iter().any(|(_, l)| l == &q.id)).map(|q| q.id.as_str()).collect();
+            let model = PackModel::train(&examples, &ids);
+            for row in looks.iter().filter(|r| r[0] == round && r[3] == name) {
+                let (source, label, route) = (row[2], row[4], row[5]);
+                let t = texts.iter().find(|t| t.set == file && t.source == source).expect("the look's row is in its set");
+                rules[2] += usize::from(label != "unclassified");
+                if route != "unclassified" {
+                    rules[usize::from(route != label)] += 1;
+                } else if let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) {
+                    let ordinary = p.procedure(best).is_some_and(|q| !q.sensitive && !q.by_content);
+                    if ordinary && x >= pack_model::MIN_ROUTE {
+                        routed[usize::from(best != label)] += 1;
+                    }
+                }
+            }
+        }
+        println!("| {name} | {}, {}; {} | {}, {} |", rules[0], rules[1], rules[2], routed[0], routed[1]);
+    }
+}
