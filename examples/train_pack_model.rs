@@ -26,9 +26,10 @@ fn main() {
     // The pack as it is, without a model that may be stale.
     let pack = triaged::procedures::Pack::load(&dir).map_err(|p| format!("{}: {p:?}", dir.display())).unwrap_or_else(|e| fail(e));
     let examples = pack_model::corpus(root, &name).unwrap_or_else(|e| fail(e));
-    // Procedures decided by what a message carries (a PGP block, a pasted
-    // password) are not the model's to judge: no weights for them.
-    let ids: Vec<&str> = pack.procedures.iter().filter(|p| !p.by_content).map(|p| p.id.as_str()).filter(|id| examples.iter().any(|(_, label)| label == id)).collect();
+    // The model routes only ordinary procedures: no weights for sensitive
+    // ones, nor for those decided by what a message carries (a PGP block,
+    // a pasted password).
+    let ids: Vec<&str> = pack.procedures.iter().filter(|p| !p.sensitive && !p.by_content).map(|p| p.id.as_str()).filter(|id| examples.iter().any(|(_, label)| label == id)).collect();
     let started = std::time::Instant::now();
     let model = PackModel::train(&examples, &ids);
     let out = dir.join(pack_model::FILE);

@@ -15,9 +15,10 @@
 //! and short requests in other languages, and no wrong route it alone
 //! would have caught.
 //!
-//! One logistic regression per procedure (that procedure against every
-//! other text) over the request model's features ([`super::request`]),
-//! folded into [`BUCKETS`] weights each. `cargo run --release --example
+//! One logistic regression per ordinary procedure (that procedure against
+//! every other text; the sensitive ones get none, as it may not route to
+//! them) over the request model's features ([`super::request`]), folded
+//! into [`BUCKETS`] weights each. `cargo run --release --example
 //! train_pack_model -- PACK` writes the file; `tests/classify/pack_model.rs`
 //! checks it is what the tree's text trains.
 
