@@ -23,16 +23,18 @@ fn main() {
         std::process::exit(1);
     };
     let dir = root.join("templates").join(&name);
-    // The pack as it is, without a model that may be stale.
+    let out = dir.join(pack_model::FILE);
+    // The pack as it is, without the model that may be stale (a stale one
+    // would stop the pack from loading).
+    match std::fs::remove_file(&out) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => fail(format!("cannot remove {}: {e}", out.display())),
+        _ => {}
+    }
     let pack = triaged::procedures::Pack::load(&dir).map_err(|p| format!("{}: {p:?}", dir.display())).unwrap_or_else(|e| fail(e));
     let examples = pack_model::corpus(root, &name).unwrap_or_else(|e| fail(e));
-    // The model routes only ordinary procedures: no weights for sensitive
-    // ones, nor for those decided by what a message carries (a PGP block,
-    // a pasted password).
-    let ids: Vec<&str> = pack.procedures.iter().filter(|p| !p.sensitive && !p.by_content).map(|p| p.id.as_str()).filter(|id| examples.iter().any(|(_, label)| label == id)).collect();
+    let ids = pack_model::trained_procedures(&pack, &examples);
     let started = std::time::Instant::now();
     let model = PackModel::train(&examples, &ids);
-    let out = dir.join(pack_model::FILE);
     std::fs::write(&out, model.to_bytes()).unwrap_or_else(|e| fail(format!("cannot write {}: {e}", out.display())));
     println!("trained {} procedures ({}) on {} texts in {:.2} s: {}", ids.len(), ids.join(", "), examples.len(), started.elapsed().as_secs_f64(), out.display());
 }

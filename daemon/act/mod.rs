@@ -963,7 +963,8 @@ impl Actor {
         if let Some(note) = address_note {
             identity = format!("{identity}; {note}");
         }
-        let by_model = t.notes.classification.as_ref().and_then(|c| c.model.as_ref()).is_some_and(|m| m.decided);
+        // The team's model or the pack's chose it: staff should know.
+        let by_model = t.notes.classification.as_ref().is_some_and(|c| c.model.as_ref().is_some_and(|m| m.decided) || c.pack_model.is_some());
         let procedure = lines::ticket_procedure(t, by_model && reply_from.is_none());
         match reply_from {
             Some(from) => Notice::Reply {

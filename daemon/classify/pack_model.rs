@@ -42,7 +42,7 @@ pub const BUCKETS: usize = 1 << 16;
 /// rules had missed for 1 wrong route, 0.8 34 for 8.
 pub const MIN_ROUTE: f64 = 0.9;
 
-const MAGIC: &[u8; 8] = b"TRPM0001";
+const MAGIC: &[u8; 8] = b"TRPM0002";
 
 /// How many words [`PackModel::words`] names.
 const WORDS_SHOWN: usize = 5;
@@ -109,16 +109,23 @@ pub fn look(pack: &Pack, msg: &Message, c: &mut Classification, rules: &[RuleVie
     let words = model.words(best, &subject, &body);
     c.procedure = best.to_string();
     c.held_back = None;
+    // The rules' near miss was this very procedure: no runner-up to show.
+    if c.runner_up.as_deref() == Some(best) {
+        c.runner_up = None;
+    }
     c.pack_model = Some(PackOpinion { procedure: best.to_string(), probability: round2(p), words });
 }
 
 /// Why the model may not route to `best`, or `None` when it may.
 fn why_not(pack: &Pack, msg: &Message, best: &str, p: f64, rules: &[RuleView<'_>], own_missing: bool) -> Option<String> {
-    let procedure = pack.procedure(best)?;
+    let Some(procedure) = pack.procedure(best) else {
+        return Some(format!("pack {} has no procedure {best}", pack.name));
+    };
     if procedure.sensitive || procedure.by_content {
         return Some(format!("{best} is {}: the pack's model routes only ordinary procedures", if procedure.sensitive { "sensitive" } else { "decided by content" }));
     }
-    if p < MIN_ROUTE {
+    // A probability that is no number never passes.
+    if p.is_nan() || p < MIN_ROUTE {
         return Some(format!("probability {p:.2} below {MIN_ROUTE}"));
     }
     if procedure.needs_own && own_missing {
@@ -129,8 +136,16 @@ fn why_not(pack: &Pack, msg: &Message, best: &str, p: f64, rules: &[RuleView<'_>
         return Some(format!("its rule {rule} speaks against {best}"));
     }
     let floor = mine.map_or(0.0, |r| r.score.max(0.0));
+    // These scores are the rules' before whose service it is was asked:
+    // a question in the words of a hub request that names no hub of ours
+    // is not redirected on learned words either.
     if let Some(lean) = rules.iter().filter(|r| r.score > floor).max_by(|a, b| a.score.total_cmp(&b.score)) {
         return Some(format!("the rules lean to {} (score {} against {floor} for {best})", lean.procedure, lean.score));
+    }
+    // Where the rules found another procedure as likely ("change my
+    // username, or delete my account"), a person decides, not word counts.
+    if let Some(rival) = rules.iter().find(|r| r.procedure != best && r.score > 0.0 && floor - r.score < pack.margin.max(f64::MIN_POSITIVE)) {
+        return Some(format!("the rules found {} as likely as {best} (scores {} and {floor})", rival.procedure, rival.score));
     }
     if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content, false)).flatten() {
         return Some(format!("{best} is guarded and {why}"));
@@ -195,14 +210,15 @@ impl PackModel {
     }
 
     /// The file format: [`MAGIC`], the number of procedures (u32), then for
-    /// each its id's length (u8) and id, bias and scale (f32), and
+    /// each its id's length (u16) and id, bias and scale (f32), and
     /// [`BUCKETS`] i16 weights, all little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(12 + self.procedures.len() * (64 + 2 * BUCKETS));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(self.procedures.len() as u32).to_le_bytes());
         for w in &self.procedures {
-            out.push(w.procedure.len() as u8);
+            let len = u16::try_from(w.procedure.len()).expect("a procedure id is shorter than 64 KiB");
+            out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(w.procedure.as_bytes());
             out.extend_from_slice(&w.bias.to_le_bytes());
             out.extend_from_slice(&w.scale.to_le_bytes());
@@ -219,15 +235,18 @@ impl PackModel {
             Ok(part)
         };
         if take(MAGIC.len())? != MAGIC {
-            return Err("not a pack model (no TRPM0001 at its start)".into());
+            return Err("not a pack model of this version (no TRPM0002 at its start)".into());
         }
         let n = u32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
         let mut procedures = Vec::new();
         for _ in 0..n {
-            let len = take(1)?[0] as usize;
+            let len = u16::from_le_bytes(take(2)?.try_into().expect("two bytes")) as usize;
             let procedure = std::str::from_utf8(take(len)?).map_err(|_| "a procedure id is not UTF-8")?.to_string();
             let bias = f32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
             let scale = f32::from_le_bytes(take(4)?.try_into().expect("four bytes"));
+            if !(bias.is_finite() && scale.is_finite()) {
+                return Err(format!("the weights of {procedure} are no numbers"));
+            }
             let weights = take(2 * BUCKETS)?.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
             procedures.push(Weights { procedure, bias, scale, weights });
         }
@@ -272,6 +291,16 @@ impl PackModel {
     }
 }
 
+/// The procedures a model of `pack` has weights for: its ordinary ones
+/// (the model routes to no other) that the examples hold.
+pub fn trained_procedures<'a>(pack: &'a Pack, examples: &[Example]) -> Vec<&'a str> {
+    pack.procedures
+        .iter()
+        .filter(|p| !p.sensitive && !p.by_content && examples.iter().any(|(_, label)| *label == p.id))
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
 /// The text the model of `pack` is trained on, under `root`: the pack's
 /// rows of the tree's labelled real text that are tune text, and its
 /// written mail ([`request::labelled`]).
@@ -304,6 +333,12 @@ mod tests {
         assert_eq!(back.probability("infrastructure", &f), model.probability("infrastructure", &f));
         assert!(PackModel::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err().contains("ends early"));
         assert!(PackModel::from_bytes(b"TRQM0001....").unwrap_err().contains("not a pack model"));
+        let mut nan = bytes.clone();
+        // The first procedure's bias: after the magic, the count, the id's
+        // length and "infrastructure".
+        let at = 8 + 4 + 2 + "infrastructure".len();
+        nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(PackModel::from_bytes(&nan).unwrap_err().contains("no numbers"));
     }
 
     #[test]

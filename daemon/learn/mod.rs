@@ -76,6 +76,8 @@ impl Learner {
         let decided = not_used.is_none();
         if decided {
             class.procedure = vote.procedure.clone();
+            // The pack's model no longer decided it, unless both agree.
+            class.pack_model.take_if(|m| m.procedure != class.procedure);
         }
         class.model = Some(Opinion { vote, decided, not_used });
         (class, Some(features))
@@ -83,7 +85,9 @@ impl Learner {
 
     /// Why the model's vote must not decide, or `None` when it may.
     fn why_not(&self, pack: &Pack, msg: &Message, rules: &Classification, vote: &Vote) -> Option<String> {
-        if rules.procedure != UNCLASSIFIED {
+        // What the pack's model routed, the team's own examples may route
+        // elsewhere: they are this team's mail.
+        if rules.procedure != UNCLASSIFIED && rules.pack_model.is_none() {
             return Some("the rules decided".into());
         }
         if vote.procedure == UNCLASSIFIED {

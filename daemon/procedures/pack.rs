@@ -605,16 +605,21 @@ impl PackCheck<'_> {
         match PackModel::load(self.dir) {
             Ok(None) => None,
             Ok(Some(model)) => {
-                let unknown: Vec<&str> = model.procedures().filter(|id| !procedures.iter().any(|p| p.id == *id)).collect();
-                if unknown.is_empty() {
+                // It routes only to ordinary procedures of the pack: weights
+                // for anything else are a model of another pack or version.
+                let unfit: Vec<&str> = model
+                    .procedures()
+                    .filter(|id| !procedures.iter().any(|p| p.id == *id && !p.sensitive && !p.by_content))
+                    .collect();
+                if unfit.is_empty() {
                     return Some(std::sync::Arc::new(model));
                 }
                 self.problems.push(Problem {
                     file,
                     line: None,
                     message: format!(
-                        "the pack's model has weights for {}, which the pack has no procedure for: train it again with `cargo run --release --example train_pack_model -- PACK`, or remove the file",
-                        unknown.join(", ")
+                        "the pack's model has weights for {}, which is no ordinary procedure of the pack (unknown, sensitive or decided by content): train it again with `cargo run --release --example train_pack_model -- PACK`, or remove the file",
+                        unfit.join(", ")
                     ),
                 });
                 None

@@ -25,15 +25,29 @@ fn the_shipped_pack_models_are_the_ones_the_real_text_trains() {
     for name in ["2i2c", "sourcehut"] {
         let dir = root().join("templates").join(name);
         let shipped = std::fs::read(dir.join(pack_model::FILE)).expect("the shipped model");
-        let model = PackModel::from_bytes(&shipped).expect("a model");
-        let ids: Vec<&str> = model.procedures().collect();
         let examples = pack_model::corpus(root(), name).expect("the real sets read");
+        let pack = pack(name);
+        let ids = pack_model::trained_procedures(&pack, &examples);
+        assert!(!ids.is_empty(), "{name}: the model has procedures to learn");
         assert!(
             PackModel::train(&examples, &ids).to_bytes() == shipped,
             "templates/{name}/{} is not what tests/corpus/real trains: run `cargo run --release --example train_pack_model -- {name}` and commit the file",
             pack_model::FILE
         );
     }
+}
+
+/// A model that learned this very text as a request for `procedure`, and
+/// is sure of it.
+fn sure_of(subject: &str, body: &str, procedure: &str) -> std::sync::Arc<PackModel> {
+    let mut examples = Vec::new();
+    for _ in 0..5 {
+        examples.push((pack_model::features(subject, body), procedure.to_string()));
+        examples.push((pack_model::features("Build failed", "The build of my project fails since the last update of the image."), "unclassified".to_string()));
+    }
+    let model = PackModel::train(&examples, &[procedure]);
+    assert!(model.probability(procedure, &pack_model::features(subject, body)).is_some_and(|x| x >= pack_model::MIN_ROUTE));
+    std::sync::Arc::new(model)
 }
 
 /// "When the rules leave a message unclassified, it may route it to an
@@ -63,17 +77,25 @@ fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
 fn the_pack_model_never_routes_into_a_sensitive_procedure() {
     let (subject, body) = ("Close everything", "I'm done with the service. Please wipe my user and every repository I own.");
     let mut p = pack("sourcehut");
-    let mut examples = Vec::new();
-    for _ in 0..5 {
-        examples.push((pack_model::features(subject, body), "account-deletion".to_string()));
-        examples.push((pack_model::features("Build failed", "The build of my project fails since the last update of the image."), "unclassified".to_string()));
-    }
-    let model = PackModel::train(&examples, &["account-deletion"]);
-    assert!(model.probability("account-deletion", &pack_model::features(subject, body)).is_some_and(|x| x >= pack_model::MIN_ROUTE));
-    p.model = Some(std::sync::Arc::new(model));
+    p.model = Some(sure_of(subject, body, "account-deletion"));
     let c = classify(&p, subject, body);
     assert_eq!(c.procedure, "unclassified", "{c:?}");
     assert!(c.pack_model.is_none(), "{c:?}");
+}
+
+/// "The rules lean to no other": where the rules found a rename and a
+/// deletion as likely, a person decides, even when the model is sure of
+/// the rename.
+#[test]
+fn the_pack_model_does_not_break_a_tie_the_rules_left_to_a_person() {
+    let (subject, body) = ("Account", "Change my username and delete my account.");
+    let mut p = pack("sourcehut");
+    let before = classify(&p, subject, body);
+    assert!(before.held_back.as_deref().is_some_and(|h| h.contains("a route needs a lead")), "a tie: {before:?}");
+    p.model = Some(sure_of(subject, body, "account-rename"));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert!(c.pack_model.is_none() && c.held_back.is_some(), "{c:?}");
 }
 
 /// "Whose service it is holds": the shipped model is sure this is a hub
@@ -134,7 +156,7 @@ fn pack_model_on_the_first_looks() {
         for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10"] {
             let file = format!("issues-{round}.tsv");
             let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
-            let ids: Vec<&str> = p.procedures.iter().filter(|q| !q.sensitive && !q.by_content && examples.iter().any(|(_, l)| l == &q.id)).map(|q| q.id.as_str()).collect();
+            let ids = pack_model::trained_procedures(&p, &examples);
             let model = PackModel::train(&examples, &ids);
             for row in looks.iter().filter(|r| r[0] == round && r[3] == name) {
                 let (source, label, route) = (row[2], row[4], row[5]);
@@ -142,10 +164,10 @@ fn pack_model_on_the_first_looks() {
                 rules[2] += usize::from(label != "unclassified");
                 if route != "unclassified" {
                     rules[usize::from(route != label)] += 1;
-                } else if let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) {
-                    if x >= pack_model::MIN_ROUTE {
-                        routed[usize::from(best != label)] += 1;
-                    }
+                } else if let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body))
+                    && x >= pack_model::MIN_ROUTE
+                {
+                    routed[usize::from(best != label)] += 1;
                 }
             }
         }
