@@ -197,3 +197,38 @@ fn through_the_daemon_a_question_the_pack_model_routes_gets_its_draft() {
     assert_eq!(d.len(), 1, "one draft");
     assert!(d[0].text.contains("Questions about day-to-day work in a"), "the out-of-scope reply: {}", d[0].text);
 }
+
+/// "The team's own examples come last": what the pack's model routed, the
+/// team's model may route elsewhere, once staff have taught it that this
+/// kind of mail is another procedure.
+#[test]
+fn the_teams_model_may_route_elsewhere_what_the_pack_model_routed() {
+    use triaged::learn::{Features, Learner};
+    let p = pack("2i2c");
+    let (subject, body) = ("Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?");
+    // A known account writes: a sign of 2i2c's own hubs, which
+    // infrastructure needs.
+    let known = triaged::classify::own::Sender::Account;
+    let raw = format!("From: a@example.net\r\nSubject: {subject}\r\nMessage-ID: <t@example.net>\r\n\r\n{body}\r\n");
+    let msg = triaged::message::Message::parse(raw.into_bytes()).expect("parses");
+    let by_pack = p.classify_from(&msg, known);
+    assert_eq!((by_pack.procedure.as_str(), by_pack.pack_model.is_some()), ("out-of-scope", true), "{by_pack:?}");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = triaged::store::Store::open(dir.path()).expect("a store");
+    let settings = triaged::config::LearningConfig { min_examples: 1, ..Default::default() };
+    let learner = Learner::open(&store, settings).expect("a learner");
+    let teach = |label: &str, text: &str| {
+        let m = triaged::message::Message::parse(format!("From: b@example.net\r\nSubject: x\r\n\r\n{text}\r\n").into_bytes()).expect("parses");
+        let example = triaged::store::Example { label: label.into(), source: text.into(), added: jiff::Timestamp::now(), features: Features::of_message(&m).hashes() };
+        learner.learn(&example).expect("learned");
+    };
+    // Staff moved such mail to infrastructure: on this team's hubs the
+    // geospatial drivers are part of the image.
+    teach("infrastructure", "I can not open a shapefile with geopandas, the driver is not available on the hub.");
+    teach("infrastructure", "geopandas cannot read my shapefile, driver not available in the hub image");
+    teach("unclassified", "Thanks for the workshop yesterday, see you next month.");
+    let (c, _) = learner.classify_from(&p, &msg, known);
+    assert_eq!(c.procedure, "infrastructure", "{c:?}");
+    assert!(c.model.as_ref().is_some_and(|m| m.decided), "{c:?}");
+    assert!(c.pack_model.is_none(), "the pack's model no longer decided it: {c:?}");
+}
