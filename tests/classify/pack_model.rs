@@ -232,3 +232,24 @@ fn the_teams_model_may_route_elsewhere_what_the_pack_model_routed() {
     assert!(c.model.as_ref().is_some_and(|m| m.decided), "{c:?}");
     assert!(c.pack_model.is_none(), "the pack's model no longer decided it: {c:?}");
 }
+
+/// The staff channel: the notice of a ticket the pack's model routed says
+/// a model chose, as for the team's model.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_staff_notice_says_a_model_chose() {
+    use crate::support::harness::*;
+    use crate::support::ircd::{IrcClient, Ircd};
+    const CH: &str = "#support-staff";
+    let ircd = Ircd::start();
+    let s = setup_pack("2i2c", &crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver(
+        "INBOX",
+        &mail(1, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?"),
+    );
+    let child = spawn_daemon(&s);
+    let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), std::time::Duration::from_secs(30)).await;
+    assert!(notice.contains("out-of-scope") && notice.contains("chosen by the model"), "{notice}");
+    sigterm(child);
+}
