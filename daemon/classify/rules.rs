@@ -189,14 +189,19 @@ impl Pack {
     pub fn classify_from(&self, msg: &Message, sender: Sender) -> Classification {
         let texts = self.texts(msg);
         let mut scored = self.scores_of(&texts);
-        let views: Vec<RuleView<'_>> = scored
-            .iter()
-            .map(|s| RuleView {
-                procedure: s.procedure,
-                score: s.score,
-                against: self.procedure(s.procedure).and_then(|p| s.found.iter().map(|&(i, _)| &p.rules[i]).find(|r| r.weight < 0.0)).map(|r| r.name.as_str()),
-            })
-            .collect();
+        // The rules' view for the pack's model: only a pack with one needs it.
+        let views: Vec<RuleView<'_>> = if self.model.is_none() {
+            Vec::new()
+        } else {
+            scored
+                .iter()
+                .map(|s| RuleView {
+                    procedure: s.procedure,
+                    score: s.score,
+                    against: self.procedure(s.procedure).and_then(|p| s.found.iter().map(|&(i, _)| &p.rules[i]).find(|r| r.weight < 0.0)).map(|r| r.name.as_str()),
+                })
+                .collect()
+        };
         let mut own = self.own.as_ref().map(|o| OwnVerdict { sign: o.sign(&self.writer_text(msg), sender), gated: Vec::new() });
         // A procedure that needs a sign of our own services is no
         // candidate without one: the others are ranked as if it had no
