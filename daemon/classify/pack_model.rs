@@ -5,22 +5,32 @@
 //! one knows from the first message how other people asked for each
 //! procedure.
 //!
-//! Its one power is narrow (docs/CLASSIFICATION.md, "The pack's model"):
-//! when the rules leave a message unclassified, it may route it to an
-//! ordinary procedure (never a sensitive one, never one decided by
-//! content) that it finds at [`MIN_ROUTE`] or more, if no rule speaks
-//! against that procedure, the rules lean to no other, whose service it
-//! is holds (`needs_own`), and the precision guard lets it through. It
-//! holds no route of the rules back: tried, that held back right routes
-//! and short requests in other languages, and no wrong route it alone
-//! would have caught.
+//! Its powers are narrow (docs/CLASSIFICATION.md, "The pack's model"),
+//! and only over a message the rules left unclassified:
 //!
-//! One logistic regression per ordinary procedure (that procedure against
-//! every other text; the sensitive ones get none, as it may not route to
-//! them) over the request model's features ([`super::request`]), folded
-//! into [`BUCKETS`] weights each. `cargo run --release --example
-//! train_pack_model -- PACK` writes the file; `tests/classify/pack_model.rs`
-//! checks it is what the tree's text trains.
+//! - it may **route** it to an ordinary procedure that it finds at
+//!   [`MIN_ROUTE`] or more;
+//! - it may **confirm** the rules' near miss of a sensitive procedure: the
+//!   rules scored that procedure [`MIN_SENSITIVE_SIGN`] or more but below
+//!   the sensitive threshold, the model finds it at [`MIN_ROUTE`] too, and
+//!   the request model read the text (English, longer than
+//!   [`request::MIN_CHARS`]) as its writer's own request.
+//!   It never routes into a sensitive procedure on its own words, and
+//!   never into one decided by content.
+//!
+//! Either way only if no rule speaks against that procedure, the rules
+//! lean to no other and found none as likely, whose service it is holds
+//! (`needs_own`), and the precision guard (with the request model, for a
+//! sensitive procedure) lets it through. It holds no route of the rules
+//! back: tried, that held back right routes and short requests in other
+//! languages, and no wrong route it alone would have caught.
+//!
+//! One logistic regression per procedure not decided by content (that
+//! procedure against every other text) over the request model's features
+//! ([`super::request`]), folded into [`BUCKETS`] weights each. `cargo run
+//! --release --example train_pack_model -- PACK` writes the file;
+//! `tests/classify/pack_model.rs` checks it is what the tree's text
+//! trains.
 
 use std::path::Path;
 
@@ -37,10 +47,22 @@ pub const FILE: &str = "pack-model.bin";
 pub const BUCKETS: usize = 1 << 16;
 
 /// The probability the model needs to route a message the rules left
-/// unclassified. Chosen on the sealed sets' first looks, each judged by a
-/// model trained without that set: for 2i2c, 0.9 routed 28 requests the
-/// rules had missed for 1 wrong route, 0.8 34 for 8.
+/// unclassified, or to confirm their sensitive near miss. Chosen on the
+/// sealed sets' first looks, each judged by a model trained without that
+/// set: for 2i2c, 0.9 routed 28 requests the rules had missed for 1 wrong
+/// route, 0.8 34 for 8. For sourcehut's sensitive near misses (the sets
+/// r4 to r11 and Banking77 each judged by a model without it, under
+/// today's rules) 0.9 confirmed 5 requests and 0.8 7, neither a wrong one;
+/// on the held-out halves 0.8 also confirmed one wrong route, 0.9 none.
 pub const MIN_ROUTE: f64 = 0.9;
+
+/// The rules' score a sensitive procedure needs before the model may
+/// confirm it: more than one weak sign of its own. At 1.0 the model also
+/// confirmed a bank customer's "If I lost my phone, how can I stop
+/// someone from accessing my account" (Banking77's tune half) as a 2FA
+/// request on "lost my phone" alone (1.5); at 2.0 it confirmed 4 of the
+/// sealed sets' requests instead of 5, and that query no more.
+pub const MIN_SENSITIVE_SIGN: f64 = 2.0;
 
 const MAGIC: &[u8; 8] = b"TRPM0002";
 
@@ -102,7 +124,7 @@ pub fn look(pack: &Pack, msg: &Message, c: &mut Classification, rules: &[RuleVie
     let Some(model) = pack.model.as_deref().filter(|_| c.procedure == UNCLASSIFIED) else { return };
     let (subject, body) = (clean_subject(&msg.subject), strip_quoted(&msg.text));
     let Some((best, p)) = model.best(&features(&subject, &body)) else { return };
-    if let Some(why) = why_not(pack, msg, best, p, rules, own_missing) {
+    if let Some(why) = why_not(pack, msg, (&subject, &body), best, p, rules, own_missing) {
         tracing::trace!(procedure = best, probability = p, "the pack's model does not route: {why}");
         return;
     }
@@ -117,25 +139,40 @@ pub fn look(pack: &Pack, msg: &Message, c: &mut Classification, rules: &[RuleVie
 }
 
 /// Why the model may not route to `best`, or `None` when it may.
-fn why_not(pack: &Pack, msg: &Message, best: &str, p: f64, rules: &[RuleView<'_>], own_missing: bool) -> Option<String> {
+fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str, p: f64, rules: &[RuleView<'_>], own_missing: bool) -> Option<String> {
     let Some(procedure) = pack.procedure(best) else {
         return Some(format!("pack {} has no procedure {best}", pack.name));
     };
-    if procedure.sensitive || procedure.by_content {
-        return Some(format!("{best} is {}: the pack's model routes only ordinary procedures", if procedure.sensitive { "sensitive" } else { "decided by content" }));
+    if procedure.by_content {
+        return Some(format!("{best} is decided by content: the pack's model routes only by what the writer asks"));
     }
+    let mine = rules.iter().find(|r| r.procedure == best);
+    let floor = mine.map_or(0.0, |r| r.score.max(0.0));
     // A probability that is no number never passes.
     if p.is_nan() || p < MIN_ROUTE {
         return Some(format!("probability {p:.2} below {MIN_ROUTE}"));
     }
+    // A sensitive procedure: a confirmation of the rules' own near miss,
+    // never a route on the model's words alone.
+    if procedure.sensitive && floor < MIN_SENSITIVE_SIGN {
+        return Some(format!(
+            "{best} is sensitive and its rules scored {floor} < {MIN_SENSITIVE_SIGN}: the pack's model confirms a sensitive near miss of the rules, it never routes into one alone"
+        ));
+    }
+    // And only a text the request model reads (English, long enough): a
+    // short query ("I lost my phone, can I disable the app?") could be to
+    // anyone, and the request model passes it unread.
+    if procedure.sensitive && !request::judged(subject, body) {
+        return Some(format!(
+            "{best} is sensitive and the text is too short or not English for the request model to read: the pack's model confirms only a text it read as its writer's own request"
+        ));
+    }
     if procedure.needs_own && own_missing {
         return Some(format!("{best} needs a sign of our own services (an address, name or tracker of ours, or a known sender) and the message has none"));
     }
-    let mine = rules.iter().find(|r| r.procedure == best);
     if let Some(rule) = mine.and_then(|r| r.against) {
         return Some(format!("its rule {rule} speaks against {best}"));
     }
-    let floor = mine.map_or(0.0, |r| r.score.max(0.0));
     // These scores are the rules' before whose service it is was asked:
     // a question in the words of a hub request that names no hub of ours
     // is not redirected on learned words either.
@@ -147,7 +184,9 @@ fn why_not(pack: &Pack, msg: &Message, best: &str, p: f64, rules: &[RuleView<'_>
     if let Some(rival) = rules.iter().find(|r| r.procedure != best && r.score > 0.0 && floor - r.score < pack.margin.max(f64::MIN_POSITIVE)) {
         return Some(format!("the rules found {} as likely as {best} (scores {} and {floor})", rival.procedure, rival.score));
     }
-    if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content, false)).flatten() {
+    // The guard, and for a sensitive procedure the request model: the
+    // writer's own request, as the rules' own sensitive routes need.
+    if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, true, procedure.sensitive)).flatten() {
         return Some(format!("{best} is guarded and {why}"));
     }
     None
@@ -291,12 +330,13 @@ impl PackModel {
     }
 }
 
-/// The procedures a model of `pack` has weights for: its ordinary ones
-/// (the model routes to no other) that the examples hold.
+/// The procedures a model of `pack` has weights for: those the examples
+/// hold, but none decided by content (the model judges what the writer
+/// asks, not what a message carries).
 pub fn trained_procedures<'a>(pack: &'a Pack, examples: &[Example]) -> Vec<&'a str> {
     pack.procedures
         .iter()
-        .filter(|p| !p.sensitive && !p.by_content && examples.iter().any(|(_, label)| *label == p.id))
+        .filter(|p| !p.by_content && examples.iter().any(|(_, label)| *label == p.id))
         .map(|p| p.id.as_str())
         .collect()
 }
@@ -305,7 +345,14 @@ pub fn trained_procedures<'a>(pack: &'a Pack, examples: &[Example]) -> Vec<&'a s
 /// rows of the tree's labelled real text that are tune text, and its
 /// written mail ([`request::labelled`]).
 pub fn corpus(root: &Path, pack: &str) -> Result<Vec<Example>, String> {
-    Ok(request::labelled(root, &[pack])?.into_iter().map(|t| (features(&t.subject, &t.body), t.label)).collect())
+    let mut texts = request::labelled(root, &[pack])?;
+    // Which procedure, not whether a request: a bank customer's own query
+    // about a transfer is no refund, and without these the model took
+    // any talk of money for one.
+    if pack == "sourcehut" {
+        texts.extend(request::banking77(root, false)?);
+    }
+    Ok(texts.into_iter().map(|t| (features(&t.subject, &t.body), t.label)).collect())
 }
 
 #[cfg(test)]

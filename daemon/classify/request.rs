@@ -297,7 +297,7 @@ pub struct Text {
 }
 
 /// Sets read since their one looks: every row is tune text.
-pub const LOOKED_AT: [&str; 8] = [
+pub const LOOKED_AT: [&str; 9] = [
     "issues-r3.tsv",
     "issues-r4.tsv",
     "issues-r5.tsv",
@@ -306,6 +306,7 @@ pub const LOOKED_AT: [&str; 8] = [
     "issues-r8.tsv",
     "issues-r9.tsv",
     "issues-r10.tsv",
+    "issues-r11.tsv",
 ];
 
 /// The text the shipped model is trained on, under `root`: the sourcehut
@@ -318,6 +319,36 @@ pub const LOOKED_AT: [&str; 8] = [
 /// error naming it.
 pub fn corpus(root: &std::path::Path) -> Result<Vec<Text>, String> {
     labelled(root, &["sourcehut", "cacert"])
+}
+
+/// Banking77's tune half (`tests/corpus/real/banking77.tsv`, labelled for
+/// the sourcehut pack): its `requests` (refunds, closing an account), or
+/// its other queries (`unclassified` for sourcehut: a bank's other
+/// services).
+pub fn banking77(root: &std::path::Path, requests: bool) -> Result<Vec<Text>, String> {
+    let unclassified = crate::procedures::UNCLASSIFIED;
+    let path = root.join("tests/corpus/real/banking77.tsv");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    // row, half, label, intent, text.
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let r: Vec<&str> = line.split('\t').collect();
+        if r.len() != 5 {
+            return Err(format!("{}:{}: {} columns, the set has 5 (row, half, label, intent, text)", path.display(), i + 1, r.len()));
+        }
+        if r[1] == "tune" && (r[2] != unclassified) == requests {
+            out.push(Text {
+                set: "banking77.tsv".into(),
+                source: format!("banking77.tsv row {}", r[0]),
+                pack: "sourcehut".into(),
+                label: r[2].into(),
+                subject: String::new(),
+                body: r[4].into(),
+                request: requests,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// [`corpus`] for the given packs' rows.
@@ -349,29 +380,12 @@ pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, Str
             }
         }
     }
-    // row, half, label, intent, text: bank customers' one-line queries.
-    // Only the tune half's requests (refunds, closing an account): the
-    // other queries are their writers' own requests too, for a bank's
-    // other services, and as "no request" they taught the model that a
-    // charge told in the first person is none.
-    let path = dir.join("banking77.tsv");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    for (i, line) in text.lines().enumerate().skip(1).filter(|_| packs.contains(&"sourcehut")) {
-        let r: Vec<&str> = line.split('\t').collect();
-        if r.len() != 5 {
-            return Err(format!("{}:{}: {} columns, the set has 5 (row, half, label, intent, text)", path.display(), i + 1, r.len()));
-        }
-        if r[1] == "tune" && r[2] != unclassified {
-            out.push(Text {
-                set: "banking77.tsv".into(),
-                source: format!("banking77.tsv row {}", r[0]),
-                pack: "sourcehut".into(),
-                label: r[2].into(),
-                subject: String::new(),
-                body: r[4].into(),
-                request: true,
-            });
-        }
+    // Bank customers' one-line queries: only the tune half's requests
+    // (refunds, closing an account). The other queries are their writers'
+    // own requests too, for a bank's other services, and as "no request"
+    // they taught the model that a charge told in the first person is none.
+    if packs.contains(&"sourcehut") {
+        out.extend(banking77(root, true)?);
     }
     for &pack in packs {
         let dir = root.join("tests/corpus").join(pack);

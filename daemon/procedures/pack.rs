@@ -605,11 +605,12 @@ impl PackCheck<'_> {
         match PackModel::load(self.dir) {
             Ok(None) => None,
             Ok(Some(model)) => {
-                // It routes only to ordinary procedures of the pack: weights
-                // for anything else are a model of another pack or version.
+                // It judges only what the writer asks: weights for a
+                // procedure decided by content, or one the pack does not
+                // have, are a model of another pack or version.
                 let unfit: Vec<&str> = model
                     .procedures()
-                    .filter(|id| !procedures.iter().any(|p| p.id == *id && !p.sensitive && !p.by_content))
+                    .filter(|id| !procedures.iter().any(|p| p.id == *id && !p.by_content))
                     .collect();
                 if unfit.is_empty() {
                     return Some(std::sync::Arc::new(model));
@@ -618,7 +619,7 @@ impl PackCheck<'_> {
                     file,
                     line: None,
                     message: format!(
-                        "the pack's model has weights for {}, which is no ordinary procedure of the pack (unknown, sensitive or decided by content): train it again with `cargo run --release --example train_pack_model -- PACK`, or remove the file",
+                        "the pack's model has weights for {}, which is no procedure of the pack that the model may judge (unknown, or decided by content): train it again with `cargo run --release --example train_pack_model -- PACK`, or remove the file",
                         unfit.join(", ")
                     ),
                 });

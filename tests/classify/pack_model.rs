@@ -70,17 +70,88 @@ fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
     assert_eq!(classify(&bare, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?").procedure, "unclassified");
 }
 
-/// "Never a sensitive one": a deletion request the rules miss stays with a
-/// person, even when the model is sure of it (here a model that learned
-/// this very text as a deletion request).
+/// "It never routes into a sensitive procedure on its own words": a
+/// deletion request the rules find too little of stays with a person,
+/// even when the model is sure of it (here a model that learned this very
+/// text as a deletion request).
 #[test]
-fn the_pack_model_never_routes_into_a_sensitive_procedure() {
+fn the_pack_model_never_routes_into_a_sensitive_procedure_on_its_own_words() {
     let (subject, body) = ("Close everything", "I'm done with the service. Please wipe my user and every repository I own.");
     let mut p = pack("sourcehut");
+    p.model = None;
+    let rules = classify(&p, subject, body);
+    assert!(rules.procedure == "unclassified" && rules.score < pack_model::MIN_SENSITIVE_SIGN, "the rules see little of a deletion: {rules:?}");
     p.model = Some(sure_of(subject, body, "account-deletion"));
     let c = classify(&p, subject, body);
     assert_eq!(c.procedure, "unclassified", "{c:?}");
     assert!(c.pack_model.is_none(), "{c:?}");
+}
+
+/// A 2FA request the rules hold back as a sensitive near miss (two signs,
+/// 3 < 3.5).
+const NEAR_MISS: (&str, &str) = (
+    "New phone",
+    "I got a new phone and the codes from the old one are gone. I have no access to my account since then. Could you please turn it off for me so I can set it up again?",
+);
+
+/// "It may confirm the rules' near miss of a sensitive procedure": the
+/// rules scored 2FA at least twice but below the sensitive threshold, the
+/// shipped model finds it at 0.9 or more, and the request model read it
+/// as its writer's own request: routed, and the explanation names the
+/// model.
+#[test]
+fn the_pack_model_confirms_a_sensitive_near_miss_of_the_rules() {
+    let (subject, body) = NEAR_MISS;
+    let mut bare = pack("sourcehut");
+    bare.model = None;
+    let rules = classify(&bare, subject, body);
+    assert_eq!((rules.procedure.as_str(), rules.runner_up.as_deref()), ("unclassified", Some("2fa-disable")), "{rules:?}");
+    assert!(rules.held_back.as_deref().is_some_and(|h| h.contains("(sensitive)")), "held back below the sensitive threshold: {rules:?}");
+    assert!(rules.score >= pack_model::MIN_SENSITIVE_SIGN, "{rules:?}");
+    let p = pack("sourcehut");
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "2fa-disable", "{c:?}");
+    let m = c.pack_model.clone().expect("the pack's model confirmed it");
+    assert!(m.probability >= pack_model::MIN_ROUTE, "{m:?}");
+    let line = triaged::classify::explain(&p, &c);
+    assert!(line.contains("2fa-disable (the pack's model, probability"), "{line}");
+}
+
+/// "Only a text the request model reads": the same near miss in a few
+/// words is too short to judge, and stays with a person even under a
+/// model sure of it.
+#[test]
+fn the_pack_model_confirms_no_short_text() {
+    let (subject, body) = ("New phone", "Codes gone, no access to my account. Turn it off?");
+    let mut p = pack("sourcehut");
+    p.model = None;
+    let rules = classify(&p, subject, body);
+    assert!(rules.procedure == "unclassified" && rules.score >= pack_model::MIN_SENSITIVE_SIGN, "a near miss: {rules:?}");
+    p.model = Some(sure_of(subject, body, "2fa-disable"));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert!(c.pack_model.is_none(), "{c:?}");
+}
+
+/// Through the daemon, a confirmed 2FA request is still gated by
+/// identity: the ticket is 2fa-disable, its notice says a model chose,
+/// and the draft asks for two proofs instead of saying 2FA is off.
+#[test]
+fn through_the_daemon_a_confirmed_2fa_request_still_needs_two_factors() {
+    use crate::support::harness::*;
+    let s = setup();
+    let (subject, body) = NEAR_MISS;
+    s.dovecot.deliver("INBOX", &mail(1, subject, body));
+    let out = run_once(&s);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("classified: 2fa-disable (the pack's model, probability"), "the log says what routed it: {log}");
+    let status: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).expect("status --json");
+    assert_eq!(status["tickets"][0]["procedure"], "2fa-disable", "{status}");
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1, "one draft");
+    assert!(d[0].text.contains("needs TWO of the proofs"), "the identity request: {}", d[0].text);
+    assert!(!d[0].text.contains("has been disabled"), "{}", d[0].text);
 }
 
 /// "The rules lean to no other": where the rules found a rename and a
@@ -252,4 +323,79 @@ async fn the_staff_notice_says_a_model_chose() {
     let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), std::time::Duration::from_secs(30)).await;
     assert!(notice.contains("out-of-scope") && notice.contains("chosen by the model"), "{notice}");
     sigterm(child);
+}
+
+/// The measure behind `MIN_SENSITIVE_SIGN` and the confirmation of
+/// sensitive near misses (docs/CLASSIFICATION.md, "The pack's model"):
+/// today's rules over each sealed set r4 to r11 and Banking77's tune half,
+/// each judged by a pack model trained without it. A message the rules
+/// held back below the sensitive threshold is counted as confirmed when
+/// the rules scored at least the sign, the model's best procedure is the
+/// near miss at the probability, the guard and the request model let it
+/// through and the request model read it (English, long enough). The
+/// daemon also asks for a lead over the rules' runner-up, so this is at
+/// most what it confirms. Then the held-out halves, once, by a model of
+/// all the tune text (none of them in it), at the shipped settings.
+///
+///     cargo test --release --test classify pack_model_confirms_on_the_sealed_sets -- --ignored --nocapture
+#[test]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+fn pack_model_confirms_on_the_sealed_sets() {
+    use triaged::classify::request;
+    let message = |subject: &str, body: &str| {
+        let raw = format!("From: s@example.net\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        triaged::message::Message::parse(raw.into_bytes()).expect("parses")
+    };
+    // The rules' sensitive near miss this model would confirm at (sign, p).
+    let confirmed = |p: &Pack, model: &PackModel, subject: &str, body: &str, sign: f64, at: f64| -> Option<String> {
+        let c = classify(p, subject, body);
+        let near = c.runner_up.clone().filter(|_| c.procedure == "unclassified" && c.held_back.as_deref().is_some_and(|h| h.contains("(sensitive)")))?;
+        let (best, x) = model.best(&pack_model::features(subject, body))?;
+        let through = best == near && c.score >= sign && x >= at && request::judged(subject, body) && p.sensitive_hold(&message(subject, body), true, true).is_none();
+        through.then_some(near)
+    };
+    println!("| sensitive near misses confirmed, sourcehut | p ≥ 0.7 | p ≥ 0.8 | p ≥ 0.9 |");
+    println!("|---|---|---|---|");
+    let mut p = pack("sourcehut");
+    p.model = None;
+    let ids: Vec<String> = p.procedures.iter().filter(|q| !q.by_content).map(|q| q.id.clone()).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut texts = request::labelled(root(), &["sourcehut"]).expect("the real sets read");
+    texts.extend(request::banking77(root(), false).expect("Banking77's tune half"));
+    let sets = ["r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "banking77"];
+    let models: Vec<(String, PackModel)> = sets
+        .iter()
+        .map(|round| {
+            let file = if *round == "banking77" { "banking77.tsv".to_string() } else { format!("issues-{round}.tsv") };
+            let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+            (file, PackModel::train(&examples, &ids))
+        })
+        .collect();
+    for sign in [1.0, 1.5, 2.0] {
+        let mut cells = Vec::new();
+        for at in [0.7, 0.8, 0.9] {
+            let (mut right, mut wrong) = (0, 0);
+            for (file, model) in &models {
+                for t in texts.iter().filter(|t| &t.set == file) {
+                    if let Some(near) = confirmed(&p, model, &t.subject, &t.body, sign, at) {
+                        if near == t.label { right += 1 } else { wrong += 1 }
+                    }
+                }
+            }
+            cells.push(format!("{right} right, {wrong} wrong"));
+        }
+        println!("| rules' score ≥ {sign} | {} |", cells.join(" | "));
+    }
+    let examples: Vec<_> = texts.iter().map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+    let model = PackModel::train(&examples, &ids);
+    let (mut right, mut wrong) = (0, 0);
+    for file in ["issues.tsv", "issues-r2.tsv", "foreign.tsv", "foreign-issues.tsv"] {
+        let rows = std::fs::read_to_string(root().join("tests/corpus/real").join(file)).expect("a set");
+        for r in rows.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).filter(|r| r[1] == "held-out" && r[2] == "sourcehut") {
+            if let Some(near) = confirmed(&p, &model, r[4], r[5], pack_model::MIN_SENSITIVE_SIGN, pack_model::MIN_ROUTE) {
+                if near == r[3] { right += 1 } else { wrong += 1 }
+            }
+        }
+    }
+    println!("held-out halves, shipped settings: {right} right, {wrong} wrong");
 }

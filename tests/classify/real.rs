@@ -154,7 +154,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -470,7 +470,9 @@ fn real_text_meets_the_measured_floors() {
         // one each on the held-out halves of the foreign set and of other
         // projects' issue reports.
         ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 264.0, 0),
-        ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 204.0, 1),
+        // The pack's model confirming the rules' sensitive near misses
+        // (docs/CLASSIFICATION.md, "The pack's model"): one more request.
+        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 205.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -522,19 +524,19 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 21.0 / 31.0, 21.0 / 21.0, 0),
+        ("sourcehut r4", "held-out", 24.0 / 31.0, 24.0 / 24.0, 0),
         ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 22.0 / 34.0, 22.0 / 22.0, 0),
+        ("sourcehut r5", "held-out", 24.0 / 34.0, 24.0 / 24.0, 0),
         ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 21.0 / 32.0, 21.0 / 24.0, 0),
+        ("sourcehut r6", "held-out", 23.0 / 32.0, 23.0 / 26.0, 0),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -545,7 +547,7 @@ fn real_text_meets_the_measured_floors() {
         // seed's "unable to pay using their preferred payment method",
         // which relabelled two rows of each of the fifth to seventh sets
         // (their figures above are on the new labels).
-        ("sourcehut r7", "held-out", 23.0 / 27.0, 23.0 / 25.0, 2),
+        ("sourcehut r7", "held-out", 24.0 / 27.0, 24.0 / 26.0, 2),
         ("2i2c r7", "held-out", 15.0 / 20.0, 16.0 / 17.0, 0),
         ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
         // The eighth set after its one look (docs/CLASSIFICATION.md,
@@ -565,7 +567,7 @@ fn real_text_meets_the_measured_floors() {
         // moved to another account, cards refused abroad, refunds asked in
         // the passive, packages that will not install. No other set's
         // figure moved.
-        ("sourcehut r9", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
+        ("sourcehut r9", "held-out", 29.0 / 31.0, 29.0 / 29.0, 0),
         ("2i2c r9", "held-out", 16.0 / 21.0, 19.0 / 19.0, 0),
         ("cacert r9", "held-out", 4.0 / 4.0, 4.0 / 4.0, 0),
         // The tenth set after its one look (docs/CLASSIFICATION.md, "Tenth
@@ -573,15 +575,21 @@ fn real_text_meets_the_measured_floors() {
         // and CAcert 1/3, 1/2, 1 at the look): deletion in Turkish, Polish
         // and Korean, cards refused in a country, licences whose e-mail
         // changed, feature titles in Japanese and Spanish.
-        ("sourcehut r10", "held-out", 23.0 / 27.0, 23.0 / 24.0, 0),
+        // A measured trade since the eleventh set became the request
+        // model's text: nginx-ui#836 (a self-hosted admin removing the 2FA
+        // of their own install) passes it now, and the first looks'
+        // replay holds back 25 wrong routes instead of 26 (109 right kept
+        // either way). The set is tune text: the rules may learn it.
+        ("sourcehut r10", "held-out", 23.0 / 27.0, 23.0 / 25.0, 1),
         ("2i2c r10", "held-out", 10.0 / 19.0, 11.0 / 11.0, 0),
         ("cacert r10", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
-        // The eleventh set's one look, on the request model's code
-        // (docs/CLASSIFICATION.md, "Eleventh set: the one look"; without
-        // the request model sourcehut was 14/28, 14/23, 7). Not read since.
-        ("sourcehut r11", "held-out", 14.0 / 28.0, 14.0 / 20.0, 4),
-        // The pack's model: two more, on text it never learned.
-        ("2i2c r11", "held-out", 16.0 / 19.0, 16.0 / 16.0, 0),
+        // The eleventh set after its one look (docs/CLASSIFICATION.md,
+        // "Eleventh set: the one look"; sourcehut 14/28, 14/20, 4 and 2i2c
+        // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
+        // before it learned the set): read since, and learned by the
+        // models; its figures are partly their training text.
+        ("sourcehut r11", "held-out", 15.0 / 28.0, 15.0 / 20.0, 3),
+        ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -874,10 +882,10 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Real text"). Since the
-    // pack's model, one more route: "Can I change my name?" to
-    // account-rename, which the bank's label calls personal details; to
-    // sourcehut it is a rename question, an ordinary procedure staff read.
-    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 239.0, 2)];
+    // pack's model learned Banking77's other queries as no procedure,
+    // "Can I change my name? I am not married." no longer goes to
+    // account-rename.
+    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 238.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -940,9 +948,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // Other projects' issue reports, with the model (the defaults).
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
-        // The eleventh set's one look, with the model (the defaults).
-        ("sourcehut r11", "held-out", 14.0 / 28.0, 14.0 / 20.0, 4),
-        ("2i2c r11", "held-out", 16.0 / 19.0, 16.0 / 16.0, 0),
+        // The eleventh set, with the model (the defaults): read since its
+        // look and learned by the shipped models.
+        ("sourcehut r11", "held-out", 15.0 / 28.0, 15.0 / 20.0, 3),
+        ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
