@@ -189,6 +189,15 @@ static WARNING: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:(?:would like|want|wanted|like) to warn (?:you|everyone|everybody|all|others|other users)|(?:a )?(?:friendly )?(?:warning|heads[- ]up) (?:to|for) (?:everyone|everybody|all|others|you all))\b")
 });
 
+/// A denial: the writer asks us *not* to take the step ("please do NOT
+/// turn it off for me", "don't delete my account, I only wanted to
+/// rename it"). Whatever else the text says about 2FA or deletion, its
+/// own ask is the opposite: a person reads it, and no sensitive step is
+/// drafted on a guess.
+static DENIAL: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:do not|don't|dont|never|please don't|please do not)\s+(?:\w+\s+){0,2}?(?:delete|remove|close|cancel|deactivate|disable|turn (?:it |this |that |them |\w+ )?off|switch (?:it |this |that )?off|reset|wipe|erase|terminate|refund)\b")
+});
+
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
 static SPAM_ACCOUNTS: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
@@ -266,6 +275,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     if !strong.is_empty() || weak.len() >= 2 {
         let signs = strong.into_iter().chain(weak).collect::<Vec<_>>().join(", ");
         return Some(format!("it reads as a bug report ({signs}), not a request about the writer's own account"));
+    }
+    if DENIAL.is_match(text) {
+        return Some("it asks us not to take the step (\"do not turn it off\"), not to take it".to_string());
     }
     if USER_STORY.is_match(text) {
         return Some("it reads as a user story (\"as a <role>, I want …\"), a requirement for software, not the writer's own request".to_string());
@@ -611,6 +623,27 @@ mod tests {
         let t = "Hub outage notes\nThe hub was down this morning after the upgrade; the config we used then had password = Xk93!mmq2 in it, and the pods came back after an hour.";
         assert!(hold_sensitive(t, true).unwrap().contains("asks nothing"));
         assert_eq!(hold_sensitive(t, false), None);
+    }
+
+    /// "When a reply's meaning is unclear, hand it to staff; never take an
+    /// irreversible step on a guess": a writer who asks us not to take the
+    /// step is no request for it.
+    #[test]
+    fn a_denial_is_no_request_for_the_step() {
+        for t in [
+            "New phone\nI got a new phone and the codes from the old one are gone. I have no access to my account since then. Please do NOT turn it off for me, I will set it up again myself.",
+            "Please do NOT disable 2FA or turn it off for me, I only wanted to ask about recovery codes.",
+            "Account\nDon't delete my account, I only wanted to change my username.",
+        ] {
+            assert!(hold_sensitive(t, true).is_some_and(|w| w.contains("not to take the step")), "{t}");
+        }
+        for t in [
+            "I don't want to use the service any more. Please delete my account.",
+            "Please don't charge me again and refund the last payment, I cancelled in May.",
+            "I lost my phone and can't log in. Please turn off two-factor authentication for my account.",
+        ] {
+            assert!(!hold_sensitive(t, true).is_some_and(|w| w.contains("not to take the step")), "{t}");
+        }
     }
 
     #[test]

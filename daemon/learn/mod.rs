@@ -85,8 +85,9 @@ impl Learner {
 
     /// Why the model's vote must not decide, or `None` when it may.
     fn why_not(&self, pack: &Pack, msg: &Message, rules: &Classification, vote: &Vote) -> Option<String> {
-        // What the pack's model routed, the team's own examples may route
-        // elsewhere: they are this team's mail.
+        // What the pack's model routed or confirmed (a sensitive near
+        // miss too), the team's own examples may route elsewhere: they are
+        // this team's mail. The gates below still hold for any route.
         if rules.procedure != UNCLASSIFIED && rules.pack_model.is_none() {
             return Some("the rules decided".into());
         }

@@ -133,6 +133,22 @@ fn the_pack_model_confirms_no_short_text() {
     assert!(c.pack_model.is_none(), "{c:?}");
 }
 
+/// "Never take an irreversible step on a guess": the same near miss from
+/// a writer who asks us *not* to turn 2FA off is not confirmed, however
+/// sure the model is of the topic.
+#[test]
+fn the_pack_model_confirms_no_denial() {
+    let (subject, body) = (
+        "New phone",
+        "I got a new phone and the codes from the old one are gone. I have no access to my account since then. Please do NOT turn it off for me, I will set it up again myself, I just wanted to let you know.",
+    );
+    let mut p = pack("sourcehut");
+    p.model = Some(sure_of(subject, body, "2fa-disable"));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "{c:?}");
+    assert!(c.pack_model.is_none(), "{c:?}");
+}
+
 /// Through the daemon, a confirmed 2FA request is still gated by
 /// identity: the ticket is 2fa-disable, its notice says a model chose,
 /// and the draft asks for two proofs instead of saying 2FA is off.
