@@ -15,7 +15,9 @@
 //!   … a refund"): a text without any of them is not searched. regex finds
 //!   such inner words too, and searches backwards from them with its
 //!   reversed automaton; most mail holds none of a rule's, and that look
-//!   is all the rule costs;
+//!   is all the rule costs. A pack's rules leave that look to the pack,
+//!   which looks for all their words in one pass over a text
+//!   ([`ForwardRegex::for_pack`], `procedures::rule_words`);
 //! - the lazy DFA scans forward for the first place a match is certain
 //!   (whether it matches), or for the end of the first match (its words),
 //!   with regex's prefilter of the pattern's leading words where that is
@@ -76,7 +78,9 @@ pub struct ForwardRegex {
     /// case, when it has any.
     leading: Option<AhoCorasick>,
     /// Words one of which every match holds, somewhere: a text without
-    /// any of them is not searched at all (see [`required_words`]).
+    /// any of them is not searched at all (see [`required_words`]). None
+    /// for a pack's rule, whose words the pack looks for
+    /// ([`ForwardRegex::for_pack`]).
     required: Option<AhoCorasick>,
     /// None when the automaton is too large for the cache capacity to
     /// hold a few of its states: every search then runs on the fallback.
@@ -107,6 +111,21 @@ impl ForwardRegex {
     /// its lazy DFA's cache holding at most `cache_capacity(the
     /// automaton's bytes)`. An automaton over `size_limit` is an error.
     pub fn new(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
+        let mut built = ForwardRegex::build(hir, size_limit, cache_capacity)?;
+        built.required = required_words(hir);
+        Ok(built)
+    }
+
+    /// A pack's rule, as [`ForwardRegex::new`] but without its own look for
+    /// the words every match holds: those words are returned instead, for
+    /// the pack's one pass over a text for all its rules
+    /// (`procedures::rule_words`), and the rule is searched with
+    /// [`ForwardRegex::is_match_with_words`] where that pass found one.
+    pub fn for_pack(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<(ForwardRegex, Option<Vec<Vec<u8>>>), String> {
+        Ok((ForwardRegex::build(hir, size_limit, cache_capacity)?, required_literals(hir)))
+    }
+
+    fn build(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
         // regex's prefilter of the leading words, when it is quick, lets
         // the lazy DFA skip to them; otherwise the DFA reads every byte.
         let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir).filter(Prefilter::is_fast);
@@ -133,9 +152,8 @@ impl ForwardRegex {
             .configure(PikeVM::config().match_kind(MatchKind::LeftmostFirst))
             .build_from_nfa(nfa.clone())
             .map_err(|e| e.to_string())?;
-        let required = required_words(hir);
         let leading = leading_words(hir);
-        Ok(ForwardRegex { nfa, leading, required, dfa, backtrack, pikevm, cache: Mutex::new(None) })
+        Ok(ForwardRegex { nfa, leading, required: None, dfa, backtrack, pikevm, cache: Mutex::new(None) })
     }
 
     /// One of the code's own fixed patterns, with regex's syntax and
@@ -160,6 +178,14 @@ impl ForwardRegex {
         if !self.may_match(text) {
             return false;
         }
+        self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true)).is_some())
+    }
+
+    /// As [`ForwardRegex::is_match`], for a `text` already known to hold
+    /// one of the words every match holds ([`required_literals`]): a
+    /// pack's rules have them looked for in one pass for all
+    /// (`procedures::rule_words`).
+    pub fn is_match_with_words(&self, text: &str) -> bool {
         self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true)).is_some())
     }
 
@@ -317,6 +343,13 @@ pub(crate) fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
 /// finds such inner words too, and searches backwards from them with its
 /// reversed automaton; here they only tell which texts need no search.
 pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
+    searcher(&required_literals(hir)?)
+}
+
+/// The words of [`required_words`], lower case: what a pack's one pass
+/// over a message looks for on behalf of each of its rules
+/// (`procedures::rule_words`).
+fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     let mut words = required(&ascii_lowercase(hir))?;
     words.sort();
     words.dedup();
@@ -325,7 +358,7 @@ pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
     if literals.len() > REQUIRED_MAX || words.min_literal_len()? < REQUIRED_LEN {
         return None;
     }
-    searcher(literals)
+    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 /// Where a match of `hir` may start: before one of its leading words, up
@@ -337,16 +370,16 @@ fn leading_words(hir: &Hir) -> Option<AhoCorasick> {
     words.dedup();
     words.minimize_by_preference();
     let literals = words.literals()?;
-    (literals.len() <= REQUIRED_MAX && words.min_literal_len()? > 0).then(|| searcher(literals))?
+    (literals.len() <= REQUIRED_MAX && words.min_literal_len()? > 0).then(|| searcher(&literals.iter().map(|l| l.as_bytes()).collect::<Vec<_>>()))?
 }
 
 /// A search for any of `words`, up to ASCII case, leftmost first.
-fn searcher(words: &[regex_syntax::hir::literal::Literal]) -> Option<AhoCorasick> {
+fn searcher<W: AsRef<[u8]>>(words: &[W]) -> Option<AhoCorasick> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
         .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(words.iter().map(|l| l.as_bytes()))
+        .build(words.iter().map(AsRef::as_ref))
         .ok()
 }
 

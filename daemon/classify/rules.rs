@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::procedures::pack::{Field, Pack};
+use crate::procedures::pack::{Field, Pack, Rule};
+use crate::procedures::rule_words::{Candidates, RuleWords};
 use crate::procedures::rule_text::fold;
 use super::own::{OwnVerdict, Sender};
 use super::pack_model::RuleView;
@@ -112,6 +113,10 @@ struct Texts {
     subject_factor: f64,
     /// Folded header values by lowercase name, when a rule reads headers.
     headers: Vec<(String, String)>,
+    /// Which of the pack's patterns each text may match, by the text's
+    /// place ([`Texts::place`]): read once, when a rule first searches it
+    /// (`procedures::rule_words`).
+    candidates: Vec<std::cell::OnceCell<Candidates>>,
 }
 
 impl Texts {
@@ -135,7 +140,34 @@ impl Texts {
             // "fixed now, thanks" does not reopen the outage procedure.
             subject_factor: if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 },
             headers: if needs_headers { headers(msg.raw()).into_iter().map(|(n, v)| (n, fold(&v).into_owned())).collect() } else { Vec::new() },
+            candidates: Vec::new(),
         }
+        .with_candidates()
+    }
+
+    fn with_candidates(mut self) -> Texts {
+        self.candidates = (0..4 + self.headers.len()).map(|_| std::cell::OnceCell::new()).collect();
+        self
+    }
+
+    /// Where a text's candidates are kept in `candidates`.
+    fn place(found: Found) -> usize {
+        match found {
+            Found::Subject { fallback } => usize::from(fallback),
+            Found::Body { fallback } => 2 + usize::from(fallback),
+            Found::Header(n) => 4 + n,
+        }
+    }
+
+    /// Whether `rule` matches the text `found` names: searched only when
+    /// the pack's one pass over that text found one of its words.
+    fn matches(&self, words: &RuleWords, rule: &Rule, found: Found) -> bool {
+        let text = self.text(found);
+        let may = match self.candidates.get(Texts::place(found)) {
+            Some(cell) => cell.get_or_init(|| words.candidates(text)).may_match(rule.slot),
+            None => true,
+        };
+        may && rule.regex.is_match_with_words(text)
     }
 
     fn text(&self, found: Found) -> &str {
@@ -357,7 +389,7 @@ impl Pack {
     fn scores_of(&self, texts: &Texts) -> Vec<Scored<'_>> {
         // What a rule that several procedures share found, by pattern and
         // field: searched once a message (see `Rule::regex`).
-        let mut shared: Vec<(*const crate::forward_regex::ForwardRegex, &Field, Option<Hit>)> = Vec::new();
+        let mut shared: Vec<(usize, &Field, Option<Hit>)> = Vec::new();
         let sf = texts.subject_factor;
         self
             .procedures
@@ -372,7 +404,7 @@ impl Pack {
                     // Whether it matches is all a rule is searched for
                     // here: most rules match nothing, and the words of
                     // those that do are looked for only if shown.
-                    let hit = |found: Found, factor: f64| r.regex.is_match(texts.text(found)).then_some(Hit { factor, found });
+                    let hit = |found: Found, factor: f64| texts.matches(&self.rule_words, r, found).then_some(Hit { factor, found });
                     let in_subject = || {
                         hit(Found::Subject { fallback: false }, sf).or_else(|| {
                             texts.first_subject.is_some().then(|| hit(Found::Subject { fallback: true }, sf * FALLBACK_FACTOR)).flatten()
@@ -394,12 +426,11 @@ impl Pack {
                     let hit = if !r.shared {
                         search()
                     } else {
-                        let key = std::sync::Arc::as_ptr(&r.regex);
-                        match shared.iter().find(|(k, f, _)| *k == key && *f == &r.field) {
+                        match shared.iter().find(|(slot, f, _)| *slot == r.slot && *f == &r.field) {
                             Some((_, _, hit)) => *hit,
                             None => {
                                 let hit = search();
-                                shared.push((key, &r.field, hit));
+                                shared.push((r.slot, &r.field, hit));
                                 hit
                             }
                         }

@@ -15,6 +15,7 @@ pub mod pack;
 pub mod procedure;
 pub mod render;
 pub mod rule_text;
+pub mod rule_words;
 
 pub use engine::{Clock, Event, Plan, SystemClock};
 pub use intent::Intent;

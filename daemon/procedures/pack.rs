@@ -39,6 +39,9 @@ pub struct Pack {
     pub procedures: Vec<Procedure>,
     /// Template file name → source, read once at load.
     pub templates: HashMap<String, String>,
+    /// The words of every rule's pattern, looked for in one pass over a
+    /// text (`Rule::slot`).
+    pub rule_words: super::rule_words::RuleWords,
 }
 
 impl Pack {
@@ -306,7 +309,7 @@ const RULE_DFA_CACHE_MAX: usize = 2 << 20;
 /// these limits (leftmost-first, UTF-8, the same syntax options), with a
 /// search cache the rule keeps for all threads, and searched forward only
 /// ([`crate::forward_regex`]).
-fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<ForwardRegex, String> {
+fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<(ForwardRegex, Option<Vec<Vec<u8>>>), String> {
     // The rules read folded text through compacted classes
     // (`super::rule_text`): the same words with less than half the automata.
     let hir = super::rule_text::parse(pattern, case_insensitive);
@@ -319,7 +322,9 @@ fn compile_rule(pattern: &str, case_insensitive: bool) -> Result<ForwardRegex, S
     // `RULE_DFA_CACHE_MAX` (twice regex's, which holds a reversed
     // automaton about one and a half times the forward one beside it).
     let capacity = |automaton: usize| (automaton * 5).clamp(RULE_DFA_CACHE, RULE_DFA_CACHE_MAX);
-    let built = hir.and_then(|hir| ForwardRegex::new(&hir, RULE_SIZE_LIMIT, capacity));
+    // With the words one of which every match holds, for the pack's one
+    // pass over a text (`super::rule_words`).
+    let built = hir.and_then(|hir| ForwardRegex::for_pack(&hir, RULE_SIZE_LIMIT, capacity));
     built.map_err(|e| {
         // regex's own wording of the error (the pattern with a caret under
         // the fault), which pack authors already know; the rejection
@@ -505,7 +510,9 @@ impl PackCheck<'_> {
         // A pattern that several procedures hold, compiled once: its
         // automaton and search cache are the pack's largest after the
         // request rules' (docs/BENCHMARKS.md, "One rule, one automaton").
-        let mut compiled: HashMap<(String, bool), std::sync::Arc<ForwardRegex>> = HashMap::new();
+        let mut compiled: HashMap<(String, bool), (std::sync::Arc<ForwardRegex>, usize)> = HashMap::new();
+        // Each distinct pattern's words, by slot (`super::rule_words`).
+        let mut slots: Vec<Option<Vec<Vec<u8>>>> = Vec::new();
         for (pi, rp) in raw.procedure.into_iter().enumerate() {
             let here = [K("procedure"), I(pi)];
             if !valid_id(&rp.id) || rp.id == super::UNCLASSIFIED {
@@ -537,17 +544,21 @@ impl PackCheck<'_> {
                 };
                 let key = (pattern, !r.case_sensitive);
                 let regex = match compiled.get(&key) {
-                    Some(regex) => Ok(regex.clone()),
-                    None => compile_rule(&key.0, key.1).map(std::sync::Arc::new).inspect(|regex| {
-                        compiled.insert(key, regex.clone());
+                    Some(found) => Ok(found.clone()),
+                    None => compile_rule(&key.0, key.1).map(|(regex, words)| {
+                        slots.push(words);
+                        let found = (std::sync::Arc::new(regex), slots.len() - 1);
+                        compiled.insert(key, found.clone());
+                        found
                     }),
                 };
                 match (regex, field) {
-                    (Ok(regex), Some(field)) => rules.push(Rule {
+                    (Ok((regex, slot)), Some(field)) => rules.push(Rule {
                         name: format!("{}/{}", rp.id, r.name),
                         field,
                         regex,
                         shared: false,
+                        slot,
                         weight: r.weight,
                     }),
                     (Err(e), _) => self.bad(&rpath("pattern"), format!("bad regex: {e}")),
@@ -594,6 +605,7 @@ impl PackCheck<'_> {
             numbering: raw.numbering,
             procedures,
             templates: std::mem::take(&mut self.templates),
+            rule_words: super::rule_words::RuleWords::new(&slots),
         }
     }
 
@@ -914,7 +926,7 @@ state = "closed"
             "",
             "Supprimer mon compte: déléter? removal of the account",
         ];
-        let compiled: Vec<_> = patterns.iter().map(|(p, ci)| compile_rule(p, *ci).unwrap()).collect();
+        let compiled: Vec<_> = patterns.iter().map(|(p, ci)| compile_rule(p, *ci).unwrap().0).collect();
         let expected: Vec<Vec<Option<String>>> = patterns
             .iter()
             .map(|(p, ci)| {
@@ -965,20 +977,29 @@ state = "closed"
             let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(pack).join("procedures.toml")).unwrap();
             let raw: RawPack = toml::from_str(&toml).unwrap();
             let vocabulary: BTreeMap<String, String> = raw.vocabulary.iter().map(|(k, v)| (k.clone(), word_list_regex(v))).collect();
+            let mut compiled = Vec::new();
             for r in raw.procedure.iter().flat_map(|p| &p.rule) {
                 let pattern = expand(&r.pattern, &vocabulary).unwrap();
-                let bytes = compile_rule(&pattern, !r.case_sensitive).unwrap();
+                let (bytes, words) = compile_rule(&pattern, !r.case_sensitive).unwrap();
                 let hir = super::super::rule_text::parse_with_unicode_gaps(&pattern, !r.case_sensitive).unwrap();
                 let unicode = regex_automata::meta::Builder::new()
                     .configure(regex_automata::meta::Config::new().match_kind(regex_automata::MatchKind::LeftmostFirst).utf8_empty(true).nfa_size_limit(Some(RULE_SIZE_LIMIT)))
                     .build_from_hir(&hir)
                     .unwrap();
-                rules += 1;
-                for text in &texts {
+                compiled.push((r, bytes, words, unicode));
+            }
+            // The pack's one pass for its rules' words marks every rule
+            // that matches (and the search after it answers as regex does).
+            let index = super::super::rule_words::RuleWords::new(&compiled.iter().map(|(_, _, words, _)| words.clone()).collect::<Vec<_>>());
+            for text in &texts {
+                let candidates = index.candidates(text);
+                for (slot, (r, bytes, _, unicode)) in compiled.iter().enumerate() {
+                    rules += usize::from(text == &texts[0]);
                     let expected = unicode.find(text.as_str()).map(|m| &text[m.range()]);
                     found += usize::from(expected.is_some());
                     assert_eq!(bytes.find(text), expected, "{pack} rule {} on {text:?}", r.name);
                     assert_eq!(bytes.is_match(text), expected.is_some(), "{pack} rule {} on {text:?}", r.name);
+                    assert_eq!(candidates.may_match(slot) && bytes.is_match_with_words(text), expected.is_some(), "{pack} rule {} on {text:?}, after the one pass", r.name);
                 }
             }
         }

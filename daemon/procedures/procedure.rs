@@ -71,6 +71,10 @@ pub struct Rule {
     pub regex: std::sync::Arc<crate::forward_regex::ForwardRegex>,
     /// Whether another rule of the pack holds the same `regex`.
     pub shared: bool,
+    /// The place of `regex` among the pack's distinct patterns: where the
+    /// pack's one pass over a text marks whether it is worth searching
+    /// (`super::rule_words`).
+    pub slot: usize,
     /// Negative for rules that speak against the procedure.
     pub weight: f64,
 }
