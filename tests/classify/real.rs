@@ -487,8 +487,9 @@ fn real_text_meets_the_measured_floors() {
         // projects' issue reports.
         ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 264.0, 0),
         // The pack's model confirming the rules' sensitive near misses
-        // (docs/CLASSIFICATION.md, "The pack's model"): one more request.
-        ("sourcehut", "held-out", 204.0 / 242.0, 204.0 / 205.0, 1),
+        // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
+        // one more with the thirteenth round's ways to pay.
+        ("sourcehut", "held-out", 205.0 / 242.0, 205.0 / 206.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -497,7 +498,7 @@ fn real_text_meets_the_measured_floors() {
         // two more requests on the held-out half, one on the second set's.
         ("2i2c", "held-out", 27.0 / 44.0, 35.0 / 36.0, 0),
         // The second set alone: text no rule had seen when it was added.
-        ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
+        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
@@ -540,7 +541,7 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 24.0 / 31.0, 24.0 / 24.0, 0),
+        ("sourcehut r4", "held-out", 26.0 / 31.0, 26.0 / 26.0, 0),
         ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
@@ -552,7 +553,7 @@ fn real_text_meets_the_measured_floors() {
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 23.0 / 32.0, 23.0 / 26.0, 0),
+        ("sourcehut r6", "held-out", 25.0 / 32.0, 25.0 / 28.0, 0),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -604,7 +605,7 @@ fn real_text_meets_the_measured_floors() {
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
-        ("sourcehut r11", "held-out", 15.0 / 28.0, 15.0 / 20.0, 3),
+        ("sourcehut r11", "held-out", 21.0 / 28.0, 21.0 / 26.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth set's one look, with the pack's model confirming the
@@ -764,6 +765,16 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "If I exchange currency often, can I have a discount?", UNCLASSIFIED),
         ("sourcehut", "", "Hello, I'm from Turkey and the price is very high for my country. Can I get a little discount?", "cannot-pay"),
         ("sourcehut", "", "I'm interested in getting a refund for the plan I bought", "refund"),
+        // The thirteenth round (the eleventh set read): no way to pay in
+        // Chinese and Russian, charged twice in French and Chinese, a
+        // licence's address to change; a wish for another way to pay is
+        // still no request.
+        ("sourcehut", "", "我们没有信用卡，没法付款，能不能用支付宝？", "cannot-pay"),
+        ("sourcehut", "Оплата", "Здравствуйте, не удаётся оплатить подписку картой. Что делать?", "cannot-pay"),
+        ("sourcehut", "Problème de facturation", "Bonjour, j'ai été facturé 2x ce mois-ci pour le même abonnement, merci de corriger.", "refund"),
+        ("sourcehut", "", "我今天重复购买了两次会员，可以退一个吗？", "refund"),
+        ("sourcehut", "License email", "Hello, could you please update the email address associated with my license? I no longer have access to the old address and cannot activate it.", "billing-transfer"),
+        ("sourcehut", "Feature request: more payment options", "It would be nice if the shop supported other payment methods besides PayPal, for example Alipay.", UNCLASSIFIED),
         // A guarded procedure: an admin's question about another user.
         ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
         ("sourcehut", "", "Please rename my account to alice2, I misspelt it when signing up", "account-rename"),
@@ -959,7 +970,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // trade, and by the request model's.
         ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 205.0, 2),
         ("2i2c", "held-out", 28.0 / 44.0, 36.0 / 37.0, 0),
-        ("sourcehut r2", "held-out", 11.0 / 17.0, 11.0 / 11.0, 0),
+        ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
@@ -972,7 +983,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
-        ("sourcehut r11", "held-out", 15.0 / 28.0, 15.0 / 20.0, 3),
+        ("sourcehut r11", "held-out", 21.0 / 28.0, 21.0 / 26.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth set's one look, with the model (the defaults).
