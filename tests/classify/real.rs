@@ -541,7 +541,7 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 26.0 / 31.0, 26.0 / 26.0, 0),
+        ("sourcehut r4", "held-out", 27.0 / 31.0, 27.0 / 27.0, 0),
         ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
@@ -553,7 +553,7 @@ fn real_text_meets_the_measured_floors() {
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 25.0 / 32.0, 25.0 / 28.0, 0),
+        ("sourcehut r6", "held-out", 26.0 / 32.0, 26.0 / 29.0, 0),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -605,7 +605,7 @@ fn real_text_meets_the_measured_floors() {
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
-        ("sourcehut r11", "held-out", 21.0 / 28.0, 21.0 / 26.0, 3),
+        ("sourcehut r11", "held-out", 22.0 / 28.0, 22.0 / 27.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth set's one look, with the pack's model confirming the
@@ -774,6 +774,8 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Problème de facturation", "Bonjour, j'ai été facturé 2x ce mois-ci pour le même abonnement, merci de corriger.", "refund"),
         ("sourcehut", "", "我今天重复购买了两次会员，可以退一个吗？", "refund"),
         ("sourcehut", "License email", "Hello, could you please update the email address associated with my license? I no longer have access to the old address and cannot activate it.", "billing-transfer"),
+        ("sourcehut", "Turn off 2 step verification", "I lost my phone and can no longer log in, please turn off the 2 step verification on my account.", "2fa-disable"),
+        ("sourcehut", "", "我不小心建了一个多余的账户，请帮我注销。", "account-deletion"),
         ("sourcehut", "Feature request: more payment options", "It would be nice if the shop supported other payment methods besides PayPal, for example Alipay.", UNCLASSIFIED),
         // A guarded procedure: an admin's question about another user.
         ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
@@ -983,7 +985,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
-        ("sourcehut r11", "held-out", 21.0 / 28.0, 21.0 / 26.0, 3),
+        ("sourcehut r11", "held-out", 22.0 / 28.0, 22.0 / 27.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth set's one look, with the model (the defaults).
