@@ -130,6 +130,8 @@ impl Texts {
             std::borrow::Cow::Owned(first) => Some(fold(&first).into_owned()),
             std::borrow::Cow::Borrowed(_) => None,
         };
+        let headers: Vec<(String, String)> =
+            if needs_headers { headers(msg.raw()).into_iter().map(|(n, v)| (n, fold(&v).into_owned())).collect() } else { Vec::new() };
         Texts {
             first_subject: first(&subject),
             first_body: first(&body),
@@ -139,15 +141,9 @@ impl Texts {
             // still counts, at half weight, so that "Re: hub down" over
             // "fixed now, thanks" does not reopen the outage procedure.
             subject_factor: if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 },
-            headers: if needs_headers { headers(msg.raw()).into_iter().map(|(n, v)| (n, fold(&v).into_owned())).collect() } else { Vec::new() },
-            candidates: Vec::new(),
+            candidates: (0..4 + headers.len()).map(|_| std::cell::OnceCell::new()).collect(),
+            headers,
         }
-        .with_candidates()
-    }
-
-    fn with_candidates(mut self) -> Texts {
-        self.candidates = (0..4 + self.headers.len()).map(|_| std::cell::OnceCell::new()).collect();
-        self
     }
 
     /// Where a text's candidates are kept in `candidates`.
