@@ -997,9 +997,14 @@ state = "closed"
                     rules += usize::from(text == &texts[0]);
                     let expected = unicode.find(text.as_str()).map(|m| &text[m.range()]);
                     found += usize::from(expected.is_some());
+                    // A rule the one pass leaves out must not match; one
+                    // it keeps is searched as the daemon searches it.
+                    if !candidates.may_match(slot) {
+                        assert_eq!(expected, None, "{pack} rule {} on {text:?}: the one pass left out a rule that matches", r.name);
+                        continue;
+                    }
                     assert_eq!(bytes.find(text), expected, "{pack} rule {} on {text:?}", r.name);
-                    assert_eq!(bytes.is_match(text), expected.is_some(), "{pack} rule {} on {text:?}", r.name);
-                    assert_eq!(candidates.may_match(slot) && bytes.is_match_with_words(text), expected.is_some(), "{pack} rule {} on {text:?}, after the one pass", r.name);
+                    assert_eq!(bytes.is_match_with_words(text), expected.is_some(), "{pack} rule {} on {text:?}", r.name);
                 }
             }
         }
