@@ -99,13 +99,6 @@ impl RuleWords {
         }
         Candidates(may)
     }
-
-    /// What the automaton holds.
-    pub fn memory_usage(&self) -> usize {
-        self.words.as_ref().map_or(0, AhoCorasick::memory_usage)
-            + self.owners.iter().map(|o| o.capacity() * size_of::<usize>()).sum::<usize>()
-            + self.always.len()
-    }
 }
 
 #[cfg(test)]
