@@ -221,6 +221,11 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\b(?:are|were) you able to\b|\bany (?:suggestions?|ideas?|advice|tips|help)\b|\b(?:can|could|would|may) (?:the|my|our|this|that) (?:[\w-]+ ){0,3}be\b",
         r"|\b(?:is|would) (?:it|there) (?:be )?(?:possible|a way|any way|an option)\b|\bis there (?:a|any) (?:way|option|process|form|possibility)\b",
         r"|\b(?:how|where|what) (?:do|can|could|should|would|must) (?:i|we)\b|\bwhat (?:are|is) (?:my|our) options\b",
+        // A yes-or-no question put to the reader about what they offer
+        // ("Do you offer a student discount?", "Is there any other way to
+        // pay?", "Any other way to subscribe without Paddle?"); not one
+        // asking their opinion ("What do you think of a fork?").
+        r"|\b(?:do|does|did) (?:you|u|your (?:team|company|shop|store|service))(?: guys| all| still| also)? (?:offer|have|provide|accept|support|give|sell|take|allow|grant|plan)\b|\b(?:is|are) there (?:any|some|an?)\b|\bany (?:other |alternative )?(?:way|option|chance|possibility|method)s? (?:to|of|for)\b",
         r"|\b(?:k[öo]nn(?:en|ten)|w[üu]rden) sie\b|\bkannst du\b|\bwie kann ich\b|\bist es m[öo]glich\b|\bgibt es (?:eine|die) m[öo]glichkeit\b",
         r"|\b(?:pourriez|pouvez|pourrais|pouvais)[- ](?:vous|tu)\b|\best-(?:il|ce) possible\b|\bcomment (?:puis-je|faire pour|je peux)\b",
         r"|\b(?:puede|pueden|podr[íi]an?|podr[íi]as?|pod[ée]is)\b|\bes posible\b|\bc[óo]mo (?:puedo|hago)\b",
@@ -254,7 +259,7 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
         r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
         r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
-        r"|\bне (?:могу|смог|смогла|получается)\b|できません|できない",
+        r"|\bне (?:могу|смог|смогла|получается|удаётся|удается|удалось)\b|できません|できない",
     ))
 });
 
@@ -581,6 +586,8 @@ mod tests {
             ("Data protection and deleted accounts\nUnder the GDPR my data has to be erased once an account is closed. Keeping it around after the account is deleted is not what the law means.", "asks nothing"),
             ("Two-factor without the app\nYou cannot turn off two-factor authentication when the generator is gone; I think the recovery codes are the only way and my friends always lose them.", "asks nothing"),
             ("Why I left the old forge\nThis week my repositories moved to a new forge, which is free software and costs little. Deleting the old account took a minute and my code lives elsewhere.", "asks nothing"),
+            // Asking the reader's opinion is not asking them for anything.
+            ("A sister site for deleted accounts\nThanks for the list of deletion links, I use it a lot. What do you think of a second list, of the sites where renaming an account is hidden somewhere?", "asks nothing"),
         ]);
         passes(&[
             "Account removal\nHello, I tried to reach you by mail about deleting all my personal data, without an answer, so here it is again in your tracker.",
@@ -590,6 +597,11 @@ mod tests {
             "Doble cobro\nMe debitaron de la cuenta el pago del plan dos veces en el mismo mes, el día 9 y otra vez el 16, por el mismo plan.",
             "Non-profit organisation request\nWe are a non-profit research team at a university. We run simulations and publish the code openly, and the paid plan is beyond our grant.",
             "Switch payment to my other account\nI have two accounts and want the payment attached to the work one instead of the personal one from next month.",
+            // A yes-or-no question put to the reader asks too.
+            "Student discount\nDo you offer a discount for students? I study far from home and the yearly plan costs more than a month of my rent.",
+            "Paying without a card\nIs there any other way to pay for the plan? My bank gives students no credit card and the form only takes cards.",
+            "Any other way to pay than the card form?\nThe payment page keeps failing for me at the last step, every time, with every card in the household.",
+            "Оплата подписки\nЗдравствуйте! Не удаётся оплатить подписку: карта моего банка не проходит, пробовал уже несколько раз за неделю.",
         ]);
     }
 

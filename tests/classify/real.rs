@@ -541,7 +541,7 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
-        ("cacert foreign-issues", "tune", 1.0, 0.0, 1),
+        ("cacert foreign-issues", "tune", 1.0, 1.0, 0),
         ("cacert foreign-issues", "held-out", 1.0, 1.0, 0),
         // Ordinary issue reports (generic-issues.tsv), sealed, measured
         // once with the pack's model (docs/CLASSIFICATION.md, "Ordinary
@@ -568,7 +568,7 @@ fn real_text_meets_the_measured_floors() {
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 26.0 / 32.0, 26.0 / 29.0, 0),
+        ("sourcehut r6", "held-out", 27.0 / 32.0, 27.0 / 30.0, 0),
         ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
@@ -620,21 +620,26 @@ fn real_text_meets_the_measured_floors() {
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
-        ("sourcehut r11", "held-out", 22.0 / 28.0, 22.0 / 27.0, 3),
+        ("sourcehut r11", "held-out", 23.0 / 28.0, 23.0 / 28.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
-        ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
+        ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth set's one look, with the pack's model confirming the
         // rules' sensitive near misses (docs/CLASSIFICATION.md, "Twelfth
         // set: the one look"). Not read since.
         ("sourcehut r12", "held-out", 16.0 / 43.0, 16.0 / 20.0, 1),
         ("2i2c r12", "held-out", 12.0 / 14.0, 13.0 / 13.0, 0),
-        ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
+        // CAcert since its pack took sourcehut's signs of talk and its
+        // Chinese, Russian, Japanese and Portuguese deletion rules, and the
+        // guard a question put to the reader as an ask (a second
+        // measurement of both sets; 2/4, 2/3, 1 and 3/6, 3/6, 3 at their
+        // looks; docs/CLASSIFICATION.md, "Fourteenth round").
+        ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 5.0, 2),
         // The thirteenth set's one look, after the thirteenth round's rules
         // (docs/CLASSIFICATION.md, "Thirteenth set: the one look"; 18/47,
         // 18/22, 3 for sourcehut with the code before them). Not read since.
         ("sourcehut r13", "held-out", 20.0 / 47.0, 20.0 / 24.0, 3),
         ("2i2c r13", "held-out", 7.0 / 18.0, 8.0 / 9.0, 0),
-        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 6.0, 3),
+        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 5.0, 2),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -727,6 +732,16 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Botón \"Darme de baja\"", "Debe aparecer \"Darme de baja\" en el menú, arriba de \"cambiar usuario\".", UNCLASSIFIED),
         ("sourcehut", "Allow removing 2FA without a code.", "I lost access to my 2fa app and used a recovery key. Allow removing 2FA without a code.", UNCLASSIFIED),
         ("cacert", "Elimina profilo", "Dare la possibilità, da profilo, di eliminarlo definitivamente.", UNCLASSIFIED),
+        // CAcert's deletion is drafted on what sourcehut's is: a request in
+        // Chinese, Russian or Japanese routes; a user story, a denial, a
+        // thought of leaving and a newsletter do not.
+        ("cacert", "注销账号", "请帮我注销我的账号，谢谢", "account-deletion"),
+        ("cacert", "Удаление аккаунта", "Удалите, пожалуйста, мой аккаунт и все сертификаты", "account-deletion"),
+        ("cacert", "", "I no longer want to be a member. Please remove everything you have about me.", "account-deletion"),
+        ("cacert", "Delete account", "As a user I want to delete my account from the profile page so that my data is gone.", UNCLASSIFIED),
+        ("cacert", "", "I don't want to delete my account, I only wonder what happens to my assurances.", UNCLASSIFIED),
+        ("cacert", "", "I'm thinking about closing my account because the root is still not in the browsers.", UNCLASSIFIED),
+        ("cacert", "Monthly newsletter", "Members can delete their account from the web interface. Click here to unsubscribe from this newsletter.", UNCLASSIFIED),
         ("sourcehut", "Hesap silme", "kullanıcı kendi hesabını silebilmeli.", UNCLASSIFIED),
         ("2i2c", "installation of package had non-zero exit status", "I am trying to install the package but I keep getting warnings. Any advice?", "out-of-scope"),
         ("2i2c", "Error in notebook", "When I run the notebook I get an error. How do I fix it?", "out-of-scope"),
@@ -1006,17 +1021,22 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
-        ("sourcehut r11", "held-out", 22.0 / 28.0, 22.0 / 27.0, 3),
+        ("sourcehut r11", "held-out", 23.0 / 28.0, 23.0 / 28.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
-        ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
+        ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth set's one look, with the model (the defaults).
         ("sourcehut r12", "held-out", 16.0 / 43.0, 16.0 / 20.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
-        ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
+        // CAcert since its pack took sourcehut's signs of talk and its
+        // Chinese, Russian, Japanese and Portuguese deletion rules, and the
+        // guard a question put to the reader as an ask (a second
+        // measurement of both sets; 2/4, 2/3, 1 and 3/6, 3/6, 3 at their
+        // looks; docs/CLASSIFICATION.md, "Fourteenth round").
+        ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 5.0, 2),
         // The thirteenth set's one look, with the model (the defaults).
         ("sourcehut r13", "held-out", 21.0 / 47.0, 21.0 / 25.0, 3),
         ("2i2c r13", "held-out", 9.0 / 18.0, 10.0 / 12.0, 0),
-        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 6.0, 3),
+        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 5.0, 2),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
