@@ -556,13 +556,13 @@ fn real_text_meets_the_measured_floors() {
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
-        ("sourcehut r4", "held-out", 27.0 / 31.0, 27.0 / 27.0, 0),
+        ("sourcehut r4", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
         ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 24.0 / 34.0, 24.0 / 24.0, 0),
+        ("sourcehut r5", "held-out", 25.0 / 34.0, 25.0 / 25.0, 0),
         ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
@@ -766,6 +766,11 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I'm not satisfied and no longer want to be a customer", "account-deletion"),
         ("sourcehut", "", "my card was charged 3 times for one month", "refund"),
         ("sourcehut", "", "We're a non-profit research team, a free plan would help us a lot", "cannot-pay"),
+        // "Insufficient income" put plainly (seed 001): no money, too
+        // expensive for the writer; a move told as past news asks nothing.
+        ("sourcehut", "", "I have no money at the moment, could I have the paid plan for free for a while?", "cannot-pay"),
+        ("sourcehut", "Paid plan", "The paid plan is too expensive for me while I look for work. Could you help?", "cannot-pay"),
+        ("sourcehut", "Moving on", "Last year our old CI provider became too expensive for us, so our builds moved to another service and it went well.", UNCLASSIFIED),
         ("sourcehut", "Locked out", "I lost my phone with the authenticator app and have no recovery codes, I can't log in", "2fa-disable"),
         ("sourcehut", "", "I don't want to delete my account, only to understand what happens to my repos", UNCLASSIFIED),
         ("sourcehut", "", "If I deleted my account, would my mailing list archives stay up?", UNCLASSIFIED),
