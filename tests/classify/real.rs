@@ -562,7 +562,7 @@ fn real_text_meets_the_measured_floors() {
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 25.0 / 34.0, 25.0 / 25.0, 0),
+        ("sourcehut r5", "held-out", 26.0 / 34.0, 26.0 / 26.0, 0),
         ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
@@ -620,7 +620,7 @@ fn real_text_meets_the_measured_floors() {
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
-        ("sourcehut r11", "held-out", 23.0 / 28.0, 23.0 / 28.0, 3),
+        ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 29.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth set's one look, with the pack's model confirming the
@@ -772,6 +772,10 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Paid plan", "The paid plan is too expensive for me while I look for work. Could you help?", "cannot-pay"),
         ("sourcehut", "Moving on", "Last year our old CI provider became too expensive for us, so our builds moved to another service and it went well.", UNCLASSIFIED),
         ("sourcehut", "Locked out", "I lost my phone with the authenticator app and have no recovery codes, I can't log in", "2fa-disable"),
+        // An API token the writer still holds is part of their account,
+        // not work on software; talk about the API still is.
+        ("sourcehut", "Locked out", "I lost my authenticator app and my recovery codes. I still have my password and a valid API token. Please reset 2FA on my account.", "2fa-disable"),
+        ("sourcehut", "Disable 2FA", "The API returns an error when an admin tries to disable 2FA after a user lost their phone.", UNCLASSIFIED),
         ("sourcehut", "", "I don't want to delete my account, only to understand what happens to my repos", UNCLASSIFIED),
         ("sourcehut", "", "If I deleted my account, would my mailing list archives stay up?", UNCLASSIFIED),
         ("sourcehut", "Delete account", "As a user I want to be able to delete my account so that my data is removed", UNCLASSIFIED),
@@ -1026,7 +1030,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
-        ("sourcehut r11", "held-out", 23.0 / 28.0, 23.0 / 28.0, 3),
+        ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 29.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth set's one look, with the model (the defaults).
