@@ -66,7 +66,7 @@ const IMPERSONAL_MAX: usize = 120;
 /// page", "Update lost-two-step-device.md", "refund policy update"), or
 /// two different words of development work in the text.
 static DEV_TITLE: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|(?:the )?(?:ability|possibility) to\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b)")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -618,6 +618,11 @@ mod tests {
             ("[Circle] - User was charged twice for the same subscription", "other people"),
             ("Subscription is being paid twice\nAt least 4 reports of this.", "other people"),
             ("Delete Account functionality\nThough we find it hard why someone would want to leave, we need to provide these options to close an account.", "work on software"),
+            // A title that names a capability wished for, as "Möglichkeit
+            // zu" and "possibilité de" do ("Option to disable 2FA" over
+            // "can you please help me disable 2FA" is a request: not that).
+            ("Ability to request a username change on the wiki\nAt the moment there is no way for me to ask for another name there, or to change it myself.", "work on software"),
+            ("Possibility to close my account from the settings\nI had to write to you to close the old one; a link in the settings would have been nicer.", "work on software"),
             ("What if I lose my phone?\nI just activated 2FA for my owncloud instance and it works. What happens when my phone is gone, can I still get in?", "runs the software"),
         ]);
         passes(&[
