@@ -60,6 +60,41 @@ static PLEASE: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pl
 /// speaks for its writer is a notice, a newsletter or an article.
 const IMPERSONAL_MAX: usize = 120;
 
+/// A yes-or-no question put to the reader about a way to pay, a price or a
+/// discount, ending in a question mark ("Do you offer a student
+/// discount?", "Is there any other way to pay?", "Any other way to
+/// subscribe without Paddle?"). Only about paying: a question about what
+/// else the reader offers ("Do you offer refunds if the plan does not
+/// fit?", "Do you have a process for account deletion?") is a question
+/// before buying or about a policy, and asking the reader's opinion
+/// ("What do you think of a fork?") asks nothing of them. A macro, not a
+/// constant, so that `concat!` can splice it into the patterns below.
+macro_rules! pay_question {
+    () => {
+        concat!(
+            r"\b(?:do|does|did) (?:you|u|your (?:team|company|shop|store|service))(?: guys| all| still| also)? (?:offer|have|provide|accept|sell|give|take|grant)\b[^.!?\n]{0,60}\b(?:discounts?|free|pay|paying|payments?|cards?|paypal|alipay|crypto\w*|licen[cs]es?|pricing|prices?|cheaper|students?|educational|academic|non-?profits?)\b[^.!?\n]{0,80}\?",
+            r"|\b(?:is|are) there (?:any|some|an?) (?:other |alternative |special )?(?:\w+ )?(?:ways?|options?|methods?|discounts?|possibilit(?:y|ies))\b[^.!?\n]{0,60}\?",
+            r"|\bany (?:other |alternative )?(?:ways?|options?|methods?) to (?:pay|subscribe|buy|purchase|get)\b",
+        )
+    };
+}
+
+/// A question put to the reader, opening its sentence ("Could you clarify
+/// why my card is not accepted?", "Do you have a licence for
+/// non-profits?"), asks us even without I or my, up to a message of a few
+/// sentences; not a how-to question about anyone's account ("How can you
+/// delete your account in X?"). A notice or an article longer than that
+/// which never speaks for its writer is still one, whatever it asks its
+/// readers.
+static TO_THE_READER: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(concat!(
+        r"(?im)(?:^|[.!?;:,]\s+)(?:(?:and|so|but|then|also|hi|hello|hey|thanks)[,!]?\s+)?(?:(?:can|could|would|will) (?:you|u|your team|the team|support)\b|(?:are|were) you able to\b)",
+        "|",
+        pay_question!(),
+    ))
+});
+const ASKED_MAX: usize = 300;
+
 /// Work on software rather than a request about an account: a feature
 /// request's or a change's title ("Feature: delete account", "Add
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
@@ -221,11 +256,9 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\b(?:are|were) you able to\b|\bany (?:suggestions?|ideas?|advice|tips|help)\b|\b(?:can|could|would|may) (?:the|my|our|this|that) (?:[\w-]+ ){0,3}be\b",
         r"|\b(?:is|would) (?:it|there) (?:be )?(?:possible|a way|any way|an option)\b|\bis there (?:a|any) (?:way|option|process|form|possibility)\b",
         r"|\b(?:how|where|what) (?:do|can|could|should|would|must) (?:i|we)\b|\bwhat (?:are|is) (?:my|our) options\b",
-        // A yes-or-no question put to the reader about what they offer
-        // ("Do you offer a student discount?", "Is there any other way to
-        // pay?", "Any other way to subscribe without Paddle?"); not one
-        // asking their opinion ("What do you think of a fork?").
-        r"|\b(?:do|does|did) (?:you|u|your (?:team|company|shop|store|service))(?: guys| all| still| also)? (?:offer|have|provide|accept|support|give|sell|take|allow|grant|plan)\b|\b(?:is|are) there (?:any|some|an?)\b|\bany (?:other |alternative )?(?:way|option|chance|possibility|method)s? (?:to|of|for)\b",
+        // A yes-or-no question put to the reader about a way to pay
+        // (`pay_question!`).
+        "|", pay_question!(),
         r"|\b(?:k[öo]nn(?:en|ten)|w[üu]rden) sie\b|\bkannst du\b|\bwie kann ich\b|\bist es m[öo]glich\b|\bgibt es (?:eine|die) m[öo]glichkeit\b",
         r"|\b(?:pourriez|pouvez|pourrais|pouvais)[- ](?:vous|tu)\b|\best-(?:il|ce) possible\b|\bcomment (?:puis-je|faire pour|je peux)\b",
         r"|\b(?:puede|pueden|podr[íi]an?|podr[íi]as?|pod[ée]is)\b|\bes posible\b|\bc[óo]mo (?:puedo|hago)\b",
@@ -259,7 +292,7 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
         r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
         r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
-        r"|\bне (?:могу|смог|смогла|получается|удаётся|удается|удалось)\b|できません|できない",
+        r"|\bне (?:могу|смог|смогла|получается|удаётся|удается)\b|できません|できない",
     ))
 });
 
@@ -317,7 +350,8 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
         return Some("it reads as a notice to readers (a policy, tips, an announcement or a warning to others), not the writer's own request".to_string());
     }
     let short = text.chars().count() <= IMPERSONAL_MAX;
-    if !FIRST_ANY.is_match(text) && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
+    let asked = text.chars().count() <= ASKED_MAX && TO_THE_READER.is_match(text);
+    if !FIRST_ANY.is_match(text) && !asked && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
         return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
     }
     if ask && !short && !ASKS.is_match(text) {
@@ -538,10 +572,22 @@ mod tests {
             "Account deletion\nHello, How can you delete your account in BLT?",
             // A long one is a notice even when it says please.
             "cdnow shipment confirmation\nthank you for shopping, please keep this email invoice for your records: order 30320418 was shipped on june 16 to the address on file",
+            // A question to the reader in a text past a few sentences is
+            // a newsletter's or an article's.
+            "Cards and sanctions\nPayments from several countries are declined this month because of the sanctions on their banks, and subscriptions from there will lapse at renewal unless another way to pay is found by then. The other ways to pay are listed on the pricing page, with the fees of each. Can you think of another way that could be offered? Answers to the forum thread.",
         ] {
             assert!(hold_sensitive(t, true).is_some_and(|why| why.contains("never speaks for its writer")), "{t}");
         }
-        for t in ["please delete account", "Can you delete the account?", "Can you explain your refund policy, please?", "refund needed for the duplicate charge", "i ' m locked out , please reset the second factor"] {
+        for t in [
+            "please delete account",
+            "Can you delete the account?",
+            "Can you explain your refund policy, please?",
+            "refund needed for the duplicate charge",
+            "i ' m locked out , please reset the second factor",
+            // A question put to the reader asks us, in a few sentences.
+            "Card declined from Ukraine\nThe card was declined at checkout, three times today. Could you clarify why payments from Ukraine are not accepted?",
+            "Non-profit licence\nHi, there is no contact address on the site, so trying it here. Do you have a discount for non-profit organisations? Thanks!",
+        ] {
             assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
     }
@@ -586,6 +632,11 @@ mod tests {
             ("Data protection and deleted accounts\nUnder the GDPR my data has to be erased once an account is closed. Keeping it around after the account is deleted is not what the law means.", "asks nothing"),
             ("Two-factor without the app\nYou cannot turn off two-factor authentication when the generator is gone; I think the recovery codes are the only way and my friends always lose them.", "asks nothing"),
             ("Why I left the old forge\nThis week my repositories moved to a new forge, which is free software and costs little. Deleting the old account took a minute and my code lives elsewhere.", "asks nothing"),
+            // A question before buying, about a policy, or a statement
+            // with "is there" in it asks for no step on an account.
+            ("Refunds before I buy\nDo you offer refunds if the paid plan turns out not to fit my workflow? I am still comparing forges this month.", "asks nothing"),
+            ("Deletion process\nDo you have a documented process for account deletion? My employer requires one from every service its staff use.", "asks nothing"),
+            ("The deletion page\nThe deletion page is there a little hidden in the settings; I found it and closed my old account myself last week.", "asks nothing"),
             // Asking the reader's opinion is not asking them for anything.
             ("A sister site for deleted accounts\nThanks for the list of deletion links, I use it a lot. What do you think of a second list, of the sites where renaming an account is hidden somewhere?", "asks nothing"),
         ]);
