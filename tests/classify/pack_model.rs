@@ -415,3 +415,59 @@ fn pack_model_confirms_on_the_sealed_sets() {
     }
     println!("held-out halves, shipped settings: {right} right, {wrong} wrong");
 }
+
+/// The trial behind "Routing into sensitive procedures alone, tried again
+/// (not shipped)" (docs/CLASSIFICATION.md): on the first looks of the
+/// fourth to tenth sets, the requests the rules of that day left unrouted,
+/// and their lookalikes, each judged by
+/// a model trained without its set. Counted when the model's best
+/// procedure is a sensitive one at `p` or more, the text is one the
+/// request model reads (English, over 80 characters) and today's guard
+/// lets it through; the request model itself is not asked (the shipped
+/// one learned these sets). Not shipped: see the document.
+///
+///     cargo test --release --test classify pack_model_alone_on_sensitive_first_looks -- --ignored --nocapture
+#[test]
+#[ignore = "a trial on the first looks, for docs/CLASSIFICATION.md; prints a table"]
+fn pack_model_alone_on_sensitive_first_looks() {
+    use triaged::classify::request;
+    let message = |subject: &str, body: &str| {
+        let raw = format!("From: s@example.net\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        triaged::message::Message::parse(raw.into_bytes()).expect("parses")
+    };
+    let looks = std::fs::read_to_string(root().join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
+    let looks: Vec<Vec<&str>> = looks.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let mut p = pack("sourcehut");
+    p.model = None;
+    let sensitive = |id: &str| p.procedure(id).is_some_and(|q| q.sensitive);
+    let ids: Vec<String> = p.procedures.iter().filter(|q| !q.by_content).map(|q| q.id.clone()).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut texts = request::labelled(root(), &["sourcehut"]).expect("the real sets read");
+    texts.extend(request::banking77(root(), false).expect("Banking77's tune half"));
+    let thresholds = [0.9, 0.95, 0.98, 0.99];
+    let mut counts = vec![(0usize, 0usize); thresholds.len()];
+    let mut missed = 0;
+    for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10"] {
+        let file = format!("issues-{round}.tsv");
+        let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+        let model = PackModel::train(&examples, &ids);
+        for row in looks.iter().filter(|r| r[0] == round && r[3] == "sourcehut" && r[5] == "unclassified") {
+            let (source, label) = (row[2], row[4]);
+            let t = texts.iter().find(|t| t.set == file && t.source == source).expect("the look's row is in its set");
+            missed += usize::from(label != "unclassified");
+            let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) else { continue };
+            if !sensitive(best) || !request::judged(&t.subject, &t.body) || p.sensitive_hold(&message(&t.subject, &t.body), true, true).is_some() {
+                continue;
+            }
+            for (n, at) in thresholds.iter().enumerate() {
+                if x >= *at {
+                    if best == label { counts[n].0 += 1 } else { counts[n].1 += 1 }
+                }
+            }
+        }
+    }
+    println!("sourcehut, first looks r4 to r10: {missed} requests the rules left unrouted");
+    println!("| the model alone, sensitive | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
+    println!("|---|{}", "---|".repeat(thresholds.len()));
+    println!("| right, wrong | {} |", counts.iter().map(|(r, w)| format!("{r}, {w}")).collect::<Vec<_>>().join(" | "));
+}
