@@ -9,8 +9,7 @@
 //! and only over a message the rules left unclassified:
 //!
 //! - it may **route** it to an ordinary procedure that it finds at
-//!   [`MIN_ROUTE`] or more, or at [`MIN_CONFIRM_ORDINARY`] when that is
-//!   the rules' own near miss (their best procedure, below the threshold);
+//!   [`MIN_ROUTE`] or more;
 //! - it may **confirm** the rules' near miss of a sensitive procedure: the
 //!   rules scored that procedure [`MIN_SENSITIVE_SIGN`] or more but below
 //!   the sensitive threshold, the model finds it at [`MIN_ROUTE`] too, and
@@ -64,15 +63,6 @@ pub const MIN_ROUTE: f64 = 0.9;
 /// request on "lost my phone" alone (1.5); at 2.0 it confirmed 4 of the
 /// sealed sets' requests instead of 5, and that query no more.
 pub const MIN_SENSITIVE_SIGN: f64 = 2.0;
-
-/// The probability the model needs to confirm the rules' near miss of an
-/// ordinary procedure: the rules' best procedure, scored below the
-/// threshold, with no other procedure close to it. On the sets r4 to r11
-/// (each judged by a model trained without it, under today's rules),
-/// 2i2c's near misses the model agreed with at 0.5 were 28 right routes
-/// and 2 wrong ones; at 0.9, the probability it routes alone with, 16
-/// and none.
-pub const MIN_CONFIRM_ORDINARY: f64 = 0.5;
 
 const MAGIC: &[u8; 8] = b"TRPM0002";
 
@@ -158,12 +148,9 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
     }
     let mine = rules.iter().find(|r| r.procedure == best);
     let floor = mine.map_or(0.0, |r| r.score.max(0.0));
-    // A probability that is no number never passes. The rules' own near
-    // miss of an ordinary procedure needs only the model's agreement; the
-    // lean and rival checks below keep it the rules' best procedure.
-    let need = if !procedure.sensitive && floor > 0.0 { MIN_CONFIRM_ORDINARY } else { MIN_ROUTE };
-    if p.is_nan() || p < need {
-        return Some(format!("probability {p:.2} below {need}"));
+    // A probability that is no number never passes.
+    if p.is_nan() || p < MIN_ROUTE {
+        return Some(format!("probability {p:.2} below {MIN_ROUTE}"));
     }
     // A sensitive procedure: a confirmation of the rules' own near miss,
     // never a route on the model's words alone.

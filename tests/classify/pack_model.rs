@@ -70,39 +70,6 @@ fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
     assert_eq!(classify(&bare, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?").procedure, "unclassified");
 }
 
-/// "It confirms the rules' near miss of an ordinary procedure when it
-/// agrees at 0.5": a plotting question the rules score for out-of-scope
-/// below their threshold routes with a model that agrees below the 0.9 it
-/// needs to route alone; a question the rules see nothing of does not.
-#[test]
-fn an_ordinary_near_miss_routes_when_the_pack_model_agrees() {
-    let near = ("Plot not showing", "When I call plt.show() in my notebook nothing appears, no figure at all.");
-    let none = ("Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available.");
-    let mut p = pack("2i2c");
-    p.model = None;
-    let rules = classify(&p, near.0, near.1);
-    assert!(rules.procedure == "unclassified" && rules.score > 0.0, "the rules' near miss: {rules:?}");
-    assert_eq!(classify(&p, none.0, none.1).score, 0.0, "the rules see nothing of the other");
-    // Each text learned as out-of-scope three times and as no procedure
-    // twice: a model that agrees, unsure.
-    let mut examples = Vec::new();
-    for (subject, body) in [near, none] {
-        for label in ["out-of-scope", "out-of-scope", "out-of-scope", "unclassified", "unclassified"] {
-            examples.push((pack_model::features(subject, body), label.to_string()));
-        }
-    }
-    let model = PackModel::train(&examples, &["out-of-scope"]);
-    for (subject, body) in [near, none] {
-        let x = model.probability("out-of-scope", &pack_model::features(subject, body)).expect("a procedure it learned");
-        assert!((pack_model::MIN_CONFIRM_ORDINARY..pack_model::MIN_ROUTE).contains(&x), "{subject}: {x}");
-    }
-    p.model = Some(std::sync::Arc::new(model));
-    let c = classify(&p, near.0, near.1);
-    assert_eq!(c.procedure, "out-of-scope", "{c:?}");
-    assert!(c.pack_model.is_some(), "the explanation names the model: {c:?}");
-    assert_eq!(classify(&p, none.0, none.1).procedure, "unclassified");
-}
-
 /// "It never routes into a sensitive procedure on its own words": a
 /// deletion request the rules find too little of stays with a person,
 /// even when the model is sure of it (here a model that learned this very
@@ -501,49 +468,6 @@ fn pack_model_alone_on_sensitive_first_looks() {
     }
     println!("sourcehut, first looks r4 to r10: {missed} requests the rules left unrouted");
     println!("| the model alone, sensitive | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
-    println!("|---|{}", "---|".repeat(thresholds.len()));
-    println!("| right, wrong | {} |", counts.iter().map(|(r, w)| format!("{r}, {w}")).collect::<Vec<_>>().join(" | "));
-}
-
-/// A trial for 2i2c's ordinary procedures: the rules' near miss (their
-/// best procedure scored, below the threshold) confirmed by a model that
-/// agrees at `p`, on the sets r4 to r11, each judged by a model trained
-/// without it, under today's rules. For docs/CLASSIFICATION.md.
-///
-///     cargo test --test classify pack_model_confirms_ordinary_near_misses -- --ignored --nocapture
-#[test]
-#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
-fn pack_model_confirms_ordinary_near_misses() {
-    use triaged::classify::request;
-    let mut p = pack("2i2c");
-    p.model = None;
-    let ids: Vec<String> = p.procedures.iter().filter(|q| !q.by_content).map(|q| q.id.clone()).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let texts = request::labelled(root(), &["2i2c"]).expect("the real sets read");
-    let thresholds = [0.5, 0.6, 0.7, 0.8, 0.9];
-    let mut counts = vec![(0usize, 0usize); thresholds.len()];
-    let mut near = 0;
-    for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"] {
-        let file = format!("issues-{round}.tsv");
-        let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
-        let model = PackModel::train(&examples, &ids);
-        for t in texts.iter().filter(|t| t.set == file) {
-            let c = classify(&p, &t.subject, &t.body);
-            let Some(miss) = c.runner_up.clone().filter(|_| c.procedure == "unclassified" && c.held_back.as_deref().is_some_and(|h| h.contains(" < "))) else { continue };
-            near += 1;
-            let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) else { continue };
-            if best != miss {
-                continue;
-            }
-            for (n, at) in thresholds.iter().enumerate() {
-                if x >= *at {
-                    if best == t.label || (t.label == "unclassified" && best == "out-of-scope") { counts[n].0 += 1 } else { counts[n].1 += 1 }
-                }
-            }
-        }
-    }
-    println!("2i2c, r4 to r11: {near} near misses of today's rules");
-    println!("| the model confirms | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
     println!("|---|{}", "---|".repeat(thresholds.len()));
     println!("| right, wrong | {} |", counts.iter().map(|(r, w)| format!("{r}, {w}")).collect::<Vec<_>>().join(" | "));
 }
