@@ -15,6 +15,13 @@ fn pack(name: &str) -> Pack {
     Pack::load(&root().join("templates").join(name)).expect("the pack loads")
 }
 
+/// A labelled text as a bare message, for the guard's and the request
+/// model's checks in the measurements below.
+fn message(subject: &str, body: &str) -> triaged::message::Message {
+    let raw = format!("From: s@example.net\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+    triaged::message::Message::parse(raw.into_bytes()).expect("parses")
+}
+
 fn classify(pack: &Pack, subject: &str, body: &str) -> triaged::classify::Classification {
     let raw = format!("From: someone@example.net\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <p@example.net>\r\n\r\n{body}\r\n");
     pack.classify(&triaged::message::Message::parse(raw.into_bytes()).expect("parses"))
@@ -358,10 +365,6 @@ async fn the_staff_notice_says_a_model_chose() {
 #[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
 fn pack_model_confirms_on_the_sealed_sets() {
     use triaged::classify::request;
-    let message = |subject: &str, body: &str| {
-        let raw = format!("From: s@example.net\r\nSubject: {subject}\r\n\r\n{body}\r\n");
-        triaged::message::Message::parse(raw.into_bytes()).expect("parses")
-    };
     // The rules' sensitive near miss this model would confirm at (sign, p).
     let confirmed = |p: &Pack, model: &PackModel, subject: &str, body: &str, sign: f64, at: f64| -> Option<String> {
         let c = classify(p, subject, body);
@@ -423,18 +426,15 @@ fn pack_model_confirms_on_the_sealed_sets() {
 /// a model trained without its set. Counted when the model's best
 /// procedure is a sensitive one at `p` or more, the text is one the
 /// request model reads (English, over 80 characters) and today's guard
-/// lets it through; the request model itself is not asked (the shipped
-/// one learned these sets). Not shipped: see the document.
+/// and the shipped request model let it through (that model learned
+/// these sets: it can only hold back more). Not shipped: see the
+/// document.
 ///
 ///     cargo test --release --test classify pack_model_alone_on_sensitive_first_looks -- --ignored --nocapture
 #[test]
 #[ignore = "a trial on the first looks, for docs/CLASSIFICATION.md; prints a table"]
 fn pack_model_alone_on_sensitive_first_looks() {
     use triaged::classify::request;
-    let message = |subject: &str, body: &str| {
-        let raw = format!("From: s@example.net\r\nSubject: {subject}\r\n\r\n{body}\r\n");
-        triaged::message::Message::parse(raw.into_bytes()).expect("parses")
-    };
     let looks = std::fs::read_to_string(root().join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
     let looks: Vec<Vec<&str>> = looks.lines().skip(1).map(|l| l.split('\t').collect()).collect();
     let mut p = pack("sourcehut");
