@@ -9,7 +9,10 @@
 //! and only over a message the rules left unclassified:
 //!
 //! - it may **route** it to an ordinary procedure that it finds at
-//!   [`MIN_ROUTE`] or more;
+//!   [`MIN_ROUTE`] or more, or at [`MIN_CONFIRM_ORDINARY`] when that is
+//!   the rules' own near miss with a score of [`MIN_ORDINARY_SIGN`] or
+//!   more (more than one weak word of theirs) and the precision guard
+//!   finds the writer's own request;
 //! - it may **confirm** the rules' near miss of a sensitive procedure: the
 //!   rules scored that procedure [`MIN_SENSITIVE_SIGN`] or more but below
 //!   the sensitive threshold, the model finds it at [`MIN_ROUTE`] too, and
@@ -63,6 +66,25 @@ pub const MIN_ROUTE: f64 = 0.9;
 /// request on "lost my phone" alone (1.5); at 2.0 it confirmed 4 of the
 /// sealed sets' requests instead of 5, and that query no more.
 pub const MIN_SENSITIVE_SIGN: f64 = 2.0;
+
+/// The probability the model needs to confirm the rules' near miss of an
+/// ordinary procedure scored [`MIN_ORDINARY_SIGN`] or more. On the sets r4
+/// to r11 (each judged by a model trained without it, under today's
+/// rules; `pack_model_confirms_ordinary_near_misses`), 2i2c's near misses
+/// scored 2 or more that the model agreed with were 15 right routes and
+/// no wrong one at 0.5, 10 at 0.9, the probability it routes alone with.
+pub const MIN_CONFIRM_ORDINARY: f64 = 0.5;
+
+/// The rules' score an ordinary near miss needs before the model may
+/// confirm it below [`MIN_ROUTE`]; the text must also pass the precision
+/// guard (a sign of the writer's own request). At 1.0 (any sign) without
+/// the guard the read sets gave 28 right routes and 2 wrong, and an
+/// adversary's 21 questions about other services went to `infrastructure`
+/// on one noun ("hub", 1.5); at 2.0, 15 and none, but a second adversary
+/// found 5 wrong routes for 2 right on "hub" and "log in" in a thank-you,
+/// an onboarding notice and staff notes; with the guard, 8 and none on the
+/// read sets, and 2 and 1 of the adversary's.
+pub const MIN_ORDINARY_SIGN: f64 = 2.0;
 
 const MAGIC: &[u8; 8] = b"TRPM0002";
 
@@ -148,9 +170,20 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
     }
     let mine = rules.iter().find(|r| r.procedure == best);
     let floor = mine.map_or(0.0, |r| r.score.max(0.0));
-    // A probability that is no number never passes.
-    if p.is_nan() || p < MIN_ROUTE {
-        return Some(format!("probability {p:.2} below {MIN_ROUTE}"));
+    // A probability that is no number never passes. The rules' own near
+    // miss of an ordinary procedure, on more than one weak word, needs
+    // only the model's agreement; the lean and rival checks below keep it
+    // the rules' best procedure.
+    let confirming = !procedure.sensitive && floor >= MIN_ORDINARY_SIGN && p < MIN_ROUTE;
+    let need = if confirming { MIN_CONFIRM_ORDINARY } else { MIN_ROUTE };
+    if p.is_nan() || p < need {
+        return Some(format!("probability {p:.2} below {need}"));
+    }
+    // An unsure model over two weak words ("hub" and "log in" in a thank-you
+    // note) is no route without the writer's own request: the guard's sign
+    // of one, as a sensitive route needs.
+    if confirming && let Some(why) = pack.sensitive_hold(msg, true, false) {
+        return Some(format!("{best} scored {floor}, the pack's model agrees at {p:.2} below {MIN_ROUTE}, and {why}"));
     }
     // A sensitive procedure: a confirmation of the rules' own near miss,
     // never a route on the model's words alone.

@@ -77,6 +77,45 @@ fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
     assert_eq!(classify(&bare, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?").procedure, "unclassified");
 }
 
+/// "It confirms the rules' near miss of an ordinary procedure, scored on
+/// more than one weak word, when it agrees at 0.5 and the guard finds the
+/// writer's own request": a notebook question the rules score 2 for
+/// out-of-scope routes with a model that agrees below the 0.9 it needs to
+/// route alone; one they score 1.5 (a library's name) does not, nor an
+/// onboarding notice they score 2 for infrastructure ("hub", "sign in")
+/// that never speaks for its writer, with the same model as sure of each.
+#[test]
+fn an_ordinary_near_miss_routes_when_the_pack_model_agrees() {
+    let near = ("Nothing appears", "When I run the cells in my notebook nothing appears, no figure at all.");
+    let weak = ("Plot not showing", "plt.show() shows nothing, no figure at all.");
+    let notice = ("Getting started on the LEAP hub", "Welcome to LEAP! To get started, sign in to the LEAP hub with your GitHub account and pick the default image. Office hours are Tuesdays at 2pm.");
+    let mut p = pack("2i2c");
+    p.model = None;
+    for ((subject, body), procedure, score) in [(near, "out-of-scope", pack_model::MIN_ORDINARY_SIGN), (weak, "out-of-scope", 1.5), (notice, "infrastructure", pack_model::MIN_ORDINARY_SIGN)] {
+        let rules = classify(&p, subject, body);
+        assert!(rules.procedure == "unclassified" && rules.runner_up.as_deref() == Some(procedure) && rules.score == score, "the rules' near miss: {rules:?}");
+    }
+    // Each text learned as its procedure three times and as no procedure
+    // twice: a model that agrees, unsure.
+    let mut examples = Vec::new();
+    for ((subject, body), procedure) in [(near, "out-of-scope"), (weak, "out-of-scope"), (notice, "infrastructure")] {
+        for label in [procedure, procedure, procedure, "unclassified", "unclassified"] {
+            examples.push((pack_model::features(subject, body), label.to_string()));
+        }
+    }
+    let model = PackModel::train(&examples, &["infrastructure", "out-of-scope"]);
+    for ((subject, body), procedure) in [(near, "out-of-scope"), (weak, "out-of-scope"), (notice, "infrastructure")] {
+        let x = model.probability(procedure, &pack_model::features(subject, body)).expect("a procedure it learned");
+        assert!((pack_model::MIN_CONFIRM_ORDINARY..pack_model::MIN_ROUTE).contains(&x), "{subject}: {x}");
+    }
+    p.model = Some(std::sync::Arc::new(model));
+    let c = classify(&p, near.0, near.1);
+    assert_eq!(c.procedure, "out-of-scope", "{c:?}");
+    assert!(c.pack_model.is_some(), "the explanation names the model: {c:?}");
+    assert_eq!(classify(&p, weak.0, weak.1).procedure, "unclassified");
+    assert_eq!(classify(&p, notice.0, notice.1).procedure, "unclassified", "a notice is no request");
+}
+
 /// "It never routes into a sensitive procedure on its own words": a
 /// deletion request the rules find too little of stays with a person,
 /// even when the model is sure of it (here a model that learned this very
@@ -470,4 +509,131 @@ fn pack_model_alone_on_sensitive_first_looks() {
     println!("| the model alone, sensitive | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
     println!("|---|{}", "---|".repeat(thresholds.len()));
     println!("| right, wrong | {} |", counts.iter().map(|(r, w)| format!("{r}, {w}")).collect::<Vec<_>>().join(" | "));
+}
+
+/// A trial for 2i2c's ordinary procedures (sourcehut's and CAcert's
+/// read sets hold no ordinary near miss): the rules' near miss (their
+/// best procedure scored at least `sign`, below the threshold) confirmed
+/// by a model that agrees at `p`, with and without the precision guard's
+/// sign of the writer's own request, on the sets r4 to r11, each judged
+/// by a model trained without it, under today's rules. For
+/// docs/CLASSIFICATION.md.
+///
+///     cargo test --test classify pack_model_confirms_ordinary_near_misses -- --ignored --nocapture
+#[test]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+fn pack_model_confirms_ordinary_near_misses() {
+    use triaged::classify::request;
+    let thresholds = [0.5, 0.7, 0.9];
+    let signs = [1.0, 1.5, 2.0, 2.5];
+    let mut p = pack("2i2c");
+    p.model = None;
+    let texts = request::labelled(root(), &["2i2c"]).expect("the real sets read");
+    // [guard][sign][threshold] → (right, wrong).
+    let mut counts = vec![vec![vec![(0usize, 0usize); thresholds.len()]; signs.len()]; 2];
+    let mut near = 0;
+    for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"] {
+        let file = format!("issues-{round}.tsv");
+        let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+        let ids = pack_model::trained_procedures(&p, &examples);
+        let model = PackModel::train(&examples, &ids);
+        for t in texts.iter().filter(|t| t.set == file) {
+            let c = classify(&p, &t.subject, &t.body);
+            let Some(miss) = c.runner_up.clone().filter(|_| c.procedure == "unclassified" && c.held_back.as_deref().is_some_and(|h| h.contains(" < "))) else { continue };
+            if p.procedure(&miss).is_none_or(|q| q.sensitive || q.by_content) {
+                continue;
+            }
+            near += 1;
+            let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) else { continue };
+            if best != miss {
+                continue;
+            }
+            let held = p.sensitive_hold(&message(&t.subject, &t.body), true, false).is_some();
+            let right = best == t.label || (t.label == "unclassified" && best == "out-of-scope");
+            for (g, guard) in [false, true].into_iter().enumerate() {
+                for (s, sign) in signs.iter().enumerate() {
+                    for (n, at) in thresholds.iter().enumerate() {
+                        if x >= *at && c.score >= *sign && !(guard && held) {
+                            if right { counts[g][s][n].0 += 1 } else { counts[g][s][n].1 += 1 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!("2i2c, r4 to r11: {near} ordinary near misses of today's rules");
+    println!("| the rules' score, the model confirms: right, wrong | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
+    println!("|---|{}", "---|".repeat(thresholds.len()));
+    for (g, guard) in ["", ", the guard passes"].iter().enumerate() {
+        for (s, sign) in signs.iter().enumerate() {
+            println!("| ≥ {sign}{guard} | {} |", counts[g][s].iter().map(|(r, w)| format!("{r}, {w}")).collect::<Vec<_>>().join(" | "));
+        }
+    }
+}
+
+/// A trial of more training text: each read set r4 to r11 judged by a
+/// pack's model trained without it, then by one trained without it but
+/// with the twelfth to fourteenth sets (their rows learned, never shown).
+/// Prints counts only: what the model routed, right and wrong, and each
+/// pack's recall and precision on the read sets. For
+/// docs/CLASSIFICATION.md.
+///
+///     cargo test --test classify pack_model_with_more_sets -- --ignored --nocapture
+#[test]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+fn pack_model_with_more_sets() {
+    use triaged::classify::request;
+    let sealed = |name: &str| -> Vec<(String, String, String)> {
+        let mut rows = Vec::new();
+        for set in ["issues-r12.tsv", "issues-r13.tsv", "issues-r14.tsv"] {
+            let text = std::fs::read_to_string(root().join("tests/corpus/real").join(set)).expect("the set reads");
+            for line in text.lines().skip(1) {
+                let r: Vec<&str> = line.split('\t').collect();
+                if r.len() == 6 && r[2] == name {
+                    rows.push((r[3].to_string(), r[4].to_string(), r[5].to_string()));
+                }
+            }
+        }
+        rows
+    };
+    println!("| read sets r4 to r11, each without itself | model's routes: right, wrong | recall | precision | sensitive misroutes |");
+    println!("|---|---|---|---|---|");
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let mut p = pack(name);
+        let sensitive = |id: &str| p.procedure(id).is_some_and(|q| q.sensitive);
+        let sensitive: std::collections::HashSet<String> = p.procedures.iter().filter(|q| sensitive(&q.id)).map(|q| q.id.clone()).collect();
+        let mut texts = request::labelled(root(), &[name]).expect("the real sets read");
+        if name == "sourcehut" {
+            texts.extend(request::banking77(root(), false).expect("Banking77's tune half"));
+        }
+        let more: Vec<_> = sealed(name).into_iter().map(|(label, s, b)| (pack_model::features(&s, &b), label)).collect();
+        for (with, extra) in [("without", Vec::new()), ("with r12 to r14", more)] {
+            let (mut routed, mut req, mut rec, mut all_routed, mut right, mut smis) = ([0usize; 2], 0, 0, 0, 0, 0);
+            for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"] {
+                let file = format!("issues-{round}.tsv");
+                let mut examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+                examples.extend(extra.iter().cloned());
+                let ids = pack_model::trained_procedures(&p, &examples);
+                p.model = Some(std::sync::Arc::new(PackModel::train(&examples, &ids)));
+                for t in texts.iter().filter(|t| t.set == file) {
+                    let c = classify(&p, &t.subject, &t.body);
+                    let got = c.procedure.as_str();
+                    let ok = got == t.label || (name == "2i2c" && t.label == "unclassified" && got == "out-of-scope");
+                    if c.pack_model.is_some() {
+                        routed[usize::from(!ok)] += 1;
+                    }
+                    if t.label != "unclassified" {
+                        req += 1;
+                        rec += usize::from(got == t.label);
+                    }
+                    if got != "unclassified" {
+                        all_routed += 1;
+                        right += usize::from(ok);
+                        smis += usize::from(!ok && (sensitive.contains(got) || sensitive.contains(&t.label)));
+                    }
+                }
+            }
+            println!("| {name}, {with} | {}, {} | {rec}/{req} | {right}/{all_routed} | {smis} |", routed[0], routed[1]);
+        }
+    }
 }

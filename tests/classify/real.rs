@@ -495,6 +495,13 @@ fn fourteenth_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r14.tsv", "r14", 121);
 }
 
+/// The fifteenth set, as committed after its audit: 125 rows, sealed:
+/// parsed and checked against the packs, not scored until its one look.
+#[test]
+fn fifteenth_set_parses_sealed_and_labelled_without_scoring() {
+    check_sealed_set("issues-r15.tsv", "r15", 125);
+}
+
 #[test]
 fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
@@ -647,7 +654,11 @@ fn real_text_meets_the_measured_floors() {
         // (docs/CLASSIFICATION.md, "Thirteenth set: the one look"; 18/47,
         // 18/22, 3 for sourcehut with the code before them). Not read since.
         ("sourcehut r13", "held-out", 20.0 / 47.0, 20.0 / 24.0, 3),
-        ("2i2c r13", "held-out", 7.0 / 18.0, 8.0 / 9.0, 0),
+        // 2i2c since the pack's model confirms the rules' ordinary near
+        // misses scored 2 or more that the guard lets through (a second
+        // measurement, 7/18, 8/9 before; docs/CLASSIFICATION.md,
+        // "Confirming ordinary near misses").
+        ("2i2c r13", "held-out", 8.0 / 18.0, 9.0 / 10.0, 0),
         // CAcert since its pack took sourcehut's signs of talk (a second
         // measurement; 3/6, 3/6, 3 at the look; docs/CLASSIFICATION.md,
         // "Fourteenth round").
@@ -657,7 +668,8 @@ fn real_text_meets_the_measured_floors() {
         // after the rules it showed wrong were taken out again. Not read
         // since.
         ("sourcehut r14", "held-out", 21.0 / 35.0, 21.0 / 24.0, 1),
-        ("2i2c r14", "held-out", 8.0 / 21.0, 8.0 / 10.0, 0),
+        // 2i2c: a second measurement, as r13's (8/21, 8/10 before).
+        ("2i2c r14", "held-out", 11.0 / 21.0, 11.0 / 13.0, 0),
         ("cacert r14", "held-out", 5.0 / 7.0, 5.0 / 8.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
