@@ -4,7 +4,7 @@
 //! naming the model; safety rules hold against the model.
 
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::Value;
@@ -21,21 +21,8 @@ impl Desk {
     /// ships (`pack-model.bin`): what these tests teach is the team's own
     /// model, starting from the rules alone.
     fn new(learning: &str) -> Desk {
-        fn copy(from: &Path, to: &Path) {
-            std::fs::create_dir_all(to).unwrap();
-            for entry in std::fs::read_dir(from).unwrap() {
-                let path = entry.unwrap().path();
-                let target = to.join(path.file_name().unwrap());
-                if path.is_dir() {
-                    copy(&path, &target)
-                } else if path.file_name().is_some_and(|n| n != triaged::classify::pack_model::FILE) {
-                    std::fs::copy(&path, &target).unwrap();
-                }
-            }
-        }
         let dir = tempfile::tempdir().unwrap();
-        let templates = dir.path().join("templates");
-        copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sourcehut"), &templates.join("sourcehut"));
+        let templates = crate::support::harness::templates_without_pack_model(dir.path(), "sourcehut");
         let config = dir.path().join("triaged.toml");
         let text = format!(
             "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\n\n[store]\npath = \"store\"\n\n[procedures]\npack = \"sourcehut\"\ntemplates = \"{}\"\n\n[learning]\n{learning}\n",

@@ -30,7 +30,9 @@ async fn wait_for_draft(s: &Setup, to: &str) {
 async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let ircd = Ircd::start();
     let extra = format!("{}\n[learning]\nmin_examples = 1\n", crate::support::ircd::daemon_irc_section(&ircd, CH));
-    let s = setup_with("none", &extra);
+    // Without the pack's shipped model, which knows this phrasing by now:
+    // what is shown is what the team's own model learns.
+    let s = setup_with("none", &extra).without_pack_model("sourcehut");
     // The team's archive taught it what ordinary mail looks like.
     for (name, body) in [
         ("n1.eml", "git push over ssh fails with permission denied on my repository."),

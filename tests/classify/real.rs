@@ -179,7 +179,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -557,9 +557,12 @@ fn real_text_meets_the_measured_floors() {
         // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
         // half measured once before and once after. The held-out sourcehut
         // figure is far from the targets; it is recorded so that it cannot
-        // get worse unnoticed.
+        // get worse unnoticed. It did: since the pack's model learned the
+        // twelfth to fourteenth sets it confirms one more sensitive near
+        // miss here, 3/10 and 6 (not read; the request model retrained on
+        // the same sets moved nothing here).
         ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 1.0, 0),
@@ -573,7 +576,10 @@ fn real_text_meets_the_measured_floors() {
         ("cacert generic-issues", "tune", 1.0, 1.0, 0),
         ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
         ("2i2c generic-issues", "tune", 8.0 / 23.0, 22.0 / 22.0, 0),
-        ("2i2c generic-issues", "held-out", 11.0 / 23.0, 20.0 / 20.0, 0),
+        // Since 2i2c's model learned the twelfth to fourteenth sets: one
+        // usage question fewer routed, one other question more sent to
+        // out-of-scope (not read; 11/23, 20/20 before).
+        ("2i2c generic-issues", "held-out", 10.0 / 23.0, 20.0 / 20.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -644,32 +650,21 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 28.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
-        // The twelfth set's one look, with the pack's model confirming the
-        // rules' sensitive near misses (docs/CLASSIFICATION.md, "Twelfth
-        // set: the one look"). Not read since.
-        ("sourcehut r12", "held-out", 16.0 / 43.0, 16.0 / 20.0, 1),
-        ("2i2c r12", "held-out", 12.0 / 14.0, 13.0 / 13.0, 0),
+        // The twelfth to fourteenth sets after their looks (at the looks,
+        // docs/CLASSIFICATION.md "Twelfth set", "Thirteenth set",
+        // "Fourteenth set": sourcehut 16/43, 16/20, 1; 20/47, 20/24, 3;
+        // 21/35, 21/24, 1; 2i2c 12/14, 13/13, 0; 7/18, 8/9, 0; 8/21, 8/10,
+        // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
+        // request model and the packs' models since the fifteenth set was
+        // sealed, and read since; their figures are partly training text.
+        ("sourcehut r12", "held-out", 21.0 / 43.0, 21.0 / 25.0, 1),
+        ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        // The thirteenth set's one look, after the thirteenth round's rules
-        // (docs/CLASSIFICATION.md, "Thirteenth set: the one look"; 18/47,
-        // 18/22, 3 for sourcehut with the code before them). Not read since.
-        ("sourcehut r13", "held-out", 20.0 / 47.0, 20.0 / 24.0, 3),
-        // 2i2c since the pack's model confirms the rules' ordinary near
-        // misses scored 2 or more that the guard lets through (a second
-        // measurement, 7/18, 8/9 before; docs/CLASSIFICATION.md,
-        // "Confirming ordinary near misses").
-        ("2i2c r13", "held-out", 8.0 / 18.0, 9.0 / 10.0, 0),
-        // CAcert since its pack took sourcehut's signs of talk (a second
-        // measurement; 3/6, 3/6, 3 at the look; docs/CLASSIFICATION.md,
-        // "Fourteenth round").
-        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 5.0, 2),
-        // The fourteenth set's one look, after the fourteenth round
-        // (docs/CLASSIFICATION.md, "Fourteenth set: the one look"); CAcert
-        // after the rules it showed wrong were taken out again. Not read
-        // since.
-        ("sourcehut r14", "held-out", 21.0 / 35.0, 21.0 / 24.0, 1),
-        // 2i2c: a second measurement, as r13's (8/21, 8/10 before).
-        ("2i2c r14", "held-out", 11.0 / 21.0, 11.0 / 13.0, 0),
+        ("sourcehut r13", "held-out", 23.0 / 47.0, 23.0 / 26.0, 2),
+        ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 14.0, 0),
+        ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
+        ("sourcehut r14", "held-out", 24.0 / 35.0, 24.0 / 27.0, 1),
+        ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 17.0, 0),
         ("cacert r14", "held-out", 5.0 / 7.0, 5.0 / 8.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -1008,9 +1003,12 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Real text"). Since the
     // pack's model learned Banking77's other queries as no procedure,
-    // "Can I change my name? I am not married." no longer goes to
-    // account-rename.
-    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 238.0, 2)];
+    // "Can I change my name? I am not married." no longer went to
+    // account-rename; since it learned the twelfth to fourteenth sets'
+    // renames it does again, with "How do I change my name?" (0.91,
+    // 0.93): to a sourcehut mailbox, what account-rename answers; to a
+    // bank, as Banking77 labels them, no procedure of ours.
+    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 240.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -1070,25 +1068,25 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
         ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
-        // Other projects' issue reports, with the model (the defaults).
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
+        // Other projects' issue reports, with the model (the defaults);
+        // one more sensitive route since the pack's model learned r12 to r14.
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
         ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 28.0, 3),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
-        // The twelfth set's one look, with the model (the defaults).
-        ("sourcehut r12", "held-out", 16.0 / 43.0, 16.0 / 20.0, 1),
-        ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
+        // The twelfth to fourteenth sets, with the model (the defaults):
+        // learned by the shipped models since the fifteenth set was sealed.
+        ("sourcehut r12", "held-out", 21.0 / 43.0, 21.0 / 25.0, 1),
+        ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        // The thirteenth set's one look, with the model (the defaults).
-        ("sourcehut r13", "held-out", 21.0 / 47.0, 21.0 / 25.0, 3),
-        ("2i2c r13", "held-out", 9.0 / 18.0, 10.0 / 12.0, 0),
-        ("cacert r13", "held-out", 3.0 / 6.0, 3.0 / 5.0, 2),
-        // The fourteenth set's one look, with the model (the defaults).
-        ("sourcehut r14", "held-out", 21.0 / 35.0, 21.0 / 25.0, 2),
-        ("2i2c r14", "held-out", 10.0 / 21.0, 10.0 / 13.0, 0),
+        ("sourcehut r13", "held-out", 23.0 / 47.0, 23.0 / 27.0, 3),
+        ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 15.0, 0),
+        ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
+        ("sourcehut r14", "held-out", 24.0 / 35.0, 24.0 / 28.0, 2),
+        ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 18.0, 0),
         ("cacert r14", "held-out", 5.0 / 7.0, 5.0 / 8.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];

@@ -69,6 +69,42 @@ pub fn setup() -> Setup {
     setup_with("none", "")
 }
 
+/// A copy of the shipped pack `pack` under `dir`/templates without the
+/// model it ships (`pack-model.bin`), for tests of what the team's own
+/// model learns from the rules alone; returns the templates folder.
+#[allow(dead_code)]
+pub fn templates_without_pack_model(dir: &Path, pack: &str) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                copy(&path, &target)
+            } else if path.file_name().is_some_and(|n| n != triaged::classify::pack_model::FILE) {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let templates = dir.join("templates");
+    copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(pack), &templates.join(pack));
+    templates
+}
+
+impl Setup {
+    /// The pack without its shipped model ([`templates_without_pack_model`]).
+    #[allow(dead_code)]
+    pub fn without_pack_model(self, pack: &str) -> Setup {
+        let templates = templates_without_pack_model(self.dir.path(), pack);
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").display().to_string();
+        let swapped = text.replacen(&format!("templates = \"{shipped}\""), &format!("templates = \"{}\"", templates.display()), 1);
+        assert_ne!(text, swapped, "the test config names the shipped templates");
+        std::fs::write(&self.config, swapped).unwrap();
+        self
+    }
+}
+
 pub fn triaged(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_triaged"))
         .arg("--config")
