@@ -657,7 +657,7 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
         // request model and the packs' models since the fifteenth set was
         // sealed, and read since; their figures are partly training text.
-        ("sourcehut r12", "held-out", 27.0 / 43.0, 27.0 / 31.0, 1),
+        ("sourcehut r12", "held-out", 28.0 / 43.0, 28.0 / 32.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
         ("sourcehut r13", "held-out", 28.0 / 47.0, 28.0 / 32.0, 3),
@@ -874,6 +874,8 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Change my email", "I want to change my email in the license", "billing-transfer"),
         ("sourcehut", "邮箱填错了", "购买专业版时邮箱填错了，请帮我改成正确的邮箱，谢谢。", "billing-transfer"),
         ("sourcehut", "", "订阅邮件资讯时，邮箱输错了，后续想更换邮箱", UNCLASSIFIED),
+        ("sourcehut", "Is it possible to return the pro subscription?", "I just bought it and I don't like it. Is it possible to return and invalidate the key?", "refund"),
+        ("sourcehut", "Returns", "Users should be able to return the product within 14 days", UNCLASSIFIED),
         // A guarded procedure: an admin's question about another user.
         ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
         ("sourcehut", "", "Please rename my account to alice2, I misspelt it when signing up", "account-rename"),
@@ -1091,7 +1093,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
-        ("sourcehut r12", "held-out", 27.0 / 43.0, 27.0 / 31.0, 1),
+        ("sourcehut r12", "held-out", 28.0 / 43.0, 28.0 / 32.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
         ("sourcehut r13", "held-out", 28.0 / 47.0, 28.0 / 33.0, 4),
