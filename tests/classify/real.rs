@@ -665,7 +665,7 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
         ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 29.0, 1),
         ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 17.0, 0),
-        ("cacert r14", "held-out", 5.0 / 7.0, 5.0 / 8.0, 3),
+        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -876,6 +876,8 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "订阅邮件资讯时，邮箱输错了，后续想更换邮箱", UNCLASSIFIED),
         ("sourcehut", "Is it possible to return the pro subscription?", "I just bought it and I don't like it. Is it possible to return and invalidate the key?", "refund"),
         ("sourcehut", "Returns", "Users should be able to return the product within 14 days", UNCLASSIFIED),
+        ("cacert", "Delete my duplicate account", "I accidentally created a duplicate account and I would like it to be removed. Thanks!", "account-deletion"),
+        ("sourcehut", "", "Please delete my second account, I only use the first one.", "account-deletion"),
         // A guarded procedure: an admin's question about another user.
         ("sourcehut", "Username change", "How to rename the username of a user?", UNCLASSIFIED),
         ("sourcehut", "", "Please rename my account to alice2, I misspelt it when signing up", "account-rename"),
@@ -1101,7 +1103,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
         ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 30.0, 2),
         ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 18.0, 0),
-        ("cacert r14", "held-out", 5.0 / 7.0, 5.0 / 8.0, 3),
+        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
