@@ -657,13 +657,13 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
         // request model and the packs' models since the fifteenth set was
         // sealed, and read since; their figures are partly training text.
-        ("sourcehut r12", "held-out", 28.0 / 43.0, 28.0 / 32.0, 1),
+        ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        ("sourcehut r13", "held-out", 28.0 / 47.0, 28.0 / 32.0, 3),
+        ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 33.0, 2),
         ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 14.0, 0),
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 29.0, 1),
+        ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 28.0, 1),
         ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 17.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // Since the request model, the third to tenth sets' figures above
@@ -864,13 +864,16 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Feature request: more payment options", "It would be nice if the shop supported other payment methods besides PayPal, for example Alipay.", UNCLASSIFIED),
         // The fifteenth round (the twelfth to fourteenth sets read): seed
         // 001's "unable to pay using their preferred payment method" as
-        // people write it, no card (or no PayPal) to pay with; a purchase's
-        // address to change, in English and Chinese. A bank customer's card
-        // not yet arrived, a newsletter's mistyped address and a wish for
+        // people write it, no card (or no PayPal) to pay with and a wish to
+        // pay us; a purchase's address to change, in English and Chinese.
+        // A bank customer's card not yet arrived or lost, a payment made
+        // another way, a newsletter's mistyped address and a wish for
         // another payment method are not requests to us.
         ("sourcehut", "payment", "I'd be happy to pay, but I don't have a credit card. Do you have another option?", "cannot-pay"),
         ("sourcehut", "Pro Version", "Gibt es eine Möglichkeit die Pro Version zu kaufen ohne Kreditkarte?", "cannot-pay"),
         ("sourcehut", "", "I don't have a debit card yet. Can I still top up my account?", UNCLASSIFIED),
+        ("sourcehut", "", "I don't have a credit card, so I paid by bank transfer. Thanks for the great work!", UNCLASSIFIED),
+        ("sourcehut", "Card replacement", "I lost my wallet and don't have a debit card now. When will the replacement arrive?", UNCLASSIFIED),
         ("sourcehut", "Change my email", "I want to change my email in the license", "billing-transfer"),
         ("sourcehut", "邮箱填错了", "购买专业版时邮箱填错了，请帮我改成正确的邮箱，谢谢。", "billing-transfer"),
         ("sourcehut", "", "订阅邮件资讯时，邮箱输错了，后续想更换邮箱", UNCLASSIFIED),
@@ -1095,13 +1098,13 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
-        ("sourcehut r12", "held-out", 28.0 / 43.0, 28.0 / 32.0, 1),
+        ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        ("sourcehut r13", "held-out", 28.0 / 47.0, 28.0 / 33.0, 4),
+        ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 34.0, 3),
         ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 15.0, 0),
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 30.0, 2),
+        ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 29.0, 2),
         ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 18.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
