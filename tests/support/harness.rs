@@ -53,6 +53,18 @@ impl Setup {
         let text = self.dovecot.triaged_config(&self.dir.path().join("store"), tls, port, imap_extra, extra);
         std::fs::write(&self.config, text).unwrap();
     }
+
+    /// The pack without its shipped model ([`templates_without_pack_model`]).
+    #[allow(dead_code)]
+    pub fn without_pack_model(self, pack: &str) -> Setup {
+        let templates = templates_without_pack_model(self.dir.path(), pack);
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").display().to_string();
+        let swapped = text.replacen(&format!("templates = \"{shipped}\""), &format!("templates = \"{}\"", templates.display()), 1);
+        assert_ne!(text, swapped, "the test config names the shipped templates");
+        std::fs::write(&self.config, swapped).unwrap();
+        self
+    }
 }
 
 /// Like [`setup_with`], with the procedure pack `pack` instead of sourcehut.
@@ -89,20 +101,6 @@ pub fn templates_without_pack_model(dir: &Path, pack: &str) -> PathBuf {
     let templates = dir.join("templates");
     copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(pack), &templates.join(pack));
     templates
-}
-
-impl Setup {
-    /// The pack without its shipped model ([`templates_without_pack_model`]).
-    #[allow(dead_code)]
-    pub fn without_pack_model(self, pack: &str) -> Setup {
-        let templates = templates_without_pack_model(self.dir.path(), pack);
-        let text = std::fs::read_to_string(&self.config).unwrap();
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").display().to_string();
-        let swapped = text.replacen(&format!("templates = \"{shipped}\""), &format!("templates = \"{}\"", templates.display()), 1);
-        assert_ne!(text, swapped, "the test config names the shipped templates");
-        std::fs::write(&self.config, swapped).unwrap();
-        self
-    }
 }
 
 pub fn triaged(config: &Path, args: &[&str]) -> Output {
