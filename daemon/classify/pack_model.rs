@@ -72,7 +72,8 @@ pub const MIN_SENSITIVE_SIGN: f64 = 2.0;
 /// to r11 (each judged by a model trained without it, under today's
 /// rules; `pack_model_confirms_ordinary_near_misses`), 2i2c's near misses
 /// scored 2 or more that the model agreed with were 15 right routes and
-/// no wrong one at 0.5, 10 at 0.9, the probability it routes alone with.
+/// no wrong one at 0.5, 10 at 0.9, the probability it routes alone with;
+/// with the guard [`MIN_ORDINARY_SIGN`] asks for too, 8 and 6.
 pub const MIN_CONFIRM_ORDINARY: f64 = 0.5;
 
 /// The rules' score an ordinary near miss needs before the model may
@@ -179,12 +180,6 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
     if p.is_nan() || p < need {
         return Some(format!("probability {p:.2} below {need}"));
     }
-    // An unsure model over two weak words ("hub" and "log in" in a thank-you
-    // note) is no route without the writer's own request: the guard's sign
-    // of one, as a sensitive route needs.
-    if confirming && let Some(why) = pack.sensitive_hold(msg, true, false) {
-        return Some(format!("{best} scored {floor}, the pack's model agrees at {p:.2} below {MIN_ROUTE}, and {why}"));
-    }
     // A sensitive procedure: a confirmation of the rules' own near miss,
     // never a route on the model's words alone.
     if procedure.sensitive && floor < MIN_SENSITIVE_SIGN {
@@ -218,9 +213,15 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
         return Some(format!("the rules found {} as likely as {best} (scores {} and {floor})", rival.procedure, rival.score));
     }
     // The guard, and for a sensitive procedure the request model: the
-    // writer's own request, as the rules' own sensitive routes need.
-    if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, true, procedure.sensitive)).flatten() {
-        return Some(format!("{best} is guarded and {why}"));
+    // writer's own request, as the rules' own sensitive routes need. An
+    // unsure model over two weak words ("hub" and "log in" in a thank-you
+    // note) needs it too, guarded procedure or not.
+    if let Some(why) = (procedure.needs_request || confirming).then(|| pack.sensitive_hold(msg, true, procedure.sensitive)).flatten() {
+        return Some(if procedure.needs_request {
+            format!("{best} is guarded and {why}")
+        } else {
+            format!("{best} scored {floor}, the pack's model agrees at {p:.2} below {MIN_ROUTE}, and {why}")
+        });
     }
     None
 }
