@@ -85,6 +85,15 @@ fn stages(c: &mut Criterion) {
     )
     .unwrap();
     g.bench_function("classify+model, rules unsure", |b| b.iter(|| learner.classify(&pack, &unclassified)));
+    // The model sure of a sensitive procedure the rules saw no sign of:
+    // the sketches of all 10,003 examples are searched for a request taught
+    // before (docs/CLASSIFICATION.md, "Learning from the team").
+    let searched = ["The merchant will not take back the item, can you get my money?", "I was charged for something I didn't buy."]
+        .into_iter()
+        .map(|text| Message::parse(format!("From: a@example.net\r\nSubject: \r\n\r\n{text}\r\n").into_bytes()).unwrap())
+        .find(|m| learner.classify(&pack, m).0.model.and_then(|o| o.not_used).is_some_and(|w| w.contains("no example taught of it is that alike")))
+        .expect("a query whose sensitive vote is searched for a twin");
+    g.bench_function("classify+model, a sensitive vote searched for a request taught before", |b| b.iter(|| learner.classify(&pack, &searched)));
 
     let drafter = Drafter::new("Support <support@example.org>").unwrap();
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});

@@ -189,6 +189,7 @@ pub struct RawLearning {
     pub min_probability_sensitive: Option<f64>,
     pub min_examples: Option<u32>,
     pub sensitive_needs_rule_sign: Option<bool>,
+    pub twin_similarity: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -492,6 +493,11 @@ pub struct Limits {
     pub max_attachments: usize,
 }
 
+/// How alike a message must be to an example taught of a sensitive
+/// procedure for the model to route it there without a sign of the rules
+/// (docs/CLASSIFICATION.md, "Learning from the team").
+pub const TWIN_SIMILARITY: f64 = 0.6;
+
 /// The local model trained from staff decisions (`daemon/learn/`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LearningConfig {
@@ -507,6 +513,11 @@ pub struct LearningConfig {
     /// saw: the model confirms a near miss, it never routes into deletion,
     /// 2FA, money or credentials on learned words alone.
     pub sensitive_needs_rule_sign: bool,
+    /// ...unless the message is this alike (the share of features in
+    /// common) to an example staff taught of that procedure, and nearer to
+    /// it than to any example of anything else: the team answered this
+    /// very request before. 1.0: only the very message taught.
+    pub twin_similarity: f64,
     /// What the model reads of a message. Not a config-file setting: the
     /// shipped set, unless a measurement compares another
     /// (tests/classify/real.rs, `model_trials_within_the_tune_half`).
@@ -521,6 +532,7 @@ impl Default for LearningConfig {
             min_probability_sensitive: 0.99,
             min_examples: 3,
             sensitive_needs_rule_sign: true,
+            twin_similarity: TWIN_SIMILARITY,
             features: crate::learn::features::FeatureSet::default(),
         }
     }
@@ -838,8 +850,12 @@ impl ConfigCheck<'_> {
             min_probability_sensitive: raw.learning.min_probability_sensitive.unwrap_or(defaults.min_probability_sensitive),
             min_examples: raw.learning.min_examples.unwrap_or(defaults.min_examples),
             sensitive_needs_rule_sign: raw.learning.sensitive_needs_rule_sign.unwrap_or(defaults.sensitive_needs_rule_sign),
+            twin_similarity: raw.learning.twin_similarity.unwrap_or(defaults.twin_similarity),
             ..defaults
         };
+        if !(0.5..=1.0).contains(&learning.twin_similarity) {
+            self.bad(&["learning", "twin_similarity"], "must be between 0.5 and 1.0 (1.0: only the very message taught)");
+        }
         if !(0.5..=1.0).contains(&learning.min_probability) {
             self.bad(&["learning", "min_probability"], "must be between 0.5 and 1.0 (0.9 is a good start)");
         }

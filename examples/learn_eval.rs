@@ -29,5 +29,5 @@ fn main() {
         n += 1;
     }
     store.persist().expect("flush");
-    println!("learned {n} examples in {:.2} s; the counts hold {:.2} MiB", started.elapsed().as_secs_f64(), learner.footprint() as f64 / 1048576.0);
+    println!("learned {n} examples in {:.2} s; the counts and the sketches hold {:.2} MiB", started.elapsed().as_secs_f64(), learner.footprint() as f64 / 1048576.0);
 }

@@ -31,6 +31,23 @@ pub struct Opinion {
     /// Why its vote was not taken, when it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_used: Option<String>,
+    /// The taught example that let it choose a sensitive procedure the
+    /// rules saw no sign of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin: Option<Twin>,
+}
+
+/// A learned example nearly the same as the message, of the procedure the
+/// model chose, and nearer to it than any example of anything else: the
+/// team answered this very request before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Twin {
+    /// The example's id, as `learn --list` shows it.
+    pub example: String,
+    /// Where it came from: a file name, or the ticket and who decided.
+    pub source: String,
+    /// The share of features the two have in common (Jaccard), 0 to 1.
+    pub similarity: f64,
 }
 
 impl Opinion {
@@ -38,7 +55,10 @@ impl Opinion {
     pub fn explain(&self) -> String {
         let v = &self.vote;
         match (&self.not_used, self.decided) {
-            (_, true) => format!("chosen by the model ({} examples learned)", v.examples),
+            (_, true) => match &self.twin {
+                Some(t) => format!("chosen by the model ({} examples learned; like example {}, {}, {:.2} alike)", v.examples, t.example, t.source, t.similarity),
+                None => format!("chosen by the model ({} examples learned)", v.examples),
+            },
             (Some(why), false) => format!("model: {} {} (not used: {why})", v.procedure, v.probability),
             (None, false) => format!("model: {} {}", v.procedure, v.probability),
         }

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod features;
 pub mod model;
+pub mod twins;
 
 use std::sync::RwLock;
 
@@ -20,8 +21,9 @@ use crate::procedures::Pack;
 use crate::config::LearningConfig;
 use crate::message::Message;
 use crate::store::{Example, ExampleKey, Store, StoreError, TicketId};
+use twins::Sketches;
 pub use features::Features;
-pub use crate::classify::opinion::Opinion;
+pub use crate::classify::opinion::{Opinion, Twin};
 pub use model::{Model, Vote};
 
 /// The model and the examples behind it. Shared by the intake and the
@@ -30,19 +32,22 @@ pub struct Learner {
     store: Store,
     settings: LearningConfig,
     model: RwLock<Model>,
+    /// Each example's sketch, to find a request taught before.
+    twins: RwLock<Sketches>,
 }
 
 impl Learner {
     /// Counts in every stored example. Ten thousand take a fraction of a
     /// second (docs/BENCHMARKS.md), so the counts are not stored twice.
     pub fn open(store: &Store, settings: LearningConfig) -> Result<Learner, StoreError> {
-        let mut model = Model::default();
+        let (mut model, mut twins) = (Model::default(), Sketches::default());
         if settings.enabled {
-            for (_, ex) in store.examples()? {
+            for (key, ex) in store.examples()? {
                 model.add(&ex.label, &ex.features);
+                twins.insert(key, &ex.label, &ex.features);
             }
         }
-        Ok(Learner { store: store.clone(), settings, model: RwLock::new(model) })
+        Ok(Learner { store: store.clone(), settings, model: RwLock::new(model), twins: RwLock::new(twins) })
     }
 
     pub fn enabled(&self) -> bool {
@@ -72,35 +77,40 @@ impl Learner {
         let Some(vote) = self.model().vote(&features) else {
             return (class, Some(features));
         };
-        let not_used = self.why_not(pack, msg, &class, &vote);
+        let (not_used, twin) = match self.judge(pack, msg, &class, &vote, &features) {
+            Ok(twin) => (None, twin),
+            Err(why) => (Some(why), None),
+        };
         let decided = not_used.is_none();
         if decided {
             class.procedure = vote.procedure.clone();
             // The pack's model no longer decided it, unless both agree.
             class.pack_model.take_if(|m| m.procedure != class.procedure);
         }
-        class.model = Some(Opinion { vote, decided, not_used });
+        class.model = Some(Opinion { vote, decided, not_used, twin });
         (class, Some(features))
     }
 
-    /// Why the model's vote must not decide, or `None` when it may.
-    fn why_not(&self, pack: &Pack, msg: &Message, rules: &Classification, vote: &Vote) -> Option<String> {
+    /// Whether the model's vote may decide: `Err` says why not; `Ok` holds
+    /// the taught example it rests on when the rules saw no sign of a
+    /// sensitive procedure.
+    fn judge(&self, pack: &Pack, msg: &Message, rules: &Classification, vote: &Vote, features: &Features) -> Result<Option<Twin>, String> {
         // What the pack's model routed or confirmed (a sensitive near
         // miss too), the team's own examples may route elsewhere: they are
         // this team's mail. The gates below still hold for any route.
         if rules.procedure != UNCLASSIFIED && rules.pack_model.is_none() {
-            return Some("the rules decided".into());
+            return Err("the rules decided".into());
         }
         if vote.procedure == UNCLASSIFIED {
-            return Some("its best guess is no procedure".into());
+            return Err("its best guess is no procedure".into());
         }
         let Some(procedure) = pack.procedure(&vote.procedure) else {
-            return Some(format!("pack {} has no procedure {}", pack.name, vote.procedure));
+            return Err(format!("pack {} has no procedure {}", pack.name, vote.procedure));
         };
         // Whose service it is holds for the model as for the rules: learned
         // words ("hub", "spawn") never say it.
         if procedure.needs_own && rules.own.as_ref().is_some_and(|o| o.sign.is_none()) {
-            return Some(format!("{} needs a sign of our own services (an address, name or tracker of ours, or a known sender) and the message has none", procedure.id));
+            return Err(format!("{} needs a sign of our own services (an address, name or tracker of ours, or a known sender) and the message has none", procedure.id));
         }
         let (key, least) = if procedure.sensitive {
             ("min_probability_sensitive", self.settings.min_probability_sensitive)
@@ -108,18 +118,18 @@ impl Learner {
             ("min_probability", self.settings.min_probability)
         };
         if vote.probability < least {
-            return Some(format!("probability below learning.{key} {least}"));
+            return Err(format!("probability below learning.{key} {least}"));
         }
         if vote.examples < self.settings.min_examples {
-            return Some(format!("{} examples, learning.min_examples is {}", vote.examples, self.settings.min_examples));
+            return Err(format!("{} examples, learning.min_examples is {}", vote.examples, self.settings.min_examples));
         }
         // The precision guard holds for the model as for the rules: a bug
         // report or talk about other people's accounts is no request.
         if let Some(why) = procedure.needs_request.then(|| pack.sensitive_hold(msg, !procedure.by_content, procedure.sensitive)).flatten() {
-            return Some(format!("{} is {} and {why}", procedure.id, if procedure.sensitive { "sensitive" } else { "guarded" }));
+            return Err(format!("{} is {} and {why}", procedure.id, if procedure.sensitive { "sensitive" } else { "guarded" }));
         }
         if self.model().examples().count() < 2 {
-            return Some("nothing else learned to compare with (learn --not some ordinary mail)".into());
+            return Err("nothing else learned to compare with (learn --not some ordinary mail)".into());
         }
         // The rules' view of the model's procedure: a rule of it that
         // speaks against the message wins over any probability, and a
@@ -127,21 +137,29 @@ impl Learner {
         // miss the model confirms, never a guess from words alone).
         let weight = |name: &str| procedure.rules.iter().find(|r| r.name == name).map_or(0.0, |r| r.weight);
         let scored = pack.scores(msg);
-        let mine = scored.iter().find(|s| s.procedure == procedure.id)?;
+        let Some(mine) = scored.iter().find(|s| s.procedure == procedure.id) else { return Ok(None) };
         if let Some(rule) = mine.rules.iter().find(|r| weight(r) < 0.0) {
-            return Some(format!("its rule {rule} speaks against {}", procedure.id));
+            return Err(format!("its rule {rule} speaks against {}", procedure.id));
         }
         // Where the rules lean to another procedure (a stack trace for
         // out-of-scope, a lockout word for 2FA), the model fills no silence:
         // it would overrule them on learned words.
         let lean = scored.iter().filter(|s| s.score > mine.score.max(0.0)).max_by(|a, b| a.score.total_cmp(&b.score));
         if let Some(lean) = lean {
-            return Some(format!("the rules lean to {} (score {} against {} for {})", lean.procedure, lean.score, mine.score, procedure.id));
+            return Err(format!("the rules lean to {} (score {} against {} for {})", lean.procedure, lean.score, mine.score, procedure.id));
         }
         if procedure.sensitive && self.settings.sensitive_needs_rule_sign {
-            return self.why_not_sensitive(pack, &scored, mine);
+            return match self.why_not_sensitive(pack, &scored, mine) {
+                None => Ok(None),
+                // A tie between procedures stays a person's, twin or not.
+                Some(SensitiveHold::Tie(why)) => Err(why),
+                Some(SensitiveHold::NoSign(why)) => match self.twin(&procedure.id, &features.hashes()) {
+                    Ok(twin) => Ok(Some(twin)),
+                    Err(unlike) => Err(format!("{why}, and {unlike} (learning.sensitive_needs_rule_sign)")),
+                },
+            };
         }
-        None
+        Ok(None)
     }
 
     /// A sensitive procedure is confirmed, never guessed: the rules must
@@ -151,26 +169,80 @@ impl Learner {
     /// candidate, clear of every other procedure by the pack's margin. When
     /// the rules held back between two procedures, that is a question for a
     /// person, not for learned word counts; the model breaks no such tie.
-    fn why_not_sensitive(&self, pack: &Pack, scored: &[Scored<'_>], mine: &Scored<'_>) -> Option<String> {
+    fn why_not_sensitive(&self, pack: &Pack, scored: &[Scored<'_>], mine: &Scored<'_>) -> Option<SensitiveHold> {
         let id = mine.procedure;
         let floor = pack.threshold_for(true) / 2.0;
         if mine.score <= 0.0 {
-            return Some(format!("{id} is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)"));
+            return Some(SensitiveHold::NoSign(format!(
+                "{id} is sensitive and none of its rules saw a sign of it"
+            )));
         }
         if mine.score < floor {
-            return Some(format!(
-                "{id} is sensitive and its rules saw too little of it: score {} < {floor}, half of what they need (learning.sensitive_needs_rule_sign)",
+            return Some(SensitiveHold::NoSign(format!(
+                "{id} is sensitive and its rules saw too little of it: score {} < {floor}, half of what they need",
                 mine.score
-            ));
+            )));
         }
         let rival = scored.iter().filter(|s| s.procedure != id && s.score > 0.0).find(|s| mine.score - s.score < pack.margin);
         if let Some(rival) = rival {
-            return Some(format!(
+            return Some(SensitiveHold::Tie(format!(
                 "{id} is sensitive and its rules found {} as likely (scores {} and {}): the model does not choose between them (learning.sensitive_needs_rule_sign)",
                 rival.procedure, mine.score, rival.score
-            ));
+            )));
         }
         None
+    }
+
+    /// The taught example of `procedure` nearest to a message with these
+    /// features, when it is at least `learning.twin_similarity` alike and
+    /// nearer than every example of anything else (a "no procedure" one
+    /// included): staff answered this very request before, so the model
+    /// may route it where the rules saw no sign. The sketches pick the
+    /// examples that may be that alike; only those are read from the store
+    /// and compared exactly. `Err` says, without message text, why there
+    /// is none.
+    fn twin(&self, procedure: &str, features: &[u32]) -> Result<Twin, String> {
+        let least = self.settings.twin_similarity;
+        let (candidates, estimated): (Vec<ExampleKey>, f64) = {
+            let twins = self.twins.read().unwrap_or_else(|e| e.into_inner());
+            let near = twins.near(features, least, procedure);
+            (near.candidates.into_iter().map(|(key, _, _)| key).collect(), near.nearest_of_label)
+        };
+        let mut same: Option<(f64, ExampleKey, Example)> = None;
+        let mut other: Option<(f64, String)> = None;
+        for key in candidates {
+            let ex = match self.store.example(key) {
+                Ok(Some(ex)) => ex,
+                // Forgotten meanwhile: nothing to compare with.
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!("learning: cannot read a taught example to compare with: {e}; the model does not route this one");
+                    return Err(format!("the taught examples could not be read ({e})"));
+                }
+            };
+            let s = twins::similarity(features, &ex.features);
+            if ex.label == procedure {
+                if same.as_ref().is_none_or(|(best, _, _)| s > *best) {
+                    same = Some((s, key, ex));
+                }
+            } else if other.as_ref().is_none_or(|(best, _)| s > *best) {
+                other = Some((s, ex.label));
+            }
+        }
+        let nearest = |s: Option<f64>| match s {
+            Some(s) => format!("{s:.2}"),
+            None => format!("about {estimated:.2}"),
+        };
+        match same {
+            Some((s, key, ex)) if s >= least => match other.filter(|(o, _)| *o >= s) {
+                Some((o, label)) => Err(format!("an example of {label} is as alike as any of it ({o:.2} against {s:.2})")),
+                None => Ok(Twin { example: key.to_string(), source: ex.source, similarity: (s * 100.0).round() / 100.0 }),
+            },
+            same => Err(format!(
+                "no example taught of it is that alike: the nearest {} < learning.twin_similarity {least}",
+                nearest(same.map(|(s, _, _)| s))
+            )),
+        }
     }
 
     /// Records one example and counts it into the model; a message learned
@@ -182,6 +254,9 @@ impl Learner {
             model.remove(&old.label, &old.features);
         }
         model.add(&example.label, &example.features);
+        drop(model);
+        let key = ExampleKey::of(&example.features);
+        self.twins.write().unwrap_or_else(|e| e.into_inner()).insert(key, &example.label, &example.features);
         Ok(())
     }
 
@@ -189,6 +264,7 @@ impl Learner {
     pub fn forget(&self, key: ExampleKey) -> Result<bool, StoreError> {
         let Some(old) = self.store.forget_example(key)? else { return Ok(false) };
         self.model.write().unwrap_or_else(|e| e.into_inner()).remove(&old.label, &old.features);
+        self.twins.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
         Ok(true)
     }
 
@@ -229,7 +305,7 @@ impl Learner {
 
     /// About how many bytes the model holds in memory.
     pub fn footprint(&self) -> usize {
-        self.model().footprint()
+        self.model().footprint() + self.twins.read().unwrap_or_else(|e| e.into_inner()).footprint()
     }
 
     /// Examples per label in the store (also those the model ignores while
@@ -241,4 +317,13 @@ impl Learner {
         }
         Ok(counts.into_iter().collect())
     }
+}
+
+/// Why the rules' view keeps a sensitive procedure from the model.
+enum SensitiveHold {
+    /// They saw no sign of it, or too little: an example the team taught
+    /// of this very request may stand in for the sign.
+    NoSign(String),
+    /// They found another procedure as likely: a person decides.
+    Tie(String),
 }

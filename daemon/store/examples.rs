@@ -73,6 +73,12 @@ impl Store {
         old.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
     }
 
+    /// One example, by its key.
+    pub fn example(&self, key: ExampleKey) -> Result<Option<Example>, StoreError> {
+        let value = self.tree(EXAMPLES).get(key.0)?;
+        value.map(|v| serde_json::from_slice(&v).map_err(corrupt("a learned example"))).transpose()
+    }
+
     /// Every example, in key order.
     pub fn examples(&self) -> Result<Vec<(ExampleKey, Example)>, StoreError> {
         let mut out = Vec::new();

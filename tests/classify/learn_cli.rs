@@ -151,7 +151,7 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
 }
 
 #[test]
-fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
+fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw_or_a_request_taught_before() {
     let desk = Desk::new("min_examples = 2\nmin_probability_sensitive = 0.9");
     let a = desk.mail("d1.eml", "leaving", "Please make my account go away for good, I do not use it any more.");
     let b = desk.mail("d2.eml", "leaving sourcehut", "I want my account gone for good, please make it go away.");
@@ -159,10 +159,30 @@ fn the_model_routes_into_a_sensitive_procedure_only_on_a_sign_its_rules_saw() {
     desk.teach_ordinary();
 
     // The model is sure, but no rule of the sensitive procedure saw any
-    // sign of it: words alone never route into deletion.
+    // sign of it, and the team taught nothing this alike: words alone
+    // never route into deletion.
     let plain = desk.mail("q1.eml", "go away", "Please make my account go away for good.");
     let why = desk.model_refused(&plain, "account-deletion");
-    assert_eq!(why, "account-deletion is sensitive and none of its rules saw a sign of it (learning.sensitive_needs_rule_sign)");
+    assert!(
+        why.starts_with("account-deletion is sensitive and none of its rules saw a sign of it, and no example taught of it is that alike: the nearest 0.")
+            && why.ends_with(" < learning.twin_similarity 0.6 (learning.sensitive_needs_rule_sign)"),
+        "{why}"
+    );
+
+    // The team answered this very request before: a mail nearly the same
+    // as one they taught goes where they put it, and says which example.
+    let again = desk.mail("q3.eml", "leaving", "Please make my account go away for good, I do not use it anymore.");
+    let v = desk.classify(&again);
+    assert_eq!(v["procedure"], "account-deletion", "{v}");
+    assert_eq!((v["model"]["decided"].as_bool(), v["model"]["twin"]["source"].as_str()), (Some(true), Some("d1.eml")), "{v}");
+    assert!(v["model"]["twin"]["similarity"].as_f64().unwrap() >= 0.6, "{v}");
+
+    // Unless it is as near to something the team said is no request.
+    let c = desk.mail("n3.eml", "old repository", "Please make my old repository go away for good, I do not use it any more.");
+    desk.ok(&["learn", "--not", &c]);
+    let between = desk.mail("q4.eml", "old repository", "Please make my old account go away for good, I do not use it any more.");
+    let why = desk.model_refused(&between, "account-deletion");
+    assert!(why.contains("and an example of unclassified is as alike as any of it ("), "{why}");
     // A rule of it that speaks against the message wins over the model.
     let against = desk.mail("q2.eml", "go away", "Please make it go away for good, not the whole account, just one repository.");
     let why = desk.model_refused(&against, "account-deletion");
@@ -183,8 +203,9 @@ fn the_model_confirms_a_sensitive_near_miss_only_when_the_rules_saw_enough_and_n
     desk.ok(&["learn", "refund", &r1, &r2]);
     desk.teach_ordinary();
 
-    // "Locked out" alone is 1.5 of the 3.5 the rules need for 2FA.
-    let weak = desk.mail("q1.eml", "locked out", "I am locked out of my sourcehut account since this morning, please help.");
+    // "Locked out" alone is 1.5 of the 3.5 the rules need for 2FA, and
+    // the mail is not the one the team taught.
+    let weak = desk.mail("q1.eml", "locked out", "Locked out since this morning, please help.");
     let why = desk.model_refused(&weak, "2fa-disable");
     assert!(why.contains("2fa-disable is sensitive and its rules saw too little of it: score 1.5 < 1.75"), "{why}");
 

@@ -12,28 +12,24 @@ use crate::support::ircd::{IrcClient, Ircd};
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
 
-/// Waits for the rename reply to the message with Message-ID `to`.
-async fn wait_for_draft(s: &Setup, to: &str) {
+/// Waits for a draft to the message with Message-ID `to` that says
+/// `says` (the procedure's own reply).
+async fn wait_for_draft(s: &Setup, to: &str, says: &str) {
     let deadline = tokio::time::Instant::now() + T;
-    let ready = || {
-        drafts(s)
-            .iter()
-            .any(|d| d.in_reply_to.first().is_some_and(|r| r == to) && d.text.contains("Renaming accounts is not available"))
-    };
+    let ready = || drafts(s).iter().any(|d| d.in_reply_to.first().is_some_and(|r| r == to) && d.text.contains(says));
     while !ready() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for the rename draft to {to}");
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for a draft to {to} that says {says:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
-    let ircd = Ircd::start();
-    let extra = format!("{}\n[learning]\nmin_examples = 1\n", crate::support::ircd::daemon_irc_section(&ircd, CH));
-    // Without the pack's shipped model, which knows this phrasing by now:
-    // what is shown is what the team's own model learns.
+/// A desk with IRC, learning from one example on, without the pack's
+/// shipped model (which knows these phrasings by now: what is shown is
+/// what the team's own model learns), whose archive taught it what
+/// ordinary mail looks like; and alice in the staff channel.
+async fn desk_that_knows_ordinary_mail(ircd: &Ircd) -> (Setup, IrcClient) {
+    let extra = format!("{}\n[learning]\nmin_examples = 1\n", crate::support::ircd::daemon_irc_section(ircd, CH));
     let s = setup_with("none", &extra).without_pack_model("sourcehut");
-    // The team's archive taught it what ordinary mail looks like.
     for (name, body) in [
         ("n1.eml", "git push over ssh fails with permission denied on my repository."),
         ("n2.eml", "My builds are stuck in the queue since yesterday, is the build service down?"),
@@ -45,6 +41,13 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     }
     let mut alice = IrcClient::connect(ircd.port, "alice").await;
     alice.join(CH).await;
+    (s, alice)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
+    let ircd = Ircd::start();
+    let (s, mut alice) = desk_that_knows_ordinary_mail(&ircd).await;
 
     s.dovecot.deliver("INBOX", &mail(1, "embarrassing name", "I picked an embarrassing name when I signed up, ~coolguy. Could I be called ~jdoe on the site instead?"));
     let child = spawn_daemon(&s);
@@ -56,12 +59,12 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let answer = alice.said_by("triaged", CH, |t| t.starts_with("#1 is now") || t.contains("not reclassified"), T).await;
     assert!(answer.starts_with("#1 is now account-rename"), "{answer}");
     // The acknowledgement is withdrawn and the rename reply takes its place.
-    wait_for_draft(&s, "m1@example.net").await;
+    wait_for_draft(&s, "m1@example.net", "Renaming accounts is not available").await;
 
     s.dovecot.deliver("INBOX", &mail(2, "my name", "I signed up under an embarrassing name. Can I be called ~jane on the site instead?"));
     let second = alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
     assert!(second.contains("account-rename") && second.contains("chosen by the model"), "{second}");
-    wait_for_draft(&s, "m2@example.net").await;
+    wait_for_draft(&s, "m2@example.net", "Renaming accounts is not available").await;
     let rename = drafts(&s).into_iter().find(|d| d.in_reply_to.first().is_some_and(|r| r == "m2@example.net")).unwrap();
     assert!(rename.text.contains("Renaming accounts is not available"), "the procedure's own reply: {}", rename.text);
 
@@ -79,6 +82,45 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("ticket #1, reclassified by alice"), "{list}");
     assert!(list.contains("4 examples: account-rename 1, unclassified 3"), "{list}");
+}
+
+/// Deletion is sensitive: learned words alone never route into it. But a
+/// request the team moved there by hand is one they answered before, and
+/// the next mail nearly the same goes there too, naming the example; the
+/// procedure's own first reply (self-service) is drafted, as for a rule's
+/// route. One merely like it in words stays a person's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deletion_staff_reclassified_routes_its_twin_and_not_a_mere_paraphrase() {
+    let ircd = Ircd::start();
+    let (s, mut alice) = desk_that_knows_ordinary_mail(&ircd).await;
+
+    let words = "I am done with the site. Please make my profile and everything under it go away for good.";
+    s.dovecot.deliver("INBOX", &mail(1, "leaving", words));
+    let child = spawn_daemon(&s);
+    let first = alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    assert!(first.contains("unclassified"), "no rule knows this phrasing: {first}");
+    alice.say(CH, "!reclassify 1 account-deletion").await;
+    let answer = alice.said_by("triaged", CH, |t| t.starts_with("#1 is now") || t.contains("not reclassified"), T).await;
+    assert!(answer.starts_with("#1 is now account-deletion"), "{answer}");
+
+    // Nearly the same words from someone else.
+    s.dovecot.deliver("INBOX", &mail(2, "leaving", "I am done with the site. Please make my profile and everything under it go away for good!"));
+    let second = alice.said_by("triaged", CH, |t| t.starts_with("#2 "), T).await;
+    assert!(second.contains("account-deletion") && second.contains("chosen by the model"), "{second}");
+    // The procedure's own first reply.
+    wait_for_draft(&s, "m2@example.net", "You can delete your account yourself").await;
+
+    // The same wish in other words: the model may be sure, but nothing
+    // the team taught is this alike and no rule saw a sign of deletion.
+    s.dovecot.deliver("INBOX", &mail(3, "leaving", "I'm through with this site; could my profile and all that's under it disappear for good?"));
+    let third = alice.said_by("triaged", CH, |t| t.starts_with("#3 "), T).await;
+    assert!(third.contains("unclassified") && !third.contains("chosen by the model"), "{third}");
+
+    let out = sigterm(child);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("account-deletion (model, probability"), "the log explains the choice: {log}");
+    assert!(log.contains("like example ") && log.contains("ticket #1, reclassified by alice"), "and names the example: {log}");
+    assert!(log.contains("no example taught of it is that alike"), "and why the paraphrase was not routed: {log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

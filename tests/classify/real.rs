@@ -1086,8 +1086,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
     let floors: Floors<'_> = &[
         // Lowered with the rules' floors by the sixth round's measured
-        // trade, and by the request model's.
-        ("sourcehut", "held-out", 203.0 / 242.0, 203.0 / 205.0, 2),
+        // trade, and by the request model's; three more routed since a
+        // request taught before stands in for the rules' sign.
+        ("sourcehut", "held-out", 208.0 / 242.0, 208.0 / 210.0, 2),
         ("2i2c", "held-out", 28.0 / 44.0, 36.0 / 37.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
