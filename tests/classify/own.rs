@@ -44,7 +44,9 @@ fn an_outage_of_a_2i2c_hub_is_infrastructure() {
         // The community's name, wherever it is written.
         ("Upgrade request", "As community representative for NASA VEDA we would like to request an upgrade of the hub image.", r#"name "NASA VEDA""#),
         // A hub's short name next to "hub".
-        ("Spawn failures", "Users of the openscapes hub cannot start their servers, spawn fails with a timeout.", r#"hub name "openscapes hub""#),
+        ("Spawn failures", "Users of the leap hub cannot start their servers, spawn fails with a timeout.", r#"hub name "leap hub""#),
+        // A coined community name counts alone, as a name.
+        ("Spawn failures", "Our Openscapes workshop starts Monday and nobody can start a server, spawn fails with a timeout.", r#"name "Openscapes""#),
         // A link into 2i2c's tracker.
         ("Follow-up", "Following up on https://github.com/2i2c-org/infrastructure/issues/3137: the hub is down again with 503 errors.", "tracker link"),
     ];

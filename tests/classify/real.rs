@@ -600,7 +600,9 @@ fn real_text_meets_the_measured_floors() {
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
         ("sourcehut r6", "held-out", 27.0 / 32.0, 27.0 / 30.0, 0),
-        ("2i2c r6", "held-out", 10.0 / 15.0, 10.0 / 10.0, 0),
+        // Coined community names as signs of ours (the sixteenth round):
+        // two more hub requests, and a 2i2c engineer's note naming one.
+        ("2i2c r6", "held-out", 12.0 / 15.0, 12.0 / 13.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         // The seventh set after its one look (docs/CLASSIFICATION.md,
         // "Seventh set: the one look"; sourcehut 13/25, 13/19, 5 and CAcert
@@ -611,7 +613,8 @@ fn real_text_meets_the_measured_floors() {
         // which relabelled two rows of each of the fifth to seventh sets
         // (their figures above are on the new labels).
         ("sourcehut r7", "held-out", 24.0 / 27.0, 24.0 / 26.0, 2),
-        ("2i2c r7", "held-out", 15.0 / 20.0, 16.0 / 17.0, 0),
+        // The same: three more, and one more note of 2i2c's own.
+        ("2i2c r7", "held-out", 18.0 / 20.0, 19.0 / 21.0, 0),
         ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
         // The eighth set after its one look (docs/CLASSIFICATION.md,
         // "Eighth set: the one look"; sourcehut 12/26, 12/18, 6, 2i2c
@@ -665,7 +668,8 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
         ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 33.0, 2),
-        ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 14.0, 0),
+        // The same: one more, and one more note of 2i2c's own.
+        ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 16.0, 0),
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
         ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 28.0, 1),
         ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 17.0, 0),
@@ -1113,10 +1117,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
         ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 34.0, 3),
-        ("2i2c r13", "held-out", 12.0 / 18.0, 13.0 / 15.0, 0),
+        ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 17.0, 0),
         ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
         ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 29.0, 2),
-        ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 18.0, 0),
+        ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 22.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // The fifteenth set's one look, with the model (the defaults).
         ("sourcehut r15", "held-out", 16.0 / 28.0, 16.0 / 19.0, 1),
