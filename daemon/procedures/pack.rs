@@ -152,6 +152,9 @@ struct RawProcedure {
     /// Decided by what the message carries, not by what its writer asks.
     #[serde(default)]
     by_content: bool,
+    /// A reply that points elsewhere and asks or promises nothing.
+    #[serde(default)]
+    redirect: bool,
     #[serde(default)]
     rule: Vec<RawRule>,
     #[serde(default)]
@@ -216,7 +219,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("", &["pack", "vocabulary", "numbering", "own", "procedure"]),
     ("own", &["domains", "names", "short_names", "kinds", "trackers"]),
     ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
-    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "by_content", "facts", "rule", "step"]),
+    ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "by_content", "redirect", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
         "step",
@@ -568,6 +571,9 @@ impl PackCheck<'_> {
             if rp.needs_own && raw.own.is_none() {
                 self.bad(&[K("procedure"), I(pi), K("needs_own")], format!("procedure {:?} needs a sign of the team's own services, but the pack has no [own] table listing them (domains, names, short_names, kinds, trackers)", rp.id));
             }
+            if rp.redirect && (rp.sensitive || rp.needs_own || rp.by_content || rp.billing || !matches!(rp.identity, IdentityPolicy::None)) {
+                self.bad(&[K("procedure"), I(pi), K("redirect")], format!("procedure {:?} is a redirect, so a wrong guess of it must harm no one: it cannot be sensitive, billing, by_content or needs_own, and its identity must be \"none\"", rp.id));
+            }
             if !rules.iter().any(|r| r.weight > 0.0) {
                 self.bad(&here, format!("procedure {:?} has no positive rule, so nothing can ever reach it", rp.id));
             }
@@ -582,6 +588,7 @@ impl PackCheck<'_> {
                 needs_own: rp.needs_own,
                 needs_request: rp.needs_request || rp.sensitive,
                 by_content: rp.by_content,
+                redirect: rp.redirect,
                 rules,
                 steps,
             });
@@ -1106,6 +1113,16 @@ state = "closed"
         std::fs::write(dir.path().join("done.txt"), "Done on {{ executed }}\n").unwrap();
         std::fs::write(dir.path().join("procedures.toml"), &toml).unwrap();
         Pack::load(dir.path()).unwrap();
+    }
+
+    /// "A redirect … cannot be sensitive …, and its identity must be
+    /// none": a wrong guess of it must harm no one.
+    #[test]
+    fn a_redirect_is_a_procedure_whose_wrong_guess_harms_no_one() {
+        let bad = GOOD.replace("identity = \"one\"", "identity = \"one\"\nredirect = true");
+        let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
+        let joined = errs.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(joined.contains(":10: procedure[0].redirect: procedure \"delete\" is a redirect, so a wrong guess of it must harm no one"), "{joined}");
     }
 
     #[test]

@@ -153,6 +153,11 @@ pub struct Procedure {
     /// a positive sign of a request (`classify::guard`), only that it is
     /// no report, story or talk about others.
     pub by_content: bool,
+    /// A reply that points elsewhere and asks or promises nothing (2i2c's
+    /// everyday questions to the forum): a wrong guess of it harms no one,
+    /// so the pack's model may route it on less certainty
+    /// (`classify::pack_model::MIN_ROUTE_REDIRECT`).
+    pub redirect: bool,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
 }

@@ -91,6 +91,9 @@ fn an_ordinary_near_miss_routes_when_the_pack_model_agrees() {
     let notice = ("Getting started on the LEAP hub", "Welcome to LEAP! To get started, sign in to the LEAP hub with your GitHub account and pick the default image. Office hours are Tuesdays at 2pm.");
     let mut p = pack("2i2c");
     p.model = None;
+    // The confirmation alone: out-of-scope as an ordinary procedure, not
+    // the redirect it is in the pack (`a_redirect_is_routed_on_less_certainty`).
+    p.procedures.iter_mut().filter(|q| q.id == "out-of-scope").for_each(|q| q.redirect = false);
     for ((subject, body), procedure, score) in [(near, "out-of-scope", pack_model::MIN_ORDINARY_SIGN), (weak, "out-of-scope", 1.5), (notice, "infrastructure", pack_model::MIN_ORDINARY_SIGN)] {
         let rules = classify(&p, subject, body);
         assert!(rules.procedure == "unclassified" && rules.runner_up.as_deref() == Some(procedure) && rules.score == score, "the rules' near miss: {rules:?}");
@@ -114,6 +117,39 @@ fn an_ordinary_near_miss_routes_when_the_pack_model_agrees() {
     assert!(c.pack_model.is_some(), "the explanation names the model: {c:?}");
     assert_eq!(classify(&p, weak.0, weak.1).procedure, "unclassified");
     assert_eq!(classify(&p, notice.0, notice.1).procedure, "unclassified", "a notice is no request");
+}
+
+/// "A redirect (a reply that points elsewhere, asking and promising
+/// nothing) it may route at 0.6": a usage question no rule scores, which
+/// a model fairly sure of sends to out-of-scope, and would not if
+/// out-of-scope were not a redirect.
+#[test]
+fn a_redirect_is_routed_on_less_certainty() {
+    let (subject, body) = ("Widgets", "My ipywidgets sliders stopped responding after I upgraded, what changed?");
+    let mut p = pack("2i2c");
+    p.model = None;
+    let rules = classify(&p, subject, body);
+    assert!(rules.procedure == "unclassified" && rules.runner_up.is_none(), "no rule scores it: {rules:?}");
+    // The text learned as a question and as no procedure, in the first
+    // of these proportions that leaves the model fairly sure: above the
+    // redirect's 0.6, below the 0.9 anything else needs.
+    let model = [(3, 1), (4, 2), (2, 1), (5, 3), (6, 3), (7, 4)]
+        .into_iter()
+        .map(|(question, none)| {
+            let mut examples = vec![(pack_model::features(subject, body), "out-of-scope".to_string()); question];
+            examples.extend(vec![(pack_model::features(subject, body), "unclassified".to_string()); none]);
+            PackModel::train(&examples, &["out-of-scope"])
+        })
+        .find(|m| m.probability("out-of-scope", &pack_model::features(subject, body)).is_some_and(|x| (pack_model::MIN_ROUTE_REDIRECT..pack_model::MIN_ROUTE).contains(&x)))
+        .expect("a model fairly sure of it");
+    p.model = Some(std::sync::Arc::new(model));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "out-of-scope", "{c:?}");
+    assert!(c.pack_model.is_some(), "{c:?}");
+    let oos = p.procedures.iter_mut().find(|q| q.id == "out-of-scope").unwrap();
+    assert!(oos.redirect, "the 2i2c pack's out-of-scope is a redirect");
+    oos.redirect = false;
+    assert_eq!(classify(&p, subject, body).procedure, "unclassified", "an ordinary procedure needs 0.9");
 }
 
 /// "It never routes into a sensitive procedure on its own words": a
@@ -626,4 +662,60 @@ fn pack_model_with_more_sets() {
             println!("| {name}, {with} | {}, {} | {rec}/{req} | {right}/{all_routed} | {smis} |", routed[0], routed[1]);
         }
     }
+}
+
+/// A trial of a lower probability for the one redirect that harms no one
+/// when unneeded: 2i2c's `out-of-scope` (everyday questions to the forum).
+/// Each read set r4 to r14 judged by a pack's model trained without it;
+/// counted: the questions the shipped gates leave unclassified that the
+/// model would send to out-of-scope at each probability below
+/// `MIN_ROUTE`, where the rules scored nothing else (no runner-up but
+/// out-of-scope itself) and no gate of whose hub held it back. Right: a
+/// usage question, or a text not ours (the redirect is harmless there);
+/// wrong: a hub request of ours sent to the forum.
+///
+///     cargo test --test classify pack_model_usage_questions_lower -- --ignored --nocapture
+#[test]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+fn pack_model_usage_questions_lower() {
+    use triaged::classify::request;
+    let thresholds = [0.5, 0.6, 0.7, 0.8];
+    let mut p = pack("2i2c");
+    let texts = request::labelled(root(), &["2i2c"]).expect("the real sets read");
+    let mut counts = vec![(0usize, 0usize, 0usize); thresholds.len()];
+    let (mut questions, mut found) = (0, 0);
+    for round in ["r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "r13", "r14"] {
+        let file = format!("issues-{round}.tsv");
+        let examples: Vec<_> = texts.iter().filter(|t| t.set != file).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+        let ids = pack_model::trained_procedures(&p, &examples);
+        let model = std::sync::Arc::new(PackModel::train(&examples, &ids));
+        p.model = Some(model.clone());
+        for t in texts.iter().filter(|t| t.set == file) {
+            let c = classify(&p, &t.subject, &t.body);
+            questions += usize::from(t.label == "out-of-scope");
+            found += usize::from(t.label == "out-of-scope" && c.procedure == "out-of-scope");
+            if c.procedure != "unclassified" || c.runner_up.as_deref().is_some_and(|r| r != "out-of-scope") || c.own.as_ref().is_some_and(|o| !o.gated.is_empty()) {
+                continue;
+            }
+            let Some((best, x)) = model.best(&pack_model::features(&t.subject, &t.body)) else { continue };
+            if best != "out-of-scope" {
+                continue;
+            }
+            for (n, at) in thresholds.iter().enumerate() {
+                if x >= *at {
+                    match t.label.as_str() {
+                        "out-of-scope" => counts[n].0 += 1,
+                        "unclassified" => counts[n].1 += 1,
+                        _ => counts[n].2 += 1,
+                    }
+                }
+            }
+        }
+    }
+    println!("2i2c, r4 to r14, each without itself: {found} of {questions} usage questions routed as shipped");
+    println!("| more routes to out-of-scope | {} |", thresholds.map(|t| format!("p ≥ {t}")).join(" | "));
+    println!("|---|{}", "---|".repeat(thresholds.len()));
+    println!("| usage questions (right) | {} |", counts.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(" | "));
+    println!("| not ours (harmless) | {} |", counts.iter().map(|c| c.1.to_string()).collect::<Vec<_>>().join(" | "));
+    println!("| hub requests of ours (wrong) | {} |", counts.iter().map(|c| c.2.to_string()).collect::<Vec<_>>().join(" | "));
 }

@@ -701,7 +701,9 @@ fn real_text_meets_the_measured_floors() {
         // The sixteenth set's one look (2026-12-05), after the sixteenth
         // round; the same with the templates before it. Not read since.
         ("sourcehut r16", "held-out", 17.0 / 32.0, 17.0 / 20.0, 0),
-        ("2i2c r16", "held-out", 5.0 / 26.0, 5.0 / 6.0, 0),
+        // Out-of-scope a redirect since (four more questions, measured
+        // after the look: the rows were not read).
+        ("2i2c r16", "held-out", 9.0 / 26.0, 9.0 / 10.0, 0),
         ("cacert r16", "held-out", 7.0 / 10.0, 7.0 / 10.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -1151,7 +1153,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r15", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
         // The sixteenth set's one look, with the model (the defaults).
         ("sourcehut r16", "held-out", 19.0 / 32.0, 19.0 / 22.0, 0),
-        ("2i2c r16", "held-out", 10.0 / 26.0, 10.0 / 11.0, 0),
+        ("2i2c r16", "held-out", 14.0 / 26.0, 14.0 / 15.0, 0),
         ("cacert r16", "held-out", 7.0 / 10.0, 7.0 / 10.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
