@@ -41,6 +41,14 @@ static OTHERS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their (?:\w+ )?accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b|大家|各位")
 });
 
+/// Someone else's account named as such, even by a writer who says "my":
+/// "my friend's account", "my wife's profile", "his account", "the
+/// account of my son". Whose account it is decides who may ask; a person
+/// looks.
+static THIRD_PERSONS_ACCOUNT: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:(?:my|our|a) (?:friend|wife|husband|son|daughter|mother|mom|mum|father|dad|parent|colleague|partner|brother|sister|boss|relative|grandmother|grandfather|grandma|grandpa|child|kid|boyfriend|girlfriend|coworker|co-worker|employee)['’]s|his|(?:of|for) (?:my|our) (?:friend|wife|husband|son|daughter|mother|mom|mum|father|dad|parent|colleague|partner|brother|sister|child|kid|employee)s?) (?:\w+ )?(?:accounts?|profiles?|subscriptions?|logins?)\b")
+});
+
 /// The writer, alone or with others: first person singular or plural.
 static FIRST_ANY: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(&format!(r"(?i)\b(?:{SINGULAR_WORDS}|{PLURAL_WORDS})\b|\bj['’]|\bi\s+['’]\s*(?:m|ve|d|ll)\b|我|私|僕|わたし"))
@@ -341,6 +349,9 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     if SPAM_ACCOUNTS.is_match(text) || (OTHERS.is_match(text) && !FIRST_SINGULAR.is_match(text)) {
         return Some("it is about other people's accounts (users, people, their), not the writer's own".to_string());
     }
+    if THIRD_PERSONS_ACCOUNT.is_match(text) {
+        return Some("it is about someone else's account (a friend's, a relative's, his), not the writer's own".to_string());
+    }
     let title = text.lines().next().unwrap_or("");
     let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_ranges(text).into_iter().map(|m| text[m].to_lowercase()).collect();
     if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 {
@@ -419,6 +430,23 @@ mod tests {
             "Exclusão da conta\nSolicito a exclusão da minha conta: não uso mais o serviço e gostaria que os meus dados fossem apagados também, obrigado.",
             "Please process my account deletion request as soon as you can, I no longer use the service and want my data gone.",
             "アカウントの削除をお願いします",
+        ]);
+    }
+
+    /// "Whose account it is decides who may ask": a writer who says "my"
+    /// about a friend's or a relative's account asks for someone else's;
+    /// one who names a relative beside their own account still asks for
+    /// theirs.
+    #[test]
+    fn someone_elses_account_is_held_back_even_in_the_first_person() {
+        held_for(&[
+            ("my account\nPlease make my friend's account go away for good, he no longer uses it.", "someone else's account"),
+            ("Delete\nI want to delete my wife's account, she asked me to.", "someone else's account"),
+            ("2FA\nI lost the phone that had his account codes, please reset them for me.", "someone else's account"),
+        ]);
+        passes(&[
+            "Refund Policy\nIs it possible for me to get a refund of the premium? My brother bought it by mistake under my account.",
+            "Delete my account\nMy friend told me you delete accounts on request: please delete mine, I no longer use it.",
         ]);
     }
 
