@@ -53,6 +53,20 @@ impl Dns {
     }
 
     fn launch(records: &[Record], log_queries: bool) -> Dns {
+        // A port found free can be taken before dnsmasq binds it (tests run
+        // in parallel, and one holds a silent UDP socket as a dead resolver):
+        // then dnsmasq exits at once, and another port is tried.
+        let mut tries = 0;
+        loop {
+            match Self::try_launch(records, log_queries) {
+                Ok(dns) => return dns,
+                Err(log) if tries < 4 && log.contains("in use") => tries += 1,
+                Err(log) => panic!("dnsmasq did not start: {log}"),
+            }
+        }
+    }
+
+    fn try_launch(records: &[Record], log_queries: bool) -> Result<Dns, String> {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = super::free_port();
         let mut conf = format!(
@@ -102,7 +116,7 @@ impl Dns {
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Some(status) = dns.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("dnsmasq exited with {status}: {}", dns.log_text());
+                return Err(format!("dnsmasq exited with {status}: {}", dns.log_text()));
             }
             assert!(
                 Instant::now() < deadline,
@@ -111,7 +125,7 @@ impl Dns {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        dns
+        Ok(dns)
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -47,8 +47,11 @@ fn first_ticket(s: &Setup) -> serde_json::Value {
 fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     let world = World::start();
     let s = setup();
-    // The resolver is down: a closed port on loopback.
-    config_with_dns(&s, &world, &format!("127.0.0.1:{}", crate::support::free_port()));
+    // The resolver is down: it takes the query and never answers. A socket
+    // held for the whole test, not a port found free once: another test's
+    // DNS server could bind a released port and answer for it.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    config_with_dns(&s, &world, &silent.local_addr().unwrap().to_string());
     let request = from_alice(&world, "Financial aid", "Hello,\r\n\r\nI am a student and cannot afford the subscription any more.\r\n");
     s.dovecot.deliver("INBOX", request.as_bytes());
     run_at(&s, "2026-12-01T09:00:00Z");
@@ -62,6 +65,7 @@ fn a_dns_outage_is_temporary_and_the_identity_is_checked_again() {
     let asked = drafts(&s);
     assert_eq!(asked.len(), 1, "the user is asked to verify meanwhile");
 
+    drop(silent);
     // The resolver is back; five minutes later the check runs again.
     config_with_dns(&s, &world, &world.dns.addr().to_string());
     run_at(&s, "2026-12-01T09:04:00Z");
