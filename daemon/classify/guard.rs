@@ -241,6 +241,20 @@ static DENIAL: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(r"(?i)\b(?:do not|don't|dont|never|please don't|please do not)\s+(?:\w+\s+){0,2}?(?:delete|remove|close|cancel|deactivate|disable|turn (?:it |this |that |them |\w+ )?off|switch (?:it |this |that )?off|reset|wipe|erase|terminate|refund)\b")
 });
 
+/// What a "don't" before the step's verb may say instead of denying it:
+/// "I don't see any delete account button", "I don't have a delete
+/// option", "we don't know a way to close it": what the writer cannot
+/// find, not what they ask us not to do.
+static NOT_A_DENIAL: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(r"(?i)^(?:do not|don't|dont|never|please don't|please do not)\s+(?:see|seen|find|found|know|knew|understand|have|had|get|got|think|remember|recall|notice|spot|like)\b")
+});
+
+/// The writer's words that deny the step, if any: the first [`DENIAL`]
+/// that is not [`NOT_A_DENIAL`].
+fn denial(text: &str) -> Option<&str> {
+    DENIAL.find_ranges(text).into_iter().map(|r| &text[r]).find(|m| !NOT_A_DENIAL.is_match(m))
+}
+
 /// Spam accounts: a moderator's clean-up ("I deleted several hundred spam
 /// accounts") is about other people's accounts even in the first person.
 static SPAM_ACCOUNTS: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\bspam[- ]?(?:accounts?|konten|comptes)\b"));
@@ -322,8 +336,8 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
         let signs = strong.into_iter().chain(weak).collect::<Vec<_>>().join(", ");
         return Some(format!("it reads as a bug report ({signs}), not a request about the writer's own account"));
     }
-    if DENIAL.is_match(text) {
-        return Some("it asks us not to take the step (\"do not turn it off\"), not to take it".to_string());
+    if let Some(words) = denial(text) {
+        return Some(format!("it asks us not to take the step (\"{words}\"), not to take it"));
     }
     if USER_STORY.is_match(text) {
         return Some("it reads as a user story (\"as a <role>, I want …\"), a requirement for software, not the writer's own request".to_string());
@@ -733,10 +747,16 @@ mod tests {
         ] {
             assert!(hold_sensitive(t, true).is_some_and(|w| w.contains("not to take the step")), "{t}");
         }
+        // The explanation quotes the writer's own words.
+        let held = hold_sensitive("I don't see a close button. Please do not close my account yet.", true).unwrap();
+        assert!(held.contains("do not close\")"), "{held}");
         for t in [
             "I don't want to use the service any more. Please delete my account.",
             "Please don't charge me again and refund the last payment, I cancelled in May.",
             "I lost my phone and can't log in. Please turn off two-factor authentication for my account.",
+            // What the writer cannot find is no denial.
+            "deleteable accounts\nI don't see any delete account button. I would appreciate it very much if my account was deleted.",
+            "I don't have a delete option in my settings, please close my account.",
         ] {
             assert!(!hold_sensitive(t, true).is_some_and(|w| w.contains("not to take the step")), "{t}");
         }

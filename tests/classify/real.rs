@@ -86,7 +86,7 @@
 //! "Fourteenth set: the one look"). The twelfth to fourteenth were read
 //! and learned once the fifteenth (issues-r15.tsv, "r15") was sealed; the
 //! fifteenth was measured once (docs/CLASSIFICATION.md, "Fifteenth set:
-//! the one look") and is not read since.
+//! the one look") and read in the seventeenth round.
 //!
 //! The sixteenth set (issues-r16.tsv, "r16") was sealed the same way after
 //! the fifteenth round: only parsed here, never scored, until its one look.
@@ -174,9 +174,8 @@ fn items() -> Vec<Item> {
     items.extend(sealed_items("issues-r13.tsv", "r13"));
     items.extend(sealed_items("issues-r14.tsv", "r14"));
     // The fifteenth set, sealed, looked at once (docs/CLASSIFICATION.md,
-    // "Fifteenth set: the one look") and not read since: scored as
-    // `<pack> r15` only, its rows never printed, never under
-    // `REAL_HALF=tune`, and in no model's corpus. Text nobody has tuned on.
+    // "Fifteenth set: the one look"), then read in the seventeenth round:
+    // tune text since, and in the models' corpora.
     items.extend(sealed_items("issues-r15.tsv", "r15"));
     // The sixteenth set, sealed after the fifteenth round and looked at
     // once after the sixteenth (docs/CLASSIFICATION.md, "Sixteenth set"):
@@ -191,7 +190,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -651,7 +650,13 @@ fn real_text_meets_the_measured_floors() {
         // moved to another account, cards refused abroad, refunds asked in
         // the passive, packages that will not install. No other set's
         // figure moved.
-        ("sourcehut r9", "held-out", 29.0 / 31.0, 29.0 / 29.0, 0),
+        // One fewer since the request model and the pack's model learned
+        // the fifteenth set (docs/CLASSIFICATION.md, "Seventeenth round"): a
+        // refund asked in a question ("Can I get back the 16,000 sats
+        // taken away unintentionally?") that the pack's model confirmed
+        // before is a near miss again; a measured trade for what the
+        // fifteenth set teaches.
+        ("sourcehut r9", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
         ("2i2c r9", "held-out", 16.0 / 21.0, 19.0 / 19.0, 0),
         ("cacert r9", "held-out", 4.0 / 4.0, 4.0 / 4.0, 0),
         // The tenth set after its one look (docs/CLASSIFICATION.md, "Tenth
@@ -694,13 +699,17 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
         // set: the one look"; the code of the session before, 16/28,
-        // 16/19, 1; 6/26, 6/7, 0; 7/10, 7/7, 0). Not read since.
-        ("sourcehut r15", "held-out", 16.0 / 28.0, 16.0 / 19.0, 1),
-        ("2i2c r15", "held-out", 7.0 / 26.0, 7.0 / 8.0, 0),
-        ("cacert r15", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
+        // 16/19, 1; 6/26, 6/7, 0; 7/10, 7/7, 0). Read since the seventeenth
+        // round ("Seventeenth round" in docs/CLASSIFICATION.md): tune text.
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 24.0, 1),
+        ("2i2c r15", "held-out", 15.0 / 26.0, 15.0 / 15.0, 0),
+        ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
         // The sixteenth set's one look (2026-12-05), after the sixteenth
-        // round; the same with the templates before it. Not read since.
-        ("sourcehut r16", "held-out", 17.0 / 32.0, 17.0 / 20.0, 0),
+        // round; the same with the templates before it. Not read since;
+        // one more right (18/32, 18/21) since the models learned the
+        // fifteenth set, measured in a second look that is not unseen
+        // (docs/CLASSIFICATION.md, "Seventeenth round").
+        ("sourcehut r16", "held-out", 18.0 / 32.0, 18.0 / 21.0, 0),
         // Out-of-scope a redirect since (four more questions, measured
         // after the look: the rows were not read).
         ("2i2c r16", "held-out", 9.0 / 26.0, 9.0 / 10.0, 0),
@@ -936,6 +945,20 @@ fn requests_route_and_talk_about_them_does_not() {
         // however many of the procedure's words it has.
         ("sourcehut", "Data protection and deleted accounts", "Under the GDPR my data has to be erased once my account is closed. Keeping it around after the account is deleted is not what the law means by deletion.", UNCLASSIFIED),
         ("sourcehut", "Account removal", "Hello, I tried to reach you by mail about deleting my account and all my personal data, without an answer, so here it is again in your tracker.", "account-deletion"),
+        // The seventeenth round (the fifteenth set read): the writer's own
+        // explicit ask outweighs a complaint that there is no delete
+        // button, and what the writer cannot find is no denial; a card
+        // refused to a writer who still wants to pay; a purchase that the
+        // shop's ways to pay do not allow (Chinese); money taken and wanted
+        // back (Russian). A button wished for, a login method wished for
+        // and an unanswered deletion are not.
+        ("cacert", "Deleteable accounts", "I don't see any delete account button. I would appreciate it very much if my account was deleted.", "account-deletion"),
+        ("sourcehut", "Delete my account", "I request full data deletion. Is it legal not to have a button for this?", "account-deletion"),
+        ("sourcehut", "Add a delete account button", "Users should be able to delete their account with a button.", UNCLASSIFIED),
+        ("sourcehut", "Card", "My card was declined twice. I really want to buy the plan.", "cannot-pay"),
+        ("sourcehut", "", "想购买，发现不支持支付宝", "cannot-pay"),
+        ("sourcehut", "", "不支持微信登录，希望增加", UNCLASSIFIED),
+        ("sourcehut", "Подписка", "Сняли деньги с карты за подписку, хочу вернуть", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1147,10 +1170,11 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 29.0, 2),
         ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 22.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
-        // The fifteenth set's one look, with the model (the defaults).
-        ("sourcehut r15", "held-out", 16.0 / 28.0, 16.0 / 19.0, 1),
-        ("2i2c r15", "held-out", 9.0 / 26.0, 9.0 / 11.0, 0),
-        ("cacert r15", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
+        // The fifteenth set, with the model (the defaults): read since the
+        // seventeenth round.
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 24.0, 1),
+        ("2i2c r15", "held-out", 15.0 / 26.0, 15.0 / 16.0, 0),
+        ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
         // The sixteenth set's one look, with the model (the defaults).
         ("sourcehut r16", "held-out", 19.0 / 32.0, 19.0 / 22.0, 0),
         ("2i2c r16", "held-out", 14.0 / 26.0, 14.0 / 15.0, 0),
