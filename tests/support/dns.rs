@@ -14,7 +14,8 @@ pub enum Record {
     /// requires (DKIM keys are longer than one string).
     Txt(String, String),
     A(String, Ipv4Addr),
-    /// Names under this zone are forwarded to a closed port, so they fail
+    /// Names under this zone are forwarded to a closed port (held closed
+    /// for the test process: [`super::closed_udp_port`]), so they fail
     /// upstream (SERVFAIL/REFUSED) instead of being NXDOMAIN.
     Failing(String),
 }
@@ -91,7 +92,7 @@ impl Dns {
                     conf.push_str(&format!("txt-record={name},{}\n", parts.join(",")));
                 }
                 Record::A(name, ip) => conf.push_str(&format!("host-record={name},{ip}\n")),
-                Record::Failing(zone) => conf.push_str(&format!("server=/{zone}/127.0.0.1#{}\n", super::free_port())),
+                Record::Failing(zone) => conf.push_str(&format!("server=/{zone}/127.0.0.1#{}\n", super::closed_udp_port())),
             }
         }
         let conf_path = dir.path().join("dnsmasq.conf");

@@ -285,11 +285,12 @@ signature = "-- \nThe support team"
 {dns}
 {extra}
 "#,
-            // Nothing in a test may ask a resolver off this machine.
+            // Nothing in a test may ask a resolver off this machine: by
+            // default a resolver that is down (refused at once).
             dns = if extra.contains("[dns]") {
                 String::new()
             } else {
-                format!("[dns]\nnameservers = [\"127.0.0.1:{}\"]\ntimeout_secs = 1\n", super::free_port())
+                format!("[dns]\nnameservers = [\"127.0.0.1:{}\"]\ntimeout_secs = 1\n", super::closed_udp_port())
             },
             pw = self.password_file().display(),
             ca = self.ca_file().display(),
