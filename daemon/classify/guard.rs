@@ -312,7 +312,7 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|do not have|no longer have)\b|\b(?:i|we)'m (?:\w+ )?(?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
         r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
-        r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
+        r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\bn[ãa]o (?:consigo|consegui|posso|conseguimos|podemos)\b|\b(?:paguei|fui cobrad[oa]|me cobraram)\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
         r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
         r"|\bне (?:могу|смог|смогла|получается|удаётся|удается)\b|できません|できない",
     ))
@@ -695,6 +695,8 @@ mod tests {
             "Paying without a card\nIs there any other way to pay for the plan? My bank gives students no credit card and the form only takes cards.",
             "Any other way to pay than the card form?\nThe payment page keeps failing for me at the last step, every time, with every card in the household.",
             "Оплата подписки\nЗдравствуйте! Не удаётся оплатить подписку: карта моего банка не проходит, пробовал уже несколько раз за неделю.",
+            // Portuguese "I cannot", as the writer's own trouble.
+            "Conta duplicada\nPessoal, acabei criando uma segunda conta com outro e-mail e não consigo apagar essa conta para ficar só com a minha conta original.",
         ]);
     }
 

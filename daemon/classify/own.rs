@@ -129,8 +129,11 @@ impl OwnServices {
         let short_names = (!short_names.is_empty()).then(|| {
             let (n, k) = (word_list(short_names), word_list(kinds));
             // The name, at most two words, then the kind; the kind, an
-            // optional preposition, then the name; or the name as a tag.
-            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[\s*{n}\s*\]"))
+            // optional preposition, then the name; or the name as a tag:
+            // in brackets anywhere, or opening the subject before a colon
+            // ("[LEAP] More RAM", "victor: image bump", as hub
+            // communities title their requests).
+            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[\s*{n}\s*\]|\A\s*{n}\s*:\s"))
         });
         let trackers = (!trackers.is_empty()).then(|| {
             let alts: Vec<String> = trackers.iter().map(|t| regex::escape(t)).collect();
@@ -230,6 +233,9 @@ mod tests {
         assert!(sign("The LEAP hub is slow").is_some());
         assert!(sign("[Temple] JupyterHub spawn fails").is_some());
         assert!(sign("our hub for temple is down").is_some());
+        // A short name tagging the subject, as hub communities title
+        // their requests.
+        assert_eq!(sign("LEAP: image bump and spawn screen details").as_deref(), Some(r#"hub name "LEAP:""#));
     }
 
     #[test]
@@ -242,6 +248,9 @@ mod tests {
             "datahub.berkeley.edu is down, the hub does not spawn",
             "github.com/jupyterhub/jupyterhub/issues/1",
             "utoronto.ca mail is slow",
+            // Only opening the subject: a colon after the word elsewhere
+            // is a sentence, not a tag.
+            "Notes from the meeting\ntemple: the image is old",
         ] {
             assert_eq!(o.sign(t, Sender::Unknown), None, "{t}");
         }

@@ -89,7 +89,8 @@
 //! the one look") and read in the seventeenth round.
 //!
 //! The sixteenth set (issues-r16.tsv, "r16") was sealed the same way after
-//! the fifteenth round: only parsed here, never scored, until its one look.
+//! the fifteenth round, measured once after the sixteenth, and read in the
+//! eighteenth round.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -177,10 +178,9 @@ fn items() -> Vec<Item> {
     // "Fifteenth set: the one look"), then read in the seventeenth round:
     // tune text since, and in the models' corpora.
     items.extend(sealed_items("issues-r15.tsv", "r15"));
-    // The sixteenth set, sealed after the fifteenth round and looked at
-    // once after the sixteenth (docs/CLASSIFICATION.md, "Sixteenth set"):
-    // scored as `<pack> r16` only, its rows never printed, never under
-    // `REAL_HALF=tune`, and in no model's corpus.
+    // The sixteenth set, sealed after the fifteenth round, looked at once
+    // after the sixteenth (docs/CLASSIFICATION.md, "Sixteenth set"), then
+    // read in the eighteenth round: tune text since.
     items.extend(sealed_items("issues-r16.tsv", "r16"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -190,7 +190,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -701,19 +701,19 @@ fn real_text_meets_the_measured_floors() {
         // set: the one look"; the code of the session before, 16/28,
         // 16/19, 1; 6/26, 6/7, 0; 7/10, 7/7, 0). Read since the seventeenth
         // round ("Seventeenth round" in docs/CLASSIFICATION.md): tune text.
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 24.0, 1),
-        ("2i2c r15", "held-out", 15.0 / 26.0, 15.0 / 15.0, 0),
+        // One more wrong route (22/24 before) since the models learned the
+        // sixteenth set: a trade of the retrained models ("Eighteenth
+        // round").
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 25.0, 1),
+        ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 18.0, 0),
         ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
         // The sixteenth set's one look (2026-12-05), after the sixteenth
-        // round; the same with the templates before it. Not read since;
-        // one more right (18/32, 18/21) since the models learned the
-        // fifteenth set, measured in a second look that is not unseen
-        // (docs/CLASSIFICATION.md, "Seventeenth round").
-        ("sourcehut r16", "held-out", 18.0 / 32.0, 18.0 / 21.0, 0),
-        // Out-of-scope a redirect since (four more questions, measured
-        // after the look: the rows were not read).
-        ("2i2c r16", "held-out", 9.0 / 26.0, 9.0 / 10.0, 0),
-        ("cacert r16", "held-out", 7.0 / 10.0, 7.0 / 10.0, 3),
+        // round: sourcehut 17/32, 17/20, 0; 2i2c 9/26, 9/10, 0; CAcert
+        // 7/10, 7/10, 3. Read in the eighteenth round (docs/
+        // CLASSIFICATION.md, "Eighteenth round"): tune text since.
+        ("sourcehut r16", "held-out", 28.0 / 32.0, 28.0 / 30.0, 0),
+        ("2i2c r16", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
+        ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -959,6 +959,32 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "想购买，发现不支持支付宝", "cannot-pay"),
         ("sourcehut", "", "不支持微信登录，希望增加", UNCLASSIFIED),
         ("sourcehut", "Подписка", "Сняли деньги с карты за подписку, хочу вернуть", "refund"),
+        // The eighteenth round (the sixteenth set read): no card, with a
+        // wish to pay put as "I would pay", a bank transfer or the ways
+        // the writer can use; a renewal whose payment did not go through;
+        // both ways offered closed (Chinese); a letter's own ask for a
+        // refund over a story with a button in it; a charge after a free
+        // trial; a phone reset; a purchase under an address sent wrong
+        // (Chinese); "I cannot delete" in Portuguese. A bug in German, an
+        // account the writer removed and a UX task are not requests.
+        ("sourcehut", "Pro", "I would pay for the pro plan but i dont have a credit card.", "cannot-pay"),
+        ("sourcehut", "No card", "Could you send me your bank details? We need bank transfer because I don't have a credit card.", "cannot-pay"),
+        ("sourcehut", "Other payment methods", "I don't have a credit/debit card and I can use PayPal.", "cannot-pay"),
+        ("sourcehut", "Unable to renew subscription", "It says payment didn't go through. Please help me out!", "cannot-pay"),
+        ("sourcehut", "如何购买？", "只有Paypal和Google Pay支付方式，两者都不可用", "cannot-pay"),
+        ("sourcehut", "Refund for an upgrade by mistake", "I clicked the upgrade button by accident and got the yearly plan. I would like to request: a refund of the difference.", "refund"),
+        ("sourcehut", "Refund Request", "I was charged for the plan after my free trial although I thought it was cancelled. I hope my request will be considered.", "refund"),
+        ("sourcehut", "Lost my codes", "I reset the iPhone and I don't know how to get my authenticator codes now.", "2fa-disable"),
+        ("sourcehut", "如何更改邮箱？", "购买时发错了邮箱，求解，谢谢！", "billing-transfer"),
+        ("cacert", "Apagar conta", "Criei uma conta duplicada e não consigo apagar a outra conta, a minha conta original está certa.", "account-deletion"),
+        ("sourcehut", "Anzeigefehler beim Ändern des Benutzernamens", "", UNCLASSIFIED),
+        ("cacert", "Confirmation to remove account", "I accidently removed an account by misclicking", UNCLASSIFIED),
+        ("cacert", "UX to request erasure of account", "Fine-grained erasure later.", UNCLASSIFIED),
+        // A hub community's request tagged with its hub's short name, an
+        // account asked for on a hub of ours.
+        ("2i2c", "VICTOR: image bump and spawn screen details", "", "infrastructure"),
+        ("2i2c", "CIROH-2i2c JupyterHub request", "A workshop I attend needs an account for the 2i2c JupyterHub.", "infrastructure"),
+        ("2i2c", "Image bump", "Victor: thanks for the talk yesterday.", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1172,13 +1198,15 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
         // The fifteenth set, with the model (the defaults): read since the
         // seventeenth round.
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 24.0, 1),
-        ("2i2c r15", "held-out", 15.0 / 26.0, 15.0 / 16.0, 0),
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 25.0, 1),
+        ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
-        // The sixteenth set's one look, with the model (the defaults).
-        ("sourcehut r16", "held-out", 19.0 / 32.0, 19.0 / 22.0, 0),
-        ("2i2c r16", "held-out", 14.0 / 26.0, 14.0 / 15.0, 0),
-        ("cacert r16", "held-out", 7.0 / 10.0, 7.0 / 10.0, 3),
+        // The sixteenth set, with the model (the defaults): its one look
+        // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
+        // eighteenth round.
+        ("sourcehut r16", "held-out", 28.0 / 32.0, 28.0 / 30.0, 0),
+        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
+        ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
