@@ -991,6 +991,18 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Anzeigefehler beim Ändern des Benutzernamens", "", UNCLASSIFIED),
         ("cacert", "Confirmation to remove account", "I accidently removed an account by misclicking", UNCLASSIFIED),
         ("cacert", "UX to request erasure of account", "Fine-grained erasure later.", UNCLASSIFIED),
+        // Then the older read sets again: "I would like to delete my
+        // account" outweighs "there is no button", Turkish "delete me",
+        // "remove me from your website", a misspelt "delate"; a refund
+        // option the writer cannot find; a subscription forgotten and
+        // charged (Chinese). A user story still is not a request.
+        ("sourcehut", "Can't delete my account", "I would like to delete my account, but there is no button to do so. If you could please help me delete it, I'd appreciate it.", "account-deletion"),
+        ("cacert", "", "beni silin lütfen", "account-deletion"),
+        ("cacert", "Can you please remove me from your website?", "Thank you", "account-deletion"),
+        ("sourcehut", "delate my account", "", "account-deletion"),
+        ("sourcehut", "Cancel and refund", "Could you please help me cancel my subscription and get a refund for the last year? I can't find the refund option.", "refund"),
+        ("sourcehut", "取消本月订阅", "忘了取消自动订阅了，昨天自动扣费了。希望能取消这次扣费。", "refund"),
+        ("sourcehut", "Delete account", "As a registered user, I want to delete my account, so that I can act within my GDPR rights.", UNCLASSIFIED),
         // A hub community's request tagged with its hub's short name, an
         // account asked for on a hub of ours.
         ("2i2c", "VICTOR: image bump and spawn screen details", "", "infrastructure"),
