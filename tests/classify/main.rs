@@ -10,6 +10,7 @@ mod corpus;
 mod languages;
 mod learn_cli;
 mod learn_daemon;
+mod learn_review;
 mod own;
 mod pack_model;
 mod real;
