@@ -238,6 +238,22 @@ impl Message {
         self.outline.as_deref().unwrap_or(&self.raw)
     }
 
+    /// The HTML alternative of the text the message is read by, as text:
+    /// what a mail client shows its reader when the message carries both a
+    /// plain and an HTML body that are not the same part. `None` when there
+    /// is one body only.
+    pub fn html_alternative(&self) -> Option<String> {
+        let parsed = Flat(MessageParser::default().parse(self.outline())?);
+        let (text, html) = (*parsed.text_body.first()?, *parsed.html_body.first()?);
+        if text == html {
+            return None;
+        }
+        match &parsed.parts.get(html as usize)?.body {
+            PartType::Html(html) => Some(mail_parser::decoders::html::html_to_text(html)),
+            _ => None,
+        }
+    }
+
     /// The first `[limits]` this message is over, if any.
     pub fn check_limits(&self, limits: &Limits) -> Result<(), LimitExceeded> {
         let s = &self.shape;

@@ -255,7 +255,7 @@ impl Actor {
         let id = self.store.next_ticket_id()?;
         let (report, identity) = self.verify_request(id, arrival, &classified).await;
         // Kept with the ticket, in its transaction, for a later decision.
-        let features = self.learner.ticket_features(classified.features.as_ref());
+        let features = self.learner.ticket_features(classified.features.as_ref(), msg);
         tracing::info!(ticket = id.0, "classified: {}", classified.explanation);
         let (mut ticket, address_note) = self.new_ticket(id, intake, arrival, classified, &report, identity);
         self.schedule_reverify(&mut ticket, msg, &report)?;

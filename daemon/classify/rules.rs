@@ -35,6 +35,11 @@ pub fn ticket_tag(subject: &str) -> Option<u64> {
 static IS_REPLY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^\s*(re|aw|sv|antw|rif|vs)\s*(\[\d+\])?\s*:").expect("static regex"));
 
+/// Whether the subject is a reply's: written by the other side.
+pub fn is_reply(subject: &str) -> bool {
+    IS_REPLY.is_match(subject)
+}
+
 /// The subject without reply/forward prefixes and ticket tags.
 pub fn clean_subject(s: &str) -> String {
     REPLY_PREFIX.replace(s, "").trim().to_string()
@@ -140,7 +145,7 @@ impl Texts {
             // In a reply the subject is inherited from the other side: it
             // still counts, at half weight, so that "Re: hub down" over
             // "fixed now, thanks" does not reopen the outage procedure.
-            subject_factor: if IS_REPLY.is_match(&msg.subject) { 0.5 } else { 1.0 },
+            subject_factor: if is_reply(&msg.subject) { 0.5 } else { 1.0 },
             candidates: (0..4 + headers.len()).map(|_| std::cell::OnceCell::new()).collect(),
             headers,
         }

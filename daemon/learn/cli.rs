@@ -136,7 +136,7 @@ fn example_of(config: &Config, file: &Path, label: &str) -> Result<Example, Stri
         label: label.to_string(),
         source: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         added: jiff::Timestamp::now(),
-        features: Features::of_message(&msg).hashes(),
+        features: Features::of_message(&msg).example_hashes(&msg, Default::default()),
     })
 }
 

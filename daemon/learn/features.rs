@@ -33,6 +33,11 @@ pub struct Evidence {
 pub struct Features {
     pub language: Option<whatlang::Lang>,
     pub evidence: Vec<Evidence>,
+    /// Each negation in the text ("not", "don't", "nie"), with the words it
+    /// covers that say something (stop words left out), each as its
+    /// negated feature; empty when it covers none ("do not, under any
+    /// circumstances, …": the comma ends it).
+    pub negations: Vec<Vec<(String, u32)>>,
 }
 
 /// Which features a message yields. [`FeatureSet::default`] is what the
@@ -75,13 +80,20 @@ impl Features {
     }
 
     pub fn of_text_with(subject: &str, body: &str, set: FeatureSet) -> Features {
+        // "don’t" as phones and most mail clients type it is "don't": read
+        // as two words, "don" and "t", it negated nothing.
+        let (subject, body) = (&typed_apostrophes(subject), &typed_apostrophes(body));
         let text = format!("{subject}\n{body}");
         let language = language(&text);
         let stemmer = Stemmer::create(stemmer_for(language));
         let mut evidence: Vec<Evidence> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut previous: Option<String> = None;
+        let mut negations: Vec<Vec<(String, u32)>> = Vec::new();
         for (token, negated) in clause_words(&text, set.negation).take(MAX_WORDS) {
+            if set.negation && NEGATIONS.contains(&token.as_str()) {
+                negations.push(Vec::new());
+            }
             let stem = stemmer.stem(&token).into_owned();
             // A negated word is another word: its stem, pairs and n-grams
             // all carry the mark, so none of them counts for the asserted one.
@@ -96,6 +108,9 @@ impl Features {
                 continue;
             }
             let mut features = vec![hash(b'w', &stem)];
+            if let Some(scope) = negations.last_mut().filter(|_| negated) {
+                scope.push((format!("not {token}"), features[0]));
+            }
             let mark = if negated { "!" } else { "" };
             let padded: Vec<char> = std::iter::once('^').chain(token.chars()).chain(std::iter::once('$')).collect();
             for n in 3..=set.longest_ngram.max(3) {
@@ -119,7 +134,19 @@ impl Features {
                 }
             }
         }
-        Features { language, evidence }
+        Features { language, evidence, negations }
+    }
+
+    /// What an example of `msg` keeps: these features (of its plain text)
+    /// less any its HTML alternative does not carry. Staff decide on what
+    /// their mail client shows, often the HTML; a message whose two bodies
+    /// say different things ("add my SSH key" in one, "delete my account"
+    /// in the other) must not teach the words staff never saw.
+    pub fn example_hashes(&self, msg: &Message, set: FeatureSet) -> Vec<u32> {
+        let mine = self.hashes();
+        let Some(html) = msg.html_alternative() else { return mine };
+        let shown = Features::of_text_with(&clean_subject(&msg.subject), &strip_quoted(&html), set).hashes();
+        mine.into_iter().filter(|h| shown.binary_search(h).is_ok()).collect()
     }
 
     /// The sorted, distinct hashes: what an example stores.
@@ -147,6 +174,29 @@ const STOP_WORDS: &[&str] = &[
     "merci", "mes", "mon", "ne", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son",
     "sur", "ta", "te", "tu", "un", "une", "vos", "votre", "vous",
 ];
+
+/// A request taken back in the same mail ("never mind", "scratch that",
+/// "just kidding", "doch nicht", "laissez tomber"), in the packs'
+/// languages: its words, which no taught example outweighs.
+pub fn retraction(text: &str) -> Option<String> {
+    static RETRACTION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(concat!(
+            r"(?i)\b(?:never ?mind|scratch that|disregard (?:this|that|my|the|it)\b|ignore (?:this|that|my (?:last|previous|earlier))\b",
+            r"|just kidding|j/k|(?:i(?:'ve| have)? )?changed my mind|(?:cancel|withdraw|retract)(?:ing)? (?:this|my|the) request",
+            r"|doch nicht|vergiss (?:es|das)|hat sich erledigt|ziehe? (?:meine|die) anfrage zurück",
+            r"|laissez tomber|laisse tomber|oubliez (?:ça|ma demande)|surtout pas|j'ai changé d'avis|annulez? ma demande",
+            r"|olv[íi]d(?:a|e|al)lo|olvida eso|cambi[ée] de opini[óo]n|retiro (?:mi|la) solicitud)",
+        ))
+        .expect("static regex")
+    });
+    let text = typed_apostrophes(text);
+    RETRACTION.find(&text).map(|m| m.as_str().to_string())
+}
+
+/// The typographic apostrophes (U+2019, U+02BC) as the ASCII one.
+fn typed_apostrophes(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\u{2019}', '\u{02bc}']) { text.replace(['\u{2019}', '\u{02bc}'], "'").into() } else { text.into() }
+}
 
 /// Lowercased words of letters; tokens with digits (numbers, account ids,
 /// dates) and very long ones are skipped: they name a case, not a request.
@@ -295,6 +345,25 @@ mod tests {
         let off = FeatureSet { negation: false, ..FeatureSet::default() };
         let plain = Features::of_text_with("", "Please do NOT delete my account", off).hashes();
         assert!(delete.iter().all(|h| plain.contains(h)));
+    }
+
+    #[test]
+    fn a_request_taken_back_is_told_in_the_packs_languages() {
+        for text in ["Please delete my account.\n\nActually, never mind.", "Scratch that. Please delete my account.", "Bitte löschen – nein, doch nicht.", "Supprimez mon compte ? Non, laissez tomber.", "I changed my mind, keep it"] {
+            assert!(retraction(text).is_some(), "{text}");
+        }
+        for text in ["Please delete my account, I no longer need it.", "I don't mind if the repositories go too.", "Ignore the old address in my profile."] {
+            assert_eq!(retraction(text), None, "{text}");
+        }
+    }
+
+    /// "don’t" as phones type it (U+2019) negates as "don't" does.
+    #[test]
+    fn a_typographic_apostrophe_still_negates() {
+        let typed = Features::of_text("", "Please don\u{2019}t delete my account");
+        let words: Vec<&str> = typed.evidence.iter().map(|e| e.word.as_str()).collect();
+        assert!(words.contains(&"not delete"), "{words:?}");
+        assert_eq!(typed.hashes(), Features::of_text("", "Please don't delete my account").hashes());
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl Learner {
                 None => Ok(None),
                 // A tie between procedures stays a person's, twin or not.
                 Some(SensitiveHold::Tie(why)) => Err(why),
-                Some(SensitiveHold::NoSign(why)) => match self.twin(&procedure.id, &features.hashes()) {
+                Some(SensitiveHold::NoSign(why)) => match self.twin(&procedure.id, &twin_features(msg, features, self.settings.features)) {
                     Ok(twin) => Ok(Some(twin)),
                     Err(unlike) => Err(format!("{why}, and {unlike} (learning.sensitive_needs_rule_sign)")),
                 },
@@ -172,6 +172,16 @@ impl Learner {
     fn why_not_sensitive(&self, pack: &Pack, scored: &[Scored<'_>], mine: &Scored<'_>) -> Option<SensitiveHold> {
         let id = mine.procedure;
         let floor = pack.threshold_for(true) / 2.0;
+        // A tie first: a request taught before stands in for the rules'
+        // sign, never for their margin (two procedures at 1.5 each are a
+        // question for a person, twin or not).
+        let rival = scored.iter().filter(|s| s.procedure != id && s.score > 0.0).find(|s| mine.score - s.score < pack.margin);
+        if let Some(rival) = rival.filter(|_| mine.score > 0.0) {
+            return Some(SensitiveHold::Tie(format!(
+                "{id} is sensitive and its rules found {} as likely (scores {} and {}): the model does not choose between them (learning.sensitive_needs_rule_sign)",
+                rival.procedure, mine.score, rival.score
+            )));
+        }
         if mine.score <= 0.0 {
             return Some(SensitiveHold::NoSign(format!(
                 "{id} is sensitive and none of its rules saw a sign of it"
@@ -181,13 +191,6 @@ impl Learner {
             return Some(SensitiveHold::NoSign(format!(
                 "{id} is sensitive and its rules saw too little of it: score {} < {floor}, half of what they need",
                 mine.score
-            )));
-        }
-        let rival = scored.iter().filter(|s| s.procedure != id && s.score > 0.0).find(|s| mine.score - s.score < pack.margin);
-        if let Some(rival) = rival {
-            return Some(SensitiveHold::Tie(format!(
-                "{id} is sensitive and its rules found {} as likely (scores {} and {}): the model does not choose between them (learning.sensitive_needs_rule_sign)",
-                rival.procedure, mine.score, rival.score
             )));
         }
         None
@@ -201,7 +204,11 @@ impl Learner {
     /// examples that may be that alike; only those are read from the store
     /// and compared exactly. `Err` says, without message text, why there
     /// is none.
-    fn twin(&self, procedure: &str, features: &[u32]) -> Result<Twin, String> {
+    fn twin(&self, procedure: &str, query: &TwinQuery) -> Result<Twin, String> {
+        if let Some(words) = &query.retracted {
+            return Err(format!("the message takes a request back (\"{words}\"): a person reads it, not the examples"));
+        }
+        let features = query.hashes.as_slice();
         let least = self.settings.twin_similarity;
         let (candidates, estimated): (Vec<ExampleKey>, f64) = {
             let twins = self.twins.read().unwrap_or_else(|e| e.into_inner());
@@ -236,7 +243,18 @@ impl Learner {
         match same {
             Some((s, key, ex)) if s >= least => match other.filter(|(o, _)| *o >= s) {
                 Some((o, label)) => Err(format!("an example of {label} is as alike as any of it ({o:.2} against {s:.2})")),
-                None => Ok(Twin { example: key.to_string(), source: ex.source, similarity: (s * 100.0).round() / 100.0 }),
+                // "Please do not, under any circumstances, delete my
+                // account" shares most words with the request it denies:
+                // each negation of the message must negate something the
+                // example negates too, or the share weighs a denial as
+                // little as a typo.
+                None => match query.negations.iter().find(|scope| !scope.iter().any(|(_, h)| ex.features.binary_search(h).is_ok())) {
+                    Some(scope) => Err(format!(
+                        "the message negates what the nearest example of it ({s:.2} alike) does not ({}): a person reads it",
+                        scope.first().map_or_else(|| "a negation covering no word".to_string(), |(w, _)| format!("\"{w}\""))
+                    )),
+                    None => Ok(Twin { example: key.to_string(), source: ex.source, similarity: (s * 100.0).round() / 100.0 }),
+                },
             },
             same => Err(format!(
                 "no example taught of it is that alike: the nearest {} < learning.twin_similarity {least}",
@@ -270,8 +288,8 @@ impl Learner {
 
     /// What of a new ticket's features to keep with it for a later staff
     /// decision (`Store::open_ticket_with`): none while learning is off.
-    pub fn ticket_features(&self, features: Option<&Features>) -> Option<Vec<u32>> {
-        features.filter(|_| self.settings.enabled).map(Features::hashes)
+    pub fn ticket_features(&self, features: Option<&Features>, msg: &Message) -> Option<Vec<u32>> {
+        features.filter(|_| self.settings.enabled).map(|f| f.example_hashes(msg, self.settings.features))
     }
 
     /// Staff moved ticket `id` to `procedure`: its first message becomes an
@@ -326,4 +344,33 @@ enum SensitiveHold {
     NoSign(String),
     /// They found another procedure as likely: a person decides.
     Tie(String),
+}
+
+/// What a message is compared with taught examples by: its features; its
+/// negations, each of which an example must share; and a taking back of
+/// the request, which no example outweighs.
+struct TwinQuery {
+    hashes: Vec<u32>,
+    negations: Vec<Vec<(String, u32)>>,
+    retracted: Option<String>,
+}
+
+/// A reply's subject was written by the other side (the rules count it at
+/// half weight): a reply is compared by what its writer wrote below it, so
+/// a subject alone never makes a twin.
+fn twin_features(msg: &Message, features: &Features, set: features::FeatureSet) -> TwinQuery {
+    let body = crate::message::strip_quoted(&msg.text);
+    let own;
+    let features = if crate::classify::rules::is_reply(&msg.subject) {
+        own = Features::of_text_with("", &body, set);
+        &own
+    } else {
+        features
+    };
+    let subject = crate::classify::rules::clean_subject(&msg.subject);
+    TwinQuery {
+        hashes: features.hashes(),
+        negations: features.negations.clone(),
+        retracted: features::retraction(&format!("{subject}\n{body}")),
+    }
 }

@@ -10,7 +10,7 @@ mod corpus;
 mod languages;
 mod learn_cli;
 mod learn_daemon;
-mod learn_review;
+mod twin_attacks;
 mod own;
 mod pack_model;
 mod real;

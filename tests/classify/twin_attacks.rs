@@ -1,11 +1,12 @@
-//! Adversarial review of "A request taught before" (the twin path of the
-//! team's model, docs/CLASSIFICATION.md, "Learning from the team"). Each
-//! test but the last demonstrates a defect found in review and fails
-//! until it is fixed; the last checks what held (forget in the running
-//! learner's memory). The team and its examples are the same in every
-//! test: the shipped sourcehut pack (with its pack model), the default
-//! `[learning]` settings, three deletion requests in words the rules do
-//! not know and three ordinary mails.
+//! "A request taught before" (the twin path of the team's model,
+//! docs/CLASSIFICATION.md, "Learning from the team") attacked: each test
+//! is a way a message that does not ask for deletion was routed there by
+//! a twin in an adversarial review, and now is not; the first checks the
+//! twin still routes the request written again, the last that forgetting
+//! and relabelling act on the running learner at once. The team and its
+//! examples are the same in every test: the shipped sourcehut pack (with
+//! its pack model), the default `[learning]` settings, three deletion
+//! requests in words the rules do not know and three ordinary mails.
 
 use std::path::Path;
 
@@ -20,7 +21,7 @@ const TAUGHT: (&str, &str) = ("leaving", "Please make my account go away for goo
 
 fn message(subject: &str, body: &str) -> Message {
     let raw = format!(
-        "From: Someone <someone@example.net>\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <review@example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        "From: Someone <someone@example.net>\r\nTo: support@example.org\r\nSubject: {subject}\r\nMessage-ID: <attack@example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     );
     Message::parse(raw.into_bytes()).unwrap()
 }
@@ -48,9 +49,10 @@ impl Team {
     }
 
     fn learn_message(&self, label: &str, msg: &Message) -> ExampleKey {
-        let features = Features::of_message(msg).hashes();
+        // What an example keeps, as the daemon and `learn` keep it.
+        let features = Features::of_message(msg).example_hashes(msg, Default::default());
         let key = ExampleKey::of(&features);
-        self.learner.learn(&Example { label: label.into(), source: "review".into(), added: jiff::Timestamp::now(), features }).unwrap();
+        self.learner.learn(&Example { label: label.into(), source: "attack".into(), added: jiff::Timestamp::now(), features }).unwrap();
         key
     }
 
@@ -71,58 +73,56 @@ impl Team {
 
 /// The twin itself routes (the feature works as documented).
 #[test]
-fn review_the_taught_request_written_again_is_routed() {
+fn the_taught_request_written_again_is_routed() {
     let team = Team::new();
     let c = team.classify(&message("leaving", "Please make my account go away for good, I do not use it anymore."));
     assert_eq!(c.procedure, "account-deletion", "{c:?}");
 }
 
-/// Defect: "don’t" written with U+2019 (what phones and most mail clients
-/// type) is no negation: `features::words` splits it into "don" and "t"
-/// ("t" is dropped), so nothing is negated. 0.89 alike: routed.
+/// "don’t" written with U+2019 (what phones and most mail clients type)
+/// negates as "don't" does (it was read as "don" and "t", and the denial
+/// routed at 0.89 alike).
 #[test]
-fn review_a_curly_apostrophe_dont_is_a_negation() {
+fn a_curly_apostrophe_dont_is_a_negation() {
     let team = Team::new();
     team.not_deletion("leaving", "Please don\u{2019}t make my account go away for good, I do not use it any more.");
 }
 
-/// Defect: the negation covers three words (stop words included) and
-/// ends at any comma, so a denial with an inserted phrase leaves the
-/// request's words asserted: 0.68 and 0.61 alike, routed.
+/// A negation covers three words and ends at a comma, so a denial with
+/// words between leaves the request's words asserted (0.68 and 0.61
+/// alike): each negation of the message must be one the example has.
 #[test]
-fn review_a_denial_with_words_between_is_no_twin() {
+fn a_denial_with_words_between_is_no_twin() {
     let team = Team::new();
     team.not_deletion("leaving", "Please do not, under any circumstances, make my account go away for good, I do not use it any more.");
     team.not_deletion("leaving", "Please do not ever make my account go away for good, I do not use it any more but still.");
 }
 
-/// Defect: a retraction after the request (negation only looks forward)
-/// or before it without a negation word changes few features: 0.66, 0.82.
+/// A request taken back in the same mail ("never mind", "scratch that")
+/// changes few features (0.66, 0.82 alike): no twin routes it.
 #[test]
-fn review_a_retracted_request_is_no_twin() {
+fn a_retracted_request_is_no_twin() {
     let team = Team::new();
     team.not_deletion("leaving", "Please make my account go away for good, I do not use it any more.\n\nActually, never mind, don't.");
     team.not_deletion("leaving", "Scratch that.\nPlease make my account go away for good, I do not use it any more.");
 }
 
-/// Defect: in a reply the subject was written by the other side (the rules
-/// count it at half weight), but the features take it whole: the
-/// subject alone carries a twin (0.60) for a body that withdraws the
-/// request.
+/// In a reply the subject was written by the other side (the rules count
+/// it at half weight): a reply is compared by its body, so the subject
+/// alone (0.60 alike with it) carries no twin.
 #[test]
-fn review_a_reply_subject_alone_does_not_make_a_twin() {
+fn a_reply_subject_alone_does_not_make_a_twin() {
     let team = Team::new();
     team.learn("account-deletion", "Please make my account go away for good, I do not use it any more", "");
     team.not_deletion("Re: Please make my account go away for good, I do not use it any more", "Never mind, sorted, thanks.");
 }
 
-/// Defect: "A request taught before stands in for the rules' sign (not
-/// for the margin)". With the rules torn between account-deletion (gdpr,
-/// 1.5) and 2fa-disable (locked-out, 1.5), `why_not_sensitive` returns
-/// NoSign (score below half the threshold) before it looks for a rival,
-/// so the twin routes through the tie.
+/// "A request taught before stands in for the rules' sign (not for the
+/// margin)": with the rules torn between account-deletion (gdpr, 1.5) and
+/// 2fa-disable (locked-out, 1.5), the tie is a person's (a twin once
+/// routed through it: the low score was judged before the rival).
 #[test]
-fn review_a_twin_does_not_break_a_tie_of_the_rules() {
+fn a_twin_does_not_break_a_tie_of_the_rules() {
     let team = Team::new();
     team.learn(
         "account-deletion",
@@ -140,13 +140,13 @@ fn review_a_twin_does_not_break_a_tie_of_the_rules() {
     assert_eq!(c.procedure, UNCLASSIFIED, "a twin broke the rules' tie: {:?}", c.model);
 }
 
-/// Defect (attacker angle): the model learns the text/plain alternative
-/// while staff read the HTML one. Mail whose HTML asks for deletion and
-/// whose plain part is an ordinary request, reclassified to deletion by
-/// staff on what they saw, makes that ordinary request a twin of
-/// deletion for everyone who writes it.
+/// The attacker's angle: staff read the HTML alternative, the model the
+/// plain one. Mail whose HTML asks for deletion and whose plain part is an
+/// ordinary request, reclassified to deletion by staff on what they saw,
+/// made that ordinary request a twin of deletion for everyone who writes
+/// it; an example keeps only what both bodies say.
 #[test]
-fn review_an_example_is_what_staff_saw() {
+fn an_example_is_what_staff_saw() {
     let team = Team::new();
     let raw = "From: m@example.net\r\nSubject: ssh key\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n\
 --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease add a second SSH key to my profile.\r\n\
@@ -157,10 +157,30 @@ fn review_an_example_is_what_staff_saw() {
     team.not_deletion("ssh key", "Please add a second SSH key to my profile!");
 }
 
-/// Held: forgetting an example takes it out of the running learner's
+/// The same request in both bodies, as mail clients send it, still
+/// teaches: what both say is all of it.
+#[test]
+fn a_request_sent_as_text_and_html_still_teaches() {
+    let team = Team::new();
+    let raw = "From: m@example.net\r\nSubject: farewell\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI am done with this place, erase every trace of me from sourcehut.\r\n\
+--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div dir=\"ltr\">I am done with this place, <b>erase every trace of me</b> from sourcehut.</div>\r\n--b--\r\n";
+    let both = Message::parse(raw.as_bytes().to_vec()).unwrap();
+    assert_eq!(
+        Features::of_message(&both).example_hashes(&both, Default::default()),
+        Features::of_message(&both).hashes(),
+        "nothing is lost when both bodies say the same"
+    );
+    let again = message("farewell", "I am done with this place, erase every trace of me from sourcehut!");
+    assert_eq!(team.classify(&again).procedure, UNCLASSIFIED, "not taught yet");
+    team.learn_message("account-deletion", &both);
+    assert_eq!(team.classify(&again).procedure, "account-deletion");
+}
+
+/// Forgetting an example takes it out of the running learner's
 /// sketches and counts at once (no restart), and relabelling replaces it.
 #[test]
-fn review_forget_and_relabel_take_the_twin_away_in_memory() {
+fn forget_and_relabel_take_the_twin_away_in_memory() {
     let team = Team::new();
     team.learn("account-deletion", "farewell", "I am done with this place, erase every trace of me from sourcehut.");
     let again = message("leaving", "Please make my account go away for good, I do not use it anymore.");
