@@ -8,6 +8,26 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A UDP port on 127.0.0.1 that is closed and stays closed for the test
+/// process: a datagram sent to it is refused at once (ICMP port
+/// unreachable), as a resolver that is down, and no other test's server can
+/// take it meanwhile. The port is held by a socket connected elsewhere: the
+/// kernel delivers nothing from anyone else to it, and refuses instead.
+/// (A port found free once and released was taken by another test's
+/// dnsmasq, which answered NXDOMAIN where the test meant an outage.)
+pub fn closed_udp_port() -> u16 {
+    static HELD: std::sync::OnceLock<std::net::UdpSocket> = std::sync::OnceLock::new();
+    HELD.get_or_init(|| {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port on 127.0.0.1");
+        // Port 9 (discard): the socket only ever accepts datagrams from there.
+        socket.connect("127.0.0.1:9").expect("connect the held UDP socket");
+        socket
+    })
+    .local_addr()
+    .expect("held socket address")
+    .port()
+}
+
 #[derive(Debug, Clone)]
 pub enum Record {
     /// Any length: split into 255-byte character-strings as RFC 1035
@@ -15,7 +35,7 @@ pub enum Record {
     Txt(String, String),
     A(String, Ipv4Addr),
     /// Names under this zone are forwarded to a closed port (held closed
-    /// for the test process: [`super::closed_udp_port`]), so they fail
+    /// for the test process: [`closed_udp_port`]), so they fail
     /// upstream (SERVFAIL/REFUSED) instead of being NXDOMAIN.
     Failing(String),
 }
@@ -92,7 +112,7 @@ impl Dns {
                     conf.push_str(&format!("txt-record={name},{}\n", parts.join(",")));
                 }
                 Record::A(name, ip) => conf.push_str(&format!("host-record={name},{ip}\n")),
-                Record::Failing(zone) => conf.push_str(&format!("server=/{zone}/127.0.0.1#{}\n", super::closed_udp_port())),
+                Record::Failing(zone) => conf.push_str(&format!("server=/{zone}/127.0.0.1#{}\n", closed_udp_port())),
             }
         }
         let conf_path = dir.path().join("dnsmasq.conf");

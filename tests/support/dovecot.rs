@@ -290,7 +290,7 @@ signature = "-- \nThe support team"
             dns = if extra.contains("[dns]") {
                 String::new()
             } else {
-                format!("[dns]\nnameservers = [\"127.0.0.1:{}\"]\ntimeout_secs = 1\n", super::closed_udp_port())
+                format!("[dns]\nnameservers = [\"127.0.0.1:{}\"]\ntimeout_secs = 1\n", super::dns::closed_udp_port())
             },
             pw = self.password_file().display(),
             ca = self.ca_file().display(),

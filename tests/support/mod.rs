@@ -23,26 +23,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A UDP port on 127.0.0.1 that is closed and stays closed for the test
-/// process: a datagram sent to it is refused at once (ICMP port
-/// unreachable), as a resolver that is down, and no other test's server can
-/// take it meanwhile. The port is held by a socket connected elsewhere: the
-/// kernel delivers nothing from anyone else to it, and refuses instead.
-/// (A port found free once and released was taken by another test's
-/// dnsmasq, which answered NXDOMAIN where the test meant an outage.)
-pub fn closed_udp_port() -> u16 {
-    static HELD: std::sync::OnceLock<std::net::UdpSocket> = std::sync::OnceLock::new();
-    HELD.get_or_init(|| {
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port on 127.0.0.1");
-        // Port 9 (discard): the socket only ever accepts datagrams from there.
-        socket.connect("127.0.0.1:9").expect("connect the held UDP socket");
-        socket
-    })
-    .local_addr()
-    .expect("held socket address")
-    .port()
-}
-
 /// Files of a test PKI made by [`make_certs`].
 pub struct Certs {
     pub ca: std::path::PathBuf,
