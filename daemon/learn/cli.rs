@@ -90,7 +90,10 @@ pub async fn run(config: &Config, task: Task, out: &mut dyn Write) -> Result<boo
                     },
                 }
             }
-            let keys = keys.iter().map(ToString::to_string).collect();
+            // The same example named twice (its id and its file, or a file
+            // given twice) is forgotten once, and is no error.
+            let mut seen = std::collections::HashSet::new();
+            let keys = keys.iter().map(ToString::to_string).filter(|k| seen.insert(k.clone())).collect();
             Ok(submit(config, vec![Request::Forget { keys, by: control::command_line_user() }], out).await? && ok)
         }
         Task::Files { label, files } => {
@@ -131,7 +134,15 @@ fn check_label(pack: &Pack, label: &str) -> Result<(), LearnError> {
 }
 
 fn example_of(config: &Config, file: &Path, label: &str) -> Result<Example, String> {
-    let msg = Message::read_file(file, &config.limits)?;
+    let msg = Message::read_file(file, &config.limits).map_err(|e| {
+        if e == crate::message::ParseError::NoSender.to_string() {
+            // "There is nobody to reply to" is the daemon's reason; here
+            // the file is an archive's, and the fix is the file's.
+            "no From address: a message is learned as the daemon reads it, and it reads none without a sender; add a From: line (any address) to learn from it".to_string()
+        } else {
+            e
+        }
+    })?;
     Ok(Example {
         label: label.to_string(),
         source: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),

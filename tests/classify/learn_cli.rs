@@ -135,8 +135,8 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
     let out = desk.ok(&["learn", "--not", &r1]);
     assert!(out.contains("refund 1, unclassified 3"), "{out}");
 
-    // Forget by file and by id.
-    let out = desk.ok(&["learn", "--forget", &r1]);
+    // Forget by file and by id; the same file named twice is one example.
+    let out = desk.ok(&["learn", "--forget", &r1, &r1]);
     assert!(out.contains("forgot 1 examples"), "{out}");
     let id = rows.iter().find(|r| r["source"] == "r2.eml").unwrap()["id"].as_str().unwrap().to_string();
     desk.ok(&["learn", "--forget", &id]);
@@ -148,6 +148,15 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
     let out = desk.run(&["learn", "--forget", "0123456789abcdef"]);
     assert_eq!(out.status.code(), Some(1), "an unknown id is refused");
     assert!(String::from_utf8_lossy(&out.stdout).contains("no example 0123456789abcdef"));
+
+    // A file without From is read as the daemon would (it takes none),
+    // and the error says what to change in the file.
+    let nobody = desk.dir.path().join("nobody.eml");
+    std::fs::write(&nobody, "Subject: leaving\r\n\r\nPlease close my account.\r\n").unwrap();
+    let out = desk.run(&["learn", "account-deletion", &nobody.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("not learned: no From address") && said.contains("add a From: line"), "{said}");
 }
 
 #[test]
