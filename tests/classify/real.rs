@@ -197,7 +197,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -564,23 +564,23 @@ fn real_text_meets_the_measured_floors() {
         // The pack's model confirming the rules' sensitive near misses
         // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
         // one more with the thirteenth round's ways to pay.
-        ("sourcehut", "held-out", 205.0 / 242.0, 205.0 / 206.0, 1),
+        ("sourcehut", "held-out", 206.0 / 242.0, 206.0 / 207.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
-        ("2i2c", "tune", 38.0 / 41.0, 46.0 / 46.0, 0),
+        ("2i2c", "tune", 39.0 / 41.0, 48.0 / 48.0, 0),
         // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
         // two more requests on the held-out half, one on the second set's.
-        ("2i2c", "held-out", 27.0 / 44.0, 35.0 / 36.0, 0),
+        ("2i2c", "held-out", 31.0 / 44.0, 39.0 / 40.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 8.0 / 18.0, 13.0 / 14.0, 0),
+        ("2i2c r2", "held-out", 11.0 / 18.0, 16.0 / 17.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
         // text since its look).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 9.0 / 24.0, 10.0 / 10.0, 0),
+        ("2i2c r3", "tune", 17.0 / 24.0, 21.0 / 21.0, 0),
         ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
         // The foreign set (text that is not ours): its held-out half
         // measured once, at the end of the fourth round.
@@ -600,7 +600,7 @@ fn real_text_meets_the_measured_floors() {
         // twelfth to fourteenth sets it confirms one more sensitive near
         // miss here, 3/10 and 6 (not read; the request model retrained on
         // the same sets moved nothing here).
-        ("sourcehut foreign-issues", "tune", 4.0 / 6.0, 4.0 / 5.0, 1),
+        ("sourcehut foreign-issues", "tune", 6.0 / 6.0, 6.0 / 7.0, 1),
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
@@ -614,22 +614,22 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut generic-issues", "held-out", 1.0, 1.0, 0),
         ("cacert generic-issues", "tune", 1.0, 1.0, 0),
         ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
-        ("2i2c generic-issues", "tune", 8.0 / 23.0, 22.0 / 22.0, 0),
+        ("2i2c generic-issues", "tune", 13.0 / 23.0, 28.0 / 28.0, 0),
         // Since 2i2c's model learned the twelfth to fourteenth sets: one
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
-        ("2i2c generic-issues", "held-out", 10.0 / 23.0, 20.0 / 20.0, 0),
+        ("2i2c generic-issues", "held-out", 13.0 / 23.0, 33.0 / 33.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
         ("sourcehut r4", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
-        ("2i2c r4", "held-out", 7.0 / 20.0, 11.0 / 12.0, 0),
+        ("2i2c r4", "held-out", 12.0 / 20.0, 16.0 / 17.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
         ("sourcehut r5", "held-out", 26.0 / 34.0, 26.0 / 26.0, 0),
-        ("2i2c r5", "held-out", 11.0 / 20.0, 13.0 / 13.0, 0),
+        ("2i2c r5", "held-out", 19.0 / 20.0, 21.0 / 21.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
@@ -658,8 +658,8 @@ fn real_text_meets_the_measured_floors() {
         // bought under a mistyped address, requirements, policies and
         // warnings; the 2i2c figures of earlier sets rose with its code
         // questions.
-        ("sourcehut r8", "held-out", 24.0 / 26.0, 24.0 / 25.0, 1),
-        ("2i2c r8", "held-out", 16.0 / 19.0, 18.0 / 18.0, 0),
+        ("sourcehut r8", "held-out", 25.0 / 26.0, 25.0 / 26.0, 1),
+        ("2i2c r8", "held-out", 18.0 / 19.0, 20.0 / 20.0, 0),
         ("cacert r8", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The ninth set after its one look (docs/CLASSIFICATION.md, "Ninth
         // set: the one look"; sourcehut 14/31, 14/23, 6, 2i2c 6/21, 9/9, 0
@@ -674,8 +674,8 @@ fn real_text_meets_the_measured_floors() {
         // taken away unintentionally?") that the pack's model confirmed
         // before is a near miss again; a measured trade for what the
         // fifteenth set teaches.
-        ("sourcehut r9", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
-        ("2i2c r9", "held-out", 16.0 / 21.0, 19.0 / 19.0, 0),
+        ("sourcehut r9", "held-out", 29.0 / 31.0, 29.0 / 29.0, 0),
+        ("2i2c r9", "held-out", 19.0 / 21.0, 22.0 / 22.0, 0),
         ("cacert r9", "held-out", 4.0 / 4.0, 4.0 / 4.0, 0),
         // The tenth set after its one look (docs/CLASSIFICATION.md, "Tenth
         // set: the one look"; sourcehut 10/27, 10/17, 5, 2i2c 8/19, 9/9, 0
@@ -687,8 +687,8 @@ fn real_text_meets_the_measured_floors() {
         // of their own install) passes it now, and the first looks'
         // replay holds back 25 wrong routes instead of 26 (109 right kept
         // either way). The set is tune text: the rules may learn it.
-        ("sourcehut r10", "held-out", 24.0 / 27.0, 24.0 / 26.0, 1),
-        ("2i2c r10", "held-out", 10.0 / 19.0, 11.0 / 11.0, 0),
+        ("sourcehut r10", "held-out", 24.0 / 27.0, 24.0 / 25.0, 0),
+        ("2i2c r10", "held-out", 18.0 / 19.0, 19.0 / 19.0, 0),
         ("cacert r10", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The eleventh set after its one look (docs/CLASSIFICATION.md,
         // "Eleventh set: the one look"; sourcehut 14/28, 14/20, 4 and 2i2c
@@ -708,23 +708,23 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 33.0, 2),
+        ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 39.0, 2),
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 16.0, 0),
-        ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 28.0, 1),
-        ("2i2c r14", "held-out", 15.0 / 21.0, 15.0 / 17.0, 0),
-        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
+        ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 6.0, 1),
+        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 29.0, 1),
+        ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 20.0, 0),
+        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
         // set: the one look"; the code of the session before, 16/28,
         // 16/19, 1; 6/26, 6/7, 0; 7/10, 7/7, 0). Read since the seventeenth
         // round ("Seventeenth round" in docs/CLASSIFICATION.md): tune text.
-        // One more wrong route (22/24 before) since the models learned the
-        // sixteenth set: a trade of the retrained models ("Eighteenth
-        // round").
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 25.0, 1),
+        // One more wrong route (22/24 before) after the models learned the
+        // sixteenth set ("Eighteenth round"), and two fewer after the
+        // nineteenth round.
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 23.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 18.0, 0),
-        ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
+        ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set's one look (2026-12-05), after the sixteenth
         // round: sourcehut 17/32, 17/20, 0; 2i2c 9/26, 9/10, 0; CAcert
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
@@ -733,10 +733,12 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c r16", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
-        // eighteenth round: not read since.
-        ("sourcehut r17", "held-out", 16.0 / 25.0, 16.0 / 18.0, 0),
-        ("2i2c r17", "held-out", 15.0 / 26.0, 15.0 / 16.0, 0),
-        ("cacert r17", "held-out", 9.0 / 10.0, 9.0 / 11.0, 2),
+        // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
+        // 0; CAcert 9/10, 9/11, 2. Read in the nineteenth round (docs/
+        // CLASSIFICATION.md, "Nineteenth round"): tune text since.
+        ("sourcehut r17", "held-out", 24.0 / 25.0, 24.0 / 26.0, 0),
+        ("2i2c r17", "held-out", 21.0 / 26.0, 21.0 / 21.0, 0),
+        ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1020,6 +1022,35 @@ fn requests_route_and_talk_about_them_does_not() {
         ("2i2c", "VICTOR: image bump and spawn screen details", "", "infrastructure"),
         ("2i2c", "CIROH-2i2c JupyterHub request", "A workshop I attend needs an account for the 2i2c JupyterHub.", "infrastructure"),
         ("2i2c", "Image bump", "Victor: thanks for the talk yesterday.", UNCLASSIFIED),
+        // The nineteenth round (the seventeenth set read). Requests: a
+        // title that leaves its writer out ("Can't purchase"); a country's
+        // cards refused as a kind; no PayPal and Alipay asked for
+        // (Chinese); a charge after a cancellation for a plan never used;
+        // a purchase to give back; a purchase made on the writer's other
+        // account, in English and Chinese; one of the writer's two
+        // profiles to go. Not requests: a feature named as a noun ("Add
+        // option to ...", "Possibilité de ...", "Adicionar opção de ..."),
+        // a subject whose body only says where the button goes, a refund
+        // feature to be added, a screenshot attached to a subscription
+        // story.
+        ("sourcehut", "Can't buy the plan, card not accepted", "Neither of your two shops takes my VISA card, the error is 'card not accepted'. It works in every other shop.", "cannot-pay"),
+        ("sourcehut", "Checkout", "Could you tell me whether payments from Cuban cards are currently blocked? I bought a plan last month.", "cannot-pay"),
+        ("sourcehut", "怎么买", "我没有paypal，求个支付宝付款的方式", "cannot-pay"),
+        ("sourcehut", "Billed after cancellation", "I was charged $20 after cancellation for a plan that was never used. I want a refund.", "refund"),
+        ("sourcehut", "Wrong edition", "I bought the basic edition by mistake. Could I return the basic edition and buy the full one?", "refund"),
+        ("sourcehut", "Purchase on the wrong account", "I paid for the plan on my second account by accident. Can you transfer it from my second account to this one?", "billing-transfer"),
+        ("sourcehut", "会员充错了", "我给另一个账号充值了，能帮我转到我的账号吗", "billing-transfer"),
+        ("cacert", "Duplicate profiles", "I seem to have two accounts with the same address. Could you delete one of them?", "account-deletion"),
+        ("sourcehut", "Delete my account", "Add option to delete my account from the settings.", UNCLASSIFIED),
+        ("cacert", "Suppression de compte", "Possibilité de suppression du compte par l'utilisateur", UNCLASSIFIED),
+        ("cacert", "delete my account", "On the settings page", UNCLASSIFIED),
+        ("cacert", "Adicionar opção de excluir a conta", "", UNCLASSIFIED),
+        ("sourcehut", "Is it possible to request a refund?", "I want to add a refund feature, so that buyers can make a refund request.", UNCLASSIFIED),
+        ("sourcehut", "Unable to subscribe, card declined", "My card was declined when I tried to pay for the subscription. I have attached a screenshot of the error.", "cannot-pay"),
+        // A hub community's storage bucket is its hub's; 2i2c's engineers
+        // writing about asking the community are not it asking.
+        ("2i2c", "[victor] bucket write permissions", "Our users need write permissions to the workspace bucket.", "infrastructure"),
+        ("2i2c", "victor hub: enable GPUs", "Enabling GPUs for the victor hub, following our infrastructure guide; we still need to ask the community how many they need.", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1201,16 +1232,16 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // Lowered with the rules' floors by the sixth round's measured
         // trade, and by the request model's; three more routed since a
         // request taught before stands in for the rules' sign.
-        ("sourcehut", "held-out", 208.0 / 242.0, 208.0 / 210.0, 2),
-        ("2i2c", "held-out", 28.0 / 44.0, 36.0 / 37.0, 0),
+        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 211.0, 2),
+        ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 9.0 / 18.0, 14.0 / 15.0, 0),
+        ("2i2c r2", "held-out", 13.0 / 18.0, 18.0 / 19.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
         // that there is "no way to recover" into 2fa-disable: negated words
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 10.0 / 24.0, 11.0 / 12.0, 0),
+        ("2i2c r3", "tune", 18.0 / 24.0, 23.0 / 24.0, 0),
         // Other projects' issue reports, with the model (the defaults);
         // one more sensitive route since the pack's model learned r12 to r14.
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
@@ -1225,27 +1256,29 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 3.0, 1),
-        ("sourcehut r13", "held-out", 30.0 / 47.0, 30.0 / 34.0, 3),
+        ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 39.0, 2),
         ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 17.0, 0),
-        ("cacert r13", "held-out", 4.0 / 6.0, 4.0 / 5.0, 1),
-        ("sourcehut r14", "held-out", 25.0 / 35.0, 25.0 / 29.0, 2),
+        ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 6.0, 1),
+        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 30.0, 2),
         ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 22.0, 0),
-        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 9.0, 3),
+        ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
         // seventeenth round.
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 25.0, 1),
+        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 23.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
-        ("cacert r15", "held-out", 9.0 / 10.0, 9.0 / 9.0, 0),
+        ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set, with the model (the defaults): its one look
         // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
         // eighteenth round.
         ("sourcehut r16", "held-out", 28.0 / 32.0, 28.0 / 30.0, 0),
         ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
-        // The seventeenth set's one look, with the model (the defaults).
-        ("sourcehut r17", "held-out", 16.0 / 25.0, 16.0 / 18.0, 0),
-        ("2i2c r17", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
-        ("cacert r17", "held-out", 9.0 / 10.0, 9.0 / 11.0, 2),
+        // The seventeenth set, with the model (the defaults): its one look
+        // 16/25, 16/18, 0; 17/26, 17/18, 0; 9/10, 9/11, 2. Read since the
+        // nineteenth round.
+        ("sourcehut r17", "held-out", 24.0 / 25.0, 24.0 / 26.0, 0),
+        ("2i2c r17", "held-out", 21.0 / 26.0, 21.0 / 21.0, 0),
+        ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
