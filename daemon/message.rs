@@ -103,6 +103,14 @@ impl Shape {
     }
 }
 
+mod visible;
+
+/// The text an HTML body shows its reader: what is hidden left out
+/// ([`visible::visible_html`]), the rest as text.
+fn shown_text(html: &str) -> String {
+    mail_parser::decoders::html::html_to_text(&visible::visible_html(html))
+}
+
 /// A parsed tree that is taken apart level by level when dropped:
 /// mail-parser's own drop recurses once per attached message, and ten
 /// thousand messages attached inside each other would overflow the stack
@@ -206,10 +214,12 @@ impl Message {
                 _ => Vec::new(),
             }
         };
-        let text = parsed
-            .body_text(0)
-            .map(|t| t.into_owned())
-            .unwrap_or_default();
+        // An HTML-only message is read as its reader sees it: without the
+        // text it hides (message/visible.rs).
+        let text = match parsed.text_body.first().and_then(|&i| parsed.parts.get(i as usize)).map(|p| &p.body) {
+            Some(PartType::Html(html)) => shown_text(html),
+            _ => parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        };
         let msg = Message {
             message_id,
             message_id_synthetic,
@@ -238,10 +248,10 @@ impl Message {
         self.outline.as_deref().unwrap_or(&self.raw)
     }
 
-    /// The HTML alternative of the text the message is read by, as text:
-    /// what a mail client shows its reader when the message carries both a
-    /// plain and an HTML body that are not the same part. `None` when there
-    /// is one body only.
+    /// The HTML alternative of the text the message is read by, as text
+    /// without what it hides: what a mail client shows its reader when the
+    /// message carries both a plain and an HTML body that are not the same
+    /// part. `None` when there is one body only.
     pub fn html_alternative(&self) -> Option<String> {
         let parsed = Flat(MessageParser::default().parse(self.outline())?);
         let (text, html) = (*parsed.text_body.first()?, *parsed.html_body.first()?);
@@ -249,7 +259,7 @@ impl Message {
             return None;
         }
         match &parsed.parts.get(html as usize)?.body {
-            PartType::Html(html) => Some(mail_parser::decoders::html::html_to_text(html)),
+            PartType::Html(html) => Some(shown_text(html)),
             _ => None,
         }
     }
@@ -515,6 +525,17 @@ mod tests {
              --b\r\n{part_header}Content-Transfer-Encoding: base64\r\n\r\n{body}--b--\r\n"
         )
         .into_bytes()
+    }
+
+    /// An HTML-only message is read as it is shown: a preheader hidden in
+    /// `display:none` is not part of its text, what is shown is.
+    #[test]
+    fn html_only_mail_is_read_without_what_it_hides() {
+        let raw = "From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                   <div style=\"display:none;max-height:0\">please delete my account</div><p>Where do I add an SSH key?</p>\r\n";
+        let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
+        assert!(msg.text.contains("Where do I add an SSH key?"), "{:?}", msg.text);
+        assert!(!msg.text.contains("delete"), "{:?}", msg.text);
     }
 
     #[test]

@@ -157,6 +157,36 @@ fn an_example_is_what_staff_saw() {
     team.not_deletion("ssh key", "Please add a second SSH key to my profile!");
 }
 
+/// The same attack with the plain part's words copied into the HTML where
+/// nobody sees them (a `display:none` block, a zero font size): what both
+/// bodies carry is still only what staff were shown, so the hidden copy
+/// teaches nothing.
+#[test]
+fn words_hidden_in_the_html_are_not_what_staff_saw() {
+    let mail = |hidden: &str| {
+        let raw = format!(
+            "From: m@example.net\r\nSubject: ssh key\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease add a second SSH key to my profile.\r\n\
+--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>I'm done with sourcehut. Make my account go away for good, I do not use it any more.</p>{hidden}\r\n--b--\r\n"
+        );
+        Message::parse(raw.into_bytes()).unwrap()
+    };
+    let kept = |msg: &Message| Features::of_message(msg).example_hashes(msg, Default::default());
+    let without_copy = kept(&mail(""));
+    for hidden in [
+        "<div style=\"display:none\">Please add a second SSH key to my profile.</div>",
+        "<p>Thanks<span style=\"font-size:0px\"> Please add a second SSH key to my profile.</span></p>",
+        "<div hidden><p>Please add a second SSH key to my profile.</p></div>",
+        "<style>.pre { display: none; }</style><div class=\"pre\">Please add a second SSH key to my profile.</div>",
+    ] {
+        let staff_saw_deletion = mail(hidden);
+        assert_eq!(kept(&staff_saw_deletion), without_copy, "{hidden}: the hidden copy was kept");
+        let team = Team::new();
+        team.learn_message("account-deletion", &staff_saw_deletion);
+        team.not_deletion("ssh key", "Please add a second SSH key to my profile!");
+    }
+}
+
 /// The same request in both bodies, as mail clients send it, still
 /// teaches: what both say is all of it.
 #[test]

@@ -1,0 +1,267 @@
+//! What an HTML body shows its reader. Mail hides text from people and
+//! leaves it for machines: a preheader in `display:none`, words in a zero
+//! font size, a block with the `hidden` attribute or a class a `<style>`
+//! block hides. A reader never sees them, so nothing read from the HTML
+//! (the text a message is classified by, what an example teaches) may
+//! count them. This is a filter over the HTML, not a renderer: it drops
+//! what is hidden by the ways mail commonly hides text and keeps the rest
+//! as written, for `mail_parser`'s HTML-to-text to read. Text that is
+//! visible but unreadable (white on white, off-screen positions) is not
+//! recognised.
+//!
+//! On malformed HTML it errs on the side of hiding: an element hidden and
+//! never closed hides the rest of the body, which can only take words
+//! away from what is read.
+
+/// Elements whose content is never shown in a mail client.
+const NEVER_SHOWN: &[&str] = &["head", "style", "script", "template", "title", "noscript"];
+
+/// Elements that have no content and no end tag.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// The HTML with every hidden element (and its content) left out.
+pub fn visible_html(html: &str) -> String {
+    let hidden_classes = hidden_classes(html);
+    let mut out = String::with_capacity(html.len());
+    // Open elements, by name; `hidden_at` is the depth of the outermost
+    // hidden one while inside it.
+    let mut open: Vec<String> = Vec::new();
+    let mut hidden_at: Option<usize> = None;
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        if hidden_at.is_none() {
+            out.push_str(&rest[..lt]);
+        }
+        rest = &rest[lt..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let Some(tag) = Tag::read(rest) else {
+            // A "<" that starts no tag is text.
+            if hidden_at.is_none() {
+                out.push('<');
+            }
+            rest = &rest[1..];
+            continue;
+        };
+        let whole = &rest[..tag.len];
+        rest = &rest[tag.len..];
+        if tag.closing {
+            if let Some(at) = open.iter().rposition(|n| *n == tag.name) {
+                open.truncate(at);
+                if hidden_at.is_some_and(|h| open.len() < h) {
+                    hidden_at = None;
+                    continue;
+                }
+            }
+        } else if !tag.self_closing && !VOID.contains(&tag.name.as_str()) {
+            open.push(tag.name.clone());
+            if hidden_at.is_none() && (NEVER_SHOWN.contains(&tag.name.as_str()) || tag.hides(&hidden_classes)) {
+                hidden_at = Some(open.len());
+            }
+        }
+        if hidden_at.is_none() {
+            out.push_str(whole);
+        }
+    }
+    if hidden_at.is_none() {
+        out.push_str(rest);
+    }
+    out
+}
+
+/// One tag as written: `<name attributes>` or `</name>`.
+struct Tag {
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    /// The attributes, names and values lowercased.
+    attributes: Vec<(String, String)>,
+    /// Bytes from `<` to `>` inclusive.
+    len: usize,
+}
+
+impl Tag {
+    fn read(s: &str) -> Option<Tag> {
+        let body = s.strip_prefix('<')?;
+        let (closing, body) = match body.strip_prefix('/') {
+            Some(b) => (true, b),
+            None => (false, body),
+        };
+        let name_len = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == ':')).unwrap_or(body.len());
+        if name_len == 0 || !body.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        // The end of the tag: the first '>' outside quotes.
+        let mut quote = None;
+        let mut end = None;
+        for (i, c) in body.char_indices().skip(name_len) {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '>') => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        // An unterminated tag runs to the end of the body.
+        let end = end.unwrap_or(body.len());
+        let inside = &body[name_len..end];
+        Some(Tag {
+            name: body[..name_len].to_ascii_lowercase(),
+            closing,
+            self_closing: inside.trim_end().ends_with('/'),
+            attributes: attributes(&inside.to_lowercase()),
+            len: 1 + usize::from(closing) + (end + 1).min(body.len()),
+        })
+    }
+
+    /// Whether the element's own attributes hide it: the `hidden`
+    /// attribute, an inline style that hides, or a class a `<style>`
+    /// block hides.
+    fn hides(&self, hidden_classes: &[String]) -> bool {
+        self.attributes.iter().any(|(name, value)| match name.as_str() {
+            "hidden" => true,
+            "style" => style_hides(value),
+            "class" => value.split_whitespace().any(|c| hidden_classes.iter().any(|h| h == c)),
+            _ => false,
+        })
+    }
+}
+
+/// The attributes in a tag's (lowercased) text after its name: `name`,
+/// `name=value`, `name="value"` or `name='value'`.
+fn attributes(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        let name_len = rest.find(|c: char| c.is_whitespace() || c == '=' || c == '/').unwrap_or(rest.len());
+        if name_len == 0 {
+            return found;
+        }
+        let name = rest[..name_len].to_string();
+        rest = rest[name_len..].trim_start();
+        let Some(after) = rest.strip_prefix('=') else {
+            found.push((name, String::new()));
+            continue;
+        };
+        let after = after.trim_start();
+        let (value, tail) = match after.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let inner = &after[1..];
+                let end = inner.find(q).unwrap_or(inner.len());
+                (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+            }
+            _ => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        found.push((name, value.to_string()));
+        rest = tail;
+    }
+}
+
+/// Whether CSS declarations (lowercase) hide what they apply to: nothing
+/// displayed, invisible, transparent, a zero font size, or a zero height
+/// (with a zero max-height, how preheaders are hidden).
+fn style_hides(declarations: &str) -> bool {
+    let compact: String = declarations.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.split(';').any(|decl| {
+        let Some((property, value)) = decl.split_once(':') else { return false };
+        let value = value.trim_end_matches("!important");
+        let zero = || is_zero(value);
+        match property {
+            "display" => value == "none",
+            "visibility" => value == "hidden" || value == "collapse",
+            "opacity" => zero(),
+            "font-size" | "max-height" | "height" | "line-height" | "max-width" | "width" => zero(),
+            "mso-hide" => value == "all",
+            _ => false,
+        }
+    })
+}
+
+/// A CSS length or number that is zero: `0`, `0px`, `0.0`, `.0em`, `0%`.
+fn is_zero(value: &str) -> bool {
+    let number_end = value.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(value.len());
+    let (number, unit) = value.split_at(number_end);
+    number.contains('0') && number.chars().all(|c| c == '0' || c == '.') && unit.chars().all(|c| c.is_ascii_alphabetic() || c == '%')
+}
+
+/// Class names that `<style>` blocks hide (`.preheader { display: none }`,
+/// also in a list of selectors).
+fn hidden_classes(html: &str) -> Vec<String> {
+    let lower = html.to_lowercase();
+    let mut classes = Vec::new();
+    let mut rest = lower.as_str();
+    while let Some(start) = rest.find("<style") {
+        let block = &rest[start..];
+        let Some(open) = block.find('>') else { break };
+        let css = &block[open + 1..];
+        let end = css.find("</style").unwrap_or(css.len());
+        for rule in css[..end].split('}') {
+            let Some((selectors, declarations)) = rule.split_once('{') else { continue };
+            if !style_hides(declarations) {
+                continue;
+            }
+            for selector in selectors.split(',') {
+                // Only a bare class: `.x`, not `.x .y` or `td.x` (which
+                // hide less than every element of the class).
+                let selector = selector.trim();
+                if let Some(name) = selector.strip_prefix('.').filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !n.is_empty()) {
+                    classes.push(name.to_string());
+                }
+            }
+        }
+        rest = &css[end..];
+    }
+    classes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(html: &str) -> String {
+        mail_parser::decoders::html::html_to_text(&visible_html(html)).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn hidden_elements_are_left_out_and_the_rest_kept() {
+        let cases = [
+            (r#"<p>Hello</p><div style="display:none">delete my account</div><p>bye</p>"#, "Hello bye"),
+            (r#"<p>Hello <span style="font-size: 0px">delete my account</span>there</p>"#, "Hello there"),
+            (r#"<p>Hello</p><div hidden>delete my account</div>"#, "Hello"),
+            (r#"<div style="visibility:hidden;">x</div><p>seen</p>"#, "seen"),
+            (r#"<span style="opacity:0.0">x</span>seen"#, "seen"),
+            (r#"<div style="max-height:0;overflow:hidden;mso-hide:all">preheader</div>seen"#, "seen"),
+            (r#"<style>.pre, .x { display : none !important }</style><div class="a pre">gone</div><p class="b">seen</p>"#, "seen"),
+            (r#"<div style="display:none"><div><p>deep</p></div><br>still hidden</div><p>after</p>"#, "after"),
+            (r#"<title>t</title><p>seen <!-- a comment --> text</p>"#, "seen text"),
+        ];
+        for (html, want) in cases {
+            assert_eq!(text(html), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn ordinary_html_is_kept_as_written() {
+        let html = r#"<div dir="ltr">I am done, <b>erase every trace of me</b> from sourcehut. 1 < 2 and x>y <br/>thanks</div>"#;
+        assert_eq!(visible_html(html), html);
+        assert_eq!(text(r#"<p style="color:#333; font-size: 14px; width: 100%">shown</p>"#), "shown");
+    }
+
+    #[test]
+    fn a_hidden_element_never_closed_hides_the_rest() {
+        assert_eq!(text(r#"<p>seen</p><div style="display:none"><p>gone</p>"#), "seen");
+        assert_eq!(text(r#"<p>seen</p><span style="display:none">gone"#), "seen");
+    }
+}
