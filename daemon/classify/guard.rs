@@ -106,10 +106,12 @@ const ASKED_MAX: usize = 300;
 /// Work on software rather than a request about an account: a feature
 /// request's or a change's title ("Feature: delete account", "Add
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
-/// page", "Update lost-two-step-device.md", "refund policy update"), or
-/// two different words of development work in the text.
+/// page", "Update lost-two-step-device.md", "refund policy update", a
+/// tracker's labels "[FUTURO][PRIVACIDAD] …", "[Bill] Ajouter …", "支持注销
+/// 账户", a title about a button in Korean, Chinese or Japanese), or two
+/// different words of development work in the text.
 static DEV_TITLE: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|(?:the )?(?:ability|possibility) to\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b)")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|(?:the )?(?:ability|possibility) to\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b|(?:\[[^\]]{1,25}\]\s*){2,}|(?:\[[^\]]{1,25}\]\s*)*(?:ajouter|créer|implémenter|corriger|agregar|añadir|crear|implementar|hinzufügen|erstellen|implementieren)\b|支持|.*(?:버튼|按钮|按鈕|ボタン))")
 });
 /// A tracker's ticket key opening the title ("HMP-004d: DELETE /users/me",
 /// "[CAL-1326] Transferring account ownership"): upper case, so read
@@ -514,6 +516,12 @@ mod tests {
             ("Botón \"Darme de baja\"\nDebe aparecer en el menú de logueo.", "work on software"),
             ("Allow removing 2FA without a code.\nI lose my access to my 2fa app. I can't remove 2fa.", "work on software"),
             ("Elimina profilo\nDare la possibilità, da profilo, di eliminarlo definitivamente.", "wish for a feature"),
+            // The nineteenth round's: a tracker's labels, a French task,
+            // "support X" in Chinese, a missing button in Korean.
+            ("[AREA][PRIVACY] Delete account", "work on software"),
+            ("[Compte] Ajouter la suppression du compte", "work on software"),
+            ("支持删除账号", "work on software"),
+            ("설정 페이지에 계정 삭제 버튼이 없음", "work on software"),
         ]);
         passes(&[
             "Locked Out of Two-Factor Authentication\nSomehow I screwed up when setting up Two-Factor Authentication. I don't receive a login token when attempting to sign in, so it seems I'm permanently locked out of my account. Any suggestions?",
