@@ -130,10 +130,11 @@ impl OwnServices {
             let (n, k) = (word_list(short_names), word_list(kinds));
             // The name, at most two words, then the kind; the kind, an
             // optional preposition, then the name; or the name as a tag:
-            // in brackets anywhere, or opening the subject before a colon
-            // ("[LEAP] More RAM", "victor: image bump", as hub
-            // communities title their requests).
-            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[\s*{n}\s*\]|\A\s*{n}\s*:\s"))
+            // in brackets anywhere, alone or after a label ("[LEAP] More
+            // RAM", "[Support:victor] …", "[2i2c, ohw]: …"), or opening the
+            // subject before a colon ("victor: image bump"), as hub
+            // communities title their requests.
+            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[(?:[^\[\]]{{0,30}}[:,/]\s*)?{n}\s*\]|\A\s*{n}\s*:\s"))
         });
         let trackers = (!trackers.is_empty()).then(|| {
             let alts: Vec<String> = trackers.iter().map(|t| regex::escape(t)).collect();
@@ -236,6 +237,9 @@ mod tests {
         // A short name tagging the subject, as hub communities title
         // their requests.
         assert_eq!(sign("LEAP: image bump and spawn screen details").as_deref(), Some(r#"hub name "LEAP:""#));
+        // Or as the last item of a bracketed label.
+        assert!(sign("[Support:temple] Investigate workshop issues").is_some());
+        assert!(sign("[2i2c, leap]: update access as soon as possible").is_some());
     }
 
     #[test]
@@ -251,6 +255,9 @@ mod tests {
             // Only opening the subject: a colon after the word elsewhere
             // is a sentence, not a tag.
             "Notes from the meeting\ntemple: the image is old",
+            // A bracketed label that only holds the word inside a phrase.
+            "[temple run] the image is old",
+            "[leap year bug] dates are off",
         ] {
             assert_eq!(o.sign(t, Sender::Unknown), None, "{t}");
         }

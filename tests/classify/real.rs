@@ -580,7 +580,7 @@ fn real_text_meets_the_measured_floors() {
         // stories and helpline advertisements, and the fourth round (tune
         // text since its look).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 17.0 / 24.0, 21.0 / 21.0, 0),
+        ("2i2c r3", "tune", 18.0 / 24.0, 22.0 / 22.0, 0),
         ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
         // The foreign set (text that is not ours): its held-out half
         // measured once, at the end of the fourth round.
@@ -710,10 +710,10 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 2.0, 0),
         ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 38.0, 1),
         // The same: one more, and one more note of 2i2c's own.
-        ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 16.0, 0),
+        ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 29.0, 1),
-        ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 20.0, 0),
+        ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 21.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
         // set: the one look"; the code of the session before, 16/28,
@@ -737,7 +737,7 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 9/10, 9/11, 2. Read in the nineteenth round (docs/
         // CLASSIFICATION.md, "Nineteenth round"): tune text since.
         ("sourcehut r17", "held-out", 24.0 / 25.0, 24.0 / 26.0, 0),
-        ("2i2c r17", "held-out", 21.0 / 26.0, 21.0 / 21.0, 0),
+        ("2i2c r17", "held-out", 22.0 / 26.0, 22.0 / 22.0, 0),
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -1241,7 +1241,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // that there is "no way to recover" into 2fa-disable: negated words
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 18.0 / 24.0, 23.0 / 24.0, 0),
+        ("2i2c r3", "tune", 19.0 / 24.0, 24.0 / 25.0, 0),
         // Other projects' issue reports, with the model (the defaults);
         // one more sensitive route since the pack's model learned r12 to r14.
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
@@ -1257,10 +1257,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 2.0, 0),
         ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 38.0, 1),
-        ("2i2c r13", "held-out", 13.0 / 18.0, 14.0 / 17.0, 0),
+        ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 30.0, 2),
-        ("2i2c r14", "held-out", 18.0 / 21.0, 18.0 / 22.0, 0),
+        ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 23.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
         // seventeenth round.
@@ -1277,7 +1277,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // 16/25, 16/18, 0; 17/26, 17/18, 0; 9/10, 9/11, 2. Read since the
         // nineteenth round.
         ("sourcehut r17", "held-out", 24.0 / 25.0, 24.0 / 26.0, 0),
-        ("2i2c r17", "held-out", 21.0 / 26.0, 21.0 / 21.0, 0),
+        ("2i2c r17", "held-out", 22.0 / 26.0, 22.0 / 22.0, 0),
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
