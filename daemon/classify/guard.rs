@@ -289,8 +289,12 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\b(?:potete|potreste|potresti|pu[òo]i|potrebbe)\b|\b[èe] possibile\b|\bcome posso\b",
         r"|\b(?:kunnen jullie|kunt u|kan iemand|is het mogelijk)\b",
         // The writer's want or need.
-        r"|\b(?:would|'d|should) (?:like|love|prefer|appreciate) (?:to|it|if|a|an|the|my|our|some|your|help)\b|\b(?:i|we)(?: would|'d| should) (?:like|love|prefer|appreciate)\b",
-        r"|\b(?:i|we) (?:(?:just|really|also|still|too|urgently|kindly|now|do|don't|do not) ){0,2}(?:want|wanna|need|wish|require|request|ask|am asking|are asking|am requesting|are requesting|am writing|are writing|am applying|are applying|am contacting|have to|must|hope|am hoping|are hoping|am looking|are looking|am trying|am reaching|tried|have tried|contacted|have contacted|emailed|have emailed|wrote|have written)\b|\bi've (?:tried|contacted|emailed|written)\b",
+        r"|\b(?:would|'d|should) (?:really |truly |greatly |very much )?(?:like|love|prefer|appreciate) (?:to|it|if|a|an|the|my|our|some|your|help)\b|\b(?:i|we)(?: would|'d| should) (?:really |truly |greatly )?(?:like|love|prefer|appreciate)\b",
+        // "I would pay for it but …", "I rather want a refund", "how
+        // about you provide …", "admins can go ahead and remove the user",
+        // "why not simply reimburse my visa", "right now asking about".
+        r"|\b(?:i|we) would (?:happily |gladly |gladely )?(?:pay|buy|purchase|subscribe)\b|\bhow about you\b|\bgo ahead and\b|\bwhy not (?:simply |just )?(?:reimburse|refund|delete|remove|cancel|close|disable|reset)\b|\basking (?:about|for|you)\b",
+        r"|\b(?:i|we) (?:(?:just|really|also|still|too|urgently|kindly|now|do|don't|do not|rather) ){0,2}(?:want|wanna|need|wish|require|request|ask|am asking|are asking|am requesting|are requesting|am writing|are writing|am applying|are applying|am contacting|have to|must|hope|am hoping|are hoping|am looking|are looking|am trying|am reaching|tried|have tried|contacted|have contacted|emailed|have emailed|wrote|have written)\b|\bi've (?:tried|contacted|emailed|written)\b",
         r"|\b(?:and|but|so) (?:want|need|would like|wish) (?:to|the|my|a|an|our)\b|\bneed (?:your |some )?(?:help|assistance|support)\b|\b(?:give|provide|offer|send|grant|get) (?:me|us)\b|\b(?:get|have) (?:my|our) money back\b|\bif you (?:could|can|would|provide|give|offer|let)\b|\b(?:can|could) i (?:get|have|ask)\b",
         r"|\bi'm (?:asking|requesting|writing|applying|contacting|hoping|looking|trying|reaching)\b|\bwe're (?:asking|requesting|writing|applying|contacting|hoping|looking|reaching)\b",
         r"|\b(?:help me|help us|assist me|advise me)\b",
@@ -315,8 +319,8 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         // license, card not accepted", "Unable to renew subscription"):
         // the writer's own failure to pay, as a title says it.
         r"|(?m:^\W*(?:can't|cant|cannot|can not|unable to|not able to|couldn't|could not) (?:pay|purchase|buy|subscribe|renew|check ?out|complete (?:the |my |a )?(?:payment|purchase|checkout|subscription|order))\b)",
-        r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|do not have|no longer have)\b|\b(?:i|we)'m (?:\w+ )?(?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
-        r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
+        r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|dont have|do not have|no longer have|have not been able|haven't been able|havent been able)\b|\b(?:i|we)(?:'m|'re| am| are) (?:\w+ )?(?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
+        r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\b(?:und|aber|also|daher|deshalb|darum) (?:\w+ )?m[öo]chte\b|\bwie geht das\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
         r"|\b(?:perd[íi]|pagu[ée]|no puedo|me cobraron|me han cobrado|me cobr[óo])\b|\bn[ãa]o (?:consigo|consegui|posso|conseguimos|podemos)\b|\b(?:paguei|fui cobrad[oa]|me cobraram)\b|\b(?:ho perso|ho pagato|non riesco|non posso|mi avete addebitato)\b|\b(?:ik ben|ik heb) (?:\w+ ){0,3}(?:kwijt|verloren|betaald)\b",
         r"|我(?:丢|忘|无法|不能|被)|付款|扣款",
@@ -535,6 +539,34 @@ mod tests {
         for t in ["Please delete my account", "please delete account", "We're a non-profit, a free plan would help us", "Me cobraron dos veces", "Löschen Sie bitte mein Konto", "J'ai perdu mon téléphone"] {
             assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
+    }
+
+    /// Asks put plainly, each in a text long enough to need a sign: "I
+    /// would pay for it but", "I rather want a refund", "would really
+    /// appreciate", "how about you", "go ahead and", "why not simply
+    /// reimburse", "asking about", "we're not able to", "dont have", "have
+    /// not been able to", German "und möchte … – wie geht das?".
+    #[test]
+    fn asks_put_plainly_pass() {
+        let story = "I have used the service for a few years now and it was fine for most of that time, thanks for all the work.";
+        for ask in [
+            "I would pay for the pro plan but i dont have a credit card.",
+            "I cancelled the subscription already. I rather want a refund.",
+            "I would really appreciate a refund for the current period.",
+            "How about you provide a way to remove my account?",
+            "I made a second account by mistake; you can go ahead and remove it.",
+            "Why not simply reimburse my card, as promised?",
+            "Right now asking about turning off the second factor on my account.",
+            "We're not able to sign in to our team account with the second factor.",
+            "I have not been able to log in to my account for a month.",
+        ] {
+            let t = format!("{story} {ask}");
+            assert_eq!(hold_sensitive(&t, true), None, "{t}");
+        }
+        let t = "Ich habe mich über das Forum geärgert und möchte deshalb meinen Account hier löschen - wie geht das? Schon lange nutze ich ihn nicht mehr.";
+        assert_eq!(hold_sensitive(t, true), None, "{t}");
+        // Without any of them the same story is still talk.
+        assert!(hold_sensitive(&format!("{story} The second factor is a good idea for everyone."), true).is_some());
     }
 
     /// A title that leaves its writer out still says whose trouble it is:

@@ -634,7 +634,7 @@ fn real_text_meets_the_measured_floors() {
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
-        ("sourcehut r6", "held-out", 27.0 / 32.0, 27.0 / 30.0, 0),
+        ("sourcehut r6", "held-out", 28.0 / 32.0, 28.0 / 31.0, 0),
         // Coined community names as signs of ours (the sixteenth round):
         // two more hub requests, and a 2i2c engineer's note naming one.
         ("2i2c r6", "held-out", 12.0 / 15.0, 12.0 / 13.0, 0),
@@ -647,10 +647,10 @@ fn real_text_meets_the_measured_floors() {
         // seed's "unable to pay using their preferred payment method",
         // which relabelled two rows of each of the fifth to seventh sets
         // (their figures above are on the new labels).
-        ("sourcehut r7", "held-out", 24.0 / 27.0, 24.0 / 26.0, 2),
+        ("sourcehut r7", "held-out", 25.0 / 27.0, 25.0 / 27.0, 2),
         // The same: three more, and one more note of 2i2c's own.
         ("2i2c r7", "held-out", 18.0 / 20.0, 19.0 / 21.0, 0),
-        ("cacert r7", "held-out", 2.0 / 3.0, 2.0 / 2.0, 0),
+        ("cacert r7", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The eighth set after its one look (docs/CLASSIFICATION.md,
         // "Eighth set: the one look"; sourcehut 12/26, 12/18, 6, 2i2c
         // 7/19, 9/9, 0 and CAcert 2/3, 2/4, 2 at the look): code questions
@@ -695,7 +695,7 @@ fn real_text_meets_the_measured_floors() {
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
-        ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 27.0, 2),
+        ("sourcehut r11", "held-out", 25.0 / 28.0, 25.0 / 28.0, 2),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth to fourteenth sets after their looks (at the looks,
@@ -705,14 +705,14 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
         // request model and the packs' models since the fifteenth set was
         // sealed, and read since; their figures are partly training text.
-        ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
+        ("sourcehut r12", "held-out", 29.0 / 43.0, 29.0 / 33.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
-        ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 2.0, 0),
-        ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 38.0, 1),
+        ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
+        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 29.0, 1),
+        ("sourcehut r14", "held-out", 27.0 / 35.0, 27.0 / 30.0, 1),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 21.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
@@ -729,7 +729,7 @@ fn real_text_meets_the_measured_floors() {
         // round: sourcehut 17/32, 17/20, 0; 2i2c 9/26, 9/10, 0; CAcert
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
-        ("sourcehut r16", "held-out", 28.0 / 32.0, 28.0 / 30.0, 0),
+        ("sourcehut r16", "held-out", 29.0 / 32.0, 29.0 / 31.0, 0),
         ("2i2c r16", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
@@ -1248,18 +1248,18 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
-        ("sourcehut r11", "held-out", 24.0 / 28.0, 24.0 / 27.0, 2),
+        ("sourcehut r11", "held-out", 25.0 / 28.0, 25.0 / 28.0, 2),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
-        ("sourcehut r12", "held-out", 26.0 / 43.0, 26.0 / 30.0, 1),
+        ("sourcehut r12", "held-out", 29.0 / 43.0, 29.0 / 33.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
-        ("cacert r12", "held-out", 2.0 / 4.0, 2.0 / 2.0, 0),
-        ("sourcehut r13", "held-out", 36.0 / 47.0, 36.0 / 38.0, 1),
+        ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
+        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 26.0 / 35.0, 26.0 / 30.0, 2),
+        ("sourcehut r14", "held-out", 27.0 / 35.0, 27.0 / 31.0, 2),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 23.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
@@ -1270,7 +1270,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // The sixteenth set, with the model (the defaults): its one look
         // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
         // eighteenth round.
-        ("sourcehut r16", "held-out", 28.0 / 32.0, 28.0 / 30.0, 0),
+        ("sourcehut r16", "held-out", 29.0 / 32.0, 29.0 / 31.0, 0),
         ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set, with the model (the defaults): its one look
