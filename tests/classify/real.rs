@@ -705,14 +705,14 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
         // request model and the packs' models since the fifteenth set was
         // sealed, and read since; their figures are partly training text.
-        ("sourcehut r12", "held-out", 29.0 / 43.0, 29.0 / 33.0, 1),
+        ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
         ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 27.0 / 35.0, 27.0 / 30.0, 1),
+        ("sourcehut r14", "held-out", 28.0 / 35.0, 28.0 / 31.0, 1),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 21.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
@@ -722,14 +722,14 @@ fn real_text_meets_the_measured_floors() {
         // One more wrong route (22/24 before) after the models learned the
         // sixteenth set ("Eighteenth round"), and two fewer after the
         // nineteenth round.
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 23.0, 0),
+        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 24.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 18.0, 0),
         ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set's one look (2026-12-05), after the sixteenth
         // round: sourcehut 17/32, 17/20, 0; 2i2c 9/26, 9/10, 0; CAcert
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
-        ("sourcehut r16", "held-out", 29.0 / 32.0, 29.0 / 31.0, 0),
+        ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
         ("2i2c r16", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
@@ -1046,6 +1046,8 @@ fn requests_route_and_talk_about_them_does_not() {
         ("cacert", "delete my account", "On the settings page", UNCLASSIFIED),
         ("cacert", "Adicionar opção de excluir a conta", "", UNCLASSIFIED),
         ("sourcehut", "Is it possible to request a refund?", "I want to add a refund feature, so that buyers can make a refund request.", UNCLASSIFIED),
+        ("sourcehut", "Activation", "Please change my activation email, the old inbox is closed.", "billing-transfer"),
+        ("sourcehut", "邮箱", "手抖邮箱填错了，可以重发吗？", "billing-transfer"),
         ("sourcehut", "Unable to subscribe, card declined", "My card was declined when I tried to pay for the subscription. I have attached a screenshot of the error.", "cannot-pay"),
         // A hub community's storage bucket is its hub's; 2i2c's engineers
         // writing about asking the community are not it asking.
@@ -1253,24 +1255,24 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
-        ("sourcehut r12", "held-out", 29.0 / 43.0, 29.0 / 33.0, 1),
+        ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
         ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 27.0 / 35.0, 27.0 / 31.0, 2),
+        ("sourcehut r14", "held-out", 28.0 / 35.0, 28.0 / 32.0, 2),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 23.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
         // seventeenth round.
-        ("sourcehut r15", "held-out", 22.0 / 28.0, 22.0 / 23.0, 0),
+        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 24.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set, with the model (the defaults): its one look
         // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
         // eighteenth round.
-        ("sourcehut r16", "held-out", 29.0 / 32.0, 29.0 / 31.0, 0),
+        ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
         ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set, with the model (the defaults): its one look
