@@ -35,6 +35,20 @@ pub enum ParseError {
     NoSender,
 }
 
+/// Why a message file given to an offline command (`verify`, `classify`,
+/// `learn`) was not read: each command words its own fix for the kinds it
+/// cares about (`learn` for a file with no sender, say) and prints the
+/// rest as they are.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
 /// A message bigger or deeper than `[limits]` allows: it is quarantined
 /// before any stage reads it. The text names the key to raise.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -283,12 +297,12 @@ impl Message {
     /// under the daemon's own `[limits]`: a file over
     /// `max_message_bytes` is not even read. The error says why, for the
     /// command's per-file error line.
-    pub fn read_file(path: &std::path::Path, limits: &Limits) -> Result<Message, String> {
-        let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
-        limits.check_size(size).map_err(|e| e.to_string())?;
-        let raw = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-        let msg = Message::parse(raw).map_err(|e| e.to_string())?;
-        msg.check_limits(limits).map_err(|e| e.to_string())?;
+    pub fn read_file(path: &std::path::Path, limits: &Limits) -> Result<Message, ReadError> {
+        let size = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?.len();
+        limits.check_size(size)?;
+        let raw = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        let msg = Message::parse(raw)?;
+        msg.check_limits(limits)?;
         Ok(msg)
     }
 

@@ -84,7 +84,7 @@ fn classify_file(
     file: &PathBuf,
     limits: &crate::config::Limits,
 ) -> Result<(Classification, Option<Aside>), String> {
-    let msg = Message::read_file(file, limits)?;
+    let msg = Message::read_file(file, limits).map_err(|e| e.to_string())?;
     Ok(match policy.judge(&msg) {
         Some(aside) => {
             let c = Classification { procedure: SET_ASIDE.into(), ..Default::default() };

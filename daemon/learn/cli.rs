@@ -11,7 +11,7 @@ use crate::classify::UNCLASSIFIED;
 use crate::procedures::Pack;
 use crate::config::Config;
 use crate::control::{self, Request};
-use crate::message::Message;
+use crate::message::{Message, ParseError, ReadError};
 use crate::store::{Example, ExampleKey, Store, StoreError};
 
 /// What `triaged learn` was asked to do.
@@ -134,14 +134,11 @@ fn check_label(pack: &Pack, label: &str) -> Result<(), LearnError> {
 }
 
 fn example_of(config: &Config, file: &Path, label: &str) -> Result<Example, String> {
-    let msg = Message::read_file(file, &config.limits).map_err(|e| {
-        if e == crate::message::ParseError::NoSender.to_string() {
-            // "There is nobody to reply to" is the daemon's reason; here
-            // the file is an archive's, and the fix is the file's.
-            "no From address: a message is learned as the daemon reads it, and it reads none without a sender; add a From: line (any address) to learn from it".to_string()
-        } else {
-            e
-        }
+    let msg = Message::read_file(file, &config.limits).map_err(|e| match e {
+        // "There is nobody to reply to" is the daemon's reason; here the
+        // file is an archive's, and the fix is the file's.
+        ReadError::Parse(ParseError::NoSender) => "no From address: a message is learned as the daemon reads it, and it reads none without a sender; add a From: line (any address) to learn from it".to_string(),
+        other => other.to_string(),
     })?;
     Ok(Example {
         label: label.to_string(),

@@ -40,7 +40,7 @@ pub async fn verify_files(
         let result = match &verifier {
             Ok(v) => match Message::read_file(path, &config.limits) {
                 Ok(msg) => Ok(v.verify_offline(&msg).await),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             },
             Err(e) => Err(e.to_string()),
         };
