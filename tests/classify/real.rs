@@ -93,8 +93,8 @@
 //! eighteenth round. The seventeenth (issues-r17.tsv, "r17") was sealed
 //! during the eighteenth round, measured once after it, and read in the
 //! nineteenth. The eighteenth (issues-r18.tsv, "r18") was sealed during
-//! the nineteenth round and measured once after it: scored, never
-//! printed, never read.
+//! the nineteenth round, measured once after it, and read in the
+//! twentieth.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -190,10 +190,9 @@ fn items() -> Vec<Item> {
     // looked at once after them (docs/CLASSIFICATION.md, "Seventeenth
     // set"), then read in the nineteenth round: tune text since.
     items.extend(sealed_items("issues-r17.tsv", "r17"));
-    // The eighteenth set, sealed during the nineteenth round and looked at
-    // once after it (docs/CLASSIFICATION.md, "Eighteenth set"): scored as
-    // `<pack> r18` only, its rows never printed, never under
-    // `REAL_HALF=tune`, and in no model's corpus.
+    // The eighteenth set, sealed during the nineteenth round, looked at
+    // once after it (docs/CLASSIFICATION.md, "Eighteenth set"), then read
+    // in the twentieth round: tune text since.
     items.extend(sealed_items("issues-r18.tsv", "r18"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -203,7 +202,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -597,7 +596,7 @@ fn real_text_meets_the_measured_floors() {
         // stories and helpline advertisements, and the fourth round (tune
         // text since its look).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 18.0 / 24.0, 22.0 / 22.0, 0),
+        ("2i2c r3", "tune", 18.0 / 24.0, 23.0 / 23.0, 0),
         ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
         // The foreign set (text that is not ours): its held-out half
         // measured once, at the end of the fourth round.
@@ -635,7 +634,7 @@ fn real_text_meets_the_measured_floors() {
         // Since 2i2c's model learned the twelfth to fourteenth sets: one
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
-        ("2i2c generic-issues", "held-out", 13.0 / 23.0, 33.0 / 33.0, 0),
+        ("2i2c generic-issues", "held-out", 11.0 / 23.0, 31.0 / 31.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -645,7 +644,7 @@ fn real_text_meets_the_measured_floors() {
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
-        ("sourcehut r5", "held-out", 26.0 / 34.0, 26.0 / 26.0, 0),
+        ("sourcehut r5", "held-out", 27.0 / 34.0, 27.0 / 27.0, 0),
         ("2i2c r5", "held-out", 19.0 / 20.0, 21.0 / 21.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
         // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
@@ -705,7 +704,7 @@ fn real_text_meets_the_measured_floors() {
         // replay holds back 25 wrong routes instead of 26 (109 right kept
         // either way). The set is tune text: the rules may learn it.
         ("sourcehut r10", "held-out", 24.0 / 27.0, 24.0 / 25.0, 0),
-        ("2i2c r10", "held-out", 18.0 / 19.0, 19.0 / 19.0, 0),
+        ("2i2c r10", "held-out", 18.0 / 19.0, 20.0 / 20.0, 0),
         ("cacert r10", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The eleventh set after its one look (docs/CLASSIFICATION.md,
         // "Eleventh set: the one look"; sourcehut 14/28, 14/20, 4 and 2i2c
@@ -739,7 +738,7 @@ fn real_text_meets_the_measured_floors() {
         // One more wrong route (22/24 before) after the models learned the
         // sixteenth set ("Eighteenth round"), and two fewer after the
         // nineteenth round.
-        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 24.0, 0),
+        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 25.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 18.0, 0),
         ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set's one look (2026-12-05), after the sixteenth
@@ -747,7 +746,7 @@ fn real_text_meets_the_measured_floors() {
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
-        ("2i2c r16", "held-out", 17.0 / 26.0, 17.0 / 18.0, 0),
+        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
         // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
@@ -758,9 +757,9 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The eighteenth set's one look (2026-12-05), after the nineteenth
         // round: not read since.
-        ("sourcehut r18", "held-out", 10.0 / 32.0, 10.0 / 14.0, 2),
-        ("2i2c r18", "held-out", 15.0 / 27.0, 15.0 / 15.0, 0),
-        ("cacert r18", "held-out", 3.0 / 9.0, 3.0 / 5.0, 2),
+        ("sourcehut r18", "held-out", 23.0 / 32.0, 23.0 / 25.0, 0),
+        ("2i2c r18", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
+        ("cacert r18", "held-out", 7.0 / 9.0, 7.0 / 8.0, 1),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1265,7 +1264,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // that there is "no way to recover" into 2fa-disable: negated words
         // are their own features).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 19.0 / 24.0, 24.0 / 25.0, 0),
+        ("2i2c r3", "tune", 19.0 / 24.0, 25.0 / 26.0, 0),
         // Other projects' issue reports, with the model (the defaults);
         // one more sensitive route since the pack's model learned r12 to r14.
         ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
@@ -1288,7 +1287,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
         // seventeenth round.
-        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 24.0, 0),
+        ("sourcehut r15", "held-out", 23.0 / 28.0, 23.0 / 25.0, 0),
         ("2i2c r15", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r15", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The sixteenth set, with the model (the defaults): its one look
@@ -1304,9 +1303,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c r17", "held-out", 22.0 / 26.0, 22.0 / 22.0, 0),
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The eighteenth set's one look, with the model (the defaults).
-        ("sourcehut r18", "held-out", 12.0 / 32.0, 12.0 / 16.0, 2),
-        ("2i2c r18", "held-out", 15.0 / 27.0, 15.0 / 15.0, 0),
-        ("cacert r18", "held-out", 3.0 / 9.0, 3.0 / 5.0, 2),
+        ("sourcehut r18", "held-out", 23.0 / 32.0, 23.0 / 25.0, 0),
+        ("2i2c r18", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
+        ("cacert r18", "held-out", 7.0 / 9.0, 7.0 / 8.0, 1),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
