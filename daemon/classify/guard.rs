@@ -316,9 +316,12 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\b(?:i|we|i've|we've|i'm|we're|my(?: \w+){1,2}|our(?: \w+){1,2})\s+(?:was |were |have been |has been |had been |got |been |am being |are being |just got |was just |got double[- ])?(?:charged|billed|debited|overcharged|double[- ]charged|refused|declined|locked out|banned|suspended|blocked|deleted|hacked|compromised)\b|\b(?:charged|billed|debited) (?:me|us|my|our)\b|\bme (?:\w+ ){0,2}(?:cobr\w+|debit\w+|carg\w+)\b",
         r"|\b(?:i|we) (?:(?:have|had|just|recently|accidentally|unfortunately|too|also|somehow|apparently|already|mistakenly) ){0,2}(?:lost|broke|dropped|reset|replaced|wiped|forgot|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created|accidentally|mistakenly)\b|\bi've (?:(?:just|also|accidentally) )?(?:lost|broken|reset|replaced|wiped|forgotten|paid|purchased|bought|subscribed|upgraded|signed up|registered|created)\b|\bby mistake\b",
         // A title or line that leaves the writer out ("Can't purchase
-        // license, card not accepted", "Unable to renew subscription"):
-        // the writer's own failure to pay, as a title says it.
-        r"|(?m:^\W*(?:can't|cant|cannot|can not|unable to|not able to|couldn't|could not) (?:pay|purchase|buy|subscribe|renew|check ?out|complete (?:the |my |a )?(?:payment|purchase|checkout|subscription|order))\b)",
+        // license, card not accepted", "Unable to renew subscription",
+        // "Impossible to subscribe Pro Plan"; "Tried three different cards
+        // to upgrade to pro and all were declined"): the writer's own
+        // failure to pay, as a title says it.
+        r"|(?m:^\W*(?:can't|cant|cannot|can not|unable to|not able to|couldn't|could not|impossible to) (?:pay|purchase|buy|subscribe|renew|check ?out|complete (?:the |my |a )?(?:payment|purchase|checkout|subscription|order))\b)",
+        r"|(?m:^\W*(?:tried|trying|attempted|attempting) (?:to )?(?:[\w-]+ ){0,6}?(?:pay|purchase|buy|subscribe|upgrade|renew|check ?out)\b[^.\n]{0,60}\b(?:declined|refused|rejected|not accepted)\b)",
         r"|\b(?:i|we) (?:(?:just|still|really|simply) )?(?:can't|cant|cannot|can not|couldn't|could not|am unable|are unable|'m unable|am not able|no longer|don't have|dont have|do not have|no longer have|have not been able|haven't been able|havent been able)\b|\b(?:i|we)(?:'m|'re| am| are) (?:\w+ )?(?:unable|not able|locked)\b|\b(?:can't|cant|cannot|can not|unable to) afford\b",
         r"|\bich (?:habe|hab) (?:\w+ ){0,4}(?:verloren|bezahlt|gezahlt|abgebucht)\b|\b(?:kann|konnte) ich (?:mich )?nicht\b|\b(?:und|aber|also|daher|deshalb|darum) (?:\w+ )?m[öo]chte\b|\bwie geht das\b|\bich kann (?:mich )?nicht\b|\bwurde (?:\w+ ){0,3}(?:abgebucht|belastet)\b",
         r"|\bj'ai (?:\w+ ){0,3}(?:perdu|pay[ée]|[ée]t[ée] (?:d[ée]bit[ée]|factur[ée]|pr[ée]lev[ée]))\b|\bje ne (?:peux|parviens|arrive|me souviens) (?:plus|pas)\b|\b(?:ich habe (?:\w+ ){0,3}vergessen|olvid[ée]|ho dimenticato|ik ben (?:\w+ ){0,3}vergeten)\b",
@@ -576,12 +579,20 @@ mod tests {
     #[test]
     fn a_title_that_leaves_the_writer_out_is_the_writers_own() {
         let story = "Neither of the two shops accepts payment using a VISA card. The error message is 'card not accepted'. The card works fine in other shops so I think it must be the sites.";
-        for title in ["Can't purchase license, card not accepted", "Unable to renew subscription", "Cannot complete the payment"] {
+        for title in [
+            "Can't purchase license, card not accepted",
+            "Unable to renew subscription",
+            "Cannot complete the payment",
+            "Impossible to subscribe Pro Plan",
+            "Tried three different cards to upgrade to pro and all were declined.",
+        ] {
             let t = format!("{title}\n{story}");
             assert_eq!(hold_sensitive(&t, true), None, "{t}");
         }
         let told = format!("Card payments\nSome customers can't purchase the license. {story}");
         assert!(hold_sensitive(&told, true).is_some(), "{told}");
+        let others = format!("Card payments\nCustomers tried to upgrade to pro and their cards were declined. {story}");
+        assert!(hold_sensitive(&others, true).is_some(), "{others}");
     }
 
     /// An administrator of their own installation, a merchant writing about

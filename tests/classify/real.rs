@@ -757,7 +757,7 @@ fn real_text_meets_the_measured_floors() {
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The eighteenth set's one look (2026-12-05), after the nineteenth
         // round: not read since.
-        ("sourcehut r18", "held-out", 23.0 / 32.0, 23.0 / 25.0, 0),
+        ("sourcehut r18", "held-out", 24.0 / 32.0, 24.0 / 26.0, 0),
         ("2i2c r18", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("cacert r18", "held-out", 7.0 / 9.0, 7.0 / 8.0, 1),
         // Since the request model, the third to tenth sets' figures above
@@ -1303,7 +1303,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c r17", "held-out", 22.0 / 26.0, 22.0 / 22.0, 0),
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The eighteenth set's one look, with the model (the defaults).
-        ("sourcehut r18", "held-out", 23.0 / 32.0, 23.0 / 25.0, 0),
+        ("sourcehut r18", "held-out", 24.0 / 32.0, 24.0 / 26.0, 0),
         ("2i2c r18", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("cacert r18", "held-out", 7.0 / 9.0, 7.0 / 8.0, 1),
         // The fourth set is scored here too but held only by the rules' floors.
