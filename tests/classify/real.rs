@@ -557,6 +557,17 @@ fn eighteenth_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r18.tsv", "r18", 122);
 }
 
+/// The nineteenth set, sealed: parsed and its labels checked, never scored
+/// before its one look (it is in no `items()`). Under `REAL_HALF=tune` the
+/// file is not read at all.
+#[test]
+fn nineteenth_set_parses_sealed_and_labelled_without_scoring() {
+    if only_half().as_deref() == Some("tune") {
+        return;
+    }
+    check_sealed_set("issues-r19.tsv", "r19", 116);
+}
+
 #[test]
 fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
