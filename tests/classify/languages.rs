@@ -148,9 +148,10 @@ fn foreign_questions_do_not_reach_2i2c_infrastructure_on_one_word() {
 
 /// The twentieth round's deletion signs, in both packs that take
 /// deletions: any one word naming the writer's account between "my" and
-/// "account", and how to delete one asked; a mailbox elsewhere, an account
-/// to be closed and made again under the same address, and a feature
-/// described in Spanish are not a deletion.
+/// "account", and how to delete one asked; a mailbox elsewhere, a
+/// relative's account, a newcomer's "how do you delete your account", an
+/// account to be closed and made again under the same address, and a
+/// feature described in Spanish are not a deletion.
 #[test]
 fn an_account_named_by_any_word_is_the_writers_and_a_mailbox_elsewhere_is_not() {
     for pack in [sourcehut(), load("cacert")] {
@@ -163,6 +164,8 @@ fn an_account_named_by_any_word_is_the_writers_and_a_mailbox_elsewhere_is_not() 
             "I want to change my activation email, because I want to delete my email account soon.",
             "I typed the username in wrong. Is it possible to have this account closed and redone to the same email address?",
             "La aplicación permite al usuario eliminar su cuenta.",
+            "Please delete my son account, he is 12.",
+            "Question: how do you delete your account? Just curious how it works before I sign up.",
         ] {
             let got = classify(&pack, body);
             assert!(!got.starts_with("account-deletion "), "{body:?}: {got}");
