@@ -575,6 +575,17 @@ fn nineteenth_set_parses_sealed_and_labelled_without_scoring() {
     check_sealed_set("issues-r19.tsv", "r19", 116);
 }
 
+/// The twentieth set, sealed: parsed and its labels checked, never scored
+/// before its one look (it is in no `items()`). Under `REAL_HALF=tune` the
+/// file is not read at all.
+#[test]
+fn twentieth_set_parses_sealed_and_labelled_without_scoring() {
+    if only_half().as_deref() == Some("tune") {
+        return;
+    }
+    check_sealed_set("issues-r20.tsv", "r20", 111);
+}
+
 #[test]
 fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
