@@ -300,8 +300,11 @@ pub struct Text {
 /// to fourteenth joined after the fifteenth was sealed, so that one
 /// measures what they taught; the fifteenth joined after the sixteenth's
 /// look, the sixteenth in the eighteenth round, with the seventeenth
-/// sealed to measure both, and the seventeenth in the nineteenth, with
-/// the eighteenth sealed.
+/// sealed to measure both, the seventeenth in the nineteenth, with the
+/// eighteenth sealed, and the eighteenth in the twentieth. The nineteenth,
+/// read by the twenty-first round's rules, is left out on purpose: the
+/// models retrained with it routed a tune-half row and a CAcert row into
+/// sensitive procedures (docs/CLASSIFICATION.md, "Twenty-first round").
 pub const LOOKED_AT: [&str; 16] = [
     "issues-r3.tsv",
     "issues-r4.tsv",
