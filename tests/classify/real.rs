@@ -456,135 +456,39 @@ fn check_sealed_set(file: &str, round: &'static str, at_least: usize) {
     }
 }
 
-/// The fifth set is read here without being scored (`check_sealed_set`).
-/// Under `REAL_HALF=tune` the file is not read at all.
+/// Every sealed set, as committed after its audit, with its row count:
+/// each must still parse, hold only held-out rows and carry only labels
+/// its pack can route to (`check_sealed_set`), whether it has had its one
+/// look or not. None is classified here and nothing of one is printed;
+/// under `REAL_HALF=tune` none is read at all, so a set still sealed
+/// (today the twentieth, in no `items()`) stays unread in a tuning run.
+const SEALED_SETS: [(&str, &str, usize); 16] = [
+    ("issues-r5.tsv", "r5", 120),
+    ("issues-r6.tsv", "r6", 110),
+    ("issues-r7.tsv", "r7", 113),
+    ("issues-r8.tsv", "r8", 111),
+    ("issues-r9.tsv", "r9", 109),
+    ("issues-r10.tsv", "r10", 103),
+    ("issues-r11.tsv", "r11", 104),
+    ("issues-r12.tsv", "r12", 116),
+    ("issues-r13.tsv", "r13", 122),
+    ("issues-r14.tsv", "r14", 121),
+    ("issues-r15.tsv", "r15", 125),
+    ("issues-r16.tsv", "r16", 127),
+    ("issues-r17.tsv", "r17", 119),
+    ("issues-r18.tsv", "r18", 122),
+    ("issues-r19.tsv", "r19", 116),
+    ("issues-r20.tsv", "r20", 111),
+];
+
 #[test]
-fn fifth_set_parses_sealed_and_labelled_without_scoring() {
+fn sealed_sets_parse_and_are_labelled_as_committed() {
     if only_half().as_deref() == Some("tune") {
         return;
     }
-    check_sealed_set("issues-r5.tsv", "r5", 120);
-}
-
-/// The sixth set must still parse, sealed and labelled as committed
-/// (`check_sealed_set`): its rows stay marked held-out, so no model
-/// learns from them.
-#[test]
-fn sixth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r6.tsv", "r6", 110);
-}
-
-/// The seventh set, as committed after its audit: 113 rows.
-#[test]
-fn seventh_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r7.tsv", "r7", 113);
-}
-
-/// The eighth set, as committed: 111 rows, read here without being scored
-/// (`check_sealed_set`).
-#[test]
-fn eighth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r8.tsv", "r8", 111);
-}
-
-/// The ninth set, as committed after its audit: 109 rows.
-#[test]
-fn ninth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r9.tsv", "r9", 109);
-}
-
-/// The tenth set, as committed after its audit: 103 rows.
-#[test]
-fn tenth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r10.tsv", "r10", 103);
-}
-
-/// The eleventh set, as committed after its audits: 104 rows.
-#[test]
-fn eleventh_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r11.tsv", "r11", 104);
-}
-
-/// The twelfth set, as committed after its audits: 116 rows. Scored since
-/// its one look, but never printed row by row.
-#[test]
-fn twelfth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r12.tsv", "r12", 116);
-}
-
-/// The thirteenth set, as committed after its audits: 122 rows. Scored
-/// since its one look, but never printed row by row.
-#[test]
-fn thirteenth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r13.tsv", "r13", 122);
-}
-
-/// The fourteenth set, as committed after its audit: 121 rows. Scored
-/// since its one look, but never printed row by row.
-#[test]
-fn fourteenth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r14.tsv", "r14", 121);
-}
-
-/// The fifteenth set, as committed after its audit: 125 rows. Scored
-/// since its one look, but never printed row by row.
-#[test]
-fn fifteenth_set_parses_sealed_and_labelled_without_scoring() {
-    check_sealed_set("issues-r15.tsv", "r15", 125);
-}
-
-/// The sixteenth set, sealed: parsed and its labels checked, never scored
-/// before its one look. Under `REAL_HALF=tune` the file is not read at all.
-#[test]
-fn sixteenth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
+    for (file, round, rows) in SEALED_SETS {
+        check_sealed_set(file, round, rows);
     }
-    check_sealed_set("issues-r16.tsv", "r16", 127);
-}
-
-/// The seventeenth set: parsed and its labels checked (scored since its one
-/// look, read since the nineteenth round). Under `REAL_HALF=tune` the file
-/// is not read here.
-#[test]
-fn seventeenth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
-    }
-    check_sealed_set("issues-r17.tsv", "r17", 119);
-}
-
-/// The eighteenth set, sealed: parsed and its labels checked; scored only
-/// since its one look, as `<pack> r18`. Under `REAL_HALF=tune` the file is
-/// not read at all.
-#[test]
-fn eighteenth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
-    }
-    check_sealed_set("issues-r18.tsv", "r18", 122);
-}
-
-/// The nineteenth set, sealed: parsed and its labels checked; scored only
-/// since its one look, as `<pack> r19`. Under `REAL_HALF=tune` the file is
-/// not read at all.
-#[test]
-fn nineteenth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
-    }
-    check_sealed_set("issues-r19.tsv", "r19", 116);
-}
-
-/// The twentieth set, sealed: parsed and its labels checked, never scored
-/// before its one look (it is in no `items()`). Under `REAL_HALF=tune` the
-/// file is not read at all.
-#[test]
-fn twentieth_set_parses_sealed_and_labelled_without_scoring() {
-    if only_half().as_deref() == Some("tune") {
-        return;
-    }
-    check_sealed_set("issues-r20.tsv", "r20", 111);
 }
 
 #[test]
