@@ -98,7 +98,9 @@
 //! twentieth round, measured once after it, and read in the twenty-first
 //! (by the rules; the models were not retrained on it). The twentieth
 //! (issues-r20.tsv, "r20") was sealed during the twenty-first round and
-//! measured once after it: scored, never printed, never read.
+//! measured once after it: scored, never printed, never read. The
+//! twenty-first (issues-r21.tsv, "r21") was sealed after that look:
+//! parsed only, never scored, never read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -466,8 +468,8 @@ fn check_sealed_set(file: &str, round: &'static str, at_least: usize) {
 /// its pack can route to (`check_sealed_set`), whether it has had its one
 /// look or not. None is classified here and nothing of one is printed;
 /// under `REAL_HALF=tune` none is read at all, so a set still sealed
-/// (today the twentieth, in no `items()`) stays unread in a tuning run.
-const SEALED_SETS: [(&str, &str, usize); 16] = [
+/// (today the twenty-first, in no `items()`) stays unread in a tuning run.
+const SEALED_SETS: [(&str, &str, usize); 17] = [
     ("issues-r5.tsv", "r5", 120),
     ("issues-r6.tsv", "r6", 110),
     ("issues-r7.tsv", "r7", 113),
@@ -484,6 +486,7 @@ const SEALED_SETS: [(&str, &str, usize); 16] = [
     ("issues-r18.tsv", "r18", 122),
     ("issues-r19.tsv", "r19", 116),
     ("issues-r20.tsv", "r20", 111),
+    ("issues-r21.tsv", "r21", 104),
 ];
 
 #[test]
