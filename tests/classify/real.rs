@@ -97,8 +97,8 @@
 //! twentieth. The nineteenth (issues-r19.tsv, "r19") was sealed during the
 //! twentieth round, measured once after it, and read in the twenty-first
 //! (by the rules; the models were not retrained on it). The twentieth
-//! (issues-r20.tsv, "r20") was sealed during the twenty-first round and
-//! measured once after it: scored, never printed, never read. The
+//! (issues-r20.tsv, "r20") was sealed during the twenty-first round,
+//! measured once after it, and read in the twenty-second. The
 //! twenty-first (issues-r21.tsv, "r21") was sealed after that look:
 //! parsed only, never scored, never read.
 
@@ -204,10 +204,9 @@ fn items() -> Vec<Item> {
     // once after it (docs/CLASSIFICATION.md, "Nineteenth set"), then read
     // in the twenty-first round: tune text since.
     items.extend(sealed_items("issues-r19.tsv", "r19"));
-    // The twentieth set, sealed during the twenty-first round and looked
-    // at once after it (docs/CLASSIFICATION.md, "Twentieth set"): scored as
-    // `<pack> r20` only, its rows never printed, never under
-    // `REAL_HALF=tune`, and in no model's corpus.
+    // The twentieth set, sealed during the twenty-first round, looked at
+    // once after it (docs/CLASSIFICATION.md, "Twentieth set"), then read in
+    // the twenty-second round: tune text since (not in the models' corpora).
     items.extend(sealed_items("issues-r20.tsv", "r20"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -217,7 +216,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19" | "r20")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -712,10 +711,12 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c r19", "held-out", 11.0 / 27.0, 11.0 / 11.0, 0),
         ("cacert r19", "held-out", 6.0 / 7.0, 6.0 / 6.0, 0),
         // The twentieth set's one look (2026-12-05), after the twenty-first
-        // round: not read since.
-        ("sourcehut r20", "held-out", 12.0 / 27.0, 12.0 / 15.0, 3),
+        // round: 12/27, 12/15, 3; 15/25, 15/15, 0; 2/6, 2/5, 3. Read in the
+        // twenty-second round (docs/CLASSIFICATION.md, "Twenty-second
+        // round"): tune text since.
+        ("sourcehut r20", "held-out", 21.0 / 27.0, 21.0 / 21.0, 0),
         ("2i2c r20", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
-        ("cacert r20", "held-out", 2.0 / 6.0, 2.0 / 5.0, 3),
+        ("cacert r20", "held-out", 5.0 / 6.0, 5.0 / 7.0, 2),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1030,6 +1031,37 @@ fn requests_route_and_talk_about_them_does_not() {
         // writing about asking the community are not it asking.
         ("2i2c", "[victor] bucket write permissions", "Our users need write permissions to the workspace bucket.", "infrastructure"),
         ("2i2c", "victor hub: enable GPUs", "Enabling GPUs for the victor hub, following our infrastructure guide; we still need to ask the community how many they need.", UNCLASSIFIED),
+        // The twenty-second round (the twentieth set read). Requests: the
+        // writer's own ask put as a question beside a word of feature
+        // talk; accounts the writer needs to close; an account made by
+        // mistake; "unregister" (CAcert); registration data to delete; a
+        // rename asked for by name; backup codes never saved, codes
+        // refused, an account recovery request; the writer's own failed
+        // attempt to pay, a payment the writer cannot complete; credit to
+        // move to the writer's new address, in English and Chinese. Not
+        // requests: a payment processor's error quoted, a licence or a VM
+        // to move to a machine or another cloud subscription, a refund API
+        // (Chinese), a mail server's user, someone else's account.
+        ("sourcehut", "", "Could you help me delete the files in my account and delete my account as well? The delete button is greyed out.", "account-deletion"),
+        ("sourcehut", "Old accounts", "I have three old accounts I need to close. I no longer use them.", "account-deletion"),
+        ("cacert", "Cannot delete my account", "I cannot delete the account that I created by mistake; the reminder mail has no button for it.", "account-deletion"),
+        ("cacert", "Unregister", "How can I unregister my account? I registered it with the wrong key.", "account-deletion"),
+        ("cacert", "Registration", "I want to delete the registration information I gave you.", "account-deletion"),
+        ("sourcehut", "Need help with account rename", "I renamed my GitHub account and now my subscription page is empty.", "account-rename"),
+        ("sourcehut", "Two-factor", "I set up 2FA last week but did not save the backup codes.", "2fa-disable"),
+        ("sourcehut", "Recovery codes", "My 2FA recovery codes are rejected as invalid.", "2fa-disable"),
+        ("sourcehut", "Account recovery request", "I turned on 2FA last week.", "2fa-disable"),
+        ("sourcehut", "Declined", "Trying to pay for the plan but it always says declined. Please add other payment options, I have PayPal.", "cannot-pay"),
+        ("sourcehut", "Card was declined", "My card was declined several times when buying the pro plan.", "cannot-pay"),
+        ("sourcehut", "Payment", "I am unable to complete the payment with my prepaid card.", "cannot-pay"),
+        ("sourcehut", "Credit", "My old address stopped working. Please transfer the remaining credit to my new email.", "billing-transfer"),
+        ("sourcehut", "点数", "我赞助的点数能否移动到我的新号上", "billing-transfer"),
+        ("sourcehut", "PayPal fails", "Receiving: PayPal could not process your payment. Please try again.", UNCLASSIFIED),
+        ("sourcehut", "Licence", "How do I move my license to a different site address? I rebuilt the site.", UNCLASSIFIED),
+        ("sourcehut", "Moving a VM", "How do I move a VM from my personal subscription to another subscription at work?", UNCLASSIFIED),
+        ("sourcehut", "退款接口", "我看到退款接口没有实现，我可以自己实现吗？", UNCLASSIFIED),
+        ("cacert", "Removing user", "How can I remove a mail user from the server?", UNCLASSIFIED),
+        ("cacert", "Unregistering an account", "Is there a way to unregister someone's account?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1267,10 +1299,11 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r19", "held-out", 17.0 / 27.0, 17.0 / 20.0, 1),
         ("2i2c r19", "held-out", 14.0 / 27.0, 14.0 / 14.0, 0),
         ("cacert r19", "held-out", 6.0 / 7.0, 6.0 / 6.0, 0),
-        // The twentieth set's one look, with the model (the defaults).
-        ("sourcehut r20", "held-out", 13.0 / 27.0, 13.0 / 16.0, 3),
+        // The twentieth set, read by the rules since its one look (13/27,
+        // 13/16, 3 for sourcehut with the model then), with the model.
+        ("sourcehut r20", "held-out", 21.0 / 27.0, 21.0 / 21.0, 0),
         ("2i2c r20", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
-        ("cacert r20", "held-out", 2.0 / 6.0, 2.0 / 5.0, 3),
+        ("cacert r20", "held-out", 5.0 / 6.0, 5.0 / 7.0, 2),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
