@@ -1062,6 +1062,21 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "退款接口", "我看到退款接口没有实现，我可以自己实现吗？", UNCLASSIFIED),
         ("cacert", "Removing user", "How can I remove a mail user from the server?", UNCLASSIFIED),
         ("cacert", "Unregistering an account", "Is there a way to unregister someone's account?", UNCLASSIFIED),
+        // The same round's forms, tried as an attacker would before they
+        // shipped: the account taken off a list or something of the
+        // account's; a question about what the service would do; an
+        // account the writer wants something else done on; unregistered
+        // from a login; a bank's account; a lock-out that is over; a
+        // payment that is not ours.
+        ("sourcehut", "mailing list", "Could you remove my account from the sr.ht-discuss mailing list? I get too much mail.", UNCLASSIFIED),
+        ("sourcehut", "secondary email", "Could you please remove my account's old secondary email address? It bounces now.", UNCLASSIFIED),
+        ("sourcehut", "Question about inactivity", "Will you delete my account if I don't log in for a year? I travel a lot.", UNCLASSIFIED),
+        ("cacert", "Why", "Why would you close my account? I got an email saying it will be closed for missing assurances.", UNCLASSIFIED),
+        ("sourcehut", "403", "The account I want to remove an old SSH key from gives a 403 on the delete link. Can you have a look?", UNCLASSIFIED),
+        ("cacert", "OpenID", "How do I unregister my account from the OpenID login at the wiki? I keep the CAcert account.", UNCLASSIFIED),
+        ("sourcehut", "Bank", "Please transfer my credits to my new account number at the bank, IBAN DE00 1234.", UNCLASSIFIED),
+        ("sourcehut", "2FA", "Yesterday I couldn't log in with my 2FA code for about an hour, but it works again now. No action needed.", UNCLASSIFIED),
+        ("sourcehut", "Car loan", "I couldn't make the final payment on my car loan this month. Can I get an extension?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
