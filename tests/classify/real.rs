@@ -101,7 +101,8 @@
 //! measured once after it, and read in the twenty-second. The
 //! twenty-first (issues-r21.tsv, "r21") was sealed after that look and
 //! measured once after the twenty-second round: scored, never printed,
-//! never read.
+//! never read. The twenty-second (issues-r22.tsv, "r22") was sealed
+//! during that round: parsed only, never scored, never read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -474,7 +475,7 @@ fn check_sealed_set(file: &str, round: &'static str, at_least: usize) {
 /// look or not. None is classified here and nothing of one is printed;
 /// under `REAL_HALF=tune` none is read at all, so a set still sealed
 /// (in no `items()` until its look) stays unread in a tuning run.
-const SEALED_SETS: [(&str, &str, usize); 17] = [
+const SEALED_SETS: [(&str, &str, usize); 18] = [
     ("issues-r5.tsv", "r5", 120),
     ("issues-r6.tsv", "r6", 110),
     ("issues-r7.tsv", "r7", 113),
@@ -492,6 +493,7 @@ const SEALED_SETS: [(&str, &str, usize); 17] = [
     ("issues-r19.tsv", "r19", 116),
     ("issues-r20.tsv", "r20", 111),
     ("issues-r21.tsv", "r21", 104),
+    ("issues-r22.tsv", "r22", 87),
 ];
 
 #[test]
