@@ -528,8 +528,11 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 264.0, 0),
         // The pack's model confirming the rules' sensitive near misses
         // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
-        // one more with the thirteenth round's ways to pay.
-        ("sourcehut", "held-out", 206.0 / 242.0, 206.0 / 207.0, 1),
+        // one more with the thirteenth round's ways to pay; five more
+        // since the twenty-second round read half of Banking77's train
+        // queries that no rule had seen (refunds asked after, payments
+        // already cancelled, charges shown twice).
+        ("sourcehut", "held-out", 211.0 / 242.0, 211.0 / 212.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -1090,6 +1093,19 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Bank", "Please transfer my credits to my new account number at the bank, IBAN DE00 1234.", UNCLASSIFIED),
         ("sourcehut", "2FA", "Yesterday I couldn't log in with my 2FA code for about an hour, but it works again now. No action needed.", UNCLASSIFIED),
         ("sourcehut", "Car loan", "I couldn't make the final payment on my car loan this month. Can I get an extension?", UNCLASSIFIED),
+        // Banking77's train queries no rule had read (one hash half of the
+        // half never run): a refund asked after is no request for one; a
+        // payment the writer already cancelled is done; a bank's customer
+        // paying for "something", a wallet app that will not work; and
+        // charges shown twice, as a bank's customers put them.
+        ("sourcehut", "", "When can I expect my refund? I was told it was issued.", UNCLASSIFIED),
+        ("sourcehut", "", "Why haven't I received a refund yet?", UNCLASSIFIED),
+        ("sourcehut", "", "I was refunded for the order already, thanks.", UNCLASSIFIED),
+        ("sourcehut", "", "I cancelled my card payment yesterday.", UNCLASSIFIED),
+        ("sourcehut", "", "I wanted to buy something online but my card got declined twice. What is wrong with it?", UNCLASSIFIED),
+        ("sourcehut", "", "I can't get google pay to work right.", UNCLASSIFIED),
+        ("sourcehut", "", "Why does my payment show up twice? Please take one of them back.", "refund"),
+        ("sourcehut", "", "I see the same transaction over and over again on my statement. Can you fix it?", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1270,8 +1286,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     let floors: Floors<'_> = &[
         // Lowered with the rules' floors by the sixth round's measured
         // trade, and by the request model's; three more routed since a
-        // request taught before stands in for the rules' sign.
-        ("sourcehut", "held-out", 209.0 / 242.0, 209.0 / 211.0, 2),
+        // request taught before stands in for the rules' sign; four more
+        // since the twenty-second round's Banking77 rules.
+        ("sourcehut", "held-out", 213.0 / 242.0, 213.0 / 215.0, 2),
         ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 13.0 / 18.0, 18.0 / 19.0, 0),
