@@ -100,8 +100,8 @@
 //! (issues-r20.tsv, "r20") was sealed during the twenty-first round,
 //! measured once after it, and read in the twenty-second. The
 //! twenty-first (issues-r21.tsv, "r21") was sealed after that look and
-//! measured once after the twenty-second round: scored, never printed,
-//! never read. The twenty-second (issues-r22.tsv, "r22") was sealed
+//! measured once after the twenty-second round, and read in the
+//! twenty-third. The twenty-second (issues-r22.tsv, "r22") was sealed
 //! during that round: parsed only, never scored, never read.
 
 use std::collections::BTreeMap;
@@ -210,10 +210,10 @@ fn items() -> Vec<Item> {
     // once after it (docs/CLASSIFICATION.md, "Twentieth set"), then read in
     // the twenty-second round: tune text since (not in the models' corpora).
     items.extend(sealed_items("issues-r20.tsv", "r20"));
-    // The twenty-first set, sealed after the twentieth set's look and
-    // looked at once after the twenty-second round (docs/CLASSIFICATION.md,
-    // "Twenty-first set"): scored as `<pack> r21` only, its rows never
-    // printed, never under `REAL_HALF=tune`, and in no model's corpus.
+    // The twenty-first set, sealed after the twentieth set's look, looked
+    // at once after the twenty-second round (docs/CLASSIFICATION.md,
+    // "Twenty-first set"), then read in the twenty-third: tune text since
+    // (not in the models' corpora).
     items.extend(sealed_items("issues-r21.tsv", "r21"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -223,7 +223,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19" | "r20")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19" | "r20" | "r21")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -729,10 +729,12 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c r20", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
         ("cacert r20", "held-out", 5.0 / 6.0, 5.0 / 7.0, 2),
         // The twenty-first set's one look (2026-12-05), after the
-        // twenty-second round: not read since.
-        ("sourcehut r21", "held-out", 17.0 / 27.0, 17.0 / 18.0, 0),
-        ("2i2c r21", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
-        ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 8.0, 4),
+        // twenty-second round: 17/27, 17/18, 0; 15/25, 15/15, 0; 4/4, 4/8,
+        // 4. Read in the twenty-third round (docs/CLASSIFICATION.md,
+        // "Twenty-third round"): tune text since.
+        ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
+        ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
+        ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1106,6 +1108,19 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I can't get google pay to work right.", UNCLASSIFIED),
         ("sourcehut", "", "Why does my payment show up twice? Please take one of them back.", "refund"),
         ("sourcehut", "", "I see the same transaction over and over again on my statement. Can you fix it?", "refund"),
+        // The twenty-third round (the twenty-first set read). Requests: a
+        // card refused while renewing; no other way to buy in Chinese; a
+        // country named; money back in Russian with a word between; a
+        // community's new hub. Not requests: an account to get back; a
+        // feature to allow deletion; the ability to change usernames.
+        ("sourcehut", "Renewal declined", "My card is suddenly being declined when I try to renew my subscription. My bank sees no problem.", "cannot-pay"),
+        ("sourcehut", "付款", "信用卡刷不過，有沒有其他購買管道？我有微信支付", "cannot-pay"),
+        ("sourcehut", "Payment", "Paying from Egypt does not work for me, please help.", "cannot-pay"),
+        ("sourcehut", "Возврат", "Я купила подписку, но сайт не работает. Прошу вернуть потраченные деньги.", "refund"),
+        ("2i2c", "Making a hub for Skyline College", "", "infrastructure"),
+        ("cacert", "Recovering a deactivated account", "My account is deactivated and I want to recover it. Is it possible to reactivate it?", UNCLASSIFIED),
+        ("cacert", "Allow accounts to be deleted from the website", "", UNCLASSIFIED),
+        ("sourcehut", "Usernames", "Will you open up the ability to change usernames in the future?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1349,10 +1364,11 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r20", "held-out", 21.0 / 27.0, 21.0 / 21.0, 0),
         ("2i2c r20", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
         ("cacert r20", "held-out", 5.0 / 6.0, 5.0 / 7.0, 2),
-        // The twenty-first set's one look, with the model (the defaults).
-        ("sourcehut r21", "held-out", 17.0 / 27.0, 17.0 / 18.0, 0),
+        // The twenty-first set, read by the rules since its one look
+        // (16/25 for 2i2c with the model then), with the model.
+        ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
-        ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 8.0, 4),
+        ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
