@@ -1121,6 +1121,19 @@ fn requests_route_and_talk_about_them_does_not() {
         ("cacert", "Recovering a deactivated account", "My account is deactivated and I want to recover it. Is it possible to reactivate it?", UNCLASSIFIED),
         ("cacert", "Allow accounts to be deleted from the website", "", UNCLASSIFIED),
         ("sourcehut", "Usernames", "Will you open up the ability to change usernames in the future?", UNCLASSIFIED),
+        // The twenty-second and twenty-third rounds' Banking77 and r21
+        // forms, tried as an attacker would: a country in a story, a
+        // till's developer, money already returned, a hub of one's own are
+        // not requests; a refund asked after an old one, a deletion that
+        // cannot be undone, a country with no way to pay still are.
+        ("sourcehut", "Address", "Please update the address on my payment details: I moved from Ukraine to Poland in March. The card stays the same.", UNCLASSIFIED),
+        ("sourcehut", "收银", "我在写一个收银系统，卡刷不过的时候应该显示什么提示比较好？", UNCLASSIFIED),
+        ("sourcehut", "Вопрос закрыт", "Спасибо, вы уже вернули все деньги, всё пришло на карту. Вопрос закрыт.", UNCLASSIFIED),
+        ("2i2c", "Course", "I'm a lecturer at the University of Toronto and I'm making a hub for my course on our department's own server.", UNCLASSIFIED),
+        ("sourcehut", "Refund", "I was refunded once before, for the wrong plan. This time I was charged for a year I didn't want; I would like a refund.", "refund"),
+        ("sourcehut", "Close", "Please delete my account. I understand it cannot be reactivated afterwards.", "account-deletion"),
+        ("cacert", "Close", "I would like my account to be deleted. I understand it cannot be reactivated.", "account-deletion"),
+        ("sourcehut", "Payment", "i need to pay from the uae but there is no option for it", "cannot-pay"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
