@@ -1134,6 +1134,18 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Close", "Please delete my account. I understand it cannot be reactivated afterwards.", "account-deletion"),
         ("cacert", "Close", "I would like my account to be deleted. I understand it cannot be reactivated.", "account-deletion"),
         ("sourcehut", "Payment", "i need to pay from the uae but there is no option for it", "cannot-pay"),
+        // Older forms, tried as an attacker would: a rename wished for
+        // someday but not now, a wallet refused at a shop's till, a refund
+        // received and thanked for, a vendor's refund with nothing for us
+        // to do, a script's duplicate rows are not requests; a deletion
+        // asked for with its deactivation, and never to be undone, is.
+        ("sourcehut", "Usernames", "Will you add the ability to change usernames in the future? I'd like to rename my org account someday but not now.", UNCLASSIFIED),
+        ("sourcehut", "Google Pay", "I can't get Google Pay to work on my phone at the supermarket, the card is declined every time. Is this your system?", UNCLASSIFIED),
+        ("sourcehut", "Refund received", "I was refunded for the duplicate charge last week, thanks. Please also confirm my subscription is still active.", UNCLASSIFIED),
+        ("sourcehut", "Cancelled order", "I cancelled the order with the hardware vendor and they will refund me; nothing for you to do, I just wanted to explain why the CI runner is offline.", UNCLASSIFIED),
+        ("sourcehut", "Duplicate rows", "Since the migration my CSV script records the same charge repeatedly in the export. It's hosted in my repo on git.sr.ht, can you tell me why the build fails?", UNCLASSIFIED),
+        ("sourcehut", "Close my account", "Please deactivate and delete my account, and do not reactivate it even if someone asks.", "account-deletion"),
+        ("cacert", "Close my account", "Please deactivate and delete my account, and do not reactivate it even if someone asks.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
