@@ -1146,6 +1146,49 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Duplicate rows", "Since the migration my CSV script records the same charge repeatedly in the export. It's hosted in my repo on git.sr.ht, can you tell me why the build fails?", UNCLASSIFIED),
         ("sourcehut", "Close my account", "Please deactivate and delete my account, and do not reactivate it even if someone asks.", "account-deletion"),
         ("cacert", "Close my account", "Please deactivate and delete my account, and do not reactivate it even if someone asks.", "account-deletion"),
+        // Lookalikes of every sensitive procedure, written as an attacker
+        // and a customer would: a deletion or refund asked after, denied
+        // (in German, Spanish, French), retracted, supposed, or built into
+        // the writer's own app; 2FA set up or working again; aid already
+        // granted, a bank's bills, a blog post; a placeholder or a word
+        // after "est" is no secret. An account no longer needed, a
+        // ~handle, 2FA lost in Chinese and Russian, hardship in Japanese,
+        // a charge to be reversed are requests; "ich kann mein Konto nicht
+        // löschen" asks for the deletion it cannot do.
+        ("sourcehut", "deletion status", "Has my account been deleted yet? I requested deletion on 3 March and I still get notification emails.", UNCLASSIFIED),
+        ("cacert", "deletion status", "I asked for account deletion last week, did it go through? Nothing has changed on my side.", UNCLASSIFIED),
+        ("sourcehut", "authenticator", "Please ignore my earlier mail about being locked out, the authenticator works again after I fixed the phone's clock.", UNCLASSIFIED),
+        ("sourcehut", "export first", "I was going to ask you to delete my account but I figured out how to export my repos, so I'll keep it for now.", UNCLASSIFIED),
+        ("cacert", "keep account", "I don't want my account deleted, only the certificate for mail.example.org that I no longer use.", UNCLASSIFIED),
+        ("sourcehut", "Konto", "Ich möchte mein Konto NICHT löschen, ich habe nur eine Frage zu den Build-Minuten.", UNCLASSIFIED),
+        ("sourcehut", "Suppression", "Que se passe-t-il avec mes dépôts si je supprime mon compte ?", UNCLASSIFIED),
+        ("sourcehut", "Django", "I'm writing a Django app and need a 'delete my account' view that also removes uploaded files. Any pointers?", UNCLASSIFIED),
+        ("sourcehut", "goodbye", "Time to say goodbye. Please delete ~jane and everything associated with it.", "account-deletion"),
+        ("sourcehut", "done", "I'm done with sourcehut. Close it all down: account, repos, lists.", "account-deletion"),
+        ("sourcehut", "no longer needed", "I no longer need my sourcehut account, please remove it.", "account-deletion"),
+        ("cacert", "wiki typo", "The wiki page on account deletion has a typo in step 3.", UNCLASSIFIED),
+        ("sourcehut", "2FA enable", "Wie aktiviere ich die Zwei-Faktor-Authentifizierung für mein Konto?", UNCLASSIFIED),
+        ("sourcehut", "两步验证", "我的手机丢了，无法获取两步验证码，登录不了，请帮忙关闭二次验证。", "2fa-disable"),
+        ("sourcehut", "Вход", "Потерял телефон с приложением для двухфакторной аутентификации, не могу войти.", "2fa-disable"),
+        ("sourcehut", "new phone", "Lost my phone but I had backup codes and got in fine. Should I re-enroll 2FA with the new phone now?", UNCLASSIFIED),
+        ("sourcehut", "lost my job", "I lost my job last month and can't keep paying. Is there any way to keep my account?", "cannot-pay"),
+        ("sourcehut", "Wartung", "Ich kann mir keine längere Ausfallzeit leisten. Wie oft gibt es Wartungsfenster?", UNCLASSIFIED),
+        ("sourcehut", "can't pay bills", "I can't pay my bills with my card, it keeps saying transaction not allowed.", UNCLASSIFIED),
+        ("sourcehut", "financial aid", "How does financial aid work for open source projects? I'm writing a blog post comparing forges.", UNCLASSIFIED),
+        ("sourcehut", "Re: cannot pay", "Thanks for approving the financial aid last month. Just confirming it renews automatically next year?", UNCLASSIFIED),
+        ("sourcehut", "discount", "We're a tiny nonprofit running on donations. Is there a discount?", "cannot-pay"),
+        ("sourcehut", "支払い", "学生でお金がなく、有料プランを払えません。", "cannot-pay"),
+        ("sourcehut", "not a refund", "I'm not asking for a refund, I just want an invoice for the charge from 12 May.", UNCLASSIFIED),
+        ("sourcehut", "Списание", "С меня дважды списали оплату, верните, пожалуйста, деньги.", "refund"),
+        ("sourcehut", "prorated?", "Would I get a prorated refund if I downgraded from the $10 to the $5 tier?", UNCLASSIFIED),
+        ("sourcehut", "charged twice? no", "I thought I was charged twice but one was my bank's authorisation hold, it disappeared. Sorry for the noise.", UNCLASSIFIED),
+        ("sourcehut", "退款进度", "我的退款什么时候到账？已经申请一周了。", UNCLASSIFIED),
+        ("sourcehut", "April charge", "I cancelled my plan in March and was still charged in April. I would like that reversed.", "refund"),
+        ("sourcehut", "salary", "I want to switch my salary payments to my new account at your bank.", UNCLASSIFIED),
+        ("sourcehut", "new address", "I moved to a new city last month; please update the billing address on my invoices.", UNCLASSIFIED),
+        ("2i2c", "mot de passe", "Mon mot de passe est refusé sur le hub depuis hier.", UNCLASSIFIED),
+        ("2i2c", "config placeholder", "In the docs the field is called api_key: YOUR_KEY_HERE. Should we replace that ourselves in the notebook?", UNCLASSIFIED),
+        ("sourcehut", "Konto", "Ich kann mein Konto nicht löschen, bitte löschen Sie es für mich.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
