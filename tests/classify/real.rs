@@ -102,7 +102,8 @@
 //! twenty-first (issues-r21.tsv, "r21") was sealed after that look and
 //! measured once after the twenty-second round, and read in the
 //! twenty-third. The twenty-second (issues-r22.tsv, "r22") was sealed
-//! during that round: parsed only, never scored, never read.
+//! during that round and measured once after the twenty-fourth; never
+//! read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -215,6 +216,10 @@ fn items() -> Vec<Item> {
     // "Twenty-first set"), then read in the twenty-third: tune text since
     // (not in the models' corpora).
     items.extend(sealed_items("issues-r21.tsv", "r21"));
+    // The twenty-second set, sealed during the twenty-second round,
+    // looked at once after the twenty-fourth and the attacker's round
+    // (docs/CLASSIFICATION.md, "Twenty-second set"): never read.
+    items.extend(sealed_items("issues-r22.tsv", "r22"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
     }
@@ -735,6 +740,10 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
+        // The twenty-second set's one look, after the twenty-fourth round.
+        ("sourcehut r22", "held-out", 6.0 / 10.0, 6.0 / 7.0, 1),
+        ("2i2c r22", "held-out", 11.0 / 28.0, 11.0 / 11.0, 0),
+        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 6.0, 5),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1437,6 +1446,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
+        // The twenty-second set's one look, after the twenty-fourth round.
+        ("sourcehut r22", "held-out", 6.0 / 10.0, 6.0 / 7.0, 1),
+        ("2i2c r22", "held-out", 12.0 / 28.0, 12.0 / 12.0, 0),
+        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 6.0, 5),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
