@@ -1198,6 +1198,46 @@ fn requests_route_and_talk_about_them_does_not() {
         ("2i2c", "mot de passe", "Mon mot de passe est refusé sur le hub depuis hier.", UNCLASSIFIED),
         ("2i2c", "config placeholder", "In the docs the field is called api_key: YOUR_KEY_HERE. Should we replace that ourselves in the notebook?", UNCLASSIFIED),
         ("sourcehut", "Konto", "Ich kann mein Konto nicht löschen, bitte löschen Sie es für mich.", "account-deletion"),
+        // Other projects' issue reports and pull requests (a stack trace,
+        // an issue opened, a webhook handler, an app's login to remove, an
+        // admin asking about a user's 2FA) and a secret that is none (an
+        // environment variable, a rejected password) are not requests;
+        // CAcert's list and arbitration mail (a case, a digest, a reply of
+        // the team, a friend's question, the association's membership)
+        // are not deletions, and a deletion asked in French, Dutch or
+        // German without umlauts is one.
+        ("sourcehut", "Deleting account crashes", "When I delete my account the server logs this stack trace:\nNoMethodError in AccountsController#destroy", UNCLASSIFIED),
+        ("sourcehut", "2FA lockout on Android", "Lost my phone, now I can't log in to the app with 2FA. logcat: E/TotpFragment: invalid secret", UNCLASSIFIED),
+        ("sourcehut", "Opening an issue: can't delete my account", "Opening an issue because I can't delete my account in the desktop client, the dialog never closes.", UNCLASSIFIED),
+        ("sourcehut", "Chargeback handling in our SaaS", "We got our first chargeback today and realized we have no process. I want to add a dispute.created webhook handler that freezes the account. Any prior art in this codebase?", UNCLASSIFIED),
+        ("sourcehut", "Re: [owncloud/android] deleting account", "I want to delete my account from the ownCloud Android app (not from the server, just remove it from the app list) but the long-press menu doesn't show Remove anymore.", UNCLASSIFIED),
+        ("sourcehut", "Forgejo: admin cannot disable 2FA for user via CLI", "`forgejo admin user reset-2fa --username bob` isn't a command. How do I disable two-factor for a user who is locked out? Forgejo 1.21.", UNCLASSIFIED),
+        ("2i2c", "JupyterHub: GitHubOAuthenticator client secret in config", "I have c.GitHubOAuthenticator.client_secret = os.environ['GITHUB_CLIENT_SECRET'] in jupyterhub_config.py but login fails with 'bad_verification_code'. JupyterHub 4.0.2 on our university cluster.", UNCLASSIFIED),
+        ("2i2c", "[zero-to-jupyterhub] admin password in config.yaml", "hub:\n  config:\n    DummyAuthenticator:\n      password: a-shared-secret\nThis works locally but on our cluster login fails. z2jh 3.2.1.", UNCLASSIFIED),
+        ("2i2c", "token undefined", "I get token: undefined in the browser console when my hub restarts.", UNCLASSIFIED),
+        ("2i2c", "Reset password: new password is rejected", "Entered new password: Winter2024! and it says it doesn't meet the policy, but it has upper, lower, digit and symbol. Our Authentik instance 2023.10.", UNCLASSIFIED),
+        ("2i2c", "weak password", "We tried password: abc12345 and got 'password too weak' from the signup form.", UNCLASSIFIED),
+        ("cacert", "Account closed?", "Support told me my account was closed last year. Could it be restored? I need it again.", UNCLASSIFIED),
+        ("cacert", "Still waiting", "I asked support to close my account in May and never heard back.", UNCLASSIFIED),
+        ("cacert", "Remove admin access", "Please close my admin account on the webdb host; my member account stays.", UNCLASSIFIED),
+        ("cacert", "CAcert Community Agreement question", "Does terminating the CCA mean my account is closed? Or can I keep the account without agreeing to the CCA?", UNCLASSIFIED),
+        ("cacert", "Frage: wie lösche ich ein Konto?", "Ein Bekannter fragt, wie man ein CAcert-Konto löscht. Wohin soll er schreiben?", UNCLASSIFIED),
+        ("cacert", "Demande de suppression", "Je voudrais que mon compte soit supprimé. Merci d'avance.", "account-deletion"),
+        ("cacert", "Verzoek tot verwijdering", "Ik wil graag dat mijn account en al mijn gegevens verwijderd worden.", "account-deletion"),
+        ("cacert", "Re: deceased father", "Please delete the account of my deceased father. He was an assurer. I attach the death certificate.", UNCLASSIFIED),
+        ("cacert", "Konto bitte schließen", "Guten Tag, bitte schließen Sie mein Konto. Ich brauche es nicht mehr.", "account-deletion"),
+        ("cacert", "Account loeschen", "Hallo, ich moechte meinen Account loeschen lassen. Danke.", "account-deletion"),
+        ("cacert", "Vraag", "Ik wil niet dat mijn account verwijderd wordt, alleen mijn certificaat.", UNCLASSIFIED),
+        ("cacert", "Re: a20190815.2 - delete account request", "Hi,\n\nas arbitrator in this case I need to confirm the identity of the member before the account can be deleted. Please send me a scan of your ID.\n\nBest regards, Arbitrator", UNCLASSIFIED),
+        ("cacert", "Re: please delete my account", "> Please delete my account\n\nDear member, we received your request. Since you have given assurances, your request was forwarded to arbitration as a20230808.1.\n\nSupport", UNCLASSIFIED),
+        ("cacert", "Statistics: deleted accounts", "In 2023, 312 accounts were deleted under the precedent and 14 via individual arbitration.", UNCLASSIFIED),
+        ("cacert", "Question: account deletion procedure", "How long does the account deletion procedure take? A friend of mine asked and I couldn't find it on the wiki.", UNCLASSIFIED),
+        ("cacert", "Re: Please delete my account (wrong list)", "Hi, this is cacert-devel, a developers' list. To close your account write to support@cacert.org. Cheers.", UNCLASSIFIED),
+        ("cacert", "cacert-support Digest, Vol 12, Issue 5", "Today's Topics:\n 1. Please delete my account (John)\n 2. password (Eve)\n\nMessage: 1\nPlease delete my account.\n\nMessage: 2\nI forgot my password.", UNCLASSIFIED),
+        ("cacert", "Verzoek doorgestuurd", "Een gebruiker vroeg op de lijst om zijn account te verwijderen. Ik stuur het door naar support.", UNCLASSIFIED),
+        ("cacert", "Re: [cacert-policy] CCA 3.3", "> a Member may terminate this agreement by closing the account\n\nBut closing the account is not self-service. I suggest 'by requesting the closure of the account'.", UNCLASSIFIED),
+        ("cacert", "Membership of CAcert Inc.", "I would like to end my membership of the association CAcert Inc. (the paid membership). My user account should stay active.", UNCLASSIFIED),
+        ("cacert", "Résiliation adhésion association", "Je souhaite résilier mon adhésion à l'association CAcert Inc. Mon compte utilisateur doit rester actif.", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
