@@ -572,9 +572,10 @@ fn real_text_meets_the_measured_floors() {
         // get worse unnoticed. It did: since the pack's model learned the
         // twelfth to fourteenth sets it confirms one more sensitive near
         // miss here, 3/10 and 6 (not read; the request model retrained on
-        // the same sets moved nothing here).
+        // the same sets moved nothing here). Since the twenty-fifth round
+        // (other projects' issue reports) one fewer: 3/9 and 5.
         ("sourcehut foreign-issues", "tune", 6.0 / 6.0, 6.0 / 7.0, 1),
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "tune", 1.0, 1.0, 0),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         ("cacert foreign-issues", "tune", 1.0, 1.0, 0),
@@ -1432,7 +1433,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("2i2c r3", "tune", 19.0 / 24.0, 25.0 / 26.0, 0),
         // Other projects' issue reports, with the model (the defaults);
         // one more sensitive route since the pack's model learned r12 to r14.
-        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 10.0, 6),
+        ("sourcehut foreign-issues", "held-out", 3.0 / 4.0, 3.0 / 9.0, 5),
         ("2i2c foreign-issues", "held-out", 1.0, 1.0, 0),
         // The eleventh set, with the model (the defaults): read since its
         // look and learned by the shipped models.
