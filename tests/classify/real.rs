@@ -102,8 +102,8 @@
 //! twenty-first (issues-r21.tsv, "r21") was sealed after that look and
 //! measured once after the twenty-second round, and read in the
 //! twenty-third. The twenty-second (issues-r22.tsv, "r22") was sealed
-//! during that round and measured once after the twenty-fourth; never
-//! read.
+//! during that round, measured once after the twenty-fourth, and read
+//! in the twenty-sixth.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -217,8 +217,9 @@ fn items() -> Vec<Item> {
     // (not in the models' corpora).
     items.extend(sealed_items("issues-r21.tsv", "r21"));
     // The twenty-second set, sealed during the twenty-second round,
-    // looked at once after the twenty-fourth and the attacker's round
-    // (docs/CLASSIFICATION.md, "Twenty-second set"): never read.
+    // looked at once after the twenty-fourth (docs/CLASSIFICATION.md,
+    // "Twenty-second set"), then read in the twenty-sixth: tune text
+    // since (not in the models' corpora).
     items.extend(sealed_items("issues-r22.tsv", "r22"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half || (half == "tune" && read_since_look(i.round)));
@@ -228,7 +229,7 @@ fn items() -> Vec<Item> {
 
 /// A sealed set whose rows were read after its one look.
 fn read_since_look(round: &str) -> bool {
-    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19" | "r20" | "r21")
+    matches!(round, "r4" | "r5" | "r6" | "r7" | "r8" | "r9" | "r10" | "r11" | "r12" | "r13" | "r14" | "r15" | "r16" | "r17" | "r18" | "r19" | "r20" | "r21" | "r22")
 }
 
 /// issues-r3.tsv: committed before any rule was run on it and measured
@@ -741,10 +742,13 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
-        // The twenty-second set's one look, after the twenty-fourth round.
+        // The twenty-second set's one look, after the twenty-fourth round
+        // (CAcert 1/6 and 5 then), read in the twenty-sixth: CAcert 1/4
+        // and 3 since the guard reads a title opening with a developer's
+        // verb.
         ("sourcehut r22", "held-out", 6.0 / 10.0, 6.0 / 7.0, 1),
         ("2i2c r22", "held-out", 11.0 / 28.0, 11.0 / 11.0, 0),
-        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 6.0, 5),
+        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 4.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
         // (sourcehut 16 to 6 over the fourth to tenth) on text it learned.
@@ -1487,10 +1491,13 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
-        // The twenty-second set's one look, after the twenty-fourth round.
+        // The twenty-second set's one look, after the twenty-fourth round
+        // (CAcert 1/6 and 5 then), read in the twenty-sixth: CAcert 1/4
+        // and 3 since the guard reads a title opening with a developer's
+        // verb.
         ("sourcehut r22", "held-out", 6.0 / 10.0, 6.0 / 7.0, 1),
         ("2i2c r22", "held-out", 12.0 / 28.0, 12.0 / 12.0, 0),
-        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 6.0, 5),
+        ("cacert r22", "held-out", 1.0 / 3.0, 1.0 / 4.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
