@@ -133,8 +133,10 @@ impl OwnServices {
             // in brackets anywhere, alone or after a label ("[LEAP] More
             // RAM", "[Support:victor] …", "[2i2c, ohw]: …"), or opening the
             // subject before a colon ("victor: image bump"), as hub
-            // communities title their requests.
-            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[(?:[^\[\]]{{0,30}}[:,/]\s*)?{n}\s*\]|\A\s*{n}\s*:\s"))
+            // communities title their requests; or the name of a hub's
+            // configuration file ("climaterisk.values.yaml", "maap
+            // staging.values.yaml"), where its changes are asked for.
+            build(format!(r"{n}(?:\W+\w+){{0,2}}?\W+{k}|{k}\W+(?:(?:for|of|at|on|called|named)\W+)?{n}|\[(?:[^\[\]]{{0,30}}[:,/]\s*)?{n}\s*\]|\A\s*{n}\s*:\s|{n}(?:[\s._/-]+(?:staging|prod))?\.values\.ya?ml\b"))
         });
         let trackers = (!trackers.is_empty()).then(|| {
             let alts: Vec<String> = trackers.iter().map(|t| regex::escape(t)).collect();
@@ -240,6 +242,9 @@ mod tests {
         // Or as the last item of a bracketed label.
         assert!(sign("[Support:temple] Investigate workshop issues").is_some());
         assert!(sign("[2i2c, leap]: update access as soon as possible").is_some());
+        // Or a hub's configuration file.
+        assert!(sign("Update defaulturl in temple.values.yaml").is_some());
+        assert!(sign("Point leap staging.values.yaml to the new realm").is_some());
     }
 
     #[test]
@@ -258,6 +263,8 @@ mod tests {
             // A bracketed label that only holds the word inside a phrase.
             "[temple run] the image is old",
             "[leap year bug] dates are off",
+            // Any other project's values file.
+            "values.yaml of my own chart: the image is old",
         ] {
             assert_eq!(o.sign(t, Sender::Unknown), None, "{t}");
         }
