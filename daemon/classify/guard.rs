@@ -108,13 +108,17 @@ const ASKED_MAX: usize = 300;
 /// non-profit FAQ", "Quickfix double refund", "Corrected refund policy
 /// page", "Update lost-two-step-device.md", "refund policy update", a
 /// tracker's labels "[FUTURO][PRIVACIDAD] …", "[Bill] Ajouter …", "支持注销
-/// 账户", a title about a button in Korean, Chinese or Japanese, a task
-/// opening with a developer's verb: "Handle remove account", "Automate
-/// the process of deleting user data"), or two different words of
-/// development work in the text.
+/// 账户", a title about a button in Korean, Chinese or Japanese), or two
+/// different words of development work in the text.
 static DEV_TITLE: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|(?:the )?(?:ability|possibility) to\b|(?:handle|handles|automate|ensure|prevent|improve|introduce|provide|expose|migrate|validate|display|hide)\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b|(?:\[[^\]]{1,25}\]\s*){2,}|(?:\[[^\]]{1,25}\]\s*)*(?:ajouter|créer|implémenter|corriger|agregar|añadir|crear|implementar|hinzufügen|erstellen|implementieren)\b|支持|.*(?:버튼|按钮|按鈕|ボタン))")
+    re(r"(?i)^\s*(?:\[?(?:feature|enhancement|feature request|rfe|fr|bug|docs?|chore|feat|fix|refactor)\]?\s*(?:\([\w-]+\))?\s*[:\]-]|(?:add|adds|added|fix|fixes|quickfix|hotfix|implement|refactor|document|bump|revert|merge|dedupe|allow users|let users|corrected|updated|removed|renamed|improved|moved)\b|(?:update|updates|edit|create|rename)\s+[\w./-]+\.(?:md|rst|adoc|txt|html?|ya?ml|json)\b|.*\b(?:policy|page|docs?|readme|faq|text|link|url)\s+(?:update|updates|fix|tweaks?)\s*$|.*\b(?:functionality|feature|button|option|flow|screen|endpoint)\s*$|(?:добавить|реализовать|сделать|исправить|доработать)\b|(?:possibilité|possibilite|posibilidad|possibilidade|possibilità|möglichkeit)\s+(?:de|d['’]|di|zu|zum|zur)\b|(?:the )?(?:ability|possibility) to\b|.*功能\s*$|.*機能(?:を(?:実装|追加|作|つく)\S*)?\s*$|(?:bot[óo]n|bouton|bot[ãa]o|pulsante|funcionalidad|fonctionnalit[ée]|funcionalidade|funzionalit[àa])\b|allow\s+\w+ing\b|(?:\[[^\]]{1,25}\]\s*){2,}|(?:\[[^\]]{1,25}\]\s*)*(?:ajouter|créer|implémenter|corriger|agregar|añadir|crear|implementar|hinzufügen|erstellen|implementieren)\b|支持|.*(?:버튼|按钮|按鈕|ボタン))")
 });
+/// A task opening with a developer's verb ("Handle remove account",
+/// "Automate the process of deleting user data"), when the title does not
+/// speak for its writer ("Ensure my account is deleted" does).
+static DEV_VERB_TITLE: LazyLock<ForwardRegex> =
+    LazyLock::new(|| re(r"(?i)^\s*(?:handle|handles|automate|ensure|prevent|improve|introduce|provide|expose|migrate|validate|display|hide)\b"));
+
 /// An option asked for in the title ("Option to delete account on
 /// server"): a feature wish when nothing in the text speaks for its
 /// writer; with "I" or "my" it is as often the writer's own request put as
@@ -390,7 +394,12 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     }
     let title = text.lines().next().unwrap_or("");
     let dev: std::collections::BTreeSet<String> = DEV_WORDS.find_ranges(text).into_iter().map(|m| text[m].to_lowercase()).collect();
-    if DEV_TITLE.is_match(title) || TICKET_KEY.is_match(title) || dev.len() >= 2 || (OPTION_TITLE.is_match(title) && !FIRST_ANY.is_match(text)) {
+    if DEV_TITLE.is_match(title)
+        || TICKET_KEY.is_match(title)
+        || dev.len() >= 2
+        || (DEV_VERB_TITLE.is_match(title) && !FIRST_ANY.is_match(title))
+        || (OPTION_TITLE.is_match(title) && !FIRST_ANY.is_match(text))
+    {
         return Some("it reads as work on software (a feature request's or a change's title, or words of development work), not a request about the writer's own account".to_string());
     }
     if (NOTICE_TITLE.is_match(title) && (OTHERS.is_match(text) || !ASKS.is_match(text))) || WARNING.is_match(text) {
@@ -686,6 +695,7 @@ mod tests {
         for t in [
             "Option to disable 2fa for lost authentication\nCan you please help me disable 2fa for my account, I lost my mobile",
             "Option to delete an account\nI'm interested in deleting my account and found no contact address. How should I proceed?",
+            "Ensure my account is deleted\nPlease delete my account ~jane, I no longer use it.",
             "Delete my account\nThe delete button in the settings does nothing, please delete it for me",
         ] {
             assert_eq!(hold_sensitive(t, true), None, "{t}");
