@@ -538,23 +538,23 @@ fn real_text_meets_the_measured_floors() {
         // since the twenty-second round read half of Banking77's train
         // queries that no rule had seen (refunds asked after, payments
         // already cancelled, charges shown twice).
-        ("sourcehut", "held-out", 211.0 / 242.0, 211.0 / 212.0, 1),
+        ("sourcehut", "held-out", 217.0 / 242.0, 217.0 / 218.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 39.0 / 41.0, 48.0 / 48.0, 0),
         // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
         // two more requests on the held-out half, one on the second set's.
-        ("2i2c", "held-out", 31.0 / 44.0, 39.0 / 40.0, 0),
+        ("2i2c", "held-out", 31.0 / 44.0, 36.0 / 37.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 11.0 / 18.0, 16.0 / 17.0, 0),
+        ("2i2c r2", "held-out", 11.0 / 18.0, 13.0 / 14.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
         // text since its look).
         ("sourcehut r3", "tune", 32.0 / 34.0, 32.0 / 32.0, 0),
-        ("2i2c r3", "tune", 18.0 / 24.0, 23.0 / 23.0, 0),
+        ("2i2c r3", "tune", 19.0 / 24.0, 1.0, 0),
         ("cacert r3", "tune", 1.0 / 1.0, 1.0 / 1.0, 0),
         // The foreign set (text that is not ours): its held-out half
         // measured once, at the end of the fourth round.
@@ -589,16 +589,16 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut generic-issues", "held-out", 1.0, 1.0, 0),
         ("cacert generic-issues", "tune", 1.0, 1.0, 0),
         ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
-        ("2i2c generic-issues", "tune", 13.0 / 23.0, 28.0 / 28.0, 0),
+        ("2i2c generic-issues", "tune", 11.0 / 23.0, 1.0, 0),
         // Since 2i2c's model learned the twelfth to fourteenth sets: one
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
-        ("2i2c generic-issues", "held-out", 11.0 / 23.0, 31.0 / 31.0, 0),
+        ("2i2c generic-issues", "held-out", 10.0 / 23.0, 1.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
         ("sourcehut r4", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
-        ("2i2c r4", "held-out", 12.0 / 20.0, 16.0 / 17.0, 0),
+        ("2i2c r4", "held-out", 13.0 / 20.0, 18.0 / 19.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
         // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
@@ -705,7 +705,7 @@ fn real_text_meets_the_measured_floors() {
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
-        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
+        ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
         // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
@@ -740,7 +740,7 @@ fn real_text_meets_the_measured_floors() {
         // 4. Read in the twenty-third round (docs/CLASSIFICATION.md,
         // "Twenty-third round"): tune text since.
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
-        ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
+        ("2i2c r21", "held-out", 17.0 / 25.0, 1.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
         // The twenty-second set's one look, after the twenty-fourth round
         // (CAcert 1/6 and 5, 2i2c 11/28 then), read in the twenty-sixth:
@@ -1260,6 +1260,30 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Subscription", "Why can't we transfer our subscription to another device? We won't buy it twice!", UNCLASSIFIED),
         ("sourcehut", "Two accounts", "I made two accounts by accident and would like the one on my old address deleted.", "account-deletion"),
         ("cacert", "Two accounts", "I made two accounts by accident and would like the one on my old address deleted.", "account-deletion"),
+        // Everyday mail read (Enron-Spam's enron1 and enron3): an office's
+        // exceptions, a pipeline's loop and a terror alert are no code
+        // question, nor a bank customer's "how do I use my card"; a
+        // seller's "or your money back" and an advance-fee letter's
+        // millions ask us for nothing.
+        ("2i2c", "Meter exception report", "The meter exception report for March shows three allocation exceptions. Can the desk look at them before close?", UNCLASSIFIED),
+        ("2i2c", "Pipeline", "The loop on the north pipeline is down for maintenance until Monday.", UNCLASSIFIED),
+        ("2i2c", "Alert", "The terror alert level was raised today, the office closes at noon.", UNCLASSIFIED),
+        ("2i2c", "", "How do I use my card abroad?", UNCLASSIFIED),
+        ("sourcehut", "Lose ten pounds", "Lose ten pounds in a week or your money back! I tried it myself and I want my friends to know.", UNCLASSIFIED),
+        ("sourcehut", "Urgent assistance", "I am the widow of a diamond trader. The consignment holds 38 million dollars and we do not have any money to claim it. I need your help.", UNCLASSIFIED),
+        // Banking77's train split read: a refund under way or already
+        // made, a payment someone else stopped, a transfer sent astray are
+        // not ours to refund; a charge made twice in the bank's words is.
+        ("sourcehut", "", "What is taking so long with my refund for the annual plan?", UNCLASSIFIED),
+        ("sourcehut", "", "My refund for the annual plan has not hit my card yet.", UNCLASSIFIED),
+        ("sourcehut", "", "The refund is missing from my statement.", UNCLASSIFIED),
+        ("sourcehut", "", "Is the charge from last week going to be refunded to my card?", UNCLASSIFIED),
+        ("sourcehut", "", "It looks like my payment was refunded, but I don't know why.", UNCLASSIFIED),
+        ("sourcehut", "", "Why did you reverse my payment yesterday?", UNCLASSIFIED),
+        ("sourcehut", "", "Can you cancel a payment I accidentally made to the wrong account?", UNCLASSIFIED),
+        ("sourcehut", "Why did you cancel", "Why did you cancel my subscription? I want a refund for the remaining months.", "refund"),
+        ("sourcehut", "", "One of my payments was doubled.", "refund"),
+        ("sourcehut", "", "My statement has a repeat charge for the plan.", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1442,10 +1466,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // trade, and by the request model's; three more routed since a
         // request taught before stands in for the rules' sign; four more
         // since the twenty-second round's Banking77 rules.
-        ("sourcehut", "held-out", 213.0 / 242.0, 213.0 / 215.0, 2),
-        ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
+        ("sourcehut", "held-out", 219.0 / 242.0, 219.0 / 221.0, 2),
+        ("2i2c", "held-out", 33.0 / 44.0, 38.0 / 39.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 13.0 / 18.0, 18.0 / 19.0, 0),
+        ("2i2c r2", "held-out", 13.0 / 18.0, 15.0 / 16.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
         // that there is "no way to recover" into 2fa-disable: negated words
@@ -1481,7 +1505,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
         // eighteenth round.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
-        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
+        ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set, with the model (the defaults): its one look
         // 16/25, 16/18, 0; 17/26, 17/18, 0; 9/10, 9/11, 2. Read since the
@@ -1506,7 +1530,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // The twenty-first set, read by the rules since its one look
         // (16/25 for 2i2c with the model then), with the model.
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
-        ("2i2c r21", "held-out", 16.0 / 25.0, 16.0 / 16.0, 0),
+        ("2i2c r21", "held-out", 17.0 / 25.0, 1.0, 0),
         ("cacert r21", "held-out", 4.0 / 4.0, 4.0 / 6.0, 2),
         // The twenty-second set's one look, after the twenty-fourth round
         // (CAcert 1/6 and 5, 2i2c 11/28 then), read in the twenty-sixth:
