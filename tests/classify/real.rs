@@ -1264,12 +1264,16 @@ fn requests_route_and_talk_about_them_does_not() {
         // exceptions, a pipeline's loop and a terror alert are no code
         // question, nor a bank customer's "how do I use my card"; a
         // seller's "or your money back" and an advance-fee letter's
-        // millions ask us for nothing.
+        // millions ask us for nothing; neither does a shop's "contra
+        // reembolso" (cash on delivery).
         ("2i2c", "Meter exception report", "The meter exception report for March shows three allocation exceptions. Can the desk look at them before close?", UNCLASSIFIED),
         ("2i2c", "Pipeline", "The loop on the north pipeline is down for maintenance until Monday.", UNCLASSIFIED),
         ("2i2c", "Alert", "The terror alert level was raised today, the office closes at noon.", UNCLASSIFIED),
         ("2i2c", "", "How do I use my card abroad?", UNCLASSIFIED),
         ("sourcehut", "Lose ten pounds", "Lose ten pounds in a week or your money back! I tried it myself and I want my friends to know.", UNCLASSIFIED),
+        ("sourcehut", "Tónico capilar", "El producto es enviado contra reembolso y al valor del mismo hay que adicionarle los gastos de envío.", UNCLASSIFIED),
+        ("sourcehut", "Colis", "Livraison contre remboursement possible, paiement à la réception.", UNCLASSIFIED),
+        ("sourcehut", "Reembolso", "Quiero un reembolso de mi último pago, me cobraron dos veces.", "refund"),
         ("sourcehut", "Urgent assistance", "I am the widow of a diamond trader. The consignment holds 38 million dollars and we do not have any money to claim it. I need your help.", UNCLASSIFIED),
         // Banking77's train split read: a refund under way or already
         // made, a payment someone else stopped, a transfer sent astray are
