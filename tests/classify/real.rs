@@ -1288,6 +1288,9 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Why did you cancel", "Why did you cancel my subscription? I want a refund for the remaining months.", "refund"),
         ("sourcehut", "", "One of my payments was doubled.", "refund"),
         ("sourcehut", "", "My statement has a repeat charge for the plan.", "refund"),
+        ("sourcehut", "", "I would like to retract my purchase of the annual plan.", "refund"),
+        ("sourcehut", "", "My yearly order needs to be cancelled.", "refund"),
+        ("sourcehut", "", "I don't want to retract my purchase, I just need the invoice.", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
