@@ -538,7 +538,7 @@ fn real_text_meets_the_measured_floors() {
         // since the twenty-second round read half of Banking77's train
         // queries that no rule had seen (refunds asked after, payments
         // already cancelled, charges shown twice).
-        ("sourcehut", "held-out", 217.0 / 242.0, 217.0 / 218.0, 1),
+        ("sourcehut", "held-out", 219.0 / 242.0, 219.0 / 220.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -1473,7 +1473,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // trade, and by the request model's; three more routed since a
         // request taught before stands in for the rules' sign; four more
         // since the twenty-second round's Banking77 rules.
-        ("sourcehut", "held-out", 219.0 / 242.0, 219.0 / 221.0, 2),
+        ("sourcehut", "held-out", 221.0 / 242.0, 221.0 / 223.0, 2),
         ("2i2c", "held-out", 33.0 / 44.0, 38.0 / 39.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 13.0 / 18.0, 15.0 / 16.0, 0),
