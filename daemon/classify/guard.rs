@@ -253,7 +253,7 @@ static WARNING: LazyLock<ForwardRegex> = LazyLock::new(|| {
 /// own ask is the opposite: a person reads it, and no sensitive step is
 /// drafted on a guess.
 static DENIAL: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:do not|don't|dont|never|please don't|please do not)\s+(?:\w+\s+){0,2}?(?:delete|remove|close|cancel|deactivate|disable|turn (?:it |this |that |them |\w+ )?off|switch (?:it |this |that )?off|reset|wipe|erase|terminate|refund|retract|withdraw)\b")
+    re(r"(?i)\b(?:do not|don't|dont|never|please don't|please do not)\s+(?:\w+\s+){0,2}?(?:delete|remove|close|cancel|deactivate|disable|turn (?:it |this |that |them |\w+ )?off|switch (?:it |this |that )?off|reset|wipe|erase|terminate|refund)\b")
 });
 
 /// What a "don't" before the step's verb may say instead of denying it:
