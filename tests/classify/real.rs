@@ -103,7 +103,10 @@
 //! measured once after the twenty-second round, and read in the
 //! twenty-third. The twenty-second (issues-r22.tsv, "r22") was sealed
 //! during that round, measured once after the twenty-fourth, and read
-//! in the twenty-sixth.
+//! in the twenty-sixth. The twenty-third (issues-r23.tsv, "r23"), 2i2c's
+//! alone, holds other software's usage questions and issue reports, far
+//! from the notebook tools the pack's model learns questions from; it
+//! was sealed before the round that taught the model those questions.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -481,7 +484,7 @@ fn check_sealed_set(file: &str, round: &'static str, at_least: usize) {
 /// look or not. None is classified here and nothing of one is printed;
 /// under `REAL_HALF=tune` none is read at all, so a set still sealed
 /// (in no `items()` until its look) stays unread in a tuning run.
-const SEALED_SETS: [(&str, &str, usize); 18] = [
+const SEALED_SETS: [(&str, &str, usize); 19] = [
     ("issues-r5.tsv", "r5", 120),
     ("issues-r6.tsv", "r6", 110),
     ("issues-r7.tsv", "r7", 113),
@@ -500,6 +503,7 @@ const SEALED_SETS: [(&str, &str, usize); 18] = [
     ("issues-r20.tsv", "r20", 111),
     ("issues-r21.tsv", "r21", 104),
     ("issues-r22.tsv", "r22", 87),
+    ("issues-r23.tsv", "r23", 251),
 ];
 
 #[test]
