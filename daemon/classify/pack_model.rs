@@ -406,9 +406,15 @@ pub fn corpus(root: &Path, pack: &str) -> Result<Vec<Example>, String> {
     // None of a bank's queries is 2i2c's: without them as no procedure,
     // the model sent one in seven to `out-of-scope` ("how do I ...?" reads
     // like a usage question), and one short business mail in a hundred.
+    // Since it learns other projects' usage questions too, it needs the
+    // whole tune half of Banking77's train split: with banking77.tsv's few
+    // hundred alone, "I keep getting an error when I transfer" and "how do
+    // I change my last name?" went to the forum.
     if pack == "2i2c" {
-        let bank = request::banking77(root, true)?.into_iter().chain(request::banking77(root, false)?);
-        texts.extend(bank.map(|t| request::Text { pack: pack.into(), label: crate::procedures::UNCLASSIFIED.into(), request: false, ..t }));
+        let bank: Vec<request::Text> = request::banking77(root, true)?.into_iter().chain(request::banking77(root, false)?).collect();
+        let seen: std::collections::BTreeSet<String> = bank.iter().map(|t| t.body.clone()).collect();
+        texts.extend(bank.into_iter().map(|t| request::Text { pack: pack.into(), label: crate::procedures::UNCLASSIFIED.into(), request: false, ..t }));
+        texts.extend(request::banking77_train(root, pack, true)?.into_iter().filter(|t| !seen.contains(&t.body)));
     }
     Ok(texts.into_iter().map(|t| (features(&t.subject, &t.body), t.label)).collect())
 }

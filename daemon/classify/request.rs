@@ -329,6 +329,12 @@ pub const LOOKED_AT: [&str; 16] = [
 /// as no procedure (docs/CLASSIFICATION.md, "Everyday mail").
 pub const EVERYDAY: &str = "everyday.tsv";
 
+/// Other projects' usage questions (`out-of-scope`) and their lookalikes
+/// (bug reports, feature wishes, pull requests: `unclassified`), from the
+/// notebook tools 2i2c's communities use; every row tune text, so far only
+/// 2i2c's (docs/CLASSIFICATION.md, "Other projects' usage questions").
+pub const QUESTIONS: &str = "questions.tsv";
+
 /// The text the shipped model is trained on, under `root`: the sourcehut
 /// and CAcert rows of `tests/corpus/real` that were tune text when it was
 /// trained (the held-out halves, Banking77's queries and any sealed set not
@@ -371,6 +377,36 @@ pub fn banking77(root: &std::path::Path, requests: bool) -> Result<Vec<Text>, St
     Ok(out)
 }
 
+/// Banking77's train split (`tests/learn-data/banking77-train.csv`), the
+/// queries of one half by the hash the real-text tests split it with
+/// (`tune`: the first byte of the query's SHA-256 even), every one as no
+/// procedure of `pack`'s: a bank's customers asking their bank.
+pub fn banking77_train(root: &std::path::Path, pack: &str, tune: bool) -> Result<Vec<Text>, String> {
+    use sha2::Digest;
+    let path = root.join("tests/learn-data/banking77-train.csv");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, record) in csv_records(&text).into_iter().enumerate().skip(1) {
+        let [query, _intent] = &record[..] else {
+            return Err(format!("{}: record {n}: {} fields, the file has 2 (text, category)", path.display(), record.len()));
+        };
+        let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        if (sha2::Sha256::digest(query.as_bytes())[0] % 2 == 0) != tune {
+            continue;
+        }
+        out.push(Text {
+            set: "banking77-train.csv".into(),
+            source: format!("banking77-train.csv record {n}"),
+            pack: pack.into(),
+            label: crate::procedures::UNCLASSIFIED.into(),
+            subject: String::new(),
+            body: query,
+            request: false,
+        });
+    }
+    Ok(out)
+}
+
 /// [`corpus`] for the given packs' rows.
 pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, String> {
     /// Files whose `tune` rows are learned (their held-out rows never).
@@ -379,7 +415,7 @@ pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, Str
     let dir = root.join("tests/corpus/real");
     let mut out = Vec::new();
     // source, half, pack, label, subject, body.
-    for (name, every_row) in HALVED.iter().map(|n| (n, false)).chain(LOOKED_AT.iter().chain([&EVERYDAY]).map(|n| (n, true))) {
+    for (name, every_row) in HALVED.iter().map(|n| (n, false)).chain(LOOKED_AT.iter().chain([&EVERYDAY, &QUESTIONS]).map(|n| (n, true))) {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         for (i, line) in text.lines().enumerate().skip(1) {
@@ -434,6 +470,36 @@ pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, Str
         }
     }
     Ok(out)
+}
+
+/// The records of a CSV file (RFC 4180: a quoted field may hold commas,
+/// newlines and doubled quotes).
+pub fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
 }
 
 #[cfg(test)]

@@ -1365,7 +1365,7 @@ fn banking77_train(tune: bool) -> Vec<Item> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/learn-data/banking77-train.csv");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
-    for (n, record) in csv_records(&text).into_iter().enumerate().skip(1) {
+    for (n, record) in triaged::classify::request::csv_records(&text).into_iter().enumerate().skip(1) {
         let [query, intent] = &record[..] else { panic!("{}: record {n}: not two fields", path.display()) };
         let intent = intent.as_str();
         let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1391,36 +1391,6 @@ fn banking77_train(tune: bool) -> Vec<Item> {
         });
     }
     out
-}
-
-/// The records of a CSV file (RFC 4180: a quoted field may hold commas,
-/// newlines and doubled quotes).
-fn csv_records(text: &str) -> Vec<Vec<String>> {
-    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
-    let (mut quoted, mut chars) = (false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records
 }
 
 #[test]
