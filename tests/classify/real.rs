@@ -549,10 +549,10 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c", "tune", 39.0 / 41.0, 48.0 / 48.0, 0),
         // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
         // two more requests on the held-out half, one on the second set's.
-        ("2i2c", "held-out", 31.0 / 44.0, 37.0 / 38.0, 0),
+        ("2i2c", "held-out", 32.0 / 44.0, 38.0 / 39.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 11.0 / 18.0, 14.0 / 15.0, 0),
+        ("2i2c r2", "held-out", 12.0 / 18.0, 15.0 / 16.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
@@ -593,11 +593,14 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut generic-issues", "held-out", 1.0, 1.0, 0),
         ("cacert generic-issues", "tune", 1.0, 1.0, 0),
         ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
-        ("2i2c generic-issues", "tune", 11.0 / 23.0, 1.0, 0),
+        // Since 2i2c's model learned other projects' usage questions
+        // (questions.tsv, software-questions.tsv): 14/23 on both halves,
+        // from 11/23 and 10/23 (not read).
+        ("2i2c generic-issues", "tune", 14.0 / 23.0, 1.0, 0),
         // Since 2i2c's model learned the twelfth to fourteenth sets: one
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
-        ("2i2c generic-issues", "held-out", 10.0 / 23.0, 1.0, 0),
+        ("2i2c generic-issues", "held-out", 14.0 / 23.0, 1.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -709,7 +712,10 @@ fn real_text_meets_the_measured_floors() {
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
-        ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
+        // One fewer since 2i2c's model learned other projects' usage
+        // questions: "my kernel keeps dying" with the notebook's message,
+        // which the rules score 2 for out-of-scope, is no longer confirmed.
+        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
         // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
@@ -754,7 +760,7 @@ fn real_text_meets_the_measured_floors() {
         // count, sourcehut 7/10, 7/7, 0 (a missing refund button, a
         // subscription moved to a device).
         ("sourcehut r22", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
-        ("2i2c r22", "held-out", 13.0 / 28.0, 13.0 / 13.0, 0),
+        ("2i2c r22", "held-out", 15.0 / 28.0, 1.0, 0),
         ("cacert r22", "held-out", 2.0 / 3.0, 2.0 / 5.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -1495,7 +1501,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // 19/32, 19/22, 0; 14/26, 14/15, 0; 7/10, 7/10, 3. Read since the
         // eighteenth round.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
-        ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
+        ("2i2c r16", "held-out", 18.0 / 26.0, 18.0 / 19.0, 0),
         ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
         // The seventeenth set, with the model (the defaults): its one look
         // 16/25, 16/18, 0; 17/26, 17/18, 0; 9/10, 9/11, 2. Read since the
@@ -1530,7 +1536,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // count, sourcehut 7/10, 7/7, 0 (a missing refund button, a
         // subscription moved to a device).
         ("sourcehut r22", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
-        ("2i2c r22", "held-out", 15.0 / 28.0, 15.0 / 15.0, 0),
+        ("2i2c r22", "held-out", 16.0 / 28.0, 1.0, 0),
         ("cacert r22", "held-out", 2.0 / 3.0, 2.0 / 5.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
