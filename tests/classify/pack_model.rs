@@ -719,3 +719,60 @@ fn pack_model_usage_questions_lower() {
     println!("| not ours (harmless) | {} |", counts.iter().map(|c| c.1.to_string()).collect::<Vec<_>>().join(" | "));
     println!("| hub requests of ours (wrong) | {} |", counts.iter().map(|c| c.2.to_string()).collect::<Vec<_>>().join(" | "));
 }
+
+/// Other projects' usage questions (questions.tsv, software-questions.tsv)
+/// in five folds by the hash of their address: each fold classified by
+/// the pack with a model trained on everything but that fold, so every
+/// figure is of text the model did not learn (the rules have read none of
+/// it either). Prints the routes and, with `SHOW_MISSES=1`, why each
+/// usage question missed was not routed.
+///
+///     cargo test --release --test classify pack_model_on_usage_questions_by_fold -- --ignored --nocapture
+#[test]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+fn pack_model_on_usage_questions_by_fold() {
+    use sha2::Digest;
+    use triaged::classify::request::{QUESTIONS, SOFTWARE_QUESTIONS};
+    let show = std::env::var_os("SHOW_MISSES").is_some();
+    let mut p = pack("2i2c");
+    let texts = pack_model::corpus_texts(root(), "2i2c").expect("the corpus reads");
+    let fold = |source: &str| sha2::Sha256::digest(source.as_bytes())[0] % 5;
+    let asked = |t: &triaged::classify::request::Text| t.set == QUESTIONS || t.set == SOFTWARE_QUESTIONS;
+    // set → [questions found, questions, lookalikes routed, lookalikes]
+    let mut counts: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for k in 0..5 {
+        let examples: Vec<_> = texts.iter().filter(|t| !(asked(t) && fold(&t.source) == k)).map(|t| (pack_model::features(&t.subject, &t.body), t.label.clone())).collect();
+        let ids = pack_model::trained_procedures(&p, &examples);
+        p.model = Some(std::sync::Arc::new(PackModel::train(&examples, &ids)));
+        for t in texts.iter().filter(|t| asked(t) && fold(&t.source) == k) {
+            let c = classify(&p, &t.subject, &t.body);
+            let n = counts.entry(if t.set == QUESTIONS { "notebook tools" } else { "other software" }).or_default();
+            if t.label == "out-of-scope" {
+                n[1] += 1;
+                if c.procedure == "out-of-scope" {
+                    n[0] += 1;
+                } else {
+                    let why = c.held_back.clone().unwrap_or_else(|| format!("routed to {}", c.procedure));
+                    // The reason's kind, without its figures.
+                    let kind: String = why.split(|ch: char| ch.is_ascii_digit()).next().unwrap_or_default().trim().to_string();
+                    *reasons.entry(kind).or_default() += 1;
+                    if show {
+                        println!("missed: {} ({why}): {:?}", t.source, t.subject);
+                    }
+                }
+            } else {
+                n[3] += 1;
+                n[2] += usize::from(c.procedure != "unclassified");
+            }
+        }
+    }
+    println!("| usage questions, five folds | questions routed to out-of-scope | lookalikes routed (out-of-scope: harmless) |");
+    println!("|---|---|---|");
+    for (set, [found, questions, routed, lookalikes]) in &counts {
+        println!("| {set} | {found}/{questions} | {routed}/{lookalikes} |");
+    }
+    for (why, n) in reasons {
+        println!("{n:4}  {why}");
+    }
+}
