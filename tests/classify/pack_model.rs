@@ -152,6 +152,37 @@ fn a_redirect_is_routed_on_less_certainty() {
     assert_eq!(classify(&p, subject, body).procedure, "unclassified", "an ordinary procedure needs 0.9");
 }
 
+/// "A redirect it finds at 0.6 it routes whatever the rules scored": a
+/// notebook that stops running code, told on a bug report's template,
+/// which the rules score 2 for out-of-scope (code run in a notebook),
+/// routes with a model fairly sure of it as the same text with no rule
+/// word would. As an ordinary procedure's near miss it would need the
+/// guard to find its writer's own request, and the guard reads a report.
+#[test]
+fn a_redirects_near_miss_routes_where_the_model_alone_would() {
+    let (subject, body) = ("Notebook stops", "Steps to reproduce: start running code in the notebook. Expected behavior: the cells run. Actual behavior: after a while it just stops, nothing more happens.");
+    let mut p = pack("2i2c");
+    p.model = None;
+    let rules = classify(&p, subject, body);
+    assert!(rules.procedure == "unclassified" && rules.runner_up.as_deref() == Some("out-of-scope") && rules.score >= pack_model::MIN_ORDINARY_SIGN, "the rules' near miss: {rules:?}");
+    let model = [(3, 1), (4, 2), (2, 1), (5, 3), (6, 3), (7, 4)]
+        .into_iter()
+        .map(|(question, none)| {
+            let mut examples = vec![(pack_model::features(subject, body), "out-of-scope".to_string()); question];
+            examples.extend(vec![(pack_model::features(subject, body), "unclassified".to_string()); none]);
+            PackModel::train(&examples, &["out-of-scope"])
+        })
+        .find(|m| m.probability("out-of-scope", &pack_model::features(subject, body)).is_some_and(|x| (pack_model::MIN_ROUTE_REDIRECT..pack_model::MIN_ROUTE).contains(&x)))
+        .expect("a model fairly sure of it");
+    p.model = Some(std::sync::Arc::new(model));
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "out-of-scope", "{c:?}");
+    assert!(c.pack_model.is_some(), "{c:?}");
+    p.procedures.iter_mut().filter(|q| q.id == "out-of-scope").for_each(|q| q.redirect = false);
+    let c = classify(&p, subject, body);
+    assert_eq!(c.procedure, "unclassified", "an ordinary near miss needs the guard: {c:?}");
+}
+
 /// "It never routes into a sensitive procedure on its own words": a
 /// deletion request the rules find too little of stays with a person,
 /// even when the model is sure of it (here a model that learned this very
