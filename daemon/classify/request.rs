@@ -330,16 +330,14 @@ pub const LOOKED_AT: [&str; 16] = [
 pub const EVERYDAY: &str = "everyday.tsv";
 
 /// Other projects' usage questions (`out-of-scope`) and their lookalikes
-/// (bug reports, feature wishes, pull requests: `unclassified`), from the
-/// notebook tools 2i2c's communities use; every row tune text, so far only
-/// 2i2c's (docs/CLASSIFICATION.md, "Other projects' usage questions").
-pub const QUESTIONS: &str = "questions.tsv";
-
-/// The same for software of every other kind (web and mobile frameworks,
-/// editors, desktop apps, build tools, self-hosted services): a question
-/// to any project reads alike, and with the notebook tools' alone the
-/// model found few of them.
-pub const SOFTWARE_QUESTIONS: &str = "software-questions.tsv";
+/// (bug reports, feature wishes, pull requests: `unclassified`): of the
+/// notebook tools 2i2c's communities use (`questions*`), and of software
+/// of every other kind (`software-questions*`: web and mobile frameworks,
+/// editors, desktop apps, build tools, self-hosted services), for a
+/// question to any project reads alike and with the notebook tools' alone
+/// the model found few of them. Every row tune text, so far only 2i2c's
+/// (docs/CLASSIFICATION.md, "Other projects' usage questions").
+pub const QUESTIONS: [&str; 4] = ["questions.tsv", "questions-2.tsv", "software-questions.tsv", "software-questions-2.tsv"];
 
 /// The text the shipped model is trained on, under `root`: the sourcehut
 /// and CAcert rows of `tests/corpus/real` that were tune text when it was
@@ -421,7 +419,7 @@ pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, Str
     let dir = root.join("tests/corpus/real");
     let mut out = Vec::new();
     // source, half, pack, label, subject, body.
-    for (name, every_row) in HALVED.iter().map(|n| (n, false)).chain(LOOKED_AT.iter().chain([&EVERYDAY, &QUESTIONS, &SOFTWARE_QUESTIONS]).map(|n| (n, true))) {
+    for (name, every_row) in HALVED.iter().map(|n| (n, false)).chain(LOOKED_AT.iter().chain([&EVERYDAY]).chain(QUESTIONS.iter()).map(|n| (n, true))) {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         for (i, line) in text.lines().enumerate().skip(1) {

@@ -751,8 +751,8 @@ fn pack_model_usage_questions_lower() {
     println!("| hub requests of ours (wrong) | {} |", counts.iter().map(|c| c.2.to_string()).collect::<Vec<_>>().join(" | "));
 }
 
-/// Other projects' usage questions (questions.tsv, software-questions.tsv)
-/// in five folds by the hash of their address: each fold classified by
+/// Other projects' usage questions (`request::QUESTIONS`) in five folds
+/// by the hash of their address: each fold classified by
 /// the pack with a model trained on everything but that fold, so every
 /// figure is of text the model did not learn (the rules have read none of
 /// it either). Prints the routes and, with `SHOW_MISSES=1`, why each
@@ -763,12 +763,12 @@ fn pack_model_usage_questions_lower() {
 #[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
 fn pack_model_on_usage_questions_by_fold() {
     use sha2::Digest;
-    use triaged::classify::request::{QUESTIONS, SOFTWARE_QUESTIONS};
+    use triaged::classify::request::QUESTIONS;
     let show = std::env::var_os("SHOW_MISSES").is_some();
     let mut p = pack("2i2c");
     let texts = pack_model::corpus_texts(root(), "2i2c").expect("the corpus reads");
     let fold = |source: &str| sha2::Sha256::digest(source.as_bytes())[0] % 5;
-    let asked = |t: &triaged::classify::request::Text| t.set == QUESTIONS || t.set == SOFTWARE_QUESTIONS;
+    let asked = |t: &triaged::classify::request::Text| QUESTIONS.contains(&t.set.as_str());
     // set → [questions found, questions, lookalikes routed, lookalikes]
     let mut counts: std::collections::BTreeMap<&str, [usize; 4]> = Default::default();
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
@@ -778,7 +778,7 @@ fn pack_model_on_usage_questions_by_fold() {
         p.model = Some(std::sync::Arc::new(PackModel::train(&examples, &ids)));
         for t in texts.iter().filter(|t| asked(t) && fold(&t.source) == k) {
             let c = classify(&p, &t.subject, &t.body);
-            let n = counts.entry(if t.set == QUESTIONS { "notebook tools" } else { "other software" }).or_default();
+            let n = counts.entry(if t.set.starts_with("questions") { "notebook tools" } else { "other software" }).or_default();
             if t.label == "out-of-scope" {
                 n[1] += 1;
                 if c.procedure == "out-of-scope" {

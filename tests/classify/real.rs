@@ -549,10 +549,12 @@ fn real_text_meets_the_measured_floors() {
         ("2i2c", "tune", 39.0 / 41.0, 48.0 / 48.0, 0),
         // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
         // two more requests on the held-out half, one on the second set's.
-        ("2i2c", "held-out", 32.0 / 44.0, 39.0 / 40.0, 0),
+        ("2i2c", "held-out", 31.0 / 44.0, 39.0 / 40.0, 0),
         // The second set alone: text no rule had seen when it was added.
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 12.0 / 18.0, 15.0 / 16.0, 0),
+        // One question fewer since 2i2c's model learned other projects'
+        // usage questions (not read; 12/18 with the first two of them).
+        ("2i2c r2", "held-out", 11.0 / 18.0, 15.0 / 16.0, 0),
         ("cacert r2", "held-out", 4.0 / 5.0, 4.0 / 4.0, 0),
         // The third set, after its one look and the precision guard's user
         // stories and helpline advertisements, and the fourth round (tune
@@ -594,13 +596,13 @@ fn real_text_meets_the_measured_floors() {
         ("cacert generic-issues", "tune", 1.0, 1.0, 0),
         ("cacert generic-issues", "held-out", 1.0, 1.0, 0),
         // Since 2i2c's model learned other projects' usage questions
-        // (questions.tsv, software-questions.tsv): 14/23 on both halves,
-        // from 11/23 and 10/23 (not read).
-        ("2i2c generic-issues", "tune", 14.0 / 23.0, 1.0, 0),
+        // (`request::QUESTIONS`): 15/23 and 16/23, from 11/23 and 10/23
+        // (not read).
+        ("2i2c generic-issues", "tune", 15.0 / 23.0, 1.0, 0),
         // Since 2i2c's model learned the twelfth to fourteenth sets: one
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
-        ("2i2c generic-issues", "held-out", 14.0 / 23.0, 1.0, 0),
+        ("2i2c generic-issues", "held-out", 16.0 / 23.0, 1.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -733,7 +735,7 @@ fn real_text_meets_the_measured_floors() {
         // twenty-first round by the rules (docs/CLASSIFICATION.md,
         // "Twenty-first round"); not learned by the models.
         ("sourcehut r19", "held-out", 17.0 / 27.0, 17.0 / 20.0, 1),
-        ("2i2c r19", "held-out", 12.0 / 27.0, 1.0, 0),
+        ("2i2c r19", "held-out", 13.0 / 27.0, 1.0, 0),
         ("cacert r19", "held-out", 6.0 / 7.0, 6.0 / 6.0, 0),
         // The twentieth set's one look (2026-12-05), after the twenty-first
         // round: 12/27, 12/15, 3; 15/25, 15/15, 0; 2/6, 2/5, 3. Read in the
@@ -757,7 +759,7 @@ fn real_text_meets_the_measured_floors() {
         // count, sourcehut 7/10, 7/7, 0 (a missing refund button, a
         // subscription moved to a device).
         ("sourcehut r22", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
-        ("2i2c r22", "held-out", 15.0 / 28.0, 1.0, 0),
+        ("2i2c r22", "held-out", 14.0 / 28.0, 1.0, 0),
         ("cacert r22", "held-out", 2.0 / 3.0, 2.0 / 5.0, 3),
         // Since the request model, the third to tenth sets' figures above
         // are partly its training text: their sensitive misroutes fell
@@ -1460,9 +1462,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // request taught before stands in for the rules' sign; four more
         // since the twenty-second round's Banking77 rules.
         ("sourcehut", "held-out", 218.0 / 242.0, 218.0 / 220.0, 2),
-        ("2i2c", "held-out", 33.0 / 44.0, 40.0 / 41.0, 0),
+        ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
-        ("2i2c r2", "held-out", 13.0 / 18.0, 16.0 / 17.0, 0),
+        ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 18.0, 0),
         // The third set, tune text since the fourth round, so learned with
         // the rest of the tune half (the model no longer routes a complaint
         // that there is "no way to recover" into 2fa-disable: negated words
@@ -1513,7 +1515,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // The nineteenth set, read by the rules since its one look
         // (14/27, 14/14 for 2i2c with the model then), with the model.
         ("sourcehut r19", "held-out", 17.0 / 27.0, 17.0 / 20.0, 1),
-        ("2i2c r19", "held-out", 15.0 / 27.0, 1.0, 0),
+        ("2i2c r19", "held-out", 16.0 / 27.0, 1.0, 0),
         ("cacert r19", "held-out", 6.0 / 7.0, 6.0 / 6.0, 0),
         // The twentieth set, read by the rules since its one look (13/27,
         // 13/16, 3 for sourcehut with the model then), with the model.
@@ -1533,7 +1535,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // count, sourcehut 7/10, 7/7, 0 (a missing refund button, a
         // subscription moved to a device).
         ("sourcehut r22", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
-        ("2i2c r22", "held-out", 16.0 / 28.0, 1.0, 0),
+        ("2i2c r22", "held-out", 15.0 / 28.0, 1.0, 0),
         ("cacert r22", "held-out", 2.0 / 3.0, 2.0 / 5.0, 3),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
