@@ -163,6 +163,12 @@ fn items() -> Vec<Item> {
     // docs/CLASSIFICATION.md): sealed, measured once, its rows (either
     // half) never printed.
     items.extend(issue_items("generic-issues.tsv", "generic-issues"));
+    // A third batch of other projects' usage questions and lookalikes,
+    // 2i2c's, built to be learned and kept out of its model instead
+    // (docs/CLASSIFICATION.md, "Other projects' usage questions"): held
+    // out, never printed.
+    items.extend(issue_items("questions-3.tsv", "questions-3"));
+    items.extend(issue_items("software-questions-3.tsv", "software-questions-3"));
     // The fourth to seventh sets were read after their one looks:
     // tune text since, under `REAL_HALF=tune` too (their rows stay marked
     // held-out, so they are never learned from).
@@ -603,6 +609,11 @@ fn real_text_meets_the_measured_floors() {
         // usage question fewer routed, one other question more sent to
         // out-of-scope (not read; 11/23, 20/20 before).
         ("2i2c generic-issues", "held-out", 16.0 / 23.0, 1.0, 0),
+        // A third batch of other projects' usage questions, held out from
+        // 2i2c's model (not read): its two wrong routes are questions sent
+        // to `cleartext-credentials`, which goes by what a text carries.
+        ("2i2c questions-3", "held-out", 117.0 / 150.0, 141.0 / 143.0, 2),
+        ("2i2c software-questions-3", "held-out", 69.0 / 142.0, 1.0, 0),
         // The fourth set after its one look (docs/CLASSIFICATION.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
@@ -1537,6 +1548,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r22", "held-out", 7.0 / 10.0, 7.0 / 7.0, 0),
         ("2i2c r22", "held-out", 15.0 / 28.0, 1.0, 0),
         ("cacert r22", "held-out", 2.0 / 3.0, 2.0 / 5.0, 3),
+        // A third batch of other projects' usage questions, held out from
+        // 2i2c's model: with the team's model too (the defaults).
+        ("2i2c questions-3", "held-out", 119.0 / 150.0, 146.0 / 148.0, 2),
+        ("2i2c software-questions-3", "held-out", 69.0 / 142.0, 1.0, 0),
         // The fourth set is scored here too but held only by the rules' floors.
     ];
     assert_floors(&scores, floors);
