@@ -57,6 +57,23 @@ fn sure_of(subject: &str, body: &str, procedure: &str) -> std::sync::Arc<PackMod
     std::sync::Arc::new(model)
 }
 
+/// A model that learned this very text as an `out-of-scope` question
+/// and as no procedure, in the first of these proportions that leaves it
+/// fairly sure: above the redirect's 0.6, below the 0.9 anything else
+/// needs.
+fn fairly_sure_of_a_question(subject: &str, body: &str) -> std::sync::Arc<PackModel> {
+    let model = [(3, 1), (4, 2), (2, 1), (5, 3), (6, 3), (7, 4)]
+        .into_iter()
+        .map(|(question, none)| {
+            let mut examples = vec![(pack_model::features(subject, body), "out-of-scope".to_string()); question];
+            examples.extend(vec![(pack_model::features(subject, body), "unclassified".to_string()); none]);
+            PackModel::train(&examples, &["out-of-scope"])
+        })
+        .find(|m| m.probability("out-of-scope", &pack_model::features(subject, body)).is_some_and(|x| (pack_model::MIN_ROUTE_REDIRECT..pack_model::MIN_ROUTE).contains(&x)))
+        .expect("a model fairly sure of it");
+    std::sync::Arc::new(model)
+}
+
 /// "When the rules leave a message unclassified, it may route it to an
 /// ordinary procedure it finds at 0.9 or more": a usage question in words
 /// no rule of 2i2c's knows, with the words that weighed most.
@@ -130,19 +147,7 @@ fn a_redirect_is_routed_on_less_certainty() {
     p.model = None;
     let rules = classify(&p, subject, body);
     assert!(rules.procedure == "unclassified" && rules.runner_up.is_none(), "no rule scores it: {rules:?}");
-    // The text learned as a question and as no procedure, in the first
-    // of these proportions that leaves the model fairly sure: above the
-    // redirect's 0.6, below the 0.9 anything else needs.
-    let model = [(3, 1), (4, 2), (2, 1), (5, 3), (6, 3), (7, 4)]
-        .into_iter()
-        .map(|(question, none)| {
-            let mut examples = vec![(pack_model::features(subject, body), "out-of-scope".to_string()); question];
-            examples.extend(vec![(pack_model::features(subject, body), "unclassified".to_string()); none]);
-            PackModel::train(&examples, &["out-of-scope"])
-        })
-        .find(|m| m.probability("out-of-scope", &pack_model::features(subject, body)).is_some_and(|x| (pack_model::MIN_ROUTE_REDIRECT..pack_model::MIN_ROUTE).contains(&x)))
-        .expect("a model fairly sure of it");
-    p.model = Some(std::sync::Arc::new(model));
+    p.model = Some(fairly_sure_of_a_question(subject, body));
     let c = classify(&p, subject, body);
     assert_eq!(c.procedure, "out-of-scope", "{c:?}");
     assert!(c.pack_model.is_some(), "{c:?}");
@@ -165,16 +170,7 @@ fn a_redirects_near_miss_routes_where_the_model_alone_would() {
     p.model = None;
     let rules = classify(&p, subject, body);
     assert!(rules.procedure == "unclassified" && rules.runner_up.as_deref() == Some("out-of-scope") && rules.score >= pack_model::MIN_ORDINARY_SIGN, "the rules' near miss: {rules:?}");
-    let model = [(3, 1), (4, 2), (2, 1), (5, 3), (6, 3), (7, 4)]
-        .into_iter()
-        .map(|(question, none)| {
-            let mut examples = vec![(pack_model::features(subject, body), "out-of-scope".to_string()); question];
-            examples.extend(vec![(pack_model::features(subject, body), "unclassified".to_string()); none]);
-            PackModel::train(&examples, &["out-of-scope"])
-        })
-        .find(|m| m.probability("out-of-scope", &pack_model::features(subject, body)).is_some_and(|x| (pack_model::MIN_ROUTE_REDIRECT..pack_model::MIN_ROUTE).contains(&x)))
-        .expect("a model fairly sure of it");
-    p.model = Some(std::sync::Arc::new(model));
+    p.model = Some(fairly_sure_of_a_question(subject, body));
     let c = classify(&p, subject, body);
     assert_eq!(c.procedure, "out-of-scope", "{c:?}");
     assert!(c.pack_model.is_some(), "{c:?}");
