@@ -98,6 +98,12 @@ pub const MIN_CONFIRM_ORDINARY: f64 = 0.5;
 /// read sets, and 2 and 1 of the adversary's.
 pub const MIN_ORDINARY_SIGN: f64 = 2.0;
 
+/// The letters a text needs before the model routes it on its own
+/// words. "hi", "hi, here" and a subject alone of two words carry no
+/// request a reader could name, yet the model, which learned short
+/// questions in Chinese and Russian, sent such spam to the forum.
+pub const MIN_LETTERS: usize = 12;
+
 const MAGIC: &[u8; 8] = b"TRPM0002";
 
 /// How many words [`PackModel::words`] names.
@@ -195,6 +201,9 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
     if p.is_nan() || p < need {
         return Some(format!("probability {p:.2} below {need}"));
     }
+    if !confirming && letters(subject, body) < MIN_LETTERS {
+        return Some(format!("the text has fewer than {MIN_LETTERS} letters: too little for the pack's model to route on its own words"));
+    }
     // A sensitive procedure: a confirmation of the rules' own near miss,
     // never a route on the model's words alone.
     if procedure.sensitive && floor < MIN_SENSITIVE_SIGN {
@@ -239,6 +248,11 @@ fn why_not(pack: &Pack, msg: &Message, (subject, body): (&str, &str), best: &str
         });
     }
     None
+}
+
+/// The letters of `subject` and `body`, counted up to [`MIN_LETTERS`].
+fn letters(subject: &str, body: &str) -> usize {
+    subject.chars().chain(body.chars()).filter(|c| c.is_alphabetic()).take(MIN_LETTERS).count()
 }
 
 fn round2(x: f64) -> f64 {

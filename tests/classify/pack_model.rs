@@ -94,6 +94,24 @@ fn a_question_the_rules_miss_goes_where_the_pack_model_is_sure() {
     assert_eq!(classify(&bare, "Reading a shapefile", "I can not open a shapefile with geopandas, it says the driver is not available. Any idea how to read it?").procedure, "unclassified");
 }
 
+/// "hi" and "hi, here" carry no request a reader could name: a model
+/// sure of them routes neither, while it routes a question of a sentence
+/// it is as sure of.
+#[test]
+fn the_pack_model_routes_no_text_of_a_few_letters() {
+    for (subject, body) in [("hi", ""), ("hi", "here")] {
+        let mut p = pack("2i2c");
+        p.model = Some(sure_of(subject, body, "out-of-scope"));
+        let c = classify(&p, subject, body);
+        assert_eq!(c.procedure, "unclassified", "{subject} {body}: {c:?}");
+        assert!(c.pack_model.is_none(), "{c:?}");
+    }
+    let (subject, body) = ("hi", "how do I read a csv file?");
+    let mut p = pack("2i2c");
+    p.model = Some(sure_of(subject, body, "out-of-scope"));
+    assert_eq!(classify(&p, subject, body).procedure, "out-of-scope");
+}
+
 /// "It confirms the rules' near miss of an ordinary procedure, scored on
 /// more than one weak word, when it agrees at 0.5 and the guard finds the
 /// writer's own request": a notebook question the rules score 2 for
