@@ -16,6 +16,7 @@ pub mod pack_model;
 pub mod request;
 pub mod rules;
 pub mod sensitive;
+pub mod spam;
 
 pub use explain::explain;
 

@@ -278,6 +278,7 @@ impl Pack {
         let own_missing = own.as_ref().is_some_and(|o| o.sign.is_none());
         c.own = own;
         super::pack_model::look(self, msg, &mut c, &views, own_missing);
+        super::spam::hold(msg, &mut c);
         c
     }
 

@@ -15,3 +15,4 @@ mod own;
 mod pack_model;
 mod real;
 mod request_model;
+mod spam;
