@@ -4,8 +4,9 @@
 //! aside as spam ([`super::aside`]): no draft, no notice, counted in
 //! `status`, and staff can pull it back with `reclassify`.
 //!
-//! Like the other set-aside verdicts it can only take the sender's own
-//! new message out of the queue: a reply on an open ticket is never set
+//! A forward is never set aside for its words: the spam in it is what
+//! its sender asks about. Like the other set-aside verdicts it can only
+//! take the sender's own new message out of the queue: a reply on an open ticket is never set
 //! aside for its words, and nothing a sender writes makes another
 //! person's mail read as spam.
 //!
@@ -62,9 +63,21 @@ static SHIPPED: &[u8] = include_bytes!("spam_model.bin");
 
 static MODEL: LazyLock<PackModel> = LazyLock::new(|| PackModel::from_bytes(SHIPPED).expect("spam_model.bin is written by the train_spam_model example"));
 
+/// A forward: "Fwd:" and its kin in other languages, or the marker a
+/// mail client puts above a forwarded message.
+static FORWARD: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^\s*(?:fwd?|wg|tr|rv|enc|doorst)\s*:|-{2,}\s*(?:forwarded message|original message|weitergeleitete nachricht|message transféré|mensaje reenviado)|\bbegin forwarded message\b")
+        .expect("the forward pattern compiles")
+});
+
 /// How sure the model is that `msg` is spam, and the words that weighed
-/// most; `None` below [`MIN_SPAM`].
+/// most; `None` below [`MIN_SPAM`], and for a forward: someone who
+/// forwards a phishing mail to ask whether it is ours is asking, and the
+/// spam they quote is not theirs (a route is still held, [`hold`]).
 pub fn judge(msg: &Message) -> Option<(f64, Vec<String>)> {
+    if FORWARD.is_match(&msg.subject) || FORWARD.is_match(&msg.text) {
+        return None;
+    }
     let (subject, body) = (clean_subject(&msg.subject), strip_quoted(&msg.text));
     let p = probability(&MODEL, &subject, &body);
     (p >= MIN_SPAM).then(|| (p, MODEL.words(SPAM, &subject, &body)))

@@ -49,8 +49,12 @@ fn spam_by_its_words_is_set_aside_and_says_which_words() {
     let aside = policy.judge(&message(PILLS.0, PILLS.1)).expect("set aside");
     assert_eq!(aside.kind, AsideKind::Spam);
     assert!(aside.reason.starts_with("its words read as spam (") && aside.reason.contains("viagra"), "{}", aside.reason);
-    let off = AsidePolicy { spam_by_content: false, ..policy };
+    let off = AsidePolicy { spam_by_content: false, ..policy.clone() };
     assert_eq!(off.judge(&message(PILLS.0, PILLS.1)), None);
+    // Someone forwarding it to ask whether it is ours is asking.
+    let forwarded = format!("Is this from you?\r\n\r\n---------- Forwarded message ---------\r\n{}", PILLS.1);
+    assert_eq!(policy.judge(&message(&format!("Fwd: {}", PILLS.0), &forwarded)), None);
+    assert_eq!(policy.judge(&message("Is this from you?", &forwarded)), None);
 }
 
 /// "Never draft a wrong procedure's reply": an advance-fee letter that
