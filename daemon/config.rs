@@ -80,8 +80,6 @@ pub struct RawIntake {
     /// The host (or domain) of the mail server that receives support mail
     /// and runs its spam filter; only its own headers are believed.
     pub receiving_server: Option<String>,
-    /// Whether mail whose words read as spam is set aside (default true).
-    pub spam_by_content: Option<bool>,
 }
 
 /// `[[lists]]`: a mailing list support mail arrives through.
@@ -298,9 +296,6 @@ pub struct IntakeConfig {
     /// Lowercase host or domain of the receiving mail server; `None`: no
     /// spam verdict in a header is believed.
     pub receiving_server: Option<String>,
-    /// A new message whose words read as spam is set aside
-    /// (`classify::spam`); on unless the team turns it off.
-    pub spam_by_content: bool,
 }
 
 /// A mailing list support mail arrives through, and whom the team trusts
@@ -915,7 +910,7 @@ impl ConfigCheck<'_> {
                 format!("{h:?} is not a host name; write the name your mail server puts after \"by\" in its Received: lines, e.g. \"mx.example.org\""),
             );
         }
-        IntakeConfig { receiving_server, spam_by_content: r.spam_by_content.unwrap_or(true) }
+        IntakeConfig { receiving_server }
     }
 
     fn lists(&mut self, raw: &[RawList]) -> Vec<ListConfig> {
@@ -1160,8 +1155,6 @@ templates = "templates"
     fn intake_server_and_support_lists() {
         let c = load(OK).unwrap();
         assert_eq!((c.intake.receiving_server, c.lists.len()), (None, 0));
-        assert!(c.intake.spam_by_content, "spam by its words is set aside unless a team turns it off");
-        assert!(!load(&format!("{OK}\n[intake]\nspam_by_content = false\n")).unwrap().intake.spam_by_content);
         let text = format!(
             "{OK}\n[intake]\nreceiving_server = \"MX.Example.org.\"\n\n[[lists]]\nid = \"<Support.Lists.Example.org>\"\nsealers = [\"lists.example.org\"]\n"
         );

@@ -70,9 +70,6 @@ pub struct AsidePolicy {
     pub receiving_server: Option<String>,
     /// `[[lists]]` ids, lowercase: mail through them is support mail.
     pub support_lists: Vec<String>,
-    /// `[intake] spam_by_content`: mail whose words read as spam is set
-    /// aside too (`super::spam`).
-    pub spam_by_content: bool,
 }
 
 impl AsidePolicy {
@@ -80,21 +77,18 @@ impl AsidePolicy {
         AsidePolicy {
             receiving_server: config.intake.receiving_server.clone(),
             support_lists: config.lists.iter().map(|l| l.id.clone()).collect(),
-            spam_by_content: config.intake.spam_by_content,
         }
     }
 
     /// Whether `msg` is not a request, and why. Checked in this order: a
     /// bounce or auto-reply is named as such even when it also came through
-    /// a list; spam before bulk, since spam often carries list headers;
-    /// spam by its words last, since a header names the kind more surely.
+    /// a list; spam before bulk, since spam often carries list headers.
     pub fn judge(&self, msg: &Message) -> Option<Aside> {
         let headers = super::rules::headers(msg.raw());
         bounce(msg, &headers)
             .or_else(|| auto_reply(msg, &headers))
             .or_else(|| self.spam(&headers))
             .or_else(|| self.bulk(&headers))
-            .or_else(|| self.spam_by_content.then(|| spam_by_content(msg)).flatten())
     }
 
     fn spam(&self, headers: &[(String, String)]) -> Option<Aside> {
@@ -125,12 +119,6 @@ impl AsidePolicy {
             bulk.then(|| Aside { kind: AsideKind::Bulk, reason: format!("{}: {}", display_name(name), clip(value)) })
         })
     }
-}
-
-/// Spam by its words ([`super::spam`]), with the words that weighed most.
-fn spam_by_content(msg: &Message) -> Option<Aside> {
-    let (p, words) = super::spam::judge(msg)?;
-    Some(Aside { kind: AsideKind::Spam, reason: format!("its words read as spam ({p:.3}: {})", words.join(", ")) })
 }
 
 /// `<support.lists.example.org>` or `Support <support.lists.example.org>`
@@ -269,7 +257,6 @@ mod tests {
         AsidePolicy {
             receiving_server: Some("mx.example.org".into()),
             support_lists: vec!["support.lists.example.org".into()],
-            spam_by_content: true,
         }
     }
 

@@ -1,12 +1,11 @@
 //! Spam by its words (`daemon/classify/spam.rs`): the shipped model is
-//! the one the tree's text trains; sure spam is set aside with the words
-//! that decided, unless the team turns it off; a spam that reads like a
-//! request goes to a person, not to a draft; no request is taken for
-//! spam.
+//! the one the tree's text trains; a spam that reads like a request goes
+//! to a person, not to a draft, through the daemon too; a report about
+//! spam is never set aside; no request is taken for spam.
 
 use std::path::Path;
 
-use triaged::classify::aside::{AsideKind, AsidePolicy};
+use triaged::classify::aside::AsidePolicy;
 use triaged::classify::pack_model::{self, PackModel};
 use triaged::classify::spam;
 use triaged::message::Message;
@@ -25,11 +24,6 @@ fn shipped() -> PackModel {
     PackModel::from_bytes(&std::fs::read(root().join(spam::FILE)).expect("the shipped model")).expect("a model")
 }
 
-const PILLS: (&str, &str) = (
-    "Lowest prices on meds, order now",
-    "Buy viagra and cialis online without prescription. Save up to 80% on all pills. Discreet shipping worldwide. Click here to order now. To be removed from our mailing list reply with remove.",
-);
-
 #[test]
 fn the_shipped_spam_model_is_the_one_the_text_trains() {
     let examples = spam::corpus(root()).expect("the text reads");
@@ -40,38 +34,52 @@ fn the_shipped_spam_model_is_the_one_the_text_trains() {
     );
 }
 
-/// "Spam as judged by the MTA's filter" is set aside; so is spam whose
-/// words the model is sure of when no filter judged it, and `status`
-/// shows which words decided. `spam_by_content = false` turns it off.
+/// Only our receiving server's verdict sets mail aside unseen: a report
+/// about spam in spam's own words, which the model is sure of, is a
+/// request like any other.
 #[test]
-fn spam_by_its_words_is_set_aside_and_says_which_words() {
-    let policy = AsidePolicy { receiving_server: None, support_lists: Vec::new(), spam_by_content: true };
-    let aside = policy.judge(&message(PILLS.0, PILLS.1)).expect("set aside");
-    assert_eq!(aside.kind, AsideKind::Spam);
-    assert!(aside.reason.starts_with("its words read as spam (") && aside.reason.contains("viagra"), "{}", aside.reason);
-    let off = AsidePolicy { spam_by_content: false, ..policy.clone() };
-    assert_eq!(off.judge(&message(PILLS.0, PILLS.1)), None);
-    // Someone forwarding it to ask whether it is ours is asking.
-    let forwarded = format!("Is this from you?\r\n\r\n---------- Forwarded message ---------\r\n{}", PILLS.1);
-    assert_eq!(policy.judge(&message(&format!("Fwd: {}", PILLS.0), &forwarded)), None);
-    assert_eq!(policy.judge(&message("Is this from you?", &forwarded)), None);
+fn a_report_about_spam_is_not_set_aside() {
+    let (subject, body) = ("pharma spam on my list", "Hi, since yesterday ~anna/dev-list gets dozens of pharmacy spam mails (viagra, cialis, cheap pills). Can you block them?");
+    assert!(spam::probability(&shipped(), subject, body) >= spam::MIN_HOLD);
+    let policy = AsidePolicy { receiving_server: None, support_lists: Vec::new() };
+    assert_eq!(policy.judge(&message(subject, body)), None);
 }
+
+const GRACE: (&str, &str) = (
+    "From Mrs Grace",
+    "Dear beloved friend, I am writing this mail to you in good faith. I am Mrs Grace, widow of a late oil minister, and I run a charity for orphans. I cannot pay the transfer fees for the funds my late husband deposited in a security company, kindly assist me and you will be rewarded with 30 percent. This transaction is 100% risk free. God bless you. Reply to my private email.",
+);
 
 /// "Never draft a wrong procedure's reply": an advance-fee letter that
 /// cannot pay a fee for a charity reaches cannot-pay by the rules, but
 /// its words read as spam, so a person decides.
 #[test]
 fn a_spam_that_reads_like_a_request_goes_to_a_person() {
-    let (subject, body) = (
-        "From Mrs Grace",
-        "Dear beloved friend, I am writing this mail to you in good faith. I am Mrs Grace, widow of a late oil minister, and I run a charity for orphans. I cannot pay the transfer fees for the funds my late husband deposited in a security company, kindly assist me and you will be rewarded with 30 percent. This transaction is 100% risk free. God bless you. Reply to my private email.",
-    );
+    let (subject, body) = GRACE;
     let p = spam::probability(&shipped(), subject, body);
-    assert!((spam::MIN_HOLD..spam::MIN_SPAM).contains(&p), "below the set-aside line, above the hold: {p}");
+    assert!(p >= spam::MIN_HOLD, "{p}");
     let pack = Pack::load(&root().join("templates/sourcehut")).expect("the pack loads");
     let c = pack.classify(&message(subject, body));
     assert_eq!((c.procedure.as_str(), c.runner_up.as_deref()), ("unclassified", Some("cannot-pay")), "{c:?}");
     assert!(c.held_back.as_deref().is_some_and(|h| h.contains("its words read as spam")), "{c:?}");
+}
+
+/// Through the daemon, against a real Dovecot: the same letter opens an
+/// unclassified ticket for a person, whose only draft is the
+/// acknowledgement, not cannot-pay's reply.
+#[test]
+fn through_the_daemon_a_spam_that_reads_like_a_request_gets_no_procedures_draft() {
+    use crate::support::harness::*;
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, GRACE.0, GRACE.1));
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1, "one draft");
+    assert!(d[0].text.contains("A member of\r\nstaff will read it") || d[0].text.contains("staff will read it"), "the acknowledgement: {}", d[0].text);
+    assert!(!d[0].text.contains("free software"), "no cannot-pay reply: {}", d[0].text);
+    let out = triaged(&s.config, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status is JSON");
+    assert_eq!(v["tickets"][0]["procedure"], "unclassified", "{v}");
 }
 
 /// Requests in the seeds' words are no spam, however much they talk of

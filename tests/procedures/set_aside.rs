@@ -2,8 +2,7 @@
 //! a bounce, an auto-reply, a newsletter and spam flagged by our receiving
 //! server get no draft and no procedure, and `status` counts them per kind;
 //! the same spam header written by the sender is not believed; staff pull
-//! one back with `reclassify`; spam no filter judged is set aside by
-//! its words unless the team turns that off; an auto-reply on an open ticket neither
+//! one back with `reclassify`; an auto-reply on an open ticket neither
 //! advances it nor gets a draft.
 
 
@@ -96,26 +95,6 @@ fn spam_flagged_by_our_receiving_server_gets_no_draft() {
         "Your account will be deleted, confirm your password here.",
     );
     expect_set_aside(&s, &spam, "spam", "X-Spam-Flag: YES (added by mx.example.org)");
-}
-
-/// No filter judged it, but its words are spam's: set aside all the
-/// same, with the words that decided; a team that turns this off gets it
-/// as an ordinary unclassified ticket.
-#[test]
-fn spam_by_its_words_gets_no_draft_unless_turned_off() {
-    let (subject, body) = (
-        "Lowest prices on meds, order now",
-        "Buy viagra and cialis online without prescription. Save up to 80% on all pills. Discreet shipping worldwide. Click here to order now. To be removed from our mailing list reply with remove.",
-    );
-    let s = setup();
-    expect_set_aside(&s, &mail(6, subject, body), "spam", "its words read as spam");
-
-    let off = setup_with("none", "[intake]\nspam_by_content = false\n");
-    off.dovecot.deliver("INBOX", &mail(7, subject, body));
-    run_once(&off);
-    let v = status(&off);
-    assert_eq!(v["tickets"][0]["procedure"], "unclassified", "{v}");
-    assert_eq!(v["set_aside"], serde_json::json!({}), "{v}");
 }
 
 #[test]
