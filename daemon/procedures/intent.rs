@@ -69,6 +69,8 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// Doubt, delay, or a question in words.
 static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
+        // A "but" attaches a condition to a yes: a person reads it.
+        r"\b(but|however|unless|except|aber|jedoch|außer|mais|cependant|toutefois|sauf|pero|sin embargo|salvo|excepto)\b|",
         r"\b(wait|hold( on| off)?|on hold|maybe|perhaps|not sure|unsure|before (you|that)|first|later|think about|let me|what happens|how do|can i|could i|would it|is it possible)\b|",
         r"\b(warte\w*|moment|vielleicht|nicht sicher|zuerst|später)\b|",
         r"\b(attendez|attends|peut-être|pas sûr|d.abord|plus tard)\b|",
@@ -82,10 +84,12 @@ static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
 /// delete it"): a person reads it.
 static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
-        r"\b(do not|don'?t|dont|not|never|no|nope|cannot|can'?t)\b|",
-        r"\b(nein|nicht|kein\w*|nie|niemals)\b|",
-        r"\b(ne|pas|jamais|non)\b|",
-        r"\b(nunca)\b"
+        r"\b(do not|don'?t|dont|not|never|no|nope|cannot|can'?t|nothing|none|neither|nor)\b|",
+        // Every English "n't": "that wasn't me", "I didn't ask for this".
+        r"\b(ain|aren|couldn|didn|doesn|hadn|hasn|haven|isn|mightn|mustn|needn|shan|shouldn|wasn|weren|won|wouldn)'?t\b|",
+        r"\b(nein|nicht|nichts|kein\w*|nie|niemals)\b|",
+        r"\b(ne|pas|jamais|non|rien)\b|\bn'\w|",
+        r"\b(nunca|nada|ningun\w*|ningún|tampoco)\b"
     ))
 });
 
@@ -104,6 +108,7 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 /// `confirmation` is the pack's pattern for a confirming reply.
 pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     let own = crate::message::strip_quoted(reply_text);
+    let own = typed_as_ascii(&own);
     let text = own.trim();
     if text.is_empty() {
         return Intent::Other;
@@ -127,6 +132,16 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
         return Intent::Question;
     }
     Intent::Other
+}
+
+/// `text` with its typographic punctuation as ASCII ([`fold`]), and the
+/// apostrophes keyboards type in its place (the grave accent, the acute
+/// accent of German keyboards) as the apostrophe: phones type "don’t"
+/// (U+2019), and "yes, please don’t delete it" must read as "don't".
+///
+/// [`fold`]: super::rule_text::fold
+fn typed_as_ascii(text: &str) -> String {
+    super::rule_text::fold(text).replace(['`', '\u{b4}', '\u{2bc}'], "'")
 }
 
 #[cfg(test)]
@@ -209,6 +224,41 @@ mod tests {
             "Ja, versehentlich",
             "Oui, par erreur",
             "Sí, por error",
+        ] {
+            assert_ne!(intent(&re, reply), Intent::Confirm, "{reply:?}");
+        }
+    }
+
+    /// Phones type "don’t" (U+2019), German keyboards "don´t", some
+    /// people "don`t": each says what "don't" says.
+    #[test]
+    fn an_apostrophe_as_keyboards_type_it_takes_a_yes_back_as_the_ascii_one_does() {
+        let re = cacert();
+        for apostrophe in ['\'', '\u{2019}', '\u{2018}', '\u{b4}', '`', '\u{2bc}'] {
+            let reply = format!("Yes \u{2014} please don{apostrophe}t delete it");
+            assert_eq!(intent(&re, &reply), Intent::Decline, "{reply:?}");
+            let reply = format!("Yes, I agree it wasn{apostrophe}t me.");
+            assert_ne!(intent(&re, &reply), Intent::Confirm, "{reply:?}");
+        }
+    }
+
+    /// A yes next to any denial or condition is unclear, and an unclear
+    /// reply goes to a person, never to the irreversible step.
+    #[test]
+    fn a_yes_with_a_denial_or_a_condition_goes_to_a_person() {
+        let re = cacert();
+        for reply in [
+            "Yes, but I didn't ask for this",
+            "yes, that wasnt me",
+            "I haven't decided yet, yes",
+            "Yes, I won't need it",
+            "Yes, I confirm, but keep my certificates",
+            "Yes, unless my certificates are lost",
+            "Ja, aber erst nächsten Monat",
+            "Ja, nichts löschen",
+            "Oui, n\u{2019}effacez rien",
+            "Oui, mais pas tout de suite",
+            "Sí, pero todavía nada",
         ] {
             assert_ne!(intent(&re, reply), Intent::Confirm, "{reply:?}");
         }

@@ -178,3 +178,28 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
     assert!(!out.status.success(), "an empty table says so");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n");
 }
+
+/// A reply as a phone types it: "don’t" with the typographic apostrophe
+/// (U+2019), in UTF-8. It takes the request back as "don't" does.
+#[test]
+fn a_reply_typed_on_a_phone_that_says_dont_delete_deletes_nothing() {
+    let s = setup_pack("cacert", "");
+    let day0 = "2026-12-01T09:00:00Z";
+    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
+    at(&s.config, day0, &["run", "--once"]);
+    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
+    at(&s.config, day0, &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "initial");
+
+    let phone = format!(
+        "From: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <re1@example.org>\r\n\
+         In-Reply-To: <del1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\nYes \u{2014} I just checked, please don\u{2019}t delete it\r\n\r\nSent from my iPhone\r\n"
+    );
+    s.dovecot.deliver("INBOX", phone.as_bytes());
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("withdrawn"), Some("closed")), "{t}");
+    assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
+    assert_eq!(drafts(&s).len(), 1, "no execution mail");
+}
