@@ -117,12 +117,24 @@ impl Shape {
     }
 }
 
+mod html_quotes;
 mod visible;
 
 /// The text an HTML body shows its reader: what is hidden left out
-/// ([`visible::visible_html`]), the rest as text.
+/// ([`visible::visible_html`]), the rest as text with each block on a line
+/// of its own and quoted lines marked "> " as plain text marks them
+/// ([`html_quotes::text`]).
 fn shown_text(html: &str) -> String {
-    mail_parser::decoders::html::html_to_text(&visible::visible_html(html))
+    html_quotes::text(&visible::visible_html(html))
+}
+
+/// The text a parsed message is read by: its first text body, and an
+/// HTML-only message as its reader sees it ([`shown_text`]).
+pub fn read_text(parsed: &mail_parser::Message<'_>) -> String {
+    match parsed.text_body.first().and_then(|&i| parsed.parts.get(i as usize)).map(|p| &p.body) {
+        Some(PartType::Html(html)) => shown_text(html),
+        _ => parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+    }
 }
 
 /// A parsed tree that is taken apart level by level when dropped:
@@ -228,12 +240,7 @@ impl Message {
                 _ => Vec::new(),
             }
         };
-        // An HTML-only message is read as its reader sees it: without the
-        // text it hides (message/visible.rs).
-        let text = match parsed.text_body.first().and_then(|&i| parsed.parts.get(i as usize)).map(|p| &p.body) {
-            Some(PartType::Html(html)) => shown_text(html),
-            _ => parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-        };
+        let text = read_text(&parsed);
         let msg = Message {
             message_id,
             message_id_synthetic,
@@ -491,6 +498,10 @@ static ATTRIBUTION: LazyLock<ForwardRegex> = LazyLock::new(|| {
     ForwardRegex::fixed(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
 });
 
+/// The second line of an attribution a mail client wrapped in two.
+static WRAPPED_ATTRIBUTION_ENDS: LazyLock<ForwardRegex> =
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^<?[^\s<>@]+@[^\s<>]+> (wrote|schrieb|a écrit|escribió) ?:\s*$"));
+
 /// Where a top-posted reply's unquoted copy of the original begins
 /// (Outlook and friends): everything after it is the other side's text.
 static ORIGINAL_BEGINS: LazyLock<ForwardRegex> = LazyLock::new(|| {
@@ -498,12 +509,30 @@ static ORIGINAL_BEGINS: LazyLock<ForwardRegex> = LazyLock::new(|| {
 });
 
 static OUTLOOK_FROM: LazyLock<ForwardRegex> =
-    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de):\*? .+"));
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de):\*? ?\S.*"));
 static OUTLOOK_SENT: LazyLock<ForwardRegex> =
-    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? .+"));
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? ?\S.*"));
 
 /// The body without quoted lines, attribution lines and the signature.
 pub fn strip_quoted(text: &str) -> String {
+    own_words(text).text
+}
+
+/// What the writer wrote of a body ([`own_words`]).
+pub struct OwnWords {
+    /// The body without quoted lines, attribution lines and the signature.
+    pub text: String,
+    /// Whether lines that are not quoted were cut as the original below an
+    /// attribution ("On ..., X wrote:" and then the original without ">",
+    /// as Yahoo and some webmail send it). Most likely the other side's
+    /// words, but a writer can type such a line too: a reply that confirms
+    /// an irreversible step is not read from a guess.
+    pub cut_unquoted_original: bool,
+}
+
+/// The writer's own words in a body: quoted lines, attribution lines, an
+/// original below the reply and the signature cut.
+pub fn own_words(text: &str) -> OwnWords {
     let mut out = String::with_capacity(text.len());
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
@@ -513,13 +542,29 @@ pub fn strip_quoted(text: &str) -> String {
         if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
             break;
         }
-        if t.trim_start().starts_with('>') || ATTRIBUTION.is_match(t.trim()) {
+        // Gmail wraps a long attribution at the address: "On ..., Support
+        // <" and "support@example.org> wrote:" on the next line.
+        let wrapped = WRAPPED_ATTRIBUTION_ENDS.is_match(t.trim())
+            && i > 0
+            && lines[i - 1].trim_start().to_lowercase().starts_with("on ");
+        if ATTRIBUTION.is_match(t.trim()) || wrapped {
+            if wrapped {
+                // Its first half was taken for the writer's line.
+                let kept = out.trim_end_matches('\n').rfind('\n').map_or(0, |at| at + 1);
+                out.truncate(kept);
+            }
+            if lines[i + 1..].iter().find(|l| !l.trim().is_empty()).is_some_and(|l| !l.trim_start().starts_with('>')) {
+                return OwnWords { text: out, cut_unquoted_original: true };
+            }
+            continue;
+        }
+        if t.trim_start().starts_with('>') {
             continue;
         }
         out.push_str(t);
         out.push('\n');
     }
-    out
+    OwnWords { text: out, cut_unquoted_original: false }
 }
 
 #[cfg(test)]

@@ -616,6 +616,23 @@ mod tests {
         assert_eq!(strip_quoted(t), "Fine.\n");
         let t = "From: my old address I wrote before\nplease delete my account\n";
         assert_eq!(strip_quoted(t), t, "a From: line alone is the user's text");
+        // Yahoo: the original below the attribution, without ">".
+        let t = "Thanks, solved.\n\nOn Monday, December 1, 2026, 09:00 AM GMT, Support <s@x> wrote:\n\nplease delete your account\n";
+        assert_eq!(strip_quoted(t), "Thanks, solved.\n\n");
+        assert!(crate::message::own_words(t).cut_unquoted_original);
+        // An answer between quoted lines is the writer's.
+        let t = "On Mon, Bob <b@x> wrote:\n> Which account?\nThe old one.\n> Delete it?\nYes.\n";
+        assert_eq!(strip_quoted(t), "The old one.\nYes.\n");
+        assert!(!crate::message::own_words(t).cut_unquoted_original);
+    }
+
+    /// Gmail wraps a long attribution at the address.
+    #[test]
+    fn an_attribution_wrapped_in_two_lines_is_cut_whole() {
+        let t = "Yes please.\n\nOn Tue, Dec 1, 2026 at 9:00 AM CAcert support <\nsupport@cacert.org> wrote:\n\n> delete my account\n";
+        assert_eq!(strip_quoted(t), "Yes please.\n\n\n");
+        let t = "On second thought, as\nmy wife wrote:\nkeep it\n";
+        assert_eq!(strip_quoted(t), t, "a line ending in wrote: is an attribution's second half only when it ends an address");
     }
 
     fn vocabulary_pack(settings: &str) -> Pack {

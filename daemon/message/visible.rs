@@ -17,7 +17,7 @@
 const NEVER_SHOWN: &[&str] = &["head", "style", "script", "template", "title", "noscript"];
 
 /// Elements that have no content and no end tag.
-const VOID: &[&str] = &[
+pub(super) const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
 ];
 
@@ -74,18 +74,18 @@ pub fn visible_html(html: &str) -> String {
 }
 
 /// One tag as written: `<name attributes>` or `</name>`.
-struct Tag {
-    name: String,
-    closing: bool,
-    self_closing: bool,
+pub(super) struct Tag {
+    pub(super) name: String,
+    pub(super) closing: bool,
+    pub(super) self_closing: bool,
     /// The attributes, names and values lowercased.
-    attributes: Vec<(String, String)>,
+    pub(super) attributes: Vec<(String, String)>,
     /// Bytes from `<` to `>` inclusive.
-    len: usize,
+    pub(super) len: usize,
 }
 
 impl Tag {
-    fn read(s: &str) -> Option<Tag> {
+    pub(super) fn read(s: &str) -> Option<Tag> {
         let body = s.strip_prefix('<')?;
         let (closing, body) = match body.strip_prefix('/') {
             Some(b) => (true, b),

@@ -107,8 +107,9 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 /// The intent of `reply_text` (the whole body; quotes are cut here).
 /// `confirmation` is the pack's pattern for a confirming reply.
 pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
-    let own = crate::message::strip_quoted(reply_text);
-    let own = typed_as_ascii(&own);
+    let own = crate::message::own_words(reply_text);
+    let guessed_cut = own.cut_unquoted_original;
+    let own = typed_as_ascii(&own.text);
     let text = own.trim();
     if text.is_empty() {
         return Intent::Other;
@@ -123,7 +124,10 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     let doubt = DOUBT.is_match(text);
     let negated = NEGATION.is_match(text);
     if confirms && !doubt && !negated {
-        return Intent::Confirm;
+        // Below an attribution, lines without ">" were cut as the
+        // original: if any of them was the writer's ("do not delete"),
+        // a confirmation would rest on a guess. A person reads it.
+        return if guessed_cut { Intent::Other } else { Intent::Confirm };
     }
     if RESOLVED.is_match(text) && !confirms && !doubt {
         return Intent::Resolved;
@@ -196,6 +200,9 @@ mod tests {
         ("Thank you for your message.", Intent::Other),
         ("", Intent::Other),
         ("> yes\n> I confirm", Intent::Other),
+        // Yahoo's original, not quoted with ">": neither her yes (what is
+        // below might be hers) nor our "by accident" decides.
+        ("Yes, I confirm.\n\nOn Tuesday, December 1, 2026, CAcert support <s@cacert.org> wrote:\n\nIf this was sent by accident, please respond", Intent::Other),
         ("Sent from my phone", Intent::Other),
     ];
 

@@ -220,10 +220,7 @@ fn signed_part_is_the_body(
     {
         return Err("the signed part is an attachment, not the message body".into());
     }
-    let inner_text = inner
-        .body_text(0)
-        .map(|t| t.into_owned())
-        .unwrap_or_default();
+    let inner_text = crate::message::read_text(&inner);
     if inner_text.trim().is_empty() {
         return Err("the signed part contains no text".into());
     }

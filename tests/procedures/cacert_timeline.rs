@@ -55,6 +55,29 @@ fn reply(n: usize, from: &str, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Ann's deletion request, its facts recorded: the initial mail asks her
+/// to confirm or to say it was sent by accident.
+fn waiting_for_a_reply() -> Setup {
+    let s = setup_pack("cacert", "");
+    let day0 = "2026-12-01T09:00:00Z";
+    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
+    at(&s.config, day0, &["run", "--once"]);
+    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
+    at(&s.config, day0, &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "initial");
+    s
+}
+
+/// Ann's reply with `content_type` and this body, in UTF-8.
+fn reply_as(content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <re1@example.org>\r\n\
+         In-Reply-To: <del1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
 fn status_text(s: &Setup) -> String {
     String::from_utf8(triaged(&s.config, &["status"]).stdout).unwrap()
 }
@@ -154,13 +177,7 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
 
 #[test]
 fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_number() {
-    let s = setup_pack("cacert", "");
-    let day0 = "2026-12-01T09:00:00Z";
-    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
-    at(&s.config, day0, &["run", "--once"]);
-    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
-    at(&s.config, day0, &["run", "--once"]);
-    assert_eq!(ticket(&s, 1)["step"], "initial");
+    let s = waiting_for_a_reply();
 
     s.dovecot.deliver("INBOX", &reply(1, "Ann <ann@example.net>", "yes, it was sent by accident, do NOT delete"));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
@@ -183,23 +200,51 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
 /// (U+2019), in UTF-8. It takes the request back as "don't" does.
 #[test]
 fn a_reply_typed_on_a_phone_that_says_dont_delete_deletes_nothing() {
-    let s = setup_pack("cacert", "");
-    let day0 = "2026-12-01T09:00:00Z";
-    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
-    at(&s.config, day0, &["run", "--once"]);
-    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
-    at(&s.config, day0, &["run", "--once"]);
-    assert_eq!(ticket(&s, 1)["step"], "initial");
+    let s = waiting_for_a_reply();
 
-    let phone = format!(
-        "From: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <re1@example.org>\r\n\
-         In-Reply-To: <del1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: 8bit\r\n\r\nYes \u{2014} I just checked, please don\u{2019}t delete it\r\n\r\nSent from my iPhone\r\n"
-    );
-    s.dovecot.deliver("INBOX", phone.as_bytes());
+    s.dovecot.deliver("INBOX", &reply_as("text/plain", "Yes \u{2014} I just checked, please don\u{2019}t delete it\r\n\r\nSent from my iPhone"));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("withdrawn"), Some("closed")), "{t}");
     assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
     assert_eq!(drafts(&s).len(), 1, "no execution mail");
+}
+
+/// The initial mail quoted in HTML, as Gmail quotes it when it sends HTML
+/// alone: a `blockquote`. The quote's "if this was sent by accident" is
+/// ours, not Ann's: her own words confirm, and the confirmation goes
+/// straight to the execution.
+#[test]
+fn a_confirmation_in_html_above_a_quote_of_our_mail_confirms() {
+    let s = waiting_for_a_reply();
+    let quoted: String = draft_texts(&s)[0].lines().map(|l| format!("{l}<br>")).collect();
+    let html = format!(
+        "<div dir=\"ltr\">Yes, I confirm the deletion and accept the arbitration.<div><br></div><div>Ann</div></div><br>\
+         <div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Tue, Dec 1, 2026 at 9:00 AM CAcert support &lt;support@cacert.org&gt; wrote:<br></div>\
+         <blockquote class=\"gmail_quote\" style=\"margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex\">{quoted}</blockquote></div>"
+    );
+    s.dovecot.deliver("INBOX", &reply_as("text/html", &html));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "execute", "{t}");
+    assert_eq!(t["case_number"], "a20111128.3.1", "{t}");
+}
+
+/// Yahoo quotes the original without ">" below "On ..., X wrote:". What
+/// is below may be ours or Ann's, so her "yes" above it is not taken as a
+/// confirmation on that guess, and our quoted "sent by accident" is not
+/// taken as her decline: a person reads it, and nothing is executed.
+#[test]
+fn a_yes_above_an_original_quoted_without_marks_goes_to_a_person() {
+    let s = waiting_for_a_reply();
+    let original = draft_texts(&s)[0].clone();
+    let body = format!(
+        "Yes, I confirm the deletion and accept the arbitration.\r\n\r\n\r\nOn Tuesday, December 1, 2026, 09:00:00 AM GMT, CAcert support <support@cacert.org> wrote:\r\n\r\n\r\n{}",
+        original.replace('\n', "\r\n")
+    );
+    s.dovecot.deliver("INBOX", &reply_as("text/plain", &body));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "staff read it, it is neither executed nor withdrawn: {t}");
+    assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
 }

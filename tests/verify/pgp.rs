@@ -122,6 +122,21 @@ fn pgp_mime_signature_passes_with_crlf_and_with_bare_lf() {
     assert_pass(&Message::parse(lf.into_bytes()).unwrap(), &a.keys);
 }
 
+/// An HTML-only body (Thunderbird signs HTML mail so) is read the same
+/// way inside the signed part as in the whole message: blocks on lines of
+/// their own, a `blockquote` as quoted lines.
+#[test]
+fn pgp_mime_signature_over_an_html_body_with_a_quote_passes() {
+    let a = alice();
+    let part = "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n\
+                <div>Hello,</div><div>please delete my account alice.</div>\
+                <div class=\"moz-cite-prefix\">On 01.12.26 Support wrote:</div><blockquote type=\"cite\">Which account?</blockquote>\r\n";
+    let sig = a.gpg.detach_sign(&a.fpr, part.as_bytes(), &[]);
+    let msg = pgp_mime_mail(part, &sig);
+    assert!(msg.text.contains("> Which account?"), "{:?}", msg.text);
+    assert_pass(&msg, &a.keys);
+}
+
 #[test]
 fn no_signature_is_none() {
     let a = alice();
