@@ -23,7 +23,21 @@ fn re(pattern: &str) -> ForwardRegex {
 /// patterns below: kept as two copies, a word added to one was missing from
 /// the other (Portuguese "eu" and Italian "io" were singular, yet a text in
 /// them "never spoke for its writer").
-const SINGULAR_WORDS: &str = "i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\\w*|moi|mon|ma|mes|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои";
+///
+/// Spanish, Portuguese and Italian leave the pronoun out ("no puedo
+/// pagar", "quero apagar a conta"), and French writes "je": the verbs a
+/// request is made with in the first person singular count as the pronoun
+/// would. Only forms that are no other person's ("sono" is also "they
+/// are") and no common noun ("pago" is also "payment", "deseo" "wish").
+/// Not the plural's: a firm speaks as "we" ("Somos dos Correios,
+/// precisamos que o senhor regularize", a phishing mail), and its verbs
+/// alone let one through to a refund.
+const SINGULAR_WORDS: &str = concat!(
+    "i|i['’](?:m|ve|d|ll)|im|ive|me|my|mine|myself|ich|mich|mir|mein\\w*|moi|mon|ma|mes|je|yo|mi|mis|io|mio|mia|miei|ik|mij|mijn|eu|meu|minha|meus|minhas|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моих|свой|своего|свою|своей|свои",
+    "|puedo|quiero|quisiera|necesito|tengo|estoy|soy|intenté|olvidé|perdí|pagué|recibí|solicito|abrí|creé|compré|borré|cancelé",
+    "|posso|consigo|quero|preciso|tenho|estou|sou|tentei|esqueci|perdi|paguei|recebi|solicitei|criei|abri|comprei|cancelei",
+    "|voglio|vorrei|riesco|ho|devo",
+);
 
 /// First-person plural words in the packs' languages.
 const PLURAL_WORDS: &str = "we|we['’](?:re|ve|d|ll)|us|our|ours|wir|uns|unser\\w*|nous|nos|notre|nosotros|nuestr[oa]s?|noi|nostr[oaie]|wij|ons|onze|nós|nosso|nossa|nossos|nossas|мы|нас|нам|наш\\w*";
@@ -315,6 +329,9 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|\bje (?:voudrais|souhaite|souhaiterais|veux|demande|sollicite|dois|cherche)\b|\bj'(?:aimerais|ai besoin)\b|\bnous (?:voudrions|souhaitons|souhaiterions|demandons|sollicitons|avons besoin)\b",
         r"|\b(?:quiero|quisiera|necesito|solicito|deseo|queremos|quisi[ée]ramos|necesitamos|solicitamos)\b|\bme gustar[íi]a\b|\bnos gustar[íi]a\b",
         r"|\b(?:vorrei|voglio|chiedo|vorremmo|chiediamo)\b|\bho bisogno\b|\bik (?:wil|zou graag|vraag)\b",
+        // "Is there a way / a discount": "existe alguna forma", "há algum
+        // desconto", "existe-t-il un moyen".
+        r"|\b(?:existe|hay) (?:alg[úu]na?|una?) (?:forma|manera|modo|posibilidad|opci[óo]n|descuento|plan)\b|\b(?:existe|h[áa]) (?:alguma?|uma?) (?:forma|maneira|modo|possibilidade|op[çc][ãa]o|desconto|plano)\b|\b(?:existe-t-il|y a-t-il)\b",
         r"|\b(?:quero|queria|gostaria|preciso|solicitamos|queremos|precisamos|poderiam|podem|pode)\b|\bcomo (?:eu )?(?:fa[çc]o|posso|tenho que|devo)\b|\bdesde j[áa] agrade[çc]o\b",
         r"|\b(?:пожалуйста|прошу|помогите|подскажите|хочу|хотел бы|хотела бы|нужно|мне нужн\w*|можно ли)\b|\bкак (?:мне )?(?:удалить|отключить|вернуть|сменить|изменить|оплатить|закрыть)\b",
         r"|したい|ほしい|欲しい",
@@ -559,6 +576,31 @@ mod tests {
     fn a_request_in_the_first_person_passes() {
         for t in ["Please delete my account", "please delete account", "We're a non-profit, a free plan would help us", "Me cobraron dos veces", "Löschen Sie bitte mein Konto", "J'ai perdu mon téléphone"] {
             assert_eq!(hold_sensitive(t, true), None, "{t}");
+        }
+    }
+
+    /// Spanish, Portuguese and Italian say "I" with the verb alone, and a
+    /// long request in them speaks for its writer as one with "I" does.
+    #[test]
+    fn a_request_whose_verb_says_i_passes() {
+        for t in [
+            "No puedo pagar la suscripción porque soy estudiante y el servicio es demasiado caro en este momento. Existe algún descuento para estudiantes?",
+            "Quiero eliminar la cuenta que abrí hace dos años con esta dirección de correo, ya no la uso y prefiero que no quede ningún dato guardado.",
+            "Não consigo pagar a assinatura porque sou estudante e o serviço está muito caro neste momento. Existe algum desconto para estudantes?",
+            "Quero apagar a conta que abri há dois anos com este endereço de email, já não a uso e prefiro que nenhum dado fique guardado no servidor.",
+            "Vorrei cancellare l'account che ho aperto due anni fa con questo indirizzo, non lo uso più e preferisco che nessun dato resti sul server.",
+            "Je voudrais que le compte ouvert il y a deux ans avec cette adresse soit supprimé, il ne sert plus et aucune donnée ne doit rester sur le serveur.",
+            "Soy voluntario de una asociación sin presupuesto para el plan de pago; existe alguna forma de usar el servicio gratis para proyectos libres?",
+        ] {
+            assert_eq!(hold_sensitive(t, true), None, "{t}");
+        }
+        // The same topic told in the third person is still a notice, and
+        // so is a firm's "we" told with the verb alone.
+        for t in [
+            "La cuenta se puede eliminar desde la configuración del perfil; los datos se borran a los treinta días y el pago pendiente se reembolsa al cliente automáticamente.",
+            "Temos uma encomenda em seu nome, retida por causa do pagamento pendente das taxas. Precisamos que o senhor regularize para liberar a entrega, senão não haverá reembolso.",
+        ] {
+            assert!(hold_sensitive(t, true).is_some(), "{t}");
         }
     }
 
