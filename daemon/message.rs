@@ -285,6 +285,33 @@ impl Message {
         }
     }
 
+    /// What a reader is shown besides [`Message::text`] that could say
+    /// something else, if any: a second text part, an attachment that is
+    /// not an image (a letter, a PDF), or HTML text that is hidden or
+    /// struck through. A reply that confirms an irreversible step is read
+    /// whole or by a person.
+    pub fn shown_besides_text(&self) -> Option<&'static str> {
+        let parsed = Flat(MessageParser::default().parse(self.outline())?);
+        // mail-parser lists inline images among the text bodies too.
+        let texts = parsed
+            .text_body
+            .iter()
+            .filter(|&&i| parsed.parts.get(i as usize).is_some_and(|p| matches!(p.body, PartType::Text(_) | PartType::Html(_))))
+            .count();
+        if texts > 1 {
+            return Some("a second text part");
+        }
+        let not_image = parsed.attachments().any(|a| mail_parser::MimeHeaders::content_type(a).is_none_or(|ct| !ct.ctype().eq_ignore_ascii_case("image")));
+        if not_image {
+            return Some("an attachment that is not an image");
+        }
+        let html = parsed.html_body.first().and_then(|&i| parsed.parts.get(i as usize)).and_then(|p| match &p.body {
+            PartType::Html(html) => Some(html.as_ref()),
+            _ => None,
+        })?;
+        visible::hides_or_strikes_text(html).then_some("HTML text that is hidden or struck through")
+    }
+
     /// The first `[limits]` this message is over, if any.
     pub fn check_limits(&self, limits: &Limits) -> Result<(), LimitExceeded> {
         let s = &self.shape;
@@ -508,10 +535,15 @@ static ORIGINAL_BEGINS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     ForwardRegex::fixed(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
 });
 
+/// Outlook's header of the original: "From: X" then "Sent: ..." (French
+/// Outlook puts a space before the colon: "De : X", "Envoyé : ...").
 static OUTLOOK_FROM: LazyLock<ForwardRegex> =
-    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de):\*? ?\S.*"));
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de) ?:\*? ?\S.*"));
 static OUTLOOK_SENT: LazyLock<ForwardRegex> =
-    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha):\*? ?\S.*"));
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha) ?:\*? ?\S.*"));
+
+/// A postscript: "P.S.", "PS:", "PPS".
+static POSTSCRIPT: LazyLock<ForwardRegex> = LazyLock::new(|| ForwardRegex::fixed(r"(?i)^p\.? ?p?\.? ?s\b"));
 
 /// The body without quoted lines, attribution lines and the signature.
 pub fn strip_quoted(text: &str) -> String {
@@ -528,6 +560,9 @@ pub struct OwnWords {
     /// words, but a writer can type such a line too: a reply that confirms
     /// an irreversible step is not read from a guess.
     pub cut_unquoted_original: bool,
+    /// Whether a "P.S." was cut with the signature or the original below
+    /// the reply: the writer's words after their name.
+    pub postscript_cut: bool,
 }
 
 /// The writer's own words in a body: quoted lines, attribution lines, an
@@ -540,7 +575,8 @@ pub fn own_words(text: &str) -> OwnWords {
         let outlook_header = OUTLOOK_FROM.is_match(t.trim())
             && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
         if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
-            break;
+            let postscript_cut = lines[i + 1..].iter().any(|l| POSTSCRIPT.is_match(l.trim()));
+            return OwnWords { text: out, cut_unquoted_original: false, postscript_cut };
         }
         // Gmail wraps a long attribution at the address: "On ..., Support
         // <" and "support@example.org> wrote:" on the next line.
@@ -554,7 +590,7 @@ pub fn own_words(text: &str) -> OwnWords {
                 out.truncate(kept);
             }
             if lines[i + 1..].iter().find(|l| !l.trim().is_empty()).is_some_and(|l| !l.trim_start().starts_with('>')) {
-                return OwnWords { text: out, cut_unquoted_original: true };
+                return OwnWords { text: out, cut_unquoted_original: true, postscript_cut: false };
             }
             continue;
         }
@@ -564,7 +600,7 @@ pub fn own_words(text: &str) -> OwnWords {
         out.push_str(t);
         out.push('\n');
     }
-    OwnWords { text: out, cut_unquoted_original: false }
+    OwnWords { text: out, cut_unquoted_original: false, postscript_cut: false }
 }
 
 #[cfg(test)]
@@ -595,6 +631,30 @@ mod tests {
         let msg = Message::parse(raw.as_bytes().to_vec()).unwrap();
         assert!(msg.text.contains("Where do I add an SSH key?"), "{:?}", msg.text);
         assert!(!msg.text.contains("delete"), "{:?}", msg.text);
+    }
+
+    /// What a reader is shown besides the text: a second text part, a
+    /// letter attached, words hidden or struck through in the HTML. An
+    /// image (a logo in the signature) and ordinary HTML are not.
+    #[test]
+    fn what_is_shown_besides_the_text_is_named() {
+        let mail = |ct: &str, body: &str| {
+            Message::parse(format!("From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: {ct}\r\n\r\n{body}").into_bytes()).unwrap()
+        };
+        let mixed = |second: &str| {
+            mail("multipart/mixed; boundary=\"m\"", &format!("--m\r\nContent-Type: text/plain\r\n\r\nYes.\r\n--m\r\n{second}\r\n--m--\r\n"))
+        };
+        assert_eq!(mail("text/plain", "Yes.").shown_besides_text(), None);
+        assert_eq!(mail("text/html", "<div>Yes.</div><blockquote>quoted</blockquote>").shown_besides_text(), None);
+        assert_eq!(mixed("Content-Type: image/png\r\nContent-Disposition: inline; filename=logo.png\r\n\r\nPNG").shown_besides_text(), None);
+        assert_eq!(mixed("Content-Type: text/plain\r\n\r\nPS: it was an accident").shown_besides_text(), Some("a second text part"));
+        assert_eq!(
+            mixed("Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=letter.pdf\r\n\r\n%PDF").shown_besides_text(),
+            Some("an attachment that is not an image")
+        );
+        for html in ["<p>Yes</p><div style=\"display:none\">do not delete</div>", "<p><s>Yes, I confirm.</s> Keep it.</p>", "<p><del>Yes</del></p>"] {
+            assert_eq!(mail("text/html", html).shown_besides_text(), Some("HTML text that is hidden or struck through"), "{html}");
+        }
     }
 
     #[test]

@@ -379,7 +379,7 @@ impl Actor {
             if planned_ticket.identity.account.is_some() { addressed(msg, &report) } else { (reply_target(msg), reply_to_note(msg)) },
         );
         planned_ticket.reply_to = Some(target);
-        let intent = self.pack.intent(&msg.text);
+        let intent = self.pack.intent(msg);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
             intent,

@@ -73,6 +73,21 @@ pub fn visible_html(html: &str) -> String {
     out
 }
 
+/// Whether `html` hides words that it holds (what [`visible_html`] leaves
+/// out has words, not only markup and styles), or strikes words through
+/// (`<s>`, `<del>`, `<strike>`, `line-through`): text whose meaning for
+/// its reader is not what its words say.
+pub fn hides_or_strikes_text(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    if ["<s>", "<s ", "<del", "<strike", "line-through"].iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    let words = |h: &str| -> Vec<String> {
+        mail_parser::decoders::html::html_to_text(h).split_whitespace().map(str::to_string).collect()
+    };
+    words(html) != words(&visible_html(html))
+}
+
 /// One tag as written: `<name attributes>` or `</name>`.
 pub(super) struct Tag {
     pub(super) name: String,

@@ -84,10 +84,10 @@ static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
 /// delete it"): a person reads it.
 static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
-        r"\b(do not|don'?t|dont|not|never|no|nope|cannot|can'?t|nothing|none|neither|nor)\b|",
+        r"\b(do not|don'?t|dont|not|never|no+|nope|nah|cannot|can'?t|nothing|none|neither|nor)\b|",
         // Every English "n't": "that wasn't me", "I didn't ask for this".
         r"\b(ain|aren|couldn|didn|doesn|hadn|hasn|haven|isn|mightn|mustn|needn|shan|shouldn|wasn|weren|won|wouldn)'?t\b|",
-        r"\b(nein|nicht|nichts|kein\w*|nie|niemals)\b|",
+        r"\b(nein|nö|nee|nicht|nich|ned|nichts|kein\w*|nie|niemals)\b|",
         r"\b(ne|pas|jamais|non|rien)\b|\bn'\w|",
         r"\b(nunca|nada|ningun\w*|ningún|tampoco)\b"
     ))
@@ -104,11 +104,47 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// Words a confirmation may hold besides the pack's `confirmation` words:
+/// who confirms what, politeness, a greeting and a sign-off, in the
+/// languages of the packs' confirmation patterns. A confirmation is read
+/// from what it says, not from what it lacks: the lists of declines and
+/// denials can never name every way to take a yes back ("yes, it was",
+/// "yes, keep it", "yes, if my certificates stay", "yes by acident",
+/// "Das war ja mein Sohn", a sarcastic "oh yes, brilliant", an emoji), so
+/// a reply with any word outside these is no confirmation and a person
+/// reads it. Words that can turn a yes ("if", Spanish "si", "but",
+/// "keep", "still", "it was") are not here.
+const PLAIN_WORDS: &[&str] = &[
+    // en
+    "yes", "i", "we", "hereby", "confirm", "confirmed", "confirming", "accept", "accepted", "agree", "agreed",
+    "the", "my", "our", "this", "that", "it", "a", "an", "and", "of", "to", "under", "am", "do",
+    "account", "accounts", "deletion", "delete", "deleting", "deleted", "removal", "remove", "request", "requested",
+    "arbitration", "cca", "drp", "community", "agreement", "dispute", "resolution", "policy",
+    "please", "go", "ahead", "proceed", "with", "thanks", "thank", "you", "much", "very", "ok", "okay",
+    "hello", "hi", "dear", "regards", "best", "kind", "cheers", "sincerely", "support", "team",
+    "works", "working", "now", "again", "fine", "all", "good",
+    "sent", "from", "iphone", "ipad", "android", "phone", "mobile", "outlook", "mail",
+    // de
+    "ja", "ich", "wir", "hiermit", "bestätige", "bestätigen", "bestätigt", "akzeptiere", "akzeptiert",
+    "die", "den", "das", "der", "mein", "meine", "meinen", "meines", "und", "konto", "kontos", "meiner", "löschung", "löschen", "antrag",
+    "schiedsverfahren", "einverstanden", "bitte", "danke", "vielen", "dank", "hallo", "grüße", "grüßen", "grüsse", "grüssen", "gruß", "freundliche",
+    "freundlichen", "mit", "beste", "liebe", "gesendet", "von", "meinem",
+    // fr
+    "oui", "je", "j", "confirme", "accepte", "l", "la", "le", "les", "suppression", "supprimer", "compte", "mon", "ma",
+    "arbitrage", "demande", "d", "accord", "et", "merci", "bonjour", "cordialement", "salutations", "bien", "vous",
+    "envoyé", "de", "depuis",
+    // es
+    "sí", "yo", "confirmo", "acepto", "el", "mi", "cuenta", "solicitud", "eliminación", "borrar", "eliminar",
+    "arbitraje", "y", "por", "favor", "gracias", "hola", "saludos", "atentamente", "enviado", "desde",
+];
+
 /// The intent of `reply_text` (the whole body; quotes are cut here).
-/// `confirmation` is the pack's pattern for a confirming reply.
-pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
+/// `confirmation` is the pack's pattern for a confirming reply; `names`
+/// are the writer's own names (from the From header's display name),
+/// which a confirmation may be signed with.
+pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Intent {
     let own = crate::message::own_words(reply_text);
-    let guessed_cut = own.cut_unquoted_original;
+    let guessed_cut = own.cut_unquoted_original || own.postscript_cut;
     let own = typed_as_ascii(&own.text);
     let text = own.trim();
     if text.is_empty() {
@@ -117,7 +153,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     if DECLINE.is_match(text) {
         return Intent::Decline;
     }
-    if text.contains('?') || text.contains('¿') {
+    if text.contains(QUESTION_MARKS) {
         return Intent::Question;
     }
     let confirms = confirmation.is_match(text);
@@ -125,9 +161,11 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     let negated = NEGATION.is_match(text);
     if confirms && !doubt && !negated {
         // Below an attribution, lines without ">" were cut as the
-        // original: if any of them was the writer's ("do not delete"),
-        // a confirmation would rest on a guess. A person reads it.
-        return if guessed_cut { Intent::Other } else { Intent::Confirm };
+        // original, or a P.S. below the signature: if any of them was the
+        // writer's ("do not delete"), a confirmation would rest on a
+        // guess. A person reads it, as they read a reply that says more
+        // than a confirmation does.
+        return if guessed_cut || !says_only_yes(confirmation, text, names) { Intent::Other } else { Intent::Confirm };
     }
     if RESOLVED.is_match(text) && !confirms && !doubt {
         return Intent::Resolved;
@@ -138,6 +176,58 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
     Intent::Other
 }
 
+/// The intent of a reply: [`intent`] of its text, signed with the
+/// writer's display name; a confirmation only when what else its reader is
+/// shown says the same (the HTML alternative of a plain text) or nothing
+/// ([`Message::shown_besides_text`]): a plain "Yes" beside an HTML "NO
+/// WAIT, do not delete", or beside a PDF, is for a person.
+///
+/// [`Message::shown_besides_text`]: crate::message::Message::shown_besides_text
+pub fn of_message(confirmation: &Regex, reply: &crate::message::Message) -> Intent {
+    let names = names_of(reply.single_from().and_then(|a| a.name.as_deref()));
+    let read = intent(confirmation, &reply.text, &names);
+    if read != Intent::Confirm {
+        return read;
+    }
+    if reply.html_alternative().is_some_and(|html| intent(confirmation, &html, &names) != Intent::Confirm)
+        || reply.shown_besides_text().is_some()
+    {
+        return Intent::Other;
+    }
+    Intent::Confirm
+}
+
+/// A question mark in any of the forms people type: ASCII, Spanish, the
+/// interrobang, emoji and the small and doubled forms.
+const QUESTION_MARKS: &[char] = &['?', '¿', '\u{203d}', '\u{2e2e}', '\u{2047}', '\u{2048}', '\u{2049}', '\u{fe56}', '\u{2753}', '\u{2754}'];
+
+/// Whether `text` says nothing but a confirmation: every word is one of
+/// the pack's `confirmation` words, a [`PLAIN_WORDS`] word or one of the
+/// writer's `names`, and there is no sign but plain punctuation (no
+/// emoji, no symbol: "Yes 👎").
+fn says_only_yes(confirmation: &Regex, text: &str, names: &[String]) -> bool {
+    let rest = confirmation.replace_all(text, " ");
+    if rest.chars().any(|c| !(c.is_alphanumeric() || c.is_whitespace() || ".,;:!'\"()-".contains(c))) {
+        return false;
+    }
+    rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).all(|w| {
+        let w = w.to_lowercase();
+        PLAIN_WORDS.contains(&w.as_str()) || names.iter().any(|n| *n == w)
+    })
+}
+
+/// The words of a display name, lowercased: what a writer signs with.
+pub fn names_of(display_name: Option<&str>) -> Vec<String> {
+    display_name
+        .unwrap_or("")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 1)
+        .map(str::to_lowercase)
+        // A name that denies is no name to sign a yes with.
+        .filter(|w| !NEGATION.is_match(w) && !DECLINE.is_match(w))
+        .collect()
+}
+
 /// `text` with its typographic punctuation as ASCII ([`fold`]), and the
 /// apostrophes keyboards type in its place (the grave accent, the acute
 /// accent of German keyboards) as the apostrophe: phones type "don’t"
@@ -145,12 +235,19 @@ pub fn intent(confirmation: &Regex, reply_text: &str) -> Intent {
 ///
 /// [`fold`]: super::rule_text::fold
 fn typed_as_ascii(text: &str) -> String {
-    super::rule_text::fold(text).replace(['`', '\u{b4}', '\u{2bc}'], "'")
+    // Invisible characters first: "n\u{200b}ot" is "not" to its reader.
+    let visible: String = text.chars().filter(|c| !crate::message::is_invisible(*c)).collect();
+    super::rule_text::fold(&visible).replace(['`', '\u{b4}', '\u{2bc}'], "'")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reply from "Ann Example".
+    fn read(confirmation: &Regex, text: &str) -> Intent {
+        intent(confirmation, text, &names_of(Some("Ann Example")))
+    }
 
     fn cacert() -> Regex {
         words(r"\b(yes|confirm\w*|i accept|accepted|agree|ja|bestätige\w*|einverstanden|oui|accepte|sí|confirmo)\b")
@@ -211,7 +308,7 @@ mod tests {
         let re = cacert();
         let mut wrong = Vec::new();
         for (text, want) in TABLE {
-            let got = intent(&re, text);
+            let got = read(&re, text);
             if got != *want {
                 wrong.push(format!("{text:?}: {got:?}, expected {want:?}"));
             }
@@ -232,7 +329,7 @@ mod tests {
             "Oui, par erreur",
             "Sí, por error",
         ] {
-            assert_ne!(intent(&re, reply), Intent::Confirm, "{reply:?}");
+            assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
     }
 
@@ -243,9 +340,9 @@ mod tests {
         let re = cacert();
         for apostrophe in ['\'', '\u{2019}', '\u{2018}', '\u{b4}', '`', '\u{2bc}'] {
             let reply = format!("Yes \u{2014} please don{apostrophe}t delete it");
-            assert_eq!(intent(&re, &reply), Intent::Decline, "{reply:?}");
+            assert_eq!(read(&re, &reply), Intent::Decline, "{reply:?}");
             let reply = format!("Yes, I agree it wasn{apostrophe}t me.");
-            assert_ne!(intent(&re, &reply), Intent::Confirm, "{reply:?}");
+            assert_ne!(read(&re, &reply), Intent::Confirm, "{reply:?}");
         }
     }
 
@@ -267,13 +364,99 @@ mod tests {
             "Oui, mais pas tout de suite",
             "Sí, pero todavía nada",
         ] {
-            assert_ne!(intent(&re, reply), Intent::Confirm, "{reply:?}");
+            assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
+    }
+
+    /// A confirmation is what it says, not what it lacks: a yes with any
+    /// word beyond who confirms what, politeness and a name goes to a
+    /// person. Each of these contains a yes and no word the decline,
+    /// doubt and negation lists know.
+    #[test]
+    fn a_yes_that_says_anything_more_goes_to_a_person() {
+        let re = cacert();
+        for reply in [
+            // "It was sent by accident?" "Yes, it was." Typos, synonyms.
+            "Yes, it was.",
+            "The latter, yes.",
+            "yes by acident",
+            "Yes, accidently.",
+            "Yes, it was a misclick.",
+            "Ja, versehendlich.",
+            "Ja, das war ein Versehen.",
+            "Oui, c'était une erreur.",
+            "Sí, fue sin querer.",
+            // Cancel, keep, still using, changed mind in other words.
+            "Yes, please cancel it.",
+            "Yes, stop.",
+            "Yes, keep it.",
+            "Yes, I'm still using it.",
+            "Ja, bitte behalten.",
+            "Oui, annulez.",
+            "Sí, quiero conservarla.",
+            // Conditions, deferrals, parts, hedges.
+            "Yes, if my certificates stay valid.",
+            "Yes, as long as my domains are kept.",
+            "Ja, wenn es sein muss.",
+            "Oui, à condition de garder mes certificats.",
+            "Sí, siempre que mis certificados sigan válidos.",
+            "Yes, next month.",
+            "Yes, delete my old account only; keep the new one.",
+            "Yes I guess",
+            // A confirm word about something else.
+            "I'll confirm tomorrow.",
+            "I confirm receipt of your email.",
+            "I confirm the request is fraudulent.",
+            "I agree, this looks like fraud.",
+            "Das war ja mein Sohn!",
+            "Yes, this is my email address.",
+            // Misspelt denials, sarcasm, emoji, look-alike letters.
+            "Yes, don t delete",
+            "yes dnt delete",
+            "NOOOO!!! YES IT WAS MY KID",
+            "Ja, bitte nich löschen",
+            "YES. DO N0T DELETE",
+            "Yes, do n\u{200b}ot delete",
+            "Yes, do n\u{43e}t delete",
+            "Oh yes, absolutely, please delete 15 years of my certificates. Brilliant.",
+            "Yes \u{1f44e}",
+            "Yes \u{2753}",
+        ] {
+            assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
+        }
+    }
+
+    /// What a plain confirmation holds besides yes: the request's words,
+    /// a greeting, thanks, the writer's name and the phone's line.
+    #[test]
+    fn a_plain_confirmation_with_greeting_thanks_and_name_confirms() {
+        let re = cacert();
+        for reply in [
+            "Hello,\n\nyes, I hereby confirm my account deletion request.\n\nKind regards,\nAnn Example",
+            "Hi, I confirm. Please go ahead with the deletion. Thanks!\n\nSent from my iPhone",
+            "Hallo,\nja, ich bestätige die Löschung meines Kontos.\nMit freundlichen Grüßen\nAnn",
+            "Bonjour, oui, je confirme la suppression de mon compte. Cordialement, Ann",
+            "Hola, sí, confirmo la solicitud de eliminación de mi cuenta. Saludos, Ann",
+        ] {
+            assert_eq!(read(&re, reply), Intent::Confirm, "{reply:?}");
+        }
+        // Signed with a name that is not the writer's: a person reads it.
+        assert_eq!(read(&re, "Yes, I confirm.\n\nThanks,\nBob"), Intent::Other);
+        // A display name that denies signs nothing.
+        assert_eq!(intent(&re, "Yes, I confirm.\n\nNot Me", &names_of(Some("Not Me"))), Intent::Other);
+    }
+
+    /// A P.S. is the writer's, even below the signature.
+    #[test]
+    fn a_postscript_below_the_signature_is_no_confirmation() {
+        let re = cacert();
+        assert_eq!(read(&re, "Yes.\n-- \nAnn\nP.S. Please keep the certificates until I exported them."), Intent::Other);
+        assert_eq!(read(&re, "Yes\n__________\nPS: only the old account."), Intent::Other);
     }
 
     #[test]
     fn the_signature_does_not_count() {
         let re = cacert();
-        assert_eq!(intent(&re, "Yes, I confirm.\n-- \nDo not reply to this address?"), Intent::Confirm);
+        assert_eq!(read(&re, "Yes, I confirm.\n-- \nDo not reply to this address?"), Intent::Confirm);
     }
 }

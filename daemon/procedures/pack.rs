@@ -56,8 +56,8 @@ impl Pack {
     /// What a reply means for the step that asked (quoted lines ignored):
     /// a confirmation only when the pack's `confirmation` pattern matches
     /// and nothing in the reply takes it back (see [`super::intent`]).
-    pub fn intent(&self, reply_text: &str) -> super::intent::Intent {
-        super::intent::intent(&self.confirmation, reply_text)
+    pub fn intent(&self, reply: &crate::message::Message) -> super::intent::Intent {
+        super::intent::of_message(&self.confirmation, reply)
     }
 
     /// Load `dir/procedures.toml` and every template it names.

@@ -248,3 +248,18 @@ fn a_yes_above_an_original_quoted_without_marks_goes_to_a_person() {
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "staff read it, it is neither executed nor withdrawn: {t}");
     assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
 }
+
+/// A mail client shows the HTML of a multipart/alternative reply. A plain
+/// part that confirms beside an HTML part that takes it back is no
+/// confirmation: a person reads it, and nothing is executed.
+#[test]
+fn a_plain_yes_beside_an_html_no_executes_nothing() {
+    let s = waiting_for_a_reply();
+    let body = "--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYes, I confirm the deletion and accept the arbitration.\r\n\
+                --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Yes - NO WAIT, it was my son, leave the account as it is!</p>\r\n--alt--";
+    s.dovecot.deliver("INBOX", &reply_as("multipart/alternative; boundary=\"alt\"", body));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "{t}");
+    assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
+}

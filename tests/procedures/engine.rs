@@ -83,7 +83,8 @@ impl<'a> Ticket<'a> {
     }
 
     fn reply(&mut self, text: &str, numbers: &mut dyn Numbers) -> Plan {
-        let intent = self.pack.intent(text);
+        let raw = format!("From: Ann <ann@example.net>\r\nSubject: Re: request\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n");
+        let intent = self.pack.intent(&triaged::message::Message::parse(raw.into_bytes()).unwrap());
         self.on(Event::Reply { text: text.into(), intent }, numbers)
     }
 
