@@ -24,6 +24,9 @@ pub(super) const VOID: &[&str] = &[
 /// The HTML with every hidden element (and its content) left out.
 pub fn visible_html(html: &str) -> String {
     let hidden_classes = hidden_classes(html);
+    // A descendant of an element with `visibility:hidden` can be made
+    // visible again; where any element says so, `visibility` hides nothing.
+    let visibility_overridden = html.to_ascii_lowercase().split_whitespace().collect::<String>().contains("visibility:visible");
     let mut out = String::with_capacity(html.len());
     // Open elements, by name; `hidden_at` is the depth of the outermost
     // hidden one while inside it.
@@ -59,7 +62,7 @@ pub fn visible_html(html: &str) -> String {
             }
         } else if !tag.self_closing && !VOID.contains(&tag.name.as_str()) {
             open.push(tag.name.clone());
-            if hidden_at.is_none() && (NEVER_SHOWN.contains(&tag.name.as_str()) || tag.hides(&hidden_classes)) {
+            if hidden_at.is_none() && (NEVER_SHOWN.contains(&tag.name.as_str()) || tag.hides(&hidden_classes, visibility_overridden)) {
                 hidden_at = Some(open.len());
             }
         }
@@ -140,9 +143,10 @@ impl Tag {
     /// Whether the element's own attributes hide it: the `hidden`
     /// attribute, an inline style that hides, or a class a `<style>`
     /// block hides.
-    fn hides(&self, hidden_classes: &[String]) -> bool {
+    fn hides(&self, hidden_classes: &[String], visibility_overridden: bool) -> bool {
         self.attributes.iter().any(|(name, value)| match name.as_str() {
             "hidden" => true,
+            "style" if visibility_overridden => style_hides(&value.replace("visibility", "-visibility")),
             "style" => style_hides(value),
             "class" => value.split_whitespace().any(|c| hidden_classes.iter().any(|h| h == c)),
             _ => false,
@@ -185,22 +189,39 @@ fn attributes(text: &str) -> Vec<(String, String)> {
 }
 
 /// Whether CSS declarations (lowercase) hide what they apply to: nothing
-/// displayed, invisible, transparent, a zero font size, or a zero height
-/// (with a zero max-height, how preheaders are hidden).
+/// displayed, invisible, transparent, a zero font size, or a box of zero
+/// height or width that hides what overflows it (how preheaders are
+/// hidden; without `overflow:hidden` the text shows outside the box). The
+/// last declaration of a property is the one that holds
+/// (`display:none;display:block` shows).
 fn style_hides(declarations: &str) -> bool {
     let compact: String = declarations.chars().filter(|c| !c.is_whitespace()).collect();
-    compact.split(';').any(|decl| {
-        let Some((property, value)) = decl.split_once(':') else { return false };
+    let mut last: Vec<(&str, &str)> = Vec::new();
+    for decl in compact.split(';') {
+        let Some((property, value)) = decl.split_once(':') else { continue };
         let value = value.trim_end_matches("!important");
-        let zero = || is_zero(value);
-        match property {
-            "display" => value == "none",
-            "visibility" => value == "hidden" || value == "collapse",
-            "opacity" => zero(),
-            "font-size" | "max-height" | "height" | "line-height" | "max-width" | "width" => zero(),
-            "mso-hide" => value == "all",
-            _ => false,
-        }
+        last.retain(|(p, _)| *p != property);
+        last.push((property, value));
+    }
+    let overflow_hidden = last.iter().any(|&(p, v)| p == "overflow" && v == "hidden");
+    last.iter().any(|&(property, value)| match property {
+        "display" => value == "none",
+        "visibility" => value == "hidden" || value == "collapse",
+        "opacity" | "font-size" => is_zero(value),
+        "max-height" | "height" | "line-height" | "max-width" | "width" => overflow_hidden && is_zero(value),
+        "mso-hide" => value == "all",
+        _ => false,
+    })
+}
+
+/// Whether CSS declarations (lowercase) show what another rule may hide:
+/// a `display` other than `none`, or `visibility:visible`.
+fn style_shows(declarations: &str) -> bool {
+    let compact: String = declarations.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.split(';').any(|decl| match decl.split_once(':') {
+        Some(("display", value)) => value.trim_end_matches("!important") != "none",
+        Some(("visibility", value)) => value.trim_end_matches("!important") == "visible",
+        _ => false,
     })
 }
 
@@ -216,15 +237,20 @@ fn is_zero(value: &str) -> bool {
 fn hidden_classes(html: &str) -> Vec<String> {
     let lower = html.to_lowercase();
     let mut classes = Vec::new();
+    let mut shown = Vec::new();
     let mut rest = lower.as_str();
     while let Some(start) = rest.find("<style") {
         let block = &rest[start..];
         let Some(open) = block.find('>') else { break };
         let css = &block[open + 1..];
         let end = css.find("</style").unwrap_or(css.len());
+        // The innermost rule: `@media screen { .x { ... } }` splits into
+        // "@media screen { .x { ..." and the rule is after the last "{".
         for rule in css[..end].split('}') {
-            let Some((selectors, declarations)) = rule.split_once('{') else { continue };
-            if !style_hides(declarations) {
+            let Some((selectors, declarations)) = rule.rsplit_once('{') else { continue };
+            let selectors = selectors.rsplit('{').next().unwrap_or(selectors);
+            let (hides, shows) = (style_hides(declarations), style_shows(declarations));
+            if !hides && !shows {
                 continue;
             }
             for selector in selectors.split(',') {
@@ -232,12 +258,19 @@ fn hidden_classes(html: &str) -> Vec<String> {
                 // hide less than every element of the class).
                 let selector = selector.trim();
                 if let Some(name) = selector.strip_prefix('.').filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && !n.is_empty()) {
-                    classes.push(name.to_string());
+                    if hides {
+                        classes.push(name.to_string());
+                    } else {
+                        shown.push(name.to_string());
+                    }
                 }
             }
         }
         rest = &css[end..];
     }
+    // A class that any rule shows again (on some screens, or later) is not
+    // taken as hidden: the filter errs on the side of reading.
+    classes.retain(|c| !shown.contains(c));
     classes
 }
 
@@ -272,6 +305,25 @@ mod tests {
         let html = r#"<div dir="ltr">I am done, <b>erase every trace of me</b> from sourcehut. 1 < 2 and x>y <br/>thanks</div>"#;
         assert_eq!(visible_html(html), html);
         assert_eq!(text(r#"<p style="color:#333; font-size: 14px; width: 100%">shown</p>"#), "shown");
+    }
+
+    /// What only looks hidden to a filter is read: a zero height that
+    /// does not clip, a `display` that a later declaration overrides, a
+    /// child made visible, a class that a later rule shows again.
+    #[test]
+    fn text_a_reader_sees_is_never_taken_for_hidden() {
+        let cases = [
+            (r#"<p>Yes</p><div style="height:0">do not delete</div>"#, "Yes do not delete"),
+            (r#"<p>Yes</p><div style="line-height:0;width:0">do not delete</div>"#, "Yes do not delete"),
+            (r#"<div style="display:none;display:block">do not delete</div>"#, "do not delete"),
+            (r#"<div style="visibility:hidden">x<p style="visibility:visible">do not delete</p></div>"#, "xdo not delete"),
+            (r#"<style>.x{display:none}</style><style>@media screen{.x{display:block !important}}</style><p class="x">do not delete</p>"#, "do not delete"),
+        ];
+        for (html, want) in cases {
+            assert_eq!(text(html), want, "{html}");
+        }
+        // Hidden in a media rule is hidden.
+        assert_eq!(text(r#"<style>@media screen { .pre { display:none } }</style><p class="pre">gone</p>seen"#), "seen");
     }
 
     #[test]
