@@ -96,6 +96,17 @@ struct Hit {
     found: Found,
 }
 
+impl Hit {
+    /// How much of a rule's weight counts. Evidence against a procedure
+    /// (a negative weight: a newsletter's "si no puedes ver este correo")
+    /// counts in full wherever it is: a fallback clause is a lesser
+    /// request, not a lesser sign that the text is no request at all.
+    fn weight_factor(&self, weight: f64) -> f64 {
+        let fallback = matches!(self.found, Found::Subject { fallback: true } | Found::Body { fallback: true });
+        if weight < 0.0 && fallback { self.factor / FALLBACK_FACTOR } else { self.factor }
+    }
+}
+
 /// Which of a message's texts a rule matched: the words it matched are
 /// looked for again there, only for the procedure a person is shown.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -438,7 +449,7 @@ impl Pack {
                         }
                     };
                     if let Some(hit) = hit {
-                        score += r.weight * hit.factor;
+                        score += r.weight * hit.weight_factor(r.weight);
                         rules.push(r.name.clone());
                         found.push((i, hit.found));
                     }

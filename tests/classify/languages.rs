@@ -172,3 +172,36 @@ fn an_account_named_by_any_word_is_the_writers_and_a_mailbox_elsewhere_is_not() 
         }
     }
 }
+
+/// A newsletter's "view this email in your browser" line counts against
+/// every procedure as bulk; the same line in Spanish, Portuguese, French
+/// or German counts the same, in every pack, also after "si no" (which
+/// opens a fallback clause in a request).
+#[test]
+fn a_newsletters_view_in_browser_line_is_bulk_in_every_language() {
+    let cases = [
+        ("sourcehut", "Why you cannot afford to pay for hosting twice: our tips for open source projects on a free plan."),
+        ("2i2c", "The hub outage report for this month and the upgrades we plan for every JupyterHub."),
+        ("cacert", "Please delete my account: what our readers asked this month, and our tips for certificates."),
+    ];
+    let lines = [
+        "Si no puedes ver este correo, haz clic aquí.",
+        "Ver en el navegador",
+        "Se não conseguir visualizar este e-mail, clique aqui.",
+        "Si ce message ne s'affiche pas correctement, cliquez ici.",
+        "Voir la version en ligne",
+        "Wird diese E-Mail nicht richtig dargestellt? Im Browser ansehen.",
+    ];
+    for (pack, body) in cases {
+        let p = load(pack);
+        let score = |text: &str| {
+            let raw = format!("From: a@example.net\r\nSubject: news\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n");
+            p.classify(&Message::parse(raw.into_bytes()).unwrap()).score
+        };
+        let (plain, english) = (score(body), score(&format!("{body}\nView this email in your browser.")));
+        assert!(english < plain, "{pack}: the English line counts against ({english} < {plain})");
+        for line in lines {
+            assert_eq!(score(&format!("{body}\n{line}")), english, "{pack}: {line:?}");
+        }
+    }
+}
