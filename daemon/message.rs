@@ -525,6 +525,11 @@ static ATTRIBUTION: LazyLock<ForwardRegex> = LazyLock::new(|| {
     ForwardRegex::fixed(r"(?i)^(on .{1,200} wrote:|am .{1,200} schrieb .{1,200}:|le .{1,200} a écrit ?:|el .{1,200} escribió:)\s*$")
 });
 
+/// Any line that ends as an attribution does ("Support wrote:"): enough to
+/// say that the quoted lines after it are another's.
+static WROTE: LazyLock<ForwardRegex> =
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)\b(wrote|schrieb|a écrit|escribió|escreveu|ha scritto) ?:\s*$"));
+
 /// The second line of an attribution a mail client wrapped in two.
 static WRAPPED_ATTRIBUTION_ENDS: LazyLock<ForwardRegex> =
     LazyLock::new(|| ForwardRegex::fixed(r"(?i)^<?[^\s<>@]+@[^\s<>]+> (wrote|schrieb|a écrit|escribió) ?:\s*$"));
@@ -542,8 +547,7 @@ static OUTLOOK_FROM: LazyLock<ForwardRegex> =
 static OUTLOOK_SENT: LazyLock<ForwardRegex> =
     LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha) ?:\*? ?\S.*"));
 
-/// A postscript: "P.S.", "PS:", "PPS".
-static POSTSCRIPT: LazyLock<ForwardRegex> = LazyLock::new(|| ForwardRegex::fixed(r"(?i)^p\.? ?p?\.? ?s\b"));
+
 
 /// The body without quoted lines, attribution lines and the signature.
 pub fn strip_quoted(text: &str) -> String {
@@ -554,29 +558,41 @@ pub fn strip_quoted(text: &str) -> String {
 pub struct OwnWords {
     /// The body without quoted lines, attribution lines and the signature.
     pub text: String,
-    /// Whether lines that are not quoted were cut as the original below an
-    /// attribution ("On ..., X wrote:" and then the original without ">",
-    /// as Yahoo and some webmail send it). Most likely the other side's
-    /// words, but a writer can type such a line too: a reply that confirms
-    /// an irreversible step is not read from a guess.
-    pub cut_unquoted_original: bool,
-    /// Whether a "P.S." was cut with the signature or the original below
-    /// the reply: the writer's words after their name.
-    pub postscript_cut: bool,
+    /// Why what was cut may have held words of the writer's, if it may: a
+    /// cut is a reading of how mail clients quote and sign, and a writer
+    /// can type the same shapes. Reading a request, a guess costs a few
+    /// words; a reply that confirms an irreversible step is not read from
+    /// a guess.
+    pub uncertain_cut: Option<&'static str>,
 }
 
 /// The writer's own words in a body: quoted lines, attribution lines, an
 /// original below the reply and the signature cut.
 pub fn own_words(text: &str) -> OwnWords {
     let mut out = String::with_capacity(text.len());
+    let mut uncertain_cut = None;
+    // Whether an attribution ("On ..., X wrote:") came before: quoted
+    // lines without one may be the writer's own ("> only the old one").
+    let mut attributed = false;
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim_end();
         let outlook_header = OUTLOOK_FROM.is_match(t.trim())
             && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
-        if t == "--" || t == "-- " || ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
-            let postscript_cut = lines[i + 1..].iter().any(|l| POSTSCRIPT.is_match(l.trim()));
-            return OwnWords { text: out, cut_unquoted_original: false, postscript_cut };
+        let rest = &lines[i + 1..];
+        if t == "--" || t == "-- " {
+            if !rest.iter().all(|l| signature_line(l)) {
+                uncertain_cut = Some("the lines below the signature separator read as sentences, not a signature");
+            }
+            return OwnWords { text: out, uncertain_cut };
+        }
+        if ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
+            // An original begins with its header: "From: ...".
+            let header_follows = outlook_header || rest.iter().filter(|l| !l.trim().is_empty()).take(3).any(|l| OUTLOOK_FROM.is_match(l.trim()));
+            if !header_follows {
+                uncertain_cut = Some("no original's header (From:, Sent:) follows the line the original was cut at");
+            }
+            return OwnWords { text: out, uncertain_cut };
         }
         // Gmail wraps a long attribution at the address: "On ..., Support
         // <" and "support@example.org> wrote:" on the next line.
@@ -584,23 +600,51 @@ pub fn own_words(text: &str) -> OwnWords {
             && i > 0
             && lines[i - 1].trim_start().to_lowercase().starts_with("on ");
         if ATTRIBUTION.is_match(t.trim()) || wrapped {
+            attributed = true;
             if wrapped {
                 // Its first half was taken for the writer's line.
                 let kept = out.trim_end_matches('\n').rfind('\n').map_or(0, |at| at + 1);
                 out.truncate(kept);
             }
-            if lines[i + 1..].iter().find(|l| !l.trim().is_empty()).is_some_and(|l| !l.trim_start().starts_with('>')) {
-                return OwnWords { text: out, cut_unquoted_original: true, postscript_cut: false };
+            if rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| !l.trim_start().starts_with('>')) {
+                // Yahoo and some webmail quote the original without ">".
+                uncertain_cut = Some("lines without \">\" below an attribution were cut as the original");
+                return OwnWords { text: out, uncertain_cut };
             }
             continue;
         }
-        if t.trim_start().starts_with('>') {
+        // "Support wrote:" alone, right above a quote, attributes it.
+        if WROTE.is_match(t.trim()) && rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('>')) {
+            attributed = true;
+            continue;
+        }
+        if let Some(quoted) = t.trim_start().strip_prefix('>') {
+            // Apple Mail quotes its attribution with the original.
+            let quoted = quoted.trim_start_matches(['>', ' ']).trim();
+            if ATTRIBUTION.is_match(quoted) || WROTE.is_match(quoted) {
+                attributed = true;
+            }
+            if !attributed {
+                uncertain_cut = Some("lines quoted with \">\" follow no attribution (\"On ..., X wrote:\")");
+            }
             continue;
         }
         out.push_str(t);
         out.push('\n');
     }
-    OwnWords { text: out, cut_unquoted_original: false, postscript_cut: false }
+    OwnWords { text: out, uncertain_cut }
+}
+
+/// Whether a line below "-- " reads as a signature's (a name, a title, an
+/// address, a number) rather than a sentence of the writer's: at most
+/// seven words, and a line of four or more ends with no full stop, "!" or
+/// "?" and holds no comma. "Ann Example", "Software Engineer | ACME",
+/// "+49 30 1234567" are; "NB: only the old account, keep the new one!" is
+/// not.
+fn signature_line(line: &str) -> bool {
+    let line = line.trim();
+    let words = line.split_whitespace().count();
+    words <= 3 || (words <= 7 && !line.contains(',') && !line.ends_with(['.', '!', '?']))
 }
 
 #[cfg(test)]
@@ -645,14 +689,23 @@ mod tests {
             mail("multipart/mixed; boundary=\"m\"", &format!("--m\r\nContent-Type: text/plain\r\n\r\nYes.\r\n--m\r\n{second}\r\n--m--\r\n"))
         };
         assert_eq!(mail("text/plain", "Yes.").shown_besides_text(), None);
-        assert_eq!(mail("text/html", "<div>Yes.</div><blockquote>quoted</blockquote>").shown_besides_text(), None);
+        assert_eq!(mail("text/html", "<div>Yes.</div><blockquote>quoted</blockquote><img src=\"cid:logo\" alt=\"\">").shown_besides_text(), None);
         assert_eq!(mixed("Content-Type: image/png\r\nContent-Disposition: inline; filename=logo.png\r\n\r\nPNG").shown_besides_text(), None);
         assert_eq!(mixed("Content-Type: text/plain\r\n\r\nPS: it was an accident").shown_besides_text(), Some("a second text part"));
         assert_eq!(
             mixed("Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=letter.pdf\r\n\r\n%PDF").shown_besides_text(),
             Some("an attachment that is not an image")
         );
-        for html in ["<p>Yes</p><div style=\"display:none\">do not delete</div>", "<p><s>Yes, I confirm.</s> Keep it.</p>", "<p><del>Yes</del></p>"] {
+        for html in [
+            "<p>Yes</p><div style=\"display:none\">do not delete</div>",
+            "<p><s>Yes, I confirm.</s> Keep it.</p>",
+            "<p><del>Yes</del></p>",
+            // Words shown that are not the document's text.
+            "<style>.c::after{content:\" - only the old account\"}</style><p class=\"c\">Yes, I confirm.</p>",
+            "<p>Yes</p><input type=\"text\" value=\"only after May\" readonly>",
+            "<p>Yes, I <ruby>confirm<rt>not</rt></ruby></p>",
+            "<p>Yes</p><img src=\"cid:x\" alt=\"only after May\">",
+        ] {
             assert_eq!(mail("text/html", html).shown_besides_text(), Some("HTML text that is hidden or struck through"), "{html}");
         }
     }

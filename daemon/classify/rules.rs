@@ -630,11 +630,29 @@ mod tests {
         // Yahoo: the original below the attribution, without ">".
         let t = "Thanks, solved.\n\nOn Monday, December 1, 2026, 09:00 AM GMT, Support <s@x> wrote:\n\nplease delete your account\n";
         assert_eq!(strip_quoted(t), "Thanks, solved.\n\n");
-        assert!(crate::message::own_words(t).cut_unquoted_original);
+        assert!(crate::message::own_words(t).uncertain_cut.is_some());
         // An answer between quoted lines is the writer's.
         let t = "On Mon, Bob <b@x> wrote:\n> Which account?\nThe old one.\n> Delete it?\nYes.\n";
         assert_eq!(strip_quoted(t), "The old one.\nYes.\n");
-        assert!(!crate::message::own_words(t).cut_unquoted_original);
+        assert!(crate::message::own_words(t).uncertain_cut.is_none());
+        // Quoted lines that no attribution announced may be the writer's.
+        let t = "Yes, I confirm.\n>>> Please keep my certificates until May! <<<\n";
+        assert_eq!(strip_quoted(t), "Yes, I confirm.\n");
+        assert!(crate::message::own_words(t).uncertain_cut.is_some());
+        // "Support wrote:" alone above a quote attributes it too.
+        let t = "Yes.\nSupport wrote:\n> Please confirm.\n";
+        assert_eq!(strip_quoted(t), "Yes.\n");
+        assert!(crate::message::own_words(t).uncertain_cut.is_none());
+        // Apple Mail quotes the attribution with the original.
+        let t = "Yes.\n\n> On 1 Dec 2026, at 09:00, Support <s@x> wrote:\n>\n> Please confirm.\n";
+        assert!(crate::message::own_words(t).uncertain_cut.is_none());
+        // A signature is a few short lines; sentences below "-- " may be
+        // the writer's.
+        assert!(crate::message::own_words("Yes.\n-- \nAnn Example\nSoftware Engineer | ACME\n+49 30 1234567\n").uncertain_cut.is_none());
+        assert!(crate::message::own_words("Yes.\n-- \nAnn\nNB: only the old account, keep the new one!\n").uncertain_cut.is_some());
+        // An original's separator with no original's header below it.
+        assert!(crate::message::own_words("Yes\n__________\nOnly after I exported my certificates\n").uncertain_cut.is_some());
+        assert!(crate::message::own_words("Yes\n__________\nFrom: Support\nSent: Monday\n").uncertain_cut.is_none());
     }
 
     /// Gmail wraps a long attribution at the address.

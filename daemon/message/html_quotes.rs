@@ -39,9 +39,15 @@ pub fn text(html: &str) -> String {
     prefixed(&mail_parser::decoders::html::html_to_text(&marked(html)))
 }
 
-/// Whether the element that `tag` opens is a quote of another message.
+/// Whether the element that `tag` opens is a quote of another message. A
+/// `blockquote` without a border is Gmail's "indent more", the writer's
+/// own text set in.
 fn quotes(tag: &Tag) -> bool {
-    tag.name == "blockquote"
+    let borderless = tag.attributes.iter().any(|(name, value)| {
+        let style: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+        name == "style" && (style.contains("border:none") || style.contains("border:0"))
+    });
+    (tag.name == "blockquote" && !borderless)
         || (tag.name == "div"
             && tag.attributes.iter().any(|(name, value)| name == "class" && value.split_whitespace().any(|c| c.contains("yahoo_quoted"))))
 }
@@ -155,6 +161,13 @@ mod tests {
         let t = text("<p>Fine.</p><blockquote type=\"cite\"><p>Really?</p><blockquote type=\"cite\">delete my account</blockquote>Sure?</blockquote>After");
         let lines: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty() && l.trim() != ">" && l.trim() != ">>").collect();
         assert_eq!(lines, ["Fine.", "> Really?", ">> delete my account", "> Sure?", "After"], "{t}");
+    }
+
+    /// Gmail's "indent more" is a borderless `blockquote`: the writer's.
+    #[test]
+    fn an_indent_is_no_quote() {
+        let t = text("<div>Yes, I confirm.</div><blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">But please wait until May.</blockquote>");
+        assert!(strip_quoted(&t).contains("But please wait until May."), "{t}");
     }
 
     #[test]

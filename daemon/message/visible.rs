@@ -85,6 +85,18 @@ pub fn hides_or_strikes_text(html: &str) -> bool {
     if ["<s>", "<s ", "<del", "<strike", "line-through"].iter().any(|m| lower.contains(m)) {
         return true;
     }
+    // Words a reader is shown that are not the document's text: CSS
+    // `content`, form fields' values, ruby annotations, embedded
+    // documents, an image's alternative text.
+    let compact: String = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    if ["content:", "<input", "<textarea", "<select", "<ruby", "<rt", "<iframe", "<object", "<embed", "<frame"].iter().any(|m| compact.contains(m))
+        || compact.split("<img").skip(1).any(|img| {
+            let tag = &img[..img.find('>').unwrap_or(img.len())];
+            attributes(tag).iter().any(|(name, value)| (name == "alt" || name == "title") && !value.trim().is_empty())
+        })
+    {
+        return true;
+    }
     let words = |h: &str| -> Vec<String> {
         mail_parser::decoders::html::html_to_text(h).split_whitespace().map(str::to_string).collect()
     };

@@ -112,39 +112,67 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 /// "yes, keep it", "yes, if my certificates stay", "yes by acident",
 /// "Das war ja mein Sohn", a sarcastic "oh yes, brilliant", an emoji), so
 /// a reply with any word outside these is no confirmation and a person
-/// reads it. Words that can turn a yes ("if", Spanish "si", "but",
-/// "keep", "still", "it was") are not here.
+/// reads it. Words that can turn a yes are not here: "if", Spanish "si",
+/// "but", "keep", "still", "it was", "works", "fine" and "again" (the
+/// account works again: nothing to delete), "dispute" (a verb too), and
+/// "deleted" ("I deleted the request").
 const PLAIN_WORDS: &[&str] = &[
     // en
-    "yes", "i", "we", "hereby", "confirm", "confirmed", "confirming", "accept", "accepted", "agree", "agreed",
-    "the", "my", "our", "this", "that", "it", "a", "an", "and", "of", "to", "under", "am", "do",
-    "account", "accounts", "deletion", "delete", "deleting", "deleted", "removal", "remove", "request", "requested",
-    "arbitration", "cca", "drp", "community", "agreement", "dispute", "resolution", "policy",
-    "please", "go", "ahead", "proceed", "with", "thanks", "thank", "you", "much", "very", "ok", "okay",
-    "hello", "hi", "dear", "regards", "best", "kind", "cheers", "sincerely", "support", "team",
-    "works", "working", "now", "again", "fine", "all", "good",
-    "sent", "from", "iphone", "ipad", "android", "phone", "mobile", "outlook", "mail",
+    "yes", "yeah", "yep", "yup", "i", "we", "hereby", "confirm", "confirmed", "confirming", "accept", "accepted", "agree", "agreed",
+    "the", "my", "our", "this", "that", "it", "a", "an", "and", "of", "to", "under", "am", "do", "also",
+    "account", "accounts", "deletion", "delete", "removal", "remove", "request", "requested",
+    "permanently", "completely", "everything", "data", "associated",
+    "arbitration", "cca", "drp", "cacert",
+    "please", "go", "ahead", "proceed", "with", "thanks", "thank", "thx", "you", "much", "very", "many", "ok", "okay",
+    "hello", "hi", "hey", "dear", "morning", "regards", "best", "kind", "wishes", "greetings", "cheers", "sincerely", "yours",
+    "truly", "faithfully", "support", "team", "all", "now", "from",
     // de
-    "ja", "ich", "wir", "hiermit", "bestätige", "bestätigen", "bestätigt", "akzeptiere", "akzeptiert",
-    "die", "den", "das", "der", "mein", "meine", "meinen", "meines", "und", "konto", "kontos", "meiner", "löschung", "löschen", "antrag",
-    "schiedsverfahren", "einverstanden", "bitte", "danke", "vielen", "dank", "hallo", "grüße", "grüßen", "grüsse", "grüssen", "gruß", "freundliche",
-    "freundlichen", "mit", "beste", "liebe", "gesendet", "von", "meinem",
+    "ja", "ich", "wir", "hiermit", "bestätige", "bestätigen", "bestätigt", "akzeptiere", "akzeptiert", "also",
+    "die", "den", "das", "der", "mein", "meine", "meinen", "meines", "meiner", "und", "auf", "von", "alles", "daten",
+    "konto", "kontos", "löschung", "löschen", "antrag", "schiedsverfahren", "einverstanden",
+    "bitte", "danke", "vielen", "viele", "dank", "hallo", "guten", "morgen", "tag", "abend", "moin", "servus", "grüße", "grüßen", "grüsse", "grüssen", "gruß", "gruss",
+    "freundliche", "freundlichen", "herzliche", "herzlichen", "mit", "beste", "liebe", "lg", "vg", "mfg",
     // fr
-    "oui", "je", "j", "confirme", "accepte", "l", "la", "le", "les", "suppression", "supprimer", "compte", "mon", "ma",
-    "arbitrage", "demande", "d", "accord", "et", "merci", "bonjour", "cordialement", "salutations", "bien", "vous",
-    "envoyé", "de", "depuis",
+    "oui", "je", "j", "confirme", "accepte", "l", "la", "le", "les", "suppression", "supprimer", "compte", "mon", "ma", "mes",
+    "données", "arbitrage", "demande", "d", "accord", "et", "merci", "bonjour", "cordialement", "salutations", "bien", "vous",
+    "de", "depuis", "bonne", "journée",
     // es
-    "sí", "yo", "confirmo", "acepto", "el", "mi", "cuenta", "solicitud", "eliminación", "borrar", "eliminar",
-    "arbitraje", "y", "por", "favor", "gracias", "hola", "saludos", "atentamente", "enviado", "desde",
+    "sí", "yo", "confirmo", "acepto", "el", "mi", "cuenta", "solicitud", "eliminación", "borrar", "eliminar", "datos",
+    "arbitraje", "y", "por", "favor", "gracias", "muchas", "hola", "buenos", "buen", "días", "día", "un", "saludo", "saludos",
+    "atentamente", "desde",
 ];
+
+/// Whole lines and phrases a confirmation may hold whose words alone would
+/// not be plain: a phone's or mail client's line ("Sent from my iPhone",
+/// "Get Outlook for Android", "Von meinem iPhone gesendet"), the names of
+/// the policies accepted, thanks for help, a wish for a good day.
+static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"(?m)^\s*(sent from|sent with|get outlook for|von meinem|gesendet von|envoyé de|envoyé depuis|enviado desde)\b[^\n]*$|",
+        r"\b(cacert )?community agreement\b|\bdispute resolution( policy)?\b|",
+        r"\bthank(s| you)( very much)? for (your|the) (help|support|time|reply|answer|work)\b|",
+        r"\bhave a (nice|good|great) (day|week|weekend)\b|\bschönen tag( noch)?\b|\bbien à vous\b"
+    ))
+});
+
+/// A yes to undoing the request rather than to the deletion: "Yes, please
+/// delete the request", "I confirm the removal of my request", "Ja, bitte
+/// den Antrag löschen", "Oui, supprimer la demande". A person reads it.
+static UNDOES_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(delete|deleted|remove|removed|erase|cancel|drop|withdraw|löschen|gelöscht|entfernen|zurückziehen|stornieren|supprimer|supprimez|supprimé|effacer|annuler|borrar|borren|eliminar|eliminen|cancelar)\b\W+(\w+\W+){0,3}?(request|antrag|anfrage|demande|solicitud|deletion|löschung|suppression|eliminación)\b|",
+        r"\b(removal|deletion|cancellation|löschung|suppression|annulation|eliminación|cancelación)\W+(of|des|meines|de|del)\W+(\w+\W+){0,2}?(request|antrag|anfrage|demande|solicitud)\b|",
+        r"\b(antrag|anfrage|löschung)\W+(\w+\W+){0,2}?(löschen|zurückziehen|entfernen|stornieren)\b"
+    ))
+});
 
 /// The intent of `reply_text` (the whole body; quotes are cut here).
 /// `confirmation` is the pack's pattern for a confirming reply; `names`
 /// are the writer's own names (from the From header's display name),
-/// which a confirmation may be signed with.
+/// which a confirmation may be signed with ([`unsigned`]).
 pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Intent {
     let own = crate::message::own_words(reply_text);
-    let guessed_cut = own.cut_unquoted_original || own.postscript_cut;
+    let guessed_cut = own.uncertain_cut.is_some();
     let own = typed_as_ascii(&own.text);
     let text = own.trim();
     if text.is_empty() {
@@ -160,12 +188,11 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     let doubt = DOUBT.is_match(text);
     let negated = NEGATION.is_match(text);
     if confirms && !doubt && !negated {
-        // Below an attribution, lines without ">" were cut as the
-        // original, or a P.S. below the signature: if any of them was the
-        // writer's ("do not delete"), a confirmation would rest on a
-        // guess. A person reads it, as they read a reply that says more
-        // than a confirmation does.
-        return if guessed_cut || !says_only_yes(confirmation, text, names) { Intent::Other } else { Intent::Confirm };
+        // What was cut may have been the writer's ("do not delete"): a
+        // confirmation would rest on a guess. A person reads it, as they
+        // read a reply that says more than a confirmation does.
+        let plain = !guessed_cut && !UNDOES_REQUEST.is_match(text) && says_only_yes(confirmation, text, names);
+        return if plain { Intent::Confirm } else { Intent::Other };
     }
     if RESOLVED.is_match(text) && !confirms && !doubt {
         return Intent::Resolved;
@@ -201,19 +228,51 @@ pub fn of_message(confirmation: &Regex, reply: &crate::message::Message) -> Inte
 /// interrobang, emoji and the small and doubled forms.
 const QUESTION_MARKS: &[char] = &['?', '¿', '\u{203d}', '\u{2e2e}', '\u{2047}', '\u{2048}', '\u{2049}', '\u{fe56}', '\u{2753}', '\u{2754}'];
 
-/// Whether `text` says nothing but a confirmation: every word is one of
-/// the pack's `confirmation` words, a [`PLAIN_WORDS`] word or one of the
-/// writer's `names`, and there is no sign but plain punctuation (no
-/// emoji, no symbol: "Yes 👎").
+/// Whether `text` says nothing but a confirmation: every word is wholly
+/// one of the pack's `confirmation` words or a [`PLAIN_WORDS`] word (after
+/// [`PLAIN_PHRASES`] and the writer's name at the end, [`unsigned`], are
+/// taken out), and there is no sign but plain punctuation (no emoji, no
+/// symbol: "Yes 👎"). Word by word, so a word glued to a confirmation
+/// ("confirmnothing", "bestätigenicht", two HTML cells with nothing
+/// between) is no confirmation word.
 fn says_only_yes(confirmation: &Regex, text: &str, names: &[String]) -> bool {
-    let rest = confirmation.replace_all(text, " ");
+    let phrased = PLAIN_PHRASES.replace_all(text, " ");
+    let rest = unsigned(&phrased, names);
     if rest.chars().any(|c| !(c.is_alphanumeric() || c.is_whitespace() || ".,;:!'\"()-".contains(c))) {
         return false;
     }
     rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).all(|w| {
-        let w = w.to_lowercase();
-        PLAIN_WORDS.contains(&w.as_str()) || names.iter().any(|n| *n == w)
+        PLAIN_WORDS.contains(&w.to_lowercase().as_str()) || confirmation.find(w).is_some_and(|m| m.start() == 0 && m.end() == w.len())
     })
+}
+
+/// A sign-off that a name may follow on its line: "Thanks, Ann".
+static SIGN_OFF_ENDS: LazyLock<Regex> = LazyLock::new(|| {
+    words(r"\b(thanks|thank you|regards|cheers|best|sincerely|yours|danke|grüße|grüßen|gruß|lg|vg|mfg|merci|cordialement|gracias|saludos)\s*[,.!-]?\s*$")
+});
+
+/// `text` without the writer's name where a reply is signed: up to three
+/// words of the display name `names` at its very end, on a line of their
+/// own or after a sign-off ("Thanks, Ann"). Nowhere else does a name
+/// count: a display name is the writer's to choose, and "Ann Keep" must
+/// not make "Yes, keep it" plain.
+fn unsigned<'t>(text: &'t str, names: &[String]) -> &'t str {
+    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || ".,!".contains(c));
+    let mut end = trimmed.len();
+    for _ in 0..3 {
+        let head = trimmed[..end].trim_end_matches([' ', '\t']);
+        let start = head.char_indices().rev().find(|&(_, c)| !c.is_alphanumeric()).map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &head[start..];
+        if word.is_empty() || !names.contains(&word.to_lowercase()) {
+            break;
+        }
+        end = start;
+    }
+    if end == trimmed.len() {
+        return text;
+    }
+    let before = trimmed[..end].trim_end_matches([' ', '\t']);
+    if before.is_empty() || before.ends_with('\n') || SIGN_OFF_ENDS.is_match(before) { before } else { text }
 }
 
 /// The words of a display name, lowercased: what a writer signs with.
@@ -235,9 +294,16 @@ pub fn names_of(display_name: Option<&str>) -> Vec<String> {
 ///
 /// [`fold`]: super::rule_text::fold
 fn typed_as_ascii(text: &str) -> String {
-    // Invisible characters first: "n\u{200b}ot" is "not" to its reader.
-    let visible: String = text.chars().filter(|c| !crate::message::is_invisible(*c)).collect();
-    super::rule_text::fold(&visible).replace(['`', '\u{b4}', '\u{2bc}'], "'")
+    // Invisible characters first: "n\u{200b}ot" is "not" to its reader;
+    // characters that draw as a blank (Hangul fillers) are spaces to it.
+    let visible: String = text
+        .chars()
+        .filter(|c| !crate::message::is_invisible(*c))
+        .map(|c| if c != '\n' && crate::message::is_blank(c) { ' ' } else { c })
+        .collect();
+    // Line by line: `fold` makes every space a plain one, line breaks too.
+    let folded: Vec<String> = visible.split('\n').map(|line| super::rule_text::fold(line).replace(['`', '\u{b4}', '\u{2bc}'], "'")).collect();
+    folded.join("\n")
 }
 
 #[cfg(test)]
@@ -250,7 +316,7 @@ mod tests {
     }
 
     fn cacert() -> Regex {
-        words(r"\b(yes|confirm\w*|i accept|accepted|agree|ja|bestätige\w*|einverstanden|oui|accepte|sí|confirmo)\b")
+        words(r"\b(yes|confirm(?:s|ed|ing)?|i accept|accepted|agree|ja|bestätige[nt]?|einverstanden|oui|accepte|sí|confirmo)\b")
     }
 
     /// Real-shaped replies to "confirm or tell us it was sent by accident".
@@ -421,6 +487,25 @@ mod tests {
             "Oh yes, absolutely, please delete 15 years of my certificates. Brilliant.",
             "Yes \u{1f44e}",
             "Yes \u{2753}",
+            // Plain words that together undo the request or say the
+            // account is needed after all.
+            "Yes, it works again now. Thank you!",
+            "Yes, all fine now, thanks.",
+            "Yes, please delete my deletion request.",
+            "I confirm the removal of my request.",
+            "I agree to remove the deletion request.",
+            "Ja, bitte den Antrag löschen.",
+            "Oui, supprimer la demande.",
+            "Sí, borrar la solicitud.",
+            "Yes, I dispute the deletion.",
+            "Yes, delete this mail.",
+            // A word glued to a confirmation, by a blank that is no space,
+            // a missing space or a joining sign.
+            "Yes, I confirm\u{3164}that\u{3164}I\u{3164}do\u{3164}NOT\u{3164}want\u{3164}it",
+            "Ja, ich bestätigenicht",
+            "Yes, I confirm_not",
+            "Yes, I confirm\u{203f}nothing",
+            "Confirmed2027",
         ] {
             assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
@@ -437,6 +522,10 @@ mod tests {
             "Hallo,\nja, ich bestätige die Löschung meines Kontos.\nMit freundlichen Grüßen\nAnn",
             "Bonjour, oui, je confirme la suppression de mon compte. Cordialement, Ann",
             "Hola, sí, confirmo la solicitud de eliminación de mi cuenta. Saludos, Ann",
+            "Yep, I confirm. Thank you for your help!\n\nGet Outlook for Android",
+            "Guten Morgen,\nja, ich bestätige die Löschung meines CAcert-Kontos.\nLG Ann\n\nVon meinem iPhone gesendet",
+            "Oui, je confirme. Bonne journée.",
+            "Sí, confirmo. Muchas gracias.",
         ] {
             assert_eq!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
@@ -444,6 +533,12 @@ mod tests {
         assert_eq!(read(&re, "Yes, I confirm.\n\nThanks,\nBob"), Intent::Other);
         // A display name that denies signs nothing.
         assert_eq!(intent(&re, "Yes, I confirm.\n\nNot Me", &names_of(Some("Not Me"))), Intent::Other);
+        // A name counts only where a reply is signed: "Ann Keep" does not
+        // make "keep" plain, nor "Ann Cancel" "cancel".
+        assert_eq!(intent(&re, "Yes, keep it.", &names_of(Some("Ann Keep"))), Intent::Other);
+        assert_eq!(intent(&re, "Yes, cancel.", &names_of(Some("Ann Cancel"))), Intent::Other);
+        assert_eq!(intent(&re, "Yes, I confirm.\n\nAnn Keep", &names_of(Some("Ann Keep"))), Intent::Confirm);
+        assert_eq!(intent(&re, "Yes, I confirm. Thanks, Ann", &names_of(Some("Ann Keep"))), Intent::Confirm);
     }
 
     /// A P.S. is the writer's, even below the signature.
@@ -457,6 +552,8 @@ mod tests {
     #[test]
     fn the_signature_does_not_count() {
         let re = cacert();
-        assert_eq!(read(&re, "Yes, I confirm.\n-- \nDo not reply to this address?"), Intent::Confirm);
+        assert_eq!(read(&re, "Yes, I confirm.\n-- \nAnn Example\nDo not reply to this address"), Intent::Confirm);
+        // Sentences below the separator may be the writer's.
+        assert_eq!(read(&re, "Yes, I confirm.\n-- \nAnn\nNB: only the old account, keep the new one!"), Intent::Other);
     }
 }

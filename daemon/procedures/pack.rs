@@ -497,6 +497,15 @@ impl PackCheck<'_> {
             .confirmation
             .clone()
             .unwrap_or_else(|| r"\b(confirm|confirmed|yes)\b".to_string());
+        // A reply is a confirmation only when each of its words is wholly
+        // a confirmation word or a plain one (procedures/intent.rs): an
+        // open-ended word would take "confirmnothing" for one.
+        if ["\\w*", "\\w+", ".*", ".+", "\\S*", "\\S+"].iter().any(|open| confirmation_src.contains(open)) {
+            self.bad(
+                &[K("pack"), K("confirmation")],
+                "an open-ended word (\\w*, \\w+, .*, \\S*) would take a word glued to a confirmation (\"confirmnothing\") for one; list the endings, e.g. confirm(?:s|ed|ing)?",
+            );
+        }
         let confirmation = match regex::RegexBuilder::new(&confirmation_src).case_insensitive(true).build() {
             Ok(r) => r,
             Err(e) => {
@@ -1123,6 +1132,16 @@ state = "closed"
         let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
         let joined = errs.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
         assert!(joined.contains(":10: procedure[0].redirect: procedure \"delete\" is a redirect, so a wrong guess of it must harm no one"), "{joined}");
+    }
+
+    #[test]
+    fn a_confirmation_word_open_at_its_end_is_refused() {
+        let bad = GOOD.replace("threshold = 2.0", "threshold = 2.0\nconfirmation = '\\b(yes|confirm\\w*)\\b'");
+        let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
+        let joined = errs.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(joined.contains("pack.confirmation: an open-ended word"), "{joined}");
+        let good = GOOD.replace("threshold = 2.0", "threshold = 2.0\nconfirmation = '\\b(yes|confirm(?:s|ed)?)\\b'");
+        assert!(load(&good, &["ask.txt", "acknowledge.txt"]).is_ok());
     }
 
     #[test]
