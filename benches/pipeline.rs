@@ -95,6 +95,26 @@ fn stages(c: &mut Criterion) {
         .expect("a query whose sensitive vote is searched for a twin");
     g.bench_function("classify+model, a sensitive vote searched for a request taught before", |b| b.iter(|| learner.classify(&pack, &searched)));
 
+    // A Gmail reply sent as HTML alone, quoting the initial mail (about
+    // 3 KiB): its text is read with the quote as quoted lines, and what it
+    // means for the step that asked is read from the whole message.
+    let mut html = String::from(
+        "From: Ann Example <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\r\n<div dir=\"ltr\">Yes, I confirm the deletion and accept the arbitration.<div><br></div><div>Ann</div></div>\
+         <br><div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Tue, Dec 1, 2026 at 9:00 AM CAcert support &lt;support@cacert.org&gt; wrote:<br></div>\
+         <blockquote class=\"gmail_quote\" style=\"margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex\">",
+    );
+    for _ in 0..30 {
+        html.push_str("<div>If this was sent by accident, please respond to this notification within 14 days.</div>");
+    }
+    html.push_str("</blockquote></div>\r\n");
+    let reply_raw = html.into_bytes();
+    g.bench_function("parse: an HTML-only reply with a quote", |b| b.iter(|| Message::parse(reply_raw.clone()).unwrap()));
+    let cacert = Pack::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/cacert"))).unwrap();
+    let reply = Message::parse(reply_raw.clone()).unwrap();
+    assert_eq!(cacert.intent(&reply), triaged::procedures::intent::Intent::Confirm, "the bench reads a confirmation");
+    g.bench_function("reply intent of that reply", |b| b.iter(|| cacert.intent(&reply)));
+
     let drafter = Drafter::new("Support <support@example.org>").unwrap();
     let ctx = serde_json::json!({"ticket": 42, "sender_name": "Jürgen", "sender_email": "j@example.net", "subject": msg.subject, "signature": "-- \nSupport"});
     g.bench_function("render+build draft", |b| {
