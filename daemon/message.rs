@@ -530,6 +530,13 @@ static ATTRIBUTION: LazyLock<ForwardRegex> = LazyLock::new(|| {
 static WROTE: LazyLock<ForwardRegex> =
     LazyLock::new(|| ForwardRegex::fixed(r"(?i)\b(wrote|schrieb|a écrit|escribió|escreveu|ha scritto) ?:\s*$"));
 
+/// The writer speaking of themselves or to the reader: a client's
+/// attribution names another ("CAcert support wrote:"), never "my wife".
+/// Not French "mon" or Spanish "mi": dates in attributions abbreviate
+/// Monday and German Wednesday so ("On Mon, 1 Dec", "Am Mi., 2. Dez.").
+static WRITERS_OWN: LazyLock<ForwardRegex> =
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)\b(i|my|me|we|our|you|your|ich|mein\w*|wir|je|yo)\b"));
+
 /// The second line of an attribution a mail client wrapped in two.
 static WRAPPED_ATTRIBUTION_ENDS: LazyLock<ForwardRegex> =
     LazyLock::new(|| ForwardRegex::fixed(r"(?i)^<?[^\s<>@]+@[^\s<>]+> (wrote|schrieb|a écrit|escribió) ?:\s*$"));
@@ -540,12 +547,13 @@ static ORIGINAL_BEGINS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     ForwardRegex::fixed(r"(?i)^(-+ ?(original message|ursprüngliche nachricht|message d'origine|mensaje original) ?-+|_{10,})\s*$")
 });
 
-/// Outlook's header of the original: "From: X" then "Sent: ..." (French
-/// Outlook puts a space before the colon: "De : X", "Envoyé : ...").
+/// Outlook's header of the original: "From: X" then "Sent: " and a date
+/// (French Outlook puts a space before the colon: "De : X", "Envoyé :
+/// ...").
 static OUTLOOK_FROM: LazyLock<ForwardRegex> =
     LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(from|von|de) ?:\*? ?\S.*"));
 static OUTLOOK_SENT: LazyLock<ForwardRegex> =
-    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha) ?:\*? ?\S.*"));
+    LazyLock::new(|| ForwardRegex::fixed(r"(?i)^\*?(sent|date|gesendet|datum|envoyé|enviado|fecha) ?:\*? ?\S.*\d"));
 
 
 
@@ -599,7 +607,7 @@ pub fn own_words(text: &str) -> OwnWords {
         let wrapped = WRAPPED_ATTRIBUTION_ENDS.is_match(t.trim())
             && i > 0
             && lines[i - 1].trim_start().to_lowercase().starts_with("on ");
-        if ATTRIBUTION.is_match(t.trim()) || wrapped {
+        if (ATTRIBUTION.is_match(t.trim()) && !WRITERS_OWN.is_match(t)) || wrapped {
             attributed = true;
             if wrapped {
                 // Its first half was taken for the writer's line.
@@ -613,8 +621,13 @@ pub fn own_words(text: &str) -> OwnWords {
             }
             continue;
         }
-        // "Support wrote:" alone, right above a quote, attributes it.
-        if WROTE.is_match(t.trim()) && rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('>')) {
+        // "Support wrote:" alone, right above a quote, attributes it; not
+        // the writer's own "as my wife wrote:".
+        if WROTE.is_match(t.trim())
+            && !WRITERS_OWN.is_match(t)
+            && t.split_whitespace().count() <= 8
+            && rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('>'))
+        {
             attributed = true;
             continue;
         }

@@ -623,7 +623,7 @@ mod tests {
     fn unquoted_originals_below_a_reply_are_cut() {
         let t = "Thanks, all good now.\n\n-----Original Message-----\nFrom: Support\nplease delete your account";
         assert_eq!(strip_quoted(t), "Thanks, all good now.\n\n");
-        let t = "Fine.\nFrom: Bob <b@x>\nSent: Monday\nSubject: delete my account\n";
+        let t = "Fine.\nFrom: Bob <b@x>\nSent: Monday, 1 December 2026 10:00\nSubject: delete my account\n";
         assert_eq!(strip_quoted(t), "Fine.\n");
         let t = "From: my old address I wrote before\nplease delete my account\n";
         assert_eq!(strip_quoted(t), t, "a From: line alone is the user's text");
@@ -652,7 +652,11 @@ mod tests {
         assert!(crate::message::own_words("Yes.\n-- \nAnn\nNB: only the old account, keep the new one!\n").uncertain_cut.is_some());
         // An original's separator with no original's header below it.
         assert!(crate::message::own_words("Yes\n__________\nOnly after I exported my certificates\n").uncertain_cut.is_some());
-        assert!(crate::message::own_words("Yes\n__________\nFrom: Support\nSent: Monday\n").uncertain_cut.is_none());
+        assert!(crate::message::own_words("Yes\n__________\nFrom: Support\nSent: Monday, 1 December 2026\n").uncertain_cut.is_none());
+        // The writer's own "as my wife wrote:" above a quote attributes
+        // nothing; "From: me / Sent: from my phone" is no original's header.
+        assert!(crate::message::own_words("yes\non second thought as my wife wrote:\n> please keep it\n").uncertain_cut.is_some());
+        assert_eq!(strip_quoted("Yes.\n\nFrom: me\nSent: from my phone, but I changed my mind\n"), "Yes.\n\nFrom: me\nSent: from my phone, but I changed my mind\n");
     }
 
     /// Gmail wraps a long attribution at the address.

@@ -180,7 +180,7 @@ mod tests {
     /// "Sent:" lines, which need the blocks on lines of their own.
     #[test]
     fn outlooks_original_stands_on_lines_of_its_own() {
-        let t = text("<div><p>Fine, go ahead.</p></div><div id=\"divRplyFwdMsg\"><b>From:</b> CAcert support<br><b>Sent:</b> Tuesday<br><b>Subject:</b> delete</div><div>If this was sent by accident</div>");
+        let t = text("<div><p>Fine, go ahead.</p></div><div id=\"divRplyFwdMsg\"><b>From:</b> CAcert support<br><b>Sent:</b> Tuesday, 1 December 2026 09:00<br><b>Subject:</b> delete</div><div>If this was sent by accident</div>");
         assert_eq!(strip_quoted(&t).trim(), "Fine, go ahead.", "{t}");
     }
 

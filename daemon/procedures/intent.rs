@@ -71,6 +71,7 @@ static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         // A "but" attaches a condition to a yes: a person reads it.
         r"\b(but|however|unless|except|aber|jedoch|außer|mais|cependant|toutefois|sauf|pero|sin embargo|salvo|excepto)\b|",
+        r"\bja,? ja\b|",
         r"\b(wait|hold( on| off)?|on hold|maybe|perhaps|not sure|unsure|before (you|that)|first|later|think about|let me|what happens|how do|can i|could i|would it|is it possible)\b|",
         r"\b(warte\w*|moment|vielleicht|nicht sicher|zuerst|später)\b|",
         r"\b(attendez|attends|peut-être|pas sûr|d.abord|plus tard)\b|",
@@ -120,25 +121,25 @@ const PLAIN_WORDS: &[&str] = &[
     // en
     "yes", "yeah", "yep", "yup", "i", "we", "hereby", "confirm", "confirmed", "confirming", "accept", "accepted", "agree", "agreed",
     "the", "my", "our", "this", "that", "it", "a", "an", "and", "of", "to", "under", "am", "do", "also",
-    "account", "accounts", "deletion", "delete", "removal", "remove", "request", "requested",
+    "account", "accounts", "deletion", "delete", "removal", "remove", "close", "closure", "request", "requested",
     "permanently", "completely", "everything", "data", "associated",
     "arbitration", "cca", "drp", "cacert",
     "please", "go", "ahead", "proceed", "with", "thanks", "thank", "thx", "you", "much", "very", "many", "ok", "okay",
-    "hello", "hi", "hey", "dear", "morning", "regards", "best", "kind", "wishes", "greetings", "cheers", "sincerely", "yours",
+    "hello", "hi", "hey", "dear", "regards", "best", "kind", "wishes", "greetings", "cheers", "sincerely", "yours",
     "truly", "faithfully", "support", "team", "all", "now", "from",
     // de
     "ja", "ich", "wir", "hiermit", "bestätige", "bestätigen", "bestätigt", "akzeptiere", "akzeptiert", "also",
     "die", "den", "das", "der", "mein", "meine", "meinen", "meines", "meiner", "und", "auf", "von", "alles", "daten",
     "konto", "kontos", "löschung", "löschen", "antrag", "schiedsverfahren", "einverstanden",
-    "bitte", "danke", "vielen", "viele", "dank", "hallo", "guten", "morgen", "tag", "abend", "moin", "servus", "grüße", "grüßen", "grüsse", "grüssen", "gruß", "gruss",
+    "bitte", "danke", "vielen", "viele", "dank", "hallo", "moin", "servus", "grüße", "grüßen", "grüsse", "grüssen", "gruß", "gruss",
     "freundliche", "freundlichen", "herzliche", "herzlichen", "mit", "beste", "liebe", "lg", "vg", "mfg",
     // fr
     "oui", "je", "j", "confirme", "accepte", "l", "la", "le", "les", "suppression", "supprimer", "compte", "mon", "ma", "mes",
     "données", "arbitrage", "demande", "d", "accord", "et", "merci", "bonjour", "cordialement", "salutations", "bien", "vous",
-    "de", "depuis", "bonne", "journée",
+    "de", "depuis",
     // es
     "sí", "yo", "confirmo", "acepto", "el", "mi", "cuenta", "solicitud", "eliminación", "borrar", "eliminar", "datos",
-    "arbitraje", "y", "por", "favor", "gracias", "muchas", "hola", "buenos", "buen", "días", "día", "un", "saludo", "saludos",
+    "arbitraje", "y", "por", "favor", "gracias", "muchas", "hola", "un", "saludo", "saludos",
     "atentamente", "desde",
 ];
 
@@ -150,8 +151,19 @@ static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"(?m)^\s*(sent from|sent with|get outlook for|von meinem|gesendet von|envoyé de|envoyé depuis|enviado desde)\b[^\n]*$|",
         r"\b(cacert )?community agreement\b|\bdispute resolution( policy)?\b|",
-        r"\bthank(s| you)( very much)? for (your|the) (help|support|time|reply|answer|work)\b|",
-        r"\bhave a (nice|good|great) (day|week|weekend)\b|\bschönen tag( noch)?\b|\bbien à vous\b"
+        r"\bthank(s| you)( very much)? for (your|the) (help|support|time|reply|answer|work)\b|\bthanks in advance\b|\bsorry for the (trouble|inconvenience)\b|",
+        r"\bhave a (nice|good|great) (day|week|weekend)\b|\bschönen tag( noch)?\b|\bbien à vous\b|",
+        // Greetings of the time of day, only as the pair: "morgen" alone
+        // is "tomorrow" ("Ich bestätige morgen").
+        r"\bgood (morning|afternoon|evening)\b|\bguten (morgen|tag|abend)\b|\bbonne (journée|soirée)\b|\bbuen(os|as)? (días|día|tardes)\b|",
+        // A greeting to whoever answered, as the reply's first line.
+        r"\A\s*(hello|hi|hey|dear|good morning|hallo|liebe[rs]?|sehr geehrte[rs]?|guten (morgen|tag)|bonjour|hola|buenos días|estimad[oa]s?)\s+[\w.-]+( [\w.-]+)?\s*[,!]?[ \t]*$|",
+        // The wish itself, said as a wish: "I want my account deleted".
+        r"\b(i )?(want|would like|'d like|wish) (my|the) (cacert )?account (to be )?(deleted|removed|closed)\b|",
+        r"\bich möchte (mein|das) konto löschen( lassen)?\b|\bquiero (borrar|eliminar) (mi|la) cuenta\b|",
+        // "Si" for "sí", typed without the accent, first and with a comma
+        // (a "si" elsewhere is "if").
+        r"\A\s*si\s*,"
     ))
 });
 
@@ -160,7 +172,7 @@ static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
 /// den Antrag löschen", "Oui, supprimer la demande". A person reads it.
 static UNDOES_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
-        r"\b(delete|deleted|remove|removed|erase|cancel|drop|withdraw|löschen|gelöscht|entfernen|zurückziehen|stornieren|supprimer|supprimez|supprimé|effacer|annuler|borrar|borren|eliminar|eliminen|cancelar)\b\W+(\w+\W+){0,3}?(request|antrag|anfrage|demande|solicitud|deletion|löschung|suppression|eliminación)\b|",
+        r"\b(delete|deleted|remove|removed|erase|close|closed|cancel|drop|withdraw|löschen|gelöscht|entfernen|zurückziehen|stornieren|supprimer|supprimez|supprimé|effacer|annuler|borrar|borren|eliminar|eliminen|cancelar)\b\W+(\w+\W+){0,3}?(request|antrag|anfrage|demande|solicitud|deletion|löschung|suppression|eliminación)\b|",
         r"\b(removal|deletion|cancellation|löschung|suppression|annulation|eliminación|cancelación)\W+(of|des|meines|de|del)\W+(\w+\W+){0,2}?(request|antrag|anfrage|demande|solicitud)\b|",
         r"\b(antrag|anfrage|löschung)\W+(\w+\W+){0,2}?(löschen|zurückziehen|entfernen|stornieren)\b"
     ))
@@ -248,7 +260,7 @@ fn says_only_yes(confirmation: &Regex, text: &str, names: &[String]) -> bool {
 
 /// A sign-off that a name may follow on its line: "Thanks, Ann".
 static SIGN_OFF_ENDS: LazyLock<Regex> = LazyLock::new(|| {
-    words(r"\b(thanks|thank you|regards|cheers|best|sincerely|yours|danke|grüße|grüßen|gruß|lg|vg|mfg|merci|cordialement|gracias|saludos)\s*[,.!-]?\s*$")
+    words(r"\b(thanks|thank you|regards|cheers|best|wishes|greetings|sincerely|yours|danke|grüße|grüßen|grüsse|gruß|gruss|lg|vg|mfg|merci|cordialement|à vous|gracias|saludo|saludos)\s*[,.!-]?\s*$")
 });
 
 /// `text` without the writer's name where a reply is signed: up to three
@@ -506,6 +518,10 @@ mod tests {
             "Yes, I confirm_not",
             "Yes, I confirm\u{203f}nothing",
             "Confirmed2027",
+            "Ja ja.",
+            "Yes, please close the request.",
+            "Si confirmo, que pasa con mis certificados",
+            "Yes, I want my account.",
         ] {
             assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
@@ -526,6 +542,11 @@ mod tests {
             "Guten Morgen,\nja, ich bestätige die Löschung meines CAcert-Kontos.\nLG Ann\n\nVon meinem iPhone gesendet",
             "Oui, je confirme. Bonne journée.",
             "Sí, confirmo. Muchas gracias.",
+            "Hello Bob,\n\nI confirm that I want my account deleted and I accept the arbitration under the CCA and DRP.\n\nBest regards,\nAnn Example",
+            "Yes I confirm, please close my account.\n\nThanks\nAnn",
+            "Yes, I confirm. Best wishes, Ann",
+            "Yes, I confirm it. Sorry for the trouble.",
+            "Si, confirmo.\n\nAnn",
         ] {
             assert_eq!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
