@@ -585,8 +585,7 @@ pub fn own_words(text: &str) -> OwnWords {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim_end();
-        let outlook_header = OUTLOOK_FROM.is_match(t.trim())
-            && lines.get(i + 1).is_some_and(|next| OUTLOOK_SENT.is_match(next.trim()));
+        let outlook_header = outlook_header_at(&lines, i);
         let rest = &lines[i + 1..];
         if t == "--" || t == "-- " {
             if !rest.iter().all(|l| signature_line(l)) {
@@ -595,8 +594,10 @@ pub fn own_words(text: &str) -> OwnWords {
             return OwnWords { text: out, uncertain_cut };
         }
         if ORIGINAL_BEGINS.is_match(t.trim()) || outlook_header {
-            // An original begins with its header: "From: ...".
-            let header_follows = outlook_header || rest.iter().filter(|l| !l.trim().is_empty()).take(3).any(|l| OUTLOOK_FROM.is_match(l.trim()));
+            // An original begins with its header: "From: ..." right below
+            // the separator.
+            let first = (i + 1..lines.len()).find(|&j| !lines[j].trim().is_empty());
+            let header_follows = outlook_header || first.is_some_and(|j| outlook_header_at(&lines, j));
             if !header_follows {
                 uncertain_cut = Some("no original's header (From:, Sent:) follows the line the original was cut at");
             }
@@ -606,8 +607,9 @@ pub fn own_words(text: &str) -> OwnWords {
         // <" and "support@example.org> wrote:" on the next line.
         let wrapped = WRAPPED_ATTRIBUTION_ENDS.is_match(t.trim())
             && i > 0
-            && lines[i - 1].trim_start().to_lowercase().starts_with("on ");
-        if (ATTRIBUTION.is_match(t.trim()) && !WRITERS_OWN.is_match(t)) || wrapped {
+            && lines[i - 1].trim_start().to_lowercase().starts_with("on ")
+            && lines[i - 1].contains(|c: char| c.is_ascii_digit());
+        if (ATTRIBUTION.is_match(t.trim()) && !WRITERS_OWN.is_match(t) && t.contains(|c: char| c.is_ascii_digit())) || wrapped {
             attributed = true;
             if wrapped {
                 // Its first half was taken for the writer's line.
@@ -623,18 +625,14 @@ pub fn own_words(text: &str) -> OwnWords {
         }
         // "Support wrote:" alone, right above a quote, attributes it; not
         // the writer's own "as my wife wrote:".
-        if WROTE.is_match(t.trim())
-            && !WRITERS_OWN.is_match(t)
-            && t.split_whitespace().count() <= 8
-            && rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('>'))
-        {
+        if named_wrote(t) && rest.iter().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('>')) {
             attributed = true;
             continue;
         }
         if let Some(quoted) = t.trim_start().strip_prefix('>') {
             // Apple Mail quotes its attribution with the original.
             let quoted = quoted.trim_start_matches(['>', ' ']).trim();
-            if ATTRIBUTION.is_match(quoted) || WROTE.is_match(quoted) {
+            if (ATTRIBUTION.is_match(quoted) && quoted.contains(|c: char| c.is_ascii_digit())) || named_wrote(quoted) {
                 attributed = true;
             }
             if !attributed {
@@ -648,17 +646,72 @@ pub fn own_words(text: &str) -> OwnWords {
     OwnWords { text: out, uncertain_cut }
 }
 
-/// Whether a line below "-- " reads as a signature's (a name, a title, an
-/// address, a number) rather than a sentence of the writer's: at most
-/// seven words, and a line of four or more ends with no full stop, "!" or
-/// "?" and holds no comma. "Ann Example", "Software Engineer | ACME",
-/// "+49 30 1234567" are; "NB: only the old account, keep the new one!" is
-/// not.
-fn signature_line(line: &str) -> bool {
-    let line = line.trim();
-    let words = line.split_whitespace().count();
-    words <= 3 || (words <= 7 && !line.contains(',') && !line.ends_with(['.', '!', '?']))
+/// Whether `lines[i]` begins an Outlook header of an original: "From: "
+/// and a name or an address (capitalised words, or an "@"), then "Sent:"
+/// or "Date:" and a date (a year or a time of day). "From: my son, who
+/// sent the request" is the writer's sentence.
+fn outlook_header_at(lines: &[&str], i: usize) -> bool {
+    let from = lines[i].trim();
+    let Some(sent) = lines.get(i + 1).map(|l| l.trim()) else { return false };
+    if !OUTLOOK_FROM.is_match(from) || !OUTLOOK_SENT.is_match(sent) {
+        return false;
+    }
+    let who = from.split_once(':').map_or("", |(_, v)| v).trim_matches(['*', ' ']);
+    let named = who.contains('@') || who.split_whitespace().all(|w| !w.starts_with(|c: char| c.is_lowercase()));
+    let when = sent.split_once(':').map_or("", |(_, v)| v);
+    named && DATE_LIKE.is_match(when) && !when.contains(';')
 }
+
+/// A year or a time of day, as an original's "Sent:" line gives them.
+static DATE_LIKE: LazyLock<ForwardRegex> = LazyLock::new(|| ForwardRegex::fixed(r"\b(19|20)\d\d\b|\b\d{1,2}:\d\d\b"));
+
+/// The lowercase words of names: "Ludwig van Beethoven", "Ana de la Cruz".
+const NAME_PARTICLES: &[&str] = &["van", "von", "de", "del", "da", "der", "den", "la", "le", "du", "des", "di", "y", "e"];
+
+/// Whether `line` is "X wrote:" with X a name or an address (capitalised
+/// words, "<...>", an "@"): a client's attribution, not the writer's "as
+/// support wrote:" or "as my wife wrote:".
+fn named_wrote(line: &str) -> bool {
+    let line = line.trim();
+    let Some(m) = WROTE.find_ranges(line).into_iter().next() else { return false };
+    let who: Vec<&str> = line[..m.start].split_whitespace().collect();
+    !who.is_empty()
+        && who.len() <= 6
+        && !WRITERS_OWN.is_match(line)
+        && who.iter().all(|w| {
+            w.contains('@') || w.starts_with(['<', '"', '(', '\'']) || NAME_PARTICLES.contains(w) || !w.starts_with(|c: char| c.is_lowercase())
+        })
+}
+
+/// Whether a line below "-- " reads as a signature's rather than a
+/// sentence of the writer's: at most seven words, no "!" or "?", none of
+/// the words that turn a reply ([`TURNS_MEANING`]), and either contact
+/// data (an address, a link, a "|" separated line, a number) or names and
+/// titles, capitalised but for a few joining words ("Ann Example", "Head
+/// of Support, ACME Corp"). "Do not delete before June 1st", "NB: only
+/// the old account, keep ann@new.example!" and "sorry my son typed the
+/// yes above" are not.
+fn signature_line(line: &str) -> bool {
+    const JOINING: &[&str] = &["at", "of", "and", "the", "for", "de", "del", "la", "von", "und", "der", "du", "des", "van", "y", "e", "&"];
+    let line = line.trim();
+    let digits = line.chars().filter(char::is_ascii_digit).count();
+    let contact = line.contains('@')
+        || line.contains("http")
+        || line.contains("www.")
+        || line.contains('|')
+        || digits * 2 >= line.chars().filter(|c| !c.is_whitespace()).count().max(1);
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if words.len() > 7 || line.ends_with(['!', '?']) || TURNS_MEANING.is_match(line) {
+        return false;
+    }
+    contact || (!line.ends_with('.') && words.iter().all(|w| JOINING.contains(w) || !w.starts_with(|c: char| c.is_lowercase())))
+}
+
+/// Words no signature holds and that turn what a reply says: a negation,
+/// a limit, a condition, a delay, an apology.
+static TURNS_MEANING: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    ForwardRegex::fixed(r"(?i)\b(not|no|never|keep|only|wait|sorry|but|until|before|after|nicht|nur|kein\w*|warte\w*|pas|seulement|jamais|attendez|solo|sólo|nunca|hasta|espera\w*)\b")
+});
 
 #[cfg(test)]
 mod tests {

@@ -657,6 +657,20 @@ mod tests {
         // nothing; "From: me / Sent: from my phone" is no original's header.
         assert!(crate::message::own_words("yes\non second thought as my wife wrote:\n> please keep it\n").uncertain_cut.is_some());
         assert_eq!(strip_quoted("Yes.\n\nFrom: me\nSent: from my phone, but I changed my mind\n"), "Yes.\n\nFrom: me\nSent: from my phone, but I changed my mind\n");
+        // A third review: what only looks like an attribution or an
+        // original's header is the writer's. An attribution carries a
+        // date; "X wrote:" names X; an original's "From:" names someone
+        // and its "Sent:" is a date; it follows its separator at once.
+        for own in [
+            "Yes, I confirm.\n\nOn the deadline, not before, as support wrote:\n> If this was sent by accident\n",
+            "Yes, I confirm.\nOnly after the deadline, as support wrote:\n> If this was sent by accident\n",
+            "Yes, I confirm.\n__________\nOnly the old account!\nFrom: Ann\n",
+        ] {
+            assert!(crate::message::own_words(own).uncertain_cut.is_some(), "{own:?}");
+        }
+        let own = "Yes, I confirm.\nFrom: my son, who sent the request\nDate: 3 May 2026, while I was away; keep my account\n";
+        assert_eq!(strip_quoted(own), own, "no original's header: nothing is cut");
+        assert!(crate::message::own_words("Yes.\nCAcert Support <support@cacert.org> wrote:\n> Please confirm.\n").uncertain_cut.is_none());
     }
 
     /// Gmail wraps a long attribution at the address.

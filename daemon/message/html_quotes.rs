@@ -1,8 +1,9 @@
 //! Which lines of an HTML body quote another message. Plain-text mail
 //! marks a quote on each line ("> "), and [`strip_quoted`] cuts those
 //! lines from what the writer wrote. HTML mail marks a quote with an
-//! element instead: `<blockquote>` (Gmail's `gmail_quote`, Apple Mail's
-//! and Thunderbird's `type="cite"`) or Yahoo's `yahoo_quoted` block.
+//! element instead: a `<blockquote>` a client marks as a quote (Gmail's
+//! `gmail_quote`, Apple Mail's and Thunderbird's `type="cite"`, a left
+//! border) or Yahoo's `yahoo_quoted` block.
 //! Turned into text as it is, the element is gone and the quote reads as
 //! the writer's own words: an HTML-only "Yes, I confirm" above a quote of
 //! our mail ("If this was sent by accident...") read as a decline, and a
@@ -39,17 +40,25 @@ pub fn text(html: &str) -> String {
     prefixed(&mail_parser::decoders::html::html_to_text(&marked(html)))
 }
 
-/// Whether the element that `tag` opens is a quote of another message. A
-/// `blockquote` without a border is Gmail's "indent more", the writer's
-/// own text set in.
+/// Whether the element that `tag` opens is a quote of another message: a
+/// `blockquote` that a mail client marked as one (`type="cite"`: Apple
+/// Mail, Thunderbird, Roundcube; a class that names a quote: Gmail's
+/// `gmail_quote`, Proton's `protonmail_quote`; or the left border clients
+/// draw along a quote), or Yahoo's `yahoo_quoted` block. A bare or
+/// borderless `blockquote` is shown as an indent, and Gmail's "indent
+/// more" makes one: the writer's own text set in.
 fn quotes(tag: &Tag) -> bool {
-    let borderless = tag.attributes.iter().any(|(name, value)| {
-        let style: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-        name == "style" && (style.contains("border:none") || style.contains("border:0"))
-    });
-    (tag.name == "blockquote" && !borderless)
-        || (tag.name == "div"
-            && tag.attributes.iter().any(|(name, value)| name == "class" && value.split_whitespace().any(|c| c.contains("yahoo_quoted"))))
+    let attribute = |name: &str| tag.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let class_says_quote = attribute("class").is_some_and(|c| c.split_whitespace().any(|c| c.contains("quote")));
+    match tag.name.as_str() {
+        "blockquote" => {
+            let style: String = attribute("style").unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            let left_border = style.contains("border-left:") && !style.contains("border-left:0") && !style.contains("border-left:none");
+            attribute("type") == Some("cite") || class_says_quote || left_border
+        }
+        "div" => attribute("class").is_some_and(|c| c.split_whitespace().any(|c| c.contains("yahoo_quoted"))),
+        _ => false,
+    }
 }
 
 /// `html` with a line break around every block and a mark where each quote
@@ -163,11 +172,21 @@ mod tests {
         assert_eq!(lines, ["Fine.", "> Really?", ">> delete my account", "> Sure?", "After"], "{t}");
     }
 
-    /// Gmail's "indent more" is a borderless `blockquote`: the writer's.
+    /// Gmail's "indent more" is a borderless `blockquote`, and a bare one
+    /// is an indent too: the writer's.
     #[test]
     fn an_indent_is_no_quote() {
-        let t = text("<div>Yes, I confirm.</div><blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">But please wait until May.</blockquote>");
-        assert!(strip_quoted(&t).contains("But please wait until May."), "{t}");
+        for html in [
+            "<div>Yes, I confirm.</div><blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">But please wait until May.</blockquote>",
+            "<div>Yes, I confirm.</div><blockquote>But please wait until May.</blockquote>",
+            "<div>Yes, I confirm.</div><blockquote style=\"margin:0;padding:0;border-left:0\">But please wait until May.</blockquote>",
+        ] {
+            let t = text(html);
+            assert!(strip_quoted(&t).contains("But please wait until May."), "{t}");
+        }
+        // Zimbra's quote is marked by its left border only.
+        let t = text("<div>Yes.</div><blockquote style=\"border-left:2px solid #1010FF;margin-left:5px\">Please confirm.</blockquote>");
+        assert_eq!(strip_quoted(&t).trim(), "Yes.", "{t}");
     }
 
     #[test]
@@ -180,13 +199,13 @@ mod tests {
     /// "Sent:" lines, which need the blocks on lines of their own.
     #[test]
     fn outlooks_original_stands_on_lines_of_its_own() {
-        let t = text("<div><p>Fine, go ahead.</p></div><div id=\"divRplyFwdMsg\"><b>From:</b> CAcert support<br><b>Sent:</b> Tuesday, 1 December 2026 09:00<br><b>Subject:</b> delete</div><div>If this was sent by accident</div>");
+        let t = text("<div><p>Fine, go ahead.</p></div><div id=\"divRplyFwdMsg\"><b>From:</b> CAcert support &lt;support@cacert.org&gt;<br><b>Sent:</b> Tuesday, 1 December 2026 09:00<br><b>Subject:</b> delete</div><div>If this was sent by accident</div>");
         assert_eq!(strip_quoted(&t).trim(), "Fine, go ahead.", "{t}");
     }
 
     #[test]
     fn a_quote_never_closed_quotes_the_rest_and_a_stray_end_tag_is_harmless() {
-        let t = text("Yes<blockquote>by accident<p>do not");
+        let t = text("Yes<blockquote type=\"cite\">by accident<p>do not");
         assert_eq!(strip_quoted(&t).trim(), "Yes", "{t}");
         let t = text("Yes</blockquote> I confirm");
         assert_eq!(strip_quoted(&t).split_whitespace().collect::<Vec<_>>().join(" "), "Yes I confirm", "{t}");
@@ -194,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_senders_own_private_use_marks_are_text_of_no_meaning() {
-        let t = text("Yes \u{e001}\u{e001} I confirm<blockquote>quoted</blockquote>");
+        let t = text("Yes \u{e001}\u{e001} I confirm<blockquote type=\"cite\">quoted</blockquote>");
         assert!(t.contains("Yes  I confirm") || t.contains("Yes I confirm"), "{t}");
         assert!(t.contains("> quoted"), "{t}");
     }

@@ -72,6 +72,9 @@ static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
         // A "but" attaches a condition to a yes: a person reads it.
         r"\b(but|however|unless|except|aber|jedoch|außer|mais|cependant|toutefois|sauf|pero|sin embargo|salvo|excepto)\b|",
         r"\bja,? ja\b|",
+        // A question put in words, its mark left out: "Do you also remove
+        // my data".
+        r"\b(do|does|did|will|would|can|could|should) (you|i|we)\b|",
         r"\b(wait|hold( on| off)?|on hold|maybe|perhaps|not sure|unsure|before (you|that)|first|later|think about|let me|what happens|how do|can i|could i|would it|is it possible)\b|",
         r"\b(warte\w*|moment|vielleicht|nicht sicher|zuerst|später)\b|",
         r"\b(attendez|attends|peut-être|pas sûr|d.abord|plus tard)\b|",
@@ -149,7 +152,10 @@ const PLAIN_WORDS: &[&str] = &[
 /// the policies accepted, thanks for help, a wish for a good day.
 static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
-        r"(?m)^\s*(sent from|sent with|get outlook for|von meinem|gesendet von|envoyé de|envoyé depuis|enviado desde)\b[^\n]*$|",
+        // A device's or a client's line, whole and naming nothing but the
+        // device: "Von meinem …" and "Gesendet von …" also begin German
+        // sentences ("Gesendet von meinem Sohn, …").
+        r"(?m)^[ \t]*(sent from my (iphone|ipad|android|phone|mobile|smartphone|samsung[\w ]{0,20}|galaxy[\w ]{0,20}|pixel[\w ]{0,10}|blackberry)|sent from (mail|outlook|yahoo mail|gmail|proton mail|protonmail)( for (windows|android|ios|iphone|ipad|mac))?|get outlook for (ios|android)|von meinem (iphone|ipad|android|smartphone|handy|samsung[\w ]{0,20}|galaxy[\w ]{0,20}) gesendet|gesendet von (meinem )?(iphone|ipad|smartphone|handy|outlook|mail)|envoyé (de|depuis) mon (iphone|ipad|smartphone|téléphone|mobile)|enviado desde mi (iphone|ipad|android|smartphone|móvil|movil|celular))[ \t]*[.!]?[ \t]*$|",
         r"\b(cacert )?community agreement\b|\bdispute resolution( policy)?\b|",
         r"\bthank(s| you)( very much)? for (your|the) (help|support|time|reply|answer|work)\b|\bthanks in advance\b|\bsorry for the (trouble|inconvenience)\b|",
         r"\bhave a (nice|good|great) (day|week|weekend)\b|\bschönen tag( noch)?\b|\bbien à vous\b|",
@@ -157,7 +163,8 @@ static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
         // is "tomorrow" ("Ich bestätige morgen").
         r"\bgood (morning|afternoon|evening)\b|\bguten (morgen|tag|abend)\b|\bbonne (journée|soirée)\b|\bbuen(os|as)? (días|día|tardes)\b|",
         // A greeting to whoever answered, as the reply's first line.
-        r"\A\s*(hello|hi|hey|dear|good morning|hallo|liebe[rs]?|sehr geehrte[rs]?|guten (morgen|tag)|bonjour|hola|buenos días|estimad[oa]s?)\s+[\w.-]+( [\w.-]+)?\s*[,!]?[ \t]*$|",
+        // The greeted name is capitalised, on the same line.
+        r"\A\s*(hello|hi|hey|dear|good morning|hallo|liebe[rs]?|sehr geehrte[rs]?|guten (morgen|tag)|bonjour|hola|buenos días|estimad[oa]s?)[ \t]+(?-i:\p{Lu})[\w-]*([ \t](?-i:\p{Lu})[\w-]*)?[ \t]*[,!]?[ \t]*$|",
         // The wish itself, said as a wish: "I want my account deleted".
         r"\b(i )?(want|would like|'d like|wish) (my|the) (cacert )?account (to be )?(deleted|removed|closed)\b|",
         r"\bich möchte (mein|das) konto löschen( lassen)?\b|\bquiero (borrar|eliminar) (mi|la) cuenta\b|",
@@ -172,8 +179,8 @@ static PLAIN_PHRASES: LazyLock<Regex> = LazyLock::new(|| {
 /// den Antrag löschen", "Oui, supprimer la demande". A person reads it.
 static UNDOES_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
-        r"\b(delete|deleted|remove|removed|erase|close|closed|cancel|drop|withdraw|löschen|gelöscht|entfernen|zurückziehen|stornieren|supprimer|supprimez|supprimé|effacer|annuler|borrar|borren|eliminar|eliminen|cancelar)\b\W+(\w+\W+){0,3}?(request|antrag|anfrage|demande|solicitud|deletion|löschung|suppression|eliminación)\b|",
-        r"\b(removal|deletion|cancellation|löschung|suppression|annulation|eliminación|cancelación)\W+(of|des|meines|de|del)\W+(\w+\W+){0,2}?(request|antrag|anfrage|demande|solicitud)\b|",
+        r"\b(delete|deleted|remove|removed|erase|close|closed|cancel|drop|withdraw|löschen|gelöscht|entfernen|zurückziehen|stornieren|supprimer|supprimez|supprimé|effacer|annuler|borrar|borren|eliminar|eliminen|cancelar)\b\W+(\w+\W+){0,6}?(request|antrag|anfrage|demande|solicitud|deletion|löschung|suppression|eliminación)\b|",
+        r"\b(removal|deletion|closure|closing|cancellation|löschung|suppression|annulation|eliminación|cancelación)\W+(of|des|meines|de|del)\W+(\w+\W+){0,6}?(request|antrag|anfrage|demande|solicitud)\b|",
         r"\b(antrag|anfrage|löschung)\W+(\w+\W+){0,2}?(löschen|zurückziehen|entfernen|stornieren)\b"
     ))
 });
@@ -522,6 +529,19 @@ mod tests {
             "Yes, please close the request.",
             "Si confirmo, que pasa con mis certificados",
             "Yes, I want my account.",
+            // A third review: a German sentence that begins as a phone's
+            // line does, a greeting that crosses a line, a question
+            // without its mark, a request closed or removed.
+            "Ja, ich bestätige.\nVon meinem Konto bitte nur die E-Mail-Adresse entfernen.",
+            "Ja\nGesendet von meinem Sohn, ich selbst möchte das Konto behalten.",
+            "Yes, I confirm.\n\nSent from my phone; please keep my certificates valid until June",
+            "Hi\nnext month.\nYes, I confirm.",
+            "Hello tomorrow,\nyes",
+            "Yes, do you also remove all my data",
+            "Yes. Do you confirm the deletion of my account",
+            "Yes, I confirm the closure of my request.",
+            "Yes, remove all of the data of my request",
+            "Oui, je confirme la suppression de mes données et de ma demande",
         ] {
             assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
@@ -573,8 +593,10 @@ mod tests {
     #[test]
     fn the_signature_does_not_count() {
         let re = cacert();
-        assert_eq!(read(&re, "Yes, I confirm.\n-- \nAnn Example\nDo not reply to this address"), Intent::Confirm);
+        assert_eq!(read(&re, "Yes, I confirm.\n-- \nAnn Example\nHead of IT, ACME Corp\n+49 30 1234567 | https://example.org"), Intent::Confirm);
         // Sentences below the separator may be the writer's.
         assert_eq!(read(&re, "Yes, I confirm.\n-- \nAnn\nNB: only the old account, keep the new one!"), Intent::Other);
+        assert_eq!(read(&re, "Yes\n--\nAnn\nDo not delete before June 1st"), Intent::Other);
+        assert_eq!(read(&re, "Yes\n-- \nAnn\nsorry my son typed the yes above"), Intent::Other);
     }
 }

@@ -137,7 +137,7 @@ fn cacert_confirmation_executes_with_the_next_arbitration_number() {
     assert!(mail.contains("Sam from Support"), "{mail}");
 
     clock.advance(3.days());
-    let p = t.reply("Yes, I confirm the deletion and accept the arbitration.\n\nSam from Support wrote:\n> If this was sent by accident", &mut store);
+    let p = t.reply("Yes, I confirm the deletion and accept the arbitration.\n\nCAcert Support <support@cacert.org> wrote:\n> If this was sent by accident", &mut store);
     assert_eq!(p.path, ["decide", "execute"]);
     assert_eq!(p.state, "new", "open until the SE has executed");
     assert!(p.staff_action.as_deref().unwrap().contains("anonymise the account"));
