@@ -609,7 +609,7 @@ pub fn own_words(text: &str) -> OwnWords {
             && i > 0
             && lines[i - 1].trim_start().to_lowercase().starts_with("on ")
             && lines[i - 1].contains(|c: char| c.is_ascii_digit());
-        if (ATTRIBUTION.is_match(t.trim()) && !WRITERS_OWN.is_match(t) && t.contains(|c: char| c.is_ascii_digit())) || wrapped {
+        if dated_attribution(t) || wrapped {
             attributed = true;
             if wrapped {
                 // Its first half was taken for the writer's line.
@@ -632,7 +632,7 @@ pub fn own_words(text: &str) -> OwnWords {
         if let Some(quoted) = t.trim_start().strip_prefix('>') {
             // Apple Mail quotes its attribution with the original.
             let quoted = quoted.trim_start_matches(['>', ' ']).trim();
-            if (ATTRIBUTION.is_match(quoted) && quoted.contains(|c: char| c.is_ascii_digit())) || named_wrote(quoted) {
+            if dated_attribution(quoted) || named_wrote(quoted) {
                 attributed = true;
             }
             if !attributed {
@@ -644,6 +644,14 @@ pub fn own_words(text: &str) -> OwnWords {
         out.push('\n');
     }
     OwnWords { text: out, uncertain_cut }
+}
+
+/// Whether `line` is a client's attribution: "On <date>, X wrote:" (and
+/// its German, French and Spanish forms), with a date in it and not the
+/// writer speaking ("On second thought, as my wife wrote:").
+fn dated_attribution(line: &str) -> bool {
+    let line = line.trim();
+    ATTRIBUTION.is_match(line) && !WRITERS_OWN.is_match(line) && line.contains(|c: char| c.is_ascii_digit())
 }
 
 /// Whether `lines[i]` begins an Outlook header of an original: "From: "
