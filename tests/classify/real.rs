@@ -704,7 +704,7 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
-        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
+        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 39.0, 0),
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
@@ -1321,6 +1321,22 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "¿Puedo pagar la suscripción contrarreembolso? No tengo tarjeta de crédito.", UNCLASSIFIED),
         ("2i2c", "", "My code worked yesterday and today it prints nothing at all. I didn't change anything.", "out-of-scope"),
         ("2i2c", "", "Our auditors raised an exception on the Q3 grant report. Can you send the signed invoices?", UNCLASSIFIED),
+        // Phishing in German, French and Spanish: in other languages as
+        // in English, naming a topic (free of charge, a second factor,
+        // money back, a deletion) asks us for nothing; the writer's own
+        // ask or lock-out does.
+        ("sourcehut", "Ihr kostenloses Paket", "Fordern Sie jetzt Ihr kostenloses Notfallpaket an! Klicken Sie bitte auf den Knopf unten.", UNCLASSIFIED),
+        ("sourcehut", "", "Ich bin arbeitslos und kann mir das Abo nicht mehr leisten. Gibt es eine Möglichkeit?", "cannot-pay"),
+        ("sourcehut", "Neue Sicherheitsrichtlinie", "Sehr geehrte Kundin, sehr geehrter Kunde, wir haben die Zwei-Faktor-Authentifizierung verbessert. Bei Fragen wenden Sie sich bitte an unseren Kundenservice.", UNCLASSIFIED),
+        ("sourcehut", "Zwei-Faktor", "Ich habe mein Handy verloren und kann mich nicht mehr anmelden. Bitte die Zwei-Faktor-Authentifizierung deaktivieren.", "2fa-disable"),
+        ("sourcehut", "Double authentification", "Bonjour, j'ai changé de téléphone et je n'arrive plus à me connecter : pouvez-vous désactiver la double authentification ?", "2fa-disable"),
+        ("sourcehut", "Dateilöschung geplant", "Ihr Speicher wurde deaktiviert. Ohne aktiven Tarif droht die endgültige Löschung Ihrer Dateien.", UNCLASSIFIED),
+        ("sourcehut", "Kontolöschung", "Hallo, bitte um Löschung meines Kontos. Danke!", "account-deletion"),
+        ("sourcehut", "Votre crédit", "Trouvez votre crédit idéal : remboursement sur 84 mois à taux fixe, réponse immédiate.", UNCLASSIFIED),
+        ("sourcehut", "Remboursement", "Bonjour, je voudrais être remboursé de mon abonnement annuel, merci.", "refund"),
+        ("sourcehut", "Política de reembolsos", "Los reembolsos se procesan en un plazo de 14 días hábiles desde la recepción del producto.", UNCLASSIFIED),
+        ("sourcehut", "Reembolso", "Hola, solicito el reembolso de mi suscripción, gracias.", "refund"),
+        ("sourcehut", "Rückerstattung", "Ich möchte bitte eine Rückerstattung für das Jahresabo.", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1497,7 +1513,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
-        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 40.0, 1),
+        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 39.0, 0),
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         ("sourcehut r14", "held-out", 28.0 / 35.0, 28.0 / 32.0, 2),
