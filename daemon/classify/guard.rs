@@ -70,8 +70,15 @@ static FIRST_ANY: LazyLock<ForwardRegex> = LazyLock::new(|| {
 
 /// The reader's own: a text about "your" order or account that never
 /// speaks for its writer is a notice, an invoice or a how-to question
-/// about any service ("How can you delete your account in X?").
-static SECOND: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:your|yours)\b"));
+/// about any service ("How can you delete your account in X?"). In the
+/// packs' other languages too: a phishing mail's "Ihr Konto wird
+/// gelöscht", "Ваш аккаунт будет удален", "您的账户将被删除" threatens the
+/// reader's account and asks nothing for its writer. Spanish and
+/// Portuguese "su"/"sua" are also "his" and "her": only with the words a
+/// notice puts after them. Not 您好, the polite "hello".
+static SECOND: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:your|yours|ihr|ihre|ihren|ihrem|ihrer|ihres|dein\w*|votre|vos|uw|jouw|tuo|tua|tuoi|tue|vostr[oaie]|você|vocês|usted|ustedes|ваш\w*|твой|твоя|твоё|твои)\b|\b(?:su|sus|tu|tus|sua|suas|seu|seus) (?:cuenta|cuentas|datos|contraseña|tarjeta|pedido|paquete|conta|contas|dados|senha|cartão|pedido|encomenda)\b|您(?:[^好]|$)|お客様|あなた")
+});
 
 /// A short text that asks ("Can you explain your refund policy, please?")
 /// is a request even without I or my.
@@ -450,6 +457,22 @@ mod tests {
         for t in texts {
             assert_eq!(hold_sensitive(t, true), None, "{t}");
         }
+    }
+
+    /// A notice that threatens the reader's account, in the packs' other
+    /// languages as in English: addressed to "you", never to its writer.
+    /// The polite 您好 ("hello") addresses no one's account.
+    #[test]
+    fn notices_to_the_reader_in_other_languages_are_held_back() {
+        held_for(&[
+            ("Wichtig\nIhr Konto wird gelöscht, wenn Sie Ihre Daten nicht bestätigen.", "never speaks for its writer"),
+            ("Avis\nVotre compte sera supprimé si vous ne confirmez pas vos informations.", "never speaks for its writer"),
+            ("Aviso\nSu cuenta será cancelada si no verifica sus datos.", "never speaks for its writer"),
+            ("Уведомление\nВаш аккаунт будет удален через 24 часа.", "never speaks for its writer"),
+            ("通知\n您的账户将被删除，立即验证。", "never speaks for its writer"),
+            ("お知らせ\nお客様のアカウントは削除されます。", "never speaks for its writer"),
+        ]);
+        passes(&["注销\n您好，请注销我的账号", "Konto löschen\nBitte löschen Sie mein Konto."]);
     }
 
     /// The fifth set's lookalikes, after its one look: an admin of a

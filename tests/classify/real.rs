@@ -1337,6 +1337,24 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Política de reembolsos", "Los reembolsos se procesan en un plazo de 14 días hábiles desde la recepción del producto.", UNCLASSIFIED),
         ("sourcehut", "Reembolso", "Hola, solicito el reembolso de mi suscripción, gracias.", "refund"),
         ("sourcehut", "Rückerstattung", "Ich möchte bitte eine Rückerstattung für das Jahresabo.", "refund"),
+        // The same in the other languages the pack reads: a notice that
+        // threatens the reader's account, a newsletter's way out, a
+        // refund waiting to be claimed are no one's request; the writer's
+        // own ask is.
+        ("sourcehut", "Wichtig", "Ihr Konto wird gelöscht, wenn Sie Ihre Daten nicht bestätigen.", UNCLASSIFIED),
+        ("sourcehut", "Уведомление", "Ваш аккаунт будет удален, если вы не подтвердите данные в течение 24 часов.", UNCLASSIFIED),
+        ("sourcehut", "Удаление", "Удалите, пожалуйста, мой аккаунт.", "account-deletion"),
+        ("sourcehut", "账户通知", "您的账户将被删除，请立即验证您的信息。", UNCLASSIFIED),
+        ("sourcehut", "注销", "您好，请注销我的账号", "account-deletion"),
+        ("sourcehut", "Aviso importante", "Su cuenta será cancelada si no verifica sus datos. Cancelaremos su cuenta en 24 horas.", UNCLASSIFIED),
+        ("sourcehut", "メールマガジン", "今週の新商品をご紹介します。退会をご希望の方はこちら", UNCLASSIFIED),
+        ("sourcehut", "退会", "退会したいです。よろしくお願いします。", "account-deletion"),
+        ("sourcehut", "退款通知", "您有一笔退款待领取，请点击链接填写银行卡信息。", UNCLASSIFIED),
+        ("sourcehut", "退款", "请帮我退款，谢谢", "refund"),
+        ("sourcehut", "返金のお知らせ", "返金手続きが完了していません。こちらからカード情報を入力してください。", UNCLASSIFIED),
+        ("sourcehut", "返金", "返金をお願いします。先月のお支払いです。", "refund"),
+        ("sourcehut", "Возврат средств", "Вам положен возврат средств. Заполните форму по ссылке, чтобы получить деньги.", UNCLASSIFIED),
+        ("sourcehut", "Возврат", "Здравствуйте, прошу возврат средств за подписку.", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
