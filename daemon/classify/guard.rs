@@ -74,10 +74,11 @@ static FIRST_ANY: LazyLock<ForwardRegex> = LazyLock::new(|| {
 /// packs' other languages too: a phishing mail's "Ihr Konto wird
 /// gelöscht", "Ваш аккаунт будет удален", "您的账户将被删除" threatens the
 /// reader's account and asks nothing for its writer. Spanish and
-/// Portuguese "su"/"sua" are also "his" and "her": only with the words a
-/// notice puts after them. Not 您好, the polite "hello".
+/// Portuguese "su"/"sua" are also "his" and "her", but a text that never
+/// speaks for its writer and names someone's account is no request of
+/// the writer's either way. Not 您好, the polite "hello".
 static SECOND: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:your|yours|ihr|ihre|ihren|ihrem|ihrer|ihres|dein\w*|votre|vos|uw|jouw|tuo|tua|tuoi|tue|vostr[oaie]|você|vocês|usted|ustedes|ваш\w*|твой|твоя|твоё|твои)\b|\b(?:su|sus|tu|tus|sua|suas|seu|seus) (?:cuenta|cuentas|datos|contraseña|tarjeta|pedido|paquete|conta|contas|dados|senha|cartão|pedido|encomenda)\b|您(?:[^好]|$)|お客様|あなた")
+    re(r"(?i)\b(?:your|yours|ihr|ihre|ihren|ihrem|ihrer|ihres|dein\w*|votre|vos|uw|jouw|tu|tus|tuo|tua|tuoi|tue|vostr[oaie]|su|sus|seu|seus|sua|suas|você|vocês|usted|ustedes|twoje|twój|twoja|twoim|twojego|twojej|ваш\w*|твой|твоя|твоё|твои)\b|您(?:[^好]|$)|お客様|あなた|귀하|고객님|회원님")
 });
 
 /// A short text that asks ("Can you explain your refund policy, please?")
@@ -468,6 +469,8 @@ mod tests {
             ("Wichtig\nIhr Konto wird gelöscht, wenn Sie Ihre Daten nicht bestätigen.", "never speaks for its writer"),
             ("Avis\nVotre compte sera supprimé si vous ne confirmez pas vos informations.", "never speaks for its writer"),
             ("Aviso\nSu cuenta será cancelada si no verifica sus datos.", "never speaks for its writer"),
+            ("Cobro duplicado\nSe le ha cobrado dos veces. Haga clic aquí para solicitar su reembolso.", "never speaks for its writer"),
+            ("Konto\nTwoje konto zostanie usunięte w ciągu 24 godzin.", "never speaks for its writer"),
             ("Уведомление\nВаш аккаунт будет удален через 24 часа.", "never speaks for its writer"),
             ("通知\n您的账户将被删除，立即验证。", "never speaks for its writer"),
             ("お知らせ\nお客様のアカウントは削除されます。", "never speaks for its writer"),

@@ -1355,6 +1355,10 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "返金", "返金をお願いします。先月のお支払いです。", "refund"),
         ("sourcehut", "Возврат средств", "Вам положен возврат средств. Заполните форму по ссылке, чтобы получить деньги.", UNCLASSIFIED),
         ("sourcehut", "Возврат", "Здравствуйте, прошу возврат средств за подписку.", "refund"),
+        ("sourcehut", "Cobro duplicado", "Se le ha cobrado dos veces. Haga clic aquí para solicitar su reembolso.", UNCLASSIFIED),
+        ("sourcehut", "Konto", "Twoje konto zostanie usunięte w ciągu 24 godzin. Zweryfikuj dane.", UNCLASSIFIED),
+        ("sourcehut", "뉴스레터", "이번 주 소식입니다. 회원 탈퇴는 여기를 클릭하세요.", UNCLASSIFIED),
+        ("sourcehut", "탈퇴", "회원 탈퇴 요청합니다.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
