@@ -83,7 +83,29 @@ static SECOND: LazyLock<ForwardRegex> = LazyLock::new(|| {
 
 /// A short text that asks ("Can you explain your refund policy, please?")
 /// is a request even without I or my.
-static PLEASE: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft)\b"));
+static PLEASE: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\b(?:please|pls|bitte|s'il vous plaît|por favor|per favore|alstublieft|пожалуйста|prosz[eę])\b|请|請|부탁|お願い"));
+
+/// Thanks to the reader ("Thanks for your help", "Danke für Ihre Hilfe",
+/// "Merci pour votre aide", "Спасибо за вашу помощь", 感谢您, 请您): the
+/// reader addressed as a courtesy, not as the owner of an account. Left
+/// out before looking for [`SECOND`].
+static THANKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:thanks?|thank you|danke|vielen dank|merci|gracias|grazie|dank|bedankt|obrigad[oa]|agrade[çc]\w*|desde já|спасибо|благодар\w*|dziękuj\w*)\b[^.!?\n]{0,40}|(?:请|請|感谢|感謝|谢谢|謝謝|麻烦|麻煩|劳烦|勞煩)您")
+});
+
+/// Whether the text addresses its reader's own things ([`SECOND`]), not
+/// counting thanks.
+fn addressed_to_reader(text: &str) -> bool {
+    let mut rest = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in THANKS.find_ranges(text) {
+        rest.push_str(&text[at..r.start]);
+        rest.push('\n');
+        at = r.end;
+    }
+    rest.push_str(&text[at..]);
+    SECOND.is_match(&rest)
+}
 
 /// A request that does not say who asks is a short one ("please delete
 /// account", "refund needed"); past this many characters a text that never
@@ -121,6 +143,11 @@ static TO_THE_READER: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"(?im)(?:^|[.!?;:,]\s+)(?:(?:and|so|but|then|also|hi|hello|hey|thanks)[,!]?\s+)?(?:(?:can|could|would|will) (?:you|u|your team|the team|support)\b|(?:are|were) you able to\b)",
         "|",
         pay_question!(),
+        // The same question in the packs' other languages: "Können Sie
+        // das Konto löschen?", "pourriez-vous supprimer le compte ?",
+        // "¿pueden eliminar la cuenta?", 请您帮忙注销.
+        r"|(?im)(?:^|[.!?;:,。，！？]\s*)(?:(?:hallo|guten tag|bonjour|hola|buenas tardes|buenos días|buen día|olá|bom dia|boa tarde|ciao|salve|goedendag|dag|здравствуйте|добрый день)[,!]?\s+)?¿?(?:(?:können|könnten|würden) sie|kannst du|könnt ihr|(?:pouvez|pourriez)[- ]vous|peux[- ]tu|pueden|podrían|podría usted|puede usted|podem|poderiam|pode(?:ria)? (?:você|o senhor|a senhora)|potete|potreste|kunt u|kunnen jullie|kun je|zou u|(?:не )?(?:можете|могли бы))\b",
+        r"|请您|請您|麻烦您|麻煩您|能否|可否",
     ))
 });
 const ASKED_MAX: usize = 300;
@@ -432,7 +459,7 @@ pub fn hold_sensitive(text: &str, ask: bool) -> Option<String> {
     }
     let short = text.chars().count() <= IMPERSONAL_MAX;
     let asked = text.chars().count() <= ASKED_MAX && TO_THE_READER.is_match(text);
-    if !FIRST_ANY.is_match(text) && !asked && (!short || (SECOND.is_match(text) && !PLEASE.is_match(text))) {
+    if !FIRST_ANY.is_match(text) && !asked && (!short || (addressed_to_reader(text) && !PLEASE.is_match(text))) {
         return Some("it never speaks for its writer (no I, my, we, our) and is addressed to the reader or long: a notice, not a request".to_string());
     }
     if ask && !short && !ASKS.is_match(text) {
@@ -475,7 +502,16 @@ mod tests {
             ("通知\n您的账户将被删除，立即验证。", "never speaks for its writer"),
             ("お知らせ\nお客様のアカウントは削除されます。", "never speaks for its writer"),
         ]);
-        passes(&["注销\n您好，请注销我的账号", "Konto löschen\nBitte löschen Sie mein Konto."]);
+        // Thanks to the reader, and a question put to the reader, are a
+        // request's.
+        passes(&[
+            "注销\n您好，请注销我的账号",
+            "Konto löschen\nBitte löschen Sie mein Konto.",
+            "Kontolöschung\nDas Konto zu dieser Mailadresse löschen. Danke für Ihre Hilfe.",
+            "compte\nBonjour, pourriez-vous supprimer le compte associé à cette adresse ? Merci pour votre aide.",
+            "Baja\nBuenas tardes, ¿pueden eliminar la cuenta asociada a este correo? Gracias por su ayuda.",
+            "账号注销\n您好，请您帮忙注销这个邮箱对应的账号，谢谢。",
+        ]);
     }
 
     /// The fifth set's lookalikes, after its one look: an admin of a

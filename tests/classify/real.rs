@@ -708,7 +708,7 @@ fn real_text_meets_the_measured_floors() {
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 28.0 / 35.0, 28.0 / 31.0, 1),
+        ("sourcehut r14", "held-out", 29.0 / 35.0, 29.0 / 32.0, 1),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 21.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
@@ -727,7 +727,7 @@ fn real_text_meets_the_measured_floors() {
         // CLASSIFICATION.md, "Eighteenth round"): tune text since.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
         ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
-        ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
+        ("cacert r16", "held-out", 9.0 / 10.0, 9.0 / 10.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
         // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
         // 0; CAcert 9/10, 9/11, 2. Read in the nineteenth round (docs/
@@ -1359,6 +1359,19 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "Konto", "Twoje konto zostanie usunięte w ciągu 24 godzin. Zweryfikuj dane.", UNCLASSIFIED),
         ("sourcehut", "뉴스레터", "이번 주 소식입니다. 회원 탈퇴는 여기를 클릭하세요.", UNCLASSIFIED),
         ("sourcehut", "탈퇴", "회원 탈퇴 요청합니다.", "account-deletion"),
+        // An adversary's requests near those rules: thanks to the reader
+        // ("Danke für Ihre Hilfe", 请您) and a question put to the reader
+        // are a request's, not a notice's; a refund asked as a question;
+        // the second factor removed from the account is not the account
+        // removed; a stolen phone and no way into a bank names no second
+        // factor of ours.
+        ("sourcehut", "Kontolöschung", "Können Sie das Konto zu dieser Mailadresse löschen? Danke für Ihre Hilfe.", "account-deletion"),
+        ("sourcehut", "账号注销", "您好，请您帮忙注销这个邮箱对应的账号，谢谢。", "account-deletion"),
+        ("sourcehut", "Аккаунт", "Добрый день. Удалите, пожалуйста, аккаунт, привязанный к этой почте. Спасибо за вашу помощь.", "account-deletion"),
+        ("sourcehut", "Remboursement", "Bonjour, j'ai souscrit à l'abonnement annuel par erreur. Est-il possible d'être remboursé ?", "refund"),
+        ("sourcehut", "Zwei-Faktor", "Guten Tag, ich habe ein neues Telefon und die Codes aus der App sind weg. Könnten Sie die Zwei-Faktor-Anmeldung für mein Konto entfernen?", "2fa-disable"),
+        ("sourcehut", "Handy gestohlen", "Mein Handy wurde gestohlen und ich kann mich nicht mehr einloggen, weder bei PayPal noch bei meiner Bank. Was macht man da?", UNCLASSIFIED),
+        ("sourcehut", "탈퇴 문의", "회원 탈퇴 처리 부탁드립니다. 더 이상 사용하지 않습니다.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1538,7 +1551,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 39.0, 0),
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        ("sourcehut r14", "held-out", 28.0 / 35.0, 28.0 / 32.0, 2),
+        ("sourcehut r14", "held-out", 29.0 / 35.0, 29.0 / 33.0, 2),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 23.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
         // The fifteenth set, with the model (the defaults): read since the
@@ -1551,7 +1564,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // eighteenth round.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
         ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
-        ("cacert r16", "held-out", 8.0 / 10.0, 8.0 / 9.0, 1),
+        ("cacert r16", "held-out", 9.0 / 10.0, 9.0 / 10.0, 1),
         // The seventeenth set, with the model (the defaults): its one look
         // 16/25, 16/18, 0; 17/26, 17/18, 0; 9/10, 9/11, 2. Read since the
         // nineteenth round.
