@@ -234,8 +234,30 @@ fn clause_words(text: &str, negation: bool) -> impl Iterator<Item = (String, boo
 /// for the rules' words").
 pub fn language(text: &str) -> Option<whatlang::Lang> {
     let end = text.char_indices().nth(LANGUAGE_CHARS).map_or(text.len(), |(at, _)| at);
-    let info = whatlang::detect(&text[..end])?;
-    (info.is_reliable() || info.confidence() >= 0.5).then(|| info.lang())
+    let start = &text[..end];
+    // One message's start is told several times while it is classified
+    // (the request model, the spam model, the learned features), and
+    // telling it is the dearest step there is (about half of classifying
+    // a short routed message): the last few answers are kept, per thread.
+    if let Some(lang) = RECENT_LANGUAGES.with_borrow(|recent| recent.iter().find(|(t, _)| t == start).map(|(_, l)| *l)) {
+        return lang;
+    }
+    let lang = whatlang::detect(start).and_then(|info| (info.is_reliable() || info.confidence() >= 0.5).then(|| info.lang()));
+    RECENT_LANGUAGES.with_borrow_mut(|recent| {
+        if recent.len() == RECENT_LANGUAGES_KEPT {
+            recent.remove(0);
+        }
+        recent.push((start.to_string(), lang));
+    });
+    lang
+}
+
+/// How many texts' languages [`language`] keeps (their first
+/// [`LANGUAGE_CHARS`] characters each).
+const RECENT_LANGUAGES_KEPT: usize = 4;
+
+thread_local! {
+    static RECENT_LANGUAGES: std::cell::RefCell<Vec<(String, Option<whatlang::Lang>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// As much of a text as its language is told from: the request model's
@@ -306,6 +328,24 @@ mod tests {
         assert_eq!(words, ["delete", "delet my", "my account", "account", "account pleas", "pleas delet", "delet account"]);
         assert_eq!(a.evidence[0].features[0], b.evidence[0].features[0], "delete and deleting stem alike");
         assert!(!a.evidence.iter().any(|e| e.word.contains("12345")));
+    }
+
+    /// The kept answers are each text's own: a text told again after
+    /// others gets its language, not the last one told.
+    #[test]
+    fn a_language_told_again_is_the_texts_own() {
+        let german = "Hallo, bitte löschen Sie mein Konto und alle meine Daten. Vielen Dank für Ihre Hilfe.";
+        let french = "Bonjour, pourriez-vous supprimer mon compte et toutes mes données ? Merci beaucoup.";
+        let english = "Hello, please delete my account and all of my data. Thank you for your help.";
+        for _ in 0..2 {
+            assert_eq!(language(german), Some(whatlang::Lang::Deu));
+            assert_eq!(language(french), Some(whatlang::Lang::Fra));
+            assert_eq!(language(english), Some(whatlang::Lang::Eng));
+        }
+        for i in 0..=RECENT_LANGUAGES_KEPT {
+            language(&format!("{english} {i}"));
+        }
+        assert_eq!(language(german), Some(whatlang::Lang::Deu), "told again after the kept ones were replaced");
     }
 
     #[test]
