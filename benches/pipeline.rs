@@ -39,6 +39,13 @@ fn stages(c: &mut Criterion) {
     assert!(triaged::classify::request::judged(&subject, &body), "the request model judges this one");
     g.bench_function("classify, judged by the request model", |b| b.iter(|| pack.classify(&judged)));
     g.bench_function("classify: the request model alone", |b| b.iter(|| triaged::classify::request::hold(&subject, &body)));
+    // A deletion request in German, as long as a polite letter runs: a
+    // text with non-ASCII letters, where the lazy DFA cannot read a
+    // Unicode `\b` and the rules are searched near their words or by a
+    // slower engine (`forward_regex`).
+    let german = Message::parse(include_bytes!("german-request.eml").to_vec()).unwrap();
+    assert_eq!(pack.classify(&german).procedure, "account-deletion", "the German request is routed");
+    g.bench_function("classify: a 2 KiB request in German", |b| b.iter(|| pack.classify(&german)));
     // What the daemon does before classifying: is it mail nobody answers?
     let aside = triaged::classify::aside::AsidePolicy {
         receiving_server: Some("mx.example.org".into()),

@@ -31,7 +31,16 @@
 //! - where the lazy DFA gives up (a Unicode `\b` next to a non-ASCII
 //!   letter, or a cache that fills again and again), the bounded
 //!   backtracker or the PikeVM finds the whole match in one forward pass,
-//!   as `meta::Regex` falls back to them.
+//!   as `meta::Regex` falls back to them;
+//! - a Unicode `\b` makes the lazy DFA give up at the first non-ASCII
+//!   byte, so text in other languages went to the PikeVM, a hundred
+//!   times slower. Where the pattern puts an ASCII letter beside each
+//!   `\b`, the lazy DFA reads it with ASCII's `\b` instead, which is the
+//!   same on ASCII text and elsewhere finds every match and perhaps more
+//!   ([`ascii_boundaries`]): where it finds none, there is none. And a
+//!   text that is not ASCII is searched only near the words every match
+//!   holds, as far as the pattern lets a match reach in that text
+//!   ([`ForwardRegex::is_match_near`]).
 //!
 //! The answer is the one `meta::Regex` gives with the same configuration
 //! (`tests`, and every shipped rule over the real corpus in
@@ -82,9 +91,17 @@ pub struct ForwardRegex {
     /// for a pack's rule, whose words the pack looks for
     /// ([`ForwardRegex::for_pack`]).
     required: Option<AhoCorasick>,
+    /// How long a match can be, in a given text, when the pattern bounds
+    /// it there: a match then lies that near one of its words, and a text
+    /// the lazy DFA cannot read is searched only there ([`windows`]).
+    longest: Option<Bound>,
     /// None when the automaton is too large for the cache capacity to
     /// hold a few of its states: every search then runs on the fallback.
     dfa: Option<DFA>,
+    /// Whether `dfa` reads the pattern with ASCII word boundaries
+    /// ([`ascii_boundaries`]): exact on ASCII text, and on other text a
+    /// first look that can only find too much.
+    ascii_words: bool,
     backtrack: BoundedBacktracker,
     pikevm: PikeVM,
     cache: Mutex<Option<Caches>>,
@@ -128,11 +145,20 @@ impl ForwardRegex {
     fn build(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
         // regex's prefilter of the leading words, when it is quick, lets
         // the lazy DFA skip to them; otherwise the DFA reads every byte.
-        let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir).filter(Prefilter::is_fast);
-        let nfa = thompson::Compiler::new()
-            .configure(thompson::Config::new().utf8(true).shrink(false).which_captures(WhichCaptures::Implicit).nfa_size_limit(Some(size_limit)))
-            .build_from_hir(hir)
-            .map_err(|e| e.to_string())?;
+        // The lazy DFA gives up at the first non-ASCII byte of a text when
+        // the pattern has a Unicode `\b`; with ASCII boundaries it never
+        // does (see [`ascii_boundaries`]).
+        let ascii = ascii_boundaries(hir);
+        let dfa_hir = ascii.as_ref().unwrap_or(hir);
+        let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, dfa_hir).filter(Prefilter::is_fast);
+        let compile = |hir: &Hir| {
+            thompson::Compiler::new()
+                .configure(thompson::Config::new().utf8(true).shrink(false).which_captures(WhichCaptures::Implicit).nfa_size_limit(Some(size_limit)))
+                .build_from_hir(hir)
+                .map_err(|e| e.to_string())
+        };
+        let nfa = compile(hir)?;
+        let dfa_nfa = if ascii.is_some() { compile(dfa_hir)? } else { nfa.clone() };
         let dfa = DFA::builder()
             .configure(
                 DFA::config()
@@ -140,12 +166,12 @@ impl ForwardRegex {
                     .specialize_start_states(true)
                     .prefilter(prefilter)
                     .unicode_word_boundary(true)
-                    .cache_capacity(cache_capacity(nfa.memory_usage()))
+                    .cache_capacity(cache_capacity(dfa_nfa.memory_usage()))
                     .skip_cache_capacity_check(false)
                     .minimum_cache_clear_count(Some(3))
                     .minimum_bytes_per_state(Some(10)),
             )
-            .build_from_nfa(nfa.clone())
+            .build_from_nfa(dfa_nfa)
             .ok();
         let backtrack = BoundedBacktracker::builder().build_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
         let pikevm = PikeVM::builder()
@@ -153,7 +179,8 @@ impl ForwardRegex {
             .build_from_nfa(nfa.clone())
             .map_err(|e| e.to_string())?;
         let leading = leading_words(hir);
-        Ok(ForwardRegex { nfa, leading, required: None, dfa, backtrack, pikevm, cache: Mutex::new(None) })
+        let longest = Bound::of(hir);
+        Ok(ForwardRegex { nfa, leading, required: None, longest, dfa, ascii_words: ascii.is_some(), backtrack, pikevm, cache: Mutex::new(None) })
     }
 
     /// One of the code's own fixed patterns, with regex's syntax and
@@ -175,10 +202,14 @@ impl ForwardRegex {
     /// Whether `text` holds a match: the lazy DFA alone, stopping at the
     /// first place a match is certain.
     pub fn is_match(&self, text: &str) -> bool {
-        if !self.may_match(text) {
-            return false;
+        let Some(words) = &self.required else { return self.is_match_with_words(text) };
+        if text.is_ascii() || self.longest.is_none() {
+            return words.is_match(text) && self.is_match_with_words(text);
         }
-        self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true)).is_some())
+        // Every match holds one of these words: only the text near them is
+        // searched. A word skipped for overlapping one found lies inside
+        // the one found, so its window lies inside that one's.
+        self.is_match_near(text, words.find_iter(text).map(|w| w.range()), &Runs::of(text))
     }
 
     /// As [`ForwardRegex::is_match`], for a `text` already known to hold
@@ -186,7 +217,37 @@ impl ForwardRegex {
     /// pack's rules have them looked for in one pass for all
     /// (`procedures::rule_words`).
     pub fn is_match_with_words(&self, text: &str) -> bool {
-        self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true)).is_some())
+        let reading = self.reading(text);
+        self.with_caches(|caches| self.search(caches, &Input::new(text).earliest(true), reading).is_some())
+    }
+
+    /// As [`ForwardRegex::is_match`], where `words` are the places in
+    /// `text`, in order, of the words every match holds one of
+    /// ([`required_literals`], found by the pack's one pass or the
+    /// pattern's own look) and `runs` its [`Runs`]: where the pattern
+    /// bounds a match in this text, only the text near those words is
+    /// searched. No word, no match.
+    ///
+    /// Why: the lazy DFA gives up at the first non-ASCII byte of a text
+    /// when the pattern has a Unicode `\b` (every rule has one), and the
+    /// PikeVM then reads the rest of the text a hundred times slower: a
+    /// 2 KiB letter in German took about 20 ms to classify, a 3 KiB one in
+    /// English under 1 ms (docs/BENCHMARKS.md, "Text in other languages").
+    /// Each window is searched with the whole text around it, so a `\b`
+    /// at its edge reads the character beyond, and the answer is the
+    /// whole text's.
+    pub fn is_match_near(&self, text: &str, words: impl Iterator<Item = Range<usize>>, runs: &Runs) -> bool {
+        let Some(longest) = self.longest.as_ref().map(|b| b.in_text(runs)) else {
+            let mut words = words.peekable();
+            return words.peek().is_some() && self.is_match_with_words(text);
+        };
+        let windows = windows(text, words, longest);
+        // Near as much as the whole: one search is cheaper than several.
+        if windows.iter().map(ExactSizeIterator::len).sum::<usize>() * 4 >= text.len() * 3 {
+            return !windows.is_empty() && self.is_match_with_words(text);
+        }
+        let reading = self.reading(text);
+        self.with_caches(|caches| windows.into_iter().any(|w| self.search(caches, &Input::new(text).range(w).earliest(true), reading).is_some()))
     }
 
     /// False when `text` lacks every word a match must hold.
@@ -199,7 +260,8 @@ impl ForwardRegex {
         if !self.may_match(text) {
             return None;
         }
-        let found = self.with_caches(|caches| self.search(caches, &Input::new(text)));
+        let reading = self.reading(text);
+        let found = self.with_caches(|caches| self.search(caches, &Input::new(text), reading));
         found.map(|range| &text[on_characters(text, range)])
     }
 
@@ -209,9 +271,10 @@ impl ForwardRegex {
         if !self.may_match(text) {
             return Vec::new();
         }
+        let reading = self.reading(text);
         self.with_caches(|caches| {
             let mut searcher = Searcher::new(Input::new(text));
-            std::iter::from_fn(|| searcher.advance(|input| Ok(self.search(caches, input).map(|range| Match::must(0, range)))))
+            std::iter::from_fn(|| searcher.advance(|input| Ok(self.search(caches, input, reading).map(|range| Match::must(0, range)))))
                 .map(|m| on_characters(text, m.range()))
                 .collect()
         })
@@ -227,10 +290,36 @@ impl ForwardRegex {
 
     /// The leftmost-first match in `input`'s span (or, for an `earliest`
     /// input, whether there is one: any range then).
-    fn search(&self, caches: &mut Caches, input: &Input<'_>) -> Option<Range<usize>> {
-        match self.forward(caches, input) {
-            Ok(found) => found,
-            Err(GaveUp) => self.fallback(input),
+    fn search(&self, caches: &mut Caches, input: &Input<'_>, reading: Reading) -> Option<Range<usize>> {
+        match reading {
+            Reading::Exact => match self.forward(caches, input) {
+                Ok(found) => found,
+                Err(GaveUp) => self.fallback(input),
+            },
+            // The lazy DFA finds every match and perhaps more: where it
+            // finds none there is none, and that is most rules on most
+            // text. Where it finds one, the engines that read Unicode's
+            // `\b` say whether it is one.
+            Reading::Superset if input.get_earliest() => {
+                if let (Some(dfa), Some(cache)) = (&self.dfa, caches.dfa.as_mut()) {
+                    if let Ok(None) = dfa.try_search_fwd(cache, input) {
+                        return None;
+                    }
+                }
+                self.fallback(input)
+            }
+            Reading::Superset | Reading::Unreadable => self.fallback(input),
+        }
+    }
+
+    /// How far the lazy DFA's answer holds for `text`.
+    fn reading(&self, text: &str) -> Reading {
+        if !self.ascii_words || text.is_ascii() {
+            Reading::Exact
+        } else if text.contains(['\u{212A}', '\u{17F}']) {
+            Reading::Unreadable
+        } else {
+            Reading::Superset
         }
     }
 
@@ -312,6 +401,154 @@ impl ForwardRegex {
 #[cfg(test)]
 fn fallback_memory() -> usize {
     FALLBACK.with_borrow(|slot| slot.as_ref().map_or(0, |f| f.backtrack.memory_usage() + f.pikevm.memory_usage()))
+}
+
+/// The longest run of a text's bytes of each of three kinds, which bounds
+/// how much of it a repeated class can match: a word's characters
+/// (`\w*`), what is not a word's (`\W+`, `\s+`, `[\s,]+`) and what is
+/// not a space (`\S*`, `[\w.-]+`). Every non-ASCII byte counts as each
+/// kind: a bound, never short.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Runs([usize; RUN_KINDS]);
+
+/// The kinds of [`Runs`]: word, not a word, not a space.
+const RUN_KINDS: usize = 3;
+
+impl Runs {
+    pub fn of(text: &str) -> Runs {
+        let (mut longest, mut now) = ([0; RUN_KINDS], [0; RUN_KINDS]);
+        for &b in text.as_bytes() {
+            for kind in 0..RUN_KINDS {
+                now[kind] = if in_run(kind, b) { now[kind] + 1 } else { 0 };
+                longest[kind] = longest[kind].max(now[kind]);
+            }
+        }
+        Runs(longest)
+    }
+}
+
+/// Whether byte `b` may be part of a run of `kind` ([`Runs`]).
+fn in_run(kind: usize, b: u8) -> bool {
+    let word = b.is_ascii_alphanumeric() || b == b'_';
+    !b.is_ascii()
+        || match kind {
+            0 => word,
+            1 => !word,
+            _ => !b.is_ascii_whitespace() && b != 0x0b,
+        }
+}
+
+/// The longest match of a pattern, in bytes, in a text with given
+/// [`Runs`]: `fixed` plus, for each kind, the most runs of it a match can
+/// take in full (`\w*` one word's run, `(\w+\s+){0,3}` three of each).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bound {
+    fixed: usize,
+    runs: [usize; RUN_KINDS],
+}
+
+impl Bound {
+    const ZERO: Bound = Bound { fixed: 0, runs: [0; RUN_KINDS] };
+
+    /// `None` when a part of the pattern repeats without limit over bytes
+    /// of more than one kind (`.*`): a match may then be the whole text.
+    fn of(hir: &Hir) -> Option<Bound> {
+        let fixed = |n: usize| Bound { fixed: n, ..Bound::ZERO };
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => Some(Bound::ZERO),
+            HirKind::Literal(l) => Some(fixed(l.0.len())),
+            HirKind::Class(c) => c.maximum_len().map(fixed),
+            HirKind::Capture(c) => Bound::of(&c.sub),
+            HirKind::Repetition(r) => match r.max {
+                Some(max) => Bound::of(&r.sub).map(|b| b.times(max as usize)),
+                None => {
+                    let bytes = ascii_bytes(&r.sub);
+                    (0..RUN_KINDS).find(|&kind| (0..128u8).all(|b| !bytes[b as usize] || in_run(kind, b))).map(|kind| {
+                        let mut runs = [0; RUN_KINDS];
+                        runs[kind] = 1;
+                        Bound { fixed: 0, runs }
+                    })
+                }
+            },
+            HirKind::Concat(parts) => parts.iter().try_fold(Bound::ZERO, |sum, part| Some(sum.plus(Bound::of(part)?))),
+            // The longest of the alternatives, kind by kind: a bound, since
+            // no run is negative.
+            HirKind::Alternation(alternatives) => alternatives.iter().try_fold(Bound::ZERO, |most, a| Some(most.or(Bound::of(a)?))),
+        }
+    }
+
+    fn plus(self, other: Bound) -> Bound {
+        Bound { fixed: self.fixed.saturating_add(other.fixed), runs: std::array::from_fn(|k| self.runs[k].saturating_add(other.runs[k])) }
+    }
+
+    fn or(self, other: Bound) -> Bound {
+        Bound { fixed: self.fixed.max(other.fixed), runs: std::array::from_fn(|k| self.runs[k].max(other.runs[k])) }
+    }
+
+    fn times(self, n: usize) -> Bound {
+        Bound { fixed: self.fixed.saturating_mul(n), runs: self.runs.map(|r| r.saturating_mul(n)) }
+    }
+
+    fn in_text(&self, runs: &Runs) -> usize {
+        (0..RUN_KINDS).fold(self.fixed, |sum, k| sum.saturating_add(self.runs[k].saturating_mul(runs.0[k])))
+    }
+}
+
+/// The ASCII bytes a match of `hir` may hold (every non-ASCII byte is of
+/// every run's kind, so they do not matter).
+fn ascii_bytes(hir: &Hir) -> [bool; 128] {
+    let mut bytes = [false; 128];
+    let mut add = |lo: u32, hi: u32| {
+        for b in lo..=hi.min(127) {
+            bytes[b as usize] = true;
+        }
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(l) => l.0.iter().for_each(|&b| add(u32::from(b), u32::from(b))),
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().for_each(|r| add(r.start() as u32, r.end() as u32)),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().iter().for_each(|r| add(u32::from(r.start()), u32::from(r.end()))),
+        HirKind::Capture(c) => return ascii_bytes(&c.sub),
+        HirKind::Repetition(r) => return ascii_bytes(&r.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            for part in parts {
+                for (b, held) in ascii_bytes(part).into_iter().enumerate() {
+                    bytes[b] |= held;
+                }
+            }
+        }
+    }
+    bytes
+}
+
+/// Where in `text` a match of at most `longest` bytes holding one of
+/// `words` can be: a match holding the word at `s..e` starts at `e -
+/// longest` or later and ends by `s + longest`. Widened to whole
+/// characters, merged where they meet, in order.
+fn windows(text: &str, words: impl Iterator<Item = Range<usize>>, longest: usize) -> Vec<Range<usize>> {
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for word in words {
+        let near = word.end.saturating_sub(longest).min(word.start)..word.start.saturating_add(longest).max(word.end).min(text.len());
+        let near = on_characters(text, near);
+        match merged.last_mut() {
+            Some(last) if near.start <= last.end && near.start >= last.start => last.end = last.end.max(near.end),
+            _ => merged.push(near),
+        }
+    }
+    // The pack's one pass reports a word inside another after it: put
+    // such windows in order and merge them again.
+    if merged.windows(2).any(|w| w[1].start < w[0].start) {
+        merged.sort_by_key(|w| w.start);
+        let mut again: Vec<Range<usize>> = Vec::with_capacity(merged.len());
+        for near in merged {
+            match again.last_mut() {
+                Some(last) if near.start <= last.end => last.end = last.end.max(near.end),
+                _ => again.push(near),
+            }
+        }
+        merged = again;
+    }
+    merged
 }
 
 /// The one search cache of a pattern, locked. A search that panicked
@@ -457,6 +694,138 @@ const REQUIRED_LEN: usize = 3;
 /// More words than this are no quicker to look for than the rule itself.
 const REQUIRED_MAX: usize = 256;
 
+/// How far the lazy DFA's answer holds for a text ([`ForwardRegex::reading`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reading {
+    /// Its answer is the pattern's (or it gives up, and the fallback
+    /// answers): it reads the pattern as written, or the text is ASCII,
+    /// where ASCII's `\b` is Unicode's.
+    Exact,
+    /// It reads ASCII word boundaries ([`ascii_boundaries`]) in text that
+    /// is not ASCII: it finds every match, and perhaps more.
+    Superset,
+    /// Not even that: the text holds the Kelvin sign or the long s, which
+    /// a case-insensitive `k` or `s` matches (see [`ascii_word_class`]).
+    Unreadable,
+}
+
+/// `hir` with each Unicode `\b` made ASCII's, when beside every one of
+/// them the pattern puts an ASCII letter, digit or `_` on one side (as
+/// in `\bdelete`, `(?:konto|account)\b`): `None` if one has no such side
+/// or the pattern has another Unicode assertion.
+///
+/// Unicode's `\b` between that character and any other is true only when
+/// the other is no part of a word, and ASCII's is then true as well: so
+/// every match of `hir` is one of the result's, which finds more only
+/// where a word of other letters touches the ASCII one ("é" before
+/// "delete"). On ASCII text the two are the same pattern. The lazy DFA
+/// reads the result without giving up at non-ASCII bytes (see
+/// [`ForwardRegex::search`]).
+fn ascii_boundaries(hir: &Hir) -> Option<Hir> {
+    use regex_syntax::hir::Look;
+    fn convert(hir: &Hir, side_known: bool) -> Option<Hir> {
+        Some(match hir.kind() {
+            HirKind::Look(Look::WordUnicode) if side_known => Hir::look(Look::WordAscii),
+            HirKind::Look(look) => {
+                let unicode = matches!(
+                    look,
+                    Look::WordUnicode | Look::WordUnicodeNegate | Look::WordStartUnicode | Look::WordEndUnicode | Look::WordStartHalfUnicode | Look::WordEndHalfUnicode
+                );
+                if unicode {
+                    return None;
+                }
+                hir.clone()
+            }
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => hir.clone(),
+            HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(convert(&c.sub, false)?), ..c.clone() }),
+            HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(convert(&r.sub, false)?), ..r.clone() }),
+            HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(|a| convert(a, false)).collect::<Option<_>>()?),
+            HirKind::Concat(parts) => Hir::concat(
+                (0..parts.len())
+                    .map(|i| {
+                        let side_known = matches!(parts[i].kind(), HirKind::Look(Look::WordUnicode))
+                            && (ascii_word_edge(parts[..i].iter().rev(), Edge::Last) || ascii_word_edge(parts[i + 1..].iter(), Edge::First));
+                        convert(&parts[i], side_known)
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+    if !hir.properties().look_set().contains_word_unicode() {
+        return None;
+    }
+    convert(hir, false)
+}
+
+/// Which end of a match [`ascii_word_edge`] looks at.
+#[derive(Clone, Copy, PartialEq)]
+enum Edge {
+    First,
+    Last,
+}
+
+/// Whether the character at `edge` of every match of `parts` in sequence
+/// (read from the assertion outwards) is an ASCII letter, digit or `_`:
+/// false when they may match nothing, since that character is then the
+/// pattern's beyond them.
+fn ascii_word_edge<'a>(parts: impl Iterator<Item = &'a Hir>, edge: Edge) -> bool {
+    // (whether it may match nothing, whether a match of something starts
+    // or ends with such a character)
+    fn of(hir: &Hir, edge: Edge) -> (bool, bool) {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => (true, true),
+            HirKind::Literal(l) => {
+                let b = if edge == Edge::First { l.0.first() } else { l.0.last() };
+                (false, b.is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_'))
+            }
+            HirKind::Class(c) => (false, ascii_word_class(c)),
+            HirKind::Capture(c) => of(&c.sub, edge),
+            HirKind::Repetition(r) => {
+                let (empty, word) = of(&r.sub, edge);
+                (empty || r.min == 0, word)
+            }
+            HirKind::Alternation(alternatives) => alternatives.iter().map(|a| of(a, edge)).fold((false, true), |(e, w), (ae, aw)| (e || ae, w && aw)),
+            HirKind::Concat(parts) => {
+                let mut ordered: Vec<&Hir> = parts.iter().collect();
+                if edge == Edge::Last {
+                    ordered.reverse();
+                }
+                let mut word = true;
+                for part in ordered {
+                    let (empty, w) = of(part, edge);
+                    word &= w;
+                    if !empty {
+                        return (false, word);
+                    }
+                }
+                (true, word)
+            }
+        }
+    }
+    for part in parts {
+        let (empty, word) = of(part, edge);
+        if !word {
+            return false;
+        }
+        if !empty {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether every character of class `c` is an ASCII letter, digit or
+/// `_`, or the Kelvin sign or the long s, which Unicode's case folding
+/// adds to a case-insensitive `k` and `s` (a text that holds one is read
+/// without the lazy DFA: [`Reading::Unreadable`]).
+fn ascii_word_class(c: &Class) -> bool {
+    let word = |ch: u32| char::from_u32(ch).is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '\u{212A}' || ch == '\u{17F}');
+    match c {
+        Class::Unicode(u) => u.ranges().iter().all(|r| r.end() as u32 - r.start() as u32 <= 128 && (r.start() as u32..=r.end() as u32).all(word)),
+        Class::Bytes(b) => b.ranges().iter().all(|r| (r.start()..=r.end()).all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+    }
+}
+
 /// The lazy DFA could not answer: a Unicode `\b` beside a non-ASCII
 /// character, a cache cleared too often, or a match it cannot place.
 struct GaveUp;
@@ -468,7 +837,9 @@ impl Clone for ForwardRegex {
             nfa: self.nfa.clone(),
             leading: self.leading.clone(),
             required: self.required.clone(),
+            longest: self.longest,
             dfa: self.dfa.clone(),
+            ascii_words: self.ascii_words,
             backtrack: self.backtrack.clone(),
             pikevm: self.pikevm.clone(),
             cache: Mutex::new(None),
@@ -478,7 +849,7 @@ impl Clone for ForwardRegex {
 
 impl std::fmt::Debug for ForwardRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).finish()
+        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).field("ascii", &self.ascii_words).finish()
     }
 }
 
@@ -513,6 +884,64 @@ mod tests {
             });
             assert_eq!(answers(&shared.clone()), expected, "{pattern}, a copy");
         }
+    }
+
+    /// Text the lazy DFA cannot read (a Unicode `\b` beside non-ASCII
+    /// letters) is searched only near the words every match holds, as
+    /// far as the pattern and the text's runs let a match reach: the
+    /// answer is regex's over the whole text, a word's run (`\w*`), a
+    /// space's (`\s+`) and a non-space's (`\S*`) included, at a window's
+    /// edge and across the windows of several words.
+    #[test]
+    fn a_match_searched_near_its_words_is_the_whole_texts() {
+        let filler = "Grüße aus Köln, wir schreiben Ihnen wegen einer Frage zu Ihrem Dienst. ".repeat(40);
+        let patterns = [
+            r"(?i)\blösch\w*\b.{0,20}\bkonto\b",
+            r"(?i)\b(konto|account)\w*\s+(löschen|entfernen)\b",
+            r"(?i)\b(delete|remove)\s+(?:\w+\s+){0,3}account\b",
+            r"(?i)\bplease\b\S*\s*\brefund\w*",
+            r"(?i)\bkonto\b.*\blöschen\b",
+            r"(?i)\bmon compte\b",
+        ];
+        let texts = [
+            format!("{filler}Bitte löschen Sie mein Konto. {filler}"),
+            format!("{filler}Mein Kontoooooooooooooooooooooooooooooooooooooooooooooooooo     löschen, danke. {filler}"),
+            format!("{filler}please delete my old and unused account{filler}"),
+            format!("{filler}please!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!   refundieren{filler}"),
+            format!("Konto {filler} löschen"),
+            format!("{filler}supprimez mon compteur, pas mon compte{filler}"),
+            format!("{filler}Löschung meines Kontos{filler}"),
+            format!("{filler}mein Konto{filler}"),
+            "Konto löschen".to_string(),
+        ];
+        for pattern in patterns {
+            let compiled = ForwardRegex::fixed(pattern);
+            let plain = regex::Regex::new(pattern).unwrap();
+            for text in &texts {
+                assert_eq!(compiled.is_match(text), plain.is_match(text), "{pattern} in {:?}", &text[filler.len().min(text.len() / 2)..]);
+            }
+        }
+        // ASCII word boundaries where an ASCII letter is beside each `\b`:
+        // a word glued to other letters, the Kelvin sign that `(?i)k`
+        // matches, and a `\b` beside a non-ASCII letter.
+        for (pattern, ascii) in [(r"(?i)\bdelete\b", true), (r"(?i)\b(konto|account)\b", true), (r"(?i)\bändern\b", false), (r"(?i)\blösch\w*\b", false)] {
+            let compiled = ForwardRegex::fixed(pattern);
+            assert_eq!(compiled.ascii_words, ascii, "{pattern}");
+            let plain = regex::Regex::new(pattern).unwrap();
+            for text in ["édelete it", "delete it", "deleteé", "mein \u{212A}onto, ſo", "bitte ändern", "verändern", "Löschung", "xlöschen"] {
+                let text = format!("{filler}{text}");
+                assert_eq!(compiled.is_match(&text), plain.is_match(&text), "{pattern} in {:?}", &text[filler.len()..]);
+                assert_eq!(compiled.find(&text), plain.find(&text).map(|m| m.as_str()), "{pattern} in {:?}", &text[filler.len()..]);
+            }
+        }
+        // Bounded where the pattern repeats one kind of byte, unbounded
+        // where it repeats any (`.*`).
+        let bound = |p: &str| Bound::of(&regex_automata::util::syntax::parse(p).unwrap());
+        assert_eq!(bound(r"ab\w*c").map(|b| (b.fixed, b.runs)), Some((3, [1, 0, 0])));
+        assert_eq!(bound(r"a(\w+[\s,]+){0,3}b").map(|b| (b.fixed, b.runs)), Some((2, [3, 3, 0])));
+        assert_eq!(bound(r"a[\w.-]+").map(|b| (b.fixed, b.runs)), Some((1, [0, 0, 1])));
+        assert_eq!(bound(r"a.*b"), None);
+        assert_eq!(Runs::of("ab  cd,,, ü x").0, [2, 7, 5], "\"ü\" counts as each kind");
     }
 
     /// A pattern of many groups over long non-ASCII text: the lazy DFA

@@ -175,11 +175,15 @@ impl Texts {
     /// the pack's one pass over that text found one of its words.
     fn matches(&self, words: &RuleWords, rule: &Rule, found: Found) -> bool {
         let text = self.text(found);
-        let may = match self.candidates.get(Texts::place(found)) {
-            Some(cell) => cell.get_or_init(|| words.candidates(text)).may_match(rule.slot),
-            None => true,
-        };
-        may && rule.regex.is_match_with_words(text)
+        let Some(cell) = self.candidates.get(Texts::place(found)) else { return rule.regex.is_match_with_words(text) };
+        let candidates = cell.get_or_init(|| words.candidates(text));
+        if !candidates.may_match(rule.slot) {
+            return false;
+        }
+        match (candidates.places(rule.slot), candidates.runs()) {
+            (Some(places), Some(runs)) => rule.regex.is_match_near(text, places.iter().cloned(), runs),
+            _ => rule.regex.is_match_with_words(text),
+        }
     }
 
     fn text(&self, found: Found) -> &str {

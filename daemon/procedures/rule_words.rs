@@ -17,7 +17,11 @@
 //! rules' answers are the same (`tests` here, and every shipped rule over
 //! the real corpus in `procedures::pack`).
 
+use std::ops::Range;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::forward_regex::Runs;
 
 /// The words of a pack's patterns, by pattern ("slot": each distinct
 /// compiled pattern of the pack has one, shared by the rules that hold it).
@@ -34,14 +38,36 @@ pub struct RuleWords {
 }
 
 /// Which of a pack's patterns a text may match: those whose words it
-/// holds, and those that have none.
+/// holds, and those that have none; and where their words are.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Candidates(Vec<bool>);
+pub struct Candidates {
+    may: Vec<bool>,
+    /// For each slot, where its words are in the text, in the order the
+    /// one pass found them (a word inside another comes after it). Empty
+    /// for a pattern that has no words.
+    places: Vec<Vec<Range<usize>>>,
+    /// The text's runs, when the lazy DFA cannot read it all (it holds a
+    /// non-ASCII byte): its patterns are then searched near their words
+    /// (`ForwardRegex::is_match_near`).
+    runs: Option<Runs>,
+}
 
 impl Candidates {
     /// Whether the pattern in `slot` is worth searching in this text.
     pub fn may_match(&self, slot: usize) -> bool {
-        self.0.get(slot).copied().unwrap_or(true)
+        self.may.get(slot).copied().unwrap_or(true)
+    }
+
+    /// Where the words of the pattern in `slot` are in the text: `None`
+    /// for a pattern without words (search all of the text).
+    pub fn places(&self, slot: usize) -> Option<&[Range<usize>]> {
+        self.places.get(slot).filter(|p| !p.is_empty()).map(Vec::as_slice)
+    }
+
+    /// The text's [`Runs`] when it is worth searching near the words, not
+    /// all through: `None` for ASCII text.
+    pub fn runs(&self) -> Option<&Runs> {
+        self.runs.as_ref()
     }
 }
 
@@ -87,17 +113,18 @@ impl RuleWords {
     /// The patterns `text` may match, read in one pass.
     pub fn candidates(&self, text: &str) -> Candidates {
         let mut may = self.always.clone();
-        let Some(words) = &self.words else { return Candidates(may) };
-        let mut seen = vec![false; self.owners.len()];
+        let runs = (!text.is_ascii()).then(|| Runs::of(text));
+        let mut places = vec![Vec::new(); may.len()];
+        let Some(words) = &self.words else { return Candidates { may, places, runs } };
         for found in words.find_overlapping_iter(text) {
-            let word = found.pattern().as_usize();
-            if !std::mem::replace(&mut seen[word], true) {
-                for &slot in &self.owners[word] {
-                    may[slot] = true;
+            for &slot in &self.owners[found.pattern().as_usize()] {
+                may[slot] = true;
+                if runs.is_some() {
+                    places[slot].push(found.range());
                 }
             }
         }
-        Candidates(may)
+        Candidates { may, places, runs }
     }
 }
 
@@ -132,6 +159,6 @@ mod tests {
         let index = RuleWords::new(&[words(&["account"]), words(&["delete", "account"])]);
         let c = index.candidates("account");
         assert!(c.may_match(0) && c.may_match(1));
-        assert_eq!(index.candidates("nothing here"), Candidates(vec![false, false]));
+        assert!(!index.candidates("nothing here").may_match(0) && !index.candidates("nothing here").may_match(1));
     }
 }
