@@ -591,6 +591,18 @@ fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     words.sort();
     words.dedup();
     words.minimize_by_preference();
+    // A rule written in many phrasings can require more words than are
+    // worth looking for. Their first bytes then stand for them: every
+    // match still holds one, where the whole word is (as `windows`
+    // needs), and the shorter the words, the fewer they are.
+    let mut keep = words.max_literal_len()?;
+    while words.len()? > REQUIRED_MAX && keep > REQUIRED_LEN {
+        keep -= 1;
+        words.keep_first_bytes(keep);
+        words.sort();
+        words.dedup();
+        words.minimize_by_preference();
+    }
     let literals = words.literals()?;
     if literals.len() > REQUIRED_MAX || words.min_literal_len()? < REQUIRED_LEN {
         return None;
@@ -1086,6 +1098,40 @@ mod tests {
         assert!(required_words(&hir(r"(?:i|we)\W+\w+")).is_none());
         assert!(required_words(&hir(r"\bgdpr\b|(?:i|we)\W+want")).is_some_and(|w| w.is_match("we want") && !w.is_match("we wish")));
         assert!(required_words(&hir(r"\bgdpr\b|(?:i|we)\W+\w+")).is_none(), "one alternative needs no long word");
+    }
+
+    /// A rule in many phrasings ("charged twice", "billed twice", "two
+    /// charges for one order", ... in several languages) requires more
+    /// words than are worth looking for: their first bytes stand for them,
+    /// so the rule is still left out of text without any, and text in
+    /// another language is still searched only near them.
+    #[test]
+    fn a_rule_of_many_phrasings_needs_the_first_bytes_of_its_words() {
+        let hir = |pattern: &str| regex_automata::util::syntax::parse_with(pattern, &regex_automata::util::syntax::Config::new().case_insensitive(true)).unwrap();
+        let verbs = ["charged", "billed", "debited", "deducted", "taken", "withdrawn", "zweimal", "doppelt", "débité", "cobrado"];
+        let what = ["twice", "two times", "double", "again", "repeatedly", "more than once", "zweimal", "deux fois", "dos veces", "duas vezes"];
+        let objects = ["card", "account", "statement", "konto", "compte", "cuenta"];
+        // 10 × 10 × 6 = 600 phrasings, each a word the rule requires.
+        let pattern = format!(r"\b(?:{})\b (?:{}) (?:on|to|from) my (?:{})\b", verbs.join("|"), what.join("|"), objects.join("|"));
+        let words = required_literals(&hir(&pattern)).expect("words for a rule of many phrasings");
+        assert!(words.len() <= REQUIRED_MAX && words.iter().all(|w| w.len() >= REQUIRED_LEN), "{} words", words.len());
+        let finder = required_words(&hir(&pattern)).unwrap();
+        assert!(finder.is_match("I was DEBITED twice on my card") && finder.is_match("ich wurde doppelt ZWEIMAL from my konto belastet"));
+        assert!(!finder.is_match("I paid once and that was it"), "a text without any of the words");
+        // In text the lazy DFA cannot read all through, near those words,
+        // the same answer as regex's.
+        let (rule, words) = ForwardRegex::for_pack(&hir(&pattern), 8 << 20, |_| 256 << 10).unwrap();
+        let pass = crate::procedures::rule_words::RuleWords::new(&[words]);
+        let plain = regex::RegexBuilder::new(&pattern).case_insensitive(true).build().unwrap();
+        let filler = "Grüße aus Köln, ich schreibe wegen einer Sache. ".repeat(20);
+        let texts = ["Hallo, ich wurde doppelt zweimal from my konto abgebucht.", "Ce montant a été débité deux fois to my compte.", "Débité deux fois? No: charged once to my card."];
+        for (i, text) in texts.iter().enumerate() {
+            let text = format!("{filler}{text}{filler}");
+            let found = pass.candidates(&text);
+            let searched = found.places(0).is_some_and(|places| rule.is_match_near(&text, places.iter().cloned(), found.runs().unwrap()));
+            assert_eq!(searched, plain.is_match(&text), "{text}");
+            assert_eq!(searched, i < 2);
+        }
     }
 
     /// Without the reversed automaton `meta::Regex` compiles beside the
