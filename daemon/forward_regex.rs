@@ -102,6 +102,10 @@ pub struct ForwardRegex {
     /// ([`ascii_boundaries`]): exact on ASCII text, and on other text a
     /// first look that can only find too much.
     ascii_words: bool,
+    /// For a pattern whose `dfa` reads Unicode's `\b`, a lazy DFA of it
+    /// with each `\b` ASCII's or none ([`loose_boundaries`]): the first
+    /// look at text that is not ASCII, which `dfa` cannot read.
+    loose: Option<DFA>,
     backtrack: BoundedBacktracker,
     pikevm: PikeVM,
     cache: Mutex<Option<Caches>>,
@@ -110,6 +114,7 @@ pub struct ForwardRegex {
 /// What searching a pattern keeps between searches: its lazy DFA's states.
 struct Caches {
     dfa: Option<dfa::Cache>,
+    loose: Option<dfa::Cache>,
 }
 
 /// The fallback engines' caches of one thread, made when it first needs
@@ -128,8 +133,12 @@ impl ForwardRegex {
     /// its lazy DFA's cache holding at most `cache_capacity(the
     /// automaton's bytes)`. An automaton over `size_limit` is an error.
     pub fn new(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
-        let mut built = ForwardRegex::build(hir, size_limit, cache_capacity)?;
-        built.required = required_words(hir);
+        // A pattern with no words to look for is read all through, however
+        // long the text: only it gets a loose lazy DFA for text that is not
+        // ASCII (one with words is searched near them).
+        let required = required_words(hir);
+        let mut built = ForwardRegex::build(hir, size_limit, cache_capacity, required.is_none())?;
+        built.required = required;
         Ok(built)
     }
 
@@ -139,10 +148,14 @@ impl ForwardRegex {
     /// (`procedures::rule_words`), and the rule is searched with
     /// [`ForwardRegex::is_match_with_words`] where that pass found one.
     pub fn for_pack(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<(ForwardRegex, Option<Vec<Vec<u8>>>), String> {
-        Ok((ForwardRegex::build(hir, size_limit, cache_capacity)?, required_literals(hir)))
+        // A rule with no words to look for is read all through, however
+        // long the text: it alone gets a loose lazy DFA for text that is
+        // not ASCII (a rule with words is searched near them).
+        let words = required_literals(hir);
+        Ok((ForwardRegex::build(hir, size_limit, cache_capacity, words.is_none())?, words))
     }
 
-    fn build(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize) -> Result<ForwardRegex, String> {
+    fn build(hir: &Hir, size_limit: usize, cache_capacity: impl FnOnce(usize) -> usize, loose: bool) -> Result<ForwardRegex, String> {
         // regex's prefilter of the leading words, when it is quick, lets
         // the lazy DFA skip to them; otherwise the DFA reads every byte.
         // The lazy DFA gives up at the first non-ASCII byte of a text when
@@ -159,20 +172,39 @@ impl ForwardRegex {
         };
         let nfa = compile(hir)?;
         let dfa_nfa = if ascii.is_some() { compile(dfa_hir)? } else { nfa.clone() };
-        let dfa = DFA::builder()
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .specialize_start_states(true)
-                    .prefilter(prefilter)
-                    .unicode_word_boundary(true)
-                    .cache_capacity(cache_capacity(dfa_nfa.memory_usage()))
-                    .skip_cache_capacity_check(false)
-                    .minimum_cache_clear_count(Some(3))
-                    .minimum_bytes_per_state(Some(10)),
-            )
-            .build_from_nfa(dfa_nfa)
-            .ok();
+        let lazy = |nfa: NFA, prefilter: Option<Prefilter>, capacity: usize| {
+            DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .specialize_start_states(true)
+                        .prefilter(prefilter)
+                        .unicode_word_boundary(true)
+                        .cache_capacity(capacity)
+                        .skip_cache_capacity_check(false)
+                        .minimum_cache_clear_count(Some(3))
+                        .minimum_bytes_per_state(Some(10)),
+                )
+                .build_from_nfa(nfa)
+                .ok()
+        };
+        let dfa = lazy(dfa_nfa.clone(), prefilter, cache_capacity(dfa_nfa.memory_usage()));
+        // Its cache is smaller than the pattern's own: it is read only in
+        // text that is not ASCII, and if it fills again and again the
+        // search falls back as it did before there was one.
+        let loose = match loose_boundaries(hir).filter(|_| loose && ascii.is_none()) {
+            Some(loose) => {
+                let loose_nfa = compile(&loose)?;
+                let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &loose).filter(Prefilter::is_fast);
+                // A large automaton needs more than that for a few of its
+                // states: as much as it takes, up to regex's own cap.
+                let least = (loose_nfa.memory_usage() * 2).clamp(LOOSE_CACHE_MIN, LOOSE_CACHE_MAX);
+                std::iter::successors(Some(least), |c| Some(c * 2))
+                    .take_while(|&c| c <= 2 << 20)
+                    .find_map(|capacity| lazy(loose_nfa.clone(), prefilter.clone(), capacity))
+            }
+            None => None,
+        };
         let backtrack = BoundedBacktracker::builder().build_from_nfa(nfa.clone()).map_err(|e| e.to_string())?;
         let pikevm = PikeVM::builder()
             .configure(PikeVM::config().match_kind(MatchKind::LeftmostFirst))
@@ -180,7 +212,7 @@ impl ForwardRegex {
             .map_err(|e| e.to_string())?;
         let leading = leading_words(hir);
         let longest = Bound::of(hir);
-        Ok(ForwardRegex { nfa, leading, required: None, longest, dfa, ascii_words: ascii.is_some(), backtrack, pikevm, cache: Mutex::new(None) })
+        Ok(ForwardRegex { nfa, leading, required: None, longest, dfa, ascii_words: ascii.is_some(), loose, backtrack, pikevm, cache: Mutex::new(None) })
     }
 
     /// One of the code's own fixed patterns, with regex's syntax and
@@ -284,7 +316,7 @@ impl ForwardRegex {
     /// alone.
     fn with_caches<R>(&self, search: impl FnOnce(&mut Caches) -> R) -> R {
         let mut slot = lock_cache(&self.cache);
-        let caches = slot.get_or_insert_with(|| Caches { dfa: self.dfa.as_ref().map(dfa::Cache::new) });
+        let caches = slot.get_or_insert_with(|| Caches { dfa: self.dfa.as_ref().map(dfa::Cache::new), loose: self.loose.as_ref().map(dfa::Cache::new) });
         search(caches)
     }
 
@@ -300,21 +332,40 @@ impl ForwardRegex {
             // finds none there is none, and that is most rules on most
             // text. Where it finds one, the engines that read Unicode's
             // `\b` say whether it is one.
-            Reading::Superset if input.get_earliest() => {
-                if let (Some(dfa), Some(cache)) = (&self.dfa, caches.dfa.as_mut()) {
-                    if let Ok(None) = dfa.try_search_fwd(cache, input) {
-                        return None;
+            Reading::Superset => {
+                let (dfa, cache) = if self.ascii_words { (&self.dfa, &mut caches.dfa) } else { (&self.loose, &mut caches.loose) };
+                let end = match (dfa, cache.as_mut()) {
+                    (Some(dfa), Some(cache)) => match dfa.try_search_fwd(cache, input) {
+                        Ok(None) => return None,
+                        Ok(Some(found)) => Some(found.offset()),
+                        Err(_) => None,
+                    },
+                    _ => None,
+                };
+                match (end, self.longest) {
+                    // Whether there is a match: the first one it finds
+                    // ends where a real one would end first, and is most
+                    // often one. The engines that read Unicode's `\b` look
+                    // there first, as far back as a match reaches, and
+                    // only if it was not read the rest.
+                    (Some(end), Some(bound)) if input.get_earliest() => {
+                        // Always UTF-8: the searches take a `&str`.
+                        let Ok(text) = std::str::from_utf8(input.haystack()) else { return self.fallback(input) };
+                        let reach = bound.in_text(&Runs::of(text));
+                        let near = on_characters(text, end.saturating_sub(reach).max(input.start())..end);
+                        let near = near.start.max(input.start())..near.end.min(input.end());
+                        self.fallback(&input.clone().range(near.clone())).or_else(|| self.fallback(&input.clone().range(near.start..input.end())))
                     }
+                    _ => self.fallback(input),
                 }
-                self.fallback(input)
             }
-            Reading::Superset | Reading::Unreadable => self.fallback(input),
+            Reading::Unreadable => self.fallback(input),
         }
     }
 
     /// How far the lazy DFA's answer holds for `text`.
     fn reading(&self, text: &str) -> Reading {
-        if !self.ascii_words || text.is_ascii() {
+        if !(self.ascii_words || self.loose.is_some()) || text.is_ascii() {
             Reading::Exact
         } else if text.contains(['\u{212A}', '\u{17F}']) {
             Reading::Unreadable
@@ -383,8 +434,11 @@ impl ForwardRegex {
     /// What the compiled pattern holds, without its caches.
     pub fn memory_usage(&self) -> usize {
         // The fallback engines share the automaton and hold nothing else.
+        // A lazy DFA holds its automaton and nothing else; the pattern's own
+        // is `nfa` unless it reads ASCII word boundaries.
         self.nfa.memory_usage()
-            + self.dfa.as_ref().map_or(0, DFA::memory_usage)
+            + self.dfa.as_ref().filter(|_| self.ascii_words).map_or(0, |d| d.get_nfa().memory_usage())
+            + self.loose.as_ref().map_or(0, |d| d.get_nfa().memory_usage())
             + self.leading.as_ref().map_or(0, AhoCorasick::memory_usage)
             + self.required.as_ref().map_or(0, AhoCorasick::memory_usage)
     }
@@ -393,7 +447,7 @@ impl ForwardRegex {
     /// the pattern's, and this thread's fallback caches.
     #[cfg(test)]
     pub fn cache_memory(&self) -> usize {
-        self.cache.lock().unwrap().as_ref().map_or(0, |c| c.dfa.as_ref().map_or(0, dfa::Cache::memory_usage)) + fallback_memory()
+        self.cache.lock().unwrap().as_ref().map_or(0, |c| [&c.dfa, &c.loose].into_iter().flatten().map(dfa::Cache::memory_usage).sum::<usize>()) + fallback_memory()
     }
 }
 
@@ -595,13 +649,26 @@ fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     // worth looking for. Their first bytes then stand for them: every
     // match still holds one, where the whole word is (as `windows`
     // needs), and the shorter the words, the fewer they are.
-    let mut keep = words.max_literal_len()?;
-    while words.len()? > REQUIRED_MAX && keep > REQUIRED_LEN {
-        keep -= 1;
-        words.keep_first_bytes(keep);
-        words.sort();
-        words.dedup();
-        words.minimize_by_preference();
+    // The longest first bytes that are few enough, found by halving.
+    if words.len()? > REQUIRED_MAX {
+        let first = |bytes: usize| {
+            let mut first = words.clone();
+            first.keep_first_bytes(bytes);
+            first.sort();
+            first.dedup();
+            first.minimize_by_preference();
+            first
+        };
+        let (mut few, mut many) = (REQUIRED_LEN, words.max_literal_len()?);
+        while many - few > 1 {
+            let mid = (few + many) / 2;
+            if first(mid).len()? <= REQUIRED_MAX {
+                few = mid;
+            } else {
+                many = mid;
+            }
+        }
+        words = first(few);
     }
     let literals = words.literals()?;
     if literals.len() > REQUIRED_MAX || words.min_literal_len()? < REQUIRED_LEN {
@@ -714,7 +781,8 @@ enum Reading {
     /// where ASCII's `\b` is Unicode's.
     Exact,
     /// It reads ASCII word boundaries ([`ascii_boundaries`]) in text that
-    /// is not ASCII: it finds every match, and perhaps more.
+    /// is not ASCII, or the pattern has a loose lazy DFA
+    /// ([`loose_boundaries`]): that finds every match, and perhaps more.
     Superset,
     /// Not even that: the text holds the Kelvin sign or the long s, which
     /// a case-insensitive `k` or `s` matches (see [`ascii_word_class`]).
@@ -734,40 +802,54 @@ enum Reading {
 /// reads the result without giving up at non-ASCII bytes (see
 /// [`ForwardRegex::search`]).
 fn ascii_boundaries(hir: &Hir) -> Option<Hir> {
-    use regex_syntax::hir::Look;
-    fn convert(hir: &Hir, side_known: bool) -> Option<Hir> {
-        Some(match hir.kind() {
-            HirKind::Look(Look::WordUnicode) if side_known => Hir::look(Look::WordAscii),
-            HirKind::Look(look) => {
-                let unicode = matches!(
-                    look,
-                    Look::WordUnicode | Look::WordUnicodeNegate | Look::WordStartUnicode | Look::WordEndUnicode | Look::WordStartHalfUnicode | Look::WordEndHalfUnicode
-                );
-                if unicode {
-                    return None;
-                }
-                hir.clone()
-            }
-            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => hir.clone(),
-            HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(convert(&c.sub, false)?), ..c.clone() }),
-            HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(convert(&r.sub, false)?), ..r.clone() }),
-            HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(|a| convert(a, false)).collect::<Option<_>>()?),
-            HirKind::Concat(parts) => Hir::concat(
-                (0..parts.len())
-                    .map(|i| {
-                        let side_known = matches!(parts[i].kind(), HirKind::Look(Look::WordUnicode))
-                            && (ascii_word_edge(parts[..i].iter().rev(), Edge::Last) || ascii_word_edge(parts[i + 1..].iter(), Edge::First));
-                        convert(&parts[i], side_known)
-                    })
-                    .collect::<Option<_>>()?,
-            ),
-        })
-    }
-    if !hir.properties().look_set().contains_word_unicode() {
-        return None;
-    }
-    convert(hir, false)
+    hir.properties().look_set().contains_word_unicode().then(|| with_ascii_boundaries(hir, false, false)).flatten()
 }
+
+/// `hir` with each Unicode `\b` made ASCII's where [`ascii_boundaries`]
+/// would, and left out where not (as every other Unicode assertion): a
+/// pattern that finds every match of `hir` and more, on any text. `None`
+/// when `hir` has no Unicode assertion. Not exact even on ASCII text, so
+/// only a first look at text `dfa` cannot read.
+fn loose_boundaries(hir: &Hir) -> Option<Hir> {
+    hir.properties().look_set().contains_word_unicode().then(|| with_ascii_boundaries(hir, false, true)).flatten()
+}
+
+/// `hir` with each Unicode `\b` that has an ASCII word character beside
+/// it made ASCII's; any other Unicode assertion left out when `loose`,
+/// else `None`. `side_known`: whether `hir` is such a `\b` (its concat
+/// tells).
+fn with_ascii_boundaries(hir: &Hir, side_known: bool, loose: bool) -> Option<Hir> {
+    use regex_syntax::hir::Look;
+    let inner = |h: &Hir| with_ascii_boundaries(h, false, loose).map(Box::new);
+    Some(match hir.kind() {
+        HirKind::Look(Look::WordUnicode) if side_known => Hir::look(Look::WordAscii),
+        HirKind::Look(
+            Look::WordUnicode | Look::WordUnicodeNegate | Look::WordStartUnicode | Look::WordEndUnicode | Look::WordStartHalfUnicode | Look::WordEndHalfUnicode,
+        ) if loose => Hir::empty(),
+        HirKind::Look(
+            Look::WordUnicode | Look::WordUnicodeNegate | Look::WordStartUnicode | Look::WordEndUnicode | Look::WordStartHalfUnicode | Look::WordEndHalfUnicode,
+        ) => return None,
+        HirKind::Look(_) | HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => hir.clone(),
+        HirKind::Capture(c) => Hir::capture(Capture { sub: inner(&c.sub)?, ..c.clone() }),
+        HirKind::Repetition(r) => Hir::repetition(Repetition { sub: inner(&r.sub)?, ..r.clone() }),
+        HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(|a| with_ascii_boundaries(a, false, loose)).collect::<Option<_>>()?),
+        HirKind::Concat(parts) => Hir::concat(
+            (0..parts.len())
+                .map(|i| {
+                    let side_known = matches!(parts[i].kind(), HirKind::Look(Look::WordUnicode))
+                        && (ascii_word_edge(parts[..i].iter().rev(), Edge::Last) || ascii_word_edge(parts[i + 1..].iter(), Edge::First));
+                    with_ascii_boundaries(&parts[i], side_known, loose)
+                })
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+/// The least and the most a loose lazy DFA's cache may hold
+/// ([`loose_boundaries`]): twice its automaton between these, unless it
+/// needs more for a few states.
+const LOOSE_CACHE_MIN: usize = 32 << 10;
+const LOOSE_CACHE_MAX: usize = 128 << 10;
 
 /// Which end of a match [`ascii_word_edge`] looks at.
 #[derive(Clone, Copy, PartialEq)]
@@ -852,6 +934,7 @@ impl Clone for ForwardRegex {
             longest: self.longest,
             dfa: self.dfa.clone(),
             ascii_words: self.ascii_words,
+            loose: self.loose.clone(),
             backtrack: self.backtrack.clone(),
             pikevm: self.pikevm.clone(),
             cache: Mutex::new(None),
@@ -861,7 +944,7 @@ impl Clone for ForwardRegex {
 
 impl std::fmt::Debug for ForwardRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).field("ascii", &self.ascii_words).finish()
+        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).field("ascii_words", &self.ascii_words).field("loose", &self.loose.is_some()).finish()
     }
 }
 
@@ -933,14 +1016,27 @@ mod tests {
                 assert_eq!(compiled.is_match(text), plain.is_match(text), "{pattern} in {:?}", &text[filler.len().min(text.len() / 2)..]);
             }
         }
-        // ASCII word boundaries where an ASCII letter is beside each `\b`:
-        // a word glued to other letters, the Kelvin sign that `(?i)k`
-        // matches, and a `\b` beside a non-ASCII letter.
-        for (pattern, ascii) in [(r"(?i)\bdelete\b", true), (r"(?i)\b(konto|account)\b", true), (r"(?i)\bändern\b", false), (r"(?i)\blösch\w*\b", false)] {
+        // ASCII word boundaries where an ASCII letter is beside each `\b`,
+        // else a loose first look: a word glued to other letters, the
+        // Kelvin sign that `(?i)k` matches, and a `\b` beside a non-ASCII
+        // letter.
+        // A pattern with no words worth looking for (`ui`, `ö`) and a `\b`
+        // beside a non-ASCII letter gets the loose first look; where the
+        // first match it finds is not one ("xö"), the rest of the text is
+        // read.
+        let loose = r"(?i)\b(?:ui|ö)\b";
+        for (pattern, ascii, looser) in [
+            (r"(?i)\bdelete\b", true, false),
+            (r"(?i)\b(konto|account)\b", true, false),
+            (r"(?i)\bändern\b", false, false),
+            (r"(?i)\blösch\w*\b", false, false),
+            (loose, false, true),
+        ] {
             let compiled = ForwardRegex::fixed(pattern);
             assert_eq!(compiled.ascii_words, ascii, "{pattern}");
+            assert_eq!(compiled.loose.is_some(), looser, "{pattern}: a loose first look only where there are no words to search near");
             let plain = regex::Regex::new(pattern).unwrap();
-            for text in ["édelete it", "delete it", "deleteé", "mein \u{212A}onto, ſo", "bitte ändern", "verändern", "Löschung", "xlöschen"] {
+            for text in ["édelete it", "delete it", "deleteé", "mein \u{212A}onto, ſo", "bitte ändern", "verändern", "Löschung", "xlöschen", "xö und ui", "xö und xui", "die Ö-Taste", "ö"] {
                 let text = format!("{filler}{text}");
                 assert_eq!(compiled.is_match(&text), plain.is_match(&text), "{pattern} in {:?}", &text[filler.len()..]);
                 assert_eq!(compiled.find(&text), plain.find(&text).map(|m| m.as_str()), "{pattern} in {:?}", &text[filler.len()..]);
@@ -1144,7 +1240,9 @@ mod tests {
             .syntax(regex_automata::util::syntax::Config::new().case_insensitive(true))
             .build(&pattern)
             .unwrap();
+        // (Its lazy DFA reads a second automaton, with ASCII's `\b`:
+        // [`ascii_boundaries`].)
         let forward = compiled(&pattern, 256 << 10);
-        assert!(forward.memory_usage() * 2 < meta.memory_usage(), "{} against {}", forward.memory_usage(), meta.memory_usage());
+        assert!(forward.nfa.memory_usage() * 2 < meta.memory_usage(), "{} against {}", forward.nfa.memory_usage(), meta.memory_usage());
     }
 }
