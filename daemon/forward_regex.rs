@@ -239,9 +239,9 @@ impl ForwardRegex {
             return words.is_match(text) && self.is_match_with_words(text);
         }
         // Every match holds one of these words: only the text near them is
-        // searched. A word skipped for overlapping one found lies inside
-        // the one found, so its window lies inside that one's.
-        self.is_match_near(text, words.find_iter(text).map(|w| w.range()), &Runs::of(text))
+        // searched, near every place one is, even inside another (a match
+        // opened by "cde" inside "abcdef" reaches past that one's window).
+        self.is_match_near(text, words.find_overlapping_iter(text).map(|w| w.range()), &Runs::of(text))
     }
 
     /// As [`ForwardRegex::is_match`], for a `text` already known to hold
@@ -634,7 +634,12 @@ pub(crate) fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
 /// finds such inner words too, and searches backwards from them with its
 /// reversed automaton; here they only tell which texts need no search.
 pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
-    searcher(&required_literals(hir)?)
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(required_literals(hir)?)
+        .ok()
 }
 
 /// The words of [`required_words`], lower case: what a pack's one pass
@@ -1042,6 +1047,17 @@ mod tests {
                 assert_eq!(compiled.find(&text), plain.find(&text).map(|m| m.as_str()), "{pattern} in {:?}", &text[filler.len()..]);
             }
         }
+        // A word found inside another that is no match ("cd" inside
+        // "abcdef", glued to the "x" before it) is searched near too: the
+        // match it opens reaches past the other's window.
+        let overlapping = r"\babcdef\b|cde[a-y]{0,40}z";
+        let compiled = ForwardRegex::fixed(overlapping);
+        let plain = regex::Regex::new(overlapping).unwrap();
+        for letters in [37, 38, 39, 40] {
+            let text = format!("xabcdef{}z{}ü", "y".repeat(letters), " ".repeat(200));
+            assert_eq!(compiled.is_match(&text), plain.is_match(&text), "{overlapping} in {text:?}");
+        }
+        assert!(compiled.is_match("ü abcdef") && !compiled.is_match("ü xabcdef"));
         // Bounded where the pattern repeats one kind of byte, unbounded
         // where it repeats any (`.*`).
         let bound = |p: &str| Bound::of(&regex_automata::util::syntax::parse(p).unwrap());
