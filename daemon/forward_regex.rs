@@ -634,12 +634,8 @@ pub(crate) fn on_characters(text: &str, range: Range<usize>) -> Range<usize> {
 /// finds such inner words too, and searches backwards from them with its
 /// reversed automaton; here they only tell which texts need no search.
 pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(aho_corasick::MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
-        .build(required_literals(hir)?)
-        .ok()
+    // Every place of them, even one inside another: see `is_match`.
+    searcher(&required_literals(hir)?, aho_corasick::MatchKind::Standard)
 }
 
 /// The words of [`required_words`], lower case: what a pack's one pass
@@ -691,14 +687,14 @@ fn leading_words(hir: &Hir) -> Option<AhoCorasick> {
     words.dedup();
     words.minimize_by_preference();
     let literals = words.literals()?;
-    (literals.len() <= REQUIRED_MAX && words.min_literal_len()? > 0).then(|| searcher(&literals.iter().map(|l| l.as_bytes()).collect::<Vec<_>>()))?
+    (literals.len() <= REQUIRED_MAX && words.min_literal_len()? > 0).then(|| searcher(&literals.iter().map(|l| l.as_bytes()).collect::<Vec<_>>(), aho_corasick::MatchKind::LeftmostFirst))?
 }
 
-/// A search for any of `words`, up to ASCII case, leftmost first.
-fn searcher<W: AsRef<[u8]>>(words: &[W]) -> Option<AhoCorasick> {
+/// A search for any of `words`, up to ASCII case.
+fn searcher<W: AsRef<[u8]>>(words: &[W], kind: aho_corasick::MatchKind) -> Option<AhoCorasick> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .match_kind(kind)
         .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(words.iter().map(AsRef::as_ref))
         .ok()
