@@ -198,7 +198,7 @@ impl ForwardRegex {
                 let prefilter = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &loose).filter(Prefilter::is_fast);
                 // A large automaton needs more than that for a few of its
                 // states: as much as it takes, up to regex's own cap.
-                let least = (loose_nfa.memory_usage() * 2).clamp(LOOSE_CACHE_MIN, LOOSE_CACHE_MAX);
+                let least = (loose_nfa.memory_usage() * 4).clamp(LOOSE_CACHE_MIN, LOOSE_CACHE_MAX);
                 std::iter::successors(Some(least), |c| Some(c * 2))
                     .take_while(|&c| c <= 2 << 20)
                     .find_map(|capacity| lazy(loose_nfa.clone(), prefilter.clone(), capacity))
@@ -326,7 +326,7 @@ impl ForwardRegex {
         match reading {
             Reading::Exact => match self.forward(caches, input) {
                 Ok(found) => found,
-                Err(GaveUp) => self.fallback(input),
+                Err(GaveUp) => self.fallback_from_leading(input),
             },
             // The lazy DFA finds every match and perhaps more: where it
             // finds none there is none, and that is most rules on most
@@ -334,40 +334,79 @@ impl ForwardRegex {
             // `\b` say whether it is one.
             Reading::Superset => {
                 let (dfa, cache) = if self.ascii_words { (&self.dfa, &mut caches.dfa) } else { (&self.loose, &mut caches.loose) };
-                let end = match (dfa, cache.as_mut()) {
-                    (Some(dfa), Some(cache)) => match dfa.try_search_fwd(cache, input) {
-                        Ok(None) => return None,
-                        Ok(Some(found)) => Some(found.offset()),
-                        Err(_) => None,
-                    },
-                    _ => None,
-                };
-                match (end, self.longest) {
-                    // Whether there is a match: the first one it finds
-                    // ends where a real one would end first, and is most
-                    // often one. The engines that read Unicode's `\b` look
-                    // there first, as far back as a match reaches, and
-                    // only if it was not read the rest.
-                    (Some(end), Some(bound)) if input.get_earliest() => {
-                        // Always UTF-8: the searches take a `&str`.
-                        let Ok(text) = std::str::from_utf8(input.haystack()) else { return self.fallback(input) };
-                        let reach = bound.in_text(&Runs::of(text));
-                        let near = on_characters(text, end.saturating_sub(reach).max(input.start())..end);
-                        let near = near.start.max(input.start())..near.end.min(input.end());
-                        self.fallback(&input.clone().range(near.clone())).or_else(|| self.fallback(&input.clone().range(near.start..input.end())))
-                    }
+                let (Some(dfa), Some(cache)) = (dfa, cache.as_mut()) else { return self.fallback(input) };
+                // Whether there is a match, where the pattern bounds one:
+                // each place it finds is confirmed where a match through
+                // it could lie (`confirm_each`).
+                if let (true, Some(bound), Ok(text)) = (input.get_earliest(), self.longest, std::str::from_utf8(input.haystack())) {
+                    return self.confirm_each(dfa, cache, input, bound.in_text(&Runs::of(text)));
+                }
+                match dfa.try_search_fwd(cache, input) {
+                    Ok(None) => None,
                     _ => self.fallback(input),
                 }
             }
-            Reading::Unreadable => self.fallback(input),
+            Reading::Unreadable => self.fallback_from_leading(input),
         }
+    }
+
+    /// Whether `input` holds a match, by a lazy DFA `superset` that finds
+    /// every match and perhaps more, each of whose finds the engines that
+    /// read Unicode's `\b` confirm, for a pattern whose matches are at
+    /// most `reach` bytes long in this text.
+    ///
+    /// Why it is enough to look near each: searching from `from`, the
+    /// superset stops at the first place `end` where a match of its own
+    /// ends. Every real match from `from` on is one of its, so it ends at
+    /// `end` or later, and so starts at `end - reach` or later. Of those
+    /// places, a real match can start only where the superset, anchored
+    /// there, finds one too (most places it leaves at their first byte),
+    /// and the exact engines, anchored there as well, read no further
+    /// than a match reaches. If none starts by `end`, the search goes on
+    /// after it. Before, the first false find in a German letter's first
+    /// line had the PikeVM read the rest of the letter (0.9 ms of the
+    /// precision guard's 2 ms); and even read near each find, an
+    /// unanchored search of a large pattern reads a few hundred bytes in
+    /// as many microseconds (docs/BENCHMARKS.md). Where the places tried
+    /// would add up to more than twice the text, the rest is read in one
+    /// search.
+    fn confirm_each(&self, superset: &DFA, cache: &mut dfa::Cache, input: &Input<'_>, reach: usize) -> Option<Range<usize>> {
+        // Always UTF-8: the searches take a `&str`.
+        let Ok(text) = std::str::from_utf8(input.haystack()) else { return self.fallback(input) };
+        let (mut from, mut tried) = (input.start(), 0);
+        while from <= input.end() {
+            let end = match superset.try_search_fwd(cache, &input.clone().range(from..input.end())) {
+                Ok(None) => return None,
+                Ok(Some(found)) => found.offset(),
+                Err(_) => return self.fallback(&input.clone().range(from..input.end())),
+            };
+            let first = on_characters(text, end.saturating_sub(reach).max(from)..end).start.max(from);
+            tried += end - first;
+            if tried > 2 * text.len() {
+                return self.fallback(&input.clone().range(first..input.end()));
+            }
+            let mut starts = Vec::new();
+            for start in (first..=end).filter(|&i| text.is_char_boundary(i)) {
+                match superset.try_search_fwd(cache, &input.clone().range(start..input.end()).anchored(Anchored::Yes)) {
+                    Ok(None) => {}
+                    Ok(Some(_)) => starts.push(start),
+                    Err(_) => return self.fallback(&input.clone().range(first..input.end())),
+                }
+            }
+            if let Some(found) = self.fallback_any(starts.into_iter().map(|start| input.clone().range(start..input.end()).anchored(Anchored::Yes))) {
+                return Some(found);
+            }
+            // The character after `end`: no match starts before it.
+            from = (end + 1..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(end + 1);
+        }
+        None
     }
 
     /// How far the lazy DFA's answer holds for `text`.
     fn reading(&self, text: &str) -> Reading {
         if !(self.ascii_words || self.loose.is_some()) || text.is_ascii() {
             Reading::Exact
-        } else if text.contains(['\u{212A}', '\u{17F}']) {
+        } else if has_odd_folds(text.as_bytes()) {
             Reading::Unreadable
         } else {
             Reading::Superset
@@ -416,18 +455,48 @@ impl ForwardRegex {
     /// gives up: the bounded backtracker when the span is short enough for
     /// it, else the PikeVM.
     fn fallback(&self, input: &Input<'_>) -> Option<Range<usize>> {
+        self.fallback_any(std::iter::once(input.clone()))
+    }
+
+    /// As [`ForwardRegex::fallback`]; whether there is a match (an
+    /// `earliest` input), for a pattern with leading words, by searches
+    /// anchored at each place one is. Every match starts at one, and an
+    /// anchored search reads no further than a match from there reaches,
+    /// where an unanchored one reads all the span with every alternative
+    /// of the pattern alive at each byte: a German letter's windows near
+    /// the words of `delete-account` took the PikeVM 0.77 ms
+    /// (docs/BENCHMARKS.md).
+    fn fallback_from_leading(&self, input: &Input<'_>) -> Option<Range<usize>> {
+        let text = input.haystack();
+        let (true, Some(words)) = (input.get_earliest(), self.leading.as_ref().filter(|_| !has_odd_folds(text))) else { return self.fallback(input) };
+        let mut starts = Vec::new();
+        let mut from = input.start();
+        // Every place, even one inside another word found.
+        while let Some(found) = words.find(aho_corasick::Input::new(text).range(from..input.end())) {
+            starts.push(found.start());
+            from = found.start() + 1;
+        }
+        self.fallback_any(starts.into_iter().filter(|&start| input.is_char_boundary(start)).map(|start| input.clone().range(start..input.end()).anchored(Anchored::Yes)))
+    }
+
+    /// The first match of the first of `inputs` that holds one, by the
+    /// engines of [`ForwardRegex::fallback`], whose caches are reset once
+    /// for all.
+    fn fallback_any<'h>(&self, inputs: impl Iterator<Item = Input<'h>>) -> Option<Range<usize>> {
         FALLBACK.with_borrow_mut(|slot| {
             let caches = slot.get_or_insert_with(|| Fallback { backtrack: self.backtrack.create_cache(), pikevm: self.pikevm.create_cache() });
             // Made for another pattern, or left by a search that panicked:
             // a reset clears either.
             caches.backtrack.reset(&self.backtrack);
             caches.pikevm.reset(&self.pikevm);
-            let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
-                self.backtrack.try_find(&mut caches.backtrack, input.clone()).ok().flatten()
-            } else {
-                None
-            };
-            found.or_else(|| self.pikevm.find(&mut caches.pikevm, input.clone())).map(|m| m.range())
+            inputs.into_iter().find_map(|input| {
+                let found = if input.get_span().len() <= self.backtrack.max_haystack_len() {
+                    self.backtrack.try_find(&mut caches.backtrack, input.clone()).ok().flatten()
+                } else {
+                    None
+                };
+                found.or_else(|| self.pikevm.find(&mut caches.pikevm, input)).map(|m| m.range())
+            })
         })
     }
 
@@ -642,7 +711,7 @@ pub(crate) fn required_words(hir: &Hir) -> Option<AhoCorasick> {
 /// over a message looks for on behalf of each of its rules
 /// (`procedures::rule_words`).
 fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
-    let mut words = required(&ascii_lowercase(hir))?;
+    let mut words = required(&ascii_lowercase(hir, false))?;
     words.sort();
     words.dedup();
     words.minimize_by_preference();
@@ -682,7 +751,7 @@ fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
 /// to ASCII case (a rule that opens with a list of words in several
 /// languages has too many mixes of cases for regex's own prefilter).
 fn leading_words(hir: &Hir) -> Option<AhoCorasick> {
-    let mut words = Extractor::new().kind(ExtractKind::Prefix).extract(&ascii_lowercase(hir));
+    let mut words = Extractor::new().kind(ExtractKind::Prefix).extract(&ascii_lowercase(hir, true));
     words.sort();
     words.dedup();
     words.minimize_by_preference();
@@ -735,10 +804,21 @@ fn required(hir: &Hir) -> Option<Seq> {
 /// `hir` with its ASCII letters lower case, and each class that is one
 /// ASCII letter in either case that letter: what it matches, up to ASCII
 /// case, is the same, and its words are not one per mix of cases.
-fn ascii_lowercase(hir: &Hir) -> Hir {
+/// `odd_folds`: also when the class holds the Kelvin sign or the long s
+/// beside `k` or `s`, as a case-insensitive one does (so its words are
+/// not three times as many for each such letter, and `{delete}`'s leading
+/// words not too many to look for): the words then miss a match that
+/// starts with one of those two, and only text without them may be
+/// searched for them ([`ForwardRegex::fallback_from_leading`]).
+fn ascii_lowercase(hir: &Hir, odd_folds: bool) -> Hir {
     let one_letter = |chars: &mut dyn Iterator<Item = u32>| {
         let mut letter = None;
         for c in chars {
+            let c = match c {
+                0x212A if odd_folds => u32::from(b'k'),
+                0x17F if odd_folds => u32::from(b's'),
+                c => c,
+            };
             let lower = u8::try_from(c).ok().filter(u8::is_ascii_alphabetic)?.to_ascii_lowercase();
             if letter.is_some_and(|l| l != lower) {
                 return None;
@@ -747,9 +827,11 @@ fn ascii_lowercase(hir: &Hir) -> Hir {
         }
         letter
     };
+    let most = if odd_folds { 3 } else { 2 };
+    let lower = |hir: &Hir| ascii_lowercase(hir, odd_folds);
     match hir.kind() {
         HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
-        HirKind::Class(Class::Unicode(c)) if c.ranges().len() <= 2 => {
+        HirKind::Class(Class::Unicode(c)) if c.ranges().len() <= most => {
             match one_letter(&mut c.ranges().iter().flat_map(|r| u32::from(r.start())..=u32::from(r.end()))) {
                 Some(letter) => Hir::literal([letter]),
                 None => hir.clone(),
@@ -761,12 +843,19 @@ fn ascii_lowercase(hir: &Hir) -> Hir {
                 None => hir.clone(),
             }
         }
-        HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(ascii_lowercase(&r.sub)), ..r.clone() }),
-        HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(ascii_lowercase(&c.sub)), ..c.clone() }),
-        HirKind::Concat(parts) => Hir::concat(parts.iter().map(ascii_lowercase).collect()),
-        HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(ascii_lowercase).collect()),
+        HirKind::Repetition(r) => Hir::repetition(Repetition { sub: Box::new(lower(&r.sub)), ..r.clone() }),
+        HirKind::Capture(c) => Hir::capture(Capture { sub: Box::new(lower(&c.sub)), ..c.clone() }),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(lower).collect()),
+        HirKind::Alternation(alternatives) => Hir::alternation(alternatives.iter().map(lower).collect()),
         _ => hir.clone(),
     }
+}
+
+/// Whether `text` holds the Kelvin sign or the long s, which a
+/// case-insensitive `k` or `s` matches (see [`ascii_word_class`] and
+/// [`ascii_lowercase`]).
+fn has_odd_folds(text: &[u8]) -> bool {
+    text.windows(3).any(|w| w == "\u{212A}".as_bytes()) || text.windows(2).any(|w| w == "\u{17F}".as_bytes())
 }
 
 /// Shorter words are in too many texts to spare a search.
@@ -849,8 +938,8 @@ fn with_ascii_boundaries(hir: &Hir, side_known: bool, loose: bool) -> Option<Hir
 /// The least and the most a loose lazy DFA's cache may hold
 /// ([`loose_boundaries`]): twice its automaton between these, unless it
 /// needs more for a few states.
-const LOOSE_CACHE_MIN: usize = 32 << 10;
-const LOOSE_CACHE_MAX: usize = 128 << 10;
+const LOOSE_CACHE_MIN: usize = 64 << 10;
+const LOOSE_CACHE_MAX: usize = 1 << 20;
 
 /// Which end of a match [`ascii_word_edge`] looks at.
 #[derive(Clone, Copy, PartialEq)]
@@ -945,7 +1034,7 @@ impl Clone for ForwardRegex {
 
 impl std::fmt::Debug for ForwardRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("required", &self.required.is_some()).field("ascii_words", &self.ascii_words).field("loose", &self.loose.is_some()).finish()
+        f.debug_struct("ForwardRegex").field("states", &self.nfa.states().len()).field("leading", &self.leading.is_some()).field("required", &self.required.is_some()).field("ascii_words", &self.ascii_words).field("loose", &self.loose.is_some()).finish()
     }
 }
 
@@ -1068,6 +1157,44 @@ mod tests {
     /// gives up at the first non-ASCII byte (a Unicode `\b`) and the
     /// search runs on the PikeVM. Its cache holds the match's two ends a
     /// state, not every group's, and the match is the same.
+    #[test]
+    fn whether_a_text_not_ascii_holds_a_match_is_read_where_a_match_can_start() {
+        let filler = "Grüße aus Köln, wir schreiben Ihnen wegen einer Prüfung zu Ihrem Dienst. ".repeat(30);
+        // No words worth looking for: the loose first look finds "pr" in
+        // "Prüfung" again and again before the real match, or never one.
+        let loose = r"(?i)\b(?:pr|ui|ö)\b";
+        // Leading words, once each letter `k` and `s` is taken for the
+        // Kelvin sign and the long s as well as itself: 3^5 forms of
+        // "snakeskins" alone, too many to look for otherwise. ("ändern"
+        // puts a non-ASCII letter beside a `\b`: the lazy DFA gives up.)
+        let leading = r"(?i)\b(?:kiosks|sketches|kisses|snakeskins|stockists|lösch\w*|ändern)\s+(?:\w+\s+){0,2}(?:account|konto)\b";
+        let texts = [
+            format!("{filler}Prüfung pr"),
+            format!("{filler}xpr, Prüfung, ö."),
+            format!("{filler}Prüfungen"),
+            format!("{}ui", "xpr ".repeat(2000)),
+            format!("{filler}Bitte löschen Sie mein Konto. {filler}"),
+            format!("{filler}xlöschen Sie mein Konto"),
+            format!("{filler}snakeskins of the account"),
+            format!("{filler}snakeskins of the big old account"),
+            format!("{filler}sna\u{212A}es\u{17F}ins account"),
+            format!("{filler}die \u{212A}iosks Konto"),
+            format!("{filler}kiosks ü account"),
+        ];
+        let compiled = ForwardRegex::fixed(loose);
+        assert!(compiled.loose.is_some() && compiled.required.is_none(), "{compiled:?}");
+        let compiled = ForwardRegex::fixed(leading);
+        assert!(compiled.leading.is_some() && !compiled.ascii_words, "{compiled:?}");
+        for pattern in [loose, leading] {
+            let compiled = ForwardRegex::fixed(pattern);
+            let plain = regex::Regex::new(pattern).unwrap();
+            for text in &texts {
+                assert_eq!(compiled.is_match(text), plain.is_match(text), "{pattern} in {:?}", &text[text.len().saturating_sub(60)..]);
+                assert_eq!(compiled.find(text), plain.find(text).map(|m| m.as_str()), "{pattern} in {:?}", &text[text.len().saturating_sub(60)..]);
+            }
+        }
+    }
+
     #[test]
     fn a_fallback_search_keeps_the_whole_match_not_every_group() {
         let groups = (0..16).map(|i| format!("(w{i}|x{i})")).collect::<Vec<_>>().join(".{0,9}");
