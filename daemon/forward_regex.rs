@@ -191,7 +191,10 @@ impl ForwardRegex {
         let dfa = lazy(dfa_nfa.clone(), prefilter, cache_capacity(dfa_nfa.memory_usage()));
         // Its cache is smaller than the pattern's own: it is read only in
         // text that is not ASCII, and if it fills again and again the
-        // search falls back as it did before there was one.
+        // search falls back as it did before there was one. It holds
+        // four times the automaton: each place it finds is confirmed by
+        // anchored looks of its own (`confirm_each`), which fill twice
+        // as much, and then gave up.
         let loose = match loose_boundaries(hir).filter(|_| loose && ascii.is_none()) {
             Some(loose) => {
                 let loose_nfa = compile(&loose)?;
@@ -936,7 +939,7 @@ fn with_ascii_boundaries(hir: &Hir, side_known: bool, loose: bool) -> Option<Hir
 }
 
 /// The least and the most a loose lazy DFA's cache may hold
-/// ([`loose_boundaries`]): twice its automaton between these, unless it
+/// ([`loose_boundaries`]): four times its automaton between these, unless it
 /// needs more for a few states.
 const LOOSE_CACHE_MIN: usize = 64 << 10;
 const LOOSE_CACHE_MAX: usize = 1 << 20;
