@@ -244,7 +244,12 @@ impl ForwardRegex {
         // Every match holds one of these words: only the text near them is
         // searched, near every place one is, even inside another (a match
         // opened by "cde" inside "abcdef" reaches past that one's window).
-        self.is_match_near(text, words.find_overlapping_iter(text).map(|w| w.range()), &Runs::of(text))
+        let mut places = words.find_overlapping_iter(text).map(|w| w.range()).peekable();
+        // Most text holds none of them: not even its runs are counted.
+        if places.peek().is_none() {
+            return false;
+        }
+        self.is_match_near(text, places, &Runs::of(text))
     }
 
     /// As [`ForwardRegex::is_match`], for a `text` already known to hold
