@@ -346,8 +346,8 @@ impl ForwardRegex {
                 // Whether there is a match, where the pattern bounds one:
                 // each place it finds is confirmed where a match through
                 // it could lie (`confirm_each`).
-                if let (true, Some(bound), Ok(text)) = (input.get_earliest(), self.longest, std::str::from_utf8(input.haystack())) {
-                    return self.confirm_each(dfa, cache, input, bound.in_text(&Runs::of(text)));
+                if let (true, Some(bound)) = (input.get_earliest(), self.longest) {
+                    return self.confirm_each(dfa, cache, input, bound);
                 }
                 match dfa.try_search_fwd(cache, input) {
                     Ok(None) => None,
@@ -361,7 +361,7 @@ impl ForwardRegex {
     /// Whether `input` holds a match, by a lazy DFA `superset` that finds
     /// every match and perhaps more, each of whose finds the engines that
     /// read Unicode's `\b` confirm, for a pattern whose matches are at
-    /// most `reach` bytes long in this text.
+    /// most `bound` long (`reach` bytes in this text).
     ///
     /// Why it is enough to look near each: searching from `from`, the
     /// superset stops at the first place `end` where a match of its own
@@ -378,15 +378,24 @@ impl ForwardRegex {
     /// as many microseconds (docs/BENCHMARKS.md). Where the places tried
     /// would add up to more than twice the text, the rest is read in one
     /// search.
-    fn confirm_each(&self, superset: &DFA, cache: &mut dfa::Cache, input: &Input<'_>, reach: usize) -> Option<Range<usize>> {
-        // Always UTF-8: the searches take a `&str`.
-        let Ok(text) = std::str::from_utf8(input.haystack()) else { return self.fallback(input) };
+    fn confirm_each(&self, superset: &DFA, cache: &mut dfa::Cache, input: &Input<'_>, bound: Bound) -> Option<Range<usize>> {
+        // The text and its reach are looked at only once the superset
+        // finds something: most searches end at the first look.
+        let mut known: Option<(&str, usize)> = None;
         let (mut from, mut tried) = (input.start(), 0);
         while from <= input.end() {
             let end = match superset.try_search_fwd(cache, &input.clone().range(from..input.end())) {
                 Ok(None) => return None,
                 Ok(Some(found)) => found.offset(),
                 Err(_) => return self.fallback(&input.clone().range(from..input.end())),
+            };
+            let (text, reach) = match known {
+                Some(known) => known,
+                // Always UTF-8: the searches take a `&str`.
+                None => match std::str::from_utf8(input.haystack()) {
+                    Ok(text) => *known.insert((text, bound.in_text(&Runs::of(text)))),
+                    Err(_) => return self.fallback(&input.clone().range(from..input.end())),
+                },
             };
             let first = on_characters(text, end.saturating_sub(reach).max(from)..end).start.max(from);
             tried += end - first;
@@ -436,9 +445,13 @@ impl ForwardRegex {
         // character and which regex steps over by rules of its own) is
         // left to the fallback.
         let text = input.haystack();
+        // The leading words miss a match that starts with the Kelvin sign
+        // or the long s (see `ascii_lowercase`): in text that holds one,
+        // every place is tried.
+        let leading = self.leading.as_ref().filter(|_| !has_odd_folds(text));
         let mut from = input.start();
         while from < end {
-            let start = match &self.leading {
+            let start = match leading {
                 Some(words) => match words.find(aho_corasick::Input::new(text).range(from..input.end())) {
                     Some(found) if found.start() < end => found.start(),
                     _ => break,
@@ -1189,6 +1202,11 @@ mod tests {
             format!("{filler}die \u{212A}iosks Konto"),
             format!("{filler}kiosks ü account"),
         ];
+        // A match that starts with the Kelvin sign, found in full where a
+        // shorter one starts at a leading word inside it.
+        let kelvin = ForwardRegex::fixed(r"(?i)kb|b");
+        assert!(kelvin.leading.is_some(), "{kelvin:?}");
+        assert_eq!(kelvin.find("ü x\u{212A}b"), Some("\u{212A}b"));
         let compiled = ForwardRegex::fixed(loose);
         assert!(compiled.loose.is_some() && compiled.required.is_none(), "{compiled:?}");
         let compiled = ForwardRegex::fixed(leading);
