@@ -444,24 +444,11 @@ impl ForwardRegex {
         // are found. Anything else (an empty match, which may split a
         // character and which regex steps over by rules of its own) is
         // left to the fallback.
-        let text = input.haystack();
-        // The leading words miss a match that starts with the Kelvin sign
-        // or the long s (see `ascii_lowercase`): in text that holds one,
-        // every place is tried.
-        let leading = self.leading.as_ref().filter(|_| !has_odd_folds(text));
-        let mut from = input.start();
-        while from < end {
-            let start = match leading {
-                Some(words) => match words.find(aho_corasick::Input::new(text).range(from..input.end())) {
-                    Some(found) if found.start() < end => found.start(),
-                    _ => break,
-                },
-                None => from,
-            };
-            from = start + 1;
-            if !input.is_char_boundary(start) {
-                continue;
-            }
+        let starts: Box<dyn Iterator<Item = usize>> = match self.leading_starts(input) {
+            Some(starts) => Box::new(starts.take_while(|&start| start < end)),
+            None => Box::new((input.start()..end).filter(|&i| input.is_char_boundary(i))),
+        };
+        for start in starts {
             let anchored = input.clone().range(start..end).anchored(Anchored::Yes);
             match dfa.try_search_fwd(cache, &anchored).map_err(|_| GaveUp)? {
                 Some(m) if m.offset() == end => return Ok(Some(start..end)),
@@ -488,16 +475,25 @@ impl ForwardRegex {
     /// the words of `delete-account` took the PikeVM 0.77 ms
     /// (docs/BENCHMARKS.md).
     fn fallback_from_leading(&self, input: &Input<'_>) -> Option<Range<usize>> {
+        let (true, Some(starts)) = (input.get_earliest(), self.leading_starts(input)) else { return self.fallback(input) };
+        self.fallback_any(starts.map(|start| input.clone().range(start..input.end()).anchored(Anchored::Yes)))
+    }
+
+    /// Every place in `input`'s span where one of the pattern's leading
+    /// words is, even one inside another, on a character boundary, in
+    /// order; `None` when there are no leading words, or when they miss a
+    /// match that starts with the Kelvin sign or the long s (see
+    /// `ascii_lowercase`) and the text holds one.
+    fn leading_starts<'a>(&'a self, input: &'a Input<'_>) -> Option<impl Iterator<Item = usize> + 'a> {
         let text = input.haystack();
-        let (true, Some(words)) = (input.get_earliest(), self.leading.as_ref().filter(|_| !has_odd_folds(text))) else { return self.fallback(input) };
-        let mut starts = Vec::new();
+        let words = self.leading.as_ref().filter(|_| !has_odd_folds(text))?;
         let mut from = input.start();
-        // Every place, even one inside another word found.
-        while let Some(found) = words.find(aho_corasick::Input::new(text).range(from..input.end())) {
-            starts.push(found.start());
+        let places = std::iter::from_fn(move || {
+            let found = words.find(aho_corasick::Input::new(text).range(from..input.end()))?;
             from = found.start() + 1;
-        }
-        self.fallback_any(starts.into_iter().filter(|&start| input.is_char_boundary(start)).map(|start| input.clone().range(start..input.end()).anchored(Anchored::Yes)))
+            Some(found.start())
+        });
+        Some(places.filter(|&start| input.is_char_boundary(start)))
     }
 
     /// The first match of the first of `inputs` that holds one, by the
