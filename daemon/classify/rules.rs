@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::forward_regex::ForwardRegex;
 use crate::procedures::pack::{Field, Pack, Rule};
 use crate::procedures::rule_words::{Candidates, RuleWords};
 use crate::procedures::rule_text::fold;
@@ -73,12 +74,15 @@ pub(crate) fn headers(raw: &[u8]) -> Vec<(String, String)> {
 /// is what the sender wants only if the first request cannot be done.
 /// In Chinese an alternative after a comma ("修改用户名，或者删除账号":
 /// change the username, or delete the account) is put the same way.
-static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\b(or else|otherwise|if not|if (that|this|it)(['’]s| is) (not |im)possible|if (that|this|it) (can['’]?t|cannot) be done|if you can['’]?t|failing that|sonst|andernfalls|ansonsten|falls (das|dies) nicht (möglich|geht)|sinon|à défaut|si ce n'est pas possible|si no|de lo contrario|si no es posible|altrimenti|se non è possibile|zo niet|anders|als dat niet kan|caso contrário|senão|se não for possível)\b[^.!?\n]*|[，,]\s*(?:或者|或是|要不然|要不|否则|不然)[^。！？.!?\n]*",
-    )
-    .expect("static regex")
-});
+///
+/// Searched with the code's own forward search, from where its words are:
+/// regex's own read all of a letter in German with its slowest engine,
+/// since its fastest cannot read a Unicode `\b` beside a non-ASCII letter
+/// (docs/BENCHMARKS.md, "The fallback clause, from its words").
+static FALLBACK: LazyLock<ForwardRegex> = LazyLock::new(|| ForwardRegex::fixed(FALLBACK_CLAUSE));
+
+const FALLBACK_CLAUSE: &str =
+    r"(?i)\b(or else|otherwise|if not|if (that|this|it)(['’]s| is) (not |im)possible|if (that|this|it) (can['’]?t|cannot) be done|if you can['’]?t|failing that|sonst|andernfalls|ansonsten|falls (das|dies) nicht (möglich|geht)|sinon|à défaut|si ce n'est pas possible|si no|de lo contrario|si no es posible|altrimenti|se non è possibile|zo niet|anders|als dat niet kan|caso contrário|senão|se não for possível)\b[^.!?\n]*|[，,]\s*(?:或者|或是|要不然|要不|否则|不然)[^。！？.!?\n]*";
 
 /// A fallback clause's rules count this much: the first request decides,
 /// also against a procedure with several rules that fire on the fallback.
@@ -86,7 +90,19 @@ const FALLBACK_FACTOR: f64 = 0.25;
 
 /// The text without its fallback clauses (see [`FALLBACK`]).
 fn primary(text: &str) -> std::borrow::Cow<'_, str> {
-    FALLBACK.replace_all(text, " ")
+    let clauses = FALLBACK.find_ranges(text);
+    if clauses.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut first = String::with_capacity(text.len());
+    let mut from = 0;
+    for clause in clauses {
+        first.push_str(&text[from..clause.start]);
+        first.push(' ');
+        from = clause.end;
+    }
+    first.push_str(&text[from..]);
+    std::borrow::Cow::Owned(first)
 }
 
 /// A rule's match: the weight factor, and where it was found.
@@ -761,6 +777,28 @@ state = "new"
         let c = p.classify(&msg("Subject: hi", "Change my username and delete my account."));
         assert_eq!(c.procedure, UNCLASSIFIED, "{c:?}");
         assert_eq!(c.held_back.as_deref(), Some("rename scored 3.5 and delete 3.5: a route needs a lead of 1"));
+    }
+
+    /// The first request is the text without its fallback clauses, cut
+    /// where regex cuts them, in letters in other languages too.
+    #[test]
+    fn a_fallback_clause_is_cut_where_regex_cuts_it() {
+        let regex = Regex::new(FALLBACK_CLAUSE).unwrap();
+        let texts = [
+            "Change my username, or else delete the account.",
+            "Bitte ändern Sie meinen Benutzernamen; sonst löschen Sie mein Konto. Danke schön, Jürgen",
+            "Könnten Sie den Namen ändern? Andernfalls bitte das Konto löschen! Grüße",
+            "Ändern Sie bitte den Namen, falls das nicht möglich ist, löschen.",
+            "Merci de renommer mon compte, sinon supprimez-le. À défaut, fermez-le.",
+            "请修改用户名，或者删除账号。谢谢",
+            "Änderung erbeten. Sonstiges: nichts.",
+            "no clause here, ähnlich",
+            "",
+        ];
+        for text in texts {
+            assert_eq!(primary(text), regex.replace_all(text, " "), "{text:?}");
+        }
+        assert_eq!(primary("Bitte ändern Sie meinen Namen; sonst löschen Sie mein Konto. Danke"), "Bitte ändern Sie meinen Namen;  . Danke");
     }
 
     #[test]
