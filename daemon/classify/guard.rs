@@ -52,7 +52,7 @@ static FIRST_SINGULAR: LazyLock<ForwardRegex> = LazyLock::new(|| {
 /// and so are a third person ("said she was charged twice") and a shop's
 /// or a payment processor's buyers.
 static OTHERS: LazyLock<ForwardRegex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their (?:\w+ )?accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|\d+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b|大家|各位")
+    re(r"(?i)\b(?:users|a user|the user|a user['’]s|the user['’]s|users['’]|(?:another|other|a specific|a single|each|every|per|any) users?|for a user|people|everyone|everybody|someone['’]s|their (?:\w+ )?accounts?|customers|clients|a client|the client|our clients?|members|admins|buyers|shoppers|merchants|vendors|(?:your|our) users?(?:['’]s)?|an user|one of (?:the|my|our) users|user (?:was|is|has|had|gets|got|reports?|reported|can't|cannot|could not)|reports of this|(?:several|many|multiple|[0-9]+) (?:reports|complaints)|she|her|him|he (?:said|says|was|is|has|will|wants)|nutzer|kunden|clientes|benutzer|utilisateurs?|leurs? comptes?|usuarios|sus cuentas|utenti|gebruikers|usuários)\b|大家|各位")
 });
 
 /// Someone else's account named as such, even by a writer who says "my":
