@@ -70,7 +70,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use regex_automata::hybrid::dfa::{self, DFA};
 use regex_automata::nfa::thompson::{self, backtrack::BoundedBacktracker, pikevm::PikeVM, WhichCaptures, NFA};
@@ -80,6 +80,7 @@ use regex_automata::{Anchored, Input, Match, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 use regex_syntax::hir::{Capture, Class, Hir, HirKind, Repetition};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use memchr::memmem;
 
 pub struct ForwardRegex {
     nfa: NFA,
@@ -410,7 +411,7 @@ impl ForwardRegex {
                     Err(_) => return self.fallback(&input.clone().range(first..input.end())),
                 }
             }
-            if let Some(found) = self.fallback_any(starts.into_iter().map(|start| input.clone().range(start..input.end()).anchored(Anchored::Yes))) {
+            if let Some(found) = self.fallback_any(starts.into_iter().map(|start| input.clone().range(start..input.end().min(start.saturating_add(reach))).anchored(Anchored::Yes))) {
                 return Some(found);
             }
             // The character after `end`: no match starts before it.
@@ -871,8 +872,13 @@ fn ascii_lowercase(hir: &Hir, odd_folds: bool) -> Hir {
 /// Whether `text` holds the Kelvin sign or the long s, which a
 /// case-insensitive `k` or `s` matches (see [`ascii_word_class`] and
 /// [`ascii_lowercase`]).
+///
+/// Asked at every search of a text that is not ASCII: a byte-by-byte look
+/// at each was a twentieth of classifying a German letter.
 fn has_odd_folds(text: &[u8]) -> bool {
-    text.windows(3).any(|w| w == "\u{212A}".as_bytes()) || text.windows(2).any(|w| w == "\u{17F}".as_bytes())
+    static KELVIN: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("\u{212A}"));
+    static LONG_S: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("\u{17F}"));
+    KELVIN.find(text).is_some() || LONG_S.find(text).is_some()
 }
 
 /// Shorter words are in too many texts to spare a search.
