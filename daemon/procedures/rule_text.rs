@@ -154,10 +154,10 @@ fn compact_as(hir: Hir, gaps_as_bytes: bool) -> Hir {
 /// Why: as written, every place in a word could be where the run ends and
 /// the gap begins, and the lazy DFA's states hold each set of such
 /// places. Parted, `delete-account-de-fr-es-nl` builds a fifth fewer
-/// states to read a German letter with a few "Konto"s, and its cache no
-/// longer fills at every other such letter: building its states again
-/// was a seventh of classifying one (docs/BENCHMARKS.md, "A gap that
-/// starts where the word ends").
+/// states for a German letter with a few "Konto"s, and the benchmark's
+/// letter fits its cache, which it had filled four times in ten
+/// readings: building the states again was a seventh of classifying it
+/// (docs/BENCHMARKS.md, "German under 1 ms").
 ///
 /// Greedy runs and gaps alone, each of any length of at least one.
 fn gaps_after_runs(subs: Vec<Hir>) -> Vec<Hir> {
