@@ -321,6 +321,25 @@ impl ForwardRegex {
         })
     }
 
+    /// `text` with every match ([`ForwardRegex::find_ranges`]) replaced
+    /// by `with`, as `regex::Regex::replace_all` makes it; borrowed when
+    /// there is none.
+    pub fn replace_all<'h>(&self, text: &'h str, with: &str) -> std::borrow::Cow<'h, str> {
+        let found = self.find_ranges(text);
+        if found.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for m in found {
+            out.push_str(&text[from..m.start]);
+            out.push_str(with);
+            from = m.end;
+        }
+        out.push_str(&text[from..]);
+        std::borrow::Cow::Owned(out)
+    }
+
     /// Runs `search` with the one set of caches, holding the lock for it
     /// alone.
     fn with_caches<R>(&self, search: impl FnOnce(&mut Caches) -> R) -> R {

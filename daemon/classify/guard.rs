@@ -99,15 +99,7 @@ static THANKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
 /// Whether the text addresses its reader's own things ([`SECOND`]), not
 /// counting thanks.
 fn addressed_to_reader(text: &str) -> bool {
-    let mut rest = String::with_capacity(text.len());
-    let mut at = 0;
-    for r in THANKS.find_ranges(text) {
-        rest.push_str(&text[at..r.start]);
-        rest.push('\n');
-        at = r.end;
-    }
-    rest.push_str(&text[at..]);
-    SECOND.is_match(&rest)
+    SECOND.is_match(&THANKS.replace_all(text, "\n"))
 }
 
 /// A request that does not say who asks is a short one ("please delete

@@ -90,19 +90,7 @@ const FALLBACK_FACTOR: f64 = 0.25;
 
 /// The text without its fallback clauses (see [`FALLBACK`]).
 fn primary(text: &str) -> std::borrow::Cow<'_, str> {
-    let clauses = FALLBACK.find_ranges(text);
-    if clauses.is_empty() {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut first = String::with_capacity(text.len());
-    let mut from = 0;
-    for clause in clauses {
-        first.push_str(&text[from..clause.start]);
-        first.push(' ');
-        from = clause.end;
-    }
-    first.push_str(&text[from..]);
-    std::borrow::Cow::Owned(first)
+    FALLBACK.replace_all(text, " ")
 }
 
 /// A rule's match: the weight factor, and where it was found.
