@@ -1386,6 +1386,11 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "where do I check the cancellation fees?", UNCLASSIFIED),
         ("sourcehut", "", "I want information about canceling orders", UNCLASSIFIED),
         ("sourcehut", "", "Please cancel my last payment, it was a mistake.", "refund"),
+        // The second sample, read after its look: an account not wanted,
+        // then asked to be removed as "it"; how to get a refund.
+        ("sourcehut", "", "I don't want my online account, how can I close it?", "account-deletion"),
+        ("sourcehut", "", "I don't want my account to be public, how do I change it?", UNCLASSIFIED),
+        ("sourcehut", "", "where do I obtain a reimbursement?", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1498,6 +1503,9 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
 #[test]
 fn customer_queries_meet_the_measured_floors() {
     let mut items = issue_items("customer-queries.tsv", "customer-queries");
+    // The second sample (customer-queries-sealed.tsv), sealed: looked at
+    // once after the round that read the first's tune half, read since.
+    items.extend(sealed_items("customer-queries-sealed.tsv", "customer-queries-sealed"));
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half);
     }
@@ -1515,6 +1523,14 @@ fn customer_queries_meet_the_measured_floors() {
         ("cacert customer-queries", "held-out", 112.0 / 139.0, 1.0, 0),
         ("2i2c customer-queries", "tune", 1.0, 1.0, 0),
         ("2i2c customer-queries", "held-out", 1.0, 1.0, 0),
+        // The second sample's one look, after that round: sourcehut
+        // 1713/2048, 1713/1722, 9 (1657/2048, 1657/1675, 18 with the rules
+        // before it); CAcert 850/905 (823/905), all right; 2i2c 11 routes,
+        // all to the forum. Read since: an account not wanted and then
+        // asked to be removed as "it", how or where to get a refund.
+        ("sourcehut customer-queries-sealed", "held-out", 1883.0 / 2048.0, 1883.0 / 1892.0, 9),
+        ("cacert customer-queries-sealed", "held-out", 850.0 / 905.0, 1.0, 0),
+        ("2i2c customer-queries-sealed", "held-out", 1.0, 1.0, 0),
     ];
     assert_floors(&scores, floors);
 }
