@@ -1491,7 +1491,9 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     // renames it does again, with "How do I change my name?" (0.91,
     // 0.93): to a sourcehut mailbox, what account-rename answers; to a
     // bank, as Banking77 labels them, no procedure of ours.
-    let floors: Floors<'_> = &[("sourcehut", "tune", 236.0 / 242.0, 236.0 / 240.0, 2)];
+    // Since the customer queries' round one more request, and since the
+    // pack's model learned CLINC150's queries two fewer wrong routes.
+    let floors: Floors<'_> = &[("sourcehut", "tune", 237.0 / 242.0, 237.0 / 239.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -1533,6 +1535,33 @@ fn customer_queries_meet_the_measured_floors() {
         ("2i2c customer-queries-sealed", "held-out", 1.0, 1.0, 0),
     ];
     assert_floors(&scores, floors);
+}
+
+/// Requests to an assistant and a bank, none of them ours (clinc.tsv,
+/// CLINC150): every route is wrong. The tune half's are printed, the
+/// held-out half's (CLINC150's whole test split) never.
+#[test]
+fn assistant_queries_get_few_routes() {
+    let mut items = issue_items("clinc.tsv", "clinc");
+    if let Some(half) = only_half() {
+        items.retain(|i| i.half == half);
+    }
+    let scores = measure(&packs(), items, |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    // At the one look (docs/CLASSIFICATION.md, "Assistant and bank
+    // queries"): tune 8 routes, 3 of them sensitive; held-out 16, 7
+    // sensitive. Since: a bank account's activity, money sent between
+    // accounts or owed for taxes are no request, and the pack's model
+    // learned the tune half as no procedure (no more "tell me my name" to
+    // account-rename).
+    for (half, routes, sensitive) in [("tune", 1, 1), ("held-out", 7, 7)] {
+        let Some(s) = scores.get(&("sourcehut clinc".to_string(), half.to_string())) else {
+            assert!(only_half().is_some_and(|h| h != half), "sourcehut clinc {half}: no items");
+            continue;
+        };
+        assert!(s.routed <= routes, "sourcehut clinc {half}: {} routes, at most {routes} measured", s.routed);
+        assert!(s.sensitive_misroutes <= sensitive, "sourcehut clinc {half}: {} sensitive misroutes", s.sensitive_misroutes);
+    }
 }
 
 /// Issue 16's measure on the customer queries: the team's model learns
