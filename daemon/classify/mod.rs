@@ -17,6 +17,7 @@ pub mod request;
 pub mod rules;
 pub mod sensitive;
 pub mod spam;
+pub mod spelling;
 
 pub use explain::explain;
 

@@ -13,6 +13,7 @@ use crate::procedures::rule_words::{Candidates, RuleWords};
 use crate::procedures::rule_text::fold;
 use super::own::{OwnVerdict, Sender};
 use super::pack_model::RuleView;
+use super::spelling::Spelling;
 use super::{Classification, UNCLASSIFIED};
 pub use crate::message::strip_quoted;
 use crate::message::Message;
@@ -140,14 +141,22 @@ struct Texts {
 }
 
 impl Texts {
-    fn of(msg: &Message, needs_headers: bool) -> Texts {
+    fn of(msg: &Message, needs_headers: bool, spelling: &Spelling) -> Texts {
         let subject = clean_subject(&msg.subject);
         let body = strip_quoted(&msg.text);
         // The rules' classes are compiled for folded text (rule_text);
         // quotes, signatures and the fallback clause are found first, on
-        // the text as written, as the precision guard does.
+        // the text as written, as the precision guard does. The pack's
+        // words are then read through a slip of the finger (spelling).
+        let read = |text: &str| -> String {
+            let folded = fold(text);
+            if let std::borrow::Cow::Owned(read) = spelling.correct(&folded) {
+                return read;
+            }
+            folded.into_owned()
+        };
         let first = |text: &str| match primary(text) {
-            std::borrow::Cow::Owned(first) => Some(fold(&first).into_owned()),
+            std::borrow::Cow::Owned(first) => Some(read(&first)),
             std::borrow::Cow::Borrowed(_) => None,
         };
         let headers: Vec<(String, String)> =
@@ -155,8 +164,8 @@ impl Texts {
         Texts {
             first_subject: first(&subject),
             first_body: first(&body),
-            subject: fold(&subject).into_owned(),
-            body: fold(&body).into_owned(),
+            subject: read(&subject),
+            body: read(&body),
             // In a reply the subject is inherited from the other side: it
             // still counts, at half weight, so that "Re: hub down" over
             // "fixed now, thanks" does not reopen the outage procedure.
@@ -404,7 +413,7 @@ impl Pack {
             .procedures
             .iter()
             .any(|p| p.rules.iter().any(|r| matches!(r.field, Field::Header(_))));
-        Texts::of(msg, needs_headers)
+        Texts::of(msg, needs_headers, &self.spelling)
     }
 
     fn scores_of(&self, texts: &Texts) -> Vec<Scored<'_>> {

@@ -42,6 +42,9 @@ pub struct Pack {
     /// The words of every rule's pattern, looked for in one pass over a
     /// text (`Rule::slot`).
     pub rule_words: super::rule_words::RuleWords,
+    /// The words the rules read through one slip of the finger
+    /// (`[pack] misspelt`, `classify::spelling`).
+    pub spelling: crate::classify::spelling::Spelling,
 }
 
 impl Pack {
@@ -126,6 +129,9 @@ struct RawSettings {
     confirmation: Option<String>,
     margin: Option<f64>,
     sensitive_threshold: Option<f64>,
+    /// Words read through one slip of the finger (`classify::spelling`).
+    #[serde(default)]
+    misspelt: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -218,7 +224,7 @@ struct RawAllocate {
 const SCHEMA: &[(&str, &[&str])] = &[
     ("", &["pack", "vocabulary", "numbering", "own", "procedure"]),
     ("own", &["domains", "names", "short_names", "kinds", "trackers"]),
-    ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold"]),
+    ("pack", &["name", "threshold", "confirmation", "margin", "sensitive_threshold", "misspelt"]),
     ("procedure", &["id", "title", "identity", "billing", "sensitive", "second_account", "needs_own", "needs_request", "by_content", "redirect", "facts", "rule", "step"]),
     ("rule", &["name", "on", "pattern", "weight", "case_sensitive"]),
     (
@@ -491,6 +497,7 @@ impl PackCheck<'_> {
             }
         }
         let vocabulary = self.vocabulary(&raw.vocabulary);
+        let spelling = self.misspelt(&raw.pack.misspelt);
         let own = raw.own.as_ref().and_then(|o| self.own(o));
         let confirmation_src = raw
             .pack
@@ -622,7 +629,28 @@ impl PackCheck<'_> {
             procedures,
             templates: std::mem::take(&mut self.templates),
             rule_words: super::rule_words::RuleWords::new(&slots),
+            spelling,
         }
+    }
+
+    /// `[pack] misspelt`: lowercase ASCII words of six letters or more,
+    /// each once (see `classify::spelling` for why no shorter).
+    fn misspelt(&mut self, words: &[String]) -> crate::classify::spelling::Spelling {
+        use crate::classify::spelling::{MIN_LETTERS, Spelling};
+        use Seg::{Index as I, Key as K};
+        for (i, word) in words.iter().enumerate() {
+            let at = [K("pack"), K("misspelt"), I(i)];
+            if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+                self.bad(&at, format!("{word:?} must be written in lowercase ASCII letters only, e.g. \"account\""));
+            } else if word.len() < MIN_LETTERS {
+                self.bad(&at, format!(
+                    "{word:?} has fewer than {MIN_LETTERS} letters: a letter left out of a short word is too often another word (\"close\" → \"lose\"); list only longer words"
+                ));
+            } else if words[..i].contains(word) {
+                self.bad(&at, format!("{word:?} is listed twice"));
+            }
+        }
+        Spelling::new(words)
     }
 
     /// The model beside the pack, if any: every procedure it has weights
@@ -1153,6 +1181,22 @@ state = "closed"
         assert!(joined.contains("pack.confirmation: an open-ended word"), "{joined}");
         let good = GOOD.replace("threshold = 2.0", "threshold = 2.0\nconfirmation = '\\b(yes|confirm(?:s|ed)?)\\b'");
         assert!(load(&good, &["ask.txt", "acknowledge.txt"]).is_ok());
+    }
+
+    /// `misspelt`: words a pack's rules read through one slip of the
+    /// finger; a short word, capitals or a word twice are refused with the
+    /// line and the fix.
+    #[test]
+    fn misspelt_words_are_long_lowercase_and_listed_once() {
+        let good = GOOD.replace("threshold = 2.0", "threshold = 2.0\nmisspelt = [\"delete\", \"account\"]");
+        let pack = load(&good, &["ask.txt", "acknowledge.txt"]).unwrap();
+        assert_eq!(pack.spelling.correct("please delte my acount"), "please delete my account");
+        let bad = GOOD.replace("threshold = 2.0", "threshold = 2.0\nmisspelt = [\"close\", \"Delete\", \"account\", \"account\"]");
+        let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
+        let joined = errs.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(joined.contains(":5: pack.misspelt[0]: \"close\" has fewer than 6 letters"), "{joined}");
+        assert!(joined.contains("pack.misspelt[1]: \"Delete\" must be written in lowercase ASCII letters only"), "{joined}");
+        assert!(joined.contains("pack.misspelt[3]: \"account\" is listed twice"), "{joined}");
     }
 
     #[test]

@@ -695,7 +695,8 @@ fn real_text_meets_the_measured_floors() {
         // models; its figures are partly their training text.
         ("sourcehut r11", "held-out", 25.0 / 28.0, 25.0 / 28.0, 2),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
-        ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
+        // "Eliminare accont": read through its slip since "Misspelt words".
+        ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth to fourteenth sets after their looks (at the looks,
         // docs/CLASSIFICATION.md "Twelfth set", "Thirteenth set",
         // "Fourteenth set": sourcehut 16/43, 16/20, 1; 20/47, 20/24, 3;
@@ -1391,6 +1392,12 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I don't want my online account, how can I close it?", "account-deletion"),
         ("sourcehut", "", "I don't want my account to be public, how do I change it?", UNCLASSIFIED),
         ("sourcehut", "", "where do I obtain a reimbursement?", "refund"),
+        // A letter left out, two swapped, one typed twice: the pack's words
+        // read through the slip ("Misspelt words"); a real word is not one.
+        ("sourcehut", "", "please delte my acount", "account-deletion"),
+        ("sourcehut", "", "I want a reund for my last paymnet", "refund"),
+        ("cacert", "", "I changed my mind, cancle my user account", "account-deletion"),
+        ("sourcehut", "", "I want to move my account to the remote server", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1517,10 +1524,11 @@ fn customer_queries_meet_the_measured_floors() {
     // 275/283, 8 (tune) and 239/270, 239/249, 10 (held-out); CAcert
     // 120/159 and 109/139, all routes right. Since the round that read
     // the tune half (plans and oaths before "account", an account
-    // removed as "it", no cancellation fee or orders as a kind):
+    // removed as "it", no cancellation fee or orders as a kind), and
+    // since misspelt words are read (one more each):
     let floors: Floors<'_> = &[
-        ("sourcehut customer-queries", "tune", 283.0 / 322.0, 283.0 / 286.0, 3),
-        ("sourcehut customer-queries", "held-out", 242.0 / 270.0, 242.0 / 246.0, 4),
+        ("sourcehut customer-queries", "tune", 284.0 / 322.0, 284.0 / 287.0, 3),
+        ("sourcehut customer-queries", "held-out", 243.0 / 270.0, 243.0 / 247.0, 4),
         ("cacert customer-queries", "tune", 127.0 / 159.0, 1.0, 0),
         ("cacert customer-queries", "held-out", 112.0 / 139.0, 1.0, 0),
         ("2i2c customer-queries", "tune", 1.0, 1.0, 0),
@@ -1529,9 +1537,10 @@ fn customer_queries_meet_the_measured_floors() {
         // 1713/2048, 1713/1722, 9 (1657/2048, 1657/1675, 18 with the rules
         // before it); CAcert 850/905 (823/905), all right; 2i2c 11 routes,
         // all to the forum. Read since: an account not wanted and then
-        // asked to be removed as "it", how or where to get a refund.
-        ("sourcehut customer-queries-sealed", "held-out", 1883.0 / 2048.0, 1883.0 / 1892.0, 9),
-        ("cacert customer-queries-sealed", "held-out", 850.0 / 905.0, 1.0, 0),
+        // asked to be removed as "it", how or where to get a refund; and
+        // misspelt words (sourcehut 1883 -> 1907, CAcert 850 -> 859).
+        ("sourcehut customer-queries-sealed", "held-out", 1907.0 / 2048.0, 1907.0 / 1916.0, 9),
+        ("cacert customer-queries-sealed", "held-out", 859.0 / 905.0, 1.0, 0),
         ("2i2c customer-queries-sealed", "held-out", 1.0, 1.0, 0),
     ];
     assert_floors(&scores, floors);
@@ -1595,9 +1604,10 @@ fn learning_customer_queries_from_the_tune_half() {
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Customer queries"):
     // rules alone 242/270 and 112/139. The four wrong sourcehut routes are
-    // the rules' (a purchase or an order to cancel, sent to refund).
+    // the rules' (a purchase or an order to cancel, sent to refund). One
+    // more since misspelt words are read.
     let floors: Floors<'_> = &[
-        ("sourcehut customer-queries", "held-out", 257.0 / 270.0, 257.0 / 261.0, 4),
+        ("sourcehut customer-queries", "held-out", 258.0 / 270.0, 258.0 / 262.0, 4),
         ("cacert customer-queries", "held-out", 127.0 / 139.0, 1.0, 0),
         ("2i2c customer-queries", "held-out", 1.0, 1.0, 0),
     ];
@@ -1670,7 +1680,8 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // look and learned by the shipped models.
         ("sourcehut r11", "held-out", 25.0 / 28.0, 25.0 / 28.0, 2),
         ("2i2c r11", "held-out", 18.0 / 19.0, 18.0 / 18.0, 0),
-        ("cacert r11", "held-out", 1.0 / 3.0, 1.0 / 2.0, 1),
+        // "Eliminare accont": read through its slip since "Misspelt words".
+        ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
         ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
