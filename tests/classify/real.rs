@@ -1398,6 +1398,13 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I want a reund for my last paymnet", "refund"),
         ("cacert", "", "I changed my mind, cancle my user account", "account-deletion"),
         ("sourcehut", "", "I want to move my account to the remote server", UNCLASSIFIED),
+        // An account already gone, told as what happened to it, is a
+        // complaint or the opposite request: never a deletion to draft.
+        ("sourcehut", "", "My account was deleted yesterday and I don't know why.", UNCLASSIFIED),
+        ("sourcehut", "", "Hi, the account was deleted by mistake, can you restore it?", UNCLASSIFIED),
+        ("cacert", "", "My account got deleted, can I get it back?", UNCLASSIFIED),
+        ("cacert", "", "My account has been deleted without warning. Why?", UNCLASSIFIED),
+        ("sourcehut", "", "I want my account deleted.", "account-deletion"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
