@@ -1405,6 +1405,18 @@ fn requests_route_and_talk_about_them_does_not() {
         ("cacert", "", "My account got deleted, can I get it back?", UNCLASSIFIED),
         ("cacert", "", "My account has been deleted without warning. Why?", UNCLASSIFIED),
         ("sourcehut", "", "I want my account deleted.", "account-deletion"),
+        // The same of the other sensitive procedures: a second factor or
+        // billing already changed, or changed by someone else, is a
+        // thank-you, a complaint or a break-in; money to give back is not
+        // money asked for.
+        ("sourcehut", "", "Someone disabled my two-factor authentication without my consent! Was my account hacked?", UNCLASSIFIED),
+        ("sourcehut", "", "My 2FA was reset yesterday and I did not ask for it. What happened?", UNCLASSIFIED),
+        ("sourcehut", "", "Thanks, my two-factor authentication is disabled now and I can log in again.", UNCLASSIFIED),
+        ("sourcehut", "", "My 2FA device was stolen, please reset my 2FA", "2fa-disable"),
+        ("sourcehut", "", "The billing was transferred to my new account already, thanks!", UNCLASSIFIED),
+        ("sourcehut", "", "Why was my billing information transferred to another account? I did not ask for this.", UNCLASSIFIED),
+        ("sourcehut", "", "Please transfer my subscription to my new account", "billing-transfer"),
+        ("sourcehut", "", "You refunded me twice by mistake, how can I send the money back?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
