@@ -1190,7 +1190,7 @@ state = "closed"
     fn misspelt_words_are_long_lowercase_and_listed_once() {
         let good = GOOD.replace("threshold = 2.0", "threshold = 2.0\nmisspelt = [\"delete\", \"account\"]");
         let pack = load(&good, &["ask.txt", "acknowledge.txt"]).unwrap();
-        assert_eq!(pack.spelling.correct("please delte my acount"), "please delete my account");
+        assert_eq!(pack.spelling.correct("please deelte my acount"), "please delete my account");
         let bad = GOOD.replace("threshold = 2.0", "threshold = 2.0\nmisspelt = [\"close\", \"Delete\", \"account\", \"account\"]");
         let errs = load(&bad, &["acknowledge.txt"]).unwrap_err();
         let joined = errs.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");

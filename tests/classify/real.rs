@@ -1394,7 +1394,7 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "where do I obtain a reimbursement?", "refund"),
         // A letter left out, two swapped, one typed twice: the pack's words
         // read through the slip ("Misspelt words"); a real word is not one.
-        ("sourcehut", "", "please delte my acount", "account-deletion"),
+        ("sourcehut", "", "please deelte my acount", "account-deletion"),
         ("sourcehut", "", "I want a reund for my last paymnet", "refund"),
         ("cacert", "", "I changed my mind, cancle my user account", "account-deletion"),
         ("sourcehut", "", "I want to move my account to the remote server", UNCLASSIFIED),
@@ -1417,6 +1417,22 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "Why was my billing information transferred to another account? I did not ask for this.", UNCLASSIFIED),
         ("sourcehut", "", "Please transfer my subscription to my new account", "billing-transfer"),
         ("sourcehut", "", "You refunded me twice by mistake, how can I send the money back?", UNCLASSIFIED),
+        // What a review of those rules wrote against them: a Danish word
+        // that is a slip of "delete", a name in code, "it" that is not
+        // the account, accounts as a kind, a repository to restore before
+        // the account goes, a newsletter's refund, one already granted.
+        ("sourcehut", "", "Hvordan tilføjer jeg en bruger til den delte konto?", UNCLASSIFIED),
+        ("sourcehut", "", "Delete ACount items starting at AIndex crashes", UNCLASSIFIED),
+        ("sourcehut", "", "There is a stale SSH key on my account, please remove it.", UNCLASSIFIED),
+        ("cacert", "", "There is an old e-mail address on my account that I no longer have access to, please remove it.", UNCLASSIFIED),
+        ("cacert", "", "I added a second domain to my account by mistake, please delete it.", UNCLASSIFIED),
+        ("sourcehut", "", "I don't want my account's subscription to renew, please cancel it.", UNCLASSIFIED),
+        ("sourcehut", "", "Thanks for the upgrade offer, but I don't need the paid account.", UNCLASSIFIED),
+        ("sourcehut", "", "Is it true you will end free accounts next year?", UNCLASSIFIED),
+        ("sourcehut", "", "I accidentally deleted a repository, could you restore it? After that, please delete my account.", "account-deletion"),
+        ("sourcehut", "", "Newsletter: how to get a refund from airlines in 2024. Unsubscribe here.", UNCLASSIFIED),
+        ("sourcehut", "", "I requested a refund last week and it was approved. Where do I get my refund, on the card or PayPal?", UNCLASSIFIED),
+        ("sourcehut", "", "I was charged for a plan I never ordered, send me my money!", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1557,9 +1573,11 @@ fn customer_queries_meet_the_measured_floors() {
         // before it); CAcert 850/905 (823/905), all right; 2i2c 11 routes,
         // all to the forum. Read since: an account not wanted and then
         // asked to be removed as "it", how or where to get a refund; and
-        // misspelt words (sourcehut 1883 -> 1907, CAcert 850 -> 859).
-        ("sourcehut customer-queries-sealed", "held-out", 1907.0 / 2048.0, 1907.0 / 1916.0, 9),
-        ("cacert customer-queries-sealed", "held-out", 859.0 / 905.0, 1.0, 0),
+        // misspelt words (sourcehut 1883 -> 1907, CAcert 850 -> 859); less
+        // since a review's wrong routes were closed ("I don't want my
+        // account" needs the phrase to end there; 1894 and 855).
+        ("sourcehut customer-queries-sealed", "held-out", 1894.0 / 2048.0, 1894.0 / 1903.0, 9),
+        ("cacert customer-queries-sealed", "held-out", 855.0 / 905.0, 1.0, 0),
         ("2i2c customer-queries-sealed", "held-out", 1.0, 1.0, 0),
     ];
     assert_floors(&scores, floors);
