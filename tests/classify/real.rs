@@ -1433,6 +1433,10 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "Newsletter: how to get a refund from airlines in 2024. Unsubscribe here.", UNCLASSIFIED),
         ("sourcehut", "", "I requested a refund last week and it was approved. Where do I get my refund, on the card or PayPal?", UNCLASSIFIED),
         ("sourcehut", "", "I was charged for a plan I never ordered, send me my money!", "refund"),
+        // A refund already had, thanked for or named as done.
+        ("sourcehut", "", "My refund arrived today, thanks a lot!", UNCLASSIFIED),
+        ("sourcehut", "", "You already refunded me, please ignore my previous email.", UNCLASSIFIED),
+        ("sourcehut", "", "My refund arrived but it was only half, please refund the rest", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
