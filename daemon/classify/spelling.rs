@@ -54,10 +54,6 @@ impl Spelling {
         Spelling { slips, longest }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.slips.is_empty()
-    }
-
     /// `text` with every slip read as its word (its first letter's case
     /// kept); borrowed when there is none, which is most mail. A word is a
     /// run of ASCII letters: "acount's" holds one, "acount2" one. A word
