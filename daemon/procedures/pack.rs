@@ -1006,6 +1006,13 @@ state = "closed"
         let mut texts = Vec::new();
         for entry in std::fs::read_dir(&corpus).unwrap() {
             let path = entry.unwrap().path();
+            // The one-line queries of the customer and assistant sets are
+            // short ASCII, of a few hundred templates: ten thousand more of
+            // them would double this test's time and try no new kind of text.
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name == "clinc.tsv" || name.starts_with("customer-queries") {
+                continue;
+            }
             if path.extension().is_some_and(|e| e == "tsv") {
                 for (i, row) in std::fs::read_to_string(&path).unwrap().lines().skip(1).enumerate() {
                     let text = row.split('\t').skip(4).collect::<Vec<_>>().join("\n").replace("\\n", "\n");
