@@ -439,37 +439,11 @@ pub fn corpus_texts(root: &Path, pack: &str) -> Result<Vec<request::Text>, Strin
     // account-rename, on "my name" alone. (Not 2i2c's: learned, they
     // moved its weights enough to send a lecturer's own hub to
     // infrastructure, and they reached nothing of 2i2c's but the forum.)
+    // (clinc.tsv's tune half: every row is sourcehut's, every one none.)
     if pack == "sourcehut" {
-        texts.extend(assistant_queries(root, pack)?);
+        texts.extend(request::set_rows(root, "clinc.tsv", false, &[pack])?);
     }
     Ok(texts)
-}
-
-/// The tune half of tests/corpus/real/clinc.tsv (CLINC150's queries to
-/// an assistant and a bank), every one as no procedure of `pack`'s.
-fn assistant_queries(root: &Path, pack: &str) -> Result<Vec<request::Text>, String> {
-    let path = root.join("tests/corpus/real/clinc.tsv");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    // source, half, pack, label, subject, body.
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let r: Vec<&str> = line.split('\t').collect();
-        let [source, half, _, _, subject, body] = r[..] else {
-            return Err(format!("{}:{}: {} columns, the set has 6 (source, half, pack, label, subject, body)", path.display(), i + 1, r.len()));
-        };
-        if half == "tune" {
-            out.push(request::Text {
-                set: "clinc.tsv".into(),
-                source: source.into(),
-                pack: pack.into(),
-                label: UNCLASSIFIED.into(),
-                subject: subject.into(),
-                body: body.into(),
-                request: false,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

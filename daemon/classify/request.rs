@@ -411,34 +411,42 @@ pub fn banking77_train(root: &std::path::Path, pack: &str, tune: bool) -> Result
     Ok(out)
 }
 
+/// The rows of the set `name` in tests/corpus/real for `packs`: every
+/// row, or only the `tune` half's.
+pub fn set_rows(root: &std::path::Path, name: &str, every_row: bool, packs: &[&str]) -> Result<Vec<Text>, String> {
+    let unclassified = crate::procedures::UNCLASSIFIED;
+    let path = root.join("tests/corpus/real").join(name);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    // source, half, pack, label, subject, body.
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let r: Vec<&str> = line.split('\t').collect();
+        if r.len() != 6 {
+            return Err(format!("{}:{}: {} columns, the set has 6 (source, half, pack, label, subject, body)", path.display(), i + 1, r.len()));
+        }
+        if (every_row || r[1] == "tune") && packs.contains(&r[2]) {
+            out.push(Text {
+                set: name.to_string(),
+                source: r[0].into(),
+                pack: r[2].into(),
+                label: r[3].into(),
+                subject: r[4].into(),
+                body: r[5].into(),
+                request: r[3] != unclassified,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// [`corpus`] for the given packs' rows.
 pub fn labelled(root: &std::path::Path, packs: &[&str]) -> Result<Vec<Text>, String> {
     /// Files whose `tune` rows are learned (their held-out rows never).
     const HALVED: [&str; 4] = ["issues.tsv", "issues-r2.tsv", "foreign.tsv", "foreign-issues.tsv"];
     let unclassified = crate::procedures::UNCLASSIFIED;
-    let dir = root.join("tests/corpus/real");
     let mut out = Vec::new();
-    // source, half, pack, label, subject, body.
     for (name, every_row) in HALVED.iter().map(|n| (n, false)).chain(LOOKED_AT.iter().chain([&EVERYDAY]).chain(QUESTIONS.iter()).map(|n| (n, true))) {
-        let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        for (i, line) in text.lines().enumerate().skip(1) {
-            let r: Vec<&str> = line.split('\t').collect();
-            if r.len() != 6 {
-                return Err(format!("{}:{}: {} columns, the set has 6 (source, half, pack, label, subject, body)", path.display(), i + 1, r.len()));
-            }
-            if (every_row || r[1] == "tune") && packs.contains(&r[2]) {
-                out.push(Text {
-                    set: name.to_string(),
-                    source: r[0].into(),
-                    pack: r[2].into(),
-                    label: r[3].into(),
-                    subject: r[4].into(),
-                    body: r[5].into(),
-                    request: r[3] != unclassified,
-                });
-            }
-        }
+        out.extend(set_rows(root, name, every_row, packs)?);
     }
     // Bank customers' one-line queries: only the tune half's requests
     // (refunds, closing an account). The other queries are their writers'
