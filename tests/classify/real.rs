@@ -1624,15 +1624,7 @@ fn learning_customer_queries_from_the_tune_half() {
     let packs = packs();
     let all = issue_items("customer-queries.tsv", "customer-queries");
     let run = |settings: LearningConfig, dir: &Path| {
-        let learners: BTreeMap<String, Learner> = packs
-            .keys()
-            .map(|name| (name.clone(), Learner::open(&Store::open(&dir.join(name)).unwrap(), settings).unwrap()))
-            .collect();
-        for item in all.iter().filter(|i| i.half == "tune") {
-            let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
-            let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
-            learners[&item.pack].learn(&example).unwrap();
-        }
+        let learners = learners_of(&packs, dir, settings, all.iter().filter(|i| i.half == "tune"));
         let held_out: Vec<Item> = all.iter().filter(|i| i.half == "held-out").cloned().collect();
         measure(&packs, held_out, |name, pack, msg| learners[name].classify(pack, msg).0)
     };
@@ -1662,6 +1654,22 @@ fn learning_customer_queries_from_the_tune_half() {
 /// not claimed.
 /// A learner per pack that learned every item of the tuned half.
 fn learners(packs: &BTreeMap<String, Pack>, dir: &Path, settings: LearningConfig) -> BTreeMap<String, Learner> {
+    let started = std::time::Instant::now();
+    // The first two sets' tune rows, as when the floors below were set.
+    let tune: Vec<Item> = items().into_iter().filter(|i| i.half == "tune" && matches!(i.round, "r1" | "r2")).collect();
+    let learners = learners_of(packs, dir, settings, &tune);
+    println!("learned {} examples in {:?}", tune.len(), started.elapsed());
+    learners
+}
+
+/// A learner per pack, in a fresh store under `dir`, that learned each of
+/// `items` (its label, `unclassified` as "no procedure") for its pack.
+fn learners_of<'a>(
+    packs: &BTreeMap<String, Pack>,
+    dir: &Path,
+    settings: LearningConfig,
+    items: impl IntoIterator<Item = &'a Item>,
+) -> BTreeMap<String, Learner> {
     let learners: BTreeMap<String, Learner> = packs
         .keys()
         .map(|name| {
@@ -1669,16 +1677,11 @@ fn learners(packs: &BTreeMap<String, Pack>, dir: &Path, settings: LearningConfig
             (name.clone(), Learner::open(&store, settings).unwrap())
         })
         .collect();
-    let started = std::time::Instant::now();
-    let mut learned = 0;
-    // The first two sets' tune rows, as when the floors below were set.
-    for item in items().into_iter().filter(|i| i.half == "tune" && matches!(i.round, "r1" | "r2")) {
+    for item in items {
         let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
         let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
         learners[&item.pack].learn(&example).unwrap();
-        learned += 1;
     }
-    println!("learned {learned} examples in {:?}", started.elapsed());
     learners
 }
 
@@ -1810,15 +1813,7 @@ fn learning_within_the_tune_half() {
     let tune = tune_text();
     let (learned, tested): (Vec<(usize, Item)>, Vec<(usize, Item)>) = tune.into_iter().enumerate().partition(|(n, _)| n % 2 == 0);
     let run = |settings: LearningConfig, name: &str| {
-        let learners: BTreeMap<String, Learner> = packs
-            .keys()
-            .map(|pack| (pack.clone(), Learner::open(&Store::open(&dir.path().join(name).join(pack)).unwrap(), settings).unwrap()))
-            .collect();
-        for (_, item) in &learned {
-            let features = Features::of_message(&message(&item.subject, &item.body)).hashes();
-            let example = Example { label: item.label.clone(), source: item.source.clone(), added: jiff::Timestamp::now(), features };
-            learners[&item.pack].learn(&example).unwrap();
-        }
+        let learners = learners_of(&packs, &dir.path().join(name), settings, learned.iter().map(|(_, item)| item));
         let tested = tested.iter().map(|(_, i)| i.clone()).collect();
         measure(&packs, tested, |pack, p, msg| learners[pack].classify(p, msg).0)
     };
