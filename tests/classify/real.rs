@@ -544,14 +544,18 @@ fn real_text_meets_the_measured_floors() {
         // request of 242 and removes two of three sensitive misroutes, and
         // one each on the held-out halves of the foreign set and of other
         // projects' issue reports.
-        ("sourcehut", "tune", 264.0 / 272.0, 264.0 / 264.0, 0),
+        // Six fewer since a refund policy asked about, and how long a
+        // refund takes, are no request ("Refunds asked after"): Banking77
+        // files them under `request_refund`.
+        ("sourcehut", "tune", 259.0 / 272.0, 259.0 / 259.0, 0),
         // The pack's model confirming the rules' sensitive near misses
         // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
         // one more with the thirteenth round's ways to pay; five more
         // since the twenty-second round read half of Banking77's train
         // queries that no rule had seen (refunds asked after, payments
-        // already cancelled, charges shown twice).
-        ("sourcehut", "held-out", 216.0 / 242.0, 216.0 / 217.0, 1),
+        // already cancelled, charges shown twice); two fewer since a
+        // refund policy asked about is no request.
+        ("sourcehut", "held-out", 214.0 / 242.0, 214.0 / 215.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -1438,6 +1442,20 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "My refund arrived today, thanks a lot!", UNCLASSIFIED),
         ("sourcehut", "", "You already refunded me, please ignore my previous email.", UNCLASSIFIED),
         ("sourcehut", "", "My refund arrived but it was only half, please refund the rest", "refund"),
+        // Seed 001 refunds a user who "asks for a refund": one who asks
+        // what the policy is, when one may be asked for, or where one
+        // already asked for has got to, asks a person a question.
+        ("sourcehut", "", "Could you show me your refund policy?", UNCLASSIFIED),
+        ("sourcehut", "", "I need help checking your money back policy, please", UNCLASSIFIED),
+        ("sourcehut", "", "In what cases can I ask for a refund?", UNCLASSIFIED),
+        ("sourcehut", "", "Do I get a full refund in case I cancel my plan?", UNCLASSIFIED),
+        ("sourcehut", "", "How can I track my refund?", UNCLASSIFIED),
+        ("sourcehut", "", "Are there any updates on my refund?", UNCLASSIFIED),
+        ("sourcehut", "", "Has my reimbursement been processed?", UNCLASSIFIED),
+        // A policy named by a writer who asks goes by the ask.
+        ("sourcehut", "", "I checked your refund policy and I would like a refund for last month.", "refund"),
+        ("sourcehut", "", "I need a refund. In what cases can I ask for one?", "refund"),
+        ("sourcehut", "Refund Policy", "Is it possible for me to refund the premium? My brother bought it under my account by accident.", "refund"),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1540,7 +1558,9 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     // bank, as Banking77 labels them, no procedure of ours.
     // Since the customer queries' round one more request, and since the
     // pack's model learned CLINC150's queries two fewer wrong routes.
-    let floors: Floors<'_> = &[("sourcehut", "tune", 237.0 / 242.0, 237.0 / 239.0, 2)];
+    // Six fewer requests since a refund policy asked about, or how long a
+    // refund takes, is no request ("Refunds asked after").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 231.0 / 242.0, 231.0 / 233.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -1612,6 +1632,43 @@ fn assistant_queries_get_few_routes() {
         };
         assert!(s.routed <= routes, "sourcehut clinc {half}: {} routes, at most {routes} measured", s.routed);
         assert!(s.sensitive_misroutes <= sensitive, "sourcehut clinc {half}: {} sensitive misroutes", s.sensitive_misroutes);
+    }
+}
+
+/// Refunds asked after, not asked for (refunds-asked-after.tsv): Bitext's
+/// queries about a refund's state and the refund policy, `unclassified`
+/// for every pack. Sealed, looked at once whole (sourcehut routed 694 of
+/// the 1,360 to `refund`); then the half whose text hashes even was read
+/// (`tune`, printed) and the other kept unread (`held-out`, measured only
+/// before and after: docs/CLASSIFICATION.md, "Refunds asked after").
+#[test]
+fn refunds_asked_after_are_not_routed() {
+    let mut items = sealed_items("refunds-asked-after.tsv", "refunds-asked-after");
+    for item in &mut items {
+        if sha2::Sha256::digest(item.body.as_bytes())[0] % 2 == 0 {
+            item.half = "tune".into();
+        }
+    }
+    if let Some(half) = only_half() {
+        items.retain(|i| i.half == half);
+    }
+    let scores = measure(&packs(), items, |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    // Before the rules read the tune half, sourcehut routed 340 of its
+    // 685 queries and 354 of the held-out half's 675, all to `refund`.
+    for (pack, half, most) in [
+        ("sourcehut", "tune", 4),
+        ("sourcehut", "held-out", 18),
+        ("cacert", "tune", 0),
+        ("cacert", "held-out", 0),
+        ("2i2c", "tune", 0),
+        ("2i2c", "held-out", 0),
+    ] {
+        let Some(s) = scores.get(&(format!("{pack} refunds-asked-after"), half.to_string())) else {
+            assert!(only_half().is_some_and(|h| h != half), "{pack} {half}: no items");
+            continue;
+        };
+        assert!(s.routed <= most, "{pack} refunds-asked-after {half}: {} routes, at most {most} measured", s.routed);
     }
 }
 
@@ -1706,8 +1763,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // Lowered with the rules' floors by the sixth round's measured
         // trade, and by the request model's; three more routed since a
         // request taught before stands in for the rules' sign; four more
-        // since the twenty-second round's Banking77 rules.
-        ("sourcehut", "held-out", 218.0 / 242.0, 218.0 / 220.0, 2),
+        // since the twenty-second round's Banking77 rules; two fewer since
+        // a refund policy asked about is no request.
+        ("sourcehut", "held-out", 216.0 / 242.0, 216.0 / 218.0, 2),
         ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 18.0, 0),
@@ -1827,7 +1885,8 @@ fn learning_within_the_tune_half() {
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 131.0 / 135.0, 131.0 / 133.0, 2), ("2i2c", "tune", 22.0 / 23.0, 25.0 / 25.0, 0)];
+    // One request fewer since a refund policy asked about is no request.
+    let floors: Floors<'_> = &[("sourcehut", "tune", 130.0 / 135.0, 130.0 / 131.0, 1), ("2i2c", "tune", 22.0 / 23.0, 24.0 / 24.0, 0)];
     assert_floors(&scores, floors);
 }
 
