@@ -827,6 +827,10 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "用户名修改", "能不能修改用户名，或者删除账号", "account-rename"),
         ("cacert", "", "Please delete my CAcert community account.", "account-deletion"),
         ("cacert", "", "Is there a way to reactivate an account after it has been deactivated?", UNCLASSIFIED),
+        // An account not wanted because the writer would rather use
+        // another is a switch between accounts.
+        ("cacert", "", "I no longer want this user, how to switch to my other one?", UNCLASSIFIED),
+        ("cacert", "", "I don't want my account anymore, please delete it.", "account-deletion"),
         // The ninth set's lessons. Requests: a licence moved to another
         // account; a card refused when paying from abroad; a card not
         // accepted and nothing bought; a refund asked in the passive;
@@ -1636,15 +1640,11 @@ fn assistant_queries_get_few_routes() {
     }
 }
 
-/// Refunds asked after, not asked for (refunds-asked-after.tsv): Bitext's
-/// queries about a refund's state and the refund policy, `unclassified`
-/// for every pack. Sealed, looked at once whole (sourcehut routed 694 of
-/// the 1,360 to `refund`); then the half whose text hashes even was read
-/// (`tune`, printed) and the other kept unread (`held-out`, measured only
-/// before and after: docs/CLASSIFICATION.md, "Refunds asked after").
-#[test]
-fn refunds_asked_after_are_not_routed() {
-    let mut items = sealed_items("refunds-asked-after.tsv", "refunds-asked-after");
+/// A sealed set after its one look, halved by a hash of each text: the
+/// even half read (`tune`, printed), the other kept unread (`held-out`,
+/// measured only before and after a round). `REAL_HALF` keeps one half.
+fn halved_after_look(file: &str, round: &'static str) -> Vec<Item> {
+    let mut items = sealed_items(file, round);
     for item in &mut items {
         if sha2::Sha256::digest(item.body.as_bytes())[0] % 2 == 0 {
             item.half = "tune".into();
@@ -1653,24 +1653,52 @@ fn refunds_asked_after_are_not_routed() {
     if let Some(half) = only_half() {
         items.retain(|i| i.half == half);
     }
-    let scores = measure(&packs(), items, |_, pack, msg| pack.classify(msg));
+    items
+}
+
+/// Fails when a pack routes more of a round's half than `most`: for sets
+/// whose every row is `unclassified`, where each route is a wrong draft.
+fn assert_route_ceilings(scores: &BTreeMap<(String, String), Score>, round: &str, ceilings: &[(&str, &str, usize)]) {
+    for &(pack, half, most) in ceilings {
+        let Some(s) = scores.get(&(format!("{pack} {round}"), half.to_string())) else {
+            assert!(only_half().is_some_and(|h| h != half), "{pack} {round} {half}: no items");
+            continue;
+        };
+        assert!(s.routed <= most, "{pack} {round} {half}: {} routes, at most {most} measured", s.routed);
+    }
+}
+
+/// Refunds asked after, not asked for (refunds-asked-after.tsv): Bitext's
+/// queries about a refund's state and the refund policy, `unclassified`
+/// for every pack. Sealed, looked at once whole (sourcehut routed 694 of
+/// the 1,360 to `refund`), then halved (docs/CLASSIFICATION.md, "Refunds
+/// asked after").
+#[test]
+fn refunds_asked_after_are_not_routed() {
+    let scores = measure(&packs(), halved_after_look("refunds-asked-after.tsv", "refunds-asked-after"), |_, pack, msg| pack.classify(msg));
     table(&scores);
     // Before the rules read the tune half, sourcehut routed 340 of its
     // 685 queries and 354 of the held-out half's 675, all to `refund`.
-    for (pack, half, most) in [
-        ("sourcehut", "tune", 4),
-        ("sourcehut", "held-out", 18),
-        ("cacert", "tune", 0),
-        ("cacert", "held-out", 0),
-        ("2i2c", "tune", 0),
-        ("2i2c", "held-out", 0),
-    ] {
-        let Some(s) = scores.get(&(format!("{pack} refunds-asked-after"), half.to_string())) else {
-            assert!(only_half().is_some_and(|h| h != half), "{pack} {half}: no items");
-            continue;
-        };
-        assert!(s.routed <= most, "{pack} refunds-asked-after {half}: {} routes, at most {most} measured", s.routed);
-    }
+    let ceilings = [("sourcehut", "tune", 4), ("sourcehut", "held-out", 18), ("cacert", "tune", 0), ("cacert", "held-out", 0), ("2i2c", "tune", 0), ("2i2c", "held-out", 0)];
+    assert_route_ceilings(&scores, "refunds-asked-after", &ceilings);
+}
+
+/// Customer queries as they come (customer-queries-rest.tsv): Bitext's
+/// queries of every intent that asks nothing of sourcehut or CAcert, none
+/// of them in the other customer sets. Every route is wrong. Sealed,
+/// looked at once whole, then halved (docs/CLASSIFICATION.md, "Customer
+/// queries as they come").
+#[test]
+fn customer_queries_as_they_come_get_few_routes() {
+    let scores = measure(&packs(), halved_after_look("customer-queries-rest.tsv", "customer-queries-rest"), |_, pack, msg| pack.classify(msg));
+    table(&scores);
+    // At the one look: sourcehut 78 routes of 5,487, every one an order
+    // to cancel (75 to `refund`, as Banking77's `request_refund` counts
+    // "I would like to cancel my order"; 3 "I can't pay for my last
+    // order" to `cannot-pay`); CAcert 2 of 6,342, accounts switched
+    // (since read as such; "change to anmother one" still routes).
+    let ceilings = [("sourcehut", "tune", 38), ("sourcehut", "held-out", 40), ("cacert", "tune", 0), ("cacert", "held-out", 1)];
+    assert_route_ceilings(&scores, "customer-queries-rest", &ceilings);
 }
 
 /// Issue 16's measure on the customer queries: the team's model learns
