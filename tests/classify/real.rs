@@ -710,10 +710,12 @@ fn real_text_meets_the_measured_floors() {
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
         // request model and the packs' models since the fifteenth set was
         // sealed, and read since; their figures are partly training text.
-        ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
+        // One more each since a buyer with no card is read in more words
+        // ("No card, told in a buyer's other words").
+        ("sourcehut r12", "held-out", 32.0 / 43.0, 32.0 / 36.0, 1),
         ("2i2c r12", "held-out", 13.0 / 14.0, 14.0 / 14.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
-        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 39.0, 0),
+        ("sourcehut r13", "held-out", 39.0 / 47.0, 39.0 / 40.0, 0),
         // The same: one more, and one more note of 2i2c's own.
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 17.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
@@ -1447,6 +1449,10 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "My refund arrived today, thanks a lot!", UNCLASSIFIED),
         ("sourcehut", "", "You already refunded me, please ignore my previous email.", UNCLASSIFIED),
         ("sourcehut", "", "My refund arrived but it was only half, please refund the rest", "refund"),
+        // No card, in a buyer's other words: a way to pay asked for.
+        ("sourcehut", "PayPal?", "Well I dont have a credit card but would really like to buy the paid plan.", "cannot-pay"),
+        ("sourcehut", "", "I don't have a credit card but I have a balance in my PayPal, can I send that to activate my subscription?", "cannot-pay"),
+        ("sourcehut", "", "I do not have a credit card. Can I use gittip to receive donations?", UNCLASSIFIED),
         // Seed 001 refunds a user who "asks for a refund": one who asks
         // what the policy is, when one may be asked for, or where one
         // already asked for has got to, asks a person a question.
@@ -1816,10 +1822,10 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth to fourteenth sets, with the model (the defaults):
         // learned by the shipped models since the fifteenth set was sealed.
-        ("sourcehut r12", "held-out", 31.0 / 43.0, 31.0 / 35.0, 1),
+        ("sourcehut r12", "held-out", 32.0 / 43.0, 32.0 / 36.0, 1),
         ("2i2c r12", "held-out", 14.0 / 14.0, 15.0 / 15.0, 0),
         ("cacert r12", "held-out", 3.0 / 4.0, 3.0 / 3.0, 0),
-        ("sourcehut r13", "held-out", 38.0 / 47.0, 38.0 / 39.0, 0),
+        ("sourcehut r13", "held-out", 39.0 / 47.0, 39.0 / 40.0, 0),
         ("2i2c r13", "held-out", 14.0 / 18.0, 15.0 / 18.0, 0),
         ("cacert r13", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
         ("sourcehut r14", "held-out", 29.0 / 35.0, 29.0 / 33.0, 2),
