@@ -832,6 +832,8 @@ fn requests_route_and_talk_about_them_does_not() {
         // An account not wanted because the writer would rather use
         // another is a switch between accounts.
         ("cacert", "", "I no longer want this user, how to switch to my other one?", UNCLASSIFIED),
+        ("cacert", "", "I no longer use this account; I log in with my other one now.", UNCLASSIFIED),
+        ("cacert", "", "Please delete this account, I would like to switch to a different account with my work email.", "account-deletion"),
         ("cacert", "", "I don't want my account anymore, please delete it.", "account-deletion"),
         // The ninth set's lessons. Requests: a licence moved to another
         // account; a card refused when paying from abroad; a card not
@@ -1467,6 +1469,11 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I checked your refund policy and I would like a refund for last month.", "refund"),
         ("sourcehut", "", "I need a refund. In what cases can I ask for one?", "refund"),
         ("sourcehut", "Refund Policy", "Is it possible for me to refund the premium? My brother bought it under my account by accident.", "refund"),
+        ("sourcehut", "", "Please refund me; if the yearly fee is refundable I'd like the whole amount back.", "refund"),
+        ("sourcehut", "", "Refund the $20 please, and send me an update on the refund when it's done.", "refund"),
+        ("sourcehut", "", "Could you send me your refund policy?", UNCLASSIFIED),
+        ("sourcehut", "", "Did my refund go through?", UNCLASSIFIED),
+        ("sourcehut", "", "Am I eligible for a refund if I cancel after 20 days?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
@@ -1636,7 +1643,8 @@ fn assistant_queries_get_few_routes() {
     // accounts or owed for taxes are no request, and the pack's model
     // learned the tune half as no procedure (no more "tell me my name" to
     // account-rename).
-    for (half, routes, sensitive) in [("tune", 1, 1), ("held-out", 7, 7)] {
+    // Since refunds followed up or asked about are no request, one fewer.
+    for (half, routes, sensitive) in [("tune", 1, 1), ("held-out", 6, 6)] {
         let Some(s) = scores.get(&("sourcehut clinc".to_string(), half.to_string())) else {
             assert!(only_half().is_some_and(|h| h != half), "sourcehut clinc {half}: no items");
             continue;
@@ -1685,7 +1693,8 @@ fn refunds_asked_after_are_not_routed() {
     table(&scores);
     // Before the rules read the tune half, sourcehut routed 340 of its
     // 685 queries and 354 of the held-out half's 675, all to `refund`.
-    let ceilings = [("sourcehut", "tune", 4), ("sourcehut", "held-out", 18), ("cacert", "tune", 0), ("cacert", "held-out", 0), ("2i2c", "tune", 0), ("2i2c", "held-out", 0)];
+    // Since a review's probes (refunds followed up, eligibility asked), 17.
+    let ceilings = [("sourcehut", "tune", 4), ("sourcehut", "held-out", 17), ("cacert", "tune", 0), ("cacert", "held-out", 0), ("2i2c", "tune", 0), ("2i2c", "held-out", 0)];
     assert_route_ceilings(&scores, "refunds-asked-after", &ceilings);
 }
 
