@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod asked_after;
 mod cli;
 mod corpus;
 mod languages;
