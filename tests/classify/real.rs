@@ -1455,6 +1455,12 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "PayPal?", "Well I dont have a credit card but would really like to buy the paid plan.", "cannot-pay"),
         ("sourcehut", "", "I don't have a credit card but I have a balance in my PayPal, can I send that to activate my subscription?", "cannot-pay"),
         ("sourcehut", "", "I do not have a credit card. Can I use gittip to receive donations?", UNCLASSIFIED),
+        ("sourcehut", "", "My students don't have credit cards. Can we send them invites to our project?", UNCLASSIFIED),
+        ("sourcehut", "", "Don't have a credit card? No problem! It's easier to pay with your phone at any store.", UNCLASSIFIED),
+        ("sourcehut", "", "I don't have a credit card. Is it OK if I pay with PayPal?", "cannot-pay"),
+        ("sourcehut", "", "Ich habe keine Kreditkarte. Kann ich per Überweisung bezahlen?", "cannot-pay"),
+        ("sourcehut", "", "Following up on my refund request. To be clear, I'd like a full refund of the $50 annual charge.", "refund"),
+        ("sourcehut", "", "Do I qualify for a refund?", UNCLASSIFIED),
         // Seed 001 refunds a user who "asks for a refund": one who asks
         // what the policy is, when one may be asked for, or where one
         // already asked for has got to, asks a person a question.
