@@ -1650,14 +1650,8 @@ fn assistant_queries_get_few_routes() {
     // learned the tune half as no procedure (no more "tell me my name" to
     // account-rename).
     // Since refunds followed up or asked about are no request, one fewer.
-    for (half, routes, sensitive) in [("tune", 1, 1), ("held-out", 6, 6)] {
-        let Some(s) = scores.get(&("sourcehut clinc".to_string(), half.to_string())) else {
-            assert!(only_half().is_some_and(|h| h != half), "sourcehut clinc {half}: no items");
-            continue;
-        };
-        assert!(s.routed <= routes, "sourcehut clinc {half}: {} routes, at most {routes} measured", s.routed);
-        assert!(s.sensitive_misroutes <= sensitive, "sourcehut clinc {half}: {} sensitive misroutes", s.sensitive_misroutes);
-    }
+    // Every route is wrong and sensitive, so the ceilings bound both.
+    assert_route_ceilings(&scores, "clinc", &[("sourcehut", "tune", 1), ("sourcehut", "held-out", 6)]);
 }
 
 /// A sealed set after its one look, halved by a hash of each text: the
