@@ -547,16 +547,20 @@ fn real_text_meets_the_measured_floors() {
         // projects' issue reports.
         // Six fewer since a refund policy asked about, and how long a
         // refund takes, are no request ("Refunds asked after"): Banking77
-        // files them under `request_refund`.
-        ("sourcehut", "tune", 259.0 / 272.0, 259.0 / 259.0, 0),
+        // files them under `request_refund`. Three fewer since an order
+        // cancelled with no word of money goes to a person ("An order to
+        // cancel is no refund"): Banking77 files that under
+        // `request_refund` too, Bitext as an order to stop.
+        ("sourcehut", "tune", 256.0 / 272.0, 1.0, 0),
         // The pack's model confirming the rules' sensitive near misses
         // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
         // one more with the thirteenth round's ways to pay; five more
         // since the twenty-second round read half of Banking77's train
         // queries that no rule had seen (refunds asked after, payments
         // already cancelled, charges shown twice); two fewer since a
-        // refund policy asked about is no request.
-        ("sourcehut", "held-out", 214.0 / 242.0, 214.0 / 215.0, 1),
+        // refund policy asked about is no request; one fewer since an
+        // order cancelled with no word of money goes to a person.
+        ("sourcehut", "held-out", 213.0 / 242.0, 213.0 / 214.0, 1),
         // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
@@ -1401,6 +1405,13 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "where do I check the cancellation fees?", UNCLASSIFIED),
         ("sourcehut", "", "I want information about canceling orders", UNCLASSIFIED),
         ("sourcehut", "", "Please cancel my last payment, it was a mistake.", "refund"),
+        // An order to cancel with no word of money is a person's to read
+        // (Banking77 calls it a refund, Bitext an order to stop); with the
+        // money asked back it is a refund.
+        ("sourcehut", "", "I would like to cancel my order", UNCLASSIFIED),
+        ("sourcehut", "", "can you help me cancel the last order?", UNCLASSIFIED),
+        ("sourcehut", "", "I want to cancel my order and get a refund, please.", "refund"),
+        ("sourcehut", "", "Please cancel my order and give me my money back.", "refund"),
         // The second sample, read after its look: an account not wanted,
         // then asked to be removed as "it"; how to get a refund.
         ("sourcehut", "", "I don't want my online account, how can I close it?", "account-deletion"),
@@ -1583,8 +1594,10 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
     // Since the customer queries' round one more request, and since the
     // pack's model learned CLINC150's queries two fewer wrong routes.
     // Six fewer requests since a refund policy asked about, or how long a
-    // refund takes, is no request ("Refunds asked after").
-    let floors: Floors<'_> = &[("sourcehut", "tune", 231.0 / 242.0, 231.0 / 233.0, 2)];
+    // refund takes, is no request ("Refunds asked after"). Three fewer
+    // since an order cancelled with no word of money goes to a person
+    // ("An order to cancel is no refund").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 228.0 / 242.0, 228.0 / 230.0, 2)];
     assert_floors(&scores, floors);
 }
 
@@ -1609,10 +1622,12 @@ fn customer_queries_meet_the_measured_floors() {
     // 120/159 and 109/139, all routes right. Since the round that read
     // the tune half (plans and oaths before "account", an account
     // removed as "it", no cancellation fee or orders as a kind), and
-    // since misspelt words are read (one more each):
+    // since misspelt words are read (one more each). No wrong route since
+    // an order cancelled with no word of money goes to a person ("An
+    // order to cancel is no refund"): 3 and 4 before.
     let floors: Floors<'_> = &[
-        ("sourcehut customer-queries", "tune", 284.0 / 322.0, 284.0 / 287.0, 3),
-        ("sourcehut customer-queries", "held-out", 243.0 / 270.0, 243.0 / 247.0, 4),
+        ("sourcehut customer-queries", "tune", 284.0 / 322.0, 1.0, 0),
+        ("sourcehut customer-queries", "held-out", 243.0 / 270.0, 1.0, 0),
         ("cacert customer-queries", "tune", 127.0 / 159.0, 1.0, 0),
         ("cacert customer-queries", "held-out", 112.0 / 139.0, 1.0, 0),
         ("2i2c customer-queries", "tune", 1.0, 1.0, 0),
@@ -1625,7 +1640,7 @@ fn customer_queries_meet_the_measured_floors() {
         // misspelt words (sourcehut 1883 -> 1907, CAcert 850 -> 859); less
         // since a review's wrong routes were closed ("I don't want my
         // account" needs the phrase to end there; 1895 and 855).
-        ("sourcehut customer-queries-sealed", "held-out", 1895.0 / 2048.0, 1895.0 / 1904.0, 9),
+        ("sourcehut customer-queries-sealed", "held-out", 1895.0 / 2048.0, 1895.0 / 1903.0, 8),
         ("cacert customer-queries-sealed", "held-out", 855.0 / 905.0, 1.0, 0),
         ("2i2c customer-queries-sealed", "held-out", 1.0, 1.0, 0),
     ];
@@ -1712,7 +1727,10 @@ fn customer_queries_as_they_come_get_few_routes() {
     // "I would like to cancel my order"; 3 "I can't pay for my last
     // order" to `cannot-pay`); CAcert 2 of 6,342, accounts switched
     // (since read as such; "change to anmother one" still routes).
-    let ceilings = [("sourcehut", "tune", 38), ("sourcehut", "held-out", 40), ("cacert", "tune", 0), ("cacert", "held-out", 1)];
+    // Since an order cancelled with no word of money goes to a person
+    // ("An order to cancel is no refund"), sourcehut's left are 3 "I
+    // can't pay for my last order" and "I want to cancel a purchase".
+    let ceilings = [("sourcehut", "tune", 4), ("sourcehut", "held-out", 4), ("cacert", "tune", 0), ("cacert", "held-out", 1)];
     assert_route_ceilings(&scores, "customer-queries-rest", &ceilings);
 }
 
@@ -1738,11 +1756,13 @@ fn learning_customer_queries_from_the_tune_half() {
     let scores = run(LearningConfig::default(), &dir.path().join("defaults"));
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Customer queries"):
-    // rules alone 242/270 and 112/139. The four wrong sourcehut routes are
-    // the rules' (a purchase or an order to cancel, sent to refund). One
-    // more since misspelt words are read.
+    // rules alone 242/270 and 112/139. One more since misspelt words are
+    // read. The four wrong sourcehut routes were the rules' (an order to
+    // cancel, sent to refund), gone since an order cancelled with no word
+    // of money goes to a person: issue 16's warm target (recall at least
+    // 95%, precision at least 98%, no sensitive misroute) met on this text.
     let floors: Floors<'_> = &[
-        ("sourcehut customer-queries", "held-out", 258.0 / 270.0, 258.0 / 262.0, 4),
+        ("sourcehut customer-queries", "held-out", 258.0 / 270.0, 1.0, 0),
         ("cacert customer-queries", "held-out", 127.0 / 139.0, 1.0, 0),
         ("2i2c customer-queries", "held-out", 1.0, 1.0, 0),
     ];
@@ -1808,8 +1828,9 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
         // trade, and by the request model's; three more routed since a
         // request taught before stands in for the rules' sign; four more
         // since the twenty-second round's Banking77 rules; two fewer since
-        // a refund policy asked about is no request.
-        ("sourcehut", "held-out", 216.0 / 242.0, 216.0 / 218.0, 2),
+        // a refund policy asked about is no request; one fewer since an
+        // order cancelled with no word of money goes to a person.
+        ("sourcehut", "held-out", 215.0 / 242.0, 215.0 / 217.0, 2),
         ("2i2c", "held-out", 33.0 / 44.0, 41.0 / 42.0, 0),
         ("sourcehut r2", "held-out", 12.0 / 17.0, 12.0 / 12.0, 0),
         ("2i2c r2", "held-out", 13.0 / 18.0, 17.0 / 18.0, 0),
@@ -1929,8 +1950,10 @@ fn learning_within_the_tune_half() {
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
     // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
-    // One request fewer since a refund policy asked about is no request.
-    let floors: Floors<'_> = &[("sourcehut", "tune", 130.0 / 135.0, 130.0 / 131.0, 1), ("2i2c", "tune", 22.0 / 23.0, 24.0 / 24.0, 0)];
+    // One request fewer since a refund policy asked about is no request;
+    // three fewer since an order cancelled with no word of money goes to
+    // a person ("An order to cancel is no refund").
+    let floors: Floors<'_> = &[("sourcehut", "tune", 127.0 / 135.0, 127.0 / 128.0, 1), ("2i2c", "tune", 22.0 / 23.0, 24.0 / 24.0, 0)];
     assert_floors(&scores, floors);
 }
 
