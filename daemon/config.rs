@@ -80,6 +80,9 @@ pub struct RawIntake {
     /// The host (or domain) of the mail server that receives support mail
     /// and runs its spam filter; only its own headers are believed.
     pub receiving_server: Option<String>,
+    /// The local time of the daily line that tells staff what was set
+    /// aside ("09:00"), or "off".
+    pub aside_digest: Option<String>,
 }
 
 /// `[[lists]]`: a mailing list support mail arrives through.
@@ -287,15 +290,37 @@ pub const MAX_WORKERS: usize = 16;
 
 /// One worker per core, at most four: a support mailbox's load fits in
 /// two, and many cores must not mean many threads under TasksMax=.
+/// "09:00" or "9:05" as a time of day; nothing else (no seconds, no "am").
+fn parse_time_of_day(s: &str) -> Option<jiff::civil::Time> {
+    let (h, m) = s.split_once(':')?;
+    let digits = |d: &str, most: usize| (1..=most).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h, 2) || m.len() != 2 || !digits(m, 2) {
+        return None;
+    }
+    jiff::civil::Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+}
+
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IntakeConfig {
     /// Lowercase host or domain of the receiving mail server; `None`: no
     /// spam verdict in a header is believed.
     pub receiving_server: Option<String>,
+    /// When, in `procedures.timezone`, staff are told once a day what was
+    /// set aside since the last time; `None`: never (`"off"`).
+    pub aside_digest: Option<jiff::civil::Time>,
+}
+
+/// The default time of the daily set-aside line: the start of a working day.
+pub const ASIDE_DIGEST_AT: jiff::civil::Time = jiff::civil::Time::constant(9, 0, 0, 0);
+
+impl Default for IntakeConfig {
+    fn default() -> IntakeConfig {
+        IntakeConfig { receiving_server: None, aside_digest: Some(ASIDE_DIGEST_AT) }
+    }
 }
 
 /// A mailing list support mail arrives through, and whom the team trusts
@@ -910,7 +935,21 @@ impl ConfigCheck<'_> {
                 format!("{h:?} is not a host name; write the name your mail server puts after \"by\" in its Received: lines, e.g. \"mx.example.org\""),
             );
         }
-        IntakeConfig { receiving_server }
+        let aside_digest = match r.aside_digest.as_deref().map(str::trim) {
+            None => Some(ASIDE_DIGEST_AT),
+            Some("off") => None,
+            Some(t) => match parse_time_of_day(t) {
+                Some(t) => Some(t),
+                None => {
+                    self.bad(
+                        &["intake", "aside_digest"],
+                        format!("{t:?} is not a time of day; write it as \"HH:MM\" in procedures.timezone (e.g. \"09:00\"), or \"off\" for no daily line"),
+                    );
+                    None
+                }
+            },
+        };
+        IntakeConfig { receiving_server, aside_digest }
     }
 
     fn lists(&mut self, raw: &[RawList]) -> Vec<ListConfig> {
@@ -1164,6 +1203,19 @@ templates = "templates"
         assert_eq!((c.lists[0].sealers.as_slice(), c.lists[0].reply_to_list), (&["lists.example.org".to_string()][..], false));
         let err = load(&format!("{OK}\n[intake]\nreceiving_server = \"mx example\"\n")).unwrap_err().to_string();
         assert!(err.contains(":13: intake.receiving_server: \"mx example\" is not a host name"), "{err}");
+    }
+
+    #[test]
+    fn set_aside_mail_is_told_to_staff_daily_at_nine_unless_configured() {
+        assert_eq!(load(OK).unwrap().intake.aside_digest, Some(jiff::civil::time(9, 0, 0, 0)));
+        let at = |v: &str| load(&format!("{OK}\n[intake]\naside_digest = \"{v}\"\n"));
+        assert_eq!(at("17:30").unwrap().intake.aside_digest, Some(jiff::civil::time(17, 30, 0, 0)));
+        assert_eq!(at("7:05").unwrap().intake.aside_digest, Some(jiff::civil::time(7, 5, 0, 0)));
+        assert_eq!(at("off").unwrap().intake.aside_digest, None);
+        for bad in ["9", "24:00", "09:60", "9am", "09:00:00", ":30", "09:5"] {
+            let err = at(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!(":13: intake.aside_digest: {bad:?} is not a time of day; write it as \"HH:MM\"")), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -258,6 +258,10 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
             first_err.get_or_insert(e);
         }
     }
+    // A pass run from cron tells what was set aside as the daemon would.
+    if once {
+        tell_set_aside(&actor);
+    }
     status::write_snapshot(&store, &health);
     // `--once`: the sinks post what is queued, then end (the last notifier
     // is the actor's).
@@ -334,12 +338,21 @@ async fn drain_sinks(store: &Store, tasks: Vec<(&'static str, tokio::task::JoinH
     }
 }
 
+/// The daily line of mail set aside, if it is due (`Actor::tell_set_aside`).
+fn tell_set_aside(actor: &Actor) {
+    if let Err(e) = actor.tell_set_aside() {
+        warn!("daily line of mail set aside: {e}; tried again at the next check");
+    }
+}
+
 /// Sleeps until the earliest deadline, fires it, and wakes the folder
 /// workers to append what it drafted. Re-reads the store at least every
 /// minute, so a deadline armed meanwhile is never late by more than that;
-/// intake wakes it at once through `wake`.
+/// intake wakes it at once through `wake`. Each time it wakes it also
+/// posts the daily line of mail set aside when that is due.
 async fn deadline_timer(actor: Arc<Actor>, cancel: CancellationToken) {
     loop {
+        tell_set_aside(&actor);
         let now = actor.now();
         let wait = match actor.store.next_deadline() {
             Ok(Some(due)) if due <= now => Duration::ZERO,

@@ -194,6 +194,10 @@ pub struct StatusReport {
     /// per kind.
     #[serde(default)]
     pub set_aside: BTreeMap<AsideKind, usize>,
+    /// When the last daily line of mail set aside went, local
+    /// ("2026-11-30 09:00"); `None` before the first.
+    #[serde(default)]
+    pub set_aside_told: Option<String>,
 }
 
 const SNAPSHOT: &str = "status.json";
@@ -316,6 +320,7 @@ impl StatusReport {
             quarantine: store.quarantined()?,
             store_bytes: store.size_on_disk().ok(),
             set_aside: BTreeMap::new(),
+            set_aside_told: store.aside_mark()?.map(|m| m.at),
         }
         .with_set_aside_counted())
     }
@@ -477,6 +482,9 @@ impl StatusReport {
                 aside.len(),
                 per.join(", ")
             )?;
+            if let Some(at) = &self.set_aside_told {
+                writeln!(out, "  (the staff channel's daily line has told of those set aside before {at})")?;
+            }
             for t in aside.iter().rev().take(SET_ASIDE_LISTED) {
                 let why = t.set_aside.as_ref().map(|a| a.reason.as_str()).unwrap_or_default();
                 writeln!(out, "  #{:<5} {} — {} — {why}", t.ticket, t.from, t.subject)?;

@@ -1,15 +1,24 @@
 //! Mail set aside before classification (`classify::aside`): recorded as a
 //! closed ticket of no procedure, with the reason, so `status` counts it and
-//! staff can pull it back with `reclassify`; no draft, no notice. An
-//! automatic answer (bounce, auto-reply) on an existing ticket is recorded
-//! on it and changes nothing: answering it would start a mail loop.
+//! staff can pull it back with `reclassify`; no draft, no notice of its
+//! own, but one line a day in the staff channel that counts what was set
+//! aside ([`Actor::tell_set_aside`]). An automatic answer (bounce,
+//! auto-reply) on an existing ticket is recorded on it and changes
+//! nothing: answering it would start a mail loop.
+
+use jiff::Zoned;
+use jiff::civil::Time;
 
 use super::draft::reply_target;
 use super::{ActError, Actor};
 use crate::classify::aside::{Aside, SET_ASIDE};
 use crate::classify::sensitive;
 use crate::message::{Message, sanitize_line};
-use crate::store::{Action, Commit, Intake, Ticket, TicketNotes, TicketState};
+use crate::staff::{AsideItem, Notice};
+use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketNotes, TicketState};
+
+/// How many set-aside messages the daily line names; the rest it counts.
+const NAMED: usize = 3;
 
 impl Actor {
     /// A new message that is not a request.
@@ -62,5 +71,104 @@ impl Actor {
         );
         tracing::info!(ticket = ticket.id.0, kind = aside.kind.as_str(), "automatic answer on a ticket: no draft");
         Ok(self.store.update_ticket(ticket.id, Some(intake), &note, None, |_| Vec::new())?)
+    }
+
+    /// The daily line that tells staff what was set aside, when it is due
+    /// (`[intake] aside_digest`, local time, once a day; a line missed
+    /// while triaged was stopped goes at the next start): it counts the
+    /// mail set aside since the last line and names the newest. A day with
+    /// none posts nothing. Queued in the same transaction that marks the
+    /// day, so it goes once. How many messages it told of, when it was due.
+    pub fn tell_set_aside(&self) -> Result<Option<usize>, ActError> {
+        use crate::procedures::Clock;
+        let Some(at) = self.aside_digest else { return Ok(None) };
+        let last = self.store.aside_mark()?;
+        let now = self.clock.now();
+        let Some(due) = aside_line_due(&now, at, last.as_ref()) else { return Ok(None) };
+        let (tickets, highest) = self.store.set_aside_after(last.as_ref().map_or(0, |m| m.after))?;
+        let notice = (!tickets.is_empty()).then(|| aside_line(last.as_ref(), &tickets));
+        let out = notice.as_ref().and_then(|n| self.notifier.outgoing(n));
+        let mark = AsideMark {
+            day: due.date().to_string(),
+            at: now.strftime("%Y-%m-%d %H:%M").to_string(),
+            after: highest,
+        };
+        if !self.store.record_aside_line(last.as_ref(), &mark, out.as_ref())? {
+            return Ok(None);
+        }
+        if out.is_some() {
+            self.notifier.wake();
+        }
+        tracing::info!(set_aside = tickets.len(), since = last.as_ref().map_or("the start", |m| m.at.as_str()), "daily line of mail set aside");
+        Ok(Some(tickets.len()))
+    }
+}
+
+/// When today's set-aside line is due, if it is due now: `at` today has
+/// come (local time) and no line was marked today or later.
+fn aside_line_due(now: &Zoned, at: Time, last: Option<&AsideMark>) -> Option<Zoned> {
+    // In a gap of a clock change, the time after it.
+    let due = now.date().to_datetime(at).to_zoned(now.time_zone().clone()).ok()?;
+    let today = now.date().to_string();
+    (now >= &due && last.is_none_or(|m| m.day < today)).then_some(due)
+}
+
+/// The line for `tickets`, oldest first, set aside since `last`.
+fn aside_line(last: Option<&AsideMark>, tickets: &[Ticket]) -> Notice {
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for kind in tickets.iter().filter_map(|t| t.notes.set_aside.as_ref()).map(|a| a.kind.as_str()) {
+        match kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind.to_string(), 1)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let newest = tickets
+        .iter()
+        .rev()
+        .take(NAMED)
+        .map(|t| AsideItem {
+            ticket: t.id,
+            kind: t.notes.set_aside.as_ref().map_or("", |a| a.kind.as_str()).to_string(),
+            from: t.sender_email.clone(),
+            subject: t.subject.clone(),
+        })
+        .collect();
+    Notice::SetAside { since: last.map(|m| m.at.clone()), kinds, newest }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Zoned {
+        s.parse().unwrap()
+    }
+
+    fn mark(day: &str) -> AsideMark {
+        AsideMark { day: day.into(), at: format!("{day} 09:00"), after: 0 }
+    }
+
+    #[test]
+    fn the_set_aside_line_is_due_once_a_day_from_its_time_on() {
+        let nine = Time::constant(9, 0, 0, 0);
+        let berlin = |s: &str| at(&format!("{s}[Europe/Berlin]"));
+        // Before nine local time: not yet; from nine on, once.
+        assert_eq!(aside_line_due(&berlin("2026-11-30T08:59:59+01:00"), nine, None), None);
+        let due = aside_line_due(&berlin("2026-11-30T09:00:00+01:00"), nine, None).unwrap();
+        assert_eq!(due.strftime("%Y-%m-%d %H:%M %Z").to_string(), "2026-11-30 09:00 CET");
+        assert_eq!(aside_line_due(&berlin("2026-11-30T17:00:00+01:00"), nine, Some(&mark("2026-11-29"))), Some(due));
+        assert_eq!(aside_line_due(&berlin("2026-11-30T17:00:00+01:00"), nine, Some(&mark("2026-11-30"))), None);
+        // Nine in Berlin is eight in UTC: the zone is the configured one.
+        let utc: Zoned = "2026-11-30T08:30:00Z".parse::<jiff::Timestamp>().unwrap().in_tz("Europe/Berlin").unwrap();
+        assert_eq!(aside_line_due(&utc, nine, None).map(|z| z.hour()), Some(9));
+        let utc: Zoned = "2026-11-30T07:30:00Z".parse::<jiff::Timestamp>().unwrap().in_tz("Europe/Berlin").unwrap();
+        assert_eq!(aside_line_due(&utc, nine, None), None);
+        // A clock set back (a rehearsal with TRIAGED_NOW) posts nothing twice.
+        assert_eq!(aside_line_due(&berlin("2026-11-29T10:00:00+01:00"), nine, Some(&mark("2026-11-30"))), None);
+        // 02:30 does not exist on the spring-forward day: due from 03:30.
+        let half_past_two = Time::constant(2, 30, 0, 0);
+        let due = aside_line_due(&berlin("2027-03-28T04:00:00+02:00"), half_past_two, None).unwrap();
+        assert_eq!(due.strftime("%H:%M %Z").to_string(), "03:30 CEST");
     }
 }

@@ -109,6 +109,9 @@ pub struct Actor {
     /// What is set aside before classification (bounces, auto-replies,
     /// bulk, spam): see `classify::aside`.
     aside: classify::aside::AsidePolicy,
+    /// When staff are told each day what was set aside (`[intake]
+    /// aside_digest`), or never.
+    aside_digest: Option<jiff::civil::Time>,
     /// The local model: routes what the rules leave unclassified, learns
     /// from staff moving tickets.
     pub learner: crate::learn::Learner,
@@ -137,6 +140,7 @@ impl Actor {
             notifier,
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
             aside: classify::aside::AsidePolicy::from_config(config),
+            aside_digest: config.intake.aside_digest,
             learner,
         })
     }

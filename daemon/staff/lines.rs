@@ -23,6 +23,8 @@ const PROCEDURE_CHARS: usize = 60;
 const SUBJECT_CHARS: usize = 120;
 /// However long the other fields, this much of a subject is shown.
 const SUBJECT_MIN: usize = 20;
+/// A subject in the daily set-aside line, which names several.
+const ASIDE_SUBJECT_CHARS: usize = 40;
 const FIELD_CHARS: usize = 200;
 
 impl Notice {
@@ -123,6 +125,20 @@ impl Notice {
                 line
             }
             Notice::Text(t) => shown(t),
+            Notice::SetAside { since, kinds, newest } => {
+                let total: usize = kinds.iter().map(|(_, n)| n).sum();
+                let per: Vec<String> = kinds.iter().map(|(k, n)| format!("{} {n}", f(k, PROCEDURE_CHARS))).collect();
+                let since = since.as_deref().map_or_else(|| "so far".to_string(), |s| format!("since {}", f(s, PROCEDURE_CHARS)));
+                let examples: Vec<String> = newest
+                    .iter()
+                    .map(|i| format!("{} {} {} \"{}\"", i.ticket, f(&i.kind, PROCEDURE_CHARS), f(bare(&i.from), FROM_CHARS), f(&i.subject, ASIDE_SUBJECT_CHARS)))
+                    .collect();
+                format!(
+                    "set aside {since}: {total} ({}), no draft, no notice; newest {} — `triaged status` lists them, !reclassify N PROCEDURE answers one",
+                    per.join(", "),
+                    examples.join(", ")
+                )
+            }
         }
     }
 }
@@ -716,6 +732,33 @@ mod tests {
     }
 
     #[test]
+    fn the_daily_set_aside_line_counts_each_kind_and_names_the_newest() {
+        let item = |n: u64, kind: &str, from: &str, subject: &str| crate::staff::AsideItem {
+            ticket: TicketId(n),
+            kind: kind.into(),
+            from: from.into(),
+            subject: subject.into(),
+        };
+        let n = Notice::SetAside {
+            since: Some("2026-11-30 09:00".into()),
+            kinds: vec![("bulk".into(), 2), ("bounce".into(), 1)],
+            newest: vec![
+                item(7, "bulk", "News <news@example.net>", "Weekly news: refunds, FOSS and more, all in one long subject line"),
+                item(5, "bounce", "MAILER-DAEMON@mx.example.net", "Undelivered Mail\r\nPRIVMSG #x :owned"),
+            ],
+        };
+        assert_eq!(
+            n.render(),
+            "set aside since 2026-11-30 09:00: 3 (bulk 2, bounce 1), no draft, no notice; newest #7 bulk news@example.net \"Weekly news: refunds, FOSS and more, al…\", #5 bounce MAILER-DAEMON@mx.example.net \"Undelivered Mail PRIVMSG #x :owned\" — `triaged status` lists them, !reclassify N PROCEDURE answers one"
+        );
+        let first = Notice::SetAside { since: None, kinds: vec![("spam".into(), 1)], newest: vec![item(1, "spam", "x@example.net", "Win")] };
+        assert!(first.render().starts_with("set aside so far: 1 (spam 1), no draft"), "{}", first.render());
+        // Queued as JSON: a queue written now is read back the same.
+        let back: Notice = serde_json::from_value(serde_json::to_value(&n).unwrap()).unwrap();
+        assert_eq!(back, n);
+    }
+
+    #[test]
     fn staff_lines_redact_secrets_even_behind_invisible_characters() {
         let n = Notice::NewTicket {
             ticket: TicketId(3),
@@ -1069,6 +1112,24 @@ mod tests {
             }
             .render(),
         ];
+        let aside = |n: u64, kind: &str, from: &str, subject: &str| crate::staff::AsideItem {
+            ticket: TicketId(n),
+            kind: kind.into(),
+            from: from.into(),
+            subject: subject.into(),
+        };
+        irc_only.push(
+            Notice::SetAside {
+                since: Some("2026-11-30 09:00".into()),
+                kinds: vec![("bulk".into(), 11), ("spam".into(), 2), ("auto-reply".into(), 1)],
+                newest: vec![
+                    aside(212, "bulk", "news@example.net", "Weekly news #48"),
+                    aside(209, "spam", "win@example.com", "You have won"),
+                    aside(208, "auto-reply", "bob@example.org", "Out of office"),
+                ],
+            }
+            .render(),
+        );
         irc_only.extend(split_line(&hostile.render(), irc::LINE_BYTES));
         let mut missing = Vec::new();
         for (doc, name, lines) in [

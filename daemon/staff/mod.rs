@@ -104,6 +104,27 @@ pub enum Notice {
     /// What became of a request staff made through the daemon (`!set`,
     /// `!reclassify`, `triaged done`), already a line of [`lines`].
     Text(String),
+    /// Once a day (`[intake] aside_digest`): the mail set aside since the
+    /// last such line, which got no draft and no notice of its own.
+    SetAside {
+        /// When the last such line went, local ("2026-11-30 09:00");
+        /// `None` when there was none before.
+        since: Option<String>,
+        /// How many of each kind (`bulk`, `spam`, ...), most first.
+        kinds: Vec<(String, usize)>,
+        /// The newest few, newest first.
+        newest: Vec<AsideItem>,
+    },
+}
+
+/// One message set aside, as the daily line names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AsideItem {
+    pub ticket: TicketId,
+    pub kind: String,
+    /// The sender's bare address.
+    pub from: String,
+    pub subject: String,
 }
 
 /// A request from staff that only the daemon can carry out. Also the

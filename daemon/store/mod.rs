@@ -5,6 +5,7 @@
 //! the old state or the new one, and the pending actions say what is left
 //! to do.
 
+mod aside;
 mod changes;
 pub mod claims;
 mod compact;
@@ -15,6 +16,7 @@ mod reverify;
 mod examples;
 mod requeue;
 
+pub use aside::AsideMark;
 pub use examples::{Example, ExampleKey};
 
 pub use changes::Touched;

@@ -3,10 +3,14 @@
 //! server get no draft and no procedure, and `status` counts them per kind;
 //! the same spam header written by the sender is not believed; staff pull
 //! one back with `reclassify`; an auto-reply on an open ticket neither
-//! advances it nor gets a draft.
+//! advances it nor gets a draft; staff are told once a day, in one line,
+//! what was set aside.
 
+
+use std::time::Duration;
 
 use crate::support::harness::*;
+use crate::support::ircd::{IrcClient, Ircd, daemon_irc_section, privmsg_from};
 
 const INTAKE: &str = "[intake]\nreceiving_server = \"mx.example.org\"\n";
 
@@ -149,3 +153,80 @@ fn an_auto_reply_on_an_open_ticket_neither_advances_it_nor_gets_a_draft() {
     assert_eq!(drafts(&s).len(), 2, "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(status(&s)["tickets"][0]["step"], "refuse", "unverified: the refund is refused");
 }
+
+const CH: &str = "#support-staff";
+
+/// `run --once` with the procedures' clock at `now` (`TRIAGED_NOW`).
+fn run_once_at(s: &Setup, now: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .args(["run", "--once"])
+        .env("TRIAGED_NOW", now)
+        .env("TRIAGED_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "run --once at {now}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// What triaged said in the channel, until it has been quiet a while.
+async fn said(alice: &mut IrcClient) -> Vec<String> {
+    alice.drain(Duration::from_secs(2)).await.iter().filter_map(|l| privmsg_from(l, "triaged", CH).map(str::to_string)).collect()
+}
+
+/// Issue 14: set-aside mail gets "no draft and no per-message notice;
+/// staff see them counted in `status` and in a daily digest line". The
+/// line goes once a day at `[intake] aside_digest` (local time), counts
+/// each kind since the last line and names the newest; before that time
+/// there is none, a second pass the same day posts none again, a day with
+/// nothing set aside posts nothing, and requests keep their own notices.
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_are_told_once_a_day_in_one_line_what_was_set_aside() {
+    let ircd = Ircd::start();
+    let s = setup_with("none", &format!("{}\n[intake]\naside_digest = \"09:00\"\n", daemon_irc_section(&ircd, CH)));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    let news = |n: usize, subject: &str| message(n, "List-Id: Weekly News <news.example.net>\r\nPrecedence: bulk\r\n", subject, "This week: refunds, FOSS and our free tier.");
+
+    // Monday 08:00: a newsletter and an out-of-office, and a request.
+    s.dovecot.deliver("INBOX", &news(1, "Weekly news #47"));
+    s.dovecot.deliver("INBOX", &message(2, "Auto-Submitted: auto-replied\r\n", "Out of office", "I am away until Monday."));
+    s.dovecot.deliver("INBOX", &mail(3, "Delete my account", "Please delete my account, I no longer use it."));
+    run_once_at(&s, "2026-11-30T08:00:00Z");
+    let lines = said(&mut alice).await;
+    assert!(lines.iter().any(|l| l.starts_with("#3 account-deletion")), "the request's own notice: {lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("set aside") || l.contains("Weekly news") || l.contains("Out of office")), "no line before 09:00, no notice of its own: {lines:?}");
+
+    // 09:30: a bounce arrives; the day's line counts all three.
+    s.dovecot.deliver("INBOX", DSN.as_bytes());
+    run_once_at(&s, "2026-11-30T09:30:00Z");
+    let lines = said(&mut alice).await;
+    assert_eq!(
+        lines,
+        ["set aside so far: 3 (auto-reply 1, bounce 1, bulk 1), no draft, no notice; newest #4 bounce MAILER-DAEMON@mx.example.net \"Undelivered Mail Returned to Sender\", #2 auto-reply user2@example.net \"Out of office\", #1 bulk user1@example.net \"Weekly news #47\" — `triaged status` lists them, !reclassify N PROCEDURE answers one"],
+        "one line, and no notice of the bounce"
+    );
+
+    // 10:00, the same day: more set aside and a request, but no second line.
+    s.dovecot.deliver("INBOX", &news(5, "Weekly news #48"));
+    s.dovecot.deliver("INBOX", &mail(6, "Refund please", "I was charged twice this month, please refund one payment."));
+    run_once_at(&s, "2026-11-30T10:00:00Z");
+    let lines = said(&mut alice).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("#6 refund"), "{lines:?}");
+
+    // Tuesday 09:05: since Monday's line, one newsletter.
+    run_once_at(&s, "2026-12-01T09:05:00Z");
+    let lines = said(&mut alice).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("set aside since 2026-11-30 09:30: 1 (bulk 1), no draft, no notice; newest #5 bulk user5@example.net \"Weekly news #48\""), "{lines:?}");
+
+    // Wednesday: nothing set aside, nothing said.
+    run_once_at(&s, "2026-12-02T09:05:00Z");
+    assert_eq!(said(&mut alice).await, Vec::<String>::new());
+    assert_eq!(status(&s)["set_aside"], serde_json::json!({"auto-reply": 1, "bounce": 1, "bulk": 2}), "status still counts every one");
+    let text = status_text(&s);
+    assert!(text.contains("(the staff channel's daily line has told of those set aside before 2026-12-02 09:05)"), "{text}");
+}
+
+const DSN: &str = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: support@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn7@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; user1@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n--b1--\r\n";
