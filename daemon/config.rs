@@ -288,8 +288,6 @@ pub struct Config {
 /// unit's TasksMax= counts every thread.
 pub const MAX_WORKERS: usize = 16;
 
-/// One worker per core, at most four: a support mailbox's load fits in
-/// two, and many cores must not mean many threads under TasksMax=.
 /// "09:00" or "9:05" as a time of day; nothing else (no seconds, no "am").
 fn parse_time_of_day(s: &str) -> Option<jiff::civil::Time> {
     let (h, m) = s.split_once(':')?;
@@ -300,6 +298,8 @@ fn parse_time_of_day(s: &str) -> Option<jiff::civil::Time> {
     jiff::civil::Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
 }
 
+/// One worker per core, at most four: a support mailbox's load fits in
+/// two, and many cores must not mean many threads under TasksMax=.
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }

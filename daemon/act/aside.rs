@@ -81,7 +81,8 @@ impl Actor {
     /// day, so it goes once. How many messages it told of, when it was due.
     pub fn tell_set_aside(&self) -> Result<Option<usize>, ActError> {
         use crate::procedures::Clock;
-        let Some(at) = self.aside_digest else { return Ok(None) };
+        // With no channel and no webhook there is nobody to tell.
+        let Some(at) = self.aside_digest.filter(|_| !self.notifier.sink_names().is_empty()) else { return Ok(None) };
         let last = self.store.aside_mark()?;
         let now = self.clock.now();
         let Some(due) = aside_line_due(&now, at, last.as_ref()) else { return Ok(None) };
@@ -105,12 +106,14 @@ impl Actor {
 }
 
 /// When today's set-aside line is due, if it is due now: `at` today has
-/// come (local time) and no line was marked today or later.
+/// come (local time) and the last line was marked on another day. Not
+/// "before today": after a rehearsal with `TRIAGED_NOW` set weeks ahead,
+/// the real clock's days still get their line.
 fn aside_line_due(now: &Zoned, at: Time, last: Option<&AsideMark>) -> Option<Zoned> {
     // In a gap of a clock change, the time after it.
     let due = now.date().to_datetime(at).to_zoned(now.time_zone().clone()).ok()?;
     let today = now.date().to_string();
-    (now >= &due && last.is_none_or(|m| m.day < today)).then_some(due)
+    (now >= &due && last.is_none_or(|m| m.day != today)).then_some(due)
 }
 
 /// The line for `tickets`, oldest first, set aside since `last`.
@@ -130,7 +133,7 @@ fn aside_line(last: Option<&AsideMark>, tickets: &[Ticket]) -> Notice {
         .map(|t| AsideItem {
             ticket: t.id,
             kind: t.notes.set_aside.as_ref().map_or("", |a| a.kind.as_str()).to_string(),
-            from: t.sender_email.clone(),
+            from: if t.sender_email.is_empty() { "(unknown sender)".into() } else { t.sender_email.clone() },
             subject: t.subject.clone(),
         })
         .collect();
@@ -164,8 +167,10 @@ mod tests {
         assert_eq!(aside_line_due(&utc, nine, None).map(|z| z.hour()), Some(9));
         let utc: Zoned = "2026-11-30T07:30:00Z".parse::<jiff::Timestamp>().unwrap().in_tz("Europe/Berlin").unwrap();
         assert_eq!(aside_line_due(&utc, nine, None), None);
-        // A clock set back (a rehearsal with TRIAGED_NOW) posts nothing twice.
-        assert_eq!(aside_line_due(&berlin("2026-11-29T10:00:00+01:00"), nine, Some(&mark("2026-11-30"))), None);
+        // The clock after a rehearsal with TRIAGED_NOW set ahead: the real
+        // day gets its line, once.
+        assert!(aside_line_due(&berlin("2026-11-29T10:00:00+01:00"), nine, Some(&mark("2027-01-15"))).is_some());
+        assert_eq!(aside_line_due(&berlin("2026-11-29T10:00:00+01:00"), nine, Some(&mark("2026-11-29"))), None);
         // 02:30 does not exist on the spring-forward day: due from 03:30.
         let half_past_two = Time::constant(2, 30, 0, 0);
         let due = aside_line_due(&berlin("2027-03-28T04:00:00+02:00"), half_past_two, None).unwrap();

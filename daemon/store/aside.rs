@@ -8,6 +8,7 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 
 use super::{Outgoing, Store, StoreError, Ticket, dec, enc};
+use crate::classify::aside::SET_ASIDE;
 
 const ASIDE_DIGEST: &[u8] = b"aside_digest";
 
@@ -30,8 +31,8 @@ impl Store {
     }
 
     /// The tickets numbered above `after`, oldest first, that are set
-    /// aside now (one pulled back by staff is not), and the highest ticket
-    /// number there is.
+    /// aside now (one pulled back by staff keeps its note but not the
+    /// procedure), and the highest ticket number there is.
     pub fn set_aside_after(&self, after: u64) -> Result<(Vec<Ticket>, u64), StoreError> {
         let mut aside = Vec::new();
         let mut highest = after;
@@ -39,7 +40,7 @@ impl Store {
         self.trees.tickets.scan(range, false, |_, v| {
             let t: Ticket = dec("ticket", v)?;
             highest = highest.max(t.id.0);
-            if t.notes.set_aside.is_some() {
+            if t.procedure == SET_ASIDE && t.notes.set_aside.is_some() {
                 aside.push(t);
             }
             Ok(true)
@@ -71,9 +72,10 @@ mod tests {
     use crate::classify::aside::{Aside, AsideKind};
     use crate::store::{Intake, Ticket, Uid};
 
-    fn open(s: &Store, n: u32, aside: bool) {
+    /// Ticket `n`, set aside when `aside`; `procedure` is what it is now.
+    fn open(s: &Store, n: u32, aside: bool, procedure: &str) {
         let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: n }, message_id: format!("m{n}") };
-        let mut t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "a@x", "s", "p");
+        let mut t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "a@x", "s", procedure);
         t.notes.set_aside = aside.then(|| Aside { kind: AsideKind::Bulk, reason: "List-Id: x".into() });
         s.open_ticket(&t, &intake, &[], None).unwrap();
     }
@@ -88,12 +90,14 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         // Past 255, so that a key that did not sort as a number would fail.
         for n in 1..=300 {
-            open(&s, n, n % 100 == 0);
+            open(&s, n, n % 100 == 0, if n % 100 == 0 { SET_ASIDE } else { "refund" });
         }
+        // Set aside, then pulled back by staff: a refund now, not counted.
+        open(&s, 301, true, "refund");
         let ids = |(v, highest): (Vec<Ticket>, u64)| (v.iter().map(|t| t.id.0).collect::<Vec<_>>(), highest);
-        assert_eq!(ids(s.set_aside_after(0).unwrap()), (vec![100, 200, 300], 300));
-        assert_eq!(ids(s.set_aside_after(200).unwrap()), (vec![300], 300));
-        assert_eq!(ids(s.set_aside_after(300).unwrap()), (vec![], 300));
+        assert_eq!(ids(s.set_aside_after(0).unwrap()), (vec![100, 200, 300], 301));
+        assert_eq!(ids(s.set_aside_after(200).unwrap()), (vec![300], 301));
+        assert_eq!(ids(s.set_aside_after(300).unwrap()), (vec![], 301));
 
         let monday = AsideMark { day: "2026-11-30".into(), at: "2026-11-30 09:00".into(), after: 300 };
         assert!(s.record_aside_line(None, &monday, Some(&out())).unwrap());

@@ -178,8 +178,10 @@ async fn said(alice: &mut IrcClient) -> Vec<String> {
 /// staff see them counted in `status` and in a daily digest line". The
 /// line goes once a day at `[intake] aside_digest` (local time), counts
 /// each kind since the last line and names the newest; before that time
-/// there is none, a second pass the same day posts none again, a day with
-/// nothing set aside posts nothing, and requests keep their own notices.
+/// there is none, a second pass the same day posts none again, a message
+/// staff pulled back is not counted, a day with nothing set aside posts
+/// nothing, a rehearsal with the clock weeks ahead does not silence the
+/// days after it, and requests keep their own notices.
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_are_told_once_a_day_in_one_line_what_was_set_aside() {
     let ircd = Ircd::start();
@@ -209,24 +211,51 @@ async fn staff_are_told_once_a_day_in_one_line_what_was_set_aside() {
 
     // 10:00, the same day: more set aside and a request, but no second line.
     s.dovecot.deliver("INBOX", &news(5, "Weekly news #48"));
-    s.dovecot.deliver("INBOX", &mail(6, "Refund please", "I was charged twice this month, please refund one payment."));
+    s.dovecot.deliver("INBOX", &news(6, "A donation drive, refunds explained"));
+    s.dovecot.deliver("INBOX", &mail(7, "Refund please", "I was charged twice this month, please refund one payment."));
     run_once_at(&s, "2026-11-30T10:00:00Z");
     let lines = said(&mut alice).await;
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("#6 refund"), "{lines:?}");
+    assert!(lines[0].starts_with("#7 refund"), "{lines:?}");
+
+    // Staff pull #6 back before Tuesday's line: it is a request now.
+    let out = triaged(&s.config, &["reclassify", "6", "refund"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Tuesday 09:05: since Monday's line, one newsletter.
     run_once_at(&s, "2026-12-01T09:05:00Z");
-    let lines = said(&mut alice).await;
+    let lines: Vec<String> = said(&mut alice).await.into_iter().filter(|l| l.starts_with("set aside")).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("set aside since 2026-11-30 09:30: 1 (bulk 1), no draft, no notice; newest #5 bulk user5@example.net \"Weekly news #48\""), "{lines:?}");
+    assert!(lines[0].starts_with("set aside since 2026-11-30 09:30: 1 (bulk 1), no draft, no notice; newest #5 bulk user5@example.net \"Weekly news #48\" — "), "{lines:?}");
 
     // Wednesday: nothing set aside, nothing said.
     run_once_at(&s, "2026-12-02T09:05:00Z");
     assert_eq!(said(&mut alice).await, Vec::<String>::new());
-    assert_eq!(status(&s)["set_aside"], serde_json::json!({"auto-reply": 1, "bounce": 1, "bulk": 2}), "status still counts every one");
+    assert_eq!(status(&s)["set_aside"], serde_json::json!({"auto-reply": 1, "bounce": 1, "bulk": 2}), "status counts every one still set aside");
     let text = status_text(&s);
     assert!(text.contains("(the staff channel's daily line has told of those set aside before 2026-12-02 09:05)"), "{text}");
+
+    // A rehearsal weeks ahead (README: `TRIAGED_NOW=... run --once`),
+    // then the real Thursday: its newsletter is still told of.
+    run_once_at(&s, "2027-01-15T09:30:00Z");
+    assert_eq!(said(&mut alice).await, Vec::<String>::new());
+    s.dovecot.deliver("INBOX", &news(8, "Weekly news #49"));
+    run_once_at(&s, "2026-12-03T09:30:00Z");
+    let lines = said(&mut alice).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("set aside since 2027-01-15 09:30: 1 (bulk 1), no draft, no notice; newest #8 bulk"), "{lines:?}");
+}
+
+/// With no staff channel and no webhook there is nobody to tell: nothing
+/// is marked, and `status` does not say the channel was told.
+#[test]
+fn without_a_staff_channel_nothing_says_staff_were_told() {
+    let s = setup_with("none", "[intake]\naside_digest = \"09:00\"\n");
+    s.dovecot.deliver("INBOX", &message(1, "List-Id: Weekly News <news.example.net>\r\nPrecedence: bulk\r\n", "Weekly news #47", "This week."));
+    run_once_at(&s, "2026-11-30T09:30:00Z");
+    let text = status_text(&s);
+    assert!(text.contains("Set aside (no draft; `triaged reclassify N PROCEDURE` answers one): 1 (bulk 1)"), "{text}");
+    assert!(!text.contains("daily line"), "{text}");
 }
 
 const DSN: &str = "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: support@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn7@mx.example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; user1@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n--b1--\r\n";
