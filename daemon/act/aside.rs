@@ -74,8 +74,8 @@ impl Actor {
     }
 
     /// The daily line that tells staff what was set aside, when it is due
-    /// (`[intake] aside_digest`, local time, once a day; a line missed
-    /// while triaged was stopped goes at the next start): it counts the
+    /// (`[intake] aside_digest`, local time, once a day; days missed while
+    /// triaged was stopped are folded into the next line): it counts the
     /// mail set aside since the last line and names the newest. A day with
     /// none posts nothing. Queued in the same transaction that marks the
     /// day, so it goes once. How many messages it told of, when it was due.
