@@ -672,6 +672,34 @@ fn every_greeting_reads_well_without_a_display_name() {
     assert!(checked >= 24, "{checked}");
 }
 
+/// A translation says what its template says: it fills in the same
+/// ticket data (a dropped challenge or date would leave the user without
+/// it), and sourcehut's replies are all translated into German and French.
+#[test]
+fn every_translation_uses_the_data_its_template_uses() {
+    let vars = |src: &str| -> std::collections::BTreeSet<String> {
+        let re = regex::Regex::new(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_.]*)").unwrap();
+        re.captures_iter(src).map(|c| c[1].to_string()).collect()
+    };
+    let mut checked = 0;
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let pack = pack(name);
+        for (file, src) in &pack.templates {
+            let Some((lang, base)) = file.split_once('/').filter(|(dir, _)| *dir != "staff") else { continue };
+            let original = &pack.templates[base];
+            assert_eq!(vars(src), vars(original), "{name}/{file} ({lang}) against {base}");
+            checked += 1;
+        }
+    }
+    let sourcehut = pack("sourcehut");
+    for file in sourcehut.templates.keys().filter(|f| !f.contains('/')) {
+        for lang in ["de", "fr"] {
+            assert!(sourcehut.templates.contains_key(&format!("{lang}/{file}")), "sourcehut/{file} has no {lang} translation");
+        }
+    }
+    assert!(checked >= 28, "{checked}");
+}
+
 #[test]
 fn every_step_template_renders_with_the_documented_data() {
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
