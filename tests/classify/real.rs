@@ -1167,6 +1167,11 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "I can't get google pay to work right.", UNCLASSIFIED),
         ("sourcehut", "", "Why does my payment show up twice? Please take one of them back.", "refund"),
         ("sourcehut", "", "I see the same transaction over and over again on my statement. Can you fix it?", "refund"),
+        // A refund already owed, asked after ("I need my refund"), is no
+        // new one asked for; asking for the money back still is.
+        ("sourcehut", "", "I need my refund as soon as possible. What else do I have to do?", UNCLASSIFIED),
+        ("sourcehut", "", "We still want our refund, it has been two weeks.", UNCLASSIFIED),
+        ("sourcehut", "", "I was charged for a year by mistake, I need a refund please.", "refund"),
         // The twenty-third round (the twenty-first set read). Requests: a
         // card refused while renewing; no other way to buy in Chinese; a
         // country named; money back in Russian with a word between; a
