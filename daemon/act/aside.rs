@@ -78,30 +78,28 @@ impl Actor {
     /// triaged was stopped are folded into the next line): it counts the
     /// mail set aside since the last line and names the newest. A day with
     /// none posts nothing. Queued in the same transaction that marks the
-    /// day, so it goes once. How many messages it told of, when it was due.
-    pub fn tell_set_aside(&self) -> Result<Option<usize>, ActError> {
+    /// day, so it goes once.
+    pub fn tell_set_aside(&self) -> Result<(), ActError> {
         use crate::procedures::Clock;
         // With no channel and no webhook there is nobody to tell.
-        let Some(at) = self.aside_digest.filter(|_| !self.notifier.sink_names().is_empty()) else { return Ok(None) };
+        let Some(at) = self.aside_digest.filter(|_| !self.notifier.sink_names().is_empty()) else { return Ok(()) };
         let last = self.store.aside_mark()?;
         let now = self.clock.now();
-        let Some(due) = aside_line_due(&now, at, last.as_ref()) else { return Ok(None) };
+        if aside_line_due(&now, at, last.as_ref()).is_none() {
+            return Ok(());
+        }
         let (tickets, highest) = self.store.set_aside_after(last.as_ref().map_or(0, |m| m.after))?;
         let notice = (!tickets.is_empty()).then(|| aside_line(last.as_ref(), &tickets));
         let out = notice.as_ref().and_then(|n| self.notifier.outgoing(n));
-        let mark = AsideMark {
-            day: due.date().to_string(),
-            at: now.strftime("%Y-%m-%d %H:%M").to_string(),
-            after: highest,
-        };
+        let mark = AsideMark { at: now.strftime("%Y-%m-%d %H:%M").to_string(), after: highest };
         if !self.store.record_aside_line(last.as_ref(), &mark, out.as_ref())? {
-            return Ok(None);
+            return Ok(());
         }
         if out.is_some() {
             self.notifier.wake();
         }
         tracing::info!(set_aside = tickets.len(), since = last.as_ref().map_or("the start", |m| m.at.as_str()), "daily line of mail set aside");
-        Ok(Some(tickets.len()))
+        Ok(())
     }
 }
 
@@ -113,7 +111,7 @@ fn aside_line_due(now: &Zoned, at: Time, last: Option<&AsideMark>) -> Option<Zon
     // In a gap of a clock change, the time after it.
     let due = now.date().to_datetime(at).to_zoned(now.time_zone().clone()).ok()?;
     let today = now.date().to_string();
-    (now >= &due && last.is_none_or(|m| m.day != today)).then_some(due)
+    (now >= &due && last.is_none_or(|m| m.day() != today)).then_some(due)
 }
 
 /// The line for `tickets`, oldest first, set aside since `last`.
@@ -149,7 +147,7 @@ mod tests {
     }
 
     fn mark(day: &str) -> AsideMark {
-        AsideMark { day: day.into(), at: format!("{day} 09:00"), after: 0 }
+        AsideMark { at: format!("{day} 09:00"), after: 0 }
     }
 
     #[test]

@@ -15,13 +15,18 @@ const ASIDE_DIGEST: &[u8] = b"aside_digest";
 /// The last daily set-aside line, as recorded with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AsideMark {
-    /// The local day it was due ("2026-11-30"): one line a day.
-    pub day: String,
     /// When it went, local ("2026-11-30 09:00"): the next line says
     /// "since" this.
     pub at: String,
     /// The highest ticket number it covered.
     pub after: u64,
+}
+
+impl AsideMark {
+    /// The local day it went ("2026-11-30"): one line a day.
+    pub fn day(&self) -> &str {
+        self.at.split_once(' ').map_or(&self.at, |(day, _)| day)
+    }
 }
 
 impl Store {
@@ -99,13 +104,13 @@ mod tests {
         assert_eq!(ids(s.set_aside_after(200).unwrap()), (vec![300], 301));
         assert_eq!(ids(s.set_aside_after(300).unwrap()), (vec![], 301));
 
-        let monday = AsideMark { day: "2026-11-30".into(), at: "2026-11-30 09:00".into(), after: 300 };
+        let monday = AsideMark { at: "2026-11-30 09:00".into(), after: 300 };
         assert!(s.record_aside_line(None, &monday, Some(&out())).unwrap());
         // A second pass that read the store before the first recorded.
         assert!(!s.record_aside_line(None, &monday, Some(&out())).unwrap());
         assert_eq!(s.aside_mark().unwrap(), Some(monday.clone()));
         assert_eq!(s.queued_notices().unwrap().get("irc"), Some(&1), "queued once");
-        let tuesday = AsideMark { day: "2026-12-01".into(), at: "2026-12-01 09:00".into(), after: 300 };
+        let tuesday = AsideMark { at: "2026-12-01 09:00".into(), after: 300 };
         assert!(s.record_aside_line(Some(&monday), &tuesday, None).unwrap());
         assert_eq!(s.queued_notices().unwrap().get("irc"), Some(&1), "a day with nothing queues nothing");
     }
