@@ -332,9 +332,10 @@ static SPAM_ACCOUNTS: LazyLock<ForwardRegex> = LazyLock::new(|| re(r"(?i)\bspam[
 static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
     re(concat!(
         r"(?i)\b(?:please|pls|plz|kindly|bitte|s'il vous pla[iî]t|s'il te pla[iî]t|svp|merci de|por favor|per favore|alstublieft|graag)\b",
-        // A question put to the reader.
+        // A question put to the reader, also of one of several things
+        // ("can one of the charges be removed").
         r"|\b(?:can|could|would|will|may) (?:you|u|someone|somebody|anyone|anybody|i|we|your team|the team|support)\b",
-        r"|\b(?:are|were) you able to\b|\bany (?:suggestions?|ideas?|advice|tips|help)\b|\b(?:can|could|would|may) (?:the|my|our|this|that) (?:[\w-]+ ){0,3}be\b",
+        r"|\b(?:are|were) you able to\b|\bany (?:suggestions?|ideas?|advice|tips|help)\b|\b(?:can|could|would|may) (?:(?:one|both|some|all|each|either) of )?(?:the|my|our|this|that|these|those) (?:[\w-]+ ){0,3}be\b",
         r"|\b(?:is|would) (?:it|there) (?:be )?(?:possible|a way|any way|an option)\b|\bis there (?:a|any) (?:way|option|process|form|possibility)\b",
         r"|\b(?:how|where|what) (?:do|can|could|should|would|must) (?:i|we)\b|\bwhat (?:are|is) (?:my|our) options\b",
         r"|\b(?:k[öo]nn(?:en|ten)|w[üu]rden) sie\b|\bkannst du\b|\bwie kann ich\b|\bist es m[öo]glich\b|\bgibt es (?:eine|die) m[öo]glichkeit\b",
@@ -364,8 +365,9 @@ static ASKS: LazyLock<ForwardRegex> = LazyLock::new(|| {
         r"|したい|ほしい|欲しい",
         r"|\b(?:istiyorum|isterim|misiniz|mısınız|lütfen|l[üu]tfen|prosz[eę]|przosze|chc[eę]|potrzebuj[eę])\b|주세요|드립니다|원합니다",
         r"|我(?:想|要|希望|需要|申请)|请|麻烦|希望|能不能|可不可以|能否|可否|お願い|ください|요청|부탁",
-        // A request named as one.
-        r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
+        // A request named as one, or opening a line as a title would
+        // ("Request a full refund for my …").
+        r"|\b(?:my|our|this) request\b|\brequesting\b|(?m:^\s*request (?:a |an )?(?:full |partial )?refund\b)|(?m:\b(?:deletion|removal|refund|organi[sz]ation|non-?profit|account|aid|plan|discount|sponsorship|licen[cs]e|rename|username|billing|transfer|2fa|reset|recovery|support|help|closure|cancellation) request\s*$)|\b(?:ma demande|demande de|meine anfrage|mein antrag|mi solicitud|solicitud de|la mia richiesta|richiesta di|mijn verzoek|verzoek om)\b",
         // An imperative on the writer's own account, or on the writer.
         r"|\b(?:delete|remove|close|cancel|erase|deactivate|terminate|refund|reset|disable|turn off|rename|change|transfer|move|switch|update|attach|link|merge|downgrade|unregister|unsubscribe)\s+(?:my|our|me|us)\b",
         r"|\b(?:l[öo]schen|entfernen|schlie[ßs]en|k[üu]ndigen|erstatten) sie\b|\b(?:supprimez|fermez|rembourse[zr]?|annulez|effacez)\b|\b(?:eliminen|borren|cierren|reembolsen|cancelen|eliminad|borrad)\b|\b(?:cancellate|eliminate|rimborsate|chiudete)\b",
