@@ -347,7 +347,7 @@ fn a_damaged_pack_model_is_an_error_naming_the_file() {
     assert!(text.contains(pack_model::FILE) && text.contains("train_pack_model"), "{text}");
 }
 
-/// The measure behind `MIN_ROUTE` (docs/CLASSIFICATION.md, "The pack's
+/// The measure behind `MIN_ROUTE` (docs/CLASSIFICATION-LOG.md, "The pack's
 /// model"): each sealed set's one look replayed from
 /// tests/corpus/real/first-looks.tsv (the rules' routes before anyone read
 /// the set), with a pack model trained on everything but that set. A
@@ -469,7 +469,7 @@ async fn the_staff_notice_says_a_model_chose() {
 }
 
 /// The measure behind `MIN_SENSITIVE_SIGN` and the confirmation of
-/// sensitive near misses (docs/CLASSIFICATION.md, "The pack's model"):
+/// sensitive near misses (docs/CLASSIFICATION-LOG.md, "The pack's model"):
 /// today's rules over each sealed set r4 to r11 and Banking77's tune half,
 /// each judged by a pack model trained without it. A message the rules
 /// held back below the sensitive threshold is counted as confirmed when
@@ -540,7 +540,7 @@ fn pack_model_confirms_on_the_sealed_sets() {
 }
 
 /// The trial behind "Routing into sensitive procedures alone, tried again
-/// (not shipped)" (docs/CLASSIFICATION.md): on the first looks of the
+/// (not shipped)" (docs/CLASSIFICATION-LOG.md): on the first looks of the
 /// fourth to tenth sets, the requests the rules of that day left unrouted,
 /// and their lookalikes, each judged by
 /// a model trained without its set. Counted when the model's best
@@ -598,7 +598,7 @@ fn pack_model_alone_on_sensitive_first_looks() {
 /// by a model that agrees at `p`, with and without the precision guard's
 /// sign of the writer's own request, on the sets r4 to r11, each judged
 /// by a model trained without it, under today's rules. For
-/// docs/CLASSIFICATION.md.
+/// docs/CLASSIFICATION-LOG.md.
 ///
 ///     cargo test --test classify pack_model_confirms_ordinary_near_misses -- --ignored --nocapture
 #[test]
@@ -657,7 +657,7 @@ fn pack_model_confirms_ordinary_near_misses() {
 /// sets, then by one trained with those three.
 /// Prints counts only: what the model routed, right and wrong, and each
 /// pack's recall and precision on the read sets. For
-/// docs/CLASSIFICATION.md.
+/// docs/CLASSIFICATION-LOG.md.
 ///
 ///     cargo test --test classify pack_model_with_more_sets -- --ignored --nocapture
 #[test]

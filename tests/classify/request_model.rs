@@ -20,7 +20,7 @@ fn the_shipped_request_model_is_the_one_the_real_text_trains() {
     );
 }
 
-/// The measure behind `MIN_REQUEST` and `MIN_CHARS` (docs/CLASSIFICATION.md,
+/// The measure behind `MIN_REQUEST` and `MIN_CHARS` (docs/CLASSIFICATION-LOG.md,
 /// "The request model"): each sealed set's one look replayed, its routes
 /// into sensitive procedures taken from tests/corpus/real/first-looks.tsv
 /// (the rules as they were before anyone read the set), judged by a model
