@@ -5,8 +5,8 @@
 //! one knows from the first message how other people asked for each
 //! procedure.
 //!
-//! Its powers are narrow (docs/CLASSIFICATION.md, "The pack's model"),
-//! and only over a message the rules left unclassified:
+//! Its powers are narrow (docs/CLASSIFICATION.md, "Classification", "The
+//! pack's model"), and only over a message the rules left unclassified:
 //!
 //! - it may **route** it to an ordinary procedure that it finds at
 //!   [`MIN_ROUTE`] or more ([`MIN_ROUTE_REDIRECT`] for a redirect, whose

@@ -4,7 +4,7 @@
 //! a help page, a feature wish). It is the guard's second opinion on a
 //! sensitive route: the guard's signs are words someone thought of, and
 //! on text nobody had tuned them on they let through about half of what
-//! they should have held back (docs/CLASSIFICATION.md, "The request
+//! they should have held back (docs/CLASSIFICATION-LOG.md, "The request
 //! model").
 //!
 //! A logistic regression over the writer's words, word pairs and the
@@ -23,7 +23,7 @@ pub const BUCKETS: usize = 1 << 18;
 /// A sensitive route needs at least this probability that the text is its
 /// writer's own request. Chosen on the sealed sets' first looks, each
 /// judged by a model trained without that set, and on written mail the
-/// model had not learned (docs/CLASSIFICATION.md, "The request model"): at
+/// model had not learned (docs/CLASSIFICATION-LOG.md, "The request model"): at
 /// 0.3 it held back 26 of 59 wrong sensitive routes for 6 of 115 right ones
 /// and 1 of 71 mailed requests; 0.4 held back 2 more wrong routes for 2
 /// more right ones and 1 more mailed request.
@@ -304,7 +304,7 @@ pub struct Text {
 /// eighteenth sealed, and the eighteenth in the twentieth. The nineteenth,
 /// read by the twenty-first round's rules, is left out on purpose: the
 /// models retrained with it routed a tune-half row and a CAcert row into
-/// sensitive procedures (docs/CLASSIFICATION.md, "Twenty-first round").
+/// sensitive procedures (docs/CLASSIFICATION-LOG.md, "Twenty-first round").
 pub const LOOKED_AT: [&str; 16] = [
     "issues-r3.tsv",
     "issues-r4.tsv",
@@ -326,7 +326,7 @@ pub const LOOKED_AT: [&str; 16] = [
 
 /// Mail as it comes (business mail and spam), every row tune text and
 /// none a request: so far only 2i2c's rows, which its pack's model learns
-/// as no procedure (docs/CLASSIFICATION.md, "Everyday mail").
+/// as no procedure (docs/CLASSIFICATION-LOG.md, "Everyday mail").
 pub const EVERYDAY: &str = "everyday.tsv";
 
 /// Other projects' usage questions (`out-of-scope`) and their lookalikes
@@ -336,7 +336,7 @@ pub const EVERYDAY: &str = "everyday.tsv";
 /// editors, desktop apps, build tools, self-hosted services), for a
 /// question to any project reads alike and with the notebook tools' alone
 /// the model found few of them. Every row tune text, so far only 2i2c's
-/// (docs/CLASSIFICATION.md, "Other projects' usage questions").
+/// (docs/CLASSIFICATION-LOG.md, "Other projects' usage questions").
 pub const QUESTIONS: [&str; 4] = ["questions.tsv", "questions-2.tsv", "software-questions.tsv", "software-questions-2.tsv"];
 
 /// The text the shipped model is trained on, under `root`: the sourcehut

@@ -43,7 +43,7 @@ pub struct Features {
 /// Which features a message yields. [`FeatureSet::default`] is what the
 /// daemon uses; the others exist so that a change of features can be
 /// measured against it on the same text before it ships
-/// (docs/CLASSIFICATION.md, "Features and data").
+/// (docs/CLASSIFICATION-LOG.md, "Features and data").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeatureSet {
     /// Character n-grams of each word from 3 up to this length.
@@ -60,7 +60,7 @@ impl Default for FeatureSet {
     fn default() -> FeatureSet {
         // Negation: one wrong sensitive route fewer on the third set, no
         // request lost there or in the tune half; longer n-grams and the
-        // subject twice added wrong routes (docs/CLASSIFICATION.md,
+        // subject twice added wrong routes (docs/CLASSIFICATION-LOG.md,
         // "Features and data").
         FeatureSet { longest_ngram: 3, negation: true, subject: false }
     }

@@ -1,6 +1,6 @@
 //! Through the daemon, against a real Dovecot: a refund asked after is a
 //! question for a person, a refund asked for is the refund procedure
-//! (seed 001: "if a user asks for a refund"; docs/CLASSIFICATION.md,
+//! (seed 001: "if a user asks for a refund"; docs/CLASSIFICATION-LOG.md,
 //! "Refunds asked after").
 
 use crate::support::harness::*;

@@ -1,4 +1,4 @@
-//! Whose hub is it (docs/CLASSIFICATION.md, "Whose hub"): 2i2c's seed says
+//! Whose hub is it (docs/CLASSIFICATION-LOG.md, "Whose hub"): 2i2c's seed says
 //! it "provides support for major infrastructure problems, outages, or
 //! upgrades" of the hubs it runs, asked for by a hub's Community
 //! Representative, and "doesn't provide support for daily workflow

@@ -347,7 +347,7 @@ fn a_damaged_pack_model_is_an_error_naming_the_file() {
     assert!(text.contains(pack_model::FILE) && text.contains("train_pack_model"), "{text}");
 }
 
-/// The measure behind `MIN_ROUTE` (docs/CLASSIFICATION.md, "The pack's
+/// The measure behind `MIN_ROUTE` (docs/CLASSIFICATION-LOG.md, "The pack's
 /// model"): each sealed set's one look replayed from
 /// tests/corpus/real/first-looks.tsv (the rules' routes before anyone read
 /// the set), with a pack model trained on everything but that set. A
@@ -356,7 +356,7 @@ fn a_damaged_pack_model_is_an_error_naming_the_file() {
 ///
 ///     cargo test --test classify pack_model_on_the_first_looks -- --ignored --nocapture
 #[test]
-#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION-LOG.md"]
 fn pack_model_on_the_first_looks() {
     use triaged::classify::request;
     let looks = std::fs::read_to_string(root().join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
@@ -469,7 +469,7 @@ async fn the_staff_notice_says_a_model_chose() {
 }
 
 /// The measure behind `MIN_SENSITIVE_SIGN` and the confirmation of
-/// sensitive near misses (docs/CLASSIFICATION.md, "The pack's model"):
+/// sensitive near misses (docs/CLASSIFICATION-LOG.md, "The pack's model"):
 /// today's rules over each sealed set r4 to r11 and Banking77's tune half,
 /// each judged by a pack model trained without it. A message the rules
 /// held back below the sensitive threshold is counted as confirmed when
@@ -482,7 +482,7 @@ async fn the_staff_notice_says_a_model_chose() {
 ///
 ///     cargo test --release --test classify pack_model_confirms_on_the_sealed_sets -- --ignored --nocapture
 #[test]
-#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION-LOG.md"]
 fn pack_model_confirms_on_the_sealed_sets() {
     use triaged::classify::request;
     // The rules' sensitive near miss this model would confirm at (sign, p).
@@ -540,7 +540,7 @@ fn pack_model_confirms_on_the_sealed_sets() {
 }
 
 /// The trial behind "Routing into sensitive procedures alone, tried again
-/// (not shipped)" (docs/CLASSIFICATION.md): on the first looks of the
+/// (not shipped)" (docs/CLASSIFICATION-LOG.md): on the first looks of the
 /// fourth to tenth sets, the requests the rules of that day left unrouted,
 /// and their lookalikes, each judged by
 /// a model trained without its set. Counted when the model's best
@@ -552,7 +552,7 @@ fn pack_model_confirms_on_the_sealed_sets() {
 ///
 ///     cargo test --release --test classify pack_model_alone_on_sensitive_first_looks -- --ignored --nocapture
 #[test]
-#[ignore = "a trial on the first looks, for docs/CLASSIFICATION.md; prints a table"]
+#[ignore = "a trial on the first looks, for docs/CLASSIFICATION-LOG.md; prints a table"]
 fn pack_model_alone_on_sensitive_first_looks() {
     use triaged::classify::request;
     let looks = std::fs::read_to_string(root().join("tests/corpus/real/first-looks.tsv")).expect("first-looks.tsv");
@@ -598,11 +598,11 @@ fn pack_model_alone_on_sensitive_first_looks() {
 /// by a model that agrees at `p`, with and without the precision guard's
 /// sign of the writer's own request, on the sets r4 to r11, each judged
 /// by a model trained without it, under today's rules. For
-/// docs/CLASSIFICATION.md.
+/// docs/CLASSIFICATION-LOG.md.
 ///
 ///     cargo test --test classify pack_model_confirms_ordinary_near_misses -- --ignored --nocapture
 #[test]
-#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION-LOG.md; prints a table"]
 fn pack_model_confirms_ordinary_near_misses() {
     use triaged::classify::request;
     let thresholds = [0.5, 0.7, 0.9];
@@ -657,11 +657,11 @@ fn pack_model_confirms_ordinary_near_misses() {
 /// sets, then by one trained with those three.
 /// Prints counts only: what the model routed, right and wrong, and each
 /// pack's recall and precision on the read sets. For
-/// docs/CLASSIFICATION.md.
+/// docs/CLASSIFICATION-LOG.md.
 ///
 ///     cargo test --test classify pack_model_with_more_sets -- --ignored --nocapture
 #[test]
-#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION-LOG.md; prints a table"]
 fn pack_model_with_more_sets() {
     use triaged::classify::request;
     println!("| read sets r4 to r11, each without itself | model's routes: right, wrong | recall | precision | sensitive misroutes |");
@@ -721,7 +721,7 @@ fn pack_model_with_more_sets() {
 ///
 ///     cargo test --test classify pack_model_usage_questions_lower -- --ignored --nocapture
 #[test]
-#[ignore = "a trial on the read sets, for docs/CLASSIFICATION.md; prints a table"]
+#[ignore = "a trial on the read sets, for docs/CLASSIFICATION-LOG.md; prints a table"]
 fn pack_model_usage_questions_lower() {
     use triaged::classify::request;
     let thresholds = [0.5, 0.6, 0.7, 0.8];
@@ -774,7 +774,7 @@ fn pack_model_usage_questions_lower() {
 ///
 ///     cargo test --release --test classify pack_model_on_usage_questions_by_fold -- --ignored --nocapture
 #[test]
-#[ignore = "a measurement: prints the table of docs/CLASSIFICATION.md"]
+#[ignore = "a measurement: prints the table of docs/CLASSIFICATION-LOG.md"]
 fn pack_model_on_usage_questions_by_fold() {
     use sha2::Digest;
     use triaged::classify::request::QUESTIONS;

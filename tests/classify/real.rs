@@ -6,10 +6,10 @@
 //!
 //!     cargo test --test classify real:: -- --nocapture
 //!
-//! prints the figures (docs/CLASSIFICATION.md, "Real text").
+//! prints the figures (docs/CLASSIFICATION-LOG.md, "Real text").
 //!
 //! The third set (issues-r3.tsv, "r3") was held out whole until its one
-//! look (docs/CLASSIFICATION.md, "Third set"); its rows have been read
+//! look (docs/CLASSIFICATION-LOG.md, "Third set"); its rows have been read
 //! since, so it is tune text now: scored as `<pack> r3`, half `tune`
 //! (also under `REAL_HALF=tune`), and never folded into the whole-set
 //! figures the other floors were measured on.
@@ -27,14 +27,14 @@
 //!
 //! The fourth set (issues-r4.tsv, "r4") was sealed the same way: scored
 //! only as `<pack> r4`, outside the whole-set figures. It was committed
-//! before any rule was run on it and measured once (docs/CLASSIFICATION.md,
+//! before any rule was run on it and measured once (docs/CLASSIFICATION-LOG.md,
 //! "Fourth set"); its rows were read after that look, and its floors are
 //! the figures after what it taught.
 //!
 //! The fifth set (issues-r5.tsv, "r5") was sealed the same way: scored
 //! only as `<pack> r5`, outside the whole-set figures. It was committed
 //! before any rule, model or `classify` run touched it and measured once
-//! (docs/CLASSIFICATION.md, "Fifth set: the one look"); its rows were read
+//! (docs/CLASSIFICATION-LOG.md, "Fifth set: the one look"); its rows were read
 //! after that look, and its floors are the figures after what it taught.
 //! Both are tune text since their looks: `REAL_HALF=tune` scores them and
 //! prints their wrong routes (their rows stay marked held-out, so no
@@ -42,51 +42,51 @@
 //!
 //! The sixth set (issues-r6.tsv, "r6") was sealed the same way, audited
 //! against its sources before any score, and measured once
-//! (docs/CLASSIFICATION.md, "Sixth set: the one look"), on the sixth
+//! (docs/CLASSIFICATION-LOG.md, "Sixth set: the one look"), on the sixth
 //! round's positive sign of a request; tune text since, like the fourth
 //! and fifth.
 //!
 //! The seventh set (issues-r7.tsv, "r7") was sealed the same way, built
 //! and audited against its sources by people who had not seen the rules,
 //! and measured once, on the code of the sixth round and what the sixth
-//! set taught (docs/CLASSIFICATION.md, "Seventh set: the one look").
+//! set taught (docs/CLASSIFICATION-LOG.md, "Seventh set: the one look").
 //!
 //! The eighth set (issues-r8.tsv, "r8") was sealed the same way, built
 //! by people who had not seen the rules, from sources the earlier sets
-//! mostly did not draw on, and measured once (docs/CLASSIFICATION.md,
+//! mostly did not draw on, and measured once (docs/CLASSIFICATION-LOG.md,
 //! "Eighth set: the one look"); tune text since.
 //!
 //! The ninth set (issues-r9.tsv, "r9") was sealed the same way, built and
 //! audited against its sources by people who had not seen the classifier's
-//! output, and measured once (docs/CLASSIFICATION.md, "Ninth set: the one
+//! output, and measured once (docs/CLASSIFICATION-LOG.md, "Ninth set: the one
 //! look"); tune text since. It is scored only as `<pack> r9`, outside the
 //! whole-set figures.
 //!
 //! The tenth set (issues-r10.tsv, "r10") was sealed the same way, built
 //! and audited by people who read neither the classifier's output nor its
-//! rule patterns, and measured once (docs/CLASSIFICATION.md, "Tenth set:
+//! rule patterns, and measured once (docs/CLASSIFICATION-LOG.md, "Tenth set:
 //! the one look"); tune text since. It is scored only as `<pack> r10`.
 //!
 //! The eleventh set (issues-r11.tsv, "r11") was sealed the same way and
-//! measured once with and without the request model (docs/CLASSIFICATION.md,
+//! measured once with and without the request model (docs/CLASSIFICATION-LOG.md,
 //! "Eleventh set"). Its rows were kept unread for a second measurement
 //! (the pack's model), then read: tune text since, like the tenth.
 //!
 //! The twelfth set (issues-r12.tsv, "r12") was sealed the same way and
 //! measured once, with the pack's model confirming the rules' sensitive
-//! near misses (docs/CLASSIFICATION.md, "Twelfth set: the one look"). Not
+//! near misses (docs/CLASSIFICATION-LOG.md, "Twelfth set"). Not
 //! read since: scored only as `<pack> r12`, its rows never printed.
 //!
 //! The thirteenth set (issues-r13.tsv, "r13") was sealed the same way and
-//! measured once after the thirteenth round's rules (docs/CLASSIFICATION.md,
-//! "Thirteenth set: the one look"); not read since either.
+//! measured once after the thirteenth round's rules
+//! (docs/CLASSIFICATION-LOG.md, "Thirteenth set"); not read since either.
 //!
 //! The fourteenth set (issues-r14.tsv, "r14") was sealed the same way and
-//! measured once after the fourteenth round (docs/CLASSIFICATION.md,
-//! "Fourteenth set: the one look"). The twelfth to fourteenth were read
+//! measured once after the fourteenth round (docs/CLASSIFICATION-LOG.md,
+//! "Fourteenth set"). The twelfth to fourteenth were read
 //! and learned once the fifteenth (issues-r15.tsv, "r15") was sealed; the
-//! fifteenth was measured once (docs/CLASSIFICATION.md, "Fifteenth set:
-//! the one look") and read in the seventeenth round.
+//! fifteenth was measured once (docs/CLASSIFICATION-LOG.md, "Fifteenth
+//! set") and read in the seventeenth round.
 //!
 //! The sixteenth set (issues-r16.tsv, "r16") was sealed the same way after
 //! the fifteenth round, measured once after the sixteenth, and read in the
@@ -160,12 +160,12 @@ fn items() -> Vec<Item> {
     items.extend(issue_items("foreign-issues.tsv", "foreign-issues"));
     // Ordinary issue reports of other projects, not chosen for any word
     // (generic-issues.tsv, "Ordinary issue reports" in
-    // docs/CLASSIFICATION.md): sealed, measured once, its rows (either
+    // docs/CLASSIFICATION-LOG.md): sealed, measured once, its rows (either
     // half) never printed.
     items.extend(issue_items("generic-issues.tsv", "generic-issues"));
     // A third batch of other projects' usage questions and lookalikes,
     // 2i2c's, built to be learned and kept out of its model instead
-    // (docs/CLASSIFICATION.md, "Other projects' usage questions"): held
+    // (docs/CLASSIFICATION-LOG.md, "Other projects' usage questions"): held
     // out, never printed.
     items.extend(issue_items("questions-3.tsv", "questions-3"));
     items.extend(issue_items("software-questions-3.tsv", "software-questions-3"));
@@ -176,57 +176,57 @@ fn items() -> Vec<Item> {
     items.extend(sealed_items("issues-r5.tsv", "r5"));
     items.extend(sealed_items("issues-r6.tsv", "r6"));
     items.extend(sealed_items("issues-r7.tsv", "r7"));
-    // The eighth set, sealed, then looked at once (docs/CLASSIFICATION.md,
+    // The eighth set, sealed, then looked at once (docs/CLASSIFICATION-LOG.md,
     // "Eighth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r8.tsv", "r8"));
-    // The ninth set, sealed, then looked at once (docs/CLASSIFICATION.md,
+    // The ninth set, sealed, then looked at once (docs/CLASSIFICATION-LOG.md,
     // "Ninth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r9.tsv", "r9"));
-    // The tenth set, sealed, then looked at once (docs/CLASSIFICATION.md,
+    // The tenth set, sealed, then looked at once (docs/CLASSIFICATION-LOG.md,
     // "Tenth set: the one look"): tune text since.
     items.extend(sealed_items("issues-r10.tsv", "r10"));
-    // The eleventh set, sealed, looked at once (docs/CLASSIFICATION.md,
+    // The eleventh set, sealed, looked at once (docs/CLASSIFICATION-LOG.md,
     // "Eleventh set"), measured again with the pack's model, and read
     // since: tune text, and in the models' corpora.
     items.extend(sealed_items("issues-r11.tsv", "r11"));
     // The twelfth to fourteenth sets, sealed, each looked at once
-    // (docs/CLASSIFICATION.md, "Twelfth set", "Thirteenth set",
+    // (docs/CLASSIFICATION-LOG.md, "Twelfth set", "Thirteenth set",
     // "Fourteenth set"), then read since the fifteenth was sealed: tune
     // text, and in the models' corpora.
     items.extend(sealed_items("issues-r12.tsv", "r12"));
     items.extend(sealed_items("issues-r13.tsv", "r13"));
     items.extend(sealed_items("issues-r14.tsv", "r14"));
-    // The fifteenth set, sealed, looked at once (docs/CLASSIFICATION.md,
-    // "Fifteenth set: the one look"), then read in the seventeenth round:
+    // The fifteenth set, sealed, looked at once (docs/CLASSIFICATION-LOG.md,
+    // "Fifteenth set"), then read in the seventeenth round:
     // tune text since, and in the models' corpora.
     items.extend(sealed_items("issues-r15.tsv", "r15"));
     // The sixteenth set, sealed after the fifteenth round, looked at once
-    // after the sixteenth (docs/CLASSIFICATION.md, "Sixteenth set"), then
+    // after the sixteenth (docs/CLASSIFICATION-LOG.md, "Sixteenth set"), then
     // read in the eighteenth round: tune text since.
     items.extend(sealed_items("issues-r16.tsv", "r16"));
     // The seventeenth set, sealed before the eighteenth round's rules and
-    // looked at once after them (docs/CLASSIFICATION.md, "Seventeenth
+    // looked at once after them (docs/CLASSIFICATION-LOG.md, "Seventeenth
     // set"), then read in the nineteenth round: tune text since.
     items.extend(sealed_items("issues-r17.tsv", "r17"));
     // The eighteenth set, sealed during the nineteenth round, looked at
-    // once after it (docs/CLASSIFICATION.md, "Eighteenth set"), then read
+    // once after it (docs/CLASSIFICATION-LOG.md, "Eighteenth set"), then read
     // in the twentieth round: tune text since.
     items.extend(sealed_items("issues-r18.tsv", "r18"));
     // The nineteenth set, sealed during the twentieth round, looked at
-    // once after it (docs/CLASSIFICATION.md, "Nineteenth set"), then read
+    // once after it (docs/CLASSIFICATION-LOG.md, "Nineteenth set"), then read
     // in the twenty-first round: tune text since.
     items.extend(sealed_items("issues-r19.tsv", "r19"));
     // The twentieth set, sealed during the twenty-first round, looked at
-    // once after it (docs/CLASSIFICATION.md, "Twentieth set"), then read in
+    // once after it (docs/CLASSIFICATION-LOG.md, "Twentieth set"), then read in
     // the twenty-second round: tune text since (not in the models' corpora).
     items.extend(sealed_items("issues-r20.tsv", "r20"));
     // The twenty-first set, sealed after the twentieth set's look, looked
-    // at once after the twenty-second round (docs/CLASSIFICATION.md,
+    // at once after the twenty-second round (docs/CLASSIFICATION-LOG.md,
     // "Twenty-first set"), then read in the twenty-third: tune text since
     // (not in the models' corpora).
     items.extend(sealed_items("issues-r21.tsv", "r21"));
     // The twenty-second set, sealed during the twenty-second round,
-    // looked at once after the twenty-fourth (docs/CLASSIFICATION.md,
+    // looked at once after the twenty-fourth (docs/CLASSIFICATION-LOG.md,
     // "Twenty-second set"), then read in the twenty-sixth: tune text
     // since (not in the models' corpora).
     items.extend(sealed_items("issues-r22.tsv", "r22"));
@@ -530,7 +530,7 @@ fn sealed_sets_parse_and_are_labelled_as_committed() {
 fn real_text_meets_the_measured_floors() {
     let scores = measure(&packs(), items(), |_, pack, msg| pack.classify(msg));
     table(&scores);
-    // What was measured when they were set (docs/CLASSIFICATION.md, "Real
+    // What was measured when they were set (docs/CLASSIFICATION-LOG.md, "Real
     // text"). Raise them when the packs get better; never lower them to
     // pass. The two lowerings since were measured trades, taken for what
     // they do on unseen text: the sixth round's positive sign of a request
@@ -540,7 +540,7 @@ fn real_text_meets_the_measured_floors() {
     // model ("The request model") costs one more and removes 5 of the
     // held-out rows' 11.
     let floors: Floors<'_> = &[
-        // The request model (docs/CLASSIFICATION.md, "The request model"),
+        // The request model (docs/CLASSIFICATION-LOG.md, "The request model"),
         // a second measured trade: on the held-out halves it costs one
         // request of 242 and removes two of three sensitive misroutes, and
         // one each on the held-out halves of the foreign set and of other
@@ -553,7 +553,7 @@ fn real_text_meets_the_measured_floors() {
         // `request_refund` too, Bitext as an order to stop.
         ("sourcehut", "tune", 256.0 / 272.0, 1.0, 0),
         // The pack's model confirming the rules' sensitive near misses
-        // (docs/CLASSIFICATION.md, "The pack's model"): one more request;
+        // (docs/CLASSIFICATION-LOG.md, "The pack's model"): one more request;
         // one more with the thirteenth round's ways to pay; five more
         // since the twenty-second round read half of Banking77's train
         // queries that no rule had seen (refunds asked after, payments
@@ -564,11 +564,11 @@ fn real_text_meets_the_measured_floors() {
         // "doubled" or made "two time", "can one of the charges be
         // removed") and a refund asked for in the imperative.
         ("sourcehut", "held-out", 217.0 / 242.0, 217.0 / 218.0, 1),
-        // Since "Whose hub" (docs/CLASSIFICATION.md): infrastructure needs
+        // Since "Whose hub" (docs/CLASSIFICATION-LOG.md): infrastructure needs
         // a sign of a 2i2c hub, which this text-only set often lacks (its
         // senders are no known accounts here): recall fell, precision rose.
         ("2i2c", "tune", 39.0 / 41.0, 48.0 / 48.0, 0),
-        // The pack's model (docs/CLASSIFICATION.md, "The pack's model"):
+        // The pack's model (docs/CLASSIFICATION-LOG.md, "The pack's model"):
         // two more requests on the held-out half, one on the second set's.
         ("2i2c", "held-out", 31.0 / 44.0, 39.0 / 40.0, 0),
         // The second set alone: text no rule had seen when it was added.
@@ -597,7 +597,7 @@ fn real_text_meets_the_measured_floors() {
         ("cacert foreign", "tune", 1.0, 1.0, 0),
         ("cacert foreign", "held-out", 1.0, 1.0, 0),
         // Other projects' issue reports (foreign-issues.tsv, "Fifth round"
-        // in docs/CLASSIFICATION.md): tuned on the tune half, the held-out
+        // in docs/CLASSIFICATION-LOG.md): tuned on the tune half, the held-out
         // half measured once before and once after. The held-out sourcehut
         // figure is far from the targets; it is recorded so that it cannot
         // get worse unnoticed. It did: since the pack's model learned the
@@ -612,7 +612,7 @@ fn real_text_meets_the_measured_floors() {
         ("cacert foreign-issues", "tune", 1.0, 1.0, 0),
         ("cacert foreign-issues", "held-out", 1.0, 1.0, 0),
         // Ordinary issue reports (generic-issues.tsv), sealed, measured
-        // once with the pack's model (docs/CLASSIFICATION.md, "Ordinary
+        // once with the pack's model (docs/CLASSIFICATION-LOG.md, "Ordinary
         // issue reports"): sourcehut and CAcert route none of 312; 2i2c
         // routes usage questions to out-of-scope and nothing else.
         ("sourcehut generic-issues", "tune", 1.0, 1.0, 0),
@@ -632,19 +632,19 @@ fn real_text_meets_the_measured_floors() {
         // to `cleartext-credentials`, which goes by what a text carries.
         ("2i2c questions-3", "held-out", 117.0 / 150.0, 141.0 / 143.0, 2),
         ("2i2c software-questions-3", "held-out", 69.0 / 142.0, 1.0, 0),
-        // The fourth set after its one look (docs/CLASSIFICATION.md,
+        // The fourth set after its one look (docs/CLASSIFICATION-LOG.md,
         // "Fourth set: the one look"): its rows were read then, and the
         // guard learned own installations, clients and feature wishes.
         ("sourcehut r4", "held-out", 28.0 / 31.0, 28.0 / 28.0, 0),
         ("2i2c r4", "held-out", 13.0 / 20.0, 18.0 / 19.0, 0),
         ("cacert r4", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
-        // The fifth set after its one look (docs/CLASSIFICATION.md, "Fifth
+        // The fifth set after its one look (docs/CLASSIFICATION-LOG.md, "Fifth
         // set: the one look"): self-hosted admins, ideas for a feature,
         // spam-account clean-ups, payment methods and rulings.
         ("sourcehut r5", "held-out", 27.0 / 34.0, 27.0 / 27.0, 0),
         ("2i2c r5", "held-out", 19.0 / 20.0, 21.0 / 21.0, 0),
         ("cacert r5", "held-out", 3.0 / 5.0, 3.0 / 3.0, 0),
-        // The sixth set after its one look (docs/CLASSIFICATION.md, "Sixth
+        // The sixth set after its one look (docs/CLASSIFICATION-LOG.md, "Sixth
         // set: the one look"; 16/30, 16/30, 11 at the look): help pages,
         // reports about "User", feature titles, own instances.
         ("sourcehut r6", "held-out", 28.0 / 32.0, 28.0 / 31.0, 0),
@@ -652,7 +652,7 @@ fn real_text_meets_the_measured_floors() {
         // two more hub requests, and a 2i2c engineer's note naming one.
         ("2i2c r6", "held-out", 12.0 / 15.0, 12.0 / 13.0, 0),
         ("cacert r6", "held-out", 5.0 / 6.0, 5.0 / 5.0, 0),
-        // The seventh set after its one look (docs/CLASSIFICATION.md,
+        // The seventh set after its one look (docs/CLASSIFICATION-LOG.md,
         // "Seventh set: the one look"; sourcehut 13/25, 13/19, 5 and CAcert
         // 2/3, 2/3, 1 at the look): stories under a tracker's tag, tasks
         // to add a possibility, suggestions, procedures for handling
@@ -664,7 +664,7 @@ fn real_text_meets_the_measured_floors() {
         // The same: three more, and one more note of 2i2c's own.
         ("2i2c r7", "held-out", 18.0 / 20.0, 19.0 / 21.0, 0),
         ("cacert r7", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
-        // The eighth set after its one look (docs/CLASSIFICATION.md,
+        // The eighth set after its one look (docs/CLASSIFICATION-LOG.md,
         // "Eighth set: the one look"; sourcehut 12/26, 12/18, 6, 2i2c
         // 7/19, 9/9, 0 and CAcert 2/3, 2/4, 2 at the look): code questions
         // in Spanish and Chinese, PayPal where the writer lives, licences
@@ -674,7 +674,7 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r8", "held-out", 25.0 / 26.0, 25.0 / 26.0, 1),
         ("2i2c r8", "held-out", 18.0 / 19.0, 20.0 / 20.0, 0),
         ("cacert r8", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
-        // The ninth set after its one look (docs/CLASSIFICATION.md, "Ninth
+        // The ninth set after its one look (docs/CLASSIFICATION-LOG.md, "Ninth
         // set: the one look"; sourcehut 14/31, 14/23, 6, 2i2c 6/21, 9/9, 0
         // and CAcert 4/4, 4/5, 1 at the look): user stories and task
         // titles in Russian and French, wishes put as questions, licences
@@ -682,7 +682,7 @@ fn real_text_meets_the_measured_floors() {
         // the passive, packages that will not install. No other set's
         // figure moved.
         // One fewer since the request model and the pack's model learned
-        // the fifteenth set (docs/CLASSIFICATION.md, "Seventeenth round"): a
+        // the fifteenth set (docs/CLASSIFICATION-LOG.md, "Seventeenth round"): a
         // refund asked in a question ("Can I get back the 16,000 sats
         // taken away unintentionally?") that the pack's model confirmed
         // before is a near miss again; a measured trade for what the
@@ -690,7 +690,7 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r9", "held-out", 29.0 / 31.0, 29.0 / 29.0, 0),
         ("2i2c r9", "held-out", 19.0 / 21.0, 22.0 / 22.0, 0),
         ("cacert r9", "held-out", 4.0 / 4.0, 4.0 / 4.0, 0),
-        // The tenth set after its one look (docs/CLASSIFICATION.md, "Tenth
+        // The tenth set after its one look (docs/CLASSIFICATION-LOG.md, "Tenth
         // set: the one look"; sourcehut 10/27, 10/17, 5, 2i2c 8/19, 9/9, 0
         // and CAcert 1/3, 1/2, 1 at the look): deletion in Turkish, Polish
         // and Korean, cards refused in a country, licences whose e-mail
@@ -703,8 +703,8 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r10", "held-out", 24.0 / 27.0, 24.0 / 25.0, 0),
         ("2i2c r10", "held-out", 18.0 / 19.0, 20.0 / 20.0, 0),
         ("cacert r10", "held-out", 3.0 / 3.0, 3.0 / 3.0, 0),
-        // The eleventh set after its one look (docs/CLASSIFICATION.md,
-        // "Eleventh set: the one look"; sourcehut 14/28, 14/20, 4 and 2i2c
+        // The eleventh set after its one look (docs/CLASSIFICATION-LOG.md,
+        // "Eleventh set"; sourcehut 14/28, 14/20, 4 and 2i2c
         // 13/19, 13/13, 0 at the look, 2i2c 16/19 with the pack's model
         // before it learned the set): read since, and learned by the
         // models; its figures are partly their training text.
@@ -713,7 +713,7 @@ fn real_text_meets_the_measured_floors() {
         // "Eliminare accont": read through its slip since "Misspelt words".
         ("cacert r11", "held-out", 2.0 / 3.0, 2.0 / 3.0, 1),
         // The twelfth to fourteenth sets after their looks (at the looks,
-        // docs/CLASSIFICATION.md "Twelfth set", "Thirteenth set",
+        // docs/CLASSIFICATION-LOG.md "Twelfth set", "Thirteenth set",
         // "Fourteenth set": sourcehut 16/43, 16/20, 1; 20/47, 20/24, 3;
         // 21/35, 21/24, 1; 2i2c 12/14, 13/13, 0; 7/18, 8/9, 0; 8/21, 8/10,
         // 0; CAcert 2/4, 2/3, 1; 3/6, 3/6, 3; 5/7, 5/8, 3): learned by the
@@ -731,10 +731,10 @@ fn real_text_meets_the_measured_floors() {
         ("sourcehut r14", "held-out", 29.0 / 35.0, 29.0 / 32.0, 1),
         ("2i2c r14", "held-out", 19.0 / 21.0, 19.0 / 21.0, 0),
         ("cacert r14", "held-out", 6.0 / 7.0, 6.0 / 7.0, 1),
-        // The fifteenth set's one look (docs/CLASSIFICATION.md, "Fifteenth
-        // set: the one look"; the code of the session before, 16/28,
+        // The fifteenth set's one look (docs/CLASSIFICATION-LOG.md,
+        // "Fifteenth set"; the code before that round, 16/28,
         // 16/19, 1; 6/26, 6/7, 0; 7/10, 7/7, 0). Read since the seventeenth
-        // round ("Seventeenth round" in docs/CLASSIFICATION.md): tune text.
+        // round ("Seventeenth round" in docs/CLASSIFICATION-LOG.md): tune text.
         // One more wrong route (22/24 before) after the models learned the
         // sixteenth set ("Eighteenth round"), and two fewer after the
         // nineteenth round.
@@ -744,41 +744,41 @@ fn real_text_meets_the_measured_floors() {
         // The sixteenth set's one look (2026-12-05), after the sixteenth
         // round: sourcehut 17/32, 17/20, 0; 2i2c 9/26, 9/10, 0; CAcert
         // 7/10, 7/10, 3. Read in the eighteenth round (docs/
-        // CLASSIFICATION.md, "Eighteenth round"): tune text since.
+        // CLASSIFICATION-LOG.md, "Eighteenth round"): tune text since.
         ("sourcehut r16", "held-out", 30.0 / 32.0, 30.0 / 32.0, 0),
         ("2i2c r16", "held-out", 19.0 / 26.0, 19.0 / 20.0, 0),
         ("cacert r16", "held-out", 9.0 / 10.0, 9.0 / 10.0, 1),
         // The seventeenth set's one look (2026-12-05), after the
         // eighteenth round: sourcehut 16/25, 16/18, 0; 2i2c 15/26, 15/16,
         // 0; CAcert 9/10, 9/11, 2. Read in the nineteenth round (docs/
-        // CLASSIFICATION.md, "Nineteenth round"): tune text since.
+        // CLASSIFICATION-LOG.md, "Nineteenth round"): tune text since.
         ("sourcehut r17", "held-out", 24.0 / 25.0, 24.0 / 26.0, 0),
         ("2i2c r17", "held-out", 22.0 / 26.0, 22.0 / 22.0, 0),
         ("cacert r17", "held-out", 10.0 / 10.0, 10.0 / 10.0, 0),
         // The eighteenth set's one look (2026-12-05), after the nineteenth
         // round: 10/32, 10/14, 2; 15/27, 15/15, 0; 3/9, 3/5, 2. Read in the
-        // twentieth round (docs/CLASSIFICATION.md, "Twentieth round"):
+        // twentieth round (docs/CLASSIFICATION-LOG.md, "Twentieth round"):
         // tune text since.
         ("sourcehut r18", "held-out", 24.0 / 32.0, 24.0 / 26.0, 0),
         ("2i2c r18", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("cacert r18", "held-out", 7.0 / 9.0, 7.0 / 8.0, 1),
         // The nineteenth set's one look (2026-12-05), after the twentieth
         // round: 13/27, 13/16, 1; 11/27, 11/11, 0; 6/7, 6/6, 0. Read in the
-        // twenty-first round by the rules (docs/CLASSIFICATION.md,
+        // twenty-first round by the rules (docs/CLASSIFICATION-LOG.md,
         // "Twenty-first round"); not learned by the models.
         ("sourcehut r19", "held-out", 17.0 / 27.0, 17.0 / 20.0, 1),
         ("2i2c r19", "held-out", 13.0 / 27.0, 1.0, 0),
         ("cacert r19", "held-out", 6.0 / 7.0, 6.0 / 6.0, 0),
         // The twentieth set's one look (2026-12-05), after the twenty-first
         // round: 12/27, 12/15, 3; 15/25, 15/15, 0; 2/6, 2/5, 3. Read in the
-        // twenty-second round (docs/CLASSIFICATION.md, "Twenty-second
+        // twenty-second round (docs/CLASSIFICATION-LOG.md, "Twenty-second
         // round"): tune text since.
         ("sourcehut r20", "held-out", 21.0 / 27.0, 21.0 / 21.0, 0),
         ("2i2c r20", "held-out", 15.0 / 25.0, 15.0 / 15.0, 0),
         ("cacert r20", "held-out", 5.0 / 6.0, 5.0 / 7.0, 2),
         // The twenty-first set's one look (2026-12-05), after the
         // twenty-second round: 17/27, 17/18, 0; 15/25, 15/15, 0; 4/4, 4/8,
-        // 4. Read in the twenty-third round (docs/CLASSIFICATION.md,
+        // 4. Read in the twenty-third round (docs/CLASSIFICATION-LOG.md,
         // "Twenty-third round"): tune text since.
         ("sourcehut r21", "held-out", 20.0 / 27.0, 20.0 / 20.0, 0),
         ("2i2c r21", "held-out", 17.0 / 25.0, 1.0, 0),
@@ -1603,7 +1603,7 @@ fn banking77_train(tune: bool) -> Vec<Item> {
 fn banking77_train_tune_half_meets_the_measured_floors() {
     let scores = measure(&packs(), banking77_tune_half(), |_, pack, msg| pack.classify(msg));
     table(&scores);
-    // Measured when set (docs/CLASSIFICATION.md, "Real text"). Since the
+    // Measured when set (docs/CLASSIFICATION-LOG.md, "Real text"). Since the
     // pack's model learned Banking77's other queries as no procedure,
     // "Can I change my name? I am not married." no longer went to
     // account-rename; since it learned the twelfth to fourteenth sets'
@@ -1623,7 +1623,7 @@ fn banking77_train_tune_half_meets_the_measured_floors() {
 /// Customer queries to a shop's or a service's support, Bitext's
 /// (customer-queries.tsv, scripts/real-customer-queries): one line each,
 /// labelled from their intent. Measured once whole before any rule read
-/// them (docs/CLASSIFICATION.md, "Customer queries"); the tune half's rows
+/// them (docs/CLASSIFICATION-LOG.md, "Customer queries"); the tune half's rows
 /// are printed, the held-out half's never.
 #[test]
 fn customer_queries_meet_the_measured_floors() {
@@ -1677,7 +1677,7 @@ fn assistant_queries_get_few_routes() {
     }
     let scores = measure(&packs(), items, |_, pack, msg| pack.classify(msg));
     table(&scores);
-    // At the one look (docs/CLASSIFICATION.md, "Assistant and bank
+    // At the one look (docs/CLASSIFICATION-LOG.md, "Assistant and bank
     // queries"): tune 8 routes, 3 of them sensitive; held-out 16, 7
     // sensitive. Since: a bank account's activity, money sent between
     // accounts or owed for taxes are no request, and the pack's model
@@ -1719,7 +1719,7 @@ fn assert_route_ceilings(scores: &BTreeMap<(String, String), Score>, round: &str
 /// Refunds asked after, not asked for (refunds-asked-after.tsv): Bitext's
 /// queries about a refund's state and the refund policy, `unclassified`
 /// for every pack. Sealed, looked at once whole (sourcehut routed 694 of
-/// the 1,360 to `refund`), then halved (docs/CLASSIFICATION.md, "Refunds
+/// the 1,360 to `refund`), then halved (docs/CLASSIFICATION-LOG.md, "Refunds
 /// asked after").
 #[test]
 fn refunds_asked_after_are_not_routed() {
@@ -1735,7 +1735,7 @@ fn refunds_asked_after_are_not_routed() {
 /// Customer queries as they come (customer-queries-rest.tsv): Bitext's
 /// queries of every intent that asks nothing of sourcehut or CAcert, none
 /// of them in the other customer sets. Every route is wrong. Sealed,
-/// looked at once whole, then halved (docs/CLASSIFICATION.md, "Customer
+/// looked at once whole, then halved (docs/CLASSIFICATION-LOG.md, "Customer
 /// queries as they come").
 #[test]
 fn customer_queries_as_they_come_get_few_routes() {
@@ -1774,7 +1774,7 @@ fn learning_customer_queries_from_the_tune_half() {
     println!("rules + model, the defaults:");
     let scores = run(LearningConfig::default(), &dir.path().join("defaults"));
     table(&scores);
-    // Measured when set (docs/CLASSIFICATION.md, "Customer queries"):
+    // Measured when set (docs/CLASSIFICATION-LOG.md, "Customer queries"):
     // rules alone 242/270 and 112/139. One more since misspelt words are
     // read. The four wrong sourcehut routes were the rules' (an order to
     // cancel, sent to refund), gone since an order cancelled with no word
@@ -1841,7 +1841,7 @@ fn learning_from_the_tuned_half_helps_on_the_held_out_half() {
     println!("rules + model, the defaults:");
     let scores = measure(&packs, items(), |name, pack, msg| learners[name].classify(pack, msg).0);
     table(&scores);
-    // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
+    // Measured when set (docs/CLASSIFICATION-LOG.md, "Learning: the real set").
     let floors: Floors<'_> = &[
         // Lowered with the rules' floors by the sixth round's measured
         // trade, and by the request model's; three more routed since a
@@ -1970,7 +1970,7 @@ fn learning_within_the_tune_half() {
     println!("odd tune rows, rules + model (even tune rows learned), the defaults:");
     let scores = run(LearningConfig::default(), "defaults");
     table(&scores);
-    // Measured when set (docs/CLASSIFICATION.md, "Learning: the real set").
+    // Measured when set (docs/CLASSIFICATION-LOG.md, "Learning: the real set").
     // One request fewer since a refund policy asked about is no request;
     // three fewer since an order cancelled with no word of money goes to
     // a person ("An order to cancel is no refund").
@@ -1983,7 +1983,7 @@ fn learning_within_the_tune_half() {
 /// set has no directory; as a stand-in, the author of a row taken from a
 /// 2i2c-org repository counts as a known account (2i2c's communities file
 /// there), whatever the row's label, and everyone else as unknown.
-/// Measured on the tune half only so far (docs/CLASSIFICATION.md, "Whose
+/// Measured on the tune half only so far (docs/CLASSIFICATION-LOG.md, "Whose
 /// hub").
 #[test]
 fn whose_hub_with_2i2c_org_authors_as_known_accounts() {
@@ -2001,7 +2001,7 @@ fn whose_hub_with_2i2c_org_authors_as_known_accounts() {
     assert_floors(&scores, &[("2i2c", "tune", 40.0 / 41.0, 48.0 / 48.0, 0)]);
 }
 
-/// The trials of docs/CLASSIFICATION.md, "Features and data": the split of
+/// The trials of docs/CLASSIFICATION-LOG.md, "Features and data": the split of
 /// [`learning_within_the_tune_half`], learned and tested once per feature
 /// set, training data and gate, tune text only. Slow (minutes in a debug
 /// build), so run by name:

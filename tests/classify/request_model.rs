@@ -20,7 +20,7 @@ fn the_shipped_request_model_is_the_one_the_real_text_trains() {
     );
 }
 
-/// The measure behind `MIN_REQUEST` and `MIN_CHARS` (docs/CLASSIFICATION.md,
+/// The measure behind `MIN_REQUEST` and `MIN_CHARS` (docs/CLASSIFICATION-LOG.md,
 /// "The request model"): each sealed set's one look replayed, its routes
 /// into sensitive procedures taken from tests/corpus/real/first-looks.tsv
 /// (the rules as they were before anyone read the set), judged by a model
@@ -29,7 +29,7 @@ fn the_shipped_request_model_is_the_one_the_real_text_trains() {
 ///
 ///     cargo test --test classify request_model_on_the_first_looks -- --ignored --nocapture
 #[test]
-#[ignore = "a measurement: prints the tables of docs/CLASSIFICATION.md"]
+#[ignore = "a measurement: prints the tables of docs/CLASSIFICATION-LOG.md"]
 fn request_model_on_the_first_looks() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = request::corpus(root).expect("the real sets read");

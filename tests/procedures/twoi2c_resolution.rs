@@ -81,7 +81,7 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
     assert_eq!(ticket(&s)["state"], "closed");
 }
 
-/// Whose hub (docs/CLASSIFICATION.md): the same words from someone the
+/// Whose hub (docs/CLASSIFICATION-LOG.md): the same words from someone the
 /// account directory does not know name no hub of 2i2c's, so no
 /// infrastructure ticket is opened for them. The message is acknowledged
 /// and handed to a person, who sees why.
