@@ -185,12 +185,14 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
 pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer {
     match req {
         Request::Learn { examples, .. } => {
+            let mut tally = crate::learn::Tally::default();
             for ex in examples {
-                if let Err(e) = learner.learn(ex) {
-                    return refused(format!("learning stopped: {e}"));
+                match learner.learn(ex) {
+                    Ok(learned) => tally.add(&learned, &ex.label),
+                    Err(e) => return refused(format!("learning stopped after {}: {e}", tally.line())),
                 }
             }
-            ok(false, format!("learned {} examples", examples.len()))
+            ok(false, tally.line())
         }
         Request::Forget { keys, .. } => {
             let mut forgotten = 0;
@@ -203,9 +205,9 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
                 }
             }
             if unknown.is_empty() {
-                ok(false, format!("forgot {forgotten} examples"))
+                ok(false, format!("forgot {}", crate::learn::examples(forgotten)))
             } else {
-                refused(format!("forgot {forgotten} examples; no example {} (see learn --list)", unknown.join(", ")))
+                refused(format!("forgot {}; no example {} (see learn --list)", crate::learn::examples(forgotten), unknown.join(", ")))
             }
         }
         Request::Reclassify { .. }

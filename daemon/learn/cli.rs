@@ -278,8 +278,14 @@ fn summary(texts: &[String]) -> String {
     if texts.len() == 1 {
         return texts[0].clone();
     }
-    let learned: u64 = texts.iter().filter_map(|t| t.strip_prefix("learned ")?.split(' ').next()?.parse::<u64>().ok()).sum();
-    format!("learned {learned} examples in {} requests", texts.len())
+    if let Some(refused) = texts.iter().find(|t| super::Tally::parse(t).is_none()) {
+        return refused.clone();
+    }
+    let mut all = super::Tally::default();
+    for t in texts.iter().filter_map(|t| super::Tally::parse(t)) {
+        all.merge(&t);
+    }
+    format!("{} in {} requests", all.line(), texts.len())
 }
 
 fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
@@ -310,6 +316,6 @@ fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnE
         *counts.entry(ex.label.as_str()).or_default() += 1;
     }
     let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
-    writeln!(out, "{} examples: {}", examples.len(), if counts.is_empty() { "none".into() } else { counts.join(", ") })?;
+    writeln!(out, "{}: {}", super::examples(examples.len()), if counts.is_empty() { "none".into() } else { counts.join(", ") })?;
     Ok(true)
 }

@@ -26,6 +26,94 @@ pub use features::Features;
 pub use crate::classify::opinion::{Opinion, Twin};
 pub use model::{Model, Vote};
 
+/// What learning one example did: the message was new to the store, was
+/// there with the same label, or was there with another one (which it
+/// replaced).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Learned {
+    New,
+    Known,
+    Relabelled { from: String },
+}
+
+/// "1 example", "2 examples".
+pub fn examples(n: usize) -> String {
+    if n == 1 { "1 example".into() } else { format!("{n} examples") }
+}
+
+/// What a batch of examples did, told in one line: "learned 3 examples
+/// (1 new, 1 already known, 1 relabelled: unclassified → refund)". A
+/// label that changed is named, since learning a message again under
+/// another label replaces what it was taught as.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub new: usize,
+    pub known: usize,
+    /// (old label, new label) → how many.
+    pub relabelled: std::collections::BTreeMap<(String, String), usize>,
+}
+
+impl Tally {
+    pub fn add(&mut self, learned: &Learned, label: &str) {
+        match learned {
+            Learned::New => self.new += 1,
+            Learned::Known => self.known += 1,
+            Learned::Relabelled { from } => *self.relabelled.entry((from.clone(), label.to_string())).or_default() += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        self.new += other.new;
+        self.known += other.known;
+        for (k, n) in &other.relabelled {
+            *self.relabelled.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    pub fn line(&self) -> String {
+        let relabelled: usize = self.relabelled.values().sum();
+        let total = self.new + self.known + relabelled;
+        if self.known == 0 && relabelled == 0 {
+            return format!("learned {}", examples(total));
+        }
+        let mut parts = vec![format!("{} new", self.new), format!("{} already known", self.known)];
+        if relabelled > 0 {
+            let moves: Vec<String> = self.relabelled.iter().map(|((from, to), n)| format!("{n} {from} → {to}")).collect();
+            parts.push(format!("{relabelled} relabelled: {}", moves.join(", ")));
+        }
+        format!("learned {} ({})", examples(total), parts.join(", "))
+    }
+
+    /// Reads back a [`Tally::line`]; `None` for any other text.
+    pub fn parse(line: &str) -> Option<Tally> {
+        let rest = line.strip_prefix("learned ")?;
+        let (total, rest) = rest.split_once(' ')?;
+        let total: usize = total.parse().ok()?;
+        let Some((_, detail)) = rest.split_once(" (") else {
+            return Some(Tally { new: total, ..Default::default() });
+        };
+        let detail = detail.strip_suffix(')')?;
+        let mut t = Tally::default();
+        let (counts, moves) = match detail.split_once(" relabelled: ") {
+            Some((c, m)) => (c, Some(m)),
+            None => (detail, None),
+        };
+        for part in counts.split(", ") {
+            if let Some(n) = part.strip_suffix(" new") {
+                t.new = n.parse().ok()?;
+            } else if let Some(n) = part.strip_suffix(" already known") {
+                t.known = n.parse().ok()?;
+            }
+        }
+        for m in moves.into_iter().flat_map(|m| m.split(", ")) {
+            let (n, labels) = m.split_once(' ')?;
+            let (from, to) = labels.split_once(" → ")?;
+            t.relabelled.insert((from.to_string(), to.to_string()), n.parse().ok()?);
+        }
+        Some(t)
+    }
+}
+
 /// The model and the examples behind it. Shared by the intake and the
 /// staff requests of one process.
 pub struct Learner {
@@ -264,10 +352,16 @@ impl Learner {
     }
 
     /// Records one example and counts it into the model; a message learned
-    /// before is counted out with its old label first.
-    pub fn learn(&self, example: &Example) -> Result<(), StoreError> {
+    /// before is counted out with its old label first. Says which of the
+    /// three it was, so that staff are told when a label changed.
+    pub fn learn(&self, example: &Example) -> Result<Learned, StoreError> {
         let old = self.store.learn_example(example)?;
         let mut model = self.model.write().unwrap_or_else(|e| e.into_inner());
+        let learned = match &old {
+            None => Learned::New,
+            Some(old) if old.label == example.label => Learned::Known,
+            Some(old) => Learned::Relabelled { from: old.label.clone() },
+        };
         if let Some(old) = old {
             model.remove(&old.label, &old.features);
         }
@@ -275,7 +369,7 @@ impl Learner {
         drop(model);
         let key = ExampleKey::of(&example.features);
         self.twins.write().unwrap_or_else(|e| e.into_inner()).insert(key, &example.label, &example.features);
-        Ok(())
+        Ok(learned)
     }
 
     /// Removes one example; false when there was none.
@@ -372,5 +466,48 @@ fn twin_features(msg: &Message, features: &Features, set: features::FeatureSet) 
         hashes: features.hashes(),
         negations: features.negations.clone(),
         retracted: features::retraction(&format!("{subject}\n{body}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(outcomes: &[(Learned, &str)]) -> Tally {
+        let mut t = Tally::default();
+        for (l, label) in outcomes {
+            t.add(l, label);
+        }
+        t
+    }
+
+    #[test]
+    fn a_batch_of_new_examples_is_counted_in_the_singular_and_plural() {
+        assert_eq!(tally(&[(Learned::New, "refund")]).line(), "learned 1 example");
+        assert_eq!(tally(&[(Learned::New, "refund"), (Learned::New, "refund")]).line(), "learned 2 examples");
+    }
+
+    #[test]
+    fn a_label_that_changed_is_named_and_one_learned_before_is_not_counted_as_new() {
+        let t = tally(&[
+            (Learned::New, "refund"),
+            (Learned::Known, "refund"),
+            (Learned::Relabelled { from: "unclassified".into() }, "refund"),
+            (Learned::Relabelled { from: "unclassified".into() }, "refund"),
+        ]);
+        assert_eq!(t.line(), "learned 4 examples (1 new, 1 already known, 2 relabelled: 2 unclassified → refund)");
+    }
+
+    #[test]
+    fn the_answers_of_several_requests_add_up_to_one_line() {
+        let a = tally(&[(Learned::New, "refund"), (Learned::Relabelled { from: "unclassified".into() }, "refund")]);
+        let b = tally(&[(Learned::Known, "account-deletion"), (Learned::Relabelled { from: "refund".into() }, "account-deletion")]);
+        let (pa, pb) = (Tally::parse(&a.line()).unwrap(), Tally::parse(&b.line()).unwrap());
+        assert_eq!((&pa, &pb), (&a, &b));
+        let mut all = pa;
+        all.merge(&pb);
+        assert_eq!(all.line(), "learned 4 examples (1 new, 1 already known, 2 relabelled: 1 refund → account-deletion, 1 unclassified → refund)");
+        assert_eq!(Tally::parse("learned 3 examples"), Some(Tally { new: 3, ..Default::default() }));
+        assert_eq!(Tally::parse("learning stopped after learned 1 example: disk full"), None);
     }
 }

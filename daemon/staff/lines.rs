@@ -514,7 +514,8 @@ pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
 
 /// `!done` closed a ticket with `n` drafts of ours still waiting.
 pub fn closed_withdrawn(id: TicketId, n: usize) -> String {
-    format!("{id} closed: {n} draft(s) of ours withdrawn from Drafts unless edited")
+    let drafts = if n == 1 { "1 draft".to_string() } else { format!("{n} drafts") };
+    format!("{id} closed: {drafts} of ours withdrawn from Drafts unless edited")
 }
 
 /// Someone not allowed to run `cmd`; `who` says who is.

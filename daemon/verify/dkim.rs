@@ -607,7 +607,8 @@ async fn arc_summary(
         Ok(o) => o,
         Err(_) => return Some("ARC not checked: DNS did not answer in time".into()),
     };
-    let mut line = format!("ARC {} ({} hop(s))", out.result(), out.sets().len());
+    let hops = out.sets().len();
+    let mut line = format!("ARC {} ({hops} {})", out.result(), if hops == 1 { "hop" } else { "hops" });
     if let Some(last) = out.sets().last() {
         let claims = parsed
             .aar_headers

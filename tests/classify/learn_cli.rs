@@ -130,14 +130,18 @@ fn examples_are_listed_forgotten_and_relabelled_without_counting_twice() {
     let stored = std::fs::metadata(desk.dir.path().join("store/store.redb")).unwrap().len();
     assert!(stored > 0);
 
-    // Learning the same file under another label replaces it.
+    // Learning the same file under another label replaces it, and says
+    // so; learning it again under the same label adds nothing.
     let r1 = desk.dir.path().join("r1.eml").display().to_string();
     let out = desk.ok(&["learn", "--not", &r1]);
+    assert!(out.contains("learned 1 example (0 new, 0 already known, 1 relabelled: 1 refund → unclassified)"), "{out}");
     assert!(out.contains("refund 1, unclassified 3"), "{out}");
+    let out = desk.ok(&["learn", "--not", &r1]);
+    assert!(out.contains("learned 1 example (0 new, 1 already known)") && out.contains("refund 1, unclassified 3"), "{out}");
 
     // Forget by file and by id; the same file named twice is one example.
     let out = desk.ok(&["learn", "--forget", &r1, &r1]);
-    assert!(out.contains("forgot 1 examples"), "{out}");
+    assert!(out.contains("forgot 1 example"), "{out}");
     let id = rows.iter().find(|r| r["source"] == "r2.eml").unwrap()["id"].as_str().unwrap().to_string();
     desk.ok(&["learn", "--forget", &id]);
     let list = desk.ok(&["learn", "--list"]);

@@ -73,7 +73,7 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     std::fs::write(&path, "From: x@example.net\r\nSubject: docs\r\n\r\nWhere is the documentation for the mailing lists?\r\n").unwrap();
     let out = triaged(&s.config, &["learn", "--not", path.to_str().unwrap()]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && said.contains("queued for the running daemon, which answered: learned 1 examples"), "{said}");
+    assert!(out.status.success() && said.contains("queued for the running daemon, which answered: learned 1 example"), "{said}");
 
     let out = sigterm(child);
     let log = String::from_utf8_lossy(&out.stderr);
@@ -214,5 +214,5 @@ fn a_draft_sent_unchanged_is_learned_and_an_edited_one_is_not() {
     let out = triaged(&s.config, &["learn", "--list"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("ticket #1, draft sent unchanged by support@example.org"), "{list}");
-    assert!(list.contains("1 examples: account-rename 1"), "only the draft sent as drafted: {list}");
+    assert!(list.contains("1 example: account-rename 1"), "only the draft sent as drafted: {list}");
 }

@@ -171,7 +171,7 @@ async fn a_ticket_closed_with_done_leaves_no_draft_of_ours() {
     alice.say(CH, "!done 1").await;
     alice.said_by("triaged", CH, |t| t == "#1 closed by alice", T).await;
     let said = alice.said_by("triaged", CH, |t| t.starts_with("#1 closed:"), T).await;
-    assert_eq!(said, "#1 closed: 1 draft(s) of ours withdrawn from Drafts unless edited");
+    assert_eq!(said, "#1 closed: 1 draft of ours withdrawn from Drafts unless edited");
     wait_until("the draft withdrawn", T, || s.dovecot.uids("Drafts").is_empty());
     sigterm(child);
 }
