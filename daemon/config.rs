@@ -10,6 +10,11 @@
 //! does. So `status`, `set` or `check-config` work from a shell where the
 //! password file is unreadable or `$CREDENTIALS_DIRECTORY` unset, and `run`
 //! checks every secret before it starts ([`Config::unreadable_secrets`]).
+//! The TLS trust roots (`imap.ca_file`, `irc.ca_file`,
+//! `identity.web_ca_file`) are the same: a [`FileRef`], read when
+//! connecting, and checked by `run` before it starts and by `check-config`
+//! ([`Config::missing_files`]), so a command that never connects works
+//! without them.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -342,7 +347,7 @@ pub struct ImapConfig {
     pub tls: TlsMode,
     pub username: String,
     pub password: SecretRef,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<FileRef>,
     pub tls_fingerprint: Option<crate::mailbox::pinned::Fingerprint>,
     pub folders: Vec<String>,
     pub drafts: String,
@@ -403,11 +408,7 @@ impl SecretRef {
 
     /// Reads the secret now; the problem names the config line and the fix.
     pub fn read(&self) -> Result<Secret, Problem> {
-        let problem = |what: String| Problem {
-            file: self.at.file.clone(),
-            line: self.at.line,
-            message: format!("{}: {what}", self.at.message),
-        };
+        let problem = |what: String| at_key(&self.at, what);
         let read = |p: &Path| -> Result<Secret, std::io::Error> {
             let s = std::fs::read_to_string(p)?;
             Ok(Secret(s.trim_end_matches(['\r', '\n']).to_string()))
@@ -459,6 +460,65 @@ impl Secret {
     }
 }
 
+/// `at`'s key followed by `what`, at `at`'s file and line.
+fn at_key(at: &Problem, what: impl fmt::Display) -> Problem {
+    Problem { file: at.file.clone(), line: at.line, message: format!("{}: {what}", at.message) }
+}
+
+/// A file the config names that only connecting reads (a TLS trust root),
+/// and the config line that names it: checked where it is read, so the
+/// commands that never connect work without it, and every problem with it
+/// still says where it is configured.
+#[derive(Clone, Debug)]
+pub struct FileRef {
+    pub path: PathBuf,
+    /// Where the key is written (`message` is the key).
+    at: Problem,
+}
+
+impl FileRef {
+    /// A file no config line names (tests); `key` stands for the line.
+    pub fn unlocated(path: PathBuf, key: &str) -> FileRef {
+        FileRef { path, at: Problem { file: PathBuf::from("(no config)"), line: None, message: key.into() } }
+    }
+
+    /// Why it cannot be read, when it is not there: the same problem
+    /// `check-config`, `run`'s start and [`FileRef::read`] report.
+    pub fn missing(&self) -> Option<Problem> {
+        (!self.path.is_file()).then(|| {
+            self.problem(format!("{} does not exist or is not a file; fix the path or remove the key", self.path.display()))
+        })
+    }
+
+    /// Reads it now; the problem names the config line and the fix.
+    pub fn read(&self) -> Result<Vec<u8>, Problem> {
+        if let Some(missing) = self.missing() {
+            return Err(missing);
+        }
+        std::fs::read(&self.path).map_err(|e| {
+            self.problem(format!("cannot read {}: {e}; make it readable by the service's user, or remove the key", self.path.display()))
+        })
+    }
+
+    /// The certificates of a trust root (PEM), at least one.
+    pub fn certificates(&self) -> Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>, Problem> {
+        let pem = self.read()?;
+        let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..]).flatten().collect();
+        if certs.is_empty() {
+            return Err(self.problem(format!(
+                "{} holds no usable certificate; it must be PEM (-----BEGIN CERTIFICATE-----)",
+                self.path.display()
+            )));
+        }
+        Ok(certs)
+    }
+
+    /// A problem with what the file holds, at the line that names it.
+    pub fn problem(&self, what: impl fmt::Display) -> Problem {
+        at_key(&self.at, what)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(..)")
@@ -478,7 +538,7 @@ pub struct IdentityConfig {
     pub accounts_command: Option<Vec<String>>,
     pub accounts_command_timeout: Duration,
     pub sourcehut_base: Option<String>,
-    pub web_ca_file: Option<PathBuf>,
+    pub web_ca_file: Option<FileRef>,
     pub web_path: String,
 }
 
@@ -573,7 +633,7 @@ pub struct IrcConfig {
     pub channel_key: Option<SecretRef>,
     pub password: Option<SecretRef>,
     pub sasl_username: Option<String>,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<FileRef>,
     pub staff: Vec<String>,
     pub staff_require_account: bool,
     pub staff_addresses: std::collections::BTreeMap<String, String>,
@@ -690,6 +750,14 @@ impl Config {
         }
         out
     }
+
+    /// The files `run` reads when it connects (the TLS trust roots) that
+    /// are not there: `run` refuses to start on any, `check-config` lists
+    /// them; no other command needs them.
+    pub fn missing_files(&self) -> Vec<Problem> {
+        let irc = self.irc.as_ref().and_then(|i| i.ca_file.as_ref());
+        self.imap.ca_file.iter().chain(irc).chain(&self.identity.web_ca_file).filter_map(FileRef::missing).collect()
+    }
 }
 
 struct ConfigCheck<'a> {
@@ -713,16 +781,13 @@ impl ConfigCheck<'_> {
         }
     }
 
+    /// A file that `classify` and `verify` read as much as `run` (the
+    /// account directory, the offline challenges): checked at load, unlike
+    /// a [`FileRef`].
     fn existing_file(&mut self, path: &[&str], value: &Option<String>) -> Option<PathBuf> {
-        let value = value.as_ref()?;
-        let resolved = self.resolve(value);
-        if !resolved.is_file() {
-            self.bad(
-                path,
-                format!("{} does not exist or is not a file; fix the path or remove the key", resolved.display()),
-            );
-        }
-        Some(resolved)
+        let file = self.file_ref(path, value)?;
+        self.problems.extend(file.missing());
+        Some(file.path)
     }
 
     /// Where `path` is written, for a problem found later.
@@ -732,6 +797,12 @@ impl ConfigCheck<'_> {
             line: self.locator.line_of(&keys(path)),
             message: path.join("."),
         }
+    }
+
+    /// A file that only connecting reads, named by `path`, not read yet:
+    /// see [`FileRef`].
+    fn file_ref(&self, path: &[&str], value: &Option<String>) -> Option<FileRef> {
+        Some(FileRef { path: self.resolve(value.as_ref()?), at: self.located(path) })
     }
 
     /// A secret file named by `path`, not read yet.
@@ -798,7 +869,7 @@ impl ConfigCheck<'_> {
                 raw.identity.accounts_command_timeout_secs.unwrap_or(10),
             ),
             sourcehut_base: raw.identity.sourcehut_base.clone(),
-            web_ca_file: self.existing_file(&["identity", "web_ca_file"], &raw.identity.web_ca_file),
+            web_ca_file: self.file_ref(&["identity", "web_ca_file"], &raw.identity.web_ca_file),
             web_path: raw
                 .identity
                 .web_path
@@ -1013,7 +1084,7 @@ impl ConfigCheck<'_> {
         let password = self
             .secret("imap", &r.password_file, &r.password_credential)
             .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]) }));
-        let ca_file = self.existing_file(&["imap", "ca_file"], &r.ca_file);
+        let ca_file = self.file_ref(&["imap", "ca_file"], &r.ca_file);
         let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -1075,7 +1146,7 @@ impl ConfigCheck<'_> {
             channel_key,
             password,
             sasl_username: r.sasl_username.clone(),
-            ca_file: self.existing_file(&["irc", "ca_file"], &r.ca_file),
+            ca_file: self.file_ref(&["irc", "ca_file"], &r.ca_file),
             staff: r.staff.clone(),
             staff_require_account: r.staff_require_account,
             staff_addresses: r.staff_addresses.clone(),
@@ -1286,6 +1357,38 @@ templates = "templates"
         let unreadable = c.unreadable_secrets();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");
         assert!(!unreadable[0].credential);
+    }
+
+    #[test]
+    fn a_missing_trust_root_loads_and_is_told_by_run_check_config_and_where_it_is_read() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\nca_file = \"irc-ca.pem\"\n";
+        let text = OK.replace("password_file = \"pw\"", "password_file = \"pw\"\nca_file = \"ca.pem\"")
+            + "[identity]\nweb_ca_file = \"web-ca.pem\"\n"
+            + irc;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "secret\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        let c = Config::from_str_at(&text, &dir.path().join("triaged.toml")).unwrap();
+        let missing: Vec<String> = c.missing_files().iter().map(|p| p.to_string()).collect();
+        let fix = "does not exist or is not a file; fix the path or remove the key";
+        assert_eq!(missing.len(), 3, "{missing:?}");
+        assert!(missing[0].contains(":8: imap.ca_file: ") && missing[0].contains(&format!("ca.pem {fix}")), "{missing:?}");
+        assert!(missing[1].contains(":20: irc.ca_file: ") && missing[1].contains(&format!("irc-ca.pem {fix}")), "{missing:?}");
+        assert!(missing[2].contains(":13: identity.web_ca_file: ") && missing[2].contains(&format!("web-ca.pem {fix}")), "{missing:?}");
+        // Connecting says the same, not a bare I/O error.
+        let err = crate::mailbox::tls::client_config(c.imap.ca_file.as_ref(), None).unwrap_err().to_string();
+        assert_eq!(err, missing[0]);
+        assert_eq!(c.irc.as_ref().unwrap().ca_file.as_ref().unwrap().read().unwrap_err().to_string(), missing[1]);
+        // A file there but not PEM is told at the same line.
+        std::fs::write(dir.path().join("ca.pem"), "not a certificate\n").unwrap();
+        let err = crate::mailbox::tls::client_config(c.imap.ca_file.as_ref(), None).unwrap_err().to_string();
+        assert!(err.contains(":8: imap.ca_file: ") && err.contains("holds no usable certificate"), "{err}");
+    }
+
+    #[test]
+    fn the_account_directory_is_still_checked_at_load() {
+        let err = load(&format!("{OK}[identity]\naccounts = \"accounts.toml\"\n")).unwrap_err().to_string();
+        assert!(err.contains(":12: identity.accounts: ") && err.contains("accounts.toml does not exist or is not a file"), "{err}");
     }
 
     #[test]
