@@ -382,6 +382,9 @@ pub struct SecretRef {
     source: SecretSource,
     /// Where the key is written, for the problem a failed read reports.
     at: Problem,
+    /// What to do when a `*_file` cannot be read: each key has its own
+    /// ways (only the passwords have a `*_credential`).
+    fix: &'static str,
 }
 
 #[derive(Clone)]
@@ -403,6 +406,7 @@ impl SecretRef {
         SecretRef {
             source: SecretSource::Inline(value.to_string()),
             at: Problem { file: PathBuf::new(), line: None, message: String::new() },
+            fix: "",
         }
     }
 
@@ -419,10 +423,7 @@ impl SecretRef {
                 "missing: `triaged run` needs it: set password_file = \"/path/to/file\" (or password_credential under systemd)".into(),
             )),
             SecretSource::File(p) => read(p).map_err(|e| {
-                problem(format!(
-                    "cannot read {}: {e}; `triaged run` needs it: write the secret on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd",
-                    p.display()
-                ))
+                problem(format!("cannot read {}: {e}; `triaged run` needs it: {}", p.display(), self.fix))
             }),
             SecretSource::Credential(name) => {
                 let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
@@ -760,6 +761,9 @@ impl Config {
     }
 }
 
+/// What to do when a password file cannot be read.
+const PASSWORD_FIX: &str = "write the password on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd";
+
 struct ConfigCheck<'a> {
     locator: &'a Locator<'a>,
     base: PathBuf,
@@ -805,18 +809,20 @@ impl ConfigCheck<'_> {
         Some(FileRef { path: self.resolve(value.as_ref()?), at: self.located(path) })
     }
 
-    /// A secret file named by `path`, not read yet.
-    fn secret_file(&self, path: &[&str], file: &str) -> SecretRef {
+    /// A secret file named by `path`, not read yet; `fix` says what to do
+    /// when it cannot be read.
+    fn secret_file(&self, path: &[&str], file: &str, fix: &'static str) -> SecretRef {
         SecretRef {
             source: SecretSource::File(self.resolve(file)),
             at: self.located(path),
+            fix,
         }
     }
 
     /// A secret from `*_file` or from a systemd credential, not read yet.
     fn secret(&mut self, section: &str, file: &Option<String>, credential: &Option<String>) -> Option<SecretRef> {
         match (file, credential) {
-            (Some(f), _) => Some(self.secret_file(&[section, "password_file"], f)),
+            (Some(f), _) => Some(self.secret_file(&[section, "password_file"], f, PASSWORD_FIX)),
             (None, Some(name)) => {
                 if name.is_empty() || name.contains('/') {
                     self.bad(&[section, "password_credential"], "must be a credential name (the NAME of LoadCredential=NAME:path), without '/'");
@@ -824,6 +830,7 @@ impl ConfigCheck<'_> {
                 Some(SecretRef {
                     source: SecretSource::Credential(name.clone()),
                     at: self.located(&[section, "password_credential"]),
+                    fix: PASSWORD_FIX,
                 })
             }
             (None, None) => None,
@@ -1083,7 +1090,7 @@ impl ConfigCheck<'_> {
         // it is missing (`Config::unreadable_secrets`).
         let password = self
             .secret("imap", &r.password_file, &r.password_credential)
-            .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]) }));
+            .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]), fix: PASSWORD_FIX }));
         let ca_file = self.file_ref(&["imap", "ca_file"], &r.ca_file);
         let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
             Ok(f) => Some(f),
@@ -1136,7 +1143,9 @@ impl ConfigCheck<'_> {
             );
         }
         let password = self.secret("irc", &r.password_file, &r.password_credential);
-        let channel_key = r.channel_key_file.as_ref().map(|f| self.secret_file(&["irc", "channel_key_file"], f));
+        let channel_key = r.channel_key_file.as_ref().map(|f| {
+            self.secret_file(&["irc", "channel_key_file"], f, "write the channel key on one line into that file, readable by the service's user, or remove the key for a channel without one")
+        });
         Some(IrcConfig {
             server: r.server.clone(),
             port: r.port.unwrap_or(if r.tls { 6697 } else { 6667 }),
@@ -1160,7 +1169,11 @@ impl ConfigCheck<'_> {
     fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
         let url = match (&r.url, &r.url_file) {
             (Some(u), None) => SecretRef::inline(u.trim()),
-            (None, Some(f)) => self.secret_file(&["webhook", "url_file"], f),
+            (None, Some(f)) => self.secret_file(
+                &["webhook", "url_file"],
+                f,
+                "write the webhook URL on one line into that file, readable by the service's user, or set url instead of url_file",
+            ),
             _ => {
                 self.bad(&["webhook"], "set exactly one of url or url_file");
                 return None;
@@ -1389,6 +1402,21 @@ templates = "templates"
     fn the_account_directory_is_still_checked_at_load() {
         let err = load(&format!("{OK}[identity]\naccounts = \"accounts.toml\"\n")).unwrap_err().to_string();
         assert!(err.contains(":12: identity.accounts: ") && err.contains("accounts.toml does not exist or is not a file"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_secret_file_says_what_fits_its_key() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\nchannel_key_file = \"no-key\"\n";
+        let text = OK.replace("\"pw\"", "\"no-pw\"") + irc + "[webhook]\nurl_file = \"no-hook\"\n";
+        let c = load(&text).unwrap();
+        let said: Vec<String> = c.unreadable_secrets().iter().map(|u| u.problem.to_string()).collect();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert!(said[0].contains("imap.password_file: cannot read") && said[0].contains("or use password_credential under systemd"), "{said:?}");
+        assert!(said[1].contains("irc.channel_key_file: cannot read") && said[1].contains("write the channel key on one line"), "{said:?}");
+        assert!(said[2].contains("webhook.url_file: cannot read") && said[2].contains("or set url instead of url_file"), "{said:?}");
+        for s in &said[1..] {
+            assert!(!s.contains("password_credential"), "{s}");
+        }
     }
 
     #[test]
