@@ -892,13 +892,8 @@ impl ConfigCheck<'_> {
         let pack = raw.procedures.pack.clone().unwrap_or_else(|| "sourcehut".into());
         let templates = self.resolve(raw.procedures.templates.as_deref().unwrap_or("/usr/share/triaged/templates"));
         if !templates.join(&pack).is_dir() {
-            self.bad(
-                &["procedures", "pack"],
-                format!(
-                    "no pack folder {}; set procedures.templates to the folder holding sourcehut/, 2i2c/ and cacert/",
-                    templates.join(&pack).display()
-                ),
-            );
+            let message = no_pack_message(&templates, &pack);
+            self.bad(&["procedures", "pack"], message);
         }
         let threshold = raw.procedures.threshold.unwrap_or(3.0);
         if !(threshold.is_finite() && threshold >= 0.0) {
@@ -1194,6 +1189,49 @@ impl ConfigCheck<'_> {
     }
 }
 
+/// Why `templates` has no folder `pack`: a name that is not one of the
+/// packs there (a slip of the keyboard, most often), or a templates folder
+/// that holds no pack at all.
+fn no_pack_message(templates: &Path, pack: &str) -> String {
+    let mut packs: Vec<String> = std::fs::read_dir(templates)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("procedures.toml").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    if packs.is_empty() {
+        return format!(
+            "no pack folder {}; set procedures.templates to the folder holding sourcehut/, 2i2c/ and cacert/",
+            templates.join(pack).display()
+        );
+    }
+    packs.sort();
+    let nearest = packs
+        .iter()
+        .map(|p| (edit_distance(&p.to_lowercase(), &pack.to_lowercase()), p))
+        .min()
+        .filter(|(d, p)| *d <= 2.max(p.chars().count() / 3))
+        .map_or_else(|| "; set procedures.pack to one of them".to_string(), |(_, p)| format!("; did you mean {p:?}?"));
+    format!("{pack:?} is not one of the packs in {}: {}{nearest}", templates.display(), packs.join(", "))
+}
+
+/// Letters to insert, delete or change to turn `a` into `b` (Levenshtein).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let changed = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = changed.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// A webhook URL we will post to: https, or http to a loopback host.
 pub fn check_webhook_url(url: &str) -> Result<(), String> {
     match reqwest::Url::parse(url) {
@@ -1417,6 +1455,30 @@ templates = "templates"
         for s in &said[1..] {
             assert!(!s.contains("password_credential"), "{s}");
         }
+    }
+
+    #[test]
+    fn a_pack_name_not_in_the_templates_folder_is_named_with_the_packs_there() {
+        let dir = tempfile::tempdir().unwrap();
+        for pack in ["sourcehut", "cacert", "2i2c"] {
+            std::fs::create_dir_all(dir.path().join("templates").join(pack)).unwrap();
+            std::fs::write(dir.path().join("templates").join(pack).join("procedures.toml"), "").unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+        let path = dir.path().join("triaged.toml");
+        let at = |text: &str| Config::from_str_at(text, &path).unwrap_err().to_string();
+        let templates = dir.path().join("templates").display().to_string();
+        let err = at(&format!("{OK}pack = \"sorucehut\"\n"));
+        assert!(
+            err.contains(&format!(":11: procedures.pack: \"sorucehut\" is not one of the packs in {templates}: 2i2c, cacert, sourcehut; did you mean \"sourcehut\"?")),
+            "{err}"
+        );
+        let err = at(&format!("{OK}pack = \"billing\"\n"));
+        assert!(err.contains("\"billing\" is not one of the packs in") && err.ends_with("2i2c, cacert, sourcehut; set procedures.pack to one of them"), "{err}");
+        // A templates folder with no pack in it is the folder to fix.
+        let err = at(&OK.replace("templates = \"templates\"", "templates = \"empty\""));
+        assert!(err.contains("no pack folder") && err.contains("set procedures.templates to the folder holding sourcehut/"), "{err}");
+        assert_eq!((edit_distance("sorucehut", "sourcehut"), edit_distance("", "abc"), edit_distance("2i2c", "2i2c")), (2, 3, 0));
     }
 
     #[test]
