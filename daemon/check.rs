@@ -1,7 +1,8 @@
 //! `triaged check-config`: loads what `run` loads — the config, the secrets
-//! it names, the procedure pack with its templates, the account directory
-//! and the offline challenges — and reports every problem in one run, each
-//! with `file:line` and what to do, so that three mistakes take one run.
+//! and TLS trust roots it names, the procedure pack with its templates, the
+//! account directory and the offline challenges — and reports every
+//! problem in one run, each with `file:line` and what to do, so that three
+//! mistakes take one run.
 //!
 //! A systemd credential cannot be read from a shell (only the service gets
 //! `$CREDENTIALS_DIRECTORY`): when it is missing here it is a note, not a
@@ -55,11 +56,22 @@ pub async fn check(path: &Path) -> CheckReport {
             report.problems.push(secret.problem.to_string());
         }
     }
+    report.problems.extend(config.missing_files().iter().map(|p| p.to_string()));
     if pack_named && let Err(problems) = crate::classify::cli::check_pack(&config) {
         report.problems.extend(problems.iter().map(|p| p.to_string()));
     }
-    if identity_named && let Err(e) = crate::verify::Verifier::new(&config).await {
-        report.problems.push(e.to_string());
+    if identity_named {
+        match crate::verify::Verifier::new(&config).await {
+            Err(e) => report.problems.push(e.to_string()),
+            // A web_ca_file that is not there is listed already.
+            Ok(v) => {
+                if let Some(p) = v.web_problem().map(|p| p.to_string())
+                    && !report.problems.contains(&p)
+                {
+                    report.problems.push(p);
+                }
+            }
+        }
     }
     report.summary = format!(
         "{}: ok (imap {}:{}, pack {}, {} worker thread{})",

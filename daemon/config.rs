@@ -10,6 +10,11 @@
 //! does. So `status`, `set` or `check-config` work from a shell where the
 //! password file is unreadable or `$CREDENTIALS_DIRECTORY` unset, and `run`
 //! checks every secret before it starts ([`Config::unreadable_secrets`]).
+//! The TLS trust roots (`imap.ca_file`, `irc.ca_file`,
+//! `identity.web_ca_file`) are the same: a [`FileRef`], read when
+//! connecting, and checked by `run` before it starts and by `check-config`
+//! ([`Config::missing_files`]), so a command that never connects works
+//! without them.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -342,7 +347,7 @@ pub struct ImapConfig {
     pub tls: TlsMode,
     pub username: String,
     pub password: SecretRef,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<FileRef>,
     pub tls_fingerprint: Option<crate::mailbox::pinned::Fingerprint>,
     pub folders: Vec<String>,
     pub drafts: String,
@@ -377,6 +382,9 @@ pub struct SecretRef {
     source: SecretSource,
     /// Where the key is written, for the problem a failed read reports.
     at: Problem,
+    /// What to do when a `*_file` cannot be read: each key has its own
+    /// ways (only the passwords have a `*_credential`).
+    fix: &'static str,
 }
 
 #[derive(Clone)]
@@ -398,16 +406,13 @@ impl SecretRef {
         SecretRef {
             source: SecretSource::Inline(value.to_string()),
             at: Problem { file: PathBuf::new(), line: None, message: String::new() },
+            fix: "",
         }
     }
 
     /// Reads the secret now; the problem names the config line and the fix.
     pub fn read(&self) -> Result<Secret, Problem> {
-        let problem = |what: String| Problem {
-            file: self.at.file.clone(),
-            line: self.at.line,
-            message: format!("{}: {what}", self.at.message),
-        };
+        let problem = |what: String| at_key(&self.at, what);
         let read = |p: &Path| -> Result<Secret, std::io::Error> {
             let s = std::fs::read_to_string(p)?;
             Ok(Secret(s.trim_end_matches(['\r', '\n']).to_string()))
@@ -418,10 +423,7 @@ impl SecretRef {
                 "missing: `triaged run` needs it: set password_file = \"/path/to/file\" (or password_credential under systemd)".into(),
             )),
             SecretSource::File(p) => read(p).map_err(|e| {
-                problem(format!(
-                    "cannot read {}: {e}; `triaged run` needs it: write the secret on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd",
-                    p.display()
-                ))
+                problem(format!("cannot read {}: {e}; `triaged run` needs it: {}", p.display(), self.fix))
             }),
             SecretSource::Credential(name) => {
                 let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
@@ -459,6 +461,65 @@ impl Secret {
     }
 }
 
+/// `at`'s key followed by `what`, at `at`'s file and line.
+fn at_key(at: &Problem, what: impl fmt::Display) -> Problem {
+    Problem { file: at.file.clone(), line: at.line, message: format!("{}: {what}", at.message) }
+}
+
+/// A file the config names that only connecting reads (a TLS trust root),
+/// and the config line that names it: checked where it is read, so the
+/// commands that never connect work without it, and every problem with it
+/// still says where it is configured.
+#[derive(Clone, Debug)]
+pub struct FileRef {
+    pub path: PathBuf,
+    /// Where the key is written (`message` is the key).
+    at: Problem,
+}
+
+impl FileRef {
+    /// A file no config line names (tests); `key` stands for the line.
+    pub fn unlocated(path: PathBuf, key: &str) -> FileRef {
+        FileRef { path, at: Problem { file: PathBuf::from("(no config)"), line: None, message: key.into() } }
+    }
+
+    /// Why it cannot be read, when it is not there: the same problem
+    /// `check-config`, `run`'s start and [`FileRef::read`] report.
+    pub fn missing(&self) -> Option<Problem> {
+        (!self.path.is_file()).then(|| {
+            self.problem(format!("{} does not exist or is not a file; fix the path or remove the key", self.path.display()))
+        })
+    }
+
+    /// Reads it now; the problem names the config line and the fix.
+    pub fn read(&self) -> Result<Vec<u8>, Problem> {
+        if let Some(missing) = self.missing() {
+            return Err(missing);
+        }
+        std::fs::read(&self.path).map_err(|e| {
+            self.problem(format!("cannot read {}: {e}; make it readable by the service's user, or remove the key", self.path.display()))
+        })
+    }
+
+    /// The certificates of a trust root (PEM), at least one.
+    pub fn certificates(&self) -> Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>, Problem> {
+        let pem = self.read()?;
+        let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..]).flatten().collect();
+        if certs.is_empty() {
+            return Err(self.problem(format!(
+                "{} holds no usable certificate; it must be PEM (-----BEGIN CERTIFICATE-----)",
+                self.path.display()
+            )));
+        }
+        Ok(certs)
+    }
+
+    /// A problem with what the file holds, at the line that names it.
+    pub fn problem(&self, what: impl fmt::Display) -> Problem {
+        at_key(&self.at, what)
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(..)")
@@ -478,7 +539,7 @@ pub struct IdentityConfig {
     pub accounts_command: Option<Vec<String>>,
     pub accounts_command_timeout: Duration,
     pub sourcehut_base: Option<String>,
-    pub web_ca_file: Option<PathBuf>,
+    pub web_ca_file: Option<FileRef>,
     pub web_path: String,
 }
 
@@ -573,7 +634,7 @@ pub struct IrcConfig {
     pub channel_key: Option<SecretRef>,
     pub password: Option<SecretRef>,
     pub sasl_username: Option<String>,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<FileRef>,
     pub staff: Vec<String>,
     pub staff_require_account: bool,
     pub staff_addresses: std::collections::BTreeMap<String, String>,
@@ -690,7 +751,18 @@ impl Config {
         }
         out
     }
+
+    /// The files `run` reads when it connects (the TLS trust roots) that
+    /// are not there: `run` refuses to start on any, `check-config` lists
+    /// them; no other command needs them.
+    pub fn missing_files(&self) -> Vec<Problem> {
+        let irc = self.irc.as_ref().and_then(|i| i.ca_file.as_ref());
+        self.imap.ca_file.iter().chain(irc).chain(&self.identity.web_ca_file).filter_map(FileRef::missing).collect()
+    }
 }
+
+/// What to do when a password file cannot be read.
+const PASSWORD_FIX: &str = "write the password on one line into that file, readable by the service's user (docs/ACCOUNTS.md), or use password_credential under systemd";
 
 struct ConfigCheck<'a> {
     locator: &'a Locator<'a>,
@@ -713,16 +785,13 @@ impl ConfigCheck<'_> {
         }
     }
 
+    /// A file that `classify` and `verify` read as much as `run` (the
+    /// account directory, the offline challenges): checked at load, unlike
+    /// a [`FileRef`].
     fn existing_file(&mut self, path: &[&str], value: &Option<String>) -> Option<PathBuf> {
-        let value = value.as_ref()?;
-        let resolved = self.resolve(value);
-        if !resolved.is_file() {
-            self.bad(
-                path,
-                format!("{} does not exist or is not a file; fix the path or remove the key", resolved.display()),
-            );
-        }
-        Some(resolved)
+        let file = self.file_ref(path, value)?;
+        self.problems.extend(file.missing());
+        Some(file.path)
     }
 
     /// Where `path` is written, for a problem found later.
@@ -734,18 +803,26 @@ impl ConfigCheck<'_> {
         }
     }
 
-    /// A secret file named by `path`, not read yet.
-    fn secret_file(&self, path: &[&str], file: &str) -> SecretRef {
+    /// A file that only connecting reads, named by `path`, not read yet:
+    /// see [`FileRef`].
+    fn file_ref(&self, path: &[&str], value: &Option<String>) -> Option<FileRef> {
+        Some(FileRef { path: self.resolve(value.as_ref()?), at: self.located(path) })
+    }
+
+    /// A secret file named by `path`, not read yet; `fix` says what to do
+    /// when it cannot be read.
+    fn secret_file(&self, path: &[&str], file: &str, fix: &'static str) -> SecretRef {
         SecretRef {
             source: SecretSource::File(self.resolve(file)),
             at: self.located(path),
+            fix,
         }
     }
 
     /// A secret from `*_file` or from a systemd credential, not read yet.
     fn secret(&mut self, section: &str, file: &Option<String>, credential: &Option<String>) -> Option<SecretRef> {
         match (file, credential) {
-            (Some(f), _) => Some(self.secret_file(&[section, "password_file"], f)),
+            (Some(f), _) => Some(self.secret_file(&[section, "password_file"], f, PASSWORD_FIX)),
             (None, Some(name)) => {
                 if name.is_empty() || name.contains('/') {
                     self.bad(&[section, "password_credential"], "must be a credential name (the NAME of LoadCredential=NAME:path), without '/'");
@@ -753,6 +830,7 @@ impl ConfigCheck<'_> {
                 Some(SecretRef {
                     source: SecretSource::Credential(name.clone()),
                     at: self.located(&[section, "password_credential"]),
+                    fix: PASSWORD_FIX,
                 })
             }
             (None, None) => None,
@@ -798,7 +876,7 @@ impl ConfigCheck<'_> {
                 raw.identity.accounts_command_timeout_secs.unwrap_or(10),
             ),
             sourcehut_base: raw.identity.sourcehut_base.clone(),
-            web_ca_file: self.existing_file(&["identity", "web_ca_file"], &raw.identity.web_ca_file),
+            web_ca_file: self.file_ref(&["identity", "web_ca_file"], &raw.identity.web_ca_file),
             web_path: raw
                 .identity
                 .web_path
@@ -814,13 +892,8 @@ impl ConfigCheck<'_> {
         let pack = raw.procedures.pack.clone().unwrap_or_else(|| "sourcehut".into());
         let templates = self.resolve(raw.procedures.templates.as_deref().unwrap_or("/usr/share/triaged/templates"));
         if !templates.join(&pack).is_dir() {
-            self.bad(
-                &["procedures", "pack"],
-                format!(
-                    "no pack folder {}; set procedures.templates to the folder holding sourcehut/, 2i2c/ and cacert/",
-                    templates.join(&pack).display()
-                ),
-            );
+            let message = no_pack_message(&templates, &pack);
+            self.bad(&["procedures", "pack"], message);
         }
         let threshold = raw.procedures.threshold.unwrap_or(3.0);
         if !(threshold.is_finite() && threshold >= 0.0) {
@@ -1012,8 +1085,8 @@ impl ConfigCheck<'_> {
         // it is missing (`Config::unreadable_secrets`).
         let password = self
             .secret("imap", &r.password_file, &r.password_credential)
-            .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]) }));
-        let ca_file = self.existing_file(&["imap", "ca_file"], &r.ca_file);
+            .or_else(|| Some(SecretRef { source: SecretSource::Missing, at: self.located(&["imap", "password_file"]), fix: PASSWORD_FIX }));
+        let ca_file = self.file_ref(&["imap", "ca_file"], &r.ca_file);
         let tls_fingerprint = r.tls_fingerprint.as_ref().and_then(|f| match crate::mailbox::pinned::parse_fingerprint(f) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -1065,7 +1138,9 @@ impl ConfigCheck<'_> {
             );
         }
         let password = self.secret("irc", &r.password_file, &r.password_credential);
-        let channel_key = r.channel_key_file.as_ref().map(|f| self.secret_file(&["irc", "channel_key_file"], f));
+        let channel_key = r.channel_key_file.as_ref().map(|f| {
+            self.secret_file(&["irc", "channel_key_file"], f, "write the channel key on one line into that file, readable by the service's user, or remove the key for a channel without one")
+        });
         Some(IrcConfig {
             server: r.server.clone(),
             port: r.port.unwrap_or(if r.tls { 6697 } else { 6667 }),
@@ -1075,7 +1150,7 @@ impl ConfigCheck<'_> {
             channel_key,
             password,
             sasl_username: r.sasl_username.clone(),
-            ca_file: self.existing_file(&["irc", "ca_file"], &r.ca_file),
+            ca_file: self.file_ref(&["irc", "ca_file"], &r.ca_file),
             staff: r.staff.clone(),
             staff_require_account: r.staff_require_account,
             staff_addresses: r.staff_addresses.clone(),
@@ -1089,7 +1164,11 @@ impl ConfigCheck<'_> {
     fn webhook(&mut self, r: &RawWebhook) -> Option<WebhookConfig> {
         let url = match (&r.url, &r.url_file) {
             (Some(u), None) => SecretRef::inline(u.trim()),
-            (None, Some(f)) => self.secret_file(&["webhook", "url_file"], f),
+            (None, Some(f)) => self.secret_file(
+                &["webhook", "url_file"],
+                f,
+                "write the webhook URL on one line into that file, readable by the service's user, or set url instead of url_file",
+            ),
             _ => {
                 self.bad(&["webhook"], "set exactly one of url or url_file");
                 return None;
@@ -1108,6 +1187,49 @@ impl ConfigCheck<'_> {
             timeout: Duration::from_secs(r.timeout_secs.unwrap_or(10).clamp(1, 300)),
         })
     }
+}
+
+/// Why `templates` has no folder `pack`: a name that is not one of the
+/// packs there (a slip of the keyboard, most often), or a templates folder
+/// that holds no pack at all.
+fn no_pack_message(templates: &Path, pack: &str) -> String {
+    let mut packs: Vec<String> = std::fs::read_dir(templates)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("procedures.toml").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    if packs.is_empty() {
+        return format!(
+            "no pack folder {}; set procedures.templates to the folder holding sourcehut/, 2i2c/ and cacert/",
+            templates.join(pack).display()
+        );
+    }
+    packs.sort();
+    let nearest = packs
+        .iter()
+        .map(|p| (edit_distance(&p.to_lowercase(), &pack.to_lowercase()), p))
+        .min()
+        .filter(|(d, p)| *d <= 2.max(p.chars().count() / 3))
+        .map_or_else(|| "; set procedures.pack to one of them".to_string(), |(_, p)| format!("; did you mean {p:?}?"));
+    format!("{pack:?} is not one of the packs in {}: {}{nearest}", templates.display(), packs.join(", "))
+}
+
+/// Letters to insert, delete or change to turn `a` into `b` (Levenshtein).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let changed = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = changed.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// A webhook URL we will post to: https, or http to a loopback host.
@@ -1286,6 +1408,77 @@ templates = "templates"
         let unreadable = c.unreadable_secrets();
         assert_eq!(unreadable.len(), 1, "{unreadable:?}");
         assert!(!unreadable[0].credential);
+    }
+
+    #[test]
+    fn a_missing_trust_root_loads_and_is_told_by_run_check_config_and_where_it_is_read() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\nca_file = \"irc-ca.pem\"\n";
+        let text = OK.replace("password_file = \"pw\"", "password_file = \"pw\"\nca_file = \"ca.pem\"")
+            + "[identity]\nweb_ca_file = \"web-ca.pem\"\n"
+            + irc;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "secret\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        let c = Config::from_str_at(&text, &dir.path().join("triaged.toml")).unwrap();
+        let missing: Vec<String> = c.missing_files().iter().map(|p| p.to_string()).collect();
+        let fix = "does not exist or is not a file; fix the path or remove the key";
+        assert_eq!(missing.len(), 3, "{missing:?}");
+        assert!(missing[0].contains(":8: imap.ca_file: ") && missing[0].contains(&format!("ca.pem {fix}")), "{missing:?}");
+        assert!(missing[1].contains(":20: irc.ca_file: ") && missing[1].contains(&format!("irc-ca.pem {fix}")), "{missing:?}");
+        assert!(missing[2].contains(":13: identity.web_ca_file: ") && missing[2].contains(&format!("web-ca.pem {fix}")), "{missing:?}");
+        // Connecting says the same, not a bare I/O error.
+        let err = crate::mailbox::tls::client_config(c.imap.ca_file.as_ref(), None).unwrap_err().to_string();
+        assert_eq!(err, missing[0]);
+        assert_eq!(c.irc.as_ref().unwrap().ca_file.as_ref().unwrap().read().unwrap_err().to_string(), missing[1]);
+        // A file there but not PEM is told at the same line.
+        std::fs::write(dir.path().join("ca.pem"), "not a certificate\n").unwrap();
+        let err = crate::mailbox::tls::client_config(c.imap.ca_file.as_ref(), None).unwrap_err().to_string();
+        assert!(err.contains(":8: imap.ca_file: ") && err.contains("holds no usable certificate"), "{err}");
+    }
+
+    #[test]
+    fn the_account_directory_is_still_checked_at_load() {
+        let err = load(&format!("{OK}[identity]\naccounts = \"accounts.toml\"\n")).unwrap_err().to_string();
+        assert!(err.contains(":12: identity.accounts: ") && err.contains("accounts.toml does not exist or is not a file"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_secret_file_says_what_fits_its_key() {
+        let irc = "\n[irc]\nserver = \"127.0.0.1\"\ntls = false\nnick = \"triaged\"\nchannel = \"#staff\"\nchannel_key_file = \"no-key\"\n";
+        let text = OK.replace("\"pw\"", "\"no-pw\"") + irc + "[webhook]\nurl_file = \"no-hook\"\n";
+        let c = load(&text).unwrap();
+        let said: Vec<String> = c.unreadable_secrets().iter().map(|u| u.problem.to_string()).collect();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert!(said[0].contains("imap.password_file: cannot read") && said[0].contains("or use password_credential under systemd"), "{said:?}");
+        assert!(said[1].contains("irc.channel_key_file: cannot read") && said[1].contains("write the channel key on one line"), "{said:?}");
+        assert!(said[2].contains("webhook.url_file: cannot read") && said[2].contains("or set url instead of url_file"), "{said:?}");
+        for s in &said[1..] {
+            assert!(!s.contains("password_credential"), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_pack_name_not_in_the_templates_folder_is_named_with_the_packs_there() {
+        let dir = tempfile::tempdir().unwrap();
+        for pack in ["sourcehut", "cacert", "2i2c"] {
+            std::fs::create_dir_all(dir.path().join("templates").join(pack)).unwrap();
+            std::fs::write(dir.path().join("templates").join(pack).join("procedures.toml"), "").unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+        let path = dir.path().join("triaged.toml");
+        let at = |text: &str| Config::from_str_at(text, &path).unwrap_err().to_string();
+        let templates = dir.path().join("templates").display().to_string();
+        let err = at(&format!("{OK}pack = \"sorucehut\"\n"));
+        assert!(
+            err.contains(&format!(":11: procedures.pack: \"sorucehut\" is not one of the packs in {templates}: 2i2c, cacert, sourcehut; did you mean \"sourcehut\"?")),
+            "{err}"
+        );
+        let err = at(&format!("{OK}pack = \"billing\"\n"));
+        assert!(err.contains("\"billing\" is not one of the packs in") && err.ends_with("2i2c, cacert, sourcehut; set procedures.pack to one of them"), "{err}");
+        // A templates folder with no pack in it is the folder to fix.
+        let err = at(&OK.replace("templates = \"templates\"", "templates = \"empty\""));
+        assert!(err.contains("no pack folder") && err.contains("set procedures.templates to the folder holding sourcehut/"), "{err}");
+        assert_eq!((edit_distance("sorucehut", "sourcehut"), edit_distance("", "abc"), edit_distance("2i2c", "2i2c")), (2, 3, 0));
     }
 
     #[test]

@@ -197,11 +197,17 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run { once } => {
             let config = load(&cli.config)?;
-            // Secrets are read at each use; a missing one stops the start
-            // here, with every one named, rather than at the first login.
-            let unreadable = config.unreadable_secrets();
+            // Secrets and trust roots are read at each use; a missing one
+            // stops the start here, with every one named, rather than at
+            // the first login.
+            let unreadable: Vec<String> = config
+                .unreadable_secrets()
+                .into_iter()
+                .map(|u| u.problem.to_string())
+                .chain(config.missing_files().iter().map(|p| p.to_string()))
+                .collect();
             if !unreadable.is_empty() {
-                anyhow::bail!("{}", unreadable.iter().map(|u| u.problem.to_string()).collect::<Vec<_>>().join("\n"));
+                anyhow::bail!("{}", unreadable.join("\n"));
             }
             let rt = triaged::service::runtime(config.workers)?;
             let cancel = CancellationToken::new();

@@ -127,7 +127,7 @@ impl Connection {
         };
         let stream = match cfg.tls {
             TlsMode::Implicit => {
-                let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
+                let tc = tls::client_config(cfg.ca_file.as_ref(), cfg.tls_fingerprint)?;
                 timed(cfg.timeout, "TLS handshake", async {
                     tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
                 })
@@ -152,7 +152,7 @@ impl Connection {
             let ImapStream::Plain(tcp) = client.into_inner() else {
                 unreachable!("STARTTLS starts from a plain stream")
             };
-            let tc = tls::client_config(cfg.ca_file.as_deref(), cfg.tls_fingerprint)?;
+            let tc = tls::client_config(cfg.ca_file.as_ref(), cfg.tls_fingerprint)?;
             let stream = timed(cfg.timeout, "TLS handshake", async {
                 tls::wrap(tc, &cfg.host, tcp).await.map_err(tls_err)
             })

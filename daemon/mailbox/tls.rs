@@ -3,7 +3,6 @@
 //! only for loopback, which config validation enforces.
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,6 +14,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 
 use super::pinned::{Fingerprint, PinnedVerifier};
+use crate::config::{FileRef, Problem};
 
 #[derive(Debug)]
 pub enum ImapStream {
@@ -56,10 +56,10 @@ impl AsyncWrite for ImapStream {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsSetupError {
-    #[error("cannot read CA file {path}: {source}")]
-    CaFile { path: String, source: io::Error },
-    #[error("CA file {path} holds no usable certificate; it must be PEM (-----BEGIN CERTIFICATE-----)")]
-    CaEmpty { path: String },
+    /// `imap.ca_file` cannot be read or holds no certificate; the problem
+    /// names the config line.
+    #[error("{0}")]
+    CaFile(Problem),
     #[error("no trust roots: the system store is empty and no ca_file is set; install ca-certificates or set ca_file")]
     NoRoots,
     #[error("{host:?} is not a valid TLS server name")]
@@ -71,29 +71,19 @@ pub enum TlsSetupError {
 /// A TLS client configuration: system roots, plus `ca_file` when given;
 /// a server certificate that is one of `ca_file`'s, or has the
 /// `fingerprint`, is accepted as pinned (see [`super::pinned`]).
-pub fn client_config(ca_file: Option<&Path>, fingerprint: Option<Fingerprint>) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
+pub fn client_config(ca_file: Option<&FileRef>, fingerprint: Option<Fingerprint>) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         // A broken system certificate must not stop us; the others count.
         let _ = roots.add(cert);
     }
     let mut pins: Vec<Fingerprint> = fingerprint.into_iter().collect();
-    if let Some(path) = ca_file {
-        let shown = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|source| TlsSetupError::CaFile {
-            path: shown.clone(),
-            source,
-        })?;
-        let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut &pem[..]).flatten() {
+    if let Some(file) = ca_file {
+        for cert in file.certificates().map_err(TlsSetupError::CaFile)? {
             pins.push(super::pinned::fingerprint(cert.as_ref()));
             // A self-signed server certificate may not be a usable root;
             // it still counts as pinned.
             let _ = roots.add(cert);
-            added += 1;
-        }
-        if added == 0 {
-            return Err(TlsSetupError::CaEmpty { path: shown });
         }
     }
     if roots.is_empty() {

@@ -195,7 +195,11 @@ pub struct Verifier {
     directory: Directory,
     auth: mail_auth::MessageAuthenticator,
     resolver: hickory_resolver::TokioResolver,
-    http: reqwest::Client,
+    /// The HTTPS client for web challenges, or why there is none: only a
+    /// web challenge reads `identity.web_ca_file`, so a missing one costs
+    /// that check (`none`, temporary), not every command that verifies;
+    /// `check-config` reports it, and `run` does not start without it.
+    http: Result<reqwest::Client, crate::config::Problem>,
     dns_timeout: Duration,
     offline_challenges: BTreeMap<String, String>,
     /// `[[lists]]`: the lists whose seal may vouch for an author.
@@ -213,16 +217,23 @@ impl Verifier {
             None => BTreeMap::new(),
         };
         // HTTPS only, same-host HTTPS redirects only, bounded time.
-        let mut http = challenge::web_client_builder()
+        let http = challenge::web_client_builder()
             .dns_resolver(std::sync::Arc::new(challenge::WebResolver(resolver.clone())));
-        if let Some(ca) = &config.identity.web_ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| VerifyError::Http(format!("{}: {e}", ca.display())))?;
-            http = http.add_root_certificate(cert);
-        }
-        let http = http.build().map_err(|e| VerifyError::Http(e.to_string()))?;
+        let roots = config.identity.web_ca_file.as_ref().map(|ca| {
+            ca.certificates()?
+                .iter()
+                .map(|c| reqwest::Certificate::from_der(c).map_err(|e| ca.problem(format!("{}: {e}", ca.path.display()))))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let http = match roots.transpose() {
+            Err(problem) => Err(problem),
+            Ok(roots) => Ok(roots
+                .into_iter()
+                .flatten()
+                .fold(http, |http, cert| http.add_root_certificate(cert))
+                .build()
+                .map_err(|e| VerifyError::Http(e.to_string()))?),
+        };
         Ok(Verifier {
             directory,
             auth: mail_auth::MessageAuthenticator(resolver.clone()),
@@ -233,6 +244,12 @@ impl Verifier {
             lists: config.lists.clone(),
             ours: list::address_of(&config.draft.from),
         })
+    }
+
+    /// Why a web challenge cannot be checked (an unreadable
+    /// `identity.web_ca_file`), for `check-config`.
+    pub fn web_problem(&self) -> Option<&crate::config::Problem> {
+        self.http.as_ref().err()
     }
 
     /// How `msg` reached us: through a configured list that vouches for
@@ -354,7 +371,12 @@ impl Verifier {
         let (dkim, dns, web) = tokio::join!(
             dkim,
             challenge::check_dns(&self.resolver, &dns_domains, challenge),
-            challenge::check_web(&self.http, &account.domains, challenge),
+            async {
+                match &self.http {
+                    Ok(http) => challenge::check_web(http, &account.domains, challenge).await,
+                    Err(problem) => challenge::web_unchecked(&account.domains, challenge, &problem.to_string()),
+                }
+            },
         );
         let mut pgp = match list {
             list::ListVerdict::NotListMail => pgp::check_pgp(msg, &account.pgp_keys),
@@ -483,6 +505,27 @@ mod tests {
         assert_eq!(r.summary(), "identity 1/2 NOT verified (~alice): dkim pass");
         // The ticket keeps it as JSON and reads it back for `status`.
         assert_eq!(serde_json::from_value::<Report>(v).unwrap(), r);
+    }
+
+    /// `identity.web_ca_file` not there: every command that verifies
+    /// still works; a web challenge, the only reader, is told why it was
+    /// not checked, at the config line.
+    #[tokio::test]
+    async fn a_missing_web_ca_file_costs_only_the_web_challenge() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates/sourcehut")).unwrap();
+        let text = "[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"support@example.org\"\n\
+                    [procedures]\ntemplates = \"templates\"\n[dns]\nnameservers = [\"127.0.0.1:9\"]\n\
+                    [identity]\nweb_ca_file = \"web-ca.pem\"\n";
+        let config = Config::from_str_at(text, &dir.path().join("triaged.toml")).unwrap();
+        let verifier = Verifier::new(&config).await.unwrap();
+        let problem = verifier.web_problem().expect("the missing file is told").to_string();
+        assert!(problem.contains("triaged.toml:10: identity.web_ca_file: ") && problem.contains("web-ca.pem does not exist"), "{problem}");
+        let domains = vec!["example.org".to_string()];
+        let asked = challenge::issue(1, "alice", "/.well-known/triaged.txt");
+        let web = challenge::web_unchecked(&domains, Some(&asked), &problem);
+        assert!(web.temporary && web.reason.contains("identity.web_ca_file"), "{web:?}");
+        assert_eq!(challenge::web_unchecked(&domains, None, &problem), Factor::none("no web challenge issued"));
     }
 
     /// The daemon verifies inside spawned tasks: the future must be Send.

@@ -270,6 +270,40 @@ fn status_says_what_needs_attention() {
     assert!(s.dovecot.uids("Sent").is_empty(), "Sent exists and is empty");
 }
 
+/// A TLS trust root only `run` reads: the commands that never connect work
+/// without it; check-config and run's start name its line and the fix.
+#[test]
+fn a_missing_ca_file_stops_only_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "secret\n").unwrap();
+    let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let config = dir.path().join("ca.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[imap]\nhost = \"imap.example.org\"\nusername = \"support@example.org\"\npassword_file = \"pw\"\nca_file = \"run/ca.pem\"\n\n\
+             [store]\npath = \"store\"\n\n[procedures]\ntemplates = \"{templates}\"\n"
+        ),
+    )
+    .unwrap();
+    let eml = dir.path().join("m.eml");
+    std::fs::write(&eml, mail(1, "Refund please", "I want a refund")).unwrap();
+
+    let classify = triaged_env(&config, &["classify", eml.to_str().unwrap()], &[]);
+    assert!(classify.status.success(), "{}", text(&classify));
+    assert!(text(&classify).contains("refund"), "{}", text(&classify));
+    let probe = triaged_env(&config, &["status", "--check"], &[]);
+    assert_eq!((probe.status.code(), text(&probe)), (Some(1), "the daemon is not running\n".into()));
+
+    let said = format!("ca.toml:5: imap.ca_file: {} does not exist or is not a file; fix the path or remove the key", dir.path().join("run/ca.pem").display());
+    let check = triaged_env(&config, &["check-config"], &[]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(text(&check).contains(&said), "{}", text(&check));
+    let run = triaged_env(&config, &["run", "--once"], &[]);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains(&said), "{}", text(&run));
+}
+
 /// The config README.md's install section writes is one check-config
 /// accepts (with the packs where the package puts them, here the tree's).
 #[test]

@@ -114,7 +114,7 @@ async fn tls_with_the_test_ca_and_not_without_it() {
 
     let mut cfg = untrusting;
     cfg.nick = "triaged".into();
-    cfg.ca_file = ircd.ca_file.clone();
+    cfg.ca_file = ircd.ca_file.clone().map(|p| triaged::config::FileRef::unlocated(p, "irc.ca_file"));
     let bot = Bot::start(cfg, store);
     alice.wait_for(bot_joined, T).await;
     bot.notifier.notify(Notice::Text("over TLS".into()));

@@ -68,8 +68,10 @@ pub enum IrcError {
     NickInUse(String),
     #[error("cannot join {channel}: {reply}; check irc.channel, irc.channel_key_file and the channel's modes")]
     JoinRefused { channel: String, reply: String },
-    #[error("irc.ca_file {path}: {reason}")]
-    CaFile { path: String, reason: String },
+    /// `irc.ca_file` cannot be read or holds no certificate; the problem
+    /// names the config line.
+    #[error("{0}")]
+    CaFile(crate::config::Problem),
     #[error("{0}")]
     Secret(crate::config::Problem),
 }

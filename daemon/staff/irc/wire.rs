@@ -114,20 +114,11 @@ pub(super) fn tls_config(cfg: &IrcConfig) -> Result<rustls::ClientConfig, IrcErr
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
-    if let Some(path) = &cfg.ca_file {
-        let bad = |reason: String| IrcError::CaFile {
-            path: path.display().to_string(),
-            reason,
-        };
-        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-        let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("not PEM: {e}")))?;
-        if certs.is_empty() {
-            return Err(bad("holds no certificate".into()));
-        }
-        for c in certs {
-            roots.add(c).map_err(|e| bad(e.to_string()))?;
+    if let Some(file) = &cfg.ca_file {
+        for c in file.certificates().map_err(IrcError::CaFile)? {
+            roots
+                .add(c)
+                .map_err(|e| IrcError::CaFile(file.problem(format!("{}: {e}", file.path.display()))))?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
