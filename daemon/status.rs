@@ -312,17 +312,16 @@ impl StatusReport {
             folders,
             deadlines,
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
-            tickets,
             tickets_truncated,
             pending_actions: pending.len(),
             unsent_drafts,
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
             store_bytes: store.size_on_disk().ok(),
-            set_aside: BTreeMap::new(),
+            set_aside: set_aside_per_kind(&tickets),
             set_aside_told: store.aside_mark()?.map(|m| m.at),
-        }
-        .with_set_aside_counted())
+            tickets,
+        })
     }
 
     /// The store when it is free, else the running daemon's snapshot.
@@ -383,13 +382,6 @@ impl StatusReport {
             out.push(format!("staff channel: {irc}"));
         }
         out
-    }
-
-    fn with_set_aside_counted(mut self) -> StatusReport {
-        for kind in self.tickets.iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
-            *self.set_aside.entry(kind).or_default() += 1;
-        }
-        self
     }
 
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -475,7 +467,10 @@ impl StatusReport {
         if aside.is_empty() {
             writeln!(out, "Set aside: none")?;
         } else {
-            let per: Vec<String> = self.set_aside.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+            // Counted here from the tickets listed, so that the breakdown
+            // always adds up to the number before it.
+            let per: Vec<String> =
+                set_aside_per_kind(aside.iter().copied()).iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
             writeln!(
                 out,
                 "Set aside (no draft; `triaged reclassify N PROCEDURE` answers one): {} ({})",
@@ -517,6 +512,16 @@ impl StatusReport {
         }
         Ok(())
     }
+}
+
+/// How many of `tickets` are set aside, per kind: what the report's
+/// `set_aside` holds, counted from whichever tickets it lists.
+fn set_aside_per_kind<'a>(tickets: impl IntoIterator<Item = &'a TicketSummary>) -> BTreeMap<AsideKind, usize> {
+    let mut per = BTreeMap::new();
+    for kind in tickets.into_iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
+        *per.entry(kind).or_default() += 1;
+    }
+    per
 }
 
 fn summary(t: &Ticket) -> TicketSummary {
@@ -600,6 +605,7 @@ fn write_snapshot_json(out: &mut impl Write, store: &Store, health: &Health) -> 
     let mut report = StatusReport::from_store(store, health, TicketList::Omitted).ok()?;
     let written = health.newest.with_json(store, SNAPSHOT_TICKETS, |tickets| {
         report.tickets_truncated = tickets.older();
+        report.set_aside = set_aside_per_kind(tickets.summaries());
         let json = serde_json::to_string(&report).map_err(std::io::Error::other)?;
         // The key's own quotes: a string value with the same text would
         // have its quotes escaped, so this finds the field and nothing else.
@@ -684,6 +690,38 @@ mod tests {
         assert_eq!(json(&read), json(&fresh));
         assert_eq!(read.tickets[1].state, "claimed");
         assert_eq!(read.tickets[0].subject, "\"tickets\":[]");
+    }
+
+    fn text(r: &StatusReport) -> String {
+        let mut out = Vec::new();
+        r.write_text(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A review found `Set aside …: 3 ()` while the daemon ran: the
+    /// snapshot counted kinds from a ticket list it had left empty.
+    #[test]
+    fn the_snapshot_counts_set_aside_mail_per_kind_as_the_store_does() {
+        use crate::classify::aside::{Aside, AsideKind};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (n, kind) in [(1u32, Some(AsideKind::Bounce)), (2, Some(AsideKind::AutoReply)), (3, None), (4, Some(AsideKind::Bounce))] {
+            let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: n }, message_id: format!("m{n}@x") };
+            let procedure = if kind.is_some() { SET_ASIDE } else { "p" };
+            let mut t = Ticket::new(store.next_ticket_id().unwrap(), &intake, "a@x", "s", procedure);
+            t.notes.set_aside = kind.map(|kind| Aside { kind, reason: "why".into() });
+            store.open_ticket(&t, &intake, &[], None).unwrap();
+        }
+        let stopped = StatusReport::from_store(&store, &Health::default(), TicketList::All).unwrap();
+        write_snapshot(&store, &Health::default());
+        // The store is ours, so `load` reads the snapshot.
+        let running = StatusReport::load(dir.path()).unwrap();
+        assert!(running.snapshot);
+        let expected = BTreeMap::from([(AsideKind::Bounce, 2), (AsideKind::AutoReply, 1)]);
+        assert_eq!((&stopped.set_aside, &running.set_aside), (&expected, &expected));
+        for r in [&stopped, &running] {
+            assert!(text(r).contains("(no draft; `triaged reclassify N PROCEDURE` answers one): 3 (bounce 2, auto-reply 1)\n"), "{}", text(r));
+        }
     }
 
     #[test]
