@@ -433,11 +433,7 @@ impl StatusReport {
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
             let claim = t.claimed_by.as_deref().map(|n| format!(", claimed by {n}")).unwrap_or_default();
             let age = age(t.created, self.generated);
-            let state = match (&t.staff_action, t.draft_waiting) {
-                (Some(_), _) => "waiting for staff",
-                (None, true) => "draft waiting",
-                (None, false) => t.state.as_str(),
-            };
+            let state = staff_action::shown_state(&t.state, t.staff_action.is_some(), t.draft_waiting);
             writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due} — age {age}{claim}", t.ticket, state, t.procedure, t.from, t.subject)?;
             if let Some(id) = &t.identity {
                 writeln!(out, "         {id}")?;
