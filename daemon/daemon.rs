@@ -209,7 +209,6 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     if fired > 0 {
         info!(fired, "deadlines that came due while triaged was stopped");
     }
-    let health = status::Health::default().with_irc(irc_health);
     info!(
         host = %config.imap.host,
         folders = ?config.imap.folders,
@@ -223,6 +222,8 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
     if !config.imap.sent.is_empty() && !config.imap.folders.contains(&config.imap.sent) {
         folders.push((config.imap.sent.clone(), Role::Sent));
     }
+    let names: Vec<String> = folders.iter().map(|(f, _)| f.clone()).collect();
+    let health = status::Health::starting(&config.store_path, &names).with_irc(irc_health);
     for (folder, role) in folders {
         let w = Worker {
             folder,
@@ -392,6 +393,8 @@ impl Worker {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     failures += 1;
+                    self.health.failed(&self.folder, &e.to_string());
+                    status::write_snapshot(&self.actor.store, &self.health);
                     // One pass must still finish on a flaky link, but must
                     // not hang a script forever.
                     if self.once && failures >= 3 {

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+use crate::act::staff_action;
 use crate::store::{AuditEntry, Quarantined, Store, StoreError, TicketId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +27,12 @@ pub struct History {
     pub claimed_by: Option<String>,
     #[serde(default)]
     pub claimed_since: Option<jiff::Timestamp>,
+    /// What staff must carry out before the procedure goes on (`done N`).
+    #[serde(default)]
+    pub staff_action: Option<String>,
+    /// A draft of ours that ends the ticket waits in Drafts.
+    #[serde(default)]
+    pub draft_waiting: bool,
     /// The Message-IDs of its drafts, oldest first.
     pub drafts: Vec<String>,
     /// Everything that happened to it, oldest first.
@@ -52,6 +59,8 @@ impl History {
             created: t.created,
             claimed_by: claim.as_ref().map(|c| c.nick.clone()),
             claimed_since: claim.map(|c| c.since),
+            staff_action: staff_action::pending(&t).map(str::to_string),
+            draft_waiting: staff_action::waiting_draft(&t),
             drafts: t.drafts.clone(),
             events: store.audit_log(id)?,
             quarantined,
@@ -61,10 +70,15 @@ impl History {
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let secs = |t: jiff::Timestamp| t.round(jiff::Unit::Second).unwrap_or(t);
         let step = self.step.as_deref().map(|s| format!("/{s}")).unwrap_or_default();
-        writeln!(out, "#{} {} {}{step} — {} — {}", self.ticket, self.state, self.procedure, self.from, self.subject)?;
+        // The word `status` shows for the ticket.
+        let state = staff_action::shown_state(&self.state, self.staff_action.is_some(), self.draft_waiting);
+        writeln!(out, "#{} {state} {}{step} — {} — {}", self.ticket, self.procedure, self.from, self.subject)?;
         writeln!(out, "opened {}", secs(self.created))?;
         if let (Some(nick), Some(since)) = (&self.claimed_by, self.claimed_since) {
             writeln!(out, "claimed by {nick} since {}", secs(since))?;
+        }
+        if let Some(a) = &self.staff_action {
+            writeln!(out, "staff action: {a}, then `triaged done {}`", self.ticket)?;
         }
         writeln!(out, "drafts: {}", self.drafts.len())?;
         writeln!(out, "History:")?;

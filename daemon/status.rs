@@ -36,6 +36,16 @@ pub struct FolderStatus {
     /// (the sent folder: staff answers go untracked).
     #[serde(default)]
     pub missing: bool,
+    /// Sync passes fail (the server is down, the login refused): since
+    /// when, and the latest error. Cleared by the next good pass.
+    #[serde(default)]
+    pub failing: Option<SyncFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncFailure {
+    pub since: jiff::Timestamp,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,20 +67,37 @@ pub struct DueDeadline {
 /// written into every snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
+    /// When this daemon started; None outside the daemon.
+    started: Option<jiff::Timestamp>,
     folders: Arc<Mutex<BTreeMap<String, FolderHealth>>>,
     irc: Option<watch::Receiver<IrcHealth>>,
     /// The newest tickets, kept between snapshots.
     newest: window::NewestTickets,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct FolderHealth {
     last_sync: Option<jiff::Timestamp>,
     backlog: Option<usize>,
     missing: bool,
+    failing: Option<SyncFailure>,
 }
 
 impl Health {
+    /// A daemon starting on the store at `store_path`, to sync `folders`.
+    /// Each folder's last sync carries over from the last snapshot: a
+    /// daemon that cannot reach the server must not forget when it was
+    /// last reached, which is what the operator needs most then.
+    pub fn starting(store_path: &Path, folders: &[String]) -> Health {
+        let health = Health { started: Some(to_seconds(jiff::Timestamp::now())), ..Health::default() };
+        if let Some(last) = StatusReport::last_snapshot(store_path) {
+            for f in last.folders.iter().filter(|f| folders.contains(&f.folder)) {
+                health.update(&f.folder, |h| h.last_sync = f.last_sync);
+            }
+        }
+        health
+    }
+
     /// Follows the staff channel's connection too.
     pub fn with_irc(self, irc: Option<watch::Receiver<IrcHealth>>) -> Health {
         Health { irc, ..self }
@@ -78,7 +105,18 @@ impl Health {
 
     /// A sync pass over `folder` just finished.
     pub fn synced(&self, folder: &str) {
-        self.update(folder, |f| f.last_sync = Some(to_seconds(jiff::Timestamp::now())));
+        self.update(folder, |f| {
+            f.last_sync = Some(to_seconds(jiff::Timestamp::now()));
+            f.failing = None;
+        });
+    }
+
+    /// A session with the server over `folder` ended in `error`.
+    pub fn failed(&self, folder: &str, error: &str) {
+        self.update(folder, |f| {
+            let since = f.failing.take().map_or_else(|| to_seconds(jiff::Timestamp::now()), |old| old.since);
+            f.failing = Some(SyncFailure { since, error: error.to_string() });
+        });
     }
 
     /// `folder` is not on the server, and could not be created.
@@ -111,7 +149,7 @@ impl Health {
 
     fn folder(&self, folder: &str) -> FolderHealth {
         let folders = self.folders.lock().unwrap_or_else(|p| p.into_inner());
-        folders.get(folder).copied().unwrap_or_default()
+        folders.get(folder).cloned().unwrap_or_default()
     }
 }
 
@@ -166,6 +204,10 @@ pub struct StatusReport {
     /// True when read from the running daemon's snapshot.
     #[serde(default)]
     pub snapshot: bool,
+    /// When the daemon that wrote the snapshot started: a last sync before
+    /// this is an earlier run's.
+    #[serde(default)]
+    pub started: Option<jiff::Timestamp>,
     pub folders: Vec<FolderStatus>,
     #[serde(default)]
     pub deadlines: Deadlines,
@@ -259,6 +301,7 @@ impl StatusReport {
                     last_sync: h.last_sync,
                     backlog: h.backlog,
                     missing: h.missing,
+                    failing: h.failing,
                 }
             })
             .collect();
@@ -309,20 +352,26 @@ impl StatusReport {
         Ok(StatusReport {
             generated,
             snapshot: false,
+            started: health.started,
             folders,
             deadlines,
             irc: health.irc.as_ref().map(|rx| rx.borrow().clone()),
-            tickets,
             tickets_truncated,
             pending_actions: pending.len(),
             unsent_drafts,
             queued_notices: store.queued_notices()?,
             quarantine: store.quarantined()?,
             store_bytes: store.size_on_disk().ok(),
-            set_aside: BTreeMap::new(),
+            set_aside: set_aside_per_kind(&tickets),
             set_aside_told: store.aside_mark()?.map(|m| m.at),
-        }
-        .with_set_aside_counted())
+            tickets,
+        })
+    }
+
+    /// The snapshot the daemon wrote last, if there is one to read.
+    fn last_snapshot(store_path: &Path) -> Option<StatusReport> {
+        let text = std::fs::read(store_path.join(SNAPSHOT)).ok()?;
+        serde_json::from_slice(&text).ok()
     }
 
     /// The store when it is free, else the running daemon's snapshot.
@@ -332,14 +381,17 @@ impl StatusReport {
             Ok(store) => {
                 let mut r = StatusReport::from_store(&store, &Health::default(), TicketList::All)?;
                 // The daemon is stopped: its last snapshot still says when
-                // each folder was last synced.
-                if let Some(last) = std::fs::read(store_path.join(SNAPSHOT)).ok().and_then(|t| serde_json::from_slice::<StatusReport>(&t).ok()) {
-                    for f in &mut r.folders {
-                        if let Some(old) = last.folders.iter().find(|o| o.folder == f.folder) {
-                            f.last_sync = old.last_sync;
-                            f.missing = old.missing;
+                // each folder was last synced, and whether syncing failed
+                // (a folder never synced has no cursor in the store).
+                if let Some(last) = StatusReport::last_snapshot(store_path) {
+                    for old in last.folders {
+                        let backlog = None;
+                        match r.folders.iter_mut().find(|f| f.folder == old.folder) {
+                            Some(f) => *f = FolderStatus { uidvalidity: f.uidvalidity, last_uid: f.last_uid, backlog, ..old },
+                            None => r.folders.push(FolderStatus { backlog, ..old }),
                         }
                     }
+                    r.folders.sort_by(|a, b| a.folder.cmp(&b.folder));
                 }
                 Ok(r)
             }
@@ -375,6 +427,9 @@ impl StatusReport {
             if f.missing {
                 out.push(format!("{}: the folder does not exist on the server", f.folder));
             }
+            if let Some(e) = &f.failing {
+                out.push(format!("{}: sync failing since {}: {}", f.folder, e.since, e.error));
+            }
         }
         if !self.deadlines.due.is_empty() {
             out.push(format!("{} deadline(s) due and not fired", self.deadlines.due.len()));
@@ -385,13 +440,6 @@ impl StatusReport {
         out
     }
 
-    fn with_set_aside_counted(mut self) -> StatusReport {
-        for kind in self.tickets.iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
-            *self.set_aside.entry(kind).or_default() += 1;
-        }
-        self
-    }
-
     pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.snapshot {
             writeln!(out, "(the daemon is running; snapshot from {})", self.generated)?;
@@ -399,6 +447,7 @@ impl StatusReport {
         writeln!(out, "Folders:")?;
         for f in &self.folders {
             let when = match (f.last_sync, self.snapshot) {
+                (Some(t), true) if self.started.is_some_and(|s| t < s) => format!("{t} (none since the daemon started)"),
                 (Some(t), true) => t.to_string(),
                 (Some(t), false) => format!("{t} (daemon not running)"),
                 (None, true) => "not yet".into(),
@@ -412,6 +461,11 @@ impl StatusReport {
             )?;
             if f.missing {
                 writeln!(out, "    missing on the server: staff clients cannot file mail there; create it, or fix imap.sent")?;
+            }
+            match (&f.failing, self.snapshot) {
+                (Some(e), true) => writeln!(out, "    sync failing since {}: {}", e.since, e.error)?,
+                (Some(e), false) => writeln!(out, "    sync was failing when the daemon stopped (since {}): {}", e.since, e.error)?,
+                (None, _) => {}
             }
         }
         let next = self.deadlines.next.map(|t| t.to_string()).unwrap_or_else(|| "none".into());
@@ -441,11 +495,7 @@ impl StatusReport {
             let due = t.next_deadline.map(|d| format!(" (due {d})")).unwrap_or_default();
             let claim = t.claimed_by.as_deref().map(|n| format!(", claimed by {n}")).unwrap_or_default();
             let age = age(t.created, self.generated);
-            let state = match (&t.staff_action, t.draft_waiting) {
-                (Some(_), _) => "waiting for staff",
-                (None, true) => "draft waiting",
-                (None, false) => t.state.as_str(),
-            };
+            let state = staff_action::shown_state(&t.state, t.staff_action.is_some(), t.draft_waiting);
             writeln!(out, "  #{:<5} {:<9} {}{step} — {} — {}{due} — age {age}{claim}", t.ticket, state, t.procedure, t.from, t.subject)?;
             if let Some(id) = &t.identity {
                 writeln!(out, "         {id}")?;
@@ -475,7 +525,10 @@ impl StatusReport {
         if aside.is_empty() {
             writeln!(out, "Set aside: none")?;
         } else {
-            let per: Vec<String> = self.set_aside.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+            // Counted here from the tickets listed, so that the breakdown
+            // always adds up to the number before it.
+            let per: Vec<String> =
+                set_aside_per_kind(aside.iter().copied()).iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
             writeln!(
                 out,
                 "Set aside (no draft; `triaged reclassify N PROCEDURE` answers one): {} ({})",
@@ -517,6 +570,16 @@ impl StatusReport {
         }
         Ok(())
     }
+}
+
+/// How many of `tickets` are set aside, per kind: what the report's
+/// `set_aside` holds, counted from whichever tickets it lists.
+fn set_aside_per_kind<'a>(tickets: impl IntoIterator<Item = &'a TicketSummary>) -> BTreeMap<AsideKind, usize> {
+    let mut per = BTreeMap::new();
+    for kind in tickets.into_iter().filter_map(|t| t.set_aside.as_ref()).map(|a| a.kind) {
+        *per.entry(kind).or_default() += 1;
+    }
+    per
 }
 
 fn summary(t: &Ticket) -> TicketSummary {
@@ -600,6 +663,7 @@ fn write_snapshot_json(out: &mut impl Write, store: &Store, health: &Health) -> 
     let mut report = StatusReport::from_store(store, health, TicketList::Omitted).ok()?;
     let written = health.newest.with_json(store, SNAPSHOT_TICKETS, |tickets| {
         report.tickets_truncated = tickets.older();
+        report.set_aside = set_aside_per_kind(tickets.summaries());
         let json = serde_json::to_string(&report).map_err(std::io::Error::other)?;
         // The key's own quotes: a string value with the same text would
         // have its quotes escaped, so this finds the field and nothing else.
@@ -684,6 +748,85 @@ mod tests {
         assert_eq!(json(&read), json(&fresh));
         assert_eq!(read.tickets[1].state, "claimed");
         assert_eq!(read.tickets[0].subject, "\"tickets\":[]");
+    }
+
+    fn text(r: &StatusReport) -> String {
+        let mut out = Vec::new();
+        r.write_text(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A review found `Set aside …: 3 ()` while the daemon ran: the
+    /// snapshot counted kinds from a ticket list it had left empty.
+    #[test]
+    fn the_snapshot_counts_set_aside_mail_per_kind_as_the_store_does() {
+        use crate::classify::aside::{Aside, AsideKind};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (n, kind) in [(1u32, Some(AsideKind::Bounce)), (2, Some(AsideKind::AutoReply)), (3, None), (4, Some(AsideKind::Bounce))] {
+            let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: n }, message_id: format!("m{n}@x") };
+            let procedure = if kind.is_some() { SET_ASIDE } else { "p" };
+            let mut t = Ticket::new(store.next_ticket_id().unwrap(), &intake, "a@x", "s", procedure);
+            t.notes.set_aside = kind.map(|kind| Aside { kind, reason: "why".into() });
+            store.open_ticket(&t, &intake, &[], None).unwrap();
+        }
+        let stopped = StatusReport::from_store(&store, &Health::default(), TicketList::All).unwrap();
+        write_snapshot(&store, &Health::default());
+        // The store is ours, so `load` reads the snapshot.
+        let running = StatusReport::load(dir.path()).unwrap();
+        assert!(running.snapshot);
+        let expected = BTreeMap::from([(AsideKind::Bounce, 2), (AsideKind::AutoReply, 1)]);
+        assert_eq!((&stopped.set_aside, &running.set_aside), (&expected, &expected));
+        for r in [&stopped, &running] {
+            assert!(text(r).contains("(no draft; `triaged reclassify N PROCEDURE` answers one): 3 (bounce 2, auto-reply 1)\n"), "{}", text(r));
+        }
+    }
+
+    /// A review found `last sync never` after a run that could not reach
+    /// the server: the new daemon's empty health replaced the snapshot.
+    #[test]
+    fn a_daemon_that_cannot_sync_keeps_the_last_good_sync_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = Health::starting(dir.path(), &["INBOX".into()]);
+        first.synced("INBOX");
+        write_snapshot(&store, &first);
+        let synced = StatusReport::from_store(&store, &first, TicketList::Omitted).unwrap().folders[0].last_sync;
+        assert!(synced.is_some());
+
+        // The next daemon, started a second later, cannot reach the server.
+        std::thread::sleep(Duration::from_millis(1100));
+        let next = Health::starting(dir.path(), &["INBOX".into(), "Sent".into()]);
+        next.failed("INBOX", "cannot connect to 127.0.0.1:9: refused");
+        next.failed("INBOX", "cannot connect to 127.0.0.1:9: still refused");
+        write_snapshot(&store, &next);
+        let running = StatusReport::load(dir.path()).unwrap();
+        let inbox = &running.folders[0];
+        assert_eq!((inbox.folder.as_str(), inbox.last_sync), ("INBOX", synced));
+        let failing = inbox.failing.clone().unwrap();
+        assert_eq!(failing.error, "cannot connect to 127.0.0.1:9: still refused");
+        let shown = text(&running);
+        let since = running.started.unwrap();
+        assert!(shown.contains(&format!("last sync {} (none since the daemon started)", synced.unwrap())), "{shown}");
+        assert!(shown.contains(&format!("    sync failing since {}: cannot connect to 127.0.0.1:9: still refused\n", failing.since)), "{shown}");
+        assert!(failing.since >= since);
+        assert!(running.problems().iter().any(|p| p.starts_with("INBOX: sync failing since")), "{:?}", running.problems());
+
+        // Stopped: the same last sync, and the failure it stopped with.
+        drop(store);
+        let stopped = StatusReport::load(dir.path()).unwrap();
+        assert!(!stopped.snapshot);
+        let shown = text(&stopped);
+        assert!(shown.contains(&format!("last sync {} (daemon not running)", synced.unwrap())), "{shown}");
+        assert!(shown.contains("    sync was failing when the daemon stopped (since"), "{shown}");
+
+        // A good pass clears the failure and is this daemon's own.
+        next.synced("INBOX");
+        let store = Store::open(dir.path()).unwrap();
+        let good = StatusReport::from_store(&store, &next, TicketList::Omitted).unwrap();
+        assert!(good.folders[0].failing.is_none() && good.folders[0].last_sync > synced);
+        let shown = text(&StatusReport { snapshot: true, ..good });
+        assert!(!shown.contains("none since") && !shown.contains("failing"), "{shown}");
     }
 
     #[test]

@@ -57,6 +57,19 @@ pub fn pending(t: &Ticket) -> Option<&str> {
     t.notes.staff_action.as_deref()
 }
 
+/// The state as staff read it in `status`, `show`, `!show` and `!queue`:
+/// waiting for their action, or for a draft of ours that ends the ticket
+/// to be sent, before the stored state. A step that leaves the ticket
+/// new or waiting keeps it open whether its draft is sent or not, so that
+/// draft is not followed and the stored state is shown.
+pub fn shown_state(state: &str, staff_action: bool, draft_waiting: bool) -> &str {
+    match (staff_action, draft_waiting) {
+        (true, _) => "waiting for staff",
+        (false, true) => "draft waiting",
+        (false, false) => state,
+    }
+}
+
 /// Whether an unsent draft of ours waits in Drafts.
 pub fn waiting_draft(t: &Ticket) -> bool {
     t.state != TicketState::Closed && t.notes.draft_waiting.is_some()

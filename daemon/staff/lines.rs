@@ -556,16 +556,8 @@ fn state_word(s: TicketState) -> &'static str {
     }
 }
 
-/// The state as staff need it: waiting for their action, or for a draft
-/// of ours to be sent, before the stored state.
 fn ticket_state(t: &Ticket) -> String {
-    if staff_action::pending(t).is_some() {
-        "waiting for staff".into()
-    } else if staff_action::waiting_draft(t) {
-        "draft waiting".into()
-    } else {
-        state_word(t.state).into()
-    }
+    staff_action::shown_state(state_word(t.state), staff_action::pending(t).is_some(), staff_action::waiting_draft(t)).into()
 }
 
 fn age(from: jiff::Timestamp, now: jiff::Timestamp) -> String {

@@ -69,6 +69,11 @@ impl JsonList<'_> {
         self.0.older
     }
 
+    /// The tickets listed, oldest first.
+    pub fn summaries(&self) -> impl Iterator<Item = &TicketSummary> {
+        self.0.summaries.values().map(|(t, _)| t)
+    }
+
     /// The tickets as one JSON array, oldest first.
     pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         out.write_all(b"[")?;

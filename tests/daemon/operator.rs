@@ -337,7 +337,11 @@ fn show_tells_a_tickets_history_whether_the_daemon_runs_or_not() {
     let out = triaged_env(&s.config, &["show", "1"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.starts_with("#1 ") && shown.contains("account-deletion"), "{shown}");
+    // The word `status` uses for it: its answer waits in Drafts (a review
+    // found `show` saying "new" here).
+    let status = text(&triaged_env(&s.config, &["status"], &[]));
+    assert!(status.contains("#1     draft waiting account-deletion/self-service "), "{status}");
+    assert!(shown.starts_with("#1 draft waiting account-deletion/self-service "), "{shown}");
     assert!(shown.contains("opened from INBOX UID 1"), "{shown}");
     assert!(shown.contains("draft <triaged.1.0."), "the draft: {shown}");
     assert!(shown.contains("username=alice recorded by"), "the staff action: {shown}");

@@ -145,3 +145,43 @@ fn a_stopped_daemon_reports_due_deadlines_from_the_store() {
     assert!(text.contains("IRC: unknown (the daemon is not running)"), "{text}");
     assert!(text.contains("Quarantine: 1"), "{text}");
 }
+
+/// A review found `last sync never` once a run could not reach the server,
+/// the moment the last good sync matters most, and the set-aside breakdown
+/// empty while the daemon ran. A good pass, then a daemon started while
+/// nothing listens on the server's port: while it runs and once stopped.
+#[test]
+fn a_daemon_that_cannot_reach_the_server_keeps_the_last_good_sync_and_says_why() {
+    let s = setup_custom("none", None, "backoff_max_secs = 1", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Password reset", "I forgot my password."));
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: User 2 <user2@example.net>\r\nTo: support@example.org\r\nSubject: Out of office\r\nMessage-ID: <m2@example.net>\r\nAuto-Submitted: auto-replied\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nI am away until Monday.\r\n",
+    );
+    run_once(&s);
+    let synced = inbox(&status(&s)).unwrap()["last_sync"].as_str().unwrap().to_string();
+    const ASIDE: &str = "(no draft; `triaged reclassify N PROCEDURE` answers one): 1 (auto-reply 1)\n";
+    assert!(status_text(&s).contains(ASIDE), "{}", status_text(&s));
+
+    // The server is down: the new daemon's last sync is an earlier run's,
+    // and status says why there is none since.
+    let closed = crate::support::free_port();
+    s.reconfigure("none", Some(closed), "backoff_max_secs = 1", "");
+    let mut daemon = Some(spawn_daemon(&s));
+    let v = wait_status(&s, &mut daemon, "the new daemon's failure", |v| !inbox(v).unwrap()["failing"].is_null());
+    assert_eq!(inbox(&v).unwrap()["last_sync"], synced.as_str(), "{v}");
+    let text = status_text(&s);
+    assert!(text.contains(&format!("last sync {synced} (none since the daemon started)")), "{text}");
+    assert!(text.contains(&format!("    sync failing since {}: cannot connect to 127.0.0.1:{closed}", inbox(&v).unwrap()["failing"]["since"].as_str().unwrap())), "{text}");
+    assert!(text.contains(ASIDE), "the same breakdown as when stopped: {text}");
+    let check = triaged(&s.config, &["status", "--check"]);
+    assert!(String::from_utf8_lossy(&check.stdout).contains("INBOX: sync failing since "), "{check:?}");
+
+    // Stopped: still the good sync, and the failure it stopped with.
+    sigterm(daemon.take().unwrap());
+    let v = status(&s);
+    assert_eq!(inbox(&v).unwrap()["last_sync"], synced.as_str(), "{v}");
+    let text = status_text(&s);
+    assert!(text.contains(&format!("last sync {synced} (daemon not running)")), "{text}");
+    assert!(text.contains("    sync was failing when the daemon stopped (since "), "{text}");
+}
