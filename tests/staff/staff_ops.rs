@@ -1,5 +1,5 @@
 //! Staff acting on tickets while triaged runs and while it is stopped:
-//! `triaged reclassify` and `triaged set` on the command line (straight to
+//! `triaged reclassify`, `set` and `done` on the command line (straight to
 //! the store when it is free, through the request spool when the daemon
 //! holds it), and `!set` in a real ngIRCd channel, with the drafts read
 //! back from a real Dovecot.
@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use crate::support::harness::*;
 use crate::support::ircd::{IrcClient, Ircd};
+use triaged::staff::lines;
+use triaged::store::TicketId;
+use triaged::store::claims::DoneOutcome;
 
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
@@ -255,4 +258,46 @@ async fn set_from_the_staff_channel() {
     let line = alice.said_by("triaged", CH, |t| t.contains("last_certificate_expiry"), T).await;
     assert_eq!(line, "#1 last_certificate_expiry=2020-01-31 recorded; at step initial");
     stop(child);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn done_on_the_command_line_closes_a_ticket_waiting_for_no_staff_action_as_done_in_the_channel_does() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1, "the ticket waits for the sender's proof, not for staff");
+
+    let out = cli(&s.config, &["done", "1"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // `!done 1`'s own line, never "staff action done".
+    let by = triaged::control::command_line_user();
+    let closed = lines::done(&by, TicketId(1), &DoneOutcome::Done(None), jiff::Timestamp::now());
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("applied directly (the daemon is not running): {closed}; {}", lines::closed_withdrawn(TicketId(1), 1))
+    );
+    run_once(&s);
+    assert!(drafts(&s).is_empty(), "the closed ticket's draft is withdrawn");
+
+    let out = cli(&s.config, &["done", "1"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&lines::done(&by, TicketId(1), &DoneOutcome::AlreadyClosed, jiff::Timestamp::now())), "{}", stdout(&out));
+}
+
+/// A `done` meant for a staff action that was already recorded (two
+/// `!done` in the channel before the daemon applied the first) records
+/// nothing and closes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staff_action_done_twice_is_not_taken_for_a_close() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+    let spool = s.dir.path().join("store").join("requests");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(spool.join("00000000000000000001-done.json"), br#"{"action":"staff_done","ticket":1,"by":"bob"}"#).unwrap();
+    let log = stderr(&run_once(&s));
+    assert!(log.contains("#1 waits for no staff action (step "), "{log}");
+    assert!(log.contains("nothing recorded as done"), "{log}");
+    assert_ne!(s.ticket(1)["state"], "closed");
+    assert_eq!(drafts(&s).len(), 1);
 }
