@@ -246,6 +246,14 @@ async fn set_from_the_staff_channel() {
     alice.say(CH, "!set 9 assurances=0").await;
     alice.said_by("triaged", CH, |t| t == "alice: there is no ticket #9", T).await;
 
+    // The pack's checks, as on the command line: a misspelt key, a word for a count.
+    alice.say(CH, "!set 1 asurances=0").await;
+    let no = alice.said_by("triaged", CH, |t| t.starts_with("#1: nothing recorded"), T).await;
+    assert!(no.ends_with("did you mean assurances?"), "{no}");
+    alice.say(CH, "!set 1 assurances=none").await;
+    let no = alice.said_by("triaged", CH, |t| t.starts_with("#1: nothing recorded: assurances:"), T).await;
+    assert!(no.contains("expected a whole number"), "{no}");
+
     alice.say(CH, "!set 1 assurances=0 active_certificates=0").await;
     let done = alice.said_by("triaged", CH, |t| t.starts_with("#1 ") && t.contains("recorded"), T).await;
     assert_eq!(done, "#1 assurances=0 active_certificates=0 recorded; now at step initial, draft planned");
@@ -258,6 +266,45 @@ async fn set_from_the_staff_channel() {
     let line = alice.said_by("triaged", CH, |t| t.contains("last_certificate_expiry"), T).await;
     assert_eq!(line, "#1 last_certificate_expiry=2020-01-31 recorded; at step initial");
     stop(child);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_refuses_a_key_the_procedure_does_not_declare_and_names_the_one_meant() {
+    let s = setup_pack("cacert", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+
+    let out = cli(&s.config, &["set", "1", "asurances=0"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "applied directly (the daemon is not running): #1: nothing recorded: asurances is not a fact of account-deletion (it declares assurances, active_certificates, last_certificate_expiry); did you mean assurances?"
+    );
+    // One key refused, none recorded: the good one beside it waits too.
+    let out = cli(&s.config, &["set", "1", "active_certificates=0", "username=alice"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("(it declares assurances, active_certificates, last_certificate_expiry)\n"), "nothing close: {}", stdout(&out));
+    let shown = stdout(&triaged(&s.config, &["show", "1"]));
+    assert!(!shown.contains("recorded by"), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_refuses_text_for_a_fact_the_procedure_compares_as_a_number() {
+    let s = setup_pack("cacert", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+
+    let out = cli(&s.config, &["set", "1", "assurances=none", "active_certificates=0"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "applied directly (the daemon is not running): #1: nothing recorded: assurances: expected a whole number (account-deletion compares it as one), found \"none\""
+    );
+    // A date is compared as a date, not as a number; the ticket still
+    // waits for the counts.
+    let out = cli(&s.config, &["set", "1", "last_certificate_expiry=2020-01-31"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("#1 last_certificate_expiry=2020-01-31 recorded; at step facts-needed\n"), "{}", stdout(&out));
 }
 
 #[tokio::test(flavor = "multi_thread")]
