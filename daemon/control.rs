@@ -24,8 +24,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::staff::{Notice, Notifier, lines, sanitise};
+use crate::act::staff_action::{self, Done};
 use crate::act::{ActError, Actor, facts};
 use crate::config::Config;
+use crate::store::claims::DoneOutcome;
 use crate::store::{Store, StoreError, TicketId};
 
 /// How often the daemon looks into the spool.
@@ -91,9 +93,10 @@ pub fn reclassify_request(ticket: u64, procedure: &str) -> Request {
     }
 }
 
-/// `triaged done N`: staff carried out the ticket's staff action.
+/// `triaged done N`: staff carried out the ticket's staff action, or
+/// close it; as `!done N`.
 pub fn done_request(ticket: u64) -> Request {
-    Request::StaffDone {
+    Request::Done {
         ticket: TicketId(ticket),
         by: command_line_user(),
     }
@@ -129,6 +132,7 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
         Request::Reclassify { by, .. }
         | Request::SetFacts { by, .. }
         | Request::StaffDone { by, .. }
+        | Request::Done { by, .. }
         | Request::WithdrawStale { by, .. }
         | Request::Show { by, .. }
         | Request::Learn { by, .. }
@@ -148,6 +152,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         Request::Reclassify { ticket, by, .. }
         | Request::SetFacts { ticket, by, .. }
         | Request::StaffDone { ticket, by }
+        | Request::Done { ticket, by }
         | Request::WithdrawStale { ticket, by }
         | Request::Show { ticket, by } => (*ticket, sanitise(by)),
         Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
@@ -168,8 +173,18 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
         Request::Learn { .. } | Request::Forget { .. } => unreachable!("answered above"),
-        Request::StaffDone { .. } => match actor.staff_done(id, &by) {
-            Ok(t) => ok(drafted(&t), lines::staff_action_done(&t, &by, drafted(&t))),
+        Request::StaffDone { .. } => staff_done(actor, id, &by, drafts_before),
+        Request::Done { .. } => match staff_action::done(&actor.store, id, &by, actor.now()) {
+            Ok(Done::StaffAction) => staff_done(actor, id, &by, drafts_before),
+            Ok(Done::Closing(outcome @ DoneOutcome::Done(_))) => {
+                let closed = lines::done(&by, id, &outcome, actor.now());
+                match actor.withdraw_stale(id) {
+                    Ok(0) => ok(false, closed),
+                    Ok(n) => ok(false, format!("{closed}; {}", lines::closed_withdrawn(id, n))),
+                    Err(e) => ok(false, format!("{closed}; drafts of ours not withdrawn: {e}")),
+                }
+            }
+            Ok(Done::Closing(outcome)) => refused(lines::done(&by, id, &outcome, actor.now())),
             Err(e) => refused(format!("{id}: {e}")),
         },
         Request::WithdrawStale { .. } => match actor.withdraw_stale(id) {
@@ -213,11 +228,23 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
         Request::Reclassify { .. }
         | Request::SetFacts { .. }
         | Request::StaffDone { .. }
+        | Request::Done { .. }
         | Request::WithdrawStale { .. }
         | Request::Show { .. } => refused("not a learning request".into()),
     }
 }
 
+
+/// The ticket's staff action carried out: its procedure goes on.
+fn staff_done(actor: &Actor, id: TicketId, by: &str, drafts_before: usize) -> Answer {
+    match actor.staff_done(id, by) {
+        Ok(t) => {
+            let drafted = t.drafts.len() > drafts_before;
+            ok(drafted, lines::staff_action_done(&t, by, drafted))
+        }
+        Err(e) => refused(format!("{id}: {e}")),
+    }
+}
 
 /// `triaged show`: the history as JSON in the answer's text.
 fn show(actor: &Actor, id: TicketId) -> Answer {

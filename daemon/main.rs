@@ -105,7 +105,8 @@ enum Command {
         #[arg(required = true, value_name = "KEY=VALUE")]
         facts: Vec<String>,
     },
-    /// Staff carried out ticket N's staff action (refund, delete, lock...); the procedure goes on.
+    /// Staff carried out ticket N's staff action (refund, delete, lock...) and the procedure
+    /// goes on; a ticket waiting for none is closed. As `!done N` in the channel.
     Done {
         #[arg(value_parser = triaged::control::parse_ticket)]
         ticket: u64,

@@ -9,11 +9,15 @@
 //! recorded and from its typed identity: a step sees staff facts first,
 //! shadowed by triaged's data and then by identity, so nobody can talk a
 //! ticket into being verified. Keys that would be shadowed are refused
-//! with the reason, so a hand-set value never silently does nothing.
+//! with the reason, so a hand-set value never silently does nothing; so
+//! are keys the ticket's procedure does not declare (`facts = [...]`: a
+//! misspelt key would wait there unread), and text where its conditions
+//! read a number (the procedure would stop on it).
 
 use serde_json::{Map, Value};
 
 use super::{ActError, Actor, apply};
+use crate::procedures::Procedure;
 use crate::procedures::engine::{Clock, Event};
 use crate::message::sanitize_line;
 use crate::store::{Ticket, TicketId, TicketNotes, TicketState};
@@ -76,6 +80,25 @@ pub enum FactError {
     DaemonOwned(String),
     #[error("{key}: {reason}")]
     BadValue { key: String, reason: String },
+    #[error("{key} is not a fact of {procedure}{}", declared_list(.declared, .nearest.as_deref()))]
+    Undeclared {
+        key: String,
+        procedure: String,
+        /// The facts the procedure declares.
+        declared: Vec<String>,
+        /// The declared fact `key` is likely a slip of.
+        nearest: Option<String>,
+    },
+    #[error("{key}: expected a whole number ({procedure} compares it as one), found {found}")]
+    NotANumber { key: String, procedure: String, found: String },
+}
+
+fn declared_list(declared: &[String], nearest: Option<&str>) -> String {
+    if declared.is_empty() {
+        return ", which declares none".into();
+    }
+    let hint = nearest.map(|n| format!("; did you mean {n}?")).unwrap_or_default();
+    format!(" (it declares {}){hint}", declared.join(", "))
 }
 
 /// `key=value` as typed by staff. Values: integers, `true`/`false`,
@@ -100,6 +123,56 @@ pub fn check_key(key: &str) -> Result<(), FactError> {
         return Err(FactError::DaemonOwned(key.to_string()));
     }
     Ok(())
+}
+
+/// Refuses a key `procedure` (the ticket's, `None` when the pack has no
+/// such procedure) does not declare, and anything but a whole number for
+/// one its conditions read as a number.
+pub fn check_declared(procedure_id: &str, procedure: Option<&Procedure>, key: &str, value: &Value) -> Result<(), FactError> {
+    let Some(fact) = procedure.and_then(|p| p.fact(key)) else {
+        let declared: Vec<String> = procedure.iter().flat_map(|p| &p.facts).map(|f| f.name.clone()).collect();
+        return Err(FactError::Undeclared {
+            key: key.to_string(),
+            procedure: procedure_id.to_string(),
+            nearest: nearest(key, &declared),
+            declared,
+        });
+    };
+    if fact.number && !value.is_i64() {
+        let found = match value {
+            Value::String(s) => format!("{:?}", cut(s)),
+            v => v.to_string(),
+        };
+        return Err(FactError::NotANumber { key: key.to_string(), procedure: procedure_id.to_string(), found });
+    }
+    Ok(())
+}
+
+/// The declared name `key` is one or two slips of the finger from, the
+/// closest if several.
+fn nearest(key: &str, declared: &[String]) -> Option<String> {
+    declared
+        .iter()
+        .map(|d| (edits(key, d), d))
+        .filter(|(n, _)| *n <= 2)
+        .min_by_key(|(n, _)| *n)
+        .map(|(_, d)| d.clone())
+}
+
+/// Levenshtein distance: letters left out, added or typed wrong.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = here;
+        }
+    }
+    row[b.len()]
 }
 
 fn parse_value(key: &str, text: &str) -> Result<Value, FactError> {
@@ -180,6 +253,10 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
+        let procedure = self.pack.procedure(&ticket.procedure);
+        for (key, value) in facts {
+            check_declared(&ticket.procedure, procedure, key, value).map_err(|e| ActError::Refused(e.to_string()))?;
+        }
         record(&mut ticket.facts, facts);
         let rerun = ticket.state != TicketState::Closed && self.at_handoff(&ticket);
         let actions = if rerun {
@@ -297,6 +374,40 @@ mod tests {
         assert!(matches!(parse_fact("d=2026-13-45"), Err(FactError::BadValue { .. })));
         assert!(matches!(parse_fact("x=a\r\nb"), Err(FactError::BadValue { .. })));
         assert!(matches!(parse_fact(&format!("x={}", "v".repeat(201))), Err(FactError::BadValue { .. })));
+    }
+
+    fn cacert_deletion() -> Procedure {
+        let pack = crate::procedures::Pack::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/cacert")).unwrap();
+        pack.procedure("account-deletion").unwrap().clone()
+    }
+
+    #[test]
+    fn a_key_the_procedure_does_not_declare_is_refused_with_the_keys_it_declares_and_the_nearest() {
+        let p = cacert_deletion();
+        let refused = |key: &str| check_declared("account-deletion", Some(&p), key, &json!(0)).unwrap_err().to_string();
+        assert_eq!(
+            refused("asurances"),
+            "asurances is not a fact of account-deletion (it declares assurances, active_certificates, last_certificate_expiry); did you mean assurances?"
+        );
+        assert!(refused("active_certificate").ends_with("did you mean active_certificates?"));
+        assert!(refused("username").ends_with("(it declares assurances, active_certificates, last_certificate_expiry)"), "nothing close");
+        assert_eq!(check_declared("account-deletion", Some(&p), "assurances", &json!(0)), Ok(()));
+        let gone = check_declared("old-procedure", None, "assurances", &json!(0)).unwrap_err();
+        assert_eq!(gone.to_string(), "assurances is not a fact of old-procedure, which declares none");
+    }
+
+    #[test]
+    fn a_fact_the_procedure_compares_as_a_number_takes_only_a_whole_number() {
+        let p = cacert_deletion();
+        let check = |key: &str, v: Value| check_declared("account-deletion", Some(&p), key, &v);
+        assert_eq!(
+            check("assurances", json!("none")).unwrap_err().to_string(),
+            "assurances: expected a whole number (account-deletion compares it as one), found \"none\""
+        );
+        assert!(matches!(check("active_certificates", json!(true)), Err(FactError::NotANumber { .. })));
+        assert!(matches!(check("active_certificates", json!("2026-01-31")), Err(FactError::NotANumber { .. })));
+        assert_eq!(check("assurances", json!(0)), Ok(()));
+        assert_eq!(check("last_certificate_expiry", json!("2026-01-31")), Ok(()), "a date, compared as text");
     }
 
     #[test]

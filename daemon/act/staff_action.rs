@@ -8,7 +8,8 @@
 
 use super::{ActError, Actor, apply};
 use crate::procedures::engine::{Event, Plan};
-use crate::store::{Ticket, TicketId, TicketState};
+use crate::store::claims::DoneOutcome;
+use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
 /// Records the staff action of the step the plan enters, and clears what
 /// staff were told about the step it leaves (its action, its note, why a
@@ -75,19 +76,47 @@ pub fn waiting_draft(t: &Ticket) -> bool {
     t.state != TicketState::Closed && t.notes.draft_waiting.is_some()
 }
 
+/// What `done N` came to, the same from the channel (`!done N`) and the
+/// command line (`triaged done N`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Done {
+    /// The ticket waits for its staff action and `by` may say it is done:
+    /// [`Actor::staff_done`] carries the procedure on.
+    StaffAction,
+    /// Anything else: the ticket closed (`DoneOutcome::Done`), or why
+    /// not (someone else holds it, whatever it waits for; closed already;
+    /// no such ticket).
+    Closing(DoneOutcome),
+}
+
+/// `done N` by `by`: a ticket waiting for its staff action goes on with its
+/// procedure (left to [`Actor::staff_done`], which drafts "it is done");
+/// any other ticket is closed here. Either is refused while someone else
+/// holds the ticket, so two people never both think they finished it.
+pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Result<Done, StoreError> {
+    if store.ticket(id)?.as_ref().and_then(pending).is_none() {
+        return Ok(Done::Closing(store.done(id, by, now)?));
+    }
+    if let Some(c) = store.claim_of(id)?.filter(|c| !c.held_by(by)) {
+        return Ok(Done::Closing(DoneOutcome::HeldBy(c)));
+    }
+    Ok(Done::StaffAction)
+}
+
 impl Actor {
     /// Staff (`by`) carried out the staff action of ticket `id`: the
     /// procedure goes on to the step's `on_done`, whose draft is planned for
-    /// the folder workers. Refused when the ticket waits for no action.
+    /// the folder workers. Refused when the ticket waits for no action (any
+    /// more: a second `!done` sent before the first was applied), so a
+    /// ticket is never closed by a `done` meant for its action.
     pub fn staff_done(&self, id: TicketId, by: &str) -> Result<Ticket, ActError> {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
         let Some(action) = pending(&ticket).map(str::to_string) else {
             return Err(ActError::Refused(format!(
-                "{id} waits for no staff action (step {}); close it with !done {} in the channel",
+                "{id} waits for no staff action (step {}): nothing recorded as done",
                 ticket.step.as_deref().unwrap_or("-"),
-                id.0
             )));
         };
         let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;

@@ -17,9 +17,73 @@ pub fn env() -> minijinja::Environment<'static> {
     env
 }
 
+/// Whether `expr` reads the variable `name` as a number: through the
+/// `int` filter (`(assurances | int) != 0`, the shipped packs' way) or
+/// compared with a number (`assurances > 0`). Read from the source text,
+/// string literals left out; a pack that reads a fact some other way
+/// (`| float`, arithmetic) is not seen.
+pub fn reads_as_number(expr: &str, name: &str) -> bool {
+    let code = without_strings(expr);
+    let name = regex::escape(name);
+    // The name alone, not an attribute (`x.name`) nor part of a longer name.
+    let var = format!(r"(?:^|[^\w.]){name}\b");
+    let int_filter = format!(r"{var}\s*\|\s*int\b");
+    let op = r"(?:[<>]=?|[!=]=)";
+    let number = r"-?\d[\d.]*";
+    let compared = format!(r"{var}\s*{op}\s*{number}|(?:^|[^\w.]){number}\s*{op}\s*{name}\b");
+    [int_filter, compared].iter().any(|p| regex::Regex::new(p).expect("a fixed pattern").is_match(&code))
+}
+
+/// `expr` with the inside of every string literal blanked.
+fn without_strings(expr: &str) -> String {
+    let mut quote = None;
+    let mut escaped = false;
+    expr.chars()
+        .map(|c| match quote {
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                c
+            }
+            Some(_) if escaped => {
+                escaped = false;
+                ' '
+            }
+            Some(_) if c == '\\' => {
+                escaped = true;
+                ' '
+            }
+            Some(q) if c == q => {
+                quote = None;
+                c
+            }
+            Some(_) => ' ',
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fact_read_through_int_or_compared_with_a_number_reads_as_a_number() {
+        let cacert = "(assurances | int) != 0 or (active_certificates | int) != 0";
+        assert!(reads_as_number(cacert, "assurances"));
+        assert!(reads_as_number(cacert, "active_certificates"));
+        assert!(reads_as_number("assurances|int > 0", "assurances"));
+        assert!(reads_as_number("assurances >= 2", "assurances"));
+        assert!(reads_as_number("0 == assurances", "assurances"));
+        assert!(reads_as_number("assurances>=2 or 1<assurances", "assurances"));
+        assert!(!reads_as_number("assurances is not defined", "assurances"));
+        assert!(!reads_as_number("(payment_date | plus('3 months')) >= today", "payment_date"));
+        assert!(!reads_as_number("x.assurances | int", "assurances"));
+        assert!(!reads_as_number("old_assurances | int", "assurances"));
+        assert!(!reads_as_number("assurances_left > 0", "assurances"));
+        assert!(!reads_as_number("limit2 == assurances", "assurances"));
+        assert!(!reads_as_number("note == 'assurances | int'", "assurances"));
+    }
 
     #[test]
     fn plus_adds_calendar_months() {

@@ -13,7 +13,7 @@ use crate::config::Problem;
 use crate::forward_regex::ForwardRegex;
 use crate::locate::{Locator, Seg};
 
-pub use super::procedure::{Allocate, Field, IdentityPolicy, Procedure, Route, Rule, Step, StepDeadline, TicketState};
+pub use super::procedure::{Allocate, Fact, Field, IdentityPolicy, Procedure, Route, Rule, Step, StepDeadline, TicketState};
 
 /// A loaded, validated pack.
 #[derive(Debug, Clone)]
@@ -594,6 +594,17 @@ impl PackCheck<'_> {
                 self.bad(&here, format!("procedure {:?} has no positive rule, so nothing can ever reach it", rp.id));
             }
             let steps = self.steps(pi, &rp);
+            let facts = rp
+                .facts
+                .iter()
+                .map(|name| Fact {
+                    name: name.clone(),
+                    number: steps
+                        .iter()
+                        .flat_map(Step::expressions)
+                        .any(|e| super::expression::reads_as_number(e, name)),
+                })
+                .collect();
             procedures.push(Procedure {
                 id: rp.id,
                 title: rp.title,
@@ -605,6 +616,7 @@ impl PackCheck<'_> {
                 needs_request: rp.needs_request || rp.sensitive,
                 by_content: rp.by_content,
                 redirect: rp.redirect,
+                facts,
                 rules,
                 steps,
             });

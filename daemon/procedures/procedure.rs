@@ -129,6 +129,17 @@ pub struct Step {
     pub document: Vec<String>,
 }
 
+impl Step {
+    /// Its condition-language expressions: routes' `when`, `set` values,
+    /// deadlines' `at`.
+    pub fn expressions(&self) -> impl Iterator<Item = &str> {
+        let when = self.routes.iter().map(|r| r.when.as_str());
+        let set = self.set.iter().map(|(_, e)| e.as_str());
+        let at = self.deadlines.iter().filter_map(|d| d.at.as_deref());
+        when.chain(set).chain(at)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Procedure {
     pub id: String,
@@ -158,13 +169,30 @@ pub struct Procedure {
     /// so the pack's model may route it on less certainty
     /// (`classify::pack_model::MIN_ROUTE_REDIRECT`).
     pub redirect: bool,
+    /// The ticket data staff record on its tickets (`!set`, `triaged
+    /// set`): no other key can be set by hand.
+    pub facts: Vec<Fact>,
     pub rules: Vec<Rule>,
     pub steps: Vec<Step>,
+}
+
+/// A fact a procedure declares, as its conditions read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub name: String,
+    /// A condition reads it as a number (`assurances | int`, `n > 0`):
+    /// text there is an error that stops the procedure, so only a whole
+    /// number may be recorded.
+    pub number: bool,
 }
 
 impl Procedure {
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
+    }
+
+    pub fn fact(&self, name: &str) -> Option<&Fact> {
+        self.facts.iter().find(|f| f.name == name)
     }
 }
 

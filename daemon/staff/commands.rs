@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::act::facts::{self, MAX_FACTS};
-use crate::act::staff_action;
+use crate::act::staff_action::{self, Done};
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
@@ -136,24 +136,18 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
             ReleaseOutcome::NoSuchTicket => missing(*id),
             outcome => Reply::line(lines::release(nick, *id, &outcome, now)),
         },
-        // A ticket waiting for its staff action goes on with its procedure
-        // (the daemon drafts "it is done"); any other ticket is closed.
-        Command::Done(id) if store.ticket(*id)?.as_ref().and_then(staff_action::pending).is_some() => {
-            if let Some(c) = store.claim_of(*id)?.filter(|c| !c.nick.eq_ignore_ascii_case(nick)) {
-                return Ok(Reply::line(lines::held_by_another(nick, *id, &c, now)));
-            }
-            Reply {
+        // The daemon drafts "it is done", or withdraws the drafts a closed
+        // ticket no longer needs.
+        Command::Done(id) => match staff_action::done(store, *id, nick, now)? {
+            Done::StaffAction => Reply {
                 lines: Vec::new(),
                 forward: Some(StaffCommand::StaffDone { ticket: *id, by: nick.to_string() }),
-            }
-        }
-        Command::Done(id) => match store.done(*id, nick, now)? {
-            DoneOutcome::NoSuchTicket => missing(*id),
-            outcome @ DoneOutcome::Done(_) => Reply {
+            },
+            Done::Closing(outcome @ DoneOutcome::Done(_)) => Reply {
                 lines: vec![lines::done(nick, *id, &outcome, now)],
                 forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
             },
-            outcome => Reply::line(lines::done(nick, *id, &outcome, now)),
+            Done::Closing(outcome) => Reply::line(lines::done(nick, *id, &outcome, now)),
         },
         Command::Queue => Reply::line(queue(store, now)?),
         Command::Show(id) => match store.ticket(*id)? {
@@ -295,6 +289,35 @@ mod tests {
         );
         let r = run(&s, &Command::Set(TicketId(7), facts), "alice", now).unwrap();
         assert_eq!((r.forward, r.lines), (None, vec!["alice: there is no ticket #7".to_string()]));
+    }
+
+    #[test]
+    fn done_carries_on_a_ticket_waiting_for_its_staff_action_and_closes_any_other() {
+        let (_d, s) = store(2);
+        let now = ts("2026-11-23T12:00:00Z");
+        s.update_ticket(TicketId(2), None, "test", None, |t| {
+            t.notes.staff_action = Some("refund the payment".into());
+            Vec::new()
+        })
+        .unwrap();
+        let done = |id: u64, nick: &str| run(&s, &Command::Done(TicketId(id)), nick, now).unwrap();
+
+        // Waiting for its action: the daemon carries the procedure on; nothing is closed.
+        let r = done(2, "alice");
+        assert_eq!((r.lines, r.forward), (vec![], Some(StaffCommand::StaffDone { ticket: TicketId(2), by: "alice".into() })));
+        assert_ne!(s.ticket(TicketId(2)).unwrap().unwrap().state, TicketState::Closed);
+
+        // Waiting for none: closed, and said so, never that an action was done.
+        let r = done(1, "alice");
+        assert_eq!(r.lines, vec!["#1 closed by alice".to_string()]);
+        assert_eq!(r.forward, Some(StaffCommand::WithdrawStale { ticket: TicketId(1), by: "alice".into() }));
+        assert_eq!(s.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::Closed);
+
+        // Someone else's claim stops both.
+        s.claim(TicketId(2), "bob", now).unwrap();
+        let r = done(2, "alice");
+        assert_eq!(r.forward, None);
+        assert!(r.lines[0].starts_with("alice: #2 is held by bob"), "{:?}", r.lines);
     }
 
     #[test]

@@ -156,8 +156,12 @@ pub enum StaffCommand {
         by: String,
     },
     /// Staff carried out the ticket's staff action (`!done N` on a ticket
-    /// that waits for one, `triaged done N`).
+    /// that waits for one).
     StaffDone { ticket: TicketId, by: String },
+    /// `triaged done N`: what `!done N` does in the channel
+    /// (`act::staff_action::done`): the staff action carried out, or the
+    /// ticket closed.
+    Done { ticket: TicketId, by: String },
     /// `!done N` closed the ticket: drafts of ours still waiting are stale.
     WithdrawStale { ticket: TicketId, by: String },
     /// `triaged show N`: the ticket's history, read only; the answer's

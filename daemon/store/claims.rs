@@ -15,6 +15,13 @@ pub struct Claim {
     pub since: jiff::Timestamp,
 }
 
+impl Claim {
+    /// Whether `nick` is the one who holds it.
+    pub fn held_by(&self, nick: &str) -> bool {
+        same_nick(&self.nick, nick)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimOutcome {
     Claimed,

@@ -1,5 +1,5 @@
 //! Staff acting on tickets while triaged runs and while it is stopped:
-//! `triaged reclassify` and `triaged set` on the command line (straight to
+//! `triaged reclassify`, `set` and `done` on the command line (straight to
 //! the store when it is free, through the request spool when the daemon
 //! holds it), and `!set` in a real ngIRCd channel, with the drafts read
 //! back from a real Dovecot.
@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use crate::support::harness::*;
 use crate::support::ircd::{IrcClient, Ircd};
+use triaged::staff::lines;
+use triaged::store::TicketId;
+use triaged::store::claims::DoneOutcome;
 
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
@@ -243,6 +246,14 @@ async fn set_from_the_staff_channel() {
     alice.say(CH, "!set 9 assurances=0").await;
     alice.said_by("triaged", CH, |t| t == "alice: there is no ticket #9", T).await;
 
+    // The pack's checks, as on the command line: a misspelt key, a word for a count.
+    alice.say(CH, "!set 1 asurances=0").await;
+    let no = alice.said_by("triaged", CH, |t| t.starts_with("#1: nothing recorded"), T).await;
+    assert!(no.ends_with("did you mean assurances?"), "{no}");
+    alice.say(CH, "!set 1 assurances=none").await;
+    let no = alice.said_by("triaged", CH, |t| t.starts_with("#1: nothing recorded: assurances:"), T).await;
+    assert!(no.contains("expected a whole number"), "{no}");
+
     alice.say(CH, "!set 1 assurances=0 active_certificates=0").await;
     let done = alice.said_by("triaged", CH, |t| t.starts_with("#1 ") && t.contains("recorded"), T).await;
     assert_eq!(done, "#1 assurances=0 active_certificates=0 recorded; now at step initial, draft planned");
@@ -255,4 +266,85 @@ async fn set_from_the_staff_channel() {
     let line = alice.said_by("triaged", CH, |t| t.contains("last_certificate_expiry"), T).await;
     assert_eq!(line, "#1 last_certificate_expiry=2020-01-31 recorded; at step initial");
     stop(child);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_refuses_a_key_the_procedure_does_not_declare_and_names_the_one_meant() {
+    let s = setup_pack("cacert", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+
+    let out = cli(&s.config, &["set", "1", "asurances=0"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "applied directly (the daemon is not running): #1: nothing recorded: asurances is not a fact of account-deletion (it declares assurances, active_certificates, last_certificate_expiry); did you mean assurances?"
+    );
+    // One key refused, none recorded: the good one beside it waits too.
+    let out = cli(&s.config, &["set", "1", "active_certificates=0", "username=alice"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("(it declares assurances, active_certificates, last_certificate_expiry)\n"), "nothing close: {}", stdout(&out));
+    let shown = stdout(&triaged(&s.config, &["show", "1"]));
+    assert!(!shown.contains("recorded by"), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_refuses_text_for_a_fact_the_procedure_compares_as_a_number() {
+    let s = setup_pack("cacert", "");
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+
+    let out = cli(&s.config, &["set", "1", "assurances=none", "active_certificates=0"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "applied directly (the daemon is not running): #1: nothing recorded: assurances: expected a whole number (account-deletion compares it as one), found \"none\""
+    );
+    // A date is compared as a date, not as a number; the ticket still
+    // waits for the counts.
+    let out = cli(&s.config, &["set", "1", "last_certificate_expiry=2020-01-31"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("#1 last_certificate_expiry=2020-01-31 recorded; at step facts-needed\n"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn done_on_the_command_line_closes_a_ticket_waiting_for_no_staff_action_as_done_in_the_channel_does() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1, "the ticket waits for the sender's proof, not for staff");
+
+    let out = cli(&s.config, &["done", "1"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // `!done 1`'s own line, never "staff action done".
+    let by = triaged::control::command_line_user();
+    let closed = lines::done(&by, TicketId(1), &DoneOutcome::Done(None), jiff::Timestamp::now());
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("applied directly (the daemon is not running): {closed}; {}", lines::closed_withdrawn(TicketId(1), 1))
+    );
+    run_once(&s);
+    assert!(drafts(&s).is_empty(), "the closed ticket's draft is withdrawn");
+
+    let out = cli(&s.config, &["done", "1"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&lines::done(&by, TicketId(1), &DoneOutcome::AlreadyClosed, jiff::Timestamp::now())), "{}", stdout(&out));
+}
+
+/// A `done` meant for a staff action that was already recorded (two
+/// `!done` in the channel before the daemon applied the first) records
+/// nothing and closes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staff_action_done_twice_is_not_taken_for_a_close() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", DELETE_ME));
+    run_once(&s);
+    let spool = s.dir.path().join("store").join("requests");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(spool.join("00000000000000000001-done.json"), br#"{"action":"staff_done","ticket":1,"by":"bob"}"#).unwrap();
+    let log = stderr(&run_once(&s));
+    assert!(log.contains("#1 waits for no staff action (step "), "{log}");
+    assert!(log.contains("nothing recorded as done"), "{log}");
+    assert_ne!(s.ticket(1)["state"], "closed");
+    assert_eq!(drafts(&s).len(), 1);
 }
