@@ -76,6 +76,27 @@ pub fn waiting_draft(t: &Ticket) -> bool {
     t.state != TicketState::Closed && t.notes.draft_waiting.is_some()
 }
 
+/// How long after a staff action was recorded as done a `done` is taken
+/// for the same action said twice (two people who both carried it out,
+/// or one who said it twice) rather than an order to close: closing would
+/// withdraw the reply the action just drafted.
+pub const SAID_TWICE: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
+
+/// The history line of a staff action done: "alice did: refund the payment".
+fn did(by: &str, action: &str) -> String {
+    format!("{by} did: {action}")
+}
+
+/// A staff action recorded as done on ticket `id` less than [`SAID_TWICE`]
+/// ago, as the refusal to close says it.
+fn just_acted(store: &Store, id: TicketId, now: jiff::Timestamp) -> Result<Option<DoneOutcome>, StoreError> {
+    let log = store.audit_log(id)?;
+    let Some(last) = log.iter().rev().find(|e| e.event.contains(" did: ")) else { return Ok(None) };
+    let Some((by, action)) = last.event.split_once(" did: ") else { return Ok(None) };
+    let until = last.at + SAID_TWICE;
+    Ok((now < until).then(|| DoneOutcome::JustActed { by: by.to_string(), action: action.to_string(), at: last.at, until }))
+}
+
 /// What `done N` came to, the same from the channel (`!done N`) and the
 /// command line (`triaged done N`).
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +115,13 @@ pub enum Done {
 /// any other ticket is closed here. Either is refused while someone else
 /// holds the ticket, so two people never both think they finished it.
 pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Result<Done, StoreError> {
-    if store.ticket(id)?.as_ref().and_then(pending).is_none() {
+    let ticket = store.ticket(id)?;
+    if ticket.as_ref().and_then(pending).is_none() {
+        if let Some(t) = ticket.as_ref().filter(|t| t.state != TicketState::Closed)
+            && let Some(acted) = just_acted(store, t.id, now)?
+        {
+            return Ok(Done::Closing(acted));
+        }
         return Ok(Done::Closing(store.done(id, by, now)?));
     }
     if let Some(c) = store.claim_of(id)?.filter(|c| !c.held_by(by)) {
@@ -120,7 +147,7 @@ impl Actor {
             )));
         };
         let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;
-        let note = format!("{by} did: {action}");
+        let note = did(by, &action);
         let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
             apply(t, &ticket);
             actions.clone()
@@ -129,5 +156,47 @@ impl Actor {
         self.wake_workers();
         self.deadlines_changed.notify_one();
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Intake, Uid};
+
+    /// A store with ticket #1 open, waiting for no staff action.
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
+        let t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "u@x", "s", "refund");
+        s.open_ticket(&t, &intake, &[], None).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn a_second_done_soon_after_a_staff_action_is_that_action_said_twice_and_closes_nothing() {
+        let (_d, s) = store();
+        let id = TicketId(1);
+        s.update_ticket(id, None, &did("alice", "refund the payment"), None, |_| Vec::new()).unwrap();
+        let now = jiff::Timestamp::now();
+        match done(&s, id, "bob", now).unwrap() {
+            Done::Closing(DoneOutcome::JustActed { by, action, until, .. }) => {
+                assert_eq!((by.as_str(), action.as_str()), ("alice", "refund the payment"));
+                assert!(until > now && until <= now + SAID_TWICE);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_ne!(s.ticket(id).unwrap().unwrap().state, TicketState::Closed);
+        // Said again once the while has passed, it is an order to close.
+        let later = now + SAID_TWICE + jiff::SignedDuration::from_secs(1);
+        assert!(matches!(done(&s, id, "bob", later).unwrap(), Done::Closing(DoneOutcome::Done(_))));
+        assert_eq!(s.ticket(id).unwrap().unwrap().state, TicketState::Closed);
+    }
+
+    #[test]
+    fn done_on_a_ticket_no_staff_action_touched_closes_it() {
+        let (_d, s) = store();
+        assert!(matches!(done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap(), Done::Closing(DoneOutcome::Done(_))));
     }
 }

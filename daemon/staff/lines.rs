@@ -476,6 +476,13 @@ pub fn done(nick: &str, id: TicketId, outcome: &DoneOutcome, now: jiff::Timestam
         DoneOutcome::HeldBy(c) => held_by_another(nick, id, c, now),
         DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
         DoneOutcome::NoSuchTicket => no_ticket(nick, id),
+        DoneOutcome::JustActed { by, action, at, until } => format!(
+            "{nick}: {id} not closed: {by} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}",
+            when(*at, now),
+            sanitise(action),
+            id.0,
+            when(*until, now)
+        ),
     }
 }
 
@@ -1055,6 +1062,17 @@ mod tests {
         let mut irc_only = vec![
             recorded,
             staff_action_done(&at_step(4, "executed"), "bob", true),
+            done(
+                "carol",
+                TicketId(4),
+                &DoneOutcome::JustActed {
+                    by: "bob".into(),
+                    action: "hijack and anonymise the account following the Delete Account Procedure".into(),
+                    at: bob.since,
+                    until: bob.since + staff_action::SAID_TWICE,
+                },
+                now,
+            ),
             Notice::DeadlineFired {
                 ticket: TicketId(9),
                 procedure: "billing".into(),

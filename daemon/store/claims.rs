@@ -49,6 +49,10 @@ pub enum DoneOutcome {
     HeldBy(Claim),
     AlreadyClosed,
     NoSuchTicket,
+    /// Not closed: `by` recorded the ticket's staff action as done at `at`,
+    /// too recently for a second `done` to be taken for a close (before
+    /// `until`; see `act::staff_action::SAID_TWICE`).
+    JustActed { by: String, action: String, at: jiff::Timestamp, until: jiff::Timestamp },
 }
 
 /// The claimed-by keyword each ticket's original message carries on the

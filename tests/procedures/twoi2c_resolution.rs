@@ -67,6 +67,15 @@ fn when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket() {
     let t = ticket(&s);
     assert_eq!((t["step"].as_str(), t["draft_waiting"].as_bool()), (Some("resolved"), Some(true)), "{t}");
 
+    // A second `done` soon after is the same action said twice, not an
+    // order to close: the confirmation just drafted stays.
+    let again = triaged(&s.config, &["done", "1"]);
+    assert!(!again.status.success(), "refused");
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("#1 not closed:") && said.contains("did its staff action at") && said.contains("again after"), "{said}");
+    let t = ticket(&s);
+    assert!(t["state"] != "closed" && t["draft_waiting"] == true, "{t}");
+
     let in_reply_to = d[0].in_reply_to.first().cloned().unwrap_or_default();
     s.dovecot.deliver(
         "Sent",
