@@ -221,7 +221,10 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json, check } => {
             let config = load(&cli.config)?;
             let report = StatusReport::load(&config.store_path)?;
-            let problems = report.problems();
+            // The procedures' clock, so that a rehearsal (`TRIAGED_NOW`)
+            // ages a failing sync as it ages deadlines.
+            let now = triaged::procedures::engine::Clock::now(&triaged::procedures::engine::SystemClock::from_config(&config)).timestamp();
+            let problems = report.problems_at(now);
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer(&mut out, &report)?;

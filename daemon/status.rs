@@ -245,6 +245,12 @@ pub struct StatusReport {
 const SNAPSHOT: &str = "status.json";
 
 /// Times as people read them: to the second.
+/// How long a folder's sync must have been failing before `status
+/// --check` calls it a problem: longer than a reconnect after the server
+/// drops an idle connection takes (the daemon's first retry is within
+/// seconds), shorter than a monitor's usual interval.
+pub const SYNC_FAILING_ALERT: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
 fn to_seconds(t: jiff::Timestamp) -> jiff::Timestamp {
     t.round(jiff::Unit::Second).unwrap_or(t)
 }
@@ -413,12 +419,20 @@ impl StatusReport {
     /// fire, a missing folder, the staff channel down. Empty when all is
     /// well.
     pub fn problems(&self) -> Vec<String> {
+        self.problems_at(jiff::Timestamp::now())
+    }
+
+    /// [`StatusReport::problems`] as seen at `now`: a sync failing for less
+    /// than [`SYNC_FAILING_ALERT`] is a connection the server dropped and
+    /// the daemon is making again, not yet a problem.
+    pub fn problems_at(&self, now: jiff::Timestamp) -> Vec<String> {
         let mut out = Vec::new();
         if !self.snapshot {
             out.push("the daemon is not running".to_string());
         }
         if !self.quarantine.is_empty() {
-            out.push(format!("{} message(s) in quarantine; `triaged status` lists them", self.quarantine.len()));
+            let n = self.quarantine.len();
+            out.push(format!("{n} {} in quarantine; `triaged status` lists them", if n == 1 { "message" } else { "messages" }));
         }
         for f in &self.folders {
             if let Some(n) = f.backlog.filter(|n| *n >= BACKLOG_ALERT) {
@@ -427,12 +441,13 @@ impl StatusReport {
             if f.missing {
                 out.push(format!("{}: the folder does not exist on the server", f.folder));
             }
-            if let Some(e) = &f.failing {
+            if let Some(e) = f.failing.as_ref().filter(|e| now.duration_since(e.since) >= SYNC_FAILING_ALERT) {
                 out.push(format!("{}: sync failing since {}: {}", f.folder, e.since, e.error));
             }
         }
         if !self.deadlines.due.is_empty() {
-            out.push(format!("{} deadline(s) due and not fired", self.deadlines.due.len()));
+            let n = self.deadlines.due.len();
+            out.push(format!("{n} {} due and not fired", if n == 1 { "deadline" } else { "deadlines" }));
         }
         if let Some(irc) = self.irc.as_ref().filter(|i| i.state != crate::staff::irc::IrcState::Joined) {
             out.push(format!("staff channel: {irc}"));
@@ -810,7 +825,12 @@ mod tests {
         assert!(shown.contains(&format!("last sync {} (none since the daemon started)", synced.unwrap())), "{shown}");
         assert!(shown.contains(&format!("    sync failing since {}: cannot connect to 127.0.0.1:9: still refused\n", failing.since)), "{shown}");
         assert!(failing.since >= since);
-        assert!(running.problems().iter().any(|p| p.starts_with("INBOX: sync failing since")), "{:?}", running.problems());
+        // A monitor hears of it once it has lasted a minute, not during a
+        // reconnect.
+        let soon = running.problems_at(failing.since + jiff::SignedDuration::from_secs(5));
+        assert!(!soon.iter().any(|p| p.contains("sync failing")), "{soon:?}");
+        let later = running.problems_at(failing.since + SYNC_FAILING_ALERT);
+        assert!(later.iter().any(|p| p.starts_with("INBOX: sync failing since")), "{later:?}");
 
         // Stopped: the same last sync, and the failure it stopped with.
         drop(store);

@@ -255,7 +255,7 @@ fn status_says_what_needs_attention() {
     let check = triaged_env(&s.config, &["status", "--check"], &[]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     let out = String::from_utf8_lossy(&check.stdout);
-    assert!(out.contains("the daemon is not running") && out.contains("1 message(s) in quarantine"), "{out}");
+    assert!(out.contains("the daemon is not running") && out.contains("1 message in quarantine"), "{out}");
 
     let v: serde_json::Value = serde_json::from_slice(&triaged_env(&s.config, &["status", "--json"], &[]).stdout).unwrap();
     assert_eq!(v["quarantine"][0]["ticket"], 1, "{v}");

@@ -174,8 +174,18 @@ fn a_daemon_that_cannot_reach_the_server_keeps_the_last_good_sync_and_says_why()
     assert!(text.contains(&format!("last sync {synced} (none since the daemon started)")), "{text}");
     assert!(text.contains(&format!("    sync failing since {}: cannot connect to 127.0.0.1:{closed}", inbox(&v).unwrap()["failing"]["since"].as_str().unwrap())), "{text}");
     assert!(text.contains(ASIDE), "the same breakdown as when stopped: {text}");
+    // A monitor hears of it once it has lasted a minute (here the
+    // procedures' clock, a minute ahead), not during a reconnect.
     let check = triaged(&s.config, &["status", "--check"]);
-    assert!(String::from_utf8_lossy(&check.stdout).contains("INBOX: sync failing since "), "{check:?}");
+    assert!(!String::from_utf8_lossy(&check.stdout).contains("sync failing"), "{check:?}");
+    // (A few seconds more: `since` is kept to the second, rounded.)
+    let ahead = (jiff::Timestamp::now() + triaged::status::SYNC_FAILING_ALERT + jiff::SignedDuration::from_secs(5)).to_string();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .args(["--config", s.config.to_str().unwrap(), "status", "--check"])
+        .env("TRIAGED_NOW", &ahead)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&check.stdout).contains("INBOX: sync failing since "), "{check:?} {}", status(&s));
 
     // Stopped: still the good sync, and the failure it stopped with.
     sigterm(daemon.take().unwrap());
