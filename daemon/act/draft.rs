@@ -64,6 +64,7 @@ pub fn reply_target(msg: &Message) -> ReplyTarget {
         message_id: msg.message_id.clone(),
         references,
         quote: quote(msg),
+        attribution: Some(Attribution::of(msg)),
         cc: None,
     }
 }
@@ -84,21 +85,7 @@ pub fn quote(msg: &Message) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    let rcpt = msg.from.first();
-    let who = rcpt
-        .and_then(|a| a.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()))
-        .or_else(|| rcpt.map(|a| a.email.clone()))
-        .unwrap_or_else(|| "you".into());
-    let who: String = redact(&who).chars().take(80).collect();
-    // The parsed Date is RFC 3339; people read "Mon, 23 Nov 2026 10:00 UTC".
-    let date = msg.date.as_deref().map(|d| match d.parse::<jiff::Timestamp>() {
-        Ok(t) => t.strftime("%a, %-d %b %Y %H:%M UTC").to_string(),
-        Err(_) => sanitize_line(d),
-    });
-    let mut out = match date.filter(|d| !d.is_empty()) {
-        Some(date) => format!("On {}, {who} wrote:\n", date.chars().take(64).collect::<String>()),
-        None => format!("{who} wrote:\n"),
-    };
+    let mut out = Attribution::of(msg).line(None);
     let mut cut = false;
     for (n, line) in text.lines().enumerate() {
         if n == QUOTE_MAX_LINES || out.len() + line.len() > QUOTE_MAX_CHARS {
@@ -115,6 +102,77 @@ pub fn quote(msg: &Message) -> Option<String> {
         out.push_str("> [...]\n");
     }
     Some(out)
+}
+
+/// The line that opens a quote: whose words, and when. The name and date
+/// are the sender's and may say anything: they are kept single-line,
+/// redacted and bounded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attribution {
+    pub who: String,
+    /// The message's Date, when it parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<jiff::Timestamp>,
+    /// The Date header as written, when it did not parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+impl Attribution {
+    pub fn of(msg: &Message) -> Attribution {
+        let rcpt = msg.from.first();
+        let who = rcpt
+            .and_then(|a| a.name.as_deref().map(sanitize_line).filter(|n| !n.is_empty()))
+            .or_else(|| rcpt.map(|a| a.email.clone()))
+            .unwrap_or_else(|| "you".into());
+        let who: String = redact(&who).chars().take(80).collect();
+        let (at, date) = match msg.date.as_deref().map(|d| (d.parse::<jiff::Timestamp>(), d)) {
+            Some((Ok(t), _)) => (Some(t), None),
+            Some((Err(_), d)) => (None, Some(sanitize_line(d).chars().take(64).collect::<String>()).filter(|d| !d.is_empty())),
+            None => (None, None),
+        };
+        Attribution { who, at, date }
+    }
+
+    /// "On Mon, 23 Nov 2026 10:00 UTC, Ann wrote:" in English, and as a
+    /// mail client writing `lang` puts it for German, French and Spanish
+    /// (the forms `message` recognises as attributions when the customer
+    /// quotes the reply back); any other language gets the English line.
+    pub fn line(&self, lang: Option<&str>) -> String {
+        let who = &self.who;
+        let date = |format: &str| self.at.map(|t| t.strftime(format).to_string()).or_else(|| self.date.clone());
+        let line = match lang {
+            Some("de") => match date("%d.%m.%Y um %H:%M UTC") {
+                Some(d) => format!("Am {d} schrieb {who}:"),
+                None => format!("{who} schrieb:"),
+            },
+            Some("fr") => match date("%d/%m/%Y à %H:%M UTC") {
+                Some(d) => format!("Le {d}, {who} a écrit :"),
+                None => format!("{who} a écrit :"),
+            },
+            Some("es") => match date("%d/%m/%Y a las %H:%M UTC") {
+                Some(d) => format!("El {d}, {who} escribió:"),
+                None => format!("{who} escribió:"),
+            },
+            // The parsed Date is RFC 3339; people read "Mon, 23 Nov 2026
+            // 10:00 UTC".
+            _ => match date("%a, %-d %b %Y %H:%M UTC") {
+                Some(d) => format!("On {d}, {who} wrote:"),
+                None => format!("{who} wrote:"),
+            },
+        };
+        line + "\n"
+    }
+}
+
+/// `quote` opened in `lang` instead of English: the reply it goes under is
+/// written in `lang`. A quote that does not open with the English line of
+/// `attribution` is left as it is.
+pub fn quote_in(quote: &str, attribution: &Attribution, lang: &str) -> String {
+    match quote.strip_prefix(&attribution.line(None)) {
+        Some(rest) => attribution.line(Some(lang)) + rest,
+        None => quote.to_string(),
+    }
 }
 
 impl Drafter {
@@ -359,6 +417,41 @@ mod tests {
         let plain = Drafter::new("Support <support@example.org>").unwrap().quoting(false);
         let draft = plain.build(&reply_target(&msg), TicketId(3), "x@example.org", "We are on it.\n".into()).unwrap();
         assert!(!Message::parse(draft.bytes).unwrap().text.contains("wrote:"));
+    }
+
+    #[test]
+    fn a_translated_reply_opens_its_quote_in_its_own_language_and_the_customer_quoting_it_back_is_still_recognised() {
+        let msg = parsed(
+            "From: Ann <ann@example.net>\r\nSubject: Konto\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <q2@example.net>\r\n\r\nBitte l\u{f6}schen Sie mein Konto.\r\n",
+        );
+        let target = reply_target(&msg);
+        let (q, a) = (target.quote.as_deref().unwrap(), target.attribution.as_ref().unwrap());
+        assert!(q.starts_with("On Mon, 23 Nov 2026 10:00 UTC, Ann wrote:\n> Bitte"), "{q}");
+        let cases = [
+            ("de", "Am 23.11.2026 um 10:00 UTC schrieb Ann:\n"),
+            ("fr", "Le 23/11/2026 \u{e0} 10:00 UTC, Ann a \u{e9}crit :\n"),
+            ("es", "El 23/11/2026 a las 10:00 UTC, Ann escribi\u{f3}:\n"),
+            ("ja", "On Mon, 23 Nov 2026 10:00 UTC, Ann wrote:\n"),
+        ];
+        for (lang, line) in cases {
+            let translated = quote_in(q, a, lang);
+            assert_eq!(translated, format!("{line}> Bitte l\u{f6}schen Sie mein Konto.\n"), "{lang}");
+            // The customer answers above our quoted reply: their own words
+            // are what is read, not the quote.
+            let back = parsed(&format!(
+                "From: Ann <ann@example.net>\r\nSubject: Re: Konto\r\n\r\nJa.\r\n\r\n{}",
+                translated.lines().map(|l| format!("{l}\r\n")).collect::<String>()
+            ));
+            let own = crate::message::own_words(&back.text);
+            assert_eq!((own.text.trim(), own.uncertain_cut), ("Ja.", None), "{lang}: {translated}");
+        }
+        // A date that did not parse is kept as written; none, none said.
+        let undated = Attribution { who: "Ann".into(), at: None, date: None };
+        assert_eq!(undated.line(Some("de")), "Ann schrieb:\n");
+        let odd = Attribution { who: "Ann".into(), at: None, date: Some("gestern".into()) };
+        assert_eq!(odd.line(Some("de")), "Am gestern schrieb Ann:\n");
+        // A quote that opens otherwise is left alone.
+        assert_eq!(quote_in("> x\n", a, "de"), "> x\n");
     }
 
     #[test]

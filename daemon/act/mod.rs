@@ -729,12 +729,19 @@ impl Actor {
             // Nobody to answer (`through`): staff were told why.
             return Ok(Vec::new());
         }
-        let template = classify::language::template_for(&self.pack, template, ticket.notes.language.as_deref());
-        let body = procedures::render(&self.pack, template, &plan.context).map_err(DraftError::from)?;
-        let target = ticket
+        let chosen = classify::language::template_for(&self.pack, template, ticket.notes.language.as_deref());
+        let body = procedures::render(&self.pack, chosen, &plan.context).map_err(DraftError::from)?;
+        let mut target = ticket
             .reply_to
             .clone()
             .ok_or_else(|| DraftError::Build("the ticket has no message to reply to".into()))?;
+        // A translated reply quotes the request under a line in its own
+        // language ("Am … schrieb Ann:").
+        if let (true, Some(lang), Some(attribution)) = (chosen != template, ticket.notes.language.as_deref(), target.attribution.as_ref())
+            && let Some(quote) = &target.quote
+        {
+            target.quote = Some(draft::quote_in(quote, attribution, lang));
+        }
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
         staff_action::draft_waiting(ticket, plan);

@@ -242,6 +242,11 @@ pub struct ReplyTarget {
     /// and "> " lines), redacted and bounded (`act::draft::quote`).
     #[serde(default)]
     pub quote: Option<String>,
+    /// Whose words the quote is and when they were written, so that a
+    /// translated reply opens its quote in its own language
+    /// (`act::draft::Attribution`). None for tickets opened before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::act::draft::Attribution>,
     /// A mailing list's posting address the draft is copied to
     /// (`[[lists]] reply_to_list`, as the list's seal vouches for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]

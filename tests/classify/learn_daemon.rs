@@ -141,6 +141,9 @@ async fn a_german_request_gets_the_german_draft_and_an_english_one_the_default()
     assert!(german.contains("-- \nThe support team") || german.contains("The support team"), "the team's signature stays: {german}");
     let english = &to(2).text;
     assert!(english.contains("You can delete your account yourself"), "{english}");
+    // Each quotes the request under a line in its own language.
+    assert!(german.contains("Am 23.11.2026 um 10:00 UTC schrieb User 1:\n> Hallo, bitte"), "{german}");
+    assert!(english.contains("On Mon, 23 Nov 2026 10:00 UTC, User 2 wrote:\n> Hello, please"), "{english}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
