@@ -220,7 +220,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { json, check } => {
             let config = load(&cli.config)?;
-            let report = StatusReport::load(&config.store_path)?;
+            let mut report = StatusReport::load(&config.store_path)?;
+            report.irc_configured = Some(config.irc.is_some());
             // The procedures' clock, so that a rehearsal (`TRIAGED_NOW`)
             // ages a failing sync as it ages deadlines.
             let now = triaged::procedures::engine::Clock::now(&triaged::procedures::engine::SystemClock::from_config(&config)).timestamp();

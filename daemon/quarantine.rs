@@ -32,8 +32,17 @@ pub fn decide(store_path: &Path, folder: &str, uid: u32, decision: Decision) -> 
         StoreError::Locked { path } => QuarantineError::DaemonRunning { path },
         e => QuarantineError::Store(e),
     })?;
+    // "INBOX" is the one name IMAP reads in any case (RFC 3501, 5.1);
+    // every other folder's name is as the server spells it.
+    let inbox = folder.eq_ignore_ascii_case("INBOX");
+    let stored = match store.find_quarantined(folder, uid).map_err(QuarantineError::Store)? {
+        Some(q) => Some(q),
+        None if inbox => store.quarantined().map_err(QuarantineError::Store)?.into_iter().find(|q| q.uid.uid == uid && q.folder.eq_ignore_ascii_case("INBOX")),
+        None => None,
+    };
     let not_found = || QuarantineError::NotFound { folder: folder.to_string(), uid };
-    let q = store.find_quarantined(folder, uid).map_err(QuarantineError::Store)?.ok_or_else(not_found)?;
+    let q = stored.ok_or_else(not_found)?;
+    let folder = q.folder.as_str();
     let done = match decision {
         Decision::Retry => store.retry_quarantined(&q),
         Decision::Dismiss => store.dismiss_quarantined(&q),

@@ -240,6 +240,11 @@ pub struct StatusReport {
     /// ("2026-11-30 09:00"); `None` before the first.
     #[serde(default)]
     pub set_aside_told: Option<String>,
+    /// Whether the config names a staff channel (`[irc]`): read from the
+    /// config by `triaged status`, so that a stopped daemon's report says
+    /// "not configured" rather than "unknown". Not part of the JSON.
+    #[serde(skip)]
+    pub irc_configured: Option<bool>,
 }
 
 const SNAPSHOT: &str = "status.json";
@@ -370,6 +375,7 @@ impl StatusReport {
             store_bytes: store.size_on_disk().ok(),
             set_aside: set_aside_per_kind(&tickets),
             set_aside_told: store.aside_mark()?.map(|m| m.at),
+            irc_configured: None,
             tickets,
         })
     }
@@ -491,6 +497,7 @@ impl StatusReport {
         match (&self.irc, self.snapshot) {
             (Some(irc), _) => writeln!(out, "IRC: {irc}")?,
             (None, true) => writeln!(out, "IRC: not configured")?,
+            (None, false) if self.irc_configured == Some(false) => writeln!(out, "IRC: not configured")?,
             (None, false) => writeln!(out, "IRC: unknown (the daemon is not running)")?,
         }
         let open: Vec<_> =

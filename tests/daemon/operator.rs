@@ -393,7 +393,8 @@ fn quarantined_mail_is_tagged_and_staff_retry_or_dismiss_it() {
     replace_in_config(&s, "max_header_bytes = 1024", "max_header_bytes = 8192");
     let retry = triaged_env(&s.config, &["quarantine", "retry", "INBOX", "1"], &[]);
     assert!(retry.status.success(), "{}", text(&retry));
-    let dismiss = triaged_env(&s.config, &["quarantine", "dismiss", "INBOX", "3"], &[]);
+    // "inbox" is INBOX, as IMAP reads it.
+    let dismiss = triaged_env(&s.config, &["quarantine", "dismiss", "inbox", "3"], &[]);
     assert!(dismiss.status.success(), "{}", text(&dismiss));
     assert_eq!(triaged_env(&s.config, &["quarantine", "dismiss", "INBOX", "3"], &[]).status.code(), Some(1));
     let again = run_once(&s);

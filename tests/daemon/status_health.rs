@@ -142,7 +142,7 @@ fn a_stopped_daemon_reports_due_deadlines_from_the_store() {
     let text = status_text(&s);
     assert!(text.contains("Deadlines: 1 due, next"), "{text}");
     assert!(text.contains("#1     reminder"), "{text}");
-    assert!(text.contains("IRC: unknown (the daemon is not running)"), "{text}");
+    assert!(text.contains("IRC: not configured\n"), "no [irc] in the config, whether the daemon runs or not: {text}");
     assert!(text.contains("Quarantine: 1"), "{text}");
 }
 
