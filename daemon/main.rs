@@ -33,20 +33,25 @@ enum Command {
     CheckConfig,
     /// Classify .eml files by procedure, offline.
     Classify {
+        /// One JSON object per file (docs/DESIGN.md has its fields).
         #[arg(long)]
         json: bool,
-        #[arg(required = true)]
+        /// The messages, as .eml files (RFC 5322).
+        #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
     },
     /// Verify the sender identity of .eml files, offline.
     Verify {
+        /// One JSON object per file (docs/DESIGN.md has its fields).
         #[arg(long)]
         json: bool,
-        #[arg(required = true)]
+        /// The messages, as .eml files (RFC 5322).
+        #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
     },
-    /// Tickets, pending work and quarantine.
+    /// Health, tickets, claims, set-aside mail, pending work and quarantine.
     Status {
+        /// The whole report as one JSON object.
         #[arg(long)]
         json: bool,
         /// For monitoring: print what needs attention (daemon stopped,
@@ -57,8 +62,10 @@ enum Command {
     },
     /// Move ticket N to another procedure; the draft of its first step follows.
     Reclassify {
-        #[arg(value_parser = triaged::control::parse_ticket)]
+        /// The ticket's number (N or #N).
+        #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
         ticket: u64,
+        /// A procedure of the configured pack (`classify` names them).
         procedure: String,
     },
     /// Labelled examples for the local model: `learn PROCEDURE FILE.eml...`,
@@ -86,29 +93,35 @@ enum Command {
         #[arg(value_name = "PROCEDURE|FILE|ID")]
         args: Vec<String>,
     },
-    /// Messages set aside: list them, or retry or dismiss one.
+    /// Messages that could not be handled (unreadable, over a limit,
+    /// failing): list them, or retry or dismiss one.
     Quarantine {
         #[command(subcommand)]
         action: QuarantineAction,
     },
     /// One ticket's history (messages, drafts, notes, claims, actions).
     Show {
-        #[arg(value_parser = triaged::control::parse_ticket)]
+        /// The ticket's number (N or #N).
+        #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
         ticket: u64,
+        /// The history as one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// Record facts staff know on ticket N; a ticket waiting for them moves on.
     Set {
-        #[arg(value_parser = triaged::control::parse_ticket)]
+        /// The ticket's number (N or #N).
+        #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
         ticket: u64,
+        /// Facts the ticket's procedure declares (`facts` in its pack).
         #[arg(required = true, value_name = "KEY=VALUE")]
         facts: Vec<String>,
     },
     /// Staff carried out ticket N's staff action (refund, delete, lock...) and the procedure
     /// goes on; a ticket waiting for none is closed. As `!done N` in the channel.
     Done {
-        #[arg(value_parser = triaged::control::parse_ticket)]
+        /// The ticket's number (N or #N).
+        #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
         ticket: u64,
     },
     /// Rewrite the store to hold only its live data (daemon stopped):
@@ -127,13 +140,24 @@ enum Command {
 enum QuarantineAction {
     /// What is quarantined, and why (also while the daemon runs).
     List {
+        /// One JSON object per entry.
         #[arg(long)]
         json: bool,
     },
     /// Read FOLDER's message UID again at the next start (daemon stopped).
-    Retry { folder: String, uid: u32 },
+    Retry {
+        /// The watched folder, as `quarantine list` names it.
+        folder: String,
+        /// The message's IMAP UID in that folder.
+        uid: u32,
+    },
     /// Forget the entry; the message stays unhandled (daemon stopped).
-    Dismiss { folder: String, uid: u32 },
+    Dismiss {
+        /// The watched folder, as `quarantine list` names it.
+        folder: String,
+        /// The message's IMAP UID in that folder.
+        uid: u32,
+    },
 }
 
 fn main() -> ExitCode {
