@@ -608,6 +608,7 @@ impl Worker {
         for (uid, disposition) in dispositions {
             let said = match disposition {
                 Disposition::Ticket(n, procedure, drafted) => format!("ticket #{n} ({procedure}), {drafted}"),
+                Disposition::Reply(n, step, drafted) if step.is_empty() => format!("reply joins ticket #{n} (no procedure's step: a person reads it), {drafted}"),
                 Disposition::Reply(n, step, drafted) => format!("reply joins ticket #{n}, now at step {step:?}, {drafted}"),
                 Disposition::Duplicate => "set aside: already handled (same Message-ID)".into(),
                 Disposition::Gone => "expunged before it could be read".into(),

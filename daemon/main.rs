@@ -179,8 +179,19 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGED_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A bare level ("debug") is triaged's own: the TLS and IMAP libraries'
+    // debug lines would drown it. Directives ("info,rustls=debug") are
+    // taken as written.
+    let wanted = std::env::var("TRIAGED_LOG").unwrap_or_default();
+    let directives = match wanted.trim() {
+        "" => "info".to_string(),
+        level if !level.contains(['=', ',']) => format!("info,triaged={level}"),
+        written => written.to_string(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+        eprintln!("triaged: TRIAGED_LOG={wanted:?} is not a log filter ({e}); logging at info");
+        tracing_subscriber::EnvFilter::new("info")
+    });
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
