@@ -82,19 +82,21 @@ pub fn waiting_draft(t: &Ticket) -> bool {
 /// withdraw the reply the action just drafted.
 pub const SAID_TWICE: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 
-/// The history line of a staff action done: "alice did: refund the payment".
-fn did(by: &str, action: &str) -> String {
-    format!("{by} did: {action}")
-}
-
-/// A staff action recorded as done on ticket `id` less than [`SAID_TWICE`]
-/// ago, as the refusal to close says it.
-fn just_acted(store: &Store, id: TicketId, now: jiff::Timestamp) -> Result<Option<DoneOutcome>, StoreError> {
-    let log = store.audit_log(id)?;
-    let Some(last) = log.iter().rev().find(|e| e.event.contains(" did: ")) else { return Ok(None) };
-    let Some((by, action)) = last.event.split_once(" did: ") else { return Ok(None) };
-    let until = last.at + SAID_TWICE;
-    Ok((now < until).then(|| DoneOutcome::JustActed { by: by.to_string(), action: action.to_string(), at: last.at, until }))
+/// The refusal to close ticket `t` at `wall` (the wall clock: people say
+/// `done` twice in minutes of real time, whatever a rehearsal's clock
+/// says): its staff action was recorded as done less than [`SAID_TWICE`]
+/// ago, it is still at the step that led to, and the reply that step
+/// drafted waits unsent. Read from the ticket's own record of it, never
+/// from history text a sender's words may be part of.
+fn just_acted(t: &Ticket, wall: jiff::Timestamp) -> Option<DoneOutcome> {
+    let acted = t.notes.acted.as_ref()?;
+    let until = acted.at + SAID_TWICE;
+    (waiting_draft(t) && acted.step == t.step && wall < until).then(|| DoneOutcome::JustActed {
+        by: acted.by.clone(),
+        action: acted.action.clone(),
+        at: acted.at,
+        until,
+    })
 }
 
 /// What `done N` came to, the same from the channel (`!done N`) and the
@@ -117,9 +119,7 @@ pub enum Done {
 pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Result<Done, StoreError> {
     let ticket = store.ticket(id)?;
     if ticket.as_ref().and_then(pending).is_none() {
-        if let Some(t) = ticket.as_ref().filter(|t| t.state != TicketState::Closed)
-            && let Some(acted) = just_acted(store, t.id, now)?
-        {
+        if let Some(acted) = ticket.as_ref().and_then(|t| just_acted(t, jiff::Timestamp::now())) {
             return Ok(Done::Closing(acted));
         }
         return Ok(Done::Closing(store.done(id, by, now)?));
@@ -147,7 +147,13 @@ impl Actor {
             )));
         };
         let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;
-        let note = did(by, &action);
+        ticket.notes.acted = Some(crate::store::Acted {
+            by: by.to_string(),
+            action: action.clone(),
+            at: jiff::Timestamp::now(),
+            step: ticket.step.clone(),
+        });
+        let note = format!("{by} did: {action}");
         let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
             apply(t, &ticket);
             actions.clone()
@@ -162,41 +168,72 @@ impl Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Acted;
     use crate::store::{Intake, Uid};
 
-    /// A store with ticket #1 open, waiting for no staff action.
-    fn store() -> (tempfile::TempDir, Store) {
+    /// A store with ticket #1 open at step `executed`, waiting for no staff
+    /// action, its reply unsent, and `acted` as its record.
+    fn store(acted: Option<Acted>) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
-        let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
-        let t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "u@x", "s", "refund");
+        let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1 did: x@example.net".into() };
+        let mut t = Ticket::new(s.next_ticket_id().unwrap(), &intake, "u@x", "s", "refund");
+        t.step = Some("executed".into());
+        t.notes.draft_waiting = Some(TicketState::Answered);
+        t.notes.acted = acted;
         s.open_ticket(&t, &intake, &[], None).unwrap();
         (dir, s)
     }
 
-    #[test]
-    fn a_second_done_soon_after_a_staff_action_is_that_action_said_twice_and_closes_nothing() {
-        let (_d, s) = store();
-        let id = TicketId(1);
-        s.update_ticket(id, None, &did("alice", "refund the payment"), None, |_| Vec::new()).unwrap();
-        let now = jiff::Timestamp::now();
-        match done(&s, id, "bob", now).unwrap() {
-            Done::Closing(DoneOutcome::JustActed { by, action, until, .. }) => {
-                assert_eq!((by.as_str(), action.as_str()), ("alice", "refund the payment"));
-                assert!(until > now && until <= now + SAID_TWICE);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_ne!(s.ticket(id).unwrap().unwrap().state, TicketState::Closed);
-        // Said again once the while has passed, it is an order to close.
-        let later = now + SAID_TWICE + jiff::SignedDuration::from_secs(1);
-        assert!(matches!(done(&s, id, "bob", later).unwrap(), Done::Closing(DoneOutcome::Done(_))));
-        assert_eq!(s.ticket(id).unwrap().unwrap().state, TicketState::Closed);
+    fn acted(ago_mins: i64, step: &str) -> Option<Acted> {
+        Some(Acted {
+            by: "alice".into(),
+            action: "refund the payment".into(),
+            at: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(ago_mins),
+            step: Some(step.into()),
+        })
+    }
+
+    fn closes(s: &Store) -> bool {
+        matches!(done(s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap(), Done::Closing(DoneOutcome::Done(_)))
     }
 
     #[test]
-    fn done_on_a_ticket_no_staff_action_touched_closes_it() {
-        let (_d, s) = store();
-        assert!(matches!(done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap(), Done::Closing(DoneOutcome::Done(_))));
+    fn a_second_done_soon_after_a_staff_action_is_that_action_said_twice_and_closes_nothing() {
+        let (_d, s) = store(acted(2, "executed"));
+        match done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap() {
+            Done::Closing(DoneOutcome::JustActed { by, action, at, until }) => {
+                assert_eq!((by.as_str(), action.as_str()), ("alice", "refund the payment"));
+                assert_eq!(until, at + SAID_TWICE);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_ne!(s.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::Closed);
+    }
+
+    #[test]
+    fn done_closes_once_the_while_has_passed_the_ticket_moved_on_or_the_reply_went() {
+        // Said again after a quarter of an hour: an order to close.
+        let (_d, s) = store(acted(16, "executed"));
+        assert!(closes(&s));
+        // The ticket moved on since (a reply, a reclassify).
+        let (_d, s) = store(acted(2, "initial"));
+        assert!(closes(&s));
+        // The reply the action drafted was sent: nothing to withdraw.
+        let (_d, s) = store(acted(2, "executed"));
+        s.update_ticket(TicketId(1), None, "answered", None, |t| {
+            t.notes.draft_waiting = None;
+            Vec::new()
+        })
+        .unwrap();
+        assert!(closes(&s));
+    }
+
+    #[test]
+    fn a_senders_words_in_the_history_are_no_staff_action() {
+        // The Message-ID "m1 did: x@example.net" is in the history line of
+        // the ticket's opening; no staff action was recorded.
+        let (_d, s) = store(None);
+        assert!(closes(&s));
     }
 }

@@ -477,7 +477,8 @@ pub fn done(nick: &str, id: TicketId, outcome: &DoneOutcome, now: jiff::Timestam
         DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
         DoneOutcome::NoSuchTicket => no_ticket(nick, id),
         DoneOutcome::JustActed { by, action, at, until } => format!(
-            "{nick}: {id} not closed: {by} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}",
+            "{nick}: {id} not closed: {} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}",
+            sanitise(by),
             when(*at, now),
             sanitise(action),
             id.0,

@@ -136,7 +136,7 @@ impl TicketState {
 }
 
 mod notes;
-pub use notes::{CaseNumber, DraftText, NoteTypeError, TicketNotes};
+pub use notes::{Acted, CaseNumber, DraftText, NoteTypeError, TicketNotes};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {

@@ -75,6 +75,12 @@ pub struct TicketNotes {
     /// dropped with its step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staff_action: Option<String>,
+    /// The last staff action recorded as done: by whom, when (the wall
+    /// clock) and the step it led to. A second `done` soon after, with the
+    /// ticket still at that step and its reply unsent, is that action said
+    /// twice (`act::staff_action::done`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acted: Option<Acted>,
     /// A draft of ours waits in Drafts: the state the step leaves once the
     /// Sent folder shows it (answered or closed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +111,16 @@ pub struct TicketNotes {
     /// are the pack author's. Stored beside the fields above, as before.
     #[serde(flatten)]
     pub procedure: Map<String, Value>,
+}
+
+/// A staff action recorded as done (see [`TicketNotes::acted`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acted {
+    pub by: String,
+    pub action: String,
+    pub at: jiff::Timestamp,
+    /// The step the action led the ticket to.
+    pub step: Option<String>,
 }
 
 /// A draft of ours as the Sent folder shows it once staff send it unedited.
@@ -216,6 +232,7 @@ impl TicketNotes {
             handoff,
             staff_note,
             staff_action,
+            acted,
             draft_waiting,
             our_drafts,
             our_draft_texts,
@@ -245,6 +262,7 @@ impl TicketNotes {
         take(&mut self.handoff, handoff);
         take(&mut self.staff_note, staff_note);
         take(&mut self.staff_action, staff_action);
+        take(&mut self.acted, acted);
         take(&mut self.draft_waiting, draft_waiting);
         take(&mut self.our_drafts, our_drafts);
         take(&mut self.our_draft_texts, our_draft_texts);
