@@ -1502,7 +1502,7 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "Did my refund go through?", UNCLASSIFIED),
         ("sourcehut", "", "Am I eligible for a refund if I cancel after 20 days?", UNCLASSIFIED),
         // Banking77's other half read: a payment "doubled" or made "two
-        // time"; a charge asked to be removed as "can one of the charges be
+        // time" by mistake (not two time slots bought); a charge asked to be removed as "can one of the charges be
         // removed"; a refund asked for in the imperative, as a title would
         // put it. Where the refund can be asked for is still a notice.
         ("sourcehut", "", "One of my payments was doubled this month.", "refund"),
@@ -1510,6 +1510,7 @@ fn requests_route_and_talk_about_them_does_not() {
         ("sourcehut", "", "Can one of the two charges be removed so I get the money back?", "refund"),
         ("sourcehut", "Refund request", "Request a full refund for my last subscription charge. It renewed without my intention.", "refund"),
         ("sourcehut", "", "You can request a refund within 30 days of a payment.", UNCLASSIFIED),
+        ("sourcehut", "Time slots", "I paid for two time slots in the build queue, how do I use the second?", UNCLASSIFIED),
     ];
     let mut wrong = Vec::new();
     for (pack, subject, body, want) in cases {
