@@ -18,19 +18,22 @@ pub fn env() -> minijinja::Environment<'static> {
 }
 
 /// Whether `expr` reads the variable `name` as a number: through the
-/// `int` filter (`(assurances | int) != 0`, the shipped packs' way) or
-/// compared with a number (`assurances > 0`). Read from the source text,
-/// string literals left out; a pack that reads a fact some other way
-/// (`| float`, arithmetic) is not seen.
+/// `int` filter (`(assurances | int) != 0`, the shipped packs' way, also
+/// after other filters) or compared with a number (`assurances >
+/// 0`, in parentheses or not). Read from the source text, string literals
+/// left out; a pack that reads a fact some other way (`| float`,
+/// arithmetic) is not seen.
 pub fn reads_as_number(expr: &str, name: &str) -> bool {
     let code = without_strings(expr);
     let name = regex::escape(name);
     // The name alone, not an attribute (`x.name`) nor part of a longer name.
     let var = format!(r"(?:^|[^\w.]){name}\b");
-    let int_filter = format!(r"{var}\s*\|\s*int\b");
+    // Through other filters first: `assurances | default(0) | int`.
+    let int_filter = format!(r"{var}\s*(?:\|\s*\w+\s*(?:\([^()]*\))?\s*)*\|\s*int\b");
     let op = r"(?:[<>]=?|[!=]=)";
     let number = r"-?\d[\d.]*";
-    let compared = format!(r"{var}\s*{op}\s*{number}|(?:^|[^\w.]){number}\s*{op}\s*{name}\b");
+    // In parentheses or not: `(assurances) > 0`, `0 < (assurances)`.
+    let compared = format!(r"{var}\s*\)?\s*{op}\s*{number}|(?:^|[^\w.]){number}\s*{op}\s*\(?\s*{name}\b");
     [int_filter, compared].iter().any(|p| regex::Regex::new(p).expect("a fixed pattern").is_match(&code))
 }
 
@@ -83,6 +86,11 @@ mod tests {
         assert!(!reads_as_number("assurances_left > 0", "assurances"));
         assert!(!reads_as_number("limit2 == assurances", "assurances"));
         assert!(!reads_as_number("note == 'assurances | int'", "assurances"));
+        // Through other filters, in parentheses.
+        assert!(reads_as_number("(assurances | default(0) | int) != 0", "assurances"));
+        assert!(reads_as_number("(assurances) > 0", "assurances"));
+        assert!(reads_as_number("0 < (assurances)", "assurances"));
+        assert!(!reads_as_number("(payment_date | default('x') | plus('3 months')) >= today", "payment_date"));
     }
 
     #[test]
