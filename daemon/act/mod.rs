@@ -96,6 +96,10 @@ pub struct Actor {
     /// Ticket numbers are planned before the transaction that takes them;
     /// one intake at a time keeps the plan's number the one it gets.
     intake: Mutex<()>,
+    /// One staff action recorded as done at a time: `!done` from the
+    /// channel and `triaged done` through the spool are applied by two
+    /// tasks, and each reads the ticket before it records the action.
+    pub(crate) staff: std::sync::Mutex<()>,
     /// Bumped when actions were planned outside a folder's own sync (a
     /// deadline, a reclassification), so every worker carries out its own;
     /// a watch, so a bump while a worker is busy is not lost.
@@ -135,6 +139,7 @@ impl Actor {
             web_path: config.identity.web_path.clone(),
             signature: config.draft.signature.clone(),
             intake: Mutex::new(()),
+            staff: std::sync::Mutex::new(()),
             wake: watch::Sender::new(0),
             deadlines_changed: Notify::new(),
             notifier,
