@@ -278,14 +278,17 @@ fn summary(texts: &[String]) -> String {
     if texts.len() == 1 {
         return texts[0].clone();
     }
-    if let Some(refused) = texts.iter().find(|t| super::Tally::parse(t).is_none()) {
-        return refused.clone();
-    }
     let mut all = super::Tally::default();
+    let mut learned = 0;
     for t in texts.iter().filter_map(|t| super::Tally::parse(t)) {
         all.merge(&t);
+        learned += 1;
     }
-    format!("{} in {} requests", all.line(), texts.len())
+    match texts.iter().find(|t| super::Tally::parse(t).is_none()) {
+        // What the other requests learned stays learned: say so too.
+        Some(refused) => format!("{} in {learned} requests; {} refused, the first: {refused}", all.line(), texts.len() - learned),
+        None => format!("{} in {} requests", all.line(), texts.len()),
+    }
 }
 
 fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
