@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use crate::config::{Config, ConfigError};
+use crate::verify::accounts::{DIRECTORY_FIX, NO_DIRECTORY};
 
 /// What `check-config` found.
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ pub struct CheckReport {
     /// What `run` would refuse, each line `file:line: key: problem; fix`.
     pub problems: Vec<String>,
     /// Worth knowing, not a reason to refuse (a credential read only under
-    /// systemd).
+    /// systemd, no account directory).
     pub notes: Vec<String>,
     /// One line about the config when nothing is wrong.
     pub summary: String,
@@ -69,6 +70,11 @@ pub async fn check(path: &Path) -> CheckReport {
                     && !report.problems.contains(&p)
                 {
                     report.problems.push(p);
+                }
+                // A team may verify nobody; said, so that "no account has
+                // the address" in every report is not a surprise.
+                if !v.has_directory() {
+                    report.notes.push(format!("note: identity: {NO_DIRECTORY}, so no sender can be verified: {DIRECTORY_FIX}"));
                 }
             }
         }

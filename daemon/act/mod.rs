@@ -255,11 +255,7 @@ impl Actor {
         }
         // Whose service it is, for a pack whose procedures ask: a sender
         // the directory knows is one of the people the team serves.
-        let sender = if self.pack.procedures.iter().any(|p| p.needs_own) {
-            self.verifier.knows_sender(msg).await
-        } else {
-            classify::own::Sender::Unknown
-        };
+        let sender = self.verifier.sender_for(&self.pack, msg).await;
         let classified = self.classify_request(msg, sender);
         let id = self.store.next_ticket_id()?;
         let (report, identity) = self.verify_request(id, arrival, &classified).await;
@@ -924,10 +920,9 @@ fn reply_to_note(msg: &Message) -> Option<String> {
 }
 
 impl Actor {
-    /// The identity policy of the ticket's procedure (none for a ticket no
-    /// procedure claims).
+    /// The identity policy of the ticket's procedure.
     fn policy(&self, t: &Ticket) -> IdentityPolicy {
-        self.pack.procedure(&t.procedure).map(|p| p.identity).unwrap_or(IdentityPolicy::None)
+        self.pack.identity_policy(&t.procedure)
     }
 
     /// What a step's expressions and templates see: staff facts, then what

@@ -100,7 +100,7 @@ fn classify_file(
 /// What was learned, from the configured store; `None` (with the reason
 /// on stderr) when learning is off, nothing was ever stored, or the
 /// running daemon holds the store.
-fn open_learner(config: &Config) -> Option<Learner> {
+pub(crate) fn open_learner(config: &Config) -> Option<Learner> {
     if !config.learning.enabled || !Store::exists(&config.store_path) {
         return None;
     }

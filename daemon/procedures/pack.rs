@@ -52,6 +52,12 @@ impl Pack {
         self.procedures.iter().find(|p| p.id == id)
     }
 
+    /// The identity policy of procedure `id`; none for a ticket no
+    /// procedure claims (unclassified, set aside).
+    pub fn identity_policy(&self, id: &str) -> IdentityPolicy {
+        self.procedure(id).map(|p| p.identity).unwrap_or(IdentityPolicy::None)
+    }
+
     pub fn effective_threshold(&self) -> f64 {
         self.threshold.unwrap_or(self.default_threshold)
     }

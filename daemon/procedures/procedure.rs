@@ -28,6 +28,16 @@ impl IdentityPolicy {
     pub fn card_digits_count(self) -> bool {
         self == IdentityPolicy::Billing
     }
+
+    /// The word `procedures.toml` spells it with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityPolicy::None => "none",
+            IdentityPolicy::One => "one",
+            IdentityPolicy::TwoFor2fa => "two_for_2fa",
+            IdentityPolicy::Billing => "billing",
+        }
+    }
 }
 
 /// The ticket state a step leaves behind: the store's states.

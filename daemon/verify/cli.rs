@@ -1,21 +1,69 @@
 //! `triaged verify [--json] FILE.eml...`: the verify stage on files, for
 //! staff and scripts. One result per file, in order; a file that cannot be
 //! read or parsed gives an error line and the others still run.
+//!
+//! Each file is judged as the daemon judges a new request: classified with
+//! the configured pack (and what was learned), then checked under that
+//! procedure's identity policy, so `verify` and `run` agree on what counts
+//! (card digits only for billing matters, two factors for 2FA). With no
+//! ticket offline, a reply is read as a new request too.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Outcome, Report, Verifier};
+use super::conversation::TicketIdentity;
+use super::{Outcome, Report, Verifier, accounts};
 use crate::config::Config;
+use crate::learn::Learner;
 use crate::message::Message;
+use crate::procedures::{IdentityPolicy, Pack};
 
 #[derive(Serialize)]
 struct Line<'a> {
     file: String,
     #[serde(flatten)]
     report: &'a Report,
+    /// The procedure whose identity policy `required`, `met` and
+    /// `verified` follow.
+    procedure: &'a str,
+}
+
+/// What the daemon would decide about a file's sender had it opened a
+/// ticket: the procedure the pack classifies it as, and the checks under
+/// that procedure's identity policy.
+struct Judged {
+    procedure: String,
+    policy: IdentityPolicy,
+    /// The message names a ticket (In-Reply-To, References, `[#N]`):
+    /// the daemon would judge it under that ticket's procedure instead.
+    reply: bool,
+    report: Report,
+}
+
+/// The daemon's intake for a new request, offline: arrival, classify,
+/// verify, and the verdict `TicketIdentity` gives a ticket it opens.
+async fn judge(verifier: &Verifier, pack: &Pack, learner: Option<&Learner>, msg: &Message) -> Judged {
+    let arrival = verifier.arrival(msg).await;
+    let msg = arrival.message();
+    let sender = verifier.sender_for(pack, msg).await;
+    let class = match learner {
+        Some(l) => l.classify_from(pack, msg, sender).0,
+        None => pack.classify_from(msg, sender),
+    };
+    let billing = pack.procedure(&class.procedure).is_some_and(|p| p.billing);
+    let policy = pack.identity_policy(&class.procedure);
+    let mut report = verifier.verify_offline(&arrival, billing).await;
+    let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+    let verdict = TicketIdentity::open(&address, &report, &msg.message_id).verdict(policy);
+    report.required = verdict.required;
+    report.met = verdict.factors.len().min(u32::MAX as usize) as u32;
+    report.verified = verdict.verified;
+    let reply = !msg.in_reply_to.is_empty()
+        || !msg.references.is_empty()
+        || crate::classify::rules::ticket_tag(&msg.subject).is_some();
+    Judged { procedure: class.procedure, policy, reply, report }
 }
 
 #[derive(Serialize)]
@@ -25,37 +73,43 @@ struct ErrorLine {
 }
 
 /// Prints one JSON object per file per line (`json`), or a table. Returns
-/// false when any file could not be checked, or the verifier could not be
-/// set up (then every file reports why).
+/// false when any file could not be checked, or the verifier or the pack
+/// could not be set up (then every file reports why).
 pub async fn verify_files(
     config: &Config,
     files: &[PathBuf],
     json: bool,
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<bool> {
-    let verifier = Verifier::new(config).await;
+    let verifier = Verifier::new(config).await.map_err(|e| e.to_string());
+    let pack = crate::classify::cli::load_pack(config).map_err(|e| e.to_string());
+    let learner = match (&verifier, &pack) {
+        (Ok(_), Ok(_)) => crate::classify::cli::open_learner(config),
+        _ => None,
+    };
     let mut all_ok = true;
     for path in files {
         let file = path.display().to_string();
-        let result = match &verifier {
-            Ok(v) => match Message::read_file(path, &config.limits) {
-                Ok(msg) => Ok(v.verify_offline(&msg).await),
+        let result = match (&verifier, &pack) {
+            (Ok(v), Ok(pack)) => match Message::read_file(path, &config.limits) {
+                Ok(msg) => Ok(judge(v, pack, learner.as_ref(), &msg).await),
                 Err(e) => Err(e.to_string()),
             },
-            Err(e) => Err(e.to_string()),
+            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
         };
         match result {
-            Ok(report) if json => {
+            Ok(judged) if json => {
                 serde_json::to_writer(
                     &mut *out,
                     &Line {
                         file,
-                        report: &report,
+                        report: &judged.report,
+                        procedure: &judged.procedure,
                     },
                 )?;
                 writeln!(out)?;
             }
-            Ok(report) => write_table(out, &file, &report)?,
+            Ok(judged) => write_table(out, &file, &judged)?,
             Err(error) => {
                 all_ok = false;
                 if json {
@@ -70,12 +124,24 @@ pub async fn verify_files(
     Ok(all_ok)
 }
 
-fn write_table(out: &mut (dyn Write + Send), file: &str, r: &Report) -> std::io::Result<()> {
+fn write_table(out: &mut (dyn Write + Send), file: &str, judged: &Judged) -> std::io::Result<()> {
+    let r = &judged.report;
     writeln!(out, "{file}")?;
+    match r.account.as_deref() {
+        Some(account) => writeln!(out, "  account   {account}")?,
+        None if r.no_directory => writeln!(out, "  account   (none): {}: {}", accounts::NO_DIRECTORY, accounts::DIRECTORY_FIX)?,
+        None => writeln!(out, "  account   (none)")?,
+    }
     writeln!(
         out,
-        "  account   {}",
-        r.account.as_deref().unwrap_or("(none)")
+        "  procedure {} (identity \"{}\"{})",
+        judged.procedure,
+        judged.policy.as_str(),
+        if judged.reply {
+            "; a reply, read as a new request: the daemon judges it under its ticket's procedure"
+        } else {
+            ""
+        }
     )?;
     for (name, f) in r.factors.iter() {
         let word = match f.result {

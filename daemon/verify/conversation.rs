@@ -228,6 +228,9 @@ impl TicketIdentity {
         let v = self.verdict(policy);
         let head = match &self.account {
             Some(a) => format!("{} as ~{}", v.summary(), sanitize_line(a)),
+            None if self.last_report.as_ref().is_some_and(|r| r.no_directory) => {
+                format!("{} ({})", v.summary(), super::accounts::NO_DIRECTORY)
+            }
             None => format!("{} (no account has {})", v.summary(), sanitize_line(&self.address)),
         };
         match &self.last_report {
@@ -271,6 +274,7 @@ mod tests {
             verified: account.is_some() && pass.len() as u32 >= required,
             arc: None,
             temporary: false,
+            no_directory: false,
             dkim_signed: Vec::new(),
         }
     }
@@ -336,6 +340,13 @@ mod tests {
         assert_eq!(
             t.summary(IdentityPolicy::One),
             "NOT verified 0/1 (no account has x@example.net); latest: dkim pass"
+        );
+        // Staff are told the cause when there is no directory to ask.
+        let nowhere = Report { no_directory: true, ..report(None, 1, &["dkim"]) };
+        let t = TicketIdentity::open("x@example.net", &nowhere, "a");
+        assert_eq!(
+            t.summary(IdentityPolicy::One),
+            "NOT verified 0/1 (no account directory is configured); latest: dkim pass"
         );
     }
 

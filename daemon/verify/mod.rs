@@ -110,6 +110,10 @@ pub struct Report {
     /// change the result.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub temporary: bool,
+    /// No account directory is configured, so no sender has an account
+    /// ([`accounts::NO_DIRECTORY`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_directory: bool,
     /// Headers (lowercase names) that a passing, aligned DKIM signature
     /// covers: the only headers of the message a signature vouches for.
     #[serde(skip)]
@@ -133,6 +137,7 @@ impl Report {
             verified: account.is_some() && met >= required,
             arc,
             temporary,
+            no_directory: false,
             dkim_signed: Vec::new(),
         }
     }
@@ -166,6 +171,7 @@ impl Report {
     pub fn summary(&self) -> String {
         let who = match &self.account {
             Some(a) => format!("~{}", sanitize_line(a)),
+            None if self.no_directory => "no account directory".into(),
             None => "no account".into(),
         };
         let factors = self.factor_words();
@@ -246,6 +252,12 @@ impl Verifier {
         })
     }
 
+    /// Whether a backend that finds accounts is configured: without one
+    /// every sender is without an account ([`accounts::NO_DIRECTORY`]).
+    pub fn has_directory(&self) -> bool {
+        self.directory.configured()
+    }
+
     /// Why a web challenge cannot be checked (an unreadable
     /// `identity.web_ca_file`), for `check-config`.
     pub fn web_problem(&self) -> Option<&crate::config::Problem> {
@@ -258,6 +270,17 @@ impl Verifier {
     pub async fn arrival<'m>(&self, msg: &'m Message) -> list::Arrival<'m> {
         let verdict = list::list_author(&self.auth, &self.lists, msg, self.dns_timeout).await;
         list::Arrival::new(msg, verdict, &self.lists).answering_as(self.ours.as_deref())
+    }
+
+    /// What classifying a new request with `pack` needs to know of its
+    /// sender: whether the directory knows them, asked only when one of
+    /// the pack's procedures needs a sign of the team's own services.
+    pub async fn sender_for(&self, pack: &crate::procedures::Pack, msg: &Message) -> crate::classify::own::Sender {
+        if pack.procedures.iter().any(|p| p.needs_own) {
+            self.knows_sender(msg).await
+        } else {
+            crate::classify::own::Sender::Unknown
+        }
     }
 
     /// Whether the account directory knows the sender of `msg` (one From
@@ -287,10 +310,10 @@ impl Verifier {
 
     /// As `verify`, for `triaged verify FILE`: no ticket, so no DNS or web
     /// token; the SSH text comes from `[identity] challenges`. Mail through
-    /// a configured list is read as its author sent it.
-    pub async fn verify_offline(&self, msg: &Message) -> Report {
-        let arrival = self.arrival(msg).await;
-        self.verify_with(arrival.message(), false, SshText::Offline, None, &arrival.list).await
+    /// a configured list is read as its author sent it (`arrival`);
+    /// `billing`: the procedure it was classified as counts card digits.
+    pub async fn verify_offline(&self, arrival: &list::Arrival<'_>, billing: bool) -> Report {
+        self.verify_with(arrival.message(), billing, SshText::Offline, None, &arrival.list).await
     }
 
     async fn verify_with(
@@ -339,10 +362,16 @@ impl Verifier {
                 Some(a) => list_dkim(a, None),
                 None => dkim::check(&self.auth, msg, None, self.dns_timeout).await,
             };
-            let reason = format!("no account has the address {}", sanitize_line(&from.email));
+            let reason = if self.directory.configured() {
+                format!("no account has the address {}", sanitize_line(&from.email))
+            } else {
+                accounts::NO_DIRECTORY.to_string()
+            };
             let mut factors = Factors::all(&reason, Factor::none);
             factors.dkim = dkim.factor;
-            return Report::new(None, factors, with_advice(dkim.arc, list));
+            let mut report = Report::new(None, factors, with_advice(dkim.arc, list));
+            report.no_directory = !self.directory.configured();
+            return report;
         };
 
         let ssh_text: Option<&str> = match ssh_text {
@@ -534,7 +563,10 @@ mod tests {
         fn send<T: Send>(_: T) {}
         fn check(v: &Verifier, m: &Message, c: &VerifyContext) {
             send(v.verify(m, c));
-            send(v.verify_offline(m));
+            send(async {
+                let arrival = v.arrival(m).await;
+                v.verify_offline(&arrival, false).await
+            });
         }
         fn shared<T: Send + Sync>() {}
         shared::<Verifier>();

@@ -318,12 +318,54 @@ impl World {
     }
 }
 
+/// The identity tests' pack: a procedure that needs the account's factors
+/// and a billing matter, each named by one word of the request, so that
+/// `verify` (which classifies before it counts) has a procedure to follow
+/// without the cost of loading a shipped pack.
+pub const PACK: &str = r#"
+[pack]
+name = "identity"
+
+[[procedure]]
+id = "account-deletion"
+title = "Account deletion"
+identity = "one"
+[[procedure.rule]]
+name = "delete"
+on = "text"
+pattern = '\bdelete\b'
+weight = 5.0
+[[procedure.step]]
+name = "answer"
+state = "new"
+template = "answer.txt"
+
+[[procedure]]
+id = "refund"
+title = "Refund"
+identity = "billing"
+billing = true
+[[procedure.rule]]
+name = "refund"
+on = "text"
+pattern = '\brefund\b'
+weight = 5.0
+[[procedure.step]]
+name = "answer"
+state = "new"
+template = "answer.txt"
+"#;
+
 pub fn write_config(dir: &Path, dns: &Dns, accounts: &str, identity_extra: &str) -> Config {
     std::fs::write(dir.join("pw"), "x\n").unwrap();
-    std::fs::create_dir_all(dir.join("templates/sourcehut")).unwrap();
+    let pack = dir.join("templates/identity");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(pack.join("procedures.toml"), PACK).unwrap();
+    std::fs::write(pack.join("answer.txt"), "Hello,\n").unwrap();
+    std::fs::write(pack.join("acknowledge.txt"), "Hello,\n").unwrap();
     std::fs::write(dir.join("accounts.toml"), accounts).unwrap();
     let text = format!(
-        "[imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"support@sr.ht\"\npassword_file = \"pw\"\n\n[procedures]\ntemplates = \"templates\"\n\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n\n[identity]\naccounts = \"accounts.toml\"\n{identity_extra}\n",
+        "[imap]\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"support@sr.ht\"\npassword_file = \"pw\"\n\n[procedures]\npack = \"identity\"\ntemplates = \"templates\"\n\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n\n[identity]\naccounts = \"accounts.toml\"\n{identity_extra}\n",
         dns.addr()
     );
     let path = dir.join("triaged.toml");

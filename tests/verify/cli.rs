@@ -59,9 +59,10 @@ async fn json_lines_follow_the_design_contract() {
     let first = &lines[0];
     assert_eq!(
         keys(first),
-        BTreeSet::from(["file", "account", "factors", "required", "met", "verified"]),
+        BTreeSet::from(["file", "account", "factors", "required", "met", "verified", "procedure"]),
         "{first}"
     );
+    assert_eq!(first["procedure"], "account-deletion", "{first}");
     assert_eq!(first["file"], good.display().to_string());
     assert_eq!(first["account"], "alice");
     assert_eq!(
@@ -139,12 +140,60 @@ async fn table_output_is_readable() {
     let (ok, out) = run(&w, &[good], false).await;
     assert!(ok);
     assert!(out.contains("account   alice"), "{out}");
+    assert!(out.contains("procedure account-deletion (identity \"one\")"), "{out}");
     assert!(
         out.lines()
             .any(|l| l.trim_start().starts_with("dkim") && l.contains("pass")),
         "{out}"
     );
     assert!(out.contains("1 of 1 factor(s): verified"), "{out}");
+}
+
+/// The review's case: dana's refund request gives her card's last four
+/// digits. The daemon classifies it as a refund, a billing matter, where
+/// the digits count; `verify` classifies it with the same pack and says
+/// what the daemon says, naming the procedure.
+#[tokio::test]
+async fn verify_counts_card_digits_for_a_mail_the_pack_classifies_as_a_billing_matter() {
+    let dana = "[[account]]\nusername = \"dana\"\nemail = \"dana@example.org\"\ntwo_factor = false\nbilling_last4 = \"4242\"\n";
+    let w = World::start_with(dana, "");
+    let mut config = w.config.clone();
+    config.procedures.templates = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"));
+    config.procedures.pack = "sourcehut".into();
+    let refund = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/mail/05-refund.eml"));
+    let mut out = Vec::new();
+    assert!(verify_files(&config, &[refund], true, &mut out).await.unwrap());
+    let line = &json_lines(std::str::from_utf8(&out).unwrap())[0];
+    assert_eq!(line["procedure"], "refund", "{line}");
+    assert_eq!(line["factors"]["billing_last4"]["result"], "pass", "{line}");
+    assert_eq!(
+        (line["account"].as_str(), line["required"].as_u64(), line["met"].as_u64(), line["verified"].as_bool()),
+        (Some("dana"), Some(1), Some(1), Some(true)),
+        "{line}"
+    );
+}
+
+/// A team may configure no account directory; then no sender has an
+/// account, and both `verify` and `check-config` say that is why (and
+/// what to set) rather than "no account has the address" for everyone.
+#[tokio::test]
+async fn without_an_account_directory_verify_and_check_config_say_none_is_configured() {
+    let w = World::start();
+    let path = w.dir.path().join("triaged.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("accounts = \"accounts.toml\"\n", "")).unwrap();
+    let config = triaged::config::Config::load(&path).unwrap();
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "Delete"));
+    let mut out = Vec::new();
+    assert!(verify_files(&config, &[good], false, &mut out).await.unwrap());
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("account   (none): no account directory is configured: set [identity] accounts"), "{out}");
+    let pgp = out.lines().find(|l| l.trim_start().starts_with("pgp")).unwrap();
+    assert!(pgp.ends_with("none  no account directory is configured"), "{out}");
+
+    let check = triaged::check::check(&path).await;
+    assert!(check.ok(), "a team may choose no directory: {check:?}");
+    assert!(check.notes.iter().any(|n| n.starts_with("note: identity: no account directory is configured")), "{check:?}");
 }
 
 #[tokio::test]

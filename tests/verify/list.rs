@@ -164,8 +164,12 @@ async fn the_verifier_reads_the_author_and_says_when_the_footer_broke_an_inline_
     assert!(!r.factors.pgp.passed(), "{r:#?}");
     assert!(r.factors.pgp.reason.contains("appended its footer to the inline-signed text"), "{:?}", r.factors.pgp);
     // `triaged verify FILE` reads it the same way.
-    let offline = v.verify_offline(&msg).await;
-    assert_eq!((offline.account.as_deref(), offline.factors.dkim.passed()), (Some("alice"), true), "{offline:#?}");
+    let file = w.dir.path().join("through-list.eml");
+    std::fs::write(&file, &raw).unwrap();
+    let mut out = Vec::new();
+    assert!(triaged::verify::cli::verify_files(&w.config, &[file], true, &mut out).await.unwrap());
+    let offline: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!((offline["account"].as_str(), offline["factors"]["dkim"]["result"].as_str()), (Some("alice"), Some("pass")), "{offline}");
 }
 
 /// The headers a reply through the list is tied to its ticket by are those

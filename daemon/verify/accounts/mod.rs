@@ -182,6 +182,14 @@ pub struct Directory {
 /// How long sourcehut keys are reused before they are fetched again.
 pub const SOURCEHUT_CACHE_TTL: Duration = Duration::from_secs(600);
 
+/// Why no sender has an account when neither the file nor the command is
+/// configured (sourcehut only adds keys to an account they found): said
+/// instead of "no account has the address", which would hide the cause.
+pub const NO_DIRECTORY: &str = "no account directory is configured";
+/// What to do about [`NO_DIRECTORY`], where there is room to say it.
+pub const DIRECTORY_FIX: &str =
+    "set [identity] accounts = \"/etc/triaged/accounts.toml\" (or accounts_command); docs/ACCOUNTS.md describes the file";
+
 impl Directory {
     pub fn new(
         file: Option<PathBuf>,
@@ -211,6 +219,12 @@ impl Directory {
                 .clone()
                 .map(|base| (base, SOURCEHUT_CACHE_TTL)),
         )
+    }
+
+    /// Whether a backend that finds accounts (the file or the command) is
+    /// configured; without one no sender ever has an account.
+    pub fn configured(&self) -> bool {
+        self.file.is_some() || self.command.is_some()
     }
 
     /// Whether an account owns `address`, asking the file and the command
