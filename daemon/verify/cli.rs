@@ -156,9 +156,10 @@ fn write_table(out: &mut (dyn Write + Send), file: &str, judged: &Judged) -> std
     }
     writeln!(
         out,
-        "  => {} of {} factor(s): {}{}\n",
+        "  => {} of {} {}: {}{}\n",
         r.met,
         r.required,
+        if r.required == 1 { "factor" } else { "factors" },
         if r.verified {
             "verified"
         } else {

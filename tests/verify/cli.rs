@@ -146,7 +146,7 @@ async fn table_output_is_readable() {
             .any(|l| l.trim_start().starts_with("dkim") && l.contains("pass")),
         "{out}"
     );
-    assert!(out.contains("1 of 1 factor(s): verified"), "{out}");
+    assert!(out.contains("1 of 1 factor: verified"), "{out}");
 }
 
 /// The review's case: dana's refund request gives her card's last four
