@@ -442,6 +442,16 @@ impl SecretRef {
         }
     }
 
+    /// The key that names it and where (`imap.password_file,
+    /// /etc/triaged/config.toml:6`), for a problem with what it holds.
+    pub fn configured_at(&self) -> String {
+        match self.at.line {
+            Some(line) => format!("{}, {}:{line}", self.at.message, self.at.file.display()),
+            None if self.at.message.is_empty() => "given inline".to_string(),
+            None => format!("{}, {}", self.at.message, self.at.file.display()),
+        }
+    }
+
     /// A systemd credential, readable only inside the service: a shell
     /// (`check-config`) cannot tell whether it will be there.
     pub fn is_credential(&self) -> bool {
