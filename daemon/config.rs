@@ -442,6 +442,16 @@ impl SecretRef {
         }
     }
 
+    /// The key that names it and where (`imap.password_file,
+    /// /etc/triaged/config.toml:6`), for a problem with what it holds.
+    pub fn configured_at(&self) -> String {
+        match self.at.line {
+            Some(line) => format!("{}, {}:{line}", self.at.message, self.at.file.display()),
+            None if self.at.message.is_empty() => "given inline".to_string(),
+            None => format!("{}, {}", self.at.message, self.at.file.display()),
+        }
+    }
+
     /// A systemd credential, readable only inside the service: a shell
     /// (`check-config`) cannot tell whether it will be there.
     pub fn is_credential(&self) -> bool {
@@ -1350,6 +1360,18 @@ templates = "templates"
         assert!(err.contains("irc.lines_per_second: must be a number above 0"), "{err}");
     }
 
+    /// Was `invalid type: string "60", expected u64`: no key, no fix.
+    #[test]
+    fn a_quoted_number_names_its_key_and_what_to_write() {
+        let err = load(&OK.replace("port = 1143", "port = 1143\npoll_interval_secs = \"60\"")).unwrap_err().to_string();
+        assert!(
+            err.ends_with("/triaged.toml:5: imap.poll_interval_secs: expected a whole number, found string \"60\": write a whole number, e.g. poll_interval_secs = 60 (no quotes)"),
+            "{err}"
+        );
+        let err = load(&format!("{OK}\n[irc]\nserver = \"127.0.0.1\"\ntls = \"no\"\n")).unwrap_err().to_string();
+        assert!(err.contains("irc.tls: expected true or false, found string \"no\": write true or false, e.g. tls = true (no quotes)"), "{err}");
+    }
+
     #[test]
     fn unknown_key_is_reported_with_its_line() {
         let err = load(&OK.replace("port = 1143", "port = 1143\nprot = 3")).unwrap_err().to_string();
@@ -1360,7 +1382,7 @@ templates = "templates"
     #[test]
     fn wrong_type_is_reported_with_its_line() {
         let err = load(&OK.replace("port = 1143", "port = \"imaps\"")).unwrap_err().to_string();
-        assert!(err.contains("triaged.toml:4:"), "{err}");
+        assert!(err.contains("triaged.toml:4: imap.port: expected a whole number, found string \"imaps\": write a whole number, without quotes"), "{err}");
     }
 
     #[test]

@@ -389,24 +389,37 @@ impl Worker {
             if self.cancel.is_cancelled() {
                 return Ok(());
             }
-            match self.session(&mut backoff).await {
-                Ok(()) => return Ok(()),
-                Err(e) => {
-                    failures += 1;
-                    self.health.failed(&self.folder, &e.to_string());
-                    status::write_snapshot(&self.actor.store, &self.health);
-                    // One pass must still finish on a flaky link, but must
-                    // not hang a script forever.
-                    if self.once && failures >= 3 {
-                        return Err(e);
-                    }
-                    let delay = backoff.next_delay();
-                    warn!(folder = %self.folder, "IMAP session ended: {e}; reconnecting in {:.1}s", delay.as_secs_f64());
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = self.cancel.cancelled() => return Ok(()),
+            let (e, began) = match Connection::open(&self.config.imap).await {
+                Err(e) => (ActError::from(e), false),
+                Ok(conn) => {
+                    backoff.reset();
+                    match self.session(conn).await {
+                        Ok(()) => return Ok(()),
+                        Err(e) => (e, true),
                     }
                 }
+            };
+            failures += 1;
+            let new = self.health.failed(&self.folder, &e.to_string());
+            status::write_snapshot(&self.actor.store, &self.health);
+            // One pass must still finish on a flaky link, but must not hang
+            // a script forever, nor wait on a password nobody has fixed.
+            if self.once && (failures >= 3 || matches!(&e, ActError::Mailbox(m) if m.needs_the_operator())) {
+                return Err(e);
+            }
+            // The daemon keeps trying (a password may be fixed meanwhile)
+            // but says an error again only when it changes: a wrong
+            // password would otherwise fill the log every few minutes.
+            let delay = backoff.next_delay();
+            let ended = if began { "IMAP session ended: " } else { "" };
+            if new {
+                warn!(folder = %self.folder, "{ended}{e}; trying again in {:.1}s", delay.as_secs_f64());
+            } else {
+                debug!(folder = %self.folder, "{ended}{e}, again; trying again in {:.1}s", delay.as_secs_f64());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.cancel.cancelled() => return Ok(()),
             }
         }
     }
@@ -425,11 +438,10 @@ impl Worker {
         Ok(carried.actions)
     }
 
-    /// One connection's life: recover, then sync and wait until told to stop.
-    async fn session(&self, backoff: &mut Backoff) -> Result<(), ActError> {
+    /// One connection's life, once logged in: recover, then sync and wait
+    /// until told to stop.
+    async fn session(&self, mut conn: Connection) -> Result<(), ActError> {
         let imap = &self.config.imap;
-        let mut conn = Connection::open(imap).await?;
-        backoff.reset();
         let mut wake = self.actor.wake_receiver();
         let mut claims = self.actor.store.claims_changed();
         let recovered = self.carry_out_pending(&mut conn, true).await?;

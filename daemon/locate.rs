@@ -108,6 +108,9 @@ impl<'a> Locator<'a> {
     /// ones.
     pub fn toml_error(&self, e: &toml::de::Error) -> Problem {
         let msg = e.message().trim().to_string();
+        if let Some(p) = e.span().and_then(|span| self.wrong_type(span.start, &msg)) {
+            return p;
+        }
         let hint = if msg.contains("unknown field") {
             " (check the spelling against config.example.toml, which lists every option)"
         } else if msg.contains("missing field") {
@@ -120,6 +123,60 @@ impl<'a> Locator<'a> {
             line: e.span().map(|s| self.line_of_offset(s.start)),
             message: format!("{msg}{hint}"),
         }
+    }
+}
+
+impl Locator<'_> {
+    /// serde's `invalid type: string "60", expected u64` at `offset` as
+    /// `imap.poll_interval_secs: ...; write a whole number, e.g.
+    /// poll_interval_secs = 60 (no quotes)`: the key, and what fits it.
+    fn wrong_type(&self, offset: usize, msg: &str) -> Option<Problem> {
+        let found = msg.strip_prefix("invalid type: ")?;
+        let (found, expected) = found.rsplit_once(", expected ")?;
+        let (path, key) = self.key_at(offset)?;
+        let quoted = found.strip_prefix("string \"").and_then(|s| s.strip_suffix('"'));
+        // What fits, and an example: the value written, unquoted, when it
+        // is one.
+        let (fits, example) = match expected {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" | "an integer" => {
+                ("a whole number", quoted.filter(|q| q.parse::<u64>().is_ok()).map(|n| format!("{key} = {n} (no quotes)")))
+            }
+            "f32" | "f64" | "a float" => ("a number", quoted.filter(|q| q.parse::<f64>().is_ok()).map(|n| format!("{key} = {n} (no quotes)"))),
+            "a boolean" => ("true or false", Some(format!("{key} = true (no quotes)"))),
+            "a string" => ("text in quotes", Some(format!("{key} = \"...\""))),
+            "a sequence" => ("a list in brackets", Some(format!("{key} = [\"...\"]"))),
+            other => (other, None),
+        };
+        let fix = match example {
+            Some(e) => format!("write {fits}, e.g. {e}"),
+            None if fits.starts_with("a whole") || fits == "a number" => format!("write {fits}, without quotes"),
+            None => format!("write {fits}"),
+        };
+        Some(Problem {
+            file: self.file.clone(),
+            line: Some(self.line_of_offset(offset)),
+            message: format!("{path}: expected {fits}, found {found}: {fix}"),
+        })
+    }
+
+    /// The dotted path (`imap.poll_interval_secs`, `account[1].email`) and
+    /// the last key of the value at byte `offset`.
+    fn key_at(&self, offset: usize) -> Option<(String, String)> {
+        fn within(table: &dyn toml_edit::TableLike, offset: usize, prefix: &str) -> Option<(String, String)> {
+            table.iter().find_map(|(key, item)| {
+                let dotted = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+                match item {
+                    toml_edit::Item::Table(t) => within(t, offset, &dotted),
+                    toml_edit::Item::ArrayOfTables(a) => {
+                        a.iter().enumerate().find_map(|(i, t)| within(t, offset, &format!("{dotted}[{i}]")))
+                    }
+                    toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => within(t, offset, &dotted),
+                    toml_edit::Item::Value(v) => v.span().filter(|s| s.contains(&offset)).map(|_| (dotted, key.to_string())),
+                    _ => None,
+                }
+            })
+        }
+        within(self.doc.as_ref()?.as_table(), offset, "")
     }
 }
 

@@ -111,12 +111,16 @@ impl Health {
         });
     }
 
-    /// A session with the server over `folder` ended in `error`.
-    pub fn failed(&self, folder: &str, error: &str) {
+    /// A session with the server over `folder` ended in `error`; whether
+    /// that is news (not the error it was failing with already).
+    pub fn failed(&self, folder: &str, error: &str) -> bool {
+        let mut new = true;
         self.update(folder, |f| {
+            new = f.failing.as_ref().is_none_or(|old| old.error != error);
             let since = f.failing.take().map_or_else(|| to_seconds(jiff::Timestamp::now()), |old| old.since);
             f.failing = Some(SyncFailure { since, error: error.to_string() });
         });
+        new
     }
 
     /// `folder` is not on the server, and could not be created.

@@ -33,8 +33,15 @@ pub enum MailboxError {
     Tls { host: String, source: std::io::Error },
     #[error(transparent)]
     TlsSetup(#[from] tls::TlsSetupError),
-    #[error("{host} refused the login for {user}: {detail} (check imap.username and the password file)")]
-    Login { host: String, user: String, detail: String },
+    #[error("imap: {host} refused the login for {user}: {said}; check imap.username and the password ({password_at})")]
+    Login {
+        host: String,
+        user: String,
+        /// What the server said, as it said it (`[AUTHENTICATIONFAILED] ...`).
+        said: String,
+        /// The config line that names the password.
+        password_at: String,
+    },
     #[error("{0}")]
     Password(crate::config::Problem),
     #[error("{host} does not offer STARTTLS; use tls = \"implicit\" on port 993")]
@@ -48,10 +55,44 @@ pub enum MailboxError {
 }
 
 impl MailboxError {
-    /// Login failures won't fix themselves by retrying quickly; the rest are
-    /// network weather.
-    pub fn is_auth(&self) -> bool {
-        matches!(self, MailboxError::Login { .. } | MailboxError::Password(_))
+    /// Whether trying again cannot help until someone changes the password
+    /// or the account: the server said the credentials are wrong, or the
+    /// password file cannot be read. A refusal without such a code, or one
+    /// saying the server is busy (`[UNAVAILABLE]`), may pass.
+    pub fn needs_the_operator(&self) -> bool {
+        match self {
+            MailboxError::Login { said, .. } => refuses_the_credentials(said),
+            MailboxError::Password(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// RFC 5530 sec 3: AUTHENTICATIONFAILED (wrong user or password),
+/// AUTHORIZATIONFAILED (right password, no access) and EXPIRED (the
+/// password must be changed) stay so until someone acts; UNAVAILABLE,
+/// INUSE and a NO without a code can be transient.
+fn refuses_the_credentials(said: &str) -> bool {
+    let code = said.strip_prefix('[').and_then(|s| s.split_once(']')).map(|(code, _)| code);
+    matches!(code, Some("AUTHENTICATIONFAILED" | "AUTHORIZATIONFAILED" | "EXPIRED"))
+}
+
+/// The server's words in an error async-imap formats as
+/// `code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")`;
+/// any other error as it displays.
+fn server_said(e: &async_imap::error::Error) -> String {
+    use async_imap::error::Error;
+    let (Error::No(detail) | Error::Bad(detail)) = e else {
+        return e.to_string();
+    };
+    let info = detail
+        .split_once(", info: Some(\"")
+        .and_then(|(_, rest)| rest.strip_suffix("\")"))
+        .map(|quoted| quoted.replace("\\\"", "\"").replace("\\\\", "\\"));
+    match info {
+        Some(info) if !info.trim().is_empty() => info.trim().to_string(),
+        _ if detail.contains("info: None") => "(no reason given)".to_string(),
+        _ => detail.clone(),
     }
 }
 
@@ -159,10 +200,11 @@ impl Connection {
             .await?;
             client = async_imap::Client::new(stream);
         }
-        let login_err = |e: async_imap::error::Error| MailboxError::Login {
+        let login_err = |e: &async_imap::error::Error| MailboxError::Login {
             host: cfg.host.clone(),
             user: cfg.username.clone(),
-            detail: e.to_string(),
+            said: server_said(e),
+            password_at: cfg.password.configured_at(),
         };
         // Read at each login: a rotated password is used from the next one.
         let password = cfg.password.read().map_err(MailboxError::Password)?;
@@ -173,12 +215,15 @@ impl Connection {
         let mut session = match tokio::time::timeout(cfg.timeout, client.authenticate("PLAIN", auth)).await {
             Err(_) => return Err(MailboxError::Timeout("login")),
             Ok(Ok(s)) => s,
+            // The same password would be refused again by LOGIN, after
+            // another of the server's failure delays.
+            Ok(Err((e, _))) if refuses_the_credentials(&server_said(&e)) => return Err(login_err(&e)),
             // Servers without SASL PLAIN still speak LOGIN (RFC 3501 6.2.3).
             Ok(Err((_, client))) => timed(cfg.timeout, "login", async {
                 client
                     .login(&cfg.username, password.expose())
                     .await
-                    .map_err(|(e, _)| login_err(e))
+                    .map_err(|(e, _)| login_err(&e))
             })
             .await?,
         };

@@ -71,15 +71,63 @@ fn implicit_tls_and_starttls_with_a_private_ca() {
     }
 }
 
+/// A refused password was told as a Rust debug value (`code: None, info:
+/// Some(...)`), as a "session ended" that never began, and retried by
+/// `run --once` as if the server might change its mind.
 #[test]
-fn wrong_password_is_a_clear_error() {
+fn a_wrong_password_is_told_in_the_servers_words_and_run_once_gives_up_at_once() {
     let s = setup();
     std::fs::write(s.dovecot.password_file(), "wrong\n").unwrap();
     let out = triaged(&s.config, &["run", "--once"]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refused the login"), "{err}");
+    let config = s.config.display();
+    assert!(
+        err.contains(&format!(
+            "imap: 127.0.0.1 refused the login for support@example.org: [AUTHENTICATIONFAILED] Authentication failed.; check imap.username and the password (imap.password_file, {config}:6)"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("code: None") && !err.contains("session ended"), "{err}");
+    assert!(!err.contains("trying again"), "a refused password is not tried again: {err}");
     assert!(!err.contains("wrong"), "the password never appears in logs");
+}
+
+/// The daemon keeps trying (the password may be fixed while it runs), but
+/// says why only once, not at every attempt.
+#[test]
+fn a_daemon_refused_its_password_says_so_once_and_keeps_trying() {
+    // One worker (no Sent folder): Dovecot delays each failed login more.
+    let s = setup_custom("none", None, "sent = \"\"\nbackoff_max_secs = 1", "");
+    std::fs::write(s.dovecot.password_file(), "wrong\n").unwrap();
+    let mut daemon = spawn_daemon_with_env(&s, &[("TRIAGED_LOG", "triaged=debug")]);
+    let stderr = daemon.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let inbox = |l: &String| l.contains("folder=INBOX");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log.iter().any(|l| inbox(l) && l.contains("again; trying again")) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => log.push(line),
+            Err(e) => {
+                daemon.kill().ok();
+                panic!("no second attempt logged ({e}): {}", log.join("\n"))
+            }
+        }
+    }
+    assert_running(&mut daemon);
+    sigterm(daemon);
+    let told: Vec<&String> = log.iter().filter(|l| inbox(l) && l.contains(" WARN ") && l.contains("refused the login")).collect();
+    assert_eq!(told.len(), 1, "{}", log.join("\n"));
+    assert!(told[0].contains("[AUTHENTICATIONFAILED] Authentication failed.; check imap.username") && told[0].contains("; trying again in"), "{}", told[0]);
 }
 
 #[test]
