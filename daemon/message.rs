@@ -667,8 +667,21 @@ pub fn own_words(text: &str) -> OwnWords {
 /// writer speaking ("On second thought, as my wife wrote:").
 fn dated_attribution(line: &str) -> bool {
     let line = line.trim();
-    ATTRIBUTION.is_match(line) && !WRITERS_OWN.is_match(line) && line.contains(|c: char| c.is_ascii_digit())
+    OUR_ATTRIBUTION.is_match(line)
+        || (ATTRIBUTION.is_match(line) && !WRITERS_OWN.is_match(line) && line.contains(|c: char| c.is_ascii_digit()))
 }
+
+/// The attribution lines our drafts write (`act::draft::Attribution`),
+/// whatever the name in them: a customer called "My" or "Je" is no writer
+/// speaking of themselves.
+static OUR_ATTRIBUTION: LazyLock<ForwardRegex> = LazyLock::new(|| {
+    ForwardRegex::fixed(concat!(
+        r"^(?:On (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC, .{1,80} wrote:",
+        r"|Am \d{2}\.\d{2}\.\d{4} um \d{2}:\d{2} UTC schrieb .{1,80}:",
+        r"|Le \d{2}/\d{2}/\d{4} à \d{2}:\d{2} UTC, .{1,80} a écrit :",
+        r"|El \d{2}/\d{2}/\d{4} a las \d{2}:\d{2} UTC, .{1,80} escribió:)$",
+    ))
+});
 
 /// Whether `lines[i]` begins an Outlook header of an original: "From: "
 /// and a name or an address (capitalised words, or an "@"), then "Sent:"

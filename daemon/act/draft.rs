@@ -445,6 +445,17 @@ mod tests {
             let own = crate::message::own_words(&back.text);
             assert_eq!((own.text.trim(), own.uncertain_cut), ("Ja.", None), "{lang}: {translated}");
         }
+        // A customer whose name reads like a writer's own word ("My",
+        // "Je") is still quoted, not taken for the writer speaking.
+        for name in ["My Nguyen", "Je-won Park", "I. Ivanova"] {
+            let a = Attribution { who: name.into(), ..a.clone() };
+            for lang in ["de", "fr", "es", "en"] {
+                let quoted = format!("{}> Bitte\n", a.line(Some(lang)));
+                let back = parsed(&format!("From: x@example.net\r\nSubject: Re\r\n\r\nJa.\r\n\r\n{}", quoted.replace('\n', "\r\n")));
+                let own = crate::message::own_words(&back.text);
+                assert_eq!((own.text.trim(), own.uncertain_cut), ("Ja.", None), "{name}/{lang}: {quoted}");
+            }
+        }
         // A date that did not parse is kept as written; none, none said.
         let undated = Attribution { who: "Ann".into(), at: None, date: None };
         assert_eq!(undated.line(Some("de")), "Ann schrieb:\n");
