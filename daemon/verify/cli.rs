@@ -30,6 +30,9 @@ struct Line<'a> {
     procedure: &'a str,
 }
 
+/// The procedure `verify` names when the pack did not load.
+const NO_PACK: &str = "(pack not loaded)";
+
 /// What the daemon would decide about a file's sender had it opened a
 /// ticket: the procedure the pack classifies it as, and the checks under
 /// that procedure's identity policy.
@@ -44,9 +47,15 @@ struct Judged {
 
 /// The daemon's intake for a new request, offline: arrival, classify,
 /// verify, and the verdict `TicketIdentity` gives a ticket it opens.
-async fn judge(verifier: &Verifier, pack: &Pack, learner: Option<&Learner>, msg: &Message) -> Judged {
+async fn judge(verifier: &Verifier, pack: Option<&Pack>, learner: Option<&Learner>, msg: &Message) -> Judged {
     let arrival = verifier.arrival(msg).await;
     let msg = arrival.message();
+    let Some(pack) = pack else {
+        // No procedure to take a policy from: the account's own rule (one
+        // factor, two with 2FA), card digits not counted.
+        let report = verifier.verify_offline(&arrival, false).await;
+        return Judged { procedure: NO_PACK.into(), policy: IdentityPolicy::One, reply: false, report };
+    };
     let sender = verifier.sender_for(pack, msg).await;
     let class = match learner {
         Some(l) => l.classify_from(pack, msg, sender).0,
@@ -87,15 +96,22 @@ pub async fn verify_files(
         (Ok(_), Ok(_)) => crate::classify::cli::open_learner(config),
         _ => None,
     };
+    // The sender's checks need no pack: a pack that fails to load (when an
+    // operator most needs `verify`) costs the procedure's policy, said on
+    // stderr and in the exit status, not the checks.
     let mut all_ok = true;
+    if let (Ok(_), Err(e)) = (&verifier, &pack) {
+        eprintln!("triaged: the pack did not load, so each file is judged under the account's own rule, card digits not counted:\n{e}");
+        all_ok = false;
+    }
     for path in files {
         let file = path.display().to_string();
-        let result = match (&verifier, &pack) {
-            (Ok(v), Ok(pack)) => match Message::read_file(path, &config.limits) {
-                Ok(msg) => Ok(judge(v, pack, learner.as_ref(), &msg).await),
+        let result = match &verifier {
+            Ok(v) => match Message::read_file(path, &config.limits) {
+                Ok(msg) => Ok(judge(v, pack.as_ref().ok(), learner.as_ref(), &msg).await),
                 Err(e) => Err(e.to_string()),
             },
-            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+            Err(e) => Err(e.clone()),
         };
         match result {
             Ok(judged) if json => {

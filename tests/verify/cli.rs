@@ -538,3 +538,20 @@ async fn sourcehut_outage_marks_key_factors_temporary() {
         "one factor is enough for this account"
     );
 }
+
+/// The sender's checks need no pack, only the procedure's policy does: a
+/// pack that fails to load (when an operator most needs `verify`) still
+/// leaves the checks, under the account's own rule, and the exit status
+/// says something is wrong.
+#[tokio::test]
+async fn a_pack_that_fails_to_load_still_lets_verify_check_the_sender() {
+    let w = World::start();
+    let good = write(&w, "good.eml", &w.signed("alice@example.org", "Delete"));
+    std::fs::write(w.dir.path().join("templates/identity/procedures.toml"), "[pack\nbroken").unwrap();
+    let (ok, out) = run(&w, &[good], true).await;
+    let lines = json_lines(&out);
+    assert!(!ok, "the broken pack is a failure: {out}");
+    assert_eq!(lines[0]["account"], "alice", "{out}");
+    assert_eq!(lines[0]["factors"]["dkim"]["result"], "pass", "{out}");
+    assert_eq!(lines[0]["procedure"], "(pack not loaded)", "{out}");
+}
