@@ -13,6 +13,7 @@ use std::path::Path;
 
 use crate::config::{Config, ConfigError};
 use crate::verify::accounts::{DIRECTORY_FIX, NO_DIRECTORY};
+use crate::verify::{DirectoryError, VerifyError};
 
 /// What `check-config` found.
 #[derive(Debug, Default)]
@@ -63,6 +64,11 @@ pub async fn check(path: &Path) -> CheckReport {
     }
     if identity_named {
         match crate::verify::Verifier::new(&config).await {
+            // Each problem of the accounts file on its own line, so that
+            // four mistakes count as four.
+            Err(VerifyError::Directory(DirectoryError::File(problems))) => {
+                report.problems.extend(problems.iter().map(|p| p.to_string()))
+            }
             Err(e) => report.problems.push(e.to_string()),
             // A web_ca_file that is not there is listed already.
             Ok(v) => {

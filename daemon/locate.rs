@@ -40,8 +40,10 @@ impl<'a> Locator<'a> {
         Locator { text, file: file.to_path_buf(), doc: toml_edit::ImDocument::parse(text).ok() }
     }
 
+    /// Counted on bytes: an offset inside a multi-byte character must not
+    /// panic.
     pub fn line_of_offset(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count() + 1
     }
 
     /// The line of the deepest part of `path` that can be found.

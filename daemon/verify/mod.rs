@@ -496,7 +496,7 @@ fn load_challenges(path: &Path) -> Result<BTreeMap<String, String>, VerifyError>
     toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| accounts::line_of(&text, s.start))
+            .map(|s| crate::locate::Locator::new(&text, path).line_of_offset(s.start))
             .unwrap_or(1);
         err(format!("line {line}: {}", e.message().trim()))
     })

@@ -102,10 +102,11 @@ fn check_config_reports_every_problem_in_one_run() {
     }
     let shipped_templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     replace_in_config(&s, &format!("templates = \"{}\"", shipped_templates.display()), &format!("templates = \"{}\"", templates.display()));
-    // An account directory run refuses: a username listed twice.
+    // An account directory run refuses four times over: a username listed
+    // twice, an address, a domain and card digits that are not one.
     std::fs::write(
         s.dir.path().join("accounts.toml"),
-        "[[account]]\nusername = \"alice\"\nemails = [\"a@example.org\"]\n\n[[account]]\nusername = \"alice\"\nemails = [\"b@example.org\"]\n",
+        "[[account]]\nusername = \"alice\"\nemails = [\"a@example.org\"]\n\n[[account]]\nusername = \"alice\"\nemails = [\"b@example.org\", \"not-an-address\"]\ndomains = [\"https://example.org/\"]\nbilling_last4 = \"42\"\n",
     )
     .unwrap();
     replace_in_config(&s, "[procedures]", "[identity]\naccounts = \"accounts.toml\"\n\n[procedures]\ntimezone = \"Mars/Olympus\"");
@@ -117,10 +118,14 @@ fn check_config_reports_every_problem_in_one_run() {
     let out = text(&check);
     assert_eq!(check.status.code(), Some(1), "{out}");
     assert!(out.contains("procedures.timezone: unknown time zone \"Mars/Olympus\""), "{out}");
-    assert!(out.contains("accounts.toml:5: username \"alice\" is already used on line 1"), "{out}");
+    // Each at the line of its key.
+    assert!(out.contains("accounts.toml:6: username \"alice\" is already used on line 2"), "{out}");
+    assert!(out.contains("accounts.toml:7: account \"alice\": \"not-an-address\" is not a mail address"), "{out}");
+    assert!(out.contains("accounts.toml:8: account \"alice\": \"https://example.org/\" is not a domain name"), "{out}");
+    assert!(out.contains("accounts.toml:9: account \"alice\": billing_last4 must be exactly four digits"), "{out}");
     assert!(out.contains("refund-late.txt"), "the pack's missing template: {out}");
     assert!(out.contains("imap.password_file: cannot read"), "{out}");
-    assert!(out.contains("4 problems; `triaged run` would refuse to start"), "{out}");
+    assert!(out.contains("7 problems; `triaged run` would refuse to start"), "{out}");
     // run refuses the same config.
     replace_in_config(&s, "nope", &pw);
     let run = triaged_env(&s.config, &["run", "--once"], &[]);

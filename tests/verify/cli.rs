@@ -213,7 +213,7 @@ async fn broken_accounts_file_is_reported_with_its_line_for_every_file() {
     for l in &lines {
         let e = l["error"].as_str().unwrap();
         assert!(
-            e.contains("accounts.toml:1: ") && e.contains("not a mail address"),
+            e.contains("accounts.toml:3: ") && e.contains("not a mail address"),
             "{e}"
         );
     }

@@ -100,7 +100,10 @@ impl CommandDirectory {
                 false,
             )
         })?;
-        let account = raw.validate().map_err(|e| self.error(e, false))?;
+        let account = raw.validate().map_err(|problems| {
+            let said: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+            self.error(said.join("; "), false)
+        })?;
         if !account.has_address(address) {
             return Err(self.error(
                 format!(

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::locate::Problem;
+
 pub use command::CommandDirectory;
 pub use file::AccountFile;
-pub(crate) use file::line_of;
 pub use sourcehut::SourcehutKeys;
 
 /// One account as the directory knows it.
@@ -53,58 +54,119 @@ pub(crate) struct RawAccount {
     pub billing_last4: Option<String>,
 }
 
+/// Which key of an account a problem is about: `emails[1]` is
+/// `Field { key: "emails", index: Some(1) }`, so the file can point at its
+/// line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub key: &'static str,
+    pub index: Option<usize>,
+}
+
+impl Field {
+    fn key(key: &'static str) -> Field {
+        Field { key, index: None }
+    }
+
+    fn item(key: &'static str, index: usize) -> Field {
+        Field {
+            key,
+            index: Some(index),
+        }
+    }
+}
+
+/// One thing wrong with an account, at the key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccountProblem {
+    pub field: Field,
+    pub message: String,
+}
+
 impl RawAccount {
-    /// Checks what a lookup relies on; the message says what to fix.
-    pub(crate) fn validate(self) -> Result<Account, String> {
+    /// Each address as written, with the key it was written under.
+    pub(crate) fn addresses(&self) -> impl Iterator<Item = (Field, &str)> {
+        let single = self.email.iter().map(|e| (Field::key("email"), e.as_str()));
+        let listed = self.emails.iter().enumerate();
+        let listed = listed.map(|(i, e)| (Field::item("emails", i), e.as_str()));
+        single.chain(listed)
+    }
+
+    /// Checks what a lookup relies on and reports every problem, each at its
+    /// key and saying what to write instead.
+    pub(crate) fn validate(&self) -> Result<Account, Vec<AccountProblem>> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |field: Field, message: String| problems.push(AccountProblem { field, message });
         if self.username.trim().is_empty() {
-            return Err("username must not be empty".into());
+            problem(
+                Field::key("username"),
+                "username must not be empty; write username = \"alice\"".into(),
+            );
         }
-        let mut emails: Vec<String> = self.email.into_iter().chain(self.emails).collect();
-        if emails.is_empty() {
-            return Err(format!(
-                "account {:?} has no address: add email = \"user@example.org\" (or emails = [...])",
-                self.username
-            ));
-        }
-        for e in &mut emails {
-            *e = normalize_address(e).ok_or_else(|| {
+        if self.email.is_none() && self.emails.is_empty() {
+            // No key to point at: the line falls back to the account's.
+            problem(
+                Field::key("email"),
                 format!(
-                    "account {:?}: {e:?} is not a mail address (local@domain)",
+                    "account {:?} has no address: add email = \"user@example.org\" (or emails = [...])",
                     self.username
-                )
-            })?;
+                ),
+            );
+        }
+        let mut emails = Vec::new();
+        for (field, e) in self.addresses() {
+            match normalize_address(e) {
+                Some(e) => emails.push(e),
+                None => problem(
+                    field,
+                    format!(
+                        "account {:?}: {e:?} is not a mail address; write local@domain, e.g. \"user@example.org\"",
+                        self.username
+                    ),
+                ),
+            }
         }
         emails.dedup();
         if let Some(d) = &self.billing_last4
             && !(d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(format!(
-                "account {:?}: billing_last4 must be exactly four digits, e.g. \"4242\"",
-                self.username
-            ));
+            problem(
+                Field::key("billing_last4"),
+                format!(
+                    "account {:?}: billing_last4 must be exactly four digits, e.g. \"4242\"",
+                    self.username
+                ),
+            );
         }
         let mut domains = Vec::with_capacity(self.domains.len());
-        for d in self.domains {
+        for (i, d) in self.domains.iter().enumerate() {
             let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
             if d.is_empty() || !d.contains('.') || d.contains(['/', ':', '@', ' ']) {
-                return Err(format!(
-                    "account {:?}: {d:?} is not a domain name; write \"example.org\"",
-                    self.username
-                ));
+                problem(
+                    Field::item("domains", i),
+                    format!(
+                        "account {:?}: {d:?} is not a domain name; write \"example.org\"",
+                        self.username
+                    ),
+                );
             }
             domains.push(d);
         }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Account {
-            username: self.username,
+            username: self.username.clone(),
             emails,
             // A directory that does not say is treated as "has 2FA":
             // asking for a second factor is an inconvenience, skipping it
             // is a takeover.
             two_factor: self.two_factor.unwrap_or(true),
-            pgp_keys: self.pgp_keys,
-            ssh_keys: self.ssh_keys,
+            pgp_keys: self.pgp_keys.clone(),
+            ssh_keys: self.ssh_keys.clone(),
             domains,
-            billing_last4: self.billing_last4,
+            billing_last4: self.billing_last4.clone(),
         })
     }
 }
@@ -133,8 +195,9 @@ pub fn normalize_address(address: &str) -> Option<String> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
-    #[error("{0}")]
-    File(String),
+    /// Every problem of the accounts file, each at its line.
+    #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    File(Vec<Problem>),
     #[error("account command {program:?}: {problem}")]
     Command {
         program: String,
@@ -304,22 +367,45 @@ mod tests {
         assert!(!a.has_address("Alice@example.org.evil.test"));
     }
 
+    fn problems(r: &RawAccount) -> Vec<(Field, String)> {
+        r.validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|p| (p.field, p.message))
+            .collect()
+    }
+
     #[test]
     fn bad_fields_are_refused_with_a_reason() {
-        assert!(
-            raw("not-an-address")
-                .validate()
-                .unwrap_err()
-                .contains("not a mail address")
-        );
+        let p = problems(&raw("not-an-address"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, Field::key("email"));
+        assert!(p[0].1.contains("not a mail address"), "{p:?}");
         let mut r = raw("a@x.org");
         r.billing_last4 = Some("42".into());
-        assert!(r.validate().unwrap_err().contains("four digits"));
+        assert!(problems(&r)[0].1.contains("four digits"));
         let mut r = raw("a@x.org");
         r.domains = vec!["https://x.org/".into()];
-        assert!(r.validate().unwrap_err().contains("not a domain"));
+        assert!(problems(&r)[0].1.contains("not a domain"));
         let mut r = raw("a@x.org");
         r.email = None;
-        assert!(r.validate().unwrap_err().contains("no address"));
+        assert!(problems(&r)[0].1.contains("no address"));
+    }
+
+    #[test]
+    fn every_problem_of_an_account_is_reported_at_its_key() {
+        let mut r = raw("alice@example.org");
+        r.emails = vec!["ok@example.org".into(), "not-an-address".into()];
+        r.domains = vec!["example.org".into(), "https://x.org/".into()];
+        r.billing_last4 = Some("42".into());
+        let fields: Vec<Field> = problems(&r).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            vec![
+                Field::item("emails", 1),
+                Field::key("billing_last4"),
+                Field::item("domains", 1)
+            ]
+        );
     }
 }
