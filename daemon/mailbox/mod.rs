@@ -73,8 +73,9 @@ impl MailboxError {
 /// password must be changed) stay so until someone acts; UNAVAILABLE,
 /// INUSE and a NO without a code can be transient.
 fn refuses_the_credentials(said: &str) -> bool {
-    let code = said.strip_prefix('[').and_then(|s| s.split_once(']')).map(|(code, _)| code);
-    matches!(code, Some("AUTHENTICATIONFAILED" | "AUTHORIZATIONFAILED" | "EXPIRED"))
+    // Response codes are atoms, read in any case (RFC 3501, 9).
+    let code = said.trim_start().strip_prefix('[').and_then(|s| s.split_once(']')).map(|(code, _)| code.to_ascii_uppercase());
+    matches!(code.as_deref(), Some("AUTHENTICATIONFAILED" | "AUTHORIZATIONFAILED" | "EXPIRED"))
 }
 
 /// The server's words in an error async-imap formats as
@@ -592,4 +593,19 @@ pub enum Withdrawal {
 /// Lowercase hex, as the withdrawal's hash is stored.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_of_the_credentials_is_told_by_its_code_in_any_case() {
+        for said in ["[AUTHENTICATIONFAILED] Authentication failed.", "[authenticationfailed] no", " [Expired] change it", "[AUTHORIZATIONFAILED] x"] {
+            assert!(refuses_the_credentials(said), "{said}");
+        }
+        for said in ["[UNAVAILABLE] try later", "[INUSE] busy", "Authentication failed.", ""] {
+            assert!(!refuses_the_credentials(said), "{said}");
+        }
+    }
 }
