@@ -1226,8 +1226,9 @@ fn no_pack_message(templates: &Path, pack: &str) -> String {
     format!("{pack:?} is not one of the packs in {}: {}{nearest}", templates.display(), packs.join(", "))
 }
 
-/// Letters to insert, delete or change to turn `a` into `b` (Levenshtein).
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Letters to insert, delete or change to turn `a` into `b` (Levenshtein):
+/// how far a misspelt name is from the one meant.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -153,26 +153,10 @@ pub fn check_declared(procedure_id: &str, procedure: Option<&Procedure>, key: &s
 fn nearest(key: &str, declared: &[String]) -> Option<String> {
     declared
         .iter()
-        .map(|d| (edits(key, d), d))
+        .map(|d| (crate::config::edit_distance(key, d), d))
         .filter(|(n, _)| *n <= 2)
         .min_by_key(|(n, _)| *n)
         .map(|(_, d)| d.clone())
-}
-
-/// Levenshtein distance: letters left out, added or typed wrong.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let here = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = here;
-        }
-    }
-    row[b.len()]
 }
 
 fn parse_value(key: &str, text: &str) -> Result<Value, FactError> {
