@@ -28,26 +28,36 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     ticket.notes.staff_action = plan.staff_action.clone();
 }
 
-/// The plan drafted a reply: a step that would leave the ticket answered or
-/// closed leaves it open until the reply is seen in Sent.
+/// The plan drafted a reply: it waits in Drafts until the Sent folder
+/// shows it, and staff are told so. A step that would leave the ticket
+/// answered or closed leaves it open meanwhile; a step that waits for the
+/// user (an identity request) keeps its state, but nobody was asked
+/// anything yet: "waiting" alone would read as the user's turn.
 pub(super) fn draft_waiting(ticket: &mut Ticket, plan: &Plan) {
-    let Some(after) = TicketState::parse(&plan.state).filter(|s| matches!(s, TicketState::Answered | TicketState::Closed))
+    let Some(after) = TicketState::parse(&plan.state)
+        .filter(|s| matches!(s, TicketState::Waiting | TicketState::Answered | TicketState::Closed))
     else {
         return;
     };
     ticket.notes.draft_waiting = Some(after);
-    if ticket.state != TicketState::Claimed {
+    if after != TicketState::Waiting && ticket.state != TicketState::Claimed {
         ticket.state = TicketState::New;
     }
 }
 
 /// A reply of ours was seen in Sent: the state the step meant, "answered"
-/// when it meant none (staff wrote their own reply).
+/// when it meant none (staff wrote their own reply). A step that waits for
+/// the user leaves a claim in place, as [`super::Actor`] does when it plans
+/// one.
 pub(super) fn answered(t: &mut Ticket) {
     if t.state == TicketState::Closed {
         return;
     }
-    t.state = t.notes.draft_waiting.take().unwrap_or(TicketState::Answered);
+    match t.notes.draft_waiting.take() {
+        Some(TicketState::Waiting) if t.state == TicketState::Claimed => {}
+        Some(after) => t.state = after,
+        None => t.state = TicketState::Answered,
+    }
 }
 
 /// The ticket's pending staff action, if it waits for one.
@@ -59,10 +69,8 @@ pub fn pending(t: &Ticket) -> Option<&str> {
 }
 
 /// The state as staff read it in `status`, `show`, `!show` and `!queue`:
-/// waiting for their action, or for a draft of ours that ends the ticket
-/// to be sent, before the stored state. A step that leaves the ticket
-/// new or waiting keeps it open whether its draft is sent or not, so that
-/// draft is not followed and the stored state is shown.
+/// waiting for their action, or for a draft of ours to be sent, before
+/// the stored state.
 pub fn shown_state(state: &str, staff_action: bool, draft_waiting: bool) -> &str {
     match (staff_action, draft_waiting) {
         (true, _) => "waiting for staff",

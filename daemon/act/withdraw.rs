@@ -46,8 +46,9 @@ fn text_fingerprint(text: &str) -> String {
 }
 
 /// Plans the withdrawal of every draft of ours the ticket still has, and
-/// forgets them.
+/// forgets them: no draft of ours waits any more.
 pub(super) fn superseded(ticket: &mut Ticket, mailbox: &str) -> Vec<Action> {
+    ticket.notes.draft_waiting = None;
     let Some(ours) = ticket.notes.our_drafts.replace(Default::default()) else {
         return Vec::new();
     };

@@ -82,7 +82,7 @@ pub struct TicketNotes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acted: Option<Acted>,
     /// A draft of ours waits in Drafts: the state the step leaves once the
-    /// Sent folder shows it (answered or closed).
+    /// Sent folder shows it (waiting, answered or closed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draft_waiting: Option<TicketState>,
     /// Message-ID → SHA-256 (hex) of each draft of ours not yet withdrawn.

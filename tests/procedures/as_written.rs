@@ -142,6 +142,27 @@ fn a_drafted_answer_is_open_until_the_sent_folder_shows_it() {
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("answered"), Some(false)), "{t}");
 }
 
+/// "verify who is asking" starts with a mail to the user: until staff
+/// send the drafted identity request, nobody was asked anything, and
+/// `status` says the draft waits rather than "waiting" (the user's turn).
+/// Once Sent shows it, the ticket waits for the user.
+#[test]
+fn an_identity_request_in_drafts_is_a_draft_waiting_until_sent_then_the_users_turn() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Refund", "I was charged for a yearly plan by mistake. Could you refund the payment?"));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1);
+    let text = status_text(&s);
+    assert!(text.contains("#1     draft waiting refund/check"), "{text}");
+    assert!(text.contains("Tickets: 1 in all, 1 open"), "{text}");
+
+    s.dovecot.deliver("Sent", &sent_by_staff(1));
+    run_once(&s);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["step"].as_str(), t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("check"), Some("waiting"), Some(false)), "{t}");
+    assert!(status_text(&s).contains("#1     waiting   refund/check"), "{}", status_text(&s));
+}
+
 /// "Hi ," was the greeting of a sender without a display name.
 #[test]
 fn a_sender_without_a_display_name_is_greeted_hello() {
