@@ -232,7 +232,7 @@ impl Actor {
             if is_ticket_address(&t, &sender.email) {
                 return Ok(Some((t, header, Party::Owner)));
             }
-            let second_wanted = self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account);
+            let second_wanted = self.second_account(&t);
             let second_fits = t.identity.second.as_ref().is_none_or(|s| s.is_address(&sender.email));
             if second_wanted && second_fits {
                 return Ok(Some((t, header, Party::Second)));
@@ -263,6 +263,9 @@ impl Actor {
         let features = self.learner.ticket_features(classified.features.as_ref(), msg);
         tracing::info!(ticket = id.0, "classified: {}", classified.explanation);
         let (mut ticket, address_note) = self.new_ticket(id, intake, arrival, classified, &report, identity);
+        if self.second_account(&ticket) {
+            ticket.identity.note_names(&msg.message_id, &msg.text);
+        }
         self.schedule_reverify(&mut ticket, msg, &report)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
@@ -377,7 +380,10 @@ impl Actor {
         if let Some(account) = planned_ticket.identity.account.clone()
             && !counts
         {
-            return self.hold(&planned_ticket, intake, msg, &account, &report, binding);
+            return self.hold(&planned_ticket, intake, msg, &account, unauthenticated_reason(&report, binding));
+        }
+        if self.second_account(&planned_ticket) {
+            planned_ticket.identity.note_names(&msg.message_id, &msg.text);
         }
         let (target, address_note) = through(
             arrival,
@@ -423,6 +429,18 @@ impl Actor {
         let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
             return Ok(None);
         };
+        let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        // Proving who one is proves nothing about whose billing moves:
+        // only an account the requester named may be the other one, and
+        // none other takes its place in the ticket.
+        if !ticket.identity.names(&account, &address) {
+            let reason = format!(
+                "~{} is no account the requester named (named: {})",
+                sanitize_line(&account),
+                ticket.identity.named_words()
+            );
+            return self.hold(&ticket, intake, msg, &account, reason).map(Some);
+        }
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
         let second = match planned_ticket.identity.second.take() {
@@ -430,15 +448,12 @@ impl Actor {
                 s.record(&report, &msg.message_id, binding);
                 s
             }
-            None => {
-                let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
-                Box::new(TicketIdentity::second_party(&address, &report, &msg.message_id, binding))
-            }
+            None => Box::new(TicketIdentity::second_party(&address, &report, &msg.message_id, binding)),
         };
         let counts = second.counted(&msg.message_id);
         planned_ticket.identity.second = Some(second);
         if !counts {
-            return self.hold(&planned_ticket, intake, msg, &account, &report, binding).map(Some);
+            return self.hold(&planned_ticket, intake, msg, &account, unauthenticated_reason(&report, binding)).map(Some);
         }
         // The second account's words confirm nothing; its proof is what
         // the procedure waited for.
@@ -467,8 +482,9 @@ impl Actor {
         self.verifier.verify(arrival.message(), &ctx).await
     }
 
-    /// Someone wrote as `account` without proving it: the message is kept
-    /// (its evidence in `planned`'s identity) and shown to staff; nothing
+    /// Someone wrote as `account` without proving it, or as an account the
+    /// ticket is not about: the message is kept (its evidence in
+    /// `planned`'s identity) and shown to staff with `reason`; nothing
     /// moves and nothing is drafted.
     fn hold(
         &self,
@@ -476,10 +492,8 @@ impl Actor {
         intake: &Intake,
         msg: &Message,
         account: &str,
-        report: &Report,
-        binding: Binding,
+        reason: String,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let reason = unauthenticated_reason(report, binding);
         let what = lines::unproven(&msg.message_id, account, &reason);
         let notice = self.notifier.outgoing(&Notice::Unproven {
             ticket: planned.id,
@@ -925,6 +939,11 @@ impl Actor {
         self.pack.identity_policy(&t.procedure)
     }
 
+    /// Whether the ticket's procedure involves a second account.
+    fn second_account(&self, t: &Ticket) -> bool {
+        self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account)
+    }
+
     /// What a step's expressions and templates see: staff facts, then what
     /// triaged recorded, then identity, each shadowing the one before, so
     /// a hand-set fact can never stand in for a check. Account facts
@@ -934,7 +953,7 @@ impl Actor {
         c.extend(t.notes.to_map());
         let verdict = t.identity.verdict(self.policy(t));
         c.insert("verified".into(), Value::Bool(verdict.verified));
-        if self.pack.procedure(&t.procedure).is_some_and(|p| p.second_account) {
+        if self.second_account(t) {
             let other = t.identity.second.as_deref().is_some_and(|s| s.verdict(self.policy(t)).verified);
             c.insert("other_account_verified".into(), Value::Bool(other));
         }

@@ -66,6 +66,18 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// "By mistake" denied: "it was not a mistake", "I did not send it by
+/// accident", "nicht versehentlich", "no fue por error". What it denies is
+/// the taking back, so it takes nothing back; a "No," answering on its own
+/// ("No, fue por error") denies nothing after it.
+static NOT_BY_MISTAKE: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(not|no|never|nicht|kein\w*|nie|niemals|pas|nunca|don'?t|dont|(ain|aren|didn|doesn|isn|wasn|weren)'?t)\s+[^.!?,;\n]{0,30}?",
+        r"\b(by (accident|mistake|error)|in (error|mistake)|accident(al|ally)?|mistaken(ly)?|mistake|",
+        r"versehentlich|aus versehen|irrtümlich|par (erreur|accident|mégarde)|por (error|accidente|equivocación))\b"
+    ))
+});
+
 /// Doubt, delay, or a question in words.
 static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
@@ -105,6 +117,15 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
         r"\bselbst gelöscht\b|\bhat sich erledigt\b|\berledigt\b|\bfunktioniert wieder\b|",
         r"\bsupprimé moi-même\b|\bc.est réglé\b|\bréso?lu\b|",
         r"\blo (he )?borrado yo\b|\bya (está|lo) resuelto\b|\bresuelto\b"
+    ))
+});
+
+/// The doing denied: "I did not manage to delete it", "I couldn't",
+/// "nicht selbst gelöscht". Nothing is resolved then.
+static NOT_DONE: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(did|do|does|have|has|had|could|can|was|were|is)(n'?t| not| never)\b|\b(cannot|unable|nicht|pas)\b|",
+        r"\bno (puedo|pude|pudo|he|lo he)\b"
     ))
 });
 
@@ -197,7 +218,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     if text.is_empty() {
         return Intent::Other;
     }
-    if DECLINE.is_match(text) {
+    if DECLINE.is_match(&NOT_BY_MISTAKE.replace_all(text, " ")) {
         return Intent::Decline;
     }
     if text.contains(QUESTION_MARKS) {
@@ -213,7 +234,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         let plain = !guessed_cut && !UNDOES_REQUEST.is_match(text) && says_only_yes(confirmation, text, names);
         return if plain { Intent::Confirm } else { Intent::Other };
     }
-    if RESOLVED.is_match(text) && !confirms && !doubt {
+    if RESOLVED.is_match(text) && !NOT_DONE.is_match(text) && !confirms && !doubt {
         return Intent::Resolved;
     }
     if doubt && !confirms {
@@ -363,6 +384,14 @@ mod tests {
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),
+        // "By mistake" denied takes nothing back: a person reads it.
+        ("It was not a mistake. Please delete.", Intent::Other),
+        ("I did not send this by mistake, please go ahead.", Intent::Other),
+        ("This was no accident, delete it.", Intent::Other),
+        ("Das war nicht versehentlich, bitte löschen.", Intent::Other),
+        ("No fue por error, bórrenla.", Intent::Other),
+        ("It wasn't sent by mistake, but do not delete it yet.", Intent::Decline),
+        ("If I'm not mistaken it was sent by accident.", Intent::Decline),
         ("No.", Intent::Other),
         ("Nein", Intent::Other),
         ("No, I don't want to recover it, please delete it.", Intent::Other),
@@ -376,6 +405,9 @@ mod tests {
         ("Ja, aber ich bin nicht sicher.", Intent::Other),
         ("Oui mais pas maintenant.", Intent::Other),
         ("Thanks, I deleted it myself.", Intent::Resolved),
+        ("I did not manage to delete it myself.", Intent::Other),
+        ("I couldn't delete it myself, it is not fixed.", Intent::Other),
+        ("Ich habe es nicht selbst gelöscht.", Intent::Other),
         ("Never mind, I did it myself.", Intent::Decline),
         ("It works again now, thanks!", Intent::Resolved),
         ("Hat sich erledigt, danke.", Intent::Resolved),

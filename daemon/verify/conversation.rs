@@ -17,12 +17,17 @@
 //! - Factors add up across the messages that count, and only those.
 //! - How many factors a step needs comes from the account *and* the
 //!   procedure's policy (`two_for_2fa`: two, whatever the directory says).
+//! - A second account (a billing transfer's new one) is one the account's
+//!   own counted messages name (`~bob`, or its address): whoever else
+//!   proves who they are has proved nothing about this ticket.
 //!
 //! A message that does not count is kept and shown to staff ("unsigned
 //! reply claiming to be erin") and changes nothing.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::{Challenge, Report};
@@ -96,6 +101,34 @@ pub struct TicketIdentity {
     /// its own messages and factors: the two never add up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second: Option<Box<TicketIdentity>>,
+    /// The accounts the messages that count name in their own words
+    /// (`~bob`, `bob@example.org`): the only ones a second account may be.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub named: BTreeSet<String>,
+}
+
+/// `~username` as sourcehut writes an account, not inside a word or a path
+/// (`/home/~bob`, `x~y`).
+static TILDE_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\w~/@.-])~([A-Za-z0-9_][A-Za-z0-9_.-]*)").expect("static regex"));
+/// A mail address written in the text.
+static ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+").expect("static regex"));
+
+/// The accounts `text` names in the writer's own words (quotes cut): each
+/// `~username` as `~username`, each address as the account lookup
+/// normalises it.
+fn names_in(text: &str) -> impl Iterator<Item = String> {
+    let own = crate::message::strip_quoted(text);
+    let tildes: Vec<String> = TILDE_NAME
+        .captures_iter(&own)
+        .map(|c| format!("~{}", c[1].trim_end_matches(['.', '-'])))
+        .collect();
+    let addresses: Vec<String> = ADDRESS
+        .find_iter(&own)
+        .filter_map(|m| crate::verify::accounts::normalize_address(m.as_str().trim_end_matches(['.', '-'])))
+        .collect();
+    tildes.into_iter().chain(addresses)
 }
 
 /// What the procedures may read about identity: the only way identity
@@ -132,9 +165,33 @@ impl TicketIdentity {
             messages: Vec::new(),
             last_report: None,
             second: None,
+            named: BTreeSet::new(),
         };
         id.record(report, message_id, Binding::Opening);
         id
+    }
+
+    /// Takes note of the accounts `text` names, when the message with
+    /// `message_id` counted: an unproven message names nobody.
+    pub fn note_names(&mut self, message_id: &str, text: &str) {
+        if self.counted(message_id) {
+            self.named.extend(names_in(text));
+        }
+    }
+
+    /// Whether the account's counted messages named `account` (its
+    /// username) or `address`.
+    pub fn names(&self, account: &str, address: &str) -> bool {
+        self.named.contains(&format!("~{account}"))
+            || crate::verify::accounts::normalize_address(address).is_some_and(|a| self.named.contains(&a))
+    }
+
+    /// The accounts named, for staff: `~bob, bob@example.org` or `none`.
+    pub fn named_words(&self) -> String {
+        if self.named.is_empty() {
+            return "none".into();
+        }
+        self.named.iter().map(|n| sanitize_line(n)).collect::<Vec<_>>().join(", ")
     }
 
     /// The identity of a second account, first heard of in a reply tied to
@@ -359,6 +416,22 @@ mod tests {
         assert!(!unsigned.verdict(IdentityPolicy::Billing).verified, "grafted by an unsigned header");
         t.second = Some(Box::new(bob));
         assert_eq!(t.verdict(IdentityPolicy::Billing).factors.len(), 1, "the accounts' factors never add up");
+    }
+
+    #[test]
+    fn the_second_account_is_one_the_counted_messages_name() {
+        let mut t = TicketIdentity::open("alice@example.org", &report(Some("alice"), 1, &["dkim"]), "a");
+        t.note_names("a", "Move ~alice's billing to ~bob. Or to Bob@Example.ORG.\n\n> ~mallory\nsee /home/~eve and x~carol");
+        assert!(t.names("bob", "nobody@example.net"));
+        assert!(t.names("robert", "Bob@example.org"), "an address names its account");
+        for (who, address) in [("mallory", "m@example.net"), ("eve", "e@example.net"), ("carol", "c@example.net"), ("robert", "bob@example.org")] {
+            assert!(!t.names(who, address), "{who} <{address}>");
+        }
+        // A message that proves nothing names nobody.
+        t.record(&report(Some("alice"), 1, &[]), "b", Binding::Unsigned);
+        t.note_names("b", "Sorry, I meant ~mallory.");
+        assert!(!t.names("mallory", "m@example.net"));
+        assert_eq!(t.named_words(), "Bob@example.org, ~alice, ~bob");
     }
 
     #[test]

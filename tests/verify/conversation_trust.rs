@@ -368,6 +368,19 @@ fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
     let out = triaged(&team.s.config, &["set", "1", "other_account_verified=true"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 
+    // Someone writing as dave, an account alice did not name, without a
+    // signature: it takes no place in the ticket that bob's would need.
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Yes, ~dave is my new account."));
+    // dave himself, signed: he proves who he is, not that alice's billing
+    // should go to him.
+    team.deliver_and_run(&team.dkim(
+        &mail("Dave <dave@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Yes, ~dave is my new account."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "check", "only the account alice named is the other account: {t}");
+    assert_eq!(team.tickets().len(), 1);
+
     // Someone writing as bob without a signature: nothing.
     team.deliver_and_run(&mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, Some(MALLORY)), "Yes, that is my new account."));
     assert_eq!(team.ticket(1)["step"], "check");
