@@ -45,7 +45,12 @@ pub enum LearnError {
 
 /// Makes a [`Task`] of the command line's words, or says what is wrong.
 pub fn task(not: bool, list: bool, forget: bool, json: bool, archive: Option<PathBuf>, map: &[String], args: &[String]) -> Result<Task, LearnError> {
-    let usage = |s: &str| Err(LearnError::Usage(format!("{s}; usage: learn PROCEDURE FILE.eml... | learn --not FILE.eml... | learn --archive DIR --map FOLDER=PROCEDURE... | learn --list | learn --forget ID|FILE.eml...")));
+    let usage = |s: &str| Err(LearnError::Usage(format!("{s}; usage: learn PROCEDURE FILE.eml... | learn --not FILE.eml... | learn --archive DIR --map FOLDER=PROCEDURE... | learn --list [--json] | learn --forget ID|FILE.eml...")));
+    if json && !list {
+        // The other forms print one line of what was learned; --json
+        // there would be ignored, and a script reading JSON would break.
+        return usage("--json goes with --list only (learn --list --json)");
+    }
     match (not, list, forget, archive) {
         (false, true, false, None) if args.is_empty() => Ok(Task::List { json }),
         (false, false, true, None) if !args.is_empty() => Ok(Task::Forget { items: args.to_vec() }),
