@@ -41,6 +41,10 @@ pub enum LearnError {
     Pack(#[from] crate::classify::cli::PackLoadError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The running daemon, asked because it holds the store, did not give
+    /// what was asked; the text says why and what to do.
+    #[error("the running daemon: {0}")]
+    Daemon(String),
 }
 
 /// Makes a [`Task`] of the command line's words, or says what is wrong.
@@ -79,7 +83,7 @@ pub async fn run(config: &Config, task: Task, out: &mut dyn Write) -> Result<boo
     }
     let pack = crate::classify::cli::load_pack(config)?;
     match task {
-        Task::List { json } => list(config, json, out),
+        Task::List { json } => list(config, json, out).await,
         Task::Forget { items } => {
             let mut keys = Vec::new();
             let mut ok = true;
@@ -296,31 +300,60 @@ fn summary(texts: &[String]) -> String {
     }
 }
 
-fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
-    let store = match Store::open(&config.store_path) {
-        Ok(s) => s,
-        Err(StoreError::Locked { path }) => {
-            return Err(LearnError::Usage(format!(
-                "store {} is in use by the running daemon; learn --list reads it directly: run it while the daemon is stopped",
-                path.display()
-            )));
-        }
+/// One example as `learn --list` shows it (the JSON line of `--json`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Listed {
+    pub id: String,
+    pub label: String,
+    pub source: String,
+    pub added: jiff::Timestamp,
+    /// How many features were kept of the message.
+    pub features: usize,
+}
+
+/// The examples in `store`, in the store's order.
+pub fn listed(store: &Store) -> Result<Vec<Listed>, StoreError> {
+    Ok(store
+        .examples()?
+        .into_iter()
+        .map(|(key, ex)| Listed { id: key.to_string(), label: ex.label, source: ex.source, added: ex.added, features: ex.features.len() })
+        .collect())
+}
+
+/// The examples from the store, or from the running daemon that holds it.
+async fn examples(config: &Config) -> Result<Vec<Listed>, LearnError> {
+    let store_in_use = match Store::open(&config.store_path) {
+        Ok(store) => return Ok(listed(&store)?),
+        Err(StoreError::Locked { path }) => path,
         Err(e) => return Err(e.into()),
     };
-    let examples = store.examples()?;
+    let asked = control::submit_queued(config, &[Request::Examples { by: control::command_line_user() }]).await?;
+    match asked.into_iter().next().flatten() {
+        Some(a) if a.ok => serde_json::from_str(&a.text).map_err(|e| LearnError::Daemon(format!("its answer is not a list of examples ({e}): is it an older triaged? restart it"))),
+        Some(a) => Err(LearnError::Daemon(a.text)),
+        None => Err(LearnError::Daemon(format!(
+            "it holds the store {} and did not answer within {} s (is it busy or stopping?); try again, or stop it and run learn --list again",
+            store_in_use.display(),
+            control::ANSWER_WAIT.as_secs()
+        ))),
+    }
+}
+
+async fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
+    let examples = examples(config).await?;
     if json {
-        for (key, ex) in &examples {
-            let row = serde_json::json!({"id": key.to_string(), "label": ex.label, "source": ex.source, "added": ex.added, "features": ex.features.len()});
+        for ex in &examples {
+            let row = serde_json::json!({"id": ex.id, "label": ex.label, "source": ex.source, "added": ex.added, "features": ex.features});
             writeln!(out, "{row}")?;
         }
         return Ok(true);
     }
     writeln!(out, "{:<16}  {:<24} {:<20} source", "id", "label", "added")?;
-    for (key, ex) in &examples {
-        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
+    for ex in &examples {
+        writeln!(out, "{}  {:<24} {:<20} {}", ex.id, ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
     }
     let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
-    for (_, ex) in &examples {
+    for ex in &examples {
         *counts.entry(ex.label.as_str()).or_default() += 1;
     }
     let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{l} {n}")).collect();
