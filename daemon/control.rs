@@ -4,7 +4,10 @@
 //! beside the store (`<store>/requests/`), which the daemon picks up within
 //! seconds, applies, and answers there, in the staff channel and in its log.
 //! When the daemon is stopped the command applies the request itself; the
-//! draft it plans is appended when the daemon next starts.
+//! draft it plans is appended when the daemon next starts. Commands that
+//! only read what the daemon holds ask the same way (`show`, `learn
+//! --list`, `classify`, whose request carries the message), and their
+//! answers go to nobody else.
 //!
 //! A request file is JSON, written to a hidden temporary name and renamed
 //! into place, so the daemon never reads half of one. Requests are applied
@@ -33,11 +36,18 @@ use crate::store::{Store, StoreError, TicketId};
 /// How often the daemon looks into the spool.
 const POLL: Duration = Duration::from_secs(2);
 /// How long the command waits for the running daemon's answer.
-const ANSWER_WAIT: Duration = Duration::from_secs(15);
+pub const ANSWER_WAIT: Duration = Duration::from_secs(15);
 /// Answers nobody collected (the command gave up) are removed after this.
 const ANSWER_KEEP: Duration = Duration::from_secs(3600);
-/// A request is a few hundred bytes; anything much larger is not one.
+/// A request is a few hundred bytes; anything much larger is not one,
+/// except a message handed over to be classified (see [`max_request_bytes`]).
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+
+/// The largest request the daemon reads: a message within `[limits]
+/// max_message_bytes`, in base64 (4 bytes for every 3), and the rest.
+fn max_request_bytes(limits: &crate::config::Limits) -> u64 {
+    limits.max_message_bytes.saturating_add(2).div_ceil(3).saturating_mul(4).saturating_add(MAX_REQUEST_BYTES)
+}
 
 const REJECTED: &str = "rejected";
 const ANSWERS: &str = "answers";
@@ -119,10 +129,13 @@ pub fn spool_dir(store_path: &Path) -> PathBuf {
 
 /// Carries out `req`, tells the staff channel and the log, and says what
 /// happened. Refusals are answers too, never errors.
-pub fn apply(actor: &Actor, req: &Request) -> Answer {
-    // Reading a history changes nothing: nobody needs to hear about it.
-    if let Request::Show { ticket, .. } = req {
-        return show(actor, *ticket);
+pub async fn apply(actor: &Actor, req: &Request) -> Answer {
+    // Reading changes nothing: nobody needs to hear about it.
+    match req {
+        Request::Show { ticket, .. } => return show(actor, *ticket),
+        Request::Classify { message, .. } => return classify(actor, message).await,
+        Request::Examples { .. } => return examples(actor),
+        _ => {}
     }
     let answer = carry_out(actor, req);
     if answer.ok && answer.text.is_empty() {
@@ -135,6 +148,8 @@ pub fn apply(actor: &Actor, req: &Request) -> Answer {
         | Request::Done { by, .. }
         | Request::WithdrawStale { by, .. }
         | Request::Show { by, .. }
+        | Request::Classify { by, .. }
+        | Request::Examples { by }
         | Request::Learn { by, .. }
         | Request::Forget { by, .. } => sanitise(by),
     };
@@ -156,6 +171,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         | Request::WithdrawStale { ticket, by }
         | Request::Show { ticket, by } => (*ticket, sanitise(by)),
         Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
+        Request::Classify { .. } | Request::Examples { .. } => unreachable!("answered in apply"),
     };
     let drafts_before = match actor.store.ticket(id) {
         Ok(Some(t)) => t.drafts.len(),
@@ -172,7 +188,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             Ok(t) => ok(drafted(&t), lines::facts_recorded(&t, &facts::describe(f), drafted(&t))),
             Err(e) => refused(format!("{id}: nothing recorded: {e}")),
         },
-        Request::Learn { .. } | Request::Forget { .. } => unreachable!("answered above"),
+        Request::Learn { .. } | Request::Forget { .. } | Request::Classify { .. } | Request::Examples { .. } => unreachable!("answered above"),
         Request::StaffDone { .. } => staff_done(actor, id, &by, drafts_before),
         Request::Done { .. } => match staff_action::done(&actor.store, id, &by, actor.now()) {
             Ok(Done::StaffAction) => staff_done(actor, id, &by, drafts_before),
@@ -230,7 +246,9 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
         | Request::StaffDone { .. }
         | Request::Done { .. }
         | Request::WithdrawStale { .. }
-        | Request::Show { .. } => refused("not a learning request".into()),
+        | Request::Show { .. }
+        | Request::Classify { .. }
+        | Request::Examples { .. } => refused("not a learning request".into()),
     }
 }
 
@@ -252,6 +270,32 @@ fn show(actor: &Actor, id: TicketId) -> Answer {
         Ok(Some(h)) => ok(false, serde_json::to_string(&h).expect("a history serialises")),
         Ok(None) => refused(format!("{id}: there is no ticket {id}")),
         Err(e) => refused(format!("{id}: {e}")),
+    }
+}
+
+/// `triaged classify`: how the daemon would read the message were it a
+/// new request, as `classify::cli::Decision` JSON in the answer's text.
+async fn classify(actor: &Actor, message: &str) -> Answer {
+    use base64::Engine;
+    let raw = match base64::engine::general_purpose::STANDARD.decode(message) {
+        Ok(raw) => raw,
+        Err(e) => return refused(format!("not a message to classify: its base64 does not decode: {e}")),
+    };
+    match crate::message::Message::read_bytes(raw, &actor.limits) {
+        Ok(msg) => {
+            let decision = crate::classify::cli::Decision::from(actor.read_as_new(&msg).await);
+            ok(false, serde_json::to_string(&decision).expect("a classification serialises"))
+        }
+        Err(e) => refused(e.to_string()),
+    }
+}
+
+/// `triaged learn --list`: the examples, as a JSON array of
+/// `learn::cli::Listed`.
+fn examples(actor: &Actor) -> Answer {
+    match crate::learn::cli::listed(&actor.store) {
+        Ok(rows) => ok(false, serde_json::to_string(&rows).expect("examples serialise")),
+        Err(e) => refused(format!("cannot read the examples: {e}")),
     }
 }
 
@@ -314,7 +358,7 @@ pub async fn submit(config: &Config, req: &Request) -> Result<Submitted, Control
     match Store::open(&config.store_path) {
         Ok(store) => {
             let actor = Actor::new(config, store, Notifier::disabled()).await?;
-            Ok(Submitted::Applied(apply(&actor, req)))
+            Ok(Submitted::Applied(apply(&actor, req).await))
         }
         Err(StoreError::Locked { .. }) => {
             let spool = Spool::new(spool_dir(&config.store_path));
@@ -345,7 +389,7 @@ pub async fn serve(actor: Arc<Actor>, dir: PathBuf, cancel: CancellationToken) {
     let spool = Spool::new(dir);
     let mut stuck = HashSet::new();
     loop {
-        spool.apply_waiting(&actor, &mut stuck);
+        spool.apply_waiting(&actor, &mut stuck).await;
         spool.prune_answers();
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
@@ -356,8 +400,8 @@ pub async fn serve(actor: Arc<Actor>, dir: PathBuf, cancel: CancellationToken) {
 
 /// Applies the requests waiting in `dir` once (`run --once`); returns how
 /// many there were.
-pub fn apply_waiting(actor: &Actor, dir: &Path) -> usize {
-    Spool::new(dir.to_path_buf()).apply_waiting(actor, &mut HashSet::new())
+pub async fn apply_waiting(actor: &Actor, dir: &Path) -> usize {
+    Spool::new(dir.to_path_buf()).apply_waiting(actor, &mut HashSet::new()).await
 }
 
 struct Spool {
@@ -409,16 +453,16 @@ impl Spool {
     /// Applies every waiting request and answers it. `stuck`: files that
     /// could not be removed after applying (permissions), so they are not
     /// applied twice by this process.
-    fn apply_waiting(&self, actor: &Actor, stuck: &mut HashSet<PathBuf>) -> usize {
+    async fn apply_waiting(&self, actor: &Actor, stuck: &mut HashSet<PathBuf>) -> usize {
         let mut n = 0;
         for path in self.waiting() {
             if stuck.contains(&path) {
                 continue;
             }
             n += 1;
-            let answer = match read_request(&path) {
+            let answer = match read_request(&path, max_request_bytes(&actor.limits)) {
                 Ok(req) => {
-                    let answer = apply(actor, &req);
+                    let answer = apply(actor, &req).await;
                     if let Err(e) = std::fs::remove_file(&path) {
                         warn!("request {}: applied, but cannot remove it: {e}; fix the spool's permissions", path.display());
                         stuck.insert(path.clone());
@@ -497,10 +541,10 @@ impl Spool {
 }
 
 /// The request in `path`, or why it is not one.
-fn read_request(path: &Path) -> Result<Request, String> {
+fn read_request(path: &Path, max: u64) -> Result<Request, String> {
     let size = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
-    if size > MAX_REQUEST_BYTES {
-        return Err(format!("{size} bytes, more than any request ({MAX_REQUEST_BYTES})"));
+    if size > max {
+        return Err(format!("{size} bytes, more than any request ({max})"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
     serde_json::from_slice(&bytes).map_err(|e| format!("not a request: {e}"))
@@ -542,9 +586,9 @@ mod tests {
         std::fs::write(spool.dir.join(".half.json.tmp"), "{").unwrap();
         std::fs::write(spool.dir.join(".hidden.json"), "{").unwrap();
         assert_eq!(spool.waiting(), vec![a.clone(), b]);
-        assert_eq!(read_request(&a).unwrap(), req(1));
+        assert_eq!(read_request(&a, MAX_REQUEST_BYTES).unwrap(), req(1));
         std::fs::write(&a, "not json").unwrap();
-        assert!(read_request(&a).unwrap_err().starts_with("not a request"));
+        assert!(read_request(&a, MAX_REQUEST_BYTES).unwrap_err().starts_with("not a request"));
     }
 
     #[tokio::test]

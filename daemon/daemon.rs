@@ -192,14 +192,14 @@ pub async fn run(config: Config, once: bool, cancel: CancellationToken) -> Resul
         let actor = actor.clone();
         tokio::spawn(async move {
             while let Some(cmd) = staff.recv().await {
-                crate::control::apply(&actor, &cmd);
+                crate::control::apply(&actor, &cmd).await;
             }
         });
     }
     // Requests from `triaged reclassify`/`set` run while the store is ours.
     let requests = crate::control::spool_dir(&config.store_path);
     if once {
-        crate::control::apply_waiting(&actor, &requests);
+        crate::control::apply_waiting(&actor, &requests).await;
     } else {
         tokio::spawn(crate::control::serve(actor.clone(), requests, cancel.clone()));
     }

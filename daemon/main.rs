@@ -31,12 +31,14 @@ enum Command {
     /// Load what `run` loads (config, secrets, pack, templates, accounts);
     /// print every problem with file:line. Exit 0: ok, 1: problems.
     CheckConfig,
-    /// Classify .eml files by procedure, offline.
+    /// Classify .eml files by procedure, offline, as the daemon would
+    /// (while it runs, it is asked: it holds what was learned).
     Classify {
         /// One JSON object per file (docs/DESIGN.md has its fields).
         #[arg(long)]
         json: bool,
-        /// The messages, as .eml files (RFC 5322).
+        /// The messages, as .eml files (RFC 5322); `-` reads one from
+        /// standard input.
         #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
     },
@@ -279,7 +281,10 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Classify { json, files } => {
             let config = load(&cli.config)?;
-            let ok = triaged::classify::cli::classify_files(&config, &files, json, &mut std::io::stdout().lock())?;
+            let ok = command_runtime()?.block_on(async {
+                let mut out = std::io::stdout();
+                triaged::classify::cli::classify_files(&config, &files, json, &mut out).await
+            })?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Learn { not, list, forget, json, archive, map, args } => {

@@ -335,6 +335,26 @@ impl Message {
         let size = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?.len();
         limits.check_size(size)?;
         let raw = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+        Message::read_bytes(raw, limits)
+    }
+
+    /// As [`Message::read_file`], for a message on standard input
+    /// (`classify -`): no more than `max_message_bytes` and one byte is
+    /// read, so a message over the limit is refused without holding it.
+    pub fn read_stream(input: impl std::io::Read, limits: &Limits) -> Result<Message, ReadError> {
+        use std::io::Read;
+        let mut raw = Vec::new();
+        input
+            .take(limits.max_message_bytes.saturating_add(1))
+            .read_to_end(&mut raw)
+            .map_err(|e| ReadError::Io(e.to_string()))?;
+        limits.check_size(raw.len() as u64)?;
+        Message::read_bytes(raw, limits)
+    }
+
+    /// A whole message under the daemon's `[limits]`, as the offline
+    /// commands read it.
+    pub fn read_bytes(raw: Vec<u8>, limits: &Limits) -> Result<Message, ReadError> {
         let msg = Message::parse(raw)?;
         msg.check_limits(limits)?;
         Ok(msg)

@@ -119,6 +119,9 @@ pub struct Actor {
     /// The local model: routes what the rules leave unclassified, learns
     /// from staff moving tickets.
     pub learner: crate::learn::Learner,
+    /// `[limits]`: a message `triaged classify` hands over is read under
+    /// them, as one fetched is.
+    pub limits: crate::config::Limits,
 }
 
 impl Actor {
@@ -147,6 +150,7 @@ impl Actor {
             aside: classify::aside::AsidePolicy::from_config(config),
             aside_digest: config.intake.aside_digest,
             learner,
+            limits: config.limits.clone(),
         })
     }
 
@@ -248,15 +252,13 @@ impl Actor {
     /// needs identity issues a challenge for the user to answer.
     async fn open(&self, intake: &Intake, arrival: &Arrival<'_>, commit: Commit) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
         let msg = arrival.message();
-        // Not a request (bounce, auto-reply, bulk, spam): recorded, never
-        // answered.
-        if let Some(aside) = self.aside.judge(msg) {
-            return self.open_set_aside(intake, msg, &aside, commit);
-        }
-        // Whose service it is, for a pack whose procedures ask: a sender
-        // the directory knows is one of the people the team serves.
-        let sender = self.verifier.sender_for(&self.pack, msg).await;
-        let classified = self.classify_request(msg, sender);
+        let (class, features) = match read_new_request(&self.verifier, &self.pack, &self.aside, Some(&self.learner), msg).await {
+            // Not a request (bounce, auto-reply, bulk, spam): recorded,
+            // never answered.
+            Reading::SetAside(aside) => return self.open_set_aside(intake, msg, &aside, commit),
+            Reading::Classified(class, features) => (class, features),
+        };
+        let classified = self.classify_request(msg, class, features);
         let id = self.store.next_ticket_id()?;
         let (report, identity) = self.verify_request(id, arrival, &classified).await;
         // Kept with the ticket, in its transaction, for a later decision.
@@ -276,11 +278,16 @@ impl Actor {
         Ok((t, planned))
     }
 
+    /// How this daemon would read `msg` were it a new request
+    /// ([`read_as_new`]): `triaged classify` asks while the daemon runs.
+    pub async fn read_as_new(&self, msg: &Message) -> Reading {
+        read_as_new(&self.verifier, &self.pack, &self.aside, Some(&self.learner), msg).await
+    }
+
     /// Classify stage of a new request: its procedure (rules, then the
-    /// local model), and what its text tells: the language, and which
-    /// credentials it gave away.
-    fn classify_request(&self, msg: &Message, sender: classify::own::Sender) -> Classified {
-        let (class, features) = self.learner.classify_from(&self.pack, msg, sender);
+    /// local model, as `read_new` decided), and what its text tells: the
+    /// language, and which credentials it gave away.
+    fn classify_request(&self, msg: &Message, class: Classification, features: Option<Features>) -> Classified {
         let procedure = self.pack.procedure(&class.procedure);
         Classified {
             explanation: classify::explain(&self.pack, &class),
@@ -775,6 +782,65 @@ impl Actor {
             self.store.record_document(&num.series, num.number, doc)?;
         }
         Ok(())
+    }
+}
+
+/// What the daemon makes of a new request before it checks who sent it.
+pub enum Reading {
+    /// Not a request (bounce, auto-reply, bulk, spam): recorded, never
+    /// answered.
+    SetAside(classify::aside::Aside),
+    /// The procedure, and the features the local model read (`None` when
+    /// it was not asked).
+    Classified(Classification, Option<Features>),
+}
+
+/// A new request (`msg` read as its author sent it, `Verifier::arrival`)
+/// as the daemon reads it: set aside, or classified. The one place this is
+/// decided, so that `run`, `triaged classify` and `triaged verify` agree.
+pub async fn read_new_request(
+    verifier: &Verifier,
+    pack: &Pack,
+    aside: &classify::aside::AsidePolicy,
+    learner: Option<&crate::learn::Learner>,
+    msg: &Message,
+) -> Reading {
+    if let Some(aside) = aside.judge(msg) {
+        return Reading::SetAside(aside);
+    }
+    let (class, features) = classify_new_request(verifier, pack, learner, msg).await;
+    Reading::Classified(class, features)
+}
+
+/// `msg` as the daemon would read it were it a new request: as its author
+/// sent it (`Verifier::arrival`), then [`read_new_request`]. A message that
+/// names one of our tickets would join it instead (`Actor::intake`); this
+/// reads it as a new request all the same.
+pub async fn read_as_new(
+    verifier: &Verifier,
+    pack: &Pack,
+    aside: &classify::aside::AsidePolicy,
+    learner: Option<&crate::learn::Learner>,
+    msg: &Message,
+) -> Reading {
+    let arrival = verifier.arrival(msg).await;
+    read_new_request(verifier, pack, aside, learner, arrival.message()).await
+}
+
+/// The procedure of a new request: the pack's rules, then what was
+/// learned (`learner`), knowing whether the account directory knows the
+/// sender; for a pack whose procedures ask, a sender the directory knows
+/// is one of the people the team serves (`classify::own`).
+pub async fn classify_new_request(
+    verifier: &Verifier,
+    pack: &Pack,
+    learner: Option<&crate::learn::Learner>,
+    msg: &Message,
+) -> (Classification, Option<Features>) {
+    let sender = verifier.sender_for(pack, msg).await;
+    match learner {
+        Some(l) => l.classify_from(pack, msg, sender),
+        None => (pack.classify_from(msg, sender), None),
     }
 }
 

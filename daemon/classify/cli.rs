@@ -1,17 +1,26 @@
-//! `triaged classify [--json] FILE.eml...`: classify saved messages offline
-//! with the configured pack. One line per file; a file that cannot be read
-//! or parsed gets an error line and the others still run.
+//! `triaged classify [--json] FILE.eml...`: what the daemon would make of
+//! saved messages were they new requests, offline. One line per file; a
+//! file that cannot be read or parsed gets an error line and the others
+//! still run; `-` is standard input.
+//!
+//! The decision is the daemon's own (`act::read_new_request`): the message
+//! read as its author sent it, set aside or classified by the pack and what
+//! was learned, the account directory asked whether it knows the sender.
+//! While the daemon runs it holds the store, so it is asked through the
+//! request spool (`control.rs`), as `show` asks it.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use super::aside::{Aside, AsidePolicy, SET_ASIDE};
 use super::Classification;
+use crate::act::Reading;
 use crate::procedures::Pack;
 use crate::config::Config;
 use crate::learn::{Learner, Opinion};
 use crate::message::Message;
 use crate::store::{Store, StoreError};
+use crate::verify::Verifier;
 
 /// The model's part of a text line: its vote and the words behind it.
 fn model_column(m: &Opinion) -> String {
@@ -28,10 +37,7 @@ fn pack_model_column(c: &Classification) -> String {
 struct Row<'a> {
     file: &'a str,
     #[serde(flatten)]
-    result: &'a Classification,
-    /// Set aside before classification: why (procedure `set-aside`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aside: Option<&'a Aside>,
+    decision: &'a Decision,
 }
 
 #[derive(serde::Serialize)]
@@ -75,71 +81,198 @@ pub fn check_pack(config: &Config) -> Result<(), Vec<crate::config::Problem>> {
     Pack::load(&config.procedures.pack_dir()).map(|_| ())
 }
 
-/// What the daemon would decide: set aside, or the pack's classification
-/// (with what was learned, when there is a model).
-fn classify_file(
-    pack: &Pack,
-    policy: &AsidePolicy,
-    learner: Option<&Learner>,
-    file: &PathBuf,
-    limits: &crate::config::Limits,
-) -> Result<(Classification, Option<Aside>), String> {
-    let msg = Message::read_file(file, limits).map_err(|e| e.to_string())?;
-    Ok(match policy.judge(&msg) {
-        Some(aside) => {
-            let c = Classification { procedure: SET_ASIDE.into(), ..Default::default() };
-            (c, Some(aside))
+/// What `classify` says of one message: what the daemon would make of it
+/// were it a new request. Also the running daemon's answer to a
+/// `classify` request (`control.rs`), hence serde both ways.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Decision {
+    #[serde(flatten)]
+    pub class: Classification,
+    /// Set aside before classification: why (procedure `set-aside`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aside: Option<Aside>,
+}
+
+impl From<Reading> for Decision {
+    fn from(reading: Reading) -> Decision {
+        match reading {
+            Reading::SetAside(aside) => Decision { class: Classification { procedure: SET_ASIDE.into(), ..Default::default() }, aside: Some(aside) },
+            Reading::Classified(class, _) => Decision { class, aside: None },
         }
-        None => match learner {
-            Some(l) => (l.classify(pack, &msg).0, None),
-            None => (pack.classify(&msg), None),
+    }
+}
+
+/// The daemon's reading of `msg`, here: the same verifier (account
+/// directory, lists), pack and aside policy, and what was learned when the
+/// store could be opened. Without a verifier (its config is broken, and
+/// the daemon would not start), the text alone speaks.
+async fn decide_here(verifier: Option<&Verifier>, pack: &Pack, policy: &AsidePolicy, learner: Option<&Learner>, msg: &Message) -> Decision {
+    match verifier {
+        Some(v) => crate::act::read_as_new(v, pack, policy, learner, msg).await.into(),
+        None => match policy.judge(msg) {
+            Some(aside) => Reading::SetAside(aside).into(),
+            None => Decision { class: learner.map(|l| l.classify(pack, msg).0).unwrap_or_else(|| pack.classify(msg)), aside: None },
         },
-    })
+    }
+}
+
+/// Where what was learned is: in the store, opened here, or in the
+/// running daemon, which holds the store and is asked.
+enum Learned {
+    /// Learning is off, or nothing was ever stored (`None`), or the store
+    /// was free.
+    Here(Option<Learner>),
+    /// The running daemon holds the store.
+    Daemon,
+}
+
+/// Opens what was learned from the configured store.
+fn learned(config: &Config) -> Learned {
+    if !config.learning.enabled || !Store::exists(&config.store_path) {
+        return Learned::Here(None);
+    }
+    match Store::open(&config.store_path).and_then(|s| Learner::open(&s, config.learning)) {
+        Ok(l) => Learned::Here(Some(l)),
+        Err(StoreError::Locked { .. }) => Learned::Daemon,
+        Err(e) => {
+            eprintln!("note: classifying with the rules alone: {e}");
+            Learned::Here(None)
+        }
+    }
 }
 
 /// What was learned, from the configured store; `None` (with the reason
 /// on stderr) when learning is off, nothing was ever stored, or the
 /// running daemon holds the store.
 pub(crate) fn open_learner(config: &Config) -> Option<Learner> {
-    if !config.learning.enabled || !Store::exists(&config.store_path) {
-        return None;
-    }
-    let opened = Store::open(&config.store_path).and_then(|s| Learner::open(&s, config.learning));
-    match opened {
-        Ok(l) => Some(l),
-        Err(StoreError::Locked { .. }) => {
+    match learned(config) {
+        Learned::Here(l) => l,
+        Learned::Daemon => {
             eprintln!(
                 "note: the running daemon holds the store {}: classifying with the rules alone (the daemon itself uses what was learned)",
                 config.store_path.display()
             );
             None
         }
+    }
+}
+
+/// The name `classify` gives standard input, as a file argument and in
+/// its output.
+pub const STDIN: &str = "-";
+
+/// Reads each file, and standard input for `-` (once: a second `-` finds
+/// it read).
+fn read_all(files: &[PathBuf], limits: &crate::config::Limits) -> Vec<Result<Message, String>> {
+    let mut stdin_read = false;
+    files
+        .iter()
+        .map(|file| {
+            if file.as_os_str() != STDIN {
+                return Message::read_file(file, limits).map_err(|e| e.to_string());
+            }
+            if std::mem::replace(&mut stdin_read, true) {
+                return Err("standard input was read already, for an earlier -: give - once".into());
+            }
+            Message::read_stream(std::io::stdin().lock(), limits).map_err(|e| format!("standard input: {e}"))
+        })
+        .collect()
+}
+
+/// Asks the running daemon for its reading of each message, all at once;
+/// `None` for one it did not answer in time.
+async fn ask_daemon(config: &Config, messages: &[Result<Message, String>]) -> Result<Vec<Option<Result<Decision, String>>>, crate::control::ControlError> {
+    use base64::Engine;
+    let by = crate::control::command_line_user();
+    let requests: Vec<crate::control::Request> = messages
+        .iter()
+        .flatten()
+        .map(|m| crate::control::Request::Classify { message: base64::engine::general_purpose::STANDARD.encode(m.raw()), by: by.clone() })
+        .collect();
+    let answers = crate::control::submit_queued(config, &requests).await?;
+    Ok(answers
+        .into_iter()
+        .map(|a| {
+            a.map(|a| match a.ok {
+                true => serde_json::from_str(&a.text).map_err(|e| format!("the daemon's answer is not a classification ({e}): is it an older triaged? restart it")),
+                false => Err(a.text),
+            })
+        })
+        .collect())
+}
+
+/// The running daemon's reading of each readable message, in order
+/// (`None`: not answered in time), each failure said on stderr.
+async fn asked_of_daemon(config: &Config, messages: &[Result<Message, String>]) -> Vec<Option<Result<Decision, String>>> {
+    let store = config.store_path.display();
+    match ask_daemon(config, messages).await {
+        Ok(answers) => {
+            let unanswered = answers.iter().filter(|a| a.is_none()).count();
+            if unanswered > 0 {
+                eprintln!(
+                    "note: the running daemon holds the store {store} and did not answer for {unanswered} of {} messages within {} s (is it busy or stopping?): those are classified with the rules alone",
+                    answers.len(),
+                    crate::control::ANSWER_WAIT.as_secs()
+                );
+            }
+            answers
+        }
         Err(e) => {
-            eprintln!("note: classifying with the rules alone: {e}");
-            None
+            eprintln!("note: the running daemon holds the store {store} and cannot be asked: {e}; classifying with the rules alone");
+            Vec::new()
         }
     }
 }
 
-/// Returns `Ok(false)` when any file could not be classified.
-pub fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut dyn Write) -> std::io::Result<bool> {
-    let pack = load_pack(config)?;
+/// Every message's decision, or why there is none: asked of the running
+/// daemon when it holds what was learned, else decided here the same way.
+async fn decide_all(config: &Config, pack: &Pack, messages: &[Result<Message, String>]) -> Vec<Result<Decision, String>> {
+    let (learner, asked) = match learned(config) {
+        Learned::Here(l) => (l, Vec::new()),
+        Learned::Daemon if messages.iter().any(Result::is_ok) => (None, asked_of_daemon(config, messages).await),
+        Learned::Daemon => (None, Vec::new()),
+    };
+    let answered = asked.iter().flatten().count();
+    let verifier = if messages.iter().filter(|m| m.is_ok()).count() > answered {
+        Verifier::new(config)
+            .await
+            .inspect_err(|e| eprintln!("note: {e}: classifying from the text alone, as if no sender had an account (the daemon does not start so; check-config names the fix)"))
+            .ok()
+    } else {
+        None
+    };
     let policy = AsidePolicy::from_config(config);
-    let learner = open_learner(config);
+    let mut asked = asked.into_iter();
+    let mut decisions = Vec::with_capacity(messages.len());
+    for m in messages {
+        decisions.push(match m {
+            Err(e) => Err(e.clone()),
+            Ok(msg) => match asked.next().flatten() {
+                Some(answer) => answer,
+                None => Ok(decide_here(verifier.as_ref(), pack, &policy, learner.as_ref(), msg).await),
+            },
+        });
+    }
+    decisions
+}
+
+/// Returns `Ok(false)` when any file could not be classified. A file
+/// named `-` is standard input.
+pub async fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut (dyn Write + Send)) -> std::io::Result<bool> {
+    let pack = load_pack(config)?;
+    let messages = read_all(files, &config.limits);
+    let decisions = decide_all(config, &pack, &messages).await;
     let mut all_ok = true;
     if !json {
         writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
     }
-    for file in files {
+    for (file, result) in files.iter().zip(&decisions) {
         let name = file.display().to_string();
-        let result = classify_file(&pack, &policy, learner.as_ref(), file, &config.limits);
         all_ok &= result.is_ok();
-        match (&result, json) {
-            (Ok((c, aside)), true) => {
-                writeln!(out, "{}", serde_json::to_string(&Row { file: &name, result: c, aside: aside.as_ref() })?)?
-            }
+        match (result, json) {
+            (Ok(decision), true) => writeln!(out, "{}", serde_json::to_string(&Row { file: &name, decision })?)?,
             (Err(e), true) => writeln!(out, "{}", serde_json::to_string(&ErrorRow { file: &name, error: e })?)?,
-            (Ok((c, aside)), false) => writeln!(
+            (Ok(Decision { class: c, aside }), false) => writeln!(
                 out,
                 "{:<40} {:<24} {:>6.2}  {:<20} {}{}{}",
                 name,

@@ -41,11 +41,20 @@ pub enum LearnError {
     Pack(#[from] crate::classify::cli::PackLoadError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The running daemon, asked because it holds the store, did not give
+    /// what was asked; the text says why and what to do.
+    #[error("the running daemon: {0}")]
+    Daemon(String),
 }
 
 /// Makes a [`Task`] of the command line's words, or says what is wrong.
 pub fn task(not: bool, list: bool, forget: bool, json: bool, archive: Option<PathBuf>, map: &[String], args: &[String]) -> Result<Task, LearnError> {
-    let usage = |s: &str| Err(LearnError::Usage(format!("{s}; usage: learn PROCEDURE FILE.eml... | learn --not FILE.eml... | learn --archive DIR --map FOLDER=PROCEDURE... | learn --list | learn --forget ID|FILE.eml...")));
+    let usage = |s: &str| Err(LearnError::Usage(format!("{s}; usage: learn PROCEDURE FILE.eml... | learn --not FILE.eml... | learn --archive DIR --map FOLDER=PROCEDURE... | learn --list [--json] | learn --forget ID|FILE.eml...")));
+    if json && !list {
+        // The other forms print one line of what was learned; --json
+        // there would be ignored, and a script reading JSON would break.
+        return usage("--json goes with --list only (learn --list --json)");
+    }
     match (not, list, forget, archive) {
         (false, true, false, None) if args.is_empty() => Ok(Task::List { json }),
         (false, false, true, None) if !args.is_empty() => Ok(Task::Forget { items: args.to_vec() }),
@@ -74,7 +83,7 @@ pub async fn run(config: &Config, task: Task, out: &mut dyn Write) -> Result<boo
     }
     let pack = crate::classify::cli::load_pack(config)?;
     match task {
-        Task::List { json } => list(config, json, out),
+        Task::List { json } => list(config, json, out).await,
         Task::Forget { items } => {
             let mut keys = Vec::new();
             let mut ok = true;
@@ -291,31 +300,60 @@ fn summary(texts: &[String]) -> String {
     }
 }
 
-fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
-    let store = match Store::open(&config.store_path) {
-        Ok(s) => s,
-        Err(StoreError::Locked { path }) => {
-            return Err(LearnError::Usage(format!(
-                "store {} is in use by the running daemon; learn --list reads it directly: run it while the daemon is stopped",
-                path.display()
-            )));
-        }
+/// One example as `learn --list` shows it (the JSON line of `--json`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Listed {
+    pub id: String,
+    pub label: String,
+    pub source: String,
+    pub added: jiff::Timestamp,
+    /// How many features were kept of the message.
+    pub features: usize,
+}
+
+/// The examples in `store`, in the store's order.
+pub fn listed(store: &Store) -> Result<Vec<Listed>, StoreError> {
+    Ok(store
+        .examples()?
+        .into_iter()
+        .map(|(key, ex)| Listed { id: key.to_string(), label: ex.label, source: ex.source, added: ex.added, features: ex.features.len() })
+        .collect())
+}
+
+/// The examples from the store, or from the running daemon that holds it.
+async fn examples(config: &Config) -> Result<Vec<Listed>, LearnError> {
+    let store_in_use = match Store::open(&config.store_path) {
+        Ok(store) => return Ok(listed(&store)?),
+        Err(StoreError::Locked { path }) => path,
         Err(e) => return Err(e.into()),
     };
-    let examples = store.examples()?;
+    let asked = control::submit_queued(config, &[Request::Examples { by: control::command_line_user() }]).await?;
+    match asked.into_iter().next().flatten() {
+        Some(a) if a.ok => serde_json::from_str(&a.text).map_err(|e| LearnError::Daemon(format!("its answer is not a list of examples ({e}): is it an older triaged? restart it"))),
+        Some(a) => Err(LearnError::Daemon(a.text)),
+        None => Err(LearnError::Daemon(format!(
+            "it holds the store {} and did not answer within {} s (is it busy or stopping?); try again, or stop it and run learn --list again",
+            store_in_use.display(),
+            control::ANSWER_WAIT.as_secs()
+        ))),
+    }
+}
+
+async fn list(config: &Config, json: bool, out: &mut dyn Write) -> Result<bool, LearnError> {
+    let examples = examples(config).await?;
     if json {
-        for (key, ex) in &examples {
-            let row = serde_json::json!({"id": key.to_string(), "label": ex.label, "source": ex.source, "added": ex.added, "features": ex.features.len()});
+        for ex in &examples {
+            let row = serde_json::json!({"id": ex.id, "label": ex.label, "source": ex.source, "added": ex.added, "features": ex.features});
             writeln!(out, "{row}")?;
         }
         return Ok(true);
     }
     writeln!(out, "{:<16}  {:<24} {:<20} source", "id", "label", "added")?;
-    for (key, ex) in &examples {
-        writeln!(out, "{key}  {:<24} {:<20} {}", ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
+    for ex in &examples {
+        writeln!(out, "{}  {:<24} {:<20} {}", ex.id, ex.label, ex.added.strftime("%Y-%m-%d %H:%M"), crate::staff::sanitise(&ex.source))?;
     }
     let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
-    for (_, ex) in &examples {
+    for ex in &examples {
         *counts.entry(ex.label.as_str()).or_default() += 1;
     }
     let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{l} {n}")).collect();

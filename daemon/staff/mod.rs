@@ -170,6 +170,17 @@ pub enum StaffCommand {
         ticket: TicketId,
         by: String,
     },
+    /// `triaged classify` while the daemon runs: how the daemon would read
+    /// the message were it a new request, with what it learned; read only.
+    /// `message`: the raw message, base64; the answer's text is
+    /// `classify::cli::Decision` as JSON.
+    Classify {
+        message: String,
+        by: String,
+    },
+    /// `triaged learn --list` while the daemon runs; read only. The
+    /// answer's text is the examples (`learn::cli::Listed`) as a JSON array.
+    Examples { by: String },
 }
 
 /// The name of the IRC sink's queue in the outbox.

@@ -56,11 +56,7 @@ async fn judge(verifier: &Verifier, pack: Option<&Pack>, learner: Option<&Learne
         let report = verifier.verify_offline(&arrival, false).await;
         return Judged { procedure: NO_PACK.into(), policy: IdentityPolicy::One, reply: false, report };
     };
-    let sender = verifier.sender_for(pack, msg).await;
-    let class = match learner {
-        Some(l) => l.classify_from(pack, msg, sender).0,
-        None => pack.classify_from(msg, sender),
-    };
+    let (class, _) = crate::act::classify_new_request(verifier, pack, learner, msg).await;
     let billing = pack.procedure(&class.procedure).is_some_and(|p| p.billing);
     let policy = pack.identity_policy(&class.procedure);
     let mut report = verifier.verify_offline(&arrival, billing).await;

@@ -1,12 +1,20 @@
 //! `triaged classify [--json]` on saved messages: the exact JSON line
 //! contract from DESIGN.md, an error line for an unreadable file while the
-//! others still run, and the readable table.
+//! others still run, the readable table, standard input, and the daemon's
+//! own decision (the account directory asked as `run` asks it).
 
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use triaged::classify::cli::classify_files;
 use triaged::config::Config;
+
+/// The command as `main` runs it, on a runtime of its own.
+fn classify_files(cfg: &Config, files: &[PathBuf], json: bool, out: &mut Vec<u8>) -> std::io::Result<bool> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(triaged::classify::cli::classify_files(cfg, files, json, out))
+}
 
 fn config(dir: &Path, pack: &str) -> Config {
     std::fs::write(dir.join("pw"), "x\n").unwrap();
@@ -195,4 +203,87 @@ fn json_and_table_say_when_the_packs_model_routed() {
     assert!(classify_files(&cfg, &[file], false, &mut out).unwrap());
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("routed by the pack's model: out-of-scope"), "{table}");
+}
+
+/// The account directory of the 2i2c desk: the community representative
+/// whose hub 2i2c runs.
+const REP_ACCOUNT: &str = "[[account]]\nusername = \"rep\"\nemail = \"rep@uni.example.edu\"\n";
+
+/// A hub outage in words that name no hub: 2i2c's only when its sender is
+/// one of the people 2i2c serves (`classify::own`).
+fn hub_down(from: &str) -> String {
+    format!("From: {from}\r\nTo: support@2i2c.example\r\nSubject: Hub down\r\nMessage-ID: <down@example.net>\r\n\r\nOur hub is down since this morning, nobody can log in and every spawn times out.\r\n")
+}
+
+/// The regression: `classify` classified from the text alone, so a request
+/// the daemon routes because the account directory knows its sender was
+/// `unclassified` on the command line. It asks the directory as `run` and
+/// `verify` do, and all three name the same procedure.
+#[test]
+fn classify_asks_the_account_directory_as_the_daemon_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("triaged.toml");
+    config(dir.path(), "2i2c");
+    std::fs::write(dir.path().join("accounts.toml"), REP_ACCOUNT).unwrap();
+    let text = std::fs::read_to_string(&cfg_path).unwrap();
+    let dns = crate::support::dns::closed_udp_port();
+    std::fs::write(&cfg_path, format!("{text}\n[identity]\naccounts = \"accounts.toml\"\n\n[dns]\nnameservers = [\"127.0.0.1:{dns}\"]\ntimeout_secs = 1\n")).unwrap();
+    let cfg = Config::load(&cfg_path).unwrap();
+    let known = dir.path().join("known.eml");
+    let stranger = dir.path().join("stranger.eml");
+    std::fs::write(&known, hub_down("Rep <rep@uni.example.edu>")).unwrap();
+    std::fs::write(&stranger, hub_down("Someone <someone@example.net>")).unwrap();
+    let files = vec![known, stranger];
+
+    let mut out = Vec::new();
+    assert!(classify_files(&cfg, &files, true, &mut out).unwrap());
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["procedure"], "infrastructure", "{text}");
+    assert_eq!(lines[0]["own"]["sign"], "the sender is a known account", "{text}");
+    assert_eq!(lines[1]["procedure"], "unclassified", "{text}");
+
+    // `verify` judges each file as the daemon's intake does: same procedure.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut out = Vec::new();
+    rt.block_on(triaged::verify::cli::verify_files(&cfg, &files, true, &mut out)).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let verified: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (c, v) in lines.iter().zip(&verified) {
+        assert_eq!(c["procedure"], v["procedure"], "classify and the daemon's intake disagree: {c} / {v}");
+    }
+}
+
+/// `classify -` reads one message from standard input (a mail filter's
+/// pipe); it is named `-` in the output, and an unreadable file beside it
+/// gets its error line while the others still run (exit 1).
+#[test]
+fn a_dash_reads_the_message_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "sourcehut");
+    let missing = dir.path().join("missing.eml");
+    let unclassified = corpus("sourcehut/unclassified/03.eml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(dir.path().join("triaged.toml"))
+        .args(["classify", "--json", "-"])
+        .arg(&missing)
+        .arg(&unclassified)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(corpus("sourcehut/refund/01.eml")).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "an unreadable file makes the run fail: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!((&lines[0]["file"], &lines[0]["procedure"]), (&serde_json::json!("-"), &serde_json::json!("refund")), "{text}");
+    assert!(lines[1]["error"].as_str().unwrap().contains("cannot read"), "{text}");
+    assert_eq!(lines[2]["procedure"], "unclassified", "{text}");
+    assert_eq!(lines[3]["file"], "-", "{text}");
+    assert!(lines[3]["error"].as_str().unwrap().contains("standard input was read already"), "{text}");
 }

@@ -315,3 +315,19 @@ fn the_model_routes_no_bug_report_into_a_sensitive_procedure() {
     let why = desk.model_refused(&q, "refund");
     assert_eq!(why, "refund is sensitive and it reads as a bug report (stack trace), not a request about the writer's own account");
 }
+
+/// `--json` is `--list`'s: elsewhere it would be ignored and a script
+/// expecting JSON would read a sentence, so it is a usage error (exit 2,
+/// as for any wrong argument) that names the form meant.
+#[test]
+fn json_without_list_is_refused_with_the_form_that_takes_it() {
+    let desk = Desk::new("");
+    let file = desk.mail("r1.eml", "refund", "Please refund me.");
+    for args in [vec!["learn", "--json", "refund", &file], vec!["learn", "--json", "--not", &file], vec!["learn", "--json", "--forget", "0123456789abcdef"]] {
+        let out = desk.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("--json goes with --list only (learn --list --json)"), "{args:?}: {said}");
+    }
+    assert!(!desk.dir.path().join("store").exists(), "nothing was learned");
+}

@@ -75,6 +75,22 @@ async fn a_paraphrase_staff_reclassified_routes_the_next_one_like_it() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && said.contains("queued for the running daemon, which answered: learned 1 example"), "{said}");
 
+    // The regression: while the daemon held the store, `classify` used the
+    // rules alone and `learn --list` was refused. Both ask the daemon now:
+    // the message of ticket #2 is classified as the daemon classified it.
+    let second = s.dir.path().join("m2.eml");
+    std::fs::write(&second, mail(2, "my name", "I signed up under an embarrassing name. Can I be called ~jane on the site instead?")).unwrap();
+    let out = triaged(&s.config, &["classify", "--json", second.to_str().unwrap()]);
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(line["procedure"], s.ticket(2)["procedure"], "{line}");
+    assert_eq!((line["procedure"].as_str(), line["model"]["decided"].as_bool()), (Some("account-rename"), Some(true)), "{line}");
+    assert_eq!(line["file"], second.display().to_string());
+    let out = triaged(&s.config, &["learn", "--list", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.iter().any(|r| r["source"] == "n3.eml" && r["label"] == "unclassified"), "{rows:?}");
+
     let out = sigterm(child);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("account-rename (model, probability"), "the log explains the choice: {log}");
