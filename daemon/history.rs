@@ -10,6 +10,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::act::staff_action;
+use crate::staff::lines;
 use crate::store::{AuditEntry, Quarantined, Store, StoreError, TicketId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,9 +31,23 @@ pub struct History {
     /// What staff must carry out before the procedure goes on (`done N`).
     #[serde(default)]
     pub staff_action: Option<String>,
-    /// A draft of ours that ends the ticket waits in Drafts.
+    /// A draft of ours waits in Drafts.
     #[serde(default)]
     pub draft_waiting: bool,
+    /// Why the ticket has its procedure, in words (rules, the model).
+    #[serde(default)]
+    pub classified: Option<String>,
+    /// Who is asking, as far as the ticket's messages proved it, and the
+    /// latest message's own checks: what `!show N` says.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// What staff need beyond the staff action: queue and issue type, the
+    /// step's staff note, why a person must look (as `!show N`).
+    #[serde(default)]
+    pub staff: Vec<String>,
+    /// The ticket's deadlines, soonest first.
+    #[serde(default)]
+    pub deadlines: Vec<crate::store::Deadline>,
     /// The Message-IDs of its drafts, oldest first.
     pub drafts: Vec<String>,
     /// Everything that happened to it, oldest first.
@@ -61,6 +76,14 @@ impl History {
             claimed_since: claim.map(|c| c.since),
             staff_action: staff_action::pending(&t).map(str::to_string),
             draft_waiting: staff_action::waiting_draft(&t),
+            classified: t.notes.explanation.clone(),
+            identity: Some(lines::ticket_identity(&t)),
+            staff: lines::staff_context(&t),
+            deadlines: {
+                let mut d = t.deadlines.clone();
+                d.sort_by_key(|d| d.due);
+                d
+            },
             drafts: t.drafts.clone(),
             events: store.audit_log(id)?,
             quarantined,
@@ -77,8 +100,20 @@ impl History {
         if let (Some(nick), Some(since)) = (&self.claimed_by, self.claimed_since) {
             writeln!(out, "claimed by {nick} since {}", secs(since))?;
         }
+        if let Some(c) = &self.classified {
+            writeln!(out, "classified: {c}")?;
+        }
+        if let Some(i) = &self.identity {
+            writeln!(out, "identity: {i}")?;
+        }
         if let Some(a) = &self.staff_action {
             writeln!(out, "staff action: {a}, then `triaged done {}`", self.ticket)?;
+        }
+        for line in &self.staff {
+            writeln!(out, "{line}")?;
+        }
+        for d in &self.deadlines {
+            writeln!(out, "deadline {}: due {}", d.name, secs(d.due))?;
         }
         writeln!(out, "drafts: {}", self.drafts.len())?;
         writeln!(out, "History:")?;

@@ -622,6 +622,14 @@ pub fn show(t: &Ticket, claim: Option<&Claim>, deadline: Option<jiff::Timestamp>
     if let Some(d) = deadline {
         first.push_str(&format!(" — deadline {}{}", when(d, now), if d <= now { " (passed)" } else { "" }));
     }
+    let mut lines = vec![first, format!("{} identity: {}", t.id, ticket_identity(t))];
+    lines.extend(staff_lines(t).into_iter().map(|l| format!("{} {l}", t.id)));
+    lines
+}
+
+/// Who is asking, as far as the ticket's messages proved it under its
+/// procedure's policy, and the latest message's own checks.
+pub fn ticket_identity(t: &Ticket) -> String {
     let latest = t
         .identity
         .last_report
@@ -629,18 +637,25 @@ pub fn show(t: &Ticket, claim: Option<&Claim>, deadline: Option<jiff::Timestamp>
         .and_then(|r| serde_json::to_value(r).ok())
         .map(|v| identity_report(&v))
         .unwrap_or_else(|| "no verification report".into());
-    let identity = match t.notes.identity_summary.as_deref() {
+    match t.notes.identity_summary.as_deref() {
         Some(s) => format!("{}; latest message: {latest}", sanitise(s)),
         None => latest,
-    };
-    let mut lines = vec![first, format!("{} identity: {identity}", t.id)];
-    lines.extend(staff_lines(t).into_iter().map(|l| format!("{} {l}", t.id)));
-    lines
+    }
 }
 
 /// What staff need to act on the ticket: its queue and issue type, the
 /// action it waits for, the step's staff note, why a person must look.
 pub fn staff_lines(t: &Ticket) -> Vec<String> {
+    staff_lines_with(t, true)
+}
+
+/// [`staff_lines`] but the staff action, for `show N`, which says it with
+/// the command that answers it (`triaged done N`, not `!done N`).
+pub fn staff_context(t: &Ticket) -> Vec<String> {
+    staff_lines_with(t, false)
+}
+
+fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
     let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let mut head = Vec::new();
     if let Some(q) = &t.queue {
@@ -653,7 +668,7 @@ pub fn staff_lines(t: &Ticket) -> Vec<String> {
     if !head.is_empty() {
         out.push(head.join(", "));
     }
-    if let Some(a) = staff_action::pending(t) {
+    if let Some(a) = staff_action::pending(t).filter(|_| action) {
         out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
     }
     if let Some(n) = text(&t.notes.staff_note) {

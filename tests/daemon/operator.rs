@@ -355,6 +355,10 @@ fn show_tells_a_tickets_history_whether_the_daemon_runs_or_not() {
     assert!(shown.contains("opened from INBOX UID 1"), "{shown}");
     assert!(shown.contains("draft <triaged.1.0."), "the draft: {shown}");
     assert!(shown.contains("payment_date=2026-10-01 recorded by"), "the staff action: {shown}");
+    // What `!show 1` tells the channel, the shell sees too: why this
+    // procedure, and who is asking as far as it was proved.
+    assert!(shown.contains("\nclassified: refund"), "{shown}");
+    assert!(shown.contains("\nidentity: NOT verified 0/1"), "{shown}");
     assert_eq!(triaged_env(&s.config, &["show", "9"], &[]).status.code(), Some(1));
 
     // While the daemon holds the store, through the spool.
