@@ -34,7 +34,7 @@ use crate::verify::conversation::{Binding, TicketIdentity};
 use crate::verify::list::Arrival;
 use crate::verify::{Report, VerifyContext, Verifier, challenge};
 use draft::{DraftError, Drafter, reply_target};
-use crate::staff::{Notice, Notifier, lines};
+use crate::staff::{Claimed, Notice, Notifier, lines};
 
 /// The generic reply used when no procedure claims the message.
 pub const ACKNOWLEDGE_TEMPLATE: &str = "acknowledge.txt";
@@ -365,8 +365,10 @@ impl Actor {
     /// procedure is known, so the check counts what it counts from the
     /// start), record its evidence on the ticket's identity, classify what
     /// it means (`Pack::intent`), procedure step (plan, render), store. A
-    /// reply that claims an account without proving it stops after the
-    /// record stage (`hold`).
+    /// reply that claims an account without proving it, or on a ticket
+    /// without one proves less of its sender than the request did
+    /// (`TicketIdentity::falls_short`), stops after the record stage
+    /// (`hold`).
     async fn reply(
         &self,
         ticket: Ticket,
@@ -387,7 +389,12 @@ impl Actor {
         if let Some(account) = planned_ticket.identity.account.clone()
             && !counts
         {
-            return self.hold(&planned_ticket, intake, msg, &account, unauthenticated_reason(&report, binding));
+            let reason = unauthenticated_reason(&report, binding);
+            return self.hold(&planned_ticket, intake, msg, Claimed::Account(account), reason);
+        }
+        if let Some(reason) = planned_ticket.identity.falls_short(&msg.message_id) {
+            let address = Claimed::Address(planned_ticket.identity.address.clone());
+            return self.hold(&planned_ticket, intake, msg, address, reason);
         }
         if self.second_account(&planned_ticket) {
             planned_ticket.identity.note_names(&msg.message_id, &msg.text);
@@ -446,7 +453,7 @@ impl Actor {
                 sanitize_line(&account),
                 ticket.identity.named_words()
             );
-            return self.hold(&ticket, intake, msg, &account, reason).map(Some);
+            return self.hold(&ticket, intake, msg, Claimed::Account(account), reason).map(Some);
         }
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
@@ -460,7 +467,8 @@ impl Actor {
         let counts = second.counted(&msg.message_id);
         planned_ticket.identity.second = Some(second);
         if !counts {
-            return self.hold(&planned_ticket, intake, msg, &account, unauthenticated_reason(&report, binding)).map(Some);
+            let reason = unauthenticated_reason(&report, binding);
+            return self.hold(&planned_ticket, intake, msg, Claimed::Account(account), reason).map(Some);
         }
         // The second account's words confirm nothing; its proof is what
         // the procedure waited for.
@@ -489,23 +497,24 @@ impl Actor {
         self.verifier.verify(arrival.message(), &ctx).await
     }
 
-    /// Someone wrote as `account` without proving it, or as an account the
-    /// ticket is not about: the message is kept (its evidence in
-    /// `planned`'s identity) and shown to staff with `reason`; nothing
+    /// Someone wrote as the `claimed` account (or, on a ticket without one,
+    /// its address) without proving it as the ticket asks, or as an
+    /// account the ticket is not about: the message is kept (its evidence
+    /// in `planned`'s identity) and shown to staff with `reason`; nothing
     /// moves and nothing is drafted.
     fn hold(
         &self,
         planned: &Ticket,
         intake: &Intake,
         msg: &Message,
-        account: &str,
+        claimed: Claimed,
         reason: String,
     ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
-        let what = lines::unproven(&msg.message_id, account, &reason);
+        let what = lines::unproven(&msg.message_id, &claimed, &reason);
         let notice = self.notifier.outgoing(&Notice::Unproven {
             ticket: planned.id,
             message_id: msg.message_id.clone(),
-            account: account.to_string(),
+            claimed,
             reason,
         });
         let (t, actions) = self.store.update_ticket(planned.id, Some(intake), &what, notice.as_ref(), |t| {

@@ -8,7 +8,7 @@
 
 use crate::message::{is_blank, is_invisible};
 
-use super::Notice;
+use super::{Claimed, Notice};
 use crate::act::staff_action;
 use crate::store::claims::{Claim, ClaimOutcome, DoneOutcome, ReleaseOutcome};
 use crate::store::{Ticket, TicketId, TicketState};
@@ -67,9 +67,9 @@ impl Notice {
             Notice::Unproven {
                 ticket,
                 message_id,
-                account,
+                claimed,
                 reason,
-            } => format!("{ticket} {}", unproven(message_id, account, reason)),
+            } => format!("{ticket} {}", unproven(message_id, claimed, reason)),
             Notice::SecondAccount { ticket, identity, step } => {
                 format!("{ticket} second account {}{}", f(identity, FIELD_CHARS), moved(step))
             }
@@ -143,13 +143,17 @@ impl Notice {
     }
 }
 
-/// A reply that claims `account` without proving it, as its notice and
-/// the ticket's history tell it.
-pub fn unproven(message_id: &str, account: &str, reason: &str) -> String {
+/// A reply that claims an account (`~erin`) or, on a ticket without one,
+/// an address without proving it, as its notice and the ticket's history
+/// tell it.
+pub fn unproven(message_id: &str, claimed: &Claimed, reason: &str) -> String {
+    let who = match claimed {
+        Claimed::Account(account) => format!("~{}", cut(&shown(account), FROM_CHARS)),
+        Claimed::Address(address) => cut(&shown(address), FROM_CHARS),
+    };
     format!(
-        "unauthenticated reply {} claiming to be ~{} ({}): kept, changes nothing; a person decides",
+        "unauthenticated reply {} claiming to be {who} ({}): kept, changes nothing; a person decides",
         cut(&shown(message_id), FROM_CHARS),
-        cut(&shown(account), FROM_CHARS),
         cut(&shown(reason), FIELD_CHARS)
     )
 }
@@ -775,6 +779,24 @@ mod tests {
     }
 
     #[test]
+    fn an_unproven_reply_claims_an_account_or_an_address_and_old_queues_still_read() {
+        let queued = json!({"kind": "unproven", "data": {"ticket": 7, "message_id": "<f00@example.org>", "account": "erin", "reason": "no factor of its own passed"}});
+        let old: Notice = serde_json::from_value(queued.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&old).unwrap(), queued, "an account is queued as it always was");
+        assert!(old.render().contains("claiming to be ~erin (no factor"), "{}", old.render());
+        let n = Notice::Unproven {
+            ticket: TicketId(8),
+            message_id: "<f01@example.net>".into(),
+            claimed: Claimed::Address("ann@example.net".into()),
+            reason: "the request was DKIM-signed by example.net; this reply is not".into(),
+        };
+        let data = serde_json::to_value(&n).unwrap();
+        assert_eq!(data["data"]["address"], "ann@example.net", "{data}");
+        assert_eq!(serde_json::from_value::<Notice>(data).unwrap(), n);
+        assert!(n.render().contains("claiming to be ann@example.net (the request"), "{}", n.render());
+    }
+
+    #[test]
     fn staff_lines_redact_secrets_even_behind_invisible_characters() {
         let n = Notice::NewTicket {
             ticket: TicketId(3),
@@ -840,7 +862,13 @@ mod tests {
                         Notice::Unproven {
                             ticket: TicketId(5),
                             message_id: subject.clone(),
-                            account: name.clone(),
+                            claimed: Claimed::Account(name.clone()),
+                            reason: subject.clone(),
+                        },
+                        Notice::Unproven {
+                            ticket: TicketId(5),
+                            message_id: subject.clone(),
+                            claimed: Claimed::Address(name.clone()),
                             reason: subject.clone(),
                         },
                         Notice::Quarantined {
@@ -1126,8 +1154,15 @@ mod tests {
             Notice::Unproven {
                 ticket: TicketId(7),
                 message_id: "<f00@example.org>".into(),
-                account: "erin".into(),
+                claimed: Claimed::Account("erin".into()),
                 reason: "no factor of its own passed".into(),
+            }
+            .render(),
+            Notice::Unproven {
+                ticket: TicketId(8),
+                message_id: "<f01@example.net>".into(),
+                claimed: Claimed::Address("ann@example.net".into()),
+                reason: "the request was DKIM-signed by example.net; this reply is not".into(),
             }
             .render(),
             Notice::Reply {

@@ -26,6 +26,17 @@ pub use lines::{
 };
 pub use webhook::spawn_webhook;
 
+/// Whom a reply that proved too little wrote as: the ticket's account,
+/// or for a ticket no account is known for, its address. A notice's
+/// `account` (the username, as queued before there was an address) or
+/// `address` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Claimed {
+    Account(String),
+    Address(String),
+}
+
 /// Something staff should know about, rendered as one line by
 /// [`Notice::render`] (in [`lines`]). Queued in the store as JSON, so a
 /// variant once released keeps its fields: old queues stay readable.
@@ -52,12 +63,13 @@ pub enum Notice {
         identity: String,
         draft_ready: bool,
     },
-    /// A reply claims a ticket's account without proving it: kept, and
-    /// nothing moves.
+    /// A reply claims a ticket's account (or, without one, its address)
+    /// without proving it: kept, and nothing moves.
     Unproven {
         ticket: TicketId,
         message_id: String,
-        account: String,
+        #[serde(flatten)]
+        claimed: Claimed,
         /// Why it does not count.
         reason: String,
     },

@@ -20,6 +20,10 @@
 //! - A second account (a billing transfer's new one) is one the account's
 //!   own counted messages name (`~bob`, or its address): whoever else
 //!   proves who they are has proved nothing about this ticket.
+//! - A ticket whose sender has no account is never verified, but its
+//!   replies prove as much as its request did: after a request DKIM-signed
+//!   by the sender's domain, a reply moves it only when signed so too, over
+//!   its link to the ticket ([`TicketIdentity::falls_short`]).
 //!
 //! A message that does not count is kept and shown to staff ("unsigned
 //! reply claiming to be erin") and changes nothing.
@@ -67,6 +71,11 @@ pub struct Evidence {
     /// Factors that passed for this message.
     pub passed: BTreeSet<String>,
     pub binding: Binding,
+    /// The From domain a passing, aligned DKIM signature vouched for,
+    /// whether or not an account has the address: all a message proves of
+    /// a sender the directory does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dkim_domain: Option<String>,
 }
 
 impl Evidence {
@@ -215,6 +224,7 @@ impl TicketIdentity {
                 .map(|(n, _)| n.to_string())
                 .collect(),
             binding,
+            dkim_domain: report.dkim_domain.clone(),
         };
         let counts = self.counts(&evidence);
         match self.messages.iter_mut().find(|e| e.message_id == message_id) {
@@ -242,6 +252,30 @@ impl TicketIdentity {
     /// Whether the message with `message_id` counted.
     pub fn counted(&self, message_id: &str) -> bool {
         self.messages.iter().any(|e| e.message_id == message_id && self.counts(e))
+    }
+
+    /// For a ticket no account is known for: why the reply with
+    /// `message_id` may not move it, when it proves less of its sender
+    /// than the request did; `None` when it may. Without an account, the
+    /// request's DKIM signature is all there is to ask for, and a reply
+    /// must carry one of its own over the header that names the ticket,
+    /// as a reply on an account's ticket must (`counts`). A request that
+    /// proved nothing asks nothing more of its replies.
+    pub fn falls_short(&self, message_id: &str) -> Option<String> {
+        if self.account.is_some() {
+            return None;
+        }
+        let opening = self.messages.iter().find(|e| e.binding == Binding::Opening)?;
+        let signer = sanitize_line(opening.dkim_domain.as_deref()?);
+        let reply = self.messages.iter().find(|e| e.message_id == message_id);
+        match reply.map(|e| (e.dkim_domain.is_some(), e.binding)) {
+            Some((_, Binding::Opening)) => None,
+            None | Some((false, _)) => Some(format!("the request was DKIM-signed by {signer}; this reply is not")),
+            Some((true, Binding::Unsigned)) => Some(format!(
+                "the request was DKIM-signed by {signer}; this reply's signature does not cover the header that names this ticket"
+            )),
+            Some((true, _)) => None,
+        }
     }
 
     /// Factors needed under `policy`. An account whose 2FA status the
@@ -333,6 +367,7 @@ mod tests {
             temporary: false,
             no_directory: false,
             dkim_signed: Vec::new(),
+            dkim_domain: pass.contains(&"dkim").then(|| "example.org".to_string()),
         }
     }
 
@@ -432,6 +467,38 @@ mod tests {
         t.note_names("b", "Sorry, I meant ~mallory.");
         assert!(!t.names("mallory", "m@example.net"));
         assert_eq!(t.named_words(), "Bob@example.org, ~alice, ~bob");
+    }
+
+    /// A sender no account has: DKIM is no factor, `signed_by` is what
+    /// their own signature proved.
+    fn stranger(signed_by: Option<&str>) -> Report {
+        Report { dkim_domain: signed_by.map(str::to_string), ..report(None, 1, &[]) }
+    }
+
+    #[test]
+    fn without_an_account_a_reply_proves_as_much_as_the_request_did() {
+        let mut t = TicketIdentity::open("ann@example.org", &stranger(Some("example.org")), "a");
+        t.record(&stranger(None), "forged", Binding::Unsigned);
+        assert_eq!(t.falls_short("forged").as_deref(), Some("the request was DKIM-signed by example.org; this reply is not"));
+        t.record(&stranger(Some("example.org")), "grafted", Binding::Unsigned);
+        assert_eq!(
+            t.falls_short("grafted").as_deref(),
+            Some("the request was DKIM-signed by example.org; this reply's signature does not cover the header that names this ticket")
+        );
+        t.record(&stranger(Some("example.org")), "genuine", Binding::SignedHeader);
+        assert_eq!(t.falls_short("genuine"), None);
+        assert_eq!(t.falls_short("a"), None, "the request itself");
+        assert!(t.falls_short("unknown").is_some(), "a message not on the ticket proves nothing");
+        assert!(!t.verdict(IdentityPolicy::One).verified, "and still no account is verified");
+
+        // A request that proved nothing asks nothing more of its replies.
+        let mut t = TicketIdentity::open("ann@example.org", &stranger(None), "a");
+        t.record(&stranger(None), "b", Binding::Unsigned);
+        assert_eq!(t.falls_short("b"), None);
+        // With an account, whether a reply counts decides (`counts`).
+        let mut t = TicketIdentity::open("erin@example.org", &report(Some("erin"), 1, &["dkim"]), "a");
+        t.record(&report(Some("erin"), 1, &[]), "b", Binding::Unsigned);
+        assert_eq!(t.falls_short("b"), None);
     }
 
     #[test]

@@ -102,6 +102,17 @@ pub struct DkimVerdict {
     /// Header names (lowercase) covered by a passing, aligned signature:
     /// which of the headers nobody else signed this one vouches for.
     pub signed: Vec<String>,
+    /// The From domain a signature that passed every rule here is aligned
+    /// with, whether or not an account has the address: what the message
+    /// proves of its sender without the directory.
+    pub domain: Option<String>,
+}
+
+impl DkimVerdict {
+    /// A verdict with no signature that vouches for anything.
+    fn unsigned(factor: Factor, arc: Option<String>) -> DkimVerdict {
+        DkimVerdict { factor, arc, signed: Vec::new(), domain: None }
+    }
 }
 
 /// The key records fetched during one message's check, and nothing
@@ -144,20 +155,12 @@ pub async fn check(
     timeout: Duration,
 ) -> DkimVerdict {
     let Some(from) = msg.single_from() else {
-        return DkimVerdict {
-            factor: Factor::fail("the message does not have exactly one From address"),
-            arc: None,
-            signed: Vec::new(),
-        };
+        return DkimVerdict::unsigned(Factor::fail("the message does not have exactly one From address"), None);
     };
     let from_email = from.email.to_lowercase();
     let view = Bounded::of(msg.raw(), from_email.rsplit_once('@').map_or("", |(_, d)| d));
     let Some(parsed) = AuthenticatedMessage::parse_with_opts(&view.raw, None, false) else {
-        return DkimVerdict {
-            factor: Factor::fail("the header section cannot be parsed for DKIM"),
-            arc: None,
-            signed: Vec::new(),
-        };
+        return DkimVerdict::unsigned(Factor::fail("the header section cannot be parsed for DKIM"), None);
     };
     let keys = OneCheck::default();
     let arc = match &view.arc_left_out {
@@ -167,41 +170,24 @@ pub async fn check(
     // Two parsers must agree on who sent it; a difference is an attack on
     // one of them.
     if parsed.from != [from_email.clone()] {
-        return DkimVerdict {
-            factor: Factor::fail(format!(
-                "the From header reads as {:?} to the DKIM parser but {:?} to the message parser",
-                parsed.from, from_email
-            )),
-            arc,
-            signed: Vec::new(),
-        };
+        let why = format!(
+            "the From header reads as {:?} to the DKIM parser but {:?} to the message parser",
+            parsed.from, from_email
+        );
+        return DkimVerdict::unsigned(Factor::fail(why), arc);
     }
     let Some((_, from_domain)) = from_email.rsplit_once('@') else {
-        return DkimVerdict {
-            factor: Factor::fail("the From address has no domain"),
-            arc,
-            signed: Vec::new(),
-        };
+        return DkimVerdict::unsigned(Factor::fail("the From address has no domain"), arc);
     };
     if parsed.dkim_headers.is_empty() && !parsed.has_dkim_errors && view.not_aligned.is_empty() {
-        return DkimVerdict {
-            factor: Factor::none("no DKIM signature"),
-            arc,
-            signed: Vec::new(),
-        };
+        return DkimVerdict::unsigned(Factor::none("no DKIM signature"), arc);
     }
 
     let outputs = match tokio::time::timeout(timeout * 3, auth.verify_dkim(Parameters::new(&parsed).with_txt_cache(&keys))).await {
         Ok(o) => o,
         Err(_) => {
-            return DkimVerdict {
-                factor: Factor::temporary(format!(
-                    "DKIM keys could not be fetched within {}s",
-                    (timeout * 3).as_secs()
-                )),
-                arc,
-                signed: Vec::new(),
-            };
+            let why = format!("DKIM keys could not be fetched within {}s", (timeout * 3).as_secs());
+            return DkimVerdict::unsigned(Factor::temporary(why), arc);
         }
     };
     let mut verdicts = Vec::new();
@@ -226,6 +212,8 @@ pub async fn check(
     if let Some(note) = &view.left_out {
         factor.reason = format!("{}; {note}", factor.reason);
     }
+    // Before the account is asked: the sender's own domain signed it.
+    let domain = factor.passed().then(|| from_domain.to_string());
     let factor = match (factor.passed(), account) {
         (true, Some(a)) if a.has_address(&from.email) => factor,
         (true, Some(a)) => Factor::fail(format!(
@@ -242,10 +230,13 @@ pub async fn check(
         )),
         (false, Some(_)) => factor,
     };
-    if !factor.passed() {
+    // Without an account the sender's signature still vouches for the
+    // headers it covers (what ties a reply to its ticket); with one, only
+    // a factor that passed for the account does.
+    if domain.is_none() || (account.is_some() && !factor.passed()) {
         signed.clear();
     }
-    DkimVerdict { factor, arc, signed }
+    DkimVerdict { factor, arc, signed, domain }
 }
 
 fn outcome_word(f: &Factor) -> &'static str {

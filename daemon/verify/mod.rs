@@ -118,6 +118,12 @@ pub struct Report {
     /// covers: the only headers of the message a signature vouches for.
     #[serde(skip)]
     pub dkim_signed: Vec<String>,
+    /// The From domain a passing, aligned DKIM signature vouches for,
+    /// whether or not an account has the address (through a configured
+    /// list: as its seal recorded it). What the message proves of its
+    /// sender when the directory knows nothing of them.
+    #[serde(skip)]
+    pub dkim_domain: Option<String>,
 }
 
 impl Report {
@@ -139,6 +145,7 @@ impl Report {
             temporary,
             no_directory: false,
             dkim_signed: Vec::new(),
+            dkim_domain: None,
         }
     }
 
@@ -160,9 +167,12 @@ impl Report {
             .collect()
     }
 
-    /// Whether a passing DKIM signature covers header `name`.
+    /// Whether a passing DKIM signature covers header `name`: with an
+    /// account, one that passed as the account's factor; without one, the
+    /// sender's own aligned signature ([`Report::dkim_domain`]).
     pub fn signs_header(&self, name: &str) -> bool {
-        self.factors.dkim.passed() && self.dkim_signed.iter().any(|h| h.eq_ignore_ascii_case(name))
+        let vouches = if self.account.is_some() { self.factors.dkim.passed() } else { self.dkim_domain.is_some() };
+        vouches && self.dkim_signed.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 
     /// One line for a ticket's history: "identity 1/2 NOT verified
@@ -371,6 +381,8 @@ impl Verifier {
             factors.dkim = dkim.factor;
             let mut report = Report::new(None, factors, with_advice(dkim.arc, list));
             report.no_directory = !self.directory.configured();
+            report.dkim_signed = dkim.signed;
+            report.dkim_domain = dkim.domain;
             return report;
         };
 
@@ -429,6 +441,7 @@ impl Verifier {
         };
         let mut report = Report::new(Some(account), factors, with_advice(dkim.arc, list));
         report.dkim_signed = dkim.signed;
+        report.dkim_domain = dkim.domain;
         report
     }
 }
@@ -449,8 +462,11 @@ fn list_dkim(a: &list::ListAuthor, account: Option<&Account>) -> dkim::DkimVerdi
         None if a.dkim.passed() => Factor::none(format!("no account has the address {} ({})", sanitize_line(&a.author.email), a.dkim.reason)),
         None => a.dkim.clone(),
     };
-    let signed = if factor.passed() { a.signed.clone() } else { Vec::new() };
-    dkim::DkimVerdict { factor, arc, signed }
+    // The author's own signature, as the seal recorded it, whatever the
+    // directory says of the address (as `dkim::check` reads direct mail).
+    let domain = a.author.email.rsplit_once('@').filter(|_| a.dkim.passed()).map(|(_, d)| d.to_ascii_lowercase());
+    let signed = if domain.is_some() && (account.is_none() || factor.passed()) { a.signed.clone() } else { Vec::new() };
+    dkim::DkimVerdict { factor, arc, signed, domain }
 }
 
 /// PGP of list mail, judged on the text as it came (`msg` is read as its

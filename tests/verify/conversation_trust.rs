@@ -431,3 +431,41 @@ fn a_pgp_signed_deletion_reaches_the_admin_step_and_a_replayed_signed_mail_does_
     let d = team.drafts();
     assert!(d.iter().all(|(to, _)| to == "Dave <dave@example.org>"));
 }
+
+/// A CAcert member the directory does not know (CAcert's usual case: it
+/// records the facts by hand) asks, DKIM-signed by their domain, for their
+/// account to be deleted. A forged "yes" (From, In-Reply-To naming our
+/// draft and `[#1]`, all headers nobody signed) does not take it to the
+/// execution, and staff are told why; the member's own signed "yes" does.
+#[test]
+fn without_an_account_a_reply_proves_as_much_as_the_signed_request() {
+    let world = World::start();
+    let s = setup_pack("cacert", &format!("[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n", world.dns.addr()));
+    let signed = |raw: &str| {
+        let headers: Vec<&str> = SIGNED.iter().copied().chain(["In-Reply-To", "References"]).collect();
+        crate::support::verify_fixture::plain_with_headers(world.rsa.mail_auth_key(), "example.org", "rsa", &headers, raw)
+    };
+    const ANN: &str = "Ann <ann@example.org>";
+    s.deliver_and_run(&signed(&mail(ANN, "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more.")));
+    let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run_once(&s);
+    assert_eq!(s.ticket(1)["step"], "initial");
+    let ours = drafts(&s)[0].message_id.clone();
+    let yes = "Yes, I confirm the deletion and accept the arbitration.";
+
+    s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers(&ours, None), yes));
+    let t = s.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("initial"), Some("waiting")), "the forged yes moved nothing: {t}");
+    assert_eq!(drafts(&s).len(), 1, "nothing drafted for it");
+    let shown = String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned();
+    assert!(
+        shown.contains("claiming to be ann@example.org (the request was DKIM-signed by example.org; this reply is not)"),
+        "{shown}"
+    );
+
+    s.deliver_and_run(&signed(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers(&ours, None), yes)));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "execute", "the member's own signed yes: {t}");
+    assert_eq!(s.tickets().len(), 1);
+}
