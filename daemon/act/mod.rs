@@ -330,7 +330,8 @@ impl Actor {
         identity: TicketIdentity,
     ) -> (Ticket, Option<String>) {
         let msg = arrival.message();
-        let (target, address_note) = through(arrival, addressed(msg, report));
+        let on_account = self.pack.identity_policy(&classified.class.procedure) != IdentityPolicy::None;
+        let (target, address_note) = through(arrival, addressed(msg, report, on_account));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &classified.subject, &classified.class.procedure);
         ticket.sender_email = identity.address.clone();
         ticket.notes = TicketNotes {
@@ -401,7 +402,7 @@ impl Actor {
         }
         let (target, address_note) = through(
             arrival,
-            if planned_ticket.identity.account.is_some() { addressed(msg, &report) } else { (reply_target(msg), reply_to_note(msg)) },
+            addressed(msg, &report, self.policy(&planned_ticket) != IdentityPolicy::None),
         );
         planned_ticket.reply_to = Some(target);
         let intent = self.pack.intent(msg);
@@ -949,14 +950,18 @@ fn unauthenticated_reason(report: &Report, binding: Binding) -> String {
 }
 
 /// Where a draft to `msg`'s sender goes. When the From address belongs to
-/// an account, to that address, the only one the directory vouches for;
-/// its Reply-To only when a passing DKIM signature covers it. A sender no
-/// account knows gets the reply a mail client would send (Reply-To, else
-/// From): nothing about an account is ever disclosed to them. The second
-/// value tells staff when From and Reply-To differ.
-fn addressed(msg: &Message, report: &Report) -> (ReplyTarget, Option<String>) {
+/// an account, or the procedure acts on an account (`on_account`: its
+/// identity policy is not "none"), to that address: the one the directory
+/// vouches for, or the one whose owner the procedure's mail must reach
+/// (CAcert's confirmation is proof by the address). Its Reply-To only when
+/// a passing DKIM signature covers it: an unsigned one is the attacker's,
+/// who would otherwise receive the confirmation and answer it. Otherwise
+/// the reply a mail client would send (Reply-To, else From): nothing about
+/// an account is disclosed and nothing changes on one. The second value
+/// tells staff when From and Reply-To differ.
+fn addressed(msg: &Message, report: &Report, on_account: bool) -> (ReplyTarget, Option<String>) {
     let mut target = reply_target(msg);
-    let (Some(from), Some(_)) = (msg.single_from(), report.account.as_ref()) else {
+    let Some(from) = msg.single_from().filter(|_| on_account || report.account.is_some()) else {
         return (target, reply_to_note(msg));
     };
     let Some(reply_to) = msg.reply_to.as_ref().filter(|r| !r.email.eq_ignore_ascii_case(&from.email)) else {

@@ -15,10 +15,16 @@ fn drafts_are_threaded_replies_and_non_ascii_survives() {
         "From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.net>\r\nReply-To: Jürgen <reply@example.net>\r\nSubject: =?utf-8?q?Konto_l=C3=B6schen_=E2=9C=93?=\r\nMessage-ID: <m2@example.net>\r\nReferences: <earlier@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nBitte lösche mein Konto. Grüße\r\n"
             .as_bytes(),
     );
+    // A rename changes nothing on an account: its reply goes where a mail
+    // client would send it.
+    s.dovecot.deliver(
+        "INBOX",
+        b"From: Kim <kim@example.net>\r\nReply-To: Kim at work <kim@work.example>\r\nSubject: rename\r\nMessage-ID: <m3@example.net>\r\n\r\nCan you rename my account from ~kim to ~kimberly?\r\n",
+    );
     run_once(&s);
 
     let d = drafts(&s);
-    assert_eq!(d.len(), 2, "one draft per message");
+    assert_eq!(d.len(), 3, "one draft per message");
     let first = d.iter().find(|m| m.in_reply_to == ["m1@example.net"]).unwrap();
     assert_eq!(first.subject, "Re: [#1] Please delete my account");
     assert_eq!(first.references, vec!["m1@example.net"]);
@@ -35,7 +41,12 @@ fn drafts_are_threaded_replies_and_non_ascii_survives() {
     assert_eq!(second.from.len(), 1);
     let to = second.raw();
     let to = String::from_utf8_lossy(to);
-    assert!(to.contains("reply@example.net"), "Reply-To wins over From: {to}");
+    // A deletion acts on the account of the From address: an unsigned
+    // Reply-To (anyone may write one) does not take its mail elsewhere.
+    assert!(to.contains("jm@example.net") && !to.contains("reply@example.net"), "From, not an unsigned Reply-To: {to}");
+    let third = d.iter().find(|m| m.in_reply_to == ["m3@example.net"]).unwrap();
+    let to3 = String::from_utf8_lossy(third.raw()).into_owned();
+    assert!(to3.contains("kim@work.example"), "Reply-To wins over From when no account is acted on: {to3}");
     assert!(second.text.contains("Jürgen"), "{}", second.text);
     assert!(to.is_ascii(), "the draft is 7-bit clean with RFC 2047 / transfer encodings");
 
@@ -52,11 +63,11 @@ fn drafts_are_threaded_replies_and_non_ascii_survives() {
 
     // A second pass finds nothing new.
     run_once(&s);
-    assert_eq!(drafts(&s).len(), 2);
+    assert_eq!(drafts(&s).len(), 3);
 
     let status = triaged(&s.config, &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(v["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(v["tickets"].as_array().unwrap().len(), 3);
     assert_eq!(v["pending_actions"], 0);
     assert_eq!(v["folders"][0]["folder"], "INBOX");
 }
