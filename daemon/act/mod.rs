@@ -230,7 +230,7 @@ impl Actor {
         }
         for (id, header, draft) in candidates {
             let Some(t) = self.store.ticket(id)? else { continue };
-            if !draft.is_none_or(|d| t.drafts.iter().any(|ours| ours == d)) {
+            if !draft.is_none_or(|d| t.drafts.iter().chain(&t.sent).any(|ours| ours == d)) {
                 continue;
             }
             if is_ticket_address(&t, &sender.email) {
@@ -368,8 +368,8 @@ impl Actor {
     /// it means (`Pack::intent`), procedure step (plan, render), store. A
     /// reply that claims an account without proving it, or on a ticket
     /// without one proves less of its sender than the request did
-    /// (`TicketIdentity::falls_short`), stops after the record stage
-    /// (`hold`).
+    /// (`TicketIdentity::falls_short`) or names a ticket that acts on an
+    /// account only by its tag, stops after the record stage (`hold`).
     async fn reply(
         &self,
         ticket: Ticket,
@@ -395,6 +395,19 @@ impl Actor {
         }
         if let Some(reason) = planned_ticket.identity.falls_short(&msg.message_id) {
             let address = Claimed::Address(planned_ticket.identity.address.clone());
+            return self.hold(&planned_ticket, intake, msg, address, reason);
+        }
+        if planned_ticket.identity.account.is_none()
+            && joined_by == JoinedBy::SubjectTag
+            && binding == Binding::Unsigned
+            && self.policy(&planned_ticket) != IdentityPolicy::None
+        {
+            // Nothing signed, no account: what ties a reply to a ticket
+            // that acts on an account is naming our mail, which only its
+            // recipient knows. Ticket numbers count up; the tag is
+            // anyone's to write.
+            let address = Claimed::Address(planned_ticket.identity.address.clone());
+            let reason = format!("it names {} only by its subject tag, which anyone can write; a reply to our mail names it in In-Reply-To", planned_ticket.id);
             return self.hold(&planned_ticket, intake, msg, address, reason);
         }
         if self.second_account(&planned_ticket) {
@@ -643,8 +656,12 @@ impl Actor {
         let event = format!("answered by {by} ({})", msg.message_id);
         let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
+        let sent_id = msg.message_id.clone();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t);
+            if !sent_id.is_empty() && !t.sent.contains(&sent_id) && !t.drafts.contains(&sent_id) {
+                t.sent.push(sent_id.clone());
+            }
             // Answered: any draft of ours still waiting is stale.
             withdraw::superseded(t, &drafts)
         })?;

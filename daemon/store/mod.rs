@@ -165,6 +165,12 @@ pub struct Ticket {
     /// Message-IDs of the drafts made for this ticket, in order.
     #[serde(default)]
     pub drafts: Vec<String>,
+    /// Message-IDs of our replies as the Sent folder shows them: a mail
+    /// client may send a draft under a new Message-ID, and a reply naming
+    /// one joins the ticket as a reply to our draft does (only whoever
+    /// received it knows it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<String>,
     /// What the next draft replies to: the latest message from the sender.
     #[serde(default)]
     pub reply_to: Option<ReplyTarget>,
@@ -214,6 +220,7 @@ impl Ticket {
             queue: None,
             deadlines: Vec::new(),
             drafts: Vec::new(),
+            sent: Vec::new(),
             reply_to: None,
             notes: Default::default(),
             identity: Default::default(),

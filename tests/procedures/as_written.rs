@@ -21,9 +21,11 @@ fn status_text(s: &Setup) -> String {
     String::from_utf8(triaged(&s.config, &["status"]).stdout).unwrap()
 }
 
-fn reply_from_user(n: usize, text: &str) -> Vec<u8> {
+/// The user's reply to our latest draft, as a mail client threads it.
+fn reply_from_user(s: &Setup, n: usize, text: &str) -> Vec<u8> {
+    let ours = our_latest_draft(s, n as u64);
     format!(
-        "From: User {n} <user{n}@example.net>\r\nTo: support@example.org\r\nSubject: Re: [#{n}] request\r\nMessage-ID: <re{n}@example.net>\r\nIn-Reply-To: <m{n}@example.net>\r\n\r\n{text}\r\n"
+        "From: User {n} <user{n}@example.net>\r\nTo: support@example.org\r\nSubject: Re: [#{n}] request\r\nMessage-ID: <re{n}@example.net>\r\nIn-Reply-To: <{ours}>\r\nReferences: <m{n}@example.net> <{ours}>\r\n\r\n{text}\r\n"
     )
     .into_bytes()
 }
@@ -54,7 +56,7 @@ async fn the_se_sees_what_to_execute_and_i_executed_is_drafted_only_after_done()
     alice.said_by("triaged", CH, |t| t.starts_with("#1 ") && t.contains("now at step initial"), T).await;
     wait_drafts(&s, 1).await;
 
-    s.dovecot.deliver("INBOX", &reply_from_user(1, "Yes, I confirm the deletion and accept the arbitration."));
+    s.dovecot.deliver("INBOX", &reply_from_user(&s, 1, "Yes, I confirm the deletion and accept the arbitration."));
     let notice = alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from "), T).await;
     assert!(notice.contains("account-deletion/execute"), "{notice}");
     assert!(notice.contains("[queue SE, issue type Delete account precedent]"), "{notice}");
@@ -115,7 +117,7 @@ fn a_user_who_deleted_the_account_themselves_gets_no_account_deleted_mail() {
     assert_eq!(drafts(&s).len(), 1);
     assert!(drafts(&s)[0].text.contains("https://meta.sr.ht"), "self-service first");
 
-    s.dovecot.deliver("INBOX", &reply_from_user(1, "Thanks, I deleted it myself."));
+    s.dovecot.deliver("INBOX", &reply_from_user(&s, 1, "Thanks, I deleted it myself."));
     run_once(&s);
     let t = &status_json(&s)["tickets"][0];
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("nothing-more"), Some("closed")), "{t}");

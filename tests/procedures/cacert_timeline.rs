@@ -48,9 +48,11 @@ fn request(n: usize, from: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn reply(n: usize, from: &str, text: &str) -> Vec<u8> {
+/// A reply to our latest draft for ticket `n`, as a mail client threads it.
+fn reply(s: &Setup, n: usize, from: &str, text: &str) -> Vec<u8> {
+    let ours = our_latest_draft(s, n as u64);
     format!(
-        "From: {from}\r\nSubject: Re: [#{n}] Please delete my account\r\nMessage-ID: <re{n}@example.org>\r\nIn-Reply-To: <del{n}@example.net>\r\n\r\n{text}\r\n"
+        "From: {from}\r\nSubject: Re: [#{n}] Please delete my account\r\nMessage-ID: <re{n}@example.org>\r\nIn-Reply-To: <{ours}>\r\nReferences: <del{n}@example.net> <{ours}>\r\n\r\n{text}\r\n"
     )
     .into_bytes()
 }
@@ -69,10 +71,11 @@ fn waiting_for_a_reply() -> Setup {
 }
 
 /// Ann's reply with `content_type` and this body, in UTF-8.
-fn reply_as(content_type: &str, body: &str) -> Vec<u8> {
+fn reply_as(s: &Setup, content_type: &str, body: &str) -> Vec<u8> {
+    let ours = our_latest_draft(s, 1);
     format!(
         "From: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <re1@example.org>\r\n\
-         In-Reply-To: <del1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; charset=utf-8\r\n\
+         In-Reply-To: <{ours}>\r\nReferences: <del1@example.net> <{ours}>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; charset=utf-8\r\n\
          Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
     )
     .into_bytes()
@@ -129,7 +132,7 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
     at(&s.config, "2026-12-20T09:00:00Z", &["set", "2", "assurances=0", "active_certificates=0"]);
     at(&s.config, "2026-12-20T09:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 2)["step"], "initial");
-    s.dovecot.deliver("INBOX", &reply(2, "Bo <bo@example.org>", "Yes, I confirm the deletion and accept the arbitration."));
+    s.dovecot.deliver("INBOX", &reply(&s, 2, "Bo <bo@example.org>", "Yes, I confirm the deletion and accept the arbitration."));
     at(&s.config, "2026-12-21T09:00:00Z", &["run", "--once"]);
     let t2 = ticket(&s, 2);
     assert_eq!(t2["step"], "execute");
@@ -179,7 +182,7 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
 fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_number() {
     let s = waiting_for_a_reply();
 
-    s.dovecot.deliver("INBOX", &reply(1, "Ann <ann@example.net>", "yes, it was sent by accident, do NOT delete"));
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "yes, it was sent by accident, do NOT delete"));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("withdrawn"), Some("closed")), "{t}");
@@ -202,7 +205,7 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
 fn a_reply_typed_on_a_phone_that_says_dont_delete_deletes_nothing() {
     let s = waiting_for_a_reply();
 
-    s.dovecot.deliver("INBOX", &reply_as("text/plain", "Yes \u{2014} I just checked, please don\u{2019}t delete it\r\n\r\nSent from my iPhone"));
+    s.dovecot.deliver("INBOX", &reply_as(&s, "text/plain", "Yes \u{2014} I just checked, please don\u{2019}t delete it\r\n\r\nSent from my iPhone"));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("withdrawn"), Some("closed")), "{t}");
@@ -223,7 +226,7 @@ fn a_confirmation_in_html_above_a_quote_of_our_mail_confirms() {
          <div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Tue, Dec 1, 2026 at 9:00 AM CAcert support &lt;support@cacert.org&gt; wrote:<br></div>\
          <blockquote class=\"gmail_quote\" style=\"margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex\">{quoted}</blockquote></div>"
     );
-    s.dovecot.deliver("INBOX", &reply_as("text/html", &html));
+    s.dovecot.deliver("INBOX", &reply_as(&s, "text/html", &html));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "execute", "{t}");
@@ -242,7 +245,7 @@ fn a_yes_above_an_original_quoted_without_marks_goes_to_a_person() {
         "Yes, I confirm the deletion and accept the arbitration.\r\n\r\n\r\nOn Tuesday, December 1, 2026, 09:00:00 AM GMT, CAcert support <support@cacert.org> wrote:\r\n\r\n\r\n{}",
         original.replace('\n', "\r\n")
     );
-    s.dovecot.deliver("INBOX", &reply_as("text/plain", &body));
+    s.dovecot.deliver("INBOX", &reply_as(&s, "text/plain", &body));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "staff read it, it is neither executed nor withdrawn: {t}");
@@ -257,7 +260,7 @@ fn a_plain_yes_beside_an_html_no_executes_nothing() {
     let s = waiting_for_a_reply();
     let body = "--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYes, I confirm the deletion and accept the arbitration.\r\n\
                 --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Yes - NO WAIT, it was my son, leave the account as it is!</p>\r\n--alt--";
-    s.dovecot.deliver("INBOX", &reply_as("multipart/alternative; boundary=\"alt\"", body));
+    s.dovecot.deliver("INBOX", &reply_as(&s, "multipart/alternative; boundary=\"alt\"", body));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "{t}");

@@ -142,6 +142,18 @@ pub fn drafts(s: &Setup) -> Vec<Message> {
         .collect()
 }
 
+/// The Message-ID of our latest draft for ticket `n`: what a user's mail
+/// client names in In-Reply-To when they reply to it.
+pub fn our_latest_draft(s: &Setup, n: u64) -> String {
+    let tag = format!("[#{n}]");
+    drafts(s)
+        .into_iter()
+        .filter(|d| d.subject.contains(&tag))
+        .last()
+        .unwrap_or_else(|| panic!("no draft for #{n} to reply to"))
+        .message_id
+}
+
 pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {

@@ -469,3 +469,39 @@ fn without_an_account_a_reply_proves_as_much_as_the_signed_request() {
     assert_eq!(t["step"], "execute", "the member's own signed yes: {t}");
     assert_eq!(s.tickets().len(), 1);
 }
+
+/// CAcert, no account directory, a request nobody signed: the address is
+/// all there is, and the confirmation proves it by reaching it. A "yes"
+/// that names the ticket only by its `[#N]` tag (ticket numbers count up:
+/// anyone can write one) is kept for staff and moves nothing; a reply to
+/// the mail staff sent, which their client gave a Message-ID of its own,
+/// moves it.
+#[test]
+fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag() {
+    let s = setup_pack("cacert", "");
+    const ANN: &str = "Ann <ann@example.org>";
+    s.deliver_and_run(&mail(ANN, "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more."));
+    let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run_once(&s);
+    assert_eq!(s.ticket(1)["step"], "initial");
+    let request = drafts(&s)[0].in_reply_to[0].clone();
+    // Staff send the draft; their client gives it a new Message-ID.
+    s.dovecot.deliver(
+        "Sent",
+        format!("From: CAcert Support <support@sr.ht>\r\nTo: {ANN}\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <sent-by-client@sr.ht>\r\nIn-Reply-To: <{request}>\r\n\r\nPlease confirm.\r\n").as_bytes(),
+    );
+    run_once(&s);
+    let yes = "Yes, I confirm the deletion and accept the arbitration.";
+
+    s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", "", yes));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "initial", "the tag alone moved nothing: {t}");
+    let shown = String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("claiming to be ann@example.org (it names #1 only by its subject tag"), "{shown}");
+
+    s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers("sent-by-client@sr.ht", None), yes));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "execute", "a reply to the mail staff sent: {t}");
+    assert_eq!(s.tickets().len(), 1);
+}
