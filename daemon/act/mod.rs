@@ -589,8 +589,14 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Store(StoreError::NoTicket(id)));
         };
+        let was_on_account = self.policy(&ticket) != IdentityPolicy::None;
         ticket.procedure = procedure.to_string();
         ticket.step = None;
+        let readdressed = if !was_on_account && self.policy(&ticket) != IdentityPolicy::None {
+            to_from_address(&mut ticket)
+        } else {
+            None
+        };
         // A ticket that started without a procedure needing identity (set
         // aside, unclassified) has no challenge yet for the new one's
         // verification request to name.
@@ -604,7 +610,11 @@ impl Actor {
         // The old procedure's drafts are stale: the new one drafts its own.
         let mut actions = withdraw::superseded(&mut ticket, &self.drafts_mailbox);
         actions.extend(self.step(&mut ticket, &Event::NewMessage)?);
-        let (t, _) = self.store.update_ticket(id, None, &format!("reclassified as {procedure} by {by}"), None, |t| {
+        let event = match &readdressed {
+            Some(note) => format!("reclassified as {procedure} by {by}; {note}"),
+            None => format!("reclassified as {procedure} by {by}"),
+        };
+        let (t, _) = self.store.update_ticket(id, None, &event, None, |t| {
             t.procedure = ticket.procedure.clone();
             apply(t, &ticket);
             actions.clone()
@@ -995,6 +1005,30 @@ fn addressed(msg: &Message, report: &Report, on_account: bool) -> (ReplyTarget, 
         sanitize_line(&from.email)
     );
     (target, Some(note))
+}
+
+/// A ticket moved onto a procedure that acts on an account from one that
+/// does not (set aside, unclassified, a question): its drafts were
+/// addressed as a mail client replies, to a Reply-To nobody checked then.
+/// From now on they go to the From address, as [`addressed`] sends them
+/// for a request classified so on arrival; a list's copy stays. Returns
+/// the note for the ticket's history when the address changed.
+fn to_from_address(ticket: &mut Ticket) -> Option<String> {
+    let norm = crate::verify::accounts::normalize_address;
+    let target = ticket.reply_to.as_mut().filter(|t| !t.email.is_empty())?;
+    if norm(&target.email) == norm(&ticket.sender_email) {
+        return None;
+    }
+    let ignored = sanitize_line(&target.email);
+    // No From to answer (none, or several): no draft (`render`).
+    target.email = norm(&ticket.sender_email).map(|_| ticket.sender_email.clone()).unwrap_or_default();
+    target.name = None;
+    let note = match target.email.as_str() {
+        "" => format!("Reply-To {ignored} ignored: the procedure acts on an account and the request has no single From address; no draft"),
+        from => format!("Reply-To {ignored} ignored: the procedure acts on an account; drafts go to {}", sanitize_line(from)),
+    };
+    ticket.notes.sender_email = Some(target.email.clone());
+    Some(note)
 }
 
 /// The recipients and staff note of `addressed`, for mail that came

@@ -78,6 +78,25 @@ fn an_auto_reply_gets_no_draft_and_staff_can_pull_it_back() {
 }
 
 #[test]
+fn pulled_back_onto_a_procedure_that_acts_on_an_account_its_drafts_go_to_from_not_an_unsigned_reply_to() {
+    let s = setup();
+    // Nothing is answered, so no address was checked when it came; the
+    // Reply-To is anyone's to write.
+    let ooo = message(7, "Auto-Submitted: auto-replied\r\nReply-To: Helper <mallory@evil.example>\r\n", "Out of office", "Away. About my account: please delete it.");
+    expect_set_aside(&s, &ooo, "auto-reply", "Auto-Submitted: auto-replied");
+
+    let out = triaged(&s.config, &["reclassify", "1", "account-deletion"]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    run_once(&s);
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1);
+    let raw = String::from_utf8_lossy(d[0].raw()).into_owned();
+    assert!(raw.contains("user7@example.net") && !raw.contains("mallory@evil.example"), "the deletion's mail goes to From: {raw}");
+    let show = String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned();
+    assert!(show.contains("Reply-To mallory@evil.example ignored"), "staff are told why: {show}");
+}
+
+#[test]
 fn a_newsletter_gets_no_draft() {
     let s = setup();
     let news = message(
