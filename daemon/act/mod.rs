@@ -230,7 +230,7 @@ impl Actor {
         }
         for (id, header, draft) in candidates {
             let Some(t) = self.store.ticket(id)? else { continue };
-            if !draft.is_none_or(|d| t.drafts.iter().chain(&t.sent).any(|ours| ours == d)) {
+            if !draft.is_none_or(|d| names_our_mail(&t, d)) {
                 continue;
             }
             if is_ticket_address(&t, &sender.email) {
@@ -616,6 +616,11 @@ impl Actor {
         };
         let (t, _) = self.store.update_ticket(id, None, &event, None, |t| {
             t.procedure = ticket.procedure.clone();
+            if readdressed.is_some() {
+                // Before this step's own draft joins them.
+                let before: Vec<String> = t.drafts.iter().chain(&t.sent).cloned().collect();
+                t.sent_elsewhere.extend(before);
+            }
             apply(t, &ticket);
             actions.clone()
         })?;
@@ -933,6 +938,13 @@ fn is_ticket_address(t: &Ticket, address: &str) -> bool {
     // A ticket stored before the typed identity: its sender address.
     let norm = crate::verify::accounts::normalize_address;
     norm(address).is_some_and(|a| Some(a) == norm(&t.sender_email))
+}
+
+/// Whether `message_id` is mail of ours on `t` that reached the address
+/// the ticket answers: a draft, or a reply as Sent shows it, not one that
+/// went elsewhere ([`Ticket::sent_elsewhere`]).
+fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
+    t.drafts.iter().chain(&t.sent).any(|ours| ours == message_id) && !t.sent_elsewhere.iter().any(|e| e == message_id)
 }
 
 /// What signed fact ties a reply to its ticket (see [`Binding`]).

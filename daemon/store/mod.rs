@@ -171,6 +171,12 @@ pub struct Ticket {
     /// received it knows it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sent: Vec<String>,
+    /// Message-IDs of our drafts and replies that went to an address the
+    /// ticket no longer answers (a Reply-To nobody checked, before staff
+    /// moved it onto a procedure that acts on an account): whoever read
+    /// them there knows them, so naming one ties nothing to the ticket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent_elsewhere: Vec<String>,
     /// What the next draft replies to: the latest message from the sender.
     #[serde(default)]
     pub reply_to: Option<ReplyTarget>,
@@ -221,6 +227,7 @@ impl Ticket {
             deadlines: Vec::new(),
             drafts: Vec::new(),
             sent: Vec::new(),
+            sent_elsewhere: Vec::new(),
             reply_to: None,
             notes: Default::default(),
             identity: Default::default(),

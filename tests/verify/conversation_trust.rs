@@ -505,3 +505,38 @@ fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag(
     assert_eq!(t["step"], "execute", "a reply to the mail staff sent: {t}");
     assert_eq!(s.tickets().len(), 1);
 }
+
+/// CAcert again: a question nobody classified is acknowledged at its
+/// Reply-To, which nobody checked (a question changes nothing). Staff
+/// move it onto the deletion: its mail now goes to From, and the
+/// acknowledgement, which went elsewhere, no longer names the ticket for
+/// anyone: whoever read it at the Reply-To cannot confirm as Ann.
+#[test]
+fn mail_that_went_to_an_unchecked_reply_to_does_not_tie_a_reply_once_the_ticket_acts_on_an_account() {
+    let s = setup_pack("cacert", "");
+    const ANN: &str = "Ann <ann@example.org>";
+    s.deliver_and_run(&mail(ANN, "A question", "Reply-To: <mallory@evil.example>\r\n", "Hello, which browsers does your website support?"));
+    assert_eq!(s.ticket(1)["procedure"], "unclassified");
+    let ack = drafts(&s);
+    assert_eq!(ack.len(), 1);
+    assert!(String::from_utf8_lossy(ack[0].raw()).contains("mallory@evil.example"), "a question is answered where a mail client would");
+    let ack = ack[0].message_id.clone();
+
+    let moved = triaged(&s.config, &["reclassify", "1", "account-deletion"]);
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run_once(&s);
+    assert_eq!(s.ticket(1)["step"], "initial");
+    let yes = "Yes, I confirm the deletion and accept the arbitration.";
+
+    s.deliver_and_run(&mail(ANN, "Re: [#1] A question", &reply_headers(&ack, None), yes));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "initial", "a reply to the acknowledgement Mallory read moved nothing: {t}");
+
+    let ours = our_latest_draft(&s, 1);
+    s.deliver_and_run(&mail(ANN, "Re: [#1] A question", &reply_headers(&ours, None), yes));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "execute", "Ann's reply to the mail that reached her: {t}");
+    assert_eq!(s.tickets().len(), 1);
+}
