@@ -372,15 +372,13 @@ pub async fn submit(config: &Config, req: &Request) -> Result<Submitted, Control
 
 /// For the command line while the daemon runs: queues every request at
 /// once (the daemon applies them in one pass), then collects the answers;
-/// `None` for one that did not come in time.
+/// `None` for one that did not come in time: [`ANSWER_WAIT`] with no
+/// answer at all, however many there are. A request that only reads and
+/// was not answered is taken back, so the daemon spends nothing on it.
 pub async fn submit_queued(config: &Config, reqs: &[Request]) -> Result<Vec<Option<Answer>>, ControlError> {
     let spool = Spool::new(spool_dir(&config.store_path));
     let files = reqs.iter().map(|r| spool.put(r)).collect::<Result<Vec<_>, _>>()?;
-    let mut answers = Vec::with_capacity(files.len());
-    for file in &files {
-        answers.push(spool.wait_answer(file, ANSWER_WAIT).await);
-    }
-    Ok(answers)
+    Ok(spool.collect(reqs, &files, ANSWER_WAIT).await)
 }
 
 /// The daemon's side: applies waiting requests every [`POLL`] until
@@ -463,7 +461,12 @@ impl Spool {
             let answer = match read_request(&path, max_request_bytes(&actor.limits)) {
                 Ok(req) => {
                     let answer = apply(actor, &req).await;
-                    if let Err(e) = std::fs::remove_file(&path) {
+                    let removed = std::fs::remove_file(&path).or_else(|e| match e.kind() {
+                        // A read-only request its command took back meanwhile.
+                        std::io::ErrorKind::NotFound if req.reads_only() => Ok(()),
+                        _ => Err(e),
+                    });
+                    if let Err(e) = removed {
                         warn!("request {}: applied, but cannot remove it: {e}; fix the spool's permissions", path.display());
                         stuck.insert(path.clone());
                     }
@@ -521,6 +524,27 @@ impl Spool {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The answers to `reqs`, queued as `files`, in order. The daemon
+    /// answers them one after another: the command waits while answers
+    /// keep coming, up to `quiet` after the latest (or after it began), not
+    /// `quiet` for each. A read-only request nobody answered is removed
+    /// (the daemon, should it have it already, answers nobody).
+    async fn collect(&self, reqs: &[Request], files: &[PathBuf], quiet: Duration) -> Vec<Option<Answer>> {
+        let mut last = tokio::time::Instant::now();
+        let mut answers = Vec::with_capacity(files.len());
+        for (req, file) in reqs.iter().zip(files) {
+            let left = (last + quiet).saturating_duration_since(tokio::time::Instant::now());
+            let answer = self.wait_answer(file, left).await;
+            if answer.is_some() {
+                last = tokio::time::Instant::now();
+            } else if req.reads_only() {
+                let _ = std::fs::remove_file(file);
+            }
+            answers.push(answer);
+        }
+        answers
     }
 
     /// Removes answers no command came back for.
@@ -589,6 +613,26 @@ mod tests {
         assert_eq!(read_request(&a, MAX_REQUEST_BYTES).unwrap(), req(1));
         std::fs::write(&a, "not json").unwrap();
         assert!(read_request(&a, MAX_REQUEST_BYTES).unwrap_err().starts_with("not a request"));
+    }
+
+    #[tokio::test]
+    async fn many_requests_wait_for_a_silent_daemon_once_not_once_each_and_read_only_ones_are_taken_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path().join("requests"));
+        let classify = |n: u8| Request::Classify { message: format!("{n}"), by: "cli".into() };
+        let learn = Request::Learn { examples: Vec::new(), by: "cli".into() };
+        let reqs = vec![classify(1), classify(2), learn, classify(3)];
+        let files: Vec<PathBuf> = reqs.iter().map(|r| spool.put(r).unwrap()).collect();
+        // The daemon answers the first at once, then nothing more.
+        std::fs::remove_file(&files[0]).unwrap();
+        spool.answer(&files[0], &ok(false, "{}".into()));
+        let started = std::time::Instant::now();
+        let answers = spool.collect(&reqs, &files, Duration::from_millis(300)).await;
+        assert!(started.elapsed() < Duration::from_millis(900), "{:?} for one quiet spell", started.elapsed());
+        assert_eq!(answers.iter().map(Option::is_some).collect::<Vec<_>>(), [true, false, false, false]);
+        // What only reads is taken back; what changes something waits for
+        // the daemon.
+        assert_eq!(spool.waiting(), vec![files[2].clone()]);
     }
 
     #[tokio::test]

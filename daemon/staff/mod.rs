@@ -195,6 +195,14 @@ pub enum StaffCommand {
     Examples { by: String },
 }
 
+impl StaffCommand {
+    /// Whether it only reads what the daemon holds (`show`, `classify`,
+    /// `learn --list`): nothing is lost when it is never applied.
+    pub fn reads_only(&self) -> bool {
+        matches!(self, StaffCommand::Show { .. } | StaffCommand::Classify { .. } | StaffCommand::Examples { .. })
+    }
+}
+
 /// The name of the IRC sink's queue in the outbox.
 pub const IRC: &str = "irc";
 /// The name of the webhook sink's queue in the outbox.
