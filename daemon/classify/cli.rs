@@ -161,17 +161,21 @@ pub(crate) fn open_learner(config: &Config) -> Option<Learner> {
 /// its output.
 pub const STDIN: &str = "-";
 
+/// Messages read, decided and printed at a time: what `classify` holds in
+/// memory, and hands the running daemon's spool, at once, however many
+/// files it is given.
+const BATCH: usize = 64;
+
 /// Reads each file, and standard input for `-` (once: a second `-` finds
-/// it read).
-fn read_all(files: &[PathBuf], limits: &crate::config::Limits) -> Vec<Result<Message, String>> {
-    let mut stdin_read = false;
+/// it read, `stdin_read`).
+fn read_all(files: &[PathBuf], limits: &crate::config::Limits, stdin_read: &mut bool) -> Vec<Result<Message, String>> {
     files
         .iter()
         .map(|file| {
             if file.as_os_str() != STDIN {
                 return Message::read_file(file, limits).map_err(|e| e.to_string());
             }
-            if std::mem::replace(&mut stdin_read, true) {
+            if std::mem::replace(stdin_read, true) {
                 return Err("standard input was read already, for an earlier -: give - once".into());
             }
             Message::read_stream(std::io::stdin().lock(), limits).map_err(|e| format!("standard input: {e}"))
@@ -224,49 +228,86 @@ async fn asked_of_daemon(config: &Config, messages: &[Result<Message, String>]) 
     }
 }
 
-/// Every message's decision, or why there is none: asked of the running
-/// daemon when it holds what was learned, else decided here the same way.
-async fn decide_all(config: &Config, pack: &Pack, messages: &[Result<Message, String>]) -> Vec<Result<Decision, String>> {
-    let (learner, asked) = match learned(config) {
-        Learned::Here(l) => (l, Vec::new()),
-        Learned::Daemon if messages.iter().any(Result::is_ok) => (None, asked_of_daemon(config, messages).await),
-        Learned::Daemon => (None, Vec::new()),
-    };
-    let answered = asked.iter().flatten().count();
-    let verifier = if messages.iter().filter(|m| m.is_ok()).count() > answered {
-        Verifier::new(config)
-            .await
-            .inspect_err(|e| eprintln!("note: {e}: classifying from the text alone, as if no sender had an account (the daemon does not start so; check-config names the fix)"))
-            .ok()
-    } else {
-        None
-    };
-    let policy = AsidePolicy::from_config(config);
-    let mut asked = asked.into_iter();
-    let mut decisions = Vec::with_capacity(messages.len());
-    for m in messages {
-        decisions.push(match m {
-            Err(e) => Err(e.clone()),
-            Ok(msg) => match asked.next().flatten() {
-                Some(answer) => answer,
-                None => Ok(decide_here(verifier.as_ref(), pack, &policy, learner.as_ref(), msg).await),
-            },
-        });
+/// What deciding needs, set up once for every batch: where what was
+/// learned is, and the verifier, made when first needed.
+struct Decider<'a> {
+    config: &'a Config,
+    pack: &'a Pack,
+    policy: AsidePolicy,
+    learned: Learned,
+    /// `None`: not made yet; `Some(None)`: the config has no verifier.
+    verifier: Option<Option<Verifier>>,
+}
+
+impl<'a> Decider<'a> {
+    fn new(config: &'a Config, pack: &'a Pack) -> Decider<'a> {
+        Decider { config, pack, policy: AsidePolicy::from_config(config), learned: learned(config), verifier: None }
     }
-    decisions
+
+    async fn make_verifier(&mut self) {
+        if self.verifier.is_none() {
+            let made = Verifier::new(self.config)
+                .await
+                .inspect_err(|e| eprintln!("note: {e}: classifying from the text alone, as if no sender had an account (the daemon does not start so; check-config names the fix)"))
+                .ok();
+            self.verifier = Some(made);
+        }
+    }
+
+    /// Every message's decision, or why there is none: asked of the
+    /// running daemon when it holds what was learned, else decided here
+    /// the same way.
+    async fn decide_all(&mut self, messages: &[Result<Message, String>]) -> Vec<Result<Decision, String>> {
+        let asked = match self.learned {
+            Learned::Daemon if messages.iter().any(Result::is_ok) => asked_of_daemon(self.config, messages).await,
+            _ => Vec::new(),
+        };
+        let mut asked = asked.into_iter();
+        let mut decisions = Vec::with_capacity(messages.len());
+        for m in messages {
+            decisions.push(match m {
+                Err(e) => Err(e.clone()),
+                Ok(msg) => match asked.next().flatten() {
+                    Some(answer) => answer,
+                    None => {
+                        self.make_verifier().await;
+                        let verifier = self.verifier.as_ref().and_then(Option::as_ref);
+                        let learner = match &self.learned {
+                            Learned::Here(l) => l.as_ref(),
+                            Learned::Daemon => None,
+                        };
+                        Ok(decide_here(verifier, self.pack, &self.policy, learner, msg).await)
+                    }
+                },
+            });
+        }
+        decisions
+    }
 }
 
 /// Returns `Ok(false)` when any file could not be classified. A file
 /// named `-` is standard input.
 pub async fn classify_files(config: &Config, files: &[PathBuf], json: bool, out: &mut (dyn Write + Send)) -> std::io::Result<bool> {
     let pack = load_pack(config)?;
-    let messages = read_all(files, &config.limits);
-    let decisions = decide_all(config, &pack, &messages).await;
+    let mut decider = Decider::new(config, &pack);
+    let mut stdin_read = false;
     let mut all_ok = true;
     if !json {
         writeln!(out, "{:<40} {:<24} {:>6}  {:<20} rules", "file", "procedure", "score", "runner-up")?;
     }
-    for (file, result) in files.iter().zip(&decisions) {
+    for batch in files.chunks(BATCH) {
+        let messages = read_all(batch, &config.limits, &mut stdin_read);
+        let decisions = decider.decide_all(&messages).await;
+        drop(messages);
+        all_ok &= print_rows(batch, &decisions, json, out)?;
+    }
+    Ok(all_ok)
+}
+
+/// One line (or JSON object) per file; `Ok(false)` when any has none.
+fn print_rows(files: &[PathBuf], decisions: &[Result<Decision, String>], json: bool, out: &mut (dyn Write + Send)) -> std::io::Result<bool> {
+    let mut all_ok = true;
+    for (file, result) in files.iter().zip(decisions) {
         let name = file.display().to_string();
         all_ok &= result.is_ok();
         match (result, json) {

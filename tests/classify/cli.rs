@@ -287,3 +287,46 @@ fn a_dash_reads_the_message_from_standard_input() {
     assert_eq!(lines[3]["file"], "-", "{text}");
     assert!(lines[3]["error"].as_str().unwrap().contains("standard input was read already"), "{text}");
 }
+
+/// Writes what it is given; on its first write creates `late` with
+/// `message` in it.
+struct CreatesOnFirstWrite {
+    out: Vec<u8>,
+    late: PathBuf,
+    message: Vec<u8>,
+}
+
+impl Write for CreatesOnFirstWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.is_empty() {
+            std::fs::write(&self.late, &self.message)?;
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// However many files it is given, `classify` holds a few at a time (and
+/// hands the running daemon's spool a few at a time): it prints what it
+/// read before it reads on. A file that appears only once the first
+/// answers are printed is read all the same.
+#[test]
+fn many_files_are_read_as_they_are_printed_not_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sourcehut");
+    let refund = corpus("sourcehut/refund/01.eml");
+    let late = dir.path().join("late.eml");
+    let mut files = vec![refund.clone(); 100];
+    files.push(late.clone());
+    let mut out = CreatesOnFirstWrite { out: Vec::new(), late, message: std::fs::read(&refund).unwrap() };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ok = rt.block_on(triaged::classify::cli::classify_files(&cfg, &files, true, &mut out)).unwrap();
+    let text = String::from_utf8(out.out).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 101, "{text}");
+    assert!(ok, "the last file was read once it was there: {}", lines[100]);
+    assert!(lines.iter().all(|l| l["procedure"] == "refund"), "{text}");
+}
