@@ -73,10 +73,22 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
 static NOT_BY_MISTAKE: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(not|no|never|nicht|kein\w*|nie|niemals|pas|nunca|don'?t|dont|(ain|aren|didn|doesn|isn|wasn|weren)'?t)\s+[^.!?,;\n]{0,30}?",
-        r"\b(by (accident|mistake|error)|in (error|mistake)|accident(al|ally)?|mistaken(ly)?|mistake|",
+        r"\b(?P<slip>by (accident|mistake|error)|in (error|mistake)|accident(al|ally)?|mistaken(ly)?|mistake|",
         r"versehentlich|aus versehen|irrtümlich|par (erreur|accident|mégarde)|por (error|accidente|equivocación))\b"
     ))
 });
+
+/// `text` without its denied "by mistake"s ([`NOT_BY_MISTAKE`]), except
+/// where the words between the denial and the mistake take the request
+/// back themselves ("do not delete it was a mistake", unpunctuated).
+fn without_denied_mistakes(text: &str) -> std::borrow::Cow<'_, str> {
+    NOT_BY_MISTAKE.replace_all(text, |c: &regex::Captures| {
+        match (c.get(0), c.name("slip")) {
+            (Some(all), Some(slip)) if DECLINE.is_match(&text[all.start()..slip.start()]) => all.as_str().to_string(),
+            _ => " ".to_string(),
+        }
+    })
+}
 
 /// Doubt, delay, or a question in words.
 static DOUBT: LazyLock<Regex> = LazyLock::new(|| {
@@ -218,7 +230,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     if text.is_empty() {
         return Intent::Other;
     }
-    if DECLINE.is_match(&NOT_BY_MISTAKE.replace_all(text, " ")) {
+    if DECLINE.is_match(&without_denied_mistakes(text)) {
         return Intent::Decline;
     }
     if text.contains(QUESTION_MARKS) {
@@ -392,6 +404,8 @@ mod tests {
         ("No fue por error, bórrenla.", Intent::Other),
         ("It wasn't sent by mistake, but do not delete it yet.", Intent::Decline),
         ("If I'm not mistaken it was sent by accident.", Intent::Decline),
+        ("Yes do not delete it was a mistake", Intent::Decline),
+        ("Please don't delete my account it was an accident", Intent::Decline),
         ("No.", Intent::Other),
         ("Nein", Intent::Other),
         ("No, I don't want to recover it, please delete it.", Intent::Other),
