@@ -177,6 +177,9 @@ pub struct Message {
     pub from: Vec<Address>,
     pub from_header_count: usize,
     pub reply_to: Option<Address>,
+    /// The addresses of To, Cc and Bcc, as written (unsigned: only our
+    /// own Sent folder's are believed, to know whom our reply went to).
+    pub recipients: Vec<String>,
     pub subject: String,
     pub date: Option<String>,
     pub in_reply_to: Vec<String>,
@@ -225,6 +228,14 @@ impl Message {
                 email: a.address()?.to_string(),
             })
         });
+        let mut recipients = Vec::new();
+        for name in [HeaderName::To, HeaderName::Cc, HeaderName::Bcc] {
+            for value in parsed.header_values(name) {
+                if let Some(addr) = value.as_address() {
+                    recipients.extend(addr.iter().filter_map(|a| a.address()).map(str::to_string));
+                }
+            }
+        }
         let (message_id, message_id_synthetic) = match parsed.message_id() {
             Some(id) if !id.trim().is_empty() => (id.trim().to_string(), false),
             _ => {
@@ -247,6 +258,7 @@ impl Message {
             from,
             from_header_count,
             reply_to,
+            recipients,
             subject: parsed.subject().unwrap_or("").to_string(),
             date: parsed.date().map(|d| d.to_rfc3339()),
             in_reply_to: ids(parsed.in_reply_to()),

@@ -671,11 +671,20 @@ impl Actor {
         let event = format!("answered by {by} ({})", msg.message_id);
         let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
-        let sent_id = msg.message_id.clone();
+        // Its Message-ID ties a reply to the ticket only when the mail went
+        // to the ticket's own address: a forward to a colleague or a post
+        // to a public list would hand the key to whoever reads it.
+        let to_them = msg.recipients.iter().any(|r| {
+            is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
+        });
+        let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t);
-            if !sent_id.is_empty() && !t.sent.contains(&sent_id) && !t.drafts.contains(&sent_id) {
-                t.sent.push(sent_id.clone());
+            if let Some(id) = &sent_id
+                && !t.sent.contains(id)
+                && !t.drafts.contains(id)
+            {
+                t.sent.push(id.clone());
             }
             // Answered: any draft of ours still waiting is stale.
             withdraw::superseded(t, &drafts)

@@ -500,6 +500,16 @@ fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag(
     let shown = String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned();
     assert!(shown.contains("claiming to be ann@example.org (it names #1 only by its subject tag"), "{shown}");
 
+    // A forward to a colleague (or a post to a list) is no mail to Ann:
+    // whoever read it cannot name it to move her ticket.
+    s.dovecot.deliver(
+        "Sent",
+        format!("From: CAcert Support <support@sr.ht>\r\nTo: colleague@sr.ht\r\nSubject: Fwd: [#1] Please delete my account\r\nMessage-ID: <forwarded@sr.ht>\r\nIn-Reply-To: <{request}>\r\n\r\nCan you look?\r\n").as_bytes(),
+    );
+    run_once(&s);
+    s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers("forwarded@sr.ht", None), yes));
+    assert_eq!(s.ticket(1)["step"], "initial", "naming a forward moved nothing");
+
     s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers("sent-by-client@sr.ht", None), yes));
     let t = s.ticket(1);
     assert_eq!(t["step"], "execute", "a reply to the mail staff sent: {t}");
