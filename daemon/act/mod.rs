@@ -407,8 +407,7 @@ impl Actor {
             // recipient knows. Ticket numbers count up; the tag is
             // anyone's to write.
             let address = Claimed::Address(planned_ticket.identity.address.clone());
-            let reason = format!("it names {} only by its subject tag, which anyone can write; a reply to our mail names it in In-Reply-To", planned_ticket.id);
-            return self.hold(&planned_ticket, intake, msg, address, reason);
+            return self.hold(&planned_ticket, intake, msg, address, tag_only_reason(planned_ticket.id));
         }
         if self.second_account(&planned_ticket) {
             planned_ticket.identity.note_names(&msg.message_id, &msg.text);
@@ -978,6 +977,12 @@ fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy)
         return Binding::CardDigits;
     }
     Binding::Unsigned
+}
+
+/// Why a reply that names its ticket only by the `[#N]` tag moved
+/// nothing, for staff.
+pub fn tag_only_reason(id: TicketId) -> String {
+    format!("it names {id} only by its subject tag, which anyone can write; a reply to our mail names it in In-Reply-To")
 }
 
 /// Why a reply did not count, for staff.

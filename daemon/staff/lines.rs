@@ -1165,6 +1165,13 @@ mod tests {
                 reason: "the request was DKIM-signed by example.net; this reply is not".into(),
             }
             .render(),
+            Notice::Unproven {
+                ticket: TicketId(9),
+                message_id: "<f02@example.net>".into(),
+                claimed: Claimed::Address("bo@example.net".into()),
+                reason: crate::act::tag_only_reason(TicketId(9)),
+            }
+            .render(),
             Notice::Reply {
                 ticket: TicketId(7),
                 from: "Erin <erin@example.org>".into(),
