@@ -423,6 +423,7 @@ impl Actor {
             intent,
         };
         let actions = self.step(&mut planned_ticket, &event)?;
+        staff_action::words_after_the_draft(&mut planned_ticket, &actions);
         let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         let notice = self.notifier.outgoing(&self.ticket_notice(
             &planned_ticket,
@@ -678,7 +679,7 @@ impl Actor {
         });
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            staff_action::answered(t);
+            staff_action::answered(t, as_drafted.is_some());
             if let Some(id) = &sent_id
                 && !t.sent.contains(id)
                 && !t.drafts.contains(id)

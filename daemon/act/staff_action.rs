@@ -45,16 +45,32 @@ pub(super) fn draft_waiting(ticket: &mut Ticket, plan: &Plan) {
     }
 }
 
+/// The user wrote again while a draft of ours waits unsent, and nothing
+/// new was drafted for their words: that draft answers what came before
+/// them, so once it is sent the ticket stays open for them (waiting when
+/// the procedure waits for the user, else new), never "answered".
+pub(super) fn words_after_the_draft(ticket: &mut Ticket, actions: &[crate::store::Action]) {
+    let drafted = actions.iter().any(|a| matches!(a, crate::store::Action::AppendDraft { .. }));
+    if drafted || ticket.notes.draft_waiting.is_none() || ticket.state == TicketState::Closed {
+        return;
+    }
+    let open = if ticket.state == TicketState::Waiting { TicketState::Waiting } else { TicketState::New };
+    ticket.notes.draft_waiting = Some(open);
+}
+
 /// A reply of ours was seen in Sent: the state the step meant, "answered"
-/// when it meant none (staff wrote their own reply). A step that waits for
-/// the user leaves a claim in place, as [`super::Actor`] does when it plans
-/// one.
-pub(super) fn answered(t: &mut Ticket) {
+/// when it meant none (staff wrote their own reply). A step that leaves
+/// the ticket open leaves a claim in place, as [`super::Actor`] does when
+/// it plans one. The user's words after our draft keep the ticket open
+/// when that draft goes as drafted; staff writing their own reply
+/// answered them.
+pub(super) fn answered(t: &mut Ticket, as_drafted: bool) {
     if t.state == TicketState::Closed {
         return;
     }
     match t.notes.draft_waiting.take() {
-        Some(TicketState::Waiting) if t.state == TicketState::Claimed => {}
+        Some(TicketState::New) if !as_drafted => t.state = TicketState::Answered,
+        Some(TicketState::Waiting | TicketState::New) if t.state == TicketState::Claimed => {}
         Some(after) => t.state = after,
         None => t.state = TicketState::Answered,
     }

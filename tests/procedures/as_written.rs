@@ -144,6 +144,30 @@ fn a_drafted_answer_is_open_until_the_sent_folder_shows_it() {
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("answered"), Some(false)), "{t}");
 }
 
+/// A question the user asks after our answer was drafted, before staff
+/// sent it, is still open once that draft goes as drafted: it answers what
+/// came before the question. Staff's own reply after it answers it.
+#[test]
+fn a_question_after_the_draft_stays_open_when_the_draft_is_sent() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    run_once(&s);
+    assert_eq!(drafts(&s).len(), 1);
+    s.dovecot.deliver("INBOX", &reply_from_user(&s, 1, "Also, will my repositories keep their URLs? What about my mailing lists?"));
+    run_once(&s);
+    let before = status_json(&s)["tickets"][0].clone();
+    // Staff send the draft as it was drafted.
+    let drafted = drafts(&s)[0].raw().to_vec();
+    s.dovecot.deliver("Sent", &drafted);
+    run_once(&s);
+    let text = status_text(&s);
+    assert!(text.contains("Tickets: 1 in all, 1 open"), "the question is still open after the older draft went: {text}\nbefore: {before}");
+    // A reply in staff's own words answered it.
+    s.dovecot.deliver("Sent", &sent_by_staff(1));
+    run_once(&s);
+    assert!(status_text(&s).contains("Tickets: 1 in all, 0 open"), "{}", status_text(&s));
+}
+
 /// "verify who is asking" starts with a mail to the user: until staff
 /// send the drafted identity request, nobody was asked anything, and
 /// `status` says the draft waits rather than "waiting" (the user's turn).
