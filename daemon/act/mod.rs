@@ -292,7 +292,7 @@ impl Actor {
         Classified {
             explanation: classify::explain(&self.pack, &class),
             billing: procedure.is_some_and(|p| p.billing),
-            needs_identity: procedure.is_some_and(|p| p.identity != IdentityPolicy::None),
+            needs_identity: procedure.is_some_and(|p| p.identity.acts_on_account()),
             language: classify::language::of_message(msg),
             findings: classify::sensitive::scan(&msg.text),
             subject: classify::sensitive::redact(&msg.subject_line(200)),
@@ -330,7 +330,7 @@ impl Actor {
         identity: TicketIdentity,
     ) -> (Ticket, Option<String>) {
         let msg = arrival.message();
-        let on_account = self.pack.identity_policy(&classified.class.procedure) != IdentityPolicy::None;
+        let on_account = self.pack.identity_policy(&classified.class.procedure).acts_on_account();
         let (target, address_note) = through(arrival, addressed(msg, report, on_account));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &classified.subject, &classified.class.procedure);
         ticket.sender_email = identity.address.clone();
@@ -400,7 +400,7 @@ impl Actor {
         if planned_ticket.identity.account.is_none()
             && joined_by == JoinedBy::SubjectTag
             && binding == Binding::Unsigned
-            && self.policy(&planned_ticket) != IdentityPolicy::None
+            && self.policy(&planned_ticket).acts_on_account()
         {
             // Nothing signed, no account: what ties a reply to a ticket
             // that acts on an account is naming our mail, which only its
@@ -414,7 +414,7 @@ impl Actor {
         }
         let (target, address_note) = through(
             arrival,
-            addressed(msg, &report, self.policy(&planned_ticket) != IdentityPolicy::None),
+            addressed(msg, &report, self.policy(&planned_ticket).acts_on_account()),
         );
         planned_ticket.reply_to = Some(target);
         let intent = self.pack.intent(msg);
@@ -589,10 +589,10 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Store(StoreError::NoTicket(id)));
         };
-        let was_on_account = self.policy(&ticket) != IdentityPolicy::None;
+        let was_on_account = self.policy(&ticket).acts_on_account();
         ticket.procedure = procedure.to_string();
         ticket.step = None;
-        let readdressed = if !was_on_account && self.policy(&ticket) != IdentityPolicy::None {
+        let readdressed = if !was_on_account && self.policy(&ticket).acts_on_account() {
             to_from_address(&mut ticket)
         } else {
             None
@@ -600,7 +600,7 @@ impl Actor {
         // A ticket that started without a procedure needing identity (set
         // aside, unclassified) has no challenge yet for the new one's
         // verification request to name.
-        if self.pack.procedure(procedure).is_some_and(|p| p.identity != IdentityPolicy::None)
+        if self.pack.procedure(procedure).is_some_and(|p| p.identity.acts_on_account())
             && ticket.identity.challenge.is_none()
         {
             let address = if ticket.identity.address.is_empty() { &ticket.sender_email } else { &ticket.identity.address };

@@ -29,6 +29,13 @@ impl IdentityPolicy {
         self == IdentityPolicy::Billing
     }
 
+    /// The procedure changes or discloses an account: its mail goes to the
+    /// From address whose owner it concerns, never to an unsigned
+    /// Reply-To, and a reply moves it only by what ties it to that mail.
+    pub fn acts_on_account(self) -> bool {
+        self != IdentityPolicy::None
+    }
+
     /// The word `procedures.toml` spells it with.
     pub fn as_str(self) -> &'static str {
         match self {
