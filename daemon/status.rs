@@ -40,6 +40,12 @@ pub struct FolderStatus {
     /// when, and the latest error. Cleared by the next good pass.
     #[serde(default)]
     pub failing: Option<SyncFailure>,
+    /// The last sync is an earlier daemon's: this one has not completed a
+    /// pass over the folder. Known from the pass itself, not by comparing
+    /// whole seconds with the start (a daemon started within the second
+    /// of the last pass).
+    #[serde(default)]
+    pub earlier_run: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +84,8 @@ pub struct Health {
 #[derive(Debug, Clone, Default)]
 struct FolderHealth {
     last_sync: Option<jiff::Timestamp>,
+    /// `last_sync` carried over from the last snapshot.
+    earlier_run: bool,
     backlog: Option<usize>,
     missing: bool,
     failing: Option<SyncFailure>,
@@ -92,7 +100,10 @@ impl Health {
         let health = Health { started: Some(to_seconds(jiff::Timestamp::now())), ..Health::default() };
         if let Some(last) = StatusReport::last_snapshot(store_path) {
             for f in last.folders.iter().filter(|f| folders.contains(&f.folder)) {
-                health.update(&f.folder, |h| h.last_sync = f.last_sync);
+                health.update(&f.folder, |h| {
+                    h.last_sync = f.last_sync;
+                    h.earlier_run = f.last_sync.is_some();
+                });
             }
         }
         health
@@ -107,6 +118,7 @@ impl Health {
     pub fn synced(&self, folder: &str) {
         self.update(folder, |f| {
             f.last_sync = Some(to_seconds(jiff::Timestamp::now()));
+            f.earlier_run = false;
             f.failing = None;
         });
     }
@@ -317,6 +329,7 @@ impl StatusReport {
                     backlog: h.backlog,
                     missing: h.missing,
                     failing: h.failing,
+                    earlier_run: h.earlier_run,
                 }
             })
             .collect();
@@ -472,7 +485,7 @@ impl StatusReport {
         writeln!(out, "Folders:")?;
         for f in &self.folders {
             let when = match (f.last_sync, self.snapshot) {
-                (Some(t), true) if self.started.is_some_and(|s| t < s) => format!("{t} (none since the daemon started)"),
+                (Some(t), true) if f.earlier_run => format!("{t} (none since the daemon started)"),
                 (Some(t), true) => t.to_string(),
                 (Some(t), false) => format!("{t} (daemon not running)"),
                 (None, true) => "not yet".into(),
