@@ -66,6 +66,19 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// A request put off, not taken back: "do not delete it yet", "not
+/// before June", "bitte noch nicht löschen", "pas encore", "todavía no".
+/// The user still wants it done, later: a decline would close the case
+/// and tell them it was withdrawn, so a person reads it.
+static DEFERRAL: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(yet|until|till|before|later|for now|for the moment|right now|next (week|month|year)|in (a|two|few|\d+) (days?|weeks?|months?))\b|",
+        r"\b(noch nicht|erst|später|bis|vorerst|nächste[nr]? (woche|monat|jahr))\b|",
+        r"\b(pas encore|pas maintenant|pas tout de suite|plus tard|avant|jusqu.(à|au))\b|",
+        r"\b(todavía|aún|hasta|más tarde|por ahora|antes de)\b"
+    ))
+});
+
 /// "By mistake" denied: "it was not a mistake", "I did not send it by
 /// accident", "nicht versehentlich", "no fue por error". What it denies is
 /// the taking back, so it takes nothing back; a "No," answering on its own
@@ -231,7 +244,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         return Intent::Other;
     }
     if DECLINE.is_match(&without_denied_mistakes(text)) {
-        return Intent::Decline;
+        return if DEFERRAL.is_match(text) { Intent::Other } else { Intent::Decline };
     }
     if text.contains(QUESTION_MARKS) {
         return Intent::Question;
@@ -402,7 +415,7 @@ mod tests {
         ("This was no accident, delete it.", Intent::Other),
         ("Das war nicht versehentlich, bitte löschen.", Intent::Other),
         ("No fue por error, bórrenla.", Intent::Other),
-        ("It wasn't sent by mistake, but do not delete it yet.", Intent::Decline),
+        ("It wasn't sent by mistake, but do not delete it yet.", Intent::Other),
         ("If I'm not mistaken it was sent by accident.", Intent::Decline),
         ("Yes do not delete it was a mistake", Intent::Decline),
         ("Please don't delete my account it was an accident", Intent::Decline),
@@ -462,6 +475,26 @@ mod tests {
         ] {
             assert_ne!(read(&re, reply), Intent::Confirm, "{reply:?}");
         }
+    }
+
+    /// A request put off is not taken back: the user wants it done later,
+    /// so the case must not close as withdrawn. A person reads it.
+    #[test]
+    fn a_yes_that_puts_the_deletion_off_is_no_withdrawal() {
+        let re = cacert();
+        for reply in [
+            "Yes, but do not delete it yet, I need to export my certificates.",
+            "Please don't delete it until I have downloaded my data.",
+            "Do not proceed before June, please.",
+            "Ja, aber bitte noch nicht löschen.",
+            "Bitte erst nächsten Monat, nicht löschen bis dahin.",
+            "Oui, mais ne supprimez pas encore mon compte.",
+            "Sí, pero no borren la cuenta todavía.",
+        ] {
+            assert_eq!(read(&re, reply), Intent::Other, "{reply:?}");
+        }
+        // Taken back with no time named stays a decline.
+        assert_eq!(read(&re, "Please do not delete my account, I still need it."), Intent::Decline);
     }
 
     /// Phones type "don’t" (U+2019), German keyboards "don´t", some
