@@ -479,11 +479,21 @@ impl Actor {
             None => Box::new(TicketIdentity::second_party(&address, &report, &msg.message_id, binding)),
         };
         let counts = second.counted(&msg.message_id);
-        planned_ticket.identity.second = Some(second);
         if !counts {
             let reason = unauthenticated_reason(&report, binding);
-            return self.hold(&planned_ticket, intake, msg, Claimed::Account(account), reason).map(Some);
+            // Unproven, it takes no account's place: once the ticket has
+            // a second account only that address joins it, so a forged
+            // reply as one named account would lock out the one who
+            // proves himself (his reply would open a ticket of its own).
+            let kept = if ticket.identity.second.is_some() {
+                planned_ticket.identity.second = Some(second);
+                &planned_ticket
+            } else {
+                &ticket
+            };
+            return self.hold(kept, intake, msg, Claimed::Account(account), reason).map(Some);
         }
+        planned_ticket.identity.second = Some(second);
         // The second account's words confirm nothing; its proof is what
         // the procedure waited for.
         let event = Event::Reply { text: String::new(), intent: Intent::Other };

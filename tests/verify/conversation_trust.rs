@@ -348,18 +348,15 @@ fn the_last_four_card_digits_verify_a_billing_question() {
     assert_eq!(t["step"], "lookup", "verified, staff look up the payment date: {t}");
 }
 
+/// alice's billing transfer request, signed, in her own words.
+fn alice_asks_to_transfer(team: &Team, words: &str) {
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Transfer my billing information to my new account", "", words), &[]));
+}
+
 #[test]
 fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
     let team = Team::start();
-    team.deliver_and_run(&team.dkim(
-        &mail(
-            "Alice <alice@example.org>",
-            "Transfer my billing information to my new account",
-            "",
-            "Please move the billing information of ~alice to my new account ~bob.",
-        ),
-        &[],
-    ));
+    alice_asks_to_transfer(&team, "Please move the billing information of ~alice to my new account ~bob.");
     let t = team.ticket(1);
     assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
     let ours = team.drafts()[0].1.message_id.clone();
@@ -399,6 +396,28 @@ fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
     assert_eq!(d.len(), 2);
     assert!(d.iter().all(|(to, _)| to == "Alice <alice@example.org>"), "{:?}", d.iter().map(|x| &x.0).collect::<Vec<_>>());
     no_draft_to(&team, MALLORY);
+}
+
+/// alice names two accounts; someone writing as carol, without a
+/// signature, answers first. That proves nothing, so it takes no account's
+/// place in the ticket: bob, the one who proves himself, is the other
+/// account, in the same ticket.
+#[test]
+fn an_unsigned_reply_as_one_named_account_keeps_no_place_from_the_other() {
+    let team = Team::start();
+    alice_asks_to_transfer(&team, "Please move the billing information of ~alice to my new account ~bob. ~carol pays for it today.");
+    assert_eq!(team.ticket(1)["step"], "check");
+
+    team.deliver_and_run(&mail("Carol <carol@example.org>", "Re: [#1] Transfer", "", "Yes, ~carol is the new account."));
+    assert_eq!(team.ticket(1)["step"], "check", "the unsigned reply moved nothing");
+
+    team.deliver_and_run(&team.dkim(
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", "", "Yes, ~bob is my new account."),
+        &[],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "transfer", "bob's signed reply is the one that proves the other account: {t}");
+    assert_eq!(team.tickets().len(), 1, "no ticket of its own for bob's reply");
 }
 
 /// `text` clear-signed by dave, as a mail body.
