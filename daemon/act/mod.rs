@@ -498,7 +498,11 @@ impl Actor {
         // the procedure waited for.
         let event = Event::Reply { text: String::new(), intent: Intent::Other };
         let actions = self.step(&mut planned_ticket, &event)?;
-        let second = planned_ticket.identity.second.as_deref().map(|s| s.summary(self.policy(&planned_ticket)));
+        // With every account the requester named: staff check that the
+        // one who proved itself is the one meant ("~carol pays for it").
+        let second = planned_ticket.identity.second.as_deref().map(|s| {
+            format!("{} (the request named {})", s.summary(self.policy(&planned_ticket)), planned_ticket.identity.named_words())
+        });
         let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
         let notice = self.notifier.outgoing(&Notice::SecondAccount {
             ticket: ticket.id,

@@ -418,6 +418,11 @@ fn an_unsigned_reply_as_one_named_account_keeps_no_place_from_the_other() {
     let t = team.ticket(1);
     assert_eq!(t["step"], "transfer", "bob's signed reply is the one that proves the other account: {t}");
     assert_eq!(team.tickets().len(), 1, "no ticket of its own for bob's reply");
+    // Staff are told which account proved itself, beside every one alice
+    // named, to check that it is the one she meant.
+    let shown = triaged(&team.s.config, &["show", "1"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("as ~bob (the request named ~alice, ~bob, ~carol)"), "{shown}");
 }
 
 /// `text` clear-signed by dave, as a mail body.
