@@ -263,6 +263,47 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     assert!(t.last_draft().contains("terminated on 2024-05-11"));
 }
 
+/// "If this was sent by accident, please respond": a member who takes the
+/// request back while it is on hold is not executed at the retention
+/// date; the SE undoes the lock and the case ends, nothing deleted and no
+/// number used.
+#[test]
+fn cacert_a_request_taken_back_while_on_hold_is_not_executed_at_the_retention_date() {
+    let pack = pack("cacert");
+    let clock = ManualClock::new(berlin("2024-03-01T09:00:00"));
+    let mut numbers = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 8, "account-deletion", cacert_facts(Some("2024-02-10")));
+    t.on(Event::NewMessage, &mut numbers);
+    t.reply("I confirm.", &mut numbers);
+    assert_eq!(t.step.as_deref(), Some("on-hold"));
+    t.done(&mut numbers);
+    assert_eq!(t.step.as_deref(), Some("locked"));
+
+    clock.set(berlin("2024-04-02T09:00:00"));
+    let p = t.reply("I changed my mind, please do not delete my account.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("unlock"), "new"));
+    assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
+    assert!(t.notes.last().unwrap().contains("took the deletion request back"), "{}", t.notes.last().unwrap());
+    assert!(t.deadlines.is_empty(), "the retention date executes nothing");
+    clock.set(berlin("2024-05-10T00:00:00"));
+    assert!(t.fire_due(&mut numbers).is_none());
+    let p = t.done(&mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("kept"), "closed"));
+    assert!(p.template.is_none() && p.staff_action.is_none());
+    assert!(!t.data.contains_key("arbitration_number"));
+
+    // Taken back before the lock was recorded: closed at once, and staff
+    // are told to undo a lock they may already have set.
+    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2024-04-20")));
+    t.on(Event::NewMessage, &mut numbers);
+    t.reply("I confirm.", &mut numbers);
+    assert_eq!(t.step.as_deref(), Some("on-hold"));
+    let p = t.reply("Nein, bitte nicht löschen.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("kept"), "closed"));
+    assert!(t.deadlines.is_empty());
+    assert!(t.notes.last().unwrap().contains("If you locked the account already, unlock it"), "{}", t.notes.last().unwrap());
+}
+
 #[test]
 fn cacert_expiry_exactly_three_months_ago_executes_at_once() {
     let pack = pack("cacert");
