@@ -100,7 +100,7 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "initial");
     assert_eq!(t["state"], "waiting");
-    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-15T09:00:00"), "14 days: {t}");
+    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-16T00:00:00"), "once the 14th day has passed: {t}");
     let initial = draft_texts(&s);
     assert_eq!(initial.len(), 1);
     assert!(initial[0].contains("deadline set to: 2026-12-15"), "{}", initial[0]);

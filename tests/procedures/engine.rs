@@ -129,7 +129,7 @@ fn cacert_confirmation_executes_with_the_next_arbitration_number() {
     assert_eq!(p.queue.as_deref(), Some("SE"));
     assert_eq!(t.data["pending"], "pending reminder");
     assert_eq!(t.data["issue_type"], "Delete account precedent");
-    assert_eq!(p.deadlines, vec![("reminder".to_string(), berlin("2024-03-15T10:00:00").timestamp())]);
+    assert_eq!(p.deadlines, vec![("reminder".to_string(), berlin("2024-03-16T00:00:00").timestamp())], "once 2024-03-15 has passed");
     let mail = t.last_draft();
     assert!(mail.contains("account deletion request dated 2024-03-01."), "{mail}");
     assert!(mail.contains("(deadline set to: 2024-03-15)"), "{mail}");
@@ -204,25 +204,45 @@ fn cacert_numbering_continues_from_the_last_number_of_the_precedent_table() {
 }
 
 #[test]
-fn cacert_silence_until_the_deadline_executes_exactly_at_the_deadline() {
+fn cacert_silence_until_the_deadline_executes_once_the_deadline_day_has_passed() {
     let pack = pack("cacert");
     let clock = ManualClock::new(berlin("2024-03-20T16:30:00"));
     let mut numbers = MemoryNumbers::default();
     let mut t = Ticket::new(&pack, &clock, 5, "account-deletion", cacert_facts(None));
     t.on(Event::NewMessage, &mut numbers);
-    // 14 days across the change to summer time (31 March): same wall time.
-    assert_eq!(t.deadlines[0].1, berlin("2024-04-03T16:30:00").timestamp());
+    assert!(t.last_draft().contains("(deadline set to: 2024-04-03)"), "{}", t.last_draft());
+    // 14 days across the change to summer time (31 March): the whole of
+    // the day the mail names, in the configured zone.
+    assert_eq!(t.deadlines[0].1, berlin("2024-04-04T00:00:00").timestamp());
 
-    clock.set(berlin("2024-04-03T16:29:59"));
-    assert!(t.fire_due(&mut numbers).is_none(), "fired a second early");
+    clock.set(berlin("2024-04-03T23:59:59"));
+    assert!(t.fire_due(&mut numbers).is_none(), "fired on the deadline day");
     clock.advance(Span::new().seconds(1));
     let p = t.fire_due(&mut numbers).expect("deadline due");
     assert_eq!(p.step.as_deref(), Some("execute"));
     assert_eq!(t.data["arbitration_number"], "a20111128.3.1");
     t.done(&mut numbers);
-    assert_eq!(t.data["cca_termination_date"], "2024-04-03");
+    assert_eq!(t.data["cca_termination_date"], "2024-04-04");
     // The deadline of the old step is gone: nothing fires twice.
     assert!(t.fire_due(&mut numbers).is_none());
+}
+
+/// "please respond to this notification within 14 days (deadline set to:
+/// ####-##-##)": a reply in the evening of that day is within it, and
+/// nothing has been executed before it arrives.
+#[test]
+fn cacert_a_reply_on_the_deadline_day_is_within_the_deadline() {
+    let pack = pack("cacert");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut numbers = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 6, "account-deletion", cacert_facts(None));
+    t.on(Event::NewMessage, &mut numbers);
+    assert!(t.last_draft().contains("(deadline set to: 2024-03-15)"), "{}", t.last_draft());
+    clock.set(berlin("2024-03-15T20:00:00"));
+    assert!(t.fire_due(&mut numbers).is_none(), "the deadline day is not over");
+    let p = t.reply("It was sent by accident, please do not delete my account.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"));
+    assert!(!t.data.contains_key("arbitration_number"));
 }
 
 #[test]
@@ -232,7 +252,7 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     let mut numbers = MemoryNumbers::default();
     let mut t = Ticket::new(&pack, &clock, 8, "account-deletion", cacert_facts(Some("2024-02-10")));
     t.on(Event::NewMessage, &mut numbers);
-    clock.advance(14.days());
+    clock.set(berlin("2024-03-16T00:00:00"));
     let p = t.fire_due(&mut numbers).unwrap();
     assert_eq!(p.path, ["decide", "on-hold"]);
     assert_eq!(p.state, "waiting");
@@ -309,10 +329,11 @@ fn cacert_expiry_exactly_three_months_ago_executes_at_once() {
     let pack = pack("cacert");
     let clock = ManualClock::new(berlin("2024-01-01T09:00:00"));
     let mut numbers = MemoryNumbers::default();
-    // Deadline 2024-01-15; expiry 2023-10-15 + 3 months = 2024-01-15.
-    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2023-10-15")));
+    // Deadline 2024-01-15, acted on once it has passed: on 2024-01-16;
+    // expiry 2023-10-16 + 3 months = 2024-01-16.
+    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2023-10-16")));
     t.on(Event::NewMessage, &mut numbers);
-    clock.advance(14.days());
+    clock.set(berlin("2024-01-16T00:00:00"));
     assert_eq!(t.fire_due(&mut numbers).unwrap().path, ["decide", "execute"]);
 }
 
@@ -748,7 +769,7 @@ fn every_step_template_renders_with_the_documented_data() {
         "verified": true, "factors": ["dkim", "ssh"], "other_account_verified": true,
         "payment_date": "2024-02-01", "credential_kinds": ["AWS access key"],
         "assurances": 0, "active_certificates": 0, "last_certificate_expiry": "2024-01-15",
-        "received": "2024-02-28", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
+        "received": "2024-02-28", "deadline_date": "2024-03-15", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
         "cca_termination_date": "2024-03-01", "arbitration_number": "a20111128.3.1",
     });
     let mut rendered = 0;
