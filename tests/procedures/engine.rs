@@ -597,6 +597,34 @@ fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     assert_eq!(t.drafts.len(), 1, "no \"account has been deleted\" draft");
 }
 
+/// "Users can perform self-service account deletion ... This is preferred
+/// to admin intervention": a question about doing it themselves ("where is
+/// the button?") is answered by a person, not taken for a request that
+/// admins delete the account, even from a verified sender.
+#[test]
+fn sourcehut_a_question_about_self_service_deletion_is_answered_not_taken_for_an_admin_deletion() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for question in [
+        "Thanks! Where exactly is \"Delete account\"? I don't see it in my profile settings.",
+        "Danke. Werden meine Repositories dabei auch gelöscht?",
+        "Merci, est-ce que mes listes seront supprimées aussi ?",
+    ] {
+        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
+        t.on(Event::NewMessage, &mut n);
+        let p = t.reply(question, &mut n);
+        assert_eq!(p.path, ["self-service-reply", "self-service-question"], "{question}");
+        assert_eq!(p.state, "new", "{question}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{question}: nothing to delete, nothing drafted");
+        assert!(t.notes.last().unwrap().contains("asked a question"), "{}", t.notes.last().unwrap());
+        // The conversation goes on as after the self-service mail: once
+        // they ask us to delete it, the admin path starts.
+        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
+        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{question}");
+    }
+}
+
 // ---------------------------------------------------------------- 2i2c
 
 #[test]
