@@ -20,7 +20,7 @@ mod window;
 use crate::staff::irc::IrcHealth;
 use crate::classify::aside::{Aside, AsideKind, SET_ASIDE};
 use crate::act::staff_action;
-use crate::store::{Quarantined, Store, StoreError, Ticket};
+use crate::store::{Quarantined, Store, StoreError, Ticket, TicketState};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FolderStatus {
@@ -204,6 +204,10 @@ pub struct TicketSummary {
     /// The staff note of the step (never part of a draft).
     #[serde(default)]
     pub staff_note: Option<String>,
+    /// Why a person must look (a reply the procedure does not cover), as
+    /// `!show` says it: "needs a person: ...".
+    #[serde(default)]
+    pub needs_person: Option<String>,
     /// The staff queue (CAcert: "SE", "dispute").
     #[serde(default)]
     pub queue: Option<String>,
@@ -553,6 +557,9 @@ impl StatusReport {
                     writeln!(out, "         | {}", line.trim_end())?;
                 }
             }
+            if let Some(h) = &t.needs_person {
+                writeln!(out, "         needs a person: {h}")?;
+            }
         }
         if self.unsent_drafts.is_empty() {
             writeln!(out, "Pending actions: {}", self.pending_actions)?;
@@ -642,6 +649,7 @@ fn summary(t: &Ticket) -> TicketSummary {
         case_number: t.notes.number.as_ref().map(ToString::to_string),
         staff_action: staff_action::pending(t).map(str::to_string),
         staff_note: t.notes.staff_note.clone(),
+        needs_person: t.notes.handoff.clone().filter(|_| t.state != TicketState::Closed),
         queue: t.queue.clone(),
         issue_type: t.notes.issue_type.clone(),
         draft_waiting: staff_action::waiting_draft(t),

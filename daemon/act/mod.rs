@@ -571,7 +571,17 @@ impl Actor {
             }
             let Some(mut ticket) = self.store.ticket(*id)? else { continue };
             ticket.deadlines.retain(|d| &d.name != name);
+            // A reply handed to a person is not settled by the clock: the
+            // step the deadline leads to (CAcert: the execution after the
+            // retention date) keeps it in front of staff until they act.
+            let unsettled = ticket.notes.handoff.clone().filter(|_| ticket.state != TicketState::Closed);
             let actions = self.step(&mut ticket, &Event::DeadlineDue { name: name.clone() })?;
+            if let Some(h) = unsettled
+                && ticket.notes.handoff.is_none()
+                && ticket.state != TicketState::Closed
+            {
+                ticket.notes.handoff = Some(format!("{h} (still open when the deadline {name} moved the ticket on)"));
+            }
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
                 procedure: ticket.procedure.clone(),

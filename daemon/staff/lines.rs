@@ -502,7 +502,11 @@ fn step_of(t: &Ticket) -> &str {
 /// What a fired deadline did, for its notice: `confirm; now at step
 /// execute`, with the staff action the step waits for.
 pub fn deadline_reached(name: &str, t: &Ticket) -> String {
-    format!("{name}; now at step {}{}", step_of(t), staff_suffix(t))
+    let person = match t.notes.handoff.as_deref().filter(|_| t.state != TicketState::Closed) {
+        Some(h) => format!(" (staff: {})", cut(&sanitise(h), 200)),
+        None => String::new(),
+    };
+    format!("{name}; now at step {}{person}{}", step_of(t), staff_suffix(t))
 }
 
 /// `!reclassify` carried out: `#1 is now account-rename/explain; new draft

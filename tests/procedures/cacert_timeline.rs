@@ -103,7 +103,7 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "initial");
     assert_eq!(t["state"], "waiting");
-    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-15T09:00:00"), "14 days: {t}");
+    assert!(t["next_deadline"].as_str().unwrap().starts_with("2026-12-16T00:00:00"), "once the 14th day has passed: {t}");
     let initial = draft_texts(&s);
     assert_eq!(initial.len(), 1);
     assert!(initial[0].contains("deadline set to: 2026-12-15"), "{}", initial[0]);
@@ -197,6 +197,41 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
     let out = triaged(&s.config, &["document", "a20111128.3"]);
     assert!(!out.status.success(), "an empty table says so");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n");
+}
+
+/// "otherwise see what has to be done": a reply while the deletion is on
+/// hold that no step covers ("I'd like to keep it after all") goes to a
+/// person, and the retention date does not make it disappear: the SE told
+/// to execute is told of it too, in `status` as in the channel.
+#[test]
+fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the_case_on() {
+    let s = setup_pack("cacert", "");
+    let day0 = "2026-12-01T09:00:00Z";
+    s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
+    at(&s.config, day0, &["run", "--once"]);
+    at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0", "last_certificate_expiry=2026-11-15"]);
+    at(&s.config, day0, &["run", "--once"]);
+    s.dovecot.deliver("INBOX", &reply(1, "Ann <ann@example.net>", "Yes, I confirm."));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "on-hold");
+    at(&s.config, "2026-12-02T10:00:00Z", &["done", "1"]);
+    at(&s.config, "2026-12-02T10:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "locked");
+
+    let mut later = reply(1, "Ann <ann@example.net>", "My son sent the request. I would like to keep it after all.");
+    later = String::from_utf8(later).unwrap().replace("<re1@example.org>", "<re1b@example.org>").into_bytes();
+    s.dovecot.deliver("INBOX", &later);
+    at(&s.config, "2027-01-10T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "locked", "{t}");
+    assert!(t["needs_person"].as_str().unwrap_or_default().contains("a reply (other)"), "{t}");
+
+    at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "execute", "{t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert!(person.contains("a reply (other)") && person.contains("deadline retention"), "{t}");
+    assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
 }
 
 /// A reply as a phone types it: "don’t" with the typographic apostrophe

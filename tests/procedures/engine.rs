@@ -129,7 +129,7 @@ fn cacert_confirmation_executes_with_the_next_arbitration_number() {
     assert_eq!(p.queue.as_deref(), Some("SE"));
     assert_eq!(t.data["pending"], "pending reminder");
     assert_eq!(t.data["issue_type"], "Delete account precedent");
-    assert_eq!(p.deadlines, vec![("reminder".to_string(), berlin("2024-03-15T10:00:00").timestamp())]);
+    assert_eq!(p.deadlines, vec![("reminder".to_string(), berlin("2024-03-16T00:00:00").timestamp())], "once 2024-03-15 has passed");
     let mail = t.last_draft();
     assert!(mail.contains("account deletion request dated 2024-03-01."), "{mail}");
     assert!(mail.contains("(deadline set to: 2024-03-15)"), "{mail}");
@@ -204,25 +204,45 @@ fn cacert_numbering_continues_from_the_last_number_of_the_precedent_table() {
 }
 
 #[test]
-fn cacert_silence_until_the_deadline_executes_exactly_at_the_deadline() {
+fn cacert_silence_until_the_deadline_executes_once_the_deadline_day_has_passed() {
     let pack = pack("cacert");
     let clock = ManualClock::new(berlin("2024-03-20T16:30:00"));
     let mut numbers = MemoryNumbers::default();
     let mut t = Ticket::new(&pack, &clock, 5, "account-deletion", cacert_facts(None));
     t.on(Event::NewMessage, &mut numbers);
-    // 14 days across the change to summer time (31 March): same wall time.
-    assert_eq!(t.deadlines[0].1, berlin("2024-04-03T16:30:00").timestamp());
+    assert!(t.last_draft().contains("(deadline set to: 2024-04-03)"), "{}", t.last_draft());
+    // 14 days across the change to summer time (31 March): the whole of
+    // the day the mail names, in the configured zone.
+    assert_eq!(t.deadlines[0].1, berlin("2024-04-04T00:00:00").timestamp());
 
-    clock.set(berlin("2024-04-03T16:29:59"));
-    assert!(t.fire_due(&mut numbers).is_none(), "fired a second early");
+    clock.set(berlin("2024-04-03T23:59:59"));
+    assert!(t.fire_due(&mut numbers).is_none(), "fired on the deadline day");
     clock.advance(Span::new().seconds(1));
     let p = t.fire_due(&mut numbers).expect("deadline due");
     assert_eq!(p.step.as_deref(), Some("execute"));
     assert_eq!(t.data["arbitration_number"], "a20111128.3.1");
     t.done(&mut numbers);
-    assert_eq!(t.data["cca_termination_date"], "2024-04-03");
+    assert_eq!(t.data["cca_termination_date"], "2024-04-04");
     // The deadline of the old step is gone: nothing fires twice.
     assert!(t.fire_due(&mut numbers).is_none());
+}
+
+/// "please respond to this notification within 14 days (deadline set to:
+/// ####-##-##)": a reply in the evening of that day is within it, and
+/// nothing has been executed before it arrives.
+#[test]
+fn cacert_a_reply_on_the_deadline_day_is_within_the_deadline() {
+    let pack = pack("cacert");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut numbers = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 6, "account-deletion", cacert_facts(None));
+    t.on(Event::NewMessage, &mut numbers);
+    assert!(t.last_draft().contains("(deadline set to: 2024-03-15)"), "{}", t.last_draft());
+    clock.set(berlin("2024-03-15T20:00:00"));
+    assert!(t.fire_due(&mut numbers).is_none(), "the deadline day is not over");
+    let p = t.reply("It was sent by accident, please do not delete my account.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"));
+    assert!(!t.data.contains_key("arbitration_number"));
 }
 
 #[test]
@@ -232,7 +252,7 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     let mut numbers = MemoryNumbers::default();
     let mut t = Ticket::new(&pack, &clock, 8, "account-deletion", cacert_facts(Some("2024-02-10")));
     t.on(Event::NewMessage, &mut numbers);
-    clock.advance(14.days());
+    clock.set(berlin("2024-03-16T00:00:00"));
     let p = t.fire_due(&mut numbers).unwrap();
     assert_eq!(p.path, ["decide", "on-hold"]);
     assert_eq!(p.state, "waiting");
@@ -263,15 +283,57 @@ fn cacert_recent_expiry_puts_the_case_on_hold_until_the_retention_date() {
     assert!(t.last_draft().contains("terminated on 2024-05-11"));
 }
 
+/// "If this was sent by accident, please respond": a member who takes the
+/// request back while it is on hold is not executed at the retention
+/// date; the SE undoes the lock and the case ends, nothing deleted and no
+/// number used.
+#[test]
+fn cacert_a_request_taken_back_while_on_hold_is_not_executed_at_the_retention_date() {
+    let pack = pack("cacert");
+    let clock = ManualClock::new(berlin("2024-03-01T09:00:00"));
+    let mut numbers = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 8, "account-deletion", cacert_facts(Some("2024-02-10")));
+    t.on(Event::NewMessage, &mut numbers);
+    t.reply("I confirm.", &mut numbers);
+    assert_eq!(t.step.as_deref(), Some("on-hold"));
+    t.done(&mut numbers);
+    assert_eq!(t.step.as_deref(), Some("locked"));
+
+    clock.set(berlin("2024-04-02T09:00:00"));
+    let p = t.reply("I changed my mind, please do not delete my account.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("unlock"), "new"));
+    assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
+    assert!(t.notes.last().unwrap().contains("took the deletion request back"), "{}", t.notes.last().unwrap());
+    assert!(t.deadlines.is_empty(), "the retention date executes nothing");
+    clock.set(berlin("2024-05-10T00:00:00"));
+    assert!(t.fire_due(&mut numbers).is_none());
+    let p = t.done(&mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("kept"), "closed"));
+    assert!(p.template.is_none() && p.staff_action.is_none());
+    assert!(!t.data.contains_key("arbitration_number"));
+
+    // Taken back before the lock was recorded: closed at once, and staff
+    // are told to undo a lock they may already have set.
+    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2024-04-20")));
+    t.on(Event::NewMessage, &mut numbers);
+    t.reply("I confirm.", &mut numbers);
+    assert_eq!(t.step.as_deref(), Some("on-hold"));
+    let p = t.reply("Nein, bitte nicht löschen.", &mut numbers);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("kept"), "closed"));
+    assert!(t.deadlines.is_empty());
+    assert!(t.notes.last().unwrap().contains("If you locked the account already, unlock it"), "{}", t.notes.last().unwrap());
+}
+
 #[test]
 fn cacert_expiry_exactly_three_months_ago_executes_at_once() {
     let pack = pack("cacert");
     let clock = ManualClock::new(berlin("2024-01-01T09:00:00"));
     let mut numbers = MemoryNumbers::default();
-    // Deadline 2024-01-15; expiry 2023-10-15 + 3 months = 2024-01-15.
-    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2023-10-15")));
+    // Deadline 2024-01-15, acted on once it has passed: on 2024-01-16;
+    // expiry 2023-10-16 + 3 months = 2024-01-16.
+    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", cacert_facts(Some("2023-10-16")));
     t.on(Event::NewMessage, &mut numbers);
-    clock.advance(14.days());
+    clock.set(berlin("2024-01-16T00:00:00"));
     assert_eq!(t.fire_due(&mut numbers).unwrap().path, ["decide", "execute"]);
 }
 
@@ -535,6 +597,34 @@ fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     assert_eq!(t.drafts.len(), 1, "no \"account has been deleted\" draft");
 }
 
+/// "Users can perform self-service account deletion ... This is preferred
+/// to admin intervention": a question about doing it themselves ("where is
+/// the button?") is answered by a person, not taken for a request that
+/// admins delete the account, even from a verified sender.
+#[test]
+fn sourcehut_a_question_about_self_service_deletion_is_answered_not_taken_for_an_admin_deletion() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for question in [
+        "Thanks! Where exactly is \"Delete account\"? I don't see it in my profile settings.",
+        "Danke. Werden meine Repositories dabei auch gelöscht?",
+        "Merci, est-ce que mes listes seront supprimées aussi ?",
+    ] {
+        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
+        t.on(Event::NewMessage, &mut n);
+        let p = t.reply(question, &mut n);
+        assert_eq!(p.path, ["self-service-reply", "self-service-question"], "{question}");
+        assert_eq!(p.state, "new", "{question}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{question}: nothing to delete, nothing drafted");
+        assert!(t.notes.last().unwrap().contains("asked a question"), "{}", t.notes.last().unwrap());
+        // The conversation goes on as after the self-service mail: once
+        // they ask us to delete it, the admin path starts.
+        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
+        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{question}");
+    }
+}
+
 // ---------------------------------------------------------------- 2i2c
 
 #[test]
@@ -707,7 +797,7 @@ fn every_step_template_renders_with_the_documented_data() {
         "verified": true, "factors": ["dkim", "ssh"], "other_account_verified": true,
         "payment_date": "2024-02-01", "credential_kinds": ["AWS access key"],
         "assurances": 0, "active_certificates": 0, "last_certificate_expiry": "2024-01-15",
-        "received": "2024-02-28", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
+        "received": "2024-02-28", "deadline_date": "2024-03-15", "retention_date": "2024-04-15", "aid_until": "2025-03-01",
         "cca_termination_date": "2024-03-01", "arbitration_number": "a20111128.3.1",
     });
     let mut rendered = 0;
