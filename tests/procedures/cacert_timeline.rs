@@ -211,14 +211,14 @@ fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the
     at(&s.config, day0, &["run", "--once"]);
     at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0", "last_certificate_expiry=2026-11-15"]);
     at(&s.config, day0, &["run", "--once"]);
-    s.dovecot.deliver("INBOX", &reply(1, "Ann <ann@example.net>", "Yes, I confirm."));
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm."));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 1)["step"], "on-hold");
     at(&s.config, "2026-12-02T10:00:00Z", &["done", "1"]);
     at(&s.config, "2026-12-02T10:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 1)["step"], "locked");
 
-    let mut later = reply(1, "Ann <ann@example.net>", "My son sent the request. I would like to keep it after all.");
+    let mut later = reply(&s, 1, "Ann <ann@example.net>", "My son sent the request. I would like to keep it after all.");
     later = String::from_utf8(later).unwrap().replace("<re1@example.org>", "<re1b@example.org>").into_bytes();
     s.dovecot.deliver("INBOX", &later);
     at(&s.config, "2027-01-10T09:00:00Z", &["run", "--once"]);
