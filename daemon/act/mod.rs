@@ -1215,6 +1215,7 @@ fn acknowledgement(ticket: &Ticket, mut context: Map<String, Value>) -> Plan {
         number: None,
         document: None,
         handoff: None,
+        withdraws_action: false,
     }
 }
 

@@ -16,6 +16,11 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 /// person had to look): `!show` and `status` must not tell staff to do
 /// what is done.
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
+    if plan.withdraws_action {
+        ticket.notes.staff_action = None;
+        // The step's note tells staff to carry the action out.
+        ticket.notes.staff_note = None;
+    }
     if plan.step.is_none() {
         return;
     }

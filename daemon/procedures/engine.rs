@@ -175,6 +175,10 @@ pub struct Plan {
     pub document: Option<Map<String, Value>>,
     /// Why a human must look (the event did not match the procedure).
     pub handoff: Option<String>,
+    /// The user took the request back while the step waited for staff to
+    /// carry it out: the staff action no longer stands, and `!done` closes
+    /// the ticket instead of drafting "it is done".
+    pub withdraws_action: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -250,7 +254,16 @@ impl<'a> Engine<'a> {
     /// The event does not move the ticket: a stale deadline is ignored; an
     /// unexpected reply goes to a human.
     fn stay(&self, proc: &Procedure, ticket: TicketView<'_>, cur: Option<&Step>, event: &Event) -> Plan {
+        let action = cur.and_then(|s| s.staff_action.clone());
+        // Taken back before staff carried it out: what they were asked to do
+        // no longer stands. Had it been done already, they tell the user by
+        // hand; `!done` must not draft "it is done" for a request withdrawn.
+        let withdraws_action = action.is_some() && matches!(event, Event::Reply { intent: Intent::Decline, .. });
         let handoff = match event {
+            Event::Reply { .. } if withdraws_action => Some(format!(
+                "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn, and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
+                action.as_deref().unwrap_or("-")
+            )),
             Event::Reply { intent, .. } => Some(format!(
                 "a reply ({}) in step {:?} of {} that the procedure does not cover: a person decides what to do",
                 intent.as_str(),
@@ -264,7 +277,7 @@ impl<'a> Engine<'a> {
             path: Vec::new(),
             template: None,
             staff_note: None,
-            staff_action: cur.and_then(|s| s.staff_action.clone()),
+            staff_action: if withdraws_action { None } else { action },
             queue: cur.and_then(|s| s.queue.clone()),
             context: Value::Object(ticket.data.clone()),
             state: if handoff.is_some() { "new".into() } else { cur.map(|s| s.state.as_str()).unwrap_or("new").into() },
@@ -273,6 +286,7 @@ impl<'a> Engine<'a> {
             number: None,
             document: None,
             handoff,
+            withdraws_action,
         }
     }
 
@@ -407,6 +421,7 @@ impl<'a> Engine<'a> {
             number,
             document,
             handoff: None,
+            withdraws_action: false,
         })
     }
 }

@@ -568,6 +568,42 @@ fn sourcehut_refund_within_a_quarter_of_the_payment_date() {
     }
 }
 
+/// Taken back before staff carried it out, a request's staff action no
+/// longer stands: `!done` must not draft "it is done" for it. Every step
+/// of every pack that waits for staff, with a plain decline; a question
+/// leaves the action standing.
+#[test]
+fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut steps = 0;
+    for name in ["sourcehut", "2i2c", "cacert"] {
+        let pack = pack(name);
+        for proc in &pack.procedures {
+            for step in proc.steps.iter().filter(|s| s.staff_action.is_some()) {
+                // A step with its own way for a decline goes that way.
+                if step.on_decline.is_some() || step.on_reply.is_some() {
+                    continue;
+                }
+                steps += 1;
+                let mut t = Ticket::new(&pack, &clock, 30, &proc.id, json!({ "verified": true }));
+                t.step = Some(step.name.clone());
+                let p = t.reply("I changed my mind, please cancel my request.", &mut n);
+                assert_eq!(p.step, None, "{name} {} {}", proc.id, step.name);
+                assert!(p.withdraws_action && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
+                let why = p.handoff.unwrap_or_default();
+                assert!(why.contains("takes the request back") && why.contains(step.staff_action.as_deref().unwrap()), "{why}");
+
+                let mut t = Ticket::new(&pack, &clock, 31, &proc.id, json!({ "verified": true }));
+                t.step = Some(step.name.clone());
+                let p = t.reply("When will this be done?", &mut n);
+                assert!(!p.withdraws_action && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
+            }
+        }
+    }
+    assert!(steps >= 6, "only {steps} staff-action steps checked");
+}
+
 #[test]
 fn sourcehut_billing_transfer_needs_both_accounts_verified() {
     let pack = pack("sourcehut");

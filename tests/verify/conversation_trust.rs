@@ -348,6 +348,32 @@ fn the_last_four_card_digits_verify_a_billing_question() {
     assert_eq!(t["step"], "lookup", "verified, staff look up the payment date: {t}");
 }
 
+/// alice takes her refund request back, signed, after staff were asked to
+/// refund: the action no longer stands, and `done` closes the ticket
+/// without the "refunded" draft.
+#[test]
+fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
+    let team = Team::start();
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Refund please", "", "Please refund my last payment. My card ends in 4242."));
+    let paid = jiff::Zoned::now().date().to_string();
+    let out = triaged(&team.s.config, &["set", "1", &format!("payment_date={paid}")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_once(&team.s);
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "refund", "{t}");
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "{t}");
+
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "the refund no longer stands: {t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
+
+    team.staff_done(1);
+    let t = team.ticket(1);
+    assert_eq!(t["state"], "closed", "{t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
 /// alice's billing transfer request, signed, in her own words.
 fn alice_asks_to_transfer(team: &Team, words: &str) {
     team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Transfer my billing information to my new account", "", words), &[]));
