@@ -145,6 +145,46 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// Saying one will do it oneself: "Thanks, I'll do that", "will do",
+/// "got it", "mache ich", "je vais le faire", "lo haré". In reply to
+/// instructions (sourcehut's self-service deletion) nothing more is asked
+/// of us; read only when it is all the reply says ([`acknowledges_only`]).
+static WILL_DO: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(i'?ll|i will|we'?ll|we will) (do|try|give) (that|it|this|them|a try|it a try)\b|\bwill do\b|\bgot it\b|\bi'?ll do it myself\b|",
+        r"\bmache ich\b|\bwerde (ich )?(es|das) (versuchen|machen|tun)\b|\bje (vais|le vais) (le faire|essayer)\b|\bje m.en occupe\b|",
+        r"\blo (haré|intentaré)\b|\bvoy a (hacerlo|intentarlo)\b"
+    ))
+});
+
+/// Words a "will do" reply may hold besides its commitment: thanks, a
+/// greeting and a sign-off ([`PLAIN_PHRASES`] and the writer's name are
+/// taken out first). Anything else ("... but my keys?", "... if it
+/// fails, delete it for me") and a person reads it.
+const WILL_DO_WORDS: &[&str] = &[
+    "thanks", "thank", "you", "ok", "okay", "great", "perfect", "cool", "alright", "sure", "fine", "so", "much", "very", "many",
+    "i", "ll", "we", "will", "do", "that", "it", "this", "them", "try", "give", "a", "got", "now", "then", "myself", "ourselves",
+    "hi", "hello", "dear", "regards", "best", "cheers", "kind",
+    "danke", "vielen", "dank", "super", "gut", "mache", "ich", "werde", "es", "das", "versuchen", "machen", "tun", "gruß", "grüße", "lg",
+    "merci", "beaucoup", "je", "vais", "le", "faire", "essayer", "m", "en", "occupe", "parfait", "d", "accord", "cordialement",
+    "gracias", "muchas", "vale", "lo", "haré", "intentaré", "voy", "hacerlo", "intentarlo", "perfecto", "saludos",
+];
+
+/// Whether `text` says only that its writer will do it themselves.
+fn acknowledges_only(text: &str, names: &[String]) -> bool {
+    if !WILL_DO.is_match(text) {
+        return false;
+    }
+    let phrased = PLAIN_PHRASES.replace_all(text, " ");
+    let rest = unsigned(&phrased, names);
+    if rest.chars().any(|c| !(c.is_alphanumeric() || c.is_whitespace() || ".,;:!'\"()-".contains(c))) {
+        return false;
+    }
+    rest.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .all(|w| WILL_DO_WORDS.contains(&w.to_lowercase().as_str()))
+}
+
 /// The doing denied: "I did not manage to delete it", "I couldn't",
 /// "nicht selbst gelöscht". Nothing is resolved then.
 static NOT_DONE: LazyLock<Regex> = LazyLock::new(|| {
@@ -260,6 +300,9 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         return if plain { Intent::Confirm } else { Intent::Other };
     }
     if RESOLVED.is_match(text) && !NOT_DONE.is_match(text) && !confirms && !doubt {
+        return Intent::Resolved;
+    }
+    if !confirms && !doubt && !negated && acknowledges_only(text, names) {
         return Intent::Resolved;
     }
     if doubt && !confirms {
@@ -439,6 +482,17 @@ mod tests {
         ("It works again now, thanks!", Intent::Resolved),
         ("Hat sich erledigt, danke.", Intent::Resolved),
         ("Thank you for your message.", Intent::Other),
+        // Saying one will do it oneself, and nothing else.
+        ("Thanks, I'll do that.", Intent::Resolved),
+        ("OK, will do. Thanks!\n\nAnn", Intent::Resolved),
+        ("Got it, thank you very much.", Intent::Resolved),
+        ("Danke, mache ich.", Intent::Resolved),
+        ("Merci, je vais le faire.", Intent::Resolved),
+        ("Gracias, lo haré.", Intent::Resolved),
+        ("Thanks, I'll try that. If it fails, please delete it for me.", Intent::Other),
+        ("Thanks, I'll do that, but what about my repositories", Intent::Question),
+        ("I'll do that tomorrow, my keys are on another machine.", Intent::Other),
+        ("Thanks, I'll try that, but I can't log in.", Intent::Question),
         ("", Intent::Other),
         ("> yes\n> I confirm", Intent::Other),
         // Yahoo's original, not quoted with ">": neither her yes (what is

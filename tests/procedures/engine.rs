@@ -633,6 +633,28 @@ fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     assert_eq!(t.drafts.len(), 1, "no \"account has been deleted\" draft");
 }
 
+/// "This is preferred to admin intervention": a user who says they will
+/// delete it themselves asks nothing more of us, so no admin deletion
+/// starts and no proof of identity is asked for.
+#[test]
+fn sourcehut_a_user_who_will_delete_it_themselves_is_not_asked_for_proof() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for reply in ["Thanks, I'll do that.", "Danke, mache ich.", "Merci, je vais le faire."] {
+        let mut t = Ticket::new(&pack, &clock, 8, "account-deletion", json!({}));
+        t.on(Event::NewMessage, &mut n);
+        let p = t.reply(reply, &mut n);
+        assert_eq!(p.path, ["self-service-reply", "nothing-more"], "{reply}");
+        assert_eq!(t.drafts.len(), 1, "no identity request: {reply}");
+    }
+    // Asking us to do it after all still starts the admin path.
+    let mut t = Ticket::new(&pack, &clock, 9, "account-deletion", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("Thanks, I'll try that. If it fails, please delete it for me.", &mut n);
+    assert_eq!(p.path, ["self-service-reply", "admin-check"]);
+}
+
 /// "Users can perform self-service account deletion ... This is preferred
 /// to admin intervention": a question about doing it themselves ("where is
 /// the button?") is answered by a person, not taken for a request that
