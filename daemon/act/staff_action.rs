@@ -18,8 +18,11 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     if plan.withdraws_action {
         ticket.notes.staff_action = None;
-        // The step's note tells staff to carry the action out.
+        // The step's note tells staff to carry the action out, and its
+        // deadlines would move a withdrawn request on by themselves;
+        // triaged's own timers (identity re-checks) stay.
         ticket.notes.staff_note = None;
+        ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
     }
     if plan.step.is_none() {
         return;
@@ -200,6 +203,51 @@ mod tests {
     use super::*;
     use crate::store::Acted;
     use crate::store::{Intake, Uid};
+
+    /// Taken back while staff are asked to act: the action, its note and
+    /// the step's deadlines go; what a person must read and triaged's own
+    /// timers stay.
+    #[test]
+    fn a_withdrawn_action_leaves_nothing_that_moves_the_request_on() {
+        let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
+        let mut t = Ticket::new(crate::store::TicketId(1), &intake, "u@x", "s", "refund");
+        t.step = Some("refund".into());
+        t.notes.staff_action = Some("refund the payment".into());
+        t.notes.staff_note = Some("Staff: refund the payment".into());
+        let due = jiff::Timestamp::now();
+        t.deadlines = vec![
+            crate::store::Deadline { name: "escalate".into(), due },
+            crate::store::Deadline { name: super::super::reverify::REVERIFY.into(), due },
+        ];
+        let plan = Plan {
+            step: None,
+            path: Vec::new(),
+            template: None,
+            staff_note: None,
+            staff_action: None,
+            queue: None,
+            context: serde_json::Value::Null,
+            state: "new".into(),
+            deadlines: Vec::new(),
+            data: serde_json::Map::new(),
+            number: None,
+            document: None,
+            handoff: Some("the user takes the request back".into()),
+            withdraws_action: true,
+        };
+        t.notes.handoff = plan.handoff.clone();
+        record(&mut t, &plan);
+        assert_eq!((t.notes.staff_action.as_deref(), t.notes.staff_note.as_deref()), (None, None));
+        assert_eq!(t.deadlines.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), [super::super::reverify::REVERIFY]);
+        assert!(pending(&t).is_none());
+        assert_eq!(t.notes.handoff, plan.handoff, "a person still reads the reply");
+
+        // Any other reply that stays leaves the action standing.
+        let mut t2 = t.clone();
+        t2.notes.staff_action = Some("refund the payment".into());
+        record(&mut t2, &Plan { withdraws_action: false, ..plan });
+        assert_eq!(pending(&t2), Some("refund the payment"));
+    }
 
     /// A store with ticket #1 open at step `executed`, waiting for no staff
     /// action, its reply unsent, and `acted` as its record.
