@@ -305,6 +305,13 @@ fn cacert_a_request_taken_back_while_on_hold_is_not_executed_at_the_retention_da
     assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
     assert!(t.notes.last().unwrap().contains("took the deletion request back"), "{}", t.notes.last().unwrap());
     assert!(t.deadlines.is_empty(), "the retention date executes nothing");
+    // Taken back again meanwhile ("did you get my mail?"): the unlock
+    // still stands. Withdrawn, the account would stay locked with nobody
+    // asked to unlock it.
+    let p = t.reply("Did you get my mail? Please do NOT delete my account!", &mut numbers);
+    assert!(!p.withdraws_action, "{p:?}");
+    assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
+    assert_eq!(t.step.as_deref(), Some("unlock"));
     clock.set(berlin("2024-05-10T00:00:00"));
     assert!(t.fire_due(&mut numbers).is_none());
     let p = t.done(&mut numbers);
