@@ -640,32 +640,61 @@ fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     assert_eq!(t.drafts.len(), 1, "no \"account has been deleted\" draft");
 }
 
+/// Each reply, to the self-service mail of a verified sender, goes to a
+/// person at `step` (its staff note saying `note`): no deletion, no
+/// draft. The conversation goes on as after the self-service mail: once
+/// they ask us to delete it, the admin path starts.
+fn self_service_replies_go_to_a_person(replies: &[&str], step: &str, note: &str) {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for reply in replies {
+        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
+        t.on(Event::NewMessage, &mut n);
+        let p = t.reply(reply, &mut n);
+        assert_eq!(p.path, ["self-service-reply", step], "{reply}");
+        assert_eq!(p.state, "new", "{reply}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{reply}: nothing to delete, nothing drafted");
+        assert!(t.notes.last().unwrap().contains(note), "{}", t.notes.last().unwrap());
+        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
+        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{reply}");
+    }
+}
+
 /// "Users can perform self-service account deletion ... This is preferred
 /// to admin intervention": a question about doing it themselves ("where is
 /// the button?") is answered by a person, not taken for a request that
 /// admins delete the account, even from a verified sender.
 #[test]
 fn sourcehut_a_question_about_self_service_deletion_is_answered_not_taken_for_an_admin_deletion() {
-    let pack = pack("sourcehut");
-    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
-    let mut n = MemoryNumbers::default();
-    for question in [
+    let questions = [
         "Thanks! Where exactly is \"Delete account\"? I don't see it in my profile settings.",
         "Danke. Werden meine Repositories dabei auch gelöscht?",
         "Merci, est-ce que mes listes seront supprimées aussi ?",
-    ] {
-        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
-        t.on(Event::NewMessage, &mut n);
-        let p = t.reply(question, &mut n);
-        assert_eq!(p.path, ["self-service-reply", "self-service-question"], "{question}");
-        assert_eq!(p.state, "new", "{question}");
-        assert!(p.staff_action.is_none() && p.template.is_none(), "{question}: nothing to delete, nothing drafted");
-        assert!(t.notes.last().unwrap().contains("asked a question"), "{}", t.notes.last().unwrap());
-        // The conversation goes on as after the self-service mail: once
-        // they ask us to delete it, the admin path starts.
-        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
-        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{question}");
-    }
+    ];
+    self_service_replies_go_to_a_person(&questions, "self-service-question", "asked a question");
+}
+
+/// "This is preferred to admin intervention": a reply to the self-service
+/// mail that puts the deletion off ("not yet", "noch nicht") wants the
+/// account kept for now. A person reads it; it is no request that admins
+/// delete the account, not even from a verified sender. A plain take-back
+/// still closes the ticket.
+#[test]
+fn sourcehut_a_deletion_put_off_after_the_self_service_mail_starts_no_admin_deletion() {
+    let later = [
+        "Thanks, but please don't delete it yet, I still need to move my repositories.",
+        "Danke, aber bitte noch nicht löschen.",
+        "Merci, mais ne supprimez pas encore mon compte.",
+    ];
+    self_service_replies_go_to_a_person(&later, "self-service-later", "put the deletion off");
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 13, "account-deletion", json!({ "verified": true }));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("I changed my mind, please do not delete my account.", &mut n);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("nothing-more"), "closed"));
 }
 
 // ---------------------------------------------------------------- 2i2c
