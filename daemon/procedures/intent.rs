@@ -1,5 +1,5 @@
 //! What a reply means for the step that asked: a confirmation, a decline,
-//! a question, or something else. Only the reply's own text counts
+//! a deferral, a question, or something else. Only the reply's own text counts
 //! (quoted lines, attributions and the signature are cut), and a reply is
 //! a confirmation only when it says so *and* says nothing that takes it
 //! back: "yes, it was sent by accident, do NOT delete" contains "yes" and
@@ -27,6 +27,11 @@ pub enum Intent {
     Question,
     /// Nothing more is asked: thanks, done it myself, solved.
     Resolved,
+    /// Puts the request off rather than taking it back: "do not delete it
+    /// yet", "noch nicht". They still want it, later: no decline closes it,
+    /// and a step that would take `other` for a request to act routes it
+    /// to a person (`reply_intent == 'deferral'`).
+    Deferral,
     /// None of the above, or several at once: a person reads it.
     Other,
 }
@@ -38,6 +43,7 @@ impl Intent {
             Intent::Decline => "decline",
             Intent::Question => "question",
             Intent::Resolved => "resolved",
+            Intent::Deferral => "deferral",
             Intent::Other => "other",
         }
     }
@@ -69,7 +75,8 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// A request put off, not taken back: "do not delete it yet", "not
 /// before June", "bitte noch nicht löschen", "pas encore", "todavía no".
 /// The user still wants it done, later: a decline would close the case
-/// and tell them it was withdrawn, so a person reads it.
+/// and tell them it was withdrawn. A deferral, for a person; never
+/// `other`, which a step may take for a request to act now.
 static DEFERRAL: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(yet|until|till|before|later|for now|for the moment|right now|next (week|month|year)|in (a|two|few|\d+) (days?|weeks?|months?))\b|",
@@ -284,7 +291,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         return Intent::Other;
     }
     if DECLINE.is_match(&without_denied_mistakes(text)) {
-        return if DEFERRAL.is_match(text) { Intent::Other } else { Intent::Decline };
+        return if DEFERRAL.is_match(text) { Intent::Deferral } else { Intent::Decline };
     }
     if text.contains(QUESTION_MARKS) {
         return Intent::Question;
@@ -458,7 +465,7 @@ mod tests {
         ("This was no accident, delete it.", Intent::Other),
         ("Das war nicht versehentlich, bitte löschen.", Intent::Other),
         ("No fue por error, bórrenla.", Intent::Other),
-        ("It wasn't sent by mistake, but do not delete it yet.", Intent::Other),
+        ("It wasn't sent by mistake, but do not delete it yet.", Intent::Deferral),
         ("If I'm not mistaken it was sent by accident.", Intent::Decline),
         ("Yes do not delete it was a mistake", Intent::Decline),
         ("Please don't delete my account it was an accident", Intent::Decline),
@@ -545,7 +552,7 @@ mod tests {
             "Oui, mais ne supprimez pas encore mon compte.",
             "Sí, pero no borren la cuenta todavía.",
         ] {
-            assert_eq!(read(&re, reply), Intent::Other, "{reply:?}");
+            assert_eq!(read(&re, reply), Intent::Deferral, "{reply:?}");
         }
         // Taken back with no time named stays a decline.
         assert_eq!(read(&re, "Please do not delete my account, I still need it."), Intent::Decline);

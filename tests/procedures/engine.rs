@@ -305,6 +305,13 @@ fn cacert_a_request_taken_back_while_on_hold_is_not_executed_at_the_retention_da
     assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
     assert!(t.notes.last().unwrap().contains("took the deletion request back"), "{}", t.notes.last().unwrap());
     assert!(t.deadlines.is_empty(), "the retention date executes nothing");
+    // Taken back again meanwhile ("did you get my mail?"): the unlock
+    // still stands. Withdrawn, the account would stay locked with nobody
+    // asked to unlock it.
+    let p = t.reply("Did you get my mail? Please do NOT delete my account!", &mut numbers);
+    assert!(!p.withdraws_action, "{p:?}");
+    assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
+    assert_eq!(t.step.as_deref(), Some("unlock"));
     clock.set(berlin("2024-05-10T00:00:00"));
     assert!(t.fire_due(&mut numbers).is_none());
     let p = t.done(&mut numbers);
@@ -655,32 +662,61 @@ fn sourcehut_a_user_who_will_delete_it_themselves_is_not_asked_for_proof() {
     assert_eq!(p.path, ["self-service-reply", "admin-check"]);
 }
 
+/// Each reply, to the self-service mail of a verified sender, goes to a
+/// person at `step` (its staff note saying `note`): no deletion, no
+/// draft. The conversation goes on as after the self-service mail: once
+/// they ask us to delete it, the admin path starts.
+fn self_service_replies_go_to_a_person(replies: &[&str], step: &str, note: &str) {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for reply in replies {
+        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
+        t.on(Event::NewMessage, &mut n);
+        let p = t.reply(reply, &mut n);
+        assert_eq!(p.path, ["self-service-reply", step], "{reply}");
+        assert_eq!(p.state, "new", "{reply}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{reply}: nothing to delete, nothing drafted");
+        assert!(t.notes.last().unwrap().contains(note), "{}", t.notes.last().unwrap());
+        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
+        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{reply}");
+    }
+}
+
 /// "Users can perform self-service account deletion ... This is preferred
 /// to admin intervention": a question about doing it themselves ("where is
 /// the button?") is answered by a person, not taken for a request that
 /// admins delete the account, even from a verified sender.
 #[test]
 fn sourcehut_a_question_about_self_service_deletion_is_answered_not_taken_for_an_admin_deletion() {
-    let pack = pack("sourcehut");
-    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
-    let mut n = MemoryNumbers::default();
-    for question in [
+    let questions = [
         "Thanks! Where exactly is \"Delete account\"? I don't see it in my profile settings.",
         "Danke. Werden meine Repositories dabei auch gelöscht?",
         "Merci, est-ce que mes listes seront supprimées aussi ?",
-    ] {
-        let mut t = Ticket::new(&pack, &clock, 11, "account-deletion", json!({ "verified": true }));
-        t.on(Event::NewMessage, &mut n);
-        let p = t.reply(question, &mut n);
-        assert_eq!(p.path, ["self-service-reply", "self-service-question"], "{question}");
-        assert_eq!(p.state, "new", "{question}");
-        assert!(p.staff_action.is_none() && p.template.is_none(), "{question}: nothing to delete, nothing drafted");
-        assert!(t.notes.last().unwrap().contains("asked a question"), "{}", t.notes.last().unwrap());
-        // The conversation goes on as after the self-service mail: once
-        // they ask us to delete it, the admin path starts.
-        let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
-        assert_eq!(p.path, ["self-service-reply", "admin-check", "admin-delete"], "{question}");
-    }
+    ];
+    self_service_replies_go_to_a_person(&questions, "self-service-question", "asked a question");
+}
+
+/// "This is preferred to admin intervention": a reply to the self-service
+/// mail that puts the deletion off ("not yet", "noch nicht") wants the
+/// account kept for now. A person reads it; it is no request that admins
+/// delete the account, not even from a verified sender. A plain take-back
+/// still closes the ticket.
+#[test]
+fn sourcehut_a_deletion_put_off_after_the_self_service_mail_starts_no_admin_deletion() {
+    let later = [
+        "Thanks, but please don't delete it yet, I still need to move my repositories.",
+        "Danke, aber bitte noch nicht löschen.",
+        "Merci, mais ne supprimez pas encore mon compte.",
+    ];
+    self_service_replies_go_to_a_person(&later, "self-service-later", "put the deletion off");
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 13, "account-deletion", json!({ "verified": true }));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("I changed my mind, please do not delete my account.", &mut n);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("nothing-more"), "closed"));
 }
 
 // ---------------------------------------------------------------- 2i2c
