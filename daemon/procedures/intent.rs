@@ -291,6 +291,12 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         return Intent::Other;
     }
     if DECLINE.is_match(&without_denied_mistakes(text)) {
+        // "Why not delete it now?" holds "not delete" and asks the
+        // opposite: a decline asked as a question is for a person, never
+        // a silent close.
+        if text.contains(QUESTION_MARKS) {
+            return Intent::Question;
+        }
         return if DEFERRAL.is_match(text) { Intent::Deferral } else { Intent::Decline };
     }
     if text.contains(QUESTION_MARKS) {
@@ -453,6 +459,10 @@ mod tests {
         ("Please do not delete my account, I still need it.", Intent::Decline),
         ("I sent that by mistake, sorry.", Intent::Decline),
         ("That was a mistake", Intent::Decline),
+        // Decline words in a question ask something: a person reads it.
+        ("Why not delete it now?", Intent::Question),
+        ("Warum nicht löschen?", Intent::Question),
+        ("Please don't delete my account! Did you get my mail?", Intent::Question),
         ("I changed my mind, please cancel my request.", Intent::Decline),
         ("I'd like to withdraw my request.", Intent::Decline),
         ("Nein, bitte nicht löschen.", Intent::Decline),
