@@ -1215,7 +1215,7 @@ fn acknowledgement(ticket: &Ticket, mut context: Map<String, Value>) -> Plan {
         number: None,
         document: None,
         handoff: None,
-        withdraws_action: false,
+        action_change: None,
     }
 }
 

@@ -7,7 +7,7 @@
 //! answering.
 
 use super::{ActError, Actor, apply};
-use crate::procedures::engine::{Event, Plan};
+use crate::procedures::engine::{ActionChange, Event, Plan};
 use crate::store::claims::DoneOutcome;
 use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 
@@ -16,13 +16,18 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 /// person had to look): `!show` and `status` must not tell staff to do
 /// what is done.
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
-    if plan.withdraws_action {
-        ticket.notes.staff_action = None;
-        // The step's note tells staff to carry the action out, and its
-        // deadlines would move a withdrawn request on by themselves;
-        // triaged's own timers (identity re-checks) stay.
-        ticket.notes.staff_note = None;
-        ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
+    match plan.action_change {
+        Some(ActionChange::Withdrawn) => {
+            ticket.notes.staff_action = None;
+            // The step's note tells staff to carry the action out, and its
+            // deadlines would move a withdrawn request on by themselves;
+            // triaged's own timers (identity re-checks) stay.
+            ticket.notes.staff_note = None;
+            ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
+        }
+        // Confirmed again: the action stands.
+        Some(ActionChange::Reinstated) => ticket.notes.staff_action = plan.staff_action.clone(),
+        None => {}
     }
     if plan.step.is_none() {
         return;
@@ -233,7 +238,7 @@ mod tests {
             number: None,
             document: None,
             handoff: Some("the user takes the request back".into()),
-            withdraws_action: true,
+            action_change: Some(ActionChange::Withdrawn),
         };
         t.notes.handoff = plan.handoff.clone();
         record(&mut t, &plan);
@@ -242,11 +247,13 @@ mod tests {
         assert!(pending(&t).is_none());
         assert_eq!(t.notes.handoff, plan.handoff, "a person still reads the reply");
 
-        // Any other reply that stays leaves the action standing.
-        let mut t2 = t.clone();
-        t2.notes.staff_action = Some("refund the payment".into());
-        record(&mut t2, &Plan { withdraws_action: false, ..plan });
-        assert_eq!(pending(&t2), Some("refund the payment"));
+        // Any other reply that stays leaves the action as it is; a
+        // confirmation puts the withdrawn one back.
+        record(&mut t, &Plan { action_change: None, ..plan.clone() });
+        assert_eq!(pending(&t), None);
+        let again = Plan { action_change: Some(ActionChange::Reinstated), staff_action: Some("refund the payment".into()), ..plan };
+        record(&mut t, &again);
+        assert_eq!(pending(&t), Some("refund the payment"));
     }
 
     /// A store with ticket #1 open at step `executed`, waiting for no staff

@@ -175,10 +175,21 @@ pub struct Plan {
     pub document: Option<Map<String, Value>>,
     /// Why a human must look (the event did not match the procedure).
     pub handoff: Option<String>,
-    /// The user took the request back while the step waited for staff to
-    /// carry it out: the staff action no longer stands, and `!done` closes
-    /// the ticket instead of drafting "it is done".
-    pub withdraws_action: bool,
+    /// What a reply that does not move the ticket does to the step's staff
+    /// action, if anything.
+    pub action_change: Option<ActionChange>,
+}
+
+/// A reply at a step that waits for its staff action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ActionChange {
+    /// The user took the request back: the action no longer stands, and
+    /// `!done` closes the ticket instead of drafting "it is done".
+    Withdrawn,
+    /// The user confirms it (again, after taking it back): the action
+    /// stands. Its note is not rendered again (a step's note may name
+    /// what only entering the step provides); the action says what to do.
+    Reinstated,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -258,7 +269,13 @@ impl<'a> Engine<'a> {
         // Taken back before staff carried it out: what they were asked to do
         // no longer stands. Had it been done already, they tell the user by
         // hand; `!done` must not draft "it is done" for a request withdrawn.
-        let withdraws_action = action.is_some() && matches!(event, Event::Reply { intent: Intent::Decline, .. });
+        let action_change = match (event, &action) {
+            (_, None) => None,
+            (Event::Reply { intent: Intent::Decline, .. }, Some(_)) => Some(ActionChange::Withdrawn),
+            (Event::Reply { intent: Intent::Confirm, .. }, Some(_)) => Some(ActionChange::Reinstated),
+            _ => None,
+        };
+        let withdraws_action = action_change == Some(ActionChange::Withdrawn);
         let handoff = match event {
             Event::Reply { .. } if withdraws_action => Some(format!(
                 "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn, and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
@@ -286,7 +303,7 @@ impl<'a> Engine<'a> {
             number: None,
             document: None,
             handoff,
-            withdraws_action,
+            action_change,
         }
     }
 
@@ -421,7 +438,7 @@ impl<'a> Engine<'a> {
             number,
             document,
             handoff: None,
-            withdraws_action: false,
+            action_change: None,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use jiff::{Span, Timestamp, ToSpan, Zoned};
 use serde_json::{Map, Value, json};
 use triaged::procedures::Clock;
-use triaged::procedures::engine::{Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, TicketView};
+use triaged::procedures::engine::{ActionChange, Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, TicketView};
 use triaged::procedures::{Pack, render};
 use triaged::message::Message;
 use triaged::store::Store;
@@ -305,11 +305,11 @@ fn cacert_a_request_taken_back_while_on_hold_is_not_executed_at_the_retention_da
     assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
     assert!(t.notes.last().unwrap().contains("took the deletion request back"), "{}", t.notes.last().unwrap());
     assert!(t.deadlines.is_empty(), "the retention date executes nothing");
-    // Taken back again meanwhile ("did you get my mail?"): the unlock
+    // Taken back again meanwhile ("as I wrote before"): the unlock
     // still stands. Withdrawn, the account would stay locked with nobody
     // asked to unlock it.
-    let p = t.reply("Did you get my mail? Please do NOT delete my account!", &mut numbers);
-    assert!(!p.withdraws_action, "{p:?}");
+    let p = t.reply("As I wrote before: please do NOT delete my account!", &mut numbers);
+    assert_ne!(p.action_change, Some(ActionChange::Withdrawn), "{p:?}");
     assert_eq!(p.staff_action.as_deref(), Some("unlock the account: the member took the deletion request back"));
     assert_eq!(t.step.as_deref(), Some("unlock"));
     clock.set(berlin("2024-05-10T00:00:00"));
@@ -597,14 +597,17 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
                 t.step = Some(step.name.clone());
                 let p = t.reply("I changed my mind, please cancel my request.", &mut n);
                 assert_eq!(p.step, None, "{name} {} {}", proc.id, step.name);
-                assert!(p.withdraws_action && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
+                assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
                 let why = p.handoff.unwrap_or_default();
                 assert!(why.contains("takes the request back") && why.contains(step.staff_action.as_deref().unwrap()), "{why}");
 
                 let mut t = Ticket::new(&pack, &clock, 31, &proc.id, json!({ "verified": true }));
                 t.step = Some(step.name.clone());
                 let p = t.reply("When will this be done?", &mut n);
-                assert!(!p.withdraws_action && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
+                assert!(p.action_change.is_none() && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
+                // Confirmed again after all: the action stands again.
+                let p = t.reply("Yes, I confirm.", &mut n);
+                assert!(p.action_change == Some(ActionChange::Reinstated) && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
             }
         }
     }
