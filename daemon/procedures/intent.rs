@@ -179,17 +179,7 @@ const WILL_DO_WORDS: &[&str] = &[
 
 /// Whether `text` says only that its writer will do it themselves.
 fn acknowledges_only(text: &str, names: &[String]) -> bool {
-    if !WILL_DO.is_match(text) {
-        return false;
-    }
-    let phrased = PLAIN_PHRASES.replace_all(text, " ");
-    let rest = unsigned(&phrased, names);
-    if rest.chars().any(|c| !(c.is_alphanumeric() || c.is_whitespace() || ".,;:!'\"()-".contains(c))) {
-        return false;
-    }
-    rest.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .all(|w| WILL_DO_WORDS.contains(&w.to_lowercase().as_str()))
+    WILL_DO.is_match(text) && only_words(text, names, |w| WILL_DO_WORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// The doing denied: "I did not manage to delete it", "I couldn't",
@@ -357,14 +347,21 @@ const QUESTION_MARKS: &[char] = &['?', '¿', '\u{203d}', '\u{2e2e}', '\u{2047}',
 /// ("confirmnothing", "bestätigenicht", two HTML cells with nothing
 /// between) is no confirmation word.
 fn says_only_yes(confirmation: &Regex, text: &str, names: &[String]) -> bool {
+    only_words(text, names, |w| {
+        PLAIN_WORDS.contains(&w.to_lowercase().as_str()) || confirmation.find(w).is_some_and(|m| m.start() == 0 && m.end() == w.len())
+    })
+}
+
+/// Whether every word of `text` is `allowed`, after [`PLAIN_PHRASES`] and
+/// the writer's name where it is signed ([`unsigned`]) are taken out, with
+/// no sign but plain punctuation (no emoji, no symbol).
+fn only_words(text: &str, names: &[String], allowed: impl Fn(&str) -> bool) -> bool {
     let phrased = PLAIN_PHRASES.replace_all(text, " ");
     let rest = unsigned(&phrased, names);
     if rest.chars().any(|c| !(c.is_alphanumeric() || c.is_whitespace() || ".,;:!'\"()-".contains(c))) {
         return false;
     }
-    rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).all(|w| {
-        PLAIN_WORDS.contains(&w.to_lowercase().as_str()) || confirmation.find(w).is_some_and(|m| m.start() == 0 && m.end() == w.len())
-    })
+    rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).all(allowed)
 }
 
 /// A sign-off that a name may follow on its line: "Thanks, Ann".
