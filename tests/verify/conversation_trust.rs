@@ -363,6 +363,11 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     assert_eq!(t["step"], "refund", "{t}");
     assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "{t}");
 
+    // Someone writing as alice without a signature: it withdraws nothing.
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "a forged decline leaves the action: {t}");
+
     team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]));
     let t = team.ticket(1);
     assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "the refund no longer stands: {t}");
