@@ -234,6 +234,7 @@ impl Actor {
                 return Err(ActError::Refused(format!("{key} is allocated by a numbering series and cannot be set by hand")));
             }
         }
+        let _moving = self.moving();
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };

@@ -96,10 +96,15 @@ pub struct Actor {
     /// Ticket numbers are planned before the transaction that takes them;
     /// one intake at a time keeps the plan's number the one it gets.
     intake: Mutex<()>,
-    /// One staff action recorded as done at a time: `!done` from the
-    /// channel and `triaged done` through the spool are applied by two
-    /// tasks, and each reads the ticket before it records the action.
-    pub(crate) staff: std::sync::Mutex<()>,
+    /// One ticket move planned at a time. A reply, `!done`, a deadline, a
+    /// re-check and a reclassification each read the ticket, plan its next
+    /// step and write it back; they run in different tasks (folder
+    /// workers, the channel, the spool, the timer). Under this lock each
+    /// plans from the ticket as the last one left it, so none writes back
+    /// a step planned from a state another has already moved on from (a
+    /// decline verified while staff said `!done` would put the ticket back
+    /// at the refund). Held only where nothing is awaited: see `moving`.
+    moves: std::sync::Mutex<()>,
     /// Bumped when actions were planned outside a folder's own sync (a
     /// deadline, a reclassification), so every worker carries out its own;
     /// a watch, so a bump while a worker is busy is not lost.
@@ -142,7 +147,7 @@ impl Actor {
             web_path: config.identity.web_path.clone(),
             signature: config.draft.signature.clone(),
             intake: Mutex::new(()),
-            staff: std::sync::Mutex::new(()),
+            moves: std::sync::Mutex::new(()),
             wake: watch::Sender::new(0),
             deadlines_changed: Notify::new(),
             notifier,
@@ -152,6 +157,20 @@ impl Actor {
             learner,
             limits: config.limits.clone(),
         })
+    }
+
+    /// The lock under which a ticket's move is planned and written
+    /// (`moves`). Taken after the last `.await` of a move: a verification
+    /// waits on DNS and must not keep staff waiting; what it found is
+    /// applied to the ticket as read under the lock.
+    fn moving(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.moves.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ticket `id` as stored now; `read` (the copy read before an
+    /// `.await`) if it is gone.
+    fn as_stored(&self, read: Ticket) -> Result<Ticket, ActError> {
+        Ok(self.store.ticket(read.id)?.unwrap_or(read))
     }
 
     fn wake_workers(&self) {
@@ -383,6 +402,9 @@ impl Actor {
             return self.automatic_answer(&ticket, intake, msg, &aside);
         }
         let report = self.check_in(&ticket, arrival).await;
+        let _moving = self.moving();
+        // Staff may have moved the ticket while its sender was checked.
+        let ticket = self.as_stored(ticket)?;
         let binding = binding(&ticket, msg, &report, joined_by);
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
@@ -454,6 +476,8 @@ impl Actor {
             return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
         }
         let report = self.check_in(&ticket, arrival).await;
+        let _moving = self.moving();
+        let ticket = self.as_stored(ticket)?;
         let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
             return Ok(None);
         };
@@ -569,7 +593,13 @@ impl Actor {
                 self.reverify(*id).await?;
                 continue;
             }
+            let _moving = self.moving();
             let Some(mut ticket) = self.store.ticket(*id)? else { continue };
+            // A move since the deadlines were read (`!done`, a reply) may
+            // have disarmed it; its index entry went with that change.
+            if !ticket.deadlines.iter().any(|d| &d.name == name && d.due <= now) {
+                continue;
+            }
             ticket.deadlines.retain(|d| &d.name != name);
             // A reply handed to a person is not settled by the clock: the
             // step the deadline leads to (CAcert: the execution after the
@@ -610,6 +640,7 @@ impl Actor {
             let known: Vec<_> = self.pack.procedures.iter().map(|p| p.id.as_str()).collect();
             return Err(ActError::UnknownProcedure { procedure: procedure.to_string(), pack: self.pack.name.clone(), known: known.join(", ") });
         }
+        let _moving = self.moving();
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Store(StoreError::NoTicket(id)));
         };

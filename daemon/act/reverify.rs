@@ -48,6 +48,9 @@ impl Actor {
         };
         let arrival = self.verifier.arrival(&msg).await;
         let report = self.check_in(&ticket, &arrival).await;
+        let _moving = self.moving();
+        let mut ticket = self.as_stored(ticket)?;
+        ticket.deadlines.retain(|d| d.name != REVERIFY);
         let policy = self.policy(&ticket);
         let was_verified = ticket.identity.verdict(policy).verified;
         // The message keeps the link to the ticket it was judged by; only

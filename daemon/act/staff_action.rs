@@ -174,7 +174,7 @@ impl Actor {
     /// more: a second `!done` sent before the first was applied), so a
     /// ticket is never closed by a `done` meant for its action.
     pub fn staff_done(&self, id: TicketId, by: &str) -> Result<Ticket, ActError> {
-        let _one_at_a_time = self.staff.lock().unwrap_or_else(|e| e.into_inner());
+        let _moving = self.moving();
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };

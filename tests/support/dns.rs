@@ -189,3 +189,71 @@ pub fn resolver(server: SocketAddr) -> hickory_resolver::TokioResolver {
     opts.cache_size = 0;
     builder.build().expect("resolver config is valid")
 }
+
+/// A gate in front of a DNS server, on its own UDP port of 127.0.0.1: while
+/// shut, queries are held unanswered (and counted), as a resolver that is
+/// slow to answer; once open, the held ones and every later one go to the
+/// server and its answers come back. Lets a test act while a lookup is
+/// under way.
+pub struct Gate {
+    addr: SocketAddr,
+    open: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gate {
+    /// Open, in front of `server`.
+    pub fn start(server: SocketAddr) -> Gate {
+        use std::sync::atomic::Ordering;
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind the gate's UDP port");
+        let addr = socket.local_addr().unwrap();
+        let gate = Gate { addr, open: Default::default(), held: Default::default() };
+        *gate.open.0.lock().unwrap() = true;
+        let (open, held) = (gate.open.clone(), gate.held.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok((n, client)) = socket.recv_from(&mut buf) {
+                let query = buf[..n].to_vec();
+                let (answer_to, open, held) = (socket.try_clone().unwrap(), open.clone(), held.clone());
+                std::thread::spawn(move || {
+                    let (lock, opened) = &*open;
+                    let mut is_open = lock.lock().unwrap();
+                    if !*is_open {
+                        held.fetch_add(1, Ordering::SeqCst);
+                        while !*is_open {
+                            is_open = opened.wait(is_open).unwrap();
+                        }
+                    }
+                    drop(is_open);
+                    let upstream = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                    upstream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    upstream.send_to(&query, server).unwrap();
+                    let mut answer = [0u8; 4096];
+                    if let Ok(m) = upstream.recv(&mut answer) {
+                        let _ = answer_to.send_to(&answer[..m], client);
+                    }
+                });
+            }
+        });
+        gate
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// From now on queries wait until `open`.
+    pub fn shut(&self) {
+        *self.open.0.lock().unwrap() = false;
+    }
+
+    pub fn open(&self) {
+        *self.open.0.lock().unwrap() = true;
+        self.open.1.notify_all();
+    }
+
+    /// How many queries have waited at the shut gate.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -7,8 +7,9 @@
 
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::support::dns::{Dns, Record};
+use crate::support::dns::{Dns, Gate, Record};
 use crate::support::gpg::Gpg;
 use crate::support::harness::*;
 use crate::support::ssh::{challenge_text, keygen, sign};
@@ -48,8 +49,13 @@ impl Team {
     }
 
     fn use_dns(&self, nameserver: &str) {
+        self.use_dns_waiting(nameserver, 1);
+    }
+
+    /// As `use_dns`, waiting up to `timeout_secs` for an answer.
+    fn use_dns_waiting(&self, nameserver: &str, timeout_secs: u64) {
         let extra = format!(
-            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = 1\n",
+            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = {timeout_secs}\n",
             self.world.dir.path().join("accounts.toml").display()
         );
         self.s.reconfigure("none", None, "", &extra);
@@ -348,17 +354,23 @@ fn the_last_four_card_digits_verify_a_billing_question() {
     assert_eq!(t["step"], "lookup", "verified, staff look up the payment date: {t}");
 }
 
+/// alice asks for a refund of a payment made today: staff are asked to
+/// refund it (ticket 1, step `refund`).
+fn alice_asks_for_a_refund(team: &Team) {
+    team.deliver_and_run(&mail("Alice <alice@example.org>", "Refund please", "", "Please refund my last payment. My card ends in 4242."));
+    let paid = jiff::Zoned::now().date().to_string();
+    let out = triaged(&team.s.config, &["set", "1", &format!("payment_date={paid}")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_once(&team.s);
+}
+
 /// alice takes her refund request back, signed, after staff were asked to
 /// refund: the action no longer stands, and `done` closes the ticket
 /// without the "refunded" draft.
 #[test]
 fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     let team = Team::start();
-    team.deliver_and_run(&mail("Alice <alice@example.org>", "Refund please", "", "Please refund my last payment. My card ends in 4242."));
-    let paid = jiff::Zoned::now().date().to_string();
-    let out = triaged(&team.s.config, &["set", "1", &format!("payment_date={paid}")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    run_once(&team.s);
+    alice_asks_for_a_refund(&team);
     let t = team.ticket(1);
     assert_eq!(t["step"], "refund", "{t}");
     assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "{t}");
@@ -377,6 +389,42 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     let t = team.ticket(1);
     assert_eq!(t["state"], "closed", "{t}");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
+/// A reply is planned from the ticket as it is once its sender is
+/// checked, not as it was when it arrived. alice takes her refund back
+/// while staff record it as done: her DKIM key is still being looked up
+/// when `done` moves the ticket on. Her decline then finds the refund done
+/// (a person reads it); it does not put the ticket back at the refund step
+/// with the action withdrawn, and the "refunded" draft stays.
+#[test]
+fn a_reply_checked_while_staff_record_the_action_does_not_undo_it() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    assert_eq!(team.ticket(1)["step"], "refund");
+
+    let gate = Gate::start(team.world.dns.addr());
+    team.use_dns_waiting(&gate.addr().to_string(), 30);
+    let daemon = spawn_daemon(&team.s);
+    gate.shut();
+    let decline = team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]);
+    team.s.dovecot.deliver("INBOX", decline.as_bytes());
+    wait_until("the decline's key lookup waits at the gate", Duration::from_secs(30), || gate.held() > 0);
+
+    let out = triaged(&team.s.config, &["done", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The folder worker, which appends drafts, is still waiting for the
+    // key: the "refunded" draft is planned, not yet in Drafts.
+    wait_until("done is recorded", Duration::from_secs(20), || team.ticket(1)["step"] != "refund");
+    let done = team.ticket(1);
+    gate.open();
+    wait_until("the decline is read", Duration::from_secs(30), || team.ticket(1)["needs_person"].is_string());
+
+    let t = team.ticket(1);
+    assert_eq!((&t["step"], &t["state"]), (&done["step"], &done["state"]), "the decline did not move the done ticket back: {t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+    assert!(team.drafts().iter().any(|(_, d)| d.text.contains("non-paying account")), "the \"refunded\" draft stays");
+    sigterm(daemon);
 }
 
 /// alice's billing transfer request, signed, in her own words.
