@@ -742,6 +742,34 @@ fn twoi2c_when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket
     assert!(mail.contains("is\nresolved, and we are closing the ticket"), "{mail}");
 }
 
+/// "A Community Representative ... should work with others in their
+/// community ... to ensure that it is something that requires
+/// intervention from a 2i2c Engineer": when the representative takes the
+/// request back, nothing is left for the engineers to resolve. At every
+/// step that waits for them, the decline closes the ticket: the action
+/// no longer stands, no "resolved" confirmation is drafted (we resolved
+/// nothing), and the engineers are told, in case they started on it.
+#[test]
+fn twoi2c_a_request_the_representative_takes_back_leaves_the_engineers_nothing_to_resolve() {
+    let pack = pack("2i2c");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut steps = 0;
+    for proc in &pack.procedures {
+        for step in proc.steps.iter().filter(|s| s.staff_action.is_some()) {
+            steps += 1;
+            let mut t = Ticket::new(&pack, &clock, 40, &proc.id, json!({ "verified": true, "subject": "hub down" }));
+            t.step = Some(step.name.clone());
+            let p = t.reply("Please cancel this request, we no longer need it.", &mut n);
+            assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"), "{} {}: {p:?}", proc.id, step.name);
+            assert!(p.staff_action.is_none() && p.template.is_none(), "{} {}: {p:?}", proc.id, step.name);
+            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            assert!(note.contains("took the request back") && note.contains("infrastructure repository"), "{note}");
+        }
+    }
+    assert_eq!(steps, 2, "accept and follow-up");
+}
+
 #[test]
 fn twoi2c_only_community_representatives_get_infrastructure_support() {
     let pack = pack("2i2c");
