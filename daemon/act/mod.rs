@@ -1216,6 +1216,10 @@ impl Actor {
                 procedure,
                 identity,
                 draft_ready,
+                // Closed by this reply (CAcert `kept`, 2i2c `withdrawn`):
+                // the step's note is all staff will read of it. A closing
+                // step with a draft leaves the ticket open until it is sent.
+                note: t.notes.staff_note.clone().filter(|_| t.state == TicketState::Closed),
             },
             None => Notice::NewTicket {
                 ticket: t.id,

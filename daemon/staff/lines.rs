@@ -26,6 +26,8 @@ const SUBJECT_MIN: usize = 20;
 /// A subject in the daily set-aside line, which names several.
 const ASIDE_SUBJECT_CHARS: usize = 40;
 const FIELD_CHARS: usize = 200;
+/// A step's staff note, several lines in its template, as one line.
+const NOTE_CHARS: usize = 300;
 
 impl Notice {
     /// The line staff read. Never contains CR, LF or control characters.
@@ -57,12 +59,14 @@ impl Notice {
                 procedure,
                 identity,
                 draft_ready,
+                note,
             } => format!(
-                "{ticket} reply from {} → {}; {}{}",
+                "{ticket} reply from {} → {}; {}{}{}",
                 f(bare(from), FROM_CHARS),
                 f(procedure, FIELD_CHARS),
                 f(identity, FIELD_CHARS),
-                if *draft_ready { "; draft ready" } else { "" }
+                if *draft_ready { "; draft ready" } else { "" },
+                note.as_deref().map(|n| format!("; staff note: {}", f(n, NOTE_CHARS))).unwrap_or_default()
             ),
             Notice::Unproven {
                 ticket,
@@ -682,7 +686,7 @@ fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
     if let Some(n) = text(&t.notes.staff_note) {
         // Several lines in the template: one line in the channel.
         let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), 300)));
+        out.push(format!("staff note: {}", cut(&sanitise(&one.join(" ")), NOTE_CHARS)));
     }
     if let Some(h) = text(&t.notes.handoff).filter(|_| t.state != TicketState::Closed) {
         out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
@@ -862,6 +866,7 @@ mod tests {
                             procedure: "account-deletion/execute".into(),
                             identity: format!("NOT verified 0/1; Reply-To {subject} ignored"),
                             draft_ready: true,
+                            note: Some(subject.clone()),
                         },
                         Notice::Unproven {
                             ticket: TicketId(5),
@@ -1153,6 +1158,16 @@ mod tests {
                 procedure: "account-deletion/execute [queue SE, issue type Delete account precedent] — staff action: hijack and anonymise the account following the Delete Account Procedure, then !done 4".into(),
                 identity: "verified 1/1 (dkim)".into(),
                 draft_ready: false,
+                note: None,
+            }
+            .render(),
+            Notice::Reply {
+                ticket: TicketId(6),
+                from: "ann@example.net".into(),
+                procedure: "account-deletion/kept [queue SE, issue type Delete account precedent]".into(),
+                identity: "verified 1/1 (dkim)".into(),
+                draft_ready: false,
+                note: Some("Ticket #6: the user took the deletion request back while it was on hold (retention until 2027-02-15). Nothing is deleted and no arbitration number is used; the retention date executes nothing and the case is closed. If you locked the account already, unlock it. Read the reply if in doubt.".into()),
             }
             .render(),
             Notice::Unproven {
@@ -1182,6 +1197,7 @@ mod tests {
                 procedure: "account-deletion/admin-delete".into(),
                 identity: "verified 1/1 (ssh); Reply-To mallory@example.net ignored: no signature covers it; drafts go to erin@example.org".into(),
                 draft_ready: true,
+                note: None,
             }
             .render(),
         ];

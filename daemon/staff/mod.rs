@@ -62,6 +62,11 @@ pub enum Notice {
         procedure: String,
         identity: String,
         draft_ready: bool,
+        /// The note of a step the reply closed the ticket at: nobody opens
+        /// a closed ticket again to read it (CAcert `kept`: "If you locked
+        /// the account already, unlock it").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// A reply claims a ticket's account (or, without one, its address)
     /// without proving it: kept, and nothing moves.

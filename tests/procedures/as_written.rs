@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::support::harness::*;
-use crate::support::ircd::{IrcClient, Ircd};
+use crate::support::ircd::{IrcClient, Ircd, privmsg_from};
 
 const T: Duration = Duration::from_secs(30);
 const CH: &str = "#support-staff";
@@ -103,6 +103,45 @@ async fn the_se_sees_what_to_execute_and_i_executed_is_drafted_only_after_done()
     let t = &status_json(&s)["tickets"][0];
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("closed"), Some(false)), "{t}");
     assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "nothing left to tell staff to do: {t}");
+}
+
+/// CAcert: a member who takes the request back while it is on hold closes
+/// the case (`kept`) before anyone said the lock was set. A closed ticket
+/// is not opened again, so the channel's notice of that move carries the
+/// step's note itself: staff who locked the account already read there
+/// that they must unlock it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_taken_back_on_hold_tells_the_channel_to_unlock_a_lock_already_set() {
+    let ircd = Ircd::start();
+    let s = setup_pack("cacert", &crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
+    let child = spawn_daemon(&s);
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 "), T).await;
+    let expiry = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date() - jiff::Span::new().days(40);
+    alice.say(CH, &format!("!set 1 assurances=0 active_certificates=0 last_certificate_expiry={expiry}")).await;
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 ") && t.contains("now at step initial"), T).await;
+    wait_drafts(&s, 1).await;
+    s.dovecot.deliver("INBOX", &reply_from_user(&s, 1, "Yes, I confirm the deletion and accept the arbitration."));
+    alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from ") && t.contains("account-deletion/on-hold"), T).await;
+    wait_drafts(&s, 2).await;
+
+    let decline = String::from_utf8(reply_from_user(&s, 1, "I changed my mind, please do not delete my account.")).unwrap();
+    s.dovecot.deliver("INBOX", decline.replace("<re1@example.net>", "<re1b@example.net>").as_bytes());
+    let head = alice.said_by("triaged", CH, |t| t.starts_with("#1 reply from ") && t.contains("account-deletion/kept"), T).await;
+    // A long notice goes out in pieces; staff read them one after another.
+    let mut notice = head;
+    for line in alice.drain(Duration::from_secs(1)).await {
+        if let Some(more) = privmsg_from(&line, "triaged", CH).and_then(|t| t.strip_prefix("↳ #1 (cont.) ")) {
+            notice = format!("{notice} {more}");
+        }
+    }
+    sigterm(child);
+    assert!(notice.contains("staff note: Ticket #1: the user took the deletion request back while it was on hold"), "{notice}");
+    assert!(notice.contains("If you locked the account already, unlock it."), "{notice}");
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("kept"), Some("closed")), "{t}");
 }
 
 /// sourcehut: "Users can perform self-service account deletion ... This is
