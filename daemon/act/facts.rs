@@ -47,6 +47,7 @@ const DAEMON_KEYS: &[&str] = &[
     "credential_kinds",
     "age_blocks",
     "handoff",
+    "handoff_at",
     "staff_note",
     "staff_action",
     "draft_waiting",
@@ -319,7 +320,7 @@ fn record(data: &mut Map<String, Value>, facts: &[(String, Value)]) {
 
 /// The notes of the step being left; the step reached writes its own.
 fn forget_handoff(notes: &mut TicketNotes) {
-    notes.handoff = None;
+    notes.settle_handoff();
     notes.staff_note = None;
 }
 

@@ -603,14 +603,18 @@ impl Actor {
             ticket.deadlines.retain(|d| &d.name != name);
             // A reply handed to a person is not settled by the clock: the
             // step the deadline leads to (CAcert: the execution after the
-            // retention date) keeps it in front of staff until they act.
+            // retention date) keeps it in front of staff until they act
+            // or answer the user.
             let unsettled = ticket.notes.handoff.clone().filter(|_| ticket.state != TicketState::Closed);
+            let since = ticket.notes.handoff_at.unwrap_or(now);
             let actions = self.step(&mut ticket, &Event::DeadlineDue { name: name.clone() })?;
             if let Some(h) = unsettled
                 && ticket.notes.handoff.is_none()
                 && ticket.state != TicketState::Closed
             {
-                ticket.notes.handoff = Some(format!("{h} (still open when the deadline {name} moved the ticket on)"));
+                // The same reply still waits: a person who answered it
+                // since it was handed over has looked.
+                ticket.notes.hand_off(format!("{h} (still open when the deadline {name} moved the ticket on)"), since);
             }
             let notice = self.notifier.outgoing(&Notice::DeadlineFired {
                 ticket: *id,
@@ -691,7 +695,8 @@ impl Actor {
     /// A message staff sent from their mail client (seen in the Sent
     /// folder): the ticket it answers becomes answered and the channel is
     /// told, with a warning when it did not come from the claim holder; a
-    /// draft of ours sent word for word teaches the model its procedure.
+    /// reply staff wrote after a hand-off settles it (`staff_action::looked`);
+    /// a draft of ours sent word for word teaches the model its procedure.
     /// Returns the ticket, or `None` when the message answers no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
         let mut candidates: Vec<TicketId> = Vec::new();
@@ -733,8 +738,10 @@ impl Actor {
             is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
         });
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
+        let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t, as_drafted.is_some());
+            staff_action::looked(t, as_drafted.is_some(), sent_at);
             if let Some(id) = &sent_id
                 && !t.sent.contains(id)
                 && !t.drafts.contains(id)
@@ -791,7 +798,7 @@ impl Actor {
                     // The message still gets an answer; staff see why the
                     // procedure could not run.
                     tracing::warn!(ticket = ticket.id.0, "procedure engine: {e}");
-                    ticket.notes.handoff = Some(e.to_string());
+                    ticket.notes.hand_off(e.to_string(), self.now());
                     matches!(event, Event::NewMessage).then(|| acknowledgement(ticket, self.context(ticket)))
                 }
             }
@@ -828,7 +835,7 @@ impl Actor {
                 .extend(plan.deadlines.iter().map(|(name, due)| Deadline { name: name.clone(), due: *due }));
         }
         if let Some(h) = &plan.handoff {
-            ticket.notes.handoff = Some(h.clone());
+            ticket.notes.hand_off(h.clone(), self.now());
         }
         if let Some((series, number)) = &plan.number {
             ticket.notes.number = Some(CaseNumber { series: series.clone(), number: *number });

@@ -36,7 +36,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         ticket.notes.staff_note = None;
     }
     if plan.handoff.is_none() {
-        ticket.notes.handoff = None;
+        ticket.notes.settle_handoff();
     }
     ticket.notes.staff_action = plan.staff_action.clone();
 }
@@ -86,6 +86,24 @@ pub(super) fn answered(t: &mut Ticket, as_drafted: bool) {
         Some(TicketState::Waiting | TicketState::New) if t.state == TicketState::Claimed => {}
         Some(after) => t.state = after,
         None => t.state = TicketState::Answered,
+    }
+}
+
+/// Staff answered the user from their mail client: the person has looked,
+/// so "needs a person" goes, if they wrote after it was recorded (the
+/// reply's Date; without one, when it was written is unknown and the note
+/// stays). A draft of ours sent word for word does not clear it, even one
+/// sent after: a support person who sends the mail triaged drafted before
+/// the user's reply has answered what came before those words, not them
+/// (as [`words_after_the_draft`] keeps the ticket open for them), and
+/// expects the reply still to be shown as waiting. A note recorded before
+/// triaged kept the time goes with any reply of their own.
+pub(super) fn looked(t: &mut Ticket, as_drafted: bool, sent_at: Option<jiff::Timestamp>) {
+    let Some(sent_at) = sent_at.filter(|_| !as_drafted) else {
+        return;
+    };
+    if t.notes.handoff_at.is_none_or(|at| sent_at >= at) {
+        t.notes.settle_handoff();
     }
 }
 
@@ -254,6 +272,28 @@ mod tests {
         let again = Plan { action_change: Some(ActionChange::Reinstated), staff_action: Some("refund the payment".into()), ..plan };
         record(&mut t, &again);
         assert_eq!(pending(&t), Some("refund the payment"));
+    }
+
+    /// "Needs a person" goes with a reply staff wrote after it was
+    /// recorded; not with one written before, one without a Date, or a
+    /// draft of ours sent word for word.
+    #[test]
+    fn only_staff_writing_after_the_handoff_settle_it() {
+        let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
+        let at: jiff::Timestamp = "2027-01-10T09:00:00Z".parse().unwrap();
+        let ticket = || {
+            let mut t = Ticket::new(crate::store::TicketId(1), &intake, "u@x", "s", "account-deletion");
+            t.notes.hand_off("a reply (other) a person decides".into(), at);
+            t
+        };
+        let later = Some(at + jiff::SignedDuration::from_hours(1));
+        let before = Some(at - jiff::SignedDuration::from_hours(1));
+        for (as_drafted, sent_at, settled) in [(false, later, true), (false, before, false), (false, None, false), (true, later, false)] {
+            let mut t = ticket();
+            looked(&mut t, as_drafted, sent_at);
+            assert_eq!(t.notes.handoff.is_none(), settled, "as drafted {as_drafted}, sent {sent_at:?}");
+            assert_eq!(t.notes.handoff_at.is_none(), settled);
+        }
     }
 
     /// A store with ticket #1 open at step `executed`, waiting for no staff

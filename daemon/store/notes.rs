@@ -68,6 +68,10 @@ pub struct TicketNotes {
     /// procedure could not run); dropped when a step is entered without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff: Option<String>,
+    /// When the hand-off was recorded (the procedures' clock): a reply
+    /// staff wrote after it answers it (`act::staff_action::looked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handoff_at: Option<jiff::Timestamp>,
     /// The step's staff note, rendered; dropped with its step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staff_note: Option<String>,
@@ -230,6 +234,7 @@ impl TicketNotes {
             set_aside,
             identity_summary,
             handoff,
+            handoff_at,
             staff_note,
             staff_action,
             acted,
@@ -260,6 +265,7 @@ impl TicketNotes {
         take(&mut self.set_aside, set_aside);
         take(&mut self.identity_summary, identity_summary);
         take(&mut self.handoff, handoff);
+        take(&mut self.handoff_at, handoff_at);
         take(&mut self.staff_note, staff_note);
         take(&mut self.staff_action, staff_action);
         take(&mut self.acted, acted);
@@ -284,6 +290,19 @@ impl TicketNotes {
         self.draft_waiting = planned.draft_waiting;
         self.staff_note = planned.staff_note.clone();
         self.handoff = planned.handoff.clone();
+        self.handoff_at = planned.handoff_at;
+    }
+
+    /// A person must look, for `why`, from `at` on.
+    pub fn hand_off(&mut self, why: String, at: jiff::Timestamp) {
+        self.handoff = Some(why);
+        self.handoff_at = Some(at);
+    }
+
+    /// Nobody needs to look any more.
+    pub fn settle_handoff(&mut self) {
+        self.handoff = None;
+        self.handoff_at = None;
     }
 
     /// What retention keeps once a ticket's content is dropped: the case

@@ -210,16 +210,10 @@ fn a_draft_sent_unchanged_is_learned_and_an_edited_one_is_not() {
 
     // #1 as drafted, as a mail client files it: its own Message-ID and
     // Date, the body re-wrapped.
-    let drafted = draft_to(1).replace("\r\n", "\n");
-    let (head, body) = drafted.split_once("\n\n").unwrap();
-    let head: String = head
-        .split('\n')
-        .filter(|l| !l.starts_with("Message-ID:") && !l.starts_with("Date:"))
-        .map(|l| format!("{l}\r\n"))
-        .collect();
-    let rewrapped = body.replace('\n', " \r\n").replace(". ", ".\r\n");
-    let sent = format!("{head}Message-ID: <sent1@example.org>\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\n\r\n{rewrapped}");
-    s.dovecot.deliver("Sent", sent.as_bytes());
+    let sent = sent_copy(draft_to(1).as_bytes(), "<sent1@example.org>", "Tue, 24 Nov 2026 09:00:00 +0000", |b| {
+        b.replace('\n', " \r\n").replace(". ", ".\r\n")
+    });
+    s.dovecot.deliver("Sent", &sent);
     // #2 answered in the staff member's own words.
     s.dovecot.deliver(
         "Sent",

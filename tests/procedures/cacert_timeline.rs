@@ -199,13 +199,12 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n");
 }
 
-/// "otherwise see what has to be done": a reply while the deletion is on
-/// hold that no step covers ("I'd like to keep it after all") goes to a
-/// person, and the retention date does not make it disappear: the SE told
-/// to execute is told of it too, in `status` as in the channel.
-#[test]
-fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the_case_on() {
+/// Ann's case locked on hold; she writes what no step covers ("I'd like
+/// to keep it after all"), which goes to a person, and the retention date
+/// then moves the case on to the execution.
+fn a_reply_on_hold_then_the_retention_date() -> Setup {
     let s = setup_pack("cacert", "");
+    s.dovecot.create("Sent");
     let day0 = "2026-12-01T09:00:00Z";
     s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
     at(&s.config, day0, &["run", "--once"]);
@@ -227,11 +226,54 @@ fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the
     assert!(t["needs_person"].as_str().unwrap_or_default().contains("a reply (other)"), "{t}");
 
     at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
+    s
+}
+
+/// "otherwise see what has to be done": a reply while the deletion is on
+/// hold that no step covers ("I'd like to keep it after all") goes to a
+/// person, and the retention date does not make it disappear: the SE told
+/// to execute is told of it too, in `status` as in the channel.
+#[test]
+fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the_case_on() {
+    let s = a_reply_on_hold_then_the_retention_date();
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "execute", "{t}");
     let person = t["needs_person"].as_str().unwrap_or_default();
     assert!(person.contains("a reply (other)") && person.contains("deadline retention"), "{t}");
     assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
+}
+
+/// Our draft `containing` these words as the Sent folder files it once
+/// staff send it unedited.
+fn sent_as_drafted(s: &Setup, containing: &str, date: &str) -> Vec<u8> {
+    let i = draft_texts(s).iter().position(|t| t.contains(containing)).expect("the draft");
+    sent_copy(&s.dovecot.messages("Drafts")[i], "<sent-hold@cacert.org>", date, |b| b.replace('\n', "\r\n"))
+}
+
+/// Staff who answer Ann's reply from their mail client have looked at it:
+/// "needs a person" goes, from `status` too. Not so for the on-hold mail
+/// drafted before her reply and sent as drafted later: it answers what
+/// came before her words, not them.
+#[test]
+fn staff_answering_the_reply_by_mail_clears_needs_a_person_and_our_older_draft_does_not() {
+    let s = a_reply_on_hold_then_the_retention_date();
+    let sent_later = "Tue, 16 Feb 2027 09:00:00 +0000";
+    s.dovecot.deliver("Sent", &sent_as_drafted(&s, "on hold", sent_later));
+    at(&s.config, "2027-02-16T10:00:00Z", &["run", "--once"]);
+    assert!(ticket(&s, 1)["needs_person"].as_str().is_some(), "{}", ticket(&s, 1));
+
+    s.dovecot.deliver(
+        "Sent",
+        format!(
+            "From: SE <support@cacert.org>\r\nTo: ann@example.net\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <se1@cacert.org>\r\n\
+             In-Reply-To: <re1b@example.org>\r\nDate: {sent_later}\r\n\r\nDear Ann, we keep your account: nothing will be deleted.\r\n"
+        )
+        .as_bytes(),
+    );
+    at(&s.config, "2027-02-16T10:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert!(t["needs_person"].is_null(), "{t}");
+    assert!(!status_text(&s).contains("needs a person"), "{}", status_text(&s));
 }
 
 /// A reply as a phone types it: "don’t" with the typographic apostrophe

@@ -219,6 +219,20 @@ pub async fn wait_drafts(s: &Setup, n: usize) {
     }
 }
 
+/// Draft `raw` (as Drafts holds it) as a mail client files it in Sent
+/// once staff send it unedited: a Message-ID and Date of its own, the body
+/// as `rewrap` lays it out (clients re-wrap lines).
+pub fn sent_copy(raw: &[u8], message_id: &str, date: &str, rewrap: impl Fn(&str) -> String) -> Vec<u8> {
+    let drafted = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    let (head, body) = drafted.split_once("\n\n").unwrap();
+    let head: String = head
+        .split('\n')
+        .filter(|l| !l.starts_with("Message-ID:") && !l.starts_with("Date:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    format!("{head}Message-ID: {message_id}\r\nDate: {date}\r\n\r\n{}", rewrap(body)).into_bytes()
+}
+
 /// The first `name:` header of `raw`, unfolded.
 pub fn first_header(raw: &[u8], name: &str) -> String {
     let text = String::from_utf8_lossy(raw);
