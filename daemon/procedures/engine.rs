@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
+use minijinja::Environment;
 use serde_json::{Map, Value};
 
 use super::intent::Intent;
@@ -138,6 +139,12 @@ pub enum Event {
     StaffDone { by: String },
     /// A deadline armed by the current step is due.
     DeadlineDue { name: String },
+    /// A factor that could not be checked before settled (an identity
+    /// re-check): only the current step's own routes may move the ticket
+    /// (a step waiting for identity reads `verified`). Nobody answered,
+    /// so no `on_reply` is taken: at sourcehut's self-service mail that
+    /// would read as a request for the admin deletion.
+    IdentitySettled,
 }
 
 /// Where the ticket stands.
@@ -255,6 +262,8 @@ impl<'a> Engine<'a> {
             (Event::DeadlineDue { name }, Some(cur)) => {
                 cur.deadlines.iter().find(|d| &d.name == name).map(|d| d.next.clone())
             }
+            (Event::IdentitySettled, None) => None,
+            (Event::IdentitySettled, Some(cur)) => self.route_from(proc, ticket, cur, event)?,
         };
         match target {
             Some(t) => self.enter(proc, ticket, &t, event, numbers),
@@ -317,36 +326,11 @@ impl<'a> Engine<'a> {
     ) -> Result<Plan, EngineError> {
         let env = super::expression::env();
         let now = self.clock.now();
-        let today = now.date().to_string();
         let mut updates = Map::new();
         let mut path = vec![first.to_string()];
         let mut name = first.to_string();
-        let ctx = |updates: &Map<String, Value>| -> Map<String, Value> {
-            let mut c = ticket.data.clone();
-            c.extend(updates.clone());
-            c.insert("ticket".into(), Value::from(ticket.number));
-            c.insert("today".into(), Value::from(today.clone()));
-            c.insert("now".into(), Value::from(now.timestamp().to_string()));
-            c.insert("procedure_title".into(), Value::from(proc.title.clone()));
-            // A billing matter: the last four card digits count as a proof.
-            c.insert("billing".into(), Value::from(proc.billing));
-            // What the reply that moved the ticket meant, for routes such as
-            // "nothing more requested": only while this event is planned.
-            if let Event::Reply { intent, .. } = event {
-                c.insert("reply_intent".into(), Value::from(intent.as_str()));
-            }
-            c
-        };
-        let eval = |step: &Step, what: &str, src: &str, c: &Map<String, Value>| -> Result<minijinja::Value, EngineError> {
-            let fail = |reason: String| EngineError::Expression {
-                procedure: proc.id.clone(),
-                step: step.name.clone(),
-                what: format!("{what} {src:?}"),
-                reason,
-            };
-            let expr = env.compile_expression(src).map_err(|e| fail(e.to_string()))?;
-            expr.eval(c).map_err(|e| fail(format!("{e:#}")))
-        };
+        let ctx = |updates: &Map<String, Value>| -> Map<String, Value> { self.context(proc, ticket, updates, event, &now) };
+        let eval = |step: &Step, what: &str, src: &str, c: &Map<String, Value>| eval(&env, proc, step, what, src, c);
         let step = loop {
             let step = proc.step(&name).ok_or_else(|| EngineError::UnknownStep {
                 procedure: proc.id.clone(),
@@ -359,15 +343,7 @@ impl<'a> Engine<'a> {
                 let v = serde_json::to_value(&v).unwrap_or(Value::Null);
                 updates.insert(key.clone(), v);
             }
-            let c = ctx(&updates);
-            let mut next = None;
-            for r in &step.routes {
-                if eval(step, "route", &r.when, &c)?.is_true() {
-                    next = Some(r.next.clone());
-                    break;
-                }
-            }
-            match next {
+            match route(&env, proc, step, &ctx(&updates))? {
                 Some(n) if path.len() < 32 => {
                     path.push(n.clone());
                     name = n;
@@ -441,6 +417,54 @@ impl<'a> Engine<'a> {
             action_change: None,
         })
     }
+
+    /// What a step's expressions see: the ticket's data, what this plan
+    /// recorded so far (`updates`), and the facts of the moment.
+    fn context(&self, proc: &Procedure, ticket: TicketView<'_>, updates: &Map<String, Value>, event: &Event, now: &Zoned) -> Map<String, Value> {
+        let mut c = ticket.data.clone();
+        c.extend(updates.clone());
+        c.insert("ticket".into(), Value::from(ticket.number));
+        c.insert("today".into(), Value::from(now.date().to_string()));
+        c.insert("now".into(), Value::from(now.timestamp().to_string()));
+        c.insert("procedure_title".into(), Value::from(proc.title.clone()));
+        // A billing matter: the last four card digits count as a proof.
+        c.insert("billing".into(), Value::from(proc.billing));
+        // What the reply that moved the ticket meant, for routes such as
+        // "nothing more requested": only while this event is planned.
+        if let Event::Reply { intent, .. } = event {
+            c.insert("reply_intent".into(), Value::from(intent.as_str()));
+        }
+        c
+    }
+
+    /// Where the current step's own routes lead now, if anywhere: its
+    /// `set`s were recorded when the ticket entered it.
+    fn route_from(&self, proc: &Procedure, ticket: TicketView<'_>, cur: &Step, event: &Event) -> Result<Option<String>, EngineError> {
+        let c = self.context(proc, ticket, &Map::new(), event, &self.clock.now());
+        route(&super::expression::env(), proc, cur, &c)
+    }
+}
+
+/// The first of `step`'s routes whose condition holds in `c`.
+fn route(env: &Environment<'_>, proc: &Procedure, step: &Step, c: &Map<String, Value>) -> Result<Option<String>, EngineError> {
+    for r in &step.routes {
+        if eval(env, proc, step, "route", &r.when, c)?.is_true() {
+            return Ok(Some(r.next.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// One of the pack author's expressions, evaluated over `c`.
+fn eval(env: &Environment<'_>, proc: &Procedure, step: &Step, what: &str, src: &str, c: &Map<String, Value>) -> Result<minijinja::Value, EngineError> {
+    let fail = |reason: String| EngineError::Expression {
+        procedure: proc.id.clone(),
+        step: step.name.clone(),
+        what: format!("{what} {src:?}"),
+        reason,
+    };
+    let expr = env.compile_expression(src).map_err(|e| fail(e.to_string()))?;
+    expr.eval(c).map_err(|e| fail(format!("{e:#}")))
 }
 
 #[cfg(test)]

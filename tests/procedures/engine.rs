@@ -614,6 +614,29 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
     assert!(steps >= 6, "only {steps} staff-action steps checked");
 }
 
+/// An identity check that settled later (a DNS outage at arrival) moves a
+/// ticket only by its step's own routes: a step waiting for proof goes on,
+/// one waiting for the user's words (the self-service mail) stays.
+#[test]
+fn an_identity_settled_later_is_no_reply() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 40, "account-deletion", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    t.data.insert("verified".into(), json!(true));
+    let p = t.on(Event::IdentitySettled, &mut n);
+    assert_eq!((p.step.as_deref(), p.handoff.as_deref()), (None, None), "{p:?}");
+    assert_eq!(t.step.as_deref(), Some("self-service"));
+
+    let mut t = Ticket::new(&pack, &clock, 41, "2fa-disable", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    assert_eq!(t.step.as_deref(), Some("check"));
+    t.data.insert("verified".into(), json!(true));
+    let p = t.on(Event::IdentitySettled, &mut n);
+    assert_eq!(p.path, ["disable"]);
+}
+
 #[test]
 fn sourcehut_billing_transfer_needs_both_accounts_verified() {
     let pack = pack("sourcehut");
