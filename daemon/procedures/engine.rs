@@ -190,8 +190,9 @@ pub struct Plan {
 /// A reply at a step that waits for its staff action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum ActionChange {
-    /// The user took the request back: the action no longer stands, and
-    /// `!done` closes the ticket instead of drafting "it is done".
+    /// The user took the request back, or put it off: the action no
+    /// longer stands, and `!done` closes the ticket instead of drafting
+    /// "it is done".
     Withdrawn,
     /// The user confirms it (again, after taking it back): the action
     /// stands. Its note is not rendered again (a step's note may name
@@ -278,14 +279,24 @@ impl<'a> Engine<'a> {
         // Taken back before staff carried it out: what they were asked to do
         // no longer stands. Had it been done already, they tell the user by
         // hand; `!done` must not draft "it is done" for a request withdrawn.
+        // Put off ("don't do it yet"), it must not be done now either: on
+        // hold until they confirm again. Where the step says what a
+        // take-back does (`on_decline`: CAcert's unlock), its action is
+        // that answer, and stands.
+        let puts_off = matches!(event, Event::Reply { intent: Intent::Deferral, .. }) && cur.is_some_and(|s| s.on_decline.is_none());
         let action_change = match (event, &action) {
             (_, None) => None,
             (Event::Reply { intent: Intent::Decline, .. }, Some(_)) => Some(ActionChange::Withdrawn),
+            (Event::Reply { .. }, Some(_)) if puts_off => Some(ActionChange::Withdrawn),
             (Event::Reply { intent: Intent::Confirm, .. }, Some(_)) => Some(ActionChange::Reinstated),
             _ => None,
         };
         let withdraws_action = action_change == Some(ActionChange::Withdrawn);
         let handoff = match event {
+            Event::Reply { .. } if withdraws_action && puts_off => Some(format!(
+                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back), and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
+                action.as_deref().unwrap_or("-")
+            )),
             Event::Reply { .. } if withdraws_action => Some(format!(
                 "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn, and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
                 action.as_deref().unwrap_or("-")
