@@ -3,7 +3,9 @@
 //! into `fail`. The message is kept in the store meanwhile; a ticket
 //! deadline named [`REVERIFY`] brings it back every few minutes, for an
 //! hour at most. When the check settles, staff are told, and a ticket that
-//! was waiting for identity moves on as if the user had answered.
+//! was waiting for identity moves on by its step's own routes; never as if
+//! the user had answered (the re-check of a deletion request is no reply
+//! to the self-service mail).
 
 
 use super::{ActError, Actor, apply};
@@ -64,6 +66,8 @@ impl Actor {
             .unwrap_or(Binding::Unsigned);
         ticket.identity.record(&report, &msg.message_id, binding);
         let now_verified = ticket.identity.verdict(policy).verified;
+        // For `status` and `!show`, whether or not the ticket moves.
+        ticket.notes.identity_summary = Some(ticket.identity.summary(policy));
         let tries = ticket.notes.reverify_tries.unwrap_or(0) + 1;
         ticket.notes.reverify_tries = Some(tries);
         // Once the sender is verified, what is still unreachable no longer
@@ -75,11 +79,16 @@ impl Actor {
             self.store.forget_reverify(id)?;
         }
         // Identity newly established while the ticket waits for it: the
-        // procedure moves on as on a reply (its routes read `verified`).
-        let actions = if now_verified && !was_verified && ticket.step.is_some() {
-            self.step(&mut ticket, &Event::Reply { text: String::new(), intent: crate::procedures::Intent::Other })?
-        } else {
-            Vec::new()
+        // step's own routes move it on (they read `verified`). Nobody
+        // answered, so a step that waits for words stays where it is.
+        let settled = now_verified && !was_verified && ticket.step.is_some();
+        let moves = if settled { self.plan(&mut ticket, &Event::IdentitySettled) } else { None };
+        let actions = match moves.filter(|p| p.step.is_some()) {
+            Some(plan) => {
+                self.record_plan(&mut ticket, &plan);
+                self.render(&mut ticket, &plan)?
+            }
+            None => Vec::new(),
         };
         let summary = report.summary();
         let outcome = if again {

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
+use minijinja::Environment;
 use serde_json::{Map, Value};
 
 use super::intent::Intent;
@@ -138,6 +139,12 @@ pub enum Event {
     StaffDone { by: String },
     /// A deadline armed by the current step is due.
     DeadlineDue { name: String },
+    /// A factor that could not be checked before settled (an identity
+    /// re-check): only the current step's own routes may move the ticket
+    /// (a step waiting for identity reads `verified`). Nobody answered,
+    /// so no `on_reply` is taken: at sourcehut's self-service mail that
+    /// would read as a request for the admin deletion.
+    IdentitySettled,
 }
 
 /// Where the ticket stands.
@@ -183,8 +190,9 @@ pub struct Plan {
 /// A reply at a step that waits for its staff action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum ActionChange {
-    /// The user took the request back: the action no longer stands, and
-    /// `!done` closes the ticket instead of drafting "it is done".
+    /// The user took the request back, or put it off: the action no
+    /// longer stands, and `!done` closes the ticket instead of drafting
+    /// "it is done".
     Withdrawn,
     /// The user confirms it (again, after taking it back): the action
     /// stands. Its note is not rendered again (a step's note may name
@@ -255,6 +263,8 @@ impl<'a> Engine<'a> {
             (Event::DeadlineDue { name }, Some(cur)) => {
                 cur.deadlines.iter().find(|d| &d.name == name).map(|d| d.next.clone())
             }
+            (Event::IdentitySettled, None) => None,
+            (Event::IdentitySettled, Some(cur)) => self.route_from(proc, ticket, cur, event)?,
         };
         match target {
             Some(t) => self.enter(proc, ticket, &t, event, numbers),
@@ -269,14 +279,24 @@ impl<'a> Engine<'a> {
         // Taken back before staff carried it out: what they were asked to do
         // no longer stands. Had it been done already, they tell the user by
         // hand; `!done` must not draft "it is done" for a request withdrawn.
+        // Put off ("don't do it yet"), it must not be done now either: on
+        // hold until they confirm again. Where the step says what a
+        // take-back does (`on_decline`: CAcert's unlock), its action is
+        // that answer, and stands.
+        let puts_off = matches!(event, Event::Reply { intent: Intent::Deferral, .. }) && cur.is_some_and(|s| s.on_decline.is_none());
         let action_change = match (event, &action) {
             (_, None) => None,
             (Event::Reply { intent: Intent::Decline, .. }, Some(_)) => Some(ActionChange::Withdrawn),
+            (Event::Reply { .. }, Some(_)) if puts_off => Some(ActionChange::Withdrawn),
             (Event::Reply { intent: Intent::Confirm, .. }, Some(_)) => Some(ActionChange::Reinstated),
             _ => None,
         };
         let withdraws_action = action_change == Some(ActionChange::Withdrawn);
         let handoff = match event {
+            Event::Reply { .. } if withdraws_action && puts_off => Some(format!(
+                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back), and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
+                action.as_deref().unwrap_or("-")
+            )),
             Event::Reply { .. } if withdraws_action => Some(format!(
                 "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn, and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
                 action.as_deref().unwrap_or("-")
@@ -317,36 +337,11 @@ impl<'a> Engine<'a> {
     ) -> Result<Plan, EngineError> {
         let env = super::expression::env();
         let now = self.clock.now();
-        let today = now.date().to_string();
         let mut updates = Map::new();
         let mut path = vec![first.to_string()];
         let mut name = first.to_string();
-        let ctx = |updates: &Map<String, Value>| -> Map<String, Value> {
-            let mut c = ticket.data.clone();
-            c.extend(updates.clone());
-            c.insert("ticket".into(), Value::from(ticket.number));
-            c.insert("today".into(), Value::from(today.clone()));
-            c.insert("now".into(), Value::from(now.timestamp().to_string()));
-            c.insert("procedure_title".into(), Value::from(proc.title.clone()));
-            // A billing matter: the last four card digits count as a proof.
-            c.insert("billing".into(), Value::from(proc.billing));
-            // What the reply that moved the ticket meant, for routes such as
-            // "nothing more requested": only while this event is planned.
-            if let Event::Reply { intent, .. } = event {
-                c.insert("reply_intent".into(), Value::from(intent.as_str()));
-            }
-            c
-        };
-        let eval = |step: &Step, what: &str, src: &str, c: &Map<String, Value>| -> Result<minijinja::Value, EngineError> {
-            let fail = |reason: String| EngineError::Expression {
-                procedure: proc.id.clone(),
-                step: step.name.clone(),
-                what: format!("{what} {src:?}"),
-                reason,
-            };
-            let expr = env.compile_expression(src).map_err(|e| fail(e.to_string()))?;
-            expr.eval(c).map_err(|e| fail(format!("{e:#}")))
-        };
+        let ctx = |updates: &Map<String, Value>| -> Map<String, Value> { self.context(proc, ticket, updates, event, &now) };
+        let eval = |step: &Step, what: &str, src: &str, c: &Map<String, Value>| eval(&env, proc, step, what, src, c);
         let step = loop {
             let step = proc.step(&name).ok_or_else(|| EngineError::UnknownStep {
                 procedure: proc.id.clone(),
@@ -359,15 +354,7 @@ impl<'a> Engine<'a> {
                 let v = serde_json::to_value(&v).unwrap_or(Value::Null);
                 updates.insert(key.clone(), v);
             }
-            let c = ctx(&updates);
-            let mut next = None;
-            for r in &step.routes {
-                if eval(step, "route", &r.when, &c)?.is_true() {
-                    next = Some(r.next.clone());
-                    break;
-                }
-            }
-            match next {
+            match route(&env, proc, step, &ctx(&updates))? {
                 Some(n) if path.len() < 32 => {
                     path.push(n.clone());
                     name = n;
@@ -441,6 +428,54 @@ impl<'a> Engine<'a> {
             action_change: None,
         })
     }
+
+    /// What a step's expressions see: the ticket's data, what this plan
+    /// recorded so far (`updates`), and the facts of the moment.
+    fn context(&self, proc: &Procedure, ticket: TicketView<'_>, updates: &Map<String, Value>, event: &Event, now: &Zoned) -> Map<String, Value> {
+        let mut c = ticket.data.clone();
+        c.extend(updates.clone());
+        c.insert("ticket".into(), Value::from(ticket.number));
+        c.insert("today".into(), Value::from(now.date().to_string()));
+        c.insert("now".into(), Value::from(now.timestamp().to_string()));
+        c.insert("procedure_title".into(), Value::from(proc.title.clone()));
+        // A billing matter: the last four card digits count as a proof.
+        c.insert("billing".into(), Value::from(proc.billing));
+        // What the reply that moved the ticket meant, for routes such as
+        // "nothing more requested": only while this event is planned.
+        if let Event::Reply { intent, .. } = event {
+            c.insert("reply_intent".into(), Value::from(intent.as_str()));
+        }
+        c
+    }
+
+    /// Where the current step's own routes lead now, if anywhere: its
+    /// `set`s were recorded when the ticket entered it.
+    fn route_from(&self, proc: &Procedure, ticket: TicketView<'_>, cur: &Step, event: &Event) -> Result<Option<String>, EngineError> {
+        let c = self.context(proc, ticket, &Map::new(), event, &self.clock.now());
+        route(&super::expression::env(), proc, cur, &c)
+    }
+}
+
+/// The first of `step`'s routes whose condition holds in `c`.
+fn route(env: &Environment<'_>, proc: &Procedure, step: &Step, c: &Map<String, Value>) -> Result<Option<String>, EngineError> {
+    for r in &step.routes {
+        if eval(env, proc, step, "route", &r.when, c)?.is_true() {
+            return Ok(Some(r.next.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// One of the pack author's expressions, evaluated over `c`.
+fn eval(env: &Environment<'_>, proc: &Procedure, step: &Step, what: &str, src: &str, c: &Map<String, Value>) -> Result<minijinja::Value, EngineError> {
+    let fail = |reason: String| EngineError::Expression {
+        procedure: proc.id.clone(),
+        step: step.name.clone(),
+        what: format!("{what} {src:?}"),
+        reason,
+    };
+    let expr = env.compile_expression(src).map_err(|e| fail(e.to_string()))?;
+    expr.eval(c).map_err(|e| fail(format!("{e:#}")))
 }
 
 #[cfg(test)]

@@ -578,7 +578,9 @@ fn sourcehut_refund_within_a_quarter_of_the_payment_date() {
 /// Taken back before staff carried it out, a request's staff action no
 /// longer stands: `!done` must not draft "it is done" for it. Every step
 /// of every pack that waits for staff, with a plain decline; a question
-/// leaves the action standing.
+/// leaves the action standing. Put off ("don't do it yet"), it is on hold
+/// the same way, except where the step says what a take-back does
+/// (`on_decline`: CAcert's unlock stands).
 #[test]
 fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
@@ -587,11 +589,22 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
     for name in ["sourcehut", "2i2c", "cacert"] {
         let pack = pack(name);
         for proc in &pack.procedures {
-            for step in proc.steps.iter().filter(|s| s.staff_action.is_some()) {
+            for step in proc.steps.iter().filter(|s| s.staff_action.is_some() && s.on_reply.is_none()) {
+                let mut t = Ticket::new(&pack, &clock, 32, &proc.id, json!({ "verified": true }));
+                t.step = Some(step.name.clone());
+                let p = t.reply("Please don't do it yet, I need to export my data first.", &mut n);
+                assert_eq!(p.step, None, "{name} {} {}", proc.id, step.name);
                 // A step with its own way for a decline goes that way.
-                if step.on_decline.is_some() || step.on_reply.is_some() {
+                if step.on_decline.is_some() {
+                    assert!(p.action_change.is_none() && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
                     continue;
                 }
+                assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
+                let why = p.handoff.unwrap_or_default();
+                assert!(why.contains("puts the request off") && why.contains(step.staff_action.as_deref().unwrap()), "{why}");
+                let p = t.reply("Yes, I confirm.", &mut n);
+                assert!(p.action_change == Some(ActionChange::Reinstated) && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
+
                 steps += 1;
                 let mut t = Ticket::new(&pack, &clock, 30, &proc.id, json!({ "verified": true }));
                 t.step = Some(step.name.clone());
@@ -612,6 +625,29 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
         }
     }
     assert!(steps >= 6, "only {steps} staff-action steps checked");
+}
+
+/// An identity check that settled later (a DNS outage at arrival) moves a
+/// ticket only by its step's own routes: a step waiting for proof goes on,
+/// one waiting for the user's words (the self-service mail) stays.
+#[test]
+fn an_identity_settled_later_is_no_reply() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 40, "account-deletion", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    t.data.insert("verified".into(), json!(true));
+    let p = t.on(Event::IdentitySettled, &mut n);
+    assert_eq!((p.step.as_deref(), p.handoff.as_deref()), (None, None), "{p:?}");
+    assert_eq!(t.step.as_deref(), Some("self-service"));
+
+    let mut t = Ticket::new(&pack, &clock, 41, "2fa-disable", json!({}));
+    t.on(Event::NewMessage, &mut n);
+    assert_eq!(t.step.as_deref(), Some("check"));
+    t.data.insert("verified".into(), json!(true));
+    let p = t.on(Event::IdentitySettled, &mut n);
+    assert_eq!(p.path, ["disable"]);
 }
 
 #[test]

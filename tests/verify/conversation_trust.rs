@@ -653,3 +653,38 @@ fn mail_that_went_to_an_unchecked_reply_to_does_not_tie_a_reply_once_the_ticket_
     assert_eq!(t["step"], "execute", "Ann's reply to the mail that reached her: {t}");
     assert_eq!(s.tickets().len(), 1);
 }
+
+/// The verification mail asks each account to reply from its address.
+/// alice's request was not signed; her signed reply proves her first,
+/// and the ticket waits for bob instead of refusing her (before, her
+/// reply went to `recheck`, found no second account yet, and the whole
+/// request was refused before bob could answer).
+#[test]
+fn a_billing_transfer_waits_for_the_second_account_after_the_first_proves_itself() {
+    let team = Team::start();
+    team.deliver_and_run(&mail(
+        "Alice <alice@example.org>",
+        "Transfer my billing information to my new account",
+        "",
+        "Please move the billing information of ~alice to my new account ~bob.",
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
+    let ours = team.drafts()[0].1.message_id.clone();
+
+    team.deliver_and_run(&team.dkim(
+        &mail("Alice <alice@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Here is ~alice; ~bob answers next."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_ne!(t["state"], "closed", "not refused while bob has yet to answer: {t}");
+    assert_eq!(team.drafts().len(), 1, "no refusal drafted: {t}");
+
+    team.deliver_and_run(&team.dkim(
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&ours, None), "Yes, ~bob is my new account."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "transfer", "{t}");
+    assert_eq!(team.tickets().len(), 1);
+}

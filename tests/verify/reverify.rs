@@ -98,3 +98,30 @@ fn a_verified_sender_asking_for_a_billing_transfer_gets_a_draft() {
     assert!(v["tickets"][0]["identity"].as_str().unwrap().contains("(dkim)"), "{}", v["tickets"][0]);
     assert_eq!(drafts(&s).len(), 1);
 }
+
+/// A deletion request whose DKIM check met a DNS outage gets the
+/// self-service mail. When the check settles, the sender is verified,
+/// but nobody answered that mail: the ticket stays where it is, and
+/// staff are not asked to delete the account (before, the re-check moved
+/// it on as if the user had asked for the admin deletion).
+#[test]
+fn a_request_checked_again_later_is_no_reply_to_the_self_service_mail() {
+    let world = World::start();
+    let s = setup();
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    config_with_dns(&s, &world, &silent.local_addr().unwrap().to_string());
+    let request = from_alice(&world, "Please delete my account", "Hello,\r\n\r\nplease delete my account.\r\n\r\nAlice\r\n");
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    run_at(&s, "2026-12-01T09:00:00Z");
+    let t = first_ticket(&s);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("account-deletion"), Some("self-service")), "{t}");
+
+    drop(silent);
+    config_with_dns(&s, &world, &world.dns.addr().to_string());
+    run_at(&s, "2026-12-01T09:06:00Z");
+    let t = first_ticket(&s);
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (dkim)"), "{t}");
+    assert_eq!(t["step"], "self-service", "nobody asked for the admin deletion: {t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+    assert_eq!(drafts(&s).len(), 1);
+}
