@@ -88,6 +88,9 @@ pub struct RawIntake {
     /// The local time of the daily line that tells staff what was set
     /// aside ("09:00"), or "off".
     pub aside_digest: Option<String>,
+    /// The addresses support mail is sent to (aliases, list addresses),
+    /// besides the one drafts come from.
+    pub addresses: Option<Vec<String>>,
 }
 
 /// `[[lists]]`: a mailing list support mail arrives through.
@@ -317,6 +320,11 @@ pub struct IntakeConfig {
     /// When, in `procedures.timezone`, staff are told once a day what was
     /// set aside since the last time; `None`: never (`"off"`).
     pub aside_digest: Option<jiff::civil::Time>,
+    /// The team's own addresses, lowercase: `[draft] from`'s and those of
+    /// `[intake] addresses`. A reply that names its ticket only by the
+    /// subject tag counts as signed only when its signed To or Cc names
+    /// one of them (`act::binding`).
+    pub addresses: Vec<String>,
 }
 
 /// The default time of the daily set-aside line: the start of a working day.
@@ -324,7 +332,7 @@ pub const ASIDE_DIGEST_AT: jiff::civil::Time = jiff::civil::Time::constant(9, 0,
 
 impl Default for IntakeConfig {
     fn default() -> IntakeConfig {
-        IntakeConfig { receiving_server: None, aside_digest: Some(ASIDE_DIGEST_AT) }
+        IntakeConfig { receiving_server: None, aside_digest: Some(ASIDE_DIGEST_AT), addresses: Vec::new() }
     }
 }
 
@@ -980,7 +988,7 @@ impl ConfigCheck<'_> {
         if !(1..=MAX_WORKERS).contains(&workers) {
             self.bad(&["daemon", "workers"], format!("must be 1 to {MAX_WORKERS}; leave it out for one per core, at most 4"));
         }
-        let intake = self.intake(&raw.intake);
+        let intake = self.intake(&raw.intake, &draft.from);
         let lists = self.lists(&raw.lists);
 
         Some(Config {
@@ -1008,7 +1016,7 @@ impl ConfigCheck<'_> {
         })
     }
 
-    fn intake(&mut self, r: &RawIntake) -> IntakeConfig {
+    fn intake(&mut self, r: &RawIntake, draft_from: &str) -> IntakeConfig {
         let receiving_server = r.receiving_server.as_ref().map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase());
         if let Some(h) = &receiving_server
             && (h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
@@ -1032,7 +1040,19 @@ impl ConfigCheck<'_> {
                 }
             },
         };
-        IntakeConfig { receiving_server, aside_digest }
+        let mut addresses: Vec<String> = draft_from.parse::<lettre::message::Mailbox>().map(|m| m.email.to_string().to_ascii_lowercase()).into_iter().collect();
+        for a in r.addresses.iter().flatten() {
+            match a.trim().parse::<lettre::Address>() {
+                Ok(a) => addresses.push(a.to_string().to_ascii_lowercase()),
+                Err(_) => self.bad(
+                    &["intake", "addresses"],
+                    format!("{a:?} is not a mail address; write the bare address support mail is sent to, e.g. \"help@example.org\""),
+                ),
+            }
+        }
+        addresses.sort_unstable();
+        addresses.dedup();
+        IntakeConfig { receiving_server, aside_digest, addresses }
     }
 
     fn lists(&mut self, raw: &[RawList]) -> Vec<ListConfig> {
@@ -1321,6 +1341,15 @@ templates = "templates"
         assert_eq!(load(&format!("{OK}\n[store]\ncache_mib = 16\n")).unwrap().store_cache_mib, 16);
         let err = load(&format!("{OK}\n[store]\ncache_mib = 0\n")).unwrap_err().to_string();
         assert!(err.contains("store.cache_mib: must be between 1 and 1024"), "{err}");
+    }
+
+    #[test]
+    fn the_teams_addresses_are_drafts_from_and_those_listed() {
+        assert_eq!(load(OK).unwrap().intake.addresses, ["support@example.org"]);
+        let c = load(&format!("{OK}\n[intake]\naddresses = [\"Help@Example.org\", \"support@example.org\"]\n")).unwrap();
+        assert_eq!(c.intake.addresses, ["help@example.org", "support@example.org"]);
+        let err = load(&format!("{OK}\n[intake]\naddresses = [\"Help <help@example.org>\"]\n")).unwrap_err().to_string();
+        assert!(err.contains(":13: intake.addresses: \"Help <help@example.org>\" is not a mail address; write the bare address"), "{err}");
     }
 
     #[test]

@@ -180,6 +180,12 @@ pub struct Message {
     /// The addresses of To, Cc and Bcc, as written (unsigned: only our
     /// own Sent folder's are believed, to know whom our reply went to).
     pub recipients: Vec<String>,
+    /// The addresses of the To header and of the Cc header, each only when
+    /// the header appears once: a signature covers the last one, and a
+    /// second one added above it is anybody's word. Whom the author wrote
+    /// to, when a signature covers the header (`Report::signs_header`).
+    pub to: Option<Vec<String>>,
+    pub cc: Option<Vec<String>>,
     pub subject: String,
     pub date: Option<String>,
     pub in_reply_to: Vec<String>,
@@ -236,6 +242,13 @@ impl Message {
                 }
             }
         }
+        let once = |name: HeaderName| -> Option<Vec<String>> {
+            match parsed.header_values(name).collect::<Vec<_>>().as_slice() {
+                [one] => Some(one.as_address().map(|a| a.iter().filter_map(|a| a.address()).map(str::to_ascii_lowercase).collect()).unwrap_or_default()),
+                _ => None,
+            }
+        };
+        let (to, cc) = (once(HeaderName::To), once(HeaderName::Cc));
         let (message_id, message_id_synthetic) = match parsed.message_id() {
             Some(id) if !id.trim().is_empty() => (id.trim().to_string(), false),
             _ => {
@@ -259,6 +272,8 @@ impl Message {
             from_header_count,
             reply_to,
             recipients,
+            to,
+            cc,
             subject: parsed.subject().unwrap_or("").to_string(),
             date: parsed.date().map(|d| d.to_rfc3339()),
             in_reply_to: ids(parsed.in_reply_to()),

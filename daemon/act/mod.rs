@@ -121,6 +121,10 @@ pub struct Actor {
     /// When staff are told each day what was set aside (`[intake]
     /// aside_digest`), or never.
     aside_digest: Option<jiff::civil::Time>,
+    /// The team's addresses (`[intake] addresses` and `[draft] from`):
+    /// a mail whose signed To and Cc name none of them was written to
+    /// someone else (`binding`).
+    own_addresses: Vec<String>,
     /// The local model: routes what the rules leave unclassified, learns
     /// from staff moving tickets.
     pub learner: crate::learn::Learner,
@@ -154,6 +158,7 @@ impl Actor {
             staff_addresses: config.irc.as_ref().map(|i| i.staff_addresses.clone()).unwrap_or_default(),
             aside: classify::aside::AsidePolicy::from_config(config),
             aside_digest: config.intake.aside_digest,
+            own_addresses: config.intake.addresses.clone(),
             learner,
             limits: config.limits.clone(),
         })
@@ -171,6 +176,17 @@ impl Actor {
     /// `.await`) if it is gone.
     fn as_stored(&self, read: Ticket) -> Result<Ticket, ActError> {
         Ok(self.store.ticket(read.id)?.unwrap_or(read))
+    }
+
+    /// The team's addresses for mail that came as `arrival`: its own and,
+    /// through a configured list, the posting address the seal vouches
+    /// for (mail to the list is mail to the team).
+    fn team_addresses(&self, arrival: &Arrival<'_>) -> Vec<String> {
+        let mut ours = self.own_addresses.clone();
+        if let crate::verify::list::ListVerdict::Vouched(list) = &arrival.list {
+            ours.extend(list.post.iter().map(|p| p.to_ascii_lowercase()));
+        }
+        ours
     }
 
     fn wake_workers(&self) {
@@ -405,14 +421,14 @@ impl Actor {
         let _moving = self.moving();
         // Staff may have moved the ticket while its sender was checked.
         let ticket = self.as_stored(ticket)?;
-        let binding = binding(&ticket, msg, &report, joined_by);
+        let binding = binding(&ticket, msg, &report, joined_by, &self.team_addresses(arrival));
         let mut planned_ticket = ticket.clone();
         let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
         self.schedule_reverify(&mut planned_ticket, msg, &report)?;
         if let Some(account) = planned_ticket.identity.account.clone()
             && !counts
         {
-            let reason = unauthenticated_reason(&report, binding);
+            let reason = unauthenticated_reason(&report, binding, joined_by);
             return self.hold(&planned_ticket, intake, msg, Claimed::Account(account), reason);
         }
         if let Some(reason) = planned_ticket.identity.falls_short(&msg.message_id) {
@@ -493,7 +509,7 @@ impl Actor {
             );
             return self.hold(&ticket, intake, msg, Claimed::Account(account), reason).map(Some);
         }
-        let binding = binding(&ticket, msg, &report, joined_by);
+        let binding = binding(&ticket, msg, &report, joined_by, &self.team_addresses(arrival));
         let mut planned_ticket = ticket.clone();
         let second = match planned_ticket.identity.second.take() {
             Some(mut s) => {
@@ -504,7 +520,7 @@ impl Actor {
         };
         let counts = second.counted(&msg.message_id);
         if !counts {
-            let reason = unauthenticated_reason(&report, binding);
+            let reason = unauthenticated_reason(&report, binding, joined_by);
             // Unproven, it takes no account's place: once the ticket has
             // a second account only that address joins it, so a forged
             // reply as one named account would lock out the one who
@@ -1019,12 +1035,16 @@ fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
 }
 
 /// What signed fact ties a reply to its ticket (see [`Binding`]).
-fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy) -> Binding {
+fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy, ours: &[String]) -> Binding {
     if report.factors.ssh.passed() {
         // The SSH answer signs the text issued to this very ticket.
         return Binding::Challenge;
     }
-    if report.signs_header(joined_by.header()) {
+    // Naming our mail (In-Reply-To, References) takes having received it.
+    // The tag is anybody's to write: whoever puts "[#1]" in a subject to
+    // the requester gets it back signed in her answer, and can hand that
+    // to us. It counts only in mail she signed as written to us.
+    if report.signs_header(joined_by.header()) && (joined_by != JoinedBy::SubjectTag || written_to_us(msg, report, ours)) {
         return Binding::SignedHeader;
     }
     if report.factors.pgp.passed() {
@@ -1042,6 +1062,13 @@ fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy)
     Binding::Unsigned
 }
 
+/// Whether `msg`'s signed To or Cc names one of the team's addresses.
+fn written_to_us(msg: &Message, report: &Report, ours: &[String]) -> bool {
+    [("To", &msg.to), ("Cc", &msg.cc)]
+        .into_iter()
+        .any(|(header, addresses)| report.signs_header(header) && addresses.iter().flatten().any(|a| ours.contains(a)))
+}
+
 /// Why a reply that names its ticket only by the `[#N]` tag moved
 /// nothing, for staff.
 pub fn tag_only_reason(id: TicketId) -> String {
@@ -1049,12 +1076,17 @@ pub fn tag_only_reason(id: TicketId) -> String {
 }
 
 /// Why a reply did not count, for staff.
-fn unauthenticated_reason(report: &Report, binding: Binding) -> String {
+fn unauthenticated_reason(report: &Report, binding: Binding, joined_by: JoinedBy) -> String {
     let passed: Vec<&str> = report.factors.iter().filter(|(_, f)| f.passed()).map(|(n, _)| n).collect();
     if report.account.is_none() {
         "its address matches no account".into()
     } else if passed.is_empty() {
         "no factor of its own passed".into()
+    } else if binding == Binding::Unsigned && joined_by == JoinedBy::SubjectTag && report.signs_header("Subject") {
+        format!(
+            "{} passed, but only the subject tag names this ticket, and the signed To and Cc name none of the team's addresses ([intake] addresses): mail written to someone else",
+            passed.join(", ")
+        )
     } else if binding == Binding::Unsigned {
         format!(
             "{} passed, but no signature covers the header that names this ticket",

@@ -55,7 +55,7 @@ impl Team {
     /// As `use_dns`, waiting up to `timeout_secs` for an answer.
     fn use_dns_waiting(&self, nameserver: &str, timeout_secs: u64) {
         let extra = format!(
-            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = {timeout_secs}\n",
+            "[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{nameserver}\"]\ntimeout_secs = {timeout_secs}\n[intake]\naddresses = [\"support@sr.ht\"]\n",
             self.world.dir.path().join("accounts.toml").display()
         );
         self.s.reconfigure("none", None, "", &extra);
@@ -687,4 +687,30 @@ fn a_billing_transfer_waits_for_the_second_account_after_the_first_proves_itself
     let t = team.ticket(1);
     assert_eq!(t["step"], "transfer", "{t}");
     assert_eq!(team.tickets().len(), 1);
+}
+
+/// Mallory writes to alice with `[#1]` in the subject; alice's mail client
+/// answers him, signing the subject it copied. Mallory hands her signed
+/// answer to support: it names #1 only by the tag he chose, and was
+/// addressed to him. It must not move her ticket to the admin deletion.
+#[test]
+fn a_signed_answer_to_someone_else_relayed_by_its_subject_tag_moves_nothing() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE), &[]));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+
+    let to_mallory = format!(
+        "From: Alice <alice@example.org>\r\nTo: {MALLORY}\r\nIn-Reply-To: <hello@attacker.test>\r\nSubject: Re: [#1] Hello from an old friend\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSorry, I don't know you.\r\n",
+        rand::random::<u64>()
+    );
+    team.deliver_and_run(&team.dkim(&to_mallory, &["In-Reply-To"]));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "self-service", "alice's answer to mallory asked for no admin deletion: {t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+    assert_eq!(team.tickets().len(), 1);
+
+    // The same words, signed and written to the team's address
+    // (`[intake] addresses`) with the tag: hers, to us.
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", "", "I cannot find the button, please delete it for me."), &[]));
+    assert_eq!(team.ticket(1)["step"], "admin-delete", "{}", team.ticket(1));
 }
