@@ -57,9 +57,11 @@ impl Notice {
                 procedure,
                 identity,
                 draft_ready,
+                rechecked,
             } => format!(
-                "{ticket} reply from {} → {}; {}{}",
+                "{ticket} reply from {}{} → {}; {}{}",
                 f(bare(from), FROM_CHARS),
+                if *rechecked { ", held until a re-check proved it" } else { "" },
                 f(procedure, FIELD_CHARS),
                 f(identity, FIELD_CHARS),
                 if *draft_ready { "; draft ready" } else { "" }
@@ -862,6 +864,7 @@ mod tests {
                             procedure: "account-deletion/execute".into(),
                             identity: format!("NOT verified 0/1; Reply-To {subject} ignored"),
                             draft_ready: true,
+                            rechecked: true,
                         },
                         Notice::Unproven {
                             ticket: TicketId(5),
@@ -1153,6 +1156,7 @@ mod tests {
                 procedure: "account-deletion/execute [queue SE, issue type Delete account precedent] — staff action: hijack and anonymise the account following the Delete Account Procedure, then !done 4".into(),
                 identity: "verified 1/1 (dkim)".into(),
                 draft_ready: false,
+                rechecked: false,
             }
             .render(),
             Notice::Unproven {
@@ -1182,6 +1186,23 @@ mod tests {
                 procedure: "account-deletion/admin-delete".into(),
                 identity: "verified 1/1 (ssh); Reply-To mallory@example.net ignored: no signature covers it; drafts go to erin@example.org".into(),
                 draft_ready: true,
+                rechecked: false,
+            }
+            .render(),
+            Notice::Unproven {
+                ticket: TicketId(10),
+                message_id: "<yes@example.org>".into(),
+                claimed: Claimed::Account("ann".into()),
+                reason: format!("no factor of its own passed{}", crate::act::reverify::HELD_UNTIL),
+            }
+            .render(),
+            Notice::Reply {
+                ticket: TicketId(10),
+                from: "ann@example.org".into(),
+                procedure: "account-deletion/on-hold [queue SE, issue type Delete account precedent] — staff action: lock the account for the retention time, then !done 10".into(),
+                identity: "verified 1/1 (dkim)".into(),
+                draft_ready: true,
+                rechecked: true,
             }
             .render(),
         ];

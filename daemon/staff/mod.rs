@@ -62,6 +62,10 @@ pub enum Notice {
         procedure: String,
         identity: String,
         draft_ready: bool,
+        /// It was held, its identity not checkable when it came, until a
+        /// re-check proved it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rechecked: bool,
     },
     /// A reply claims a ticket's account (or, without one, its address)
     /// without proving it: kept, and nothing moves.
