@@ -303,7 +303,7 @@ impl Actor {
         if self.second_account(&ticket) {
             ticket.identity.note_names(&msg.message_id, &msg.text);
         }
-        self.schedule_reverify(&mut ticket, msg, &report)?;
+        self.schedule_reverify(&mut ticket, msg, &report, None, false)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
             .notifier
@@ -421,60 +421,85 @@ impl Actor {
         let _moving = self.moving();
         // Staff may have moved the ticket while its sender was checked.
         let ticket = self.as_stored(ticket)?;
-        let binding = binding(&ticket, msg, &report, joined_by, &self.team_addresses(arrival));
         let mut planned_ticket = ticket.clone();
-        let counts = planned_ticket.identity.record(&report, &msg.message_id, binding);
-        self.schedule_reverify(&mut planned_ticket, msg, &report)?;
-        if let Some(account) = planned_ticket.identity.account.clone()
+        let unproven = self.judge_reply(&mut planned_ticket, arrival, &report, joined_by).err();
+        self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), unproven.is_some())?;
+        if let Some(Unproven { claimed, mut reason }) = unproven {
+            if report.temporary {
+                reason.push_str(reverify::HELD_UNTIL);
+            }
+            return self.hold(&planned_ticket, intake, msg, claimed, reason);
+        }
+        let planned = self.plan_reply(planned_ticket, arrival, &report, false)?;
+        let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &planned.event, planned.notice.as_ref(), |t| {
+            apply(t, &planned.ticket);
+            planned.actions.clone()
+        })?;
+        self.record_document(&t)?;
+        Ok((t, actions))
+    }
+
+    /// Records the evidence of a reply checked as `report` on `planned`
+    /// (its ticket as stored, changed in place), and says whether it may
+    /// move the ticket: `Err` when it is held (see `reply`), with whom it
+    /// claims to be and why it does not prove it. The rules a reply is
+    /// held by, whether it arrives now or a re-check proves it later.
+    fn judge_reply(&self, planned: &mut Ticket, arrival: &Arrival<'_>, report: &Report, joined_by: JoinedBy) -> Result<(), Unproven> {
+        let msg = arrival.message();
+        let binding = binding(planned, msg, report, joined_by, &self.team_addresses(arrival));
+        let counts = planned.identity.record(report, &msg.message_id, binding);
+        if let Some(account) = planned.identity.account.clone()
             && !counts
         {
-            let reason = unauthenticated_reason(&report, binding, joined_by);
-            return self.hold(&planned_ticket, intake, msg, Claimed::Account(account), reason);
+            let reason = unauthenticated_reason(report, binding, joined_by);
+            return Err(Unproven { claimed: Claimed::Account(account), reason });
         }
-        if let Some(reason) = planned_ticket.identity.falls_short(&msg.message_id) {
-            let address = Claimed::Address(planned_ticket.identity.address.clone());
-            return self.hold(&planned_ticket, intake, msg, address, reason);
+        if let Some(reason) = planned.identity.falls_short(&msg.message_id) {
+            return Err(Unproven { claimed: Claimed::Address(planned.identity.address.clone()), reason });
         }
-        if planned_ticket.identity.account.is_none()
+        if planned.identity.account.is_none()
             && joined_by == JoinedBy::SubjectTag
             && binding == Binding::Unsigned
-            && self.policy(&planned_ticket).acts_on_account()
+            && self.policy(planned).acts_on_account()
         {
             // Nothing signed, no account: what ties a reply to a ticket
             // that acts on an account is naming our mail, which only its
             // recipient knows. Ticket numbers count up; the tag is
             // anyone's to write.
-            let address = Claimed::Address(planned_ticket.identity.address.clone());
-            return self.hold(&planned_ticket, intake, msg, address, tag_only_reason(planned_ticket.id));
+            let claimed = Claimed::Address(planned.identity.address.clone());
+            return Err(Unproven { claimed, reason: tag_only_reason(planned.id) });
         }
-        if self.second_account(&planned_ticket) {
-            planned_ticket.identity.note_names(&msg.message_id, &msg.text);
+        if self.second_account(planned) {
+            planned.identity.note_names(&msg.message_id, &msg.text);
         }
-        let (target, address_note) = through(
-            arrival,
-            addressed(msg, &report, self.policy(&planned_ticket).acts_on_account()),
-        );
-        planned_ticket.reply_to = Some(target);
+        Ok(())
+    }
+
+    /// The move of a reply that may move its ticket (`planned`, as
+    /// `judge_reply` left it): whom drafts answer, what the reply means,
+    /// the procedure step and its draft, what staff are told. `rechecked`:
+    /// it was held until a re-check proved it, and staff are told so.
+    fn plan_reply(&self, mut planned: Ticket, arrival: &Arrival<'_>, report: &Report, rechecked: bool) -> Result<Move, ActError> {
+        let msg = arrival.message();
+        let (target, address_note) = through(arrival, addressed(msg, report, self.policy(&planned).acts_on_account()));
+        planned.reply_to = Some(target);
         let intent = self.pack.intent(msg);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
             intent,
         };
-        let actions = self.step(&mut planned_ticket, &event)?;
-        staff_action::words_after_the_draft(&mut planned_ticket, &actions);
-        let note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
-        let notice = self.notifier.outgoing(&self.ticket_notice(
-            &planned_ticket,
-            !actions.is_empty(),
-            Some(&msg.from[0].email),
-            address_note.as_deref(),
-        ));
-        let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
-            apply(t, &planned_ticket);
-            actions.clone()
-        })?;
-        self.record_document(&t)?;
-        Ok((t, planned))
+        let actions = self.step(&mut planned, &event)?;
+        staff_action::words_after_the_draft(&mut planned, &actions);
+        let mut note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
+        if rechecked {
+            note.push_str(reverify::RELEASED);
+        }
+        let mut notice = self.ticket_notice(&planned, !actions.is_empty(), Some(&msg.from[0].email), address_note.as_deref());
+        if let Notice::Reply { rechecked: r, .. } = &mut notice {
+            *r = rechecked;
+        }
+        let notice = self.notifier.outgoing(&notice);
+        Ok(Move { ticket: planned, actions, event: note, notice })
     }
 
     /// A reply from the second account of a procedure that involves one.
@@ -990,6 +1015,23 @@ struct Classified {
     subject: String,
 }
 
+/// A ticket's move, planned from the ticket as stored and not yet
+/// written: the ticket as it becomes, the actions to carry out, the line
+/// for its history and the notice for staff.
+struct Move {
+    ticket: Ticket,
+    actions: Vec<Action>,
+    event: String,
+    notice: Option<crate::store::Outgoing>,
+}
+
+/// Why a reply moves nothing: whom it claims to be, and why that is not
+/// proven.
+struct Unproven {
+    claimed: Claimed,
+    reason: String,
+}
+
 /// Whose message a reply is: the ticket's own sender, or the second
 /// account of a procedure that involves one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -998,9 +1040,11 @@ enum Party {
     Second,
 }
 
-/// The header by which a reply named its ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JoinedBy {
+/// The header by which a reply named its ticket. Kept with a message
+/// kept for a re-check (`store::Kept`), so its name is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinedBy {
     InReplyTo,
     References,
     SubjectTag,
@@ -1259,6 +1303,7 @@ impl Actor {
                 // the step's note is all staff will read of it. A closing
                 // step with a draft leaves the ticket open until it is sent.
                 note: t.notes.staff_note.clone().filter(|_| t.state == TicketState::Closed),
+                rechecked: false,
             },
             None => Notice::NewTicket {
                 ticket: t.id,

@@ -1,88 +1,164 @@
 //! Identity factors that could not be checked now (`none (temporary)`:
 //! a DNS timeout, a key server down) are checked again later, never turned
-//! into `fail`. The message is kept in the store meanwhile; a ticket
-//! deadline named [`REVERIFY`] brings it back every few minutes, for an
-//! hour at most. When the check settles, staff are told, and a ticket that
-//! was waiting for identity moves on by its step's own routes; never as if
-//! the user had answered (the re-check of a deletion request is no reply
-//! to the self-service mail).
+//! into `fail`. The message is kept in the store meanwhile (a ticket keeps
+//! its [`KEPT_PER_TICKET`] newest); a ticket deadline named [`REVERIFY`]
+//! brings them back every few minutes, oldest first, each for an hour at
+//! most.
+//!
+//! What a re-check does depends on what became of the message when it
+//! came. A reply that was held for want of proof is judged again as a
+//! reply arriving now would be, against the ticket as it is now: once
+//! proven, it is handled as the reply it is (its words move the
+//! procedure, the draft follows, staff are told it was re-checked), once.
+//! Any other message (the request, or a reply that moved the ticket then)
+//! has only its evidence checked again: staff are told, and a ticket that
+//! was waiting for identity moves on by its step's own routes; never as
+//! if the user had answered (the re-check of a deletion request is no
+//! reply to the self-service mail).
 
-
-use super::{ActError, Actor, apply};
-use crate::verify::conversation::Binding;
-use crate::staff::{Notice, lines};
-use crate::procedures::engine::Event;
+use super::{ActError, Actor, JoinedBy, apply, binding};
 use crate::message::Message;
-use crate::store::{Deadline, Ticket, TicketId};
+use crate::procedures::engine::Event;
+use crate::staff::{Notice, lines};
+use crate::store::{Deadline, KEPT_PER_TICKET, Kept, KeptEntry, Settled, Ticket, TicketId};
 use crate::verify::Report;
+use crate::verify::conversation::Binding;
 
 /// The deadline name; procedure deadlines never use the `triaged:` prefix.
 pub const REVERIFY: &str = "triaged:reverify";
 const EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 const TRIES: u64 = 12;
 
+/// Added to why a reply is held when some of its checks could not run.
+pub const HELD_UNTIL: &str = "; checks that could not run are tried again every 5 minutes for an hour, and a reply they prove is handled then";
+/// Added to the history line of a reply a re-check released.
+pub const RELEASED: &str = ", held until a re-check proved it";
+
 impl Actor {
-    /// After a check with temporary gaps: keep the message and arm the
-    /// retry on the (not yet stored) ticket.
-    pub(super) fn schedule_reverify(&self, ticket: &mut Ticket, msg: &Message, report: &Report) -> Result<(), ActError> {
+    /// After a check with temporary gaps: keep the message (with how a
+    /// reply joined its ticket, and whether it was held) and arm the retry
+    /// on the (not yet stored) ticket.
+    pub(super) fn schedule_reverify(
+        &self,
+        ticket: &mut Ticket,
+        msg: &Message,
+        report: &Report,
+        joined_by: Option<JoinedBy>,
+        held: bool,
+    ) -> Result<(), ActError> {
         if !report.temporary {
             return Ok(());
         }
-        self.store.keep_for_reverify(ticket.id, msg.raw())?;
+        let kept = Kept { message_id: msg.message_id.clone(), joined_by, held, tries: 0, raw: msg.raw().to_vec() };
+        for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
+            tracing::warn!(
+                ticket = ticket.id.0,
+                "identity re-check of {} given up: a ticket keeps its {KEPT_PER_TICKET} newest messages for one{}",
+                dropped.message_id,
+                if dropped.held { "; it stays held: check it by hand" } else { "" }
+            );
+        }
         arm(ticket, self.now());
         Ok(())
     }
 
-    /// The retry deadline fired: check the kept message again.
+    /// The retry deadline fired: check each kept message again, oldest
+    /// first.
     pub(super) async fn reverify(&self, id: TicketId) -> Result<(), ActError> {
-        let Some(mut ticket) = self.store.ticket(id)? else { return Ok(()) };
-        ticket.deadlines.retain(|d| d.name != REVERIFY);
-        let Some(raw) = self.store.reverify_message(id)? else {
+        if self.store.ticket(id)?.is_none() {
+            return Ok(());
+        }
+        let kept = self.store.kept_for_reverify(id)?;
+        if kept.is_empty() {
+            let _moving = self.moving();
             self.store.update_ticket(id, None, "identity re-check: nothing kept", None, |t| {
                 t.deadlines.retain(|d| d.name != REVERIFY);
                 Vec::new()
             })?;
             return Ok(());
-        };
-        let Ok(msg) = Message::parse(raw) else {
-            self.store.forget_reverify(id)?;
+        }
+        for entry in &kept {
+            self.recheck(id, entry).await?;
+        }
+        Ok(())
+    }
+
+    /// One kept message checked again. Its checks are awaited first; what
+    /// they found is applied under `moving`, to the ticket as stored then.
+    async fn recheck(&self, id: TicketId, entry: &KeptEntry) -> Result<(), ActError> {
+        let Some(ticket) = self.store.ticket(id)? else { return Ok(()) };
+        let Ok(msg) = Message::parse(entry.kept.raw.clone()) else {
+            let _moving = self.moving();
+            let Some(others) = self.others_kept(id, entry)? else { return Ok(()) };
+            let mut ticket = self.as_stored(ticket)?;
+            rearm(&mut ticket, others, self.now());
+            let event = "identity re-check: the kept message cannot be read; dropped";
+            self.store.settle_reverify(id, entry, Settled::Forget, event, None, |t| {
+                t.deadlines = ticket.deadlines.clone();
+                Vec::new()
+            })?;
             return Ok(());
         };
         let arrival = self.verifier.arrival(&msg).await;
         let report = self.check_in(&ticket, &arrival).await;
         let _moving = self.moving();
+        let Some(others) = self.others_kept(id, entry)? else { return Ok(()) };
         let mut ticket = self.as_stored(ticket)?;
-        ticket.deadlines.retain(|d| d.name != REVERIFY);
         let policy = self.policy(&ticket);
         let was_verified = ticket.identity.verdict(policy).verified;
-        // The message keeps the link to the ticket it was judged by; only
-        // its factors are checked again.
-        let binding = ticket
-            .identity
-            .messages
-            .iter()
-            .find(|e| e.message_id == msg.message_id)
-            .map(|e| e.binding)
-            .unwrap_or(Binding::Unsigned);
-        ticket.identity.record(&report, &msg.message_id, binding);
+        let tries = entry.kept.tries + 1;
+        ticket.notes.reverify_tries = Some(ticket.notes.reverify_tries.unwrap_or(0) + 1);
+        // A held reply is judged again by the rules of a reply arriving
+        // now; any other message keeps the place it took, and only its
+        // evidence is checked again, its link to the ticket decided anew
+        // from how it joined.
+        let judged = match entry.kept.joined_by.filter(|_| entry.kept.held) {
+            Some(joined_by) => Some(self.judge_reply(&mut ticket, &arrival, &report, joined_by)),
+            None => {
+                let binding = match entry.kept.joined_by {
+                    Some(joined_by) => binding(&ticket, &msg, &report, joined_by, &self.team_addresses(&arrival)),
+                    // The request (`Opening`), or an entry an earlier
+                    // version kept, which did not say how it joined.
+                    None => ticket
+                        .identity
+                        .messages
+                        .iter()
+                        .find(|e| e.message_id == msg.message_id)
+                        .map(|e| e.binding)
+                        .unwrap_or(Binding::Unsigned),
+                };
+                ticket.identity.record(&report, &msg.message_id, binding);
+                None
+            }
+        };
         let now_verified = ticket.identity.verdict(policy).verified;
         // For `status` and `!show`, whether or not the ticket moves.
         ticket.notes.identity_summary = Some(ticket.identity.summary(policy));
-        let tries = ticket.notes.reverify_tries.unwrap_or(0) + 1;
-        ticket.notes.reverify_tries = Some(tries);
         // Once the sender is verified, what is still unreachable no longer
-        // matters.
-        let again = report.temporary && !now_verified && tries < TRIES;
-        if again {
-            arm(&mut ticket, self.now());
-        } else {
-            self.store.forget_reverify(id)?;
+        // matters, unless a held reply waits for it.
+        let settled = match &judged {
+            Some(held) => held.is_ok(),
+            None => now_verified,
+        };
+        let again = report.temporary && !settled && tries < TRIES;
+        rearm(&mut ticket, again || others, self.now());
+        let kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
+        let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
+        if let Some(Ok(())) = judged {
+            // Proven: the reply it is, planned from where the ticket is now.
+            let planned = self.plan_reply(ticket, &arrival, &report, true)?;
+            let (t, _) = self.store.settle_reverify(id, entry, settle, &planned.event, planned.notice.as_ref(), |t| {
+                apply(t, &planned.ticket);
+                planned.actions.clone()
+            })?;
+            self.record_document(&t)?;
+            return Ok(());
         }
         // Identity newly established while the ticket waits for it: the
         // step's own routes move it on (they read `verified`). Nobody
         // answered, so a step that waits for words stays where it is.
-        let settled = now_verified && !was_verified && ticket.step.is_some();
-        let moves = if settled { self.plan(&mut ticket, &Event::IdentitySettled) } else { None };
+        let newly = judged.is_none() && now_verified && !was_verified && ticket.step.is_some();
+        let moves = if newly { self.plan(&mut ticket, &Event::IdentitySettled) } else { None };
         let actions = match moves.filter(|p| p.step.is_some()) {
             Some(plan) => {
                 self.record_plan(&mut ticket, &plan);
@@ -91,27 +167,52 @@ impl Actor {
             None => Vec::new(),
         };
         let summary = report.summary();
-        let outcome = if again {
+        let unreachable = if again {
             "still partly unreachable; trying again in 5 minutes".to_string()
-        } else if report.temporary {
+        } else if report.temporary && !settled {
             format!("still partly unreachable after {tries} tries; check by hand")
         } else {
-            "settled".to_string()
+            String::new()
+        };
+        let outcome = match (&judged, unreachable.is_empty()) {
+            (Some(Err(held)), true) => format!("reply {} still held: {}", msg.message_id, held.reason),
+            (Some(Err(held)), false) => format!("reply {} still held ({}); {unreachable}", msg.message_id, held.reason),
+            (_, true) => "settled".to_string(),
+            (_, false) => unreachable,
         };
         // Queued with the change and held until its draft is appended, as
         // every ticket notice is.
         let notice = self.notifier.outgoing(&Notice::Rechecked {
             ticket: id,
-            outcome,
+            outcome: outcome.clone(),
             identity: lines::identity(&ticket.identity.verdict(policy)),
             latest: report.factor_words().join(", "),
             step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
         });
-        self.store.update_ticket(id, None, &format!("identity re-checked ({tries}): {summary}"), notice.as_ref(), |t| {
+        let event = format!("identity re-checked ({tries}) {}: {summary}; {outcome}", msg.message_id);
+        self.store.settle_reverify(id, entry, settle, &event, notice.as_ref(), |t| {
             apply(t, &ticket);
             actions.clone()
         })?;
         Ok(())
+    }
+
+    /// Whether ticket `id` keeps messages for a re-check besides `entry`;
+    /// `None` when `entry` itself is no longer kept as it was read (another
+    /// re-check or the retention pass settled it meanwhile). Read under
+    /// `moving`, under which every message is kept.
+    fn others_kept(&self, id: TicketId, entry: &KeptEntry) -> Result<Option<bool>, ActError> {
+        let kept = self.store.kept_for_reverify(id)?;
+        Ok(kept.contains(entry).then(|| kept.iter().any(|e| !e.same(entry))))
+    }
+}
+
+/// The retry on `ticket`, armed anew while `wanted` (a message is tried
+/// again, or another is kept), else disarmed.
+fn rearm(ticket: &mut Ticket, wanted: bool, now: jiff::Timestamp) {
+    ticket.deadlines.retain(|d| d.name != REVERIFY);
+    if wanted {
+        arm(ticket, now);
     }
 }
 

@@ -60,9 +60,11 @@ impl Notice {
                 identity,
                 draft_ready,
                 note,
+                rechecked,
             } => format!(
-                "{ticket} reply from {} → {}; {}{}{}",
+                "{ticket} reply from {}{} → {}; {}{}{}",
                 f(bare(from), FROM_CHARS),
+                if *rechecked { ", held until a re-check proved it" } else { "" },
                 f(procedure, FIELD_CHARS),
                 f(identity, FIELD_CHARS),
                 if *draft_ready { "; draft ready" } else { "" },
@@ -867,6 +869,7 @@ mod tests {
                             identity: format!("NOT verified 0/1; Reply-To {subject} ignored"),
                             draft_ready: true,
                             note: Some(subject.clone()),
+                            rechecked: true,
                         },
                         Notice::Unproven {
                             ticket: TicketId(5),
@@ -1159,6 +1162,7 @@ mod tests {
                 identity: "verified 1/1 (dkim)".into(),
                 draft_ready: false,
                 note: None,
+                rechecked: false,
             }
             .render(),
             Notice::Reply {
@@ -1168,6 +1172,7 @@ mod tests {
                 identity: "verified 1/1 (dkim)".into(),
                 draft_ready: false,
                 note: Some("Ticket #6: the user took the deletion request back while it was on hold (retention until 2027-02-15). Nothing is deleted and no arbitration number is used; the retention date executes nothing and the case is closed. If you locked the account already, unlock it. Read the reply if in doubt.".into()),
+                rechecked: false,
             }
             .render(),
             Notice::Unproven {
@@ -1197,6 +1202,24 @@ mod tests {
                 procedure: "account-deletion/admin-delete".into(),
                 identity: "verified 1/1 (ssh); Reply-To mallory@example.net ignored: no signature covers it; drafts go to erin@example.org".into(),
                 draft_ready: true,
+                note: None,
+                rechecked: false,
+            }
+            .render(),
+            Notice::Unproven {
+                ticket: TicketId(10),
+                message_id: "<yes@example.org>".into(),
+                claimed: Claimed::Account("ann".into()),
+                reason: format!("no factor of its own passed{}", crate::act::reverify::HELD_UNTIL),
+            }
+            .render(),
+            Notice::Reply {
+                ticket: TicketId(10),
+                from: "ann@example.org".into(),
+                procedure: "account-deletion/on-hold [queue SE, issue type Delete account precedent] — staff action: lock the account for the retention time, then !done 10".into(),
+                identity: "verified 1/1 (dkim)".into(),
+                draft_ready: true,
+                rechecked: true,
                 note: None,
             }
             .render(),

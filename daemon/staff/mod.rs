@@ -67,6 +67,10 @@ pub enum Notice {
         /// the account already, unlock it").
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// It was held, its identity not checkable when it came, until a
+        /// re-check proved it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rechecked: bool,
     },
     /// A reply claims a ticket's account (or, without one, its address)
     /// without proving it: kept, and nothing moves.

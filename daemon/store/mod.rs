@@ -22,6 +22,7 @@ pub use examples::{Example, ExampleKey};
 pub use changes::Touched;
 pub use compact::{Compacted, compact};
 pub use outbox::{Outgoing, Queued};
+pub use reverify::{KEPT_PER_TICKET, Kept, KeptEntry, Settled};
 
 use std::path::{Path, PathBuf};
 
@@ -406,6 +407,7 @@ struct Named<T> {
     outbox: T,
     closed: T,
     ticket_features: T,
+    reverify: T,
 }
 
 impl<T> Named<T> {
@@ -423,6 +425,7 @@ impl<T> Named<T> {
             outbox: table("outbox"),
             closed: table(retention::CLOSED),
             ticket_features: table(examples::TICKET_FEATURES),
+            reverify: table(reverify::TREE),
         }
     }
 }
@@ -435,6 +438,32 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// `Store::update_ticket` inside a transition that may write more.
+    fn change_ticket(
+        &self,
+        id: TicketId,
+        intake: Option<&Intake>,
+        event: &str,
+        notice: Option<&Outgoing>,
+        change: &impl Fn(&mut Ticket) -> Vec<Action>,
+    ) -> TxResult<(Ticket, Vec<(u64, Action)>)> {
+        let Some(v) = self.trees.tickets.get(id.0.to_be_bytes())? else {
+            return Err(StoreError::NoTicket(id));
+        };
+        let old: Ticket = dec("ticket", &v)?;
+        let mut t = old.clone();
+        let actions = change(&mut t);
+        let planned = self.plan_all(&mut t, &actions)?;
+        self.reindex_deadlines(id, &old.deadlines, &t.deadlines)?;
+        self.put_ticket(&mut t)?;
+        self.audit(id, event.to_string())?;
+        if let Some(i) = intake {
+            self.intake(id, i)?;
+        }
+        self.announce(notice, &planned)?;
+        Ok((t, planned))
+    }
+
     fn set_cursor(&self, folder: &str, c: Cursor) -> TxResult<()> {
         self.trees.cursors.insert(folder.as_bytes(), enc(&c))?;
         Ok(())
@@ -743,23 +772,7 @@ impl Store {
         notice: Option<&Outgoing>,
         change: impl Fn(&mut Ticket) -> Vec<Action>,
     ) -> Result<(Ticket, Vec<(u64, Action)>), StoreError> {
-        self.tx(|tx| {
-            let Some(v) = tx.trees.tickets.get(id.0.to_be_bytes())? else {
-                return Err(StoreError::NoTicket(id));
-            };
-            let old: Ticket = dec("ticket", &v)?;
-            let mut t = old.clone();
-            let actions = change(&mut t);
-            let planned = tx.plan_all(&mut t, &actions)?;
-            tx.reindex_deadlines(id, &old.deadlines, &t.deadlines)?;
-            tx.put_ticket(&mut t)?;
-            tx.audit(id, event.to_string())?;
-            if let Some(i) = intake {
-                tx.intake(id, i)?;
-            }
-            tx.announce(notice, &planned)?;
-            Ok((t, planned))
-        })
+        self.tx(|tx| tx.change_ticket(id, intake, event, notice, &change))
     }
 
     /// Deadlines due at `now`, earliest first.

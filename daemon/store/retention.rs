@@ -84,7 +84,6 @@ impl Store {
         let before = now.checked_sub(retention).unwrap_or(jiff::Timestamp::MIN);
         let days = retention.as_secs() / 86_400;
         let end = deadline_key(before, TicketId(u64::MAX), "");
-        let reverify = self.tree(super::reverify::TREE);
         let mut pruned = Pruned::default();
         loop {
             let due: Vec<_> = self.trees.closed.entries(kv::below(end.clone()), PER_BATCH)?.into_iter().map(|(k, _)| k).collect();
@@ -110,7 +109,7 @@ impl Store {
                     Ok(true)
                 })?;
                 if stripped {
-                    reverify.remove(id.0.to_be_bytes())?;
+                    self.forget_reverify(id)?;
                     pruned.tickets += 1;
                 }
             }
@@ -193,7 +192,7 @@ mod tests {
             ids.push(s.open_ticket(&t, &i, &[], None).unwrap().0.id);
         }
         let (closed, reopened, open) = (ids[0], ids[1], ids[2]);
-        s.keep_for_reverify(closed, b"raw message").unwrap();
+        s.keep_for_reverify(closed, &crate::store::Kept { message_id: "<m1@x>".into(), joined_by: None, held: false, tries: 0, raw: b"raw message".to_vec() }).unwrap();
         s.done(closed, "alice", jiff::Timestamp::now()).unwrap();
         s.done(reopened, "alice", jiff::Timestamp::now()).unwrap();
         s.update_ticket(reopened, None, "reopened", None, |t| {
@@ -213,7 +212,7 @@ mod tests {
         assert!(t.facts.is_empty() && t.identity.address.is_empty() && t.identity.account.is_none());
         assert_eq!((t.procedure.as_str(), t.state, t.content_dropped), ("refund", TicketState::Closed, Some(later)));
         assert!(t.closed.is_some());
-        assert_eq!(s.reverify_message(closed).unwrap(), None);
+        assert!(s.kept_for_reverify(closed).unwrap().is_empty());
         let log: Vec<_> = s.audit_log(closed).unwrap().into_iter().map(|e| e.event).collect();
         assert!(log[0].starts_with("opened from INBOX UID 1"), "{log:?}");
         assert!(log.last().unwrap().contains("closed more than 90 days"), "{log:?}");

@@ -1,7 +1,9 @@
 //! A DNS outage while a request arrives: the DKIM factor is `none
 //! (temporary)`, never `fail`; the message is checked again later, and when
 //! the resolver answers, the sender is verified and the waiting procedure
-//! moves on by itself.
+//! moves on by itself. A reply held in an outage is handled, once a
+//! re-check proves it, as the reply it is; one it does not prove stays
+//! held.
 
 
 use std::process::Command;
@@ -124,4 +126,161 @@ fn a_request_checked_again_later_is_no_reply_to_the_self_service_mail() {
     assert_eq!(t["step"], "self-service", "nobody asked for the admin deletion: {t}");
     assert!(t["staff_action"].is_null(), "{t}");
     assert_eq!(drafts(&s).len(), 1);
+}
+
+/// `args` run as `triaged` would at `now`.
+fn at(s: &Setup, now: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&s.config)
+        .args(args)
+        .env("TRIAGED_NOW", now)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Points the daemon at `nameserver` from its next run on.
+fn use_nameserver(s: &Setup, nameserver: &str) {
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let swapped: Vec<String> = text
+        .lines()
+        .map(|l| if l.starts_with("nameservers = ") { format!("nameservers = [\"{nameserver}\"]") } else { l.to_string() })
+        .collect();
+    std::fs::write(&s.config, swapped.join("\n")).unwrap();
+}
+
+const ALICE: &str = "Alice <alice@example.org>";
+const BEFORE: &str = "2026-12-01T09:00:00Z";
+const OUTAGE: &str = "2026-12-01T10:00:00Z";
+/// The first re-check, the resolver back.
+const BACK: &str = "2026-12-01T10:06:00Z";
+
+/// A mail from `from`, DKIM-signed by `domain` over the usual headers and
+/// the ones that thread it.
+fn signed_by(world: &World, domain: &str, from: &str, subject: &str, extra: &str, body: &str) -> String {
+    let raw = format!(
+        "From: {from}\r\nTo: support@cacert.org\r\n{extra}Subject: {subject}\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        rand::random::<u64>()
+    );
+    let headers: Vec<&str> = crate::support::verify_fixture::SIGNED.iter().copied().chain(["In-Reply-To", "References"]).collect();
+    crate::support::verify_fixture::plain_with_headers(world.rsa.mail_auth_key(), domain, "rsa", &headers, &raw)
+}
+
+/// A reply as alice, signed by `domain`, to our latest mail on ticket 1.
+fn alice_replies(world: &World, s: &Setup, domain: &str, body: &str) -> String {
+    let ours = our_latest_draft(s, 1);
+    let threads = format!("In-Reply-To: <{ours}>\r\nReferences: <{ours}>\r\n");
+    signed_by(world, domain, ALICE, "Re: [#1] Please delete my account", &threads, body)
+}
+
+/// CAcert, with alice's account on file: her deletion request, DKIM-signed
+/// by her domain (she is verified), its facts recorded (her last certificate
+/// expired on 2026-11-15, so a confirmation puts the deletion on hold,
+/// with a mail). The initial mail asks her to confirm.
+fn alice_asked_to_confirm(world: &World) -> Setup {
+    let accounts = world.dir.path().join("accounts.toml");
+    let extra = format!("[identity]\naccounts = \"{}\"\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n", accounts.display(), world.dns.addr());
+    let s = setup_pack("cacert", &extra);
+    let request = signed_by(world, "example.org", ALICE, "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more.");
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    at(&s, BEFORE, &["run", "--once"]);
+    at(&s, BEFORE, &["set", "1", "assurances=0", "active_certificates=0", "last_certificate_expiry=2026-11-15"]);
+    at(&s, BEFORE, &["run", "--once"]);
+    assert_eq!(first_ticket(&s)["step"], "initial");
+    assert_eq!(drafts(&s).len(), 1);
+    s
+}
+
+/// `triaged show 1`: the ticket and its history.
+fn show(s: &Setup) -> String {
+    String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned()
+}
+
+const YES: &str = "Yes, I confirm the deletion and accept the arbitration.";
+
+fn on_hold_drafts(s: &Setup) -> usize {
+    drafts(s).iter().filter(|d| d.text.contains("on hold")).count()
+}
+
+/// `replies` arrive while the resolver takes queries and never answers:
+/// each is held, and staff read that it is checked again. Then the
+/// resolver is back, and the first re-check runs.
+fn held_in_an_outage_then_rechecked(world: &World, s: &Setup, replies: &[&str]) {
+    // A socket held while the outage lasts (see the first test).
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    use_nameserver(s, &silent.local_addr().unwrap().to_string());
+    for r in replies {
+        s.dovecot.deliver("INBOX", r.as_bytes());
+    }
+    at(s, OUTAGE, &["run", "--once"]);
+    let t = first_ticket(s);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("initial"), Some("waiting")), "held: {t}");
+    assert_eq!(drafts(s).len(), 1, "nothing drafted for what is held");
+    let shown = show(s);
+    assert_eq!(shown.matches("tried again every 5 minutes").count(), replies.len(), "staff know each is checked again: {shown}");
+
+    drop(silent);
+    use_nameserver(s, &world.dns.addr().to_string());
+    at(s, BACK, &["run", "--once"]);
+}
+
+/// alice's signed confirmation arrives while the resolver is down: it
+/// proves nothing yet and is held. Once the re-check proves it, it is read
+/// as what it says: the deletion goes on hold, with its mail, once, and
+/// staff are told it was re-checked. Before, the re-check only recorded
+/// the evidence, and her "yes" was lost.
+#[test]
+fn a_confirmation_held_while_dns_fails_moves_the_ticket_once_the_recheck_proves_it() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    held_in_an_outage_then_rechecked(&world, &s, &[&alice_replies(&world, &s, "example.org", YES)]);
+    let t = first_ticket(&s);
+    assert_eq!(t["step"], "on-hold", "her yes, proven, moved the ticket: {t}");
+    assert_eq!(on_hold_drafts(&s), 1, "the on-hold mail is drafted");
+    let shown = show(&s);
+    assert!(shown.contains(", confirm, held until a re-check proved it"), "{shown}");
+
+    // Later passes (each a restart) handle it no more.
+    at(&s, "2026-12-01T10:12:00Z", &["run", "--once"]);
+    at(&s, "2026-12-01T11:30:00Z", &["run", "--once"]);
+    assert_eq!(drafts(&s).len(), 2, "one mail for her yes, once");
+    assert_eq!(first_ticket(&s)["step"], "on-hold");
+}
+
+/// In the same outage, after alice's signed "yes", a "no" as alice that her
+/// domain did not sign (attacker.test did) is held too. The re-check
+/// proves her yes and not the forged no: the deletion goes on hold, and
+/// the no is still held, taking back nothing.
+#[test]
+fn a_forged_reply_held_in_the_same_outage_is_still_held_after_the_recheck() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let yes = alice_replies(&world, &s, "example.org", YES);
+    let forged = alice_replies(&world, &s, "attacker.test", "No, do not delete my account, I changed my mind.");
+    held_in_an_outage_then_rechecked(&world, &s, &[&yes, &forged]);
+    let t = first_ticket(&s);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("on-hold"), Some("waiting")), "her yes counts, the forged no does not: {t}");
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("lock the account")), "{t}");
+    assert_eq!(drafts(&s).len(), 2);
+    let forged_id = triaged::message::Message::parse(forged.into_bytes()).unwrap().message_id;
+    let shown = show(&s);
+    assert!(shown.contains(&format!("reply {forged_id} still held (no factor of its own passed)")), "{shown}");
+}
+
+/// Two replies from alice held in one outage: each is kept and checked
+/// again, in the order they came, and each is handled as a reply (before,
+/// the second replaced the first, and neither moved anything).
+#[test]
+fn two_held_replies_on_one_ticket_are_both_rechecked() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let (first, again) = (alice_replies(&world, &s, "example.org", YES), alice_replies(&world, &s, "example.org", YES));
+    held_in_an_outage_then_rechecked(&world, &s, &[&first, &again]);
+    let t = first_ticket(&s);
+    assert_eq!(t["step"], "on-hold", "{t}");
+    let shown = show(&s);
+    assert_eq!(shown.matches("held until a re-check proved it").count(), 2, "both were released: {shown}");
+    assert_eq!(on_hold_drafts(&s), 1, "the second yes, read at the step the first led to, drafts no second on-hold mail");
 }
