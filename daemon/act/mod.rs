@@ -685,7 +685,7 @@ impl Actor {
             let known: Vec<_> = self.pack.procedures.iter().map(|p| p.id.as_str()).collect();
             return Err(ActError::UnknownProcedure { procedure: procedure.to_string(), pack: self.pack.name.clone(), known: known.join(", ") });
         }
-        let _moving = self.moving();
+        let moving = self.moving();
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Store(StoreError::NoTicket(id)));
         };
@@ -724,6 +724,7 @@ impl Actor {
             apply(t, &ticket);
             actions.clone()
         })?;
+        drop(moving);
         self.wake_workers();
         // Staff know better than rules and model: the next mail like this
         // one goes where they put it ("unclassified": to a person).
