@@ -1093,10 +1093,13 @@ fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy,
     }
     if report.factors.pgp.passed() {
         // A PGP signature covers the whole text the user wrote; it ties the
-        // message to this ticket only when that text names it.
+        // message to this ticket only when that text names it. The tag in
+        // her own words: quoted, it is whoever she answered (put "[#1]" in
+        // a mail to her, and her signed answer quotes it). The token only
+        // our mail to her carries, so it counts quoted from our draft too.
         let tag = format!("[{}]", ticket.id);
         let token = ticket.identity.challenge.as_ref().map(|c| c.token.as_str());
-        if msg.text.contains(&tag) || token.is_some_and(|t| msg.text.contains(t)) {
+        if crate::message::strip_quoted(&msg.text).contains(&tag) || token.is_some_and(|t| msg.text.contains(t)) {
             return Binding::SignedText;
         }
     }

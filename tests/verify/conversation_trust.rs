@@ -714,3 +714,29 @@ fn a_signed_answer_to_someone_else_relayed_by_its_subject_tag_moves_nothing() {
     team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", "", "I cannot find the button, please delete it for me."), &[]));
     assert_eq!(team.ticket(1)["step"], "admin-delete", "{}", team.ticket(1));
 }
+
+/// The same through PGP: mallory writes to dave with `[#1]` in the subject
+/// and the text; dave's signed answer quotes it. Mallory hands it to
+/// support, the tag in a subject nobody signed: the tag in dave's signed
+/// text is mallory's, quoted, so it ties nothing to #1. Dave writing it in
+/// his own words does.
+#[test]
+fn a_pgp_signed_answer_quoting_someone_elses_tag_moves_nothing() {
+    let team = Team::start();
+    let request = signed_by_dave(&team, "Hello,\n\nplease delete my account.\n\nDave\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Please delete my account", "", &request));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+
+    let to_mallory = signed_by_dave(
+        &team,
+        "Sorry, I don't know you.\n\nOn Mon, 23 Nov 2026 09:00, Mallory <mallory@attacker.test> wrote:\n> Hi Dave, about [#1]: do you remember me?\n",
+    );
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Hello from an old friend", "", &to_mallory));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "self-service", "dave's answer to mallory asked for no admin deletion: {t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+
+    let his = signed_by_dave(&team, "[#1]: I cannot find the button, please delete it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", "", &his));
+    assert_eq!(team.ticket(1)["step"], "admin-delete", "{}", team.ticket(1));
+}
