@@ -97,8 +97,8 @@ pub struct Actor {
     /// one intake at a time keeps the plan's number the one it gets.
     intake: Mutex<()>,
     /// One ticket move planned at a time. A reply, `!done`, a deadline, a
-    /// re-check and a reclassification each read the ticket, plan its next
-    /// step and write it back; they run in different tasks (folder
+    /// re-check, a reclassification and staff's reply seen in Sent each
+    /// read the ticket, plan its next step and write it back; they run in different tasks (folder
     /// workers, the channel, the spool, the timer). Under this lock each
     /// plans from the ticket as the last one left it, so none writes back
     /// a step planned from a state another has already moved on from (a
@@ -740,6 +740,9 @@ impl Actor {
     /// a draft of ours sent word for word teaches the model its procedure.
     /// Returns the ticket, or `None` when the message answers no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
+        // A move (`moves`): a reply planned meanwhile would write back the
+        // draft still waiting, "needs a person" and the state this clears.
+        let _moving = self.moving();
         let mut candidates: Vec<TicketId> = Vec::new();
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
             if let Some(t) = self.store.ticket_for_message_id(id)?
