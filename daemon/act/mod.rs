@@ -483,6 +483,7 @@ impl Actor {
         let msg = arrival.message();
         let (target, address_note) = through(arrival, addressed(msg, report, self.policy(&planned).acts_on_account()));
         planned.reply_to = Some(target);
+        planned.notes.newest_reply = Some(msg.message_id.clone());
         let intent = self.pack.intent(msg);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
