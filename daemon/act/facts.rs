@@ -62,6 +62,7 @@ const DAEMON_KEYS: &[&str] = &[
     "billing",
     "deadlines",
     "reverify_tries",
+    "newest_reply",
 ];
 
 const MAX_KEY_CHARS: usize = 40;

@@ -97,8 +97,8 @@ pub struct Actor {
     /// one intake at a time keeps the plan's number the one it gets.
     intake: Mutex<()>,
     /// One ticket move planned at a time. A reply, `!done`, a deadline, a
-    /// re-check and a reclassification each read the ticket, plan its next
-    /// step and write it back; they run in different tasks (folder
+    /// re-check, a reclassification and staff's reply seen in Sent each
+    /// read the ticket, plan its next step and write it back; they run in different tasks (folder
     /// workers, the channel, the spool, the timer). Under this lock each
     /// plans from the ticket as the last one left it, so none writes back
     /// a step planned from a state another has already moved on from (a
@@ -483,6 +483,7 @@ impl Actor {
         let msg = arrival.message();
         let (target, address_note) = through(arrival, addressed(msg, report, self.policy(&planned).acts_on_account()));
         planned.reply_to = Some(target);
+        planned.notes.newest_reply = Some(msg.message_id.clone());
         let intent = self.pack.intent(msg);
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
@@ -741,6 +742,9 @@ impl Actor {
     /// a draft of ours sent word for word teaches the model its procedure.
     /// Returns the ticket, or `None` when the message answers no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
+        // A move (`moves`): a reply planned meanwhile would write back the
+        // draft still waiting, "needs a person" and the state this clears.
+        let _moving = self.moving();
         let mut candidates: Vec<TicketId> = Vec::new();
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
             if let Some(t) = self.store.ticket_for_message_id(id)?
@@ -1094,10 +1098,13 @@ fn binding(ticket: &Ticket, msg: &Message, report: &Report, joined_by: JoinedBy,
     }
     if report.factors.pgp.passed() {
         // A PGP signature covers the whole text the user wrote; it ties the
-        // message to this ticket only when that text names it.
+        // message to this ticket only when that text names it. The tag in
+        // her own words: quoted, it is whoever she answered (put "[#1]" in
+        // a mail to her, and her signed answer quotes it). The token only
+        // our mail to her carries, so it counts quoted from our draft too.
         let tag = format!("[{}]", ticket.id);
         let token = ticket.identity.challenge.as_ref().map(|c| c.token.as_str());
-        if msg.text.contains(&tag) || token.is_some_and(|t| msg.text.contains(t)) {
+        if crate::message::strip_quoted(&msg.text).contains(&tag) || token.is_some_and(|t| msg.text.contains(t)) {
             return Binding::SignedText;
         }
     }

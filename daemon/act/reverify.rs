@@ -131,6 +131,11 @@ impl Actor {
                 None
             }
         };
+        // Proven after a newer reply of the same sender moved the ticket:
+        // her later words answered it, and these older ones, read now,
+        // would undo them (a "go ahead" held, then a signed "cancel it"
+        // handled, would put the withdrawn action back).
+        let overtaken = judged.as_ref().is_some_and(|j| j.is_ok()).then(|| newer_reply(&ticket, &msg.message_id)).flatten();
         let now_verified = ticket.identity.verdict(policy).verified;
         // For `status` and `!show`, whether or not the ticket moves.
         ticket.notes.identity_summary = Some(ticket.identity.summary(policy));
@@ -144,7 +149,7 @@ impl Actor {
         rearm(&mut ticket, again || others, self.now());
         let kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
         let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
-        if let Some(Ok(())) = judged {
+        if let (Some(Ok(())), None) = (&judged, &overtaken) {
             // Proven: the reply it is, planned from where the ticket is now.
             let planned = self.plan_reply(ticket, &arrival, &report, true)?;
             let (t, _) = self.store.settle_reverify(id, entry, settle, &planned.event, planned.notice.as_ref(), |t| {
@@ -175,6 +180,9 @@ impl Actor {
             String::new()
         };
         let outcome = match (&judged, unreachable.is_empty()) {
+            _ if let Some(newer) = &overtaken => {
+                format!("reply {} proven, but {newer}, which came after it, was handled first: its words are not read; check them by hand", msg.message_id)
+            }
             (Some(Err(held)), true) => format!("reply {} still held: {}", msg.message_id, held.reason),
             (Some(Err(held)), false) => format!("reply {} still held ({}); {unreachable}", msg.message_id, held.reason),
             (_, true) => "settled".to_string(),
@@ -205,6 +213,14 @@ impl Actor {
         let kept = self.store.kept_for_reverify(id)?;
         Ok(kept.contains(entry).then(|| kept.iter().any(|e| !e.same(entry))))
     }
+}
+
+/// The newest reply that moved `ticket`, when it came after the one with
+/// `message_id` (the order each was first checked in).
+fn newer_reply(ticket: &Ticket, message_id: &str) -> Option<String> {
+    let newest = ticket.notes.newest_reply.as_deref()?;
+    let at = |id: &str| ticket.identity.messages.iter().position(|e| e.message_id == id);
+    (at(newest)? > at(message_id)?).then(|| newest.to_string())
 }
 
 /// The retry on `ticket`, armed anew while `wanted` (a message is tried

@@ -68,6 +68,9 @@ impl Actor {
     /// their withdrawal; how many.
     pub fn withdraw_stale(&self, id: crate::store::TicketId) -> Result<usize, ActError> {
         let mailbox = self.drafts_mailbox.clone();
+        // A move (`Actor::moving`): one planned meanwhile would write back
+        // the drafts and the draft waiting this forgets.
+        let _moving = self.moving();
         let (_, planned) = self.store.update_ticket(id, None, "stale drafts withdrawn", None, |t| superseded(t, &mailbox))?;
         if !planned.is_empty() {
             self.wake_workers();

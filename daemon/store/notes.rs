@@ -106,6 +106,11 @@ pub struct TicketNotes {
     /// that may pass later (`act::reverify`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverify_tries: Option<u64>,
+    /// The Message-ID of the newest reply, in the order replies came,
+    /// that moved the ticket: a held reply a re-check proves later is read
+    /// only if it came after it (`act::reverify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_reply: Option<String>,
     /// The kind of issue a pack step recorded (`set = { issue_type = … }`),
     /// shown to staff beside the queue.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +249,7 @@ impl TicketNotes {
             number,
             document,
             reverify_tries,
+            newest_reply,
             issue_type,
             procedure,
         } = newer;
@@ -275,6 +281,7 @@ impl TicketNotes {
         take(&mut self.number, number);
         take(&mut self.document, document);
         take(&mut self.reverify_tries, reverify_tries);
+        take(&mut self.newest_reply, newest_reply);
         take(&mut self.issue_type, issue_type);
         self.procedure.extend(procedure);
     }

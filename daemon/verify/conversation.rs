@@ -53,7 +53,8 @@ pub enum Binding {
     /// A passing DKIM signature covers the header that joined it
     /// (In-Reply-To/References naming our draft, or the `[#N]` subject).
     SignedHeader,
-    /// A PGP signature covers text that names this ticket or its challenge.
+    /// A PGP signature covers text that names this ticket in the writer's
+    /// own words, or its challenge.
     SignedText,
     /// Card digits: the seed accepts them for billing matters wherever they
     /// are written, so the link adds nothing to protect.

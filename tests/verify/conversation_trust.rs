@@ -714,3 +714,74 @@ fn a_signed_answer_to_someone_else_relayed_by_its_subject_tag_moves_nothing() {
     team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", "", "I cannot find the button, please delete it for me."), &[]));
     assert_eq!(team.ticket(1)["step"], "admin-delete", "{}", team.ticket(1));
 }
+
+/// The same through PGP: mallory writes to dave with `[#1]` in the subject
+/// and the text; dave's signed answer quotes it. Mallory hands it to
+/// support, the tag in a subject nobody signed: the tag in dave's signed
+/// text is mallory's, quoted, so it ties nothing to #1. Dave writing it in
+/// his own words does.
+#[test]
+fn a_pgp_signed_answer_quoting_someone_elses_tag_moves_nothing() {
+    let team = Team::start();
+    let request = signed_by_dave(&team, "Hello,\n\nplease delete my account.\n\nDave\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Please delete my account", "", &request));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+
+    let to_mallory = signed_by_dave(
+        &team,
+        "Sorry, I don't know you.\n\nOn Mon, 23 Nov 2026 09:00, Mallory <mallory@attacker.test> wrote:\n> Hi Dave, about [#1]: do you remember me?\n",
+    );
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Hello from an old friend", "", &to_mallory));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "self-service", "dave's answer to mallory asked for no admin deletion: {t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+
+    let his = signed_by_dave(&team, "[#1]: I cannot find the button, please delete it for me.\n");
+    team.deliver_and_run(&mail("Dave <dave@example.org>", "Re: [#1] Please delete my account", "", &his));
+    assert_eq!(team.ticket(1)["step"], "admin-delete", "{}", team.ticket(1));
+}
+
+/// `triaged run --once` at `at` (the daemon's clock).
+fn run_at(team: &Team, at: jiff::Timestamp) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triaged"))
+        .arg("--config")
+        .arg(&team.s.config)
+        .args(["run", "--once"])
+        .env("TRIAGED_NOW", at.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// alice's "go ahead" is held while her domain's DNS does not answer; when
+/// it answers again she has taken the refund back, signed, before the
+/// re-check ran. Her older words, proven later, are no newer answer: the
+/// refund she withdrew is not asked of staff again.
+#[test]
+fn a_held_reply_proven_after_a_newer_one_was_handled_does_not_undo_it() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    assert_eq!(team.ticket(1)["step"], "refund");
+    let t0 = jiff::Timestamp::now();
+    let min = jiff::SignedDuration::from_mins;
+
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    team.use_dns(&silent.local_addr().unwrap().to_string());
+    team.s.dovecot.deliver("INBOX", team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "Yes, please go ahead."), &[]).as_bytes());
+    run_at(&team, t0 + min(1));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "held, it changed nothing: {t}");
+
+    drop(silent);
+    team.use_dns(&team.world.dns.addr().to_string());
+    team.s.dovecot.deliver("INBOX", team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]).as_bytes());
+    run_at(&team, t0 + min(2));
+    assert!(team.ticket(1)["staff_action"].is_null(), "{}", team.ticket(1));
+
+    run_at(&team, t0 + min(7));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].is_null(), "her withdrawal stands: {t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
+    let shown = String::from_utf8_lossy(&triaged(&team.s.config, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("was handled first: its words are not read; check them by hand"), "staff are told: {shown}");
+}
