@@ -190,7 +190,10 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         },
         Request::Learn { .. } | Request::Forget { .. } | Request::Classify { .. } | Request::Examples { .. } => unreachable!("answered above"),
         Request::StaffDone { .. } => staff_done(actor, id, &by, drafts_before),
-        Request::Done { .. } => match staff_action::done(&actor.store, id, &by, actor.now()) {
+        Request::Done { .. } => match {
+            let _moving = actor.store.moving();
+            staff_action::done(&actor.store, id, &by, actor.now())
+        } {
             Ok(Done::StaffAction) => staff_done(actor, id, &by, drafts_before),
             Ok(Done::Closing(outcome @ DoneOutcome::Done(_))) => {
                 let closed = lines::done(&by, id, &outcome, actor.now());

@@ -96,15 +96,6 @@ pub struct Actor {
     /// Ticket numbers are planned before the transaction that takes them;
     /// one intake at a time keeps the plan's number the one it gets.
     intake: Mutex<()>,
-    /// One ticket move planned at a time. A reply, `!done`, a deadline, a
-    /// re-check, a reclassification and staff's reply seen in Sent each
-    /// read the ticket, plan its next step and write it back; they run in different tasks (folder
-    /// workers, the channel, the spool, the timer). Under this lock each
-    /// plans from the ticket as the last one left it, so none writes back
-    /// a step planned from a state another has already moved on from (a
-    /// decline verified while staff said `!done` would put the ticket back
-    /// at the refund). Held only where nothing is awaited: see `moving`.
-    moves: std::sync::Mutex<()>,
     /// Bumped when actions were planned outside a folder's own sync (a
     /// deadline, a reclassification), so every worker carries out its own;
     /// a watch, so a bump while a worker is busy is not lost.
@@ -151,7 +142,6 @@ impl Actor {
             web_path: config.identity.web_path.clone(),
             signature: config.draft.signature.clone(),
             intake: Mutex::new(()),
-            moves: std::sync::Mutex::new(()),
             wake: watch::Sender::new(0),
             deadlines_changed: Notify::new(),
             notifier,
@@ -164,12 +154,10 @@ impl Actor {
         })
     }
 
-    /// The lock under which a ticket's move is planned and written
-    /// (`moves`). Taken after the last `.await` of a move: a verification
-    /// waits on DNS and must not keep staff waiting; what it found is
-    /// applied to the ticket as read under the lock.
+    /// The lock a ticket's move is planned and written under
+    /// ([`Store::moving`]), taken after the move's last `.await`.
     fn moving(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.moves.lock().unwrap_or_else(|e| e.into_inner())
+        self.store.moving()
     }
 
     /// Ticket `id` as stored now; `read` (the copy read before an

@@ -128,17 +128,27 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
     let missing = |id: TicketId| Reply::line(lines::no_ticket(nick, id));
     Ok(match cmd {
         Command::Help => Reply::line(lines::usage(nick)),
-        Command::Claim(id) => match store.claim(*id, nick, now)? {
+        // A claim, a release and a close are moves ([`Store::moving`]).
+        Command::Claim(id) => match {
+            let _moving = store.moving();
+            store.claim(*id, nick, now)?
+        } {
             ClaimOutcome::NoSuchTicket => missing(*id),
             outcome => Reply::line(lines::claim(nick, *id, &outcome, now)),
         },
-        Command::Release(id) => match store.release(*id, nick, now)? {
+        Command::Release(id) => match {
+            let _moving = store.moving();
+            store.release(*id, nick, now)?
+        } {
             ReleaseOutcome::NoSuchTicket => missing(*id),
             outcome => Reply::line(lines::release(nick, *id, &outcome, now)),
         },
         // The daemon drafts "it is done", or withdraws the drafts a closed
         // ticket no longer needs.
-        Command::Done(id) => match staff_action::done(store, *id, nick, now)? {
+        Command::Done(id) => match {
+            let _moving = store.moving();
+            staff_action::done(store, *id, nick, now)?
+        } {
             Done::StaffAction => Reply {
                 lines: Vec::new(),
                 forward: Some(StaffCommand::StaffDone { ticket: *id, by: nick.to_string() }),

@@ -360,6 +360,8 @@ pub struct Store {
     claims_changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Tickets written since the status snapshot last looked.
     touched: std::sync::Arc<std::sync::Mutex<Touched>>,
+    /// One ticket move at a time: see [`Store::moving`].
+    moves: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 const NEXT_TICKET: &[u8] = b"next_ticket";
@@ -586,10 +588,26 @@ impl Store {
             trees: Named::new(|n| Tree::new(&db, n)),
             claims_changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             touched: Default::default(),
+            moves: Default::default(),
             db,
         };
         store.index_stale_claim_keywords()?;
         Ok(store)
+    }
+
+    /// The lock a ticket's move is planned and written under. A reply,
+    /// `!done`, `set`, a deadline, a re-check, a reclassification, a
+    /// claim, a release and a close each read the ticket and write it
+    /// back, from different tasks (folder workers, the channel, the
+    /// spool, the timer). Under this lock each starts from the ticket as
+    /// the last one left it: none writes back a step or a state planned
+    /// from one another has moved on from (a decline verified while staff
+    /// said `!done` would put the ticket back at the refund; a claim
+    /// released while a reply was planned would come back). Take it after
+    /// the move's last `.await` (a verification may wait seconds for DNS),
+    /// never twice.
+    pub fn moving(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.moves.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether a store was ever written at `path` (by this version, or by
