@@ -316,3 +316,31 @@ fn a_reply_from_a_sender_without_an_account_held_while_dns_fails_is_released_by_
     let shown = show(&s);
     assert!(shown.contains(", confirm, held until a re-check proved it"), "{shown}");
 }
+
+/// A billing transfer: alice, verified by her signed request, names her
+/// new account ~bob. bob's signed reply arrives while the resolver is
+/// down: held, and once the re-check proves it, the ticket moves on to
+/// the transfer, as had the check run. Before, a second account's reply
+/// was never kept for a re-check and stayed held for good.
+#[test]
+fn a_second_accounts_reply_held_while_dns_fails_is_released_by_the_recheck() {
+    // No domains on file: no web challenge to wait for.
+    let accounts = "[[account]]\nusername = \"alice\"\nemail = \"alice@example.org\"\ntwo_factor = false\n\n\
+                    [[account]]\nusername = \"bob\"\nemail = \"bob@example.org\"\ntwo_factor = false\n";
+    let world = World::start_with(accounts, "");
+    let s = setup();
+    config_with_dns(&s, &world, &world.dns.addr().to_string());
+    let request = from_alice(&world, "Transfer my billing information to my new account", "Hello,\r\n\r\nplease move the billing information of ~alice to my new account ~bob.\r\n");
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    at(&s, BEFORE, &["run", "--once"]);
+    let t = first_ticket(&s);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
+
+    let bob = replies_as(&world, &s, "Bob <bob@example.org>", "example.org", "Yes, ~bob is my new account.");
+    held_in_an_outage_then_rechecked(&world, &s, &[&bob]);
+    let t = first_ticket(&s);
+    assert_eq!(t["step"], "transfer", "bob's reply, proven, moved the ticket: {t}");
+    assert_eq!(s.tickets().len(), 1, "no ticket of its own for bob's reply");
+    let shown = show(&s);
+    assert!(shown.contains("second account reply") && shown.contains("held until a re-check proved it"), "{shown}");
+}
