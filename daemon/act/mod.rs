@@ -202,17 +202,10 @@ impl Actor {
             uid,
             message_id: msg.message_id.clone(),
         };
-        match self.thread_of(msg)? {
-            Some((ticket, joined_by, Party::Owner)) => {
-                let (t, a) = self.reply(ticket, joined_by, &intake, &arrival).await?;
-                return Ok(Handled::Reply(t, a));
-            }
-            Some((ticket, joined_by, Party::Second)) => {
-                if let Some((t, a)) = self.second_reply(ticket, joined_by, &intake, &arrival).await? {
-                    return Ok(Handled::Reply(t, a));
-                }
-            }
-            None => {}
+        if let Some((ticket, joined_by, party)) = self.thread_of(msg)?
+            && let Some((t, a)) = self.reply(ticket, joined_by, party, &intake, &arrival).await?
+        {
+            return Ok(Handled::Reply(t, a));
         }
         let (t, a) = self.open(&intake, &arrival, commit).await?;
         Ok(Handled::Opened(t, a))
@@ -291,7 +284,7 @@ impl Actor {
         if self.second_account(&ticket) {
             ticket.identity.note_names(&msg.message_id, &msg.text);
         }
-        self.schedule_reverify(&mut ticket, msg, &report, None, false)?;
+        self.schedule_reverify(&mut ticket, msg, &report, None, Party::Owner, false)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
             .notifier
@@ -385,46 +378,68 @@ impl Actor {
         }
     }
 
-    /// A reply from the ticket's sender, stage by stage: verify (the
-    /// procedure is known, so the check counts what it counts from the
-    /// start), record its evidence on the ticket's identity, classify what
-    /// it means (`Pack::intent`), procedure step (plan, render), store. A
-    /// reply that claims an account without proving it, or on a ticket
-    /// without one proves less of its sender than the request did
-    /// (`TicketIdentity::falls_short`) or names a ticket that acts on an
-    /// account only by its tag, stops after the record stage (`hold`).
+    /// A reply to a ticket, from its sender or (`party`) the second
+    /// account of a procedure that involves one, stage by stage: verify
+    /// (the procedure is known, so the check counts what it counts from
+    /// the start), record its evidence on the identity of whoever wrote it
+    /// (`judge`), classify what it means and take the procedure's step
+    /// (`plan`), store. A reply that does not prove what it must (see
+    /// `judge_reply`, `judge_second`) stops after the record stage
+    /// (`hold`), and is kept for a re-check when a check could not run.
+    /// `None` when a message from another address is no other account's:
+    /// it opens a ticket of its own instead.
     async fn reply(
         &self,
         ticket: Ticket,
         joined_by: JoinedBy,
+        party: Party,
         intake: &Intake,
         arrival: &Arrival<'_>,
-    ) -> Result<(Ticket, Vec<(u64, Action)>), ActError> {
+    ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
         let msg = arrival.message();
         // Answering a bounce or an auto-reply starts a mail loop.
         if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
-            return self.automatic_answer(&ticket, intake, msg, &aside);
+            return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
         }
         let report = self.check_in(&ticket, arrival).await;
         let _moving = self.moving();
         // Staff may have moved the ticket while its sender was checked.
         let ticket = self.as_stored(ticket)?;
+        if party == Party::Second && other_account(&ticket, &report).is_none() {
+            return Ok(None);
+        }
         let mut planned_ticket = ticket.clone();
-        let unproven = self.judge_reply(&mut planned_ticket, arrival, &report, joined_by).err();
-        self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), unproven.is_some())?;
+        let unproven = self.judge(party, &mut planned_ticket, arrival, &report, joined_by).err();
+        self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, unproven.is_some())?;
         if let Some(Unproven { claimed, mut reason }) = unproven {
             if report.temporary {
                 reason.push_str(reverify::HELD_UNTIL);
             }
-            return self.hold(&planned_ticket, intake, msg, claimed, reason);
+            return self.hold(&planned_ticket, intake, msg, claimed, reason).map(Some);
         }
-        let planned = self.plan_reply(planned_ticket, arrival, &report, false)?;
+        let planned = self.plan_move(party, planned_ticket, arrival, &report, false)?;
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &planned.event, planned.notice.as_ref(), |t| {
             apply(t, &planned.ticket);
             planned.actions.clone()
         })?;
         self.record_document(&t)?;
-        Ok((t, actions))
+        Ok(Some((t, actions)))
+    }
+
+    /// `judge_reply` or `judge_second`, by whose reply it is.
+    fn judge(&self, party: Party, planned: &mut Ticket, arrival: &Arrival<'_>, report: &Report, joined_by: JoinedBy) -> Result<(), Unproven> {
+        match party {
+            Party::Owner => self.judge_reply(planned, arrival, report, joined_by),
+            Party::Second => self.judge_second(planned, arrival, report, joined_by),
+        }
+    }
+
+    /// `plan_reply` or `plan_second`, by whose reply it is.
+    fn plan_move(&self, party: Party, planned: Ticket, arrival: &Arrival<'_>, report: &Report, rechecked: bool) -> Result<Move, ActError> {
+        match party {
+            Party::Owner => self.plan_reply(planned, arrival, report, rechecked),
+            Party::Second => self.plan_second(planned, arrival, rechecked),
+        }
     }
 
     /// Records the evidence of a reply checked as `report` on `planned`
@@ -491,83 +506,87 @@ impl Actor {
         Ok(Move { ticket: planned, actions, event: note, notice })
     }
 
-    /// A reply from the second account of a procedure that involves one.
-    /// `None` when the sender is no other account (it opens a ticket of
-    /// its own instead).
-    async fn second_reply(
-        &self,
-        ticket: Ticket,
-        joined_by: JoinedBy,
-        intake: &Intake,
-        arrival: &Arrival<'_>,
-    ) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+    /// Records the evidence of a reply from another address than the
+    /// ticket's, checked as `report`, on the second account's identity in
+    /// `planned` (its ticket as stored, changed in place), and says whether
+    /// it may move the ticket: `Err` when it is held, with whom it claims
+    /// to be and why it does not prove it. As `judge_reply`, the rules
+    /// whether it arrives now or a re-check proves it later.
+    fn judge_second(&self, planned: &mut Ticket, arrival: &Arrival<'_>, report: &Report, joined_by: JoinedBy) -> Result<(), Unproven> {
         let msg = arrival.message();
-        if let Some(aside) = self.aside.judge(msg).filter(|a| a.kind.is_automatic()) {
-            return self.automatic_answer(&ticket, intake, msg, &aside).map(Some);
-        }
-        let report = self.check_in(&ticket, arrival).await;
-        let _moving = self.moving();
-        let ticket = self.as_stored(ticket)?;
-        let Some(account) = report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref()) else {
-            return Ok(None);
-        };
         let address = msg.single_from().map(|a| a.email.clone()).unwrap_or_default();
+        // Arriving, such a message opens a ticket of its own (`reply`);
+        // re-checked, the directory changed meanwhile.
+        let Some(account) = other_account(planned, report) else {
+            let reason = "its address is no longer an account other than the ticket's".to_string();
+            return Err(Unproven { claimed: Claimed::Address(address), reason });
+        };
         // Proving who one is proves nothing about whose billing moves:
         // only an account the requester named may be the other one, and
         // none other takes its place in the ticket.
-        if !ticket.identity.names(&account, &address) {
+        if !planned.identity.names(&account, &address) {
             let reason = format!(
                 "~{} is no account the requester named (named: {})",
                 sanitize_line(&account),
-                ticket.identity.named_words()
+                planned.identity.named_words()
             );
-            return self.hold(&ticket, intake, msg, Claimed::Account(account), reason).map(Some);
+            return Err(Unproven { claimed: Claimed::Account(account), reason });
         }
-        let binding = binding(&ticket, msg, &report, joined_by, &self.team_addresses(arrival));
-        let mut planned_ticket = ticket.clone();
-        let second = match planned_ticket.identity.second.take() {
+        // Arriving, only the second account's address joins a ticket that
+        // has one (`thread_of`); re-checked, another may have taken the
+        // place meanwhile.
+        if let Some(other) = planned.identity.second.as_ref().filter(|s| !s.is_address(&address)) {
+            let reason = format!("the ticket's other account is already {}", sanitize_line(&other.address));
+            return Err(Unproven { claimed: Claimed::Account(account), reason });
+        }
+        let binding = binding(planned, msg, report, joined_by, &self.team_addresses(arrival));
+        let had_second = planned.identity.second.is_some();
+        let second = match planned.identity.second.take() {
             Some(mut s) => {
-                s.record(&report, &msg.message_id, binding);
+                s.record(report, &msg.message_id, binding);
                 s
             }
-            None => Box::new(TicketIdentity::second_party(&address, &report, &msg.message_id, binding)),
+            None => Box::new(TicketIdentity::second_party(&address, report, &msg.message_id, binding)),
         };
         let counts = second.counted(&msg.message_id);
-        if !counts {
-            let reason = unauthenticated_reason(&report, binding, joined_by);
-            // Unproven, it takes no account's place: once the ticket has
-            // a second account only that address joins it, so a forged
-            // reply as one named account would lock out the one who
-            // proves himself (his reply would open a ticket of its own).
-            let kept = if ticket.identity.second.is_some() {
-                planned_ticket.identity.second = Some(second);
-                &planned_ticket
-            } else {
-                &ticket
-            };
-            return self.hold(kept, intake, msg, Claimed::Account(account), reason).map(Some);
+        // Unproven, it takes no account's place: once the ticket has a
+        // second account only that address joins it, so a forged reply as
+        // one named account would lock out the one who proves himself (his
+        // reply would open a ticket of its own).
+        if counts || had_second {
+            planned.identity.second = Some(second);
         }
-        planned_ticket.identity.second = Some(second);
-        // The second account's words confirm nothing; its proof is what
-        // the procedure waited for.
+        if !counts {
+            let reason = unauthenticated_reason(report, binding, joined_by);
+            return Err(Unproven { claimed: Claimed::Account(account), reason });
+        }
+        Ok(())
+    }
+
+    /// The move of a second account's reply that may move its ticket
+    /// (`planned`, as `judge_second` left it). Its words confirm nothing;
+    /// its proof is what the procedure waited for. `rechecked`: as for
+    /// `plan_reply`.
+    fn plan_second(&self, mut planned: Ticket, arrival: &Arrival<'_>, rechecked: bool) -> Result<Move, ActError> {
+        let msg = arrival.message();
         let event = Event::Reply { text: String::new(), intent: Intent::Other };
-        let actions = self.step(&mut planned_ticket, &event)?;
+        let actions = self.step(&mut planned, &event)?;
         // With every account the requester named: staff check that the
         // one who proved itself is the one meant ("~carol pays for it").
-        let second = planned_ticket.identity.second.as_deref().map(|s| {
-            format!("{} (the request named {})", s.summary(self.policy(&planned_ticket)), planned_ticket.identity.named_words())
+        let second = planned.identity.second.as_deref().map(|s| {
+            format!("{} (the request named {})", s.summary(self.policy(&planned)), planned.identity.named_words())
         });
-        let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
+        let mut note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
+        if rechecked {
+            note.push_str(reverify::RELEASED);
+        }
         let notice = self.notifier.outgoing(&Notice::SecondAccount {
-            ticket: ticket.id,
+            ticket: planned.id,
             identity: second.unwrap_or_default(),
-            step: (!actions.is_empty()).then(|| planned_ticket.step.clone().unwrap_or_else(|| "-".into())),
+            step: (!actions.is_empty()).then(|| planned.step.clone().unwrap_or_else(|| "-".into())),
+            rechecked,
         });
-        let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
-            apply(t, &planned_ticket);
-            actions.clone()
-        })?;
-        Ok(Some((t, planned)))
+        Ok(Move { ticket: planned, actions, event: note, notice })
     }
 
     /// The checks of a message on `ticket`: its challenge, and the card
@@ -1026,11 +1045,20 @@ struct Unproven {
 }
 
 /// Whose message a reply is: the ticket's own sender, or the second
-/// account of a procedure that involves one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Party {
+/// account of a procedure that involves one. Kept with a message kept for
+/// a re-check (`store::Kept`), so its name is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    #[default]
     Owner,
     Second,
+}
+
+impl Party {
+    pub fn is_owner(&self) -> bool {
+        *self == Party::Owner
+    }
 }
 
 /// The header by which a reply named its ticket. Kept with a message
@@ -1051,6 +1079,12 @@ impl JoinedBy {
             JoinedBy::SubjectTag => "subject",
         }
     }
+}
+
+/// The account a reply from another address than `ticket`'s claims,
+/// when it is one and not the ticket's own: what a second account may be.
+fn other_account(ticket: &Ticket, report: &Report) -> Option<String> {
+    report.account.clone().filter(|a| Some(a) != ticket.identity.account.as_ref())
 }
 
 /// Whether `address` is the address ticket `t` is about, under the account

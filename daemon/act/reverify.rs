@@ -16,7 +16,7 @@
 //! if the user had answered (the re-check of a deletion request is no
 //! reply to the self-service mail).
 
-use super::{ActError, Actor, JoinedBy, apply, binding};
+use super::{ActError, Actor, JoinedBy, Party, apply, binding};
 use crate::message::Message;
 use crate::procedures::engine::Event;
 use crate::staff::{Notice, lines};
@@ -36,20 +36,21 @@ pub const RELEASED: &str = ", held until a re-check proved it";
 
 impl Actor {
     /// After a check with temporary gaps: keep the message (with how a
-    /// reply joined its ticket, and whether it was held) and arm the retry
-    /// on the (not yet stored) ticket.
+    /// reply joined its ticket, whose it is, and whether it was held) and
+    /// arm the retry on the (not yet stored) ticket.
     pub(super) fn schedule_reverify(
         &self,
         ticket: &mut Ticket,
         msg: &Message,
         report: &Report,
         joined_by: Option<JoinedBy>,
+        party: Party,
         held: bool,
     ) -> Result<(), ActError> {
         if !report.temporary {
             return Ok(());
         }
-        let kept = Kept { message_id: msg.message_id.clone(), joined_by, held, tries: 0, raw: msg.raw().to_vec() };
+        let kept = Kept { message_id: msg.message_id.clone(), joined_by, party, held, tries: 0, raw: msg.raw().to_vec() };
         for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
             tracing::warn!(
                 ticket = ticket.id.0,
@@ -105,15 +106,17 @@ impl Actor {
         let Some(others) = self.others_kept(id, entry)? else { return Ok(()) };
         let mut ticket = self.as_stored(ticket)?;
         let policy = self.policy(&ticket);
-        let was_verified = ticket.identity.verdict(policy).verified;
+        let party = entry.kept.party;
+        let was_verified = verified(&ticket, party, policy);
         let tries = entry.kept.tries + 1;
         ticket.notes.reverify_tries = Some(ticket.notes.reverify_tries.unwrap_or(0) + 1);
         // A held reply is judged again by the rules of a reply arriving
-        // now; any other message keeps the place it took, and only its
-        // evidence is checked again, its link to the ticket decided anew
-        // from how it joined.
+        // now, as its sender's or the second account's; any other message
+        // keeps the place it took, and only its evidence is checked again
+        // (on the identity of whoever wrote it), its link to the ticket
+        // decided anew from how it joined.
         let judged = match entry.kept.joined_by.filter(|_| entry.kept.held) {
-            Some(joined_by) => Some(self.judge_reply(&mut ticket, &arrival, &report, joined_by)),
+            Some(joined_by) => Some(self.judge(party, &mut ticket, &arrival, &report, joined_by)),
             None => {
                 let binding = match entry.kept.joined_by {
                     Some(joined_by) => binding(&ticket, &msg, &report, joined_by, &self.team_addresses(&arrival)),
@@ -127,7 +130,18 @@ impl Actor {
                         .map(|e| e.binding)
                         .unwrap_or(Binding::Unsigned),
                 };
-                ticket.identity.record(&report, &msg.message_id, binding);
+                match party {
+                    Party::Owner => {
+                        ticket.identity.record(&report, &msg.message_id, binding);
+                    }
+                    // Kept unheld, it counted: the second account is its
+                    // sender's.
+                    Party::Second => {
+                        if let Some(second) = ticket.identity.second.as_mut() {
+                            second.record(&report, &msg.message_id, binding);
+                        }
+                    }
+                }
                 None
             }
         };
@@ -136,7 +150,7 @@ impl Actor {
         // would undo them (a "go ahead" held, then a signed "cancel it"
         // handled, would put the withdrawn action back).
         let overtaken = judged.as_ref().is_some_and(|j| j.is_ok()).then(|| newer_reply(&ticket, &msg.message_id)).flatten();
-        let now_verified = ticket.identity.verdict(policy).verified;
+        let now_verified = verified(&ticket, party, policy);
         // For `status` and `!show`, whether or not the ticket moves.
         ticket.notes.identity_summary = Some(ticket.identity.summary(policy));
         // Once the sender is verified, what is still unreachable no longer
@@ -151,7 +165,7 @@ impl Actor {
         let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
         if let (Some(Ok(())), None) = (&judged, &overtaken) {
             // Proven: the reply it is, planned from where the ticket is now.
-            let planned = self.plan_reply(ticket, &arrival, &report, true)?;
+            let planned = self.plan_move(party, ticket, &arrival, &report, true)?;
             let (t, _) = self.store.settle_reverify(id, entry, settle, &planned.event, planned.notice.as_ref(), |t| {
                 apply(t, &planned.ticket);
                 planned.actions.clone()
@@ -221,6 +235,15 @@ fn newer_reply(ticket: &Ticket, message_id: &str) -> Option<String> {
     let newest = ticket.notes.newest_reply.as_deref()?;
     let at = |id: &str| ticket.identity.messages.iter().position(|e| e.message_id == id);
     (at(newest)? > at(message_id)?).then(|| newest.to_string())
+}
+
+/// Whether `party` is verified on `ticket` under `policy`: its sender, or
+/// the second account once one proved itself there.
+fn verified(ticket: &Ticket, party: Party, policy: crate::procedures::IdentityPolicy) -> bool {
+    match party {
+        Party::Owner => ticket.identity.verdict(policy).verified,
+        Party::Second => ticket.identity.second.as_ref().is_some_and(|s| s.verdict(policy).verified),
+    }
 }
 
 /// The retry on `ticket`, armed anew while `wanted` (a message is tried

@@ -64,7 +64,7 @@ impl Notice {
             } => format!(
                 "{ticket} reply from {}{} → {}; {}{}{}",
                 f(bare(from), FROM_CHARS),
-                if *rechecked { ", held until a re-check proved it" } else { "" },
+                if *rechecked { crate::act::reverify::RELEASED } else { "" },
                 f(procedure, FIELD_CHARS),
                 f(identity, FIELD_CHARS),
                 if *draft_ready { "; draft ready" } else { "" },
@@ -76,9 +76,12 @@ impl Notice {
                 claimed,
                 reason,
             } => format!("{ticket} {}", unproven(message_id, claimed, reason)),
-            Notice::SecondAccount { ticket, identity, step } => {
-                format!("{ticket} second account {}{}", f(identity, FIELD_CHARS), moved(step))
-            }
+            Notice::SecondAccount { ticket, identity, step, rechecked } => format!(
+                "{ticket} second account {}{}{}",
+                f(identity, FIELD_CHARS),
+                if *rechecked { crate::act::reverify::RELEASED } else { "" },
+                moved(step)
+            ),
             Notice::Rechecked {
                 ticket,
                 outcome,
@@ -1221,6 +1224,13 @@ mod tests {
                 draft_ready: true,
                 rechecked: true,
                 note: None,
+            }
+            .render(),
+            Notice::SecondAccount {
+                ticket: TicketId(11),
+                identity: "verified 1/1 (dkim) as ~bob (the request named ~bob)".into(),
+                step: Some("transfer".into()),
+                rechecked: true,
             }
             .render(),
         ];

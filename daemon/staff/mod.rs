@@ -88,6 +88,10 @@ pub enum Notice {
         identity: String,
         /// The step the ticket moved to, when it did (a draft is ready).
         step: Option<String>,
+        /// The reply was held because its check could not run, until a
+        /// re-check proved it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        rechecked: bool,
     },
     /// A ticket's identity checked again after a check that could not
     /// reach a key server or DNS.

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Outgoing, Store, StoreError, Ticket, TicketId, be_u64, dec, enc, kv};
-use crate::act::JoinedBy;
+use crate::act::{JoinedBy, Party};
 use crate::store::Action;
 
 pub(super) const TREE: &str = "reverify";
@@ -30,6 +30,10 @@ pub struct Kept {
     /// the ticket (and for an entry an earlier version kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub joined_by: Option<JoinedBy>,
+    /// Whose reply it is: the ticket's sender, or the second account of a
+    /// procedure that involves one (its evidence is that account's).
+    #[serde(default, skip_serializing_if = "Party::is_owner")]
+    pub party: Party,
     /// The reply was held (it moved nothing, staff were told it proves
     /// nothing): once a re-check proves it, it is handled as the reply it
     /// is.
@@ -45,7 +49,7 @@ pub struct Kept {
 impl Kept {
     /// An entry an earlier version kept: the raw message, nothing more.
     fn raw_only(raw: Vec<u8>) -> Kept {
-        Kept { message_id: String::new(), joined_by: None, held: false, tries: 0, raw }
+        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, raw }
     }
 }
 
@@ -160,7 +164,7 @@ mod tests {
     use crate::store::{Intake, Uid};
 
     fn kept(n: u32) -> Kept {
-        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), held: true, tries: 0, raw: format!("raw {n}").into_bytes() }
+        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, raw: format!("raw {n}").into_bytes() }
     }
 
     fn ids(s: &Store, t: TicketId) -> Vec<String> {

@@ -222,12 +222,18 @@ pub async fn check(
             a.username,
             factor.reason
         )),
-        (_, None) => Factor::none(format!(
-            "no account has the address {} ({}: {})",
-            sanitize_line(&from.email),
-            outcome_word(&factor),
-            factor.reason
-        )),
+        // A check that could not run stays one that could not run: the
+        // reply of a sender without an account is held on it, and only a
+        // re-check (`act::reverify`) can release it.
+        (_, None) => Factor {
+            temporary: factor.temporary,
+            ..Factor::none(format!(
+                "no account has the address {} ({}: {})",
+                sanitize_line(&from.email),
+                outcome_word(&factor),
+                factor.reason
+            ))
+        },
         (false, Some(_)) => factor,
     };
     // Without an account the sender's signature still vouches for the
@@ -243,6 +249,7 @@ fn outcome_word(f: &Factor) -> &'static str {
     match f.result {
         super::Outcome::Pass => "signature valid",
         super::Outcome::Fail => "signature not valid",
+        super::Outcome::None if f.temporary => "signature not checked",
         super::Outcome::None => "no usable signature",
     }
 }

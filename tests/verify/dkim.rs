@@ -306,6 +306,17 @@ async fn dns_outage_is_temporary_none_never_fail() {
     assert!(r.factors.dkim.temporary, "{r:#?}");
     assert!(r.temporary && !r.verified);
     assert!(r.summary().contains("dkim retry"), "{}", r.summary());
+
+    // A sender no account has: the same, or a reply of theirs held for want
+    // of a signature would never be checked again.
+    let raw = w.signed("mallory@example.org", "x");
+    let msg = triaged::message::Message::parse(raw.into_bytes()).unwrap();
+    let r = verifier.verify(&msg, &Default::default()).await;
+    assert_eq!((r.account.as_deref(), r.factors.dkim.result), (None, Outcome::None), "{r:#?}");
+    assert!(r.factors.dkim.temporary && r.temporary && !r.verified, "{r:#?}");
+    assert!(r.factors.dkim.reason.starts_with("no account has the address mallory@example.org (signature not checked: temporary: "), "{r:#?}");
+    assert!(r.dkim_domain.is_none() && !r.signs_header("in-reply-to"), "nothing vouched for: {r:#?}");
+    assert!(r.summary().contains("(no account): dkim retry"), "{}", r.summary());
 }
 
 #[tokio::test]
