@@ -483,6 +483,52 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     assert!(ok.last_draft().contains("Two-factor\nauthentication has been disabled"));
 }
 
+/// "If the user is unable to verify their identity, refuse their support
+/// inquiry." A signed reply that still lacks a factor but says the missing
+/// one is on its way has not failed to verify: the request waits for it,
+/// with no draft, and the promise is put before a person. The proof, when
+/// it comes, moves the request on; a reply that brings none and promises
+/// none is refused. The seed sets no number of tries and no time limit, so
+/// the wait has none. The same at every identity check of the pack.
+#[test]
+fn sourcehut_a_proof_promised_for_later_waits_and_is_not_refused() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let checks = [
+        ("2fa-disable", "check", "disable", "refuse"),
+        ("account-deletion", "admin-check", "admin-delete", "refuse"),
+        ("cannot-pay", "check", "grant", "refuse"),
+        ("refund", "check", "lookup", "refuse"),
+        ("billing-transfer", "check", "await-other", "refuse"),
+    ];
+    for (procedure, check, proved, refused) in checks {
+        let data = json!({ "two_factor": true, "verified": false, "factors": 1 });
+        let mut t = Ticket::new(&pack, &clock, 50, procedure, data.clone());
+        t.step = Some(check.into());
+        for promise in ["I'll publish the DNS record tonight.", "Signed with my PGP key. Will add the SSH key signature tomorrow."] {
+            let p = t.reply(promise, &mut n);
+            assert_eq!((p.step.as_deref(), p.state.as_str()), (Some(p.path[1].as_str()), "waiting"), "{procedure}: {p:?}");
+            assert!(p.path[1].ends_with("await-proof") && p.template.is_none() && p.deadlines.is_empty(), "{procedure}: {p:?}");
+            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            assert!(note.contains("says the missing proof will follow") && note.contains("refuse by hand"), "{note}");
+        }
+        assert!(t.drafts.is_empty(), "{procedure}: no refusal drafted: {:?}", t.drafts);
+        clock.set(berlin("2024-06-01T10:00:00"));
+        assert!(t.fire_due(&mut n).is_none(), "{procedure}: no time limit the seed does not set");
+        clock.set(berlin("2024-03-01T10:00:00"));
+        t.data.insert("verified".into(), json!(true));
+        let p = t.reply("Here is the signature.", &mut n);
+        assert_eq!(p.path.last().map(String::as_str), Some(proved), "{procedure}: {p:?}");
+
+        let mut t = Ticket::new(&pack, &clock, 51, procedure, data);
+        t.step = Some(check.into());
+        let p = t.reply("I really am Alice, please just do it.", &mut n);
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some(refused), "closed"), "{procedure}: {p:?}");
+        assert!(t.last_draft().contains("could not verify"), "{procedure}: {}", t.last_draft());
+    }
+}
+
 #[test]
 fn sourcehut_rename_is_not_available_and_explains_the_way_around() {
     let pack = pack("sourcehut");
