@@ -214,10 +214,12 @@ fn promises(text: &str) -> bool {
 }
 
 /// The doing denied: "I did not manage to delete it", "I couldn't",
-/// "nicht selbst gelöscht". Nothing is resolved then.
+/// "nicht selbst gelöscht", "still not working now", "it stopped working
+/// again". Nothing is resolved then.
 static NOT_DONE: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(did|do|does|have|has|had|could|can|was|were|is)(n'?t| not| never)\b|\b(cannot|unable|nicht|pas)\b|",
+        r"\bnot (work\w*|fixed|solved|resolved|sorted)\b|\b(stopped|no longer|ceased) work\w*\b|",
         r"\bno (puedo|pude|pudo|he|lo he)\b"
     ))
 });
@@ -590,6 +592,16 @@ mod tests {
         ] {
             assert_eq!(read(&re, reply), want, "{reply:?}");
         }
+    }
+
+    /// "Works now" denied is news that nothing works: no "resolved".
+    #[test]
+    fn still_not_working_is_not_resolved() {
+        let re = cacert();
+        for reply in ["It's still not working now.", "The hub stopped working again now.", "Still not fixed now for anyone."] {
+            assert_ne!(read(&re, reply), Intent::Resolved, "{reply:?}");
+        }
+        assert_eq!(read(&re, "It works again now, thanks!"), Intent::Resolved);
     }
 
     #[test]

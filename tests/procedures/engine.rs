@@ -833,23 +833,58 @@ fn twoi2c_when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket
 /// nothing), and the engineers are told, in case they started on it.
 #[test]
 fn twoi2c_a_request_the_representative_takes_back_leaves_the_engineers_nothing_to_resolve() {
+    let steps = at_each_2i2c_step_waiting_for_the_engineers("Please cancel this request, we no longer need it.", |at, _, p, t| {
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"), "{at}: {p:?}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{at}: {p:?}");
+        let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        assert!(note.contains("took the request back") && note.contains("infrastructure repository"), "{note}");
+    });
+    assert_eq!(steps, 2, "accept and follow-up");
+}
+
+/// "When the issue is resolved, we'll send you a confirmation via
+/// support@2i2c.org, and we'll close the support ticket." The
+/// representative writing that it works again while the engineers are asked
+/// to resolve it is that resolution: at every step that waits for them, the
+/// action no longer stands, the engineers are told (in case they started
+/// on it), and the confirmation is drafted; the ticket closes once it is
+/// sent. News that it still does not work leaves the action standing.
+#[test]
+fn twoi2c_an_issue_that_works_again_gets_the_confirmation_and_leaves_the_engineers_nothing_to_resolve() {
+    let steps = at_each_2i2c_step_waiting_for_the_engineers("It works again now, thanks!", |at, _, p, t| {
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("works-again"), "closed"), "{at}: {p:?}");
+        assert!(p.staff_action.is_none(), "{at}: {p:?}");
+        let mail = t.last_draft().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(mail.contains("it works again") && mail.contains("we are closing the ticket"), "{mail}");
+        let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        assert!(note.contains("nothing is left for the engineers") && note.contains("infrastructure repository"), "{note}");
+    });
+    assert_eq!(steps, 2, "accept and follow-up");
+    at_each_2i2c_step_waiting_for_the_engineers("It's still not working now.", |at, action, p, _| {
+        assert_ne!(p.step.as_deref(), Some("works-again"), "{at}: {p:?}");
+        assert_eq!(p.staff_action.as_deref(), Some(action), "{at}: {p:?}");
+    });
+}
+
+/// `reply` from the representative at each 2i2c step where the engineers
+/// are asked to act, each on a ticket of its own: `check(where, the
+/// step's action, plan, ticket)`. Returns how many steps were tried.
+fn at_each_2i2c_step_waiting_for_the_engineers(reply: &str, check: impl Fn(&str, &str, Plan, &Ticket<'_>)) -> usize {
     let pack = pack("2i2c");
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
     let mut n = MemoryNumbers::default();
     let mut steps = 0;
     for proc in &pack.procedures {
-        for step in proc.steps.iter().filter(|s| s.staff_action.is_some()) {
+        for step in proc.steps.iter() {
+            let Some(action) = &step.staff_action else { continue };
             steps += 1;
-            let mut t = Ticket::new(&pack, &clock, 40, &proc.id, json!({ "verified": true, "subject": "hub down" }));
+            let mut t = Ticket::new(&pack, &clock, 40 + steps, &proc.id, json!({ "verified": true, "subject": "hub down" }));
             t.step = Some(step.name.clone());
-            let p = t.reply("Please cancel this request, we no longer need it.", &mut n);
-            assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"), "{} {}: {p:?}", proc.id, step.name);
-            assert!(p.staff_action.is_none() && p.template.is_none(), "{} {}: {p:?}", proc.id, step.name);
-            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-            assert!(note.contains("took the request back") && note.contains("infrastructure repository"), "{note}");
+            let p = t.reply(reply, &mut n);
+            check(&format!("{} {}", proc.id, step.name), action, p, &t);
         }
     }
-    assert_eq!(steps, 2, "accept and follow-up");
+    steps as usize
 }
 
 #[test]
