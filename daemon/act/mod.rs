@@ -560,19 +560,35 @@ impl Actor {
         }
         planned_ticket.identity.second = Some(second);
         // The second account's words confirm nothing; its proof is what
-        // the procedure waited for.
-        let event = Event::Reply { text: String::new(), intent: Intent::Other };
+        // the procedure waited for. Its "no" ("do not transfer, I never
+        // agreed") or "not yet" stops the procedure as the requester's
+        // would: a person decides, and no staff action stands on it.
+        let objects = match self.pack.intent(msg) {
+            i @ (Intent::Decline | Intent::Deferral) => Some(i),
+            _ => None,
+        };
+        let event = Event::Reply {
+            text: String::new(),
+            intent: objects.unwrap_or(Intent::Other),
+        };
         let actions = self.step(&mut planned_ticket, &event)?;
         // With every account the requester named: staff check that the
         // one who proved itself is the one meant ("~carol pays for it").
         let second = planned_ticket.identity.second.as_deref().map(|s| {
             format!("{} (the request named {})", s.summary(self.policy(&planned_ticket)), planned_ticket.identity.named_words())
         });
-        let note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
+        let mut note = format!("second account reply {} ({})", msg.message_id, second.clone().unwrap_or_default());
+        if let Some(i) = objects {
+            note.push_str(&format!(", {}", i.as_str()));
+        }
+        // What staff must read of an objection: the hand-off it made, or
+        // the note of the step it reached.
+        let objection = objects.and_then(|_| planned_ticket.notes.handoff.clone().or_else(|| planned_ticket.notes.staff_note.clone()));
         let notice = self.notifier.outgoing(&Notice::SecondAccount {
             ticket: ticket.id,
             identity: second.unwrap_or_default(),
             step: (!actions.is_empty()).then(|| planned_ticket.step.clone().unwrap_or_else(|| "-".into())),
+            objection,
         });
         let (t, planned) = self.store.update_ticket(ticket.id, Some(intake), &note, notice.as_ref(), |t| {
             apply(t, &planned_ticket);

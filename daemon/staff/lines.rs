@@ -76,9 +76,12 @@ impl Notice {
                 claimed,
                 reason,
             } => format!("{ticket} {}", unproven(message_id, claimed, reason)),
-            Notice::SecondAccount { ticket, identity, step } => {
-                format!("{ticket} second account {}{}", f(identity, FIELD_CHARS), moved(step))
-            }
+            Notice::SecondAccount { ticket, identity, step, objection } => format!(
+                "{ticket} second account {}{}{}",
+                f(identity, FIELD_CHARS),
+                moved(step),
+                objection.as_deref().map(|n| format!("; it objects: {}", f(n, NOTE_CHARS))).unwrap_or_default()
+            ),
             Notice::Rechecked {
                 ticket,
                 outcome,
@@ -1173,6 +1176,13 @@ mod tests {
                 draft_ready: false,
                 note: Some("Ticket #6: the user took the deletion request back while it was on hold (retention until 2027-02-15). Nothing is deleted and no arbitration number is used; the retention date executes nothing and the case is closed. If you locked the account already, unlock it. Read the reply if in doubt.".into()),
                 rechecked: false,
+            }
+            .render(),
+            Notice::SecondAccount {
+                ticket: TicketId(20),
+                identity: "verified 1/1 (dkim) as ~bob (the request named ~bob)".into(),
+                step: None,
+                objection: Some("Ticket #20: an account of this billing transfer (the requester\nor the one it would move to) says not to transfer, or not yet. Nothing is\ntransferred and nobody is asked to; read the reply and answer by hand.\n".into()),
             }
             .render(),
             Notice::Unproven {

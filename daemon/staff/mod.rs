@@ -88,6 +88,10 @@ pub enum Notice {
         identity: String,
         /// The step the ticket moved to, when it did (a draft is ready).
         step: Option<String>,
+        /// It says no, or not yet: what a person must read (the hand-off
+        /// or the note of the step it reached).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        objection: Option<String>,
     },
     /// A ticket's identity checked again after a check that could not
     /// reach a key server or DNS.

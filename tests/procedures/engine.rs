@@ -712,6 +712,39 @@ fn sourcehut_billing_transfer_needs_both_accounts_verified() {
     assert!(t.notes.last().unwrap().contains("meta.sr.ht user admin UI"));
 }
 
+/// "Verify both accounts ... then ... transfer the billing info": an
+/// account that says no, or not yet, gives no go-ahead, however well it
+/// proves itself. Before staff are asked, the ticket goes to a person and
+/// nobody is asked to transfer; once they were, the action is withdrawn.
+/// A plain reply or a confirmation moves the transfer on as before.
+#[test]
+fn sourcehut_no_billing_transfer_while_either_account_says_no() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let both = json!({ "verified": true, "other_account_verified": true });
+    for step in ["check", "await-other", "await-proof"] {
+        for (no, path) in [("Do not transfer, I never agreed to this.", vec!["objected"]), ("Please don't transfer it yet.", vec!["recheck", "objected"])] {
+            let mut t = Ticket::new(&pack, &clock, 21, "billing-transfer", both.clone());
+            t.step = Some(step.into());
+            let p = t.reply(no, &mut n);
+            assert_eq!((&p.path, p.state.as_str()), (&path.iter().map(|s| s.to_string()).collect(), "new"), "{step} {no:?}: {p:?}");
+            assert!(p.staff_action.is_none() && p.template.is_none(), "{step}: {p:?}");
+            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            assert!(note.contains("says not to transfer, or not yet") && note.contains("Nothing is transferred"), "{note}");
+        }
+        for go in ["Yes, go ahead.", "Here is the mail from the other account too."] {
+            let mut t = Ticket::new(&pack, &clock, 22, "billing-transfer", both.clone());
+            t.step = Some(step.into());
+            assert_eq!(t.reply(go, &mut n).path, ["recheck", "transfer"], "{step} {go:?}");
+        }
+    }
+    let mut t = Ticket::new(&pack, &clock, 23, "billing-transfer", both);
+    t.step = Some("transfer".into());
+    let p = t.reply("Do not transfer, I never agreed to this.", &mut n);
+    assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{p:?}");
+}
+
 #[test]
 fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     let pack = pack("sourcehut");
