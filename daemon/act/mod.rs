@@ -565,11 +565,20 @@ impl Actor {
 
     /// The move of a second account's reply that may move its ticket
     /// (`planned`, as `judge_second` left it). Its words confirm nothing;
-    /// its proof is what the procedure waited for. `rechecked`: as for
-    /// `plan_reply`.
+    /// its proof is what the procedure waited for. Its "no" ("do not
+    /// transfer, I never agreed") or "not yet" stops the procedure as the
+    /// requester's would: a person decides, and no staff action stands on
+    /// it. `rechecked`: as for `plan_reply`.
     fn plan_second(&self, mut planned: Ticket, arrival: &Arrival<'_>, rechecked: bool) -> Result<Move, ActError> {
         let msg = arrival.message();
-        let event = Event::Reply { text: String::new(), intent: Intent::Other };
+        let objects = match self.pack.intent(msg) {
+            i @ (Intent::Decline | Intent::Deferral) => Some(i),
+            _ => None,
+        };
+        let event = Event::Reply {
+            text: String::new(),
+            intent: objects.unwrap_or(Intent::Other),
+        };
         let actions = self.step(&mut planned, &event)?;
         // With every account the requester named: staff check that the
         // one who proved itself is the one meant ("~carol pays for it").
@@ -580,11 +589,18 @@ impl Actor {
         if rechecked {
             note.push_str(reverify::RELEASED);
         }
+        if let Some(i) = objects {
+            note.push_str(&format!(", {}", i.as_str()));
+        }
+        // What staff must read of an objection: the hand-off it made, or
+        // the note of the step it reached.
+        let objection = objects.and_then(|_| planned.notes.handoff.clone().or_else(|| planned.notes.staff_note.clone()));
         let notice = self.notifier.outgoing(&Notice::SecondAccount {
             ticket: planned.id,
             identity: second.unwrap_or_default(),
             step: (!actions.is_empty()).then(|| planned.step.clone().unwrap_or_else(|| "-".into())),
             rechecked,
+            objection,
         });
         Ok(Move { ticket: planned, actions, event: note, notice })
     }

@@ -256,6 +256,7 @@ impl<'a> Engine<'a> {
                 // `on_confirmation`; `on_reply` of a step that asks for a
                 // confirmation is a review step (checked at load).
                 Intent::Decline => cur.on_decline.clone().or_else(|| cur.on_reply.clone()),
+                Intent::Resolved => cur.on_resolved.clone().or_else(|| cur.on_reply.clone()),
                 _ => cur.on_reply.clone(),
             },
             (Event::StaffDone { .. }, None) => None,

@@ -80,7 +80,7 @@ pub fn check(
             known.extend(s.allocate.iter().map(|a| a.key.clone()));
         }
         let entered_by_reply = steps.iter().any(|s| {
-            [&s.on_reply, &s.on_confirmation, &s.on_decline].iter().any(|t| t.as_deref() == Some(step.name.as_str()))
+            [&s.on_reply, &s.on_confirmation, &s.on_decline, &s.on_resolved].iter().any(|t| t.as_deref() == Some(step.name.as_str()))
         });
         for (key, name) in [("template", &step.template), ("staff_note", &step.staff_note)] {
             let Some(name) = name else { continue };

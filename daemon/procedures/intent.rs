@@ -32,6 +32,11 @@ pub enum Intent {
     /// and a step that would take `other` for a request to act routes it
     /// to a person (`reply_intent == 'deferral'`).
     Deferral,
+    /// Says its writer will still send the proof asked for: "I'll
+    /// publish the DNS record tonight", "will add the SSH key signature
+    /// tomorrow". Not there yet, and not refused: a step checking
+    /// identity waits for it (`reply_intent == 'promise'`).
+    Promise,
     /// None of the above, or several at once: a person reads it.
     Other,
 }
@@ -44,6 +49,7 @@ impl Intent {
             Intent::Question => "question",
             Intent::Resolved => "resolved",
             Intent::Deferral => "deferral",
+            Intent::Promise => "promise",
             Intent::Other => "other",
         }
     }
@@ -182,11 +188,38 @@ fn acknowledges_only(text: &str, names: &[String]) -> bool {
     WILL_DO.is_match(text) && only_words(text, names, |w| WILL_DO_WORDS.contains(&w.to_lowercase().as_str()))
 }
 
+/// The proof still to come, promised: a future of the writer's own ("I'll",
+/// "we will", a sentence that begins "Will"; not "will you"), a verb of
+/// sending or publishing, and the proof it names ("publish the DNS
+/// record", "add the SSH key signature", "send the card digits"); in
+/// German, French and Spanish the future and the proof. Read only where
+/// the promise itself denies nothing ([`promises`]).
+static PROMISE: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"(?:\b(?:i'?ll|i will|i shall|we'?ll|we will|i'?m going to|i am going to|we'?re going to|we are going to)|(?m:^|[.!;]\s+)will)\s+",
+        r"(?:\w+\s+){0,3}?(?:publish|add|send|sign|post|put|upload|set up|create|provide|forward|resend|re-send|mail|e-?mail|update|get)\b",
+        r"[^.!?\n]{0,60}?\b(?:dns|txt|record|signature|signed|ssh|pgp|gpg|key|challenge|token|proof|factor|file|digits|dkim)\b|",
+        r"\b(?:ich werde|werde ich|wir werden)\b[^.!?\n]{0,60}?\b(?:dns|txt|eintrag|signatur|signiert\w*|schlüssel|ssh|pgp|gpg|nachweis)|",
+        r"\b(?:je vais|nous allons|j'enverrai|je publierai|j'ajouterai)\b[^.!?\n]{0,60}?\b(?:dns|txt|enregistrement|signature|signé\w*|clé|ssh|pgp|gpg|preuve)|",
+        r"\b(?:voy a|vamos a|enviaré|publicaré|añadiré|agregaré)\b[^.!?\n]{0,60}?\b(?:dns|txt|registro|firma|firmad\w*|clave|ssh|pgp|gpg|prueba)"
+    ))
+});
+
+/// Whether `text` promises the proof still to come ([`PROMISE`]), with
+/// no denial in the promise itself: "I will not add the DNS record" and
+/// "I won't be able to sign it" promise nothing; "I can't do DNS, but I
+/// will send the SSH signature" does.
+fn promises(text: &str) -> bool {
+    PROMISE.find_iter(text).any(|m| !NEGATION.is_match(m.as_str()))
+}
+
 /// The doing denied: "I did not manage to delete it", "I couldn't",
-/// "nicht selbst gelöscht". Nothing is resolved then.
+/// "nicht selbst gelöscht", "still not working now", "it stopped working
+/// again". Nothing is resolved then.
 static NOT_DONE: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(did|do|does|have|has|had|could|can|was|were|is)(n'?t| not| never)\b|\b(cannot|unable|nicht|pas)\b|",
+        r"\bnot (work\w*|fixed|solved|resolved|sorted)\b|\b(stopped|no longer|ceased) work\w*\b|",
         r"\bno (puedo|pude|pudo|he|lo he)\b"
     ))
 });
@@ -291,6 +324,10 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     }
     if text.contains(QUESTION_MARKS) {
         return Intent::Question;
+    }
+    // Before the doubt words: "I'll add the DNS record later" promises.
+    if promises(text) {
+        return Intent::Promise;
     }
     let confirms = confirmation.is_match(text);
     let doubt = DOUBT.is_match(text);
@@ -526,6 +563,45 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// A proof still to come, promised, is neither a refusal to give it
+    /// nor a question: the identity check waits for it. A promise denied
+    /// promises nothing.
+    #[test]
+    fn a_proof_promised_for_later_is_a_promise() {
+        let re = cacert();
+        for reply in [
+            "I'll publish the DNS record tonight.",
+            "Signed with my PGP key. Will add the SSH key signature tomorrow.",
+            "I will add the DNS record later",
+            "I can't reach my DNS today, but I will send the SSH signature tomorrow.",
+            "We'll put the token file on our web server this afternoon.",
+            "Ich werde den DNS-Eintrag heute Abend anlegen.",
+            "Je vais publier l'enregistrement DNS ce soir.",
+            "Mañana voy a enviar la firma SSH.",
+        ] {
+            assert_eq!(read(&re, reply), Intent::Promise, "{reply:?}");
+        }
+        for (reply, want) in [
+            ("I will not add the DNS record.", Intent::Other),
+            ("I won't be able to sign anything, my keys are gone.", Intent::Other),
+            ("Will you add the key to my account?", Intent::Question),
+            ("I'll do that tomorrow, my keys are on another machine.", Intent::Other),
+            ("Thanks, I'll do that.", Intent::Resolved),
+        ] {
+            assert_eq!(read(&re, reply), want, "{reply:?}");
+        }
+    }
+
+    /// "Works now" denied is news that nothing works: no "resolved".
+    #[test]
+    fn still_not_working_is_not_resolved() {
+        let re = cacert();
+        for reply in ["It's still not working now.", "The hub stopped working again now.", "Still not fixed now for anyone."] {
+            assert_ne!(read(&re, reply), Intent::Resolved, "{reply:?}");
+        }
+        assert_eq!(read(&re, "It works again now, thanks!"), Intent::Resolved);
     }
 
     #[test]

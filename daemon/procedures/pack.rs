@@ -193,6 +193,7 @@ struct RawStep {
     on_reply: Option<String>,
     on_confirmation: Option<String>,
     on_decline: Option<String>,
+    on_resolved: Option<String>,
     staff_action: Option<String>,
     on_done: Option<String>,
     #[serde(default)]
@@ -237,7 +238,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         "step",
         &[
             "name", "template", "staff_note", "queue", "state", "on_reply", "on_confirmation", "on_decline",
-            "staff_action", "on_done", "deadline", "route", "set", "allocate", "document",
+            "on_resolved", "staff_action", "on_done", "deadline", "route", "set", "allocate", "document",
         ],
     ),
     ("deadline", &["name", "after", "at", "next"]),
@@ -777,6 +778,7 @@ impl PackCheck<'_> {
                 ("on_reply", &s.on_reply),
                 ("on_confirmation", &s.on_confirmation),
                 ("on_decline", &s.on_decline),
+                ("on_resolved", &s.on_resolved),
                 ("on_done", &s.on_done),
             ] {
                 if let Some(t) = t {
@@ -788,6 +790,9 @@ impl PackCheck<'_> {
             }
             if s.on_confirmation.is_some() && s.on_decline == s.on_confirmation {
                 self.bad(&sp("on_decline"), "on_decline goes where on_confirmation goes; a decline must never act as a confirmation");
+            }
+            if s.on_confirmation.is_some() && s.on_resolved == s.on_confirmation {
+                self.bad(&sp("on_resolved"), "on_resolved goes where on_confirmation goes; \"it works again\" must never act as a confirmation");
             }
             match (&s.staff_action, &s.on_done) {
                 (Some(a), _) if a.trim().is_empty() || a.contains(['\r', '\n']) => {
@@ -835,6 +840,7 @@ impl PackCheck<'_> {
                 on_reply: s.on_reply.clone(),
                 on_confirmation: s.on_confirmation.clone(),
                 on_decline: s.on_decline.clone(),
+                on_resolved: s.on_resolved.clone(),
                 staff_action: s.staff_action.clone(),
                 on_done: s.on_done.clone(),
                 deadlines,
@@ -1156,6 +1162,17 @@ state = "closed"
         let err = Engine::new(&p, &clock).plan("delete", view, &Event::NewMessage, &mut MemoryNumbers::default());
         let err = err.unwrap_err().to_string();
         assert!(err.contains("routes loop through ask → done → ask"), "{err}");
+    }
+
+    #[test]
+    fn a_reply_that_is_no_confirmation_never_goes_where_a_confirmation_goes() {
+        for key in ["on_reply", "on_decline", "on_resolved"] {
+            let bad = GOOD.replace("on_confirmation = \"done\"", &format!("on_confirmation = \"done\"\n{key} = \"done\""));
+            let joined = load(&bad, &["ask.txt", "acknowledge.txt"]).unwrap_err().iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+            assert!(joined.contains(&format!("{key} goes where on_confirmation goes")), "{key}: {joined}");
+        }
+        let fine = GOOD.replace("on_confirmation = \"done\"", "on_confirmation = \"done\"\non_resolved = \"ask\"");
+        assert!(load(&fine, &["ask.txt", "acknowledge.txt"]).is_ok());
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub struct Step {
     /// Where a reply that takes the request back goes (sent by accident,
     /// do not delete); without it such a reply takes `on_reply`.
     pub on_decline: Option<String>,
+    /// Where a reply that says nothing more is needed goes ("it works
+    /// again", "solved"); without it such a reply takes `on_reply`.
+    pub on_resolved: Option<String>,
     /// Something staff must carry out (refund, delete, lock...) before the
     /// procedure goes on: shown with the ticket, which waits open until
     /// staff say it is done; then `on_done`.

@@ -76,11 +76,12 @@ impl Notice {
                 claimed,
                 reason,
             } => format!("{ticket} {}", unproven(message_id, claimed, reason)),
-            Notice::SecondAccount { ticket, identity, step, rechecked } => format!(
-                "{ticket} second account {}{}{}",
+            Notice::SecondAccount { ticket, identity, step, rechecked, objection } => format!(
+                "{ticket} second account {}{}{}{}",
                 f(identity, FIELD_CHARS),
                 if *rechecked { crate::act::reverify::RELEASED } else { "" },
-                moved(step)
+                moved(step),
+                objection.as_deref().map(|n| format!("; it objects: {}", f(n, NOTE_CHARS))).unwrap_or_default()
             ),
             Notice::Rechecked {
                 ticket,
@@ -1178,6 +1179,14 @@ mod tests {
                 rechecked: false,
             }
             .render(),
+            Notice::SecondAccount {
+                ticket: TicketId(20),
+                identity: "verified 1/1 (dkim) as ~bob (the request named ~bob)".into(),
+                step: None,
+                rechecked: false,
+                objection: Some("Ticket #20: an account of this billing transfer (the requester\nor the one it would move to) says not to transfer, or not yet. Nothing is\ntransferred and nobody is asked to; read the reply and answer by hand.\n".into()),
+            }
+            .render(),
             Notice::Unproven {
                 ticket: TicketId(7),
                 message_id: "<f00@example.org>".into(),
@@ -1231,6 +1240,7 @@ mod tests {
                 identity: "verified 1/1 (dkim) as ~bob (the request named ~bob)".into(),
                 step: Some("transfer".into()),
                 rechecked: true,
+                objection: None,
             }
             .render(),
         ];

@@ -92,6 +92,10 @@ pub enum Notice {
         /// re-check proved it.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rechecked: bool,
+        /// It says no, or not yet: what a person must read (the hand-off
+        /// or the note of the step it reached).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        objection: Option<String>,
     },
     /// A ticket's identity checked again after a check that could not
     /// reach a key server or DNS.

@@ -483,6 +483,52 @@ fn sourcehut_2fa_needs_two_factors_and_refusal_means_a_new_account() {
     assert!(ok.last_draft().contains("Two-factor\nauthentication has been disabled"));
 }
 
+/// "If the user is unable to verify their identity, refuse their support
+/// inquiry." A signed reply that still lacks a factor but says the missing
+/// one is on its way has not failed to verify: the request waits for it,
+/// with no draft, and the promise is put before a person. The proof, when
+/// it comes, moves the request on; a reply that brings none and promises
+/// none is refused. The seed sets no number of tries and no time limit, so
+/// the wait has none. The same at every identity check of the pack.
+#[test]
+fn sourcehut_a_proof_promised_for_later_waits_and_is_not_refused() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let checks = [
+        ("2fa-disable", "check", "disable", "refuse"),
+        ("account-deletion", "admin-check", "admin-delete", "refuse"),
+        ("cannot-pay", "check", "grant", "refuse"),
+        ("refund", "check", "lookup", "refuse"),
+        ("billing-transfer", "check", "await-other", "refuse"),
+    ];
+    for (procedure, check, proved, refused) in checks {
+        let data = json!({ "two_factor": true, "verified": false, "factors": 1 });
+        let mut t = Ticket::new(&pack, &clock, 50, procedure, data.clone());
+        t.step = Some(check.into());
+        for promise in ["I'll publish the DNS record tonight.", "Signed with my PGP key. Will add the SSH key signature tomorrow."] {
+            let p = t.reply(promise, &mut n);
+            assert_eq!((p.step.as_deref(), p.state.as_str()), (Some(p.path[1].as_str()), "waiting"), "{procedure}: {p:?}");
+            assert!(p.path[1].ends_with("await-proof") && p.template.is_none() && p.deadlines.is_empty(), "{procedure}: {p:?}");
+            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            assert!(note.contains("says the missing proof will follow") && note.contains("refuse by hand"), "{note}");
+        }
+        assert!(t.drafts.is_empty(), "{procedure}: no refusal drafted: {:?}", t.drafts);
+        clock.set(berlin("2024-06-01T10:00:00"));
+        assert!(t.fire_due(&mut n).is_none(), "{procedure}: no time limit the seed does not set");
+        clock.set(berlin("2024-03-01T10:00:00"));
+        t.data.insert("verified".into(), json!(true));
+        let p = t.reply("Here is the signature.", &mut n);
+        assert_eq!(p.path.last().map(String::as_str), Some(proved), "{procedure}: {p:?}");
+
+        let mut t = Ticket::new(&pack, &clock, 51, procedure, data);
+        t.step = Some(check.into());
+        let p = t.reply("I really am Alice, please just do it.", &mut n);
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some(refused), "closed"), "{procedure}: {p:?}");
+        assert!(t.last_draft().contains("could not verify"), "{procedure}: {}", t.last_draft());
+    }
+}
+
 #[test]
 fn sourcehut_rename_is_not_available_and_explains_the_way_around() {
     let pack = pack("sourcehut");
@@ -666,6 +712,39 @@ fn sourcehut_billing_transfer_needs_both_accounts_verified() {
     assert!(t.notes.last().unwrap().contains("meta.sr.ht user admin UI"));
 }
 
+/// "Verify both accounts ... then ... transfer the billing info": an
+/// account that says no, or not yet, gives no go-ahead, however well it
+/// proves itself. Before staff are asked, the ticket goes to a person and
+/// nobody is asked to transfer; once they were, the action is withdrawn.
+/// A plain reply or a confirmation moves the transfer on as before.
+#[test]
+fn sourcehut_no_billing_transfer_while_either_account_says_no() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let both = json!({ "verified": true, "other_account_verified": true });
+    for step in ["check", "await-other", "await-proof"] {
+        for (no, path) in [("Do not transfer, I never agreed to this.", vec!["objected"]), ("Please don't transfer it yet.", vec!["recheck", "objected"])] {
+            let mut t = Ticket::new(&pack, &clock, 21, "billing-transfer", both.clone());
+            t.step = Some(step.into());
+            let p = t.reply(no, &mut n);
+            assert_eq!((&p.path, p.state.as_str()), (&path.iter().map(|s| s.to_string()).collect(), "new"), "{step} {no:?}: {p:?}");
+            assert!(p.staff_action.is_none() && p.template.is_none(), "{step}: {p:?}");
+            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+            assert!(note.contains("says not to transfer, or not yet") && note.contains("Nothing is transferred"), "{note}");
+        }
+        for go in ["Yes, go ahead.", "Here is the mail from the other account too."] {
+            let mut t = Ticket::new(&pack, &clock, 22, "billing-transfer", both.clone());
+            t.step = Some(step.into());
+            assert_eq!(t.reply(go, &mut n).path, ["recheck", "transfer"], "{step} {go:?}");
+        }
+    }
+    let mut t = Ticket::new(&pack, &clock, 23, "billing-transfer", both);
+    t.step = Some("transfer".into());
+    let p = t.reply("Do not transfer, I never agreed to this.", &mut n);
+    assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{p:?}");
+}
+
 #[test]
 fn sourcehut_a_reply_that_the_user_deleted_it_themselves_closes_the_ticket() {
     let pack = pack("sourcehut");
@@ -787,23 +866,58 @@ fn twoi2c_when_the_issue_is_resolved_we_send_a_confirmation_and_close_the_ticket
 /// nothing), and the engineers are told, in case they started on it.
 #[test]
 fn twoi2c_a_request_the_representative_takes_back_leaves_the_engineers_nothing_to_resolve() {
+    let steps = at_each_2i2c_step_waiting_for_the_engineers("Please cancel this request, we no longer need it.", |at, _, p, t| {
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"), "{at}: {p:?}");
+        assert!(p.staff_action.is_none() && p.template.is_none(), "{at}: {p:?}");
+        let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        assert!(note.contains("took the request back") && note.contains("infrastructure repository"), "{note}");
+    });
+    assert_eq!(steps, 2, "accept and follow-up");
+}
+
+/// "When the issue is resolved, we'll send you a confirmation via
+/// support@2i2c.org, and we'll close the support ticket." The
+/// representative writing that it works again while the engineers are asked
+/// to resolve it is that resolution: at every step that waits for them, the
+/// action no longer stands, the engineers are told (in case they started
+/// on it), and the confirmation is drafted; the ticket closes once it is
+/// sent. News that it still does not work leaves the action standing.
+#[test]
+fn twoi2c_an_issue_that_works_again_gets_the_confirmation_and_leaves_the_engineers_nothing_to_resolve() {
+    let steps = at_each_2i2c_step_waiting_for_the_engineers("It works again now, thanks!", |at, _, p, t| {
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("works-again"), "closed"), "{at}: {p:?}");
+        assert!(p.staff_action.is_none(), "{at}: {p:?}");
+        let mail = t.last_draft().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(mail.contains("it works again") && mail.contains("we are closing the ticket"), "{mail}");
+        let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        assert!(note.contains("nothing is left for the engineers") && note.contains("infrastructure repository"), "{note}");
+    });
+    assert_eq!(steps, 2, "accept and follow-up");
+    at_each_2i2c_step_waiting_for_the_engineers("It's still not working now.", |at, action, p, _| {
+        assert_ne!(p.step.as_deref(), Some("works-again"), "{at}: {p:?}");
+        assert_eq!(p.staff_action.as_deref(), Some(action), "{at}: {p:?}");
+    });
+}
+
+/// `reply` from the representative at each 2i2c step where the engineers
+/// are asked to act, each on a ticket of its own: `check(where, the
+/// step's action, plan, ticket)`. Returns how many steps were tried.
+fn at_each_2i2c_step_waiting_for_the_engineers(reply: &str, check: impl Fn(&str, &str, Plan, &Ticket<'_>)) -> usize {
     let pack = pack("2i2c");
     let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
     let mut n = MemoryNumbers::default();
     let mut steps = 0;
     for proc in &pack.procedures {
-        for step in proc.steps.iter().filter(|s| s.staff_action.is_some()) {
+        for step in proc.steps.iter() {
+            let Some(action) = &step.staff_action else { continue };
             steps += 1;
-            let mut t = Ticket::new(&pack, &clock, 40, &proc.id, json!({ "verified": true, "subject": "hub down" }));
+            let mut t = Ticket::new(&pack, &clock, 40 + steps, &proc.id, json!({ "verified": true, "subject": "hub down" }));
             t.step = Some(step.name.clone());
-            let p = t.reply("Please cancel this request, we no longer need it.", &mut n);
-            assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("withdrawn"), "closed"), "{} {}: {p:?}", proc.id, step.name);
-            assert!(p.staff_action.is_none() && p.template.is_none(), "{} {}: {p:?}", proc.id, step.name);
-            let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-            assert!(note.contains("took the request back") && note.contains("infrastructure repository"), "{note}");
+            let p = t.reply(reply, &mut n);
+            check(&format!("{} {}", proc.id, step.name), action, p, &t);
         }
     }
-    assert_eq!(steps, 2, "accept and follow-up");
+    steps as usize
 }
 
 #[test]

@@ -477,6 +477,41 @@ fn a_billing_transfer_verifies_both_accounts_in_one_ticket() {
     no_draft_to(&team, MALLORY);
 }
 
+/// "Verify both accounts": the new account's owner proving who he is
+/// while saying no ("Do not transfer, I never agreed to this") gives no
+/// go-ahead. His signed no stops the transfer before staff are asked, and
+/// withdraws the staff action once they were; a person reads it. Before,
+/// the second account's words were never read: his refusal proved the
+/// other account, and the transfer went to staff.
+#[test]
+fn the_second_accounts_signed_no_does_not_move_the_transfer_on() {
+    let team = Team::start();
+    let bob_says = |ticket: u64, words: &str| {
+        let ours = team.drafts().into_iter().find(|(_, d)| d.subject.contains(&format!("[#{ticket}]"))).unwrap().1.message_id;
+        team.deliver_and_run(&team.dkim(
+            &mail("Bob <bob@example.org>", &format!("Re: [#{ticket}] Transfer"), &reply_headers(&ours, None), words),
+            &["In-Reply-To", "References"],
+        ));
+    };
+    alice_asks_to_transfer(&team, "Please move the billing information of ~alice to my new account ~bob.");
+    assert_eq!(team.ticket(1)["step"], "check");
+    bob_says(1, "Do not transfer anything to my account, I never agreed to this.");
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("objected"), Some("new")), "{t}");
+    assert!(t["staff_action"].is_null(), "nobody is asked to transfer: {t}");
+    assert_eq!(team.drafts().len(), 1, "nothing drafted to alice: {t}");
+
+    // Asked again, bob agrees, and staff are asked to transfer; then he
+    // takes it back, signed: the action no longer stands.
+    alice_asks_to_transfer(&team, "Please move the billing information of ~alice to my new account ~bob.");
+    bob_says(2, "Yes, ~bob is my new account.");
+    assert_eq!(team.ticket(2)["step"], "transfer");
+    bob_says(2, "Do not transfer, I changed my mind.");
+    let t = team.ticket(2);
+    assert!(t["staff_action"].is_null(), "the transfer no longer stands: {t}");
+    assert_eq!(team.tickets().len(), 2, "bob's replies open no ticket of their own");
+}
+
 /// alice names two accounts; someone writing as carol, without a
 /// signature, answers first. That proves nothing, so it takes no account's
 /// place in the ticket: bob, the one who proves himself, is the other
