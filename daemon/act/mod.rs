@@ -410,12 +410,14 @@ impl Actor {
         }
         let mut planned_ticket = ticket.clone();
         let unproven = self.judge(party, &mut planned_ticket, arrival, &report, joined_by).err();
-        self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, unproven.is_some())?;
+        let given_up = self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, unproven.is_some())?;
         if let Some(Unproven { claimed, mut reason }) = unproven {
             if report.temporary {
                 reason.push_str(reverify::HELD_UNTIL);
             }
-            return self.hold(&planned_ticket, intake, msg, claimed, reason).map(Some);
+            let held = self.hold(&planned_ticket, intake, msg, claimed, reason)?;
+            self.given_up(ticket.id, given_up)?;
+            return Ok(Some(held));
         }
         let planned = self.plan_move(party, planned_ticket, arrival, &report, false)?;
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &planned.event, planned.notice.as_ref(), |t| {
@@ -423,6 +425,7 @@ impl Actor {
             planned.actions.clone()
         })?;
         self.record_document(&t)?;
+        self.given_up(ticket.id, given_up)?;
         Ok(Some((t, actions)))
     }
 

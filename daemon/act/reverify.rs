@@ -37,7 +37,9 @@ pub const RELEASED: &str = ", held until a re-check proved it";
 impl Actor {
     /// After a check with temporary gaps: keep the message (with how a
     /// reply joined its ticket, whose it is, and whether it was held) and
-    /// arm the retry on the (not yet stored) ticket.
+    /// arm the retry on the (not yet stored) ticket. Returns what staff
+    /// must be told when keeping it pushed out a held reply: it will not
+    /// be re-checked, though its hold notice said so.
     pub(super) fn schedule_reverify(
         &self,
         ticket: &mut Ticket,
@@ -46,11 +48,12 @@ impl Actor {
         joined_by: Option<JoinedBy>,
         party: Party,
         held: bool,
-    ) -> Result<(), ActError> {
+    ) -> Result<Option<String>, ActError> {
         if !report.temporary {
-            return Ok(());
+            return Ok(None);
         }
         let kept = Kept { message_id: msg.message_id.clone(), joined_by, party, held, tries: 0, raw: msg.raw().to_vec() };
+        let mut given_up = Vec::new();
         for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
             tracing::warn!(
                 ticket = ticket.id.0,
@@ -58,8 +61,26 @@ impl Actor {
                 dropped.message_id,
                 if dropped.held { "; it stays held: check it by hand" } else { "" }
             );
+            if dropped.held {
+                given_up.push(crate::message::sanitize_line(&dropped.message_id));
+            }
         }
         arm(ticket, self.now());
+        Ok((!given_up.is_empty()).then(|| {
+            format!(
+                "held reply {} no longer checked again (a ticket keeps its {KEPT_PER_TICKET} newest): check it by hand",
+                given_up.join(", ")
+            )
+        }))
+    }
+
+    /// Tells staff, in the ticket's history and the channel, that a held
+    /// reply will not be checked again after all (`schedule_reverify`).
+    pub(super) fn given_up(&self, id: TicketId, given_up: Option<String>) -> Result<(), ActError> {
+        let Some(line) = given_up else { return Ok(()) };
+        let notice = self.notifier.outgoing(&Notice::Text(format!("{id} {line}")));
+        self.store.update_ticket(id, None, &line, notice.as_ref(), |_| Vec::new())?;
+        self.notifier.wake();
         Ok(())
     }
 

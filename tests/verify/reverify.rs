@@ -291,6 +291,25 @@ fn two_held_replies_on_one_ticket_are_both_rechecked() {
     assert_eq!(on_hold_drafts(&s), 1, "the second yes, read at the step the first led to, drafts no second on-hold mail");
 }
 
+/// A ticket keeps its 4 newest held replies for a re-check. Five arrive in
+/// one outage (alice's signed "yes", then four "no"s her domain did not
+/// sign): her yes is pushed out and never checked again. Staff were told
+/// it would be, so they are told it will not, in the hold of the reply
+/// that pushed it out, and not only in the log.
+#[test]
+fn a_held_reply_pushed_out_of_the_recheck_is_named_to_staff() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let yes = alice_replies(&world, &s, "example.org", YES);
+    let forged: Vec<String> = (0..4).map(|_| alice_replies(&world, &s, "attacker.test", "No, do not delete my account.")).collect();
+    let replies: Vec<&str> = std::iter::once(yes.as_str()).chain(forged.iter().map(String::as_str)).collect();
+    held_in_an_outage_then_rechecked(&world, &s, &replies);
+    let yes_id = triaged::message::Message::parse(yes.into_bytes()).unwrap().message_id;
+    let shown = show(&s);
+    assert!(shown.contains(&format!("held reply {yes_id} no longer checked again (a ticket keeps its 4 newest): check it by hand")), "{shown}");
+    assert_eq!(first_ticket(&s)["step"], "initial", "nothing released it");
+}
+
 /// A CAcert member no directory knows (CAcert records the facts by hand)
 /// asks, DKIM-signed by her domain, for her account to be deleted; her
 /// signed "yes" arrives while the resolver is down. It is held (the
