@@ -506,12 +506,18 @@ fn sourcehut_a_proof_promised_for_later_waits_and_is_not_refused() {
         let data = json!({ "two_factor": true, "verified": false, "factors": 1 });
         let mut t = Ticket::new(&pack, &clock, 50, procedure, data.clone());
         t.step = Some(check.into());
-        for promise in ["I'll publish the DNS record tonight.", "Signed with my PGP key. Will add the SSH key signature tomorrow."] {
+        // A question about the proof is no failure to give it either: a
+        // person answers it.
+        for promise in [
+            "I'll publish the DNS record tonight.",
+            "Signed with my PGP key. Will add the SSH key signature tomorrow.",
+            "Which domain does the TXT record go on?",
+        ] {
             let p = t.reply(promise, &mut n);
             assert_eq!((p.step.as_deref(), p.state.as_str()), (Some(p.path[1].as_str()), "waiting"), "{procedure}: {p:?}");
             assert!(p.path[1].ends_with("await-proof") && p.template.is_none() && p.deadlines.is_empty(), "{procedure}: {p:?}");
             let note = t.notes.last().map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-            assert!(note.contains("says the missing proof will follow") && note.contains("refuse by hand"), "{note}");
+            assert!(note.contains("says the missing proof will follow") && note.contains("answer that by hand") && note.contains("refuse by hand"), "{note}");
         }
         assert!(t.drafts.is_empty(), "{procedure}: no refusal drafted: {:?}", t.drafts);
         clock.set(berlin("2024-06-01T10:00:00"));
