@@ -811,9 +811,10 @@ impl Actor {
         });
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
+        let now = self.now();
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
             staff_action::answered(t, as_drafted.is_some());
-            staff_action::looked(t, as_drafted.is_some(), sent_at);
+            staff_action::looked(t, as_drafted.is_some(), sent_at, now);
             if let Some(id) = &sent_id
                 && !t.sent.contains(id)
                 && !t.drafts.contains(id)

@@ -97,9 +97,12 @@ pub(super) fn answered(t: &mut Ticket, as_drafted: bool) {
 /// the user's reply has answered what came before those words, not them
 /// (as [`words_after_the_draft`] keeps the ticket open for them), and
 /// expects the reply still to be shown as waiting. A note recorded before
-/// triaged kept the time goes with any reply of their own.
-pub(super) fn looked(t: &mut Ticket, as_drafted: bool, sent_at: Option<jiff::Timestamp>) {
-    let Some(sent_at) = sent_at.filter(|_| !as_drafted) else {
+/// triaged kept the time goes with any reply of their own. A Date later
+/// than `now` (past a few minutes' drift) is a wrong clock: when the reply
+/// was written is unknown then, as without a Date.
+pub(super) fn looked(t: &mut Ticket, as_drafted: bool, sent_at: Option<jiff::Timestamp>, now: jiff::Timestamp) {
+    let drift = jiff::SignedDuration::from_mins(15);
+    let Some(sent_at) = sent_at.filter(|at| !as_drafted && *at <= now + drift) else {
         return;
     };
     if t.notes.handoff_at.is_none_or(|at| sent_at >= at) {
@@ -275,8 +278,9 @@ mod tests {
     }
 
     /// "Needs a person" goes with a reply staff wrote after it was
-    /// recorded; not with one written before, one without a Date, or a
-    /// draft of ours sent word for word.
+    /// recorded; not with one written before, one without a Date or dated
+    /// in the future (a wrong clock), or a draft of ours sent word for
+    /// word.
     #[test]
     fn only_staff_writing_after_the_handoff_settle_it() {
         let intake = Intake { folder: "INBOX".into(), uid: Uid { validity: 1, uid: 1 }, message_id: "m1@x".into() };
@@ -288,9 +292,11 @@ mod tests {
         };
         let later = Some(at + jiff::SignedDuration::from_hours(1));
         let before = Some(at - jiff::SignedDuration::from_hours(1));
-        for (as_drafted, sent_at, settled) in [(false, later, true), (false, before, false), (false, None, false), (true, later, false)] {
+        let now = at + jiff::SignedDuration::from_hours(2);
+        let tomorrow = Some(now + jiff::SignedDuration::from_hours(24));
+        for (as_drafted, sent_at, settled) in [(false, later, true), (false, before, false), (false, None, false), (true, later, false), (false, tomorrow, false)] {
             let mut t = ticket();
-            looked(&mut t, as_drafted, sent_at);
+            looked(&mut t, as_drafted, sent_at, now);
             assert_eq!(t.notes.handoff.is_none(), settled, "as drafted {as_drafted}, sent {sent_at:?}");
             assert_eq!(t.notes.handoff_at.is_none(), settled);
         }
