@@ -899,7 +899,11 @@ impl Worker {
             }
         };
         let handled = match handled {
-            Ok(h) => h,
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                store.skip(&self.folder, uid)?;
+                return Ok(Taken::Done(Disposition::Duplicate));
+            }
             // Planning failed the same way it will every time: park it.
             Err(ActError::Store(e @ (StoreError::NoTicket(_) | StoreError::TicketNumberTaken { .. } | StoreError::Missing(_)))) => {
                 self.quarantine(uid, Some(&msg), e.to_string())?;

@@ -190,9 +190,16 @@ impl Actor {
     /// sent it (`Arrival`: a list's changes undone), then a reply to one of
     /// our tickets (`reply`, `second_reply`) or a new request (`open`).
     /// `commit` says how a new ticket is committed (the folder worker's
-    /// choice); a reply's change is always durable at once.
-    pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message, commit: Commit) -> Result<Handled, ActError> {
+    /// choice); a reply's change is always durable at once. `None`: the
+    /// message is a ticket's already (a duplicate).
+    pub async fn intake(&self, folder: &str, uid: Uid, msg: &Message, commit: Commit) -> Result<Option<Handled>, ActError> {
         let _one_at_a_time = self.intake.lock().await;
+        // Two folders may hold the same mail (sent to two of our
+        // addresses), and their workers take it at once: the first one
+        // here handles it, the other finds it a ticket's already.
+        if self.store.ticket_for_message_id(&msg.message_id)?.is_some() {
+            return Ok(None);
+        }
         // From here on the message is read as its author sent it (a list's
         // rewritten From, tag and footer are the list's, not theirs).
         let arrival = self.verifier.arrival(msg).await;
@@ -205,10 +212,10 @@ impl Actor {
         if let Some((ticket, joined_by, party)) = self.thread_of(msg)?
             && let Some((t, a)) = self.reply(ticket, joined_by, party, &intake, &arrival).await?
         {
-            return Ok(Handled::Reply(t, a));
+            return Ok(Some(Handled::Reply(t, a)));
         }
         let (t, a) = self.open(&intake, &arrival, commit).await?;
-        Ok(Handled::Opened(t, a))
+        Ok(Some(Handled::Opened(t, a)))
     }
 
     /// The ticket `msg` would join, for a quarantine entry's log line.

@@ -427,6 +427,35 @@ fn a_reply_checked_while_staff_record_the_action_does_not_undo_it() {
     sigterm(daemon);
 }
 
+/// The same signed mail in two watched folders (sent to two of our
+/// addresses): their two workers take it at once. The first one to reach
+/// the intake checks its sender, its DKIM key lookup held at the gate;
+/// the second has already looked for the mail among the tickets and not
+/// found it. The mail still opens one ticket with one draft.
+#[test]
+fn the_same_mail_in_two_folders_taken_at_once_opens_one_ticket() {
+    let team = Team::start();
+    let gate = Gate::start(team.world.dns.addr());
+    team.use_dns_waiting(&gate.addr().to_string(), 30);
+    team.s.dovecot.create("Other");
+    let text = std::fs::read_to_string(&team.s.config).unwrap().replace("folders = [\"INBOX\"]", "folders = [\"INBOX\", \"Other\"]");
+    std::fs::write(&team.s.config, text).unwrap();
+    let request = team.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE), &[]);
+    team.s.dovecot.deliver("INBOX", request.as_bytes());
+    team.s.dovecot.deliver("Other", request.as_bytes());
+    gate.shut();
+    let daemon = spawn_daemon(&team.s);
+    wait_until("a key lookup waits at the gate", Duration::from_secs(30), || gate.held() > 0);
+    // The other worker reads its copy meanwhile, and waits its turn.
+    std::thread::sleep(Duration::from_secs(1));
+    gate.open();
+    wait_until("the draft", Duration::from_secs(30), || !team.drafts().is_empty());
+    std::thread::sleep(Duration::from_secs(1));
+    sigterm(daemon);
+    assert_eq!(team.tickets().len(), 1, "{:?}", team.tickets());
+    assert_eq!(team.drafts().len(), 1);
+}
+
 /// alice's billing transfer request, signed, in her own words.
 fn alice_asks_to_transfer(team: &Team, words: &str) {
     team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Transfer my billing information to my new account", "", words), &[]));
