@@ -206,11 +206,34 @@ static PROMISE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether `text` promises the proof still to come ([`PROMISE`]), with
-/// no denial in the promise itself: "I will not add the DNS record" and
-/// "I won't be able to sign it" promise nothing; "I can't do DNS, but I
-/// will send the SSH signature" does.
+/// no denial or refusal in the clause that promises it: "I will not add
+/// the DNS record", "Ich werde den DNS-Eintrag nicht anlegen" (the
+/// "nicht" after the record), "No voy a añadir el registro" (the "no"
+/// before the future) and "I will refuse to add it" promise nothing; "I
+/// can't do DNS, but I will send the SSH signature" does.
 fn promises(text: &str) -> bool {
-    PROMISE.find_iter(text).any(|m| !NEGATION.is_match(m.as_str()))
+    PROMISE.find_iter(text).any(|m| {
+        let clause = clause_around(text, m.start(), m.end());
+        !NEGATION.is_match(clause) && !REFUSAL.is_match(clause)
+    })
+}
+
+/// A refusal said as a will: "I will refuse to add it", "ich weigere
+/// mich", "je refuse", "me niego".
+static REFUSAL: LazyLock<Regex> = LazyLock::new(|| {
+    words(r"\b(refuse\w*|declin\w*|rather not|weigere|verweigere\w*|refus\w*|niego|rehúso|rehuso)\b")
+});
+
+/// The clause of `text` around the bytes `start..end`: from the sign that
+/// ends the clause before it (`.`, `!`, `?`, `;`, `,` or a line break) to
+/// the one after it. A match that begins with such a sign (". Will add")
+/// starts its clause after it.
+fn clause_around(text: &str, start: usize, end: usize) -> &str {
+    let is_end = |c: char| ".!?;,\n".contains(c);
+    let start = text[start..end].char_indices().find(|&(_, c)| !is_end(c) && !c.is_whitespace()).map_or(end, |(i, _)| start + i);
+    let from = text[..start].rfind(is_end).map_or(0, |i| i + 1);
+    let to = text[end..].find(is_end).map_or(text.len(), |i| end + i);
+    &text[from..to]
 }
 
 /// The doing denied: "I did not manage to delete it", "I couldn't",
@@ -220,9 +243,38 @@ static NOT_DONE: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(did|do|does|have|has|had|could|can|was|were|is)(n'?t| not| never)\b|\b(cannot|unable|nicht|pas)\b|",
         r"\bnot (work\w*|fixed|solved|resolved|sorted)\b|\b(stopped|no longer|ceased) work\w*\b|",
-        r"\bno (puedo|pude|pudo|he|lo he)\b"
+        r"\bno (puedo|pude|pudo|he|lo he)\b|",
+        // Trouble that stays, beside what works or what was done: "same
+        // error", "storage is still broken", "then it crashes again".
+        r"\b(errors?|broken|broke|fail\w*|crash\w*|down|persist\w*|fehler\w*|kaputt|abgestürzt|ausgefallen|erreurs?|panne|plante\w*|falla\w*|caíd[oa]|sigue sin)\b"
     ))
 });
+
+/// Something more asked of us beside what the writer did: "I fixed the
+/// config, please restart the hub", "I figured it out: please add nodes".
+/// Nothing is resolved then.
+static ASKS_MORE: LazyLock<Regex> = LazyLock::new(|| {
+    words(concat!(
+        r"\b(please|pls|plz|bitte|por favor|s.il vous pla[iî]t|merci de)\s+(\w+\s+){0,2}?",
+        r"(restart|reboot|redeploy|add|increase|check|look|investigate|fix|help|update|change|upgrade|raise|enable|install|deploy|",
+        r"neu ?starten|prüfen|erhöhen|hinzufügen|redémarrer|vérifier|ajouter|augmenter|reiniciar|revisar|añadir|aumentar)\b"
+    ))
+});
+
+/// Whether `text` says nothing more is needed ([`RESOLVED`]) in a sentence
+/// that denies nothing ("No está resuelto", "Rien n'est résolu", "Nothing
+/// works again", "It never works again"), and nowhere says the doing
+/// failed or the trouble stays ([`NOT_DONE`]). A step may close on it
+/// (2i2c's `on_resolved`): the engineers' action no longer stands.
+fn says_resolved(text: &str) -> bool {
+    !NOT_DONE.is_match(text)
+        && !ASKS_MORE.is_match(text)
+        && RESOLVED.find_iter(text).any(|m| {
+            let from = text[..m.start()].rfind(['.', '!', '?', ';', '\n']).map_or(0, |i| i + 1);
+            let to = text[m.end()..].find(['.', '!', '?', ';', '\n']).map_or(text.len(), |i| m.end() + i);
+            !NEGATION.is_match(&text[from..to])
+        })
+}
 
 /// Words a confirmation may hold besides the pack's `confirmation` words:
 /// who confirms what, politeness, a greeting and a sign-off, in the
@@ -339,7 +391,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
         let plain = !guessed_cut && !UNDOES_REQUEST.is_match(text) && says_only_yes(confirmation, text, names);
         return if plain { Intent::Confirm } else { Intent::Other };
     }
-    if RESOLVED.is_match(text) && !NOT_DONE.is_match(text) && !confirms && !doubt {
+    if says_resolved(text) && !confirms && !doubt {
         return Intent::Resolved;
     }
     if !confirms && !doubt && !negated && acknowledges_only(text, names) {
@@ -589,6 +641,9 @@ mod tests {
             ("Will you add the key to my account?", Intent::Question),
             ("I'll do that tomorrow, my keys are on another machine.", Intent::Other),
             ("Thanks, I'll do that.", Intent::Resolved),
+            ("Ich werde den DNS-Eintrag nicht anlegen.", Intent::Other),
+            ("No voy a añadir el registro DNS.", Intent::Other),
+            ("I will refuse to add the DNS record.", Intent::Other),
         ] {
             assert_eq!(read(&re, reply), want, "{reply:?}");
         }
@@ -598,7 +653,17 @@ mod tests {
     #[test]
     fn still_not_working_is_not_resolved() {
         let re = cacert();
-        for reply in ["It's still not working now.", "The hub stopped working again now.", "Still not fixed now for anyone."] {
+        for reply in [
+            "It's still not working now.",
+            "The hub stopped working again now.",
+            "Still not fixed now for anyone.",
+            "No está resuelto.",
+            "Rien n'est résolu.",
+            "Nothing works again now.",
+            "I did what you suggested. Same error.",
+            "Hub works again now. Storage is still broken.",
+            "I fixed the config, please restart the hub.",
+        ] {
             assert_ne!(read(&re, reply), Intent::Resolved, "{reply:?}");
         }
         assert_eq!(read(&re, "It works again now, thanks!"), Intent::Resolved);

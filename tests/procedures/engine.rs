@@ -535,6 +535,31 @@ fn sourcehut_a_proof_promised_for_later_waits_and_is_not_refused() {
     }
 }
 
+/// A proof refused is no proof promised, however the sentence is built:
+/// German puts "nicht" after the record it names, Spanish puts "no"
+/// before the "voy a" that promises, and "I will refuse to add it" says
+/// "will add". Each is refused, as the seed says, never left waiting for a
+/// proof that will not come.
+#[test]
+fn sourcehut_a_proof_refused_in_a_sentence_that_names_it_is_refused() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    for no in [
+        "Ich werde den DNS-Eintrag nicht anlegen.",
+        "Wir werden die Signatur sicher nicht schicken.",
+        "No voy a añadir el registro DNS.",
+        "Je ne vais jamais publier l'enregistrement DNS.",
+        "I will refuse to add the DNS record.",
+    ] {
+        let data = json!({ "two_factor": true, "verified": false, "factors": 1 });
+        let mut t = Ticket::new(&pack, &clock, 52, "2fa-disable", data);
+        t.step = Some("check".into());
+        let p = t.reply(no, &mut n);
+        assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("refuse"), "closed"), "{no:?}: {p:?}");
+    }
+}
+
 #[test]
 fn sourcehut_rename_is_not_available_and_explains_the_way_around() {
     let pack = pack("sourcehut");
@@ -903,6 +928,34 @@ fn twoi2c_an_issue_that_works_again_gets_the_confirmation_and_leaves_the_enginee
         assert_ne!(p.step.as_deref(), Some("works-again"), "{at}: {p:?}");
         assert_eq!(p.staff_action.as_deref(), Some(action), "{at}: {p:?}");
     });
+}
+
+/// News that it does not work, or works only in part, is no resolution,
+/// however it is put: "not resolved" in Spanish or French, "nothing
+/// works", what the representative did and the error that stayed, one
+/// part working and another still broken. The engineers' action stands
+/// and no "it works again" confirmation is drafted.
+#[test]
+fn twoi2c_an_issue_that_does_not_work_again_keeps_the_engineers_on_it() {
+    for reply in [
+        "No está resuelto.",
+        "Todavía no está resuelto, el hub sigue caído.",
+        "Rien n'est résolu.",
+        "Nothing works again now.",
+        "It never works again after a restart.",
+        "We have done what you asked, the error persists.",
+        "I did what you suggested and restarted my server. Same error.",
+        "Hub works again now. Storage is still broken.",
+        "Login works again now; the notebooks still fail to start.",
+        "It works again now... for five minutes, then it crashes again.",
+        "We fixed our config file as you said; please restart the hub now.",
+        "I figured it out: the node pool is exhausted. Please add nodes.",
+    ] {
+        at_each_2i2c_step_waiting_for_the_engineers(reply, |at, action, p, _| {
+            assert_ne!(p.step.as_deref(), Some("works-again"), "{at} {reply:?}: {p:?}");
+            assert_eq!(p.staff_action.as_deref(), Some(action), "{at} {reply:?}: {p:?}");
+        });
+    }
 }
 
 /// `reply` from the representative at each 2i2c step where the engineers
