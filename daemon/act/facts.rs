@@ -63,6 +63,7 @@ const DAEMON_KEYS: &[&str] = &[
     "deadlines",
     "reverify_tries",
     "newest_reply",
+    "reply_from",
 ];
 
 const MAX_KEY_CHARS: usize = 40;
@@ -348,6 +349,8 @@ mod tests {
         }
         assert_eq!(parse_fact("sender_email=x@y"), Err(FactError::DaemonOwned("sender_email".into())));
         assert_eq!(parse_fact("today=2020-01-01"), Err(FactError::DaemonOwned("today".into())));
+        // Whose reply moved a ticket: a billing transfer's step reads it.
+        assert_eq!(parse_fact("reply_from=second"), Err(FactError::DaemonOwned("reply_from".into())));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Mutex, Notify, watch};
 
 use crate::procedures::intent::Intent;
-use crate::procedures::engine::{Engine, Event, Plan, SystemClock, TicketView};
+use crate::procedures::engine::{Engine, Event, Plan, ReplyFrom, SystemClock, TicketView};
 use crate::classify::sensitive::Findings;
 use crate::classify::{self, Classification, UNCLASSIFIED};
 use crate::learn::Features;
@@ -501,6 +501,7 @@ impl Actor {
         let event = Event::Reply {
             text: classify::sensitive::redact(&msg.text),
             intent,
+            from: ReplyFrom::Requester,
         };
         let actions = self.step(&mut planned, &event)?;
         staff_action::words_after_the_draft(&mut planned, &actions);
@@ -588,6 +589,7 @@ impl Actor {
         let event = Event::Reply {
             text: String::new(),
             intent: objects.unwrap_or(Intent::Other),
+            from: ReplyFrom::Second,
         };
         let actions = self.step(&mut planned, &event)?;
         // With every account the requester named: staff check that the

@@ -132,8 +132,9 @@ pub enum Event {
     NewMessage,
     /// The user answered; `intent` is what the answer means for the step
     /// that asked (see [`Pack::intent`]). Only a [`Intent::Confirm`] takes
-    /// `on_confirmation`.
-    Reply { text: String, intent: Intent },
+    /// `on_confirmation`. `from`: whose reply it is, as the daemon proved
+    /// it (never as the mail says).
+    Reply { text: String, intent: Intent, from: ReplyFrom },
     /// Staff say they carried out the step's `staff_action` (`!done N`,
     /// `triaged done N`).
     StaffDone { by: String },
@@ -145,6 +146,25 @@ pub enum Event {
     /// so no `on_reply` is taken: at sourcehut's self-service mail that
     /// would read as a request for the admin deletion.
     IdentitySettled,
+}
+
+/// Whose reply moves the ticket: its requester's, or (a procedure with
+/// `second_account`) the other account's, verified as that account's
+/// before it is planned. Routes read it as `reply_from`: a second
+/// account's reply is no failure of the requester to prove who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyFrom {
+    Requester,
+    Second,
+}
+
+impl ReplyFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyFrom::Requester => "requester",
+            ReplyFrom::Second => "second",
+        }
+    }
 }
 
 /// Where the ticket stands.
@@ -443,8 +463,12 @@ impl<'a> Engine<'a> {
         c.insert("billing".into(), Value::from(proc.billing));
         // What the reply that moved the ticket meant, for routes such as
         // "nothing more requested": only while this event is planned.
-        if let Event::Reply { intent, .. } = event {
+        // Whose it was likewise; never a stored value, so that no other
+        // event reads a reply's author.
+        c.remove("reply_from");
+        if let Event::Reply { intent, from, .. } = event {
             c.insert("reply_intent".into(), Value::from(intent.as_str()));
+            c.insert("reply_from".into(), Value::from(from.as_str()));
         }
         c
     }

@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use mail_parser::{HeaderName, MessageParser};
 use serde_json::{Map, Value, json};
 use triaged::act::draft::{Drafter, reply_target};
-use triaged::procedures::engine::{Engine, ManualClock, MemoryNumbers, TicketView};
+use triaged::procedures::engine::{Engine, ManualClock, MemoryNumbers, ReplyFrom, TicketView};
 use triaged::classify::sensitive;
 use triaged::procedures::{Event, Pack, render};
 use triaged::message::{Message, sanitize_line};
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 check_draft(&msg, body);
             }
             let view = TicketView { number: TICKET.0, step: plan.step.as_deref(), data: &data };
-            let event = Event::Reply { text: msg.text.clone(), intent: pack.intent(&msg.text) };
+            let event = Event::Reply { text: msg.text.clone(), intent: pack.intent(&msg.text), from: ReplyFrom::Requester };
             let _ = engine.plan(&class.procedure, view, &event, &mut numbers);
         }
     }

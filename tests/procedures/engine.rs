@@ -9,7 +9,7 @@ use std::path::Path;
 use jiff::{Span, Timestamp, ToSpan, Zoned};
 use serde_json::{Map, Value, json};
 use triaged::procedures::Clock;
-use triaged::procedures::engine::{ActionChange, Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, TicketView};
+use triaged::procedures::engine::{ActionChange, Engine, Event, ManualClock, MemoryNumbers, Numbers, Plan, ReplyFrom, TicketView};
 use triaged::procedures::{Pack, render};
 use triaged::message::Message;
 use triaged::store::Store;
@@ -85,7 +85,13 @@ impl<'a> Ticket<'a> {
     fn reply(&mut self, text: &str, numbers: &mut dyn Numbers) -> Plan {
         let raw = format!("From: Ann <ann@example.net>\r\nSubject: Re: request\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n");
         let intent = self.pack.intent(&triaged::message::Message::parse(raw.into_bytes()).unwrap());
-        self.on(Event::Reply { text: text.into(), intent }, numbers)
+        self.on(Event::Reply { text: text.into(), intent, from: ReplyFrom::Requester }, numbers)
+    }
+
+    /// A reply from the second account of a billing transfer, verified as
+    /// that account's: its words confirm nothing (`Actor::plan_second`).
+    fn second_reply(&mut self, numbers: &mut dyn Numbers) -> Plan {
+        self.on(Event::Reply { text: String::new(), intent: triaged::procedures::Intent::Other, from: ReplyFrom::Second }, numbers)
     }
 
     /// Fire the earliest deadline that is due by the clock, if any.
@@ -408,7 +414,7 @@ fn cacert_numbers_are_gap_free_across_tickets_and_retries_in_the_store() {
             .plan(
                 "account-deletion",
                 TicketView { number: ticket, step: step.as_deref(), data: &view_data },
-                &Event::Reply { text: "I confirm.".into(), intent: triaged::procedures::Intent::Confirm },
+                &Event::Reply { text: "I confirm.".into(), intent: triaged::procedures::Intent::Confirm, from: ReplyFrom::Requester },
                 &mut store,
             )
             .unwrap();
@@ -774,6 +780,48 @@ fn sourcehut_no_billing_transfer_while_either_account_says_no() {
     t.step = Some("transfer".into());
     let p = t.reply("Do not transfer, I never agreed to this.", &mut n);
     assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{p:?}");
+}
+
+/// "Verify both accounts": the mail asks each account to reply from its
+/// own address, so the second may prove itself before the requester has
+/// (a second factor still to come). Its reply is no failure of the
+/// requester to verify: the ticket waits for the requester, with no
+/// draft. "If the user is unable to verify their identity, refuse": the
+/// requester's own reply that proves nothing is refused as before, and
+/// the requester proving itself moves the transfer on. Before, the second
+/// account's reply went through `recheck` to `refuse`.
+#[test]
+fn sourcehut_billing_transfer_a_second_accounts_reply_is_no_failure_of_the_requester() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    // Proven or still short of a factor itself, the second account's
+    // reply refuses nobody.
+    for (step, other) in [("check", true), ("await-proof", true), ("check", false), ("await-requester", true)] {
+        let mut t = Ticket::new(&pack, &clock, 24, "billing-transfer", json!({ "verified": false, "other_account_verified": other }));
+        t.step = Some(step.into());
+        let p = t.second_reply(&mut n);
+        assert_eq!((&p.path, p.state.as_str()), (&vec!["recheck".to_string(), "await-requester".to_string()], "waiting"), "{step} {other}: {p:?}");
+        assert!(p.template.is_none() && p.staff_action.is_none(), "{step}: {p:?}");
+
+        let p = t.reply("Here is my reply.", &mut n);
+        assert_eq!((&p.path, p.state.as_str()), (&vec!["recheck".to_string(), "refuse".to_string()], "closed"), "{step}: the requester's own failure: {p:?}");
+        assert!(t.last_draft().contains("could not verify"), "{}", t.last_draft());
+    }
+
+    let mut t = Ticket::new(&pack, &clock, 25, "billing-transfer", json!({ "verified": false, "other_account_verified": true }));
+    t.step = Some("check".into());
+    t.second_reply(&mut n);
+    t.data.insert("verified".into(), json!(true));
+    assert_eq!(t.reply("Here is my second factor.", &mut n).path, ["recheck", "transfer"]);
+
+    // The requester's proof settled later (a DNS look-up that failed at
+    // arrival): no reply, and the transfer goes on.
+    let mut t = Ticket::new(&pack, &clock, 26, "billing-transfer", json!({ "verified": false, "other_account_verified": true }));
+    t.step = Some("check".into());
+    t.second_reply(&mut n);
+    t.data.insert("verified".into(), json!(true));
+    assert_eq!(t.on(Event::IdentitySettled, &mut n).path, ["recheck", "transfer"]);
 }
 
 #[test]

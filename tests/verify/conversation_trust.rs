@@ -753,6 +753,109 @@ fn a_billing_transfer_waits_for_the_second_account_after_the_first_proves_itself
     assert_eq!(team.tickets().len(), 1);
 }
 
+/// carol (2FA) asks, DKIM-signed, to move her billing to ~bob: one factor
+/// of the two her account needs. The draft asks each account to reply
+/// from its own address.
+fn carol_asks_to_transfer_to_bob(team: &Team) -> Message {
+    team.deliver_and_run(&team.dkim(
+        &mail("Carol <carol@example.org>", "Transfer my billing information to my new account", "", "Please move the billing information of ~carol to my new account ~bob."),
+        &[],
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("billing-transfer"), Some("check")), "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("NOT verified 1/2 (dkim)"), "{t}");
+    team.drafts().remove(0).1
+}
+
+/// bob's own signed reply to `ours`.
+fn bob_proves_himself(team: &Team, ours: &str) {
+    team.deliver_and_run(&team.dkim(
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(ours, None), "Yes, ~bob is my new account."),
+        &["In-Reply-To", "References"],
+    ));
+}
+
+/// "Verify both accounts": bob proves himself before carol has given her
+/// second factor. His reply is no failure of carol's to verify: the
+/// ticket waits for her, nothing is drafted, and her SSH answer moves the
+/// transfer on. Before, bob's reply went through `recheck`, found carol
+/// unverified, and refused her request.
+#[test]
+fn sourcehut_billing_transfer_the_second_account_proving_itself_first_waits_for_the_requester() {
+    let team = Team::start();
+    let first = carol_asks_to_transfer_to_bob(&team);
+
+    bob_proves_himself(&team, &first.message_id);
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("await-requester"), Some("waiting")), "not refused while carol has yet to answer: {t}");
+    assert_eq!(team.drafts().len(), 1, "no refusal drafted: {t}");
+
+    let signature = sign(team.keys(), "carol", &challenge_text(&first.text));
+    team.deliver_and_run(&mail(
+        "Carol <carol@example.org>",
+        "Re: [#1] Transfer",
+        &reply_headers(&first.message_id, None),
+        &format!("Here it is.\r\n\r\n{}", signature.replace('\n', "\r\n")),
+    ));
+    let t = team.ticket(1);
+    assert_eq!(t["step"], "transfer", "{t}");
+    assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, ssh)"), "{t}");
+    assert_eq!(team.tickets().len(), 1);
+}
+
+/// "If the user is unable to verify their identity, refuse their support
+/// inquiry": once bob has proved himself, carol's own reply that brings
+/// no second factor (and promises none) is refused, to her.
+#[test]
+fn sourcehut_billing_transfer_the_requesters_own_failure_after_the_second_account_is_refused() {
+    let team = Team::start();
+    let first = carol_asks_to_transfer_to_bob(&team);
+    bob_proves_himself(&team, &first.message_id);
+    assert_eq!(team.ticket(1)["step"], "await-requester");
+
+    team.deliver_and_run(&team.dkim(
+        &mail("Carol <carol@example.org>", "Re: [#1] Transfer", &reply_headers(&first.message_id, None), "Here is my reply from ~carol."),
+        &["In-Reply-To", "References"],
+    ));
+    let t = team.ticket(1);
+    // Closed once the refusal is sent.
+    assert_eq!((t["step"].as_str(), t["draft_waiting"].as_bool()), (Some("refuse"), Some(true)), "{t}");
+    let d = team.drafts();
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[1].0, "Carol <carol@example.org>");
+    assert!(d[1].1.text.contains("could not verify"), "{}", d[1].1.text);
+}
+
+/// Writing as bob without proving it (unsigned, or signed by another
+/// domain) while carol is still unproven: held for staff, as any reply
+/// in the second account's name that is not verified as its own. It
+/// neither refuses carol's request nor takes bob's place in the ticket:
+/// his own signed reply still does.
+#[test]
+fn sourcehut_billing_transfer_a_forged_reply_as_the_second_account_moves_nothing() {
+    let team = Team::start();
+    let first = carol_asks_to_transfer_to_bob(&team);
+    let words = "Yes, ~bob is my new account.";
+    team.deliver_and_run(&mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&first.message_id, Some(MALLORY)), words));
+    let headers: Vec<&str> = SIGNED.iter().copied().chain(["In-Reply-To", "References"]).collect();
+    let by_attacker = crate::support::verify_fixture::plain_with_headers(
+        team.world.rsa.mail_auth_key(),
+        "attacker.test",
+        "rsa",
+        &headers,
+        &mail("Bob <bob@example.org>", "Re: [#1] Transfer", &reply_headers(&first.message_id, None), words),
+    );
+    team.deliver_and_run(&by_attacker);
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("check"), Some("waiting")), "the forged replies moved nothing: {t}");
+    assert_eq!(team.drafts().len(), 1, "nothing drafted for them: {t}");
+    assert_eq!(team.tickets().len(), 1);
+    no_draft_to(&team, MALLORY);
+
+    bob_proves_himself(&team, &first.message_id);
+    assert_eq!(team.ticket(1)["step"], "await-requester", "bob's own reply is the second account's: {}", team.ticket(1));
+}
+
 /// Mallory writes to alice with `[#1]` in the subject; alice's mail client
 /// answers him, signing the subject it copied. Mallory hands her signed
 /// answer to support: it names #1 only by the tag he chose, and was
