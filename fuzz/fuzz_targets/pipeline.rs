@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 check_draft(&msg, body);
             }
             let view = TicketView { number: TICKET.0, step: plan.step.as_deref(), data: &data };
-            let event = Event::Reply { text: msg.text.clone(), intent: pack.intent(&msg.text), from: ReplyFrom::Requester };
+            let event = Event::Reply { text: msg.text.clone(), intent: pack.intent(&msg), from: ReplyFrom::Requester };
             let _ = engine.plan(&class.procedure, view, &event, &mut numbers);
         }
     }
