@@ -3,7 +3,8 @@
 //! into `fail`. The message is kept in the store meanwhile (a ticket keeps
 //! its [`KEPT_PER_TICKET`] newest); a ticket deadline named [`REVERIFY`]
 //! brings them back every few minutes, oldest first, each for an hour at
-//! most.
+//! most. Each try is written in the ticket's history; the channel hears of
+//! one only when what staff were told changes, or when it gives up.
 //!
 //! What a re-check does depends on what became of the message when it
 //! came. A reply that was held for want of proof is judged again as a
@@ -36,7 +37,7 @@ pub const RELEASED: &str = ", held until a re-check proved it";
 
 impl Actor {
     /// After a check with temporary gaps: keep the message (with how a
-    /// reply joined its ticket, whose it is, and whether it was held) and
+    /// reply joined its ticket, whose it is, and why it was held) and
     /// arm the retry on the (not yet stored) ticket. Returns what staff
     /// must be told when keeping it pushed out a held reply: it will not
     /// be re-checked, though its hold notice said so.
@@ -47,12 +48,21 @@ impl Actor {
         report: &Report,
         joined_by: Option<JoinedBy>,
         party: Party,
-        held: bool,
+        held: Option<&str>,
     ) -> Result<Option<String>, ActError> {
         if !report.temporary {
             return Ok(None);
         }
-        let kept = Kept { message_id: msg.message_id.clone(), joined_by, party, held, tries: 0, raw: msg.raw().to_vec() };
+        let told = told(held, &ticket.identity.verdict(self.policy(ticket)));
+        let kept = Kept {
+            message_id: msg.message_id.clone(),
+            joined_by,
+            party,
+            held: held.is_some(),
+            tries: 0,
+            told: Some(told),
+            raw: msg.raw().to_vec(),
+        };
         let mut given_up = Vec::new();
         for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
             tracing::warn!(
@@ -182,7 +192,7 @@ impl Actor {
         };
         let again = report.temporary && !settled && tries < TRIES;
         rearm(&mut ticket, again || others, self.now());
-        let kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
+        let mut kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
         let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
         if let (Some(Ok(())), None) = (&judged, &overtaken) {
             // Proven: the reply it is, planned from where the ticket is now.
@@ -207,6 +217,11 @@ impl Actor {
             None => Vec::new(),
         };
         let summary = report.summary();
+        let verdict = ticket.identity.verdict(policy);
+        let told = told(judged.as_ref().and_then(|j| j.as_ref().err()).map(|h| h.reason.as_str()), &verdict);
+        // Trying again with nothing new to say posts nothing: in an outage
+        // that would be a line every 5 minutes for an hour per message.
+        let news = !again || !actions.is_empty() || entry.kept.told.as_deref() != Some(told.as_str());
         let unreachable = if again {
             "still partly unreachable; trying again in 5 minutes".to_string()
         } else if report.temporary && !settled {
@@ -225,13 +240,19 @@ impl Actor {
         };
         // Queued with the change and held until its draft is appended, as
         // every ticket notice is.
-        let notice = self.notifier.outgoing(&Notice::Rechecked {
-            ticket: id,
-            outcome: outcome.clone(),
-            identity: lines::identity(&ticket.identity.verdict(policy)),
-            latest: report.factor_words().join(", "),
-            step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
-        });
+        let notice = news
+            .then(|| {
+                self.notifier.outgoing(&Notice::Rechecked {
+                    ticket: id,
+                    outcome: outcome.clone(),
+                    identity: lines::identity(&verdict),
+                    latest: report.factor_words().join(", "),
+                    step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
+                })
+            })
+            .flatten();
+        kept.told = Some(told);
+        let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
         let event = format!("identity re-checked ({tries}) {}: {summary}; {outcome}", msg.message_id);
         self.store.settle_reverify(id, entry, settle, &event, notice.as_ref(), |t| {
             apply(t, &ticket);
@@ -248,6 +269,12 @@ impl Actor {
         let kept = self.store.kept_for_reverify(id)?;
         Ok(kept.contains(entry).then(|| kept.iter().any(|e| !e.same(entry))))
     }
+}
+
+/// What staff hear of a kept message, as a re-check compares it: why it
+/// is held (`None`: it is not) and the sender's identity verdict.
+fn told(held: Option<&str>, verdict: &crate::verify::conversation::Verdict) -> String {
+    format!("{}\n{}", held.unwrap_or_default(), lines::identity(verdict))
 }
 
 /// The newest reply that moved `ticket`, when it came after the one with

@@ -42,6 +42,12 @@ pub struct Kept {
     /// Re-checks so far.
     #[serde(default)]
     pub tries: u64,
+    /// What staff last heard of it in the channel: why it is held (empty
+    /// when it is not) and the identity verdict. A re-check that finds the
+    /// same, and tries again, posts nothing; `None` (an entry an earlier
+    /// version kept) is news.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told: Option<String>,
     #[serde(with = "super::bytes_b64")]
     pub raw: Vec<u8>,
 }
@@ -49,7 +55,7 @@ pub struct Kept {
 impl Kept {
     /// An entry an earlier version kept: the raw message, nothing more.
     fn raw_only(raw: Vec<u8>) -> Kept {
-        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, raw }
+        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, told: None, raw }
     }
 }
 
@@ -164,7 +170,7 @@ mod tests {
     use crate::store::{Intake, Uid};
 
     fn kept(n: u32) -> Kept {
-        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, raw: format!("raw {n}").into_bytes() }
+        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, told: None, raw: format!("raw {n}").into_bytes() }
     }
 
     fn ids(s: &Store, t: TicketId) -> Vec<String> {

@@ -310,6 +310,44 @@ fn a_held_reply_pushed_out_of_the_recheck_is_named_to_staff() {
     assert_eq!(first_ticket(&s)["step"], "initial", "nothing released it");
 }
 
+/// Ann, whom no directory knows, asks CAcert by mail DKIM-signed by her
+/// domain while the resolver is down: her request is kept for a re-check,
+/// which cannot settle while the outage lasts. Each try is written in the
+/// ticket's history, but the channel hears nothing of a try that changes
+/// nothing; it hears of the last one, which gives up and asks for a
+/// person. Before, it heard "still partly unreachable; trying again in 5
+/// minutes" every 5 minutes for an hour.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_channel_hears_of_a_recheck_only_when_its_outcome_changes_or_it_gives_up() {
+    use crate::support::ircd::{Ircd, IrcClient, daemon_irc_section, privmsg_from};
+    const CH: &str = "#support";
+    let ircd = Ircd::start();
+    let mut bob = IrcClient::connect(ircd.port, "bob").await;
+    bob.join(CH).await;
+    let seen = tokio::task::spawn_blocking(move || {
+        let world = World::start();
+        // The default resolver of a test is down (refused at once).
+        let s = setup_pack("cacert", &daemon_irc_section(&ircd, CH));
+        let request = signed_by(&world, "example.org", "Ann <ann@example.org>", "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more.");
+        s.dovecot.deliver("INBOX", request.as_bytes());
+        at(&s, "2026-12-01T09:00:00Z", &["run", "--once"]);
+        assert!(first_ticket(&s)["identity"].as_str().unwrap().contains("dkim retry"), "{}", first_ticket(&s));
+        for n in 1..=12 {
+            at(&s, &format!("2026-12-01T{:02}:{:02}:00Z", 9 + n * 6 / 60, n * 6 % 60), &["run", "--once"]);
+        }
+        let shown = show(&s);
+        assert_eq!(shown.matches("identity re-checked (").count(), 12, "every try is in the history: {shown}");
+        (s, ircd)
+    })
+    .await
+    .unwrap();
+    let lines = bob.drain(std::time::Duration::from_secs(2)).await;
+    let rechecked: Vec<&str> = lines.iter().filter_map(|l| privmsg_from(l, "triaged", CH)).filter(|t| t.contains("identity re-checked")).collect();
+    assert_eq!(rechecked.len(), 1, "{rechecked:?}");
+    assert!(rechecked[0].starts_with("#1 identity re-checked, still partly unreachable after 12 tries; check by hand"), "{}", rechecked[0]);
+    drop(seen);
+}
+
 /// A CAcert member no directory knows (CAcert records the facts by hand)
 /// asks, DKIM-signed by her domain, for her account to be deleted; her
 /// signed "yes" arrives while the resolver is down. It is held (the
