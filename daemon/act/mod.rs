@@ -420,8 +420,10 @@ impl Actor {
         let held = unproven.as_ref().map(|u| u.reason.as_str());
         let given_up = self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, held)?;
         if let Some(Unproven { claimed, mut reason }) = unproven {
-            if report.temporary {
+            if self.worth_a_recheck(&planned_ticket, msg, &report) {
                 reason.push_str(reverify::HELD_UNTIL);
+            } else if report.temporary {
+                reason.push_str(reverify::NOT_KEPT);
             }
             let held = self.hold(&planned_ticket, intake, msg, claimed, reason)?;
             self.given_up(ticket.id, given_up)?;

@@ -1,10 +1,12 @@
 //! Identity factors that could not be checked now (`none (temporary)`:
 //! a DNS timeout, a key server down) are checked again later, never turned
 //! into `fail`. The message is kept in the store meanwhile (a ticket keeps
-//! its [`KEPT_PER_TICKET`] newest); a ticket deadline named [`REVERIFY`]
-//! brings them back every few minutes, oldest first, each for an hour at
-//! most. Each try is written in the ticket's history; the channel hears of
-//! one only when what staff were told changes, or when it gives up.
+//! [`KEPT_PER_TICKET`] of them), when it carries something a re-check
+//! could find valid (`Actor::worth_a_recheck`); a ticket deadline named
+//! [`REVERIFY`] brings them back every few minutes, oldest first, each for
+//! an hour at most. Each try is written in the ticket's history; the
+//! channel hears of one only when what staff were told changes, or when it
+//! gives up.
 //!
 //! What a re-check does depends on what became of the message when it
 //! came. A reply that was held for want of proof is judged again as a
@@ -22,8 +24,8 @@ use crate::message::Message;
 use crate::procedures::engine::Event;
 use crate::staff::{Notice, lines};
 use crate::store::{Deadline, KEPT_PER_TICKET, Kept, KeptEntry, Settled, Ticket, TicketId};
-use crate::verify::Report;
 use crate::verify::conversation::Binding;
+use crate::verify::{Report, dkim, pgp, ssh};
 
 /// The deadline name; procedure deadlines never use the `triaged:` prefix.
 pub const REVERIFY: &str = "triaged:reverify";
@@ -32,15 +34,39 @@ const TRIES: u64 = 12;
 
 /// Added to why a reply is held when some of its checks could not run.
 pub const HELD_UNTIL: &str = "; checks that could not run are tried again every 5 minutes for an hour, and a reply they prove is handled then";
+/// Added instead when it carries nothing those checks could pass.
+pub const NOT_KEPT: &str = "; some checks could not run, but it carries no signature they could find valid: not checked again";
 /// Added to the history line of a reply a re-check released.
 pub const RELEASED: &str = ", held until a re-check proved it";
 
 impl Actor {
-    /// After a check with temporary gaps: keep the message (with how a
-    /// reply joined its ticket, whose it is, and why it was held) and
-    /// arm the retry on the (not yet stored) ticket. Returns what staff
-    /// must be told when keeping it pushed out a held reply: it will not
-    /// be re-checked, though its hold notice said so.
+    /// Whether checking `msg` again could change what it proves on
+    /// `ticket`: some check could not run, and the message carries what a
+    /// factor of its own would pass on (see `verify::conversation`: only
+    /// those make a message count; DNS and web challenges add up inside
+    /// one that counts). A message with none of them is judged as it is,
+    /// once: in an outage every mail in a sender's name has checks that
+    /// could not run, forged or not, and keeping those would let anyone
+    /// push a genuine one out of the few a ticket keeps.
+    pub(super) fn worth_a_recheck(&self, ticket: &Ticket, msg: &Message, report: &Report) -> bool {
+        let f = &report.factors;
+        let billing = self.pack.procedure(&ticket.procedure).is_some_and(|p| p.billing);
+        report.temporary
+            && ([&f.dkim, &f.pgp, &f.ssh, &f.billing_last4].iter().any(|f| f.passed())
+                || (f.dkim.temporary && dkim::claims_from_domain(msg))
+                || (f.pgp.temporary && pgp::is_signed(msg))
+                || (f.ssh.temporary && ssh::is_signed(msg))
+                // Only without the directory: the card digits are read
+                // against the account once it answers.
+                || (f.billing_last4.temporary && billing))
+    }
+
+    /// After a check with temporary gaps that a re-check could settle
+    /// (`worth_a_recheck`): keep the message (with how a reply joined its
+    /// ticket, whose it is, and why it was held) and arm the retry on the
+    /// (not yet stored) ticket. Returns what staff must be told when
+    /// keeping it pushed out a held reply: it will not be re-checked,
+    /// though its hold notice said so.
     pub(super) fn schedule_reverify(
         &self,
         ticket: &mut Ticket,
@@ -50,7 +76,7 @@ impl Actor {
         party: Party,
         held: Option<&str>,
     ) -> Result<Option<String>, ActError> {
-        if !report.temporary {
+        if !self.worth_a_recheck(ticket, msg, report) {
             return Ok(None);
         }
         let told = told(held, &ticket.identity.verdict(self.policy(ticket)));
@@ -67,7 +93,7 @@ impl Actor {
         for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
             tracing::warn!(
                 ticket = ticket.id.0,
-                "identity re-check of {} given up: a ticket keeps its {KEPT_PER_TICKET} newest messages for one{}",
+                "identity re-check of {} given up: a ticket keeps {KEPT_PER_TICKET} messages for one{}",
                 dropped.message_id,
                 if dropped.held { "; it stays held: check it by hand" } else { "" }
             );
@@ -78,7 +104,7 @@ impl Actor {
         arm(ticket, self.now());
         Ok((!given_up.is_empty()).then(|| {
             format!(
-                "held reply {} no longer checked again (a ticket keeps its {KEPT_PER_TICKET} newest): check it by hand",
+                "held reply {} no longer checked again (a ticket keeps {KEPT_PER_TICKET} for one): check it by hand",
                 given_up.join(", ")
             )
         }))
