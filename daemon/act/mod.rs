@@ -291,7 +291,7 @@ impl Actor {
         if self.second_account(&ticket) {
             ticket.identity.note_names(&msg.message_id, &msg.text);
         }
-        self.schedule_reverify(&mut ticket, msg, &report, None, Party::Owner, false)?;
+        self.schedule_reverify(&mut ticket, msg, &report, None, Party::Owner, None)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
             .notifier
@@ -417,10 +417,13 @@ impl Actor {
         }
         let mut planned_ticket = ticket.clone();
         let unproven = self.judge(party, &mut planned_ticket, arrival, &report, joined_by).err();
-        let given_up = self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, unproven.is_some())?;
+        let held = unproven.as_ref().map(|u| u.reason.as_str());
+        let given_up = self.schedule_reverify(&mut planned_ticket, msg, &report, Some(joined_by), party, held)?;
         if let Some(Unproven { claimed, mut reason }) = unproven {
-            if report.temporary {
+            if self.worth_a_recheck(&planned_ticket, msg, &report) {
                 reason.push_str(reverify::HELD_UNTIL);
+            } else if report.temporary {
+                reason.push_str(reverify::NOT_KEPT);
             }
             let held = self.hold(&planned_ticket, intake, msg, claimed, reason)?;
             self.given_up(ticket.id, given_up)?;

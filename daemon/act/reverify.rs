@@ -1,9 +1,12 @@
 //! Identity factors that could not be checked now (`none (temporary)`:
 //! a DNS timeout, a key server down) are checked again later, never turned
 //! into `fail`. The message is kept in the store meanwhile (a ticket keeps
-//! its [`KEPT_PER_TICKET`] newest); a ticket deadline named [`REVERIFY`]
-//! brings them back every few minutes, oldest first, each for an hour at
-//! most.
+//! [`KEPT_PER_TICKET`] of them), when it carries something a re-check
+//! could find valid (`Actor::worth_a_recheck`); a ticket deadline named
+//! [`REVERIFY`] brings them back every few minutes, oldest first, each for
+//! an hour at most. Each try is written in the ticket's history; the
+//! channel hears of one only when what staff were told changes, or when it
+//! gives up.
 //!
 //! What a re-check does depends on what became of the message when it
 //! came. A reply that was held for want of proof is judged again as a
@@ -21,8 +24,8 @@ use crate::message::Message;
 use crate::procedures::engine::Event;
 use crate::staff::{Notice, lines};
 use crate::store::{Deadline, KEPT_PER_TICKET, Kept, KeptEntry, Settled, Ticket, TicketId};
-use crate::verify::Report;
 use crate::verify::conversation::Binding;
+use crate::verify::{Report, dkim, pgp, ssh};
 
 /// The deadline name; procedure deadlines never use the `triaged:` prefix.
 pub const REVERIFY: &str = "triaged:reverify";
@@ -31,15 +34,39 @@ const TRIES: u64 = 12;
 
 /// Added to why a reply is held when some of its checks could not run.
 pub const HELD_UNTIL: &str = "; checks that could not run are tried again every 5 minutes for an hour, and a reply they prove is handled then";
+/// Added instead when it carries nothing those checks could pass.
+pub const NOT_KEPT: &str = "; some checks could not run, but it carries no signature they could find valid: not checked again";
 /// Added to the history line of a reply a re-check released.
 pub const RELEASED: &str = ", held until a re-check proved it";
 
 impl Actor {
-    /// After a check with temporary gaps: keep the message (with how a
-    /// reply joined its ticket, whose it is, and whether it was held) and
-    /// arm the retry on the (not yet stored) ticket. Returns what staff
-    /// must be told when keeping it pushed out a held reply: it will not
-    /// be re-checked, though its hold notice said so.
+    /// Whether checking `msg` again could change what it proves on
+    /// `ticket`: some check could not run, and the message carries what a
+    /// factor of its own would pass on (see `verify::conversation`: only
+    /// those make a message count; DNS and web challenges add up inside
+    /// one that counts). A message with none of them is judged as it is,
+    /// once: in an outage every mail in a sender's name has checks that
+    /// could not run, forged or not, and keeping those would let anyone
+    /// push a genuine one out of the few a ticket keeps.
+    pub(super) fn worth_a_recheck(&self, ticket: &Ticket, msg: &Message, report: &Report) -> bool {
+        let f = &report.factors;
+        let billing = self.pack.procedure(&ticket.procedure).is_some_and(|p| p.billing);
+        report.temporary
+            && ([&f.dkim, &f.pgp, &f.ssh, &f.billing_last4].iter().any(|f| f.passed())
+                || (f.dkim.temporary && dkim::claims_from_domain(msg))
+                || (f.pgp.temporary && pgp::is_signed(msg))
+                || (f.ssh.temporary && ssh::is_signed(msg))
+                // Only without the directory: the card digits are read
+                // against the account once it answers.
+                || (f.billing_last4.temporary && billing))
+    }
+
+    /// After a check with temporary gaps that a re-check could settle
+    /// (`worth_a_recheck`): keep the message (with how a reply joined its
+    /// ticket, whose it is, and why it was held) and arm the retry on the
+    /// (not yet stored) ticket. Returns what staff must be told when
+    /// keeping it pushed out a held reply: it will not be re-checked,
+    /// though its hold notice said so.
     pub(super) fn schedule_reverify(
         &self,
         ticket: &mut Ticket,
@@ -47,17 +74,26 @@ impl Actor {
         report: &Report,
         joined_by: Option<JoinedBy>,
         party: Party,
-        held: bool,
+        held: Option<&str>,
     ) -> Result<Option<String>, ActError> {
-        if !report.temporary {
+        if !self.worth_a_recheck(ticket, msg, report) {
             return Ok(None);
         }
-        let kept = Kept { message_id: msg.message_id.clone(), joined_by, party, held, tries: 0, raw: msg.raw().to_vec() };
+        let told = told(held, &ticket.identity.verdict(self.policy(ticket)));
+        let kept = Kept {
+            message_id: msg.message_id.clone(),
+            joined_by,
+            party,
+            held: held.is_some(),
+            tries: 0,
+            told: Some(told),
+            raw: msg.raw().to_vec(),
+        };
         let mut given_up = Vec::new();
         for dropped in self.store.keep_for_reverify(ticket.id, &kept)? {
             tracing::warn!(
                 ticket = ticket.id.0,
-                "identity re-check of {} given up: a ticket keeps its {KEPT_PER_TICKET} newest messages for one{}",
+                "identity re-check of {} given up: a ticket keeps {KEPT_PER_TICKET} messages for one{}",
                 dropped.message_id,
                 if dropped.held { "; it stays held: check it by hand" } else { "" }
             );
@@ -68,7 +104,7 @@ impl Actor {
         arm(ticket, self.now());
         Ok((!given_up.is_empty()).then(|| {
             format!(
-                "held reply {} no longer checked again (a ticket keeps its {KEPT_PER_TICKET} newest): check it by hand",
+                "held reply {} no longer checked again (a ticket keeps {KEPT_PER_TICKET} for one): check it by hand",
                 given_up.join(", ")
             )
         }))
@@ -182,7 +218,7 @@ impl Actor {
         };
         let again = report.temporary && !settled && tries < TRIES;
         rearm(&mut ticket, again || others, self.now());
-        let kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
+        let mut kept = Kept { message_id: msg.message_id.clone(), tries, ..entry.kept.clone() };
         let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
         if let (Some(Ok(())), None) = (&judged, &overtaken) {
             // Proven: the reply it is, planned from where the ticket is now.
@@ -207,6 +243,11 @@ impl Actor {
             None => Vec::new(),
         };
         let summary = report.summary();
+        let verdict = ticket.identity.verdict(policy);
+        let told = told(judged.as_ref().and_then(|j| j.as_ref().err()).map(|h| h.reason.as_str()), &verdict);
+        // Trying again with nothing new to say posts nothing: in an outage
+        // that would be a line every 5 minutes for an hour per message.
+        let news = !again || !actions.is_empty() || entry.kept.told.as_deref() != Some(told.as_str());
         let unreachable = if again {
             "still partly unreachable; trying again in 5 minutes".to_string()
         } else if report.temporary && !settled {
@@ -225,13 +266,19 @@ impl Actor {
         };
         // Queued with the change and held until its draft is appended, as
         // every ticket notice is.
-        let notice = self.notifier.outgoing(&Notice::Rechecked {
-            ticket: id,
-            outcome: outcome.clone(),
-            identity: lines::identity(&ticket.identity.verdict(policy)),
-            latest: report.factor_words().join(", "),
-            step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
-        });
+        let notice = news
+            .then(|| {
+                self.notifier.outgoing(&Notice::Rechecked {
+                    ticket: id,
+                    outcome: outcome.clone(),
+                    identity: lines::identity(&verdict),
+                    latest: report.factor_words().join(", "),
+                    step: (!actions.is_empty()).then(|| ticket.step.clone().unwrap_or_else(|| "-".into())),
+                })
+            })
+            .flatten();
+        kept.told = Some(told);
+        let settle = if again { Settled::Again(&kept) } else { Settled::Forget };
         let event = format!("identity re-checked ({tries}) {}: {summary}; {outcome}", msg.message_id);
         self.store.settle_reverify(id, entry, settle, &event, notice.as_ref(), |t| {
             apply(t, &ticket);
@@ -248,6 +295,12 @@ impl Actor {
         let kept = self.store.kept_for_reverify(id)?;
         Ok(kept.contains(entry).then(|| kept.iter().any(|e| !e.same(entry))))
     }
+}
+
+/// What staff hear of a kept message, as a re-check compares it: why it
+/// is held (`None`: it is not) and the sender's identity verdict.
+fn told(held: Option<&str>, verdict: &crate::verify::conversation::Verdict) -> String {
+    format!("{}\n{}", held.unwrap_or_default(), lines::identity(verdict))
 }
 
 /// The newest reply that moved `ticket`, when it came after the one with

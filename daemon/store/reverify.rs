@@ -18,7 +18,7 @@ use crate::store::Action;
 pub(super) const TREE: &str = "reverify";
 
 /// How many messages a ticket keeps for a re-check; a message beyond that
-/// drops the oldest.
+/// drops one (`Store::keep_for_reverify`).
 pub const KEPT_PER_TICKET: usize = 4;
 
 /// A message kept for an identity re-check.
@@ -42,6 +42,12 @@ pub struct Kept {
     /// Re-checks so far.
     #[serde(default)]
     pub tries: u64,
+    /// What staff last heard of it in the channel: why it is held (empty
+    /// when it is not) and the identity verdict. A re-check that finds the
+    /// same, and tries again, posts nothing; `None` (an entry an earlier
+    /// version kept) is news.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told: Option<String>,
     #[serde(with = "super::bytes_b64")]
     pub raw: Vec<u8>,
 }
@@ -49,7 +55,7 @@ pub struct Kept {
 impl Kept {
     /// An entry an earlier version kept: the raw message, nothing more.
     fn raw_only(raw: Vec<u8>) -> Kept {
-        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, raw }
+        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, told: None, raw }
     }
 }
 
@@ -93,7 +99,11 @@ impl Store {
     /// Keeps `kept` for a re-check of ticket `ticket`, after what it keeps
     /// already (a message kept before under the same Message-ID, the same
     /// message handled again, is replaced). Returns what was dropped to
-    /// stay within [`KEPT_PER_TICKET`], oldest first.
+    /// stay within [`KEPT_PER_TICKET`], oldest first: first those that
+    /// named the ticket by its subject tag alone, which anyone can write,
+    /// then the others. Naming our mail (In-Reply-To, References) takes
+    /// having received it, so replies in the sender's name that only tag
+    /// the ticket do not push out one that answers our mail.
     pub fn keep_for_reverify(&self, ticket: TicketId, kept: &Kept) -> Result<Vec<Kept>, StoreError> {
         let before = self.kept_for_reverify(ticket)?;
         let same = |e: &&KeptEntry| !kept.message_id.is_empty() && e.kept.message_id == kept.message_id;
@@ -101,7 +111,9 @@ impl Store {
         let others: Vec<&KeptEntry> = before.iter().filter(|e| !same(e)).collect();
         let next = before.last().map(|e| if e.key.len() == 16 { be_u64(&e.key[8..]) + 1 } else { 1 }).unwrap_or(1);
         let over = (others.len() + 1).saturating_sub(KEPT_PER_TICKET);
-        let dropped: Vec<&KeptEntry> = others.iter().take(over).copied().collect();
+        let tag_only = |e: &&&KeptEntry| e.kept.joined_by == Some(JoinedBy::SubjectTag);
+        let dropped: Vec<&KeptEntry> = others.iter().filter(tag_only).chain(others.iter().filter(|e| !tag_only(e))).take(over).copied().collect();
+        let dropped: Vec<&KeptEntry> = others.iter().filter(|e| dropped.contains(e)).copied().collect();
         self.trees.reverify.write(|t| {
             for e in replaced.iter().chain(&dropped) {
                 t.remove(&e.key)?;
@@ -164,7 +176,7 @@ mod tests {
     use crate::store::{Intake, Uid};
 
     fn kept(n: u32) -> Kept {
-        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, raw: format!("raw {n}").into_bytes() }
+        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, told: None, raw: format!("raw {n}").into_bytes() }
     }
 
     fn ids(s: &Store, t: TicketId) -> Vec<String> {
@@ -195,6 +207,29 @@ mod tests {
         s.forget_reverify(t).unwrap();
         assert!(ids(&s, t).is_empty());
         assert_eq!(ids(&s, other), ["<m9@x>"], "another ticket's stay");
+    }
+
+    /// Full, a ticket drops first what named it by the subject tag alone
+    /// (anyone can write the tag), oldest first, and only then the oldest
+    /// of the rest: replies in the sender's name that only tag the ticket
+    /// do not push out one that answers our mail.
+    #[test]
+    fn a_full_ticket_drops_messages_that_only_tag_it_before_one_that_answers_our_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = TicketId(1);
+        let tagged = |n| Kept { joined_by: Some(JoinedBy::SubjectTag), ..kept(n) };
+        s.keep_for_reverify(t, &kept(1)).unwrap();
+        for n in 2..=8 {
+            s.keep_for_reverify(t, &tagged(n)).unwrap();
+        }
+        assert_eq!(ids(&s, t), ["<m1@x>", "<m6@x>", "<m7@x>", "<m8@x>"]);
+        for n in 9..=11 {
+            s.keep_for_reverify(t, &kept(n)).unwrap();
+        }
+        assert_eq!(ids(&s, t), ["<m1@x>", "<m9@x>", "<m10@x>", "<m11@x>"]);
+        let dropped = s.keep_for_reverify(t, &kept(12)).unwrap();
+        assert_eq!(dropped.iter().map(|k| k.message_id.as_str()).collect::<Vec<_>>(), ["<m1@x>"], "then the oldest");
     }
 
     /// An earlier version kept one raw message under the ticket's number:

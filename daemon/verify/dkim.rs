@@ -245,6 +245,22 @@ pub async fn check(
     DkimVerdict { factor, arc, signed, domain }
 }
 
+/// Whether `msg` carries a DKIM signature a later check could find valid
+/// for its sender: one whose d= aligns with the From domain, by an
+/// algorithm still counted. Only the signer's key (DNS) tells whether it is
+/// genuine; anyone can write such a header.
+pub fn claims_from_domain(msg: &Message) -> bool {
+    let Some((_, from_domain)) = msg.single_from().and_then(|a| a.email.rsplit_once('@')) else {
+        return false;
+    };
+    let from_domain = from_domain.trim_end_matches('.').to_ascii_lowercase();
+    let raw = msg.raw();
+    let Some(headers) = AuthenticatedMessage::parse_with_opts(&raw[..header_end(raw)], None, false) else {
+        return false;
+    };
+    headers.dkim_headers.iter().any(|h| h.header.a != Algorithm::RsaSha1 && aligned(&h.header.d, &from_domain))
+}
+
 fn outcome_word(f: &Factor) -> &'static str {
     match f.result {
         super::Outcome::Pass => "signature valid",

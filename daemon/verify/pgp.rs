@@ -80,6 +80,12 @@ pub fn check_pgp(msg: &Message, registered_keys: &[String]) -> Factor {
     Factor::fail(reason)
 }
 
+/// Whether `msg` carries a PGP signature in a form that can vouch for its
+/// text: what a later check, with the account's keys at hand, could pass.
+pub fn is_signed(msg: &Message) -> bool {
+    matches!(locate(msg), Located::Signed(_))
+}
+
 /// The exact bytes a signature must cover, and the signatures found.
 struct Signed {
     form: &'static str,

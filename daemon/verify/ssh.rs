@@ -63,6 +63,12 @@ pub fn check_ssh(
     Factor::fail(format!("SSH signature refused: {}", refusals.join("; ")))
 }
 
+/// Whether `msg` carries an SSH signature at all: what a later check, with
+/// the account's keys at hand, could pass.
+pub fn is_signed(msg: &Message) -> bool {
+    !find_signatures(msg).is_empty()
+}
+
 fn check_one(pem: &str, challenge: &[u8], keys: &[PublicKey]) -> Result<String, String> {
     let sig = SshSig::from_pem(pem).map_err(|e| format!("malformed SSH signature: {e}"))?;
     if sig.namespace() != NAMESPACE {

@@ -180,6 +180,31 @@ fn replies_as(world: &World, s: &Setup, from: &str, domain: &str, body: &str) ->
     signed_by(world, domain, from, "Re: [#1] Please delete my account", &threads, body)
 }
 
+/// A reply as alice that claims her domain's signature: signed by
+/// attacker.test, its header then made to say d=example.org. Only her
+/// domain's key (DNS) tells it is no valid signature.
+fn claims_her_domain(world: &World, s: &Setup, body: &str) -> String {
+    let forged = alice_replies(world, s, "attacker.test", body);
+    assert!(forged.contains("d=attacker.test;"), "{forged}");
+    forged.replacen("d=attacker.test;", "d=example.org;", 1)
+}
+
+/// `raw` with its DKIM-Signature header cut: a mail nobody signed.
+fn unsigned(raw: &str) -> String {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let mut kept = Vec::new();
+    let mut in_signature = false;
+    for line in head.split("\r\n") {
+        if !line.starts_with([' ', '\t']) {
+            in_signature = line.to_ascii_lowercase().starts_with("dkim-signature:");
+        }
+        if !in_signature {
+            kept.push(line);
+        }
+    }
+    format!("{}\r\n\r\n{body}", kept.join("\r\n"))
+}
+
 /// CAcert, with alice's account on file: her deletion request, DKIM-signed
 /// by her domain (she is verified), its facts recorded (her last certificate
 /// expired on 2026-11-15, so a confirmation puts the deletion on hold,
@@ -213,6 +238,13 @@ fn on_hold_drafts(s: &Setup) -> usize {
 /// each is held, and staff read that it is checked again. Then the
 /// resolver is back, and the first re-check runs.
 fn held_in_an_outage_then_rechecked(world: &World, s: &Setup, replies: &[&str]) {
+    held_in_an_outage_keeping(world, s, replies, replies.len());
+}
+
+/// As `held_in_an_outage_then_rechecked`, where staff read of `kept` of
+/// the `replies` that they are checked again, and of the others that they
+/// are not.
+fn held_in_an_outage_keeping(world: &World, s: &Setup, replies: &[&str], kept: usize) {
     // A socket held while the outage lasts (see the first test).
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     use_nameserver(s, &silent.local_addr().unwrap().to_string());
@@ -225,7 +257,8 @@ fn held_in_an_outage_then_rechecked(world: &World, s: &Setup, replies: &[&str]) 
     assert_eq!((&t["step"], &t["state"]), (&before["step"], &before["state"]), "held: {t}");
     assert_eq!(drafts(s).len(), drafted, "nothing drafted for what is held");
     let shown = show(s);
-    assert_eq!(shown.matches("tried again every 5 minutes").count(), replies.len(), "staff know each is checked again: {shown}");
+    assert_eq!(shown.matches("tried again every 5 minutes").count(), kept, "staff know which are checked again: {shown}");
+    assert_eq!(shown.matches("could find valid: not checked again").count(), replies.len() - kept, "and which are not: {shown}");
 
     drop(silent);
     use_nameserver(s, &world.dns.addr().to_string());
@@ -255,16 +288,17 @@ fn a_confirmation_held_while_dns_fails_moves_the_ticket_once_the_recheck_proves_
     assert_eq!(first_ticket(&s)["step"], "on-hold");
 }
 
-/// In the same outage, after alice's signed "yes", a "no" as alice that her
-/// domain did not sign (attacker.test did) is held too. The re-check
-/// proves her yes and not the forged no: the deletion goes on hold, and
-/// the no is still held, taking back nothing.
+/// In the same outage, after alice's signed "yes", a "no" as alice that
+/// claims her domain's signature (a header anyone can write) is held too,
+/// and kept: only her domain's key tells. The re-check proves her yes and
+/// not the forged no: the deletion goes on hold, and the no is still held,
+/// taking back nothing.
 #[test]
 fn a_forged_reply_held_in_the_same_outage_is_still_held_after_the_recheck() {
     let world = World::start();
     let s = alice_asked_to_confirm(&world);
     let yes = alice_replies(&world, &s, "example.org", YES);
-    let forged = alice_replies(&world, &s, "attacker.test", "No, do not delete my account, I changed my mind.");
+    let forged = claims_her_domain(&world, &s, "No, do not delete my account, I changed my mind.");
     held_in_an_outage_then_rechecked(&world, &s, &[&yes, &forged]);
     let t = first_ticket(&s);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("on-hold"), Some("waiting")), "her yes counts, the forged no does not: {t}");
@@ -291,9 +325,10 @@ fn two_held_replies_on_one_ticket_are_both_rechecked() {
     assert_eq!(on_hold_drafts(&s), 1, "the second yes, read at the step the first led to, drafts no second on-hold mail");
 }
 
-/// A ticket keeps its 4 newest held replies for a re-check. Five arrive in
-/// one outage (alice's signed "yes", then four "no"s her domain did not
-/// sign): her yes is pushed out and never checked again. Staff were told
+/// A ticket keeps 4 held replies for a re-check. Five arrive in
+/// one outage (alice's signed "yes", then four "no"s that claim her
+/// domain's signature and name our mail, as only someone who received it
+/// can): her yes is pushed out and never checked again. Staff were told
 /// it would be, so they are told it will not, in the hold of the reply
 /// that pushed it out, and not only in the log.
 #[test]
@@ -301,13 +336,101 @@ fn a_held_reply_pushed_out_of_the_recheck_is_named_to_staff() {
     let world = World::start();
     let s = alice_asked_to_confirm(&world);
     let yes = alice_replies(&world, &s, "example.org", YES);
-    let forged: Vec<String> = (0..4).map(|_| alice_replies(&world, &s, "attacker.test", "No, do not delete my account.")).collect();
+    let forged: Vec<String> = (0..4).map(|_| claims_her_domain(&world, &s, "No, do not delete my account.")).collect();
     let replies: Vec<&str> = std::iter::once(yes.as_str()).chain(forged.iter().map(String::as_str)).collect();
     held_in_an_outage_then_rechecked(&world, &s, &replies);
     let yes_id = triaged::message::Message::parse(yes.into_bytes()).unwrap().message_id;
     let shown = show(&s);
-    assert!(shown.contains(&format!("held reply {yes_id} no longer checked again (a ticket keeps its 4 newest): check it by hand")), "{shown}");
+    assert!(shown.contains(&format!("held reply {yes_id} no longer checked again (a ticket keeps 4 for one): check it by hand")), "{shown}");
     assert_eq!(first_ticket(&s)["step"], "initial", "nothing released it");
+}
+
+/// In an outage every mail in alice's name has checks that could not run,
+/// forged or not. Four "no"s as alice that carry no signature of her
+/// domain (two unsigned, two signed by attacker.test) cannot be proven by
+/// any re-check: each is held as it is, without the promise of one, and is
+/// not kept. Her signed "yes" before them is thus not pushed out of the
+/// four a ticket keeps, and the re-check proves it. Before, each forgery
+/// was kept, and the fourth pushed her yes out.
+#[test]
+fn a_forged_unsigned_reply_during_an_outage_is_not_kept_for_a_recheck() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let yes = alice_replies(&world, &s, "example.org", YES);
+    let no = "No, do not delete my account.";
+    let forged: Vec<String> = (0..4)
+        .map(|n| {
+            let by_attacker = alice_replies(&world, &s, "attacker.test", no);
+            if n % 2 == 0 { unsigned(&by_attacker) } else { by_attacker }
+        })
+        .collect();
+    let replies: Vec<&str> = std::iter::once(yes.as_str()).chain(forged.iter().map(String::as_str)).collect();
+    held_in_an_outage_keeping(&world, &s, &replies, 1);
+    let shown = show(&s);
+    assert!(!shown.contains("no longer checked again"), "{shown}");
+    assert_eq!(first_ticket(&s)["step"], "on-hold", "her yes, proven, moved the ticket: {shown}");
+    assert_eq!(shown.matches("held until a re-check proved it").count(), 1, "{shown}");
+}
+
+/// Forgeries that claim her domain's signature are kept (only its key
+/// tells), but four that name the ticket by its subject tag alone, which
+/// anyone can write, do not push out her signed "yes" to our mail, which
+/// only she received: a full ticket drops those first. The re-check
+/// proves her yes and none of them.
+#[test]
+fn forged_replies_that_only_tag_the_ticket_do_not_push_out_one_that_answers_our_mail() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let yes = alice_replies(&world, &s, "example.org", YES);
+    let tagged = || {
+        let forged = signed_by(&world, "attacker.test", ALICE, "Re: [#1] Please delete my account", "", "No, do not delete my account.");
+        forged.replacen("d=attacker.test;", "d=example.org;", 1)
+    };
+    let forged: Vec<String> = (0..4).map(|_| tagged()).collect();
+    let replies: Vec<&str> = std::iter::once(yes.as_str()).chain(forged.iter().map(String::as_str)).collect();
+    held_in_an_outage_then_rechecked(&world, &s, &replies);
+    let shown = show(&s);
+    assert!(!shown.contains(&format!("held reply {} no longer", triaged::message::Message::parse(yes.into_bytes()).unwrap().message_id)), "{shown}");
+    assert_eq!(first_ticket(&s)["step"], "on-hold", "her yes, proven, moved the ticket: {shown}");
+    assert_eq!(shown.matches("held until a re-check proved it").count(), 1, "no forgery was released: {shown}");
+}
+
+/// Ann, whom no directory knows, asks CAcert by mail DKIM-signed by her
+/// domain while the resolver is down: her request is kept for a re-check,
+/// which cannot settle while the outage lasts. Each try is written in the
+/// ticket's history, but the channel hears nothing of a try that changes
+/// nothing; it hears of the last one, which gives up and asks for a
+/// person. Before, it heard "still partly unreachable; trying again in 5
+/// minutes" every 5 minutes for an hour.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_channel_hears_of_a_recheck_only_when_its_outcome_changes_or_it_gives_up() {
+    use crate::support::ircd::{Ircd, IrcClient, daemon_irc_section, privmsg_from};
+    const CH: &str = "#support";
+    let ircd = Ircd::start();
+    let mut bob = IrcClient::connect(ircd.port, "bob").await;
+    bob.join(CH).await;
+    let seen = tokio::task::spawn_blocking(move || {
+        let world = World::start();
+        // The default resolver of a test is down (refused at once).
+        let s = setup_pack("cacert", &daemon_irc_section(&ircd, CH));
+        let request = signed_by(&world, "example.org", "Ann <ann@example.org>", "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more.");
+        s.dovecot.deliver("INBOX", request.as_bytes());
+        at(&s, "2026-12-01T09:00:00Z", &["run", "--once"]);
+        assert!(first_ticket(&s)["identity"].as_str().unwrap().contains("dkim retry"), "{}", first_ticket(&s));
+        for n in 1..=12 {
+            at(&s, &format!("2026-12-01T{:02}:{:02}:00Z", 9 + n * 6 / 60, n * 6 % 60), &["run", "--once"]);
+        }
+        let shown = show(&s);
+        assert_eq!(shown.matches("identity re-checked (").count(), 12, "every try is in the history: {shown}");
+        (s, ircd)
+    })
+    .await
+    .unwrap();
+    let lines = bob.drain(std::time::Duration::from_secs(2)).await;
+    let rechecked: Vec<&str> = lines.iter().filter_map(|l| privmsg_from(l, "triaged", CH)).filter(|t| t.contains("identity re-checked")).collect();
+    assert_eq!(rechecked.len(), 1, "{rechecked:?}");
+    assert!(rechecked[0].starts_with("#1 identity re-checked, still partly unreachable after 12 tries; check by hand"), "{}", rechecked[0]);
+    drop(seen);
 }
 
 /// A CAcert member no directory knows (CAcert records the facts by hand)
