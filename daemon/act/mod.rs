@@ -1210,6 +1210,17 @@ fn unauthenticated_reason(report: &Report, binding: Binding, joined_by: JoinedBy
 /// tells staff when From and Reply-To differ.
 fn addressed(msg: &Message, report: &Report, on_account: bool) -> (ReplyTarget, Option<String>) {
     let mut target = reply_target(msg);
+    if on_account && msg.single_from().is_none() {
+        // Nobody whom the procedure's mail must reach: a Reply-To or the
+        // first of several From addresses is anyone's, and a notice that
+        // silence makes final (CAcert's 14 days) would reach the wrong one
+        // (as `to_from_address` decides for a ticket moved here later).
+        let ignored = sanitize_line(&target.email);
+        target.email.clear();
+        target.name = None;
+        let note = format!("{ignored} not answered: the procedure acts on an account and the request has no single From address; no draft");
+        return (target, Some(note));
+    }
     let Some(from) = msg.single_from().filter(|_| on_account || report.account.is_some()) else {
         return (target, reply_to_note(msg));
     };

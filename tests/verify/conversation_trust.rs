@@ -683,6 +683,28 @@ fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag(
     assert_eq!(s.tickets().len(), 1);
 }
 
+/// CAcert: a deletion request whose From names two addresses (Ann's and
+/// Mallory's) and whose Reply-To is Mallory's. It has no identity, and its
+/// notice must not go to Mallory: 14 days of silence from whoever got it
+/// would delete the account of the address it did not reach.
+#[test]
+fn a_deletion_with_two_from_addresses_is_drafted_to_nobody() {
+    let s = setup_pack("cacert", "");
+    s.deliver_and_run(&mail(
+        "Ann <ann@example.org>, Mallory <mallory@evil.example>",
+        "Please delete my account",
+        "Reply-To: <mallory@evil.example>\r\n",
+        "Hello, please delete my CAcert account, I do not need it any more.",
+    ));
+    let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run_once(&s);
+    let t = s.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("account-deletion"), Some("initial")), "{t}");
+    let drafted: Vec<String> = drafts(&s).iter().map(|d| String::from_utf8_lossy(d.raw()).into_owned()).collect();
+    assert!(drafted.is_empty(), "no address to answer, no draft: {drafted:?}");
+}
+
 /// CAcert again: a question nobody classified is acknowledged at its
 /// Reply-To, which nobody checked (a question changes nothing). Staff
 /// move it onto the deletion: its mail now goes to From, and the
