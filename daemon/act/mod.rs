@@ -839,9 +839,15 @@ impl Actor {
         let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
         // Its Message-ID ties a reply to the ticket only when the mail went
-        // to the ticket's own address: a forward to a colleague or a post
-        // to a public list would hand the key to whoever reads it.
-        let to_them = msg.recipients.iter().any(|r| theirs(r));
+        // to the ticket's own address, and elsewhere only to the team (and
+        // the list a ticket from a list is copied to): a forward to a
+        // colleague, a post to a public list, or a Cc or Bcc to anyone
+        // else would hand the key to whoever reads it.
+        let team = |r: &str| {
+            self.own_addresses.iter().chain(self.staff_addresses.values()).any(|a| a.eq_ignore_ascii_case(r))
+                || ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r))
+        };
+        let to_them = msg.recipients.iter().all(|r| theirs(r) || team(r));
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         let now = self.now();
