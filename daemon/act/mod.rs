@@ -783,9 +783,10 @@ impl Actor {
     /// told, with a warning when it did not come from the claim holder; a
     /// reply staff wrote after a hand-off settles it (`staff_action::looked`);
     /// a draft of ours sent word for word teaches the model its procedure.
-    /// Mail about a ticket that reached none of its addresses (a forward
-    /// to a colleague who is asked to help) answers nobody: it is kept in
-    /// the ticket's history and changes nothing.
+    /// Mail about a ticket that reached none of its addresses nor the list
+    /// its drafts are copied to (a forward to a colleague who is asked to
+    /// help) answers nobody: it is kept in the ticket's history and
+    /// changes nothing.
     /// Returns the ticket and which of the two it was, or `None` when the
     /// message is about no ticket.
     pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<Sent>, ActError> {
@@ -819,7 +820,10 @@ impl Actor {
         let theirs = |r: &str| {
             is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
         };
-        if !msg.recipients.iter().any(|r| theirs(r)) {
+        // The list a ticket's drafts are copied to (`reply_to_list`): the
+        // author reads the answer there.
+        let their_list = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
+        if !msg.recipients.iter().any(|r| theirs(r) || their_list(r)) {
             let to: Vec<String> = msg.recipients.iter().map(|r| sanitize_line(r)).collect();
             let event = format!(
                 "mail by {} ({}) to {}, none of them the ticket's address: no answer, nothing changed",
@@ -843,11 +847,8 @@ impl Actor {
         // the list a ticket from a list is copied to): a forward to a
         // colleague, a post to a public list, or a Cc or Bcc to anyone
         // else would hand the key to whoever reads it.
-        let team = |r: &str| {
-            self.own_addresses.iter().chain(self.staff_addresses.values()).any(|a| a.eq_ignore_ascii_case(r))
-                || ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r))
-        };
-        let to_them = msg.recipients.iter().all(|r| theirs(r) || team(r));
+        let team = |r: &str| self.own_addresses.iter().chain(self.staff_addresses.values()).any(|a| a.eq_ignore_ascii_case(r));
+        let to_them = msg.recipients.iter().any(|r| theirs(r)) && msg.recipients.iter().all(|r| theirs(r) || their_list(r) || team(r));
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         let now = self.now();
