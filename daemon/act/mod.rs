@@ -78,7 +78,8 @@ pub enum Handled {
 /// What staff's mail in the Sent folder was to the ticket it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {
-    /// It reached the ticket's address: the ticket is answered.
+    /// It reached the ticket's address (or the list its drafts are
+    /// copied to): the ticket is answered.
     Answered(TicketId),
     /// It reached none of them (a forward to a colleague): kept in the
     /// history, nothing changed.
