@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::staff::{self, Notice, Notifier, StaffCommand};
-use crate::act::{ActError, Actor, Handled};
+use crate::act::{ActError, Actor, Handled, Sent};
 use crate::backoff::Backoff;
 use crate::classify::sensitive::redact;
 use crate::config::Config;
@@ -137,6 +137,7 @@ enum Disposition {
     Gone,
     Quarantined,
     Answered(u64),
+    SentElsewhere(u64),
     Ignored,
 }
 
@@ -626,6 +627,7 @@ impl Worker {
                 Disposition::Gone => "expunged before it could be read".into(),
                 Disposition::Quarantined => "quarantined".into(),
                 Disposition::Answered(n) => format!("staff answered ticket #{n}"),
+                Disposition::SentElsewhere(n) => format!("staff mail about ticket #{n} to none of its addresses (a forward?): no answer"),
                 Disposition::Ignored => "not an answer to a ticket".into(),
             };
             info!(folder = %self.folder, uid, "{said}");
@@ -940,7 +942,8 @@ impl Worker {
             message_id: msg.message_id.clone(),
         };
         match self.actor.sent(&intake, &msg)? {
-            Some(t) => Ok(Disposition::Answered(t.0)),
+            Some(Sent::Answered(t)) => Ok(Disposition::Answered(t.0)),
+            Some(Sent::Elsewhere(t)) => Ok(Disposition::SentElsewhere(t.0)),
             None => {
                 store.skip(&self.folder, uid)?;
                 Ok(Disposition::Ignored)

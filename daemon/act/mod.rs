@@ -75,6 +75,17 @@ pub enum Handled {
     Reply(Ticket, Vec<(u64, Action)>),
 }
 
+/// What staff's mail in the Sent folder was to the ticket it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// It reached the ticket's address (or the list its drafts are
+    /// copied to): the ticket is answered.
+    Answered(TicketId),
+    /// It reached none of them (a forward to a colleague): kept in the
+    /// history, nothing changed.
+    Elsewhere(TicketId),
+}
+
 impl Handled {
     /// The planned actions (with their store ids) still to carry out.
     pub fn actions(&self) -> &[(u64, Action)] {
@@ -778,8 +789,13 @@ impl Actor {
     /// told, with a warning when it did not come from the claim holder; a
     /// reply staff wrote after a hand-off settles it (`staff_action::looked`);
     /// a draft of ours sent word for word teaches the model its procedure.
-    /// Returns the ticket, or `None` when the message answers no ticket.
-    pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<TicketId>, ActError> {
+    /// Mail about a ticket that reached none of its addresses nor the list
+    /// its drafts are copied to (a forward to a colleague who is asked to
+    /// help) answers nobody: it is kept in the ticket's history and
+    /// changes nothing.
+    /// Returns the ticket and which of the two it was, or `None` when the
+    /// message is about no ticket.
+    pub fn sent(&self, intake: &Intake, msg: &Message) -> Result<Option<Sent>, ActError> {
         // A move (`moves`): a reply planned meanwhile would write back the
         // draft still waiting, "needs a person" and the state this clears.
         let _moving = self.moving();
@@ -807,6 +823,23 @@ impl Actor {
             },
             None => None,
         };
+        let theirs = |r: &str| {
+            is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
+        };
+        // The list a ticket's drafts are copied to (`reply_to_list`): the
+        // author reads the answer there.
+        let their_list = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
+        if !msg.recipients.iter().any(|r| theirs(r) || their_list(r)) {
+            let to: Vec<String> = msg.recipients.iter().map(|r| sanitize_line(r)).collect();
+            let event = format!(
+                "mail by {} ({}) to {}, none of them the ticket's address: no answer, nothing changed",
+                sanitize_line(&by),
+                msg.message_id,
+                if to.is_empty() { "nobody".to_string() } else { to.join(", ") }
+            );
+            self.store.update_ticket(ticket.id, Some(intake), &event, None, |_| Vec::new())?;
+            return Ok(Some(Sent::Elsewhere(ticket.id)));
+        }
         let notice = self.notifier.outgoing(&Notice::Answered {
             ticket: ticket.id,
             by: by.clone(),
@@ -816,11 +849,12 @@ impl Actor {
         let as_drafted = withdraw::sent_as_drafted(&ticket, &msg.text);
         let drafts = self.drafts_mailbox.clone();
         // Its Message-ID ties a reply to the ticket only when the mail went
-        // to the ticket's own address: a forward to a colleague or a post
-        // to a public list would hand the key to whoever reads it.
-        let to_them = msg.recipients.iter().any(|r| {
-            is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
-        });
+        // to the ticket's own address, and elsewhere only to the team (and
+        // the list a ticket from a list is copied to): a forward to a
+        // colleague, a post to a public list, or a Cc or Bcc to anyone
+        // else would hand the key to whoever reads it.
+        let team = |r: &str| self.own_addresses.iter().chain(self.staff_addresses.values()).any(|a| a.eq_ignore_ascii_case(r));
+        let to_them = msg.recipients.iter().any(|r| theirs(r)) && msg.recipients.iter().all(|r| theirs(r) || their_list(r) || team(r));
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         let now = self.now();
@@ -844,7 +878,7 @@ impl Actor {
         {
             tracing::warn!(ticket = ticket.id.0, "draft sent unchanged, but not learned from: {e}");
         }
-        Ok(Some(ticket.id))
+        Ok(Some(Sent::Answered(ticket.id)))
     }
 
     /// The procedure step for `event` on `ticket` (changed in place):
@@ -1215,6 +1249,17 @@ fn unauthenticated_reason(report: &Report, binding: Binding, joined_by: JoinedBy
 /// tells staff when From and Reply-To differ.
 fn addressed(msg: &Message, report: &Report, on_account: bool) -> (ReplyTarget, Option<String>) {
     let mut target = reply_target(msg);
+    if on_account && msg.single_from().is_none() {
+        // Nobody whom the procedure's mail must reach: a Reply-To or the
+        // first of several From addresses is anyone's, and a notice that
+        // silence makes final (CAcert's 14 days) would reach the wrong one
+        // (as `to_from_address` decides for a ticket moved here later).
+        let ignored = sanitize_line(&target.email);
+        target.email.clear();
+        target.name = None;
+        let note = format!("{ignored} not answered: the procedure acts on an account and the request has no single From address; no draft");
+        return (target, Some(note));
+    }
     let Some(from) = msg.single_from().filter(|_| on_account || report.account.is_some()) else {
         return (target, reply_to_note(msg));
     };

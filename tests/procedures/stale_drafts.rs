@@ -70,3 +70,31 @@ fn an_answered_ticket_has_no_draft_of_ours_left() {
     assert_eq!(v["tickets"][0]["state"], "answered");
     assert_eq!(v["pending_actions"], 0);
 }
+
+/// Staff forward a request to a colleague to ask about it (the `[#N]`
+/// tag in the subject names the ticket): the user has no answer yet. The
+/// ticket is not answered, and our draft stays for staff to send.
+#[test]
+fn a_forward_to_a_colleague_answers_nobody_and_leaves_our_draft() {
+    let s = setup();
+    s.dovecot.create("Sent");
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    run_once(&s);
+    let ours = message_ids(&s);
+    assert_eq!(ours.len(), 1);
+    let state = |s: &Setup| {
+        let v: serde_json::Value = serde_json::from_slice(&triaged(&s.config, &["status", "--json"]).stdout).unwrap();
+        v["tickets"][0]["state"].clone()
+    };
+    let before = state(&s);
+    s.dovecot.deliver(
+        "Sent",
+        b"From: Sam <support@example.org>\r\nTo: dana@colleague.example\r\nSubject: Fwd: [#1] Rename my account\r\nMessage-ID: <fwd1@example.org>\r\n\r\nDana, can we do this one?\r\n",
+    );
+    run_once(&s);
+    run_once(&s);
+    assert_eq!(message_ids(&s), ours, "our draft is still there to send");
+    assert_eq!(state(&s), before);
+    let shown = String::from_utf8_lossy(&triaged(&s.config, &["show", "1"]).stdout).into_owned();
+    assert!(shown.contains("to dana@colleague.example, none of them the ticket's address: no answer, nothing changed"), "{shown}");
+}

@@ -637,14 +637,9 @@ fn without_an_account_a_reply_proves_as_much_as_the_signed_request() {
     assert_eq!(s.tickets().len(), 1);
 }
 
-/// CAcert, no account directory, a request nobody signed: the address is
-/// all there is, and the confirmation proves it by reaching it. A "yes"
-/// that names the ticket only by its `[#N]` tag (ticket numbers count up:
-/// anyone can write one) is kept for staff and moves nothing; a reply to
-/// the mail staff sent, which their client gave a Message-ID of its own,
-/// moves it.
-#[test]
-fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag() {
+/// Ann's unsigned request to CAcert (no account directory), at the step
+/// that asks her to confirm: the setup and the Message-ID of her request.
+fn ann_asks_cacert_to_delete_unsigned() -> (Setup, String) {
     let s = setup_pack("cacert", "");
     const ANN: &str = "Ann <ann@example.org>";
     s.deliver_and_run(&mail(ANN, "Please delete my account", "", "Hello, please delete my CAcert account, I do not need it any more."));
@@ -653,6 +648,19 @@ fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag(
     run_once(&s);
     assert_eq!(s.ticket(1)["step"], "initial");
     let request = drafts(&s)[0].in_reply_to[0].clone();
+    (s, request)
+}
+
+/// CAcert, no account directory, a request nobody signed: the address is
+/// all there is, and the confirmation proves it by reaching it. A "yes"
+/// that names the ticket only by its `[#N]` tag (ticket numbers count up:
+/// anyone can write one) is kept for staff and moves nothing; a reply to
+/// the mail staff sent, which their client gave a Message-ID of its own,
+/// moves it.
+#[test]
+fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag() {
+    let (s, request) = ann_asks_cacert_to_delete_unsigned();
+    const ANN: &str = "Ann <ann@example.org>";
     // Staff send the draft; their client gives it a new Message-ID.
     s.dovecot.deliver(
         "Sent",
@@ -681,6 +689,61 @@ fn without_a_signature_a_reply_moves_a_ticket_by_naming_our_mail_not_by_its_tag(
     let t = s.ticket(1);
     assert_eq!(t["step"], "execute", "a reply to the mail staff sent: {t}");
     assert_eq!(s.tickets().len(), 1);
+}
+
+/// CAcert, nothing signed, as above: staff answer Ann from their client
+/// and copy someone outside the team (a public list, a friend of the
+/// member's). The Message-ID of that mail is no longer known to Ann
+/// alone: a forged "yes" that names it moves nothing. Copying our own
+/// address (the team's archive) keeps it Ann's.
+#[test]
+fn a_reply_staff_also_sent_to_someone_else_does_not_tie_an_unsigned_reply() {
+    let (s, request) = ann_asks_cacert_to_delete_unsigned();
+    const ANN: &str = "Ann <ann@example.org>";
+    let sent = |copied: &str, id: &str| {
+        s.dovecot.deliver(
+            "Sent",
+            format!("From: CAcert Support <support@example.org>\r\nTo: {ANN}\r\n{copied}Subject: Re: [#1] Please delete my account\r\nMessage-ID: <{id}>\r\nIn-Reply-To: <{request}>\r\n\r\nPlease confirm.\r\n").as_bytes(),
+        );
+        run_once(&s);
+    };
+    let yes = "Yes, I confirm the deletion and accept the arbitration.";
+
+    sent("Cc: cacert-public@lists.example.net\r\n", "copied@example.org");
+    sent("Bcc: friend@elsewhere.example\r\n", "blind-copied@example.org");
+    for id in ["copied@example.org", "blind-copied@example.org"] {
+        s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers(id, None), yes));
+        let t = s.ticket(1);
+        assert_eq!(t["step"], "initial", "naming mail the list (or a friend) read moved nothing: {t}");
+    }
+
+    sent("Cc: CAcert Support <support@example.org>\r\n", "archived@example.org");
+    s.deliver_and_run(&mail(ANN, "Re: [#1] Please delete my account", &reply_headers("archived@example.org", None), yes));
+    let t = s.ticket(1);
+    assert_eq!(t["step"], "execute", "a reply to mail only Ann and the team got: {t}");
+    assert_eq!(s.tickets().len(), 1);
+}
+
+/// CAcert: a deletion request whose From names two addresses (Ann's and
+/// Mallory's) and whose Reply-To is Mallory's. It has no identity, and its
+/// notice must not go to Mallory: 14 days of silence from whoever got it
+/// would delete the account of the address it did not reach.
+#[test]
+fn a_deletion_with_two_from_addresses_is_drafted_to_nobody() {
+    let s = setup_pack("cacert", "");
+    s.deliver_and_run(&mail(
+        "Ann <ann@example.org>, Mallory <mallory@evil.example>",
+        "Please delete my account",
+        "Reply-To: <mallory@evil.example>\r\n",
+        "Hello, please delete my CAcert account, I do not need it any more.",
+    ));
+    let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run_once(&s);
+    let t = s.ticket(1);
+    assert_eq!((t["procedure"].as_str(), t["step"].as_str()), (Some("account-deletion"), Some("initial")), "{t}");
+    let drafted: Vec<String> = drafts(&s).iter().map(|d| String::from_utf8_lossy(d.raw()).into_owned()).collect();
+    assert!(drafted.is_empty(), "no address to answer, no draft: {drafted:?}");
 }
 
 /// CAcert again: a question nobody classified is acknowledged at its

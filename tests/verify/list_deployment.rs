@@ -170,6 +170,27 @@ fn with_reply_to_list_the_draft_goes_to_the_author_and_the_list_in_its_thread() 
     assert!(draft.references.contains(&incoming.message_id));
 }
 
+/// With `reply_to_list`, staff answer on the list alone (the author reads
+/// it there): the ticket is answered and our draft withdrawn, as for a
+/// reply to the author.
+#[test]
+fn with_reply_to_list_a_reply_to_the_list_alone_answers_the_ticket() {
+    let desk = Desk::start(&trusted(true), "");
+    desk.s.dovecot.create("Sent");
+    let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
+    assert_eq!(desk.drafts().len(), 1);
+    desk.s.dovecot.deliver(
+        "Sent",
+        format!("From: Support <support@example.org>\r\nTo: {LIST_ADDRESS}\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <on-list@example.org>\r\n\r\nDone, Alice.\r\n").as_bytes(),
+    );
+    run_once(&desk.s);
+    run_once(&desk.s);
+    assert!(desk.drafts().is_empty(), "answered: our draft is withdrawn");
+    let t = desk.s.ticket(1);
+    assert_eq!(t["state"], "answered", "{t}");
+}
+
 #[test]
 fn with_reply_to_list_a_post_that_only_names_the_author_is_not_copied_to_the_list() {
     let desk = Desk::start(&trusted(true), "");
