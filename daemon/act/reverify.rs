@@ -25,7 +25,7 @@ use crate::procedures::engine::Event;
 use crate::staff::{Notice, lines};
 use crate::store::{Deadline, KEPT_PER_TICKET, Kept, KeptEntry, Settled, Ticket, TicketId};
 use crate::verify::conversation::Binding;
-use crate::verify::{Report, dkim, pgp, ssh};
+use crate::verify::{Report, dkim, pgp, policy, ssh};
 
 /// The deadline name; procedure deadlines never use the `triaged:` prefix.
 pub const REVERIFY: &str = "triaged:reverify";
@@ -57,8 +57,9 @@ impl Actor {
                 || (f.pgp.temporary && pgp::is_signed(msg))
                 || (f.ssh.temporary && ssh::is_signed(msg))
                 // Only without the directory: the card digits are read
-                // against the account once it answers.
-                || (f.billing_last4.temporary && billing))
+                // against the account once it answers. A reply that gives
+                // none (or several) passes no re-check, as an unsigned one.
+                || (f.billing_last4.temporary && billing && policy::gives_card_digits(&msg.text)))
     }
 
     /// After a check with temporary gaps that a re-check could settle

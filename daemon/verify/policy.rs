@@ -67,6 +67,28 @@ pub fn check_billing_last4(text: &str, account: Option<&Account>, billing: bool)
     let Some(on_file) = account.and_then(|a| a.billing_last4.as_deref()) else {
         return Factor::none("no card on file for this account");
     };
+    let candidates = card_digits(text);
+    match candidates.as_slice() {
+        [] => Factor::none("the message gives no card digits"),
+        [one] if *one == on_file => {
+            Factor::pass("the last four card digits match the card on file")
+        }
+        [_] => Factor::fail("the card digits given do not match the card on file"),
+        _ => Factor::fail(format!(
+            "the message names {} different 4-digit numbers near card words; ask for the last four digits alone",
+            candidates.len()
+        )),
+    }
+}
+
+/// Whether `text` gives card digits `check_billing_last4` could pass
+/// once the card on file is known: one 4-digit group near a card word.
+pub fn gives_card_digits(text: &str) -> bool {
+    card_digits(text).len() == 1
+}
+
+/// The distinct 4-digit groups near a card word in `text`.
+fn card_digits(text: &str) -> Vec<&str> {
     let words: Vec<(usize, usize)> = CARD_WORDS
         .find_iter(text)
         .map(|m| (m.start(), m.end()))
@@ -82,17 +104,7 @@ pub fn check_billing_last4(text: &str, account: Option<&Account>, billing: bool)
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
-    match candidates.as_slice() {
-        [] => Factor::none("the message gives no card digits"),
-        [one] if *one == on_file => {
-            Factor::pass("the last four card digits match the card on file")
-        }
-        [_] => Factor::fail("the card digits given do not match the card on file"),
-        _ => Factor::fail(format!(
-            "the message names {} different 4-digit numbers near card words; ask for the last four digits alone",
-            candidates.len()
-        )),
-    }
+    candidates
 }
 
 #[cfg(test)]

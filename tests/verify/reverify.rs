@@ -486,3 +486,52 @@ fn a_second_accounts_reply_held_while_dns_fails_is_released_by_the_recheck() {
     let shown = show(&s);
     assert!(shown.contains("second account reply") && shown.contains("held until a re-check proved it"), "{shown}");
 }
+
+/// sourcehut, its accounts told by a command (alice: card 4242): alice
+/// asks for a refund without proof, and the command fails for a while
+/// (every factor `none (temporary)`). A reply as alice that gives no card
+/// digits, unsigned, can be proven by no re-check: it is held once and
+/// not kept, as any other forgery in an outage. Her reply that gives the
+/// digits is kept, and the re-check once the command answers proves it.
+/// Before, every reply on a billing matter was kept, digits or not, and
+/// its hold promised a re-check that could prove nothing.
+#[test]
+fn in_a_directory_outage_a_billing_reply_without_card_digits_is_not_kept() {
+    let world = World::start();
+    let down = world.dir.path().join("directory-down");
+    let script = world.dir.path().join("accounts.sh");
+    let alice = r#"{"username": "alice", "email": "alice@example.org", "two_factor": false, "billing_last4": "4242"}"#;
+    std::fs::write(
+        &script,
+        format!("if [ -e '{}' ]; then echo 'directory down' >&2; exit 1; fi\ncase \"$1\" in alice@example.org) echo '{alice}';; *) echo null;; esac\n", down.display()),
+    )
+    .unwrap();
+    let extra = format!("[identity]\naccounts_command = [\"sh\", \"{}\"]\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n", script.display(), world.dns.addr());
+    let s = setup_with("none", &extra);
+    let request = crate::support::verify_fixture::message(ALICE, "Refund please", "Please refund my last payment, I was charged twice.");
+    s.dovecot.deliver("INBOX", request.as_bytes());
+    at(&s, BEFORE, &["run", "--once"]);
+    let t = first_ticket(&s);
+    assert_eq!((t["procedure"].as_str(), t["state"].as_str()), (Some("refund"), Some("waiting")), "unproven, she is asked for proof: {t}");
+
+    std::fs::write(&down, "").unwrap();
+    let tagged = |body: &str| crate::support::verify_fixture::message(ALICE, "Re: [#1] Refund please", body);
+    s.dovecot.deliver("INBOX", tagged("Never mind, do not refund it.").as_bytes());
+    at(&s, OUTAGE, &["run", "--once"]);
+    let shown = show(&s);
+    assert_eq!(shown.matches("could find valid: not checked again").count(), 1, "no digits, nothing a re-check could pass: {shown}");
+    assert!(!shown.contains("tried again every 5 minutes"), "{shown}");
+
+    // Hers answers our mail, as only she can.
+    let ours = our_latest_draft(&s, 1);
+    let digits = tagged("Sorry, forgot: my card ends in 4242.").replacen("Subject: ", &format!("In-Reply-To: <{ours}>\r\nReferences: <{ours}>\r\nSubject: "), 1);
+    s.dovecot.deliver("INBOX", digits.as_bytes());
+    at(&s, OUTAGE, &["run", "--once"]);
+    let shown = show(&s);
+    assert_eq!(shown.matches("tried again every 5 minutes").count(), 1, "her digits are kept for the re-check: {shown}");
+
+    std::fs::remove_file(&down).unwrap();
+    at(&s, BACK, &["run", "--once"]);
+    let t = first_ticket(&s);
+    assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (billing_last4)"), "the re-check proved her digits: {t}");
+}
