@@ -103,7 +103,9 @@ impl Store {
     /// named the ticket by its subject tag alone, which anyone can write,
     /// then the others. Naming our mail (In-Reply-To, References) takes
     /// having received it, so replies in the sender's name that only tag
-    /// the ticket do not push out one that answers our mail.
+    /// the ticket do not push out one that answers our mail: `kept` itself,
+    /// when it only tags a full ticket whose others all answer our mail,
+    /// is what is dropped (and returned), and nothing else changes.
     pub fn keep_for_reverify(&self, ticket: TicketId, kept: &Kept) -> Result<Vec<Kept>, StoreError> {
         let before = self.kept_for_reverify(ticket)?;
         let same = |e: &&KeptEntry| !kept.message_id.is_empty() && e.kept.message_id == kept.message_id;
@@ -112,6 +114,9 @@ impl Store {
         let next = before.last().map(|e| if e.key.len() == 16 { be_u64(&e.key[8..]) + 1 } else { 1 }).unwrap_or(1);
         let over = (others.len() + 1).saturating_sub(KEPT_PER_TICKET);
         let tag_only = |e: &&&KeptEntry| e.kept.joined_by == Some(JoinedBy::SubjectTag);
+        if over > 0 && kept.joined_by == Some(JoinedBy::SubjectTag) && !others.iter().any(|e| tag_only(&e)) {
+            return Ok(vec![kept.clone()]);
+        }
         let dropped: Vec<&KeptEntry> = others.iter().filter(tag_only).chain(others.iter().filter(|e| !tag_only(e))).take(over).copied().collect();
         let dropped: Vec<&KeptEntry> = others.iter().filter(|e| dropped.contains(e)).copied().collect();
         self.trees.reverify.write(|t| {
@@ -230,6 +235,22 @@ mod tests {
         assert_eq!(ids(&s, t), ["<m1@x>", "<m9@x>", "<m10@x>", "<m11@x>"]);
         let dropped = s.keep_for_reverify(t, &kept(12)).unwrap();
         assert_eq!(dropped.iter().map(|k| k.message_id.as_str()).collect::<Vec<_>>(), ["<m1@x>"], "then the oldest");
+    }
+
+    /// A message that only tags a ticket full of ones that answer our mail
+    /// is itself not kept: it pushes none of them out.
+    #[test]
+    fn a_message_that_only_tags_a_full_ticket_is_not_kept_over_ones_that_answer_our_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = TicketId(1);
+        for n in 1..=4 {
+            s.keep_for_reverify(t, &kept(n)).unwrap();
+        }
+        let tagged = Kept { joined_by: Some(JoinedBy::SubjectTag), ..kept(5) };
+        let dropped = s.keep_for_reverify(t, &tagged).unwrap();
+        assert_eq!(dropped.iter().map(|k| k.message_id.as_str()).collect::<Vec<_>>(), ["<m5@x>"]);
+        assert_eq!(ids(&s, t), ["<m1@x>", "<m2@x>", "<m3@x>", "<m4@x>"]);
     }
 
     /// An earlier version kept one raw message under the ticket's number:

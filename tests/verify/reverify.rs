@@ -535,3 +535,23 @@ fn in_a_directory_outage_a_billing_reply_without_card_digits_is_not_kept() {
     let t = first_ticket(&s);
     assert!(t["identity"].as_str().unwrap().contains("verified 1/1 (billing_last4)"), "the re-check proved her digits: {t}");
 }
+
+/// A ticket full of alice's replies to our mail, all held in one outage
+/// (four signed "yes"es): a forged "no" that only tags the ticket and
+/// claims her domain's signature is the one not kept, and none of hers
+/// is pushed out for it. Before, it pushed out her first.
+#[test]
+fn a_reply_that_only_tags_a_full_ticket_pushes_out_none_that_answer_our_mail() {
+    let world = World::start();
+    let s = alice_asked_to_confirm(&world);
+    let yes: Vec<String> = (0..4).map(|_| alice_replies(&world, &s, "example.org", YES)).collect();
+    let forged = signed_by(&world, "attacker.test", ALICE, "Re: [#1] Please delete my account", "", "No, do not delete my account.")
+        .replacen("d=attacker.test;", "d=example.org;", 1);
+    let replies: Vec<&str> = yes.iter().map(String::as_str).chain([forged.as_str()]).collect();
+    held_in_an_outage_then_rechecked(&world, &s, &replies);
+    let id = |raw: &str| triaged::message::Message::parse(raw.as_bytes().to_vec()).unwrap().message_id;
+    let shown = show(&s);
+    assert!(!shown.contains(&format!("held reply {} no longer", id(&yes[0]))), "{shown}");
+    assert!(shown.contains(&format!("held reply {} no longer checked again", id(&forged))), "{shown}");
+    assert_eq!(first_ticket(&s)["step"], "on-hold", "her yes, proven, moved the ticket: {shown}");
+}
