@@ -66,6 +66,7 @@ pub fn reply_target(msg: &Message) -> ReplyTarget {
         quote: quote(msg),
         attribution: Some(Attribution::of(msg)),
         cc: None,
+        list: None,
     }
 }
 

@@ -79,7 +79,8 @@ pub enum Handled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent {
     /// It reached the ticket's address (or the list its drafts are
-    /// copied to): the ticket is answered.
+    /// copied to, or the list its request came through): the ticket is
+    /// answered.
     Answered(TicketId),
     /// It reached none of them (a forward to a colleague): kept in the
     /// history, nothing changed.
@@ -790,7 +791,7 @@ impl Actor {
     /// reply staff wrote after a hand-off settles it (`staff_action::looked`);
     /// a draft of ours sent word for word teaches the model its procedure.
     /// Mail about a ticket that reached none of its addresses nor the list
-    /// its drafts are copied to (a forward to a colleague who is asked to
+    /// its drafts are copied to or its request came through (a forward to a colleague who is asked to
     /// help) answers nobody: it is kept in the ticket's history and
     /// changes nothing.
     /// Returns the ticket and which of the two it was, or `None` when the
@@ -829,7 +830,10 @@ impl Actor {
         // The list a ticket's drafts are copied to (`reply_to_list`): the
         // author reads the answer there.
         let their_list = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
-        if !msg.recipients.iter().any(|r| theirs(r) || their_list(r)) {
+        // The list the request came through, copied or not: the author
+        // reads it, so an answer there is no forward (but no key either).
+        let came_through = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.list.as_deref()).is_some_and(|l| l.eq_ignore_ascii_case(r));
+        if !msg.recipients.iter().any(|r| theirs(r) || their_list(r) || came_through(r)) {
             let to: Vec<String> = msg.recipients.iter().map(|r| sanitize_line(r)).collect();
             let event = format!(
                 "mail by {} ({}) to {}, none of them the ticket's address: no answer, nothing changed",
@@ -1310,6 +1314,7 @@ fn to_from_address(ticket: &mut Ticket) -> Option<String> {
 /// draft (an empty address: see `apply_plan`), never one to the list.
 fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
     target.cc = arrival.copy_to().map(str::to_string);
+    target.list = arrival.list.author().and_then(|a| a.post.clone());
     let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
     if arrival.is_ours(&target.email) {
         notes.push(format!("no draft: {} is our own address, a reply we sent that the list handed back", sanitize_line(&target.email)));

@@ -266,6 +266,11 @@ pub struct ReplyTarget {
     /// (`[[lists]] reply_to_list`, as the list's seal vouches for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cc: Option<String>,
+    /// The posting address of the list the request came through, as its
+    /// seal vouches for it, whether or not drafts are copied there: its
+    /// author reads staff's answer there too (`Actor::sent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
 }
 
 fn redacted<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {

@@ -175,7 +175,13 @@ fn with_reply_to_list_the_draft_goes_to_the_author_and_the_list_in_its_thread() 
 /// reply to the author.
 #[test]
 fn with_reply_to_list_a_reply_to_the_list_alone_answers_the_ticket() {
-    let desk = Desk::start(&trusted(true), "");
+    answered_on_the_list_alone(true);
+}
+
+/// alice's request through the list (`reply_to_list` as given), then
+/// staff's answer to the list alone: the ticket is answered.
+fn answered_on_the_list_alone(reply_to_list: bool) {
+    let desk = Desk::start(&trusted(reply_to_list), "");
     desk.s.dovecot.create("Sent");
     let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
     desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
@@ -358,4 +364,14 @@ fn our_own_reply_coming_back_through_the_list_gets_no_draft() {
         assert!(!to.contains("support@example.org") && !cc.contains("support@example.org"), "a draft to ourselves: {to} {cc}\n{}", d.text);
     }
     assert_eq!(desk.drafts().len(), 1, "nothing drafted for our own reply");
+}
+
+/// Without `reply_to_list`, our drafts go to the author alone; staff who
+/// answer on the list the request came through (which the author reads)
+/// answer the ticket all the same: our draft is withdrawn. Before, that
+/// answer was taken for a forward to a colleague, and our draft stayed
+/// to be sent a second time.
+#[test]
+fn without_reply_to_list_a_reply_on_the_list_still_answers_the_ticket() {
+    answered_on_the_list_alone(false);
 }
