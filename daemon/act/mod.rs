@@ -1222,7 +1222,11 @@ pub fn tag_only_reason(id: TicketId) -> String {
 /// Why a reply did not count, for staff.
 fn unauthenticated_reason(report: &Report, binding: Binding, joined_by: JoinedBy) -> String {
     let passed: Vec<&str> = report.factors.iter().filter(|(_, f)| f.passed()).map(|(n, _)| n).collect();
-    if report.account.is_none() {
+    if report.account.is_none() && report.temporary && report.factors.iter().all(|(_, f)| f.temporary) {
+        // The directory did not answer (`verify::check`): whether the
+        // address is an account's is not known yet.
+        "the account directory could not be asked whose address it is".into()
+    } else if report.account.is_none() {
         "its address matches no account".into()
     } else if passed.is_empty() {
         "no factor of its own passed".into()

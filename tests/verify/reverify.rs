@@ -520,6 +520,7 @@ fn in_a_directory_outage_a_billing_reply_without_card_digits_is_not_kept() {
     at(&s, OUTAGE, &["run", "--once"]);
     let shown = show(&s);
     assert_eq!(shown.matches("could find valid: not checked again").count(), 1, "no digits, nothing a re-check could pass: {shown}");
+    assert!(shown.contains("the account directory could not be asked whose address it is") && !shown.contains("matches no account"), "staff are not told she has no account: {shown}");
     assert!(!shown.contains("tried again every 5 minutes"), "{shown}");
 
     // Hers answers our mail, as only she can.
