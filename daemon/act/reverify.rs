@@ -88,6 +88,9 @@ impl Actor {
             held: held.is_some(),
             tries: 0,
             told: Some(told),
+            // A ticket from a list: its mail, ours and the request, is in
+            // the list's archive for anyone to name.
+            public: ticket.reply_to.as_ref().is_some_and(|t| t.cc.is_some() || t.list.is_some()),
             raw: msg.raw().to_vec(),
         };
         let mut given_up = Vec::new();

@@ -192,7 +192,7 @@ mod tests {
             ids.push(s.open_ticket(&t, &i, &[], None).unwrap().0.id);
         }
         let (closed, reopened, open) = (ids[0], ids[1], ids[2]);
-        s.keep_for_reverify(closed, &crate::store::Kept { message_id: "<m1@x>".into(), joined_by: None, party: Default::default(), held: false, tries: 0, told: None, raw: b"raw message".to_vec() }).unwrap();
+        s.keep_for_reverify(closed, &crate::store::Kept { message_id: "<m1@x>".into(), joined_by: None, party: Default::default(), held: false, tries: 0, told: None, public: false, raw: b"raw message".to_vec() }).unwrap();
         s.done(closed, "alice", jiff::Timestamp::now()).unwrap();
         s.done(reopened, "alice", jiff::Timestamp::now()).unwrap();
         s.update_ticket(reopened, None, "reopened", None, |t| {

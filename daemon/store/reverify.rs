@@ -48,14 +48,25 @@ pub struct Kept {
     /// version kept) is news.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told: Option<String>,
+    /// The mail of ours it names was posted where anyone reads it (the
+    /// ticket's drafts are copied to a list): naming it proves no more
+    /// than the subject tag does, and it is dropped as early.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
     #[serde(with = "super::bytes_b64")]
     pub raw: Vec<u8>,
 }
 
 impl Kept {
+    /// Whether it named its ticket by nothing only its sender could know:
+    /// the subject tag, or mail of ours a list made public.
+    fn named_by_anyone(&self) -> bool {
+        self.joined_by == Some(JoinedBy::SubjectTag) || (self.public && self.joined_by.is_some())
+    }
+
     /// An entry an earlier version kept: the raw message, nothing more.
     fn raw_only(raw: Vec<u8>) -> Kept {
-        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, told: None, raw }
+        Kept { message_id: String::new(), joined_by: None, party: Party::Owner, held: false, tries: 0, told: None, public: false, raw }
     }
 }
 
@@ -101,7 +112,8 @@ impl Store {
     /// message handled again, is replaced). Returns what was dropped to
     /// stay within [`KEPT_PER_TICKET`], oldest first: first those that
     /// named the ticket by its subject tag alone, which anyone can write,
-    /// then the others. Naming our mail (In-Reply-To, References) takes
+    /// or by mail of ours a list made public (`Kept::public`), then the
+    /// others. Naming our mail (In-Reply-To, References) takes
     /// having received it, so replies in the sender's name that only tag
     /// the ticket do not push out one that answers our mail: `kept` itself,
     /// when it only tags a full ticket whose others all answer our mail,
@@ -113,8 +125,8 @@ impl Store {
         let others: Vec<&KeptEntry> = before.iter().filter(|e| !same(e)).collect();
         let next = before.last().map(|e| if e.key.len() == 16 { be_u64(&e.key[8..]) + 1 } else { 1 }).unwrap_or(1);
         let over = (others.len() + 1).saturating_sub(KEPT_PER_TICKET);
-        let tag_only = |e: &&&KeptEntry| e.kept.joined_by == Some(JoinedBy::SubjectTag);
-        if over > 0 && kept.joined_by == Some(JoinedBy::SubjectTag) && !others.iter().any(|e| tag_only(&e)) {
+        let tag_only = |e: &&&KeptEntry| e.kept.named_by_anyone();
+        if over > 0 && kept.named_by_anyone() && !others.iter().any(|e| tag_only(&e)) {
             return Ok(vec![kept.clone()]);
         }
         let dropped: Vec<&KeptEntry> = others.iter().filter(tag_only).chain(others.iter().filter(|e| !tag_only(e))).take(over).copied().collect();
@@ -181,7 +193,7 @@ mod tests {
     use crate::store::{Intake, Uid};
 
     fn kept(n: u32) -> Kept {
-        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, told: None, raw: format!("raw {n}").into_bytes() }
+        Kept { message_id: format!("<m{n}@x>"), joined_by: Some(JoinedBy::InReplyTo), party: Party::Owner, held: true, tries: 0, told: None, public: false, raw: format!("raw {n}").into_bytes() }
     }
 
     fn ids(s: &Store, t: TicketId) -> Vec<String> {
@@ -251,6 +263,26 @@ mod tests {
         let dropped = s.keep_for_reverify(t, &tagged).unwrap();
         assert_eq!(dropped.iter().map(|k| k.message_id.as_str()).collect::<Vec<_>>(), ["<m5@x>"]);
         assert_eq!(ids(&s, t), ["<m1@x>", "<m2@x>", "<m3@x>", "<m4@x>"]);
+    }
+
+    /// On a ticket from a list, naming our mail proves no more than the
+    /// tag does (the list's archive shows it to anyone): four replies that
+    /// name it do not keep out a later one that only tags the ticket; the
+    /// oldest goes, as among tag-only ones.
+    #[test]
+    fn on_a_list_ticket_replies_naming_our_public_mail_keep_out_no_tagged_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = TicketId(1);
+        for n in 1..=4 {
+            s.keep_for_reverify(t, &Kept { public: true, ..kept(n) }).unwrap();
+        }
+        let tagged = Kept { joined_by: Some(JoinedBy::SubjectTag), public: true, ..kept(5) };
+        let dropped = s.keep_for_reverify(t, &tagged).unwrap();
+        assert_eq!(dropped.iter().map(|k| k.message_id.as_str()).collect::<Vec<_>>(), ["<m1@x>"]);
+        assert_eq!(ids(&s, t), ["<m2@x>", "<m3@x>", "<m4@x>", "<m5@x>"]);
+        // The request that opened the ticket names nothing: never counted so.
+        assert!(!Kept { joined_by: None, public: true, ..kept(6) }.named_by_anyone());
     }
 
     /// An earlier version kept one raw message under the ticket's number:
