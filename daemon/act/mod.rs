@@ -365,7 +365,7 @@ impl Actor {
     ) -> (Ticket, Option<String>) {
         let msg = arrival.message();
         let on_account = self.pack.identity_policy(&classified.class.procedure).acts_on_account();
-        let (target, address_note) = through(arrival, addressed(msg, report, on_account));
+        let (target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, on_account));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &classified.subject, &classified.class.procedure);
         ticket.sender_email = identity.address.clone();
         ticket.notes = TicketNotes {
@@ -508,7 +508,7 @@ impl Actor {
     /// it was held until a re-check proved it, and staff are told so.
     fn plan_reply(&self, mut planned: Ticket, arrival: &Arrival<'_>, report: &Report, rechecked: bool) -> Result<Move, ActError> {
         let msg = arrival.message();
-        let (target, address_note) = through(arrival, addressed(msg, report, self.policy(&planned).acts_on_account()));
+        let (target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, self.policy(&planned).acts_on_account()));
         planned.reply_to = Some(target);
         planned.notes.newest_reply = Some(msg.message_id.clone());
         let intent = self.pack.intent(msg);
@@ -1307,12 +1307,19 @@ fn to_from_address(ticket: &mut Ticket) -> Option<String> {
 /// through a list: the list is copied when the team replies to it, and
 /// staff are told what the list proved.
 /// A message from a list's own address that nobody vouches for gets no
-/// draft (an empty address: see `apply_plan`), never one to the list.
-fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
+/// draft (an empty address: see `apply_plan`), never one to the list; nor
+/// does one whose address to answer is one of the team's own (`own`:
+/// `[intake] addresses`, `[draft] from`), which a Reply-To anybody writes
+/// can name: the draft would go to ourselves.
+fn through(arrival: &Arrival<'_>, own: &[String], (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
     target.cc = arrival.copy_to().map(str::to_string);
     let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
     if arrival.is_ours(&target.email) {
         notes.push(format!("no draft: {} is our own address, a reply we sent that the list handed back", sanitize_line(&target.email)));
+        target.email.clear();
+        target.cc = None;
+    } else if own.iter().any(|o| o.eq_ignore_ascii_case(&target.email)) {
+        notes.push(format!("no draft: the address to answer, {}, is our own ([intake] addresses, [draft] from)", sanitize_line(&target.email)));
         target.email.clear();
         target.cc = None;
     } else if arrival.is_the_list(&target.email) {
