@@ -220,6 +220,11 @@ impl Actor {
             uid,
             message_id: msg.message_id.clone(),
         };
+        // Before the sender's ticket: a bounce comes from a mail server,
+        // and is about our mail, not a message of its own.
+        if let Some((t, a)) = self.bounce(&intake, msg)? {
+            return Ok(Some(Handled::Reply(t, a)));
+        }
         if let Some((ticket, joined_by, party)) = self.thread_of(msg)?
             && let Some((t, a)) = self.reply(ticket, joined_by, party, &intake, &arrival).await?
         {
@@ -823,9 +828,7 @@ impl Actor {
             },
             None => None,
         };
-        let theirs = |r: &str| {
-            is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
-        };
+        let theirs = |r: &str| answers_to(&ticket, r);
         // The list a ticket's drafts are copied to (`reply_to_list`): the
         // author reads the answer there.
         let their_list = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
@@ -1164,10 +1167,16 @@ fn is_ticket_address(t: &Ticket, address: &str) -> bool {
     norm(address).is_some_and(|a| Some(a) == norm(&t.sender_email))
 }
 
+/// Whether `address` is one our mail on `t` goes to: the ticket's own, or
+/// the one its drafts answer.
+pub(super) fn answers_to(t: &Ticket, address: &str) -> bool {
+    is_ticket_address(t, address) || t.reply_to.as_ref().is_some_and(|r| r.email.eq_ignore_ascii_case(address))
+}
+
 /// Whether `message_id` is mail of ours on `t` that reached the address
 /// the ticket answers: a draft, or a reply as Sent shows it, not one that
 /// went elsewhere ([`Ticket::sent_elsewhere`]).
-fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
+pub(super) fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
     t.drafts.iter().chain(&t.sent).any(|ours| ours == message_id) && !t.sent_elsewhere.iter().any(|e| e == message_id)
 }
 
