@@ -4,18 +4,21 @@
 //! own, but one line a day in the staff channel that counts what was set
 //! aside ([`Actor::tell_set_aside`]). An automatic answer (bounce,
 //! auto-reply) on an existing ticket is recorded on it and changes
-//! nothing: answering it would start a mail loop.
+//! nothing: answering it would start a mail loop. A bounce that returns
+//! mail of ours joins that mail's ticket, whoever sent it, and hands it to
+//! a person with its deadlines stopped ([`Actor::bounce`]).
 
 use jiff::Zoned;
 use jiff::civil::Time;
 
 use super::draft::reply_target;
-use super::{ActError, Actor};
-use crate::classify::aside::{Aside, SET_ASIDE};
+use super::{ActError, Actor, answers_to, names_our_mail};
+use crate::classify;
+use crate::classify::aside::{Aside, AsideKind, Returned, SET_ASIDE, returned};
 use crate::classify::sensitive;
 use crate::message::{Message, sanitize_line};
-use crate::staff::{AsideItem, Notice};
-use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketNotes, TicketState};
+use crate::staff::{AsideItem, Notice, lines};
+use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketId, TicketNotes, TicketState};
 
 /// How many set-aside messages the daily line names; the rest it counts.
 const NAMED: usize = 3;
@@ -71,6 +74,98 @@ impl Actor {
         );
         tracing::info!(ticket = ticket.id.0, kind = aside.kind.as_str(), "automatic answer on a ticket: no draft");
         Ok(self.store.update_ticket(ticket.id, Some(intake), &note, None, |_| Vec::new())?)
+    }
+
+    /// A bounce that returns mail of ours on a ticket ([`Actor::bounced_ticket`]):
+    /// kept in the ticket's history, the ticket handed to a person, the
+    /// step's deadlines stopped and staff told. The user may never have
+    /// read what we sent, so silence after it is no answer (CAcert's 14
+    /// days would delete an account whose owner was never asked). A bounce
+    /// is unsigned and anyone can forge one: it only delays; it never
+    /// moves a ticket on, closes it, or gets a draft. Staff who reach the
+    /// user start it over (`!reclassify N PROCEDURE`); `None` when
+    /// the bounce names no mail of ours.
+    pub(super) fn bounce(&self, intake: &Intake, msg: &Message) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
+        let Some(aside) = self.aside.judge(msg).filter(|a| a.kind == AsideKind::Bounce) else { return Ok(None) };
+        let Some(returned) = returned(msg) else { return Ok(None) };
+        let Some((ticket, to)) = self.bounced_ticket(&returned)? else { return Ok(None) };
+        let _moving = self.moving();
+        let ticket = self.as_stored(ticket)?;
+        let closed = ticket.state == TicketState::Closed;
+        let stopped: Vec<String> = if closed {
+            Vec::new()
+        } else {
+            ticket.deadlines.iter().filter(|d| !d.name.starts_with("triaged:")).map(|d| d.name.clone()).collect()
+        };
+        let what = format!(
+            "bounce {} ({}): our mail to {} bounced: {}; {}",
+            msg.message_id,
+            aside.reason,
+            sanitize_line(&to),
+            returned.why,
+            lines::bounce_outcome(&stopped, closed)
+        );
+        let handoff = format!(
+            "our mail to {} bounced ({}): the user may never have read it, so no deadline counts their silence; reach them another way, then `!reclassify {} {}` starts the procedure over",
+            sanitize_line(&to),
+            returned.why,
+            ticket.id.0,
+            ticket.procedure
+        );
+        let notice = self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed });
+        let now = self.now();
+        let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
+            if t.state == TicketState::Closed {
+                return Vec::new();
+            }
+            // Disarmed, not held: a deadline that fired later would still
+            // take the silence for an answer. triaged's own timers stay.
+            t.deadlines.retain(|d| d.name.starts_with("triaged:"));
+            t.notes.hand_off(handoff.clone(), now);
+            if t.state != TicketState::Claimed {
+                t.state = TicketState::New;
+            }
+            Vec::new()
+        })?;
+        self.notifier.wake();
+        tracing::info!(ticket = t.id.0, to = %to, "bounce of our mail: handed to a person, deadlines stopped");
+        Ok(Some((t, actions)))
+    }
+
+    /// The ticket whose mail a bounce returns, and the address it failed
+    /// at: by the Message-ID of a draft of ours or of the reply Sent shows
+    /// (keyed and unguessable: only who received it can name it), unless
+    /// the failed recipients it names are all others than the ticket's;
+    /// else by the `[#N]` tag of a returned subject together with the
+    /// ticket's own address as a failed recipient.
+    fn bounced_ticket(&self, returned: &Returned) -> Result<Option<(Ticket, String)>, ActError> {
+        for id in &returned.message_ids {
+            if let Some(n) = self.store.ticket_for_message_id(id)?.filter(|n| n.0 != 0)
+                && let Some(t) = self.store.ticket(n)?
+                && names_our_mail(&t, id)
+            {
+                // Failed only at another recipient (a copy to a list), it
+                // reached the user.
+                let to = match returned.failed.iter().find(|r| answers_to(&t, r)) {
+                    Some(r) => r.clone(),
+                    None if returned.failed.is_empty() => {
+                        t.reply_to.as_ref().map(|r| r.email.clone()).unwrap_or_else(|| t.identity.address.clone())
+                    }
+                    None => continue,
+                };
+                return Ok(Some((t, to)));
+            }
+        }
+        for subject in &returned.subjects {
+            if let Some(n) = classify::rules::ticket_tag(subject)
+                && let Some(t) = self.store.ticket(TicketId(n))?
+                && let Some(to) = returned.failed.iter().find(|r| answers_to(&t, r))
+            {
+                let to = to.clone();
+                return Ok(Some((t, to)));
+            }
+        }
+        Ok(None)
     }
 
     /// The daily line that tells staff what was set aside, when it is due

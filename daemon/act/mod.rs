@@ -221,6 +221,11 @@ impl Actor {
             uid,
             message_id: msg.message_id.clone(),
         };
+        // Before the sender's ticket: a bounce comes from a mail server,
+        // and is about our mail, not a message of its own.
+        if let Some((t, a)) = self.bounce(&intake, msg)? {
+            return Ok(Some(Handled::Reply(t, a)));
+        }
         if let Some((ticket, joined_by, party)) = self.thread_of(msg)?
             && let Some((t, a)) = self.reply(ticket, joined_by, party, &intake, &arrival).await?
         {
@@ -366,7 +371,7 @@ impl Actor {
     ) -> (Ticket, Option<String>) {
         let msg = arrival.message();
         let on_account = self.pack.identity_policy(&classified.class.procedure).acts_on_account();
-        let (target, address_note) = through(arrival, addressed(msg, report, on_account));
+        let (target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, on_account));
         let mut ticket = Ticket::new(id, intake, &msg.from[0].display(), &classified.subject, &classified.class.procedure);
         ticket.sender_email = identity.address.clone();
         ticket.notes = TicketNotes {
@@ -509,7 +514,7 @@ impl Actor {
     /// it was held until a re-check proved it, and staff are told so.
     fn plan_reply(&self, mut planned: Ticket, arrival: &Arrival<'_>, report: &Report, rechecked: bool) -> Result<Move, ActError> {
         let msg = arrival.message();
-        let (target, address_note) = through(arrival, addressed(msg, report, self.policy(&planned).acts_on_account()));
+        let (target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, self.policy(&planned).acts_on_account()));
         planned.reply_to = Some(target);
         planned.notes.newest_reply = Some(msg.message_id.clone());
         let intent = self.pack.intent(msg);
@@ -824,9 +829,7 @@ impl Actor {
             },
             None => None,
         };
-        let theirs = |r: &str| {
-            is_ticket_address(&ticket, r) || ticket.reply_to.as_ref().is_some_and(|t| t.email.eq_ignore_ascii_case(r))
-        };
+        let theirs = |r: &str| answers_to(&ticket, r);
         // The list a ticket's drafts are copied to (`reply_to_list`): the
         // author reads the answer there.
         let their_list = |r: &str| ticket.reply_to.as_ref().and_then(|t| t.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
@@ -1168,10 +1171,16 @@ fn is_ticket_address(t: &Ticket, address: &str) -> bool {
     norm(address).is_some_and(|a| Some(a) == norm(&t.sender_email))
 }
 
+/// Whether `address` is one our mail on `t` goes to: the ticket's own, or
+/// the one its drafts answer.
+pub(super) fn answers_to(t: &Ticket, address: &str) -> bool {
+    is_ticket_address(t, address) || t.reply_to.as_ref().is_some_and(|r| r.email.eq_ignore_ascii_case(address))
+}
+
 /// Whether `message_id` is mail of ours on `t` that reached the address
 /// the ticket answers: a draft, or a reply as Sent shows it, not one that
 /// went elsewhere ([`Ticket::sent_elsewhere`]).
-fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
+pub(super) fn names_our_mail(t: &Ticket, message_id: &str) -> bool {
     t.drafts.iter().chain(&t.sent).any(|ours| ours == message_id) && !t.sent_elsewhere.iter().any(|e| e == message_id)
 }
 
@@ -1315,13 +1324,20 @@ fn to_from_address(ticket: &mut Ticket) -> Option<String> {
 /// through a list: the list is copied when the team replies to it, and
 /// staff are told what the list proved.
 /// A message from a list's own address that nobody vouches for gets no
-/// draft (an empty address: see `apply_plan`), never one to the list.
-fn through(arrival: &Arrival<'_>, (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
+/// draft (an empty address: see `apply_plan`), never one to the list; nor
+/// does one whose address to answer is one of the team's own (`own`:
+/// `[intake] addresses`, `[draft] from`), which a Reply-To anybody writes
+/// can name: the draft would go to ourselves.
+fn through(arrival: &Arrival<'_>, own: &[String], (mut target, note): (ReplyTarget, Option<String>)) -> (ReplyTarget, Option<String>) {
     target.cc = arrival.copy_to().map(str::to_string);
     target.list = arrival.list.author().and_then(|a| a.post.clone());
     let mut notes: Vec<String> = note.into_iter().chain(arrival.note()).collect();
     if arrival.is_ours(&target.email) {
         notes.push(format!("no draft: {} is our own address, a reply we sent that the list handed back", sanitize_line(&target.email)));
+        target.email.clear();
+        target.cc = None;
+    } else if own.iter().any(|o| o.eq_ignore_ascii_case(&target.email)) {
+        notes.push(format!("no draft: the address to answer, {}, is our own ([intake] addresses, [draft] from)", sanitize_line(&target.email)));
         target.email.clear();
         target.cc = None;
     } else if arrival.is_the_list(&target.email) {

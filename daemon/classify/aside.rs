@@ -163,6 +163,110 @@ fn bounce(msg: &Message, headers: &[(String, String)]) -> Option<Aside> {
     None
 }
 
+/// What a bounce says of the mail it returns, as its headers come back
+/// in it (a DSN's `text/rfc822-headers` or `message/rfc822` part, or quoted
+/// in a classic bounce's text). Nothing here is signed: a bounce is anyone's
+/// to write, so what it names may only take a ticket to a person
+/// (`act::aside`), never move it on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Returned {
+    /// The returned message's Message-ID(s), without angle brackets.
+    pub message_ids: Vec<String>,
+    /// Its subject lines, and the bounce's own (an NDR repeats the one it
+    /// returns).
+    pub subjects: Vec<String>,
+    /// The recipients the report says failed, lowercase: a DSN's
+    /// Final-Recipient and Original-Recipient of a failed action (RFC 3464
+    /// sec. 2.3), Exim's `X-Failed-Recipients`.
+    pub failed: Vec<String>,
+    /// Why, in one line: the Status and Diagnostic-Code, else the bounce's
+    /// subject.
+    pub why: String,
+}
+
+/// How much of a bounce's body is read for the headers it returns: they
+/// come before the returned text, which may be long.
+const RETURNED_BYTES: usize = 256 * 1024;
+
+static RETURNED_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^[\t >]*message-id:\s*<([^<>\s]+)>").expect("static regex"));
+static RETURNED_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^[\t >]*subject:[\t ]*([^\r\n]*)").expect("static regex"));
+static RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^(?:final|original)-recipient:\s*rfc822\s*;\s*<?([^\s<>;]+@[^\s<>;]+?)>?\s*$").expect("static regex")
+});
+static ACTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?im)^action:\s*([a-z]+)").expect("static regex"));
+static STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?im)^status:\s*([245]\.\d{1,3}\.\d{1,3})").expect("static regex"));
+static DIAGNOSTIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^diagnostic-code:[\t ]*([^\r\n]*(?:\r?\n[\t ]+[^\r\n]*)*)").expect("static regex"));
+static BLANK_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\r?\n[\t ]*\r?\n").expect("static regex"));
+
+/// What a bounce returns (see [`Returned`]); `None` when it names no
+/// message of any kind, or when it is a DSN that reports no failure (a
+/// delay warning: the mail may still arrive).
+pub fn returned(msg: &Message) -> Option<Returned> {
+    let headers = super::rules::headers(msg.raw());
+    // A read receipt or an abuse report returns our headers too, but says
+    // the mail arrived.
+    if let Some((_, ct)) = headers.iter().find(|(n, _)| n == "content-type")
+        && DSN.captures(ct).is_some_and(|c| !c[1].eq_ignore_ascii_case("delivery-status"))
+    {
+        return None;
+    }
+    let raw = msg.outline();
+    let start = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len());
+    let body = &raw[start..raw.len().min(start + RETURNED_BYTES)];
+    // The raw body holds the report's parts as sent (message/* parts are
+    // never encoded, RFC 2046 sec. 5.2.1); the decoded text holds a classic
+    // bounce's quote when its text was encoded.
+    let text = format!("{}\n\n{}", String::from_utf8_lossy(body), msg.text);
+    let mut r = Returned::default();
+    let mut reports = false;
+    for block in BLANK_LINE.split(&text) {
+        let Some(action) = ACTION.captures(block).map(|c| c[1].to_ascii_lowercase()) else {
+            continue;
+        };
+        reports = true;
+        if action == "failed" {
+            r.failed.extend(RECIPIENT.captures_iter(block).map(|c| c[1].to_ascii_lowercase()));
+            let status = STATUS.captures(block).map(|c| c[1].to_string());
+            let diagnostic = DIAGNOSTIC.captures(block).map(|c| c[1].split_whitespace().collect::<Vec<_>>().join(" "));
+            if r.why.is_empty() {
+                r.why = match (status, diagnostic) {
+                    (Some(s), Some(d)) => format!("{s} ({d})"),
+                    (s, d) => s.or(d).unwrap_or_default(),
+                };
+            }
+        }
+    }
+    if reports && r.failed.is_empty() && r.why.is_empty() {
+        return None;
+    }
+    for (name, value) in &headers {
+        if name == "x-failed-recipients" {
+            r.failed.extend(value.split(',').map(|a| a.trim().trim_matches(['<', '>']).to_ascii_lowercase()).filter(|a| a.contains('@')));
+        }
+    }
+    r.message_ids = RETURNED_ID.captures_iter(&text).map(|c| c[1].to_string()).collect();
+    r.subjects = RETURNED_SUBJECT.captures_iter(&text).map(|c| c[1].trim().to_string()).collect();
+    r.subjects.push(msg.subject.clone());
+    if r.why.is_empty() {
+        r.why = msg.subject.clone();
+    }
+    // A diagnostic names the failed address and the server's words.
+    r.why = clip_to(&r.why, 160);
+    // The raw body and the decoded text repeat what neither encoded.
+    for v in [&mut r.message_ids, &mut r.subjects, &mut r.failed] {
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|x| seen.insert(x.clone()));
+    }
+    (!r.message_ids.is_empty() || !r.failed.is_empty()).then_some(r)
+}
+
 /// Subjects of out-of-office answers: only a hint, believed together with
 /// In-Reply-To (an answer to some message), never alone.
 static OUT_OF_OFFICE: LazyLock<Regex> = LazyLock::new(|| {
@@ -245,8 +349,13 @@ fn display_name(lower: &str) -> String {
 
 /// A header value for a reason line: one line, at most 80 characters.
 fn clip(v: &str) -> String {
+    clip_to(v, 80)
+}
+
+/// A text for a reason line: one line, at most `max` characters.
+fn clip_to(v: &str, max: usize) -> String {
     let s = crate::message::sanitize_line(v);
-    if s.chars().count() > 80 { s.chars().take(79).collect::<String>() + "…" } else { s }
+    if s.chars().count() > max { s.chars().take(max - 1).collect::<String>() + "…" } else { s }
 }
 
 #[cfg(test)]
@@ -293,6 +402,38 @@ mod tests {
         assert_eq!(kind(&arf), Some(AsideKind::Bounce));
         let mixed = format!("{FROM}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"");
         assert_eq!(kind(&mixed), None);
+    }
+
+    #[test]
+    fn what_a_bounce_returns() {
+        let report = |action: &str| {
+            let raw = format!(
+                "From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+                 --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; Ann@Example.net\r\n\
+                 Action: {action}\r\nStatus: 4.4.1\r\nDiagnostic-Code: smtp; 451 try\r\n again\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+                 Subject: Re: [#7] Delete\r\nMessage-ID: <d7@example.org>\r\n\r\n--b--\r\n"
+            );
+            returned(&Message::parse(raw.into_bytes()).unwrap())
+        };
+        let r = report("failed").unwrap();
+        assert_eq!(r.message_ids, ["d7@example.org"]);
+        assert_eq!(r.failed, ["ann@example.net"]);
+        assert_eq!(r.subjects, ["Re: [#7] Delete", "Undelivered Mail"]);
+        assert_eq!(r.why, "4.4.1 (smtp; 451 try again)");
+        // A delay is a warning: the mail may still arrive.
+        assert_eq!(report("delayed"), None);
+        // A read receipt returns our headers, but the mail was read.
+        let mdn = "From: MAILER-DAEMON@mx.example.net\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=\"b\"\r\n\r\n\
+                   --b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <d7@example.org>\r\n\r\n--b--\r\n";
+        assert_eq!(returned(&Message::parse(mdn.as_bytes().to_vec()).unwrap()), None);
+        // A classic bounce: the failed address in a header, the headers quoted.
+        let classic = "From: Mailer-Daemon@mx.example.net\r\nSubject: Mail delivery failed\r\nX-Failed-Recipients: ann@example.net\r\n\r\n\
+                       The following address(es) failed:\r\n\r\n  ann@example.net\r\n\r\n> Message-ID: <d8@example.org>\r\n";
+        let r = returned(&Message::parse(classic.as_bytes().to_vec()).unwrap()).unwrap();
+        assert_eq!((r.message_ids, r.failed, r.why), (vec!["d8@example.org".to_string()], vec!["ann@example.net".to_string()], "Mail delivery failed".to_string()));
+        // The bounce's own Message-ID is not the returned one.
+        let plain = "From: Mailer-Daemon@mx.example.net\r\nMessage-ID: <own@mx.example.net>\r\nSubject: x\r\n\r\nsorry\r\n";
+        assert_eq!(returned(&Message::parse(plain.as_bytes().to_vec()).unwrap()), None);
     }
 
     #[test]

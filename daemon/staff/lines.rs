@@ -96,6 +96,12 @@ impl Notice {
                 f(latest, FIELD_CHARS),
                 moved(step)
             ),
+            Notice::Bounced { ticket, to, why, stopped, closed } => format!(
+                "{ticket}: our mail to {} bounced: {}; {}",
+                f(bare(to), FROM_CHARS),
+                f(why, FIELD_CHARS),
+                bounce_outcome(stopped, *closed)
+            ),
             Notice::StaleDraftEdited { ticket, mailbox } => format!(
                 "{ticket} a draft of ours that is out of date was edited in {}; left there: check it before sending",
                 f(mailbox, PROCEDURE_CHARS)
@@ -166,6 +172,19 @@ pub fn unproven(message_id: &str, claimed: &Claimed, reason: &str) -> String {
         cut(&shown(message_id), FROM_CHARS),
         cut(&shown(reason), FIELD_CHARS)
     )
+}
+
+/// What a bounce of our mail did to its ticket, for its notice and the
+/// ticket's history: `needs a person, deadline reminder stopped`.
+pub fn bounce_outcome(stopped: &[String], closed: bool) -> String {
+    match stopped {
+        _ if closed => "the ticket is closed: recorded, nothing changed, no draft".into(),
+        [] => "needs a person, no draft".into(),
+        names => format!(
+            "needs a person, no draft; deadline {} stopped: silence after a notice that never arrived is no answer",
+            cut(&shown(&names.join(", ")), FIELD_CHARS)
+        ),
+    }
 }
 
 /// `alice@example.org` out of `Alice <alice@example.org>`: notices queued
@@ -1259,6 +1278,16 @@ mod tests {
                     aside(209, "spam", "win@example.com", "You have won"),
                     aside(208, "auto-reply", "bob@example.org", "Out of office"),
                 ],
+            }
+            .render(),
+        );
+        irc_only.push(
+            Notice::Bounced {
+                ticket: TicketId(31),
+                to: "ann@example.net".into(),
+                why: "5.1.1 (smtp; 550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown)".into(),
+                stopped: vec!["reminder".into()],
+                closed: false,
             }
             .render(),
         );

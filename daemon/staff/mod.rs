@@ -108,6 +108,21 @@ pub enum Notice {
         latest: String,
         step: Option<String>,
     },
+    /// A bounce returned mail of ours on a ticket: handed to a person, and
+    /// no deadline moves it on meanwhile (`act::aside`).
+    Bounced {
+        ticket: TicketId,
+        /// The failed recipient, as the bounce names it.
+        to: String,
+        /// The bounce's status and diagnostic, or its subject.
+        why: String,
+        /// The step's deadlines it stopped ("reminder"); none on a closed
+        /// ticket or a step that had none.
+        stopped: Vec<String>,
+        /// The ticket was closed already: recorded, nothing changed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        closed: bool,
+    },
     /// A draft of ours went stale, and staff had edited it: left in place.
     StaleDraftEdited { ticket: TicketId, mailbox: String },
     DeadlineFired {

@@ -72,6 +72,29 @@ fn drafts_are_threaded_replies_and_non_ascii_survives() {
     assert_eq!(v["folders"][0]["folder"], "INBOX");
 }
 
+/// A Reply-To anybody writes may name one of the team's own addresses
+/// (`[draft] from`, `[intake] addresses`): the draft would go to
+/// ourselves. No draft then; staff are told, as for a list's own address.
+#[test]
+fn a_reply_to_our_own_address_gets_no_draft() {
+    let s = setup_with("none", "[intake]\naddresses = [\"help@example.org\"]\n");
+    let rename = |n: usize, reply_to: &str| {
+        format!(
+            "From: Kim <kim{n}@example.net>\r\nReply-To: {reply_to}\r\nTo: help@example.org\r\nSubject: rename\r\nMessage-ID: <own{n}@example.net>\r\n\r\nCan you rename my account from ~kim to ~kimberly?\r\n"
+        )
+        .into_bytes()
+    };
+    s.dovecot.deliver("INBOX", &rename(1, "Support <Support@example.org>"));
+    s.dovecot.deliver("INBOX", &rename(2, "help@example.org"));
+    s.dovecot.deliver("INBOX", &rename(3, "Kim at work <kim@work.example>"));
+    run_once(&s);
+
+    let d = drafts(&s);
+    assert_eq!(d.len(), 1, "only the mail answered elsewhere than our own address is drafted");
+    assert_eq!(d[0].in_reply_to, ["own3@example.net"]);
+    assert_eq!(s.tickets().len(), 3, "each is a ticket staff can answer by hand");
+}
+
 #[test]
 fn implicit_tls_and_starttls_with_a_private_ca() {
     for mode in ["implicit", "starttls"] {

@@ -11,6 +11,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use crate::support::harness::*;
 
@@ -61,13 +62,19 @@ fn reply(s: &Setup, n: usize, from: &str, text: &str) -> Vec<u8> {
 /// to confirm or to say it was sent by accident.
 fn waiting_for_a_reply() -> Setup {
     let s = setup_pack("cacert", "");
+    initial_mail_to_ann(&s);
+    s
+}
+
+/// Ann's request on 2026-12-01, no assurances, no certificates: the
+/// initial mail is drafted.
+fn initial_mail_to_ann(s: &Setup) {
     let day0 = "2026-12-01T09:00:00Z";
     s.dovecot.deliver("INBOX", &request(1, "Ann <ann@example.net>"));
     at(&s.config, day0, &["run", "--once"]);
     at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0"]);
     at(&s.config, day0, &["run", "--once"]);
-    assert_eq!(ticket(&s, 1)["step"], "initial");
-    s
+    assert_eq!(ticket(s, 1)["step"], "initial");
 }
 
 /// Ann's reply with `content_type` and this body, in UTF-8.
@@ -342,4 +349,123 @@ fn a_plain_yes_beside_an_html_no_executes_nothing() {
     let t = ticket(&s, 1);
     assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("review"), Some("new")), "{t}");
     assert!(t["case_number"].is_null(), "no arbitration number used: {t}");
+}
+
+const CH: &str = "#support-staff";
+
+/// A delivery status report from Ann's mail server, returning the mail
+/// whose headers are `returned`, as Postfix writes one.
+fn dsn(message_id: &str, failed: &str, returned: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: support@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mx.example.net. Your message could not be delivered.\r\n\r\n\
+         --b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n\
+         Final-Recipient: rfc822; {failed}\r\nOriginal-Recipient: rfc822;{failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 <{failed}>: Recipient address rejected:\r\n User unknown in virtual mailbox table\r\n\r\n\
+         --b1\r\nContent-Type: text/rfc822-headers\r\n\r\n{returned}\r\n--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// "if there is no response until the deadline, continue" takes silence
+/// for consent; a notice that bounced was never read, so its silence is no
+/// answer. The bounce (from MAILER-DAEMON, set aside as mail nobody
+/// answers) returns the initial mail staff sent: it joins ticket #1 by that
+/// mail's Message-ID, the 14 days stop, a person is told in the channel and
+/// in `status`, and day 15 executes nothing. No draft answers the bounce.
+#[tokio::test(flavor = "multi_thread")]
+async fn cacert_a_bounced_deletion_notice_stops_the_fourteen_days_and_goes_to_a_person() {
+    use crate::support::ircd::{IrcClient, Ircd, daemon_irc_section, privmsg_from};
+    let ircd = Ircd::start();
+    let s = setup_pack("cacert", &daemon_irc_section(&ircd, CH));
+    s.dovecot.create("Sent");
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    initial_mail_to_ann(&s);
+    // Staff send the initial mail as drafted.
+    let sent = sent_copy(&s.dovecot.messages("Drafts")[0], "<sent-initial@example.org>", "Tue, 01 Dec 2026 10:00:00 +0000", |b| b.to_string());
+    s.dovecot.deliver("Sent", &sent);
+    at(&s.config, "2026-12-01T10:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["state"], "waiting");
+    alice.drain(Duration::from_secs(2)).await;
+    let drafted = drafts(&s).len();
+
+    let returned = "From: Example Support <support@example.org>\r\nTo: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\n\
+                    Message-ID: <sent-initial@example.org>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n";
+    s.dovecot.deliver("INBOX", &dsn("dsn1@mx.example.net", "ann@example.net", returned));
+    at(&s.config, "2026-12-01T10:05:00Z", &["run", "--once"]);
+    let said: Vec<String> = alice
+        .drain(Duration::from_secs(2))
+        .await
+        .iter()
+        .filter_map(|l| privmsg_from(l, "triaged", CH).map(str::to_string))
+        .filter(|l| !l.starts_with("#1 answered by"))
+        .collect();
+    assert_eq!(
+        said,
+        ["#1: our mail to ann@example.net bounced: 5.1.1 (smtp; 550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown in virtual mailbox table); needs a person, no draft; deadline reminder stopped: silence after a notice that never arrived is no answer"],
+    );
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("initial"), Some("new")), "{t}");
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    assert!(t["needs_person"].as_str().unwrap_or_default().starts_with("our mail to ann@example.net bounced (5.1.1"), "{t}");
+    assert_eq!(s.tickets().len(), 1, "the bounce joined #1, no ticket of its own");
+    assert!(drafts(&s).len() <= drafted, "no draft answers a bounce");
+    let history = String::from_utf8(triaged(&s.config, &["show", "1"]).stdout).unwrap();
+    assert!(history.contains("bounce dsn1@mx.example.net"), "{history}");
+
+    // Day 15: silence, but nothing is executed, no number is used.
+    at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial", "{t}");
+    assert!(t["case_number"].is_null(), "{t}");
+    assert!(drafts(&s).len() <= drafted, "no draft");
+    assert!(status_text(&s).contains("needs a person: our mail to ann@example.net bounced"), "{}", status_text(&s));
+}
+
+/// A bounce is unsigned: anyone can write one naming `[#1]` and Ann's
+/// address. It may only delay: the ticket goes to a person and stops
+/// counting silence, but it neither moves on nor closes, and Ann's own
+/// confirmation still moves it. A bounce of mail that is not ours (the tag
+/// with another address, a Message-ID we never sent) stays set aside.
+#[test]
+fn a_forged_bounce_only_hands_the_ticket_to_a_person() {
+    let s = waiting_for_a_reply();
+    let classic = |n: usize, failed: &str, quoted: &str| {
+        format!(
+            "From: Mail Delivery System <Mailer-Daemon@evil.example>\r\nTo: support@example.org\r\nSubject: Mail delivery failed: returning message to sender\r\n\
+             Message-ID: <forged{n}@evil.example>\r\nX-Failed-Recipients: {failed}\r\nAuto-Submitted: auto-replied\r\n\r\n\
+             This message was created automatically by mail delivery software.\r\n\r\nA message that you sent could not be delivered to one or more of its\r\n\
+             recipients. This is a permanent error. The following address(es) failed:\r\n\r\n  {failed}\r\n    mailbox unavailable\r\n\r\n\
+             ------ This is a copy of the message, including all the headers. ------\r\n\r\n{quoted}\r\nPlease confirm.\r\n"
+        )
+        .into_bytes()
+    };
+    let tagged = "From: support@example.org\r\nTo: ann@example.net\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <guessed@example.org>\r\n";
+    // Not ours: the tag, but another address failed; a Message-ID we never sent.
+    s.dovecot.deliver("INBOX", &classic(1, "bob@example.net", tagged));
+    s.dovecot.deliver("INBOX", &classic(2, "ann@example.net", "Subject: your order\r\nMessage-ID: <shop1@shop.example>\r\n"));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    for n in [2, 3] {
+        assert_eq!(ticket(&s, n)["procedure"], "set-aside", "{}", ticket(&s, n));
+    }
+    assert!(ticket(&s, 1)["needs_person"].is_null(), "{}", ticket(&s, 1));
+
+    s.dovecot.deliver("INBOX", &classic(3, "ann@example.net", tagged));
+    at(&s.config, "2026-12-02T10:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("initial"), Some("new")), "neither moved on nor closed: {t}");
+    assert!(t["needs_person"].as_str().unwrap_or_default().contains("bounced (Mail delivery failed"), "{t}");
+    assert_eq!(s.tickets().len(), 3, "it joined #1");
+    assert_eq!(drafts(&s).len(), 1, "no draft answers a bounce");
+    at(&s.config, "2026-12-20T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "initial", "silence executes nothing");
+
+    // Ann, who did get the mail, confirms: the procedure goes on.
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm the deletion and accept the arbitration."));
+    at(&s.config, "2026-12-21T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "execute", "{t}");
+    assert!(t["needs_person"].is_null(), "her answer shows the mail arrived: {t}");
 }
