@@ -308,6 +308,14 @@ impl Actor {
         if self.second_account(&ticket) {
             ticket.identity.note_names(&msg.message_id, &msg.text);
         }
+        // Checks that could not run, on a request no re-check could prove:
+        // staff are told it is not checked again, as for a held reply.
+        let unchecked = report.temporary && !self.worth_a_recheck(&ticket, msg, &report);
+        let address_note = match (address_note, unchecked) {
+            (Some(note), true) => Some(format!("{note}{}", reverify::NOT_KEPT)),
+            (None, true) => Some(reverify::NOT_KEPT.trim_start_matches("; ").to_string()),
+            (note, false) => note,
+        };
         self.schedule_reverify(&mut ticket, msg, &report, None, Party::Owner, None)?;
         let actions = self.step(&mut ticket, &Event::NewMessage)?;
         let notice = self
@@ -1231,10 +1239,8 @@ pub fn tag_only_reason(id: TicketId) -> String {
 /// Why a reply did not count, for staff.
 fn unauthenticated_reason(report: &Report, binding: Binding, joined_by: JoinedBy) -> String {
     let passed: Vec<&str> = report.factors.iter().filter(|(_, f)| f.passed()).map(|(n, _)| n).collect();
-    if report.account.is_none() && report.temporary && report.factors.iter().all(|(_, f)| f.temporary) {
-        // The directory did not answer (`verify::check`): whether the
-        // address is an account's is not known yet.
-        "the account directory could not be asked whose address it is".into()
+    if report.directory_unanswered() {
+        crate::verify::conversation::DIRECTORY_UNANSWERED.into()
     } else if report.account.is_none() {
         "its address matches no account".into()
     } else if passed.is_empty() {

@@ -34,7 +34,8 @@ const TRIES: u64 = 12;
 
 /// Added to why a reply is held when some of its checks could not run.
 pub const HELD_UNTIL: &str = "; checks that could not run are tried again every 5 minutes for an hour, and a reply they prove is handled then";
-/// Added instead when it carries nothing those checks could pass.
+/// Added instead when it carries nothing those checks could pass (and,
+/// without its "; ", to a new request's identity line then).
 pub const NOT_KEPT: &str = "; some checks could not run, but it carries no signature they could find valid: not checked again";
 /// Added to the history line of a reply a re-check released.
 pub const RELEASED: &str = ", held until a re-check proved it";

@@ -117,6 +117,10 @@ pub struct TicketIdentity {
     pub named: BTreeSet<String>,
 }
 
+/// Said of a sender while the account directory does not answer, instead
+/// of "no account has" their address (`Report::directory_unanswered`).
+pub const DIRECTORY_UNANSWERED: &str = "the account directory could not be asked whose address it is";
+
 /// `~username` as sourcehut writes an account, not inside a word or a path
 /// (`/home/~bob`, `x~y`).
 static TILDE_NAME: LazyLock<Regex> =
@@ -322,6 +326,9 @@ impl TicketIdentity {
             Some(a) => format!("{} as ~{}", v.summary(), sanitize_line(a)),
             None if self.last_report.as_ref().is_some_and(|r| r.no_directory) => {
                 format!("{} ({})", v.summary(), super::accounts::NO_DIRECTORY)
+            }
+            None if self.last_report.as_ref().is_some_and(Report::directory_unanswered) => {
+                format!("{} ({DIRECTORY_UNANSWERED})", v.summary())
             }
             None => format!("{} (no account has {})", v.summary(), sanitize_line(&self.address)),
         };

@@ -127,6 +127,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// The account directory did not answer (`Verifier::check` then marks
+    /// every factor temporary): whether the address is an account's is not
+    /// known yet, which is not "no account has it".
+    pub fn directory_unanswered(&self) -> bool {
+        self.account.is_none() && self.temporary && self.factors.iter().all(|(_, f)| f.temporary)
+    }
+
     fn new(account: Option<&Account>, factors: Factors, arc: Option<String>) -> Report {
         let required = policy::required(account);
         let met = if account.is_some() {

@@ -556,3 +556,47 @@ fn a_reply_that_only_tags_a_full_ticket_pushes_out_none_that_answer_our_mail() {
     assert!(shown.contains(&format!("held reply {} no longer checked again", id(&forged))), "{shown}");
     assert_eq!(first_ticket(&s)["step"], "on-hold", "her yes, proven, moved the ticket: {shown}");
 }
+
+/// An unsigned request that comes while the account directory does not
+/// answer: nothing in it a re-check could find valid, so it is not kept
+/// for one, and staff are told so, and that the directory could not be
+/// asked (not that no account has her address). Before, its identity
+/// read "no account has alice@example.org" with a retry nothing would
+/// ever run.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_request_in_a_directory_outage_tells_staff_it_is_not_checked_again() {
+    use crate::support::ircd::{Ircd, IrcClient, daemon_irc_section, privmsg_from};
+    const CH: &str = "#support";
+    let ircd = Ircd::start();
+    let mut bob = IrcClient::connect(ircd.port, "bob").await;
+    bob.join(CH).await;
+    let kept = tokio::task::spawn_blocking(move || {
+        let world = World::start();
+        let script = world.dir.path().join("accounts.sh");
+        std::fs::write(&script, "echo 'directory down' >&2; exit 1\n").unwrap();
+        let extra = format!(
+            "[identity]\naccounts_command = [\"sh\", \"{}\"]\n[dns]\nnameservers = [\"{}\"]\ntimeout_secs = 1\n{}",
+            script.display(),
+            world.dns.addr(),
+            daemon_irc_section(&ircd, CH)
+        );
+        let s = setup_with("none", &extra);
+        let request = crate::support::verify_fixture::message(ALICE, "Refund please", "Please refund my last payment, I was charged twice.");
+        s.dovecot.deliver("INBOX", request.as_bytes());
+        at(&s, BEFORE, &["run", "--once"]);
+        let t = first_ticket(&s);
+        let identity = t["identity"].as_str().unwrap();
+        assert!(identity.contains("the account directory could not be asked whose address it is"), "{t}");
+        assert!(!identity.contains("no account has"), "{t}");
+        let next = t["next_deadline"].as_str().unwrap_or_default();
+        assert!(!next.starts_with("2026-12-01T09:05"), "no re-check is armed for it: {t}");
+        (s, world)
+    })
+    .await
+    .unwrap();
+    let lines = bob.drain(std::time::Duration::from_secs(2)).await;
+    let opened: Vec<&str> = lines.iter().filter_map(|l| privmsg_from(l, "triaged", CH)).filter(|t| t.contains("not checked again")).collect();
+    assert_eq!(opened.len(), 1, "{lines:?}");
+    assert!(opened[0].contains("carries no signature they could find valid"), "{}", opened[0]);
+    drop(kept);
+}
