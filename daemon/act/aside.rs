@@ -20,6 +20,10 @@ use crate::message::{Message, sanitize_line};
 use crate::staff::{AsideItem, Notice, lines};
 use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketId, TicketNotes, TicketState};
 
+/// What a bounce's hand-off says, and how a later bounce knows the ticket
+/// was handed over for one already.
+const BOUNCE_HANDOFF: &str = "so no deadline counts their silence";
+
 /// How many set-aside messages the daily line names; the rest it counts.
 const NAMED: usize = 3;
 
@@ -105,14 +109,27 @@ impl Actor {
             returned.why,
             lines::bounce_outcome(&stopped, closed)
         );
-        let handoff = format!(
-            "our mail to {} bounced ({}): the user may never have read it, so no deadline counts their silence; reach them another way, then `!reclassify {} {}` starts the procedure over",
+        let bounced = format!(
+            "our mail to {} bounced ({}): the user may never have read it, {BOUNCE_HANDOFF}; reach them another way, then `!reclassify {} {}` starts the procedure over",
             sanitize_line(&to),
             returned.why,
             ticket.id.0,
             ticket.procedure
         );
-        let notice = self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed });
+        // What a person was already needed for (the member taking the
+        // request back) stays in front of them: a bounce anyone can write
+        // must not put its own words in its place. One bounce is enough.
+        let handoff = match ticket.notes.handoff.as_deref() {
+            Some(h) if h.contains(BOUNCE_HANDOFF) => None,
+            Some(h) => Some(format!("{h}; and {bounced}")),
+            None => Some(bounced),
+        };
+        // The channel hears of a bounce that changed the ticket; a closed
+        // ticket, or one a bounce already handed over, only records it.
+        let changes = !closed && (!stopped.is_empty() || handoff.is_some() || !matches!(ticket.state, TicketState::New | TicketState::Claimed));
+        let notice = changes
+            .then(|| self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed }))
+            .flatten();
         let now = self.now();
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
             if t.state == TicketState::Closed {
@@ -121,7 +138,9 @@ impl Actor {
             // Disarmed, not held: a deadline that fired later would still
             // take the silence for an answer. triaged's own timers stay.
             t.deadlines.retain(|d| d.name.starts_with("triaged:"));
-            t.notes.hand_off(handoff.clone(), now);
+            if let Some(h) = &handoff {
+                t.notes.hand_off(h.clone(), now);
+            }
             if t.state != TicketState::Claimed {
                 t.state = TicketState::New;
             }
