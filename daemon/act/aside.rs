@@ -154,7 +154,7 @@ impl Actor {
     /// The ticket whose mail a bounce returns, and the address it failed
     /// at: by the Message-ID of a draft of ours or of the reply Sent shows
     /// (keyed and unguessable: only who received it can name it), unless
-    /// the failed recipients it names are all others than the ticket's;
+    /// it failed only at the list the ticket's drafts are copied to;
     /// else by the `[#N]` tag of a returned subject together with the
     /// ticket's own address as a failed recipient.
     fn bounced_ticket(&self, returned: &Returned) -> Result<Option<(Ticket, String)>, ActError> {
@@ -163,14 +163,15 @@ impl Actor {
                 && let Some(t) = self.store.ticket(n)?
                 && names_our_mail(&t, id)
             {
-                // Failed only at another recipient (a copy to a list), it
-                // reached the user.
+                // Failed only at the list our drafts are copied to, it
+                // reached the user. At an address no copy went to, it is
+                // where the user's own address forwards (Exim names only
+                // that one): the user never got it.
+                let copy = |r: &String| t.reply_to.as_ref().and_then(|to| to.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
                 let to = match returned.failed.iter().find(|r| answers_to(&t, r)) {
                     Some(r) => r.clone(),
-                    None if returned.failed.is_empty() => {
-                        t.reply_to.as_ref().map(|r| r.email.clone()).unwrap_or_else(|| t.identity.address.clone())
-                    }
-                    None => continue,
+                    None if !returned.failed.is_empty() && returned.failed.iter().all(copy) => continue,
+                    None => t.reply_to.as_ref().map(|r| r.email.clone()).unwrap_or_else(|| t.identity.address.clone()),
                 };
                 return Ok(Some((t, to)));
             }

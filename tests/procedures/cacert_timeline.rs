@@ -505,3 +505,30 @@ fn a_forged_bounce_keeps_the_reason_a_person_was_needed_for() {
     assert!(person.starts_with("a reply (other)") && person.contains("bounced (Mail delivery failed"), "{t}");
     assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
 }
+
+/// Ann's address forwards to her mailbox elsewhere, and that one is gone:
+/// Exim returns our notice (its Message-ID, which only its recipients
+/// know) naming the address it was forwarded to as the one that failed.
+/// Ann never got the notice, so the 14 days stop as for any bounce.
+#[test]
+fn a_bounce_from_the_address_ann_forwards_to_stops_the_fourteen_days() {
+    let s = waiting_for_a_reply();
+    let ours = our_latest_draft(&s, 1);
+    let exim = format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\nTo: support@example.org\r\n\
+         Subject: Mail delivery failed: returning message to sender\r\nMessage-ID: <E1fwd-0001@mx.example.net>\r\n\
+         X-Failed-Recipients: ann.old@mail.example.com\r\nAuto-Submitted: auto-replied\r\n\r\n\
+         This message was created automatically by mail delivery software.\r\n\r\n\
+         A message that you sent could not be delivered to one or more of its\r\nrecipients. This is a permanent error. The following address(es) failed:\r\n\r\n\
+         \x20 ann.old@mail.example.com\r\n    (generated from ann@example.net)\r\n    SMTP error from remote mail server after RCPT TO:<ann.old@mail.example.com>:\r\n\
+         \x20   550 5.1.1 user unknown\r\n\r\n------ This is a copy of the message, including all the headers. ------\r\n\r\n\
+         Return-path: <support@example.org>\r\nFrom: Example Support <support@example.org>\r\nTo: Ann <ann@example.net>\r\n\
+         Subject: Re: [#1] Please delete my account\r\nMessage-ID: <{ours}>\r\n\r\nPlease confirm.\r\n"
+    );
+    s.dovecot.deliver("INBOX", exim.as_bytes());
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert!(t["needs_person"].as_str().unwrap_or_default().starts_with("our mail to ann@example.net bounced"), "{t}");
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    assert_eq!(s.tickets().len(), 1, "the bounce joined #1");
+}
