@@ -20,6 +20,10 @@ use crate::message::{Message, sanitize_line};
 use crate::staff::{AsideItem, Notice, lines};
 use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketId, TicketNotes, TicketState};
 
+/// What a bounce's hand-off says, and how a later bounce knows the ticket
+/// was handed over for one already.
+const BOUNCE_HANDOFF: &str = "so no deadline counts their silence";
+
 /// How many set-aside messages the daily line names; the rest it counts.
 const NAMED: usize = 3;
 
@@ -105,14 +109,27 @@ impl Actor {
             returned.why,
             lines::bounce_outcome(&stopped, closed)
         );
-        let handoff = format!(
-            "our mail to {} bounced ({}): the user may never have read it, so no deadline counts their silence; reach them another way, then `!reclassify {} {}` starts the procedure over",
+        let bounced = format!(
+            "our mail to {} bounced ({}): the user may never have read it, {BOUNCE_HANDOFF}; reach them another way, then `!reclassify {} {}` starts the procedure over",
             sanitize_line(&to),
             returned.why,
             ticket.id.0,
             ticket.procedure
         );
-        let notice = self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed });
+        // What a person was already needed for (the member taking the
+        // request back) stays in front of them: a bounce anyone can write
+        // must not put its own words in its place. One bounce is enough.
+        let handoff = match ticket.notes.handoff.as_deref() {
+            Some(h) if h.contains(BOUNCE_HANDOFF) => None,
+            Some(h) => Some(format!("{h}; and {bounced}")),
+            None => Some(bounced),
+        };
+        // The channel hears of a bounce that changed the ticket; a closed
+        // ticket, or one a bounce already handed over, only records it.
+        let changes = !closed && (!stopped.is_empty() || handoff.is_some() || !matches!(ticket.state, TicketState::New | TicketState::Claimed));
+        let notice = changes
+            .then(|| self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed }))
+            .flatten();
         let now = self.now();
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
             if t.state == TicketState::Closed {
@@ -121,7 +138,9 @@ impl Actor {
             // Disarmed, not held: a deadline that fired later would still
             // take the silence for an answer. triaged's own timers stay.
             t.deadlines.retain(|d| d.name.starts_with("triaged:"));
-            t.notes.hand_off(handoff.clone(), now);
+            if let Some(h) = &handoff {
+                t.notes.hand_off(h.clone(), now);
+            }
             if t.state != TicketState::Claimed {
                 t.state = TicketState::New;
             }
@@ -135,7 +154,7 @@ impl Actor {
     /// The ticket whose mail a bounce returns, and the address it failed
     /// at: by the Message-ID of a draft of ours or of the reply Sent shows
     /// (keyed and unguessable: only who received it can name it), unless
-    /// the failed recipients it names are all others than the ticket's;
+    /// it failed only at the list the ticket's drafts are copied to;
     /// else by the `[#N]` tag of a returned subject together with the
     /// ticket's own address as a failed recipient.
     fn bounced_ticket(&self, returned: &Returned) -> Result<Option<(Ticket, String)>, ActError> {
@@ -144,14 +163,15 @@ impl Actor {
                 && let Some(t) = self.store.ticket(n)?
                 && names_our_mail(&t, id)
             {
-                // Failed only at another recipient (a copy to a list), it
-                // reached the user.
+                // Failed only at the list our drafts are copied to, it
+                // reached the user. At an address no copy went to, it is
+                // where the user's own address forwards (Exim names only
+                // that one): the user never got it.
+                let copy = |r: &String| t.reply_to.as_ref().and_then(|to| to.cc.as_deref()).is_some_and(|cc| cc.eq_ignore_ascii_case(r));
                 let to = match returned.failed.iter().find(|r| answers_to(&t, r)) {
                     Some(r) => r.clone(),
-                    None if returned.failed.is_empty() => {
-                        t.reply_to.as_ref().map(|r| r.email.clone()).unwrap_or_else(|| t.identity.address.clone())
-                    }
-                    None => continue,
+                    None if !returned.failed.is_empty() && returned.failed.iter().all(copy) => continue,
+                    None => t.reply_to.as_ref().map(|r| r.email.clone()).unwrap_or_else(|| t.identity.address.clone()),
                 };
                 return Ok(Some((t, to)));
             }

@@ -1179,6 +1179,17 @@ fn is_ticket_address(t: &Ticket, address: &str) -> bool {
     norm(address).is_some_and(|a| Some(a) == norm(&t.sender_email))
 }
 
+/// Whether `address` is our mailbox `own`: `support+kim@` is delivered to
+/// `support@` by any mail server that takes subaddresses.
+fn same_mailbox(own: &str, address: &str) -> bool {
+    let mailbox = |a: &str| {
+        let (local, domain) = a.trim().rsplit_once('@')?;
+        let local = local.split_once('+').map_or(local, |(l, _)| l);
+        Some((local.to_ascii_lowercase(), domain.trim_end_matches('.').to_ascii_lowercase()))
+    };
+    mailbox(own).is_some_and(|o| mailbox(address) == Some(o))
+}
+
 /// Whether `address` is one our mail on `t` goes to: the ticket's own, or
 /// the one its drafts answer.
 pub(super) fn answers_to(t: &Ticket, address: &str) -> bool {
@@ -1342,7 +1353,7 @@ fn through(arrival: &Arrival<'_>, own: &[String], (mut target, note): (ReplyTarg
         notes.push(format!("no draft: {} is our own address, a reply we sent that the list handed back", sanitize_line(&target.email)));
         target.email.clear();
         target.cc = None;
-    } else if own.iter().any(|o| o.eq_ignore_ascii_case(&target.email)) {
+    } else if own.iter().any(|o| same_mailbox(o, &target.email)) {
         notes.push(format!("no draft: the address to answer, {}, is our own ([intake] addresses, [draft] from)", sanitize_line(&target.email)));
         target.email.clear();
         target.cc = None;

@@ -112,7 +112,8 @@ pub enum Notice {
     /// no deadline moves it on meanwhile (`act::aside`).
     Bounced {
         ticket: TicketId,
-        /// The failed recipient, as the bounce names it.
+        /// The ticket's address our mail went to (a bounce from where it
+        /// forwards names another).
         to: String,
         /// The bounce's status and diagnostic, or its subject.
         why: String,

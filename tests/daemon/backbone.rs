@@ -87,12 +87,14 @@ fn a_reply_to_our_own_address_gets_no_draft() {
     s.dovecot.deliver("INBOX", &rename(1, "Support <Support@example.org>"));
     s.dovecot.deliver("INBOX", &rename(2, "help@example.org"));
     s.dovecot.deliver("INBOX", &rename(3, "Kim at work <kim@work.example>"));
+    // A subaddress of ours is delivered to us all the same.
+    s.dovecot.deliver("INBOX", &rename(4, "Support+kim@Example.org"));
     run_once(&s);
 
     let d = drafts(&s);
     assert_eq!(d.len(), 1, "only the mail answered elsewhere than our own address is drafted");
     assert_eq!(d[0].in_reply_to, ["own3@example.net"]);
-    assert_eq!(s.tickets().len(), 3, "each is a ticket staff can answer by hand");
+    assert_eq!(s.tickets().len(), 4, "each is a ticket staff can answer by hand");
 }
 
 #[test]

@@ -210,6 +210,14 @@ fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_num
 /// to keep it after all"), which goes to a person, and the retention date
 /// then moves the case on to the execution.
 fn a_reply_on_hold_then_the_retention_date() -> Setup {
+    let s = a_reply_on_hold();
+    at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
+    s
+}
+
+/// Ann's case locked on hold, and her reply that no step covers before a
+/// person.
+fn a_reply_on_hold() -> Setup {
     let s = setup_pack("cacert", "");
     s.dovecot.create("Sent");
     let day0 = "2026-12-01T09:00:00Z";
@@ -231,8 +239,6 @@ fn a_reply_on_hold_then_the_retention_date() -> Setup {
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "locked", "{t}");
     assert!(t["needs_person"].as_str().unwrap_or_default().contains("a reply (other)"), "{t}");
-
-    at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
     s
 }
 
@@ -415,6 +421,16 @@ async fn cacert_a_bounced_deletion_notice_stops_the_fourteen_days_and_goes_to_a_
     let history = String::from_utf8(triaged(&s.config, &["show", "1"]).stdout).unwrap();
     assert!(history.contains("bounce dsn1@mx.example.net"), "{history}");
 
+    // The same bounce again, as a server retries or anyone can send it a
+    // thousand times: recorded, but the channel heard of it already.
+    s.dovecot.deliver("INBOX", &dsn("dsn2@mx.example.net", "ann@example.net", returned));
+    at(&s.config, "2026-12-01T10:10:00Z", &["run", "--once"]);
+    let again: Vec<String> =
+        alice.drain(Duration::from_secs(2)).await.iter().filter_map(|l| privmsg_from(l, "triaged", CH).map(str::to_string)).collect();
+    assert!(!again.iter().any(|l| l.contains("bounced")), "{again:?}");
+    let history = String::from_utf8(triaged(&s.config, &["show", "1"]).stdout).unwrap();
+    assert!(history.contains("bounce dsn2@mx.example.net"), "{history}");
+
     // Day 15: silence, but nothing is executed, no number is used.
     at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
@@ -468,4 +484,51 @@ fn a_forged_bounce_only_hands_the_ticket_to_a_person() {
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "execute", "{t}");
     assert!(t["needs_person"].is_null(), "her answer shows the mail arrived: {t}");
+}
+
+/// Whoever sent the request in Ann's name can forge a bounce for `[#1]`
+/// and her address. On a ticket a person is already needed for (Ann wrote
+/// that she would like to keep her account), the bounce adds to that
+/// reason; it never takes its place, where staff would read only "our
+/// mail bounced ... `!reclassify` starts the procedure over".
+#[test]
+fn a_forged_bounce_keeps_the_reason_a_person_was_needed_for() {
+    let s = a_reply_on_hold();
+    let forged = "From: Mail Delivery System <Mailer-Daemon@evil.example>\r\nTo: support@example.org\r\nSubject: Mail delivery failed\r\n\
+                  Message-ID: <forged-hold@evil.example>\r\nX-Failed-Recipients: ann@example.net\r\n\r\n\
+                  ------ This is a copy of the message, including all the headers. ------\r\n\r\n\
+                  Subject: Re: [#1] Please delete my account\r\nMessage-ID: <guessed@example.org>\r\n";
+    s.dovecot.deliver("INBOX", forged.as_bytes());
+    at(&s.config, "2027-01-11T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert!(person.starts_with("a reply (other)") && person.contains("bounced (Mail delivery failed"), "{t}");
+    assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
+}
+
+/// Ann's address forwards to her mailbox elsewhere, and that one is gone:
+/// Exim returns our notice (its Message-ID, which only its recipients
+/// know) naming the address it was forwarded to as the one that failed.
+/// Ann never got the notice, so the 14 days stop as for any bounce.
+#[test]
+fn a_bounce_from_the_address_ann_forwards_to_stops_the_fourteen_days() {
+    let s = waiting_for_a_reply();
+    let ours = our_latest_draft(&s, 1);
+    let exim = format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\nTo: support@example.org\r\n\
+         Subject: Mail delivery failed: returning message to sender\r\nMessage-ID: <E1fwd-0001@mx.example.net>\r\n\
+         X-Failed-Recipients: ann.old@mail.example.com\r\nAuto-Submitted: auto-replied\r\n\r\n\
+         This message was created automatically by mail delivery software.\r\n\r\n\
+         A message that you sent could not be delivered to one or more of its\r\nrecipients. This is a permanent error. The following address(es) failed:\r\n\r\n\
+         \x20 ann.old@mail.example.com\r\n    (generated from ann@example.net)\r\n    SMTP error from remote mail server after RCPT TO:<ann.old@mail.example.com>:\r\n\
+         \x20   550 5.1.1 user unknown\r\n\r\n------ This is a copy of the message, including all the headers. ------\r\n\r\n\
+         Return-path: <support@example.org>\r\nFrom: Example Support <support@example.org>\r\nTo: Ann <ann@example.net>\r\n\
+         Subject: Re: [#1] Please delete my account\r\nMessage-ID: <{ours}>\r\n\r\nPlease confirm.\r\n"
+    );
+    s.dovecot.deliver("INBOX", exim.as_bytes());
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert!(t["needs_person"].as_str().unwrap_or_default().starts_with("our mail to ann@example.net bounced"), "{t}");
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    assert_eq!(s.tickets().len(), 1, "the bounce joined #1");
 }
