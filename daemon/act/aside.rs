@@ -22,7 +22,7 @@ use crate::store::{Action, AsideMark, Commit, Intake, Ticket, TicketId, TicketNo
 
 /// What a bounce's hand-off says, and how a later bounce knows the ticket
 /// was handed over for one already.
-const BOUNCE_HANDOFF: &str = "so no deadline counts their silence";
+const BOUNCE_HANDOFF: &str = "the user may never have read it";
 
 /// How many set-aside messages the daily line names; the rest it counts.
 const NAMED: usize = 3;
@@ -96,7 +96,17 @@ impl Actor {
         let _moving = self.moving();
         let ticket = self.as_stored(ticket)?;
         let closed = ticket.state == TicketState::Closed;
-        let stopped: Vec<String> = if closed {
+        // Only a step that takes a confirmation can take silence for one
+        // (CAcert's 14 days); any other deadline (a retention date the
+        // member agreed to, a grant's end, a window that closes on
+        // silence) asks nothing of the notice's reader, and a bounce
+        // anyone can forge must not stop it.
+        let silence_consents = ticket
+            .step
+            .as_deref()
+            .and_then(|step| self.pack.procedure(&ticket.procedure)?.step(step))
+            .is_some_and(|step| step.on_confirmation.is_some());
+        let stopped: Vec<String> = if closed || !silence_consents {
             Vec::new()
         } else {
             ticket.deadlines.iter().filter(|d| !d.name.starts_with("triaged:")).map(|d| d.name.clone()).collect()
@@ -109,13 +119,17 @@ impl Actor {
             returned.why,
             lines::bounce_outcome(&stopped, closed)
         );
-        let bounced = format!(
-            "our mail to {} bounced ({}): the user may never have read it, {BOUNCE_HANDOFF}; reach them another way, then `!reclassify {} {}` starts the procedure over",
-            sanitize_line(&to),
-            returned.why,
-            ticket.id.0,
-            ticket.procedure
-        );
+        let bounced = if stopped.is_empty() {
+            format!("our mail to {} bounced ({}): {BOUNCE_HANDOFF}; reach them another way", sanitize_line(&to), returned.why)
+        } else {
+            format!(
+                "our mail to {} bounced ({}): {BOUNCE_HANDOFF}, so no deadline counts their silence; reach them another way, then `!reclassify {} {}` starts the procedure over",
+                sanitize_line(&to),
+                returned.why,
+                ticket.id.0,
+                ticket.procedure
+            )
+        };
         // What a person was already needed for (the member taking the
         // request back) stays in front of them: a bounce anyone can write
         // must not put its own words in its place. One bounce is enough.
@@ -128,7 +142,7 @@ impl Actor {
         // ticket, or one a bounce already handed over, only records it.
         let changes = !closed && (!stopped.is_empty() || handoff.is_some() || !matches!(ticket.state, TicketState::New | TicketState::Claimed));
         let notice = changes
-            .then(|| self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped, closed }))
+            .then(|| self.notifier.outgoing(&Notice::Bounced { ticket: ticket.id, to: to.clone(), why: returned.why.clone(), stopped: stopped.clone(), closed }))
             .flatten();
         let now = self.now();
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
@@ -137,7 +151,7 @@ impl Actor {
             }
             // Disarmed, not held: a deadline that fired later would still
             // take the silence for an answer. triaged's own timers stay.
-            t.deadlines.retain(|d| d.name.starts_with("triaged:"));
+            t.deadlines.retain(|d| d.name.starts_with("triaged:") || !stopped.contains(&d.name));
             if let Some(h) = &handoff {
                 t.notes.hand_off(h.clone(), now);
             }

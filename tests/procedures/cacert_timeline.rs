@@ -256,6 +256,26 @@ fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the
     assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
 }
 
+/// The member agreed and the account is locked until the retention date.
+/// A bounce, which anyone can forge, asks a person to look, but stops
+/// nothing the member already agreed to: only a step that takes a
+/// confirmation could take silence for one. Before, it disarmed the
+/// retention date and told staff `!reclassify` would start over.
+#[test]
+fn a_bounce_after_the_member_agreed_stops_no_retention_date() {
+    let s = a_reply_on_hold();
+    let armed = ticket(&s, 1)["next_deadline"].clone();
+    assert!(armed.is_string(), "the retention date is armed");
+    s.dovecot.deliver("INBOX", forged_bounce_for_ann("forged-locked").as_bytes());
+    at(&s.config, "2027-01-11T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["next_deadline"], armed, "the retention date stands: {t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert!(person.contains("bounced") && !person.contains("!reclassify"), "{t}");
+    at(&s.config, "2027-02-15T10:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "execute", "the retention date moved it on: {}", ticket(&s, 1));
+}
+
 /// Our draft `containing` these words as the Sent folder files it once
 /// staff send it unedited.
 fn sent_as_drafted(s: &Setup, containing: &str, date: &str) -> Vec<u8> {
@@ -486,6 +506,17 @@ fn a_forged_bounce_only_hands_the_ticket_to_a_person() {
     assert!(t["needs_person"].is_null(), "her answer shows the mail arrived: {t}");
 }
 
+/// A bounce anyone could write: from a mailer daemon of their own, naming
+/// `[#1]` and Ann's address, returning a Message-ID nobody sent.
+fn forged_bounce_for_ann(id: &str) -> String {
+    format!(
+        "From: Mail Delivery System <Mailer-Daemon@evil.example>\r\nTo: support@example.org\r\nSubject: Mail delivery failed\r\n\
+         Message-ID: <{id}@evil.example>\r\nX-Failed-Recipients: ann@example.net\r\n\r\n\
+         ------ This is a copy of the message, including all the headers. ------\r\n\r\n\
+         Subject: Re: [#1] Please delete my account\r\nMessage-ID: <guessed-{id}@example.org>\r\n"
+    )
+}
+
 /// Whoever sent the request in Ann's name can forge a bounce for `[#1]`
 /// and her address. On a ticket a person is already needed for (Ann wrote
 /// that she would like to keep her account), the bounce adds to that
@@ -494,11 +525,7 @@ fn a_forged_bounce_only_hands_the_ticket_to_a_person() {
 #[test]
 fn a_forged_bounce_keeps_the_reason_a_person_was_needed_for() {
     let s = a_reply_on_hold();
-    let forged = "From: Mail Delivery System <Mailer-Daemon@evil.example>\r\nTo: support@example.org\r\nSubject: Mail delivery failed\r\n\
-                  Message-ID: <forged-hold@evil.example>\r\nX-Failed-Recipients: ann@example.net\r\n\r\n\
-                  ------ This is a copy of the message, including all the headers. ------\r\n\r\n\
-                  Subject: Re: [#1] Please delete my account\r\nMessage-ID: <guessed@example.org>\r\n";
-    s.dovecot.deliver("INBOX", forged.as_bytes());
+    s.dovecot.deliver("INBOX", forged_bounce_for_ann("forged-hold").as_bytes());
     at(&s.config, "2027-01-11T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     let person = t["needs_person"].as_str().unwrap_or_default();
