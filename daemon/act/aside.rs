@@ -90,7 +90,7 @@ impl Actor {
     /// user start it over (`!reclassify N PROCEDURE`); `None` when
     /// the bounce names no mail of ours.
     pub(super) fn bounce(&self, intake: &Intake, msg: &Message) -> Result<Option<(Ticket, Vec<(u64, Action)>)>, ActError> {
-        let Some(aside) = self.aside.judge(msg).filter(|a| a.kind == AsideKind::Bounce) else { return Ok(None) };
+        let Some(aside) = self.aside.judge(msg).filter(|a| a.kind == AsideKind::Bounce && !self.aside.flagged_spam(msg)) else { return Ok(None) };
         let Some(returned) = returned(msg) else { return Ok(None) };
         let Some((ticket, to)) = self.bounced_ticket(&returned)? else { return Ok(None) };
         let _moving = self.moving();

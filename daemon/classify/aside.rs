@@ -91,6 +91,13 @@ impl AsidePolicy {
             .or_else(|| self.bulk(&headers))
     }
 
+    /// Whether our receiving server judged `msg` spam. `judge` names a
+    /// bounce a bounce first; a bounce our server flagged (backscatter)
+    /// still must not hand a ticket to a person (`Actor::bounce`).
+    pub fn flagged_spam(&self, msg: &Message) -> bool {
+        self.spam(&super::rules::headers(msg.raw())).is_some()
+    }
+
     fn spam(&self, headers: &[(String, String)]) -> Option<Aside> {
         let server = self.receiving_server.as_deref()?;
         let trusted = trusted_top(headers, server);

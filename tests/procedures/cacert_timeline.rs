@@ -256,6 +256,27 @@ fn a_reply_while_on_hold_is_still_before_staff_when_the_retention_date_moves_the
     assert!(status_text(&s).contains("needs a person: a reply (other)"), "{}", status_text(&s));
 }
 
+/// A bounce our own receiving server flagged as spam (backscatter from a
+/// forger's run) stays set aside like other spam: it hands no ticket to a
+/// person and the 14 days run on.
+#[test]
+fn a_bounce_our_server_flagged_as_spam_stops_nothing() {
+    let s = setup_pack("cacert", "[intake]\nreceiving_server = \"mx.example.org\"\n");
+    initial_mail_to_ann(&s);
+    let armed = ticket(&s, 1)["next_deadline"].clone();
+    let flagged = format!(
+        "Received: from mx.example.org by mx.example.org (Dovecot) with LMTP id 7; Wed, 02 Dec 2026 09:00:02 +0000\r\n\
+         X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=12.0 required=5.0\r\n\
+         Received: from bad.example (bad.example [192.0.2.9])\r\n\tby mx.example.org (Postfix) with ESMTP id 5A; Wed, 02 Dec 2026 09:00:01 +0000\r\n{}",
+        forged_bounce_for_ann("backscatter")
+    );
+    s.dovecot.deliver("INBOX", flagged.as_bytes());
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["next_deadline"], armed, "the 14 days run on: {t}");
+    assert!(t["needs_person"].is_null(), "{t}");
+}
+
 /// The member agreed and the account is locked until the retention date.
 /// A bounce, which anyone can forge, asks a person to look, but stops
 /// nothing the member already agreed to: only a step that takes a
