@@ -522,7 +522,13 @@ impl Actor {
     /// it was held until a re-check proved it, and staff are told so.
     fn plan_reply(&self, mut planned: Ticket, arrival: &Arrival<'_>, report: &Report, rechecked: bool) -> Result<Move, ActError> {
         let msg = arrival.message();
-        let (target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, self.policy(&planned).acts_on_account()));
+        let (mut target, address_note) = through(arrival, &self.own_addresses, addressed(msg, report, self.policy(&planned).acts_on_account()));
+        // The list the request came through stays the ticket's whatever
+        // way a reply comes: its author reads answers there, and its
+        // archive shows our mail to anyone (`Kept::public`).
+        if target.list.is_none() {
+            target.list = planned.reply_to.as_ref().and_then(|t| t.list.clone());
+        }
         planned.reply_to = Some(target);
         planned.notes.newest_reply = Some(msg.message_id.clone());
         let intent = self.pack.intent(msg);

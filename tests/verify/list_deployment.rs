@@ -197,6 +197,38 @@ fn answered_on_the_list_alone(reply_to_list: bool) {
     assert_eq!(t["state"], "answered", "{t}");
 }
 
+/// The request came through the list, then its author writes to us
+/// directly. The list stays the one the request came through: staff's
+/// answer there alone still answers the ticket. Before, her direct reply
+/// made the ticket forget the list, and that answer was taken for a
+/// forward to a colleague, our draft left to be sent again.
+#[test]
+fn after_a_direct_reply_an_answer_on_the_list_the_request_came_through_still_answers() {
+    let desk = Desk::start(&trusted(false), "");
+    desk.s.dovecot.create("Sent");
+    let request = desk.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", "Please delete my account, I no longer use it."));
+    desk.s.deliver_and_run(&block_on(through_list(&desk.world, &request, Author::ReplyTo, SEALER)));
+    let ours = our_latest_draft(&desk.s, 1);
+    let direct = mail(
+        "Alice <alice@example.org>",
+        "Re: [#1] Please delete my account",
+        &format!("In-Reply-To: <{ours}>\r\nReferences: <{ours}>\r\n"),
+        "Thank you. Will my repositories go too?",
+    )
+    .replace(&format!("To: {LIST_ADDRESS}"), "To: support@example.org");
+    desk.s.deliver_and_run(&desk.dkim(&direct));
+    assert_eq!(desk.s.tickets().len(), 1, "her reply joined #1");
+    desk.s.dovecot.deliver(
+        "Sent",
+        format!("From: Support <support@example.org>\r\nTo: {LIST_ADDRESS}\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <on-list-2@example.org>\r\n\r\nYes, Alice.\r\n").as_bytes(),
+    );
+    run_once(&desk.s);
+    run_once(&desk.s);
+    let t = desk.s.ticket(1);
+    assert_eq!(t["state"], "answered", "{t}");
+    assert!(desk.drafts().is_empty(), "answered: our drafts are withdrawn");
+}
+
 #[test]
 fn with_reply_to_list_a_post_that_only_names_the_author_is_not_copied_to_the_list() {
     let desk = Desk::start(&trusted(true), "");
