@@ -112,6 +112,15 @@ pub fn done_request(ticket: u64) -> Request {
     }
 }
 
+/// `triaged not-done N`: staff had not carried out the action the user
+/// took back; as `!notdone N`.
+pub fn not_done_request(ticket: u64) -> Request {
+    Request::NotDone {
+        ticket: TicketId(ticket),
+        by: command_line_user(),
+    }
+}
+
 /// `triaged set N key=value...`: the facts checked as `!set` checks them.
 pub fn set_request(ticket: u64, args: &[String]) -> Result<Request, facts::FactError> {
     let facts = args.iter().map(|a| facts::parse_fact(a)).collect::<Result<Vec<_>, _>>()?;
@@ -146,6 +155,7 @@ pub async fn apply(actor: &Actor, req: &Request) -> Answer {
         | Request::SetFacts { by, .. }
         | Request::StaffDone { by, .. }
         | Request::Done { by, .. }
+        | Request::NotDone { by, .. }
         | Request::WithdrawStale { by, .. }
         | Request::Show { by, .. }
         | Request::Classify { by, .. }
@@ -168,6 +178,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
         | Request::SetFacts { ticket, by, .. }
         | Request::StaffDone { ticket, by }
         | Request::Done { ticket, by }
+        | Request::NotDone { ticket, by }
         | Request::WithdrawStale { ticket, by }
         | Request::Show { ticket, by } => (*ticket, sanitise(by)),
         Request::Learn { .. } | Request::Forget { .. } => return apply_learning(&actor.learner, req),
@@ -205,6 +216,10 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
             }
             Ok(Done::Closing(outcome)) => refused(lines::done(&by, id, &outcome, actor.now())),
             Err(e) => refused(format!("{id}: {e}")),
+        },
+        Request::NotDone { .. } => match actor.not_done(id, &by) {
+            Ok(n) => ok(false, lines::not_done(&n, &by)),
+            Err(e) => refused(format!("{by}: {e}")),
         },
         Request::WithdrawStale { .. } => match actor.withdraw_stale(id) {
             Ok(0) => ok(false, String::new()),
@@ -248,6 +263,7 @@ pub fn apply_learning(learner: &crate::learn::Learner, req: &Request) -> Answer 
         | Request::SetFacts { .. }
         | Request::StaffDone { .. }
         | Request::Done { .. }
+        | Request::NotDone { .. }
         | Request::WithdrawStale { .. }
         | Request::Show { .. }
         | Request::Classify { .. }

@@ -126,6 +126,14 @@ enum Command {
         #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
         ticket: u64,
     },
+    /// Staff had not carried out ticket N's staff action before the user took the request
+    /// back: the ticket closes with nothing drafted, and a number allocated for it is
+    /// documented as not used. As `!notdone N` in the channel.
+    NotDone {
+        /// The ticket's number (N or #N).
+        #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
+        ticket: u64,
+    },
     /// Rewrite the store to hold only its live data (daemon stopped):
     /// smaller on disk, faster to open, less memory (docs/BENCHMARKS.md).
     Compact,
@@ -305,6 +313,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Done { ticket } => staff_request(&cli.config, triaged::control::done_request(ticket)),
+        Command::NotDone { ticket } => staff_request(&cli.config, triaged::control::not_done_request(ticket)),
         Command::Document { series, csv } => {
             let config = load(&cli.config)?;
             let table = triaged::document::load(&config, &series)?;

@@ -201,6 +201,11 @@ pub struct TicketSummary {
     /// What staff must carry out before the procedure goes on (`done N`).
     #[serde(default)]
     pub staff_action: Option<String>,
+    /// A staff action the user took back before staff said it was done:
+    /// staff say whether they had carried it out (`done N`) or not
+    /// (`not-done N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_back: Option<String>,
     /// The staff note of the step (never part of a draft).
     #[serde(default)]
     pub staff_note: Option<String>,
@@ -552,6 +557,9 @@ impl StatusReport {
             if let Some(a) = &t.staff_action {
                 writeln!(out, "         staff action: {a}, then `triaged done {}`", t.ticket)?;
             }
+            if let Some(a) = &t.taken_back {
+                writeln!(out, "         {}", crate::staff::lines::taken_back(a, crate::store::TicketId(t.ticket), false))?;
+            }
             if let Some(n) = &t.staff_note {
                 for line in n.lines().filter(|l| !l.trim().is_empty()) {
                     writeln!(out, "         | {}", line.trim_end())?;
@@ -648,6 +656,7 @@ fn summary(t: &Ticket) -> TicketSummary {
         set_aside: (t.procedure == SET_ASIDE).then(|| t.notes.set_aside.clone()).flatten(),
         case_number: t.notes.number.as_ref().map(ToString::to_string),
         staff_action: staff_action::pending(t).map(str::to_string),
+        taken_back: staff_action::withdrawn(t).map(str::to_string),
         staff_note: t.notes.staff_note.clone(),
         needs_person: t.notes.handoff.clone().filter(|_| t.state != TicketState::Closed),
         queue: t.queue.clone(),

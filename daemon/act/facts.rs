@@ -50,6 +50,7 @@ const DAEMON_KEYS: &[&str] = &[
     "handoff_at",
     "staff_note",
     "staff_action",
+    "withdrawn_action",
     "draft_waiting",
     "our_drafts",
     "our_draft_texts",

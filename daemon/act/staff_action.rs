@@ -18,7 +18,12 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     match plan.action_change {
         Some(ActionChange::Withdrawn) => {
-            ticket.notes.staff_action = None;
+            // Staff may have carried it out before the user's words came:
+            // they owe the answer which (`done`, `notdone`), kept until
+            // given. Taken back twice, it is the same action.
+            if let Some(action) = ticket.notes.staff_action.take() {
+                ticket.notes.withdrawn_action = Some(action);
+            }
             // The step's note tells staff to carry the action out, and its
             // deadlines would move a withdrawn request on by themselves;
             // triaged's own timers (identity re-checks) stay.
@@ -26,7 +31,10 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             ticket.deadlines.retain(|d| d.name.starts_with("triaged:"));
         }
         // Confirmed again: the action stands.
-        Some(ActionChange::Reinstated) => ticket.notes.staff_action = plan.staff_action.clone(),
+        Some(ActionChange::Reinstated) => {
+            ticket.notes.staff_action = plan.staff_action.clone();
+            ticket.notes.withdrawn_action = None;
+        }
         None => {}
     }
     if plan.step.is_none() {
@@ -39,6 +47,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         ticket.notes.settle_handoff();
     }
     ticket.notes.staff_action = plan.staff_action.clone();
+    ticket.notes.withdrawn_action = None;
 }
 
 /// The plan drafted a reply: it waits in Drafts until the Sent folder
@@ -118,6 +127,15 @@ pub fn pending(t: &Ticket) -> Option<&str> {
     t.notes.staff_action.as_deref()
 }
 
+/// The staff action the user took back (or put off) before staff said it
+/// was done, while staff owe the answer whether they had carried it out.
+pub fn withdrawn(t: &Ticket) -> Option<&str> {
+    if t.state == TicketState::Closed {
+        return None;
+    }
+    t.notes.withdrawn_action.as_deref()
+}
+
 /// The state as staff read it in `status`, `show`, `!show` and `!queue`:
 /// waiting for their action, or for a draft of ours to be sent, before
 /// the stored state.
@@ -176,7 +194,10 @@ pub enum Done {
 /// holds the ticket, so two people never both think they finished it.
 pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Result<Done, StoreError> {
     let ticket = store.ticket(id)?;
-    if ticket.as_ref().and_then(pending).is_none() {
+    // Taken back after staff were asked to act, `done` says it was carried
+    // out all the same: the record of what was done must not be lost.
+    let owed = ticket.as_ref().is_some_and(|t| pending(t).is_some() || withdrawn(t).is_some());
+    if !owed {
         if let Some(acted) = ticket.as_ref().and_then(|t| just_acted(t, jiff::Timestamp::now())) {
             return Ok(Done::Closing(acted));
         }
@@ -199,7 +220,7 @@ impl Actor {
         let Some(mut ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
-        let Some(action) = pending(&ticket).map(str::to_string) else {
+        let Some(action) = pending(&ticket).or_else(|| withdrawn(&ticket)).map(str::to_string) else {
             return Err(ActError::Refused(format!(
                 "{id} waits for no staff action (step {}): nothing recorded as done",
                 ticket.step.as_deref().unwrap_or("-"),
@@ -212,7 +233,10 @@ impl Actor {
             at: jiff::Timestamp::now(),
             step: ticket.step.clone(),
         });
-        let note = format!("{by} did: {action}");
+        let note = match pending(&ticket) {
+            Some(_) => format!("{by} did: {action}"),
+            None => format!("{by} did: {action} (carried out before the user took the request back)"),
+        };
         let (t, _) = self.store.update_ticket(id, None, &note, None, |t| {
             apply(t, &ticket);
             actions.clone()
@@ -222,6 +246,88 @@ impl Actor {
         self.deadlines_changed.notify_one();
         Ok(t)
     }
+
+    /// Staff (`by`) say they had not carried out the action the user took
+    /// back (`notdone N`): ticket `id` closes with nothing drafted, its
+    /// drafts of ours still waiting are withdrawn, and a number its step
+    /// allocated is documented as not used, so the series' table stays
+    /// without gaps. Refused unless an action was taken back and no answer
+    /// given yet, and while someone else holds the ticket.
+    pub fn not_done(&self, id: TicketId, by: &str) -> Result<NotDone, ActError> {
+        let _moving = self.moving();
+        let Some(ticket) = self.store.ticket(id)? else {
+            return Err(ActError::Refused(format!("there is no ticket {id}")));
+        };
+        let Some(action) = withdrawn(&ticket).map(str::to_string) else {
+            return Err(ActError::Refused(match pending(&ticket) {
+                _ if ticket.state == TicketState::Closed => format!("{id} is already closed"),
+                Some(action) => format!("{id} still waits for staff to {action}: nobody took it back; once it is done, done {}", id.0),
+                None => format!("{id} has no staff action the user took back: nothing to answer; to close it, done {}", id.0),
+            }));
+        };
+        if let Some(c) = self.store.claim_of(id)?.filter(|c| !c.held_by(by)) {
+            return Err(ActError::Refused(format!("{id} is held by {}; ask them, or release {} first", c.nick, id.0)));
+        }
+        // The number first: a crash before the close leaves the answer
+        // to give again, never a number unaccounted for.
+        let row = ticket.notes.number.clone().and_then(|n| Some((self.document_unused(&ticket, &n)?, n)));
+        if let Some((row, n)) = &row {
+            self.store.record_document(&n.series, n.number, row)?;
+        }
+        let unused = row.map(|(_, n)| n);
+        match self.store.done(id, by, self.now())? {
+            DoneOutcome::Done(_) => {}
+            DoneOutcome::AlreadyClosed => return Err(ActError::Refused(format!("{id} is already closed"))),
+            DoneOutcome::NoSuchTicket => return Err(ActError::Refused(format!("there is no ticket {id}"))),
+            DoneOutcome::HeldBy(c) => return Err(ActError::Refused(format!("{id} is held by {}", c.nick))),
+            DoneOutcome::JustActed { .. } => unreachable!("Store::done never says so"),
+        }
+        let note = match &unused {
+            Some(n) => format!("{by}: not done: {action}; {n} documented as not used"),
+            None => format!("{by}: not done: {action}"),
+        };
+        let mailbox = self.drafts_mailbox.clone();
+        let (ticket, planned) = self.store.update_ticket(id, None, &note, None, |t| {
+            t.notes.withdrawn_action = None;
+            super::withdraw::superseded(t, &mailbox)
+        })?;
+        if !planned.is_empty() {
+            self.wake_workers();
+        }
+        Ok(NotDone { ticket, action, unused, withdrawn: planned.len() })
+    }
+
+    /// The documentation row of number `n`, allocated to `ticket` and not
+    /// used: the columns the procedure documents its cases with, the
+    /// ticket and the number in theirs, "not used" in the others. `None`
+    /// when the procedure documents nothing.
+    fn document_unused(&self, ticket: &Ticket, n: &crate::store::CaseNumber) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let procedure = self.pack.procedure(&ticket.procedure)?;
+        let columns = procedure.steps.iter().map(|s| &s.document).find(|d| !d.is_empty())?;
+        let key = procedure.steps.iter().filter_map(|s| s.allocate.as_ref()).find(|a| a.series == n.series).map(|a| a.key.as_str());
+        let cell = |c: &String| match c.as_str() {
+            "ticket" => serde_json::Value::from(ticket.id.0),
+            c if Some(c) == key => serde_json::Value::from(n.to_string()),
+            _ => serde_json::Value::from(NOT_USED),
+        };
+        Some(columns.iter().map(|c| (c.clone(), cell(c))).collect())
+    }
+}
+
+/// What a number's documentation row says in its other columns when the
+/// action it was allocated for was taken back and not carried out.
+pub const NOT_USED: &str = "not used: taken back, not carried out";
+
+/// What `notdone N` came to.
+#[derive(Debug, Clone)]
+pub struct NotDone {
+    pub ticket: Ticket,
+    /// The action not carried out.
+    pub action: String,
+    /// The number documented as not used.
+    pub unused: Option<crate::store::CaseNumber>,
+    /// Drafts of ours withdrawn from Drafts.
+    pub withdrawn: usize,
 }
 
 #[cfg(test)]
@@ -266,6 +372,7 @@ mod tests {
         assert_eq!((t.notes.staff_action.as_deref(), t.notes.staff_note.as_deref()), (None, None));
         assert_eq!(t.deadlines.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), [super::super::reverify::REVERIFY]);
         assert!(pending(&t).is_none());
+        assert_eq!(withdrawn(&t), Some("refund the payment"), "staff owe the answer whether it was done");
         assert_eq!(t.notes.handoff, plan.handoff, "a person still reads the reply");
 
         // Any other reply that stays leaves the action as it is; a
@@ -275,6 +382,24 @@ mod tests {
         let again = Plan { action_change: Some(ActionChange::Reinstated), staff_action: Some("refund the payment".into()), ..plan };
         record(&mut t, &again);
         assert_eq!(pending(&t), Some("refund the payment"));
+        assert_eq!(withdrawn(&t), None);
+    }
+
+    /// Taken back, `done` still says the action was carried out (the
+    /// procedure goes on), never a bare close that would lose the record
+    /// of it; someone else's claim stops it as it stops any `done`.
+    #[test]
+    fn done_after_a_take_back_is_the_action_carried_out() {
+        let (_d, s) = store(None);
+        s.update_ticket(TicketId(1), None, "taken back", None, |t| {
+            t.notes.withdrawn_action = Some("refund the payment".into());
+            Vec::new()
+        })
+        .unwrap();
+        assert_eq!(done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap(), Done::StaffAction);
+        s.claim(TicketId(1), "alice", jiff::Timestamp::now()).unwrap();
+        assert!(matches!(done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap(), Done::Closing(DoneOutcome::HeldBy(_))));
+        assert_ne!(s.ticket(TicketId(1)).unwrap().unwrap().state, TicketState::Closed);
     }
 
     /// "Needs a person" goes with a reply staff wrote after it was

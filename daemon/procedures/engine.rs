@@ -211,8 +211,9 @@ pub struct Plan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum ActionChange {
     /// The user took the request back, or put it off: the action no
-    /// longer stands, and `!done` closes the ticket instead of drafting
-    /// "it is done".
+    /// longer stands, and staff say whether they had carried it out
+    /// already (`!done`: the procedure goes on as done) or not
+    /// (`!notdone`: closed, nothing drafted).
     Withdrawn,
     /// The user confirms it (again, after taking it back): the action
     /// stands. Its note is not rendered again (a step's note may name
@@ -297,9 +298,9 @@ impl<'a> Engine<'a> {
     /// unexpected reply goes to a human.
     fn stay(&self, proc: &Procedure, ticket: TicketView<'_>, cur: Option<&Step>, event: &Event) -> Plan {
         let action = cur.and_then(|s| s.staff_action.clone());
-        // Taken back before staff carried it out: what they were asked to do
-        // no longer stands. Had it been done already, they tell the user by
-        // hand; `!done` must not draft "it is done" for a request withdrawn.
+        // Taken back before staff said it was carried out: what they were
+        // asked to do no longer stands, and they say whether it was done
+        // already (`!done`) or not (`!notdone`).
         // Put off ("don't do it yet"), it must not be done now either: on
         // hold until they confirm again. Where the step says what a
         // take-back does (`on_decline`: CAcert's unlock), its action is
@@ -313,13 +314,26 @@ impl<'a> Engine<'a> {
             _ => None,
         };
         let withdraws_action = action_change == Some(ActionChange::Withdrawn);
+        // Staff may have carried it out before the words came: they say
+        // which, and neither answer is presumed. A number the step
+        // allocated is used by the one, documented as not used by the other.
+        let n = ticket.number;
+        let unused = cur
+            .and_then(|s| s.allocate.as_ref())
+            .and_then(|a| ticket.data.get(&a.key))
+            .and_then(Value::as_str)
+            .map(|number| format!("; {number} documented as not used"))
+            .unwrap_or_default();
+        let answers = format!(
+            "if you had carried it out already, !done {n} (it goes on as done); if not, !notdone {n} (closed, nothing drafted{unused})"
+        );
         let handoff = match event {
             Event::Reply { .. } if withdraws_action && puts_off => Some(format!(
-                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back), and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
+                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back); {answers}",
                 action.as_deref().unwrap_or("-")
             )),
             Event::Reply { .. } if withdraws_action => Some(format!(
-                "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn, and `!done` closes the ticket with no draft; if it was done already, tell them by hand",
+                "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn; {answers}",
                 action.as_deref().unwrap_or("-")
             )),
             Event::Reply { intent, .. } => Some(format!(

@@ -19,6 +19,7 @@ pub(crate) enum Command {
     Claim(TicketId),
     Release(TicketId),
     Done(TicketId),
+    NotDone(TicketId),
     Queue,
     Show(TicketId),
     Reclassify(TicketId, String),
@@ -32,6 +33,7 @@ impl Command {
             Command::Claim(_) => "!claim",
             Command::Release(_) => "!release",
             Command::Done(_) => "!done",
+            Command::NotDone(_) => "!notdone",
             Command::Queue => "!queue",
             Command::Show(_) => "!show",
             Command::Reclassify(..) => "!reclassify",
@@ -65,6 +67,7 @@ pub(crate) fn parse(text: &str) -> Option<Result<Command, String>> {
         "claim" => exact(1, "!claim N", ticket("!claim N").map(Command::Claim)),
         "release" => exact(1, "!release N", ticket("!release N").map(Command::Release)),
         "done" => exact(1, "!done N", ticket("!done N").map(Command::Done)),
+        "notdone" => exact(1, "!notdone N", ticket("!notdone N").map(Command::NotDone)),
         "show" => exact(1, "!show N", ticket("!show N").map(Command::Show)),
         "queue" => exact(0, "!queue", Ok(Command::Queue)),
         "help" => Ok(Command::Help),
@@ -158,6 +161,11 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
                 forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
             },
             Done::Closing(outcome) => Reply::line(lines::done(nick, *id, &outcome, now)),
+        },
+        // The daemon answers with what became of the ticket.
+        Command::NotDone(id) => match store.ticket(*id)? {
+            Some(_) => Reply { lines: Vec::new(), forward: Some(StaffCommand::NotDone { ticket: *id, by: nick.to_string() }) },
+            None => missing(*id),
         },
         Command::Queue => Reply::line(queue(store, now)?),
         Command::Show(id) => match store.ticket(*id)? {
@@ -255,6 +263,8 @@ mod tests {
         assert_eq!(parse("!claim 12"), Some(Ok(Command::Claim(TicketId(12)))));
         assert_eq!(parse("  !CLAIM #12 "), Some(Ok(Command::Claim(TicketId(12)))));
         assert_eq!(parse("!queue"), Some(Ok(Command::Queue)));
+        assert_eq!(parse("!notdone #4"), Some(Ok(Command::NotDone(TicketId(4)))));
+        assert_eq!(parse("!notdone"), Some(Err("usage: !notdone N".into())));
         assert_eq!(
             parse("!reclassify 3 billing"),
             Some(Ok(Command::Reclassify(TicketId(3), "billing".into())))

@@ -460,7 +460,7 @@ pub fn identity_report(v: &serde_json::Value) -> String {
 // ------------------------------------------------ answers in the channel
 
 const USAGE: &str =
-    "commands: !claim N, !release N, !done N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
+    "commands: !claim N, !release N, !done N, !notdone N, !queue, !show N, !reclassify N PROCEDURE, !set N key=value [key=value...]";
 
 /// `!help`: `alice: commands: !claim N, …`
 pub fn usage(nick: &str) -> String {
@@ -555,6 +555,20 @@ pub fn facts_recorded(t: &Ticket, described: &str, drafted: bool) -> String {
 pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
     let what = if drafted { ", draft planned" } else { "" };
     format!("{} staff action done by {by}; now at step {}{what}", t.id, step_of(t))
+}
+
+/// `!notdone N`: the action the user took back was not carried out.
+pub fn not_done(n: &crate::act::staff_action::NotDone, by: &str) -> String {
+    let id = n.ticket.id;
+    let mut line = format!("{id} closed by {by}, not carried out ({}): nothing drafted", sanitise(&n.action));
+    if let Some(num) = &n.unused {
+        line.push_str(&format!("; {num} documented as not used"));
+    }
+    if n.withdrawn > 0 {
+        let drafts = if n.withdrawn == 1 { "1 draft".to_string() } else { format!("{} drafts", n.withdrawn) };
+        line.push_str(&format!("; {drafts} of ours withdrawn from Drafts unless edited"));
+    }
+    line
 }
 
 /// `!done` closed a ticket with `n` drafts of ours still waiting.
@@ -708,6 +722,9 @@ fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
     if let Some(a) = staff_action::pending(t).filter(|_| action) {
         out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
     }
+    if let Some(a) = staff_action::withdrawn(t) {
+        out.push(taken_back(a, t.id, action));
+    }
     if let Some(n) = text(&t.notes.staff_note) {
         // Several lines in the template: one line in the channel.
         let one: Vec<&str> = n.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
@@ -717,6 +734,18 @@ fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
         out.push(format!("needs a person: {}", cut(&sanitise(&h), 200)));
     }
     out
+}
+
+/// A staff action the user took back before staff said it was done, and
+/// the two answers staff give: in the channel (`irc`) or from a shell.
+pub fn taken_back(action: &str, id: TicketId, irc: bool) -> String {
+    let n = id.0;
+    let (done, not_done) = if irc {
+        (format!("!done {n}"), format!("!notdone {n}"))
+    } else {
+        (format!("`triaged done {n}`"), format!("`triaged not-done {n}`"))
+    };
+    format!("staff action taken back: {}; carried out already: {done}, not carried out: {not_done}", cut(&sanitise(action), 200))
 }
 
 /// A ticket's procedure as its notices name it: procedure/step, who must

@@ -207,6 +207,10 @@ pub enum StaffCommand {
     /// (`act::staff_action::done`): the staff action carried out, or the
     /// ticket closed.
     Done { ticket: TicketId, by: String },
+    /// `!notdone N`, `triaged not-done N`: staff had not carried out the
+    /// action the user took back; the ticket closes with nothing drafted
+    /// (`Actor::not_done`).
+    NotDone { ticket: TicketId, by: String },
     /// `!done N` closed the ticket: drafts of ours still waiting are stale.
     WithdrawStale { ticket: TicketId, by: String },
     /// `triaged show N`: the ticket's history, read only; the answer's

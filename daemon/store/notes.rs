@@ -79,6 +79,12 @@ pub struct TicketNotes {
     /// dropped with its step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staff_action: Option<String>,
+    /// A staff action the user took back (or put off) before staff said
+    /// it was done: staff owe the answer whether they had carried it out
+    /// already (`done N`: the procedure goes on as done) or not (`notdone
+    /// N`: closed, nothing drafted); dropped with its step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_action: Option<String>,
     /// The last staff action recorded as done: by whom, when (the wall
     /// clock) and the step it led to. A second `done` soon after, with the
     /// ticket still at that step and its reply unsent, is that action said
@@ -242,6 +248,7 @@ impl TicketNotes {
             handoff_at,
             staff_note,
             staff_action,
+            withdrawn_action,
             acted,
             draft_waiting,
             our_drafts,
@@ -274,6 +281,7 @@ impl TicketNotes {
         take(&mut self.handoff_at, handoff_at);
         take(&mut self.staff_note, staff_note);
         take(&mut self.staff_action, staff_action);
+        take(&mut self.withdrawn_action, withdrawn_action);
         take(&mut self.acted, acted);
         take(&mut self.draft_waiting, draft_waiting);
         take(&mut self.our_drafts, our_drafts);
@@ -294,6 +302,7 @@ impl TicketNotes {
     pub fn merge(&mut self, planned: &TicketNotes) {
         self.overlay(planned.clone());
         self.staff_action = planned.staff_action.clone();
+        self.withdrawn_action = planned.withdrawn_action.clone();
         self.draft_waiting = planned.draft_waiting;
         self.staff_note = planned.staff_note.clone();
         self.handoff = planned.handoff.clone();

@@ -261,3 +261,74 @@ async fn a_ticket_closed_with_done_leaves_no_draft_of_ours() {
     wait_until("the draft withdrawn", T, || s.dovecot.uids("Drafts").is_empty());
     sigterm(child);
 }
+
+/// CAcert: the member writes "do NOT delete" once the SE was asked to
+/// execute. The SE may have anonymised the account already ("The CCA
+/// termination date is the date of the execution", and the execution must
+/// be documented) or not: the channel asks which, and a plain close is no
+/// answer. #1: the SE had executed (`!done 1`): "I executed" is drafted,
+/// dated that day, and documented. #2: not carried out (`!notdone 2`):
+/// closed, nothing drafted, and its number documented as not used, so the
+/// precedent table has no gap.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or_was_not_carried_out() {
+    let ircd = Ircd::start();
+    let s = setup_pack("cacert", &crate::support::ircd::daemon_irc_section(&ircd, CH));
+    let mut alice = IrcClient::connect(ircd.port, "alice").await;
+    alice.join(CH).await;
+    s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
+    s.dovecot.deliver("INBOX", &mail(2, "Please delete my account", "I do not use it any more, please delete my account."));
+    let child = spawn_daemon(&s);
+    let mut opened = std::collections::BTreeSet::new();
+    while opened.len() < 2 {
+        opened.insert(alice.said_by("triaged", CH, |t| t.starts_with("#1 ") || t.starts_with("#2 "), T).await[..2].to_string());
+    }
+    for n in 1..=2 {
+        alice.say(CH, &format!("!set {n} assurances=0 active_certificates=0")).await;
+        alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} ")) && t.contains("now at step initial"), T).await;
+        wait_drafts(&s, n).await;
+        s.dovecot.deliver("INBOX", &reply_from_user(&s, n, "Yes, I confirm the deletion and accept the arbitration."));
+        alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} reply from ")) && t.contains("account-deletion/execute"), T).await;
+    }
+    for n in 1..=2 {
+        let decline = String::from_utf8(reply_from_user(&s, n, "I changed my mind, please do NOT delete my account.")).unwrap();
+        s.dovecot.deliver("INBOX", decline.replace(&format!("<re{n}@example.net>"), &format!("<re{n}b@example.net>")).as_bytes());
+        let notice = alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} reply from ")), T).await;
+        assert!(notice.contains("takes the request back"), "{notice}");
+        alice.say(CH, &format!("!show {n}")).await;
+        let asked = alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} staff action taken back")), T).await;
+        assert_eq!(
+            asked,
+            format!("#{n} staff action taken back: hijack and anonymise the account following the Delete Account Procedure; carried out already: !done {n}, not carried out: !notdone {n}")
+        );
+    }
+
+    alice.say(CH, "!done 1").await;
+    let done = alice.said_by("triaged", CH, |t| t.starts_with("#1 staff action done"), T).await;
+    assert_eq!(done, "#1 staff action done by alice; now at step executed, draft planned");
+    wait_drafts(&s, 3).await;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    let executed: Vec<_> = drafts(&s).into_iter().filter(|d| d.text.contains("CCA [2] is terminated on")).collect();
+    assert_eq!(executed.len(), 1, "one \"I executed\" mail");
+    assert!(executed[0].subject.contains("[#1]") && executed[0].text.contains(&today), "{}", executed[0].text);
+
+    alice.say(CH, "!notdone 2").await;
+    let closed = alice.said_by("triaged", CH, |t| t.starts_with("#2 closed"), T).await;
+    assert_eq!(
+        closed,
+        "#2 closed by alice, not carried out (hijack and anonymise the account following the Delete Account Procedure): nothing drafted; a20111128.3.2 documented as not used; 1 draft of ours withdrawn from Drafts unless edited"
+    );
+    wait_until("#2's stale draft withdrawn", T, || !drafts(&s).iter().any(|d| d.subject.contains("[#2]")));
+    sigterm(child);
+    assert!(!drafts(&s).iter().any(|d| d.text.contains("CCA [2] is terminated on") && d.subject.contains("[#2]")), "nothing says #2 was executed");
+    let t = &status_json(&s)["tickets"][1];
+    assert_eq!((t["state"].as_str(), t["taken_back"].as_str()), (Some("closed"), None), "{t}");
+
+    let table = triaged(&s.config, &["document", "a20111128.3"]);
+    assert_eq!(
+        String::from_utf8(table.stdout).unwrap(),
+        format!(
+            "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n| 1 | a20111128.3.1 | {today} |\n| 2 | a20111128.3.2 | not used: taken back, not carried out |\n"
+        )
+    );
+}

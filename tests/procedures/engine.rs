@@ -658,8 +658,9 @@ fn sourcehut_refund_within_a_quarter_of_the_payment_date() {
     }
 }
 
-/// Taken back before staff carried it out, a request's staff action no
-/// longer stands: `!done` must not draft "it is done" for it. Every step
+/// Taken back before staff said they carried it out, a request's staff
+/// action no longer stands: staff are asked whether it was done already
+/// (`!done`) or not (`!notdone`). Every step
 /// of every pack that waits for staff, with a plain decline; a question
 /// leaves the action standing. Put off ("don't do it yet"), it is on hold
 /// the same way, except where the step says what a take-back does
@@ -696,6 +697,7 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
                 assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
                 let why = p.handoff.unwrap_or_default();
                 assert!(why.contains("takes the request back") && why.contains(step.staff_action.as_deref().unwrap()), "{why}");
+                assert!(why.contains("if you had carried it out already, !done 30") && why.contains("if not, !notdone 30"), "{why}");
 
                 let mut t = Ticket::new(&pack, &clock, 31, &proc.id, json!({ "verified": true }));
                 t.step = Some(step.name.clone());

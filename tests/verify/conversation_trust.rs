@@ -365,8 +365,8 @@ fn alice_asks_for_a_refund(team: &Team) {
 }
 
 /// alice takes her refund request back, signed, after staff were asked to
-/// refund: the action no longer stands, and `done` closes the ticket
-/// without the "refunded" draft.
+/// refund: the action no longer stands, and staff who had not refunded
+/// say so (`not-done`): the ticket closes without the "refunded" draft.
 #[test]
 fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     let team = Team::start();
@@ -384,8 +384,11 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     let t = team.ticket(1);
     assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "the refund no longer stands: {t}");
     assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("if not, !notdone 1 (closed, nothing drafted)")), "{t}");
 
-    team.staff_done(1);
+    let out = triaged(&team.s.config, &["not-done", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_once(&team.s);
     let t = team.ticket(1);
     assert_eq!(t["state"], "closed", "{t}");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
