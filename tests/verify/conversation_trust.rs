@@ -1018,3 +1018,63 @@ fn a_held_reply_proven_after_a_newer_one_was_handled_does_not_undo_it() {
     let shown = String::from_utf8_lossy(&triaged(&team.s.config, &["show", "1"]).stdout).into_owned();
     assert!(shown.contains("was handled first: its words are not read; check them by hand"), "staff are told: {shown}");
 }
+
+/// `!claim` and `!release` said in the channel while alice's reply is
+/// being checked (her DKIM key lookup held at the gate, so both meet on
+/// ticket 1 at once): her take-back is read once, and neither the claim
+/// nor the release said meanwhile is lost or undone by it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_and_a_release_said_while_a_reply_is_checked_are_kept_and_the_reply_read_once() {
+    use crate::support::ircd::{IrcClient, Ircd, daemon_irc_section};
+    const CH: &str = "#support-staff";
+    const T: Duration = Duration::from_secs(30);
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let ircd = Ircd::start();
+    let gate = Gate::start(team.world.dns.addr());
+    team.use_dns_waiting(&gate.addr().to_string(), 30);
+    let config = std::fs::read_to_string(&team.s.config).unwrap();
+    std::fs::write(&team.s.config, format!("{config}\n{}", daemon_irc_section(&ircd, CH))).unwrap();
+    let mut staff = IrcClient::connect(ircd.port, "alice").await;
+    staff.join(CH).await;
+    let daemon = spawn_daemon(&team.s);
+    staff.wait_for(|l| l.starts_with(":triaged!") && l.contains(" JOIN "), T).await;
+    let drafts = team.drafts().len();
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+
+    // Her take-back waits at the gate; the claim goes through meanwhile.
+    let held = gate.held();
+    gate.shut();
+    team.s.dovecot.deliver("INBOX", said("I changed my mind, please cancel my request.").as_bytes());
+    wait_until("the take-back's key lookup waits at the gate", T, || gate.held() > held);
+    staff.say(CH, "!claim 1").await;
+    staff.said_by("triaged", CH, |t| t == "#1 claimed by alice", T).await;
+    gate.open();
+    staff.said_by("triaged", CH, |t| t.starts_with("#1 reply from ") && t.contains("takes the request back"), T).await;
+    staff.say(CH, "!show 1").await;
+    let shown = staff.said_by("triaged", CH, |t| t.starts_with("#1 refund"), T).await;
+    assert!(shown.contains("held by alice"), "the claim stands: {shown}");
+    let shown = staff.said_by("triaged", CH, |t| t.starts_with("#1 staff action taken back"), T).await;
+    assert!(shown.contains("refund the payment"), "her take-back was read: {shown}");
+
+    // Her confirmation after all waits at the gate; the release goes through.
+    let held = gate.held();
+    gate.shut();
+    team.s.dovecot.deliver("INBOX", said("Yes, I confirm.").as_bytes());
+    wait_until("the confirmation's key lookup waits at the gate", T, || gate.held() > held);
+    staff.say(CH, "!release 1").await;
+    staff.said_by("triaged", CH, |t| t.starts_with("#1 released by alice"), T).await;
+    gate.open();
+    staff.said_by("triaged", CH, |t| t.starts_with("#1 reply from "), T).await;
+    sigterm(daemon);
+    let t = team.ticket(1);
+    assert!(t["claimed_by"].is_null() && t["state"] != "claimed", "the release stands: {t}");
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")) && t["taken_back"].is_null(), "confirmed again: {t}");
+    assert_eq!(team.drafts().len(), drafts, "nothing drafted for either reply");
+    let history: serde_json::Value = serde_json::from_slice(&triaged(&team.s.config, &["show", "1", "--json"]).stdout).unwrap();
+    let events: Vec<&str> = history["events"].as_array().unwrap().iter().filter_map(|e| e["event"].as_str()).collect();
+    for read in ["), decline", "), confirm"] {
+        assert_eq!(events.iter().filter(|e| e.starts_with("reply ") && e.ends_with(read)).count(), 1, "read once: {events:?}");
+    }
+    assert_eq!(events.iter().filter(|e| e.starts_with("claimed by alice")).count(), 1, "{events:?}");
+}
