@@ -756,6 +756,12 @@ pub fn ticket_procedure(t: &Ticket, by_model: bool) -> String {
     if let Some(step) = &t.step {
         procedure = format!("{procedure}/{step}");
     }
+    // Before the reason, which may be long: a notice is cut, and this is
+    // what staff must answer.
+    if staff_action::withdrawn(t).is_some() {
+        let n = t.id.0;
+        procedure = format!("{procedure} — action taken back: !done {n} if it was carried out already, !notdone {n} if not");
+    }
     if let Some(h) = &t.notes.handoff {
         procedure = format!("{procedure} (staff: {h})");
     }

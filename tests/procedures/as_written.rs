@@ -294,7 +294,10 @@ async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or
         let decline = String::from_utf8(reply_from_user(&s, n, "I changed my mind, please do NOT delete my account.")).unwrap();
         s.dovecot.deliver("INBOX", decline.replace(&format!("<re{n}@example.net>"), &format!("<re{n}b@example.net>")).as_bytes());
         let notice = alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} reply from ")), T).await;
-        assert!(notice.contains("takes the request back"), "{notice}");
+        assert!(
+            notice.contains(&format!("account-deletion/execute — action taken back: !done {n} if it was carried out already, !notdone {n} if not (staff: the user takes the request back")),
+            "{notice}"
+        );
         alice.say(CH, &format!("!show {n}")).await;
         let asked = alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} staff action taken back")), T).await;
         assert_eq!(
