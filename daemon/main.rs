@@ -120,7 +120,8 @@ enum Command {
         facts: Vec<String>,
     },
     /// Staff carried out ticket N's staff action (refund, delete, lock...) and the procedure
-    /// goes on; a ticket waiting for none is closed. As `!done N` in the channel.
+    /// goes on, also when the user took it back meanwhile (see `not-done`); a ticket waiting
+    /// for none is closed. As `!done N` in the channel.
     Done {
         /// The ticket's number (N or #N).
         #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]
