@@ -206,6 +206,10 @@ pub struct TicketSummary {
     /// (`not-done N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_back: Option<String>,
+    /// The user put it off rather than took it back: not carried out, it
+    /// stays on hold until they confirm again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub put_off: bool,
     /// The staff note of the step (never part of a draft).
     #[serde(default)]
     pub staff_note: Option<String>,
@@ -558,7 +562,7 @@ impl StatusReport {
                 writeln!(out, "         staff action: {a}, then `triaged done {}`", t.ticket)?;
             }
             if let Some(a) = &t.taken_back {
-                writeln!(out, "         {}", crate::staff::lines::taken_back(a, crate::store::TicketId(t.ticket), false))?;
+                writeln!(out, "         {}", crate::staff::lines::taken_back(a, t.put_off, crate::store::TicketId(t.ticket), false))?;
             }
             if let Some(n) = &t.staff_note {
                 for line in n.lines().filter(|l| !l.trim().is_empty()) {
@@ -657,6 +661,7 @@ fn summary(t: &Ticket) -> TicketSummary {
         case_number: t.notes.number.as_ref().map(ToString::to_string),
         staff_action: staff_action::pending(t).map(str::to_string),
         taken_back: staff_action::withdrawn(t).map(str::to_string),
+        put_off: staff_action::withdrawn(t).is_some() && t.notes.withdrawn_put_off == Some(true),
         staff_note: t.notes.staff_note.clone(),
         needs_person: t.notes.handoff.clone().filter(|_| t.state != TicketState::Closed),
         queue: t.queue.clone(),

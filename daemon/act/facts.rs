@@ -51,6 +51,7 @@ const DAEMON_KEYS: &[&str] = &[
     "staff_note",
     "staff_action",
     "withdrawn_action",
+    "withdrawn_put_off",
     "draft_waiting",
     "our_drafts",
     "our_draft_texts",

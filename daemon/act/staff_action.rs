@@ -17,12 +17,17 @@ use crate::store::{Store, StoreError, Ticket, TicketId, TicketState};
 /// what is done.
 pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     match plan.action_change {
-        Some(ActionChange::Withdrawn) => {
+        Some(change @ (ActionChange::Withdrawn | ActionChange::PutOff)) => {
             // Staff may have carried it out before the user's words came:
             // they owe the answer which (`done`, `notdone`), kept until
-            // given. Taken back twice, it is the same action.
+            // given. Taken back twice, it is the same action; taken back
+            // once, it stays taken back whatever is said after.
+            let put_off = change == ActionChange::PutOff;
             if let Some(action) = ticket.notes.staff_action.take() {
                 ticket.notes.withdrawn_action = Some(action);
+                ticket.notes.withdrawn_put_off = put_off.then_some(true);
+            } else if !put_off {
+                ticket.notes.withdrawn_put_off = None;
             }
             // The step's note tells staff to carry the action out, and its
             // deadlines would move a withdrawn request on by themselves;
@@ -34,6 +39,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         Some(ActionChange::Reinstated) => {
             ticket.notes.staff_action = plan.staff_action.clone();
             ticket.notes.withdrawn_action = None;
+            ticket.notes.withdrawn_put_off = None;
         }
         None => {}
     }
@@ -48,6 +54,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     }
     ticket.notes.staff_action = plan.staff_action.clone();
     ticket.notes.withdrawn_action = None;
+    ticket.notes.withdrawn_put_off = None;
 }
 
 /// The plan drafted a reply: it waits in Drafts until the Sent folder
@@ -268,6 +275,17 @@ impl Actor {
         if let Some(c) = self.store.claim_of(id)?.filter(|c| !c.held_by(by)) {
             return Err(ActError::Refused(format!("{id} is held by {}; ask them, or release {} first", c.nick, id.0)));
         }
+        // Put off, not taken back: the user still wants it, once they
+        // confirm again; nothing closes and the number stays theirs.
+        if ticket.notes.withdrawn_put_off == Some(true) {
+            let note = format!("{by}: not done: {action}; on hold until the user confirms again");
+            let (ticket, _) = self.store.update_ticket(id, None, &note, None, |t| {
+                t.notes.withdrawn_action = None;
+                t.notes.withdrawn_put_off = None;
+                Vec::new()
+            })?;
+            return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true });
+        }
         // The number first: a crash before the close leaves the answer
         // to give again, never a number unaccounted for.
         let row = ticket.notes.number.clone().and_then(|n| Some((self.document_unused(&ticket, &n)?, n)));
@@ -294,7 +312,7 @@ impl Actor {
         if !planned.is_empty() {
             self.wake_workers();
         }
-        Ok(NotDone { ticket, action, unused, withdrawn: planned.len() })
+        Ok(NotDone { ticket, action, unused, withdrawn: planned.len(), on_hold: false })
     }
 
     /// The documentation row of number `n`, allocated to `ticket` and not
@@ -328,6 +346,9 @@ pub struct NotDone {
     pub unused: Option<crate::store::CaseNumber>,
     /// Drafts of ours withdrawn from Drafts.
     pub withdrawn: usize,
+    /// Put off, not taken back: the ticket stays open, on hold until the
+    /// user confirms again.
+    pub on_hold: bool,
 }
 
 #[cfg(test)]

@@ -210,11 +210,15 @@ pub struct Plan {
 /// A reply at a step that waits for its staff action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum ActionChange {
-    /// The user took the request back, or put it off: the action no
-    /// longer stands, and staff say whether they had carried it out
-    /// already (`!done`: the procedure goes on as done) or not
-    /// (`!notdone`: closed, nothing drafted).
+    /// The user took the request back: the action no longer stands, and
+    /// staff say whether they had carried it out already (`!done`: the
+    /// procedure goes on as done) or not (`!notdone`: closed, nothing
+    /// drafted).
     Withdrawn,
+    /// The user put it off ("don't do it yet"): the action is on hold
+    /// until they confirm again, and staff say whether they had carried
+    /// it out already (`!done`) or not (`!notdone`: it stays on hold).
+    PutOff,
     /// The user confirms it (again, after taking it back): the action
     /// stands. Its note is not rendered again (a step's note may name
     /// what only entering the step provides); the action says what to do.
@@ -309,11 +313,11 @@ impl<'a> Engine<'a> {
         let action_change = match (event, &action) {
             (_, None) => None,
             (Event::Reply { intent: Intent::Decline, .. }, Some(_)) => Some(ActionChange::Withdrawn),
-            (Event::Reply { .. }, Some(_)) if puts_off => Some(ActionChange::Withdrawn),
+            (Event::Reply { .. }, Some(_)) if puts_off => Some(ActionChange::PutOff),
             (Event::Reply { intent: Intent::Confirm, .. }, Some(_)) => Some(ActionChange::Reinstated),
             _ => None,
         };
-        let withdraws_action = action_change == Some(ActionChange::Withdrawn);
+        let withdraws_action = matches!(action_change, Some(ActionChange::Withdrawn | ActionChange::PutOff));
         // Staff may have carried it out before the words came: they say
         // which, and neither answer is presumed. A number the step
         // allocated is used by the one, documented as not used by the other.
@@ -329,7 +333,7 @@ impl<'a> Engine<'a> {
         );
         let handoff = match event {
             Event::Reply { .. } if withdraws_action && puts_off => Some(format!(
-                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back); {answers}",
+                "the user puts the request off (a deferral) after staff were asked to {}: that action is on hold until they confirm again (a plain confirmation puts it back); if you had carried it out already, !done {n} (it goes on as done); if not, !notdone {n} (it stays on hold, nothing drafted)",
                 action.as_deref().unwrap_or("-")
             )),
             Event::Reply { .. } if withdraws_action => Some(format!(

@@ -560,6 +560,9 @@ pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
 /// `!notdone N`: the action the user took back was not carried out.
 pub fn not_done(n: &crate::act::staff_action::NotDone, by: &str) -> String {
     let id = n.ticket.id;
+    if n.on_hold {
+        return format!("{id} not carried out ({}), said {by}: on hold until the user confirms again; nothing drafted", sanitise(&n.action));
+    }
     let mut line = format!("{id} closed by {by}, not carried out ({}): nothing drafted", sanitise(&n.action));
     if let Some(num) = &n.unused {
         line.push_str(&format!("; {num} documented as not used"));
@@ -723,7 +726,7 @@ fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
         out.push(format!("staff action: {} — then !done {}", cut(&sanitise(a), 200), t.id.0));
     }
     if let Some(a) = staff_action::withdrawn(t) {
-        out.push(taken_back(a, t.id, action));
+        out.push(taken_back(a, t.notes.withdrawn_put_off == Some(true), t.id, action));
     }
     if let Some(n) = text(&t.notes.staff_note) {
         // Several lines in the template: one line in the channel.
@@ -736,16 +739,18 @@ fn staff_lines_with(t: &Ticket, action: bool) -> Vec<String> {
     out
 }
 
-/// A staff action the user took back before staff said it was done, and
-/// the two answers staff give: in the channel (`irc`) or from a shell.
-pub fn taken_back(action: &str, id: TicketId, irc: bool) -> String {
+/// A staff action the user took back (or `put_off`) before staff said it
+/// was done, and the two answers staff give: in the channel (`irc`) or
+/// from a shell.
+pub fn taken_back(action: &str, put_off: bool, id: TicketId, irc: bool) -> String {
     let n = id.0;
     let (done, not_done) = if irc {
         (format!("!done {n}"), format!("!notdone {n}"))
     } else {
         (format!("`triaged done {n}`"), format!("`triaged not-done {n}`"))
     };
-    format!("staff action taken back: {}; carried out already: {done}, not carried out: {not_done}", cut(&sanitise(action), 200))
+    let how = if put_off { "put off" } else { "taken back" };
+    format!("staff action {how}: {}; carried out already: {done}, not carried out: {not_done}", cut(&sanitise(action), 200))
 }
 
 /// A ticket's procedure as its notices name it: procedure/step, who must
@@ -760,7 +765,8 @@ pub fn ticket_procedure(t: &Ticket, by_model: bool) -> String {
     // what staff must answer.
     if staff_action::withdrawn(t).is_some() {
         let n = t.id.0;
-        procedure = format!("{procedure} — action taken back: !done {n} if it was carried out already, !notdone {n} if not");
+        let how = if t.notes.withdrawn_put_off == Some(true) { "put off" } else { "taken back" };
+        procedure = format!("{procedure} — action {how}: !done {n} if it was carried out already, !notdone {n} if not");
     }
     if let Some(h) = &t.notes.handoff {
         procedure = format!("{procedure} (staff: {h})");

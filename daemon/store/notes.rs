@@ -85,6 +85,10 @@ pub struct TicketNotes {
     /// N`: closed, nothing drafted); dropped with its step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawn_action: Option<String>,
+    /// The user put the withdrawn action off rather than taking it back:
+    /// not carried out, it waits for their confirmation instead of closing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_put_off: Option<bool>,
     /// The last staff action recorded as done: by whom, when (the wall
     /// clock) and the step it led to. A second `done` soon after, with the
     /// ticket still at that step and its reply unsent, is that action said
@@ -249,6 +253,7 @@ impl TicketNotes {
             staff_note,
             staff_action,
             withdrawn_action,
+            withdrawn_put_off,
             acted,
             draft_waiting,
             our_drafts,
@@ -282,6 +287,7 @@ impl TicketNotes {
         take(&mut self.staff_note, staff_note);
         take(&mut self.staff_action, staff_action);
         take(&mut self.withdrawn_action, withdrawn_action);
+        take(&mut self.withdrawn_put_off, withdrawn_put_off);
         take(&mut self.acted, acted);
         take(&mut self.draft_waiting, draft_waiting);
         take(&mut self.our_drafts, our_drafts);
@@ -303,6 +309,7 @@ impl TicketNotes {
         self.overlay(planned.clone());
         self.staff_action = planned.staff_action.clone();
         self.withdrawn_action = planned.withdrawn_action.clone();
+        self.withdrawn_put_off = planned.withdrawn_put_off;
         self.draft_waiting = planned.draft_waiting;
         self.staff_note = planned.staff_note.clone();
         self.handoff = planned.handoff.clone();

@@ -683,8 +683,9 @@ fn a_request_taken_back_while_staff_are_asked_to_act_withdraws_the_action() {
                     assert!(p.action_change.is_none() && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);
                     continue;
                 }
-                assert!(p.action_change == Some(ActionChange::Withdrawn) && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
+                assert!(p.action_change == Some(ActionChange::PutOff) && p.staff_action.is_none(), "{name} {} {}: {p:?}", proc.id, step.name);
                 let why = p.handoff.unwrap_or_default();
+                assert!(why.contains("if not, !notdone 32 (it stays on hold, nothing drafted)"), "{why}");
                 assert!(why.contains("puts the request off") && why.contains(step.staff_action.as_deref().unwrap()), "{why}");
                 let p = t.reply("Yes, I confirm.", &mut n);
                 assert!(p.action_change == Some(ActionChange::Reinstated) && p.staff_action == step.staff_action, "{name} {} {}: {p:?}", proc.id, step.name);

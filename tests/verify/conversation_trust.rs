@@ -394,6 +394,32 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
+/// alice puts her refund off ("don't do it yet") after staff were asked
+/// to refund: staff who had not refunded say so (`not-done`), and the
+/// ticket stays open, on hold until she confirms again, which asks staff
+/// to refund once more; nothing is drafted meanwhile.
+#[test]
+fn a_refund_put_off_and_not_carried_out_waits_for_her_confirmation() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+    team.deliver_and_run(&said("Please don't do it yet, I need to check my bank statement first."));
+    let t = team.ticket(1);
+    assert_eq!((t["taken_back"].as_str(), t["put_off"].as_bool()), (Some("refund the payment and set the account type to non-paying"), Some(true)), "{t}");
+
+    let out = triaged(&team.s.config, &["not-done", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("on hold until the user confirms again"), "{}", String::from_utf8_lossy(&out.stdout));
+    run_once(&team.s);
+    let t = team.ticket(1);
+    assert!(t["state"] != "closed" && t["taken_back"].is_null() && t["staff_action"].is_null(), "open, on hold: {t}");
+
+    team.deliver_and_run(&said("Yes, I confirm."));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "asked to refund again: {t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
 /// A reply is planned from the ticket as it is once its sender is
 /// checked, not as it was when it arrived. alice takes her refund back
 /// while staff record it as done: her DKIM key is still being looked up
