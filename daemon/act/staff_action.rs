@@ -298,7 +298,7 @@ impl Actor {
             DoneOutcome::AlreadyClosed => return Err(ActError::Refused(format!("{id} is already closed"))),
             DoneOutcome::NoSuchTicket => return Err(ActError::Refused(format!("there is no ticket {id}"))),
             DoneOutcome::HeldBy(c) => return Err(ActError::Refused(format!("{id} is held by {}", c.nick))),
-            DoneOutcome::JustActed { .. } => unreachable!("Store::done never says so"),
+            DoneOutcome::JustActed { by, .. } => return Err(ActError::Refused(format!("{id}: {by} just recorded its staff action as done"))),
         }
         let note = match &unused {
             Some(n) => format!("{by}: not done: {action}; {n} documented as not used"),
