@@ -879,8 +879,18 @@ impl Actor {
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         let now = self.now();
+        // Drafted after this mail was written (its copy in Sent read after
+        // the user's answer to it): what they answer is still unanswered.
+        let newer = withdraw::drafted_after(&ticket, &msg.text, sent_at);
+        let event = match newer.as_slice() {
+            [] => event,
+            ids => format!("{event}; written before our draft {} was made for what came since: it stays", ids.join(", ")),
+        };
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            staff_action::answered(t, as_drafted.is_some());
+            let newer = withdraw::drafted_after(t, &msg.text, sent_at);
+            if newer.is_empty() {
+                staff_action::answered(t, as_drafted.is_some());
+            }
             staff_action::looked(t, as_drafted.is_some(), sent_at, now);
             if let Some(id) = &sent_id
                 && !t.sent.contains(id)
@@ -888,8 +898,9 @@ impl Actor {
             {
                 t.sent.push(id.clone());
             }
-            // Answered: any draft of ours still waiting is stale.
-            withdraw::superseded(t, &drafts)
+            // Answered: any draft of ours still waiting from before it is
+            // stale.
+            withdraw::answered_by(t, &drafts, &newer)
         })?;
         self.notifier.wake();
         self.wake_workers();
@@ -1020,7 +1031,7 @@ impl Actor {
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
         staff_action::draft_waiting(ticket, plan);
-        withdraw::remember(ticket, &draft.message_id, &draft.bytes);
+        withdraw::remember(ticket, &draft.message_id, &draft.bytes, self.now());
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),
