@@ -232,6 +232,7 @@ impl Actor {
             return Ok(Some(Handled::Reply(t, a)));
         }
         let (t, a) = self.open(&intake, &arrival, commit).await?;
+        self.named_from_elsewhere(msg, &t)?;
         Ok(Some(Handled::Opened(t, a)))
     }
 

@@ -363,6 +363,30 @@ fn staff_mail_written_before_the_users_answer_leaves_the_draft_made_for_it() {
     assert!(history.contains("answered by"), "{history}");
 }
 
+/// Ann's address forwards to another mailbox, and she answers the
+/// initial mail from there: "do NOT delete". Her answer names our mail,
+/// which only its recipients know, but comes from an address the ticket
+/// is not about: it opens a ticket of its own and moves nothing, and the
+/// ticket it names goes to a person with the 14 days stopped, so day 15
+/// deletes nothing while staff read it. A list's public copy is no such
+/// sign.
+#[test]
+fn an_answer_from_another_address_of_the_member_stops_the_fourteen_days() {
+    let s = waiting_for_a_reply();
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@other.example>", "No! Please do NOT delete my account."));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(s.tickets().len(), 2, "her answer is a ticket of its own");
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial", "{t}");
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert!(person.contains("ann@other.example") && person.contains("#2"), "{t}");
+
+    at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial", "silence deletes nothing: {t}");
+}
+
 /// A reply as a phone types it: "don’t" with the typographic apostrophe
 /// (U+2019), in UTF-8. It takes the request back as "don't" does.
 #[test]
