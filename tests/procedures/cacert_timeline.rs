@@ -229,9 +229,9 @@ fn initial_mail_with_a_retention_time() -> Setup {
     s
 }
 
-/// Ann's case locked on hold, and her reply that no step covers before a
-/// person.
-fn a_reply_on_hold() -> Setup {
+/// Ann confirmed, her account is locked on hold, and on 2027-01-10 she
+/// writes `text` in answer to our latest mail.
+fn locked_then_her_reply(text: &str) -> Setup {
     let s = initial_mail_with_a_retention_time();
     s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm."));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
@@ -240,10 +240,17 @@ fn a_reply_on_hold() -> Setup {
     at(&s.config, "2026-12-02T10:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 1)["step"], "locked");
 
-    let mut later = reply(&s, 1, "Ann <ann@example.net>", "My son sent the request. I would like to keep it after all.");
+    let mut later = reply(&s, 1, "Ann <ann@example.net>", text);
     later = String::from_utf8(later).unwrap().replace("<re1@example.org>", "<re1b@example.org>").into_bytes();
     s.dovecot.deliver("INBOX", &later);
     at(&s.config, "2027-01-10T09:00:00Z", &["run", "--once"]);
+    s
+}
+
+/// Ann's case locked on hold, and her reply that no step covers before a
+/// person.
+fn a_reply_on_hold() -> Setup {
+    let s = locked_then_her_reply("My son sent the request. I would like to keep it after all.");
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "locked", "{t}");
     assert!(t["needs_person"].as_str().unwrap_or_default().contains("a reply (other)"), "{t}");
@@ -385,6 +392,20 @@ fn an_answer_from_another_address_of_the_member_stops_the_fourteen_days() {
     at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "initial", "silence deletes nothing: {t}");
+}
+
+/// "Bitte löschen Sie mein Konto nicht": the polite German order puts
+/// "nicht" after the verb and its object. It takes the request back as
+/// "Please do not delete my account" does: with the account locked on
+/// hold, the lock is undone rather than the retention date moving the
+/// case on to the execution.
+#[test]
+fn a_german_please_do_not_delete_my_account_takes_the_request_back() {
+    let s = locked_then_her_reply("Bitte löschen Sie mein Konto nicht, ich brauche es noch.");
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "unlock", "{t}");
+    at(&s.config, "2027-02-16T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "unlock", "the retention date executes nothing");
 }
 
 /// A reply as a phone types it: "don’t" with the typographic apostrophe
