@@ -12,7 +12,7 @@ use jiff::Zoned;
 use jiff::civil::Time;
 
 use super::draft::reply_target;
-use super::{ActError, Actor, answers_to, names_our_mail};
+use super::{ActError, Actor, answers_to, names_our_mail, same_mailbox};
 use crate::classify;
 use crate::classify::aside::{Aside, AsideKind, Returned, SET_ASIDE, returned};
 use crate::classify::sensitive;
@@ -96,21 +96,7 @@ impl Actor {
         let _moving = self.moving();
         let ticket = self.as_stored(ticket)?;
         let closed = ticket.state == TicketState::Closed;
-        // Only a step that takes a confirmation can take silence for one
-        // (CAcert's 14 days); any other deadline (a retention date the
-        // member agreed to, a grant's end, a window that closes on
-        // silence) asks nothing of the notice's reader, and a bounce
-        // anyone can forge must not stop it.
-        let silence_consents = ticket
-            .step
-            .as_deref()
-            .and_then(|step| self.pack.procedure(&ticket.procedure)?.step(step))
-            .is_some_and(|step| step.on_confirmation.is_some());
-        let stopped: Vec<String> = if closed || !silence_consents {
-            Vec::new()
-        } else {
-            ticket.deadlines.iter().filter(|d| !d.name.starts_with("triaged:")).map(|d| d.name.clone()).collect()
-        };
+        let stopped = self.silence_deadlines(&ticket);
         let what = format!(
             "bounce {} ({}): our mail to {} bounced: {}; {}",
             msg.message_id,
@@ -146,23 +132,76 @@ impl Actor {
             .flatten();
         let now = self.now();
         let (t, actions) = self.store.update_ticket(ticket.id, Some(intake), &what, notice.as_ref(), |t| {
-            if t.state == TicketState::Closed {
-                return Vec::new();
-            }
-            // Disarmed, not held: a deadline that fired later would still
-            // take the silence for an answer. triaged's own timers stay.
-            t.deadlines.retain(|d| d.name.starts_with("triaged:") || !stopped.contains(&d.name));
-            if let Some(h) = &handoff {
-                t.notes.hand_off(h.clone(), now);
-            }
-            if t.state != TicketState::Claimed {
-                t.state = TicketState::New;
-            }
+            hand_over(t, &stopped, handoff.as_ref(), now);
             Vec::new()
         })?;
         self.notifier.wake();
         tracing::info!(ticket = t.id.0, to = %to, "bounce of our mail: handed to a person, deadlines stopped");
         Ok(Some((t, actions)))
+    }
+
+    /// The deadlines of `ticket` that take its user's silence for an
+    /// answer: only a step that takes a confirmation can take silence for
+    /// one (CAcert's 14 days); any other deadline (a retention date the
+    /// member agreed to, a grant's end, a window that closes on silence)
+    /// asks nothing of the notice's reader, and unsigned mail anyone can
+    /// forge must not stop it. None on a closed ticket; triaged's own
+    /// timers are never among them.
+    fn silence_deadlines(&self, ticket: &Ticket) -> Vec<String> {
+        let silence_consents = ticket
+            .step
+            .as_deref()
+            .and_then(|step| self.pack.procedure(&ticket.procedure)?.step(step))
+            .is_some_and(|step| step.on_confirmation.is_some());
+        if ticket.state == TicketState::Closed || !silence_consents {
+            return Vec::new();
+        }
+        ticket.deadlines.iter().filter(|d| !d.name.starts_with("triaged:")).map(|d| d.name.clone()).collect()
+    }
+
+    /// A message `opened` its own ticket from another address than that of
+    /// the ticket whose mail of ours it names (In-Reply-To, References):
+    /// only that mail's recipients know its Message-ID, so it may be the
+    /// user answering from another address of theirs (one theirs forwards
+    /// to). It moves nothing there, but that ticket goes to a person, and
+    /// a step that takes a confirmation stops counting the silence at its
+    /// address: "do NOT delete" from there must not be outrun by the 14
+    /// days. Not for a ticket whose mail a list made public, nor a closed
+    /// one, nor mail set aside (an auto-reply), nor mail from the team
+    /// (staff copying our own address on their answer).
+    pub(super) fn named_from_elsewhere(&self, msg: &Message, opened: &Ticket) -> Result<(), ActError> {
+        let Some(from) = msg.single_from().filter(|_| opened.procedure != SET_ASIDE) else { return Ok(()) };
+        let team = self.own_addresses.iter().chain(self.staff_addresses.values());
+        if team.into_iter().any(|a| same_mailbox(a, &from.email)) {
+            return Ok(());
+        }
+        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+            let Some(n) = self.store.ticket_for_message_id(id)?.filter(|n| n.0 != 0 && *n != opened.id) else { continue };
+            let _moving = self.moving();
+            let Some(ticket) = self.store.ticket(n)? else { continue };
+            let public = ticket.reply_to.as_ref().is_some_and(|t| t.cc.is_some() || t.list.is_some());
+            if !names_our_mail(&ticket, id) || public || ticket.state == TicketState::Closed || answers_to(&ticket, &from.email) {
+                continue;
+            }
+            let stopped = self.silence_deadlines(&ticket);
+            let line = lines::named_from_elsewhere(&from.email, opened.id, &ticket.identity.address, &stopped);
+            let what = format!("{} {line}", msg.message_id);
+            let handoff = match ticket.notes.handoff.as_deref() {
+                Some(h) if h.contains(&format!("({})", opened.id)) => None,
+                Some(h) => Some(format!("{h}; and {line}")),
+                None => Some(line.clone()),
+            };
+            let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {line}", ticket.id)));
+            let now = self.now();
+            self.store.update_ticket(ticket.id, None, &what, notice.as_ref(), |t| {
+                hand_over(t, &stopped, handoff.as_ref(), now);
+                Vec::new()
+            })?;
+            self.notifier.wake();
+            tracing::info!(ticket = ticket.id.0, opened = opened.id.0, "mail of ours named from another address: handed to a person");
+            return Ok(());
+        }
+        Ok(())
     }
 
     /// The ticket whose mail a bounce returns, and the address it failed
@@ -229,6 +268,22 @@ impl Actor {
         }
         tracing::info!(set_aside = tickets.len(), since = last.as_ref().map_or("the start", |m| m.at.as_str()), "daily line of mail set aside");
         Ok(())
+    }
+}
+
+/// Hands open ticket `t` to a person (`handoff`, when there is a new
+/// reason) with the deadlines `stopped` disarmed, not held: a deadline
+/// that fired later would still take the silence for an answer.
+fn hand_over(t: &mut Ticket, stopped: &[String], handoff: Option<&String>, now: jiff::Timestamp) {
+    if t.state == TicketState::Closed {
+        return;
+    }
+    t.deadlines.retain(|d| d.name.starts_with("triaged:") || !stopped.contains(&d.name));
+    if let Some(h) = handoff {
+        t.notes.hand_off(h.clone(), now);
+    }
+    if t.state != TicketState::Claimed {
+        t.state = TicketState::New;
     }
 }
 

@@ -232,6 +232,7 @@ impl Actor {
             return Ok(Some(Handled::Reply(t, a)));
         }
         let (t, a) = self.open(&intake, &arrival, commit).await?;
+        self.named_from_elsewhere(msg, &t)?;
         Ok(Some(Handled::Opened(t, a)))
     }
 
@@ -874,13 +875,27 @@ impl Actor {
         // the list a ticket from a list is copied to): a forward to a
         // colleague, a post to a public list, or a Cc or Bcc to anyone
         // else would hand the key to whoever reads it.
+        // On a ticket that acts on no account, the address drafts answer
+        // may be a Reply-To nobody checked: mail there is no key either.
+        let on_account = self.policy(&ticket).acts_on_account();
+        let keyed = |r: &str| is_ticket_address(&ticket, r) || (on_account && theirs(r));
         let team = |r: &str| self.own_addresses.iter().chain(self.staff_addresses.values()).any(|a| a.eq_ignore_ascii_case(r));
-        let to_them = msg.recipients.iter().any(|r| theirs(r)) && msg.recipients.iter().all(|r| theirs(r) || their_list(r) || team(r));
+        let to_them = msg.recipients.iter().any(|r| keyed(r)) && msg.recipients.iter().all(|r| keyed(r) || their_list(r) || team(r));
         let sent_id = (to_them && !msg.message_id_synthetic).then(|| msg.message_id.clone());
         let sent_at = msg.date.as_deref().and_then(|d| d.parse::<jiff::Timestamp>().ok());
         let now = self.now();
+        // Drafted after this mail was written (its copy in Sent read after
+        // the user's answer to it): what they answer is still unanswered.
+        let newer = withdraw::drafted_after(&ticket, &msg.text, sent_at);
+        let event = match newer.as_slice() {
+            [] => event,
+            ids => format!("{event}; written before our draft {} was made for what came since: it stays", ids.join(", ")),
+        };
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            staff_action::answered(t, as_drafted.is_some());
+            let newer = withdraw::drafted_after(t, &msg.text, sent_at);
+            if newer.is_empty() {
+                staff_action::answered(t, as_drafted.is_some());
+            }
             staff_action::looked(t, as_drafted.is_some(), sent_at, now);
             if let Some(id) = &sent_id
                 && !t.sent.contains(id)
@@ -888,8 +903,9 @@ impl Actor {
             {
                 t.sent.push(id.clone());
             }
-            // Answered: any draft of ours still waiting is stale.
-            withdraw::superseded(t, &drafts)
+            // Answered: any draft of ours still waiting from before it is
+            // stale.
+            withdraw::answered_by(t, &drafts, &newer)
         })?;
         self.notifier.wake();
         self.wake_workers();
@@ -1019,8 +1035,16 @@ impl Actor {
         }
         let message_id = self.drafter.draft_message_id(ticket.id, ticket.drafts.len(), &target.message_id);
         let draft = self.drafter.build(&target, ticket.id, &message_id, body)?;
+        // Addressed as a mail client replies (a Reply-To nobody checked,
+        // on a ticket that acts on no account), it is read by whoever is
+        // there: it names the ticket for nobody's reply, also once staff
+        // move the ticket onto a procedure that acts on an account and a
+        // later mail has brought its drafts back to the ticket's address.
+        if !self.policy(ticket).acts_on_account() && !is_ticket_address(ticket, &target.email) {
+            ticket.sent_elsewhere.push(draft.message_id.clone());
+        }
         staff_action::draft_waiting(ticket, plan);
-        withdraw::remember(ticket, &draft.message_id, &draft.bytes);
+        withdraw::remember(ticket, &draft.message_id, &draft.bytes, self.now());
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),
@@ -1503,6 +1527,11 @@ fn apply(stored: &mut Ticket, planned: &Ticket) {
     stored.queue = planned.queue.clone();
     stored.deadlines = planned.deadlines.clone();
     stored.reply_to = planned.reply_to.clone();
+    for id in &planned.sent_elsewhere {
+        if !stored.sent_elsewhere.contains(id) {
+            stored.sent_elsewhere.push(id.clone());
+        }
+    }
     stored.identity = planned.identity.clone();
     stored.notes.merge(&planned.notes);
 }

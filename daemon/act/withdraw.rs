@@ -13,7 +13,7 @@ use crate::store::{Action, DraftText, Ticket};
 
 /// Remembers a draft about to be appended, to recognise it unedited later:
 /// in Drafts by its bytes, in Sent by its text.
-pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8]) {
+pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8], at: jiff::Timestamp) {
     let notes = &mut ticket.notes;
     notes
         .our_drafts
@@ -22,7 +22,7 @@ pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8]) {
     let Ok(draft) = crate::message::Message::parse(bytes.to_vec()) else { return };
     // Its words, to recognise it in Sent when staff send it as drafted (a
     // positive example for the model).
-    let text = DraftText { text: text_fingerprint(&draft.text), procedure: ticket.procedure.clone() };
+    let text = DraftText { text: text_fingerprint(&draft.text), procedure: ticket.procedure.clone(), at: Some(at) };
     notes.our_draft_texts.get_or_insert_default().insert(message_id.to_string(), text);
 }
 
@@ -52,6 +52,37 @@ pub(super) fn superseded(ticket: &mut Ticket, mailbox: &str) -> Vec<Action> {
     let Some(ours) = ticket.notes.our_drafts.replace(Default::default()) else {
         return Vec::new();
     };
+    withdrawals(ticket, mailbox, ours)
+}
+
+/// The drafts of ours made after staff wrote `sent`, mail dated `sent_at`
+/// (the Sent folder's copy may be read after the user's answer to it, and
+/// after the draft made for that answer): they answer what came since.
+/// None when its date is unknown; never the draft `sent` is, word for word
+/// (a mail client's clock may be behind ours).
+pub(super) fn drafted_after(ticket: &Ticket, sent: &str, sent_at: Option<jiff::Timestamp>) -> Vec<String> {
+    let (Some(sent_at), Some(ours), Some(texts)) = (sent_at, &ticket.notes.our_drafts, &ticket.notes.our_draft_texts) else {
+        return Vec::new();
+    };
+    let sent = text_fingerprint(sent);
+    let after = |d: &DraftText| d.text != sent && d.at.is_some_and(|at| at > sent_at);
+    ours.keys().filter(|id| texts.get(*id).is_some_and(after)).cloned().collect()
+}
+
+/// Staff answered the ticket: plans the withdrawal of the drafts of ours
+/// it made stale, all but `newer` (`drafted_after`), which stay and still
+/// wait to be sent.
+pub(super) fn answered_by(ticket: &mut Ticket, mailbox: &str, newer: &[String]) -> Vec<Action> {
+    if newer.is_empty() {
+        return superseded(ticket, mailbox);
+    }
+    let Some(ours) = ticket.notes.our_drafts.as_mut() else { return Vec::new() };
+    let (stale, kept) = std::mem::take(ours).into_iter().partition(|(id, _)| !newer.contains(id));
+    *ours = kept;
+    withdrawals(ticket, mailbox, stale)
+}
+
+fn withdrawals(ticket: &Ticket, mailbox: &str, ours: std::collections::BTreeMap<String, String>) -> Vec<Action> {
     ours.into_iter()
         .map(|(message_id, sha256)| Action::WithdrawDraft {
             ticket: ticket.id,

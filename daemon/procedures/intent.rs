@@ -71,6 +71,10 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
         r"\bkeep (my|the) account\b|\bstill (need|use|want)\b|\b(i )?(do not|don'?t|no longer) want (it|this|that|the account|my account) (deleted|removed|closed)\b|",
         // de
         r"\bversehentlich\b|\baus versehen\b|\birrtümlich\b|\bnicht (löschen|entfernen|schließen|ausführen)\b|\bzurück(ziehen|gezogen|nehmen)\b|\bes mir anders überlegt\b|\bdoch nicht\b|",
+        // The polite order, "nicht" after the verb and what it names:
+        // "Bitte löschen Sie mein Konto nicht", "Löschen Sie es bitte
+        // nicht"; and "mein Konto behalten" ("keep my account").
+        r"\b(lösch|entfern|schließ)en sie\s+(\w+\s+){0,3}?nicht\b|\b(mein|das) konto (doch |bitte |gerne )?behalten\b|",
         // fr
         r"\bpar (erreur|accident|mégarde)\b|\bne (pas )?(supprimez|supprime|effacez|fermez) pas\b|\bne pas (supprimer|effacer|fermer)\b|\bchangé d.avis\b|\bannuler ma demande\b|",
         // es
@@ -552,6 +556,12 @@ mod tests {
         ("I changed my mind, please cancel my request.", Intent::Decline),
         ("I'd like to withdraw my request.", Intent::Decline),
         ("Nein, bitte nicht löschen.", Intent::Decline),
+        ("Bitte löschen Sie mein Konto nicht, ich brauche es noch.", Intent::Decline),
+        ("Löschen Sie es bitte nicht!", Intent::Decline),
+        ("Ich möchte mein Konto doch behalten.", Intent::Decline),
+        ("Warum löschen Sie mein Konto nicht?", Intent::Question),
+        ("Ja, löschen Sie mein Konto. Ich brauche es nicht mehr.", Intent::Other),
+        ("Ja bitte löschen Sie alles ich brauche es nicht mehr", Intent::Other),
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),

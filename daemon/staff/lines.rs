@@ -176,6 +176,21 @@ pub fn unproven(message_id: &str, claimed: &Claimed, reason: &str) -> String {
 
 /// What a bounce of our mail did to its ticket, for its notice and the
 /// ticket's history: `needs a person, deadline reminder stopped`.
+/// Why a ticket was handed to a person when mail of ours on it was named
+/// from another address (`Actor::named_from_elsewhere`): for its history,
+/// its "needs a person" and the channel.
+pub fn named_from_elsewhere(from: &str, opened: TicketId, address: &str, stopped: &[String]) -> String {
+    let head = format!(
+        "a reply from {} ({opened}) names our mail to {}: perhaps the user writing from another address; needs a person, no draft",
+        shown(from),
+        shown(address)
+    );
+    match stopped {
+        [] => head,
+        names => format!("{head}; deadline {} stopped: their silence here is no answer while it waits", cut(&shown(&names.join(", ")), FIELD_CHARS)),
+    }
+}
+
 pub fn bounce_outcome(stopped: &[String], closed: bool) -> String {
     match stopped {
         _ if closed => "the ticket is closed: recorded, nothing changed, no draft".into(),

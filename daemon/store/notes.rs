@@ -150,6 +150,11 @@ pub struct DraftText {
     pub text: String,
     /// The procedure that drafted it.
     pub procedure: String,
+    /// When it was drafted (the procedures' clock): staff's mail written
+    /// before it does not answer what it answers (`act::withdraw::drafted_after`).
+    /// `None` for a draft an earlier version remembered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<jiff::Timestamp>,
 }
 
 /// A number from one of the pack's numbering series.

@@ -215,9 +215,10 @@ fn a_reply_on_hold_then_the_retention_date() -> Setup {
     s
 }
 
-/// Ann's case locked on hold, and her reply that no step covers before a
-/// person.
-fn a_reply_on_hold() -> Setup {
+/// Ann's request on 2026-12-01, her last certificate expired on
+/// 2026-11-15: the initial mail is drafted, and her confirmation would put
+/// the case on hold.
+fn initial_mail_with_a_retention_time() -> Setup {
     let s = setup_pack("cacert", "");
     s.dovecot.create("Sent");
     let day0 = "2026-12-01T09:00:00Z";
@@ -225,6 +226,13 @@ fn a_reply_on_hold() -> Setup {
     at(&s.config, day0, &["run", "--once"]);
     at(&s.config, day0, &["set", "1", "assurances=0", "active_certificates=0", "last_certificate_expiry=2026-11-15"]);
     at(&s.config, day0, &["run", "--once"]);
+    s
+}
+
+/// Ann confirmed, her account is locked on hold, and on 2027-01-10 she
+/// writes `text` in answer to our latest mail.
+fn locked_then_her_reply(text: &str) -> Setup {
+    let s = initial_mail_with_a_retention_time();
     s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm."));
     at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 1)["step"], "on-hold");
@@ -232,10 +240,17 @@ fn a_reply_on_hold() -> Setup {
     at(&s.config, "2026-12-02T10:00:00Z", &["run", "--once"]);
     assert_eq!(ticket(&s, 1)["step"], "locked");
 
-    let mut later = reply(&s, 1, "Ann <ann@example.net>", "My son sent the request. I would like to keep it after all.");
+    let mut later = reply(&s, 1, "Ann <ann@example.net>", text);
     later = String::from_utf8(later).unwrap().replace("<re1@example.org>", "<re1b@example.org>").into_bytes();
     s.dovecot.deliver("INBOX", &later);
     at(&s.config, "2027-01-10T09:00:00Z", &["run", "--once"]);
+    s
+}
+
+/// Ann's case locked on hold, and her reply that no step covers before a
+/// person.
+fn a_reply_on_hold() -> Setup {
+    let s = locked_then_her_reply("My son sent the request. I would like to keep it after all.");
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "locked", "{t}");
     assert!(t["needs_person"].as_str().unwrap_or_default().contains("a reply (other)"), "{t}");
@@ -328,6 +343,69 @@ fn staff_answering_the_reply_by_mail_clears_needs_a_person_and_our_older_draft_d
     let t = ticket(&s, 1);
     assert!(t["needs_person"].is_null(), "{t}");
     assert!(!status_text(&s).contains("needs a person"), "{}", status_text(&s));
+}
+
+/// Staff sent the initial mail from their mail client while triaged was
+/// stopped; Ann confirmed, and the on-hold mail was drafted for her
+/// answer before the Sent folder's copy of the initial mail was read (the
+/// inbox's pass came first). That copy, written before her answer, answers
+/// what came before it: the on-hold mail stays in Drafts to be sent, and
+/// the ticket still waits for it.
+#[test]
+fn staff_mail_written_before_the_users_answer_leaves_the_draft_made_for_it() {
+    let s = initial_mail_with_a_retention_time();
+    let initial = sent_copy(&s.dovecot.messages("Drafts")[0], "<sent-initial@cacert.org>", "Tue, 01 Dec 2026 10:00:00 +0000", |b| b.to_string());
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm."));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "on-hold");
+    assert!(draft_texts(&s).iter().any(|t| t.contains("on hold")), "{:?}", draft_texts(&s));
+
+    s.dovecot.deliver("Sent", &initial);
+    at(&s.config, "2026-12-02T09:05:00Z", &["run", "--once"]);
+    at(&s.config, "2026-12-02T09:05:00Z", &["run", "--once"]);
+    assert!(draft_texts(&s).iter().any(|t| t.contains("on hold")), "the on-hold mail is still to be sent: {:?}", draft_texts(&s));
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["draft_waiting"].as_bool()), (Some("on-hold"), Some(true)), "{t}");
+    let history = String::from_utf8(triaged(&s.config, &["show", "1"]).stdout).unwrap();
+    assert!(history.contains("answered by"), "{history}");
+}
+
+/// Ann's address forwards to another mailbox, and she answers the
+/// initial mail from there: "do NOT delete". Her answer names our mail,
+/// which only its recipients know, but comes from an address the ticket
+/// is not about: it opens a ticket of its own and moves nothing, and the
+/// ticket it names goes to a person with the 14 days stopped, so day 15
+/// deletes nothing while staff read it. A list's public copy is no such
+/// sign.
+#[test]
+fn an_answer_from_another_address_of_the_member_stops_the_fourteen_days() {
+    let s = waiting_for_a_reply();
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@other.example>", "No! Please do NOT delete my account."));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(s.tickets().len(), 2, "her answer is a ticket of its own");
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial", "{t}");
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert!(person.contains("ann@other.example") && person.contains("#2"), "{t}");
+
+    at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "initial", "silence deletes nothing: {t}");
+}
+
+/// "Bitte löschen Sie mein Konto nicht": the polite German order puts
+/// "nicht" after the verb and its object. It takes the request back as
+/// "Please do not delete my account" does: with the account locked on
+/// hold, the lock is undone rather than the retention date moving the
+/// case on to the execution.
+#[test]
+fn a_german_please_do_not_delete_my_account_takes_the_request_back() {
+    let s = locked_then_her_reply("Bitte löschen Sie mein Konto nicht, ich brauche es noch.");
+    let t = ticket(&s, 1);
+    assert_eq!(t["step"], "unlock", "{t}");
+    at(&s.config, "2027-02-16T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "unlock", "the retention date executes nothing");
 }
 
 /// A reply as a phone types it: "don’t" with the typographic apostrophe

@@ -791,23 +791,62 @@ fn mail_that_went_to_an_unchecked_reply_to_does_not_tie_a_reply_once_the_ticket_
     assert!(String::from_utf8_lossy(ack[0].raw()).contains("mallory@evil.example"), "a question is answered where a mail client would");
     let ack = ack[0].message_id.clone();
 
+    confirming_what_mallory_read_moves_nothing_once_staff_move_it_onto_the_deletion(&s, &[&ack]);
+}
+
+/// Staff move Ann's ticket onto the deletion: a "yes" that names mail of
+/// ours Mallory read (`read_by_mallory`) moves nothing; Ann's, naming the
+/// notice that reached her, confirms.
+fn confirming_what_mallory_read_moves_nothing_once_staff_move_it_onto_the_deletion(s: &Setup, read_by_mallory: &[&str]) {
+    const ANN: &str = "Ann <ann@example.org>";
     let moved = triaged(&s.config, &["reclassify", "1", "account-deletion"]);
     assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
     let set = triaged(&s.config, &["set", "1", "assurances=0", "active_certificates=0"]);
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
-    run_once(&s);
+    run_once(s);
     assert_eq!(s.ticket(1)["step"], "initial");
     let yes = "Yes, I confirm the deletion and accept the arbitration.";
 
-    s.deliver_and_run(&mail(ANN, "Re: [#1] A question", &reply_headers(&ack, None), yes));
-    let t = s.ticket(1);
-    assert_eq!(t["step"], "initial", "a reply to the acknowledgement Mallory read moved nothing: {t}");
+    for id in read_by_mallory {
+        s.deliver_and_run(&mail(ANN, "Re: [#1] A question", &reply_headers(id, None), yes));
+        let t = s.ticket(1);
+        assert_eq!(t["step"], "initial", "a reply to mail Mallory read ({id}) moved nothing: {t}");
+    }
 
-    let ours = our_latest_draft(&s, 1);
+    let ours = our_latest_draft(s, 1);
     s.deliver_and_run(&mail(ANN, "Re: [#1] A question", &reply_headers(&ours, None), yes));
     let t = s.ticket(1);
     assert_eq!(t["step"], "execute", "Ann's reply to the mail that reached her: {t}");
     assert_eq!(s.tickets().len(), 1);
+}
+
+/// As above, but Mallory, who forged the question in Ann's name, then
+/// forges a follow-up in her name without a Reply-To ("please delete my
+/// account"): the ticket's mail goes to Ann's address again before staff
+/// move it onto the deletion. The acknowledgement still went to Mallory,
+/// and staff's own answer to his Reply-To too: neither names the ticket
+/// for a reply once it acts on an account.
+#[test]
+fn mail_that_went_to_an_unchecked_reply_to_does_not_tie_a_reply_after_a_later_one_without_it() {
+    let s = setup_pack("cacert", "");
+    s.dovecot.create("Sent");
+    const ANN: &str = "Ann <ann@example.org>";
+    s.deliver_and_run(&mail(ANN, "A question", "Reply-To: <mallory@evil.example>\r\n", "Hello, which browsers does your website support?"));
+    assert_eq!(s.ticket(1)["procedure"], "unclassified");
+    let ack = drafts(&s)[0].clone();
+    assert!(String::from_utf8_lossy(ack.raw()).contains("mallory@evil.example"));
+    s.dovecot.deliver(
+        "Sent",
+        format!(
+            "From: CAcert Support <support@example.org>\r\nTo: <mallory@evil.example>\r\nSubject: Re: [#1] A question\r\nMessage-ID: <answered-mallory@example.org>\r\n\
+             In-Reply-To: <{}>\r\n\r\nAll of them.\r\n",
+            ack.in_reply_to[0]
+        )
+        .as_bytes(),
+    );
+    run_once(&s);
+    s.deliver_and_run(&mail(ANN, "Re: [#1] A question", "", "Also, please delete my account."));
+    confirming_what_mallory_read_moves_nothing_once_staff_move_it_onto_the_deletion(&s, &[&ack.message_id, "answered-mallory@example.org"]);
 }
 
 /// The verification mail asks each account to reply from its address.
