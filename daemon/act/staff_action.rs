@@ -22,8 +22,11 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             // they owe the answer which (`done`, `notdone`), kept until
             // given. Taken back twice, it is the same action; taken back
             // once, it stays taken back whatever is said after.
+            // On hold (put off, not carried out), taken back for good: asked
+            // again, so that `notdone` closes it and documents its number.
             let put_off = change == ActionChange::PutOff;
-            if let Some(action) = ticket.notes.staff_action.take() {
+            let on_hold = if put_off { None } else { ticket.notes.on_hold_action.take() };
+            if let Some(action) = ticket.notes.staff_action.take().or(on_hold) {
                 ticket.notes.withdrawn_action = Some(action);
                 ticket.notes.withdrawn_put_off = put_off.then_some(true);
             } else if !put_off {
@@ -40,6 +43,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             ticket.notes.staff_action = plan.staff_action.clone();
             ticket.notes.withdrawn_action = None;
             ticket.notes.withdrawn_put_off = None;
+            ticket.notes.on_hold_action = None;
         }
         None => {}
     }
@@ -55,6 +59,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     ticket.notes.staff_action = plan.staff_action.clone();
     ticket.notes.withdrawn_action = None;
     ticket.notes.withdrawn_put_off = None;
+    ticket.notes.on_hold_action = None;
 }
 
 /// The plan drafted a reply: it waits in Drafts until the Sent folder
@@ -279,9 +284,17 @@ impl Actor {
         // confirm again; nothing closes and the number stays theirs.
         if ticket.notes.withdrawn_put_off == Some(true) {
             let note = format!("{by}: not done: {action}; on hold until the user confirms again");
+            let why = format!(
+                "the user put the request off, and {by} said {action} was not carried out: on hold until they confirm again (a plain confirmation puts it back; a take-back asks again whether it was carried out)"
+            );
             let (ticket, _) = self.store.update_ticket(id, None, &note, None, |t| {
-                t.notes.withdrawn_action = None;
+                t.notes.on_hold_action = t.notes.withdrawn_action.take();
                 t.notes.withdrawn_put_off = None;
+                // The reason asked for this answer: given, it must not
+                // offer `done` as "it goes on as done" any more.
+                if t.notes.handoff.is_some() {
+                    t.notes.handoff = Some(why.clone());
+                }
                 Vec::new()
             })?;
             return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true });

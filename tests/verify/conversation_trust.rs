@@ -102,6 +102,14 @@ impl Team {
         run_once(&self.s);
     }
 
+    /// Staff had not carried out the action taken back (`triaged
+    /// not-done N`), applied at the next pass.
+    fn staff_not_done(&self, n: u64) {
+        let out = triaged(&self.s.config, &["not-done", &n.to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        run_once(&self.s);
+    }
+
     fn keys(&self) -> &Path {
         self.keys.path()
     }
@@ -364,6 +372,12 @@ fn alice_asks_for_a_refund(team: &Team) {
     run_once(&team.s);
 }
 
+/// alice, asked for her refund, puts it off ("don't do it yet"), signed.
+fn alice_puts_her_refund_off(team: &Team) {
+    let said = team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "Please don't do it yet, I need to check my bank statement first."), &[]);
+    team.deliver_and_run(&said);
+}
+
 /// alice takes her refund request back, signed, after staff were asked to
 /// refund: the action no longer stands, and staff who had not refunded
 /// say so (`not-done`): the ticket closes without the "refunded" draft.
@@ -386,9 +400,7 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
     assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("if not, !notdone 1 (closed, nothing drafted)")), "{t}");
 
-    let out = triaged(&team.s.config, &["not-done", "1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    run_once(&team.s);
+    team.staff_not_done(1);
     let t = team.ticket(1);
     assert_eq!(t["state"], "closed", "{t}");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
@@ -403,7 +415,7 @@ fn a_refund_put_off_and_not_carried_out_waits_for_her_confirmation() {
     let team = Team::start();
     alice_asks_for_a_refund(&team);
     let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
-    team.deliver_and_run(&said("Please don't do it yet, I need to check my bank statement first."));
+    alice_puts_her_refund_off(&team);
     let t = team.ticket(1);
     assert_eq!((t["taken_back"].as_str(), t["put_off"].as_bool()), (Some("refund the payment and set the account type to non-paying"), Some(true)), "{t}");
 
@@ -417,6 +429,32 @@ fn a_refund_put_off_and_not_carried_out_waits_for_her_confirmation() {
     team.deliver_and_run(&said("Yes, I confirm."));
     let t = team.ticket(1);
     assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "asked to refund again: {t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
+/// alice puts her refund off, staff had not refunded (`not-done`: on hold),
+/// then she takes it back for good: staff are asked again, and `not-done`
+/// closes the ticket, as for any take-back (a number it had is documented
+/// as not used). Before, on hold the ticket owed no answer: `not-done` was
+/// refused and `done` closed it leaving its number undocumented, while the
+/// channel still offered both. On hold, what staff read no longer offers
+/// `done` as "it goes on as done".
+#[test]
+fn a_refund_put_off_then_taken_back_is_closed_by_not_done() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+    alice_puts_her_refund_off(&team);
+    team.staff_not_done(1);
+    let t = team.ticket(1);
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("on hold until they confirm again")), "{t}");
+    assert!(!t["needs_person"].as_str().unwrap_or_default().contains("it goes on as done"), "answered already: {t}");
+
+    team.deliver_and_run(&said("I changed my mind, please cancel my request."));
+    let t = team.ticket(1);
+    assert_eq!(t["taken_back"].as_str(), Some("refund the payment and set the account type to non-paying"), "{t}");
+    team.staff_not_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
