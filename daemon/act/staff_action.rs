@@ -29,8 +29,14 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             if let Some(action) = ticket.notes.staff_action.take().or(on_hold) {
                 ticket.notes.withdrawn_action = Some(action);
                 ticket.notes.withdrawn_put_off = put_off.then_some(true);
-            } else if !put_off {
-                ticket.notes.withdrawn_put_off = None;
+            } else if ticket.notes.withdrawn_action.is_some() {
+                if !put_off {
+                    ticket.notes.withdrawn_put_off = None;
+                }
+            } else if ticket.notes.handoff.is_some() {
+                // Answered already (`notdone`): the reason must not offer
+                // the answers again, which would be refused or only close.
+                ticket.notes.handoff = Some(answered_already(ticket, put_off));
             }
             // The step's note tells staff to carry the action out, and its
             // deadlines would move a withdrawn request on by themselves;
@@ -60,6 +66,22 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     ticket.notes.withdrawn_action = None;
     ticket.notes.withdrawn_put_off = None;
     ticket.notes.on_hold_action = None;
+}
+
+/// Why a person reads a reply that takes back (or puts off, `put_off`) an
+/// action no longer asked of staff (answered not carried out, `notdone`):
+/// no answer is owed.
+fn answered_already(ticket: &Ticket, put_off: bool) -> String {
+    match &ticket.notes.on_hold_action {
+        Some(action) if put_off => format!(
+            "the user puts the request off again (a deferral): {action} stays on hold, not carried out, until they confirm again (a plain confirmation puts it back)"
+        ),
+        _ => format!(
+            "a reply ({}) at a step whose action was taken back already and answered not carried out: no answer is owed; a person reads the reply, and !done {} closes the ticket",
+            if put_off { "deferral" } else { "decline" },
+            ticket.id.0
+        ),
+    }
 }
 
 /// The plan drafted a reply: it waits in Drafts until the Sent folder

@@ -458,6 +458,29 @@ fn a_refund_put_off_then_taken_back_is_closed_by_not_done() {
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
+/// alice's second take-back comes after staff said the refund was not
+/// carried out (`not-done` closed the ticket): it reopens the ticket for a
+/// person to read, but staff owe no answer any more, so what they read
+/// offers none; `done` closes it again, with no "refunded" draft. Before,
+/// it said `done` would go on as done and `not-done` would close it, and
+/// `not-done` was then refused.
+#[test]
+fn a_take_back_after_not_done_offers_no_answer_already_given() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+    team.deliver_and_run(&said("I changed my mind, please cancel my request."));
+    team.staff_not_done(1);
+    team.deliver_and_run(&said("Sorry, to be clear: please do not refund anything."));
+    let t = team.ticket(1);
+    let why = t["needs_person"].as_str().unwrap_or_default();
+    assert!(t["state"] != "closed" && !why.is_empty(), "a person reads it: {t}");
+    assert!(!why.contains("!notdone") && !why.contains("it goes on as done") && t["taken_back"].is_null(), "nothing owed: {t}");
+    team.staff_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
 /// A reply is planned from the ticket as it is once its sender is
 /// checked, not as it was when it arrived. alice takes her refund back
 /// while staff record it as done: her DKIM key is still being looked up
