@@ -260,12 +260,17 @@ impl Actor {
                 ticket.step.as_deref().unwrap_or("-"),
             )));
         };
+        // Taken back (not put off: that stays the user's to confirm), the
+        // step it was done at, for a `notdone` that says otherwise.
+        let taken_back = pending(&ticket).is_none() && ticket.notes.withdrawn_put_off != Some(true);
+        let taken_back_at = taken_back.then(|| ticket.step.clone()).flatten();
         let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;
         ticket.notes.acted = Some(crate::store::Acted {
             by: by.to_string(),
             action: action.clone(),
             at: jiff::Timestamp::now(),
             step: ticket.step.clone(),
+            taken_back_at,
         });
         let note = match pending(&ticket) {
             Some(_) => format!("{by} did: {action}"),
@@ -285,14 +290,21 @@ impl Actor {
     /// back (`notdone N`): ticket `id` closes with nothing drafted, its
     /// drafts of ours still waiting are withdrawn, and a number its step
     /// allocated is documented as not used, so the series' table stays
-    /// without gaps. Refused unless an action was taken back and no answer
-    /// given yet, and while someone else holds the ticket.
+    /// without gaps. Said after a `done` of an action taken back, while the
+    /// reply that done drafted waits unsent, it undoes it: back at the
+    /// step it was taken back at, closed, that reply withdrawn, the
+    /// number's row rewritten as not used. Refused unless an action was
+    /// taken back and no answer given yet (or that undo), and while
+    /// someone else holds the ticket.
     pub fn not_done(&self, id: TicketId, by: &str) -> Result<NotDone, ActError> {
         let _moving = self.moving();
         let Some(ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
-        let Some(action) = withdrawn(&ticket).map(str::to_string) else {
+        // `done` said, by mistake, of an action taken back: still at the
+        // step it led to, its reply unsent, it may be said not done.
+        let undo = ticket.notes.acted.clone().filter(|a| a.taken_back_at.is_some() && a.step == ticket.step && waiting_draft(&ticket));
+        let Some(action) = withdrawn(&ticket).or(undo.as_ref().map(|a| a.action.as_str())).map(str::to_string) else {
             return Err(ActError::Refused(match pending(&ticket) {
                 _ if ticket.state == TicketState::Closed => format!("{id} is already closed"),
                 Some(action) => format!("{id} still waits for staff to {action}: nobody took it back; once it is done, done {}", id.0),
@@ -319,7 +331,7 @@ impl Actor {
                 }
                 Vec::new()
             })?;
-            return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true });
+            return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true, undone: None });
         }
         // The number first: a crash before the close leaves the answer
         // to give again, never a number unaccounted for.
@@ -335,19 +347,32 @@ impl Actor {
             DoneOutcome::HeldBy(c) => return Err(ActError::Refused(format!("{id} is held by {}", c.nick))),
             DoneOutcome::JustActed { by, .. } => return Err(ActError::Refused(format!("{id}: {by} just recorded its staff action as done"))),
         }
-        let note = match &unused {
-            Some(n) => format!("{by}: not done: {action}; {n} documented as not used"),
-            None => format!("{by}: not done: {action}"),
-        };
+        let mut note = format!("{by}: not done: {action}");
+        if let Some(a) = &undo {
+            note.push_str(&format!(" (the done {} recorded is undone)", a.by));
+        }
+        if let Some(n) = &unused {
+            note.push_str(&format!("; {n} documented as not used"));
+        }
         let mailbox = self.drafts_mailbox.clone();
         let (ticket, planned) = self.store.update_ticket(id, None, &note, None, |t| {
             t.notes.withdrawn_action = None;
+            if let Some(a) = &undo {
+                // Back at the step it was taken back at, as if never done:
+                // nothing of the step `done` led to stays to be acted on.
+                t.step = a.taken_back_at.clone();
+                t.notes.acted = None;
+                t.notes.document = None;
+                t.notes.staff_note = None;
+                t.deadlines.retain(|d| d.name.starts_with("triaged:"));
+            }
             super::withdraw::superseded(t, &mailbox)
         })?;
         if !planned.is_empty() {
             self.wake_workers();
         }
-        Ok(NotDone { ticket, action, unused, withdrawn: planned.len(), on_hold: false })
+        let undone = undo.map(|a| a.by);
+        Ok(NotDone { ticket, action, unused, withdrawn: planned.len(), on_hold: false, undone })
     }
 
     /// The documentation row of number `n`, allocated to `ticket` and not
@@ -384,6 +409,8 @@ pub struct NotDone {
     /// Put off, not taken back: the ticket stays open, on hold until the
     /// user confirms again.
     pub on_hold: bool,
+    /// Who had recorded it as done (`done` after the take-back), undone.
+    pub undone: Option<String>,
 }
 
 #[cfg(test)]
@@ -503,6 +530,7 @@ mod tests {
             action: "refund the payment".into(),
             at: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(ago_mins),
             step: Some(step.into()),
+            taken_back_at: None,
         })
     }
 

@@ -554,7 +554,15 @@ pub fn facts_recorded(t: &Ticket, described: &str, drafted: bool) -> String {
 /// `!done` on a ticket that waited for its staff action.
 pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
     let what = if drafted { ", draft planned" } else { "" };
-    format!("{} staff action done by {by}; now at step {}{what}", t.id, step_of(t))
+    // Said of an action the user took back: it may have been meant as a
+    // plain close, so the line says what it recorded, and the way back.
+    let taken_back = match &t.notes.acted {
+        Some(a) if a.taken_back_at.is_some() => {
+            format!(" (carried out although the user took it back; if it was not, notdone {} while the draft waits)", t.id.0)
+        }
+        _ => String::new(),
+    };
+    format!("{} staff action done by {by}{taken_back}; now at step {}{what}", t.id, step_of(t))
 }
 
 /// `!notdone N`: the action the user took back was not carried out.
@@ -564,6 +572,9 @@ pub fn not_done(n: &crate::act::staff_action::NotDone, by: &str) -> String {
         return format!("{id} not carried out ({}), said {by}: on hold until the user confirms again; nothing drafted", sanitise(&n.action));
     }
     let mut line = format!("{id} closed by {by}, not carried out ({}): nothing drafted", sanitise(&n.action));
+    if let Some(who) = &n.undone {
+        line.push_str(&format!("; the done {} recorded is undone", sanitise(who)));
+    }
     if let Some(num) = &n.unused {
         line.push_str(&format!("; {num} documented as not used"));
     }

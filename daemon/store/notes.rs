@@ -145,6 +145,11 @@ pub struct Acted {
     pub at: jiff::Timestamp,
     /// The step the action led the ticket to.
     pub step: Option<String>,
+    /// The step it was done at, when the user had taken it back before
+    /// (`done` said it was carried out already): `notdone` may still say
+    /// it was not, while that step's reply waits unsent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_back_at: Option<String>,
 }
 
 /// A draft of ours as the Sent folder shows it once staff send it unedited.

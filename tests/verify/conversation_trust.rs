@@ -406,6 +406,30 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
+/// alice takes her refund back, and staff say `done`: read as "refunded
+/// already", the answer says so and how to take it back; it was meant as
+/// a close, so they say `not-done` while the "refunded" draft waits: the
+/// ticket closes at the step it was taken back at and the draft is
+/// withdrawn (a number would be documented as not used, overwriting its
+/// row). Before, `not-done` was refused and said to `done` it, which left
+/// the action documented as carried out.
+#[test]
+fn a_done_said_of_a_refund_taken_back_is_undone_by_not_done_while_its_draft_waits() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]));
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("(carried out although the user took it back; if it was not, notdone 1 while the draft waits)"), "{said}");
+    run_once(&team.s);
+    assert!(team.drafts().iter().any(|(_, d)| d.text.contains("non-paying account")), "the \"refunded\" draft");
+
+    team.staff_not_done(1);
+    let t = team.ticket(1);
+    assert_eq!((t["state"].as_str(), t["step"].as_str()), (Some("closed"), Some("refund")), "{t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
 /// alice puts her refund off ("don't do it yet") after staff were asked
 /// to refund: staff who had not refunded say so (`not-done`), and the
 /// ticket stays open, on hold until she confirms again, which asks staff
