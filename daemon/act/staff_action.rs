@@ -74,7 +74,8 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
 fn answered_already(ticket: &Ticket, put_off: bool) -> String {
     match &ticket.notes.on_hold_action {
         Some(action) if put_off => format!(
-            "the user puts the request off again (a deferral): {action} stays on hold, not carried out, until they confirm again (a plain confirmation puts it back)"
+            "the user puts the request off again (a deferral): {action} stays on hold, not carried out, until they confirm again (a plain confirmation puts it back); to close it, !notdone {}",
+            ticket.id.0
         ),
         _ => format!(
             "a reply ({}) at a step whose action was taken back already and answered not carried out: no answer is owed; a person reads the reply, and !done {} closes the ticket",
@@ -170,6 +171,15 @@ pub fn withdrawn(t: &Ticket) -> Option<&str> {
     t.notes.withdrawn_action.as_deref()
 }
 
+/// The action the user put off and staff said was not carried out
+/// (`notdone`): on hold until the user confirms again.
+pub fn on_hold(t: &Ticket) -> Option<&str> {
+    if t.state == TicketState::Closed {
+        return None;
+    }
+    t.notes.on_hold_action.as_deref()
+}
+
 /// The state as staff read it in `status`, `show`, `!show` and `!queue`:
 /// waiting for their action, or for a draft of ours to be sent, before
 /// the stored state.
@@ -220,6 +230,10 @@ pub enum Done {
     /// not (someone else holds it, whatever it waits for; closed already;
     /// no such ticket).
     Closing(DoneOutcome),
+    /// The action the user put off, which staff said was not carried out
+    /// (on hold): not closed, which would leave its number undocumented;
+    /// `notdone` closes it.
+    OnHold(String),
 }
 
 /// `done N` by `by`: a ticket waiting for its staff action goes on with its
@@ -231,6 +245,9 @@ pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Resu
     // Taken back after staff were asked to act, `done` says it was carried
     // out all the same: the record of what was done must not be lost.
     let owed = ticket.as_ref().is_some_and(|t| pending(t).is_some() || withdrawn(t).is_some());
+    if let Some(action) = ticket.as_ref().filter(|_| !owed).and_then(on_hold) {
+        return Ok(Done::OnHold(action.to_string()));
+    }
     if !owed {
         if let Some(acted) = ticket.as_ref().and_then(|t| just_acted(t, jiff::Timestamp::now())) {
             return Ok(Done::Closing(acted));
@@ -304,7 +321,9 @@ impl Actor {
         // `done` said, by mistake, of an action taken back: still at the
         // step it led to, its reply unsent, it may be said not done.
         let undo = ticket.notes.acted.clone().filter(|a| a.taken_back_at.is_some() && a.step == ticket.step && waiting_draft(&ticket));
-        let Some(action) = withdrawn(&ticket).or(undo.as_ref().map(|a| a.action.as_str())).map(str::to_string) else {
+        // On hold, said not done again: given up, it closes as a take-back.
+        let answer = withdrawn(&ticket).or(undo.as_ref().map(|a| a.action.as_str())).or(on_hold(&ticket));
+        let Some(action) = answer.map(str::to_string) else {
             return Err(ActError::Refused(match pending(&ticket) {
                 _ if ticket.state == TicketState::Closed => format!("{id} is already closed"),
                 Some(action) => format!("{id} still waits for staff to {action}: nobody took it back; once it is done, done {}", id.0),
@@ -319,7 +338,8 @@ impl Actor {
         if ticket.notes.withdrawn_put_off == Some(true) {
             let note = format!("{by}: not done: {action}; on hold until the user confirms again");
             let why = format!(
-                "the user put the request off, and {by} said {action} was not carried out: on hold until they confirm again (a plain confirmation puts it back; a take-back asks again whether it was carried out)"
+                "the user put the request off, and {by} said {action} was not carried out: on hold until they confirm again (a plain confirmation puts it back; a take-back asks again whether it was carried out); to close it, !notdone {}",
+                id.0
             );
             let (ticket, _) = self.store.update_ticket(id, None, &note, None, |t| {
                 t.notes.on_hold_action = t.notes.withdrawn_action.take();
@@ -357,6 +377,7 @@ impl Actor {
         let mailbox = self.drafts_mailbox.clone();
         let (ticket, planned) = self.store.update_ticket(id, None, &note, None, |t| {
             t.notes.withdrawn_action = None;
+            t.notes.on_hold_action = None;
             if let Some(a) = &undo {
                 // Back at the step it was taken back at, as if never done:
                 // nothing of the step `done` led to stays to be acted on.

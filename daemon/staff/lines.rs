@@ -565,6 +565,16 @@ pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
     format!("{} staff action done by {by}{taken_back}; now at step {}{what}", t.id, step_of(t))
 }
 
+/// `!done N` on a ticket whose action is on hold (put off, not carried
+/// out): refused, with what closes it.
+pub fn done_on_hold(nick: &str, id: TicketId, action: &str) -> String {
+    format!(
+        "{nick}: {id} not closed: the user put off {} and it was not carried out (on hold); a confirmation from them puts it back; to close it, notdone {} (its number documented as not used)",
+        sanitise(action),
+        id.0
+    )
+}
+
 /// `!notdone N`: the action the user took back was not carried out.
 pub fn not_done(n: &crate::act::staff_action::NotDone, by: &str) -> String {
     let id = n.ticket.id;

@@ -482,6 +482,26 @@ fn a_refund_put_off_then_taken_back_is_closed_by_not_done() {
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
+/// alice puts her refund off and staff had not refunded (`not-done`: on
+/// hold); she never confirms, and staff give up on it: `done` does not
+/// close it (its number would go undocumented) but says `not-done` does,
+/// which closes it as a take-back. Before, `done` closed it plainly.
+#[test]
+fn a_refund_on_hold_is_closed_by_not_done_and_not_by_done() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    alice_puts_her_refund_off(&team);
+    team.staff_not_done(1);
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("not closed: the user put off") && said.contains("to close it, notdone 1"), "{said}");
+    run_once(&team.s);
+    assert_ne!(team.ticket(1)["state"], "closed");
+    team.staff_not_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
+}
+
 /// alice's second take-back comes after staff said the refund was not
 /// carried out (`not-done` closed the ticket): it reopens the ticket for a
 /// person to read, but staff owe no answer any more, so what they read
