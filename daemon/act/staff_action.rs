@@ -216,6 +216,7 @@ fn just_acted(t: &Ticket, wall: jiff::Timestamp) -> Option<DoneOutcome> {
         action: acted.action.clone(),
         at: acted.at,
         until,
+        taken_back: acted.taken_back_at.is_some(),
     })
 }
 
@@ -563,7 +564,7 @@ mod tests {
     fn a_second_done_soon_after_a_staff_action_is_that_action_said_twice_and_closes_nothing() {
         let (_d, s) = store(acted(2, "executed"));
         match done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap() {
-            Done::Closing(DoneOutcome::JustActed { by, action, at, until }) => {
+            Done::Closing(DoneOutcome::JustActed { by, action, at, until, .. }) => {
                 assert_eq!((by.as_str(), action.as_str()), ("alice", "refund the payment"));
                 assert_eq!(until, at + SAID_TWICE);
             }

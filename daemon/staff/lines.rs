@@ -509,14 +509,22 @@ pub fn done(nick: &str, id: TicketId, outcome: &DoneOutcome, now: jiff::Timestam
         DoneOutcome::HeldBy(c) => held_by_another(nick, id, c, now),
         DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
         DoneOutcome::NoSuchTicket => no_ticket(nick, id),
-        DoneOutcome::JustActed { by, action, at, until } => format!(
-            "{nick}: {id} not closed: {} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}",
-            sanitise(by),
-            when(*at, now),
-            sanitise(action),
-            id.0,
-            when(*until, now)
-        ),
+        DoneOutcome::JustActed { by, action, at, until, taken_back } => {
+            // A close would leave the action documented as carried out.
+            let not_done = if *taken_back {
+                format!("; the user had taken it back: if it was not carried out, notdone {}", id.0)
+            } else {
+                String::new()
+            };
+            format!(
+                "{nick}: {id} not closed: {} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}{not_done}",
+                sanitise(by),
+                when(*at, now),
+                sanitise(action),
+                id.0,
+                when(*until, now)
+            )
+        }
     }
 }
 
@@ -1211,6 +1219,7 @@ mod tests {
                     action: "hijack and anonymise the account following the Delete Account Procedure".into(),
                     at: bob.since,
                     until: bob.since + staff_action::SAID_TWICE,
+                    taken_back: false,
                 },
                 now,
             ),

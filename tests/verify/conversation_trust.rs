@@ -423,6 +423,10 @@ fn a_done_said_of_a_refund_taken_back_is_undone_by_not_done_while_its_draft_wait
     assert!(said.contains("(carried out although the user took it back; if it was not, notdone 1 while the draft waits)"), "{said}");
     run_once(&team.s);
     assert!(team.drafts().iter().any(|(_, d)| d.text.contains("non-paying account")), "the \"refunded\" draft");
+    // `done` again, as a close: refused, naming the way back.
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("the user had taken it back: if it was not carried out, notdone 1"), "{said}");
 
     team.staff_not_done(1);
     let t = team.ticket(1);
