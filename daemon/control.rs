@@ -215,6 +215,7 @@ fn carry_out(actor: &Actor, req: &Request) -> Answer {
                 }
             }
             Ok(Done::Closing(outcome)) => refused(lines::done(&by, id, &outcome, actor.now())),
+            Ok(Done::OnHold(action)) => refused(lines::done_on_hold(&by, id, &action)),
             Err(e) => refused(format!("{id}: {e}")),
         },
         Request::NotDone { .. } => match actor.not_done(id, &by) {

@@ -129,7 +129,8 @@ enum Command {
     },
     /// Staff had not carried out ticket N's staff action before the user took the request
     /// back: the ticket closes with nothing drafted, and a number allocated for it is
-    /// documented as not used. As `!notdone N` in the channel.
+    /// documented as not used (put off: on hold; said again, closed). Said after a `done` of
+    /// it while that draft waits unsent, it undoes the done. As `!notdone N` in the channel.
     NotDone {
         /// The ticket's number (N or #N).
         #[arg(value_parser = triaged::control::parse_ticket, value_name = "N")]

@@ -52,6 +52,7 @@ const DAEMON_KEYS: &[&str] = &[
     "staff_action",
     "withdrawn_action",
     "withdrawn_put_off",
+    "on_hold_action",
     "draft_waiting",
     "our_drafts",
     "our_draft_texts",

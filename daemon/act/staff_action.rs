@@ -22,12 +22,21 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             // they owe the answer which (`done`, `notdone`), kept until
             // given. Taken back twice, it is the same action; taken back
             // once, it stays taken back whatever is said after.
+            // On hold (put off, not carried out), taken back for good: asked
+            // again, so that `notdone` closes it and documents its number.
             let put_off = change == ActionChange::PutOff;
-            if let Some(action) = ticket.notes.staff_action.take() {
+            let on_hold = if put_off { None } else { ticket.notes.on_hold_action.take() };
+            if let Some(action) = ticket.notes.staff_action.take().or(on_hold) {
                 ticket.notes.withdrawn_action = Some(action);
                 ticket.notes.withdrawn_put_off = put_off.then_some(true);
-            } else if !put_off {
-                ticket.notes.withdrawn_put_off = None;
+            } else if ticket.notes.withdrawn_action.is_some() {
+                if !put_off {
+                    ticket.notes.withdrawn_put_off = None;
+                }
+            } else if ticket.notes.handoff.is_some() {
+                // Answered already (`notdone`): the reason must not offer
+                // the answers again, which would be refused or only close.
+                ticket.notes.handoff = Some(answered_already(ticket, put_off));
             }
             // The step's note tells staff to carry the action out, and its
             // deadlines would move a withdrawn request on by themselves;
@@ -40,6 +49,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
             ticket.notes.staff_action = plan.staff_action.clone();
             ticket.notes.withdrawn_action = None;
             ticket.notes.withdrawn_put_off = None;
+            ticket.notes.on_hold_action = None;
         }
         None => {}
     }
@@ -55,6 +65,24 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
     ticket.notes.staff_action = plan.staff_action.clone();
     ticket.notes.withdrawn_action = None;
     ticket.notes.withdrawn_put_off = None;
+    ticket.notes.on_hold_action = None;
+}
+
+/// Why a person reads a reply that takes back (or puts off, `put_off`) an
+/// action no longer asked of staff (answered not carried out, `notdone`):
+/// no answer is owed.
+fn answered_already(ticket: &Ticket, put_off: bool) -> String {
+    match &ticket.notes.on_hold_action {
+        Some(action) if put_off => format!(
+            "the user puts the request off again (a deferral): {action} stays on hold, not carried out, until they confirm again (a plain confirmation puts it back); to close it, !notdone {}",
+            ticket.id.0
+        ),
+        _ => format!(
+            "a reply ({}) at a step whose action was taken back already and answered not carried out: no answer is owed; a person reads the reply, and !done {} closes the ticket",
+            if put_off { "deferral" } else { "decline" },
+            ticket.id.0
+        ),
+    }
 }
 
 /// The plan drafted a reply: it waits in Drafts until the Sent folder
@@ -143,6 +171,15 @@ pub fn withdrawn(t: &Ticket) -> Option<&str> {
     t.notes.withdrawn_action.as_deref()
 }
 
+/// The action the user put off and staff said was not carried out
+/// (`notdone`): on hold until the user confirms again.
+pub fn on_hold(t: &Ticket) -> Option<&str> {
+    if t.state == TicketState::Closed {
+        return None;
+    }
+    t.notes.on_hold_action.as_deref()
+}
+
 /// The state as staff read it in `status`, `show`, `!show` and `!queue`:
 /// waiting for their action, or for a draft of ours to be sent, before
 /// the stored state.
@@ -179,6 +216,7 @@ fn just_acted(t: &Ticket, wall: jiff::Timestamp) -> Option<DoneOutcome> {
         action: acted.action.clone(),
         at: acted.at,
         until,
+        taken_back: acted.taken_back_at.is_some(),
     })
 }
 
@@ -193,6 +231,10 @@ pub enum Done {
     /// not (someone else holds it, whatever it waits for; closed already;
     /// no such ticket).
     Closing(DoneOutcome),
+    /// The action the user put off, which staff said was not carried out
+    /// (on hold): not closed, which would leave its number undocumented;
+    /// `notdone` closes it.
+    OnHold(String),
 }
 
 /// `done N` by `by`: a ticket waiting for its staff action goes on with its
@@ -204,6 +246,9 @@ pub fn done(store: &Store, id: TicketId, by: &str, now: jiff::Timestamp) -> Resu
     // Taken back after staff were asked to act, `done` says it was carried
     // out all the same: the record of what was done must not be lost.
     let owed = ticket.as_ref().is_some_and(|t| pending(t).is_some() || withdrawn(t).is_some());
+    if let Some(action) = ticket.as_ref().filter(|_| !owed).and_then(on_hold) {
+        return Ok(Done::OnHold(action.to_string()));
+    }
     if !owed {
         if let Some(acted) = ticket.as_ref().and_then(|t| just_acted(t, jiff::Timestamp::now())) {
             return Ok(Done::Closing(acted));
@@ -233,12 +278,17 @@ impl Actor {
                 ticket.step.as_deref().unwrap_or("-"),
             )));
         };
+        // Taken back (not put off: that stays the user's to confirm), the
+        // step it was done at, for a `notdone` that says otherwise.
+        let taken_back = pending(&ticket).is_none() && ticket.notes.withdrawn_put_off != Some(true);
+        let taken_back_at = taken_back.then(|| ticket.step.clone()).flatten();
         let actions = self.step(&mut ticket, &Event::StaffDone { by: by.to_string() })?;
         ticket.notes.acted = Some(crate::store::Acted {
             by: by.to_string(),
             action: action.clone(),
             at: jiff::Timestamp::now(),
             step: ticket.step.clone(),
+            taken_back_at,
         });
         let note = match pending(&ticket) {
             Some(_) => format!("{by} did: {action}"),
@@ -258,14 +308,23 @@ impl Actor {
     /// back (`notdone N`): ticket `id` closes with nothing drafted, its
     /// drafts of ours still waiting are withdrawn, and a number its step
     /// allocated is documented as not used, so the series' table stays
-    /// without gaps. Refused unless an action was taken back and no answer
-    /// given yet, and while someone else holds the ticket.
+    /// without gaps. Said after a `done` of an action taken back, while the
+    /// reply that done drafted waits unsent, it undoes it: back at the
+    /// step it was taken back at, closed, that reply withdrawn, the
+    /// number's row rewritten as not used. Refused unless an action was
+    /// taken back and no answer given yet (or that undo), and while
+    /// someone else holds the ticket.
     pub fn not_done(&self, id: TicketId, by: &str) -> Result<NotDone, ActError> {
         let _moving = self.moving();
         let Some(ticket) = self.store.ticket(id)? else {
             return Err(ActError::Refused(format!("there is no ticket {id}")));
         };
-        let Some(action) = withdrawn(&ticket).map(str::to_string) else {
+        // `done` said, by mistake, of an action taken back: still at the
+        // step it led to, its reply unsent, it may be said not done.
+        let undo = ticket.notes.acted.clone().filter(|a| a.taken_back_at.is_some() && a.step == ticket.step && waiting_draft(&ticket));
+        // On hold, said not done again: given up, it closes as a take-back.
+        let answer = withdrawn(&ticket).or(undo.as_ref().map(|a| a.action.as_str())).or(on_hold(&ticket));
+        let Some(action) = answer.map(str::to_string) else {
             return Err(ActError::Refused(match pending(&ticket) {
                 _ if ticket.state == TicketState::Closed => format!("{id} is already closed"),
                 Some(action) => format!("{id} still waits for staff to {action}: nobody took it back; once it is done, done {}", id.0),
@@ -279,12 +338,21 @@ impl Actor {
         // confirm again; nothing closes and the number stays theirs.
         if ticket.notes.withdrawn_put_off == Some(true) {
             let note = format!("{by}: not done: {action}; on hold until the user confirms again");
+            let why = format!(
+                "the user put the request off, and {by} said {action} was not carried out: on hold until they confirm again (a plain confirmation puts it back; a take-back asks again whether it was carried out); to close it, !notdone {}",
+                id.0
+            );
             let (ticket, _) = self.store.update_ticket(id, None, &note, None, |t| {
-                t.notes.withdrawn_action = None;
+                t.notes.on_hold_action = t.notes.withdrawn_action.take();
                 t.notes.withdrawn_put_off = None;
+                // The reason asked for this answer: given, it must not
+                // offer `done` as "it goes on as done" any more.
+                if t.notes.handoff.is_some() {
+                    t.notes.handoff = Some(why.clone());
+                }
                 Vec::new()
             })?;
-            return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true });
+            return Ok(NotDone { ticket, action, unused: None, withdrawn: 0, on_hold: true, undone: None });
         }
         // The number first: a crash before the close leaves the answer
         // to give again, never a number unaccounted for.
@@ -300,19 +368,33 @@ impl Actor {
             DoneOutcome::HeldBy(c) => return Err(ActError::Refused(format!("{id} is held by {}", c.nick))),
             DoneOutcome::JustActed { by, .. } => return Err(ActError::Refused(format!("{id}: {by} just recorded its staff action as done"))),
         }
-        let note = match &unused {
-            Some(n) => format!("{by}: not done: {action}; {n} documented as not used"),
-            None => format!("{by}: not done: {action}"),
-        };
+        let mut note = format!("{by}: not done: {action}");
+        if let Some(a) = &undo {
+            note.push_str(&format!(" (the done {} recorded is undone)", a.by));
+        }
+        if let Some(n) = &unused {
+            note.push_str(&format!("; {n} documented as not used"));
+        }
         let mailbox = self.drafts_mailbox.clone();
         let (ticket, planned) = self.store.update_ticket(id, None, &note, None, |t| {
             t.notes.withdrawn_action = None;
+            t.notes.on_hold_action = None;
+            if let Some(a) = &undo {
+                // Back at the step it was taken back at, as if never done:
+                // nothing of the step `done` led to stays to be acted on.
+                t.step = a.taken_back_at.clone();
+                t.notes.acted = None;
+                t.notes.document = None;
+                t.notes.staff_note = None;
+                t.deadlines.retain(|d| d.name.starts_with("triaged:"));
+            }
             super::withdraw::superseded(t, &mailbox)
         })?;
         if !planned.is_empty() {
             self.wake_workers();
         }
-        Ok(NotDone { ticket, action, unused, withdrawn: planned.len(), on_hold: false })
+        let undone = undo.map(|a| a.by);
+        Ok(NotDone { ticket, action, unused, withdrawn: planned.len(), on_hold: false, undone })
     }
 
     /// The documentation row of number `n`, allocated to `ticket` and not
@@ -349,6 +431,8 @@ pub struct NotDone {
     /// Put off, not taken back: the ticket stays open, on hold until the
     /// user confirms again.
     pub on_hold: bool,
+    /// Who had recorded it as done (`done` after the take-back), undone.
+    pub undone: Option<String>,
 }
 
 #[cfg(test)]
@@ -468,6 +552,7 @@ mod tests {
             action: "refund the payment".into(),
             at: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(ago_mins),
             step: Some(step.into()),
+            taken_back_at: None,
         })
     }
 
@@ -479,7 +564,7 @@ mod tests {
     fn a_second_done_soon_after_a_staff_action_is_that_action_said_twice_and_closes_nothing() {
         let (_d, s) = store(acted(2, "executed"));
         match done(&s, TicketId(1), "bob", jiff::Timestamp::now()).unwrap() {
-            Done::Closing(DoneOutcome::JustActed { by, action, at, until }) => {
+            Done::Closing(DoneOutcome::JustActed { by, action, at, until, .. }) => {
                 assert_eq!((by.as_str(), action.as_str()), ("alice", "refund the payment"));
                 assert_eq!(until, at + SAID_TWICE);
             }

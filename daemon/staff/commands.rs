@@ -161,6 +161,7 @@ pub(crate) fn run(store: &Store, cmd: &Command, nick: &str, now: jiff::Timestamp
                 forward: Some(StaffCommand::WithdrawStale { ticket: *id, by: nick.to_string() }),
             },
             Done::Closing(outcome) => Reply::line(lines::done(nick, *id, &outcome, now)),
+            Done::OnHold(action) => Reply::line(lines::done_on_hold(nick, *id, &action)),
         },
         // The daemon answers with what became of the ticket.
         Command::NotDone(id) => match store.ticket(*id)? {

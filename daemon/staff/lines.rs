@@ -524,14 +524,22 @@ pub fn done(nick: &str, id: TicketId, outcome: &DoneOutcome, now: jiff::Timestam
         DoneOutcome::HeldBy(c) => held_by_another(nick, id, c, now),
         DoneOutcome::AlreadyClosed => format!("{nick}: {id} is already closed"),
         DoneOutcome::NoSuchTicket => no_ticket(nick, id),
-        DoneOutcome::JustActed { by, action, at, until } => format!(
-            "{nick}: {id} not closed: {} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}",
-            sanitise(by),
-            when(*at, now),
-            sanitise(action),
-            id.0,
-            when(*until, now)
-        ),
+        DoneOutcome::JustActed { by, action, at, until, taken_back } => {
+            // A close would leave the action documented as carried out.
+            let not_done = if *taken_back {
+                format!("; the user had taken it back: if it was not carried out, notdone {}", id.0)
+            } else {
+                String::new()
+            };
+            format!(
+                "{nick}: {id} not closed: {} did its staff action at {} ({}), and closing now would withdraw the reply that drafted; to close it anyway, done {} again after {}{not_done}",
+                sanitise(by),
+                when(*at, now),
+                sanitise(action),
+                id.0,
+                when(*until, now)
+            )
+        }
     }
 }
 
@@ -569,7 +577,25 @@ pub fn facts_recorded(t: &Ticket, described: &str, drafted: bool) -> String {
 /// `!done` on a ticket that waited for its staff action.
 pub fn staff_action_done(t: &Ticket, by: &str, drafted: bool) -> String {
     let what = if drafted { ", draft planned" } else { "" };
-    format!("{} staff action done by {by}; now at step {}{what}", t.id, step_of(t))
+    // Said of an action the user took back: it may have been meant as a
+    // plain close, so the line says what it recorded, and the way back.
+    let taken_back = match &t.notes.acted {
+        Some(a) if a.taken_back_at.is_some() => {
+            format!(" (carried out although the user took it back; if it was not, notdone {} while the draft waits)", t.id.0)
+        }
+        _ => String::new(),
+    };
+    format!("{} staff action done by {by}{taken_back}; now at step {}{what}", t.id, step_of(t))
+}
+
+/// `!done N` on a ticket whose action is on hold (put off, not carried
+/// out): refused, with what closes it.
+pub fn done_on_hold(nick: &str, id: TicketId, action: &str) -> String {
+    format!(
+        "{nick}: {id} not closed: the user put off {} and it was not carried out (on hold); a confirmation from them puts it back; to close it, notdone {} (its number documented as not used)",
+        sanitise(action),
+        id.0
+    )
 }
 
 /// `!notdone N`: the action the user took back was not carried out.
@@ -579,6 +605,9 @@ pub fn not_done(n: &crate::act::staff_action::NotDone, by: &str) -> String {
         return format!("{id} not carried out ({}), said {by}: on hold until the user confirms again; nothing drafted", sanitise(&n.action));
     }
     let mut line = format!("{id} closed by {by}, not carried out ({}): nothing drafted", sanitise(&n.action));
+    if let Some(who) = &n.undone {
+        line.push_str(&format!("; the done {} recorded is undone", sanitise(who)));
+    }
     if let Some(num) = &n.unused {
         line.push_str(&format!("; {num} documented as not used"));
     }
@@ -1205,6 +1234,7 @@ mod tests {
                     action: "hijack and anonymise the account following the Delete Account Procedure".into(),
                     at: bob.since,
                     until: bob.since + staff_action::SAID_TWICE,
+                    taken_back: false,
                 },
                 now,
             ),

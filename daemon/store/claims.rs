@@ -51,8 +51,9 @@ pub enum DoneOutcome {
     NoSuchTicket,
     /// Not closed: `by` recorded the ticket's staff action as done at `at`,
     /// too recently for a second `done` to be taken for a close (before
-    /// `until`; see `act::staff_action::SAID_TWICE`).
-    JustActed { by: String, action: String, at: jiff::Timestamp, until: jiff::Timestamp },
+    /// `until`; see `act::staff_action::SAID_TWICE`). `taken_back`: the
+    /// user had taken it back, and `notdone` may still say it was not.
+    JustActed { by: String, action: String, at: jiff::Timestamp, until: jiff::Timestamp, taken_back: bool },
 }
 
 /// The claimed-by keyword each ticket's original message carries on the

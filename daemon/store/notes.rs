@@ -89,6 +89,11 @@ pub struct TicketNotes {
     /// not carried out, it waits for their confirmation instead of closing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawn_put_off: Option<bool>,
+    /// The staff action the user put off and staff said they had not
+    /// carried out (`notdone N`): on hold until the user confirms again;
+    /// taken back for good, staff are asked again; dropped with its step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_hold_action: Option<String>,
     /// The last staff action recorded as done: by whom, when (the wall
     /// clock) and the step it led to. A second `done` soon after, with the
     /// ticket still at that step and its reply unsent, is that action said
@@ -140,6 +145,11 @@ pub struct Acted {
     pub at: jiff::Timestamp,
     /// The step the action led the ticket to.
     pub step: Option<String>,
+    /// The step it was done at, when the user had taken it back before
+    /// (`done` said it was carried out already): `notdone` may still say
+    /// it was not, while that step's reply waits unsent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_back_at: Option<String>,
 }
 
 /// A draft of ours as the Sent folder shows it once staff send it unedited.
@@ -259,6 +269,7 @@ impl TicketNotes {
             staff_action,
             withdrawn_action,
             withdrawn_put_off,
+            on_hold_action,
             acted,
             draft_waiting,
             our_drafts,
@@ -293,6 +304,7 @@ impl TicketNotes {
         take(&mut self.staff_action, staff_action);
         take(&mut self.withdrawn_action, withdrawn_action);
         take(&mut self.withdrawn_put_off, withdrawn_put_off);
+        take(&mut self.on_hold_action, on_hold_action);
         take(&mut self.acted, acted);
         take(&mut self.draft_waiting, draft_waiting);
         take(&mut self.our_drafts, our_drafts);
@@ -315,6 +327,7 @@ impl TicketNotes {
         self.staff_action = planned.staff_action.clone();
         self.withdrawn_action = planned.withdrawn_action.clone();
         self.withdrawn_put_off = planned.withdrawn_put_off;
+        self.on_hold_action = planned.on_hold_action.clone();
         self.draft_waiting = planned.draft_waiting;
         self.staff_note = planned.staff_note.clone();
         self.handoff = planned.handoff.clone();

@@ -269,7 +269,8 @@ async fn a_ticket_closed_with_done_leaves_no_draft_of_ours() {
 /// answer. #1: the SE had executed (`!done 1`): "I executed" is drafted,
 /// dated that day, and documented. #2: not carried out (`!notdone 2`):
 /// closed, nothing drafted, and its number documented as not used, so the
-/// precedent table has no gap.
+/// precedent table has no gap. #3: `!done 3` meant as a close, then
+/// `!notdone 3` while "I executed" waits unsent: undone, as #2.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or_was_not_carried_out() {
     let ircd = Ircd::start();
@@ -278,19 +279,20 @@ async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or
     alice.join(CH).await;
     s.dovecot.deliver("INBOX", &mail(1, "Please delete my account", "I do not use it any more, please delete my account."));
     s.dovecot.deliver("INBOX", &mail(2, "Please delete my account", "I do not use it any more, please delete my account."));
+    s.dovecot.deliver("INBOX", &mail(3, "Please delete my account", "I do not use it any more, please delete my account."));
     let child = spawn_daemon(&s);
     let mut opened = std::collections::BTreeSet::new();
-    while opened.len() < 2 {
-        opened.insert(alice.said_by("triaged", CH, |t| t.starts_with("#1 ") || t.starts_with("#2 "), T).await[..2].to_string());
+    while opened.len() < 3 {
+        opened.insert(alice.said_by("triaged", CH, |t| ["#1 ", "#2 ", "#3 "].iter().any(|p| t.starts_with(p)), T).await[..2].to_string());
     }
-    for n in 1..=2 {
+    for n in 1..=3 {
         alice.say(CH, &format!("!set {n} assurances=0 active_certificates=0")).await;
         alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} ")) && t.contains("now at step initial"), T).await;
         wait_drafts(&s, n).await;
         s.dovecot.deliver("INBOX", &reply_from_user(&s, n, "Yes, I confirm the deletion and accept the arbitration."));
         alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} reply from ")) && t.contains("account-deletion/execute"), T).await;
     }
-    for n in 1..=2 {
+    for n in 1..=3 {
         let decline = String::from_utf8(reply_from_user(&s, n, "I changed my mind, please do NOT delete my account.")).unwrap();
         s.dovecot.deliver("INBOX", decline.replace(&format!("<re{n}@example.net>"), &format!("<re{n}b@example.net>")).as_bytes());
         let notice = alice.said_by("triaged", CH, |t| t.starts_with(&format!("#{n} reply from ")), T).await;
@@ -308,8 +310,11 @@ async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or
 
     alice.say(CH, "!done 1").await;
     let done = alice.said_by("triaged", CH, |t| t.starts_with("#1 staff action done"), T).await;
-    assert_eq!(done, "#1 staff action done by alice; now at step executed, draft planned");
-    wait_drafts(&s, 3).await;
+    assert_eq!(
+        done,
+        "#1 staff action done by alice (carried out although the user took it back; if it was not, notdone 1 while the draft waits); now at step executed, draft planned"
+    );
+    wait_drafts(&s, 4).await;
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
     let executed: Vec<_> = drafts(&s).into_iter().filter(|d| d.text.contains("CCA [2] is terminated on")).collect();
     assert_eq!(executed.len(), 1, "one \"I executed\" mail");
@@ -322,6 +327,15 @@ async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or
         "#2 closed by alice, not carried out (hijack and anonymise the account following the Delete Account Procedure): nothing drafted; a20111128.3.2 documented as not used; 1 draft of ours withdrawn from Drafts unless edited"
     );
     wait_until("#2's stale draft withdrawn", T, || !drafts(&s).iter().any(|d| d.subject.contains("[#2]")));
+
+    // #3: `!done` meant as a close; said not done while "I executed" waits.
+    alice.say(CH, "!done 3").await;
+    alice.said_by("triaged", CH, |t| t.starts_with("#3 staff action done"), T).await;
+    wait_until("#3's \"I executed\" drafted", T, || drafts(&s).iter().any(|d| d.subject.contains("[#3]") && d.text.contains("CCA [2] is terminated on")));
+    alice.say(CH, "!notdone 3").await;
+    let closed = alice.said_by("triaged", CH, |t| t.starts_with("#3 closed"), T).await;
+    assert!(closed.contains("; the done alice recorded is undone; a20111128.3.3 documented as not used; 2 drafts of ours withdrawn"), "{closed}");
+    wait_until("#3's drafts withdrawn", T, || !drafts(&s).iter().any(|d| d.subject.contains("[#3]")));
     sigterm(child);
     assert!(!drafts(&s).iter().any(|d| d.text.contains("CCA [2] is terminated on") && d.subject.contains("[#2]")), "nothing says #2 was executed");
     let t = &status_json(&s)["tickets"][1];
@@ -331,7 +345,7 @@ async fn a_deletion_taken_back_at_execute_is_documented_as_the_se_says_it_was_or
     assert_eq!(
         String::from_utf8(table.stdout).unwrap(),
         format!(
-            "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n| 1 | a20111128.3.1 | {today} |\n| 2 | a20111128.3.2 | not used: taken back, not carried out |\n"
+            "| ticket | arbitration_number | cca_termination_date |\n|---|---|---|\n| 1 | a20111128.3.1 | {today} |\n| 2 | a20111128.3.2 | not used: taken back, not carried out |\n| 3 | a20111128.3.3 | not used: taken back, not carried out |\n"
         )
     );
 }

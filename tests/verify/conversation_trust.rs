@@ -102,6 +102,14 @@ impl Team {
         run_once(&self.s);
     }
 
+    /// Staff had not carried out the action taken back (`triaged
+    /// not-done N`), applied at the next pass.
+    fn staff_not_done(&self, n: u64) {
+        let out = triaged(&self.s.config, &["not-done", &n.to_string()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        run_once(&self.s);
+    }
+
     fn keys(&self) -> &Path {
         self.keys.path()
     }
@@ -364,6 +372,12 @@ fn alice_asks_for_a_refund(team: &Team) {
     run_once(&team.s);
 }
 
+/// alice, asked for her refund, puts it off ("don't do it yet"), signed.
+fn alice_puts_her_refund_off(team: &Team) {
+    let said = team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "Please don't do it yet, I need to check my bank statement first."), &[]);
+    team.deliver_and_run(&said);
+}
+
 /// alice takes her refund request back, signed, after staff were asked to
 /// refund: the action no longer stands, and staff who had not refunded
 /// say so (`not-done`): the ticket closes without the "refunded" draft.
@@ -386,11 +400,37 @@ fn a_refund_taken_back_before_staff_refunded_gets_no_refunded_draft() {
     assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
     assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("if not, !notdone 1 (closed, nothing drafted)")), "{t}");
 
-    let out = triaged(&team.s.config, &["not-done", "1"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    run_once(&team.s);
+    team.staff_not_done(1);
     let t = team.ticket(1);
     assert_eq!(t["state"], "closed", "{t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
+/// alice takes her refund back, and staff say `done`: read as "refunded
+/// already", the answer says so and how to take it back; it was meant as
+/// a close, so they say `not-done` while the "refunded" draft waits: the
+/// ticket closes at the step it was taken back at and the draft is
+/// withdrawn (a number would be documented as not used, overwriting its
+/// row). Before, `not-done` was refused and said to `done` it, which left
+/// the action documented as carried out.
+#[test]
+fn a_done_said_of_a_refund_taken_back_is_undone_by_not_done_while_its_draft_waits() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", "I changed my mind, please cancel my request."), &[]));
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("(carried out although the user took it back; if it was not, notdone 1 while the draft waits)"), "{said}");
+    run_once(&team.s);
+    assert!(team.drafts().iter().any(|(_, d)| d.text.contains("non-paying account")), "the \"refunded\" draft");
+    // `done` again, as a close: refused, naming the way back.
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("the user had taken it back: if it was not carried out, notdone 1"), "{said}");
+
+    team.staff_not_done(1);
+    let t = team.ticket(1);
+    assert_eq!((t["state"].as_str(), t["step"].as_str()), (Some("closed"), Some("refund")), "{t}");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
@@ -403,7 +443,7 @@ fn a_refund_put_off_and_not_carried_out_waits_for_her_confirmation() {
     let team = Team::start();
     alice_asks_for_a_refund(&team);
     let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
-    team.deliver_and_run(&said("Please don't do it yet, I need to check my bank statement first."));
+    alice_puts_her_refund_off(&team);
     let t = team.ticket(1);
     assert_eq!((t["taken_back"].as_str(), t["put_off"].as_bool()), (Some("refund the payment and set the account type to non-paying"), Some(true)), "{t}");
 
@@ -417,6 +457,75 @@ fn a_refund_put_off_and_not_carried_out_waits_for_her_confirmation() {
     team.deliver_and_run(&said("Yes, I confirm."));
     let t = team.ticket(1);
     assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("refund the payment")), "asked to refund again: {t}");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
+/// alice puts her refund off, staff had not refunded (`not-done`: on hold),
+/// then she takes it back for good: staff are asked again, and `not-done`
+/// closes the ticket, as for any take-back (a number it had is documented
+/// as not used). Before, on hold the ticket owed no answer: `not-done` was
+/// refused and `done` closed it leaving its number undocumented, while the
+/// channel still offered both. On hold, what staff read no longer offers
+/// `done` as "it goes on as done".
+#[test]
+fn a_refund_put_off_then_taken_back_is_closed_by_not_done() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+    alice_puts_her_refund_off(&team);
+    team.staff_not_done(1);
+    let t = team.ticket(1);
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("on hold until they confirm again")), "{t}");
+    assert!(!t["needs_person"].as_str().unwrap_or_default().contains("it goes on as done"), "answered already: {t}");
+
+    team.deliver_and_run(&said("I changed my mind, please cancel my request."));
+    let t = team.ticket(1);
+    assert_eq!(t["taken_back"].as_str(), Some("refund the payment and set the account type to non-paying"), "{t}");
+    team.staff_not_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
+    assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
+}
+
+/// alice puts her refund off and staff had not refunded (`not-done`: on
+/// hold); she never confirms, and staff give up on it: `done` does not
+/// close it (its number would go undocumented) but says `not-done` does,
+/// which closes it as a take-back. Before, `done` closed it plainly.
+#[test]
+fn a_refund_on_hold_is_closed_by_not_done_and_not_by_done() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    alice_puts_her_refund_off(&team);
+    team.staff_not_done(1);
+    let out = triaged(&team.s.config, &["done", "1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("not closed: the user put off") && said.contains("to close it, notdone 1"), "{said}");
+    run_once(&team.s);
+    assert_ne!(team.ticket(1)["state"], "closed");
+    team.staff_not_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
+}
+
+/// alice's second take-back comes after staff said the refund was not
+/// carried out (`not-done` closed the ticket): it reopens the ticket for a
+/// person to read, but staff owe no answer any more, so what they read
+/// offers none; `done` closes it again, with no "refunded" draft. Before,
+/// it said `done` would go on as done and `not-done` would close it, and
+/// `not-done` was then refused.
+#[test]
+fn a_take_back_after_not_done_offers_no_answer_already_given() {
+    let team = Team::start();
+    alice_asks_for_a_refund(&team);
+    let said = |text: &str| team.dkim(&mail("Alice <alice@example.org>", "Re: [#1] Refund please", "", text), &[]);
+    team.deliver_and_run(&said("I changed my mind, please cancel my request."));
+    team.staff_not_done(1);
+    team.deliver_and_run(&said("Sorry, to be clear: please do not refund anything."));
+    let t = team.ticket(1);
+    let why = t["needs_person"].as_str().unwrap_or_default();
+    assert!(t["state"] != "closed" && !why.is_empty(), "a person reads it: {t}");
+    assert!(!why.contains("!notdone") && !why.contains("it goes on as done") && t["taken_back"].is_null(), "nothing owed: {t}");
+    team.staff_done(1);
+    assert_eq!(team.ticket(1)["state"], "closed");
     assert!(team.drafts().iter().all(|(_, d)| !d.text.contains("non-paying account")), "no \"refunded\" draft");
 }
 
