@@ -433,6 +433,31 @@ fn an_answer_from_another_address_of_the_member_stops_the_fourteen_days() {
     assert_eq!(t["step"], "initial", "silence deletes nothing: {t}");
 }
 
+/// Whoever learned our Message-ID (copied on the thread) may answer it
+/// from address after address: the ticket goes to a person once, and
+/// its "needs a person" says so once, not once a message.
+#[test]
+fn answers_from_other_addresses_that_name_our_mail_hand_the_ticket_over_once() {
+    let s = waiting_for_a_reply();
+    let ours = our_latest_draft(&s, 1);
+    for (i, from) in ["ann@other.example", "x1@mallory.example", "x2@mallory.example"].iter().enumerate() {
+        s.dovecot.deliver(
+            "INBOX",
+            format!(
+                "From: {from}\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <named{i}@example.org>\r\n\
+                 In-Reply-To: <{ours}>\r\nReferences: <del1@example.net> <{ours}>\r\n\r\nDo NOT delete it.\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(s.tickets().len(), 4, "each answer is a ticket of its own");
+    let t = ticket(&s, 1);
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert_eq!(person.matches("names our mail").count(), 1, "{t}");
+}
+
 /// "Bitte löschen Sie mein Konto nicht": the polite German order puts
 /// "nicht" after the verb and its object. It takes the request back as
 /// "Please do not delete my account" does: with the account locked on
