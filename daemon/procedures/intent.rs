@@ -94,7 +94,29 @@ static KEEP: LazyLock<Regex> =
 /// denial: "I don't want to keep my account", "Mein Konto behalten will
 /// ich nicht" deny the keeping and take nothing back (a person reads them).
 fn keeps(text: &str) -> bool {
-    KEEP.find_iter(text).any(|m| !NEGATION.is_match(clause_around(text, m.start(), m.end())))
+    KEEP.find_iter(text).any(|m| !NEGATION.is_match(clause_around(text, m.start(), m.end())) && !conditional(text, m.start()))
+}
+
+/// A condition: "if", "unless", "wenn", "falls", "sofern", "si".
+static CONDITION: LazyLock<Regex> = LazyLock::new(|| words(r"\b(if|unless|wenn|falls|sofern|si)\b"));
+
+/// Whether the clause of `text` before byte `at` opens a condition: "If
+/// you don't delete my account I will complain", "Wenn Sie mein Konto
+/// nicht löschen, …", "Si no borran mi cuenta …" threaten over a
+/// deletion not done, and take nothing back.
+fn conditional(text: &str, at: usize) -> bool {
+    let from = text[..at].rfind(['.', '!', '?', ';', ':', ',', '\n']).map_or(0, |i| i + 1);
+    CONDITION.is_match(&text[from..at])
+}
+
+/// Whether `text` takes the request back: [`DECLINE`]'s words outside a
+/// denied "by mistake" ([`without_denied_mistakes`]), a deletion denied
+/// ("do not delete") only outside a condition ([`conditional`]; "If I'm
+/// not mistaken it was sent by accident" still takes it back), or
+/// keeping the account ([`keeps`]).
+fn declines(text: &str) -> bool {
+    let text = without_denied_mistakes(text);
+    DECLINE.find_iter(&text).any(|m| !NEGATION.is_match(m.as_str()) || !conditional(&text, m.start())) || keeps(&text)
 }
 
 /// "Why", asked without its question mark: "Warum löschen Sie es
@@ -389,7 +411,7 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     if text.is_empty() {
         return Intent::Other;
     }
-    if DECLINE.is_match(&without_denied_mistakes(text)) || keeps(text) {
+    if declines(text) {
         // "Why not delete it now?" holds "not delete" and asks the
         // opposite: a decline asked as a question is for a person, never
         // a silent close.
@@ -595,6 +617,14 @@ mod tests {
         ("I don't want to keep my account.", Intent::Other),
         ("Nein, ich möchte mein Konto behalten.", Intent::Decline),
         ("No, keep my account.", Intent::Decline),
+        ("If you don't delete my account I will complain.", Intent::Other),
+        ("Wenn Sie mein Konto nicht löschen, beschwere ich mich.", Intent::Other),
+        ("Falls Sie es nicht entfernen, wende ich mich an das Schiedsgericht.", Intent::Other),
+        ("Si no borran mi cuenta voy a denunciarlo.", Intent::Other),
+        ("Si vous ne supprimez pas mon compte, je porte plainte.", Intent::Other),
+        ("If you keep my account I will complain.", Intent::Other),
+        ("Falls Sie fragen: bitte nicht löschen.", Intent::Decline),
+        ("If possible, please do not delete my account.", Intent::Decline),
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),
