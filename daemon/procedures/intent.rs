@@ -105,18 +105,39 @@ static CONDITION: LazyLock<Regex> = LazyLock::new(|| words(r"\b(if|unless|wenn|f
 /// nicht löschen, …", "Si no borran mi cuenta …" threaten over a
 /// deletion not done, and take nothing back.
 fn conditional(text: &str, at: usize) -> bool {
+    CONDITION.is_match(clause_before(text, at))
+}
+
+/// The writer's own "could not": "I could not delete it myself, please
+/// do it", "I did not delete anything", "Ich kann es nicht löschen".
+static UNABLE: LazyLock<Regex> = LazyLock::new(|| {
+    words(r"\b(could|can|did)\s*$|\b(ich|wir)\s+(\w+\s+){0,3}?(kann|konnte|könnte|können|konnten)\b|\b(kann|konnte|können|konnten)\s+(ich|wir)\b")
+});
+
+/// Whether the clause of `text` before byte `at` says its writer could
+/// not, or did not, do what the words at `at` deny: no refusal, and
+/// nothing taken back.
+fn unable(text: &str, at: usize) -> bool {
+    UNABLE.is_match(clause_before(text, at))
+}
+
+/// The clause of `text` before byte `at`: from the sign that ends the
+/// one before it (`.`, `!`, `?`, `;`, `:`, `,` or a line break).
+fn clause_before(text: &str, at: usize) -> &str {
     let from = text[..at].rfind(['.', '!', '?', ';', ':', ',', '\n']).map_or(0, |i| i + 1);
-    CONDITION.is_match(&text[from..at])
+    &text[from..at]
 }
 
 /// Whether `text` takes the request back: [`DECLINE`]'s words outside a
 /// denied "by mistake" ([`without_denied_mistakes`]), a deletion denied
 /// ("do not delete") only outside a condition ([`conditional`]; "If I'm
-/// not mistaken it was sent by accident" still takes it back), or
-/// keeping the account ([`keeps`]).
+/// not mistaken it was sent by accident" still takes it back) and not
+/// as what its writer could not do ([`unable`]), or keeping the account
+/// ([`keeps`]).
 fn declines(text: &str) -> bool {
     let text = without_denied_mistakes(text);
-    DECLINE.find_iter(&text).any(|m| !NEGATION.is_match(m.as_str()) || !conditional(&text, m.start())) || keeps(&text)
+    let refuses = |at: usize| !conditional(&text, at) && !unable(&text, at);
+    DECLINE.find_iter(&text).any(|m| !NEGATION.is_match(m.as_str()) || refuses(m.start())) || keeps(&text)
 }
 
 /// "Why", asked without its question mark: "Warum löschen Sie es
@@ -625,6 +646,12 @@ mod tests {
         ("If you keep my account I will complain.", Intent::Other),
         ("Falls Sie fragen: bitte nicht löschen.", Intent::Decline),
         ("If possible, please do not delete my account.", Intent::Decline),
+        ("Ich kann es nicht löschen, bitte machen Sie das für mich.", Intent::Other),
+        ("Ich konnte mein Konto nicht löschen. Bitte löschen Sie es.", Intent::Other),
+        ("I could not delete it myself, please do it for me.", Intent::Other),
+        ("I did not delete anything, please go ahead.", Intent::Other),
+        ("I can see it now: please do not delete it.", Intent::Decline),
+        ("Ich kann nur sagen: bitte nicht löschen!", Intent::Decline),
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),
