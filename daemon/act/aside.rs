@@ -186,12 +186,17 @@ impl Actor {
             let stopped = self.silence_deadlines(&ticket);
             let line = lines::named_from_elsewhere(&from.email, opened.id, &ticket.identity.address, &stopped);
             let what = format!("{} {line}", msg.message_id);
+            // As for a bounce, one is enough: whoever learned our
+            // Message-ID may write from address after address, and each
+            // would add its line to "needs a person" and to the channel.
+            // The ticket's history records every one.
             let handoff = match ticket.notes.handoff.as_deref() {
-                Some(h) if h.contains(&format!("({})", opened.id)) => None,
+                Some(h) if h.contains(lines::NAMES_OUR_MAIL) => None,
                 Some(h) => Some(format!("{h}; and {line}")),
                 None => Some(line.clone()),
             };
-            let notice = self.notifier.outgoing(&Notice::Text(format!("{}: {line}", ticket.id)));
+            let changes = !stopped.is_empty() || handoff.is_some() || !matches!(ticket.state, TicketState::New | TicketState::Claimed);
+            let notice = changes.then(|| self.notifier.outgoing(&Notice::Text(format!("{}: {line}", ticket.id)))).flatten();
             let now = self.now();
             self.store.update_ticket(ticket.id, None, &what, notice.as_ref(), |t| {
                 hand_over(t, &stopped, handoff.as_ref(), now);

@@ -538,7 +538,7 @@ impl Actor {
             intent,
             from: ReplyFrom::Requester,
         };
-        let actions = self.step(&mut planned, &event)?;
+        let actions = self.step_answering(&mut planned, &event, Some(msg))?;
         staff_action::words_after_the_draft(&mut planned, &actions);
         let mut note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         if rechecked {
@@ -626,7 +626,7 @@ impl Actor {
             intent: objects.unwrap_or(Intent::Other),
             from: ReplyFrom::Second,
         };
-        let actions = self.step(&mut planned, &event)?;
+        let actions = self.step_answering(&mut planned, &event, Some(msg))?;
         // With every account the requester named: staff check that the
         // one who proved itself is the one meant ("~carol pays for it").
         let second = planned.identity.second.as_deref().map(|s| {
@@ -886,13 +886,13 @@ impl Actor {
         let now = self.now();
         // Drafted after this mail was written (its copy in Sent read after
         // the user's answer to it): what they answer is still unanswered.
-        let newer = withdraw::drafted_after(&ticket, &msg.text, sent_at);
+        let newer = withdraw::drafted_after(&ticket, msg, sent_at);
         let event = match newer.as_slice() {
             [] => event,
             ids => format!("{event}; written before our draft {} was made for what came since: it stays", ids.join(", ")),
         };
         self.store.update_ticket(ticket.id, Some(intake), &event, notice.as_ref(), |t| {
-            let newer = withdraw::drafted_after(t, &msg.text, sent_at);
+            let newer = withdraw::drafted_after(t, msg, sent_at);
             if newer.is_empty() {
                 staff_action::answered(t, as_drafted.is_some());
             }
@@ -922,11 +922,20 @@ impl Actor {
     /// plan it, record it on the ticket, render its draft. Returns the
     /// draft to append, if the step has one.
     fn step(&self, ticket: &mut Ticket, event: &Event) -> Result<Vec<Action>, ActError> {
+        self.step_answering(ticket, event, None)
+    }
+
+    /// `step` for the reply `msg`: its draft remembers the reply it
+    /// answers, so staff's answer to that reply (naming it in In-Reply-To
+    /// or References) answers the draft too, though dated before it was
+    /// made (triaged was stopped meanwhile: `withdraw::drafted_after`).
+    fn step_answering(&self, ticket: &mut Ticket, event: &Event, msg: Option<&Message>) -> Result<Vec<Action>, ActError> {
         let Some(plan) = self.plan(ticket, event) else {
             return Ok(Vec::new());
         };
         self.record_plan(ticket, &plan);
-        self.render(ticket, &plan)
+        let answering = msg.filter(|m| !m.message_id_synthetic).map(|m| m.message_id.as_str());
+        self.render(ticket, &plan, answering)
     }
 
     /// Runs the procedure engine. A message no procedure claims gets the
@@ -1004,7 +1013,8 @@ impl Actor {
 
     /// The texts the plan names, rendered: the staff note onto the ticket,
     /// the reply into a draft to append.
-    fn render(&self, ticket: &mut Ticket, plan: &Plan) -> Result<Vec<Action>, ActError> {
+    /// `answering`: the Message-ID of the reply the draft answers, if any.
+    fn render(&self, ticket: &mut Ticket, plan: &Plan, answering: Option<&str>) -> Result<Vec<Action>, ActError> {
         if let Some(note) = &plan.staff_note {
             match procedures::render(&self.pack, note, &plan.context) {
                 Ok(text) => {
@@ -1044,7 +1054,7 @@ impl Actor {
             ticket.sent_elsewhere.push(draft.message_id.clone());
         }
         staff_action::draft_waiting(ticket, plan);
-        withdraw::remember(ticket, &draft.message_id, &draft.bytes, self.now());
+        withdraw::remember(ticket, &draft.message_id, &draft.bytes, self.now(), answering);
         Ok(vec![Action::AppendDraft {
             ticket: ticket.id,
             folder: ticket.folder.clone(),

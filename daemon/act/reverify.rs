@@ -243,7 +243,7 @@ impl Actor {
         let actions = match moves.filter(|p| p.step.is_some()) {
             Some(plan) => {
                 self.record_plan(&mut ticket, &plan);
-                self.render(&mut ticket, &plan)?
+                self.render(&mut ticket, &plan, None)?
             }
             None => Vec::new(),
         };

@@ -13,7 +13,8 @@ use crate::store::{Action, DraftText, Ticket};
 
 /// Remembers a draft about to be appended, to recognise it unedited later:
 /// in Drafts by its bytes, in Sent by its text.
-pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8], at: jiff::Timestamp) {
+/// `answers`: the Message-ID of the reply it was made for, if any.
+pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8], at: jiff::Timestamp, answers: Option<&str>) {
     let notes = &mut ticket.notes;
     notes
         .our_drafts
@@ -22,7 +23,12 @@ pub(super) fn remember(ticket: &mut Ticket, message_id: &str, bytes: &[u8], at: 
     let Ok(draft) = crate::message::Message::parse(bytes.to_vec()) else { return };
     // Its words, to recognise it in Sent when staff send it as drafted (a
     // positive example for the model).
-    let text = DraftText { text: text_fingerprint(&draft.text), procedure: ticket.procedure.clone(), at: Some(at) };
+    let text = DraftText {
+        text: text_fingerprint(&draft.text),
+        procedure: ticket.procedure.clone(),
+        at: Some(at),
+        answers: answers.map(str::to_string),
+    };
     notes.our_draft_texts.get_or_insert_default().insert(message_id.to_string(), text);
 }
 
@@ -59,13 +65,16 @@ pub(super) fn superseded(ticket: &mut Ticket, mailbox: &str) -> Vec<Action> {
 /// (the Sent folder's copy may be read after the user's answer to it, and
 /// after the draft made for that answer): they answer what came since.
 /// None when its date is unknown; never the draft `sent` is, word for word
-/// (a mail client's clock may be behind ours).
-pub(super) fn drafted_after(ticket: &Ticket, sent: &str, sent_at: Option<jiff::Timestamp>) -> Vec<String> {
+/// (a mail client's clock may be behind ours), nor one made for a reply
+/// `sent` names (In-Reply-To, References): staff wrote it having read
+/// that reply, though triaged, stopped meanwhile, drafted later.
+pub(super) fn drafted_after(ticket: &Ticket, sent: &crate::message::Message, sent_at: Option<jiff::Timestamp>) -> Vec<String> {
     let (Some(sent_at), Some(ours), Some(texts)) = (sent_at, &ticket.notes.our_drafts, &ticket.notes.our_draft_texts) else {
         return Vec::new();
     };
-    let sent = text_fingerprint(sent);
-    let after = |d: &DraftText| d.text != sent && d.at.is_some_and(|at| at > sent_at);
+    let names = |id: &String| sent.in_reply_to.contains(id) || sent.references.contains(id);
+    let text = text_fingerprint(&sent.text);
+    let after = |d: &DraftText| d.text != text && d.at.is_some_and(|at| at > sent_at) && !d.answers.as_ref().is_some_and(names);
     ours.keys().filter(|id| texts.get(*id).is_some_and(after)).cloned().collect()
 }
 

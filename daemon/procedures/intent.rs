@@ -68,19 +68,82 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(by|in) (accident|mistake|error)\b|\baccident(al|ally)?\b|\bmistaken(ly)?\b|\bmistake\b|",
         r"\bchanged? my mind\b|\bcancel (my|the|this) (request|deletion)\b|\bwithdraw\w*\b|\bnever ?mind\b|",
         r"\b(do not|don'?t|dont|please not|not|never|no need to)\s+(delete|remove|close|erase|proceed|continue|execute|cancel|refund|disable|transfer|do (it|that|this)|go ahead)\b|",
-        r"\bkeep (my|the) account\b|\bstill (need|use|want)\b|\b(i )?(do not|don'?t|no longer) want (it|this|that|the account|my account) (deleted|removed|closed)\b|",
+        r"\bstill (need|use|want)\b|\b(i )?(do not|don'?t|no longer) want (it|this|that|the account|my account) (deleted|removed|closed)\b|",
         // de
         r"\bversehentlich\b|\baus versehen\b|\birrtümlich\b|\bnicht (löschen|entfernen|schließen|ausführen)\b|\bzurück(ziehen|gezogen|nehmen)\b|\bes mir anders überlegt\b|\bdoch nicht\b|",
-        // The polite order, "nicht" after the verb and what it names:
-        // "Bitte löschen Sie mein Konto nicht", "Löschen Sie es bitte
-        // nicht"; and "mein Konto behalten" ("keep my account").
-        r"\b(lösch|entfern|schließ)en sie\s+(\w+\s+){0,3}?nicht\b|\b(mein|das) konto (doch |bitte |gerne )?behalten\b|",
+        // The polite order, "nicht" after the verb and what it names,
+        // ending the clause or followed by when: "Bitte löschen Sie mein
+        // Konto nicht", "Löschen Sie es bitte nicht!", "... nicht vor
+        // Juni" (a deferral). Not a "nicht" that goes on to something
+        // else: "Löschen Sie nicht nur mein Konto, sondern auch …",
+        // "löschen Sie auch die nicht mehr genutzten Zertifikate".
+        r"\b(lösch|entfern|schließ)en sie\s+(\w+\s+){0,3}?nicht(\s*($|[.,;:!)\n])|\s+(bis|erst|später|vorerst|vor|bevor|jetzt|sofort|gleich|heute)\b)|",
         // fr
         r"\bpar (erreur|accident|mégarde)\b|\bne (pas )?(supprimez|supprime|effacez|fermez) pas\b|\bne pas (supprimer|effacer|fermer)\b|\bchangé d.avis\b|\bannuler ma demande\b|",
         // es
         r"\bpor (error|accidente|equivocación)\b|\bno (borr|elimin|cancel|cierr)\w*\b|\bcambiado de opinión\b|\bcancelar mi solicitud\b"
     ))
 });
+
+/// Keeping the account, said in a clause that denies nothing
+/// ([`keeps`]): "keep my account", "mein Konto (doch) behalten".
+static KEEP: LazyLock<Regex> =
+    LazyLock::new(|| words(r"\bkeep (my|the) account\b|\b(mein|das) konto (doch |bitte |gerne )?behalten\b"));
+
+/// Whether `text` asks to keep the account ([`KEEP`]) in a clause with no
+/// denial: "I don't want to keep my account", "Mein Konto behalten will
+/// ich nicht" deny the keeping and take nothing back (a person reads them).
+fn keeps(text: &str) -> bool {
+    KEEP.find_iter(text).any(|m| !NEGATION.is_match(clause_around(text, m.start(), m.end())) && !conditional(text, m.start()))
+}
+
+/// A condition: "if", "unless", "wenn", "falls", "sofern", "si".
+static CONDITION: LazyLock<Regex> = LazyLock::new(|| words(r"\b(if|unless|wenn|falls|sofern|si)\b"));
+
+/// Whether the clause of `text` before byte `at` opens a condition: "If
+/// you don't delete my account I will complain", "Wenn Sie mein Konto
+/// nicht löschen, …", "Si no borran mi cuenta …" threaten over a
+/// deletion not done, and take nothing back.
+fn conditional(text: &str, at: usize) -> bool {
+    CONDITION.is_match(clause_before(text, at))
+}
+
+/// The writer's own "could not": "I could not delete it myself, please
+/// do it", "I did not delete anything", "Ich kann es nicht löschen".
+static UNABLE: LazyLock<Regex> = LazyLock::new(|| {
+    words(r"\b(could|can|did)\s*$|\b(ich|wir)\s+(\w+\s+){0,3}?(kann|konnte|könnte|können|konnten)\b|\b(kann|konnte|können|konnten)\s+(ich|wir)\b")
+});
+
+/// Whether the clause of `text` before byte `at` says its writer could
+/// not, or did not, do what the words at `at` deny: no refusal, and
+/// nothing taken back.
+fn unable(text: &str, at: usize) -> bool {
+    UNABLE.is_match(clause_before(text, at))
+}
+
+/// The clause of `text` before byte `at`: from the sign that ends the
+/// one before it (`.`, `!`, `?`, `;`, `:`, `,` or a line break).
+fn clause_before(text: &str, at: usize) -> &str {
+    let from = text[..at].rfind(['.', '!', '?', ';', ':', ',', '\n']).map_or(0, |i| i + 1);
+    &text[from..at]
+}
+
+/// Whether `text` takes the request back: [`DECLINE`]'s words outside a
+/// denied "by mistake" ([`without_denied_mistakes`]), a deletion denied
+/// ("do not delete") only outside a condition ([`conditional`]; "If I'm
+/// not mistaken it was sent by accident" still takes it back) and not
+/// as what its writer could not do ([`unable`]), or keeping the account
+/// ([`keeps`]).
+fn declines(text: &str) -> bool {
+    let text = without_denied_mistakes(text);
+    let refuses = |at: usize| !conditional(&text, at) && !unable(&text, at);
+    DECLINE.find_iter(&text).any(|m| !NEGATION.is_match(m.as_str()) || refuses(m.start())) || keeps(&text)
+}
+
+/// "Why", asked without its question mark: "Warum löschen Sie es
+/// nicht.", "Por qué no borran mi cuenta." ask the opposite of the
+/// decline words they hold, as a question does.
+static WHY: LazyLock<Regex> = LazyLock::new(|| words(r"\b(why|warum|wieso|weshalb|weswegen|pourquoi|por ?qué)\b"));
 
 /// A request put off, not taken back: "do not delete it yet", "not
 /// before June", "bitte noch nicht löschen", "pas encore", "todavía no".
@@ -90,7 +153,7 @@ static DECLINE: LazyLock<Regex> = LazyLock::new(|| {
 static DEFERRAL: LazyLock<Regex> = LazyLock::new(|| {
     words(concat!(
         r"\b(yet|until|till|before|later|for now|for the moment|right now|next (week|month|year)|in (a|two|few|\d+) (days?|weeks?|months?))\b|",
-        r"\b(noch nicht|erst|später|bis|vorerst|nächste[nr]? (woche|monat|jahr))\b|",
+        r"\b(noch nicht|erst|später|bis|vorerst|nächste[nr]? (woche|monat|jahr)|nicht (vor|bevor|jetzt|sofort|gleich|heute))\b|",
         r"\b(pas encore|pas maintenant|pas tout de suite|plus tard|avant|jusqu.(à|au))\b|",
         r"\b(todavía|aún|hasta|más tarde|por ahora|antes de)\b"
     ))
@@ -369,11 +432,11 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     if text.is_empty() {
         return Intent::Other;
     }
-    if DECLINE.is_match(&without_denied_mistakes(text)) {
+    if declines(text) {
         // "Why not delete it now?" holds "not delete" and asks the
         // opposite: a decline asked as a question is for a person, never
         // a silent close.
-        if text.contains(QUESTION_MARKS) {
+        if text.contains(QUESTION_MARKS) || WHY.is_match(text) {
             return Intent::Question;
         }
         return if DEFERRAL.is_match(text) { Intent::Deferral } else { Intent::Decline };
@@ -562,6 +625,33 @@ mod tests {
         ("Warum löschen Sie mein Konto nicht?", Intent::Question),
         ("Ja, löschen Sie mein Konto. Ich brauche es nicht mehr.", Intent::Other),
         ("Ja bitte löschen Sie alles ich brauche es nicht mehr", Intent::Other),
+        ("Bitte löschen Sie nicht nur mein Konto, sondern auch alle Zertifikate.", Intent::Other),
+        ("Ja, löschen Sie bitte auch die nicht mehr genutzten Zertifikate.", Intent::Other),
+        ("Warum löschen Sie mein Konto nicht endlich.", Intent::Other),
+        ("Warum löschen Sie es nicht.", Intent::Question),
+        ("Why not delete it now.", Intent::Question),
+        ("Por qué no borran mi cuenta de una vez.", Intent::Question),
+        ("Löschen Sie es bitte nicht vor Juni.", Intent::Deferral),
+        ("Bitte löschen Sie mein Konto nicht sofort.", Intent::Deferral),
+        ("Mein Konto behalten will ich nicht, löschen Sie es.", Intent::Other),
+        ("Ich will das Konto behalten? Nein.", Intent::Question),
+        ("I don't want to keep my account.", Intent::Other),
+        ("Nein, ich möchte mein Konto behalten.", Intent::Decline),
+        ("No, keep my account.", Intent::Decline),
+        ("If you don't delete my account I will complain.", Intent::Other),
+        ("Wenn Sie mein Konto nicht löschen, beschwere ich mich.", Intent::Other),
+        ("Falls Sie es nicht entfernen, wende ich mich an das Schiedsgericht.", Intent::Other),
+        ("Si no borran mi cuenta voy a denunciarlo.", Intent::Other),
+        ("Si vous ne supprimez pas mon compte, je porte plainte.", Intent::Other),
+        ("If you keep my account I will complain.", Intent::Other),
+        ("Falls Sie fragen: bitte nicht löschen.", Intent::Decline),
+        ("If possible, please do not delete my account.", Intent::Decline),
+        ("Ich kann es nicht löschen, bitte machen Sie das für mich.", Intent::Other),
+        ("Ich konnte mein Konto nicht löschen. Bitte löschen Sie es.", Intent::Other),
+        ("I could not delete it myself, please do it for me.", Intent::Other),
+        ("I did not delete anything, please go ahead.", Intent::Other),
+        ("I can see it now: please do not delete it.", Intent::Decline),
+        ("Ich kann nur sagen: bitte nicht löschen!", Intent::Decline),
         ("Das war versehentlich, ich bestätige nichts.", Intent::Decline),
         ("Non, c'était par erreur, ne supprimez pas mon compte.", Intent::Decline),
         ("No, fue por error. No borren mi cuenta.", Intent::Decline),

@@ -174,14 +174,16 @@ pub fn unproven(message_id: &str, claimed: &Claimed, reason: &str) -> String {
     )
 }
 
-/// What a bounce of our mail did to its ticket, for its notice and the
-/// ticket's history: `needs a person, deadline reminder stopped`.
+/// What every [`named_from_elsewhere`] line says: a "needs a person"
+/// that holds it was handed over for such mail already.
+pub const NAMES_OUR_MAIL: &str = "names our mail to";
+
 /// Why a ticket was handed to a person when mail of ours on it was named
 /// from another address (`Actor::named_from_elsewhere`): for its history,
 /// its "needs a person" and the channel.
 pub fn named_from_elsewhere(from: &str, opened: TicketId, address: &str, stopped: &[String]) -> String {
     let head = format!(
-        "a reply from {} ({opened}) names our mail to {}: perhaps the user writing from another address; needs a person, no draft",
+        "a reply from {} ({opened}) {NAMES_OUR_MAIL} {}: perhaps the user writing from another address; needs a person, no draft",
         shown(from),
         shown(address)
     );
@@ -191,6 +193,8 @@ pub fn named_from_elsewhere(from: &str, opened: TicketId, address: &str, stopped
     }
 }
 
+/// What a bounce of our mail did to its ticket, for its notice and the
+/// ticket's history: `needs a person, deadline reminder stopped`.
 pub fn bounce_outcome(stopped: &[String], closed: bool) -> String {
     match stopped {
         _ if closed => "the ticket is closed: recorded, nothing changed, no draft".into(),

@@ -165,6 +165,11 @@ pub struct DraftText {
     /// `None` for a draft an earlier version remembered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<jiff::Timestamp>,
+    /// The Message-ID of the reply it was made for: staff's mail that
+    /// names it answers it, whatever its date. `None` for a draft the
+    /// clock or staff made, or an earlier version remembered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<String>,
 }
 
 /// A number from one of the pack's numbering series.

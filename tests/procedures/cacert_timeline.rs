@@ -370,6 +370,45 @@ fn staff_mail_written_before_the_users_answer_leaves_the_draft_made_for_it() {
     assert!(history.contains("answered by"), "{history}");
 }
 
+/// triaged was stopped while Ann confirmed (08:00) and the SE answered
+/// her by hand (08:30, "your account is on hold", In-Reply-To her
+/// answer); started again at 09:00, it drafts the on-hold mail for her
+/// answer (the inbox's pass first) and then reads the SE's answer in
+/// Sent. Dated before the draft was made, it still answers what the
+/// draft answers: the draft goes and the ticket is answered.
+#[test]
+fn staff_mail_written_after_the_users_answer_while_triaged_was_stopped_withdraws_the_draft_made_for_it() {
+    let s = initial_mail_with_a_retention_time();
+    let initial = sent_copy(&s.dovecot.messages("Drafts")[0], "<sent-initial@cacert.org>", "Tue, 01 Dec 2026 10:00:00 +0000", |b| b.to_string());
+    s.dovecot.deliver("Sent", &initial);
+    at(&s.config, "2026-12-01T10:05:00Z", &["run", "--once"]);
+
+    let ours = "sent-initial@cacert.org";
+    s.dovecot.deliver(
+        "INBOX",
+        format!(
+            "From: Ann <ann@example.net>\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <re1@example.org>\r\n\
+             In-Reply-To: <{ours}>\r\nReferences: <del1@example.net> <{ours}>\r\nDate: Wed, 02 Dec 2026 08:00:00 +0000\r\n\r\nYes, I confirm.\r\n"
+        )
+        .as_bytes(),
+    );
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert!(draft_texts(&s).iter().any(|d| d.contains("on hold")), "{:?}", draft_texts(&s));
+    s.dovecot.deliver(
+        "Sent",
+        b"From: SE <support@cacert.org>\r\nTo: ann@example.net\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <se-hold@cacert.org>\r\n\
+          In-Reply-To: <re1@example.org>\r\nDate: Wed, 02 Dec 2026 08:30:00 +0000\r\n\r\nDear Ann, your account is locked and kept until its retention date.\r\n",
+    );
+    at(&s.config, "2026-12-02T09:05:00Z", &["run", "--once"]);
+    at(&s.config, "2026-12-02T09:05:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    let history = String::from_utf8(triaged(&s.config, &["show", "1"]).stdout).unwrap();
+    assert_eq!(t["step"], "on-hold", "{t}");
+    assert!(!draft_texts(&s).iter().any(|d| d.contains("on hold")), "the SE answered her already: {history}");
+    assert_ne!(t["draft_waiting"].as_bool(), Some(true), "{t}");
+    assert!(history.contains("answered by") && !history.contains("it stays"), "{history}");
+}
+
 /// Ann's address forwards to another mailbox, and she answers the
 /// initial mail from there: "do NOT delete". Her answer names our mail,
 /// which only its recipients know, but comes from an address the ticket
@@ -392,6 +431,31 @@ fn an_answer_from_another_address_of_the_member_stops_the_fourteen_days() {
     at(&s.config, "2026-12-16T09:00:00Z", &["run", "--once"]);
     let t = ticket(&s, 1);
     assert_eq!(t["step"], "initial", "silence deletes nothing: {t}");
+}
+
+/// Whoever learned our Message-ID (copied on the thread) may answer it
+/// from address after address: the ticket goes to a person once, and
+/// its "needs a person" says so once, not once a message.
+#[test]
+fn answers_from_other_addresses_that_name_our_mail_hand_the_ticket_over_once() {
+    let s = waiting_for_a_reply();
+    let ours = our_latest_draft(&s, 1);
+    for (i, from) in ["ann@other.example", "x1@mallory.example", "x2@mallory.example"].iter().enumerate() {
+        s.dovecot.deliver(
+            "INBOX",
+            format!(
+                "From: {from}\r\nSubject: Re: [#1] Please delete my account\r\nMessage-ID: <named{i}@example.org>\r\n\
+                 In-Reply-To: <{ours}>\r\nReferences: <del1@example.net> <{ours}>\r\n\r\nDo NOT delete it.\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(s.tickets().len(), 4, "each answer is a ticket of its own");
+    let t = ticket(&s, 1);
+    assert!(t["next_deadline"].is_null(), "the 14 days are stopped: {t}");
+    let person = t["needs_person"].as_str().unwrap_or_default();
+    assert_eq!(person.matches("names our mail").count(), 1, "{t}");
 }
 
 /// "Bitte löschen Sie mein Konto nicht": the polite German order puts
