@@ -293,7 +293,10 @@ impl<'a> Engine<'a> {
             (Event::IdentitySettled, Some(cur)) => self.route_from(proc, ticket, cur, event)?,
         };
         match target {
-            Some(t) => self.enter(proc, ticket, &t, event, numbers),
+            Some(t) => {
+                let plan = self.enter(proc, ticket, &t, event, numbers)?;
+                Ok(not_started_by_a_take_back(plan, current, event))
+            }
             None => Ok(self.stay(proc, ticket, current, event)),
         }
     }
@@ -497,6 +500,38 @@ impl<'a> Engine<'a> {
         let c = self.context(proc, ticket, &Map::new(), event, &self.clock.now());
         route(&super::expression::env(), proc, cur, &c)
     }
+}
+
+/// A reply that takes the request back (a decline) or puts it off (a
+/// deferral) never starts a staff action: "Here is the signature. I found
+/// my phone again, no need to disable 2FA" proves who wrote it, and the
+/// step it leads to would ask staff to disable 2FA all the same. The
+/// ticket stays at that step with nobody asked to act, and a person
+/// decides; a plain confirmation afterwards asks staff again (`stay`,
+/// `ActionChange::Reinstated`). Where the step the reply came to says what
+/// a decline does (`on_decline`, CAcert's unlock), that stands, and a step
+/// whose action staff were asked for already withdraws it (`stay`).
+fn not_started_by_a_take_back(mut plan: Plan, current: Option<&Step>, event: &Event) -> Plan {
+    let Event::Reply { intent: intent @ (Intent::Decline | Intent::Deferral), .. } = event else {
+        return plan;
+    };
+    let asked_already = current.is_some_and(|c| c.staff_action.is_some());
+    let said_by_the_step = *intent == Intent::Decline && current.is_some_and(|c| c.on_decline.is_some());
+    if asked_already || said_by_the_step {
+        return plan;
+    }
+    let Some(action) = plan.staff_action.take() else {
+        return plan;
+    };
+    let what = if *intent == Intent::Decline { "takes the request back (a decline)" } else { "puts the request off (a deferral)" };
+    plan.handoff = Some(format!(
+        "the user's reply {what}, and it would have asked staff to {action}: nobody is asked to; read it and decide (a plain confirmation from the user asks staff again)"
+    ));
+    plan.template = None;
+    plan.staff_note = None;
+    plan.deadlines.clear();
+    plan.state = "new".into();
+    plan
 }
 
 /// The first of `step`'s routes whose condition holds in `c`.
