@@ -628,6 +628,28 @@ fn signed_by_dave(team: &Team, text: &str) -> String {
     team.gpg.clearsign("dave@example.org", text, &[]).replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
+/// "Users can perform self-service account deletion ... This is preferred
+/// to admin intervention": alice, verified by her domain's signature,
+/// answers the self-service mail with a plain "Thank you very much!". It
+/// asks no admin to delete her account: the ticket closes with nothing
+/// more drafted. Before, any reply but a few words was taken for the
+/// admin deletion, and staff were asked to delete the account.
+#[test]
+fn a_thank_you_for_the_self_service_mail_asks_no_admin_to_delete_the_account() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE), &[]));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+    let ours = team.drafts()[0].1.message_id.clone();
+    team.deliver_and_run(&team.dkim(
+        &mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), "Thank you very much!\r\n\r\nAlice"),
+        &["In-Reply-To"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("nothing-more"), Some("closed")), "{t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+    assert_eq!(team.drafts().len(), 1, "nothing more drafted");
+}
+
 #[test]
 fn a_pgp_signed_deletion_reaches_the_admin_step_and_a_replayed_signed_mail_does_not() {
     let team = Team::start();
