@@ -918,8 +918,11 @@ impl Actor {
     fn plan(&self, ticket: &mut Ticket, event: &Event) -> Option<Plan> {
         if ticket.procedure == UNCLASSIFIED || self.pack.procedure(&ticket.procedure).is_none() {
             if !matches!(event, Event::NewMessage) {
-                // A reply to an unclassified ticket waits for staff.
-                ticket.state = TicketState::New;
+                // A reply to an unclassified ticket waits for staff; a
+                // thank-you asks nothing of them (`Engine::stay`).
+                if !matches!(event, Event::Reply { intent: Intent::Thanks, .. }) {
+                    ticket.state = TicketState::New;
+                }
                 return None;
             }
             Some(acknowledgement(ticket, self.context(ticket)))

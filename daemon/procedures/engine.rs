@@ -191,6 +191,8 @@ pub struct Plan {
     /// The staff queue the ticket belongs in (e.g. "SE", "dispute").
     pub queue: Option<String>,
     pub context: Value,
+    /// The ticket's state afterwards; empty: as it is (a thank-you on an
+    /// answered or closed ticket).
     pub state: String,
     pub deadlines: Vec<(String, Timestamp)>,
     /// Keys the step records (`set`, `allocate`), for the ticket's notes.
@@ -321,6 +323,11 @@ impl<'a> Engine<'a> {
             _ => None,
         };
         let withdraws_action = matches!(action_change, Some(ActionChange::Withdrawn | ActionChange::PutOff));
+        // Thanks and nothing else, where the step reads no reply (an
+        // answered or closed ticket, one waiting for staff): nothing to
+        // decide, and the ticket stays as it is; a closed one is not
+        // reopened for a thank-you.
+        let thanks_only = matches!(event, Event::Reply { intent: Intent::Thanks, .. }) && action_change.is_none();
         // Staff may have carried it out before the words came: they say
         // which, and neither answer is presumed. A number the step
         // allocated is used by the one, documented as not used by the other.
@@ -343,6 +350,7 @@ impl<'a> Engine<'a> {
                 "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn; {answers}",
                 action.as_deref().unwrap_or("-")
             )),
+            Event::Reply { .. } if thanks_only => None,
             Event::Reply { intent, .. } => Some(format!(
                 "a reply ({}) in step {:?} of {} that the procedure does not cover: a person decides what to do",
                 intent.as_str(),
@@ -359,7 +367,11 @@ impl<'a> Engine<'a> {
             staff_action: if withdraws_action { None } else { action },
             queue: cur.and_then(|s| s.queue.clone()),
             context: Value::Object(ticket.data.clone()),
-            state: if handoff.is_some() { "new".into() } else { cur.map(|s| s.state.as_str()).unwrap_or("new").into() },
+            state: match (&handoff, thanks_only) {
+                (Some(_), _) => "new".into(),
+                (None, true) => String::new(),
+                (None, false) => cur.map(|s| s.state.as_str()).unwrap_or("new").into(),
+            },
             deadlines: Vec::new(),
             data: Map::new(),
             number: None,
