@@ -538,7 +538,10 @@ impl Actor {
             from: ReplyFrom::Requester,
         };
         let actions = self.step(&mut planned, &event)?;
-        staff_action::words_after_the_draft(&mut planned, &actions);
+        // A thank-you asks nothing the waiting draft leaves unanswered.
+        if intent != Intent::Thanks {
+            staff_action::words_after_the_draft(&mut planned, &actions);
+        }
         let mut note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         if rechecked {
             note.push_str(reverify::RELEASED);
