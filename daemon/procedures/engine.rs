@@ -297,7 +297,7 @@ impl<'a> Engine<'a> {
         match target {
             Some(t) => {
                 let plan = self.enter(proc, ticket, &t, event, numbers)?;
-                Ok(not_started_by_a_take_back(plan, current, event))
+                Ok(read_against_the_reply(plan, current, event))
             }
             None => Ok(self.stay(proc, ticket, current, event)),
         }
@@ -514,17 +514,21 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// A reply that takes the request back (a decline) or puts it off (a
-/// deferral) never starts a staff action: "Here is the signature. I found
-/// my phone again, no need to disable 2FA" proves who wrote it, and the
-/// step it leads to would ask staff to disable 2FA all the same. The
-/// ticket stays at that step with nobody asked to act, and a person
-/// decides; a plain confirmation afterwards asks staff again (`stay`,
-/// `ActionChange::Reinstated`). Where the step the reply came to says what
-/// a decline does (`on_decline`, CAcert's unlock), that stands, and a step
-/// whose action staff were asked for already withdraws it (`stay`).
-fn not_started_by_a_take_back(mut plan: Plan, current: Option<&Step>, event: &Event) -> Plan {
-    let Event::Reply { intent: intent @ (Intent::Decline | Intent::Deferral), .. } = event else {
+/// A staff action a reply starts is read against the reply's words.
+/// Taking the request back (a decline) or putting it off (a deferral), it
+/// starts none: "Here is the signature. I found my phone again, no need
+/// to disable 2FA" proves who wrote it, and the step it leads to would
+/// ask staff to disable 2FA all the same. The ticket stays at that step
+/// with nobody asked to act, and a person decides; a plain confirmation
+/// afterwards asks staff again (`stay`, `ActionChange::Reinstated`). Where
+/// the step the reply came to says what a decline does (`on_decline`,
+/// CAcert's unlock), that stands, and a step whose action staff were asked
+/// for already withdraws it (`stay`). Asking a question as well ("Here is
+/// the signature. Will my mailing lists go too?"), the action stands, and
+/// staff are told to read the question before they act and answer it by
+/// hand: the mail that follows the action does not.
+fn read_against_the_reply(mut plan: Plan, current: Option<&Step>, event: &Event) -> Plan {
+    let Event::Reply { intent, .. } = event else {
         return plan;
     };
     let asked_already = current.is_some_and(|c| c.staff_action.is_some());
@@ -532,13 +536,22 @@ fn not_started_by_a_take_back(mut plan: Plan, current: Option<&Step>, event: &Ev
     if asked_already || said_by_the_step {
         return plan;
     }
-    let Some(action) = plan.staff_action.take() else {
+    let Some(action) = plan.staff_action.clone() else {
         return plan;
     };
-    let what = if *intent == Intent::Decline { "takes the request back (a decline)" } else { "puts the request off (a deferral)" };
+    let what = match intent {
+        Intent::Question => {
+            plan.handoff = Some(format!("the user's reply also asks a question: read it before you {action}, and answer it by hand"));
+            return plan;
+        }
+        Intent::Decline => "takes the request back (a decline)",
+        Intent::Deferral => "puts the request off (a deferral)",
+        _ => return plan,
+    };
     plan.handoff = Some(format!(
         "the user's reply {what}, and it would have asked staff to {action}: nobody is asked to; read it and decide (a plain confirmation from the user asks staff again)"
     ));
+    plan.staff_action = None;
     plan.template = None;
     plan.staff_note = None;
     plan.deadlines.clear();

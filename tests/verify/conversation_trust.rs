@@ -343,6 +343,21 @@ fn a_2fa_user_whose_signed_answer_takes_the_request_back_gets_nothing_disabled()
     assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("disable two-factor")), "confirmed, staff are asked: {t}");
 }
 
+/// carol proves both factors and asks a question in the same answer:
+/// staff are still asked to disable 2FA, and told to read her question
+/// first and answer it by hand, which the "disabled" mail does not.
+/// Before, the question was only in the ticket's history.
+#[test]
+fn a_2fa_user_whose_signed_answer_asks_a_question_has_it_read_before_2fa_is_disabled() {
+    let team = Team::start();
+    carol_answers_the_2fa_identity_request(&team, "Here it is. Will I have to set up 2FA again afterwards?");
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("disable two-factor")), "{t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("also asks a question: read it before you disable")), "{t}");
+    team.staff_done(1);
+    assert!(team.ticket(1)["needs_person"].is_null(), "done: {}", team.ticket(1));
+}
+
 #[test]
 fn a_forged_reply_cannot_close_a_pending_ticket_nor_a_case_variant_join_it() {
     let team = Team::start();
