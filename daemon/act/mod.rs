@@ -539,7 +539,10 @@ impl Actor {
             from: ReplyFrom::Requester,
         };
         let actions = self.step_answering(&mut planned, &event, Some(msg))?;
-        staff_action::words_after_the_draft(&mut planned, &actions);
+        // A thank-you asks nothing the waiting draft leaves unanswered.
+        if intent != Intent::Thanks {
+            staff_action::words_after_the_draft(&mut planned, &actions);
+        }
         let mut note = format!("reply {} ({}), {}", msg.message_id, report.summary(), intent.as_str());
         if rechecked {
             note.push_str(reverify::RELEASED);
@@ -943,8 +946,11 @@ impl Actor {
     fn plan(&self, ticket: &mut Ticket, event: &Event) -> Option<Plan> {
         if ticket.procedure == UNCLASSIFIED || self.pack.procedure(&ticket.procedure).is_none() {
             if !matches!(event, Event::NewMessage) {
-                // A reply to an unclassified ticket waits for staff.
-                ticket.state = TicketState::New;
+                // A reply to an unclassified ticket waits for staff; a
+                // thank-you asks nothing of them (`Engine::stay`).
+                if !matches!(event, Event::Reply { intent: Intent::Thanks, .. }) {
+                    ticket.state = TicketState::New;
+                }
                 return None;
             }
             Some(acknowledgement(ticket, self.context(ticket)))

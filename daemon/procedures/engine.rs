@@ -191,6 +191,8 @@ pub struct Plan {
     /// The staff queue the ticket belongs in (e.g. "SE", "dispute").
     pub queue: Option<String>,
     pub context: Value,
+    /// The ticket's state afterwards; empty: as it is (a thank-you on an
+    /// answered or closed ticket).
     pub state: String,
     pub deadlines: Vec<(String, Timestamp)>,
     /// Keys the step records (`set`, `allocate`), for the ticket's notes.
@@ -293,7 +295,10 @@ impl<'a> Engine<'a> {
             (Event::IdentitySettled, Some(cur)) => self.route_from(proc, ticket, cur, event)?,
         };
         match target {
-            Some(t) => self.enter(proc, ticket, &t, event, numbers),
+            Some(t) => {
+                let plan = self.enter(proc, ticket, &t, event, numbers)?;
+                Ok(read_against_the_reply(plan, current, event))
+            }
             None => Ok(self.stay(proc, ticket, current, event)),
         }
     }
@@ -318,6 +323,11 @@ impl<'a> Engine<'a> {
             _ => None,
         };
         let withdraws_action = matches!(action_change, Some(ActionChange::Withdrawn | ActionChange::PutOff));
+        // Thanks and nothing else, where the step reads no reply (an
+        // answered or closed ticket, one waiting for staff): nothing to
+        // decide, and the ticket stays as it is; a closed one is not
+        // reopened for a thank-you.
+        let thanks_only = matches!(event, Event::Reply { intent: Intent::Thanks, .. }) && action_change.is_none();
         // Staff may have carried it out before the words came: they say
         // which, and neither answer is presumed. A number the step
         // allocated is used by the one, documented as not used by the other.
@@ -340,6 +350,7 @@ impl<'a> Engine<'a> {
                 "the user takes the request back (a decline) after staff were asked to {}: that action is withdrawn; {answers}",
                 action.as_deref().unwrap_or("-")
             )),
+            Event::Reply { .. } if thanks_only => None,
             Event::Reply { intent, .. } => Some(format!(
                 "a reply ({}) in step {:?} of {} that the procedure does not cover: a person decides what to do",
                 intent.as_str(),
@@ -356,7 +367,11 @@ impl<'a> Engine<'a> {
             staff_action: if withdraws_action { None } else { action },
             queue: cur.and_then(|s| s.queue.clone()),
             context: Value::Object(ticket.data.clone()),
-            state: if handoff.is_some() { "new".into() } else { cur.map(|s| s.state.as_str()).unwrap_or("new").into() },
+            state: match (&handoff, thanks_only) {
+                (Some(_), _) => "new".into(),
+                (None, true) => String::new(),
+                (None, false) => cur.map(|s| s.state.as_str()).unwrap_or("new").into(),
+            },
             deadlines: Vec::new(),
             data: Map::new(),
             number: None,
@@ -497,6 +512,51 @@ impl<'a> Engine<'a> {
         let c = self.context(proc, ticket, &Map::new(), event, &self.clock.now());
         route(&super::expression::env(), proc, cur, &c)
     }
+}
+
+/// A staff action a reply starts is read against the reply's words.
+/// Taking the request back (a decline) or putting it off (a deferral), it
+/// starts none: "Here is the signature. I found my phone again, no need
+/// to disable 2FA" proves who wrote it, and the step it leads to would
+/// ask staff to disable 2FA all the same. The ticket stays at that step
+/// with nobody asked to act, and a person decides; a plain confirmation
+/// afterwards asks staff again (`stay`, `ActionChange::Reinstated`). Where
+/// the step the reply came to says what a decline does (`on_decline`,
+/// CAcert's unlock), that stands, and a step whose action staff were asked
+/// for already withdraws it (`stay`). Asking a question as well ("Here is
+/// the signature. Will my mailing lists go too?"), the action stands, and
+/// staff are told to read the question before they act and answer it by
+/// hand: the mail that follows the action does not.
+fn read_against_the_reply(mut plan: Plan, current: Option<&Step>, event: &Event) -> Plan {
+    let Event::Reply { intent, .. } = event else {
+        return plan;
+    };
+    let asked_already = current.is_some_and(|c| c.staff_action.is_some());
+    let said_by_the_step = *intent == Intent::Decline && current.is_some_and(|c| c.on_decline.is_some());
+    if asked_already || said_by_the_step {
+        return plan;
+    }
+    let Some(action) = plan.staff_action.clone() else {
+        return plan;
+    };
+    let what = match intent {
+        Intent::Question => {
+            plan.handoff = Some(format!("the user's reply also asks a question: read it before you {action}, and answer it by hand"));
+            return plan;
+        }
+        Intent::Decline => "takes the request back (a decline)",
+        Intent::Deferral => "puts the request off (a deferral)",
+        _ => return plan,
+    };
+    plan.handoff = Some(format!(
+        "the user's reply {what}, and it would have asked staff to {action}: nobody is asked to; read it and decide (a plain confirmation from the user asks staff again)"
+    ));
+    plan.staff_action = None;
+    plan.template = None;
+    plan.staff_note = None;
+    plan.deadlines.clear();
+    plan.state = "new".into();
+    plan
 }
 
 /// The first of `step`'s routes whose condition holds in `c`.

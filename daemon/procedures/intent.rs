@@ -37,6 +37,11 @@ pub enum Intent {
     /// tomorrow". Not there yet, and not refused: a step checking
     /// identity waits for it (`reply_intent == 'promise'`).
     Promise,
+    /// Thanks and nothing else: "Thank you very much!", "Danke!". It
+    /// asks for nothing, neither that we act (sourcehut's self-service
+    /// mail: no admin deletion) nor is it a failure to prove who one is
+    /// (`reply_intent == 'thanks'`); anywhere else it is read as `other`.
+    Thanks,
     /// None of the above, or several at once: a person reads it.
     Other,
 }
@@ -50,6 +55,7 @@ impl Intent {
             Intent::Resolved => "resolved",
             Intent::Deferral => "deferral",
             Intent::Promise => "promise",
+            Intent::Thanks => "thanks",
             Intent::Other => "other",
         }
     }
@@ -424,6 +430,24 @@ static UNDOES_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
 /// `confirmation` is the pack's pattern for a confirming reply; `names`
 /// are the writer's own names (from the From header's display name),
 /// which a confirmation may be signed with ([`unsigned`]).
+/// A thank-you: what a [`Intent::Thanks`] reply must say.
+static THANKS: LazyLock<Regex> = LazyLock::new(|| words(r"\b(thanks|thank you|thx|danke|vielen dank|merci|gracias)\b"));
+
+/// Words a thank-you may hold besides it: a greeting and a sign-off
+/// ([`PLAIN_PHRASES`] and the writer's name are taken out first).
+const THANKS_WORDS: &[&str] = &[
+    "thanks", "thank", "thx", "you", "so", "much", "very", "many", "a", "lot", "again", "ok", "okay", "great", "perfect", "cool",
+    "hi", "hello", "dear", "regards", "best", "cheers", "kind",
+    "danke", "vielen", "dank", "schön", "super", "gruß", "grüße", "lg",
+    "merci", "beaucoup", "parfait", "cordialement",
+    "gracias", "muchas", "mil", "perfecto", "saludos",
+];
+
+/// Whether `text` says only thank you.
+fn thanks_only(text: &str, names: &[String]) -> bool {
+    THANKS.is_match(text) && only_words(text, names, |w| THANKS_WORDS.contains(&w.to_lowercase().as_str()))
+}
+
 pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Intent {
     let own = crate::message::own_words(reply_text);
     let guessed_cut = own.uncertain_cut.is_some();
@@ -463,6 +487,9 @@ pub fn intent(confirmation: &Regex, reply_text: &str, names: &[String]) -> Inten
     }
     if !confirms && !doubt && !negated && acknowledges_only(text, names) {
         return Intent::Resolved;
+    }
+    if !confirms && !doubt && !negated && thanks_only(text, names) {
+        return Intent::Thanks;
     }
     if doubt && !confirms {
         return Intent::Question;
@@ -685,6 +712,13 @@ mod tests {
         ("It works again now, thanks!", Intent::Resolved),
         ("Hat sich erledigt, danke.", Intent::Resolved),
         ("Thank you for your message.", Intent::Other),
+        // Thanks and nothing else asks for nothing.
+        ("Thank you very much!", Intent::Thanks),
+        ("Thanks a lot!\n\nAnn", Intent::Thanks),
+        ("Thank you for your help.", Intent::Thanks),
+        ("Vielen Dank!", Intent::Thanks),
+        ("Thanks, please delete it for me.", Intent::Other),
+        ("Thanks, but I still can't log in.", Intent::Question),
         // Saying one will do it oneself, and nothing else.
         ("Thanks, I'll do that.", Intent::Resolved),
         ("OK, will do. Thanks!\n\nAnn", Intent::Resolved),

@@ -183,6 +183,42 @@ fn a_drafted_answer_is_open_until_the_sent_folder_shows_it() {
     assert_eq!((t["state"].as_str(), t["draft_waiting"].as_bool()), (Some("answered"), Some(false)), "{t}");
 }
 
+/// A thank-you asks nothing more. Said while our answer waits in Drafts,
+/// that answer, sent as drafted, still answers the ticket; said after,
+/// the ticket stays answered and nobody is asked to look; closed by staff,
+/// it is not reopened for one. Before, every "Thank you!" handed the
+/// ticket to a person, open again.
+#[test]
+fn a_thank_you_after_the_answer_opens_nothing_again() {
+    let s = setup();
+    s.dovecot.deliver("INBOX", &mail(1, "Rename my account", "Can you rename my account from ~bob to ~robert?"));
+    run_once(&s);
+    let ours = our_latest_draft(&s, 1);
+    let thanks = |id: &str, text: &str| {
+        format!("From: User 1 <user1@example.net>\r\nTo: support@example.org\r\nSubject: Re: [#1] request\r\nMessage-ID: <{id}@example.net>\r\nIn-Reply-To: <{ours}>\r\n\r\n{text}\r\n")
+    };
+    s.dovecot.deliver("INBOX", thanks("thanks0", "Thanks!").as_bytes());
+    run_once(&s);
+    let drafted = drafts(&s)[0].raw().to_vec();
+    s.dovecot.deliver("Sent", &drafted);
+    run_once(&s);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["state"].as_str(), t["needs_person"].as_str()), (Some("answered"), None), "{t}");
+
+    s.dovecot.deliver("INBOX", thanks("thanks1", "Thank you very much!").as_bytes());
+    run_once(&s);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["state"].as_str(), t["needs_person"].as_str()), (Some("answered"), None), "{t}");
+
+    let done = triaged(&s.config, &["done", "1"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    s.dovecot.deliver("INBOX", thanks("thanks2", "Thanks again!").as_bytes());
+    run_once(&s);
+    let t = &status_json(&s)["tickets"][0];
+    assert_eq!((t["state"].as_str(), t["needs_person"].as_str()), (Some("closed"), None), "{t}");
+    assert!(status_text(&s).contains("Tickets: 1 in all, 0 open"), "{}", status_text(&s));
+}
+
 /// A question the user asks after our answer was drafted, before staff
 /// sent it, is still open once that draft goes as drafted: it answers what
 /// came before the question. Staff's own reply after it answers it.

@@ -185,6 +185,28 @@ fn silence_then_retention_then_execution_and_a_confirmation_with_numbering() {
     assert_eq!(drafts(&s).len(), before);
 }
 
+/// "if the user confirms the deletion, continue ... otherwise see what
+/// has to be done": Ann first asks a question, which goes to the SE
+/// (`review`); once answered, she confirms, and the case goes on to the
+/// execution with the next number. Before, her yes at `review` was only
+/// handed to a person, and nothing but a restart with a second initial
+/// mail and another 14 days could reach the execution.
+#[test]
+fn a_confirmation_after_a_question_goes_on_to_the_execution() {
+    let s = waiting_for_a_reply();
+    s.dovecot.deliver("INBOX", &reply(&s, 1, "Ann <ann@example.net>", "Before I confirm: will my domains be removed too?"));
+    at(&s.config, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(ticket(&s, 1)["step"], "review");
+
+    let yes = String::from_utf8(reply(&s, 1, "Ann <ann@example.net>", "Yes, I confirm the deletion and accept the arbitration.")).unwrap();
+    s.dovecot.deliver("INBOX", yes.replace("<re1@example.org>", "<re1b@example.org>").as_bytes());
+    at(&s.config, "2026-12-03T09:00:00Z", &["run", "--once"]);
+    let t = ticket(&s, 1);
+    assert_eq!((t["step"].as_str(), t["case_number"].as_str()), (Some("execute"), Some("a20111128.3.1")), "{t}");
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("anonymise the account")), "{t}");
+    assert!(t["needs_person"].is_null(), "{t}");
+}
+
 #[test]
 fn a_reply_that_the_request_was_sent_by_accident_deletes_nothing_and_uses_no_number() {
     let s = waiting_for_a_reply();

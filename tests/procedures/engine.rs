@@ -919,6 +919,36 @@ fn sourcehut_a_deletion_put_off_after_the_self_service_mail_starts_no_admin_dele
     assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("nothing-more"), "closed"));
 }
 
+/// "If the user is unable to verify their identity, refuse": proving it
+/// in a reply that also puts the deletion off ("don't delete it yet")
+/// asks no admin to delete the account; a person reads it, and a plain
+/// confirmation afterwards asks staff to. A reply that takes a FOSS-only
+/// aid request back starts no grant either.
+#[test]
+fn sourcehut_a_proof_given_with_a_deferral_or_a_take_back_starts_no_staff_action() {
+    let pack = pack("sourcehut");
+    let clock = ManualClock::new(berlin("2024-03-01T10:00:00"));
+    let mut n = MemoryNumbers::default();
+    let mut t = Ticket::new(&pack, &clock, 14, "account-deletion", json!({ "verified": false }));
+    t.on(Event::NewMessage, &mut n);
+    let p = t.reply("I can't log in any more, please delete it for me.", &mut n);
+    assert_eq!(p.step.as_deref(), Some("admin-check"));
+    t.data.insert("verified".into(), json!(true));
+    let p = t.reply("Here is my signature, but please don't delete it yet, I need to export my repositories first.", &mut n);
+    assert_eq!((p.step.as_deref(), p.state.as_str()), (Some("admin-delete"), "new"), "{p:?}");
+    assert!(p.staff_action.is_none() && p.staff_note.is_none() && p.template.is_none(), "{p:?}");
+    assert!(p.handoff.as_deref().is_some_and(|h| h.contains("puts the request off") && h.contains("delete the account")), "{p:?}");
+    let p = t.reply("Yes, go ahead.", &mut n);
+    assert_eq!(p.action_change, Some(ActionChange::Reinstated), "{p:?}");
+    assert!(p.staff_action.as_deref().is_some_and(|a| a.contains("delete the account")), "{p:?}");
+
+    let mut f = Ticket::new(&pack, &clock, 15, "cannot-pay", json!({ "verified": true, "foss_only": true }));
+    f.step = Some("decline-foss".into());
+    let p = f.reply("Never mind, I changed my mind, we will pay.", &mut n);
+    assert_eq!(p.step.as_deref(), Some("grant"));
+    assert!(p.staff_action.is_none() && p.handoff.as_deref().is_some_and(|h| h.contains("takes the request back")), "{p:?}");
+}
+
 // ---------------------------------------------------------------- 2i2c
 
 #[test]

@@ -297,24 +297,29 @@ fn two_factors_even_to_disable_2fa_on_a_one_factor_account() {
     assert!(t["identity"].as_str().unwrap().contains("NOT verified 1/2 (dkim)"), "{t}");
 }
 
-#[test]
-fn a_2fa_user_with_dkim_and_an_ssh_answer_gets_2fa_disabled() {
-    let team = Team::start();
+/// carol (2FA) asks, DKIM-signed, for 2FA to be disabled, and answers
+/// the identity request with its challenge signed by her SSH key after
+/// `words`. The answer is not DKIM-signed: the SSH signature over this
+/// ticket's challenge is what ties it to the ticket.
+fn carol_answers_the_2fa_identity_request(team: &Team, words: &str) {
     team.deliver_and_run(&team.dkim(
         &mail("Carol <carol@example.org>", "Please disable 2FA", "", "I lost my phone, please disable two-factor authentication."),
         &[],
     ));
     let first = &team.drafts()[0].1;
-    let challenge = challenge_text(&first.text);
-    let signature = sign(team.keys(), "carol", &challenge);
-    // The answer is not DKIM-signed: the SSH signature over this ticket's
-    // challenge is what ties it to the ticket.
+    let signature = sign(team.keys(), "carol", &challenge_text(&first.text));
     team.deliver_and_run(&mail(
         "Carol <carol@example.org>",
         "Re: [#1] Please disable 2FA",
         &reply_headers(&first.message_id, None),
-        &format!("Here it is.\r\n\r\n{}", signature.replace('\n', "\r\n")),
+        &format!("{words}\r\n\r\n{}", signature.replace('\n', "\r\n")),
     ));
+}
+
+#[test]
+fn a_2fa_user_with_dkim_and_an_ssh_answer_gets_2fa_disabled() {
+    let team = Team::start();
+    carol_answers_the_2fa_identity_request(&team, "Here it is.");
     let t = team.ticket(1);
     assert_eq!(t["step"], "disable", "{t}");
     assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, ssh)"), "{t}");
@@ -323,6 +328,42 @@ fn a_2fa_user_with_dkim_and_an_ssh_answer_gets_2fa_disabled() {
     assert_eq!(d.len(), 2);
     assert!(d.iter().all(|(to, _)| to == "Carol <carol@example.org>"));
     assert!(d[1].1.text.to_lowercase().contains("disabled") || d[0].1.text.to_lowercase().contains("disabled"));
+}
+
+/// "accounts with two factor authentication must be verified with two
+/// factors, before ... any modifications to their account": carol proves
+/// both, and in the same signed answer says she found her phone and 2FA
+/// need not be disabled. Her proof does not outweigh her words: nobody is
+/// asked to disable it, and a person reads her reply. When she then
+/// confirms after all, staff are asked to.
+#[test]
+fn a_2fa_user_whose_signed_answer_takes_the_request_back_gets_nothing_disabled() {
+    let team = Team::start();
+    carol_answers_the_2fa_identity_request(&team, "Here it is. Actually I found my phone again, so no need to disable it any more.");
+    let t = team.ticket(1);
+    assert!(t["identity"].as_str().unwrap().contains("verified 2/2 (dkim, ssh)"), "{t}");
+    assert!(t["staff_action"].is_null() && t["staff_note"].is_null(), "nobody is asked to disable 2FA: {t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("takes the request back")), "{t}");
+    assert_eq!(team.drafts().len(), 1, "nothing drafted");
+
+    team.deliver_and_run(&team.dkim(&mail("Carol <carol@example.org>", "Re: [#1] Please disable 2FA", "", "Yes, please go ahead."), &[]));
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("disable two-factor")), "confirmed, staff are asked: {t}");
+}
+
+/// carol proves both factors and asks a question in the same answer:
+/// staff are still asked to disable 2FA, and told to read her question
+/// first and answer it by hand, which the "disabled" mail does not.
+/// Before, the question was only in the ticket's history.
+#[test]
+fn a_2fa_user_whose_signed_answer_asks_a_question_has_it_read_before_2fa_is_disabled() {
+    let team = Team::start();
+    carol_answers_the_2fa_identity_request(&team, "Here it is. Will I have to set up 2FA again afterwards?");
+    let t = team.ticket(1);
+    assert!(t["staff_action"].as_str().is_some_and(|a| a.contains("disable two-factor")), "{t}");
+    assert!(t["needs_person"].as_str().is_some_and(|h| h.contains("also asks a question: read it before you disable")), "{t}");
+    team.staff_done(1);
+    assert!(team.ticket(1)["needs_person"].is_null(), "done: {}", team.ticket(1));
 }
 
 #[test]
@@ -709,6 +750,28 @@ fn an_unsigned_reply_as_one_named_account_keeps_no_place_from_the_other() {
 /// `text` clear-signed by dave, as a mail body.
 fn signed_by_dave(team: &Team, text: &str) -> String {
     team.gpg.clearsign("dave@example.org", text, &[]).replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// "Users can perform self-service account deletion ... This is preferred
+/// to admin intervention": alice, verified by her domain's signature,
+/// answers the self-service mail with a plain "Thank you very much!". It
+/// asks no admin to delete her account: the ticket closes with nothing
+/// more drafted. Before, any reply but a few words was taken for the
+/// admin deletion, and staff were asked to delete the account.
+#[test]
+fn a_thank_you_for_the_self_service_mail_asks_no_admin_to_delete_the_account() {
+    let team = Team::start();
+    team.deliver_and_run(&team.dkim(&mail("Alice <alice@example.org>", "Please delete my account", "", DELETE), &[]));
+    assert_eq!(team.ticket(1)["step"], "self-service");
+    let ours = team.drafts()[0].1.message_id.clone();
+    team.deliver_and_run(&team.dkim(
+        &mail("Alice <alice@example.org>", "Re: [#1] Please delete my account", &reply_headers(&ours, None), "Thank you very much!\r\n\r\nAlice"),
+        &["In-Reply-To"],
+    ));
+    let t = team.ticket(1);
+    assert_eq!((t["step"].as_str(), t["state"].as_str()), (Some("nothing-more"), Some("closed")), "{t}");
+    assert!(t["staff_action"].is_null(), "{t}");
+    assert_eq!(team.drafts().len(), 1, "nothing more drafted");
 }
 
 #[test]
