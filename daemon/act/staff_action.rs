@@ -47,9 +47,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         // Confirmed again: the action stands.
         Some(ActionChange::Reinstated) => {
             ticket.notes.staff_action = plan.staff_action.clone();
-            ticket.notes.withdrawn_action = None;
-            ticket.notes.withdrawn_put_off = None;
-            ticket.notes.on_hold_action = None;
+            ticket.notes.settle_take_back();
         }
         None => {}
     }
@@ -63,9 +61,7 @@ pub(super) fn record(ticket: &mut Ticket, plan: &Plan) {
         ticket.notes.settle_handoff();
     }
     ticket.notes.staff_action = plan.staff_action.clone();
-    ticket.notes.withdrawn_action = None;
-    ticket.notes.withdrawn_put_off = None;
-    ticket.notes.on_hold_action = None;
+    ticket.notes.settle_take_back();
 }
 
 /// Why a person reads a reply that takes back (or puts off, `put_off`) an
@@ -377,8 +373,7 @@ impl Actor {
         }
         let mailbox = self.drafts_mailbox.clone();
         let (ticket, planned) = self.store.update_ticket(id, None, &note, None, |t| {
-            t.notes.withdrawn_action = None;
-            t.notes.on_hold_action = None;
+            t.notes.settle_take_back();
             if let Some(a) = &undo {
                 // Back at the step it was taken back at, as if never done:
                 // nothing of the step `done` led to stays to be acted on.

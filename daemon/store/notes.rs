@@ -351,6 +351,15 @@ impl TicketNotes {
         self.handoff_at = None;
     }
 
+    /// No take-back of a staff action is waiting for staff's answer any
+    /// more, nor an action on hold: the action stands again, or the
+    /// ticket moved on.
+    pub fn settle_take_back(&mut self) {
+        self.withdrawn_action = None;
+        self.withdrawn_put_off = None;
+        self.on_hold_action = None;
+    }
+
     /// What retention keeps once a ticket's content is dropped: the case
     /// number is the team's record, not the sender's data.
     pub fn retained(&self) -> TicketNotes {
